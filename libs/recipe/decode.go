@@ -1,0 +1,160 @@
+package recipe
+
+import (
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
+)
+
+// Patterns and operators as users write them.
+var (
+	patternNames = map[kallav1.Pattern]string{
+		kallav1.Pattern_PATTERN_ONE_TO_ONE:   "1:1",
+		kallav1.Pattern_PATTERN_ONE_TO_MANY:  "1:N",
+		kallav1.Pattern_PATTERN_MANY_TO_ONE:  "M:1",
+		kallav1.Pattern_PATTERN_MANY_TO_MANY: "M:N",
+	}
+	operatorNames = map[kallav1.Operator]string{
+		kallav1.Operator_OPERATOR_EQ:            "eq",
+		kallav1.Operator_OPERATOR_EQ_CI:         "eq_ci",
+		kallav1.Operator_OPERATOR_TOLERANCE:     "tolerance",
+		kallav1.Operator_OPERATOR_TOLERANCE_PCT: "tolerance_pct",
+		kallav1.Operator_OPERATOR_GT:            "gt",
+		kallav1.Operator_OPERATOR_LT:            "lt",
+		kallav1.Operator_OPERATOR_GTE:           "gte",
+		kallav1.Operator_OPERATOR_LTE:           "lte",
+		kallav1.Operator_OPERATOR_CONTAINS:      "contains",
+		kallav1.Operator_OPERATOR_STARTSWITH:    "startswith",
+		kallav1.Operator_OPERATOR_ENDSWITH:      "endswith",
+		kallav1.Operator_OPERATOR_DATE_WITHIN:   "date_within",
+		kallav1.Operator_OPERATOR_FUZZY:         "fuzzy",
+	}
+	patternsByName  = invert(patternNames)
+	operatorsByName = invert(operatorNames)
+)
+
+// PatternName returns a pattern as users write it, such as "1:N".
+func PatternName(p kallav1.Pattern) string { return patternNames[p] }
+
+// OperatorName returns an operator as users write it, such as "tolerance".
+func OperatorName(op kallav1.Operator) string { return operatorNames[op] }
+
+func invert[K comparable](m map[K]string) map[string]K {
+	out := make(map[string]K, len(m))
+	for k, v := range m {
+		out[v] = k
+	}
+	return out
+}
+
+func sortedNames[K comparable](m map[K]string) string {
+	names := make([]string, 0, len(m))
+	for _, v := range m {
+		names = append(names, v)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+func (d *decoder) recipe(n *yaml.Node) *kallav1.Recipe {
+	m := d.fields(n, "", "version", "recipe_id", "name", "description", "sources", "match_rules", "output")
+	r := &kallav1.Recipe{
+		Version:     d.str(m["version"], "version"),
+		RecipeId:    d.nonEmpty(d.required(m, n, "", "recipe_id"), "recipe_id"),
+		Name:        d.optStr(m["name"], "name"),
+		Description: d.optStr(m["description"], "description"),
+	}
+	if s := d.required(m, n, "", "sources"); s != nil {
+		r.Sources = d.sources(s)
+	}
+	rules := d.required(m, n, "", "match_rules")
+	for i, rn := range d.seq(rules, "match_rules") {
+		r.MatchRules = append(r.MatchRules, d.rule(rn, index("match_rules", i)))
+	}
+	if rules != nil && rules.Kind == yaml.SequenceNode && len(rules.Content) == 0 {
+		d.fail(rules, "match_rules", "needs at least one rule")
+	}
+	if o := m["output"]; o != nil {
+		om := d.fields(o, "output", "matched", "unmatched_left", "unmatched_right")
+		r.Output = &kallav1.Output{
+			Matched:        d.str(om["matched"], "output.matched"),
+			UnmatchedLeft:  d.str(om["unmatched_left"], "output.unmatched_left"),
+			UnmatchedRight: d.str(om["unmatched_right"], "output.unmatched_right"),
+		}
+	}
+	return r
+}
+
+func (d *decoder) sources(n *yaml.Node) *kallav1.Sources {
+	m := d.fields(n, "sources", "left", "right")
+	s := &kallav1.Sources{}
+	if l := d.required(m, n, "sources", "left"); l != nil {
+		s.Left = d.source(l, "sources.left")
+	}
+	if r := d.required(m, n, "sources", "right"); r != nil {
+		s.Right = d.source(r, "sources.right")
+	}
+	return s
+}
+
+func (d *decoder) source(n *yaml.Node, path string) *kallav1.Source {
+	m := d.fields(n, path, "alias", "uri", "primary_key")
+	s := &kallav1.Source{
+		Alias: d.nonEmpty(d.required(m, n, path, "alias"), join(path, "alias")),
+		Uri:   d.nonEmpty(d.required(m, n, path, "uri"), join(path, "uri")),
+	}
+	for i, k := range d.seq(m["primary_key"], join(path, "primary_key")) {
+		s.PrimaryKey = append(s.PrimaryKey, d.nonEmpty(k, index(join(path, "primary_key"), i)))
+	}
+	return s
+}
+
+func (d *decoder) rule(n *yaml.Node, path string) *kallav1.MatchRule {
+	m := d.fields(n, path, "name", "pattern", "priority", "conditions", "aggregate")
+	r := &kallav1.MatchRule{
+		Name:     d.nonEmpty(d.required(m, n, path, "name"), join(path, "name")),
+		Priority: d.int32(m["priority"], join(path, "priority")),
+	}
+	if p := d.required(m, n, path, "pattern"); p != nil {
+		r.Pattern = patternsByName[d.str(p, join(path, "pattern"))]
+		if r.Pattern == kallav1.Pattern_PATTERN_UNSPECIFIED {
+			d.fail(p, join(path, "pattern"), "unknown pattern %q; allowed: %s", p.Value, sortedNames(patternNames))
+		}
+	}
+	conds := d.required(m, n, path, "conditions")
+	for i, cn := range d.seq(conds, join(path, "conditions")) {
+		r.Conditions = append(r.Conditions, d.condition(cn, index(join(path, "conditions"), i)))
+	}
+	if a := m["aggregate"]; a != nil {
+		r.Aggregate = d.aggregate(a, join(path, "aggregate"))
+	}
+	return r
+}
+
+func (d *decoder) condition(n *yaml.Node, path string) *kallav1.Condition {
+	m := d.fields(n, path, "left", "op", "right", "threshold")
+	c := &kallav1.Condition{
+		Left:      d.nonEmpty(d.required(m, n, path, "left"), join(path, "left")),
+		Right:     d.nonEmpty(d.required(m, n, path, "right"), join(path, "right")),
+		Threshold: d.decimal(m["threshold"], join(path, "threshold")),
+	}
+	if op := d.required(m, n, path, "op"); op != nil {
+		c.Op = operatorsByName[d.str(op, join(path, "op"))]
+		if c.Op == kallav1.Operator_OPERATOR_UNSPECIFIED {
+			d.fail(op, join(path, "op"), "unknown operator %q; allowed: %s", op.Value, sortedNames(operatorNames))
+		}
+	}
+	return c
+}
+
+func (d *decoder) aggregate(n *yaml.Node, path string) *kallav1.Aggregate {
+	m := d.fields(n, path, "left", "right", "tolerance")
+	return &kallav1.Aggregate{
+		Left:      d.nonEmpty(d.required(m, n, path, "left"), join(path, "left")),
+		Right:     d.nonEmpty(d.required(m, n, path, "right"), join(path, "right")),
+		Tolerance: d.decimal(d.required(m, n, path, "tolerance"), join(path, "tolerance")),
+	}
+}

@@ -1,0 +1,102 @@
+package recipe
+
+import (
+	"bytes"
+	"encoding/json"
+
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
+)
+
+// The JSON form users write. Field order here is the order written out.
+type (
+	fileRecipe struct {
+		Version     string      `json:"version,omitempty"`
+		RecipeID    string      `json:"recipe_id"`
+		Name        *string     `json:"name,omitempty"`
+		Description *string     `json:"description,omitempty"`
+		Sources     fileSources `json:"sources"`
+		MatchRules  []fileRule  `json:"match_rules"`
+		Output      *fileOutput `json:"output,omitempty"`
+	}
+	fileSources struct {
+		Left  fileSource `json:"left"`
+		Right fileSource `json:"right"`
+	}
+	fileSource struct {
+		Alias      string   `json:"alias"`
+		URI        string   `json:"uri"`
+		PrimaryKey []string `json:"primary_key,omitempty"`
+	}
+	fileRule struct {
+		Name       string          `json:"name"`
+		Pattern    string          `json:"pattern"`
+		Priority   *int32          `json:"priority,omitempty"`
+		Conditions []fileCondition `json:"conditions"`
+		Aggregate  *fileAggregate  `json:"aggregate,omitempty"`
+	}
+	fileCondition struct {
+		Left      string       `json:"left"`
+		Op        string       `json:"op"`
+		Right     string       `json:"right"`
+		Threshold *json.Number `json:"threshold,omitempty"`
+	}
+	fileAggregate struct {
+		Left      string      `json:"left"`
+		Right     string      `json:"right"`
+		Tolerance json.Number `json:"tolerance"`
+	}
+	fileOutput struct {
+		Matched        string `json:"matched,omitempty"`
+		UnmatchedLeft  string `json:"unmatched_left,omitempty"`
+		UnmatchedRight string `json:"unmatched_right,omitempty"`
+	}
+)
+
+// Marshal writes a recipe in the JSON form users write; Parse reads it back
+// to an equal recipe. Decimals keep their text.
+func Marshal(r *kallav1.Recipe) ([]byte, error) {
+	f := fileRecipe{
+		Version:     r.GetVersion(),
+		RecipeID:    r.GetRecipeId(),
+		Name:        r.Name,
+		Description: r.Description,
+		Sources: fileSources{
+			Left:  marshalSource(r.GetSources().GetLeft()),
+			Right: marshalSource(r.GetSources().GetRight()),
+		},
+	}
+	for _, rule := range r.GetMatchRules() {
+		f.MatchRules = append(f.MatchRules, marshalRule(rule))
+	}
+	if o := r.GetOutput(); o != nil {
+		f.Output = &fileOutput{Matched: o.GetMatched(), UnmatchedLeft: o.GetUnmatchedLeft(), UnmatchedRight: o.GetUnmatchedRight()}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(f); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func marshalSource(s *kallav1.Source) fileSource {
+	return fileSource{Alias: s.GetAlias(), URI: s.GetUri(), PrimaryKey: s.GetPrimaryKey()}
+}
+
+func marshalRule(rule *kallav1.MatchRule) fileRule {
+	fr := fileRule{Name: rule.GetName(), Pattern: patternNames[rule.GetPattern()], Priority: rule.Priority}
+	for _, c := range rule.GetConditions() {
+		fc := fileCondition{Left: c.GetLeft(), Op: operatorNames[c.GetOp()], Right: c.GetRight()}
+		if c.Threshold != nil {
+			n := json.Number(c.Threshold.GetValue())
+			fc.Threshold = &n
+		}
+		fr.Conditions = append(fr.Conditions, fc)
+	}
+	if a := rule.GetAggregate(); a != nil {
+		fr.Aggregate = &fileAggregate{Left: a.GetLeft(), Right: a.GetRight(), Tolerance: json.Number(a.GetTolerance().GetValue())}
+	}
+	return fr
+}

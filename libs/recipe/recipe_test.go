@@ -1,0 +1,184 @@
+package recipe_test
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
+	"github.com/kallahq/kalla/libs/recipe"
+)
+
+func TestSeedFixtureRoundTrip(t *testing.T) {
+	t.Parallel()
+	text, err := os.ReadFile("testdata/seed-recipe.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := recipe.Parse(text)
+	if err != nil {
+		t.Fatalf("parse seed recipe: %v", err)
+	}
+	if got := r.GetMatchRules()[0].GetConditions()[1].GetThreshold().GetValue(); got != "0.02" {
+		t.Errorf("threshold text = %q, want %q", got, "0.02")
+	}
+	if r.GetMatchRules()[0].GetPattern() != kallav1.Pattern_PATTERN_ONE_TO_ONE {
+		t.Errorf("pattern = %v", r.GetMatchRules()[0].GetPattern())
+	}
+	out, err := recipe.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := recipe.Parse(out)
+	if err != nil {
+		t.Fatalf("parse marshalled recipe: %v\n%s", err, out)
+	}
+	if !proto.Equal(r, again) {
+		t.Errorf("round trip changed the recipe:\nfirst  %v\nsecond %v", r, again)
+	}
+	// The JSON written back means the same as the file users wrote.
+	if a, b := decodeJSON(t, text), decodeJSON(t, out); !reflect.DeepEqual(a, b) {
+		t.Errorf("marshalled JSON differs from the fixture:\n%s", out)
+	}
+}
+
+func decodeJSON(t *testing.T, b []byte) any {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+const validYAML = `
+version: "1.0"
+recipe_id: ar
+sources:
+  left: {alias: invoices, uri: "file://data/invoices.csv", primary_key: [invoice_id]}
+  right: {alias: payments, uri: "file:///abs/payments.csv", primary_key: [payment_id]}
+match_rules:
+  - name: exact
+    pattern: "1:1"
+    priority: 1
+    conditions:
+      - {left: invoice_id, op: eq, right: reference_number}
+      - {left: amount, op: tolerance, right: paid_amount, threshold: 0}
+  - name: split
+    pattern: 1:N
+    conditions:
+      - {left: invoice_id, op: eq_ci, right: reference_number}
+    aggregate: {left: amount, right: paid_amount, tolerance: 0.020}
+`
+
+func TestParseYAML(t *testing.T) {
+	t.Parallel()
+	r, err := recipe.Parse([]byte(validYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exact, split := r.GetMatchRules()[0], r.GetMatchRules()[1]
+	if th := exact.GetConditions()[1].Threshold; th == nil || th.GetValue() != "0" {
+		t.Errorf("threshold 0 must be kept as present 0, got %v", th)
+	}
+	if exact.GetConditions()[0].Threshold != nil {
+		t.Errorf("absent threshold must stay absent")
+	}
+	if split.Priority != nil {
+		t.Errorf("absent priority must stay absent, got %d", split.GetPriority())
+	}
+	if split.GetPattern() != kallav1.Pattern_PATTERN_ONE_TO_MANY {
+		t.Errorf("unquoted 1:N = %v", split.GetPattern())
+	}
+	if got := split.GetAggregate().GetTolerance().GetValue(); got != "0.020" {
+		t.Errorf("tolerance text = %q, want 0.020 as written", got)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, old, new string
+		field, message string
+		line           int
+	}{
+		{"unknown_key", "priority: 1", "priority: 1\n    prio: 2", "match_rules[0].prio", "unknown field", 11},
+		{"unknown_operator", "op: eq_ci", "op: like", "match_rules[1].conditions[0].op", `unknown operator "like"`, 17},
+		{"unknown_pattern", `pattern: "1:1"`, `pattern: "2:2"`, "match_rules[0].pattern", `unknown pattern "2:2"`, 9},
+		{"missing_threshold", ", threshold: 0}", "}", "match_rules[0].conditions[1].threshold", "operator tolerance needs a threshold", 0},
+		{"threshold_not_allowed", "right: reference_number}\n      - {left: amount", "right: reference_number, threshold: 1}\n      - {left: amount", "match_rules[0].conditions[0].threshold", "takes no threshold", 12},
+		{"threshold_not_a_number", "threshold: 0}", `threshold: "abc"}`, "match_rules[0].conditions[1].threshold", "must be a decimal number", 13},
+		{"duplicate_rule_name", "name: split", "name: exact", "match_rules[1].name", `rule name "exact" is already used by match_rules[0]`, 14},
+		{"no_join_key", "op: eq_ci", "op: contains", "match_rules[1].conditions", "has no eq or eq_ci condition", 17},
+		{"aggregate_on_1_1", "pattern: 1:N", "pattern: M:N", "match_rules[1].aggregate", "needs pattern 1:N or M:1", 18},
+		{"priority_not_a_number", "priority: 1", "priority: first", "match_rules[0].priority", "must be a whole number", 10},
+		{"missing_alias", "alias: invoices, ", "", "sources.left.alias", "is required", 5},
+		{"duplicate_key", "recipe_id: ar", "recipe_id: ar\nrecipe_id: br", "recipe_id", "appears twice", 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			text := strings.Replace(validYAML, tt.old, tt.new, 1)
+			if text == validYAML {
+				t.Fatalf("test case did not change the recipe")
+			}
+			_, err := recipe.Parse([]byte(text))
+			var errs recipe.Errors
+			if !errors.As(err, &errs) {
+				t.Fatalf("want recipe.Errors, got %v", err)
+			}
+			for _, e := range errs {
+				if e.Field == tt.field && strings.Contains(e.Message, tt.message) {
+					if tt.line != 0 && e.Line != tt.line {
+						t.Errorf("line = %d, want %d (%v)", e.Line, tt.line, e)
+					}
+					return
+				}
+			}
+			t.Errorf("no error on %s containing %q; got:\n%v", tt.field, tt.message, err)
+		})
+	}
+}
+
+func TestParseJSONPositions(t *testing.T) {
+	t.Parallel()
+	text := "{\n\t\"recipe_id\": \"x\",\n\t\"sources\": {\"left\": {\"alias\": \"a\", \"uri\": \"file://a.csv\"}, \"right\": {\"alias\": \"b\", \"uri\": \"file://b.csv\"}},\n\t\"match_rules\": [{\"name\": \"r\", \"pattern\": \"1:1\", \"conditions\": [{\"left\": \"k\", \"op\": \"equals\", \"right\": \"k\"}]}]\n}\n"
+	_, err := recipe.Parse([]byte(text))
+	var errs recipe.Errors
+	if !errors.As(err, &errs) || len(errs) != 1 {
+		t.Fatalf("want one error, got %v", err)
+	}
+	if e := errs[0]; e.Field != "match_rules[0].conditions[0].op" || e.Line != 4 {
+		t.Errorf("error = %+v, want field match_rules[0].conditions[0].op on line 4", e)
+	}
+}
+
+func TestLoadResolvesRelativeFileURIs(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "recipe.yaml")
+	if err := os.WriteFile(path, []byte(validYAML+"output: {matched: out/m.parquet}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := recipe.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.GetSources().GetLeft().GetUri(), "file://"+filepath.Join(dir, "data/invoices.csv"); got != want {
+		t.Errorf("left uri = %q, want %q", got, want)
+	}
+	if got := r.GetSources().GetRight().GetUri(); got != "file:///abs/payments.csv" {
+		t.Errorf("absolute uri changed to %q", got)
+	}
+	if got, want := r.GetOutput().GetMatched(), filepath.Join(dir, "out/m.parquet"); got != want {
+		t.Errorf("output = %q, want %q", got, want)
+	}
+}

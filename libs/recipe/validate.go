@@ -1,0 +1,130 @@
+package recipe
+
+import (
+	"fmt"
+	"math/big"
+
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
+)
+
+// Validate checks what can be checked without reading the sources: patterns,
+// operators and their thresholds, join keys, aggregates and rule names.
+// Column names are checked against the sources' schemas later.
+func Validate(r *kallav1.Recipe) error {
+	return validate(r).orNil()
+}
+
+func validate(r *kallav1.Recipe) Errors {
+	var errs Errors
+	fail := func(field, format string, args ...any) {
+		errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	if r.GetRecipeId() == "" {
+		fail("recipe_id", "is required")
+	}
+	l, rt := r.GetSources().GetLeft(), r.GetSources().GetRight()
+	if l == nil || rt == nil {
+		fail("sources", "needs both left and right")
+	} else if l.GetAlias() == rt.GetAlias() {
+		fail("sources.right.alias", "must differ from the left alias %q", l.GetAlias())
+	}
+	if len(r.GetMatchRules()) == 0 {
+		fail("match_rules", "needs at least one rule")
+	}
+	seen := map[string]int{}
+	for i, rule := range r.GetMatchRules() {
+		path := index("match_rules", i)
+		if first, dup := seen[rule.GetName()]; dup {
+			fail(join(path, "name"), "rule name %q is already used by match_rules[%d]", rule.GetName(), first)
+		} else {
+			seen[rule.GetName()] = i
+		}
+		errs = append(errs, validateRule(rule, path)...)
+	}
+	return errs
+}
+
+func validateRule(rule *kallav1.MatchRule, path string) Errors {
+	var errs Errors
+	fail := func(field, format string, args ...any) {
+		errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	if patternNames[rule.GetPattern()] == "" {
+		fail(join(path, "pattern"), "is required; allowed: %s", sortedNames(patternNames))
+	}
+	if len(rule.GetConditions()) == 0 {
+		fail(join(path, "conditions"), "needs at least one condition")
+	}
+	hasKey := false
+	for j, c := range rule.GetConditions() {
+		cpath := index(join(path, "conditions"), j)
+		if IsJoinKey(c.GetOp()) {
+			hasKey = true
+		}
+		if msg := checkThreshold(c); msg != "" {
+			fail(join(cpath, "threshold"), "%s", msg)
+		}
+	}
+	if len(rule.GetConditions()) > 0 && !hasKey {
+		fail(join(path, "conditions"), "rule %q has no eq or eq_ci condition; every rule needs one to join on, so no rule compares every record with every other", rule.GetName())
+	}
+	if a := rule.GetAggregate(); a != nil {
+		p := rule.GetPattern()
+		if p != kallav1.Pattern_PATTERN_ONE_TO_MANY && p != kallav1.Pattern_PATTERN_MANY_TO_ONE {
+			fail(join(path, "aggregate"), "an aggregate check needs pattern 1:N or M:1, not %s", patternNames[p])
+		}
+		if tol, ok := Rat(a.GetTolerance()); !ok || tol.Sign() < 0 {
+			fail(join(path, "aggregate.tolerance"), "must be a decimal number >= 0")
+		}
+	}
+	return errs
+}
+
+// IsJoinKey reports whether an operator can serve as a rule's join key.
+func IsJoinKey(op kallav1.Operator) bool {
+	return op == kallav1.Operator_OPERATOR_EQ || op == kallav1.Operator_OPERATOR_EQ_CI
+}
+
+// NeedsThreshold reports whether an operator takes a threshold.
+func NeedsThreshold(op kallav1.Operator) bool {
+	switch op {
+	case kallav1.Operator_OPERATOR_TOLERANCE, kallav1.Operator_OPERATOR_TOLERANCE_PCT,
+		kallav1.Operator_OPERATOR_DATE_WITHIN, kallav1.Operator_OPERATOR_FUZZY:
+		return true
+	}
+	return false
+}
+
+// checkThreshold returns what is wrong with a condition's threshold, or "".
+func checkThreshold(c *kallav1.Condition) string {
+	name := operatorNames[c.GetOp()]
+	if !NeedsThreshold(c.GetOp()) {
+		if c.Threshold != nil {
+			return fmt.Sprintf("operator %s takes no threshold", name)
+		}
+		return ""
+	}
+	if c.Threshold == nil {
+		return fmt.Sprintf("operator %s needs a threshold", name)
+	}
+	t, ok := Rat(c.Threshold)
+	switch {
+	case !ok:
+		return fmt.Sprintf("%q is not a decimal number", c.Threshold.GetValue())
+	case t.Sign() < 0:
+		return fmt.Sprintf("must be >= 0 for %s, got %s", name, c.Threshold.GetValue())
+	case c.GetOp() == kallav1.Operator_OPERATOR_DATE_WITHIN && !t.IsInt():
+		return fmt.Sprintf("date_within takes a whole number of days, got %s", c.Threshold.GetValue())
+	case c.GetOp() == kallav1.Operator_OPERATOR_FUZZY && t.Cmp(big.NewRat(1, 1)) > 0:
+		return fmt.Sprintf("fuzzy takes a similarity from 0 to 1, got %s", c.Threshold.GetValue())
+	}
+	return ""
+}
+
+// Rat returns a decimal's exact value.
+func Rat(d *kallav1.Decimal) (*big.Rat, bool) {
+	if d == nil || !decimalText.MatchString(d.GetValue()) {
+		return nil, false
+	}
+	return new(big.Rat).SetString(d.GetValue())
+}
