@@ -12,11 +12,11 @@ PROTOC_GEN_GO_VERSION := v1.36.12
 PROTOC_GEN_CONNECT_GO_VERSION := v1.21.1
 STATICCHECK_VERSION := v0.8.2
 
-MODULES := gen libs services/planner services/stager services/executor services/reaper services/kalla
+MODULES := gen libs libs/engine/duckdb services/planner services/stager services/executor services/reaper services/kalla
 SERVICES := planner stager executor reaper kalla
 GO_PACKAGES := $(addprefix ./,$(addsuffix /...,$(MODULES)))
 
-.PHONY: all tools generate check-generated build test lint bench clean
+.PHONY: all tools generate check-generated build test lint bench example clean
 
 all: build
 
@@ -64,6 +64,10 @@ lint: tools $(TOOLBIN)/staticcheck
 
 bench:
 	@echo "no benchmarks yet" >&2
+
+example:
+	go build -o bin/kalla ./services/kalla
+	bin/kalla reconcile --recipe examples/invoices/recipe.json --out out/example --format csv
 
 clean:
 	rm -rf bin

@@ -1,0 +1,372 @@
+// Package duckdb runs plans on DuckDB, embedded. It is the only package
+// that links DuckDB (cgo); the SQL it runs comes from package sqlplan.
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/kallahq/kalla/libs/engine"
+	"github.com/kallahq/kalla/libs/plan"
+	"github.com/kallahq/kalla/libs/source"
+	"github.com/kallahq/kalla/libs/sqlplan"
+)
+
+// Engine runs plans in an in-memory DuckDB that spills to TempDir.
+type Engine struct {
+	// Threads caps DuckDB's threads; 0 means one per core.
+	Threads int
+	// TempDir is where DuckDB spills when data outgrows memory; empty means
+	// the system's temp directory.
+	TempDir string
+	// MemoryLimit such as "4GB"; empty means DuckDB's default (80% of RAM).
+	MemoryLimit string
+}
+
+var _ engine.Engine = (*Engine)(nil)
+
+// Name implements engine.Engine.
+func (*Engine) Name() string { return "duckdb" }
+
+// session is one DuckDB connection: temp tables live per connection.
+type session struct {
+	db   *sql.DB
+	conn *sql.Conn
+}
+
+func (e *Engine) open(ctx context.Context) (*session, func(), error) {
+	tmp, err := os.MkdirTemp(e.TempDir, "kalla-duckdb-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("duckdb temp dir: %w", err)
+	}
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, nil, fmt.Errorf("open duckdb: %w", err)
+	}
+	closeAll := func() { db.Close(); os.RemoveAll(tmp) }
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		closeAll()
+		return nil, nil, fmt.Errorf("duckdb connection: %w", err)
+	}
+	s := &session{db: db, conn: conn}
+	settings := []string{"SET temp_directory = " + sqlplan.String(tmp)}
+	if e.Threads > 0 {
+		settings = append(settings, fmt.Sprintf("SET threads = %d", e.Threads))
+	}
+	if e.MemoryLimit != "" {
+		settings = append(settings, "SET memory_limit = "+sqlplan.String(e.MemoryLimit))
+	}
+	for _, q := range settings {
+		if err := s.exec(ctx, q); err != nil {
+			conn.Close()
+			closeAll()
+			return nil, nil, err
+		}
+	}
+	if err := duckdb.RegisterScalarUDF(conn, sqlplan.Levenshtein, levenshtein{}); err != nil {
+		conn.Close()
+		closeAll()
+		return nil, nil, fmt.Errorf("register %s: %w", sqlplan.Levenshtein, err)
+	}
+	return s, func() { conn.Close(); closeAll() }, nil
+}
+
+func (s *session) exec(ctx context.Context, q string) error {
+	if _, err := s.conn.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("duckdb: %w\nin: %s", err, abbreviate(q))
+	}
+	return nil
+}
+
+func (s *session) int64(ctx context.Context, q string) (int64, error) {
+	var n sql.NullInt64
+	if err := s.conn.QueryRowContext(ctx, q).Scan(&n); err != nil {
+		return 0, fmt.Errorf("duckdb: %w\nin: %s", err, abbreviate(q))
+	}
+	return n.Int64, nil
+}
+
+func abbreviate(q string) string {
+	if len(q) > 400 {
+		return q[:400] + "..."
+	}
+	return q
+}
+
+// Schema implements engine.Engine for Parquet sources.
+func (e *Engine) Schema(ctx context.Context, ref source.Ref) (source.Schema, error) {
+	if ref.Format != source.FormatParquet {
+		return source.Schema{}, fmt.Errorf("duckdb: no schema reader for %s sources", ref.Format)
+	}
+	s, done, err := e.open(ctx)
+	if err != nil {
+		return source.Schema{}, err
+	}
+	defer done()
+	return parquetSchema(ctx, s, ref)
+}
+
+func parquetSchema(ctx context.Context, s *session, ref source.Ref) (source.Schema, error) {
+	dir := isDir(ref.Path)
+	rows, err := s.conn.QueryContext(ctx, "DESCRIBE "+strings.TrimPrefix(sqlplan.LoadParquet("x", ref.Path, dir), "CREATE OR REPLACE TEMP TABLE x AS "))
+	if err != nil {
+		return source.Schema{}, engine.BadInput("read parquet %s: %v", ref, err)
+	}
+	defer rows.Close()
+	schema := source.Schema{Rows: -1}
+	for rows.Next() {
+		var name, typ string
+		var null, key, def, extra sql.NullString
+		if err := rows.Scan(&name, &typ, &null, &key, &def, &extra); err != nil {
+			return source.Schema{}, err
+		}
+		schema.Columns = append(schema.Columns, parquetColumn(name, typ))
+	}
+	return schema, rows.Err()
+}
+
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
+}
+
+// parquetColumn maps DuckDB's type names onto Kalla's types.
+func parquetColumn(name, typ string) source.Column {
+	c := source.Column{Name: name, Type: source.Text}
+	switch {
+	case typ == "BIGINT" || typ == "INTEGER" || typ == "SMALLINT" || typ == "TINYINT" ||
+		typ == "UBIGINT" || typ == "UINTEGER" || typ == "USMALLINT" || typ == "UTINYINT":
+		c.Type = source.Integer
+	case strings.HasPrefix(typ, "DECIMAL"):
+		c.Type = source.Decimal
+		fmt.Sscanf(typ, "DECIMAL(%d,%d)", &c.Precision, &c.Scale)
+	case typ == "DATE":
+		c.Type = source.Date
+	case strings.HasPrefix(typ, "TIMESTAMP"):
+		c.Type = source.Timestamp
+	case typ == "BOOLEAN":
+		c.Type = source.Boolean
+	}
+	return c
+}
+
+// Reconcile implements engine.Engine.
+func (e *Engine) Reconcile(ctx context.Context, p *plan.Plan, out engine.Output, progress func(engine.Progress)) (*engine.Result, error) {
+	if progress == nil {
+		progress = func(engine.Progress) {}
+	}
+	s, done, err := e.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	res := &engine.Result{}
+	start := time.Now()
+	progress(engine.Progress{Phase: engine.PhaseLoad})
+	if res.LeftRows, err = load(ctx, s, sqlplan.RawLeft, sqlplan.Left, p.Left); err != nil {
+		return nil, err
+	}
+	if res.RightRows, err = load(ctx, s, sqlplan.RawRight, sqlplan.Right, p.Right); err != nil {
+		return nil, err
+	}
+	res.Timings.Load = time.Since(start)
+
+	start = time.Now()
+	if err := match(ctx, s, p, progress); err != nil {
+		return nil, err
+	}
+	if res.Rules, err = ruleCounts(ctx, s); err != nil {
+		return nil, err
+	}
+	res.Timings.Match = time.Since(start)
+
+	start = time.Now()
+	progress(engine.Progress{Phase: engine.PhaseWrite})
+	if err := write(ctx, s, p, out); err != nil {
+		return nil, err
+	}
+	res.Timings.Write = time.Since(start)
+	return res, nil
+}
+
+// load reads one side, checks its key and numbers its records.
+func load(ctx context.Context, s *session, raw, keyed string, in plan.Input) (int64, error) {
+	var q string
+	switch in.Ref.Format {
+	case source.FormatCSV:
+		q = sqlplan.LoadCSV(raw, in.Ref.Path, in.Schema)
+	case source.FormatParquet:
+		q = sqlplan.LoadParquet(raw, in.Ref.Path, isDir(in.Ref.Path))
+	default:
+		return 0, fmt.Errorf("duckdb: %s: %s sources must be staged to Parquet first", in.Alias, in.Ref.Format)
+	}
+	if err := s.exec(ctx, q); err != nil {
+		return 0, engine.BadInput("%s: cannot read %s: %v", in.Alias, in.Ref, err)
+	}
+	if err := checkKey(ctx, s, raw, in); err != nil {
+		return 0, err
+	}
+	if err := s.exec(ctx, sqlplan.Keyed(keyed, raw, in)); err != nil {
+		return 0, err
+	}
+	if err := s.exec(ctx, "DROP TABLE "+raw); err != nil {
+		return 0, err
+	}
+	return s.int64(ctx, sqlplan.Count(keyed))
+}
+
+func checkKey(ctx context.Context, s *session, raw string, in plan.Input) error {
+	q := sqlplan.KeyProblems(raw, in)
+	if q == "" {
+		return nil
+	}
+	rows, err := s.conn.QueryContext(ctx, q)
+	if err != nil {
+		return fmt.Errorf("duckdb: %w", err)
+	}
+	defer rows.Close()
+	var examples []string
+	for rows.Next() {
+		var key string
+		var n int64
+		if err := rows.Scan(&key, &n); err != nil {
+			return err
+		}
+		examples = append(examples, fmt.Sprintf("%s (%d rows)", key, n))
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(examples) > 0 {
+		names := make([]string, len(in.Key))
+		for i, c := range in.Key {
+			names[i] = c.Name
+		}
+		return engine.BadInput("%s: the primary key (%s) must be unique and not empty; for example: %s",
+			in.Alias, strings.Join(names, ", "), strings.Join(examples, ", "))
+	}
+	return nil
+}
+
+// match runs the waterfall, rule by rule, then finds near misses.
+func match(ctx context.Context, s *session, p *plan.Plan, progress func(engine.Progress)) error {
+	for _, q := range sqlplan.Setup(p) {
+		if err := s.exec(ctx, q); err != nil {
+			return err
+		}
+	}
+	for k, r := range p.Rules {
+		progress(engine.Progress{Phase: engine.PhaseMatch, Detail: "rule " + r.Name})
+		if err := runRule(ctx, s, sqlplan.Rule(k, r)); err != nil {
+			return fmt.Errorf("rule %s: %w", r.Name, err)
+		}
+	}
+	left, right := sqlplan.Sides(p)
+	for k, r := range p.Rules {
+		for _, side := range []sqlplan.Side{left, right} {
+			if err := s.exec(ctx, sqlplan.NearMisses(k, r, side)); err != nil {
+				return fmt.Errorf("near misses of rule %s: %w", r.Name, err)
+			}
+		}
+	}
+	return s.exec(ctx, sqlplan.BestNearMisses())
+}
+
+func runRule(ctx context.Context, s *session, steps sqlplan.RuleSteps) error {
+	for _, q := range append([]string{steps.Candidates}, steps.Prepare...) {
+		if err := s.exec(ctx, q); err != nil {
+			return err
+		}
+	}
+	if len(steps.Loop) > 0 {
+		prev, err := s.int64(ctx, steps.Probe)
+		if err != nil {
+			return err
+		}
+		for {
+			for _, q := range steps.Loop {
+				if err := s.exec(ctx, q); err != nil {
+					return err
+				}
+			}
+			next, err := s.int64(ctx, steps.Probe)
+			if err != nil {
+				return err
+			}
+			if next == prev {
+				break
+			}
+			prev = next
+		}
+	}
+	for _, q := range steps.Finish {
+		if err := s.exec(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func ruleCounts(ctx context.Context, s *session) ([]engine.RuleCounts, error) {
+	rows, err := s.conn.QueryContext(ctx, sqlplan.RuleCounts())
+	if err != nil {
+		return nil, fmt.Errorf("duckdb: %w", err)
+	}
+	defer rows.Close()
+	var out []engine.RuleCounts
+	for rows.Next() {
+		var k int
+		var c engine.RuleCounts
+		if err := rows.Scan(&k, &c.Groups, &c.LeftMatched, &c.RightMatched); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// write copies each evidence query into a file of out.Dir.
+func write(ctx context.Context, s *session, p *plan.Plan, out engine.Output) error {
+	left, right := sqlplan.Sides(p)
+	files := map[string]string{
+		engine.MatchedFile:        sqlplan.Matched(),
+		engine.UnmatchedLeftFile:  sqlplan.Unmatched(left),
+		engine.UnmatchedRightFile: sqlplan.Unmatched(right),
+	}
+	options := "FORMAT parquet, COMPRESSION zstd"
+	if out.Format == engine.CSV {
+		options = "FORMAT csv, HEADER true"
+	}
+	for name, q := range files {
+		path := fmt.Sprintf("%s/%s.%s", out.Dir, name, out.Format)
+		if err := s.exec(ctx, fmt.Sprintf("COPY (%s) TO %s (%s)", q, sqlplan.String(path), options)); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// levenshtein is the edit distance in characters (runes), which fuzzy
+// conditions need; DuckDB's built-in levenshtein counts bytes.
+type levenshtein struct{}
+
+func (levenshtein) Config() duckdb.ScalarFuncConfig {
+	text, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
+	integer, _ := duckdb.NewTypeInfo(duckdb.TYPE_BIGINT)
+	return duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{text, text}, ResultTypeInfo: integer}
+}
+
+func (levenshtein) Executor() duckdb.ScalarFuncExecutor {
+	return duckdb.ScalarFuncExecutor{RowExecutor: func(values []driver.Value) (any, error) {
+		return int64(plan.Levenshtein(values[0].(string), values[1].(string))), nil
+	}}
+}

@@ -1,0 +1,122 @@
+package duckdb_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
+	"github.com/kallahq/kalla/libs/engine"
+	"github.com/kallahq/kalla/libs/engine/duckdb"
+	"github.com/kallahq/kalla/libs/reconcile"
+	"github.com/kallahq/kalla/libs/reconcile/oracle"
+)
+
+// TestAgainstOracle compares the SQL engine with the independent in-memory
+// implementation over many random cases: ties, NULLs, duplicates in join
+// columns, decimals at tolerances, every pattern and operator.
+func TestAgainstOracle(t *testing.T) {
+	t.Parallel()
+	const seeds = 150
+	for seed := int64(1); seed <= seeds; seed++ {
+		t.Run(fmt.Sprintf("seed_%d", seed), func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			r, err := oracle.RandomCase(seed, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := oracleResult(t, r, dir)
+			got := engineResult(t, r)
+			compare(t, r, got, want)
+		})
+	}
+}
+
+func oracleResult(t *testing.T, r *kallav1.Recipe, dir string) oracle.Result {
+	t.Helper()
+	left, err := oracle.ReadCSV(filepath.Join(dir, "left.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	right, err := oracle.ReadCSV(filepath.Join(dir, "right.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := oracle.Reconcile(r, left, right)
+	if err != nil {
+		t.Fatalf("oracle: %v", err)
+	}
+	return res
+}
+
+func engineResult(t *testing.T, r *kallav1.Recipe) outcome {
+	t.Helper()
+	out := t.TempDir()
+	sum, err := reconcile.Run(context.Background(), r, reconcile.Options{Engine: &duckdb.Engine{Threads: 1}, Format: engine.CSV, OutDir: out})
+	if err != nil {
+		t.Fatalf("engine: %v", err)
+	}
+	return outcome{
+		summary:        sum,
+		matched:        readCSV(t, filepath.Join(out, "matched.csv")),
+		unmatchedLeft:  readCSV(t, filepath.Join(out, "unmatched_left.csv")),
+		unmatchedRight: readCSV(t, filepath.Join(out, "unmatched_right.csv")),
+	}
+}
+
+func compare(t *testing.T, r *kallav1.Recipe, got outcome, want oracle.Result) {
+	t.Helper()
+	var wantGroups []string
+	for _, g := range want.Groups {
+		wantGroups = append(wantGroups, g.Rule+": "+members(g))
+	}
+	if gotGroups := got.pairs(); !slices.Equal(gotGroups, wantGroups) {
+		t.Errorf("match groups differ\nengine: %v\noracle: %v", gotGroups, wantGroups)
+	}
+	for i, rc := range want.Rules {
+		g := got.summary.Rules[i]
+		if g.Name != rc.Name || g.Groups != rc.Groups || g.LeftMatched != rc.LeftMatched || g.RightMatched != rc.RightMatched {
+			t.Errorf("rule %d: engine %+v, oracle %+v", i, g, rc)
+		}
+	}
+	compareUnmatched(t, "left", got.unmatchedLeft, want.UnmatchedLeft, r.GetSources().GetLeft().GetPrimaryKey())
+	compareUnmatched(t, "right", got.unmatchedRight, want.UnmatchedRight, r.GetSources().GetRight().GetPrimaryKey())
+}
+
+func members(g oracle.Group) string {
+	var parts []string
+	for _, k := range g.Left {
+		parts = append(parts, "l"+k)
+	}
+	for _, k := range g.Right {
+		parts = append(parts, "r"+k)
+	}
+	return strings.Join(parts, " ")
+}
+
+func compareUnmatched(t *testing.T, side string, got []map[string]string, want []oracle.Unmatched, key []string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("unmatched %s: engine %d records, oracle %d", side, len(got), len(want))
+		return
+	}
+	for i, w := range want {
+		parts := make([]string, len(key))
+		for j, k := range key {
+			parts[j] = got[i][k]
+		}
+		gk := strings.Join(parts, "|")
+		wantRule, wantOther := "", ""
+		if w.NearMiss != nil {
+			wantRule, wantOther = w.NearMiss.Rule, w.NearMiss.OtherKey
+		}
+		if gk != w.Key || got[i]["kalla_near_rule"] != wantRule || got[i]["kalla_near_key"] != wantOther {
+			t.Errorf("unmatched %s #%d: engine key %q near miss (%q, %q); oracle key %q near miss (%q, %q)",
+				side, i, gk, got[i]["kalla_near_rule"], got[i]["kalla_near_key"], w.Key, wantRule, wantOther)
+		}
+	}
+}

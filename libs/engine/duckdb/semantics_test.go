@@ -1,0 +1,355 @@
+package duckdb_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kallahq/kalla/libs/reconcile"
+)
+
+const oneToOneTolerance = `
+  - name: exact
+    pattern: "1:1"
+    conditions:
+      - {left: ref, op: eq, right: ref}
+      - {left: amount, op: tolerance, right: amount, threshold: %s}
+`
+
+func rule(format, threshold string) string {
+	return strings.Replace(format, "%s", threshold, 1)
+}
+
+func TestTolerance(t *testing.T) {
+	t.Parallel()
+	t.Run("decimal_exactly_at_the_threshold_matches", func(t *testing.T) {
+		t.Parallel()
+		o := mustReconcile(t,
+			"id,ref,amount\n1,A,1.10\n2,B,1.10\n3,C,100\n",
+			"id,ref,amount\n10,A,1.08\n11,B,1.07\n12,C,99.98\n",
+			recipeYAML(rule(oneToOneTolerance, "0.02")))
+		want := []string{"exact: l1 r10", "exact: l3 r12"}
+		if got := o.pairs(); !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+		if len(o.unmatchedLeft) != 1 || o.unmatchedLeft[0]["id"] != "2" {
+			t.Fatalf("unmatched left = %v, want only id 2", o.unmatchedLeft)
+		}
+		if got, want := o.unmatchedLeft[0]["kalla_near_reason"], "amount differs from amount by 0.03, tolerance 0.02"; got != want {
+			t.Errorf("near miss = %q, want %q", got, want)
+		}
+	})
+	t.Run("threshold_zero_means_exact", func(t *testing.T) {
+		t.Parallel()
+		o := mustReconcile(t,
+			"id,ref,amount\n1,A,5.00\n2,B,5.00\n",
+			"id,ref,amount\n10,A,5\n11,B,5.01\n",
+			recipeYAML(rule(oneToOneTolerance, "0")))
+		if got, want := o.pairs(), []string{"exact: l1 r10"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+	})
+	t.Run("null_operand_is_false", func(t *testing.T) {
+		t.Parallel()
+		o := mustReconcile(t,
+			"id,ref,amount\n1,A,\n2,,5\n",
+			"id,ref,amount\n10,A,5.00\n11,,5\n",
+			recipeYAML(rule(oneToOneTolerance, "100")))
+		if len(o.matched) != 0 {
+			t.Fatalf("NULLs matched: %v", o.pairs())
+		}
+		if got := o.unmatchedLeft[0]["kalla_near_reason"]; got != "amount is empty" {
+			t.Errorf("near miss = %q, want %q", got, "amount is empty")
+		}
+	})
+	t.Run("tolerance_pct_at_the_boundary", func(t *testing.T) {
+		t.Parallel()
+		o := mustReconcile(t,
+			"id,ref,amount\n1,A,200.00\n2,B,200.00\n",
+			"id,ref,amount\n10,A,196.00\n11,B,195.99\n",
+			recipeYAML(strings.Replace(rule(oneToOneTolerance, "2"), "op: tolerance,", "op: tolerance_pct,", 1)))
+		if got, want := o.pairs(), []string{"exact: l1 r10"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+	})
+}
+
+func TestOneToOneOrder(t *testing.T) {
+	t.Parallel()
+	t.Run("ties_break_by_numeric_left_key_then_right_key", func(t *testing.T) {
+		t.Parallel()
+		// As text "10" < "9"; as numbers 9 < 10, so 9 takes right 5.
+		o := mustReconcile(t,
+			"id,ref,amount\n10,K,1\n9,K,1\n",
+			"id,ref,amount\n6,K,1\n5,K,1\n",
+			recipeYAML(rule(oneToOneTolerance, "0")))
+		if got, want := o.pairs(), []string{"exact: l9 r5", "exact: l10 r6"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+	})
+	t.Run("text_keys_order_by_bytes", func(t *testing.T) {
+		t.Parallel()
+		// Bytes: "B" < "a"; a locale collation would put "a" first.
+		o := mustReconcile(t,
+			"id,ref,amount\na,K,1\nB,K,1\n",
+			"id,ref,amount\nx,K,1\ny,K,1\n",
+			recipeYAML(rule(oneToOneTolerance, "0")))
+		if got, want := o.pairs(), []string{"exact: lB rx", "exact: la ry"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+	})
+	t.Run("smaller_distance_beats_smaller_key", func(t *testing.T) {
+		t.Parallel()
+		o := mustReconcile(t,
+			"id,ref,amount\n1,K,10.00\n",
+			"id,ref,amount\n10,K,10.01\n11,K,10.00\n",
+			recipeYAML(rule(oneToOneTolerance, "0.05")))
+		if got, want := o.pairs(), []string{"exact: l1 r11"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+		if got := o.unmatchedRight[0]["kalla_near_reason"]; got != "l 1 was matched by rule exact instead" {
+			t.Errorf("near miss of the loser = %q", got)
+		}
+	})
+	t.Run("greedy_takes_the_next_best_when_the_best_is_gone", func(t *testing.T) {
+		t.Parallel()
+		// Costs: a-x 0.01, b-x 0.01, b-y 0.02, a-y 0.04. Greedy: a-x, then b-y.
+		o := mustReconcile(t,
+			"id,ref,amount\na,K,10.00\nb,K,10.02\n",
+			"id,ref,amount\nx,K,10.01\ny,K,10.04\n",
+			recipeYAML(rule(oneToOneTolerance, "0.05")))
+		if got, want := o.pairs(), []string{"exact: la rx", "exact: lb ry"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+	})
+}
+
+func TestWaterfall(t *testing.T) {
+	t.Parallel()
+	o := mustReconcile(t,
+		"id,ref,amount\n1,A,10\n",
+		"id,ref,amount\n10,A,10\n11,A,12\n",
+		recipeYAML(`
+  - name: loose
+    pattern: "1:1"
+    priority: 2
+    conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 5}]
+  - name: exact
+    pattern: "1:1"
+    priority: 1
+    conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0}]
+`))
+	if got, want := o.pairs(), []string{"exact: l1 r10"}; !slices.Equal(got, want) {
+		t.Errorf("matches = %v, want %v", got, want)
+	}
+	rules := o.summary.Rules
+	if rules[0].Name != "exact" || rules[1].Name != "loose" || rules[1].Groups != 0 {
+		t.Errorf("rules in execution order = %+v", rules)
+	}
+}
+
+func TestGroups(t *testing.T) {
+	t.Parallel()
+	t.Run("one_to_many_aggregate_pass_and_fail", func(t *testing.T) {
+		t.Parallel()
+		o := mustReconcile(t,
+			"id,ref,amount\n1,A,100.00\n2,B,50.00\n",
+			"id,ref,amount\n10,A,60.00\n11,A,40.00\n12,B,30.00\n13,B,19.00\n",
+			recipeYAML(`
+  - name: split
+    pattern: 1:N
+    priority: 1
+    conditions: [{left: ref, op: eq, right: ref}]
+    aggregate: {left: amount, right: amount, tolerance: 0.50}
+  - name: single
+    pattern: "1:1"
+    priority: 2
+    conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 20}]
+`))
+		// B's group sums to 49.00, 1.00 off: none of it matches under split,
+		// so 2 and 12 are free for the later rule.
+		if got, want := o.pairs(), []string{"split: l1 r10 r11", "single: l2 r12"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+		if got := keys(o.unmatchedRight, "id"); !slices.Equal(got, []string{"13"}) {
+			t.Errorf("unmatched right = %v", got)
+		}
+		s := o.summary
+		if s.MatchGroups != 2 || s.Left.Matched != 2 || s.Right.Matched != 3 || s.Right.Unmatched != 1 {
+			t.Errorf("summary = %+v", s)
+		}
+	})
+	t.Run("null_in_the_sum_fails_the_group", func(t *testing.T) {
+		t.Parallel()
+		o := mustReconcile(t,
+			"id,ref,amount\n1,A,100.00\n",
+			"id,ref,amount\n10,A,100.00\n11,A,\n",
+			recipeYAML(`
+  - name: split
+    pattern: 1:N
+    conditions: [{left: ref, op: eq, right: ref}]
+    aggregate: {left: amount, right: amount, tolerance: 0}
+`))
+		if len(o.matched) != 0 {
+			t.Errorf("a group with a NULL amount matched: %v", o.pairs())
+		}
+	})
+	t.Run("many_to_one_mirror", func(t *testing.T) {
+		t.Parallel()
+		o := mustReconcile(t,
+			"id,ref,amount\n1,A,30\n2,A,70\n3,B,5\n",
+			"id,ref,amount\n10,A,100\n11,B,6\n",
+			recipeYAML(`
+  - name: merge
+    pattern: M:1
+    conditions: [{left: ref, op: eq, right: ref}]
+    aggregate: {left: amount, right: amount, tolerance: 0}
+`))
+		if got, want := o.pairs(), []string{"merge: l1 l2 r10"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+	})
+	t.Run("many_to_many_connected_sets", func(t *testing.T) {
+		t.Parallel()
+		o := mustReconcile(t,
+			"id,ref\n1,A\n2,A\n3,B\n",
+			"id,ref\n10,A\n11,B\n12,B\n13,C\n",
+			recipeYAML(`
+  - name: all
+    pattern: M:N
+    conditions: [{left: ref, op: eq, right: ref}]
+`))
+		if got, want := o.pairs(), []string{"all: l1 l2 r10", "all: l3 r11 r12"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+		if g := o.summary.Rules[0]; g.Groups != 2 || g.LeftMatched != 3 || g.RightMatched != 3 {
+			t.Errorf("rule counts = %+v", g)
+		}
+	})
+}
+
+func TestOperators(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, left, right, cond string
+		want                    []string
+	}{
+		{"eq_ci_trims_and_folds_case_eq_does_not", "id,ref\n1, abc\n2,x\n", "id,ref\n10,ABC \n11,X\n",
+			"{left: ref, op: eq_ci, right: ref}", []string{"t: l1 r10", "t: l2 r11"}},
+		{"eq_keeps_text_as_written", "id,ref\n1, abc\n2,x\n", "id,ref\n10,abc\n11,x\n",
+			"{left: ref, op: eq, right: ref}", []string{"t: l2 r11"}},
+		{"eq_compares_numbers_numerically", "id,n\n1,1.50\n2,2\n", "id,n\n10,1.5\n11,2.00\n",
+			"{left: n, op: eq, right: n}", []string{"t: l1 r10", "t: l2 r11"}},
+		{"date_within_whole_days", "id,ref,d\n1,A,2024-01-01\n2,B,2024-01-01\n", "id,ref,d\n10,A,2024-01-04\n11,B,2024-01-05\n",
+			"{left: ref, op: eq, right: ref}, {left: d, op: date_within, right: d, threshold: 3}", []string{"t: l1 r10"}},
+		{"fuzzy_counts_characters", "id,ref,name\n1,A,Société\n2,B,Acme Corp\n", "id,ref,name\n10,A,Societe\n11,B,Acme Corp.\n",
+			"{left: ref, op: eq, right: ref}, {left: name, op: fuzzy, right: name, threshold: 0.7}", []string{"t: l1 r10", "t: l2 r11"}},
+		{"fuzzy_below_threshold", "id,ref,name\n1,B,Acme Corp\n", "id,ref,name\n11,B,Acme Corp.\n",
+			"{left: ref, op: eq, right: ref}, {left: name, op: fuzzy, right: name, threshold: 0.91}", nil},
+		{"gt_means_left_greater", "id,ref,n\n1,A,5\n2,B,5\n", "id,ref,n\n10,A,4\n11,B,5\n",
+			"{left: ref, op: eq, right: ref}, {left: n, op: gt, right: n}", []string{"t: l1 r10"}},
+		{"contains_left_contains_right", "id,ref,memo\n1,A,paid INV-7 late\n2,B,x\n", "id,ref,memo\n10,A,INV-7\n11,B,xy\n",
+			"{left: ref, op: eq, right: ref}, {left: memo, op: contains, right: memo}", []string{"t: l1 r10"}},
+		{"startswith_and_endswith", "id,ref,memo\n1,A,INV-7\n2,B,INV-8\n", "id,ref,memo\n10,A,INV\n11,B,-8\n",
+			"{left: ref, op: eq, right: ref}, {left: memo, op: startswith, right: memo}", []string{"t: l1 r10"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			o := mustReconcile(t, tt.left, tt.right, recipeYAML("  - {name: t, pattern: \"1:1\", conditions: ["+tt.cond+"]}\n"))
+			if got := o.pairs(); !slices.Equal(got, tt.want) {
+				t.Errorf("matches = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestInputs(t *testing.T) {
+	t.Parallel()
+	t.Run("duplicate_key_is_bad_input_with_examples", func(t *testing.T) {
+		t.Parallel()
+		_, err := reconcileFiles(t, "id,ref\n1,A\n1,B\n2,C\n", "id,ref\n10,A\n", recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}]}\n"))
+		if !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), "1 (2 rows)") || !strings.Contains(err.Error(), "l:") {
+			t.Errorf("err = %v, want bad input naming the side and key 1", err)
+		}
+	})
+	t.Run("empty_key_is_bad_input", func(t *testing.T) {
+		t.Parallel()
+		_, err := reconcileFiles(t, "id,ref\n,A\n", "id,ref\n10,A\n", recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}]}\n"))
+		if !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), "NULL") {
+			t.Errorf("err = %v, want bad input naming the empty key", err)
+		}
+	})
+	t.Run("empty_sources", func(t *testing.T) {
+		t.Parallel()
+		o := mustReconcile(t, "id,ref\n", "id,ref\n", recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}]}\n"))
+		if s := o.summary; s.Left.Rows != 0 || s.Right.Rows != 0 || s.MatchGroups != 0 || len(s.Rules) != 1 {
+			t.Errorf("summary = %+v", s)
+		}
+	})
+	t.Run("no_primary_key_uses_row_numbers", func(t *testing.T) {
+		t.Parallel()
+		text := strings.ReplaceAll(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}]}\n"), ", primary_key: [id]", "")
+		o := mustReconcile(t, "ref\nX\nA\n", "ref\nB\nA\n", text)
+		if got, want := o.pairs(), []string{"t: l2 r2"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+		if got := o.unmatchedLeft[0]["kalla_row"]; got != "1" {
+			t.Errorf("unmatched left kalla_row = %q, want 1", got)
+		}
+	})
+	t.Run("type_mismatch_names_both_types", func(t *testing.T) {
+		t.Parallel()
+		_, err := reconcileFiles(t, "id,ref,d\n1,A,2024-01-01\n", "id,ref,d\n10,A,5.5\n",
+			recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: d, op: gt, right: d}]}\n"))
+		if !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), "d (date)") || !strings.Contains(err.Error(), "d (decimal(2,1))") {
+			t.Errorf("err = %v", err)
+		}
+	})
+}
+
+func TestSeedFixture(t *testing.T) {
+	t.Parallel()
+	t.Run("as_it_stands_names_the_missing_column", func(t *testing.T) {
+		t.Parallel()
+		_, err := runRecipe(t, seedRecipe(t, false))
+		if !reconcile.IsBadInput(err) {
+			t.Fatalf("err = %v, want bad input", err)
+		}
+		for _, want := range []string{`column "payment_ref" is not in payments`, "reference_number", "match_rules[0].conditions[0].right"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not contain %q", err, want)
+			}
+		}
+	})
+	t.Run("corrected_gives_the_counts_derived_by_hand", func(t *testing.T) {
+		t.Parallel()
+		o, err := runRecipe(t, seedRecipe(t, true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// By hand: references INV-2024-001..005 match exactly, 007 is 0.01
+		// off (within 0.02), 015 is paid by PAY-2024-014; 006 is 15.00 off.
+		wantLeft := []string{"INV-2024-001", "INV-2024-002", "INV-2024-003", "INV-2024-004", "INV-2024-005", "INV-2024-007", "INV-2024-015"}
+		var gotLeft []string
+		for _, m := range o.matched {
+			if m["side"] == "left" {
+				gotLeft = append(gotLeft, m["key"])
+			}
+		}
+		if !slices.Equal(gotLeft, wantLeft) {
+			t.Errorf("matched invoices = %v, want %v", gotLeft, wantLeft)
+		}
+		s := o.summary
+		if s.Left.Rows != 15 || s.Right.Rows != 15 || s.MatchGroups != 7 || s.Left.Unmatched != 8 || s.Right.Unmatched != 8 {
+			t.Errorf("summary = %+v", s)
+		}
+		wantRight := []string{"PAY-2024-006", "PAY-2024-008A", "PAY-2024-008B", "PAY-2024-009", "PAY-2024-010", "PAY-2024-011", "PAY-2024-012", "PAY-2024-013"}
+		if got := keys(o.unmatchedRight, "payment_id"); !slices.Equal(got, wantRight) {
+			t.Errorf("unmatched payments = %v, want %v", got, wantRight)
+		}
+		if got := o.unmatchedLeft[0]; got["invoice_id"] != "INV-2024-006" || got["kalla_near_reason"] != "amount differs from paid_amount by 15.00, tolerance 0.02" {
+			t.Errorf("near miss of INV-2024-006 = %v", got)
+		}
+	})
+}

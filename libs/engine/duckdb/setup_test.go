@@ -1,0 +1,167 @@
+package duckdb_test
+
+import (
+	"context"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kallahq/kalla/libs/engine"
+	"github.com/kallahq/kalla/libs/engine/duckdb"
+	"github.com/kallahq/kalla/libs/evidence"
+	"github.com/kallahq/kalla/libs/recipe"
+	"github.com/kallahq/kalla/libs/reconcile"
+)
+
+// outcome is a run's evidence read back from CSV.
+type outcome struct {
+	summary        *evidence.Summary
+	matched        []map[string]string
+	unmatchedLeft  []map[string]string
+	unmatchedRight []map[string]string
+}
+
+// groups maps each match id to its members as "left:KEY" / "right:KEY".
+func (o outcome) groups() map[string][]string {
+	g := map[string][]string{}
+	for _, m := range o.matched {
+		g[m["match_id"]] = append(g[m["match_id"]], m["side"]+":"+m["key"])
+	}
+	return g
+}
+
+// pairs lists match groups as "rule: members" strings in match order.
+func (o outcome) pairs() []string {
+	var out []string
+	last := ""
+	for _, m := range o.matched {
+		member := m["side"][:1] + m["key"]
+		if m["match_id"] == last {
+			out[len(out)-1] += " " + member
+			continue
+		}
+		last = m["match_id"]
+		out = append(out, m["rule"]+": "+member)
+	}
+	return out
+}
+
+func keys(rows []map[string]string, col string) []string {
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = r[col]
+	}
+	return out
+}
+
+// reconcileFiles writes left.csv, right.csv and recipe.yaml (whose sources
+// must be file://left.csv and file://right.csv) and runs the engine.
+func reconcileFiles(t *testing.T, left, right, recipeText string) (outcome, error) {
+	t.Helper()
+	dir := t.TempDir()
+	for name, text := range map[string]string{"left.csv": left, "right.csv": right, "recipe.yaml": recipeText} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(strings.TrimLeft(text, "\n")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return runRecipe(t, filepath.Join(dir, "recipe.yaml"))
+}
+
+func runRecipe(t *testing.T, path string) (outcome, error) {
+	t.Helper()
+	r, err := recipe.Load(path)
+	if err != nil {
+		return outcome{}, err
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	sum, err := reconcile.Run(context.Background(), r, reconcile.Options{
+		Engine: &duckdb.Engine{Threads: 2},
+		Format: engine.CSV,
+		OutDir: out,
+	})
+	if err != nil {
+		return outcome{}, err
+	}
+	return outcome{
+		summary:        sum,
+		matched:        readCSV(t, filepath.Join(out, "matched.csv")),
+		unmatchedLeft:  readCSV(t, filepath.Join(out, "unmatched_left.csv")),
+		unmatchedRight: readCSV(t, filepath.Join(out, "unmatched_right.csv")),
+	}, nil
+}
+
+func mustReconcile(t *testing.T, left, right, recipeText string) outcome {
+	t.Helper()
+	o, err := reconcileFiles(t, left, right, recipeText)
+	if err != nil {
+		t.Fatalf("reconcile: %v", err)
+	}
+	return o
+}
+
+func readCSV(t *testing.T, path string) []map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []map[string]string
+	for _, rec := range recs[1:] {
+		row := map[string]string{}
+		for i, h := range recs[0] {
+			row[h] = rec[i]
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// recipeYAML builds a recipe over left.csv (key id) and right.csv (key id)
+// with the given rules, in YAML.
+func recipeYAML(rules string) string {
+	return `
+recipe_id: test
+sources:
+  left: {alias: l, uri: "file://left.csv", primary_key: [id]}
+  right: {alias: r, uri: "file://right.csv", primary_key: [id]}
+match_rules:
+` + rules
+}
+
+// seedRecipe copies the seed fixture into a temp dir laid out as its recipe
+// expects (testdata/*.csv beside recipe.json); fixed corrects the column.
+func seedRecipe(t *testing.T, fixed bool) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "testdata"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"invoices.csv", "payments.csv"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "testdata", name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile("testdata/recipe.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fixed {
+		b = []byte(strings.Replace(string(b), `"payment_ref"`, `"reference_number"`, 1))
+	}
+	path := filepath.Join(dir, "recipe.json")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}

@@ -1,0 +1,90 @@
+// Package engine is what runs a plan. Engines (engine/duckdb on one
+// machine, engine/ballista on a cluster) implement Engine; nothing outside
+// them knows which one runs.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/kallahq/kalla/libs/plan"
+	"github.com/kallahq/kalla/libs/source"
+)
+
+// ErrBadInput marks failures caused by the user's input (a duplicated key, a
+// malformed file) rather than by the system.
+var ErrBadInput = errors.New("bad input")
+
+// BadInput returns an error wrapping ErrBadInput.
+func BadInput(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrBadInput, fmt.Sprintf(format, args...))
+}
+
+// Format is the file format of evidence.
+type Format string
+
+const (
+	Parquet Format = "parquet"
+	CSV     Format = "csv"
+)
+
+// Evidence file names, without the format's extension.
+const (
+	MatchedFile        = "matched"
+	UnmatchedLeftFile  = "unmatched_left"
+	UnmatchedRightFile = "unmatched_right"
+)
+
+// Output says where an engine writes evidence: a local directory that the
+// caller then publishes.
+type Output struct {
+	Dir    string
+	Format Format
+}
+
+// Result is what a run counted.
+type Result struct {
+	LeftRows, RightRows int64
+	// Rules are in execution order.
+	Rules   []RuleCounts
+	Timings Timings
+}
+
+// RuleCounts is what one rule matched.
+type RuleCounts struct {
+	Groups, LeftMatched, RightMatched int64
+}
+
+// Timings of the phases of a run.
+type Timings struct {
+	Load, Match, Write time.Duration
+}
+
+// Phase names a step of a run, for progress displays.
+type Phase string
+
+const (
+	PhaseLoad  Phase = "load"
+	PhaseMatch Phase = "match"
+	PhaseWrite Phase = "write"
+)
+
+// Progress is reported between steps.
+type Progress struct {
+	Phase  Phase
+	Detail string
+}
+
+// Engine runs plans.
+type Engine interface {
+	// Name is the engine's name in summaries, such as "duckdb".
+	Name() string
+	// Schema reads the schema of a native source the engine reads itself
+	// (Parquet); CSV schemas come from package source.
+	Schema(ctx context.Context, ref source.Ref) (source.Schema, error)
+	// Reconcile runs the plan and writes matched, unmatched_left and
+	// unmatched_right files into out.Dir.
+	Reconcile(ctx context.Context, p *plan.Plan, out Output, progress func(Progress)) (*Result, error)
+}

@@ -1,0 +1,163 @@
+// Package plan turns a recipe and its sources' schemas into a small
+// relational plan: two keyed inputs and, per rule in execution order, the
+// candidate join, its ranking and its grouping. Engines run a plan; none of
+// this package depends on one.
+package plan
+
+import (
+	"fmt"
+	"math/big"
+	"sort"
+
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
+	"github.com/kallahq/kalla/libs/recipe"
+	"github.com/kallahq/kalla/libs/source"
+)
+
+// Plan is one reconciliation, ready for an engine.
+type Plan struct {
+	RecipeID    string
+	Left, Right Input
+	// Rules are in execution order: ascending priority, ties in file order.
+	Rules []Rule
+}
+
+// Input is one side: where it is, its columns and its key.
+type Input struct {
+	Alias  string
+	Ref    source.Ref
+	Schema source.Schema
+	// Key lists the primary key columns; empty means the 1-based row number.
+	Key []source.Column
+}
+
+// Rule is one match rule.
+type Rule struct {
+	Name    string
+	Pattern kallav1.Pattern
+	// Field is the rule's place in the recipe, such as "match_rules[2]".
+	Field      string
+	Conditions []Condition
+	Aggregate  *Aggregate
+}
+
+// Condition compares a left and a right column.
+type Condition struct {
+	Op          kallav1.Operator
+	Left, Right source.Column
+	// Threshold is exact; ThresholdText is as the user wrote it.
+	Threshold     *big.Rat
+	ThresholdText string
+}
+
+// Aggregate checks |one - sum(many)| <= Tolerance for 1:N and M:1 groups.
+type Aggregate struct {
+	Left, Right   source.Column
+	Tolerance     *big.Rat
+	ToleranceText string
+}
+
+// Join reports whether the condition is one of the rule's join keys.
+func (c Condition) Join() bool { return recipe.IsJoinKey(c.Op) }
+
+// PatternName is the rule's pattern as users write it.
+func (r Rule) PatternName() string { return recipe.PatternName(r.Pattern) }
+
+// Build checks the recipe's columns and types against the schemas and
+// returns the plan. Mistakes come back as recipe.Errors naming the field.
+func Build(r *kallav1.Recipe, left, right Input) (*Plan, error) {
+	b := &builder{left: left, right: right}
+	p := &Plan{RecipeID: r.GetRecipeId(), Left: left, Right: right}
+	p.Left.Key = b.key(r.GetSources().GetLeft(), left, "sources.left.primary_key")
+	p.Right.Key = b.key(r.GetSources().GetRight(), right, "sources.right.primary_key")
+	for _, i := range executionOrder(r.GetMatchRules()) {
+		p.Rules = append(p.Rules, b.rule(r.GetMatchRules()[i], fmt.Sprintf("match_rules[%d]", i)))
+	}
+	if len(b.errs) > 0 {
+		return nil, b.errs
+	}
+	return p, nil
+}
+
+// executionOrder sorts rule indexes by priority, keeping file order on ties.
+func executionOrder(rules []*kallav1.MatchRule) []int {
+	order := make([]int, len(rules))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		return rules[order[a]].GetPriority() < rules[order[b]].GetPriority()
+	})
+	return order
+}
+
+type builder struct {
+	left, right Input
+	errs        recipe.Errors
+}
+
+func (b *builder) fail(field, format string, args ...any) {
+	b.errs = append(b.errs, recipe.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+func (b *builder) column(in Input, name, field string) (source.Column, bool) {
+	c, ok := in.Schema.Column(name)
+	if !ok {
+		b.fail(field, "column %q is not in %s; its columns are: %s", name, in.Alias, in.Schema.Names())
+	}
+	return c, ok
+}
+
+func (b *builder) key(s *kallav1.Source, in Input, field string) []source.Column {
+	var key []source.Column
+	for i, name := range s.GetPrimaryKey() {
+		if c, ok := b.column(in, name, fmt.Sprintf("%s[%d]", field, i)); ok {
+			key = append(key, c)
+		}
+	}
+	if len(key) == 0 && !in.Ref.Native() {
+		b.fail(field, "a database source needs a primary key")
+	}
+	return key
+}
+
+func (b *builder) rule(mr *kallav1.MatchRule, field string) Rule {
+	rule := Rule{Name: mr.GetName(), Pattern: mr.GetPattern(), Field: field}
+	for i, c := range mr.GetConditions() {
+		cf := fmt.Sprintf("%s.conditions[%d]", field, i)
+		l, okl := b.column(b.left, c.GetLeft(), cf+".left")
+		r, okr := b.column(b.right, c.GetRight(), cf+".right")
+		if !okl || !okr {
+			continue
+		}
+		cond := Condition{Op: c.GetOp(), Left: l, Right: r}
+		if c.Threshold != nil {
+			cond.Threshold, _ = recipe.Rat(c.Threshold)
+			cond.ThresholdText = c.Threshold.GetValue()
+		}
+		if msg := checkTypes(cond); msg != "" {
+			b.fail(cf, "%s", msg)
+		}
+		rule.Conditions = append(rule.Conditions, cond)
+	}
+	if a := mr.GetAggregate(); a != nil {
+		rule.Aggregate = b.aggregate(a, field+".aggregate")
+	}
+	return rule
+}
+
+func (b *builder) aggregate(a *kallav1.Aggregate, field string) *Aggregate {
+	l, okl := b.column(b.left, a.GetLeft(), field+".left")
+	r, okr := b.column(b.right, a.GetRight(), field+".right")
+	if !okl || !okr {
+		return nil
+	}
+	for _, c := range []source.Column{l, r} {
+		if Classify(c.Type) != Number {
+			b.fail(field, "an aggregate check sums numbers, but %s is %s", c.Name, c.TypeName())
+			return nil
+		}
+	}
+	tol, _ := recipe.Rat(a.GetTolerance())
+	return &Aggregate{Left: l, Right: r, Tolerance: tol, ToleranceText: a.GetTolerance().GetValue()}
+}

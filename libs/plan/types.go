@@ -1,0 +1,70 @@
+package plan
+
+import (
+	"fmt"
+
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
+	"github.com/kallahq/kalla/libs/recipe"
+	"github.com/kallahq/kalla/libs/source"
+)
+
+// Class groups the types that compare with each other.
+type Class int
+
+const (
+	Number Class = iota + 1
+	Temporal
+	String
+	Bool
+)
+
+// Classify returns the class of a column type.
+func Classify(t source.Type) Class {
+	switch t {
+	case source.Integer, source.Decimal:
+		return Number
+	case source.Date, source.Timestamp:
+		return Temporal
+	case source.Boolean:
+		return Bool
+	}
+	return String
+}
+
+var classNames = map[Class]string{Number: "numbers", Temporal: "dates", String: "text"}
+
+// operandClasses lists what each operator may compare; nil means any class,
+// as long as both sides share it.
+var operandClasses = map[kallav1.Operator][]Class{
+	kallav1.Operator_OPERATOR_EQ_CI:         {String},
+	kallav1.Operator_OPERATOR_TOLERANCE:     {Number},
+	kallav1.Operator_OPERATOR_TOLERANCE_PCT: {Number},
+	kallav1.Operator_OPERATOR_GT:            {Number, Temporal, String},
+	kallav1.Operator_OPERATOR_LT:            {Number, Temporal, String},
+	kallav1.Operator_OPERATOR_GTE:           {Number, Temporal, String},
+	kallav1.Operator_OPERATOR_LTE:           {Number, Temporal, String},
+	kallav1.Operator_OPERATOR_CONTAINS:      {String},
+	kallav1.Operator_OPERATOR_STARTSWITH:    {String},
+	kallav1.Operator_OPERATOR_ENDSWITH:      {String},
+	kallav1.Operator_OPERATOR_DATE_WITHIN:   {Temporal},
+	kallav1.Operator_OPERATOR_FUZZY:         {String},
+}
+
+// checkTypes returns what is wrong with a condition's operand types, or "".
+func checkTypes(c Condition) string {
+	lc, rc := Classify(c.Left.Type), Classify(c.Right.Type)
+	op := recipe.OperatorName(c.Op)
+	if lc != rc {
+		return fmt.Sprintf("%s cannot compare %s (%s) with %s (%s)", op, c.Left.Name, c.Left.TypeName(), c.Right.Name, c.Right.TypeName())
+	}
+	allowed := operandClasses[c.Op]
+	if allowed == nil {
+		return ""
+	}
+	for _, a := range allowed {
+		if a == lc {
+			return ""
+		}
+	}
+	return fmt.Sprintf("%s compares %s, but %s and %s are %s", op, classNames[allowed[0]], c.Left.Name, c.Right.Name, c.Left.TypeName())
+}

@@ -1,0 +1,356 @@
+package oracle
+
+import (
+	"encoding/csv"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
+	"github.com/kallahq/kalla/libs/recipe"
+)
+
+// RandomCase returns a recipe (its sources point at left.csv/right.csv in
+// dir, as file:// absolute URIs, primary keys set) and writes those two CSV
+// files into dir. Same seed, same files.
+//
+// The data is built from clusters of related rows (same reference, amounts
+// that match exactly, nearly, or split across several rows) so rules find
+// many ties, near ties and values exactly at their thresholds.
+func RandomCase(seed int64, dir string) (*kallav1.Recipe, error) {
+	g := &generator{rng: rand.New(rand.NewPCG(uint64(seed), 0x6b616c6c61))}
+	g.chooseStyle()
+	left, right := g.rows()
+	lt, rt := g.table(left, true), g.table(right, false)
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	lpath, rpath := filepath.Join(abs, "left.csv"), filepath.Join(abs, "right.csv")
+	if err := writeCSV(lpath, lt); err != nil {
+		return nil, err
+	}
+	if err := writeCSV(rpath, rt); err != nil {
+		return nil, err
+	}
+	r := &kallav1.Recipe{
+		RecipeId: fmt.Sprintf("random-%d", seed),
+		Version:  "1.0",
+		Sources: &kallav1.Sources{
+			Left:  &kallav1.Source{Alias: "ledger", Uri: "file://" + lpath, PrimaryKey: g.keyColumns(true)},
+			Right: &kallav1.Source{Alias: "bank", Uri: "file://" + rpath, PrimaryKey: g.keyColumns(false)},
+		},
+		MatchRules: g.rules(),
+	}
+	if err := recipe.Validate(r); err != nil {
+		return nil, fmt.Errorf("random case %d made an invalid recipe: %w", seed, err)
+	}
+	return r, nil
+}
+
+// Key styles.
+const (
+	styleInteger = iota
+	styleText
+	styleComposite
+)
+
+type generator struct {
+	rng *rand.Rand
+	// leftKey and rightKey are key styles.
+	leftKey, rightKey int
+	refs              []string
+	// decimalRefs writes some right references as "2.0" so eq meets an
+	// INTEGER and a DECIMAL column.
+	decimalRefs bool
+}
+
+// row is one generated record before keys are given; nil is NULL.
+type row struct {
+	ref, amount, date, name, memo *string
+}
+
+func (g *generator) chooseStyle() {
+	g.leftKey, g.rightKey = g.rng.IntN(3), g.rng.IntN(3)
+	n := 1 + g.rng.IntN(4)
+	textRefs := g.rng.IntN(2) == 0
+	for i := range n {
+		if textRefs {
+			g.refs = append(g.refs, string(rune('A'+i)))
+		} else {
+			g.refs = append(g.refs, fmt.Sprint(i+1))
+		}
+	}
+	g.decimalRefs = !textRefs && g.rng.IntN(3) == 0
+}
+
+// pick returns one of the choices at random.
+func pick[T any](g *generator, choices ...T) T { return choices[g.rng.IntN(len(choices))] }
+
+// rows builds clusters of related rows until each side reaches its size,
+// then pads with unrelated rows and shuffles.
+func (g *generator) rows() (left, right []row) {
+	nl, nr := 5+g.rng.IntN(56), 5+g.rng.IntN(56)
+	for len(left) < nl && len(right) < nr {
+		l, r := g.cluster()
+		left = append(left, l[:min(len(l), nl-len(left))]...)
+		right = append(right, r[:min(len(r), nr-len(right))]...)
+	}
+	for len(left) < nl {
+		l, _ := g.cluster()
+		left = append(left, l[0])
+	}
+	for len(right) < nr {
+		_, r := g.cluster()
+		right = append(right, r[0])
+	}
+	g.rng.Shuffle(len(left), func(i, j int) { left[i], left[j] = left[j], left[i] })
+	g.rng.Shuffle(len(right), func(i, j int) { right[i], right[j] = right[j], right[i] })
+	return left, right
+}
+
+// cluster makes 1..3 rows on each side that share a reference, company and
+// invoice, with amounts that match, nearly match or split.
+func (g *generator) cluster() (left, right []row) {
+	ref := pick(g, g.refs...)
+	base := pick(g, 1000, 110, 10000, 2550, -500, 750)
+	day := g.rng.IntN(40)
+	company := pick(g, "Acme Corp", "Globex", "Initech", "Umbrella Co")
+	invoice := fmt.Sprintf("INV-%d", 100+g.rng.IntN(12))
+	shape := pick(g, [2]int{1, 1}, [2]int{1, 1}, [2]int{1, 2}, [2]int{1, 3}, [2]int{2, 1}, [2]int{3, 1}, [2]int{2, 2})
+	nl, nr := shape[0], shape[1]
+	lAmounts, rAmounts := g.amounts(base, nl), g.amounts(base, nr)
+	for i := range nl {
+		left = append(left, g.row(ref, lAmounts[i], day, company, g.leftMemo(invoice, company), false))
+	}
+	for i := range nr {
+		right = append(right, g.row(ref, rAmounts[i], day, company, g.rightNote(invoice, company), true))
+	}
+	return left, right
+}
+
+// amounts returns n amounts in cents: one amount near base, or n parts
+// that sum to base (sometimes off by a cent or two).
+func (g *generator) amounts(base, n int) []int {
+	if n == 1 {
+		return []int{base + g.nudge()}
+	}
+	parts := make([]int, n)
+	rest := base
+	for i := range n - 1 {
+		parts[i] = base / n
+		rest -= parts[i]
+	}
+	parts[n-1] = rest + pick(g, 0, 0, 0, 1, 2, -2, 3)
+	return parts
+}
+
+// nudge is an amount difference in cents that lands on or near the
+// thresholds used by the rules (0.02, 1, 10, and 1% or 10% of the bases).
+func (g *generator) nudge() int {
+	return pick(g, 0, 0, 0, 1, -1, 2, -2, 3, 10, -10, 100, -100, 1000, 11)
+}
+
+func (g *generator) row(ref string, cents, day int, company, memo string, right bool) row {
+	if right && g.decimalRefs && g.rng.IntN(3) == 0 {
+		ref += ".0"
+	}
+	return row{
+		ref:    &ref,
+		amount: ptr(g.amountText(cents)),
+		date:   ptr(dayText(int64(19723 + day + pick(g, 0, 0, 0, 1, -1, 2, 10)))), // 19723 is 2024-01-01
+		name:   ptr(g.nameVariant(company)),
+		memo:   &memo,
+	}
+}
+
+// amountText writes cents with two decimals, sometimes with one (7.5)
+// or with surrounding spaces, which typing must ignore.
+func (g *generator) amountText(cents int) string {
+	sign := ""
+	if cents < 0 {
+		sign, cents = "-", -cents
+	}
+	s := fmt.Sprintf("%s%d.%02d", sign, cents/100, cents%100)
+	if cents%10 == 0 && g.rng.IntN(8) == 0 {
+		s = strings.TrimSuffix(s, "0")
+	}
+	if g.rng.IntN(25) == 0 {
+		s = " " + s + " "
+	}
+	return s
+}
+
+func (g *generator) nameVariant(company string) string {
+	return pick(g, company, company, strings.ToUpper(company), strings.ToLower(company),
+		" "+company, company+" ", "  "+strings.ToLower(company)+" ")
+}
+
+func (g *generator) leftMemo(invoice, company string) string {
+	return pick(g, invoice, invoice+" "+company, "Payment "+invoice, company+" "+invoice)
+}
+
+func (g *generator) rightNote(invoice, company string) string {
+	return pick(g, invoice, strings.ToLower(invoice), invoice[:len(invoice)-1], "Payment", company, invoice+" "+company)
+}
+
+// table lays rows out as CSV text with keys first; some non-key cells are
+// NULL, but never in the first row, so every column keeps its type.
+func (g *generator) table(rows []row, left bool) Table {
+	style := g.rightKey
+	names := []string{"reference", "amt", "value_date", "payee", "note"}
+	if left {
+		style = g.leftKey
+		names = []string{"ref", "amount", "booked", "name", "memo"}
+	}
+	t := Table{Columns: append(g.keyColumns(left), names...)}
+	keys := g.keys(style, len(rows))
+	for i, r := range rows {
+		cells := []*string{r.ref, r.amount, r.date, r.name, r.memo}
+		for c := range cells {
+			if i > 0 && g.rng.IntN(15) == 0 {
+				cells[c] = nil
+			}
+		}
+		t.Rows = append(t.Rows, append(keys[i], cells...))
+	}
+	return t
+}
+
+func (g *generator) keyColumns(left bool) []string {
+	style, single, pair := g.rightKey, "txn", []string{"batch", "line"}
+	if left {
+		style, single, pair = g.leftKey, "id", []string{"branch", "seq"}
+	}
+	if style == styleComposite {
+		return pair
+	}
+	return []string{single}
+}
+
+// keys returns n distinct keys in the style: integers (some negative),
+// text whose byte order differs from numeric order ("k10" < "k9"), or a
+// text and an integer.
+func (g *generator) keys(style, n int) [][]*string {
+	perm := g.rng.Perm(3*n + 10)
+	out := make([][]*string, n)
+	for i := range n {
+		switch style {
+		case styleInteger:
+			out[i] = []*string{ptr(fmt.Sprint(perm[i] - 5))}
+		case styleText:
+			out[i] = []*string{ptr(fmt.Sprintf("k%d", perm[i]))}
+		default:
+			branch := []string{"north", "south", "east"}[perm[i]%3]
+			out[i] = []*string{ptr(branch), ptr(fmt.Sprint(perm[i]/3 + 1))}
+		}
+	}
+	return out
+}
+
+func writeCSV(path string, t Table) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := csv.NewWriter(f)
+	w.Write(t.Columns)
+	for _, r := range t.Rows {
+		fields := make([]string, len(r))
+		for i, cell := range r {
+			if cell != nil {
+				fields[i] = *cell
+			}
+		}
+		w.Write(fields)
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// Column pairs the rules compare, left then right.
+var (
+	refPair    = [2]string{"ref", "reference"}
+	amountPair = [2]string{"amount", "amt"}
+	datePair   = [2]string{"booked", "value_date"}
+	namePair   = [2]string{"name", "payee"}
+	memoPair   = [2]string{"memo", "note"}
+)
+
+// rules draws 1..3 rules; each starts with an eq or eq_ci condition.
+func (g *generator) rules() []*kallav1.MatchRule {
+	var out []*kallav1.MatchRule
+	for i := range 1 + g.rng.IntN(3) {
+		out = append(out, g.rule(fmt.Sprintf("rule_%d", i+1)))
+	}
+	return out
+}
+
+func (g *generator) rule(name string) *kallav1.MatchRule {
+	ru := &kallav1.MatchRule{Name: name}
+	ru.Pattern = pick(g, kallav1.Pattern_PATTERN_ONE_TO_ONE, kallav1.Pattern_PATTERN_ONE_TO_MANY,
+		kallav1.Pattern_PATTERN_MANY_TO_ONE, kallav1.Pattern_PATTERN_MANY_TO_MANY)
+	if g.rng.IntN(4) > 0 {
+		ru.Priority = ptr(int32(g.rng.IntN(3)))
+	}
+	ru.Conditions = append(ru.Conditions, g.joinCondition())
+	for range g.rng.IntN(3) {
+		ru.Conditions = append(ru.Conditions, g.otherCondition())
+	}
+	fans := ru.Pattern == kallav1.Pattern_PATTERN_ONE_TO_MANY || ru.Pattern == kallav1.Pattern_PATTERN_MANY_TO_ONE
+	if fans && g.rng.IntN(2) == 0 {
+		ru.Aggregate = &kallav1.Aggregate{Left: "amount", Right: "amt", Tolerance: decimal(pick(g, "0", "0.01", "0.02"))}
+	}
+	return ru
+}
+
+func (g *generator) joinCondition() *kallav1.Condition {
+	switch g.rng.IntN(6) {
+	case 0, 1, 2:
+		return newCondition(refPair, kallav1.Operator_OPERATOR_EQ, "")
+	case 3, 4:
+		return newCondition(namePair, kallav1.Operator_OPERATOR_EQ_CI, "")
+	}
+	return newCondition(datePair, kallav1.Operator_OPERATOR_EQ, "")
+}
+
+func (g *generator) otherCondition() *kallav1.Condition {
+	ordered := []kallav1.Operator{kallav1.Operator_OPERATOR_GT, kallav1.Operator_OPERATOR_LT,
+		kallav1.Operator_OPERATOR_GTE, kallav1.Operator_OPERATOR_LTE}
+	textual := []kallav1.Operator{kallav1.Operator_OPERATOR_CONTAINS,
+		kallav1.Operator_OPERATOR_STARTSWITH, kallav1.Operator_OPERATOR_ENDSWITH}
+	switch g.rng.IntN(9) {
+	case 0, 1:
+		return newCondition(amountPair, kallav1.Operator_OPERATOR_TOLERANCE, pick(g, "0", "0.02", "1", "10"))
+	case 2:
+		return newCondition(amountPair, kallav1.Operator_OPERATOR_TOLERANCE_PCT, pick(g, "0", "1", "10"))
+	case 3:
+		return newCondition(pick(g, amountPair, datePair, memoPair), pick(g, ordered...), "")
+	case 4:
+		return newCondition(datePair, kallav1.Operator_OPERATOR_DATE_WITHIN, pick(g, "0", "1", "2", "10"))
+	case 5:
+		return newCondition(pick(g, memoPair, namePair), pick(g, textual...), "")
+	case 6:
+		return newCondition(pick(g, memoPair, namePair), kallav1.Operator_OPERATOR_FUZZY, pick(g, "0", "0.5", "0.8", "1"))
+	case 7:
+		return newCondition(namePair, kallav1.Operator_OPERATOR_EQ_CI, "")
+	}
+	return newCondition(pick(g, amountPair, refPair), kallav1.Operator_OPERATOR_EQ, "")
+}
+
+// newCondition builds a condition on a column pair; threshold "" means none.
+func newCondition(cols [2]string, op kallav1.Operator, threshold string) *kallav1.Condition {
+	c := &kallav1.Condition{Left: cols[0], Op: op, Right: cols[1]}
+	if threshold != "" {
+		c.Threshold = decimal(threshold)
+	}
+	return c
+}
+
+func decimal(text string) *kallav1.Decimal { return &kallav1.Decimal{Value: text} }

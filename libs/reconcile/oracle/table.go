@@ -1,0 +1,182 @@
+package oracle
+
+import (
+	"encoding/csv"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+)
+
+// Table is a source as raw CSV text; a nil cell is NULL (an empty field).
+type Table struct {
+	Columns []string
+	Rows    [][]*string
+}
+
+// ReadCSV reads a CSV file whose first row names the columns. An empty field
+// becomes NULL; other text is kept exactly as written.
+func ReadCSV(path string) (Table, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Table{}, err
+	}
+	defer f.Close()
+	records, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return Table{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(records) == 0 {
+		return Table{}, fmt.Errorf("read %s: no header row", path)
+	}
+	t := Table{Columns: records[0]}
+	for _, rec := range records[1:] {
+		row := make([]*string, len(rec))
+		for i, field := range rec {
+			if field != "" {
+				row[i] = &field
+			}
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t, nil
+}
+
+// record is one row of a side, with its cells parsed and its key known.
+type record struct {
+	cells   []*value
+	key     []*value
+	keyText string
+	// rank is the record's place in key order, so comparing keys is
+	// comparing ranks.
+	rank    int
+	matched bool
+}
+
+// side is one source ready to reconcile: typed columns and records sorted
+// in key order.
+type side struct {
+	alias   string
+	columns []string
+	types   []colType
+	records []*record
+}
+
+// column returns a column's index, or an error listing the columns there are.
+func (s *side) column(name string) (int, error) {
+	for i, c := range s.columns {
+		if c == name {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("column %q is not in %s; its columns are: %s", name, s.alias, strings.Join(s.columns, ", "))
+}
+
+// newSide infers the column types, parses every cell, builds the keys and
+// sorts the records in key order.
+func newSide(alias string, t Table, primaryKey []string) (*side, error) {
+	s := &side{alias: alias, columns: t.Columns}
+	if err := checkShape(alias, t); err != nil {
+		return nil, err
+	}
+	for c := range t.Columns {
+		var values []string
+		for _, row := range t.Rows {
+			if row[c] != nil {
+				values = append(values, *row[c])
+			}
+		}
+		s.types = append(s.types, inferType(values))
+	}
+	keyTypes, err := s.buildRecords(t, primaryKey)
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(s.records, func(i, j int) bool {
+		return compareKeys(s.records[i].key, s.records[j].key, keyTypes) < 0
+	})
+	for i, r := range s.records {
+		r.rank = i
+		if i > 0 && compareKeys(s.records[i-1].key, r.key, keyTypes) == 0 {
+			return nil, fmt.Errorf("%s: primary key %s appears more than once", alias, r.keyText)
+		}
+	}
+	return s, nil
+}
+
+func checkShape(alias string, t Table) error {
+	seen := map[string]bool{}
+	for _, c := range t.Columns {
+		if seen[c] {
+			return fmt.Errorf("%s: column %q appears twice", alias, c)
+		}
+		seen[c] = true
+	}
+	for i, row := range t.Rows {
+		if len(row) != len(t.Columns) {
+			return fmt.Errorf("%s: row %d has %d fields, want %d", alias, i+1, len(row), len(t.Columns))
+		}
+	}
+	return nil
+}
+
+// buildRecords parses the rows and their keys; without a primary key the
+// key is the 1-based row number.
+func (s *side) buildRecords(t Table, primaryKey []string) ([]colType, error) {
+	var keyCols []int
+	var keyTypes []colType
+	for _, name := range primaryKey {
+		c, err := s.column(name)
+		if err != nil {
+			return nil, fmt.Errorf("primary key: %w", err)
+		}
+		keyCols = append(keyCols, c)
+		keyTypes = append(keyTypes, s.types[c])
+	}
+	if len(primaryKey) == 0 {
+		keyTypes = []colType{{kind: kindInteger}}
+	}
+	for i, row := range t.Rows {
+		r := &record{}
+		for c, cell := range row {
+			r.cells = append(r.cells, parse(cell, s.types[c]))
+		}
+		r.key = []*value{rowNumber(i)}
+		if len(keyCols) > 0 {
+			r.key = nil
+			for k, c := range keyCols {
+				if r.cells[c] == nil {
+					return nil, fmt.Errorf("%s: row %d: primary key column %q is NULL", s.alias, i+1, primaryKey[k])
+				}
+				r.key = append(r.key, r.cells[c])
+			}
+		}
+		r.keyText = keyText(r.key, keyTypes)
+		s.records = append(s.records, r)
+	}
+	return keyTypes, nil
+}
+
+func rowNumber(i int) *value {
+	return parse(ptr(fmt.Sprint(i+1)), colType{kind: kindInteger})
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// keyText renders a key, joining composite keys with "|".
+func keyText(key []*value, types []colType) string {
+	parts := make([]string, len(key))
+	for i, v := range key {
+		parts[i] = render(v, types[i])
+	}
+	return strings.Join(parts, "|")
+}
+
+func compareKeys(a, b []*value, types []colType) int {
+	for i := range a {
+		if c := compare(a[i], b[i], types[i].kind.family()); c != 0 {
+			return c
+		}
+	}
+	return 0
+}

@@ -1,0 +1,159 @@
+// Package reconcile runs one reconciliation from a recipe to published
+// evidence. `kalla reconcile` and the executor service both call it, so
+// matching is implemented once.
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
+	"github.com/kallahq/kalla/libs/engine"
+	"github.com/kallahq/kalla/libs/evidence"
+	"github.com/kallahq/kalla/libs/plan"
+	"github.com/kallahq/kalla/libs/recipe"
+	"github.com/kallahq/kalla/libs/source"
+)
+
+// Options of one run.
+type Options struct {
+	Engine engine.Engine
+	Format engine.Format
+	// OutDir, when set, receives matched.<format>, unmatched_left.<format>,
+	// unmatched_right.<format> and summary.json. Otherwise the recipe's
+	// output paths are used, with summary.json beside the matched file.
+	OutDir   string
+	Progress func(engine.Progress)
+}
+
+// IsBadInput reports whether err was caused by the user's input: the
+// recipe, a source that is missing or malformed, a broken key.
+func IsBadInput(err error) bool {
+	var errs recipe.Errors
+	return errors.Is(err, engine.ErrBadInput) || errors.As(err, &errs)
+}
+
+// Run reconciles r, whose file URIs are absolute (recipe.Load makes them
+// so), and publishes the evidence. Nothing is published unless the whole
+// run succeeded.
+func Run(ctx context.Context, r *kallav1.Recipe, opts Options) (*evidence.Summary, error) {
+	start := time.Now()
+	targets, err := targetsOf(r, opts)
+	if err != nil {
+		return nil, err
+	}
+	p, err := Plan(ctx, r, opts.Engine)
+	if err != nil {
+		return nil, err
+	}
+	staging, err := os.MkdirTemp(filepath.Dir(targets[0].To), ".kalla-run-")
+	if err != nil {
+		return nil, fmt.Errorf("output: %w", err)
+	}
+	defer os.RemoveAll(staging)
+	res, err := opts.Engine.Reconcile(ctx, p, engine.Output{Dir: staging, Format: opts.Format}, opts.Progress)
+	if err != nil {
+		return nil, err
+	}
+	sum := summarize(p, opts.Engine.Name(), res, time.Since(start))
+	summary := filepath.Join(staging, evidence.SummaryFile)
+	if err := evidence.WriteSummary(summary, sum); err != nil {
+		return nil, err
+	}
+	for i := range targets {
+		targets[i].From = filepath.Join(staging, filepath.Base(targets[i].From))
+	}
+	if err := evidence.Publish(targets); err != nil {
+		return nil, err
+	}
+	return sum, nil
+}
+
+// targetsOf lists where each evidence file goes, summary last.
+func targetsOf(r *kallav1.Recipe, opts Options) ([]evidence.Move, error) {
+	ext := "." + string(opts.Format)
+	names := []string{engine.MatchedFile + ext, engine.UnmatchedLeftFile + ext, engine.UnmatchedRightFile + ext, evidence.SummaryFile}
+	var to []string
+	if opts.OutDir != "" {
+		for _, n := range names {
+			to = append(to, filepath.Join(opts.OutDir, n))
+		}
+	} else {
+		o := r.GetOutput()
+		if o.GetMatched() == "" || o.GetUnmatchedLeft() == "" || o.GetUnmatchedRight() == "" {
+			return nil, engine.BadInput("no output directory given (--out) and the recipe's output does not name matched, unmatched_left and unmatched_right")
+		}
+		to = []string{o.GetMatched(), o.GetUnmatchedLeft(), o.GetUnmatchedRight(), filepath.Join(filepath.Dir(o.GetMatched()), evidence.SummaryFile)}
+	}
+	moves := make([]evidence.Move, len(names))
+	for i := range names {
+		moves[i] = evidence.Move{From: names[i], To: to[i]}
+	}
+	if err := os.MkdirAll(filepath.Dir(moves[0].To), 0o755); err != nil {
+		return nil, fmt.Errorf("output: %w", err)
+	}
+	return moves, nil
+}
+
+// Plan reads both sources' schemas and builds the plan.
+func Plan(ctx context.Context, r *kallav1.Recipe, eng engine.Engine) (*plan.Plan, error) {
+	left, err := input(ctx, r.GetSources().GetLeft(), eng)
+	if err != nil {
+		return nil, err
+	}
+	right, err := input(ctx, r.GetSources().GetRight(), eng)
+	if err != nil {
+		return nil, err
+	}
+	return plan.Build(r, left, right)
+}
+
+func input(ctx context.Context, s *kallav1.Source, eng engine.Engine) (plan.Input, error) {
+	ref, err := source.Parse(s.GetUri())
+	if err != nil {
+		return plan.Input{}, engine.BadInput("%s: %v", s.GetAlias(), err)
+	}
+	in := plan.Input{Alias: s.GetAlias(), Ref: ref}
+	switch ref.Format {
+	case source.FormatCSV:
+		in.Schema, err = source.CSVSchema(ref.Path)
+	case source.FormatParquet:
+		in.Schema, err = eng.Schema(ctx, ref)
+	default:
+		err = fmt.Errorf("%s sources are not read by kalla reconcile yet; stage them with the pipeline", ref.Format)
+	}
+	if err != nil {
+		return plan.Input{}, engine.BadInput("source %s: %v", s.GetAlias(), err)
+	}
+	return in, nil
+}
+
+func summarize(p *plan.Plan, engineName string, res *engine.Result, total time.Duration) *evidence.Summary {
+	s := &evidence.Summary{
+		RecipeID: p.RecipeID,
+		Engine:   engineName,
+		Left:     evidence.SideSummary{Alias: p.Left.Alias, Rows: res.LeftRows},
+		Right:    evidence.SideSummary{Alias: p.Right.Alias, Rows: res.RightRows},
+		Rules:    make([]evidence.RuleSummary, len(p.Rules)),
+		TimingsMS: evidence.Timings{
+			Load:  res.Timings.Load.Milliseconds(),
+			Match: res.Timings.Match.Milliseconds(),
+			Write: res.Timings.Write.Milliseconds(),
+			Total: total.Milliseconds(),
+		},
+	}
+	for i, r := range p.Rules {
+		c := res.Rules[i]
+		s.Rules[i] = evidence.RuleSummary{Name: r.Name, Pattern: r.PatternName(), Groups: c.Groups, LeftMatched: c.LeftMatched, RightMatched: c.RightMatched}
+		s.MatchGroups += c.Groups
+		s.Left.Matched += c.LeftMatched
+		s.Right.Matched += c.RightMatched
+	}
+	s.Left.Unmatched = s.Left.Rows - s.Left.Matched
+	s.Right.Unmatched = s.Right.Rows - s.Right.Matched
+	return s
+}

@@ -1,0 +1,243 @@
+package source
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// maxDecimalDigits is the widest exact decimal the engines hold.
+const maxDecimalDigits = 38
+
+// CSVSchema reads a whole CSV file once and infers each column's type over
+// all its values, not a sample: integer, exact decimal (with the largest
+// scale seen), ISO date, ISO timestamp, else text. An empty field is NULL.
+func CSVSchema(path string) (Schema, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Schema{}, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	s, err := inferCSV(bufio.NewReaderSize(f, 1<<20))
+	if err != nil {
+		return Schema{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func inferCSV(r io.Reader) (Schema, error) {
+	cr := csv.NewReader(r)
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return Schema{}, errors.New("the file is empty: a header row naming the columns is required")
+	}
+	if err != nil {
+		return Schema{}, err
+	}
+	names, err := columnNames(header)
+	if err != nil {
+		return Schema{}, err
+	}
+	cols := make([]inference, len(names))
+	var rows int64
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return Schema{}, err
+		}
+		rows++
+		for i, v := range rec {
+			cols[i].add(v)
+		}
+	}
+	s := Schema{Rows: rows, Columns: make([]Column, len(names))}
+	for i, name := range names {
+		s.Columns[i] = cols[i].column(name)
+	}
+	return s, nil
+}
+
+func columnNames(header []string) ([]string, error) {
+	names := make([]string, len(header))
+	seen := map[string]bool{}
+	for i, h := range header {
+		if i == 0 {
+			h = string(bytes.TrimPrefix([]byte(h), []byte("\ufeff")))
+		}
+		if h == "" {
+			return nil, fmt.Errorf("header column %d has no name", i+1)
+		}
+		if seen[h] {
+			return nil, fmt.Errorf("header names column %q twice", h)
+		}
+		seen[h] = true
+		names[i] = h
+	}
+	return names, nil
+}
+
+// inference narrows a column's possible types as values arrive.
+type inference struct {
+	seen                           bool
+	notInt, notDec, notDate, notTS bool
+	intDigits, scale               int
+}
+
+func (in *inference) add(v string) {
+	if v == "" {
+		return
+	}
+	in.seen = true
+	t := trimSpace(v)
+	if !in.notDec {
+		intDigits, scale, ok := parseDecimal(t)
+		switch {
+		case !ok:
+			in.notInt, in.notDec = true, true
+		case scale > 0 || intDigits > 18:
+			// Wider than int64: keep it as an exact decimal instead.
+			in.notInt = true
+		}
+		in.intDigits = max(in.intDigits, intDigits)
+		in.scale = max(in.scale, scale)
+		if in.intDigits+in.scale > maxDecimalDigits {
+			in.notDec = true
+		}
+	}
+	if !in.notTS {
+		isDate, isTS := parseDateTime(t)
+		in.notDate = in.notDate || !isDate
+		in.notTS = !isDate && !isTS
+	}
+}
+
+func (in *inference) column(name string) Column {
+	c := Column{Name: name, Type: Text}
+	switch {
+	case !in.seen:
+	case !in.notInt:
+		c.Type = Integer
+	case !in.notDec:
+		c.Type, c.Precision, c.Scale = Decimal, max(in.intDigits+in.scale, 1), in.scale
+	case !in.notDate:
+		c.Type = Date
+	case !in.notTS:
+		c.Type = Timestamp
+	}
+	return c
+}
+
+func trimSpace(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// parseDecimal accepts [+-]digits[.digits] and returns the number of
+// significant integer digits and of fraction digits.
+func parseDecimal(s string) (intDigits, scale int, ok bool) {
+	if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		if intDigits > 0 || s[i] != '0' {
+			intDigits++
+		}
+		i++
+	}
+	if i == 0 {
+		return 0, 0, false
+	}
+	if i == len(s) {
+		return intDigits, 0, true
+	}
+	if s[i] != '.' || i+1 == len(s) {
+		return 0, 0, false
+	}
+	for j := i + 1; j < len(s); j++ {
+		if s[j] < '0' || s[j] > '9' {
+			return 0, 0, false
+		}
+	}
+	return intDigits, len(s) - i - 1, true
+}
+
+// parseDateTime recognises YYYY-MM-DD and YYYY-MM-DD[T ]HH:MM:SS[.ffffff].
+func parseDateTime(s string) (isDate, isTimestamp bool) {
+	if len(s) < 10 || !validDate(s[:10]) {
+		return false, false
+	}
+	if len(s) == 10 {
+		return true, false
+	}
+	return false, validTime(s[10:])
+}
+
+func validDate(s string) bool {
+	if s[4] != '-' || s[7] != '-' {
+		return false
+	}
+	y, ok1 := digits(s[0:4])
+	m, ok2 := digits(s[5:7])
+	d, ok3 := digits(s[8:10])
+	if !ok1 || !ok2 || !ok3 || m < 1 || m > 12 || d < 1 {
+		return false
+	}
+	return d <= daysIn(y, m)
+}
+
+func daysIn(y, m int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// validTime checks "THH:MM:SS" or " HH:MM:SS", with up to 6 fraction digits.
+func validTime(s string) bool {
+	if len(s) < 9 || (s[0] != 'T' && s[0] != ' ') || s[3] != ':' || s[6] != ':' {
+		return false
+	}
+	h, ok1 := digits(s[1:3])
+	mi, ok2 := digits(s[4:6])
+	sec, ok3 := digits(s[7:9])
+	if !ok1 || !ok2 || !ok3 || h > 23 || mi > 59 || sec > 59 {
+		return false
+	}
+	frac := s[9:]
+	if frac == "" {
+		return true
+	}
+	_, ok := digits(frac[1:])
+	return frac[0] == '.' && len(frac) >= 2 && len(frac) <= 7 && ok
+}
+
+func digits(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, len(s) > 0
+}

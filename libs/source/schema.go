@@ -1,0 +1,71 @@
+package source
+
+import (
+	"fmt"
+	"strings"
+
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
+)
+
+// Type is a column's type as the engine sees it.
+type Type = kallav1.ColumnType
+
+const (
+	Integer   = kallav1.ColumnType_COLUMN_TYPE_INTEGER
+	Decimal   = kallav1.ColumnType_COLUMN_TYPE_DECIMAL
+	Date      = kallav1.ColumnType_COLUMN_TYPE_DATE
+	Timestamp = kallav1.ColumnType_COLUMN_TYPE_TIMESTAMP
+	Text      = kallav1.ColumnType_COLUMN_TYPE_TEXT
+	Boolean   = kallav1.ColumnType_COLUMN_TYPE_BOOLEAN
+)
+
+// Column is one column of a source.
+type Column struct {
+	Name string
+	Type Type
+	// Precision and Scale of a Decimal column (Precision counts all digits).
+	Precision, Scale int
+}
+
+// TypeName is the column's type in words, for messages.
+func (c Column) TypeName() string {
+	switch c.Type {
+	case Integer:
+		return "integer"
+	case Decimal:
+		return fmt.Sprintf("decimal(%d,%d)", c.Precision, c.Scale)
+	case Date:
+		return "date"
+	case Timestamp:
+		return "timestamp"
+	case Boolean:
+		return "boolean"
+	}
+	return "text"
+}
+
+// Schema is a source's columns in order, with how many rows were read when
+// known (-1 when not).
+type Schema struct {
+	Columns []Column
+	Rows    int64
+}
+
+// Column finds a column by its exact name.
+func (s Schema) Column(name string) (Column, bool) {
+	for _, c := range s.Columns {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Column{}, false
+}
+
+// Names lists the column names, for messages.
+func (s Schema) Names() string {
+	names := make([]string, len(s.Columns))
+	for i, c := range s.Columns {
+		names[i] = c.Name
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,109 @@
+// Package source names where a reconciliation's data comes from, reads its
+// schema and tells native sources (files the engine reads as they are) from
+// staged ones (databases extracted to Parquet first).
+package source
+
+import (
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+)
+
+// Format is how a source's data is stored.
+type Format int
+
+const (
+	FormatCSV Format = iota + 1
+	FormatParquet
+	FormatPostgres
+)
+
+func (f Format) String() string {
+	switch f {
+	case FormatCSV:
+		return "csv"
+	case FormatParquet:
+		return "parquet"
+	case FormatPostgres:
+		return "postgres"
+	}
+	return "unknown"
+}
+
+// Ref is a parsed source URI.
+type Ref struct {
+	Format Format
+	// Path is a local file or directory for file:// sources.
+	Path string
+	// DSN and Table locate a PostgreSQL table; DSN may hold credentials.
+	DSN   string
+	Table string
+	uri   string
+}
+
+// Native reports whether the engine reads the source as it is.
+func (r Ref) Native() bool { return r.Format != FormatPostgres }
+
+// String is the URI with any password removed: safe for logs and errors.
+func (r Ref) String() string { return Redact(r.uri) }
+
+// Parse reads a source URI: file:///path/x.csv, file:///path/x.parquet, a
+// directory of Parquet parts, or postgres://user:pass@host:port/db?table=schema.table.
+func Parse(uri string) (Ref, error) {
+	switch {
+	case strings.HasPrefix(uri, "file://"):
+		return parseFile(uri)
+	case strings.HasPrefix(uri, "postgres://"), strings.HasPrefix(uri, "postgresql://"):
+		return parsePostgres(uri)
+	}
+	return Ref{}, fmt.Errorf("source %q: unsupported URI; use file:///path/data.csv, file:///path/data.parquet or postgres://user:pass@host:port/db?table=schema.table", Redact(uri))
+}
+
+func parseFile(uri string) (Ref, error) {
+	path := strings.TrimPrefix(uri, "file://")
+	if !filepath.IsAbs(path) {
+		return Ref{}, fmt.Errorf("source %q: the file path must be absolute here (a recipe file's relative paths are resolved when it is loaded)", uri)
+	}
+	ref := Ref{Path: path, uri: uri}
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".csv":
+		ref.Format = FormatCSV
+	case ".parquet", "":
+		// No extension: a directory of Parquet parts.
+		ref.Format = FormatParquet
+	default:
+		return Ref{}, fmt.Errorf("source %q: unknown file type %q; allowed: .csv, .parquet, or a directory of .parquet parts", uri, filepath.Ext(path))
+	}
+	return ref, nil
+}
+
+func parsePostgres(uri string) (Ref, error) {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return Ref{}, fmt.Errorf("source %q: not a valid URI", Redact(uri))
+	}
+	q := u.Query()
+	table := q.Get("table")
+	if table == "" {
+		return Ref{}, fmt.Errorf("source %q: a postgres source needs ?table=schema.table", Redact(uri))
+	}
+	q.Del("table")
+	u.RawQuery = q.Encode()
+	return Ref{Format: FormatPostgres, DSN: u.String(), Table: table, uri: uri}, nil
+}
+
+// Redact removes the password from a URI so it can be shown.
+func Redact(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil || u.User == nil {
+		if i := strings.Index(uri, "@"); i >= 0 && strings.Contains(uri[:i], "://") {
+			return uri[:strings.Index(uri, "://")+3] + "REDACTED@" + uri[i+1:]
+		}
+		return uri
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "REDACTED")
+	}
+	return u.String()
+}

@@ -1,0 +1,168 @@
+package sqlplan
+
+import (
+	"fmt"
+	"math/big"
+
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
+	"github.com/kallahq/kalla/libs/plan"
+	"github.com/kallahq/kalla/libs/source"
+)
+
+// Levenshtein is the engine function fuzzy conditions call: edit distance in
+// characters (DuckDB's own levenshtein counts bytes).
+const Levenshtein = "kalla_levenshtein"
+
+// whitespace is what eq_ci trims: ASCII space, tab, CR and LF.
+const whitespace = "chr(32)||chr(9)||chr(13)||chr(10)"
+
+// cond renders one condition between the rows l and r.
+type cond struct {
+	plan.Condition
+	l, r string // the operands as SQL
+}
+
+func newCond(c plan.Condition, left, right string) cond {
+	return cond{Condition: c, l: col(left, c.Left), r: col(right, c.Right)}
+}
+
+// Test is the boolean SQL of the condition; NULL operands make it NULL,
+// which a WHERE clause treats as false.
+func (c cond) Test() string {
+	switch c.Op {
+	case kallav1.Operator_OPERATOR_EQ:
+		return fmt.Sprintf("%s = %s", c.l, c.r)
+	case kallav1.Operator_OPERATOR_EQ_CI:
+		return fmt.Sprintf("lower(trim(%s, %s)) = lower(trim(%s, %s))", c.l, whitespace, c.r, whitespace)
+	case kallav1.Operator_OPERATOR_TOLERANCE:
+		return fmt.Sprintf("abs(%s - %s) <= %s", c.l, c.r, Decimal(c.Threshold))
+	case kallav1.Operator_OPERATOR_TOLERANCE_PCT:
+		l, r := wide(c.l, c.Left), wide(c.r, c.Right)
+		return fmt.Sprintf("abs(%s - %s) * 100 <= %s * abs(%s)", l, r, Decimal(c.Threshold), l)
+	case kallav1.Operator_OPERATOR_GT:
+		return fmt.Sprintf("%s > %s", c.l, c.r)
+	case kallav1.Operator_OPERATOR_LT:
+		return fmt.Sprintf("%s < %s", c.l, c.r)
+	case kallav1.Operator_OPERATOR_GTE:
+		return fmt.Sprintf("%s >= %s", c.l, c.r)
+	case kallav1.Operator_OPERATOR_LTE:
+		return fmt.Sprintf("%s <= %s", c.l, c.r)
+	case kallav1.Operator_OPERATOR_CONTAINS:
+		return fmt.Sprintf("contains(%s, %s)", c.l, c.r)
+	case kallav1.Operator_OPERATOR_STARTSWITH:
+		return fmt.Sprintf("starts_with(%s, %s)", c.l, c.r)
+	case kallav1.Operator_OPERATOR_ENDSWITH:
+		return fmt.Sprintf("suffix(%s, %s)", c.l, c.r)
+	case kallav1.Operator_OPERATOR_DATE_WITHIN:
+		return fmt.Sprintf("%s <= %s", c.days(), Decimal(c.Threshold))
+	case kallav1.Operator_OPERATOR_FUZZY:
+		// similarity >= T  <=>  distance <= (1 - T) * longest, exactly.
+		oneMinus := new(big.Rat).Sub(big.NewRat(1, 1), c.Threshold)
+		return fmt.Sprintf("CAST(%s AS DECIMAL(18,0)) <= %s * %s", c.distance(), Decimal(oneMinus), c.longest())
+	}
+	panic(fmt.Sprintf("sqlplan: operator %v", c.Op))
+}
+
+// Cost is the condition's element of the ranking tuple, or "" when it is
+// always 0 (eq, eq_ci, contains, startswith, endswith, text comparisons).
+func (c cond) Cost() string {
+	switch c.Op {
+	case kallav1.Operator_OPERATOR_TOLERANCE, kallav1.Operator_OPERATOR_TOLERANCE_PCT,
+		kallav1.Operator_OPERATOR_GT, kallav1.Operator_OPERATOR_LT,
+		kallav1.Operator_OPERATOR_GTE, kallav1.Operator_OPERATOR_LTE:
+		switch plan.Classify(c.Left.Type) {
+		case plan.Number:
+			return fmt.Sprintf("abs(%s - %s)", c.l, c.r)
+		case plan.Temporal:
+			return c.distanceInTime()
+		}
+	case kallav1.Operator_OPERATOR_DATE_WITHIN:
+		return c.days()
+	case kallav1.Operator_OPERATOR_FUZZY:
+		return fmt.Sprintf("CASE WHEN %[2]s = 0 THEN 0.0 ELSE %[1]s / %[2]s END", c.distance(), c.longest())
+	}
+	return ""
+}
+
+// NearMissRank is the condition's element of the ranking tuple for near
+// misses, where operands may be NULL: a NULL element sorts after every value,
+// also for conditions whose element is otherwise always 0.
+func (c cond) NearMissRank() string {
+	if cost := c.Cost(); cost != "" {
+		return cost + " NULLS LAST"
+	}
+	return fmt.Sprintf("(%s IS NULL OR %s IS NULL)", c.l, c.r)
+}
+
+// Delta shows how far apart the two values are, for evidence; "" when the
+// operator has no distance to show.
+func (c cond) Delta() string {
+	label := String(c.Left.Name + "-" + c.Right.Name + ": ")
+	switch c.Op {
+	case kallav1.Operator_OPERATOR_TOLERANCE, kallav1.Operator_OPERATOR_TOLERANCE_PCT,
+		kallav1.Operator_OPERATOR_GT, kallav1.Operator_OPERATOR_LT,
+		kallav1.Operator_OPERATOR_GTE, kallav1.Operator_OPERATOR_LTE:
+		if plan.Classify(c.Left.Type) == plan.Number {
+			return fmt.Sprintf("%s || CAST(%s - %s AS VARCHAR)", label, c.l, c.r)
+		}
+		if plan.Classify(c.Left.Type) == plan.Temporal {
+			return fmt.Sprintf("%s || CAST(%s AS VARCHAR)", label, c.distanceInTime())
+		}
+	case kallav1.Operator_OPERATOR_DATE_WITHIN:
+		return fmt.Sprintf("%s || CAST(%s AS VARCHAR) || ' days'", label, c.days())
+	case kallav1.Operator_OPERATOR_FUZZY:
+		return fmt.Sprintf("%s || 'similarity ' || CAST(round(1 - (%s), 4) AS VARCHAR)", label, c.Cost())
+	}
+	return ""
+}
+
+// Failure explains in words why the condition failed for this pair.
+func (c cond) Failure() string {
+	l, r := String(c.Left.Name), String(c.Right.Name)
+	lv, rv := fmt.Sprintf("CAST(%s AS VARCHAR)", c.l), fmt.Sprintf("CAST(%s AS VARCHAR)", c.r)
+	var why string
+	switch c.Op {
+	case kallav1.Operator_OPERATOR_TOLERANCE:
+		why = fmt.Sprintf("%s || ' differs from ' || %s || ' by ' || CAST(abs(%s - %s) AS VARCHAR) || ', tolerance ' || %s", l, r, c.l, c.r, String(c.ThresholdText))
+	case kallav1.Operator_OPERATOR_TOLERANCE_PCT:
+		why = fmt.Sprintf("%s || ' differs from ' || %s || ' by ' || CAST(abs(%s - %s) AS VARCHAR) || ', more than ' || %s || '%%'", l, r, c.l, c.r, String(c.ThresholdText))
+	case kallav1.Operator_OPERATOR_DATE_WITHIN:
+		why = fmt.Sprintf("%s || ' and ' || %s || ' are ' || CAST(%s AS VARCHAR) || ' days apart, allowed ' || %s", l, r, c.days(), String(c.ThresholdText))
+	case kallav1.Operator_OPERATOR_FUZZY:
+		why = fmt.Sprintf("%s || ' and ' || %s || ' have similarity ' || CAST(round(1 - (%s), 4) AS VARCHAR) || ', needed ' || %s", l, r, c.Cost(), String(c.ThresholdText))
+	default:
+		why = fmt.Sprintf("%s || ' ' || %s || ' ' || %s || ' ' || %s || ' ' || %s", l, lv, String(failedVerb[c.Op]), r, rv)
+	}
+	return fmt.Sprintf("CASE WHEN %s IS NULL THEN %s || ' is empty' WHEN %s IS NULL THEN %s || ' is empty' ELSE %s END", c.l, l, c.r, r, why)
+}
+
+var failedVerb = map[kallav1.Operator]string{
+	kallav1.Operator_OPERATOR_EQ:         "does not equal",
+	kallav1.Operator_OPERATOR_EQ_CI:      "does not equal (ignoring case)",
+	kallav1.Operator_OPERATOR_GT:         "is not greater than",
+	kallav1.Operator_OPERATOR_LT:         "is not less than",
+	kallav1.Operator_OPERATOR_GTE:        "is less than",
+	kallav1.Operator_OPERATOR_LTE:        "is greater than",
+	kallav1.Operator_OPERATOR_CONTAINS:   "does not contain",
+	kallav1.Operator_OPERATOR_STARTSWITH: "does not start with",
+	kallav1.Operator_OPERATOR_ENDSWITH:   "does not end with",
+}
+
+func (c cond) days() string {
+	return fmt.Sprintf("abs(date_diff('day', CAST(%s AS DATE), CAST(%s AS DATE)))", c.l, c.r)
+}
+
+func (c cond) distanceInTime() string {
+	if c.Left.Type == source.Date && c.Right.Type == source.Date {
+		return c.days()
+	}
+	return fmt.Sprintf("abs(date_diff('microsecond', CAST(%s AS TIMESTAMP), CAST(%s AS TIMESTAMP)))", c.l, c.r)
+}
+
+func (c cond) distance() string {
+	return fmt.Sprintf("%s(%s, %s)", Levenshtein, c.l, c.r)
+}
+
+func (c cond) longest() string {
+	return fmt.Sprintf("greatest(length(%s), length(%s))", c.l, c.r)
+}

@@ -1,0 +1,96 @@
+package sqlplan
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/kallahq/kalla/libs/plan"
+)
+
+// Side names one side in the statements below.
+type Side struct {
+	// Code is "L" or "R" in the near-miss table; Name is "left" or "right".
+	Code, Name string
+	Table      string
+	Other      string
+	// ID is this side's id column in the pairs table.
+	ID, OtherID string
+	Input       plan.Input
+	OtherInput  plan.Input
+}
+
+// Sides returns the left and the right side of a plan.
+func Sides(p *plan.Plan) (left, right Side) {
+	return Side{Code: "L", Name: "left", Table: Left, Other: Right, ID: "lid", OtherID: "rid", Input: p.Left, OtherInput: p.Right},
+		Side{Code: "R", Name: "right", Table: Right, Other: Left, ID: "rid", OtherID: "lid", Input: p.Right, OtherInput: p.Left}
+}
+
+// NearMisses finds, for each unmatched record of side s, its closest record
+// of the other side under rule k: among records sharing the rule's join keys,
+// fewest failed conditions first, then the rule's order.
+func NearMisses(k int, r plan.Rule, s Side) string {
+	l, rt := "u", "o"
+	if s.Code == "R" {
+		l, rt = "o", "u"
+	}
+	var joins, failed, reasons, order []string
+	for _, c := range r.Conditions {
+		sc := newCond(c, l, rt)
+		if c.Join() {
+			joins = append(joins, sc.Test())
+			continue
+		}
+		failed = append(failed, fmt.Sprintf("CASE WHEN %s THEN 0 ELSE 1 END", sc.Test()))
+		reasons = append(reasons, fmt.Sprintf("WHEN NOT coalesce(%s, false) THEN %s", sc.Test(), sc.Failure()))
+		order = append(order, sc.NearMissRank())
+	}
+	failedSum, reason := "0", "NULL"
+	if len(failed) > 0 {
+		failedSum = strings.Join(failed, " + ")
+		reason = "CASE " + strings.Join(reasons, " ") + " END"
+	}
+	order = append([]string{"failed"}, append(order, "o.__id")...)
+	return fmt.Sprintf("INSERT INTO %[1]s SELECT %[2]s, id, %[3]d, other, failed, reason FROM (SELECT u.__id AS id, o.__id AS other, %[4]s AS failed, %[5]s AS reason, row_number() OVER (PARTITION BY u.__id ORDER BY %[6]s) AS pick FROM %[7]s u JOIN %[8]s o ON %[9]s WHERE u.__id NOT IN (SELECT %[10]s FROM %[11]s)) WHERE pick = 1",
+		Near, String(s.Code), k, failedSum, reason, strings.Join(order, ", "), s.Table, s.Other, strings.Join(joins, " AND "), s.ID, Pairs)
+}
+
+// Matched selects one row per member of every match group, in match order.
+func Matched() string {
+	member := func(side, id, table string) string {
+		return fmt.Sprintf("SELECT p.rule_idx, p.grp, '%[1]s' AS side, p.%[2]s AS id, t.__key AS key, arg_min(p.deltas, p.ord) AS deltas FROM %[3]s p JOIN %[4]s t ON t.__id = p.%[2]s GROUP BY p.rule_idx, p.grp, p.%[2]s, t.__key",
+			side, id, Pairs, table)
+	}
+	return fmt.Sprintf("WITH g AS (SELECT rule_idx, grp, row_number() OVER (ORDER BY rule_idx, grp) AS match_id FROM (SELECT DISTINCT rule_idx, grp FROM %[1]s)), m AS (%[2]s UNION ALL %[3]s) SELECT g.match_id, ru.name AS rule, ru.pattern, m.side, m.key, m.deltas FROM m JOIN g USING (rule_idx, grp) JOIN %[4]s ru USING (rule_idx) ORDER BY g.match_id, m.side, m.id",
+		Pairs, member("left", "lid", Left), member("right", "rid", Right), Rules)
+}
+
+// Unmatched selects side s's records in no match, with their original
+// columns and their near miss, in key order.
+func Unmatched(s Side) string {
+	cols := make([]string, 0, len(s.Input.Schema.Columns)+1)
+	if len(s.Input.Key) == 0 {
+		cols = append(cols, "u."+Ident(RowColumn))
+	}
+	for _, c := range s.Input.Schema.Columns {
+		cols = append(cols, col("u", c))
+	}
+	reason := fmt.Sprintf("CASE WHEN n.failed > 0 THEN n.reason WHEN om.rule_idx IS NOT NULL THEN %s || ' ' || o.__key || ' was matched by rule ' || omr.name || ' instead' WHEN n.id IS NOT NULL THEN 'a candidate under rule ' || nr.name || ', but its group did not pass the aggregate check' END",
+		String(s.OtherInput.Alias))
+	return fmt.Sprintf("SELECT %[1]s, nr.name AS kalla_near_rule, o.__key AS kalla_near_key, %[2]s AS kalla_near_reason FROM %[3]s u LEFT JOIN %[4]s n ON n.side = %[5]s AND n.id = u.__id LEFT JOIN %[6]s nr ON nr.rule_idx = n.rule_idx LEFT JOIN %[7]s o ON o.__id = n.other LEFT JOIN (SELECT DISTINCT %[8]s AS id, rule_idx FROM %[9]s) om ON om.id = n.other LEFT JOIN %[6]s omr ON omr.rule_idx = om.rule_idx WHERE u.__id NOT IN (SELECT %[10]s FROM %[9]s) ORDER BY u.__id",
+		strings.Join(cols, ", "), reason, s.Table, Near, String(s.Code), Rules, s.Other, s.OtherID, Pairs, s.ID)
+}
+
+// BestNearMisses keeps, per record, the near miss with the fewest failed
+// conditions, earliest rule first on ties.
+func BestNearMisses() string {
+	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %[1]s AS SELECT * FROM %[1]s QUALIFY row_number() OVER (PARTITION BY side, id ORDER BY failed, rule_idx) = 1", Near)
+}
+
+// RuleCounts returns per rule in execution order: groups, left and right
+// records matched.
+func RuleCounts() string {
+	return fmt.Sprintf("SELECT ru.rule_idx, count(DISTINCT p.grp), count(DISTINCT p.lid), count(DISTINCT p.rid) FROM %s ru LEFT JOIN %s p USING (rule_idx) GROUP BY ru.rule_idx ORDER BY ru.rule_idx", Rules, Pairs)
+}
+
+// Count counts a table's rows.
+func Count(table string) string { return "SELECT count(*) FROM " + table }

@@ -1,0 +1,229 @@
+package sqlplan
+
+import (
+	"fmt"
+	"strings"
+
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
+	"github.com/kallahq/kalla/libs/plan"
+	"github.com/kallahq/kalla/libs/source"
+)
+
+// Tables of the script. Each side is loaded as-is into a raw table, then
+// keyed: __id orders records by primary key (numbers numerically, text by
+// bytes), __key is the key as text for evidence.
+const (
+	RawLeft    = "kalla_raw_left"
+	RawRight   = "kalla_raw_right"
+	Left       = "kalla_left"
+	Right      = "kalla_right"
+	Rules      = "kalla_rules"
+	Pairs      = "kalla_pairs"
+	Candidates = "kalla_candidates"
+	Near       = "kalla_near"
+)
+
+// RowColumn holds the 1-based row number of a source without a primary key.
+const RowColumn = "kalla_row"
+
+// LoadCSV reads a CSV file as text and casts each column to its inferred
+// type; numbers and dates ignore surrounding spaces, text is kept as written.
+func LoadCSV(table, path string, s source.Schema) string {
+	spec := make([]string, len(s.Columns))
+	casts := make([]string, len(s.Columns))
+	for i, c := range s.Columns {
+		spec[i] = fmt.Sprintf("%s: 'VARCHAR'", String(c.Name))
+		casts[i] = castText(Ident(c.Name), c) + " AS " + Ident(c.Name)
+	}
+	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT %s FROM read_csv(%s, header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', columns = {%s})",
+		table, strings.Join(casts, ", "), String(path), strings.Join(spec, ", "))
+}
+
+func castText(expr string, c source.Column) string {
+	if c.Type == source.Text {
+		return expr
+	}
+	return fmt.Sprintf("CAST(trim(%s, chr(32)||chr(9)) AS %s)", expr, Type(c))
+}
+
+// LoadParquet reads a Parquet file, or every part of a directory, in file
+// order.
+func LoadParquet(table, path string, dir bool) string {
+	if dir {
+		path = strings.TrimSuffix(path, "/") + "/*.parquet"
+	}
+	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT * FROM read_parquet(%s)", table, String(path))
+}
+
+// KeyProblems returns a query listing up to five keys that are NULL or not
+// unique, with how often each appears.
+func KeyProblems(raw string, in plan.Input) string {
+	if len(in.Key) == 0 {
+		return ""
+	}
+	cols := make([]string, len(in.Key))
+	for i, c := range in.Key {
+		cols[i] = Ident(c.Name)
+	}
+	return fmt.Sprintf("SELECT %s AS key, count(*) AS n FROM %s GROUP BY %s HAVING count(*) > 1 OR %s ORDER BY n DESC, key LIMIT 5",
+		keyText("", in), raw, strings.Join(cols, ", "), anyNull(in.Key))
+}
+
+func anyNull(cols []source.Column) string {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		parts[i] = Ident(c.Name) + " IS NULL"
+	}
+	return strings.Join(parts, " OR ")
+}
+
+// keyText renders the key as text: key columns joined by "|".
+func keyText(table string, in plan.Input) string {
+	if len(in.Key) == 0 {
+		return fmt.Sprintf("CAST(%s AS VARCHAR)", qualified(table, RowColumn))
+	}
+	parts := make([]string, len(in.Key))
+	for i, c := range in.Key {
+		parts[i] = fmt.Sprintf("coalesce(CAST(%s AS VARCHAR), 'NULL')", qualified(table, c.Name))
+	}
+	return strings.Join(parts, " || '|' || ")
+}
+
+func qualified(table, name string) string {
+	if table == "" {
+		return Ident(name)
+	}
+	return table + "." + Ident(name)
+}
+
+// Keyed numbers a side's records in key order.
+func Keyed(table, raw string, in plan.Input) string {
+	order := Ident(RowColumn)
+	rows := fmt.Sprintf("(SELECT rowid + 1 AS %s, * FROM %s)", Ident(RowColumn), raw)
+	if len(in.Key) > 0 {
+		cols := make([]string, len(in.Key))
+		for i, c := range in.Key {
+			cols[i] = Ident(c.Name)
+		}
+		order = strings.Join(cols, ", ")
+		rows = raw
+	}
+	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT row_number() OVER (ORDER BY %s) AS __id, %s AS __key, * FROM %s",
+		table, order, keyText("", in), rows)
+}
+
+// Setup creates the tables that collect matches and near misses.
+func Setup(p *plan.Plan) []string {
+	values := make([]string, len(p.Rules))
+	for i, r := range p.Rules {
+		values[i] = fmt.Sprintf("(%d, %s, %s)", i, String(r.Name), String(r.PatternName()))
+	}
+	return []string{
+		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (rule_idx INTEGER, name VARCHAR, pattern VARCHAR)", Rules),
+		fmt.Sprintf("INSERT INTO %s VALUES %s", Rules, strings.Join(values, ", ")),
+		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (rule_idx INTEGER, grp BIGINT, lid BIGINT, rid BIGINT, ord BIGINT, deltas VARCHAR)", Pairs),
+		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (side VARCHAR, id BIGINT, rule_idx INTEGER, other BIGINT, failed INTEGER, reason VARCHAR)", Near),
+	}
+}
+
+// RuleSteps is one rule as statements. The engine runs Candidates and
+// Prepare, then repeats Loop until Probe returns the same value twice, then
+// runs Finish.
+type RuleSteps struct {
+	Candidates string
+	Prepare    []string
+	Loop       []string
+	Probe      string
+	Finish     []string
+}
+
+// Rule renders the rule at execution index k.
+func Rule(k int, r plan.Rule) RuleSteps {
+	steps := RuleSteps{Candidates: candidates(r)}
+	switch r.Pattern {
+	case kallav1.Pattern_PATTERN_ONE_TO_ONE:
+		steps.Loop, steps.Probe = oneToOne(k)
+	case kallav1.Pattern_PATTERN_ONE_TO_MANY:
+		steps.Finish = oneToMany(k, r, "rid", "lid")
+	case kallav1.Pattern_PATTERN_MANY_TO_ONE:
+		steps.Finish = oneToMany(k, r, "lid", "rid")
+	case kallav1.Pattern_PATTERN_MANY_TO_MANY:
+		steps.Prepare, steps.Loop, steps.Probe, steps.Finish = manyToMany(k)
+	}
+	return steps
+}
+
+// candidates creates the rule's candidate pairs among free records, each
+// with its rank (ord) in the total order: the conditions' costs in the order
+// written, then the left key, then the right key.
+func candidates(r plan.Rule) string {
+	var joins, filters, costs, deltas []string
+	order := []string{}
+	for i, c := range r.Conditions {
+		sc := newCond(c, "l", "r")
+		if c.Join() {
+			joins = append(joins, sc.Test())
+		} else {
+			filters = append(filters, sc.Test())
+		}
+		if cost := sc.Cost(); cost != "" {
+			costs = append(costs, fmt.Sprintf("%s AS c%d", cost, i))
+			order = append(order, fmt.Sprintf("c%d", i))
+		}
+		if d := sc.Delta(); d != "" {
+			deltas = append(deltas, d)
+		}
+	}
+	filters = append(filters,
+		fmt.Sprintf("l.__id NOT IN (SELECT lid FROM %s)", Pairs),
+		fmt.Sprintf("r.__id NOT IN (SELECT rid FROM %s)", Pairs))
+	inner := fmt.Sprintf("SELECT %s FROM %s l JOIN %s r ON %s WHERE %s",
+		strings.Join(append([]string{"l.__id AS lid", "r.__id AS rid", deltaList(deltas) + " AS deltas"}, costs...), ", "),
+		Left, Right, strings.Join(joins, " AND "), strings.Join(filters, " AND "))
+	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT lid, rid, deltas, row_number() OVER (ORDER BY %s) AS ord FROM (%s)",
+		Candidates, strings.Join(append(order, "lid", "rid"), ", "), inner)
+}
+
+func deltaList(deltas []string) string {
+	if len(deltas) == 0 {
+		return "''"
+	}
+	return "concat_ws('; ', " + strings.Join(deltas, ", ") + ")"
+}
+
+// oneToOne accepts every pair that is the first choice of both its records,
+// then drops the pairs those records were in, until none are left: this is
+// exactly the greedy walk down the total order.
+func oneToOne(k int) (loop []string, probe string) {
+	return []string{
+		fmt.Sprintf(`INSERT INTO %[1]s SELECT %[3]d, lid, lid, rid, ord, deltas FROM (SELECT *, row_number() OVER (PARTITION BY lid ORDER BY ord) AS lrank, row_number() OVER (PARTITION BY rid ORDER BY ord) AS rrank FROM %[2]s) WHERE lrank = 1 AND rrank = 1`, Pairs, Candidates, k),
+		fmt.Sprintf(`DELETE FROM %[2]s WHERE lid IN (SELECT lid FROM %[1]s WHERE rule_idx = %[3]d) OR rid IN (SELECT rid FROM %[1]s WHERE rule_idx = %[3]d)`, Pairs, Candidates, k),
+	}, fmt.Sprintf("SELECT count(*) FROM %s", Candidates)
+}
+
+// oneToMany gives each record of the "many" side to its best record of the
+// "one" side; with an aggregate check only groups whose sum is within the
+// tolerance are matched. M:1 is the same with the sides swapped.
+func oneToMany(k int, r plan.Rule, many, one string) []string {
+	assign := fmt.Sprintf("CREATE OR REPLACE TEMP TABLE kalla_assigned AS SELECT * FROM %s QUALIFY row_number() OVER (PARTITION BY %s ORDER BY ord) = 1", Candidates, many)
+	keep := ""
+	if a := r.Aggregate; a != nil {
+		oneCol, manyCol := col("l", a.Left), col("r", a.Right)
+		if one == "rid" {
+			oneCol, manyCol = col("r", a.Right), col("l", a.Left)
+		}
+		keep = fmt.Sprintf(" WHERE %[1]s IN (SELECT g.%[1]s FROM kalla_assigned g JOIN %[2]s l ON l.__id = g.lid JOIN %[3]s r ON r.__id = g.rid GROUP BY g.%[1]s HAVING count(%[5]s) = count(*) AND any_value(%[4]s) IS NOT NULL AND abs(any_value(%[4]s) - sum(%[5]s)) <= %[6]s)",
+			one, Left, Right, oneCol, manyCol, Decimal(a.Tolerance))
+	}
+	return []string{assign, fmt.Sprintf("INSERT INTO %s SELECT %d, min(lid) OVER (PARTITION BY %s), lid, rid, ord, deltas FROM kalla_assigned%s",
+		Pairs, k, one, keep)}
+}
+
+// manyToMany matches every candidate pair; a group is a connected set of
+// records, labelled by its smallest left id through label propagation.
+func manyToMany(k int) (prepare, loop []string, probe string, finish []string) {
+	return []string{fmt.Sprintf("CREATE OR REPLACE TEMP TABLE kalla_labels AS SELECT lid, rid, lid AS lab FROM %s", Candidates)},
+		[]string{"CREATE OR REPLACE TEMP TABLE kalla_labels AS SELECT lid, rid, min(rlab) OVER (PARTITION BY lid) AS lab FROM (SELECT lid, rid, min(lab) OVER (PARTITION BY rid) AS rlab FROM kalla_labels)"},
+		"SELECT coalesce(sum(lab), 0) FROM kalla_labels",
+		[]string{fmt.Sprintf("INSERT INTO %s SELECT %d, g.lab, c.lid, c.rid, c.ord, c.deltas FROM %s c JOIN kalla_labels g USING (lid, rid)", Pairs, k, Candidates)}
+}

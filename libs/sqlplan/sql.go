@@ -1,0 +1,66 @@
+// Package sqlplan renders a plan as DuckDB SQL. It is pure Go, so a service
+// can explain a recipe without linking an engine; engine/duckdb runs it.
+package sqlplan
+
+import (
+	"fmt"
+	"math/big"
+	"strings"
+
+	"github.com/kallahq/kalla/libs/source"
+)
+
+// Ident quotes an identifier from a recipe or a source. Names are never
+// pasted into SQL unquoted.
+func Ident(name string) string {
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}
+
+// String quotes a text literal.
+func String(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// Decimal renders an exact number as a DECIMAL literal of the narrowest
+// type that holds it, so arithmetic with it stays exact.
+func Decimal(r *big.Rat) string {
+	scale := 0
+	for scale < 38 && !new(big.Rat).Mul(r, pow10(scale)).IsInt() {
+		scale++
+	}
+	text := r.FloatString(scale)
+	digits := len(strings.TrimLeft(strings.NewReplacer("-", "", ".", "").Replace(text), "0"))
+	return fmt.Sprintf("CAST(%s AS DECIMAL(%d,%d))", String(text), max(digits, scale+1, 1), scale)
+}
+
+func pow10(n int) *big.Rat {
+	return new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil))
+}
+
+// Type is the DuckDB type of a column.
+func Type(c source.Column) string {
+	switch c.Type {
+	case source.Integer:
+		return "BIGINT"
+	case source.Decimal:
+		return fmt.Sprintf("DECIMAL(%d,%d)", c.Precision, c.Scale)
+	case source.Date:
+		return "DATE"
+	case source.Timestamp:
+		return "TIMESTAMP"
+	case source.Boolean:
+		return "BOOLEAN"
+	}
+	return "VARCHAR"
+}
+
+// wide casts a number to the widest decimal of its scale, so products and
+// sums never overflow a narrow type (DuckDB raises an error past 38 digits
+// rather than losing precision).
+func wide(expr string, c source.Column) string {
+	return fmt.Sprintf("CAST(%s AS DECIMAL(38,%d))", expr, c.Scale)
+}
+
+func col(table string, c source.Column) string {
+	return table + "." + Ident(c.Name)
+}

@@ -1,0 +1,54 @@
+// Command kalla reconciles two data sources by the rules of a recipe.
+//
+//	kalla reconcile --recipe FILE [--out DIR] [--format parquet|csv] [--json]
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit codes mean what they say: 2 is the user's input, 1 anything else.
+const (
+	exitOK       = 0
+	exitFailure  = 1
+	exitBadInput = 2
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitBadInput
+	}
+	switch args[0] {
+	case "reconcile":
+		return reconcileCommand(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		usage(stdout)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "kalla: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return exitBadInput
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `kalla reconciles two data sources by the rules of a recipe.
+
+Commands:
+  reconcile   run a whole reconciliation on this machine, no servers needed
+
+Run 'kalla reconcile -h' for its flags.
+`)
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/kallahq/kalla/libs/engine"
+	"github.com/kallahq/kalla/libs/engine/duckdb"
+	"github.com/kallahq/kalla/libs/evidence"
+	"github.com/kallahq/kalla/libs/recipe"
+	"github.com/kallahq/kalla/libs/reconcile"
+)
+
+func reconcileCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("kalla reconcile", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	recipePath := fs.String("recipe", "", "recipe file, JSON or YAML (required)")
+	out := fs.String("out", "", "directory for matched, unmatched_left, unmatched_right and summary.json (default: the recipe's output paths)")
+	format := fs.String("format", "parquet", "evidence format: parquet or csv")
+	asJSON := fs.Bool("json", false, "print only the summary JSON on stdout")
+	threads := fs.Int("threads", 0, "engine threads (default: one per core)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitBadInput
+	}
+	switch {
+	case *recipePath == "":
+		fmt.Fprintln(stderr, "kalla reconcile: --recipe is required")
+		return exitBadInput
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "kalla reconcile: unexpected argument %q\n", fs.Arg(0))
+		return exitBadInput
+	case *format != string(engine.Parquet) && *format != string(engine.CSV):
+		fmt.Fprintf(stderr, "kalla reconcile: --format %q: allowed are parquet and csv\n", *format)
+		return exitBadInput
+	}
+
+	r, err := recipe.Load(*recipePath)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	opts := reconcile.Options{
+		Engine: &duckdb.Engine{Threads: *threads},
+		Format: engine.Format(*format),
+		OutDir: *out,
+	}
+	if !*asJSON && isTerminal(stderr) {
+		opts.Progress = progressPrinter(stderr)
+	}
+	sum, err := reconcile.Run(ctx, r, opts)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(sum); err != nil {
+			return fail(stderr, err)
+		}
+		return exitOK
+	}
+	printSummary(stdout, sum)
+	return exitOK
+}
+
+func fail(stderr io.Writer, err error) int {
+	fmt.Fprintf(stderr, "kalla: %v\n", err)
+	if reconcile.IsBadInput(err) {
+		return exitBadInput
+	}
+	return exitFailure
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func progressPrinter(w io.Writer) func(engine.Progress) {
+	start := time.Now()
+	return func(p engine.Progress) {
+		line := string(p.Phase)
+		if p.Detail != "" {
+			line += ": " + p.Detail
+		}
+		fmt.Fprintf(w, "\r\033[K[%5.1fs] %s", time.Since(start).Seconds(), line)
+		if p.Phase == engine.PhaseWrite {
+			fmt.Fprintln(w)
+		}
+	}
+}
+
+// printSummary writes the readable table a person sees at the end of a run.
+func printSummary(w io.Writer, s *evidence.Summary) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "recipe %s (engine %s, %d ms)\n\n", s.RecipeID, s.Engine, s.TimingsMS.Total)
+	fmt.Fprintln(tw, "side\talias\trows\tmatched\tunmatched\tmatch rate\t")
+	for _, side := range []struct {
+		name string
+		s    evidence.SideSummary
+	}{{"left", s.Left}, {"right", s.Right}} {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t\n", side.name, side.s.Alias, side.s.Rows, side.s.Matched, side.s.Unmatched, rate(side.s.Matched, side.s.Rows))
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	fmt.Fprintln(tw, "rule\tpattern\tgroups\tleft matched\tright matched\t")
+	for _, r := range s.Rules {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t\n", r.Name, r.Pattern, r.Groups, r.LeftMatched, r.RightMatched)
+	}
+	fmt.Fprintf(tw, "%s\t\t%d\t%d\t%d\t\n", strings.Repeat("-", 5), s.MatchGroups, s.Left.Matched, s.Right.Matched)
+	tw.Flush()
+}
+
+func rate(n, of int64) string {
+	if of == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(n)/float64(of))
+}

@@ -1,0 +1,8 @@
+module github.com/kallahq/kalla/services/reaper
+
+go 1.26
+
+replace (
+	github.com/kallahq/kalla/gen => ../../gen
+	github.com/kallahq/kalla/libs => ../../libs
+)
