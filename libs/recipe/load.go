@@ -14,7 +14,8 @@ import (
 func Load(path string) (*kallav1.Recipe, error) {
 	text, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read recipe: %w", err)
+		// The user named a file that cannot be read: their input, not ours.
+		return nil, Errors{{Message: fmt.Sprintf("cannot read the recipe file: %v", err)}}
 	}
 	r, err := Parse(text)
 	if err != nil {

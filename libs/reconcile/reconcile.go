@@ -123,8 +123,8 @@ func input(ctx context.Context, s *kallav1.Source, eng engine.Engine) (plan.Inpu
 		in.Schema, err = source.CSVSchema(ref.Path)
 	case source.FormatParquet:
 		in.Schema, err = eng.Schema(ctx, ref)
-	default:
-		err = fmt.Errorf("%s sources are not read by kalla reconcile yet; stage them with the pipeline", ref.Format)
+	case source.FormatPostgres:
+		in.Schema, err = source.PostgresSchema(ctx, ref)
 	}
 	if err != nil {
 		return plan.Input{}, engine.BadInput("source %s: %v", s.GetAlias(), err)

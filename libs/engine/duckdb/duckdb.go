@@ -3,11 +3,13 @@
 package duckdb
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -39,6 +41,8 @@ func (*Engine) Name() string { return "duckdb" }
 type session struct {
 	db   *sql.DB
 	conn *sql.Conn
+	// tmp is the session's scratch directory, removed when it closes.
+	tmp string
 }
 
 func (e *Engine) open(ctx context.Context) (*session, func(), error) {
@@ -57,7 +61,7 @@ func (e *Engine) open(ctx context.Context) (*session, func(), error) {
 		closeAll()
 		return nil, nil, fmt.Errorf("duckdb connection: %w", err)
 	}
-	s := &session{db: db, conn: conn}
+	s := &session{db: db, conn: conn, tmp: tmp}
 	settings := []string{"SET temp_directory = " + sqlplan.String(tmp)}
 	if e.Threads > 0 {
 		settings = append(settings, fmt.Sprintf("SET threads = %d", e.Threads))
@@ -206,8 +210,12 @@ func load(ctx context.Context, s *session, raw, keyed string, in plan.Input) (in
 		q = sqlplan.LoadCSV(raw, in.Ref.Path, in.Schema)
 	case source.FormatParquet:
 		q = sqlplan.LoadParquet(raw, in.Ref.Path, isDir(in.Ref.Path))
-	default:
-		return 0, fmt.Errorf("duckdb: %s: %s sources must be staged to Parquet first", in.Alias, in.Ref.Format)
+	case source.FormatPostgres:
+		path, err := spool(ctx, s, raw, in.Ref)
+		if err != nil {
+			return 0, err
+		}
+		q = sqlplan.LoadCSV(raw, path, in.Schema)
 	}
 	if err := s.exec(ctx, q); err != nil {
 		return 0, engine.BadInput("%s: cannot read %s: %v", in.Alias, in.Ref, err)
@@ -222,6 +230,26 @@ func load(ctx context.Context, s *session, raw, keyed string, in plan.Input) (in
 		return 0, err
 	}
 	return s.int64(ctx, sqlplan.Count(keyed))
+}
+
+// spool streams a PostgreSQL table to a CSV file in the session's scratch
+// directory with COPY; DuckDB then reads it like any CSV, with the types the
+// database declared.
+func spool(ctx context.Context, s *session, name string, ref source.Ref) (string, error) {
+	path := filepath.Join(s.tmp, name+".csv")
+	f, err := os.Create(path)
+	if err != nil {
+		return "", err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	_, err = source.CopyCSV(ctx, ref, w)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return path, err
 }
 
 func checkKey(ctx context.Context, s *session, raw string, in plan.Input) error {

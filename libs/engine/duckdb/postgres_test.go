@@ -1,0 +1,63 @@
+package duckdb_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kallahq/kalla/libs/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+func TestPostgresSource(t *testing.T) {
+	t.Parallel()
+	url := testenv.Postgres(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, `CREATE TABLE ledger (code text PRIMARY KEY, ref text, amount numeric(12,2), fee numeric, booked date, at timestamptz, ok bool);
+		INSERT INTO ledger VALUES ('007', 'A', 10.50, 0.125, '2024-01-02', '2024-01-02 10:00:00+00', true),
+		                          ('008', 'B', 20.00, 1, '2024-01-03', NULL, false),
+		                          ('009', 'C', NULL, NULL, NULL, NULL, NULL)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "right.csv"), []byte("id,ref,amount\n1,A,10.5\n2,B,19.99\n3,C,1\n"), 0o644)
+	recipeText := `
+recipe_id: pg
+sources:
+  left: {alias: ledger, uri: "` + url + `&table=public.ledger", primary_key: [code]}
+  right: {alias: bank, uri: "file://right.csv", primary_key: [id]}
+match_rules:
+  - {name: exact, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0}]}
+`
+	os.WriteFile(filepath.Join(dir, "recipe.yaml"), []byte(recipeText), 0o644)
+	o, err := runRecipe(t, filepath.Join(dir, "recipe.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Text keys keep their leading zeros: the database's types are used,
+	// not guessed from the text.
+	if got, want := o.pairs(), []string{"exact: l007 r1"}; !slices.Equal(got, want) {
+		t.Errorf("matches = %v, want %v", got, want)
+	}
+	if got := keys(o.unmatchedLeft, "code"); !slices.Equal(got, []string{"008", "009"}) {
+		t.Errorf("unmatched left = %v", got)
+	}
+	if got := o.unmatchedLeft[0]; got["fee"] != "1.000" || got["booked"] != "2024-01-03" || got["ok"] != "false" {
+		t.Errorf("values of 008 = %v (undeclared numeric keeps the largest scale, dates ISO)", got)
+	}
+	if reason := o.unmatchedLeft[0]["kalla_near_reason"]; !strings.Contains(reason, "differs from amount by 0.01") {
+		t.Errorf("near miss = %q", reason)
+	}
+}

@@ -1,0 +1,138 @@
+package source
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// PostgresSchema reads a table's columns and maps PostgreSQL types onto
+// Kalla's: integers, numeric (its declared scale, or the largest scale in the
+// data when undeclared), dates, timestamps, booleans; everything else text.
+func PostgresSchema(ctx context.Context, ref Ref) (Schema, error) {
+	conn, err := pgx.Connect(ctx, ref.DSN)
+	if err != nil {
+		return Schema{}, fmt.Errorf("connect to %s: %w", ref, redactErr(err, ref))
+	}
+	defer conn.Close(ctx)
+	schema, table := splitTable(ref.Table)
+	rows, err := conn.Query(ctx, `SELECT a.attname, t.typname, information_schema._pg_numeric_precision(a.atttypid, a.atttypmod), information_schema._pg_numeric_scale(a.atttypid, a.atttypmod)
+		FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid
+		WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`, schema, table)
+	if err != nil {
+		return Schema{}, fmt.Errorf("read columns of %s: %w", ref.Table, err)
+	}
+	s := Schema{Rows: -1}
+	for rows.Next() {
+		var name, typ string
+		var precision, scale *int32
+		if err := rows.Scan(&name, &typ, &precision, &scale); err != nil {
+			return Schema{}, err
+		}
+		s.Columns = append(s.Columns, postgresColumn(name, typ, precision, scale))
+	}
+	if err := rows.Err(); err != nil {
+		return Schema{}, err
+	}
+	if len(s.Columns) == 0 {
+		return Schema{}, fmt.Errorf("table %s not found (or it has no columns)", ref.Table)
+	}
+	if err := measureNumerics(ctx, conn, ref.Table, s.Columns); err != nil {
+		return Schema{}, err
+	}
+	return s, nil
+}
+
+func postgresColumn(name, typ string, precision, scale *int32) Column {
+	c := Column{Name: name, Type: Text}
+	switch typ {
+	case "int2", "int4", "int8":
+		c.Type = Integer
+	case "numeric":
+		c.Type = Decimal
+		if precision != nil && scale != nil {
+			c.Precision, c.Scale = int(*precision), int(*scale)
+		} else {
+			c.Precision = -1 // undeclared: measured from the data
+		}
+	case "date":
+		c.Type = Date
+	case "timestamp", "timestamptz":
+		c.Type = Timestamp
+	case "bool":
+		c.Type = Boolean
+	}
+	return c
+}
+
+// measureNumerics finds precision and scale of numeric columns declared
+// without them, from the data, so they stay exact decimals.
+func measureNumerics(ctx context.Context, conn *pgx.Conn, table string, cols []Column) error {
+	for i, c := range cols {
+		if c.Type != Decimal || c.Precision != -1 {
+			continue
+		}
+		q := fmt.Sprintf(`SELECT coalesce(max(scale(%[1]s)), 0), coalesce(max(length(trunc(abs(%[1]s))::text)), 1) FROM %[2]s`, quoteIdent(c.Name), quoteTable(table))
+		var scale, intDigits int
+		if err := conn.QueryRow(ctx, q).Scan(&scale, &intDigits); err != nil {
+			return fmt.Errorf("measure %s.%s: %w", table, c.Name, err)
+		}
+		cols[i].Precision, cols[i].Scale = intDigits+scale, scale
+		if intDigits+scale > maxDecimalDigits {
+			cols[i].Type, cols[i].Precision, cols[i].Scale = Text, 0, 0
+		}
+	}
+	return nil
+}
+
+// CopyCSV streams the table as CSV with a header row into w, with COPY, so
+// it is never held whole in memory. It returns the rows copied.
+func CopyCSV(ctx context.Context, ref Ref, w io.Writer) (int64, error) {
+	conn, err := pgx.Connect(ctx, ref.DSN)
+	if err != nil {
+		return 0, fmt.Errorf("connect to %s: %w", ref, redactErr(err, ref))
+	}
+	defer conn.Close(ctx)
+	// ISO dates and UTC timestamps: the forms the engines parse.
+	if _, err := conn.Exec(ctx, "SET DateStyle = 'ISO'; SET TimeZone = 'UTC'"); err != nil {
+		return 0, fmt.Errorf("copy %s: %w", ref.Table, err)
+	}
+	tag, err := conn.PgConn().CopyTo(ctx, w, fmt.Sprintf("COPY %s TO STDOUT (FORMAT csv, HEADER true)", quoteTable(ref.Table)))
+	if err != nil {
+		return 0, fmt.Errorf("copy %s: %w", ref.Table, err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+func splitTable(t string) (schema, table string) {
+	if s, tb, ok := strings.Cut(t, "."); ok {
+		return s, tb
+	}
+	return "public", t
+}
+
+func quoteIdent(s string) string { return pgx.Identifier{s}.Sanitize() }
+
+func quoteTable(t string) string {
+	s, tb := splitTable(t)
+	return pgx.Identifier{s, tb}.Sanitize()
+}
+
+// redactErr keeps a connection error from echoing the password.
+func redactErr(err error, ref Ref) error {
+	u := ref.DSN
+	if i := strings.Index(u, "://"); i >= 0 {
+		if j := strings.Index(u[i+3:], "@"); j >= 0 {
+			if k := strings.Index(u[i+3:i+3+j], ":"); k >= 0 {
+				pw := u[i+3+k+1 : i+3+j]
+				if pw != "" {
+					return fmt.Errorf("%s", strings.ReplaceAll(err.Error(), pw, "REDACTED"))
+				}
+			}
+		}
+	}
+	return err
+}

@@ -1,0 +1,95 @@
+package source_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kallahq/kalla/libs/source"
+)
+
+func TestRedact(t *testing.T) {
+	t.Parallel()
+	for _, uri := range []string{
+		"postgres://kalla:s3cret@db:5432/erp?table=public.payments",
+		"postgres://kalla:s3cret@db:5432/erp?table=a%zz",
+	} {
+		if got := source.Redact(uri); strings.Contains(got, "s3cret") {
+			t.Errorf("Redact(%q) = %q still holds the password", uri, got)
+		}
+	}
+	ref, err := source.Parse("postgres://kalla:s3cret@db:5432/erp?table=public.payments")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref.Table != "public.payments" || strings.Contains(ref.String(), "s3cret") || ref.Native() {
+		t.Errorf("ref = %+v, String %q", ref, ref.String())
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	t.Parallel()
+	tests := map[string]string{
+		"http_scheme":       "http://example.com/x.csv",
+		"relative_file":     "file://data/x.csv",
+		"unknown_extension": "file:///data/x.xlsx",
+		"no_table":          "postgres://u:p@h/db",
+	}
+	for name, uri := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := source.Parse(uri); err == nil {
+				t.Errorf("Parse(%q) succeeded", uri)
+			} else if strings.Contains(err.Error(), ":p@") {
+				t.Errorf("error leaks the password: %v", err)
+			}
+		})
+	}
+}
+
+func TestCSVSchema(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "x.csv")
+	text := "\ufeffint,dec,date,ts,text,empty,mixed,big\n" +
+		" 1 ,7.5,2024-01-31,2024-01-31T10:00:00,007,,2024-01-01,123456789012345678901\n" +
+		"-2,3.25 ,2024-02-29,2024-02-01 10:00:00.5,x,,5,1\n" +
+		",,,2024-03-01,,,,\n"
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := source.CSVSchema(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"int": "integer", "dec": "decimal(3,2)", "date": "date", "ts": "timestamp", "text": "text", "empty": "text", "mixed": "text", "big": "decimal(21,0)"}
+	for _, c := range s.Columns {
+		if c.TypeName() != want[c.Name] {
+			t.Errorf("column %s: %s, want %s", c.Name, c.TypeName(), want[c.Name])
+		}
+	}
+	if s.Rows != 3 || s.Columns[0].Name != "int" {
+		t.Errorf("rows = %d, first column %q", s.Rows, s.Columns[0].Name)
+	}
+}
+
+func TestCSVSchemaErrors(t *testing.T) {
+	t.Parallel()
+	tests := map[string]string{
+		"empty_file":       "",
+		"duplicate_header": "a,a\n1,2\n",
+		"ragged_row":       "a,b\n1\n",
+		"unnamed_column":   "a,\n1,2\n",
+	}
+	for name, text := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "x.csv")
+			os.WriteFile(path, []byte(text), 0o644)
+			_, err := source.CSVSchema(path)
+			if err == nil || !strings.Contains(err.Error(), path) {
+				t.Errorf("err = %v, want an error naming %s", err, path)
+			}
+		})
+	}
+}

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kallahq/kalla/libs/evidence"
+)
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func kalla(t *testing.T, args ...string) result {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, &out, &errOut)
+	return result{code, out.String(), errOut.String()}
+}
+
+// example copies the bundled example into a temp dir and returns the recipe.
+func example(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, name := range []string{"recipe.json", "invoices.csv", "payments.csv"} {
+		b, err := os.ReadFile(filepath.Join("../../examples/invoices", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return filepath.Join(dir, "recipe.json")
+}
+
+func TestReconcileCommand(t *testing.T) {
+	t.Parallel()
+	t.Run("json_prints_only_the_summary", func(t *testing.T) {
+		t.Parallel()
+		out := filepath.Join(t.TempDir(), "out")
+		r := kalla(t, "reconcile", "--recipe", example(t), "--out", out, "--json")
+		if r.code != exitOK {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		var s evidence.Summary
+		if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
+			t.Fatalf("stdout is not the summary JSON: %v\n%s", err, r.stdout)
+		}
+		onDisk, err := evidence.ReadSummary(filepath.Join(out, "summary.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.MatchGroups != onDisk.MatchGroups || s.Left.Rows != 15 || s.Left.Rows != s.Left.Matched+s.Left.Unmatched {
+			t.Errorf("summary = %+v, on disk %+v", s, onDisk)
+		}
+		for _, f := range []string{"matched.parquet", "unmatched_left.parquet", "unmatched_right.parquet"} {
+			if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+				t.Errorf("missing %s: %v", f, err)
+			}
+		}
+	})
+	t.Run("without_out_uses_the_recipe_output_paths", func(t *testing.T) {
+		t.Parallel()
+		recipe := example(t)
+		r := kalla(t, "reconcile", "--recipe", recipe)
+		if r.code != exitOK {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		dir := filepath.Dir(recipe)
+		for _, f := range []string{"out/matched.parquet", "out/unmatched_invoices.parquet", "out/unmatched_payments.parquet", "out/summary.json"} {
+			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+				t.Errorf("missing %s: %v", f, err)
+			}
+		}
+		if !strings.Contains(r.stdout, "split_payments") || !strings.Contains(r.stdout, "match rate") {
+			t.Errorf("summary table missing from stdout:\n%s", r.stdout)
+		}
+	})
+	t.Run("rerun_replaces_and_leaves_no_temp_files", func(t *testing.T) {
+		t.Parallel()
+		recipe, out := example(t), t.TempDir()
+		for i := 0; i < 2; i++ {
+			if r := kalla(t, "reconcile", "--recipe", recipe, "--out", out, "--format", "csv"); r.code != exitOK {
+				t.Fatalf("run %d: exit %d: %s", i, r.code, r.stderr)
+			}
+		}
+		entries, _ := os.ReadDir(out)
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		if got := strings.Join(names, " "); got != "matched.csv summary.json unmatched_left.csv unmatched_right.csv" {
+			t.Errorf("out dir holds %q", got)
+		}
+	})
+	t.Run("failure_leaves_no_output", func(t *testing.T) {
+		t.Parallel()
+		recipe := example(t)
+		// A duplicated invoice id fails the run after the sources were read.
+		f, err := os.OpenFile(filepath.Join(filepath.Dir(recipe), "invoices.csv"), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteString("INV-2024-001,CUST-001,Acme,2024-01-15,2024-02-15,1.00,USD,pending,dup\n")
+		f.Close()
+		out := filepath.Join(t.TempDir(), "out")
+		r := kalla(t, "reconcile", "--recipe", recipe, "--out", out, "--json")
+		if r.code != exitBadInput || r.stdout != "" || !strings.Contains(r.stderr, "INV-2024-001 (2 rows)") {
+			t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+		}
+		entries, _ := os.ReadDir(out)
+		if len(entries) != 0 {
+			t.Errorf("failed run left %d entries in %s", len(entries), out)
+		}
+	})
+}
+
+func TestBadInputExitsTwo(t *testing.T) {
+	t.Parallel()
+	seed := filepath.Join(t.TempDir(), "recipe.json")
+	b, err := os.ReadFile("../../libs/engine/duckdb/testdata/recipe.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(seed, b, 0o644)
+	os.MkdirAll(filepath.Join(filepath.Dir(seed), "testdata"), 0o755)
+	for _, n := range []string{"invoices.csv", "payments.csv"} {
+		b, _ := os.ReadFile("../../libs/engine/duckdb/testdata/" + n)
+		os.WriteFile(filepath.Join(filepath.Dir(seed), "testdata", n), b, 0o644)
+	}
+	tests := []struct {
+		name   string
+		args   []string
+		stderr string
+	}{
+		{"no_recipe_flag", []string{"reconcile"}, "--recipe is required"},
+		{"unknown_format", []string{"reconcile", "--recipe", seed, "--format", "xlsx"}, `--format "xlsx"`},
+		{"missing_recipe_file", []string{"reconcile", "--recipe", "/nonexistent/recipe.json"}, "no such file"},
+		{"missing_column", []string{"reconcile", "--recipe", seed, "--json"}, `column "payment_ref" is not in payments`},
+		{"unknown_command", []string{"reconcil"}, `unknown command "reconcil"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := kalla(t, tt.args...)
+			if r.code != exitBadInput || r.stdout != "" || !strings.Contains(r.stderr, tt.stderr) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and %q", r.code, r.stdout, r.stderr, tt.stderr)
+			}
+		})
+	}
+}
