@@ -23,15 +23,6 @@ type outcome struct {
 	unmatchedRight []map[string]string
 }
 
-// groups maps each match id to its members as "left:KEY" / "right:KEY".
-func (o outcome) groups() map[string][]string {
-	g := map[string][]string{}
-	for _, m := range o.matched {
-		g[m["match_id"]] = append(g[m["match_id"]], m["side"]+":"+m["key"])
-	}
-	return g
-}
-
 // pairs lists match groups as "rule: members" strings in match order.
 func (o outcome) pairs() []string {
 	var out []string
