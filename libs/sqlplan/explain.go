@@ -1,0 +1,77 @@
+package sqlplan
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/kallahq/kalla/libs/plan"
+	"github.com/kallahq/kalla/libs/source"
+)
+
+// RuleScript is one rule's SQL, as a person reads it.
+type RuleScript struct {
+	Rule string
+	SQL  string
+}
+
+// Explain renders the whole plan as a readable SQL script: loading, each
+// rule in execution order (loops marked with comments) and near misses.
+// File paths are shown, credentials never are.
+func Explain(p *plan.Plan) (rules []RuleScript, script string) {
+	var b strings.Builder
+	b.WriteString("-- Kalla plan for recipe " + p.RecipeID + " (DuckDB SQL)\n")
+	for _, side := range []struct {
+		raw, keyed string
+		in         plan.Input
+	}{{RawLeft, Left, p.Left}, {RawRight, Right, p.Right}} {
+		fmt.Fprintf(&b, "\n-- load %s from %s\n%s;\n", side.in.Alias, side.in.Ref, load(side.raw, side.in))
+		if q := KeyProblems(side.raw, side.in); q != "" {
+			fmt.Fprintf(&b, "-- must return no row: keys are unique and not empty\n%s;\n", q)
+		}
+		fmt.Fprintf(&b, "%s;\n", Keyed(side.keyed, side.raw, side.in))
+	}
+	b.WriteString("\n" + strings.Join(Setup(p), ";\n") + ";\n")
+	for k, r := range p.Rules {
+		text := ruleScript(k, r)
+		rules = append(rules, RuleScript{Rule: r.Name, SQL: text})
+		fmt.Fprintf(&b, "\n-- rule %d: %s (%s)\n%s", k+1, r.Name, r.PatternName(), text)
+	}
+	left, right := Sides(p)
+	b.WriteString("\n-- near misses of unmatched records\n")
+	for k, r := range p.Rules {
+		fmt.Fprintf(&b, "%s;\n%s;\n", NearMisses(k, r, left), NearMisses(k, r, right))
+	}
+	fmt.Fprintf(&b, "%s;\n\n-- evidence\n%s;\n%s;\n%s;\n", BestNearMisses(), Matched(), Unmatched(left), Unmatched(right))
+	return rules, b.String()
+}
+
+func load(raw string, in plan.Input) string {
+	if in.Ref.Format == source.FormatParquet {
+		return LoadParquet(raw, in.Ref.Path, false)
+	}
+	path := in.Ref.Path
+	if in.Ref.Format == source.FormatPostgres {
+		path = "<COPY of " + in.Ref.Table + ">.csv"
+	}
+	return LoadCSV(raw, path, in.Schema)
+}
+
+func ruleScript(k int, r plan.Rule) string {
+	steps := Rule(k, r)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s;\n", steps.Candidates)
+	for _, q := range steps.Prepare {
+		fmt.Fprintf(&b, "%s;\n", q)
+	}
+	if len(steps.Loop) > 0 {
+		fmt.Fprintf(&b, "-- repeat until this returns the same value twice: %s\n", steps.Probe)
+		for _, q := range steps.Loop {
+			fmt.Fprintf(&b, "%s;\n", q)
+		}
+		b.WriteString("-- end repeat\n")
+	}
+	for _, q := range steps.Finish {
+		fmt.Fprintf(&b, "%s;\n", q)
+	}
+	return b.String()
+}
