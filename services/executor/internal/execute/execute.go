@@ -1,0 +1,197 @@
+// Package execute runs Exec jobs: it fetches the run's sources, reconciles
+// them with the same code as `kalla reconcile`, and publishes the evidence
+// to the object store.
+package execute
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
+	"github.com/kallahq/kalla/libs/engine"
+	"github.com/kallahq/kalla/libs/evidence"
+	"github.com/kallahq/kalla/libs/jobs"
+	"github.com/kallahq/kalla/libs/objstore"
+	"github.com/kallahq/kalla/libs/pipeline"
+	"github.com/kallahq/kalla/libs/queue"
+	"github.com/kallahq/kalla/libs/reconcile"
+)
+
+// Executor holds what every Exec job needs.
+type Executor struct {
+	Store    *jobs.Store
+	Engine   engine.Engine
+	Evidence objstore.Store
+	S3       objstore.Config
+	// TempDir holds each job's sources and outputs while it runs.
+	TempDir string
+	// CancelPoll is how often a running job checks that its run is active.
+	CancelPoll time.Duration
+}
+
+// Handle runs one Exec job. Running it twice gives the same evidence at the
+// same keys: a retry overwrites, never adds.
+func (e *Executor) Handle(ctx context.Context, job jobs.Job, env *kallav1.JobEnvelope) error {
+	run, err := e.Store.GetRun(ctx, job.RunID)
+	if err != nil {
+		return err
+	}
+	r := &kallav1.Recipe{}
+	if err := proto.Unmarshal(run.Recipe, r); err != nil {
+		return queue.Poison(fmt.Errorf("run %s: stored recipe: %w", run.ID, err))
+	}
+	if err := e.Store.SetStatus(ctx, run.ID, jobs.RunExecuting, "executing"); err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp(e.TempDir, "kalla-exec-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	if err := e.fetchSources(ctx, r, env.GetExec(), work); err != nil {
+		return err
+	}
+	ctx, stop := e.watchCancel(ctx, run.ID)
+	defer stop()
+	out := filepath.Join(work, "out")
+	sum, err := reconcile.Run(ctx, r, reconcile.Options{Engine: e.Engine, Format: engine.Parquet, OutDir: out})
+	if err := pipeline.Watch(context.WithoutCancel(ctx), e.Store, run.ID)(); err != nil {
+		return err
+	}
+	if reconcile.IsBadInput(err) {
+		return queue.Poison(err)
+	}
+	if err != nil {
+		return err
+	}
+	uris, err := e.publish(ctx, run.ID, out)
+	if err != nil {
+		return err
+	}
+	return e.complete(ctx, run.ID, sum, uris)
+}
+
+// fetchSources points each side of the recipe at a local copy: staged
+// Parquet parts and s3:// objects are downloaded, file:// used in place.
+func (e *Executor) fetchSources(ctx context.Context, r *kallav1.Recipe, exec *kallav1.Exec, work string) error {
+	bySide := map[kallav1.Side]*kallav1.Source{}
+	for _, s := range pipeline.Sides(r) {
+		bySide[s.Side] = s.Source
+	}
+	for _, staged := range exec.GetSources() {
+		src := bySide[staged.GetSide()]
+		if src == nil {
+			return queue.Poison(fmt.Errorf("exec job names side %v, which the recipe lacks", staged.GetSide()))
+		}
+		uri, err := e.fetch(ctx, staged.GetUri(), filepath.Join(work, pipeline.SideName(staged.GetSide())))
+		if err != nil {
+			return fmt.Errorf("source %s: %w", staged.GetAlias(), err)
+		}
+		src.Uri = uri
+	}
+	return nil
+}
+
+func (e *Executor) fetch(ctx context.Context, uri, dir string) (string, error) {
+	if strings.HasPrefix(uri, "file://") {
+		return uri, nil
+	}
+	if !strings.HasPrefix(uri, "s3://") {
+		return "", queue.Poison(fmt.Errorf("the executor cannot read %q: only file:// and s3:// sources reach it", uri))
+	}
+	if strings.HasSuffix(uri, "/") {
+		return e.fetchParts(ctx, uri, dir)
+	}
+	parent, name := path.Split(uri)
+	store, err := objstore.Open(strings.TrimSuffix(parent, "/"), e.S3)
+	if err != nil {
+		return "", err
+	}
+	local := filepath.Join(dir, name)
+	if err := store.GetFile(ctx, name, local); err != nil {
+		return "", err
+	}
+	return "file://" + local, nil
+}
+
+// fetchParts downloads every Parquet part under a staging prefix.
+func (e *Executor) fetchParts(ctx context.Context, uri, dir string) (string, error) {
+	store, err := objstore.Open(strings.TrimSuffix(uri, "/"), e.S3)
+	if err != nil {
+		return "", err
+	}
+	parts, err := store.List(ctx, "")
+	if err != nil {
+		return "", err
+	}
+	if len(parts) == 0 {
+		return "", fmt.Errorf("no staged parts under %s", uri)
+	}
+	for _, p := range parts {
+		if err := store.GetFile(ctx, p.Key, filepath.Join(dir, filepath.FromSlash(p.Key))); err != nil {
+			return "", err
+		}
+	}
+	return "file://" + dir, nil
+}
+
+// watchCancel cancels ctx once the run is cancelled or failed elsewhere,
+// so a long reconciliation stops instead of finishing for nobody.
+func (e *Executor) watchCancel(ctx context.Context, runID string) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	check := pipeline.Watch(ctx, e.Store, runID)
+	go func() {
+		t := time.NewTicker(e.CancelPoll)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if errors.Is(check(), pipeline.ErrCancelled) {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	return ctx, cancel
+}
+
+// publish uploads the evidence under <run>/ in the evidence store, the
+// summary last, so a summary only ever stands beside complete evidence.
+func (e *Executor) publish(ctx context.Context, runID, dir string) (evidence.URIs, error) {
+	names := []string{"matched.parquet", "unmatched_left.parquet", "unmatched_right.parquet", evidence.SummaryFile}
+	keys := make([]string, len(names))
+	for i, n := range names {
+		keys[i] = runID + "/" + n
+		if err := e.Evidence.PutFile(ctx, keys[i], filepath.Join(dir, n)); err != nil {
+			return evidence.URIs{}, err
+		}
+	}
+	return evidence.URIs{
+		Matched: e.Evidence.URI(keys[0]), UnmatchedLeft: e.Evidence.URI(keys[1]),
+		UnmatchedRight: e.Evidence.URI(keys[2]), Summary: e.Evidence.URI(keys[3]),
+	}, nil
+}
+
+func (e *Executor) complete(ctx context.Context, runID string, sum *evidence.Summary, uris evidence.URIs) error {
+	s, err := json.Marshal(sum)
+	if err != nil {
+		return err
+	}
+	u, err := json.Marshal(uris)
+	if err != nil {
+		return err
+	}
+	return e.Store.CompleteRun(ctx, runID, s, u)
+}
