@@ -118,6 +118,9 @@ func input(ctx context.Context, s *kallav1.Source, eng engine.Engine) (plan.Inpu
 		return plan.Input{}, engine.BadInput("%s: %v", s.GetAlias(), err)
 	}
 	in := plan.Input{Alias: s.GetAlias(), Ref: ref}
+	if ref.Object {
+		return plan.Input{}, engine.BadInput("source %s: %s is an object; kalla reconcile reads local files (the pipeline's executor downloads objects first)", s.GetAlias(), ref)
+	}
 	switch ref.Format {
 	case source.FormatCSV:
 		in.Schema, err = source.CSVSchema(ref.Path)

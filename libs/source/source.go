@@ -36,6 +36,8 @@ type Ref struct {
 	Format Format
 	// Path is a local file or directory for file:// sources.
 	Path string
+	// Object is set for s3:// sources, which have no local path.
+	Object bool
 	// DSN and Table locate a PostgreSQL table; DSN may hold credentials.
 	DSN   string
 	Table string
@@ -54,10 +56,27 @@ func Parse(uri string) (Ref, error) {
 	switch {
 	case strings.HasPrefix(uri, "file://"):
 		return parseFile(uri)
+	case strings.HasPrefix(uri, "s3://"):
+		return parseObject(uri)
 	case strings.HasPrefix(uri, "postgres://"), strings.HasPrefix(uri, "postgresql://"):
 		return parsePostgres(uri)
 	}
-	return Ref{}, fmt.Errorf("source %q: unsupported URI; use file:///path/data.csv, file:///path/data.parquet or postgres://user:pass@host:port/db?table=schema.table", Redact(uri))
+	return Ref{}, fmt.Errorf("source %q: unsupported URI; use file:///path/data.csv, file:///path/data.parquet, s3://bucket/data.csv or postgres://user:pass@host:port/db?table=schema.table", Redact(uri))
+}
+
+// parseObject reads an s3:// URI: a native source the pipeline's executor
+// downloads before reading it.
+func parseObject(uri string) (Ref, error) {
+	ref := Ref{Object: true, uri: uri}
+	switch strings.ToLower(filepath.Ext(uri)) {
+	case ".csv":
+		ref.Format = FormatCSV
+	case ".parquet":
+		ref.Format = FormatParquet
+	default:
+		return Ref{}, fmt.Errorf("source %q: an object source must end in .csv or .parquet", uri)
+	}
+	return ref, nil
 }
 
 func parseFile(uri string) (Ref, error) {
