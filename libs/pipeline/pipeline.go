@@ -10,6 +10,11 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/jobs"
 	"github.com/kallahq/kalla/libs/queue"
@@ -72,11 +77,20 @@ func (r *Runner) Handler() queue.Handler {
 			log.Info("job already finished or superseded; acknowledging without running it")
 			return nil
 		}
+		// The span joins the trace carried by the envelope, and jobs this
+		// one enqueues carry it on.
+		ctx, span := otel.Tracer("kalla/pipeline").Start(ctx, "job "+job.Type,
+			trace.WithAttributes(attribute.String("kalla.run_id", job.RunID), attribute.String("kalla.job_id", job.ID)))
+		defer span.End()
 		start := time.Now()
 		active := r.Metrics.ActiveJobs.WithLabelValues(job.Type)
 		active.Inc()
 		defer active.Dec()
 		err = r.Handle(ctx, job, env)
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, err.Error())
+		}
 		return r.finish(ctx, log, job, err, time.Since(start))
 	}
 }

@@ -32,6 +32,7 @@ type Base struct {
 	Metrics  *telemetry.Metrics
 	// MetricsAddr serves /health, /ready and /metrics.
 	MetricsAddr string
+	stopTracing func(context.Context) error
 }
 
 // Settings are the ones every service reads.
@@ -56,6 +57,10 @@ func ReadSettings(r *settings.Reader) Settings {
 // streams and consumers; several services may start together.
 func Start(ctx context.Context, name string, s Settings) (*Base, error) {
 	b := &Base{Name: name, WorkerID: s.WorkerID, Log: telemetry.Logger(name).With("worker", s.WorkerID), Metrics: telemetry.NewMetrics(), MetricsAddr: s.MetricsAddr}
+	var err error
+	if b.stopTracing, err = telemetry.Tracing(ctx, name); err != nil {
+		return nil, fmt.Errorf("tracing: %w", err)
+	}
 	pool, err := pgxpool.New(ctx, s.DatabaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("KALLA_DATABASE_URL: %w", err)
@@ -93,8 +98,11 @@ func (b *Base) ServeHealth(ctx context.Context) error {
 	return telemetry.Serve(ctx, b.MetricsAddr, h)
 }
 
-// Close releases the connections.
+// Close releases the connections and flushes traces.
 func (b *Base) Close() {
+	if b.stopTracing != nil {
+		b.stopTracing(context.Background())
+	}
 	if b.NATS != nil {
 		b.NATS.Close()
 	}
