@@ -73,7 +73,14 @@ func binary(t *testing.T, name string) string {
 
 func startSystem(t *testing.T, extraEnv ...string) *system {
 	t.Helper()
-	s := &system{t: t, db: testenv.Postgres(t), nats: testenv.NATS(t), s3: testenv.S3(t), services: map[string]*service{}}
+	return startSystemOn(t, testenv.Postgres(t), extraEnv...)
+}
+
+// startSystemOn is startSystem on a given database, such as one on a
+// cluster the test restarts.
+func startSystemOn(t *testing.T, db string, extraEnv ...string) *system {
+	t.Helper()
+	s := &system{t: t, db: db, nats: testenv.NATS(t), s3: testenv.S3(t), services: map[string]*service{}}
 	s.env = append([]string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 		"KALLA_DATABASE_URL=" + s.db,
