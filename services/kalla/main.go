@@ -34,6 +34,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "reconcile":
 		return reconcileCommand(ctx, args[1:], stdout, stderr)
+	case "submit":
+		return submitCommand(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return exitOK
@@ -48,6 +50,7 @@ func usage(w io.Writer) {
 
 Commands:
   reconcile   run a whole reconciliation on this machine, no servers needed
+  submit      create a run on a Kalla server, optionally wait for its summary
 
 Run 'kalla reconcile -h' for its flags.
 `)
