@@ -1,0 +1,129 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"connectrpc.com/connect"
+
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
+	"github.com/kallahq/kalla/libs/objstore"
+	"github.com/kallahq/kalla/libs/plan"
+	"github.com/kallahq/kalla/libs/recipe"
+	"github.com/kallahq/kalla/libs/source"
+)
+
+// schemaTimeout bounds reading one source's schema (a PostgreSQL catalog
+// query, a CSV scan).
+const schemaTimeout = 2 * time.Minute
+
+// parseRecipe parses recipe text; mistakes come back as recipe.Errors.
+func parseRecipe(text string) (*kallav1.Recipe, error) {
+	return recipe.Parse([]byte(text))
+}
+
+// buildPlan reads both sources' schemas (pure Go: CSV and Parquet files,
+// PostgreSQL catalogs) and checks the recipe's columns and types against
+// them. Every mistake the user can fix comes back as recipe.Errors.
+func (s *Server) buildPlan(ctx context.Context, r *kallav1.Recipe) (*plan.Plan, error) {
+	var errs recipe.Errors
+	var inputs [2]plan.Input
+	for i, side := range []struct {
+		field string
+		src   *kallav1.Source
+	}{{"sources.left.uri", r.GetSources().GetLeft()}, {"sources.right.uri", r.GetSources().GetRight()}} {
+		in, err := s.readInput(ctx, side.src)
+		if err != nil {
+			errs = append(errs, recipe.FieldError{Field: side.field, Message: err.Error()})
+			continue
+		}
+		inputs[i] = in
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return plan.Build(r, inputs[0], inputs[1])
+}
+
+// readInput reads one source's schema. The error names the alias and the
+// redacted URI, never a password.
+func (s *Server) readInput(ctx context.Context, src *kallav1.Source) (plan.Input, error) {
+	uri := source.Redact(src.GetUri())
+	ref, err := source.Parse(src.GetUri())
+	if err != nil {
+		return plan.Input{}, fmt.Errorf("source %s: %v (a recipe sent to the server must use absolute file:/// paths; `kalla submit` makes them absolute)", src.GetAlias(), err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, schemaTimeout)
+	defer cancel()
+	in := plan.Input{Alias: src.GetAlias(), Ref: ref}
+	path := ref.Path
+	if ref.Object {
+		dir, err := os.MkdirTemp("", "kalla-schema-")
+		if err != nil {
+			return plan.Input{}, err
+		}
+		defer os.RemoveAll(dir)
+		path = filepath.Join(dir, "source"+filepath.Ext(src.GetUri()))
+		if err := s.download(ctx, src.GetUri(), path); err != nil {
+			return plan.Input{}, fmt.Errorf("source %s (%s) cannot be read: %v", src.GetAlias(), uri, err)
+		}
+	}
+	switch ref.Format {
+	case source.FormatCSV:
+		in.Schema, err = source.CSVSchema(path)
+	case source.FormatParquet:
+		in.Schema, err = source.ParquetSchema(path)
+	case source.FormatPostgres:
+		in.Schema, err = source.PostgresSchema(ctx, ref)
+	default:
+		err = fmt.Errorf("unsupported source format %s", ref.Format)
+	}
+	if err != nil {
+		return plan.Input{}, fmt.Errorf("source %s (%s) cannot be read: %v", src.GetAlias(), uri, err)
+	}
+	return in, nil
+}
+
+// download copies one object (s3://bucket/key or file:///dir/key) to a
+// local file.
+func (s *Server) download(ctx context.Context, uri, local string) error {
+	i := strings.LastIndex(uri, "/")
+	if i < 0 || i == len(uri)-1 {
+		return fmt.Errorf("%s names no object", uri)
+	}
+	store, err := objstore.Open(uri[:i], s.cfg.ObjStore)
+	if err != nil {
+		return err
+	}
+	return store.GetFile(ctx, uri[i+1:], local)
+}
+
+// fieldErrors converts recipe.Errors to their wire form.
+func fieldErrors(errs recipe.Errors) []*kallav1.FieldError {
+	out := make([]*kallav1.FieldError, len(errs))
+	for i, e := range errs {
+		out[i] = &kallav1.FieldError{Field: e.Field, Line: int32(e.Line), Column: int32(e.Column), Message: e.Message}
+	}
+	return out
+}
+
+// invalidArgument turns a recipe mistake into InvalidArgument with one
+// FieldError detail per mistake; other errors become Internal.
+func invalidArgument(err error) error {
+	var errs recipe.Errors
+	if !errors.As(err, &errs) {
+		return connect.NewError(connect.CodeInternal, err)
+	}
+	cerr := connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("invalid recipe:\n%s", errs.Error()))
+	for _, fe := range fieldErrors(errs) {
+		if d, derr := connect.NewErrorDetail(fe); derr == nil {
+			cerr.AddDetail(d)
+		}
+	}
+	return cerr
+}

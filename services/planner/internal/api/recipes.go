@@ -1,0 +1,132 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"connectrpc.com/connect"
+	"google.golang.org/protobuf/proto"
+
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
+	"github.com/kallahq/kalla/libs/jobs"
+	"github.com/kallahq/kalla/libs/recipe"
+	"github.com/kallahq/kalla/libs/sqlplan"
+)
+
+// ValidateRecipe checks a recipe statically and, with check_sources,
+// against its sources' schemas. Mistakes are the answer, not an error.
+func (s *Server) ValidateRecipe(ctx context.Context, req *connect.Request[kallav1.ValidateRecipeRequest]) (*connect.Response[kallav1.ValidateRecipeResponse], error) {
+	resp := &kallav1.ValidateRecipeResponse{}
+	r, err := parseRecipe(req.Msg.GetRecipe())
+	if err == nil {
+		resp.Parsed = r
+		if req.Msg.GetCheckSources() {
+			_, err = s.buildPlan(ctx, r)
+		}
+	}
+	var errs recipe.Errors
+	switch {
+	case err == nil:
+		resp.Valid = true
+	case errors.As(err, &errs):
+		resp.Errors = fieldErrors(errs)
+	default:
+		return nil, connect.NewError(connect.CodeInternal, err)
+	}
+	return connect.NewResponse(resp), nil
+}
+
+// ExplainRecipe returns the SQL the engine would run, per rule and whole.
+func (s *Server) ExplainRecipe(ctx context.Context, req *connect.Request[kallav1.ExplainRecipeRequest]) (*connect.Response[kallav1.ExplainRecipeResponse], error) {
+	r, err := parseRecipe(req.Msg.GetRecipe())
+	if err != nil {
+		return nil, invalidArgument(err)
+	}
+	p, err := s.buildPlan(ctx, r)
+	if err != nil {
+		return nil, invalidArgument(err)
+	}
+	rules, script := sqlplan.Explain(p)
+	resp := &kallav1.ExplainRecipeResponse{Sql: script}
+	for _, rs := range rules {
+		resp.Rules = append(resp.Rules, &kallav1.RuleExplanation{Rule: rs.Rule, Sql: rs.SQL})
+	}
+	return connect.NewResponse(resp), nil
+}
+
+// SaveRecipe stores a recipe under its recipe_id: the text as written and
+// its parsed form. Saving the same id again replaces it.
+func (s *Server) SaveRecipe(ctx context.Context, req *connect.Request[kallav1.SaveRecipeRequest]) (*connect.Response[kallav1.SaveRecipeResponse], error) {
+	text := req.Msg.GetRecipe()
+	r, err := parseRecipe(text)
+	if err != nil {
+		return nil, invalidArgument(err)
+	}
+	parsed, err := proto.Marshal(r)
+	if err != nil {
+		return nil, connect.NewError(connect.CodeInternal, err)
+	}
+	if err := s.store.SaveRecipe(ctx, r.GetRecipeId(), text, parsed); err != nil {
+		return nil, s.recipeError(err, r.GetRecipeId())
+	}
+	stored, err := s.store.GetRecipe(ctx, r.GetRecipeId())
+	if err != nil {
+		return nil, s.recipeError(err, r.GetRecipeId())
+	}
+	return connect.NewResponse(&kallav1.SaveRecipeResponse{Recipe: storedProto(stored)}), nil
+}
+
+// GetRecipe returns a saved recipe.
+func (s *Server) GetRecipe(ctx context.Context, req *connect.Request[kallav1.GetRecipeRequest]) (*connect.Response[kallav1.GetRecipeResponse], error) {
+	id := req.Msg.GetRecipeId()
+	if strings.TrimSpace(id) == "" {
+		return nil, connect.NewError(connect.CodeInvalidArgument, errors.New("recipe_id is required"))
+	}
+	stored, err := s.store.GetRecipe(ctx, id)
+	if err != nil {
+		return nil, s.recipeError(err, id)
+	}
+	return connect.NewResponse(&kallav1.GetRecipeResponse{Recipe: storedProto(stored)}), nil
+}
+
+// ListRecipes pages through saved recipes by id.
+func (s *Server) ListRecipes(ctx context.Context, req *connect.Request[kallav1.ListRecipesRequest]) (*connect.Response[kallav1.ListRecipesResponse], error) {
+	size, err := pageSize(req.Msg.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	recipes, next, err := s.store.ListRecipes(ctx, size, req.Msg.GetPageToken())
+	if err != nil {
+		if req.Msg.GetPageToken() != "" && strings.Contains(err.Error(), "invalid page token") {
+			return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("page_token %q is not valid", req.Msg.GetPageToken()))
+		}
+		return nil, s.recipeError(err, "")
+	}
+	resp := &kallav1.ListRecipesResponse{NextPageToken: next}
+	for _, r := range recipes {
+		resp.Recipes = append(resp.Recipes, storedProto(r))
+	}
+	return connect.NewResponse(resp), nil
+}
+
+func (s *Server) recipeError(err error, id string) error {
+	if errors.Is(err, jobs.ErrNotFound) {
+		return connect.NewError(connect.CodeNotFound, fmt.Errorf("recipe %q not found", id))
+	}
+	s.log.Error("recipe store error", "recipe_id", id, "error", err)
+	return connect.NewError(connect.CodeUnavailable, errors.New("the recipe store is unavailable; try again"))
+}
+
+// storedProto maps a saved recipe; parsed is left out if it cannot be read.
+func storedProto(r jobs.Recipe) *kallav1.StoredRecipe {
+	out := &kallav1.StoredRecipe{RecipeId: r.ID, Text: r.Text, UpdatedAt: timestamp(r.UpdatedAt)}
+	if len(r.Recipe) > 0 {
+		var parsed kallav1.Recipe
+		if proto.Unmarshal(r.Recipe, &parsed) == nil {
+			out.Parsed = &parsed
+		}
+	}
+	return out
+}

@@ -1,0 +1,325 @@
+package api_test
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
+	"github.com/kallahq/kalla/libs/evidence"
+	"github.com/kallahq/kalla/libs/jobs"
+	"github.com/kallahq/kalla/libs/queue"
+	"github.com/kallahq/kalla/services/planner/internal/api"
+)
+
+func TestCreateRun(t *testing.T) {
+	t.Parallel()
+	t.Run("csv_sources_queue_one_exec_job", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		e.writeCSVs(t)
+		runID := e.createRun(t)
+		if got := e.jobTypes(t, runID); !slices.Equal(got, []string{"exec/pending"}) {
+			t.Fatalf("jobs = %v, want one pending exec job", got)
+		}
+		env := e.fetch(t, queue.ExecStream, queue.ExecConsumer)
+		if env.GetRunId() != runID || env.GetAttempt() != 1 || len(env.GetExec().GetSources()) != 2 {
+			t.Fatalf("published envelope = %v", env)
+		}
+		if uri := env.GetExec().GetSources()[0].GetUri(); !strings.HasSuffix(uri, "/invoices.csv") {
+			t.Errorf("left source uri = %q", uri)
+		}
+		r, err := e.store.GetRun(e.ctx, runID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.RecipeID != "ar-payments" || r.Status != jobs.RunQueued || len(r.Recipe) == 0 || !strings.Contains(r.RecipeText, "ar-payments") {
+			t.Errorf("run = %+v", r)
+		}
+		if d := r.Deadline.Sub(r.CreatedAt); d < 59*time.Minute || d > 61*time.Minute {
+			t.Errorf("deadline %v after creation, want the run timeout of 1h", d)
+		}
+		// The outbox entry is marked published.
+		var unpublished int
+		e.pool.QueryRow(e.ctx, "SELECT count(*) FROM outbox WHERE published_at IS NULL").Scan(&unpublished)
+		if unpublished != 0 {
+			t.Errorf("%d outbox entries left unpublished", unpublished)
+		}
+	})
+	t.Run("missing_column_is_rejected_and_nothing_recorded", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		e.writeCSVs(t)
+		_, err := e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: e.recipe("", "", "amount_due")}))
+		cerr := wantCode(t, err, connect.CodeInvalidArgument)
+		if !strings.Contains(cerr.Message(), "amount_due") || !strings.Contains(cerr.Message(), "invoice_id, amount, issued") {
+			t.Errorf("message %q does not name the column and list the existing ones", cerr.Message())
+		}
+		var fields []string
+		for _, d := range cerr.Details() {
+			v, err := d.Value()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fe, ok := v.(*kallav1.FieldError); ok {
+				fields = append(fields, fe.GetField())
+				if !strings.Contains(fe.GetMessage(), "its columns are") {
+					t.Errorf("field error message %q", fe.GetMessage())
+				}
+			}
+		}
+		if !slices.Equal(fields, []string{"match_rules[0].conditions[1].left"}) {
+			t.Errorf("field error details = %v", fields)
+		}
+		if n := e.count(t, "runs") + e.count(t, "jobs") + e.count(t, "outbox"); n != 0 {
+			t.Errorf("%d rows recorded for a rejected recipe", n)
+		}
+	})
+	t.Run("bad_input_is_invalid_argument", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		e.writeCSVs(t)
+		for name, text := range map[string]string{
+			"syntax":        `{"version": "1.0",`,
+			"relative_path": e.recipe("file://data/invoices.csv", "", ""),
+			"missing_file":  e.recipe("file:///nonexistent/invoices.csv", "", ""),
+			"bad_database":  e.recipe("postgres://kalla:s3cret@127.0.0.1:1/db?table=public.x", "", ""),
+		} {
+			_, err := e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: text}))
+			cerr := wantCode(t, err, connect.CodeInvalidArgument)
+			if strings.Contains(cerr.Message(), "s3cret") {
+				t.Errorf("%s: message leaks the password: %s", name, cerr.Message())
+			}
+			if name != "syntax" && !strings.Contains(cerr.Message(), "invoices") {
+				t.Errorf("%s: message %q does not name the source alias", name, cerr.Message())
+			}
+		}
+		if n := e.count(t, "runs"); n != 0 {
+			t.Errorf("%d runs recorded", n)
+		}
+	})
+	t.Run("postgres_source_gets_a_stage_plan_job", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		e.writeCSVs(t)
+		_, err := e.pool.Exec(e.ctx, `CREATE TABLE invoices (invoice_id text PRIMARY KEY, amount numeric(12,2), issued date);
+			INSERT INTO invoices VALUES ('INV-1', 100.00, '2024-01-01')`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: e.recipe(e.dbURL+"&table=public.invoices", "", "")}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		runID := resp.Msg.GetRunId()
+		if got := e.jobTypes(t, runID); !slices.Equal(got, []string{"stage_plan/pending"}) {
+			t.Fatalf("jobs = %v, want one stage plan job", got)
+		}
+		env := e.fetch(t, queue.StageStream, queue.StageConsumer)
+		if sp := env.GetStagePlan(); env.GetRunId() != runID || sp.GetSide() != kallav1.Side_SIDE_LEFT || sp.GetAlias() != "invoices" {
+			t.Fatalf("published envelope = %v", env)
+		}
+	})
+}
+
+func TestGetAndListRuns(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.writeCSVs(t)
+	var ids []string
+	for range 3 {
+		ids = append(ids, e.createRun(t))
+	}
+	t.Run("get_run", func(t *testing.T) {
+		resp, err := e.runs.GetRun(e.ctx, connect.NewRequest(&kallav1.GetRunRequest{RunId: ids[0]}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := resp.Msg.GetRun()
+		if r.GetRunId() != ids[0] || r.GetStatus() != kallav1.RunStatus_RUN_STATUS_QUEUED || r.GetRecipeId() != "ar-payments" ||
+			r.GetProgress().GetPhase() != "queued" || r.GetCreatedAt() == nil || r.GetFinishedAt() != nil {
+			t.Errorf("run = %v", r)
+		}
+	})
+	t.Run("unknown_and_malformed_ids", func(t *testing.T) {
+		_, err := e.runs.GetRun(e.ctx, connect.NewRequest(&kallav1.GetRunRequest{RunId: jobs.NewID()}))
+		wantCode(t, err, connect.CodeNotFound)
+		_, err = e.runs.GetRun(e.ctx, connect.NewRequest(&kallav1.GetRunRequest{RunId: "nope"}))
+		wantCode(t, err, connect.CodeInvalidArgument)
+	})
+	t.Run("paging", func(t *testing.T) {
+		var got []string
+		token := ""
+		for page := 0; ; page++ {
+			resp, err := e.runs.ListRuns(e.ctx, connect.NewRequest(&kallav1.ListRunsRequest{PageSize: 2, PageToken: token}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(resp.Msg.GetRuns()) > 2 {
+				t.Fatalf("page of %d runs, want at most 2", len(resp.Msg.GetRuns()))
+			}
+			for _, r := range resp.Msg.GetRuns() {
+				got = append(got, r.GetRunId())
+			}
+			if token = resp.Msg.GetNextPageToken(); token == "" {
+				break
+			}
+			if page > 3 {
+				t.Fatal("paging does not end")
+			}
+		}
+		want := slices.Clone(ids)
+		slices.Reverse(want) // newest first
+		if !slices.Equal(got, want) {
+			t.Errorf("runs = %v, want %v", got, want)
+		}
+		_, err := e.runs.ListRuns(e.ctx, connect.NewRequest(&kallav1.ListRunsRequest{PageToken: "garbage"}))
+		wantCode(t, err, connect.CodeInvalidArgument)
+	})
+	t.Run("status_filter", func(t *testing.T) {
+		if _, err := e.store.CancelRun(e.ctx, ids[1]); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := e.runs.ListRuns(e.ctx, connect.NewRequest(&kallav1.ListRunsRequest{Status: kallav1.RunStatus_RUN_STATUS_CANCELLED}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if runs := resp.Msg.GetRuns(); len(runs) != 1 || runs[0].GetRunId() != ids[1] {
+			t.Errorf("cancelled runs = %v", runs)
+		}
+	})
+}
+
+func TestWatchRun(t *testing.T) {
+	t.Parallel()
+	// Without a poll worth the name, updates can only come from LISTEN.
+	e := setup(t, func(c *api.Config) { c.PollInterval = time.Hour })
+	e.writeCSVs(t)
+	runID := e.createRun(t)
+	stream, err := e.runs.WatchRun(e.ctx, connect.NewRequest(&kallav1.WatchRunRequest{RunId: runID}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Close()
+	next := func() *kallav1.Run {
+		t.Helper()
+		if !stream.Receive() {
+			t.Fatalf("stream ended: %v", stream.Err())
+		}
+		return stream.Msg().GetRun()
+	}
+	if r := next(); r.GetStatus() != kallav1.RunStatus_RUN_STATUS_QUEUED {
+		t.Fatalf("first update = %v", r)
+	}
+	start := time.Now()
+	if err := e.store.SetStatus(e.ctx, runID, jobs.RunExecuting, "executing"); err != nil {
+		t.Fatal(err)
+	}
+	if r := next(); r.GetStatus() != kallav1.RunStatus_RUN_STATUS_EXECUTING || r.GetProgress().GetPhase() != "executing" {
+		t.Fatalf("second update = %v", r)
+	}
+	t.Logf("update arrived after %v", time.Since(start))
+	summary, _ := json.Marshal(evidence.Summary{RecipeID: "ar-payments", Engine: "duckdb",
+		Left:  evidence.SideSummary{Alias: "invoices", Rows: 3, Matched: 2, Unmatched: 1},
+		Right: evidence.SideSummary{Alias: "payments", Rows: 3, Matched: 2, Unmatched: 1}, MatchGroups: 2,
+		Rules: []evidence.RuleSummary{{Name: "exact", Pattern: "1:1", Groups: 2, LeftMatched: 2, RightMatched: 2}}})
+	uris, _ := json.Marshal(evidence.URIs{Matched: "file:///e/matched.parquet", UnmatchedLeft: "file:///e/ul.parquet",
+		UnmatchedRight: "file:///e/ur.parquet", Summary: "file:///e/summary.json"})
+	if err := e.store.CompleteRun(e.ctx, runID, summary, uris); err != nil {
+		t.Fatal(err)
+	}
+	r := next()
+	if r.GetStatus() != kallav1.RunStatus_RUN_STATUS_COMPLETED || r.GetSummary().GetLeft().GetMatched() != 2 ||
+		r.GetSummary().GetRules()[0].GetPattern() != "1:1" || r.GetEvidence().GetMatchedUri() != "file:///e/matched.parquet" ||
+		r.GetFinishedAt() == nil {
+		t.Fatalf("final update = %v", r)
+	}
+	if stream.Receive() {
+		t.Fatalf("stream goes on after the run ended: %v", stream.Msg())
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatalf("stream ended with %v", err)
+	}
+
+	t.Run("ended_run_sends_once", func(t *testing.T) {
+		s, err := e.runs.WatchRun(e.ctx, connect.NewRequest(&kallav1.WatchRunRequest{RunId: runID}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		n := 0
+		for s.Receive() {
+			n++
+		}
+		if n != 1 || s.Err() != nil {
+			t.Errorf("%d updates, err %v; want 1 and a clean end", n, s.Err())
+		}
+	})
+	t.Run("unknown_run", func(t *testing.T) {
+		s, err := e.runs.WatchRun(e.ctx, connect.NewRequest(&kallav1.WatchRunRequest{RunId: jobs.NewID()}))
+		if err == nil {
+			for s.Receive() {
+			}
+			err = s.Err()
+		}
+		wantCode(t, err, connect.CodeNotFound)
+	})
+}
+
+// TestWatchRunPollsWhenNotificationsAreMissed covers a missed NOTIFY (as
+// across a database restart): the fallback poll still delivers the change.
+func TestWatchRunPollsWhenNotificationsAreMissed(t *testing.T) {
+	t.Parallel()
+	e := setup(t, func(c *api.Config) { c.PollInterval = 200 * time.Millisecond })
+	e.writeCSVs(t)
+	runID := e.createRun(t)
+	stream, err := e.runs.WatchRun(e.ctx, connect.NewRequest(&kallav1.WatchRunRequest{RunId: runID}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Close()
+	if !stream.Receive() {
+		t.Fatal(stream.Err())
+	}
+	if _, err := e.pool.Exec(e.ctx, "ALTER TABLE runs DISABLE TRIGGER runs_notify"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.SetStatus(e.ctx, runID, jobs.RunStaging, "staging"); err != nil {
+		t.Fatal(err)
+	}
+	if !stream.Receive() || stream.Msg().GetRun().GetStatus() != kallav1.RunStatus_RUN_STATUS_STAGING {
+		t.Fatalf("update = %v, %v", stream.Msg(), stream.Err())
+	}
+	if _, err := e.store.CancelRun(e.ctx, runID); err != nil {
+		t.Fatal(err)
+	}
+	if !stream.Receive() || stream.Msg().GetRun().GetStatus() != kallav1.RunStatus_RUN_STATUS_CANCELLED {
+		t.Fatalf("update = %v, %v", stream.Msg(), stream.Err())
+	}
+	if stream.Receive() || stream.Err() != nil {
+		t.Fatalf("stream goes on: %v %v", stream.Msg(), stream.Err())
+	}
+}
+
+func TestCancelRun(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.writeCSVs(t)
+	runID := e.createRun(t)
+	resp, err := e.runs.CancelRun(e.ctx, connect.NewRequest(&kallav1.CancelRunRequest{RunId: runID}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := resp.Msg.GetRun(); r.GetStatus() != kallav1.RunStatus_RUN_STATUS_CANCELLED || r.GetFinishedAt() == nil {
+		t.Errorf("run = %v", r)
+	}
+	if got := e.jobTypes(t, runID); !slices.Equal(got, []string{"exec/cancelled"}) {
+		t.Errorf("jobs = %v", got)
+	}
+	_, err = e.runs.CancelRun(e.ctx, connect.NewRequest(&kallav1.CancelRunRequest{RunId: jobs.NewID()}))
+	wantCode(t, err, connect.CodeNotFound)
+}

@@ -1,0 +1,56 @@
+package api_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"connectrpc.com/connect"
+
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
+	"github.com/kallahq/kalla/libs/objstore"
+	"github.com/kallahq/kalla/libs/testenv"
+	"github.com/kallahq/kalla/services/planner/internal/api"
+)
+
+// TestObjectSources reads an s3:// source's schema through the object
+// store: CreateRun checks its columns and queues the exec job.
+func TestObjectSources(t *testing.T) {
+	t.Parallel()
+	s3 := testenv.S3(t)
+	cfg := objstore.Config{Endpoint: s3.Endpoint, AccessKeyID: s3.AccessKey, SecretAccessKey: s3.SecretKey, Region: s3.Region, PathStyle: true}
+	e := setup(t, func(c *api.Config) { c.ObjStore = cfg })
+	e.writeCSVs(t)
+	store, err := objstore.Open("s3://"+s3.Bucket+"/in", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.PutFile(e.ctx, "payments.csv", filepath.Join(e.dir, "payments.csv")); err != nil {
+		t.Fatal(err)
+	}
+	right := "s3://" + s3.Bucket + "/in/payments.csv"
+
+	resp, err := e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: e.recipe("", right, "")}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.jobTypes(t, resp.Msg.GetRunId()); !slices.Equal(got, []string{"exec/pending"}) {
+		t.Errorf("jobs = %v", got)
+	}
+	bad := strings.Replace(e.recipe("", right, ""), `"right": "paid_amount"`, `"right": "paid"`, 1)
+	_, err = e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: bad}))
+	if cerr := wantCode(t, err, connect.CodeInvalidArgument); !strings.Contains(cerr.Message(), "payment_id, reference_number, paid_amount") {
+		t.Errorf("message = %s", cerr.Message())
+	}
+	_, err = e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: e.recipe("", "s3://"+s3.Bucket+"/in/missing.csv", "")}))
+	if cerr := wantCode(t, err, connect.CodeInvalidArgument); !strings.Contains(cerr.Message(), "payments") {
+		t.Errorf("message = %s", cerr.Message())
+	}
+	os.Remove(filepath.Join(e.dir, "payments.csv")) // the object is what counts
+	v, err := e.recipes.ValidateRecipe(e.ctx, connect.NewRequest(&kallav1.ValidateRecipeRequest{Recipe: e.recipe("", right, ""), CheckSources: true}))
+	if err != nil || !v.Msg.GetValid() {
+		t.Errorf("validate = %v, %v", v, err)
+	}
+}
