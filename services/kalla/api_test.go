@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/kallahq/kalla/libs/engine"
+	"github.com/kallahq/kalla/libs/engine/duckdb"
+	"github.com/kallahq/kalla/libs/evidence"
+	"github.com/kallahq/kalla/libs/recipe"
+	"github.com/kallahq/kalla/libs/reconcile"
+)
+
+const apiToken = "test-token-5f2c"
+
+// startPlanner starts the planner with bearer auth and returns its URL.
+func (s *system) startPlanner() string {
+	s.t.Helper()
+	addr := freeAddr(s.t)
+	s.start("planner", "planner", "KALLA_HTTP_ADDR="+addr, "KALLA_API_TOKENS="+apiToken)
+	return "http://" + addr
+}
+
+// TestSubmitThroughTheAPI sends the bundled example through the planner
+// with `kalla submit --wait --json` and expects what `kalla reconcile` says.
+func TestSubmitThroughTheAPI(t *testing.T) {
+	t.Parallel()
+	s := startSystem(t)
+	url := s.startPlanner()
+	s.start("reaper", "reaper")
+	s.start("executor", "executor")
+	path := example(t)
+
+	t.Run("completes_like_reconcile", func(t *testing.T) {
+		res := kalla(t, "submit", "--server", url, "--recipe", path, "--token", apiToken, "--wait", "--json")
+		if res.code != exitOK {
+			t.Fatalf("exit %d: %s", res.code, res.stderr)
+		}
+		var got struct {
+			RunID  string `json:"run_id"`
+			Status string `json:"status"`
+			evidence.Summary
+		}
+		if err := json.Unmarshal([]byte(res.stdout), &got); err != nil {
+			t.Fatalf("%v\n%s", err, res.stdout)
+		}
+		r, err := recipe.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := reconcile.Run(context.Background(), r, reconcile.Options{Engine: &duckdb.Engine{}, Format: engine.Parquet, OutDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != "completed" || got.RunID == "" || got.MatchGroups != want.MatchGroups || got.Left.Matched != want.Left.Matched || got.Right.Unmatched != want.Right.Unmatched {
+			t.Errorf("submit said %+v; reconcile says %+v", got, want)
+		}
+	})
+	t.Run("refused_without_a_token", func(t *testing.T) {
+		os.Unsetenv("KALLA_API_TOKEN")
+		res := kalla(t, "submit", "--server", url, "--recipe", path)
+		if res.code != exitFailure || !strings.Contains(res.stderr, "token") {
+			t.Errorf("exit %d, stderr %q", res.code, res.stderr)
+		}
+	})
+	t.Run("missing_column_rejected_at_create", func(t *testing.T) {
+		text, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(path, []byte(strings.Replace(string(text), `"reference_number"`, `"payment_ref"`, 1)), 0o644)
+		res := kalla(t, "submit", "--server", url, "--recipe", path, "--token", apiToken)
+		if res.code != exitBadInput || !strings.Contains(res.stderr, "payment_ref") || !strings.Contains(res.stderr, "match_rules[0].conditions[0].right") {
+			t.Errorf("exit %d, stderr %q", res.code, res.stderr)
+		}
+	})
+}

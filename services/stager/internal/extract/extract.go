@@ -1,0 +1,211 @@
+// Package extract copies one chunk of a PostgreSQL table into a Parquet
+// file, streaming: rows arrive in binary form and leave in batches, so a
+// chunk is never held whole in memory.
+package extract
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kallahq/kalla/libs/source"
+)
+
+// batchRows is how many rows go into one Arrow record before it is written.
+const batchRows = 64 * 1024
+
+// PostgreSQL's binary epochs start at 2000-01-01; Arrow's at 1970-01-01.
+const (
+	pgEpochDays   = 10957
+	pgEpochMicros = int64(pgEpochDays) * 86400 * 1_000_000
+)
+
+// ErrBadValue marks a value that cannot be converted to its column's type
+// (a numeric with more decimal places than the column's scale, say): the
+// chunk can never succeed, however often it is retried.
+var ErrBadValue = errors.New("value cannot be converted")
+
+// Blocks is a half-open range of heap pages [Start, End); End 0 means to
+// the end of the table.
+type Blocks struct{ Start, End int64 }
+
+// Where is the TID range condition for the blocks: PostgreSQL runs it as a
+// TID range scan, reading only those pages.
+func (b Blocks) Where() string {
+	w := fmt.Sprintf("ctid >= '(%d,0)'::tid", b.Start)
+	if b.End > 0 {
+		w += fmt.Sprintf(" AND ctid < '(%d,0)'::tid", b.End)
+	}
+	return w
+}
+
+// Chunk writes the rows of table within blocks to w as Parquet (zstd) with
+// the schema's exact types, and returns how many rows it wrote. check is
+// called between batches; an error from it (a cancelled run) stops the copy.
+func Chunk(ctx context.Context, conn *pgx.Conn, table string, schema source.Schema, blocks Blocks, w io.Writer, check func() error) (int64, error) {
+	arrowSchema := arrowSchema(schema)
+	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd), parquet.WithDictionaryDefault(false))
+	fw, err := pqarrow.NewFileWriter(arrowSchema, w, props, pqarrow.DefaultWriterProps())
+	if err != nil {
+		return 0, err
+	}
+	rows, err := conn.Query(ctx, selectSQL(table, schema, blocks), pgx.QueryResultFormats{pgx.BinaryFormatCode})
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", table, err)
+	}
+	defer rows.Close()
+	b := array.NewRecordBuilder(memory.DefaultAllocator, arrowSchema)
+	defer b.Release()
+	var n int64
+	for rows.Next() {
+		if err := appendRow(b, schema, rows.RawValues()); err != nil {
+			return n, fmt.Errorf("row %d of %s: %w: %w", n+1, table, ErrBadValue, err)
+		}
+		n++
+		if n%batchRows == 0 {
+			if err := flush(fw, b); err != nil {
+				return n, err
+			}
+			if err := check(); err != nil {
+				return n, err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return n, fmt.Errorf("read %s: %w", table, err)
+	}
+	if err := flush(fw, b); err != nil {
+		return n, err
+	}
+	return n, fw.Close()
+}
+
+func flush(fw *pqarrow.FileWriter, b *array.RecordBuilder) error {
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	if rec.NumRows() == 0 {
+		return nil
+	}
+	return fw.WriteBuffered(rec)
+}
+
+// selectSQL reads every column; numerics as text, so their exact digits
+// reach the decimal parser unchanged.
+func selectSQL(table string, s source.Schema, blocks Blocks) string {
+	cols := make([]string, len(s.Columns))
+	for i, c := range s.Columns {
+		cols[i] = pgx.Identifier{c.Name}.Sanitize()
+		if c.Type == source.Decimal || c.Type == source.Text {
+			cols[i] += "::text"
+		}
+	}
+	schema, name, ok := strings.Cut(table, ".")
+	if !ok {
+		schema, name = "public", table
+	}
+	return fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(cols, ", "), pgx.Identifier{schema, name}.Sanitize(), blocks.Where())
+}
+
+func arrowSchema(s source.Schema) *arrow.Schema {
+	fields := make([]arrow.Field, len(s.Columns))
+	for i, c := range s.Columns {
+		fields[i] = arrow.Field{Name: c.Name, Type: arrowType(c), Nullable: true}
+	}
+	return arrow.NewSchema(fields, nil)
+}
+
+func arrowType(c source.Column) arrow.DataType {
+	switch c.Type {
+	case source.Integer:
+		return arrow.PrimitiveTypes.Int64
+	case source.Decimal:
+		return &arrow.Decimal128Type{Precision: int32(c.Precision), Scale: int32(c.Scale)}
+	case source.Date:
+		return arrow.FixedWidthTypes.Date32
+	case source.Timestamp:
+		return &arrow.TimestampType{Unit: arrow.Microsecond}
+	case source.Boolean:
+		return arrow.FixedWidthTypes.Boolean
+	}
+	return arrow.BinaryTypes.String
+}
+
+func appendRow(b *array.RecordBuilder, s source.Schema, raw [][]byte) error {
+	for i, c := range s.Columns {
+		v := raw[i]
+		f := b.Field(i)
+		if v == nil {
+			f.AppendNull()
+			continue
+		}
+		if err := appendValue(f, c, v); err != nil {
+			return fmt.Errorf("column %s: %w", c.Name, err)
+		}
+	}
+	return nil
+}
+
+func appendValue(f array.Builder, c source.Column, v []byte) error {
+	switch c.Type {
+	case source.Integer:
+		f.(*array.Int64Builder).Append(binaryInt(v))
+	case source.Decimal:
+		d, err := parseDecimal(string(v), c.Scale)
+		if err != nil {
+			return err
+		}
+		f.(*array.Decimal128Builder).Append(d)
+	case source.Date:
+		f.(*array.Date32Builder).Append(arrow.Date32(int32(binary.BigEndian.Uint32(v)) + pgEpochDays))
+	case source.Timestamp:
+		f.(*array.TimestampBuilder).Append(arrow.Timestamp(int64(binary.BigEndian.Uint64(v)) + pgEpochMicros))
+	case source.Boolean:
+		f.(*array.BooleanBuilder).Append(v[0] == 1)
+	default:
+		f.(*array.StringBuilder).BinaryBuilder.Append(v)
+	}
+	return nil
+}
+
+// binaryInt reads int2, int4 or int8 in network byte order.
+func binaryInt(v []byte) int64 {
+	switch len(v) {
+	case 2:
+		return int64(int16(binary.BigEndian.Uint16(v)))
+	case 4:
+		return int64(int32(binary.BigEndian.Uint32(v)))
+	}
+	return int64(binary.BigEndian.Uint64(v))
+}
+
+// parseDecimal turns PostgreSQL's numeric text into an exact decimal of the
+// given scale; more fraction digits than the scale is an error, never a
+// rounding.
+func parseDecimal(s string, scale int) (decimal128.Num, error) {
+	intPart, frac, _ := strings.Cut(s, ".")
+	if len(frac) > scale {
+		if strings.TrimRight(frac[scale:], "0") != "" {
+			return decimal128.Num{}, fmt.Errorf("%s has more than %d decimal places", s, scale)
+		}
+		frac = frac[:scale]
+	}
+	digits := intPart + frac + strings.Repeat("0", scale-len(frac))
+	n, ok := new(big.Int).SetString(digits, 10)
+	if !ok {
+		return decimal128.Num{}, fmt.Errorf("%q is not a number", s)
+	}
+	return decimal128.FromBigInt(n), nil
+}

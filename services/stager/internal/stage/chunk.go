@@ -1,0 +1,108 @@
+package stage
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/jackc/pgx/v5"
+
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
+	"github.com/kallahq/kalla/libs/pipeline"
+	"github.com/kallahq/kalla/libs/queue"
+	"github.com/kallahq/kalla/services/stager/internal/extract"
+)
+
+// Chunk runs a StageChunk job: it extracts the chunk's block range to a
+// local Parquet file (stopping between batches if the run is cancelled),
+// uploads it at the chunk's deterministic key, overwriting any earlier
+// attempt, and records the chunk. The call that records the run's last
+// chunk enqueues the exec job in the same transaction; recording a chunk
+// again changes nothing.
+func (s *Stager) Chunk(ctx context.Context, jobID, runID string, sc *kallav1.StageChunk) error {
+	side, index := sc.GetSide(), int(sc.GetChunkIndex())
+	log := s.log().With("run_id", runID, "job_id", jobID, "side", pipeline.SideName(side), "chunk", index)
+	br, ok := sc.GetRange().(*kallav1.StageChunk_Blocks)
+	if !ok {
+		return queue.Poison(fmt.Errorf("chunk %d of run %s: only block ranges are supported", index, runID))
+	}
+	blocks := extract.Blocks{Start: br.Blocks.GetStartBlock(), End: br.Blocks.GetEndBlock()}
+	if index < 0 || blocks.Start < 0 || blocks.End < 0 || (blocks.End > 0 && blocks.End < blocks.Start) {
+		return queue.Poison(fmt.Errorf("chunk %d of run %s: bad block range [%d, %d)", index, runID, blocks.Start, blocks.End))
+	}
+	src, err := s.loadSource(ctx, runID, side)
+	if err != nil {
+		return err
+	}
+	plan, found, err := s.loadPlan(ctx, runID, side)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return queue.Poison(fmt.Errorf("chunk %d of run %s: the %s side's stage plan %s is missing from %s",
+			index, runID, pipeline.SideName(side), PlanKey(runID, side), s.Staging.URI("")))
+	}
+	key := pipeline.PartKey(runID, side, index)
+	if uri := s.Staging.URI(key); sc.GetObjectUri() != "" && sc.GetObjectUri() != uri {
+		log.Warn("the job names another object than this stager's staging store; using the store's", "job_object", sc.GetObjectUri(), "object", uri)
+	}
+
+	rows, err := s.extract(ctx, src.ref.DSN, plan, blocks, pipeline.Watch(ctx, s.Store, runID), func(path string) error {
+		return s.Staging.PutFile(ctx, key, path)
+	})
+	if err != nil {
+		return sourceError(err, src.ref.DSN)
+	}
+	if s.Metrics != nil {
+		s.Metrics.RowsProcessed.Add(float64(rows))
+	}
+	exec, err := s.execJob(ctx, src.recipe, runID)
+	if err != nil {
+		return err
+	}
+	opened, err := s.Store.RecordChunkAndEnqueue(ctx, runID, pipeline.SideName(side), index, rows, key, exec)
+	if err != nil {
+		return ended(err)
+	}
+	log.Info("chunk staged", "rows", rows, "object", s.Staging.URI(key), "exec_enqueued", opened)
+	s.dispatch(ctx, log)
+	return nil
+}
+
+// extract writes the chunk to a temp file in one read-only snapshot, hands
+// the file to upload and returns the rows written.
+func (s *Stager) extract(ctx context.Context, dsn string, plan savedPlan, blocks extract.Blocks, check func() error, upload func(path string) error) (int64, error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return 0, fmt.Errorf("connect to the source of %s: %w", plan.Table, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", plan.Table, err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+
+	f, err := os.CreateTemp(s.TempDir, "kalla-chunk-*.parquet")
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	w := bufio.NewWriterSize(f, 1<<20)
+	rows, err := extract.Chunk(ctx, conn, plan.Table, plan.Schema, blocks, w, check)
+	if err != nil {
+		return rows, err
+	}
+	if err := w.Flush(); err != nil {
+		return rows, err
+	}
+	if err := f.Close(); err != nil {
+		return rows, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return rows, err
+	}
+	return rows, upload(f.Name())
+}

@@ -1,0 +1,93 @@
+package stage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/kallahq/kalla/libs/pipeline"
+	"github.com/kallahq/kalla/libs/queue"
+	"github.com/kallahq/kalla/services/stager/internal/extract"
+)
+
+// errUnsupported marks a column type extract cannot write.
+var errUnsupported = errors.New("unsupported column type")
+
+// sourceError classifies an error met while reading the source: a missing
+// table, a type or value that cannot be converted, bad credentials or a
+// missing database can never succeed and become poison (one attempt, with
+// the reason); anything else (connection refused, a restart, S3 errors) is
+// returned as it is, so the runner records a retry. The source password
+// never appears in the result.
+func sourceError(err error, dsn string) error {
+	if err == nil || errors.Is(err, pipeline.ErrCancelled) || errors.Is(err, queue.ErrPoison) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return redact(err, dsn)
+	}
+	if permanent(err) {
+		return queue.Poison(redact(err, dsn))
+	}
+	return redact(err, dsn)
+}
+
+func permanent(err error) bool {
+	if errors.Is(err, extract.ErrBadValue) || errors.Is(err, errUnsupported) {
+		return true
+	}
+	var pg *pgconn.PgError
+	if !errors.As(err, &pg) || len(pg.Code) < 2 {
+		return false
+	}
+	switch pg.Code[:2] {
+	case "42", // undefined table or column, insufficient privilege
+		"22", // data exception
+		"0A", // feature not supported
+		"28", // invalid authorization (wrong password)
+		"3D", // no such database
+		"3F": // no such schema
+		return true
+	}
+	return false
+}
+
+// redact removes the DSN's password from err's message. An error that does
+// not contain it is returned unchanged, keeping its chain.
+func redact(err error, dsn string) error {
+	if err == nil {
+		return nil
+	}
+	pw := password(dsn)
+	if pw == "" || !strings.Contains(err.Error(), pw) {
+		return err
+	}
+	r := &redacted{msg: strings.ReplaceAll(err.Error(), pw, "REDACTED"), err: err}
+	return r
+}
+
+// redacted keeps the chain for errors.Is and As but shows only the
+// redacted message.
+type redacted struct {
+	msg string
+	err error
+}
+
+func (r *redacted) Error() string { return r.msg }
+func (r *redacted) Unwrap() error { return r.err }
+
+func password(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return ""
+	}
+	pw, _ := u.User.Password()
+	return pw
+}
+
+// unsupported is the poison error of a column extract cannot write.
+func unsupported(table, column, why string) error {
+	return fmt.Errorf("%w: %s.%s: %s", errUnsupported, table, column, why)
+}

@@ -1,0 +1,184 @@
+package stage
+
+import (
+	"context"
+	"crypto/sha1"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
+	"github.com/kallahq/kalla/libs/jobs"
+	"github.com/kallahq/kalla/libs/pipeline"
+	"github.com/kallahq/kalla/libs/source"
+	"github.com/kallahq/kalla/services/stager/internal/extract"
+)
+
+// maxDecimalPrecision is the most digits an Arrow decimal128 holds.
+const maxDecimalPrecision = 38
+
+// Plan runs a StagePlan job: it counts the source's rows and heap pages,
+// reads its schema once, cuts [0, pages) into block ranges, saves that plan
+// in the staging store and adds one StageChunk job per range (ids derived
+// from jobID and the chunk index), then records the chunk count, which
+// opens the completion gate at once when there is nothing left to stage.
+//
+// Run again (a redelivery, or a retry after a crash), it reuses the saved
+// plan, so it adds no job and changes no count.
+func (s *Stager) Plan(ctx context.Context, jobID, runID string, sp *kallav1.StagePlan) error {
+	side := sp.GetSide()
+	log := s.log().With("run_id", runID, "job_id", jobID, "side", pipeline.SideName(side))
+	src, err := s.loadSource(ctx, runID, side)
+	if err != nil {
+		return err
+	}
+	p, found, err := s.loadPlan(ctx, runID, side)
+	if err != nil {
+		return err
+	}
+	if found {
+		log.Info("reusing the saved stage plan", "chunks", len(p.Chunks))
+	} else {
+		if p, err = s.measure(ctx, src.ref); err != nil {
+			return sourceError(err, src.ref.DSN)
+		}
+		if err := s.savePlan(ctx, runID, side, p); err != nil {
+			return err
+		}
+	}
+
+	alias := sp.GetAlias()
+	if alias == "" {
+		alias = src.source.GetAlias()
+	}
+	chunkJobs := make([]jobs.NewJob, len(p.Chunks))
+	for i, b := range p.Chunks {
+		env := &kallav1.JobEnvelope{RunId: runID, Job: &kallav1.JobEnvelope_StageChunk{StageChunk: &kallav1.StageChunk{
+			Side:       side,
+			Alias:      alias,
+			ChunkIndex: int32(i),
+			ChunkCount: int32(len(p.Chunks)),
+			Range:      &kallav1.StageChunk_Blocks{Blocks: &kallav1.BlockRange{StartBlock: b.Start, EndBlock: b.End}},
+			ObjectUri:  s.Staging.URI(pipeline.PartKey(runID, side, i)),
+		}}}
+		nj, err := pipeline.NewJob(ctx, jobs.TypeStageChunk, env)
+		if err != nil {
+			return err
+		}
+		nj.ID = ChunkJobID(jobID, i)
+		chunkJobs[i] = nj
+	}
+	if err := s.Store.AddJobs(ctx, runID, chunkJobs); err != nil {
+		return ended(err)
+	}
+	// A plan run again after the gate opened must not move the run back.
+	if src.run.Status == jobs.RunQueued || src.run.Status == jobs.RunStaging {
+		if err := s.Store.SetStatus(ctx, runID, jobs.RunStaging, "staging"); err != nil {
+			return ended(err)
+		}
+	}
+	exec, err := s.execJob(ctx, src.recipe, runID)
+	if err != nil {
+		return err
+	}
+	opened, err := s.Store.SetChunksTotalAndEnqueue(ctx, runID, pipeline.SideName(side), len(p.Chunks), exec)
+	if err != nil {
+		return ended(err)
+	}
+	log.Info("source planned", "table", p.Table, "rows", p.Rows, "pages", p.Pages, "chunks", len(p.Chunks), "exec_enqueued", opened)
+	s.dispatch(ctx, log)
+	return nil
+}
+
+// measure counts the table's rows and heap pages in one snapshot, reads its
+// schema and cuts it into chunks.
+func (s *Stager) measure(ctx context.Context, ref source.Ref) (savedPlan, error) {
+	p := savedPlan{Table: ref.Table}
+	conn, err := pgx.Connect(ctx, ref.DSN)
+	if err != nil {
+		return p, fmt.Errorf("connect to %s: %w", ref, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return p, fmt.Errorf("count %s: %w", ref.Table, err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	table := quoteTable(ref.Table)
+	if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&p.Rows); err != nil {
+		return p, fmt.Errorf("count rows of %s: %w", ref.Table, err)
+	}
+	err = tx.QueryRow(ctx, "SELECT pg_relation_size($1::regclass) / current_setting('block_size')::int", table).Scan(&p.Pages)
+	if err != nil {
+		return p, fmt.Errorf("count pages of %s: %w", ref.Table, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return p, err
+	}
+	if p.Schema, err = source.PostgresSchema(ctx, ref); err != nil {
+		return p, err
+	}
+	if err := checkSchema(ref.Table, p.Schema); err != nil {
+		return p, err
+	}
+	p.Chunks = Cut(p.Rows, p.Pages, s.chunkRows(), s.maxChunks())
+	return p, nil
+}
+
+// checkSchema refuses columns extract cannot write exactly.
+func checkSchema(table string, schema source.Schema) error {
+	for _, c := range schema.Columns {
+		if c.Type != source.Decimal {
+			continue
+		}
+		switch {
+		case c.Precision < 1 || c.Precision > maxDecimalPrecision:
+			return unsupported(table, c.Name, fmt.Sprintf("numeric(%d,%d) has more than %d digits", c.Precision, c.Scale, maxDecimalPrecision))
+		case c.Scale < 0 || c.Scale > c.Precision:
+			return unsupported(table, c.Name, fmt.Sprintf("numeric(%d,%d): the scale must be between 0 and the precision", c.Precision, c.Scale))
+		}
+	}
+	return nil
+}
+
+// Cut splits the heap pages [0, pages) into contiguous block ranges:
+// ceil(rows/chunkRows) of them, at least 1, at most maxChunks and never more
+// than there are pages. The last range is open-ended (End 0), so rows on
+// pages added after the count are read too.
+func Cut(rows, pages int64, chunkRows, maxChunks int) []extract.Blocks {
+	n := int64(1)
+	if chunkRows > 0 && rows > 0 {
+		n = (rows + int64(chunkRows) - 1) / int64(chunkRows)
+	}
+	if maxChunks > 0 {
+		n = min(n, int64(maxChunks))
+	}
+	n = max(min(n, pages), 1)
+	out := make([]extract.Blocks, n)
+	for i := range n {
+		out[i] = extract.Blocks{Start: i * pages / n, End: (i + 1) * pages / n}
+	}
+	out[n-1].End = 0
+	return out
+}
+
+// ChunkJobID is the id of chunk index of the stage plan planJobID: a
+// name-based (version 5 style, SHA-1) UUID, so a plan that runs again
+// names the same jobs and AddJobs skips them.
+func ChunkJobID(planJobID string, index int) string {
+	sum := sha1.Sum([]byte("kalla/stage_chunk/" + strings.ToLower(planJobID) + "/" + strconv.Itoa(index)))
+	b := sum[:16]
+	b[6] = b[6]&0x0f | 0x50
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func quoteTable(t string) string {
+	schema, name, ok := strings.Cut(t, ".")
+	if !ok {
+		schema, name = "public", t
+	}
+	return pgx.Identifier{schema, name}.Sanitize()
+}
