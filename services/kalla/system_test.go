@@ -30,6 +30,7 @@ type system struct {
 	nats     *testenv.NATSServer
 	s3       *testenv.S3Server
 	store    *jobs.Store
+	pool     *pgxpool.Pool
 	apiURL   string
 	services map[string]*service
 }
@@ -99,7 +100,7 @@ func startSystemOn(t *testing.T, db string, extraEnv ...string) *system {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	s.store = jobs.New(pool)
+	s.store, s.pool = jobs.New(pool), pool
 	return s
 }
 

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kallahq/kalla/libs/engine"
+	"github.com/kallahq/kalla/libs/engine/duckdb"
+	"github.com/kallahq/kalla/libs/evidence"
+	"github.com/kallahq/kalla/libs/jobs"
+	"github.com/kallahq/kalla/libs/recipe"
+	"github.com/kallahq/kalla/libs/reconcile"
+	"github.com/kallahq/kalla/libs/testenv"
+)
+
+// TestStagedRunSurvivesAStagerCrash reconciles a PostgreSQL table of 200k
+// rows, staged in several chunks by two stagers (one killed with SIGKILL in
+// the middle), with two reapers, against a CSV file; the result must equal
+// `kalla reconcile` on the same data and every chunk must count once.
+func TestStagedRunSurvivesAStagerCrash(t *testing.T) {
+	t.Parallel()
+	source := testenv.Postgres(t)
+	path := writeStagedCase(t, source, 200_000)
+	s := startSystem(t, "KALLA_CHUNK_ROWS=40000")
+	url := s.startPlanner()
+	s.start("reaper-1", "reaper")
+	s.start("reaper-2", "reaper")
+	doomed := s.start("stager-1", "stager")
+	s.start("stager-2", "stager")
+	s.start("executor", "executor")
+
+	res := kalla(t, "submit", "--server", url, "--recipe", path, "--token", apiToken, "--json")
+	if res.code != exitOK {
+		t.Fatalf("submit: exit %d: %s", res.code, res.stderr)
+	}
+	var created struct {
+		RunID string `json:"run_id"`
+	}
+	json.Unmarshal([]byte(res.stdout), &created)
+	s.waitClaim(created.RunID, "stager-1", jobs.TypeStageChunk, 60*time.Second)
+	doomed.kill()
+	run := s.waitRun(created.RunID, 240*time.Second)
+	if run.Status != jobs.RunCompleted {
+		t.Fatalf("run %s: %s (%s)", run.ID, run.Status, run.Error)
+	}
+	if run.ChunksTotal < 5 || run.ChunksStaged != run.ChunksTotal || run.RowsStaged != 200_000 {
+		t.Errorf("staging progress: %d of %d chunks, %d rows; want all of >= 5 chunks and 200000 rows", run.ChunksStaged, run.ChunksTotal, run.RowsStaged)
+	}
+
+	r, err := recipe.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := t.TempDir()
+	want, err := reconcile.Run(context.Background(), r, reconcile.Options{Engine: &duckdb.Engine{Threads: 2}, Format: engine.Parquet, OutDir: local})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got evidence.Summary
+	json.Unmarshal(run.Summary, &got)
+	if got.Left != want.Left || got.Right != want.Right || got.MatchGroups != want.MatchGroups {
+		t.Errorf("pipeline %+v\nreconcile %+v", got, want)
+	}
+	var uris evidence.URIs
+	json.Unmarshal(run.Evidence, &uris)
+	for file, uri := range map[string]string{"matched.parquet": uris.Matched, "unmatched_left.parquet": uris.UnmatchedLeft, "unmatched_right.parquet": uris.UnmatchedRight} {
+		if !bytes.Equal(s.object(uri), readFile(t, filepath.Join(local, file))) {
+			t.Errorf("%s from the pipeline differs from kalla reconcile's", file)
+		}
+	}
+}
+
+// writeStagedCase fills a PostgreSQL table with n invoices and writes the
+// payments for most of them to a CSV file, with a recipe over both.
+func writeStagedCase(t *testing.T, db string, n int) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `CREATE TABLE invoices (invoice_id text PRIMARY KEY, customer text, amount numeric(12,2), due date)`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, `INSERT INTO invoices SELECT 'INV-' || lpad(i::text, 7, '0'), 'C' || (i % 997), ((i * 7919) % 1000000) / 100.0, DATE '2024-01-01' + (i % 365)
+		FROM generate_series(1, $1::int) i`, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, "payments.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.PgConn().CopyTo(ctx, f, `COPY (SELECT 'PAY-' || substr(invoice_id, 5) AS payment_id, invoice_id AS reference, amount + (abs(hashtext(invoice_id)) % 3) / 100.0 AS paid
+		FROM invoices WHERE abs(hashtext(invoice_id)) % 10 < 8) TO STDOUT (FORMAT csv, HEADER true)`)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := `
+recipe_id: staged
+sources:
+  left: {alias: invoices, uri: "` + db + `&table=public.invoices", primary_key: [invoice_id]}
+  right: {alias: payments, uri: "file://payments.csv", primary_key: [payment_id]}
+match_rules:
+  - name: exact
+    pattern: "1:1"
+    conditions: [{left: invoice_id, op: eq, right: reference}, {left: amount, op: tolerance, right: paid, threshold: 0.01}]
+`
+	if err := os.WriteFile(filepath.Join(dir, "recipe.yaml"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, "recipe.yaml")
+}
+
+// waitClaim waits until worker holds a claimed job of the given type, so a
+// kill lands in the middle of that job.
+func (s *system) waitClaim(runID, worker, jobType string, timeout time.Duration) {
+	s.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		var n int
+		err := s.pool.QueryRow(context.Background(), "SELECT count(*) FROM jobs WHERE run_id = $1 AND claimed_by = $2 AND type = $3 AND status = 'claimed'", runID, worker, jobType).Scan(&n)
+		if err == nil && n > 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.t.Fatalf("%s never held a %s job of run %s", worker, jobType, runID)
+}
