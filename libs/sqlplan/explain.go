@@ -21,14 +21,13 @@ func Explain(p *plan.Plan) (rules []RuleScript, script string) {
 	var b strings.Builder
 	b.WriteString("-- Kalla plan for recipe " + p.RecipeID + " (DuckDB SQL)\n")
 	for _, side := range []struct {
-		raw, keyed string
-		in         plan.Input
-	}{{RawLeft, Left, p.Left}, {RawRight, Right, p.Right}} {
-		fmt.Fprintf(&b, "\n-- load %s from %s\n%s;\n", side.in.Alias, side.in.Ref, load(side.raw, side.in))
-		if q := KeyProblems(side.raw, side.in); q != "" {
+		table string
+		in    plan.Input
+	}{{Left, p.Left}, {Right, p.Right}} {
+		fmt.Fprintf(&b, "\n-- load %s from %s\n%s;\n", side.in.Alias, side.in.Ref, strings.Join(Load(side.table, side.in, read(side.in)), ";\n"))
+		if q := KeyProblems(side.table, side.in); q != "" {
 			fmt.Fprintf(&b, "-- must return no row: keys are unique and not empty\n%s;\n", q)
 		}
-		fmt.Fprintf(&b, "%s;\n", Keyed(side.keyed, side.raw, side.in))
 	}
 	b.WriteString("\n" + strings.Join(Setup(p), ";\n") + ";\n")
 	for k, r := range p.Rules {
@@ -41,19 +40,23 @@ func Explain(p *plan.Plan) (rules []RuleScript, script string) {
 	for k, r := range p.Rules {
 		fmt.Fprintf(&b, "%s;\n%s;\n", NearMisses(k, r, left), NearMisses(k, r, right))
 	}
-	fmt.Fprintf(&b, "%s;\n\n-- evidence\n%s;\n%s;\n%s;\n", BestNearMisses(), Matched(), Unmatched(left), Unmatched(right))
+	fmt.Fprintf(&b, "%s;\n\n-- evidence\n%s;\n%s;\n%s;\n", BestNearMisses(), Matched(p), Unmatched(left), Unmatched(right))
 	return rules, b.String()
 }
 
-func load(raw string, in plan.Input) string {
-	if in.Ref.Format == source.FormatParquet {
-		return LoadParquet(raw, in.Ref.Path, false)
-	}
+// read is the query that reads a side, as Explain shows it.
+func read(in plan.Input) string {
 	path := in.Ref.Path
-	if in.Ref.Format == source.FormatPostgres {
+	switch {
+	case in.Ref.Format == source.FormatPostgres:
 		path = "<COPY of " + in.Ref.Table + ">.csv"
+	case in.Ref.Object:
+		path = "<download of " + in.Ref.String() + ">"
 	}
-	return LoadCSV(raw, path, in.Schema)
+	if in.Ref.Format == source.FormatParquet {
+		return ReadParquet(path, false)
+	}
+	return ReadCSV(path, in.Schema)
 }
 
 func ruleScript(k int, r plan.Rule) string {

@@ -54,14 +54,15 @@ func NearMisses(k int, r plan.Rule, s Side) string {
 		Near, String(s.Code), k, failedSum, reason, strings.Join(order, ", "), s.Table, s.Other, strings.Join(joins, " AND "), s.ID, Pairs)
 }
 
-// Matched selects one row per member of every match group, in match order.
-func Matched() string {
-	member := func(side, id, table string) string {
-		return fmt.Sprintf("SELECT p.rule_idx, p.grp, '%[1]s' AS side, p.%[2]s AS id, t.__key AS key, arg_min(p.deltas, p.ord) AS deltas FROM %[3]s p JOIN %[4]s t ON t.__id = p.%[2]s GROUP BY p.rule_idx, p.grp, p.%[2]s, t.__key",
-			side, id, Pairs, table)
+// Matched selects one row per member of every match group, in match order;
+// a member's deltas are those of its best pair in the group.
+func Matched(p *plan.Plan) string {
+	member := func(side, id, table string, in plan.Input) string {
+		return fmt.Sprintf("SELECT m.rule_idx, m.grp, '%[1]s' AS side, m.id, %[5]s AS key, m.deltas FROM (SELECT rule_idx, grp, %[2]s AS id, arg_min(deltas, ord) AS deltas FROM %[3]s GROUP BY rule_idx, grp, %[2]s) m JOIN %[4]s t ON t.__id = m.id",
+			side, id, Pairs, table, keyText("t", in))
 	}
 	return fmt.Sprintf("WITH g AS (SELECT rule_idx, grp, row_number() OVER (ORDER BY rule_idx, grp) AS match_id FROM (SELECT DISTINCT rule_idx, grp FROM %[1]s)), m AS (%[2]s UNION ALL %[3]s) SELECT g.match_id, ru.name AS rule, ru.pattern, m.side, m.key, m.deltas FROM m JOIN g USING (rule_idx, grp) JOIN %[4]s ru USING (rule_idx) ORDER BY g.match_id, m.side, m.id",
-		Pairs, member("left", "lid", Left), member("right", "rid", Right), Rules)
+		Pairs, member("left", "lid", Left, p.Left), member("right", "rid", Right, p.Right), Rules)
 }
 
 // Unmatched selects side s's records in no match, with their original
@@ -69,15 +70,15 @@ func Matched() string {
 func Unmatched(s Side) string {
 	cols := make([]string, 0, len(s.Input.Schema.Columns)+1)
 	if len(s.Input.Key) == 0 {
-		cols = append(cols, "u."+Ident(RowColumn))
+		cols = append(cols, "u.__id AS "+Ident(RowColumn))
 	}
 	for _, c := range s.Input.Schema.Columns {
 		cols = append(cols, col("u", c))
 	}
-	reason := fmt.Sprintf("CASE WHEN n.failed > 0 THEN n.reason WHEN om.rule_idx IS NOT NULL THEN %s || ' ' || o.__key || ' was matched by rule ' || omr.name || ' instead' WHEN n.id IS NOT NULL THEN 'a candidate under rule ' || nr.name || ', but its group did not pass the aggregate check' END",
-		String(s.OtherInput.Alias))
-	return fmt.Sprintf("SELECT %[1]s, nr.name AS kalla_near_rule, o.__key AS kalla_near_key, %[2]s AS kalla_near_reason FROM %[3]s u LEFT JOIN %[4]s n ON n.side = %[5]s AND n.id = u.__id LEFT JOIN %[6]s nr ON nr.rule_idx = n.rule_idx LEFT JOIN %[7]s o ON o.__id = n.other LEFT JOIN (SELECT DISTINCT %[8]s AS id, rule_idx FROM %[9]s) om ON om.id = n.other LEFT JOIN %[6]s omr ON omr.rule_idx = om.rule_idx WHERE u.__id NOT IN (SELECT %[10]s FROM %[9]s) ORDER BY u.__id",
-		strings.Join(cols, ", "), reason, s.Table, Near, String(s.Code), Rules, s.Other, s.OtherID, Pairs, s.ID)
+	reason := fmt.Sprintf("CASE WHEN n.failed > 0 THEN n.reason WHEN om.rule_idx IS NOT NULL THEN %s || ' ' || %s || ' was matched by rule ' || omr.name || ' instead' WHEN n.id IS NOT NULL THEN 'a candidate under rule ' || nr.name || ', but its group did not pass the aggregate check' END",
+		String(s.OtherInput.Alias), keyText("o", s.OtherInput))
+	return fmt.Sprintf("SELECT %[1]s, nr.name AS kalla_near_rule, %[11]s AS kalla_near_key, %[2]s AS kalla_near_reason FROM %[3]s u LEFT JOIN %[4]s n ON n.side = %[5]s AND n.id = u.__id LEFT JOIN %[6]s nr ON nr.rule_idx = n.rule_idx LEFT JOIN %[7]s o ON o.__id = n.other LEFT JOIN (SELECT DISTINCT %[8]s AS id, rule_idx FROM %[9]s) om ON om.id = n.other LEFT JOIN %[6]s omr ON omr.rule_idx = om.rule_idx WHERE u.__id NOT IN (SELECT %[10]s FROM %[9]s) ORDER BY u.__id",
+		strings.Join(cols, ", "), reason, s.Table, Near, String(s.Code), Rules, s.Other, s.OtherID, Pairs, s.ID, keyText("o", s.OtherInput))
 }
 
 // BestNearMisses keeps, per record, the near miss with the fewest failed

@@ -9,12 +9,9 @@ import (
 	"github.com/kallahq/kalla/libs/source"
 )
 
-// Tables of the script. Each side is loaded as-is into a raw table, then
-// keyed: __id orders records by primary key (numbers numerically, text by
-// bytes), __key is the key as text for evidence.
+// Tables of the script. Each side is loaded with __id numbering its records
+// in primary key order.
 const (
-	RawLeft    = "kalla_raw_left"
-	RawRight   = "kalla_raw_right"
 	Left       = "kalla_left"
 	Right      = "kalla_right"
 	Rules      = "kalla_rules"
@@ -26,17 +23,18 @@ const (
 // RowColumn holds the 1-based row number of a source without a primary key.
 const RowColumn = "kalla_row"
 
-// LoadCSV reads a CSV file as text and casts each column to its inferred
-// type; numbers and dates ignore surrounding spaces, text is kept as written.
-func LoadCSV(table, path string, s source.Schema) string {
+// ReadCSV is a query reading a CSV file as text and casting each column to
+// its inferred type; numbers and dates ignore surrounding spaces, text is
+// kept as written.
+func ReadCSV(path string, s source.Schema) string {
 	spec := make([]string, len(s.Columns))
 	casts := make([]string, len(s.Columns))
 	for i, c := range s.Columns {
 		spec[i] = fmt.Sprintf("%s: 'VARCHAR'", String(c.Name))
 		casts[i] = castText(Ident(c.Name), c) + " AS " + Ident(c.Name)
 	}
-	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT %s FROM read_csv(%s, header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', columns = {%s})",
-		table, strings.Join(casts, ", "), String(path), strings.Join(spec, ", "))
+	return fmt.Sprintf("SELECT %s FROM read_csv(%s, header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', columns = {%s})",
+		strings.Join(casts, ", "), String(path), strings.Join(spec, ", "))
 }
 
 func castText(expr string, c source.Column) string {
@@ -46,27 +44,52 @@ func castText(expr string, c source.Column) string {
 	return fmt.Sprintf("CAST(trim(%s, chr(32)||chr(9)) AS %s)", expr, Type(c))
 }
 
-// LoadParquet reads a Parquet file, or every part of a directory, in file
-// order.
-func LoadParquet(table, path string, dir bool) string {
+// ReadParquet is a query reading a Parquet file, or every part of a
+// directory, in file order.
+func ReadParquet(path string, dir bool) string {
 	if dir {
 		path = strings.TrimSuffix(path, "/") + "/*.parquet"
 	}
-	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT * FROM read_parquet(%s)", table, String(path))
+	return fmt.Sprintf("SELECT * FROM read_parquet(%s)", String(path))
 }
 
-// KeyProblems returns a query listing up to five keys that are NULL or not
-// unique, with how often each appears.
-func KeyProblems(raw string, in plan.Input) string {
-	if len(in.Key) == 0 {
-		return ""
+// Load stores a side read by the query read, numbering its records by key
+// order in __id (numbers numerically, text by bytes). A source without a
+// primary key is numbered in file order instead, which needs the rows
+// stored once before numbering.
+func Load(table string, in plan.Input, read string) []string {
+	if len(in.Key) > 0 {
+		return []string{fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT row_number() OVER (ORDER BY %s) AS __id, * FROM (%s)",
+			table, keyColumns(in), read)}
 	}
+	raw := table + "_raw"
+	return []string{
+		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", raw, read),
+		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT rowid + 1 AS __id, * FROM %s", table, raw),
+		"DROP TABLE " + raw,
+	}
+}
+
+func keyColumns(in plan.Input) string {
 	cols := make([]string, len(in.Key))
 	for i, c := range in.Key {
 		cols[i] = Ident(c.Name)
 	}
+	return strings.Join(cols, ", ")
+}
+
+// KeyProblems returns a query listing up to five keys that are NULL or not
+// unique, with how often each appears.
+func KeyProblems(table string, in plan.Input) string {
+	if len(in.Key) == 0 {
+		return ""
+	}
+	parts := make([]string, len(in.Key))
+	for i, c := range in.Key {
+		parts[i] = fmt.Sprintf("coalesce(CAST(%s AS VARCHAR), 'NULL')", Ident(c.Name))
+	}
 	return fmt.Sprintf("SELECT %s AS key, count(*) AS n FROM %s GROUP BY %s HAVING count(*) > 1 OR %s ORDER BY n DESC, key LIMIT 5",
-		keyText("", in), raw, strings.Join(cols, ", "), anyNull(in.Key))
+		strings.Join(parts, " || '|' || "), table, keyColumns(in), anyNull(in.Key))
 }
 
 func anyNull(cols []source.Column) string {
@@ -77,14 +100,16 @@ func anyNull(cols []source.Column) string {
 	return strings.Join(parts, " OR ")
 }
 
-// keyText renders the key as text: key columns joined by "|".
+// keyText renders a record's key as text, key columns joined by "|"; the
+// row number for a source without a primary key. Keys are never NULL, so a
+// NULL result means no record (an outer join found none).
 func keyText(table string, in plan.Input) string {
 	if len(in.Key) == 0 {
-		return fmt.Sprintf("CAST(%s AS VARCHAR)", qualified(table, RowColumn))
+		return fmt.Sprintf("CAST(%s AS VARCHAR)", qualified(table, "__id"))
 	}
 	parts := make([]string, len(in.Key))
 	for i, c := range in.Key {
-		parts[i] = fmt.Sprintf("coalesce(CAST(%s AS VARCHAR), 'NULL')", qualified(table, c.Name))
+		parts[i] = fmt.Sprintf("CAST(%s AS VARCHAR)", qualified(table, c.Name))
 	}
 	return strings.Join(parts, " || '|' || ")
 }
@@ -94,22 +119,6 @@ func qualified(table, name string) string {
 		return Ident(name)
 	}
 	return table + "." + Ident(name)
-}
-
-// Keyed numbers a side's records in key order.
-func Keyed(table, raw string, in plan.Input) string {
-	order := Ident(RowColumn)
-	rows := fmt.Sprintf("(SELECT rowid + 1 AS %s, * FROM %s)", Ident(RowColumn), raw)
-	if len(in.Key) > 0 {
-		cols := make([]string, len(in.Key))
-		for i, c := range in.Key {
-			cols[i] = Ident(c.Name)
-		}
-		order = strings.Join(cols, ", ")
-		rows = raw
-	}
-	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT row_number() OVER (ORDER BY %s) AS __id, %s AS __key, * FROM %s",
-		table, order, keyText("", in), rows)
 }
 
 // Setup creates the tables that collect matches and near misses.

@@ -85,11 +85,18 @@ func (e *Engine) open(ctx context.Context) (*session, func(), error) {
 }
 
 func (s *session) exec(ctx context.Context, q string) error {
+	start := time.Now()
 	if _, err := s.conn.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("duckdb: %w\nin: %s", err, abbreviate(q))
 	}
+	if traceStatements {
+		fmt.Fprintf(os.Stderr, "duckdb %6dms %s\n", time.Since(start).Milliseconds(), abbreviate(q))
+	}
 	return nil
 }
+
+// traceStatements prints each statement's time to stderr, for tuning.
+var traceStatements = os.Getenv("KALLA_TRACE_SQL") != ""
 
 func (s *session) int64(ctx context.Context, q string) (int64, error) {
 	var n sql.NullInt64
@@ -121,7 +128,7 @@ func (e *Engine) Schema(ctx context.Context, ref source.Ref) (source.Schema, err
 
 func parquetSchema(ctx context.Context, s *session, ref source.Ref) (source.Schema, error) {
 	dir := isDir(ref.Path)
-	rows, err := s.conn.QueryContext(ctx, "DESCRIBE "+strings.TrimPrefix(sqlplan.LoadParquet("x", ref.Path, dir), "CREATE OR REPLACE TEMP TABLE x AS "))
+	rows, err := s.conn.QueryContext(ctx, "DESCRIBE "+sqlplan.ReadParquet(ref.Path, dir))
 	if err != nil {
 		return source.Schema{}, engine.BadInput("read parquet %s: %v", ref, err)
 	}
@@ -176,10 +183,10 @@ func (e *Engine) Reconcile(ctx context.Context, p *plan.Plan, out engine.Output,
 	res := &engine.Result{}
 	start := time.Now()
 	progress(engine.Progress{Phase: engine.PhaseLoad})
-	if res.LeftRows, err = load(ctx, s, sqlplan.RawLeft, sqlplan.Left, p.Left); err != nil {
+	if res.LeftRows, err = load(ctx, s, sqlplan.Left, p.Left); err != nil {
 		return nil, err
 	}
-	if res.RightRows, err = load(ctx, s, sqlplan.RawRight, sqlplan.Right, p.Right); err != nil {
+	if res.RightRows, err = load(ctx, s, sqlplan.Right, p.Right); err != nil {
 		return nil, err
 	}
 	res.Timings.Load = time.Since(start)
@@ -202,34 +209,30 @@ func (e *Engine) Reconcile(ctx context.Context, p *plan.Plan, out engine.Output,
 	return res, nil
 }
 
-// load reads one side, checks its key and numbers its records.
-func load(ctx context.Context, s *session, raw, keyed string, in plan.Input) (int64, error) {
-	var q string
+// load reads one side, numbers its records and checks its key.
+func load(ctx context.Context, s *session, table string, in plan.Input) (int64, error) {
+	var read string
 	switch in.Ref.Format {
 	case source.FormatCSV:
-		q = sqlplan.LoadCSV(raw, in.Ref.Path, in.Schema)
+		read = sqlplan.ReadCSV(in.Ref.Path, in.Schema)
 	case source.FormatParquet:
-		q = sqlplan.LoadParquet(raw, in.Ref.Path, isDir(in.Ref.Path))
+		read = sqlplan.ReadParquet(in.Ref.Path, isDir(in.Ref.Path))
 	case source.FormatPostgres:
-		path, err := spool(ctx, s, raw, in.Ref)
+		path, err := spool(ctx, s, table, in.Ref)
 		if err != nil {
 			return 0, err
 		}
-		q = sqlplan.LoadCSV(raw, path, in.Schema)
+		read = sqlplan.ReadCSV(path, in.Schema)
 	}
-	if err := s.exec(ctx, q); err != nil {
-		return 0, engine.BadInput("%s: cannot read %s: %v", in.Alias, in.Ref, err)
+	for _, q := range sqlplan.Load(table, in, read) {
+		if err := s.exec(ctx, q); err != nil {
+			return 0, engine.BadInput("%s: cannot read %s: %v", in.Alias, in.Ref, err)
+		}
 	}
-	if err := checkKey(ctx, s, raw, in); err != nil {
+	if err := checkKey(ctx, s, table, in); err != nil {
 		return 0, err
 	}
-	if err := s.exec(ctx, sqlplan.Keyed(keyed, raw, in)); err != nil {
-		return 0, err
-	}
-	if err := s.exec(ctx, "DROP TABLE "+raw); err != nil {
-		return 0, err
-	}
-	return s.int64(ctx, sqlplan.Count(keyed))
+	return s.int64(ctx, sqlplan.Count(table))
 }
 
 // spool streams a PostgreSQL table to a CSV file in the session's scratch
@@ -252,8 +255,8 @@ func spool(ctx context.Context, s *session, name string, ref source.Ref) (string
 	return path, err
 }
 
-func checkKey(ctx context.Context, s *session, raw string, in plan.Input) error {
-	q := sqlplan.KeyProblems(raw, in)
+func checkKey(ctx context.Context, s *session, table string, in plan.Input) error {
+	q := sqlplan.KeyProblems(table, in)
 	if q == "" {
 		return nil
 	}
@@ -366,7 +369,7 @@ func ruleCounts(ctx context.Context, s *session) ([]engine.RuleCounts, error) {
 func write(ctx context.Context, s *session, p *plan.Plan, out engine.Output) error {
 	left, right := sqlplan.Sides(p)
 	files := map[string]string{
-		engine.MatchedFile:        sqlplan.Matched(),
+		engine.MatchedFile:        sqlplan.Matched(p),
 		engine.UnmatchedLeftFile:  sqlplan.Unmatched(left),
 		engine.UnmatchedRightFile: sqlplan.Unmatched(right),
 	}
