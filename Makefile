@@ -12,7 +12,7 @@ PROTOC_GEN_GO_VERSION := v1.36.12
 PROTOC_GEN_CONNECT_GO_VERSION := v1.21.1
 STATICCHECK_VERSION := v0.8.2
 
-MODULES := gen libs libs/engine/duckdb services/planner services/stager services/executor services/reaper services/kalla
+MODULES := gen libs libs/engine/duckdb services/planner services/stager services/executor services/reaper services/kalla deploy
 SERVICES := planner stager executor reaper kalla
 GO_PACKAGES := $(addprefix ./,$(addsuffix /...,$(MODULES)))
 
@@ -63,7 +63,7 @@ lint: tools $(TOOLBIN)/staticcheck
 	buf format --diff --exit-code
 
 bench:
-	@echo "no benchmarks yet" >&2
+	bash bench/run.sh
 
 example:
 	go build -o bin/kalla ./services/kalla

@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# Kalla's benchmark, run by `make bench`.
+#
+# For each size it generates a seeded accounts-receivable book (reused when
+# bench/data/<size>/ already holds the same one), runs `kalla reconcile` on
+# it as CSV and as Parquet under /usr/bin/time (wall time, peak RSS), runs
+# the hand-written DuckDB floor on the same files, checks that Kalla's exact
+# rule found as many pairs as the floor, and writes bench/RESULTS.md.
+#
+#   make bench                                 # sizes 100000 1000000 10000000
+#   BENCH_SIZES="100000 1000000" make bench    # fewer sizes
+#
+# Other knobs: BENCH_SEED (default 42), BENCH_FULL_SIZE (the size at which
+# the two-rule recipe also runs, default 1000000).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+sizes=${BENCH_SIZES:-"100000 1000000 10000000"}
+seed=${BENCH_SEED:-42}
+full_size=${BENCH_FULL_SIZE:-1000000}
+data=bench/data
+tools=$data/bin
+runs=$data/runs
+results=bench/RESULTS.md
+mismatches=0
+
+log() { printf '\n== %s\n' "$*" >&2; }
+
+install_missing() { # install_missing PROGRAM-PATH-OR-NAME DEBIAN-PACKAGE
+	if [[ -x $1 ]] || command -v "$1" >/dev/null; then return; fi
+	log "installing the Debian package $2"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+}
+
+# busy_seconds: CPU seconds the whole machine has been busy since boot, all
+# cores together (user, nice, system, irq, softirq and steal from /proc/stat).
+clock_ticks=$(getconf CLK_TCK)
+busy_seconds() { awk -v hz="$clock_ticks" '$1 == "cpu" { printf "%.2f", ($2 + $3 + $4 + $7 + $8 + $9) / hz; exit }' /proc/stat; }
+
+# measure NAME COMMAND...: runs COMMAND under /usr/bin/time -v, its stdout
+# into $runs/NAME.out, and sets wall (seconds), cpu (its user + system
+# seconds), rss (MiB) and others (the share of the machine's CPU capacity
+# that other processes used meanwhile: well above 0% means the wall time is
+# inflated by competition).
+measure() {
+	local name=$1 before after
+	shift
+	before=$(busy_seconds)
+	/usr/bin/time -v -o "$runs/$name.time" "$@" >"$runs/$name.out"
+	after=$(busy_seconds)
+	wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {
+		n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.2f", s }' "$runs/$name.time")
+	rss=$(awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$runs/$name.time")
+	cpu=$(awk -F': ' '/(User|System) time \(seconds\)/ { s += $2 } END { printf "%.1f", s }' "$runs/$name.time")
+	others=$(calc '%.0f%%' "100 * ($after - $before - $cpu) / ($wall > 0 ? $wall : 0.01) / $(nproc)")
+}
+
+calc() { awk "BEGIN { printf \"$1\", $2 }"; } # calc FORMAT EXPRESSION
+
+mismatch() {
+	mismatches=$((mismatches + 1))
+	printf '\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n' >&2
+	printf '!!! MISMATCH: %s\n' "$*" >&2
+	printf '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\n' >&2
+}
+
+# --- tools -------------------------------------------------------------------
+
+install_missing /usr/bin/time time
+install_missing jq jq
+mkdir -p bin "$tools" "$runs"
+log "building bin/kalla and the benchmark tools"
+go build -o bin/kalla ./services/kalla
+go build -o "$tools/gen" ./bench/cmd/gen
+go build -o "$tools/floor" ./bench/cmd/floor
+
+# --- results -----------------------------------------------------------------
+
+command_line="make bench"
+[[ -n ${BENCH_SIZES:-} ]] && command_line="BENCH_SIZES=\"$BENCH_SIZES\" $command_line"
+[[ -n ${BENCH_SEED:-} ]] && command_line="BENCH_SEED=$BENCH_SEED $command_line"
+[[ -n ${BENCH_FULL_SIZE:-} ]] && command_line="BENCH_FULL_SIZE=$BENCH_FULL_SIZE $command_line"
+started=$(date -u '+%Y-%m-%d %H:%M UTC')
+cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+mem_gib=$(awk '/^MemTotal/ { printf "%.1f", $2 / 1048576 }' /proc/meminfo)
+duckdb_go=$(awk '{ for (i = 1; i < NF; i++) if ($i == "github.com/duckdb/duckdb-go/v2") print $(i + 1) }' bench/go.mod)
+
+main_rows=()  # the main table
+phase_rows=() # kalla's own timings
+full_rows=()  # the two-rule recipe
+declare -A rss_of
+
+write_results() { # write_results STATUS
+	{
+		echo "# Kalla benchmark results"
+		echo
+		echo "- Date: $started ($1)"
+		echo "- Machine: $(nproc) cores ($cpu_model), $mem_gib GiB memory, $(uname -sr)"
+		echo "- Command: \`$command_line\` (that is \`bash bench/run.sh\`), seed $seed"
+		echo "- Software: $(go env GOVERSION), duckdb-go $duckdb_go; DuckDB with its default threads (one per core) and memory limit"
+		echo "- Each run: \`bin/kalla reconcile --recipe bench/data/SIZE/recipe-FORMAT.json --out bench/data/out/SIZE-FORMAT --json\`"
+		echo "  (Parquet evidence) under \`/usr/bin/time -v\`; the floor is \`bench/cmd/floor\` on the same files, right after."
+		echo
+		echo "Rows in = invoices + payments. Wall time is the whole process, CSV schema inference included;"
+		echo "the floor's time is one DuckDB query from opening the database to the pair count (it writes nothing)."
+		echo "Pairs = the exact rule's match groups (Kalla) / the floor's pairs; they must be equal."
+		echo "CPU s = user + system seconds of the process. Others = the share of the machine's CPU capacity"
+		echo "that other processes used during Kalla's run: well above 0% means other work competed and the"
+		echo "wall times are inflated; CPU seconds suffer less from that."
+		echo
+		echo "| invoices | format | rows in | kalla wall s | rows/s | peak RSS MiB | floor s | floor RSS MiB | kalla/floor | pairs kalla / floor | kalla CPU s | floor CPU s | others |"
+		echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|"
+		printf '%s\n' "${main_rows[@]}"
+		echo
+		local fmt ratio_lines=()
+		for fmt in csv parquet; do
+			if [[ -n ${rss_of[10000000-$fmt]:-} && -n ${rss_of[1000000-$fmt]:-} ]]; then
+				ratio_lines+=("- $fmt: $(calc '%.2f' "${rss_of[10000000-$fmt]} / ${rss_of[1000000-$fmt]}") (${rss_of[10000000-$fmt]} MiB / ${rss_of[1000000-$fmt]} MiB)")
+			fi
+		done
+		if ((${#ratio_lines[@]} > 0)); then
+			echo "Peak memory, 10M invoices over 1M invoices:"
+			echo
+			printf '%s\n' "${ratio_lines[@]}"
+		else
+			echo "Peak memory, 10M over 1M invoices: not measured (both sizes are needed)."
+		fi
+		echo
+		echo "## Where Kalla's time goes"
+		echo
+		echo "From \`summary.json\`'s \`timings_ms\`: load (read, cast, key check, numbering), match (rules and near misses),"
+		echo "write (evidence files); \"before\" = total - load - match - write (recipe, CSV schema inference in Go, plan);"
+		echo "\"process\" = wall - total (start-up, exit)."
+		echo
+		echo "| invoices | format | recipe | before s | load s | match s | write s | total s | process s |"
+		echo "|---:|---|---|---:|---:|---:|---:|---:|---:|"
+		printf '%s\n' "${phase_rows[@]}"
+		echo
+		echo "## Both rules (recipe-full-csv.json: \`exact\` 1:1, then \`split\` 1:N with an aggregate)"
+		echo
+		if ((${#full_rows[@]} > 0)); then
+			echo "| invoices | rows in | kalla wall s | rows/s | peak RSS MiB | exact groups | split groups | expected (generator) | kalla CPU s | others |"
+			echo "|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|"
+			printf '%s\n' "${full_rows[@]}"
+		else
+			echo "Not run: $full_size is not among the sizes."
+		fi
+		echo
+		echo "The book (bench/cmd/gen): per invoice ~60% paid exactly, ~15% paid within 2% (never exactly),"
+		echo "~5% paid in two halves quoting the invoice, ~20% unpaid; plus payments numbering 10% of the"
+		echo "invoices that quote a purchase order (no invoice); payments shuffled."
+	} >"$results"
+}
+
+# phase_row SIZE FORMAT RECIPE SUMMARY WALL
+phase_row() {
+	local t
+	t=$(jq -r '.timings_ms | [.load, .match, .write, .total] | @tsv' "$4")
+	read -r load match write total <<<"$t"
+	phase_rows+=("| $1 | $2 | $3 | $(calc '%.2f' "($total - $load - $match - $write) / 1000") | $(calc '%.2f' "$load / 1000") | $(calc '%.2f' "$match / 1000") | $(calc '%.2f' "$write / 1000") | $(calc '%.2f' "$total / 1000") | $(calc '%.2f' "$5 - $total / 1000") |")
+}
+
+# --- runs --------------------------------------------------------------------
+
+warmed_up=false
+for n in $sizes; do
+	dir=$data/$n
+	log "$n invoices: data in $dir"
+	"$tools/gen" --invoices "$n" --seed "$seed" --out "$dir" --reuse >/dev/null
+	if ! $warmed_up && ((n <= 1000000)); then # one unmeasured run, so the first measured one is not the coldest
+		bin/kalla reconcile --recipe "$dir/recipe-csv.json" --out "$data/out/warm-up" --json >/dev/null
+		warmed_up=true
+	fi
+	rows_in=$(jq '.invoices + .payments' "$dir/manifest.json")
+	expected_pairs=$(jq '.exact_pairs' "$dir/manifest.json")
+	expected_split=$(jq '.split_groups' "$dir/manifest.json")
+
+	for fmt in csv parquet; do
+		log "$n invoices, $fmt: kalla"
+		measure "kalla-$n-$fmt" bin/kalla reconcile --recipe "$dir/recipe-$fmt.json" --out "$data/out/$n-$fmt" --json
+		summary=$runs/kalla-$n-$fmt.out
+		kalla_wall=$wall kalla_rss=$rss kalla_cpu=$cpu kalla_others=$others
+		rss_of["$n-$fmt"]=$rss
+		kalla_pairs=$(jq '.rules[] | select(.name == "exact") | .groups' "$summary")
+		phase_row "$n" "$fmt" exact "$summary" "$kalla_wall"
+		echo "kalla: ${kalla_wall}s, ${kalla_rss} MiB, $kalla_pairs pairs" >&2
+
+		log "$n invoices, $fmt: floor"
+		measure "floor-$n-$fmt" "$tools/floor" --invoices "$dir/invoices.$fmt" --payments "$dir/payments.$fmt"
+		floor_s=$(jq '.seconds' "$runs/floor-$n-$fmt.out")
+		floor_pairs=$(jq '.pairs' "$runs/floor-$n-$fmt.out")
+		echo "floor: $(calc '%.2f' "$floor_s")s, $rss MiB, $floor_pairs pairs" >&2
+
+		pairs="$kalla_pairs / $floor_pairs"
+		if [[ $kalla_pairs != "$floor_pairs" ]]; then
+			mismatch "$n invoices, $fmt: kalla matched $kalla_pairs pairs, the floor $floor_pairs"
+			pairs="**MISMATCH** $pairs"
+		elif [[ $kalla_pairs != "$expected_pairs" ]]; then
+			mismatch "$n invoices, $fmt: kalla and the floor matched $kalla_pairs pairs, the generator made $expected_pairs"
+			pairs="**MISMATCH** $pairs (generator: $expected_pairs)"
+		fi
+		main_rows+=("| $n | $fmt | $rows_in | $kalla_wall | $(calc '%.0f' "$rows_in / $kalla_wall") | $kalla_rss | $(calc '%.2f' "$floor_s") | $rss | $(calc '%.1f' "$kalla_wall / $floor_s") | $pairs | $kalla_cpu | $cpu | $kalla_others |")
+	done
+
+	if [[ $n == "$full_size" ]]; then
+		log "$n invoices, csv: kalla, both rules"
+		measure "kalla-$n-full-csv" bin/kalla reconcile --recipe "$dir/recipe-full-csv.json" --out "$data/out/$n-full-csv" --json
+		summary=$runs/kalla-$n-full-csv.out
+		phase_row "$n" csv "exact + split" "$summary" "$wall"
+		exact=$(jq '.rules[] | select(.name == "exact") | .groups' "$summary")
+		split=$(jq '.rules[] | select(.name == "split") | .groups' "$summary")
+		expected="$expected_pairs / $expected_split"
+		if [[ $exact != "$expected_pairs" || $split != "$expected_split" ]]; then
+			mismatch "$n invoices, both rules: kalla matched $exact exact and $split split groups, the generator made $expected"
+			expected="**MISMATCH** $expected"
+		fi
+		full_rows+=("| $n | $rows_in | $wall | $(calc '%.0f' "$rows_in / $wall") | $rss | $exact | $split | $expected | $cpu | $others |")
+	fi
+	write_results "running"
+done
+
+if ((mismatches > 0)); then
+	write_results "finished with $mismatches MISMATCH(ES)"
+	log "$mismatches MISMATCH(ES): see above and $results"
+	exit 1
+fi
+write_results "finished"
+
+# The pipeline: every service a separate process, PostgreSQL left source.
+if [[ ${BENCH_PIPELINE:-1} == 1 ]]; then
+	log "pipeline: ${BENCH_PIPELINE_INVOICES:-1000000} invoices in PostgreSQL, 1 and 2 stagers, tiny-run latency"
+	KALLA_BENCH_OUT="$data/pipeline.md" KALLA_BENCH_INVOICES="${BENCH_PIPELINE_INVOICES:-1000000}" \
+		go test ./services/kalla/ -run TestPipelineBenchmark -count=1 -timeout 60m
+	{ echo; cat "$data/pipeline.md"; } >>"$results"
+fi
+log "results in $results"
+cat "$results"

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kallahq/kalla/libs/jobs"
+	"github.com/kallahq/kalla/libs/recipe"
+	"github.com/kallahq/kalla/libs/testenv"
+)
+
+// TestPipelineBenchmark measures the pipeline for `make bench` (set
+// KALLA_BENCH_OUT to the Markdown file to write); it asserts no timing.
+func TestPipelineBenchmark(t *testing.T) {
+	out := os.Getenv("KALLA_BENCH_OUT")
+	if out == "" {
+		t.Skip("a benchmark: run it with make bench")
+	}
+	invoices := 1_000_000
+	if n := os.Getenv("KALLA_BENCH_INVOICES"); n != "" {
+		fmt.Sscan(n, &invoices)
+	}
+	var report strings.Builder
+	fmt.Fprintf(&report, "## Pipeline (`make bench`, %s)\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	fmt.Fprintf(&report, "Each service a separate process on this machine; PostgreSQL, NATS and versitygw S3 from libs/testenv. KALLA_CHUNK_ROWS=100000.\n\n")
+	fmt.Fprintf(&report, "| measure | value |\n|---|---|\n")
+
+	source := testenv.Postgres(t)
+	path := writeStagedCase(t, source, invoices)
+	copySecs := rawCopy(t, source)
+	fmt.Fprintf(&report, "| raw `COPY invoices TO STDOUT` of %d rows | %.2f s (%.0f rows/s) |\n", invoices, copySecs, float64(invoices)/copySecs)
+	for _, stagers := range []int{1, 2} {
+		total, staging := stagedRun(t, path, stagers)
+		fmt.Fprintf(&report, "| %d stager(s): CreateRun to completed | %.2f s (%.0f input rows/s) |\n", stagers, total.Seconds(), float64(invoices)*1.8/total.Seconds())
+		fmt.Fprintf(&report, "| %d stager(s): staging (queued to executing) | %.2f s (%.0f rows/s, %.0f%% of raw COPY) |\n", stagers, staging.Seconds(), float64(invoices)/staging.Seconds(), 100*copySecs/staging.Seconds())
+	}
+	lat := tinyRuns(t, 21)
+	fmt.Fprintf(&report, "| tiny run (10 rows each side), CreateRun to completed, median of %d | %d ms (min %d ms, max %d ms) |\n", len(lat), lat[len(lat)/2].Milliseconds(), lat[0].Milliseconds(), lat[len(lat)-1].Milliseconds())
+	if err := os.WriteFile(out, []byte(report.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + report.String())
+}
+
+func rawCopy(t *testing.T, db string) float64 {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	start := time.Now()
+	if _, err := conn.PgConn().CopyTo(context.Background(), io.Discard, "COPY invoices TO STDOUT"); err != nil {
+		t.Fatal(err)
+	}
+	return time.Since(start).Seconds()
+}
+
+// stagedRun runs the recipe through a fresh system with n stagers and
+// returns the time to completion and the time spent staging.
+func stagedRun(t *testing.T, path string, n int) (total, staging time.Duration) {
+	t.Helper()
+	s := startSystem(t, "KALLA_CHUNK_ROWS=100000")
+	url := s.startPlanner()
+	s.start(fmt.Sprintf("reaper-%d", n), "reaper")
+	for i := 1; i <= n; i++ {
+		s.start(fmt.Sprintf("stager-%d-%d", n, i), "stager")
+	}
+	s.start(fmt.Sprintf("executor-%d", n), "executor")
+	start := time.Now()
+	res := kalla(t, "submit", "--server", url, "--recipe", path, "--token", apiToken)
+	if res.code != exitOK {
+		t.Fatalf("submit: %s", res.stderr)
+	}
+	runID := strings.TrimSpace(res.stdout)
+	s.waitStatus(runID, jobs.RunExecuting, 10*time.Minute)
+	staging = time.Since(start)
+	run := s.waitRun(runID, 20*time.Minute)
+	if run.Status != jobs.RunCompleted {
+		t.Fatalf("run %s: %s", run.Status, run.Error)
+	}
+	return time.Since(start), staging
+}
+
+// tinyRuns measures CreateRun to completed for small native runs.
+func tinyRuns(t *testing.T, n int) []time.Duration {
+	t.Helper()
+	s := startSystem(t, "KALLA_REAPER_INTERVAL=1s")
+	url := s.startPlanner()
+	s.start("reaper-tiny", "reaper")
+	s.start("executor-tiny", "executor")
+	dir := t.TempDir()
+	var inv, pay strings.Builder
+	inv.WriteString("id,amount\n")
+	pay.WriteString("id,ref,amount\n")
+	for i := 0; i < 10; i++ {
+		fmt.Fprintf(&inv, "%d,%d.00\n", i, i)
+		fmt.Fprintf(&pay, "%d,%d,%d.00\n", 100+i, i, i)
+	}
+	os.WriteFile(filepath.Join(dir, "l.csv"), []byte(inv.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, "r.csv"), []byte(pay.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, "recipe.yaml"), []byte(`
+recipe_id: tiny
+sources: {left: {alias: l, uri: "file://l.csv", primary_key: [id]}, right: {alias: r, uri: "file://r.csv", primary_key: [id]}}
+match_rules: [{name: exact, pattern: "1:1", conditions: [{left: id, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0}]}]
+`), 0o644)
+	if _, err := recipe.Load(filepath.Join(dir, "recipe.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	var lat []time.Duration
+	for i := 0; i < n; i++ {
+		start := time.Now()
+		res := kalla(t, "submit", "--server", url, "--recipe", filepath.Join(dir, "recipe.yaml"), "--token", apiToken, "--wait", "--json")
+		if res.code != exitOK {
+			t.Fatalf("tiny run %d: %s", i, res.stderr)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	sort.Slice(lat, func(a, b int) bool { return lat[a] < lat[b] })
+	return lat
+}
