@@ -51,8 +51,6 @@ type object struct {
 	PodMonitor   *PodMonitor
 }
 
-func (o object) id() string { return o.Kind + "/" + o.Name }
-
 // decodeStrict decodes JSON into v; unknown fields and trailing data are errors.
 func decodeStrict(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))

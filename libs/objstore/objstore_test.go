@@ -21,8 +21,6 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 type backend struct {
 	name  string
 	setup func(t *testing.T) (objstore.Store, objstore.Config)
-	// uri is the URI a store from setup must give key "a/b.parquet".
-	uri func(t *testing.T, s objstore.Store, cfg objstore.Config) string
 }
 
 var backends = []backend{

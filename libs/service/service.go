@@ -38,7 +38,7 @@ type Base struct {
 // Settings are the ones every service reads.
 type Settings struct {
 	DatabaseURL, NATSURL, MetricsAddr, WorkerID string
-	Queue                                        queue.Config
+	Queue                                       queue.Config
 }
 
 // ReadSettings reads the common settings into r, which collects problems.

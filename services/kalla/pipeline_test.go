@@ -118,4 +118,3 @@ func (s *system) object(uri string) []byte {
 	}
 	return b
 }
-

@@ -31,7 +31,6 @@ type system struct {
 	s3       *testenv.S3Server
 	store    *jobs.Store
 	pool     *pgxpool.Pool
-	apiURL   string
 	services map[string]*service
 }
 

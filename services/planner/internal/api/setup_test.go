@@ -206,7 +206,7 @@ func (e *env) fetch(t *testing.T, stream, consumer string) *kallav1.JobEnvelope 
 	if err != nil {
 		t.Fatal(err)
 	}
-	for msg := range batch.Messages() {
+	if msg, ok := <-batch.Messages(); ok {
 		msg.Ack()
 		env, err := queue.Decode(msg.Data())
 		if err != nil {
