@@ -7,7 +7,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -44,12 +46,29 @@ type Settings struct {
 // ReadSettings reads the common settings into r, which collects problems.
 func ReadSettings(r *settings.Reader) Settings {
 	host, _ := os.Hostname()
-	return Settings{
+	s := Settings{
 		DatabaseURL: r.Required("KALLA_DATABASE_URL"),
 		NATSURL:     r.Required("KALLA_NATS_URL"),
 		MetricsAddr: r.String("KALLA_METRICS_ADDR", ":9090"),
 		WorkerID:    r.String("KALLA_WORKER_ID", fmt.Sprintf("%s-%d", host, os.Getpid())),
 		Queue:       queue.Config{AckWait: r.Duration("KALLA_ACK_WAIT", 30*time.Second)},
+	}
+	if s.DatabaseURL != "" {
+		if _, err := pgxpool.ParseConfig(s.DatabaseURL); err != nil {
+			r.Fail("KALLA_DATABASE_URL", "not a PostgreSQL URL (postgres://user:pass@host:port/db)")
+		}
+	}
+	if s.NATSURL != "" && !strings.Contains(s.NATSURL, "://") {
+		r.Fail("KALLA_NATS_URL", "%q is not a URL such as nats://host:4222", s.NATSURL)
+	}
+	CheckAddr(r, "KALLA_METRICS_ADDR", s.MetricsAddr)
+	return s
+}
+
+// CheckAddr records a problem when addr is not host:port or :port.
+func CheckAddr(r *settings.Reader, name, addr string) {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		r.Fail(name, "%q is not an address such as :8080 or 127.0.0.1:8080", addr)
 	}
 }
 
@@ -66,22 +85,43 @@ func Start(ctx context.Context, name string, s Settings) (*Base, error) {
 		return nil, fmt.Errorf("KALLA_DATABASE_URL: %w", err)
 	}
 	b.Pool, b.Store = pool, jobs.New(pool)
-	if err := jobs.Migrate(ctx, pool); err != nil {
+	if err := retry(ctx, b.Log, "migrate the database", func() error { return jobs.Migrate(ctx, pool) }); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("migrate: %w", err)
+		return nil, err
 	}
 	if b.NATS, err = queue.Connect(s.NATSURL, nats.Name("kalla-"+name)); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("KALLA_NATS_URL: %w", err)
 	}
 	if b.JS, err = jetstream.New(b.NATS); err == nil {
-		err = queue.Setup(ctx, b.JS, s.Queue)
+		err = retry(ctx, b.Log, "set up the job streams", func() error { return queue.Setup(ctx, b.JS, s.Queue) })
 	}
 	if err != nil {
 		b.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
 	return b, nil
+}
+
+// retry runs fn until it succeeds, for up to a minute, so services started
+// together wait for PostgreSQL and NATS.
+func retry(ctx context.Context, log *slog.Logger, what string, fn func() error) error {
+	deadline := time.Now().Add(time.Minute)
+	for delay := 200 * time.Millisecond; ; delay = min(2*delay, 5*time.Second) {
+		err := fn()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		log.Warn("retrying", "what", what, "error", err)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: %w", what, ctx.Err())
+		case <-time.After(delay):
+		}
+	}
 }
 
 // ServeHealth serves /health, /ready (PostgreSQL and NATS reachable) and

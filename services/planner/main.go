@@ -23,7 +23,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -32,52 +31,31 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/kallahq/kalla/libs/jobs"
 	"github.com/kallahq/kalla/libs/objstore"
 	"github.com/kallahq/kalla/libs/queue"
+	"github.com/kallahq/kalla/libs/service"
 	"github.com/kallahq/kalla/libs/settings"
-	"github.com/kallahq/kalla/libs/telemetry"
 	"github.com/kallahq/kalla/services/planner/internal/api"
 )
 
 // config is the planner's settings, read from KALLA_* variables.
 type config struct {
-	DatabaseURL string
-	NATSURL     string
-	HTTPAddr    string
-	MetricsAddr string
-	Tokens      []string
-	RunTimeout  time.Duration
-	ObjStore    objstore.Config
+	service.Settings
+	HTTPAddr   string
+	Tokens     []string
+	RunTimeout time.Duration
+	ObjStore   objstore.Config
 }
 
 // loadConfig reads every setting and reports every problem at once.
 func loadConfig() (config, error) {
 	var r settings.Reader
 	c := config{
-		DatabaseURL: r.Required("KALLA_DATABASE_URL"),
-		NATSURL:     r.Required("KALLA_NATS_URL"),
-		HTTPAddr:    r.String("KALLA_HTTP_ADDR", ":8080"),
-		MetricsAddr: r.String("KALLA_METRICS_ADDR", ":9090"),
-		RunTimeout:  r.Duration("KALLA_RUN_TIMEOUT", 2*time.Hour),
+		Settings:   service.ReadSettings(&r),
+		HTTPAddr:   r.String("KALLA_HTTP_ADDR", ":8080"),
+		RunTimeout: r.Duration("KALLA_RUN_TIMEOUT", 2*time.Hour),
 	}
-	if c.DatabaseURL != "" {
-		if _, err := pgxpool.ParseConfig(c.DatabaseURL); err != nil {
-			r.Fail("KALLA_DATABASE_URL", "not a PostgreSQL URL (postgres://user:pass@host:port/db)")
-		}
-	}
-	if c.NATSURL != "" && !strings.Contains(c.NATSURL, "://") {
-		r.Fail("KALLA_NATS_URL", "%q is not a URL such as nats://host:4222", c.NATSURL)
-	}
-	for _, name := range []string{"KALLA_HTTP_ADDR", "KALLA_METRICS_ADDR"} {
-		if _, _, err := net.SplitHostPort(r.String(name, ":0")); err != nil {
-			r.Fail(name, "%q is not an address such as :8080 or 127.0.0.1:8080", os.Getenv(name))
-		}
-	}
+	service.CheckAddr(&r, "KALLA_HTTP_ADDR", c.HTTPAddr)
 	for _, t := range strings.Split(os.Getenv("KALLA_API_TOKENS"), ",") {
 		if t = strings.TrimSpace(t); t != "" {
 			c.Tokens = append(c.Tokens, t)
@@ -91,8 +69,6 @@ func loadConfig() (config, error) {
 }
 
 func main() {
-	log := telemetry.Logger("planner")
-	slog.SetDefault(log)
 	cfg, err := loadConfig()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "planner: bad settings:\n%v\n", err)
@@ -100,68 +76,32 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, cfg, log); err != nil {
-		log.Error("planner stopped", "error", err)
+	if err := run(ctx, cfg); err != nil {
+		fmt.Fprintf(os.Stderr, "planner: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, cfg config, log *slog.Logger) error {
-	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return fmt.Errorf("database: %w", err)
-	}
-	defer pool.Close()
-	if err := migrate(ctx, pool, log); err != nil {
-		return err
-	}
-	nc, err := queue.Connect(cfg.NATSURL, nats.Name("kalla-planner"))
+func run(ctx context.Context, cfg config) error {
+	base, err := service.Start(ctx, "planner", cfg.Settings)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("jetstream: %w", err)
-	}
-	setupCtx, cancel := context.WithTimeout(ctx, time.Minute)
-	err = queue.Setup(setupCtx, js, queue.Config{})
-	cancel()
-	if err != nil {
-		return err
-	}
-
-	metrics := telemetry.NewMetrics()
-	checks := []telemetry.Check{
-		{Name: "postgresql", Ping: pool.Ping},
-		{Name: "nats", Ping: func(context.Context) error {
-			if s := nc.Status(); s != nats.CONNECTED {
-				return fmt.Errorf("connection is %s", s)
-			}
-			return nil
-		}},
-	}
+	defer base.Close()
+	log := base.Log
 	srv := api.New(api.Config{
-		Pool: pool, Publisher: queue.NewPublisher(js), Log: log,
+		Pool: base.Pool, Publisher: queue.NewPublisher(base.JS), Log: log,
 		Tokens: cfg.Tokens, RunTimeout: cfg.RunTimeout, ObjStore: cfg.ObjStore,
 	})
 	defer srv.Close()
-
 	apiLn, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("KALLA_HTTP_ADDR: %w", err)
 	}
-	metricsLn, err := net.Listen("tcp", cfg.MetricsAddr)
-	if err != nil {
-		apiLn.Close()
-		return fmt.Errorf("KALLA_METRICS_ADDR: %w", err)
-	}
-	log.Info("planner serving", "api", apiLn.Addr().String(), "metrics", metricsLn.Addr().String(), "auth", len(cfg.Tokens) > 0)
+	log.Info("planner serving", "api", apiLn.Addr().String(), "metrics", cfg.MetricsAddr, "auth", len(cfg.Tokens) > 0)
 
 	errc := make(chan error, 2)
-	go func() {
-		errc <- telemetry.ServeListener(ctx, metricsLn, telemetry.Handler(metrics.Registry, checks...))
-	}()
+	go func() { errc <- base.ServeHealth(ctx) }()
 	httpSrv := api.NewHTTPServer(srv.Handler())
 	go func() { errc <- httpSrv.Serve(apiLn) }()
 
@@ -180,24 +120,4 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		err = nil
 	}
 	return err
-}
-
-// migrate applies the schema migrations, retrying while the database is
-// still starting.
-func migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
-	deadline := time.Now().Add(time.Minute)
-	for {
-		err := jobs.Migrate(ctx, pool)
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("database: %w", err)
-		}
-		log.Warn("database not ready; retrying", "error", err)
-		select {
-		case <-ctx.Done():
-		case <-time.After(2 * time.Second):
-		}
-	}
 }

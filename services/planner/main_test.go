@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -14,6 +12,7 @@ import (
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/gen/kalla/v1/kallav1connect"
+	"github.com/kallahq/kalla/libs/service"
 	"github.com/kallahq/kalla/libs/testenv"
 )
 
@@ -63,12 +62,12 @@ func freeAddr(t *testing.T) string {
 // readiness and one authenticated call, and shuts it down gracefully.
 func TestRun(t *testing.T) {
 	cfg := config{
-		DatabaseURL: testenv.Postgres(t), NATSURL: testenv.NATS(t).URL(),
-		HTTPAddr: freeAddr(t), MetricsAddr: freeAddr(t), Tokens: []string{"tok"}, RunTimeout: time.Hour,
+		Settings: service.Settings{DatabaseURL: testenv.Postgres(t), NATSURL: testenv.NATS(t).URL(), MetricsAddr: freeAddr(t), WorkerID: "planner-test"},
+		HTTPAddr: freeAddr(t), Tokens: []string{"tok"}, RunTimeout: time.Hour,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	go func() { done <- run(ctx, cfg) }()
 	defer func() {
 		cancel()
 		select {

@@ -67,7 +67,6 @@ require (
 	golang.org/x/exp v0.0.0-20250408133849-7e4ce0ab07d0 // indirect
 	golang.org/x/mod v0.41.0 // indirect
 	golang.org/x/net v0.60.0 // indirect
-	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/telemetry v0.0.0-20260924152758-ed294f943157 // indirect
 	golang.org/x/text v0.43.0 // indirect
@@ -85,5 +84,6 @@ require (
 	github.com/kallahq/kalla/gen v0.0.0
 	github.com/kallahq/kalla/libs v0.0.0
 	github.com/nats-io/nats.go v1.55.0
+	golang.org/x/sync v0.25.0
 	google.golang.org/protobuf v1.36.12
 )

@@ -23,104 +23,53 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
-	"net"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
-	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
 
-	"github.com/kallahq/kalla/libs/jobs"
 	"github.com/kallahq/kalla/libs/objstore"
 	"github.com/kallahq/kalla/libs/pipeline"
 	"github.com/kallahq/kalla/libs/queue"
+	"github.com/kallahq/kalla/libs/service"
 	"github.com/kallahq/kalla/libs/settings"
-	"github.com/kallahq/kalla/libs/telemetry"
 	"github.com/kallahq/kalla/services/stager/internal/stage"
 )
 
 type config struct {
-	databaseURL string
-	natsURL     string
-	staging     objstore.Store
-	metricsAddr string
-	chunkRows   int
-	maxChunks   int
-	slots       int
-	workerID    string
-	ackWait     time.Duration
+	service.Settings
+	staging   objstore.Store
+	chunkRows int
+	maxChunks int
+	slots     int
 }
 
 func main() {
-	os.Exit(run())
-}
-
-func run() int {
 	cfg, err := loadConfig()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "stager: bad settings:\n%v\n", err)
-		return 2
+		os.Exit(2)
 	}
-	log := telemetry.Logger("stager").With("worker_id", cfg.workerID)
-	slog.SetDefault(log)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	shutdownTracing, err := telemetry.Tracing(ctx, "stager")
-	if err != nil {
-		log.Error("tracing", "error", err)
-		return 1
+	if err := run(ctx, cfg); err != nil {
+		fmt.Fprintf(os.Stderr, "stager: %v\n", err)
+		os.Exit(1)
 	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := shutdownTracing(ctx); err != nil {
-			log.Warn("flushing traces", "error", err)
-		}
-	}()
-	if err := serve(ctx, cfg, log); err != nil {
-		log.Error("stager stopped", "error", err)
-		return 1
-	}
-	log.Info("stager stopped")
-	return 0
 }
 
 // loadConfig reads every setting and reports every problem at once.
 func loadConfig() (config, error) {
 	var r settings.Reader
-	host, _ := os.Hostname()
-	if host == "" {
-		host = "stager"
-	}
 	c := config{
-		databaseURL: r.Required("KALLA_DATABASE_URL"),
-		natsURL:     r.Required("KALLA_NATS_URL"),
-		metricsAddr: r.String("KALLA_METRICS_ADDR", ":9090"),
-		chunkRows:   r.Int("KALLA_CHUNK_ROWS", 250000),
-		maxChunks:   r.Int("KALLA_MAX_CHUNKS", 64),
-		slots:       r.Int("KALLA_SLOTS", 2),
-		workerID:    r.String("KALLA_WORKER_ID", fmt.Sprintf("%s-%d", host, os.Getpid())),
-		ackWait:     r.Duration("KALLA_ACK_WAIT", 30*time.Second),
+		Settings:  service.ReadSettings(&r),
+		chunkRows: r.Int("KALLA_CHUNK_ROWS", 250000),
+		maxChunks: r.Int("KALLA_MAX_CHUNKS", 64),
+		slots:     r.Int("KALLA_SLOTS", 2),
 	}
 	stagingURI := r.Required("KALLA_STAGING_URI")
-	if c.databaseURL != "" {
-		if _, err := pgxpool.ParseConfig(c.databaseURL); err != nil {
-			r.Fail("KALLA_DATABASE_URL", "not a valid PostgreSQL connection URL")
-		}
-	}
-	if c.natsURL != "" && !strings.Contains(c.natsURL, "://") {
-		r.Fail("KALLA_NATS_URL", "%q: want nats://host:port", c.natsURL)
-	}
-	if _, _, err := net.SplitHostPort(c.metricsAddr); err != nil {
-		r.Fail("KALLA_METRICS_ADDR", "%q: want host:port or :port", c.metricsAddr)
-	}
 	s3cfg, err := objstore.ConfigFromEnv()
 	if err != nil {
 		r.Fail("S3 settings", "%v", err)
@@ -133,99 +82,29 @@ func loadConfig() (config, error) {
 	return c, r.Err()
 }
 
-func serve(ctx context.Context, cfg config, log *slog.Logger) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	pool, err := pgxpool.New(ctx, cfg.databaseURL)
-	if err != nil {
-		return fmt.Errorf("KALLA_DATABASE_URL: %w", err)
-	}
-	defer pool.Close()
-	if err := retry(ctx, log, "migrate the database", func() error { return jobs.Migrate(ctx, pool) }); err != nil {
-		return err
-	}
-	nc, err := queue.Connect(cfg.natsURL, nats.Name("kalla-stager "+cfg.workerID))
+func run(ctx context.Context, cfg config) error {
+	base, err := service.Start(ctx, "stager", cfg.Settings)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("jetstream: %w", err)
-	}
-	if err := retry(ctx, log, "set up the job streams", func() error {
-		return queue.Setup(ctx, js, queue.Config{AckWait: cfg.ackWait})
-	}); err != nil {
-		return err
-	}
-
-	metrics := telemetry.NewMetrics()
-	ln, err := net.Listen("tcp", cfg.metricsAddr)
-	if err != nil {
-		return fmt.Errorf("KALLA_METRICS_ADDR: %w", err)
-	}
-	httpDone := make(chan error, 1)
-	go func() {
-		httpDone <- telemetry.ServeListener(ctx, ln, telemetry.Handler(metrics.Registry,
-			telemetry.Check{Name: "postgresql", Ping: pool.Ping},
-			telemetry.Check{Name: "nats", Ping: func(context.Context) error {
-				if s := nc.Status(); s != nats.CONNECTED {
-					return fmt.Errorf("connection is %s", s)
-				}
-				return nil
-			}},
-		))
-	}()
-
-	store := jobs.New(pool)
+	defer base.Close()
 	stager := &stage.Stager{
-		Store:     store,
+		Store:     base.Store,
 		Staging:   cfg.staging,
-		Publisher: queue.NewPublisher(js),
-		Metrics:   metrics,
-		Log:       log,
+		Publisher: queue.NewPublisher(base.JS),
+		Metrics:   base.Metrics,
+		Log:       base.Log,
 		ChunkRows: cfg.chunkRows,
 		MaxChunks: cfg.maxChunks,
 	}
-	runner := &pipeline.Runner{Store: store, WorkerID: cfg.workerID, Metrics: metrics, Log: log, Handle: stager.Handle}
-	worker := &queue.Worker{
-		JS:        js,
-		Stream:    queue.StageStream,
-		Consumer:  queue.StageConsumer,
-		Slots:     cfg.slots,
-		Handler:   runner.Handler(),
-		Heartbeat: runner.Heartbeat(),
-		Logger:    log,
-	}
-	log.Info("stager started", "staging", cfg.staging.URI(""), "metrics", ln.Addr().String(),
-		"slots", cfg.slots, "chunk_rows", cfg.chunkRows, "max_chunks", cfg.maxChunks)
-	// Run returns once ctx ends (SIGTERM) and every running job has ended
-	// its message.
-	werr := worker.Run(ctx)
-	cancel()
-	if herr := <-httpDone; herr != nil && !errors.Is(herr, context.Canceled) {
-		log.Warn("metrics server", "error", herr)
-	}
-	return werr
-}
-
-// retry runs fn until it succeeds, for up to a minute, so services started
-// together wait for PostgreSQL and NATS.
-func retry(ctx context.Context, log *slog.Logger, what string, fn func() error) error {
-	deadline := time.Now().Add(time.Minute)
-	for delay := 200 * time.Millisecond; ; delay = min(2*delay, 5*time.Second) {
-		err := fn()
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		log.Warn("retrying", "what", what, "error", err)
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s: %w", what, ctx.Err())
-		case <-time.After(delay):
-		}
-	}
+	runner := &pipeline.Runner{Store: base.Store, WorkerID: base.WorkerID, Metrics: base.Metrics, Log: base.Log, Handle: stager.Handle}
+	worker := &queue.Worker{JS: base.JS, Stream: queue.StageStream, Consumer: queue.StageConsumer, Slots: cfg.slots,
+		Handler: runner.Handler(), Heartbeat: runner.Heartbeat(), Logger: base.Log}
+	base.Log.Info("stager started", "staging", cfg.staging.URI(""), "slots", cfg.slots, "chunk_rows", cfg.chunkRows, "max_chunks", cfg.maxChunks)
+	// The worker returns once ctx ends (SIGTERM) and every running job has
+	// ended its message.
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return base.ServeHealth(ctx) })
+	g.Go(func() error { return worker.Run(ctx) })
+	return g.Wait()
 }
