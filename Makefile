@@ -12,7 +12,7 @@ PROTOC_GEN_GO_VERSION := v1.36.12
 PROTOC_GEN_CONNECT_GO_VERSION := v1.21.1
 STATICCHECK_VERSION := v0.8.2
 
-MODULES := gen libs libs/engine/duckdb services/planner services/stager services/executor services/reaper services/kalla deploy
+MODULES := gen libs libs/engine/duckdb services/planner services/stager services/executor services/reaper services/kalla deploy bench
 SERVICES := planner stager executor reaper kalla
 GO_PACKAGES := $(addprefix ./,$(addsuffix /...,$(MODULES)))
 
