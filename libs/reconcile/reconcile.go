@@ -99,15 +99,23 @@ func targetsOf(r *kallav1.Recipe, opts Options) ([]evidence.Move, error) {
 	return moves, nil
 }
 
-// Plan reads both sources' schemas and builds the plan.
+// Plan reads both sources' schemas, side by side since each is a full read
+// of a file, and builds the plan.
 func Plan(ctx context.Context, r *kallav1.Recipe, eng engine.Engine) (*plan.Plan, error) {
+	var right plan.Input
+	var rightErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		right, rightErr = input(ctx, r.GetSources().GetRight(), eng)
+	}()
 	left, err := input(ctx, r.GetSources().GetLeft(), eng)
+	<-done
 	if err != nil {
 		return nil, err
 	}
-	right, err := input(ctx, r.GetSources().GetRight(), eng)
-	if err != nil {
-		return nil, err
+	if rightErr != nil {
+		return nil, rightErr
 	}
 	return plan.Build(r, left, right)
 }
