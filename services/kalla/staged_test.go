@@ -90,7 +90,7 @@ func writeStagedCase(t *testing.T, db string, n int) string {
 	if _, err := conn.Exec(ctx, `CREATE TABLE invoices (invoice_id text PRIMARY KEY, customer text, amount numeric(12,2), due date)`); err != nil {
 		t.Fatal(err)
 	}
-	_, err = conn.Exec(ctx, `INSERT INTO invoices SELECT 'INV-' || lpad(i::text, 7, '0'), 'C' || (i % 997), ((i * 7919) % 1000000) / 100.0, DATE '2024-01-01' + (i % 365)
+	_, err = conn.Exec(ctx, `INSERT INTO invoices SELECT 'INV-' || lpad(i::text, 7, '0'), 'C' || (i % 997), ((i::bigint * 7919) % 1000000) / 100.0, DATE '2024-01-01' + (i % 365)
 		FROM generate_series(1, $1::int) i`, n)
 	if err != nil {
 		t.Fatal(err)
