@@ -122,6 +122,9 @@ func buildTilt(ctx context.Context, dst string) error {
 	build := exec.CommandContext(ctx, goTool, "build", "-mod=mod", "-o", bin, "./cmd/tilt")
 	build.Dir, build.Env = src, env
 	if out, err := build.CombinedOutput(); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("go build tilt %s did not finish before the test deadline (run the tests with a longer -timeout, as make test does)", tiltVersion)
+		}
 		return fmt.Errorf("go build tilt %s: %v\n%s", tiltVersion, err, lastLines(string(out), 30))
 	}
 	return os.Rename(bin, dst)
