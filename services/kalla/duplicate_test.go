@@ -100,4 +100,3 @@ func (s *system) duplicateEveryMessage(ctx context.Context) int {
 	}
 	return len(done)
 }
-
