@@ -51,7 +51,10 @@ func ReadSettings(r *settings.Reader) Settings {
 		NATSURL:     r.Required("KALLA_NATS_URL"),
 		MetricsAddr: r.String("KALLA_METRICS_ADDR", ":9090"),
 		WorkerID:    r.String("KALLA_WORKER_ID", fmt.Sprintf("%s-%d", host, os.Getpid())),
-		Queue:       queue.Config{AckWait: r.Duration("KALLA_ACK_WAIT", 30*time.Second)},
+		Queue: queue.Config{
+			AckWait:  r.Duration("KALLA_ACK_WAIT", 30*time.Second),
+			Replicas: r.Int("KALLA_STREAM_REPLICAS", 1),
+		},
 	}
 	if s.DatabaseURL != "" {
 		if _, err := pgxpool.ParseConfig(s.DatabaseURL); err != nil {
