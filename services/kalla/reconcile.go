@@ -29,6 +29,7 @@ func reconcileCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	format := fs.String("format", "parquet", "evidence format: parquet or csv")
 	asJSON := fs.Bool("json", false, "print only the summary JSON on stdout")
 	threads := fs.Int("threads", 0, "engine threads (default: one per core)")
+	memoryLimit := fs.String("memory-limit", "", "engine memory limit such as 2GB; past it the engine spills to disk (default: 80% of RAM)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -52,7 +53,7 @@ func reconcileCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 		return fail(stderr, err)
 	}
 	opts := reconcile.Options{
-		Engine: &duckdb.Engine{Threads: *threads},
+		Engine: &duckdb.Engine{Threads: *threads, MemoryLimit: *memoryLimit},
 		Format: engine.Format(*format),
 		OutDir: *out,
 	}
