@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -15,7 +16,7 @@ import (
 func PostgresSchema(ctx context.Context, ref Ref) (Schema, error) {
 	conn, err := pgx.Connect(ctx, ref.DSN)
 	if err != nil {
-		return Schema{}, fmt.Errorf("connect to %s: %w", ref, redactErr(err, ref))
+		return Schema{}, fmt.Errorf("connect to %s: %w", ref, RedactError(err, ref.DSN))
 	}
 	defer conn.Close(ctx)
 	schema, table := splitTable(ref.Table)
@@ -93,7 +94,7 @@ func measureNumerics(ctx context.Context, conn *pgx.Conn, table string, cols []C
 func CopyCSV(ctx context.Context, ref Ref, w io.Writer) (int64, error) {
 	conn, err := pgx.Connect(ctx, ref.DSN)
 	if err != nil {
-		return 0, fmt.Errorf("connect to %s: %w", ref, redactErr(err, ref))
+		return 0, fmt.Errorf("connect to %s: %w", ref, RedactError(err, ref.DSN))
 	}
 	defer conn.Close(ctx)
 	// ISO dates and UTC timestamps: the forms the engines parse.
@@ -121,18 +122,31 @@ func quoteTable(t string) string {
 	return pgx.Identifier{s, tb}.Sanitize()
 }
 
-// redactErr keeps a connection error from echoing the password.
-func redactErr(err error, ref Ref) error {
-	u := ref.DSN
-	if i := strings.Index(u, "://"); i >= 0 {
-		if j := strings.Index(u[i+3:], "@"); j >= 0 {
-			if k := strings.Index(u[i+3:i+3+j], ":"); k >= 0 {
-				pw := u[i+3+k+1 : i+3+j]
-				if pw != "" {
-					return fmt.Errorf("%s", strings.ReplaceAll(err.Error(), pw, "REDACTED"))
-				}
-			}
-		}
+// RedactError removes the password of a database URL from err's message,
+// so a driver error that echoes the connection string is safe to show. The
+// chain stays intact for errors.Is and As; an error that does not contain
+// the password is returned unchanged.
+func RedactError(err error, dsn string) error {
+	pw := password(dsn)
+	if err == nil || pw == "" || !strings.Contains(err.Error(), pw) {
+		return err
 	}
-	return err
+	return &redacted{msg: strings.ReplaceAll(err.Error(), pw, "REDACTED"), err: err}
+}
+
+type redacted struct {
+	msg string
+	err error
+}
+
+func (r *redacted) Error() string { return r.msg }
+func (r *redacted) Unwrap() error { return r.err }
+
+func password(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return ""
+	}
+	pw, _ := u.User.Password()
+	return pw
 }

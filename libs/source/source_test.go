@@ -1,6 +1,7 @@
 package source_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,5 +92,18 @@ func TestCSVSchemaErrors(t *testing.T) {
 				t.Errorf("err = %v, want an error naming %s", err, path)
 			}
 		})
+	}
+}
+
+func TestRedactError(t *testing.T) {
+	t.Parallel()
+	base := errors.New(`connect to postgres://kalla:s3cret@db/erp failed`)
+	err := source.RedactError(base, "postgres://kalla:s3cret@db/erp?table=t")
+	if strings.Contains(err.Error(), "s3cret") || !errors.Is(err, base) {
+		t.Errorf("RedactError = %q (chain kept: %v)", err, errors.Is(err, base))
+	}
+	plain := errors.New("connection refused")
+	if got := source.RedactError(plain, "postgres://kalla:s3cret@db/erp"); got != plain {
+		t.Errorf("an error without the password changed: %v", got)
 	}
 }

@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/kallahq/kalla/libs/pipeline"
 	"github.com/kallahq/kalla/libs/queue"
+	"github.com/kallahq/kalla/libs/source"
 	"github.com/kallahq/kalla/services/stager/internal/extract"
 )
 
@@ -26,12 +25,12 @@ var errUnsupported = errors.New("unsupported column type")
 func sourceError(err error, dsn string) error {
 	if err == nil || errors.Is(err, pipeline.ErrCancelled) || errors.Is(err, queue.ErrPoison) ||
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return redact(err, dsn)
+		return source.RedactError(err, dsn)
 	}
 	if permanent(err) {
-		return queue.Poison(redact(err, dsn))
+		return queue.Poison(source.RedactError(err, dsn))
 	}
-	return redact(err, dsn)
+	return source.RedactError(err, dsn)
 }
 
 func permanent(err error) bool {
@@ -52,39 +51,6 @@ func permanent(err error) bool {
 		return true
 	}
 	return false
-}
-
-// redact removes the DSN's password from err's message. An error that does
-// not contain it is returned unchanged, keeping its chain.
-func redact(err error, dsn string) error {
-	if err == nil {
-		return nil
-	}
-	pw := password(dsn)
-	if pw == "" || !strings.Contains(err.Error(), pw) {
-		return err
-	}
-	r := &redacted{msg: strings.ReplaceAll(err.Error(), pw, "REDACTED"), err: err}
-	return r
-}
-
-// redacted keeps the chain for errors.Is and As but shows only the
-// redacted message.
-type redacted struct {
-	msg string
-	err error
-}
-
-func (r *redacted) Error() string { return r.msg }
-func (r *redacted) Unwrap() error { return r.err }
-
-func password(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil || u.User == nil {
-		return ""
-	}
-	pw, _ := u.User.Password()
-	return pw
 }
 
 // unsupported is the poison error of a column extract cannot write.
