@@ -5,6 +5,7 @@ package evidence
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -96,13 +97,24 @@ func rename(from, to string) error {
 	if err := os.Rename(from, to); err == nil {
 		return nil
 	}
-	// Another file system: copy beside the target, then rename there.
-	b, err := os.ReadFile(from)
+	// Another file system: stream a copy beside the target, then rename
+	// there, so the target is never seen half written.
+	src, err := os.Open(from)
 	if err != nil {
 		return err
 	}
+	defer src.Close()
 	tmp := to + ".kalla-tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+	dst, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(dst, src)
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	return os.Rename(tmp, to)
