@@ -16,7 +16,11 @@ MODULES := gen libs libs/engine/duckdb services/planner services/stager services
 SERVICES := planner stager executor reaper kalla
 GO_PACKAGES := $(addprefix ./,$(addsuffix /...,$(MODULES)))
 
-.PHONY: all tools generate check-generated build test lint bench example clean
+WEB := services/web
+WEBUI_DIST := services/planner/internal/webui/dist
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: all tools generate check-generated web build test test-web chromium lint bench example clean
 
 all: build
 
@@ -31,28 +35,52 @@ $(TOOLBIN)/protoc-gen-connect-go:
 $(TOOLBIN)/staticcheck:
 	GOBIN=$(TOOLBIN) GOWORK=off GOFLAGS= go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
-tools: $(TOOLBIN)/buf $(TOOLBIN)/protoc-gen-go $(TOOLBIN)/protoc-gen-connect-go
+tools: $(TOOLBIN)/buf $(TOOLBIN)/protoc-gen-go $(TOOLBIN)/protoc-gen-connect-go node_modules/.package-lock.json
+
+# One npm workspace at the root: the web page, its tests and protoc-gen-es
+# (which writes gen/ts), all pinned in package-lock.json.
+node_modules/.package-lock.json: package.json package-lock.json $(WEB)/package.json
+	npm ci --no-audit --no-fund
+	@touch $@
 
 generate: tools
-	rm -rf gen/kalla
+	rm -rf gen/kalla gen/ts
 	buf generate
 
 # Regenerates into a scratch copy and compares, so a stale gen/ fails the build.
 check-generated: tools
 	@scratch=$$(mktemp -d); trap 'rm -rf "$$scratch"' EXIT; \
 	buf generate --template buf.gen.yaml -o "$$scratch"; \
-	if ! diff -r "$$scratch/gen/kalla" gen/kalla >/dev/null; then \
-		diff -r "$$scratch/gen/kalla" gen/kalla | head -40; \
-		echo "gen/ is stale: run 'make generate' and commit the result" >&2; exit 1; \
-	fi; echo "gen/ is up to date"
+	for d in kalla ts; do \
+		if ! diff -r "$$scratch/gen/$$d" gen/$$d >/dev/null; then \
+			diff -r "$$scratch/gen/$$d" gen/$$d | head -40; \
+			echo "gen/ is stale: run 'make generate' and commit the result" >&2; exit 1; \
+		fi; \
+	done; echo "gen/ is up to date"
 
-build:
+# The page is built into the planner's module, which embeds it; without
+# this step the planner serves a page saying how to build it.
+web: node_modules/.package-lock.json
+	npm run build --workspace $(WEB)
+
+build: web
 	@mkdir -p bin
 	for s in $(SERVICES); do go build -o bin/$$s ./services/$$s; done
 
-test: check-generated
+# The end-to-end walk (services/kalla/web_test.go) needs Chromium; it is
+# installed from Debian when missing, as CI's fresh machine lacks it.
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "Chromium is missing: apt-get install chromium (as root)" >&2; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+test-web: node_modules/.package-lock.json
+	npm test --workspace $(WEB)
+
+test: check-generated web chromium test-web
 	go vet $(GO_PACKAGES)
-	go test -count=1 -timeout 45m $(GO_PACKAGES)
+	CHROMIUM=$(CHROMIUM) go test -count=1 -timeout 45m $(GO_PACKAGES)
 
 lint: tools $(TOOLBIN)/staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); \

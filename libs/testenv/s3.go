@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/kallahq/kalla/libs/objstore"
 )
 
 const (
@@ -34,6 +36,11 @@ type S3Server struct {
 	SecretKey string
 	Region    string
 	Bucket    string
+}
+
+// Config is the object store configuration that reaches the server.
+func (s *S3Server) Config() objstore.Config {
+	return objstore.Config{Endpoint: s.Endpoint, AccessKeyID: s.AccessKey, SecretAccessKey: s.SecretKey, Region: s.Region, PathStyle: true}
 }
 
 // Client returns an S3 client for the server. It is built from explicit

@@ -101,7 +101,7 @@ func readFile(t *testing.T, path string) []byte {
 // object downloads an object of the system's S3 by URI.
 func (s *system) object(uri string) []byte {
 	s.t.Helper()
-	cfg := objstore.Config{Endpoint: s.s3.Endpoint, AccessKeyID: s.s3.AccessKey, SecretAccessKey: s.s3.SecretKey, Region: s.s3.Region, PathStyle: true}
+	cfg := s.s3.Config()
 	dir, key := uri[:strings.LastIndex(uri, "/")], uri[strings.LastIndex(uri, "/")+1:]
 	store, err := objstore.Open(dir, cfg)
 	if err != nil {

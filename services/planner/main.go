@@ -1,6 +1,7 @@
 // Command planner serves Kalla's API: RunService and RecipeService over
-// Connect, gRPC and gRPC-Web on KALLA_HTTP_ADDR, and /health, /ready and
-// /metrics on KALLA_METRICS_ADDR. CreateRun validates a recipe against its
+// Connect, gRPC and gRPC-Web on KALLA_HTTP_ADDR, with signed evidence
+// downloads at /evidence/ and the embedded web page at /, and /health,
+// /ready and /metrics on KALLA_METRICS_ADDR. CreateRun validates a recipe against its
 // sources, records the run and its jobs in PostgreSQL with an outbox, and
 // publishes them on NATS JetStream.
 //
@@ -13,8 +14,8 @@
 //	KALLA_API_TOKENS     comma-separated bearer tokens; unset: no auth
 //	KALLA_RUN_TIMEOUT    a run's total time limit, default 2h
 //	AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,
-//	KALLA_S3_PATH_STYLE  the S3 client that reads evidence for ListMatches
-//	                     and ListUnmatched
+//	KALLA_S3_PATH_STYLE  the S3 client that reads evidence for ListMatches,
+//	                     ListUnmatched and the /evidence/ downloads
 //
 // Bad settings stop it with exit code 2 and a message naming each one.
 package main

@@ -1640,6 +1640,158 @@ func (x *NearMiss) GetFailedConditions() int32 {
 	return 0
 }
 
+type GetEvidenceLinksRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RunId         string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetEvidenceLinksRequest) Reset() {
+	*x = GetEvidenceLinksRequest{}
+	mi := &file_kalla_v1_run_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetEvidenceLinksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetEvidenceLinksRequest) ProtoMessage() {}
+
+func (x *GetEvidenceLinksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kalla_v1_run_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetEvidenceLinksRequest.ProtoReflect.Descriptor instead.
+func (*GetEvidenceLinksRequest) Descriptor() ([]byte, []int) {
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *GetEvidenceLinksRequest) GetRunId() string {
+	if x != nil {
+		return x.RunId
+	}
+	return ""
+}
+
+type GetEvidenceLinksResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Links         []*EvidenceLink        `protobuf:"bytes,1,rep,name=links,proto3" json:"links,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetEvidenceLinksResponse) Reset() {
+	*x = GetEvidenceLinksResponse{}
+	mi := &file_kalla_v1_run_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetEvidenceLinksResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetEvidenceLinksResponse) ProtoMessage() {}
+
+func (x *GetEvidenceLinksResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kalla_v1_run_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetEvidenceLinksResponse.ProtoReflect.Descriptor instead.
+func (*GetEvidenceLinksResponse) Descriptor() ([]byte, []int) {
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *GetEvidenceLinksResponse) GetLinks() []*EvidenceLink {
+	if x != nil {
+		return x.Links
+	}
+	return nil
+}
+
+type EvidenceLink struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is the file's name, for example "matched.parquet" or
+	// "summary.json".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// url is a path on the planner's API port, for example
+	// "/evidence/<run_id>/matched.parquet?expires=...&signature=...".
+	Url           string                 `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EvidenceLink) Reset() {
+	*x = EvidenceLink{}
+	mi := &file_kalla_v1_run_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EvidenceLink) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EvidenceLink) ProtoMessage() {}
+
+func (x *EvidenceLink) ProtoReflect() protoreflect.Message {
+	mi := &file_kalla_v1_run_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EvidenceLink.ProtoReflect.Descriptor instead.
+func (*EvidenceLink) Descriptor() ([]byte, []int) {
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *EvidenceLink) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *EvidenceLink) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *EvidenceLink) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
 var File_kalla_v1_run_proto protoreflect.FileDescriptor
 
 const file_kalla_v1_run_proto_rawDesc = "" +
@@ -1763,7 +1915,16 @@ const file_kalla_v1_run_proto_rawDesc = "" +
 	"\x04rule\x18\x01 \x01(\tR\x04rule\x12\x1b\n" +
 	"\tother_key\x18\x02 \x01(\tR\botherKey\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12+\n" +
-	"\x11failed_conditions\x18\x04 \x01(\x05R\x10failedConditions*\xbb\x01\n" +
+	"\x11failed_conditions\x18\x04 \x01(\x05R\x10failedConditions\"0\n" +
+	"\x17GetEvidenceLinksRequest\x12\x15\n" +
+	"\x06run_id\x18\x01 \x01(\tR\x05runId\"H\n" +
+	"\x18GetEvidenceLinksResponse\x12,\n" +
+	"\x05links\x18\x01 \x03(\v2\x16.kalla.v1.EvidenceLinkR\x05links\"o\n" +
+	"\fEvidenceLink\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
+	"\x03url\x18\x02 \x01(\tR\x03url\x129\n" +
+	"\n" +
+	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt*\xbb\x01\n" +
 	"\tRunStatus\x12\x1a\n" +
 	"\x16RUN_STATUS_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11RUN_STATUS_QUEUED\x10\x01\x12\x16\n" +
@@ -1771,7 +1932,7 @@ const file_kalla_v1_run_proto_rawDesc = "" +
 	"\x14RUN_STATUS_EXECUTING\x10\x03\x12\x18\n" +
 	"\x14RUN_STATUS_COMPLETED\x10\x04\x12\x15\n" +
 	"\x11RUN_STATUS_FAILED\x10\x05\x12\x18\n" +
-	"\x14RUN_STATUS_CANCELLED\x10\x062\x8f\x04\n" +
+	"\x14RUN_STATUS_CANCELLED\x10\x062\xef\x04\n" +
 	"\n" +
 	"RunService\x12D\n" +
 	"\tCreateRun\x12\x1a.kalla.v1.CreateRunRequest\x1a\x1b.kalla.v1.CreateRunResponse\x12@\n" +
@@ -1780,7 +1941,8 @@ const file_kalla_v1_run_proto_rawDesc = "" +
 	"\bWatchRun\x12\x19.kalla.v1.WatchRunRequest\x1a\x1a.kalla.v1.WatchRunResponse0\x01\x12D\n" +
 	"\tCancelRun\x12\x1a.kalla.v1.CancelRunRequest\x1a\x1b.kalla.v1.CancelRunResponse\x12O\n" +
 	"\vListMatches\x12\x1c.kalla.v1.ListMatchesRequest\x1a\x1d.kalla.v1.ListMatchesResponse\"\x03\x90\x02\x01\x12U\n" +
-	"\rListUnmatched\x12\x1e.kalla.v1.ListUnmatchedRequest\x1a\x1f.kalla.v1.ListUnmatchedResponse\"\x03\x90\x02\x01B/Z-github.com/kallahq/kalla/gen/kalla/v1;kallav1b\x06proto3"
+	"\rListUnmatched\x12\x1e.kalla.v1.ListUnmatchedRequest\x1a\x1f.kalla.v1.ListUnmatchedResponse\"\x03\x90\x02\x01\x12^\n" +
+	"\x10GetEvidenceLinks\x12!.kalla.v1.GetEvidenceLinksRequest\x1a\".kalla.v1.GetEvidenceLinksResponse\"\x03\x90\x02\x01B/Z-github.com/kallahq/kalla/gen/kalla/v1;kallav1b\x06proto3"
 
 var (
 	file_kalla_v1_run_proto_rawDescOnce sync.Once
@@ -1795,46 +1957,49 @@ func file_kalla_v1_run_proto_rawDescGZIP() []byte {
 }
 
 var file_kalla_v1_run_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_kalla_v1_run_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_kalla_v1_run_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_kalla_v1_run_proto_goTypes = []any{
-	(RunStatus)(0),                // 0: kalla.v1.RunStatus
-	(*Run)(nil),                   // 1: kalla.v1.Run
-	(*Progress)(nil),              // 2: kalla.v1.Progress
-	(*Evidence)(nil),              // 3: kalla.v1.Evidence
-	(*Summary)(nil),               // 4: kalla.v1.Summary
-	(*SideSummary)(nil),           // 5: kalla.v1.SideSummary
-	(*RuleSummary)(nil),           // 6: kalla.v1.RuleSummary
-	(*Timings)(nil),               // 7: kalla.v1.Timings
-	(*CreateRunRequest)(nil),      // 8: kalla.v1.CreateRunRequest
-	(*CreateRunResponse)(nil),     // 9: kalla.v1.CreateRunResponse
-	(*GetRunRequest)(nil),         // 10: kalla.v1.GetRunRequest
-	(*GetRunResponse)(nil),        // 11: kalla.v1.GetRunResponse
-	(*ListRunsRequest)(nil),       // 12: kalla.v1.ListRunsRequest
-	(*ListRunsResponse)(nil),      // 13: kalla.v1.ListRunsResponse
-	(*WatchRunRequest)(nil),       // 14: kalla.v1.WatchRunRequest
-	(*WatchRunResponse)(nil),      // 15: kalla.v1.WatchRunResponse
-	(*CancelRunRequest)(nil),      // 16: kalla.v1.CancelRunRequest
-	(*CancelRunResponse)(nil),     // 17: kalla.v1.CancelRunResponse
-	(*ListMatchesRequest)(nil),    // 18: kalla.v1.ListMatchesRequest
-	(*ListMatchesResponse)(nil),   // 19: kalla.v1.ListMatchesResponse
-	(*MatchMember)(nil),           // 20: kalla.v1.MatchMember
-	(*ConditionDelta)(nil),        // 21: kalla.v1.ConditionDelta
-	(*ListUnmatchedRequest)(nil),  // 22: kalla.v1.ListUnmatchedRequest
-	(*ListUnmatchedResponse)(nil), // 23: kalla.v1.ListUnmatchedResponse
-	(*UnmatchedRecord)(nil),       // 24: kalla.v1.UnmatchedRecord
-	(*NearMiss)(nil),              // 25: kalla.v1.NearMiss
-	nil,                           // 26: kalla.v1.UnmatchedRecord.ValuesEntry
-	(*timestamppb.Timestamp)(nil), // 27: google.protobuf.Timestamp
-	(Side)(0),                     // 28: kalla.v1.Side
+	(RunStatus)(0),                   // 0: kalla.v1.RunStatus
+	(*Run)(nil),                      // 1: kalla.v1.Run
+	(*Progress)(nil),                 // 2: kalla.v1.Progress
+	(*Evidence)(nil),                 // 3: kalla.v1.Evidence
+	(*Summary)(nil),                  // 4: kalla.v1.Summary
+	(*SideSummary)(nil),              // 5: kalla.v1.SideSummary
+	(*RuleSummary)(nil),              // 6: kalla.v1.RuleSummary
+	(*Timings)(nil),                  // 7: kalla.v1.Timings
+	(*CreateRunRequest)(nil),         // 8: kalla.v1.CreateRunRequest
+	(*CreateRunResponse)(nil),        // 9: kalla.v1.CreateRunResponse
+	(*GetRunRequest)(nil),            // 10: kalla.v1.GetRunRequest
+	(*GetRunResponse)(nil),           // 11: kalla.v1.GetRunResponse
+	(*ListRunsRequest)(nil),          // 12: kalla.v1.ListRunsRequest
+	(*ListRunsResponse)(nil),         // 13: kalla.v1.ListRunsResponse
+	(*WatchRunRequest)(nil),          // 14: kalla.v1.WatchRunRequest
+	(*WatchRunResponse)(nil),         // 15: kalla.v1.WatchRunResponse
+	(*CancelRunRequest)(nil),         // 16: kalla.v1.CancelRunRequest
+	(*CancelRunResponse)(nil),        // 17: kalla.v1.CancelRunResponse
+	(*ListMatchesRequest)(nil),       // 18: kalla.v1.ListMatchesRequest
+	(*ListMatchesResponse)(nil),      // 19: kalla.v1.ListMatchesResponse
+	(*MatchMember)(nil),              // 20: kalla.v1.MatchMember
+	(*ConditionDelta)(nil),           // 21: kalla.v1.ConditionDelta
+	(*ListUnmatchedRequest)(nil),     // 22: kalla.v1.ListUnmatchedRequest
+	(*ListUnmatchedResponse)(nil),    // 23: kalla.v1.ListUnmatchedResponse
+	(*UnmatchedRecord)(nil),          // 24: kalla.v1.UnmatchedRecord
+	(*NearMiss)(nil),                 // 25: kalla.v1.NearMiss
+	(*GetEvidenceLinksRequest)(nil),  // 26: kalla.v1.GetEvidenceLinksRequest
+	(*GetEvidenceLinksResponse)(nil), // 27: kalla.v1.GetEvidenceLinksResponse
+	(*EvidenceLink)(nil),             // 28: kalla.v1.EvidenceLink
+	nil,                              // 29: kalla.v1.UnmatchedRecord.ValuesEntry
+	(*timestamppb.Timestamp)(nil),    // 30: google.protobuf.Timestamp
+	(Side)(0),                        // 31: kalla.v1.Side
 }
 var file_kalla_v1_run_proto_depIdxs = []int32{
 	0,  // 0: kalla.v1.Run.status:type_name -> kalla.v1.RunStatus
 	2,  // 1: kalla.v1.Run.progress:type_name -> kalla.v1.Progress
 	4,  // 2: kalla.v1.Run.summary:type_name -> kalla.v1.Summary
 	3,  // 3: kalla.v1.Run.evidence:type_name -> kalla.v1.Evidence
-	27, // 4: kalla.v1.Run.created_at:type_name -> google.protobuf.Timestamp
-	27, // 5: kalla.v1.Run.updated_at:type_name -> google.protobuf.Timestamp
-	27, // 6: kalla.v1.Run.finished_at:type_name -> google.protobuf.Timestamp
+	30, // 4: kalla.v1.Run.created_at:type_name -> google.protobuf.Timestamp
+	30, // 5: kalla.v1.Run.updated_at:type_name -> google.protobuf.Timestamp
+	30, // 6: kalla.v1.Run.finished_at:type_name -> google.protobuf.Timestamp
 	5,  // 7: kalla.v1.Summary.left:type_name -> kalla.v1.SideSummary
 	5,  // 8: kalla.v1.Summary.right:type_name -> kalla.v1.SideSummary
 	6,  // 9: kalla.v1.Summary.rules:type_name -> kalla.v1.RuleSummary
@@ -1845,32 +2010,36 @@ var file_kalla_v1_run_proto_depIdxs = []int32{
 	1,  // 14: kalla.v1.WatchRunResponse.run:type_name -> kalla.v1.Run
 	1,  // 15: kalla.v1.CancelRunResponse.run:type_name -> kalla.v1.Run
 	20, // 16: kalla.v1.ListMatchesResponse.members:type_name -> kalla.v1.MatchMember
-	28, // 17: kalla.v1.MatchMember.side:type_name -> kalla.v1.Side
+	31, // 17: kalla.v1.MatchMember.side:type_name -> kalla.v1.Side
 	21, // 18: kalla.v1.MatchMember.deltas:type_name -> kalla.v1.ConditionDelta
-	28, // 19: kalla.v1.ListUnmatchedRequest.side:type_name -> kalla.v1.Side
+	31, // 19: kalla.v1.ListUnmatchedRequest.side:type_name -> kalla.v1.Side
 	24, // 20: kalla.v1.ListUnmatchedResponse.records:type_name -> kalla.v1.UnmatchedRecord
-	28, // 21: kalla.v1.UnmatchedRecord.side:type_name -> kalla.v1.Side
-	26, // 22: kalla.v1.UnmatchedRecord.values:type_name -> kalla.v1.UnmatchedRecord.ValuesEntry
+	31, // 21: kalla.v1.UnmatchedRecord.side:type_name -> kalla.v1.Side
+	29, // 22: kalla.v1.UnmatchedRecord.values:type_name -> kalla.v1.UnmatchedRecord.ValuesEntry
 	25, // 23: kalla.v1.UnmatchedRecord.near_miss:type_name -> kalla.v1.NearMiss
-	8,  // 24: kalla.v1.RunService.CreateRun:input_type -> kalla.v1.CreateRunRequest
-	10, // 25: kalla.v1.RunService.GetRun:input_type -> kalla.v1.GetRunRequest
-	12, // 26: kalla.v1.RunService.ListRuns:input_type -> kalla.v1.ListRunsRequest
-	14, // 27: kalla.v1.RunService.WatchRun:input_type -> kalla.v1.WatchRunRequest
-	16, // 28: kalla.v1.RunService.CancelRun:input_type -> kalla.v1.CancelRunRequest
-	18, // 29: kalla.v1.RunService.ListMatches:input_type -> kalla.v1.ListMatchesRequest
-	22, // 30: kalla.v1.RunService.ListUnmatched:input_type -> kalla.v1.ListUnmatchedRequest
-	9,  // 31: kalla.v1.RunService.CreateRun:output_type -> kalla.v1.CreateRunResponse
-	11, // 32: kalla.v1.RunService.GetRun:output_type -> kalla.v1.GetRunResponse
-	13, // 33: kalla.v1.RunService.ListRuns:output_type -> kalla.v1.ListRunsResponse
-	15, // 34: kalla.v1.RunService.WatchRun:output_type -> kalla.v1.WatchRunResponse
-	17, // 35: kalla.v1.RunService.CancelRun:output_type -> kalla.v1.CancelRunResponse
-	19, // 36: kalla.v1.RunService.ListMatches:output_type -> kalla.v1.ListMatchesResponse
-	23, // 37: kalla.v1.RunService.ListUnmatched:output_type -> kalla.v1.ListUnmatchedResponse
-	31, // [31:38] is the sub-list for method output_type
-	24, // [24:31] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	28, // 24: kalla.v1.GetEvidenceLinksResponse.links:type_name -> kalla.v1.EvidenceLink
+	30, // 25: kalla.v1.EvidenceLink.expires_at:type_name -> google.protobuf.Timestamp
+	8,  // 26: kalla.v1.RunService.CreateRun:input_type -> kalla.v1.CreateRunRequest
+	10, // 27: kalla.v1.RunService.GetRun:input_type -> kalla.v1.GetRunRequest
+	12, // 28: kalla.v1.RunService.ListRuns:input_type -> kalla.v1.ListRunsRequest
+	14, // 29: kalla.v1.RunService.WatchRun:input_type -> kalla.v1.WatchRunRequest
+	16, // 30: kalla.v1.RunService.CancelRun:input_type -> kalla.v1.CancelRunRequest
+	18, // 31: kalla.v1.RunService.ListMatches:input_type -> kalla.v1.ListMatchesRequest
+	22, // 32: kalla.v1.RunService.ListUnmatched:input_type -> kalla.v1.ListUnmatchedRequest
+	26, // 33: kalla.v1.RunService.GetEvidenceLinks:input_type -> kalla.v1.GetEvidenceLinksRequest
+	9,  // 34: kalla.v1.RunService.CreateRun:output_type -> kalla.v1.CreateRunResponse
+	11, // 35: kalla.v1.RunService.GetRun:output_type -> kalla.v1.GetRunResponse
+	13, // 36: kalla.v1.RunService.ListRuns:output_type -> kalla.v1.ListRunsResponse
+	15, // 37: kalla.v1.RunService.WatchRun:output_type -> kalla.v1.WatchRunResponse
+	17, // 38: kalla.v1.RunService.CancelRun:output_type -> kalla.v1.CancelRunResponse
+	19, // 39: kalla.v1.RunService.ListMatches:output_type -> kalla.v1.ListMatchesResponse
+	23, // 40: kalla.v1.RunService.ListUnmatched:output_type -> kalla.v1.ListUnmatchedResponse
+	27, // 41: kalla.v1.RunService.GetEvidenceLinks:output_type -> kalla.v1.GetEvidenceLinksResponse
+	34, // [34:42] is the sub-list for method output_type
+	26, // [26:34] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_kalla_v1_run_proto_init() }
@@ -1885,7 +2054,7 @@ func file_kalla_v1_run_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kalla_v1_run_proto_rawDesc), len(file_kalla_v1_run_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   26,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -48,6 +48,9 @@ const (
 	// RunServiceListUnmatchedProcedure is the fully-qualified name of the RunService's ListUnmatched
 	// RPC.
 	RunServiceListUnmatchedProcedure = "/kalla.v1.RunService/ListUnmatched"
+	// RunServiceGetEvidenceLinksProcedure is the fully-qualified name of the RunService's
+	// GetEvidenceLinks RPC.
+	RunServiceGetEvidenceLinksProcedure = "/kalla.v1.RunService/GetEvidenceLinks"
 )
 
 // RunServiceClient is a client for the kalla.v1.RunService service.
@@ -62,6 +65,10 @@ type RunServiceClient interface {
 	CancelRun(context.Context, *connect.Request[v1.CancelRunRequest]) (*connect.Response[v1.CancelRunResponse], error)
 	ListMatches(context.Context, *connect.Request[v1.ListMatchesRequest]) (*connect.Response[v1.ListMatchesResponse], error)
 	ListUnmatched(context.Context, *connect.Request[v1.ListUnmatchedRequest]) (*connect.Response[v1.ListUnmatchedResponse], error)
+	// GetEvidenceLinks returns short-lived signed links to download a
+	// completed run's evidence files over plain HTTP from the planner, so a
+	// browser can follow them without sending its bearer token.
+	GetEvidenceLinks(context.Context, *connect.Request[v1.GetEvidenceLinksRequest]) (*connect.Response[v1.GetEvidenceLinksResponse], error)
 }
 
 // NewRunServiceClient constructs a client for the kalla.v1.RunService service. By default, it uses
@@ -121,18 +128,26 @@ func NewRunServiceClient(httpClient connect.HTTPClient, baseURL string, opts ...
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		getEvidenceLinks: connect.NewClient[v1.GetEvidenceLinksRequest, v1.GetEvidenceLinksResponse](
+			httpClient,
+			baseURL+RunServiceGetEvidenceLinksProcedure,
+			connect.WithSchema(runServiceMethods.ByName("GetEvidenceLinks")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // runServiceClient implements RunServiceClient.
 type runServiceClient struct {
-	createRun     *connect.Client[v1.CreateRunRequest, v1.CreateRunResponse]
-	getRun        *connect.Client[v1.GetRunRequest, v1.GetRunResponse]
-	listRuns      *connect.Client[v1.ListRunsRequest, v1.ListRunsResponse]
-	watchRun      *connect.Client[v1.WatchRunRequest, v1.WatchRunResponse]
-	cancelRun     *connect.Client[v1.CancelRunRequest, v1.CancelRunResponse]
-	listMatches   *connect.Client[v1.ListMatchesRequest, v1.ListMatchesResponse]
-	listUnmatched *connect.Client[v1.ListUnmatchedRequest, v1.ListUnmatchedResponse]
+	createRun        *connect.Client[v1.CreateRunRequest, v1.CreateRunResponse]
+	getRun           *connect.Client[v1.GetRunRequest, v1.GetRunResponse]
+	listRuns         *connect.Client[v1.ListRunsRequest, v1.ListRunsResponse]
+	watchRun         *connect.Client[v1.WatchRunRequest, v1.WatchRunResponse]
+	cancelRun        *connect.Client[v1.CancelRunRequest, v1.CancelRunResponse]
+	listMatches      *connect.Client[v1.ListMatchesRequest, v1.ListMatchesResponse]
+	listUnmatched    *connect.Client[v1.ListUnmatchedRequest, v1.ListUnmatchedResponse]
+	getEvidenceLinks *connect.Client[v1.GetEvidenceLinksRequest, v1.GetEvidenceLinksResponse]
 }
 
 // CreateRun calls kalla.v1.RunService.CreateRun.
@@ -170,6 +185,11 @@ func (c *runServiceClient) ListUnmatched(ctx context.Context, req *connect.Reque
 	return c.listUnmatched.CallUnary(ctx, req)
 }
 
+// GetEvidenceLinks calls kalla.v1.RunService.GetEvidenceLinks.
+func (c *runServiceClient) GetEvidenceLinks(ctx context.Context, req *connect.Request[v1.GetEvidenceLinksRequest]) (*connect.Response[v1.GetEvidenceLinksResponse], error) {
+	return c.getEvidenceLinks.CallUnary(ctx, req)
+}
+
 // RunServiceHandler is an implementation of the kalla.v1.RunService service.
 type RunServiceHandler interface {
 	// CreateRun validates a recipe against its sources, records the run and
@@ -182,6 +202,10 @@ type RunServiceHandler interface {
 	CancelRun(context.Context, *connect.Request[v1.CancelRunRequest]) (*connect.Response[v1.CancelRunResponse], error)
 	ListMatches(context.Context, *connect.Request[v1.ListMatchesRequest]) (*connect.Response[v1.ListMatchesResponse], error)
 	ListUnmatched(context.Context, *connect.Request[v1.ListUnmatchedRequest]) (*connect.Response[v1.ListUnmatchedResponse], error)
+	// GetEvidenceLinks returns short-lived signed links to download a
+	// completed run's evidence files over plain HTTP from the planner, so a
+	// browser can follow them without sending its bearer token.
+	GetEvidenceLinks(context.Context, *connect.Request[v1.GetEvidenceLinksRequest]) (*connect.Response[v1.GetEvidenceLinksResponse], error)
 }
 
 // NewRunServiceHandler builds an HTTP handler from the service implementation. It returns the path
@@ -237,6 +261,13 @@ func NewRunServiceHandler(svc RunServiceHandler, opts ...connect.HandlerOption) 
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	runServiceGetEvidenceLinksHandler := connect.NewUnaryHandler(
+		RunServiceGetEvidenceLinksProcedure,
+		svc.GetEvidenceLinks,
+		connect.WithSchema(runServiceMethods.ByName("GetEvidenceLinks")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/kalla.v1.RunService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case RunServiceCreateRunProcedure:
@@ -253,6 +284,8 @@ func NewRunServiceHandler(svc RunServiceHandler, opts ...connect.HandlerOption) 
 			runServiceListMatchesHandler.ServeHTTP(w, r)
 		case RunServiceListUnmatchedProcedure:
 			runServiceListUnmatchedHandler.ServeHTTP(w, r)
+		case RunServiceGetEvidenceLinksProcedure:
+			runServiceGetEvidenceLinksHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -288,4 +321,8 @@ func (UnimplementedRunServiceHandler) ListMatches(context.Context, *connect.Requ
 
 func (UnimplementedRunServiceHandler) ListUnmatched(context.Context, *connect.Request[v1.ListUnmatchedRequest]) (*connect.Response[v1.ListUnmatchedResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("kalla.v1.RunService.ListUnmatched is not implemented"))
+}
+
+func (UnimplementedRunServiceHandler) GetEvidenceLinks(context.Context, *connect.Request[v1.GetEvidenceLinksRequest]) (*connect.Response[v1.GetEvidenceLinksResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("kalla.v1.RunService.GetEvidenceLinks is not implemented"))
 }

@@ -92,15 +92,25 @@ func (s *Server) readInput(ctx context.Context, src *kallav1.Source) (plan.Input
 // download copies one object (s3://bucket/key or file:///dir/key) to a
 // local file.
 func (s *Server) download(ctx context.Context, uri, local string) error {
-	i := strings.LastIndex(uri, "/")
-	if i < 0 || i == len(uri)-1 {
-		return fmt.Errorf("%s names no object", uri)
-	}
-	store, err := objstore.Open(uri[:i], s.cfg.ObjStore)
+	store, key, err := s.objectOf(uri)
 	if err != nil {
 		return err
 	}
-	return store.GetFile(ctx, uri[i+1:], local)
+	return store.GetFile(ctx, key, local)
+}
+
+// objectOf splits an object URI (s3://bucket/key or file:///dir/key) into
+// the store holding it and its key there.
+func (s *Server) objectOf(uri string) (objstore.Store, string, error) {
+	i := strings.LastIndex(uri, "/")
+	if i < 0 || i == len(uri)-1 {
+		return nil, "", fmt.Errorf("%s names no object", source.Redact(uri))
+	}
+	store, err := objstore.Open(uri[:i], s.cfg.ObjStore)
+	if err != nil {
+		return nil, "", err
+	}
+	return store, uri[i+1:], nil
 }
 
 // fieldErrors converts recipe.Errors to their wire form.

@@ -20,7 +20,7 @@ import (
 func TestObjectSources(t *testing.T) {
 	t.Parallel()
 	s3 := testenv.S3(t)
-	cfg := objstore.Config{Endpoint: s3.Endpoint, AccessKeyID: s3.AccessKey, SecretAccessKey: s3.SecretKey, Region: s3.Region, PathStyle: true}
+	cfg := s3.Config()
 	e := setup(t, func(c *api.Config) { c.ObjStore = cfg })
 	e.writeCSVs(t)
 	store, err := objstore.Open("s3://"+s3.Bucket+"/in", cfg)

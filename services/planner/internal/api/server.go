@@ -21,6 +21,7 @@ import (
 	"github.com/kallahq/kalla/libs/jobs"
 	"github.com/kallahq/kalla/libs/objstore"
 	"github.com/kallahq/kalla/libs/queue"
+	"github.com/kallahq/kalla/services/planner/internal/webui"
 )
 
 // Config is what the API needs from the service around it.
@@ -55,6 +56,8 @@ type Server struct {
 	dispatchOnce sync.Once
 	kick         chan struct{}
 	watch        *hub
+
+	linkKey []byte // signs evidence links; see linkKey
 }
 
 // New returns a Server. Close stops its background work.
@@ -69,6 +72,7 @@ func New(cfg Config) *Server {
 	s := &Server{
 		pool: cfg.Pool, store: jobs.New(cfg.Pool), pub: cfg.Publisher, log: cfg.Log, cfg: cfg,
 		ctx: ctx, cancel: cancel, kick: make(chan struct{}, 1),
+		linkKey: linkKey(cfg.Tokens),
 	}
 	s.watch = newHub(ctx, cfg.Pool, cfg.Log, &s.wg)
 	return s
@@ -82,7 +86,9 @@ func (s *Server) Close() {
 }
 
 // Handler serves both services, reflection and health on one mux, with
-// CORS around it.
+// CORS around it; also the signed evidence downloads at /evidence/ and the
+// web page at /. Neither needs the bearer token: an evidence link carries
+// its own signature, and the page asks for the token to call the API.
 func (s *Server) Handler() http.Handler {
 	opts := []connect.HandlerOption{}
 	if len(s.cfg.Tokens) > 0 {
@@ -99,6 +105,10 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(services...)))
+
+	mux.HandleFunc(evidencePath, s.serveEvidence)
+	// The API's routes are longer prefixes and keep winning over "/".
+	mux.Handle("/", webui.Handler())
 	return withCORS(mux)
 }
 

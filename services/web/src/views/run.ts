@@ -1,0 +1,201 @@
+import { RunStatus, type Run, type Summary } from "@gen/kalla/v1/run_pb";
+import { explain, isPermanent, type Api } from "../api";
+import { h, replace } from "../dom";
+import { barWidth, count, duration, isActive, matchRate, runDuration, when } from "../format";
+import { table } from "./paged";
+import { resultsView } from "./results";
+import { statusBadge } from "./runs";
+
+/** How long to wait before watching again after the stream broke. */
+const rewatchMs = 2000;
+
+/**
+ * runView shows one run: live progress while it runs (WatchRun), then its
+ * summary, evidence downloads and results. It returns its cleanup.
+ */
+export function runView(api: Api, root: HTMLElement, runId: string): () => void {
+  const abort = new AbortController();
+  const head = h("div", { id: "run-head" });
+  const live = h("div", { id: "run-live", "aria-live": "polite" });
+  const results = h("div", { id: "run-results" });
+  replace(root, h("h1", {}, "Run ", h("code", {}, runId)), head, live, results);
+
+  let shownResults = false;
+  const show = (run: Run) => {
+    renderHead(head, run);
+    renderLive(api, live, run);
+    if (run.status === RunStatus.COMPLETED && run.summary && !shownResults) {
+      shownResults = true;
+      replace(results, resultsView(api, run.runId, run.summary, abort.signal));
+    }
+  };
+
+  const watch = async () => {
+    while (!abort.signal.aborted) {
+      try {
+        let last: Run | undefined;
+        for await (const res of api.runs.watchRun({ runId }, { signal: abort.signal })) {
+          if (res.run) show((last = res.run));
+        }
+        if (last && !isActive(last.status)) return; // the stream ends when the run does
+      } catch (err) {
+        if (abort.signal.aborted) return;
+        replace(live, h("p", { class: "error", role: "alert" }, explain(err)));
+        if (isPermanent(err)) return;
+      }
+      await sleep(rewatchMs, abort.signal);
+    }
+  };
+  void watch();
+  return () => abort.abort();
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+  });
+}
+
+function renderHead(el: HTMLElement, run: Run): void {
+  replace(
+    el,
+    h(
+      "dl",
+      { class: "facts" },
+      h("dt", {}, "Status"),
+      h("dd", { id: "run-status" }, statusBadge(run.status)),
+      h("dt", {}, "Recipe"),
+      h("dd", {}, run.recipeId),
+      h("dt", {}, "Started"),
+      h("dd", {}, when(run.createdAt)),
+      h("dt", {}, "Duration"),
+      h("dd", {}, runDuration(run)),
+    ),
+  );
+}
+
+function renderLive(api: Api, el: HTMLElement, run: Run): void {
+  if (isActive(run.status)) {
+    replace(el, progress(run), cancelButton(api, run.runId));
+    return;
+  }
+  switch (run.status) {
+    case RunStatus.FAILED:
+      replace(el, h("section", { id: "run-error", role: "alert" }, h("h2", {}, "The run failed"), h("p", {}, run.error)));
+      return;
+    case RunStatus.CANCELLED:
+      replace(el, h("section", { id: "run-error" }, h("h2", {}, "The run was cancelled"), run.error && h("p", {}, run.error)));
+      return;
+  }
+  replace(el, run.summary ? summary(run.summary) : h("p", {}, "No summary."));
+}
+
+function progress(run: Run): HTMLElement {
+  const p = run.progress;
+  const staged = p?.chunksStaged ?? 0;
+  const total = p?.chunksTotal ?? 0;
+  return h(
+    "section",
+    { id: "run-progress" },
+    h("h2", {}, "Progress"),
+    h("p", {}, "Phase: ", h("strong", { id: "run-phase" }, p?.phase || "waiting")),
+    total > 0 &&
+      h(
+        "p",
+        {},
+        h("label", { for: "chunks" }, `Chunks staged: ${staged} of ${total} `),
+        h("progress", { id: "chunks", max: total, value: staged }),
+      ),
+    h("p", {}, "Rows staged: ", count(p?.rowsStaged ?? 0n)),
+  );
+}
+
+function cancelButton(api: Api, runId: string): HTMLElement {
+  const msg = h("span", { role: "status" });
+  const button = h(
+    "button",
+    {
+      type: "button",
+      id: "cancel-run",
+      onclick: async () => {
+        button.disabled = true;
+        try {
+          await api.runs.cancelRun({ runId });
+          replace(msg, " Cancelling…");
+        } catch (err) {
+          button.disabled = false;
+          replace(msg, " ", explain(err));
+        }
+      },
+    },
+    "Cancel run",
+  );
+  return h("p", {}, button, msg);
+}
+
+/** summary is the completed run's figures; cells carry data-field for tests and scripts. */
+export function summary(s: Summary): HTMLElement {
+  const left = s.left;
+  const right = s.right;
+  const cell = (field: string, v: string) => h("td", { class: "num", "data-field": field }, v);
+  const row = (name: string, field: string, l: string, r: string) =>
+    h("tr", {}, h("th", { scope: "row" }, name), cell(`left-${field}`, l), cell(`right-${field}`, r));
+  return h(
+    "section",
+    { id: "summary" },
+    h("h2", {}, "Summary"),
+    table(
+      "Records per side",
+      ["", left?.alias || "left", right?.alias || "right"],
+      [
+        row("Rows", "rows", count(left?.rows ?? 0n), count(right?.rows ?? 0n)),
+        row("Matched", "matched", count(left?.matched ?? 0n), count(right?.matched ?? 0n)),
+        row("Unmatched", "unmatched", count(left?.unmatched ?? 0n), count(right?.unmatched ?? 0n)),
+        row("Match rate", "rate", matchRate(left), matchRate(right)),
+      ],
+      "sides",
+    ),
+    h("p", {}, "Match groups: ", h("strong", { "data-field": "match-groups" }, count(s.matchGroups))),
+    rules(s),
+    timings(s),
+  );
+}
+
+function rules(s: Summary): HTMLElement {
+  const leftRows = s.left?.rows ?? 0n;
+  return table(
+    "Per rule, in priority order. The bar is the share of the left side each rule matched.",
+    ["Rule", "Pattern", "Groups", "Left matched", "Right matched", "Share of left"],
+    s.rules.map((r) =>
+      h(
+        "tr",
+        { "data-rule": r.name },
+        h("th", { scope: "row" }, r.name),
+        h("td", {}, r.pattern),
+        h("td", { class: "num", "data-field": "groups" }, count(r.groups)),
+        h("td", { class: "num", "data-field": "left-matched" }, count(r.leftMatched)),
+        h("td", { class: "num", "data-field": "right-matched" }, count(r.rightMatched)),
+        h(
+          "td",
+          {},
+          h("span", { class: "bar", "aria-hidden": "true" }, h("span", { style: `width: ${barWidth(r.leftMatched, leftRows)}` })),
+          " ",
+          barWidth(r.leftMatched, leftRows),
+        ),
+      ),
+    ),
+    "rules",
+  );
+}
+
+function timings(s: Summary): HTMLElement {
+  const t = s.timingsMs;
+  if (!t) return h("p", {}, "No timings.");
+  const n = (v: bigint) => duration(Number(v));
+  return h(
+    "p",
+    { class: "timings" },
+    `Timings: load ${n(t.load)}, match ${n(t.match)}, write ${n(t.write)}, total ${n(t.total)} (engine ${s.engine || "unknown"}).`,
+  );
+}

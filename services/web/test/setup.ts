@@ -1,0 +1,45 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { createRouterTransport, type ConnectRouter } from "@connectrpc/connect";
+import { RunSchema, RunStatus, SummarySchema, type Run } from "@gen/kalla/v1/run_pb";
+import { createApi, type Api } from "../src/api";
+
+/**
+ * apiWith is a real Connect transport held in memory: the handlers given
+ * answer the page's calls, so each test says what the server says.
+ */
+export function apiWith(routes: (router: ConnectRouter) => void): Api {
+  return createApi(createRouterTransport(routes), "http://planner.test");
+}
+
+/** completedRun is a run like the bundled example's: 15 invoices, 15 payments. */
+export function completedRun(id = "run-1"): Run {
+  return create(RunSchema, {
+    runId: id,
+    recipeId: "invoice-payment-match",
+    status: RunStatus.COMPLETED,
+    createdAt: timestampFromMs(Date.UTC(2026, 10, 26, 9, 0, 0)),
+    finishedAt: timestampFromMs(Date.UTC(2026, 10, 26, 9, 0, 2, 500)),
+    summary: create(SummarySchema, {
+      recipeId: "invoice-payment-match",
+      engine: "duckdb",
+      left: { alias: "invoices", rows: 15n, matched: 8n, unmatched: 7n },
+      right: { alias: "payments", rows: 15n, matched: 9n, unmatched: 6n },
+      matchGroups: 8n,
+      rules: [
+        { name: "id_and_amount_match", pattern: "1:1", groups: 7n, leftMatched: 7n, rightMatched: 7n },
+        { name: "split_payments", pattern: "1:N", groups: 1n, leftMatched: 1n, rightMatched: 2n },
+      ],
+      timingsMs: { load: 39n, match: 119n, write: 40n, total: 274n },
+    }),
+  });
+}
+
+/** settle lets pending promises and stream reads run. */
+export async function settle(times = 10): Promise<void> {
+  for (let i = 0; i < times; i++) await new Promise((r) => setTimeout(r, 0));
+}
+
+export function text(el: Element | null): string {
+  return (el?.textContent ?? "").replace(/\s+/g, " ").trim();
+}
