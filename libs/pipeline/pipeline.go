@@ -106,8 +106,11 @@ func (r *Runner) finish(ctx context.Context, log *slog.Logger, job jobs.Job, err
 			return err
 		}
 		return nil
-	case errors.Is(err, ErrCancelled):
-		log.Info("job stopped: its run was cancelled")
+	case errors.Is(err, ErrCancelled), errors.Is(err, jobs.ErrRunNotActive):
+		// The run ended under the job (cancelled, timed out or failed by
+		// another job), possibly before the handler could notice: nothing
+		// is left to retry.
+		log.Info("job stopped: its run was cancelled or has ended", "reason", err)
 		return nil
 	case ctx.Err() != nil:
 		// Shutdown or a lost claim: hand the message back untouched.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -65,9 +66,14 @@ func setup(t *testing.T) bundle {
 // runJobs runs an exec worker with handle until the run ends.
 func (b bundle) runJobs(t *testing.T, runID string, handle pipeline.Handle) jobs.Run {
 	t.Helper()
+	return b.runJobsWith(t, runID, telemetry.NewMetrics(), handle)
+}
+
+func (b bundle) runJobsWith(t *testing.T, runID string, metrics *telemetry.Metrics, handle pipeline.Handle) jobs.Run {
+	t.Helper()
 	ctx, cancel := context.WithCancel(b.ctx)
 	defer cancel()
-	runner := &pipeline.Runner{Store: b.store, WorkerID: "w1", Metrics: telemetry.NewMetrics(), Log: slog.Default(), Handle: handle}
+	runner := &pipeline.Runner{Store: b.store, WorkerID: "w1", Metrics: metrics, Log: slog.Default(), Handle: handle}
 	w := &queue.Worker{JS: b.js, Stream: queue.ExecStream, Consumer: queue.ExecConsumer, Slots: 1, Handler: runner.Handler(), Heartbeat: runner.Heartbeat(), PollWait: 200 * time.Millisecond}
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
@@ -79,7 +85,7 @@ func (b bundle) runJobs(t *testing.T, runID string, handle pipeline.Handle) jobs
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.Status == jobs.RunCompleted || r.Status == jobs.RunFailed {
+		if r.Status == jobs.RunCompleted || r.Status == jobs.RunFailed || r.Status == jobs.RunCancelled {
 			cancel()
 			<-done
 			return r
@@ -134,6 +140,25 @@ func TestRunner(t *testing.T) {
 		})
 		if run.Status != jobs.RunFailed || calls.Load() != 2 {
 			t.Errorf("run %s after %d calls (%s); want failed after the exec job's 2 attempts", run.Status, calls.Load(), run.Error)
+		}
+	})
+	t.Run("run_ended_under_the_job_is_not_a_failure", func(t *testing.T) {
+		b := setup(t)
+		runID := b.newRun(t, b.ctx)
+		metrics := telemetry.NewMetrics()
+		var calls atomic.Int32
+		run := b.runJobsWith(t, runID, metrics, func(ctx context.Context, _ jobs.Job, _ *kallav1.JobEnvelope) error {
+			calls.Add(1)
+			// Cancelled between the claim and the handler's first write,
+			// which the handler's own watch has not seen yet.
+			if _, err := b.store.CancelRun(ctx, runID); err != nil {
+				return err
+			}
+			return b.store.SetStatus(ctx, runID, jobs.RunExecuting, "executing")
+		})
+		failed := testutil.ToFloat64(metrics.JobsFailed.WithLabelValues(jobs.TypeExec))
+		if run.Status != jobs.RunCancelled || calls.Load() != 1 || failed != 0 {
+			t.Errorf("run %s after %d calls, %v failed jobs; want cancelled, one call, no failure", run.Status, calls.Load(), failed)
 		}
 	})
 	t.Run("poison_fails_at_once", func(t *testing.T) {

@@ -23,6 +23,7 @@ import (
 // pageWalk is what services/web/e2e/run.mjs saw on the page.
 type pageWalk struct {
 	Unauthenticated string            `json:"unauthenticated"`
+	Invalid         []string          `json:"invalid"`
 	Valid           string            `json:"valid"`
 	ExplainedRules  []string          `json:"explainedRules"`
 	RunID           string            `json:"runId"`
@@ -37,6 +38,7 @@ type pageWalk struct {
 	NearMiss          string   `json:"nearMiss"`
 	Listed            []string `json:"listed"`
 	CancelledRunID    string   `json:"cancelledRunId"`
+	LivePhase         string   `json:"livePhase"`
 	Cancelled         string   `json:"cancelled"`
 }
 
@@ -74,6 +76,10 @@ func TestWebPage(t *testing.T) {
 		}
 	})
 	t.Run("validates_and_explains", func(t *testing.T) {
+		if len(walk.Invalid) != 1 || !strings.HasPrefix(walk.Invalid[0], "match_rules[0].conditions[0].right") ||
+			!strings.Contains(walk.Invalid[0], "payment_ref") {
+			t.Errorf("a missing column is shown as %q", walk.Invalid)
+		}
 		if walk.Valid == "" || strings.Join(walk.ExplainedRules, ",") != "Rule id_and_amount_match,Rule split_payments" {
 			t.Errorf("valid %q, explained %q", walk.Valid, walk.ExplainedRules)
 		}
@@ -118,6 +124,9 @@ func TestWebPage(t *testing.T) {
 	})
 	t.Run("cancel", func(t *testing.T) {
 		cancelled := getRun(t, client, walk.CancelledRunID)
+		if walk.LivePhase == "" || walk.LivePhase == "done" {
+			t.Errorf("while it ran the page showed phase %q", walk.LivePhase)
+		}
 		if walk.Cancelled != "The run was cancelled" || cancelled.GetStatus() != kallav1.RunStatus_RUN_STATUS_CANCELLED {
 			t.Errorf("page %q, run %s", walk.Cancelled, cancelled.GetStatus())
 		}

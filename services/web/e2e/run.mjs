@@ -45,9 +45,16 @@ try {
   await page.click("a[href='#/new']");
   await page.setInputFiles("#recipe-file", env("RECIPE_FILE"));
   await page.waitForFunction(() => document.querySelector("#recipe").value.length > 0);
+  const recipeText = await page.inputValue("#recipe");
+  await page.fill("#recipe", recipeText.replace('"reference_number"', '"payment_ref"'));
+  await page.click("#validate");
+  await page.locator("#recipe-errors li").first().waitFor();
+  out.invalid = await page.locator("#recipe-errors li").allInnerTexts();
+  await page.fill("#recipe", recipeText);
   await page.click("#validate");
   out.valid = await page.locator("#recipe-valid").innerText();
   await page.click("#explain");
+  await page.locator("#recipe-output h3").first().waitFor();
   out.explainedRules = await page.locator("#recipe-output h3").allInnerTexts();
   await page.click("#start");
   await page.waitForURL(/#\/run\//);
@@ -75,6 +82,8 @@ try {
   const key = env("NEAR_MISS_KEY");
   await page.fill("#unmatched-left-key", key);
   await page.press("#unmatched-left-key", "Enter");
+  // The search replaces the list; aria-busy says when its answer is in.
+  await page.locator("#unmatched-left .paged[aria-busy='false']").waitFor();
   const row = page.locator(`#unmatched-left tr[data-key='${key}']`);
   await row.waitFor();
   out.unmatchedLeftRows = await page.locator("#unmatched-left tr[data-key]").count();
@@ -84,6 +93,7 @@ try {
   step("the runs list shows it");
   await page.click("a[href='#/']");
   await page.selectOption("#status-filter", "completed");
+  await page.waitForURL(/status=completed/);
   const listed = page.locator(`tr[data-run='${out.runId}'] td`);
   await listed.first().waitFor();
   out.listed = await listed.allInnerTexts();
@@ -94,6 +104,7 @@ try {
   await page.click("#start");
   await page.waitForURL(/#\/run\//);
   out.cancelledRunId = decodeURIComponent(new URL(page.url()).hash.replace("#/run/", ""));
+  out.livePhase = await page.locator("#run-phase").innerText();
   await page.click("#cancel-run");
   out.cancelled = await page.locator("#run-error h2").innerText();
 } finally {

@@ -187,7 +187,9 @@ describe("results", () => {
     const search = root.querySelector("#unmatched-left-key") as HTMLInputElement;
     search.value = " 006 ";
     search.form!.requestSubmit();
+    expect(root.querySelector("#unmatched-left .paged")!.getAttribute("aria-busy")).toBe("true");
     await settle();
+    expect(root.querySelector("#unmatched-left .paged")!.getAttribute("aria-busy")).toBe("false");
     expect(asked.filter((a) => a.side === Side.LEFT).map((a) => a.key)).toEqual(["", "006"]);
   });
 });

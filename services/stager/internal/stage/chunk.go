@@ -63,7 +63,7 @@ func (s *Stager) Chunk(ctx context.Context, jobID, runID string, sc *kallav1.Sta
 	}
 	opened, err := s.Store.RecordChunkAndEnqueue(ctx, runID, pipeline.SideName(side), index, rows, key, exec)
 	if err != nil {
-		return ended(err)
+		return err
 	}
 	log.Info("chunk staged", "rows", rows, "object", s.Staging.URI(key), "exec_enqueued", opened)
 	s.dispatch(ctx, log)

@@ -71,12 +71,12 @@ func (s *Stager) Plan(ctx context.Context, jobID, runID string, sp *kallav1.Stag
 		chunkJobs[i] = nj
 	}
 	if err := s.Store.AddJobs(ctx, runID, chunkJobs); err != nil {
-		return ended(err)
+		return err
 	}
 	// A plan run again after the gate opened must not move the run back.
 	if src.run.Status == jobs.RunQueued || src.run.Status == jobs.RunStaging {
 		if err := s.Store.SetStatus(ctx, runID, jobs.RunStaging, "staging"); err != nil {
-			return ended(err)
+			return err
 		}
 	}
 	exec, err := s.execJob(ctx, src.recipe, runID)
@@ -85,7 +85,7 @@ func (s *Stager) Plan(ctx context.Context, jobID, runID string, sp *kallav1.Stag
 	}
 	opened, err := s.Store.SetChunksTotalAndEnqueue(ctx, runID, pipeline.SideName(side), len(p.Chunks), exec)
 	if err != nil {
-		return ended(err)
+		return err
 	}
 	log.Info("source planned", "table", p.Table, "rows", p.Rows, "pages", p.Pages, "chunks", len(p.Chunks), "exec_enqueued", opened)
 	s.dispatch(ctx, log)

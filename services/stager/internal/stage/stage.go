@@ -199,15 +199,6 @@ func (s *Stager) dispatch(ctx context.Context, log *slog.Logger) {
 	}
 }
 
-// ended turns "the run is not active" into pipeline.ErrCancelled, so the
-// message is acknowledged and nothing is retried for an ended run.
-func ended(err error) error {
-	if errors.Is(err, jobs.ErrRunNotActive) {
-		return fmt.Errorf("%w: %v", pipeline.ErrCancelled, err)
-	}
-	return err
-}
-
 func (s *Stager) chunkRows() int {
 	if s.ChunkRows > 0 {
 		return s.ChunkRows

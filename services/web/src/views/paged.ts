@@ -22,6 +22,7 @@ export function paged<T>(
   let seq = 0; // answers to superseded requests are dropped
   const load = async (page: number) => {
     const mine = ++seq;
+    el.setAttribute("aria-busy", "true");
     try {
       const res = await fetch(tokens[page]);
       if (mine !== seq) return;
@@ -36,6 +37,8 @@ export function paged<T>(
       replace(el, render(res.items), pager);
     } catch (err) {
       if (mine === seq) replace(el, h("p", { class: "error", role: "alert" }, explain(err)));
+    } finally {
+      if (mine === seq) el.setAttribute("aria-busy", "false");
     }
   };
   const reload = () => {
