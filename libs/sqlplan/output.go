@@ -66,7 +66,8 @@ func Matched(p *plan.Plan) string {
 }
 
 // Unmatched selects side s's records in no match, with their original
-// columns and their near miss, in key order.
+// columns and their near miss (rule, other key, reason and how many of the
+// rule's non-join conditions failed), in key order.
 func Unmatched(s Side) string {
 	cols := make([]string, 0, len(s.Input.Schema.Columns)+1)
 	if len(s.Input.Key) == 0 {
@@ -77,7 +78,7 @@ func Unmatched(s Side) string {
 	}
 	reason := fmt.Sprintf("CASE WHEN n.failed > 0 THEN n.reason WHEN om.rule_idx IS NOT NULL THEN %s || ' ' || %s || ' was matched by rule ' || omr.name || ' instead' WHEN n.id IS NOT NULL THEN 'a candidate under rule ' || nr.name || ', but its group did not pass the aggregate check' END",
 		String(s.OtherInput.Alias), keyText("o", s.OtherInput))
-	return fmt.Sprintf("SELECT %[1]s, nr.name AS kalla_near_rule, %[11]s AS kalla_near_key, %[2]s AS kalla_near_reason FROM %[3]s u LEFT JOIN %[4]s n ON n.side = %[5]s AND n.id = u.__id LEFT JOIN %[6]s nr ON nr.rule_idx = n.rule_idx LEFT JOIN %[7]s o ON o.__id = n.other LEFT JOIN (SELECT DISTINCT %[8]s AS id, rule_idx FROM %[9]s) om ON om.id = n.other LEFT JOIN %[6]s omr ON omr.rule_idx = om.rule_idx WHERE u.__id NOT IN (SELECT %[10]s FROM %[9]s) ORDER BY u.__id",
+	return fmt.Sprintf("SELECT %[1]s, nr.name AS kalla_near_rule, %[11]s AS kalla_near_key, %[2]s AS kalla_near_reason, n.failed AS kalla_near_failed FROM %[3]s u LEFT JOIN %[4]s n ON n.side = %[5]s AND n.id = u.__id LEFT JOIN %[6]s nr ON nr.rule_idx = n.rule_idx LEFT JOIN %[7]s o ON o.__id = n.other LEFT JOIN (SELECT DISTINCT %[8]s AS id, rule_idx FROM %[9]s) om ON om.id = n.other LEFT JOIN %[6]s omr ON omr.rule_idx = om.rule_idx WHERE u.__id NOT IN (SELECT %[10]s FROM %[9]s) ORDER BY u.__id",
 		strings.Join(cols, ", "), reason, s.Table, Near, String(s.Code), Rules, s.Other, s.OtherID, Pairs, s.ID, keyText("o", s.OtherInput))
 }
 

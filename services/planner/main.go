@@ -13,6 +13,8 @@
 //	KALLA_METRICS_ADDR   /health, /ready, /metrics address, default :9090
 //	KALLA_API_TOKENS     comma-separated bearer tokens; unset: no auth
 //	KALLA_RUN_TIMEOUT    a run's total time limit, default 2h
+//	KALLA_EVIDENCE_CACHE_MB  local disk for evidence files that ListMatches
+//	                     and ListUnmatched page through, default 1024
 //	AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,
 //	KALLA_S3_PATH_STYLE  the S3 client that reads evidence for ListMatches,
 //	                     ListUnmatched and the /evidence/ downloads
@@ -45,6 +47,7 @@ type config struct {
 	HTTPAddr   string
 	Tokens     []string
 	RunTimeout time.Duration
+	CacheMB    int
 	ObjStore   objstore.Config
 }
 
@@ -55,6 +58,7 @@ func loadConfig() (config, error) {
 		Settings:   service.ReadSettings(&r),
 		HTTPAddr:   r.String("KALLA_HTTP_ADDR", ":8080"),
 		RunTimeout: r.Duration("KALLA_RUN_TIMEOUT", 2*time.Hour),
+		CacheMB:    r.Int("KALLA_EVIDENCE_CACHE_MB", 1024),
 	}
 	service.CheckAddr(&r, "KALLA_HTTP_ADDR", c.HTTPAddr)
 	for _, t := range strings.Split(os.Getenv("KALLA_API_TOKENS"), ",") {
@@ -93,6 +97,7 @@ func run(ctx context.Context, cfg config) error {
 	srv := api.New(api.Config{
 		Pool: base.Pool, Publisher: queue.NewPublisher(base.JS), Log: log,
 		Tokens: cfg.Tokens, RunTimeout: cfg.RunTimeout, ObjStore: cfg.ObjStore,
+		EvidenceCacheBytes: int64(cfg.CacheMB) << 20,
 	})
 	defer srv.Close()
 	apiLn, err := net.Listen("tcp", cfg.HTTPAddr)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -110,13 +111,14 @@ func compareUnmatched(t *testing.T, side string, got []map[string]string, want [
 			parts[j] = got[i][k]
 		}
 		gk := strings.Join(parts, "|")
-		wantRule, wantOther := "", ""
+		wantRule, wantOther, wantFailed := "", "", ""
 		if w.NearMiss != nil {
-			wantRule, wantOther = w.NearMiss.Rule, w.NearMiss.OtherKey
+			wantRule, wantOther, wantFailed = w.NearMiss.Rule, w.NearMiss.OtherKey, strconv.Itoa(w.NearMiss.Failed)
 		}
-		if gk != w.Key || got[i]["kalla_near_rule"] != wantRule || got[i]["kalla_near_key"] != wantOther {
-			t.Errorf("unmatched %s #%d: engine key %q near miss (%q, %q); oracle key %q near miss (%q, %q)",
-				side, i, gk, got[i]["kalla_near_rule"], got[i]["kalla_near_key"], w.Key, wantRule, wantOther)
+		g := got[i]
+		if gk != w.Key || g["kalla_near_rule"] != wantRule || g["kalla_near_key"] != wantOther || g["kalla_near_failed"] != wantFailed {
+			t.Errorf("unmatched %s #%d: engine key %q near miss (%q, %q, %q failed); oracle key %q near miss (%q, %q, %q failed)",
+				side, i, gk, g["kalla_near_rule"], g["kalla_near_key"], g["kalla_near_failed"], w.Key, wantRule, wantOther, wantFailed)
 		}
 	}
 }

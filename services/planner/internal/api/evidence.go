@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -30,6 +28,7 @@ const (
 	nearRuleColumn   = "kalla_near_rule"
 	nearKeyColumn    = "kalla_near_key"
 	nearReasonColumn = "kalla_near_reason"
+	nearFailedColumn = "kalla_near_failed"
 )
 
 // ListMatches pages through the members of a run's match groups, in match
@@ -147,7 +146,7 @@ func (s *Server) ListUnmatched(ctx context.Context, req *connect.Request[kallav1
 		ur := &kallav1.UnmatchedRecord{Side: side, Key: key, Values: map[string]string{}}
 		for i, f := range row.schema.Fields() {
 			switch f.Name {
-			case rowColumn, nearRuleColumn, nearKeyColumn, nearReasonColumn:
+			case rowColumn, nearRuleColumn, nearKeyColumn, nearReasonColumn, nearFailedColumn:
 				continue
 			}
 			if v, ok := row.at(i); ok {
@@ -155,7 +154,8 @@ func (s *Server) ListUnmatched(ctx context.Context, req *connect.Request[kallav1
 			}
 		}
 		if rule, ok := row.value(nearRuleColumn); ok {
-			ur.NearMiss = &kallav1.NearMiss{Rule: rule, OtherKey: row.text(nearKeyColumn), Reason: row.text(nearReasonColumn)}
+			failed, _ := strconv.Atoi(row.text(nearFailedColumn))
+			ur.NearMiss = &kallav1.NearMiss{Rule: rule, OtherKey: row.text(nearKeyColumn), Reason: row.text(nearReasonColumn), FailedConditions: int32(failed)}
 		}
 		resp.Records = append(resp.Records, ur)
 		return false, nil
@@ -203,25 +203,26 @@ func offsetToken(offset int) string {
 	return base64.RawURLEncoding.EncodeToString([]byte("offset:" + strconv.Itoa(offset)))
 }
 
-// scanEvidence downloads one evidence Parquet object to a temp file and
-// calls fn for each row until fn returns true (stop) or an error.
+// scanEvidence reads one evidence Parquet object through the local cache
+// and calls fn for each row until fn returns true (stop) or an error.
 func (s *Server) scanEvidence(ctx context.Context, runID, uri string, fn func(rowReader) (bool, error)) error {
 	if uri == "" {
 		return connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("run %s records no such evidence file", runID))
 	}
-	dir, err := os.MkdirTemp("", "kalla-evidence-")
+	local, release, err := s.cache.get(ctx, uri, func(ctx context.Context, local string) error {
+		return s.download(ctx, uri, local)
+	})
 	if err != nil {
-		return connect.NewError(connect.CodeInternal, err)
-	}
-	defer os.RemoveAll(dir)
-	local := filepath.Join(dir, "evidence.parquet")
-	if err := s.download(ctx, uri, local); err != nil {
+		if ctx.Err() != nil {
+			return connect.NewError(connect.CodeCanceled, ctx.Err())
+		}
 		if errors.Is(err, objstore.ErrNotFound) {
 			return connect.NewError(connect.CodeNotFound, fmt.Errorf("run %s: evidence %s is gone", runID, uri))
 		}
 		s.log.Error("read evidence failed", "run_id", runID, "uri", uri, "error", err)
 		return connect.NewError(connect.CodeUnavailable, fmt.Errorf("run %s: evidence %s cannot be read now; try again", runID, uri))
 	}
+	defer release()
 	if err := readParquet(ctx, local, fn); err != nil {
 		var cerr *connect.Error
 		if errors.As(err, &cerr) {

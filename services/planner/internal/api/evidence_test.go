@@ -93,7 +93,8 @@ func TestEvidence(t *testing.T) {
 		column{"amount", str, []any{"75.25", nil}},
 		column{"kalla_near_rule", str, []any{"exact", nil}},
 		column{"kalla_near_key", str, []any{"P-3", nil}},
-		column{"kalla_near_reason", str, []any{"amount differs from paid_amount by 65.25, tolerance 0.02", nil}})
+		column{"kalla_near_reason", str, []any{"amount differs from paid_amount by 65.25, tolerance 0.02", nil}},
+		column{"kalla_near_failed", i64, []any{1, nil}})
 	writeParquet(t, filepath.Join(dir, "unmatched_right.parquet"),
 		column{"payment_id", str, []any{"P-9"}},
 		column{"kalla_near_rule", str, []any{nil}},
@@ -159,7 +160,10 @@ func TestEvidence(t *testing.T) {
 		if r.GetKey() != "INV-3" || r.GetSide() != kallav1.Side_SIDE_LEFT || len(r.GetValues()) != 2 || r.GetValues()["amount"] != "75.25" {
 			t.Errorf("record = %v", r)
 		}
-		if n := r.GetNearMiss(); n.GetRule() != "exact" || n.GetOtherKey() != "P-3" || n.GetReason() == "" {
+		if _, has := r.GetValues()["kalla_near_failed"]; has {
+			t.Errorf("values carry the near miss columns: %v", r.GetValues())
+		}
+		if n := r.GetNearMiss(); n.GetRule() != "exact" || n.GetOtherKey() != "P-3" || n.GetReason() == "" || n.GetFailedConditions() != 1 {
 			t.Errorf("near miss = %v", n)
 		}
 		if _, has := recs[1].GetValues()["amount"]; has || recs[1].GetNearMiss() != nil {

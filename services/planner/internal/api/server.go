@@ -38,6 +38,9 @@ type Config struct {
 	// PollInterval is WatchRun's fallback poll, in case a notification is
 	// missed; default 2s.
 	PollInterval time.Duration
+	// EvidenceCacheBytes bounds the local copies of evidence files that
+	// ListMatches and ListUnmatched page through; default 1 GiB.
+	EvidenceCacheBytes int64
 }
 
 // Server implements kallav1connect.RunServiceHandler and
@@ -58,6 +61,7 @@ type Server struct {
 	watch        *hub
 
 	linkKey []byte // signs evidence links; see linkKey
+	cache   *evidenceCache
 }
 
 // New returns a Server. Close stops its background work.
@@ -68,11 +72,15 @@ func New(cfg Config) *Server {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 2 * time.Second
 	}
+	if cfg.EvidenceCacheBytes <= 0 {
+		cfg.EvidenceCacheBytes = 1 << 30
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		pool: cfg.Pool, store: jobs.New(cfg.Pool), pub: cfg.Publisher, log: cfg.Log, cfg: cfg,
 		ctx: ctx, cancel: cancel, kick: make(chan struct{}, 1),
 		linkKey: linkKey(cfg.Tokens),
+		cache:   newEvidenceCache(cfg.EvidenceCacheBytes),
 	}
 	s.watch = newHub(ctx, cfg.Pool, cfg.Log, &s.wg)
 	return s
@@ -83,6 +91,7 @@ func New(cfg Config) *Server {
 func (s *Server) Close() {
 	s.cancel()
 	s.wg.Wait()
+	s.cache.close()
 }
 
 // Handler serves both services, reflection and health on one mux, with
