@@ -231,7 +231,7 @@ write_results "finished"
 # The pipeline: every service a separate process, PostgreSQL left source.
 if [[ ${BENCH_PIPELINE:-1} == 1 ]]; then
 	log "pipeline: ${BENCH_PIPELINE_INVOICES:-1000000} invoices in PostgreSQL, 1 and 2 stagers, tiny-run latency"
-	KALLA_BENCH_OUT="$data/pipeline.md" KALLA_BENCH_INVOICES="${BENCH_PIPELINE_INVOICES:-1000000}" \
+	KALLA_BENCH_OUT="$PWD/$data/pipeline.md" KALLA_BENCH_INVOICES="${BENCH_PIPELINE_INVOICES:-1000000}" \
 		go test ./services/kalla/ -run TestPipelineBenchmark -count=1 -timeout 60m
 	{ echo; cat "$data/pipeline.md"; } >>"$results"
 fi

@@ -18,6 +18,9 @@ const (
 	Pairs      = "kalla_pairs"
 	Candidates = "kalla_candidates"
 	Near       = "kalla_near"
+	// AggMisses holds the members of groups that failed a rule's aggregate
+	// check, with the sentence that says by how much.
+	AggMisses = "kalla_agg_misses"
 )
 
 // RowColumn holds the 1-based row number of a source without a primary key.
@@ -132,6 +135,7 @@ func Setup(p *plan.Plan) []string {
 		fmt.Sprintf("INSERT INTO %s VALUES %s", Rules, strings.Join(values, ", ")),
 		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (rule_idx INTEGER, grp BIGINT, lid BIGINT, rid BIGINT, ord BIGINT, deltas VARCHAR)", Pairs),
 		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (side VARCHAR, id BIGINT, rule_idx INTEGER, other BIGINT, failed INTEGER, reason VARCHAR)", Near),
+		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (rule_idx INTEGER, side VARCHAR, id BIGINT, reason VARCHAR)", AggMisses),
 	}
 }
 
@@ -212,20 +216,48 @@ func oneToOne(k int) (loop []string, probe string) {
 
 // oneToMany gives each record of the "many" side to its best record of the
 // "one" side; with an aggregate check only groups whose sum is within the
-// tolerance are matched. M:1 is the same with the sides swapped.
+// tolerance are matched, and the members of the others are recorded in
+// AggMisses with the reason. M:1 is the same with the sides swapped.
 func oneToMany(k int, r plan.Rule, many, one string) []string {
-	assign := fmt.Sprintf("CREATE OR REPLACE TEMP TABLE kalla_assigned AS SELECT * FROM %s QUALIFY row_number() OVER (PARTITION BY %s ORDER BY ord) = 1", Candidates, many)
+	steps := []string{fmt.Sprintf("CREATE OR REPLACE TEMP TABLE kalla_assigned AS SELECT * FROM %s QUALIFY row_number() OVER (PARTITION BY %s ORDER BY ord) = 1", Candidates, many)}
 	keep := ""
 	if a := r.Aggregate; a != nil {
-		oneCol, manyCol := col("l", a.Left), col("r", a.Right)
-		if one == "rid" {
-			oneCol, manyCol = col("r", a.Right), col("l", a.Left)
-		}
-		keep = fmt.Sprintf(" WHERE %[1]s IN (SELECT g.%[1]s FROM kalla_assigned g JOIN %[2]s l ON l.__id = g.lid JOIN %[3]s r ON r.__id = g.rid GROUP BY g.%[1]s HAVING count(%[5]s) = count(*) AND any_value(%[4]s) IS NOT NULL AND abs(any_value(%[4]s) - sum(%[5]s)) <= %[6]s)",
-			one, Left, Right, oneCol, manyCol, Decimal(a.Tolerance))
+		agg := newAggregateCheck(a, one)
+		keep = fmt.Sprintf(" WHERE %[1]s IN (SELECT g.%[1]s FROM %[2]s GROUP BY g.%[1]s HAVING %[3]s)", one, agg.from, agg.pass)
+		steps = append(steps, agg.misses(k, one, many))
 	}
-	return []string{assign, fmt.Sprintf("INSERT INTO %s SELECT %d, min(lid) OVER (PARTITION BY %s), lid, rid, ord, deltas FROM kalla_assigned%s",
-		Pairs, k, one, keep)}
+	return append(steps, fmt.Sprintf("INSERT INTO %s SELECT %d, min(lid) OVER (PARTITION BY %s), lid, rid, ord, deltas FROM kalla_assigned%s",
+		Pairs, k, one, keep))
+}
+
+// aggregateCheck is a 1:N or M:1 rule's sum test over the groups of
+// kalla_assigned (aliased g, joined to its records l and r).
+type aggregateCheck struct {
+	from, pass, reason string
+}
+
+func newAggregateCheck(a *plan.Aggregate, one string) aggregateCheck {
+	oneCol, manyCol, oneName, manyName := col("l", a.Left), col("r", a.Right), a.Left.Name, a.Right.Name
+	if one == "rid" {
+		oneCol, manyCol, oneName, manyName = col("r", a.Right), col("l", a.Left), a.Right.Name, a.Left.Name
+	}
+	text := func(expr string) string { return fmt.Sprintf("CAST(%s AS VARCHAR)", expr) }
+	total, diff := fmt.Sprintf("sum(%s)", manyCol), fmt.Sprintf("abs(any_value(%s) - sum(%s))", oneCol, manyCol)
+	return aggregateCheck{
+		from: fmt.Sprintf("kalla_assigned g JOIN %s l ON l.__id = g.lid JOIN %s r ON r.__id = g.rid", Left, Right),
+		pass: fmt.Sprintf("count(%[2]s) = count(*) AND any_value(%[1]s) IS NOT NULL AND %[3]s <= %[4]s", oneCol, manyCol, diff, Decimal(a.Tolerance)),
+		reason: fmt.Sprintf("CASE WHEN any_value(%[1]s) IS NULL THEN %[3]s WHEN count(%[2]s) < count(*) THEN %[4]s || %[5]s || ' of the group''s ' || %[6]s || ' records' ELSE %[7]s || %[8]s || ' against the sum of ' || %[9]s || ' over ' || %[6]s || CASE WHEN count(*) = 1 THEN ' record, ' ELSE ' records, ' END || %[10]s || ': differs by ' || %[11]s || ', tolerance ' || %[12]s END",
+			oneCol, manyCol, String(oneName+" is empty"), String(manyName+" is empty in "), text(fmt.Sprintf("count(*) - count(%s)", manyCol)),
+			text("count(*)"), String(oneName+" "), text(fmt.Sprintf("any_value(%s)", oneCol)), String(manyName), text(total), text(diff), String(a.ToleranceText)),
+	}
+}
+
+// misses records every member of a group that failed the check.
+func (c aggregateCheck) misses(k int, one, many string) string {
+	code := map[string]string{"lid": "'L'", "rid": "'R'"}
+	failed := fmt.Sprintf("(SELECT g.%[1]s AS gid, %[2]s AS reason FROM %[3]s GROUP BY g.%[1]s HAVING NOT coalesce(%[4]s, false))", one, c.reason, c.from, c.pass)
+	return fmt.Sprintf("INSERT INTO %[1]s SELECT %[2]d, %[3]s, f.gid, f.reason FROM %[5]s f UNION ALL SELECT %[2]d, %[4]s, g.%[7]s, f.reason FROM kalla_assigned g JOIN %[5]s f ON f.gid = g.%[6]s",
+		AggMisses, k, code[one], code[many], failed, one, many)
 }
 
 // manyToMany matches every candidate pair; a group is a connected set of

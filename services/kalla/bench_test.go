@@ -39,9 +39,10 @@ func TestPipelineBenchmark(t *testing.T) {
 	copySecs := rawCopy(t, source)
 	fmt.Fprintf(&report, "| raw `COPY invoices TO STDOUT` of %d rows | %.2f s (%.0f rows/s) |\n", invoices, copySecs, float64(invoices)/copySecs)
 	for _, stagers := range []int{1, 2} {
-		total, staging := stagedRun(t, path, stagers)
+		total, create, staging := stagedRun(t, path, stagers)
 		fmt.Fprintf(&report, "| %d stager(s): CreateRun to completed | %.2f s (%.0f input rows/s, counting about 0.8 payments per invoice) |\n", stagers, total.Seconds(), float64(invoices)*1.8/total.Seconds())
-		fmt.Fprintf(&report, "| %d stager(s): staging (queued to executing) | %.2f s (%.0f rows/s, %.0f%% of raw COPY) |\n", stagers, staging.Seconds(), float64(invoices)/staging.Seconds(), 100*copySecs/staging.Seconds())
+		fmt.Fprintf(&report, "| %d stager(s): CreateRun itself (schemas of both sources, the CSV side inferred from the whole file) | %.2f s |\n", stagers, create.Seconds())
+		fmt.Fprintf(&report, "| %d stager(s): staging (CreateRun's answer to executing) | %.2f s (%.0f rows/s, %.0f%% of raw COPY) |\n", stagers, staging.Seconds(), float64(invoices)/staging.Seconds(), 100*copySecs/staging.Seconds())
 	}
 	lat := tinyRuns(t, 21)
 	fmt.Fprintf(&report, "| tiny run (10 rows each side), CreateRun to completed, median of %d | %d ms (min %d ms, max %d ms) |\n", len(lat), lat[len(lat)/2].Milliseconds(), lat[0].Milliseconds(), lat[len(lat)-1].Milliseconds())
@@ -66,8 +67,10 @@ func rawCopy(t *testing.T, db string) float64 {
 }
 
 // stagedRun runs the recipe through a fresh system with n stagers and
-// returns the time to completion and the time spent staging.
-func stagedRun(t *testing.T, path string, n int) (total, staging time.Duration) {
+// returns the time to completion, the time CreateRun took (it reads both
+// sources' schemas, inferring the CSV side's types from the whole file) and
+// the time from CreateRun's answer until staging ended (the run executing).
+func stagedRun(t *testing.T, path string, n int) (total, create, staging time.Duration) {
 	t.Helper()
 	s := startSystem(t, "KALLA_CHUNK_ROWS=100000")
 	url := s.startPlanner()
@@ -82,13 +85,14 @@ func stagedRun(t *testing.T, path string, n int) (total, staging time.Duration) 
 		t.Fatalf("submit: %s", res.stderr)
 	}
 	runID := strings.TrimSpace(res.stdout)
+	create = time.Since(start)
 	s.waitStatus(runID, jobs.RunExecuting, 10*time.Minute)
-	staging = time.Since(start)
+	staging = time.Since(start) - create
 	run := s.waitRun(runID, 20*time.Minute)
 	if run.Status != jobs.RunCompleted {
 		t.Fatalf("run %s: %s", run.Status, run.Error)
 	}
-	return time.Since(start), staging
+	return time.Since(start), create, staging
 }
 
 // tinyRuns measures CreateRun to completed for small native runs.

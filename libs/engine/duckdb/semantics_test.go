@@ -1,6 +1,7 @@
 package duckdb_test
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -193,6 +194,33 @@ func TestGroups(t *testing.T) {
 		if len(o.matched) != 0 {
 			t.Errorf("a group with a NULL amount matched: %v", o.pairs())
 		}
+		want := "amount is empty in 1 of the group's 2 records"
+		for _, u := range append(o.unmatchedLeft, o.unmatchedRight...) {
+			if u["kalla_near_rule"] != "split" || u["kalla_near_reason"] != want || u["kalla_near_failed"] != "0" {
+				t.Errorf("near miss of %s: %q %q (%s failed); want split, %q", u["id"], u["kalla_near_rule"], u["kalla_near_reason"], u["kalla_near_failed"], want)
+			}
+		}
+	})
+	t.Run("failed_sum_says_by_how_much", func(t *testing.T) {
+		t.Parallel()
+		o := mustReconcile(t,
+			"id,ref,amount\n1,A,100.00\n2,B,\n",
+			"id,ref,amount\n10,A,60.00\n11,A,39.97\n12,B,5.00\n",
+			recipeYAML(`
+  - name: split
+    pattern: 1:N
+    conditions: [{left: ref, op: eq, right: ref}]
+    aggregate: {left: amount, right: amount, tolerance: 0.02}
+`))
+		off := "amount 100.00 against the sum of amount over 2 records, 99.97: differs by 0.03, tolerance 0.02"
+		want := map[string]string{"1": off, "10": off, "11": off, "2": "amount is empty", "12": "amount is empty"}
+		got := map[string]string{}
+		for _, u := range append(o.unmatchedLeft, o.unmatchedRight...) {
+			got[u["id"]] = u["kalla_near_reason"]
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("reasons:\n got %v\nwant %v", got, want)
+		}
 	})
 	t.Run("many_to_one_mirror", func(t *testing.T) {
 		t.Parallel()
@@ -207,6 +235,10 @@ func TestGroups(t *testing.T) {
 `))
 		if got, want := o.pairs(), []string{"merge: l1 l2 r10"}; !slices.Equal(got, want) {
 			t.Errorf("matches = %v, want %v", got, want)
+		}
+		// The "one" side is the right here: its amount leads the sentence.
+		if got, want := o.unmatchedLeft[0]["kalla_near_reason"], "amount 6 against the sum of amount over 1 record, 5: differs by 1, tolerance 0"; got != want {
+			t.Errorf("near miss of l3: %q, want %q", got, want)
 		}
 	})
 	t.Run("many_to_many_connected_sets", func(t *testing.T) {
