@@ -38,6 +38,12 @@ const (
 // chunk can never succeed, however often it is retried.
 var ErrBadValue = errors.New("value cannot be converted")
 
+// Range is the part of a source that one chunk reads.
+type Range interface {
+	// Where is the SQL condition selecting the range's rows.
+	Where() string
+}
+
 // Blocks is a half-open range of heap pages [Start, End); End 0 means to
 // the end of the table.
 type Blocks struct{ Start, End int64 }
@@ -52,17 +58,43 @@ func (b Blocks) Where() string {
 	return w
 }
 
-// Chunk writes the rows of table within blocks to w as Parquet (zstd) with
+// Keys is a half-open range [Start, End) of an integer key column, for
+// sources without heap pages of their own (views, partitioned tables); a
+// nil bound is open, and no column means every row. The range with an open
+// end also takes rows whose key is NULL, so none is left out: the
+// executor's key check then names them.
+type Keys struct {
+	Column     string `json:"column,omitempty"`
+	Start, End *int64 `json:",omitempty"`
+}
+
+// Where is the key range condition.
+func (k Keys) Where() string {
+	if k.Column == "" || k.Start == nil && k.End == nil {
+		return "true"
+	}
+	col := pgx.Identifier{k.Column}.Sanitize()
+	var conds []string
+	if k.Start != nil {
+		conds = append(conds, fmt.Sprintf("%s >= %d", col, *k.Start))
+	}
+	if k.End != nil {
+		return strings.Join(append(conds, fmt.Sprintf("%s < %d", col, *k.End)), " AND ")
+	}
+	return fmt.Sprintf("(%s OR %s IS NULL)", conds[0], col)
+}
+
+// Chunk writes the rows of table within r to w as Parquet (zstd) with
 // the schema's exact types, and returns how many rows it wrote. check is
 // called between batches; an error from it (a cancelled run) stops the copy.
-func Chunk(ctx context.Context, conn *pgx.Conn, table string, schema source.Schema, blocks Blocks, w io.Writer, check func() error) (int64, error) {
+func Chunk(ctx context.Context, conn *pgx.Conn, table string, schema source.Schema, r Range, w io.Writer, check func() error) (int64, error) {
 	arrowSchema := arrowSchema(schema)
 	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd), parquet.WithDictionaryDefault(false))
 	fw, err := pqarrow.NewFileWriter(arrowSchema, w, props, pqarrow.DefaultWriterProps())
 	if err != nil {
 		return 0, err
 	}
-	rows, err := conn.Query(ctx, selectSQL(table, schema, blocks), pgx.QueryResultFormats{pgx.BinaryFormatCode})
+	rows, err := conn.Query(ctx, selectSQL(table, schema, r), pgx.QueryResultFormats{pgx.BinaryFormatCode})
 	if err != nil {
 		return 0, fmt.Errorf("read %s: %w", table, err)
 	}
@@ -104,7 +136,7 @@ func flush(fw *pqarrow.FileWriter, b *array.RecordBuilder) error {
 
 // selectSQL reads every column; numerics as text, so their exact digits
 // reach the decimal parser unchanged.
-func selectSQL(table string, s source.Schema, blocks Blocks) string {
+func selectSQL(table string, s source.Schema, r Range) string {
 	cols := make([]string, len(s.Columns))
 	for i, c := range s.Columns {
 		cols[i] = pgx.Identifier{c.Name}.Sanitize()
@@ -116,7 +148,7 @@ func selectSQL(table string, s source.Schema, blocks Blocks) string {
 	if !ok {
 		schema, name = "public", table
 	}
-	return fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(cols, ", "), pgx.Identifier{schema, name}.Sanitize(), blocks.Where())
+	return fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(cols, ", "), pgx.Identifier{schema, name}.Sanitize(), r.Where())
 }
 
 func arrowSchema(s source.Schema) *arrow.Schema {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -23,13 +24,8 @@ import (
 func (s *Stager) Chunk(ctx context.Context, jobID, runID string, sc *kallav1.StageChunk) error {
 	side, index := sc.GetSide(), int(sc.GetChunkIndex())
 	log := s.log().With("run_id", runID, "job_id", jobID, "side", pipeline.SideName(side), "chunk", index)
-	br, ok := sc.GetRange().(*kallav1.StageChunk_Blocks)
-	if !ok {
-		return queue.Poison(fmt.Errorf("chunk %d of run %s: only block ranges are supported", index, runID))
-	}
-	blocks := extract.Blocks{Start: br.Blocks.GetStartBlock(), End: br.Blocks.GetEndBlock()}
-	if index < 0 || blocks.Start < 0 || blocks.End < 0 || (blocks.End > 0 && blocks.End < blocks.Start) {
-		return queue.Poison(fmt.Errorf("chunk %d of run %s: bad block range [%d, %d)", index, runID, blocks.Start, blocks.End))
+	if index < 0 {
+		return queue.Poison(fmt.Errorf("chunk %d of run %s: a negative chunk index", index, runID))
 	}
 	src, err := s.loadSource(ctx, runID, side)
 	if err != nil {
@@ -43,12 +39,16 @@ func (s *Stager) Chunk(ctx context.Context, jobID, runID string, sc *kallav1.Sta
 		return queue.Poison(fmt.Errorf("chunk %d of run %s: the %s side's stage plan %s is missing from %s",
 			index, runID, pipeline.SideName(side), PlanKey(runID, side), s.Staging.URI("")))
 	}
+	r, err := chunkRange(sc, plan)
+	if err != nil {
+		return queue.Poison(fmt.Errorf("chunk %d of run %s: %w", index, runID, err))
+	}
 	key := pipeline.PartKey(runID, side, index)
 	if uri := s.Staging.URI(key); sc.GetObjectUri() != "" && sc.GetObjectUri() != uri {
 		log.Warn("the job names another object than this stager's staging store; using the store's", "job_object", sc.GetObjectUri(), "object", uri)
 	}
 
-	rows, err := s.extract(ctx, src.ref.DSN, plan, blocks, pipeline.Watch(ctx, s.Store, runID), func(path string) error {
+	rows, err := s.extract(ctx, src.ref.DSN, plan, r, pipeline.Watch(ctx, s.Store, runID), func(path string) error {
 		return s.Staging.PutFile(ctx, key, path)
 	})
 	if err != nil {
@@ -72,7 +72,7 @@ func (s *Stager) Chunk(ctx context.Context, jobID, runID string, sc *kallav1.Sta
 
 // extract writes the chunk to a temp file in one read-only snapshot, hands
 // the file to upload and returns the rows written.
-func (s *Stager) extract(ctx context.Context, dsn string, plan savedPlan, blocks extract.Blocks, check func() error, upload func(path string) error) (int64, error) {
+func (s *Stager) extract(ctx context.Context, dsn string, plan savedPlan, r extract.Range, check func() error, upload func(path string) error) (int64, error) {
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		return 0, fmt.Errorf("connect to the source of %s: %w", plan.Table, err)
@@ -91,7 +91,7 @@ func (s *Stager) extract(ctx context.Context, dsn string, plan savedPlan, blocks
 	defer os.Remove(f.Name())
 	defer f.Close()
 	w := bufio.NewWriterSize(f, 1<<20)
-	rows, err := extract.Chunk(ctx, conn, plan.Table, plan.Schema, blocks, w, check)
+	rows, err := extract.Chunk(ctx, conn, plan.Table, plan.Schema, r, w, check)
 	if err != nil {
 		return rows, err
 	}
@@ -105,4 +105,27 @@ func (s *Stager) extract(ctx context.Context, dsn string, plan savedPlan, blocks
 		return rows, err
 	}
 	return rows, upload(f.Name())
+}
+
+// chunkRange checks a chunk job's range: a block range, or a key range over
+// the column the plan cut by.
+func chunkRange(sc *kallav1.StageChunk, plan savedPlan) (extract.Range, error) {
+	switch rg := sc.GetRange().(type) {
+	case *kallav1.StageChunk_Blocks:
+		b := extract.Blocks{Start: rg.Blocks.GetStartBlock(), End: rg.Blocks.GetEndBlock()}
+		if b.Start < 0 || b.End < 0 || (b.End > 0 && b.End < b.Start) {
+			return nil, fmt.Errorf("bad block range [%d, %d)", b.Start, b.End)
+		}
+		return b, nil
+	case *kallav1.StageChunk_Keys:
+		k := extract.Keys{Column: rg.Keys.GetColumn(), Start: rg.Keys.Start, End: rg.Keys.End}
+		if k.Start != nil && k.End != nil && *k.End <= *k.Start {
+			return nil, fmt.Errorf("bad key range [%d, %d)", *k.Start, *k.End)
+		}
+		if k.Column != "" && !slices.ContainsFunc(plan.KeyChunks, func(p extract.Keys) bool { return p.Column == k.Column }) {
+			return nil, fmt.Errorf("key range over %q, which the stage plan does not cut by", k.Column)
+		}
+		return k, nil
+	}
+	return nil, fmt.Errorf("no range")
 }

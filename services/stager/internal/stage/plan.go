@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -39,9 +40,9 @@ func (s *Stager) Plan(ctx context.Context, jobID, runID string, sp *kallav1.Stag
 		return err
 	}
 	if found {
-		log.Info("reusing the saved stage plan", "chunks", len(p.Chunks))
+		log.Info("reusing the saved stage plan", "chunks", len(p.ranges()))
 	} else {
-		if p, err = s.measure(ctx, src.ref); err != nil {
+		if p, err = s.measure(ctx, src.ref, src.source.GetPrimaryKey()); err != nil {
 			return sourceError(err, src.ref.DSN)
 		}
 		if err := s.savePlan(ctx, runID, side, p); err != nil {
@@ -53,16 +54,23 @@ func (s *Stager) Plan(ctx context.Context, jobID, runID string, sp *kallav1.Stag
 	if alias == "" {
 		alias = src.source.GetAlias()
 	}
-	chunkJobs := make([]jobs.NewJob, len(p.Chunks))
-	for i, b := range p.Chunks {
-		env := &kallav1.JobEnvelope{RunId: runID, Job: &kallav1.JobEnvelope_StageChunk{StageChunk: &kallav1.StageChunk{
+	ranges := p.ranges()
+	chunkJobs := make([]jobs.NewJob, len(ranges))
+	for i, r := range ranges {
+		sc := &kallav1.StageChunk{
 			Side:       side,
 			Alias:      alias,
 			ChunkIndex: int32(i),
-			ChunkCount: int32(len(p.Chunks)),
-			Range:      &kallav1.StageChunk_Blocks{Blocks: &kallav1.BlockRange{StartBlock: b.Start, EndBlock: b.End}},
+			ChunkCount: int32(len(ranges)),
 			ObjectUri:  s.Staging.URI(pipeline.PartKey(runID, side, i)),
-		}}}
+		}
+		switch r := r.(type) {
+		case extract.Blocks:
+			sc.Range = &kallav1.StageChunk_Blocks{Blocks: &kallav1.BlockRange{StartBlock: r.Start, EndBlock: r.End}}
+		case extract.Keys:
+			sc.Range = &kallav1.StageChunk_Keys{Keys: &kallav1.KeyRange{Column: r.Column, Start: r.Start, End: r.End}}
+		}
+		env := &kallav1.JobEnvelope{RunId: runID, Job: &kallav1.JobEnvelope_StageChunk{StageChunk: sc}}
 		nj, err := pipeline.NewJob(ctx, jobs.TypeStageChunk, env)
 		if err != nil {
 			return err
@@ -83,18 +91,18 @@ func (s *Stager) Plan(ctx context.Context, jobID, runID string, sp *kallav1.Stag
 	if err != nil {
 		return err
 	}
-	opened, err := s.Store.SetChunksTotalAndEnqueue(ctx, runID, pipeline.SideName(side), len(p.Chunks), exec)
+	opened, err := s.Store.SetChunksTotalAndEnqueue(ctx, runID, pipeline.SideName(side), len(ranges), exec)
 	if err != nil {
 		return err
 	}
-	log.Info("source planned", "table", p.Table, "rows", p.Rows, "pages", p.Pages, "chunks", len(p.Chunks), "exec_enqueued", opened)
+	log.Info("source planned", "table", p.Table, "rows", p.Rows, "pages", p.Pages, "chunks", len(ranges), "by_key", len(p.KeyChunks) > 0, "exec_enqueued", opened)
 	s.dispatch(ctx, log)
 	return nil
 }
 
 // measure counts the table's rows and heap pages in one snapshot, reads its
 // schema and cuts it into chunks.
-func (s *Stager) measure(ctx context.Context, ref source.Ref) (savedPlan, error) {
+func (s *Stager) measure(ctx context.Context, ref source.Ref, primaryKey []string) (savedPlan, error) {
 	p := savedPlan{Table: ref.Table}
 	conn, err := pgx.Connect(ctx, ref.DSN)
 	if err != nil {
@@ -110,12 +118,12 @@ func (s *Stager) measure(ctx context.Context, ref source.Ref) (savedPlan, error)
 	if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&p.Rows); err != nil {
 		return p, fmt.Errorf("count rows of %s: %w", ref.Table, err)
 	}
-	err = tx.QueryRow(ctx, "SELECT pg_relation_size($1::regclass) / current_setting('block_size')::int", table).Scan(&p.Pages)
+	// Tables and materialized views have heap pages to cut into block
+	// ranges; views, partitioned and foreign tables do not.
+	var heap bool
+	err = tx.QueryRow(ctx, "SELECT relkind IN ('r', 'm'), CASE WHEN relkind IN ('r', 'm') THEN pg_relation_size(oid) / current_setting('block_size')::int ELSE 0 END FROM pg_class WHERE oid = $1::regclass", table).Scan(&heap, &p.Pages)
 	if err != nil {
 		return p, fmt.Errorf("count pages of %s: %w", ref.Table, err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return p, err
 	}
 	if p.Schema, err = source.PostgresSchema(ctx, ref); err != nil {
 		return p, err
@@ -123,8 +131,41 @@ func (s *Stager) measure(ctx context.Context, ref source.Ref) (savedPlan, error)
 	if err := checkSchema(ref.Table, p.Schema); err != nil {
 		return p, err
 	}
-	p.Chunks = Cut(p.Rows, p.Pages, s.chunkRows(), s.maxChunks())
-	return p, nil
+	if heap {
+		p.Chunks = Cut(p.Rows, p.Pages, s.chunkRows(), s.maxChunks())
+	} else if p.KeyChunks, err = s.keyChunks(ctx, tx, table, p, primaryKey); err != nil {
+		return p, fmt.Errorf("cut %s by its key: %w", ref.Table, err)
+	}
+	return p, tx.Commit(ctx)
+}
+
+// keyChunks cuts a source without heap pages into ranges of its integer
+// key holding about chunkRows rows each, from the key's n-tiles (one sort
+// of the key, in the planning transaction). A source whose primary key is
+// not one integer column is read in one chunk.
+func (s *Stager) keyChunks(ctx context.Context, tx pgx.Tx, table string, p savedPlan, primaryKey []string) ([]extract.Keys, error) {
+	n := chunkCount(p.Rows, s.chunkRows(), s.maxChunks())
+	i := slices.IndexFunc(p.Schema.Columns, func(c source.Column) bool { return len(primaryKey) == 1 && c.Name == primaryKey[0] })
+	if n == 1 || i < 0 || p.Schema.Columns[i].Type != source.Integer {
+		return []extract.Keys{{}}, nil
+	}
+	col := pgx.Identifier{primaryKey[0]}.Sanitize()
+	rows, err := tx.Query(ctx, fmt.Sprintf("SELECT max(k) FROM (SELECT %[1]s AS k, ntile(%[2]d) OVER (ORDER BY %[1]s) AS tile FROM %[3]s WHERE %[1]s IS NOT NULL) t GROUP BY tile ORDER BY 1", col, n, table))
+	if err != nil {
+		return nil, err
+	}
+	highs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, err
+	}
+	out := []extract.Keys{}
+	var start *int64
+	for _, high := range highs[:max(len(highs)-1, 0)] {
+		end := high + 1
+		out = append(out, extract.Keys{Column: primaryKey[0], Start: start, End: &end})
+		start = &end
+	}
+	return append(out, extract.Keys{Column: primaryKey[0], Start: start}), nil
 }
 
 // checkSchema refuses columns extract cannot write exactly.
@@ -148,6 +189,18 @@ func checkSchema(table string, schema source.Schema) error {
 // than there are pages. The last range is open-ended (End 0), so rows on
 // pages added after the count are read too.
 func Cut(rows, pages int64, chunkRows, maxChunks int) []extract.Blocks {
+	n := max(min(chunkCount(rows, chunkRows, maxChunks), pages), 1)
+	out := make([]extract.Blocks, n)
+	for i := range n {
+		out[i] = extract.Blocks{Start: i * pages / n, End: (i + 1) * pages / n}
+	}
+	out[n-1].End = 0
+	return out
+}
+
+// chunkCount is how many chunks of chunkRows rows hold rows, at most
+// maxChunks and at least 1.
+func chunkCount(rows int64, chunkRows, maxChunks int) int64 {
 	n := int64(1)
 	if chunkRows > 0 && rows > 0 {
 		n = (rows + int64(chunkRows) - 1) / int64(chunkRows)
@@ -155,13 +208,7 @@ func Cut(rows, pages int64, chunkRows, maxChunks int) []extract.Blocks {
 	if maxChunks > 0 {
 		n = min(n, int64(maxChunks))
 	}
-	n = max(min(n, pages), 1)
-	out := make([]extract.Blocks, n)
-	for i := range n {
-		out[i] = extract.Blocks{Start: i * pages / n, End: (i + 1) * pages / n}
-	}
-	out[n-1].End = 0
-	return out
+	return max(n, 1)
 }
 
 // ChunkJobID is the id of chunk index of the stage plan planJobID: a

@@ -73,6 +73,21 @@ type savedPlan struct {
 	Pages  int64            `json:"pages"`
 	Schema source.Schema    `json:"schema"`
 	Chunks []extract.Blocks `json:"chunks"`
+	// KeyChunks replace Chunks for a source without heap pages of its own
+	// (a view, a partitioned table): ranges of its integer key.
+	KeyChunks []extract.Keys `json:"key_chunks,omitempty"`
+}
+
+// ranges are the plan's chunks, whichever kind they are.
+func (p savedPlan) ranges() []extract.Range {
+	var out []extract.Range
+	for _, k := range p.KeyChunks {
+		out = append(out, k)
+	}
+	for _, b := range p.Chunks {
+		out = append(out, b)
+	}
+	return out
 }
 
 // PlanKey is where the stage plan of a run's side is saved, beside (not

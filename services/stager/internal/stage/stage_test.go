@@ -18,6 +18,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -517,4 +518,118 @@ func TestChunkErrors(t *testing.T) {
 		t.Errorf("plan against a closed port: %v; want a transient error without the password", err)
 	}
 	t.Logf("closed port: %v", err)
+}
+
+// TestStageByKey stages sources without heap pages of their own (views) in
+// ranges of their integer key: every row lands in exactly one part, a NULL
+// key included, and a view without an integer key is read in one chunk.
+func TestStageByKey(t *testing.T) {
+	ctx := context.Background()
+	_, db := stagetest.Source(t, 2000)
+	stagetest.Exec(t, db, `CREATE VIEW open_invoices AS SELECT * FROM invoices WHERE id % 10 <> 3`)
+	stagetest.Exec(t, db, `CREATE VIEW with_null_key AS SELECT * FROM invoices UNION ALL SELECT NULL::int, 1.00, 'no id', DATE '2024-01-01', 1`)
+	stagetest.Exec(t, db, `CREATE VIEW text_key AS SELECT 'k' || id AS key, amount FROM invoices`)
+	e := newEnv(t, 300)
+	for _, tc := range []struct {
+		name, view, key string
+		chunks, rows    int
+		nulls           int
+	}{
+		{name: "integer_key", view: "open_invoices", key: "id", chunks: 6, rows: 1800},
+		{name: "null_key_in_the_last_chunk", view: "with_null_key", key: "id", chunks: 7, rows: 2001, nulls: 1},
+		{name: "text_key_one_chunk", view: "text_key", key: "key", chunks: 1, rows: 2000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			recipe := stagetest.Recipe(t, db+"&table=public."+tc.view)
+			recipe.Sources.Left.PrimaryKey = []string{tc.key}
+			runID, _ := stagetest.CreateRun(t, e.store, recipe)
+			for _, env := range e.jobEnvelopes(t, runID, jobs.TypeStagePlan) {
+				if err := e.stager.Handle(ctx, jobOf(env), env); err != nil {
+					t.Fatalf("plan: %v", err)
+				}
+			}
+			chunks := e.jobEnvelopes(t, runID, jobs.TypeStageChunk)
+			slices.SortFunc(chunks, func(a, b *kallav1.JobEnvelope) int {
+				return int(a.GetStageChunk().GetChunkIndex() - b.GetStageChunk().GetChunkIndex())
+			})
+			if len(chunks) != tc.chunks {
+				t.Fatalf("%d chunk jobs, want %d", len(chunks), tc.chunks)
+			}
+			var next *int64
+			for i, c := range chunks {
+				k := c.GetStageChunk().GetKeys()
+				if k == nil || bound(k.Start) != bound(next) || (tc.chunks > 1 && k.GetColumn() != tc.key) {
+					t.Errorf("chunk %d: range %v, want keys of %s from %s", i, c.GetStageChunk().GetRange(), tc.key, bound(next))
+				}
+				next = k.End
+				if err := e.stager.Handle(ctx, jobOf(c), c); err != nil {
+					t.Fatalf("chunk %d: %v", i, err)
+				}
+			}
+			if next != nil {
+				t.Errorf("the last chunk ends at %d, want open", *next)
+			}
+			got, nulls := stagedKeys(t, e.staging, runID)
+			want := viewKeys(t, db, tc.view, tc.key)
+			if nulls != tc.nulls || len(got) != tc.rows-tc.nulls || !slices.Equal(got, want) {
+				t.Errorf("parts hold %d keys and %d NULL keys; want the view's %d keys and %d NULLs", len(got), nulls, len(want), tc.nulls)
+			}
+			if run, _ := e.store.GetRun(ctx, runID); !run.ExecEnqueued || run.RowsStaged != int64(tc.rows) {
+				t.Errorf("run: exec enqueued %v, %d rows staged; want true, %d", run.ExecEnqueued, run.RowsStaged, tc.rows)
+			}
+		})
+	}
+}
+
+// bound shows a key range bound; nil is open.
+func bound(b *int64) string {
+	if b == nil {
+		return "open"
+	}
+	return fmt.Sprint(*b)
+}
+
+// stagedKeys reads the first column of every part of the run's left side,
+// sorted as text, and counts its NULLs.
+func stagedKeys(t *testing.T, staging objstore.Store, runID string) (keys []string, nulls int) {
+	t.Helper()
+	parts, err := staging.List(context.Background(), pipeline.StagingPrefix(runID, kallav1.Side_SIDE_LEFT))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range parts {
+		tr := array.NewTableReader(readPart(t, staging, p.Key), 0)
+		for tr.Next() {
+			col := tr.RecordBatch().Column(0)
+			for i := range col.Len() {
+				if col.IsNull(i) {
+					nulls++
+					continue
+				}
+				keys = append(keys, col.ValueStr(i))
+			}
+		}
+		tr.Release()
+	}
+	slices.Sort(keys)
+	return keys, nulls
+}
+
+func viewKeys(t *testing.T, db, view, key string) []string {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	rows, err := pool.Query(context.Background(), fmt.Sprintf("SELECT %s::text FROM %s WHERE %s IS NOT NULL", key, view, key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(keys)
+	return keys
 }
