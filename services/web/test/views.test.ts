@@ -53,6 +53,26 @@ describe("runs_list", () => {
     expect([...root.querySelectorAll("button")].find((b) => b.textContent === "Next page")!.disabled).toBe(true);
   });
 
+  it("refreshes_while_a_run_is_active", async () => {
+    let calls = 0;
+    const api = apiWith((r) =>
+      r.service(RunService, {
+        listRuns: () => {
+          calls++;
+          const run = calls < 3 ? { ...completedRun("run-a"), status: RunStatus.EXECUTING, summary: undefined } : completedRun("run-a");
+          return { runs: [run] };
+        },
+      }),
+    );
+    const stop = runsView(api, root, new URLSearchParams(), 20);
+    for (let i = 0; i < 30 && calls < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    await settle();
+    expect(text(root.querySelector("tr[data-run='run-a'] td:nth-child(2)"))).toBe("completed");
+    await new Promise((r) => setTimeout(r, 100));
+    expect(calls).toBe(3); // completed: no more refreshes
+    stop();
+  });
+
   it("unauthenticated_says_to_enter_token", async () => {
     const api = apiWith((r) =>
       r.service(RunService, {
@@ -107,10 +127,14 @@ describe("run_page", () => {
   it("cancel_button_cancels", async () => {
     const cancelled: string[] = [];
     const running: Run = { ...completedRun(), status: RunStatus.EXECUTING, summary: undefined };
+    let more!: () => void;
+    const gate = new Promise<void>((r) => (more = r));
     const api = apiWith((r) =>
       r.service(RunService, {
         async *watchRun(_req, ctx) {
           yield { run: running };
+          await gate;
+          yield { run: running }; // a progress update after the click
           await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
         },
         cancelRun: (req) => {
@@ -124,7 +148,10 @@ describe("run_page", () => {
     (root.querySelector("#cancel-run") as HTMLButtonElement).click();
     await settle();
     expect(cancelled).toEqual(["run-1"]);
+    more();
+    await settle();
     expect(text(root.querySelector("[role=status]"))).toBe("Cancelling…");
+    expect((root.querySelector("#cancel-run") as HTMLButtonElement).disabled).toBe(true);
     stop();
   });
 

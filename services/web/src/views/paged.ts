@@ -10,18 +10,21 @@ export interface Page<T> {
 /**
  * paged shows one page of a list at a time, with Previous and Next
  * buttons; it remembers the tokens it was given so Previous works.
- * reload starts again from the first page (after a new search).
+ * reload starts again from the first page (after a new search); refresh
+ * asks for the page on show again.
  */
 export function paged<T>(
   label: string,
   fetch: (token: string) => Promise<Page<T>>,
   render: (items: T[]) => HTMLElement,
-): { el: HTMLElement; reload: () => void } {
+): { el: HTMLElement; reload: () => void; refresh: () => void } {
   const el = h("div", { class: "paged", "aria-live": "polite" });
   let tokens = [""];
+  let current = 0;
   let seq = 0; // answers to superseded requests are dropped
   const load = async (page: number) => {
     const mine = ++seq;
+    current = page;
     el.setAttribute("aria-busy", "true");
     try {
       const res = await fetch(tokens[page]);
@@ -46,7 +49,7 @@ export function paged<T>(
     void load(0);
   };
   reload();
-  return { el, reload };
+  return { el, reload, refresh: () => void load(current) };
 }
 
 /** table builds a plain table with a caption and column headers. */

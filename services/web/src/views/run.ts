@@ -21,9 +21,12 @@ export function runView(api: Api, root: HTMLElement, runId: string): () => void 
   replace(root, h("h1", {}, "Run ", h("code", {}, runId)), head, live, results);
 
   let shownResults = false;
+  // One Cancel button for the page's life, so a progress update does not
+  // re-enable it while a cancel is on its way.
+  const cancel = cancelButton(api, runId);
   const show = (run: Run) => {
     renderHead(head, run);
-    renderLive(api, live, run);
+    renderLive(live, run, cancel);
     if (run.status === RunStatus.COMPLETED && run.summary && !shownResults) {
       shownResults = true;
       replace(results, resultsView(api, run.runId, run.summary, abort.signal));
@@ -75,9 +78,9 @@ function renderHead(el: HTMLElement, run: Run): void {
   );
 }
 
-function renderLive(api: Api, el: HTMLElement, run: Run): void {
+function renderLive(el: HTMLElement, run: Run, cancel: HTMLElement): void {
   if (isActive(run.status)) {
-    replace(el, progress(run), cancelButton(api, run.runId));
+    replace(el, progress(run), cancel);
     return;
   }
   switch (run.status) {

@@ -7,10 +7,11 @@ import { paged, table } from "./paged";
 const pageSize = 20;
 
 /**
- * runsView lists runs newest first, filtered by status, a page at a time.
- * The filter lives in the URL (#/?status=failed) so it survives a reload.
+ * runsView lists runs newest first, filtered by status, a page at a time,
+ * refreshed every refreshMs while one of them is active. The filter lives
+ * in the URL (#/?status=failed) so it survives a reload.
  */
-export function runsView(api: Api, root: HTMLElement, params: URLSearchParams): () => void {
+export function runsView(api: Api, root: HTMLElement, params: URLSearchParams, refreshMs = 5000): () => void {
   const status = statusFromParam(params.get("status"));
   const filter = h(
     "select",
@@ -48,7 +49,14 @@ export function runsView(api: Api, root: HTMLElement, params: URLSearchParams): 
     ),
     list.el,
   );
-  return () => abort.abort();
+  // While a listed run is still going, its row is asked for again.
+  const timer = setInterval(() => {
+    if (list.el.querySelector(".status-queued, .status-staging, .status-executing")) list.refresh();
+  }, refreshMs);
+  return () => {
+    clearInterval(timer);
+    abort.abort();
+  };
 }
 
 function statusFromParam(p: string | null): RunStatus {
