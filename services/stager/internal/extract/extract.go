@@ -4,6 +4,7 @@
 package extract
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -195,7 +196,7 @@ func appendValue(f array.Builder, c source.Column, v []byte) error {
 	case source.Integer:
 		f.(*array.Int64Builder).Append(binaryInt(v))
 	case source.Decimal:
-		d, err := parseDecimal(string(v), c.Scale)
+		d, err := parseDecimal(v, c.Scale)
 		if err != nil {
 			return err
 		}
@@ -212,6 +213,36 @@ func appendValue(f array.Builder, c source.Column, v []byte) error {
 	return nil
 }
 
+// smallDecimal is parseDecimal's fast path, without allocating: values of
+// at most 18 digits, which fit an int64 whatever the digits. It reports
+// false for anything else, which the exact path then handles or refuses.
+func smallDecimal(intPart, frac []byte, scale int) (int64, bool) {
+	neg := bytes.HasPrefix(intPart, []byte("-"))
+	if neg {
+		intPart = intPart[1:]
+	}
+	if len(intPart) == 0 || len(intPart)+scale > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, part := range [2][]byte{intPart, frac} {
+		for i := 0; i < len(part); i++ {
+			c := part[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int64(c-'0')
+		}
+	}
+	for range scale - len(frac) {
+		n *= 10
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
 // binaryInt reads int2, int4 or int8 in network byte order.
 func binaryInt(v []byte) int64 {
 	switch len(v) {
@@ -226,18 +257,21 @@ func binaryInt(v []byte) int64 {
 // parseDecimal turns PostgreSQL's numeric text into an exact decimal of the
 // given scale; more fraction digits than the scale is an error, never a
 // rounding.
-func parseDecimal(s string, scale int) (decimal128.Num, error) {
-	intPart, frac, _ := strings.Cut(s, ".")
+func parseDecimal(v []byte, scale int) (decimal128.Num, error) {
+	intPart, frac, _ := bytes.Cut(v, []byte("."))
 	if len(frac) > scale {
-		if strings.TrimRight(frac[scale:], "0") != "" {
-			return decimal128.Num{}, fmt.Errorf("%s has more than %d decimal places", s, scale)
+		if len(bytes.TrimRight(frac[scale:], "0")) > 0 {
+			return decimal128.Num{}, fmt.Errorf("%s has more than %d decimal places", v, scale)
 		}
 		frac = frac[:scale]
 	}
-	digits := intPart + frac + strings.Repeat("0", scale-len(frac))
+	if n, ok := smallDecimal(intPart, frac, scale); ok {
+		return decimal128.FromI64(n), nil
+	}
+	digits := string(intPart) + string(frac) + strings.Repeat("0", scale-len(frac))
 	n, ok := new(big.Int).SetString(digits, 10)
 	if !ok {
-		return decimal128.Num{}, fmt.Errorf("%q is not a number", s)
+		return decimal128.Num{}, fmt.Errorf("%q is not a number", v)
 	}
 	return decimal128.FromBigInt(n), nil
 }
