@@ -62,6 +62,7 @@ func handler(fsys fs.FS) http.Handler {
 		fileServer = http.FileServerFS(files)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		secure(w.Header())
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -91,6 +92,18 @@ func handler(fsys fs.FS) http.Handler {
 		}
 		http.NotFound(w, r)
 	})
+}
+
+// contentSecurityPolicy lets the page load only its own files and call
+// only the API that served it: it shows recipe text and evidence values,
+// which must never run as script (the page also inserts them as text).
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+func secure(h http.Header) {
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
 }
 
 // hidden is true for a path with an element starting with ".", such as

@@ -105,3 +105,21 @@ func TestBuilt(t *testing.T) {
 		t.Errorf("POST /: %d, want 405", resp.StatusCode)
 	}
 }
+
+// TestSecurityHeaders: the page, its assets and its 404s all carry the
+// content security policy, so recipe or evidence text can never run as
+// script in it.
+func TestSecurityHeaders(t *testing.T) {
+	h := handler(fstest.MapFS{
+		"dist/index.html":      {Data: []byte("<!doctype html><title>Kalla</title>")},
+		"dist/assets/app-1.js": {Data: []byte("console.log(1)")},
+	})
+	for _, p := range []string{"/", "/assets/app-1.js", "/missing.png"} {
+		resp, _ := get(t, h, http.MethodGet, p)
+		csp := resp.Header.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "connect-src 'self'") ||
+			resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("GET %s: %d, headers %v", p, resp.StatusCode, resp.Header)
+		}
+	}
+}
