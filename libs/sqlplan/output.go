@@ -2,7 +2,10 @@ package sqlplan
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 
 	"github.com/kallahq/kalla/libs/plan"
 )
@@ -57,12 +60,26 @@ func NearMisses(k int, r plan.Rule, s Side) string {
 // Matched selects one row per member of every match group, in match order;
 // a member's deltas are those of its best pair in the group.
 func Matched(p *plan.Plan) string {
-	member := func(side, id, table string, in plan.Input) string {
-		return fmt.Sprintf("SELECT m.rule_idx, m.grp, '%[1]s' AS side, m.id, %[5]s AS key, m.deltas FROM (SELECT rule_idx, grp, %[2]s AS id, arg_min(deltas, ord) AS deltas FROM %[3]s GROUP BY rule_idx, grp, %[2]s) m JOIN %[4]s t ON t.__id = m.id",
-			side, id, Pairs, table, keyText("t", in))
+	member := func(side, id, table string, in plan.Input, repeats bool) string {
+		pairs := fmt.Sprintf("SELECT rule_idx, grp, %s AS id, deltas FROM %s", id, Pairs)
+		if repeats {
+			pairs = fmt.Sprintf("SELECT rule_idx, grp, %[1]s AS id, arg_min(deltas, ord) AS deltas FROM %[2]s GROUP BY rule_idx, grp, %[1]s", id, Pairs)
+		}
+		return fmt.Sprintf("SELECT m.rule_idx, m.grp, '%[1]s' AS side, m.id, %[4]s AS key, m.deltas FROM (%[2]s) m JOIN %[3]s t ON t.__id = m.id",
+			side, pairs, table, keyText("t", in))
 	}
 	return fmt.Sprintf("WITH g AS (SELECT rule_idx, grp, row_number() OVER (ORDER BY rule_idx, grp) AS match_id FROM (SELECT DISTINCT rule_idx, grp FROM %[1]s)), m AS (%[2]s UNION ALL %[3]s) SELECT g.match_id, ru.name AS rule, ru.pattern, m.side, m.key, m.deltas FROM m JOIN g USING (rule_idx, grp) JOIN %[4]s ru USING (rule_idx) ORDER BY g.match_id, m.side, m.id",
-		Pairs, member("left", "lid", Left, p.Left), member("right", "rid", Right, p.Right), Rules)
+		Pairs, member("left", "lid", Left, p.Left, repeats(p, kallav1.Pattern_PATTERN_ONE_TO_MANY)), member("right", "rid", Right, p.Right, repeats(p, kallav1.Pattern_PATTERN_MANY_TO_ONE)), Rules)
+}
+
+// repeats reports whether a record of one side can be in several pairs of
+// one group: its side is the "one" of a 1:N (left) or M:1 (right) rule
+// (given as oneSide), or any side of an M:N rule. Only then do members need
+// grouping; a 1:1 pair is its own member on both sides.
+func repeats(p *plan.Plan, oneSide kallav1.Pattern) bool {
+	return slices.ContainsFunc(p.Rules, func(r plan.Rule) bool {
+		return r.Pattern == oneSide || r.Pattern == kallav1.Pattern_PATTERN_MANY_TO_MANY
+	})
 }
 
 // Unmatched selects side s's records in no match, with their original
