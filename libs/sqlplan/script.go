@@ -241,14 +241,18 @@ func newAggregateCheck(a *plan.Aggregate, one string) aggregateCheck {
 	if one == "rid" {
 		oneCol, manyCol, oneName, manyName = col("r", a.Right), col("l", a.Left), a.Right.Name, a.Left.Name
 	}
-	text := func(expr string) string { return fmt.Sprintf("CAST(%s AS VARCHAR)", expr) }
-	total, diff := fmt.Sprintf("sum(%s)", manyCol), fmt.Sprintf("abs(any_value(%s) - sum(%s))", oneCol, manyCol)
+	text := func(expr string) string { return "CAST(" + expr + " AS VARCHAR)" }
+	sentence := func(parts ...string) string { return strings.Join(parts, " || ") }
+	total, diff := "sum("+manyCol+")", fmt.Sprintf("abs(any_value(%s) - sum(%s))", oneCol, manyCol)
+	records := "CASE WHEN count(*) = 1 THEN ' record, ' ELSE ' records, ' END"
 	return aggregateCheck{
 		from: fmt.Sprintf("kalla_assigned g JOIN %s l ON l.__id = g.lid JOIN %s r ON r.__id = g.rid", Left, Right),
 		pass: fmt.Sprintf("count(%[2]s) = count(*) AND any_value(%[1]s) IS NOT NULL AND %[3]s <= %[4]s", oneCol, manyCol, diff, Decimal(a.Tolerance)),
-		reason: fmt.Sprintf("CASE WHEN any_value(%[1]s) IS NULL THEN %[3]s WHEN count(%[2]s) < count(*) THEN %[4]s || %[5]s || ' of the group''s ' || %[6]s || ' records' ELSE %[7]s || %[8]s || ' against the sum of ' || %[9]s || ' over ' || %[6]s || CASE WHEN count(*) = 1 THEN ' record, ' ELSE ' records, ' END || %[10]s || ': differs by ' || %[11]s || ', tolerance ' || %[12]s END",
-			oneCol, manyCol, String(oneName+" is empty"), String(manyName+" is empty in "), text(fmt.Sprintf("count(*) - count(%s)", manyCol)),
-			text("count(*)"), String(oneName+" "), text(fmt.Sprintf("any_value(%s)", oneCol)), String(manyName), text(total), text(diff), String(a.ToleranceText)),
+		reason: fmt.Sprintf("CASE WHEN any_value(%s) IS NULL THEN %s WHEN count(%s) < count(*) THEN %s ELSE %s END",
+			oneCol, String(oneName+" is empty"), manyCol,
+			sentence(String(manyName+" is empty in "), text("count(*) - count("+manyCol+")"), String(" of the group's "), text("count(*)"), String(" records")),
+			sentence(String(oneName+" "), text("any_value("+oneCol+")"), String(" against the sum of "+manyName+" over "), text("count(*)"), records,
+				text(total), String(": differs by "), text(diff), String(", tolerance "+a.ToleranceText))),
 	}
 }
 
