@@ -89,7 +89,7 @@ func measureNumerics(ctx context.Context, conn *pgx.Conn, table string, cols []C
 	return nil
 }
 
-// CopyCSV streams the table as CSV with a header row into w, with COPY, so
+// CopyCSV streams the table or view as CSV with a header row into w, with COPY, so
 // it is never held whole in memory. It returns the rows copied.
 func CopyCSV(ctx context.Context, ref Ref, w io.Writer) (int64, error) {
 	conn, err := pgx.Connect(ctx, ref.DSN)
@@ -101,7 +101,8 @@ func CopyCSV(ctx context.Context, ref Ref, w io.Writer) (int64, error) {
 	if _, err := conn.Exec(ctx, "SET DateStyle = 'ISO'; SET TimeZone = 'UTC'"); err != nil {
 		return 0, fmt.Errorf("copy %s: %w", ref.Table, err)
 	}
-	tag, err := conn.PgConn().CopyTo(ctx, w, fmt.Sprintf("COPY %s TO STDOUT (FORMAT csv, HEADER true)", quoteTable(ref.Table)))
+	// COPY of a query, not of the table: a view cannot be copied directly.
+	tag, err := conn.PgConn().CopyTo(ctx, w, fmt.Sprintf("COPY (SELECT * FROM %s) TO STDOUT (FORMAT csv, HEADER true)", quoteTable(ref.Table)))
 	if err != nil {
 		return 0, fmt.Errorf("copy %s: %w", ref.Table, err)
 	}
