@@ -520,15 +520,20 @@ func TestChunkErrors(t *testing.T) {
 	t.Logf("closed port: %v", err)
 }
 
-// TestStageByKey stages sources without heap pages of their own (views) in
-// ranges of their integer key: every row lands in exactly one part, a NULL
-// key included, and a view without an integer key is read in one chunk.
+// TestStageByKey stages sources without heap pages of their own (views, a
+// partitioned table) in ranges of their integer key: every row lands in
+// exactly one part, a NULL key included, and a view without an integer key
+// is read in one chunk.
 func TestStageByKey(t *testing.T) {
 	ctx := context.Background()
 	_, db := stagetest.Source(t, 2000)
 	stagetest.Exec(t, db, `CREATE VIEW open_invoices AS SELECT * FROM invoices WHERE id % 10 <> 3`)
 	stagetest.Exec(t, db, `CREATE VIEW with_null_key AS SELECT * FROM invoices UNION ALL SELECT NULL::int, 1.00, 'no id', DATE '2024-01-01', 1`)
 	stagetest.Exec(t, db, `CREATE VIEW text_key AS SELECT 'k' || id AS key, amount FROM invoices`)
+	stagetest.Exec(t, db, `CREATE TABLE parted (LIKE invoices) PARTITION BY RANGE (id)`)
+	stagetest.Exec(t, db, `CREATE TABLE parted_low PARTITION OF parted FOR VALUES FROM (MINVALUE) TO (700)`)
+	stagetest.Exec(t, db, `CREATE TABLE parted_high PARTITION OF parted FOR VALUES FROM (700) TO (MAXVALUE)`)
+	stagetest.Exec(t, db, `INSERT INTO parted SELECT * FROM invoices`)
 	e := newEnv(t, 300)
 	for _, tc := range []struct {
 		name, view, key string
@@ -538,6 +543,7 @@ func TestStageByKey(t *testing.T) {
 		{name: "integer_key", view: "open_invoices", key: "id", chunks: 6, rows: 1800},
 		{name: "null_key_in_the_last_chunk", view: "with_null_key", key: "id", chunks: 7, rows: 2001, nulls: 1},
 		{name: "text_key_one_chunk", view: "text_key", key: "key", chunks: 1, rows: 2000},
+		{name: "partitioned_table", view: "parted", key: "id", chunks: 7, rows: 2000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			recipe := stagetest.Recipe(t, db+"&table=public."+tc.view)
