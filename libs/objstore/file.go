@@ -3,7 +3,6 @@ package objstore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"net/url"
@@ -64,15 +63,7 @@ func (s *fileStore) Put(ctx context.Context, key string, r io.Reader) error {
 }
 
 func (s *fileStore) GetFile(ctx context.Context, key, localPath string) error {
-	rc, err := s.open(ctx, key)
-	if err != nil {
-		return opError("get", s.URI(key), err)
-	}
-	defer rc.Close()
-	if err := writeFileAtomic(ctx, localPath, rc); err != nil {
-		return opError("get", s.URI(key), fmt.Errorf("write %s: %w", localPath, err))
-	}
-	return nil
+	return getFile(ctx, s.open, s.URI(key), key, localPath)
 }
 
 func (s *fileStore) Open(ctx context.Context, key string) (io.ReadCloser, error) {

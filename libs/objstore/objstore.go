@@ -149,6 +149,20 @@ func checkPrefix(prefix string) error {
 }
 
 // opError gives every failure the same shape: objstore: OP URI: cause.
+// getFile is GetFile for either store: open yields the object key, whose
+// URI is uri, and it is written to localPath atomically.
+func getFile(ctx context.Context, open func(context.Context, string) (io.ReadCloser, error), uri, key, localPath string) error {
+	rc, err := open(ctx, key)
+	if err != nil {
+		return opError("get", uri, err)
+	}
+	defer rc.Close()
+	if err := writeFileAtomic(ctx, localPath, rc); err != nil {
+		return opError("get", uri, fmt.Errorf("write %s: %w", localPath, err))
+	}
+	return nil
+}
+
 func opError(op, uri string, err error) error {
 	return fmt.Errorf("objstore: %s %s: %w", op, uri, err)
 }

@@ -151,15 +151,7 @@ func (s *s3Store) putSeekable(ctx context.Context, key string, body io.ReadSeeke
 }
 
 func (s *s3Store) GetFile(ctx context.Context, key, localPath string) error {
-	body, err := s.get(ctx, key)
-	if err != nil {
-		return opError("get", s.URI(key), err)
-	}
-	defer body.Close()
-	if err := writeFileAtomic(ctx, localPath, body); err != nil {
-		return opError("get", s.URI(key), fmt.Errorf("write %s: %w", localPath, err))
-	}
-	return nil
+	return getFile(ctx, s.get, s.URI(key), key, localPath)
 }
 
 func (s *s3Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {

@@ -27,11 +27,7 @@ const pgSuperuser = "kalla"
 // initdbArgs trade durability for speed: test clusters are throwaway.
 var initdbArgs = []string{"-U", pgSuperuser, "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"}
 
-var sharedPG struct {
-	once sync.Once
-	srv  *PostgresServer
-	err  error
-}
+var sharedPG shared[*PostgresServer]
 
 // Postgres returns a connection URL to a fresh, empty database created for
 // this test and dropped at t.Cleanup. The cluster behind it is shared by the
@@ -56,13 +52,7 @@ func Postgres(t testing.TB) string {
 }
 
 func sharedPostgres() (*PostgresServer, error) {
-	sharedPG.once.Do(func() {
-		sharedPG.srv, sharedPG.err = newPostgres()
-		if sharedPG.err == nil {
-			registerShared(sharedPG.srv.close)
-		}
-	})
-	return sharedPG.srv, sharedPG.err
+	return sharedPG.get(newPostgres, (*PostgresServer).close)
 }
 
 // PostgresServer is a PostgreSQL cluster on a loopback port with its data in

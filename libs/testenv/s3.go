@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -138,20 +137,10 @@ func buildVersitygw(dst string) error {
 	return nil
 }
 
-var sharedS3 struct {
-	once sync.Once
-	gw   *versitygw
-	err  error
-}
+var sharedS3 shared[*versitygw]
 
 func sharedVersitygw() (*versitygw, error) {
-	sharedS3.once.Do(func() {
-		sharedS3.gw, sharedS3.err = startVersitygw()
-		if sharedS3.err == nil {
-			registerShared(sharedS3.gw.close)
-		}
-	})
-	return sharedS3.gw, sharedS3.err
+	return sharedS3.get(startVersitygw, (*versitygw).close)
 }
 
 // versitygw is a versitygw process serving a posix backend in a temp dir.

@@ -43,6 +43,26 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
+// shared is a server that the whole test binary shares: started on first
+// use, stopped by Main.
+type shared[T any] struct {
+	once sync.Once
+	srv  T
+	err  error
+}
+
+// get starts the server with start the first time and returns it (or the
+// error it failed with) every time.
+func (s *shared[T]) get(start func() (T, error), stop func(T) error) (T, error) {
+	s.once.Do(func() {
+		s.srv, s.err = start()
+		if s.err == nil {
+			registerShared(func() error { return stop(s.srv) })
+		}
+	})
+	return s.srv, s.err
+}
+
 func registerShared(stop func() error) {
 	sharedMu.Lock()
 	defer sharedMu.Unlock()
