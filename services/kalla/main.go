@@ -5,6 +5,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -43,6 +45,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "kalla: unknown command %q\n\n", args[0])
 	usage(stderr)
 	return exitBadInput
+}
+
+// parseFlags parses a command's flags; when it reports false the command
+// ends with code: 0 after -help, 2 after a bad flag (already explained).
+func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return 0, true
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK, false
+	}
+	return exitBadInput, false
 }
 
 func usage(w io.Writer) {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -30,11 +29,8 @@ func reconcileCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	asJSON := fs.Bool("json", false, "print only the summary JSON on stdout")
 	threads := fs.Int("threads", 0, "engine threads (default: one per core)")
 	memoryLimit := fs.String("memory-limit", "", "engine memory limit such as 2GB; past it the engine spills to disk (default: 80% of RAM)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitBadInput
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	switch {
 	case *recipePath == "":
