@@ -40,6 +40,24 @@ func example(t *testing.T) string {
 	return filepath.Join(dir, "recipe.json")
 }
 
+func TestFlags(t *testing.T) {
+	t.Parallel()
+	for _, command := range []string{"reconcile", "submit"} {
+		t.Run(command+"_help", func(t *testing.T) {
+			r := kalla(t, command, "-help")
+			if r.code != exitOK || !strings.Contains(r.stderr, "-recipe") {
+				t.Errorf("exit %d, stderr %q; want 0 and the flags", r.code, r.stderr)
+			}
+		})
+		t.Run(command+"_unknown_flag", func(t *testing.T) {
+			r := kalla(t, command, "--nope")
+			if r.code != exitBadInput || !strings.Contains(r.stderr, "nope") {
+				t.Errorf("exit %d, stderr %q; want 2 naming the flag", r.code, r.stderr)
+			}
+		})
+	}
+}
+
 func TestReconcileCommand(t *testing.T) {
 	t.Parallel()
 	t.Run("json_prints_only_the_summary", func(t *testing.T) {
