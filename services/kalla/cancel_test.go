@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
@@ -24,18 +23,11 @@ func TestCancelRun(t *testing.T) {
 	s.start("reaper", "reaper")
 	exec := s.start("executor", "executor")
 	path := writeLedger(t, 600_000)
-	res := kalla(t, "submit", "--server", url, "--recipe", path, "--token", apiToken, "--json")
-	if res.code != exitOK {
-		t.Fatalf("submit: exit %d: %s", res.code, res.stderr)
-	}
-	var created struct {
-		RunID string `json:"run_id"`
-	}
-	json.Unmarshal([]byte(res.stdout), &created)
-	s.waitClaim(created.RunID, "executor", jobs.TypeExec, 60*time.Second)
+	runID := s.submit(url, path)
+	s.waitClaim(runID, "executor", jobs.TypeExec, 60*time.Second)
 
 	client := kallav1connect.NewRunServiceClient(http.DefaultClient, url)
-	req := connect.NewRequest(&kallav1.CancelRunRequest{RunId: created.RunID})
+	req := connect.NewRequest(&kallav1.CancelRunRequest{RunId: runID})
 	req.Header().Set("Authorization", "Bearer "+apiToken)
 	resp, err := client.CancelRun(context.Background(), req)
 	if err != nil {
@@ -44,7 +36,7 @@ func TestCancelRun(t *testing.T) {
 	if got := resp.Msg.GetRun().GetStatus(); got != kallav1.RunStatus_RUN_STATUS_CANCELLED {
 		t.Fatalf("CancelRun returned %v", got)
 	}
-	run := s.waitRun(created.RunID, 10*time.Second)
+	run := s.waitRun(runID, 10*time.Second)
 	if run.Status != jobs.RunCancelled || len(run.Evidence) > 0 && string(run.Evidence) != "null" {
 		t.Errorf("run after cancel: %s, evidence %s", run.Status, run.Evidence)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -12,12 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kallahq/kalla/libs/engine"
-	"github.com/kallahq/kalla/libs/engine/duckdb"
-	"github.com/kallahq/kalla/libs/evidence"
 	"github.com/kallahq/kalla/libs/jobs"
 	"github.com/kallahq/kalla/libs/recipe"
-	"github.com/kallahq/kalla/libs/reconcile"
 )
 
 // TestExecutorKilledMidRun kills an executor with SIGKILL while it
@@ -45,17 +40,7 @@ func TestExecutorKilledMidRun(t *testing.T) {
 	if log := readFile(t, first.log); bytes.Contains(log, []byte("job completed")) {
 		t.Fatalf("executor-1 finished the job before it was killed; the test proves nothing:\n%s", log)
 	}
-	local := t.TempDir()
-	if _, err := reconcile.Run(context.Background(), r, reconcile.Options{Engine: &duckdb.Engine{Threads: 2}, Format: engine.Parquet, OutDir: local}); err != nil {
-		t.Fatal(err)
-	}
-	var uris evidence.URIs
-	if err := json.Unmarshal(run.Evidence, &uris); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(s.object(uris.Matched), readFile(t, filepath.Join(local, "matched.parquet"))) {
-		t.Errorf("matched evidence after the crash differs from kalla reconcile's")
-	}
+	s.sameAsReconcile(run, path)
 }
 
 // TestFailingJobFailsTheRun gives the executor a source that can never be

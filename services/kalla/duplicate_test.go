@@ -41,7 +41,9 @@ func TestEveryMessageDeliveredTwice(t *testing.T) {
 		RunID string `json:"run_id"`
 		evidence.Summary
 	}
-	json.Unmarshal([]byte(res.stdout), &got)
+	if err := json.Unmarshal([]byte(res.stdout), &got); err != nil {
+		t.Fatalf("submit printed %q: %v", res.stdout, err)
+	}
 	run, err := s.store.GetRun(context.Background(), got.RunID)
 	if err != nil {
 		t.Fatal(err)
@@ -50,13 +52,17 @@ func TestEveryMessageDeliveredTwice(t *testing.T) {
 		t.Errorf("staging progress: %d of %d chunks, %d rows", run.ChunksStaged, run.ChunksTotal, run.RowsStaged)
 	}
 	var execJobs int
-	s.pool.QueryRow(context.Background(), "SELECT count(*) FROM jobs WHERE run_id = $1 AND type = 'exec'", run.ID).Scan(&execJobs)
+	if err := s.pool.QueryRow(context.Background(), "SELECT count(*) FROM jobs WHERE run_id = $1 AND type = 'exec'", run.ID).Scan(&execJobs); err != nil {
+		t.Fatal(err)
+	}
 	if execJobs != 1 || got.Left.Rows != 50_000 || got.Left.Matched+got.Left.Unmatched != 50_000 {
 		t.Errorf("%d exec jobs; summary %+v", execJobs, got.Summary)
 	}
 	stop()
 	var jobCount int
-	s.pool.QueryRow(context.Background(), "SELECT count(*) FROM jobs WHERE run_id = $1", run.ID).Scan(&jobCount)
+	if err := s.pool.QueryRow(context.Background(), "SELECT count(*) FROM jobs WHERE run_id = $1", run.ID).Scan(&jobCount); err != nil || jobCount == 0 {
+		t.Fatalf("jobs of run %s: %d, %v", run.ID, jobCount, err)
+	}
 	if n := <-duplicated; n < jobCount {
 		t.Errorf("only %d of %d job messages were duplicated; the test proves less than it claims", n, jobCount)
 	}

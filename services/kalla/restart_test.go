@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"testing"
 	"time"
 
@@ -21,12 +22,14 @@ func TestRestartsDuringARun(t *testing.T) {
 	s := startSystemOn(t, db)
 	s.start("reaper", "reaper")
 	s.start("executor", "executor")
-	r, err := recipe.Load(writeLedger(t, 300_000))
+	path := writeLedger(t, 300_000)
+	r, err := recipe.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	runID := s.createRun(r)
 	s.waitStatus(runID, jobs.RunExecuting, 30*time.Second)
+	exec := s.services["executor"]
 	if err := s.nats.Restart(); err != nil {
 		t.Fatal(err)
 	}
@@ -41,4 +44,9 @@ func TestRestartsDuringARun(t *testing.T) {
 	if run.Status != jobs.RunCompleted {
 		t.Fatalf("run %s: %s (%s)", runID, run.Status, run.Error)
 	}
+	log := readFile(t, exec.log)
+	if cut, done := bytes.Index(log, []byte("nats disconnected")), bytes.Index(log, []byte(`"msg":"job completed"`)); cut < 0 || done < cut {
+		t.Errorf("the executor finished the job before NATS went away; the test proves nothing:\n%s", log)
+	}
+	s.sameAsReconcile(run, path)
 }

@@ -36,17 +36,10 @@ func TestStagedRunSurvivesAStagerCrash(t *testing.T) {
 	s.start("stager-2", "stager")
 	s.start("executor", "executor")
 
-	res := kalla(t, "submit", "--server", url, "--recipe", path, "--token", apiToken, "--json")
-	if res.code != exitOK {
-		t.Fatalf("submit: exit %d: %s", res.code, res.stderr)
-	}
-	var created struct {
-		RunID string `json:"run_id"`
-	}
-	json.Unmarshal([]byte(res.stdout), &created)
-	s.waitClaim(created.RunID, "stager-1", jobs.TypeStageChunk, 60*time.Second)
+	runID := s.submit(url, path)
+	s.waitClaim(runID, "stager-1", jobs.TypeStageChunk, 60*time.Second)
 	doomed.kill()
-	run := s.waitRun(created.RunID, 240*time.Second)
+	run := s.waitRun(runID, 240*time.Second)
 	if run.Status != jobs.RunCompleted {
 		t.Fatalf("run %s: %s (%s)", run.ID, run.Status, run.Error)
 	}
@@ -105,15 +98,8 @@ match_rules:
 	s.start("reaper", "reaper")
 	s.start("stager", "stager")
 	s.start("executor", "executor")
-	res := kalla(t, "submit", "--server", url, "--recipe", path, "--token", apiToken, "--json")
-	if res.code != exitOK {
-		t.Fatalf("submit: exit %d: %s", res.code, res.stderr)
-	}
-	var created struct {
-		RunID string `json:"run_id"`
-	}
-	json.Unmarshal([]byte(res.stdout), &created)
-	run := s.waitRun(created.RunID, 240*time.Second)
+	runID := s.submit(url, path)
+	run := s.waitRun(runID, 240*time.Second)
 	if run.Status != jobs.RunCompleted {
 		t.Fatalf("run %s: %s (%s)", run.ID, run.Status, run.Error)
 	}
@@ -138,12 +124,16 @@ func (s *system) sameAsReconcile(run jobs.Run, path string) {
 		t.Fatal(err)
 	}
 	var got evidence.Summary
-	json.Unmarshal(run.Summary, &got)
+	if err := json.Unmarshal(run.Summary, &got); err != nil {
+		t.Fatalf("summary of run %s: %v", run.ID, err)
+	}
 	if got.Left != want.Left || got.Right != want.Right || got.MatchGroups != want.MatchGroups {
 		t.Errorf("pipeline %+v\nreconcile %+v", got, want)
 	}
 	var uris evidence.URIs
-	json.Unmarshal(run.Evidence, &uris)
+	if err := json.Unmarshal(run.Evidence, &uris); err != nil {
+		t.Fatalf("evidence of run %s: %v", run.ID, err)
+	}
 	for file, uri := range map[string]string{"matched.parquet": uris.Matched, "unmatched_left.parquet": uris.UnmatchedLeft, "unmatched_right.parquet": uris.UnmatchedRight} {
 		if !bytes.Equal(s.object(uri), readFile(t, filepath.Join(local, file))) {
 			t.Errorf("%s from the pipeline differs from kalla reconcile's", file)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"os"
@@ -39,6 +40,7 @@ type service struct {
 	cmd     *exec.Cmd
 	log     string
 	metrics string
+	exited  chan struct{} // closed once the process has ended
 }
 
 var (
@@ -119,6 +121,8 @@ func (s *system) start(name, program string, env ...string) *service {
 	if err := svc.cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
+	svc.exited = make(chan struct{})
+	go func() { svc.cmd.Wait(); close(svc.exited) }()
 	s.services[name] = svc
 	s.t.Cleanup(func() {
 		svc.stop()
@@ -133,23 +137,24 @@ func (s *system) start(name, program string, env ...string) *service {
 }
 
 func (svc *service) stop() {
-	if svc.cmd.ProcessState == nil {
-		svc.cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { svc.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			svc.cmd.Process.Kill()
-			<-done
-		}
+	select {
+	case <-svc.exited:
+		return
+	default:
+	}
+	svc.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-svc.exited:
+	case <-time.After(10 * time.Second):
+		svc.cmd.Process.Kill()
+		<-svc.exited
 	}
 }
 
 // kill ends the process at once, as an OOM kill would.
 func (svc *service) kill() {
 	svc.cmd.Process.Kill()
-	svc.cmd.Wait()
+	<-svc.exited
 }
 
 func (s *system) waitReady(svc *service) {
@@ -163,13 +168,31 @@ func (s *system) waitReady(svc *service) {
 				return
 			}
 		}
-		if svc.cmd.ProcessState != nil {
-			break
+		select {
+		case <-svc.exited: // crashed at start: no use waiting out the deadline
+			deadline = time.Now()
+		case <-time.After(100 * time.Millisecond):
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
 	b, _ := os.ReadFile(svc.log)
 	s.t.Fatalf("%s did not become ready:\n%s", svc.name, tail(string(b), 3000))
+}
+
+// submit sends the recipe at path to the planner at url with
+// `kalla submit --json` and returns the new run's id.
+func (s *system) submit(url, path string) string {
+	s.t.Helper()
+	res := kalla(s.t, "submit", "--server", url, "--recipe", path, "--token", apiToken, "--json")
+	if res.code != exitOK {
+		s.t.Fatalf("submit: exit %d: %s", res.code, res.stderr)
+	}
+	var created struct {
+		RunID string `json:"run_id"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &created); err != nil || created.RunID == "" {
+		s.t.Fatalf("submit printed %q: %v", res.stdout, err)
+	}
+	return created.RunID
 }
 
 // waitRun polls until the run ends and returns it.

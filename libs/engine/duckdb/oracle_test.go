@@ -78,6 +78,9 @@ func compare(t *testing.T, r *kallav1.Recipe, got outcome, want oracle.Result) {
 	if gotGroups := got.pairs(); !slices.Equal(gotGroups, wantGroups) {
 		t.Errorf("match groups differ\nengine: %v\noracle: %v", gotGroups, wantGroups)
 	}
+	if len(got.summary.Rules) != len(want.Rules) {
+		t.Fatalf("engine counted %d rules, oracle %d", len(got.summary.Rules), len(want.Rules))
+	}
 	for i, rc := range want.Rules {
 		g := got.summary.Rules[i]
 		if g.Name != rc.Name || g.Groups != rc.Groups || g.LeftMatched != rc.LeftMatched || g.RightMatched != rc.RightMatched {

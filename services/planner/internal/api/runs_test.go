@@ -44,9 +44,7 @@ func TestCreateRun(t *testing.T) {
 			t.Errorf("deadline %v after creation, want the run timeout of 1h", d)
 		}
 		// The outbox entry is marked published.
-		var unpublished int
-		e.pool.QueryRow(e.ctx, "SELECT count(*) FROM outbox WHERE published_at IS NULL").Scan(&unpublished)
-		if unpublished != 0 {
+		if unpublished := e.count(t, "outbox WHERE published_at IS NULL"); unpublished != 0 || e.count(t, "outbox") == 0 {
 			t.Errorf("%d outbox entries left unpublished", unpublished)
 		}
 	})

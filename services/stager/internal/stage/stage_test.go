@@ -414,7 +414,9 @@ func checkExecJob(t *testing.T, e *env, runID string) {
 		t.Fatalf("%d exec jobs, want 1", len(execs))
 	}
 	root := e.staging.URI("") + "/"
+	sides := map[kallav1.Side]bool{}
 	for _, src := range execs[0].GetExec().GetSources() {
+		sides[src.GetSide()] = true
 		switch src.GetSide() {
 		case kallav1.Side_SIDE_LEFT:
 			if want := root + pipeline.StagingPrefix(runID, kallav1.Side_SIDE_LEFT); src.GetUri() != want {
@@ -428,6 +430,9 @@ func checkExecJob(t *testing.T, e *env, runID string) {
 				t.Errorf("exec right uri %q, want the CSV file", src.GetUri())
 			}
 		}
+	}
+	if len(execs[0].GetExec().GetSources()) != 2 || !sides[kallav1.Side_SIDE_LEFT] || !sides[kallav1.Side_SIDE_RIGHT] {
+		t.Errorf("exec sources %v, want one left and one right", execs[0].GetExec().GetSources())
 	}
 }
 
