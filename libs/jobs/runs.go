@@ -73,7 +73,7 @@ func (s *Store) RunStatus(ctx context.Context, runID string) (string, error) {
 }
 
 // SetStatus moves an active run to another active status and phase. Ended
-// runs are left alone (ErrRunNotActive); use CompleteRun, FailRun or
+// runs are left alone (ErrRunNotActive); use CompleteRun or
 // CancelRun to end one.
 func (s *Store) SetStatus(ctx context.Context, runID, status, phase string) error {
 	if status != RunQueued && status != RunStaging && status != RunExecuting {
@@ -104,24 +104,6 @@ func (s *Store) CompleteRun(ctx context.Context, runID string, summaryJSON, evid
 	}
 	if err != nil {
 		return fmt.Errorf("complete run %s: %w", runID, err)
-	}
-	return nil
-}
-
-// FailRun ends an active run as failed with reason and cancels its pending
-// and claimed jobs. A run that has already ended is left alone.
-func (s *Store) FailRun(ctx context.Context, runID, reason string) error {
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		ok, err := failRun(ctx, tx, runID, reason)
-		if err == nil && !ok {
-			if err = whyUnchanged(ctx, tx, runID); isRunEnded(err) {
-				err = nil
-			}
-		}
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("fail run %s: %w", runID, err)
 	}
 	return nil
 }
@@ -205,11 +187,6 @@ type runEnded struct{ status string }
 
 func (e runEnded) Error() string { return fmt.Sprintf("%v (%s)", ErrRunNotActive, e.status) }
 func (e runEnded) Unwrap() error { return ErrRunNotActive }
-
-func isRunEnded(err error) bool {
-	_, ok := err.(runEnded)
-	return ok
-}
 
 // whyUnchanged explains an update of an active run that touched no row:
 // ErrNotFound or a runEnded (ErrRunNotActive).

@@ -35,30 +35,34 @@ func (r *Reader) String(name, def string) string {
 
 // Int returns a positive whole number or its default.
 func (r *Reader) Int(name string, def int) int {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || n <= 0 {
-		r.errs = append(r.errs, fmt.Errorf("%s=%q: want a positive whole number", name, v))
-		return def
-	}
-	return n
+	return parse(r, name, def, "a positive whole number", func(v string) (int, bool) {
+		n, err := strconv.Atoi(v)
+		return n, err == nil && n > 0
+	})
 }
 
 // Duration returns a Go duration such as "30s" or its default.
 func (r *Reader) Duration(name string, def time.Duration) time.Duration {
-	v := os.Getenv(name)
+	return parse(r, name, def, "a duration such as 30s or 2h", func(v string) (time.Duration, bool) {
+		d, err := time.ParseDuration(v)
+		return d, err == nil && d > 0
+	})
+}
+
+// parse reads a variable as String does (trimmed; blank is unset) and
+// converts it with conv; a value conv refuses is recorded as an error that
+// says what is wanted, and the default stands.
+func parse[T any](r *Reader, name string, def T, want string, conv func(string) (T, bool)) T {
+	v := r.String(name, "")
 	if v == "" {
 		return def
 	}
-	d, err := time.ParseDuration(strings.TrimSpace(v))
-	if err != nil || d <= 0 {
-		r.errs = append(r.errs, fmt.Errorf("%s=%q: want a duration such as 30s or 2h", name, v))
+	x, ok := conv(v)
+	if !ok {
+		r.errs = append(r.errs, fmt.Errorf("%s=%q: want %s", name, v, want))
 		return def
 	}
-	return d
+	return x
 }
 
 // Fail records a problem found by the caller's own checks.

@@ -76,7 +76,7 @@ func measureNumerics(ctx context.Context, conn *pgx.Conn, table string, cols []C
 		if c.Type != Decimal || c.Precision != -1 {
 			continue
 		}
-		q := fmt.Sprintf(`SELECT coalesce(max(scale(%[1]s)), 0), coalesce(max(length(trunc(abs(%[1]s))::text)), 1) FROM %[2]s`, quoteIdent(c.Name), quoteTable(table))
+		q := fmt.Sprintf(`SELECT coalesce(max(scale(%[1]s)), 0), coalesce(max(length(trunc(abs(%[1]s))::text)), 1) FROM %[2]s`, quoteIdent(c.Name), QuoteTable(table))
 		var scale, intDigits int
 		if err := conn.QueryRow(ctx, q).Scan(&scale, &intDigits); err != nil {
 			return fmt.Errorf("measure %s.%s: %w", table, c.Name, err)
@@ -102,7 +102,7 @@ func CopyCSV(ctx context.Context, ref Ref, w io.Writer) (int64, error) {
 		return 0, fmt.Errorf("copy %s: %w", ref.Table, err)
 	}
 	// COPY of a query, not of the table: a view cannot be copied directly.
-	tag, err := conn.PgConn().CopyTo(ctx, w, fmt.Sprintf("COPY (SELECT * FROM %s) TO STDOUT (FORMAT csv, HEADER true)", quoteTable(ref.Table)))
+	tag, err := conn.PgConn().CopyTo(ctx, w, fmt.Sprintf("COPY (SELECT * FROM %s) TO STDOUT (FORMAT csv, HEADER true)", QuoteTable(ref.Table)))
 	if err != nil {
 		return 0, fmt.Errorf("copy %s: %w", ref.Table, err)
 	}
@@ -118,7 +118,8 @@ func splitTable(t string) (schema, table string) {
 
 func quoteIdent(s string) string { return pgx.Identifier{s}.Sanitize() }
 
-func quoteTable(t string) string {
+// QuoteTable quotes "schema.table" (schema public when absent) for SQL.
+func QuoteTable(t string) string {
 	s, tb := splitTable(t)
 	return pgx.Identifier{s, tb}.Sanitize()
 }

@@ -39,7 +39,6 @@ func (*Engine) Name() string { return "duckdb" }
 
 // session is one DuckDB connection: temp tables live per connection.
 type session struct {
-	db   *sql.DB
 	conn *sql.Conn
 	// tmp is the session's scratch directory, removed when it closes.
 	tmp string
@@ -61,7 +60,9 @@ func (e *Engine) open(ctx context.Context) (*session, func(), error) {
 		closeAll()
 		return nil, nil, fmt.Errorf("duckdb connection: %w", err)
 	}
-	s := &session{db: db, conn: conn, tmp: tmp}
+	s := &session{conn: conn, tmp: tmp}
+	// From here the connection is closed with the rest.
+	closeAll = func() { conn.Close(); db.Close(); os.RemoveAll(tmp) }
 	settings := []string{"SET temp_directory = " + sqlplan.String(tmp)}
 	if e.Threads > 0 {
 		settings = append(settings, fmt.Sprintf("SET threads = %d", e.Threads))
@@ -71,17 +72,15 @@ func (e *Engine) open(ctx context.Context) (*session, func(), error) {
 	}
 	for _, q := range settings {
 		if err := s.exec(ctx, q); err != nil {
-			conn.Close()
 			closeAll()
 			return nil, nil, err
 		}
 	}
 	if err := duckdb.RegisterScalarUDF(conn, sqlplan.Levenshtein, levenshtein{}); err != nil {
-		conn.Close()
 		closeAll()
 		return nil, nil, fmt.Errorf("register %s: %w", sqlplan.Levenshtein, err)
 	}
-	return s, func() { conn.Close(); closeAll() }, nil
+	return s, closeAll, nil
 }
 
 func (s *session) exec(ctx context.Context, q string) error {

@@ -63,10 +63,6 @@ export function explain(err: unknown): string {
   }
 }
 
-export function isUnauthenticated(err: unknown): boolean {
-  return ConnectError.from(err).code === Code.Unauthenticated;
-}
-
 /** isPermanent says asking again will not help: the request itself is wrong. */
 export function isPermanent(err: unknown): boolean {
   const c = ConnectError.from(err).code;

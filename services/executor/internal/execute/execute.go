@@ -170,7 +170,11 @@ func (e *Executor) watchCancel(ctx context.Context, runID string) (context.Conte
 // publish uploads the evidence under <run>/ in the evidence store, the
 // summary last, so a summary only ever stands beside complete evidence.
 func (e *Executor) publish(ctx context.Context, runID, dir string) (evidence.URIs, error) {
-	names := []string{"matched.parquet", "unmatched_left.parquet", "unmatched_right.parquet", evidence.SummaryFile}
+	names := []string{engine.MatchedFile, engine.UnmatchedLeftFile, engine.UnmatchedRightFile}
+	for i, n := range names {
+		names[i] = n + "." + string(engine.Parquet)
+	}
+	names = append(names, evidence.SummaryFile)
 	keys := make([]string, len(names))
 	for i, n := range names {
 		keys[i] = runID + "/" + n

@@ -45,7 +45,7 @@ func (s *Server) ListMatches(ctx context.Context, req *connect.Request[kallav1.L
 	}
 	resp := &kallav1.ListMatchesResponse{}
 	var group []*kallav1.MatchMember
-	keep := false
+	keep := m.GetKey() == "" // without a key every group is kept
 	emitted := 0
 	// flush emits the buffered group; it reports true when the page is full
 	// and one more member exists.
@@ -65,7 +65,6 @@ func (s *Server) ListMatches(ctx context.Context, req *connect.Request[kallav1.L
 		group, keep = group[:0], m.GetKey() == ""
 		return false
 	}
-	keep = m.GetKey() == ""
 	err = s.scanEvidence(ctx, r.ID, uris.Matched, func(row rowReader) (bool, error) {
 		id, err := strconv.ParseInt(row.text("match_id"), 10, 64)
 		if err != nil {

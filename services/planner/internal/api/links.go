@@ -136,7 +136,7 @@ func (s *Server) serveEvidence(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "forbidden: link expired; ask GetEvidenceLinks for a new link", http.StatusForbidden)
 		return
 	}
-	run, err := s.runOf(r.Context(), runID)
+	run, err := s.store.GetRun(r.Context(), runID) // a malformed id is ErrNotFound too
 	if err != nil {
 		switch {
 		case errors.Is(err, jobs.ErrNotFound):
@@ -188,15 +188,6 @@ func (s *Server) serveEvidence(w http.ResponseWriter, r *http.Request) {
 	if _, err := io.Copy(w, rc); err != nil && r.Context().Err() == nil {
 		s.log.Warn("evidence download cut short", "run_id", runID, "file", name, "error", err)
 	}
-}
-
-// runOf loads a run for the evidence handler; a malformed id is an unknown
-// run.
-func (s *Server) runOf(ctx context.Context, runID string) (jobs.Run, error) {
-	if checkRunID(runID) != nil {
-		return jobs.Run{}, jobs.ErrNotFound
-	}
-	return s.store.GetRun(ctx, runID)
 }
 
 // objectSize is the object's size when it can be learnt cheaply: a local

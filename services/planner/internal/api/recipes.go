@@ -69,11 +69,11 @@ func (s *Server) SaveRecipe(ctx context.Context, req *connect.Request[kallav1.Sa
 		return nil, connect.NewError(connect.CodeInternal, err)
 	}
 	if err := s.store.SaveRecipe(ctx, r.GetRecipeId(), text, parsed); err != nil {
-		return nil, s.recipeError(err, r.GetRecipeId())
+		return nil, s.storeError(err, "recipe", r.GetRecipeId())
 	}
 	stored, err := s.store.GetRecipe(ctx, r.GetRecipeId())
 	if err != nil {
-		return nil, s.recipeError(err, r.GetRecipeId())
+		return nil, s.storeError(err, "recipe", r.GetRecipeId())
 	}
 	return connect.NewResponse(&kallav1.SaveRecipeResponse{Recipe: storedProto(stored)}), nil
 }
@@ -86,7 +86,7 @@ func (s *Server) GetRecipe(ctx context.Context, req *connect.Request[kallav1.Get
 	}
 	stored, err := s.store.GetRecipe(ctx, id)
 	if err != nil {
-		return nil, s.recipeError(err, id)
+		return nil, s.storeError(err, "recipe", id)
 	}
 	return connect.NewResponse(&kallav1.GetRecipeResponse{Recipe: storedProto(stored)}), nil
 }
@@ -102,21 +102,13 @@ func (s *Server) ListRecipes(ctx context.Context, req *connect.Request[kallav1.L
 		if req.Msg.GetPageToken() != "" && strings.Contains(err.Error(), "invalid page token") {
 			return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("page_token %q is not valid", req.Msg.GetPageToken()))
 		}
-		return nil, s.recipeError(err, "")
+		return nil, s.storeError(err, "recipe", "")
 	}
 	resp := &kallav1.ListRecipesResponse{NextPageToken: next}
 	for _, r := range recipes {
 		resp.Recipes = append(resp.Recipes, storedProto(r))
 	}
 	return connect.NewResponse(resp), nil
-}
-
-func (s *Server) recipeError(err error, id string) error {
-	if errors.Is(err, jobs.ErrNotFound) {
-		return connect.NewError(connect.CodeNotFound, fmt.Errorf("recipe %q not found", id))
-	}
-	s.log.Error("recipe store error", "recipe_id", id, "error", err)
-	return connect.NewError(connect.CodeUnavailable, errors.New("the recipe store is unavailable; try again"))
 }
 
 // storedProto maps a saved recipe; parsed is left out if it cannot be read.

@@ -142,20 +142,23 @@ func (s *Server) getRun(ctx context.Context, id string) (jobs.Run, error) {
 	}
 	r, err := s.store.GetRun(ctx, id)
 	if err != nil {
-		return jobs.Run{}, s.storeError(err, id)
+		return jobs.Run{}, s.storeError(err, "run", id)
 	}
 	return r, nil
 }
 
-func (s *Server) storeError(err error, runID string) error {
+// storeError maps a database error about a run or recipe (what) with the
+// given id: NotFound, Canceled when the caller went away, else Unavailable
+// (logged here, since the caller only sees "try again").
+func (s *Server) storeError(err error, what, id string) error {
 	if errors.Is(err, jobs.ErrNotFound) {
-		return connect.NewError(connect.CodeNotFound, fmt.Errorf("run %s not found", runID))
+		return connect.NewError(connect.CodeNotFound, fmt.Errorf("%s %q not found", what, id))
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return connect.NewError(connect.CodeCanceled, err)
 	}
-	s.log.Error("database error", "run_id", runID, "error", err)
-	return connect.NewError(connect.CodeUnavailable, errors.New("the run store is unavailable; try again"))
+	s.log.Error("database error", what+"_id", id, "error", err)
+	return connect.NewError(connect.CodeUnavailable, fmt.Errorf("the %s store is unavailable; try again", what))
 }
 
 // checkRunID accepts a UUID in its canonical text form.
@@ -188,7 +191,7 @@ func (s *Server) ListRuns(ctx context.Context, req *connect.Request[kallav1.List
 	}
 	runs, next, err := s.store.ListRuns(ctx, statusName(req.Msg.GetStatus()), size, token)
 	if err != nil {
-		return nil, s.storeError(err, "")
+		return nil, s.storeError(err, "run", "")
 	}
 	resp := &kallav1.ListRunsResponse{NextPageToken: next}
 	for _, r := range runs {
@@ -231,7 +234,7 @@ func (s *Server) CancelRun(ctx context.Context, req *connect.Request[kallav1.Can
 	}
 	r, err := s.store.CancelRun(ctx, id)
 	if err != nil {
-		return nil, s.storeError(err, id)
+		return nil, s.storeError(err, "run", id)
 	}
 	s.log.Info("run cancel requested", "run_id", id, "status", r.Status)
 	return connect.NewResponse(&kallav1.CancelRunResponse{Run: toProto(r)}), nil

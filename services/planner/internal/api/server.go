@@ -46,7 +46,6 @@ type Config struct {
 // Server implements kallav1connect.RunServiceHandler and
 // kallav1connect.RecipeServiceHandler.
 type Server struct {
-	pool  *pgxpool.Pool
 	store *jobs.Store
 	pub   *queue.Publisher
 	log   *slog.Logger
@@ -77,7 +76,7 @@ func New(cfg Config) *Server {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
-		pool: cfg.Pool, store: jobs.New(cfg.Pool), pub: cfg.Publisher, log: cfg.Log, cfg: cfg,
+		store: jobs.New(cfg.Pool), pub: cfg.Publisher, log: cfg.Log, cfg: cfg,
 		ctx: ctx, cancel: cancel, kick: make(chan struct{}, 1),
 		linkKey: linkKey(cfg.Tokens),
 		cache:   newEvidenceCache(cfg.EvidenceCacheBytes),

@@ -50,7 +50,7 @@ func (s *Server) WatchRun(ctx context.Context, req *connect.Request[kallav1.Watc
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case errors.Is(err, jobs.ErrNotFound):
-			return s.storeError(err, id)
+			return s.storeError(err, "run", id)
 		case err != nil:
 			// The database may be restarting: keep watching, the poll retries.
 			s.log.Warn("watch run: read failed; retrying", "run_id", id, "error", err)

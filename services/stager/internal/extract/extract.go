@@ -145,11 +145,7 @@ func selectSQL(table string, s source.Schema, r Range) string {
 			cols[i] += "::text"
 		}
 	}
-	schema, name, ok := strings.Cut(table, ".")
-	if !ok {
-		schema, name = "public", table
-	}
-	return fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(cols, ", "), pgx.Identifier{schema, name}.Sanitize(), r.Where())
+	return fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(cols, ", "), source.QuoteTable(table), r.Where())
 }
 
 func arrowSchema(s source.Schema) *arrow.Schema {

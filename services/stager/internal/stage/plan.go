@@ -114,7 +114,7 @@ func (s *Stager) measure(ctx context.Context, ref source.Ref, primaryKey []strin
 		return p, fmt.Errorf("count %s: %w", ref.Table, err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	table := quoteTable(ref.Table)
+	table := source.QuoteTable(ref.Table)
 	if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&p.Rows); err != nil {
 		return p, fmt.Errorf("count rows of %s: %w", ref.Table, err)
 	}
@@ -220,12 +220,4 @@ func ChunkJobID(planJobID string, index int) string {
 	b[6] = b[6]&0x0f | 0x50
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
-
-func quoteTable(t string) string {
-	schema, name, ok := strings.Cut(t, ".")
-	if !ok {
-		schema, name = "public", t
-	}
-	return pgx.Identifier{schema, name}.Sanitize()
 }
