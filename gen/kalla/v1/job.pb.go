@@ -70,6 +70,7 @@ func (Side) EnumDescriptor() ([]byte, []int) {
 	return file_kalla_v1_job_proto_rawDescGZIP(), []int{0}
 }
 
+// ColumnType is the type Kalla reads a source column as.
 type ColumnType int32
 
 const (
@@ -610,8 +611,7 @@ type StagedSource struct {
 	Side  Side                   `protobuf:"varint,1,opt,name=side,proto3,enum=kalla.v1.Side" json:"side,omitempty"`
 	Alias string                 `protobuf:"bytes,2,opt,name=alias,proto3" json:"alias,omitempty"`
 	// uri of a Parquet directory (staged parts) or a native file or object.
-	Uri           string  `protobuf:"bytes,3,opt,name=uri,proto3" json:"uri,omitempty"`
-	Schema        *Schema `protobuf:"bytes,4,opt,name=schema,proto3" json:"schema,omitempty"`
+	Uri           string `protobuf:"bytes,3,opt,name=uri,proto3" json:"uri,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -667,118 +667,6 @@ func (x *StagedSource) GetUri() string {
 	return ""
 }
 
-func (x *StagedSource) GetSchema() *Schema {
-	if x != nil {
-		return x.Schema
-	}
-	return nil
-}
-
-type Schema struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Columns       []*Column              `protobuf:"bytes,1,rep,name=columns,proto3" json:"columns,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *Schema) Reset() {
-	*x = Schema{}
-	mi := &file_kalla_v1_job_proto_msgTypes[7]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *Schema) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*Schema) ProtoMessage() {}
-
-func (x *Schema) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_job_proto_msgTypes[7]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use Schema.ProtoReflect.Descriptor instead.
-func (*Schema) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_job_proto_rawDescGZIP(), []int{7}
-}
-
-func (x *Schema) GetColumns() []*Column {
-	if x != nil {
-		return x.Columns
-	}
-	return nil
-}
-
-type Column struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Type  ColumnType             `protobuf:"varint,2,opt,name=type,proto3,enum=kalla.v1.ColumnType" json:"type,omitempty"`
-	// scale of a decimal column.
-	Scale         int32 `protobuf:"varint,3,opt,name=scale,proto3" json:"scale,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *Column) Reset() {
-	*x = Column{}
-	mi := &file_kalla_v1_job_proto_msgTypes[8]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *Column) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*Column) ProtoMessage() {}
-
-func (x *Column) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_job_proto_msgTypes[8]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use Column.ProtoReflect.Descriptor instead.
-func (*Column) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_job_proto_rawDescGZIP(), []int{8}
-}
-
-func (x *Column) GetName() string {
-	if x != nil {
-		return x.Name
-	}
-	return ""
-}
-
-func (x *Column) GetType() ColumnType {
-	if x != nil {
-		return x.Type
-	}
-	return ColumnType_COLUMN_TYPE_UNSPECIFIED
-}
-
-func (x *Column) GetScale() int32 {
-	if x != nil {
-		return x.Scale
-	}
-	return 0
-}
-
 var File_kalla_v1_job_proto protoreflect.FileDescriptor
 
 const file_kalla_v1_job_proto_rawDesc = "" +
@@ -827,18 +715,11 @@ const file_kalla_v1_job_proto_rawDesc = "" +
 	"\x06_startB\x06\n" +
 	"\x04_end\"8\n" +
 	"\x04Exec\x120\n" +
-	"\asources\x18\x01 \x03(\v2\x16.kalla.v1.StagedSourceR\asources\"\x84\x01\n" +
+	"\asources\x18\x01 \x03(\v2\x16.kalla.v1.StagedSourceR\asources\"h\n" +
 	"\fStagedSource\x12\"\n" +
 	"\x04side\x18\x01 \x01(\x0e2\x0e.kalla.v1.SideR\x04side\x12\x14\n" +
 	"\x05alias\x18\x02 \x01(\tR\x05alias\x12\x10\n" +
-	"\x03uri\x18\x03 \x01(\tR\x03uri\x12(\n" +
-	"\x06schema\x18\x04 \x01(\v2\x10.kalla.v1.SchemaR\x06schema\"4\n" +
-	"\x06Schema\x12*\n" +
-	"\acolumns\x18\x01 \x03(\v2\x10.kalla.v1.ColumnR\acolumns\"\\\n" +
-	"\x06Column\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12(\n" +
-	"\x04type\x18\x02 \x01(\x0e2\x14.kalla.v1.ColumnTypeR\x04type\x12\x14\n" +
-	"\x05scale\x18\x03 \x01(\x05R\x05scale*;\n" +
+	"\x03uri\x18\x03 \x01(\tR\x03uriJ\x04\b\x04\x10\x05R\x06schema*;\n" +
 	"\x04Side\x12\x14\n" +
 	"\x10SIDE_UNSPECIFIED\x10\x00\x12\r\n" +
 	"\tSIDE_LEFT\x10\x01\x12\x0e\n" +
@@ -867,7 +748,7 @@ func file_kalla_v1_job_proto_rawDescGZIP() []byte {
 }
 
 var file_kalla_v1_job_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_kalla_v1_job_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_kalla_v1_job_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_kalla_v1_job_proto_goTypes = []any{
 	(Side)(0),            // 0: kalla.v1.Side
 	(ColumnType)(0),      // 1: kalla.v1.ColumnType
@@ -878,12 +759,10 @@ var file_kalla_v1_job_proto_goTypes = []any{
 	(*KeyRange)(nil),     // 6: kalla.v1.KeyRange
 	(*Exec)(nil),         // 7: kalla.v1.Exec
 	(*StagedSource)(nil), // 8: kalla.v1.StagedSource
-	(*Schema)(nil),       // 9: kalla.v1.Schema
-	(*Column)(nil),       // 10: kalla.v1.Column
-	nil,                  // 11: kalla.v1.JobEnvelope.TraceContextEntry
+	nil,                  // 9: kalla.v1.JobEnvelope.TraceContextEntry
 }
 var file_kalla_v1_job_proto_depIdxs = []int32{
-	11, // 0: kalla.v1.JobEnvelope.trace_context:type_name -> kalla.v1.JobEnvelope.TraceContextEntry
+	9,  // 0: kalla.v1.JobEnvelope.trace_context:type_name -> kalla.v1.JobEnvelope.TraceContextEntry
 	3,  // 1: kalla.v1.JobEnvelope.stage_plan:type_name -> kalla.v1.StagePlan
 	4,  // 2: kalla.v1.JobEnvelope.stage_chunk:type_name -> kalla.v1.StageChunk
 	7,  // 3: kalla.v1.JobEnvelope.exec:type_name -> kalla.v1.Exec
@@ -893,14 +772,11 @@ var file_kalla_v1_job_proto_depIdxs = []int32{
 	6,  // 7: kalla.v1.StageChunk.keys:type_name -> kalla.v1.KeyRange
 	8,  // 8: kalla.v1.Exec.sources:type_name -> kalla.v1.StagedSource
 	0,  // 9: kalla.v1.StagedSource.side:type_name -> kalla.v1.Side
-	9,  // 10: kalla.v1.StagedSource.schema:type_name -> kalla.v1.Schema
-	10, // 11: kalla.v1.Schema.columns:type_name -> kalla.v1.Column
-	1,  // 12: kalla.v1.Column.type:type_name -> kalla.v1.ColumnType
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	10, // [10:10] is the sub-list for method output_type
+	10, // [10:10] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_kalla_v1_job_proto_init() }
@@ -924,7 +800,7 @@ func file_kalla_v1_job_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kalla_v1_job_proto_rawDesc), len(file_kalla_v1_job_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   10,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kalla/v1/job.proto.
  */
 export const file_kalla_v1_job: GenFile = /*@__PURE__*/
-  fileDesc("ChJrYWxsYS92MS9qb2IucHJvdG8SCGthbGxhLnYxIrICCgtKb2JFbnZlbG9wZRIOCgZqb2JfaWQYASABKAkSDgoGcnVuX2lkGAIgASgJEg8KB2F0dGVtcHQYAyABKAUSPgoNdHJhY2VfY29udGV4dBgEIAMoCzInLmthbGxhLnYxLkpvYkVudmVsb3BlLlRyYWNlQ29udGV4dEVudHJ5EikKCnN0YWdlX3BsYW4YCiABKAsyEy5rYWxsYS52MS5TdGFnZVBsYW5IABIrCgtzdGFnZV9jaHVuaxgLIAEoCzIULmthbGxhLnYxLlN0YWdlQ2h1bmtIABIeCgRleGVjGAwgASgLMg4ua2FsbGEudjEuRXhlY0gAGjMKEVRyYWNlQ29udGV4dEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCBQoDam9iIjgKCVN0YWdlUGxhbhIcCgRzaWRlGAEgASgOMg4ua2FsbGEudjEuU2lkZRINCgVhbGlhcxgCIAEoCSLMAQoKU3RhZ2VDaHVuaxIcCgRzaWRlGAEgASgOMg4ua2FsbGEudjEuU2lkZRINCgVhbGlhcxgCIAEoCRITCgtjaHVua19pbmRleBgDIAEoBRITCgtjaHVua19jb3VudBgEIAEoBRImCgZibG9ja3MYBSABKAsyFC5rYWxsYS52MS5CbG9ja1JhbmdlSAASIgoEa2V5cxgGIAEoCzISLmthbGxhLnYxLktleVJhbmdlSAASEgoKb2JqZWN0X3VyaRgHIAEoCUIHCgVyYW5nZSI0CgpCbG9ja1JhbmdlEhMKC3N0YXJ0X2Jsb2NrGAEgASgDEhEKCWVuZF9ibG9jaxgCIAEoAyJSCghLZXlSYW5nZRIOCgZjb2x1bW4YASABKAkSEgoFc3RhcnQYAiABKANIAIgBARIQCgNlbmQYAyABKANIAYgBAUIICgZfc3RhcnRCBgoEX2VuZCIvCgRFeGVjEicKB3NvdXJjZXMYASADKAsyFi5rYWxsYS52MS5TdGFnZWRTb3VyY2UiagoMU3RhZ2VkU291cmNlEhwKBHNpZGUYASABKA4yDi5rYWxsYS52MS5TaWRlEg0KBWFsaWFzGAIgASgJEgsKA3VyaRgDIAEoCRIgCgZzY2hlbWEYBCABKAsyEC5rYWxsYS52MS5TY2hlbWEiKwoGU2NoZW1hEiEKB2NvbHVtbnMYASADKAsyEC5rYWxsYS52MS5Db2x1bW4iSQoGQ29sdW1uEgwKBG5hbWUYASABKAkSIgoEdHlwZRgCIAEoDjIULmthbGxhLnYxLkNvbHVtblR5cGUSDQoFc2NhbGUYAyABKAUqOwoEU2lkZRIUChBTSURFX1VOU1BFQ0lGSUVEEAASDQoJU0lERV9MRUZUEAESDgoKU0lERV9SSUdIVBACKrsBCgpDb2x1bW5UeXBlEhsKF0NPTFVNTl9UWVBFX1VOU1BFQ0lGSUVEEAASFwoTQ09MVU1OX1RZUEVfSU5URUdFUhABEhcKE0NPTFVNTl9UWVBFX0RFQ0lNQUwQAhIUChBDT0xVTU5fVFlQRV9EQVRFEAMSGQoVQ09MVU1OX1RZUEVfVElNRVNUQU1QEAQSFAoQQ09MVU1OX1RZUEVfVEVYVBAFEhcKE0NPTFVNTl9UWVBFX0JPT0xFQU4QBkIvWi1naXRodWIuY29tL2thbGxhaHEva2FsbGEvZ2VuL2thbGxhL3YxO2thbGxhdjFiBnByb3RvMw");
+  fileDesc("ChJrYWxsYS92MS9qb2IucHJvdG8SCGthbGxhLnYxIrICCgtKb2JFbnZlbG9wZRIOCgZqb2JfaWQYASABKAkSDgoGcnVuX2lkGAIgASgJEg8KB2F0dGVtcHQYAyABKAUSPgoNdHJhY2VfY29udGV4dBgEIAMoCzInLmthbGxhLnYxLkpvYkVudmVsb3BlLlRyYWNlQ29udGV4dEVudHJ5EikKCnN0YWdlX3BsYW4YCiABKAsyEy5rYWxsYS52MS5TdGFnZVBsYW5IABIrCgtzdGFnZV9jaHVuaxgLIAEoCzIULmthbGxhLnYxLlN0YWdlQ2h1bmtIABIeCgRleGVjGAwgASgLMg4ua2FsbGEudjEuRXhlY0gAGjMKEVRyYWNlQ29udGV4dEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCBQoDam9iIjgKCVN0YWdlUGxhbhIcCgRzaWRlGAEgASgOMg4ua2FsbGEudjEuU2lkZRINCgVhbGlhcxgCIAEoCSLMAQoKU3RhZ2VDaHVuaxIcCgRzaWRlGAEgASgOMg4ua2FsbGEudjEuU2lkZRINCgVhbGlhcxgCIAEoCRITCgtjaHVua19pbmRleBgDIAEoBRITCgtjaHVua19jb3VudBgEIAEoBRImCgZibG9ja3MYBSABKAsyFC5rYWxsYS52MS5CbG9ja1JhbmdlSAASIgoEa2V5cxgGIAEoCzISLmthbGxhLnYxLktleVJhbmdlSAASEgoKb2JqZWN0X3VyaRgHIAEoCUIHCgVyYW5nZSI0CgpCbG9ja1JhbmdlEhMKC3N0YXJ0X2Jsb2NrGAEgASgDEhEKCWVuZF9ibG9jaxgCIAEoAyJSCghLZXlSYW5nZRIOCgZjb2x1bW4YASABKAkSEgoFc3RhcnQYAiABKANIAIgBARIQCgNlbmQYAyABKANIAYgBAUIICgZfc3RhcnRCBgoEX2VuZCIvCgRFeGVjEicKB3NvdXJjZXMYASADKAsyFi5rYWxsYS52MS5TdGFnZWRTb3VyY2UiVgoMU3RhZ2VkU291cmNlEhwKBHNpZGUYASABKA4yDi5rYWxsYS52MS5TaWRlEg0KBWFsaWFzGAIgASgJEgsKA3VyaRgDIAEoCUoECAQQBVIGc2NoZW1hKjsKBFNpZGUSFAoQU0lERV9VTlNQRUNJRklFRBAAEg0KCVNJREVfTEVGVBABEg4KClNJREVfUklHSFQQAiq7AQoKQ29sdW1uVHlwZRIbChdDT0xVTU5fVFlQRV9VTlNQRUNJRklFRBAAEhcKE0NPTFVNTl9UWVBFX0lOVEVHRVIQARIXChNDT0xVTU5fVFlQRV9ERUNJTUFMEAISFAoQQ09MVU1OX1RZUEVfREFURRADEhkKFUNPTFVNTl9UWVBFX1RJTUVTVEFNUBAEEhQKEENPTFVNTl9UWVBFX1RFWFQQBRIXChNDT0xVTU5fVFlQRV9CT09MRUFOEAZCL1otZ2l0aHViLmNvbS9rYWxsYWhxL2thbGxhL2dlbi9rYWxsYS92MTtrYWxsYXYxYgZwcm90bzM");
 
 /**
  * JobEnvelope is the one message carried on the job streams.
@@ -253,11 +253,6 @@ export type StagedSource = Message<"kalla.v1.StagedSource"> & {
    * @generated from field: string uri = 3;
    */
   uri: string;
-
-  /**
-   * @generated from field: kalla.v1.Schema schema = 4;
-   */
-  schema?: Schema | undefined;
 };
 
 /**
@@ -266,52 +261,6 @@ export type StagedSource = Message<"kalla.v1.StagedSource"> & {
  */
 export const StagedSourceSchema: GenMessage<StagedSource> = /*@__PURE__*/
   messageDesc(file_kalla_v1_job, 6);
-
-/**
- * @generated from message kalla.v1.Schema
- */
-export type Schema = Message<"kalla.v1.Schema"> & {
-  /**
-   * @generated from field: repeated kalla.v1.Column columns = 1;
-   */
-  columns: Column[];
-};
-
-/**
- * Describes the message kalla.v1.Schema.
- * Use `create(SchemaSchema)` to create a new message.
- */
-export const SchemaSchema: GenMessage<Schema> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_job, 7);
-
-/**
- * @generated from message kalla.v1.Column
- */
-export type Column = Message<"kalla.v1.Column"> & {
-  /**
-   * @generated from field: string name = 1;
-   */
-  name: string;
-
-  /**
-   * @generated from field: kalla.v1.ColumnType type = 2;
-   */
-  type: ColumnType;
-
-  /**
-   * scale of a decimal column.
-   *
-   * @generated from field: int32 scale = 3;
-   */
-  scale: number;
-};
-
-/**
- * Describes the message kalla.v1.Column.
- * Use `create(ColumnSchema)` to create a new message.
- */
-export const ColumnSchema: GenMessage<Column> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_job, 8);
 
 /**
  * @generated from enum kalla.v1.Side
@@ -340,6 +289,8 @@ export const SideSchema: GenEnum<Side> = /*@__PURE__*/
   enumDesc(file_kalla_v1_job, 0);
 
 /**
+ * ColumnType is the type Kalla reads a source column as.
+ *
  * @generated from enum kalla.v1.ColumnType
  */
 export enum ColumnType {

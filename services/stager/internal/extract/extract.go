@@ -90,7 +90,17 @@ func (k Keys) Where() string {
 // called between batches; an error from it (a cancelled run) stops the copy.
 func Chunk(ctx context.Context, conn *pgx.Conn, table string, schema source.Schema, r Range, w io.Writer, check func() error) (int64, error) {
 	arrowSchema := arrowSchema(schema)
-	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd), parquet.WithDictionaryDefault(false))
+	props := parquet.NewWriterProperties(
+		parquet.WithCompression(compress.Codecs.Zstd),
+		// zstd's fastest level and decimals of up to 18 digits as plain
+		// integers: a chunk is staged about a quarter faster for about
+		// 15% more bytes (BenchmarkChunk).
+		parquet.WithCompressionLevel(1),
+		parquet.WithStoreDecimalAsInteger(true),
+		parquet.WithDictionaryDefault(false),
+		// Nothing filters staged parts by their min and max.
+		parquet.WithStats(false),
+	)
 	fw, err := pqarrow.NewFileWriter(arrowSchema, w, props, pqarrow.DefaultWriterProps())
 	if err != nil {
 		return 0, err
@@ -132,7 +142,7 @@ func flush(fw *pqarrow.FileWriter, b *array.RecordBuilder) error {
 	if rec.NumRows() == 0 {
 		return nil
 	}
-	return fw.WriteBuffered(rec)
+	return fw.Write(rec)
 }
 
 // selectSQL reads every column; numerics as text, so their exact digits

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -22,6 +23,7 @@ import (
 // chunk enqueues the exec job in the same transaction; recording a chunk
 // again changes nothing.
 func (s *Stager) Chunk(ctx context.Context, jobID, runID string, sc *kallav1.StageChunk) error {
+	start := time.Now()
 	side, index := sc.GetSide(), int(sc.GetChunkIndex())
 	log := s.log().With("run_id", runID, "job_id", jobID, "side", pipeline.SideName(side), "chunk", index)
 	if index < 0 {
@@ -65,7 +67,7 @@ func (s *Stager) Chunk(ctx context.Context, jobID, runID string, sc *kallav1.Sta
 	if err != nil {
 		return err
 	}
-	log.Info("chunk staged", "rows", rows, "object", s.Staging.URI(key), "exec_enqueued", opened)
+	log.Info("chunk staged", "rows", rows, "object", s.Staging.URI(key), "exec_enqueued", opened, "took", time.Since(start))
 	s.dispatch(ctx, log)
 	return nil
 }

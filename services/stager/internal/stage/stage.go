@@ -166,42 +166,14 @@ func (s *Stager) loadSource(ctx context.Context, runID string, side kallav1.Side
 }
 
 // execJob is the run's exec job: staged sources are read from the staging
-// root, each with the schema its stage plan read.
+// root.
 func (s *Stager) execJob(ctx context.Context, recipe *kallav1.Recipe, runID string) (jobs.NewJob, error) {
 	root := strings.TrimRight(s.Staging.URI(""), "/") + "/"
 	nj, err := pipeline.ExecJob(ctx, recipe, root, runID)
 	if err != nil {
 		return jobs.NewJob{}, queue.Poison(err)
 	}
-	env, err := queue.Decode(nj.Payload)
-	if err != nil {
-		return jobs.NewJob{}, err
-	}
-	for _, src := range env.GetExec().GetSources() {
-		if src.GetUri() != root+pipeline.StagingPrefix(runID, src.GetSide()) {
-			continue
-		}
-		// A side not planned yet has no schema; the gate cannot open then.
-		p, ok, err := s.loadPlan(ctx, runID, src.GetSide())
-		if err != nil {
-			return jobs.NewJob{}, err
-		}
-		if ok {
-			src.Schema = protoSchema(p.Schema)
-		}
-	}
-	if nj.Payload, err = queue.Marshal(ctx, env); err != nil {
-		return jobs.NewJob{}, err
-	}
 	return nj, nil
-}
-
-func protoSchema(s source.Schema) *kallav1.Schema {
-	out := &kallav1.Schema{}
-	for _, c := range s.Columns {
-		out.Columns = append(out.Columns, &kallav1.Column{Name: c.Name, Type: c.Type, Scale: int32(c.Scale)})
-	}
-	return out
 }
 
 // dispatch publishes the outbox now; what fails is left to the reaper.
