@@ -1,13 +1,11 @@
 package source
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // maxDecimalDigits is the widest exact decimal the engines hold.
@@ -22,7 +20,7 @@ func CSVSchema(path string) (Schema, error) {
 		return Schema{}, fmt.Errorf("open %s: %w", path, err)
 	}
 	defer f.Close()
-	s, err := inferCSV(bufio.NewReaderSize(f, 1<<20))
+	s, err := inferCSV(f)
 	if err != nil {
 		return Schema{}, fmt.Errorf("read %s: %w", path, err)
 	}
@@ -30,9 +28,8 @@ func CSVSchema(path string) (Schema, error) {
 }
 
 func inferCSV(r io.Reader) (Schema, error) {
-	cr := csv.NewReader(r)
-	cr.ReuseRecord = true
-	header, err := cr.Read()
+	cr := newCSVReader(r, 1<<20)
+	header, err := cr.read()
 	if errors.Is(err, io.EOF) {
 		return Schema{}, errors.New("the file is empty: a header row naming the columns is required")
 	}
@@ -46,7 +43,7 @@ func inferCSV(r io.Reader) (Schema, error) {
 	cols := make([]inference, len(names))
 	var rows int64
 	for {
-		rec, err := cr.Read()
+		rec, err := cr.read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -65,12 +62,13 @@ func inferCSV(r io.Reader) (Schema, error) {
 	return s, nil
 }
 
-func columnNames(header []string) ([]string, error) {
+func columnNames(header [][]byte) ([]string, error) {
 	names := make([]string, len(header))
 	seen := map[string]bool{}
-	for i, h := range header {
+	for i, field := range header {
+		h := string(field)
 		if i == 0 {
-			h = string(bytes.TrimPrefix([]byte(h), []byte("\ufeff")))
+			h = strings.TrimPrefix(h, "\ufeff")
 		}
 		if h == "" {
 			return nil, fmt.Errorf("header column %d has no name", i+1)
@@ -86,17 +84,18 @@ func columnNames(header []string) ([]string, error) {
 
 // inference narrows a column's possible types as values arrive.
 type inference struct {
-	seen                           bool
+	seen, padded                   bool
 	notInt, notDec, notDate, notTS bool
 	intDigits, scale               int
 }
 
-func (in *inference) add(v string) {
-	if v == "" {
+func (in *inference) add(v []byte) {
+	if len(v) == 0 {
 		return
 	}
 	in.seen = true
 	t := trimSpace(v)
+	in.padded = in.padded || len(t) != len(v)
 	if !in.notDec {
 		intDigits, scale, ok := parseDecimal(t)
 		switch {
@@ -132,10 +131,11 @@ func (in *inference) column(name string) Column {
 	case !in.notTS:
 		c.Type = Timestamp
 	}
+	c.Padded = in.padded && c.Type != Text
 	return c
 }
 
-func trimSpace(s string) string {
+func trimSpace(s []byte) []byte {
 	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
 		s = s[1:]
 	}
@@ -147,7 +147,7 @@ func trimSpace(s string) string {
 
 // parseDecimal accepts [+-]digits[.digits] and returns the number of
 // significant integer digits and of fraction digits.
-func parseDecimal(s string) (intDigits, scale int, ok bool) {
+func parseDecimal(s []byte) (intDigits, scale int, ok bool) {
 	if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
 		s = s[1:]
 	}
@@ -176,7 +176,7 @@ func parseDecimal(s string) (intDigits, scale int, ok bool) {
 }
 
 // parseDateTime recognises YYYY-MM-DD and YYYY-MM-DD[T ]HH:MM:SS[.ffffff].
-func parseDateTime(s string) (isDate, isTimestamp bool) {
+func parseDateTime(s []byte) (isDate, isTimestamp bool) {
 	if len(s) < 10 || !validDate(s[:10]) {
 		return false, false
 	}
@@ -186,7 +186,7 @@ func parseDateTime(s string) (isDate, isTimestamp bool) {
 	return false, validTime(s[10:])
 }
 
-func validDate(s string) bool {
+func validDate(s []byte) bool {
 	if s[4] != '-' || s[7] != '-' {
 		return false
 	}
@@ -213,7 +213,7 @@ func daysIn(y, m int) int {
 }
 
 // validTime checks "THH:MM:SS" or " HH:MM:SS", with up to 6 fraction digits.
-func validTime(s string) bool {
+func validTime(s []byte) bool {
 	if len(s) < 9 || (s[0] != 'T' && s[0] != ' ') || s[3] != ':' || s[6] != ':' {
 		return false
 	}
@@ -224,14 +224,14 @@ func validTime(s string) bool {
 		return false
 	}
 	frac := s[9:]
-	if frac == "" {
+	if len(frac) == 0 {
 		return true
 	}
 	_, ok := digits(frac[1:])
 	return frac[0] == '.' && len(frac) >= 2 && len(frac) <= 7 && ok
 }
 
-func digits(s string) (int, bool) {
+func digits(s []byte) (int, bool) {
 	n := 0
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {

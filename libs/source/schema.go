@@ -25,6 +25,9 @@ type Column struct {
 	Type Type
 	// Precision and Scale of a Decimal column (Precision counts all digits).
 	Precision, Scale int
+	// Padded says that some of a CSV column's numbers or dates have spaces
+	// or tabs around them, which must be trimmed before parsing.
+	Padded bool `json:",omitempty"`
 }
 
 // TypeName is the column's type in words, for messages.

@@ -69,6 +69,12 @@ func TestCSVSchema(t *testing.T) {
 			t.Errorf("column %s: %s, want %s", c.Name, c.TypeName(), want[c.Name])
 		}
 	}
+	padded := map[string]bool{"int": true, "dec": true}
+	for _, c := range s.Columns {
+		if c.Padded != padded[c.Name] {
+			t.Errorf("column %s: padded %v, want %v", c.Name, c.Padded, padded[c.Name])
+		}
+	}
 	if s.Rows != 3 || s.Columns[0].Name != "int" {
 		t.Errorf("rows = %d, first column %q", s.Rows, s.Columns[0].Name)
 	}

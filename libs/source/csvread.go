@@ -1,0 +1,170 @@
+package source
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// csvReader reads RFC 4180 records as encoding/csv does with its defaults
+// (the same fields, blank lines skipped, CRLF read as LF, a bare or stray
+// quote refused, every record as wide as the first), but without allocating
+// per record: inference reads every value of a file, and encoding/csv took
+// most of that time. The fields it returns are valid until the next call.
+type csvReader struct {
+	r      *bufio.Reader
+	line   int    // lines read so far
+	width  int    // fields per record, set by the first record
+	long   []byte // a line longer than the reader's buffer
+	rec    []byte // a quoted record's unescaped fields
+	ends   []int
+	fields [][]byte
+}
+
+// newCSVReader reads r through a buffer of size bytes; a line longer than
+// that is copied whole.
+func newCSVReader(r io.Reader, size int) *csvReader {
+	return &csvReader{r: bufio.NewReaderSize(r, size)}
+}
+
+// errQuote and errBareQuote are encoding/csv's words for the two ways a
+// quote can be misplaced.
+var (
+	errQuote     = errors.New(`extraneous or missing " in quoted-field`)
+	errBareQuote = errors.New(`bare " in non-quoted-field`)
+)
+
+// read returns the next record, or io.EOF after the last.
+func (c *csvReader) read() ([][]byte, error) {
+	line, err := c.nextLine()
+	if err != nil {
+		return nil, err
+	}
+	start := c.line
+	if bytes.IndexByte(line, '"') < 0 {
+		c.fields = c.fields[:0]
+		for {
+			i := bytes.IndexByte(line, ',')
+			if i < 0 {
+				c.fields = append(c.fields, line)
+				break
+			}
+			c.fields = append(c.fields, line[:i])
+			line = line[i+1:]
+		}
+	} else if err := c.quoted(line); err != nil {
+		return nil, err
+	}
+	if c.width == 0 {
+		c.width = len(c.fields)
+	}
+	if len(c.fields) != c.width {
+		return nil, fmt.Errorf("record on line %d: wrong number of fields (%d, where the first record has %d)", start, len(c.fields), c.width)
+	}
+	return c.fields, nil
+}
+
+// quoted parses a record holding quotes into c.rec, reading further lines
+// while a quoted field goes on.
+func (c *csvReader) quoted(line []byte) error {
+	c.rec, c.ends = c.rec[:0], c.ends[:0]
+	for {
+		if len(line) > 0 && line[0] == '"' {
+			line = line[1:]
+			for {
+				i := bytes.IndexByte(line, '"')
+				if i < 0 {
+					// The field goes on past the line's end.
+					c.rec = append(append(c.rec, line...), '\n')
+					next, err := c.rawLine()
+					if err == io.EOF {
+						return fmt.Errorf("line %d: %w", c.line, errQuote)
+					}
+					if err != nil {
+						return err
+					}
+					line = next
+					continue
+				}
+				c.rec = append(c.rec, line[:i]...)
+				line = line[i+1:]
+				if len(line) > 0 && line[0] == '"' {
+					c.rec = append(c.rec, '"')
+					line = line[1:]
+					continue
+				}
+				break
+			}
+			c.ends = append(c.ends, len(c.rec))
+			switch {
+			case len(line) > 0 && line[0] == ',':
+				line = line[1:]
+			case len(line) == 0:
+				c.split()
+				return nil
+			default:
+				return fmt.Errorf("line %d: %w", c.line, errQuote)
+			}
+			continue
+		}
+		i := bytes.IndexByte(line, ',')
+		last := i < 0
+		if last {
+			i = len(line)
+		}
+		if bytes.IndexByte(line[:i], '"') >= 0 {
+			return fmt.Errorf("line %d: %w", c.line, errBareQuote)
+		}
+		c.rec = append(c.rec, line[:i]...)
+		c.ends = append(c.ends, len(c.rec))
+		if last {
+			c.split()
+			return nil
+		}
+		line = line[i+1:]
+	}
+}
+
+func (c *csvReader) split() {
+	c.fields = c.fields[:0]
+	from := 0
+	for _, end := range c.ends {
+		c.fields = append(c.fields, c.rec[from:end])
+		from = end
+	}
+}
+
+// nextLine returns the next line that is not blank.
+func (c *csvReader) nextLine() ([]byte, error) {
+	for {
+		line, err := c.rawLine()
+		if err != nil || len(line) > 0 {
+			return line, err
+		}
+	}
+}
+
+// rawLine returns the next line without its "\n" or "\r\n", or io.EOF when
+// none is left. A "\r" ending the file is dropped, as encoding/csv does.
+func (c *csvReader) rawLine() ([]byte, error) {
+	line, err := c.r.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		c.long = append(c.long[:0], line...)
+		for errors.Is(err, bufio.ErrBufferFull) {
+			line, err = c.r.ReadSlice('\n')
+			c.long = append(c.long, line...)
+		}
+		line = c.long
+	}
+	if err == io.EOF && len(line) > 0 {
+		err = nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.line++
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	return bytes.TrimSuffix(line, []byte("\r")), nil
+}

@@ -1,0 +1,91 @@
+package source
+
+import (
+	"encoding/csv"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestCSVReaderAgainstEncodingCSV reads random texts, valid and broken, with
+// csvReader and with encoding/csv: the records must be the same, and both
+// must refuse the same record.
+func TestCSVReaderAgainstEncodingCSV(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 5))
+	alphabet := []string{"a", "b", "1", ".", " ", ",", ",", "\"", "\"\"", "\n", "\r\n", "\r", "é"}
+	for i := range 20000 {
+		var b strings.Builder
+		if i%2 == 0 {
+			// A well-formed file from encoding/csv's writer.
+			w := csv.NewWriter(&b)
+			w.UseCRLF = rng.IntN(2) == 0
+			width := 1 + rng.IntN(4)
+			for range rng.IntN(6) {
+				rec := make([]string, width)
+				for j := range rec {
+					for range rng.IntN(5) {
+						rec[j] += alphabet[rng.IntN(len(alphabet))]
+					}
+				}
+				w.Write(rec)
+			}
+			w.Flush()
+		} else {
+			for range rng.IntN(40) {
+				b.WriteString(alphabet[rng.IntN(len(alphabet))])
+			}
+		}
+		// A small buffer, so that lines outgrow it often.
+		compareReaders(t, b.String(), 16)
+	}
+	t.Run("line_longer_than_the_buffer", func(t *testing.T) {
+		long := strings.Repeat("x", 3<<20)
+		compareReaders(t, "a,b\n"+long+",\""+long+"\"\n1,2", 1<<20)
+	})
+}
+
+func compareReaders(t *testing.T, text string, size int) {
+	t.Helper()
+	want, wantErr := readAll(text)
+	mine := newCSVReader(strings.NewReader(text), size)
+	var got [][]string
+	var gotErr error
+	for {
+		rec, err := mine.read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			gotErr = err
+			break
+		}
+		fields := make([]string, len(rec))
+		for i, f := range rec {
+			fields[i] = string(f)
+		}
+		got = append(got, fields)
+	}
+	if (gotErr != nil) != (wantErr != nil) || !slices.EqualFunc(got, want, slices.Equal) {
+		t.Fatalf("text %q:\ncsvReader    %q, error %v\nencoding/csv %q, error %v", text, got, gotErr, want, wantErr)
+	}
+}
+
+// readAll reads text with encoding/csv up to its first error.
+func readAll(text string) ([][]string, error) {
+	r := csv.NewReader(strings.NewReader(text))
+	var out [][]string
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, rec)
+	}
+}
