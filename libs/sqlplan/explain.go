@@ -25,8 +25,9 @@ func Explain(p *plan.Plan) (rules []RuleScript, script string) {
 		in    plan.Input
 	}{{Left, p.Left}, {Right, p.Right}} {
 		fmt.Fprintf(&b, "\n-- load %s from %s\n%s;\n", side.in.Alias, side.in.Ref, strings.Join(Load(side.table, side.in, read(side.in)), ";\n"))
-		if q := KeyProblems(side.table, side.in); q != "" {
-			fmt.Fprintf(&b, "-- must return no row: keys are unique and not empty\n%s;\n", q)
+		if q := KeyOrderBreaks(side.table, side.in); q != "" {
+			fmt.Fprintf(&b, "-- must be 0: keys are unique, not empty and numbered in order\n%s;\n", q)
+			fmt.Fprintf(&b, "-- otherwise names the keys at fault\n%s;\n", KeyProblems(side.table, side.in))
 		}
 	}
 	b.WriteString("\n" + strings.Join(Setup(p), ";\n") + ";\n")

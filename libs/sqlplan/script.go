@@ -26,18 +26,30 @@ const (
 // RowColumn holds the 1-based row number of a source without a primary key.
 const RowColumn = "kalla_row"
 
-// ReadCSV is a query reading a CSV file as text and casting each column to
-// its inferred type; numbers and dates ignore surrounding spaces, text is
-// kept as written.
+// ReadCSV is a query reading a CSV file with each column's inferred type;
+// numbers and dates ignore surrounding spaces, text is kept as written.
 func ReadCSV(path string, s source.Schema) string {
 	spec := make([]string, len(s.Columns))
 	casts := make([]string, len(s.Columns))
 	for i, c := range s.Columns {
-		spec[i] = fmt.Sprintf("%s: 'VARCHAR'", String(c.Name))
+		typ := "VARCHAR"
 		casts[i] = castText(Ident(c.Name), c) + " AS " + Ident(c.Name)
+		if parsedByReader(c) {
+			typ, casts[i] = Type(c), Ident(c.Name)
+		}
+		spec[i] = fmt.Sprintf("%s: %s", String(c.Name), String(typ))
 	}
 	return fmt.Sprintf("SELECT %s FROM read_csv(%s, header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', columns = {%s})",
 		strings.Join(casts, ", "), String(path), strings.Join(spec, ", "))
+}
+
+// parsedByReader says whether DuckDB's CSV reader may parse the column
+// itself, which is faster than reading text and casting it: integers,
+// decimals and dates without surrounding spaces, whose text the reader and a
+// cast read alike (timestamps may carry a zone from PostgreSQL, so they are
+// cast).
+func parsedByReader(c source.Column) bool {
+	return !c.Padded && (c.Type == source.Integer || c.Type == source.Decimal || c.Type == source.Date)
 }
 
 func castText(expr string, c source.Column) string {
@@ -57,20 +69,47 @@ func ReadParquet(path string, dir bool) string {
 }
 
 // Load stores a side read by the query read, numbering its records by key
-// order in __id (numbers numerically, text by bytes). A source without a
-// primary key is numbered in file order instead, which needs the rows
-// stored once before numbering.
+// order in __id (numbers numerically, text by bytes): the rows are stored
+// sorted by key, and __id is their position, which is cheaper than a
+// numbering window over the wide rows. A source without a primary key is
+// numbered in file order.
 func Load(table string, in plan.Input, read string) []string {
-	if len(in.Key) > 0 {
-		return []string{fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT row_number() OVER (ORDER BY %s) AS __id, * FROM (%s)",
-			table, keyColumns(in), read)}
-	}
 	raw := table + "_raw"
+	if len(in.Key) > 0 {
+		read = fmt.Sprintf("SELECT * FROM (%s) ORDER BY %s", read, keyColumns(in))
+	}
 	return []string{
 		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", raw, read),
 		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT rowid + 1 AS __id, * FROM %s", table, raw),
 		"DROP TABLE " + raw,
 	}
+}
+
+// KeyOrderBreaks returns a query counting the records of a loaded side whose
+// key is NULL or not greater than the key stored before it, in one pass
+// over the stored order. It is 0 when the keys are unique and not NULL and
+// __id follows them, as Load means it to; otherwise KeyProblems names the
+// keys at fault. It is empty for a source without a primary key.
+func KeyOrderBreaks(table string, in plan.Input) string {
+	if len(in.Key) == 0 {
+		return ""
+	}
+	prev := []string{"lag(__id) OVER () AS __prev_id"}
+	for i, c := range in.Key {
+		prev = append(prev, fmt.Sprintf("lag(%s) OVER () AS __prev_%d", Ident(c.Name), i))
+	}
+	// Not strictly greater than the key before: compared column by column.
+	notGreater := ""
+	for i := len(in.Key) - 1; i >= 0; i-- {
+		c, p := Ident(in.Key[i].Name), fmt.Sprintf("__prev_%d", i)
+		if notGreater == "" {
+			notGreater = fmt.Sprintf("%s >= %s", p, c)
+			continue
+		}
+		notGreater = fmt.Sprintf("%s > %s OR (%s = %s AND (%s))", p, c, p, c, notGreater)
+	}
+	return fmt.Sprintf("SELECT count(*) FROM (SELECT __id, %s, %s FROM %s) WHERE %s OR __prev_id >= __id OR %s",
+		keyColumns(in), strings.Join(prev, ", "), table, anyNull(in.Key), notGreater)
 }
 
 func keyColumns(in plan.Input) string {

@@ -254,12 +254,19 @@ func spool(ctx context.Context, s *session, name string, ref source.Ref) (string
 	return path, err
 }
 
+// checkKey refuses a side whose keys are NULL or not unique, naming
+// examples. The cheap pass over the stored order says whether there is
+// anything to name.
 func checkKey(ctx context.Context, s *session, table string, in plan.Input) error {
-	q := sqlplan.KeyProblems(table, in)
+	q := sqlplan.KeyOrderBreaks(table, in)
 	if q == "" {
 		return nil
 	}
-	rows, err := s.conn.QueryContext(ctx, q)
+	breaks, err := s.int64(ctx, q)
+	if err != nil || breaks == 0 {
+		return err
+	}
+	rows, err := s.conn.QueryContext(ctx, sqlplan.KeyProblems(table, in))
 	if err != nil {
 		return fmt.Errorf("duckdb: %w", err)
 	}
@@ -276,15 +283,16 @@ func checkKey(ctx context.Context, s *session, table string, in plan.Input) erro
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if len(examples) > 0 {
-		names := make([]string, len(in.Key))
-		for i, c := range in.Key {
-			names[i] = c.Name
-		}
-		return engine.BadInput("%s: the primary key (%s) must be unique and not empty; for example: %s",
-			in.Alias, strings.Join(names, ", "), strings.Join(examples, ", "))
+	if len(examples) == 0 {
+		// Unique keys out of order: the numbering is wrong, not the input.
+		return fmt.Errorf("duckdb: %s was not stored in key order (%d records out of place)", in.Alias, breaks)
 	}
-	return nil
+	names := make([]string, len(in.Key))
+	for i, c := range in.Key {
+		names[i] = c.Name
+	}
+	return engine.BadInput("%s: the primary key (%s) must be unique and not empty; for example: %s",
+		in.Alias, strings.Join(names, ", "), strings.Join(examples, ", "))
 }
 
 // match runs the waterfall, rule by rule, then finds near misses.

@@ -270,6 +270,8 @@ func TestOperators(t *testing.T) {
 			"{left: ref, op: eq_ci, right: ref}", []string{"t: l1 r10", "t: l2 r11"}},
 		{"eq_keeps_text_as_written", "id,ref\n1, abc\n2,x\n", "id,ref\n10,abc\n11,x\n",
 			"{left: ref, op: eq, right: ref}", []string{"t: l2 r11"}},
+		{"numbers_and_dates_ignore_surrounding_spaces", "id,n,d\n1, 1.50 ,2024-01-01\n2,2,\t2024-01-02\n3,3,2024-01-03\n", "id,n,d\n10,1.5,2024-01-01\n11,2.00,2024-01-02\n12,3,2024-01-04\n",
+			"{left: n, op: eq, right: n}, {left: d, op: eq, right: d}", []string{"t: l1 r10", "t: l2 r11"}},
 		{"eq_compares_numbers_numerically", "id,n\n1,1.50\n2,2\n", "id,n\n10,1.5\n11,2.00\n",
 			"{left: n, op: eq, right: n}", []string{"t: l1 r10", "t: l2 r11"}},
 		{"date_within_whole_days", "id,ref,d\n1,A,2024-01-01\n2,B,2024-01-01\n", "id,ref,d\n10,A,2024-01-04\n11,B,2024-01-05\n",
@@ -303,6 +305,20 @@ func TestInputs(t *testing.T) {
 		_, err := reconcileFiles(t, "id,ref\n1,A\n1,B\n2,C\n", "id,ref\n10,A\n", recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}]}\n"))
 		if !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), "1 (2 rows)") || !strings.Contains(err.Error(), "l:") {
 			t.Errorf("err = %v, want bad input naming the side and key 1", err)
+		}
+	})
+	t.Run("duplicate_composite_key_is_bad_input", func(t *testing.T) {
+		t.Parallel()
+		text := strings.Replace(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}]}\n"), "primary_key: [id]", "primary_key: [branch, seq]", 1)
+		for name, left := range map[string]string{
+			"repeated":  "branch,seq,ref\nB,1,X\nA,2,Y\nA,10,Y\nA,2,Z\n",
+			"null_part": "branch,seq,ref\nB,1,X\nA,,Y\n",
+		} {
+			_, err := reconcileFiles(t, left, "id,ref\n10,A\n", text)
+			want := map[string]string{"repeated": "A|2 (2 rows)", "null_part": "A|NULL (1 rows)"}[name]
+			if !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: err = %v, want bad input naming %s", name, err, want)
+			}
 		}
 	})
 	t.Run("empty_key_is_bad_input", func(t *testing.T) {
