@@ -133,6 +133,23 @@ func TestPublish(t *testing.T) {
 	})
 }
 
+// settledDepth reads the stage queue's depth once its pending count is
+// want: the server counts a consumer's pending messages shortly after it
+// acknowledges their publication, not at once. After 5 s it returns what it
+// reads.
+func settledDepth(t *testing.T, b bundle, want int) (pending, ackPending int, oldest time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		pending, ackPending, oldest, err := queue.Depth(b.ctx, b.js, queue.StageStream, queue.StageConsumer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pending == want || time.Now().After(deadline) {
+			return pending, ackPending, oldest
+		}
+	}
+}
+
 func TestDepth(t *testing.T) {
 	t.Parallel()
 
@@ -140,10 +157,7 @@ func TestDepth(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		publish(t, b, "job-1", "job-2", "job-3")
-		pending, ackPending, oldest, err := queue.Depth(b.ctx, b.js, queue.StageStream, queue.StageConsumer)
-		if err != nil {
-			t.Fatal(err)
-		}
+		pending, ackPending, oldest := settledDepth(t, b, 3)
 		if pending != 3 || ackPending != 0 || oldest <= 0 {
 			t.Fatalf("Depth = pending %d, ack pending %d, oldest wait %v; want 3, 0, > 0", pending, ackPending, oldest)
 		}
@@ -157,10 +171,7 @@ func TestDepth(t *testing.T) {
 		if _, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second)); err != nil {
 			t.Fatal(err)
 		}
-		pending, ackPending, oldest2, err := queue.Depth(b.ctx, b.js, queue.StageStream, queue.StageConsumer)
-		if err != nil {
-			t.Fatal(err)
-		}
+		pending, ackPending, oldest2 := settledDepth(t, b, 2)
 		if pending != 2 || ackPending != 1 || oldest2 <= 0 {
 			t.Fatalf("Depth after one delivery = %d, %d, %v; want 2, 1, > 0", pending, ackPending, oldest2)
 		}
