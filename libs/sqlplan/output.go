@@ -95,7 +95,9 @@ func Unmatched(s Side) string {
 	}
 	reason := fmt.Sprintf("CASE WHEN n.failed > 0 THEN n.reason WHEN om.rule_idx IS NOT NULL THEN %s || ' ' || %s || ' was matched by rule ' || omr.name || ' instead' WHEN a.reason IS NOT NULL THEN a.reason WHEN n.id IS NOT NULL THEN 'a candidate under rule ' || nr.name || ', but its group did not pass the aggregate check' END",
 		String(s.OtherInput.Alias), keyText("o", s.OtherInput))
-	return fmt.Sprintf("SELECT %[1]s, nr.name AS kalla_near_rule, %[11]s AS kalla_near_key, %[2]s AS kalla_near_reason, n.failed AS kalla_near_failed FROM %[3]s u LEFT JOIN %[4]s n ON n.side = %[5]s AND n.id = u.__id LEFT JOIN %[6]s nr ON nr.rule_idx = n.rule_idx LEFT JOIN %[7]s o ON o.__id = n.other LEFT JOIN (SELECT DISTINCT %[8]s AS id, rule_idx FROM %[9]s) om ON om.id = n.other LEFT JOIN %[6]s omr ON omr.rule_idx = om.rule_idx LEFT JOIN %[12]s a ON a.rule_idx = n.rule_idx AND a.side = %[5]s AND a.id = u.__id WHERE u.__id NOT IN (SELECT %[10]s FROM %[9]s) ORDER BY u.__id",
+	// The unmatched records are picked first, so the joins that describe
+	// them see only those (DuckDB otherwise joins every record, then drops).
+	return fmt.Sprintf("SELECT %[1]s, nr.name AS kalla_near_rule, %[11]s AS kalla_near_key, %[2]s AS kalla_near_reason, n.failed AS kalla_near_failed FROM (SELECT * FROM %[3]s WHERE __id NOT IN (SELECT %[10]s FROM %[9]s)) u LEFT JOIN %[4]s n ON n.side = %[5]s AND n.id = u.__id LEFT JOIN %[6]s nr ON nr.rule_idx = n.rule_idx LEFT JOIN %[7]s o ON o.__id = n.other LEFT JOIN (SELECT DISTINCT %[8]s AS id, rule_idx FROM %[9]s) om ON om.id = n.other LEFT JOIN %[6]s omr ON omr.rule_idx = om.rule_idx LEFT JOIN %[12]s a ON a.rule_idx = n.rule_idx AND a.side = %[5]s AND a.id = u.__id ORDER BY u.__id",
 		strings.Join(cols, ", "), reason, s.Table, Near, String(s.Code), Rules, s.Other, s.OtherID, Pairs, s.ID, keyText("o", s.OtherInput), AggMisses)
 }
 
