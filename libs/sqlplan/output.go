@@ -53,7 +53,7 @@ func NearMisses(k int, r plan.Rule, s Side) string {
 		reason = "CASE " + strings.Join(reasons, " ") + " END"
 	}
 	order = append([]string{"failed"}, append(order, "o.__id")...)
-	return fmt.Sprintf("INSERT INTO %[1]s SELECT %[2]s, id, %[3]d, other, failed, reason FROM (SELECT u.__id AS id, o.__id AS other, %[4]s AS failed, %[5]s AS reason, row_number() OVER (PARTITION BY u.__id ORDER BY %[6]s) AS pick FROM %[7]s u JOIN %[8]s o ON %[9]s WHERE u.__id NOT IN (SELECT %[10]s FROM %[11]s)) WHERE pick = 1",
+	return fmt.Sprintf("INSERT INTO %[1]s SELECT %[2]s, id, %[3]d, other, failed, reason FROM (SELECT u.__id AS id, o.__id AS other, %[4]s AS failed, %[5]s AS reason, row_number() OVER (PARTITION BY u.__id ORDER BY %[6]s) AS pick FROM (SELECT * FROM %[7]s WHERE __id NOT IN (SELECT %[10]s FROM %[11]s)) u JOIN %[8]s o ON %[9]s) WHERE pick = 1",
 		Near, String(s.Code), k, failedSum, reason, strings.Join(order, ", "), s.Table, s.Other, strings.Join(joins, " AND "), s.ID, Pairs)
 }
 
