@@ -70,9 +70,9 @@ func ReadParquet(path string, dir bool) string {
 
 // Load stores a side read by the query read, numbering its records by key
 // order in __id (numbers numerically, text by bytes): the rows are stored
-// sorted by key, and __id is their position, which is cheaper than a
-// numbering window over the wide rows. A source without a primary key is
-// numbered in file order.
+// sorted by key, and the side is a view adding their position as __id,
+// which is cheaper than a numbering window over the wide rows or a second
+// copy of them. A source without a primary key is numbered in file order.
 func Load(table string, in plan.Input, read string) []string {
 	raw := table + "_raw"
 	if len(in.Key) > 0 {
@@ -80,8 +80,7 @@ func Load(table string, in plan.Input, read string) []string {
 	}
 	return []string{
 		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", raw, read),
-		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT rowid + 1 AS __id, * FROM %s", table, raw),
-		"DROP TABLE " + raw,
+		fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %s AS SELECT rowid + 1 AS __id, * FROM %s", table, raw),
 	}
 }
 
