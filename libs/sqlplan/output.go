@@ -108,9 +108,19 @@ func BestNearMisses() string {
 }
 
 // RuleCounts returns per rule in execution order: groups, left and right
-// records matched.
-func RuleCounts() string {
-	return fmt.Sprintf("SELECT ru.rule_idx, count(DISTINCT p.grp), count(DISTINCT p.lid), count(DISTINCT p.rid) FROM %s ru LEFT JOIN %s p USING (rule_idx) GROUP BY ru.rule_idx ORDER BY ru.rule_idx", Rules, Pairs)
+// records matched. A 1:1 rule's pairs are its groups and each of its records
+// is in one pair, so counting its pairs is enough; other patterns count
+// distinct ids, which costs a hash table each.
+func RuleCounts(p *plan.Plan) string {
+	parts := make([]string, len(p.Rules))
+	for k, r := range p.Rules {
+		counts := "count(DISTINCT grp), count(DISTINCT lid), count(DISTINCT rid)"
+		if r.Pattern == kallav1.Pattern_PATTERN_ONE_TO_ONE {
+			counts = "count(*), count(*), count(*)"
+		}
+		parts[k] = fmt.Sprintf("SELECT %d AS rule_idx, %s FROM %s WHERE rule_idx = %d", k, counts, Pairs, k)
+	}
+	return strings.Join(parts, " UNION ALL ") + " ORDER BY rule_idx"
 }
 
 // Count counts a table's rows.

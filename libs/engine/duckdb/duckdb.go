@@ -194,7 +194,7 @@ func (e *Engine) Reconcile(ctx context.Context, p *plan.Plan, out engine.Output,
 	if err := match(ctx, s, p, progress); err != nil {
 		return nil, err
 	}
-	if res.Rules, err = ruleCounts(ctx, s); err != nil {
+	if res.Rules, err = ruleCounts(ctx, s, p); err != nil {
 		return nil, err
 	}
 	res.Timings.Match = time.Since(start)
@@ -354,8 +354,8 @@ func runRule(ctx context.Context, s *session, steps sqlplan.RuleSteps) error {
 	return nil
 }
 
-func ruleCounts(ctx context.Context, s *session) ([]engine.RuleCounts, error) {
-	rows, err := s.conn.QueryContext(ctx, sqlplan.RuleCounts())
+func ruleCounts(ctx context.Context, s *session, p *plan.Plan) ([]engine.RuleCounts, error) {
+	rows, err := s.conn.QueryContext(ctx, sqlplan.RuleCounts(p))
 	if err != nil {
 		return nil, fmt.Errorf("duckdb: %w", err)
 	}
