@@ -340,7 +340,9 @@ func runRule(ctx context.Context, s *session, steps sqlplan.RuleSteps) error {
 			if err != nil {
 				return err
 			}
-			if next == prev {
+			// A probe of 0 leaves nothing to do: no candidate (1:1) or
+			// no label (M:N) is left.
+			if next == prev || next == 0 {
 				break
 			}
 			prev = next
