@@ -11,7 +11,9 @@
 #   BENCH_SIZES="100000 1000000" make bench    # fewer sizes
 #
 # Other knobs: BENCH_SEED (default 42), BENCH_FULL_SIZE (the size at which
-# the two-rule recipe also runs, default 1000000).
+# the two-rule recipe also runs, default 1000000), BENCH_MEMORY_LIMIT (each
+# size's CSV book is also reconciled with this --memory-limit, default 2GB;
+# empty skips those runs).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -19,6 +21,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 sizes=${BENCH_SIZES:-"100000 1000000 10000000"}
 seed=${BENCH_SEED:-42}
 full_size=${BENCH_FULL_SIZE:-1000000}
+memory_limit=${BENCH_MEMORY_LIMIT-2GB}
 data=bench/data
 tools=$data/bin
 runs=$data/runs
@@ -90,6 +93,7 @@ duckdb_go=$(awk '{ for (i = 1; i < NF; i++) if ($i == "github.com/duckdb/duckdb-
 main_rows=()  # the main table
 phase_rows=() # kalla's own timings
 full_rows=()  # the two-rule recipe
+limit_rows=() # CSV with --memory-limit
 declare -A rss_of
 
 write_results() { # write_results STATUS
@@ -120,8 +124,11 @@ write_results() { # write_results STATUS
 				ratio_lines+=("- $fmt: $(calc '%.2f' "${rss_of[10000000-$fmt]} / ${rss_of[1000000-$fmt]}") (${rss_of[10000000-$fmt]} MiB / ${rss_of[1000000-$fmt]} MiB)")
 			fi
 		done
+		if [[ -n ${rss_of[10000000-limited]:-} && -n ${rss_of[1000000-limited]:-} ]]; then
+			ratio_lines+=("- csv with \`--memory-limit $memory_limit\`: $(calc '%.2f' "${rss_of[10000000-limited]} / ${rss_of[1000000-limited]}") (${rss_of[10000000-limited]} MiB / ${rss_of[1000000-limited]} MiB)")
+		fi
 		if ((${#ratio_lines[@]} > 0)); then
-			echo "Peak memory, 10M invoices over 1M invoices:"
+			echo "Peak memory, 10M invoices over 1M invoices (without a limit DuckDB may use up to 80% of the machine's memory):"
 			echo
 			printf '%s\n' "${ratio_lines[@]}"
 		else
@@ -138,6 +145,14 @@ write_results() { # write_results STATUS
 		echo "|---:|---|---|---:|---:|---:|---:|---:|---:|"
 		printf '%s\n' "${phase_rows[@]}"
 		echo
+		if ((${#limit_rows[@]} > 0)); then
+			echo "## CSV with \`--memory-limit $memory_limit\`"
+			echo
+			echo "| invoices | rows in | kalla wall s | rows/s | peak RSS MiB | kalla CPU s | others |"
+			echo "|---:|---:|---:|---:|---:|---:|---:|"
+			printf '%s\n' "${limit_rows[@]}"
+			echo
+		fi
 		echo "## Both rules (recipe-full-csv.json: \`exact\` 1:1, then \`split\` 1:N with an aggregate)"
 		echo
 		if ((${#full_rows[@]} > 0)); then
@@ -203,6 +218,13 @@ for n in $sizes; do
 		fi
 		main_rows+=("| $n | $fmt | $rows_in | $kalla_wall | $(calc '%.0f' "$rows_in / $kalla_wall") | $kalla_rss | $(calc '%.2f' "$floor_s") | $rss | $(calc '%.1f' "$kalla_wall / $floor_s") | $pairs | $kalla_cpu | $cpu | $kalla_others |")
 	done
+
+	if [[ -n $memory_limit ]]; then
+		log "$n invoices, csv: kalla with --memory-limit $memory_limit"
+		measure "kalla-$n-limited" bin/kalla reconcile --recipe "$dir/recipe-csv.json" --out "$data/out/$n-limited" --json --memory-limit "$memory_limit"
+		rss_of["$n-limited"]=$rss
+		limit_rows+=("| $n | $rows_in | $wall | $(calc '%.0f' "$rows_in / $wall") | $rss | $cpu | $others |")
+	fi
 
 	if [[ $n == "$full_size" ]]; then
 		log "$n invoices, csv: kalla, both rules"
