@@ -46,6 +46,12 @@ func (s *Server) ListMatches(ctx context.Context, req *connect.Request[kallav1.L
 	resp := &kallav1.ListMatchesResponse{}
 	var group []*kallav1.MatchMember
 	keep := m.GetKey() == "" // without a key every group is kept
+	// Without a key, a page's offset is its first row: the scan may start
+	// at that row's group. With one, every row before must be seen.
+	from := 0
+	if m.GetKey() == "" {
+		from = offset
+	}
 	emitted := 0
 	// flush emits the buffered group; it reports true when the page is full
 	// and one more member exists.
@@ -65,7 +71,12 @@ func (s *Server) ListMatches(ctx context.Context, req *connect.Request[kallav1.L
 		group, keep = group[:0], m.GetKey() == ""
 		return false
 	}
-	err = s.scanEvidence(ctx, r.ID, uris.Matched, func(row rowReader) (bool, error) {
+	first := true
+	err = s.scanEvidence(ctx, r.ID, uris.Matched, from, func(row rowReader) (bool, error) {
+		if first {
+			// The rows of the row groups skipped count as emitted.
+			emitted, first = row.pos, false
+		}
 		id, err := strconv.ParseInt(row.text("match_id"), 10, 64)
 		if err != nil {
 			return false, fmt.Errorf("match_id %q: %w", row.text("match_id"), err)
@@ -119,8 +130,16 @@ func (s *Server) ListUnmatched(ctx context.Context, req *connect.Request[kallav1
 		keyCols = []string{rowColumn}
 	}
 	resp := &kallav1.ListUnmatchedResponse{}
-	emitted := 0
-	err = s.scanEvidence(ctx, r.ID, uri, func(row rowReader) (bool, error) {
+	// Without a key, a page's offset is its first row (see ListMatches).
+	from := 0
+	if m.GetKey() == "" {
+		from = offset
+	}
+	emitted, first := 0, true
+	err = s.scanEvidence(ctx, r.ID, uri, from, func(row rowReader) (bool, error) {
+		if first {
+			emitted, first = row.pos, false
+		}
 		parts := make([]string, len(keyCols))
 		for i, c := range keyCols {
 			if v, ok := row.value(c); ok {
@@ -203,8 +222,10 @@ func offsetToken(offset int) string {
 }
 
 // scanEvidence reads one evidence Parquet object through the local cache
-// and calls fn for each row until fn returns true (stop) or an error.
-func (s *Server) scanEvidence(ctx context.Context, runID, uri string, fn func(rowReader) (bool, error)) error {
+// and calls fn for each row until fn returns true (stop) or an error. It
+// starts at the row group holding row from, skipping the groups before it
+// unread.
+func (s *Server) scanEvidence(ctx context.Context, runID, uri string, from int, fn func(rowReader) (bool, error)) error {
 	if uri == "" {
 		return connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("run %s records no such evidence file", runID))
 	}
@@ -222,7 +243,7 @@ func (s *Server) scanEvidence(ctx context.Context, runID, uri string, fn func(ro
 		return connect.NewError(connect.CodeUnavailable, fmt.Errorf("run %s: evidence %s cannot be read now; try again", runID, uri))
 	}
 	defer release()
-	if err := readParquet(ctx, local, fn); err != nil {
+	if err := readParquet(ctx, local, from, fn); err != nil {
 		var cerr *connect.Error
 		if errors.As(err, &cerr) {
 			return err
@@ -232,17 +253,30 @@ func (s *Server) scanEvidence(ctx context.Context, runID, uri string, fn func(ro
 	return nil
 }
 
-func readParquet(ctx context.Context, path string, fn func(rowReader) (bool, error)) error {
+func readParquet(ctx context.Context, path string, from int, fn func(rowReader) (bool, error)) error {
 	pf, err := file.OpenParquetFile(path, false)
 	if err != nil {
 		return err
 	}
 	defer pf.Close()
+	// A deep page starts at its row group: the groups before it are not
+	// read, so a page costs at most one group's rows more than its own.
+	first, groups := 0, []int{}
+	for g := range pf.NumRowGroups() {
+		if n := int(pf.MetaData().RowGroup(g).NumRows()); len(groups) == 0 && first+n <= from {
+			first += n
+			continue
+		}
+		groups = append(groups, g)
+	}
+	if len(groups) == 0 {
+		return nil
+	}
 	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 4096}, memory.DefaultAllocator)
 	if err != nil {
 		return err
 	}
-	rr, err := fr.GetRecordReader(ctx, nil, nil)
+	rr, err := fr.GetRecordReader(ctx, nil, groups)
 	if err != nil {
 		return err
 	}
@@ -252,7 +286,7 @@ func readParquet(ctx context.Context, path string, fn func(rowReader) (bool, err
 	for i, f := range schema.Fields() {
 		index[f.Name] = i
 	}
-	for {
+	for pos := first; ; {
 		rec, err := rr.Read()
 		if errors.Is(err, io.EOF) || (err == nil && rec == nil) {
 			return nil
@@ -262,6 +296,8 @@ func readParquet(ctx context.Context, path string, fn func(rowReader) (bool, err
 		}
 		row := rowReader{schema: schema, index: index, rec: rec}
 		for row.i = 0; row.i < int(rec.NumRows()); row.i++ {
+			row.pos = pos
+			pos++
 			stop, err := fn(row)
 			if err != nil || stop {
 				return err
@@ -279,6 +315,8 @@ type rowReader struct {
 	index  map[string]int
 	rec    arrow.RecordBatch
 	i      int
+	// pos is the row's index in the file.
+	pos int
 }
 
 // at is column c's value as text; false for NULL.

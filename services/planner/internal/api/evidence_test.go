@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"connectrpc.com/connect"
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
@@ -23,7 +25,9 @@ type column struct {
 	values []any
 }
 
-// writeParquet writes the columns as a Parquet file, as the executor does.
+// writeParquet writes the columns as a Parquet file, as the executor does
+// but with one row per row group, so that pages start past skipped groups
+// and a match group spans several.
 func writeParquet(t *testing.T, path string, cols ...column) {
 	t.Helper()
 	fields := make([]arrow.Field, len(cols))
@@ -57,7 +61,7 @@ func writeParquet(t *testing.T, path string, cols ...column) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := pqarrow.NewFileWriter(schema, f, nil, pqarrow.DefaultWriterProps())
+	w, err := pqarrow.NewFileWriter(schema, f, parquet.NewWriterProperties(parquet.WithMaxRowGroupLength(1)), pqarrow.DefaultWriterProps())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,6 +172,23 @@ func TestEvidence(t *testing.T) {
 		}
 		if _, has := recs[1].GetValues()["amount"]; has || recs[1].GetNearMiss() != nil {
 			t.Errorf("NULL values must be absent: %v", recs[1])
+		}
+		var paged []string
+		token := ""
+		for range 3 {
+			resp, err := e.runs.ListUnmatched(e.ctx, connect.NewRequest(&kallav1.ListUnmatchedRequest{RunId: runID, Side: kallav1.Side_SIDE_LEFT, PageSize: 1, PageToken: token}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range resp.Msg.GetRecords() {
+				paged = append(paged, r.GetKey())
+			}
+			if token = resp.Msg.GetNextPageToken(); token == "" {
+				break
+			}
+		}
+		if !slices.Equal(paged, []string{"INV-3", "INV-4"}) || token != "" {
+			t.Errorf("paged one at a time: %v, last token %q", paged, token)
 		}
 		resp, err = e.runs.ListUnmatched(e.ctx, connect.NewRequest(&kallav1.ListUnmatchedRequest{RunId: runID, Side: kallav1.Side_SIDE_LEFT, Key: "4", PageSize: 1}))
 		if err != nil {
