@@ -15,3 +15,13 @@ func SetListPageSize(s Store, n int32) *atomic.Int64 {
 	st.onPage = func() { pages.Add(1) }
 	return &pages
 }
+
+// HTTPClientOf is the HTTP client an S3 store sends requests through; nil
+// for a file store.
+func HTTPClientOf(s Store) any {
+	st, ok := s.(*s3Store)
+	if !ok {
+		return nil
+	}
+	return st.client.Options().HTTPClient
+}

@@ -2,6 +2,7 @@ package objstore_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -489,4 +490,23 @@ func writeChunks(w io.Writer, data []byte, size int) error {
 		data = data[n:]
 	}
 	return nil
+}
+
+// TestS3StoresShareConnections: stores opened one by one (the planner and
+// executor open one per object URI) send through one HTTP client, so they
+// share its idle connections. versitygw closes every connection after its
+// answer, so reuse itself cannot be watched here.
+func TestS3StoresShareConnections(t *testing.T) {
+	t.Parallel()
+	srv := testenv.S3(t)
+	cfg := s3Config(srv)
+	first := mustOpen(t, "s3://"+srv.Bucket+"/one", cfg)
+	second := mustOpen(t, "s3://"+srv.Bucket+"/two", cfg)
+	a, b := objstore.HTTPClientOf(first), objstore.HTTPClientOf(second)
+	if a == nil || a != b {
+		t.Errorf("HTTP clients %p and %p, want one shared client", a, b)
+	}
+	if err := second.Put(context.Background(), "a.txt", strings.NewReader("a")); err != nil {
+		t.Errorf("a store on the shared client cannot write: %v", err)
+	}
 }

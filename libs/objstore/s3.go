@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -29,6 +31,13 @@ type s3Store struct {
 	onPage   func()
 }
 
+// httpClient is shared by every S3 store of the process: stores opened per
+// request (the planner and executor open one per object URI) then reuse
+// idle connections instead of dialing (and on AWS, handshaking) anew. It is
+// a plain http.Client on the SDK's default transport: the SDK copies a
+// BuildableClient, transport and all, into each client it builds.
+var httpClient = &http.Client{Transport: awshttp.NewBuildableClient().GetTransport()}
+
 // newS3Store builds the client from s3.Options alone, not
 // config.LoadDefaultConfig, so stray ~/.aws files and AWS_PROFILE settings
 // never change where requests go or how they are signed.
@@ -43,6 +52,7 @@ func newS3Store(bucket, prefix string, cfg Config) (*s3Store, error) {
 		return nil, fmt.Errorf("objstore: open %s: S3 access key id given without a secret key (AWS_SECRET_ACCESS_KEY)", root)
 	}
 	opts := s3.Options{
+		HTTPClient:   httpClient,
 		Region:       cfg.Region,
 		UsePathStyle: cfg.PathStyle,
 		Credentials:  credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, ""),
