@@ -30,7 +30,8 @@ type Store interface {
 	// GetFile downloads an object to a local file, writing a temp file beside
 	// it and renaming it into place; parent directories are created.
 	GetFile(ctx context.Context, key, localPath string) error
-	// Open streams an object; the caller closes it.
+	// Open streams an object; the caller closes it. Size tells the
+	// object's size from the reader.
 	Open(ctx context.Context, key string) (io.ReadCloser, error)
 	// List returns every object whose key starts with prefix (a plain string
 	// prefix, as in S3: "a" matches "a/x" and "ab"), sorted by key.
@@ -211,4 +212,26 @@ func (c ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
+}
+
+// Size is the size of the object a reader from Open streams, as the store
+// reported it when the object was opened; false when it did not.
+func Size(rc io.ReadCloser) (int64, bool) {
+	switch r := rc.(type) {
+	case *os.File:
+		st, err := r.Stat()
+		if err != nil || !st.Mode().IsRegular() {
+			return 0, false
+		}
+		return st.Size(), true
+	case sizedBody:
+		return r.size, r.size >= 0
+	}
+	return 0, false
+}
+
+// sizedBody is an S3 object's body with the length its answer gave.
+type sizedBody struct {
+	io.ReadCloser
+	size int64
 }

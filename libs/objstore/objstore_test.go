@@ -98,6 +98,21 @@ func storeSuite(t *testing.T, b backend) {
 		}
 	})
 
+	t.Run("open_tells_the_size", func(t *testing.T) {
+		t.Parallel()
+		s, _ := b.setup(t)
+		want := bytes.Repeat([]byte("x"), 12345)
+		put(t, s, "sized.bin", want)
+		rc, err := s.Open(t.Context(), "sized.bin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		if n, ok := objstore.Size(rc); !ok || n != int64(len(want)) {
+			t.Errorf("Size = %d, %v; want %d, true", n, ok, len(want))
+		}
+	})
+
 	t.Run("put_file_get_file_round_trip", func(t *testing.T) {
 		t.Parallel()
 		s, _ := b.setup(t)

@@ -186,7 +186,11 @@ func (s *s3Store) get(ctx context.Context, key string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	return out.Body, nil
+	size := int64(-1)
+	if out.ContentLength != nil {
+		size = *out.ContentLength
+	}
+	return sizedBody{out.Body, size}, nil
 }
 
 // isNoSuchKey is true for a missing object, but not for a missing bucket:

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"path"
@@ -178,7 +177,7 @@ func (s *Server) serveEvidence(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Disposition", `attachment; filename="`+quoteSafe(runID+"-"+name)+`"`)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "private, no-store")
-	if n, ok := objectSize(r.Context(), rc, store, key); ok {
+	if n, ok := objstore.Size(rc); ok {
 		h.Set("Content-Length", strconv.FormatInt(n, 10))
 	}
 	w.WriteHeader(http.StatusOK)
@@ -188,27 +187,6 @@ func (s *Server) serveEvidence(w http.ResponseWriter, r *http.Request) {
 	if _, err := io.Copy(w, rc); err != nil && r.Context().Err() == nil {
 		s.log.Warn("evidence download cut short", "run_id", runID, "file", name, "error", err)
 	}
-}
-
-// objectSize is the object's size when it can be learnt cheaply: a local
-// file's Stat, else the store's listing of that one key.
-func objectSize(ctx context.Context, rc io.ReadCloser, store objstore.Store, key string) (int64, bool) {
-	if f, ok := rc.(interface{ Stat() (fs.FileInfo, error) }); ok {
-		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-			return st.Size(), true
-		}
-		return 0, false
-	}
-	objs, err := store.List(ctx, key)
-	if err != nil {
-		return 0, false
-	}
-	for _, o := range objs {
-		if o.Key == key {
-			return o.Size, true
-		}
-	}
-	return 0, false
 }
 
 func contentType(name string) string {
