@@ -111,6 +111,24 @@ func Open(uri string, cfg Config) (Store, error) {
 	}
 }
 
+// OpenObject opens the store holding one object, s3://bucket/dir/key or
+// file:///dir/key, and returns the object's key in it.
+func OpenObject(uri string, cfg Config) (Store, string, error) {
+	i := strings.LastIndex(uri, "/")
+	if i < 0 || i == len(uri)-1 {
+		return nil, "", fmt.Errorf("objstore: %s names no object; %s", redactURL(uri), allowedURIs)
+	}
+	parent := uri[:i]
+	if strings.HasSuffix(parent, "//") {
+		parent += "/" // file:///key: the root directory
+	}
+	store, err := Open(parent, cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	return store, uri[i+1:], nil
+}
+
 // validBucket checks the shape of an S3 bucket name: 3-63 characters of
 // lowercase letters, digits, dots and hyphens, starting and ending with a
 // letter or digit.

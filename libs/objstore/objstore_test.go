@@ -318,6 +318,27 @@ func TestURI(t *testing.T) {
 	}
 }
 
+func TestOpenObject(t *testing.T) {
+	t.Parallel()
+	cfg := objstore.Config{AccessKeyID: "AK", SecretAccessKey: "SK"}
+	for uri, wantKey := range map[string]string{
+		"s3://bucket/runs/r1/x.csv": "x.csv",
+		"s3://bucket/x.parquet":     "x.parquet",
+		"file:///data/in/x.csv":     "x.csv",
+		"file:///x.csv":             "x.csv",
+	} {
+		store, key, err := objstore.OpenObject(uri, cfg)
+		if err != nil || key != wantKey || store.URI(key) != uri {
+			t.Errorf("OpenObject(%q) = store %v, key %q, %v; want key %q and the URI back", uri, store, key, err, wantKey)
+		}
+	}
+	for _, uri := range []string{"s3://bucket/runs/", "x.csv", "s3://bucket", "s3:///x.csv"} {
+		if _, _, err := objstore.OpenObject(uri, cfg); err == nil {
+			t.Errorf("OpenObject(%q) accepted", uri)
+		}
+	}
+}
+
 func TestOpenRejectsBadURIs(t *testing.T) {
 	t.Parallel()
 	cfg := objstore.Config{AccessKeyID: "AK", SecretAccessKey: "SK"}

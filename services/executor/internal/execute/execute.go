@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -111,8 +110,7 @@ func (e *Executor) fetch(ctx context.Context, uri, dir string) (string, error) {
 	if strings.HasSuffix(uri, "/") {
 		return e.fetchParts(ctx, uri, dir)
 	}
-	parent, name := path.Split(uri)
-	store, err := objstore.Open(strings.TrimSuffix(parent, "/"), e.S3)
+	store, name, err := objstore.OpenObject(uri, e.S3)
 	if err != nil {
 		return "", err
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"connectrpc.com/connect"
@@ -99,18 +98,10 @@ func (s *Server) download(ctx context.Context, uri, local string) error {
 	return store.GetFile(ctx, key, local)
 }
 
-// objectOf splits an object URI (s3://bucket/key or file:///dir/key) into
-// the store holding it and its key there.
+// objectOf opens the store of an object URI (s3://bucket/key or
+// file:///dir/key) with the planner's S3 settings.
 func (s *Server) objectOf(uri string) (objstore.Store, string, error) {
-	i := strings.LastIndex(uri, "/")
-	if i < 0 || i == len(uri)-1 {
-		return nil, "", fmt.Errorf("%s names no object", source.Redact(uri))
-	}
-	store, err := objstore.Open(uri[:i], s.cfg.ObjStore)
-	if err != nil {
-		return nil, "", err
-	}
-	return store, uri[i+1:], nil
+	return objstore.OpenObject(uri, s.cfg.ObjStore)
 }
 
 // fieldErrors converts recipe.Errors to their wire form.
