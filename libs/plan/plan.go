@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/big"
 	"sort"
+	"strings"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/recipe"
@@ -68,6 +69,8 @@ func (r Rule) PatternName() string { return recipe.PatternName(r.Pattern) }
 func Build(r *kallav1.Recipe, left, right Input) (*Plan, error) {
 	b := &builder{left: left, right: right}
 	p := &Plan{RecipeID: r.GetRecipeId(), Left: left, Right: right}
+	b.reserved(left, "sources.left.uri")
+	b.reserved(right, "sources.right.uri")
 	p.Left.Key = b.key(r.GetSources().GetLeft(), left, "sources.left.primary_key")
 	p.Right.Key = b.key(r.GetSources().GetRight(), right, "sources.right.primary_key")
 	for _, i := range executionOrder(r.GetMatchRules()) {
@@ -106,6 +109,21 @@ func (b *builder) column(in Input, name, field string) (source.Column, bool) {
 		b.fail(field, "column %q is not in %s; its columns are: %s", name, in.Alias, in.Schema.Names())
 	}
 	return c, ok
+}
+
+// Reserved reports whether a column name belongs to Kalla: engines number
+// records in __id and add kalla_ columns to the evidence, so a source column
+// of such a name would be confused with them.
+func Reserved(name string) bool {
+	return strings.HasPrefix(name, "__") || strings.HasPrefix(name, "kalla_")
+}
+
+func (b *builder) reserved(in Input, field string) {
+	for _, c := range in.Schema.Columns {
+		if Reserved(c.Name) {
+			b.fail(field, "column %q of %s has a name Kalla reserves for its own columns (names starting with \"__\" or \"kalla_\"); rename it in the source", c.Name, in.Alias)
+		}
+	}
 }
 
 func (b *builder) key(s *kallav1.Source, in Input, field string) []source.Column {
