@@ -69,8 +69,8 @@ func (r Rule) PatternName() string { return recipe.PatternName(r.Pattern) }
 func Build(r *kallav1.Recipe, left, right Input) (*Plan, error) {
 	b := &builder{left: left, right: right}
 	p := &Plan{RecipeID: r.GetRecipeId(), Left: left, Right: right}
-	b.reserved(left, "sources.left.uri")
-	b.reserved(right, "sources.right.uri")
+	b.names(left, "sources.left.uri")
+	b.names(right, "sources.right.uri")
 	p.Left.Key = b.key(r.GetSources().GetLeft(), left, "sources.left.primary_key")
 	p.Right.Key = b.key(r.GetSources().GetRight(), right, "sources.right.primary_key")
 	for _, i := range executionOrder(r.GetMatchRules()) {
@@ -118,12 +118,31 @@ func Reserved(name string) bool {
 	return strings.HasPrefix(name, "__") || strings.HasPrefix(name, "kalla_")
 }
 
-func (b *builder) reserved(in Input, field string) {
+// names refuses column names the engine would confuse: Kalla's own, and
+// names that differ only in ASCII letter case (DuckDB keeps the second of
+// "A" and "a" as "a_1", and the source then fails with a puzzling error).
+func (b *builder) names(in Input, field string) {
+	seen := map[string]string{}
 	for _, c := range in.Schema.Columns {
 		if Reserved(c.Name) {
 			b.fail(field, "column %q of %s has a name Kalla reserves for its own columns (names starting with \"__\" or \"kalla_\"); rename it in the source", c.Name, in.Alias)
 		}
+		folded := asciiLower(c.Name)
+		if first, ok := seen[folded]; ok {
+			b.fail(field, "columns %q and %q of %s differ only in letter case, which the engine does not tell apart; rename one in the source", first, c.Name, in.Alias)
+			continue
+		}
+		seen[folded] = c.Name
 	}
+}
+
+func asciiLower(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, s)
 }
 
 func (b *builder) key(s *kallav1.Source, in Input, field string) []source.Column {

@@ -331,6 +331,19 @@ func TestInputs(t *testing.T) {
 			}
 		}
 	})
+	t.Run("names_differing_only_in_case_are_bad_input", func(t *testing.T) {
+		t.Parallel()
+		rules := recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}]}\n")
+		_, err := reconcileFiles(t, "id,Ref,ref\n1,A,B\n", "id,ref\n10,B\n", rules)
+		if !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), `"Ref" and "ref"`) {
+			t.Errorf("err = %v, want bad input naming both columns", err)
+		}
+		// Letters outside ASCII keep their case apart in the engine.
+		o := mustReconcile(t, "id,É,é,ref\n1,x,y,A\n", "id,ref\n10,A\n", rules)
+		if got := o.unmatchedLeft; len(got) != 0 || len(o.pairs()) != 1 {
+			t.Errorf("pairs %v, unmatched %v", o.pairs(), got)
+		}
+	})
 	t.Run("empty_key_is_bad_input", func(t *testing.T) {
 		t.Parallel()
 		_, err := reconcileFiles(t, "id,ref\n,A\n", "id,ref\n10,A\n", recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}]}\n"))
