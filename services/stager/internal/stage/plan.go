@@ -158,6 +158,10 @@ func (s *Stager) keyChunks(ctx context.Context, tx pgx.Tx, table string, p saved
 	if err != nil {
 		return nil, err
 	}
+	// A key repeated across n-tiles (the recipe's key need not be unique in
+	// a view) would give empty ranges; every row still lands in one range,
+	// and the executor's key check then names the repeated keys.
+	highs = slices.Compact(highs)
 	out := []extract.Keys{}
 	var start *int64
 	for _, high := range highs[:max(len(highs)-1, 0)] {

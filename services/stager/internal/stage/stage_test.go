@@ -532,6 +532,7 @@ func TestStageByKey(t *testing.T) {
 	stagetest.Exec(t, db, `CREATE VIEW open_invoices AS SELECT * FROM invoices WHERE id % 10 <> 3`)
 	stagetest.Exec(t, db, `CREATE VIEW with_null_key AS SELECT * FROM invoices UNION ALL SELECT NULL::int, 1.00, 'no id', DATE '2024-01-01', 1`)
 	stagetest.Exec(t, db, `CREATE VIEW text_key AS SELECT 'k' || id AS key, amount FROM invoices`)
+	stagetest.Exec(t, db, `CREATE VIEW repeated_key AS SELECT id % 3 AS id, amount FROM invoices`)
 	stagetest.Exec(t, db, `CREATE TABLE parted (LIKE invoices) PARTITION BY RANGE (id)`)
 	stagetest.Exec(t, db, `CREATE TABLE parted_low PARTITION OF parted FOR VALUES FROM (MINVALUE) TO (700)`)
 	stagetest.Exec(t, db, `CREATE TABLE parted_high PARTITION OF parted FOR VALUES FROM (700) TO (MAXVALUE)`)
@@ -545,6 +546,8 @@ func TestStageByKey(t *testing.T) {
 		{name: "integer_key", view: "open_invoices", key: "id", chunks: 6, rows: 1800},
 		{name: "null_key_in_the_last_chunk", view: "with_null_key", key: "id", chunks: 7, rows: 2001, nulls: 1},
 		{name: "text_key_one_chunk", view: "text_key", key: "key", chunks: 1, rows: 2000},
+		// Three key values over seven n-tiles: three ranges, no empty one.
+		{name: "repeated_key", view: "repeated_key", key: "id", chunks: 3, rows: 2000},
 		{name: "partitioned_table", view: "parted", key: "id", chunks: 7, rows: 2000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
