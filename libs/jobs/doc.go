@@ -51,6 +51,8 @@ const PhaseDone = "done"
 var (
 	// ErrNotFound: no run, job or recipe with that id.
 	ErrNotFound = errors.New("not found")
+	// ErrBadPageToken: a page token that no list of this store handed out.
+	ErrBadPageToken = errors.New("invalid page token")
 	// ErrLostClaim: the job is no longer claimed by this worker (reclaimed,
 	// cancelled or finished); the worker must stop and not report results.
 	ErrLostClaim = errors.New("job is no longer claimed by this worker")

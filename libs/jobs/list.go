@@ -80,7 +80,7 @@ func decodeRunToken(token string) (time.Time, string, error) {
 	micros, id, ok := strings.Cut(s, "|")
 	n, perr := strconv.ParseInt(micros, 10, 64)
 	if err != nil || !ok || perr != nil || !validID(id) {
-		return time.Time{}, "", fmt.Errorf("invalid page token %q", token)
+		return time.Time{}, "", fmt.Errorf("%w %q", ErrBadPageToken, token)
 	}
 	return time.UnixMicro(n), id, nil
 }

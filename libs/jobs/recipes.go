@@ -35,7 +35,7 @@ func (s *Store) ListRecipes(ctx context.Context, size int, pageToken string) ([]
 	size = pageSize(size)
 	after, err := decodeToken(pageToken)
 	if err != nil {
-		return nil, "", fmt.Errorf("list recipes: invalid page token %q", pageToken)
+		return nil, "", fmt.Errorf("list recipes: %w %q", ErrBadPageToken, pageToken)
 	}
 	rows, err := s.pool.Query(ctx, `SELECT recipe_id, text, recipe, updated_at FROM recipes
 		WHERE recipe_id > $1 ORDER BY recipe_id LIMIT $2`, after, size+1)

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"connectrpc.com/connect"
@@ -99,9 +98,6 @@ func (s *Server) ListRecipes(ctx context.Context, req *connect.Request[kallav1.L
 	}
 	recipes, next, err := s.store.ListRecipes(ctx, size, req.Msg.GetPageToken())
 	if err != nil {
-		if req.Msg.GetPageToken() != "" && strings.Contains(err.Error(), "invalid page token") {
-			return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("page_token %q is not valid", req.Msg.GetPageToken()))
-		}
 		return nil, s.storeError(err, "recipe", "")
 	}
 	resp := &kallav1.ListRecipesResponse{NextPageToken: next}

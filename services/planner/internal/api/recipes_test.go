@@ -112,5 +112,7 @@ func TestRecipeService(t *testing.T) {
 		if strings.Join(ids, ",") != "ar-payments,bank-ledger,zz-last" {
 			t.Errorf("listed %v", ids)
 		}
+		_, err = e.recipes.ListRecipes(e.ctx, connect.NewRequest(&kallav1.ListRecipesRequest{PageToken: "%%%"}))
+		wantCode(t, err, connect.CodeInvalidArgument)
 	})
 }

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -181,8 +182,10 @@ func TestGetAndListRuns(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("runs = %v, want %v", got, want)
 		}
-		_, err := e.runs.ListRuns(e.ctx, connect.NewRequest(&kallav1.ListRunsRequest{PageToken: "garbage"}))
-		wantCode(t, err, connect.CodeInvalidArgument)
+		for _, token := range []string{"garbage", "%%%", base64.RawURLEncoding.EncodeToString([]byte("123|not-a-run-id"))} {
+			_, err := e.runs.ListRuns(e.ctx, connect.NewRequest(&kallav1.ListRunsRequest{PageToken: token}))
+			wantCode(t, err, connect.CodeInvalidArgument)
+		}
 	})
 	t.Run("status_filter", func(t *testing.T) {
 		if _, err := e.store.CancelRun(e.ctx, ids[1]); err != nil {
