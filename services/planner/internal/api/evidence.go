@@ -46,12 +46,6 @@ func (s *Server) ListMatches(ctx context.Context, req *connect.Request[kallav1.L
 	resp := &kallav1.ListMatchesResponse{}
 	var group []*kallav1.MatchMember
 	keep := m.GetKey() == "" // without a key every group is kept
-	// Without a key, a page's offset is its first row: the scan may start
-	// at that row's group. With one, every row before must be seen.
-	from := 0
-	if m.GetKey() == "" {
-		from = offset
-	}
 	emitted := 0
 	// flush emits the buffered group; it reports true when the page is full
 	// and one more member exists.
@@ -71,12 +65,8 @@ func (s *Server) ListMatches(ctx context.Context, req *connect.Request[kallav1.L
 		group, keep = group[:0], m.GetKey() == ""
 		return false
 	}
-	first := true
-	err = s.scanEvidence(ctx, r.ID, uris.Matched, from, func(row rowReader) (bool, error) {
-		if first {
-			// The rows of the row groups skipped count as emitted.
-			emitted, first = row.pos, false
-		}
+	err = s.scanEvidence(ctx, r.ID, uris.Matched, pageStart(m.GetKey(), offset), func(row rowReader) (bool, error) {
+		emitted = max(emitted, row.skipped) // skipped rows count as emitted
 		id, err := strconv.ParseInt(row.text("match_id"), 10, 64)
 		if err != nil {
 			return false, fmt.Errorf("match_id %q: %w", row.text("match_id"), err)
@@ -130,16 +120,9 @@ func (s *Server) ListUnmatched(ctx context.Context, req *connect.Request[kallav1
 		keyCols = []string{rowColumn}
 	}
 	resp := &kallav1.ListUnmatchedResponse{}
-	// Without a key, a page's offset is its first row (see ListMatches).
-	from := 0
-	if m.GetKey() == "" {
-		from = offset
-	}
-	emitted, first := 0, true
-	err = s.scanEvidence(ctx, r.ID, uri, from, func(row rowReader) (bool, error) {
-		if first {
-			emitted, first = row.pos, false
-		}
+	emitted := 0
+	err = s.scanEvidence(ctx, r.ID, uri, pageStart(m.GetKey(), offset), func(row rowReader) (bool, error) {
+		emitted = max(emitted, row.skipped)
 		parts := make([]string, len(keyCols))
 		for i, c := range keyCols {
 			if v, ok := row.value(c); ok {
@@ -217,6 +200,16 @@ func evidencePage(n int32, token string) (size, offset int, err error) {
 	return size, offset, nil
 }
 
+// pageStart is the row a page's scan may start from: without a key filter
+// a page's offset is its first row, so the row groups before it are
+// skipped; with one, every earlier row must be seen to count the matches.
+func pageStart(key string, offset int) int {
+	if key != "" {
+		return 0
+	}
+	return offset
+}
+
 func offsetToken(offset int) string {
 	return base64.RawURLEncoding.EncodeToString([]byte("offset:" + strconv.Itoa(offset)))
 }
@@ -261,10 +254,10 @@ func readParquet(ctx context.Context, path string, from int, fn func(rowReader) 
 	defer pf.Close()
 	// A deep page starts at its row group: the groups before it are not
 	// read, so a page costs at most one group's rows more than its own.
-	first, groups := 0, []int{}
+	skipped, groups := 0, []int{}
 	for g := range pf.NumRowGroups() {
-		if n := int(pf.MetaData().RowGroup(g).NumRows()); len(groups) == 0 && first+n <= from {
-			first += n
+		if n := int(pf.MetaData().RowGroup(g).NumRows()); len(groups) == 0 && skipped+n <= from {
+			skipped += n
 			continue
 		}
 		groups = append(groups, g)
@@ -286,7 +279,7 @@ func readParquet(ctx context.Context, path string, from int, fn func(rowReader) 
 	for i, f := range schema.Fields() {
 		index[f.Name] = i
 	}
-	for pos := first; ; {
+	for {
 		rec, err := rr.Read()
 		if errors.Is(err, io.EOF) || (err == nil && rec == nil) {
 			return nil
@@ -294,10 +287,8 @@ func readParquet(ctx context.Context, path string, from int, fn func(rowReader) 
 		if err != nil {
 			return err
 		}
-		row := rowReader{schema: schema, index: index, rec: rec}
+		row := rowReader{schema: schema, index: index, rec: rec, skipped: skipped}
 		for row.i = 0; row.i < int(rec.NumRows()); row.i++ {
-			row.pos = pos
-			pos++
 			stop, err := fn(row)
 			if err != nil || stop {
 				return err
@@ -315,8 +306,9 @@ type rowReader struct {
 	index  map[string]int
 	rec    arrow.RecordBatch
 	i      int
-	// pos is the row's index in the file.
-	pos int
+	// skipped counts the rows of the row groups the scan skipped: the rows
+	// before the first it reads.
+	skipped int
 }
 
 // at is column c's value as text; false for NULL.
