@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -154,6 +153,6 @@ match_rules: [{name: exact, pattern: "1:1", conditions: [{left: id, op: eq, righ
 		}
 		lat = append(lat, time.Since(start))
 	}
-	sort.Slice(lat, func(a, b int) bool { return lat[a] < lat[b] })
+	slices.Sort(lat)
 	return lat
 }

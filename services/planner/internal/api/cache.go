@@ -114,7 +114,8 @@ func (c *evidenceCache) evict() {
 		var oldURI string
 		var oldest *cachedFile
 		for uri, f := range c.files {
-			if f.refs > 0 || !isClosed(f.ready) || f.err != nil {
+			// A failed download is never in the map once ready.
+			if f.refs > 0 || !isClosed(f.ready) {
 				continue
 			}
 			if oldest == nil || f.last.Before(oldest.last) {
