@@ -82,7 +82,7 @@ func TestStagedViewByKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "recipe.yaml")
-	os.WriteFile(path, []byte(`
+	err = os.WriteFile(path, []byte(`
 recipe_id: view
 sources:
   left: {alias: ledger, uri: "`+db+`&table=public.open_ledger", primary_key: [id]}
@@ -92,6 +92,9 @@ match_rules:
     pattern: "1:1"
     conditions: [{left: id, op: eq, right: ref}, {left: amount, op: tolerance, right: paid, threshold: 0.01}]
 `), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	s := startSystem(t, "KALLA_CHUNK_ROWS=5000")
 	url := s.startPlanner()
