@@ -111,10 +111,10 @@ func (b *builder) column(in Input, name, field string) (source.Column, bool) {
 	return c, ok
 }
 
-// Reserved reports whether a column name belongs to Kalla: engines number
+// reserved reports whether a column name belongs to Kalla: engines number
 // records in __id and add kalla_ columns to the evidence, so a source column
 // of such a name would be confused with them.
-func Reserved(name string) bool {
+func reserved(name string) bool {
 	return strings.HasPrefix(name, "__") || strings.HasPrefix(name, "kalla_")
 }
 
@@ -124,7 +124,7 @@ func Reserved(name string) bool {
 func (b *builder) names(in Input, field string) {
 	seen := map[string]string{}
 	for _, c := range in.Schema.Columns {
-		if Reserved(c.Name) {
+		if reserved(c.Name) {
 			b.fail(field, "column %q of %s has a name Kalla reserves for its own columns (names starting with \"__\" or \"kalla_\"); rename it in the source", c.Name, in.Alias)
 		}
 		folded := asciiLower(c.Name)

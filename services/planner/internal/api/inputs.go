@@ -91,17 +91,11 @@ func (s *Server) readInput(ctx context.Context, src *kallav1.Source) (plan.Input
 // download copies one object (s3://bucket/key or file:///dir/key) to a
 // local file.
 func (s *Server) download(ctx context.Context, uri, local string) error {
-	store, key, err := s.objectOf(uri)
+	store, key, err := objstore.OpenObject(uri, s.cfg.ObjStore)
 	if err != nil {
 		return err
 	}
 	return store.GetFile(ctx, key, local)
-}
-
-// objectOf opens the store of an object URI (s3://bucket/key or
-// file:///dir/key) with the planner's S3 settings.
-func (s *Server) objectOf(uri string) (objstore.Store, string, error) {
-	return objstore.OpenObject(uri, s.cfg.ObjStore)
 }
 
 // fieldErrors converts recipe.Errors to their wire form.

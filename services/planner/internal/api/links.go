@@ -156,7 +156,7 @@ func (s *Server) serveEvidence(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	uri := files[i].uri
-	store, key, err := s.objectOf(uri)
+	store, key, err := objstore.OpenObject(uri, s.cfg.ObjStore)
 	var rc io.ReadCloser
 	if err == nil {
 		rc, err = store.Open(r.Context(), key)
