@@ -20,12 +20,16 @@ type Side struct {
 	ID, OtherID string
 	Input       plan.Input
 	OtherInput  plan.Input
+	// OtherRepeats says whether a record of the other side can be in
+	// several pairs (see repeats).
+	OtherRepeats bool
 }
 
 // Sides returns the left and the right side of a plan.
 func Sides(p *plan.Plan) (left, right Side) {
-	return Side{Code: "L", Name: "left", Table: Left, Other: Right, ID: "lid", OtherID: "rid", Input: p.Left, OtherInput: p.Right},
-		Side{Code: "R", Name: "right", Table: Right, Other: Left, ID: "rid", OtherID: "lid", Input: p.Right, OtherInput: p.Left}
+	repeatsLeft, repeatsRight := repeats(p, kallav1.Pattern_PATTERN_ONE_TO_MANY), repeats(p, kallav1.Pattern_PATTERN_MANY_TO_ONE)
+	return Side{Code: "L", Name: "left", Table: Left, Other: Right, ID: "lid", OtherID: "rid", Input: p.Left, OtherInput: p.Right, OtherRepeats: repeatsRight},
+		Side{Code: "R", Name: "right", Table: Right, Other: Left, ID: "rid", OtherID: "lid", Input: p.Right, OtherInput: p.Left, OtherRepeats: repeatsLeft}
 }
 
 // NearMisses finds, for each unmatched record of side s, its closest record
@@ -57,19 +61,35 @@ func NearMisses(k int, r plan.Rule, s Side) string {
 		Near, String(s.Code), k, failedSum, reason, strings.Join(order, ", "), s.Table, s.Other, strings.Join(joins, " AND "), s.ID, Pairs)
 }
 
+// sideType is the evidence's side column: an ENUM, which the Parquet writer
+// encodes far faster than text and which reads back as text.
+const sideType = "ENUM('left', 'right')"
+
 // Matched selects one row per member of every match group, in match order;
 // a member's deltas are those of its best pair in the group.
 func Matched(p *plan.Plan) string {
+	repeatsLeft, repeatsRight := repeats(p, kallav1.Pattern_PATTERN_ONE_TO_MANY), repeats(p, kallav1.Pattern_PATTERN_MANY_TO_ONE)
+	if !repeatsLeft && !repeatsRight {
+		return matchedPairs(p)
+	}
 	member := func(side, id, table string, in plan.Input, repeats bool) string {
 		pairs := fmt.Sprintf("SELECT rule_idx, grp, %s AS id, deltas FROM %s", id, Pairs)
 		if repeats {
 			pairs = fmt.Sprintf("SELECT rule_idx, grp, %[1]s AS id, arg_min(deltas, ord) AS deltas FROM %[2]s GROUP BY rule_idx, grp, %[1]s", id, Pairs)
 		}
-		return fmt.Sprintf("SELECT m.rule_idx, m.grp, '%[1]s' AS side, m.id, %[4]s AS key, m.deltas FROM (%[2]s) m JOIN %[3]s t ON t.__id = m.id",
-			side, pairs, table, keyText("t", in))
+		return fmt.Sprintf("SELECT m.rule_idx, m.grp, CAST('%[1]s' AS %[5]s) AS side, m.id, %[4]s AS key, m.deltas FROM (%[2]s) m JOIN %[3]s t ON t.__id = m.id",
+			side, pairs, table, keyText("t", in), sideType)
 	}
 	return fmt.Sprintf("WITH g AS (SELECT rule_idx, grp, row_number() OVER (ORDER BY rule_idx, grp) AS match_id FROM (SELECT DISTINCT rule_idx, grp FROM %[1]s)), m AS (%[2]s UNION ALL %[3]s) SELECT g.match_id, ru.name AS rule, ru.pattern, m.side, m.key, m.deltas FROM m JOIN g USING (rule_idx, grp) JOIN %[4]s ru USING (rule_idx) ORDER BY g.match_id, m.side, m.id",
-		Pairs, member("left", "lid", Left, p.Left, repeats(p, kallav1.Pattern_PATTERN_ONE_TO_MANY)), member("right", "rid", Right, p.Right, repeats(p, kallav1.Pattern_PATTERN_MANY_TO_ONE)), Rules)
+		Pairs, member("left", "lid", Left, p.Left, repeatsLeft), member("right", "rid", Right, p.Right, repeatsRight), Rules)
+}
+
+// matchedPairs is Matched for plans whose groups are all single pairs (only
+// 1:1 rules): each pair is a group and gives both its members, so the
+// groups need no finding and the keys are joined once per pair.
+func matchedPairs(p *plan.Plan) string {
+	return fmt.Sprintf("SELECT match_id, rule, pattern, unnest([CAST('left' AS %[1]s), CAST('right' AS %[1]s)]) AS side, unnest([lkey, rkey]) AS key, deltas FROM (SELECT row_number() OVER (ORDER BY p.rule_idx, p.grp) AS match_id, ru.name AS rule, ru.pattern, %[2]s AS lkey, %[3]s AS rkey, p.deltas FROM %[4]s p JOIN %[5]s l ON l.__id = p.lid JOIN %[6]s r ON r.__id = p.rid JOIN %[7]s ru USING (rule_idx)) ORDER BY match_id, side",
+		sideType, keyText("l", p.Left), keyText("r", p.Right), Pairs, Left, Right, Rules)
 }
 
 // repeats reports whether a record of one side can be in several pairs of
@@ -95,10 +115,16 @@ func Unmatched(s Side) string {
 	}
 	reason := fmt.Sprintf("CASE WHEN n.failed > 0 THEN n.reason WHEN om.rule_idx IS NOT NULL THEN %s || ' ' || %s || ' was matched by rule ' || omr.name || ' instead' WHEN a.reason IS NOT NULL THEN a.reason WHEN n.id IS NOT NULL THEN 'a candidate under rule ' || nr.name || ', but its group did not pass the aggregate check' END",
 		String(s.OtherInput.Alias), keyText("o", s.OtherInput))
+	// The rule that matched the near miss instead; a record is in one rule's
+	// pairs only, and in one pair unless its side repeats.
+	otherMatched := fmt.Sprintf("SELECT %s AS id, rule_idx FROM %s", s.OtherID, Pairs)
+	if s.OtherRepeats {
+		otherMatched = "SELECT DISTINCT" + strings.TrimPrefix(otherMatched, "SELECT")
+	}
 	// The unmatched records are picked first, so the joins that describe
 	// them see only those (DuckDB otherwise joins every record, then drops).
-	return fmt.Sprintf("SELECT %[1]s, nr.name AS kalla_near_rule, %[11]s AS kalla_near_key, %[2]s AS kalla_near_reason, n.failed AS kalla_near_failed FROM (SELECT * FROM %[3]s WHERE __id NOT IN (SELECT %[10]s FROM %[9]s)) u LEFT JOIN %[4]s n ON n.side = %[5]s AND n.id = u.__id LEFT JOIN %[6]s nr ON nr.rule_idx = n.rule_idx LEFT JOIN %[7]s o ON o.__id = n.other LEFT JOIN (SELECT DISTINCT %[8]s AS id, rule_idx FROM %[9]s) om ON om.id = n.other LEFT JOIN %[6]s omr ON omr.rule_idx = om.rule_idx LEFT JOIN %[12]s a ON a.rule_idx = n.rule_idx AND a.side = %[5]s AND a.id = u.__id ORDER BY u.__id",
-		strings.Join(cols, ", "), reason, s.Table, Near, String(s.Code), Rules, s.Other, s.OtherID, Pairs, s.ID, keyText("o", s.OtherInput), AggMisses)
+	return fmt.Sprintf("SELECT %[1]s, nr.name AS kalla_near_rule, %[11]s AS kalla_near_key, %[2]s AS kalla_near_reason, n.failed AS kalla_near_failed FROM (SELECT * FROM %[3]s WHERE __id NOT IN (SELECT %[10]s FROM %[9]s)) u LEFT JOIN %[4]s n ON n.side = %[5]s AND n.id = u.__id LEFT JOIN %[6]s nr ON nr.rule_idx = n.rule_idx LEFT JOIN %[7]s o ON o.__id = n.other LEFT JOIN (%[8]s) om ON om.id = n.other LEFT JOIN %[6]s omr ON omr.rule_idx = om.rule_idx LEFT JOIN %[12]s a ON a.rule_idx = n.rule_idx AND a.side = %[5]s AND a.id = u.__id ORDER BY u.__id",
+		strings.Join(cols, ", "), reason, s.Table, Near, String(s.Code), Rules, s.Other, otherMatched, Pairs, s.ID, keyText("o", s.OtherInput), AggMisses)
 }
 
 // BestNearMisses keeps, per record, the near miss with the fewest failed

@@ -64,3 +64,12 @@ func wide(expr string, c source.Column) string {
 func col(table string, c source.Column) string {
 	return table + "." + Ident(c.Name)
 }
+
+// enum is the ENUM type of the given distinct values.
+func enum(values ...string) string {
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		quoted[i] = String(v)
+	}
+	return "ENUM(" + strings.Join(quoted, ", ") + ")"
+}
