@@ -68,9 +68,12 @@ func ruleScript(k int, r plan.Rule) string {
 		fmt.Fprintf(&b, "%s;\n", q)
 	}
 	if len(steps.Loop) > 0 {
-		fmt.Fprintf(&b, "-- repeat until this returns the same value twice: %s\n", steps.Probe)
-		for _, q := range steps.Loop {
+		fmt.Fprintf(&b, "-- repeat until this returns 0 or the same value twice: %s\n", steps.Probe)
+		for i, q := range steps.Loop {
 			fmt.Fprintf(&b, "%s;\n", q)
+			if i == 0 && steps.TakesAll {
+				b.WriteString("-- stop here if that inserted as many rows as the count returned\n")
+			}
 		}
 		b.WriteString("-- end repeat\n")
 	}

@@ -187,14 +187,19 @@ func Setup(p *plan.Plan) []string {
 }
 
 // RuleSteps is one rule as statements. The engine runs Candidates and
-// Prepare, then repeats Loop until Probe returns the same value twice, then
-// runs Finish.
+// Prepare, then repeats Loop until Probe returns the same value twice or 0,
+// then runs Finish.
 type RuleSteps struct {
 	Candidates string
 	Prepare    []string
 	Loop       []string
 	Probe      string
-	Finish     []string
+	// TakesAll says that Loop's first statement inserts pairs, each one of
+	// the candidates Probe counts (1:1). When it inserts as many as Probe
+	// last counted, every candidate is taken and the loop ends there, which
+	// skips dropping them all.
+	TakesAll bool
+	Finish   []string
 }
 
 // Rule renders the rule at execution index k.
@@ -203,6 +208,7 @@ func Rule(k int, r plan.Rule) RuleSteps {
 	switch r.Pattern {
 	case kallav1.Pattern_PATTERN_ONE_TO_ONE:
 		steps.Loop, steps.Probe = oneToOne(k)
+		steps.TakesAll = true
 	case kallav1.Pattern_PATTERN_ONE_TO_MANY:
 		steps.Finish = oneToMany(k, r, "rid", "lid")
 	case kallav1.Pattern_PATTERN_MANY_TO_ONE:

@@ -84,14 +84,22 @@ func (e *Engine) open(ctx context.Context) (*session, func(), error) {
 }
 
 func (s *session) exec(ctx context.Context, q string) error {
+	_, err := s.execCount(ctx, q)
+	return err
+}
+
+// execCount runs q and returns how many rows it inserted, updated or
+// deleted.
+func (s *session) execCount(ctx context.Context, q string) (int64, error) {
 	start := time.Now()
-	if _, err := s.conn.ExecContext(ctx, q); err != nil {
-		return fmt.Errorf("duckdb: %w\nin: %s", err, abbreviate(q))
+	res, err := s.conn.ExecContext(ctx, q)
+	if err != nil {
+		return 0, fmt.Errorf("duckdb: %w\nin: %s", err, abbreviate(q))
 	}
 	if traceStatements {
 		fmt.Fprintf(os.Stderr, "duckdb %6dms %s\n", time.Since(start).Milliseconds(), abbreviate(q))
 	}
-	return nil
+	return res.RowsAffected()
 }
 
 // traceStatements prints each statement's time to stderr, for tuning.
@@ -331,10 +339,12 @@ func runRule(ctx context.Context, s *session, steps sqlplan.RuleSteps) error {
 			return err
 		}
 		for {
-			for _, q := range steps.Loop {
-				if err := s.exec(ctx, q); err != nil {
-					return err
-				}
+			done, err := runLoop(ctx, s, steps, prev)
+			if err != nil {
+				return err
+			}
+			if done {
+				break
 			}
 			next, err := s.int64(ctx, steps.Probe)
 			if err != nil {
@@ -354,6 +364,21 @@ func runRule(ctx context.Context, s *session, steps sqlplan.RuleSteps) error {
 		}
 	}
 	return nil
+}
+
+// runLoop runs a rule's loop once. It reports done when the first statement
+// took all of the probed candidates (see RuleSteps.TakesAll).
+func runLoop(ctx context.Context, s *session, steps sqlplan.RuleSteps, probed int64) (done bool, err error) {
+	for i, q := range steps.Loop {
+		n, err := s.execCount(ctx, q)
+		if err != nil {
+			return false, err
+		}
+		if i == 0 && steps.TakesAll && n == probed {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func ruleCounts(ctx context.Context, s *session, p *plan.Plan) ([]engine.RuleCounts, error) {
