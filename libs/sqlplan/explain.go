@@ -41,7 +41,10 @@ func Explain(p *plan.Plan) (rules []RuleScript, script string) {
 	for k, r := range p.Rules {
 		fmt.Fprintf(&b, "%s;\n%s;\n", NearMisses(k, r, left), NearMisses(k, r, right))
 	}
-	fmt.Fprintf(&b, "%s;\n\n-- evidence\n%s;\n%s;\n%s;\n", BestNearMisses(), Matched(p), Unmatched(left), Unmatched(right))
+	if q := BestNearMisses(p); q != "" {
+		fmt.Fprintf(&b, "%s;\n", q)
+	}
+	fmt.Fprintf(&b, "\n-- evidence\n%s;\n%s;\n%s;\n", Matched(p), Unmatched(left), Unmatched(right))
 	return rules, b.String()
 }
 

@@ -128,8 +128,12 @@ func Unmatched(s Side) string {
 }
 
 // BestNearMisses keeps, per record, the near miss with the fewest failed
-// conditions, earliest rule first on ties.
-func BestNearMisses() string {
+// conditions, earliest rule first on ties. It is empty for a plan of one
+// rule, whose records have one near miss at most.
+func BestNearMisses(p *plan.Plan) string {
+	if len(p.Rules) < 2 {
+		return ""
+	}
 	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %[1]s AS SELECT * FROM %[1]s QUALIFY row_number() OVER (PARTITION BY side, id ORDER BY failed, rule_idx) = 1", Near)
 }
 

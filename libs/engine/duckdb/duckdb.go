@@ -324,7 +324,10 @@ func match(ctx context.Context, s *session, p *plan.Plan, progress func(engine.P
 			}
 		}
 	}
-	return s.exec(ctx, sqlplan.BestNearMisses())
+	if q := sqlplan.BestNearMisses(p); q != "" {
+		return s.exec(ctx, q)
+	}
+	return nil
 }
 
 func runRule(ctx context.Context, s *session, steps sqlplan.RuleSteps) error {
