@@ -20,6 +20,7 @@ import (
 	"github.com/kallahq/kalla/libs/jobs"
 	"github.com/kallahq/kalla/libs/pipeline"
 	"github.com/kallahq/kalla/libs/queue"
+	"github.com/kallahq/kalla/libs/queue/queuetest"
 	"github.com/kallahq/kalla/libs/telemetry"
 	"github.com/kallahq/kalla/libs/testenv"
 )
@@ -46,18 +47,7 @@ func setup(t *testing.T) bundle {
 	if err := jobs.Migrate(ctx, pool); err != nil {
 		t.Fatal(err)
 	}
-	nc, err := queue.Connect(testenv.NATS(t).URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := queue.Setup(ctx, js, queue.Config{AckWait: 2 * time.Second}); err != nil {
-		t.Fatal(err)
-	}
+	js := queuetest.JetStream(t, queue.Config{AckWait: 2 * time.Second})
 	rec := tracetest.NewSpanRecorder()
 	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec)))
 	return bundle{ctx: ctx, store: jobs.New(pool), js: js, pub: queue.NewPublisher(js), spans: rec}

@@ -18,12 +18,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/kallahq/kalla/libs/jobs"
 	"github.com/kallahq/kalla/libs/objstore"
 	"github.com/kallahq/kalla/libs/pipeline"
 	"github.com/kallahq/kalla/libs/queue"
+	"github.com/kallahq/kalla/libs/queue/queuetest"
 	"github.com/kallahq/kalla/libs/testenv"
 	"github.com/kallahq/kalla/services/stager/internal/stagetest"
 
@@ -242,15 +242,7 @@ func stateStore(t *testing.T, url string) (*jobs.Store, error) {
 
 func publish(t *testing.T, store *jobs.Store, natsURL string) {
 	t.Helper()
-	nc, err := queue.Connect(natsURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := queuetest.Connect(t, natsURL)
 	if _, err := pipeline.Dispatch(context.Background(), store, queue.NewPublisher(js)); err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/kallahq/kalla/gen/kalla/v1/kallav1connect"
 	"github.com/kallahq/kalla/libs/jobs"
 	"github.com/kallahq/kalla/libs/queue"
+	"github.com/kallahq/kalla/libs/queue/queuetest"
 	"github.com/kallahq/kalla/libs/testenv"
 	"github.com/kallahq/kalla/services/planner/internal/api"
 )
@@ -56,19 +57,7 @@ func setup(t *testing.T, opts ...func(*api.Config)) *env {
 	if err := jobs.Migrate(ctx, pool); err != nil {
 		t.Fatal(err)
 	}
-	ns := testenv.NATS(t)
-	nc, err := queue.Connect(ns.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := queue.Setup(ctx, js, queue.Config{}); err != nil {
-		t.Fatal(err)
-	}
+	js := queuetest.JetStream(t, queue.Config{})
 	cfg := api.Config{
 		Pool: pool, Publisher: queue.NewPublisher(js), Tokens: []string{"other-token", token},
 		RunTimeout: time.Hour, PollInterval: 300 * time.Millisecond,

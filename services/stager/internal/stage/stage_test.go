@@ -27,6 +27,7 @@ import (
 	"github.com/kallahq/kalla/libs/objstore"
 	"github.com/kallahq/kalla/libs/pipeline"
 	"github.com/kallahq/kalla/libs/queue"
+	"github.com/kallahq/kalla/libs/queue/queuetest"
 	"github.com/kallahq/kalla/libs/telemetry"
 	"github.com/kallahq/kalla/libs/testenv"
 	"github.com/kallahq/kalla/services/stager/internal/extract"
@@ -104,7 +105,6 @@ type env struct {
 
 func newEnv(t *testing.T, chunkRows int) *env {
 	t.Helper()
-	ctx := context.Background()
 	store, pool := stagetest.State(t)
 	s3 := testenv.S3(t)
 	staging, err := objstore.Open("s3://"+s3.Bucket+"/staging", objstore.Config{
@@ -113,18 +113,7 @@ func newEnv(t *testing.T, chunkRows int) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nc, err := queue.Connect(testenv.NATS(t).URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := queue.Setup(ctx, js, queue.Config{AckWait: 10 * time.Second}); err != nil {
-		t.Fatal(err)
-	}
+	js := queuetest.JetStream(t, queue.Config{AckWait: 10 * time.Second})
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	metrics := telemetry.NewMetrics()
 	st := &stage.Stager{Store: store, Staging: staging, Publisher: queue.NewPublisher(js), Metrics: metrics, Log: log,
