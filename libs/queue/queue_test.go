@@ -12,6 +12,7 @@ import (
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/queue"
+	"github.com/kallahq/kalla/libs/queue/queuetest"
 	"github.com/kallahq/kalla/libs/testenv"
 )
 
@@ -31,25 +32,11 @@ type bundle struct {
 func setup(t *testing.T) bundle {
 	t.Helper()
 	srv := testenv.NATS(t)
-	nc, js := connect(t, srv.URL())
+	nc, js := queuetest.Connect(t, srv.URL())
 	if err := queue.Setup(t.Context(), js, queue.Config{AckWait: ackWait}); err != nil {
 		t.Fatal(err)
 	}
 	return bundle{srv: srv, nc: nc, js: js, ctx: t.Context()}
-}
-
-func connect(t *testing.T, url string) (*nats.Conn, jetstream.JetStream) {
-	t.Helper()
-	nc, err := queue.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatalf("jetstream: %v", err)
-	}
-	return nc, js
 }
 
 func chunkJob(id string) *kallav1.JobEnvelope {

@@ -11,6 +11,7 @@ import (
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/queue"
+	"github.com/kallahq/kalla/libs/queue/queuetest"
 	"github.com/kallahq/kalla/libs/testenv"
 )
 
@@ -24,14 +25,14 @@ func TestSetup(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
 		for i := range errs {
-			_, js := connect(t, srv.URL())
+			_, js := queuetest.Connect(t, srv.URL())
 			wg.Go(func() { errs[i] = queue.Setup(t.Context(), js, cfg) })
 		}
 		wg.Wait()
 		if err := errors.Join(errs...); err != nil {
 			t.Fatalf("concurrent Setup: %v", err)
 		}
-		_, js := connect(t, srv.URL())
+		_, js := queuetest.Connect(t, srv.URL())
 		if err := queue.Setup(t.Context(), js, cfg); err != nil {
 			t.Fatalf("repeated Setup: %v", err)
 		}

@@ -11,6 +11,7 @@ import (
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/queue"
+	"github.com/kallahq/kalla/libs/queue/queuetest"
 )
 
 func TestWorker(t *testing.T) {
@@ -146,7 +147,7 @@ func TestWorker(t *testing.T) {
 	t.Run("dead_worker_redelivers", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		deadConn, deadJS := connect(t, b.srv.URL())
+		deadConn, deadJS := queuetest.Connect(t, b.srv.URL())
 		got := make(chan time.Time, 1)
 		dead := stageWorker(t, deadJS, func(ctx context.Context, _ queue.Job) error {
 			got <- time.Now()

@@ -242,7 +242,7 @@ func stateStore(t *testing.T, url string) (*jobs.Store, error) {
 
 func publish(t *testing.T, store *jobs.Store, natsURL string) {
 	t.Helper()
-	js := queuetest.Connect(t, natsURL)
+	_, js := queuetest.Connect(t, natsURL)
 	if _, err := pipeline.Dispatch(context.Background(), store, queue.NewPublisher(js)); err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ package queuetest
 import (
 	"testing"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/kallahq/kalla/libs/queue"
@@ -15,7 +16,7 @@ import (
 // it and sets up Kalla's streams with cfg.
 func JetStream(t testing.TB, cfg queue.Config) jetstream.JetStream {
 	t.Helper()
-	js := Connect(t, testenv.NATS(t).URL())
+	_, js := Connect(t, testenv.NATS(t).URL())
 	if err := queue.Setup(t.Context(), js, cfg); err != nil {
 		t.Fatalf("queue setup: %v", err)
 	}
@@ -23,7 +24,7 @@ func JetStream(t testing.TB, cfg queue.Config) jetstream.JetStream {
 }
 
 // Connect connects to the NATS server at url until the test ends.
-func Connect(t testing.TB, url string) jetstream.JetStream {
+func Connect(t testing.TB, url string) (*nats.Conn, jetstream.JetStream) {
 	t.Helper()
 	nc, err := queue.Connect(url)
 	if err != nil {
@@ -34,5 +35,5 @@ func Connect(t testing.TB, url string) jetstream.JetStream {
 	if err != nil {
 		t.Fatalf("jetstream: %v", err)
 	}
-	return js
+	return nc, js
 }
