@@ -57,8 +57,10 @@ func NearMisses(k int, r plan.Rule, s Side) string {
 		reason = "CASE " + strings.Join(reasons, " ") + " END"
 	}
 	order = append([]string{"failed"}, append(order, "o.__id")...)
-	return fmt.Sprintf("INSERT INTO %[1]s SELECT %[2]s, id, %[3]d, other, failed, reason FROM (SELECT u.__id AS id, o.__id AS other, %[4]s AS failed, %[5]s AS reason, row_number() OVER (PARTITION BY u.__id ORDER BY %[6]s) AS pick FROM (SELECT * FROM %[7]s WHERE __id NOT IN (SELECT %[10]s FROM %[11]s)) u JOIN %[8]s o ON %[9]s) WHERE pick = 1",
-		Near, String(s.Code), k, failedSum, reason, strings.Join(order, ", "), s.Table, s.Other, strings.Join(joins, " AND "), s.ID, Pairs)
+	// The other record's key is taken here, where its row is at hand: the
+	// evidence would otherwise join the whole other side to find it.
+	return fmt.Sprintf("INSERT INTO %[1]s SELECT %[2]s, id, %[3]d, other, other_key, failed, reason FROM (SELECT u.__id AS id, o.__id AS other, %[12]s AS other_key, %[4]s AS failed, %[5]s AS reason, row_number() OVER (PARTITION BY u.__id ORDER BY %[6]s) AS pick FROM (SELECT * FROM %[7]s WHERE __id NOT IN (SELECT %[10]s FROM %[11]s)) u JOIN %[8]s o ON %[9]s) WHERE pick = 1",
+		Near, String(s.Code), k, failedSum, reason, strings.Join(order, ", "), s.Table, s.Other, strings.Join(joins, " AND "), s.ID, Pairs, keyText("o", s.OtherInput))
 }
 
 // sideType is the evidence's side column: an ENUM, which the Parquet writer
@@ -114,7 +116,7 @@ func Unmatched(s Side) string {
 		cols = append(cols, col("u", c))
 	}
 	reason := fmt.Sprintf("CASE WHEN n.failed > 0 THEN n.reason WHEN om.rule_idx IS NOT NULL THEN %s || ' ' || %s || ' was matched by rule ' || omr.name || ' instead' WHEN a.reason IS NOT NULL THEN a.reason WHEN n.id IS NOT NULL THEN 'a candidate under rule ' || nr.name || ', but its group did not pass the aggregate check' END",
-		String(s.OtherInput.Alias), keyText("o", s.OtherInput))
+		String(s.OtherInput.Alias), "n.other_key")
 	// The rule that matched the near miss instead; a record is in one rule's
 	// pairs only, and in one pair unless its side repeats.
 	otherMatched := fmt.Sprintf("SELECT %s AS id, rule_idx FROM %s", s.OtherID, Pairs)
@@ -123,8 +125,8 @@ func Unmatched(s Side) string {
 	}
 	// The unmatched records are picked first, so the joins that describe
 	// them see only those (DuckDB otherwise joins every record, then drops).
-	return fmt.Sprintf("SELECT %[1]s, nr.name AS kalla_near_rule, %[11]s AS kalla_near_key, %[2]s AS kalla_near_reason, n.failed AS kalla_near_failed FROM (SELECT * FROM %[3]s WHERE __id NOT IN (SELECT %[10]s FROM %[9]s)) u LEFT JOIN %[4]s n ON n.side = %[5]s AND n.id = u.__id LEFT JOIN %[6]s nr ON nr.rule_idx = n.rule_idx LEFT JOIN %[7]s o ON o.__id = n.other LEFT JOIN (%[8]s) om ON om.id = n.other LEFT JOIN %[6]s omr ON omr.rule_idx = om.rule_idx LEFT JOIN %[12]s a ON a.rule_idx = n.rule_idx AND a.side = %[5]s AND a.id = u.__id ORDER BY u.__id",
-		strings.Join(cols, ", "), reason, s.Table, Near, String(s.Code), Rules, s.Other, otherMatched, Pairs, s.ID, keyText("o", s.OtherInput), AggMisses)
+	return fmt.Sprintf("SELECT %[1]s, nr.name AS kalla_near_rule, n.other_key AS kalla_near_key, %[2]s AS kalla_near_reason, n.failed AS kalla_near_failed FROM (SELECT * FROM %[3]s WHERE __id NOT IN (SELECT %[9]s FROM %[8]s)) u LEFT JOIN %[4]s n ON n.side = %[5]s AND n.id = u.__id LEFT JOIN %[6]s nr ON nr.rule_idx = n.rule_idx LEFT JOIN (%[7]s) om ON om.id = n.other LEFT JOIN %[6]s omr ON omr.rule_idx = om.rule_idx LEFT JOIN %[10]s a ON a.rule_idx = n.rule_idx AND a.side = %[5]s AND a.id = u.__id ORDER BY u.__id",
+		strings.Join(cols, ", "), reason, s.Table, Near, String(s.Code), Rules, otherMatched, Pairs, s.ID, AggMisses)
 }
 
 // BestNearMisses keeps, per record, the near miss with the fewest failed

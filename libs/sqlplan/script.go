@@ -181,7 +181,7 @@ func Setup(p *plan.Plan) []string {
 		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (rule_idx INTEGER, name %s, pattern %s)", Rules, enum(names...), enum(patterns...)),
 		fmt.Sprintf("INSERT INTO %s VALUES %s", Rules, strings.Join(values, ", ")),
 		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (rule_idx INTEGER, grp BIGINT, lid BIGINT, rid BIGINT, ord BIGINT, deltas VARCHAR)", Pairs),
-		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (side VARCHAR, id BIGINT, rule_idx INTEGER, other BIGINT, failed INTEGER, reason VARCHAR)", Near),
+		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (side VARCHAR, id BIGINT, rule_idx INTEGER, other BIGINT, other_key VARCHAR, failed INTEGER, reason VARCHAR)", Near),
 		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (rule_idx INTEGER, side VARCHAR, id BIGINT, reason VARCHAR)", AggMisses),
 	}
 }
