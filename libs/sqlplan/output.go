@@ -118,8 +118,9 @@ func Unmatched(s Side) string {
 	reason := fmt.Sprintf("CASE WHEN n.failed > 0 THEN n.reason WHEN om.rule_idx IS NOT NULL THEN %s || ' ' || %s || ' was matched by rule ' || omr.name || ' instead' WHEN a.reason IS NOT NULL THEN a.reason WHEN n.id IS NOT NULL THEN 'a candidate under rule ' || nr.name || ', but its group did not pass the aggregate check' END",
 		String(s.OtherInput.Alias), "n.other_key")
 	// The rule that matched the near miss instead; a record is in one rule's
-	// pairs only, and in one pair unless its side repeats.
-	otherMatched := fmt.Sprintf("SELECT %s AS id, rule_idx FROM %s", s.OtherID, Pairs)
+	// pairs only, and in one pair unless its side repeats. Only pairs of
+	// near misses are kept, so the join does not hash every pair.
+	otherMatched := fmt.Sprintf("SELECT %[1]s AS id, rule_idx FROM %[2]s WHERE %[1]s IN (SELECT other FROM %[3]s WHERE side = %[4]s)", s.OtherID, Pairs, Near, String(s.Code))
 	if s.OtherRepeats {
 		otherMatched = "SELECT DISTINCT" + strings.TrimPrefix(otherMatched, "SELECT")
 	}
