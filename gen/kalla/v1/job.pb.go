@@ -498,13 +498,17 @@ func (x *BlockRange) GetEndBlock() int64 {
 	return 0
 }
 
-// KeyRange is a half-open range [start, end) of one integer key column;
-// an absent bound is open.
+// KeyRange is a half-open range [start, end) of one key column; an absent
+// bound is open. An integer key has start and end; a key of another type
+// has start_text and end_text, the values in PostgreSQL's text form, which
+// the database compares as the column's type (text in its collation).
 type KeyRange struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Column        string                 `protobuf:"bytes,1,opt,name=column,proto3" json:"column,omitempty"`
 	Start         *int64                 `protobuf:"varint,2,opt,name=start,proto3,oneof" json:"start,omitempty"`
 	End           *int64                 `protobuf:"varint,3,opt,name=end,proto3,oneof" json:"end,omitempty"`
+	StartText     *string                `protobuf:"bytes,4,opt,name=start_text,json=startText,proto3,oneof" json:"start_text,omitempty"`
+	EndText       *string                `protobuf:"bytes,5,opt,name=end_text,json=endText,proto3,oneof" json:"end_text,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -558,6 +562,20 @@ func (x *KeyRange) GetEnd() int64 {
 		return *x.End
 	}
 	return 0
+}
+
+func (x *KeyRange) GetStartText() string {
+	if x != nil && x.StartText != nil {
+		return *x.StartText
+	}
+	return ""
+}
+
+func (x *KeyRange) GetEndText() string {
+	if x != nil && x.EndText != nil {
+		return *x.EndText
+	}
+	return ""
 }
 
 // Exec asks an executor to reconcile a run whose sources are ready.
@@ -707,13 +725,18 @@ const file_kalla_v1_job_proto_rawDesc = "" +
 	"BlockRange\x12\x1f\n" +
 	"\vstart_block\x18\x01 \x01(\x03R\n" +
 	"startBlock\x12\x1b\n" +
-	"\tend_block\x18\x02 \x01(\x03R\bendBlock\"f\n" +
+	"\tend_block\x18\x02 \x01(\x03R\bendBlock\"\xc6\x01\n" +
 	"\bKeyRange\x12\x16\n" +
 	"\x06column\x18\x01 \x01(\tR\x06column\x12\x19\n" +
 	"\x05start\x18\x02 \x01(\x03H\x00R\x05start\x88\x01\x01\x12\x15\n" +
-	"\x03end\x18\x03 \x01(\x03H\x01R\x03end\x88\x01\x01B\b\n" +
+	"\x03end\x18\x03 \x01(\x03H\x01R\x03end\x88\x01\x01\x12\"\n" +
+	"\n" +
+	"start_text\x18\x04 \x01(\tH\x02R\tstartText\x88\x01\x01\x12\x1e\n" +
+	"\bend_text\x18\x05 \x01(\tH\x03R\aendText\x88\x01\x01B\b\n" +
 	"\x06_startB\x06\n" +
-	"\x04_end\"8\n" +
+	"\x04_endB\r\n" +
+	"\v_start_textB\v\n" +
+	"\t_end_text\"8\n" +
 	"\x04Exec\x120\n" +
 	"\asources\x18\x01 \x03(\v2\x16.kalla.v1.StagedSourceR\asources\"h\n" +
 	"\fStagedSource\x12\"\n" +

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -59,30 +60,48 @@ func (b Blocks) Where() string {
 	return w
 }
 
-// Keys is a half-open range [Start, End) of an integer key column, for
-// sources without heap pages of their own (views, partitioned tables); a
-// nil bound is open, and no column means every row. The range with an open
-// end also takes rows whose key is NULL, so none is left out: the
+// Keys is a half-open range [Start, End) of a key column, for sources
+// without heap pages of their own (views, partitioned tables); a nil bound
+// is open, and no column means every row. An integer key has Start and End;
+// a key of another type has StartText and EndText, its values in
+// PostgreSQL's text form, which the database compares as the column's type
+// (text in its collation, as the plan's n-tiles ordered it). The range with
+// an open end also takes rows whose key is NULL, so none is left out: the
 // executor's key check then names them.
 type Keys struct {
-	Column     string `json:"column,omitempty"`
-	Start, End *int64 `json:",omitempty"`
+	Column             string  `json:"column,omitempty"`
+	Start, End         *int64  `json:",omitempty"`
+	StartText, EndText *string `json:",omitempty"`
 }
 
 // Where is the key range condition.
 func (k Keys) Where() string {
-	if k.Column == "" || k.Start == nil && k.End == nil {
+	start, end := literal(k.Start, k.StartText), literal(k.End, k.EndText)
+	if k.Column == "" || start == "" && end == "" {
 		return "true"
 	}
 	col := pgx.Identifier{k.Column}.Sanitize()
 	var conds []string
-	if k.Start != nil {
-		conds = append(conds, fmt.Sprintf("%s >= %d", col, *k.Start))
+	if start != "" {
+		conds = append(conds, fmt.Sprintf("%s >= %s", col, start))
 	}
-	if k.End != nil {
-		return strings.Join(append(conds, fmt.Sprintf("%s < %d", col, *k.End)), " AND ")
+	if end != "" {
+		return strings.Join(append(conds, fmt.Sprintf("%s < %s", col, end)), " AND ")
 	}
 	return fmt.Sprintf("(%s OR %s IS NULL)", conds[0], col)
+}
+
+// literal renders a bound as SQL, "" when it is open. Text becomes an
+// escape string literal, which reads the same whatever the server's
+// standard_conforming_strings, and which the database types as the column.
+func literal(i *int64, text *string) string {
+	switch {
+	case i != nil:
+		return strconv.FormatInt(*i, 10)
+	case text != nil:
+		return "E'" + strings.NewReplacer(`\`, `\\`, `'`, `''`).Replace(*text) + "'"
+	}
+	return ""
 }
 
 // Chunk writes the rows of table within r to w as Parquet (zstd) with

@@ -120,9 +120,9 @@ func chunkRange(sc *kallav1.StageChunk, plan savedPlan) (extract.Range, error) {
 		}
 		return b, nil
 	case *kallav1.StageChunk_Keys:
-		k := extract.Keys{Column: rg.Keys.GetColumn(), Start: rg.Keys.Start, End: rg.Keys.End}
-		if k.Start != nil && k.End != nil && *k.End <= *k.Start {
-			return nil, fmt.Errorf("bad key range [%d, %d)", *k.Start, *k.End)
+		k := extract.Keys{Column: rg.Keys.GetColumn(), Start: rg.Keys.Start, End: rg.Keys.End, StartText: rg.Keys.StartText, EndText: rg.Keys.EndText}
+		if err := checkKeys(k); err != nil {
+			return nil, err
 		}
 		if k.Column != "" && !slices.ContainsFunc(plan.KeyChunks, func(p extract.Keys) bool { return p.Column == k.Column }) {
 			return nil, fmt.Errorf("key range over %q, which the stage plan does not cut by", k.Column)
@@ -130,4 +130,18 @@ func chunkRange(sc *kallav1.StageChunk, plan savedPlan) (extract.Range, error) {
 		return k, nil
 	}
 	return nil, fmt.Errorf("no range")
+}
+
+// checkKeys refuses a key range that mixes integer and text bounds or is
+// empty. The order of text bounds is the database's to judge (collations).
+func checkKeys(k extract.Keys) error {
+	switch {
+	case (k.Start != nil || k.End != nil) && (k.StartText != nil || k.EndText != nil):
+		return fmt.Errorf("bad key range: both integer and text bounds")
+	case k.Start != nil && k.End != nil && *k.End <= *k.Start:
+		return fmt.Errorf("bad key range [%d, %d)", *k.Start, *k.End)
+	case k.StartText != nil && k.EndText != nil && *k.EndText == *k.StartText:
+		return fmt.Errorf("bad key range [%q, %q)", *k.StartText, *k.EndText)
+	}
+	return nil
 }

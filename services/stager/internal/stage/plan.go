@@ -68,7 +68,7 @@ func (s *Stager) Plan(ctx context.Context, jobID, runID string, sp *kallav1.Stag
 		case extract.Blocks:
 			sc.Range = &kallav1.StageChunk_Blocks{Blocks: &kallav1.BlockRange{StartBlock: r.Start, EndBlock: r.End}}
 		case extract.Keys:
-			sc.Range = &kallav1.StageChunk_Keys{Keys: &kallav1.KeyRange{Column: r.Column, Start: r.Start, End: r.End}}
+			sc.Range = &kallav1.StageChunk_Keys{Keys: &kallav1.KeyRange{Column: r.Column, Start: r.Start, End: r.End, StartText: r.StartText, EndText: r.EndText}}
 		}
 		env := &kallav1.JobEnvelope{RunId: runID, Job: &kallav1.JobEnvelope_StageChunk{StageChunk: sc}}
 		nj, err := pipeline.NewJob(ctx, jobs.TypeStageChunk, env)
@@ -139,37 +139,52 @@ func (s *Stager) measure(ctx context.Context, ref source.Ref, primaryKey []strin
 	return p, tx.Commit(ctx)
 }
 
-// keyChunks cuts a source without heap pages into ranges of its integer
-// key holding about chunkRows rows each, from the key's n-tiles (one sort
-// of the key, in the planning transaction). A source whose primary key is
-// not one integer column is read in one chunk.
+// keyChunks cuts a source without heap pages into ranges of its key
+// holding about chunkRows rows each, from the key's n-tiles (one sort of the
+// key, in the planning transaction). An integer key is cut at integers, a
+// key of another orderable type at values in their text form. A source
+// whose primary key is several columns or a boolean is read in one chunk.
 func (s *Stager) keyChunks(ctx context.Context, tx pgx.Tx, table string, p savedPlan, primaryKey []string) ([]extract.Keys, error) {
 	n := chunkCount(p.Rows, s.chunkRows(), s.maxChunks())
 	i := slices.IndexFunc(p.Schema.Columns, func(c source.Column) bool { return len(primaryKey) == 1 && c.Name == primaryKey[0] })
-	if n == 1 || i < 0 || p.Schema.Columns[i].Type != source.Integer {
+	if n == 1 || i < 0 || p.Schema.Columns[i].Type == source.Boolean {
 		return []extract.Keys{{}}, nil
 	}
-	col := pgx.Identifier{primaryKey[0]}.Sanitize()
-	rows, err := tx.Query(ctx, fmt.Sprintf("SELECT max(k) FROM (SELECT %[1]s AS k, ntile(%[2]d) OVER (ORDER BY %[1]s) AS tile FROM %[3]s WHERE %[1]s IS NOT NULL) t GROUP BY tile ORDER BY 1", col, n, table))
+	column := primaryKey[0]
+	// Each n-tile's smallest key starts a range; the first range is open
+	// below. A key repeated across n-tiles (the recipe's key need not be
+	// unique in a view) would give empty ranges, so repeated starts go;
+	// every row still lands in one range, and the executor's key check then
+	// names the repeated keys.
+	starts := fmt.Sprintf("SELECT min(k)%[4]s FROM (SELECT %[1]s AS k, ntile(%[2]d) OVER (ORDER BY %[1]s) AS tile FROM %[3]s WHERE %[1]s IS NOT NULL) t GROUP BY tile ORDER BY tile",
+		pgx.Identifier{column}.Sanitize(), n, table, "%s")
+	if p.Schema.Columns[i].Type == source.Integer {
+		lows, err := collect[int64](ctx, tx, fmt.Sprintf(starts, ""))
+		return ranges(lows, func(lo, hi *int64) extract.Keys { return extract.Keys{Column: column, Start: lo, End: hi} }), err
+	}
+	lows, err := collect[string](ctx, tx, fmt.Sprintf(starts, "::text"))
+	return ranges(lows, func(lo, hi *string) extract.Keys { return extract.Keys{Column: column, StartText: lo, EndText: hi} }), err
+}
+
+func collect[T comparable](ctx context.Context, tx pgx.Tx, query string) ([]T, error) {
+	rows, err := tx.Query(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	highs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return nil, err
+	values, err := pgx.CollectRows(rows, pgx.RowTo[T])
+	return slices.Compact(values), err
+}
+
+// ranges turns the n-tiles' smallest keys into contiguous ranges: open
+// below, then [low_i, low_i+1), the last open above.
+func ranges[T any](lows []T, keys func(lo, hi *T) extract.Keys) []extract.Keys {
+	var out []extract.Keys
+	var lo *T
+	for i := 1; i < len(lows); i++ {
+		out = append(out, keys(lo, &lows[i]))
+		lo = &lows[i]
 	}
-	// A key repeated across n-tiles (the recipe's key need not be unique in
-	// a view) would give empty ranges; every row still lands in one range,
-	// and the executor's key check then names the repeated keys.
-	highs = slices.Compact(highs)
-	out := []extract.Keys{}
-	var start *int64
-	for _, high := range highs[:max(len(highs)-1, 0)] {
-		end := high + 1
-		out = append(out, extract.Keys{Column: primaryKey[0], Start: start, End: &end})
-		start = &end
-	}
-	return append(out, extract.Keys{Column: primaryKey[0], Start: start}), nil
+	return append(out, keys(lo, nil))
 }
 
 // checkSchema refuses columns extract cannot write exactly.

@@ -473,8 +473,8 @@ func TestPoison(t *testing.T) {
 	}
 }
 
-// A chunk whose values cannot be written exactly is poison, and a chunk
-// cannot reach an unreachable database is retried (not poison), with the
+// A chunk whose values cannot be written exactly or whose key range is bad
+// is poison, and a chunk cannot reach an unreachable database is retried (not poison), with the
 // password out of the message.
 func TestChunkErrors(t *testing.T) {
 	ctx := context.Background()
@@ -501,6 +501,19 @@ func TestChunkErrors(t *testing.T) {
 	}
 	t.Logf("bad value: %v", err)
 
+	// Key ranges that are empty or mix integer and text bounds.
+	five, word := int64(5), "k5"
+	for name, keys := range map[string]*kallav1.KeyRange{
+		"empty_integer_range": {Start: &five, End: &five},
+		"empty_text_range":    {StartText: &word, EndText: &word},
+		"mixed_bounds":        {Start: &five, EndText: &word},
+	} {
+		chunk := &kallav1.StageChunk{Side: kallav1.Side_SIDE_LEFT, ChunkIndex: 0, ChunkCount: 1, Range: &kallav1.StageChunk_Keys{Keys: keys}}
+		if err := st.Chunk(ctx, stage.ChunkJobID(planJobID, 0), runID, chunk); !errors.Is(err, queue.ErrPoison) || !strings.Contains(err.Error(), "bad key range") {
+			t.Errorf("%s: %v; want poison naming the bad key range", name, err)
+		}
+	}
+
 	// The same run, its source now behind a closed port with a password.
 	recipe := stagetest.Recipe(t, "postgres://kalla:s3cr3t-pw@127.0.0.1:1/db?sslmode=disable&table=public.t")
 	runID2, planJobID2 := stagetest.CreateRun(t, store, recipe)
@@ -512,15 +525,19 @@ func TestChunkErrors(t *testing.T) {
 }
 
 // TestStageByKey stages sources without heap pages of their own (views, a
-// partitioned table) in ranges of their integer key: every row lands in
-// exactly one part, a NULL key included, and a view without an integer key
-// is read in one chunk.
+// partitioned table) in ranges of their key, integer, text or date: every
+// row lands in exactly one part, a NULL key included, and a view with a
+// composite key is read in one chunk.
 func TestStageByKey(t *testing.T) {
 	ctx := context.Background()
 	_, db := stagetest.Source(t, 2000)
 	stagetest.Exec(t, db, `CREATE VIEW open_invoices AS SELECT * FROM invoices WHERE id % 10 <> 3`)
 	stagetest.Exec(t, db, `CREATE VIEW with_null_key AS SELECT * FROM invoices UNION ALL SELECT NULL::int, 1.00, 'no id', DATE '2024-01-01', 1`)
 	stagetest.Exec(t, db, `CREATE VIEW text_key AS SELECT 'k' || id AS key, amount FROM invoices`)
+	// Quotes and backslashes in the bounds, which must reach SQL intact.
+	stagetest.Exec(t, db, `CREATE VIEW quoted_key AS SELECT E'it''s \\' || id AS key, amount FROM invoices`)
+	stagetest.Exec(t, db, `CREATE VIEW date_key AS SELECT DATE '2020-01-01' + id AS day, amount FROM invoices`)
+	stagetest.Exec(t, db, `CREATE VIEW composite_key AS SELECT id AS a, id AS b, amount FROM invoices`)
 	stagetest.Exec(t, db, `CREATE VIEW repeated_key AS SELECT id % 3 AS id, amount FROM invoices`)
 	stagetest.Exec(t, db, `CREATE TABLE parted (LIKE invoices) PARTITION BY RANGE (id)`)
 	stagetest.Exec(t, db, `CREATE TABLE parted_low PARTITION OF parted FOR VALUES FROM (MINVALUE) TO (700)`)
@@ -534,14 +551,17 @@ func TestStageByKey(t *testing.T) {
 	}{
 		{name: "integer_key", view: "open_invoices", key: "id", chunks: 6, rows: 1800},
 		{name: "null_key_in_the_last_chunk", view: "with_null_key", key: "id", chunks: 7, rows: 2001, nulls: 1},
-		{name: "text_key_one_chunk", view: "text_key", key: "key", chunks: 1, rows: 2000},
+		{name: "text_key", view: "text_key", key: "key", chunks: 7, rows: 2000},
+		{name: "text_key_with_quotes", view: "quoted_key", key: "key", chunks: 7, rows: 2000},
+		{name: "date_key", view: "date_key", key: "day", chunks: 7, rows: 2000},
+		{name: "composite_key_one_chunk", view: "composite_key", key: "a,b", chunks: 1, rows: 2000},
 		// Three key values over seven n-tiles: three ranges, no empty one.
 		{name: "repeated_key", view: "repeated_key", key: "id", chunks: 3, rows: 2000},
 		{name: "partitioned_table", view: "parted", key: "id", chunks: 7, rows: 2000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			recipe := stagetest.Recipe(t, db+"&table=public."+tc.view)
-			recipe.Sources.Left.PrimaryKey = []string{tc.key}
+			recipe.Sources.Left.PrimaryKey = strings.Split(tc.key, ",")
 			runID, _ := stagetest.CreateRun(t, e.store, recipe)
 			for _, env := range e.jobEnvelopes(t, runID, jobs.TypeStagePlan) {
 				if err := e.stager.Handle(ctx, jobOf(env), env); err != nil {
@@ -555,22 +575,23 @@ func TestStageByKey(t *testing.T) {
 			if len(chunks) != tc.chunks {
 				t.Fatalf("%d chunk jobs, want %d", len(chunks), tc.chunks)
 			}
-			var next *int64
+			next := "open"
 			for i, c := range chunks {
 				k := c.GetStageChunk().GetKeys()
-				if k == nil || bound(k.Start) != bound(next) || (tc.chunks > 1 && k.GetColumn() != tc.key) {
-					t.Errorf("chunk %d: range %v, want keys of %s from %s", i, c.GetStageChunk().GetRange(), tc.key, bound(next))
+				start, end := bounds(k)
+				if k == nil || start != next || (tc.chunks > 1 && k.GetColumn() != tc.key) {
+					t.Errorf("chunk %d: range %v, want keys of %s from %s", i, c.GetStageChunk().GetRange(), tc.key, next)
 				}
-				next = k.End
+				next = end
 				if err := e.stager.Handle(ctx, jobOf(c), c); err != nil {
 					t.Fatalf("chunk %d: %v", i, err)
 				}
 			}
-			if next != nil {
-				t.Errorf("the last chunk ends at %d, want open", *next)
+			if next != "open" {
+				t.Errorf("the last chunk ends at %s, want open", next)
 			}
 			got, nulls := stagedKeys(t, e.staging, runID)
-			want := viewKeys(t, db, tc.view, tc.key)
+			want := viewKeys(t, db, tc.view, strings.Split(tc.key, ",")[0])
 			if nulls != tc.nulls || len(got) != tc.rows-tc.nulls || !slices.Equal(got, want) {
 				t.Errorf("parts hold %d keys and %d NULL keys; want the view's %d keys and %d NULLs", len(got), nulls, len(want), tc.nulls)
 			}
@@ -581,12 +602,18 @@ func TestStageByKey(t *testing.T) {
 	}
 }
 
-// bound shows a key range bound; nil is open.
-func bound(b *int64) string {
-	if b == nil {
+// bounds shows a key range's bounds, integer or text; "open" when absent.
+func bounds(k *kallav1.KeyRange) (start, end string) {
+	show := func(i *int64, text *string) string {
+		switch {
+		case i != nil:
+			return fmt.Sprint(*i)
+		case text != nil:
+			return fmt.Sprintf("%q", *text)
+		}
 		return "open"
 	}
-	return fmt.Sprint(*b)
+	return show(k.Start, k.StartText), show(k.End, k.EndText)
 }
 
 // stagedKeys reads the first column of every part of the run's left side,
