@@ -11,10 +11,11 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Page sizes of ListRuns and ListRecipes.
+// Page sizes of ListRuns and ListRecipes, and of the planner's API: a
+// size of 0 means DefaultPageSize, a larger one than MaxPageSize is cut.
 const (
 	DefaultPageSize = 50
-	MaxPageSize     = 1000
+	MaxPageSize     = 500
 )
 
 func pageSize(n int) int {

@@ -241,6 +241,8 @@ export const GetRecipeResponseSchema: GenMessage<GetRecipeResponse> = /*@__PURE_
  */
 export type ListRecipesRequest = Message<"kalla.v1.ListRecipesRequest"> & {
   /**
+   * page_size is 50 when 0 and at most 500.
+   *
    * @generated from field: int32 page_size = 1;
    */
   pageSize: number;

@@ -377,6 +377,8 @@ export const GetRunResponseSchema: GenMessage<GetRunResponse> = /*@__PURE__*/
  */
 export type ListRunsRequest = Message<"kalla.v1.ListRunsRequest"> & {
   /**
+   * page_size is 50 when 0 and at most 500.
+   *
    * @generated from field: int32 page_size = 1;
    */
   pageSize: number;
@@ -501,6 +503,8 @@ export type ListMatchesRequest = Message<"kalla.v1.ListMatchesRequest"> & {
   runId: string;
 
   /**
+   * page_size is 50 when 0 and at most 500.
+   *
    * @generated from field: int32 page_size = 2;
    */
   pageSize: number;
@@ -632,6 +636,8 @@ export type ListUnmatchedRequest = Message<"kalla.v1.ListUnmatchedRequest"> & {
   side: Side;
 
   /**
+   * page_size is 50 when 0 and at most 500.
+   *
    * @generated from field: int32 page_size = 3;
    */
   pageSize: number;

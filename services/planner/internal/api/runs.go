@@ -15,12 +15,6 @@ import (
 	"github.com/kallahq/kalla/libs/source"
 )
 
-// Page sizes of ListRuns.
-const (
-	defaultPageSize = 50
-	maxPageSize     = 500
-)
-
 // CreateRun validates the recipe against its sources, records the run and
 // its first jobs with their outbox entries in one transaction, and only
 // then publishes them. It returns at once.
@@ -196,14 +190,16 @@ func (s *Server) ListRuns(ctx context.Context, req *connect.Request[kallav1.List
 	return connect.NewResponse(resp), nil
 }
 
+// pageSize reads a request's page_size, the same for runs, recipes and
+// evidence.
 func pageSize(n int32) (int, error) {
 	switch {
 	case n < 0:
 		return 0, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("page_size %d is negative", n))
 	case n == 0:
-		return defaultPageSize, nil
-	case n > maxPageSize:
-		return maxPageSize, nil
+		return jobs.DefaultPageSize, nil
+	case n > jobs.MaxPageSize:
+		return jobs.MaxPageSize, nil
 	}
 	return int(n), nil
 }
