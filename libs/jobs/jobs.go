@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/kallahq/kalla/libs/queue"
 )
 
 const jobColumns = `id, run_id, type, subject, status, claimed_by, claimed_at, last_heartbeat,
@@ -32,6 +34,7 @@ var defaults = map[string][2]int{
 // jobRows are NewJobs as columns, ready for unnest.
 type jobRows struct {
 	ids, types, subjects []string
+	msgIDs               []string
 	timeouts, maxes      []int
 	payloads             [][]byte
 }
@@ -53,6 +56,7 @@ func prepareJobs(runID string, jobs []NewJob) (jobRows, error) {
 			return r, err
 		}
 		r.ids, r.types, r.subjects = append(r.ids, j.ID), append(r.types, j.Type), append(r.subjects, j.Subject)
+		r.msgIDs = append(r.msgIDs, queue.MsgID(j.ID, 1))
 		r.timeouts, r.maxes = append(r.timeouts, j.TimeoutSeconds), append(r.maxes, j.MaxAttempts)
 		r.payloads = append(r.payloads, payload)
 	}
@@ -81,15 +85,15 @@ func insertJobs(ctx context.Context, tx pgx.Tx, runID string, jobs []NewJob, ide
 		conflict = "ON CONFLICT DO NOTHING"
 	}
 	_, err = tx.Exec(ctx, `WITH input AS (
-			SELECT * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::int[], $6::int[], $7::bytea[])
-			AS u(id, type, subject, timeout_seconds, max_attempts, payload)),
+			SELECT * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::int[], $6::int[], $7::bytea[], $8::text[])
+			AS u(id, type, subject, timeout_seconds, max_attempts, payload, msg_id)),
 		j AS (
 			INSERT INTO jobs (id, run_id, type, subject, timeout_seconds, max_attempts, payload)
 			SELECT id, $1, type, subject, timeout_seconds, max_attempts, payload FROM input
 			`+conflict+` RETURNING id, subject, payload)
 		INSERT INTO outbox (job_id, subject, msg_id, payload)
-		SELECT id, subject, id::text || '-1', payload FROM j `+conflict,
-		runID, r.ids, r.types, r.subjects, r.timeouts, r.maxes, r.payloads)
+		SELECT j.id, j.subject, input.msg_id, j.payload FROM j JOIN input USING (id) `+conflict,
+		runID, r.ids, r.types, r.subjects, r.timeouts, r.maxes, r.payloads, r.msgIDs)
 	if err != nil {
 		return fmt.Errorf("insert jobs %s: %w", strings.Join(r.ids, ", "), err)
 	}
@@ -229,7 +233,7 @@ func retryOrFail(ctx context.Context, tx pgx.Tx, j Job, reason string, delay tim
 	}
 	_, err = tx.Exec(ctx, `INSERT INTO outbox (job_id, subject, msg_id, payload, claimed_until)
 		VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5)) ON CONFLICT (msg_id) DO NOTHING`,
-		j.ID, j.Subject, msgID(j.ID, attempt), payload, delay.Seconds())
+		j.ID, j.Subject, queue.MsgID(j.ID, int32(attempt)), payload, delay.Seconds())
 	return err
 }
 

@@ -87,10 +87,6 @@ func stamp(payload []byte, jobID, runID string, attempt int) ([]byte, error) {
 	return b, nil
 }
 
-func msgID(jobID string, attempt int) string {
-	return fmt.Sprintf("%s-%d", jobID, attempt)
-}
-
 func timeOf(t *time.Time) time.Time {
 	if t == nil {
 		return time.Time{}
