@@ -13,22 +13,11 @@ import (
 // Recording calls lock the run row first, so each recount sees every chunk
 // committed before it, and exec_enqueued flips exactly once.
 
-// RecordChunk records a staged chunk once (a redelivery changes nothing),
-// recomputes the run's progress from staged_chunks, and reports whether
-// this call opened the completion gate. The caller that gets true must
-// enqueue the exec job; RecordChunkAndEnqueue does that in the same
-// transaction, which is safer.
-func (s *Store) RecordChunk(ctx context.Context, runID, side string, index int, rows int64, objectKey string) (bool, error) {
-	return s.recordChunk(ctx, runID, side, index, rows, objectKey, nil)
-}
-
-// RecordChunkAndEnqueue is RecordChunk that also enqueues execJob, with its
-// outbox row, in the same transaction when the gate opens.
-func (s *Store) RecordChunkAndEnqueue(ctx context.Context, runID, side string, index int, rows int64, objectKey string, execJob NewJob) (bool, error) {
-	return s.recordChunk(ctx, runID, side, index, rows, objectKey, &execJob)
-}
-
-func (s *Store) recordChunk(ctx context.Context, runID, side string, index int, rows int64, objectKey string, exec *NewJob) (bool, error) {
+// RecordChunkAndEnqueue records a staged chunk once (a redelivery changes
+// nothing), recomputes the run's progress from staged_chunks, and reports
+// whether this call opened the completion gate; the call that opens it
+// enqueues exec, with its outbox row, in the same transaction.
+func (s *Store) RecordChunkAndEnqueue(ctx context.Context, runID, side string, index int, rows int64, objectKey string, exec NewJob) (bool, error) {
 	var opened bool
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		if err := lockRun(ctx, tx, runID); err != nil {
@@ -48,20 +37,12 @@ func (s *Store) recordChunk(ctx context.Context, runID, side string, index int, 
 	return opened, nil
 }
 
-// SetChunksTotal records how many chunks the stage plan cut side into and
-// reports whether this opened the completion gate (all chunks already
-// staged, or none to stage). Setting it again replaces the count.
-func (s *Store) SetChunksTotal(ctx context.Context, runID, side string, total int) (bool, error) {
-	return s.setChunksTotal(ctx, runID, side, total, nil)
-}
-
-// SetChunksTotalAndEnqueue is SetChunksTotal that also enqueues execJob,
-// with its outbox row, in the same transaction when the gate opens.
-func (s *Store) SetChunksTotalAndEnqueue(ctx context.Context, runID, side string, total int, execJob NewJob) (bool, error) {
-	return s.setChunksTotal(ctx, runID, side, total, &execJob)
-}
-
-func (s *Store) setChunksTotal(ctx context.Context, runID, side string, total int, exec *NewJob) (bool, error) {
+// SetChunksTotalAndEnqueue records how many chunks the stage plan cut side
+// into and reports whether this opened the completion gate (all chunks
+// already staged, or none to stage); the call that opens it enqueues
+// exec, with its outbox row, in the same transaction. Setting it again
+// replaces the count.
+func (s *Store) SetChunksTotalAndEnqueue(ctx context.Context, runID, side string, total int, exec NewJob) (bool, error) {
 	var opened bool
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		if err := lockRun(ctx, tx, runID); err != nil {
@@ -92,8 +73,9 @@ func lockRun(ctx context.Context, tx pgx.Tx, runID string) error {
 }
 
 // refreshAndGate recomputes progress (chunks beyond a side's count are
-// ignored), then opens the gate if it is due and still closed.
-func refreshAndGate(ctx context.Context, tx pgx.Tx, runID string, exec *NewJob) (bool, error) {
+// ignored), then opens the gate if it is due and still closed, enqueueing
+// exec.
+func refreshAndGate(ctx context.Context, tx pgx.Tx, runID string, exec NewJob) (bool, error) {
 	_, err := tx.Exec(ctx, `UPDATE runs SET
 		chunks_total = (SELECT coalesce(sum(chunks_total), 0) FROM staged_sources WHERE run_id = $1),
 		(chunks_staged, rows_staged) = (
@@ -111,10 +93,8 @@ func refreshAndGate(ctx context.Context, tx pgx.Tx, runID string, exec *NewJob) 
 	if err != nil || tag.RowsAffected() == 0 {
 		return false, err
 	}
-	if exec != nil {
-		if err := insertJobs(ctx, tx, runID, []NewJob{*exec}, true); err != nil {
-			return false, err
-		}
+	if err := insertJobs(ctx, tx, runID, []NewJob{exec}, true); err != nil {
+		return false, err
 	}
 	return true, nil
 }

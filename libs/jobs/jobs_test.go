@@ -355,11 +355,11 @@ func TestRecordChunk(t *testing.T) {
 		t.Parallel()
 		e := setup(t)
 		runID := e.createRun(t, planJob(t, kallav1.Side_SIDE_LEFT))
-		if _, err := e.store.SetChunksTotal(e.ctx, runID, "left", 3); err != nil {
+		if _, err := e.store.SetChunksTotalAndEnqueue(e.ctx, runID, "left", 3, execJob(t)); err != nil {
 			t.Fatal(err)
 		}
 		for range 3 {
-			if opened, err := e.store.RecordChunk(e.ctx, runID, "left", 0, 100, "staging/x/left/part-00000.parquet"); err != nil || opened {
+			if opened, err := e.store.RecordChunkAndEnqueue(e.ctx, runID, "left", 0, 100, "staging/x/left/part-00000.parquet", execJob(t)); err != nil || opened {
 				t.Fatalf("record chunk 0: opened=%v err=%v", opened, err)
 			}
 		}
@@ -373,11 +373,11 @@ func TestRecordChunk(t *testing.T) {
 		t.Parallel()
 		e := setup(t)
 		runID := e.createRun(t, planJob(t, kallav1.Side_SIDE_LEFT))
-		if _, err := e.store.SetChunksTotal(e.ctx, runID, "left", 10); err != nil {
+		if _, err := e.store.SetChunksTotalAndEnqueue(e.ctx, runID, "left", 10, execJob(t)); err != nil {
 			t.Fatal(err)
 		}
 		for i := range 8 {
-			if opened, err := e.store.RecordChunk(e.ctx, runID, "left", i, 10, fmt.Sprint(i)); err != nil || opened {
+			if opened, err := e.store.RecordChunkAndEnqueue(e.ctx, runID, "left", i, 10, fmt.Sprint(i), execJob(t)); err != nil || opened {
 				t.Fatalf("chunk %d: opened=%v err=%v", i, opened, err)
 			}
 		}
@@ -420,16 +420,17 @@ func TestRecordChunk(t *testing.T) {
 		e := setup(t)
 		for round := range 5 {
 			runID := e.createRun(t, planJob(t, kallav1.Side_SIDE_LEFT))
-			if _, err := e.store.SetChunksTotal(e.ctx, runID, "left", 20); err != nil {
+			if _, err := e.store.SetChunksTotalAndEnqueue(e.ctx, runID, "left", 20, execJob(t)); err != nil {
 				t.Fatal(err)
 			}
 			start := make(chan struct{})
 			opens := make(chan bool, 20)
+			exec := execJob(t)
 			var wg sync.WaitGroup
 			for i := range 20 {
 				wg.Go(func() {
 					<-start
-					opened, err := e.store.RecordChunk(e.ctx, runID, "left", i, 1, fmt.Sprint(i))
+					opened, err := e.store.RecordChunkAndEnqueue(e.ctx, runID, "left", i, 1, fmt.Sprint(i), exec)
 					if err != nil {
 						t.Error(err)
 					}
@@ -455,10 +456,10 @@ func TestRecordChunk(t *testing.T) {
 		t.Parallel()
 		e := setup(t)
 		runID := e.createRun(t, planJob(t, kallav1.Side_SIDE_LEFT), planJob(t, kallav1.Side_SIDE_RIGHT))
-		if opened, err := e.store.SetChunksTotal(e.ctx, runID, "left", 1); err != nil || opened {
+		if opened, err := e.store.SetChunksTotalAndEnqueue(e.ctx, runID, "left", 1, execJob(t)); err != nil || opened {
 			t.Fatalf("left total: opened=%v err=%v", opened, err)
 		}
-		if opened, err := e.store.RecordChunk(e.ctx, runID, "left", 0, 5, "k"); err != nil || opened {
+		if opened, err := e.store.RecordChunkAndEnqueue(e.ctx, runID, "left", 0, 5, "k", execJob(t)); err != nil || opened {
 			t.Fatalf("left chunk before right plan: opened=%v err=%v", opened, err)
 		}
 		opened, err := e.store.SetChunksTotalAndEnqueue(e.ctx, runID, "right", 0, execJob(t))
