@@ -40,6 +40,27 @@ func TestTolerance(t *testing.T) {
 			t.Errorf("near miss = %q, want %q", got, want)
 		}
 	})
+	t.Run("wide_decimals_read_exactly", func(t *testing.T) {
+		t.Parallel()
+		// Scales of 20, as PostgreSQL's numeric division writes them: the
+		// columns are DECIMAL(37,20) and DECIMAL(21,20), read unpadded (left)
+		// and padded (right), exact at the boundary and to the last digit.
+		o := mustReconcile(t,
+			"id,ref,amount\n1,A,1.10000000000000000000\n2,B,-0.50000000000000000001\n3,C,12345678901234567.12345678901234567890\n4,D,+007\n5,E,-3\n",
+			"id,ref,amount\n10,A, 1.08000000000000000000\n11,B,-0.50000000000000000002\n12,C,1\n13,D,7.00000000000000000001\n14,E,-2.97999999999999999999\n",
+			recipeYAML(rule(oneToOneTolerance, "0.02")))
+		want := []string{"exact: l1 r10", "exact: l2 r11", "exact: l4 r13"}
+		if got := o.pairs(); !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+		var amounts []string
+		for _, u := range o.unmatchedLeft {
+			amounts = append(amounts, u["id"]+": "+u["amount"])
+		}
+		if want := []string{"3: 12345678901234567.12345678901234567890", "5: -3.00000000000000000000"}; !slices.Equal(amounts, want) {
+			t.Errorf("unmatched left amounts = %v, want %v", amounts, want)
+		}
+	})
 	t.Run("threshold_zero_means_exact", func(t *testing.T) {
 		t.Parallel()
 		o := mustReconcile(t,
