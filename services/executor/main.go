@@ -99,6 +99,7 @@ func run(ctx context.Context, cfg config) error {
 		S3:         cfg.s3,
 		TempDir:    cfg.tempDir,
 		CancelPoll: 2 * time.Second,
+		Log:        base.Log,
 	}
 	runner := &pipeline.Runner{Store: base.Store, WorkerID: base.WorkerID, Metrics: base.Metrics, Log: base.Log, Handle: exec.Handle}
 	worker := &queue.Worker{JS: base.JS, Stream: queue.ExecStream, Consumer: queue.ExecConsumer, Slots: cfg.slots,

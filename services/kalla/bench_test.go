@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -40,13 +41,14 @@ func TestPipelineBenchmark(t *testing.T) {
 	// machine, so each staged run is paired with a COPY just before it.
 	const rounds = 3
 	for _, stagers := range []int{1, 2} {
-		var copies, stagings, totals, creates, shares []float64
+		var copies, stagings, totals, creates, shares, fetches, reconciles, publishes []float64
 		for range rounds {
 			copySecs := rawCopy(t, source)
-			total, create, staging := stagedRun(t, path, stagers)
-			copies, stagings = append(copies, copySecs), append(stagings, staging.Seconds())
-			totals, creates = append(totals, total.Seconds()), append(creates, create.Seconds())
-			shares = append(shares, 100*copySecs/staging.Seconds())
+			r := stagedRun(t, path, stagers)
+			copies, stagings = append(copies, copySecs), append(stagings, r.staging.Seconds())
+			totals, creates = append(totals, r.total.Seconds()), append(creates, r.create.Seconds())
+			shares = append(shares, 100*copySecs/r.staging.Seconds())
+			fetches, reconciles, publishes = append(fetches, r.fetch.Seconds()), append(reconciles, r.reconcile.Seconds()), append(publishes, r.publish.Seconds())
 		}
 		total, copySecs, staging := median(totals), median(copies), median(stagings)
 		fmt.Fprintf(&report, "| %d stager(s): CreateRun to completed, median of %d | %.2f s (%.0f input rows/s, counting about 0.8 payments per invoice) |\n", stagers, rounds, total, float64(invoices)*1.8/total)
@@ -54,6 +56,7 @@ func TestPipelineBenchmark(t *testing.T) {
 		fmt.Fprintf(&report, "| %d stager(s): raw `COPY invoices TO STDOUT` of %d rows just before each run, median | %.2f s (%.0f rows/s) |\n", stagers, invoices, copySecs, float64(invoices)/copySecs)
 		fmt.Fprintf(&report, "| %d stager(s): staging (CreateRun's answer to executing), median | %.2f s (%.0f rows/s) |\n", stagers, staging, float64(invoices)/staging)
 		fmt.Fprintf(&report, "| %d stager(s): staging as a share of the raw COPY's speed, each round | %s (median %.0f%%) |\n", stagers, percents(shares), median(shares))
+		fmt.Fprintf(&report, "| %d stager(s): the executor's phases, medians: downloading the staged parts and the CSV, reconciling, uploading the evidence | %.2f s, %.2f s, %.2f s |\n", stagers, median(fetches), median(reconciles), median(publishes))
 	}
 	lat := tinyRuns(t, 21)
 	fmt.Fprintf(&report, "| tiny run (10 rows each side), CreateRun to completed, median of %d | %d ms (min %d ms, max %d ms) |\n", len(lat), lat[len(lat)/2].Milliseconds(), lat[0].Milliseconds(), lat[len(lat)-1].Milliseconds())
@@ -90,11 +93,17 @@ func rawCopy(t *testing.T, db string) float64 {
 	return time.Since(start).Seconds()
 }
 
-// stagedRun runs the recipe through a fresh system with n stagers and
-// returns the time to completion, the time CreateRun took (it reads both
-// sources' schemas, inferring the CSV side's types from the whole file) and
-// the time from CreateRun's answer until staging ended (the run executing).
-func stagedRun(t *testing.T, path string, n int) (total, create, staging time.Duration) {
+// runTimes are the times of one staged run: to completion, of CreateRun
+// (it reads both sources' schemas, inferring the CSV side's types from the
+// whole file), from CreateRun's answer until staging ended (the run
+// executing), and of the executor's phases, from its log.
+type runTimes struct {
+	total, create, staging    time.Duration
+	fetch, reconcile, publish time.Duration
+}
+
+// stagedRun runs the recipe through a fresh system with n stagers.
+func stagedRun(t *testing.T, path string, n int) runTimes {
 	t.Helper()
 	s := startSystem(t, "KALLA_CHUNK_ROWS=100000")
 	url := s.startPlanner()
@@ -102,21 +111,46 @@ func stagedRun(t *testing.T, path string, n int) (total, create, staging time.Du
 	for i := 1; i <= n; i++ {
 		s.start(fmt.Sprintf("stager-%d-%d", n, i), "stager")
 	}
-	s.start(fmt.Sprintf("executor-%d", n), "executor")
+	executor := s.start(fmt.Sprintf("executor-%d", n), "executor")
 	start := time.Now()
 	res := kalla(t, "submit", "--server", url, "--recipe", path, "--token", apiToken)
 	if res.code != exitOK {
 		t.Fatalf("submit: %s", res.stderr)
 	}
 	runID := strings.TrimSpace(res.stdout)
-	create = time.Since(start)
+	var r runTimes
+	r.create = time.Since(start)
 	s.waitStatus(runID, jobs.RunExecuting, 10*time.Minute)
-	staging = time.Since(start) - create
+	r.staging = time.Since(start) - r.create
 	run := s.waitRun(runID, 20*time.Minute)
 	if run.Status != jobs.RunCompleted {
 		t.Fatalf("run %s: %s", run.Status, run.Error)
 	}
-	return time.Since(start), create, staging
+	r.total = time.Since(start)
+	r.fetch, r.reconcile, r.publish = executorPhases(t, executor.log, runID)
+	return r
+}
+
+// executorPhases reads the executor's "run executed" line of runID from
+// its JSON log (durations in nanoseconds).
+func executorPhases(t *testing.T, log, runID string) (fetch, reconcile, publish time.Duration) {
+	t.Helper()
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(b)) {
+		var e struct {
+			Msg                       string
+			RunID                     string `json:"run_id"`
+			Fetch, Reconcile, Publish time.Duration
+		}
+		if json.Unmarshal([]byte(line), &e) == nil && e.Msg == "run executed" && e.RunID == runID {
+			return e.Fetch, e.Reconcile, e.Publish
+		}
+	}
+	t.Fatalf("the executor's log has no \"run executed\" line for run %s", runID)
+	return 0, 0, 0
 }
 
 // tinyRuns measures CreateRun to completed for small native runs.

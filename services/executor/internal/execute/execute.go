@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,6 +36,9 @@ type Executor struct {
 	TempDir string
 	// CancelPoll is how often a running job checks that its run is active.
 	CancelPoll time.Duration
+	// Log receives a line per executed run with the time of each phase;
+	// nil means slog.Default().
+	Log *slog.Logger
 }
 
 // Handle runs one Exec job. Running it twice gives the same evidence at the
@@ -56,13 +60,16 @@ func (e *Executor) Handle(ctx context.Context, job jobs.Job, env *kallav1.JobEnv
 		return err
 	}
 	defer os.RemoveAll(work)
+	start := time.Now()
 	if err := e.fetchSources(ctx, r, env.GetExec(), work); err != nil {
 		return err
 	}
+	fetched := time.Now()
 	ctx, stop := e.watchCancel(ctx, run.ID)
 	defer stop()
 	out := filepath.Join(work, "out")
 	sum, err := reconcile.Run(ctx, r, reconcile.Options{Engine: e.Engine, Format: engine.Parquet, OutDir: out})
+	reconciled := time.Now()
 	if err := pipeline.Watch(context.WithoutCancel(ctx), e.Store, run.ID)(); err != nil {
 		return err
 	}
@@ -76,7 +83,16 @@ func (e *Executor) Handle(ctx context.Context, job jobs.Job, env *kallav1.JobEnv
 	if err != nil {
 		return err
 	}
+	e.log().Info("run executed", "run_id", run.ID, "fetch", fetched.Sub(start), "reconcile", reconciled.Sub(fetched),
+		"publish", time.Since(reconciled), "match_groups", sum.MatchGroups)
 	return e.complete(ctx, run.ID, sum, uris)
+}
+
+func (e *Executor) log() *slog.Logger {
+	if e.Log != nil {
+		return e.Log
+	}
+	return slog.Default()
 }
 
 // fetchSources points each side of the recipe at a local copy: staged
