@@ -3,12 +3,14 @@ package stage
 import (
 	"context"
 	"crypto/sha1"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/jobs"
@@ -162,9 +164,27 @@ func (s *Stager) keyChunks(ctx context.Context, tx pgx.Tx, table string, p saved
 		lows, err := collect[int64](ctx, tx, fmt.Sprintf(starts, ""))
 		return ranges(lows, func(lo, hi *int64) extract.Keys { return extract.Keys{Column: column, Start: lo, End: hi} }), err
 	}
-	lows, err := collect[string](ctx, tx, fmt.Sprintf(starts, "::text"))
-	return ranges(lows, func(lo, hi *string) extract.Keys { return extract.Keys{Column: column, StartText: lo, EndText: hi} }), err
+	// A key of a type without an ordering (json, point) is read in one
+	// chunk, like a composite key; the savepoint keeps the plan's
+	// transaction usable after the database refuses to sort it.
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lows, err := collect[string](ctx, sp, fmt.Sprintf(starts, "::text"))
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == undefinedFunction {
+		return []extract.Keys{{}}, sp.Rollback(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ranges(lows, func(lo, hi *string) extract.Keys { return extract.Keys{Column: column, StartText: lo, EndText: hi} }), sp.Commit(ctx)
 }
+
+// undefinedFunction is PostgreSQL's SQLSTATE for "could not identify an
+// ordering operator".
+const undefinedFunction = "42883"
 
 func collect[T comparable](ctx context.Context, tx pgx.Tx, query string) ([]T, error) {
 	rows, err := tx.Query(ctx, query)

@@ -527,7 +527,7 @@ func TestChunkErrors(t *testing.T) {
 // TestStageByKey stages sources without heap pages of their own (views, a
 // partitioned table) in ranges of their key, integer, text or date: every
 // row lands in exactly one part, a NULL key included, and a view with a
-// composite key is read in one chunk.
+// composite key or a key without an ordering is read in one chunk.
 func TestStageByKey(t *testing.T) {
 	ctx := context.Background()
 	_, db := stagetest.Source(t, 2000)
@@ -538,6 +538,7 @@ func TestStageByKey(t *testing.T) {
 	stagetest.Exec(t, db, `CREATE VIEW quoted_key AS SELECT E'it''s \\' || id AS key, amount FROM invoices`)
 	stagetest.Exec(t, db, `CREATE VIEW date_key AS SELECT DATE '2020-01-01' + id AS day, amount FROM invoices`)
 	stagetest.Exec(t, db, `CREATE VIEW composite_key AS SELECT id AS a, id AS b, amount FROM invoices`)
+	stagetest.Exec(t, db, `CREATE VIEW json_key AS SELECT json_build_object('id', id) AS key, amount FROM invoices`)
 	stagetest.Exec(t, db, `CREATE VIEW repeated_key AS SELECT id % 3 AS id, amount FROM invoices`)
 	stagetest.Exec(t, db, `CREATE TABLE parted (LIKE invoices) PARTITION BY RANGE (id)`)
 	stagetest.Exec(t, db, `CREATE TABLE parted_low PARTITION OF parted FOR VALUES FROM (MINVALUE) TO (700)`)
@@ -555,6 +556,8 @@ func TestStageByKey(t *testing.T) {
 		{name: "text_key_with_quotes", view: "quoted_key", key: "key", chunks: 7, rows: 2000},
 		{name: "date_key", view: "date_key", key: "day", chunks: 7, rows: 2000},
 		{name: "composite_key_one_chunk", view: "composite_key", key: "a,b", chunks: 1, rows: 2000},
+		// json has no ordering: one chunk, not a failed plan.
+		{name: "unordered_key_one_chunk", view: "json_key", key: "key", chunks: 1, rows: 2000},
 		// Three key values over seven n-tiles: three ranges, no empty one.
 		{name: "repeated_key", view: "repeated_key", key: "id", chunks: 3, rows: 2000},
 		{name: "partitioned_table", view: "parted", key: "id", chunks: 7, rows: 2000},
