@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/kallahq/kalla/libs/plan"
-	"github.com/kallahq/kalla/libs/source"
 )
 
 // ErrBadInput marks failures caused by the user's input (a duplicated key, a
@@ -81,9 +80,6 @@ type Progress struct {
 type Engine interface {
 	// Name is the engine's name in summaries, such as "duckdb".
 	Name() string
-	// Schema reads the schema of a native source the engine reads itself
-	// (Parquet); CSV schemas come from package source.
-	Schema(ctx context.Context, ref source.Ref) (source.Schema, error)
 	// Reconcile runs the plan and writes matched, unmatched_left and
 	// unmatched_right files into out.Dir.
 	Reconcile(ctx context.Context, p *plan.Plan, out Output, progress func(Progress)) (*Result, error)

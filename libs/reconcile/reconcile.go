@@ -46,7 +46,7 @@ func Run(ctx context.Context, r *kallav1.Recipe, opts Options) (*evidence.Summar
 	if err != nil {
 		return nil, err
 	}
-	p, err := Plan(ctx, r, opts.Engine)
+	p, err := buildPlan(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -99,17 +99,17 @@ func targetsOf(r *kallav1.Recipe, opts Options) ([]evidence.Move, error) {
 	return moves, nil
 }
 
-// Plan reads both sources' schemas, side by side since each is a full read
+// buildPlan reads both sources' schemas, side by side since each is a full read
 // of a file, and builds the plan.
-func Plan(ctx context.Context, r *kallav1.Recipe, eng engine.Engine) (*plan.Plan, error) {
+func buildPlan(ctx context.Context, r *kallav1.Recipe) (*plan.Plan, error) {
 	var right plan.Input
 	var rightErr error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		right, rightErr = input(ctx, r.GetSources().GetRight(), eng)
+		right, rightErr = input(ctx, r.GetSources().GetRight())
 	}()
-	left, err := input(ctx, r.GetSources().GetLeft(), eng)
+	left, err := input(ctx, r.GetSources().GetLeft())
 	<-done
 	if err != nil {
 		return nil, err
@@ -120,7 +120,7 @@ func Plan(ctx context.Context, r *kallav1.Recipe, eng engine.Engine) (*plan.Plan
 	return plan.Build(r, left, right)
 }
 
-func input(ctx context.Context, s *kallav1.Source, eng engine.Engine) (plan.Input, error) {
+func input(ctx context.Context, s *kallav1.Source) (plan.Input, error) {
 	ref, err := source.Parse(s.GetUri())
 	if err != nil {
 		return plan.Input{}, engine.BadInput("%s: %v", s.GetAlias(), err)
@@ -133,7 +133,7 @@ func input(ctx context.Context, s *kallav1.Source, eng engine.Engine) (plan.Inpu
 	case source.FormatCSV:
 		in.Schema, err = source.CSVSchema(ref.Path)
 	case source.FormatParquet:
-		in.Schema, err = eng.Schema(ctx, ref)
+		in.Schema, err = source.ParquetSchema(ref.Path)
 	case source.FormatPostgres:
 		in.Schema, err = source.PostgresSchema(ctx, ref)
 	}

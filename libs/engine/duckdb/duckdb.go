@@ -120,61 +120,9 @@ func abbreviate(q string) string {
 	return q
 }
 
-// Schema implements engine.Engine for Parquet sources.
-func (e *Engine) Schema(ctx context.Context, ref source.Ref) (source.Schema, error) {
-	if ref.Format != source.FormatParquet {
-		return source.Schema{}, fmt.Errorf("duckdb: no schema reader for %s sources", ref.Format)
-	}
-	s, done, err := e.open(ctx)
-	if err != nil {
-		return source.Schema{}, err
-	}
-	defer done()
-	return parquetSchema(ctx, s, ref)
-}
-
-func parquetSchema(ctx context.Context, s *session, ref source.Ref) (source.Schema, error) {
-	dir := isDir(ref.Path)
-	rows, err := s.conn.QueryContext(ctx, "DESCRIBE "+sqlplan.ReadParquet(ref.Path, dir))
-	if err != nil {
-		return source.Schema{}, engine.BadInput("read parquet %s: %v", ref, err)
-	}
-	defer rows.Close()
-	schema := source.Schema{Rows: -1}
-	for rows.Next() {
-		var name, typ string
-		var null, key, def, extra sql.NullString
-		if err := rows.Scan(&name, &typ, &null, &key, &def, &extra); err != nil {
-			return source.Schema{}, err
-		}
-		schema.Columns = append(schema.Columns, parquetColumn(name, typ))
-	}
-	return schema, rows.Err()
-}
-
 func isDir(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.IsDir()
-}
-
-// parquetColumn maps DuckDB's type names onto Kalla's types.
-func parquetColumn(name, typ string) source.Column {
-	c := source.Column{Name: name, Type: source.Text}
-	switch {
-	case typ == "BIGINT" || typ == "INTEGER" || typ == "SMALLINT" || typ == "TINYINT" ||
-		typ == "UBIGINT" || typ == "UINTEGER" || typ == "USMALLINT" || typ == "UTINYINT":
-		c.Type = source.Integer
-	case strings.HasPrefix(typ, "DECIMAL"):
-		c.Type = source.Decimal
-		fmt.Sscanf(typ, "DECIMAL(%d,%d)", &c.Precision, &c.Scale)
-	case typ == "DATE":
-		c.Type = source.Date
-	case strings.HasPrefix(typ, "TIMESTAMP"):
-		c.Type = source.Timestamp
-	case typ == "BOOLEAN":
-		c.Type = source.Boolean
-	}
-	return c
 }
 
 // Reconcile implements engine.Engine.
