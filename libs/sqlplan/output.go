@@ -67,31 +67,52 @@ func NearMisses(k int, r plan.Rule, s Side) string {
 // encodes far faster than text and which reads back as text.
 const sideType = "ENUM('left', 'right')"
 
-// Matched selects one row per member of every match group, in match order;
-// a member's deltas are those of its best pair in the group.
+// Matched selects one row per member of every match group, in match order.
+// Match ids count the groups rule by rule, each rule's after the groups of
+// the rules before it (from Counts), within a rule in grp order (its
+// smallest left id). A 1:1 rule's pairs give both members at once; the
+// members of other rules are gathered side by side, a member's deltas
+// those of its best pair in the group.
 func Matched(p *plan.Plan) string {
-	repeatsLeft, repeatsRight := repeats(p, kallav1.Pattern_PATTERN_ONE_TO_MANY), repeats(p, kallav1.Pattern_PATTERN_MANY_TO_ONE)
-	if !repeatsLeft && !repeatsRight {
-		return matchedPairs(p)
+	var pairRules, groupRules []string
+	for k, r := range p.Rules {
+		if r.Pattern == kallav1.Pattern_PATTERN_ONE_TO_ONE {
+			pairRules = append(pairRules, fmt.Sprint(k))
+		} else {
+			groupRules = append(groupRules, fmt.Sprint(k))
+		}
 	}
+	var members []string
+	if len(pairRules) > 0 {
+		members = append(members, pairMembers(p, strings.Join(pairRules, ", ")))
+	}
+	if len(groupRules) > 0 {
+		members = append(members, groupMembers(p, strings.Join(groupRules, ", ")))
+	}
+	return fmt.Sprintf("WITH o AS (SELECT rule_idx, coalesce(sum(groups) OVER (ORDER BY rule_idx ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS first FROM %s) SELECT CAST(o.first + x.n AS BIGINT) AS match_id, ru.name AS rule, ru.pattern, x.side, x.key, x.deltas FROM (%s) x JOIN o USING (rule_idx) JOIN %s ru USING (rule_idx) ORDER BY match_id, x.side, x.id",
+		Counts, strings.Join(members, " UNION ALL "), Rules)
+}
+
+// pairMembers gives both members of each pair of the 1:1 rules listed,
+// numbered (n) by grp within their rule: the keys are joined once a pair.
+func pairMembers(p *plan.Plan, rules string) string {
+	return fmt.Sprintf("SELECT rule_idx, n, unnest([CAST('left' AS %[1]s), CAST('right' AS %[1]s)]) AS side, unnest([lid, rid]) AS id, unnest([lkey, rkey]) AS key, deltas FROM (SELECT p.rule_idx, row_number() OVER (PARTITION BY p.rule_idx ORDER BY p.grp) AS n, p.lid, p.rid, %[2]s AS lkey, %[3]s AS rkey, p.deltas FROM %[4]s p JOIN %[5]s l ON l.__id = p.lid JOIN %[6]s r ON r.__id = p.rid WHERE p.rule_idx IN (%[7]s))",
+		sideType, keyText("l", p.Left), keyText("r", p.Right), Pairs, Left, Right, rules)
+}
+
+// groupMembers gives one row per member of each group of the rules listed
+// (1:N, M:1, M:N), numbered (n) by grp within their rule.
+func groupMembers(p *plan.Plan, rules string) string {
 	member := func(side, id, table string, in plan.Input, repeats bool) string {
-		pairs := fmt.Sprintf("SELECT rule_idx, grp, %s AS id, deltas FROM %s", id, Pairs)
+		pairs := fmt.Sprintf("SELECT rule_idx, grp, %s AS id, deltas FROM %s WHERE rule_idx IN (%s)", id, Pairs, rules)
 		if repeats {
-			pairs = fmt.Sprintf("SELECT rule_idx, grp, %[1]s AS id, arg_min(deltas, ord) AS deltas FROM %[2]s GROUP BY rule_idx, grp, %[1]s", id, Pairs)
+			pairs = fmt.Sprintf("SELECT rule_idx, grp, %[1]s AS id, arg_min(deltas, ord) AS deltas FROM %[2]s WHERE rule_idx IN (%[3]s) GROUP BY rule_idx, grp, %[1]s", id, Pairs, rules)
 		}
 		return fmt.Sprintf("SELECT m.rule_idx, m.grp, CAST('%[1]s' AS %[5]s) AS side, m.id, %[4]s AS key, m.deltas FROM (%[2]s) m JOIN %[3]s t ON t.__id = m.id",
 			side, pairs, table, keyText("t", in), sideType)
 	}
-	return fmt.Sprintf("WITH g AS (SELECT rule_idx, grp, row_number() OVER (ORDER BY rule_idx, grp) AS match_id FROM (SELECT DISTINCT rule_idx, grp FROM %[1]s)), m AS (%[2]s UNION ALL %[3]s) SELECT g.match_id, ru.name AS rule, ru.pattern, m.side, m.key, m.deltas FROM m JOIN g USING (rule_idx, grp) JOIN %[4]s ru USING (rule_idx) ORDER BY g.match_id, m.side, m.id",
-		Pairs, member("left", "lid", Left, p.Left, repeatsLeft), member("right", "rid", Right, p.Right, repeatsRight), Rules)
-}
-
-// matchedPairs is Matched for plans whose groups are all single pairs (only
-// 1:1 rules): each pair is a group and gives both its members, so the
-// groups need no finding and the keys are joined once per pair.
-func matchedPairs(p *plan.Plan) string {
-	return fmt.Sprintf("SELECT match_id, rule, pattern, unnest([CAST('left' AS %[1]s), CAST('right' AS %[1]s)]) AS side, unnest([lkey, rkey]) AS key, deltas FROM (SELECT row_number() OVER (ORDER BY p.rule_idx, p.grp) AS match_id, ru.name AS rule, ru.pattern, %[2]s AS lkey, %[3]s AS rkey, p.deltas FROM %[4]s p JOIN %[5]s l ON l.__id = p.lid JOIN %[6]s r ON r.__id = p.rid JOIN %[7]s ru USING (rule_idx)) ORDER BY match_id, side",
-		sideType, keyText("l", p.Left), keyText("r", p.Right), Pairs, Left, Right, Rules)
+	return fmt.Sprintf("SELECT rule_idx, dense_rank() OVER (PARTITION BY rule_idx ORDER BY grp) AS n, side, id, key, deltas FROM (%s UNION ALL %s)",
+		member("left", "lid", Left, p.Left, repeats(p, kallav1.Pattern_PATTERN_ONE_TO_MANY)), member("right", "rid", Right, p.Right, repeats(p, kallav1.Pattern_PATTERN_MANY_TO_ONE)))
 }
 
 // repeats reports whether a record of one side can be in several pairs of
@@ -140,10 +161,10 @@ func BestNearMisses(p *plan.Plan) string {
 	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %[1]s AS SELECT * FROM %[1]s QUALIFY row_number() OVER (PARTITION BY side, id ORDER BY failed, rule_idx) = 1", Near)
 }
 
-// RuleCounts returns per rule in execution order: groups, left and right
-// records matched. A 1:1 rule's pairs are its groups and each of its records
-// is in one pair, so counting its pairs is enough; other patterns count
-// distinct ids, which costs a hash table each.
+// RuleCounts stores in Counts, per rule: groups, left and right records
+// matched. A 1:1 rule's pairs are its groups and each of its records is in
+// one pair, so counting its pairs is enough; other patterns count distinct
+// ids, which costs a hash table each.
 func RuleCounts(p *plan.Plan) string {
 	parts := make([]string, len(p.Rules))
 	for k, r := range p.Rules {
@@ -153,7 +174,12 @@ func RuleCounts(p *plan.Plan) string {
 		}
 		parts[k] = fmt.Sprintf("SELECT %d AS rule_idx, %s FROM %s WHERE rule_idx = %d", k, counts, Pairs, k)
 	}
-	return strings.Join(parts, " UNION ALL ") + " ORDER BY rule_idx"
+	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (rule_idx, groups, left_matched, right_matched) AS %s", Counts, strings.Join(parts, " UNION ALL "))
+}
+
+// ReadRuleCounts lists Counts in execution order.
+func ReadRuleCounts() string {
+	return fmt.Sprintf("SELECT rule_idx, groups, left_matched, right_matched FROM %s ORDER BY rule_idx", Counts)
 }
 
 // Count counts a table's rows.

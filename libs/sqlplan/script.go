@@ -23,6 +23,8 @@ const (
 	// AggMisses holds the members of groups that failed a rule's aggregate
 	// check, with the sentence that says by how much.
 	AggMisses = "kalla_agg_misses"
+	// Counts holds each rule's groups and matched records.
+	Counts = "kalla_counts"
 )
 
 // RowColumn holds the 1-based row number of a source without a primary key.

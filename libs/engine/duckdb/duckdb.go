@@ -333,7 +333,10 @@ func runLoop(ctx context.Context, s *session, steps sqlplan.RuleSteps, probed in
 }
 
 func ruleCounts(ctx context.Context, s *session, p *plan.Plan) ([]engine.RuleCounts, error) {
-	rows, err := s.conn.QueryContext(ctx, sqlplan.RuleCounts(p))
+	if err := s.exec(ctx, sqlplan.RuleCounts(p)); err != nil {
+		return nil, err
+	}
+	rows, err := s.conn.QueryContext(ctx, sqlplan.ReadRuleCounts())
 	if err != nil {
 		return nil, fmt.Errorf("duckdb: %w", err)
 	}
