@@ -3,11 +3,13 @@
 package evidence
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/kallahq/kalla/libs/objstore"
 )
 
 // Summary is summary.json. Its shape is a stable interface: fields may be
@@ -97,25 +99,12 @@ func rename(from, to string) error {
 	if err := os.Rename(from, to); err == nil {
 		return nil
 	}
-	// Another file system: stream a copy beside the target, then rename
-	// there, so the target is never seen half written.
+	// Another file system: a synced copy beside the target, renamed there,
+	// so the target is never seen half written.
 	src, err := os.Open(from)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	tmp := to + ".kalla-tmp"
-	dst, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(dst, src)
-	if cerr := dst.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, to)
+	return objstore.WriteFileAtomic(context.Background(), to, src)
 }

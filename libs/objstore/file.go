@@ -46,7 +46,7 @@ func (s *fileStore) PutFile(ctx context.Context, key, localPath string) error {
 		return opError("put", s.URI(key), err)
 	}
 	defer f.Close()
-	if err := writeFileAtomic(ctx, s.path(key), f); err != nil {
+	if err := WriteFileAtomic(ctx, s.path(key), f); err != nil {
 		return opError("put", s.URI(key), err)
 	}
 	return nil
@@ -56,7 +56,7 @@ func (s *fileStore) Put(ctx context.Context, key string, r io.Reader) error {
 	if err := checkKey(key); err != nil {
 		return opError("put", s.URI(""), err)
 	}
-	if err := writeFileAtomic(ctx, s.path(key), r); err != nil {
+	if err := WriteFileAtomic(ctx, s.path(key), r); err != nil {
 		return opError("put", s.URI(key), err)
 	}
 	return nil

@@ -176,7 +176,7 @@ func getFile(ctx context.Context, open func(context.Context, string) (io.ReadClo
 		return opError("get", uri, err)
 	}
 	defer rc.Close()
-	if err := writeFileAtomic(ctx, localPath, rc); err != nil {
+	if err := WriteFileAtomic(ctx, localPath, rc); err != nil {
 		return opError("get", uri, fmt.Errorf("write %s: %w", localPath, err))
 	}
 	return nil
@@ -186,9 +186,9 @@ func opError(op, uri string, err error) error {
 	return fmt.Errorf("objstore: %s %s: %w", op, uri, err)
 }
 
-// writeFileAtomic copies r into a temp file beside dst, syncs it and renames
+// WriteFileAtomic copies r into a temp file beside dst, syncs it and renames
 // it onto dst, so dst is either the old file or the whole new one.
-func writeFileAtomic(ctx context.Context, dst string, r io.Reader) (err error) {
+func WriteFileAtomic(ctx context.Context, dst string, r io.Reader) (err error) {
 	dir := filepath.Dir(dst)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err

@@ -1,0 +1,83 @@
+package evidence_test
+
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/kallahq/kalla/libs/evidence"
+)
+
+func TestPublish(t *testing.T) {
+	t.Parallel()
+	t.Run("same_file_system", func(t *testing.T) {
+		t.Parallel()
+		publishAndCheck(t, t.TempDir())
+	})
+	t.Run("another_file_system", func(t *testing.T) {
+		t.Parallel()
+		// /dev/shm is a tmpfs on most Linux machines; where it shares a
+		// device with the test's temp dir, the copy path cannot be reached.
+		staging, err := os.MkdirTemp("/dev/shm", "kalla-evidence-")
+		if err != nil {
+			t.Skipf("no /dev/shm: %v", err)
+		}
+		t.Cleanup(func() { os.RemoveAll(staging) })
+		if device(t, staging) == device(t, t.TempDir()) {
+			t.Skip("/dev/shm is on the same file system as the temp dir")
+		}
+		publishAndCheck(t, staging)
+	})
+}
+
+// publishAndCheck publishes two files written in staging into a fresh
+// directory over older outputs, and checks that the new contents arrived
+// and that no temp file is left beside them.
+func publishAndCheck(t *testing.T, staging string) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "out")
+	var moves []evidence.Move
+	for _, name := range []string{"matched.csv", evidence.SummaryFile} {
+		from, to := filepath.Join(staging, name), filepath.Join(out, name)
+		if err := os.WriteFile(from, []byte("new "+name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(to, []byte("old"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		moves = append(moves, evidence.Move{From: from, To: to})
+	}
+	if err := evidence.Publish(moves); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range moves {
+		b, err := os.ReadFile(m.To)
+		if want := "new " + filepath.Base(m.To); err != nil || string(b) != want {
+			t.Errorf("%s holds %q (%v), want %q", m.To, b, err, want)
+		}
+	}
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != len(moves) {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("output directory holds %v, want only the published files", names)
+	}
+}
+
+func device(t *testing.T, path string) uint64 {
+	t.Helper()
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	return uint64(st.Dev)
+}
