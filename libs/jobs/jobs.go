@@ -252,22 +252,7 @@ func failJob(ctx context.Context, tx pgx.Tx, j Job, jobErr, runErr string) error
 const staleJobs = `status = 'claimed'
 	AND last_heartbeat + make_interval(secs => timeout_seconds) < $1`
 
-// StaleJobs lists up to limit claimed jobs whose last heartbeat is older
-// than their timeout at now, oldest heartbeat first.
-func (s *Store) StaleJobs(ctx context.Context, now time.Time, limit int) ([]Job, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+jobColumns+` FROM jobs WHERE `+staleJobs+`
-		ORDER BY last_heartbeat LIMIT $2`, now, limit)
-	if err != nil {
-		return nil, fmt.Errorf("stale jobs: %w", err)
-	}
-	jobs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Job, error) { return scanJob(row) })
-	if err != nil {
-		return nil, fmt.Errorf("stale jobs: %w", err)
-	}
-	return jobs, nil
-}
-
-// ReclaimStale handles every stale job (see StaleJobs), one transaction
+// ReclaimStale handles every stale job (see staleJobs), one transaction
 // each: back to pending with the next attempt and a new outbox row, or,
 // when out of attempts, failed together with its run. Any number of
 // reapers may call it at once; each stale job is handled once.
@@ -323,16 +308,4 @@ func (s *Store) ActiveJobs(ctx context.Context) (map[string]int, error) {
 		return nil, fmt.Errorf("active jobs: %w", err)
 	}
 	return counts, nil
-}
-
-// OldestPendingAge is how long the oldest pending job of jobType has been
-// waiting (since it was created or last set back to pending); 0 if none.
-func (s *Store) OldestPendingAge(ctx context.Context, jobType string) (time.Duration, error) {
-	var secs float64
-	err := s.pool.QueryRow(ctx, `SELECT coalesce(extract(epoch FROM now() - min(updated_at)), 0)::float8
-		FROM jobs WHERE status = 'pending' AND type = $1`, jobType).Scan(&secs)
-	if err != nil {
-		return 0, fmt.Errorf("oldest pending %s job: %w", jobType, err)
-	}
-	return time.Duration(secs * float64(time.Second)), nil
 }

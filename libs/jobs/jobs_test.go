@@ -581,14 +581,11 @@ func TestReclaimStale(t *testing.T) {
 		job := chunkJob(t, 3)
 		runID := e.createRun(t, job)
 		e.claim(t, job.ID, "w1", 1)
-		if stale, err := e.store.StaleJobs(e.ctx, time.Now(), 10); err != nil || len(stale) != 0 {
-			t.Fatalf("stale now: %v %v, want none", stale, err)
+		if r, err := e.store.ReclaimStale(e.ctx, time.Now()); err != nil || r != (jobs.Reclaimed{}) {
+			t.Fatalf("reclaim now: %+v %v, want nothing stale yet", r, err)
 		}
-		if stale, err := e.store.StaleJobs(e.ctx, later(), 10); err != nil || len(stale) != 1 {
-			t.Fatalf("stale later: %v %v, want 1", stale, err)
-		}
-		if _, err := e.store.ReclaimStale(e.ctx, later()); err != nil {
-			t.Fatal(err)
+		if r, err := e.store.ReclaimStale(e.ctx, later()); err != nil || r != (jobs.Reclaimed{Retried: 1}) {
+			t.Fatalf("reclaim later: %+v %v, want 1 retried", r, err)
 		}
 		if status, attempts := e.job(t, job.ID); status != jobs.JobPending || attempts != 2 {
 			t.Fatalf("job %s attempt %d, want pending 2", status, attempts)
@@ -869,7 +866,7 @@ func TestRecipes(t *testing.T) {
 func TestScalingSignals(t *testing.T) {
 	t.Parallel()
 
-	t.Run("active_jobs_and_oldest_pending", func(t *testing.T) {
+	t.Run("active_jobs", func(t *testing.T) {
 		t.Parallel()
 		e := setup(t)
 		a, b, x := chunkJob(t, 0), chunkJob(t, 1), execJob(t)
@@ -879,13 +876,6 @@ func TestScalingSignals(t *testing.T) {
 		active, err := e.store.ActiveJobs(e.ctx)
 		if err != nil || active[jobs.TypeStageChunk] != 1 || active[jobs.TypeExec] != 1 {
 			t.Fatalf("active jobs: %v %v", active, err)
-		}
-		age, err := e.store.OldestPendingAge(e.ctx, jobs.TypeStageChunk)
-		if err != nil || age <= 0 || age > time.Minute {
-			t.Fatalf("oldest pending chunk: %v %v", age, err)
-		}
-		if age, err := e.store.OldestPendingAge(e.ctx, jobs.TypeStagePlan); err != nil || age != 0 {
-			t.Fatalf("oldest pending plan: %v %v, want 0", age, err)
 		}
 	})
 }
