@@ -65,7 +65,7 @@ func NearMisses(k int, r plan.Rule, s Side) string {
 
 // sideType is the evidence's side column: an ENUM, which the Parquet writer
 // encodes far faster than text and which reads back as text.
-const sideType = "ENUM('left', 'right')"
+var sideType = enum("left", "right")
 
 // Matched selects one row per member of every match group, in match order.
 // Match ids count the groups rule by rule, each rule's after the groups of

@@ -57,13 +57,14 @@ func parsedByReader(c source.Column) bool {
 }
 
 func castText(expr string, c source.Column) string {
-	switch {
-	case c.Type == source.Text:
+	if c.Type == source.Text {
 		return expr
-	case wideDecimal(c):
-		return castWideDecimal(fmt.Sprintf("trim(%s, chr(32)||chr(9))", expr), c)
 	}
-	return fmt.Sprintf("CAST(trim(%s, chr(32)||chr(9)) AS %s)", expr, Type(c))
+	trimmed := fmt.Sprintf("trim(%s, chr(32)||chr(9))", expr)
+	if wideDecimal(c) {
+		return castWideDecimal(trimmed, c)
+	}
+	return fmt.Sprintf("CAST(%s AS %s)", trimmed, Type(c))
 }
 
 // wideDecimal says whether a decimal column is wider than 18 digits, which
