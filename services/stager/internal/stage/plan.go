@@ -158,10 +158,12 @@ func (s *Stager) keyChunks(ctx context.Context, tx pgx.Tx, table string, p saved
 	// unique in a view) would give empty ranges, so repeated starts go;
 	// every row still lands in one range, and the executor's key check then
 	// names the repeated keys.
-	starts := fmt.Sprintf("SELECT min(k)%[4]s FROM (SELECT %[1]s AS k, ntile(%[2]d) OVER (ORDER BY %[1]s) AS tile FROM %[3]s WHERE %[1]s IS NOT NULL) t GROUP BY tile ORDER BY tile",
-		pgx.Identifier{column}.Sanitize(), n, table, "%s")
+	starts := func(cast string) string {
+		return fmt.Sprintf("SELECT min(k)%[4]s FROM (SELECT %[1]s AS k, ntile(%[2]d) OVER (ORDER BY %[1]s) AS tile FROM %[3]s WHERE %[1]s IS NOT NULL) t GROUP BY tile ORDER BY tile",
+			pgx.Identifier{column}.Sanitize(), n, table, cast)
+	}
 	if p.Schema.Columns[i].Type == source.Integer {
-		lows, err := collect[int64](ctx, tx, fmt.Sprintf(starts, ""))
+		lows, err := collect[int64](ctx, tx, starts(""))
 		return ranges(lows, func(lo, hi *int64) extract.Keys { return extract.Keys{Column: column, Start: lo, End: hi} }), err
 	}
 	// A key of a type without an ordering (json, point) is read in one
@@ -171,7 +173,7 @@ func (s *Stager) keyChunks(ctx context.Context, tx pgx.Tx, table string, p saved
 	if err != nil {
 		return nil, err
 	}
-	lows, err := collect[string](ctx, sp, fmt.Sprintf(starts, "::text"))
+	lows, err := collect[string](ctx, sp, starts("::text"))
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == undefinedFunction {
 		return []extract.Keys{{}}, sp.Rollback(ctx)

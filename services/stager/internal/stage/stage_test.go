@@ -539,6 +539,9 @@ func TestStageByKey(t *testing.T) {
 	stagetest.Exec(t, db, `CREATE VIEW date_key AS SELECT DATE '2020-01-01' + id AS day, amount FROM invoices`)
 	stagetest.Exec(t, db, `CREATE VIEW composite_key AS SELECT id AS a, id AS b, amount FROM invoices`)
 	stagetest.Exec(t, db, `CREATE VIEW json_key AS SELECT json_build_object('id', id) AS key, amount FROM invoices`)
+	// A percent sign in the key's name, which the n-tile query must carry as
+	// text.
+	stagetest.Exec(t, db, `CREATE VIEW percent_key AS SELECT id AS "id%s", amount FROM invoices`)
 	stagetest.Exec(t, db, `CREATE VIEW repeated_key AS SELECT id % 3 AS id, amount FROM invoices`)
 	stagetest.Exec(t, db, `CREATE TABLE parted (LIKE invoices) PARTITION BY RANGE (id)`)
 	stagetest.Exec(t, db, `CREATE TABLE parted_low PARTITION OF parted FOR VALUES FROM (MINVALUE) TO (700)`)
@@ -551,6 +554,7 @@ func TestStageByKey(t *testing.T) {
 		nulls           int
 	}{
 		{name: "integer_key", view: "open_invoices", key: "id", chunks: 6, rows: 1800},
+		{name: "percent_in_the_key_name", view: "percent_key", key: "id%s", chunks: 7, rows: 2000},
 		{name: "null_key_in_the_last_chunk", view: "with_null_key", key: "id", chunks: 7, rows: 2001, nulls: 1},
 		{name: "text_key", view: "text_key", key: "key", chunks: 7, rows: 2000},
 		{name: "text_key_with_quotes", view: "quoted_key", key: "key", chunks: 7, rows: 2000},
@@ -652,7 +656,8 @@ func viewKeys(t *testing.T, db, view, key string) []string {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	rows, err := pool.Query(context.Background(), fmt.Sprintf("SELECT %s::text FROM %s WHERE %s IS NOT NULL", key, view, key))
+	col := pgx.Identifier{key}.Sanitize()
+	rows, err := pool.Query(context.Background(), fmt.Sprintf("SELECT %s::text FROM %s WHERE %s IS NOT NULL", col, view, col))
 	if err != nil {
 		t.Fatal(err)
 	}
