@@ -46,7 +46,8 @@ func (s *Server) ListMatches(ctx context.Context, req *connect.Request[kallav1.L
 	resp := &kallav1.ListMatchesResponse{}
 	var group []*kallav1.MatchMember
 	keep := m.GetKey() == "" // without a key every group is kept
-	emitted := 0
+	// Rows before the page's start are not read: they count as emitted.
+	emitted := pageStart(m.GetKey(), offset)
 	// flush emits the buffered group; it reports true when the page is full
 	// and one more member exists.
 	flush := func() bool {
@@ -65,8 +66,7 @@ func (s *Server) ListMatches(ctx context.Context, req *connect.Request[kallav1.L
 		group, keep = group[:0], m.GetKey() == ""
 		return false
 	}
-	err = s.scanEvidence(ctx, r.ID, uris.Matched, pageStart(m.GetKey(), offset), func(row rowReader) (bool, error) {
-		emitted = max(emitted, row.skipped) // skipped rows count as emitted
+	err = s.scanEvidence(ctx, r.ID, uris.Matched, emitted, func(row rowReader) (bool, error) {
 		id, err := strconv.ParseInt(row.text("match_id"), 10, 64)
 		if err != nil {
 			return false, fmt.Errorf("match_id %q: %w", row.text("match_id"), err)
@@ -120,9 +120,8 @@ func (s *Server) ListUnmatched(ctx context.Context, req *connect.Request[kallav1
 		keyCols = []string{rowColumn}
 	}
 	resp := &kallav1.ListUnmatchedResponse{}
-	emitted := 0
-	err = s.scanEvidence(ctx, r.ID, uri, pageStart(m.GetKey(), offset), func(row rowReader) (bool, error) {
-		emitted = max(emitted, row.skipped)
+	emitted := pageStart(m.GetKey(), offset)
+	err = s.scanEvidence(ctx, r.ID, uri, emitted, func(row rowReader) (bool, error) {
 		parts := make([]string, len(keyCols))
 		for i, c := range keyCols {
 			if v, ok := row.value(c); ok {
@@ -201,8 +200,8 @@ func evidencePage(n int32, token string) (size, offset int, err error) {
 }
 
 // pageStart is the row a page's scan may start from: without a key filter
-// a page's offset is its first row, so the row groups before it are
-// skipped; with one, every earlier row must be seen to count the matches.
+// a page's offset is its first row, so the rows before it are skipped;
+// with one, every earlier row must be seen to count the matches.
 func pageStart(key string, offset int) int {
 	if key != "" {
 		return 0
@@ -215,9 +214,8 @@ func offsetToken(offset int) string {
 }
 
 // scanEvidence reads one evidence Parquet object through the local cache
-// and calls fn for each row until fn returns true (stop) or an error. It
-// starts at the row group holding row from, skipping the groups before it
-// unread.
+// and calls fn for each row from row from on, until fn returns true (stop)
+// or an error. The row groups before the one holding row from are not read.
 func (s *Server) scanEvidence(ctx context.Context, runID, uri string, from int, fn func(rowReader) (bool, error)) error {
 	if uri == "" {
 		return connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("run %s records no such evidence file", runID))
@@ -287,8 +285,11 @@ func readParquet(ctx context.Context, path string, from int, fn func(rowReader) 
 		if err != nil {
 			return err
 		}
-		row := rowReader{schema: schema, index: index, rec: rec, skipped: skipped}
-		for row.i = 0; row.i < int(rec.NumRows()); row.i++ {
+		row := rowReader{schema: schema, index: index, rec: rec}
+		// The first group read may start before row from.
+		row.i = min(from-skipped, int(rec.NumRows()))
+		skipped += row.i
+		for ; row.i < int(rec.NumRows()); row.i++ {
 			stop, err := fn(row)
 			if err != nil || stop {
 				return err
@@ -306,9 +307,6 @@ type rowReader struct {
 	index  map[string]int
 	rec    arrow.RecordBatch
 	i      int
-	// skipped counts the rows of the row groups the scan skipped: the rows
-	// before the first it reads.
-	skipped int
 }
 
 // at is column c's value as text; false for NULL.

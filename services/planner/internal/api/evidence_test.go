@@ -26,8 +26,8 @@ type column struct {
 }
 
 // writeParquet writes the columns as a Parquet file, as the executor does
-// but with one row per row group, so that pages start past skipped groups
-// and a match group spans several.
+// but with three rows per row group, so that pages start past skipped
+// groups and inside a group, and a match group spans two.
 func writeParquet(t *testing.T, path string, cols ...column) {
 	t.Helper()
 	fields := make([]arrow.Field, len(cols))
@@ -61,7 +61,7 @@ func writeParquet(t *testing.T, path string, cols ...column) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := pqarrow.NewFileWriter(schema, f, parquet.NewWriterProperties(parquet.WithMaxRowGroupLength(1)), pqarrow.DefaultWriterProps())
+	w, err := pqarrow.NewFileWriter(schema, f, parquet.NewWriterProperties(parquet.WithMaxRowGroupLength(3)), pqarrow.DefaultWriterProps())
 	if err != nil {
 		t.Fatal(err)
 	}
