@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -23,7 +22,6 @@ import (
 // chunk enqueues the exec job in the same transaction; recording a chunk
 // again changes nothing.
 func (s *Stager) Chunk(ctx context.Context, jobID, runID string, sc *kallav1.StageChunk) error {
-	start := time.Now()
 	side, index := sc.GetSide(), int(sc.GetChunkIndex())
 	log := s.log().With("run_id", runID, "job_id", jobID, "side", pipeline.SideName(side), "chunk", index)
 	if index < 0 {
@@ -67,7 +65,7 @@ func (s *Stager) Chunk(ctx context.Context, jobID, runID string, sc *kallav1.Sta
 	if err != nil {
 		return err
 	}
-	log.Info("chunk staged", "rows", rows, "object", s.Staging.URI(key), "exec_enqueued", opened, "took", time.Since(start))
+	log.Info("chunk staged", "rows", rows, "object", s.Staging.URI(key), "exec_enqueued", opened)
 	s.dispatch(ctx, log)
 	return nil
 }
