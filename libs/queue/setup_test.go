@@ -2,6 +2,7 @@ package queue_test
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -136,19 +137,17 @@ func TestPublish(t *testing.T) {
 
 // settledDepth reads the stage queue's depth once its pending count is
 // want: the server counts a consumer's pending messages shortly after it
-// acknowledges their publication, not at once. After 5 s it returns what it
-// reads.
+// acknowledges their publication, not at once. It fails after 5 s.
 func settledDepth(t *testing.T, b bundle, want int) (pending, ackPending int, oldest time.Duration) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		pending, ackPending, oldest, err := queue.Depth(b.ctx, b.js, queue.StageStream, queue.StageConsumer)
-		if err != nil {
+	waitFor(t, 5*time.Second, fmt.Sprintf("%d pending messages", want), func() bool {
+		var err error
+		if pending, ackPending, oldest, err = queue.Depth(b.ctx, b.js, queue.StageStream, queue.StageConsumer); err != nil {
 			t.Fatal(err)
 		}
-		if pending == want || time.Now().After(deadline) {
-			return pending, ackPending, oldest
-		}
-	}
+		return pending == want
+	})
+	return pending, ackPending, oldest
 }
 
 func TestDepth(t *testing.T) {
