@@ -66,8 +66,8 @@ ranked AS (
 SELECT count(*) FROM ranked WHERE invoice_rank = 1 AND payment_rank = 1`
 
 // evidenceScript is the same rule over whole tables, writing its answer;
-// {invoices} and {payments} stand for the scans, {dir} for the output
-// directory.
+// {invoices} and {payments} stand for the scans, the other {names} for
+// the files written.
 var evidenceScript = []string{
 	`CREATE TEMP TABLE inv AS SELECT * FROM {invoices}`,
 	`CREATE TEMP TABLE pay AS SELECT * FROM {payments}`,
@@ -80,11 +80,11 @@ var evidenceScript = []string{
     SELECT invoice_id, payment_id, diff FROM candidates
     QUALIFY row_number() OVER (PARTITION BY invoice_id ORDER BY diff, payment_id) = 1
         AND row_number() OVER (PARTITION BY payment_id ORDER BY diff, invoice_id) = 1`,
-	`COPY (SELECT * FROM pairs ORDER BY invoice_id) TO '{dir}matched.parquet' (FORMAT parquet, COMPRESSION zstd)`,
+	`COPY (SELECT * FROM pairs ORDER BY invoice_id) TO {matched} (FORMAT parquet, COMPRESSION zstd)`,
 	`COPY (SELECT * FROM inv WHERE invoice_id NOT IN (SELECT invoice_id FROM pairs) ORDER BY invoice_id)
-    TO '{dir}unmatched_invoices.parquet' (FORMAT parquet, COMPRESSION zstd)`,
+    TO {unmatched_invoices} (FORMAT parquet, COMPRESSION zstd)`,
 	`COPY (SELECT * FROM pay WHERE payment_id NOT IN (SELECT payment_id FROM pairs) ORDER BY payment_id)
-    TO '{dir}unmatched_payments.parquet' (FORMAT parquet, COMPRESSION zstd)`,
+    TO {unmatched_payments} (FORMAT parquet, COMPRESSION zstd)`,
 }
 
 func main() {
@@ -140,7 +140,10 @@ func run(invoices, payments string, threads int, evidence string) (int64, float6
 		if err := os.MkdirAll(evidence, 0o755); err != nil {
 			return 0, 0, err
 		}
-		fill := strings.NewReplacer("{invoices}", inv, "{payments}", pay, "{dir}", strings.ReplaceAll(filepath.Clean(evidence)+"/", "'", "''"))
+		fill := strings.NewReplacer("{invoices}", inv, "{payments}", pay,
+			"{matched}", quote(filepath.Join(evidence, "matched.parquet")),
+			"{unmatched_invoices}", quote(filepath.Join(evidence, "unmatched_invoices.parquet")),
+			"{unmatched_payments}", quote(filepath.Join(evidence, "unmatched_payments.parquet")))
 		for _, stmt := range evidenceScript {
 			if _, err := conn.ExecContext(ctx, fill.Replace(stmt)); err != nil {
 				return 0, 0, err
