@@ -194,7 +194,7 @@ func evidencePage(n int32, token string) (size, offset int, err error) {
 	rest, ok := strings.CutPrefix(string(b), "offset:")
 	offset, perr := strconv.Atoi(rest)
 	if derr != nil || !ok || perr != nil || offset < 0 {
-		return 0, 0, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("page_token %q is not valid: pass the next_page_token of an earlier answer", token))
+		return 0, 0, badPageToken()
 	}
 	return size, offset, nil
 }

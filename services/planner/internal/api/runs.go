@@ -146,7 +146,7 @@ func (s *Server) storeError(err error, what, id string) error {
 		return connect.NewError(connect.CodeNotFound, fmt.Errorf("%s %q not found", what, id))
 	}
 	if errors.Is(err, jobs.ErrBadPageToken) {
-		return connect.NewError(connect.CodeInvalidArgument, errors.New("page_token is not valid: pass the next_page_token of an earlier answer"))
+		return badPageToken()
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return connect.NewError(connect.CodeCanceled, err)
@@ -188,6 +188,11 @@ func (s *Server) ListRuns(ctx context.Context, req *connect.Request[kallav1.List
 		resp.Runs = append(resp.Runs, toProto(r))
 	}
 	return connect.NewResponse(resp), nil
+}
+
+// badPageToken is the answer to a page_token no list handed out.
+func badPageToken() error {
+	return connect.NewError(connect.CodeInvalidArgument, errors.New("page_token is not valid: pass the next_page_token of an earlier answer"))
 }
 
 // pageSize reads a request's page_size, the same for runs, recipes and
