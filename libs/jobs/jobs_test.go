@@ -164,8 +164,8 @@ func TestMigrate(t *testing.T) {
 			t.Fatalf("migrate again: %v", err)
 		}
 		e := env{ctx: t.Context(), pool: pool}
-		if n := e.count(t, "SELECT count(*) FROM schema_migrations"); n != 1 {
-			t.Fatalf("schema_migrations has %d rows, want 1", n)
+		if n := e.count(t, "SELECT count(*) FROM schema_migrations"); n != 2 {
+			t.Fatalf("schema_migrations has %d rows, want 2 (one per migration)", n)
 		}
 		if n := e.count(t, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"); n != 7 {
 			t.Fatalf("%d tables, want 7", n)
@@ -355,7 +355,7 @@ func TestRecordChunk(t *testing.T) {
 		t.Parallel()
 		e := setup(t)
 		runID := e.createRun(t, planJob(t, kallav1.Side_SIDE_LEFT))
-		if _, err := e.store.SetChunksTotalAndEnqueue(e.ctx, runID, "left", 3, execJob(t)); err != nil {
+		if _, err := e.store.SetChunksTotalAndEnqueue(e.ctx, runID, "left", 3, 300, execJob(t)); err != nil {
 			t.Fatal(err)
 		}
 		for range 3 {
@@ -373,7 +373,7 @@ func TestRecordChunk(t *testing.T) {
 		t.Parallel()
 		e := setup(t)
 		runID := e.createRun(t, planJob(t, kallav1.Side_SIDE_LEFT))
-		if _, err := e.store.SetChunksTotalAndEnqueue(e.ctx, runID, "left", 10, execJob(t)); err != nil {
+		if _, err := e.store.SetChunksTotalAndEnqueue(e.ctx, runID, "left", 10, 100, execJob(t)); err != nil {
 			t.Fatal(err)
 		}
 		for i := range 8 {
@@ -420,7 +420,7 @@ func TestRecordChunk(t *testing.T) {
 		e := setup(t)
 		for round := range 5 {
 			runID := e.createRun(t, planJob(t, kallav1.Side_SIDE_LEFT))
-			if _, err := e.store.SetChunksTotalAndEnqueue(e.ctx, runID, "left", 20, execJob(t)); err != nil {
+			if _, err := e.store.SetChunksTotalAndEnqueue(e.ctx, runID, "left", 20, 20, execJob(t)); err != nil {
 				t.Fatal(err)
 			}
 			start := make(chan struct{})
@@ -456,18 +456,56 @@ func TestRecordChunk(t *testing.T) {
 		t.Parallel()
 		e := setup(t)
 		runID := e.createRun(t, planJob(t, kallav1.Side_SIDE_LEFT), planJob(t, kallav1.Side_SIDE_RIGHT))
-		if opened, err := e.store.SetChunksTotalAndEnqueue(e.ctx, runID, "left", 1, execJob(t)); err != nil || opened {
+		if opened, err := e.store.SetChunksTotalAndEnqueue(e.ctx, runID, "left", 1, 5, execJob(t)); err != nil || opened {
 			t.Fatalf("left total: opened=%v err=%v", opened, err)
 		}
 		if opened, err := e.store.RecordChunkAndEnqueue(e.ctx, runID, "left", 0, 5, "k", execJob(t)); err != nil || opened {
 			t.Fatalf("left chunk before right plan: opened=%v err=%v", opened, err)
 		}
-		opened, err := e.store.SetChunksTotalAndEnqueue(e.ctx, runID, "right", 0, execJob(t))
+		opened, err := e.store.SetChunksTotalAndEnqueue(e.ctx, runID, "right", 0, 0, execJob(t))
 		if err != nil || !opened {
 			t.Fatalf("right total 0: opened=%v err=%v, want gate open", opened, err)
 		}
 		if n := e.count(t, "SELECT count(*) FROM jobs WHERE type = 'exec'"); n != 1 {
 			t.Fatalf("%d exec jobs, want 1", n)
+		}
+	})
+	t.Run("changed_source_fails_the_run", func(t *testing.T) {
+		t.Parallel()
+		for _, tc := range []struct {
+			name   string
+			rows   []int64
+			failed bool
+		}{
+			{"same_count", []int64{4, 6}, false},
+			{"fewer_rows", []int64{4, 5}, true},
+			{"more_rows", []int64{4, 7}, true},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				e := setup(t)
+				runID := e.createRun(t, planJob(t, kallav1.Side_SIDE_LEFT))
+				if _, err := e.store.SetChunksTotalAndEnqueue(e.ctx, runID, "left", 2, 10, execJob(t)); err != nil {
+					t.Fatal(err)
+				}
+				var opened bool
+				for i, rows := range tc.rows {
+					var err error
+					if opened, err = e.store.RecordChunkAndEnqueue(e.ctx, runID, "left", i, rows, fmt.Sprint(i), execJob(t)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				r := e.run(t, runID)
+				if tc.failed {
+					want := fmt.Sprintf("the left source changed while it was staged: its stage plan counted 10 rows, its chunks hold %d; run it again", tc.rows[0]+tc.rows[1])
+					if opened || r.ExecEnqueued || r.Status != jobs.RunFailed || r.Error != want {
+						t.Fatalf("opened=%v enqueued=%v status %s error %q, want failed with %q", opened, r.ExecEnqueued, r.Status, r.Error, want)
+					}
+					return
+				}
+				if !opened || !r.ExecEnqueued || r.Status == jobs.RunFailed {
+					t.Fatalf("opened=%v enqueued=%v status %s (%s), want the gate open", opened, r.ExecEnqueued, r.Status, r.Error)
+				}
+			})
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"slices"
 
@@ -15,12 +16,12 @@ import (
 	"github.com/kallahq/kalla/services/stager/internal/extract"
 )
 
-// Chunk runs a StageChunk job: it extracts the chunk's block range to a
-// local Parquet file (stopping between batches if the run is cancelled),
-// uploads it at the chunk's deterministic key, overwriting any earlier
-// attempt, and records the chunk. The call that records the run's last
-// chunk enqueues the exec job in the same transaction; recording a chunk
-// again changes nothing.
+// Chunk runs a StageChunk job: it extracts the chunk's range to a local
+// Parquet file (stopping between batches if the run is cancelled), uploads
+// it at the chunk's deterministic key, overwriting any earlier attempt, and
+// records the chunk. The call that records the run's last chunk enqueues
+// the exec job in the same transaction. A chunk already recorded is not
+// read again: its part stays the one counted.
 func (s *Stager) Chunk(ctx context.Context, jobID, runID string, sc *kallav1.StageChunk) error {
 	side, index := sc.GetSide(), int(sc.GetChunkIndex())
 	log := s.log().With("run_id", runID, "job_id", jobID, "side", pipeline.SideName(side), "chunk", index)
@@ -43,12 +44,20 @@ func (s *Stager) Chunk(ctx context.Context, jobID, runID string, sc *kallav1.Sta
 	if err != nil {
 		return queue.Poison(fmt.Errorf("chunk %d of run %s: %w", index, runID, err))
 	}
+	recorded, err := s.Store.ChunkRecorded(ctx, runID, pipeline.SideName(side), index)
+	if err != nil {
+		return err
+	}
+	if recorded {
+		log.Info("chunk already staged; not read again")
+		return nil
+	}
 	key := pipeline.PartKey(runID, side, index)
 	if uri := s.Staging.URI(key); sc.GetObjectUri() != "" && sc.GetObjectUri() != uri {
 		log.Warn("the job names another object than this stager's staging store; using the store's", "job_object", sc.GetObjectUri(), "object", uri)
 	}
 
-	rows, err := s.extract(ctx, src.ref.DSN, plan, r, pipeline.Watch(ctx, s.Store, runID), func(path string) error {
+	rows, err := s.extract(ctx, src.ref.DSN, plan, r, log, pipeline.Watch(ctx, s.Store, runID), func(path string) error {
 		return s.Staging.PutFile(ctx, key, path)
 	})
 	if err != nil {
@@ -70,15 +79,15 @@ func (s *Stager) Chunk(ctx context.Context, jobID, runID string, sc *kallav1.Sta
 	return nil
 }
 
-// extract writes the chunk to a temp file in one read-only snapshot, hands
-// the file to upload and returns the rows written.
-func (s *Stager) extract(ctx context.Context, dsn string, plan savedPlan, r extract.Range, check func() error, upload func(path string) error) (int64, error) {
+// extract writes the chunk to a temp file in the plan's snapshot (see
+// beginChunk), hands the file to upload and returns the rows written.
+func (s *Stager) extract(ctx context.Context, dsn string, plan savedPlan, r extract.Range, log *slog.Logger, check func() error, upload func(path string) error) (int64, error) {
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		return 0, fmt.Errorf("connect to the source of %s: %w", plan.Table, err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	tx, err := beginChunk(ctx, conn, plan.Snapshot, log)
 	if err != nil {
 		return 0, fmt.Errorf("read %s: %w", plan.Table, err)
 	}

@@ -41,12 +41,20 @@ func (s *Stager) Plan(ctx context.Context, jobID, runID string, sp *kallav1.Stag
 	if err != nil {
 		return err
 	}
+	// The plan's transaction stays open, held for the chunks, only once the
+	// plan is saved and its chunks are counted; until then it is released.
+	var ptx *planTx
+	defer func() { ptx.release() }()
 	if found {
 		log.Info("reusing the saved stage plan", "chunks", len(p.ranges()))
 	} else {
-		if p, err = s.measure(ctx, src.ref, src.source.GetPrimaryKey()); err != nil {
+		if ptx, err = beginPlan(ctx, src.ref, log); err != nil {
 			return sourceError(err, src.ref.DSN)
 		}
+		if p, err = s.measure(ctx, ptx.tx, src.ref, src.source.GetPrimaryKey()); err != nil {
+			return sourceError(err, src.ref.DSN)
+		}
+		p.Snapshot = ptx.snapshot
 		if err := s.savePlan(ctx, runID, side, p); err != nil {
 			return err
 		}
@@ -93,29 +101,24 @@ func (s *Stager) Plan(ctx context.Context, jobID, runID string, sp *kallav1.Stag
 	if err != nil {
 		return err
 	}
-	opened, err := s.Store.SetChunksTotalAndEnqueue(ctx, runID, pipeline.SideName(side), len(ranges), exec)
+	opened, err := s.Store.SetChunksTotalAndEnqueue(ctx, runID, pipeline.SideName(side), len(ranges), p.Rows, exec)
 	if err != nil {
 		return err
+	}
+	if ptx != nil && ptx.snapshot != "" && !opened {
+		go s.hold(ptx, runID, log)
+		ptx = nil
 	}
 	log.Info("source planned", "table", p.Table, "rows", p.Rows, "pages", p.Pages, "chunks", len(ranges), "by_key", len(p.KeyChunks) > 0, "exec_enqueued", opened)
 	s.dispatch(ctx, log)
 	return nil
 }
 
-// measure counts the table's rows and heap pages in one snapshot, reads its
-// schema and cuts it into chunks.
-func (s *Stager) measure(ctx context.Context, ref source.Ref, primaryKey []string) (savedPlan, error) {
+// measure counts the table's rows and heap pages in the plan's
+// transaction tx, whose snapshot the chunks read, reads its schema and cuts
+// it into chunks.
+func (s *Stager) measure(ctx context.Context, tx pgx.Tx, ref source.Ref, primaryKey []string) (savedPlan, error) {
 	p := savedPlan{Table: ref.Table}
-	conn, err := pgx.Connect(ctx, ref.DSN)
-	if err != nil {
-		return p, fmt.Errorf("connect to %s: %w", ref, err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return p, fmt.Errorf("count %s: %w", ref.Table, err)
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
 	table := source.QuoteTable(ref.Table)
 	if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&p.Rows); err != nil {
 		return p, fmt.Errorf("count rows of %s: %w", ref.Table, err)
@@ -123,7 +126,7 @@ func (s *Stager) measure(ctx context.Context, ref source.Ref, primaryKey []strin
 	// Tables and materialized views have heap pages to cut into block
 	// ranges; views, partitioned and foreign tables do not.
 	var heap bool
-	err = tx.QueryRow(ctx, "SELECT relkind IN ('r', 'm'), CASE WHEN relkind IN ('r', 'm') THEN pg_relation_size(oid) / current_setting('block_size')::int ELSE 0 END FROM pg_class WHERE oid = $1::regclass", table).Scan(&heap, &p.Pages)
+	err := tx.QueryRow(ctx, "SELECT relkind IN ('r', 'm'), CASE WHEN relkind IN ('r', 'm') THEN pg_relation_size(oid) / current_setting('block_size')::int ELSE 0 END FROM pg_class WHERE oid = $1::regclass", table).Scan(&heap, &p.Pages)
 	if err != nil {
 		return p, fmt.Errorf("count pages of %s: %w", ref.Table, err)
 	}
@@ -138,7 +141,7 @@ func (s *Stager) measure(ctx context.Context, ref source.Ref, primaryKey []strin
 	} else if p.KeyChunks, err = s.keyChunks(ctx, tx, table, p, primaryKey); err != nil {
 		return p, fmt.Errorf("cut %s by its key: %w", ref.Table, err)
 	}
-	return p, tx.Commit(ctx)
+	return p, nil
 }
 
 // keyChunks cuts a source without heap pages into ranges of its key

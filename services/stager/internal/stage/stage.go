@@ -6,8 +6,9 @@
 // Every handler is idempotent. A plan is saved in the staging store before
 // its chunk jobs are added, and a plan that runs again reuses it, so its
 // chunk jobs (whose ids derive from the plan job's id and the chunk index)
-// are the same; a chunk that runs again overwrites its part and records
-// nothing new.
+// are the same; a chunk that runs again before it was recorded overwrites
+// its part, and once recorded is not read again. Chunks read the plan's
+// snapshot of the source (snapshot.go).
 package stage
 
 import (
@@ -76,6 +77,9 @@ type savedPlan struct {
 	// KeyChunks replace Chunks for a source without heap pages of its own
 	// (a view, a partitioned table): ranges of its integer key.
 	KeyChunks []extract.Keys `json:"key_chunks,omitempty"`
+	// Snapshot identifies the plan's exported snapshot, which the chunks
+	// import while the plan's stager holds it; "" if none was exported.
+	Snapshot string `json:"snapshot,omitempty"`
 }
 
 // ranges are the plan's chunks, whichever kind they are.

@@ -206,6 +206,22 @@ func (e *env) jobEnvelopes(t *testing.T, runID, typ string) []*kallav1.JobEnvelo
 	return envs
 }
 
+// plan runs the run's stage plan jobs through the stager and returns its
+// chunk jobs in chunk order.
+func (e *env) plan(t *testing.T, runID string) []*kallav1.JobEnvelope {
+	t.Helper()
+	for _, env := range e.jobEnvelopes(t, runID, jobs.TypeStagePlan) {
+		if err := e.stager.Handle(context.Background(), jobOf(env), env); err != nil {
+			t.Fatalf("plan: %v", err)
+		}
+	}
+	chunks := e.jobEnvelopes(t, runID, jobs.TypeStageChunk)
+	slices.SortFunc(chunks, func(a, b *kallav1.JobEnvelope) int {
+		return int(a.GetStageChunk().GetChunkIndex() - b.GetStageChunk().GetChunkIndex())
+	})
+	return chunks
+}
+
 func jobOf(env *kallav1.JobEnvelope) jobs.Job {
 	return jobs.Job{ID: env.GetJobId(), RunID: env.GetRunId(), Type: queue.Kind(env)}
 }
@@ -332,7 +348,8 @@ func TestStageRunEndToEnd(t *testing.T) {
 
 	// Stop the worker, then deliver every job again: through the runner (a
 	// duplicate message of a finished job is acknowledged without running)
-	// and straight to the handler (the work itself runs again).
+	// and straight to the handler (the plan is reused, a recorded chunk is
+	// not read again).
 	stop()
 	all := append(e.jobEnvelopes(t, runID, jobs.TypeStagePlan), chunks...)
 	for _, c := range all {
@@ -491,7 +508,11 @@ func TestChunkErrors(t *testing.T) {
 	if err := st.Plan(ctx, planJobID, runID, &kallav1.StagePlan{Side: kallav1.Side_SIDE_LEFT}); err != nil {
 		t.Fatal(err)
 	}
-	// A value with more decimals than the scale measured by the plan.
+	// A value with more decimals than the scale measured by the plan, which
+	// the chunk sees once the plan's snapshot is lost.
+	if n := holders(t, db, true); n != 1 {
+		t.Fatalf("%d snapshot holders ended, want the plan's", n)
+	}
 	stagetest.Exec(t, db, "INSERT INTO t VALUES (3, 3.125)")
 	chunk := &kallav1.StageChunk{Side: kallav1.Side_SIDE_LEFT, ChunkIndex: 0, ChunkCount: 1,
 		Range: &kallav1.StageChunk_Blocks{Blocks: &kallav1.BlockRange{}}}
@@ -570,15 +591,7 @@ func TestStageByKey(t *testing.T) {
 			recipe := stagetest.Recipe(t, db+"&table=public."+tc.view)
 			recipe.Sources.Left.PrimaryKey = strings.Split(tc.key, ",")
 			runID, _ := stagetest.CreateRun(t, e.store, recipe)
-			for _, env := range e.jobEnvelopes(t, runID, jobs.TypeStagePlan) {
-				if err := e.stager.Handle(ctx, jobOf(env), env); err != nil {
-					t.Fatalf("plan: %v", err)
-				}
-			}
-			chunks := e.jobEnvelopes(t, runID, jobs.TypeStageChunk)
-			slices.SortFunc(chunks, func(a, b *kallav1.JobEnvelope) int {
-				return int(a.GetStageChunk().GetChunkIndex() - b.GetStageChunk().GetChunkIndex())
-			})
+			chunks := e.plan(t, runID)
 			if len(chunks) != tc.chunks {
 				t.Fatalf("%d chunk jobs, want %d", len(chunks), tc.chunks)
 			}
@@ -627,6 +640,21 @@ func bounds(k *kallav1.KeyRange) (start, end string) {
 // sorted as text, and counts its NULLs.
 func stagedKeys(t *testing.T, staging objstore.Store, runID string) (keys []string, nulls int) {
 	t.Helper()
+	eachStagedRow(t, staging, runID, func(rec arrow.RecordBatch, i int) {
+		if col := rec.Column(0); col.IsNull(i) {
+			nulls++
+		} else {
+			keys = append(keys, col.ValueStr(i))
+		}
+	})
+	slices.Sort(keys)
+	return keys, nulls
+}
+
+// eachStagedRow calls row for every row of every part of the run's left
+// side.
+func eachStagedRow(t *testing.T, staging objstore.Store, runID string, row func(rec arrow.RecordBatch, i int)) {
+	t.Helper()
 	parts, err := staging.List(context.Background(), pipeline.StagingPrefix(runID, kallav1.Side_SIDE_LEFT))
 	if err != nil {
 		t.Fatal(err)
@@ -634,37 +662,38 @@ func stagedKeys(t *testing.T, staging objstore.Store, runID string) (keys []stri
 	for _, p := range parts {
 		tr := array.NewTableReader(readPart(t, staging, p.Key), 0)
 		for tr.Next() {
-			col := tr.RecordBatch().Column(0)
-			for i := range col.Len() {
-				if col.IsNull(i) {
-					nulls++
-					continue
-				}
-				keys = append(keys, col.ValueStr(i))
+			rec := tr.RecordBatch()
+			for i := range int(rec.NumRows()) {
+				row(rec, i)
 			}
 		}
 		tr.Release()
 	}
-	slices.Sort(keys)
-	return keys, nulls
 }
 
 func viewKeys(t *testing.T, db, view, key string) []string {
+	t.Helper()
+	col := pgx.Identifier{key}.Sanitize()
+	return sortedStrings(t, db, fmt.Sprintf("SELECT %s::text FROM %s WHERE %s IS NOT NULL", col, view, col))
+}
+
+// sortedStrings runs query, whose rows are one text each, on db and sorts
+// them.
+func sortedStrings(t *testing.T, db, query string) []string {
 	t.Helper()
 	pool, err := pgxpool.New(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	col := pgx.Identifier{key}.Sanitize()
-	rows, err := pool.Query(context.Background(), fmt.Sprintf("SELECT %s::text FROM %s WHERE %s IS NOT NULL", col, view, col))
+	rows, err := pool.Query(context.Background(), query)
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		t.Fatal(err)
 	}
-	slices.Sort(keys)
-	return keys
+	slices.Sort(out)
+	return out
 }
