@@ -447,9 +447,12 @@ func (*StageChunk_Keys) isStageChunk_Range() {}
 // BlockRange is a half-open range of heap pages [start, end), read with a
 // TID range scan; end 0 means "to the end of the table".
 type BlockRange struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	StartBlock    int64                  `protobuf:"varint,1,opt,name=start_block,json=startBlock,proto3" json:"start_block,omitempty"`
-	EndBlock      int64                  `protobuf:"varint,2,opt,name=end_block,json=endBlock,proto3" json:"end_block,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	StartBlock int64                  `protobuf:"varint,1,opt,name=start_block,json=startBlock,proto3" json:"start_block,omitempty"`
+	EndBlock   int64                  `protobuf:"varint,2,opt,name=end_block,json=endBlock,proto3" json:"end_block,omitempty"`
+	// table is the leaf partition ("schema.table") of a partitioned source
+	// whose pages these are; empty for the source table itself.
+	Table         string `protobuf:"bytes,3,opt,name=table,proto3" json:"table,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -496,6 +499,13 @@ func (x *BlockRange) GetEndBlock() int64 {
 		return x.EndBlock
 	}
 	return 0
+}
+
+func (x *BlockRange) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
 }
 
 // KeyRange is a half-open range [start, end) of one key column; an absent
@@ -720,12 +730,13 @@ const file_kalla_v1_job_proto_rawDesc = "" +
 	"\x04keys\x18\x06 \x01(\v2\x12.kalla.v1.KeyRangeH\x00R\x04keys\x12\x1d\n" +
 	"\n" +
 	"object_uri\x18\a \x01(\tR\tobjectUriB\a\n" +
-	"\x05range\"J\n" +
+	"\x05range\"`\n" +
 	"\n" +
 	"BlockRange\x12\x1f\n" +
 	"\vstart_block\x18\x01 \x01(\x03R\n" +
 	"startBlock\x12\x1b\n" +
-	"\tend_block\x18\x02 \x01(\x03R\bendBlock\"\xc6\x01\n" +
+	"\tend_block\x18\x02 \x01(\x03R\bendBlock\x12\x14\n" +
+	"\x05table\x18\x03 \x01(\tR\x05table\"\xc6\x01\n" +
 	"\bKeyRange\x12\x16\n" +
 	"\x06column\x18\x01 \x01(\tR\x06column\x12\x19\n" +
 	"\x05start\x18\x02 \x01(\x03H\x00R\x05start\x88\x01\x01\x12\x15\n" +

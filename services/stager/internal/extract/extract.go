@@ -47,8 +47,12 @@ type Range interface {
 }
 
 // Blocks is a half-open range of heap pages [Start, End); End 0 means to
-// the end of the table.
-type Blocks struct{ Start, End int64 }
+// the end of the table. Table, when set, is the leaf partition of a
+// partitioned source whose pages these are.
+type Blocks struct {
+	Start, End int64
+	Table      string `json:",omitempty"`
+}
 
 // Where is the TID range condition for the blocks: PostgreSQL runs it as a
 // TID range scan, reading only those pages.

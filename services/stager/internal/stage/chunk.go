@@ -100,7 +100,11 @@ func (s *Stager) extract(ctx context.Context, dsn string, plan savedPlan, r extr
 	defer os.Remove(f.Name())
 	defer f.Close()
 	w := bufio.NewWriterSize(f, 1<<20)
-	rows, err := extract.Chunk(ctx, conn, plan.Table, plan.Schema, r, w, check)
+	table := plan.Table
+	if b, ok := r.(extract.Blocks); ok && b.Table != "" {
+		table = b.Table
+	}
+	rows, err := extract.Chunk(ctx, conn, table, plan.Schema, r, w, check)
 	if err != nil {
 		return rows, err
 	}
@@ -121,9 +125,12 @@ func (s *Stager) extract(ctx context.Context, dsn string, plan savedPlan, r extr
 func chunkRange(sc *kallav1.StageChunk, plan savedPlan) (extract.Range, error) {
 	switch rg := sc.GetRange().(type) {
 	case *kallav1.StageChunk_Blocks:
-		b := extract.Blocks{Start: rg.Blocks.GetStartBlock(), End: rg.Blocks.GetEndBlock()}
+		b := extract.Blocks{Start: rg.Blocks.GetStartBlock(), End: rg.Blocks.GetEndBlock(), Table: rg.Blocks.GetTable()}
 		if b.Start < 0 || b.End < 0 || (b.End > 0 && b.End < b.Start) {
 			return nil, fmt.Errorf("bad block range [%d, %d)", b.Start, b.End)
+		}
+		if b.Table != "" && !slices.ContainsFunc(plan.Chunks, func(p extract.Blocks) bool { return p.Table == b.Table }) {
+			return nil, fmt.Errorf("block range of %q, which is not a partition the stage plan cuts", b.Table)
 		}
 		return b, nil
 	case *kallav1.StageChunk_Keys:

@@ -76,7 +76,7 @@ func (s *Stager) Plan(ctx context.Context, jobID, runID string, sp *kallav1.Stag
 		}
 		switch r := r.(type) {
 		case extract.Blocks:
-			sc.Range = &kallav1.StageChunk_Blocks{Blocks: &kallav1.BlockRange{StartBlock: r.Start, EndBlock: r.End}}
+			sc.Range = &kallav1.StageChunk_Blocks{Blocks: &kallav1.BlockRange{StartBlock: r.Start, EndBlock: r.End, Table: r.Table}}
 		case extract.Keys:
 			sc.Range = &kallav1.StageChunk_Keys{Keys: &kallav1.KeyRange{Column: r.Column, Start: r.Start, End: r.End, StartText: r.StartText, EndText: r.EndText}}
 		}
@@ -116,7 +116,8 @@ func (s *Stager) Plan(ctx context.Context, jobID, runID string, sp *kallav1.Stag
 
 // measure counts the table's rows and heap pages in the plan's
 // transaction tx, whose snapshot the chunks read, reads its schema and cuts
-// it into chunks.
+// it into chunks: block ranges of a table or of a partitioned table's
+// leaves, else ranges of its key.
 func (s *Stager) measure(ctx context.Context, tx pgx.Tx, ref source.Ref, primaryKey []string) (savedPlan, error) {
 	p := savedPlan{Table: ref.Table}
 	table := source.QuoteTable(ref.Table)
@@ -124,9 +125,10 @@ func (s *Stager) measure(ctx context.Context, tx pgx.Tx, ref source.Ref, primary
 		return p, fmt.Errorf("count rows of %s: %w", ref.Table, err)
 	}
 	// Tables and materialized views have heap pages to cut into block
-	// ranges; views, partitioned and foreign tables do not.
-	var heap bool
-	err := tx.QueryRow(ctx, "SELECT relkind IN ('r', 'm'), CASE WHEN relkind IN ('r', 'm') THEN pg_relation_size(oid) / current_setting('block_size')::int ELSE 0 END FROM pg_class WHERE oid = $1::regclass", table).Scan(&heap, &p.Pages)
+	// ranges, and a partitioned table its leaves' pages; views and foreign
+	// tables do not.
+	var heap, partitioned bool
+	err := tx.QueryRow(ctx, "SELECT relkind IN ('r', 'm'), relkind = 'p', CASE WHEN relkind IN ('r', 'm') THEN pg_relation_size(oid) / current_setting('block_size')::int ELSE 0 END FROM pg_class WHERE oid = $1::regclass", table).Scan(&heap, &partitioned, &p.Pages)
 	if err != nil {
 		return p, fmt.Errorf("count pages of %s: %w", ref.Table, err)
 	}
@@ -136,12 +138,82 @@ func (s *Stager) measure(ctx context.Context, tx pgx.Tx, ref source.Ref, primary
 	if err := checkSchema(ref.Table, p.Schema); err != nil {
 		return p, err
 	}
-	if heap {
+	switch {
+	case heap:
 		p.Chunks = Cut(p.Rows, p.Pages, s.chunkRows(), s.maxChunks())
-	} else if p.KeyChunks, err = s.keyChunks(ctx, tx, table, p, primaryKey); err != nil {
+		return p, nil
+	case partitioned:
+		if p.Chunks, p.Pages, err = s.partitionChunks(ctx, tx, table, p.Rows); err != nil {
+			return p, fmt.Errorf("cut %s by its partitions: %w", ref.Table, err)
+		}
+		if p.Chunks != nil {
+			return p, nil
+		}
+	}
+	if p.KeyChunks, err = s.keyChunks(ctx, tx, table, p, primaryKey); err != nil {
 		return p, fmt.Errorf("cut %s by its key: %w", ref.Table, err)
 	}
 	return p, nil
+}
+
+// partitionChunks cuts a partitioned table into block ranges of its leaf
+// partitions, read directly like tables: no sort of the key, TID range
+// scans. Each non-empty leaf gets one range, and the rest of the chunks
+// go to leaves by their share of the pages. It returns no chunks (the
+// table is then cut by its key) when a leaf is not a heap table (a foreign
+// table), when this role cannot read a leaf directly (privileges on the
+// parent do not extend to its partitions), when row-level security is on
+// (the parent's policies do not apply to a partition read directly), or
+// when more leaves hold rows than a source may have chunks.
+func (s *Stager) partitionChunks(ctx context.Context, tx pgx.Tx, table string, rows int64) ([]extract.Blocks, int64, error) {
+	type leaf struct {
+		name     string
+		readable bool
+		pages    int64
+	}
+	q, err := tx.Query(ctx, `SELECT n.nspname || '.' || c.relname,
+			c.relkind = 'r' AND NOT c.relrowsecurity AND NOT root.relrowsecurity AND has_table_privilege(c.oid, 'SELECT'),
+			CASE WHEN c.relkind = 'r' THEN pg_relation_size(c.oid) / current_setting('block_size')::int ELSE 0 END
+		FROM pg_partition_tree($1::regclass) t
+		JOIN pg_class c ON c.oid = t.relid
+		JOIN pg_namespace n ON n.oid = c.relnamespace
+		JOIN pg_class root ON root.oid = $1::regclass
+		WHERE t.isleaf ORDER BY 1`, table)
+	if err != nil {
+		return nil, 0, err
+	}
+	leaves, err := pgx.CollectRows(q, func(r pgx.CollectableRow) (leaf, error) {
+		var l leaf
+		return l, r.Scan(&l.name, &l.readable, &l.pages)
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	// A leaf without pages when measured holds no row of the plan's
+	// snapshot: it needs no chunk.
+	var pages int64
+	var nonEmpty []leaf
+	for _, l := range leaves {
+		if !l.readable {
+			return nil, 0, nil
+		}
+		if l.pages > 0 {
+			pages += l.pages
+			nonEmpty = append(nonEmpty, l)
+		}
+	}
+	if len(nonEmpty) == 0 || len(nonEmpty) > s.maxChunks() {
+		return nil, 0, nil
+	}
+	spare := max(chunkCount(rows, s.chunkRows(), s.maxChunks())-int64(len(nonEmpty)), 0)
+	var chunks []extract.Blocks
+	for _, l := range nonEmpty {
+		for _, b := range blocks(l.pages, min(1+spare*l.pages/pages, l.pages)) {
+			b.Table = l.name
+			chunks = append(chunks, b)
+		}
+	}
+	return chunks, pages, nil
 }
 
 // keyChunks cuts a source without heap pages into ranges of its key
@@ -233,7 +305,11 @@ func checkSchema(table string, schema source.Schema) error {
 // than there are pages. The last range is open-ended (End 0), so rows on
 // pages added after the count are read too.
 func Cut(rows, pages int64, chunkRows, maxChunks int) []extract.Blocks {
-	n := max(min(chunkCount(rows, chunkRows, maxChunks), pages), 1)
+	return blocks(pages, max(min(chunkCount(rows, chunkRows, maxChunks), pages), 1))
+}
+
+// blocks cuts [0, pages) into n contiguous ranges, the last open-ended.
+func blocks(pages, n int64) []extract.Blocks {
 	out := make([]extract.Blocks, n)
 	for i := range n {
 		out[i] = extract.Blocks{Start: i * pages / n, End: (i + 1) * pages / n}

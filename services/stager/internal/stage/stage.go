@@ -69,13 +69,16 @@ func (s *Stager) log() *slog.Logger {
 // savedPlan is a stage plan as kept in the staging store: the source's
 // schema, read once, and its chunks. Nothing secret: no DSN.
 type savedPlan struct {
-	Table  string           `json:"table"`
-	Rows   int64            `json:"rows"`
-	Pages  int64            `json:"pages"`
-	Schema source.Schema    `json:"schema"`
+	Table  string        `json:"table"`
+	Rows   int64         `json:"rows"`
+	Pages  int64         `json:"pages"`
+	Schema source.Schema `json:"schema"`
+	// Chunks are block ranges of the table, or of a partitioned table's
+	// leaves (each naming its leaf).
 	Chunks []extract.Blocks `json:"chunks"`
-	// KeyChunks replace Chunks for a source without heap pages of its own
-	// (a view, a partitioned table): ranges of its integer key.
+	// KeyChunks replace Chunks for a source that is not cut by pages (a
+	// view, a partitioned table whose leaves cannot be read directly):
+	// ranges of its key.
 	KeyChunks []extract.Keys `json:"key_chunks,omitempty"`
 	// Snapshot identifies the plan's exported snapshot, which the chunks
 	// import while the plan's stager holds it; "" if none was exported.
