@@ -512,6 +512,9 @@ func (x *BlockRange) GetTable() string {
 // bound is open. An integer key has start and end; a key of another type
 // has start_text and end_text, the values in PostgreSQL's text form, which
 // the database compares as the column's type (text in its collation).
+// A key of several columns has columns instead of column, and its bounds
+// are rows (start_row, end_row: one text value per column, compared as a
+// row; empty when open).
 type KeyRange struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Column        string                 `protobuf:"bytes,1,opt,name=column,proto3" json:"column,omitempty"`
@@ -519,6 +522,9 @@ type KeyRange struct {
 	End           *int64                 `protobuf:"varint,3,opt,name=end,proto3,oneof" json:"end,omitempty"`
 	StartText     *string                `protobuf:"bytes,4,opt,name=start_text,json=startText,proto3,oneof" json:"start_text,omitempty"`
 	EndText       *string                `protobuf:"bytes,5,opt,name=end_text,json=endText,proto3,oneof" json:"end_text,omitempty"`
+	Columns       []string               `protobuf:"bytes,6,rep,name=columns,proto3" json:"columns,omitempty"`
+	StartRow      []string               `protobuf:"bytes,7,rep,name=start_row,json=startRow,proto3" json:"start_row,omitempty"`
+	EndRow        []string               `protobuf:"bytes,8,rep,name=end_row,json=endRow,proto3" json:"end_row,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -586,6 +592,27 @@ func (x *KeyRange) GetEndText() string {
 		return *x.EndText
 	}
 	return ""
+}
+
+func (x *KeyRange) GetColumns() []string {
+	if x != nil {
+		return x.Columns
+	}
+	return nil
+}
+
+func (x *KeyRange) GetStartRow() []string {
+	if x != nil {
+		return x.StartRow
+	}
+	return nil
+}
+
+func (x *KeyRange) GetEndRow() []string {
+	if x != nil {
+		return x.EndRow
+	}
+	return nil
 }
 
 // Exec asks an executor to reconcile a run whose sources are ready.
@@ -736,14 +763,17 @@ const file_kalla_v1_job_proto_rawDesc = "" +
 	"\vstart_block\x18\x01 \x01(\x03R\n" +
 	"startBlock\x12\x1b\n" +
 	"\tend_block\x18\x02 \x01(\x03R\bendBlock\x12\x14\n" +
-	"\x05table\x18\x03 \x01(\tR\x05table\"\xc6\x01\n" +
+	"\x05table\x18\x03 \x01(\tR\x05table\"\x96\x02\n" +
 	"\bKeyRange\x12\x16\n" +
 	"\x06column\x18\x01 \x01(\tR\x06column\x12\x19\n" +
 	"\x05start\x18\x02 \x01(\x03H\x00R\x05start\x88\x01\x01\x12\x15\n" +
 	"\x03end\x18\x03 \x01(\x03H\x01R\x03end\x88\x01\x01\x12\"\n" +
 	"\n" +
 	"start_text\x18\x04 \x01(\tH\x02R\tstartText\x88\x01\x01\x12\x1e\n" +
-	"\bend_text\x18\x05 \x01(\tH\x03R\aendText\x88\x01\x01B\b\n" +
+	"\bend_text\x18\x05 \x01(\tH\x03R\aendText\x88\x01\x01\x12\x18\n" +
+	"\acolumns\x18\x06 \x03(\tR\acolumns\x12\x1b\n" +
+	"\tstart_row\x18\a \x03(\tR\bstartRow\x12\x17\n" +
+	"\aend_row\x18\b \x03(\tR\x06endRowB\b\n" +
 	"\x06_startB\x06\n" +
 	"\x04_endB\r\n" +
 	"\v_start_textB\v\n" +

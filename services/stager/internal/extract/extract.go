@@ -71,15 +71,23 @@ func (b Blocks) Where() string {
 // PostgreSQL's text form, which the database compares as the column's type
 // (text in its collation, as the plan's n-tiles ordered it). The range with
 // an open end also takes rows whose key is NULL, so none is left out: the
-// executor's key check then names them.
+// executor's key check then names them. A key of several columns has
+// Columns instead of Column, and rows of text values as bounds, compared
+// as rows (lexicographically, each value as its column's type).
 type Keys struct {
 	Column             string  `json:"column,omitempty"`
 	Start, End         *int64  `json:",omitempty"`
 	StartText, EndText *string `json:",omitempty"`
+
+	Columns          []string `json:"columns,omitempty"`
+	StartRow, EndRow []string `json:",omitempty"`
 }
 
 // Where is the key range condition.
 func (k Keys) Where() string {
+	if len(k.Columns) > 0 {
+		return k.rowWhere()
+	}
 	start, end := literal(k.Start, k.StartText), literal(k.End, k.EndText)
 	if k.Column == "" || start == "" && end == "" {
 		return "true"
@@ -93,6 +101,37 @@ func (k Keys) Where() string {
 		return strings.Join(append(conds, fmt.Sprintf("%s < %s", col, end)), " AND ")
 	}
 	return fmt.Sprintf("(%s OR %s IS NULL)", conds[0], col)
+}
+
+// rowWhere is the condition of a range of a key of several columns. A row
+// with a NULL in its key compares as unknown once the comparison reaches
+// that column, or by an earlier column alone: such rows are kept out of
+// every range but the last, which takes them all.
+func (k Keys) rowWhere() string {
+	cols := make([]string, len(k.Columns))
+	var set, null []string
+	for i, c := range k.Columns {
+		cols[i] = pgx.Identifier{c}.Sanitize()
+		set = append(set, cols[i]+" IS NOT NULL")
+		null = append(null, cols[i]+" IS NULL")
+	}
+	row := "(" + strings.Join(cols, ", ") + ")"
+	conds := set
+	if len(k.StartRow) > 0 {
+		conds = append(conds, row+" >= "+rowLiteral(k.StartRow))
+	}
+	if len(k.EndRow) > 0 {
+		return strings.Join(append(conds, row+" < "+rowLiteral(k.EndRow)), " AND ")
+	}
+	return fmt.Sprintf("((%s) OR %s)", strings.Join(conds, " AND "), strings.Join(null, " OR "))
+}
+
+func rowLiteral(values []string) string {
+	lits := make([]string, len(values))
+	for i := range values {
+		lits[i] = literal(nil, &values[i])
+	}
+	return "(" + strings.Join(lits, ", ") + ")"
 }
 
 // literal renders a bound as SQL, "" when it is open. Text becomes an

@@ -134,24 +134,38 @@ func chunkRange(sc *kallav1.StageChunk, plan savedPlan) (extract.Range, error) {
 		}
 		return b, nil
 	case *kallav1.StageChunk_Keys:
-		k := extract.Keys{Column: rg.Keys.GetColumn(), Start: rg.Keys.Start, End: rg.Keys.End, StartText: rg.Keys.StartText, EndText: rg.Keys.EndText}
+		k := extract.Keys{Column: rg.Keys.GetColumn(), Start: rg.Keys.Start, End: rg.Keys.End, StartText: rg.Keys.StartText, EndText: rg.Keys.EndText,
+			Columns: rg.Keys.GetColumns(), StartRow: rg.Keys.GetStartRow(), EndRow: rg.Keys.GetEndRow()}
 		if err := checkKeys(k); err != nil {
 			return nil, err
 		}
-		if k.Column != "" && !slices.ContainsFunc(plan.KeyChunks, func(p extract.Keys) bool { return p.Column == k.Column }) {
-			return nil, fmt.Errorf("key range over %q, which the stage plan does not cut by", k.Column)
+		cuts := func(p extract.Keys) bool { return p.Column == k.Column && slices.Equal(p.Columns, k.Columns) }
+		if (k.Column != "" || len(k.Columns) > 0) && !slices.ContainsFunc(plan.KeyChunks, cuts) {
+			return nil, fmt.Errorf("key range over %q, which the stage plan does not cut by", append([]string{k.Column}, k.Columns...))
 		}
 		return k, nil
 	}
 	return nil, fmt.Errorf("no range")
 }
 
-// checkKeys refuses a key range that mixes integer and text bounds or is
-// empty. The order of text bounds is the database's to judge (collations).
+// checkKeys refuses a key range that mixes integer, text and row bounds,
+// whose rows do not match its columns, or that is empty. The order of text
+// bounds is the database's to judge (collations).
 func checkKeys(k extract.Keys) error {
+	kinds := 0
+	for _, set := range []bool{k.Start != nil || k.End != nil, k.StartText != nil || k.EndText != nil, len(k.Columns) > 0} {
+		if set {
+			kinds++
+		}
+	}
+	rowLen := func(r []string) bool { return len(r) == 0 || len(r) == len(k.Columns) }
 	switch {
-	case (k.Start != nil || k.End != nil) && (k.StartText != nil || k.EndText != nil):
-		return fmt.Errorf("bad key range: both integer and text bounds")
+	case kinds > 1 || len(k.Columns) > 0 && k.Column != "":
+		return fmt.Errorf("bad key range: bounds of several kinds")
+	case !rowLen(k.StartRow) || !rowLen(k.EndRow) || len(k.Columns) == 0 && len(k.StartRow)+len(k.EndRow) > 0:
+		return fmt.Errorf("bad key range: rows %q and %q over columns %q", k.StartRow, k.EndRow, k.Columns)
+	case len(k.EndRow) > 0 && slices.Equal(k.StartRow, k.EndRow):
+		return fmt.Errorf("bad key range [%q, %q)", k.StartRow, k.EndRow)
 	case k.Start != nil && k.End != nil && *k.End <= *k.Start:
 		return fmt.Errorf("bad key range [%d, %d)", *k.Start, *k.End)
 	case k.StartText != nil && k.EndText != nil && *k.EndText == *k.StartText:

@@ -71,8 +71,8 @@ func TestStagePartitionedTable(t *testing.T) {
 					t.Fatalf("chunk %d: %v", i, err)
 				}
 			}
-			got, nulls := stagedKeys(t, e.staging, runID)
-			if want := viewKeys(t, db, "ledger", "id"); nulls != 0 || !slices.Equal(got, want) {
+			got, nulls := stagedKeys(t, e.staging, runID, 1)
+			if want := viewKeys(t, db, "ledger", []string{"id"}); nulls != 0 || !slices.Equal(got, want) {
 				t.Errorf("parts hold %d keys (%d NULL), want the table's %d", len(got), nulls, len(want))
 			}
 			if run, _ := e.store.GetRun(context.Background(), runID); !run.ExecEnqueued || run.RowsStaged != 3000 {

@@ -78,7 +78,8 @@ func (s *Stager) Plan(ctx context.Context, jobID, runID string, sp *kallav1.Stag
 		case extract.Blocks:
 			sc.Range = &kallav1.StageChunk_Blocks{Blocks: &kallav1.BlockRange{StartBlock: r.Start, EndBlock: r.End, Table: r.Table}}
 		case extract.Keys:
-			sc.Range = &kallav1.StageChunk_Keys{Keys: &kallav1.KeyRange{Column: r.Column, Start: r.Start, End: r.End, StartText: r.StartText, EndText: r.EndText}}
+			sc.Range = &kallav1.StageChunk_Keys{Keys: &kallav1.KeyRange{Column: r.Column, Start: r.Start, End: r.End, StartText: r.StartText, EndText: r.EndText,
+				Columns: r.Columns, StartRow: r.StartRow, EndRow: r.EndRow}}
 		}
 		env := &kallav1.JobEnvelope{RunId: runID, Job: &kallav1.JobEnvelope_StageChunk{StageChunk: sc}}
 		nj, err := pipeline.NewJob(ctx, jobs.TypeStageChunk, env)
@@ -219,44 +220,108 @@ func (s *Stager) partitionChunks(ctx context.Context, tx pgx.Tx, table string, r
 // keyChunks cuts a source without heap pages into ranges of its key
 // holding about chunkRows rows each, from the key's n-tiles (one sort of the
 // key, in the planning transaction). An integer key is cut at integers, a
-// key of another orderable type at values in their text form. A source
-// whose primary key is several columns or a boolean is read in one chunk.
+// key of another orderable type at values in their text form, a key of
+// several columns at rows of them. A source whose key is a boolean or of a
+// type without an ordering is read in one chunk.
 func (s *Stager) keyChunks(ctx context.Context, tx pgx.Tx, table string, p savedPlan, primaryKey []string) ([]extract.Keys, error) {
+	one := []extract.Keys{{}}
 	n := chunkCount(p.Rows, s.chunkRows(), s.maxChunks())
-	i := slices.IndexFunc(p.Schema.Columns, func(c source.Column) bool { return len(primaryKey) == 1 && c.Name == primaryKey[0] })
-	if n == 1 || i < 0 || p.Schema.Columns[i].Type == source.Boolean {
-		return []extract.Keys{{}}, nil
+	types, ok := keyTypes(p.Schema, primaryKey)
+	if n == 1 || !ok || len(types) == 1 && types[0] == source.Boolean {
+		return one, nil
 	}
-	column := primaryKey[0]
-	// Each n-tile's smallest key starts a range; the first range is open
-	// below. A key repeated across n-tiles (the recipe's key need not be
-	// unique in a view) would give empty ranges, so repeated starts go;
-	// every row still lands in one range, and the executor's key check then
-	// names the repeated keys.
-	starts := func(cast string) string {
-		return fmt.Sprintf("SELECT min(k)%[4]s FROM (SELECT %[1]s AS k, ntile(%[2]d) OVER (ORDER BY %[1]s) AS tile FROM %[3]s WHERE %[1]s IS NOT NULL) t GROUP BY tile ORDER BY tile",
-			pgx.Identifier{column}.Sanitize(), n, table, cast)
-	}
-	if p.Schema.Columns[i].Type == source.Integer {
-		lows, err := collect[int64](ctx, tx, starts(""))
-		return ranges(lows, func(lo, hi *int64) extract.Keys { return extract.Keys{Column: column, Start: lo, End: hi} }), err
+	t := tiles{key: primaryKey, table: table, n: n}
+	if len(types) == 1 && types[0] == source.Integer {
+		lows, err := collect[int64](ctx, tx, t.smallest("min(%s)"))
+		return ranges(lows, func(lo, hi *int64) extract.Keys { return extract.Keys{Column: primaryKey[0], Start: lo, End: hi} }), err
 	}
 	// A key of a type without an ordering (json, point) is read in one
-	// chunk, like a composite key; the savepoint keeps the plan's
-	// transaction usable after the database refuses to sort it.
+	// chunk; the savepoint keeps the plan's transaction usable after the
+	// database refuses to sort it.
 	sp, err := tx.Begin(ctx)
 	if err != nil {
 		return nil, err
 	}
-	lows, err := collect[string](ctx, sp, starts("::text"))
+	out, err := t.textRanges(ctx, sp)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == undefinedFunction {
-		return []extract.Keys{{}}, sp.Rollback(ctx)
+		return one, sp.Rollback(ctx)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return ranges(lows, func(lo, hi *string) extract.Keys { return extract.Keys{Column: column, StartText: lo, EndText: hi} }), sp.Commit(ctx)
+	return out, sp.Commit(ctx)
+}
+
+// keyTypes are the types of the key's columns; not ok when there is no key
+// or a column is missing (the executor's key check then names it).
+func keyTypes(schema source.Schema, key []string) (types []source.Type, ok bool) {
+	for _, name := range key {
+		i := slices.IndexFunc(schema.Columns, func(c source.Column) bool { return c.Name == name })
+		if i < 0 {
+			return nil, false
+		}
+		types = append(types, schema.Columns[i].Type)
+	}
+	return types, len(types) > 0
+}
+
+// tiles renders the queries that find where each of n n-tiles of a source's
+// key order starts. Each n-tile's smallest key starts a range; the first
+// range is open below. A key repeated across n-tiles (the recipe's key need
+// not be unique in a view) would give empty ranges, so repeated starts go;
+// every row still lands in one range, and the executor's key check then
+// names the repeated keys.
+type tiles struct {
+	key   []string
+	table string
+	n     int64
+}
+
+// ordered is the key's n-tiles query, rows with a NULL in the key left
+// out, and the key's quoted columns.
+func (t tiles) ordered() (cols []string, query string) {
+	cols = make([]string, len(t.key))
+	set := make([]string, len(t.key))
+	for i, c := range t.key {
+		cols[i] = pgx.Identifier{c}.Sanitize()
+		set[i] = cols[i] + " IS NOT NULL"
+	}
+	return cols, fmt.Sprintf("SELECT %[1]s, ntile(%[2]d) OVER (ORDER BY %[1]s) AS tile FROM %[3]s WHERE %[4]s",
+		strings.Join(cols, ", "), t.n, t.table, strings.Join(set, " AND "))
+}
+
+// smallest selects each n-tile's smallest value of a one-column key, given
+// as a format applied to the column (such as "min(%s)").
+func (t tiles) smallest(format string) string {
+	cols, q := t.ordered()
+	return fmt.Sprintf("SELECT %s FROM (%s) t GROUP BY tile ORDER BY tile", fmt.Sprintf(format, cols[0]), q)
+}
+
+// textRanges cuts at keys in their text form: values of one column, or
+// rows of several (min() takes no rows: each n-tile's first row instead).
+func (t tiles) textRanges(ctx context.Context, tx pgx.Tx) ([]extract.Keys, error) {
+	if len(t.key) == 1 {
+		lows, err := collect[string](ctx, tx, t.smallest("min(%s)::text"))
+		return ranges(lows, func(lo, hi *string) extract.Keys { return extract.Keys{Column: t.key[0], StartText: lo, EndText: hi} }), err
+	}
+	cols, q := t.ordered()
+	texts := make([]string, len(cols))
+	for i, c := range cols {
+		texts[i] = c + "::text"
+	}
+	lows, err := collectRows(ctx, tx, fmt.Sprintf("SELECT DISTINCT ON (tile) ARRAY[%s] FROM (%s) t ORDER BY tile, %s",
+		strings.Join(texts, ", "), q, strings.Join(cols, ", ")))
+	return ranges(lows, func(lo, hi *[]string) extract.Keys {
+		k := extract.Keys{Columns: t.key}
+		if lo != nil {
+			k.StartRow = *lo
+		}
+		if hi != nil {
+			k.EndRow = *hi
+		}
+		return k
+	}), err
 }
 
 // undefinedFunction is PostgreSQL's SQLSTATE for "could not identify an
@@ -270,6 +335,16 @@ func collect[T comparable](ctx context.Context, tx pgx.Tx, query string) ([]T, e
 	}
 	values, err := pgx.CollectRows(rows, pgx.RowTo[T])
 	return slices.Compact(values), err
+}
+
+// collectRows is collect for rows of text values.
+func collectRows(ctx context.Context, tx pgx.Tx, query string) ([][]string, error) {
+	rows, err := tx.Query(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	values, err := pgx.CollectRows(rows, pgx.RowTo[[]string])
+	return slices.CompactFunc(values, slices.Equal), err
 }
 
 // ranges turns the n-tiles' smallest keys into contiguous ranges: open

@@ -525,9 +525,13 @@ func TestChunkErrors(t *testing.T) {
 	// Key ranges that are empty or mix integer and text bounds.
 	five, word := int64(5), "k5"
 	for name, keys := range map[string]*kallav1.KeyRange{
-		"empty_integer_range": {Start: &five, End: &five},
-		"empty_text_range":    {StartText: &word, EndText: &word},
-		"mixed_bounds":        {Start: &five, EndText: &word},
+		"empty_integer_range":  {Start: &five, End: &five},
+		"empty_text_range":     {StartText: &word, EndText: &word},
+		"mixed_bounds":         {Start: &five, EndText: &word},
+		"rows_and_integers":    {Columns: []string{"id", "amount"}, Start: &five},
+		"rows_without_columns": {StartRow: []string{"5", "1.00"}},
+		"row_of_wrong_length":  {Columns: []string{"id", "amount"}, EndRow: []string{"5"}},
+		"empty_row_range":      {Columns: []string{"id", "amount"}, StartRow: []string{"5", "1.00"}, EndRow: []string{"5", "1.00"}},
 	} {
 		chunk := &kallav1.StageChunk{Side: kallav1.Side_SIDE_LEFT, ChunkIndex: 0, ChunkCount: 1, Range: &kallav1.StageChunk_Keys{Keys: keys}}
 		if err := st.Chunk(ctx, stage.ChunkJobID(planJobID, 0), runID, chunk); !errors.Is(err, queue.ErrPoison) || !strings.Contains(err.Error(), "bad key range") {
@@ -546,9 +550,9 @@ func TestChunkErrors(t *testing.T) {
 }
 
 // TestStageByKey stages views, which have no heap pages, in ranges of their
-// key, integer, text or date: every row lands in exactly one part, a NULL
-// key included, and a view with a composite key or a key without an
-// ordering is read in one chunk.
+// key, integer, text, date or several columns: every row lands in exactly
+// one part, a NULL key included, and a view whose key has no ordering is
+// read in one chunk.
 func TestStageByKey(t *testing.T) {
 	ctx := context.Background()
 	_, db := stagetest.Source(t, 2000)
@@ -558,7 +562,10 @@ func TestStageByKey(t *testing.T) {
 	// Quotes and backslashes in the bounds, which must reach SQL intact.
 	stagetest.Exec(t, db, `CREATE VIEW quoted_key AS SELECT E'it''s \\' || id AS key, amount FROM invoices`)
 	stagetest.Exec(t, db, `CREATE VIEW date_key AS SELECT DATE '2020-01-01' + id AS day, amount FROM invoices`)
-	stagetest.Exec(t, db, `CREATE VIEW composite_key AS SELECT id AS a, id AS b, amount FROM invoices`)
+	// A key of a text and a date, the text repeated, NULLs in either; ('c1',
+	// NULL) compares as inside the first range by its text alone.
+	stagetest.Exec(t, db, `CREATE VIEW composite_key AS SELECT 'c' || (id % 50) AS a, DATE '2020-01-01' + id AS b, amount FROM invoices
+		UNION ALL VALUES ('c1', NULL, 1.00), (NULL, DATE '2020-01-05', 2.00), (NULL, NULL, 3.00)`)
 	stagetest.Exec(t, db, `CREATE VIEW json_key AS SELECT json_build_object('id', id) AS key, amount FROM invoices`)
 	// A percent sign in the key's name, which the n-tile query must carry as
 	// text.
@@ -576,7 +583,7 @@ func TestStageByKey(t *testing.T) {
 		{name: "text_key", view: "text_key", key: "key", chunks: 7, rows: 2000},
 		{name: "text_key_with_quotes", view: "quoted_key", key: "key", chunks: 7, rows: 2000},
 		{name: "date_key", view: "date_key", key: "day", chunks: 7, rows: 2000},
-		{name: "composite_key_one_chunk", view: "composite_key", key: "a,b", chunks: 1, rows: 2000},
+		{name: "composite_key", view: "composite_key", key: "a,b", chunks: 7, rows: 2003, nulls: 2},
 		// json has no ordering: one chunk, not a failed plan.
 		{name: "unordered_key_one_chunk", view: "json_key", key: "key", chunks: 1, rows: 2000},
 		// Three key values over seven n-tiles: three ranges, no empty one.
@@ -594,7 +601,7 @@ func TestStageByKey(t *testing.T) {
 			for i, c := range chunks {
 				k := c.GetStageChunk().GetKeys()
 				start, end := bounds(k)
-				if k == nil || start != next || (tc.chunks > 1 && k.GetColumn() != tc.key) {
+				if k == nil || start != next || (tc.chunks > 1 && k.GetColumn()+strings.Join(k.GetColumns(), ",") != tc.key) {
 					t.Errorf("chunk %d: range %v, want keys of %s from %s", i, c.GetStageChunk().GetRange(), tc.key, next)
 				}
 				next = end
@@ -605,8 +612,9 @@ func TestStageByKey(t *testing.T) {
 			if next != "open" {
 				t.Errorf("the last chunk ends at %s, want open", next)
 			}
-			got, nulls := stagedKeys(t, e.staging, runID)
-			want := viewKeys(t, db, tc.view, strings.Split(tc.key, ",")[0])
+			key := strings.Split(tc.key, ",")
+			got, nulls := stagedKeys(t, e.staging, runID, len(key))
+			want := viewKeys(t, db, tc.view, key)
 			if nulls != tc.nulls || len(got) != tc.rows-tc.nulls || !slices.Equal(got, want) {
 				t.Errorf("parts hold %d keys and %d NULL keys; want the view's %d keys and %d NULLs", len(got), nulls, len(want), tc.nulls)
 			}
@@ -617,30 +625,38 @@ func TestStageByKey(t *testing.T) {
 	}
 }
 
-// bounds shows a key range's bounds, integer or text; "open" when absent.
+// bounds shows a key range's bounds, integer, text or row; "open" when
+// absent.
 func bounds(k *kallav1.KeyRange) (start, end string) {
-	show := func(i *int64, text *string) string {
+	show := func(i *int64, text *string, row []string) string {
 		switch {
 		case i != nil:
 			return fmt.Sprint(*i)
 		case text != nil:
 			return fmt.Sprintf("%q", *text)
+		case len(row) > 0:
+			return fmt.Sprintf("%q", row)
 		}
 		return "open"
 	}
-	return show(k.Start, k.StartText), show(k.End, k.EndText)
+	return show(k.Start, k.StartText, k.StartRow), show(k.End, k.EndText, k.EndRow)
 }
 
-// stagedKeys reads the first column of every part of the run's left side,
-// sorted as text, and counts its NULLs.
-func stagedKeys(t *testing.T, staging objstore.Store, runID string) (keys []string, nulls int) {
+// stagedKeys reads the key (the first width columns, joined by "|") of
+// every row of the run's left parts whose first column is not NULL, sorted
+// as text, and counts the rows whose first column is NULL.
+func stagedKeys(t *testing.T, staging objstore.Store, runID string, width int) (keys []string, nulls int) {
 	t.Helper()
 	eachStagedRow(t, staging, runID, func(rec arrow.RecordBatch, i int) {
-		if col := rec.Column(0); col.IsNull(i) {
+		if rec.Column(0).IsNull(i) {
 			nulls++
-		} else {
-			keys = append(keys, col.ValueStr(i))
+			return
 		}
+		values := make([]string, width)
+		for c := range values {
+			values[c] = rec.Column(c).ValueStr(i)
+		}
+		keys = append(keys, strings.Join(values, "|"))
 	})
 	slices.Sort(keys)
 	return keys, nulls
@@ -666,10 +682,14 @@ func eachStagedRow(t *testing.T, staging objstore.Store, runID string, row func(
 	}
 }
 
-func viewKeys(t *testing.T, db, view, key string) []string {
+// viewKeys is stagedKeys as the database sees the view.
+func viewKeys(t *testing.T, db, view string, key []string) []string {
 	t.Helper()
-	col := pgx.Identifier{key}.Sanitize()
-	return sortedStrings(t, db, fmt.Sprintf("SELECT %s::text FROM %s WHERE %s IS NOT NULL", col, view, col))
+	values := make([]string, len(key))
+	for i, c := range key {
+		values[i] = fmt.Sprintf("coalesce(%s::text, '(null)')", pgx.Identifier{c}.Sanitize())
+	}
+	return sortedStrings(t, db, fmt.Sprintf("SELECT %s FROM %s WHERE %s IS NOT NULL", strings.Join(values, " || '|' || "), view, pgx.Identifier{key[0]}.Sanitize()))
 }
 
 // sortedStrings runs query, whose rows are one text each, on db and sorts
