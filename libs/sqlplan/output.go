@@ -74,45 +74,62 @@ var sideType = enum("left", "right")
 // members of other rules are gathered side by side, a member's deltas
 // those of its best pair in the group.
 func Matched(p *plan.Plan) string {
-	var pairRules, groupRules []string
+	var pairRules, groupRules []int
 	for k, r := range p.Rules {
 		if r.Pattern == kallav1.Pattern_PATTERN_ONE_TO_ONE {
-			pairRules = append(pairRules, fmt.Sprint(k))
+			pairRules = append(pairRules, k)
 		} else {
-			groupRules = append(groupRules, fmt.Sprint(k))
+			groupRules = append(groupRules, k)
 		}
 	}
 	var members []string
 	if len(pairRules) > 0 {
-		members = append(members, pairMembers(p, strings.Join(pairRules, ", ")))
+		members = append(members, pairMembers(p, pairRules))
 	}
 	if len(groupRules) > 0 {
-		members = append(members, groupMembers(p, strings.Join(groupRules, ", ")))
+		members = append(members, groupMembers(p, groupRules))
 	}
 	return fmt.Sprintf("WITH o AS (SELECT rule_idx, coalesce(sum(groups) OVER (ORDER BY rule_idx ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS first FROM %s) SELECT CAST(o.first + x.n AS BIGINT) AS match_id, ru.name AS rule, ru.pattern, x.side, x.key, x.deltas FROM (%s) x JOIN o USING (rule_idx) JOIN %s ru USING (rule_idx) ORDER BY match_id, x.side, x.id",
 		Counts, strings.Join(members, " UNION ALL "), Rules)
 }
 
+// matchedPairs selects the pairs of the rules listed with both records'
+// keys as text and the deltas of their rule's conditions.
+func matchedPairs(p *plan.Plan, rules []int) string {
+	list := make([]string, len(rules))
+	whens := make([]string, len(rules))
+	for i, k := range rules {
+		list[i] = fmt.Sprint(k)
+		whens[i] = fmt.Sprintf(" WHEN %d THEN %s", k, deltas(p.Rules[k]))
+	}
+	d := deltas(p.Rules[rules[0]])
+	if len(rules) > 1 {
+		d = "CASE p.rule_idx" + strings.Join(whens, "") + " END"
+	}
+	return fmt.Sprintf("SELECT p.rule_idx, p.grp, p.lid, p.rid, p.ord, %s AS lkey, %s AS rkey, %s AS deltas FROM %s p JOIN %s l ON l.__id = p.lid JOIN %s r ON r.__id = p.rid WHERE p.rule_idx IN (%s)",
+		keyText("l", p.Left), keyText("r", p.Right), d, Pairs, Left, Right, strings.Join(list, ", "))
+}
+
 // pairMembers gives both members of each pair of the 1:1 rules listed,
-// numbered (n) by grp within their rule: the keys are joined once a pair.
-func pairMembers(p *plan.Plan, rules string) string {
-	return fmt.Sprintf("SELECT rule_idx, n, unnest([CAST('left' AS %[1]s), CAST('right' AS %[1]s)]) AS side, unnest([lid, rid]) AS id, unnest([lkey, rkey]) AS key, deltas FROM (SELECT p.rule_idx, row_number() OVER (PARTITION BY p.rule_idx ORDER BY p.grp) AS n, p.lid, p.rid, %[2]s AS lkey, %[3]s AS rkey, p.deltas FROM %[4]s p JOIN %[5]s l ON l.__id = p.lid JOIN %[6]s r ON r.__id = p.rid WHERE p.rule_idx IN (%[7]s))",
-		sideType, keyText("l", p.Left), keyText("r", p.Right), Pairs, Left, Right, rules)
+// numbered (n) by grp within their rule.
+func pairMembers(p *plan.Plan, rules []int) string {
+	return fmt.Sprintf("SELECT rule_idx, n, unnest([CAST('left' AS %[1]s), CAST('right' AS %[1]s)]) AS side, unnest([lid, rid]) AS id, unnest([lkey, rkey]) AS key, deltas FROM (SELECT rule_idx, row_number() OVER (PARTITION BY rule_idx ORDER BY grp) AS n, lid, rid, lkey, rkey, deltas FROM (%[2]s))",
+		sideType, matchedPairs(p, rules))
 }
 
 // groupMembers gives one row per member of each group of the rules listed
 // (1:N, M:1, M:N), numbered (n) by grp within their rule.
-func groupMembers(p *plan.Plan, rules string) string {
-	member := func(side, id, table string, in plan.Input, repeats bool) string {
-		pairs := fmt.Sprintf("SELECT rule_idx, grp, %s AS id, deltas FROM %s WHERE rule_idx IN (%s)", id, Pairs, rules)
+func groupMembers(p *plan.Plan, rules []int) string {
+	pairs := matchedPairs(p, rules)
+	member := func(side, id, key string, repeats bool) string {
 		if repeats {
-			pairs = fmt.Sprintf("SELECT rule_idx, grp, %[1]s AS id, arg_min(deltas, ord) AS deltas FROM %[2]s WHERE rule_idx IN (%[3]s) GROUP BY rule_idx, grp, %[1]s", id, Pairs, rules)
+			return fmt.Sprintf("SELECT rule_idx, grp, CAST('%[1]s' AS %[5]s) AS side, %[2]s AS id, %[3]s AS key, arg_min(deltas, ord) AS deltas FROM (%[4]s) GROUP BY rule_idx, grp, %[2]s, %[3]s",
+				side, id, key, pairs, sideType)
 		}
-		return fmt.Sprintf("SELECT m.rule_idx, m.grp, CAST('%[1]s' AS %[5]s) AS side, m.id, %[4]s AS key, m.deltas FROM (%[2]s) m JOIN %[3]s t ON t.__id = m.id",
-			side, pairs, table, keyText("t", in), sideType)
+		return fmt.Sprintf("SELECT rule_idx, grp, CAST('%[1]s' AS %[5]s) AS side, %[2]s AS id, %[3]s AS key, deltas FROM (%[4]s)", side, id, key, pairs, sideType)
 	}
 	return fmt.Sprintf("SELECT rule_idx, dense_rank() OVER (PARTITION BY rule_idx ORDER BY grp) AS n, side, id, key, deltas FROM (%s UNION ALL %s)",
-		member("left", "lid", Left, p.Left, repeats(p, kallav1.Pattern_PATTERN_ONE_TO_MANY)), member("right", "rid", Right, p.Right, repeats(p, kallav1.Pattern_PATTERN_MANY_TO_ONE)))
+		member("left", "lid", "lkey", repeats(p, kallav1.Pattern_PATTERN_ONE_TO_MANY)), member("right", "rid", "rkey", repeats(p, kallav1.Pattern_PATTERN_MANY_TO_ONE)))
 }
 
 // repeats reports whether a record of one side can be in several pairs of

@@ -205,7 +205,7 @@ func Setup(p *plan.Plan) []string {
 	return []string{
 		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (rule_idx INTEGER, name %s, pattern %s)", Rules, enum(names...), enum(patterns...)),
 		fmt.Sprintf("INSERT INTO %s VALUES %s", Rules, strings.Join(values, ", ")),
-		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (rule_idx INTEGER, grp BIGINT, lid BIGINT, rid BIGINT, ord BIGINT, deltas VARCHAR)", Pairs),
+		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (rule_idx INTEGER, grp BIGINT, lid BIGINT, rid BIGINT, ord BIGINT)", Pairs),
 		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (side VARCHAR, id BIGINT, rule_idx INTEGER, other BIGINT, other_key VARCHAR, failed INTEGER, reason VARCHAR)", Near),
 		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (rule_idx INTEGER, side VARCHAR, id BIGINT, reason VARCHAR)", AggMisses),
 	}
@@ -246,9 +246,10 @@ func Rule(k int, r plan.Rule) RuleSteps {
 
 // candidates creates the rule's candidate pairs among free records, each
 // with its rank (ord) in the total order: the conditions' costs in the order
-// written, then the left key, then the right key.
+// written, then the left key, then the right key. The deltas of a pair are
+// worked out only for the pairs matched, by the evidence (Matched).
 func candidates(r plan.Rule) string {
-	var joins, filters, costs, deltas []string
+	var joins, filters, costs []string
 	order := []string{}
 	for i, c := range r.Conditions {
 		sc := newCond(c, "l", "r")
@@ -261,25 +262,30 @@ func candidates(r plan.Rule) string {
 			costs = append(costs, fmt.Sprintf("%s AS c%d", cost, i))
 			order = append(order, fmt.Sprintf("c%d", i))
 		}
-		if d := sc.Delta(); d != "" {
-			deltas = append(deltas, d)
-		}
 	}
 	filters = append(filters,
 		fmt.Sprintf("l.__id NOT IN (SELECT lid FROM %s)", Pairs),
 		fmt.Sprintf("r.__id NOT IN (SELECT rid FROM %s)", Pairs))
 	inner := fmt.Sprintf("SELECT %s FROM %s l JOIN %s r ON %s WHERE %s",
-		strings.Join(append([]string{"l.__id AS lid", "r.__id AS rid", deltaList(deltas) + " AS deltas"}, costs...), ", "),
+		strings.Join(append([]string{"l.__id AS lid", "r.__id AS rid"}, costs...), ", "),
 		Left, Right, strings.Join(joins, " AND "), strings.Join(filters, " AND "))
-	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT lid, rid, deltas, row_number() OVER (ORDER BY %s) AS ord FROM (%s)",
+	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT lid, rid, row_number() OVER (ORDER BY %s) AS ord FROM (%s)",
 		Candidates, strings.Join(append(order, "lid", "rid"), ", "), inner)
 }
 
-func deltaList(deltas []string) string {
-	if len(deltas) == 0 {
+// deltas is the text of how far apart a pair's records (aliased l and r)
+// are in each of the rule's conditions that measure a difference.
+func deltas(r plan.Rule) string {
+	var parts []string
+	for _, c := range r.Conditions {
+		if d := newCond(c, "l", "r").Delta(); d != "" {
+			parts = append(parts, d)
+		}
+	}
+	if len(parts) == 0 {
 		return "''"
 	}
-	return "concat_ws('; ', " + strings.Join(deltas, ", ") + ")"
+	return "concat_ws('; ', " + strings.Join(parts, ", ") + ")"
 }
 
 // oneToOne accepts every pair that is the first choice of both its records,
@@ -287,7 +293,7 @@ func deltaList(deltas []string) string {
 // exactly the greedy walk down the total order.
 func oneToOne(k int) (loop []string, probe string) {
 	return []string{
-		fmt.Sprintf(`INSERT INTO %[1]s SELECT %[3]d, lid, lid, rid, ord, deltas FROM (SELECT *, row_number() OVER (PARTITION BY lid ORDER BY ord) AS lrank, row_number() OVER (PARTITION BY rid ORDER BY ord) AS rrank FROM %[2]s) WHERE lrank = 1 AND rrank = 1`, Pairs, Candidates, k),
+		fmt.Sprintf(`INSERT INTO %[1]s SELECT %[3]d, lid, lid, rid, ord FROM (SELECT *, row_number() OVER (PARTITION BY lid ORDER BY ord) AS lrank, row_number() OVER (PARTITION BY rid ORDER BY ord) AS rrank FROM %[2]s) WHERE lrank = 1 AND rrank = 1`, Pairs, Candidates, k),
 		fmt.Sprintf(`DELETE FROM %[2]s WHERE lid IN (SELECT lid FROM %[1]s WHERE rule_idx = %[3]d) OR rid IN (SELECT rid FROM %[1]s WHERE rule_idx = %[3]d)`, Pairs, Candidates, k),
 	}, fmt.Sprintf("SELECT count(*) FROM %s", Candidates)
 }
@@ -304,7 +310,7 @@ func oneToMany(k int, r plan.Rule, many, one string) []string {
 		keep = fmt.Sprintf(" WHERE %[1]s IN (SELECT g.%[1]s FROM %[2]s GROUP BY g.%[1]s HAVING %[3]s)", one, agg.from, agg.pass)
 		steps = append(steps, agg.misses(k, one, many))
 	}
-	return append(steps, fmt.Sprintf("INSERT INTO %s SELECT %d, min(lid) OVER (PARTITION BY %s), lid, rid, ord, deltas FROM kalla_assigned%s",
+	return append(steps, fmt.Sprintf("INSERT INTO %s SELECT %d, min(lid) OVER (PARTITION BY %s), lid, rid, ord FROM kalla_assigned%s",
 		Pairs, k, one, keep))
 }
 
@@ -348,5 +354,5 @@ func manyToMany(k int) (prepare, loop []string, probe string, finish []string) {
 	return []string{fmt.Sprintf("CREATE OR REPLACE TEMP TABLE kalla_labels AS SELECT lid, rid, lid AS lab FROM %s", Candidates)},
 		[]string{"CREATE OR REPLACE TEMP TABLE kalla_labels AS SELECT lid, rid, min(rlab) OVER (PARTITION BY lid) AS lab FROM (SELECT lid, rid, min(lab) OVER (PARTITION BY rid) AS rlab FROM kalla_labels)"},
 		"SELECT coalesce(sum(lab), 0) FROM kalla_labels",
-		[]string{fmt.Sprintf("INSERT INTO %s SELECT %d, g.lab, c.lid, c.rid, c.ord, c.deltas FROM %s c JOIN kalla_labels g USING (lid, rid)", Pairs, k, Candidates)}
+		[]string{fmt.Sprintf("INSERT INTO %s SELECT %d, g.lab, c.lid, c.rid, c.ord FROM %s c JOIN kalla_labels g USING (lid, rid)", Pairs, k, Candidates)}
 }

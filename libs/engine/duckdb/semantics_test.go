@@ -1,6 +1,7 @@
 package duckdb_test
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -279,6 +280,48 @@ func TestGroups(t *testing.T) {
 			t.Errorf("rule counts = %+v", g)
 		}
 	})
+}
+
+// TestMatchedDeltas checks each member's deltas in a plan of a 1:1, a 1:N
+// and an M:N rule, derived by hand: signed differences of amounts, days
+// between dates, and for a record in several pairs of its group (the "one"
+// of a 1:N, any record of an M:N) those of its best pair.
+func TestMatchedDeltas(t *testing.T) {
+	t.Parallel()
+	o := mustReconcile(t,
+		"id,ref,amount,day\n1,A,10.00,2024-01-10\n2,B,100.00,2024-01-10\n3,C,5.00,2024-01-01\n",
+		"id,ref,amount,day\n10,A,10.02,2024-01-12\n11,B,60.00,2024-01-11\n12,B,40.00,2024-01-15\n13,C,5.00,2024-01-09\n14,C,5.50,2024-01-01\n",
+		recipeYAML(`
+  - name: exact
+    pattern: "1:1"
+    conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0.05}, {left: day, op: date_within, right: day, threshold: 3}]
+  - name: split
+    pattern: 1:N
+    conditions: [{left: ref, op: eq, right: ref}, {left: day, op: date_within, right: day, threshold: 10}]
+    aggregate: {left: amount, right: amount, tolerance: 0}
+  - name: loose
+    pattern: M:N
+    conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 1}]
+`))
+	// C's split group (13 and 14) sums to 10.50 against 5.00 and fails, so
+	// 3, 13 and 14 are left to loose.
+	want := []string{
+		"1 exact left 1: amount-amount: -0.02; day-day: 2 days",
+		"1 exact right 10: amount-amount: -0.02; day-day: 2 days",
+		"2 split left 2: day-day: 1 days",
+		"2 split right 11: day-day: 1 days",
+		"2 split right 12: day-day: 5 days",
+		"3 loose left 3: amount-amount: 0.00",
+		"3 loose right 13: amount-amount: 0.00",
+		"3 loose right 14: amount-amount: -0.50",
+	}
+	var got []string
+	for _, m := range o.matched {
+		got = append(got, fmt.Sprintf("%s %s %s %s: %s", m["match_id"], m["rule"], m["side"], m["key"], m["deltas"]))
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("matched:\n got %q\nwant %q", got, want)
+	}
 }
 
 func TestOperators(t *testing.T) {
