@@ -229,7 +229,7 @@ type RuleSteps struct {
 
 // Rule renders the rule at execution index k.
 func Rule(k int, r plan.Rule) RuleSteps {
-	steps := RuleSteps{Candidates: candidates(r)}
+	steps := RuleSteps{Candidates: candidates(r, k > 0)}
 	switch r.Pattern {
 	case kallav1.Pattern_PATTERN_ONE_TO_ONE:
 		steps.Loop, steps.Probe = oneToOne(k)
@@ -247,8 +247,10 @@ func Rule(k int, r plan.Rule) RuleSteps {
 // candidates creates the rule's candidate pairs among free records, each
 // with its rank (ord) in the total order: the conditions' costs in the order
 // written, then the left key, then the right key. The deltas of a pair are
-// worked out only for the pairs matched, by the evidence (Matched).
-func candidates(r plan.Rule) string {
+// worked out only for the pairs matched, by the evidence (Matched). Records
+// already matched are left out when earlier rules ran (afterEarlier): the
+// first rule's filter against no pairs would still cost a join.
+func candidates(r plan.Rule, afterEarlier bool) string {
 	var joins, filters, costs []string
 	order := []string{}
 	for i, c := range r.Conditions {
@@ -263,12 +265,17 @@ func candidates(r plan.Rule) string {
 			order = append(order, fmt.Sprintf("c%d", i))
 		}
 	}
-	filters = append(filters,
-		fmt.Sprintf("l.__id NOT IN (SELECT lid FROM %s)", Pairs),
-		fmt.Sprintf("r.__id NOT IN (SELECT rid FROM %s)", Pairs))
-	inner := fmt.Sprintf("SELECT %s FROM %s l JOIN %s r ON %s WHERE %s",
+	if afterEarlier {
+		filters = append(filters,
+			fmt.Sprintf("l.__id NOT IN (SELECT lid FROM %s)", Pairs),
+			fmt.Sprintf("r.__id NOT IN (SELECT rid FROM %s)", Pairs))
+	}
+	inner := fmt.Sprintf("SELECT %s FROM %s l JOIN %s r ON %s",
 		strings.Join(append([]string{"l.__id AS lid", "r.__id AS rid"}, costs...), ", "),
-		Left, Right, strings.Join(joins, " AND "), strings.Join(filters, " AND "))
+		Left, Right, strings.Join(joins, " AND "))
+	if len(filters) > 0 {
+		inner += " WHERE " + strings.Join(filters, " AND ")
+	}
 	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT lid, rid, row_number() OVER (ORDER BY %s) AS ord FROM (%s)",
 		Candidates, strings.Join(append(order, "lid", "rid"), ", "), inner)
 }
