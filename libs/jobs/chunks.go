@@ -102,10 +102,12 @@ func refreshAndGate(ctx context.Context, tx pgx.Tx, runID string, exec NewJob) (
 	if err != nil {
 		return false, err
 	}
-	if changed, err := changedSide(ctx, tx, runID); err != nil || changed != "" {
-		if changed != "" {
-			_, err = failRun(ctx, tx, runID, changed)
-		}
+	changed, err := changedSide(ctx, tx, runID)
+	if err != nil {
+		return false, err
+	}
+	if changed != "" {
+		_, err := failRun(ctx, tx, runID, changed)
 		return false, err
 	}
 	tag, err := tx.Exec(ctx, `UPDATE runs SET exec_enqueued = true

@@ -470,6 +470,27 @@ func TestRecordChunk(t *testing.T) {
 			t.Fatalf("%d exec jobs, want 1", n)
 		}
 	})
+	t.Run("chunk_recorded", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		runID := e.createRun(t, planJob(t, kallav1.Side_SIDE_LEFT))
+		if _, err := e.store.SetChunksTotalAndEnqueue(e.ctx, runID, "left", 2, 20, execJob(t)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.store.RecordChunkAndEnqueue(e.ctx, runID, "left", 1, 10, "k1", execJob(t)); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			side  string
+			index int
+			want  bool
+		}{{"left", 1, true}, {"left", 0, false}, {"right", 1, false}} {
+			if got, err := e.store.ChunkRecorded(e.ctx, runID, tc.side, tc.index); err != nil || got != tc.want {
+				t.Errorf("chunk %s/%d recorded: %v %v, want %v", tc.side, tc.index, got, err, tc.want)
+			}
+		}
+	})
+
 	t.Run("changed_source_fails_the_run", func(t *testing.T) {
 		t.Parallel()
 		for _, tc := range []struct {

@@ -41,8 +41,8 @@ func (s *Stager) Plan(ctx context.Context, jobID, runID string, sp *kallav1.Stag
 	if err != nil {
 		return err
 	}
-	// The plan's transaction stays open, held for the chunks, only once the
-	// plan is saved and its chunks are counted; until then it is released.
+	// The plan's transaction goes to hold once the plan is saved and its
+	// chunk count recorded; any earlier return releases it.
 	var ptx *planTx
 	defer func() { ptx.release() }()
 	if found {
@@ -163,9 +163,9 @@ func (s *Stager) measure(ctx context.Context, tx pgx.Tx, ref source.Ref, primary
 // go to leaves by their share of the pages. It returns no chunks (the
 // table is then cut by its key) when a leaf is not a heap table (a foreign
 // table), when this role cannot read a leaf directly (privileges on the
-// parent do not extend to its partitions), when row-level security is on
-// (the parent's policies do not apply to a partition read directly), or
-// when more leaves hold rows than a source may have chunks.
+// parent do not extend to its partitions or their schemas), when row-level
+// security is on (the parent's policies do not apply to a partition read
+// directly), or when more leaves hold rows than a source may have chunks.
 func (s *Stager) partitionChunks(ctx context.Context, tx pgx.Tx, table string, rows int64) ([]extract.Blocks, int64, error) {
 	type leaf struct {
 		name     string
@@ -173,7 +173,7 @@ func (s *Stager) partitionChunks(ctx context.Context, tx pgx.Tx, table string, r
 		pages    int64
 	}
 	q, err := tx.Query(ctx, `SELECT n.nspname || '.' || c.relname,
-			c.relkind = 'r' AND NOT c.relrowsecurity AND NOT root.relrowsecurity AND has_table_privilege(c.oid, 'SELECT'),
+			c.relkind = 'r' AND NOT c.relrowsecurity AND NOT root.relrowsecurity AND has_table_privilege(c.oid, 'SELECT') AND has_schema_privilege(n.oid, 'USAGE'),
 			CASE WHEN c.relkind = 'r' THEN pg_relation_size(c.oid) / current_setting('block_size')::int ELSE 0 END
 		FROM pg_partition_tree($1::regclass) t
 		JOIN pg_class c ON c.oid = t.relid
