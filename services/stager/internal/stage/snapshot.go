@@ -103,25 +103,37 @@ func (p *planTx) release() {
 
 // hold keeps p open while the run stages: until its exec job is enqueued
 // (every chunk read), the run leaves staging, the jobs store cannot be
-// asked, or maxHold passes. Then it releases p.
+// asked, p's session ends, or maxHold passes. Then it releases p.
 func (s *Stager) hold(p *planTx, runID string, log *slog.Logger) {
 	defer p.release()
 	deadline := time.Now().Add(maxHold)
 	tick := time.NewTicker(holdPoll)
 	defer tick.Stop()
 	for range tick.C {
-		ctx, cancel := context.WithTimeout(context.Background(), holdPoll*4)
-		run, err := s.Store.GetRun(ctx, runID)
-		cancel()
-		if err != nil {
-			log.Warn("releasing the plan's snapshot: the run's state cannot be read", "error", err)
-			return
-		}
-		staging := run.Status == jobs.RunQueued || run.Status == jobs.RunStaging
-		if run.ExecEnqueued || !staging || time.Now().After(deadline) {
+		if done, err := s.stillStaging(p, runID); err != nil || done || time.Now().After(deadline) {
+			if err != nil {
+				log.Warn("releasing the plan's snapshot", "error", err)
+			}
 			return
 		}
 	}
+}
+
+// stillStaging runs a statement in p, which keeps a server's
+// idle_in_transaction_session_timeout from ending it and notices a session
+// that is gone, and reports whether the run no longer needs p.
+func (s *Stager) stillStaging(p *planTx, runID string) (done bool, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), holdPoll*4)
+	defer cancel()
+	if _, err := p.tx.Exec(ctx, "SELECT 1"); err != nil {
+		return true, fmt.Errorf("its session ended: %w", err)
+	}
+	run, err := s.Store.GetRun(ctx, runID)
+	if err != nil {
+		return true, fmt.Errorf("the run's state cannot be read: %w", err)
+	}
+	staging := run.Status == jobs.RunQueued || run.Status == jobs.RunStaging
+	return run.ExecEnqueued || !staging, nil
 }
 
 // beginChunk opens a chunk's read-only transaction in the plan's snapshot.

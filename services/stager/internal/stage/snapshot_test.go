@@ -3,6 +3,7 @@ package stage_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -27,11 +28,13 @@ import (
 func TestStageReadsThePlansSnapshot(t *testing.T) {
 	const n = 5000
 	for _, tc := range []struct {
-		name        string
-		lose, write bool
-		fails       bool
+		name                     string
+		lose, write, idleTimeout bool
+		fails                    bool
 	}{
 		{name: "writes_while_held", write: true},
+		// A server that ends sessions idle in a transaction after 1 s.
+		{name: "writes_while_held_past_idle_timeout", write: true, idleTimeout: true},
 		{name: "lost_without_writes", lose: true},
 		{name: "lost_with_writes", lose: true, write: true, fails: true},
 	} {
@@ -40,6 +43,9 @@ func TestStageReadsThePlansSnapshot(t *testing.T) {
 			srcURI, db := stagetest.Source(t, n)
 			e := newEnv(t, 500)
 			want := sortedStrings(t, db, "SELECT id || ':' || amount FROM invoices")
+			if tc.idleTimeout {
+				stagetest.Exec(t, db, "ALTER ROLE CURRENT_USER IN DATABASE "+must(url.Parse(db)).Path[1:]+" SET idle_in_transaction_session_timeout = '1s'")
+			}
 			runID, _ := stagetest.CreateRun(t, e.store, stagetest.Recipe(t, srcURI))
 			chunks := e.plan(t, runID)
 			if len(chunks) < 4 {
@@ -47,6 +53,9 @@ func TestStageReadsThePlansSnapshot(t *testing.T) {
 			}
 			if held := holders(t, db, tc.lose); held != 1 {
 				t.Fatalf("%d sessions hold a snapshot of the source, want the plan's", held)
+			}
+			if tc.idleTimeout {
+				time.Sleep(2500 * time.Millisecond)
 			}
 			for i, c := range chunks {
 				if i == len(chunks)/2 && tc.write {
