@@ -29,8 +29,8 @@ import (
 // they hold with the rows the plan counted: a table that changed fails the
 // run with that reason instead of reconciling a mix of states.
 
-// holdPoll is how often a held snapshot checks whether its run still
-// stages; maxHold bounds how long one is held.
+// holdPoll is how often a held snapshot runs a statement and checks whether
+// its run still stages; maxHold bounds how long one is held.
 const (
 	holdPoll = 500 * time.Millisecond
 	maxHold  = 24 * time.Hour
