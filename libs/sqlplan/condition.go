@@ -57,9 +57,7 @@ func (c cond) Test() string {
 	case kallav1.Operator_OPERATOR_DATE_WITHIN:
 		return fmt.Sprintf("%s <= %s", c.days(), Decimal(c.Threshold))
 	case kallav1.Operator_OPERATOR_FUZZY:
-		// similarity >= T  <=>  distance <= (1 - T) * longest, exactly.
-		oneMinus := new(big.Rat).Sub(big.NewRat(1, 1), c.Threshold)
-		return fmt.Sprintf("CAST(%s AS DECIMAL(18,0)) <= %s * %s", c.distance(), Decimal(oneMinus), c.longest())
+		return c.fuzzyTest(c.distance(), c.longest())
 	}
 	panic(fmt.Sprintf("sqlplan: operator %v", c.Op))
 }
@@ -80,9 +78,22 @@ func (c cond) Cost() string {
 	case kallav1.Operator_OPERATOR_DATE_WITHIN:
 		return c.days()
 	case kallav1.Operator_OPERATOR_FUZZY:
-		return fmt.Sprintf("CASE WHEN %[2]s = 0 THEN 0.0 ELSE %[1]s / %[2]s END", c.distance(), c.longest())
+		return fuzzyCost(c.distance(), c.longest())
 	}
 	return ""
+}
+
+// fuzzyTest is a fuzzy condition's test on its edit distance and the
+// longer value's length: similarity >= T <=> distance <= (1 - T) * longest,
+// exactly.
+func (c cond) fuzzyTest(distance, longest string) string {
+	oneMinus := new(big.Rat).Sub(big.NewRat(1, 1), c.Threshold)
+	return fmt.Sprintf("CAST(%s AS DECIMAL(18,0)) <= %s * %s", distance, Decimal(oneMinus), longest)
+}
+
+// fuzzyCost is 1 - similarity.
+func fuzzyCost(distance, longest string) string {
+	return fmt.Sprintf("CASE WHEN %[2]s = 0 THEN 0.0 ELSE %[1]s / %[2]s END", distance, longest)
 }
 
 // NearMissRank is the condition's element of the ranking tuple for near

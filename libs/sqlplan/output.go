@@ -56,7 +56,14 @@ func NearMisses(k int, r plan.Rule, s Side) string {
 		failedSum = strings.Join(failed, " + ")
 		reason = "CASE " + strings.Join(reasons, " ") + " END"
 	}
-	order = append([]string{"failed"}, append(order, "o.__id")...)
+	// DuckDB takes no alias of an expression with a volatile function (the
+	// engine's edit distance) in a window: with a fuzzy condition the failed
+	// count is spelled out again, otherwise the alias saves computing it twice.
+	byFailed := "failed"
+	if slices.ContainsFunc(r.Conditions, func(c plan.Condition) bool { return c.Op == kallav1.Operator_OPERATOR_FUZZY }) {
+		byFailed = "(" + failedSum + ")"
+	}
+	order = append([]string{byFailed}, append(order, "o.__id")...)
 	// The other record's key is taken here, where its row is at hand: the
 	// evidence would otherwise join the whole other side to find it.
 	return fmt.Sprintf("INSERT INTO %[1]s SELECT %[2]s, id, %[3]d, other, other_key, failed, reason FROM (SELECT u.__id AS id, o.__id AS other, %[12]s AS other_key, %[4]s AS failed, %[5]s AS reason, row_number() OVER (PARTITION BY u.__id ORDER BY %[6]s) AS pick FROM (SELECT * FROM %[7]s WHERE __id NOT IN (SELECT %[10]s FROM %[11]s)) u JOIN %[8]s o ON %[9]s) WHERE pick = 1",

@@ -249,20 +249,36 @@ func Rule(k int, r plan.Rule) RuleSteps {
 // written, then the left key, then the right key. The deltas of a pair are
 // worked out only for the pairs matched, by the evidence (Matched). Records
 // already matched are left out when earlier rules ran (afterEarlier): the
-// first rule's filter against no pairs would still cost a join.
+// first rule's filter against no pairs would still cost a join. A fuzzy
+// condition's edit distance, the dearest measure, is computed once a pair
+// (d<i>, beside the longer length n<i>) and then tested and ranked; the
+// engine's edit distance function is volatile, so the test is not pushed
+// below that computation, which would repeat it.
 func candidates(r plan.Rule, afterEarlier bool) string {
-	var joins, filters, costs []string
+	var joins, filters, measured []string
+	inner := []string{"l.__id AS lid", "r.__id AS rid"}
+	outer := []string{"lid", "rid"}
 	order := []string{}
 	for i, c := range r.Conditions {
 		sc := newCond(c, "l", "r")
-		if c.Join() {
+		ci := fmt.Sprintf("c%d", i)
+		switch {
+		case c.Join():
 			joins = append(joins, sc.Test())
-		} else {
+		case c.Op == kallav1.Operator_OPERATOR_FUZZY:
+			d, n := fmt.Sprintf("d%d", i), fmt.Sprintf("n%d", i)
+			inner = append(inner, sc.distance()+" AS "+d, sc.longest()+" AS "+n)
+			measured = append(measured, sc.fuzzyTest(d, n))
+			outer = append(outer, fuzzyCost(d, n)+" AS "+ci)
+			order = append(order, ci)
+			continue
+		default:
 			filters = append(filters, sc.Test())
 		}
 		if cost := sc.Cost(); cost != "" {
-			costs = append(costs, fmt.Sprintf("%s AS c%d", cost, i))
-			order = append(order, fmt.Sprintf("c%d", i))
+			inner = append(inner, cost+" AS "+ci)
+			outer = append(outer, ci)
+			order = append(order, ci)
 		}
 	}
 	if afterEarlier {
@@ -270,14 +286,21 @@ func candidates(r plan.Rule, afterEarlier bool) string {
 			fmt.Sprintf("l.__id NOT IN (SELECT lid FROM %s)", Pairs),
 			fmt.Sprintf("r.__id NOT IN (SELECT rid FROM %s)", Pairs))
 	}
-	inner := fmt.Sprintf("SELECT %s FROM %s l JOIN %s r ON %s",
-		strings.Join(append([]string{"l.__id AS lid", "r.__id AS rid"}, costs...), ", "),
-		Left, Right, strings.Join(joins, " AND "))
-	if len(filters) > 0 {
-		inner += " WHERE " + strings.Join(filters, " AND ")
+	from := fmt.Sprintf("SELECT %s FROM %s l JOIN %s r ON %s%s",
+		strings.Join(inner, ", "), Left, Right, strings.Join(joins, " AND "), where(filters))
+	if len(measured) > 0 {
+		from = fmt.Sprintf("SELECT %s FROM (%s)%s", strings.Join(outer, ", "), from, where(measured))
 	}
 	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT lid, rid, row_number() OVER (ORDER BY %s) AS ord FROM (%s)",
-		Candidates, strings.Join(append(order, "lid", "rid"), ", "), inner)
+		Candidates, strings.Join(append(order, "lid", "rid"), ", "), from)
+}
+
+// where is a WHERE clause of conds joined by AND, "" when there are none.
+func where(conds []string) string {
+	if len(conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(conds, " AND ")
 }
 
 // deltas is the text of how far apart a pair's records (aliased l and r)
