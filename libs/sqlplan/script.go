@@ -337,8 +337,8 @@ func oneToMany(k int, r plan.Rule, many, one string) []string {
 	keep := ""
 	if a := r.Aggregate; a != nil {
 		agg := newAggregateCheck(a, one)
-		keep = fmt.Sprintf(" WHERE %[1]s IN (SELECT g.%[1]s FROM %[2]s GROUP BY g.%[1]s HAVING %[3]s)", one, agg.from, agg.pass)
-		steps = append(steps, agg.misses(k, one, many))
+		keep = fmt.Sprintf(" WHERE %s IN (SELECT gid FROM kalla_checked WHERE pass)", one)
+		steps = append(steps, agg.checked(one), agg.misses(k, one, many))
 	}
 	return append(steps, fmt.Sprintf("INSERT INTO %s SELECT %d, min(lid) OVER (PARTITION BY %s), lid, rid, ord FROM kalla_assigned%s",
 		Pairs, k, one, keep))
@@ -370,12 +370,18 @@ func newAggregateCheck(a *plan.Aggregate, one string) aggregateCheck {
 	}
 }
 
+// checked sums every group once into kalla_checked: its "one" record
+// (gid), whether it passed, and the reason it failed.
+func (c aggregateCheck) checked(one string) string {
+	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE kalla_checked AS SELECT g.%[1]s AS gid, coalesce(%[2]s, false) AS pass, %[3]s AS reason FROM %[4]s GROUP BY g.%[1]s",
+		one, c.pass, c.reason, c.from)
+}
+
 // misses records every member of a group that failed the check.
 func (c aggregateCheck) misses(k int, one, many string) string {
 	code := map[string]string{"lid": "'L'", "rid": "'R'"}
-	failed := fmt.Sprintf("(SELECT g.%[1]s AS gid, %[2]s AS reason FROM %[3]s GROUP BY g.%[1]s HAVING NOT coalesce(%[4]s, false))", one, c.reason, c.from, c.pass)
-	return fmt.Sprintf("INSERT INTO %[1]s SELECT %[2]d, %[3]s, f.gid, f.reason FROM %[5]s f UNION ALL SELECT %[2]d, %[4]s, g.%[7]s, f.reason FROM kalla_assigned g JOIN %[5]s f ON f.gid = g.%[6]s",
-		AggMisses, k, code[one], code[many], failed, one, many)
+	return fmt.Sprintf("INSERT INTO %[1]s SELECT %[2]d, %[3]s, gid, reason FROM kalla_checked WHERE NOT pass UNION ALL SELECT %[2]d, %[4]s, g.%[6]s, f.reason FROM kalla_assigned g JOIN kalla_checked f ON f.gid = g.%[5]s WHERE NOT f.pass",
+		AggMisses, k, code[one], code[many], one, many)
 }
 
 // manyToMany matches every candidate pair; a group is a connected set of
