@@ -1,6 +1,7 @@
 package source
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -71,4 +72,19 @@ func (s Schema) Names() string {
 		names[i] = c.Name
 	}
 	return strings.Join(names, ", ")
+}
+
+// ReadSchema reads the schema of ref: a CSV or Parquet source from the local
+// file or directory at path (ref's own, or a download of its object), a
+// PostgreSQL source from its catalog.
+func ReadSchema(ctx context.Context, ref Ref, path string) (Schema, error) {
+	switch ref.Format {
+	case FormatCSV:
+		return CSVSchema(path)
+	case FormatParquet:
+		return ParquetSchema(path)
+	case FormatPostgres:
+		return PostgresSchema(ctx, ref)
+	}
+	return Schema{}, fmt.Errorf("unsupported source format %s", ref.Format)
 }

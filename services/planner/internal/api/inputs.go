@@ -72,17 +72,7 @@ func (s *Server) readInput(ctx context.Context, src *kallav1.Source) (plan.Input
 			return plan.Input{}, fmt.Errorf("source %s (%s) cannot be read: %v", src.GetAlias(), uri, err)
 		}
 	}
-	switch ref.Format {
-	case source.FormatCSV:
-		in.Schema, err = source.CSVSchema(path)
-	case source.FormatParquet:
-		in.Schema, err = source.ParquetSchema(path)
-	case source.FormatPostgres:
-		in.Schema, err = source.PostgresSchema(ctx, ref)
-	default:
-		err = fmt.Errorf("unsupported source format %s", ref.Format)
-	}
-	if err != nil {
+	if in.Schema, err = source.ReadSchema(ctx, ref, path); err != nil {
 		return plan.Input{}, fmt.Errorf("source %s (%s) cannot be read: %v", src.GetAlias(), uri, err)
 	}
 	return in, nil
