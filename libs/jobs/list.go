@@ -18,7 +18,9 @@ const (
 	MaxPageSize     = 500
 )
 
-func pageSize(n int) int {
+// PageSize is n as a page size: DefaultPageSize for 0 or less, at most
+// MaxPageSize.
+func PageSize(n int) int {
 	switch {
 	case n <= 0:
 		return DefaultPageSize
@@ -34,7 +36,7 @@ func (s *Store) ListRuns(ctx context.Context, status string, size int, pageToken
 	if status != "" && !isRunStatus(status) {
 		return nil, "", fmt.Errorf("list runs: unknown status %q", status)
 	}
-	size = pageSize(size)
+	size = PageSize(size)
 	sql, args, err := listRunsSQL(status, size, pageToken)
 	if err != nil {
 		return nil, "", fmt.Errorf("list runs: %w", err)

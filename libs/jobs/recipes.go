@@ -32,7 +32,7 @@ func (s *Store) GetRecipe(ctx context.Context, id string) (Recipe, error) {
 // ListRecipes returns recipes ordered by id and the next page token ("" on
 // the last page).
 func (s *Store) ListRecipes(ctx context.Context, size int, pageToken string) ([]Recipe, string, error) {
-	size = pageSize(size)
+	size = PageSize(size)
 	after, err := decodeToken(pageToken)
 	if err != nil {
 		return nil, "", fmt.Errorf("list recipes: %w %q", ErrBadPageToken, pageToken)

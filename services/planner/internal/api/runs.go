@@ -198,15 +198,10 @@ func badPageToken() error {
 // pageSize reads a request's page_size, the same for runs, recipes and
 // evidence.
 func pageSize(n int32) (int, error) {
-	switch {
-	case n < 0:
+	if n < 0 {
 		return 0, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("page_size %d is negative", n))
-	case n == 0:
-		return jobs.DefaultPageSize, nil
-	case n > jobs.MaxPageSize:
-		return jobs.MaxPageSize, nil
 	}
-	return int(n), nil
+	return jobs.PageSize(int(n)), nil
 }
 
 // CancelRun ends a run: its remaining jobs are cancelled and workers stop
