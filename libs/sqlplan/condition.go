@@ -97,11 +97,12 @@ func fuzzyCost(distance, longest string) string {
 }
 
 // NearMissRank is the condition's element of the ranking tuple for near
-// misses, where operands may be NULL: a NULL element sorts after every value,
-// also for conditions whose element is otherwise always 0.
+// misses, where operands may be NULL: sorted NULLS LAST, a NULL element
+// comes after every value, and for a condition whose element is otherwise
+// always 0 a NULL operand makes it true, after false.
 func (c cond) NearMissRank() string {
 	if cost := c.Cost(); cost != "" {
-		return cost + " NULLS LAST"
+		return cost
 	}
 	return fmt.Sprintf("(%s IS NULL OR %s IS NULL)", c.l, c.r)
 }

@@ -40,8 +40,9 @@ func NearMisses(k int, r plan.Rule, s Side) string {
 	if s.Code == "R" {
 		l, rt = "o", "u"
 	}
-	var joins, failed, reasons, order []string
-	for _, c := range r.Conditions {
+	var joins, failed, reasons, ranks []string
+	order := []string{"failed"}
+	for i, c := range r.Conditions {
 		sc := newCond(c, l, rt)
 		if c.Join() {
 			joins = append(joins, sc.Test())
@@ -49,25 +50,24 @@ func NearMisses(k int, r plan.Rule, s Side) string {
 		}
 		failed = append(failed, fmt.Sprintf("CASE WHEN %s THEN 0 ELSE 1 END", sc.Test()))
 		reasons = append(reasons, fmt.Sprintf("WHEN NOT coalesce(%s, false) THEN %s", sc.Test(), sc.Failure()))
-		order = append(order, sc.NearMissRank())
+		ranks = append(ranks, fmt.Sprintf("%s AS r%d", sc.NearMissRank(), i))
+		order = append(order, fmt.Sprintf("r%d NULLS LAST", i))
 	}
 	failedSum, reason := "0", "NULL"
 	if len(failed) > 0 {
 		failedSum = strings.Join(failed, " + ")
 		reason = "CASE " + strings.Join(reasons, " ") + " END"
 	}
-	// DuckDB takes no alias of an expression with a volatile function (the
-	// engine's edit distance) in a window: with a fuzzy condition the failed
-	// count is spelled out again, otherwise the alias saves computing it twice.
-	byFailed := "failed"
-	if slices.ContainsFunc(r.Conditions, func(c plan.Condition) bool { return c.Op == kallav1.Operator_OPERATOR_FUZZY }) {
-		byFailed = "(" + failedSum + ")"
-	}
-	order = append([]string{byFailed}, append(order, "o.__id")...)
-	// The other record's key is taken here, where its row is at hand: the
-	// evidence would otherwise join the whole other side to find it.
-	return fmt.Sprintf("INSERT INTO %[1]s SELECT %[2]s, id, %[3]d, other, other_key, failed, reason FROM (SELECT u.__id AS id, o.__id AS other, %[12]s AS other_key, %[4]s AS failed, %[5]s AS reason, row_number() OVER (PARTITION BY u.__id ORDER BY %[6]s) AS pick FROM (SELECT * FROM %[7]s WHERE __id NOT IN (SELECT %[10]s FROM %[11]s)) u JOIN %[8]s o ON %[9]s) WHERE pick = 1",
-		Near, String(s.Code), k, failedSum, reason, strings.Join(order, ", "), s.Table, s.Other, strings.Join(joins, " AND "), s.ID, Pairs, keyText("o", s.OtherInput))
+	// The window orders by columns of the subquery: DuckDB refuses a window
+	// ordered by a named expression of its own SELECT that holds a volatile
+	// function (the engine's edit distance). The other record's key is taken
+	// here, where its row is at hand: the evidence would otherwise join the
+	// whole other side to find it.
+	pairs := fmt.Sprintf("SELECT %s FROM (SELECT * FROM %s WHERE __id NOT IN (SELECT %s FROM %s)) u JOIN %s o ON %s",
+		strings.Join(append([]string{"u.__id AS id", "o.__id AS other", keyText("o", s.OtherInput) + " AS other_key", failedSum + " AS failed", reason + " AS reason"}, ranks...), ", "),
+		s.Table, s.ID, Pairs, s.Other, strings.Join(joins, " AND "))
+	return fmt.Sprintf("INSERT INTO %s SELECT %s, id, %d, other, other_key, failed, reason FROM (%s) QUALIFY row_number() OVER (PARTITION BY id ORDER BY %s) = 1",
+		Near, String(s.Code), k, pairs, strings.Join(append(order, "other"), ", "))
 }
 
 // sideType is the evidence's side column: an ENUM, which the Parquet writer
