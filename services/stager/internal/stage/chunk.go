@@ -152,15 +152,10 @@ func chunkRange(sc *kallav1.StageChunk, plan savedPlan) (extract.Range, error) {
 // whose rows do not match its columns, or that is empty. The order of text
 // bounds is the database's to judge (collations).
 func checkKeys(k extract.Keys) error {
-	kinds := 0
-	for _, set := range []bool{k.Start != nil || k.End != nil, k.StartText != nil || k.EndText != nil, len(k.Columns) > 0} {
-		if set {
-			kinds++
-		}
-	}
+	integer, text, row := k.Start != nil || k.End != nil, k.StartText != nil || k.EndText != nil, len(k.Columns) > 0
 	rowLen := func(r []string) bool { return len(r) == 0 || len(r) == len(k.Columns) }
 	switch {
-	case kinds > 1 || len(k.Columns) > 0 && k.Column != "":
+	case integer && text || row && (integer || text || k.Column != ""):
 		return fmt.Errorf("bad key range: bounds of several kinds")
 	case !rowLen(k.StartRow) || !rowLen(k.EndRow) || len(k.Columns) == 0 && len(k.StartRow)+len(k.EndRow) > 0:
 		return fmt.Errorf("bad key range: rows %q and %q over columns %q", k.StartRow, k.EndRow, k.Columns)

@@ -232,7 +232,7 @@ func (s *Stager) keyChunks(ctx context.Context, tx pgx.Tx, table string, p saved
 	}
 	t := tiles{key: primaryKey, table: table, n: n}
 	if len(types) == 1 && types[0] == source.Integer {
-		lows, err := collect[int64](ctx, tx, t.smallest("min(%s)"))
+		lows, err := collect(ctx, tx, t.smallest("min(%s)"), equal[int64])
 		return ranges(lows, func(lo, hi *int64) extract.Keys { return extract.Keys{Column: primaryKey[0], Start: lo, End: hi} }), err
 	}
 	// A key of a type without an ordering (json, point) is read in one
@@ -302,7 +302,7 @@ func (t tiles) smallest(format string) string {
 // rows of several (min() takes no rows: each n-tile's first row instead).
 func (t tiles) textRanges(ctx context.Context, tx pgx.Tx) ([]extract.Keys, error) {
 	if len(t.key) == 1 {
-		lows, err := collect[string](ctx, tx, t.smallest("min(%s)::text"))
+		lows, err := collect(ctx, tx, t.smallest("min(%s)::text"), equal[string])
 		return ranges(lows, func(lo, hi *string) extract.Keys { return extract.Keys{Column: t.key[0], StartText: lo, EndText: hi} }), err
 	}
 	cols, q := t.ordered()
@@ -310,8 +310,8 @@ func (t tiles) textRanges(ctx context.Context, tx pgx.Tx) ([]extract.Keys, error
 	for i, c := range cols {
 		texts[i] = c + "::text"
 	}
-	lows, err := collectRows(ctx, tx, fmt.Sprintf("SELECT DISTINCT ON (tile) ARRAY[%s] FROM (%s) t ORDER BY tile, %s",
-		strings.Join(texts, ", "), q, strings.Join(cols, ", ")))
+	lows, err := collect(ctx, tx, fmt.Sprintf("SELECT DISTINCT ON (tile) ARRAY[%s] FROM (%s) t ORDER BY tile, %s",
+		strings.Join(texts, ", "), q, strings.Join(cols, ", ")), slices.Equal[[]string])
 	return ranges(lows, func(lo, hi *[]string) extract.Keys {
 		k := extract.Keys{Columns: t.key}
 		if lo != nil {
@@ -328,24 +328,18 @@ func (t tiles) textRanges(ctx context.Context, tx pgx.Tx) ([]extract.Keys, error
 // ordering operator".
 const undefinedFunction = "42883"
 
-func collect[T comparable](ctx context.Context, tx pgx.Tx, query string) ([]T, error) {
+// collect reads query's rows of one value each, dropping a value equal to
+// the one before it.
+func collect[T any](ctx context.Context, tx pgx.Tx, query string, same func(a, b T) bool) ([]T, error) {
 	rows, err := tx.Query(ctx, query)
 	if err != nil {
 		return nil, err
 	}
 	values, err := pgx.CollectRows(rows, pgx.RowTo[T])
-	return slices.Compact(values), err
+	return slices.CompactFunc(values, same), err
 }
 
-// collectRows is collect for rows of text values.
-func collectRows(ctx context.Context, tx pgx.Tx, query string) ([][]string, error) {
-	rows, err := tx.Query(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	values, err := pgx.CollectRows(rows, pgx.RowTo[[]string])
-	return slices.CompactFunc(values, slices.Equal), err
-}
+func equal[T comparable](a, b T) bool { return a == b }
 
 // ranges turns the n-tiles' smallest keys into contiguous ranges: open
 // below, then [low_i, low_i+1), the last open above.
