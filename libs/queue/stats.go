@@ -1,6 +1,9 @@
 package queue
 
-import "sync"
+import (
+	"maps"
+	"sync"
+)
 
 // Outcome is how a worker ended a message.
 type Outcome string
@@ -12,9 +15,10 @@ const (
 	Aborted   Outcome = "aborted"   // shutdown (nak'd) or lost claim (termed)
 )
 
-// Stats counts a worker's jobs for metrics. Read it with Active and Count,
-// e.g. from Prometheus GaugeFunc and CounterFunc; it is safe for concurrent
-// use.
+// Stats counts how a worker ended its messages. The pipeline's metrics
+// count jobs; these count messages, including those that never reach a
+// handler (poison) or are given up (shutdown, lost claim). It is safe for
+// concurrent use.
 type Stats struct {
 	mu     sync.Mutex
 	active int
@@ -38,6 +42,16 @@ func (s *Stats) Count(kind string, outcome Outcome) uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.counts[statKey{kind, outcome}]
+}
+
+// Each calls fn with every (kind, outcome) counted so far.
+func (s *Stats) Each(fn func(kind string, outcome Outcome, n uint64)) {
+	s.mu.Lock()
+	counts := maps.Clone(s.counts)
+	s.mu.Unlock()
+	for k, n := range counts {
+		fn(k.kind, k.outcome, n)
+	}
 }
 
 func (s *Stats) start() {

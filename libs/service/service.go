@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kallahq/kalla/libs/jobs"
 	"github.com/kallahq/kalla/libs/queue"
@@ -150,4 +151,25 @@ func (b *Base) Close() {
 		b.NATS.Close()
 	}
 	b.Pool.Close()
+}
+
+// CountMessages exports how w ended its messages, as
+// kalla_queue_messages_total{type, outcome}.
+func (b *Base) CountMessages(w *queue.Worker) {
+	b.Metrics.Registry.MustRegister(messages{w.Stats()})
+}
+
+var messagesDesc = prometheus.NewDesc("kalla_queue_messages_total",
+	"Messages a worker ended, per job type and outcome: completed (acked), retried (nak'd with a backoff), poisoned (undecodable or refused for good) or aborted (shutdown or a lost claim).",
+	[]string{"type", "outcome"}, nil)
+
+// messages collects a worker's queue.Stats when /metrics is read.
+type messages struct{ stats *queue.Stats }
+
+func (messages) Describe(ch chan<- *prometheus.Desc) { ch <- messagesDesc }
+
+func (m messages) Collect(ch chan<- prometheus.Metric) {
+	m.stats.Each(func(kind string, outcome queue.Outcome, n uint64) {
+		ch <- prometheus.MustNewConstMetric(messagesDesc, prometheus.CounterValue, float64(n), kind, string(outcome))
+	})
 }

@@ -104,6 +104,7 @@ func run(ctx context.Context, cfg config) error {
 	runner := &pipeline.Runner{Store: base.Store, WorkerID: base.WorkerID, Metrics: base.Metrics, Log: base.Log, Handle: exec.Handle}
 	worker := &queue.Worker{JS: base.JS, Stream: queue.ExecStream, Consumer: queue.ExecConsumer, Slots: cfg.slots,
 		Handler: runner.Handler(), Heartbeat: runner.Heartbeat(), Logger: base.Log}
+	base.CountMessages(worker)
 	base.Log.Info("executor started", "slots", cfg.slots, "evidence", cfg.evidenceURI)
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return base.ServeHealth(ctx) })

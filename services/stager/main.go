@@ -100,6 +100,7 @@ func run(ctx context.Context, cfg config) error {
 	runner := &pipeline.Runner{Store: base.Store, WorkerID: base.WorkerID, Metrics: base.Metrics, Log: base.Log, Handle: stager.Handle}
 	worker := &queue.Worker{JS: base.JS, Stream: queue.StageStream, Consumer: queue.StageConsumer, Slots: cfg.slots,
 		Handler: runner.Handler(), Heartbeat: runner.Heartbeat(), Logger: base.Log}
+	base.CountMessages(worker)
 	base.Log.Info("stager started", "staging", cfg.staging.URI(""), "slots", cfg.slots, "chunk_rows", cfg.chunkRows, "max_chunks", cfg.maxChunks)
 	// The worker returns once ctx ends (SIGTERM) and every running job has
 	// ended its message.

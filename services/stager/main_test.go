@@ -209,8 +209,18 @@ func TestServiceStagesRun(t *testing.T) {
 	if len(parts) != run.ChunksTotal {
 		t.Errorf("%d parts for %d chunks", len(parts), run.ChunksTotal)
 	}
-	if _, metrics := get("/metrics"); !strings.Contains(metrics, fmt.Sprintf("kalla_worker_rows_processed_total %d", n)) {
+	_, metrics := get("/metrics")
+	if !strings.Contains(metrics, fmt.Sprintf("kalla_worker_rows_processed_total %d", n)) {
 		t.Errorf("/metrics does not count %d rows processed", n)
+	}
+	// A message is acked after its job is recorded, so wait for the acks.
+	acked := fmt.Sprintf(`kalla_queue_messages_total{outcome="completed",type="stage_chunk"} %d`, run.ChunksTotal)
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(metrics, acked); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Errorf("/metrics lacks %s", acked)
+			break
+		}
+		_, metrics = get("/metrics")
 	}
 	if strings.Contains(logs.String(), "postgres://kalla@") {
 		t.Errorf("the logs show a source DSN")
