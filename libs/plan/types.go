@@ -55,7 +55,8 @@ func checkTypes(c Condition) string {
 	lc, rc := Classify(c.Left.Type), Classify(c.Right.Type)
 	op := recipe.OperatorName(c.Op)
 	if lc != rc {
-		return fmt.Sprintf("%s cannot compare %s (%s) with %s (%s)", op, c.Left.Name, c.Left.TypeName(), c.Right.Name, c.Right.TypeName())
+		return fmt.Sprintf("%s cannot compare %s (%s) with %s (%s)", op, c.Left.Name, c.Left.TypeName(), c.Right.Name, c.Right.TypeName()) +
+			zerosNote(c.Left, c.Right)
 	}
 	allowed := operandClasses[c.Op]
 	if allowed == nil {
@@ -66,5 +67,20 @@ func checkTypes(c Condition) string {
 			return ""
 		}
 	}
-	return fmt.Sprintf("%s compares %s, but %s and %s are %s", op, classNames[allowed[0]], c.Left.Name, c.Right.Name, c.Left.TypeName())
+	return fmt.Sprintf("%s compares %s, but %s and %s are %s", op, classNames[allowed[0]], c.Left.Name, c.Right.Name, c.Left.TypeName()) +
+		zerosNote(c.Left, c.Right)
+}
+
+// zerosNote explains why the left or right column is text, when it is so
+// for its numbers' leading zeros, or returns "".
+func zerosNote(left, right source.Column) string {
+	side, c := "left", left
+	if c.LeadingZeros == "" {
+		side, c = "right", right
+	}
+	if c.LeadingZeros == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (the %s %s is text because values such as %q are written with leading zeros, which Kalla keeps as written)",
+		side, c.Name, c.LeadingZeros)
 }

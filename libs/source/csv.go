@@ -14,6 +14,8 @@ const maxDecimalDigits = 38
 // CSVSchema reads a whole CSV file once and infers each column's type over
 // all its values, not a sample: integer, exact decimal (with the largest
 // scale seen), ISO date, ISO timestamp, else text. An empty field is NULL.
+// Numbers written with leading zeros (007) are codes: their column is text,
+// so they are compared and written as they are.
 func CSVSchema(path string) (Schema, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -87,6 +89,8 @@ type inference struct {
 	seen, padded                   bool
 	notInt, notDec, notDate, notTS bool
 	intDigits, scale               int
+	// zeros is the first number seen written with leading zeros.
+	zeros string
 }
 
 func (in *inference) add(v []byte) {
@@ -96,11 +100,19 @@ func (in *inference) add(v []byte) {
 	in.seen = true
 	t := trimSpace(v)
 	in.padded = in.padded || len(t) != len(v)
-	if !in.notDec {
+	// A column read as text for its leading zeros is still parsed, so that
+	// zeros names one only while every value is a number.
+	if !in.notDec || in.zeros != "" {
 		intDigits, scale, ok := parseDecimal(t)
 		switch {
 		case !ok:
+			in.notInt, in.notDec, in.zeros = true, true, ""
+		case leadingZeros(t):
+			// A code such as 007: as a number it would lose its zeros.
 			in.notInt, in.notDec = true, true
+			if in.zeros == "" {
+				in.zeros = string(t)
+			}
 		case scale > 0 || intDigits > 18:
 			// Wider than int64: keep it as an exact decimal instead.
 			in.notInt = true
@@ -132,6 +144,9 @@ func (in *inference) column(name string) Column {
 		c.Type = Timestamp
 	}
 	c.Padded = in.padded && c.Type != Text
+	if c.Type == Text {
+		c.LeadingZeros = in.zeros
+	}
 	return c
 }
 
@@ -173,6 +188,15 @@ func parseDecimal(s []byte) (intDigits, scale int, ok bool) {
 		}
 	}
 	return intDigits, len(s) - i - 1, true
+}
+
+// leadingZeros says whether a number that parseDecimal accepted has a zero
+// before another digit of its integer part, as 007 or -00.5 (not 0 or 0.5).
+func leadingZeros(s []byte) bool {
+	if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	return len(s) > 1 && s[0] == '0' && s[1] >= '0' && s[1] <= '9'
 }
 
 // parseDateTime recognises YYYY-MM-DD and YYYY-MM-DD[T ]HH:MM:SS[.ffffff].

@@ -29,6 +29,9 @@ type Column struct {
 	// Padded says that some of a CSV column's numbers or dates have spaces
 	// or tabs around them, which must be trimmed before parsing.
 	Padded bool `json:",omitempty"`
+	// LeadingZeros is, for a CSV column read as text only because some of
+	// its numbers are written with leading zeros, the first of those.
+	LeadingZeros string `json:",omitempty"`
 }
 
 // TypeName is the column's type in words, for messages.

@@ -52,10 +52,10 @@ func TestParseErrors(t *testing.T) {
 func TestCSVSchema(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "x.csv")
-	text := "\ufeffint,dec,date,ts,text,empty,mixed,big\n" +
-		" 1 ,7.5,2024-01-31,2024-01-31T10:00:00,007,,2024-01-01,123456789012345678901\n" +
-		"-2,3.25 ,2024-02-29,2024-02-01 10:00:00.5,x,,5,1\n" +
-		",,,2024-03-01,,,,\n"
+	text := "\ufeffint,dec,date,ts,text,empty,mixed,big,code,zero,codes_then_text\n" +
+		" 1 ,7.5,2024-01-31,2024-01-31T10:00:00,007,,2024-01-01,123456789012345678901,12,0,-01\n" +
+		"-2,3.25 ,2024-02-29,2024-02-01 10:00:00.5,x,,5,1, -00.5 ,10.5,x\n" +
+		",,,2024-03-01,,,,,0042,-0,02\n"
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,8 @@ func TestCSVSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"int": "integer", "dec": "decimal(3,2)", "date": "date", "ts": "timestamp", "text": "text", "empty": "text", "mixed": "text", "big": "decimal(21,0)"}
+	want := map[string]string{"int": "integer", "dec": "decimal(3,2)", "date": "date", "ts": "timestamp", "text": "text", "empty": "text", "mixed": "text", "big": "decimal(21,0)",
+		"code": "text", "zero": "decimal(3,1)", "codes_then_text": "text"}
 	for _, c := range s.Columns {
 		if c.TypeName() != want[c.Name] {
 			t.Errorf("column %s: %s, want %s", c.Name, c.TypeName(), want[c.Name])
@@ -73,6 +74,14 @@ func TestCSVSchema(t *testing.T) {
 	for _, c := range s.Columns {
 		if c.Padded != padded[c.Name] {
 			t.Errorf("column %s: padded %v, want %v", c.Name, c.Padded, padded[c.Name])
+		}
+	}
+	// Only a column that would be numbers but for their leading zeros
+	// names one: that explains it being text.
+	zeros := map[string]string{"code": "-00.5"}
+	for _, c := range s.Columns {
+		if c.LeadingZeros != zeros[c.Name] {
+			t.Errorf("column %s: leading zeros %q, want %q", c.Name, c.LeadingZeros, zeros[c.Name])
 		}
 	}
 	if s.Rows != 3 || s.Columns[0].Name != "int" {

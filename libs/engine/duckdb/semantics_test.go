@@ -47,7 +47,7 @@ func TestTolerance(t *testing.T) {
 		// columns are DECIMAL(37,20) and DECIMAL(21,20), read unpadded (left)
 		// and padded (right), exact at the boundary and to the last digit.
 		o := mustReconcile(t,
-			"id,ref,amount\n1,A,1.10000000000000000000\n2,B,-0.50000000000000000001\n3,C,12345678901234567.12345678901234567890\n4,D,+007\n5,E,-3\n",
+			"id,ref,amount\n1,A,1.10000000000000000000\n2,B,-0.50000000000000000001\n3,C,12345678901234567.12345678901234567890\n4,D,+7\n5,E,-3\n",
 			"id,ref,amount\n10,A, 1.08000000000000000000\n11,B,-0.50000000000000000002\n12,C,1\n13,D,7.00000000000000000001\n14,E,-2.97999999999999999999\n",
 			recipeYAML(rule(oneToOneTolerance, "0.02")))
 		want := []string{"exact: l1 r10", "exact: l2 r11", "exact: l4 r13"}
@@ -108,6 +108,21 @@ func TestOneToOneOrder(t *testing.T) {
 			recipeYAML(rule(oneToOneTolerance, "0")))
 		if got, want := o.pairs(), []string{"exact: l9 r5", "exact: l10 r6"}; !slices.Equal(got, want) {
 			t.Errorf("matches = %v, want %v", got, want)
+		}
+	})
+	t.Run("zero_padded_keys_are_text_kept_as_written", func(t *testing.T) {
+		t.Parallel()
+		// 007 and 7 are two codes: by bytes "007" < "08" < "7", written as
+		// they came, and 0042 is not 42.
+		o := mustReconcile(t,
+			"id,ref,amount\n7,0042,1\n007,0042,1\n08,42,1\n",
+			"id,ref,amount\n1,0042,1\n2,42,1\n",
+			recipeYAML(rule(oneToOneTolerance, "0")))
+		if got, want := o.pairs(), []string{"exact: l007 r1", "exact: l08 r2"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+		if len(o.unmatchedLeft) != 1 || o.unmatchedLeft[0]["id"] != "7" || o.unmatchedLeft[0]["ref"] != "0042" {
+			t.Errorf("unmatched left = %v, want id 7 with ref 0042", o.unmatchedLeft)
 		}
 	})
 	t.Run("text_keys_order_by_bytes", func(t *testing.T) {
@@ -439,6 +454,15 @@ func TestInputs(t *testing.T) {
 			recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: d, op: gt, right: d}]}\n"))
 		if !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), "d (date)") || !strings.Contains(err.Error(), "d (decimal(2,1))") {
 			t.Errorf("err = %v", err)
+		}
+	})
+	t.Run("zero_padded_numbers_against_numbers_say_why", func(t *testing.T) {
+		t.Parallel()
+		_, err := reconcileFiles(t, "id,ref\n1,00123\n2,456\n", "id,ref\n10,123\n",
+			recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}]}\n"))
+		want := `eq cannot compare ref (text) with ref (integer) (the left ref is text because values such as "00123" are written with leading zeros, which Kalla keeps as written)`
+		if !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v\nwant it to say %s", err, want)
 		}
 	})
 }

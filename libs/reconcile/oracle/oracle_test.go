@@ -413,10 +413,24 @@ func TestIntegerKeysRender(t *testing.T) {
     pattern: "1:1"
     conditions: [{left: ref, op: eq, right: ref}]
 `)
-	left := table("id,ref", "+5,A", " 12 ,A", "-007,A")
+	left := table("id,ref", "+5,A", " 12 ,A", "-7,A")
 	right := table("id,ref", "x,B")
 	res := reconcile(t, r, left, right)
 	check(t, "unmatched left", unmatched(res.UnmatchedLeft), []string{"-7", "5", "12"})
+}
+
+func TestLeadingZerosAreText(t *testing.T) {
+	// 007 and 7 are two codes, ordered by bytes, written as they came.
+	r := recipeOf(t, "id", "id", `
+  - name: exact
+    pattern: "1:1"
+    conditions: [{left: ref, op: eq, right: ref}]
+`)
+	left := table("id,ref", "7,42", "007,0042", "08,042")
+	right := table("id,ref", "1,042", "2,42.0")
+	res := reconcile(t, r, left, right)
+	check(t, "groups", groups(res), []string{"1 exact: 08 = 1"})
+	check(t, "unmatched left", unmatched(res.UnmatchedLeft), []string{"007", "7"})
 }
 
 func TestTypeAndColumnErrors(t *testing.T) {

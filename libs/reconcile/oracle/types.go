@@ -76,8 +76,10 @@ type value struct {
 }
 
 var (
-	integerText   = regexp.MustCompile(`^[+-]?[0-9]+$`)
-	decimalText   = regexp.MustCompile(`^[+-]?[0-9]+(\.([0-9]+))?$`)
+	// A number's integer part has no leading zero (007 is a code, read as
+	// text), unless it is the zero itself.
+	integerText   = regexp.MustCompile(`^[+-]?(0|[1-9][0-9]*)$`)
+	decimalText   = regexp.MustCompile(`^[+-]?(0|[1-9][0-9]*)(\.([0-9]+))?$`)
 	dateText      = regexp.MustCompile(`^([0-9]{4})-([0-9]{2})-([0-9]{2})$`)
 	timestampText = regexp.MustCompile(`^([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,6})?$`)
 )
@@ -98,7 +100,7 @@ func inferType(values []string) colType {
 	if all(values, func(s string) bool { return decimalText.MatchString(trimBlank(s)) }) {
 		scale := 0
 		for _, s := range values {
-			scale = max(scale, len(decimalText.FindStringSubmatch(trimBlank(s))[2]))
+			scale = max(scale, len(decimalText.FindStringSubmatch(trimBlank(s))[3]))
 		}
 		return colType{kind: kindDecimal, scale: scale}
 	}

@@ -21,6 +21,11 @@ func TestInferType(t *testing.T) {
 		{[]string{"2024-01-01 10:00:00.1234567"}, colType{kind: kindText}},
 		{[]string{"12", "abc"}, colType{kind: kindText}},
 		{[]string{" Acme "}, colType{kind: kindText}},
+		{[]string{"0", "-0", "10"}, colType{kind: kindInteger}},
+		{[]string{"0.5", "-0.25"}, colType{kind: kindDecimal, scale: 2}},
+		{[]string{"12", "007"}, colType{kind: kindText}},
+		{[]string{"+01"}, colType{kind: kindText}},
+		{[]string{"00.5"}, colType{kind: kindText}},
 	}
 	for _, c := range cases {
 		if got := inferType(c.values); got != c.want {
@@ -35,7 +40,7 @@ func TestRenderKeepsText(t *testing.T) {
 		t    colType
 		want string
 	}{
-		{"+007", colType{kind: kindInteger}, "7"},
+		{"+7", colType{kind: kindInteger}, "7"},
 		{"-0", colType{kind: kindInteger}, "0"},
 		{"7.5", colType{kind: kindDecimal, scale: 2}, "7.50"},
 		{"-0.5", colType{kind: kindDecimal, scale: 2}, "-0.50"},
