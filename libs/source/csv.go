@@ -1,6 +1,7 @@
 package source
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -65,6 +66,12 @@ func inferCSV(r io.Reader) (Schema, error) {
 }
 
 func columnNames(header [][]byte) ([]string, error) {
+	if len(header) == 1 {
+		if sep := bytes.IndexAny(header[0], ";\t|"); sep >= 0 {
+			return nil, fmt.Errorf("the header is one column, %q: Kalla reads comma-separated files, and this one seems separated by %q",
+				header[0], header[0][sep])
+		}
+	}
 	names := make([]string, len(header))
 	seen := map[string]bool{}
 	for i, field := range header {

@@ -96,6 +96,7 @@ func TestCSVSchemaErrors(t *testing.T) {
 		"duplicate_header": "a,a\n1,2\n",
 		"ragged_row":       "a,b\n1\n",
 		"unnamed_column":   "a,\n1,2\n",
+		"semicolons":       "a;b\n1;2\n",
 	}
 	for name, text := range tests {
 		t.Run(name, func(t *testing.T) {
