@@ -14,8 +14,11 @@ import (
 type Side struct {
 	// Code is "L" or "R" in the near-miss table; Name is "left" or "right".
 	Code, Name string
-	Table      string
-	Other      string
+	// Rules are the plan's rules, for what an unmatched record without a
+	// near miss lacked.
+	Rules []plan.Rule
+	Table string
+	Other string
 	// ID is this side's id column in the pairs table.
 	ID, OtherID string
 	Input       plan.Input
@@ -28,8 +31,8 @@ type Side struct {
 // Sides returns the left and the right side of a plan.
 func Sides(p *plan.Plan) (left, right Side) {
 	repeatsLeft, repeatsRight := repeats(p, kallav1.Pattern_PATTERN_ONE_TO_MANY), repeats(p, kallav1.Pattern_PATTERN_MANY_TO_ONE)
-	return Side{Code: "L", Name: "left", Table: Left, Other: Right, ID: "lid", OtherID: "rid", Input: p.Left, OtherInput: p.Right, OtherRepeats: repeatsRight},
-		Side{Code: "R", Name: "right", Table: Right, Other: Left, ID: "rid", OtherID: "lid", Input: p.Right, OtherInput: p.Left, OtherRepeats: repeatsLeft}
+	return Side{Code: "L", Name: "left", Rules: p.Rules, Table: Left, Other: Right, ID: "lid", OtherID: "rid", Input: p.Left, OtherInput: p.Right, OtherRepeats: repeatsRight},
+		Side{Code: "R", Name: "right", Rules: p.Rules, Table: Right, Other: Left, ID: "rid", OtherID: "lid", Input: p.Right, OtherInput: p.Left, OtherRepeats: repeatsLeft}
 }
 
 // NearMisses finds, for each unmatched record of side s, its closest record
@@ -160,8 +163,8 @@ func Unmatched(s Side) string {
 	for _, c := range s.Input.Schema.Columns {
 		cols = append(cols, col("u", c))
 	}
-	reason := fmt.Sprintf("CASE WHEN n.failed > 0 THEN n.reason WHEN om.rule_idx IS NOT NULL THEN %s || ' ' || %s || ' was matched by rule ' || omr.name || ' instead' WHEN a.reason IS NOT NULL THEN a.reason WHEN n.id IS NOT NULL THEN 'a candidate under rule ' || nr.name || ', but its group did not pass the aggregate check' END",
-		String(s.OtherInput.Alias), "n.other_key")
+	reason := fmt.Sprintf("CASE WHEN n.failed > 0 THEN n.reason WHEN om.rule_idx IS NOT NULL THEN %s || ' ' || %s || ' was matched by rule ' || omr.name || ' instead' WHEN a.reason IS NOT NULL THEN a.reason WHEN n.id IS NOT NULL THEN 'a candidate under rule ' || nr.name || ', but its group did not pass the aggregate check' ELSE %s END",
+		String(s.OtherInput.Alias), "n.other_key", noCandidate(s))
 	// The rule that matched the near miss instead; a record is in one rule's
 	// pairs only, and in one pair unless its side repeats. Only pairs of
 	// near misses are kept, so the join does not hash every pair.
@@ -173,6 +176,52 @@ func Unmatched(s Side) string {
 	// them see only those (DuckDB otherwise joins every record, then drops).
 	return fmt.Sprintf("SELECT %[1]s, nr.name AS kalla_near_rule, n.other_key AS kalla_near_key, %[2]s AS kalla_near_reason, n.failed AS kalla_near_failed FROM (SELECT * FROM %[3]s WHERE __id NOT IN (SELECT %[9]s FROM %[8]s)) u LEFT JOIN %[4]s n ON n.side = %[5]s AND n.id = u.__id LEFT JOIN %[6]s nr ON nr.rule_idx = n.rule_idx LEFT JOIN (%[7]s) om ON om.id = n.other LEFT JOIN %[6]s omr ON omr.rule_idx = om.rule_idx LEFT JOIN %[10]s a ON a.rule_idx = n.rule_idx AND a.side = %[5]s AND a.id = u.__id ORDER BY u.__id",
 		strings.Join(cols, ", "), reason, s.Table, Near, String(s.Code), Rules, otherMatched, Pairs, s.ID, AggMisses)
+}
+
+// noCandidate says, for a record of side s with no near miss, which join
+// keys no record of the other side shares with it: one clause per distinct
+// set of keys, naming its rules; a key of the record's that is empty is
+// named as such.
+func noCandidate(s Side) string {
+	var keys []string
+	rules := map[string][]string{}
+	nulls := map[string]string{}
+	for _, r := range s.Rules {
+		var own, other, isNull []string
+		for _, c := range r.Conditions {
+			if !c.Join() {
+				continue
+			}
+			mine, theirs := c.Left, c.Right
+			if s.Code == "R" {
+				mine, theirs = c.Right, c.Left
+			}
+			eq := theirs.Name + " equal to its " + mine.Name
+			if c.Op == kallav1.Operator_OPERATOR_EQ_CI {
+				eq += " ignoring case"
+			}
+			other = append(other, eq)
+			own = append(own, mine.Name)
+			isNull = append(isNull, col("u", mine)+" IS NULL")
+		}
+		k := strings.Join(other, " and ")
+		if _, seen := rules[k]; !seen {
+			keys = append(keys, k)
+			nulls[k] = fmt.Sprintf("WHEN %s THEN %s", strings.Join(isNull, " OR "),
+				String("its "+strings.Join(own, " or ")+" is empty, so no "+s.OtherInput.Alias+" record can share it"))
+		}
+		rules[k] = append(rules[k], r.Name)
+	}
+	clauses := make([]string, len(keys))
+	for i, k := range keys {
+		which := "rule " + rules[k][0]
+		if len(rules[k]) > 1 {
+			which = "rules " + strings.Join(rules[k], ", ")
+		}
+		clauses[i] = fmt.Sprintf("CASE %s ELSE %s END || %s", nulls[k],
+			String("no "+s.OtherInput.Alias+" record has "+k), String(" ("+which+")"))
+	}
+	return strings.Join(clauses, " || '; ' || ")
 }
 
 // BestNearMisses keeps, per record, the near miss with the fewest failed

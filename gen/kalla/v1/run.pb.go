@@ -1571,7 +1571,8 @@ func (x *UnmatchedRecord) GetNearMiss() *NearMiss {
 	return nil
 }
 
-// NearMiss answers "why did this record not match?".
+// NearMiss answers "why did this record not match?". Without a rule, no
+// record of the other side shares a join key with it, and reason says which.
 type NearMiss struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Rule  string                 `protobuf:"bytes,1,opt,name=rule,proto3" json:"rule,omitempty"`

@@ -186,6 +186,36 @@ func TestWaterfall(t *testing.T) {
 	}
 }
 
+func TestNoCandidateReason(t *testing.T) {
+	t.Parallel()
+	// Rules exact and loose share a key, by_payer has its own: a record no
+	// other record shares a key with says so per set of keys, naming an
+	// empty key as such.
+	o := mustReconcile(t,
+		"id,ref,payer,amount\n1,A,p,10\n2,B,q,10\n3,,Q,10\n",
+		"id,ref,payer,amount\n10,A,x,10\n11,C,x,10\n",
+		recipeYAML(`
+  - {name: exact, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0}]}
+  - {name: by_payer, pattern: "1:1", conditions: [{left: payer, op: eq_ci, right: payer}]}
+  - {name: loose, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}]}
+`))
+	reasons := map[string]string{}
+	for _, u := range append(o.unmatchedLeft, o.unmatchedRight...) {
+		if u["kalla_near_rule"] != "" {
+			t.Errorf("record %s has near miss rule %q, want none", u["id"], u["kalla_near_rule"])
+		}
+		reasons[u["id"]] = u["kalla_near_reason"]
+	}
+	want := map[string]string{
+		"2":  "no r record has ref equal to its ref (rules exact, loose); no r record has payer equal to its payer ignoring case (rule by_payer)",
+		"3":  "its ref is empty, so no r record can share it (rules exact, loose); no r record has payer equal to its payer ignoring case (rule by_payer)",
+		"11": "no l record has ref equal to its ref (rules exact, loose); no l record has payer equal to its payer ignoring case (rule by_payer)",
+	}
+	if !maps.Equal(reasons, want) {
+		t.Errorf("reasons:\n got %q\nwant %q", reasons, want)
+	}
+}
+
 func TestGroups(t *testing.T) {
 	t.Parallel()
 	t.Run("one_to_many_aggregate_pass_and_fail", func(t *testing.T) {

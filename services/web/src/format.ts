@@ -78,7 +78,10 @@ export function count(n: bigint | number): string {
  * rule it was nearest to and the closest record on the other side.
  */
 export function nearMiss(nm: NearMiss | undefined): string {
-  if (!nm || !nm.rule) return "No candidate on the other side under any rule.";
+  if (!nm?.rule) {
+    if (!nm?.reason) return "No candidate on the other side under any rule.";
+    return nm.reason.charAt(0).toUpperCase() + nm.reason.slice(1) + ".";
+  }
   const closest = nm.otherKey ? ` Closest record: ${nm.otherKey}.` : "";
   return `${nm.reason} under rule ${nm.rule}.${closest}`;
 }

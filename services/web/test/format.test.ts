@@ -49,6 +49,10 @@ describe("nearMiss", () => {
     expect(nearMiss(create(NearMissSchema, {}))).toBe("No candidate on the other side under any rule.");
     expect(nearMiss(undefined)).toBe("No candidate on the other side under any rule.");
   });
+  it("no_candidate_with_the_keys_no_record_shares", () => {
+    const nm = create(NearMissSchema, { reason: "no payments record has reference equal to its invoice_id (rule exact)" });
+    expect(nearMiss(nm)).toBe("No payments record has reference equal to its invoice_id (rule exact).");
+  });
 });
 
 describe("count_and_bars", () => {

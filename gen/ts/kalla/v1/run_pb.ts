@@ -717,7 +717,8 @@ export const UnmatchedRecordSchema: GenMessage<UnmatchedRecord> = /*@__PURE__*/
   messageDesc(file_kalla_v1_run, 23);
 
 /**
- * NearMiss answers "why did this record not match?".
+ * NearMiss answers "why did this record not match?". Without a rule, no
+ * record of the other side shares a join key with it, and reason says which.
  *
  * @generated from message kalla.v1.NearMiss
  */

@@ -153,9 +153,12 @@ func (s *Server) ListUnmatched(ctx context.Context, req *connect.Request[kallav1
 				ur.Values[f.Name] = v
 			}
 		}
-		if rule, ok := row.value(nearRuleColumn); ok {
+		// A record without a near miss may still have a reason: which keys
+		// no record of the other side shares with it.
+		rule, hasRule := row.value(nearRuleColumn)
+		if reason, ok := row.value(nearReasonColumn); hasRule || ok {
 			failed, _ := strconv.Atoi(row.text(nearFailedColumn))
-			ur.NearMiss = &kallav1.NearMiss{Rule: rule, OtherKey: row.text(nearKeyColumn), Reason: row.text(nearReasonColumn), FailedConditions: int32(failed)}
+			ur.NearMiss = &kallav1.NearMiss{Rule: rule, OtherKey: row.text(nearKeyColumn), Reason: reason, FailedConditions: int32(failed)}
 		}
 		resp.Records = append(resp.Records, ur)
 		return false, nil

@@ -92,12 +92,13 @@ func TestEvidence(t *testing.T) {
 		column{"side", str, []any{"left", "right", "left", "right", "right"}},
 		column{"key", str, []any{"INV-1", "P-1", "INV-2", "P-2", "P-7"}},
 		column{"deltas", str, []any{"amount-paid_amount: 0.00; issued-paid_on: 2 days", "amount-paid_amount: 0.00", "", "", nil}})
+	const noCandidate = "no payments record has reference equal to its invoice_id (rule exact)"
 	writeParquet(t, filepath.Join(dir, "unmatched_left.parquet"),
 		column{"invoice_id", str, []any{"INV-3", "INV-4"}},
 		column{"amount", str, []any{"75.25", nil}},
 		column{"kalla_near_rule", str, []any{"exact", nil}},
 		column{"kalla_near_key", str, []any{"P-3", nil}},
-		column{"kalla_near_reason", str, []any{"amount differs from paid_amount by 65.25, tolerance 0.02", nil}},
+		column{"kalla_near_reason", str, []any{"amount differs from paid_amount by 65.25, tolerance 0.02", noCandidate}},
 		column{"kalla_near_failed", i64, []any{1, nil}})
 	writeParquet(t, filepath.Join(dir, "unmatched_right.parquet"),
 		column{"payment_id", str, []any{"P-9"}},
@@ -170,8 +171,11 @@ func TestEvidence(t *testing.T) {
 		if n := r.GetNearMiss(); n.GetRule() != "exact" || n.GetOtherKey() != "P-3" || n.GetReason() == "" || n.GetFailedConditions() != 1 {
 			t.Errorf("near miss = %v", n)
 		}
-		if _, has := recs[1].GetValues()["amount"]; has || recs[1].GetNearMiss() != nil {
+		if _, has := recs[1].GetValues()["amount"]; has {
 			t.Errorf("NULL values must be absent: %v", recs[1])
+		}
+		if n := recs[1].GetNearMiss(); n.GetRule() != "" || n.GetReason() != noCandidate {
+			t.Errorf("near miss of a record without candidates = %v, want only the reason %q", n, noCandidate)
 		}
 		var paged []string
 		token := ""
@@ -201,7 +205,7 @@ func TestEvidence(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if recs := resp.Msg.GetRecords(); len(recs) != 1 || recs[0].GetKey() != "P-9" {
+		if recs := resp.Msg.GetRecords(); len(recs) != 1 || recs[0].GetKey() != "P-9" || recs[0].GetNearMiss() != nil {
 			t.Errorf("right = %v", recs)
 		}
 		_, err = e.runs.ListUnmatched(e.ctx, connect.NewRequest(&kallav1.ListUnmatchedRequest{RunId: runID}))
