@@ -6,7 +6,9 @@ package plan
 
 import (
 	"fmt"
+	"maps"
 	"math/big"
+	"slices"
 	"sort"
 	"strings"
 
@@ -73,6 +75,8 @@ func Build(r *kallav1.Recipe, left, right Input) (*Plan, error) {
 	b.names(right, "sources.right.uri")
 	p.Left.Key = b.key(r.GetSources().GetLeft(), left, "sources.left.primary_key")
 	p.Right.Key = b.key(r.GetSources().GetRight(), right, "sources.right.primary_key")
+	b.types(r.GetSources().GetLeft(), left, "sources.left.types")
+	b.types(r.GetSources().GetRight(), right, "sources.right.types")
 	for _, i := range executionOrder(r.GetMatchRules()) {
 		p.Rules = append(p.Rules, b.rule(r.GetMatchRules()[i], fmt.Sprintf("match_rules[%d]", i)))
 	}
@@ -143,6 +147,14 @@ func asciiLower(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// types refuses types set for columns the source lacks (the schema reader
+// leaves those alone).
+func (b *builder) types(s *kallav1.Source, in Input, field string) {
+	for _, name := range slices.Sorted(maps.Keys(s.GetTypes())) {
+		b.column(in, name, field+"."+name)
+	}
 }
 
 func (b *builder) key(s *kallav1.Source, in Input, field string) []source.Column {

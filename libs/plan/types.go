@@ -81,6 +81,7 @@ func zerosNote(left, right source.Column) string {
 	if c.LeadingZeros == "" {
 		return ""
 	}
-	return fmt.Sprintf(" (the %s %s is text because values such as %q are written with leading zeros, which Kalla keeps as written)",
-		side, c.Name, c.LeadingZeros)
+	return fmt.Sprintf(" (the %s %s is text because values such as %q are written with leading zeros, which Kalla keeps as written; "+
+		"to read them as numbers, set the %s source's types to {%q: \"integer\"} or \"decimal\")",
+		side, c.Name, c.LeadingZeros, side, c.Name)
 }

@@ -34,7 +34,29 @@ var (
 	}
 	patternsByName  = invert(patternNames)
 	operatorsByName = invert(operatorNames)
+	// typeNames are the types a source's types may set.
+	typeNames = map[kallav1.ColumnType]string{
+		kallav1.ColumnType_COLUMN_TYPE_INTEGER:   "integer",
+		kallav1.ColumnType_COLUMN_TYPE_DECIMAL:   "decimal",
+		kallav1.ColumnType_COLUMN_TYPE_DATE:      "date",
+		kallav1.ColumnType_COLUMN_TYPE_TIMESTAMP: "timestamp",
+		kallav1.ColumnType_COLUMN_TYPE_TEXT:      "text",
+	}
+	typesByName = invert(typeNames)
 )
+
+// ColumnTypes returns the column types a source sets, by column name.
+// Validate has refused a recipe whose types name no type.
+func ColumnTypes(s *kallav1.Source) map[string]kallav1.ColumnType {
+	if len(s.GetTypes()) == 0 {
+		return nil
+	}
+	out := make(map[string]kallav1.ColumnType, len(s.GetTypes()))
+	for name, t := range s.GetTypes() {
+		out[name] = typesByName[t]
+	}
+	return out
+}
 
 // PatternName returns a pattern as users write it, such as "1:N".
 func PatternName(p kallav1.Pattern) string { return patternNames[p] }
@@ -101,7 +123,7 @@ func (d *decoder) sources(n *yaml.Node) *kallav1.Sources {
 }
 
 func (d *decoder) source(n *yaml.Node, path string) *kallav1.Source {
-	m := d.fields(n, path, "alias", "uri", "primary_key")
+	m := d.fields(n, path, "alias", "uri", "primary_key", "types")
 	s := &kallav1.Source{
 		Alias: d.nonEmpty(d.required(m, n, path, "alias"), join(path, "alias")),
 		Uri:   d.nonEmpty(d.required(m, n, path, "uri"), join(path, "uri")),
@@ -109,7 +131,27 @@ func (d *decoder) source(n *yaml.Node, path string) *kallav1.Source {
 	for i, k := range d.seq(m["primary_key"], join(path, "primary_key")) {
 		s.PrimaryKey = append(s.PrimaryKey, d.nonEmpty(k, index(join(path, "primary_key"), i)))
 	}
+	if t := m["types"]; t != nil {
+		names := allKeys(t)
+		values := d.fields(t, join(path, "types"), names...)
+		s.Types = make(map[string]string, len(values))
+		for _, name := range names {
+			s.Types[name] = d.nonEmpty(values[name], join(path, "types."+name))
+		}
+	}
 	return s
+}
+
+// allKeys lists a mapping's keys, for a mapping whose keys are names of the
+// user's (columns), not fields of ours.
+func allKeys(n *yaml.Node) []string {
+	var keys []string
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i < len(n.Content); i += 2 {
+			keys = append(keys, n.Content[i].Value)
+		}
+	}
+	return keys
 }
 
 func (d *decoder) rule(n *yaml.Node, path string) *kallav1.MatchRule {

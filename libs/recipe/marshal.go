@@ -23,9 +23,10 @@ type (
 		Right fileSource `json:"right"`
 	}
 	fileSource struct {
-		Alias      string   `json:"alias"`
-		URI        string   `json:"uri"`
-		PrimaryKey []string `json:"primary_key,omitempty"`
+		Alias      string            `json:"alias"`
+		URI        string            `json:"uri"`
+		PrimaryKey []string          `json:"primary_key,omitempty"`
+		Types      map[string]string `json:"types,omitempty"`
 	}
 	fileRule struct {
 		Name       string          `json:"name"`
@@ -82,7 +83,7 @@ func Marshal(r *kallav1.Recipe) ([]byte, error) {
 }
 
 func marshalSource(s *kallav1.Source) fileSource {
-	return fileSource{Alias: s.GetAlias(), URI: s.GetUri(), PrimaryKey: s.GetPrimaryKey()}
+	return fileSource{Alias: s.GetAlias(), URI: s.GetUri(), PrimaryKey: s.GetPrimaryKey(), Types: s.GetTypes()}
 }
 
 func marshalRule(rule *kallav1.MatchRule) fileRule {

@@ -3,6 +3,7 @@ package recipe_test
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -79,6 +80,31 @@ match_rules:
     aggregate: {left: amount, right: paid_amount, tolerance: 0.020}
 `
 
+func TestTypesRoundTrip(t *testing.T) {
+	t.Parallel()
+	text := strings.Replace(validYAML, "primary_key: [invoice_id]}", "primary_key: [invoice_id], types: {invoice_id: text, amount: decimal}}", 1)
+	r, err := recipe.Parse([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]kallav1.ColumnType{"invoice_id": kallav1.ColumnType_COLUMN_TYPE_TEXT, "amount": kallav1.ColumnType_COLUMN_TYPE_DECIMAL}
+	if got := recipe.ColumnTypes(r.GetSources().GetLeft()); !maps.Equal(got, want) {
+		t.Errorf("types = %v, want %v", got, want)
+	}
+	if recipe.ColumnTypes(r.GetSources().GetRight()) != nil {
+		t.Errorf("a source without types has types")
+	}
+	// kalla submit marshals the recipe it sends: types must survive that.
+	out, err := recipe.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := recipe.Parse(out)
+	if err != nil || !proto.Equal(r, again) {
+		t.Errorf("round trip: %v\n%s", err, out)
+	}
+}
+
 func TestParseYAML(t *testing.T) {
 	t.Parallel()
 	r, err := recipe.Parse([]byte(validYAML))
@@ -122,6 +148,8 @@ func TestParseErrors(t *testing.T) {
 		{"priority_not_a_number", "priority: 1", "priority: first", "match_rules[0].priority", "must be a whole number", 10},
 		{"missing_alias", "alias: invoices, ", "", "sources.left.alias", "is required", 5},
 		{"duplicate_key", "recipe_id: ar", "recipe_id: ar\nrecipe_id: br", "recipe_id", "appears twice", 4},
+		{"unknown_type", "primary_key: [payment_id]}", "primary_key: [payment_id], types: {ref: int}}", "sources.right.types.ref", `"int" is not a type; allowed: date, decimal, integer, text, timestamp`, 6},
+		{"types_not_a_mapping", "primary_key: [payment_id]}", "primary_key: [payment_id], types: [ref]}", "sources.right.types", "must be an object", 6},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,7 +2,9 @@ package recipe
 
 import (
 	"fmt"
+	"maps"
 	"math/big"
+	"slices"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 )
@@ -27,6 +29,17 @@ func validate(r *kallav1.Recipe) Errors {
 		fail("sources", "needs both left and right")
 	} else if l.GetAlias() == rt.GetAlias() {
 		fail("sources.right.alias", "must differ from the left alias %q", l.GetAlias())
+	}
+	for _, s := range []struct {
+		side string
+		src  *kallav1.Source
+	}{{"left", l}, {"right", rt}} {
+		types := s.src.GetTypes()
+		for _, name := range slices.Sorted(maps.Keys(types)) {
+			if typesByName[types[name]] == 0 {
+				fail("sources."+s.side+".types."+name, "%q is not a type; allowed: %s", types[name], sortedNames(typeNames))
+			}
+		}
 	}
 	if len(r.GetMatchRules()) == 0 {
 		fail("match_rules", "needs at least one rule")

@@ -129,7 +129,7 @@ func input(ctx context.Context, s *kallav1.Source) (plan.Input, error) {
 	if ref.Object {
 		return plan.Input{}, engine.BadInput("source %s: %s is an object; kalla reconcile reads local files (the pipeline's executor downloads objects first)", s.GetAlias(), ref)
 	}
-	if in.Schema, err = source.ReadSchema(ctx, ref, ref.Path); err != nil {
+	if in.Schema, err = source.ReadSchema(ctx, ref, ref.Path, recipe.ColumnTypes(s)); err != nil {
 		return plan.Input{}, engine.BadInput("source %s: %v", s.GetAlias(), err)
 	}
 	return in, nil

@@ -16,21 +16,22 @@ const maxDecimalDigits = 38
 // all its values, not a sample: integer, exact decimal (with the largest
 // scale seen), ISO date, ISO timestamp, else text. An empty field is NULL.
 // Numbers written with leading zeros (007) are codes: their column is text,
-// so they are compared and written as they are.
-func CSVSchema(path string) (Schema, error) {
+// so they are compared and written as they are. types sets columns' types by
+// name instead; every value of such a column must be of its type.
+func CSVSchema(path string, types map[string]Type) (Schema, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return Schema{}, fmt.Errorf("open %s: %w", path, err)
 	}
 	defer f.Close()
-	s, err := inferCSV(f)
+	s, err := inferCSV(f, types)
 	if err != nil {
 		return Schema{}, fmt.Errorf("read %s: %w", path, err)
 	}
 	return s, nil
 }
 
-func inferCSV(r io.Reader) (Schema, error) {
+func inferCSV(r io.Reader, types map[string]Type) (Schema, error) {
 	cr := newCSVReader(r, 1<<20)
 	header, err := cr.read()
 	if errors.Is(err, io.EOF) {
@@ -44,6 +45,7 @@ func inferCSV(r io.Reader) (Schema, error) {
 		return Schema{}, err
 	}
 	cols := make([]inference, len(names))
+	set := setTypes(names, types)
 	var rows int64
 	for {
 		rec, err := cr.read()
@@ -56,13 +58,29 @@ func inferCSV(r io.Reader) (Schema, error) {
 		rows++
 		for i, v := range rec {
 			cols[i].add(v)
+			if set[i] != 0 && !cols[i].fits(set[i]) {
+				return Schema{}, fmt.Errorf("line %d, column %s: %q is not %s, the type the recipe sets for it", cr.line, names[i], v, typeWords[set[i]])
+			}
 		}
 	}
 	s := Schema{Rows: rows, Columns: make([]Column, len(names))}
 	for i, name := range names {
-		s.Columns[i] = cols[i].column(name)
+		s.Columns[i] = cols[i].column(name, set[i])
 	}
 	return s, nil
+}
+
+var typeWords = map[Type]string{Integer: "an integer of at most 18 digits", Decimal: "a decimal number of at most 38 digits", Date: "an ISO date (YYYY-MM-DD)",
+	Timestamp: "an ISO date or timestamp (YYYY-MM-DD HH:MM:SS)", Text: "text"}
+
+// setTypes returns, by column index, the types set by name; 0 where none
+// is. A name the file lacks is the plan's to refuse, with the recipe field.
+func setTypes(names []string, types map[string]Type) []Type {
+	set := make([]Type, len(names))
+	for i, name := range names {
+		set[i] = types[name]
+	}
+	return set
 }
 
 func columnNames(header [][]byte) ([]string, error) {
@@ -96,8 +114,11 @@ type inference struct {
 	seen, padded                   bool
 	notInt, notDec, notDate, notTS bool
 	intDigits, scale               int
-	// zeros is the first number seen written with leading zeros.
-	zeros string
+	// zeros is the first number seen written with leading zeros, while
+	// every value is a number. notInt and notDec are also set by zeros;
+	// notNumber is set by values that are no numbers at all.
+	zeros     string
+	notNumber bool
 }
 
 func (in *inference) add(v []byte) {
@@ -113,7 +134,7 @@ func (in *inference) add(v []byte) {
 		intDigits, scale, ok := parseDecimal(t)
 		switch {
 		case !ok:
-			in.notInt, in.notDec, in.zeros = true, true, ""
+			in.notInt, in.notDec, in.zeros, in.notNumber = true, true, "", true
 		case leadingZeros(t):
 			// A code such as 007: as a number it would lose its zeros.
 			in.notInt, in.notDec = true, true
@@ -137,7 +158,31 @@ func (in *inference) add(v []byte) {
 	}
 }
 
-func (in *inference) column(name string) Column {
+// fits says whether every value so far is of type t: numbers may have
+// leading zeros here, as a column set to a number reads them.
+func (in *inference) fits(t Type) bool {
+	switch t {
+	case Integer:
+		return !in.notNumber && in.scale == 0 && in.intDigits <= 18
+	case Decimal:
+		return !in.notNumber && in.intDigits+in.scale <= maxDecimalDigits
+	case Date:
+		return !in.notDate
+	case Timestamp:
+		return !in.notTS
+	}
+	return true
+}
+
+// column is the column's type: set, when the recipe sets one, else inferred.
+func (in *inference) column(name string, set Type) Column {
+	if set != 0 {
+		c := Column{Name: name, Type: set, Padded: in.padded && set != Text}
+		if set == Decimal {
+			c.Precision, c.Scale = max(in.intDigits+in.scale, 1), in.scale
+		}
+		return c
+	}
 	c := Column{Name: name, Type: Text}
 	switch {
 	case !in.seen:

@@ -79,11 +79,15 @@ func (s Schema) Names() string {
 
 // ReadSchema reads the schema of ref: a CSV or Parquet source from the local
 // file or directory at path (ref's own, or a download of its object), a
-// PostgreSQL source from its catalog.
-func ReadSchema(ctx context.Context, ref Ref, path string) (Schema, error) {
+// PostgreSQL source from its catalog. types sets CSV columns' types by name
+// instead of inferring them; other sources declare their own.
+func ReadSchema(ctx context.Context, ref Ref, path string, types map[string]Type) (Schema, error) {
+	if len(types) > 0 && ref.Format != FormatCSV {
+		return Schema{}, fmt.Errorf("types apply to CSV sources only; a %s source declares its own", ref.Format)
+	}
 	switch ref.Format {
 	case FormatCSV:
-		return CSVSchema(path)
+		return CSVSchema(path, types)
 	case FormatParquet:
 		return ParquetSchema(path)
 	case FormatPostgres:

@@ -1,6 +1,7 @@
 package source_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -59,7 +60,7 @@ func TestCSVSchema(t *testing.T) {
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err := source.CSVSchema(path)
+	s, err := source.CSVSchema(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,6 +90,57 @@ func TestCSVSchema(t *testing.T) {
 	}
 }
 
+func TestCSVSchemaTypes(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "x.csv")
+	text := "acct,amount,code,day\n00123, 007.50 ,12,2024-01-31\n0456,1.2,34,\n"
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("set_types_replace_inference", func(t *testing.T) {
+		t.Parallel()
+		s, err := source.CSVSchema(path, map[string]source.Type{"acct": source.Integer, "amount": source.Decimal, "code": source.Text, "day": source.Timestamp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{"acct": "integer", "amount": "decimal(3,2)", "code": "text", "day": "timestamp"}
+		for _, c := range s.Columns {
+			if c.TypeName() != want[c.Name] {
+				t.Errorf("column %s: %s, want %s", c.Name, c.TypeName(), want[c.Name])
+			}
+		}
+		if c, _ := s.Column("amount"); !c.Padded {
+			t.Errorf("amount's spaces are not noted")
+		}
+	})
+	for name, tt := range map[string]struct {
+		types map[string]source.Type
+		want  string
+	}{
+		"value_not_of_the_type": {map[string]source.Type{"amount": source.Integer}, `line 2, column amount: " 007.50 " is not an integer`},
+		"not_a_date":            {map[string]source.Type{"code": source.Date}, `line 2, column code: "12" is not an ISO date`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			_, err := source.CSVSchema(path, tt.types)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want it to say %s", err, tt.want)
+			}
+		})
+	}
+	t.Run("other_formats_declare_their_own", func(t *testing.T) {
+		t.Parallel()
+		ref, err := source.Parse("file:///data/x.parquet")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = source.ReadSchema(context.Background(), ref, ref.Path, map[string]source.Type{"acct": source.Text})
+		if err == nil || !strings.Contains(err.Error(), "types apply to CSV sources only") {
+			t.Errorf("err = %v", err)
+		}
+	})
+}
+
 func TestCSVSchemaErrors(t *testing.T) {
 	t.Parallel()
 	tests := map[string]string{
@@ -103,7 +155,7 @@ func TestCSVSchemaErrors(t *testing.T) {
 			t.Parallel()
 			path := filepath.Join(t.TempDir(), "x.csv")
 			os.WriteFile(path, []byte(text), 0o644)
-			_, err := source.CSVSchema(path)
+			_, err := source.CSVSchema(path, nil)
 			if err == nil || !strings.Contains(err.Error(), path) {
 				t.Errorf("err = %v, want an error naming %s", err, path)
 			}

@@ -314,7 +314,12 @@ type Source struct {
 	Uri string `protobuf:"bytes,2,opt,name=uri,proto3" json:"uri,omitempty"`
 	// primary_key lists the columns that identify a record. Empty means the
 	// 1-based row number for file sources.
-	PrimaryKey    []string `protobuf:"bytes,3,rep,name=primary_key,json=primaryKey,proto3" json:"primary_key,omitempty"`
+	PrimaryKey []string `protobuf:"bytes,3,rep,name=primary_key,json=primaryKey,proto3" json:"primary_key,omitempty"`
+	// types sets the type of a CSV source's columns by name, instead of
+	// inferring it: "integer", "decimal", "date", "timestamp" or "text". Every
+	// value of such a column must be of that type; integer and decimal accept
+	// leading zeros (00123 is 123).
+	Types         map[string]string `protobuf:"bytes,4,rep,name=types,proto3" json:"types,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -366,6 +371,13 @@ func (x *Source) GetUri() string {
 func (x *Source) GetPrimaryKey() []string {
 	if x != nil {
 		return x.PrimaryKey
+	}
+	return nil
+}
+
+func (x *Source) GetTypes() map[string]string {
+	if x != nil {
+		return x.Types
 	}
 	return nil
 }
@@ -703,12 +715,17 @@ const file_kalla_v1_recipe_proto_rawDesc = "" +
 	"\f_description\"W\n" +
 	"\aSources\x12$\n" +
 	"\x04left\x18\x01 \x01(\v2\x10.kalla.v1.SourceR\x04left\x12&\n" +
-	"\x05right\x18\x02 \x01(\v2\x10.kalla.v1.SourceR\x05right\"Q\n" +
+	"\x05right\x18\x02 \x01(\v2\x10.kalla.v1.SourceR\x05right\"\xbe\x01\n" +
 	"\x06Source\x12\x14\n" +
 	"\x05alias\x18\x01 \x01(\tR\x05alias\x12\x10\n" +
 	"\x03uri\x18\x02 \x01(\tR\x03uri\x12\x1f\n" +
 	"\vprimary_key\x18\x03 \x03(\tR\n" +
-	"primaryKey\"\xf5\x01\n" +
+	"primaryKey\x121\n" +
+	"\x05types\x18\x04 \x03(\v2\x1b.kalla.v1.Source.TypesEntryR\x05types\x1a8\n" +
+	"\n" +
+	"TypesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf5\x01\n" +
 	"\tMatchRule\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12+\n" +
 	"\apattern\x18\x02 \x01(\x0e2\x11.kalla.v1.PatternR\apattern\x12\x1f\n" +
@@ -773,7 +790,7 @@ func file_kalla_v1_recipe_proto_rawDescGZIP() []byte {
 }
 
 var file_kalla_v1_recipe_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_kalla_v1_recipe_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_kalla_v1_recipe_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_kalla_v1_recipe_proto_goTypes = []any{
 	(Pattern)(0),      // 0: kalla.v1.Pattern
 	(Operator)(0),     // 1: kalla.v1.Operator
@@ -785,6 +802,7 @@ var file_kalla_v1_recipe_proto_goTypes = []any{
 	(*Aggregate)(nil), // 7: kalla.v1.Aggregate
 	(*Decimal)(nil),   // 8: kalla.v1.Decimal
 	(*Output)(nil),    // 9: kalla.v1.Output
+	nil,               // 10: kalla.v1.Source.TypesEntry
 }
 var file_kalla_v1_recipe_proto_depIdxs = []int32{
 	3,  // 0: kalla.v1.Recipe.sources:type_name -> kalla.v1.Sources
@@ -792,17 +810,18 @@ var file_kalla_v1_recipe_proto_depIdxs = []int32{
 	9,  // 2: kalla.v1.Recipe.output:type_name -> kalla.v1.Output
 	4,  // 3: kalla.v1.Sources.left:type_name -> kalla.v1.Source
 	4,  // 4: kalla.v1.Sources.right:type_name -> kalla.v1.Source
-	0,  // 5: kalla.v1.MatchRule.pattern:type_name -> kalla.v1.Pattern
-	6,  // 6: kalla.v1.MatchRule.conditions:type_name -> kalla.v1.Condition
-	7,  // 7: kalla.v1.MatchRule.aggregate:type_name -> kalla.v1.Aggregate
-	1,  // 8: kalla.v1.Condition.op:type_name -> kalla.v1.Operator
-	8,  // 9: kalla.v1.Condition.threshold:type_name -> kalla.v1.Decimal
-	8,  // 10: kalla.v1.Aggregate.tolerance:type_name -> kalla.v1.Decimal
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	10, // 5: kalla.v1.Source.types:type_name -> kalla.v1.Source.TypesEntry
+	0,  // 6: kalla.v1.MatchRule.pattern:type_name -> kalla.v1.Pattern
+	6,  // 7: kalla.v1.MatchRule.conditions:type_name -> kalla.v1.Condition
+	7,  // 8: kalla.v1.MatchRule.aggregate:type_name -> kalla.v1.Aggregate
+	1,  // 9: kalla.v1.Condition.op:type_name -> kalla.v1.Operator
+	8,  // 10: kalla.v1.Condition.threshold:type_name -> kalla.v1.Decimal
+	8,  // 11: kalla.v1.Aggregate.tolerance:type_name -> kalla.v1.Decimal
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_kalla_v1_recipe_proto_init() }
@@ -819,7 +838,7 @@ func file_kalla_v1_recipe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kalla_v1_recipe_proto_rawDesc), len(file_kalla_v1_recipe_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -486,11 +486,27 @@ func TestInputs(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	})
+	t.Run("types_set_in_the_recipe", func(t *testing.T) {
+		t.Parallel()
+		// The left's refs are zero-padded: set to integer they equal the
+		// right's numbers. Amounts set to text keep 5.0 apart from 5.
+		withTypes := strings.NewReplacer(
+			"primary_key: [id]}\n  right", "primary_key: [id], types: {ref: integer, amount: text}}\n  right",
+			"uri: \"file://right.csv\", primary_key: [id]}", "uri: \"file://right.csv\", primary_key: [id], types: {amount: text}}")
+		o := mustReconcile(t, "id,ref,amount\n1,00123,5\n2,0456,5\n", "id,ref,amount\n10,123,5\n11,456,5.0\n",
+			withTypes.Replace(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: eq, right: amount}]}\n")))
+		if got, want := o.pairs(), []string{"t: l1 r10"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+		if len(o.unmatchedLeft) != 1 || o.unmatchedLeft[0]["ref"] != "456" || o.unmatchedRight[0]["amount"] != "5.0" {
+			t.Errorf("unmatched left %v, right %v; want ref 456 read as a number and amount 5.0 as text", o.unmatchedLeft, o.unmatchedRight)
+		}
+	})
 	t.Run("zero_padded_numbers_against_numbers_say_why", func(t *testing.T) {
 		t.Parallel()
 		_, err := reconcileFiles(t, "id,ref\n1,00123\n2,456\n", "id,ref\n10,123\n",
 			recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}]}\n"))
-		want := `eq cannot compare ref (text) with ref (integer) (the left ref is text because values such as "00123" are written with leading zeros, which Kalla keeps as written)`
+		want := `eq cannot compare ref (text) with ref (integer) (the left ref is text because values such as "00123" are written with leading zeros, which Kalla keeps as written; to read them as numbers, set the left source's types to {"ref": "integer"} or "decimal")`
 		if !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v\nwant it to say %s", err, want)
 		}

@@ -72,7 +72,7 @@ func (s *Server) readInput(ctx context.Context, src *kallav1.Source) (plan.Input
 			return plan.Input{}, fmt.Errorf("source %s (%s) cannot be read: %v", src.GetAlias(), uri, err)
 		}
 	}
-	if in.Schema, err = source.ReadSchema(ctx, ref, path); err != nil {
+	if in.Schema, err = source.ReadSchema(ctx, ref, path, recipe.ColumnTypes(src)); err != nil {
 		return plan.Input{}, fmt.Errorf("source %s (%s) cannot be read: %v", src.GetAlias(), uri, err)
 	}
 	return in, nil

@@ -27,6 +27,9 @@ func TestRecipeService(t *testing.T) {
 			{"missing_column", e.recipe("", "", "amount_due"), true, false, "match_rules[0].conditions[1].left"},
 			{"missing_file", e.recipe("file:///nonexistent/x.csv", "", ""), true, false, "sources.left.uri"},
 			{"bad_operator", strings.Replace(e.recipe("", "", ""), `"op": "eq"`, `"op": "equals"`, 1), false, false, "match_rules[0].conditions[0].op"},
+			{"types_set_apply", withTypes(e.recipe("", "", ""), `{"amount": "text"}`), true, false, "match_rules[0].conditions[1]"},
+			{"types_unknown_column", withTypes(e.recipe("", "", ""), `{"amt": "decimal"}`), true, false, "sources.left.types.amt"},
+			{"types_unknown_type", withTypes(e.recipe("", "", ""), `{"amount": "money"}`), false, false, "sources.left.types.amount"},
 		}
 		for _, tt := range tests {
 			resp, err := e.recipes.ValidateRecipe(e.ctx, connect.NewRequest(&kallav1.ValidateRecipeRequest{Recipe: tt.recipe, CheckSources: tt.sources}))
@@ -115,4 +118,9 @@ func TestRecipeService(t *testing.T) {
 		_, err = e.recipes.ListRecipes(e.ctx, connect.NewRequest(&kallav1.ListRecipesRequest{PageToken: "%%%"}))
 		wantCode(t, err, connect.CodeInvalidArgument)
 	})
+}
+
+// withTypes sets the left source's types in a recipe of env.recipe.
+func withTypes(recipe, types string) string {
+	return strings.Replace(recipe, `"primary_key": ["invoice_id"]`, `"primary_key": ["invoice_id"], "types": `+types, 1)
 }
