@@ -181,11 +181,12 @@ func Unmatched(s Side) string {
 // noCandidate says, for a record of side s with no near miss, which join
 // keys no record of the other side shares with it: one clause per distinct
 // set of keys, naming its rules; a key of the record's that is empty is
-// named as such.
+// named as such. Each clause's two texts are constants, so a record of a
+// plan whose rules share their keys costs no string building.
 func noCandidate(s Side) string {
 	var keys []string
 	rules := map[string][]string{}
-	nulls := map[string]string{}
+	nulls, owns := map[string]string{}, map[string]string{}
 	for _, r := range s.Rules {
 		var own, other, isNull []string
 		for _, c := range r.Conditions {
@@ -207,19 +208,19 @@ func noCandidate(s Side) string {
 		k := strings.Join(other, " and ")
 		if _, seen := rules[k]; !seen {
 			keys = append(keys, k)
-			nulls[k] = fmt.Sprintf("WHEN %s THEN %s", strings.Join(isNull, " OR "),
-				String("its "+strings.Join(own, " or ")+" is empty, so no "+s.OtherInput.Alias+" record can share it"))
+			nulls[k], owns[k] = strings.Join(isNull, " OR "), strings.Join(own, " or ")
 		}
 		rules[k] = append(rules[k], r.Name)
 	}
 	clauses := make([]string, len(keys))
 	for i, k := range keys {
-		which := "rule " + rules[k][0]
+		which := " (rule " + rules[k][0] + ")"
 		if len(rules[k]) > 1 {
-			which = "rules " + strings.Join(rules[k], ", ")
+			which = " (rules " + strings.Join(rules[k], ", ") + ")"
 		}
-		clauses[i] = fmt.Sprintf("CASE %s ELSE %s END || %s", nulls[k],
-			String("no "+s.OtherInput.Alias+" record has "+k), String(" ("+which+")"))
+		clauses[i] = fmt.Sprintf("CASE WHEN %s THEN %s ELSE %s END", nulls[k],
+			String("its "+owns[k]+" is empty, so no "+s.OtherInput.Alias+" record can share it"+which),
+			String("no "+s.OtherInput.Alias+" record has "+k+which))
 	}
 	return strings.Join(clauses, " || '; ' || ")
 }
