@@ -59,7 +59,7 @@ func inferCSV(r io.Reader, types map[string]Type) (Schema, error) {
 		for i, v := range rec {
 			cols[i].add(v)
 			if set[i] != 0 && !cols[i].fits(set[i]) {
-				return Schema{}, fmt.Errorf("line %d, column %s: %q is not %s, the type the recipe sets for it", cr.line, names[i], v, typeWords[set[i]])
+				return Schema{}, &TypeError{Column: names[i], Line: cr.line, Value: string(v), Type: set[i]}
 			}
 		}
 	}
@@ -68,6 +68,19 @@ func inferCSV(r io.Reader, types map[string]Type) (Schema, error) {
 		s.Columns[i] = cols[i].column(name, set[i])
 	}
 	return s, nil
+}
+
+// TypeError is a CSV value that is not of the type a recipe sets for its
+// column.
+type TypeError struct {
+	Column string
+	Line   int
+	Value  string
+	Type   Type
+}
+
+func (e *TypeError) Error() string {
+	return fmt.Sprintf("line %d, column %s: %q is not %s, the type the recipe sets for it", e.Line, e.Column, e.Value, typeWords[e.Type])
 }
 
 var typeWords = map[Type]string{Integer: "an integer of at most 18 digits", Decimal: "a decimal number of at most 38 digits", Date: "an ISO date (YYYY-MM-DD)",

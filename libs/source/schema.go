@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -77,13 +78,16 @@ func (s Schema) Names() string {
 	return strings.Join(names, ", ")
 }
 
+// ErrTypesNotCSV refuses types set for a source that is not CSV.
+var ErrTypesNotCSV = errors.New("types apply to CSV sources only")
+
 // ReadSchema reads the schema of ref: a CSV or Parquet source from the local
 // file or directory at path (ref's own, or a download of its object), a
 // PostgreSQL source from its catalog. types sets CSV columns' types by name
 // instead of inferring them; other sources declare their own.
 func ReadSchema(ctx context.Context, ref Ref, path string, types map[string]Type) (Schema, error) {
 	if len(types) > 0 && ref.Format != FormatCSV {
-		return Schema{}, fmt.Errorf("types apply to CSV sources only; a %s source declares its own", ref.Format)
+		return Schema{}, fmt.Errorf("%w; a %s source declares its own", ErrTypesNotCSV, ref.Format)
 	}
 	switch ref.Format {
 	case FormatCSV:

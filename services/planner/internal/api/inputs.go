@@ -35,10 +35,10 @@ func (s *Server) buildPlan(ctx context.Context, r *kallav1.Recipe) (*plan.Plan, 
 	for i, side := range []struct {
 		field string
 		src   *kallav1.Source
-	}{{"sources.left.uri", r.GetSources().GetLeft()}, {"sources.right.uri", r.GetSources().GetRight()}} {
+	}{{"sources.left", r.GetSources().GetLeft()}, {"sources.right", r.GetSources().GetRight()}} {
 		in, err := s.readInput(ctx, side.src)
 		if err != nil {
-			errs = append(errs, recipe.FieldError{Field: side.field, Message: err.Error()})
+			errs = append(errs, recipe.FieldError{Field: side.field + "." + sourceField(err), Message: err.Error()})
 			continue
 		}
 		inputs[i] = in
@@ -47,6 +47,19 @@ func (s *Server) buildPlan(ctx context.Context, r *kallav1.Recipe) (*plan.Plan, 
 		return nil, errs
 	}
 	return plan.Build(r, inputs[0], inputs[1])
+}
+
+// sourceField names the field of a source that a schema error is about:
+// its types when they do not fit the data, else its uri.
+func sourceField(err error) string {
+	var te *source.TypeError
+	switch {
+	case errors.As(err, &te):
+		return "types." + te.Column
+	case errors.Is(err, source.ErrTypesNotCSV):
+		return "types"
+	}
+	return "uri"
 }
 
 // readInput reads one source's schema. The error names the alias and the
@@ -73,7 +86,7 @@ func (s *Server) readInput(ctx context.Context, src *kallav1.Source) (plan.Input
 		}
 	}
 	if in.Schema, err = source.ReadSchema(ctx, ref, path, recipe.ColumnTypes(src)); err != nil {
-		return plan.Input{}, fmt.Errorf("source %s (%s) cannot be read: %v", src.GetAlias(), uri, err)
+		return plan.Input{}, fmt.Errorf("source %s (%s) cannot be read: %w", src.GetAlias(), uri, err)
 	}
 	return in, nil
 }

@@ -29,6 +29,7 @@ func TestRecipeService(t *testing.T) {
 			{"bad_operator", strings.Replace(e.recipe("", "", ""), `"op": "eq"`, `"op": "equals"`, 1), false, false, "match_rules[0].conditions[0].op"},
 			{"types_set_apply", withTypes(e.recipe("", "", ""), `{"amount": "text"}`), true, false, "match_rules[0].conditions[1]"},
 			{"types_unknown_column", withTypes(e.recipe("", "", ""), `{"amt": "decimal"}`), true, false, "sources.left.types.amt"},
+			{"types_value_not_of_the_type", withTypes(e.recipe("", "", ""), `{"amount": "integer"}`), true, false, "sources.left.types.amount"},
 			{"types_unknown_type", withTypes(e.recipe("", "", ""), `{"amount": "money"}`), false, false, "sources.left.types.amount"},
 		}
 		for _, tt := range tests {
