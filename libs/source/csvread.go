@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
 )
 
 // csvReader reads RFC 4180 records as encoding/csv does with its defaults
 // (the same fields, blank lines skipped, CRLF read as LF, a bare or stray
-// quote refused, every record as wide as the first), but without allocating
+// quote refused, every record as wide as the first), refusing a line that is
+// not UTF-8 (which encoding/csv lets through), and without allocating
 // per record: inference reads every value of a file, and encoding/csv took
 // most of that time. The fields it returns are valid until the next call.
 type csvReader struct {
@@ -166,5 +168,13 @@ func (c *csvReader) rawLine() ([]byte, error) {
 	}
 	c.line++
 	line = bytes.TrimSuffix(line, []byte("\n"))
-	return bytes.TrimSuffix(line, []byte("\r")), nil
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	if !utf8.Valid(line) {
+		return nil, fmt.Errorf("line %d is not UTF-8: %q; %s", c.line, line[:min(len(line), 80)], convertHint)
+	}
+	return line, nil
 }
+
+// convertHint says what to do with a file in another encoding, such as a
+// spreadsheet's Latin-1 or UTF-16 export.
+const convertHint = "Kalla reads CSV files as UTF-8: convert the file first, for example with iconv -f LATIN1 -t UTF-8"

@@ -149,6 +149,8 @@ func TestCSVSchemaErrors(t *testing.T) {
 		"ragged_row":       "a,b\n1\n",
 		"unnamed_column":   "a,\n1,2\n",
 		"semicolons":       "a;b\n1;2\n",
+		"latin1_value":     "a,b\n1,caf\xe9\n",
+		"utf16_header":     "\xff\xfea\x00,\x00b\x00\n\x00",
 	}
 	for name, text := range tests {
 		t.Run(name, func(t *testing.T) {
