@@ -14,48 +14,51 @@ import (
 
 // ParquetSchema reads the schema of a Parquet file, or of a directory of
 // Parquet parts (all parts share one schema, so the first part by name is
-// read). Only the file footer is read, never the data. Rows is the file's
-// row count, or -1 for a directory.
+// read). Only the file footer is read, and the data of float columns only:
+// see measureFloats. Rows is the file's row count, or -1 for a directory.
 func ParquetSchema(path string) (Schema, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return Schema{}, fmt.Errorf("open %s: %w", path, err)
 	}
 	rows := int64(-1)
-	file := path
+	files := []string{path}
 	if fi.IsDir() {
-		if file, err = firstPart(path); err != nil {
+		if files, err = parts(path); err != nil {
 			return Schema{}, err
 		}
 	}
-	s, n, err := parquetFileSchema(file)
+	s, n, err := parquetFileSchema(files[0])
 	if err != nil {
-		return Schema{}, fmt.Errorf("read %s: %w", file, err)
+		return Schema{}, fmt.Errorf("read %s: %w", files[0], err)
 	}
 	if !fi.IsDir() {
 		rows = n
 	}
 	s.Rows = rows
+	if err := measureFloats(files, s.Columns); err != nil {
+		return Schema{}, err
+	}
 	return s, nil
 }
 
-// firstPart returns the first *.parquet file of dir by name.
-func firstPart(dir string) (string, error) {
+// parts returns the *.parquet files of dir by name.
+func parts(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return "", fmt.Errorf("open %s: %w", dir, err)
+		return nil, fmt.Errorf("open %s: %w", dir, err)
 	}
 	var parts []string
 	for _, e := range entries {
 		if !e.IsDir() && strings.EqualFold(filepath.Ext(e.Name()), ".parquet") {
-			parts = append(parts, e.Name())
+			parts = append(parts, filepath.Join(dir, e.Name()))
 		}
 	}
 	if len(parts) == 0 {
-		return "", fmt.Errorf("directory %s holds no .parquet file", dir)
+		return nil, fmt.Errorf("directory %s holds no .parquet file", dir)
 	}
 	sort.Strings(parts)
-	return filepath.Join(dir, parts[0]), nil
+	return parts, nil
 }
 
 func parquetFileSchema(path string) (Schema, int64, error) {
@@ -96,6 +99,10 @@ func arrowColumn(name string, t arrow.DataType) Column {
 		c.Type = Timestamp
 	case arrow.BOOL:
 		c.Type = Boolean
+	case arrow.FLOAT32, arrow.FLOAT64:
+		// An exact decimal of the values as they print; measureFloats
+		// finds its precision and scale.
+		c.Type, c.Float = Decimal, true
 	}
 	return c
 }

@@ -59,15 +59,15 @@ func writeParquet(t *testing.T, path string) {
 func TestParquetSchema(t *testing.T) {
 	t.Parallel()
 	want := map[string]string{"i32": "integer", "i64": "integer", "amount": "decimal(12,2)", "day": "date",
-		"at": "timestamp", "ok": "boolean", "name": "text", "ratio": "text"}
+		"at": "timestamp", "ok": "boolean", "name": "text", "ratio": "decimal(2,1)"}
 	check := func(t *testing.T, s source.Schema) {
 		t.Helper()
 		if len(s.Columns) != len(want) || s.Columns[0].Name != "i32" {
 			t.Fatalf("columns = %s", s.Names())
 		}
 		for _, c := range s.Columns {
-			if c.TypeName() != want[c.Name] {
-				t.Errorf("column %s: %s, want %s", c.Name, c.TypeName(), want[c.Name])
+			if c.TypeName() != want[c.Name] || c.Float != (c.Name == "ratio") {
+				t.Errorf("column %s: %s (float %t), want %s", c.Name, c.TypeName(), c.Float, want[c.Name])
 			}
 		}
 	}
@@ -116,5 +116,34 @@ func TestParquetSchemaErrors(t *testing.T) {
 				t.Errorf("err = %v, want an error naming %s", err, path)
 			}
 		})
+	}
+}
+
+func TestParquetFloatsWiderThanDecimals(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "x.parquet")
+	schema := arrow.NewSchema([]arrow.Field{{Name: "tiny", Type: arrow.PrimitiveTypes.Float64, Nullable: true}}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	b.Field(0).(*array.Float64Builder).AppendValues([]float64{1, 1.5e-40}, nil)
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := pqarrow.NewFileWriter(schema, f, nil, pqarrow.DefaultWriterProps())
+	if err == nil {
+		err = w.Write(rec)
+	}
+	if err == nil {
+		err = w.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = source.ParquetSchema(path)
+	if err == nil || !strings.Contains(err.Error(), "column tiny holds floating-point numbers such as 0.00000000000000000000000000000000000000015, wider than an exact decimal of 38 digits") {
+		t.Errorf("err = %v", err)
 	}
 }

@@ -33,6 +33,11 @@ type Column struct {
 	// LeadingZeros is, for a CSV column read as text only because some of
 	// its numbers are written with leading zeros, the first of those.
 	LeadingZeros string `json:",omitempty"`
+	// Float says that a Decimal column is stored as floating point (a
+	// Parquet FLOAT or DOUBLE): each value is the decimal it prints as,
+	// shortest round trip (1.1, not 1.100000000000000088...), as a CSV
+	// export of it would read.
+	Float bool `json:",omitempty"`
 }
 
 // TypeName is the column's type in words, for messages.

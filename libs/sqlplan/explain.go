@@ -58,7 +58,7 @@ func read(in plan.Input) string {
 		path = "<download of " + in.Ref.String() + ">"
 	}
 	if in.Ref.Format == source.FormatParquet {
-		return ReadParquet(path, false)
+		return ReadParquet(path, false, in.Schema)
 	}
 	return ReadCSV(path, in.Schema)
 }

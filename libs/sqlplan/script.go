@@ -86,12 +86,25 @@ func castWideDecimal(text string, c source.Column) string {
 }
 
 // ReadParquet is a query reading a Parquet file, or every part of a
-// directory, in file order.
-func ReadParquet(path string, dir bool) string {
+// directory, in file order. A float column becomes the exact decimal its
+// values print as (DuckDB prints the shortest text that reads back the same
+// float, as the schema reader measured it), not its binary value: 1.1, not
+// 1.100000000000000088.
+func ReadParquet(path string, dir bool, s source.Schema) string {
 	if dir {
 		path = strings.TrimSuffix(path, "/") + "/*.parquet"
 	}
-	return fmt.Sprintf("SELECT * FROM read_parquet(%s)", String(path))
+	cols := "*"
+	var casts []string
+	for _, c := range s.Columns {
+		if c.Float {
+			casts = append(casts, fmt.Sprintf("CAST(CAST(%[1]s AS VARCHAR) AS %[2]s) AS %[1]s", Ident(c.Name), Type(c)))
+		}
+	}
+	if len(casts) > 0 {
+		cols = "* REPLACE (" + strings.Join(casts, ", ") + ")"
+	}
+	return fmt.Sprintf("SELECT %s FROM read_parquet(%s)", cols, String(path))
 }
 
 // Load stores a side read by the query read, numbering its records by key

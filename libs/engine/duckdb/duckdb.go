@@ -171,7 +171,7 @@ func load(ctx context.Context, s *session, table string, in plan.Input) (int64, 
 	case source.FormatCSV:
 		read = sqlplan.ReadCSV(in.Ref.Path, in.Schema)
 	case source.FormatParquet:
-		read = sqlplan.ReadParquet(in.Ref.Path, isDir(in.Ref.Path))
+		read = sqlplan.ReadParquet(in.Ref.Path, isDir(in.Ref.Path), in.Schema)
 	case source.FormatPostgres:
 		path, err := spool(ctx, s, table, in.Ref)
 		if err != nil {

@@ -5,9 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	_ "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/kallahq/kalla/libs/reconcile"
 )
 
 func TestParquetSources(t *testing.T) {
@@ -45,4 +48,63 @@ match_rules:
 	if got, want := o.pairs(), []string{"exact: l1 r10", "exact: l2 r11"}; !slices.Equal(got, want) {
 		t.Errorf("matches = %v, want %v", got, want)
 	}
+}
+
+func TestParquetFloats(t *testing.T) {
+	t.Parallel()
+	setup := func(t *testing.T, left string) string {
+		dir := t.TempDir()
+		db, err := sql.Open("duckdb", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		os.Mkdir(filepath.Join(dir, "right"), 0o755)
+		for _, q := range []string{
+			`COPY (SELECT * FROM (VALUES ` + left + `) t(id, ref, amount)) TO '` + filepath.Join(dir, "left.parquet") + `' (FORMAT parquet)`,
+			`COPY (SELECT id, ref, amount::FLOAT AS amount FROM (VALUES (10, 'A', 1.08), (11, 'B', 0.3)) t(id, ref, amount)) TO '` + filepath.Join(dir, "right", "part-00000.parquet") + `' (FORMAT parquet)`,
+			`COPY (SELECT id, ref, amount::FLOAT AS amount FROM (VALUES (12, 'C', 2.655), (13, 'D', 0.1)) t(id, ref, amount)) TO '` + filepath.Join(dir, "right", "part-00001.parquet") + `' (FORMAT parquet)`,
+		} {
+			if _, err := db.Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		text := `
+recipe_id: floats
+sources:
+  left: {alias: l, uri: "file://left.parquet", primary_key: [id]}
+  right: {alias: r, uri: "file://right", primary_key: [id]}
+match_rules:
+  - {name: near, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0.02}]}
+`
+		os.WriteFile(filepath.Join(dir, "recipe.yaml"), []byte(text), 0o644)
+		return filepath.Join(dir, "recipe.yaml")
+	}
+	t.Run("values_as_they_print", func(t *testing.T) {
+		t.Parallel()
+		// Doubles on the left, floats on the right. As printed, each pair is
+		// 0.02 apart at most: 1.1 - 1.08, 0.1 + 0.2 (0.30000000000000004)
+		// - 0.3, 2.675 - 2.655. As binary values 2.675 - 2.655 is
+		// 0.0200000286..., which float arithmetic would refuse.
+		path := setup(t, "(1, 'A', 1.1::DOUBLE), (2, 'B', 0.1::DOUBLE + 0.2::DOUBLE), (3, 'C', 2.675::DOUBLE), (4, 'D', NULL::DOUBLE)")
+		o, err := runRecipe(t, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := o.pairs(), []string{"near: l1 r10", "near: l2 r11", "near: l3 r12"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+		// The right's widest value has 3 decimals: 0.1 as a float prints 0.1.
+		if len(o.unmatchedRight) != 1 || o.unmatchedRight[0]["amount"] != "0.100" {
+			t.Errorf("unmatched right = %v, want 13 with amount 0.100", o.unmatchedRight)
+		}
+	})
+	t.Run("nan_is_bad_input", func(t *testing.T) {
+		t.Parallel()
+		path := setup(t, "(1, 'A', 'NaN'::DOUBLE)")
+		_, err := runRecipe(t, path)
+		if !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), "column amount holds NaN") {
+			t.Errorf("err = %v", err)
+		}
+	})
 }

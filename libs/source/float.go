@@ -1,0 +1,122 @@
+package source
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// measureFloats reads the float columns of every file and gives each the
+// precision and scale of the decimals its values print as. NaN, infinities
+// and values wider than an exact decimal holds are refused: they have no
+// exact decimal to compare.
+func measureFloats(files []string, cols []Column) error {
+	var floats []int
+	for i, c := range cols {
+		if c.Float {
+			floats = append(floats, i)
+		}
+	}
+	if len(floats) == 0 {
+		return nil
+	}
+	digits := make([]floatDigits, len(cols))
+	for _, path := range files {
+		if err := measureFile(path, cols, floats, digits); err != nil {
+			return fmt.Errorf("read %s: %w", path, err)
+		}
+	}
+	for _, i := range floats {
+		d := digits[i]
+		cols[i].Precision, cols[i].Scale = max(d.intDigits+d.scale, 1), d.scale
+		if d.intDigits+d.scale > maxDecimalDigits {
+			return fmt.Errorf("column %s holds floating-point numbers such as %s, wider than an exact decimal of %d digits", cols[i].Name, d.widest, maxDecimalDigits)
+		}
+	}
+	return nil
+}
+
+// floatDigits is the widest integer part and fraction seen in a column.
+type floatDigits struct {
+	intDigits, scale int
+	widest           string
+}
+
+func (d *floatDigits) add(text string) {
+	text = strings.TrimPrefix(text, "-")
+	whole, frac, _ := strings.Cut(text, ".")
+	whole = strings.TrimLeft(whole, "0")
+	if len(whole) > d.intDigits || len(frac) > d.scale {
+		d.widest = text
+	}
+	d.intDigits, d.scale = max(d.intDigits, len(whole)), max(d.scale, len(frac))
+}
+
+func measureFile(path string, cols []Column, floats []int, digits []floatDigits) error {
+	rdr, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		return err
+	}
+	defer rdr.Close()
+	fr, err := pqarrow.NewFileReader(rdr, pqarrow.ArrowReadProperties{BatchSize: 64 << 10}, memory.DefaultAllocator)
+	if err != nil {
+		return err
+	}
+	for _, i := range floats {
+		leaf := rdr.MetaData().Schema.ColumnIndexByName(cols[i].Name)
+		if leaf < 0 {
+			return fmt.Errorf("column %s is not in this part", cols[i].Name)
+		}
+		col, err := fr.GetColumn(context.Background(), leaf)
+		if err != nil {
+			return err
+		}
+		chunked, err := col.NextBatch(rdr.NumRows())
+		if err != nil {
+			return err
+		}
+		err = eachFloat(chunked, func(v float64, bits int) error {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("column %s holds %v, which is no number to compare exactly", cols[i].Name, v)
+			}
+			digits[i].add(strconv.FormatFloat(v, 'f', -1, bits))
+			return nil
+		})
+		chunked.Release()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachFloat calls fn with every non-NULL value of a float column and the
+// bits its type has, so it prints as its own type would.
+func eachFloat(c *arrow.Chunked, fn func(v float64, bits int) error) error {
+	for _, chunk := range c.Chunks() {
+		for j := range chunk.Len() {
+			if chunk.IsNull(j) {
+				continue
+			}
+			var err error
+			switch a := chunk.(type) {
+			case *array.Float32:
+				err = fn(float64(a.Value(j)), 32)
+			case *array.Float64:
+				err = fn(a.Value(j), 64)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
