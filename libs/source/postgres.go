@@ -14,7 +14,7 @@ import (
 // Kalla's: integers, numeric (its declared scale, or the largest scale in the
 // data when undeclared), dates, timestamps, booleans; everything else text.
 func PostgresSchema(ctx context.Context, ref Ref) (Schema, error) {
-	conn, err := pgx.Connect(ctx, ref.DSN)
+	conn, err := Connect(ctx, ref.DSN)
 	if err != nil {
 		return Schema{}, fmt.Errorf("connect to %s: %w", ref, RedactError(err, ref.DSN))
 	}
@@ -59,6 +59,9 @@ func postgresColumn(name, typ string, precision, scale *int32) Column {
 		} else {
 			c.Precision = -1 // undeclared: measured from the data
 		}
+	case "float4", "float8":
+		// The exact decimal each value prints as, measured from the data.
+		c.Type, c.Float, c.Precision = Decimal, true, -1
 	case "date":
 		c.Type = Date
 	case "timestamp", "timestamptz":
@@ -76,10 +79,19 @@ func measureNumerics(ctx context.Context, conn *pgx.Conn, table string, cols []C
 		if c.Type != Decimal || c.Precision != -1 {
 			continue
 		}
-		q := fmt.Sprintf(`SELECT coalesce(max(scale(%[1]s)), 0), coalesce(max(length(trunc(abs(%[1]s))::text)), 1) FROM %[2]s`, quoteIdent(c.Name), QuoteTable(table))
-		var scale, intDigits int
-		if err := conn.QueryRow(ctx, q).Scan(&scale, &intDigits); err != nil {
+		value := quoteIdent(c.Name)
+		if c.Float {
+			value = floatDecimal(value)
+		}
+		// NaN and infinities have no scale; they are counted instead.
+		q := fmt.Sprintf(`SELECT coalesce(max(scale(v)), 0), coalesce(max(length(trunc(abs(v))::text)) FILTER (WHERE scale(v) IS NOT NULL), 1), count(*) FILTER (WHERE v IS NOT NULL AND scale(v) IS NULL)
+			FROM (SELECT %s AS v FROM %s) t`, value, QuoteTable(table))
+		var scale, intDigits, nonFinite int
+		if err := conn.QueryRow(ctx, q).Scan(&scale, &intDigits, &nonFinite); err != nil {
 			return fmt.Errorf("measure %s.%s: %w", table, c.Name, err)
+		}
+		if nonFinite > 0 {
+			return fmt.Errorf("column %s of %s holds NaN or infinity in %d rows, which is no number to compare exactly", c.Name, table, nonFinite)
 		}
 		cols[i].Precision, cols[i].Scale = intDigits+scale, scale
 		if intDigits+scale > maxDecimalDigits {
@@ -89,20 +101,50 @@ func measureNumerics(ctx context.Context, conn *pgx.Conn, table string, cols []C
 	return nil
 }
 
+// Connect opens a connection to a PostgreSQL source in the session settings
+// Kalla reads values in: ISO dates, UTC timestamps, and floats printed as the
+// shortest text that reads back as the same number (PostgreSQL's default
+// since version 12, set in case a server or role changed it).
+func Connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	cfg.RuntimeParams["DateStyle"] = "ISO"
+	cfg.RuntimeParams["TimeZone"] = "UTC"
+	cfg.RuntimeParams["extra_float_digits"] = "1"
+	return pgx.ConnectConfig(ctx, cfg)
+}
+
+// floatDecimal is the exact decimal a float column's value prints as (see
+// Connect); numeric's text never uses an exponent, so parsers of plain
+// decimals read it.
+func floatDecimal(column string) string { return column + "::text::numeric" }
+
+// SelectColumn is how a staged or copied column is selected: a float as the
+// decimal it prints as, the rest as it is.
+func SelectColumn(c Column) string {
+	if c.Float {
+		return floatDecimal(quoteIdent(c.Name))
+	}
+	return quoteIdent(c.Name)
+}
+
 // CopyCSV streams the table or view as CSV with a header row into w, with COPY, so
-// it is never held whole in memory. It returns the rows copied.
-func CopyCSV(ctx context.Context, ref Ref, w io.Writer) (int64, error) {
-	conn, err := pgx.Connect(ctx, ref.DSN)
+// it is never held whole in memory. It returns the rows copied. cols are the
+// source's columns, as PostgresSchema read them.
+func CopyCSV(ctx context.Context, ref Ref, cols []Column, w io.Writer) (int64, error) {
+	conn, err := Connect(ctx, ref.DSN)
 	if err != nil {
 		return 0, fmt.Errorf("connect to %s: %w", ref, RedactError(err, ref.DSN))
 	}
 	defer conn.Close(ctx)
-	// ISO dates and UTC timestamps: the forms the engines parse.
-	if _, err := conn.Exec(ctx, "SET DateStyle = 'ISO'; SET TimeZone = 'UTC'"); err != nil {
-		return 0, fmt.Errorf("copy %s: %w", ref.Table, err)
+	list := make([]string, len(cols))
+	for i, c := range cols {
+		list[i] = SelectColumn(c) + " AS " + quoteIdent(c.Name)
 	}
 	// COPY of a query, not of the table: a view cannot be copied directly.
-	tag, err := conn.PgConn().CopyTo(ctx, w, fmt.Sprintf("COPY (SELECT * FROM %s) TO STDOUT (FORMAT csv, HEADER true)", QuoteTable(ref.Table)))
+	tag, err := conn.PgConn().CopyTo(ctx, w, fmt.Sprintf("COPY (SELECT %s FROM %s) TO STDOUT (FORMAT csv, HEADER true)", strings.Join(list, ", "), QuoteTable(ref.Table)))
 	if err != nil {
 		return 0, fmt.Errorf("copy %s: %w", ref.Table, err)
 	}

@@ -173,7 +173,7 @@ func load(ctx context.Context, s *session, table string, in plan.Input) (int64, 
 	case source.FormatParquet:
 		read = sqlplan.ReadParquet(in.Ref.Path, isDir(in.Ref.Path), in.Schema)
 	case source.FormatPostgres:
-		path, err := spool(ctx, s, table, in.Ref)
+		path, err := spool(ctx, s, table, in)
 		if err != nil {
 			return 0, err
 		}
@@ -193,14 +193,14 @@ func load(ctx context.Context, s *session, table string, in plan.Input) (int64, 
 // spool streams a PostgreSQL table to a CSV file in the session's scratch
 // directory with COPY; DuckDB then reads it like any CSV, with the types the
 // database declared.
-func spool(ctx context.Context, s *session, name string, ref source.Ref) (string, error) {
+func spool(ctx context.Context, s *session, name string, in plan.Input) (string, error) {
 	path := filepath.Join(s.tmp, name+".csv")
 	f, err := os.Create(path)
 	if err != nil {
 		return "", err
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
-	_, err = source.CopyCSV(ctx, ref, w)
+	_, err = source.CopyCSV(ctx, in.Ref, in.Schema.Columns, w)
 	if err == nil {
 		err = w.Flush()
 	}

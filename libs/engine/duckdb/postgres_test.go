@@ -61,3 +61,49 @@ match_rules:
 		t.Errorf("near miss = %q", reason)
 	}
 }
+
+// TestPostgresFloats reads float columns as the exact decimals their values
+// print as, the shortest text, even where the database asks for 15 digits.
+func TestPostgresFloats(t *testing.T) {
+	t.Parallel()
+	url := testenv.Postgres(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET extra_float_digits = 0', current_database()); END $$;
+		CREATE TABLE ledger (code text PRIMARY KEY, ref text, amount float8);
+		INSERT INTO ledger VALUES ('a', 'A', 1.1), ('b', 'B', 0.1::float8 + 0.2::float8), ('c', 'C', 2.675)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "right.csv"), []byte("id,ref,amount\n1,A,1.08\n2,B,0.3\n3,C,2.655\n"), 0o644)
+	recipeText := `
+recipe_id: pg-floats
+sources:
+  left: {alias: ledger, uri: "` + url + `&table=public.ledger", primary_key: [code]}
+  right: {alias: bank, uri: "file://right.csv", primary_key: [id]}
+match_rules:
+  - {name: near, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0.02}]}
+`
+	os.WriteFile(filepath.Join(dir, "recipe.yaml"), []byte(recipeText), 0o644)
+	o, err := runRecipe(t, filepath.Join(dir, "recipe.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As printed, each pair is 0.02 apart at most; as binary floats 2.675
+	// - 2.655 is more.
+	if got, want := o.pairs(), []string{"near: la r1", "near: lb r2", "near: lc r3"}; !slices.Equal(got, want) {
+		t.Errorf("matches = %v, want %v", got, want)
+	}
+	deltas := map[string]string{}
+	for _, m := range o.matched {
+		deltas[m["key"]] = m["deltas"]
+	}
+	if deltas["b"] != "amount-amount: 0.00000000000000004" {
+		t.Errorf("deltas of b = %q, want the 17 digits 0.1 + 0.2 prints with", deltas["b"])
+	}
+}

@@ -212,7 +212,7 @@ func flush(fw *pqarrow.FileWriter, b *array.RecordBuilder) error {
 func selectSQL(table string, s source.Schema, r Range) string {
 	cols := make([]string, len(s.Columns))
 	for i, c := range s.Columns {
-		cols[i] = pgx.Identifier{c.Name}.Sanitize()
+		cols[i] = source.SelectColumn(c)
 		if c.Type == source.Decimal || c.Type == source.Text {
 			cols[i] += "::text"
 		}

@@ -8,11 +8,10 @@ import (
 	"os"
 	"slices"
 
-	"github.com/jackc/pgx/v5"
-
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/pipeline"
 	"github.com/kallahq/kalla/libs/queue"
+	"github.com/kallahq/kalla/libs/source"
 	"github.com/kallahq/kalla/services/stager/internal/extract"
 )
 
@@ -82,7 +81,7 @@ func (s *Stager) Chunk(ctx context.Context, jobID, runID string, sc *kallav1.Sta
 // extract writes the chunk to a temp file in the plan's snapshot (see
 // beginChunk), hands the file to upload and returns the rows written.
 func (s *Stager) extract(ctx context.Context, dsn string, plan savedPlan, r extract.Range, log *slog.Logger, check func() error, upload func(path string) error) (int64, error) {
-	conn, err := pgx.Connect(ctx, dsn)
+	conn, err := source.Connect(ctx, dsn)
 	if err != nil {
 		return 0, fmt.Errorf("connect to the source of %s: %w", plan.Table, err)
 	}

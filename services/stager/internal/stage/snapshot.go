@@ -58,7 +58,7 @@ type planTx struct {
 // version, a restricted role) still gets a plan: its chunks then read
 // snapshots of their own, checked by the gate's row count.
 func beginPlan(ctx context.Context, ref source.Ref, log *slog.Logger) (*planTx, error) {
-	conn, err := pgx.Connect(ctx, ref.DSN)
+	conn, err := source.Connect(ctx, ref.DSN)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", ref, err)
 	}
