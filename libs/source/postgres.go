@@ -104,16 +104,19 @@ func measureNumerics(ctx context.Context, conn *pgx.Conn, table string, cols []C
 // Connect opens a connection to a PostgreSQL source in the session settings
 // Kalla reads values in: ISO dates, UTC timestamps, and floats printed as the
 // shortest text that reads back as the same number (PostgreSQL's default
-// since version 12, set in case a server or role changed it).
+// since version 12, set in case a server or role changed it). They are SET
+// after connecting rather than sent as startup parameters, which PgBouncer
+// refuses for extra_float_digits unless told to ignore it.
 func Connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
-	cfg, err := pgx.ParseConfig(dsn)
+	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		return nil, err
 	}
-	cfg.RuntimeParams["DateStyle"] = "ISO"
-	cfg.RuntimeParams["TimeZone"] = "UTC"
-	cfg.RuntimeParams["extra_float_digits"] = "1"
-	return pgx.ConnectConfig(ctx, cfg)
+	if _, err := conn.Exec(ctx, "SET DateStyle = 'ISO'; SET TimeZone = 'UTC'; SET extra_float_digits = 1"); err != nil {
+		conn.Close(ctx)
+		return nil, fmt.Errorf("set the session's date, time zone and float formats: %w", err)
+	}
+	return conn, nil
 }
 
 // floatDecimal is the exact decimal a float column's value prints as (see
