@@ -45,7 +45,10 @@ func inferCSV(r io.Reader, types map[string]Type) (Schema, error) {
 		return Schema{}, err
 	}
 	cols := make([]inference, len(names))
-	set := setTypes(names, types)
+	for i, name := range names {
+		// A name the file lacks is the plan's to refuse, at its field.
+		cols[i].set = types[name]
+	}
 	var rows int64
 	for {
 		rec, err := cr.read()
@@ -58,14 +61,14 @@ func inferCSV(r io.Reader, types map[string]Type) (Schema, error) {
 		rows++
 		for i, v := range rec {
 			cols[i].add(v)
-			if set[i] != 0 && !cols[i].fits(set[i]) {
-				return Schema{}, &TypeError{Column: names[i], Line: cr.line, Value: string(v), Type: set[i]}
+			if !cols[i].fits() {
+				return Schema{}, &TypeError{Column: names[i], Line: cr.line, Value: string(v), Type: cols[i].set}
 			}
 		}
 	}
 	s := Schema{Rows: rows, Columns: make([]Column, len(names))}
 	for i, name := range names {
-		s.Columns[i] = cols[i].column(name, set[i])
+		s.Columns[i] = cols[i].column(name)
 	}
 	return s, nil
 }
@@ -84,17 +87,7 @@ func (e *TypeError) Error() string {
 }
 
 var typeWords = map[Type]string{Integer: "an integer of at most 18 digits", Decimal: "a decimal number of at most 38 digits", Date: "an ISO date (YYYY-MM-DD)",
-	Timestamp: "an ISO date or timestamp (YYYY-MM-DD HH:MM:SS)", Text: "text"}
-
-// setTypes returns, by column index, the types set by name; 0 where none
-// is. A name the file lacks is the plan's to refuse, with the recipe field.
-func setTypes(names []string, types map[string]Type) []Type {
-	set := make([]Type, len(names))
-	for i, name := range names {
-		set[i] = types[name]
-	}
-	return set
-}
+	Timestamp: "an ISO date or timestamp (YYYY-MM-DD HH:MM:SS)"}
 
 func columnNames(header [][]byte) ([]string, error) {
 	if len(header) == 1 {
@@ -132,6 +125,8 @@ type inference struct {
 	// notNumber is set by values that are no numbers at all.
 	zeros     string
 	notNumber bool
+	// set is the type the recipe sets, 0 when the column is inferred.
+	set Type
 }
 
 func (in *inference) add(v []byte) {
@@ -171,10 +166,11 @@ func (in *inference) add(v []byte) {
 	}
 }
 
-// fits says whether every value so far is of type t: numbers may have
-// leading zeros here, as a column set to a number reads them.
-func (in *inference) fits(t Type) bool {
-	switch t {
+// fits says whether every value so far is of the type set, if one is:
+// numbers may have leading zeros here, as a column set to a number reads
+// them.
+func (in *inference) fits() bool {
+	switch in.set {
 	case Integer:
 		return !in.notNumber && in.scale == 0 && in.intDigits <= 18
 	case Decimal:
@@ -188,10 +184,10 @@ func (in *inference) fits(t Type) bool {
 }
 
 // column is the column's type: set, when the recipe sets one, else inferred.
-func (in *inference) column(name string, set Type) Column {
-	if set != 0 {
-		c := Column{Name: name, Type: set, Padded: in.padded && set != Text}
-		if set == Decimal {
+func (in *inference) column(name string) Column {
+	if in.set != 0 {
+		c := Column{Name: name, Type: in.set, Padded: in.padded && in.set != Text}
+		if in.set == Decimal {
 			c.Precision, c.Scale = max(in.intDigits+in.scale, 1), in.scale
 		}
 		return c

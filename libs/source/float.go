@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -50,14 +49,14 @@ type floatDigits struct {
 	widest           string
 }
 
+// add counts the digits of a float as strconv prints it without an
+// exponent, as CSV inference counts a number's.
 func (d *floatDigits) add(text string) {
-	text = strings.TrimPrefix(text, "-")
-	whole, frac, _ := strings.Cut(text, ".")
-	whole = strings.TrimLeft(whole, "0")
-	if len(whole) > d.intDigits || len(frac) > d.scale {
+	intDigits, scale, _ := parseDecimal([]byte(text))
+	if intDigits > d.intDigits || scale > d.scale {
 		d.widest = text
 	}
-	d.intDigits, d.scale = max(d.intDigits, len(whole)), max(d.scale, len(frac))
+	d.intDigits, d.scale = max(d.intDigits, intDigits), max(d.scale, scale)
 }
 
 func measureFile(path string, cols []Column, floats []int, digits []floatDigits) error {
@@ -66,7 +65,7 @@ func measureFile(path string, cols []Column, floats []int, digits []floatDigits)
 		return err
 	}
 	defer rdr.Close()
-	fr, err := pqarrow.NewFileReader(rdr, pqarrow.ArrowReadProperties{BatchSize: 64 << 10}, memory.DefaultAllocator)
+	fr, err := pqarrow.NewFileReader(rdr, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
 	if err != nil {
 		return err
 	}
@@ -79,24 +78,30 @@ func measureFile(path string, cols []Column, floats []int, digits []floatDigits)
 		if err != nil {
 			return err
 		}
-		chunked, err := col.NextBatch(rdr.NumRows())
-		if err != nil {
-			return err
-		}
-		err = eachFloat(chunked, func(v float64, bits int) error {
+		measure := func(v float64, bits int) error {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				return fmt.Errorf("column %s holds %v, which is no number to compare exactly", cols[i].Name, v)
 			}
 			digits[i].add(strconv.FormatFloat(v, 'f', -1, bits))
 			return nil
-		})
-		chunked.Release()
-		if err != nil {
-			return err
+		}
+		// In batches, so a large file's column is never held whole.
+		for left := rdr.NumRows(); left > 0; left -= floatBatch {
+			chunked, err := col.NextBatch(min(left, floatBatch))
+			if err != nil {
+				return err
+			}
+			err = eachFloat(chunked, measure)
+			chunked.Release()
+			if err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
+
+const floatBatch = 64 << 10
 
 // eachFloat calls fn with every non-NULL value of a float column and the
 // bits its type has, so it prints as its own type would.

@@ -125,7 +125,10 @@ func TestParquetFloatsWiderThanDecimals(t *testing.T) {
 	schema := arrow.NewSchema([]arrow.Field{{Name: "tiny", Type: arrow.PrimitiveTypes.Float64, Nullable: true}}, nil)
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	defer b.Release()
-	b.Field(0).(*array.Float64Builder).AppendValues([]float64{1, 1.5e-40}, nil)
+	// The wide value comes last, past the first batch the reader measures.
+	values := make([]float64, 70_001)
+	values[len(values)-1] = 1.5e-40
+	b.Field(0).(*array.Float64Builder).AppendValues(values, nil)
 	rec := b.NewRecordBatch()
 	defer rec.Release()
 	f, err := os.Create(path)
