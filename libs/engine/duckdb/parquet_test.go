@@ -2,6 +2,7 @@ package duckdb_test
 
 import (
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,22 +14,24 @@ import (
 	"github.com/kallahq/kalla/libs/reconcile"
 )
 
-func TestParquetSources(t *testing.T) {
-	t.Parallel()
+// parquetBook writes dir/left.parquet from the query left, a directory
+// dir/right of parts from the queries right, and dir/recipe.yaml reading
+// them (primary key id) with the rules given; it returns the recipe's path.
+func parquetBook(t *testing.T, left string, right []string, rules string) string {
+	t.Helper()
 	dir := t.TempDir()
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	// A single file on the left, a directory of parts on the right.
 	os.Mkdir(filepath.Join(dir, "right"), 0o755)
-	for _, q := range []string{
-		`COPY (SELECT * FROM (VALUES (1, 'A', 10.50::DECIMAL(10,2)), (2, 'B', 3.00::DECIMAL(10,2))) t(id, ref, amount)) TO '` + filepath.Join(dir, "left.parquet") + `' (FORMAT parquet)`,
-		`COPY (SELECT * FROM (VALUES (10, 'A', 10.49::DECIMAL(10,2))) t(id, ref, amount)) TO '` + filepath.Join(dir, "right", "part-00000.parquet") + `' (FORMAT parquet)`,
-		`COPY (SELECT * FROM (VALUES (11, 'B', 3.00::DECIMAL(10,2))) t(id, ref, amount)) TO '` + filepath.Join(dir, "right", "part-00001.parquet") + `' (FORMAT parquet)`,
-	} {
-		if _, err := db.Exec(q); err != nil {
+	files := map[string]string{filepath.Join(dir, "left.parquet"): left}
+	for i, q := range right {
+		files[filepath.Join(dir, "right", fmt.Sprintf("part-%05d.parquet", i))] = q
+	}
+	for path, q := range files {
+		if _, err := db.Exec("COPY (" + q + ") TO '" + path + "' (FORMAT parquet)"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -38,10 +41,26 @@ sources:
   left: {alias: l, uri: "file://left.parquet", primary_key: [id]}
   right: {alias: r, uri: "file://right", primary_key: [id]}
 match_rules:
-  - {name: exact, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0.01}]}
-`
-	os.WriteFile(filepath.Join(dir, "recipe.yaml"), []byte(text), 0o644)
-	o, err := runRecipe(t, filepath.Join(dir, "recipe.yaml"))
+` + rules
+	path := filepath.Join(dir, "recipe.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestParquetSources(t *testing.T) {
+	t.Parallel()
+	// A single file on the left, a directory of parts on the right.
+	path := parquetBook(t,
+		`SELECT * FROM (VALUES (1, 'A', 10.50::DECIMAL(10,2)), (2, 'B', 3.00::DECIMAL(10,2))) t(id, ref, amount)`,
+		[]string{
+			`SELECT * FROM (VALUES (10, 'A', 10.49::DECIMAL(10,2))) t(id, ref, amount)`,
+			`SELECT * FROM (VALUES (11, 'B', 3.00::DECIMAL(10,2))) t(id, ref, amount)`,
+		},
+		`  - {name: exact, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0.01}]}
+`)
+	o, err := runRecipe(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,32 +72,13 @@ match_rules:
 func TestParquetFloats(t *testing.T) {
 	t.Parallel()
 	setup := func(t *testing.T, left string) string {
-		dir := t.TempDir()
-		db, err := sql.Open("duckdb", "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		os.Mkdir(filepath.Join(dir, "right"), 0o755)
-		for _, q := range []string{
-			`COPY (SELECT * FROM (VALUES ` + left + `) t(id, ref, amount)) TO '` + filepath.Join(dir, "left.parquet") + `' (FORMAT parquet)`,
-			`COPY (SELECT id, ref, amount::FLOAT AS amount FROM (VALUES (10, 'A', 1.08), (11, 'B', 0.3)) t(id, ref, amount)) TO '` + filepath.Join(dir, "right", "part-00000.parquet") + `' (FORMAT parquet)`,
-			`COPY (SELECT id, ref, amount::FLOAT AS amount FROM (VALUES (12, 'C', 2.655), (13, 'D', 0.1)) t(id, ref, amount)) TO '` + filepath.Join(dir, "right", "part-00001.parquet") + `' (FORMAT parquet)`,
-		} {
-			if _, err := db.Exec(q); err != nil {
-				t.Fatal(err)
-			}
-		}
-		text := `
-recipe_id: floats
-sources:
-  left: {alias: l, uri: "file://left.parquet", primary_key: [id]}
-  right: {alias: r, uri: "file://right", primary_key: [id]}
-match_rules:
-  - {name: near, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0.02}]}
-`
-		os.WriteFile(filepath.Join(dir, "recipe.yaml"), []byte(text), 0o644)
-		return filepath.Join(dir, "recipe.yaml")
+		return parquetBook(t, `SELECT * FROM (VALUES `+left+`) t(id, ref, amount)`,
+			[]string{
+				`SELECT id, ref, amount::FLOAT AS amount FROM (VALUES (10, 'A', 1.08), (11, 'B', 0.3)) t(id, ref, amount)`,
+				`SELECT id, ref, amount::FLOAT AS amount FROM (VALUES (12, 'C', 2.655), (13, 'D', 0.1)) t(id, ref, amount)`,
+			},
+			`  - {name: near, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0.02}]}
+`)
 	}
 	t.Run("values_as_they_print", func(t *testing.T) {
 		t.Parallel()

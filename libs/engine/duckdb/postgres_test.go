@@ -15,8 +15,11 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-func TestPostgresSource(t *testing.T) {
-	t.Parallel()
+// postgresBook runs setup in a new PostgreSQL database, which must create
+// public.ledger keyed by code, and reconciles it with the rules given
+// against right.csv (the text right, keyed by id).
+func postgresBook(t *testing.T, setup, right, rules string) outcome {
+	t.Helper()
 	url := testenv.Postgres(t)
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, url)
@@ -24,28 +27,38 @@ func TestPostgresSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, `CREATE TABLE ledger (code text PRIMARY KEY, ref text, amount numeric(12,2), fee numeric, booked date, at timestamptz, ok bool);
-		INSERT INTO ledger VALUES ('007', 'A', 10.50, 0.125, '2024-01-02', '2024-01-02 10:00:00+00', true),
-		                          ('008', 'B', 20.00, 1, '2024-01-03', NULL, false),
-		                          ('009', 'C', NULL, NULL, NULL, NULL, NULL)`)
-	if err != nil {
+	if _, err := conn.Exec(ctx, setup); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "right.csv"), []byte("id,ref,amount\n1,A,10.5\n2,B,19.99\n3,C,1\n"), 0o644)
 	recipeText := `
 recipe_id: pg
 sources:
   left: {alias: ledger, uri: "` + url + `&table=public.ledger", primary_key: [code]}
   right: {alias: bank, uri: "file://right.csv", primary_key: [id]}
 match_rules:
-  - {name: exact, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0}]}
-`
-	os.WriteFile(filepath.Join(dir, "recipe.yaml"), []byte(recipeText), 0o644)
+` + rules
+	for name, text := range map[string]string{"right.csv": right, "recipe.yaml": recipeText} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	o, err := runRecipe(t, filepath.Join(dir, "recipe.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return o
+}
+
+func TestPostgresSource(t *testing.T) {
+	t.Parallel()
+	o := postgresBook(t, `CREATE TABLE ledger (code text PRIMARY KEY, ref text, amount numeric(12,2), fee numeric, booked date, at timestamptz, ok bool);
+		INSERT INTO ledger VALUES ('007', 'A', 10.50, 0.125, '2024-01-02', '2024-01-02 10:00:00+00', true),
+		                          ('008', 'B', 20.00, 1, '2024-01-03', NULL, false),
+		                          ('009', 'C', NULL, NULL, NULL, NULL, NULL)`,
+		"id,ref,amount\n1,A,10.5\n2,B,19.99\n3,C,1\n",
+		`  - {name: exact, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0}]}
+`)
 	// Text keys keep their leading zeros: the database's types are used,
 	// not guessed from the text.
 	if got, want := o.pairs(), []string{"exact: l007 r1"}; !slices.Equal(got, want) {
@@ -66,34 +79,12 @@ match_rules:
 // print as, the shortest text, even where the database asks for 15 digits.
 func TestPostgresFloats(t *testing.T) {
 	t.Parallel()
-	url := testenv.Postgres(t)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET extra_float_digits = 0', current_database()); END $$;
+	o := postgresBook(t, `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET extra_float_digits = 0', current_database()); END $$;
 		CREATE TABLE ledger (code text PRIMARY KEY, ref text, amount float8);
-		INSERT INTO ledger VALUES ('a', 'A', 1.1), ('b', 'B', 0.1::float8 + 0.2::float8), ('c', 'C', 2.675)`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "right.csv"), []byte("id,ref,amount\n1,A,1.08\n2,B,0.3\n3,C,2.655\n"), 0o644)
-	recipeText := `
-recipe_id: pg-floats
-sources:
-  left: {alias: ledger, uri: "` + url + `&table=public.ledger", primary_key: [code]}
-  right: {alias: bank, uri: "file://right.csv", primary_key: [id]}
-match_rules:
-  - {name: near, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0.02}]}
-`
-	os.WriteFile(filepath.Join(dir, "recipe.yaml"), []byte(recipeText), 0o644)
-	o, err := runRecipe(t, filepath.Join(dir, "recipe.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+		INSERT INTO ledger VALUES ('a', 'A', 1.1), ('b', 'B', 0.1::float8 + 0.2::float8), ('c', 'C', 2.675)`,
+		"id,ref,amount\n1,A,1.08\n2,B,0.3\n3,C,2.655\n",
+		`  - {name: near, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0.02}]}
+`)
 	// As printed, each pair is 0.02 apart at most; as binary floats 2.675
 	// - 2.655 is more.
 	if got, want := o.pairs(), []string{"near: la r1", "near: lb r2", "near: lc r3"}; !slices.Equal(got, want) {
