@@ -44,7 +44,7 @@ func Explain(p *plan.Plan) (rules []RuleScript, script string) {
 	if q := BestNearMisses(p); q != "" {
 		fmt.Fprintf(&b, "%s;\n", q)
 	}
-	fmt.Fprintf(&b, "\n-- evidence\n%s;\n%s;\n%s;\n%s;\n", RuleCounts(p), Matched(p), Unmatched(left), Unmatched(right))
+	fmt.Fprintf(&b, "\n-- evidence\n%s;\n%s;\n%s;\n%s;\n", RuleCounts(p), Matched(p), Unmatched(p, left), Unmatched(p, right))
 	return rules, b.String()
 }
 

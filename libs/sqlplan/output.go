@@ -14,11 +14,8 @@ import (
 type Side struct {
 	// Code is "L" or "R" in the near-miss table; Name is "left" or "right".
 	Code, Name string
-	// Rules are the plan's rules, for what an unmatched record without a
-	// near miss lacked.
-	Rules []plan.Rule
-	Table string
-	Other string
+	Table      string
+	Other      string
 	// ID is this side's id column in the pairs table.
 	ID, OtherID string
 	Input       plan.Input
@@ -31,8 +28,8 @@ type Side struct {
 // Sides returns the left and the right side of a plan.
 func Sides(p *plan.Plan) (left, right Side) {
 	repeatsLeft, repeatsRight := repeats(p, kallav1.Pattern_PATTERN_ONE_TO_MANY), repeats(p, kallav1.Pattern_PATTERN_MANY_TO_ONE)
-	return Side{Code: "L", Name: "left", Rules: p.Rules, Table: Left, Other: Right, ID: "lid", OtherID: "rid", Input: p.Left, OtherInput: p.Right, OtherRepeats: repeatsRight},
-		Side{Code: "R", Name: "right", Rules: p.Rules, Table: Right, Other: Left, ID: "rid", OtherID: "lid", Input: p.Right, OtherInput: p.Left, OtherRepeats: repeatsLeft}
+	return Side{Code: "L", Name: "left", Table: Left, Other: Right, ID: "lid", OtherID: "rid", Input: p.Left, OtherInput: p.Right, OtherRepeats: repeatsRight},
+		Side{Code: "R", Name: "right", Table: Right, Other: Left, ID: "rid", OtherID: "lid", Input: p.Right, OtherInput: p.Left, OtherRepeats: repeatsLeft}
 }
 
 // NearMisses finds, for each unmatched record of side s, its closest record
@@ -155,7 +152,7 @@ func repeats(p *plan.Plan, oneSide kallav1.Pattern) bool {
 // Unmatched selects side s's records in no match, with their original
 // columns and their near miss (rule, other key, reason and how many of the
 // rule's non-join conditions failed), in key order.
-func Unmatched(s Side) string {
+func Unmatched(p *plan.Plan, s Side) string {
 	cols := make([]string, 0, len(s.Input.Schema.Columns)+1)
 	if len(s.Input.Key) == 0 {
 		cols = append(cols, "u.__id AS "+Ident(RowColumn))
@@ -164,7 +161,7 @@ func Unmatched(s Side) string {
 		cols = append(cols, col("u", c))
 	}
 	reason := fmt.Sprintf("CASE WHEN n.failed > 0 THEN n.reason WHEN om.rule_idx IS NOT NULL THEN %s || ' ' || %s || ' was matched by rule ' || omr.name || ' instead' WHEN a.reason IS NOT NULL THEN a.reason WHEN n.id IS NOT NULL THEN 'a candidate under rule ' || nr.name || ', but its group did not pass the aggregate check' ELSE %s END",
-		String(s.OtherInput.Alias), "n.other_key", noCandidate(s))
+		String(s.OtherInput.Alias), "n.other_key", noCandidate(p.Rules, s))
 	// The rule that matched the near miss instead; a record is in one rule's
 	// pairs only, and in one pair unless its side repeats. Only pairs of
 	// near misses are kept, so the join does not hash every pair.
@@ -183,12 +180,16 @@ func Unmatched(s Side) string {
 // set of keys, naming its rules; a key of the record's that is empty is
 // named as such. Each clause's two texts are constants, so a record of a
 // plan whose rules share their keys costs no string building.
-func noCandidate(s Side) string {
-	var keys []string
-	rules := map[string][]string{}
-	nulls, owns := map[string]string{}, map[string]string{}
-	for _, r := range s.Rules {
-		var own, other, isNull []string
+func noCandidate(rules []plan.Rule, s Side) string {
+	// One clause per distinct text of keys, in rule order.
+	type clause struct {
+		keys, own, isNull string
+		rules             []string
+	}
+	var clauses []*clause
+	byKeys := map[string]*clause{}
+	for _, r := range rules {
+		var keys, own, isNull []string
 		for _, c := range r.Conditions {
 			if !c.Join() {
 				continue
@@ -201,28 +202,28 @@ func noCandidate(s Side) string {
 			if c.Op == kallav1.Operator_OPERATOR_EQ_CI {
 				eq += " ignoring case"
 			}
-			other = append(other, eq)
+			keys = append(keys, eq)
 			own = append(own, mine.Name)
 			isNull = append(isNull, col("u", mine)+" IS NULL")
 		}
-		k := strings.Join(other, " and ")
-		if _, seen := rules[k]; !seen {
-			keys = append(keys, k)
-			nulls[k], owns[k] = strings.Join(isNull, " OR "), strings.Join(own, " or ")
+		k := strings.Join(keys, " and ")
+		if byKeys[k] == nil {
+			byKeys[k] = &clause{keys: k, own: strings.Join(own, " or "), isNull: strings.Join(isNull, " OR ")}
+			clauses = append(clauses, byKeys[k])
 		}
-		rules[k] = append(rules[k], r.Name)
+		byKeys[k].rules = append(byKeys[k].rules, r.Name)
 	}
-	clauses := make([]string, len(keys))
-	for i, k := range keys {
-		which := " (rule " + rules[k][0] + ")"
-		if len(rules[k]) > 1 {
-			which = " (rules " + strings.Join(rules[k], ", ") + ")"
+	texts := make([]string, len(clauses))
+	for i, c := range clauses {
+		which := " (rule " + c.rules[0] + ")"
+		if len(c.rules) > 1 {
+			which = " (rules " + strings.Join(c.rules, ", ") + ")"
 		}
-		clauses[i] = fmt.Sprintf("CASE WHEN %s THEN %s ELSE %s END", nulls[k],
-			String("its "+owns[k]+" is empty, so no "+s.OtherInput.Alias+" record can share it"+which),
-			String("no "+s.OtherInput.Alias+" record has "+k+which))
+		texts[i] = fmt.Sprintf("CASE WHEN %s THEN %s ELSE %s END", c.isNull,
+			String("its "+c.own+" is empty, so no "+s.OtherInput.Alias+" record can share it"+which),
+			String("no "+s.OtherInput.Alias+" record has "+c.keys+which))
 	}
-	return strings.Join(clauses, " || '; ' || ")
+	return strings.Join(texts, " || '; ' || ")
 }
 
 // BestNearMisses keeps, per record, the near miss with the fewest failed

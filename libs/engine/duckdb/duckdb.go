@@ -358,8 +358,8 @@ func write(ctx context.Context, s *session, p *plan.Plan, out engine.Output) err
 	left, right := sqlplan.Sides(p)
 	files := map[string]string{
 		engine.MatchedFile:        sqlplan.Matched(p),
-		engine.UnmatchedLeftFile:  sqlplan.Unmatched(left),
-		engine.UnmatchedRightFile: sqlplan.Unmatched(right),
+		engine.UnmatchedLeftFile:  sqlplan.Unmatched(p, left),
+		engine.UnmatchedRightFile: sqlplan.Unmatched(p, right),
 	}
 	options := "FORMAT parquet, COMPRESSION zstd"
 	if out.Format == engine.CSV {
