@@ -58,11 +58,9 @@ func NearMisses(k int, r plan.Rule, s Side) string {
 		failedSum = strings.Join(failed, " + ")
 		reason = "CASE " + strings.Join(reasons, " ") + " END"
 	}
-	// The window orders by columns of the subquery: DuckDB refuses a window
-	// ordered by a named expression of its own SELECT that holds a volatile
-	// function (the engine's edit distance). The other record's key is taken
-	// here, where its row is at hand: the evidence would otherwise join the
-	// whole other side to find it.
+	// The window orders by columns of the subquery. The other record's key
+	// is taken here, where its row is at hand: the evidence would otherwise
+	// join the whole other side to find it.
 	pairs := fmt.Sprintf("SELECT %s FROM (SELECT * FROM %s WHERE __id NOT IN (SELECT %s FROM %s)) u JOIN %s o ON %s",
 		strings.Join(append([]string{"u.__id AS id", "o.__id AS other", keyText("o", s.OtherInput) + " AS other_key", failedSum + " AS failed", reason + " AS reason"}, ranks...), ", "),
 		s.Table, s.ID, Pairs, s.Other, strings.Join(joins, " AND "))

@@ -264,9 +264,8 @@ func Rule(k int, r plan.Rule) RuleSteps {
 // already matched are left out when earlier rules ran (afterEarlier): the
 // first rule's filter against no pairs would still cost a join. A fuzzy
 // condition's edit distance, the dearest measure, is computed once a pair
-// (d<i>, beside the longer length n<i>) and then tested and ranked; the
-// engine's edit distance function is volatile, so the test is not pushed
-// below that computation, which would repeat it.
+// (d<i>, beside the longer length n<i>) in a subquery, then tested and
+// ranked on those columns.
 func candidates(r plan.Rule, afterEarlier bool) string {
 	var joins, filters, measured []string
 	inner := []string{"l.__id AS lid", "r.__id AS rid"}
