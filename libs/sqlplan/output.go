@@ -123,18 +123,19 @@ func pairMembers(p *plan.Plan, rules []int) string {
 }
 
 // groupMembers gives one row per member of each group of the rules listed
-// (1:N, M:1, M:N), numbered (n) by grp within their rule.
+// (1:N, M:1, M:N), numbered (n) by grp within their rule. Both sides read
+// the matched pairs once, materialized (mp): their joins and deltas are the
+// dear part.
 func groupMembers(p *plan.Plan, rules []int) string {
-	pairs := matchedPairs(p, rules)
 	member := func(side, id, key string, repeats bool) string {
 		if repeats {
-			return fmt.Sprintf("SELECT rule_idx, grp, CAST('%[1]s' AS %[5]s) AS side, %[2]s AS id, %[3]s AS key, arg_min(deltas, ord) AS deltas FROM (%[4]s) GROUP BY rule_idx, grp, %[2]s, %[3]s",
-				side, id, key, pairs, sideType)
+			return fmt.Sprintf("SELECT rule_idx, grp, CAST('%[1]s' AS %[4]s) AS side, %[2]s AS id, %[3]s AS key, arg_min(deltas, ord) AS deltas FROM mp GROUP BY rule_idx, grp, %[2]s, %[3]s",
+				side, id, key, sideType)
 		}
-		return fmt.Sprintf("SELECT rule_idx, grp, CAST('%[1]s' AS %[5]s) AS side, %[2]s AS id, %[3]s AS key, deltas FROM (%[4]s)", side, id, key, pairs, sideType)
+		return fmt.Sprintf("SELECT rule_idx, grp, CAST('%[1]s' AS %[4]s) AS side, %[2]s AS id, %[3]s AS key, deltas FROM mp", side, id, key, sideType)
 	}
-	return fmt.Sprintf("SELECT rule_idx, dense_rank() OVER (PARTITION BY rule_idx ORDER BY grp) AS n, side, id, key, deltas FROM (%s UNION ALL %s)",
-		member("left", "lid", "lkey", repeats(p, kallav1.Pattern_PATTERN_ONE_TO_MANY)), member("right", "rid", "rkey", repeats(p, kallav1.Pattern_PATTERN_MANY_TO_ONE)))
+	return fmt.Sprintf("SELECT rule_idx, dense_rank() OVER (PARTITION BY rule_idx ORDER BY grp) AS n, side, id, key, deltas FROM (WITH mp AS MATERIALIZED (%s) %s UNION ALL %s)",
+		matchedPairs(p, rules), member("left", "lid", "lkey", repeats(p, kallav1.Pattern_PATTERN_ONE_TO_MANY)), member("right", "rid", "rkey", repeats(p, kallav1.Pattern_PATTERN_MANY_TO_ONE)))
 }
 
 // repeats reports whether a record of one side can be in several pairs of
