@@ -498,7 +498,7 @@ func TestInputs(t *testing.T) {
 		if got, want := o.pairs(), []string{"t: l1 r10"}; !slices.Equal(got, want) {
 			t.Errorf("matches = %v, want %v", got, want)
 		}
-		if len(o.unmatchedLeft) != 1 || o.unmatchedLeft[0]["ref"] != "456" || o.unmatchedRight[0]["amount"] != "5.0" {
+		if len(o.unmatchedLeft) != 1 || len(o.unmatchedRight) != 1 || o.unmatchedLeft[0]["ref"] != "456" || o.unmatchedRight[0]["amount"] != "5.0" {
 			t.Errorf("unmatched left %v, right %v; want ref 456 read as a number and amount 5.0 as text", o.unmatchedLeft, o.unmatchedRight)
 		}
 	})
