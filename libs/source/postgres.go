@@ -19,12 +19,25 @@ func PostgresSchema(ctx context.Context, ref Ref) (Schema, error) {
 		return Schema{}, fmt.Errorf("connect to %s: %w", ref, RedactError(err, ref.DSN))
 	}
 	defer conn.Close(ctx)
-	schema, table := splitTable(ref.Table)
-	rows, err := conn.Query(ctx, `SELECT a.attname, t.typname, information_schema._pg_numeric_precision(a.atttypid, a.atttypmod), information_schema._pg_numeric_scale(a.atttypid, a.atttypmod)
+	return TableSchema(ctx, conn, ref.Table)
+}
+
+// Querier reads from PostgreSQL: a connection (see Connect) or one of its
+// transactions.
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// TableSchema is PostgresSchema read with q, so that a transaction's reads
+// measure the data in its own snapshot.
+func TableSchema(ctx context.Context, q Querier, tableName string) (Schema, error) {
+	schema, table := splitTable(tableName)
+	rows, err := q.Query(ctx, `SELECT a.attname, t.typname, information_schema._pg_numeric_precision(a.atttypid, a.atttypmod), information_schema._pg_numeric_scale(a.atttypid, a.atttypmod)
 		FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid
 		WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`, schema, table)
 	if err != nil {
-		return Schema{}, fmt.Errorf("read columns of %s: %w", ref.Table, err)
+		return Schema{}, fmt.Errorf("read columns of %s: %w", tableName, err)
 	}
 	s := Schema{Rows: -1}
 	for rows.Next() {
@@ -39,9 +52,9 @@ func PostgresSchema(ctx context.Context, ref Ref) (Schema, error) {
 		return Schema{}, err
 	}
 	if len(s.Columns) == 0 {
-		return Schema{}, fmt.Errorf("table %s not found (or it has no columns)", ref.Table)
+		return Schema{}, fmt.Errorf("table %s not found (or it has no columns)", tableName)
 	}
-	if err := measureNumerics(ctx, conn, ref.Table, s.Columns); err != nil {
+	if err := measureNumerics(ctx, q, tableName, s.Columns); err != nil {
 		return Schema{}, err
 	}
 	return s, nil
@@ -74,7 +87,7 @@ func postgresColumn(name, typ string, precision, scale *int32) Column {
 
 // measureNumerics finds precision and scale of numeric columns declared
 // without them, from the data, so they stay exact decimals.
-func measureNumerics(ctx context.Context, conn *pgx.Conn, table string, cols []Column) error {
+func measureNumerics(ctx context.Context, q Querier, table string, cols []Column) error {
 	for i, c := range cols {
 		if c.Type != Decimal || c.Precision != -1 {
 			continue
@@ -84,10 +97,10 @@ func measureNumerics(ctx context.Context, conn *pgx.Conn, table string, cols []C
 			value = floatDecimal(value)
 		}
 		// NaN and infinities have no scale; they are counted instead.
-		q := fmt.Sprintf(`SELECT coalesce(max(scale(v)), 0), coalesce(max(length(trunc(abs(v))::text)) FILTER (WHERE scale(v) IS NOT NULL), 1), count(*) FILTER (WHERE v IS NOT NULL AND scale(v) IS NULL)
+		query := fmt.Sprintf(`SELECT coalesce(max(scale(v)), 0), coalesce(max(length(trunc(abs(v))::text)) FILTER (WHERE scale(v) IS NOT NULL), 1), count(*) FILTER (WHERE v IS NOT NULL AND scale(v) IS NULL)
 			FROM (SELECT %s AS v FROM %s) t`, value, QuoteTable(table))
 		var scale, intDigits, nonFinite int
-		if err := conn.QueryRow(ctx, q).Scan(&scale, &intDigits, &nonFinite); err != nil {
+		if err := q.QueryRow(ctx, query).Scan(&scale, &intDigits, &nonFinite); err != nil {
 			return fmt.Errorf("measure %s.%s: %w", table, c.Name, err)
 		}
 		if nonFinite > 0 {

@@ -133,7 +133,9 @@ func (s *Stager) measure(ctx context.Context, tx pgx.Tx, ref source.Ref, primary
 	if err != nil {
 		return p, fmt.Errorf("count pages of %s: %w", ref.Table, err)
 	}
-	if p.Schema, err = source.PostgresSchema(ctx, ref); err != nil {
+	// In the plan's snapshot, which the chunks read: numbers measured in a
+	// later one could be too narrow for them.
+	if p.Schema, err = source.TableSchema(ctx, tx, ref.Table); err != nil {
 		return p, err
 	}
 	if err := checkSchema(ref.Table, p.Schema); err != nil {
