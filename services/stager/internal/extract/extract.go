@@ -147,7 +147,8 @@ func literal(i *int64, text *string) string {
 	return ""
 }
 
-// Chunk writes the rows of table within r to w as Parquet (zstd) with
+// Chunk writes the rows of table (or of the leaf partition r's blocks
+// name) within r to w as Parquet (zstd) with
 // the schema's exact types, and returns how many rows it wrote. check is
 // called between batches; an error from it (a cancelled run) stops the copy.
 func Chunk(ctx context.Context, conn *pgx.Conn, table string, schema source.Schema, r Range, w io.Writer, check func() error) (int64, error) {
@@ -210,6 +211,9 @@ func flush(fw *pqarrow.FileWriter, b *array.RecordBuilder) error {
 // selectSQL reads every column; numerics as text, so their exact digits
 // reach the decimal parser unchanged.
 func selectSQL(table string, s source.Schema, r Range) string {
+	if b, ok := r.(Blocks); ok && b.Table != "" {
+		table = b.Table
+	}
 	cols := make([]string, len(s.Columns))
 	for i, c := range s.Columns {
 		cols[i] = source.SelectColumn(c)

@@ -99,11 +99,7 @@ func (s *Stager) extract(ctx context.Context, dsn string, plan savedPlan, r extr
 	defer os.Remove(f.Name())
 	defer f.Close()
 	w := bufio.NewWriterSize(f, 1<<20)
-	table := plan.Table
-	if b, ok := r.(extract.Blocks); ok && b.Table != "" {
-		table = b.Table
-	}
-	rows, err := extract.Chunk(ctx, conn, table, plan.Schema, r, w, check)
+	rows, err := extract.Chunk(ctx, conn, plan.Table, plan.Schema, r, w, check)
 	if err != nil {
 		return rows, err
 	}
