@@ -350,7 +350,11 @@ func TestStageRunEndToEnd(t *testing.T) {
 	// duplicate message of a finished job is acknowledged without running)
 	// and straight to the handler (the plan is reused, a recorded chunk is
 	// not read again).
+	// The source changes first: a chunk read again would stage the new
+	// amounts.
 	stop()
+	rowsBefore := stagedRows(t, e.staging, runID)
+	stagetest.Exec(t, srcDB, "UPDATE invoices SET amount = amount + 1")
 	all := append(e.jobEnvelopes(t, runID, jobs.TypeStagePlan), chunks...)
 	for _, c := range all {
 		if err := e.runner.Handler()(ctx, queue.Job{Envelope: c, Kind: queue.Kind(c)}); err != nil {
@@ -363,6 +367,9 @@ func TestStageRunEndToEnd(t *testing.T) {
 	after := e.snapshot(t, runID)
 	if fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Errorf("redelivery changed the run:\nbefore %+v\nafter  %+v", before, after)
+	}
+	if !slices.Equal(stagedRows(t, e.staging, runID), rowsBefore) {
+		t.Errorf("redelivery read recorded chunks again: the parts' rows changed")
 	}
 	var notDone int
 	if err := e.pool.QueryRow(ctx, "SELECT count(*) FROM jobs WHERE run_id = $1 AND type <> 'exec' AND status <> 'completed'", runID).Scan(&notDone); err != nil {
