@@ -369,6 +369,30 @@ func TestRecordChunk(t *testing.T) {
 		}
 	})
 
+	t.Run("staging_until_the_gate_opens", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		runID := e.createRun(t, planJob(t, kallav1.Side_SIDE_LEFT))
+		staging := func(want bool) {
+			t.Helper()
+			if got, err := e.store.Staging(e.ctx, runID); err != nil || got != want {
+				t.Fatalf("staging = %v, %v; want %v", got, err, want)
+			}
+		}
+		staging(true)
+		if _, err := e.store.SetChunksTotalAndEnqueue(e.ctx, runID, "left", 1, 100, execJob(t)); err != nil {
+			t.Fatal(err)
+		}
+		staging(true)
+		if opened, err := e.store.RecordChunkAndEnqueue(e.ctx, runID, "left", 0, 100, "part", execJob(t)); err != nil || !opened {
+			t.Fatalf("record the only chunk: opened=%v err=%v", opened, err)
+		}
+		staging(false)
+		if _, err := e.store.Staging(e.ctx, "00000000-0000-0000-0000-000000000000"); !errors.Is(err, jobs.ErrNotFound) {
+			t.Errorf("unknown run: %v, want ErrNotFound", err)
+		}
+	})
+
 	t.Run("gate_opens_once_under_concurrency", func(t *testing.T) {
 		t.Parallel()
 		e := setup(t)

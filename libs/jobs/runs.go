@@ -72,6 +72,22 @@ func (s *Store) RunStatus(ctx context.Context, runID string) (string, error) {
 	return status, nil
 }
 
+// Staging reports whether a run is still staging: queued or staging, its
+// exec job not yet enqueued. A stager holds a stage plan's snapshot while it
+// is, and asks twice a second, so only those two columns are read.
+func (s *Store) Staging(ctx context.Context, runID string) (bool, error) {
+	var staging bool
+	err := ErrNotFound
+	if validID(runID) {
+		err = notFound(s.pool.QueryRow(ctx, "SELECT status IN ($2, $3) AND NOT exec_enqueued FROM runs WHERE id = $1",
+			runID, RunQueued, RunStaging).Scan(&staging))
+	}
+	if err != nil {
+		return false, fmt.Errorf("run %s: %w", runID, err)
+	}
+	return staging, nil
+}
+
 // SetStatus moves an active run to another active status and phase. Ended
 // runs are left alone (ErrRunNotActive); use CompleteRun or
 // CancelRun to end one.

@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/kallahq/kalla/libs/jobs"
 	"github.com/kallahq/kalla/libs/queue"
 	"github.com/kallahq/kalla/libs/source"
 )
@@ -128,12 +127,11 @@ func (s *Stager) stillStaging(p *planTx, runID string) (done bool, err error) {
 	if _, err := p.tx.Exec(ctx, "SELECT 1"); err != nil {
 		return true, fmt.Errorf("its session ended: %w", err)
 	}
-	run, err := s.Store.GetRun(ctx, runID)
+	staging, err := s.Store.Staging(ctx, runID)
 	if err != nil {
 		return true, fmt.Errorf("the run's state cannot be read: %w", err)
 	}
-	staging := run.Status == jobs.RunQueued || run.Status == jobs.RunStaging
-	return run.ExecEnqueued || !staging, nil
+	return !staging, nil
 }
 
 // beginChunk opens a chunk's read-only transaction in the plan's snapshot.
