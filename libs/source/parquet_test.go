@@ -38,20 +38,26 @@ func writeParquet(t *testing.T, path string) {
 	b.Field(5).(*array.BooleanBuilder).AppendValues([]bool{true, false}, nil)
 	b.Field(6).(*array.StringBuilder).AppendValues([]string{"a", "b"}, nil)
 	b.Field(7).(*array.Float64Builder).AppendValues([]float64{0.5, 1.5}, nil)
+	writeRecord(t, path, b)
+}
+
+// writeRecord writes the record b holds to a Parquet file at path.
+func writeRecord(t *testing.T, path string, b *array.RecordBuilder) {
+	t.Helper()
 	rec := b.NewRecordBatch()
 	defer rec.Release()
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := pqarrow.NewFileWriter(schema, f, nil, pqarrow.DefaultWriterProps())
+	w, err := pqarrow.NewFileWriter(rec.Schema(), f, nil, pqarrow.DefaultWriterProps())
+	if err == nil {
+		err = w.Write(rec)
+	}
+	if err == nil {
+		err = w.Close()
+	}
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -129,23 +135,8 @@ func TestParquetFloatsWiderThanDecimals(t *testing.T) {
 	values := make([]float64, 70_001)
 	values[len(values)-1] = 1.5e-40
 	b.Field(0).(*array.Float64Builder).AppendValues(values, nil)
-	rec := b.NewRecordBatch()
-	defer rec.Release()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := pqarrow.NewFileWriter(schema, f, nil, pqarrow.DefaultWriterProps())
-	if err == nil {
-		err = w.Write(rec)
-	}
-	if err == nil {
-		err = w.Close()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = source.ParquetSchema(path)
+	writeRecord(t, path, b)
+	_, err := source.ParquetSchema(path)
 	if err == nil || !strings.Contains(err.Error(), "column tiny holds floating-point numbers such as 0.00000000000000000000000000000000000000015, wider than an exact decimal of 38 digits") {
 		t.Errorf("err = %v", err)
 	}
