@@ -203,7 +203,7 @@ func (b *builder) aggregate(a *kallav1.Aggregate, field string) *Aggregate {
 	}
 	for _, c := range []source.Column{l, r} {
 		if Classify(c.Type) != Number {
-			b.fail(field, "an aggregate check sums numbers, but %s is %s%s", c.Name, c.TypeName(), zerosNote(l, r))
+			b.fail(field, "an aggregate check sums numbers, but %s is %s%s", c.Name, c.TypeName(), textNote(l, r))
 			return nil
 		}
 	}

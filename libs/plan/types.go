@@ -56,7 +56,7 @@ func checkTypes(c Condition) string {
 	op := recipe.OperatorName(c.Op)
 	if lc != rc {
 		return fmt.Sprintf("%s cannot compare %s (%s) with %s (%s)", op, c.Left.Name, c.Left.TypeName(), c.Right.Name, c.Right.TypeName()) +
-			zerosNote(c.Left, c.Right)
+			textNote(c.Left, c.Right)
 	}
 	allowed := operandClasses[c.Op]
 	if allowed == nil {
@@ -68,20 +68,26 @@ func checkTypes(c Condition) string {
 		}
 	}
 	return fmt.Sprintf("%s compares %s, but %s and %s are %s", op, classNames[allowed[0]], c.Left.Name, c.Right.Name, c.Left.TypeName()) +
-		zerosNote(c.Left, c.Right)
+		textNote(c.Left, c.Right)
 }
 
-// zerosNote explains why the left or right column is text, when it is so
-// for its numbers' leading zeros, or returns "".
-func zerosNote(left, right source.Column) string {
+// textNote explains why the left or right column is text, when it is so
+// for how its numbers are written (leading zeros or an exponent), or
+// returns "".
+func textNote(left, right source.Column) string {
 	side, c := "left", left
-	if c.LeadingZeros == "" {
+	if c.LeadingZeros == "" && c.Exponent == "" {
 		side, c = "right", right
 	}
-	if c.LeadingZeros == "" {
-		return ""
+	switch {
+	case c.LeadingZeros != "":
+		return fmt.Sprintf(" (the %s %s is text because values such as %q are written with leading zeros, which Kalla keeps as written; "+
+			"to read them as numbers, set the %s source's types to {%q: \"integer\"} or \"decimal\")",
+			side, c.Name, c.LeadingZeros, side, c.Name)
+	case c.Exponent != "":
+		return fmt.Sprintf(" (the %s %s is text because values such as %q are written with an exponent, as codes may be; "+
+			"to read them as numbers, set the %s source's types to {%q: \"decimal\"})",
+			side, c.Name, c.Exponent, side, c.Name)
 	}
-	return fmt.Sprintf(" (the %s %s is text because values such as %q are written with leading zeros, which Kalla keeps as written; "+
-		"to read them as numbers, set the %s source's types to {%q: \"integer\"} or \"decimal\")",
-		side, c.Name, c.LeadingZeros, side, c.Name)
+	return ""
 }

@@ -120,11 +120,13 @@ type inference struct {
 	seen, padded                   bool
 	notInt, notDec, notDate, notTS bool
 	intDigits, scale               int
-	// zeros is the first number seen written with leading zeros, while
-	// every value is a number. notInt and notDec are also set by zeros;
-	// notNumber is set by values that are no numbers at all.
-	zeros     string
-	notNumber bool
+	// zeros is the first number seen written with leading zeros and
+	// exponent the first written with an exponent (1e-05), while every
+	// value is a number. Both set notInt and notDec: such a column is text
+	// unless the recipe sets its type. notNumber is set by values that are
+	// no numbers at all.
+	zeros, exponent string
+	notNumber       bool
 	// set is the type the recipe sets, 0 when the column is inferred.
 	set Type
 }
@@ -136,33 +138,50 @@ func (in *inference) add(v []byte) {
 	in.seen = true
 	t := trimSpace(v)
 	in.padded = in.padded || len(t) != len(v)
-	// A column read as text for its leading zeros is still parsed, so that
-	// zeros names one only while every value is a number.
-	if !in.notDec || in.zeros != "" {
-		intDigits, scale, ok := parseDecimal(t)
-		switch {
-		case !ok:
-			in.notInt, in.notDec, in.zeros, in.notNumber = true, true, "", true
-		case leadingZeros(t):
-			// A code such as 007: as a number it would lose its zeros.
-			in.notInt, in.notDec = true, true
-			if in.zeros == "" {
-				in.zeros = string(t)
-			}
-		case scale > 0 || intDigits > 18:
-			// Wider than int64: keep it as an exact decimal instead.
-			in.notInt = true
-		}
-		in.intDigits = max(in.intDigits, intDigits)
-		in.scale = max(in.scale, scale)
-		if in.intDigits+in.scale > maxDecimalDigits {
-			in.notDec = true
-		}
+	// A column read as text for how its numbers are written is still
+	// parsed, so that zeros and exponent name one only while every value
+	// is a number.
+	if !in.notNumber {
+		in.addNumber(t)
 	}
 	if !in.notTS {
 		isDate, isTS := parseDateTime(t)
 		in.notDate = in.notDate || !isDate
 		in.notTS = !isDate && !isTS
+	}
+}
+
+func (in *inference) addNumber(t []byte) {
+	intDigits, scale, ok := parseDecimal(t)
+	exponent := false
+	if !ok {
+		intDigits, scale, ok = parseExponent(t)
+		exponent = ok
+	}
+	switch {
+	case !ok:
+		in.notInt, in.notDec, in.zeros, in.exponent, in.notNumber = true, true, "", "", true
+	case exponent:
+		// 1e-05, as pandas writes small floats: the column may as well be
+		// codes such as 1E5, so only a recipe makes it a decimal.
+		in.notInt, in.notDec = true, true
+		if in.exponent == "" {
+			in.exponent = string(t)
+		}
+	case leadingZeros(t):
+		// A code such as 007: as a number it would lose its zeros.
+		in.notInt, in.notDec = true, true
+		if in.zeros == "" {
+			in.zeros = string(t)
+		}
+	case scale > 0 || intDigits > 18:
+		// Wider than int64: keep it as an exact decimal instead.
+		in.notInt = true
+	}
+	in.intDigits = max(in.intDigits, intDigits)
+	in.scale = max(in.scale, scale)
+	if in.intDigits+in.scale > maxDecimalDigits {
+		in.notDec = true
 	}
 }
 
@@ -172,7 +191,7 @@ func (in *inference) add(v []byte) {
 func (in *inference) fits() bool {
 	switch in.set {
 	case Integer:
-		return !in.notNumber && in.scale == 0 && in.intDigits <= 18
+		return !in.notNumber && in.exponent == "" && in.scale == 0 && in.intDigits <= 18
 	case Decimal:
 		return !in.notNumber && in.intDigits+in.scale <= maxDecimalDigits
 	case Date:
@@ -188,7 +207,7 @@ func (in *inference) column(name string) Column {
 	if in.set != 0 {
 		c := Column{Name: name, Type: in.set, Padded: in.padded && in.set != Text}
 		if in.set == Decimal {
-			c.Precision, c.Scale = max(in.intDigits+in.scale, 1), in.scale
+			c.Precision, c.Scale, c.Exponent = max(in.intDigits+in.scale, 1), in.scale, in.exponent
 		}
 		return c
 	}
@@ -206,7 +225,7 @@ func (in *inference) column(name string) Column {
 	}
 	c.Padded = in.padded && c.Type != Text
 	if c.Type == Text {
-		c.LeadingZeros = in.zeros
+		c.LeadingZeros, c.Exponent = in.zeros, in.exponent
 	}
 	return c
 }
@@ -249,6 +268,45 @@ func parseDecimal(s []byte) (intDigits, scale int, ok bool) {
 		}
 	}
 	return intDigits, len(s) - i - 1, true
+}
+
+// parseExponent accepts a number parseDecimal accepts followed by an
+// exponent, [eE][+-]digits, and returns the digits of the value it stands
+// for, as parseDecimal does: 1.5e3 is 1500, 4 integer digits; 15e-4 is
+// 0.0015, a scale of 4.
+func parseExponent(s []byte) (intDigits, scale int, ok bool) {
+	e := bytes.IndexAny(s, "eE")
+	if e < 0 {
+		return 0, 0, false
+	}
+	mantissa, exp := s[:e], s[e+1:]
+	if _, _, ok := parseDecimal(mantissa); !ok {
+		return 0, 0, false
+	}
+	negative := len(exp) > 0 && exp[0] == '-'
+	if len(exp) > 0 && (exp[0] == '+' || exp[0] == '-') {
+		exp = exp[1:]
+	}
+	if _, ok := digits(exp); !ok {
+		return 0, 0, false
+	}
+	exp = bytes.TrimLeft(exp, "0")
+	if len(exp) > 3 {
+		// Far wider than any decimal, yet a number.
+		return maxDecimalDigits + 1, 0, true
+	}
+	n, _ := digits(exp) // 0 when every digit was a zero
+	if negative {
+		n = -n
+	}
+	whole, frac, _ := bytes.Cut(bytes.TrimLeft(mantissa, "+-"), []byte("."))
+	all := len(whole) + len(frac)
+	point := len(whole) + n // the point's place among all the digits
+	zeros := all - len(bytes.TrimLeft(append(append([]byte{}, whole...), frac...), "0"))
+	if zeros < all {
+		intDigits = max(point-zeros, 0)
+	}
+	return intDigits, max(all-point, 0), true
 }
 
 // leadingZeros says whether a number that parseDecimal accepted has a zero

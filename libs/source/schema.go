@@ -33,6 +33,10 @@ type Column struct {
 	// LeadingZeros is, for a CSV column read as text only because some of
 	// its numbers are written with leading zeros, the first of those.
 	LeadingZeros string `json:",omitempty"`
+	// Exponent is, for a CSV column of numbers some of which are written
+	// with an exponent (1e-05, as pandas writes small floats), the first of
+	// those: the column is text unless a recipe sets it to decimal.
+	Exponent string `json:",omitempty"`
 	// Float says that a Decimal column is stored as floating point (a
 	// Parquet FLOAT or DOUBLE): each value is the decimal it prints as,
 	// shortest round trip (1.1, not 1.100000000000000088...), as a CSV

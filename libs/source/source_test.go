@@ -3,6 +3,7 @@ package source_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -176,4 +177,82 @@ func TestRedactError(t *testing.T) {
 	if got := source.RedactError(plain, "postgres://kalla:s3cret@db/erp"); got != plain {
 		t.Errorf("an error without the password changed: %v", got)
 	}
+}
+
+func TestCSVExponents(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(t *testing.T, text string) string {
+		t.Helper()
+		path := filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+".csv")
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	decimal := map[string]source.Type{"v": source.Decimal}
+	t.Run("text_unless_set", func(t *testing.T) {
+		t.Parallel()
+		path := write(t, "v,code\n12.34,1E5\n1e-05,AB\n-2.5e2,\n")
+		s, err := source.CSVSchema(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := s.Column("v")
+		code, _ := s.Column("code")
+		if v.TypeName() != "text" || v.Exponent != "1e-05" || code.TypeName() != "text" || code.Exponent != "" {
+			t.Errorf("v = %+v, code = %+v; want both text, v noting 1e-05", v, code)
+		}
+		s, err = source.CSVSchema(path, decimal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 12.34, 0.00001 and -250: 3 integer digits, a scale of 5.
+		if v, _ := s.Column("v"); v.TypeName() != "decimal(8,5)" || v.Exponent != "1e-05" {
+			t.Errorf("v set to decimal = %+v, want decimal(8,5) noting 1e-05", v)
+		}
+	})
+	// Each value alone in a column set to decimal: its type, or what the
+	// error says.
+	for value, want := range map[string]string{
+		"1e-05":       "decimal(5,5)",
+		"1.5E+3":      "decimal(4,0)",
+		"0.00123e2":   "decimal(3,3)",
+		"-0.09083e+4": "decimal(4,1)",
+		"12.34e1":     "decimal(4,1)",
+		"+5.50e-1":    "decimal(3,3)",
+		"0e5":         "decimal(1,0)",
+		"1e0001":      "decimal(2,0)",
+		"7E-000":      "decimal(1,0)",
+		"1e-38":       "decimal(38,38)",
+		" 2e2 ":       "decimal(3,0)",
+		"1e":          "is not a decimal number",
+		"1.e5":        "is not a decimal number",
+		".5e1":        "is not a decimal number",
+		"1e5.5":       "is not a decimal number",
+		"1e-5x":       "is not a decimal number",
+		"1e39":        "is not a decimal number of at most 38 digits",
+		"1e-39":       "is not a decimal number of at most 38 digits",
+		"1e9999":      "is not a decimal number of at most 38 digits",
+	} {
+		t.Run(value, func(t *testing.T) {
+			t.Parallel()
+			s, err := source.CSVSchema(write(t, "v\n"+value+"\n"), decimal)
+			got := fmt.Sprint(err)
+			if err == nil {
+				v, _ := s.Column("v")
+				got = v.TypeName()
+			}
+			if !strings.Contains(got, want) {
+				t.Errorf("%s set to decimal: %s, want %s", value, got, want)
+			}
+		})
+	}
+	t.Run("not_an_integer", func(t *testing.T) {
+		t.Parallel()
+		_, err := source.CSVSchema(write(t, "v\n1\n1e3\n"), map[string]source.Type{"v": source.Integer})
+		if err == nil || !strings.Contains(err.Error(), `line 3, column v: "1e3" is not an integer`) {
+			t.Errorf("err = %v", err)
+		}
+	})
 }

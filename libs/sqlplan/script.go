@@ -53,7 +53,7 @@ func ReadCSV(path string, s source.Schema) string {
 // cast read alike (timestamps may carry a zone from PostgreSQL, so they are
 // cast).
 func parsedByReader(c source.Column) bool {
-	return !c.Padded && (c.Type == source.Integer || c.Type == source.Date || c.Type == source.Decimal && !wideDecimal(c))
+	return !c.Padded && c.Exponent == "" && (c.Type == source.Integer || c.Type == source.Date || c.Type == source.Decimal && !wideDecimal(c))
 }
 
 func castText(expr string, c source.Column) string {
@@ -61,10 +61,31 @@ func castText(expr string, c source.Column) string {
 		return expr
 	}
 	trimmed := fmt.Sprintf("trim(%s, chr(32)||chr(9))", expr)
+	if c.Exponent != "" {
+		trimmed = withoutExponent(trimmed)
+	}
 	if wideDecimal(c) {
 		return castWideDecimal(trimmed, c)
 	}
 	return fmt.Sprintf("CAST(%s AS %s)", trimmed, Type(c))
+}
+
+// withoutExponent rewrites a number written with an exponent as the same
+// number without one, moving the point (-1.5e-3 is -0.0015, 1.5E3 is 1500),
+// and leaves other text as it is. DuckDB's own cast of 1.5e-3 to a decimal
+// reads the digits at the column's precision first, and so loses digits of
+// a value that fits: -0.09083e+4 as DECIMAL(4,1) is -908.0, not -908.3.
+func withoutExponent(text string) string {
+	sign := fmt.Sprintf("regexp_extract(%s, '^[+-]?')", text)
+	whole := fmt.Sprintf("regexp_extract(%s, '^[+-]?([0-9]+)', 1)", text)
+	frac := fmt.Sprintf(`regexp_extract(%s, '^[+-]?[0-9]+\.([0-9]+)', 1)`, text)
+	exp := fmt.Sprintf("CAST(regexp_extract(%s, '[eE]([+-]?[0-9]+)$', 1) AS INTEGER)", text)
+	all := "(" + whole + " || " + frac + ")"
+	point := fmt.Sprintf("(length(%s) + %s)", whole, exp) // the point's place among all the digits
+	return fmt.Sprintf("CASE WHEN NOT regexp_matches(%[1]s, '[eE]') THEN %[1]s "+
+		"WHEN %[3]s <= 0 THEN %[2]s || '0.' || repeat('0', -%[3]s) || %[4]s "+
+		"WHEN %[3]s >= length(%[4]s) THEN %[2]s || %[4]s || repeat('0', %[3]s - length(%[4]s)) "+
+		"ELSE %[2]s || %[4]s[1:%[3]s] || '.' || %[4]s[%[3]s + 1:] END", text, sign, point, all)
 }
 
 // wideDecimal says whether a decimal column is wider than 18 digits, which

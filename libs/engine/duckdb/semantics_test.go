@@ -502,6 +502,37 @@ func TestInputs(t *testing.T) {
 			t.Errorf("unmatched left %v, right %v; want ref 456 read as a number and amount 5.0 as text", o.unmatchedLeft, o.unmatchedRight)
 		}
 	})
+	t.Run("exponents_read_exactly_when_set_to_decimal", func(t *testing.T) {
+		t.Parallel()
+		// The left's amounts are wide (26 digits) and padded, the right's
+		// DECIMAL(4,1): both are rewritten without their exponents before
+		// the cast, which alone reads -0.09083e+4 at DECIMAL(4,1) as -908.0.
+		// 1.0000e-2 keeps its scale as written: 0.010000.
+		decimal := strings.NewReplacer("primary_key: [id]}", "primary_key: [id], types: {amount: decimal}}")
+		o := mustReconcile(t,
+			"id,ref,amount\n1,A,-0.09083e+4\n2,B,1.12E0\n3,C, 2.5e-3\n4,D,12345678901234567890123e-3\n5,E,7\n6,F,1.0000e-2\n",
+			"id,ref,amount\n10,A,-0.09083e+4\n11,B,1.1\n12,C,0e3\n14,E,70E-1\n15,F,0.1\n",
+			decimal.Replace(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0.02}]}\n")))
+		if got, want := o.pairs(), []string{"t: l1 r10", "t: l2 r11", "t: l3 r12", "t: l5 r14"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+		var left []string
+		for _, u := range o.unmatchedLeft {
+			left = append(left, u["amount"])
+		}
+		if want := []string{"12345678901234567890.123000", "0.010000"}; !slices.Equal(left, want) || len(o.unmatchedRight) != 1 || o.unmatchedRight[0]["amount"] != "0.1" {
+			t.Errorf("unmatched left amounts %v, want %v; unmatched right %v, want one of 0.1", left, want, o.unmatchedRight)
+		}
+	})
+	t.Run("exponents_against_numbers_say_why", func(t *testing.T) {
+		t.Parallel()
+		_, err := reconcileFiles(t, "id,amount\n1,5\n2,1e-05\n", "id,amount\n10,5\n",
+			recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: id, op: eq, right: id}, {left: amount, op: tolerance, right: amount, threshold: 0.02}]}\n"))
+		want := `tolerance cannot compare amount (text) with amount (integer) (the left amount is text because values such as "1e-05" are written with an exponent, as codes may be; to read them as numbers, set the left source's types to {"amount": "decimal"})`
+		if !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v\nwant it to say %s", err, want)
+		}
+	})
 	t.Run("zero_padded_numbers_against_numbers_say_why", func(t *testing.T) {
 		t.Parallel()
 		_, err := reconcileFiles(t, "id,ref\n1,00123\n2,456\n", "id,ref\n10,123\n",
