@@ -182,16 +182,22 @@ func QuoteTable(t string) string {
 	return pgx.Identifier{s, tb}.Sanitize()
 }
 
-// RedactError removes the password of a database URL from err's message,
-// so a driver error that echoes the connection string is safe to show. The
-// chain stays intact for errors.Is and As; an error that does not contain
-// the password is returned unchanged.
+// RedactError removes the passwords of a database URL (see Redact) from
+// err's message, so a driver error that echoes the connection string is
+// safe to show. The chain stays intact for errors.Is and As; an error whose
+// message holds no password is returned unchanged.
 func RedactError(err error, dsn string) error {
-	pw := password(dsn)
-	if err == nil || pw == "" || !strings.Contains(err.Error(), pw) {
+	if err == nil {
+		return nil
+	}
+	msg := passwordValue.ReplaceAllString(err.Error(), "${1}REDACTED")
+	for _, pw := range passwords(dsn) {
+		msg = strings.ReplaceAll(msg, pw, "REDACTED")
+	}
+	if msg == err.Error() {
 		return err
 	}
-	return &redacted{msg: strings.ReplaceAll(err.Error(), pw, "REDACTED"), err: err}
+	return &redacted{msg: msg, err: err}
 }
 
 type redacted struct {
@@ -202,11 +208,21 @@ type redacted struct {
 func (r *redacted) Error() string { return r.msg }
 func (r *redacted) Unwrap() error { return r.err }
 
-func password(dsn string) string {
+// passwords lists the secrets a database URL holds: its user part's
+// password and its password and sslpassword parameters.
+func passwords(dsn string) []string {
 	u, err := url.Parse(dsn)
-	if err != nil || u.User == nil {
-		return ""
+	if err != nil {
+		return nil
 	}
-	pw, _ := u.User.Password()
-	return pw
+	var out []string
+	if pw, ok := u.User.Password(); ok && pw != "" {
+		out = append(out, pw)
+	}
+	for _, p := range []string{"password", "sslpassword"} {
+		if v := u.Query().Get(p); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }

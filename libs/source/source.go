@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 )
 
@@ -74,7 +75,7 @@ func parseObject(uri string) (Ref, error) {
 	case ".parquet":
 		ref.Format = FormatParquet
 	default:
-		return Ref{}, fmt.Errorf("source %q: an object source must end in .csv or .parquet", uri)
+		return Ref{}, fmt.Errorf("source %q: an object source must end in .csv or .parquet", Redact(uri))
 	}
 	return ref, nil
 }
@@ -82,7 +83,7 @@ func parseObject(uri string) (Ref, error) {
 func parseFile(uri string) (Ref, error) {
 	path := strings.TrimPrefix(uri, "file://")
 	if !filepath.IsAbs(path) {
-		return Ref{}, fmt.Errorf("source %q: the file path must be absolute here (a recipe file's relative paths are resolved when it is loaded)", uri)
+		return Ref{}, fmt.Errorf("source %q: the file path must be absolute here (a recipe file's relative paths are resolved when it is loaded)", Redact(uri))
 	}
 	ref := Ref{Path: path, uri: uri}
 	switch strings.ToLower(filepath.Ext(path)) {
@@ -92,7 +93,7 @@ func parseFile(uri string) (Ref, error) {
 		// No extension: a directory of Parquet parts.
 		ref.Format = FormatParquet
 	default:
-		return Ref{}, fmt.Errorf("source %q: unknown file type %q; allowed: .csv, .parquet, or a directory of .parquet parts", uri, filepath.Ext(path))
+		return Ref{}, fmt.Errorf("source %q: unknown file type %q; allowed: .csv, .parquet, or a directory of .parquet parts", Redact(uri), filepath.Ext(path))
 	}
 	return ref, nil
 }
@@ -112,17 +113,35 @@ func parsePostgres(uri string) (Ref, error) {
 	return Ref{Format: FormatPostgres, DSN: u.String(), Table: table, uri: uri}, nil
 }
 
-// Redact removes the password from a URI so it can be shown.
+// Redact removes secrets from a source URI so it can be shown: the password
+// of its user part and the value of any password or sslpassword parameter
+// (pgx reads either). Text that is no URI, such as a keyword/value DSN
+// (host=db password=...), has its password values masked too.
 func Redact(uri string) string {
-	u, err := url.Parse(uri)
-	if err != nil || u.User == nil {
-		if i := strings.Index(uri, "@"); i >= 0 && strings.Contains(uri[:i], "://") {
-			return uri[:strings.Index(uri, "://")+3] + "REDACTED@" + uri[i+1:]
-		}
+	return passwordValue.ReplaceAllString(redactUser(uri), "${1}REDACTED")
+}
+
+// passwordValue is a password given as a parameter: ?password=..., or
+// password=... or password='...' in a keyword/value DSN.
+var passwordValue = regexp.MustCompile(`(?i)\b((?:ssl)?password\s*=\s*)('[^']*'|[^&\s]*)`)
+
+// redactUser masks the password of a URI's user part, up to the last @
+// before its query: a password may hold @ or / unescaped, which would cut
+// url.Parse's reading of it short.
+func redactUser(uri string) string {
+	scheme := strings.Index(uri, "://")
+	if scheme < 0 || strings.HasPrefix(uri, "file://") {
 		return uri
 	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "REDACTED")
+	rest := uri[scheme+3:]
+	authority, _, _ := strings.Cut(rest, "?")
+	at := strings.LastIndex(authority, "@")
+	if at < 0 {
+		return uri
 	}
-	return u.String()
+	user, _, hasPassword := strings.Cut(rest[:at], ":")
+	if !hasPassword {
+		return uri
+	}
+	return uri[:scheme+3] + user + ":REDACTED@" + rest[at+1:]
 }

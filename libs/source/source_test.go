@@ -14,15 +14,33 @@ import (
 
 func TestRedact(t *testing.T) {
 	t.Parallel()
-	for _, uri := range []string{
-		"postgres://kalla:s3cret@db:5432/erp?table=public.payments",
-		"postgres://kalla:s3cret@db:5432/erp?table=a%zz",
+	for name, uri := range map[string]string{
+		"user_part":         "postgres://kalla:s3cret@db:5432/erp?table=public.payments",
+		"bad_escape":        "postgres://kalla:s3cret@db:5432/erp?table=a%zz",
+		"password_param":    "postgres://kalla@db/erp?table=public.t&password=s3cret",
+		"sslpassword_param": "postgres://kalla@db/erp?sslpassword=s3cret&table=public.t",
+		"at_in_password":    "postgres://kalla:s3c@ret@db:x/erp?table=public.t",
+		"slash_in_password": "postgres://kalla:s3c/ret@db/erp?table=public.t",
+		"object_store":      "s3://AKIA:s3cret@bucket/data.txt",
+		"keyword_dsn":       "host=db password=s3cret dbname=erp",
+		"quoted_keyword":    "host=db password='s3 cret' dbname=erp",
 	} {
-		if got := source.Redact(uri); strings.Contains(got, "s3cret") {
-			t.Errorf("Redact(%q) = %q still holds the password", uri, got)
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			if got := source.Redact(uri); strings.Contains(got, "s3c") || !strings.Contains(got, "REDACTED") {
+				t.Errorf("Redact(%q) = %q, want the password replaced by REDACTED", uri, got)
+			}
+			if _, err := source.Parse(uri); err != nil && strings.Contains(err.Error(), "s3c") {
+				t.Errorf("Parse(%q) error holds the password: %v", uri, err)
+			}
+		})
+	}
+	for _, uri := range []string{"file:///data/a@b:c.csv", "postgres://kalla@db/erp?table=public.t"} {
+		if got := source.Redact(uri); got != uri {
+			t.Errorf("Redact(%q) = %q, want it unchanged: it holds no secret", uri, got)
 		}
 	}
-	ref, err := source.Parse("postgres://kalla:s3cret@db:5432/erp?table=public.payments")
+	ref, err := source.Parse("postgres://kalla:s3cret@db:5432/erp?table=public.payments&password=s3cret2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,6 +190,12 @@ func TestRedactError(t *testing.T) {
 	err := source.RedactError(base, "postgres://kalla:s3cret@db/erp?table=t")
 	if strings.Contains(err.Error(), "s3cret") || !errors.Is(err, base) {
 		t.Errorf("RedactError = %q (chain kept: %v)", err, errors.Is(err, base))
+	}
+	// Passwords given as parameters, and any password=... the driver shows.
+	params := errors.New("user kalla: password s3cret2 refused; sslpassword=s3cret3")
+	err = source.RedactError(params, "postgres://kalla@db/erp?password=s3cret2")
+	if strings.Contains(err.Error(), "s3cret") || !errors.Is(err, params) {
+		t.Errorf("RedactError = %q (chain kept: %v)", err, errors.Is(err, params))
 	}
 	plain := errors.New("connection refused")
 	if got := source.RedactError(plain, "postgres://kalla:s3cret@db/erp"); got != plain {

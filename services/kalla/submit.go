@@ -20,6 +20,7 @@ import (
 	"github.com/kallahq/kalla/libs/evidence"
 	"github.com/kallahq/kalla/libs/recipe"
 	"github.com/kallahq/kalla/libs/reconcile"
+	"github.com/kallahq/kalla/libs/source"
 )
 
 const (
@@ -64,7 +65,7 @@ func submitCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintln(stderr, "kalla submit: --server is required (or set KALLA_SERVER)")
 		return exitBadInput
 	case !strings.HasPrefix(*server, "http://") && !strings.HasPrefix(*server, "https://"):
-		fmt.Fprintf(stderr, "kalla submit: --server %q: want an http:// or https:// URL\n", *server)
+		fmt.Fprintf(stderr, "kalla submit: --server %q: want an http:// or https:// URL\n", source.Redact(*server))
 		return exitBadInput
 	case fs.NArg() > 0:
 		fmt.Fprintf(stderr, "kalla submit: unexpected argument %q\n", fs.Arg(0))
@@ -287,7 +288,7 @@ func (s *submitter) apiError(err error) int {
 	case connect.CodePermissionDenied:
 		fmt.Fprintf(s.stderr, "kalla submit: the API token may not do this%s\n", suffix(cerr.Message()))
 	case connect.CodeUnavailable:
-		fmt.Fprintf(s.stderr, "kalla submit: cannot reach the server at %s: %s\n", s.server, cerr.Message())
+		fmt.Fprintf(s.stderr, "kalla submit: cannot reach the server at %s: %s\n", source.Redact(s.server), cerr.Message())
 	default:
 		fmt.Fprintf(s.stderr, "kalla submit: %v\n", cerr)
 	}

@@ -241,10 +241,14 @@ func TestSubmit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		url := "http://" + l.Addr().String()
+		addr := l.Addr().String()
 		l.Close()
-		r := kalla(t, "submit", "--server", url, "--recipe", example(t), "--token", testToken, "--wait")
-		wantFailure(t, r, exitFailure, "cannot reach the server at "+url)
+		// Credentials in the server's URL are not shown.
+		r := kalla(t, "submit", "--server", "http://bob:TokPW@"+addr, "--recipe", example(t), "--token", testToken, "--wait")
+		wantFailure(t, r, exitFailure, "cannot reach the server at http://bob:REDACTED@"+addr)
+		if strings.Contains(r.stderr, "TokPW") {
+			t.Errorf("stderr shows the server's password: %s", r.stderr)
+		}
 	})
 	t.Run("bad_flags_exit_2", func(t *testing.T) {
 		t.Parallel()

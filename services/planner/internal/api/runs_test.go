@@ -89,10 +89,11 @@ func TestCreateRun(t *testing.T) {
 		e := setup(t)
 		e.writeCSVs(t)
 		for name, text := range map[string]string{
-			"syntax":        `{"version": "1.0",`,
-			"relative_path": e.recipe("file://data/invoices.csv", "", ""),
-			"missing_file":  e.recipe("file:///nonexistent/invoices.csv", "", ""),
-			"bad_database":  e.recipe("postgres://kalla:s3cret@127.0.0.1:1/db?table=public.x", "", ""),
+			"syntax":         `{"version": "1.0",`,
+			"relative_path":  e.recipe("file://data/invoices.csv", "", ""),
+			"missing_file":   e.recipe("file:///nonexistent/invoices.csv", "", ""),
+			"bad_database":   e.recipe("postgres://kalla:s3cret@127.0.0.1:1/db?table=public.x", "", ""),
+			"password_param": e.recipe("postgres://kalla@127.0.0.1:1/db?table=public.x&password=s3cret", "", ""),
 		} {
 			_, err := e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: text}))
 			cerr := wantCode(t, err, connect.CodeInvalidArgument)
