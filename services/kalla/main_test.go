@@ -163,6 +163,8 @@ func TestBadInputExitsTwo(t *testing.T) {
 		{"missing_recipe_file", []string{"reconcile", "--recipe", "/nonexistent/recipe.json"}, "no such file"},
 		{"missing_column", []string{"reconcile", "--recipe", seed, "--json"}, `column "payment_ref" is not in payments`},
 		{"unknown_command", []string{"reconcil"}, `unknown command "reconcil"`},
+		{"negative_threads", []string{"reconcile", "--recipe", example(t), "--threads", "-3"}, "--threads -3: allowed are 0"},
+		{"unreadable_memory_limit", []string{"reconcile", "--recipe", example(t), "--memory-limit", "lots"}, `memory limit "lots"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,5 +174,15 @@ func TestBadInputExitsTwo(t *testing.T) {
 				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and %q", r.code, r.stdout, r.stderr, tt.stderr)
 			}
 		})
+	}
+}
+
+// TestMachineFailureExitsOne: the engine running out of memory is no fault
+// of the input, however it shows while reading it.
+func TestMachineFailureExitsOne(t *testing.T) {
+	t.Parallel()
+	r := kalla(t, "reconcile", "--recipe", example(t), "--out", t.TempDir(), "--memory-limit", "100KB")
+	if r.code != exitFailure || r.stdout != "" || !strings.Contains(r.stderr, "Out of Memory") || strings.Contains(r.stderr, "bad input") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 and the engine's out of memory error", r.code, r.stdout, r.stderr)
 	}
 }

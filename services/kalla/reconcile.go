@@ -42,6 +42,9 @@ func reconcileCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	case *format != string(engine.Parquet) && *format != string(engine.CSV):
 		fmt.Fprintf(stderr, "kalla reconcile: --format %q: allowed are parquet and csv\n", *format)
 		return exitBadInput
+	case *threads < 0:
+		fmt.Fprintf(stderr, "kalla reconcile: --threads %d: allowed are 0 (one per core) or more\n", *threads)
+		return exitBadInput
 	}
 
 	r, err := recipe.Load(*recipePath)

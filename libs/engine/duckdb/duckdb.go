@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -67,13 +68,16 @@ func (e *Engine) open(ctx context.Context) (*session, func(), error) {
 	if e.Threads > 0 {
 		settings = append(settings, fmt.Sprintf("SET threads = %d", e.Threads))
 	}
-	if e.MemoryLimit != "" {
-		settings = append(settings, "SET memory_limit = "+sqlplan.String(e.MemoryLimit))
-	}
 	for _, q := range settings {
 		if err := s.exec(ctx, q); err != nil {
 			closeAll()
 			return nil, nil, err
+		}
+	}
+	if e.MemoryLimit != "" {
+		if _, err := s.conn.ExecContext(ctx, "SET memory_limit = "+sqlplan.String(e.MemoryLimit)); err != nil {
+			closeAll()
+			return nil, nil, engine.BadInput("memory limit %q: %v", e.MemoryLimit, err)
 		}
 	}
 	if err := duckdb.RegisterScalarUDF(conn, sqlplan.Levenshtein, levenshtein{}); err != nil {
@@ -181,13 +185,31 @@ func load(ctx context.Context, s *session, table string, in plan.Input) (int64, 
 	}
 	for _, q := range sqlplan.Load(table, in, read) {
 		if err := s.exec(ctx, q); err != nil {
-			return 0, engine.BadInput("%s: cannot read %s: %v", in.Alias, in.Ref, err)
+			if dataError(err) {
+				return 0, engine.BadInput("%s: cannot read %s: %v", in.Alias, in.Ref, err)
+			}
+			return 0, fmt.Errorf("%s: cannot read %s: %w", in.Alias, in.Ref, err)
 		}
 	}
 	if err := checkKey(ctx, s, table, in); err != nil {
 		return 0, err
 	}
 	return s.int64(ctx, sqlplan.Count(table))
+}
+
+// dataError says whether a DuckDB error was caused by the data read (a
+// value that does not convert, a malformed CSV) rather than by the machine
+// (memory, disk, an interrupt), which is no fault of the user's input.
+func dataError(err error) bool {
+	var de *duckdb.Error
+	if !errors.As(err, &de) {
+		return false
+	}
+	switch de.Type {
+	case duckdb.ErrorTypeConversion, duckdb.ErrorTypeInvalidInput, duckdb.ErrorTypeOutOfRange, duckdb.ErrorTypeMismatchType:
+		return true
+	}
+	return false
 }
 
 // spool streams a PostgreSQL table to a CSV file in the session's scratch

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -37,6 +38,10 @@ func (s *Server) buildPlan(ctx context.Context, r *kallav1.Recipe) (*plan.Plan, 
 		src   *kallav1.Source
 	}{{"sources.left", r.GetSources().GetLeft()}, {"sources.right", r.GetSources().GetRight()}} {
 		in, err := s.readInput(ctx, side.src)
+		var cerr *connect.Error
+		if errors.As(err, &cerr) {
+			return nil, cerr
+		}
 		if err != nil {
 			errs = append(errs, recipe.FieldError{Field: side.field + "." + sourceField(err), Message: err.Error()})
 			continue
@@ -63,7 +68,9 @@ func sourceField(err error) string {
 }
 
 // readInput reads one source's schema. The error names the alias and the
-// redacted URI, never a password.
+// redacted URI, never a password. A mistake the user can fix comes back
+// plain; a failure of the server's own (its scratch space, the object store
+// it reads from) as a connect error.
 func (s *Server) readInput(ctx context.Context, src *kallav1.Source) (plan.Input, error) {
 	uri := source.Redact(src.GetUri())
 	ref, err := source.Parse(src.GetUri())
@@ -77,18 +84,29 @@ func (s *Server) readInput(ctx context.Context, src *kallav1.Source) (plan.Input
 	if ref.Object {
 		dir, err := os.MkdirTemp("", "kalla-schema-")
 		if err != nil {
-			return plan.Input{}, err
+			return plan.Input{}, connect.NewError(connect.CodeInternal, fmt.Errorf("source %s: no scratch space for its schema: %w", src.GetAlias(), err))
 		}
 		defer os.RemoveAll(dir)
 		path = filepath.Join(dir, "source"+filepath.Ext(src.GetUri()))
 		if err := s.download(ctx, src.GetUri(), path); err != nil {
-			return plan.Input{}, fmt.Errorf("source %s (%s) cannot be read: %v", src.GetAlias(), uri, err)
+			err = fmt.Errorf("source %s (%s) cannot be read: %w", src.GetAlias(), uri, err)
+			if unreachable(err) {
+				return plan.Input{}, connect.NewError(connect.CodeUnavailable, err)
+			}
+			return plan.Input{}, err
 		}
 	}
 	if in.Schema, err = source.ReadSchema(ctx, ref, path, recipe.ColumnTypes(src)); err != nil {
 		return plan.Input{}, fmt.Errorf("source %s (%s) cannot be read: %w", src.GetAlias(), uri, err)
 	}
 	return in, nil
+}
+
+// unreachable says whether err is a network failure or a timeout: the
+// object store being away, which no change to the recipe mends.
+func unreachable(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne)
 }
 
 // download copies one object (s3://bucket/key or file:///dir/key) to a
@@ -111,13 +129,18 @@ func fieldErrors(errs recipe.Errors) []*kallav1.FieldError {
 }
 
 // invalidArgument turns a recipe mistake into InvalidArgument with one
-// FieldError detail per mistake; other errors become Internal.
+// FieldError detail per mistake; a connect error stays as it is, other
+// errors become Internal.
 func invalidArgument(err error) error {
 	var errs recipe.Errors
-	if !errors.As(err, &errs) {
+	var cerr *connect.Error
+	switch {
+	case errors.As(err, &cerr):
+		return cerr
+	case !errors.As(err, &errs):
 		return connect.NewError(connect.CodeInternal, err)
 	}
-	cerr := connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("invalid recipe:\n%s", errs.Error()))
+	cerr = connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("invalid recipe:\n%s", errs.Error()))
 	for _, fe := range fieldErrors(errs) {
 		if d, derr := connect.NewErrorDetail(fe); derr == nil {
 			cerr.AddDetail(d)

@@ -32,7 +32,7 @@ func (s *Server) ValidateRecipe(ctx context.Context, req *connect.Request[kallav
 	case errors.As(err, &errs):
 		resp.Errors = fieldErrors(errs)
 	default:
-		return nil, connect.NewError(connect.CodeInternal, err)
+		return nil, invalidArgument(err)
 	}
 	return connect.NewResponse(resp), nil
 }

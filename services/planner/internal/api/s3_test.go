@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -52,5 +53,27 @@ func TestObjectSources(t *testing.T) {
 	v, err := e.recipes.ValidateRecipe(e.ctx, connect.NewRequest(&kallav1.ValidateRecipeRequest{Recipe: e.recipe("", right, ""), CheckSources: true}))
 	if err != nil || !v.Msg.GetValid() {
 		t.Errorf("validate = %v, %v", v, err)
+	}
+}
+
+// TestObjectStoreAway: an object store the planner cannot reach is no
+// mistake in the recipe; the answer is Unavailable, to be tried again.
+func TestObjectStoreAway(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	away := objstore.Config{Endpoint: "http://" + l.Addr().String(), AccessKeyID: "kalla", SecretAccessKey: "kalla", PathStyle: true}
+	l.Close()
+	e := setup(t, func(c *api.Config) { c.ObjStore = away })
+	e.writeCSVs(t)
+	text := e.recipe("", "s3://bucket/in/payments.csv", "")
+	_, err = e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: text}))
+	wantCode(t, err, connect.CodeUnavailable)
+	_, err = e.recipes.ValidateRecipe(e.ctx, connect.NewRequest(&kallav1.ValidateRecipeRequest{Recipe: text, CheckSources: true}))
+	wantCode(t, err, connect.CodeUnavailable)
+	if n := e.count(t, "runs"); n != 0 {
+		t.Errorf("%d runs recorded", n)
 	}
 }
