@@ -5,7 +5,9 @@ package evidence
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -75,13 +77,20 @@ func ReadSummary(path string) (*Summary, error) {
 }
 
 // Publish moves finished files from a staging directory to their places,
-// the summary last, so a summary.json is only ever beside complete evidence.
-// Earlier Kalla outputs at those places are replaced. Each move is a rename
+// the summary (the last move) last, so a summary.json is only ever beside
+// complete evidence: an earlier summary at its place is removed first, with
+// the stale files, earlier outputs this run replaces without writing them.
+// Earlier outputs at the places moved to are replaced. Each move is a rename
 // within one file system where possible.
-func Publish(moves []Move) error {
+func Publish(moves []Move, stale []string) error {
 	for _, m := range moves {
 		if err := os.MkdirAll(filepath.Dir(m.To), 0o755); err != nil {
 			return err
+		}
+	}
+	for _, path := range append([]string{moves[len(moves)-1].To}, stale...) {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("publish: remove the earlier %s: %w", path, err)
 		}
 	}
 	for _, m := range moves {

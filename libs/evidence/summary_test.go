@@ -33,7 +33,7 @@ func TestPublish(t *testing.T) {
 
 // publishAndCheck publishes two files written in staging into a fresh
 // directory over older outputs, and checks that the new contents arrived
-// and that no temp file is left beside them.
+// and that no temp file or stale output is left beside them.
 func publishAndCheck(t *testing.T, staging string) {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "out")
@@ -51,7 +51,12 @@ func publishAndCheck(t *testing.T, staging string) {
 		}
 		moves = append(moves, evidence.Move{From: from, To: to})
 	}
-	if err := evidence.Publish(moves); err != nil {
+	// The other format's evidence of an earlier run goes too.
+	stale := filepath.Join(out, "matched.parquet")
+	if err := os.WriteFile(stale, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := evidence.Publish(moves, []string{stale, filepath.Join(out, "unmatched_left.parquet")}); err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range moves {

@@ -7,8 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
@@ -40,9 +42,9 @@ func IsBadInput(err error) bool {
 // Run reconciles r, whose file URIs are absolute (recipe.Load makes them
 // so), and publishes the evidence. Nothing is published unless the whole
 // run succeeded.
-func Run(ctx context.Context, r *kallav1.Recipe, opts Options) (*evidence.Summary, error) {
+func Run(ctx context.Context, r *kallav1.Recipe, opts Options) (_ *evidence.Summary, err error) {
 	start := time.Now()
-	targets, err := targetsOf(r, opts)
+	targets, stale, err := targetsOf(r, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +52,19 @@ func Run(ctx context.Context, r *kallav1.Recipe, opts Options) (*evidence.Summar
 	if err != nil {
 		return nil, err
 	}
-	staging, err := os.MkdirTemp(filepath.Dir(targets[0].To), ".kalla-run-")
+	out := filepath.Dir(targets[0].To)
+	if _, statErr := os.Stat(out); errors.Is(statErr, fs.ErrNotExist) {
+		// A failed run leaves no empty output directory behind.
+		defer func() {
+			if err != nil {
+				os.Remove(out)
+			}
+		}()
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, fmt.Errorf("output: %w", err)
+	}
+	staging, err := os.MkdirTemp(out, ".kalla-run-")
 	if err != nil {
 		return nil, fmt.Errorf("output: %w", err)
 	}
@@ -67,14 +81,16 @@ func Run(ctx context.Context, r *kallav1.Recipe, opts Options) (*evidence.Summar
 	for i := range targets {
 		targets[i].From = filepath.Join(staging, filepath.Base(targets[i].From))
 	}
-	if err := evidence.Publish(targets); err != nil {
+	if err := evidence.Publish(targets, stale); err != nil {
 		return nil, err
 	}
 	return sum, nil
 }
 
-// targetsOf lists where each evidence file goes, summary last.
-func targetsOf(r *kallav1.Recipe, opts Options) ([]evidence.Move, error) {
+// targetsOf lists where each evidence file goes, summary last, and the
+// earlier outputs a run replaces though it does not write them: in an --out
+// directory, the evidence of the other format.
+func targetsOf(r *kallav1.Recipe, opts Options) (moves []evidence.Move, stale []string, err error) {
 	ext := "." + string(opts.Format)
 	names := []string{engine.MatchedFile + ext, engine.UnmatchedLeftFile + ext, engine.UnmatchedRightFile + ext, evidence.SummaryFile}
 	var to []string
@@ -82,21 +98,41 @@ func targetsOf(r *kallav1.Recipe, opts Options) ([]evidence.Move, error) {
 		for _, n := range names {
 			to = append(to, filepath.Join(opts.OutDir, n))
 		}
+		for _, f := range []engine.Format{engine.CSV, engine.Parquet} {
+			if f != opts.Format {
+				for _, n := range []string{engine.MatchedFile, engine.UnmatchedLeftFile, engine.UnmatchedRightFile} {
+					stale = append(stale, filepath.Join(opts.OutDir, n+"."+string(f)))
+				}
+			}
+		}
 	} else {
 		o := r.GetOutput()
 		if o.GetMatched() == "" || o.GetUnmatchedLeft() == "" || o.GetUnmatchedRight() == "" {
-			return nil, engine.BadInput("no output directory given (--out) and the recipe's output does not name matched, unmatched_left and unmatched_right")
+			return nil, nil, engine.BadInput("no output directory given (--out) and the recipe's output does not name matched, unmatched_left and unmatched_right")
 		}
 		to = []string{o.GetMatched(), o.GetUnmatchedLeft(), o.GetUnmatchedRight(), filepath.Join(filepath.Dir(o.GetMatched()), evidence.SummaryFile)}
+		if err := checkExtensions(to[:3], opts.Format); err != nil {
+			return nil, nil, err
+		}
 	}
-	moves := make([]evidence.Move, len(names))
+	moves = make([]evidence.Move, len(names))
 	for i := range names {
 		moves[i] = evidence.Move{From: names[i], To: to[i]}
 	}
-	if err := os.MkdirAll(filepath.Dir(moves[0].To), 0o755); err != nil {
-		return nil, fmt.Errorf("output: %w", err)
+	return moves, stale, nil
+}
+
+// checkExtensions refuses a recipe output path whose name says another
+// format than the one written: matched.csv holding Parquet would mislead.
+func checkExtensions(paths []string, format engine.Format) error {
+	fields := []string{"output.matched", "output.unmatched_left", "output.unmatched_right"}
+	for i, p := range paths {
+		ext := strings.ToLower(strings.TrimPrefix(filepath.Ext(p), "."))
+		if (ext == string(engine.CSV) || ext == string(engine.Parquet)) && ext != string(format) {
+			return engine.BadInput("%s %q ends in .%s, but the evidence format is %s: give --format %s, or name the file .%s", fields[i], p, ext, format, ext, format)
+		}
 	}
-	return moves, nil
+	return nil
 }
 
 // buildPlan reads both sources' schemas, side by side since each is a full read

@@ -101,11 +101,24 @@ func TestReconcileCommand(t *testing.T) {
 			t.Errorf("summary table missing from stdout:\n%s", r.stdout)
 		}
 	})
+	t.Run("output_path_of_another_format_is_bad_input", func(t *testing.T) {
+		t.Parallel()
+		recipe := example(t)
+		r := kalla(t, "reconcile", "--recipe", recipe, "--format", "csv")
+		if want := `/out/matched.parquet" ends in .parquet, but the evidence format is csv: give --format parquet, or name the file .csv`; r.code != exitBadInput || !strings.Contains(r.stderr, want) {
+			t.Errorf("exit %d, stderr %q; want 2 and %q", r.code, r.stderr, want)
+		}
+		if _, err := os.Stat(filepath.Join(filepath.Dir(recipe), "out")); !os.IsNotExist(err) {
+			t.Errorf("the refused run made its output directory: %v", err)
+		}
+	})
 	t.Run("rerun_replaces_and_leaves_no_temp_files", func(t *testing.T) {
 		t.Parallel()
 		recipe, out := example(t), t.TempDir()
-		for i := 0; i < 2; i++ {
-			if r := kalla(t, "reconcile", "--recipe", recipe, "--out", out, "--format", "csv"); r.code != exitOK {
+		// The first run's Parquet evidence is replaced by the CSV of the
+		// next: none of it may stay beside the new summary.
+		for i, format := range []string{"parquet", "csv", "csv"} {
+			if r := kalla(t, "reconcile", "--recipe", recipe, "--out", out, "--format", format); r.code != exitOK {
 				t.Fatalf("run %d: exit %d: %s", i, r.code, r.stderr)
 			}
 		}
@@ -133,9 +146,8 @@ func TestReconcileCommand(t *testing.T) {
 		if r.code != exitBadInput || r.stdout != "" || !strings.Contains(r.stderr, "INV-2024-001 (2 rows)") {
 			t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
-		entries, _ := os.ReadDir(out)
-		if len(entries) != 0 {
-			t.Errorf("failed run left %d entries in %s", len(entries), out)
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("the failed run left its output directory %s behind (%v)", out, err)
 		}
 	})
 }
