@@ -117,9 +117,10 @@ func (b *builder) column(in Input, name, field string) (source.Column, bool) {
 
 // reserved reports whether a column name belongs to Kalla: engines number
 // records in __id and add kalla_ columns to the evidence, so a source column
-// of such a name would be confused with them.
+// of such a name would be confused with them. The engines' identifiers
+// ignore case, so Kalla_Near_Reason would stand for kalla_near_reason.
 func reserved(name string) bool {
-	return strings.HasPrefix(name, "__") || strings.HasPrefix(name, "kalla_")
+	return strings.HasPrefix(name, "__") || strings.HasPrefix(strings.ToLower(name), "kalla_")
 }
 
 // names refuses column names the engine would confuse: Kalla's own, and
@@ -129,7 +130,7 @@ func (b *builder) names(in Input, field string) {
 	seen := map[string]string{}
 	for _, c := range in.Schema.Columns {
 		if reserved(c.Name) {
-			b.fail(field, "column %q of %s has a name Kalla reserves for its own columns (names starting with \"__\" or \"kalla_\"); rename it in the source", c.Name, in.Alias)
+			b.fail(field, "column %q of %s has a name Kalla reserves for its own columns (names starting with \"__\" or \"kalla_\" in any case); rename it in the source", c.Name, in.Alias)
 		}
 		folded := asciiLower(c.Name)
 		if first, ok := seen[folded]; ok {

@@ -433,7 +433,7 @@ func TestInputs(t *testing.T) {
 	t.Run("reserved_column_names_are_bad_input", func(t *testing.T) {
 		t.Parallel()
 		rules := recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}]}\n")
-		for _, name := range []string{"__id", "kalla_near_rule"} {
+		for _, name := range []string{"__id", "kalla_near_rule", "Kalla_Near_Reason", "KALLA_ROW"} {
 			_, err := reconcileFiles(t, "id,"+name+",ref\n1,x,A\n", "id,ref\n10,A\n", rules)
 			if !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "sources.left.uri") {
 				t.Errorf("%s: err = %v, want bad input naming the column and the source", name, err)
