@@ -69,6 +69,7 @@ func (r Rule) PatternName() string { return recipe.PatternName(r.Pattern) }
 // Build checks the recipe's columns and types against the schemas and
 // returns the plan. Mistakes come back as recipe.Errors naming the field.
 func Build(r *kallav1.Recipe, left, right Input) (*Plan, error) {
+	typeEmpty(r, &left, &right)
 	b := &builder{left: left, right: right}
 	p := &Plan{RecipeID: r.GetRecipeId(), Left: left, Right: right}
 	b.names(left, "sources.left.uri")
@@ -84,6 +85,37 @@ func Build(r *kallav1.Recipe, left, right Input) (*Plan, error) {
 		return nil, b.errs
 	}
 	return p, nil
+}
+
+// typeEmpty gives each empty CSV column (no value at all, as in a file of a
+// header only) the type of the column it is first compared with, instead of
+// text: a day without invoices still reconciles, every condition on its
+// NULLs false. The inputs get their own copies of their columns.
+func typeEmpty(r *kallav1.Recipe, left, right *Input) {
+	left.Schema.Columns = slices.Clone(left.Schema.Columns)
+	right.Schema.Columns = slices.Clone(right.Schema.Columns)
+	adopt := func(l, r string) {
+		li := slices.IndexFunc(left.Schema.Columns, func(c source.Column) bool { return c.Name == l })
+		ri := slices.IndexFunc(right.Schema.Columns, func(c source.Column) bool { return c.Name == r })
+		if li < 0 || ri < 0 {
+			return
+		}
+		lc, rc := &left.Schema.Columns[li], &right.Schema.Columns[ri]
+		switch {
+		case lc.Empty && !rc.Empty:
+			lc.Type, lc.Precision, lc.Scale, lc.Empty = rc.Type, rc.Precision, rc.Scale, false
+		case rc.Empty && !lc.Empty:
+			rc.Type, rc.Precision, rc.Scale, rc.Empty = lc.Type, lc.Precision, lc.Scale, false
+		}
+	}
+	for _, rule := range r.GetMatchRules() {
+		for _, c := range rule.GetConditions() {
+			adopt(c.GetLeft(), c.GetRight())
+		}
+		if a := rule.GetAggregate(); a != nil {
+			adopt(a.GetLeft(), a.GetRight())
+		}
+	}
 }
 
 // executionOrder sorts rule indexes by priority, keeping file order on ties.

@@ -72,11 +72,11 @@ func checkTypes(c Condition) string {
 }
 
 // textNote explains why the left or right column is text, when it is so
-// for how its numbers are written (leading zeros or an exponent), or
-// returns "".
+// for how its numbers are written (leading zeros or an exponent) or for a
+// value among numbers or dates that is neither, or returns "".
 func textNote(left, right source.Column) string {
 	side, c := "left", left
-	if c.LeadingZeros == "" && c.Exponent == "" {
+	if c.LeadingZeros == "" && c.Exponent == "" && c.Odd == "" {
 		side, c = "right", right
 	}
 	switch {
@@ -88,6 +88,8 @@ func textNote(left, right source.Column) string {
 		return fmt.Sprintf(" (the %s %s is text because values such as %q are written with an exponent, as codes may be; "+
 			"to read them as numbers, set the %s source's types to {%q: \"decimal\"})",
 			side, c.Name, c.Exponent, side, c.Name)
+	case c.Odd != "":
+		return fmt.Sprintf(" (the %s %s is text because of values such as %q among its numbers or dates)", side, c.Name, c.Odd)
 	}
 	return ""
 }

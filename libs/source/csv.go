@@ -127,6 +127,11 @@ type inference struct {
 	// no numbers at all.
 	zeros, exponent string
 	notNumber       bool
+	// typed says some value was of a type other than text; odd is the
+	// first value after such ones that left the column no type but text,
+	// unless a number written as a code did.
+	typed bool
+	odd   string
 	// set is the type the recipe sets, 0 when the column is inferred.
 	set Type
 }
@@ -148,6 +153,13 @@ func (in *inference) add(v []byte) {
 		isDate, isTS := parseDateTime(t)
 		in.notDate = in.notDate || !isDate
 		in.notTS = !isDate && !isTS
+	}
+	switch {
+	case !in.notInt || !in.notDec || !in.notDate || !in.notTS:
+		in.typed = true
+	case in.typed && in.odd == "" && in.zeros == "" && in.exponent == "":
+		// Numbers written as codes are named by zeros and exponent.
+		in.odd = string(t)
 	}
 }
 
@@ -211,7 +223,7 @@ func (in *inference) column(name string) Column {
 		}
 		return c
 	}
-	c := Column{Name: name, Type: Text}
+	c := Column{Name: name, Type: Text, Empty: !in.seen}
 	switch {
 	case !in.seen:
 	case !in.notInt:
@@ -225,7 +237,7 @@ func (in *inference) column(name string) Column {
 	}
 	c.Padded = in.padded && c.Type != Text
 	if c.Type == Text {
-		c.LeadingZeros, c.Exponent = in.zeros, in.exponent
+		c.LeadingZeros, c.Exponent, c.Odd = in.zeros, in.exponent, in.odd
 	}
 	return c
 }

@@ -37,6 +37,13 @@ type Column struct {
 	// with an exponent (1e-05, as pandas writes small floats), the first of
 	// those: the column is text unless a recipe sets it to decimal.
 	Exponent string `json:",omitempty"`
+	// Odd is, for a CSV column some of whose values are numbers, dates or
+	// timestamps but read as text, the first value that made it so ("N/A").
+	Odd string `json:",omitempty"`
+	// Empty says that a CSV column holds no value at all (a file of a
+	// header only, or every field empty): it has no type of its own, and a
+	// plan gives it the type of the column it is compared with.
+	Empty bool `json:",omitempty"`
 	// Float says that a Decimal column is stored as floating point (a
 	// Parquet FLOAT or DOUBLE): each value is the decimal it prints as,
 	// shortest round trip (1.1, not 1.100000000000000088...), as a CSV

@@ -104,6 +104,16 @@ func TestCSVSchema(t *testing.T) {
 			t.Errorf("column %s: leading zeros %q, want %q", c.Name, c.LeadingZeros, zeros[c.Name])
 		}
 	}
+	// A column of numbers or dates that one value made text names it; a
+	// column without values says so.
+	for _, c := range s.Columns {
+		if want := map[string]string{"mixed": "5"}[c.Name]; c.Odd != want {
+			t.Errorf("column %s: odd value %q, want %q", c.Name, c.Odd, want)
+		}
+		if c.Empty != (c.Name == "empty") {
+			t.Errorf("column %s: empty %v", c.Name, c.Empty)
+		}
+	}
 	if s.Rows != 3 || s.Columns[0].Name != "int" {
 		t.Errorf("rows = %d, first column %q", s.Rows, s.Columns[0].Name)
 	}

@@ -524,6 +524,29 @@ func TestInputs(t *testing.T) {
 			t.Errorf("unmatched left amounts %v, want %v; unmatched right %v, want one of 0.1", left, want, o.unmatchedRight)
 		}
 	})
+	t.Run("empty_columns_take_the_type_they_are_compared_with", func(t *testing.T) {
+		t.Parallel()
+		rules := recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0.02}, {left: day, op: date_within, right: day, threshold: 3}]}\n")
+		// A day without invoices: a file of a header only.
+		o := mustReconcile(t, "id,ref,amount,day\n", "id,ref,amount,day\n10,A,5.00,2024-01-02\n", rules)
+		if o.summary.Left.Rows != 0 || o.summary.Right.Unmatched != 1 || len(o.matched) != 0 {
+			t.Errorf("summary %+v, matched %v; want the payment unmatched", o.summary, o.matched)
+		}
+		// Amounts and days never filled in: every condition on them false.
+		o = mustReconcile(t, "id,ref,amount,day\n1,A,,\n", "id,ref,amount,day\n10,A,5.00,2024-01-02\n", rules)
+		if len(o.matched) != 0 || len(o.unmatchedLeft) != 1 || o.unmatchedLeft[0]["kalla_near_key"] != "10" {
+			t.Errorf("matched %v, unmatched left %v; want the invoice unmatched, the payment its near miss", o.matched, o.unmatchedLeft)
+		}
+	})
+	t.Run("a_value_among_numbers_says_why", func(t *testing.T) {
+		t.Parallel()
+		_, err := reconcileFiles(t, "id,amount\n1,5\n2,N/A\n", "id,amount\n10,5\n",
+			recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: id, op: eq, right: id}, {left: amount, op: tolerance, right: amount, threshold: 0.02}]}\n"))
+		want := `tolerance cannot compare amount (text) with amount (integer) (the left amount is text because of values such as "N/A" among its numbers or dates)`
+		if !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v\nwant it to say %s", err, want)
+		}
+	})
 	t.Run("exponents_against_numbers_say_why", func(t *testing.T) {
 		t.Parallel()
 		_, err := reconcileFiles(t, "id,amount\n1,5\n2,1e-05\n", "id,amount\n10,5\n",
