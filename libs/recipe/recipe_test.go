@@ -75,6 +75,7 @@ match_rules:
       - {left: amount, op: tolerance, right: paid_amount, threshold: 0}
   - name: split
     pattern: 1:N
+    priority: 2
     conditions:
       - {left: invoice_id, op: eq_ci, right: reference_number}
     aggregate: {left: amount, right: paid_amount, tolerance: 0.020}
@@ -118,8 +119,13 @@ func TestParseYAML(t *testing.T) {
 	if exact.GetConditions()[0].Threshold != nil {
 		t.Errorf("absent threshold must stay absent")
 	}
-	if split.Priority != nil {
-		t.Errorf("absent priority must stay absent, got %d", split.GetPriority())
+	if split.GetPriority() != 2 {
+		t.Errorf("priority = %d, want 2", split.GetPriority())
+	}
+	// No rule with a priority: file order, and absent stays absent.
+	none := strings.NewReplacer("    priority: 1\n", "", "    priority: 2\n", "").Replace(validYAML)
+	if r, err := recipe.Parse([]byte(none)); err != nil || r.GetMatchRules()[1].Priority != nil {
+		t.Errorf("recipe without priorities: %v, %v", err, r)
 	}
 	if split.GetPattern() != kallav1.Pattern_PATTERN_ONE_TO_MANY {
 		t.Errorf("unquoted 1:N = %v", split.GetPattern())
@@ -137,14 +143,15 @@ func TestParseErrors(t *testing.T) {
 		line           int
 	}{
 		{"unknown_key", "priority: 1", "priority: 1\n    prio: 2", "match_rules[0].prio", "unknown field", 11},
-		{"unknown_operator", "op: eq_ci", "op: like", "match_rules[1].conditions[0].op", `unknown operator "like"`, 17},
+		{"unknown_operator", "op: eq_ci", "op: like", "match_rules[1].conditions[0].op", `unknown operator "like"`, 18},
 		{"unknown_pattern", `pattern: "1:1"`, `pattern: "2:2"`, "match_rules[0].pattern", `unknown pattern "2:2"`, 9},
 		{"missing_threshold", ", threshold: 0}", "}", "match_rules[0].conditions[1].threshold", "operator tolerance needs a threshold", 0},
 		{"threshold_not_allowed", "right: reference_number}\n      - {left: amount", "right: reference_number, threshold: 1}\n      - {left: amount", "match_rules[0].conditions[0].threshold", "takes no threshold", 12},
 		{"threshold_not_a_number", "threshold: 0}", `threshold: "abc"}`, "match_rules[0].conditions[1].threshold", "must be a decimal number", 13},
 		{"duplicate_rule_name", "name: split", "name: exact", "match_rules[1].name", `rule name "exact" is already used by match_rules[0]`, 14},
-		{"no_join_key", "op: eq_ci", "op: contains", "match_rules[1].conditions", "has no eq or eq_ci condition", 17},
-		{"aggregate_on_1_1", "pattern: 1:N", "pattern: M:N", "match_rules[1].aggregate", "needs pattern 1:N or M:1", 18},
+		{"no_join_key", "op: eq_ci", "op: contains", "match_rules[1].conditions", "has no eq or eq_ci condition", 18},
+		{"aggregate_on_1_1", "pattern: 1:N", "pattern: M:N", "match_rules[1].aggregate", "needs pattern 1:N or M:1", 19},
+		{"priority_missing_beside_one", "    priority: 2\n", "", "match_rules[1]", "has no priority, while match_rules[0] has one", 14},
 		{"priority_not_a_number", "priority: 1", "priority: first", "match_rules[0].priority", "must be a whole number", 10},
 		{"missing_alias", "alias: invoices, ", "", "sources.left.alias", "is required", 5},
 		{"duplicate_key", "recipe_id: ar", "recipe_id: ar\nrecipe_id: br", "recipe_id", "appears twice", 4},

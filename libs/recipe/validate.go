@@ -45,8 +45,14 @@ func validate(r *kallav1.Recipe) Errors {
 		fail("match_rules", "needs at least one rule")
 	}
 	seen := map[string]int{}
+	// A rule without a priority among rules with one would run first (it
+	// is 0), which nobody means: all or none.
+	firstSet := slices.IndexFunc(r.GetMatchRules(), func(rule *kallav1.MatchRule) bool { return rule.Priority != nil })
 	for i, rule := range r.GetMatchRules() {
 		path := index("match_rules", i)
+		if firstSet >= 0 && rule.Priority == nil {
+			fail(path, "has no priority, while match_rules[%d] has one: give every rule a priority (lowest runs first), or none to run them in file order", firstSet)
+		}
 		if first, dup := seen[rule.GetName()]; dup {
 			fail(join(path, "name"), "rule name %q is already used by match_rules[%d]", rule.GetName(), first)
 		} else {

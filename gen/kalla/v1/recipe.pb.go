@@ -386,7 +386,8 @@ type MatchRule struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Name    string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	Pattern Pattern                `protobuf:"varint,2,opt,name=pattern,proto3,enum=kalla.v1.Pattern" json:"pattern,omitempty"`
-	// priority orders the waterfall, lowest first; absent means 0.
+	// priority orders the waterfall, lowest first, ties in file order. Every
+	// rule of a recipe has one, or none does (file order).
 	Priority      *int32       `protobuf:"varint,3,opt,name=priority,proto3,oneof" json:"priority,omitempty"`
 	Conditions    []*Condition `protobuf:"bytes,4,rep,name=conditions,proto3" json:"conditions,omitempty"`
 	Aggregate     *Aggregate   `protobuf:"bytes,5,opt,name=aggregate,proto3,oneof" json:"aggregate,omitempty"`

@@ -283,11 +283,17 @@ var (
 	memoPair   = [2]string{"memo", "note"}
 )
 
-// rules draws 1..3 rules; each starts with an eq or eq_ci condition.
+// rules draws 1..3 rules; each starts with an eq or eq_ci condition. Most
+// recipes give every rule a priority (ties likely), the others none.
 func (g *generator) rules() []*kallav1.MatchRule {
 	var out []*kallav1.MatchRule
+	prioritised := g.rng.IntN(4) > 0
 	for i := range 1 + g.rng.IntN(3) {
-		out = append(out, g.rule(fmt.Sprintf("rule_%d", i+1)))
+		ru := g.rule(fmt.Sprintf("rule_%d", i+1))
+		if prioritised {
+			ru.Priority = ptr(int32(g.rng.IntN(3)))
+		}
+		out = append(out, ru)
 	}
 	return out
 }
@@ -296,9 +302,6 @@ func (g *generator) rule(name string) *kallav1.MatchRule {
 	ru := &kallav1.MatchRule{Name: name}
 	ru.Pattern = pick(g, kallav1.Pattern_PATTERN_ONE_TO_ONE, kallav1.Pattern_PATTERN_ONE_TO_MANY,
 		kallav1.Pattern_PATTERN_MANY_TO_ONE, kallav1.Pattern_PATTERN_MANY_TO_MANY)
-	if g.rng.IntN(4) > 0 {
-		ru.Priority = ptr(int32(g.rng.IntN(3)))
-	}
 	ru.Conditions = append(ru.Conditions, g.joinCondition())
 	for range g.rng.IntN(3) {
 		ru.Conditions = append(ru.Conditions, g.otherCondition())

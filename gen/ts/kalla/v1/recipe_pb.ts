@@ -145,7 +145,8 @@ export type MatchRule = Message<"kalla.v1.MatchRule"> & {
   pattern: Pattern;
 
   /**
-   * priority orders the waterfall, lowest first; absent means 0.
+   * priority orders the waterfall, lowest first, ties in file order. Every
+   * rule of a recipe has one, or none does (file order).
    *
    * @generated from field: optional int32 priority = 3;
    */
