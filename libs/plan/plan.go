@@ -219,6 +219,8 @@ func (b *builder) rule(mr *kallav1.MatchRule, field string) Rule {
 		}
 		if msg := checkTypes(cond); msg != "" {
 			b.fail(cf, "%s", msg)
+		} else if msg := checkWidth(cond); msg != "" {
+			b.fail(cf, "%s", msg)
 		}
 		rule.Conditions = append(rule.Conditions, cond)
 	}

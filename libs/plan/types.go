@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"math/big"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/recipe"
@@ -92,4 +93,63 @@ func textNote(left, right source.Column) string {
 		return fmt.Sprintf(" (the %s %s is text because of values such as %q among its numbers or dates)", side, c.Name, c.Odd)
 	}
 	return ""
+}
+
+// maxDigits is the widest exact decimal the engines compute with.
+const maxDigits = 38
+
+// checkWidth returns what is wrong with a number condition whose
+// arithmetic would need more than maxDigits digits, or "". The engine
+// computes at the wider operand's integer digits and the larger scale (and
+// one digit more for a difference), so such a condition would fail while
+// running, not here, with the engine's words.
+func checkWidth(c Condition) string {
+	if Classify(c.Left.Type) != Number || Classify(c.Right.Type) != Number {
+		return ""
+	}
+	li, ls := digits(c.Left)
+	ri, rs := digits(c.Right)
+	i, s := max(li, ri), max(ls, rs)
+	need := i + s
+	switch c.Op {
+	case kallav1.Operator_OPERATOR_GT, kallav1.Operator_OPERATOR_LT, kallav1.Operator_OPERATOR_GTE, kallav1.Operator_OPERATOR_LTE:
+		need = i + 1 + s // ranked by |l - r|
+	case kallav1.Operator_OPERATOR_TOLERANCE:
+		ti, ts := ratDigits(c.Threshold)
+		need = max(i+1, ti) + max(s, ts)
+	case kallav1.Operator_OPERATOR_TOLERANCE_PCT:
+		// |l - r| * 100 <= threshold * |l|
+		ti, ts := ratDigits(c.Threshold)
+		need = max(i+3, ti+li) + max(s, ts+ls)
+	}
+	if need <= maxDigits {
+		return ""
+	}
+	return fmt.Sprintf("%s on %s (%s) and %s (%s) needs numbers of %d digits, and Kalla computes with at most %d: fewer digits before or after the point on either side would do",
+		recipe.OperatorName(c.Op), c.Left.Name, c.Left.TypeName(), c.Right.Name, c.Right.TypeName(), need, maxDigits)
+}
+
+// digits returns a number column's integer digits and scale; a 64-bit
+// integer has up to 19 digits.
+func digits(c source.Column) (intDigits, scale int) {
+	if c.Type == source.Integer {
+		return 19, 0
+	}
+	return c.Precision - c.Scale, c.Scale
+}
+
+// ratDigits returns the integer digits and scale of a threshold.
+func ratDigits(r *big.Rat) (intDigits, scale int) {
+	if r == nil {
+		return 0, 0
+	}
+	ten := big.NewRat(10, 1)
+	for x := new(big.Rat).Set(r); !x.IsInt() && scale < maxDigits; x.Mul(x, ten) {
+		scale++
+	}
+	whole := new(big.Int).Quo(new(big.Int).Abs(r.Num()), r.Denom())
+	if whole.Sign() != 0 {
+		intDigits = len(whole.String())
+	}
+	return intDigits, scale
 }

@@ -547,6 +547,33 @@ func TestInputs(t *testing.T) {
 			t.Errorf("err = %v\nwant it to say %s", err, want)
 		}
 	})
+	t.Run("numbers_too_wide_to_compute_with_are_bad_input", func(t *testing.T) {
+		t.Parallel()
+		// 25 integer digits against a scale of 18: 43 digits.
+		_, err := reconcileFiles(t, "id,amount\n1,1234567890123456789012345\n", "id,amount\n10,1.123456789012345678\n",
+			recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: amount, op: eq, right: amount}]}\n"))
+		want := "eq on amount (decimal(25,0)) and amount (decimal(19,18)) needs numbers of 43 digits, and Kalla computes with at most 38"
+		if !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v\nwant it to say %s", err, want)
+		}
+		// 27 integer digits and 11 decimals, times a threshold of 2.5.
+		_, err = reconcileFiles(t, "id,amount\n1,123456789012345678901234567.12345678901\n", "id,amount\n1,1.5\n",
+			recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: id, op: eq, right: id}, {left: amount, op: tolerance_pct, right: amount, threshold: 2.5}]}\n"))
+		if want := "tolerance_pct on amount (decimal(38,11)) and amount (decimal(2,1)) needs numbers of 42 digits"; !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v\nwant it to say %s", err, want)
+		}
+	})
+	t.Run("numbers_of_38_digits_compare_exactly", func(t *testing.T) {
+		t.Parallel()
+		// 20 integer digits against a scale of 18, the widest eq there is;
+		// gt ranks by the difference, one digit more: 19 and 18.
+		o := mustReconcile(t, "id,a,b\n1,12345678901234567890,1234567890123456789\n2,1,1\n",
+			"id,a,b\n10,12345678901234567890.000000000000000000,0.123456789012345678\n11,1.000000000000000001,0.1\n",
+			recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: a, op: eq, right: a}, {left: b, op: gt, right: b}]}\n"))
+		if got, want := o.pairs(), []string{"t: l1 r10"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+	})
 	t.Run("exponents_against_numbers_say_why", func(t *testing.T) {
 		t.Parallel()
 		_, err := reconcileFiles(t, "id,amount\n1,5\n2,1e-05\n", "id,amount\n10,5\n",
