@@ -49,14 +49,15 @@ func NearMisses(k int, r plan.Rule, s Side) string {
 			continue
 		}
 		failed = append(failed, fmt.Sprintf("CASE WHEN %s THEN 0 ELSE 1 END", sc.Test()))
-		reasons = append(reasons, fmt.Sprintf("WHEN NOT coalesce(%s, false) THEN %s", sc.Test(), sc.Failure()))
+		reasons = append(reasons, fmt.Sprintf("CASE WHEN NOT coalesce(%s, false) THEN %s END", sc.Test(), sc.Failure()))
 		ranks = append(ranks, fmt.Sprintf("%s AS r%d", sc.NearMissRank(), i))
 		order = append(order, fmt.Sprintf("r%d NULLS LAST", i))
 	}
 	failedSum, reason := "0", "NULL"
 	if len(failed) > 0 {
 		failedSum = strings.Join(failed, " + ")
-		reason = "CASE " + strings.Join(reasons, " ") + " END"
+		// Every failed condition, in the order written.
+		reason = "concat_ws('; ', " + strings.Join(reasons, ", ") + ")"
 	}
 	// The window orders by columns of the subquery. The other record's key
 	// is taken here, where its row is at hand: the evidence would otherwise

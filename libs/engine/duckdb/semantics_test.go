@@ -41,6 +41,15 @@ func TestTolerance(t *testing.T) {
 			t.Errorf("near miss = %q, want %q", got, want)
 		}
 	})
+	t.Run("near_miss_names_every_failed_condition", func(t *testing.T) {
+		t.Parallel()
+		o := mustReconcile(t, "id,ref,amount,day\n1,A,100.00,2024-01-01\n", "id,ref,amount,day\n10,A,100.50,2024-02-01\n",
+			recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0.02}, {left: day, op: date_within, right: day, threshold: 5}]}\n"))
+		u := o.unmatchedLeft[0]
+		if want := "amount differs from amount by 0.50, tolerance 0.02; day and day are 31 days apart, allowed 5"; u["kalla_near_reason"] != want || u["kalla_near_failed"] != "2" {
+			t.Errorf("near miss %q (%s failed), want %q (2 failed)", u["kalla_near_reason"], u["kalla_near_failed"], want)
+		}
+	})
 	t.Run("wide_decimals_read_exactly", func(t *testing.T) {
 		t.Parallel()
 		// Scales of 20, as PostgreSQL's numeric division writes them: the
