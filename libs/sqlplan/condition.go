@@ -14,6 +14,10 @@ import (
 // counts bytes).
 const Levenshtein = "kalla_levenshtein"
 
+// Fold is the engine function eq_ci calls on text that is not all ASCII:
+// full Unicode case folding (plan.Fold; DuckDB's lower maps ß to itself).
+const Fold = "kalla_fold"
+
 // whitespace is what eq_ci trims: ASCII space, tab, CR and LF.
 const whitespace = "chr(32)||chr(9)||chr(13)||chr(10)"
 
@@ -34,7 +38,7 @@ func (c cond) Test() string {
 	case kallav1.Operator_OPERATOR_EQ:
 		return fmt.Sprintf("%s = %s", c.l, c.r)
 	case kallav1.Operator_OPERATOR_EQ_CI:
-		return fmt.Sprintf("lower(trim(%s, %s)) = lower(trim(%s, %s))", c.l, whitespace, c.r, whitespace)
+		return fmt.Sprintf("%s = %s", folded(c.l), folded(c.r))
 	case kallav1.Operator_OPERATOR_TOLERANCE:
 		return fmt.Sprintf("abs(%s - %s) <= %s", c.l, c.r, Decimal(c.Threshold))
 	case kallav1.Operator_OPERATOR_TOLERANCE_PCT:
@@ -183,4 +187,10 @@ func (c cond) distance() string {
 
 func (c cond) longest() string {
 	return fmt.Sprintf("greatest(length(%s), length(%s))", c.l, c.r)
+}
+
+// folded is text as eq_ci compares it: trimmed, then lower case if it is
+// all ASCII (as many bytes as characters), else folded by the engine's Fold.
+func folded(text string) string {
+	return fmt.Sprintf("CASE WHEN strlen(%[1]s) = length(%[1]s) THEN lower(trim(%[1]s, %[2]s)) ELSE %[3]s(trim(%[1]s, %[2]s)) END", text, whitespace, Fold)
 }

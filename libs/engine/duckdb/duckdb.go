@@ -84,6 +84,10 @@ func (e *Engine) open(ctx context.Context) (*session, func(), error) {
 		closeAll()
 		return nil, nil, fmt.Errorf("register %s: %w", sqlplan.Levenshtein, err)
 	}
+	if err := duckdb.RegisterScalarUDF(conn, sqlplan.Fold, fold{}); err != nil {
+		closeAll()
+		return nil, nil, fmt.Errorf("register %s: %w", sqlplan.Fold, err)
+	}
 	return s, closeAll, nil
 }
 
@@ -411,5 +415,20 @@ func (levenshtein) Config() duckdb.ScalarFuncConfig {
 func (levenshtein) Executor() duckdb.ScalarFuncExecutor {
 	return duckdb.ScalarFuncExecutor{RowExecutor: func(values []driver.Value) (any, error) {
 		return int64(plan.Levenshtein(values[0].(string), values[1].(string))), nil
+	}}
+}
+
+// fold is full Unicode case folding (plan.Fold), which eq_ci needs;
+// DuckDB's lower maps ß to itself and keeps final sigma.
+type fold struct{}
+
+func (fold) Config() duckdb.ScalarFuncConfig {
+	text, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
+	return duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{text}, ResultTypeInfo: text}
+}
+
+func (fold) Executor() duckdb.ScalarFuncExecutor {
+	return duckdb.ScalarFuncExecutor{RowExecutor: func(values []driver.Value) (any, error) {
+		return plan.Fold(values[0].(string)), nil
 	}}
 }

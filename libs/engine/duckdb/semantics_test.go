@@ -386,6 +386,10 @@ func TestOperators(t *testing.T) {
 	}{
 		{"eq_ci_trims_and_folds_case_eq_does_not", "id,ref\n1, abc\n2,x\n", "id,ref\n10,ABC \n11,X\n",
 			"{left: ref, op: eq_ci, right: ref}", []string{"t: l1 r10", "t: l2 r11"}},
+		// Full case folding: ß is ss, final sigma is sigma; ASCII meets
+		// non-ASCII; é is not e.
+		{"eq_ci_folds_unicode_case", "id,ref\n1,Straße\n2,ΟΔΟΣ\n3, ÉCOLE\n4,Cafe\n", "id,ref\n10,STRASSE\n11,οδος\n12,école \n13,CAFÉ\n",
+			"{left: ref, op: eq_ci, right: ref}", []string{"t: l1 r10", "t: l2 r11", "t: l3 r12"}},
 		{"eq_keeps_text_as_written", "id,ref\n1, abc\n2,x\n", "id,ref\n10,abc\n11,x\n",
 			"{left: ref, op: eq, right: ref}", []string{"t: l2 r11"}},
 		{"numbers_and_dates_ignore_surrounding_spaces", "id,n,d\n1, 1.50 ,2024-01-01\n2,2,\t2024-01-02\n3,3,2024-01-03\n", "id,n,d\n10,1.5,2024-01-01\n11,2.00,2024-01-02\n12,3,2024-01-04\n",

@@ -5,6 +5,8 @@ import (
 	"math/big"
 	"strings"
 
+	"golang.org/x/text/cases"
+
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/recipe"
 )
@@ -144,7 +146,7 @@ func dayDistance(a, b *value) *big.Rat {
 }
 
 func foldCase(s string) string {
-	return strings.ToLower(strings.Trim(s, " \t\r\n"))
+	return cases.Fold().String(strings.Trim(s, " \t\r\n"))
 }
 
 // similarity is 1 - levenshtein / longer length, over runes; two empty

@@ -117,7 +117,7 @@ func (g *generator) cluster() (left, right []row) {
 	ref := pick(g, g.refs...)
 	base := pick(g, 1000, 110, 10000, 2550, -500, 750)
 	day := g.rng.IntN(40)
-	company := pick(g, "Acme Corp", "Globex", "Initech", "Umbrella Co", "Société Générale", "Müller AG")
+	company := pick(g, "Acme Corp", "Globex", "Initech", "Umbrella Co", "Société Générale", "Müller AG", "Straße GmbH", "Οδός ΑΕ")
 	invoice := fmt.Sprintf("INV-%d", 100+g.rng.IntN(12))
 	shape := pick(g, [2]int{1, 1}, [2]int{1, 1}, [2]int{1, 2}, [2]int{1, 3}, [2]int{2, 1}, [2]int{3, 1}, [2]int{2, 2})
 	nl, nr := shape[0], shape[1]
