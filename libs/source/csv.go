@@ -21,7 +21,7 @@ const maxDecimalDigits = 38
 func CSVSchema(path string, types map[string]Type) (Schema, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return Schema{}, fmt.Errorf("open %s: %w", path, err)
+		return Schema{}, err // names the path
 	}
 	defer f.Close()
 	s, err := inferCSV(f, types)

@@ -19,7 +19,7 @@ import (
 func ParquetSchema(path string) (Schema, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return Schema{}, fmt.Errorf("open %s: %w", path, err)
+		return Schema{}, err // names the path
 	}
 	rows := int64(-1)
 	files := []string{path}
@@ -46,7 +46,7 @@ func ParquetSchema(path string) (Schema, error) {
 func parts(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", dir, err)
+		return nil, err // names the directory
 	}
 	var parts []string
 	for _, e := range entries {

@@ -144,7 +144,7 @@ func (c cond) Failure() string {
 	case kallav1.Operator_OPERATOR_TOLERANCE_PCT:
 		why = fmt.Sprintf("%s || ' differs from ' || %s || ' by ' || CAST(abs(%s - %s) AS VARCHAR) || ', more than ' || %s || '%%'", l, r, c.l, c.r, String(c.ThresholdText))
 	case kallav1.Operator_OPERATOR_DATE_WITHIN:
-		why = fmt.Sprintf("%s || ' and ' || %s || ' are ' || CAST(%s AS VARCHAR) || ' days apart, allowed ' || %s", l, r, c.days(), String(c.ThresholdText))
+		why = fmt.Sprintf("%s || ' and ' || %s || ' are ' || CAST(%[3]s AS VARCHAR) || CASE WHEN %[3]s = 1 THEN ' day' ELSE ' days' END || ' apart, allowed ' || %[4]s", l, r, c.days(), String(c.ThresholdText))
 	case kallav1.Operator_OPERATOR_FUZZY:
 		why = fmt.Sprintf("%s || ' and ' || %s || ' have similarity ' || CAST(round(1 - (%s), 4) AS VARCHAR) || ', needed ' || %s", l, r, c.Cost(), String(c.ThresholdText))
 	default:

@@ -260,7 +260,11 @@ func checkKey(ctx context.Context, s *session, table string, in plan.Input) erro
 		if err := rows.Scan(&key, &n); err != nil {
 			return err
 		}
-		examples = append(examples, fmt.Sprintf("%s (%d rows)", key, n))
+		rowWord := "rows"
+		if n == 1 {
+			rowWord = "row"
+		}
+		examples = append(examples, fmt.Sprintf("%s (%d %s)", key, n, rowWord))
 	}
 	if err := rows.Err(); err != nil {
 		return err

@@ -437,7 +437,7 @@ func TestInputs(t *testing.T) {
 			"null_part": "branch,seq,ref\nB,1,X\nA,,Y\n",
 		} {
 			_, err := reconcileFiles(t, left, "id,ref\n10,A\n", text)
-			want := map[string]string{"repeated": "A|2 (2 rows)", "null_part": "A|NULL (1 rows)"}[name]
+			want := map[string]string{"repeated": "A|2 (2 rows)", "null_part": "A|NULL (1 row)"}[name]
 			if !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), want) {
 				t.Errorf("%s: err = %v, want bad input naming %s", name, err, want)
 			}
