@@ -139,7 +139,8 @@ func (s *Server) getRun(ctx context.Context, id string) (jobs.Run, error) {
 }
 
 // storeError maps a database error about a run or recipe (what) with the
-// given id: NotFound, Canceled when the caller went away, else Unavailable
+// given id: NotFound, Canceled or DeadlineExceeded when the caller went
+// away or ran out of time, else Unavailable
 // (logged here, since the caller only sees "try again").
 func (s *Server) storeError(err error, what, id string) error {
 	if errors.Is(err, jobs.ErrNotFound) {
@@ -148,8 +149,11 @@ func (s *Server) storeError(err error, what, id string) error {
 	if errors.Is(err, jobs.ErrBadPageToken) {
 		return badPageToken()
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.Canceled) {
 		return connect.NewError(connect.CodeCanceled, err)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return connect.NewError(connect.CodeDeadlineExceeded, err)
 	}
 	s.log.Error("database error", what+"_id", id, "error", err)
 	return connect.NewError(connect.CodeUnavailable, fmt.Errorf("the %s store is unavailable; try again", what))
@@ -179,7 +183,12 @@ func (s *Server) ListRuns(ctx context.Context, req *connect.Request[kallav1.List
 	if err != nil {
 		return nil, err
 	}
-	runs, next, err := s.store.ListRuns(ctx, statusName(req.Msg.GetStatus()), size, req.Msg.GetPageToken())
+	status := statusName(req.Msg.GetStatus())
+	if status == "" && req.Msg.GetStatus() != kallav1.RunStatus_RUN_STATUS_UNSPECIFIED {
+		// A status this server does not know would otherwise list every run.
+		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("status %d is not a run status", req.Msg.GetStatus()))
+	}
+	runs, next, err := s.store.ListRuns(ctx, status, size, req.Msg.GetPageToken())
 	if err != nil {
 		return nil, s.storeError(err, "run", "")
 	}

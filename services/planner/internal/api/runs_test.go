@@ -199,6 +199,9 @@ func TestGetAndListRuns(t *testing.T) {
 		if runs := resp.Msg.GetRuns(); len(runs) != 1 || runs[0].GetRunId() != ids[1] {
 			t.Errorf("cancelled runs = %v", runs)
 		}
+		// A status from a newer client is refused, not ignored.
+		_, err = e.runs.ListRuns(e.ctx, connect.NewRequest(&kallav1.ListRunsRequest{Status: kallav1.RunStatus(99)}))
+		wantCode(t, err, connect.CodeInvalidArgument)
 	})
 }
 
