@@ -69,12 +69,18 @@ func measureFile(path string, cols []Column, floats []int, digits []floatDigits)
 	if err != nil {
 		return err
 	}
+	schema, err := fr.Schema()
+	if err != nil {
+		return err
+	}
 	for _, i := range floats {
-		leaf := rdr.MetaData().Schema.ColumnIndexByName(cols[i].Name)
-		if leaf < 0 {
+		// GetColumn takes a top-level field's index, not a leaf's: a
+		// struct column before the float has several leaves.
+		fields := schema.FieldIndices(cols[i].Name)
+		if len(fields) == 0 {
 			return fmt.Errorf("column %s is not in this part", cols[i].Name)
 		}
-		col, err := fr.GetColumn(context.Background(), leaf)
+		col, err := fr.GetColumn(context.Background(), fields[0])
 		if err != nil {
 			return err
 		}

@@ -106,10 +106,16 @@ func castWideDecimal(text string, c source.Column) string {
 		text, c.Scale, shift, Type(c))
 }
 
+// FloatText is the engine function that prints a FLOAT or DOUBLE as the
+// schema reader measured it: the shortest text that reads back as the same
+// float of its width, without an exponent (strconv's 'f', -1). DuckDB's own
+// cast prints a FLOAT's binary value when that is short (3237370.25 for
+// the float32 3237370.2) and small values with an exponent (1e-05).
+const FloatText = "kalla_float_text"
+
 // ReadParquet is a query reading a Parquet file, or every part of a
 // directory, in file order. A float column becomes the exact decimal its
-// values print as (DuckDB prints the shortest text that reads back the same
-// float, as the schema reader measured it), not its binary value: 1.1, not
+// values print as (FloatText), not its binary value: 1.1, not
 // 1.100000000000000088.
 func ReadParquet(path string, dir bool, s source.Schema) string {
 	if dir {
@@ -119,7 +125,7 @@ func ReadParquet(path string, dir bool, s source.Schema) string {
 	var casts []string
 	for _, c := range s.Columns {
 		if c.Float {
-			casts = append(casts, fmt.Sprintf("CAST(CAST(%[1]s AS VARCHAR) AS %[2]s) AS %[1]s", Ident(c.Name), Type(c)))
+			casts = append(casts, fmt.Sprintf("CAST(%[3]s(%[1]s) AS %[2]s) AS %[1]s", Ident(c.Name), Type(c), FloatText))
 		}
 	}
 	if len(casts) > 0 {

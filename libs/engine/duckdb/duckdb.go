@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -87,6 +88,10 @@ func (e *Engine) open(ctx context.Context) (*session, func(), error) {
 	if err := duckdb.RegisterScalarUDF(conn, sqlplan.Fold, fold{}); err != nil {
 		closeAll()
 		return nil, nil, fmt.Errorf("register %s: %w", sqlplan.Fold, err)
+	}
+	if err := duckdb.RegisterScalarUDFSet(conn, sqlplan.FloatText, floatText{duckdb.TYPE_FLOAT}, floatText{duckdb.TYPE_DOUBLE}); err != nil {
+		closeAll()
+		return nil, nil, fmt.Errorf("register %s: %w", sqlplan.FloatText, err)
 	}
 	return s, closeAll, nil
 }
@@ -434,5 +439,27 @@ func (fold) Config() duckdb.ScalarFuncConfig {
 func (fold) Executor() duckdb.ScalarFuncExecutor {
 	return duckdb.ScalarFuncExecutor{RowExecutor: func(values []driver.Value) (any, error) {
 		return plan.Fold(values[0].(string)), nil
+	}}
+}
+
+// floatText prints a FLOAT or DOUBLE as the schema reader measured it
+// (sqlplan.FloatText).
+type floatText struct{ typ duckdb.Type }
+
+func (f floatText) Config() duckdb.ScalarFuncConfig {
+	in, _ := duckdb.NewTypeInfo(f.typ)
+	text, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
+	return duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{in}, ResultTypeInfo: text}
+}
+
+func (floatText) Executor() duckdb.ScalarFuncExecutor {
+	return duckdb.ScalarFuncExecutor{RowExecutor: func(values []driver.Value) (any, error) {
+		switch v := values[0].(type) {
+		case float32:
+			return strconv.FormatFloat(float64(v), 'f', -1, 32), nil
+		case float64:
+			return strconv.FormatFloat(v, 'f', -1, 64), nil
+		}
+		return nil, fmt.Errorf("%s: %T is no float", sqlplan.FloatText, values[0])
 	}}
 }

@@ -99,6 +99,44 @@ func TestParquetFloats(t *testing.T) {
 			t.Errorf("unmatched right = %v, want 13 with amount 0.100", o.unmatchedRight)
 		}
 	})
+	// Each float equals the decimal its shortest text reads as: DuckDB's
+	// own cast printed 1e-05 (refused at DECIMAL(5,5)) and the float32
+	// 3237370.2 as its binary value, 3237370.25.
+	for name, floats := range map[string]string{
+		"small_doubles": "(10, 'A', 0.25::DOUBLE), (11, 'B', 0.00001::DOUBLE), (12, 'C', 0.0000025::DOUBLE)",
+		"float32s":      "(10, 'A', 3237370.2::FLOAT), (11, 'B', 92323900::FLOAT), (12, 'C', 0.0000001::FLOAT)",
+	} {
+		t.Run(name+"_as_they_print", func(t *testing.T) {
+			t.Parallel()
+			exact := map[string]string{"small_doubles": "(1, 'A', 0.25), (2, 'B', 0.00001), (3, 'C', 0.0000025)",
+				"float32s": "(1, 'A', 3237370.2), (2, 'B', 92323900), (3, 'C', 0.0000001)"}[name]
+			path := parquetBook(t, `SELECT id, ref, amount::DECIMAL(38,8) AS amount FROM (VALUES `+exact+`) t(id, ref, amount)`,
+				[]string{`SELECT * FROM (VALUES ` + floats + `) t(id, ref, amount)`},
+				"  - {name: same, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: eq, right: amount}]}\n")
+			o, err := runRecipe(t, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := o.pairs(), []string{"same: l1 r10", "same: l2 r11", "same: l3 r12"}; !slices.Equal(got, want) {
+				t.Errorf("matches = %v, want %v; unmatched right %v", got, want, o.unmatchedRight)
+			}
+		})
+	}
+	t.Run("float_after_a_struct_column", func(t *testing.T) {
+		t.Parallel()
+		// The struct's two leaves came before x: x was measured from y
+		// (3.0, DECIMAL(1,0)) and read as 1.
+		path := parquetBook(t, `SELECT 1 AS id, 'A' AS ref, {'p': 1, 'q': 2} AS s, 1.25::DOUBLE AS x, 3.0::DOUBLE AS y`,
+			[]string{`SELECT 10 AS id, 'A' AS ref, 1.25::DECIMAL(4,2) AS x`},
+			"  - {name: same, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: x, op: eq, right: x}]}\n")
+		o, err := runRecipe(t, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := o.pairs(); !slices.Equal(got, []string{"same: l1 r10"}) {
+			t.Errorf("matches = %v, want l1 r10", got)
+		}
+	})
 	t.Run("nan_is_bad_input", func(t *testing.T) {
 		t.Parallel()
 		path := setup(t, "(1, 'A', 'NaN'::DOUBLE)")
