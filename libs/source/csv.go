@@ -62,7 +62,7 @@ func inferCSV(r io.Reader, types map[string]Type) (Schema, error) {
 		for i, v := range rec {
 			cols[i].add(v)
 			if !cols[i].fits() {
-				return Schema{}, &TypeError{Column: names[i], Line: cr.line, Value: string(v), Type: cols[i].set}
+				return Schema{}, &TypeError{Column: names[i], Line: cr.start, Value: string(v), Type: cols[i].set}
 			}
 		}
 	}
@@ -238,6 +238,10 @@ func (in *inference) column(name string) Column {
 	c.Padded = in.padded && c.Type != Text
 	if c.Type == Text {
 		c.LeadingZeros, c.Exponent, c.Odd = in.zeros, in.exponent, in.odd
+		if in.intDigits+in.scale > maxDecimalDigits {
+			// No number type holds the column: no note may suggest one.
+			c.LeadingZeros, c.Exponent = "", ""
+		}
 	}
 	return c
 }

@@ -18,6 +18,7 @@ import (
 type csvReader struct {
 	r      *bufio.Reader
 	line   int    // lines read so far
+	start  int    // the line the last record read starts on
 	width  int    // fields per record, set by the first record
 	long   []byte // a line longer than the reader's buffer
 	rec    []byte // a quoted record's unescaped fields
@@ -44,7 +45,7 @@ func (c *csvReader) read() ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	start := c.line
+	c.start = c.line
 	if bytes.IndexByte(line, '"') < 0 {
 		c.fields = c.fields[:0]
 		for {
@@ -63,7 +64,7 @@ func (c *csvReader) read() ([][]byte, error) {
 		c.width = len(c.fields)
 	}
 	if len(c.fields) != c.width {
-		return nil, fmt.Errorf("record on line %d: wrong number of fields (%d, where the first record has %d)", start, len(c.fields), c.width)
+		return nil, fmt.Errorf("record on line %d: wrong number of fields (%d, where the first record has %d)", c.start, len(c.fields), c.width)
 	}
 	return c.fields, nil
 }

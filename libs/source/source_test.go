@@ -282,6 +282,23 @@ func TestCSVExponents(t *testing.T) {
 			}
 		})
 	}
+	t.Run("no_note_for_a_column_too_wide", func(t *testing.T) {
+		t.Parallel()
+		s, err := source.CSVSchema(write(t, "v\n007\n1e-5\n1234567890123456789012345678901234567890\n"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := s.Column("v"); v.TypeName() != "text" || v.LeadingZeros != "" || v.Exponent != "" {
+			t.Errorf("v = %+v, want text without a note that setting a number type would help", v)
+		}
+	})
+	t.Run("type_error_names_the_line_a_record_starts_on", func(t *testing.T) {
+		t.Parallel()
+		_, err := source.CSVSchema(write(t, "v,note\n1,a\nx,\"two\nlines\"\n"), map[string]source.Type{"v": source.Integer})
+		if err == nil || !strings.Contains(err.Error(), `line 3, column v: "x"`) {
+			t.Errorf("err = %v, want it on line 3", err)
+		}
+	})
 	t.Run("not_an_integer", func(t *testing.T) {
 		t.Parallel()
 		_, err := source.CSVSchema(write(t, "v\n1\n1e3\n"), map[string]source.Type{"v": source.Integer})
