@@ -236,11 +236,17 @@ func (b *builder) aggregate(a *kallav1.Aggregate, field string) *Aggregate {
 	if !okl || !okr {
 		return nil
 	}
-	for _, c := range []source.Column{l, r} {
-		if Classify(c.Type) != Number {
-			b.fail(field, "an aggregate check sums numbers, but %s is %s%s", c.Name, c.TypeName(), textNote(l, r))
-			return nil
+	for i, c := range []source.Column{l, r} {
+		if Classify(c.Type) == Number {
+			continue
 		}
+		// This column's note only: the other's would explain the wrong one.
+		note := textNote(c, source.Column{})
+		if i == 1 {
+			note = textNote(source.Column{}, c)
+		}
+		b.fail(field, "an aggregate check sums numbers, but %s is %s%s", c.Name, c.TypeName(), note)
+		return nil
 	}
 	tol, _ := recipe.Rat(a.GetTolerance())
 	return &Aggregate{Left: l, Right: r, Tolerance: tol, ToleranceText: a.GetTolerance().GetValue()}

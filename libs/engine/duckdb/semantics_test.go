@@ -587,6 +587,14 @@ func TestInputs(t *testing.T) {
 			t.Errorf("matches = %v, want %v", got, want)
 		}
 	})
+	t.Run("aggregate_on_text_explains_its_own_column", func(t *testing.T) {
+		t.Parallel()
+		_, err := reconcileFiles(t, "id,ref,amount\n1,A,x\n", "id,ref,amount\n10,A,007\n",
+			recipeYAML("  - {name: t, pattern: \"1:N\", conditions: [{left: ref, op: eq, right: ref}], aggregate: {left: amount, right: amount, tolerance: 0}}\n"))
+		if !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), "but amount is text") || strings.Contains(err.Error(), "007") {
+			t.Errorf("err = %v, want the left amount refused without the right's leading-zeros note", err)
+		}
+	})
 	t.Run("exponents_against_numbers_say_why", func(t *testing.T) {
 		t.Parallel()
 		_, err := reconcileFiles(t, "id,amount\n1,5\n2,1e-05\n", "id,amount\n10,5\n",
