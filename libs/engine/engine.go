@@ -21,6 +21,20 @@ func BadInput(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrBadInput, fmt.Sprintf(format, args...))
 }
 
+// MarkBadInput returns err marked as caused by the user's input
+// (errors.Is(err, ErrBadInput)), its message unchanged.
+func MarkBadInput(err error) error {
+	if err == nil || errors.Is(err, ErrBadInput) {
+		return err
+	}
+	return badInput{err}
+}
+
+type badInput struct{ error }
+
+func (b badInput) Is(target error) bool { return target == ErrBadInput }
+func (b badInput) Unwrap() error        { return b.error }
+
 // Format is the file format of evidence.
 type Format string
 

@@ -74,6 +74,7 @@ type Run struct {
 	ExecEnqueued bool
 	Summary      []byte // JSON
 	Error        string
+	BadInput     bool   // failed on its input (see Failure)
 	Evidence     []byte // JSON
 	CreatedAt    time.Time
 	UpdatedAt    time.Time

@@ -186,13 +186,27 @@ func (s *Store) Complete(ctx context.Context, jobID, workerID string) error {
 	return nil
 }
 
-// Fail reports that workerID could not do the job. With final, or when the
-// job has used all its attempts, the job and its run fail with reason.
-// Otherwise the job goes back to pending with the next attempt and is
-// republished through the outbox after s.RetryDelay; the caller acks (or
-// terms) the current message, whose older attempt Claim will refuse.
-// Only the claiming worker may fail a job (else ErrLostClaim).
-func (s *Store) Fail(ctx context.Context, jobID, workerID, reason string, final bool) error {
+// Failure is how a job failed.
+type Failure int
+
+const (
+	// Retry: another attempt may succeed.
+	Retry Failure = iota
+	// Final: no attempt will; the job and its run fail now.
+	Final
+	// BadInput: Final, because of the run's input (its recipe, its data,
+	// its source's tables or credentials); the run records it.
+	BadInput
+)
+
+// Fail reports that workerID could not do the job. When the failure is
+// Final or BadInput, or the job has used all its attempts, the job and its
+// run fail with reason. Otherwise the job goes back to pending with the
+// next attempt and is republished through the outbox after s.RetryDelay;
+// the caller acks (or terms) the current message, whose older attempt
+// Claim will refuse. Only the claiming worker may fail a job (else
+// ErrLostClaim).
+func (s *Store) Fail(ctx context.Context, jobID, workerID, reason string, how Failure) error {
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		j, err := scanJob(tx.QueryRow(ctx, `SELECT `+jobColumns+` FROM jobs
 			WHERE id = $1 AND status = 'claimed' AND claimed_by = $2 FOR UPDATE`, jobID, workerID))
@@ -202,7 +216,12 @@ func (s *Store) Fail(ctx context.Context, jobID, workerID, reason string, final 
 		if err != nil {
 			return err
 		}
-		if final {
+		if how == BadInput {
+			if _, err := tx.Exec(ctx, "UPDATE runs SET bad_input = true WHERE id = $1 AND "+activeRun, j.RunID); err != nil {
+				return err
+			}
+		}
+		if how != Retry {
 			return failJob(ctx, tx, j, reason, fmt.Sprintf("%s job %s failed: %s", j.Type, j.ID, reason))
 		}
 		return retryOrFail(ctx, tx, j, reason, s.RetryDelay)

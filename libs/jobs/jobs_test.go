@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -164,8 +165,12 @@ func TestMigrate(t *testing.T) {
 			t.Fatalf("migrate again: %v", err)
 		}
 		e := env{ctx: t.Context(), pool: pool}
-		if n := e.count(t, "SELECT count(*) FROM schema_migrations"); n != 2 {
-			t.Fatalf("schema_migrations has %d rows, want 2 (one per migration)", n)
+		files, err := filepath.Glob("migrations/*.sql")
+		if err != nil || len(files) < 3 {
+			t.Fatalf("migrations: %v %v", files, err)
+		}
+		if n := e.count(t, "SELECT count(*) FROM schema_migrations"); n != len(files) {
+			t.Fatalf("schema_migrations has %d rows, want %d (one per migration)", n, len(files))
 		}
 		if n := e.count(t, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"); n != 7 {
 			t.Fatalf("%d tables, want 7", n)
@@ -646,7 +651,7 @@ func TestHeartbeat(t *testing.T) {
 		if err := e.store.Complete(e.ctx, job.ID, "w1"); !errors.Is(err, jobs.ErrLostClaim) {
 			t.Fatalf("complete by the late worker: %v, want ErrLostClaim", err)
 		}
-		if err := e.store.Fail(e.ctx, job.ID, "w1", "late", false); !errors.Is(err, jobs.ErrLostClaim) {
+		if err := e.store.Fail(e.ctx, job.ID, "w1", "late", jobs.Retry); !errors.Is(err, jobs.ErrLostClaim) {
 			t.Fatalf("fail by the late worker: %v, want ErrLostClaim", err)
 		}
 		if err := e.store.Heartbeat(e.ctx, job.ID, "w2"); err != nil {
@@ -759,7 +764,7 @@ func TestFail(t *testing.T) {
 		job := chunkJob(t, 0)
 		runID := e.createRun(t, job)
 		e.claim(t, job.ID, "w1", 1)
-		if err := e.store.Fail(e.ctx, job.ID, "w1", "connection reset", false); err != nil {
+		if err := e.store.Fail(e.ctx, job.ID, "w1", "connection reset", jobs.Retry); err != nil {
 			t.Fatal(err)
 		}
 		if status, attempts := e.job(t, job.ID); status != jobs.JobPending || attempts != 2 {
@@ -773,20 +778,25 @@ func TestFail(t *testing.T) {
 		}
 	})
 
-	t.Run("final_fails_run", func(t *testing.T) {
-		t.Parallel()
-		e := setup(t)
-		job := execJob(t)
-		runID := e.createRun(t, job)
-		e.claim(t, job.ID, "w1", 1)
-		if err := e.store.Fail(e.ctx, job.ID, "w1", "column amount missing", true); err != nil {
-			t.Fatal(err)
-		}
-		r := e.run(t, runID)
-		if r.Status != jobs.RunFailed || !strings.Contains(r.Error, "column amount missing") {
-			t.Fatalf("run %s error %q", r.Status, r.Error)
-		}
-	})
+	for name, tt := range map[string]struct {
+		how      jobs.Failure
+		badInput bool
+	}{"final_fails_run": {jobs.Final, false}, "bad_input_fails_run_and_says_so": {jobs.BadInput, true}} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := setup(t)
+			job := execJob(t)
+			runID := e.createRun(t, job)
+			e.claim(t, job.ID, "w1", 1)
+			if err := e.store.Fail(e.ctx, job.ID, "w1", "column amount missing", tt.how); err != nil {
+				t.Fatal(err)
+			}
+			r := e.run(t, runID)
+			if r.Status != jobs.RunFailed || !strings.Contains(r.Error, "column amount missing") || r.BadInput != tt.badInput {
+				t.Fatalf("run %s error %q bad input %v, want failed with the reason, bad input %v", r.Status, r.Error, r.BadInput, tt.badInput)
+			}
+		})
+	}
 }
 
 func TestExpireRuns(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 )
 
 const runColumns = `id, recipe_id, recipe_text, recipe, status, phase, chunks_total, chunks_staged,
-	rows_staged, exec_enqueued, summary, error, evidence, created_at, updated_at, finished_at, deadline`
+	rows_staged, exec_enqueued, summary, error, bad_input, evidence, created_at, updated_at, finished_at, deadline`
 
 // activeRun is the SQL condition of a run that has not ended.
 const activeRun = `status IN ('queued', 'staging', 'executing')`
@@ -18,7 +18,7 @@ func scanRun(row pgx.Row) (Run, error) {
 	var r Run
 	var finished, deadline *time.Time
 	err := row.Scan(&r.ID, &r.RecipeID, &r.RecipeText, &r.Recipe, &r.Status, &r.Phase,
-		&r.ChunksTotal, &r.ChunksStaged, &r.RowsStaged, &r.ExecEnqueued, &r.Summary, &r.Error,
+		&r.ChunksTotal, &r.ChunksStaged, &r.RowsStaged, &r.ExecEnqueued, &r.Summary, &r.Error, &r.BadInput,
 		&r.Evidence, &r.CreatedAt, &r.UpdatedAt, &finished, &deadline)
 	r.FinishedAt, r.Deadline = timeOf(finished), timeOf(deadline)
 	return r, err

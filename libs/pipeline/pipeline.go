@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
+	"github.com/kallahq/kalla/libs/engine"
 	"github.com/kallahq/kalla/libs/jobs"
 	"github.com/kallahq/kalla/libs/queue"
 	"github.com/kallahq/kalla/libs/telemetry"
@@ -118,10 +119,17 @@ func (r *Runner) finish(ctx context.Context, log *slog.Logger, job jobs.Job, err
 	}
 	r.Metrics.JobsFailed.WithLabelValues(job.Type).Inc()
 	poison := errors.Is(err, queue.ErrPoison)
+	how := jobs.Retry
+	switch {
+	case poison && errors.Is(err, engine.ErrBadInput):
+		how = jobs.BadInput
+	case poison:
+		how = jobs.Final
+	}
 	log.Error("job failed", "error", err, "final", poison)
 	// A failure that is not final is retried as a new attempt that the
 	// store republishes through the outbox, so this message is done.
-	if ferr := r.Store.Fail(context.WithoutCancel(ctx), job.ID, r.WorkerID, err.Error(), poison); ferr != nil && !errors.Is(ferr, jobs.ErrLostClaim) {
+	if ferr := r.Store.Fail(context.WithoutCancel(ctx), job.ID, r.WorkerID, err.Error(), how); ferr != nil && !errors.Is(ferr, jobs.ErrLostClaim) {
 		return ferr
 	}
 	if poison {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
+	"github.com/kallahq/kalla/libs/engine"
 	"github.com/kallahq/kalla/libs/jobs"
 	"github.com/kallahq/kalla/libs/pipeline"
 	"github.com/kallahq/kalla/libs/queue"
@@ -151,16 +153,24 @@ func TestRunner(t *testing.T) {
 			t.Errorf("run %s after %d calls, %v failed jobs; want cancelled, one call, no failure", run.Status, calls.Load(), failed)
 		}
 	})
-	t.Run("poison_fails_at_once", func(t *testing.T) {
-		b := setup(t)
-		runID := b.newRun(t, b.ctx)
-		var calls atomic.Int32
-		run := b.runJobs(t, runID, func(context.Context, jobs.Job, *kallav1.JobEnvelope) error {
-			calls.Add(1)
-			return queue.Poison(errors.New("column amount missing"))
+	// Poison fails at once; poison marked as the input's fault says so in
+	// the run too.
+	for name, badInput := range map[string]bool{"poison_fails_at_once": false, "bad_input_fails_at_once_and_says_so": true} {
+		t.Run(name, func(t *testing.T) {
+			b := setup(t)
+			runID := b.newRun(t, b.ctx)
+			var calls atomic.Int32
+			run := b.runJobs(t, runID, func(context.Context, jobs.Job, *kallav1.JobEnvelope) error {
+				calls.Add(1)
+				err := errors.New("column amount missing")
+				if badInput {
+					err = engine.MarkBadInput(err)
+				}
+				return queue.Poison(err)
+			})
+			if run.Status != jobs.RunFailed || calls.Load() != 1 || run.BadInput != badInput || !strings.HasSuffix(run.Error, "column amount missing") {
+				t.Errorf("run %s (bad input %v, error %q) after %d calls; want failed after one, bad input %v", run.Status, run.BadInput, run.Error, calls.Load(), badInput)
+			}
 		})
-		if run.Status != jobs.RunFailed || calls.Load() != 1 {
-			t.Errorf("run %s after %d calls; want failed after one", run.Status, calls.Load())
-		}
-	})
+	}
 }

@@ -59,6 +59,14 @@ func TestSubmitThroughTheAPI(t *testing.T) {
 			t.Errorf("submit said %+v; reconcile says %+v", got, want)
 		}
 	})
+	t.Run("run_failed_on_its_data_exits_2", func(t *testing.T) {
+		// The planner reads schemas only: the executor finds the duplicated
+		// invoice, and the run says it failed on its input.
+		res := kalla(t, "submit", "--server", url, "--recipe", duplicateInvoice(t, example(t)), "--token", apiToken, "--wait")
+		if res.code != exitBadInput || !strings.Contains(res.stderr, "INV-2024-001 (2 rows)") {
+			t.Errorf("exit %d, stderr %q; want 2 naming the duplicated key", res.code, res.stderr)
+		}
+	})
 	t.Run("refused_without_a_token", func(t *testing.T) {
 		// No Unsetenv here: this test runs in parallel with others in the
 		// same process. The variable is set only by t.Setenv elsewhere.

@@ -133,14 +133,8 @@ func TestReconcileCommand(t *testing.T) {
 	})
 	t.Run("failure_leaves_no_output", func(t *testing.T) {
 		t.Parallel()
-		recipe := example(t)
 		// A duplicated invoice id fails the run after the sources were read.
-		f, err := os.OpenFile(filepath.Join(filepath.Dir(recipe), "invoices.csv"), os.O_APPEND|os.O_WRONLY, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.WriteString("INV-2024-001,CUST-001,Acme,2024-01-15,2024-02-15,1.00,USD,pending,dup\n")
-		f.Close()
+		recipe := duplicateInvoice(t, example(t))
 		out := filepath.Join(t.TempDir(), "out")
 		r := kalla(t, "reconcile", "--recipe", recipe, "--out", out, "--json")
 		if r.code != exitBadInput || r.stdout != "" || !strings.Contains(r.stderr, "INV-2024-001 (2 rows)") {
@@ -150,6 +144,21 @@ func TestReconcileCommand(t *testing.T) {
 			t.Errorf("the failed run left its output directory %s behind (%v)", out, err)
 		}
 	})
+}
+
+// duplicateInvoice appends a second INV-2024-001 to the example's invoices
+// beside recipe, and returns recipe.
+func duplicateInvoice(t *testing.T, recipe string) string {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(filepath.Dir(recipe), "invoices.csv"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString("INV-2024-001,CUST-001,Acme,2024-01-15,2024-02-15,1.00,USD,pending,dup\n"); err != nil {
+		t.Fatal(err)
+	}
+	return recipe
 }
 
 func TestBadInputExitsTwo(t *testing.T) {

@@ -134,6 +134,9 @@ func submitCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 			msg = "no reason given"
 		}
 		fmt.Fprintf(stderr, "kalla submit: run %s failed: %s\n", runID, msg)
+		if run.GetBadInput() {
+			return exitBadInput
+		}
 		return exitFailure
 	case kallav1.RunStatus_RUN_STATUS_CANCELLED:
 		fmt.Fprintf(stderr, "kalla submit: run %s was cancelled\n", runID)

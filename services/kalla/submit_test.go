@@ -229,6 +229,14 @@ func TestSubmit(t *testing.T) {
 		r := kalla(t, "submit", "--server", serve(t, api), "--recipe", example(t), "--token", testToken, "--wait", "--json")
 		wantFailure(t, r, exitFailure, "run run-1 failed: job stage-2 failed after 5 attempts")
 	})
+	t.Run("run_failed_on_its_input_exits_2", func(t *testing.T) {
+		t.Parallel()
+		failed := state(kallav1.RunStatus_RUN_STATUS_FAILED, "executing", 4, 4, 50000)
+		failed.Error, failed.BadInput = "exec job exec-1 failed: bad input: invoices: the primary key invoice_id must be unique", true
+		api := &runAPI{states: []*kallav1.Run{failed}}
+		r := kalla(t, "submit", "--server", serve(t, api), "--recipe", example(t), "--token", testToken, "--wait")
+		wantFailure(t, r, exitBadInput, "must be unique")
+	})
 	t.Run("cancelled_run_exits_1", func(t *testing.T) {
 		t.Parallel()
 		api := &runAPI{states: []*kallav1.Run{state(kallav1.RunStatus_RUN_STATUS_CANCELLED, "staging", 1, 4, 50000)}}

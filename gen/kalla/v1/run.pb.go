@@ -92,11 +92,14 @@ type Run struct {
 	// summary is set once the run has completed.
 	Summary *Summary `protobuf:"bytes,5,opt,name=summary,proto3" json:"summary,omitempty"`
 	// error says in plain words why the run failed.
-	Error         string                 `protobuf:"bytes,6,opt,name=error,proto3" json:"error,omitempty"`
-	Evidence      *Evidence              `protobuf:"bytes,7,opt,name=evidence,proto3" json:"evidence,omitempty"`
-	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
-	FinishedAt    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
+	Error      string                 `protobuf:"bytes,6,opt,name=error,proto3" json:"error,omitempty"`
+	Evidence   *Evidence              `protobuf:"bytes,7,opt,name=evidence,proto3" json:"evidence,omitempty"`
+	CreatedAt  *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	UpdatedAt  *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	FinishedAt *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
+	// bad_input says a failed run failed on its input (the recipe, the data,
+	// the source's tables or credentials): running it again will not help.
+	BadInput      bool `protobuf:"varint,11,opt,name=bad_input,json=badInput,proto3" json:"bad_input,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -199,6 +202,13 @@ func (x *Run) GetFinishedAt() *timestamppb.Timestamp {
 		return x.FinishedAt
 	}
 	return nil
+}
+
+func (x *Run) GetBadInput() bool {
+	if x != nil {
+		return x.BadInput
+	}
+	return false
 }
 
 type Progress struct {
@@ -1800,7 +1810,7 @@ var File_kalla_v1_run_proto protoreflect.FileDescriptor
 
 const file_kalla_v1_run_proto_rawDesc = "" +
 	"\n" +
-	"\x12kalla/v1/run.proto\x12\bkalla.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x12kalla/v1/job.proto\"\xbc\x03\n" +
+	"\x12kalla/v1/run.proto\x12\bkalla.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x12kalla/v1/job.proto\"\xd9\x03\n" +
 	"\x03Run\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x1b\n" +
 	"\trecipe_id\x18\x02 \x01(\tR\brecipeId\x12+\n" +
@@ -1815,7 +1825,8 @@ const file_kalla_v1_run_proto_rawDesc = "" +
 	"updated_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12;\n" +
 	"\vfinished_at\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"finishedAt\"\x89\x01\n" +
+	"finishedAt\x12\x1b\n" +
+	"\tbad_input\x18\v \x01(\bR\bbadInput\"\x89\x01\n" +
 	"\bProgress\x12\x14\n" +
 	"\x05phase\x18\x01 \x01(\tR\x05phase\x12#\n" +
 	"\rchunks_staged\x18\x02 \x01(\x05R\fchunksStaged\x12!\n" +

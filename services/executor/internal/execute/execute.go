@@ -74,7 +74,7 @@ func (e *Executor) Handle(ctx context.Context, job jobs.Job, env *kallav1.JobEnv
 		return err
 	}
 	if reconcile.IsBadInput(err) {
-		return queue.Poison(err)
+		return queue.Poison(engine.MarkBadInput(err))
 	}
 	if err != nil {
 		return err

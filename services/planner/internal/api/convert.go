@@ -49,6 +49,7 @@ func toProto(r jobs.Run) *kallav1.Run {
 			RowsStaged:   r.RowsStaged,
 		},
 		Error:      r.Error,
+		BadInput:   r.BadInput,
 		CreatedAt:  timestamp(r.CreatedAt),
 		UpdatedAt:  timestamp(r.UpdatedAt),
 		FinishedAt: timestamp(r.FinishedAt),

@@ -147,8 +147,17 @@ func TestGetAndListRuns(t *testing.T) {
 		}
 		r := resp.Msg.GetRun()
 		if r.GetRunId() != ids[0] || r.GetStatus() != kallav1.RunStatus_RUN_STATUS_QUEUED || r.GetRecipeId() != "ar-payments" ||
-			r.GetProgress().GetPhase() != "queued" || r.GetCreatedAt() == nil || r.GetFinishedAt() != nil {
+			r.GetProgress().GetPhase() != "queued" || r.GetCreatedAt() == nil || r.GetFinishedAt() != nil || r.GetBadInput() {
 			t.Errorf("run = %v", r)
+		}
+	})
+	t.Run("failed_on_its_input", func(t *testing.T) {
+		if _, err := e.pool.Exec(e.ctx, "UPDATE runs SET bad_input = true WHERE id = $1", ids[2]); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := e.runs.GetRun(e.ctx, connect.NewRequest(&kallav1.GetRunRequest{RunId: ids[2]}))
+		if err != nil || !resp.Msg.GetRun().GetBadInput() {
+			t.Errorf("run = %v, %v; want bad_input", resp, err)
 		}
 	})
 	t.Run("unknown_and_malformed_ids", func(t *testing.T) {

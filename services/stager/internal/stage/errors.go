@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/kallahq/kalla/libs/engine"
 	"github.com/kallahq/kalla/libs/pipeline"
 	"github.com/kallahq/kalla/libs/queue"
 	"github.com/kallahq/kalla/libs/source"
@@ -18,8 +19,8 @@ var errUnsupported = errors.New("unsupported column type")
 
 // sourceError classifies an error met while reading the source: a missing
 // table, a type or value that cannot be converted, bad credentials or a
-// missing database can never succeed and become poison (one attempt, with
-// the reason); anything else (connection refused, a restart, S3 errors) is
+// missing database can never succeed and become poison marked as the
+// input's fault (one attempt, with the reason); anything else (connection refused, a restart, S3 errors) is
 // returned as it is, so the runner records a retry. The source password
 // never appears in the result.
 func sourceError(err error, dsn string) error {
@@ -28,7 +29,7 @@ func sourceError(err error, dsn string) error {
 		return source.RedactError(err, dsn)
 	}
 	if permanent(err) {
-		return queue.Poison(source.RedactError(err, dsn))
+		return queue.Poison(engine.MarkBadInput(source.RedactError(err, dsn)))
 	}
 	return source.RedactError(err, dsn)
 }

@@ -490,8 +490,8 @@ func TestPoison(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if run.Status != jobs.RunFailed || !strings.Contains(run.Error, tc.want) {
-				t.Errorf("run %s with error %q; want failed naming %q", run.Status, run.Error, tc.want)
+			if run.Status != jobs.RunFailed || !strings.Contains(run.Error, tc.want) || !run.BadInput {
+				t.Errorf("run %s with error %q (bad input %v); want failed on its input, naming %q", run.Status, run.Error, run.BadInput, tc.want)
 			}
 		})
 	}
