@@ -157,7 +157,7 @@ func CopyCSV(ctx context.Context, ref Ref, cols []Column, w io.Writer) (int64, e
 	defer conn.Close(ctx)
 	list := make([]string, len(cols))
 	for i, c := range cols {
-		list[i] = SelectColumn(c) + " AS " + quoteIdent(c.Name)
+		list[i] = measuredScale(SelectColumn(c), c) + " AS " + quoteIdent(c.Name)
 	}
 	// COPY of a query, not of the table: a view cannot be copied directly.
 	tag, err := conn.PgConn().CopyTo(ctx, w, fmt.Sprintf("COPY (SELECT %s FROM %s) TO STDOUT (FORMAT csv, HEADER true)", strings.Join(list, ", "), QuoteTable(ref.Table)))
@@ -165,6 +165,19 @@ func CopyCSV(ctx context.Context, ref Ref, cols []Column, w io.Writer) (int64, e
 		return 0, fmt.Errorf("copy %s: %w", ref.Table, err)
 	}
 	return tag.RowsAffected(), nil
+}
+
+// measuredScale fails the copy when a decimal has more digits after the
+// point than the schema allowed for: a row written between PostgresSchema's
+// measurement and the copy, which the engine's reader would otherwise round
+// without a word. The error is PostgreSQL's own, reading the sentence as a
+// number; a declared numeric(p,s) never has such values.
+func measuredScale(expr string, c Column) string {
+	if c.Type != Decimal {
+		return expr
+	}
+	msg := fmt.Sprintf(" in column %s has more decimals than the %d Kalla measured: the table changed while it was read; run again", c.Name, c.Scale)
+	return fmt.Sprintf("CASE WHEN scale(%[1]s) > %[2]d THEN (%[1]s::text || '%[3]s')::numeric ELSE %[1]s END", expr, c.Scale, strings.ReplaceAll(msg, "'", "''"))
 }
 
 func splitTable(t string) (schema, table string) {

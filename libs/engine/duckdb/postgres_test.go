@@ -2,6 +2,7 @@ package duckdb_test
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kallahq/kalla/libs/source"
 	"github.com/kallahq/kalla/libs/testenv"
 )
 
@@ -96,5 +98,43 @@ func TestPostgresFloats(t *testing.T) {
 	}
 	if deltas["b"] != "amount-amount: 0.00000000000000004" {
 		t.Errorf("deltas of b = %q, want the 17 digits 0.1 + 0.2 prints with", deltas["b"])
+	}
+}
+
+// TestPostgresChangedWhileRead: a value with more decimals than the schema
+// measured, written before the copy, fails the copy with a sentence; the
+// engine's reader would round it to the measured scale.
+func TestPostgresChangedWhileRead(t *testing.T) {
+	t.Parallel()
+	url := testenv.Postgres(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `CREATE TABLE ledger (code text PRIMARY KEY, fee numeric, rate float8);
+		INSERT INTO ledger VALUES ('a', 0.12, 0.5)`); err != nil {
+		t.Fatal(err)
+	}
+	ref, err := source.Parse(url + "&table=public.ledger")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := source.PostgresSchema(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := source.CopyCSV(ctx, ref, s.Columns, io.Discard); err != nil {
+		t.Fatalf("copy of the table as measured: %v", err)
+	}
+	for _, insert := range []string{"INSERT INTO ledger VALUES ('b', 0.125, 0.5)", "UPDATE ledger SET fee = 0.12, rate = 0.25 WHERE code = 'b'"} {
+		if _, err := conn.Exec(ctx, insert); err != nil {
+			t.Fatal(err)
+		}
+		_, err = source.CopyCSV(ctx, ref, s.Columns, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "more decimals than the") || !strings.Contains(err.Error(), "the table changed while it was read") {
+			t.Errorf("after %s: copy err = %v, want the table changed", insert, err)
+		}
 	}
 }
