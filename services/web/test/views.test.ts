@@ -167,7 +167,16 @@ describe("run_page", () => {
     await settle();
     expect(text(root.querySelector("#run-error h2"))).toBe("The run failed");
     expect(text(root.querySelector("#run-error p"))).toBe(failed.error);
+    expect(root.querySelector("#run-bad-input")).toBeNull();
     expect(root.querySelector("#summary")).toBeNull();
+  });
+
+  it("failure_on_its_input_says_so", async () => {
+    const failed: Run = { ...completedRun(), status: RunStatus.FAILED, summary: undefined, error: "bad input: duplicate key", badInput: true };
+    const api = apiWith((r) => r.service(RunService, { async *watchRun() { yield { run: failed }; } }));
+    runView(api, root, "run-1");
+    await settle();
+    expect(text(root.querySelector("#run-bad-input"))).toContain("running it again as it is will not help");
   });
 });
 

@@ -85,7 +85,16 @@ function renderLive(el: HTMLElement, run: Run, cancel: HTMLElement): void {
   }
   switch (run.status) {
     case RunStatus.FAILED:
-      replace(el, h("section", { id: "run-error", role: "alert" }, h("h2", {}, "The run failed"), h("p", {}, run.error)));
+      replace(
+        el,
+        h(
+          "section",
+          { id: "run-error", role: "alert" },
+          h("h2", {}, "The run failed"),
+          h("p", {}, run.error),
+          run.badInput && h("p", { id: "run-bad-input" }, "The recipe or its data is at fault: running it again as it is will not help."),
+        ),
+      );
       return;
     case RunStatus.CANCELLED:
       replace(el, h("section", { id: "run-error" }, h("h2", {}, "The run was cancelled"), run.error && h("p", {}, run.error)));
