@@ -249,5 +249,10 @@ func (b *builder) aggregate(a *kallav1.Aggregate, field string) *Aggregate {
 		return nil
 	}
 	tol, _ := recipe.Rat(a.GetTolerance())
-	return &Aggregate{Left: l, Right: r, Tolerance: tol, ToleranceText: a.GetTolerance().GetValue()}
+	agg := &Aggregate{Left: l, Right: r, Tolerance: tol, ToleranceText: a.GetTolerance().GetValue()}
+	if msg := checkAggregateWidth(*agg); msg != "" {
+		b.fail(field, "%s", msg)
+		return nil
+	}
+	return agg
 }

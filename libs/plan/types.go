@@ -122,11 +122,26 @@ func checkWidth(c Condition) string {
 		ti, ts := ratDigits(c.Threshold)
 		need = max(i+3, ti+li) + max(s, ts+ls)
 	}
+	return tooWide(recipe.OperatorName(c.Op), c.Left, c.Right, need)
+}
+
+// checkAggregateWidth is checkWidth for an aggregate check, |left -
+// sum(right)| <= tolerance, counted as a tolerance on the two columns: a sum
+// of many records may need a digit or two more, which the engine then
+// reports while running.
+func checkAggregateWidth(a Aggregate) string {
+	li, ls := digits(a.Left)
+	ri, rs := digits(a.Right)
+	ti, ts := ratDigits(a.Tolerance)
+	return tooWide("an aggregate check", a.Left, a.Right, max(max(li, ri)+1, ti)+max(ls, rs, ts))
+}
+
+func tooWide(what string, l, r source.Column, need int) string {
 	if need <= maxDigits {
 		return ""
 	}
 	return fmt.Sprintf("%s on %s (%s) and %s (%s) needs numbers of %d digits, and Kalla computes with at most %d: fewer digits before or after the point on either side would do",
-		recipe.OperatorName(c.Op), c.Left.Name, c.Left.TypeName(), c.Right.Name, c.Right.TypeName(), need, maxDigits)
+		what, l.Name, l.TypeName(), r.Name, r.TypeName(), need, maxDigits)
 }
 
 // digits returns a number column's integer digits and scale; a 64-bit

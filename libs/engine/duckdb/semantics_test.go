@@ -575,6 +575,13 @@ func TestInputs(t *testing.T) {
 		if want := "tolerance_pct on amount (decimal(38,11)) and amount (decimal(2,1)) needs numbers of 42 digits"; !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v\nwant it to say %s", err, want)
 		}
+		// An aggregate: 25 integer digits, one more for the difference, and
+		// a scale of 18.
+		_, err = reconcileFiles(t, "id,amount\n1,1234567890123456789012345\n", "id,amount\n10,1.123456789012345678\n",
+			recipeYAML("  - {name: t, pattern: \"1:N\", conditions: [{left: id, op: eq, right: id}], aggregate: {left: amount, right: amount, tolerance: 0}}\n"))
+		if want := "an aggregate check on amount (decimal(25,0)) and amount (decimal(19,18)) needs numbers of 44 digits"; !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v\nwant it to say %s", err, want)
+		}
 	})
 	t.Run("numbers_of_38_digits_compare_exactly", func(t *testing.T) {
 		t.Parallel()
