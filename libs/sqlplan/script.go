@@ -207,16 +207,20 @@ func anyNull(cols []source.Column) string {
 	return strings.Join(parts, " OR ")
 }
 
-// keyText renders a record's key as text, key columns joined by "|"; the
+// keyText renders a record's key as text, as evidence.KeyText does: a
+// composite key's columns joined by "|", each with "\" and "|" escaped; the
 // row number for a source without a primary key. Keys are never NULL, so a
 // NULL result means no record (an outer join found none).
 func keyText(table string, in plan.Input) string {
 	if len(in.Key) == 0 {
 		return fmt.Sprintf("CAST(%s AS VARCHAR)", qualified(table, "__id"))
 	}
+	if len(in.Key) == 1 {
+		return fmt.Sprintf("CAST(%s AS VARCHAR)", qualified(table, in.Key[0].Name))
+	}
 	parts := make([]string, len(in.Key))
 	for i, c := range in.Key {
-		parts[i] = fmt.Sprintf("CAST(%s AS VARCHAR)", qualified(table, c.Name))
+		parts[i] = fmt.Sprintf(`replace(replace(CAST(%s AS VARCHAR), '\', '\\'), '|', '\|')`, qualified(table, c.Name))
 	}
 	return strings.Join(parts, " || '|' || ")
 }

@@ -443,6 +443,20 @@ func TestInputs(t *testing.T) {
 			}
 		}
 	})
+	t.Run("composite_keys_holding_the_separator_stay_apart", func(t *testing.T) {
+		t.Parallel()
+		// (a|b, c) and (a, b|c) would both read a|b|c. Matches come in key
+		// order: a before a|b.
+		recipe := strings.Replace(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}]}\n"),
+			"primary_key: [id]}\n  right", "primary_key: [p1, p2]}\n  right", 1)
+		o := mustReconcile(t, "p1,p2,ref\na|b,c,X\na,b|c,Y\na\\,x,Z\n", "id,ref\n10,X\n11,Y\n", recipe)
+		if got, want := o.pairs(), []string{`t: la|b\|c r11`, `t: la\|b|c r10`}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+		if len(o.unmatchedLeft) != 1 || o.unmatchedLeft[0]["p1"] != `a\` {
+			t.Errorf("unmatched left = %v, want the key a\\ as written", o.unmatchedLeft)
+		}
+	})
 	t.Run("reserved_column_names_are_bad_input", func(t *testing.T) {
 		t.Parallel()
 		rules := recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}]}\n")

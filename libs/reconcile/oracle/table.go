@@ -6,6 +6,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/kallahq/kalla/libs/evidence"
 )
 
 // Table is a source as raw CSV text; a nil cell is NULL (an empty field).
@@ -163,13 +165,13 @@ func rowNumber(i int) *value {
 
 func ptr[T any](v T) *T { return &v }
 
-// keyText renders a key, joining composite keys with "|".
+// keyText renders a key as the evidence shows it (evidence.KeyText).
 func keyText(key []*value, types []colType) string {
 	parts := make([]string, len(key))
 	for i, v := range key {
 		parts[i] = render(v, types[i])
 	}
-	return strings.Join(parts, "|")
+	return evidence.KeyText(parts)
 }
 
 func compareKeys(a, b []*value, types []colType) int {

@@ -130,7 +130,7 @@ func (s *Server) ListUnmatched(ctx context.Context, req *connect.Request[kallav1
 				parts[i] = "NULL"
 			}
 		}
-		key := strings.Join(parts, "|")
+		key := evidence.KeyText(parts)
 		if !strings.Contains(key, m.GetKey()) {
 			return false, nil
 		}
