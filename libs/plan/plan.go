@@ -88,17 +88,18 @@ func Build(r *kallav1.Recipe, left, right Input) (*Plan, error) {
 }
 
 // typeEmpty gives each empty CSV column (no value at all, as in a file of a
-// header only) the type of the column it is first compared with, instead of
+// header only) the type of the first column with a type it is compared with
+// (in the order of the rules and their conditions), instead of
 // text: a day without invoices still reconciles, every condition on its
 // NULLs false. The inputs get their own copies of their columns.
 func typeEmpty(r *kallav1.Recipe, left, right *Input) {
 	left.Schema.Columns = slices.Clone(left.Schema.Columns)
 	right.Schema.Columns = slices.Clone(right.Schema.Columns)
-	adopt := func(l, r string) {
+	adopt := func(l, r string) bool {
 		li := slices.IndexFunc(left.Schema.Columns, func(c source.Column) bool { return c.Name == l })
 		ri := slices.IndexFunc(right.Schema.Columns, func(c source.Column) bool { return c.Name == r })
 		if li < 0 || ri < 0 {
-			return
+			return false
 		}
 		lc, rc := &left.Schema.Columns[li], &right.Schema.Columns[ri]
 		switch {
@@ -106,14 +107,22 @@ func typeEmpty(r *kallav1.Recipe, left, right *Input) {
 			lc.Type, lc.Precision, lc.Scale, lc.Empty = rc.Type, rc.Precision, rc.Scale, false
 		case rc.Empty && !lc.Empty:
 			rc.Type, rc.Precision, rc.Scale, rc.Empty = lc.Type, lc.Precision, lc.Scale, false
+		default:
+			return false
 		}
+		return true
 	}
-	for _, rule := range r.GetMatchRules() {
-		for _, c := range rule.GetConditions() {
-			adopt(c.GetLeft(), c.GetRight())
-		}
-		if a := rule.GetAggregate(); a != nil {
-			adopt(a.GetLeft(), a.GetRight())
+	// Until nothing changes: an empty column compared only with another
+	// empty one takes a type once that one has.
+	for changed := true; changed; {
+		changed = false
+		for _, rule := range r.GetMatchRules() {
+			for _, c := range rule.GetConditions() {
+				changed = adopt(c.GetLeft(), c.GetRight()) || changed
+			}
+			if a := rule.GetAggregate(); a != nil {
+				changed = adopt(a.GetLeft(), a.GetRight()) || changed
+			}
 		}
 	}
 }

@@ -99,12 +99,14 @@ func textNote(left, right source.Column) string {
 const maxDigits = 38
 
 // checkWidth returns what is wrong with a number condition whose
-// arithmetic would need more than maxDigits digits, or "". The engine
-// computes at the wider operand's integer digits and the larger scale (and
-// one digit more for a difference), so such a condition would fail while
-// running, not here, with the engine's words.
+// arithmetic needs more than maxDigits digits, or "": the wider operand's
+// integer digits and the larger scale (one digit more for a difference).
+// Only widths measured from the values count: such values would fail
+// while running, with the engine's words. A declared width (a Parquet
+// DECIMAL(38,2)) says little of the values, which the engine computes
+// with as long as they fit.
 func checkWidth(c Condition) string {
-	if Classify(c.Left.Type) != Number || Classify(c.Right.Type) != Number {
+	if !c.Left.Measured || !c.Right.Measured {
 		return ""
 	}
 	li, ls := digits(c.Left)
@@ -130,6 +132,9 @@ func checkWidth(c Condition) string {
 // of many records may need a digit or two more, which the engine then
 // reports while running.
 func checkAggregateWidth(a Aggregate) string {
+	if !a.Left.Measured || !a.Right.Measured {
+		return ""
+	}
 	li, ls := digits(a.Left)
 	ri, rs := digits(a.Right)
 	ti, ts := ratDigits(a.Tolerance)
@@ -144,12 +149,8 @@ func tooWide(what string, l, r source.Column, need int) string {
 		what, l.Name, l.TypeName(), r.Name, r.TypeName(), need, maxDigits)
 }
 
-// digits returns a number column's integer digits and scale; a 64-bit
-// integer has up to 19 digits.
+// digits returns a decimal column's integer digits and scale.
 func digits(c source.Column) (intDigits, scale int) {
-	if c.Type == source.Integer {
-		return 19, 0
-	}
 	return c.Precision - c.Scale, c.Scale
 }
 

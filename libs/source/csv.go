@@ -219,7 +219,7 @@ func (in *inference) column(name string) Column {
 	if in.set != 0 {
 		c := Column{Name: name, Type: in.set, Padded: in.padded && in.set != Text}
 		if in.set == Decimal {
-			c.Precision, c.Scale, c.Exponent = max(in.intDigits+in.scale, 1), in.scale, in.exponent
+			c.Precision, c.Scale, c.Exponent, c.Measured = max(in.intDigits+in.scale, 1), in.scale, in.exponent, true
 		}
 		return c
 	}
@@ -229,7 +229,7 @@ func (in *inference) column(name string) Column {
 	case !in.notInt:
 		c.Type = Integer
 	case !in.notDec:
-		c.Type, c.Precision, c.Scale = Decimal, max(in.intDigits+in.scale, 1), in.scale
+		c.Type, c.Precision, c.Scale, c.Measured = Decimal, max(in.intDigits+in.scale, 1), in.scale, true
 	case !in.notDate:
 		c.Type = Date
 	case !in.notTS:

@@ -35,7 +35,7 @@ func measureFloats(files []string, cols []Column) error {
 	}
 	for _, i := range floats {
 		d := digits[i]
-		cols[i].Precision, cols[i].Scale = max(d.intDigits+d.scale, 1), d.scale
+		cols[i].Precision, cols[i].Scale, cols[i].Measured = max(d.intDigits+d.scale, 1), d.scale, true
 		if d.intDigits+d.scale > maxDecimalDigits {
 			return fmt.Errorf("column %s holds floating-point numbers such as %s, wider than an exact decimal of %d digits", cols[i].Name, d.widest, maxDecimalDigits)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -106,9 +107,9 @@ func measureNumerics(ctx context.Context, q Querier, table string, cols []Column
 		if nonFinite > 0 {
 			return fmt.Errorf("column %s of %s holds NaN or infinity in %d rows, which is no number to compare exactly", c.Name, table, nonFinite)
 		}
-		cols[i].Precision, cols[i].Scale = intDigits+scale, scale
+		cols[i].Precision, cols[i].Scale, cols[i].Measured = intDigits+scale, scale, true
 		if intDigits+scale > maxDecimalDigits {
-			cols[i].Type, cols[i].Precision, cols[i].Scale = Text, 0, 0
+			cols[i].Type, cols[i].Precision, cols[i].Scale, cols[i].Measured = Text, 0, 0, false
 		}
 	}
 	return nil
@@ -177,7 +178,9 @@ func measuredScale(expr string, c Column) string {
 		return expr
 	}
 	msg := fmt.Sprintf(" in column %s has more decimals than the %d Kalla measured: the table changed while it was read; run again", c.Name, c.Scale)
-	return fmt.Sprintf("CASE WHEN scale(%[1]s) > %[2]d THEN (%[1]s::text || '%[3]s')::numeric ELSE %[1]s END", expr, c.Scale, strings.ReplaceAll(msg, "'", "''"))
+	// An E'' literal escapes the same whatever standard_conforming_strings.
+	literal := "E'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(msg) + "'"
+	return fmt.Sprintf("CASE WHEN scale(%[1]s) > %[2]d THEN (%[1]s::text || %[3]s)::numeric ELSE %[1]s END", expr, c.Scale, literal)
 }
 
 func splitTable(t string) (schema, table string) {
@@ -203,7 +206,7 @@ func RedactError(err error, dsn string) error {
 	if err == nil {
 		return nil
 	}
-	msg := passwordValue.ReplaceAllString(err.Error(), "${1}REDACTED")
+	msg := messagePassword.ReplaceAllString(err.Error(), "${1}REDACTED")
 	for _, pw := range passwords(dsn) {
 		msg = strings.ReplaceAll(msg, pw, "REDACTED")
 	}
@@ -221,8 +224,13 @@ type redacted struct {
 func (r *redacted) Error() string { return r.msg }
 func (r *redacted) Unwrap() error { return r.err }
 
-// passwords lists the secrets a database URL holds: its user part's
-// password and its password and sslpassword parameters.
+// messagePassword is a password=... a driver's message may show, up to the
+// next space or parameter.
+var messagePassword = regexp.MustCompile(`(?i)\b((?:ssl)?password\s*=\s*)('[^']*'|[^&\s]*)`)
+
+// passwords lists the secrets a database URL holds, as written and
+// unescaped: its user part's password and its password and sslpassword
+// parameters.
 func passwords(dsn string) []string {
 	u, err := url.Parse(dsn)
 	if err != nil {
@@ -230,11 +238,16 @@ func passwords(dsn string) []string {
 	}
 	var out []string
 	if pw, ok := u.User.Password(); ok && pw != "" {
-		out = append(out, pw)
+		_, raw, _ := strings.Cut(u.User.String(), ":")
+		out = append(out, pw, raw)
 	}
-	for _, p := range []string{"password", "sslpassword"} {
-		if v := u.Query().Get(p); v != "" {
+	for _, m := range queryPassword.FindAllStringSubmatch(dsn, -1) {
+		raw := strings.TrimPrefix(m[0], m[1])
+		if v, err := url.QueryUnescape(raw); err == nil && v != "" {
 			out = append(out, v)
+		}
+		if raw != "" {
+			out = append(out, raw)
 		}
 	}
 	return out

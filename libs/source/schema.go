@@ -49,6 +49,10 @@ type Column struct {
 	// shortest round trip (1.1, not 1.100000000000000088...), as a CSV
 	// export of it would read.
 	Float bool `json:",omitempty"`
+	// Measured says that a Decimal column's precision and scale were
+	// measured from its values (a CSV column, a float, an undeclared
+	// PostgreSQL numeric), not declared by the source.
+	Measured bool `json:",omitempty"`
 }
 
 // TypeName is the column's type in words, for messages.

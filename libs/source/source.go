@@ -115,32 +115,41 @@ func parsePostgres(uri string) (Ref, error) {
 
 // Redact removes secrets from a source URI so it can be shown: the password
 // of its user part and the value of any password or sslpassword parameter
-// (pgx reads either). Text that is no URI, such as a keyword/value DSN
-// (host=db password=...), has its password values masked too.
+// (pgx reads either). A keyword/value DSN (host=db password=...) has its
+// password values masked. File URIs hold no secrets and are shown as they
+// are.
 func Redact(uri string) string {
-	return passwordValue.ReplaceAllString(redactUser(uri), "${1}REDACTED")
+	switch {
+	case strings.HasPrefix(uri, "file://"):
+		return uri
+	case !strings.Contains(uri, "://"):
+		return keywordPassword.ReplaceAllString(uri, "${1}REDACTED")
+	}
+	return queryPassword.ReplaceAllString(redactUser(uri), "${1}REDACTED")
 }
 
-// passwordValue is a password given as a parameter: ?password=..., or
-// password=... or password='...' in a keyword/value DSN.
-var passwordValue = regexp.MustCompile(`(?i)\b((?:ssl)?password\s*=\s*)('[^']*'|[^&\s]*)`)
+// queryPassword is a password given as a URI parameter, up to the next
+// parameter (spaces included: the URI may not be escaped).
+var queryPassword = regexp.MustCompile(`(?i)([?&](?:ssl)?password=)[^&#]*`)
 
-// redactUser masks the password of a URI's user part, up to the last @
-// before its query: a password may hold @ or / unescaped, which would cut
-// url.Parse's reading of it short.
+// keywordPassword is a password in a keyword/value DSN, quoted (with
+// backslash escapes) or up to the next space.
+var keywordPassword = regexp.MustCompile(`(?i)(\b(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
+
+// redactUser masks the password of a URI's user part, up to the last @: a
+// password may hold @, / or ? unescaped, which would cut url.Parse's
+// reading of it short. A later @ (in a path or a parameter) makes it mask
+// more than the password, never less. A "user" holding / is a path, not a
+// user part.
 func redactUser(uri string) string {
 	scheme := strings.Index(uri, "://")
-	if scheme < 0 || strings.HasPrefix(uri, "file://") {
-		return uri
-	}
 	rest := uri[scheme+3:]
-	authority, _, _ := strings.Cut(rest, "?")
-	at := strings.LastIndex(authority, "@")
+	at := strings.LastIndex(rest, "@")
 	if at < 0 {
 		return uri
 	}
 	user, _, hasPassword := strings.Cut(rest[:at], ":")
-	if !hasPassword {
+	if !hasPassword || strings.Contains(user, "/") {
 		return uri
 	}
 	return uri[:scheme+3] + user + ":REDACTED@" + rest[at+1:]

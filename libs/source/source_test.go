@@ -24,6 +24,11 @@ func TestRedact(t *testing.T) {
 		"object_store":      "s3://AKIA:s3cret@bucket/data.txt",
 		"keyword_dsn":       "host=db password=s3cret dbname=erp",
 		"quoted_keyword":    "host=db password='s3 cret' dbname=erp",
+		"question_mark":     "postgres://kalla:s3c?ret@db/erp?table=public.t",
+		"ampersand_keyword": "host=db password=s3c&ret dbname=erp",
+		"escaped_quote":     `host=db password='s3c\'ret' dbname=erp`,
+		"space_in_param":    "postgres://kalla@db/erp?password=s3c ret&table=public.t",
+		"upper_case_param":  "postgres://kalla@db/erp?PASSWORD=s3cret&table=public.t",
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -35,7 +40,7 @@ func TestRedact(t *testing.T) {
 			}
 		})
 	}
-	for _, uri := range []string{"file:///data/a@b:c.csv", "postgres://kalla@db/erp?table=public.t"} {
+	for _, uri := range []string{"file:///data/a@b:c.csv", "file:///data/password=2024/x.csv", "postgres://kalla@db/erp?table=public.t", "s3://bucket/2024:01/x@y.csv"} {
 		if got := source.Redact(uri); got != uri {
 			t.Errorf("Redact(%q) = %q, want it unchanged: it holds no secret", uri, got)
 		}
@@ -206,6 +211,11 @@ func TestRedactError(t *testing.T) {
 	err = source.RedactError(params, "postgres://kalla@db/erp?password=s3cret2")
 	if strings.Contains(err.Error(), "s3cret") || !errors.Is(err, params) {
 		t.Errorf("RedactError = %q (chain kept: %v)", err, errors.Is(err, params))
+	}
+	// A password echoed as written, percent-escaped.
+	escaped := errors.New("dial postgres://kalla:s3c%40ret@db: refused")
+	if got := source.RedactError(escaped, "postgres://kalla:s3c%40ret@db/erp").Error(); strings.Contains(got, "s3c") {
+		t.Errorf("RedactError = %q, want the escaped password out", got)
 	}
 	plain := errors.New("connection refused")
 	if got := source.RedactError(plain, "postgres://kalla:s3cret@db/erp"); got != plain {

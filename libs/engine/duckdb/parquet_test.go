@@ -69,6 +69,23 @@ func TestParquetSources(t *testing.T) {
 	}
 }
 
+// TestParquetDeclaredWidths: DECIMAL(38,2) on both sides, as Spark and
+// pyarrow write amounts, is a width declared, not measured: its values fit
+// the engine's arithmetic, and nothing is refused for the width.
+func TestParquetDeclaredWidths(t *testing.T) {
+	t.Parallel()
+	path := parquetBook(t, `SELECT * FROM (VALUES (1, 'A', 10.50::DECIMAL(38,2)), (2, 'B', 7::DECIMAL(38,2))) t(id, ref, amount)`,
+		[]string{`SELECT * FROM (VALUES (10, 'A', 10.49::DECIMAL(38,2)), (11, 'B', 7.00::DECIMAL(38,2))) t(id, ref, amount)`},
+		"  - {name: near, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0.02}]}\n")
+	o, err := runRecipe(t, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := o.pairs(), []string{"near: l1 r10", "near: l2 r11"}; !slices.Equal(got, want) {
+		t.Errorf("matches = %v, want %v", got, want)
+	}
+}
+
 func TestParquetFloats(t *testing.T) {
 	t.Parallel()
 	setup := func(t *testing.T, left string) string {

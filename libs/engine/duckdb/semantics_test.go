@@ -564,6 +564,15 @@ func TestInputs(t *testing.T) {
 		if len(o.matched) != 0 || len(o.unmatchedLeft) != 1 || o.unmatchedLeft[0]["kalla_near_key"] != "10" {
 			t.Errorf("matched %v, unmatched left %v; want the invoice unmatched, the payment its near miss", o.matched, o.unmatchedLeft)
 		}
+		// x is compared with the empty y before the integer z: y takes x's
+		// type once x has z's, whatever the order of the conditions.
+		for _, conds := range []string{"{left: x, op: eq, right: y}, {left: x, op: eq, right: z}", "{left: x, op: eq, right: z}, {left: x, op: eq, right: y}"} {
+			_, err := reconcileFiles(t, "id,x\n1,\n", "id,y,z\n1,,5\n",
+				recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: id, op: eq, right: id}, "+conds+"]}\n"))
+			if err != nil {
+				t.Errorf("conditions %s: %v", conds, err)
+			}
+		}
 	})
 	t.Run("a_value_among_numbers_says_why", func(t *testing.T) {
 		t.Parallel()
@@ -606,6 +615,12 @@ func TestInputs(t *testing.T) {
 			recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: a, op: eq, right: a}, {left: b, op: gt, right: b}]}\n"))
 		if got, want := o.pairs(), []string{"t: l1 r10"}; !slices.Equal(got, want) {
 			t.Errorf("matches = %v, want %v", got, want)
+		}
+		// Integers have no measured width: 5 against a scale of 20 runs.
+		o = mustReconcile(t, "id,n\n10,5\n", "id,n\n10,5.00000000000000000001\n",
+			recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: id, op: eq, right: id}, {left: n, op: tolerance, right: n, threshold: 0.01}]}\n"))
+		if got, want := o.pairs(), []string{"t: l10 r10"}; !slices.Equal(got, want) {
+			t.Errorf("integer against scale 20: matches = %v, want %v", got, want)
 		}
 	})
 	t.Run("aggregate_on_text_explains_its_own_column", func(t *testing.T) {
