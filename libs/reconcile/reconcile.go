@@ -53,17 +53,18 @@ func Run(ctx context.Context, r *kallav1.Recipe, opts Options) (_ *evidence.Summ
 		return nil, err
 	}
 	out := filepath.Dir(targets[0].To)
-	if _, statErr := os.Stat(out); errors.Is(statErr, fs.ErrNotExist) {
-		// A failed run leaves no empty output directory behind.
-		defer func() {
-			if err != nil {
-				os.Remove(out)
-			}
-		}()
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	made, err := makeDirs(out)
+	if err != nil {
 		return nil, fmt.Errorf("output: %w", err)
 	}
+	// A failed run leaves no empty directory it made behind.
+	defer func() {
+		if err != nil {
+			for _, dir := range made {
+				os.Remove(dir)
+			}
+		}
+	}()
 	staging, err := os.MkdirTemp(out, ".kalla-run-")
 	if err != nil {
 		return nil, fmt.Errorf("output: %w", err)
@@ -119,7 +120,63 @@ func targetsOf(r *kallav1.Recipe, opts Options) (moves []evidence.Move, stale []
 	for i := range names {
 		moves[i] = evidence.Move{From: names[i], To: to[i]}
 	}
+	if err := checkPlaces(r, moves, stale); err != nil {
+		return nil, nil, err
+	}
 	return moves, stale, nil
+}
+
+// makeDirs creates dir and its missing parents and returns those it
+// created, deepest first.
+func makeDirs(dir string) ([]string, error) {
+	var made []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); !errors.Is(err, fs.ErrNotExist) || d == filepath.Dir(d) {
+			break
+		}
+		made = append(made, d)
+	}
+	return made, os.MkdirAll(dir, 0o755)
+}
+
+// checkPlaces refuses outputs that would overwrite each other or a file
+// the run reads: two outputs at one path (the summary's included), or an
+// output, or an earlier one to be removed, that is a source or inside a
+// source's directory of parts.
+func checkPlaces(r *kallav1.Recipe, moves []evidence.Move, stale []string) error {
+	seen := map[string]bool{}
+	for _, m := range moves {
+		to := absPath(m.To)
+		if seen[to] {
+			return engine.BadInput("output: %s is named for two outputs; give each its own path", m.To)
+		}
+		seen[to] = true
+	}
+	for _, s := range []*kallav1.Source{r.GetSources().GetLeft(), r.GetSources().GetRight()} {
+		ref, err := source.Parse(s.GetUri())
+		if err != nil || ref.Path == "" {
+			continue // refused with the source, or not a file
+		}
+		src := absPath(ref.Path)
+		for path := range seen {
+			if path == src || strings.HasPrefix(path, src+string(filepath.Separator)) {
+				return engine.BadInput("output: %s is where source %s is read from; write the evidence elsewhere", path, s.GetAlias())
+			}
+		}
+		for _, path := range stale {
+			if absPath(path) == src {
+				return engine.BadInput("output: %s, an earlier output this run would remove, is source %s; write the evidence elsewhere", path, s.GetAlias())
+			}
+		}
+	}
+	return nil
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return filepath.Clean(p)
 }
 
 // checkExtensions refuses a recipe output path whose name says another

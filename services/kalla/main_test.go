@@ -112,6 +112,46 @@ func TestReconcileCommand(t *testing.T) {
 			t.Errorf("the refused run made its output directory: %v", err)
 		}
 	})
+	t.Run("outputs_never_overwrite_sources_or_each_other", func(t *testing.T) {
+		t.Parallel()
+		recipe := example(t)
+		dir := filepath.Dir(recipe)
+		text, err := os.ReadFile(recipe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		write := func(t *testing.T, name, old, new string) string {
+			t.Helper()
+			path := filepath.Join(dir, name+".json")
+			if err := os.WriteFile(path, []byte(strings.Replace(string(text), old, new, 1)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return path
+		}
+		// The payments are read from out/matched.parquet: a CSV run into
+		// out would remove it as the other format's evidence.
+		out := filepath.Join(dir, "out")
+		os.MkdirAll(out, 0o755)
+		data, _ := os.ReadFile(filepath.Join(dir, "payments.csv"))
+		os.WriteFile(filepath.Join(out, "matched.csv"), data, 0o644)
+		for name, tc := range map[string]struct{ recipe, format, want string }{
+			"source_as_stale_output":  {write(t, "stale", "file://payments.csv", "file://out/matched.csv"), "parquet", "an earlier output this run would remove, is source payments"},
+			"source_as_output":        {write(t, "output", "file://payments.csv", "file://out/matched.csv"), "csv", "is where source payments is read from"},
+			"two_outputs_at_one_path": {write(t, "twice", "out/unmatched_invoices.parquet", "out/matched.parquet"), "parquet", "is named for two outputs"},
+		} {
+			args := []string{"reconcile", "--recipe", tc.recipe, "--format", tc.format}
+			if name != "two_outputs_at_one_path" {
+				args = append(args, "--out", out)
+			}
+			r := kalla(t, args...)
+			if r.code != exitBadInput || !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("%s: exit %d, stderr %q; want 2 and %q", name, r.code, r.stderr, tc.want)
+			}
+		}
+		if b, err := os.ReadFile(filepath.Join(out, "matched.csv")); err != nil || string(b) != string(data) {
+			t.Errorf("the source out/matched.csv was changed or removed: %v", err)
+		}
+	})
 	t.Run("rerun_replaces_and_leaves_no_temp_files", func(t *testing.T) {
 		t.Parallel()
 		recipe, out := example(t), t.TempDir()
@@ -135,13 +175,14 @@ func TestReconcileCommand(t *testing.T) {
 		t.Parallel()
 		// A duplicated invoice id fails the run after the sources were read.
 		recipe := duplicateInvoice(t, example(t))
-		out := filepath.Join(t.TempDir(), "out")
+		parent := filepath.Join(t.TempDir(), "a")
+		out := filepath.Join(parent, "b", "out")
 		r := kalla(t, "reconcile", "--recipe", recipe, "--out", out, "--json")
 		if r.code != exitBadInput || r.stdout != "" || !strings.Contains(r.stderr, "INV-2024-001 (2 rows)") {
 			t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
-		if _, err := os.Stat(out); !os.IsNotExist(err) {
-			t.Errorf("the failed run left its output directory %s behind (%v)", out, err)
+		if _, err := os.Stat(parent); !os.IsNotExist(err) {
+			t.Errorf("the failed run left the directories it made for %s behind (%v)", out, err)
 		}
 	})
 }
