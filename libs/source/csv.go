@@ -308,21 +308,23 @@ func parseExponent(s []byte) (intDigits, scale int, ok bool) {
 	}
 	exp = bytes.TrimLeft(exp, "0")
 	if len(exp) > 3 {
-		// Far wider than any decimal, yet a number.
+		// Far wider than any decimal, yet a number; the engine, which
+		// writes the value out in full, is never given such a one.
 		return maxDecimalDigits + 1, 0, true
+	}
+	whole, frac, _ := bytes.Cut(bytes.TrimLeft(mantissa, "+-"), []byte("."))
+	all := len(whole) + len(frac)
+	zeros := all - len(bytes.TrimLeft(append(append([]byte{}, whole...), frac...), "0"))
+	if zeros == all {
+		// Zero whatever the exponent: its scale as written before it.
+		return 0, len(frac), true
 	}
 	n, _ := digits(exp) // 0 when every digit was a zero
 	if negative {
 		n = -n
 	}
-	whole, frac, _ := bytes.Cut(bytes.TrimLeft(mantissa, "+-"), []byte("."))
-	all := len(whole) + len(frac)
 	point := len(whole) + n // the point's place among all the digits
-	zeros := all - len(bytes.TrimLeft(append(append([]byte{}, whole...), frac...), "0"))
-	if zeros < all {
-		intDigits = max(point-zeros, 0)
-	}
-	return intDigits, max(all-point, 0), true
+	return max(point-zeros, 0), max(all-point, 0), true
 }
 
 // leadingZeros says whether a number that parseDecimal accepted has a zero
