@@ -81,19 +81,21 @@ func (e *Engine) open(ctx context.Context) (*session, func(), error) {
 			return nil, nil, engine.BadInput("memory limit %q: %v", e.MemoryLimit, err)
 		}
 	}
-	if err := duckdb.RegisterScalarUDF(conn, sqlplan.Levenshtein, levenshtein{}); err != nil {
-		closeAll()
-		return nil, nil, fmt.Errorf("register %s: %w", sqlplan.Levenshtein, err)
-	}
-	if err := duckdb.RegisterScalarUDF(conn, sqlplan.Fold, fold{}); err != nil {
-		closeAll()
-		return nil, nil, fmt.Errorf("register %s: %w", sqlplan.Fold, err)
-	}
-	if err := duckdb.RegisterScalarUDFSet(conn, sqlplan.FloatText, floatText{duckdb.TYPE_FLOAT}, floatText{duckdb.TYPE_DOUBLE}); err != nil {
-		closeAll()
-		return nil, nil, fmt.Errorf("register %s: %w", sqlplan.FloatText, err)
+	for name, fns := range functions {
+		if err := duckdb.RegisterScalarUDFSet(conn, name, fns...); err != nil {
+			closeAll()
+			return nil, nil, fmt.Errorf("register %s: %w", name, err)
+		}
 	}
 	return s, closeAll, nil
+}
+
+// functions are the engine functions sqlplan's statements call, each with
+// one implementation per input type.
+var functions = map[string][]duckdb.ScalarFunc{
+	sqlplan.Levenshtein: {levenshtein{}},
+	sqlplan.Fold:        {fold{}},
+	sqlplan.FloatText:   {floatText{duckdb.TYPE_FLOAT}, floatText{duckdb.TYPE_DOUBLE}},
 }
 
 func (s *session) exec(ctx context.Context, q string) error {
