@@ -83,7 +83,7 @@ func parseObject(uri string) (Ref, error) {
 func parseFile(uri string) (Ref, error) {
 	path := strings.TrimPrefix(uri, "file://")
 	if !filepath.IsAbs(path) {
-		return Ref{}, fmt.Errorf("source %q: the file path must be absolute here (a recipe file's relative paths are resolved when it is loaded)", Redact(uri))
+		return Ref{}, fmt.Errorf("source %q: the file path must be absolute here (a recipe file's relative paths are resolved when it is loaded)", uri)
 	}
 	ref := Ref{Path: path, uri: uri}
 	switch strings.ToLower(filepath.Ext(path)) {
@@ -93,7 +93,7 @@ func parseFile(uri string) (Ref, error) {
 		// No extension: a directory of Parquet parts.
 		ref.Format = FormatParquet
 	default:
-		return Ref{}, fmt.Errorf("source %q: unknown file type %q; allowed: .csv, .parquet, or a directory of .parquet parts", Redact(uri), filepath.Ext(path))
+		return Ref{}, fmt.Errorf("source %q: unknown file type %q; allowed: .csv, .parquet, or a directory of .parquet parts", uri, filepath.Ext(path))
 	}
 	return ref, nil
 }
