@@ -17,21 +17,28 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
+// postgresDB runs setup in a new PostgreSQL database and returns its URL
+// and a connection to it, closed when the test ends.
+func postgresDB(t *testing.T, setup string) (string, *pgx.Conn) {
+	t.Helper()
+	url := testenv.Postgres(t)
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	if _, err := conn.Exec(context.Background(), setup); err != nil {
+		t.Fatal(err)
+	}
+	return url, conn
+}
+
 // postgresBook runs setup in a new PostgreSQL database, which must create
 // public.ledger keyed by code, and reconciles it with the rules given
 // against right.csv (the text right, keyed by id).
 func postgresBook(t *testing.T, setup, right, rules string) outcome {
 	t.Helper()
-	url := testenv.Postgres(t)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, setup); err != nil {
-		t.Fatal(err)
-	}
+	url, _ := postgresDB(t, setup)
 	dir := t.TempDir()
 	recipeText := `
 recipe_id: pg
@@ -106,17 +113,9 @@ func TestPostgresFloats(t *testing.T) {
 // engine's reader would round it to the measured scale.
 func TestPostgresChangedWhileRead(t *testing.T) {
 	t.Parallel()
-	url := testenv.Postgres(t)
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `CREATE TABLE ledger (code text PRIMARY KEY, fee numeric, rate float8);
-		INSERT INTO ledger VALUES ('a', 0.12, 0.5)`); err != nil {
-		t.Fatal(err)
-	}
+	url, conn := postgresDB(t, `CREATE TABLE ledger (code text PRIMARY KEY, fee numeric, rate float8);
+		INSERT INTO ledger VALUES ('a', 0.12, 0.5)`)
 	ref, err := source.Parse(url + "&table=public.ledger")
 	if err != nil {
 		t.Fatal(err)
