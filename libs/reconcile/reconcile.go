@@ -92,19 +92,23 @@ func Run(ctx context.Context, r *kallav1.Recipe, opts Options) (_ *evidence.Summ
 // earlier outputs a run replaces though it does not write them: in an --out
 // directory, the evidence of the other format.
 func targetsOf(r *kallav1.Recipe, opts Options) (moves []evidence.Move, stale []string, err error) {
-	ext := "." + string(opts.Format)
-	names := []string{engine.MatchedFile + ext, engine.UnmatchedLeftFile + ext, engine.UnmatchedRightFile + ext, evidence.SummaryFile}
+	files := []string{engine.MatchedFile, engine.UnmatchedLeftFile, engine.UnmatchedRightFile}
+	var names []string
+	for _, f := range files {
+		names = append(names, f+"."+string(opts.Format))
+	}
+	names = append(names, evidence.SummaryFile)
 	var to []string
 	if opts.OutDir != "" {
 		for _, n := range names {
 			to = append(to, filepath.Join(opts.OutDir, n))
 		}
-		for _, f := range []engine.Format{engine.CSV, engine.Parquet} {
-			if f != opts.Format {
-				for _, n := range []string{engine.MatchedFile, engine.UnmatchedLeftFile, engine.UnmatchedRightFile} {
-					stale = append(stale, filepath.Join(opts.OutDir, n+"."+string(f)))
-				}
-			}
+		other := engine.CSV
+		if opts.Format == engine.CSV {
+			other = engine.Parquet
+		}
+		for _, f := range files {
+			stale = append(stale, filepath.Join(opts.OutDir, f+"."+string(other)))
 		}
 	} else {
 		o := r.GetOutput()
