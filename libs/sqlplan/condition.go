@@ -181,8 +181,14 @@ func (c cond) distanceInTime() string {
 // far faster than the engine's function, a Go call per row; the engine's
 // function takes the rest.
 func (c cond) distance() string {
-	return fmt.Sprintf("CASE WHEN strlen(%[1]s) = length(%[1]s) AND strlen(%[2]s) = length(%[2]s) THEN levenshtein(%[1]s, %[2]s) ELSE %[3]s(%[1]s, %[2]s) END",
-		c.l, c.r, Levenshtein)
+	return fmt.Sprintf("CASE WHEN %s AND %s THEN levenshtein(%[3]s, %[4]s) ELSE %[5]s(%[3]s, %[4]s) END",
+		ascii(c.l), ascii(c.r), c.l, c.r, Levenshtein)
+}
+
+// ascii tests that text is all ASCII: as many bytes as characters, where
+// DuckDB's own text functions agree with the engine's.
+func ascii(text string) string {
+	return fmt.Sprintf("strlen(%[1]s) = length(%[1]s)", text)
 }
 
 func (c cond) longest() string {
@@ -190,7 +196,8 @@ func (c cond) longest() string {
 }
 
 // folded is text as eq_ci compares it: trimmed, then lower case if it is
-// all ASCII (as many bytes as characters), else folded by the engine's Fold.
+// all ASCII, else folded by the engine's Fold.
 func folded(text string) string {
-	return fmt.Sprintf("CASE WHEN strlen(%[1]s) = length(%[1]s) THEN lower(trim(%[1]s, %[2]s)) ELSE %[3]s(trim(%[1]s, %[2]s)) END", text, whitespace, Fold)
+	trimmed := fmt.Sprintf("trim(%s, %s)", text, whitespace)
+	return fmt.Sprintf("CASE WHEN %s THEN lower(%[2]s) ELSE %[3]s(%[2]s) END", ascii(text), trimmed, Fold)
 }
