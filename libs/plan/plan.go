@@ -48,6 +48,9 @@ type Rule struct {
 type Condition struct {
 	Op          kallav1.Operator
 	Left, Right source.Column
+	// LeftLabel and RightLabel name the columns in evidence text (see
+	// labels).
+	LeftLabel, RightLabel string
 	// Threshold is exact; ThresholdText is as the user wrote it.
 	Threshold     *big.Rat
 	ThresholdText string
@@ -55,9 +58,10 @@ type Condition struct {
 
 // Aggregate checks |one - sum(many)| <= Tolerance for 1:N and M:1 groups.
 type Aggregate struct {
-	Left, Right   source.Column
-	Tolerance     *big.Rat
-	ToleranceText string
+	Left, Right           source.Column
+	LeftLabel, RightLabel string
+	Tolerance             *big.Rat
+	ToleranceText         string
 }
 
 // Join reports whether the condition is one of the rule's join keys.
@@ -222,6 +226,7 @@ func (b *builder) rule(mr *kallav1.MatchRule, field string) Rule {
 			continue
 		}
 		cond := Condition{Op: c.GetOp(), Left: l, Right: r}
+		cond.LeftLabel, cond.RightLabel = b.labels(l, r)
 		if c.Threshold != nil {
 			cond.Threshold, _ = recipe.Rat(c.Threshold)
 			cond.ThresholdText = c.Threshold.GetValue()
@@ -237,6 +242,17 @@ func (b *builder) rule(mr *kallav1.MatchRule, field string) Rule {
 		rule.Aggregate = b.aggregate(a, field+".aggregate")
 	}
 	return rule
+}
+
+// labels names a left and a right column in evidence text (near-miss
+// reasons, deltas): by their names, or, when both have the same name, each
+// with its source's alias (invoices.amount), so that "amount is empty" says
+// which side's amount.
+func (b *builder) labels(l, r source.Column) (string, string) {
+	if l.Name != r.Name {
+		return l.Name, r.Name
+	}
+	return b.left.Alias + "." + l.Name, b.right.Alias + "." + r.Name
 }
 
 func (b *builder) aggregate(a *kallav1.Aggregate, field string) *Aggregate {
@@ -259,6 +275,7 @@ func (b *builder) aggregate(a *kallav1.Aggregate, field string) *Aggregate {
 	}
 	tol, _ := recipe.Rat(a.GetTolerance())
 	agg := &Aggregate{Left: l, Right: r, Tolerance: tol, ToleranceText: a.GetTolerance().GetValue()}
+	agg.LeftLabel, agg.RightLabel = b.labels(l, r)
 	if msg := checkAggregateWidth(*agg); msg != "" {
 		b.fail(field, "%s", msg)
 		return nil

@@ -114,7 +114,7 @@ func (c cond) NearMissRank() string {
 // Delta shows how far apart the two values are, for evidence; "" when the
 // operator has no distance to show.
 func (c cond) Delta() string {
-	label := String(c.Left.Name + "-" + c.Right.Name + ": ")
+	label := String(c.LeftLabel + "-" + c.RightLabel + ": ")
 	switch c.Op {
 	case kallav1.Operator_OPERATOR_TOLERANCE, kallav1.Operator_OPERATOR_TOLERANCE_PCT,
 		kallav1.Operator_OPERATOR_GT, kallav1.Operator_OPERATOR_LT,
@@ -126,7 +126,7 @@ func (c cond) Delta() string {
 			return fmt.Sprintf("%s || CAST(%s AS VARCHAR)", label, c.distanceInTime())
 		}
 	case kallav1.Operator_OPERATOR_DATE_WITHIN:
-		return fmt.Sprintf("%s || CAST(%s AS VARCHAR) || ' days'", label, c.days())
+		return fmt.Sprintf("%s || CAST(%[2]s AS VARCHAR) || CASE WHEN %[2]s = 1 THEN ' day' ELSE ' days' END", label, c.days())
 	case kallav1.Operator_OPERATOR_FUZZY:
 		return fmt.Sprintf("%s || 'similarity ' || CAST(round(1 - (%s), 4) AS VARCHAR)", label, c.Cost())
 	}
@@ -135,7 +135,7 @@ func (c cond) Delta() string {
 
 // Failure explains in words why the condition failed for this pair.
 func (c cond) Failure() string {
-	l, r := String(c.Left.Name), String(c.Right.Name)
+	l, r := String(c.LeftLabel), String(c.RightLabel)
 	lv, rv := fmt.Sprintf("CAST(%s AS VARCHAR)", c.l), fmt.Sprintf("CAST(%s AS VARCHAR)", c.r)
 	var why string
 	switch c.Op {

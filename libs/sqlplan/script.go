@@ -394,9 +394,9 @@ type aggregateCheck struct {
 }
 
 func newAggregateCheck(a *plan.Aggregate, one string) aggregateCheck {
-	oneCol, manyCol, oneName, manyName := col("l", a.Left), col("r", a.Right), a.Left.Name, a.Right.Name
+	oneCol, manyCol, oneName, manyName := col("l", a.Left), col("r", a.Right), a.LeftLabel, a.RightLabel
 	if one == "rid" {
-		oneCol, manyCol, oneName, manyName = col("r", a.Right), col("l", a.Left), a.Right.Name, a.Left.Name
+		oneCol, manyCol, oneName, manyName = col("r", a.Right), col("l", a.Left), a.RightLabel, a.LeftLabel
 	}
 	text := func(expr string) string { return "CAST(" + expr + " AS VARCHAR)" }
 	sentence := func(parts ...string) string { return strings.Join(parts, " || ") }

@@ -79,7 +79,7 @@ func TestPostgresSource(t *testing.T) {
 	if got := o.unmatchedLeft[0]; got["fee"] != "1.000" || got["booked"] != "2024-01-03" || got["ok"] != "false" {
 		t.Errorf("values of 008 = %v (undeclared numeric keeps the largest scale, dates ISO)", got)
 	}
-	if reason := o.unmatchedLeft[0]["kalla_near_reason"]; !strings.Contains(reason, "differs from amount by 0.01") {
+	if reason := o.unmatchedLeft[0]["kalla_near_reason"]; !strings.Contains(reason, "ledger.amount differs from bank.amount by 0.01") {
 		t.Errorf("near miss = %q", reason)
 	}
 }
@@ -103,7 +103,7 @@ func TestPostgresFloats(t *testing.T) {
 	for _, m := range o.matched {
 		deltas[m["key"]] = m["deltas"]
 	}
-	if deltas["b"] != "amount-amount: 0.00000000000000004" {
+	if deltas["b"] != "ledger.amount-bank.amount: 0.00000000000000004" {
 		t.Errorf("deltas of b = %q, want the 17 digits 0.1 + 0.2 prints with", deltas["b"])
 	}
 }

@@ -37,7 +37,7 @@ func TestTolerance(t *testing.T) {
 		if len(o.unmatchedLeft) != 1 || o.unmatchedLeft[0]["id"] != "2" {
 			t.Fatalf("unmatched left = %v, want only id 2", o.unmatchedLeft)
 		}
-		if got, want := o.unmatchedLeft[0]["kalla_near_reason"], "amount differs from amount by 0.03, tolerance 0.02"; got != want {
+		if got, want := o.unmatchedLeft[0]["kalla_near_reason"], "l.amount differs from r.amount by 0.03, tolerance 0.02"; got != want {
 			t.Errorf("near miss = %q, want %q", got, want)
 		}
 	})
@@ -46,7 +46,7 @@ func TestTolerance(t *testing.T) {
 		o := mustReconcile(t, "id,ref,amount,day\n1,A,100.00,2024-01-01\n", "id,ref,amount,day\n10,A,100.50,2024-02-01\n",
 			recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0.02}, {left: day, op: date_within, right: day, threshold: 5}]}\n"))
 		u := o.unmatchedLeft[0]
-		if want := "amount differs from amount by 0.50, tolerance 0.02; day and day are 31 days apart, allowed 5"; u["kalla_near_reason"] != want || u["kalla_near_failed"] != "2" {
+		if want := "l.amount differs from r.amount by 0.50, tolerance 0.02; l.day and r.day are 31 days apart, allowed 5"; u["kalla_near_reason"] != want || u["kalla_near_failed"] != "2" {
 			t.Errorf("near miss %q (%s failed), want %q (2 failed)", u["kalla_near_reason"], u["kalla_near_failed"], want)
 		}
 	})
@@ -90,8 +90,8 @@ func TestTolerance(t *testing.T) {
 		if len(o.matched) != 0 {
 			t.Fatalf("NULLs matched: %v", o.pairs())
 		}
-		if got := o.unmatchedLeft[0]["kalla_near_reason"]; got != "amount is empty" {
-			t.Errorf("near miss = %q, want %q", got, "amount is empty")
+		if got := o.unmatchedLeft[0]["kalla_near_reason"]; got != "l.amount is empty" {
+			t.Errorf("near miss = %q, want %q", got, "l.amount is empty")
 		}
 	})
 	t.Run("tolerance_pct_at_the_boundary", func(t *testing.T) {
@@ -270,7 +270,7 @@ func TestGroups(t *testing.T) {
 		if len(o.matched) != 0 {
 			t.Errorf("a group with a NULL amount matched: %v", o.pairs())
 		}
-		want := "amount is empty in 1 of the group's 2 records"
+		want := "r.amount is empty in 1 of the group's 2 records"
 		for _, u := range append(o.unmatchedLeft, o.unmatchedRight...) {
 			if u["kalla_near_rule"] != "split" || u["kalla_near_reason"] != want || u["kalla_near_failed"] != "0" {
 				t.Errorf("near miss of %s: %q %q (%s failed); want split, %q", u["id"], u["kalla_near_rule"], u["kalla_near_reason"], u["kalla_near_failed"], want)
@@ -288,8 +288,8 @@ func TestGroups(t *testing.T) {
     conditions: [{left: ref, op: eq, right: ref}]
     aggregate: {left: amount, right: amount, tolerance: 0.02}
 `))
-		off := "amount 100.00 against the sum of amount over 2 records, 99.97: differs by 0.03, tolerance 0.02"
-		want := map[string]string{"1": off, "10": off, "11": off, "2": "amount is empty", "12": "amount is empty"}
+		off := "l.amount 100.00 against the sum of r.amount over 2 records, 99.97: differs by 0.03, tolerance 0.02"
+		want := map[string]string{"1": off, "10": off, "11": off, "2": "l.amount is empty", "12": "l.amount is empty"}
 		got := map[string]string{}
 		for _, u := range append(o.unmatchedLeft, o.unmatchedRight...) {
 			got[u["id"]] = u["kalla_near_reason"]
@@ -313,7 +313,7 @@ func TestGroups(t *testing.T) {
 			t.Errorf("matches = %v, want %v", got, want)
 		}
 		// The "one" side is the right here: its amount leads the sentence.
-		if got, want := o.unmatchedLeft[0]["kalla_near_reason"], "amount 6 against the sum of amount over 1 record, 5: differs by 1, tolerance 0"; got != want {
+		if got, want := o.unmatchedLeft[0]["kalla_near_reason"], "r.amount 6 against the sum of l.amount over 1 record, 5: differs by 1, tolerance 0"; got != want {
 			t.Errorf("near miss of l3: %q, want %q", got, want)
 		}
 	})
@@ -360,14 +360,14 @@ func TestMatchedDeltas(t *testing.T) {
 	// C's split group (13 and 14) sums to 10.50 against 5.00 and fails, so
 	// 3, 13 and 14 are left to loose.
 	want := []string{
-		"1 exact left 1: amount-amount: -0.02; day-day: 2 days",
-		"1 exact right 10: amount-amount: -0.02; day-day: 2 days",
-		"2 split left 2: day-day: 1 days",
-		"2 split right 11: day-day: 1 days",
-		"2 split right 12: day-day: 5 days",
-		"3 loose left 3: amount-amount: 0.00",
-		"3 loose right 13: amount-amount: 0.00",
-		"3 loose right 14: amount-amount: -0.50",
+		"1 exact left 1: l.amount-r.amount: -0.02; l.day-r.day: 2 days",
+		"1 exact right 10: l.amount-r.amount: -0.02; l.day-r.day: 2 days",
+		"2 split left 2: l.day-r.day: 1 day",
+		"2 split right 11: l.day-r.day: 1 day",
+		"2 split right 12: l.day-r.day: 5 days",
+		"3 loose left 3: l.amount-r.amount: 0.00",
+		"3 loose right 13: l.amount-r.amount: 0.00",
+		"3 loose right 14: l.amount-r.amount: -0.50",
 	}
 	var got []string
 	for _, m := range o.matched {
