@@ -156,8 +156,13 @@ func (b *builder) column(in Input, name, field string) (source.Column, bool) {
 	c, ok := in.Schema.Column(name)
 	if !ok {
 		b.fail(field, "column %q is not in %s; its columns are: %s", name, in.Alias, in.Schema.Names())
+		return c, false
 	}
-	return c, ok
+	if c.Unfit != "" {
+		b.fail(field, "column %q of %s cannot be compared or be a key: it %s (it is written to the evidence as text)", name, in.Alias, c.Unfit)
+		return c, false
+	}
+	return c, true
 }
 
 // reserved reports whether a column name belongs to Kalla: engines number

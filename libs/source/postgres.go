@@ -2,13 +2,16 @@ package source
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"regexp"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // PostgresSchema reads a table's columns and maps PostgreSQL types onto
@@ -34,9 +37,7 @@ type Querier interface {
 // measure the data in its own snapshot.
 func TableSchema(ctx context.Context, q Querier, tableName string) (Schema, error) {
 	schema, table := splitTable(tableName)
-	rows, err := q.Query(ctx, `SELECT a.attname, t.typname, information_schema._pg_numeric_precision(a.atttypid, a.atttypmod), information_schema._pg_numeric_scale(a.atttypid, a.atttypmod)
-		FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid
-		WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`, schema, table)
+	rows, err := q.Query(ctx, columnsQuery, schema, table)
 	if err != nil {
 		return Schema{}, fmt.Errorf("read columns of %s: %w", tableName, err)
 	}
@@ -55,11 +56,25 @@ func TableSchema(ctx context.Context, q Querier, tableName string) (Schema, erro
 	if len(s.Columns) == 0 {
 		return Schema{}, fmt.Errorf("table %s not found (or it has no columns)", tableName)
 	}
-	if err := measureNumerics(ctx, q, tableName, s.Columns); err != nil {
+	if err := measure(ctx, q, tableName, s.Columns); err != nil {
 		return Schema{}, err
 	}
 	return s, nil
 }
+
+// columnsQuery lists a table's columns in order with the type each holds: a
+// domain's base type (through domains over domains) with the domain's
+// modifier, so a domain over numeric(12,2) is numeric(12,2).
+const columnsQuery = `WITH RECURSIVE col AS (
+		SELECT a.attnum, a.attname, a.atttypid AS typid, a.atttypmod AS typmod
+		FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
+	UNION ALL
+		SELECT col.attnum, col.attname, t.typbasetype, CASE WHEN t.typtypmod >= 0 THEN t.typtypmod ELSE col.typmod END
+		FROM col JOIN pg_type t ON t.oid = col.typid WHERE t.typtype = 'd'
+	)
+	SELECT col.attname, t.typname, information_schema._pg_numeric_precision(col.typid, col.typmod), information_schema._pg_numeric_scale(col.typid, col.typmod)
+	FROM col JOIN pg_type t ON t.oid = col.typid WHERE t.typtype <> 'd' ORDER BY col.attnum`
 
 func postgresColumn(name, typ string, precision, scale *int32) Column {
 	c := Column{Name: name, Type: Text}
@@ -67,11 +82,12 @@ func postgresColumn(name, typ string, precision, scale *int32) Column {
 	case "int2", "int4", "int8":
 		c.Type = Integer
 	case "numeric":
-		c.Type = Decimal
-		if precision != nil && scale != nil {
+		c.Type, c.Precision = Decimal, -1 // undeclared: measured from the data
+		// A declared width Kalla cannot hold (numeric(50,10)), or one
+		// PostgreSQL 15 allows and decimals do not (numeric(5,-2),
+		// numeric(3,5)), is measured from the data too.
+		if precision != nil && scale != nil && *precision <= maxDecimalDigits && *scale >= 0 && *scale <= *precision {
 			c.Precision, c.Scale = int(*precision), int(*scale)
-		} else {
-			c.Precision = -1 // undeclared: measured from the data
 		}
 	case "float4", "float8":
 		// The exact decimal each value prints as, measured from the data.
@@ -86,33 +102,79 @@ func postgresColumn(name, typ string, precision, scale *int32) Column {
 	return c
 }
 
-// measureNumerics finds precision and scale of numeric columns declared
-// without them, from the data, so they stay exact decimals.
-func measureNumerics(ctx context.Context, q Querier, table string, cols []Column) error {
+// measure reads, in one pass over the table, what the catalog does not
+// say: the precision and scale of numerics declared without them (and of
+// floats), so they stay exact decimals, and whether a column holds values
+// no engine type compares as PostgreSQL does: NaN or infinite numbers,
+// numbers of more than 38 digits, dates before year 1 or infinite ones.
+// Such a column is read as text, as PostgreSQL prints it, and marked Unfit.
+func measure(ctx context.Context, q Querier, table string, cols []Column) error {
+	var aggs []string
+	var measured []int
 	for i, c := range cols {
-		if c.Type != Decimal || c.Precision != -1 {
+		col := quoteIdent(c.Name)
+		sizes, bad := "0, 0", ""
+		switch c.Type {
+		case Decimal:
+			v := col
+			if c.Float {
+				v = floatDecimal(col)
+			}
+			if c.Precision == -1 {
+				sizes = fmt.Sprintf("coalesce(max(scale(%[1]s)), 0), coalesce(max(length(trunc(abs(%[1]s))::text)) FILTER (WHERE scale(%[1]s) IS NOT NULL), 1)", v)
+			}
+			bad = fmt.Sprintf("scale(%s) IS NULL", v) // NaN and infinities have no scale
+		case Date, Timestamp:
+			bad = fmt.Sprintf("(NOT isfinite(%[1]s) OR %[1]s < '0001-01-01')", col)
+		default:
 			continue
 		}
-		value := quoteIdent(c.Name)
-		if c.Float {
-			value = floatDecimal(value)
+		bad = col + " IS NOT NULL AND " + bad
+		aggs = append(aggs, sizes, fmt.Sprintf("count(*) FILTER (WHERE %[1]s), min(%[2]s::text) FILTER (WHERE %[1]s)", bad, col))
+		measured = append(measured, i)
+	}
+	if len(measured) == 0 {
+		return nil
+	}
+	dest := make([]any, 0, 4*len(measured))
+	found := make([]struct {
+		scale, intDigits int
+		bad              int64
+		example          *string
+	}, len(measured))
+	for i := range found {
+		f := &found[i]
+		dest = append(dest, &f.scale, &f.intDigits, &f.bad, &f.example)
+	}
+	query := fmt.Sprintf("SELECT %s FROM %s", strings.Join(aggs, ", "), QuoteTable(table))
+	if err := q.QueryRow(ctx, query).Scan(dest...); err != nil {
+		return fmt.Errorf("measure the columns of %s: %w", table, err)
+	}
+	for j, i := range measured {
+		f, c := found[j], &cols[i]
+		var unfit string
+		switch {
+		case f.bad > 0 && c.Type == Decimal:
+			unfit = fmt.Sprintf("holds %s, which is no number to compare exactly, in %s", *f.example, rowCount(f.bad))
+		case f.bad > 0:
+			unfit = fmt.Sprintf("holds %s, a date before year 1 or an infinite one, which the engines do not compare as PostgreSQL does, in %s", *f.example, rowCount(f.bad))
+		case c.Precision == -1 && f.intDigits+f.scale > maxDecimalDigits:
+			unfit = fmt.Sprintf("holds numbers of %d digits, and Kalla computes with at most %d", f.intDigits+f.scale, maxDecimalDigits)
+		case c.Precision == -1:
+			c.Precision, c.Scale, c.Measured = f.intDigits+f.scale, f.scale, true
 		}
-		// NaN and infinities have no scale; they are counted instead.
-		query := fmt.Sprintf(`SELECT coalesce(max(scale(v)), 0), coalesce(max(length(trunc(abs(v))::text)) FILTER (WHERE scale(v) IS NOT NULL), 1), count(*) FILTER (WHERE v IS NOT NULL AND scale(v) IS NULL)
-			FROM (SELECT %s AS v FROM %s) t`, value, QuoteTable(table))
-		var scale, intDigits, nonFinite int
-		if err := q.QueryRow(ctx, query).Scan(&scale, &intDigits, &nonFinite); err != nil {
-			return fmt.Errorf("measure %s.%s: %w", table, c.Name, err)
-		}
-		if nonFinite > 0 {
-			return fmt.Errorf("column %s of %s holds NaN or infinity in %d rows, which is no number to compare exactly", c.Name, table, nonFinite)
-		}
-		cols[i].Precision, cols[i].Scale, cols[i].Measured = intDigits+scale, scale, true
-		if intDigits+scale > maxDecimalDigits {
-			cols[i].Type, cols[i].Precision, cols[i].Scale, cols[i].Measured = Text, 0, 0, false
+		if unfit != "" {
+			*c = Column{Name: c.Name, Type: Text, Unfit: unfit}
 		}
 	}
 	return nil
+}
+
+func rowCount(n int64) string {
+	if n == 1 {
+		return "1 row"
+	}
+	return fmt.Sprintf("%d rows", n)
 }
 
 // Connect opens a connection to a PostgreSQL source in the session settings
@@ -139,10 +201,14 @@ func Connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
 func floatDecimal(column string) string { return column + "::text::numeric" }
 
 // SelectColumn is how a staged or copied column is selected: a float as the
-// decimal it prints as, the rest as it is.
+// decimal it prints as, text as PostgreSQL's text of the value (a char(n)
+// without the padding PostgreSQL itself ignores), the rest as it is.
 func SelectColumn(c Column) string {
-	if c.Float {
+	switch {
+	case c.Float:
 		return floatDecimal(quoteIdent(c.Name))
+	case c.Type == Text:
+		return quoteIdent(c.Name) + "::text"
 	}
 	return quoteIdent(c.Name)
 }
@@ -181,6 +247,33 @@ func measuredScale(expr string, c Column) string {
 	// An E'' literal escapes the same whatever standard_conforming_strings.
 	literal := "E'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(msg) + "'"
 	return fmt.Sprintf("CASE WHEN scale(%[1]s) > %[2]d THEN (%[1]s::text || %[3]s)::numeric ELSE %[1]s END", expr, c.Scale, literal)
+}
+
+// Refused says whether PostgreSQL refused a read for a reason of the
+// source's own, which running again cannot mend: bad credentials (28), a
+// missing database (3D) or schema (3F), a missing table or column or a
+// missing privilege (42), a feature it lacks (0A).
+func Refused(err error) bool {
+	var pg *pgconn.PgError
+	if !errors.As(err, &pg) || len(pg.Code) < 2 {
+		return false
+	}
+	switch pg.Code[:2] {
+	case "28", "3D", "3F", "42", "0A":
+		return true
+	}
+	return false
+}
+
+// Unreachable says whether err is a network failure or a timeout: a server
+// being away, which no change to the recipe mends. (A missing file's error
+// number is a net.Error too, never a timeout.)
+func Unreachable(err error) bool {
+	var op *net.OpError
+	var dns *net.DNSError
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &op) || errors.As(err, &dns) ||
+		errors.As(err, &ne) && ne.Timeout()
 }
 
 func splitTable(t string) (schema, table string) {

@@ -53,6 +53,11 @@ type Column struct {
 	// measured from its values (a CSV column, a float, an undeclared
 	// PostgreSQL numeric), not declared by the source.
 	Measured bool `json:",omitempty"`
+	// Unfit says why a database column is read as text though its type is
+	// a number or a date: some of its values (NaN, 45 digits, a BC date) no
+	// engine type compares as the database does. A rule or key that uses
+	// it is refused with this reason.
+	Unfit string `json:",omitempty"`
 }
 
 // TypeName is the column's type in words, for messages.

@@ -57,8 +57,11 @@ func read(in plan.Input) string {
 	case in.Ref.Object:
 		path = "<download of " + in.Ref.String() + ">"
 	}
-	if in.Ref.Format == source.FormatParquet {
+	switch in.Ref.Format {
+	case source.FormatParquet:
 		return ReadParquet(path, false, in.Schema)
+	case source.FormatPostgres:
+		return ReadCopy(path, in.Schema)
 	}
 	return ReadCSV(path, in.Schema)
 }

@@ -31,8 +31,19 @@ const (
 const RowColumn = "kalla_row"
 
 // ReadCSV is a query reading a CSV file with each column's inferred type;
-// numbers and dates ignore surrounding spaces, text is kept as written.
+// numbers and dates ignore surrounding spaces, text is kept as written, and
+// an empty field, quoted or not, is NULL.
 func ReadCSV(path string, s source.Schema) string {
+	return readCSV(path, s, "")
+}
+
+// ReadCopy is ReadCSV for a PostgreSQL table's COPY: there an empty text is
+// written quoted ("") and NULL as an empty field, and they stay apart.
+func ReadCopy(path string, s source.Schema) string {
+	return readCSV(path, s, ", allow_quoted_nulls = false")
+}
+
+func readCSV(path string, s source.Schema, options string) string {
 	spec := make([]string, len(s.Columns))
 	casts := make([]string, len(s.Columns))
 	for i, c := range s.Columns {
@@ -43,8 +54,8 @@ func ReadCSV(path string, s source.Schema) string {
 		}
 		spec[i] = fmt.Sprintf("%s: %s", String(c.Name), String(typ))
 	}
-	return fmt.Sprintf("SELECT %s FROM read_csv(%s, header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', columns = {%s})",
-		strings.Join(casts, ", "), String(path), strings.Join(spec, ", "))
+	return fmt.Sprintf("SELECT %s FROM read_csv(%s, header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"'%s, columns = {%s})",
+		strings.Join(casts, ", "), String(path), options, strings.Join(spec, ", "))
 }
 
 // parsedByReader says whether DuckDB's CSV reader may parse the column

@@ -189,10 +189,13 @@ func load(ctx context.Context, s *session, table string, in plan.Input) (int64, 
 		read = sqlplan.ReadParquet(in.Ref.Path, isDir(in.Ref.Path), in.Schema)
 	case source.FormatPostgres:
 		path, err := spool(ctx, s, table, in)
-		if err != nil {
-			return 0, err
+		if source.Refused(err) {
+			return 0, engine.BadInput("%s: %v", in.Alias, err)
 		}
-		read = sqlplan.ReadCSV(path, in.Schema)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", in.Alias, err)
+		}
+		read = sqlplan.ReadCopy(path, in.Schema)
 	}
 	for _, q := range sqlplan.Load(table, in, read) {
 		if err := s.exec(ctx, q); err != nil {

@@ -3,6 +3,7 @@ package duckdb_test
 import (
 	"context"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kallahq/kalla/libs/reconcile"
 	"github.com/kallahq/kalla/libs/source"
 	"github.com/kallahq/kalla/libs/testenv"
 )
@@ -39,6 +41,17 @@ func postgresDB(t *testing.T, setup string) (string, *pgx.Conn) {
 func postgresBook(t *testing.T, setup, right, rules string) outcome {
 	t.Helper()
 	url, _ := postgresDB(t, setup)
+	o, err := runRecipe(t, postgresRecipe(t, url, right, rules))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// postgresRecipe writes postgresBook's recipe, reading public.ledger at the
+// database URL, and returns its path.
+func postgresRecipe(t *testing.T, url, right, rules string) string {
+	t.Helper()
 	dir := t.TempDir()
 	recipeText := `
 recipe_id: pg
@@ -52,11 +65,7 @@ match_rules:
 			t.Fatal(err)
 		}
 	}
-	o, err := runRecipe(t, filepath.Join(dir, "recipe.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o
+	return filepath.Join(dir, "recipe.yaml")
 }
 
 func TestPostgresSource(t *testing.T) {
@@ -136,4 +145,124 @@ func TestPostgresChangedWhileRead(t *testing.T) {
 			t.Errorf("after %s: copy err = %v, want the table changed", insert, err)
 		}
 	}
+}
+
+// TestPostgresValues reads values as PostgreSQL compares them: a domain as
+// its base type, an empty text as a value, a char(n) without its padding;
+// and a column holding values no engine type compares as PostgreSQL does is
+// text, refused in rules and keys.
+func TestPostgresValues(t *testing.T) {
+	t.Parallel()
+	exact := `  - {name: exact, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0}]}
+`
+	t.Run("domains_are_their_base_types", func(t *testing.T) {
+		t.Parallel()
+		o := postgresBook(t, `CREATE DOMAIN code_t AS integer; CREATE DOMAIN money_t AS numeric(12,2); CREATE DOMAIN amount_t AS money_t;
+			CREATE TABLE ledger (code code_t PRIMARY KEY, ref text, amount amount_t);
+			INSERT INTO ledger VALUES (10, 'A', 100.5), (9, 'B', 50), (11, 'C', 7)`,
+			"id,ref,amount\n1,A,100.50\n2,B,50.0\n",
+			exact)
+		if got, want := o.pairs(), []string{"exact: l9 r2", "exact: l10 r1"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v (numbers compared as numbers, keys ordered as numbers)", got, want)
+		}
+	})
+	t.Run("empty_text_is_a_value", func(t *testing.T) {
+		t.Parallel()
+		o := postgresBook(t, `CREATE TABLE ledger (code text PRIMARY KEY, ref text, amount numeric(12,2));
+			INSERT INTO ledger VALUES ('', 'A', 1), ('b', '', 2), ('c', NULL, 3)`,
+			"id,ref,amount\n1,A,1\n",
+			exact)
+		if got, want := o.pairs(), []string{"exact: l r1"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v (an empty key is a key)", got, want)
+		}
+		reasons := map[string]string{}
+		for _, u := range o.unmatchedLeft {
+			reasons[u["code"]] = u["kalla_near_reason"]
+		}
+		if !strings.HasPrefix(reasons["b"], "no bank record has ref equal to its ref") || !strings.HasPrefix(reasons["c"], "its ref is empty") {
+			t.Errorf("reasons = %q, want b's empty text told apart from c's NULL", reasons)
+		}
+	})
+	t.Run("char_padding_is_not_data", func(t *testing.T) {
+		t.Parallel()
+		o := postgresBook(t, `CREATE TABLE ledger (code char(4) PRIMARY KEY, ref char(6), amount numeric(12,2));
+			INSERT INTO ledger VALUES ('a', 'A1', 1)`,
+			"id,ref,amount\n1,A1,1\n",
+			exact)
+		if got, want := o.pairs(), []string{"exact: la r1"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+	})
+	t.Run("declared_width_beyond_38_is_measured", func(t *testing.T) {
+		t.Parallel()
+		o := postgresBook(t, `CREATE TABLE ledger (code text PRIMARY KEY, ref text, amount numeric(50,10));
+			INSERT INTO ledger VALUES ('a', 'A', 1.5)`,
+			"id,ref,amount\n1,A,1.50\n",
+			exact)
+		if got, want := o.pairs(), []string{"exact: la r1"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+	})
+	setup := `CREATE TABLE ledger (code text PRIMARY KEY, ref text, amount numeric(12,2), big numeric, rate numeric(5,2), born date, seen timestamptz);
+		INSERT INTO ledger VALUES ('a', 'A', 1, 1e-40, 'NaN', '0044-03-15 BC', 'infinity'), ('b', 'B', 2, 1, 1, '2024-01-01', NULL)`
+	t.Run("unfit_columns_are_text", func(t *testing.T) {
+		t.Parallel()
+		o := postgresBook(t, setup, "id,ref,amount\n1,B,2\n", exact)
+		if got, want := o.pairs(), []string{"exact: lb r1"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+		if len(o.unmatchedLeft) != 1 {
+			t.Fatalf("unmatched left = %v", o.unmatchedLeft)
+		}
+		u := o.unmatchedLeft[0]
+		if u["big"] != "0."+strings.Repeat("0", 39)+"1" || u["rate"] != "NaN" || u["born"] != "0044-03-15 BC" || u["seen"] != "infinity" {
+			t.Errorf("unmatched a = %v, want its values as PostgreSQL prints them", u)
+		}
+	})
+	for column, why := range map[string]string{
+		"big":  "holds numbers of 41 digits, and Kalla computes with at most 38",
+		"rate": "holds NaN, which is no number to compare exactly, in 1 row",
+		"born": "holds 0044-03-15 BC, a date before year 1 or an infinite one",
+		"seen": "holds infinity, a date before year 1 or an infinite one",
+	} {
+		t.Run("unfit_"+column+"_is_refused_in_a_rule", func(t *testing.T) {
+			t.Parallel()
+			url, _ := postgresDB(t, setup)
+			rules := `  - {name: exact, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}, {left: ` + column + `, op: eq, right: amount}]}
+`
+			_, err := runRecipe(t, postgresRecipe(t, url, "id,ref,amount\n1,B,2\n", rules))
+			want := `column "` + column + `" of ledger cannot be compared or be a key: it ` + why
+			if !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), want) {
+				t.Errorf("err = %v, want bad input: %s", err, want)
+			}
+		})
+	}
+	t.Run("no_privilege_is_bad_input", func(t *testing.T) {
+		t.Parallel()
+		dbURL, conn := postgresDB(t, `CREATE TABLE ledger (code text PRIMARY KEY, ref text, amount text)`)
+		u, err := url.Parse(dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		role := "nobody_" + strings.TrimPrefix(u.Path, "/")
+		if _, err := conn.Exec(context.Background(), "CREATE ROLE "+role+" LOGIN PASSWORD 'pw'"); err != nil {
+			t.Fatal(err)
+		}
+		u.User = url.UserPassword(role, "pw")
+		rules := `  - {name: exact, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}]}
+`
+		_, err = runRecipe(t, postgresRecipe(t, u.String(), "id,ref\n1,A\n", rules))
+		if !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), "ledger: copy public.ledger") || !strings.Contains(err.Error(), "permission denied") {
+			t.Errorf("err = %v, want bad input naming the source and the missing privilege", err)
+		}
+	})
+	t.Run("unreachable_server_is_no_bad_input", func(t *testing.T) {
+		t.Parallel()
+		rules := `  - {name: exact, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}]}
+`
+		_, err := runRecipe(t, postgresRecipe(t, "postgres://kalla:pw@127.0.0.1:1/none?sslmode=disable", "id,ref\n1,A\n", rules))
+		if err == nil || reconcile.IsBadInput(err) || !strings.Contains(err.Error(), "source ledger") {
+			t.Errorf("err = %v, want a failure that is not the input's, naming the source", err)
+		}
+	})
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -90,23 +89,20 @@ func (s *Server) readInput(ctx context.Context, src *kallav1.Source) (plan.Input
 		path = filepath.Join(dir, "source"+filepath.Ext(src.GetUri()))
 		if err := s.download(ctx, src.GetUri(), path); err != nil {
 			err = fmt.Errorf("source %s (%s) cannot be read: %w", src.GetAlias(), uri, err)
-			if unreachable(err) {
+			if source.Unreachable(err) {
 				return plan.Input{}, connect.NewError(connect.CodeUnavailable, err)
 			}
 			return plan.Input{}, err
 		}
 	}
 	if in.Schema, err = source.ReadSchema(ctx, ref, path, recipe.ColumnTypes(src)); err != nil {
-		return plan.Input{}, fmt.Errorf("source %s (%s) cannot be read: %w", src.GetAlias(), uri, err)
+		err = fmt.Errorf("source %s (%s) cannot be read: %w", src.GetAlias(), uri, err)
+		if source.Unreachable(err) {
+			return plan.Input{}, connect.NewError(connect.CodeUnavailable, err)
+		}
+		return plan.Input{}, err
 	}
 	return in, nil
-}
-
-// unreachable says whether err is a network failure or a timeout: the
-// object store being away, which no change to the recipe mends.
-func unreachable(err error) bool {
-	var ne net.Error
-	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne)
 }
 
 // download copies one object (s3://bucket/key or file:///dir/key) to a

@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/base64"
 	"encoding/json"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -84,19 +85,29 @@ func TestCreateRun(t *testing.T) {
 			t.Errorf("%d rows recorded for a rejected recipe", n)
 		}
 	})
-	t.Run("bad_input_is_invalid_argument", func(t *testing.T) {
+	t.Run("bad_input_is_invalid_argument_an_away_database_unavailable", func(t *testing.T) {
 		t.Parallel()
 		e := setup(t)
 		e.writeCSVs(t)
-		for name, text := range map[string]string{
-			"syntax":         `{"version": "1.0",`,
-			"relative_path":  e.recipe("file://data/invoices.csv", "", ""),
-			"missing_file":   e.recipe("file:///nonexistent/invoices.csv", "", ""),
-			"bad_database":   e.recipe("postgres://kalla:s3cret@127.0.0.1:1/db?table=public.x", "", ""),
-			"password_param": e.recipe("postgres://kalla@127.0.0.1:1/db?table=public.x&password=s3cret", "", ""),
+		wrongPassword, err := url.Parse(e.dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wrongPassword.User = url.UserPassword(wrongPassword.User.Username(), "s3cret")
+		for name, tt := range map[string]struct {
+			recipe string
+			code   connect.Code
+		}{
+			"syntax":         {`{"version": "1.0",`, connect.CodeInvalidArgument},
+			"relative_path":  {e.recipe("file://data/invoices.csv", "", ""), connect.CodeInvalidArgument},
+			"missing_file":   {e.recipe("file:///nonexistent/invoices.csv", "", ""), connect.CodeInvalidArgument},
+			"wrong_password": {e.recipe(wrongPassword.String()+"&table=public.x", "", ""), connect.CodeInvalidArgument},
+			// A database that does not answer is away, not wrong.
+			"unreachable_database": {e.recipe("postgres://kalla:s3cret@127.0.0.1:1/db?table=public.x", "", ""), connect.CodeUnavailable},
+			"password_param":       {e.recipe("postgres://kalla@127.0.0.1:1/db?table=public.x&password=s3cret", "", ""), connect.CodeUnavailable},
 		} {
-			_, err := e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: text}))
-			cerr := wantCode(t, err, connect.CodeInvalidArgument)
+			_, err := e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: tt.recipe}))
+			cerr := wantCode(t, err, tt.code)
 			if strings.Contains(cerr.Message(), "s3cret") {
 				t.Errorf("%s: message leaks the password: %s", name, cerr.Message())
 			}

@@ -209,7 +209,7 @@ func flush(fw *pqarrow.FileWriter, b *array.RecordBuilder) error {
 }
 
 // selectSQL reads every column; numerics as text, so their exact digits
-// reach the decimal parser unchanged.
+// reach the decimal parser unchanged (SelectColumn reads text as text).
 func selectSQL(table string, s source.Schema, r Range) string {
 	if b, ok := r.(Blocks); ok && b.Table != "" {
 		table = b.Table
@@ -217,7 +217,7 @@ func selectSQL(table string, s source.Schema, r Range) string {
 	cols := make([]string, len(s.Columns))
 	for i, c := range s.Columns {
 		cols[i] = source.SelectColumn(c)
-		if c.Type == source.Decimal || c.Type == source.Text {
+		if c.Type == source.Decimal {
 			cols[i] += "::text"
 		}
 	}

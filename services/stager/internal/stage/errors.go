@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -38,20 +39,12 @@ func permanent(err error) bool {
 	if errors.Is(err, extract.ErrBadValue) || errors.Is(err, errUnsupported) {
 		return true
 	}
-	var pg *pgconn.PgError
-	if !errors.As(err, &pg) || len(pg.Code) < 2 {
-		return false
-	}
-	switch pg.Code[:2] {
-	case "42", // undefined table or column, insufficient privilege
-		"22", // data exception
-		"0A", // feature not supported
-		"28", // invalid authorization (wrong password)
-		"3D", // no such database
-		"3F": // no such schema
+	if source.Refused(err) {
 		return true
 	}
-	return false
+	// A data exception: a value the stage cannot convert.
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && strings.HasPrefix(pg.Code, "22")
 }
 
 // unsupported is the poison error of a column extract cannot write.
