@@ -36,7 +36,10 @@ type Querier interface {
 // TableSchema is PostgresSchema read with q, so that a transaction's reads
 // measure the data in its own snapshot.
 func TableSchema(ctx context.Context, q Querier, tableName string) (Schema, error) {
-	schema, table := splitTable(tableName)
+	schema, table, err := splitTable(tableName)
+	if err != nil {
+		return Schema{}, err
+	}
 	rows, err := q.Query(ctx, columnsQuery, schema, table)
 	if err != nil {
 		return Schema{}, fmt.Errorf("read columns of %s: %w", tableName, err)
@@ -276,18 +279,60 @@ func Unreachable(err error) bool {
 		errors.As(err, &ne) && ne.Timeout()
 }
 
-func splitTable(t string) (schema, table string) {
-	if s, tb, ok := strings.Cut(t, "."); ok {
-		return s, tb
+// splitTable splits "schema.table" into its names, schema public when
+// there is none. A name in double quotes is read as PostgreSQL reads a
+// quoted name ("My.Schema", "say ""hi"""), so it may hold dots; a name
+// without quotes is taken as written, case and spaces too.
+func splitTable(t string) (schema, table string, err error) {
+	first, rest, dot, err := cutName(t)
+	if err != nil || !dot {
+		return "public", first, err
 	}
-	return "public", t
+	if strings.HasPrefix(rest, `"`) {
+		table, rest, dot, err = cutName(rest)
+		if err == nil && (dot || rest != "") {
+			err = fmt.Errorf("table %q: a quoted table name must end it", t)
+		}
+		return first, table, err
+	}
+	return first, rest, nil
+}
+
+// cutName reads the name t starts with and returns what follows the dot
+// after it, if one does.
+func cutName(t string) (name, rest string, dot bool, err error) {
+	quoted, ok := strings.CutPrefix(t, `"`)
+	if !ok {
+		name, rest, dot = strings.Cut(t, ".")
+		return name, rest, dot, nil
+	}
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(quoted, '"')
+		if i < 0 {
+			return "", "", false, fmt.Errorf("table %q: a quote is not closed", t)
+		}
+		b.WriteString(quoted[:i])
+		quoted = quoted[i+1:]
+		if !strings.HasPrefix(quoted, `"`) {
+			break
+		}
+		b.WriteByte('"') // "" stands for one quote
+		quoted = quoted[1:]
+	}
+	if quoted != "" && quoted[0] != '.' {
+		return "", "", false, fmt.Errorf("table %q: a quoted name is followed by %q, not by a dot", t, quoted)
+	}
+	rest, dot = strings.CutPrefix(quoted, ".")
+	return b.String(), rest, dot, nil
 }
 
 func quoteIdent(s string) string { return pgx.Identifier{s}.Sanitize() }
 
-// QuoteTable quotes "schema.table" (schema public when absent) for SQL.
+// QuoteTable quotes "schema.table" (schema public when absent) for SQL;
+// Parse has refused a table name splitTable cannot read.
 func QuoteTable(t string) string {
-	s, tb := splitTable(t)
+	s, tb, _ := splitTable(t)
 	return pgx.Identifier{s, tb}.Sanitize()
 }
 

@@ -108,6 +108,9 @@ func parsePostgres(uri string) (Ref, error) {
 	if table == "" {
 		return Ref{}, fmt.Errorf("source %q: a postgres source needs ?table=schema.table", Redact(uri))
 	}
+	if _, _, err := splitTable(table); err != nil {
+		return Ref{}, fmt.Errorf("source %q: %w", Redact(uri), err)
+	}
 	q.Del("table")
 	u.RawQuery = q.Encode()
 	return Ref{Format: FormatPostgres, DSN: u.String(), Table: table, uri: uri}, nil

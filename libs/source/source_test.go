@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,6 +55,28 @@ func TestRedact(t *testing.T) {
 	}
 }
 
+func TestTableNames(t *testing.T) {
+	t.Parallel()
+	for table, want := range map[string]string{
+		"ledger":                  `"public"."ledger"`,
+		"acc.ledger":              `"acc"."ledger"`,
+		"public.My Ledger":        `"public"."My Ledger"`,
+		`public."My Ledger"`:      `"public"."My Ledger"`,
+		`"my.schema"."a ""b"""`:   `"my.schema"."a ""b"""`,
+		`"my.schema".ledger.2024`: `"my.schema"."ledger.2024"`,
+		`"Ledger"`:                `"public"."Ledger"`,
+	} {
+		ref, err := source.Parse("postgres://u:p@h/db?table=" + url.QueryEscape(table))
+		if err != nil {
+			t.Errorf("%s: %v", table, err)
+			continue
+		}
+		if got := source.QuoteTable(ref.Table); got != want {
+			t.Errorf("QuoteTable(%s) = %s, want %s", table, got, want)
+		}
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	t.Parallel()
 	tests := map[string]string{
@@ -61,6 +84,9 @@ func TestParseErrors(t *testing.T) {
 		"relative_file":     "file://data/x.csv",
 		"unknown_extension": "file:///data/x.xlsx",
 		"no_table":          "postgres://u:p@h/db",
+		"unclosed_quote":    `postgres://u:p@h/db?table=public."Ledger`,
+		"text_after_quote":  `postgres://u:p@h/db?table="acc"x.ledger`,
+		"quoted_then_more":  `postgres://u:p@h/db?table=acc."a".b`,
 	}
 	for name, uri := range tests {
 		t.Run(name, func(t *testing.T) {

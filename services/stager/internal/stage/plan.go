@@ -174,7 +174,7 @@ func (s *Stager) partitionChunks(ctx context.Context, tx pgx.Tx, table string, r
 		readable bool
 		pages    int64
 	}
-	q, err := tx.Query(ctx, `SELECT n.nspname || '.' || c.relname,
+	q, err := tx.Query(ctx, `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname),
 			c.relkind = 'r' AND NOT c.relrowsecurity AND NOT root.relrowsecurity AND has_table_privilege(c.oid, 'SELECT') AND has_schema_privilege(n.oid, 'USAGE'),
 			CASE WHEN c.relkind = 'r' THEN pg_relation_size(c.oid) / current_setting('block_size')::int ELSE 0 END
 		FROM pg_partition_tree($1::regclass) t
