@@ -14,9 +14,9 @@ import (
 )
 
 // measureFloats reads the float columns of every file and gives each the
-// precision and scale of the decimals its values print as. NaN, infinities
-// and values wider than an exact decimal holds are refused: they have no
-// exact decimal to compare.
+// precision and scale of the decimals its values print as. A column holding
+// NaN, infinities or values wider than an exact decimal holds has no exact
+// decimal to compare: it is text, and Unfit says why.
 func measureFloats(files []string, cols []Column) error {
 	var floats []int
 	for i, c := range cols {
@@ -34,28 +34,37 @@ func measureFloats(files []string, cols []Column) error {
 		}
 	}
 	for _, i := range floats {
-		d := digits[i]
-		cols[i].Precision, cols[i].Scale, cols[i].Measured = max(d.intDigits+d.scale, 1), d.scale, true
-		if d.intDigits+d.scale > maxDecimalDigits {
-			return fmt.Errorf("column %s holds floating-point numbers such as %s, wider than an exact decimal of %d digits", cols[i].Name, d.widest, maxDecimalDigits)
+		d, c := digits[i], &cols[i]
+		switch {
+		case d.nonFinite != "":
+			*c = Column{Name: c.Name, Type: Text, Unfit: fmt.Sprintf("holds %s, which is no number to compare exactly", d.nonFinite)}
+		case d.intDigits+d.scale > maxDecimalDigits:
+			*c = Column{Name: c.Name, Type: Text, Unfit: fmt.Sprintf("holds floating-point numbers that together need %d digits as exact decimals (%d before the point, %d after it), and Kalla computes with at most %d",
+				d.intDigits+d.scale, d.intDigits, d.scale, maxDecimalDigits)}
+		default:
+			c.Precision, c.Scale, c.Measured = max(d.intDigits+d.scale, 1), d.scale, true
 		}
 	}
 	return nil
 }
 
-// floatDigits is the widest integer part and fraction seen in a column.
+// floatDigits is the widest integer part and fraction seen in a column, and
+// the first NaN or infinity.
 type floatDigits struct {
 	intDigits, scale int
-	widest           string
+	nonFinite        string
 }
 
 // add counts the digits of a float as strconv prints it without an
 // exponent, as CSV inference counts a number's.
-func (d *floatDigits) add(text string) {
-	intDigits, scale, _ := parseDecimal([]byte(text))
-	if intDigits > d.intDigits || scale > d.scale {
-		d.widest = text
+func (d *floatDigits) add(v float64, bits int) {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		if d.nonFinite == "" {
+			d.nonFinite = strconv.FormatFloat(v, 'f', -1, bits)
+		}
+		return
 	}
+	intDigits, scale, _ := parseDecimal([]byte(strconv.FormatFloat(v, 'f', -1, bits)))
 	d.intDigits, d.scale = max(d.intDigits, intDigits), max(d.scale, scale)
 }
 
@@ -85,10 +94,7 @@ func measureFile(path string, cols []Column, floats []int, digits []floatDigits)
 			return err
 		}
 		measure := func(v float64, bits int) error {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return fmt.Errorf("column %s holds %v, which is no number to compare exactly", cols[i].Name, v)
-			}
-			digits[i].add(strconv.FormatFloat(v, 'f', -1, bits))
+			digits[i].add(v, bits)
 			return nil
 		}
 		// In batches, so a large file's column is never held whole.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -13,85 +14,145 @@ import (
 )
 
 // ParquetSchema reads the schema of a Parquet file, or of a directory of
-// Parquet parts (all parts share one schema, so the first part by name is
-// read). Only the file footer is read, and the data of float columns only:
-// see measureFloats. Rows is the file's row count, or -1 for a directory.
+// Parquet parts, whose parts must agree on their columns (see unify). Only
+// the file footers are read, and the data of float columns only: see
+// measureFloats. Rows is the file's row count, or -1 for a directory.
 func ParquetSchema(path string) (Schema, error) {
-	fi, err := os.Stat(path)
+	files, err := ParquetFiles(path)
 	if err != nil {
-		return Schema{}, err // names the path
+		return Schema{}, err
 	}
-	rows := int64(-1)
-	files := []string{path}
-	if fi.IsDir() {
-		if files, err = parts(path); err != nil {
-			return Schema{}, err
-		}
-	}
-	s, n, err := parquetFileSchema(files[0])
+	s, types, n, err := parquetFileSchema(files[0])
 	if err != nil {
 		return Schema{}, fmt.Errorf("read %s: %w", files[0], err)
 	}
-	if !fi.IsDir() {
-		rows = n
+	s.Rows = n
+	if len(files) > 1 || files[0] != path {
+		s.Rows = -1
 	}
-	s.Rows = rows
+	for _, part := range files[1:] {
+		ps, partTypes, _, err := parquetFileSchema(part)
+		if err != nil {
+			return Schema{}, fmt.Errorf("read %s: %w", part, err)
+		}
+		if err := unify(&s, types, ps, partTypes, files[0], part); err != nil {
+			return Schema{}, err
+		}
+	}
 	if err := measureFloats(files, s.Columns); err != nil {
 		return Schema{}, err
 	}
 	return s, nil
 }
 
-// parts returns the *.parquet files of dir by name.
-func parts(dir string) ([]string, error) {
-	entries, err := os.ReadDir(dir)
+// ParquetFiles lists what a Parquet source reads: the file, or the
+// *.parquet parts of a directory by name (the extension in any case).
+func ParquetFiles(path string) ([]string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err // names the path
+	}
+	if !fi.IsDir() {
+		return []string{path}, nil
+	}
+	entries, err := os.ReadDir(path)
 	if err != nil {
 		return nil, err // names the directory
 	}
 	var parts []string
 	for _, e := range entries {
 		if !e.IsDir() && strings.EqualFold(filepath.Ext(e.Name()), ".parquet") {
-			parts = append(parts, filepath.Join(dir, e.Name()))
+			parts = append(parts, filepath.Join(path, e.Name()))
 		}
 	}
 	if len(parts) == 0 {
-		return nil, fmt.Errorf("directory %s holds no .parquet file", dir)
+		return nil, fmt.Errorf("directory %s holds no .parquet file", path)
 	}
 	sort.Strings(parts)
 	return parts, nil
 }
 
-func parquetFileSchema(path string) (Schema, int64, error) {
+// unify merges a part's columns into s, the columns of the parts before
+// it, whose Arrow types are types: the engine reads the parts as one table,
+// by column name. Every part has the same columns, each of one type in all
+// of them, where integers of any width are one type, decimals take the
+// widest integer part and scale among the parts, and a column without
+// values (a NULL type, as writers give an empty part's columns) takes the
+// other parts' type.
+func unify(s *Schema, types []string, part Schema, partTypes []string, first, name string) error {
+	for _, c := range s.Columns {
+		if _, ok := part.Column(c.Name); !ok {
+			return fmt.Errorf("part %s has no column %s, which %s has: the parts of a directory must have the same columns", name, c.Name, first)
+		}
+	}
+	for j, pc := range part.Columns {
+		i := slices.IndexFunc(s.Columns, func(c Column) bool { return c.Name == pc.Name })
+		if i < 0 {
+			return fmt.Errorf("part %s has a column %s, which %s has not: the parts of a directory must have the same columns", name, pc.Name, first)
+		}
+		c, t, pt := &s.Columns[i], types[i], partTypes[j]
+		switch {
+		case pc.Empty || pt == t:
+		case c.Empty:
+			*c, types[i] = pc, pt
+		case c.Type == Integer && pc.Type == Integer:
+		case c.Type == Decimal && pc.Type == Decimal && !c.Float && !pc.Float:
+			intDigits, scale := max(c.Precision-c.Scale, pc.Precision-pc.Scale), max(c.Scale, pc.Scale)
+			c.Precision, c.Scale = intDigits+scale, scale
+			if c.Precision > maxDecimalDigits {
+				return fmt.Errorf("column %s is %s in %s and %s in %s, which together need more than the %d digits Kalla computes with", c.Name, t, first, pt, name, maxDecimalDigits)
+			}
+		case c.Type == Date && pc.Type == Date:
+		default:
+			return fmt.Errorf("column %s is %s in %s but %s in %s: the parts of a directory are read as one table, so a column must have one type in all of them", c.Name, t, first, pt, name)
+		}
+	}
+	return nil
+}
+
+// parquetFileSchema reads a file's columns, their Arrow types as text and
+// its row count.
+func parquetFileSchema(path string) (Schema, []string, int64, error) {
 	rdr, err := file.OpenParquetFile(path, false)
 	if err != nil {
-		return Schema{}, 0, err
+		return Schema{}, nil, 0, err
 	}
 	defer rdr.Close()
 	md := rdr.MetaData()
 	as, err := pqarrow.FromParquet(md.Schema, &pqarrow.ArrowReadProperties{}, md.KeyValueMetadata())
 	if err != nil {
-		return Schema{}, 0, err
+		return Schema{}, nil, 0, err
 	}
 	s := Schema{Columns: make([]Column, 0, as.NumFields())}
+	types := make([]string, 0, as.NumFields())
 	for _, f := range as.Fields() {
-		s.Columns = append(s.Columns, arrowColumn(f.Name, f.Type))
+		c, err := arrowColumn(f.Name, f.Type)
+		if err != nil {
+			return Schema{}, nil, 0, err
+		}
+		s.Columns = append(s.Columns, c)
+		types = append(types, f.Type.String())
 	}
-	return s, rdr.NumRows(), nil
+	return s, types, rdr.NumRows(), nil
 }
 
 // arrowColumn maps an Arrow type onto Kalla's column types; anything
 // without a closer match is text.
-func arrowColumn(name string, t arrow.DataType) Column {
+func arrowColumn(name string, t arrow.DataType) (Column, error) {
 	c := Column{Name: name, Type: Text}
 	switch t.ID() {
 	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64,
-		arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64:
+		arrow.UINT8, arrow.UINT16, arrow.UINT32:
 		c.Type = Integer
-	case arrow.DECIMAL128:
-		d := t.(*arrow.Decimal128Type)
-		c.Type, c.Precision, c.Scale = Decimal, int(d.Precision), int(d.Scale)
-	case arrow.DECIMAL32, arrow.DECIMAL64:
+	case arrow.UINT64:
+		// Wider than the engines' 64-bit integers.
+		c.Type, c.Precision = Decimal, 20
+	case arrow.DECIMAL32, arrow.DECIMAL64, arrow.DECIMAL128, arrow.DECIMAL256:
 		d := t.(arrow.DecimalType)
+		if d.GetPrecision() > maxDecimalDigits {
+			// The engine reads these as floating point, not exactly.
+			return Column{}, fmt.Errorf("column %s is %s, wider than the %d digits Kalla reads exactly", name, t, maxDecimalDigits)
+		}
 		c.Type, c.Precision, c.Scale = Decimal, int(d.GetPrecision()), int(d.GetScale())
 	case arrow.DATE32, arrow.DATE64:
 		c.Type = Date
@@ -103,6 +164,9 @@ func arrowColumn(name string, t arrow.DataType) Column {
 		// An exact decimal of the values as they print; measureFloats
 		// finds its precision and scale.
 		c.Type, c.Float = Decimal, true
+	case arrow.NULL:
+		// No values at all: a plan gives it the type it is compared with.
+		c.Empty = true
 	}
-	return c
+	return c, nil
 }

@@ -1,6 +1,7 @@
 package source_test
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,8 +137,116 @@ func TestParquetFloatsWiderThanDecimals(t *testing.T) {
 	values[len(values)-1] = 1.5e-40
 	b.Field(0).(*array.Float64Builder).AppendValues(values, nil)
 	writeRecord(t, path, b)
-	_, err := source.ParquetSchema(path)
-	if err == nil || !strings.Contains(err.Error(), "column tiny holds floating-point numbers such as 0.00000000000000000000000000000000000000015, wider than an exact decimal of 38 digits") {
-		t.Errorf("err = %v", err)
+	s, err := source.ParquetSchema(path)
+	if err != nil {
+		t.Fatal(err)
 	}
+	want := "holds floating-point numbers that together need 41 digits as exact decimals (0 before the point, 41 after it), and Kalla computes with at most 38"
+	if c := s.Columns[0]; c.Type != source.Text || c.Float || c.Unfit != want {
+		t.Errorf("tiny = %+v, want text, unfit: %s", c, want)
+	}
+}
+
+// writeColumn writes a Parquet file at path of one column, a, of type typ,
+// whose values append adds.
+func writeColumn(t *testing.T, path string, typ arrow.DataType, appendValues func(array.Builder)) {
+	t.Helper()
+	b := array.NewRecordBuilder(memory.DefaultAllocator, arrow.NewSchema([]arrow.Field{{Name: "a", Type: typ, Nullable: true}}, nil))
+	defer b.Release()
+	appendValues(b.Field(0))
+	writeRecord(t, path, b)
+}
+
+func TestParquetTypes(t *testing.T) {
+	t.Parallel()
+	for name, tt := range map[string]struct {
+		typ    arrow.DataType
+		values func(array.Builder)
+		want   string // the column's type, or the error
+	}{
+		"uint64_is_a_wide_decimal":    {arrow.PrimitiveTypes.Uint64, func(b array.Builder) { b.(*array.Uint64Builder).Append(1 << 63) }, "decimal(20,0)"},
+		"decimal256_within_38_digits": {&arrow.Decimal256Type{Precision: 10, Scale: 2}, func(b array.Builder) { b.AppendNull() }, "decimal(10,2)"},
+		"decimal256_beyond_38_digits": {&arrow.Decimal256Type{Precision: 40, Scale: 2}, func(b array.Builder) { b.AppendNull() },
+			"column a is decimal256(40, 2), wider than the 38 digits Kalla reads exactly"},
+		"null_type_is_empty": {arrow.Null, func(b array.Builder) { b.AppendNull() }, "text, empty"},
+		"nan_is_unfit":       {arrow.PrimitiveTypes.Float32, func(b array.Builder) { b.(*array.Float32Builder).AppendValues([]float32{1, float32(math.NaN())}, nil) }, "text, unfit: holds NaN, which is no number to compare exactly"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "x.parquet")
+			writeColumn(t, path, tt.typ, tt.values)
+			s, err := source.ParquetSchema(path)
+			got := ""
+			switch {
+			case err != nil:
+				got = strings.TrimPrefix(err.Error(), "read "+path+": ")
+			case s.Columns[0].Empty:
+				got = s.Columns[0].TypeName() + ", empty"
+			case s.Columns[0].Unfit != "":
+				got = s.Columns[0].TypeName() + ", unfit: " + s.Columns[0].Unfit
+			default:
+				got = s.Columns[0].TypeName()
+			}
+			if got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestParquetParts: the parts of a directory are one table, so they must
+// agree on their columns; widths of integers and decimals may differ, and a
+// part's column without values takes the others' type.
+func TestParquetParts(t *testing.T) {
+	t.Parallel()
+	int32s := func(b array.Builder) { b.(*array.Int32Builder).Append(1) }
+	int64s := func(b array.Builder) { b.(*array.Int64Builder).Append(1) }
+	nulls := func(b array.Builder) { b.AppendNull() }
+	float32s := func(b array.Builder) { b.(*array.Float32Builder).Append(1.5) }
+	float64s := func(b array.Builder) { b.(*array.Float64Builder).Append(1.5) }
+	type part struct {
+		typ    arrow.DataType
+		values func(array.Builder)
+	}
+	for name, tt := range map[string]struct {
+		parts []part
+		want  string
+	}{
+		"integer_widths": {[]part{{arrow.PrimitiveTypes.Int32, int32s}, {arrow.PrimitiveTypes.Int64, int64s}}, "integer"},
+		"decimal_widths": {[]part{{&arrow.Decimal128Type{Precision: 5, Scale: 1}, nulls}, {&arrow.Decimal128Type{Precision: 5, Scale: 2}, nulls}}, "decimal(6,2)"},
+		"empty_part":     {[]part{{arrow.Null, nulls}, {arrow.PrimitiveTypes.Int64, int64s}}, "integer"},
+		"float_widths": {[]part{{arrow.PrimitiveTypes.Float32, float32s}, {arrow.PrimitiveTypes.Float64, float64s}},
+			"column a is float32 in part-0.PARQUET but float64 in part-1.parquet: the parts of a directory are read as one table, so a column must have one type in all of them"},
+		"text_and_integer": {[]part{{arrow.PrimitiveTypes.Int64, int64s}, {arrow.BinaryTypes.String, nulls}},
+			"column a is int64 in part-0.PARQUET but utf8 in part-1.parquet: the parts of a directory are read as one table, so a column must have one type in all of them"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			// Upper-case extensions are parts too.
+			for i, p := range tt.parts {
+				writeColumn(t, filepath.Join(dir, []string{"part-0.PARQUET", "part-1.parquet"}[i]), p.typ, p.values)
+			}
+			s, err := source.ParquetSchema(dir)
+			got := ""
+			if err != nil {
+				got = strings.ReplaceAll(err.Error(), dir+"/", "")
+			} else {
+				got = s.Columns[0].TypeName()
+			}
+			if got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+	t.Run("missing_column", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		writeParquet(t, filepath.Join(dir, "part-0.parquet"))
+		writeColumn(t, filepath.Join(dir, "part-1.parquet"), arrow.PrimitiveTypes.Int64, int64s)
+		_, err := source.ParquetSchema(dir)
+		if err == nil || !strings.Contains(err.Error(), "part-1.parquet has no column i32, which") {
+			t.Errorf("err = %v", err)
+		}
+	})
 }

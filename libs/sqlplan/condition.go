@@ -40,7 +40,7 @@ func (c cond) Test() string {
 	case kallav1.Operator_OPERATOR_EQ_CI:
 		return fmt.Sprintf("%s = %s", folded(c.l), folded(c.r))
 	case kallav1.Operator_OPERATOR_TOLERANCE:
-		return fmt.Sprintf("abs(%s - %s) <= %s", c.l, c.r, Decimal(c.Threshold))
+		return fmt.Sprintf("abs(%s) <= %s", c.difference(), Decimal(c.Threshold))
 	case kallav1.Operator_OPERATOR_TOLERANCE_PCT:
 		l, r := wide(c.l, c.Left), wide(c.r, c.Right)
 		return fmt.Sprintf("abs(%s - %s) * 100 <= %s * abs(%s)", l, r, Decimal(c.Threshold), l)
@@ -75,7 +75,7 @@ func (c cond) Cost() string {
 		kallav1.Operator_OPERATOR_GTE, kallav1.Operator_OPERATOR_LTE:
 		switch plan.Classify(c.Left.Type) {
 		case plan.Number:
-			return fmt.Sprintf("abs(%s - %s)", c.l, c.r)
+			return fmt.Sprintf("abs(%s)", c.difference())
 		case plan.Temporal:
 			return c.distanceInTime()
 		}
@@ -120,7 +120,7 @@ func (c cond) Delta() string {
 		kallav1.Operator_OPERATOR_GT, kallav1.Operator_OPERATOR_LT,
 		kallav1.Operator_OPERATOR_GTE, kallav1.Operator_OPERATOR_LTE:
 		if plan.Classify(c.Left.Type) == plan.Number {
-			return fmt.Sprintf("%s || CAST(%s - %s AS VARCHAR)", label, c.l, c.r)
+			return fmt.Sprintf("%s || CAST(%s AS VARCHAR)", label, c.difference())
 		}
 		if plan.Classify(c.Left.Type) == plan.Temporal {
 			return fmt.Sprintf("%s || CAST(%s AS VARCHAR)", label, c.distanceInTime())
@@ -140,9 +140,9 @@ func (c cond) Failure() string {
 	var why string
 	switch c.Op {
 	case kallav1.Operator_OPERATOR_TOLERANCE:
-		why = fmt.Sprintf("%s || ' differs from ' || %s || ' by ' || CAST(abs(%s - %s) AS VARCHAR) || ', tolerance ' || %s", l, r, c.l, c.r, String(c.ThresholdText))
+		why = fmt.Sprintf("%s || ' differs from ' || %s || ' by ' || CAST(abs(%s) AS VARCHAR) || ', tolerance ' || %s", l, r, c.difference(), String(c.ThresholdText))
 	case kallav1.Operator_OPERATOR_TOLERANCE_PCT:
-		why = fmt.Sprintf("%s || ' differs from ' || %s || ' by ' || CAST(abs(%s - %s) AS VARCHAR) || ', more than ' || %s || '%%'", l, r, c.l, c.r, String(c.ThresholdText))
+		why = fmt.Sprintf("%s || ' differs from ' || %s || ' by ' || CAST(abs(%s) AS VARCHAR) || ', more than ' || %s || '%%'", l, r, c.difference(), String(c.ThresholdText))
 	case kallav1.Operator_OPERATOR_DATE_WITHIN:
 		why = fmt.Sprintf("%s || ' and ' || %s || ' are ' || CAST(%[3]s AS VARCHAR) || CASE WHEN %[3]s = 1 THEN ' day' ELSE ' days' END || ' apart, allowed ' || %[4]s", l, r, c.days(), String(c.ThresholdText))
 	case kallav1.Operator_OPERATOR_FUZZY:
@@ -163,6 +163,15 @@ var failedVerb = map[kallav1.Operator]string{
 	kallav1.Operator_OPERATOR_CONTAINS:   "does not contain",
 	kallav1.Operator_OPERATOR_STARTSWITH: "does not start with",
 	kallav1.Operator_OPERATOR_ENDSWITH:   "does not end with",
+}
+
+// difference is l - r. Two integers subtract as HUGEINT: their difference
+// may not fit their 64 bits (2^63 - 1 and -1).
+func (c cond) difference() string {
+	if c.Left.Type == source.Integer && c.Right.Type == source.Integer {
+		return fmt.Sprintf("CAST(%s AS HUGEINT) - %s", c.l, c.r)
+	}
+	return fmt.Sprintf("%s - %s", c.l, c.r)
 }
 
 func (c cond) days() string {

@@ -59,7 +59,7 @@ func read(in plan.Input) string {
 	}
 	switch in.Ref.Format {
 	case source.FormatParquet:
-		return ReadParquet(path, false, in.Schema)
+		return ReadParquet([]string{path}, in.Schema)
 	case source.FormatPostgres:
 		return ReadCopy(path, in.Schema)
 	}

@@ -124,25 +124,38 @@ func castWideDecimal(text string, c source.Column) string {
 // the float32 3237370.2) and small values with an exponent (1e-05).
 const FloatText = "kalla_float_text"
 
-// ReadParquet is a query reading a Parquet file, or every part of a
-// directory, in file order. A float column becomes the exact decimal its
-// values print as (FloatText), not its binary value: 1.1, not
-// 1.100000000000000088.
-func ReadParquet(path string, dir bool, s source.Schema) string {
-	if dir {
-		path = strings.TrimSuffix(path, "/") + "/*.parquet"
-	}
-	cols := "*"
-	var casts []string
-	for _, c := range s.Columns {
-		if c.Float {
-			casts = append(casts, fmt.Sprintf("CAST(%[3]s(%[1]s) AS %[2]s) AS %[1]s", Ident(c.Name), Type(c), FloatText))
+// ReadParquet is a query reading Parquet files (a file, or the parts of a
+// directory, which source.ParquetFiles lists) in the order given, parts
+// matched by column name. Each column is cast to its type in s, which
+// source.ParquetSchema made fit every part: integers of any width are
+// BIGINT (a difference of two TINYINTs would overflow), decimals take the
+// parts' widest type, and other types (UUID, TIME, BLOB, structs) are
+// VARCHAR, compared as the text they print as. A float column becomes the
+// exact decimal its values print as (FloatText), not its binary value:
+// 1.1, not 1.100000000000000088. Timestamps and booleans are read as they
+// are.
+func ReadParquet(files []string, s source.Schema) string {
+	cols := make([]string, len(s.Columns))
+	for i, c := range s.Columns {
+		name := Ident(c.Name)
+		switch {
+		case c.Float:
+			cols[i] = fmt.Sprintf("CAST(%s(%s) AS %s) AS %s", FloatText, name, Type(c), name)
+		case c.Type == source.Timestamp || c.Type == source.Boolean:
+			cols[i] = name
+		default:
+			cols[i] = fmt.Sprintf("CAST(%s AS %s) AS %s", name, Type(c), name)
 		}
 	}
-	if len(casts) > 0 {
-		cols = "* REPLACE (" + strings.Join(casts, ", ") + ")"
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = String(f)
 	}
-	return fmt.Sprintf("SELECT %s FROM read_parquet(%s)", cols, String(path))
+	from := fmt.Sprintf("read_parquet(%s)", paths[0])
+	if len(files) > 1 {
+		from = fmt.Sprintf("read_parquet([%s], union_by_name = true)", strings.Join(paths, ", "))
+	}
+	return fmt.Sprintf("SELECT %s FROM %s", strings.Join(cols, ", "), from)
 }
 
 // Load stores a side read by the query read, numbering its records by key

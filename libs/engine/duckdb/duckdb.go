@@ -65,7 +65,9 @@ func (e *Engine) open(ctx context.Context) (*session, func(), error) {
 	s := &session{conn: conn, tmp: tmp}
 	// From here the connection is closed with the rest.
 	closeAll = func() { conn.Close(); db.Close(); os.RemoveAll(tmp) }
-	settings := []string{"SET temp_directory = " + sqlplan.String(tmp)}
+	// Time zones are UTC whatever the machine's, so a timestamp with a zone
+	// compares, converts to a date and prints the same everywhere.
+	settings := []string{"SET temp_directory = " + sqlplan.String(tmp), "SET TimeZone = 'UTC'"}
 	if e.Threads > 0 {
 		settings = append(settings, fmt.Sprintf("SET threads = %d", e.Threads))
 	}
@@ -135,11 +137,6 @@ func abbreviate(q string) string {
 	return q
 }
 
-func isDir(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.IsDir()
-}
-
 // Reconcile implements engine.Engine.
 func (e *Engine) Reconcile(ctx context.Context, p *plan.Plan, out engine.Output, progress func(engine.Progress)) (*engine.Result, error) {
 	if progress == nil {
@@ -186,7 +183,11 @@ func load(ctx context.Context, s *session, table string, in plan.Input) (int64, 
 	case source.FormatCSV:
 		read = sqlplan.ReadCSV(in.Ref.Path, in.Schema)
 	case source.FormatParquet:
-		read = sqlplan.ReadParquet(in.Ref.Path, isDir(in.Ref.Path), in.Schema)
+		files, err := source.ParquetFiles(in.Ref.Path)
+		if err != nil {
+			return 0, engine.BadInput("%s: %v", in.Alias, err)
+		}
+		read = sqlplan.ReadParquet(files, in.Schema)
 	case source.FormatPostgres:
 		path, err := spool(ctx, s, table, in)
 		if source.Refused(err) {

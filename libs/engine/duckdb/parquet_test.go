@@ -154,12 +154,90 @@ func TestParquetFloats(t *testing.T) {
 			t.Errorf("matches = %v, want l1 r10", got)
 		}
 	})
-	t.Run("nan_is_bad_input", func(t *testing.T) {
+	t.Run("nan_in_a_rule_is_bad_input", func(t *testing.T) {
 		t.Parallel()
 		path := setup(t, "(1, 'A', 'NaN'::DOUBLE)")
 		_, err := runRecipe(t, path)
-		if !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), "column amount holds NaN") {
+		if !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), `column "amount" of l cannot be compared or be a key: it holds NaN`) {
 			t.Errorf("err = %v", err)
+		}
+	})
+}
+
+// TestParquetReadsExactly: every part of a directory is read with the type
+// that holds all of them, integers subtract without overflowing, and types
+// the engine has but Kalla reads as text compare as their text.
+func TestParquetReadsExactly(t *testing.T) {
+	t.Parallel()
+	left := `SELECT * FROM (VALUES (1, 'A', 1.50::DECIMAL(10,2)), (2, 'B', 2.00::DECIMAL(10,2))) t(id, ref, amount)`
+	tolerance := `  - {name: near, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0.25}]}
+`
+	t.Run("parts_of_other_decimal_widths", func(t *testing.T) {
+		t.Parallel()
+		// 2.25 - 2.00 is the threshold exactly; read at the first part's
+		// scale, 2.25 would be 2.3.
+		path := parquetBook(t, left, []string{
+			`SELECT 10 AS id, 'A' AS ref, 1.5::DECIMAL(5,1) AS amount`,
+			`SELECT 11 AS id, 'B' AS ref, 2.25::DECIMAL(5,2) AS amount`,
+		}, tolerance)
+		o, err := runRecipe(t, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := o.pairs(), []string{"near: l1 r10", "near: l2 r11"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+	})
+	t.Run("upper_case_extension_is_a_part", func(t *testing.T) {
+		t.Parallel()
+		path := parquetBook(t, left, []string{
+			`SELECT 10 AS id, 'A' AS ref, 1.5::DECIMAL(5,2) AS amount`,
+			`SELECT 11 AS id, 'B' AS ref, 2.25::DECIMAL(5,2) AS amount`,
+		}, tolerance)
+		parts := filepath.Join(filepath.Dir(path), "right")
+		if err := os.Rename(filepath.Join(parts, "part-00001.parquet"), filepath.Join(parts, "part-00001.PARQUET")); err != nil {
+			t.Fatal(err)
+		}
+		o, err := runRecipe(t, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.summary.Right.Rows != 2 || len(o.pairs()) != 2 {
+			t.Errorf("right rows %d, matches %v; want both parts read", o.summary.Right.Rows, o.pairs())
+		}
+	})
+	t.Run("integers_subtract_without_overflow", func(t *testing.T) {
+		t.Parallel()
+		path := parquetBook(t,
+			`SELECT * FROM (VALUES (1, 'A', 127::TINYINT, 9223372036854775807::BIGINT)) t(id, ref, small, big)`,
+			[]string{`SELECT * FROM (VALUES (10, 'A', (-1)::TINYINT, (-1)::BIGINT)) t(id, ref, small, big)`},
+			`  - {name: near, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}, {left: small, op: tolerance, right: small, threshold: 200}, {left: big, op: tolerance, right: big, threshold: 5}]}
+`)
+		o, err := runRecipe(t, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(o.pairs()) != 0 || len(o.unmatchedLeft) != 1 {
+			t.Fatalf("matches %v, unmatched %v; want none matched", o.pairs(), o.unmatchedLeft)
+		}
+		if got, want := o.unmatchedLeft[0]["kalla_near_reason"], "l.big differs from r.big by 9223372036854775808, tolerance 5"; got != want {
+			t.Errorf("reason = %q, want %q (128 is within 200)", got, want)
+		}
+	})
+	t.Run("other_types_compare_as_text", func(t *testing.T) {
+		t.Parallel()
+		path := parquetBook(t,
+			`SELECT * FROM (VALUES (1, uuid '12345678-1234-1234-1234-123456789abc', TIME '01:02:03'), (2, uuid '00000000-0000-0000-0000-000000000001', TIME '04:05:06')) t(id, u, clock)`,
+			[]string{`SELECT * FROM (VALUES (10, '12345678-1234-1234-1234-123456789ABC', '01:02:03'), (11, '00000000-0000-0000-0000-000000000001', '4:5:6')) t(id, u, clock)`},
+			`  - {name: same, pattern: "1:1", conditions: [{left: u, op: eq, right: u}, {left: clock, op: contains, right: clock}]}
+`)
+		o, err := runRecipe(t, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Upper case is other text; 4:5:6 is not in 04:05:06.
+		if len(o.pairs()) != 0 || o.unmatchedLeft[0]["u"] != "12345678-1234-1234-1234-123456789abc" {
+			t.Errorf("matches %v, unmatched %v; want none, the UUID as text", o.pairs(), o.unmatchedLeft)
 		}
 	})
 }
