@@ -122,11 +122,16 @@ func (c cond) Delta() string {
 		if plan.Classify(c.Left.Type) == plan.Number {
 			return fmt.Sprintf("%s || CAST(%s AS VARCHAR)", label, c.difference())
 		}
-		if plan.Classify(c.Left.Type) == plan.Temporal {
-			return fmt.Sprintf("%s || CAST(%s AS VARCHAR)", label, c.distanceInTime())
+		if plan.Classify(c.Left.Type) != plan.Temporal {
+			break
 		}
+		if c.Left.Type == source.Date && c.Right.Type == source.Date {
+			return label + " || " + daysText(c.days())
+		}
+		// A duration such as 48:29:59.999999, not a count of microseconds.
+		return fmt.Sprintf("%s || CAST(to_microseconds(%s) AS VARCHAR)", label, c.distanceInTime())
 	case kallav1.Operator_OPERATOR_DATE_WITHIN:
-		return fmt.Sprintf("%s || CAST(%[2]s AS VARCHAR) || CASE WHEN %[2]s = 1 THEN ' day' ELSE ' days' END", label, c.days())
+		return label + " || " + daysText(c.days())
 	case kallav1.Operator_OPERATOR_FUZZY:
 		return fmt.Sprintf("%s || 'similarity ' || CAST(round(1 - (%s), 4) AS VARCHAR)", label, c.Cost())
 	}
@@ -144,7 +149,7 @@ func (c cond) Failure() string {
 	case kallav1.Operator_OPERATOR_TOLERANCE_PCT:
 		why = fmt.Sprintf("%s || ' differs from ' || %s || ' by ' || CAST(abs(%s) AS VARCHAR) || ', more than ' || %s || '%%'", l, r, c.difference(), String(c.ThresholdText))
 	case kallav1.Operator_OPERATOR_DATE_WITHIN:
-		why = fmt.Sprintf("%s || ' and ' || %s || ' are ' || CAST(%[3]s AS VARCHAR) || CASE WHEN %[3]s = 1 THEN ' day' ELSE ' days' END || ' apart, allowed ' || %[4]s", l, r, c.days(), String(c.ThresholdText))
+		why = fmt.Sprintf("%s || ' and ' || %s || ' are ' || %s || ' apart, allowed ' || %s", l, r, daysText(c.days()), String(c.ThresholdText))
 	case kallav1.Operator_OPERATOR_FUZZY:
 		why = fmt.Sprintf("%s || ' and ' || %s || ' have similarity ' || CAST(round(1 - (%s), 4) AS VARCHAR) || ', needed ' || %s", l, r, c.Cost(), String(c.ThresholdText))
 	default:
@@ -172,6 +177,11 @@ func (c cond) difference() string {
 		return fmt.Sprintf("CAST(%s AS HUGEINT) - %s", c.l, c.r)
 	}
 	return fmt.Sprintf("%s - %s", c.l, c.r)
+}
+
+// daysText is a count of days in words: 1 day, 2 days.
+func daysText(days string) string {
+	return fmt.Sprintf("CAST(%[1]s AS VARCHAR) || CASE WHEN %[1]s = 1 THEN ' day' ELSE ' days' END", days)
 }
 
 func (c cond) days() string {

@@ -336,6 +336,23 @@ func TestGroups(t *testing.T) {
 	})
 }
 
+// TestTemporalDeltas: a comparison of timestamps shows how far apart they
+// are as a duration, of dates in days.
+func TestTemporalDeltas(t *testing.T) {
+	t.Parallel()
+	o := mustReconcile(t,
+		"id,ref,at,day\n1,A,2024-01-03 00:30:00,2024-01-02\n",
+		"id,ref,at,day\n10,A,2024-01-01 00:00:00.000001,2024-01-01\n",
+		recipeYAML(`
+  - name: later
+    pattern: "1:1"
+    conditions: [{left: ref, op: eq, right: ref}, {left: at, op: gt, right: at}, {left: day, op: gte, right: day}]
+`))
+	if len(o.matched) != 2 || o.matched[0]["deltas"] != "l.at-r.at: 48:29:59.999999; l.day-r.day: 1 day" {
+		t.Errorf("matched = %v, want the duration and the days apart", o.matched)
+	}
+}
+
 // TestMatchedDeltas checks each member's deltas in a plan of a 1:1, a 1:N
 // and an M:N rule, derived by hand: signed differences of amounts, days
 // between dates, and for a record in several pairs of its group (the "one"
