@@ -30,10 +30,14 @@ var (
 	sharedStops []func() error
 )
 
-// Main runs the package's tests and then stops every shared server started by
-// this package. Test packages call it from TestMain.
-func Main(m *testing.M) {
+// Main runs the package's tests, then the package's own clean-ups (after),
+// and stops every shared server started by this package. Test packages call
+// it from TestMain.
+func Main(m *testing.M, after ...func()) {
 	code := m.Run()
+	for _, f := range after {
+		f()
+	}
 	if err := stopShared(); err != nil {
 		fmt.Fprintf(os.Stderr, "testenv: stopping shared servers: %v\n", err)
 		if code == 0 {

@@ -20,7 +20,14 @@ import (
 	"github.com/kallahq/kalla/libs/testenv"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+// TestMain removes the services binary builds, some hundreds of MB a run.
+func TestMain(m *testing.M) {
+	testenv.Main(m, func() {
+		if binDir != "" {
+			os.RemoveAll(binDir)
+		}
+	})
+}
 
 // system is the whole pipeline, each service a separate process, on a real
 // PostgreSQL, NATS and S3.

@@ -30,7 +30,14 @@ import (
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+// TestMain removes the stager binary built for the tests.
+func TestMain(m *testing.M) {
+	testenv.Main(m, func() {
+		if built.path != "" {
+			os.RemoveAll(filepath.Dir(built.path))
+		}
+	})
+}
 
 var built struct {
 	once sync.Once
