@@ -215,7 +215,7 @@ func (b *builder) key(s *kallav1.Source, in Input, field string) []source.Column
 			key = append(key, c)
 		}
 	}
-	if len(key) == 0 && !in.Ref.Native() {
+	if len(s.GetPrimaryKey()) == 0 && !in.Ref.Native() {
 		b.fail(field, "a database source needs a primary key")
 	}
 	return key

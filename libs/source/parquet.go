@@ -75,11 +75,12 @@ func ParquetFiles(path string) ([]string, error) {
 // unify merges a part's columns into s, the columns of the parts before
 // it, whose Arrow types are types: the engine reads the parts as one table,
 // by column name. Every part has the same columns, each of one type in all
-// of them, where integers of any width are one type, decimals take the
-// widest integer part and scale among the parts, and a column without
-// values (a NULL type, as writers give an empty part's columns) takes the
-// other parts' type.
-func unify(s *Schema, types []string, part Schema, partTypes []string, first, name string) error {
+// of them, where integers of any width are one type, so are strings
+// however stored (large, views, dictionaries), decimals take the widest
+// integer part and scale among the parts, and a column without values (a
+// NULL type, as writers give an empty part's columns) takes the other
+// parts' type.
+func unify(s *Schema, types []arrow.DataType, part Schema, partTypes []arrow.DataType, first, name string) error {
 	for _, c := range s.Columns {
 		if _, ok := part.Column(c.Name); !ok {
 			return fmt.Errorf("part %s has no column %s, which %s has: the parts of a directory must have the same columns", name, c.Name, first)
@@ -92,7 +93,7 @@ func unify(s *Schema, types []string, part Schema, partTypes []string, first, na
 		}
 		c, t, pt := &s.Columns[i], types[i], partTypes[j]
 		switch {
-		case pc.Empty || pt == t:
+		case pc.Empty || arrow.TypeEqual(pt, t) || textual(pt) && textual(t):
 		case c.Empty:
 			*c, types[i] = pc, pt
 		case c.Type == Integer && pc.Type == Integer:
@@ -110,9 +111,9 @@ func unify(s *Schema, types []string, part Schema, partTypes []string, first, na
 	return nil
 }
 
-// parquetFileSchema reads a file's columns, their Arrow types as text and
-// its row count.
-func parquetFileSchema(path string) (Schema, []string, int64, error) {
+// parquetFileSchema reads a file's columns, their Arrow types and its row
+// count.
+func parquetFileSchema(path string) (Schema, []arrow.DataType, int64, error) {
 	rdr, err := file.OpenParquetFile(path, false)
 	if err != nil {
 		return Schema{}, nil, 0, err
@@ -124,16 +125,27 @@ func parquetFileSchema(path string) (Schema, []string, int64, error) {
 		return Schema{}, nil, 0, err
 	}
 	s := Schema{Columns: make([]Column, 0, as.NumFields())}
-	types := make([]string, 0, as.NumFields())
+	types := make([]arrow.DataType, 0, as.NumFields())
 	for _, f := range as.Fields() {
 		c, err := arrowColumn(f.Name, f.Type)
 		if err != nil {
 			return Schema{}, nil, 0, err
 		}
 		s.Columns = append(s.Columns, c)
-		types = append(types, f.Type.String())
+		types = append(types, f.Type)
 	}
 	return s, types, rdr.NumRows(), nil
+}
+
+// textual says whether values of t are strings, however stored.
+func textual(t arrow.DataType) bool {
+	switch t.ID() {
+	case arrow.STRING, arrow.LARGE_STRING, arrow.STRING_VIEW:
+		return true
+	case arrow.DICTIONARY:
+		return textual(t.(*arrow.DictionaryType).ValueType)
+	}
+	return false
 }
 
 // arrowColumn maps an Arrow type onto Kalla's column types; anything

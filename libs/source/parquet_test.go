@@ -212,9 +212,10 @@ func TestParquetParts(t *testing.T) {
 		parts []part
 		want  string
 	}{
-		"integer_widths": {[]part{{arrow.PrimitiveTypes.Int32, int32s}, {arrow.PrimitiveTypes.Int64, int64s}}, "integer"},
-		"decimal_widths": {[]part{{&arrow.Decimal128Type{Precision: 5, Scale: 1}, nulls}, {&arrow.Decimal128Type{Precision: 5, Scale: 2}, nulls}}, "decimal(6,2)"},
-		"empty_part":     {[]part{{arrow.Null, nulls}, {arrow.PrimitiveTypes.Int64, int64s}}, "integer"},
+		"integer_widths":         {[]part{{arrow.PrimitiveTypes.Int32, int32s}, {arrow.PrimitiveTypes.Int64, int64s}}, "integer"},
+		"decimal_widths":         {[]part{{&arrow.Decimal128Type{Precision: 5, Scale: 1}, nulls}, {&arrow.Decimal128Type{Precision: 5, Scale: 2}, nulls}}, "decimal(6,2)"},
+		"empty_part":             {[]part{{arrow.Null, nulls}, {arrow.PrimitiveTypes.Int64, int64s}}, "integer"},
+		"strings_however_stored": {[]part{{arrow.BinaryTypes.String, nulls}, {arrow.BinaryTypes.LargeString, nulls}}, "text"},
 		"float_widths": {[]part{{arrow.PrimitiveTypes.Float32, float32s}, {arrow.PrimitiveTypes.Float64, float64s}},
 			"column a is float32 in part-0.PARQUET but float64 in part-1.parquet: the parts of a directory are read as one table, so a column must have one type in all of them"},
 		"text_and_integer": {[]part{{arrow.PrimitiveTypes.Int64, int64s}, {arrow.BinaryTypes.String, nulls}},

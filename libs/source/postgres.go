@@ -139,19 +139,24 @@ func measure(ctx context.Context, q Querier, table string, cols []Column) error 
 	if len(measured) == 0 {
 		return nil
 	}
-	dest := make([]any, 0, 4*len(measured))
 	found := make([]struct {
 		scale, intDigits int
 		bad              int64
 		example          *string
 	}, len(measured))
-	for i := range found {
-		f := &found[i]
-		dest = append(dest, &f.scale, &f.intDigits, &f.bad, &f.example)
-	}
-	query := fmt.Sprintf("SELECT %s FROM %s", strings.Join(aggs, ", "), QuoteTable(table))
-	if err := q.QueryRow(ctx, query).Scan(dest...); err != nil {
-		return fmt.Errorf("measure the columns of %s: %w", table, err)
+	// A query's select list holds at most 1664 entries, four a column: a
+	// wide table is measured in several passes.
+	for from := 0; from < len(measured); from += measureBatch {
+		to := min(from+measureBatch, len(measured))
+		dest := make([]any, 0, 4*(to-from))
+		for j := from; j < to; j++ {
+			f := &found[j]
+			dest = append(dest, &f.scale, &f.intDigits, &f.bad, &f.example)
+		}
+		query := fmt.Sprintf("SELECT %s FROM %s", strings.Join(aggs[2*from:2*to], ", "), QuoteTable(table))
+		if err := q.QueryRow(ctx, query).Scan(dest...); err != nil {
+			return fmt.Errorf("measure the columns of %s: %w", table, err)
+		}
 	}
 	for j, i := range measured {
 		f, c := found[j], &cols[i]
@@ -172,6 +177,9 @@ func measure(ctx context.Context, q Querier, table string, cols []Column) error 
 	}
 	return nil
 }
+
+// measureBatch is how many columns one pass of measure reads.
+const measureBatch = 400
 
 func rowCount(n int64) string {
 	if n == 1 {
@@ -227,7 +235,7 @@ func CopyCSV(ctx context.Context, ref Ref, cols []Column, w io.Writer) (int64, e
 	defer conn.Close(ctx)
 	list := make([]string, len(cols))
 	for i, c := range cols {
-		list[i] = measuredScale(SelectColumn(c), c) + " AS " + quoteIdent(c.Name)
+		list[i] = measured(SelectColumn(c), c) + " AS " + quoteIdent(c.Name)
 	}
 	// COPY of a query, not of the table: a view cannot be copied directly.
 	tag, err := conn.PgConn().CopyTo(ctx, w, fmt.Sprintf("COPY (SELECT %s FROM %s) TO STDOUT (FORMAT csv, HEADER true)", strings.Join(list, ", "), QuoteTable(ref.Table)))
@@ -237,19 +245,31 @@ func CopyCSV(ctx context.Context, ref Ref, cols []Column, w io.Writer) (int64, e
 	return tag.RowsAffected(), nil
 }
 
-// measuredScale fails the copy when a decimal has more digits after the
-// point than the schema allowed for: a row written between PostgresSchema's
-// measurement and the copy, which the engine's reader would otherwise round
-// without a word. The error is PostgreSQL's own, reading the sentence as a
-// number; a declared numeric(p,s) never has such values.
-func measuredScale(expr string, c Column) string {
-	if c.Type != Decimal {
+// measured fails the copy when a value is not what measure found: a decimal
+// with more digits after the point than the schema allows for, a NaN, a
+// date before year 1 or an infinite one, written between PostgresSchema's
+// measurement and the copy. The engine's reader would round the decimal,
+// and read a BC date as the same day AD, without a word. The error is
+// PostgreSQL's own, reading the sentence as a value of the column's type.
+func measured(expr string, c Column) string {
+	var bad, why, cast string
+	switch c.Type {
+	case Decimal:
+		bad = fmt.Sprintf("scale(%[1]s) > %[2]d OR %[1]s IS NOT NULL AND scale(%[1]s) IS NULL", expr, c.Scale)
+		why, cast = fmt.Sprintf("has more decimals than the %d Kalla measured, or is NaN or infinite", c.Scale), "numeric"
+	case Date, Timestamp:
+		bad = fmt.Sprintf("NOT isfinite(%[1]s) OR %[1]s < '0001-01-01'", expr)
+		why, cast = "is before year 1 or infinite", "date"
+		if c.Type == Timestamp {
+			cast = "timestamp"
+		}
+	default:
 		return expr
 	}
-	msg := fmt.Sprintf(" in column %s has more decimals than the %d Kalla measured: the table changed while it was read; run again", c.Name, c.Scale)
+	msg := fmt.Sprintf(" in column %s %s, which it was not when Kalla measured it: the table changed while it was read; run again", c.Name, why)
 	// An E'' literal escapes the same whatever standard_conforming_strings.
 	literal := "E'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(msg) + "'"
-	return fmt.Sprintf("CASE WHEN scale(%[1]s) > %[2]d THEN (%[1]s::text || %[3]s)::numeric ELSE %[1]s END", expr, c.Scale, literal)
+	return fmt.Sprintf("CASE WHEN %s THEN (%s::text || %s)::%s ELSE %s END", bad, expr, literal, cast, expr)
 }
 
 // Refused says whether PostgreSQL refused a read for a reason of the

@@ -125,11 +125,12 @@ func (c cond) Delta() string {
 		if plan.Classify(c.Left.Type) != plan.Temporal {
 			break
 		}
+		// Signed, l - r, as for numbers: days, or a duration such as
+		// -48:29:59.999999 rather than a count of microseconds.
 		if c.Left.Type == source.Date && c.Right.Type == source.Date {
-			return label + " || " + daysText(c.days())
+			return label + " || " + daysText(fmt.Sprintf("date_diff('day', %s, %s)", c.r, c.l))
 		}
-		// A duration such as 48:29:59.999999, not a count of microseconds.
-		return fmt.Sprintf("%s || CAST(to_microseconds(%s) AS VARCHAR)", label, c.distanceInTime())
+		return fmt.Sprintf("%s || CAST(to_microseconds(date_diff('microsecond', CAST(%s AS TIMESTAMP), CAST(%s AS TIMESTAMP))) AS VARCHAR)", label, c.r, c.l)
 	case kallav1.Operator_OPERATOR_DATE_WITHIN:
 		return label + " || " + daysText(c.days())
 	case kallav1.Operator_OPERATOR_FUZZY:
@@ -179,9 +180,9 @@ func (c cond) difference() string {
 	return fmt.Sprintf("%s - %s", c.l, c.r)
 }
 
-// daysText is a count of days in words: 1 day, 2 days.
+// daysText is a count of days in words: 1 day, -2 days.
 func daysText(days string) string {
-	return fmt.Sprintf("CAST(%[1]s AS VARCHAR) || CASE WHEN %[1]s = 1 THEN ' day' ELSE ' days' END", days)
+	return fmt.Sprintf("CAST(%[1]s AS VARCHAR) || CASE WHEN abs(%[1]s) = 1 THEN ' day' ELSE ' days' END", days)
 }
 
 func (c cond) days() string {

@@ -191,10 +191,10 @@ func load(ctx context.Context, s *session, table string, in plan.Input) (int64, 
 	case source.FormatPostgres:
 		path, err := spool(ctx, s, table, in)
 		if source.Refused(err) {
-			return 0, engine.BadInput("%s: %v", in.Alias, err)
+			return 0, engine.BadInput("source %s: %v", in.Alias, err)
 		}
 		if err != nil {
-			return 0, fmt.Errorf("%s: %w", in.Alias, err)
+			return 0, fmt.Errorf("source %s: %w", in.Alias, err)
 		}
 		read = sqlplan.ReadCopy(path, in.Schema)
 	}

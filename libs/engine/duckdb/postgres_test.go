@@ -2,6 +2,7 @@ package duckdb_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/url"
 	"os"
@@ -123,8 +124,8 @@ func TestPostgresFloats(t *testing.T) {
 func TestPostgresChangedWhileRead(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url, conn := postgresDB(t, `CREATE TABLE ledger (code text PRIMARY KEY, fee numeric, rate float8);
-		INSERT INTO ledger VALUES ('a', 0.12, 0.5)`)
+	url, conn := postgresDB(t, `CREATE TABLE ledger (code text PRIMARY KEY, fee numeric, rate float8, born date);
+		INSERT INTO ledger VALUES ('a', 0.12, 0.5, '2024-01-01')`)
 	ref, err := source.Parse(url + "&table=public.ledger")
 	if err != nil {
 		t.Fatal(err)
@@ -136,13 +137,20 @@ func TestPostgresChangedWhileRead(t *testing.T) {
 	if _, err := source.CopyCSV(ctx, ref, s.Columns, io.Discard); err != nil {
 		t.Fatalf("copy of the table as measured: %v", err)
 	}
-	for _, insert := range []string{"INSERT INTO ledger VALUES ('b', 0.125, 0.5)", "UPDATE ledger SET fee = 0.12, rate = 0.25 WHERE code = 'b'"} {
-		if _, err := conn.Exec(ctx, insert); err != nil {
+	// Each change in turn, each leaving a value measure did not see.
+	for _, step := range []struct{ change, why string }{
+		{"INSERT INTO ledger VALUES ('b', 0.125, 0.5)", "more decimals than the 2"},
+		{"UPDATE ledger SET fee = 0.12, rate = 0.25 WHERE code = 'b'", "more decimals than the 1"},
+		{"UPDATE ledger SET rate = 0.5, fee = 'NaN' WHERE code = 'b'", "or is NaN or infinite"},
+		{"UPDATE ledger SET fee = 0, born = '0044-03-15 BC' WHERE code = 'b'", "column born is before year 1 or infinite"},
+	} {
+		change, why := step.change, step.why
+		if _, err := conn.Exec(ctx, change); err != nil {
 			t.Fatal(err)
 		}
 		_, err = source.CopyCSV(ctx, ref, s.Columns, io.Discard)
-		if err == nil || !strings.Contains(err.Error(), "more decimals than the") || !strings.Contains(err.Error(), "the table changed while it was read") {
-			t.Errorf("after %s: copy err = %v, want the table changed", insert, err)
+		if err == nil || !strings.Contains(err.Error(), why) || !strings.Contains(err.Error(), "the table changed while it was read") {
+			t.Errorf("after %s: copy err = %v, want the table changed: %s", change, err, why)
 		}
 	}
 }
@@ -237,23 +245,52 @@ func TestPostgresValues(t *testing.T) {
 			}
 		})
 	}
-	t.Run("no_privilege_is_bad_input", func(t *testing.T) {
-		t.Parallel()
-		dbURL, conn := postgresDB(t, `CREATE TABLE ledger (code text PRIMARY KEY, ref text, amount text)`)
-		u, err := url.Parse(dbURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		role := "nobody_" + strings.TrimPrefix(u.Path, "/")
-		if _, err := conn.Exec(context.Background(), "CREATE ROLE "+role+" LOGIN PASSWORD 'pw'"); err != nil {
-			t.Fatal(err)
-		}
-		u.User = url.UserPassword(role, "pw")
-		rules := `  - {name: exact, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}]}
+	// Without a privilege the copy fails, or before it the measuring of a
+	// table with numbers or dates.
+	for name, tt := range map[string]struct{ columns, want string }{
+		"no_privilege_to_copy_is_bad_input":    {"amount text", "source ledger: copy public.ledger"},
+		"no_privilege_to_measure_is_bad_input": {"amount numeric", "source ledger: measure the columns of public.ledger"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dbURL, conn := postgresDB(t, `CREATE TABLE ledger (code text PRIMARY KEY, ref text, `+tt.columns+`)`)
+			u, err := url.Parse(dbURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			role := "nobody_" + strings.TrimPrefix(u.Path, "/")
+			if _, err := conn.Exec(context.Background(), "CREATE ROLE "+role+" LOGIN PASSWORD 'pw'"); err != nil {
+				t.Fatal(err)
+			}
+			u.User = url.UserPassword(role, "pw")
+			rules := `  - {name: exact, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}]}
 `
-		_, err = runRecipe(t, postgresRecipe(t, u.String(), "id,ref\n1,A\n", rules))
-		if !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), "ledger: copy public.ledger") || !strings.Contains(err.Error(), "permission denied") {
-			t.Errorf("err = %v, want bad input naming the source and the missing privilege", err)
+			_, err = runRecipe(t, postgresRecipe(t, u.String(), "id,ref\n1,A\n", rules))
+			if !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "permission denied") {
+				t.Errorf("err = %v, want bad input: %s ... permission denied", err, tt.want)
+			}
+		})
+	}
+	t.Run("a_wide_table_is_measured_in_passes", func(t *testing.T) {
+		t.Parallel()
+		// 450 dates: more than one query's select list holds.
+		days := make([]string, 450)
+		for i := range days {
+			days[i] = fmt.Sprintf("d%d date DEFAULT '2024-01-01'", i)
+		}
+		o := postgresBook(t, `CREATE TABLE ledger (code text PRIMARY KEY, ref text, amount numeric(12,2), `+strings.Join(days, ", ")+`);
+			INSERT INTO ledger (code, ref, amount) VALUES ('a', 'A', 1)`,
+			"id,ref,amount\n1,A,1\n", exact)
+		if got, want := o.pairs(), []string{"exact: la r1"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+	})
+	t.Run("unfit_key_is_refused_once", func(t *testing.T) {
+		t.Parallel()
+		url, _ := postgresDB(t, `CREATE TABLE ledger (code numeric PRIMARY KEY, ref text, amount numeric(12,2)); INSERT INTO ledger VALUES ('NaN', 'A', 1)`)
+		_, err := runRecipe(t, postgresRecipe(t, url, "id,ref,amount\n1,A,1\n", exact))
+		if !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), `column "code" of ledger cannot be compared or be a key`) || strings.Contains(err.Error(), "needs a primary key") {
+			t.Errorf("err = %v, want the unfit key named, and only that", err)
 		}
 	})
 	t.Run("unreachable_server_is_no_bad_input", func(t *testing.T) {

@@ -336,19 +336,19 @@ func TestGroups(t *testing.T) {
 	})
 }
 
-// TestTemporalDeltas: a comparison of timestamps shows how far apart they
-// are as a duration, of dates in days.
+// TestTemporalDeltas: a comparison of timestamps shows l - r as a
+// duration, of dates in days, signed as for numbers.
 func TestTemporalDeltas(t *testing.T) {
 	t.Parallel()
 	o := mustReconcile(t,
-		"id,ref,at,day\n1,A,2024-01-03 00:30:00,2024-01-02\n",
-		"id,ref,at,day\n10,A,2024-01-01 00:00:00.000001,2024-01-01\n",
+		"id,ref,at,day,due\n1,A,2024-01-03 00:30:00,2024-01-02,2024-01-01\n",
+		"id,ref,at,day,due\n10,A,2024-01-01 00:00:00.000001,2024-01-01,2024-01-03\n",
 		recipeYAML(`
   - name: later
     pattern: "1:1"
-    conditions: [{left: ref, op: eq, right: ref}, {left: at, op: gt, right: at}, {left: day, op: gte, right: day}]
+    conditions: [{left: ref, op: eq, right: ref}, {left: at, op: gt, right: at}, {left: day, op: gte, right: day}, {left: due, op: lt, right: due}]
 `))
-	if len(o.matched) != 2 || o.matched[0]["deltas"] != "l.at-r.at: 48:29:59.999999; l.day-r.day: 1 day" {
+	if len(o.matched) != 2 || o.matched[0]["deltas"] != "l.at-r.at: 48:29:59.999999; l.day-r.day: 1 day; l.due-r.due: -2 days" {
 		t.Errorf("matched = %v, want the duration and the days apart", o.matched)
 	}
 }
