@@ -105,8 +105,8 @@ func postgresColumn(name, typ string, precision, scale *int32) Column {
 	return c
 }
 
-// measure reads, in one pass over the table, what the catalog does not
-// say: the precision and scale of numerics declared without them (and of
+// measure reads, in one pass over the table (more for a very wide one),
+// what the catalog does not say: the precision and scale of numerics declared without them (and of
 // floats), so they stay exact decimals, and whether a column holds values
 // no engine type compares as PostgreSQL does: NaN or infinite numbers,
 // numbers of more than 38 digits, dates before year 1 or infinite ones.
