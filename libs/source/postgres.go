@@ -112,28 +112,19 @@ func postgresColumn(name, typ string, precision, scale *int32) Column {
 // numbers of more than 38 digits, dates before year 1 or infinite ones.
 // Such a column is read as text, as PostgreSQL prints it, and marked Unfit.
 func measure(ctx context.Context, q Querier, table string, cols []Column) error {
-	var aggs []string
+	var aggs []string // one entry (four values) a measured column
 	var measured []int
 	for i, c := range cols {
-		col := quoteIdent(c.Name)
-		sizes, bad := "0, 0", ""
-		switch c.Type {
-		case Decimal:
-			v := col
-			if c.Float {
-				v = floatDecimal(col)
-			}
-			if c.Precision == -1 {
-				sizes = fmt.Sprintf("coalesce(max(scale(%[1]s)), 0), coalesce(max(length(trunc(abs(%[1]s))::text)) FILTER (WHERE scale(%[1]s) IS NOT NULL), 1)", v)
-			}
-			bad = fmt.Sprintf("scale(%s) IS NULL", v) // NaN and infinities have no scale
-		case Date, Timestamp:
-			bad = fmt.Sprintf("(NOT isfinite(%[1]s) OR %[1]s < '0001-01-01')", col)
-		default:
+		v := SelectColumn(c)
+		bad := unfitValue(v, c)
+		if bad == "" {
 			continue
 		}
-		bad = col + " IS NOT NULL AND " + bad
-		aggs = append(aggs, sizes, fmt.Sprintf("count(*) FILTER (WHERE %[1]s), min(%[2]s::text) FILTER (WHERE %[1]s)", bad, col))
+		sizes := "0, 0"
+		if c.Type == Decimal && c.Precision == -1 {
+			sizes = fmt.Sprintf("coalesce(max(scale(%[1]s)), 0), coalesce(max(length(trunc(abs(%[1]s))::text)) FILTER (WHERE scale(%[1]s) IS NOT NULL), 1)", v)
+		}
+		aggs = append(aggs, fmt.Sprintf("%s, count(*) FILTER (WHERE %[2]s), min(%[3]s::text) FILTER (WHERE %[2]s)", sizes, bad, quoteIdent(c.Name)))
 		measured = append(measured, i)
 	}
 	if len(measured) == 0 {
@@ -153,7 +144,7 @@ func measure(ctx context.Context, q Querier, table string, cols []Column) error 
 			f := &found[j]
 			dest = append(dest, &f.scale, &f.intDigits, &f.bad, &f.example)
 		}
-		query := fmt.Sprintf("SELECT %s FROM %s", strings.Join(aggs[2*from:2*to], ", "), QuoteTable(table))
+		query := fmt.Sprintf("SELECT %s FROM %s", strings.Join(aggs[from:to], ", "), QuoteTable(table))
 		if err := q.QueryRow(ctx, query).Scan(dest...); err != nil {
 			return fmt.Errorf("measure the columns of %s: %w", table, err)
 		}
@@ -176,6 +167,20 @@ func measure(ctx context.Context, q Querier, table string, cols []Column) error 
 		}
 	}
 	return nil
+}
+
+// unfitValue is the SQL test of a value of column c, selected as expr, that
+// no engine type compares as PostgreSQL does: a NaN or an infinite number,
+// a date or timestamp before year 1 or an infinite one. It is "" for a
+// column of another type.
+func unfitValue(expr string, c Column) string {
+	switch c.Type {
+	case Decimal:
+		return fmt.Sprintf("%[1]s IS NOT NULL AND scale(%[1]s) IS NULL", expr) // NaN and infinities have no scale
+	case Date, Timestamp:
+		return fmt.Sprintf("(NOT isfinite(%[1]s) OR %[1]s < '0001-01-01')", expr)
+	}
+	return ""
 }
 
 // measureBatch is how many columns one pass of measure reads.
@@ -252,17 +257,16 @@ func CopyCSV(ctx context.Context, ref Ref, cols []Column, w io.Writer) (int64, e
 // and read a BC date as the same day AD, without a word. The error is
 // PostgreSQL's own, reading the sentence as a value of the column's type.
 func measured(expr string, c Column) string {
-	var bad, why, cast string
+	bad := unfitValue(expr, c)
+	var why, cast string
 	switch c.Type {
 	case Decimal:
-		bad = fmt.Sprintf("scale(%[1]s) > %[2]d OR %[1]s IS NOT NULL AND scale(%[1]s) IS NULL", expr, c.Scale)
+		bad = fmt.Sprintf("scale(%s) > %d OR %s", expr, c.Scale, bad)
 		why, cast = fmt.Sprintf("has more decimals than the %d Kalla measured, or is NaN or infinite", c.Scale), "numeric"
-	case Date, Timestamp:
-		bad = fmt.Sprintf("NOT isfinite(%[1]s) OR %[1]s < '0001-01-01'", expr)
+	case Date:
 		why, cast = "is before year 1 or infinite", "date"
-		if c.Type == Timestamp {
-			cast = "timestamp"
-		}
+	case Timestamp:
+		why, cast = "is before year 1 or infinite", "timestamp"
 	default:
 		return expr
 	}
