@@ -93,21 +93,14 @@ func measureFile(path string, cols []Column, floats []int, digits []floatDigits)
 		if err != nil {
 			return err
 		}
-		measure := func(v float64, bits int) error {
-			digits[i].add(v, bits)
-			return nil
-		}
 		// In batches, so a large file's column is never held whole.
 		for left := rdr.NumRows(); left > 0; left -= floatBatch {
 			chunked, err := col.NextBatch(min(left, floatBatch))
 			if err != nil {
 				return err
 			}
-			err = eachFloat(chunked, measure)
+			digits[i].addAll(chunked)
 			chunked.Release()
-			if err != nil {
-				return err
-			}
 		}
 	}
 	return nil
@@ -115,25 +108,20 @@ func measureFile(path string, cols []Column, floats []int, digits []floatDigits)
 
 const floatBatch = 64 << 10
 
-// eachFloat calls fn with every non-NULL value of a float column and the
-// bits its type has, so it prints as its own type would.
-func eachFloat(c *arrow.Chunked, fn func(v float64, bits int) error) error {
+// addAll adds every non-NULL value of a float column, each printed as its
+// own type would print it.
+func (d *floatDigits) addAll(c *arrow.Chunked) {
 	for _, chunk := range c.Chunks() {
 		for j := range chunk.Len() {
 			if chunk.IsNull(j) {
 				continue
 			}
-			var err error
 			switch a := chunk.(type) {
 			case *array.Float32:
-				err = fn(float64(a.Value(j)), 32)
+				d.add(float64(a.Value(j)), 32)
 			case *array.Float64:
-				err = fn(a.Value(j), 64)
-			}
-			if err != nil {
-				return err
+				d.add(a.Value(j), 64)
 			}
 		}
 	}
-	return nil
 }
