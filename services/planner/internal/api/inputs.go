@@ -88,21 +88,24 @@ func (s *Server) readInput(ctx context.Context, src *kallav1.Source) (plan.Input
 		defer os.RemoveAll(dir)
 		path = filepath.Join(dir, "source"+filepath.Ext(src.GetUri()))
 		if err := s.download(ctx, src.GetUri(), path); err != nil {
-			err = fmt.Errorf("source %s (%s) cannot be read: %w", src.GetAlias(), uri, err)
-			if source.Unreachable(err) {
-				return plan.Input{}, connect.NewError(connect.CodeUnavailable, err)
-			}
-			return plan.Input{}, err
+			return plan.Input{}, unreadable(src, uri, err)
 		}
 	}
 	if in.Schema, err = source.ReadSchema(ctx, ref, path, recipe.ColumnTypes(src)); err != nil {
-		err = fmt.Errorf("source %s (%s) cannot be read: %w", src.GetAlias(), uri, err)
-		if source.Unreachable(err) {
-			return plan.Input{}, connect.NewError(connect.CodeUnavailable, err)
-		}
-		return plan.Input{}, err
+		return plan.Input{}, unreadable(src, uri, err)
 	}
 	return in, nil
+}
+
+// unreadable is the error of a source that could not be read: Unavailable
+// when its server (the object store, the database) is away, which no change
+// to the recipe mends; else plain, the recipe's to mend.
+func unreadable(src *kallav1.Source, uri string, err error) error {
+	err = fmt.Errorf("source %s (%s) cannot be read: %w", src.GetAlias(), uri, err)
+	if source.Unreachable(err) {
+		return connect.NewError(connect.CodeUnavailable, err)
+	}
+	return err
 }
 
 // download copies one object (s3://bucket/key or file:///dir/key) to a
