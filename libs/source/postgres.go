@@ -154,9 +154,9 @@ func measure(ctx context.Context, q Querier, table string, cols []Column) error 
 		var unfit string
 		switch {
 		case f.bad > 0 && c.Type == Decimal:
-			unfit = fmt.Sprintf("holds %s, which is no number to compare exactly, in %s", *f.example, rowCount(f.bad))
+			unfit = fmt.Sprintf("holds %s, which is no number to compare exactly, in %s", *f.example, RowCount(f.bad))
 		case f.bad > 0:
-			unfit = fmt.Sprintf("holds %s, a date before year 1 or an infinite one, which the engines do not compare as PostgreSQL does, in %s", *f.example, rowCount(f.bad))
+			unfit = fmt.Sprintf("holds %s, a date before year 1 or an infinite one, which the engines do not compare as PostgreSQL does, in %s", *f.example, RowCount(f.bad))
 		case c.Precision == -1 && f.intDigits+f.scale > maxDecimalDigits:
 			unfit = fmt.Sprintf("holds numbers of %d digits, and Kalla computes with at most %d", f.intDigits+f.scale, maxDecimalDigits)
 		case c.Precision == -1:
@@ -186,7 +186,8 @@ func unfitValue(expr string, c Column) string {
 // measureBatch is how many columns one pass of measure reads.
 const measureBatch = 400
 
-func rowCount(n int64) string {
+// RowCount is n rows in words, for messages: 1 row, 2 rows.
+func RowCount(n int64) string {
 	if n == 1 {
 		return "1 row"
 	}

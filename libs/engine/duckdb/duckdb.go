@@ -271,11 +271,7 @@ func checkKey(ctx context.Context, s *session, table string, in plan.Input) erro
 		if err := rows.Scan(&key, &n); err != nil {
 			return err
 		}
-		rowWord := "rows"
-		if n == 1 {
-			rowWord = "row"
-		}
-		examples = append(examples, fmt.Sprintf("%s (%d %s)", key, n, rowWord))
+		examples = append(examples, fmt.Sprintf("%s (%s)", key, source.RowCount(n)))
 	}
 	if err := rows.Err(); err != nil {
 		return err
