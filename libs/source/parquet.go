@@ -18,7 +18,7 @@ import (
 // the file footers are read, and the data of float columns only: see
 // measureFloats. Rows is the file's row count, or -1 for a directory.
 func ParquetSchema(path string) (Schema, error) {
-	files, err := ParquetFiles(path)
+	files, err := parquetFiles(path)
 	if err != nil {
 		return Schema{}, err
 	}
@@ -26,7 +26,7 @@ func ParquetSchema(path string) (Schema, error) {
 	if err != nil {
 		return Schema{}, fmt.Errorf("read %s: %w", files[0], err)
 	}
-	s.Rows = n
+	s.Rows, s.Files = n, files
 	if len(files) > 1 || files[0] != path {
 		s.Rows = -1
 	}
@@ -45,9 +45,9 @@ func ParquetSchema(path string) (Schema, error) {
 	return s, nil
 }
 
-// ParquetFiles lists what a Parquet source reads: the file, or the
+// parquetFiles lists what a Parquet source reads: the file, or the
 // *.parquet parts of a directory by name (the extension in any case).
-func ParquetFiles(path string) ([]string, error) {
+func parquetFiles(path string) ([]string, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err // names the path

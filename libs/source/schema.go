@@ -82,6 +82,10 @@ func (c Column) TypeName() string {
 type Schema struct {
 	Columns []Column
 	Rows    int64
+	// Files are the files a Parquet source's schema was read from, in
+	// order: the engine reads these, so a part that appears later is
+	// neither read nor left unchecked.
+	Files []string `json:"-"`
 }
 
 // Column finds a column by its exact name.

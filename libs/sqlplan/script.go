@@ -125,7 +125,7 @@ func castWideDecimal(text string, c source.Column) string {
 const FloatText = "kalla_float_text"
 
 // ReadParquet is a query reading Parquet files (a file, or the parts of a
-// directory, which source.ParquetFiles lists) in the order given, parts
+// directory, as source.ParquetSchema listed them) in the order given, parts
 // matched by column name. Each column is cast to its type in s, which
 // source.ParquetSchema made fit every part: integers of any width are
 // BIGINT (a difference of two TINYINTs would overflow), decimals take the

@@ -183,11 +183,10 @@ func load(ctx context.Context, s *session, table string, in plan.Input) (int64, 
 	case source.FormatCSV:
 		read = sqlplan.ReadCSV(in.Ref.Path, in.Schema)
 	case source.FormatParquet:
-		files, err := source.ParquetFiles(in.Ref.Path)
-		if err != nil {
-			return 0, engine.BadInput("%s: %v", in.Alias, err)
+		if len(in.Schema.Files) == 0 {
+			return 0, fmt.Errorf("%s: no Parquet files in the plan (its schema was not read by source.ParquetSchema)", in.Alias)
 		}
-		read = sqlplan.ReadParquet(files, in.Schema)
+		read = sqlplan.ReadParquet(in.Schema.Files, in.Schema)
 	case source.FormatPostgres:
 		path, err := spool(ctx, s, table, in)
 		if source.Refused(err) {
