@@ -60,10 +60,7 @@ func TestParquetSources(t *testing.T) {
 		},
 		`  - {name: exact, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0.01}]}
 `)
-	o, err := runRecipe(t, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := mustRun(t, path)
 	if got, want := o.pairs(), []string{"exact: l1 r10", "exact: l2 r11"}; !slices.Equal(got, want) {
 		t.Errorf("matches = %v, want %v", got, want)
 	}
@@ -77,10 +74,7 @@ func TestParquetDeclaredWidths(t *testing.T) {
 	path := parquetBook(t, `SELECT * FROM (VALUES (1, 'A', 10.50::DECIMAL(38,2)), (2, 'B', 7::DECIMAL(38,2))) t(id, ref, amount)`,
 		[]string{`SELECT * FROM (VALUES (10, 'A', 10.49::DECIMAL(38,2)), (11, 'B', 7.00::DECIMAL(38,2))) t(id, ref, amount)`},
 		"  - {name: near, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0.02}]}\n")
-	o, err := runRecipe(t, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := mustRun(t, path)
 	if got, want := o.pairs(), []string{"near: l1 r10", "near: l2 r11"}; !slices.Equal(got, want) {
 		t.Errorf("matches = %v, want %v", got, want)
 	}
@@ -104,10 +98,7 @@ func TestParquetFloats(t *testing.T) {
 		// - 0.3, 2.675 - 2.655. As binary values 2.675 - 2.655 is
 		// 0.0200000286..., which float arithmetic would refuse.
 		path := setup(t, "(1, 'A', 1.1::DOUBLE), (2, 'B', 0.1::DOUBLE + 0.2::DOUBLE), (3, 'C', 2.675::DOUBLE), (4, 'D', NULL::DOUBLE)")
-		o, err := runRecipe(t, path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		o := mustRun(t, path)
 		if got, want := o.pairs(), []string{"near: l1 r10", "near: l2 r11", "near: l3 r12"}; !slices.Equal(got, want) {
 			t.Errorf("matches = %v, want %v", got, want)
 		}
@@ -130,10 +121,7 @@ func TestParquetFloats(t *testing.T) {
 			path := parquetBook(t, `SELECT id, ref, amount::DECIMAL(38,8) AS amount FROM (VALUES `+exact+`) t(id, ref, amount)`,
 				[]string{`SELECT * FROM (VALUES ` + floats + `) t(id, ref, amount)`},
 				"  - {name: same, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: eq, right: amount}]}\n")
-			o, err := runRecipe(t, path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			o := mustRun(t, path)
 			if got, want := o.pairs(), []string{"same: l1 r10", "same: l2 r11", "same: l3 r12"}; !slices.Equal(got, want) {
 				t.Errorf("matches = %v, want %v; unmatched right %v", got, want, o.unmatchedRight)
 			}
@@ -146,10 +134,7 @@ func TestParquetFloats(t *testing.T) {
 		path := parquetBook(t, `SELECT 1 AS id, 'A' AS ref, {'p': 1, 'q': 2} AS s, 1.25::DOUBLE AS x, 3.0::DOUBLE AS y`,
 			[]string{`SELECT 10 AS id, 'A' AS ref, 1.25::DECIMAL(4,2) AS x`},
 			"  - {name: same, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: x, op: eq, right: x}]}\n")
-		o, err := runRecipe(t, path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		o := mustRun(t, path)
 		if got := o.pairs(); !slices.Equal(got, []string{"same: l1 r10"}) {
 			t.Errorf("matches = %v, want l1 r10", got)
 		}
@@ -180,10 +165,7 @@ func TestParquetReadsExactly(t *testing.T) {
 			`SELECT 10 AS id, 'A' AS ref, 1.5::DECIMAL(5,1) AS amount`,
 			`SELECT 11 AS id, 'B' AS ref, 2.25::DECIMAL(5,2) AS amount`,
 		}, tolerance)
-		o, err := runRecipe(t, path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		o := mustRun(t, path)
 		if got, want := o.pairs(), []string{"near: l1 r10", "near: l2 r11"}; !slices.Equal(got, want) {
 			t.Errorf("matches = %v, want %v", got, want)
 		}
@@ -198,10 +180,7 @@ func TestParquetReadsExactly(t *testing.T) {
 		if err := os.Rename(filepath.Join(parts, "part-00001.parquet"), filepath.Join(parts, "part-00001.PARQUET")); err != nil {
 			t.Fatal(err)
 		}
-		o, err := runRecipe(t, path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		o := mustRun(t, path)
 		if o.summary.Right.Rows != 2 || len(o.pairs()) != 2 {
 			t.Errorf("right rows %d, matches %v; want both parts read", o.summary.Right.Rows, o.pairs())
 		}
@@ -213,10 +192,7 @@ func TestParquetReadsExactly(t *testing.T) {
 			[]string{`SELECT * FROM (VALUES (10, 'A', (-1)::TINYINT, (-1)::BIGINT)) t(id, ref, small, big)`},
 			`  - {name: near, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}, {left: small, op: tolerance, right: small, threshold: 200}, {left: big, op: tolerance, right: big, threshold: 5}]}
 `)
-		o, err := runRecipe(t, path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		o := mustRun(t, path)
 		if len(o.pairs()) != 0 || len(o.unmatchedLeft) != 1 {
 			t.Fatalf("matches %v, unmatched %v; want none matched", o.pairs(), o.unmatchedLeft)
 		}
@@ -231,10 +207,7 @@ func TestParquetReadsExactly(t *testing.T) {
 			[]string{`SELECT * FROM (VALUES (10, '12345678-1234-1234-1234-123456789ABC', '01:02:03'), (11, '00000000-0000-0000-0000-000000000001', '4:5:6')) t(id, u, clock)`},
 			`  - {name: same, pattern: "1:1", conditions: [{left: u, op: eq, right: u}, {left: clock, op: contains, right: clock}]}
 `)
-		o, err := runRecipe(t, path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		o := mustRun(t, path)
 		// Upper case is other text; 4:5:6 is not in 04:05:06.
 		if len(o.pairs()) != 0 || o.unmatchedLeft[0]["u"] != "12345678-1234-1234-1234-123456789abc" {
 			t.Errorf("matches %v, unmatched %v; want none, the UUID as text", o.pairs(), o.unmatchedLeft)

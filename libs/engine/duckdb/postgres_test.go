@@ -42,11 +42,7 @@ func postgresDB(t *testing.T, setup string) (string, *pgx.Conn) {
 func postgresBook(t *testing.T, setup, right, rules string) outcome {
 	t.Helper()
 	url, _ := postgresDB(t, setup)
-	o, err := runRecipe(t, postgresRecipe(t, url, right, rules))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o
+	return mustRun(t, postgresRecipe(t, url, right, rules))
 }
 
 // postgresRecipe writes postgresBook's recipe, reading public.ledger at the

@@ -684,10 +684,7 @@ func TestSeedFixture(t *testing.T) {
 	})
 	t.Run("corrected_gives_the_counts_derived_by_hand", func(t *testing.T) {
 		t.Parallel()
-		o, err := runRecipe(t, seedRecipe(t, true))
-		if err != nil {
-			t.Fatal(err)
-		}
+		o := mustRun(t, seedRecipe(t, true))
 		// By hand: references INV-2024-001..005 match exactly, 007 is 0.01
 		// off (within 0.02), 015 is paid by PAY-2024-014; 006 is 15.00 off.
 		wantLeft := []string{"INV-2024-001", "INV-2024-002", "INV-2024-003", "INV-2024-004", "INV-2024-005", "INV-2024-007", "INV-2024-015"}

@@ -83,6 +83,16 @@ func runRecipe(t *testing.T, path string) (outcome, error) {
 	}, nil
 }
 
+// mustRun runs the recipe at path and fails the test if it fails.
+func mustRun(t *testing.T, path string) outcome {
+	t.Helper()
+	o, err := runRecipe(t, path)
+	if err != nil {
+		t.Fatalf("reconcile: %v", err)
+	}
+	return o
+}
+
 func mustReconcile(t *testing.T, left, right, recipeText string) outcome {
 	t.Helper()
 	o, err := reconcileFiles(t, left, right, recipeText)
