@@ -93,6 +93,15 @@ func mustRun(t *testing.T, path string) outcome {
 	return o
 }
 
+// wantBadInput fails the test unless err is bad input whose message says
+// want.
+func wantBadInput(t *testing.T, err error, want string) {
+	t.Helper()
+	if !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v\nwant bad input saying %s", err, want)
+	}
+}
+
 func mustReconcile(t *testing.T, left, right, recipeText string) outcome {
 	t.Helper()
 	o, err := reconcileFiles(t, left, right, recipeText)
