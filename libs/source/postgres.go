@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"regexp"
 	"strings"
 
@@ -370,7 +369,7 @@ func RedactError(err error, dsn string) error {
 		return nil
 	}
 	msg := messagePassword.ReplaceAllString(err.Error(), "${1}REDACTED")
-	for _, pw := range passwords(dsn) {
+	for _, pw := range Secrets(dsn) {
 		msg = strings.ReplaceAll(msg, pw, "REDACTED")
 	}
 	if msg == err.Error() {
@@ -390,28 +389,3 @@ func (r *redacted) Unwrap() error { return r.err }
 // messagePassword is a password=... a driver's message may show, up to the
 // next space or parameter.
 var messagePassword = regexp.MustCompile(`(?i)\b((?:ssl)?password\s*=\s*)('[^']*'|[^&\s]*)`)
-
-// passwords lists the secrets a database URL holds, as written and
-// unescaped: its user part's password and its password and sslpassword
-// parameters.
-func passwords(dsn string) []string {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return nil
-	}
-	var out []string
-	if pw, ok := u.User.Password(); ok && pw != "" {
-		_, raw, _ := strings.Cut(u.User.String(), ":")
-		out = append(out, pw, raw)
-	}
-	for _, m := range queryPassword.FindAllStringSubmatch(dsn, -1) {
-		raw := strings.TrimPrefix(m[0], m[1])
-		if v, err := url.QueryUnescape(raw); err == nil && v != "" {
-			out = append(out, v)
-		}
-		if raw != "" {
-			out = append(out, raw)
-		}
-	}
-	return out
-}

@@ -4,10 +4,12 @@
 package source
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -122,38 +124,99 @@ func parsePostgres(uri string) (Ref, error) {
 // password values masked. File URIs hold no secrets and are shown as they
 // are.
 func Redact(uri string) string {
+	var b strings.Builder
+	last := 0
+	for _, s := range secretSpans(uri) {
+		b.WriteString(uri[last:s[0]])
+		b.WriteString("REDACTED")
+		last = s[1]
+	}
+	b.WriteString(uri[last:])
+	return b.String()
+}
+
+// Secrets returns the values Redact masks in uri, each as written and
+// unescaped: a caller that shows a text holding the URI, or a driver's
+// message about it, checks with them that no copy of a password is left.
+func Secrets(uri string) []string {
+	var out []string
+	for _, s := range secretSpans(uri) {
+		raw := uri[s[0]:s[1]]
+		out = append(out, raw)
+		for _, unescape := range []func(string) (string, error){url.PathUnescape, url.QueryUnescape} {
+			if v, err := unescape(raw); err == nil {
+				out = append(out, v)
+			}
+		}
+	}
+	// Longest first, so that replacing them in turn leaves no tail of a
+	// longer one that a shorter one begins.
+	slices.SortFunc(out, func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
+	out = slices.Compact(out)
+	if n := len(out); n > 0 && out[n-1] == "" {
+		out = out[:n-1]
+	}
+	return out
+}
+
+// secretSpans returns the byte ranges of uri's secrets in order, ranges that
+// overlap merged.
+func secretSpans(uri string) [][2]int {
+	var spans [][2]int
 	switch {
 	case strings.HasPrefix(uri, "file://"):
-		return uri
+		return nil
 	case !strings.Contains(uri, "://"):
-		return keywordPassword.ReplaceAllString(uri, "${1}REDACTED")
+		spans = valueSpans(keywordPassword, uri)
+	default:
+		if s, ok := userPassword(uri); ok {
+			spans = append(spans, s)
+		}
+		spans = append(spans, valueSpans(queryPassword, uri)...)
 	}
-	return queryPassword.ReplaceAllString(redactUser(uri), "${1}REDACTED")
+	slices.SortFunc(spans, func(a, b [2]int) int { return a[0] - b[0] })
+	var merged [][2]int
+	for _, s := range spans {
+		if n := len(merged); n > 0 && s[0] <= merged[n-1][1] {
+			merged[n-1][1] = max(merged[n-1][1], s[1])
+			continue
+		}
+		merged = append(merged, s)
+	}
+	return merged
+}
+
+// valueSpans returns the ranges of re's second group (the value) in uri.
+func valueSpans(re *regexp.Regexp, uri string) [][2]int {
+	var spans [][2]int
+	for _, m := range re.FindAllStringSubmatchIndex(uri, -1) {
+		spans = append(spans, [2]int{m[4], m[5]})
+	}
+	return spans
 }
 
 // queryPassword is a password given as a URI parameter, up to the next
 // parameter (spaces included: the URI may not be escaped).
-var queryPassword = regexp.MustCompile(`(?i)([?&](?:ssl)?password=)[^&#]*`)
+var queryPassword = regexp.MustCompile(`(?i)([?&](?:ssl)?password=)([^&#]*)`)
 
 // keywordPassword is a password in a keyword/value DSN, quoted (with
 // backslash escapes) or up to the next space.
 var keywordPassword = regexp.MustCompile(`(?i)(\b(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
 
-// redactUser masks the password of a URI's user part, up to the last @: a
+// userPassword finds the password of a URI's user part, up to the last @: a
 // password may hold @, / or ? unescaped, which would cut url.Parse's
 // reading of it short. A later @ (in a path or a parameter) makes it mask
 // more than the password, never less. A "user" holding / is a path, not a
 // user part.
-func redactUser(uri string) string {
-	scheme := strings.Index(uri, "://")
-	rest := uri[scheme+3:]
-	at := strings.LastIndex(rest, "@")
+func userPassword(uri string) ([2]int, bool) {
+	start := strings.Index(uri, "://") + 3
+	at := strings.LastIndex(uri[start:], "@")
 	if at < 0 {
-		return uri
+		return [2]int{}, false
 	}
-	user, _, hasPassword := strings.Cut(rest[:at], ":")
+	user, _, hasPassword := strings.Cut(uri[start:start+at], ":")
 	if !hasPassword || strings.Contains(user, "/") {
-		return uri
+		return [2]int{}, false
 	}
-	return uri[:scheme+3] + user + ":REDACTED@" + rest[at+1:]
+	return [2]int{start + len(user) + 1, start + at}, true
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -30,6 +31,7 @@ func TestRedact(t *testing.T) {
 		"escaped_quote":     `host=db password='s3c\'ret' dbname=erp`,
 		"space_in_param":    "postgres://kalla@db/erp?password=s3c ret&table=public.t",
 		"upper_case_param":  "postgres://kalla@db/erp?PASSWORD=s3cret&table=public.t",
+		"escaped_password":  "postgres://kalla:s3c%40ret@db/erp?table=public.t",
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -39,11 +41,26 @@ func TestRedact(t *testing.T) {
 			if _, err := source.Parse(uri); err != nil && strings.Contains(err.Error(), "s3c") {
 				t.Errorf("Parse(%q) error holds the password: %v", uri, err)
 			}
+			secrets := source.Secrets(uri)
+			if len(secrets) == 0 {
+				t.Errorf("Secrets(%q) is empty", uri)
+			}
+			for _, s := range secrets {
+				if !strings.Contains(s, "s3") {
+					t.Errorf("Secrets(%q) holds %q, which is no password", uri, s)
+				}
+			}
 		})
+	}
+	if got := source.Secrets("postgres://kalla:s3c%40ret@db/erp?table=public.t"); !slices.Equal(got, []string{"s3c%40ret", "s3c@ret"}) {
+		t.Errorf("Secrets of an escaped password = %q, want it as written and unescaped", got)
 	}
 	for _, uri := range []string{"file:///data/a@b:c.csv", "file:///data/password=2024/x.csv", "postgres://kalla@db/erp?table=public.t", "s3://bucket/2024:01/x@y.csv"} {
 		if got := source.Redact(uri); got != uri {
 			t.Errorf("Redact(%q) = %q, want it unchanged: it holds no secret", uri, got)
+		}
+		if got := source.Secrets(uri); len(got) != 0 {
+			t.Errorf("Secrets(%q) = %q, want none", uri, got)
 		}
 	}
 	ref, err := source.Parse("postgres://kalla:s3cret@db:5432/erp?table=public.payments&password=s3cret2")
