@@ -40,11 +40,37 @@ type submitResult struct {
 	*evidence.Summary
 }
 
+// createRunRequest asks for a run of the recipe file at path or, without
+// one, of the recipe saved under id. On failure it says why on stderr and
+// returns the exit code.
+func createRunRequest(path, id string, stderr io.Writer) (*kallav1.CreateRunRequest, int) {
+	if path == "" {
+		return &kallav1.CreateRunRequest{RecipeId: id}, exitOK
+	}
+	// Load resolves relative file:// URIs against the recipe's folder: the
+	// server has no folder to resolve them against.
+	r, err := recipe.Load(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "kalla submit: %v\n", err)
+		if reconcile.IsBadInput(err) {
+			return nil, exitBadInput
+		}
+		return nil, exitFailure
+	}
+	text, err := recipe.Marshal(r)
+	if err != nil {
+		fmt.Fprintf(stderr, "kalla submit: %v\n", err)
+		return nil, exitFailure
+	}
+	return &kallav1.CreateRunRequest{Recipe: string(text)}, exitOK
+}
+
 func submitCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("kalla submit", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	server := fs.String("server", "", "planner API base URL, e.g. http://localhost:8080 (default: $KALLA_SERVER)")
-	recipePath := fs.String("recipe", "", "recipe file, JSON or YAML (required)")
+	recipePath := fs.String("recipe", "", "recipe file, JSON or YAML (this or --recipe-id)")
+	recipeID := fs.String("recipe-id", "", "run the recipe saved on the server under this id instead of a file")
 	token := fs.String("token", "", "API bearer token (default: $KALLA_API_TOKEN)")
 	wait := fs.Bool("wait", false, "follow the run until it ends and print its summary")
 	asJSON := fs.Bool("json", false, "print JSON on stdout: the run id and status, with --wait also the summary")
@@ -58,8 +84,8 @@ func submitCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		*token = os.Getenv("KALLA_API_TOKEN")
 	}
 	switch {
-	case *recipePath == "":
-		fmt.Fprintln(stderr, "kalla submit: --recipe is required")
+	case (*recipePath == "") == (*recipeID == ""):
+		fmt.Fprintln(stderr, "kalla submit: give --recipe FILE or --recipe-id ID (a recipe saved on the server), one of them")
 		return exitBadInput
 	case *server == "":
 		fmt.Fprintln(stderr, "kalla submit: --server is required (or set KALLA_SERVER)")
@@ -72,22 +98,10 @@ func submitCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return exitBadInput
 	}
 
-	// Load resolves relative file:// URIs against the recipe's folder: the
-	// server has no folder to resolve them against.
-	r, err := recipe.Load(*recipePath)
-	if err != nil {
-		fmt.Fprintf(stderr, "kalla submit: %v\n", err)
-		if reconcile.IsBadInput(err) {
-			return exitBadInput
-		}
-		return exitFailure
+	req, code := createRunRequest(*recipePath, *recipeID, stderr)
+	if req == nil {
+		return code
 	}
-	text, err := recipe.Marshal(r)
-	if err != nil {
-		fmt.Fprintf(stderr, "kalla submit: %v\n", err)
-		return exitFailure
-	}
-
 	s := &submitter{
 		client: kallav1connect.NewRunServiceClient(newHTTPClient(), strings.TrimRight(*server, "/"),
 			connect.WithInterceptors(bearer(*token))),
@@ -95,7 +109,7 @@ func submitCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		stderr: stderr,
 	}
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
-	res, err := s.client.CreateRun(cctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: string(text)}))
+	res, err := s.client.CreateRun(cctx, connect.NewRequest(req))
 	cancel()
 	if err != nil {
 		return s.apiError(err)
@@ -285,6 +299,10 @@ func (s *submitter) apiError(err error) int {
 				fmt.Fprintf(s.stderr, "  %s\n", fieldError(fe))
 			}
 		}
+		return exitBadInput
+	case connect.CodeNotFound:
+		// Only a recipe_id names something that may not exist.
+		fmt.Fprintf(s.stderr, "kalla submit: no recipe is saved on the server under that id%s\n", suffix(cerr.Message()))
 		return exitBadInput
 	case connect.CodeUnauthenticated:
 		fmt.Fprintf(s.stderr, "kalla submit: the server refused the request: the API token is missing or wrong (give --token or set KALLA_API_TOKEN)%s\n", suffix(cerr.Message()))

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -48,6 +49,13 @@ func (a *runAPI) CreateRun(_ context.Context, req *connect.Request[kallav1.Creat
 	a.mu.Lock()
 	a.recipe = req.Msg.GetRecipe()
 	a.mu.Unlock()
+	switch req.Msg.GetRecipeId() {
+	case "":
+	case "saved":
+		return connect.NewResponse(&kallav1.CreateRunResponse{RunId: "run-1"}), nil
+	default:
+		return nil, connect.NewError(connect.CodeNotFound, fmt.Errorf("recipe %q not found", req.Msg.GetRecipeId()))
+	}
 	r, err := recipe.Parse([]byte(req.Msg.GetRecipe()))
 	if err != nil {
 		return nil, connect.NewError(connect.CodeInvalidArgument, err)
@@ -258,9 +266,22 @@ func TestSubmit(t *testing.T) {
 			t.Errorf("stderr shows the server's password: %s", r.stderr)
 		}
 	})
+	t.Run("saved_recipe_by_id", func(t *testing.T) {
+		t.Parallel()
+		r := kalla(t, "submit", "--server", serve(t, &runAPI{states: completedRun()}), "--recipe-id", "saved", "--token", testToken, "--wait", "--json")
+		if r.code != exitOK || !strings.Contains(r.stdout, `"status": "completed"`) {
+			t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+		}
+	})
+	t.Run("unknown_recipe_id_exits_2", func(t *testing.T) {
+		t.Parallel()
+		r := kalla(t, "submit", "--server", serve(t, &runAPI{states: completedRun()}), "--recipe-id", "nope", "--token", testToken, "--wait")
+		wantFailure(t, r, exitBadInput, `no recipe is saved on the server under that id: recipe "nope" not found`)
+	})
 	t.Run("bad_flags_exit_2", func(t *testing.T) {
 		t.Parallel()
-		wantFailure(t, kalla(t, "submit", "--server", "http://localhost:1"), exitBadInput, "--recipe is required")
+		wantFailure(t, kalla(t, "submit", "--server", "http://localhost:1"), exitBadInput, "give --recipe FILE or --recipe-id ID")
+		wantFailure(t, kalla(t, "submit", "--server", "http://localhost:1", "--recipe", "r.json", "--recipe-id", "saved"), exitBadInput, "one of them")
 		wantFailure(t, kalla(t, "submit", "--server", "localhost:1", "--recipe", "r.json"), exitBadInput, "http://")
 		wantFailure(t, kalla(t, "submit", "--server", "http://localhost:1", "--recipe", "/nonexistent/recipe.json"), exitBadInput, "no such file")
 	})

@@ -637,6 +637,12 @@ func (x *ListRecipesResponse) GetNextPageToken() string {
 }
 
 // StoredRecipe is a saved recipe: the text as written and its parsed form.
+// StoredRecipe is a saved recipe as the API shows it: every password in its
+// source URIs reads REDACTED, in text and in parsed. The text is as it was
+// saved where masking each URI where it is written hides every password;
+// otherwise (a URI written with escapes, a password written elsewhere in the
+// text) it is the recipe written anew as JSON. CreateRun with recipe_id runs
+// the recipe as saved.
 type StoredRecipe struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	RecipeId      string                 `protobuf:"bytes,1,opt,name=recipe_id,json=recipeId,proto3" json:"recipe_id,omitempty"`

@@ -658,7 +658,11 @@ func (x *Timings) GetTotal() int64 {
 type CreateRunRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// recipe is the recipe as users write it, JSON or YAML.
-	Recipe        string `protobuf:"bytes,1,opt,name=recipe,proto3" json:"recipe,omitempty"`
+	Recipe string `protobuf:"bytes,1,opt,name=recipe,proto3" json:"recipe,omitempty"`
+	// recipe_id runs a recipe saved with SaveRecipe instead, as saved
+	// (passwords included, which GetRecipe and ListRecipes never show).
+	// Give recipe or recipe_id, not both.
+	RecipeId      string `protobuf:"bytes,2,opt,name=recipe_id,json=recipeId,proto3" json:"recipe_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -696,6 +700,13 @@ func (*CreateRunRequest) Descriptor() ([]byte, []int) {
 func (x *CreateRunRequest) GetRecipe() string {
 	if x != nil {
 		return x.Recipe
+	}
+	return ""
+}
+
+func (x *CreateRunRequest) GetRecipeId() string {
+	if x != nil {
+		return x.RecipeId
 	}
 	return ""
 }
@@ -1864,9 +1875,10 @@ const file_kalla_v1_run_proto_rawDesc = "" +
 	"\x04load\x18\x01 \x01(\x03R\x04load\x12\x14\n" +
 	"\x05match\x18\x02 \x01(\x03R\x05match\x12\x14\n" +
 	"\x05write\x18\x03 \x01(\x03R\x05write\x12\x14\n" +
-	"\x05total\x18\x04 \x01(\x03R\x05total\"*\n" +
+	"\x05total\x18\x04 \x01(\x03R\x05total\"G\n" +
 	"\x10CreateRunRequest\x12\x16\n" +
-	"\x06recipe\x18\x01 \x01(\tR\x06recipe\"*\n" +
+	"\x06recipe\x18\x01 \x01(\tR\x06recipe\x12\x1b\n" +
+	"\trecipe_id\x18\x02 \x01(\tR\brecipeId\"*\n" +
 	"\x11CreateRunResponse\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\"&\n" +
 	"\rGetRunRequest\x12\x15\n" +

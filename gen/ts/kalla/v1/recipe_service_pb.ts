@@ -284,6 +284,12 @@ export const ListRecipesResponseSchema: GenMessage<ListRecipesResponse> = /*@__P
 
 /**
  * StoredRecipe is a saved recipe: the text as written and its parsed form.
+ * StoredRecipe is a saved recipe as the API shows it: every password in its
+ * source URIs reads REDACTED, in text and in parsed. The text is as it was
+ * saved where masking each URI where it is written hides every password;
+ * otherwise (a URI written with escapes, a password written elsewhere in the
+ * text) it is the recipe written anew as JSON. CreateRun with recipe_id runs
+ * the recipe as saved.
  *
  * @generated from message kalla.v1.StoredRecipe
  */

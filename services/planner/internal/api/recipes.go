@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"connectrpc.com/connect"
@@ -11,6 +12,7 @@ import (
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/jobs"
 	"github.com/kallahq/kalla/libs/recipe"
+	"github.com/kallahq/kalla/libs/source"
 	"github.com/kallahq/kalla/libs/sqlplan"
 )
 
@@ -107,14 +109,44 @@ func (s *Server) ListRecipes(ctx context.Context, req *connect.Request[kallav1.L
 	return connect.NewResponse(resp), nil
 }
 
-// storedProto maps a saved recipe; parsed is left out if it cannot be read.
+// storedProto maps a saved recipe as the API shows it, its passwords masked
+// (see shownRecipe).
 func storedProto(r jobs.Recipe) *kallav1.StoredRecipe {
-	out := &kallav1.StoredRecipe{RecipeId: r.ID, Text: r.Text, UpdatedAt: timestamp(r.UpdatedAt)}
-	if len(r.Recipe) > 0 {
-		var parsed kallav1.Recipe
-		if proto.Unmarshal(r.Recipe, &parsed) == nil {
-			out.Parsed = &parsed
+	text, parsed := shownRecipe(r)
+	return &kallav1.StoredRecipe{RecipeId: r.ID, Text: text, Parsed: parsed, UpdatedAt: timestamp(r.UpdatedAt)}
+}
+
+// shownRecipe masks the passwords of a saved recipe's source URIs (see
+// source.Redact), in its parsed form and in its text. The text keeps the
+// form it was written in when masking each URI where it stands leaves no
+// copy of a password and reads back as the masked recipe; otherwise (a URI
+// written with escapes, a password repeated in a comment) it is the masked
+// recipe written anew. A recipe that cannot be read is not shown at all:
+// its passwords cannot be found.
+func shownRecipe(r jobs.Recipe) (string, *kallav1.Recipe) {
+	parsed := &kallav1.Recipe{}
+	if proto.Unmarshal(r.Recipe, parsed) != nil {
+		return "", nil
+	}
+	text := r.Text
+	var secrets []string
+	for _, src := range []*kallav1.Source{parsed.GetSources().GetLeft(), parsed.GetSources().GetRight()} {
+		if s := source.Secrets(src.GetUri()); len(s) > 0 {
+			secrets = append(secrets, s...)
+			text = strings.ReplaceAll(text, src.GetUri(), source.Redact(src.GetUri()))
+			src.Uri = source.Redact(src.GetUri())
 		}
 	}
-	return out
+	if len(secrets) == 0 {
+		return text, parsed
+	}
+	leaks := slices.ContainsFunc(secrets, func(s string) bool { return strings.Contains(text, s) })
+	if reread, err := recipe.Parse([]byte(text)); err == nil && !leaks && proto.Equal(reread, parsed) {
+		return text, parsed
+	}
+	written, err := recipe.Marshal(parsed)
+	if err != nil {
+		return "", parsed
+	}
+	return string(written), parsed
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/proto"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 )
@@ -119,6 +120,85 @@ func TestRecipeService(t *testing.T) {
 		_, err = e.recipes.ListRecipes(e.ctx, connect.NewRequest(&kallav1.ListRecipesRequest{PageToken: "%%%"}))
 		wantCode(t, err, connect.CodeInvalidArgument)
 	})
+}
+
+func TestSavedRecipesHideTheirPasswords(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	pg := "postgres://kalla:s3cret@127.0.0.1:1/erp?table=public.invoices"
+	masked := "postgres://kalla:REDACTED@127.0.0.1:1/erp?table=public.invoices"
+	jsonRecipe := func(id, uri string) string {
+		r := strings.Replace(e.recipe(uri, "", ""), `"recipe_id": "ar-payments"`, `"recipe_id": "`+id+`"`, 1)
+		return strings.Replace(r, `"output"`, ` "description": "loaded nightly",`+"\n"+` "output"`, 1)
+	}
+	tests := []struct {
+		name, id, text string
+		// keepsForm: the text shown is the text saved with the URI masked
+		// where it stands; otherwise it is written anew.
+		keepsForm bool
+		wantURI   string
+	}{
+		{"user_part", "pw-user", jsonRecipe("pw-user", pg), true, masked},
+		{"parameter", "pw-param", jsonRecipe("pw-param", "postgres://kalla@127.0.0.1:1/erp?password=s3cret&table=public.invoices"), true,
+			"postgres://kalla@127.0.0.1:1/erp?password=REDACTED&table=public.invoices"},
+		{"escaped_in_json", "pw-escaped", strings.Replace(jsonRecipe("pw-escaped", pg), "s3cret@", `s3cret\u0040`, 1), false, masked},
+		{"repeated_in_a_comment", "pw-comment", "# the password is s3cret\n" + jsonRecipe("pw-comment", pg), false, masked},
+		{"yaml", "pw-yaml", "recipe_id: pw-yaml\nsources:\n  left: {alias: invoices, uri: '" + pg + "', primary_key: [invoice_id]}\n" +
+			"  right: {alias: payments, uri: 'file:///data/p.csv', primary_key: [payment_id]}\nmatch_rules:\n" +
+			"  - {name: exact, pattern: '1:1', conditions: [{left: invoice_id, op: eq, right: reference_number}]}\n", true, masked},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			saved, err := e.recipes.SaveRecipe(e.ctx, connect.NewRequest(&kallav1.SaveRecipeRequest{Recipe: tt.text}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := e.recipes.GetRecipe(e.ctx, connect.NewRequest(&kallav1.GetRecipeRequest{RecipeId: tt.id}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			listed := e.listRecipe(t, tt.id)
+			for answer, s := range map[string]*kallav1.StoredRecipe{"SaveRecipe": saved.Msg.GetRecipe(), "GetRecipe": got.Msg.GetRecipe(), "ListRecipes": listed} {
+				if strings.Contains(s.GetText(), "s3cret") || strings.Contains(s.GetParsed().String(), "s3cret") {
+					t.Errorf("%s shows the password: %q", answer, s.GetText())
+				}
+				if uri := s.GetParsed().GetSources().GetLeft().GetUri(); uri != tt.wantURI {
+					t.Errorf("%s: parsed left uri = %q, want %q", answer, uri, tt.wantURI)
+				}
+				if s.GetParsed().GetDescription() != got.Msg.GetRecipe().GetParsed().GetDescription() || len(s.GetParsed().GetMatchRules()) != 1 {
+					t.Errorf("%s: parsed = %v, want the saved recipe but for its password", answer, s.GetParsed())
+				}
+				// The text shown is a recipe: it reads back as the parsed one.
+				if reread, err := e.recipes.ValidateRecipe(e.ctx, connect.NewRequest(&kallav1.ValidateRecipeRequest{Recipe: s.GetText()})); err != nil ||
+					!proto.Equal(reread.Msg.GetParsed(), s.GetParsed()) {
+					t.Errorf("%s: the text shown does not read back as the parsed recipe (%v): %q", answer, err, s.GetText())
+				}
+				if keeps := s.GetText() == strings.ReplaceAll(tt.text, "s3cret", "REDACTED"); keeps != tt.keepsForm {
+					t.Errorf("%s: text kept as written = %v, want %v: %q", answer, keeps, tt.keepsForm, s.GetText())
+				}
+			}
+		})
+	}
+}
+
+// listRecipe finds a saved recipe through ListRecipes.
+func (e *env) listRecipe(t *testing.T, id string) *kallav1.StoredRecipe {
+	t.Helper()
+	token := ""
+	for {
+		resp, err := e.recipes.ListRecipes(e.ctx, connect.NewRequest(&kallav1.ListRecipesRequest{PageToken: token}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range resp.Msg.GetRecipes() {
+			if r.GetRecipeId() == id {
+				return r
+			}
+		}
+		if token = resp.Msg.GetNextPageToken(); token == "" {
+			t.Fatalf("ListRecipes does not list %s", id)
+		}
+	}
 }
 
 // withTypes sets the left source's types in a recipe of env.recipe.

@@ -19,7 +19,10 @@ import (
 // its first jobs with their outbox entries in one transaction, and only
 // then publishes them. It returns at once.
 func (s *Server) CreateRun(ctx context.Context, req *connect.Request[kallav1.CreateRunRequest]) (*connect.Response[kallav1.CreateRunResponse], error) {
-	text := req.Msg.GetRecipe()
+	text, err := s.runRecipe(ctx, req.Msg)
+	if err != nil {
+		return nil, err
+	}
 	r, err := parseRecipe(text)
 	if err != nil {
 		return nil, invalidArgument(err)
@@ -48,6 +51,23 @@ func (s *Server) CreateRun(ctx context.Context, req *connect.Request[kallav1.Cre
 		"left", source.Redact(r.GetSources().GetLeft().GetUri()), "right", source.Redact(r.GetSources().GetRight().GetUri()))
 	s.dispatch()
 	return connect.NewResponse(&kallav1.CreateRunResponse{RunId: runID}), nil
+}
+
+// runRecipe returns the text of the recipe a run is asked for: the one
+// given, or the one saved under recipe_id.
+func (s *Server) runRecipe(ctx context.Context, m *kallav1.CreateRunRequest) (string, error) {
+	id := m.GetRecipeId()
+	switch {
+	case id == "":
+		return m.GetRecipe(), nil
+	case m.GetRecipe() != "":
+		return "", connect.NewError(connect.CodeInvalidArgument, errors.New("give recipe or recipe_id, not both"))
+	}
+	stored, err := s.store.GetRecipe(ctx, id)
+	if err != nil {
+		return "", s.storeError(err, "recipe", id)
+	}
+	return stored.Text, nil
 }
 
 // firstJobs classifies the sources: each staged source (PostgreSQL) gets a

@@ -141,6 +141,42 @@ func TestCreateRun(t *testing.T) {
 			t.Fatalf("published envelope = %v", env)
 		}
 	})
+	t.Run("saved_recipe_runs_as_saved", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		e.writeCSVs(t)
+		// The test database trusts every connection, so the password is
+		// only ever checked here: the run must get it, not its mask.
+		left := strings.Replace(e.dbURL, "@127.0.0.1", ":s3cret@127.0.0.1", 1)
+		if _, err := e.pool.Exec(e.ctx, `CREATE TABLE invoices (invoice_id text PRIMARY KEY, amount numeric(12,2), issued date)`); err != nil {
+			t.Fatal(err)
+		}
+		text := e.recipe(left+"&table=public.invoices", "", "")
+		if _, err := e.recipes.SaveRecipe(e.ctx, connect.NewRequest(&kallav1.SaveRecipeRequest{Recipe: text})); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{RecipeId: "ar-payments"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var recorded string
+		if err := e.pool.QueryRow(e.ctx, `SELECT recipe_text FROM runs WHERE id = $1`, resp.Msg.GetRunId()).Scan(&recorded); err != nil {
+			t.Fatal(err)
+		}
+		if recorded != text {
+			t.Errorf("the run recorded %q, want the recipe as saved, password included: %q", recorded, text)
+		}
+		if got := e.jobTypes(t, resp.Msg.GetRunId()); !slices.Equal(got, []string{"stage_plan/pending"}) {
+			t.Errorf("jobs = %v, want one stage plan job", got)
+		}
+
+		_, err = e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{RecipeId: "nope"}))
+		wantCode(t, err, connect.CodeNotFound)
+		_, err = e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{RecipeId: "ar-payments", Recipe: text}))
+		if cerr := wantCode(t, err, connect.CodeInvalidArgument); !strings.Contains(cerr.Message(), "not both") {
+			t.Errorf("both given: %v", cerr)
+		}
+	})
 }
 
 func TestGetAndListRuns(t *testing.T) {
