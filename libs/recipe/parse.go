@@ -23,7 +23,7 @@ func Parse(text []byte) (*kallav1.Recipe, error) {
 		return nil, Errors{{Message: "the recipe is empty"}}
 	}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(text, &doc); err != nil {
+	if err := yaml.Unmarshal(yamlEscapes(text), &doc); err != nil {
 		return nil, Errors{syntaxError(err)}
 	}
 	d := &decoder{pos: map[string]*yaml.Node{}}

@@ -196,6 +196,37 @@ func TestParseJSONPositions(t *testing.T) {
 	}
 }
 
+// TestParseJSONEscapes reads the escapes JSON writers use and YAML's reader
+// does not know.
+func TestParseJSONEscapes(t *testing.T) {
+	t.Parallel()
+	text := "{\"recipe_id\": \"x\", \"name\": NAME,\n\"sources\": {\"left\": {\"alias\": \"a\", \"uri\": \"file:\\/\\/\\/data\\/a.csv\"}, \"right\": {\"alias\": \"b\", \"uri\": \"file:///b.csv\"}},\n\"match_rules\": [{\"name\": \"r\", \"pattern\": \"1:1\", \"conditions\": [{\"left\": \"k\", \"op\": \"eq\", \"right\": \"k\"}]}]}\n"
+	for _, tt := range []struct{ name, written, want string }{
+		{"slash", `"AR\/AP"`, "AR/AP"},
+		{"surrogate_pair", `"paid \ud83d\udcb0 in \u00e9cus"`, "paid \U0001F4B0 in \u00e9cus"},
+		{"escaped_backslash_before_slash", `"a\\/b"`, `a\/b`},
+		{"other_escapes", `"tab\there \"quoted\" \u0041"`, "tab\there \"quoted\" A"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r, err := recipe.Parse([]byte(strings.Replace(text, "NAME", tt.written, 1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.GetName() != tt.want || r.GetSources().GetLeft().GetUri() != "file:///data/a.csv" {
+				t.Errorf("name %q, left uri %q; want %q and file:///data/a.csv", r.GetName(), r.GetSources().GetLeft().GetUri(), tt.want)
+			}
+		})
+	}
+	t.Run("yaml_backslash_is_no_escape", func(t *testing.T) {
+		t.Parallel()
+		r, err := recipe.Parse([]byte(strings.Replace(validYAML, "recipe_id: ar", "recipe_id: ar\nname: 'AR\\/AP \\ud83d'", 1)))
+		if err != nil || r.GetName() != `AR\/AP \ud83d` {
+			t.Errorf("name %q (%v), want the single-quoted text as written", r.GetName(), err)
+		}
+	})
+}
+
 func TestLoadResolvesRelativeFileURIs(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
