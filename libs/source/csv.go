@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 )
 
 // maxDecimalDigits is the widest exact decimal the engines hold.
@@ -66,7 +65,7 @@ func inferCSV(r io.Reader, types map[string]Type) (Schema, error) {
 			}
 		}
 	}
-	s := Schema{Rows: rows, Columns: make([]Column, len(names))}
+	s := Schema{Rows: rows, Columns: make([]Column, len(names)), CSV: cr.layout}
 	for i, name := range names {
 		s.Columns[i] = cols[i].column(name)
 	}
@@ -100,9 +99,6 @@ func columnNames(header [][]byte) ([]string, error) {
 	seen := map[string]bool{}
 	for i, field := range header {
 		h := string(field)
-		if i == 0 {
-			h = strings.TrimPrefix(h, "\ufeff")
-		}
 		if h == "" {
 			return nil, fmt.Errorf("header column %d has no name", i+1)
 		}
@@ -120,6 +116,8 @@ type inference struct {
 	seen, padded                   bool
 	notInt, notDec, notDate, notTS bool
 	intDigits, scale               int
+	// zoned says some timestamp has a zone offset (Z, +02:00).
+	zoned bool
 	// zeros is the first number seen written with leading zeros and
 	// exponent the first written with an exponent (1e-05), while every
 	// value is a number. Both set notInt and notDec: such a column is text
@@ -128,10 +126,9 @@ type inference struct {
 	zeros, exponent string
 	notNumber       bool
 	// typed says some value was of a type other than text; odd is the
-	// first value after such ones that left the column no type but text,
-	// unless a number written as a code did.
-	typed bool
-	odd   string
+	// first value that is of none (hasOdd: there is one).
+	typed, hasOdd bool
+	odd           string
 	// set is the type the recipe sets, 0 when the column is inferred.
 	set Type
 }
@@ -145,25 +142,31 @@ func (in *inference) add(v []byte) {
 	in.padded = in.padded || len(t) != len(v)
 	// A column read as text for how its numbers are written is still
 	// parsed, so that zeros and exponent name one only while every value
-	// is a number.
-	if !in.notNumber {
-		in.addNumber(t)
-	}
-	if !in.notTS {
-		isDate, isTS := parseDateTime(t)
-		in.notDate = in.notDate || !isDate
-		in.notTS = !isDate && !isTS
-	}
+	// is a number. Until a value of no type is found, each is parsed.
+	number := false
 	switch {
-	case !in.notInt || !in.notDec || !in.notDate || !in.notTS:
-		in.typed = true
-	case in.typed && in.odd == "" && in.zeros == "" && in.exponent == "":
-		// Numbers written as codes are named by zeros and exponent.
-		in.odd = string(t)
+	case !in.notNumber:
+		number = in.addNumber(t)
+	case !in.typed:
+		number = plainNumber(t)
+	}
+	temporal := false
+	if !in.notTS || !in.hasOdd || !in.typed {
+		isDate, isTS, zoned := parseDateTime(t)
+		in.notDate = in.notDate || !isDate
+		in.notTS = in.notTS || !isDate && !isTS
+		in.zoned = in.zoned || zoned
+		temporal = isDate || isTS
+	}
+	in.typed = in.typed || number || temporal
+	if !number && !temporal && !in.hasOdd {
+		in.odd, in.hasOdd = string(v), true
 	}
 }
 
-func (in *inference) addNumber(t []byte) {
+// addNumber notes t's digits and says whether it is a number as a number
+// column holds them (not a code such as 007 or 1E5).
+func (in *inference) addNumber(t []byte) bool {
 	intDigits, scale, ok := parseDecimal(t)
 	exponent := false
 	if !ok {
@@ -173,6 +176,7 @@ func (in *inference) addNumber(t []byte) {
 	switch {
 	case !ok:
 		in.notInt, in.notDec, in.zeros, in.exponent, in.notNumber = true, true, "", "", true
+		return false
 	case exponent:
 		// 1e-05, as pandas writes small floats: the column may as well be
 		// codes such as 1E5, so only a recipe makes it a decimal.
@@ -180,12 +184,14 @@ func (in *inference) addNumber(t []byte) {
 		if in.exponent == "" {
 			in.exponent = string(t)
 		}
+		ok = false
 	case leadingZeros(t):
 		// A code such as 007: as a number it would lose its zeros.
 		in.notInt, in.notDec = true, true
 		if in.zeros == "" {
 			in.zeros = string(t)
 		}
+		ok = false
 	case scale > 0 || intDigits > 18:
 		// Wider than int64: keep it as an exact decimal instead.
 		in.notInt = true
@@ -195,6 +201,7 @@ func (in *inference) addNumber(t []byte) {
 	if in.intDigits+in.scale > maxDecimalDigits {
 		in.notDec = true
 	}
+	return ok
 }
 
 // fits says whether every value so far is of the type set, if one is:
@@ -233,14 +240,23 @@ func (in *inference) column(name string) Column {
 	case !in.notDate:
 		c.Type = Date
 	case !in.notTS:
-		c.Type = Timestamp
+		c.Type, c.Zoned = Timestamp, in.zoned
 	}
 	c.Padded = in.padded && c.Type != Text
-	if c.Type == Text {
-		c.LeadingZeros, c.Exponent, c.Odd = in.zeros, in.exponent, in.odd
-		if in.intDigits+in.scale > maxDecimalDigits {
-			// No number type holds the column: no note may suggest one.
-			c.LeadingZeros, c.Exponent = "", ""
+	if c.Type != Text {
+		return c
+	}
+	c.LeadingZeros, c.Exponent = in.zeros, in.exponent
+	if in.typed && in.zeros == "" && in.exponent == "" {
+		// Numbers written as codes are named by zeros and exponent.
+		c.Odd = in.odd
+	}
+	if in.intDigits+in.scale > maxDecimalDigits {
+		// No number type holds the column: no note may suggest one.
+		c.LeadingZeros, c.Exponent = "", ""
+		if !in.notNumber && in.zeros == "" && in.exponent == "" {
+			// Numbers all, which compared as text would be wrong (9 > 10).
+			c.Unfit = tooWide(in.intDigits+in.scale) + "; set its type to text in the recipe's types to compare it as text"
 		}
 	}
 	return c
@@ -284,6 +300,12 @@ func parseDecimal(s []byte) (intDigits, scale int, ok bool) {
 		}
 	}
 	return intDigits, len(s) - i - 1, true
+}
+
+// plainNumber says whether s is a number as addNumber counts one.
+func plainNumber(s []byte) bool {
+	_, _, ok := parseDecimal(s)
+	return ok && !leadingZeros(s)
 }
 
 // parseExponent accepts a number parseDecimal accepts followed by an
@@ -336,15 +358,48 @@ func leadingZeros(s []byte) bool {
 	return len(s) > 1 && s[0] == '0' && s[1] >= '0' && s[1] <= '9'
 }
 
-// parseDateTime recognises YYYY-MM-DD and YYYY-MM-DD[T ]HH:MM:SS[.ffffff].
-func parseDateTime(s []byte) (isDate, isTimestamp bool) {
+// parseDateTime recognises YYYY-MM-DD and YYYY-MM-DD[T ]HH:MM:SS[.ffffff]
+// with an optional zone offset (Z, +02, +02:00, -0530): zoned says the
+// timestamp has one.
+func parseDateTime(s []byte) (isDate, isTimestamp, zoned bool) {
 	if len(s) < 10 || !validDate(s[:10]) {
-		return false, false
+		return false, false, false
 	}
 	if len(s) == 10 {
-		return true, false
+		return true, false, false
 	}
-	return false, validTime(s[10:])
+	time, zone := cutZone(s[10:])
+	return false, validTime(time), len(zone) > 0
+}
+
+// cutZone splits a zone offset (Z, or + or - and hours, with minutes after
+// them or a colon) off the end of a time.
+func cutZone(s []byte) (time, zone []byte) {
+	if n := len(s); n > 0 && (s[n-1] == 'Z' || s[n-1] == 'z') {
+		return s[:n-1], s[n-1:]
+	}
+	for _, width := range []int{len("+02:00"), len("+0200"), len("+02")} {
+		if len(s) <= width {
+			continue
+		}
+		zone := s[len(s)-width:]
+		if zone[0] != '+' && zone[0] != '-' {
+			continue
+		}
+		h, okH := digits(zone[1:3])
+		m, okM := 0, true
+		switch width {
+		case len("+02:00"):
+			m, okM = digits(zone[4:6])
+			okM = okM && zone[3] == ':'
+		case len("+0200"):
+			m, okM = digits(zone[3:5])
+		}
+		if okH && okM && h <= 15 && m <= 59 {
+			return s[:len(s)-width], zone
+		}
+	}
+	return s, nil
 }
 
 func validDate(s []byte) bool {

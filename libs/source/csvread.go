@@ -24,6 +24,24 @@ type csvReader struct {
 	rec    []byte // a quoted record's unescaped fields
 	ends   []int
 	fields [][]byte
+	// What another reader of the file must be told (see CSVLayout).
+	layout CSVLayout
+	size   int // bytes of the record being read
+}
+
+// CSVLayout is what the engine's CSV reader must be told to read a file as
+// csvReader did.
+type CSVLayout struct {
+	// HeaderLine is the header's line, after any blank lines.
+	HeaderLine int `json:",omitempty"`
+	// LongestRecord is the longest record's size in bytes.
+	LongestRecord int `json:",omitempty"`
+	// MixedEnds says that some lines end in "\r\n" and others in "\n".
+	MixedEnds bool `json:",omitempty"`
+	// BlankLines says that blank lines come after the header, which in a
+	// file of one column another reader takes for empty values.
+	BlankLines bool `json:",omitempty"`
+	crlf, lf   bool
 }
 
 // newCSVReader reads r through a buffer of size bytes; a line longer than
@@ -41,12 +59,19 @@ var (
 
 // read returns the next record, or io.EOF after the last.
 func (c *csvReader) read() ([][]byte, error) {
+	c.size = 0
 	line, err := c.nextLine()
 	if err != nil {
 		return nil, err
 	}
 	c.start = c.line
+	if c.layout.HeaderLine == 0 {
+		c.layout.HeaderLine = c.line
+	}
 	if bytes.IndexByte(line, '"') < 0 {
+		if bytes.IndexByte(line, '\r') >= 0 {
+			return nil, c.strayCR()
+		}
 		c.fields = c.fields[:0]
 		for {
 			i := bytes.IndexByte(line, ',')
@@ -66,8 +91,17 @@ func (c *csvReader) read() ([][]byte, error) {
 	if len(c.fields) != c.width {
 		return nil, fmt.Errorf("record on line %d: wrong number of fields (%d, where the first record has %d)", c.start, len(c.fields), c.width)
 	}
+	c.layout.LongestRecord = max(c.layout.LongestRecord, c.size)
 	return c.fields, nil
 }
+
+// strayCR refuses a carriage return outside quotes that ends no line: other
+// readers take it for a line's end, as files from old Macs use it.
+func (c *csvReader) strayCR() error {
+	return fmt.Errorf("line %d holds %w", c.line, errStrayCR)
+}
+
+var errStrayCR = errors.New(`a carriage return (\r) outside quotes: lines that end in \r alone are not read; convert them to \n (for example with tr '\r' '\n')`)
 
 // quoted parses a record holding quotes into c.rec, reading further lines
 // while a quoted field goes on.
@@ -120,6 +154,9 @@ func (c *csvReader) quoted(line []byte) error {
 		if bytes.IndexByte(line[:i], '"') >= 0 {
 			return fmt.Errorf("line %d: %w", c.line, errBareQuote)
 		}
+		if bytes.IndexByte(line[:i], '\r') >= 0 {
+			return c.strayCR()
+		}
 		c.rec = append(c.rec, line[:i]...)
 		c.ends = append(c.ends, len(c.rec))
 		if last {
@@ -146,6 +183,7 @@ func (c *csvReader) nextLine() ([]byte, error) {
 		if err != nil || len(line) > 0 {
 			return line, err
 		}
+		c.layout.BlankLines = c.layout.BlankLines || c.layout.HeaderLine > 0
 	}
 }
 
@@ -168,8 +206,20 @@ func (c *csvReader) rawLine() ([]byte, error) {
 		return nil, err
 	}
 	c.line++
+	c.size += len(line)
+	switch {
+	case bytes.HasSuffix(line, []byte("\r\n")):
+		c.layout.crlf = true
+	case bytes.HasSuffix(line, []byte("\n")):
+		c.layout.lf = true
+	}
+	c.layout.MixedEnds = c.layout.crlf && c.layout.lf
 	line = bytes.TrimSuffix(line, []byte("\n"))
 	line = bytes.TrimSuffix(line, []byte("\r"))
+	if c.line == 1 {
+		// A byte order mark, as spreadsheets write UTF-8: not data.
+		line = bytes.TrimPrefix(line, []byte("\ufeff"))
+	}
 	if !utf8.Valid(line) {
 		return nil, fmt.Errorf("line %d is not UTF-8: %q; %s", c.line, line[:min(len(line), 80)], convertHint)
 	}

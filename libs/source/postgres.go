@@ -157,7 +157,7 @@ func measure(ctx context.Context, q Querier, table string, cols []Column) error 
 		case f.bad > 0:
 			unfit = fmt.Sprintf("holds %s, a date before year 1 or an infinite one, which the engines do not compare as PostgreSQL does, in %s", *f.example, RowCount(f.bad))
 		case c.Precision == -1 && f.intDigits+f.scale > maxDecimalDigits:
-			unfit = fmt.Sprintf("holds numbers of %d digits, and Kalla computes with at most %d", f.intDigits+f.scale, maxDecimalDigits)
+			unfit = tooWide(f.intDigits + f.scale)
 		case c.Precision == -1:
 			c.Precision, c.Scale, c.Measured = f.intDigits+f.scale, f.scale, true
 		}

@@ -58,6 +58,15 @@ type Column struct {
 	// engine type compares as the database does. A rule or key that uses
 	// it is refused with this reason.
 	Unfit string `json:",omitempty"`
+	// Zoned says that some of a CSV timestamp column's values carry a zone
+	// offset (2024-01-05T10:00:00+02:00): each is read as its time in UTC,
+	// as one without an offset is taken to be.
+	Zoned bool `json:",omitempty"`
+}
+
+// tooWide is the Unfit reason of numbers of n digits.
+func tooWide(n int) string {
+	return fmt.Sprintf("holds numbers of %d digits, and Kalla computes with at most %d", n, maxDecimalDigits)
 }
 
 // TypeName is the column's type in words, for messages.
@@ -86,6 +95,8 @@ type Schema struct {
 	// order: the engine reads these, so a part that appears later is
 	// neither read nor left unchecked.
 	Files []string `json:"-"`
+	// CSV is how a CSV source's file is laid out, for the engine's reader.
+	CSV CSVLayout
 }
 
 // Column finds a column by its exact name.

@@ -44,18 +44,54 @@ func ReadCopy(path string, s source.Schema) string {
 }
 
 func readCSV(path string, s source.Schema, options string) string {
+	options += layoutOptions(s.CSV)
+	// In a file of one column DuckDB reads a blank line as an empty value,
+	// where Kalla's reader skips it as in any file. An empty value there
+	// is written "", which allow_quoted_nulls = false reads as '' apart
+	// from the NULL of a blank line.
+	blanks := len(s.Columns) == 1 && s.CSV.BlankLines
+	where := ""
+	if blanks {
+		options += ", allow_quoted_nulls = false"
+		where = " WHERE " + Ident(s.Columns[0].Name) + " IS NOT NULL"
+	}
 	spec := make([]string, len(s.Columns))
 	casts := make([]string, len(s.Columns))
 	for i, c := range s.Columns {
-		typ := "VARCHAR"
-		casts[i] = castText(Ident(c.Name), c) + " AS " + Ident(c.Name)
-		if parsedByReader(c) {
+		typ, text := "VARCHAR", Ident(c.Name)
+		if blanks {
+			text = fmt.Sprintf("nullif(%s, '')", text)
+		}
+		casts[i] = castText(text, c) + " AS " + Ident(c.Name)
+		if parsedByReader(c) && !blanks {
 			typ, casts[i] = Type(c), Ident(c.Name)
 		}
 		spec[i] = fmt.Sprintf("%s: %s", String(c.Name), String(typ))
 	}
-	return fmt.Sprintf("SELECT %s FROM read_csv(%s, header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"'%s, columns = {%s})",
-		strings.Join(casts, ", "), String(path), options, strings.Join(spec, ", "))
+	return fmt.Sprintf("SELECT %s FROM read_csv(%s, header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"'%s, columns = {%s})%s",
+		strings.Join(casts, ", "), String(path), options, strings.Join(spec, ", "), where)
+}
+
+// defaultMaxLineSize is DuckDB's default limit on a CSV record's size.
+const defaultMaxLineSize = 2_000_000
+
+// layoutOptions tells DuckDB's CSV reader how a file is laid out where its
+// defaults would read it otherwise than Kalla's reader did: blank lines
+// before the header, records longer than its limit, and lines that end
+// both in "\r\n" and "\n" (which its strict mode refuses; the file's
+// structure was checked by Kalla's reader already).
+func layoutOptions(l source.CSVLayout) string {
+	var b strings.Builder
+	if l.HeaderLine > 1 {
+		fmt.Fprintf(&b, ", skip = %d", l.HeaderLine-1)
+	}
+	if l.LongestRecord >= defaultMaxLineSize/2 {
+		fmt.Fprintf(&b, ", max_line_size = %d", max(defaultMaxLineSize, 2*l.LongestRecord))
+	}
+	if l.MixedEnds {
+		b.WriteString(", strict_mode = false")
+	}
+	return b.String()
 }
 
 // parsedByReader says whether DuckDB's CSV reader may parse the column
@@ -77,6 +113,11 @@ func castText(expr string, c source.Column) string {
 	}
 	if wideDecimal(c) {
 		return castWideDecimal(trimmed, c)
+	}
+	if c.Zoned {
+		// The session's time zone is UTC: an offset moves the time there,
+		// and a time without one stays as it is.
+		return fmt.Sprintf("CAST(CAST(%s AS TIMESTAMPTZ) AS TIMESTAMP)", trimmed)
 	}
 	return fmt.Sprintf("CAST(%s AS %s)", trimmed, Type(c))
 }

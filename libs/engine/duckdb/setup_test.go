@@ -52,8 +52,8 @@ func keys(rows []map[string]string, col string) []string {
 func reconcileFiles(t *testing.T, left, right, recipeText string) (outcome, error) {
 	t.Helper()
 	dir := t.TempDir()
-	for name, text := range map[string]string{"left.csv": left, "right.csv": right, "recipe.yaml": recipeText} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(strings.TrimLeft(text, "\n")), 0o644); err != nil {
+	for name, text := range map[string]string{"left.csv": left, "right.csv": right, "recipe.yaml": strings.TrimLeft(recipeText, "\n")} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,0 +1,103 @@
+package duckdb_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestCSVLayouts reads files laid out in ways DuckDB's CSV reader reads
+// otherwise than Kalla's by default; each must give the records Kalla's
+// reader (and Python's csv module) finds, or a clear refusal.
+func TestCSVLayouts(t *testing.T) {
+	t.Parallel()
+	eq := recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}]}\n")
+	noKeys := strings.ReplaceAll(eq, ", primary_key: [id]", "")
+	tests := []struct {
+		name, recipe, left, right string
+		pairs                     []string
+		leftRows                  int64
+	}{
+		// The header is the first line that is not blank, never a record.
+		{"blank_lines_before_the_header", eq, "\n\nid,ref\n1,A\n2,B\n", "id,ref\n10,A\n11,ref\n", []string{"t: l1 r10"}, 2},
+		{"blank_lines_before_the_header_crlf", eq, "\r\n\r\nid,ref\r\n1,A\r\n", "id,ref\n10,A\n11,ref\n", []string{"t: l1 r10"}, 1},
+		{"blank_lines_before_a_header_alone", eq, "\nid,ref\n", "id,ref\n10,ref\n", nil, 0},
+		// In a file of one column a blank line is no record either; an
+		// empty value is written "".
+		{"one_column_blank_lines", noKeys, "ref\nA\n\nB\n\n", "ref\nA\nB\n", []string{"t: l1 r1", "t: l2 r2"}, 2},
+		{"one_column_quoted_empty", noKeys, "ref\nA\n\n\"\"\nB\n", "ref\nA\nB\n", []string{"t: l1 r1", "t: l3 r2"}, 3},
+		{"one_column_key_and_a_final_blank_line", strings.ReplaceAll(eq, "[id]", "[ref]"), "ref\nA\nB\n\n", "ref\nA\n", []string{"t: lA rA"}, 2},
+		{"byte_order_mark_before_a_quoted_header", eq, "\ufeff\"id\",\"ref\"\r\n1,A\r\n", "id,ref\n10,A\n", []string{"t: l1 r10"}, 1},
+		// A stray \r would stay in the last field and fail the match.
+		{"mixed_line_ends", eq, "id,amount,ref\r\n1,1.50,A\n2,2.0,B\r\n3,3,C\n\n", "id,amount,ref\n10,1.5,A\n11,2,B\n12,3,C\n", []string{"t: l1 r10", "t: l2 r11", "t: l3 r12"}, 3},
+		{"record_longer_than_two_megabytes", eq, "id,ref,note\n1,A,\"" + strings.Repeat("x\n", 1_500_000) + "\"\n2,B,y\n", "id,ref,note\n10,B,z\n", []string{"t: l2 r10"}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			o := mustReconcile(t, tt.left, tt.right, tt.recipe)
+			if got := o.pairs(); !slices.Equal(got, tt.pairs) {
+				t.Errorf("matches = %v, want %v", got, tt.pairs)
+			}
+			if o.summary.Left.Rows != tt.leftRows {
+				t.Errorf("left rows = %d, want %d", o.summary.Left.Rows, tt.leftRows)
+			}
+		})
+	}
+	t.Run("one_column_quoted_empty_is_empty", func(t *testing.T) {
+		t.Parallel()
+		o := mustReconcile(t, "ref\nA\n\n\"\"\nB\n", "ref\nA\nB\n", noKeys)
+		if len(o.unmatchedLeft) != 1 || o.unmatchedLeft[0]["kalla_row"] != "2" || o.unmatchedLeft[0]["ref"] != "" ||
+			!strings.Contains(o.unmatchedLeft[0]["kalla_near_reason"], "is empty") {
+			t.Errorf("unmatched left = %v, want record 2, empty", o.unmatchedLeft)
+		}
+	})
+	t.Run("lone_carriage_returns_are_bad_input", func(t *testing.T) {
+		t.Parallel()
+		_, err := reconcileFiles(t, "id,ref\r1,A\r2,B\r", "id,ref\n10,A\n", eq)
+		wantBadInput(t, err, `line 1 holds a carriage return (\r) outside quotes`)
+	})
+}
+
+// TestCSVValues reads values whose type or message depends on all of a
+// column's values.
+func TestCSVValues(t *testing.T) {
+	t.Parallel()
+	rule := func(op string) string {
+		return recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: v, op: " + op + ", right: v}]}\n")
+	}
+	wide := "1234567890123456789012345678901234567890"
+	t.Run("numbers_wider_than_38_digits_are_refused_in_a_rule", func(t *testing.T) {
+		t.Parallel()
+		// As text, 9 > 10 would match.
+		_, err := reconcileFiles(t, "id,ref,v\n1,A,9\n2,Z,"+wide+"\n", "id,ref,v\n10,A,10\n", rule("gt"))
+		wantBadInput(t, err, `column "v" of l cannot be compared or be a key: it holds numbers of 40 digits, and Kalla computes with at most 38; set its type to text`)
+	})
+	t.Run("numbers_wider_than_38_digits_set_to_text", func(t *testing.T) {
+		t.Parallel()
+		text := strings.ReplaceAll(rule("eq"), "primary_key: [id]}", "primary_key: [id], types: {v: text}}")
+		o := mustReconcile(t, "id,ref,v\n1,A,"+wide+"\n", "id,ref,v\n10,A,"+wide+"\n", text)
+		if got := o.pairs(); !slices.Equal(got, []string{"t: l1 r10"}) {
+			t.Errorf("matches = %v", got)
+		}
+	})
+	t.Run("zone_offsets_compare_instants", func(t *testing.T) {
+		t.Parallel()
+		o := mustReconcile(t,
+			"id,ref,v\n1,A,2024-01-05T10:00:00+02:00\n2,B,2024-01-05T10:00:00Z\n3,C,2024-01-05 23:30:00.5-0200\n4,D,2024-01-05T10:00:00\n",
+			"id,ref,v\n10,A,2024-01-05T08:00:00Z\n11,B,2024-01-05T12:00:00+02:00\n12,C,2024-01-06 01:30:00.5\n13,D,2024-01-05T10:00:00+00\n", rule("eq"))
+		if got, want := o.pairs(), []string{"t: l1 r10", "t: l2 r11", "t: l3 r12", "t: l4 r13"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+	})
+	for name, tt := range map[string]struct{ left, want string }{
+		"a_value_of_no_type_first":    {"id,ref,v\n1,A,2024-02-30\n2,B,2024-01-06\n", `the left v is text because of values such as "2024-02-30"`},
+		"a_blank_value_among_numbers": {"id,ref,v\n1,A,5\n2,B, \n3,C,6\n4,D,N/A\n", `the left v is text because of values such as " "`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			_, err := reconcileFiles(t, tt.left, "id,ref,v\n10,A,2024-01-06\n", rule("eq"))
+			wantBadInput(t, err, tt.want)
+		})
+	}
+}
