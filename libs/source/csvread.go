@@ -220,6 +220,9 @@ func (c *csvReader) rawLine() ([]byte, error) {
 		// A byte order mark, as spreadsheets write UTF-8: not data.
 		line = bytes.TrimPrefix(line, []byte("\ufeff"))
 	}
+	if c.line == 1 && (bytes.HasPrefix(line, []byte("\xff\xfe")) || bytes.HasPrefix(line, []byte("\xfe\xff"))) {
+		return nil, errors.New("the file is UTF-16 (it starts with a UTF-16 byte order mark); Kalla reads CSV files as UTF-8: convert it first, for example with iconv -f UTF-16 -t UTF-8")
+	}
 	if !utf8.Valid(line) {
 		return nil, fmt.Errorf("line %d is not UTF-8: %q; %s", c.line, line[:min(len(line), 80)], convertHint)
 	}

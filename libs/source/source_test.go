@@ -220,23 +220,25 @@ func TestCSVSchemaTypes(t *testing.T) {
 
 func TestCSVSchemaErrors(t *testing.T) {
 	t.Parallel()
-	tests := map[string]string{
-		"empty_file":       "",
-		"duplicate_header": "a,a\n1,2\n",
-		"ragged_row":       "a,b\n1\n",
-		"unnamed_column":   "a,\n1,2\n",
-		"semicolons":       "a;b\n1;2\n",
-		"latin1_value":     "a,b\n1,caf\xe9\n",
-		"utf16_header":     "\xff\xfea\x00,\x00b\x00\n\x00",
+	tests := map[string]struct{ text, want string }{
+		"empty_file":       {"", "the file is empty"},
+		"byte_order_mark":  {"\ufeff\n", "the file is empty"},
+		"duplicate_header": {"a,a\n1,2\n", `header names column "a" twice`},
+		"ragged_row":       {"a,b\n1\n", "record on line 2: wrong number of fields"},
+		"unnamed_column":   {"a,\n1,2\n", "header column 2 has no name"},
+		"semicolons":       {"a;b\n1;2\n", `seems separated by ';'`},
+		"latin1_value":     {"a,b\n1,caf\xe9\n", "line 2 is not UTF-8"},
+		"utf16_header":     {"\xff\xfea\x00,\x00b\x00\n\x00", "iconv -f UTF-16 -t UTF-8"},
+		"lone_cr":          {"a,b\r1,2\r", `line 1 holds a carriage return (\r) outside quotes`},
 	}
-	for name, text := range tests {
+	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			path := filepath.Join(t.TempDir(), "x.csv")
-			os.WriteFile(path, []byte(text), 0o644)
+			os.WriteFile(path, []byte(tt.text), 0o644)
 			_, err := source.CSVSchema(path, nil)
-			if err == nil || !strings.Contains(err.Error(), path) {
-				t.Errorf("err = %v, want an error naming %s", err, path)
+			if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want an error naming %s and saying %q", err, path, tt.want)
 			}
 		})
 	}

@@ -177,14 +177,16 @@ func Unmatched(p *plan.Plan, s Side) string {
 
 // noCandidate says, for a record of side s with no near miss, which join
 // keys no record of the other side shares with it: one clause per distinct
-// set of keys, naming its rules; a key of the record's that is empty is
-// named as such. Each clause's two texts are constants, so a record of a
-// plan whose rules share their keys costs no string building.
+// set of keys, naming its rules; the keys of the record's that are empty
+// are named as such. Each clause's text is a constant but for empty keys,
+// so a record of a plan whose rules share their keys costs no string
+// building.
 func noCandidate(rules []plan.Rule, s Side) string {
 	// One clause per distinct text of keys, in rule order.
 	type clause struct {
-		keys, own, isNull string
-		rules             []string
+		keys        string
+		own, isNull []string
+		rules       []string
 	}
 	var clauses []*clause
 	byKeys := map[string]*clause{}
@@ -203,12 +205,14 @@ func noCandidate(rules []plan.Rule, s Side) string {
 				eq += " ignoring case"
 			}
 			keys = append(keys, eq)
-			own = append(own, mine.Name)
-			isNull = append(isNull, col("u", mine)+" IS NULL")
+			if !slices.Contains(own, mine.Name) {
+				own = append(own, mine.Name)
+				isNull = append(isNull, col("u", mine)+" IS NULL")
+			}
 		}
 		k := strings.Join(keys, " and ")
 		if byKeys[k] == nil {
-			byKeys[k] = &clause{keys: k, own: strings.Join(own, " or "), isNull: strings.Join(isNull, " OR ")}
+			byKeys[k] = &clause{keys: k, own: own, isNull: isNull}
 			clauses = append(clauses, byKeys[k])
 		}
 		byKeys[k].rules = append(byKeys[k].rules, r.Name)
@@ -219,11 +223,28 @@ func noCandidate(rules []plan.Rule, s Side) string {
 		if len(c.rules) > 1 {
 			which = " (rules " + strings.Join(c.rules, ", ") + ")"
 		}
-		texts[i] = fmt.Sprintf("CASE WHEN %s THEN %s ELSE %s END", c.isNull,
-			String("its "+c.own+" is empty, so no "+s.OtherInput.Alias+" record can share it"+which),
+		texts[i] = fmt.Sprintf("CASE WHEN %s THEN %s ELSE %s END", strings.Join(c.isNull, " OR "),
+			emptyKeys(c.own, c.isNull, s.OtherInput.Alias, which),
 			String("no "+s.OtherInput.Alias+" record has "+c.keys+which))
 	}
 	return strings.Join(texts, " || '; ' || ")
+}
+
+// emptyKeys says which of a record's join keys (names, each empty where
+// its isNull holds) are empty, so that no record of other can share them.
+func emptyKeys(names, isNull []string, other, which string) string {
+	if len(names) == 1 {
+		return String("its " + names[0] + " is empty, so no " + other + " record can share it" + which)
+	}
+	empty := make([]string, len(names))
+	count := make([]string, len(names))
+	for i, name := range names {
+		empty[i] = fmt.Sprintf("CASE WHEN %s THEN %s END", isNull[i], String(name))
+		count[i] = fmt.Sprintf("CAST(%s AS INTEGER)", isNull[i])
+	}
+	return fmt.Sprintf("CASE WHEN %s > 1 THEN 'its ' || concat_ws(' and ', %s) || %s ELSE 'its ' || concat_ws('', %s) || %s END",
+		strings.Join(count, " + "), strings.Join(empty, ", "), String(" are empty, so no "+other+" record can share them"+which),
+		strings.Join(empty, ", "), String(" is empty, so no "+other+" record can share it"+which))
 }
 
 // BestNearMisses keeps, per record, the near miss with the fewest failed

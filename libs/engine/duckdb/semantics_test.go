@@ -223,6 +223,25 @@ func TestNoCandidateReason(t *testing.T) {
 	if !maps.Equal(reasons, want) {
 		t.Errorf("reasons:\n got %q\nwant %q", reasons, want)
 	}
+
+	t.Run("names_only_the_empty_keys", func(t *testing.T) {
+		t.Parallel()
+		o := mustReconcile(t, "id,ref,payer\n1,,p\n2,,\n3,A,\n", "id,ref,payer\n10,B,x\n",
+			recipeYAML("  - {name: both, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: payer, op: eq, right: payer}]}\n"))
+		reasons := map[string]string{}
+		for _, u := range append(o.unmatchedLeft, o.unmatchedRight...) {
+			reasons[u["id"]] = u["kalla_near_reason"]
+		}
+		want := map[string]string{
+			"1":  "its ref is empty, so no r record can share it (rule both)",
+			"2":  "its ref and payer are empty, so no r record can share them (rule both)",
+			"3":  "its payer is empty, so no r record can share it (rule both)",
+			"10": "no l record has ref equal to its ref and payer equal to its payer (rule both)",
+		}
+		if !maps.Equal(reasons, want) {
+			t.Errorf("reasons:\n got %q\nwant %q", reasons, want)
+		}
+	})
 }
 
 func TestGroups(t *testing.T) {
