@@ -238,7 +238,9 @@ func (b *builder) rule(mr *kallav1.MatchRule, field string) Rule {
 		}
 		if msg := checkTypes(cond); msg != "" {
 			b.fail(cf, "%s", msg)
-		} else if msg := checkWidth(cond); msg != "" {
+		} else if msg, threshold := checkWidth(cond); threshold {
+			b.fail(cf+".threshold", "%s", msg)
+		} else if msg != "" {
 			b.fail(cf, "%s", msg)
 		}
 		rule.Conditions = append(rule.Conditions, cond)

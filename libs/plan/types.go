@@ -68,7 +68,11 @@ func checkTypes(c Condition) string {
 			return ""
 		}
 	}
-	return fmt.Sprintf("%s compares %s, but %s and %s are %s", op, classNames[allowed[0]], c.Left.Name, c.Right.Name, c.Left.TypeName()) +
+	types := c.Left.TypeName()
+	if c.Right.TypeName() != types {
+		types += " and " + c.Right.TypeName()
+	}
+	return fmt.Sprintf("%s compares %s, but %s and %s are %s", op, classNames[allowed[0]], c.Left.Name, c.Right.Name, types) +
 		textNote(c.Left, c.Right)
 }
 
@@ -95,36 +99,40 @@ func textNote(left, right source.Column) string {
 	return ""
 }
 
-// maxDigits is the widest exact decimal the engines compute with.
-const maxDigits = 38
-
 // checkWidth returns what is wrong with a number condition whose
-// arithmetic needs more than maxDigits digits, or "": the wider operand's
-// integer digits and the larger scale (one digit more for a difference).
-// Only widths measured from the values count: such values would fail
+// arithmetic needs more than recipe.MaxDigits digits, or "": the wider
+// operand's integer digits and the larger scale (one digit more for a
+// difference). thresholdAtFault says a threshold with fewer digits would
+// do. Only widths measured from the values count: such values would fail
 // while running, with the engine's words. A declared width (a Parquet
-// DECIMAL(38,2)) says little of the values, which the engine computes
-// with as long as they fit.
-func checkWidth(c Condition) string {
-	if !c.Left.Measured || !c.Right.Measured {
-		return ""
+// DECIMAL(38,2)) says little of the values, which the engine computes with
+// as long as they fit. Integers count with the 19 digits of their type
+// where a threshold is computed with them: the engine types that
+// arithmetic by its operands' types, whatever the values.
+func checkWidth(c Condition) (msg string, thresholdAtFault bool) {
+	if c.Op == kallav1.Operator_OPERATOR_TOLERANCE && c.Left.Type == source.Integer && c.Right.Type == source.Integer {
+		return "", false // compared with the threshold's whole part
 	}
-	li, ls := digits(c.Left)
-	ri, rs := digits(c.Right)
+	li, ls, lok := width(c.Left, c.Threshold != nil)
+	ri, rs, rok := width(c.Right, c.Threshold != nil)
+	if !lok || !rok {
+		return "", false
+	}
 	i, s := max(li, ri), max(ls, rs)
-	need := i + s
-	switch c.Op {
-	case kallav1.Operator_OPERATOR_GT, kallav1.Operator_OPERATOR_LT, kallav1.Operator_OPERATOR_GTE, kallav1.Operator_OPERATOR_LTE:
-		need = i + 1 + s // ranked by |l - r|
-	case kallav1.Operator_OPERATOR_TOLERANCE:
-		ti, ts := ratDigits(c.Threshold)
-		need = max(i+1, ti) + max(s, ts)
-	case kallav1.Operator_OPERATOR_TOLERANCE_PCT:
-		// |l - r| * 100 <= threshold * |l|
-		ti, ts := ratDigits(c.Threshold)
-		need = max(i+3, ti+li) + max(s, ts+ls)
+	need := func(ti, ts int) int {
+		switch c.Op {
+		case kallav1.Operator_OPERATOR_GT, kallav1.Operator_OPERATOR_LT, kallav1.Operator_OPERATOR_GTE, kallav1.Operator_OPERATOR_LTE:
+			return i + 1 + s // ranked by |l - r|
+		case kallav1.Operator_OPERATOR_TOLERANCE:
+			return max(i+1, ti) + max(s, ts)
+		case kallav1.Operator_OPERATOR_TOLERANCE_PCT:
+			// |l - r| * 100 <= threshold * |l|
+			return max(i+3, ti+li) + max(s, ts+ls)
+		}
+		return i + s
 	}
-	return tooWide(recipe.OperatorName(c.Op), c.Left, c.Right, need)
+	full := need(thresholdDigits(c.Threshold))
+	return tooWide(recipe.OperatorName(c.Op), c.Left, c.Right, full, c.ThresholdText, need(0, 0))
 }
 
 // checkAggregateWidth is checkWidth for an aggregate check, |left -
@@ -132,40 +140,52 @@ func checkWidth(c Condition) string {
 // of many records may need a digit or two more, which the engine then
 // reports while running.
 func checkAggregateWidth(a Aggregate) string {
-	if !a.Left.Measured || !a.Right.Measured {
+	if a.Left.Type == source.Integer && a.Right.Type == source.Integer {
+		return "" // compared with the tolerance's whole part
+	}
+	li, ls, lok := width(a.Left, true)
+	ri, rs, rok := width(a.Right, true)
+	if !lok || !rok {
 		return ""
 	}
-	li, ls := digits(a.Left)
-	ri, rs := digits(a.Right)
-	ti, ts := ratDigits(a.Tolerance)
-	return tooWide("an aggregate check", a.Left, a.Right, max(max(li, ri)+1, ti)+max(ls, rs, ts))
+	ti, ts := thresholdDigits(a.Tolerance)
+	i, s := max(li, ri)+1, max(ls, rs)
+	msg, _ := tooWide("an aggregate check", a.Left, a.Right, max(i, ti)+max(s, ts), a.ToleranceText, i+s)
+	return msg
 }
 
-func tooWide(what string, l, r source.Column, need int) string {
-	if need <= maxDigits {
-		return ""
+// width returns a column's integer digits and scale where they are known:
+// measured from its values, or an integer's type where a threshold is
+// computed with it.
+func width(c source.Column, threshold bool) (intDigits, scale int, ok bool) {
+	switch {
+	case c.Measured:
+		return c.Precision - c.Scale, c.Scale, true
+	case c.Type == source.Integer && threshold:
+		return 19, 0, true
+	}
+	return 0, 0, false
+}
+
+// tooWide says that arithmetic on l and r needs more digits than the
+// engines compute with, or returns ""; when it would fit without the
+// threshold (needing without digits), the threshold is at fault.
+func tooWide(what string, l, r source.Column, need int, threshold string, without int) (string, bool) {
+	if need <= recipe.MaxDigits {
+		return "", false
+	}
+	if without <= recipe.MaxDigits {
+		return fmt.Sprintf("%s on %s (%s) and %s (%s) with threshold %s needs numbers of %d digits, and Kalla computes with at most %d: a threshold with fewer digits would do",
+			what, l.Name, l.TypeName(), r.Name, r.TypeName(), threshold, need, recipe.MaxDigits), true
 	}
 	return fmt.Sprintf("%s on %s (%s) and %s (%s) needs numbers of %d digits, and Kalla computes with at most %d: fewer digits before or after the point on either side would do",
-		what, l.Name, l.TypeName(), r.Name, r.TypeName(), need, maxDigits)
+		what, l.Name, l.TypeName(), r.Name, r.TypeName(), need, recipe.MaxDigits), false
 }
 
-// digits returns a decimal column's integer digits and scale.
-func digits(c source.Column) (intDigits, scale int) {
-	return c.Precision - c.Scale, c.Scale
-}
-
-// ratDigits returns the integer digits and scale of a threshold.
-func ratDigits(r *big.Rat) (intDigits, scale int) {
+// thresholdDigits returns the integer digits and scale of a threshold.
+func thresholdDigits(r *big.Rat) (intDigits, scale int) {
 	if r == nil {
 		return 0, 0
 	}
-	ten := big.NewRat(10, 1)
-	for x := new(big.Rat).Set(r); !x.IsInt() && scale < maxDigits; x.Mul(x, ten) {
-		scale++
-	}
-	whole := new(big.Int).Quo(new(big.Int).Abs(r.Num()), r.Denom())
-	if whole.Sign() != 0 {
-		intDigits = len(whole.String())
-	}
-	return intDigits, scale
+	return recipe.IntDigits(r), recipe.Scale(r)
 }

@@ -148,7 +148,7 @@ func (d *decoder) decimal(n *yaml.Node, field string) *kallav1.Decimal {
 		return nil
 	}
 	if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") || !decimalText.MatchString(n.Value) {
-		d.fail(n, field, "must be a decimal number such as 0.02, got %q", n.Value)
+		d.fail(n, field, "must be a decimal number such as 0.02, got %s", nodeText(n))
 		return nil
 	}
 	return &kallav1.Decimal{Value: n.Value}
@@ -162,11 +162,22 @@ func (d *decoder) int32(n *yaml.Node, field string) *int32 {
 	}
 	v, err := strconv.ParseInt(n.Value, 10, 32)
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || err != nil || v < math.MinInt32 {
-		d.fail(n, field, "must be a whole number, got %q", n.Value)
+		d.fail(n, field, "must be a whole number from %d to %d, got %s", math.MinInt32, math.MaxInt32, nodeText(n))
 		return nil
 	}
 	i := int32(v)
 	return &i
+}
+
+// nodeText shows a node in a message: a value as written, else its kind.
+func nodeText(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "an object"
+	}
+	return strconv.Quote(n.Value)
 }
 
 func join(path, key string) string {

@@ -157,6 +157,12 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate_key", "recipe_id: ar", "recipe_id: ar\nrecipe_id: br", "recipe_id", "appears twice", 4},
 		{"unknown_type", "primary_key: [payment_id]}", "primary_key: [payment_id], types: {ref: int}}", "sources.right.types.ref", `"int" is not a type; allowed: date, decimal, integer, text, timestamp`, 6},
 		{"types_not_a_mapping", "primary_key: [payment_id]}", "primary_key: [payment_id], types: [ref]}", "sources.right.types", "must be an object", 6},
+		{"threshold_a_list", "threshold: 0}", "threshold: [1]}", "match_rules[0].conditions[1].threshold", "must be a decimal number such as 0.02, got a list", 13},
+		{"threshold_too_fine", "threshold: 0}", "threshold: 1e-39}", "match_rules[0].conditions[1].threshold", "1e-39 needs more than 38 digits after the point", 13},
+		{"threshold_too_wide", "threshold: 0}", "threshold: 999999999999999999999999999999999999999}", "match_rules[0].conditions[1].threshold", "needs 39 digits as an exact decimal (39 before the point, 0 after it)", 13},
+		{"tolerance_too_wide", "tolerance: 0.020", "tolerance: 1e40", "match_rules[1].aggregate.tolerance", "1e40 needs 41 digits", 0},
+		{"fuzzy_too_fine", "op: tolerance, right: paid_amount, threshold: 0}", "op: fuzzy, right: paid_amount, threshold: 0.1234567890123456789}", "match_rules[0].conditions[1].threshold", "at most 18 digits after the point", 13},
+		{"priority_out_of_range", "priority: 1", "priority: 2147483648", "match_rules[0].priority", "must be a whole number from -2147483648 to 2147483647", 10},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

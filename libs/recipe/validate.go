@@ -92,8 +92,12 @@ func validateRule(rule *kallav1.MatchRule, path string) Errors {
 		if p != kallav1.Pattern_PATTERN_ONE_TO_MANY && p != kallav1.Pattern_PATTERN_MANY_TO_ONE {
 			fail(join(path, "aggregate"), "an aggregate check needs pattern 1:N or M:1, not %s", patternNames[p])
 		}
-		if tol, ok := Rat(a.GetTolerance()); !ok || tol.Sign() < 0 {
+		tol, ok := Rat(a.GetTolerance())
+		switch {
+		case !ok || tol.Sign() < 0:
 			fail(join(path, "aggregate.tolerance"), "must be a decimal number >= 0")
+		case exactDigits(tol) > MaxDigits:
+			fail(join(path, "aggregate.tolerance"), "%s", tooManyDigits(tol, a.GetTolerance().GetValue()))
 		}
 	}
 	return errs
@@ -136,8 +140,50 @@ func checkThreshold(c *kallav1.Condition) string {
 		return fmt.Sprintf("date_within takes a whole number of days, got %s", c.Threshold.GetValue())
 	case c.GetOp() == kallav1.Operator_OPERATOR_FUZZY && t.Cmp(big.NewRat(1, 1)) > 0:
 		return fmt.Sprintf("fuzzy takes a similarity from 0 to 1, got %s", c.Threshold.GetValue())
+	case c.GetOp() == kallav1.Operator_OPERATOR_FUZZY && Scale(t) > maxFuzzyScale:
+		// 1 - similarity times a length must stay exact.
+		return fmt.Sprintf("fuzzy takes a similarity of at most %d digits after the point, got %s", maxFuzzyScale, c.Threshold.GetValue())
+	case exactDigits(t) > MaxDigits:
+		return tooManyDigits(t, c.Threshold.GetValue())
 	}
 	return ""
+}
+
+// MaxDigits is the widest exact decimal the engines compute with.
+const MaxDigits = 38
+
+// maxFuzzyScale is the most digits after the point of a fuzzy threshold.
+const maxFuzzyScale = 18
+
+// Scale is how many digits after the point r needs as an exact decimal, or
+// MaxDigits + 1 when more than MaxDigits would not do (1e-400, 1/3).
+func Scale(r *big.Rat) int {
+	x, ten := new(big.Rat).Set(r), big.NewRat(10, 1)
+	for scale := 0; scale <= MaxDigits; scale++ {
+		if x.IsInt() {
+			return scale
+		}
+		x.Mul(x, ten)
+	}
+	return MaxDigits + 1
+}
+
+// IntDigits is how many digits r has before the point.
+func IntDigits(r *big.Rat) int {
+	whole := new(big.Int).Quo(new(big.Int).Abs(r.Num()), r.Denom())
+	if whole.Sign() == 0 {
+		return 0
+	}
+	return len(whole.String())
+}
+
+func exactDigits(r *big.Rat) int { return IntDigits(r) + Scale(r) }
+
+func tooManyDigits(r *big.Rat, text string) string {
+	if Scale(r) > MaxDigits {
+		return fmt.Sprintf("%s needs more than %d digits after the point as an exact decimal, and Kalla computes with at most %d digits", text, MaxDigits, MaxDigits)
+	}
+	return fmt.Sprintf("%s needs %d digits as an exact decimal (%d before the point, %d after it), and Kalla computes with at most %d", text, exactDigits(r), IntDigits(r), Scale(r), MaxDigits)
 }
 
 // Rat returns a decimal's exact value.

@@ -3,6 +3,7 @@ package sqlplan
 import (
 	"fmt"
 	"math/big"
+	"strconv"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/plan"
@@ -40,7 +41,7 @@ func (c cond) Test() string {
 	case kallav1.Operator_OPERATOR_EQ_CI:
 		return fmt.Sprintf("%s = %s", folded(c.l), folded(c.r))
 	case kallav1.Operator_OPERATOR_TOLERANCE:
-		return fmt.Sprintf("abs(%s) <= %s", c.difference(), Decimal(c.Threshold))
+		return fmt.Sprintf("abs(%s) <= %s", c.difference(), Decimal(c.threshold()))
 	case kallav1.Operator_OPERATOR_TOLERANCE_PCT:
 		l, r := wide(c.l, c.Left), wide(c.r, c.Right)
 		return fmt.Sprintf("abs(%s - %s) * 100 <= %s * abs(%s)", l, r, Decimal(c.Threshold), l)
@@ -134,9 +135,22 @@ func (c cond) Delta() string {
 	case kallav1.Operator_OPERATOR_DATE_WITHIN:
 		return label + " || " + daysText(c.days())
 	case kallav1.Operator_OPERATOR_FUZZY:
-		return fmt.Sprintf("%s || 'similarity ' || CAST(round(1 - (%s), 4) AS VARCHAR)", label, c.Cost())
+		return fmt.Sprintf("%s || 'similarity ' || %s", label, c.similarity(true))
 	}
 	return ""
+}
+
+// similarity is the text of 1 - distance / longest to four decimals,
+// rounded up for a condition that held and down for one that failed, so
+// that neither reads as the other against its threshold (2/3 against
+// 0.6667 reads 0.6666, not 0.6667). It is computed in whole numbers.
+func (c cond) similarity(held bool) string {
+	longest := c.longest()
+	kept := fmt.Sprintf("(%s - %s) * 10000", longest, c.distance())
+	if held {
+		kept += " + " + longest + " - 1"
+	}
+	return fmt.Sprintf("CAST(CASE WHEN %[1]s = 0 THEN 1.0 ELSE (%[2]s) // %[1]s / 10000 END AS VARCHAR)", longest, kept)
 }
 
 // Failure explains in words why the condition failed for this pair.
@@ -148,11 +162,17 @@ func (c cond) Failure() string {
 	case kallav1.Operator_OPERATOR_TOLERANCE:
 		why = fmt.Sprintf("%s || ' differs from ' || %s || ' by ' || CAST(abs(%s) AS VARCHAR) || ', tolerance ' || %s", l, r, c.difference(), String(c.ThresholdText))
 	case kallav1.Operator_OPERATOR_TOLERANCE_PCT:
-		why = fmt.Sprintf("%s || ' differs from ' || %s || ' by ' || CAST(abs(%s) AS VARCHAR) || ', more than ' || %s || '%%'", l, r, c.difference(), String(c.ThresholdText))
+		// The share of |l|, in floating point: it is shown, not compared.
+		// Four decimals, or all where four would read as the threshold.
+		pct := fmt.Sprintf("CAST(abs(%s) AS DOUBLE) * 100 / abs(CAST(%s AS DOUBLE))", c.difference(), c.l)
+		shown := fmt.Sprintf("CASE WHEN round(%[1]s, 4) > %[2]s THEN round(%[1]s, 4) ELSE %[1]s END", pct, ratFloat(c.Threshold))
+		share := fmt.Sprintf("CASE WHEN %[1]s = 0 THEN ' (' || %[2]s || ' is 0)' ELSE ' (' || CAST(%[3]s AS VARCHAR) || '%% of ' || %[2]s || ')' END",
+			c.l, l, shown)
+		why = fmt.Sprintf("%s || ' differs from ' || %s || ' by ' || CAST(abs(%s) AS VARCHAR) || %s || ', more than ' || %s || '%%'", l, r, c.difference(), share, String(c.ThresholdText))
 	case kallav1.Operator_OPERATOR_DATE_WITHIN:
 		why = fmt.Sprintf("%s || ' and ' || %s || ' are ' || %s || ' apart, allowed ' || %s", l, r, daysText(c.days()), String(c.ThresholdText))
 	case kallav1.Operator_OPERATOR_FUZZY:
-		why = fmt.Sprintf("%s || ' and ' || %s || ' have similarity ' || CAST(round(1 - (%s), 4) AS VARCHAR) || ', needed ' || %s", l, r, c.Cost(), String(c.ThresholdText))
+		why = fmt.Sprintf("%s || ' and ' || %s || ' have similarity ' || %s || ', needed ' || %s", l, r, c.similarity(false), String(c.ThresholdText))
 	default:
 		why = fmt.Sprintf("%s || ' ' || %s || ' ' || %s || ' ' || %s || ' ' || %s", l, lv, String(failedVerb[c.Op]), r, rv)
 	}
@@ -169,6 +189,28 @@ var failedVerb = map[kallav1.Operator]string{
 	kallav1.Operator_OPERATOR_CONTAINS:   "does not contain",
 	kallav1.Operator_OPERATOR_STARTSWITH: "does not start with",
 	kallav1.Operator_OPERATOR_ENDSWITH:   "does not end with",
+}
+
+// ratFloat is r as a DOUBLE literal, for text that is shown.
+func ratFloat(r *big.Rat) string {
+	f, _ := r.Float64()
+	return fmt.Sprintf("CAST(%s AS DOUBLE)", String(strconv.FormatFloat(f, 'g', -1, 64)))
+}
+
+// threshold is the threshold a tolerance compares with: for two integers
+// its whole part, which their difference (a whole number) passes exactly
+// when it passes the threshold, and which the engine need not widen into
+// digits after the point.
+func (c cond) threshold() *big.Rat {
+	if c.Left.Type == source.Integer && c.Right.Type == source.Integer {
+		return WholePart(c.Threshold)
+	}
+	return c.Threshold
+}
+
+// WholePart is a threshold's whole part (thresholds are >= 0).
+func WholePart(r *big.Rat) *big.Rat {
+	return new(big.Rat).SetInt(new(big.Int).Quo(r.Num(), r.Denom()))
 }
 
 // difference is l - r. Two integers subtract as HUGEINT: their difference

@@ -467,9 +467,13 @@ func newAggregateCheck(a *plan.Aggregate, one string) aggregateCheck {
 	sentence := func(parts ...string) string { return strings.Join(parts, " || ") }
 	total, diff := "sum("+manyCol+")", fmt.Sprintf("abs(any_value(%s) - sum(%s))", oneCol, manyCol)
 	records := "CASE WHEN count(*) = 1 THEN ' record, ' ELSE ' records, ' END"
+	tolerance := a.Tolerance
+	if a.Left.Type == source.Integer && a.Right.Type == source.Integer {
+		tolerance = WholePart(tolerance) // as for a tolerance condition
+	}
 	return aggregateCheck{
 		from: fmt.Sprintf("kalla_assigned g JOIN %s l ON l.__id = g.lid JOIN %s r ON r.__id = g.rid", Left, Right),
-		pass: fmt.Sprintf("count(%[2]s) = count(*) AND any_value(%[1]s) IS NOT NULL AND %[3]s <= %[4]s", oneCol, manyCol, diff, Decimal(a.Tolerance)),
+		pass: fmt.Sprintf("count(%[2]s) = count(*) AND any_value(%[1]s) IS NOT NULL AND %[3]s <= %[4]s", oneCol, manyCol, diff, Decimal(tolerance)),
 		reason: fmt.Sprintf("CASE WHEN any_value(%s) IS NULL THEN %s WHEN count(%s) < count(*) THEN %s ELSE %s END",
 			oneCol, String(oneName+" is empty"), manyCol,
 			sentence(String(manyName+" is empty in "), text("count(*) - count("+manyCol+")"), String(" of the group's "), text("count(*)"), String(" records")),

@@ -30,7 +30,8 @@ func Decimal(r *big.Rat) string {
 	}
 	text := r.FloatString(scale)
 	digits := len(strings.TrimLeft(strings.NewReplacer("-", "", ".", "").Replace(text), "0"))
-	return fmt.Sprintf("CAST(%s AS DECIMAL(%d,%d))", String(text), max(digits, scale+1, 1), scale)
+	// A digit before the point, but for a scale of 38: DECIMAL(38,38).
+	return fmt.Sprintf("CAST(%s AS DECIMAL(%d,%d))", String(text), max(digits, min(scale+1, 38), 1), scale)
 }
 
 func pow10(n int) *big.Rat {

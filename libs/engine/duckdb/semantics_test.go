@@ -713,3 +713,56 @@ func TestSeedFixture(t *testing.T) {
 		}
 	})
 }
+
+// TestThresholds runs thresholds at the edges of what the engine computes
+// exactly, and checks that failed conditions say by how much.
+func TestThresholds(t *testing.T) {
+	t.Parallel()
+	rule := func(cond string) string {
+		return recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, " + cond + "]}\n")
+	}
+	t.Run("integers_take_a_fine_tolerance_whole", func(t *testing.T) {
+		t.Parallel()
+		// |7 - 8| = 1 exceeds 0.99999999999999999999999999999999999999;
+		// |5 - 5| does not. The engine would need 58 digits to compare
+		// a BIGINT difference with the threshold as written.
+		o := mustReconcile(t, "id,ref,n\n1,A,7\n2,B,5\n", "id,ref,n\n10,A,8\n11,B,5\n",
+			rule("{left: n, op: tolerance, right: n, threshold: 0.99999999999999999999999999999999999999}"))
+		if got, want := o.pairs(), []string{"t: l2 r11"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+	})
+	t.Run("a_threshold_too_fine_for_integers_is_bad_input", func(t *testing.T) {
+		t.Parallel()
+		_, err := reconcileFiles(t, "id,ref,n\n1,A,7\n", "id,ref,n\n10,A,8\n", rule("{left: n, op: tolerance_pct, right: n, threshold: 1e-37}"))
+		wantBadInput(t, err, "match_rules[0].conditions[1].threshold: tolerance_pct on n (integer) and n (integer) with threshold 1e-37 needs numbers of 59 digits")
+	})
+	t.Run("fuzzy_never_reads_as_on_the_other_side_of_its_threshold", func(t *testing.T) {
+		t.Parallel()
+		// abc and abd are 2/3 alike: short of 0.6667, which rounding would
+		// show; a match at 0.66 shows it rounded up.
+		o := mustReconcile(t, "id,ref,s\n1,A,abc\n", "id,ref,s\n10,A,abd\n", rule("{left: s, op: fuzzy, right: s, threshold: 0.6667}"))
+		if got, want := o.unmatchedLeft[0]["kalla_near_reason"], "l.s and r.s have similarity 0.6666, needed 0.6667"; got != want {
+			t.Errorf("reason %q, want %q", got, want)
+		}
+		o = mustReconcile(t, "id,ref,s\n1,A,abc\n", "id,ref,s\n10,A,abd\n", rule("{left: s, op: fuzzy, right: s, threshold: 0.66}"))
+		if len(o.matched) != 2 || o.matched[0]["deltas"] != "l.s-r.s: similarity 0.6667" {
+			t.Errorf("matched = %v, want similarity 0.6667", o.matched)
+		}
+	})
+	t.Run("tolerance_pct_says_the_share", func(t *testing.T) {
+		t.Parallel()
+		o := mustReconcile(t, "id,ref,n\n1,A,-50\n2,B,0\n", "id,ref,n\n10,A,-48.99\n11,B,0.01\n", rule("{left: n, op: tolerance_pct, right: n, threshold: 2}"))
+		want := map[string]string{"1": "l.n differs from r.n by 1.01 (2.02% of l.n), more than 2%", "2": "l.n differs from r.n by 0.01 (l.n is 0), more than 2%"}
+		for _, u := range o.unmatchedLeft {
+			if got := u["kalla_near_reason"]; got != want[u["id"]] {
+				t.Errorf("record %s: reason %q, want %q", u["id"], got, want[u["id"]])
+			}
+		}
+	})
+	t.Run("a_date_against_a_timestamp_names_both_types", func(t *testing.T) {
+		t.Parallel()
+		_, err := reconcileFiles(t, "id,ref,d\n1,A,2024-01-01\n", "id,ref,d\n10,A,2024-01-01 10:00:00\n", rule("{left: d, op: tolerance, right: d, threshold: 1}"))
+		wantBadInput(t, err, "tolerance compares numbers, but d and d are date and timestamp")
+	})
+}
