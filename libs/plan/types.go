@@ -103,21 +103,19 @@ func textNote(left, right source.Column) string {
 // arithmetic needs more than recipe.MaxDigits digits, or "": the wider
 // operand's integer digits and the larger scale (one digit more for a
 // difference). thresholdAtFault says a threshold with fewer digits would
-// do. Only widths measured from the values count: such values would fail
-// while running, with the engine's words. A declared width (a Parquet
-// DECIMAL(38,2)) says little of the values, which the engine computes with
-// as long as they fit. Integers count with the 19 digits of their type
-// where a threshold is computed with them: the engine types that
-// arithmetic by its operands' types, whatever the values.
+// do. Only widths measured from the values count (CSV numbers, floats,
+// undeclared PostgreSQL numerics): such values would fail while running,
+// with the engine's words. A declared width (a Parquet DECIMAL(38,2)) says
+// little of the values, which the engine computes with as long as they fit.
 func checkWidth(c Condition) (msg string, thresholdAtFault bool) {
 	if c.Op == kallav1.Operator_OPERATOR_TOLERANCE && c.Left.Type == source.Integer && c.Right.Type == source.Integer {
 		return "", false // compared with the threshold's whole part
 	}
-	li, ls, lok := width(c.Left, c.Threshold != nil)
-	ri, rs, rok := width(c.Right, c.Threshold != nil)
-	if !lok || !rok {
+	if !c.Left.Measured || !c.Right.Measured {
 		return "", false
 	}
+	li, ls := digits(c.Left)
+	ri, rs := digits(c.Right)
 	i, s := max(li, ri), max(ls, rs)
 	need := func(ti, ts int) int {
 		switch c.Op {
@@ -143,28 +141,20 @@ func checkAggregateWidth(a Aggregate) string {
 	if a.Left.Type == source.Integer && a.Right.Type == source.Integer {
 		return "" // compared with the tolerance's whole part
 	}
-	li, ls, lok := width(a.Left, true)
-	ri, rs, rok := width(a.Right, true)
-	if !lok || !rok {
+	if !a.Left.Measured || !a.Right.Measured {
 		return ""
 	}
+	li, ls := digits(a.Left)
+	ri, rs := digits(a.Right)
 	ti, ts := thresholdDigits(a.Tolerance)
 	i, s := max(li, ri)+1, max(ls, rs)
 	msg, _ := tooWide("an aggregate check", a.Left, a.Right, max(i, ti)+max(s, ts), a.ToleranceText, i+s)
 	return msg
 }
 
-// width returns a column's integer digits and scale where they are known:
-// measured from its values, or an integer's type where a threshold is
-// computed with it.
-func width(c source.Column, threshold bool) (intDigits, scale int, ok bool) {
-	switch {
-	case c.Measured:
-		return c.Precision - c.Scale, c.Scale, true
-	case c.Type == source.Integer && threshold:
-		return 19, 0, true
-	}
-	return 0, 0, false
+// digits returns a measured column's integer digits and scale.
+func digits(c source.Column) (intDigits, scale int) {
+	return c.Precision - c.Scale, c.Scale
 }
 
 // tooWide says that arithmetic on l and r needs more digits than the

@@ -234,7 +234,8 @@ func (in *inference) column(name string) Column {
 	switch {
 	case !in.seen:
 	case !in.notInt:
-		c.Type = Integer
+		// Its digits, as measured, bound the arithmetic with thresholds.
+		c.Type, c.Precision, c.Measured = Integer, max(in.intDigits, 1), true
 	case !in.notDec:
 		c.Type, c.Precision, c.Scale, c.Measured = Decimal, max(in.intDigits+in.scale, 1), in.scale, true
 	case !in.notDate:
