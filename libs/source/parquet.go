@@ -169,7 +169,7 @@ func arrowColumn(name string, t arrow.DataType) (Column, error) {
 	case arrow.DATE32, arrow.DATE64:
 		c.Type = Date
 	case arrow.TIMESTAMP:
-		c.Type = Timestamp
+		c.Type, c.Nanos = Timestamp, t.(*arrow.TimestampType).Unit == arrow.Nanosecond
 	case arrow.BOOL:
 		c.Type = Boolean
 	case arrow.FLOAT32, arrow.FLOAT64:

@@ -62,6 +62,10 @@ type Column struct {
 	// offset (2024-01-05T10:00:00+02:00): each is read as its time in UTC,
 	// as one without an offset is taken to be.
 	Zoned bool `json:",omitempty"`
+	// Nanos says that a timestamp column holds nanoseconds (a Parquet
+	// timestamp[ns]), which the engine keeps; other timestamps hold
+	// microseconds.
+	Nanos bool `json:",omitempty"`
 }
 
 // tooWide is the Unfit reason of numbers of n digits.

@@ -131,6 +131,11 @@ func (c cond) Delta() string {
 		if c.Left.Type == source.Date && c.Right.Type == source.Date {
 			return label + " || " + daysText(fmt.Sprintf("date_diff('day', %s, %s)", c.r, c.l))
 		}
+		if c.nanos() {
+			// A duration to the microsecond and the nanoseconds beyond.
+			d := fmt.Sprintf("(%s - %s)", nanos(c.l, c.Left), nanos(c.r, c.Right))
+			return fmt.Sprintf("%[1]s || CASE WHEN %[2]s < 0 THEN '-' ELSE '' END || CAST(to_microseconds(CAST(abs(%[2]s) // 1000 AS BIGINT)) AS VARCHAR) || CASE WHEN abs(%[2]s) %% 1000 = 0 THEN '' ELSE ' + ' || CAST(abs(%[2]s) %% 1000 AS VARCHAR) || ' ns' END", label, d)
+		}
 		return fmt.Sprintf("%s || CAST(to_microseconds(date_diff('microsecond', CAST(%s AS TIMESTAMP), CAST(%s AS TIMESTAMP))) AS VARCHAR)", label, c.r, c.l)
 	case kallav1.Operator_OPERATOR_DATE_WITHIN:
 		return label + " || " + daysText(c.days())
@@ -222,6 +227,19 @@ func (c cond) difference() string {
 	return fmt.Sprintf("%s - %s", c.l, c.r)
 }
 
+// nanos says whether either operand holds nanoseconds: their distance is
+// then counted in nanoseconds, so that 1 ns and 600 ns are not both 0 µs.
+func (c cond) nanos() bool { return c.Left.Nanos || c.Right.Nanos }
+
+// nanos is a date or timestamp as nanoseconds since 1970, as a HUGEINT: a
+// microsecond timestamp may lie beyond the nanoseconds a BIGINT holds.
+func nanos(expr string, c source.Column) string {
+	if c.Nanos {
+		return fmt.Sprintf("CAST(epoch_ns(%s) AS HUGEINT)", expr)
+	}
+	return fmt.Sprintf("CAST(epoch_us(CAST(%s AS TIMESTAMP)) AS HUGEINT) * 1000", expr)
+}
+
 // daysText is a count of days in words: 1 day, -2 days.
 func daysText(days string) string {
 	return fmt.Sprintf("CAST(%[1]s AS VARCHAR) || CASE WHEN abs(%[1]s) = 1 THEN ' day' ELSE ' days' END", days)
@@ -234,6 +252,9 @@ func (c cond) days() string {
 func (c cond) distanceInTime() string {
 	if c.Left.Type == source.Date && c.Right.Type == source.Date {
 		return c.days()
+	}
+	if c.nanos() {
+		return fmt.Sprintf("abs(%s - %s)", nanos(c.l, c.Left), nanos(c.r, c.Right))
 	}
 	return fmt.Sprintf("abs(date_diff('microsecond', CAST(%s AS TIMESTAMP), CAST(%s AS TIMESTAMP)))", c.l, c.r)
 }

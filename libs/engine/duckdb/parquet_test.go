@@ -209,3 +209,19 @@ func TestParquetReadsExactly(t *testing.T) {
 		}
 	})
 }
+
+// TestParquetNanoseconds ranks and shows timestamp[ns] differences in
+// nanoseconds: 1 ns and 600 ns are not both 0 microseconds.
+func TestParquetNanoseconds(t *testing.T) {
+	t.Parallel()
+	path := parquetBook(t, "SELECT 1 AS id, 'A' AS k, TIMESTAMP_NS '2024-01-01 00:00:00.000001' AS t",
+		[]string{"SELECT * FROM (VALUES (1, 'A', TIMESTAMP_NS '2024-01-01 00:00:00.0000004'), (2, 'A', TIMESTAMP_NS '2024-01-01 00:00:00.000000999')) v(id, k, t)"},
+		"  - {name: t, pattern: \"1:1\", conditions: [{left: k, op: eq, right: k}, {left: t, op: gt, right: t}]}\n")
+	o := mustRun(t, path)
+	if got, want := o.pairs(), []string{"t: l1 r2"}; !slices.Equal(got, want) {
+		t.Errorf("matches = %v, want %v (1 ns apart, not 600)", got, want)
+	}
+	if len(o.matched) != 2 || o.matched[0]["deltas"] != "l.t-r.t: 00:00:00 + 1 ns" {
+		t.Errorf("matched = %v, want the delta 00:00:00 + 1 ns", o.matched)
+	}
+}
