@@ -161,7 +161,7 @@ func (c cond) similarity(held bool) string {
 // Failure explains in words why the condition failed for this pair.
 func (c cond) Failure() string {
 	l, r := String(c.LeftLabel), String(c.RightLabel)
-	lv, rv := fmt.Sprintf("CAST(%s AS VARCHAR)", c.l), fmt.Sprintf("CAST(%s AS VARCHAR)", c.r)
+	lv, rv := shown(c.l, c.Left), shown(c.r, c.Right)
 	var why string
 	switch c.Op {
 	case kallav1.Operator_OPERATOR_TOLERANCE:
@@ -182,6 +182,15 @@ func (c cond) Failure() string {
 		why = fmt.Sprintf("%s || ' ' || %s || ' ' || %s || ' ' || %s || ' ' || %s", l, lv, String(failedVerb[c.Op]), r, rv)
 	}
 	return fmt.Sprintf("CASE WHEN %s IS NULL THEN %s || ' is empty' WHEN %s IS NULL THEN %s || ' is empty' ELSE %s END", c.l, l, c.r, r, why)
+}
+
+// shown is a value as a reason shows it: text in double quotes, so that an
+// empty text or surrounding spaces can be seen; numbers and dates bare.
+func shown(expr string, c source.Column) string {
+	if plan.Classify(c.Type) == plan.String {
+		return fmt.Sprintf(`'"' || %s || '"'`, expr)
+	}
+	return fmt.Sprintf("CAST(%s AS VARCHAR)", expr)
 }
 
 var failedVerb = map[kallav1.Operator]string{

@@ -476,7 +476,8 @@ func newAggregateCheck(a *plan.Aggregate, one string) aggregateCheck {
 		pass: fmt.Sprintf("count(%[2]s) = count(*) AND any_value(%[1]s) IS NOT NULL AND %[3]s <= %[4]s", oneCol, manyCol, diff, Decimal(tolerance)),
 		reason: fmt.Sprintf("CASE WHEN any_value(%s) IS NULL THEN %s WHEN count(%s) < count(*) THEN %s ELSE %s END",
 			oneCol, String(oneName+" is empty"), manyCol,
-			sentence(String(manyName+" is empty in "), text("count(*) - count("+manyCol+")"), String(" of the group's "), text("count(*)"), String(" records")),
+			"CASE WHEN count(*) = 1 THEN "+String(manyName+" is empty in the group's only record")+" ELSE "+
+				sentence(String(manyName+" is empty in "), text("count(*) - count("+manyCol+")"), String(" of the group's "), text("count(*)"), String(" records"))+" END",
 			sentence(String(oneName+" "), text("any_value("+oneCol+")"), String(" against the sum of "+manyName+" over "), text("count(*)"), records,
 				text(total), String(": differs by "), text(diff), String(", tolerance "+a.ToleranceText))),
 	}

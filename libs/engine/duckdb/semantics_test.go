@@ -766,3 +766,19 @@ func TestThresholds(t *testing.T) {
 		wantBadInput(t, err, "tolerance compares numbers, but d and d are date and timestamp")
 	})
 }
+
+// TestReasonsShowTextAsText quotes text values in near-miss reasons, so an
+// empty text or a trailing space can be seen, and words a group of one.
+func TestReasonsShowTextAsText(t *testing.T) {
+	t.Parallel()
+	o := mustReconcile(t, "id,ref,memo\n1,A,paid INV-7 \n", "id,ref,memo\n10,A,INV-7  \n",
+		recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: memo, op: contains, right: memo}]}\n"))
+	if got, want := o.unmatchedLeft[0]["kalla_near_reason"], `l.memo "paid INV-7 " does not contain r.memo "INV-7  "`; got != want {
+		t.Errorf("reason %q, want %q", got, want)
+	}
+	o = mustReconcile(t, "id,ref,amount\n1,A,10\n", "id,ref,amount\n10,A,\n",
+		recipeYAML("  - {name: t, pattern: \"1:N\", conditions: [{left: ref, op: eq, right: ref}], aggregate: {left: amount, right: amount, tolerance: 0}}\n"))
+	if got, want := o.unmatchedLeft[0]["kalla_near_reason"], "r.amount is empty in the group's only record"; got != want {
+		t.Errorf("reason %q, want %q", got, want)
+	}
+}
