@@ -82,7 +82,11 @@ type TypeError struct {
 }
 
 func (e *TypeError) Error() string {
-	return fmt.Sprintf("line %d, column %s: %q is not %s, the type the recipe sets for it", e.Line, e.Column, e.Value, typeWords[e.Type])
+	msg := fmt.Sprintf("line %d, column %s: %q is not %s, the type the recipe sets for it", e.Line, e.Column, e.Value, typeWords[e.Type])
+	if _, scale, ok := parseDecimal(trimSpace([]byte(e.Value))); e.Type == Integer && ok && scale == 0 {
+		msg += " (decimal holds whole numbers of up to 38 digits)"
+	}
+	return msg
 }
 
 var typeWords = map[Type]string{Integer: "an integer of at most 18 digits", Decimal: "a decimal number of at most 38 digits", Date: "an ISO date (YYYY-MM-DD)",

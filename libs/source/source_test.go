@@ -170,7 +170,7 @@ func TestCSVSchema(t *testing.T) {
 func TestCSVSchemaTypes(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "x.csv")
-	text := "acct,amount,code,day\n00123, 007.50 ,12,2024-01-31\n0456,1.2,34,\n"
+	text := "acct,amount,code,day,wide\n00123, 007.50 ,12,2024-01-31,1234567890123456789\n0456,1.2,34,,1\n"
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func TestCSVSchemaTypes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[string]string{"acct": "integer", "amount": "decimal(3,2)", "code": "text", "day": "timestamp"}
+		want := map[string]string{"acct": "integer", "amount": "decimal(3,2)", "code": "text", "day": "timestamp", "wide": "decimal(19,0)"}
 		for _, c := range s.Columns {
 			if c.TypeName() != want[c.Name] {
 				t.Errorf("column %s: %s, want %s", c.Name, c.TypeName(), want[c.Name])
@@ -196,6 +196,7 @@ func TestCSVSchemaTypes(t *testing.T) {
 	}{
 		"value_not_of_the_type": {map[string]source.Type{"amount": source.Integer}, `line 2, column amount: " 007.50 " is not an integer`},
 		"not_a_date":            {map[string]source.Type{"code": source.Date}, `line 2, column code: "12" is not an ISO date`},
+		"too_wide_an_integer":   {map[string]source.Type{"wide": source.Integer}, `line 2, column wide: "1234567890123456789" is not an integer of at most 18 digits, the type the recipe sets for it (decimal holds whole numbers of up to 38 digits)`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
