@@ -133,7 +133,7 @@ func (c cond) Delta() string {
 		}
 		if c.nanos() {
 			// A duration to the microsecond and the nanoseconds beyond.
-			d := fmt.Sprintf("(%s - %s)", nanos(c.l, c.Left), nanos(c.r, c.Right))
+			d := fmt.Sprintf("(%s - %s)", epochNanos(c.l, c.Left), epochNanos(c.r, c.Right))
 			return fmt.Sprintf("%[1]s || CASE WHEN %[2]s < 0 THEN '-' ELSE '' END || CAST(to_microseconds(CAST(abs(%[2]s) // 1000 AS BIGINT)) AS VARCHAR) || CASE WHEN abs(%[2]s) %% 1000 = 0 THEN '' ELSE ' + ' || CAST(abs(%[2]s) %% 1000 AS VARCHAR) || ' ns' END", label, d)
 		}
 		return fmt.Sprintf("%s || CAST(to_microseconds(date_diff('microsecond', CAST(%s AS TIMESTAMP), CAST(%s AS TIMESTAMP))) AS VARCHAR)", label, c.r, c.l)
@@ -170,9 +170,9 @@ func (c cond) Failure() string {
 		// The share of |l|, in floating point: it is shown, not compared.
 		// Four decimals, or all where four would read as the threshold.
 		pct := fmt.Sprintf("CAST(abs(%s) AS DOUBLE) * 100 / abs(CAST(%s AS DOUBLE))", c.difference(), c.l)
-		shown := fmt.Sprintf("CASE WHEN round(%[1]s, 4) > %[2]s THEN round(%[1]s, 4) ELSE %[1]s END", pct, ratFloat(c.Threshold))
+		rounded := fmt.Sprintf("CASE WHEN round(%[1]s, 4) > %[2]s THEN round(%[1]s, 4) ELSE %[1]s END", pct, ratFloat(c.Threshold))
 		share := fmt.Sprintf("CASE WHEN %[1]s = 0 THEN ' (' || %[2]s || ' is 0)' ELSE ' (' || CAST(%[3]s AS VARCHAR) || '%% of ' || %[2]s || ')' END",
-			c.l, l, shown)
+			c.l, l, rounded)
 		why = fmt.Sprintf("%s || ' differs from ' || %s || ' by ' || CAST(abs(%s) AS VARCHAR) || %s || ', more than ' || %s || '%%'", l, r, c.difference(), share, String(c.ThresholdText))
 	case kallav1.Operator_OPERATOR_DATE_WITHIN:
 		why = fmt.Sprintf("%s || ' and ' || %s || ' are ' || %s || ' apart, allowed ' || %s", l, r, daysText(c.days()), String(c.ThresholdText))
@@ -217,13 +217,13 @@ func ratFloat(r *big.Rat) string {
 // digits after the point.
 func (c cond) threshold() *big.Rat {
 	if c.Left.Type == source.Integer && c.Right.Type == source.Integer {
-		return WholePart(c.Threshold)
+		return wholePart(c.Threshold)
 	}
 	return c.Threshold
 }
 
-// WholePart is a threshold's whole part (thresholds are >= 0).
-func WholePart(r *big.Rat) *big.Rat {
+// wholePart is a threshold's whole part (thresholds are >= 0).
+func wholePart(r *big.Rat) *big.Rat {
 	return new(big.Rat).SetInt(new(big.Int).Quo(r.Num(), r.Denom()))
 }
 
@@ -240,9 +240,10 @@ func (c cond) difference() string {
 // then counted in nanoseconds, so that 1 ns and 600 ns are not both 0 µs.
 func (c cond) nanos() bool { return c.Left.Nanos || c.Right.Nanos }
 
-// nanos is a date or timestamp as nanoseconds since 1970, as a HUGEINT: a
-// microsecond timestamp may lie beyond the nanoseconds a BIGINT holds.
-func nanos(expr string, c source.Column) string {
+// epochNanos is a date or timestamp as nanoseconds since 1970, as a
+// HUGEINT: a microsecond timestamp may lie beyond the nanoseconds a BIGINT
+// holds.
+func epochNanos(expr string, c source.Column) string {
 	if c.Nanos {
 		return fmt.Sprintf("CAST(epoch_ns(%s) AS HUGEINT)", expr)
 	}
@@ -263,7 +264,7 @@ func (c cond) distanceInTime() string {
 		return c.days()
 	}
 	if c.nanos() {
-		return fmt.Sprintf("abs(%s - %s)", nanos(c.l, c.Left), nanos(c.r, c.Right))
+		return fmt.Sprintf("abs(%s - %s)", epochNanos(c.l, c.Left), epochNanos(c.r, c.Right))
 	}
 	return fmt.Sprintf("abs(date_diff('microsecond', CAST(%s AS TIMESTAMP), CAST(%s AS TIMESTAMP)))", c.l, c.r)
 }

@@ -469,7 +469,7 @@ func newAggregateCheck(a *plan.Aggregate, one string) aggregateCheck {
 	records := "CASE WHEN count(*) = 1 THEN ' record, ' ELSE ' records, ' END"
 	tolerance := a.Tolerance
 	if a.Left.Type == source.Integer && a.Right.Type == source.Integer {
-		tolerance = WholePart(tolerance) // as for a tolerance condition
+		tolerance = wholePart(tolerance) // as for a tolerance condition
 	}
 	return aggregateCheck{
 		from: fmt.Sprintf("kalla_assigned g JOIN %s l ON l.__id = g.lid JOIN %s r ON r.__id = g.rid", Left, Right),
