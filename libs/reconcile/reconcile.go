@@ -162,6 +162,9 @@ func checkPlaces(r *kallav1.Recipe, moves []evidence.Move, stale []string) error
 			continue // refused with the source, or not a file
 		}
 		src := absPath(ref.Path)
+		if real, err := filepath.EvalSymlinks(src); err == nil {
+			src = real // a source that is a link is read where it points
+		}
 		for path := range seen {
 			if path == src || strings.HasPrefix(path, src+string(filepath.Separator)) {
 				return engine.BadInput("output: %s is where source %s is read from; write the evidence elsewhere", path, s.GetAlias())
@@ -176,11 +179,26 @@ func checkPlaces(r *kallav1.Recipe, moves []evidence.Move, stale []string) error
 	return nil
 }
 
+// absPath is p absolute, with the symbolic links of the part of it that
+// exists resolved: an output reached through a link to a source's folder
+// is that folder. The last element is kept as a link, as a move into
+// place replaces a link rather than writing through it.
 func absPath(p string) string {
-	if a, err := filepath.Abs(p); err == nil {
-		return a
+	a, err := filepath.Abs(p)
+	if err != nil {
+		a = filepath.Clean(p)
 	}
-	return filepath.Clean(p)
+	dir, rest := filepath.Dir(a), []string{filepath.Base(a)}
+	for {
+		if real, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(append([]string{real}, rest...)...)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return a
+		}
+		dir, rest = parent, append([]string{filepath.Base(dir)}, rest...)
+	}
 }
 
 // checkExtensions refuses a recipe output path whose name says another
