@@ -8,6 +8,7 @@ import (
 	"net"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -193,6 +194,10 @@ func RowCount(n int64) string {
 	return fmt.Sprintf("%d rows", n)
 }
 
+// ConnectTimeout bounds connecting to a PostgreSQL source, the handshake
+// included, unless its URI sets connect_timeout.
+var ConnectTimeout = 30 * time.Second
+
 // Connect opens a connection to a PostgreSQL source in the session settings
 // Kalla reads values in: ISO dates, UTC timestamps, and floats printed as the
 // shortest text that reads back as the same number (PostgreSQL's default
@@ -200,7 +205,16 @@ func RowCount(n int64) string {
 // after connecting rather than sent as startup parameters, which PgBouncer
 // refuses for extra_float_digits unless told to ignore it.
 func Connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
-	conn, err := pgx.Connect(ctx, dsn)
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ConnectTimeout == 0 {
+		// A server that takes the connection but never answers would
+		// otherwise hold the run forever; connect_timeout in the URI wins.
+		cfg.ConnectTimeout = ConnectTimeout
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
