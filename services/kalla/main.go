@@ -22,7 +22,8 @@ const (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A closed terminal (SIGHUP) stops a run as Ctrl-C does: cleaned up.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -48,9 +49,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // parseFlags parses a command's flags; when it reports false the command
-// ends with code: 0 after -help, 2 after a bad flag (already explained).
-func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+// ends with code: 0 after -help (the flags shown on stdout), 2 after a bad
+// flag (already explained on the flag set's output).
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) (code int, ok bool) {
+	errOut := fs.Output()
+	// -h prints the flags on stdout, as 'kalla help' does; errors go to stderr.
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" || a == "--h" {
+			fs.SetOutput(stdout)
+		}
+	}
 	err := fs.Parse(args)
+	fs.SetOutput(errOut)
 	switch {
 	case err == nil:
 		return 0, true

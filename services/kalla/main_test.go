@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kallahq/kalla/libs/evidence"
+	"github.com/kallahq/kalla/libs/source"
 )
 
 type result struct {
@@ -44,9 +47,12 @@ func TestFlags(t *testing.T) {
 	t.Parallel()
 	for _, command := range []string{"reconcile", "submit"} {
 		t.Run(command+"_help", func(t *testing.T) {
-			r := kalla(t, command, "-help")
-			if r.code != exitOK || !strings.Contains(r.stderr, "-recipe") {
-				t.Errorf("exit %d, stderr %q; want 0 and the flags", r.code, r.stderr)
+			// On stdout, as 'kalla help': 'kalla reconcile -h | less' works.
+			for _, flag := range []string{"-help", "-h", "--help"} {
+				r := kalla(t, command, flag)
+				if r.code != exitOK || !strings.Contains(r.stdout, "-recipe") || r.stderr != "" {
+					t.Errorf("%s: exit %d, stdout %q, stderr %q; want 0 and the flags on stdout", flag, r.code, r.stdout, r.stderr)
+				}
 			}
 		})
 		t.Run(command+"_unknown_flag", func(t *testing.T) {
@@ -148,6 +154,15 @@ func TestReconcileCommand(t *testing.T) {
 				t.Errorf("%s: exit %d, stderr %q; want 2 and %q", name, r.code, r.stderr, tc.want)
 			}
 		}
+		// The same folder reached through a link is the same folder.
+		link := filepath.Join(dir, "link")
+		if err := os.Symlink(out, link); err != nil {
+			t.Fatal(err)
+		}
+		r := kalla(t, "reconcile", "--recipe", write(t, "linked", "file://payments.csv", "file://out/matched.csv"), "--format", "csv", "--out", link)
+		if want := "is where source payments is read from"; r.code != exitBadInput || !strings.Contains(r.stderr, want) {
+			t.Errorf("output through a link: exit %d, stderr %q; want 2 and %q", r.code, r.stderr, want)
+		}
 		if b, err := os.ReadFile(filepath.Join(out, "matched.csv")); err != nil || string(b) != string(data) {
 			t.Errorf("the source out/matched.csv was changed or removed: %v", err)
 		}
@@ -226,6 +241,8 @@ func TestBadInputExitsTwo(t *testing.T) {
 		{"missing_column", []string{"reconcile", "--recipe", seed, "--json"}, `column "payment_ref" is not in payments`},
 		{"unknown_command", []string{"reconcil"}, `unknown command "reconcil"`},
 		{"negative_threads", []string{"reconcile", "--recipe", example(t), "--threads", "-3"}, "--threads -3: allowed are 0"},
+		{"too_many_threads", []string{"reconcile", "--recipe", example(t), "--threads", "99999999999"}, "--threads 99999999999: allowed are 0 (one per core) to 4096"},
+		{"argument_before_flags", []string{"reconcile", "extra", "--recipe", example(t)}, `unexpected argument "extra"; flags come first`},
 		{"unreadable_memory_limit", []string{"reconcile", "--recipe", example(t), "--memory-limit", "lots"}, `memory limit "lots"`},
 	}
 	for _, tt := range tests {
@@ -246,5 +263,37 @@ func TestMachineFailureExitsOne(t *testing.T) {
 	r := kalla(t, "reconcile", "--recipe", example(t), "--out", t.TempDir(), "--memory-limit", "100KB")
 	if r.code != exitFailure || r.stdout != "" || !strings.Contains(r.stderr, "Out of Memory") || strings.Contains(r.stderr, "bad input") {
 		t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 and the engine's out of memory error", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestSilentDatabaseExitsOne: a server that takes the connection and never
+// answers ends the run (exit 1, as a database that does not answer) within
+// source.ConnectTimeout, instead of holding it forever. Not parallel: it
+// shortens that timeout for its run.
+func TestSilentDatabaseExitsOne(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, never answered
+		}
+	}()
+	defer func(d time.Duration) { source.ConnectTimeout = d }(source.ConnectTimeout)
+	source.ConnectTimeout = time.Second
+	recipe := example(t)
+	text, _ := os.ReadFile(recipe)
+	uri := "postgres://kalla:SECRETPW@" + l.Addr().String() + "/erp?table=public.invoices"
+	os.WriteFile(recipe, []byte(strings.Replace(string(text), "file://invoices.csv", uri, 1)), 0o644)
+	start := time.Now()
+	r := kalla(t, "reconcile", "--recipe", recipe, "--out", t.TempDir())
+	if r.code != exitFailure || time.Since(start) > 20*time.Second || strings.Contains(r.stderr, "SECRETPW") {
+		t.Errorf("exit %d after %v, stderr %q; want exit 1 within the timeout, no password", r.code, time.Since(start), r.stderr)
 	}
 }

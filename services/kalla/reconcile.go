@@ -20,6 +20,10 @@ import (
 	"github.com/kallahq/kalla/libs/reconcile"
 )
 
+// maxThreads bounds --threads: DuckDB takes a count it can hold, and a
+// machine with more cores than this is not one Kalla runs on.
+const maxThreads = 4096
+
 func reconcileCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("kalla reconcile", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -29,21 +33,22 @@ func reconcileCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	asJSON := fs.Bool("json", false, "print only the summary JSON on stdout")
 	threads := fs.Int("threads", 0, "engine threads (default: one per core)")
 	memoryLimit := fs.String("memory-limit", "", "engine memory limit such as 2GB; past it the engine spills to disk (default: 80% of RAM)")
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
 	switch {
+	case fs.NArg() > 0:
+		// Flags after it were not read: say what stopped them.
+		fmt.Fprintf(stderr, "kalla reconcile: unexpected argument %q; flags come first, each with its -\n", fs.Arg(0))
+		return exitBadInput
 	case *recipePath == "":
 		fmt.Fprintln(stderr, "kalla reconcile: --recipe is required")
-		return exitBadInput
-	case fs.NArg() > 0:
-		fmt.Fprintf(stderr, "kalla reconcile: unexpected argument %q\n", fs.Arg(0))
 		return exitBadInput
 	case *format != string(engine.Parquet) && *format != string(engine.CSV):
 		fmt.Fprintf(stderr, "kalla reconcile: --format %q: allowed are parquet and csv\n", *format)
 		return exitBadInput
-	case *threads < 0:
-		fmt.Fprintf(stderr, "kalla reconcile: --threads %d: allowed are 0 (one per core) or more\n", *threads)
+	case *threads < 0 || *threads > maxThreads:
+		fmt.Fprintf(stderr, "kalla reconcile: --threads %d: allowed are 0 (one per core) to %d\n", *threads, maxThreads)
 		return exitBadInput
 	}
 

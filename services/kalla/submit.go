@@ -74,7 +74,7 @@ func submitCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	token := fs.String("token", "", "API bearer token (default: $KALLA_API_TOKEN)")
 	wait := fs.Bool("wait", false, "follow the run until it ends and print its summary")
 	asJSON := fs.Bool("json", false, "print JSON on stdout: the run id and status, with --wait also the summary")
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
 	if *server == "" {
