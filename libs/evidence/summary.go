@@ -3,15 +3,11 @@
 package evidence
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
+	"io"
 	"os"
 	"path/filepath"
-
-	"github.com/kallahq/kalla/libs/objstore"
 )
 
 // Summary is summary.json. Its shape is a stable interface: fields may be
@@ -78,42 +74,117 @@ func ReadSummary(path string) (*Summary, error) {
 
 // Publish moves finished files from a staging directory to their places,
 // the summary (the last move) last, so a summary.json is only ever beside
-// complete evidence: an earlier summary at its place is removed first, with
-// the stale files, earlier outputs this run replaces without writing them.
-// Earlier outputs at the places moved to are replaced. Each move is a rename
-// within one file system where possible.
-func Publish(moves []Move, stale []string) error {
+// complete evidence. It works in two steps, so that a failure leaves the
+// earlier outputs as they were: first each file is brought beside its place
+// under a temporary name (a rename, or a synced copy from another file
+// system, where a full disk or a read-only folder fails); only then are the
+// earlier summary and the stale files (earlier outputs this run replaces
+// without writing them) removed and the files renamed into place, renames
+// within one folder. A place that is a directory is refused before anything
+// moves, and a folder Publish made is removed again if it fails.
+func Publish(moves []Move, stale []string) (err error) {
 	for _, m := range moves {
-		if err := os.MkdirAll(filepath.Dir(m.To), 0o755); err != nil {
-			return err
+		if fi, err := os.Lstat(m.To); err == nil && fi.IsDir() {
+			return fmt.Errorf("publish: %s is a directory, where Kalla writes a file", m.To)
 		}
 	}
+	var made, placed []string
+	defer func() {
+		if err == nil {
+			return
+		}
+		for _, tmp := range placed {
+			os.Remove(tmp)
+		}
+		for i := len(made) - 1; i >= 0; i-- {
+			os.Remove(made[i]) // only if empty
+		}
+	}()
+	for _, m := range moves {
+		dirs, err := mkdirAll(filepath.Dir(m.To))
+		made = append(made, dirs...)
+		if err != nil {
+			return fmt.Errorf("publish %s: %w", m.To, err)
+		}
+		tmp, err := beside(m.From, m.To)
+		if err != nil {
+			return fmt.Errorf("publish %s: %w", m.To, err)
+		}
+		placed = append(placed, tmp)
+	}
 	for _, path := range append([]string{moves[len(moves)-1].To}, stale...) {
-		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		// A directory of the stale names is no earlier output: left alone.
+		if fi, err := os.Lstat(path); err != nil || fi.IsDir() {
+			continue
+		}
+		if err := os.Remove(path); err != nil {
 			return fmt.Errorf("publish: remove the earlier %s: %w", path, err)
 		}
 	}
-	for _, m := range moves {
-		if err := rename(m.From, m.To); err != nil {
+	for i, m := range moves {
+		if err := os.Rename(placed[i], m.To); err != nil {
 			return fmt.Errorf("publish %s: %w", m.To, err)
 		}
 	}
 	return nil
 }
 
-// Move is one file to publish.
-type Move struct{ From, To string }
-
-func rename(from, to string) error {
-	if err := os.Rename(from, to); err == nil {
-		return nil
+// mkdirAll makes dir and its missing parents, and returns those it made,
+// outermost first.
+func mkdirAll(dir string) ([]string, error) {
+	var missing []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil || filepath.Dir(d) == d {
+			break
+		}
+		missing = append([]string{d}, missing...)
 	}
-	// Another file system: a synced copy beside the target, renamed there,
-	// so the target is never seen half written.
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	return missing, nil
+}
+
+// beside brings the file from next to to, under a temporary name in to's
+// folder, and returns that name: a rename, or a synced copy when from is on
+// another file system.
+func beside(from, to string) (string, error) {
+	f, err := os.CreateTemp(filepath.Dir(to), ".kalla-publish-*")
+	if err != nil {
+		return "", err
+	}
+	tmp := f.Name()
+	if err := os.Rename(from, tmp); err == nil {
+		f.Close()
+		return tmp, nil
+	}
+	err = copyInto(f, from)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return "", err
+	}
+	return tmp, nil
+}
+
+func copyInto(f *os.File, from string) error {
+	// CreateTemp's 0600 would keep the evidence from its readers.
+	if err := f.Chmod(0o644); err != nil {
+		return err
+	}
 	src, err := os.Open(from)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	return objstore.WriteFileAtomic(context.Background(), to, src)
+	if _, err := io.Copy(f, src); err != nil {
+		return err
+	}
+	return f.Sync()
 }
+
+// Move is one file to publish.
+type Move struct{ From, To string }
+

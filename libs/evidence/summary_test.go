@@ -3,6 +3,7 @@ package evidence_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -28,6 +29,68 @@ func TestPublish(t *testing.T) {
 			t.Skip("/dev/shm is on the same file system as the temp dir")
 		}
 		publishAndCheck(t, staging)
+	})
+}
+
+// TestPublishFailure: a publish that fails leaves the earlier outputs as
+// they were, with no temporary file and no folder it made.
+func TestPublishFailure(t *testing.T) {
+	t.Parallel()
+	setup := func(t *testing.T) (staging, out string, moves []evidence.Move) {
+		staging, out = t.TempDir(), t.TempDir()
+		for _, name := range []string{"matched.csv", "unmatched_left.csv", evidence.SummaryFile} {
+			os.WriteFile(filepath.Join(staging, name), []byte("new"), 0o644)
+			os.WriteFile(filepath.Join(out, name), []byte("old"), 0o644)
+			moves = append(moves, evidence.Move{From: filepath.Join(staging, name), To: filepath.Join(out, name)})
+		}
+		return staging, out, moves
+	}
+	unchanged := func(t *testing.T, out string) {
+		t.Helper()
+		entries, _ := os.ReadDir(out)
+		for _, e := range entries {
+			if b, err := os.ReadFile(filepath.Join(out, e.Name())); e.Type().IsRegular() && (err != nil || string(b) != "old") {
+				t.Errorf("%s holds %q, want the earlier output", e.Name(), b)
+			}
+			if strings.HasPrefix(e.Name(), ".kalla-publish-") {
+				t.Errorf("temporary file %s left", e.Name())
+			}
+		}
+	}
+	t.Run("a_file_that_cannot_be_brought", func(t *testing.T) {
+		t.Parallel()
+		_, out, moves := setup(t)
+		moves[1].From += ".missing"
+		moves[1].To = filepath.Join(out, "new", "deeper", "unmatched_left.csv")
+		if err := evidence.Publish(moves, nil); err == nil {
+			t.Fatal("Publish succeeded")
+		}
+		unchanged(t, out)
+		if _, err := os.Stat(filepath.Join(out, "new")); !os.IsNotExist(err) {
+			t.Errorf("the folder Publish made is left: %v", err)
+		}
+	})
+	t.Run("a_directory_in_the_way", func(t *testing.T) {
+		t.Parallel()
+		_, out, moves := setup(t)
+		os.Remove(moves[1].To)
+		os.MkdirAll(filepath.Join(moves[1].To, "x"), 0o755)
+		if err := evidence.Publish(moves, nil); err == nil || !strings.Contains(err.Error(), "is a directory") {
+			t.Fatalf("err = %v, want the directory named", err)
+		}
+		unchanged(t, out)
+	})
+	t.Run("a_stale_directory_is_no_output", func(t *testing.T) {
+		t.Parallel()
+		_, out, moves := setup(t)
+		stale := filepath.Join(out, "matched.parquet")
+		os.Mkdir(stale, 0o755)
+		if err := evidence.Publish(moves, []string{stale}); err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Stat(stale); err != nil || !fi.IsDir() {
+			t.Errorf("the directory %s was removed: %v", stale, err)
+		}
 	})
 }
 
