@@ -187,4 +187,3 @@ func copyInto(f *os.File, from string) error {
 
 // Move is one file to publish.
 type Move struct{ From, To string }
-
