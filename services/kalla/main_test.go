@@ -297,3 +297,21 @@ func TestSilentDatabaseExitsOne(t *testing.T) {
 		t.Errorf("exit %d after %v, stderr %q; want exit 1 within the timeout, no password", r.code, time.Since(start), r.stderr)
 	}
 }
+
+// TestInterruptedRunSaysSo: a run stopped by a signal (its context ended)
+// says so, rather than blaming a source it was reading, and publishes
+// nothing.
+func TestInterruptedRunSaysSo(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"reconcile", "--recipe", example(t), "--out", dir}, &stdout, &stderr)
+	if code != exitFailure || !strings.Contains(stderr.String(), "stopped before the end") || strings.Contains(stderr.String(), "cannot read") {
+		t.Errorf("exit %d, stderr %q; want exit 1 saying the run was stopped", code, stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, evidence.SummaryFile)); !os.IsNotExist(err) {
+		t.Errorf("a stopped run published a summary: %v", err)
+	}
+}

@@ -66,6 +66,13 @@ func reconcileCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	sum, err := reconcile.Run(ctx, r, opts)
 	if err != nil {
+		if opts.Progress != nil {
+			fmt.Fprint(stderr, "\r\033[K") // the progress line, not the error's
+		}
+		if ctx.Err() != nil {
+			fmt.Fprintln(stderr, "kalla: stopped before the end; no output was published")
+			return exitFailure
+		}
 		return fail(stderr, err)
 	}
 	if *asJSON {

@@ -199,10 +199,14 @@ func load(ctx context.Context, s *session, table string, in plan.Input) (int64, 
 	}
 	for _, q := range sqlplan.Load(table, in, read) {
 		if err := s.exec(ctx, q); err != nil {
-			if dataError(err) {
+			switch {
+			case ctx.Err() != nil:
+				return 0, ctx.Err() // stopped, not the file's fault
+			case dataError(err):
 				return 0, engine.BadInput("%s: cannot read %s: %v", in.Alias, in.Ref, err)
 			}
-			return 0, fmt.Errorf("%s: cannot read %s: %w", in.Alias, in.Ref, err)
+			// The machine's fault (memory, disk), not the file's.
+			return 0, fmt.Errorf("%s: loading %s failed: %w", in.Alias, in.Ref, err)
 		}
 	}
 	if err := checkKey(ctx, s, table, in); err != nil {
