@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // Summary is summary.json. Its shape is a stable interface: fields may be
@@ -112,6 +113,13 @@ func Publish(moves []Move, stale []string) (err error) {
 		}
 		placed = append(placed, tmp)
 	}
+	// Two runs publishing to the same places take turns: each result is
+	// then whole, the last one's standing.
+	unlock, err := lockDir(filepath.Dir(moves[len(moves)-1].To))
+	if err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	defer unlock()
 	for _, path := range append([]string{moves[len(moves)-1].To}, stale...) {
 		// A directory of the stale names is no earlier output: left alone.
 		if fi, err := os.Lstat(path); err != nil || fi.IsDir() {
@@ -127,6 +135,20 @@ func Publish(moves []Move, stale []string) (err error) {
 		}
 	}
 	return nil
+}
+
+// lockDir holds an exclusive lock on a folder (flock, released when the
+// process ends, so a killed run leaves none) until unlock is called.
+func lockDir(dir string) (unlock func(), err error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	return func() { f.Close() }, nil
 }
 
 // mkdirAll makes dir and its missing parents, and returns those it made,

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/kallahq/kalla/libs/evidence"
 )
@@ -92,6 +93,40 @@ func TestPublishFailure(t *testing.T) {
 			t.Errorf("the directory %s was removed: %v", stale, err)
 		}
 	})
+}
+
+// TestPublishTakesTurns: a publish waits while another holds the output
+// folder, so two runs into one place never leave a mix of both.
+func TestPublishTakesTurns(t *testing.T) {
+	t.Parallel()
+	staging, out := t.TempDir(), t.TempDir()
+	from, to := filepath.Join(staging, evidence.SummaryFile), filepath.Join(out, evidence.SummaryFile)
+	os.WriteFile(from, []byte("new"), 0o644)
+	os.WriteFile(to, []byte("old"), 0o644)
+	other, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(other.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	go func() { done <- evidence.Publish([]evidence.Move{{From: from, To: to}}, nil) }()
+	select {
+	case err := <-done:
+		t.Fatalf("Publish finished (%v) while another held the folder", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if b, _ := os.ReadFile(to); string(b) != "old" {
+		t.Errorf("the earlier summary changed while another held the folder: %q", b)
+	}
+	other.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(to); string(b) != "new" {
+		t.Errorf("summary holds %q after its turn, want new", b)
+	}
 }
 
 // publishAndCheck publishes two files written in staging into a fresh
