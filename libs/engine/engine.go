@@ -79,6 +79,9 @@ type Timings struct {
 type Phase string
 
 const (
+	// PhaseRead is reading the sources' schemas (a CSV's types, from all
+	// its values), before the engine starts.
+	PhaseRead  Phase = "read"
 	PhaseLoad  Phase = "load"
 	PhaseMatch Phase = "match"
 	PhaseWrite Phase = "write"

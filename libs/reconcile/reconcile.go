@@ -48,6 +48,9 @@ func Run(ctx context.Context, r *kallav1.Recipe, opts Options) (_ *evidence.Summ
 	if err != nil {
 		return nil, err
 	}
+	if opts.Progress != nil {
+		opts.Progress(engine.Progress{Phase: engine.PhaseRead, Detail: "the sources' columns and types"})
+	}
 	p, err := buildPlan(ctx, r)
 	if err != nil {
 		return nil, err

@@ -149,13 +149,16 @@ func (e *Engine) Reconcile(ctx context.Context, p *plan.Plan, out engine.Output,
 	defer done()
 	res := &engine.Result{}
 	start := time.Now()
-	progress(engine.Progress{Phase: engine.PhaseLoad})
+	progress(engine.Progress{Phase: engine.PhaseLoad, Detail: p.Left.Alias})
 	if res.LeftRows, err = load(ctx, s, sqlplan.Left, p.Left); err != nil {
 		return nil, err
 	}
+	loaded := fmt.Sprintf("%s %s", p.Left.Alias, source.RowCount(res.LeftRows))
+	progress(engine.Progress{Phase: engine.PhaseLoad, Detail: loaded + ", " + p.Right.Alias})
 	if res.RightRows, err = load(ctx, s, sqlplan.Right, p.Right); err != nil {
 		return nil, err
 	}
+	progress(engine.Progress{Phase: engine.PhaseLoad, Detail: fmt.Sprintf("%s, %s %s", loaded, p.Right.Alias, source.RowCount(res.RightRows))})
 	res.Timings.Load = time.Since(start)
 
 	start = time.Now()
@@ -299,7 +302,7 @@ func match(ctx context.Context, s *session, p *plan.Plan, progress func(engine.P
 		}
 	}
 	for k, r := range p.Rules {
-		progress(engine.Progress{Phase: engine.PhaseMatch, Detail: "rule " + r.Name})
+		progress(engine.Progress{Phase: engine.PhaseMatch, Detail: fmt.Sprintf("rule %d of %d, %s", k+1, len(p.Rules), r.Name)})
 		if err := runRule(ctx, s, sqlplan.Rule(k, r)); err != nil {
 			return fmt.Errorf("rule %s: %w", r.Name, err)
 		}
