@@ -153,6 +153,9 @@ func makeDirs(dir string) ([]string, error) {
 func checkPlaces(r *kallav1.Recipe, moves []evidence.Move, stale []string) error {
 	seen := map[string]bool{}
 	for _, m := range moves {
+		if err := checkPlace(m.To); err != nil {
+			return err
+		}
 		to := absPath(m.To)
 		if seen[to] {
 			return engine.BadInput("output: %s is named for two outputs; give each its own path", m.To)
@@ -180,6 +183,30 @@ func checkPlaces(r *kallav1.Recipe, moves []evidence.Move, stale []string) error
 		}
 	}
 	return nil
+}
+
+// checkPlace refuses, before any work, an output path that cannot take a
+// file: a directory at it, or a file or a broken link where one of its
+// folders should be.
+func checkPlace(path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return engine.BadInput("output: %s is a directory; give a file's path", path)
+	}
+	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
+		fi, err := os.Stat(dir)
+		switch {
+		case err == nil && !fi.IsDir():
+			return engine.BadInput("output: %s is a file, where a folder of the outputs should be", dir)
+		case err == nil:
+			return nil
+		}
+		if _, lerr := os.Lstat(dir); lerr == nil {
+			return engine.BadInput("output: %s is a link to nothing", dir)
+		}
+		if filepath.Dir(dir) == dir {
+			return nil
+		}
+	}
 }
 
 // absPath is p absolute, with the symbolic links of the part of it that

@@ -230,6 +230,11 @@ func TestBadInputExitsTwo(t *testing.T) {
 		b, _ := os.ReadFile("../../libs/engine/duckdb/testdata/" + n)
 		os.WriteFile(filepath.Join(filepath.Dir(seed), "testdata", n), b, 0o644)
 	}
+	aFile, dangling := filepath.Join(t.TempDir(), "afile"), filepath.Join(t.TempDir(), "dangling")
+	os.WriteFile(aFile, []byte("x"), 0o644)
+	os.Symlink(filepath.Join(t.TempDir(), "gone"), dangling)
+	withDirAt := example(t)
+	os.MkdirAll(filepath.Join(filepath.Dir(withDirAt), "out", "unmatched_payments.parquet", "x"), 0o755)
 	tests := []struct {
 		name   string
 		args   []string
@@ -242,6 +247,9 @@ func TestBadInputExitsTwo(t *testing.T) {
 		{"unknown_command", []string{"reconcil"}, `unknown command "reconcil"`},
 		{"negative_threads", []string{"reconcile", "--recipe", example(t), "--threads", "-3"}, "--threads -3: allowed are 0"},
 		{"too_many_threads", []string{"reconcile", "--recipe", example(t), "--threads", "99999999999"}, "--threads 99999999999: allowed are 0 (one per core) to 4096"},
+		{"out_is_a_file", []string{"reconcile", "--recipe", example(t), "--out", aFile}, "is a file, where a folder of the outputs should be"},
+		{"out_is_a_broken_link", []string{"reconcile", "--recipe", example(t), "--out", dangling}, "is a link to nothing"},
+		{"output_place_is_a_directory", []string{"reconcile", "--recipe", withDirAt}, "unmatched_payments.parquet is a directory; give a file's path"},
 		{"argument_before_flags", []string{"reconcile", "extra", "--recipe", example(t)}, `unexpected argument "extra"; flags come first`},
 		{"unreadable_memory_limit", []string{"reconcile", "--recipe", example(t), "--memory-limit", "lots"}, `memory limit "lots"`},
 	}
