@@ -65,7 +65,7 @@ func inferCSV(r io.Reader, types map[string]Type) (Schema, error) {
 			}
 		}
 	}
-	s := Schema{Rows: rows, Columns: make([]Column, len(names)), CSV: cr.layout}
+	s := Schema{Rows: rows, Columns: make([]Column, len(names)), CSV: cr.Layout()}
 	for i, name := range names {
 		s.Columns[i] = cols[i].column(name)
 	}

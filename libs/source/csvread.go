@@ -24,9 +24,10 @@ type csvReader struct {
 	rec    []byte // a quoted record's unescaped fields
 	ends   []int
 	fields [][]byte
-	// What another reader of the file must be told (see CSVLayout).
-	layout CSVLayout
-	size   int // bytes of the record being read
+	// What another reader of the file must be told (see Layout).
+	layout   CSVLayout
+	crlf, lf bool // some line ends in "\r\n", some in "\n"
+	size     int  // bytes of the record being read
 }
 
 // CSVLayout is what the engine's CSV reader must be told to read a file as
@@ -41,7 +42,13 @@ type CSVLayout struct {
 	// BlankLines says that blank lines come after the header, which in a
 	// file of one column another reader takes for empty values.
 	BlankLines bool `json:",omitempty"`
-	crlf, lf   bool
+}
+
+// Layout is the layout of what has been read so far.
+func (c *csvReader) Layout() CSVLayout {
+	l := c.layout
+	l.MixedEnds = c.crlf && c.lf
+	return l
 }
 
 // newCSVReader reads r through a buffer of size bytes; a line longer than
@@ -209,11 +216,10 @@ func (c *csvReader) rawLine() ([]byte, error) {
 	c.size += len(line)
 	switch {
 	case bytes.HasSuffix(line, []byte("\r\n")):
-		c.layout.crlf = true
+		c.crlf = true
 	case bytes.HasSuffix(line, []byte("\n")):
-		c.layout.lf = true
+		c.lf = true
 	}
-	c.layout.MixedEnds = c.layout.crlf && c.layout.lf
 	line = bytes.TrimSuffix(line, []byte("\n"))
 	line = bytes.TrimSuffix(line, []byte("\r"))
 	if c.line == 1 {

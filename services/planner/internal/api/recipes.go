@@ -133,8 +133,9 @@ func shownRecipe(r jobs.Recipe) (string, *kallav1.Recipe) {
 	for _, src := range []*kallav1.Source{parsed.GetSources().GetLeft(), parsed.GetSources().GetRight()} {
 		if s := source.Secrets(src.GetUri()); len(s) > 0 {
 			secrets = append(secrets, s...)
-			text = strings.ReplaceAll(text, src.GetUri(), source.Redact(src.GetUri()))
-			src.Uri = source.Redact(src.GetUri())
+			masked := source.Redact(src.GetUri())
+			text = strings.ReplaceAll(text, src.GetUri(), masked)
+			src.Uri = masked
 		}
 	}
 	if len(secrets) == 0 {
