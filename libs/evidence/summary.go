@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/kallahq/kalla/libs/scratch"
 )
 
 // Summary is summary.json. Its shape is a stable interface: fields may be
@@ -90,7 +92,11 @@ func Publish(moves []Move, stale []string) (err error) {
 		}
 	}
 	var made, placed []string
+	var held []*scratch.Held
 	defer func() {
+		for _, h := range held {
+			h.Release()
+		}
 		if err == nil {
 			return
 		}
@@ -107,11 +113,18 @@ func Publish(moves []Move, stale []string) (err error) {
 		if err != nil {
 			return fmt.Errorf("publish %s: %w", m.To, err)
 		}
+		scratch.Sweep(filepath.Dir(m.To), publishPrefix, scratch.Grace)
 		tmp, err := beside(m.From, m.To)
 		if err != nil {
 			return fmt.Errorf("publish %s: %w", m.To, err)
 		}
 		placed = append(placed, tmp)
+		// Held until published, so that no other run sweeps it meanwhile.
+		h, err := scratch.Hold(tmp)
+		if err != nil {
+			return fmt.Errorf("publish %s: %w", m.To, err)
+		}
+		held = append(held, h)
 	}
 	// Two runs publishing to the same places take turns: each result is
 	// then whole, the last one's standing.
@@ -167,11 +180,15 @@ func mkdirAll(dir string) ([]string, error) {
 	return missing, nil
 }
 
+// publishPrefix names a file brought beside its place; those of killed runs
+// are swept by the next run publishing there.
+const publishPrefix = ".kalla-publish-"
+
 // beside brings the file from next to to, under a temporary name in to's
 // folder, and returns that name: a rename, or a synced copy when from is on
 // another file system.
 func beside(from, to string) (string, error) {
-	f, err := os.CreateTemp(filepath.Dir(to), ".kalla-publish-*")
+	f, err := os.CreateTemp(filepath.Dir(to), publishPrefix+"*")
 	if err != nil {
 		return "", err
 	}

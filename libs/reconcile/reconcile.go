@@ -18,6 +18,7 @@ import (
 	"github.com/kallahq/kalla/libs/evidence"
 	"github.com/kallahq/kalla/libs/plan"
 	"github.com/kallahq/kalla/libs/recipe"
+	"github.com/kallahq/kalla/libs/scratch"
 	"github.com/kallahq/kalla/libs/source"
 )
 
@@ -38,6 +39,10 @@ func IsBadInput(err error) bool {
 	var errs recipe.Errors
 	return errors.Is(err, engine.ErrBadInput) || errors.As(err, &errs)
 }
+
+// stagingPrefix names a run's folder of unfinished evidence, beside the
+// outputs; those of killed runs are swept by the next run there.
+const stagingPrefix = ".kalla-run-"
 
 // Run reconciles r, whose file URIs are absolute (recipe.Load makes them
 // so), and publishes the evidence. Nothing is published unless the whole
@@ -68,11 +73,13 @@ func Run(ctx context.Context, r *kallav1.Recipe, opts Options) (_ *evidence.Summ
 			}
 		}
 	}()
-	staging, err := os.MkdirTemp(out, ".kalla-run-")
+	scratch.Sweep(out, stagingPrefix, scratch.Grace)
+	held, err := scratch.Mkdir(out, stagingPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("output: %w", err)
 	}
-	defer os.RemoveAll(staging)
+	defer held.RemoveAll()
+	staging := held.Path
 	res, err := opts.Engine.Reconcile(ctx, p, engine.Output{Dir: staging, Format: opts.Format}, opts.Progress)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ package duckdb
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/kallahq/kalla/libs/engine"
 	"github.com/kallahq/kalla/libs/plan"
+	"github.com/kallahq/kalla/libs/scratch"
 	"github.com/kallahq/kalla/libs/source"
 	"github.com/kallahq/kalla/libs/sqlplan"
 )
@@ -46,17 +48,24 @@ type session struct {
 	tmp string
 }
 
+// tempPrefix names a session's spill folder; those of killed processes are
+// swept by the next session in the same place.
+const tempPrefix = "kalla-duckdb-"
+
 func (e *Engine) open(ctx context.Context) (*session, func(), error) {
-	tmp, err := os.MkdirTemp(e.TempDir, "kalla-duckdb-")
+	parent := cmp.Or(e.TempDir, os.TempDir())
+	scratch.Sweep(parent, tempPrefix, scratch.Grace)
+	held, err := scratch.Mkdir(parent, tempPrefix)
 	if err != nil {
 		return nil, nil, fmt.Errorf("duckdb temp dir: %w", err)
 	}
+	tmp := held.Path
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
-		os.RemoveAll(tmp)
+		held.RemoveAll()
 		return nil, nil, fmt.Errorf("open duckdb: %w", err)
 	}
-	closeAll := func() { db.Close(); os.RemoveAll(tmp) }
+	closeAll := func() { db.Close(); held.RemoveAll() }
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		closeAll()
@@ -64,7 +73,7 @@ func (e *Engine) open(ctx context.Context) (*session, func(), error) {
 	}
 	s := &session{conn: conn, tmp: tmp}
 	// From here the connection is closed with the rest.
-	closeAll = func() { conn.Close(); db.Close(); os.RemoveAll(tmp) }
+	closeAll = func() { conn.Close(); db.Close(); held.RemoveAll() }
 	// Time zones are UTC whatever the machine's, so a timestamp with a zone
 	// compares, converts to a date and prints the same everywhere.
 	settings := []string{"SET temp_directory = " + sqlplan.String(tmp), "SET TimeZone = 'UTC'"}

@@ -4,6 +4,7 @@
 package execute
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,6 +25,7 @@ import (
 	"github.com/kallahq/kalla/libs/pipeline"
 	"github.com/kallahq/kalla/libs/queue"
 	"github.com/kallahq/kalla/libs/reconcile"
+	"github.com/kallahq/kalla/libs/scratch"
 )
 
 // Executor holds what every Exec job needs.
@@ -41,6 +43,8 @@ type Executor struct {
 	Log *slog.Logger
 }
 
+const workPrefix = "kalla-exec-"
+
 // Handle runs one Exec job. Running it twice gives the same evidence at the
 // same keys: a retry overwrites, never adds.
 func (e *Executor) Handle(ctx context.Context, job jobs.Job, env *kallav1.JobEnvelope) error {
@@ -55,11 +59,15 @@ func (e *Executor) Handle(ctx context.Context, job jobs.Job, env *kallav1.JobEnv
 	if err := e.Store.SetStatus(ctx, run.ID, jobs.RunExecuting, "executing"); err != nil {
 		return err
 	}
-	work, err := os.MkdirTemp(e.TempDir, "kalla-exec-")
+	// A job's folder left by a killed executor is swept by the next job.
+	parent := cmp.Or(e.TempDir, os.TempDir())
+	scratch.Sweep(parent, workPrefix, scratch.Grace)
+	held, err := scratch.Mkdir(parent, workPrefix)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
+	defer held.RemoveAll()
+	work := held.Path
 	start := time.Now()
 	if err := e.fetchSources(ctx, r, env.GetExec(), work); err != nil {
 		return err
