@@ -103,19 +103,21 @@ func textNote(left, right source.Column) string {
 // arithmetic needs more than recipe.MaxDigits digits, or "": the wider
 // operand's integer digits and the larger scale (one digit more for a
 // difference). thresholdAtFault says a threshold with fewer digits would
-// do. Only widths measured from the values count (CSV numbers, floats,
-// undeclared PostgreSQL numerics): such values would fail while running,
-// with the engine's words. A declared width (a Parquet DECIMAL(38,2)) says
-// little of the values, which the engine computes with as long as they fit.
+// do. Widths measured from the values count (CSV numbers, floats,
+// undeclared PostgreSQL numerics), and the 19 digits of an integer column
+// read as BIGINT (a Parquet int64): such values would fail while running,
+// with the engine's words. A declared decimal width (a Parquet
+// DECIMAL(38,2)) says little of the values, which the engine computes with
+// as long as they fit.
 func checkWidth(c Condition) (msg string, thresholdAtFault bool) {
 	if c.Op == kallav1.Operator_OPERATOR_TOLERANCE && c.Left.Type == source.Integer && c.Right.Type == source.Integer {
 		return "", false // compared with the threshold's whole part
 	}
-	if !c.Left.Measured || !c.Right.Measured {
+	li, ls, lok := digits(c.Left)
+	ri, rs, rok := digits(c.Right)
+	if !lok || !rok {
 		return "", false
 	}
-	li, ls := digits(c.Left)
-	ri, rs := digits(c.Right)
 	i, s := max(li, ri), max(ls, rs)
 	need := func(ti, ts int) int {
 		switch c.Op {
@@ -141,21 +143,32 @@ func checkAggregateWidth(a Aggregate) string {
 	if a.Left.Type == source.Integer && a.Right.Type == source.Integer {
 		return "" // compared with the tolerance's whole part
 	}
-	if !a.Left.Measured || !a.Right.Measured {
+	li, ls, lok := digits(a.Left)
+	ri, rs, rok := digits(a.Right)
+	if !lok || !rok {
 		return ""
 	}
-	li, ls := digits(a.Left)
-	ri, rs := digits(a.Right)
 	ti, ts := thresholdDigits(a.Tolerance)
 	i, s := max(li, ri)+1, max(ls, rs)
 	msg, _ := tooWide("an aggregate check", a.Left, a.Right, max(i, ti)+max(s, ts), a.ToleranceText, i+s)
 	return msg
 }
 
-// digits returns a measured column's integer digits and scale.
-func digits(c source.Column) (intDigits, scale int) {
-	return c.Precision - c.Scale, c.Scale
+// digits returns a column's integer digits and scale where they are known:
+// measured from the values, or an integer column's declared width, which
+// is BIGINT's 19 digits whatever the source declares (every integer is read
+// as BIGINT), and all of them may be used.
+func digits(c source.Column) (intDigits, scale int, ok bool) {
+	switch {
+	case c.Measured:
+		return c.Precision - c.Scale, c.Scale, true
+	case c.Type == source.Integer:
+		return bigintDigits, 0, true
+	}
+	return 0, 0, false
 }
+
+const bigintDigits = 19
 
 // tooWide says that arithmetic on l and r needs more digits than the
 // engines compute with, or returns ""; when it would fit without the

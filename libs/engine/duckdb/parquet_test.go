@@ -225,3 +225,35 @@ func TestParquetNanoseconds(t *testing.T) {
 		t.Errorf("matched = %v, want the delta 00:00:00 + 1 ns", o.matched)
 	}
 }
+
+// TestParquetIntegerThresholds: integers of declared width are BIGINT, so a
+// threshold too long to compute with 19-digit values is refused at its
+// field before the run; a usual one computes exactly at the type's edge.
+func TestParquetIntegerThresholds(t *testing.T) {
+	t.Parallel()
+	book := func(threshold string) string {
+		return parquetBook(t, "SELECT * FROM (VALUES (1::BIGINT, 'A', 9223372036854775807::BIGINT), (2, 'B', 100)) v(id, k, n)",
+			[]string{"SELECT * FROM (VALUES (1::BIGINT, 'A', 9038904596117680290::BIGINT), (2, 'B', 103)) v(id, k, n)"},
+			"  - {name: t, pattern: \"1:1\", conditions: [{left: k, op: eq, right: k}, {left: n, op: tolerance_pct, right: n, threshold: "+threshold+"}]}\n")
+	}
+	t.Run("usual_threshold_at_the_edge", func(t *testing.T) {
+		t.Parallel()
+		// 9223372036854775807 - 9038904596117680292 is 2% of the first,
+		// rounded up: just over; 103 is 3% over 100.
+		o := mustRun(t, book("2"))
+		if len(o.matched) != 0 {
+			t.Errorf("matched = %v, want none", o.matched)
+		}
+		o = mustRun(t, book("2.0000000000000001"))
+		if got, want := o.pairs(), []string{"t: l1 r1"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+	})
+	for _, threshold := range []string{"99999999999999999999", "1e-21"} {
+		t.Run("threshold_"+threshold+"_is_bad_input", func(t *testing.T) {
+			t.Parallel()
+			_, err := runRecipe(t, book(threshold))
+			wantBadInput(t, err, "match_rules[0].conditions[1].threshold: tolerance_pct on n (integer) and n (integer) with threshold "+threshold+" needs numbers of")
+		})
+	}
+}
