@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -321,5 +322,32 @@ func TestInterruptedRunSaysSo(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, evidence.SummaryFile)); !os.IsNotExist(err) {
 		t.Errorf("a stopped run published a summary: %v", err)
+	}
+}
+
+// fullWriter fails every write, as stdout on a full disk does.
+type fullWriter struct{}
+
+func (fullWriter) Write([]byte) (int, error) { return 0, syscall.ENOSPC }
+
+// TestUnwrittenAnswerExitsOne: a run whose summary cannot reach stdout
+// exits 1 saying that the evidence stands, with or without --json, so a
+// script does not read a missing answer as success.
+func TestUnwrittenAnswerExitsOne(t *testing.T) {
+	t.Parallel()
+	for _, flags := range [][]string{nil, {"--json"}} {
+		t.Run(strings.Join(append([]string{"flags"}, flags...), ""), func(t *testing.T) {
+			t.Parallel()
+			out := t.TempDir()
+			var stderr bytes.Buffer
+			args := append([]string{"reconcile", "--recipe", example(t), "--out", out}, flags...)
+			code := run(context.Background(), args, fullWriter{}, &stderr)
+			if code != exitFailure || !strings.Contains(stderr.String(), "the evidence is published, but the answer could not be written to stdout: no space left on device") {
+				t.Errorf("exit %d, stderr %q; want 1 saying the answer could not be written", code, stderr.String())
+			}
+			if _, err := os.Stat(filepath.Join(out, "summary.json")); err != nil {
+				t.Errorf("the evidence was published, so its summary should stand: %v", err)
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -75,15 +76,27 @@ func reconcileCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 		}
 		return fail(stderr, err)
 	}
+	var text bytes.Buffer
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
+		enc := json.NewEncoder(&text)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(sum); err != nil {
 			return fail(stderr, err)
 		}
-		return exitOK
+	} else {
+		printSummary(&text, sum)
 	}
-	printSummary(stdout, sum)
+	return show(stdout, stderr, "kalla", text.Bytes(), "the evidence is published")
+}
+
+// show writes the answer of a command that has done its work to stdout. A
+// failed write (a full disk, a closed pipe) is exit 1, so that a script
+// does not take the missing answer for success; done says what stands.
+func show(stdout, stderr io.Writer, cmd string, text []byte, done string) int {
+	if _, err := stdout.Write(text); err != nil {
+		fmt.Fprintf(stderr, "%s: %s, but the answer could not be written to stdout: %v\n", cmd, done, err)
+		return exitFailure
+	}
 	return exitOK
 }
 

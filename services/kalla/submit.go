@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -121,8 +122,7 @@ func submitCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 			// CreateRun only records and queues the run: it is queued now.
 			return writeJSON(stdout, stderr, submitResult{RunID: runID, Status: statusName(kallav1.RunStatus_RUN_STATUS_QUEUED)})
 		}
-		fmt.Fprintln(stdout, runID)
-		return exitOK
+		return show(stdout, stderr, "kalla submit", []byte(runID+"\n"), "run "+runID+" is queued")
 	}
 
 	if isTerminal(stderr) {
@@ -166,9 +166,10 @@ func submitCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *asJSON {
 		return writeJSON(stdout, stderr, submitResult{RunID: runID, Status: statusName(run.GetStatus()), Summary: sum})
 	}
-	fmt.Fprintf(stdout, "run %s completed\n", runID)
-	printSummary(stdout, sum)
-	return exitOK
+	var text bytes.Buffer
+	fmt.Fprintf(&text, "run %s completed\n", runID)
+	printSummary(&text, sum)
+	return show(stdout, stderr, "kalla submit", text.Bytes(), "run "+runID+" completed")
 }
 
 type submitter struct {
@@ -367,14 +368,13 @@ func summaryOf(s *kallav1.Summary) *evidence.Summary {
 	return out
 }
 
-func writeJSON(stdout, stderr io.Writer, v any) int {
+func writeJSON(stdout, stderr io.Writer, v submitResult) int {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		fmt.Fprintf(stderr, "kalla submit: %v\n", err)
 		return exitFailure
 	}
-	stdout.Write(append(b, '\n'))
-	return exitOK
+	return show(stdout, stderr, "kalla submit", append(b, '\n'), "run "+v.RunID+" is "+v.Status)
 }
 
 // progressLine redraws one line on the terminal: phase, a bar of the chunks
