@@ -251,17 +251,23 @@ func keyColumns(in plan.Input) string {
 }
 
 // KeyProblems returns a query listing up to five keys that are NULL or not
-// unique, with how often each appears.
+// unique, with how often each appears: text quoted, so that the text "NULL"
+// is not taken for an empty key, an empty column as empty, and a composite
+// key's columns in parentheses.
 func KeyProblems(table string, in plan.Input) string {
 	if len(in.Key) == 0 {
 		return ""
 	}
 	parts := make([]string, len(in.Key))
 	for i, c := range in.Key {
-		parts[i] = fmt.Sprintf("coalesce(CAST(%s AS VARCHAR), 'NULL')", Ident(c.Name))
+		parts[i] = fmt.Sprintf("coalesce(%s, 'empty')", shown(Ident(c.Name), c))
+	}
+	key := parts[0]
+	if len(parts) > 1 {
+		key = "'(' || " + strings.Join(parts, " || ', ' || ") + " || ')'"
 	}
 	return fmt.Sprintf("SELECT %s AS key, count(*) AS n FROM %s GROUP BY %s HAVING count(*) > 1 OR %s ORDER BY n DESC, key LIMIT 5",
-		strings.Join(parts, " || '|' || "), table, keyColumns(in), anyNull(in.Key))
+		key, table, keyColumns(in), anyNull(in.Key))
 }
 
 func anyNull(cols []source.Column) string {

@@ -465,6 +465,11 @@ func TestInputs(t *testing.T) {
 			t.Errorf("err = %v, want bad input naming the side and key 1", err)
 		}
 	})
+	t.Run("the_text_NULL_is_no_empty_key", func(t *testing.T) {
+		t.Parallel()
+		_, err := reconcileFiles(t, "id,ref\nNULL,A\nNULL,B\n,C\n,D\nx,E\n", "id,ref\n10,A\n", recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}]}\n"))
+		wantBadInput(t, err, `l: the primary key (id) must be unique and not empty; for example: "NULL" (2 rows), empty (2 rows)`)
+	})
 	t.Run("duplicate_composite_key_is_bad_input", func(t *testing.T) {
 		t.Parallel()
 		text := strings.Replace(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}]}\n"), "primary_key: [id]", "primary_key: [branch, seq]", 1)
@@ -473,7 +478,7 @@ func TestInputs(t *testing.T) {
 			"null_part": "branch,seq,ref\nB,1,X\nA,,Y\n",
 		} {
 			_, err := reconcileFiles(t, left, "id,ref\n10,A\n", text)
-			want := map[string]string{"repeated": "A|2 (2 rows)", "null_part": "A|NULL (1 row)"}[name]
+			want := map[string]string{"repeated": `("A", 2) (2 rows)`, "null_part": `("A", empty) (1 row)`}[name]
 			if !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), want) {
 				t.Errorf("%s: err = %v, want bad input naming %s", name, err, want)
 			}
@@ -517,7 +522,7 @@ func TestInputs(t *testing.T) {
 	t.Run("empty_key_is_bad_input", func(t *testing.T) {
 		t.Parallel()
 		_, err := reconcileFiles(t, "id,ref\n,A\n", "id,ref\n10,A\n", recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}]}\n"))
-		wantBadInput(t, err, "NULL")
+		wantBadInput(t, err, "for example: empty (1 row)")
 	})
 	t.Run("empty_sources", func(t *testing.T) {
 		t.Parallel()
