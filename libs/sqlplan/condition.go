@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/big"
 	"strconv"
+	"strings"
+	"unicode"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/plan"
@@ -19,8 +21,18 @@ const Levenshtein = "kalla_levenshtein"
 // full Unicode case folding (plan.Fold; DuckDB's lower maps ß to itself).
 const Fold = "kalla_fold"
 
-// whitespace is what eq_ci trims: ASCII space, tab, CR and LF.
-const whitespace = "chr(32)||chr(9)||chr(13)||chr(10)"
+// whitespace is what eq_ci trims: every character Unicode counts as white
+// space (unicode.IsSpace), the no-break space of spreadsheet exports among
+// them, each as chr(n) so that the SQL shows which.
+var whitespace = func() string {
+	var chars []string
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if unicode.IsSpace(r) {
+			chars = append(chars, fmt.Sprintf("chr(%d)", r))
+		}
+	}
+	return strings.Join(chars, "||")
+}()
 
 // cond renders one condition between the rows l and r.
 type cond struct {

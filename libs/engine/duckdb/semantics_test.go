@@ -424,6 +424,8 @@ func TestOperators(t *testing.T) {
 			"{left: ref, op: eq_ci, right: ref}", []string{"t: l1 r10", "t: l2 r11"}},
 		// Full case folding: ß is ss, final sigma is sigma; ASCII meets
 		// non-ASCII; é is not e.
+		{"eq_ci_trims_unicode_spaces", "id,ref\n1,\u00a0abc\u3000\n2,x\u200b\n", "id,ref\n10,ABC\u202f\n11,X\n",
+			"{left: ref, op: eq_ci, right: ref}", []string{"t: l1 r10"}}, // U+200B, zero width, is no space
 		{"eq_ci_folds_unicode_case", "id,ref\n1,Straße\n2,ΟΔΟΣ\n3, ÉCOLE\n4,Cafe\n", "id,ref\n10,STRASSE\n11,οδος\n12,école \n13,CAFÉ\n",
 			"{left: ref, op: eq_ci, right: ref}", []string{"t: l1 r10", "t: l2 r11", "t: l3 r12"}},
 		{"eq_keeps_text_as_written", "id,ref\n1, abc\n2,x\n", "id,ref\n10,abc\n11,x\n",

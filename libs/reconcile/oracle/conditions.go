@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"unicode"
 
 	"golang.org/x/text/cases"
 
@@ -146,7 +147,7 @@ func dayDistance(a, b *value) *big.Rat {
 }
 
 func foldCase(s string) string {
-	return cases.Fold().String(strings.Trim(s, " \t\r\n"))
+	return cases.Fold().String(strings.TrimFunc(s, unicode.IsSpace))
 }
 
 // similarity is 1 - levenshtein / longer length, over runes; two empty
