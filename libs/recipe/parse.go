@@ -142,12 +142,15 @@ func (d *decoder) seq(n *yaml.Node, field string) []*yaml.Node {
 	return n.Content
 }
 
-// decimal keeps the number's text exactly as written.
+// decimal keeps the number's text exactly as written. A number in quotes
+// ("0.02") is taken too: JSON writers quote exact decimals so that no
+// reader takes them for floats.
 func (d *decoder) decimal(n *yaml.Node, field string) *kallav1.Decimal {
 	if n == nil {
 		return nil
 	}
-	if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") || !decimalText.MatchString(n.Value) {
+	number := n.Tag == "!!int" || n.Tag == "!!float" || (n.Tag == "!!str" && n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0)
+	if n.Kind != yaml.ScalarNode || !number || !decimalText.MatchString(n.Value) {
 		d.fail(n, field, "must be a decimal number such as 0.02, got %s", nodeText(n))
 		return nil
 	}

@@ -133,6 +133,18 @@ func TestParseYAML(t *testing.T) {
 	if got := split.GetAggregate().GetTolerance().GetValue(); got != "0.020" {
 		t.Errorf("tolerance text = %q, want 0.020 as written", got)
 	}
+	// Exact decimals in quotes, as JSON writers keep them from floats.
+	quoted := strings.NewReplacer("threshold: 0}", `threshold: "0.10"}`, "tolerance: 0.020", "tolerance: '1e-2'").Replace(validYAML)
+	r, err = recipe.Parse([]byte(quoted))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.GetMatchRules()[0].GetConditions()[1].GetThreshold().GetValue(); got != "0.10" {
+		t.Errorf("quoted threshold = %q, want 0.10", got)
+	}
+	if got := r.GetMatchRules()[1].GetAggregate().GetTolerance().GetValue(); got != "1e-2" {
+		t.Errorf("quoted tolerance = %q, want 1e-2", got)
+	}
 }
 
 func TestParseErrors(t *testing.T) {
