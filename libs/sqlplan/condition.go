@@ -144,9 +144,7 @@ func (c cond) Delta() string {
 			return label + " || " + daysText(fmt.Sprintf("date_diff('day', %s, %s)", c.r, c.l))
 		}
 		if c.nanos() {
-			// A duration to the microsecond and the nanoseconds beyond.
-			d := fmt.Sprintf("(%s - %s)", epochNanos(c.l, c.Left), epochNanos(c.r, c.Right))
-			return fmt.Sprintf("%[1]s || CASE WHEN %[2]s < 0 THEN '-' ELSE '' END || CAST(to_microseconds(CAST(abs(%[2]s) // 1000 AS BIGINT)) AS VARCHAR) || CASE WHEN abs(%[2]s) %% 1000 = 0 THEN '' ELSE ' + ' || CAST(abs(%[2]s) %% 1000 AS VARCHAR) || ' ns' END", label, d)
+			return label + " || " + nanosText(fmt.Sprintf("(%s - %s)", epochNanos(c.l, c.Left), epochNanos(c.r, c.Right)))
 		}
 		return fmt.Sprintf("%s || CAST(to_microseconds(date_diff('microsecond', CAST(%s AS TIMESTAMP), CAST(%s AS TIMESTAMP))) AS VARCHAR)", label, c.r, c.l)
 	case kallav1.Operator_OPERATOR_DATE_WITHIN:
@@ -155,6 +153,17 @@ func (c cond) Delta() string {
 		return fmt.Sprintf("%s || 'similarity ' || %s", label, c.similarity(true))
 	}
 	return ""
+}
+
+// nanosText is a signed count of nanoseconds d as a duration, written as
+// DuckDB writes one of microseconds (-25:01:01.000001: hours, minutes,
+// seconds, the fraction without trailing zeros), to the nanosecond:
+// 00:00:00.000000001.
+func nanosText(d string) string {
+	a := "abs(" + d + ")"
+	return fmt.Sprintf("CASE WHEN %[1]s < 0 THEN '-' ELSE '' END || "+
+		"printf('%%02d:%%02d:%%02d', CAST(%[2]s // 3600000000000 AS BIGINT), CAST(%[2]s // 60000000000 %% 60 AS BIGINT), CAST(%[2]s // 1000000000 %% 60 AS BIGINT)) || "+
+		"CASE WHEN %[2]s %% 1000000000 = 0 THEN '' ELSE '.' || rtrim(printf('%%09d', CAST(%[2]s %% 1000000000 AS BIGINT)), '0') END", d, a)
 }
 
 // similarity is the text of 1 - distance / longest to four decimals,

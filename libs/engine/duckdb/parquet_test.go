@@ -221,8 +221,28 @@ func TestParquetNanoseconds(t *testing.T) {
 	if got, want := o.pairs(), []string{"t: l1 r2"}; !slices.Equal(got, want) {
 		t.Errorf("matches = %v, want %v (1 ns apart, not 600)", got, want)
 	}
-	if len(o.matched) != 2 || o.matched[0]["deltas"] != "l.t-r.t: 00:00:00 + 1 ns" {
-		t.Errorf("matched = %v, want the delta 00:00:00 + 1 ns", o.matched)
+	if len(o.matched) != 2 || o.matched[0]["deltas"] != "l.t-r.t: 00:00:00.000000001" {
+		t.Errorf("matched = %v, want the delta 00:00:00.000000001", o.matched)
+	}
+}
+
+// TestParquetNanosecondDeltas: deltas of nanosecond timestamps read as
+// durations do, signed, to the nanosecond, without trailing zeros.
+func TestParquetNanosecondDeltas(t *testing.T) {
+	t.Parallel()
+	path := parquetBook(t, "SELECT * FROM (VALUES (1, 'A', TIMESTAMP_NS '2024-01-02 01:01:01.5'), (2, 'B', TIMESTAMP_NS '2024-01-01 00:00:00')) v(id, k, t)",
+		[]string{"SELECT * FROM (VALUES (1, 'A', TIMESTAMP_NS '2024-01-01 00:00:00'), (2, 'B', TIMESTAMP_NS '2024-01-02 01:01:01.00000012')) v(id, k, t)"},
+		"  - {name: later, pattern: \"1:1\", conditions: [{left: k, op: eq, right: k}, {left: t, op: gte, right: t}]}\n"+
+			"  - {name: earlier, pattern: \"1:1\", conditions: [{left: k, op: eq, right: k}, {left: t, op: lte, right: t}]}\n")
+	o := mustRun(t, path)
+	var got []string
+	for _, m := range o.matched {
+		if m["side"] == "left" {
+			got = append(got, m["deltas"])
+		}
+	}
+	if want := []string{"l.t-r.t: 25:01:01.5", "l.t-r.t: -25:01:01.00000012"}; !slices.Equal(got, want) {
+		t.Errorf("deltas = %q, want %q", got, want)
 	}
 }
 
