@@ -7,7 +7,11 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/kallahq/kalla/libs/scratch"
 )
+
+const cachePrefix = "kalla-planner-evidence-"
 
 // evidenceCache keeps downloaded evidence files on local disk, so paging
 // through a run's results fetches each object once instead of once per
@@ -18,6 +22,7 @@ import (
 // limit; a file being read is never evicted.
 type evidenceCache struct {
 	dir   string
+	held  *scratch.Held
 	limit int64
 
 	mu    sync.Mutex
@@ -48,10 +53,13 @@ func newEvidenceCache(limit int64) *evidenceCache {
 func (c *evidenceCache) get(ctx context.Context, uri string, fetch func(ctx context.Context, local string) error) (path string, release func(), err error) {
 	c.mu.Lock()
 	if c.dir == "" {
-		if c.dir, err = os.MkdirTemp("", "kalla-planner-evidence-"); err != nil {
+		// A killed planner's cache is swept by the next one.
+		scratch.Sweep(os.TempDir(), cachePrefix, scratch.Grace)
+		if c.held, err = scratch.Mkdir(os.TempDir(), cachePrefix); err != nil {
 			c.mu.Unlock()
 			return "", nil, fmt.Errorf("evidence cache: %w", err)
 		}
+		c.dir = c.held.Path
 	}
 	f, ok := c.files[uri]
 	if !ok {
@@ -144,7 +152,7 @@ func isClosed(ch chan struct{}) bool {
 func (c *evidenceCache) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.dir != "" {
-		os.RemoveAll(c.dir)
+	if c.held != nil {
+		c.held.RemoveAll()
 	}
 }

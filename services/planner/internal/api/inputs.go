@@ -14,12 +14,17 @@ import (
 	"github.com/kallahq/kalla/libs/objstore"
 	"github.com/kallahq/kalla/libs/plan"
 	"github.com/kallahq/kalla/libs/recipe"
+	"github.com/kallahq/kalla/libs/scratch"
 	"github.com/kallahq/kalla/libs/source"
 )
 
 // schemaTimeout bounds reading one source's schema (a PostgreSQL catalog
 // query, a CSV scan).
 const schemaTimeout = 2 * time.Minute
+
+// schemaPrefix names the folder an object source is downloaded to for its
+// schema; a killed planner's are swept by the next download.
+const schemaPrefix = "kalla-schema-"
 
 // parseRecipe parses recipe text; mistakes come back as recipe.Errors.
 func parseRecipe(text string) (*kallav1.Recipe, error) {
@@ -81,12 +86,13 @@ func (s *Server) readInput(ctx context.Context, src *kallav1.Source) (plan.Input
 	in := plan.Input{Alias: src.GetAlias(), Ref: ref}
 	path := ref.Path
 	if ref.Object {
-		dir, err := os.MkdirTemp("", "kalla-schema-")
+		scratch.Sweep(os.TempDir(), schemaPrefix, scratch.Grace)
+		held, err := scratch.Mkdir(os.TempDir(), schemaPrefix)
 		if err != nil {
 			return plan.Input{}, connect.NewError(connect.CodeInternal, fmt.Errorf("source %s: no scratch space for its schema: %w", src.GetAlias(), err))
 		}
-		defer os.RemoveAll(dir)
-		path = filepath.Join(dir, "source"+filepath.Ext(src.GetUri()))
+		defer held.RemoveAll()
+		path = filepath.Join(held.Path, "source"+filepath.Ext(src.GetUri()))
 		if err := s.download(ctx, src.GetUri(), path); err != nil {
 			return plan.Input{}, unreadable(src, uri, err)
 		}
