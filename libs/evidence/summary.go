@@ -91,17 +91,17 @@ func Publish(moves []Move, stale []string) (err error) {
 			return fmt.Errorf("publish: %s is a directory, where Kalla writes a file", m.To)
 		}
 	}
-	var made, placed []string
-	var held []*scratch.Held
+	var made []string
+	var placed []*scratch.Held
 	defer func() {
-		for _, h := range held {
-			h.Release()
+		for _, tmp := range placed {
+			if err != nil {
+				os.Remove(tmp.Path)
+			}
+			tmp.Release()
 		}
 		if err == nil {
 			return
-		}
-		for _, tmp := range placed {
-			os.Remove(tmp)
 		}
 		for i := len(made) - 1; i >= 0; i-- {
 			os.Remove(made[i]) // only if empty
@@ -119,12 +119,6 @@ func Publish(moves []Move, stale []string) (err error) {
 			return fmt.Errorf("publish %s: %w", m.To, err)
 		}
 		placed = append(placed, tmp)
-		// Held until published, so that no other run sweeps it meanwhile.
-		h, err := scratch.Hold(tmp)
-		if err != nil {
-			return fmt.Errorf("publish %s: %w", m.To, err)
-		}
-		held = append(held, h)
 	}
 	// Two runs publishing to the same places take turns: each result is
 	// then whole, the last one's standing.
@@ -143,7 +137,7 @@ func Publish(moves []Move, stale []string) (err error) {
 		}
 	}
 	for i, m := range moves {
-		if err := os.Rename(placed[i], m.To); err != nil {
+		if err := os.Rename(placed[i].Path, m.To); err != nil {
 			return fmt.Errorf("publish %s: %w", m.To, err)
 		}
 	}
@@ -185,25 +179,29 @@ func mkdirAll(dir string) ([]string, error) {
 const publishPrefix = ".kalla-publish-"
 
 // beside brings the file from next to to, under a temporary name in to's
-// folder, and returns that name: a rename, or a synced copy when from is on
-// another file system.
-func beside(from, to string) (string, error) {
-	f, err := os.CreateTemp(filepath.Dir(to), publishPrefix+"*")
+// folder: a rename, or a synced copy when from is on another file system.
+// The file is held (see package scratch) until the caller releases it, so
+// that no other run sweeps it meanwhile.
+func beside(from, to string) (*scratch.Held, error) {
+	// Held before it moves: the lock goes with the file through the rename.
+	src, err := scratch.Hold(from)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	tmp := f.Name()
-	if err := os.Rename(from, tmp); err == nil {
-		f.Close()
-		return tmp, nil
-	}
-	err = copyInto(f, from)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	tmp, err := scratch.CreateTemp(filepath.Dir(to), publishPrefix)
 	if err != nil {
-		os.Remove(tmp)
-		return "", err
+		src.Release()
+		return nil, err
+	}
+	if err := os.Rename(from, tmp.Path); err == nil {
+		tmp.Release() // its empty file is gone, replaced by from
+		src.Path = tmp.Path
+		return src, nil
+	}
+	src.Release()
+	if err := copyInto(tmp.File(), from); err != nil {
+		tmp.RemoveAll()
+		return nil, err
 	}
 	return tmp, nil
 }

@@ -5,9 +5,12 @@
 //
 // A lock is a flock(2) on the path, which the kernel releases when the
 // process ends however it ends; a path nobody locks belongs to no live run.
+// Where the file system takes no flock (some NFS mounts), paths are made
+// unlocked and never swept: nothing can tell a live run's from a dead one's.
 package scratch
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,11 +26,11 @@ const Grace = time.Minute
 // Held is a temporary directory or file its process holds a lock on.
 type Held struct {
 	Path string
-	lock *os.File
+	lock *os.File // nil where the file system takes no lock
 }
 
-// Mkdir makes a directory in parent named prefix and a random suffix, and
-// holds it.
+// Mkdir makes a directory in parent named prefix and a random number, as
+// os.MkdirTemp does, and holds it.
 func Mkdir(parent, prefix string) (*Held, error) {
 	dir, err := os.MkdirTemp(parent, prefix)
 	if err != nil {
@@ -41,23 +44,44 @@ func Mkdir(parent, prefix string) (*Held, error) {
 	return h, nil
 }
 
-// Hold locks an existing path (a file renamed into place under a temporary
-// name, say) until Release.
-func Hold(path string) (*Held, error) {
-	f, err := os.Open(path)
+// CreateTemp makes a file in dir named prefix and a random number, as
+// os.CreateTemp does, and holds it; File writes to it.
+func CreateTemp(dir, prefix string) (*Held, error) {
+	f, err := os.CreateTemp(dir, prefix+"*")
 	if err != nil {
 		return nil, err
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	h := &Held{Path: f.Name(), lock: f}
+	if err := lock(f); err != nil {
 		f.Close()
-		return nil, &os.PathError{Op: "lock", Path: path, Err: err}
+		os.Remove(f.Name())
+		return nil, err
+	}
+	return h, nil
+}
+
+// Hold locks an existing directory or regular file until Release. A file
+// keeps its lock when renamed, so holding one before moving it under a
+// temporary name leaves no moment it could be swept.
+func Hold(path string) (*Held, error) {
+	f, err := open(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := lock(f); err != nil {
+		f.Close()
+		return nil, err
 	}
 	return &Held{Path: path, lock: f}, nil
 }
 
+// File is the held file, open for writing (nil for a directory or where
+// nothing is locked).
+func (h *Held) File() *os.File { return h.lock }
+
 // Release lets go of the path (it does not remove it). It is safe on nil.
 func (h *Held) Release() {
-	if h != nil {
+	if h != nil && h.lock != nil {
 		h.lock.Close()
 	}
 }
@@ -68,11 +92,52 @@ func (h *Held) RemoveAll() error {
 	return os.RemoveAll(h.Path)
 }
 
-// Sweep removes the entries of parent whose names start with prefix, that
-// no process holds and that have not changed for quiet (Grace, but for
-// tests), and returns what it removed. It never follows a link, and skips what it cannot open
-// or lock (another user's, a live run's): sweeping is housekeeping, so it
-// has no error to report.
+// open opens a directory, or a regular file for writing (NFS locks only
+// files open for writing), never following a link and never waiting (a
+// FIFO would wait for a writer).
+func open(path string) (*os.File, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	flags := syscall.O_NOFOLLOW | syscall.O_NONBLOCK
+	switch {
+	case fi.IsDir():
+		flags |= os.O_RDONLY
+	case fi.Mode().IsRegular():
+		flags |= os.O_RDWR
+	default:
+		return nil, &os.PathError{Op: "hold", Path: path, Err: errors.New("neither a directory nor a regular file")}
+	}
+	f, err := os.OpenFile(path, flags, 0)
+	if err != nil {
+		return nil, err
+	}
+	// The path may have been replaced between the look and the open.
+	if again, err := f.Stat(); err != nil || !os.SameFile(fi, again) {
+		f.Close()
+		return nil, &os.PathError{Op: "hold", Path: path, Err: errors.New("replaced while opened")}
+	}
+	return f, nil
+}
+
+// lock takes f's lock without waiting. A file system that takes no locks
+// leaves f unlocked, which Sweep can then not lock either: nothing there is
+// swept.
+func lock(f *os.File) error {
+	err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	if err == nil || errors.Is(err, syscall.ENOLCK) || errors.Is(err, syscall.EOPNOTSUPP) {
+		return nil
+	}
+	return &os.PathError{Op: "lock", Path: f.Name(), Err: err}
+}
+
+// Sweep removes the entries of parent named prefix and a number (as Mkdir
+// and CreateTemp name them, so a user's ".kalla-run-notes" is left alone)
+// that this user owns, that no process holds and that have not changed for
+// quiet (Grace, but for tests), and returns what it removed. It never
+// follows a link and skips what it cannot open or lock: sweeping is
+// housekeeping, so it has no error to report.
 func Sweep(parent, prefix string, quiet time.Duration) []string {
 	entries, err := os.ReadDir(parent)
 	if err != nil {
@@ -80,7 +145,7 @@ func Sweep(parent, prefix string, quiet time.Duration) []string {
 	}
 	var removed []string
 	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), prefix) || e.Type()&os.ModeSymlink != 0 {
+		if !ours(e.Name(), prefix) {
 			continue
 		}
 		path := filepath.Join(parent, e.Name())
@@ -91,31 +156,37 @@ func Sweep(parent, prefix string, quiet time.Duration) []string {
 	return removed
 }
 
+// ours says that name is prefix and a random number, as os.MkdirTemp and
+// os.CreateTemp make them.
+func ours(name, prefix string) bool {
+	suffix, ok := strings.CutPrefix(name, prefix)
+	return ok && suffix != "" && strings.Trim(suffix, "0123456789") == ""
+}
+
 func sweep(path string, quiet time.Duration) bool {
 	fi, err := os.Lstat(path)
-	if err != nil || changedWithin(fi, quiet) {
+	if err != nil || changedWithin(fi, quiet) || !ownedByMe(fi) {
 		return false
 	}
-	h, err := Hold(path)
+	f, err := open(path)
 	if err != nil {
 		return false
 	}
-	// Held now, so no live run is using it; the second look catches a path
-	// replaced between the Lstat and the lock.
-	if again, err := os.Lstat(path); err != nil || !os.SameFile(fi, again) {
-		h.Release()
-		return false
+	defer f.Close()
+	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		return false // held by a live run, or no locks here
 	}
-	return h.RemoveAll() == nil
+	return os.RemoveAll(path) == nil
+}
+
+func ownedByMe(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) == os.Getuid()
 }
 
 // changedWithin says the path's inode changed within d. It is the change
 // time, not the modification time, that counts: a rename keeps a file's
 // modification time but sets its change time.
 func changedWithin(fi os.FileInfo, d time.Duration) bool {
-	changed := fi.ModTime()
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		changed = time.Unix(st.Ctim.Unix())
-	}
-	return time.Since(changed) < d
+	return time.Since(changeTime(fi)) < d
 }

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -78,6 +79,22 @@ func TestSweep(t *testing.T) {
 		}
 	})
 
+	t.Run("held_file_keeps_its_lock_when_renamed", func(t *testing.T) {
+		t.Parallel()
+		parent := t.TempDir()
+		h, err := scratch.CreateTemp(parent, "elsewhere-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Release()
+		if err := os.Rename(h.Path, filepath.Join(parent, prefix+"7")); err != nil {
+			t.Fatal(err)
+		}
+		if got := scratch.Sweep(parent, prefix, 0); len(got) != 0 {
+			t.Errorf("swept %v, held under its old name", got)
+		}
+	})
+
 	t.Run("released_is_swept", func(t *testing.T) {
 		t.Parallel()
 		parent := t.TempDir()
@@ -86,7 +103,7 @@ func TestSweep(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.Release()
-		file := filepath.Join(parent, prefix+"file")
+		file := filepath.Join(parent, prefix+"123")
 		if err := os.WriteFile(file, nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -110,13 +127,20 @@ func TestSweep(t *testing.T) {
 		}
 	})
 
-	t.Run("other_names_and_links_are_left", func(t *testing.T) {
+	t.Run("other_names_links_and_fifos_are_left", func(t *testing.T) {
 		t.Parallel()
 		parent, elsewhere := t.TempDir(), t.TempDir()
-		if err := os.Mkdir(filepath.Join(parent, "kalla-keep"), 0o755); err != nil {
+		// A user's folder that only starts like Kalla's names.
+		for _, name := range []string{"kalla-keep", prefix + "notes", prefix} {
+			if err := os.Mkdir(filepath.Join(parent, name), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.Symlink(elsewhere, filepath.Join(parent, prefix+"1")); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.Symlink(elsewhere, filepath.Join(parent, prefix+"link")); err != nil {
+		// Opening a FIFO would wait for a writer, forever.
+		if err := syscall.Mkfifo(filepath.Join(parent, prefix+"2"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		if got := scratch.Sweep(parent, prefix, 0); len(got) != 0 {

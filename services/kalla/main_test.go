@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kallahq/kalla/libs/evidence"
+	"github.com/kallahq/kalla/libs/scratch"
 	"github.com/kallahq/kalla/libs/source"
 )
 
@@ -349,5 +350,37 @@ func TestUnwrittenAnswerExitsOne(t *testing.T) {
 				t.Errorf("the evidence was published, so its summary should stand: %v", err)
 			}
 		})
+	}
+}
+
+// TestKilledRunsLeftoversAreSwept: what a killed run leaves beside the
+// outputs (its staging folder, a half-published file) is removed by the
+// next run there once unchanged for scratch.Grace; a user's folder named
+// alike stays. It waits out the grace, in parallel with the other tests.
+func TestKilledRunsLeftoversAreSwept(t *testing.T) {
+	t.Parallel()
+	out := t.TempDir()
+	run, published, notes := filepath.Join(out, ".kalla-run-123"), filepath.Join(out, ".kalla-publish-456"), filepath.Join(out, ".kalla-run-notes")
+	for _, dir := range []string{run, notes} {
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, file := range []string{filepath.Join(run, "matched.parquet"), published} {
+		if err := os.WriteFile(file, []byte("half"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(scratch.Grace + time.Second)
+	if r := kalla(t, "reconcile", "--recipe", example(t), "--out", out); r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, path := range []string{run, published} {
+		if _, err := os.Lstat(path); !os.IsNotExist(err) {
+			t.Errorf("%s is still there: %v", path, err)
+		}
+	}
+	if _, err := os.Stat(notes); err != nil {
+		t.Errorf("the user's %s: %v", notes, err)
 	}
 }
