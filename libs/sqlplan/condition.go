@@ -23,16 +23,20 @@ const Fold = "kalla_fold"
 
 // whitespace is what eq_ci trims: every character Unicode counts as white
 // space (unicode.IsSpace), the no-break space of spreadsheet exports among
-// them, each as chr(n) so that the SQL shows which.
-var whitespace = func() string {
+// them, each as chr(n) so that the SQL shows which. asciiWhitespace is the
+// part of it ASCII text can hold: DuckDB's trim costs by the characters it
+// is given, and eq_ci trims every record of a join key.
+var whitespace, asciiWhitespace = spaces(unicode.MaxRune), spaces(unicode.MaxASCII)
+
+func spaces(upTo rune) string {
 	var chars []string
-	for r := rune(0); r <= unicode.MaxRune; r++ {
+	for r := rune(0); r <= upTo; r++ {
 		if unicode.IsSpace(r) {
 			chars = append(chars, fmt.Sprintf("chr(%d)", r))
 		}
 	}
 	return strings.Join(chars, "||")
-}()
+}
 
 // cond renders one condition between the rows l and r.
 type cond struct {
@@ -312,6 +316,5 @@ func (c cond) longest() string {
 // folded is text as eq_ci compares it: trimmed, then lower case if it is
 // all ASCII, else folded by the engine's Fold.
 func folded(text string) string {
-	trimmed := fmt.Sprintf("trim(%s, %s)", text, whitespace)
-	return fmt.Sprintf("CASE WHEN %s THEN lower(%[2]s) ELSE %[3]s(%[2]s) END", ascii(text), trimmed, Fold)
+	return fmt.Sprintf("CASE WHEN %s THEN lower(trim(%s, %s)) ELSE %s(trim(%[2]s, %[5]s)) END", ascii(text), text, asciiWhitespace, Fold, whitespace)
 }
