@@ -105,16 +105,16 @@ func textNote(left, right source.Column) string {
 // difference). thresholdAtFault says a threshold with fewer digits would
 // do. Widths measured from the values count (CSV numbers, floats,
 // undeclared PostgreSQL numerics), and the 19 digits of an integer column
-// read as BIGINT (a Parquet int64): such values would fail while running,
-// with the engine's words. A declared decimal width (a Parquet
-// DECIMAL(38,2)) says little of the values, which the engine computes with
-// as long as they fit.
+// read as BIGINT (a Parquet int64) against another integer (see digits):
+// such values would fail while running, with the engine's words. A
+// declared decimal width (a Parquet DECIMAL(38,2)) says little of the
+// values, which the engine computes with as long as they fit.
 func checkWidth(c Condition) (msg string, thresholdAtFault bool) {
 	if c.Op == kallav1.Operator_OPERATOR_TOLERANCE && c.Left.Type == source.Integer && c.Right.Type == source.Integer {
 		return "", false // compared with the threshold's whole part
 	}
-	li, ls, lok := digits(c.Left)
-	ri, rs, rok := digits(c.Right)
+	li, ls, lok := digits(c.Left, c.Right)
+	ri, rs, rok := digits(c.Right, c.Left)
 	if !lok || !rok {
 		return "", false
 	}
@@ -143,8 +143,8 @@ func checkAggregateWidth(a Aggregate) string {
 	if a.Left.Type == source.Integer && a.Right.Type == source.Integer {
 		return "" // compared with the tolerance's whole part
 	}
-	li, ls, lok := digits(a.Left)
-	ri, rs, rok := digits(a.Right)
+	li, ls, lok := digits(a.Left, a.Right)
+	ri, rs, rok := digits(a.Right, a.Left)
 	if !lok || !rok {
 		return ""
 	}
@@ -154,15 +154,17 @@ func checkAggregateWidth(a Aggregate) string {
 	return msg
 }
 
-// digits returns a column's integer digits and scale where they are known:
-// measured from the values, or an integer column's declared width, which
-// is BIGINT's 19 digits whatever the source declares (every integer is read
-// as BIGINT), and all of them may be used.
-func digits(c source.Column) (intDigits, scale int, ok bool) {
+// digits returns column c's integer digits and scale where they count:
+// measured from the values, or, for an integer column of declared width
+// compared with another integer column, BIGINT's 19 digits (every integer
+// is read as BIGINT). Between two integers only a threshold can be too
+// long; against a decimal, a declared integer's width is left uncounted,
+// as a declared decimal's is, since it says little of the values.
+func digits(c, other source.Column) (intDigits, scale int, ok bool) {
 	switch {
 	case c.Measured:
 		return c.Precision - c.Scale, c.Scale, true
-	case c.Type == source.Integer:
+	case c.Type == source.Integer && other.Type == source.Integer:
 		return bigintDigits, 0, true
 	}
 	return 0, 0, false

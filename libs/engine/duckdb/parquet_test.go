@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	_ "github.com/duckdb/duckdb-go/v2"
@@ -266,6 +267,24 @@ func TestParquetIntegerThresholds(t *testing.T) {
 		}
 		o = mustRun(t, book("2.0000000000000001"))
 		if got, want := o.pairs(), []string{"t: l1 r1"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+	})
+	t.Run("against_a_measured_decimal_is_computed", func(t *testing.T) {
+		t.Parallel()
+		// A declared integer's width is not counted against a decimal of
+		// 18 places: 100 against 101.5 plus 1e-18 runs, 1.5% apart.
+		path := book("2")
+		dir := filepath.Dir(path)
+		if err := os.WriteFile(filepath.Join(dir, "right.csv"), []byte("id,k,n\n1,B,101.500000000000000001\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		text, _ := os.ReadFile(path)
+		if err := os.WriteFile(path, []byte(strings.Replace(string(text), `"file://right"`, `"file://right.csv"`, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		o := mustRun(t, path)
+		if got, want := o.pairs(), []string{"t: l2 r1"}; !slices.Equal(got, want) {
 			t.Errorf("matches = %v, want %v", got, want)
 		}
 	})
