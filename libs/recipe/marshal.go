@@ -3,6 +3,7 @@ package recipe
 import (
 	"bytes"
 	"encoding/json"
+	"regexp"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 )
@@ -36,15 +37,15 @@ type (
 		Aggregate  *fileAggregate  `json:"aggregate,omitempty"`
 	}
 	fileCondition struct {
-		Left      string       `json:"left"`
-		Op        string       `json:"op"`
-		Right     string       `json:"right"`
-		Threshold *json.Number `json:"threshold,omitempty"`
+		Left      string          `json:"left"`
+		Op        string          `json:"op"`
+		Right     string          `json:"right"`
+		Threshold *writtenDecimal `json:"threshold,omitempty"`
 	}
 	fileAggregate struct {
-		Left      string      `json:"left"`
-		Right     string      `json:"right"`
-		Tolerance json.Number `json:"tolerance"`
+		Left      string         `json:"left"`
+		Right     string         `json:"right"`
+		Tolerance writtenDecimal `json:"tolerance"`
 	}
 	fileOutput struct {
 		Matched        string `json:"matched,omitempty"`
@@ -52,6 +53,20 @@ type (
 		UnmatchedRight string `json:"unmatched_right,omitempty"`
 	}
 )
+
+// writtenDecimal is a threshold as written: a JSON number where its text is
+// one, else a string (".5", "+2", "007" are decimals Parse reads but JSON
+// numbers may not be written so), which Parse reads back as the same text.
+type writtenDecimal string
+
+var jsonNumber = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
+
+func (d writtenDecimal) MarshalJSON() ([]byte, error) {
+	if jsonNumber.MatchString(string(d)) {
+		return []byte(d), nil
+	}
+	return json.Marshal(string(d))
+}
 
 // Marshal writes a recipe in the JSON form users write; Parse reads it back
 // to an equal recipe. Decimals keep their text.
@@ -91,13 +106,13 @@ func marshalRule(rule *kallav1.MatchRule) fileRule {
 	for _, c := range rule.GetConditions() {
 		fc := fileCondition{Left: c.GetLeft(), Op: operatorNames[c.GetOp()], Right: c.GetRight()}
 		if c.Threshold != nil {
-			n := json.Number(c.Threshold.GetValue())
+			n := writtenDecimal(c.Threshold.GetValue())
 			fc.Threshold = &n
 		}
 		fr.Conditions = append(fr.Conditions, fc)
 	}
 	if a := rule.GetAggregate(); a != nil {
-		fr.Aggregate = &fileAggregate{Left: a.GetLeft(), Right: a.GetRight(), Tolerance: json.Number(a.GetTolerance().GetValue())}
+		fr.Aggregate = &fileAggregate{Left: a.GetLeft(), Right: a.GetRight(), Tolerance: writtenDecimal(a.GetTolerance().GetValue())}
 	}
 	return fr
 }

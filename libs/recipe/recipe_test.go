@@ -106,6 +106,35 @@ func TestTypesRoundTrip(t *testing.T) {
 	}
 }
 
+// TestDecimalsRoundTrip: thresholds YAML reads as decimals but JSON cannot
+// write as numbers (.5, +2, 5., 007) survive Marshal as strings, with their
+// text; kalla submit and the planner's masked recipes write recipes so.
+func TestDecimalsRoundTrip(t *testing.T) {
+	t.Parallel()
+	for _, threshold := range []string{".5", "+0.02", "5.", "007", "-0", "1E+2", "0.020"} {
+		t.Run(threshold, func(t *testing.T) {
+			t.Parallel()
+			text := strings.Replace(validYAML, "threshold: 0}", "threshold: "+threshold+"}", 1)
+			text = strings.Replace(text, "tolerance: 0.020", "tolerance: "+threshold, 1)
+			r, err := recipe.Parse([]byte(text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := recipe.Marshal(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, err := recipe.Parse(out)
+			if err != nil || !proto.Equal(r, again) {
+				t.Fatalf("round trip: %v\n%s", err, out)
+			}
+			if got := again.GetMatchRules()[0].GetConditions()[1].GetThreshold().GetValue(); got != threshold {
+				t.Errorf("threshold %q, want %q", got, threshold)
+			}
+		})
+	}
+}
+
 func TestParseYAML(t *testing.T) {
 	t.Parallel()
 	r, err := recipe.Parse([]byte(validYAML))
