@@ -90,8 +90,9 @@ func reconcileCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 }
 
 // show writes the answer of a command that has done its work to stdout. A
-// failed write (a full disk, a closed pipe) is exit 1, so that a script
-// does not take the missing answer for success; done says what stands.
+// failed write (a full disk) is exit 1, so that a script does not take the
+// missing answer for success; done says what stands. (A closed pipe ends
+// the process first, by SIGPIPE, as Go does on stdout: exit 141 in a shell.)
 func show(stdout, stderr io.Writer, cmd string, text []byte, done string) int {
 	if _, err := stdout.Write(text); err != nil {
 		fmt.Fprintf(stderr, "%s: %s, but the answer could not be written to stdout: %v\n", cmd, done, err)
