@@ -210,10 +210,12 @@ func (c cond) Failure() string {
 }
 
 // shown is a value as a reason shows it: text in double quotes, so that an
-// empty text or surrounding spaces can be seen; numbers and dates bare.
+// empty text or surrounding spaces can be seen (a quote or backslash in it
+// escaped with a backslash, so that it cannot end the text early); numbers
+// and dates bare.
 func shown(expr string, c source.Column) string {
 	if plan.Classify(c.Type) == plan.String {
-		return fmt.Sprintf(`'"' || %s || '"'`, expr)
+		return fmt.Sprintf(`'"' || replace(replace(%s, '\', '\\'), '"', '\"') || '"'`, expr)
 	}
 	return fmt.Sprintf("CAST(%s AS VARCHAR)", expr)
 }

@@ -783,6 +783,12 @@ func TestReasonsShowTextAsText(t *testing.T) {
 	if got, want := o.unmatchedLeft[0]["kalla_near_reason"], `l.memo "paid INV-7 " does not contain r.memo "INV-7  "`; got != want {
 		t.Errorf("reason %q, want %q", got, want)
 	}
+	// A quote in the text cannot end it early: "a" " b" would read as two.
+	o = mustReconcile(t, "id,ref,memo\n1,A,\"say \"\"hi\"\" \\o/\"\n", "id,ref,memo\n10,A,\"\"\"hi\"\"!\"\n",
+		recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: memo, op: contains, right: memo}]}\n"))
+	if got, want := o.unmatchedLeft[0]["kalla_near_reason"], `l.memo "say \"hi\" \\o/" does not contain r.memo "\"hi\"!"`; got != want {
+		t.Errorf("reason %q, want %q", got, want)
+	}
 	o = mustReconcile(t, "id,ref,amount\n1,A,10\n", "id,ref,amount\n10,A,\n",
 		recipeYAML("  - {name: t, pattern: \"1:N\", conditions: [{left: ref, op: eq, right: ref}], aggregate: {left: amount, right: amount, tolerance: 0}}\n"))
 	if got, want := o.unmatchedLeft[0]["kalla_near_reason"], "r.amount is empty in the group's only record"; got != want {
