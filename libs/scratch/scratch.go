@@ -26,7 +26,7 @@ const Grace = time.Minute
 // Held is a temporary directory or file its process holds a lock on.
 type Held struct {
 	Path string
-	lock *os.File // nil where the file system takes no lock
+	lock *os.File // the open path the lock is on (none where the file system takes no lock)
 }
 
 // Mkdir makes a directory in parent named prefix and a random number, as
@@ -75,8 +75,7 @@ func Hold(path string) (*Held, error) {
 	return &Held{Path: path, lock: f}, nil
 }
 
-// File is the held file, open for writing (nil for a directory or where
-// nothing is locked).
+// File is the held path, open: for writing when it is a regular file.
 func (h *Held) File() *os.File { return h.lock }
 
 // Release lets go of the path (it does not remove it). It is safe on nil.
