@@ -160,8 +160,11 @@ func Unmatched(p *plan.Plan, s Side) string {
 	for _, c := range s.Input.Schema.Columns {
 		cols = append(cols, col("u", c))
 	}
-	reason := fmt.Sprintf("CASE WHEN n.failed > 0 THEN n.reason WHEN om.rule_idx IS NOT NULL THEN %s || ' ' || %s || ' was matched by rule ' || omr.name || ' instead' WHEN a.reason IS NOT NULL THEN a.reason WHEN n.id IS NOT NULL THEN 'a candidate under rule ' || nr.name || ', but its group did not pass the aggregate check' ELSE %s END",
-		String(s.OtherInput.Alias), "n.other_key", noCandidate(p.Rules, s))
+	// A near miss that failed no condition and was not matched went, in a
+	// 1:N or M:1 rule, to a better record of this side whose group failed:
+	// this record had no group to check.
+	reason := fmt.Sprintf("CASE WHEN n.failed > 0 THEN n.reason WHEN om.rule_idx IS NOT NULL THEN %[1]s || ' ' || %[2]s || ' was matched by rule ' || omr.name || ' instead' WHEN a.reason IS NOT NULL THEN a.reason WHEN n.id IS NOT NULL THEN %[1]s || ' ' || %[2]s || ' joined another ' || %[4]s || ' record under rule ' || nr.name || ', whose group did not pass the aggregate check' ELSE %[3]s END",
+		String(s.OtherInput.Alias), "n.other_key", noCandidate(p.Rules, s), String(s.Input.Alias))
 	// The rule that matched the near miss instead; a record is in one rule's
 	// pairs only, and in one pair unless its side repeats. Only pairs of
 	// near misses are kept, so the join does not hash every pair.

@@ -774,6 +774,27 @@ func TestThresholds(t *testing.T) {
 	})
 }
 
+// TestReasonOfARecordWithoutAGroup: in 1:N, a left record whose only
+// candidate joined a better left record, whose group then failed, had no
+// group of its own to check; its reason says where the candidate went.
+func TestReasonOfARecordWithoutAGroup(t *testing.T) {
+	t.Parallel()
+	o := mustReconcile(t, "id,k,amount,d\n1,A,100,2024-01-01\n2,A,60,2024-01-05\n", "id,k,paid,d\n10,A,50,2024-01-05\n",
+		recipeYAML("  - {name: split, pattern: \"1:N\", conditions: [{left: k, op: eq, right: k}, {left: d, op: date_within, right: d, threshold: 10}], aggregate: {left: amount, right: paid, tolerance: 0}}\n"))
+	want := map[string]string{
+		"1": "r 10 joined another l record under rule split, whose group did not pass the aggregate check",
+		"2": "amount 60 against the sum of paid over 1 record, 50: differs by 10, tolerance 0",
+	}
+	if len(o.unmatchedLeft) != 2 {
+		t.Fatalf("unmatched left = %v, want both", o.unmatchedLeft)
+	}
+	for _, u := range o.unmatchedLeft {
+		if got := u["kalla_near_reason"]; got != want[u["id"]] {
+			t.Errorf("record %s: reason %q, want %q", u["id"], got, want[u["id"]])
+		}
+	}
+}
+
 // TestReasonsShowTextAsText quotes text values in near-miss reasons, so an
 // empty text or a trailing space can be seen, and words a group of one.
 func TestReasonsShowTextAsText(t *testing.T) {
