@@ -192,11 +192,15 @@ func (c cond) Failure() string {
 	case kallav1.Operator_OPERATOR_TOLERANCE:
 		why = fmt.Sprintf("%s || ' differs from ' || %s || ' by ' || CAST(abs(%s) AS VARCHAR) || ', tolerance ' || %s", l, r, c.difference(), String(c.ThresholdText))
 	case kallav1.Operator_OPERATOR_TOLERANCE_PCT:
-		// The share of |l|, in floating point: it is shown, not compared.
-		// Four decimals, or all where four would read as the threshold.
+		// The share of |l|, in floating point: it is shown, not compared
+		// (the test is exact). Four decimals, or ten where four would read
+		// as the threshold; closer than that, a float cannot tell the share
+		// from the threshold, and the reason says "just over" it.
 		pct := fmt.Sprintf("CAST(abs(%s) AS DOUBLE) * 100 / abs(CAST(%s AS DOUBLE))", c.difference(), c.l)
-		rounded := fmt.Sprintf("CASE WHEN round(%[1]s, 4) > %[2]s THEN round(%[1]s, 4) ELSE %[1]s END", pct, ratFloat(c.Threshold))
-		share := fmt.Sprintf("CASE WHEN %[1]s = 0 THEN ' (' || %[2]s || ' is 0)' ELSE ' (' || CAST(%[3]s AS VARCHAR) || '%% of ' || %[2]s || ')' END",
+		threshold := ratFloat(c.Threshold)
+		rounded := fmt.Sprintf("CASE WHEN round(%[1]s, 4) > %[2]s THEN CAST(round(%[1]s, 4) AS VARCHAR) WHEN round(%[1]s, 10) > %[2]s THEN CAST(round(%[1]s, 10) AS VARCHAR) ELSE 'just over ' || %[3]s END",
+			pct, threshold, String(c.ThresholdText))
+		share := fmt.Sprintf("CASE WHEN %[1]s = 0 THEN ' (' || %[2]s || ' is 0)' ELSE ' (' || %[3]s || '%% of ' || %[2]s || ')' END",
 			c.l, l, rounded)
 		why = fmt.Sprintf("%s || ' differs from ' || %s || ' by ' || CAST(abs(%s) AS VARCHAR) || %s || ', more than ' || %s || '%%'", l, r, c.difference(), share, String(c.ThresholdText))
 	case kallav1.Operator_OPERATOR_DATE_WITHIN:

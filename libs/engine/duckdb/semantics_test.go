@@ -761,6 +761,19 @@ func TestThresholds(t *testing.T) {
 		t.Parallel()
 		o := mustReconcile(t, "id,ref,n\n1,A,-50\n2,B,0\n", "id,ref,n\n10,A,-48.99\n11,B,0.01\n", rule("{left: n, op: tolerance_pct, right: n, threshold: 2}"))
 		want := map[string]string{"1": "l.n differs from r.n by 1.01 (2.02% of l.n), more than 2%", "2": "l.n differs from r.n by 0.01 (l.n is 0), more than 2%"}
+		// Shares a float cannot tell from the threshold, or only in its
+		// noise digits (1.0000003333333332).
+		near := mustReconcile(t, "id,ref,n\n1,A,3\n2,B,3\n3,C,7\n", "id,ref,n\n10,A,3.0300000000000000000001\n11,B,3.03000001\n12,C,5\n", rule("{left: n, op: tolerance_pct, right: n, threshold: 1}"))
+		nearWant := map[string]string{
+			"1": "l.n differs from r.n by 0.0300000000000000000001 (just over 1% of l.n), more than 1%",
+			"2": "l.n differs from r.n by 0.0300000100000000000000 (1.0000003333% of l.n), more than 1%",
+			"3": "l.n differs from r.n by 2.0000000000000000000000 (28.5714% of l.n), more than 1%",
+		}
+		for _, u := range near.unmatchedLeft {
+			if got := u["kalla_near_reason"]; got != nearWant[u["id"]] {
+				t.Errorf("record %s: reason %q, want %q", u["id"], got, nearWant[u["id"]])
+			}
+		}
 		for _, u := range o.unmatchedLeft {
 			if got := u["kalla_near_reason"]; got != want[u["id"]] {
 				t.Errorf("record %s: reason %q, want %q", u["id"], got, want[u["id"]])
