@@ -9,6 +9,7 @@ import (
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/plan"
+	"github.com/kallahq/kalla/libs/recipe"
 	"github.com/kallahq/kalla/libs/source"
 )
 
@@ -210,7 +211,14 @@ func (c cond) Failure() string {
 	default:
 		why = fmt.Sprintf("%s || ' ' || %s || ' ' || %s || ' ' || %s || ' ' || %s", l, lv, String(failedVerb[c.Op]), r, rv)
 	}
-	return fmt.Sprintf("CASE WHEN %s IS NULL THEN %s || ' is empty' WHEN %s IS NULL THEN %s || ' is empty' ELSE %s END", c.l, l, c.r, r, why)
+	// An empty value names its condition: two conditions on one column
+	// would otherwise read alike.
+	cond := recipe.OperatorName(c.Op)
+	if c.ThresholdText != "" {
+		cond += " " + c.ThresholdText
+	}
+	empty := String(" is empty (" + cond + ")")
+	return fmt.Sprintf("CASE WHEN %[1]s IS NULL THEN %[2]s || %[3]s WHEN %[4]s IS NULL THEN %[5]s || %[3]s ELSE %[6]s END", c.l, l, empty, c.r, r, why)
 }
 
 // shown is a value as a reason shows it: text in double quotes, so that an

@@ -90,8 +90,8 @@ func TestTolerance(t *testing.T) {
 		if len(o.matched) != 0 {
 			t.Fatalf("NULLs matched: %v", o.pairs())
 		}
-		if got := o.unmatchedLeft[0]["kalla_near_reason"]; got != "l.amount is empty" {
-			t.Errorf("near miss = %q, want %q", got, "l.amount is empty")
+		if got, want := o.unmatchedLeft[0]["kalla_near_reason"], "l.amount is empty (tolerance 100)"; got != want {
+			t.Errorf("near miss = %q, want %q", got, want)
 		}
 	})
 	t.Run("tolerance_pct_at_the_boundary", func(t *testing.T) {
@@ -805,6 +805,20 @@ func TestReasonOfARecordWithoutAGroup(t *testing.T) {
 		if got := u["kalla_near_reason"]; got != want[u["id"]] {
 			t.Errorf("record %s: reason %q, want %q", u["id"], got, want[u["id"]])
 		}
+	}
+}
+
+// TestEmptyValuesNameTheirCondition: two conditions failing on one empty
+// value say which is which.
+func TestEmptyValuesNameTheirCondition(t *testing.T) {
+	t.Parallel()
+	o := mustReconcile(t, "id,k,a\n1,A,5\n", "id,k,a\n10,A,\n",
+		recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: k, op: eq, right: k}, {left: a, op: tolerance, right: a, threshold: 0.5}, {left: a, op: gte, right: a}]}\n"))
+	if got, want := o.unmatchedLeft[0]["kalla_near_reason"], "r.a is empty (tolerance 0.5); r.a is empty (gte)"; got != want {
+		t.Errorf("reason %q, want %q", got, want)
+	}
+	if got := o.unmatchedLeft[0]["kalla_near_failed"]; got != "2" {
+		t.Errorf("failed %s, want 2", got)
 	}
 }
 
