@@ -56,7 +56,8 @@ func (c cond) Test() string {
 	case kallav1.Operator_OPERATOR_EQ:
 		return fmt.Sprintf("%s = %s", c.l, c.r)
 	case kallav1.Operator_OPERATOR_EQ_CI:
-		return fmt.Sprintf("%s = %s", folded(c.l), folded(c.r))
+		// A blank value (white space only) is no key, as an empty one.
+		return fmt.Sprintf("%s = %s AND %[1]s <> ''", folded(c.l), folded(c.r))
 	case kallav1.Operator_OPERATOR_TOLERANCE:
 		return fmt.Sprintf("abs(%s) <= %s", c.difference(), Decimal(c.threshold()))
 	case kallav1.Operator_OPERATOR_TOLERANCE_PCT:
@@ -325,6 +326,11 @@ func ascii(text string) string {
 
 func (c cond) longest() string {
 	return fmt.Sprintf("greatest(length(%s), length(%s))", c.l, c.r)
+}
+
+// blank says text is empty once eq_ci has trimmed it.
+func blank(text string) string {
+	return fmt.Sprintf("trim(%s, %s) = ''", text, whitespace)
 }
 
 // folded is text as eq_ci compares it: trimmed, then lower case if it is

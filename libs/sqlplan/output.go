@@ -210,7 +210,11 @@ func noCandidate(rules []plan.Rule, s Side) string {
 			keys = append(keys, eq)
 			if !slices.Contains(own, mine.Name) {
 				own = append(own, mine.Name)
-				isNull = append(isNull, col("u", mine)+" IS NULL")
+				empty := col("u", mine) + " IS NULL"
+				if c.Op == kallav1.Operator_OPERATOR_EQ_CI {
+					empty = fmt.Sprintf("(%s OR %s)", empty, blank(col("u", mine)))
+				}
+				isNull = append(isNull, empty)
 			}
 		}
 		k := strings.Join(keys, " and ")

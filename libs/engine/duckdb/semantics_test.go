@@ -426,6 +426,8 @@ func TestOperators(t *testing.T) {
 		// non-ASCII; é is not e.
 		{"eq_ci_trims_unicode_spaces", "id,ref\n1,\u00a0abc\u3000\n2,x\u200b\n", "id,ref\n10,ABC\u202f\n11,X\n",
 			"{left: ref, op: eq_ci, right: ref}", []string{"t: l1 r10"}}, // U+200B, zero width, is no space
+		{"eq_ci_blank_is_no_key", "id,ref\n1,  \n2,a\n", "id,ref\n10,\u00a0\t\n11,A\n",
+			"{left: ref, op: eq_ci, right: ref}", []string{"t: l2 r11"}},
 		{"eq_ci_folds_unicode_case", "id,ref\n1,Straße\n2,ΟΔΟΣ\n3, ÉCOLE\n4,Cafe\n", "id,ref\n10,STRASSE\n11,οδος\n12,école \n13,CAFÉ\n",
 			"{left: ref, op: eq_ci, right: ref}", []string{"t: l1 r10", "t: l2 r11", "t: l3 r12"}},
 		{"eq_keeps_text_as_written", "id,ref\n1, abc\n2,x\n", "id,ref\n10,abc\n11,x\n",
@@ -805,6 +807,16 @@ func TestReasonOfARecordWithoutAGroup(t *testing.T) {
 		if got := u["kalla_near_reason"]; got != want[u["id"]] {
 			t.Errorf("record %s: reason %q, want %q", u["id"], got, want[u["id"]])
 		}
+	}
+}
+
+// TestBlankEqCIKeyIsEmpty: a key of white space only is empty to eq_ci,
+// and its reason says so.
+func TestBlankEqCIKeyIsEmpty(t *testing.T) {
+	t.Parallel()
+	o := mustReconcile(t, "id,ref\n1,  \n", "id,ref\n10, \n", recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq_ci, right: ref}]}\n"))
+	if got, want := o.unmatchedLeft[0]["kalla_near_reason"], "its ref is empty, so no r record can share it (rule t)"; got != want {
+		t.Errorf("reason %q, want %q", got, want)
 	}
 }
 

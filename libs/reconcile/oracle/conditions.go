@@ -75,7 +75,8 @@ func (c condition) holds(l, r *record) bool {
 	case kallav1.Operator_OPERATOR_EQ:
 		return compare(a, b, c.family) == 0
 	case kallav1.Operator_OPERATOR_EQ_CI:
-		return foldCase(a.text) == foldCase(b.text)
+		// A blank value (white space only) is no key.
+		return foldCase(a.text) == foldCase(b.text) && foldCase(a.text) != ""
 	case kallav1.Operator_OPERATOR_TOLERANCE:
 		return difference(a, b).Cmp(c.threshold) <= 0
 	case kallav1.Operator_OPERATOR_TOLERANCE_PCT:
