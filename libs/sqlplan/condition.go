@@ -206,9 +206,13 @@ func (c cond) Failure() string {
 			c.l, l, rounded)
 		why = fmt.Sprintf("%s || ' differs from ' || %s || ' by ' || CAST(abs(%s) AS VARCHAR) || %s || ', more than ' || %s || '%%'", l, r, c.difference(), share, String(c.ThresholdText))
 	case kallav1.Operator_OPERATOR_DATE_WITHIN:
-		why = fmt.Sprintf("%s || ' and ' || %s || ' are ' || %s || ' apart, allowed ' || %s", l, r, daysText(c.days()), String(c.ThresholdText))
+		allowed := c.ThresholdText + " days"
+		if c.Threshold.Cmp(big.NewRat(1, 1)) == 0 {
+			allowed = c.ThresholdText + " day"
+		}
+		why = fmt.Sprintf("%s || ' ' || %s || ' and ' || %s || ' ' || %s || ' are ' || %s || ' apart, allowed ' || %s", l, lv, r, rv, daysText(c.days()), String(allowed))
 	case kallav1.Operator_OPERATOR_FUZZY:
-		why = fmt.Sprintf("%s || ' and ' || %s || ' have similarity ' || %s || ', needed ' || %s", l, r, c.similarity(false), String(c.ThresholdText))
+		why = fmt.Sprintf("%s || ' ' || %s || ' and ' || %s || ' ' || %s || ' have similarity ' || %s || ', needed ' || %s", l, lv, r, rv, c.similarity(false), String(c.ThresholdText))
 	default:
 		why = fmt.Sprintf("%s || ' ' || %s || ' ' || %s || ' ' || %s || ' ' || %s", l, lv, String(failedVerb[c.Op]), r, rv)
 	}

@@ -46,7 +46,7 @@ func TestTolerance(t *testing.T) {
 		o := mustReconcile(t, "id,ref,amount,day\n1,A,100.00,2024-01-01\n", "id,ref,amount,day\n10,A,100.50,2024-02-01\n",
 			recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0.02}, {left: day, op: date_within, right: day, threshold: 5}]}\n"))
 		u := o.unmatchedLeft[0]
-		if want := "l.amount differs from r.amount by 0.50, tolerance 0.02; l.day and r.day are 31 days apart, allowed 5"; u["kalla_near_reason"] != want || u["kalla_near_failed"] != "2" {
+		if want := "l.amount differs from r.amount by 0.50, tolerance 0.02; l.day 2024-01-01 and r.day 2024-02-01 are 31 days apart, allowed 5 days"; u["kalla_near_reason"] != want || u["kalla_near_failed"] != "2" {
 			t.Errorf("near miss %q (%s failed), want %q (2 failed)", u["kalla_near_reason"], u["kalla_near_failed"], want)
 		}
 	})
@@ -751,7 +751,7 @@ func TestThresholds(t *testing.T) {
 		// abc and abd are 2/3 alike: short of 0.6667, which rounding would
 		// show; a match at 0.66 shows it rounded up.
 		o := mustReconcile(t, "id,ref,s\n1,A,abc\n", "id,ref,s\n10,A,abd\n", rule("{left: s, op: fuzzy, right: s, threshold: 0.6667}"))
-		if got, want := o.unmatchedLeft[0]["kalla_near_reason"], "l.s and r.s have similarity 0.6666, needed 0.6667"; got != want {
+		if got, want := o.unmatchedLeft[0]["kalla_near_reason"], `l.s "abc" and r.s "abd" have similarity 0.6666, needed 0.6667`; got != want {
 			t.Errorf("reason %q, want %q", got, want)
 		}
 		o = mustReconcile(t, "id,ref,s\n1,A,abc\n", "id,ref,s\n10,A,abd\n", rule("{left: s, op: fuzzy, right: s, threshold: 0.66}"))
