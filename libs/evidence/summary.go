@@ -4,8 +4,10 @@ package evidence
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -93,6 +95,7 @@ func Publish(moves []Move, stale []string) (err error) {
 	}
 	var made []string
 	var placed []*scratch.Held
+	swept := map[string]bool{}
 	defer func() {
 		for _, tmp := range placed {
 			if err != nil {
@@ -108,12 +111,15 @@ func Publish(moves []Move, stale []string) (err error) {
 		}
 	}()
 	for _, m := range moves {
-		dirs, err := mkdirAll(filepath.Dir(m.To))
+		dirs, err := MakeDirs(filepath.Dir(m.To))
 		made = append(made, dirs...)
 		if err != nil {
 			return fmt.Errorf("publish %s: %w", m.To, err)
 		}
-		scratch.Sweep(filepath.Dir(m.To), publishPrefix, scratch.Grace)
+		if dir := filepath.Dir(m.To); !swept[dir] {
+			scratch.Sweep(dir, publishPrefix, scratch.Grace)
+			swept[dir] = true
+		}
 		tmp, err := beside(m.From, m.To)
 		if err != nil {
 			return fmt.Errorf("publish %s: %w", m.To, err)
@@ -158,20 +164,17 @@ func lockDir(dir string) (unlock func(), err error) {
 	return func() { f.Close() }, nil
 }
 
-// mkdirAll makes dir and its missing parents, and returns those it made,
-// outermost first.
-func mkdirAll(dir string) ([]string, error) {
+// MakeDirs makes dir and its missing parents, and returns those it made,
+// outermost first, so that a failed run can remove them, innermost first.
+func MakeDirs(dir string) ([]string, error) {
 	var missing []string
 	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(d); err == nil || filepath.Dir(d) == d {
+		if _, err := os.Stat(d); !errors.Is(err, fs.ErrNotExist) || filepath.Dir(d) == d {
 			break
 		}
 		missing = append([]string{d}, missing...)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	return missing, nil
+	return missing, os.MkdirAll(dir, 0o755)
 }
 
 // publishPrefix names a file brought beside its place; those of killed runs

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,19 +60,18 @@ func Run(ctx context.Context, r *kallav1.Recipe, opts Options) (_ *evidence.Summ
 		return nil, err
 	}
 	out := filepath.Dir(targets[0].To)
-	made, err := makeDirs(out)
+	made, err := evidence.MakeDirs(out)
 	if err != nil {
 		return nil, fmt.Errorf("output: %w", err)
 	}
 	// A failed run leaves no empty directory it made behind.
 	defer func() {
 		if err != nil {
-			for _, dir := range made {
-				os.Remove(dir)
+			for i := len(made) - 1; i >= 0; i-- {
+				os.Remove(made[i]) // only if empty
 			}
 		}
 	}()
-	scratch.Sweep(out, stagingPrefix, scratch.Grace)
 	held, err := scratch.Mkdir(out, stagingPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("output: %w", err)
@@ -138,19 +136,6 @@ func targetsOf(r *kallav1.Recipe, opts Options) (moves []evidence.Move, stale []
 		return nil, nil, err
 	}
 	return moves, stale, nil
-}
-
-// makeDirs creates dir and its missing parents and returns those it
-// created, deepest first.
-func makeDirs(dir string) ([]string, error) {
-	var made []string
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(d); !errors.Is(err, fs.ErrNotExist) || d == filepath.Dir(d) {
-			break
-		}
-		made = append(made, d)
-	}
-	return made, os.MkdirAll(dir, 0o755)
 }
 
 // checkPlaces refuses outputs that would overwrite each other or a file

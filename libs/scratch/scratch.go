@@ -29,9 +29,15 @@ type Held struct {
 	lock *os.File // the open path the lock is on (none where the file system takes no lock)
 }
 
-// Mkdir makes a directory in parent named prefix and a random number, as
-// os.MkdirTemp does, and holds it.
+// Mkdir makes a directory in parent (the temp directory when "") named
+// prefix and a random number, as os.MkdirTemp does, and holds it. It first
+// sweeps parent of the directories of that prefix that killed processes
+// left (see Sweep).
 func Mkdir(parent, prefix string) (*Held, error) {
+	if parent == "" {
+		parent = os.TempDir()
+	}
+	Sweep(parent, prefix, Grace)
 	dir, err := os.MkdirTemp(parent, prefix)
 	if err != nil {
 		return nil, err
@@ -85,8 +91,12 @@ func (h *Held) Release() {
 	}
 }
 
-// RemoveAll removes the held directory or file, then releases it.
+// RemoveAll removes the held directory or file, then releases it. It is
+// safe on nil.
 func (h *Held) RemoveAll() error {
+	if h == nil {
+		return nil
+	}
 	defer h.Release()
 	return os.RemoveAll(h.Path)
 }

@@ -4,7 +4,6 @@ package duckdb
 
 import (
 	"bufio"
-	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -53,9 +52,7 @@ type session struct {
 const tempPrefix = "kalla-duckdb-"
 
 func (e *Engine) open(ctx context.Context) (*session, func(), error) {
-	parent := cmp.Or(e.TempDir, os.TempDir())
-	scratch.Sweep(parent, tempPrefix, scratch.Grace)
-	held, err := scratch.Mkdir(parent, tempPrefix)
+	held, err := scratch.Mkdir(e.TempDir, tempPrefix)
 	if err != nil {
 		return nil, nil, fmt.Errorf("duckdb temp dir: %w", err)
 	}

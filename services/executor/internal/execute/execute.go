@@ -4,13 +4,11 @@
 package execute
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -60,9 +58,7 @@ func (e *Executor) Handle(ctx context.Context, job jobs.Job, env *kallav1.JobEnv
 		return err
 	}
 	// A job's folder left by a killed executor is swept by the next job.
-	parent := cmp.Or(e.TempDir, os.TempDir())
-	scratch.Sweep(parent, workPrefix, scratch.Grace)
-	held, err := scratch.Mkdir(parent, workPrefix)
+	held, err := scratch.Mkdir(e.TempDir, workPrefix)
 	if err != nil {
 		return err
 	}

@@ -21,8 +21,7 @@ const cachePrefix = "kalla-planner-evidence-"
 // Files are evicted least recently used first when the total passes the
 // limit; a file being read is never evicted.
 type evidenceCache struct {
-	dir   string
-	held  *scratch.Held
+	dir   *scratch.Held
 	limit int64
 
 	mu    sync.Mutex
@@ -52,19 +51,17 @@ func newEvidenceCache(limit int64) *evidenceCache {
 // cached or already on its way; call release when done reading.
 func (c *evidenceCache) get(ctx context.Context, uri string, fetch func(ctx context.Context, local string) error) (path string, release func(), err error) {
 	c.mu.Lock()
-	if c.dir == "" {
+	if c.dir == nil {
 		// A killed planner's cache is swept by the next one.
-		scratch.Sweep(os.TempDir(), cachePrefix, scratch.Grace)
-		if c.held, err = scratch.Mkdir(os.TempDir(), cachePrefix); err != nil {
+		if c.dir, err = scratch.Mkdir("", cachePrefix); err != nil {
 			c.mu.Unlock()
 			return "", nil, fmt.Errorf("evidence cache: %w", err)
 		}
-		c.dir = c.held.Path
 	}
 	f, ok := c.files[uri]
 	if !ok {
 		c.next++
-		f = &cachedFile{path: filepath.Join(c.dir, fmt.Sprintf("%d.parquet", c.next)), ready: make(chan struct{})}
+		f = &cachedFile{path: filepath.Join(c.dir.Path, fmt.Sprintf("%d.parquet", c.next)), ready: make(chan struct{})}
 		c.files[uri] = f
 		go c.download(ctx, uri, f, fetch)
 	}
@@ -152,7 +149,5 @@ func isClosed(ch chan struct{}) bool {
 func (c *evidenceCache) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.held != nil {
-		c.held.RemoveAll()
-	}
+	c.dir.RemoveAll()
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -86,8 +85,7 @@ func (s *Server) readInput(ctx context.Context, src *kallav1.Source) (plan.Input
 	in := plan.Input{Alias: src.GetAlias(), Ref: ref}
 	path := ref.Path
 	if ref.Object {
-		scratch.Sweep(os.TempDir(), schemaPrefix, scratch.Grace)
-		held, err := scratch.Mkdir(os.TempDir(), schemaPrefix)
+		held, err := scratch.Mkdir("", schemaPrefix)
 		if err != nil {
 			return plan.Input{}, connect.NewError(connect.CodeInternal, fmt.Errorf("source %s: no scratch space for its schema: %w", src.GetAlias(), err))
 		}
