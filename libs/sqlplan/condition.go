@@ -29,11 +29,13 @@ const Fold = "kalla_fold"
 // is given, and eq_ci trims every record of a join key.
 var whitespace, asciiWhitespace = spaces(unicode.MaxRune), spaces(unicode.MaxASCII)
 
+// spaces lists the white space characters up to upTo from Unicode's table
+// (what unicode.IsSpace tests), not by testing every rune at start-up.
 func spaces(upTo rune) string {
 	var chars []string
-	for r := rune(0); r <= upTo; r++ {
-		if unicode.IsSpace(r) {
-			chars = append(chars, fmt.Sprintf("chr(%d)", r))
+	for _, r := range unicode.White_Space.R16 {
+		for c := rune(r.Lo); c <= rune(r.Hi) && c <= upTo; c += rune(r.Stride) {
+			chars = append(chars, fmt.Sprintf("chr(%d)", c))
 		}
 	}
 	return strings.Join(chars, "||")
@@ -255,20 +257,18 @@ func ratFloat(r *big.Rat) string {
 	return fmt.Sprintf("CAST(%s AS DOUBLE)", String(strconv.FormatFloat(f, 'g', -1, 64)))
 }
 
-// threshold is the threshold a tolerance compares with: for two integers
-// its whole part, which their difference (a whole number) passes exactly
-// when it passes the threshold, and which the engine need not widen into
-// digits after the point.
-func (c cond) threshold() *big.Rat {
-	if c.Left.Type == source.Integer && c.Right.Type == source.Integer {
-		return wholePart(c.Threshold)
-	}
-	return c.Threshold
-}
+// threshold is the threshold a tolerance compares with (see tolerance).
+func (c cond) threshold() *big.Rat { return tolerance(c.Left, c.Right, c.Threshold) }
 
-// wholePart is a threshold's whole part (thresholds are >= 0).
-func wholePart(r *big.Rat) *big.Rat {
-	return new(big.Rat).SetInt(new(big.Int).Quo(r.Num(), r.Denom()))
+// tolerance is the bound a difference of l and r is compared with: for two
+// integers t's whole part, which their difference (a whole number) passes
+// exactly when it passes t, and which the engine need not widen into
+// digits after the point; else t. Thresholds are >= 0.
+func tolerance(l, r source.Column, t *big.Rat) *big.Rat {
+	if l.Type == source.Integer && r.Type == source.Integer {
+		return new(big.Rat).SetInt(new(big.Int).Quo(t.Num(), t.Denom()))
+	}
+	return t
 }
 
 // difference is l - r. Two integers subtract as HUGEINT: their difference
@@ -330,11 +330,6 @@ func ascii(text string) string {
 
 func (c cond) longest() string {
 	return fmt.Sprintf("greatest(length(%s), length(%s))", c.l, c.r)
-}
-
-// blank says text is empty once eq_ci has trimmed it.
-func blank(text string) string {
-	return fmt.Sprintf("trim(%s, %s) = ''", text, whitespace)
 }
 
 // folded is text as eq_ci compares it: trimmed, then lower case if it is

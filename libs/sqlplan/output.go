@@ -212,7 +212,7 @@ func noCandidate(rules []plan.Rule, s Side) string {
 				own = append(own, mine.Name)
 				empty := col("u", mine) + " IS NULL"
 				if c.Op == kallav1.Operator_OPERATOR_EQ_CI {
-					empty = fmt.Sprintf("(%s OR %s)", empty, blank(col("u", mine)))
+					empty = fmt.Sprintf("(%s OR %s = '')", empty, folded(col("u", mine)))
 				}
 				isNull = append(isNull, empty)
 			}

@@ -473,13 +473,9 @@ func newAggregateCheck(a *plan.Aggregate, one string) aggregateCheck {
 	sentence := func(parts ...string) string { return strings.Join(parts, " || ") }
 	total, diff := "sum("+manyCol+")", fmt.Sprintf("abs(any_value(%s) - sum(%s))", oneCol, manyCol)
 	records := "CASE WHEN count(*) = 1 THEN ' record, ' ELSE ' records, ' END"
-	tolerance := a.Tolerance
-	if a.Left.Type == source.Integer && a.Right.Type == source.Integer {
-		tolerance = wholePart(tolerance) // as for a tolerance condition
-	}
 	return aggregateCheck{
 		from: fmt.Sprintf("kalla_assigned g JOIN %s l ON l.__id = g.lid JOIN %s r ON r.__id = g.rid", Left, Right),
-		pass: fmt.Sprintf("count(%[2]s) = count(*) AND any_value(%[1]s) IS NOT NULL AND %[3]s <= %[4]s", oneCol, manyCol, diff, Decimal(tolerance)),
+		pass: fmt.Sprintf("count(%[2]s) = count(*) AND any_value(%[1]s) IS NOT NULL AND %[3]s <= %[4]s", oneCol, manyCol, diff, Decimal(tolerance(a.Left, a.Right, a.Tolerance))),
 		reason: fmt.Sprintf("CASE WHEN any_value(%s) IS NULL THEN %s WHEN count(%s) < count(*) THEN %s ELSE %s END",
 			oneCol, String(oneName+" is empty"), manyCol,
 			"CASE WHEN count(*) = 1 THEN "+String(manyName+" is empty in the group's only record")+" ELSE "+
