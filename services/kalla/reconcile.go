@@ -76,17 +76,13 @@ func reconcileCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 		}
 		return fail(stderr, err)
 	}
-	var text bytes.Buffer
+	const done = "the evidence is published"
 	if *asJSON {
-		enc := json.NewEncoder(&text)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(sum); err != nil {
-			return fail(stderr, err)
-		}
-	} else {
-		printSummary(&text, sum)
+		return showJSON(stdout, stderr, "kalla", sum, done)
 	}
-	return show(stdout, stderr, "kalla", text.Bytes(), "the evidence is published")
+	var text bytes.Buffer
+	printSummary(&text, sum)
+	return show(stdout, stderr, "kalla", text.Bytes(), done)
 }
 
 // show writes the answer of a command that has done its work to stdout. A
@@ -99,6 +95,16 @@ func show(stdout, stderr io.Writer, cmd string, text []byte, done string) int {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// showJSON is show for v as indented JSON.
+func showJSON(stdout, stderr io.Writer, cmd string, v any, done string) int {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
+		return exitFailure
+	}
+	return show(stdout, stderr, cmd, append(b, '\n'), done)
 }
 
 func fail(stderr io.Writer, err error) int {

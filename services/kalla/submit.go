@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -120,7 +119,7 @@ func submitCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if !*wait {
 		if *asJSON {
 			// CreateRun only records and queues the run: it is queued now.
-			return writeJSON(stdout, stderr, submitResult{RunID: runID, Status: statusName(kallav1.RunStatus_RUN_STATUS_QUEUED)})
+			return showJSON(stdout, stderr, "kalla submit", submitResult{RunID: runID, Status: statusName(kallav1.RunStatus_RUN_STATUS_QUEUED)}, "run "+runID+" is queued")
 		}
 		return show(stdout, stderr, "kalla submit", []byte(runID+"\n"), "run "+runID+" is queued")
 	}
@@ -164,7 +163,7 @@ func submitCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	sum := summaryOf(run.GetSummary())
 	if *asJSON {
-		return writeJSON(stdout, stderr, submitResult{RunID: runID, Status: statusName(run.GetStatus()), Summary: sum})
+		return showJSON(stdout, stderr, "kalla submit", submitResult{RunID: runID, Status: statusName(run.GetStatus()), Summary: sum}, "run "+runID+" completed")
 	}
 	var text bytes.Buffer
 	fmt.Fprintf(&text, "run %s completed\n", runID)
@@ -366,15 +365,6 @@ func summaryOf(s *kallav1.Summary) *evidence.Summary {
 		})
 	}
 	return out
-}
-
-func writeJSON(stdout, stderr io.Writer, v submitResult) int {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		fmt.Fprintf(stderr, "kalla submit: %v\n", err)
-		return exitFailure
-	}
-	return show(stdout, stderr, "kalla submit", append(b, '\n'), "run "+v.RunID+" is "+v.Status)
 }
 
 // progressLine redraws one line on the terminal: phase, a bar of the chunks
