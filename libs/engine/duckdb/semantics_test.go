@@ -771,16 +771,8 @@ func TestThresholds(t *testing.T) {
 			"2": "l.n differs from r.n by 0.0300000100000000000000 (1.0000003333% of l.n), more than 1%",
 			"3": "l.n differs from r.n by 2.0000000000000000000000 (28.5714% of l.n), more than 1%",
 		}
-		for _, u := range near.unmatchedLeft {
-			if got := u["kalla_near_reason"]; got != nearWant[u["id"]] {
-				t.Errorf("record %s: reason %q, want %q", u["id"], got, nearWant[u["id"]])
-			}
-		}
-		for _, u := range o.unmatchedLeft {
-			if got := u["kalla_near_reason"]; got != want[u["id"]] {
-				t.Errorf("record %s: reason %q, want %q", u["id"], got, want[u["id"]])
-			}
-		}
+		wantReasons(t, near.unmatchedLeft, nearWant)
+		wantReasons(t, o.unmatchedLeft, want)
 	})
 	t.Run("a_date_against_a_timestamp_names_both_types", func(t *testing.T) {
 		t.Parallel()
@@ -800,14 +792,7 @@ func TestReasonOfARecordWithoutAGroup(t *testing.T) {
 		"1": "r 10 joined another l record under rule split, whose group did not pass the aggregate check",
 		"2": "amount 60 against the sum of paid over 1 record, 50: differs by 10, tolerance 0",
 	}
-	if len(o.unmatchedLeft) != 2 {
-		t.Fatalf("unmatched left = %v, want both", o.unmatchedLeft)
-	}
-	for _, u := range o.unmatchedLeft {
-		if got := u["kalla_near_reason"]; got != want[u["id"]] {
-			t.Errorf("record %s: reason %q, want %q", u["id"], got, want[u["id"]])
-		}
-	}
+	wantReasons(t, o.unmatchedLeft, want)
 }
 
 // TestBlankEqCIKeyIsEmpty: a key of white space only is empty to eq_ci,

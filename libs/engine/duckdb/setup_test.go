@@ -3,6 +3,7 @@ package duckdb_test
 import (
 	"context"
 	"encoding/csv"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,6 +100,19 @@ func wantBadInput(t *testing.T, err error, want string) {
 	t.Helper()
 	if !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), want) {
 		t.Errorf("err = %v\nwant bad input saying %s", err, want)
+	}
+}
+
+// wantReasons fails unless rows (unmatched records) are exactly the ids of
+// want, each with its near-miss reason.
+func wantReasons(t *testing.T, rows []map[string]string, want map[string]string) {
+	t.Helper()
+	got := map[string]string{}
+	for _, u := range rows {
+		got[u["id"]] = u["kalla_near_reason"]
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("reasons by record:\n got %q\nwant %q", got, want)
 	}
 }
 
