@@ -273,9 +273,9 @@ func (b *builder) aggregate(a *kallav1.Aggregate, field string) *Aggregate {
 			continue
 		}
 		// This column's note only: the other's would explain the wrong one.
-		note := textNote(c, source.Column{})
+		note := textNote(c, source.Column{}, Number)
 		if i == 1 {
-			note = textNote(source.Column{}, c)
+			note = textNote(source.Column{}, c, Number)
 		}
 		b.fail(field, "an aggregate check sums numbers, but %s is %s%s", c.Name, c.TypeName(), note)
 		return nil

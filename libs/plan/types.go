@@ -56,8 +56,13 @@ func checkTypes(c Condition) string {
 	lc, rc := Classify(c.Left.Type), Classify(c.Right.Type)
 	op := recipe.OperatorName(c.Op)
 	if lc != rc {
+		// A text side should have been of the other side's class.
+		want := lc
+		if lc == String {
+			want = rc
+		}
 		return fmt.Sprintf("%s cannot compare %s (%s) with %s (%s)", op, c.Left.Name, c.Left.TypeName(), c.Right.Name, c.Right.TypeName()) +
-			textNote(c.Left, c.Right)
+			textNote(c.Left, c.Right, want)
 	}
 	allowed := operandClasses[c.Op]
 	if allowed == nil {
@@ -73,17 +78,22 @@ func checkTypes(c Condition) string {
 		types += " and " + c.Right.TypeName()
 	}
 	return fmt.Sprintf("%s compares %s, but %s and %s are %s", op, classNames[allowed[0]], c.Left.Name, c.Right.Name, types) +
-		textNote(c.Left, c.Right)
+		textNote(c.Left, c.Right, allowed[0])
 }
 
-// textNote explains why the left or right column is text, when it is so
-// for how its numbers are written (leading zeros or an exponent) or for a
-// value among numbers or dates that is neither, or returns "".
-func textNote(left, right source.Column) string {
-	side, c := "left", left
-	if c.LeadingZeros == "" && c.Exponent == "" && c.Odd == "" {
-		side, c = "right", right
+// textNote explains why the left or right column is text, or returns "":
+// when it is so for how its numbers are written (leading zeros or an
+// exponent), for a value among numbers or dates that is neither, or, for a
+// column of text where want (Number or Temporal) is needed, for how its
+// values are written.
+func textNote(left, right source.Column, want Class) string {
+	if note := whyText(left, "left", want); note != "" {
+		return note
 	}
+	return whyText(right, "right", want)
+}
+
+func whyText(c source.Column, side string, want Class) string {
 	switch {
 	case c.LeadingZeros != "":
 		return fmt.Sprintf(" (the %s %s is text because values such as %q are written with leading zeros, which Kalla keeps as written; "+
@@ -95,6 +105,13 @@ func textNote(left, right source.Column) string {
 			side, c.Name, c.Exponent, side, c.Name)
 	case c.Odd != "":
 		return fmt.Sprintf(" (the %s %s is text because of values such as %q among its numbers or dates)", side, c.Name, c.Odd)
+	case c.Sample != "" && want == Number:
+		return fmt.Sprintf(" (the %s %s is text: its values, such as %q, are not numbers as Kalla reads them: digits with an optional "+
+			"sign and decimal point, such as -1234.56, without thousands separators, currency signs or decimal commas)",
+			side, c.Name, c.Sample)
+	case c.Sample != "" && want == Temporal:
+		return fmt.Sprintf(" (the %s %s is text: its values, such as %q, are not dates as Kalla reads them: "+
+			"YYYY-MM-DD, such as 2024-01-31, or timestamps such as 2024-01-31 14:05:00)", side, c.Name, c.Sample)
 	}
 	return ""
 }

@@ -252,9 +252,13 @@ func (in *inference) column(name string) Column {
 		return c
 	}
 	c.LeadingZeros, c.Exponent = in.zeros, in.exponent
-	if in.typed && in.zeros == "" && in.exponent == "" {
+	switch {
+	case in.zeros != "" || in.exponent != "":
 		// Numbers written as codes are named by zeros and exponent.
+	case in.typed:
 		c.Odd = in.odd
+	case in.seen:
+		c.Sample = in.odd
 	}
 	if in.intDigits+in.scale > maxDecimalDigits {
 		// No number type holds the column: no note may suggest one.

@@ -40,6 +40,11 @@ type Column struct {
 	// Odd is, for a CSV column some of whose values are numbers, dates or
 	// timestamps but read as text, the first value that made it so ("N/A").
 	Odd string `json:",omitempty"`
+	// Sample is, for a CSV column of text none of whose values is a number
+	// or a date (02/01/2024, "1,234.56"), its first value: a message about
+	// comparing it with numbers or dates shows what it holds. It is for
+	// messages only and kept out of saved schemas.
+	Sample string `json:"-"`
 	// Empty says that a CSV column holds no value at all (a file of a
 	// header only, or every field empty): it has no type of its own, and a
 	// plan gives it the type of the column it is compared with.

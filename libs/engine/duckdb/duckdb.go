@@ -120,12 +120,17 @@ func (s *session) execCount(ctx context.Context, q string) (int64, error) {
 		return 0, fmt.Errorf("duckdb: %w\nin: %s", err, abbreviate(q))
 	}
 	if traceStatements {
-		fmt.Fprintf(os.Stderr, "duckdb %6dms %s\n", time.Since(start).Milliseconds(), abbreviate(q))
+		shown := abbreviate(q)
+		if os.Getenv("KALLA_TRACE_SQL") == "full" {
+			shown = q
+		}
+		fmt.Fprintf(os.Stderr, "duckdb %6dms %s\n", time.Since(start).Milliseconds(), shown)
 	}
 	return res.RowsAffected()
 }
 
-// traceStatements prints each statement's time to stderr, for tuning.
+// traceStatements prints each statement's time to stderr, for tuning;
+// KALLA_TRACE_SQL=full prints the statements whole.
 var traceStatements = os.Getenv("KALLA_TRACE_SQL") != ""
 
 func (s *session) int64(ctx context.Context, q string) (int64, error) {

@@ -622,6 +622,32 @@ func TestInputs(t *testing.T) {
 		want := `tolerance cannot compare amount (text) with amount (integer) (the left amount is text because of values such as "N/A" among its numbers or dates)`
 		wantBadInput(t, err, want)
 	})
+	t.Run("text_compared_with_numbers_or_dates_says_what_is_read", func(t *testing.T) {
+		t.Parallel()
+		bank := "id,paid,day,note\n10,1234.56,2024-01-02,x\n"
+		cases := []struct {
+			name, ledger, cond, want string
+		}{
+			{"currency_signs", "id,amount,day\n1,\"$1,234.56\",2024-01-02\n2,$12.50,2024-01-03\n", "{left: amount, op: tolerance, right: paid, threshold: 0.01}",
+				`tolerance cannot compare amount (text) with paid (decimal(6,2)) (the left amount is text: its values, such as "$1,234.56", are not numbers as Kalla reads them: digits with an optional sign and decimal point, such as -1234.56, without thousands separators, currency signs or decimal commas)`},
+			{"day_first_dates", "id,amount,day\n1,5,02/01/2024\n", "{left: day, op: date_within, right: day, threshold: 1}",
+				`date_within cannot compare day (text) with day (date) (the left day is text: its values, such as "02/01/2024", are not dates as Kalla reads them: YYYY-MM-DD, such as 2024-01-31, or timestamps such as 2024-01-31 14:05:00)`},
+			{"both_sides_text", "id,amount,day\n1,5,02/01/2024\n", "{left: day, op: date_within, right: note, threshold: 1}",
+				`date_within compares dates, but day and note are text (the left day is text: its values, such as "02/01/2024", are not dates as Kalla reads them`},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				t.Parallel()
+				_, err := reconcileFiles(t, c.ledger, bank,
+					recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: id, op: eq, right: id}, "+c.cond+"]}\n"))
+				wantBadInput(t, err, c.want)
+			})
+		}
+		// An aggregate check explains its text column too.
+		_, err := reconcileFiles(t, "id,amount\n1,\"1.234,56\"\n", "id,amount\n10,5\n",
+			recipeYAML("  - {name: t, pattern: \"1:N\", conditions: [{left: id, op: eq, right: id}], aggregate: {left: amount, right: amount, tolerance: 0}}\n"))
+		wantBadInput(t, err, `an aggregate check sums numbers, but amount is text (the left amount is text: its values, such as "1.234,56", are not numbers`)
+	})
 	t.Run("numbers_too_wide_to_compute_with_are_bad_input", func(t *testing.T) {
 		t.Parallel()
 		// 25 integer digits against a scale of 18: 43 digits.
