@@ -111,7 +111,8 @@ func whyText(c source.Column, side string, want Class) string {
 			side, c.Name, c.Sample)
 	case c.Sample != "" && want == Temporal:
 		return fmt.Sprintf(" (the %s %s is text: its values, such as %q, are not dates as Kalla reads them: "+
-			"YYYY-MM-DD, such as 2024-01-31, or timestamps such as 2024-01-31 14:05:00)", side, c.Name, c.Sample)
+			"YYYY-MM-DD, such as 2024-01-31, or timestamps such as 2024-01-31 14:05:00; to read dates written otherwise, "+
+			"set the %s source's types to {%q: \"date DD/MM/YYYY\"} with their layout)", side, c.Name, c.Sample, side, c.Name)
 	}
 	return ""
 }

@@ -7,6 +7,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
+	"github.com/kallahq/kalla/libs/source"
 )
 
 // Patterns and operators as users write them.
@@ -53,9 +54,38 @@ func ColumnTypes(s *kallav1.Source) map[string]kallav1.ColumnType {
 	}
 	out := make(map[string]kallav1.ColumnType, len(s.GetTypes()))
 	for name, t := range s.GetTypes() {
-		out[name] = typesByName[t]
+		out[name], _, _ = columnType(t)
 	}
 	return out
+}
+
+// DateLayouts returns the layouts of the date columns a source sets with
+// one ("date DD/MM/YYYY"), by column name, or nil.
+func DateLayouts(s *kallav1.Source) map[string]source.DateLayout {
+	var out map[string]source.DateLayout
+	for name, t := range s.GetTypes() {
+		if _, layout, _ := columnType(t); !layout.IsZero() {
+			if out == nil {
+				out = map[string]source.DateLayout{}
+			}
+			out[name] = layout
+		}
+	}
+	return out
+}
+
+// columnType reads a type as a source's types set it: a type's name, or
+// "date" and a layout. It is 0 for neither, with an error for a bad layout.
+func columnType(text string) (kallav1.ColumnType, source.DateLayout, error) {
+	name, layout, found := strings.Cut(strings.TrimSpace(text), " ")
+	if !found || typesByName[name] != kallav1.ColumnType_COLUMN_TYPE_DATE {
+		return typesByName[text], source.DateLayout{}, nil
+	}
+	l, err := source.ParseDateLayout(strings.TrimSpace(layout))
+	if err != nil {
+		return 0, source.DateLayout{}, err
+	}
+	return kallav1.ColumnType_COLUMN_TYPE_DATE, l, nil
 }
 
 // PatternName returns a pattern as users write it, such as "1:N".

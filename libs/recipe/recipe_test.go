@@ -83,16 +83,19 @@ match_rules:
 
 func TestTypesRoundTrip(t *testing.T) {
 	t.Parallel()
-	text := strings.Replace(validYAML, "primary_key: [invoice_id]}", "primary_key: [invoice_id], types: {invoice_id: text, amount: decimal}}", 1)
+	text := strings.Replace(validYAML, "primary_key: [invoice_id]}", "primary_key: [invoice_id], types: {invoice_id: text, amount: decimal, due: date dd.mm.yyyy}}", 1)
 	r, err := recipe.Parse([]byte(text))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]kallav1.ColumnType{"invoice_id": kallav1.ColumnType_COLUMN_TYPE_TEXT, "amount": kallav1.ColumnType_COLUMN_TYPE_DECIMAL}
+	want := map[string]kallav1.ColumnType{"invoice_id": kallav1.ColumnType_COLUMN_TYPE_TEXT, "amount": kallav1.ColumnType_COLUMN_TYPE_DECIMAL, "due": kallav1.ColumnType_COLUMN_TYPE_DATE}
 	if got := recipe.ColumnTypes(r.GetSources().GetLeft()); !maps.Equal(got, want) {
 		t.Errorf("types = %v, want %v", got, want)
 	}
-	if recipe.ColumnTypes(r.GetSources().GetRight()) != nil {
+	if got := recipe.DateLayouts(r.GetSources().GetLeft()); len(got) != 1 || got["due"].String() != "DD.MM.YYYY" {
+		t.Errorf("date layouts = %v, want due's DD.MM.YYYY", got)
+	}
+	if recipe.ColumnTypes(r.GetSources().GetRight()) != nil || recipe.DateLayouts(r.GetSources().GetRight()) != nil {
 		t.Errorf("a source without types has types")
 	}
 	// kalla submit marshals the recipe it sends: types must survive that.
@@ -196,7 +199,8 @@ func TestParseErrors(t *testing.T) {
 		{"priority_not_a_number", "priority: 1", "priority: first", "match_rules[0].priority", "must be a whole number", 10},
 		{"missing_alias", "alias: invoices, ", "", "sources.left.alias", "is required", 5},
 		{"duplicate_key", "recipe_id: ar", "recipe_id: ar\nrecipe_id: br", "recipe_id", "appears twice", 4},
-		{"unknown_type", "primary_key: [payment_id]}", "primary_key: [payment_id], types: {ref: int}}", "sources.right.types.ref", `"int" is not a type; allowed: date, decimal, integer, text, timestamp`, 6},
+		{"unknown_type", "primary_key: [payment_id]}", "primary_key: [payment_id], types: {ref: int}}", "sources.right.types.ref", `"int" is not a type; allowed: date, decimal, integer, text, timestamp, or date and a layout such as "date DD/MM/YYYY"`, 6},
+		{"bad_date_layout", "primary_key: [payment_id]}", "primary_key: [payment_id], types: {ref: date DD/MM/YY}}", "sources.right.types.ref", `"DD/MM/YY": a date layout puts DD, MM and YYYY in some order`, 6},
 		{"types_not_a_mapping", "primary_key: [payment_id]}", "primary_key: [payment_id], types: [ref]}", "sources.right.types", "must be an object", 6},
 		{"threshold_a_list", "threshold: 0}", "threshold: [1]}", "match_rules[0].conditions[1].threshold", "must be a decimal number such as 0.02, got a list", 13},
 		{"threshold_too_fine", "threshold: 0}", "threshold: 1e-39}", "match_rules[0].conditions[1].threshold", "1e-39 needs more than 38 digits after the point", 13},

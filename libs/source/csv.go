@@ -16,21 +16,22 @@ const maxDecimalDigits = 38
 // scale seen), ISO date, ISO timestamp, else text. An empty field is NULL.
 // Numbers written with leading zeros (007) are codes: their column is text,
 // so they are compared and written as they are. types sets columns' types by
-// name instead; every value of such a column must be of its type.
-func CSVSchema(path string, types map[string]Type) (Schema, error) {
+// name instead; every value of such a column must be of its type, and of
+// its layout for a date column layouts name.
+func CSVSchema(path string, types map[string]Type, layouts map[string]DateLayout) (Schema, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return Schema{}, err // names the path
 	}
 	defer f.Close()
-	s, err := inferCSV(f, types)
+	s, err := inferCSV(f, types, layouts)
 	if err != nil {
 		return Schema{}, fmt.Errorf("read %s: %w", path, err)
 	}
 	return s, nil
 }
 
-func inferCSV(r io.Reader, types map[string]Type) (Schema, error) {
+func inferCSV(r io.Reader, types map[string]Type, layouts map[string]DateLayout) (Schema, error) {
 	cr := newCSVReader(r, 1<<20)
 	header, err := cr.read()
 	if errors.Is(err, io.EOF) {
@@ -46,7 +47,7 @@ func inferCSV(r io.Reader, types map[string]Type) (Schema, error) {
 	cols := make([]inference, len(names))
 	for i, name := range names {
 		// A name the file lacks is the plan's to refuse, at its field.
-		cols[i].set = types[name]
+		cols[i].set, cols[i].layout = types[name], layouts[name]
 	}
 	var rows int64
 	for {
@@ -61,7 +62,7 @@ func inferCSV(r io.Reader, types map[string]Type) (Schema, error) {
 		for i, v := range rec {
 			cols[i].add(v)
 			if !cols[i].fits() {
-				return Schema{}, &TypeError{Column: names[i], Line: cr.start, Value: string(v), Type: cols[i].set}
+				return Schema{}, &TypeError{Column: names[i], Line: cr.start, Value: string(v), Type: cols[i].set, Layout: cols[i].layout}
 			}
 		}
 	}
@@ -79,10 +80,15 @@ type TypeError struct {
 	Line   int
 	Value  string
 	Type   Type
+	Layout DateLayout
 }
 
 func (e *TypeError) Error() string {
-	msg := fmt.Sprintf("line %d, column %s: %q is not %s, the type the recipe sets for it", e.Line, e.Column, e.Value, typeWords[e.Type])
+	words := typeWords[e.Type]
+	if !e.Layout.IsZero() {
+		words = "a date written " + e.Layout.String()
+	}
+	msg := fmt.Sprintf("line %d, column %s: %q is not %s, the type the recipe sets for it", e.Line, e.Column, e.Value, words)
 	if _, scale, ok := parseDecimal(trimSpace([]byte(e.Value))); e.Type == Integer && ok && scale == 0 {
 		msg += " (decimal holds whole numbers of up to 38 digits)"
 	}
@@ -133,8 +139,10 @@ type inference struct {
 	// first value that is of none (hasOdd: there is one).
 	typed, hasOdd bool
 	odd           string
-	// set is the type the recipe sets, 0 when the column is inferred.
-	set Type
+	// set is the type the recipe sets, 0 when the column is inferred, and
+	// layout how a date column it sets writes its dates, if not YYYY-MM-DD.
+	set    Type
+	layout DateLayout
 }
 
 func (in *inference) add(v []byte) {
@@ -142,6 +150,11 @@ func (in *inference) add(v []byte) {
 		return
 	}
 	in.seen = true
+	if !in.layout.IsZero() {
+		_, ok := in.layout.ISO(v)
+		in.notDate = in.notDate || !ok
+		return
+	}
 	t := trimSpace(v)
 	in.padded = in.padded || len(t) != len(v)
 	// A column read as text for how its numbers are written is still
@@ -228,7 +241,7 @@ func (in *inference) fits() bool {
 // column is the column's type: set, when the recipe sets one, else inferred.
 func (in *inference) column(name string) Column {
 	if in.set != 0 {
-		c := Column{Name: name, Type: in.set, Padded: in.padded && in.set != Text}
+		c := Column{Name: name, Type: in.set, Padded: in.padded && in.set != Text, Layout: in.layout}
 		if in.set == Decimal {
 			c.Precision, c.Scale, c.Exponent, c.Measured = max(in.intDigits+in.scale, 1), in.scale, in.exponent, true
 		}

@@ -127,7 +127,7 @@ func TestCSVSchema(t *testing.T) {
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err := source.CSVSchema(path, nil)
+	s, err := source.CSVSchema(path, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func TestCSVSchemaTypes(t *testing.T) {
 	}
 	t.Run("set_types_replace_inference", func(t *testing.T) {
 		t.Parallel()
-		s, err := source.CSVSchema(path, map[string]source.Type{"acct": source.Integer, "amount": source.Decimal, "code": source.Text, "day": source.Timestamp})
+		s, err := source.CSVSchema(path, map[string]source.Type{"acct": source.Integer, "amount": source.Decimal, "code": source.Text, "day": source.Timestamp}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -204,7 +204,7 @@ func TestCSVSchemaTypes(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			_, err := source.CSVSchema(path, tt.types)
+			_, err := source.CSVSchema(path, tt.types, nil)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want it to say %s", err, tt.want)
 			}
@@ -216,7 +216,7 @@ func TestCSVSchemaTypes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = source.ReadSchema(context.Background(), ref, ref.Path, map[string]source.Type{"acct": source.Text})
+		_, err = source.ReadSchema(context.Background(), ref, ref.Path, map[string]source.Type{"acct": source.Text}, nil)
 		if err == nil || !strings.Contains(err.Error(), "types apply to CSV sources only") {
 			t.Errorf("err = %v", err)
 		}
@@ -241,7 +241,7 @@ func TestCSVSchemaErrors(t *testing.T) {
 			t.Parallel()
 			path := filepath.Join(t.TempDir(), "x.csv")
 			os.WriteFile(path, []byte(tt.text), 0o644)
-			_, err := source.CSVSchema(path, nil)
+			_, err := source.CSVSchema(path, nil, nil)
 			if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want an error naming %s and saying %q", err, path, tt.want)
 			}
@@ -288,7 +288,7 @@ func TestCSVExponents(t *testing.T) {
 	t.Run("text_unless_set", func(t *testing.T) {
 		t.Parallel()
 		path := write(t, "v,code\n12.34,1E5\n1e-05,AB\n-2.5e2,\n")
-		s, err := source.CSVSchema(path, nil)
+		s, err := source.CSVSchema(path, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -297,7 +297,7 @@ func TestCSVExponents(t *testing.T) {
 		if v.TypeName() != "text" || v.Exponent != "1e-05" || code.TypeName() != "text" || code.Exponent != "" {
 			t.Errorf("v = %+v, code = %+v; want both text, v noting 1e-05", v, code)
 		}
-		s, err = source.CSVSchema(path, decimal)
+		s, err = source.CSVSchema(path, decimal, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -334,7 +334,7 @@ func TestCSVExponents(t *testing.T) {
 	} {
 		t.Run(value, func(t *testing.T) {
 			t.Parallel()
-			s, err := source.CSVSchema(write(t, "v\n"+value+"\n"), decimal)
+			s, err := source.CSVSchema(write(t, "v\n"+value+"\n"), decimal, nil)
 			got := fmt.Sprint(err)
 			if err == nil {
 				v, _ := s.Column("v")
@@ -347,7 +347,7 @@ func TestCSVExponents(t *testing.T) {
 	}
 	t.Run("no_note_for_a_column_too_wide", func(t *testing.T) {
 		t.Parallel()
-		s, err := source.CSVSchema(write(t, "v\n007\n1e-5\n1234567890123456789012345678901234567890\n"), nil)
+		s, err := source.CSVSchema(write(t, "v\n007\n1e-5\n1234567890123456789012345678901234567890\n"), nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -357,14 +357,14 @@ func TestCSVExponents(t *testing.T) {
 	})
 	t.Run("type_error_names_the_line_a_record_starts_on", func(t *testing.T) {
 		t.Parallel()
-		_, err := source.CSVSchema(write(t, "v,note\n1,a\nx,\"two\nlines\"\n"), map[string]source.Type{"v": source.Integer})
+		_, err := source.CSVSchema(write(t, "v,note\n1,a\nx,\"two\nlines\"\n"), map[string]source.Type{"v": source.Integer}, nil)
 		if err == nil || !strings.Contains(err.Error(), `line 3, column v: "x"`) {
 			t.Errorf("err = %v, want it on line 3", err)
 		}
 	})
 	t.Run("not_an_integer", func(t *testing.T) {
 		t.Parallel()
-		_, err := source.CSVSchema(write(t, "v\n1\n1e3\n"), map[string]source.Type{"v": source.Integer})
+		_, err := source.CSVSchema(write(t, "v\n1\n1e3\n"), map[string]source.Type{"v": source.Integer}, nil)
 		if err == nil || !strings.Contains(err.Error(), `line 3, column v: "1e3" is not an integer`) {
 			t.Errorf("err = %v", err)
 		}

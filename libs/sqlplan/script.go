@@ -100,7 +100,7 @@ func layoutOptions(l source.CSVLayout) string {
 // cast read alike (timestamps may carry a zone from PostgreSQL, so they are
 // cast).
 func parsedByReader(c source.Column) bool {
-	return !c.Padded && c.Exponent == "" && (c.Type == source.Integer || c.Type == source.Date || c.Type == source.Decimal && !wideDecimal(c))
+	return !c.Padded && c.Exponent == "" && c.Layout.IsZero() && (c.Type == source.Integer || c.Type == source.Date || c.Type == source.Decimal && !wideDecimal(c))
 }
 
 func castText(expr string, c source.Column) string {
@@ -114,12 +114,33 @@ func castText(expr string, c source.Column) string {
 	if wideDecimal(c) {
 		return castWideDecimal(trimmed, c)
 	}
+	if !c.Layout.IsZero() {
+		return castLayoutDate(trimmed, c.Layout)
+	}
 	if c.Zoned {
 		// The session's time zone is UTC: an offset moves the time there,
 		// and a time without one stays as it is.
 		return fmt.Sprintf("CAST(CAST(%s AS TIMESTAMPTZ) AS TIMESTAMP)", trimmed)
 	}
 	return fmt.Sprintf("CAST(%s AS %s)", trimmed, Type(c))
+}
+
+// castLayoutDate reads a date written in layout as the YYYY-MM-DD it
+// stands for, rewritten as source.DateLayout.ISO rewrites it: the
+// inference checked that every value of the column is such a date.
+func castLayoutDate(text string, layout source.DateLayout) string {
+	parts := map[byte]string{}
+	start := 1
+	for i := range len(layout.Order()) {
+		p := layout.Order()[i]
+		if layout.Separator() == "" {
+			parts[p] = fmt.Sprintf("substr(%s, %d, %d)", text, start, layout.Width(p))
+			start += layout.Width(p)
+			continue
+		}
+		parts[p] = fmt.Sprintf("string_split(%s, %s)[%d]", text, String(layout.Separator()), i+1)
+	}
+	return fmt.Sprintf("CAST(%s || '-' || lpad(%s, 2, '0') || '-' || lpad(%s, 2, '0') AS DATE)", parts['Y'], parts['M'], parts['D'])
 }
 
 // withoutExponent rewrites a number written with an exponent as the same

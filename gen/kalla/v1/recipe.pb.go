@@ -316,9 +316,10 @@ type Source struct {
 	// 1-based row number for file sources.
 	PrimaryKey []string `protobuf:"bytes,3,rep,name=primary_key,json=primaryKey,proto3" json:"primary_key,omitempty"`
 	// types sets the type of a CSV source's columns by name, instead of
-	// inferring it: "integer", "decimal", "date", "timestamp" or "text". Every
-	// value of such a column must be of that type; integer and decimal accept
-	// leading zeros (00123 is 123).
+	// inferring it: "integer", "decimal", "date", "timestamp" or "text", or
+	// "date" and the layout of dates not written YYYY-MM-DD ("date
+	// DD/MM/YYYY"). Every value of such a column must be of that type;
+	// integer and decimal accept leading zeros (00123 is 123).
 	Types         map[string]string `protobuf:"bytes,4,rep,name=types,proto3" json:"types,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -90,6 +90,33 @@ func TestCSVValues(t *testing.T) {
 			t.Errorf("matches = %v, want %v", got, want)
 		}
 	})
+	t.Run("dates_of_a_layout_the_recipe_sets", func(t *testing.T) {
+		t.Parallel()
+		left := "id,ref,v\n1,A,2024-01-02\n2,B,2024-03-04\n3,C,2024-12-31\n4,D,2024-02-29\n"
+		for layout, right := range map[string]string{
+			// 4/3 is the 4th of March; as the 3rd of April it would not match.
+			"DD/MM/YYYY": "id,ref,v\n10,A,02/01/2024\n11,B,4/3/2024\n12,C, 30/12/2024 \n13,D,29/02/2024\n14,E,\n",
+			"YYYYMMDD":   "id,ref,v\n10,A,20240102\n11,B,20240304\n12,C,20241230\n13,D,20240229\n14,E,\n",
+		} {
+			t.Run(strings.ReplaceAll(layout, "/", "_"), func(t *testing.T) {
+				t.Parallel()
+				text := strings.Replace(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: v, op: date_within, right: v, threshold: 0}]}\n"),
+					`right: {alias: r, uri: "file://right.csv", primary_key: [id]}`, `right: {alias: r, uri: "file://right.csv", primary_key: [id], types: {v: date `+layout+`}}`, 1)
+				o := mustReconcile(t, left, right, text)
+				if got, want := o.pairs(), []string{"t: l1 r10", "t: l2 r11", "t: l4 r13"}; !slices.Equal(got, want) {
+					t.Errorf("matches = %v, want %v", got, want)
+				}
+				wantReasons(t, o.unmatchedRight, map[string]string{
+					"12": "l.v 2024-12-31 and r.v 2024-12-30 are 1 day apart, allowed 0 days",
+					"14": "no l record has ref equal to its ref (rule t)",
+				})
+				// The evidence writes the dates as dates: YYYY-MM-DD.
+				if got := o.unmatchedRight[0]["v"]; got != "2024-12-30" {
+					t.Errorf("unmatched r12's v = %q, want 2024-12-30", got)
+				}
+			})
+		}
+	})
 	for name, tt := range map[string]struct{ left, want string }{
 		"a_value_of_no_type_first":    {"id,ref,v\n1,A,2024-02-30\n2,B,2024-01-06\n", `the left v is text because of values such as "2024-02-30"`},
 		"a_blank_value_among_numbers": {"id,ref,v\n1,A,5\n2,B, \n3,C,6\n4,D,N/A\n", `the left v is text because of values such as " "`},

@@ -114,9 +114,10 @@ export type Source = Message<"kalla.v1.Source"> & {
 
   /**
    * types sets the type of a CSV source's columns by name, instead of
-   * inferring it: "integer", "decimal", "date", "timestamp" or "text". Every
-   * value of such a column must be of that type; integer and decimal accept
-   * leading zeros (00123 is 123).
+   * inferring it: "integer", "decimal", "date", "timestamp" or "text", or
+   * "date" and the layout of dates not written YYYY-MM-DD ("date
+   * DD/MM/YYYY"). Every value of such a column must be of that type;
+   * integer and decimal accept leading zeros (00123 is 123).
    *
    * @generated from field: map<string, string> types = 4;
    */

@@ -1,0 +1,145 @@
+package source
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// DateLayout is how a CSV column writes its dates when not YYYY-MM-DD, as
+// a recipe's types set it ("date DD/MM/YYYY"): the day, month and year in
+// some order, joined by one separator or by none. With a separator, a day
+// or month may have one digit (2/1/2024); without, each has two. A value
+// is read by rewriting it as YYYY-MM-DD, so it is valid exactly when that
+// ISO date is, and the engine reads it the same way.
+type DateLayout struct {
+	order string // "DMY" for DD/MM/YYYY
+	sep   string // "" for DDMMYYYY
+}
+
+// dateSeparators are the separators a layout may use.
+const dateSeparators = "/.- "
+
+var errDateLayout = errors.New(`a date layout puts DD, MM and YYYY in some order, joined by one of / . - and space, or by none: for example DD/MM/YYYY, MM/DD/YYYY, DD.MM.YYYY or YYYYMMDD`)
+
+// ParseDateLayout reads a layout such as DD/MM/YYYY.
+func ParseDateLayout(s string) (DateLayout, error) {
+	var l DateLayout
+	rest := strings.ToUpper(s)
+	for len(l.order) < 3 {
+		token := ""
+		for _, t := range []string{"YYYY", "DD", "MM"} {
+			if strings.HasPrefix(rest, t) && !strings.Contains(l.order, t[:1]) {
+				token = t
+			}
+		}
+		if token == "" {
+			return DateLayout{}, fmt.Errorf("%q: %w", s, errDateLayout)
+		}
+		l.order += token[:1]
+		rest = rest[len(token):]
+		if len(l.order) == 3 || rest == "" {
+			break
+		}
+		sep := rest[:1]
+		if !strings.Contains(dateSeparators, sep) {
+			sep = ""
+		}
+		if len(l.order) == 1 {
+			l.sep = sep
+		}
+		if sep != l.sep {
+			return DateLayout{}, fmt.Errorf("%q: %w", s, errDateLayout)
+		}
+		rest = rest[len(sep):]
+	}
+	if len(l.order) != 3 || rest != "" {
+		return DateLayout{}, fmt.Errorf("%q: %w", s, errDateLayout)
+	}
+	return l, nil
+}
+
+// IsZero says that l is no layout: dates are written YYYY-MM-DD.
+func (l DateLayout) IsZero() bool { return l.order == "" }
+
+// String is the layout as a recipe writes it.
+func (l DateLayout) String() string {
+	words := map[rune]string{'D': "DD", 'M': "MM", 'Y': "YYYY"}
+	parts := make([]string, len(l.order))
+	for i, p := range l.order {
+		parts[i] = words[p]
+	}
+	return strings.Join(parts, l.sep)
+}
+
+// MarshalText and UnmarshalText keep a layout in saved schemas as written.
+func (l DateLayout) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
+
+func (l *DateLayout) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*l = DateLayout{}
+		return nil
+	}
+	parsed, err := ParseDateLayout(string(b))
+	*l = parsed
+	return err
+}
+
+// Order is the order of the day, month and year: "DMY" for DD/MM/YYYY.
+func (l DateLayout) Order() string { return l.order }
+
+// Separator joins the parts; "" when they are not separated.
+func (l DateLayout) Separator() string { return l.sep }
+
+// Width is how many characters the part (D, M or Y) has when the parts are
+// not separated, and at most when they are.
+func (DateLayout) Width(part byte) int {
+	if part == 'Y' {
+		return 4
+	}
+	return 2
+}
+
+// ISO rewrites a value written in the layout (spaces and tabs around it
+// trimmed) as YYYY-MM-DD, or says it is not a date of the layout.
+func (l DateLayout) ISO(v []byte) ([]byte, bool) {
+	v = trimSpace(v)
+	parts := make(map[byte][]byte, 3)
+	for i := range len(l.order) {
+		p := l.order[i]
+		var part []byte
+		switch {
+		case l.sep == "":
+			if len(v) < l.Width(p) {
+				return nil, false
+			}
+			part, v = v[:l.Width(p)], v[l.Width(p):]
+		case i == len(l.order)-1:
+			part, v = v, nil
+		default:
+			j := bytes.Index(v, []byte(l.sep))
+			if j < 0 {
+				return nil, false
+			}
+			part, v = v[:j], v[j+1:]
+		}
+		if _, ok := digits(part); !ok || len(part) > l.Width(p) || p == 'Y' && len(part) != 4 {
+			return nil, false
+		}
+		parts[p] = part
+	}
+	if len(v) > 0 {
+		return nil, false
+	}
+	iso := slices.Concat(parts['Y'], []byte("-"), pad2(parts['M']), []byte("-"), pad2(parts['D']))
+	return iso, validDate(iso)
+}
+
+func pad2(part []byte) []byte {
+	if len(part) == 1 {
+		return []byte{'0', part[0]}
+	}
+	return part
+}

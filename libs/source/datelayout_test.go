@@ -1,0 +1,142 @@
+package source_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kallahq/kalla/libs/source"
+)
+
+func TestParseDateLayout(t *testing.T) {
+	t.Parallel()
+	for text, want := range map[string]string{
+		"DD/MM/YYYY": "DD/MM/YYYY",
+		"MM/DD/YYYY": "MM/DD/YYYY",
+		"dd.mm.yyyy": "DD.MM.YYYY",
+		"YYYY MM DD": "YYYY MM DD",
+		"DD-MM-YYYY": "DD-MM-YYYY",
+		"YYYYMMDD":   "YYYYMMDD",
+		"DDMMYYYY":   "DDMMYYYY",
+	} {
+		l, err := source.ParseDateLayout(text)
+		if err != nil || l.String() != want {
+			t.Errorf("%q: %v, %v; want %s", text, l, err, want)
+		}
+	}
+	for _, text := range []string{"", "DD/MM/YY", "DD/MM", "DD/DD/YYYY", "DD/MM-YYYY", "DD/MMYYYY", "DD/MM/YYYY/", "D/M/YYYY", "DD_MM_YYYY", "YYYY-MM-DDTHH"} {
+		if l, err := source.ParseDateLayout(text); err == nil {
+			t.Errorf("%q read as %s, want it refused", text, l)
+		}
+	}
+}
+
+// TestDateLayoutISO reads random texts of each layout and compares with Go's
+// time package, an independent reader of the same dates: both must take
+// the same texts, as the same days.
+func TestDateLayoutISO(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(11, 13))
+	layouts := map[string]string{"DD/MM/YYYY": "2/1/2006", "MM/DD/YYYY": "1/2/2006", "DD.MM.YYYY": "2.1.2006", "YYYY-MM-DD": "2006-1-2", "YYYYMMDD": "20060102"}
+	for layout, goLayout := range layouts {
+		l, err := source.ParseDateLayout(layout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		accepted := 0
+		for range 3000 {
+			text := randomDate(rng, l)
+			iso, ok := l.ISO([]byte(text))
+			want, err := time.Parse(goLayout, strings.TrimSpace(text))
+			if ok != (err == nil) || ok && string(iso) != want.Format("2006-01-02") {
+				t.Errorf("%s %q: %s, %v; time.Parse: %v, %v", layout, text, iso, ok, want, err)
+			}
+			if ok {
+				accepted++
+			}
+		}
+		if accepted < 500 {
+			t.Errorf("%s: only %d of 3000 texts were dates; the test is too weak", layout, accepted)
+		}
+	}
+	t.Run("refused", func(t *testing.T) {
+		t.Parallel()
+		l, _ := source.ParseDateLayout("DD/MM/YYYY")
+		for _, text := range []string{"", "02/01/24", "02-01-2024", "002/01/2024", "02/01/2024/", "02/01/+024", "31/04/2024", "29/02/2023", "0/1/2024", "x2/01/2024"} {
+			if iso, ok := l.ISO([]byte(text)); ok {
+				t.Errorf("%q read as %s, want it refused", text, iso)
+			}
+		}
+	})
+}
+
+// randomDate writes a day, month and year in l's order, sometimes out of
+// range, sometimes with one digit, sometimes with spaces around it.
+func randomDate(rng *rand.Rand, l source.DateLayout) string {
+	fixed := l.Separator() == ""
+	parts := map[byte]string{
+		'D': number(rng, 1+rng.IntN(33), fixed),
+		'M': number(rng, rng.IntN(14), fixed),
+		'Y': fmt.Sprintf("%04d", 1+rng.IntN(2100)),
+	}
+	var b strings.Builder
+	for i := range len(l.Order()) {
+		if i > 0 {
+			b.WriteString(l.Separator())
+		}
+		b.WriteString(parts[l.Order()[i]])
+	}
+	if rng.IntN(10) == 0 {
+		return " " + b.String() + "\t"
+	}
+	return b.String()
+}
+
+func number(rng *rand.Rand, n int, fixed bool) string {
+	if fixed || rng.IntN(2) == 0 {
+		return fmt.Sprintf("%02d", n)
+	}
+	return fmt.Sprint(n)
+}
+
+func TestCSVDateLayouts(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "x.csv")
+	if err := os.WriteFile(path, []byte("id,booked\n1,02/01/2024\n2,\n3, 31/12/2023\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dmy, _ := source.ParseDateLayout("DD/MM/YYYY")
+	types := map[string]source.Type{"booked": source.Date}
+	s, err := source.CSVSchema(path, types, map[string]source.DateLayout{"booked": dmy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := s.Column("booked")
+	if c.Type != source.Date || c.Layout != dmy {
+		t.Errorf("booked = %+v, want a date written DD/MM/YYYY", c)
+	}
+	t.Run("kept_in_saved_schemas", func(t *testing.T) {
+		t.Parallel()
+		b, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back source.Column
+		if err := json.Unmarshal(b, &back); err != nil || back.Layout != dmy || !strings.Contains(string(b), `"Layout":"DD/MM/YYYY"`) {
+			t.Errorf("%s read back as %+v, %v", b, back, err)
+		}
+	})
+	t.Run("a_value_of_another_layout_names_its_line", func(t *testing.T) {
+		t.Parallel()
+		mdy, _ := source.ParseDateLayout("MM/DD/YYYY")
+		_, err := source.CSVSchema(path, types, map[string]source.DateLayout{"booked": mdy})
+		if want := `line 4, column booked: " 31/12/2023" is not a date written MM/DD/YYYY`; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want it to say %s", err, want)
+		}
+	})
+}
