@@ -107,8 +107,9 @@ func whyText(c source.Column, side string, want Class) string {
 		return fmt.Sprintf(" (the %s %s is text because of values such as %q among its numbers or dates)", side, c.Name, c.Odd)
 	case c.Sample != "" && want == Number:
 		return fmt.Sprintf(" (the %s %s is text: its values, such as %q, are not numbers as Kalla reads them: digits with an optional "+
-			"sign and decimal point, such as -1234.56, without thousands separators, currency signs or decimal commas)",
-			side, c.Name, c.Sample)
+			"sign and decimal point, such as -1234.56, without thousands separators, currency signs or decimal commas; "+
+			"to read numbers with thousands separators or a decimal comma, set the %s source's types to {%q: \"decimal 1.234,56\"} "+
+			"with their layout)", side, c.Name, c.Sample, side, c.Name)
 	case c.Sample != "" && want == Temporal:
 		return fmt.Sprintf(" (the %s %s is text: its values, such as %q, are not dates as Kalla reads them: "+
 			"YYYY-MM-DD, such as 2024-01-31, or timestamps such as 2024-01-31 14:05:00; to read dates written otherwise, "+

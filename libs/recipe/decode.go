@@ -46,46 +46,41 @@ var (
 	typesByName = invert(typeNames)
 )
 
-// ColumnTypes returns the column types a source sets, by column name.
-// Validate has refused a recipe whose types name no type.
-func ColumnTypes(s *kallav1.Source) map[string]kallav1.ColumnType {
+// ColumnTypes returns the column types a source sets, with their layouts,
+// by column name. Validate has refused a recipe whose types name no type.
+func ColumnTypes(s *kallav1.Source) map[string]source.Setting {
 	if len(s.GetTypes()) == 0 {
 		return nil
 	}
-	out := make(map[string]kallav1.ColumnType, len(s.GetTypes()))
+	out := make(map[string]source.Setting, len(s.GetTypes()))
 	for name, t := range s.GetTypes() {
-		out[name], _, _ = columnType(t)
-	}
-	return out
-}
-
-// DateLayouts returns the layouts of the date columns a source sets with
-// one ("date DD/MM/YYYY"), by column name, or nil.
-func DateLayouts(s *kallav1.Source) map[string]source.DateLayout {
-	var out map[string]source.DateLayout
-	for name, t := range s.GetTypes() {
-		if _, layout, _ := columnType(t); !layout.IsZero() {
-			if out == nil {
-				out = map[string]source.DateLayout{}
-			}
-			out[name] = layout
-		}
+		out[name], _ = columnType(t)
 	}
 	return out
 }
 
 // columnType reads a type as a source's types set it: a type's name, or
-// "date" and a layout. It is 0 for neither, with an error for a bad layout.
-func columnType(text string) (kallav1.ColumnType, source.DateLayout, error) {
+// "date" or "decimal" and a layout ("date DD/MM/YYYY", "decimal 1.234,56").
+// Its Type is 0 for neither, with an error for a bad layout.
+func columnType(text string) (source.Setting, error) {
 	name, layout, found := strings.Cut(strings.TrimSpace(text), " ")
-	if !found || typesByName[name] != kallav1.ColumnType_COLUMN_TYPE_DATE {
-		return typesByName[text], source.DateLayout{}, nil
+	layout = strings.TrimSpace(layout)
+	var err error
+	set := source.Setting{Type: typesByName[name]}
+	switch {
+	case !found:
+		set.Type = typesByName[text]
+	case set.Type == kallav1.ColumnType_COLUMN_TYPE_DATE:
+		set.Date, err = source.ParseDateLayout(layout)
+	case set.Type == kallav1.ColumnType_COLUMN_TYPE_DECIMAL:
+		set.Number, err = source.ParseNumberLayout(layout)
+	default:
+		set.Type = 0
 	}
-	l, err := source.ParseDateLayout(strings.TrimSpace(layout))
 	if err != nil {
-		return 0, source.DateLayout{}, err
+		return source.Setting{}, err
 	}
-	return kallav1.ColumnType_COLUMN_TYPE_DATE, l, nil
+	return set, nil
 }
 
 // PatternName returns a pattern as users write it, such as "1:N".

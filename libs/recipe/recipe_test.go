@@ -14,6 +14,7 @@ import (
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/recipe"
+	"github.com/kallahq/kalla/libs/source"
 )
 
 func TestSeedFixtureRoundTrip(t *testing.T) {
@@ -88,14 +89,12 @@ func TestTypesRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]kallav1.ColumnType{"invoice_id": kallav1.ColumnType_COLUMN_TYPE_TEXT, "amount": kallav1.ColumnType_COLUMN_TYPE_DECIMAL, "due": kallav1.ColumnType_COLUMN_TYPE_DATE}
+	dmy, _ := source.ParseDateLayout("DD.MM.YYYY")
+	want := map[string]source.Setting{"invoice_id": {Type: source.Text}, "amount": {Type: source.Decimal}, "due": {Type: source.Date, Date: dmy}}
 	if got := recipe.ColumnTypes(r.GetSources().GetLeft()); !maps.Equal(got, want) {
 		t.Errorf("types = %v, want %v", got, want)
 	}
-	if got := recipe.DateLayouts(r.GetSources().GetLeft()); len(got) != 1 || got["due"].String() != "DD.MM.YYYY" {
-		t.Errorf("date layouts = %v, want due's DD.MM.YYYY", got)
-	}
-	if recipe.ColumnTypes(r.GetSources().GetRight()) != nil || recipe.DateLayouts(r.GetSources().GetRight()) != nil {
+	if recipe.ColumnTypes(r.GetSources().GetRight()) != nil {
 		t.Errorf("a source without types has types")
 	}
 	// kalla submit marshals the recipe it sends: types must survive that.
@@ -199,7 +198,7 @@ func TestParseErrors(t *testing.T) {
 		{"priority_not_a_number", "priority: 1", "priority: first", "match_rules[0].priority", "must be a whole number", 10},
 		{"missing_alias", "alias: invoices, ", "", "sources.left.alias", "is required", 5},
 		{"duplicate_key", "recipe_id: ar", "recipe_id: ar\nrecipe_id: br", "recipe_id", "appears twice", 4},
-		{"unknown_type", "primary_key: [payment_id]}", "primary_key: [payment_id], types: {ref: int}}", "sources.right.types.ref", `"int" is not a type; allowed: date, decimal, integer, text, timestamp, or date and a layout such as "date DD/MM/YYYY"`, 6},
+		{"unknown_type", "primary_key: [payment_id]}", "primary_key: [payment_id], types: {ref: int}}", "sources.right.types.ref", `"int" is not a type; allowed: date, decimal, integer, text, timestamp, or date or decimal and a layout such as "date DD/MM/YYYY" or "decimal 1.234,56"`, 6},
 		{"bad_date_layout", "primary_key: [payment_id]}", "primary_key: [payment_id], types: {ref: date DD/MM/YY}}", "sources.right.types.ref", `"DD/MM/YY": a date layout puts DD, MM and YYYY in some order`, 6},
 		{"types_not_a_mapping", "primary_key: [payment_id]}", "primary_key: [payment_id], types: [ref]}", "sources.right.types", "must be an object", 6},
 		{"threshold_a_list", "threshold: 0}", "threshold: [1]}", "match_rules[0].conditions[1].threshold", "must be a decimal number such as 0.02, got a list", 13},

@@ -36,13 +36,13 @@ func validate(r *kallav1.Recipe) Errors {
 	}{{"left", l}, {"right", rt}} {
 		types := s.src.GetTypes()
 		for _, name := range slices.Sorted(maps.Keys(types)) {
-			t, _, err := columnType(types[name])
+			set, err := columnType(types[name])
 			switch {
 			case err != nil:
 				fail("sources."+s.side+".types."+name, "%v", err)
-			case t == 0:
-				fail("sources."+s.side+".types."+name, "%q is not a type; allowed: %s, or date and a layout such as \"date DD/MM/YYYY\"",
-					types[name], sortedNames(typeNames))
+			case set.Type == 0:
+				fail("sources."+s.side+".types."+name, "%q is not a type; allowed: %s, or date or decimal and a layout "+
+					"such as \"date DD/MM/YYYY\" or \"decimal 1.234,56\"", types[name], sortedNames(typeNames))
 			}
 		}
 	}

@@ -16,22 +16,22 @@ const maxDecimalDigits = 38
 // scale seen), ISO date, ISO timestamp, else text. An empty field is NULL.
 // Numbers written with leading zeros (007) are codes: their column is text,
 // so they are compared and written as they are. types sets columns' types by
-// name instead; every value of such a column must be of its type, and of
-// its layout for a date column layouts name.
-func CSVSchema(path string, types map[string]Type, layouts map[string]DateLayout) (Schema, error) {
+// name instead; every value of such a column must be of its type, written
+// in its layout if the setting has one.
+func CSVSchema(path string, types map[string]Setting) (Schema, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return Schema{}, err // names the path
 	}
 	defer f.Close()
-	s, err := inferCSV(f, types, layouts)
+	s, err := inferCSV(f, types)
 	if err != nil {
 		return Schema{}, fmt.Errorf("read %s: %w", path, err)
 	}
 	return s, nil
 }
 
-func inferCSV(r io.Reader, types map[string]Type, layouts map[string]DateLayout) (Schema, error) {
+func inferCSV(r io.Reader, types map[string]Setting) (Schema, error) {
 	cr := newCSVReader(r, 1<<20)
 	header, err := cr.read()
 	if errors.Is(err, io.EOF) {
@@ -47,7 +47,7 @@ func inferCSV(r io.Reader, types map[string]Type, layouts map[string]DateLayout)
 	cols := make([]inference, len(names))
 	for i, name := range names {
 		// A name the file lacks is the plan's to refuse, at its field.
-		cols[i].set, cols[i].layout = types[name], layouts[name]
+		cols[i].set, cols[i].date, cols[i].number = types[name].Type, types[name].Date, types[name].Number
 	}
 	var rows int64
 	for {
@@ -62,7 +62,7 @@ func inferCSV(r io.Reader, types map[string]Type, layouts map[string]DateLayout)
 		for i, v := range rec {
 			cols[i].add(v)
 			if !cols[i].fits() {
-				return Schema{}, &TypeError{Column: names[i], Line: cr.start, Value: string(v), Type: cols[i].set, Layout: cols[i].layout}
+				return Schema{}, &TypeError{Column: names[i], Line: cr.start, Value: string(v), Setting: cols[i].setting()}
 			}
 		}
 	}
@@ -79,14 +79,16 @@ type TypeError struct {
 	Column string
 	Line   int
 	Value  string
-	Type   Type
-	Layout DateLayout
+	Setting
 }
 
 func (e *TypeError) Error() string {
 	words := typeWords[e.Type]
-	if !e.Layout.IsZero() {
-		words = "a date written " + e.Layout.String()
+	switch {
+	case !e.Date.IsZero():
+		words = "a date written " + e.Date.String()
+	case !e.Number.IsZero():
+		words = "a decimal number written like " + e.Number.String()
 	}
 	msg := fmt.Sprintf("line %d, column %s: %q is not %s, the type the recipe sets for it", e.Line, e.Column, e.Value, words)
 	if _, scale, ok := parseDecimal(trimSpace([]byte(e.Value))); e.Type == Integer && ok && scale == 0 {
@@ -140,9 +142,14 @@ type inference struct {
 	typed, hasOdd bool
 	odd           string
 	// set is the type the recipe sets, 0 when the column is inferred, and
-	// layout how a date column it sets writes its dates, if not YYYY-MM-DD.
+	// date and number the layout it sets for the column's values, if any.
 	set    Type
-	layout DateLayout
+	date   DateLayout
+	number NumberLayout
+}
+
+func (in *inference) setting() Setting {
+	return Setting{Type: in.set, Date: in.date, Number: in.number}
 }
 
 func (in *inference) add(v []byte) {
@@ -150,10 +157,18 @@ func (in *inference) add(v []byte) {
 		return
 	}
 	in.seen = true
-	if !in.layout.IsZero() {
-		_, ok := in.layout.ISO(v)
+	if !in.date.IsZero() {
+		_, ok := in.date.ISO(v)
 		in.notDate = in.notDate || !ok
 		return
+	}
+	if !in.number.IsZero() {
+		plain, ok := in.number.Plain(v)
+		if !ok {
+			in.notNumber = true
+			return
+		}
+		v = plain
 	}
 	t := trimSpace(v)
 	in.padded = in.padded || len(t) != len(v)
@@ -241,7 +256,7 @@ func (in *inference) fits() bool {
 // column is the column's type: set, when the recipe sets one, else inferred.
 func (in *inference) column(name string) Column {
 	if in.set != 0 {
-		c := Column{Name: name, Type: in.set, Padded: in.padded && in.set != Text, Layout: in.layout}
+		c := Column{Name: name, Type: in.set, Padded: in.padded && in.set != Text, DateLayout: in.date, NumberLayout: in.number}
 		if in.set == Decimal {
 			c.Precision, c.Scale, c.Exponent, c.Measured = max(in.intDigits+in.scale, 1), in.scale, in.exponent, true
 		}

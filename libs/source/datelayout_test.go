@@ -111,13 +111,12 @@ func TestCSVDateLayouts(t *testing.T) {
 		t.Fatal(err)
 	}
 	dmy, _ := source.ParseDateLayout("DD/MM/YYYY")
-	types := map[string]source.Type{"booked": source.Date}
-	s, err := source.CSVSchema(path, types, map[string]source.DateLayout{"booked": dmy})
+	s, err := source.CSVSchema(path, map[string]source.Setting{"booked": {Type: source.Date, Date: dmy}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c, _ := s.Column("booked")
-	if c.Type != source.Date || c.Layout != dmy {
+	if c.Type != source.Date || c.DateLayout != dmy {
 		t.Errorf("booked = %+v, want a date written DD/MM/YYYY", c)
 	}
 	t.Run("kept_in_saved_schemas", func(t *testing.T) {
@@ -127,14 +126,14 @@ func TestCSVDateLayouts(t *testing.T) {
 			t.Fatal(err)
 		}
 		var back source.Column
-		if err := json.Unmarshal(b, &back); err != nil || back.Layout != dmy || !strings.Contains(string(b), `"Layout":"DD/MM/YYYY"`) {
+		if err := json.Unmarshal(b, &back); err != nil || back.DateLayout != dmy || !strings.Contains(string(b), `"DateLayout":"DD/MM/YYYY"`) {
 			t.Errorf("%s read back as %+v, %v", b, back, err)
 		}
 	})
 	t.Run("a_value_of_another_layout_names_its_line", func(t *testing.T) {
 		t.Parallel()
 		mdy, _ := source.ParseDateLayout("MM/DD/YYYY")
-		_, err := source.CSVSchema(path, types, map[string]source.DateLayout{"booked": mdy})
+		_, err := source.CSVSchema(path, map[string]source.Setting{"booked": {Type: source.Date, Date: mdy}})
 		if want := `line 4, column booked: " 31/12/2023" is not a date written MM/DD/YYYY`; err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v, want it to say %s", err, want)
 		}

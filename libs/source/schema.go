@@ -12,6 +12,15 @@ import (
 // Type is a column's type as the engine sees it.
 type Type = kallav1.ColumnType
 
+// Setting is what a recipe's types set for a CSV column instead of
+// inferring it: its type, and for a date or decimal column the layout its
+// values are written in, if not Kalla's own (YYYY-MM-DD, -1234.56).
+type Setting struct {
+	Type   Type
+	Date   DateLayout
+	Number NumberLayout
+}
+
 const (
 	Integer   = kallav1.ColumnType_COLUMN_TYPE_INTEGER
 	Decimal   = kallav1.ColumnType_COLUMN_TYPE_DECIMAL
@@ -45,9 +54,12 @@ type Column struct {
 	// comparing it with numbers or dates shows what it holds. It is for
 	// messages only and kept out of saved schemas.
 	Sample string `json:"-"`
-	// Layout is how a CSV date column writes its dates, when a recipe's
-	// types set one other than YYYY-MM-DD ("date DD/MM/YYYY").
-	Layout DateLayout `json:",omitzero"`
+	// DateLayout is how a CSV date column writes its dates, when a
+	// recipe's types set one other than YYYY-MM-DD ("date DD/MM/YYYY"), and
+	// NumberLayout how a decimal column writes its numbers, when they set
+	// one other than -1234.56 ("decimal 1.234,56").
+	DateLayout   DateLayout   `json:",omitzero"`
+	NumberLayout NumberLayout `json:",omitzero"`
 	// Empty says that a CSV column holds no value at all (a file of a
 	// header only, or every field empty): it has no type of its own, and a
 	// plan gives it the type of the column it is compared with.
@@ -136,15 +148,14 @@ var ErrTypesNotCSV = errors.New("types apply to CSV sources only")
 // ReadSchema reads the schema of ref: a CSV or Parquet source from the local
 // file or directory at path (ref's own, or a download of its object), a
 // PostgreSQL source from its catalog. types sets CSV columns' types by name
-// instead of inferring them, and layouts how the dates of some of those
-// date columns are written; other sources declare their own.
-func ReadSchema(ctx context.Context, ref Ref, path string, types map[string]Type, layouts map[string]DateLayout) (Schema, error) {
+// instead of inferring them; other sources declare their own.
+func ReadSchema(ctx context.Context, ref Ref, path string, types map[string]Setting) (Schema, error) {
 	if len(types) > 0 && ref.Format != FormatCSV {
 		return Schema{}, fmt.Errorf("%w; a %s source declares its own", ErrTypesNotCSV, ref.Format)
 	}
 	switch ref.Format {
 	case FormatCSV:
-		return CSVSchema(path, types, layouts)
+		return CSVSchema(path, types)
 	case FormatParquet:
 		return ParquetSchema(path)
 	case FormatPostgres:

@@ -127,7 +127,7 @@ func TestCSVSchema(t *testing.T) {
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err := source.CSVSchema(path, nil, nil)
+	s, err := source.CSVSchema(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func TestCSVSchemaTypes(t *testing.T) {
 	}
 	t.Run("set_types_replace_inference", func(t *testing.T) {
 		t.Parallel()
-		s, err := source.CSVSchema(path, map[string]source.Type{"acct": source.Integer, "amount": source.Decimal, "code": source.Text, "day": source.Timestamp}, nil)
+		s, err := source.CSVSchema(path, map[string]source.Setting{"acct": {Type: source.Integer}, "amount": {Type: source.Decimal}, "code": {Type: source.Text}, "day": {Type: source.Timestamp}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -195,16 +195,16 @@ func TestCSVSchemaTypes(t *testing.T) {
 		}
 	})
 	for name, tt := range map[string]struct {
-		types map[string]source.Type
+		types map[string]source.Setting
 		want  string
 	}{
-		"value_not_of_the_type": {map[string]source.Type{"amount": source.Integer}, `line 2, column amount: " 007.50 " is not an integer`},
-		"not_a_date":            {map[string]source.Type{"code": source.Date}, `line 2, column code: "12" is not an ISO date`},
-		"too_wide_an_integer":   {map[string]source.Type{"wide": source.Integer}, `line 2, column wide: "1234567890123456789" is not an integer of at most 18 digits, the type the recipe sets for it (decimal holds whole numbers of up to 38 digits)`},
+		"value_not_of_the_type": {map[string]source.Setting{"amount": {Type: source.Integer}}, `line 2, column amount: " 007.50 " is not an integer`},
+		"not_a_date":            {map[string]source.Setting{"code": {Type: source.Date}}, `line 2, column code: "12" is not an ISO date`},
+		"too_wide_an_integer":   {map[string]source.Setting{"wide": {Type: source.Integer}}, `line 2, column wide: "1234567890123456789" is not an integer of at most 18 digits, the type the recipe sets for it (decimal holds whole numbers of up to 38 digits)`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			_, err := source.CSVSchema(path, tt.types, nil)
+			_, err := source.CSVSchema(path, tt.types)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want it to say %s", err, tt.want)
 			}
@@ -216,7 +216,7 @@ func TestCSVSchemaTypes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = source.ReadSchema(context.Background(), ref, ref.Path, map[string]source.Type{"acct": source.Text}, nil)
+		_, err = source.ReadSchema(context.Background(), ref, ref.Path, map[string]source.Setting{"acct": {Type: source.Text}})
 		if err == nil || !strings.Contains(err.Error(), "types apply to CSV sources only") {
 			t.Errorf("err = %v", err)
 		}
@@ -241,7 +241,7 @@ func TestCSVSchemaErrors(t *testing.T) {
 			t.Parallel()
 			path := filepath.Join(t.TempDir(), "x.csv")
 			os.WriteFile(path, []byte(tt.text), 0o644)
-			_, err := source.CSVSchema(path, nil, nil)
+			_, err := source.CSVSchema(path, nil)
 			if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want an error naming %s and saying %q", err, path, tt.want)
 			}
@@ -284,11 +284,11 @@ func TestCSVExponents(t *testing.T) {
 		}
 		return path
 	}
-	decimal := map[string]source.Type{"v": source.Decimal}
+	decimal := map[string]source.Setting{"v": {Type: source.Decimal}}
 	t.Run("text_unless_set", func(t *testing.T) {
 		t.Parallel()
 		path := write(t, "v,code\n12.34,1E5\n1e-05,AB\n-2.5e2,\n")
-		s, err := source.CSVSchema(path, nil, nil)
+		s, err := source.CSVSchema(path, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -297,7 +297,7 @@ func TestCSVExponents(t *testing.T) {
 		if v.TypeName() != "text" || v.Exponent != "1e-05" || code.TypeName() != "text" || code.Exponent != "" {
 			t.Errorf("v = %+v, code = %+v; want both text, v noting 1e-05", v, code)
 		}
-		s, err = source.CSVSchema(path, decimal, nil)
+		s, err = source.CSVSchema(path, decimal)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -334,7 +334,7 @@ func TestCSVExponents(t *testing.T) {
 	} {
 		t.Run(value, func(t *testing.T) {
 			t.Parallel()
-			s, err := source.CSVSchema(write(t, "v\n"+value+"\n"), decimal, nil)
+			s, err := source.CSVSchema(write(t, "v\n"+value+"\n"), decimal)
 			got := fmt.Sprint(err)
 			if err == nil {
 				v, _ := s.Column("v")
@@ -347,7 +347,7 @@ func TestCSVExponents(t *testing.T) {
 	}
 	t.Run("no_note_for_a_column_too_wide", func(t *testing.T) {
 		t.Parallel()
-		s, err := source.CSVSchema(write(t, "v\n007\n1e-5\n1234567890123456789012345678901234567890\n"), nil, nil)
+		s, err := source.CSVSchema(write(t, "v\n007\n1e-5\n1234567890123456789012345678901234567890\n"), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -357,14 +357,14 @@ func TestCSVExponents(t *testing.T) {
 	})
 	t.Run("type_error_names_the_line_a_record_starts_on", func(t *testing.T) {
 		t.Parallel()
-		_, err := source.CSVSchema(write(t, "v,note\n1,a\nx,\"two\nlines\"\n"), map[string]source.Type{"v": source.Integer}, nil)
+		_, err := source.CSVSchema(write(t, "v,note\n1,a\nx,\"two\nlines\"\n"), map[string]source.Setting{"v": {Type: source.Integer}})
 		if err == nil || !strings.Contains(err.Error(), `line 3, column v: "x"`) {
 			t.Errorf("err = %v, want it on line 3", err)
 		}
 	})
 	t.Run("not_an_integer", func(t *testing.T) {
 		t.Parallel()
-		_, err := source.CSVSchema(write(t, "v\n1\n1e3\n"), map[string]source.Type{"v": source.Integer}, nil)
+		_, err := source.CSVSchema(write(t, "v\n1\n1e3\n"), map[string]source.Setting{"v": {Type: source.Integer}})
 		if err == nil || !strings.Contains(err.Error(), `line 3, column v: "1e3" is not an integer`) {
 			t.Errorf("err = %v", err)
 		}

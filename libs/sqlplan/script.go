@@ -100,7 +100,7 @@ func layoutOptions(l source.CSVLayout) string {
 // cast read alike (timestamps may carry a zone from PostgreSQL, so they are
 // cast).
 func parsedByReader(c source.Column) bool {
-	return !c.Padded && c.Exponent == "" && c.Layout.IsZero() && (c.Type == source.Integer || c.Type == source.Date || c.Type == source.Decimal && !wideDecimal(c))
+	return !c.Padded && c.Exponent == "" && c.DateLayout.IsZero() && c.NumberLayout.IsZero() && (c.Type == source.Integer || c.Type == source.Date || c.Type == source.Decimal && !wideDecimal(c))
 }
 
 func castText(expr string, c source.Column) string {
@@ -111,11 +111,14 @@ func castText(expr string, c source.Column) string {
 	if c.Exponent != "" {
 		trimmed = withoutExponent(trimmed)
 	}
+	if !c.NumberLayout.IsZero() {
+		trimmed = plainNumber(trimmed, c.NumberLayout)
+	}
 	if wideDecimal(c) {
 		return castWideDecimal(trimmed, c)
 	}
-	if !c.Layout.IsZero() {
-		return castLayoutDate(trimmed, c.Layout)
+	if !c.DateLayout.IsZero() {
+		return castLayoutDate(trimmed, c.DateLayout)
 	}
 	if c.Zoned {
 		// The session's time zone is UTC: an offset moves the time there,
@@ -141,6 +144,19 @@ func castLayoutDate(text string, layout source.DateLayout) string {
 		parts[p] = fmt.Sprintf("string_split(%s, %s)[%d]", text, String(layout.Separator()), i+1)
 	}
 	return fmt.Sprintf("CAST(%s || '-' || lpad(%s, 2, '0') || '-' || lpad(%s, 2, '0') AS DATE)", parts['Y'], parts['M'], parts['D'])
+}
+
+// plainNumber rewrites a number written in layout as -1234.56, as
+// source.NumberLayout.Plain does: the inference checked that every value of
+// the column is such a number.
+func plainNumber(text string, layout source.NumberLayout) string {
+	for _, g := range layout.Groups() {
+		text = fmt.Sprintf("replace(%s, %s, '')", text, String(g))
+	}
+	if layout.Point() != "." {
+		text = fmt.Sprintf("replace(%s, %s, '.')", text, String(layout.Point()))
+	}
+	return text
 }
 
 // withoutExponent rewrites a number written with an exponent as the same

@@ -117,6 +117,32 @@ func TestCSVValues(t *testing.T) {
 			})
 		}
 	})
+	t.Run("numbers_of_a_layout_the_recipe_sets", func(t *testing.T) {
+		t.Parallel()
+		left := "id,ref,v\n1,A,1.10\n2,B,1234.50\n3,C,10.00\n4,D,-1234567.5\n"
+		for layout, right := range map[string]string{
+			"1.234,56": "id,ref,v\n10,A,\"1,08\"\n11,B,\"1.234,50\"\n12,C,\"10,03\"\n13,D,\"-1.234.567,5\"\n",
+			// The no-break spaces spreadsheets write between thousands.
+			"1 234,56": "id,ref,v\n10,A,\"1,08\"\n11,B,\"1\u00a0234,50\"\n12,C,\"10,03\"\n13,D,\"-1\u202f234 567,5\"\n",
+			"1'234.56": "id,ref,v\n10,A,1.08\n11,B,1'234.50\n12,C,10.03\n13,D,-1'234'567.5\n",
+		} {
+			t.Run(strings.NewReplacer(" ", "_", "'", "_", ",", "_", ".", "_").Replace(layout), func(t *testing.T) {
+				t.Parallel()
+				text := strings.Replace(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: v, op: tolerance, right: v, threshold: 0.02}]}\n"),
+					`right: {alias: r, uri: "file://right.csv", primary_key: [id]}`, `right: {alias: r, uri: "file://right.csv", primary_key: [id], types: {v: "decimal `+layout+`"}}`, 1)
+				o := mustReconcile(t, left, right, text)
+				// 1.10 against 1,08 is exactly at the tolerance.
+				if got, want := o.pairs(), []string{"t: l1 r10", "t: l2 r11", "t: l4 r13"}; !slices.Equal(got, want) {
+					t.Errorf("matches = %v, want %v", got, want)
+				}
+				wantReasons(t, o.unmatchedRight, map[string]string{"12": "l.v differs from r.v by 0.03, tolerance 0.02"})
+				// The evidence writes the numbers as numbers: 10.03.
+				if got := o.unmatchedRight[0]["v"]; got != "10.03" {
+					t.Errorf("unmatched r12's v = %q, want 10.03", got)
+				}
+			})
+		}
+	})
 	for name, tt := range map[string]struct{ left, want string }{
 		"a_value_of_no_type_first":    {"id,ref,v\n1,A,2024-02-30\n2,B,2024-01-06\n", `the left v is text because of values such as "2024-02-30"`},
 		"a_blank_value_among_numbers": {"id,ref,v\n1,A,5\n2,B, \n3,C,6\n4,D,N/A\n", `the left v is text because of values such as " "`},

@@ -116,8 +116,9 @@ export type Source = Message<"kalla.v1.Source"> & {
    * types sets the type of a CSV source's columns by name, instead of
    * inferring it: "integer", "decimal", "date", "timestamp" or "text", or
    * "date" and the layout of dates not written YYYY-MM-DD ("date
-   * DD/MM/YYYY"). Every value of such a column must be of that type;
-   * integer and decimal accept leading zeros (00123 is 123).
+   * DD/MM/YYYY"), or "decimal" and 1234.56 as the column writes it
+   * ("decimal 1.234,56"). Every value of such a column must be of that
+   * type; integer and decimal accept leading zeros (00123 is 123).
    *
    * @generated from field: map<string, string> types = 4;
    */
