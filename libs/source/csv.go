@@ -47,7 +47,7 @@ func inferCSV(r io.Reader, types map[string]Setting) (Schema, error) {
 	cols := make([]inference, len(names))
 	for i, name := range names {
 		// A name the file lacks is the plan's to refuse, at its field.
-		cols[i].set, cols[i].date, cols[i].number = types[name].Type, types[name].Date, types[name].Number
+		cols[i].set = types[name]
 	}
 	var rows int64
 	for {
@@ -62,7 +62,7 @@ func inferCSV(r io.Reader, types map[string]Setting) (Schema, error) {
 		for i, v := range rec {
 			cols[i].add(v)
 			if !cols[i].fits() {
-				return Schema{}, &TypeError{Column: names[i], Line: cr.start, Value: string(v), Setting: cols[i].setting()}
+				return Schema{}, &TypeError{Column: names[i], Line: cr.start, Value: string(v), Setting: cols[i].set}
 			}
 		}
 	}
@@ -141,15 +141,8 @@ type inference struct {
 	// first value that is of none (hasOdd: there is one).
 	typed, hasOdd bool
 	odd           string
-	// set is the type the recipe sets, 0 when the column is inferred, and
-	// date and number the layout it sets for the column's values, if any.
-	set    Type
-	date   DateLayout
-	number NumberLayout
-}
-
-func (in *inference) setting() Setting {
-	return Setting{Type: in.set, Date: in.date, Number: in.number}
+	// set is what the recipe sets: Type 0 when the column is inferred.
+	set Setting
 }
 
 func (in *inference) add(v []byte) {
@@ -157,13 +150,13 @@ func (in *inference) add(v []byte) {
 		return
 	}
 	in.seen = true
-	if !in.date.IsZero() {
-		_, ok := in.date.ISO(v)
+	if !in.set.Date.IsZero() {
+		_, ok := in.set.Date.ISO(v)
 		in.notDate = in.notDate || !ok
 		return
 	}
-	if !in.number.IsZero() {
-		plain, ok := in.number.Plain(v)
+	if !in.set.Number.IsZero() {
+		plain, ok := in.set.Number.Plain(v)
 		if !ok {
 			in.notNumber = true
 			return
@@ -240,7 +233,7 @@ func (in *inference) addNumber(t []byte) bool {
 // numbers may have leading zeros here, as a column set to a number reads
 // them.
 func (in *inference) fits() bool {
-	switch in.set {
+	switch in.set.Type {
 	case Integer:
 		return !in.notNumber && in.exponent == "" && in.scale == 0 && in.intDigits <= 18
 	case Decimal:
@@ -255,9 +248,9 @@ func (in *inference) fits() bool {
 
 // column is the column's type: set, when the recipe sets one, else inferred.
 func (in *inference) column(name string) Column {
-	if in.set != 0 {
-		c := Column{Name: name, Type: in.set, Padded: in.padded && in.set != Text, DateLayout: in.date, NumberLayout: in.number}
-		if in.set == Decimal {
+	if in.set.Type != 0 {
+		c := Column{Name: name, Type: in.set.Type, Padded: in.padded && in.set.Type != Text, DateLayout: in.set.Date, NumberLayout: in.set.Number}
+		if in.set.Type == Decimal {
 			c.Precision, c.Scale, c.Exponent, c.Measured = max(in.intDigits+in.scale, 1), in.scale, in.exponent, true
 		}
 		return c
