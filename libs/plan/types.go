@@ -107,15 +107,28 @@ func whyText(c source.Column, side string, want Class) string {
 		return fmt.Sprintf(" (the %s %s is text because of values such as %q among its numbers or dates)", side, c.Name, c.Odd)
 	case c.Sample != "" && want == Number:
 		return fmt.Sprintf(" (the %s %s is text: its values, such as %q, are not numbers as Kalla reads them: digits with an optional "+
-			"sign and decimal point, such as -1234.56, without thousands separators, currency signs or decimal commas; "+
-			"to read numbers with thousands separators or a decimal comma, set the %s source's types to {%q: \"decimal 1.234,56\"} "+
-			"with their layout)", side, c.Name, c.Sample, side, c.Name)
+			"sign and decimal point, such as -1234.56, without thousands separators, currency signs or decimal commas%s)",
+			side, c.Name, c.Sample, layoutHint(side, c.Name, "decimal", source.NumberLayoutsReading(c.Sample)))
 	case c.Sample != "" && want == Temporal:
 		return fmt.Sprintf(" (the %s %s is text: its values, such as %q, are not dates as Kalla reads them: "+
-			"YYYY-MM-DD, such as 2024-01-31, or timestamps such as 2024-01-31 14:05:00; to read dates written otherwise, "+
-			"set the %s source's types to {%q: \"date DD/MM/YYYY\"} with their layout)", side, c.Name, c.Sample, side, c.Name)
+			"YYYY-MM-DD, such as 2024-01-31, or timestamps such as 2024-01-31 14:05:00%s)",
+			side, c.Name, c.Sample, layoutHint(side, c.Name, "date", source.DateLayoutsReading(c.Sample)))
 	}
 	return ""
+}
+
+// layoutHint suggests the types setting that reads a column's values, from
+// the layouts that read its sample (at most two: 02/01/2024 may be either
+// day or month first), or returns "" when none does ($1,234.56).
+func layoutHint[L fmt.Stringer](side, column, typ string, layouts []L) string {
+	if len(layouts) == 0 {
+		return ""
+	}
+	hint := fmt.Sprintf("; to read them, set the %s source's types to {%q: \"%s %s\"}", side, column, typ, layouts[0])
+	if len(layouts) > 1 {
+		hint += fmt.Sprintf(" or \"%s %s\"", typ, layouts[1])
+	}
+	return hint + ", as they are written"
 }
 
 // checkWidth returns what is wrong with a number condition whose

@@ -3,6 +3,7 @@ package recipe
 import (
 	"sort"
 	"strings"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 
@@ -60,16 +61,18 @@ func ColumnTypes(s *kallav1.Source) map[string]source.Setting {
 }
 
 // columnType reads a type as a source's types set it: a type's name, or
-// "date" or "decimal" and a layout ("date DD/MM/YYYY", "decimal 1.234,56").
-// Its Type is 0 for neither, with an error for a bad layout.
+// "date" or "decimal" and a layout ("date DD/MM/YYYY", "decimal 1.234,56"),
+// in any case and spacing. Its Type is 0 for neither, with an error for a
+// bad layout.
 func columnType(text string) (source.Setting, error) {
-	name, layout, found := strings.Cut(strings.TrimSpace(text), " ")
-	layout = strings.TrimSpace(layout)
+	name, layout := strings.TrimSpace(text), ""
+	if i := strings.IndexFunc(name, unicode.IsSpace); i >= 0 {
+		name, layout = name[:i], strings.TrimSpace(name[i:])
+	}
+	set := source.Setting{Type: typesByName[strings.ToLower(name)]}
 	var err error
-	set := source.Setting{Type: typesByName[name]}
 	switch {
-	case !found:
-		set.Type = typesByName[text]
+	case layout == "":
 	case set.Type == kallav1.ColumnType_COLUMN_TYPE_DATE:
 		set.Date, err = source.ParseDateLayout(layout)
 	case set.Type == kallav1.ColumnType_COLUMN_TYPE_DECIMAL:

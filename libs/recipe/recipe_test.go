@@ -84,7 +84,7 @@ match_rules:
 
 func TestTypesRoundTrip(t *testing.T) {
 	t.Parallel()
-	text := strings.Replace(validYAML, "primary_key: [invoice_id]}", "primary_key: [invoice_id], types: {invoice_id: text, amount: decimal, due: date dd.mm.yyyy}}", 1)
+	text := strings.Replace(validYAML, "primary_key: [invoice_id]}", "primary_key: [invoice_id], types: {invoice_id: text, amount: \" Decimal \", due: \"date\tdd.mm.yyyy \"}}", 1)
 	r, err := recipe.Parse([]byte(text))
 	if err != nil {
 		t.Fatal(err)

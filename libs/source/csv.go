@@ -62,7 +62,7 @@ func inferCSV(r io.Reader, types map[string]Setting) (Schema, error) {
 		for i, v := range rec {
 			cols[i].add(v)
 			if !cols[i].fits() {
-				return Schema{}, &TypeError{Column: names[i], Line: cr.start, Value: string(v), Setting: cols[i].set}
+				return Schema{}, cols[i].typeError(names[i], cr.start, string(v))
 			}
 		}
 	}
@@ -80,9 +80,24 @@ type TypeError struct {
 	Line   int
 	Value  string
 	Setting
+	// IntDigits and Scale are, when the value is a decimal that makes the
+	// column's numbers together wider than 38 digits, what they need.
+	IntDigits, Scale int
+}
+
+func (in *inference) typeError(column string, line int, value string) *TypeError {
+	e := &TypeError{Column: column, Line: line, Value: value, Setting: in.set}
+	if in.set.Type == Decimal && !in.notNumber && in.narrow {
+		e.IntDigits, e.Scale = in.intDigits, in.scale
+	}
+	return e
 }
 
 func (e *TypeError) Error() string {
+	if e.IntDigits+e.Scale > 0 {
+		return fmt.Sprintf("line %d, column %s: with %q the column's numbers need %d digits (%d before the point, %d after), and Kalla computes with at most %d",
+			e.Line, e.Column, e.Value, e.IntDigits+e.Scale, e.IntDigits, e.Scale, maxDecimalDigits)
+	}
 	words := typeWords[e.Type]
 	switch {
 	case !e.Date.IsZero():
@@ -143,6 +158,8 @@ type inference struct {
 	odd           string
 	// set is what the recipe sets: Type 0 when the column is inferred.
 	set Setting
+	// narrow says the last number read has at most 38 digits by itself.
+	narrow bool
 }
 
 func (in *inference) add(v []byte) {
@@ -223,6 +240,7 @@ func (in *inference) addNumber(t []byte) bool {
 	}
 	in.intDigits = max(in.intDigits, intDigits)
 	in.scale = max(in.scale, scale)
+	in.narrow = intDigits+scale <= maxDecimalDigits
 	if in.intDigits+in.scale > maxDecimalDigits {
 		in.notDec = true
 	}
@@ -439,7 +457,9 @@ func validDate(s []byte) bool {
 	y, ok1 := digits(s[0:4])
 	m, ok2 := digits(s[5:7])
 	d, ok3 := digits(s[8:10])
-	if !ok1 || !ok2 || !ok3 || m < 1 || m > 12 || d < 1 {
+	// Year 0 is no year of the calendar dates are written in (the engine
+	// would print it 0001-01-01 (BC)), as for PostgreSQL's dates before 1.
+	if !ok1 || !ok2 || !ok3 || y < 1 || m < 1 || m > 12 || d < 1 {
 		return false
 	}
 	return d <= daysIn(y, m)

@@ -143,3 +143,19 @@ func pad2(part []byte) []byte {
 	}
 	return part
 }
+
+// DateLayoutsReading returns the layouts other than YYYY-MM-DD under which
+// v is a date, day first before month first before year first: what a
+// message may suggest for a column of such text.
+func DateLayoutsReading(v string) []DateLayout {
+	var out []DateLayout
+	for _, order := range []string{"DMY", "MDY", "YMD", "YDM", "DYM", "MYD"} {
+		for _, sep := range []string{"/", ".", "-", " ", ""} {
+			l := DateLayout{order: order, sep: sep}
+			if _, ok := l.ISO([]byte(v)); ok && l != (DateLayout{order: "YMD", sep: "-"}) {
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}

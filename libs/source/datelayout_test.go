@@ -13,6 +13,19 @@ import (
 	"github.com/kallahq/kalla/libs/source"
 )
 
+func TestDateLayoutsReading(t *testing.T) {
+	t.Parallel()
+	for value, want := range map[string]string{"02/01/2024": "DD/MM/YYYY MM/DD/YYYY", "31.12.2024": "DD.MM.YYYY", "2024-12-31": "", "20241231": "YYYYMMDD", "2024-31-12": "YYYY-DD-MM", "13/13/2024": ""} {
+		var got []string
+		for _, l := range source.DateLayoutsReading(value) {
+			got = append(got, l.String())
+		}
+		if strings.Join(got, " ") != want {
+			t.Errorf("%q is read by %q, want %q", value, got, want)
+		}
+	}
+}
+
 func TestParseDateLayout(t *testing.T) {
 	t.Parallel()
 	for text, want := range map[string]string{
@@ -67,7 +80,7 @@ func TestDateLayoutISO(t *testing.T) {
 	t.Run("refused", func(t *testing.T) {
 		t.Parallel()
 		l, _ := source.ParseDateLayout("DD/MM/YYYY")
-		for _, text := range []string{"", "02/01/24", "02-01-2024", "002/01/2024", "02/01/2024/", "02/01/+024", "31/04/2024", "29/02/2023", "0/1/2024", "x2/01/2024"} {
+		for _, text := range []string{"", "02/01/24", "02-01-2024", "002/01/2024", "02/01/2024/", "02/01/+024", "31/04/2024", "29/02/2023", "0/1/2024", "x2/01/2024", "01/01/0000"} {
 			if iso, ok := l.ISO([]byte(text)); ok {
 				t.Errorf("%q read as %s, want it refused", text, iso)
 			}

@@ -120,3 +120,16 @@ func (l NumberLayout) ungrouped(whole string) (string, bool) {
 	}
 	return strings.Join(groups, ""), true
 }
+
+// NumberLayoutsReading returns the layouts other than -1234.56 under which
+// v is a number: what a message may suggest for a column of such text.
+func NumberLayoutsReading(v string) []NumberLayout {
+	var out []NumberLayout
+	for _, example := range []string{"1,234.56", "1.234,56", "1 234,56", "1'234.56", "1234,56"} {
+		l, _ := ParseNumberLayout(example)
+		if _, ok := l.Plain([]byte(v)); ok {
+			out = append(out, l)
+		}
+	}
+	return out
+}

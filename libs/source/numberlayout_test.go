@@ -11,6 +11,19 @@ import (
 	"github.com/kallahq/kalla/libs/source"
 )
 
+func TestNumberLayoutsReading(t *testing.T) {
+	t.Parallel()
+	for value, want := range map[string]string{"1,234.56": "1,234.56", "12,50": "1.234,56 1 234,56 1234,56", "1\u00a0234,5": "1 234,56", "$1,234.56": "", "1.5": "1,234.56 1'234.56"} {
+		var got []string
+		for _, l := range source.NumberLayoutsReading(value) {
+			got = append(got, l.String())
+		}
+		if strings.Join(got, " ") != want {
+			t.Errorf("%q is read by %q, want %q", value, got, want)
+		}
+	}
+}
+
 func TestParseNumberLayout(t *testing.T) {
 	t.Parallel()
 	for _, example := range []string{"1,234.56", "1.234,56", "1 234,56", "1 234.56", "1'234.56", "1234,56", "1234.56"} {
@@ -95,6 +108,17 @@ func TestCSVNumberLayouts(t *testing.T) {
 	if c, _ := s.Column("amount"); c.TypeName() != "decimal(11,3)" || c.NumberLayout != european {
 		t.Errorf("amount = %+v, want decimal(11,3) written 1.234,56", c)
 	}
+	t.Run("numbers_too_wide_together_say_so", func(t *testing.T) {
+		t.Parallel()
+		path := filepath.Join(t.TempDir(), "x.csv")
+		if err := os.WriteFile(path, []byte("id,amount\n1,\"999.999.999.999.999.999.999.999.999.999\"\n2,\"0,123456789\"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := source.CSVSchema(path, map[string]source.Setting{"amount": {Type: source.Decimal, Number: european}})
+		if want := `line 3, column amount: with "0,123456789" the column's numbers need 39 digits (30 before the point, 9 after), and Kalla computes with at most 38`; err == nil || err.Error() != "read "+path+": "+want {
+			t.Errorf("err = %v, want it to say %s", err, want)
+		}
+	})
 	t.Run("a_value_of_another_layout_names_its_line", func(t *testing.T) {
 		t.Parallel()
 		english, _ := source.ParseNumberLayout("1,234.56")

@@ -44,6 +44,11 @@ func Type(c source.Column) string {
 	case source.Integer:
 		return "BIGINT"
 	case source.Decimal:
+		if c.Precision == c.Scale && c.Precision < 38 {
+			// Room for the integer digit: DuckDB writes a DECIMAL(2,2)'s
+			// 0.50 as .50, which a CSV of evidence would show.
+			return fmt.Sprintf("DECIMAL(%d,%d)", c.Precision+1, c.Scale)
+		}
 		return fmt.Sprintf("DECIMAL(%d,%d)", c.Precision, c.Scale)
 	case source.Date:
 		return "DATE"

@@ -117,6 +117,15 @@ func TestCSVValues(t *testing.T) {
 			})
 		}
 	})
+	t.Run("numbers_below_one_keep_their_zero", func(t *testing.T) {
+		t.Parallel()
+		// Every value below 1: a decimal(2,2) column, which the engine
+		// would write .50.
+		o := mustReconcile(t, "id,ref,v\n1,A,0.50\n2,B,-0.05\n", "id,ref,v\n10,C,0.5\n", rule("eq"))
+		if len(o.unmatchedLeft) != 2 || o.unmatchedLeft[0]["v"] != "0.50" || o.unmatchedLeft[1]["v"] != "-0.05" || o.unmatchedRight[0]["v"] != "0.5" {
+			t.Errorf("unmatched left %v, right %v; want 0.50, -0.05 and 0.5", o.unmatchedLeft, o.unmatchedRight)
+		}
+	})
 	t.Run("numbers_of_a_layout_the_recipe_sets", func(t *testing.T) {
 		t.Parallel()
 		left := "id,ref,v\n1,A,1.10\n2,B,1234.50\n3,C,10.00\n4,D,-1234567.5\n"
@@ -145,6 +154,7 @@ func TestCSVValues(t *testing.T) {
 	})
 	for name, tt := range map[string]struct{ left, want string }{
 		"a_value_of_no_type_first":    {"id,ref,v\n1,A,2024-02-30\n2,B,2024-01-06\n", `the left v is text because of values such as "2024-02-30"`},
+		"year_0_is_no_date":           {"id,ref,v\n1,A,2024-01-06\n2,B,0000-01-01\n", `the left v is text because of values such as "0000-01-01"`},
 		"a_blank_value_among_numbers": {"id,ref,v\n1,A,5\n2,B, \n3,C,6\n4,D,N/A\n", `the left v is text because of values such as " "`},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -629,9 +629,9 @@ func TestInputs(t *testing.T) {
 			name, ledger, cond, want string
 		}{
 			{"currency_signs", "id,amount,day\n1,\"$1,234.56\",2024-01-02\n2,$12.50,2024-01-03\n", "{left: amount, op: tolerance, right: paid, threshold: 0.01}",
-				`tolerance cannot compare amount (text) with paid (decimal(6,2)) (the left amount is text: its values, such as "$1,234.56", are not numbers as Kalla reads them: digits with an optional sign and decimal point, such as -1234.56, without thousands separators, currency signs or decimal commas; to read numbers with thousands separators or a decimal comma, set the left source's types to {"amount": "decimal 1.234,56"} with their layout)`},
+				`tolerance cannot compare amount (text) with paid (decimal(6,2)) (the left amount is text: its values, such as "$1,234.56", are not numbers as Kalla reads them: digits with an optional sign and decimal point, such as -1234.56, without thousands separators, currency signs or decimal commas)`},
 			{"day_first_dates", "id,amount,day\n1,5,02/01/2024\n", "{left: day, op: date_within, right: day, threshold: 1}",
-				`date_within cannot compare day (text) with day (date) (the left day is text: its values, such as "02/01/2024", are not dates as Kalla reads them: YYYY-MM-DD, such as 2024-01-31, or timestamps such as 2024-01-31 14:05:00; to read dates written otherwise, set the left source's types to {"day": "date DD/MM/YYYY"} with their layout)`},
+				`date_within cannot compare day (text) with day (date) (the left day is text: its values, such as "02/01/2024", are not dates as Kalla reads them: YYYY-MM-DD, such as 2024-01-31, or timestamps such as 2024-01-31 14:05:00; to read them, set the left source's types to {"day": "date DD/MM/YYYY"} or "date MM/DD/YYYY", as they are written)`},
 			{"both_sides_text", "id,amount,day\n1,5,02/01/2024\n", "{left: day, op: date_within, right: note, threshold: 1}",
 				`date_within compares dates, but day and note are text (the left day is text: its values, such as "02/01/2024", are not dates as Kalla reads them`},
 		}
@@ -646,7 +646,7 @@ func TestInputs(t *testing.T) {
 		// An aggregate check explains its text column too.
 		_, err := reconcileFiles(t, "id,amount\n1,\"1.234,56\"\n", "id,amount\n10,5\n",
 			recipeYAML("  - {name: t, pattern: \"1:N\", conditions: [{left: id, op: eq, right: id}], aggregate: {left: amount, right: amount, tolerance: 0}}\n"))
-		wantBadInput(t, err, `an aggregate check sums numbers, but amount is text (the left amount is text: its values, such as "1.234,56", are not numbers`)
+		wantBadInput(t, err, `an aggregate check sums numbers, but amount is text (the left amount is text: its values, such as "1.234,56", are not numbers as Kalla reads them: digits with an optional sign and decimal point, such as -1234.56, without thousands separators, currency signs or decimal commas; to read them, set the left source's types to {"amount": "decimal 1.234,56"}, as they are written)`)
 	})
 	t.Run("numbers_too_wide_to_compute_with_are_bad_input", func(t *testing.T) {
 		t.Parallel()
