@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +26,7 @@ import (
 	"github.com/kallahq/kalla/libs/reconcile"
 )
 
-// TestExecutorMatchesReconcile runs a native (CSV) run through the executor
+// TestExecutorMatchesReconcile runs native (CSV) runs through the executor
 // and reaper processes and expects exactly the evidence `kalla reconcile`
 // writes for the same recipe.
 func TestExecutorMatchesReconcile(t *testing.T) {
@@ -32,7 +34,24 @@ func TestExecutorMatchesReconcile(t *testing.T) {
 	s := startSystem(t)
 	s.start("reaper", "reaper")
 	s.start("executor", "executor")
-	r, err := recipe.Load(example(t))
+	plain := s.runLikeReconcile(example(t))
+	// The payments as a European bank writes them (10.02.2024, 15.000,00),
+	// read by the layouts the recipe sets: the same evidence.
+	european := s.runLikeReconcile(europeanExample(t))
+	for file, b := range plain {
+		if !bytes.Equal(b, european[file]) {
+			t.Errorf("%s of the European layouts differs from the example's", file)
+		}
+	}
+}
+
+// runLikeReconcile runs the recipe at path through the pipeline, checks
+// that its summary and evidence are kalla reconcile's, and returns that
+// evidence by file name.
+func (s *system) runLikeReconcile(path string) map[string][]byte {
+	t := s.t
+	t.Helper()
+	r, err := recipe.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +60,6 @@ func TestExecutorMatchesReconcile(t *testing.T) {
 	if run.Status != jobs.RunCompleted {
 		t.Fatalf("run %s: %s (%s)", runID, run.Status, run.Error)
 	}
-
 	local := t.TempDir()
 	want, err := reconcile.Run(context.Background(), r, reconcile.Options{Engine: &duckdb.Engine{Threads: 2}, Format: engine.Parquet, OutDir: local})
 	if err != nil {
@@ -52,17 +70,58 @@ func TestExecutorMatchesReconcile(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.MatchGroups != want.MatchGroups || got.Left != want.Left || got.Right != want.Right {
-		t.Errorf("pipeline summary %+v, reconcile %+v", got, want)
+		t.Errorf("%s: pipeline summary %+v, reconcile %+v", path, got, want)
 	}
 	var uris evidence.URIs
 	if err := json.Unmarshal(run.Evidence, &uris); err != nil {
 		t.Fatal(err)
 	}
+	files := map[string][]byte{}
 	for file, uri := range map[string]string{"matched.parquet": uris.Matched, "unmatched_left.parquet": uris.UnmatchedLeft, "unmatched_right.parquet": uris.UnmatchedRight} {
-		if !bytes.Equal(s.object(uri), readFile(t, filepath.Join(local, file))) {
-			t.Errorf("%s from the pipeline differs from kalla reconcile's", file)
+		files[file] = readFile(t, filepath.Join(local, file))
+		if !bytes.Equal(s.object(uri), files[file]) {
+			t.Errorf("%s: %s from the pipeline differs from kalla reconcile's", path, file)
 		}
 	}
+	return files
+}
+
+// europeanExample is the example with its payments' dates written
+// DD.MM.YYYY and amounts 1.234,56, and the recipe setting those layouts.
+func europeanExample(t *testing.T) string {
+	t.Helper()
+	path := example(t)
+	payments := filepath.Join(filepath.Dir(path), "payments.csv")
+	recs, err := csv.NewReader(bytes.NewReader(readFile(t, payments))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	date, amount := slices.Index(recs[0], "payment_date"), slices.Index(recs[0], "paid_amount")
+	for _, rec := range recs[1:] {
+		y, m, d := rec[date][:4], rec[date][5:7], rec[date][8:]
+		rec[date] = d + "." + m + "." + y
+		whole, frac, _ := strings.Cut(rec[amount], ".")
+		for i := len(whole) - 3; i > 0; i -= 3 {
+			whole = whole[:i] + "." + whole[i:]
+		}
+		rec[amount] = whole + "," + frac
+	}
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	if err := w.WriteAll(recs); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "\"15.000,00\"") {
+		t.Fatalf("no amount was written with a thousands separator:\n%s", b.String())
+	}
+	text := strings.Replace(string(readFile(t, path)), `"primary_key": ["payment_id"]`,
+		`"primary_key": ["payment_id"], "types": {"payment_date": "date DD.MM.YYYY", "paid_amount": "decimal 1.234,56"}`, 1)
+	for file, content := range map[string][]byte{payments: b.Bytes(), path: []byte(text)} {
+		if err := os.WriteFile(file, content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path
 }
 
 // createRun records an all-native run the way the planner does (run, exec
