@@ -273,9 +273,9 @@ func (b *builder) aggregate(a *kallav1.Aggregate, field string) *Aggregate {
 			continue
 		}
 		// This column's note only: the other's would explain the wrong one.
-		note := textNote(c, source.Column{}, Number)
+		note := textNote(c, source.Column{}, Number, 0)
 		if i == 1 {
-			note = textNote(source.Column{}, c, Number)
+			note = textNote(source.Column{}, c, 0, Number)
 		}
 		b.fail(field, "an aggregate check sums numbers, but %s is %s%s", c.Name, c.TypeName(), note)
 		return nil

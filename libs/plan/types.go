@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"cmp"
 	"fmt"
 	"math/big"
 
@@ -56,13 +57,9 @@ func checkTypes(c Condition) string {
 	lc, rc := Classify(c.Left.Type), Classify(c.Right.Type)
 	op := recipe.OperatorName(c.Op)
 	if lc != rc {
-		// A text side should have been of the other side's class.
-		want := lc
-		if lc == String {
-			want = rc
-		}
+		// Each side should have been of the other side's class.
 		return fmt.Sprintf("%s cannot compare %s (%s) with %s (%s)", op, c.Left.Name, c.Left.TypeName(), c.Right.Name, c.Right.TypeName()) +
-			textNote(c.Left, c.Right, want)
+			textNote(c.Left, c.Right, rc, lc)
 	}
 	allowed := operandClasses[c.Op]
 	if allowed == nil {
@@ -78,22 +75,30 @@ func checkTypes(c Condition) string {
 		types += " and " + c.Right.TypeName()
 	}
 	return fmt.Sprintf("%s compares %s, but %s and %s are %s", op, classNames[allowed[0]], c.Left.Name, c.Right.Name, types) +
-		textNote(c.Left, c.Right, allowed[0])
+		textNote(c.Left, c.Right, allowed[0], allowed[0])
 }
 
-// textNote explains why the left or right column is text, or returns "":
-// when it is so for how its numbers are written (leading zeros or an
-// exponent), for a value among numbers or dates that is neither, or, for a
-// column of text where want (Number or Temporal) is needed, for how its
-// values are written.
-func textNote(left, right source.Column, want Class) string {
-	if note := whyText(left, "left", want); note != "" {
+// textNote explains why the left or right column is not of the class the
+// condition needs of it (wantLeft, wantRight), or returns "": for dates
+// written in a layout of their own (02/01/2024, 20240102), for numbers
+// written with leading zeros, an exponent, thousands separators or a
+// decimal comma, or for a value among numbers or dates that is neither.
+func textNote(left, right source.Column, wantLeft, wantRight Class) string {
+	if note := whyNot(left, "left", wantLeft); note != "" {
 		return note
 	}
-	return whyText(right, "right", want)
+	return whyNot(right, "right", wantRight)
 }
 
-func whyText(c source.Column, side string, want Class) string {
+func whyNot(c source.Column, side string, want Class) string {
+	if want == Temporal {
+		if note := notDates(c, side); note != "" {
+			return note
+		}
+	}
+	if c.Type != source.Text {
+		return ""
+	}
 	switch {
 	case c.LeadingZeros != "":
 		return fmt.Sprintf(" (the %s %s is text because values such as %q are written with leading zeros, which Kalla keeps as written; "+
@@ -109,12 +114,22 @@ func whyText(c source.Column, side string, want Class) string {
 		return fmt.Sprintf(" (the %s %s is text: its values, such as %q, are not numbers as Kalla reads them: digits with an optional "+
 			"sign and decimal point, such as -1234.56, without thousands separators, currency signs or decimal commas%s)",
 			side, c.Name, c.Sample, layoutHint(side, c.Name, "decimal", source.NumberLayoutsReading(c.Sample)))
-	case c.Sample != "" && want == Temporal:
-		return fmt.Sprintf(" (the %s %s is text: its values, such as %q, are not dates as Kalla reads them: "+
-			"YYYY-MM-DD, such as 2024-01-31, or timestamps such as 2024-01-31 14:05:00%s)",
-			side, c.Name, c.Sample, layoutHint(side, c.Name, "date", source.DateLayoutsReading(c.Sample)))
 	}
 	return ""
+}
+
+// notDates explains a CSV column compared with dates that holds none as
+// Kalla reads them: text, or numbers that a date layout reads (20240102),
+// which it names.
+func notDates(c source.Column, side string) string {
+	sample := cmp.Or(c.Sample, c.LeadingZeros)
+	layouts := source.DateLayoutsReading(sample)
+	if sample == "" || c.Type != source.Text && len(layouts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (the %s %s is %s: its values, such as %q, are not dates as Kalla reads them: "+
+		"YYYY-MM-DD, such as 2024-01-31, or timestamps such as 2024-01-31 14:05:00%s)",
+		side, c.Name, c.TypeName(), sample, layoutHint(side, c.Name, "date", layouts))
 }
 
 // layoutHint suggests the types setting that reads a column's values, from

@@ -104,6 +104,9 @@ func (e *TypeError) Error() string {
 		words = "a date written " + e.Date.String()
 	case !e.Number.IsZero():
 		words = "a decimal number written like " + e.Number.String()
+		if _, ok := e.Number.Plain([]byte(e.Value)); ok {
+			words = typeWords[Decimal] // written so, but too wide
+		}
 	}
 	msg := fmt.Sprintf("line %d, column %s: %q is not %s, the type the recipe sets for it", e.Line, e.Column, e.Value, words)
 	if _, scale, ok := parseDecimal(trimSpace([]byte(e.Value))); e.Type == Integer && ok && scale == 0 {
@@ -160,13 +163,17 @@ type inference struct {
 	set Setting
 	// narrow says the last number read has at most 38 digits by itself.
 	narrow bool
+	// first is the first value, as written.
+	first string
 }
 
 func (in *inference) add(v []byte) {
 	if len(v) == 0 {
 		return
 	}
-	in.seen = true
+	if !in.seen {
+		in.seen, in.first = true, string(v)
+	}
 	if !in.set.Date.IsZero() {
 		_, ok := in.set.Date.ISO(v)
 		in.notDate = in.notDate || !ok
@@ -287,6 +294,9 @@ func (in *inference) column(name string) Column {
 		c.Type, c.Zoned = Timestamp, in.zoned
 	}
 	c.Padded = in.padded && c.Type != Text
+	if c.Type == Integer {
+		c.Sample = in.first // 20240102 may be a date
+	}
 	if c.Type != Text {
 		return c
 	}
@@ -296,8 +306,8 @@ func (in *inference) column(name string) Column {
 		// Numbers written as codes are named by zeros and exponent.
 	case in.typed:
 		c.Odd = in.odd
-	case in.seen:
-		c.Sample = in.odd
+	default:
+		c.Sample = in.first
 	}
 	if in.intDigits+in.scale > maxDecimalDigits {
 		// No number type holds the column: no note may suggest one.

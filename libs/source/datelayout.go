@@ -94,7 +94,7 @@ func (l DateLayout) Order() string { return l.order }
 func (l DateLayout) Separator() string { return l.sep }
 
 // Width is how many characters the part (D, M or Y) has when the parts are
-// not separated, and at most when they are.
+// not separated; when they are, a day or month may have one fewer.
 func (DateLayout) Width(part byte) int {
 	if part == 'Y' {
 		return 4
@@ -150,7 +150,7 @@ func pad2(part []byte) []byte {
 func DateLayoutsReading(v string) []DateLayout {
 	var out []DateLayout
 	for _, order := range []string{"DMY", "MDY", "YMD", "YDM", "DYM", "MYD"} {
-		for _, sep := range []string{"/", ".", "-", " ", ""} {
+		for _, sep := range append(strings.Split(dateSeparators, ""), "") {
 			l := DateLayout{order: order, sep: sep}
 			if _, ok := l.ISO([]byte(v)); ok && l != (DateLayout{order: "YMD", sep: "-"}) {
 				out = append(out, l)

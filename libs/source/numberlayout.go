@@ -18,16 +18,21 @@ type NumberLayout struct {
 	point string // "" for no layout
 }
 
-// numberGroups and numberPoints are the separators a layout may use.
+// numberGroups and numberPoints are the separators a layout may use, the
+// more common first; spaces are those a space group stands for.
 var (
-	numberGroups = []string{"", ",", ".", " ", "'"}
+	numberGroups = []string{",", ".", " ", "'", ""}
 	numberPoints = []string{".", ","}
+	spaces       = []string{" ", "\u00a0", "\u202f"}
 )
 
-var errNumberLayout = errors.New(`a number layout writes 1234.56 as the column does: 1,234.56, 1.234,56, 1 234,56, 1'234.56 or 1234,56`)
+var errNumberLayout = errors.New(`a number layout writes 1234.56 as the column does: 1,234.56, 1.234,56, 1 234.56, 1 234,56, 1'234.56, 1'234,56 or 1234,56`)
 
 // ParseNumberLayout reads a layout written as an example, such as 1.234,56.
 func ParseNumberLayout(example string) (NumberLayout, error) {
+	if example == "1234.56" {
+		return NumberLayout{}, errors.New(`"1234.56" is how Kalla reads numbers without a layout: set "decimal" alone`)
+	}
 	for _, g := range numberGroups {
 		for _, p := range numberPoints {
 			if g != p && example == "1"+g+"234"+p+"56" {
@@ -72,7 +77,7 @@ func (l NumberLayout) Groups() []string {
 	case "":
 		return nil
 	case " ":
-		return []string{" ", "\u00a0", "\u202f"}
+		return spaces
 	}
 	return []string{l.group}
 }
@@ -109,7 +114,9 @@ func (l NumberLayout) Plain(v []byte) ([]byte, bool) {
 func (l NumberLayout) ungrouped(whole string) (string, bool) {
 	if l.group == " " {
 		// Spreadsheets write no-break spaces too, even mixed.
-		whole = strings.NewReplacer("\u00a0", " ", "\u202f", " ").Replace(whole)
+		for _, space := range spaces[1:] {
+			whole = strings.ReplaceAll(whole, space, " ")
+		}
 	}
 	if l.group == "" || !strings.Contains(whole, l.group) {
 		return whole, true
@@ -125,10 +132,12 @@ func (l NumberLayout) ungrouped(whole string) (string, bool) {
 // v is a number: what a message may suggest for a column of such text.
 func NumberLayoutsReading(v string) []NumberLayout {
 	var out []NumberLayout
-	for _, example := range []string{"1,234.56", "1.234,56", "1 234,56", "1'234.56", "1234,56"} {
-		l, _ := ParseNumberLayout(example)
-		if _, ok := l.Plain([]byte(v)); ok {
-			out = append(out, l)
+	for _, g := range numberGroups {
+		for _, p := range numberPoints {
+			l := NumberLayout{group: g, point: p}
+			if _, ok := l.Plain([]byte(v)); ok && g != p && l != (NumberLayout{point: "."}) {
+				out = append(out, l)
+			}
 		}
 	}
 	return out

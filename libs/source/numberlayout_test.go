@@ -13,7 +13,7 @@ import (
 
 func TestNumberLayoutsReading(t *testing.T) {
 	t.Parallel()
-	for value, want := range map[string]string{"1,234.56": "1,234.56", "12,50": "1.234,56 1 234,56 1234,56", "1\u00a0234,5": "1 234,56", "$1,234.56": "", "1.5": "1,234.56 1'234.56"} {
+	for value, want := range map[string]string{"1,234.56": "1,234.56", "12,50": "1.234,56 1 234,56 1'234,56 1234,56", "1\u00a0234,5": "1 234,56", "$1,234.56": "", "1.5": "1,234.56 1 234.56 1'234.56"} {
 		var got []string
 		for _, l := range source.NumberLayoutsReading(value) {
 			got = append(got, l.String())
@@ -26,13 +26,13 @@ func TestNumberLayoutsReading(t *testing.T) {
 
 func TestParseNumberLayout(t *testing.T) {
 	t.Parallel()
-	for _, example := range []string{"1,234.56", "1.234,56", "1 234,56", "1 234.56", "1'234.56", "1234,56", "1234.56"} {
+	for _, example := range []string{"1,234.56", "1.234,56", "1 234,56", "1 234.56", "1'234.56", "1'234,56", "1234,56"} {
 		l, err := source.ParseNumberLayout(example)
 		if err != nil || l.String() != example {
 			t.Errorf("%q: %v, %v", example, l, err)
 		}
 	}
-	for _, example := range []string{"", "1.234.56", "1,234", "1234", "12,34.56", "1_234.56", "1,234.5", "-1,234.56"} {
+	for _, example := range []string{"", "1234.56", "1.234.56", "1,234", "1234", "12,34.56", "1_234.56", "1,234.5", "-1,234.56"} {
 		if l, err := source.ParseNumberLayout(example); err == nil {
 			t.Errorf("%q read as %s, want it refused", example, l)
 		}
@@ -116,6 +116,14 @@ func TestCSVNumberLayouts(t *testing.T) {
 		}
 		_, err := source.CSVSchema(path, map[string]source.Setting{"amount": {Type: source.Decimal, Number: european}})
 		if want := `line 3, column amount: with "0,123456789" the column's numbers need 39 digits (30 before the point, 9 after), and Kalla computes with at most 38`; err == nil || err.Error() != "read "+path+": "+want {
+			t.Errorf("err = %v, want it to say %s", err, want)
+		}
+		// One value too wide by itself, written in the layout.
+		if err := os.WriteFile(path, []byte("id,amount\n1,\"12345678901234567890123456789012345678901,5\"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err = source.CSVSchema(path, map[string]source.Setting{"amount": {Type: source.Decimal, Number: european}})
+		if want := `is not a decimal number of at most 38 digits`; err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v, want it to say %s", err, want)
 		}
 	})

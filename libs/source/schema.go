@@ -50,9 +50,10 @@ type Column struct {
 	// timestamps but read as text, the first value that made it so ("N/A").
 	Odd string `json:",omitempty"`
 	// Sample is, for a CSV column of text none of whose values is a number
-	// or a date (02/01/2024, "1,234.56"), its first value: a message about
-	// comparing it with numbers or dates shows what it holds. It is for
-	// messages only and kept out of saved schemas.
+	// or a date (02/01/2024, "1,234.56"), or of integers (20240102), its
+	// first value: a message about comparing it with numbers or dates
+	// shows what it holds. It is for messages only and kept out of saved
+	// schemas.
 	Sample string `json:"-"`
 	// DateLayout is how a CSV date column writes its dates, when a
 	// recipe's types set one other than YYYY-MM-DD ("date DD/MM/YYYY"), and

@@ -158,8 +158,9 @@ func TestCSVSchema(t *testing.T) {
 		if want := map[string]string{"mixed": "5"}[c.Name]; c.Odd != want {
 			t.Errorf("column %s: odd value %q, want %q", c.Name, c.Odd, want)
 		}
-		// A column of text alone shows its first value, as written.
-		if want := map[string]string{"text": "007", "codes_then_text": "-01"}[c.Name]; c.Sample != want {
+		// A column of text alone or of integers shows its first value, as
+		// written.
+		if want := map[string]string{"text": "007", "codes_then_text": "-01", "int": " 1 "}[c.Name]; c.Sample != want {
 			t.Errorf("column %s: sample %q, want %q", c.Name, c.Sample, want)
 		}
 		if c.Empty != (c.Name == "empty") {

@@ -112,7 +112,7 @@ func castText(expr string, c source.Column) string {
 		trimmed = withoutExponent(trimmed)
 	}
 	if !c.NumberLayout.IsZero() {
-		trimmed = plainNumber(trimmed, c.NumberLayout)
+		trimmed = numberFromLayout(trimmed, c.NumberLayout)
 	}
 	if wideDecimal(c) {
 		return castWideDecimal(trimmed, c)
@@ -146,10 +146,10 @@ func castLayoutDate(text string, layout source.DateLayout) string {
 	return fmt.Sprintf("CAST(%s || '-' || lpad(%s, 2, '0') || '-' || lpad(%s, 2, '0') AS DATE)", parts['Y'], parts['M'], parts['D'])
 }
 
-// plainNumber rewrites a number written in layout as -1234.56, as
+// numberFromLayout rewrites a number written in layout as -1234.56, as
 // source.NumberLayout.Plain does: the inference checked that every value of
 // the column is such a number.
-func plainNumber(text string, layout source.NumberLayout) string {
+func numberFromLayout(text string, layout source.NumberLayout) string {
 	for _, g := range layout.Groups() {
 		text = fmt.Sprintf("replace(%s, %s, '')", text, String(g))
 	}

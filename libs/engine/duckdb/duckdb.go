@@ -121,7 +121,7 @@ func (s *session) execCount(ctx context.Context, q string) (int64, error) {
 	}
 	if traceStatements {
 		shown := abbreviate(q)
-		if os.Getenv("KALLA_TRACE_SQL") == "full" {
+		if traceWhole {
 			shown = q
 		}
 		fmt.Fprintf(os.Stderr, "duckdb %6dms %s\n", time.Since(start).Milliseconds(), shown)
@@ -131,7 +131,10 @@ func (s *session) execCount(ctx context.Context, q string) (int64, error) {
 
 // traceStatements prints each statement's time to stderr, for tuning;
 // KALLA_TRACE_SQL=full prints the statements whole.
-var traceStatements = os.Getenv("KALLA_TRACE_SQL") != ""
+var (
+	traceStatements = os.Getenv("KALLA_TRACE_SQL") != ""
+	traceWhole      = os.Getenv("KALLA_TRACE_SQL") == "full"
+)
 
 func (s *session) int64(ctx context.Context, q string) (int64, error) {
 	var n sql.NullInt64

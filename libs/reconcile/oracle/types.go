@@ -176,13 +176,13 @@ func parseTimestamp(s string) (*value, bool) {
 	return &value{day: day, micros: int64(((h*60+mi)*60+sec)*1_000_000 + micros)}, true
 }
 
-// calendarDay returns the day number of a valid calendar date.
+// calendarDay returns the day number of a valid calendar date, from year 1.
 func calendarDay(year, month, day string) (int64, bool) {
 	y, _ := strconv.Atoi(year)
 	m, _ := strconv.Atoi(month)
 	d, _ := strconv.Atoi(day)
 	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
-	if t.Year() != y || int(t.Month()) != m || t.Day() != d {
+	if y < 1 || t.Year() != y || int(t.Month()) != m || t.Day() != d {
 		return 0, false
 	}
 	return t.Unix() / 86400, true

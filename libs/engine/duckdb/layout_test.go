@@ -1,0 +1,117 @@
+package duckdb_test
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kallahq/kalla/libs/source"
+)
+
+// TestLayoutsReadAsTheInferenceDoes writes random dates and numbers in a
+// layout on the right and, on the left, as the inference rewrites them
+// (YYYY-MM-DD, -1234.56): the engine must read every right value as the
+// left one, so that the check in Go and the SQL rewrite never disagree.
+func TestLayoutsReadAsTheInferenceDoes(t *testing.T) {
+	t.Parallel()
+	pairs := map[string]string{"DD/MM/YYYY": "1.234,56", "MM.DD.YYYY": "1 234,56", "YYYYMMDD": "1'234.56", "YYYY DD MM": "1,234.56", "DD-MM-YYYY": "1234,56"}
+	for i, dateLayout := range slices.Sorted(maps.Keys(pairs)) {
+		numberLayout, seed := pairs[dateLayout], uint64(i)
+		t.Run(strings.NewReplacer("/", "_", ".", "_", " ", "_", ",", "_", "'", "_").Replace(dateLayout+"_"+numberLayout), func(t *testing.T) {
+			t.Parallel()
+			dates, err := source.ParseDateLayout(dateLayout)
+			if err != nil {
+				t.Fatal(err)
+			}
+			numbers, err := source.ParseNumberLayout(numberLayout)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(seed, 23))
+			left, right := [][]string{{"id", "ref", "d", "n"}}, [][]string{{"id", "ref", "d", "n"}}
+			const rows = 400
+			for i := range rows {
+				d, n := randomLayoutDate(rng, dates), randomLayoutNumber(rng, numbers)
+				iso, ok := dates.ISO([]byte(d))
+				plain, ok2 := numbers.Plain([]byte(n))
+				if !ok || !ok2 {
+					t.Fatalf("generated %q, %q, which the layouts refuse", d, n)
+				}
+				ref := fmt.Sprint(i)
+				left = append(left, []string{ref, ref, string(iso), string(plain)})
+				right = append(right, []string{ref, ref, d, n})
+			}
+			text := strings.Replace(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: d, op: eq, right: d}, {left: n, op: eq, right: n}]}\n"),
+				`right: {alias: r, uri: "file://right.csv", primary_key: [id]}`,
+				fmt.Sprintf(`right: {alias: r, uri: "file://right.csv", primary_key: [id], types: {d: "date %s", n: "decimal %s"}}`, dateLayout, numberLayout), 1)
+			o := mustReconcile(t, csvText(t, left), csvText(t, right), text)
+			if got := len(o.pairs()); got != rows {
+				t.Errorf("%d of %d records read alike; unmatched right, first: %v", got, rows, o.unmatchedRight[:min(3, len(o.unmatchedRight))])
+			}
+		})
+	}
+}
+
+// randomLayoutDate writes a date of year 1 to 9999 in l, a day or month
+// sometimes with one digit where l separates them, sometimes padded.
+func randomLayoutDate(rng *rand.Rand, l source.DateLayout) string {
+	y, m := 1+rng.IntN(9999), 1+rng.IntN(12)
+	parts := map[byte]string{'Y': fmt.Sprintf("%04d", y), 'M': fmt.Sprintf("%02d", m), 'D': fmt.Sprintf("%02d", 1+rng.IntN(28))}
+	var b strings.Builder
+	for i := range len(l.Order()) {
+		part := parts[l.Order()[i]]
+		if l.Separator() != "" && l.Order()[i] != 'Y' && part[0] == '0' && rng.IntN(2) == 0 {
+			part = part[1:]
+		}
+		if i > 0 {
+			b.WriteString(l.Separator())
+		}
+		b.WriteString(part)
+	}
+	return pad(rng, b.String())
+}
+
+// randomLayoutNumber writes a number of up to 25 integer digits and 6
+// decimals in l, its thousands separated or not.
+func randomLayoutNumber(rng *rand.Rand, l source.NumberLayout) string {
+	whole := fmt.Sprint(rng.IntN(10))
+	for range rng.IntN(25) {
+		whole += fmt.Sprint(rng.IntN(10))
+	}
+	whole = strings.TrimLeft(whole, "0")
+	if whole == "" {
+		whole = "0"
+	}
+	if groups := l.Groups(); len(groups) > 0 && rng.IntN(3) > 0 {
+		for i := len(whole) - 3; i > 0; i -= 3 {
+			whole = whole[:i] + groups[rng.IntN(len(groups))] + whole[i:]
+		}
+	}
+	n := []string{"", "-", "+"}[rng.IntN(3)] + whole
+	if frac := rng.IntN(7); frac > 0 {
+		n += l.Point() + fmt.Sprintf("%06d", rng.IntN(1_000_000))[:frac]
+	}
+	return pad(rng, n)
+}
+
+func pad(rng *rand.Rand, s string) string {
+	if rng.IntN(8) == 0 {
+		return " " + s + "\t"
+	}
+	return s
+}
+
+func csvText(t *testing.T, rows [][]string) string {
+	t.Helper()
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	if err := w.WriteAll(rows); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
