@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
+	"github.com/kallahq/kalla/libs/source"
 )
 
 // Validate checks what can be checked without reading the sources: patterns,
@@ -155,7 +156,7 @@ func checkThreshold(c *kallav1.Condition) string {
 }
 
 // MaxDigits is the widest exact decimal the engines compute with.
-const MaxDigits = 38
+const MaxDigits = source.MaxDigits
 
 // maxFuzzyScale is the most digits after the point of a fuzzy threshold.
 const maxFuzzyScale = 18

@@ -8,9 +8,6 @@ import (
 	"os"
 )
 
-// maxDecimalDigits is the widest exact decimal the engines hold.
-const maxDecimalDigits = 38
-
 // CSVSchema reads a whole CSV file once and infers each column's type over
 // all its values, not a sample: integer, exact decimal (with the largest
 // scale seen), ISO date, ISO timestamp, else text. An empty field is NULL.
@@ -96,7 +93,7 @@ func (in *inference) typeError(column string, line int, value string) *TypeError
 func (e *TypeError) Error() string {
 	if e.IntDigits+e.Scale > 0 {
 		return fmt.Sprintf("line %d, column %s: with %q the column's numbers need %d digits (%d before the point, %d after), and Kalla computes with at most %d",
-			e.Line, e.Column, e.Value, e.IntDigits+e.Scale, e.IntDigits, e.Scale, maxDecimalDigits)
+			e.Line, e.Column, e.Value, e.IntDigits+e.Scale, e.IntDigits, e.Scale, MaxDigits)
 	}
 	words := typeWords[e.Type]
 	switch {
@@ -247,8 +244,8 @@ func (in *inference) addNumber(t []byte) bool {
 	}
 	in.intDigits = max(in.intDigits, intDigits)
 	in.scale = max(in.scale, scale)
-	in.narrow = intDigits+scale <= maxDecimalDigits
-	if in.intDigits+in.scale > maxDecimalDigits {
+	in.narrow = intDigits+scale <= MaxDigits
+	if in.intDigits+in.scale > MaxDigits {
 		in.notDec = true
 	}
 	return ok
@@ -262,7 +259,7 @@ func (in *inference) fits() bool {
 	case Integer:
 		return !in.notNumber && in.exponent == "" && in.scale == 0 && in.intDigits <= 18
 	case Decimal:
-		return !in.notNumber && in.intDigits+in.scale <= maxDecimalDigits
+		return !in.notNumber && in.intDigits+in.scale <= MaxDigits
 	case Date:
 		return !in.notDate
 	case Timestamp:
@@ -309,7 +306,7 @@ func (in *inference) column(name string) Column {
 	default:
 		c.Sample = in.first
 	}
-	if in.intDigits+in.scale > maxDecimalDigits {
+	if in.intDigits+in.scale > MaxDigits {
 		// No number type holds the column: no note may suggest one.
 		c.LeadingZeros, c.Exponent = "", ""
 		if !in.notNumber && in.zeros == "" && in.exponent == "" {
@@ -390,7 +387,7 @@ func parseExponent(s []byte) (intDigits, scale int, ok bool) {
 	if len(exp) > 3 {
 		// Far wider than any decimal, yet a number; the engine, which
 		// writes the value out in full, is never given such a one.
-		return maxDecimalDigits + 1, 0, true
+		return MaxDigits + 1, 0, true
 	}
 	whole, frac, _ := bytes.Cut(bytes.TrimLeft(mantissa, "+-"), []byte("."))
 	all := len(whole) + len(frac)

@@ -38,9 +38,9 @@ func measureFloats(files []string, cols []Column) error {
 		switch {
 		case d.nonFinite != "":
 			*c = Column{Name: c.Name, Type: Text, Unfit: fmt.Sprintf("holds %s, which is no number to compare exactly", d.nonFinite)}
-		case d.intDigits+d.scale > maxDecimalDigits:
+		case d.intDigits+d.scale > MaxDigits:
 			*c = Column{Name: c.Name, Type: Text, Unfit: fmt.Sprintf("holds floating-point numbers that together need %d digits as exact decimals (%d before the point, %d after it), and Kalla computes with at most %d",
-				d.intDigits+d.scale, d.intDigits, d.scale, maxDecimalDigits)}
+				d.intDigits+d.scale, d.intDigits, d.scale, MaxDigits)}
 		default:
 			c.Precision, c.Scale, c.Measured = max(d.intDigits+d.scale, 1), d.scale, true
 		}

@@ -100,8 +100,8 @@ func unify(s *Schema, types []arrow.DataType, part Schema, partTypes []arrow.Dat
 		case c.Type == Decimal && pc.Type == Decimal && !c.Float && !pc.Float:
 			intDigits, scale := max(c.Precision-c.Scale, pc.Precision-pc.Scale), max(c.Scale, pc.Scale)
 			c.Precision, c.Scale = intDigits+scale, scale
-			if c.Precision > maxDecimalDigits {
-				return fmt.Errorf("column %s is %s in %s and %s in %s, which together need more than the %d digits Kalla computes with", c.Name, t, first, pt, name, maxDecimalDigits)
+			if c.Precision > MaxDigits {
+				return fmt.Errorf("column %s is %s in %s and %s in %s, which together need more than the %d digits Kalla computes with", c.Name, t, first, pt, name, MaxDigits)
 			}
 		case c.Type == Date && pc.Type == Date:
 		default:
@@ -161,9 +161,9 @@ func arrowColumn(name string, t arrow.DataType) (Column, error) {
 		c.Type, c.Precision = Decimal, 20
 	case arrow.DECIMAL32, arrow.DECIMAL64, arrow.DECIMAL128, arrow.DECIMAL256:
 		d := t.(arrow.DecimalType)
-		if d.GetPrecision() > maxDecimalDigits {
+		if d.GetPrecision() > MaxDigits {
 			// The engine reads these as floating point, not exactly.
-			return Column{}, fmt.Errorf("column %s is %s, wider than the %d digits Kalla reads exactly", name, t, maxDecimalDigits)
+			return Column{}, fmt.Errorf("column %s is %s, wider than the %d digits Kalla reads exactly", name, t, MaxDigits)
 		}
 		c.Type, c.Precision, c.Scale = Decimal, int(d.GetPrecision()), int(d.GetScale())
 	case arrow.DATE32, arrow.DATE64:

@@ -89,7 +89,7 @@ func postgresColumn(name, typ string, precision, scale *int32) Column {
 		// A declared width Kalla cannot hold (numeric(50,10)), or one
 		// PostgreSQL 15 allows and decimals do not (numeric(5,-2),
 		// numeric(3,5)), is measured from the data too.
-		if precision != nil && scale != nil && *precision <= maxDecimalDigits && *scale >= 0 && *scale <= *precision {
+		if precision != nil && scale != nil && *precision <= MaxDigits && *scale >= 0 && *scale <= *precision {
 			c.Precision, c.Scale = int(*precision), int(*scale)
 		}
 	case "float4", "float8":
@@ -157,7 +157,7 @@ func measure(ctx context.Context, q Querier, table string, cols []Column) error 
 			unfit = fmt.Sprintf("holds %s, which is no number to compare exactly, in %s", *f.example, RowCount(f.bad))
 		case f.bad > 0:
 			unfit = fmt.Sprintf("holds %s, a date before year 1 or an infinite one, which the engines do not compare as PostgreSQL does, in %s", *f.example, RowCount(f.bad))
-		case c.Precision == -1 && f.intDigits+f.scale > maxDecimalDigits:
+		case c.Precision == -1 && f.intDigits+f.scale > MaxDigits:
 			unfit = tooWide(f.intDigits + f.scale)
 		case c.Precision == -1:
 			c.Precision, c.Scale, c.Measured = f.intDigits+f.scale, f.scale, true

@@ -12,6 +12,9 @@ import (
 // Type is a column's type as the engine sees it.
 type Type = kallav1.ColumnType
 
+// MaxDigits is the widest exact decimal the engines hold.
+const MaxDigits = 38
+
 // Setting is what a recipe's types set for a CSV column instead of
 // inferring it: its type, and for a date or decimal column the layout its
 // values are written in, if not Kalla's own (YYYY-MM-DD, -1234.56).
@@ -91,7 +94,7 @@ type Column struct {
 
 // tooWide is the Unfit reason of numbers of n digits.
 func tooWide(n int) string {
-	return fmt.Sprintf("holds numbers of %d digits, and Kalla computes with at most %d", n, maxDecimalDigits)
+	return fmt.Sprintf("holds numbers of %d digits, and Kalla computes with at most %d", n, MaxDigits)
 }
 
 // TypeName is the column's type in words, for messages.
