@@ -17,6 +17,7 @@ import (
 // most of that time. The fields it returns are valid until the next call.
 type csvReader struct {
 	r      *bufio.Reader
+	delim  byte   // the field separator, found on the first line
 	line   int    // lines read so far
 	start  int    // the line the last record read starts on
 	width  int    // fields per record, set by the first record
@@ -42,6 +43,8 @@ type CSVLayout struct {
 	// BlankLines says that blank lines come after the header, which in a
 	// file of one column another reader takes for empty values.
 	BlankLines bool `json:",omitempty"`
+	// Delimiter separates the fields, when not a comma (see delimiter).
+	Delimiter string `json:",omitempty"`
 }
 
 // Layout is the layout of what has been read so far.
@@ -74,6 +77,10 @@ func (c *csvReader) read() ([][]byte, error) {
 	c.start = c.line
 	if c.layout.HeaderLine == 0 {
 		c.layout.HeaderLine = c.line
+		c.delim = delimiter(line)
+		if c.delim != ',' {
+			c.layout.Delimiter = string(c.delim)
+		}
 	}
 	if bytes.IndexByte(line, '"') < 0 {
 		if bytes.IndexByte(line, '\r') >= 0 {
@@ -81,7 +88,7 @@ func (c *csvReader) read() ([][]byte, error) {
 		}
 		c.fields = c.fields[:0]
 		for {
-			i := bytes.IndexByte(line, ',')
+			i := bytes.IndexByte(line, c.delim)
 			if i < 0 {
 				c.fields = append(c.fields, line)
 				break
@@ -100,6 +107,31 @@ func (c *csvReader) read() ([][]byte, error) {
 	}
 	c.layout.LongestRecord = max(c.layout.LongestRecord, c.size)
 	return c.fields, nil
+}
+
+// delimiter is the field separator of a file whose header is line: a
+// comma, unless the header holds none outside quotes but one of
+// semicolon, tab and bar, as European spreadsheets write (a comma is their
+// decimal point). A header of one column holds none of them; with more
+// than one, it is left to the comma and the header's check.
+func delimiter(header []byte) byte {
+	seen := map[byte]bool{}
+	quoted := false
+	for _, b := range header {
+		switch {
+		case b == '"':
+			quoted = !quoted
+		case !quoted && (b == ',' || b == ';' || b == '\t' || b == '|'):
+			seen[b] = true
+		}
+	}
+	if len(seen) != 1 {
+		return ','
+	}
+	for d := range seen {
+		return d
+	}
+	return ','
 }
 
 // strayCR refuses a carriage return outside quotes that ends no line: other
@@ -143,7 +175,7 @@ func (c *csvReader) quoted(line []byte) error {
 			}
 			c.ends = append(c.ends, len(c.rec))
 			switch {
-			case len(line) > 0 && line[0] == ',':
+			case len(line) > 0 && line[0] == c.delim:
 				line = line[1:]
 			case len(line) == 0:
 				c.split()
@@ -153,7 +185,7 @@ func (c *csvReader) quoted(line []byte) error {
 			}
 			continue
 		}
-		i := bytes.IndexByte(line, ',')
+		i := bytes.IndexByte(line, c.delim)
 		last := i < 0
 		if last {
 			i = len(line)

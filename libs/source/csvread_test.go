@@ -3,6 +3,7 @@ package source
 import (
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"slices"
@@ -40,17 +41,56 @@ func TestCSVReaderAgainstEncodingCSV(t *testing.T) {
 			}
 		}
 		// A small buffer, so that lines outgrow it often.
-		compareReaders(t, b.String(), 16)
+		compareReaders(t, b.String(), 16, ',')
+	}
+	// A header without a comma but with a semicolon, tab or bar sets the
+	// separator: commas are then plain characters (decimal commas).
+	for _, comma := range []rune{';', '\t', '|'} {
+		sep := string(comma)
+		alphabet := []string{"a", "1", ",", " ", sep, sep, "\"", "\"\"", "\n", "\r\n", "é"}
+		for i := range 5000 {
+			var b strings.Builder
+			w := csv.NewWriter(&b)
+			w.Comma = comma
+			width := 2 + rng.IntN(3)
+			header := make([]string, width)
+			for j := range header {
+				// A name may hold a comma: quoted, it separates nothing.
+				header[j] = fmt.Sprintf("h%d", j)
+				if rng.IntN(2) == 0 {
+					header[j] = fmt.Sprintf("\"h%d,x\"", j)
+				}
+			}
+			b.WriteString(strings.Join(header, sep) + "\n")
+			if i%2 == 0 {
+				for range rng.IntN(6) {
+					rec := make([]string, width)
+					for j := range rec {
+						for range rng.IntN(5) {
+							rec[j] += alphabet[rng.IntN(len(alphabet))]
+						}
+					}
+					w.Write(rec)
+				}
+				w.Flush()
+			} else {
+				w.Flush()
+				for range rng.IntN(40) {
+					b.WriteString(alphabet[rng.IntN(len(alphabet))])
+				}
+			}
+			compareReaders(t, b.String(), 16, comma)
+		}
 	}
 	t.Run("line_longer_than_the_buffer", func(t *testing.T) {
 		long := strings.Repeat("x", 3<<20)
-		compareReaders(t, "a,b\n"+long+",\""+long+"\"\n1,2", 1<<20)
+		compareReaders(t, "a,b\n"+long+",\""+long+"\"\n1,2", 1<<20, ',')
 	})
 }
 
-func compareReaders(t *testing.T, text string, size int) {
+func compareReaders(t *testing.T, text string, size int, comma rune) {
 	t.Helper()
-	want, wantErr := readAll(text)
+	want, wantErr := readAll(text, comma)
 	mine := newCSVReader(strings.NewReader(text), size)
 	var got [][]string
 	var gotErr error
@@ -83,8 +123,9 @@ func compareReaders(t *testing.T, text string, size int) {
 }
 
 // readAll reads text with encoding/csv up to its first error.
-func readAll(text string) ([][]string, error) {
+func readAll(text string, comma rune) ([][]string, error) {
 	r := csv.NewReader(strings.NewReader(text))
+	r.Comma = comma
 	var out [][]string
 	for {
 		rec, err := r.Read()

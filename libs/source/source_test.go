@@ -232,7 +232,7 @@ func TestCSVSchemaErrors(t *testing.T) {
 		"duplicate_header": {"a,a\n1,2\n", `header names column "a" twice`},
 		"ragged_row":       {"a,b\n1\n", "record on line 2: wrong number of fields"},
 		"unnamed_column":   {"a,\n1,2\n", "header column 2 has no name"},
-		"semicolons":       {"a;b\n1;2\n", `seems separated by ';'`},
+		"two_separators":   {"a;b|c\n1\n", `which holds more than one of ';', tab and '|'`},
 		"latin1_value":     {"a,b\n1,caf\xe9\n", "line 2 is not UTF-8"},
 		"utf16_header":     {"\xff\xfea\x00,\x00b\x00\n\x00", "iconv -f UTF-16 -t UTF-8"},
 		"lone_cr":          {"a,b\r1,2\r", `line 1 holds a carriage return (\r) outside quotes`},

@@ -1,6 +1,7 @@
 package sqlplan
 
 import (
+	"cmp"
 	"fmt"
 	"math/big"
 	"slices"
@@ -68,8 +69,8 @@ func readCSV(path string, s source.Schema, options string) string {
 		}
 		spec[i] = fmt.Sprintf("%s: %s", String(c.Name), String(typ))
 	}
-	return fmt.Sprintf("SELECT %s FROM read_csv(%s, header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"'%s, columns = {%s})%s",
-		strings.Join(casts, ", "), String(path), options, strings.Join(spec, ", "), where)
+	return fmt.Sprintf("SELECT %s FROM read_csv(%s, header = true, auto_detect = false, delim = %s, quote = '\"', escape = '\"'%s, columns = {%s})%s",
+		strings.Join(casts, ", "), String(path), String(cmp.Or(s.CSV.Delimiter, ",")), options, strings.Join(spec, ", "), where)
 }
 
 // defaultMaxLineSize is DuckDB's default limit on a CSV record's size.

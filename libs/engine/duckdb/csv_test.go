@@ -30,6 +30,10 @@ func TestCSVLayouts(t *testing.T) {
 		{"byte_order_mark_before_a_quoted_header", eq, "\ufeff\"id\",\"ref\"\r\n1,A\r\n", "id,ref\n10,A\n", []string{"t: l1 r10"}, 1},
 		// A stray \r would stay in the last field and fail the match.
 		{"mixed_line_ends", eq, "id,amount,ref\r\n1,1.50,A\n2,2.0,B\r\n3,3,C\n\n", "id,amount,ref\n10,1.5,A\n11,2,B\n12,3,C\n", []string{"t: l1 r10", "t: l2 r11", "t: l3 r12"}, 3},
+		// A header without a comma but with a semicolon, tab or bar sets the
+		// separator; commas are then characters of values.
+		{"semicolons", eq, "id;ref;note\n1;A;\"x;y\"\n2;B,C;1,5\n", "id,ref\n10,A\n11,\"B,C\"\n", []string{"t: l1 r10", "t: l2 r11"}, 2},
+		{"tabs", eq, "id\tref\n1\tA\n2\tB,C\n", "id|ref\n10|A\n11|B,C\n", []string{"t: l1 r10", "t: l2 r11"}, 2},
 		{"record_longer_than_two_megabytes", eq, "id,ref,note\n1,A,\"" + strings.Repeat("x\n", 1_500_000) + "\"\n2,B,y\n", "id,ref,note\n10,B,z\n", []string{"t: l2 r10"}, 2},
 	}
 	for _, tt := range tests {
@@ -125,6 +129,18 @@ func TestCSVValues(t *testing.T) {
 		if len(o.unmatchedLeft) != 2 || o.unmatchedLeft[0]["v"] != "0.50" || o.unmatchedLeft[1]["v"] != "-0.05" || o.unmatchedRight[0]["v"] != "0.5" {
 			t.Errorf("unmatched left %v, right %v; want 0.50, -0.05 and 0.5", o.unmatchedLeft, o.unmatchedRight)
 		}
+	})
+	t.Run("a_european_bank_statement", func(t *testing.T) {
+		t.Parallel()
+		// Semicolons between fields, decimal commas, day-first dates.
+		text := strings.Replace(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: v, op: tolerance, right: v, threshold: 0.01}, {left: d, op: date_within, right: d, threshold: 0}]}\n"),
+			`right: {alias: r, uri: "file://right.csv", primary_key: [id]}`, `right: {alias: r, uri: "file://right.csv", primary_key: [id], types: {d: date DD.MM.YYYY, v: "decimal 1.234,56"}}`, 1)
+		o := mustReconcile(t, "id,ref,v,d\n1,A,1234.56,2024-01-02\n2,B,-12.5,2024-01-15\n3,C,100000.02,2024-01-31\n",
+			"id;ref;v;d\n10;A;1.234,56;02.01.2024\n11;B;-12,50;15.01.2024\n12;C;\"100.000,00\";31.01.2024\n", text)
+		if got, want := o.pairs(), []string{"t: l1 r10", "t: l2 r11"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+		wantReasons(t, o.unmatchedRight, map[string]string{"12": "l.v differs from r.v by 0.02, tolerance 0.01"})
 	})
 	t.Run("numbers_of_a_layout_the_recipe_sets", func(t *testing.T) {
 		t.Parallel()
