@@ -109,7 +109,11 @@ func whyNot(c source.Column, side string, want Class) string {
 			"to read them as numbers, set the %s source's types to {%q: \"decimal\"})",
 			side, c.Name, c.Exponent, side, c.Name)
 	case c.Odd != "":
-		return fmt.Sprintf(" (the %s %s is text because of values such as %q among its numbers or dates)", side, c.Name, c.Odd)
+		hint := ""
+		if want == Number {
+			hint = layoutHint(side, c.Name, "decimal", source.NumberLayoutsReading(c.Odd)) // 12,5 among 3 and 7
+		}
+		return fmt.Sprintf(" (the %s %s is text because of values such as %q among its numbers or dates%s)", side, c.Name, c.Odd, hint)
 	case c.Sample != "" && want == Number:
 		return fmt.Sprintf(" (the %s %s is text: its values, such as %q, are not numbers as Kalla reads them: digits with an optional "+
 			"sign and decimal point, such as -1234.56, without thousands separators, currency signs or decimal commas%s)",

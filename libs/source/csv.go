@@ -116,11 +116,6 @@ var typeWords = map[Type]string{Integer: "an integer of at most 18 digits", Deci
 	Timestamp: "an ISO date or timestamp (YYYY-MM-DD HH:MM:SS)"}
 
 func columnNames(header [][]byte) ([]string, error) {
-	if len(header) == 1 && bytes.IndexAny(header[0], ";\t|") >= 0 {
-		// More than one of them, else it would separate the fields.
-		return nil, fmt.Errorf("the header is one column, %q, which holds more than one of ';', tab and '|': "+
-			"Kalla reads fields separated by a comma, or by the one of those the header holds", header[0])
-	}
 	names := make([]string, len(header))
 	seen := map[string]bool{}
 	for i, field := range header {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -74,14 +76,12 @@ func (c *csvReader) read() ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.start = c.line
 	if c.layout.HeaderLine == 0 {
-		c.layout.HeaderLine = c.line
-		c.delim = delimiter(line)
-		if c.delim != ',' {
-			c.layout.Delimiter = string(c.delim)
+		if line, err = c.header(line); err != nil {
+			return nil, err
 		}
 	}
+	c.start = c.line
 	if bytes.IndexByte(line, '"') < 0 {
 		if bytes.IndexByte(line, '\r') >= 0 {
 			return nil, c.strayCR()
@@ -109,29 +109,77 @@ func (c *csvReader) read() ([][]byte, error) {
 	return c.fields, nil
 }
 
-// delimiter is the field separator of a file whose header is line: a
-// comma, unless the header holds none outside quotes but one of
-// semicolon, tab and bar, as European spreadsheets write (a comma is their
-// decimal point). A header of one column holds none of them; with more
-// than one, it is left to the comma and the header's check.
-func delimiter(header []byte) byte {
-	seen := map[byte]bool{}
-	quoted := false
-	for _, b := range header {
-		switch {
-		case b == '"':
-			quoted = !quoted
-		case !quoted && (b == ',' || b == ';' || b == '\t' || b == '|'):
-			seen[b] = true
+// header notes the header's line and the field separator, which a first
+// line such as "sep=;" sets, as Excel writes it for itself; the header is
+// then the next line. It returns the header's first line.
+func (c *csvReader) header(line []byte) ([]byte, error) {
+	if sep, ok := bytes.CutPrefix(line, []byte("sep=")); ok && len(sep) == 1 && bytes.IndexByte([]byte(",;\t|"), sep[0]) >= 0 {
+		c.delim = sep[0]
+		next, err := c.nextLine()
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("the file holds only the line " + string(line) + ": a header row naming the columns is required after it")
+		}
+		if err != nil {
+			return nil, err
+		}
+		line = next
+	} else {
+		// A quoted name may go on past the line: what follows is looked
+		// at, not read.
+		next, _ := c.r.Peek(c.r.Buffered())
+		var err error
+		if c.delim, err = delimiter(line, next); err != nil {
+			return nil, err
 		}
 	}
-	if len(seen) != 1 {
-		return ','
+	c.layout.HeaderLine = c.line
+	if c.delim != ',' {
+		c.layout.Delimiter = string(c.delim)
+	}
+	return line, nil
+}
+
+// delimiter is the field separator of a file whose header record starts
+// with line, next being the text after it: a comma, unless the header
+// holds none outside quotes but one of semicolon, tab and bar, as European
+// spreadsheets write (a comma is their decimal point). A header holding
+// more than one of those and no comma is refused: either may separate.
+func delimiter(line, next []byte) (byte, error) {
+	seen := map[byte]bool{}
+	quoted := false
+	scan := func(text []byte) {
+		for _, b := range text {
+			switch {
+			case b == '"':
+				quoted = !quoted
+			case !quoted && b == '\n':
+				return
+			case !quoted && (b == ',' || b == ';' || b == '\t' || b == '|'):
+				seen[b] = true
+			}
+		}
+	}
+	scan(line)
+	if quoted {
+		scan(next)
+	}
+	switch {
+	case seen[','] || len(seen) == 0:
+		return ',', nil
+	case len(seen) > 1:
+		var kinds []string
+		for _, d := range []byte(";\t|") {
+			if seen[d] {
+				kinds = append(kinds, strconv.QuoteRune(rune(d)))
+			}
+		}
+		return 0, fmt.Errorf("the header holds %s outside quotes and no comma: Kalla reads fields separated by a comma, "+
+			"or by the one of ';', tab and '|' the header holds, and cannot tell which of those separates these", strings.Join(kinds, " and "))
 	}
 	for d := range seen {
-		return d
+		return d, nil
 	}
-	return ','
+	return ',', nil
 }
 
 // strayCR refuses a carriage return outside quotes that ends no line: other

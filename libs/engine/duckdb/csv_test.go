@@ -33,6 +33,11 @@ func TestCSVLayouts(t *testing.T) {
 		// A header without a comma but with a semicolon, tab or bar sets the
 		// separator; commas are then characters of values.
 		{"semicolons", eq, "id;ref;note\n1;A;\"x;y\"\n2;B,C;1,5\n", "id,ref\n10,A\n11,\"B,C\"\n", []string{"t: l1 r10", "t: l2 r11"}, 2},
+		// The separator is found in the whole header, outside quotes.
+		{"a_header_name_over_two_lines", noKeys, "ref\nA\n", "\"no\nte\";ref\nx;A\n", []string{"t: l1 r1"}, 1},
+		{"one_column_named_with_a_semicolon", strings.ReplaceAll(noKeys, "right: ref}", "right: \"r;ef\"}"), "ref\nA\n", "\"r;ef\"\nA\nB;C\n", []string{"t: l1 r1"}, 1},
+		// Excel's first line naming the separator; blank lines may follow.
+		{"excel_separator_line", eq, "\ufeffsep=;\r\n\r\nid;ref\r\n1;A\r\n2;B\r\n", "id,ref\n10,A\n", []string{"t: l1 r10"}, 2},
 		{"tabs", eq, "id\tref\n1\tA\n2\tB,C\n", "id|ref\n10|A\n11|B,C\n", []string{"t: l1 r10", "t: l2 r11"}, 2},
 		{"record_longer_than_two_megabytes", eq, "id,ref,note\n1,A,\"" + strings.Repeat("x\n", 1_500_000) + "\"\n2,B,y\n", "id,ref,note\n10,B,z\n", []string{"t: l2 r10"}, 2},
 	}
