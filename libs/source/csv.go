@@ -101,7 +101,7 @@ func (e *TypeError) Error() string {
 		words = "a date written " + e.Date.String()
 	case !e.Number.IsZero():
 		words = "a decimal number written like " + e.Number.String()
-		if _, ok := e.Number.Plain([]byte(e.Value)); ok {
+		if _, ok := e.Number.AppendPlain(nil, []byte(e.Value)); ok {
 			words = typeWords[Decimal] // written so, but too wide
 		}
 	}
@@ -156,6 +156,8 @@ type inference struct {
 	narrow bool
 	// first is the first value, as written.
 	first string
+	// buf holds a value rewritten from the layout set, one at a time.
+	buf []byte
 }
 
 func (in *inference) add(v []byte) {
@@ -166,17 +168,18 @@ func (in *inference) add(v []byte) {
 		in.seen, in.first = true, string(v)
 	}
 	if !in.set.Date.IsZero() {
-		_, ok := in.set.Date.ISO(v)
+		var ok bool
+		in.buf, ok = in.set.Date.AppendISO(in.buf[:0], v)
 		in.notDate = in.notDate || !ok
 		return
 	}
 	if !in.set.Number.IsZero() {
-		plain, ok := in.set.Number.Plain(v)
-		if !ok {
+		var ok bool
+		if in.buf, ok = in.set.Number.AppendPlain(in.buf[:0], v); !ok {
 			in.notNumber = true
 			return
 		}
-		v = plain
+		v = in.buf
 	}
 	t := trimSpace(v)
 	in.padded = in.padded || len(t) != len(v)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -102,46 +101,51 @@ func (DateLayout) Width(part byte) int {
 	return 2
 }
 
-// ISO rewrites a value written in the layout (spaces and tabs around it
-// trimmed) as YYYY-MM-DD, or says it is not a date of the layout.
-func (l DateLayout) ISO(v []byte) ([]byte, bool) {
+// AppendISO appends a value written in the layout (spaces and tabs around
+// it trimmed) to dst as YYYY-MM-DD, and says whether it is a date of the
+// layout; the inference checks every value of a column so, into one
+// buffer.
+func (l DateLayout) AppendISO(dst, v []byte) ([]byte, bool) {
 	v = trimSpace(v)
-	parts := make(map[byte][]byte, 3)
-	for i := range len(l.order) {
+	var parts [3][]byte // in the layout's order
+	for i := range parts {
 		p := l.order[i]
-		var part []byte
 		switch {
 		case l.sep == "":
 			if len(v) < l.Width(p) {
-				return nil, false
+				return dst, false
 			}
-			part, v = v[:l.Width(p)], v[l.Width(p):]
-		case i == len(l.order)-1:
-			part, v = v, nil
+			parts[i], v = v[:l.Width(p)], v[l.Width(p):]
+		case i == len(parts)-1:
+			parts[i], v = v, nil
 		default:
-			j := bytes.Index(v, []byte(l.sep))
+			j := bytes.IndexByte(v, l.sep[0])
 			if j < 0 {
-				return nil, false
+				return dst, false
 			}
-			part, v = v[:j], v[j+1:]
+			parts[i], v = v[:j], v[j+1:]
 		}
-		if _, ok := digits(part); !ok || len(part) > l.Width(p) || p == 'Y' && len(part) != 4 {
-			return nil, false
+		if _, ok := digits(parts[i]); !ok || len(parts[i]) > l.Width(p) || p == 'Y' && len(parts[i]) != 4 {
+			return dst, false
 		}
-		parts[p] = part
 	}
 	if len(v) > 0 {
-		return nil, false
+		return dst, false
 	}
-	iso := slices.Concat(parts['Y'], []byte("-"), pad2(parts['M']), []byte("-"), pad2(parts['D']))
-	return iso, validDate(iso)
+	part := func(p byte) []byte { return parts[strings.IndexByte(l.order, p)] }
+	start := len(dst)
+	dst = append(append(dst, part('Y')...), '-')
+	dst = append(pad2(dst, part('M')), '-')
+	dst = pad2(dst, part('D'))
+	return dst, validDate(dst[start:])
 }
 
-func pad2(part []byte) []byte {
+// pad2 appends a day or month of one or two digits as two.
+func pad2(dst, part []byte) []byte {
 	if len(part) == 1 {
-		return []byte{'0', part[0]}
+		dst = append(dst, '0')
 	}
-	return part
+	return append(dst, part...)
 }
 
 // DateLayoutsReading returns the layouts other than YYYY-MM-DD under which
@@ -152,7 +156,7 @@ func DateLayoutsReading(v string) []DateLayout {
 	for _, order := range []string{"DMY", "MDY", "YMD", "YDM", "DYM", "MYD"} {
 		for _, sep := range append(strings.Split(dateSeparators, ""), "") {
 			l := DateLayout{order: order, sep: sep}
-			if _, ok := l.ISO([]byte(v)); ok && l != (DateLayout{order: "YMD", sep: "-"}) {
+			if _, ok := l.AppendISO(nil, []byte(v)); ok && l != (DateLayout{order: "YMD", sep: "-"}) {
 				out = append(out, l)
 			}
 		}

@@ -64,7 +64,7 @@ func TestDateLayoutISO(t *testing.T) {
 		accepted := 0
 		for range 3000 {
 			text := randomDate(rng, l)
-			iso, ok := l.ISO([]byte(text))
+			iso, ok := l.AppendISO(nil, []byte(text))
 			want, err := time.Parse(goLayout, strings.TrimSpace(text))
 			if ok != (err == nil) || ok && string(iso) != want.Format("2006-01-02") {
 				t.Errorf("%s %q: %s, %v; time.Parse: %v, %v", layout, text, iso, ok, want, err)
@@ -81,7 +81,7 @@ func TestDateLayoutISO(t *testing.T) {
 		t.Parallel()
 		l, _ := source.ParseDateLayout("DD/MM/YYYY")
 		for _, text := range []string{"", "02/01/24", "02-01-2024", "002/01/2024", "02/01/2024/", "02/01/+024", "31/04/2024", "29/02/2023", "0/1/2024", "x2/01/2024", "01/01/0000"} {
-			if iso, ok := l.ISO([]byte(text)); ok {
+			if iso, ok := l.AppendISO(nil, []byte(text)); ok {
 				t.Errorf("%q read as %s, want it refused", text, iso)
 			}
 		}

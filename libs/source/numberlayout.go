@@ -1,10 +1,9 @@
 package source
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 )
 
 // NumberLayout is how a CSV column writes its numbers when not -1234.56,
@@ -82,50 +81,60 @@ func (l NumberLayout) Groups() []string {
 	return []string{l.group}
 }
 
-// Plain rewrites a number written in the layout (spaces and tabs around it
-// trimmed) as [+-]digits[.digits], or says it is not one.
-func (l NumberLayout) Plain(v []byte) ([]byte, bool) {
-	s := string(trimSpace(v))
-	sign := ""
-	if s != "" && (s[0] == '+' || s[0] == '-') {
-		sign, s = s[:1], s[1:]
+// AppendPlain appends a number written in the layout (spaces and tabs
+// around it trimmed) to dst as [+-]digits[.digits], and says whether it is
+// one; the inference checks every value of a column so, into one buffer.
+func (l NumberLayout) AppendPlain(dst, v []byte) ([]byte, bool) {
+	v = trimSpace(v)
+	start := len(dst)
+	if len(v) > 0 && (v[0] == '+' || v[0] == '-') {
+		dst, v = append(dst, v[0]), v[1:]
 	}
-	whole, frac, hasPoint := strings.Cut(s, l.point)
-	if hasPoint && frac == "" {
-		return nil, false
+	whole, frac, hasPoint := v, []byte(nil), false
+	if i := bytes.IndexByte(v, l.point[0]); i >= 0 {
+		whole, frac, hasPoint = v[:i], v[i+1:], true
 	}
-	whole, ok := l.ungrouped(whole)
-	if !ok || strings.Trim(whole, "0123456789") != "" {
-		// Only digits: 1.5 is no number where the point is a comma.
-		return nil, false
+	dst, ok := l.appendWhole(dst, whole)
+	if !ok || hasPoint && !allDigits(frac) {
+		return dst[:start], false
 	}
-	plain := sign + whole
 	if hasPoint {
-		plain += "." + frac
+		dst = append(append(dst, '.'), frac...)
 	}
-	if _, _, ok := parseDecimal([]byte(plain)); !ok {
-		return nil, false
-	}
-	return []byte(plain), true
+	return dst, true
 }
 
-// ungrouped returns the digits of a whole part written with or without
+// appendWhole appends the digits of a whole part written with or without
 // thousands separators: 1 to 3 digits, then groups of 3.
-func (l NumberLayout) ungrouped(whole string) (string, bool) {
-	if l.group == " " {
-		// Spreadsheets write no-break spaces too, even mixed.
-		for _, space := range spaces[1:] {
-			whole = strings.ReplaceAll(whole, space, " ")
+func (l NumberLayout) appendWhole(dst, whole []byte) ([]byte, bool) {
+	inGroup, groups := 0, 0
+	for len(whole) > 0 {
+		if c := whole[0]; c >= '0' && c <= '9' {
+			dst, whole, inGroup = append(dst, c), whole[1:], inGroup+1
+			continue
+		}
+		n := l.groupAt(whole)
+		if n == 0 || inGroup == 0 || inGroup > 3 || groups > 0 && inGroup != 3 {
+			return dst, false
+		}
+		whole, inGroup, groups = whole[n:], 0, groups+1
+	}
+	return dst, inGroup > 0 && (groups == 0 || inGroup == 3)
+}
+
+// groupAt is the length of the thousands separator text starts with, or 0.
+func (l NumberLayout) groupAt(text []byte) int {
+	for _, g := range l.Groups() {
+		if bytes.HasPrefix(text, []byte(g)) {
+			return len(g)
 		}
 	}
-	if l.group == "" || !strings.Contains(whole, l.group) {
-		return whole, true
-	}
-	groups := strings.Split(whole, l.group)
-	if len(groups[0]) < 1 || len(groups[0]) > 3 || slices.ContainsFunc(groups[1:], func(g string) bool { return len(g) != 3 }) {
-		return "", false
-	}
-	return strings.Join(groups, ""), true
+	return 0
+}
+
+func allDigits(s []byte) bool {
+	_, ok := digits(s)
+	return ok
 }
 
 // NumberLayoutsReading returns the layouts other than -1234.56 under which
@@ -135,7 +144,7 @@ func NumberLayoutsReading(v string) []NumberLayout {
 	for _, g := range numberGroups {
 		for _, p := range numberPoints {
 			l := NumberLayout{group: g, point: p}
-			if _, ok := l.Plain([]byte(v)); ok && g != p && l != (NumberLayout{point: "."}) {
+			if _, ok := l.AppendPlain(nil, []byte(v)); ok && g != p && l != (NumberLayout{point: "."}) {
 				out = append(out, l)
 			}
 		}

@@ -70,7 +70,7 @@ func TestNumberLayoutPlain(t *testing.T) {
 				b.WriteString(alphabet[rng.IntN(len(alphabet))])
 			}
 			text := b.String()
-			plain, ok := l.Plain([]byte(text))
+			plain, ok := l.AppendPlain(nil, []byte(text))
 			if want := valid.MatchString(strings.Trim(text, " \t")); ok != want {
 				t.Errorf("%s %q: read %v, want %v", example, text, ok, want)
 				continue

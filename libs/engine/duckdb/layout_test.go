@@ -37,8 +37,8 @@ func TestLayoutsReadAsTheInferenceDoes(t *testing.T) {
 			const rows = 400
 			for i := range rows {
 				d, n := randomLayoutDate(rng, dates), randomLayoutNumber(rng, numbers)
-				iso, ok := dates.ISO([]byte(d))
-				plain, ok2 := numbers.Plain([]byte(n))
+				iso, ok := dates.AppendISO(nil, []byte(d))
+				plain, ok2 := numbers.AppendPlain(nil, []byte(n))
 				if !ok || !ok2 {
 					t.Fatalf("generated %q, %q, which the layouts refuse", d, n)
 				}
