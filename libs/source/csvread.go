@@ -113,7 +113,7 @@ func (c *csvReader) read() ([][]byte, error) {
 // line such as "sep=;" sets, as Excel writes it for itself; the header is
 // then the next line. It returns the header's first line.
 func (c *csvReader) header(line []byte) ([]byte, error) {
-	if sep, ok := bytes.CutPrefix(line, []byte("sep=")); ok && len(sep) == 1 && bytes.IndexByte([]byte(",;\t|"), sep[0]) >= 0 {
+	if sep, ok := bytes.CutPrefix(line, []byte("sep=")); ok && len(sep) == 1 && strings.IndexByte(separators, sep[0]) >= 0 {
 		c.delim = sep[0]
 		next, err := c.nextLine()
 		if errors.Is(err, io.EOF) {
@@ -139,13 +139,16 @@ func (c *csvReader) header(line []byte) ([]byte, error) {
 	return line, nil
 }
 
+// separators are the field separators Kalla reads, the comma first.
+const separators = ",;\t|"
+
 // delimiter is the field separator of a file whose header record starts
 // with line, next being the text after it: a comma, unless the header
 // holds none outside quotes but one of semicolon, tab and bar, as European
 // spreadsheets write (a comma is their decimal point). A header holding
 // more than one of those and no comma is refused: either may separate.
 func delimiter(line, next []byte) (byte, error) {
-	seen := map[byte]bool{}
+	var seen [len(separators)]bool
 	quoted := false
 	scan := func(text []byte) {
 		for _, b := range text {
@@ -154,8 +157,10 @@ func delimiter(line, next []byte) (byte, error) {
 				quoted = !quoted
 			case !quoted && b == '\n':
 				return
-			case !quoted && (b == ',' || b == ';' || b == '\t' || b == '|'):
-				seen[b] = true
+			case !quoted:
+				if i := strings.IndexByte(separators, b); i >= 0 {
+					seen[i] = true
+				}
 			}
 		}
 	}
@@ -163,23 +168,27 @@ func delimiter(line, next []byte) (byte, error) {
 	if quoted {
 		scan(next)
 	}
-	switch {
-	case seen[','] || len(seen) == 0:
+	if seen[0] {
 		return ',', nil
-	case len(seen) > 1:
-		var kinds []string
-		for _, d := range []byte(";\t|") {
-			if seen[d] {
-				kinds = append(kinds, strconv.QuoteRune(rune(d)))
-			}
+	}
+	var found []byte
+	for i, s := range seen {
+		if s {
+			found = append(found, separators[i])
 		}
-		return 0, fmt.Errorf("the header holds %s outside quotes and no comma: Kalla reads fields separated by a comma, "+
-			"or by the one of ';', tab and '|' the header holds, and cannot tell which of those separates these", strings.Join(kinds, " and "))
 	}
-	for d := range seen {
-		return d, nil
+	switch len(found) {
+	case 0:
+		return ',', nil
+	case 1:
+		return found[0], nil
 	}
-	return ',', nil
+	names := make([]string, len(found))
+	for i, d := range found {
+		names[i] = strconv.QuoteRune(rune(d))
+	}
+	return 0, fmt.Errorf("the header holds %s outside quotes and no comma: Kalla reads fields separated by a comma, "+
+		"or by the one of ';', tab and '|' the header holds, and cannot tell which of those separates these", strings.Join(names, " and "))
 }
 
 // strayCR refuses a carriage return outside quotes that ends no line: other
