@@ -24,21 +24,9 @@ func TestCSVReaderAgainstEncodingCSV(t *testing.T) {
 			// A well-formed file from encoding/csv's writer.
 			w := csv.NewWriter(&b)
 			w.UseCRLF = rng.IntN(2) == 0
-			width := 1 + rng.IntN(4)
-			for range rng.IntN(6) {
-				rec := make([]string, width)
-				for j := range rec {
-					for range rng.IntN(5) {
-						rec[j] += alphabet[rng.IntN(len(alphabet))]
-					}
-				}
-				w.Write(rec)
-			}
-			w.Flush()
+			writeRecords(rng, w, 1+rng.IntN(4), alphabet)
 		} else {
-			for range rng.IntN(40) {
-				b.WriteString(alphabet[rng.IntN(len(alphabet))])
-			}
+			writeChars(rng, &b, alphabet)
 		}
 		// A small buffer, so that lines outgrow it often.
 		compareReaders(t, b.String(), 16, ',')
@@ -63,21 +51,9 @@ func TestCSVReaderAgainstEncodingCSV(t *testing.T) {
 			}
 			b.WriteString(strings.Join(header, sep) + "\n")
 			if i%2 == 0 {
-				for range rng.IntN(6) {
-					rec := make([]string, width)
-					for j := range rec {
-						for range rng.IntN(5) {
-							rec[j] += alphabet[rng.IntN(len(alphabet))]
-						}
-					}
-					w.Write(rec)
-				}
-				w.Flush()
+				writeRecords(rng, w, width, alphabet)
 			} else {
-				w.Flush()
-				for range rng.IntN(40) {
-					b.WriteString(alphabet[rng.IntN(len(alphabet))])
-				}
+				writeChars(rng, &b, alphabet)
 			}
 			compareReaders(t, b.String(), 16, comma)
 		}
@@ -86,6 +62,27 @@ func TestCSVReaderAgainstEncodingCSV(t *testing.T) {
 		long := strings.Repeat("x", 3<<20)
 		compareReaders(t, "a,b\n"+long+",\""+long+"\"\n1,2", 1<<20, ',')
 	})
+}
+
+// writeRecords writes a few well-formed records of width random fields.
+func writeRecords(rng *rand.Rand, w *csv.Writer, width int, alphabet []string) {
+	for range rng.IntN(6) {
+		rec := make([]string, width)
+		for j := range rec {
+			for range rng.IntN(5) {
+				rec[j] += alphabet[rng.IntN(len(alphabet))]
+			}
+		}
+		w.Write(rec)
+	}
+	w.Flush()
+}
+
+// writeChars writes random characters, a file that may be broken anywhere.
+func writeChars(rng *rand.Rand, b *strings.Builder, alphabet []string) {
+	for range rng.IntN(40) {
+		b.WriteString(alphabet[rng.IntN(len(alphabet))])
+	}
 }
 
 func compareReaders(t *testing.T, text string, size int, comma rune) {
