@@ -109,8 +109,8 @@ func TestCSVValues(t *testing.T) {
 		} {
 			t.Run(strings.ReplaceAll(layout, "/", "_"), func(t *testing.T) {
 				t.Parallel()
-				text := strings.Replace(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: v, op: date_within, right: v, threshold: 0}]}\n"),
-					`right: {alias: r, uri: "file://right.csv", primary_key: [id]}`, `right: {alias: r, uri: "file://right.csv", primary_key: [id], types: {v: date `+layout+`}}`, 1)
+				text := withRightTypes(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: v, op: date_within, right: v, threshold: 0}]}\n"),
+					"{v: date "+layout+"}")
 				o := mustReconcile(t, left, right, text)
 				if got, want := o.pairs(), []string{"t: l1 r10", "t: l2 r11", "t: l4 r13"}; !slices.Equal(got, want) {
 					t.Errorf("matches = %v, want %v", got, want)
@@ -138,8 +138,8 @@ func TestCSVValues(t *testing.T) {
 	t.Run("a_european_bank_statement", func(t *testing.T) {
 		t.Parallel()
 		// Semicolons between fields, decimal commas, day-first dates.
-		text := strings.Replace(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: v, op: tolerance, right: v, threshold: 0.01}, {left: d, op: date_within, right: d, threshold: 0}]}\n"),
-			`right: {alias: r, uri: "file://right.csv", primary_key: [id]}`, `right: {alias: r, uri: "file://right.csv", primary_key: [id], types: {d: date DD.MM.YYYY, v: "decimal 1.234,56"}}`, 1)
+		text := withRightTypes(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: v, op: tolerance, right: v, threshold: 0.01}, {left: d, op: date_within, right: d, threshold: 0}]}\n"),
+			`{d: date DD.MM.YYYY, v: "decimal 1.234,56"}`)
 		o := mustReconcile(t, "id,ref,v,d\n1,A,1234.56,2024-01-02\n2,B,-12.5,2024-01-15\n3,C,100000.02,2024-01-31\n",
 			"id;ref;v;d\n10;A;1.234,56;02.01.2024\n11;B;-12,50;15.01.2024\n12;C;\"100.000,00\";31.01.2024\n", text)
 		if got, want := o.pairs(), []string{"t: l1 r10", "t: l2 r11"}; !slices.Equal(got, want) {
@@ -158,8 +158,8 @@ func TestCSVValues(t *testing.T) {
 		} {
 			t.Run(strings.NewReplacer(" ", "_", "'", "_", ",", "_", ".", "_").Replace(layout), func(t *testing.T) {
 				t.Parallel()
-				text := strings.Replace(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: v, op: tolerance, right: v, threshold: 0.02}]}\n"),
-					`right: {alias: r, uri: "file://right.csv", primary_key: [id]}`, `right: {alias: r, uri: "file://right.csv", primary_key: [id], types: {v: "decimal `+layout+`"}}`, 1)
+				text := withRightTypes(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: v, op: tolerance, right: v, threshold: 0.02}]}\n"),
+					`{v: "decimal `+layout+`"}`)
 				o := mustReconcile(t, left, right, text)
 				// 1.10 against 1,08 is exactly at the tolerance.
 				if got, want := o.pairs(), []string{"t: l1 r10", "t: l2 r11", "t: l4 r13"}; !slices.Equal(got, want) {

@@ -46,9 +46,8 @@ func TestLayoutsReadAsTheInferenceDoes(t *testing.T) {
 				left = append(left, []string{ref, ref, string(iso), string(plain)})
 				right = append(right, []string{ref, ref, d, n})
 			}
-			text := strings.Replace(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: d, op: eq, right: d}, {left: n, op: eq, right: n}]}\n"),
-				`right: {alias: r, uri: "file://right.csv", primary_key: [id]}`,
-				fmt.Sprintf(`right: {alias: r, uri: "file://right.csv", primary_key: [id], types: {d: "date %s", n: "decimal %s"}}`, dateLayout, numberLayout), 1)
+			text := withRightTypes(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: d, op: eq, right: d}, {left: n, op: eq, right: n}]}\n"),
+				fmt.Sprintf(`{d: "date %s", n: "decimal %s"}`, dateLayout, numberLayout))
 			o := mustReconcile(t, csvText(t, left), csvText(t, right), text)
 			if got := len(o.pairs()); got != rows {
 				t.Errorf("%d of %d records read alike; unmatched right, first: %v", got, rows, o.unmatchedRight[:min(3, len(o.unmatchedRight))])

@@ -159,6 +159,13 @@ match_rules:
 ` + rules
 }
 
+// withRightTypes sets types (YAML, such as `{v: "date DD/MM/YYYY"}`) on
+// the right source of a recipe recipeYAML built.
+func withRightTypes(recipe, types string) string {
+	const right = `right: {alias: r, uri: "file://right.csv", primary_key: [id]`
+	return strings.Replace(recipe, right+"}", right+", types: "+types+"}", 1)
+}
+
 // seedRecipe copies the seed fixture into a temp dir laid out as its recipe
 // expects (testdata/*.csv beside recipe.json); fixed corrects the column.
 func seedRecipe(t *testing.T, fixed bool) string {
