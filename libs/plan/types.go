@@ -161,8 +161,9 @@ func layoutHint[L fmt.Stringer](side, column, typ string, layouts []L) string {
 // declared decimal width (a Parquet DECIMAL(38,2)) says little of the
 // values, which the engine computes with as long as they fit.
 func checkWidth(c Condition) (msg string, thresholdAtFault bool) {
-	if c.Op == kallav1.Operator_OPERATOR_TOLERANCE && c.Left.Type == source.Integer && c.Right.Type == source.Integer {
-		return "", false // compared with the threshold's whole part
+	threshold := c.Threshold
+	if c.Op == kallav1.Operator_OPERATOR_TOLERANCE {
+		threshold = Tolerance(c.Left, c.Right, c.Threshold)
 	}
 	li, ls, lok := digits(c.Left, c.Right)
 	ri, rs, rok := digits(c.Right, c.Left)
@@ -182,7 +183,7 @@ func checkWidth(c Condition) (msg string, thresholdAtFault bool) {
 		}
 		return i + s
 	}
-	full := need(thresholdDigits(c.Threshold))
+	full := need(thresholdDigits(threshold))
 	return tooWide(recipe.OperatorName(c.Op), c.Left, c.Right, full, c.ThresholdText, need(0, 0))
 }
 
@@ -191,18 +192,27 @@ func checkWidth(c Condition) (msg string, thresholdAtFault bool) {
 // of many records may need a digit or two more, which the engine then
 // reports while running.
 func checkAggregateWidth(a Aggregate) string {
-	if a.Left.Type == source.Integer && a.Right.Type == source.Integer {
-		return "" // compared with the tolerance's whole part
-	}
 	li, ls, lok := digits(a.Left, a.Right)
 	ri, rs, rok := digits(a.Right, a.Left)
 	if !lok || !rok {
 		return ""
 	}
-	ti, ts := thresholdDigits(a.Tolerance)
+	ti, ts := thresholdDigits(Tolerance(a.Left, a.Right, a.Tolerance))
 	i, s := max(li, ri)+1, max(ls, rs)
 	msg, _ := tooWide("an aggregate check", a.Left, a.Right, max(i, ti)+max(s, ts), a.ToleranceText, i+s)
 	return msg
+}
+
+// Tolerance is the bound a difference of l and r is compared with, by a
+// tolerance condition or an aggregate check: for two integers t's whole
+// part, which their difference (a whole number) passes exactly when it
+// passes t, and which the engine need not widen into digits after the
+// point; else t. Thresholds are >= 0.
+func Tolerance(l, r source.Column, t *big.Rat) *big.Rat {
+	if l.Type == source.Integer && r.Type == source.Integer {
+		return new(big.Rat).SetInt(new(big.Int).Quo(t.Num(), t.Denom()))
+	}
+	return t
 }
 
 // digits returns column c's integer digits and scale where they count:

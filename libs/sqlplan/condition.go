@@ -257,19 +257,8 @@ func ratFloat(r *big.Rat) string {
 	return fmt.Sprintf("CAST(%s AS DOUBLE)", String(strconv.FormatFloat(f, 'g', -1, 64)))
 }
 
-// threshold is the threshold a tolerance compares with (see tolerance).
-func (c cond) threshold() *big.Rat { return tolerance(c.Left, c.Right, c.Threshold) }
-
-// tolerance is the bound a difference of l and r is compared with: for two
-// integers t's whole part, which their difference (a whole number) passes
-// exactly when it passes t, and which the engine need not widen into
-// digits after the point; else t. Thresholds are >= 0.
-func tolerance(l, r source.Column, t *big.Rat) *big.Rat {
-	if l.Type == source.Integer && r.Type == source.Integer {
-		return new(big.Rat).SetInt(new(big.Int).Quo(t.Num(), t.Denom()))
-	}
-	return t
-}
+// threshold is the bound a tolerance compares with (see plan.Tolerance).
+func (c cond) threshold() *big.Rat { return plan.Tolerance(c.Left, c.Right, c.Threshold) }
 
 // difference is l - r. Two integers subtract as HUGEINT: their difference
 // may not fit their 64 bits (2^63 - 1 and -1).

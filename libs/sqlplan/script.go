@@ -513,7 +513,7 @@ func newAggregateCheck(a *plan.Aggregate, one string) aggregateCheck {
 	records := "CASE WHEN count(*) = 1 THEN ' record, ' ELSE ' records, ' END"
 	return aggregateCheck{
 		from: fmt.Sprintf("kalla_assigned g JOIN %s l ON l.__id = g.lid JOIN %s r ON r.__id = g.rid", Left, Right),
-		pass: fmt.Sprintf("count(%[2]s) = count(*) AND any_value(%[1]s) IS NOT NULL AND %[3]s <= %[4]s", oneCol, manyCol, diff, Decimal(tolerance(a.Left, a.Right, a.Tolerance))),
+		pass: fmt.Sprintf("count(%[2]s) = count(*) AND any_value(%[1]s) IS NOT NULL AND %[3]s <= %[4]s", oneCol, manyCol, diff, Decimal(plan.Tolerance(a.Left, a.Right, a.Tolerance))),
 		reason: fmt.Sprintf("CASE WHEN any_value(%s) IS NULL THEN %s WHEN count(%s) < count(*) THEN %s ELSE %s END",
 			oneCol, String(oneName+" is empty"), manyCol,
 			"CASE WHEN count(*) = 1 THEN "+String(manyName+" is empty in the group's only record")+" ELSE "+
