@@ -106,9 +106,7 @@ func Publish(moves []Move, stale []string) (err error) {
 		if err == nil {
 			return
 		}
-		for i := len(made) - 1; i >= 0; i-- {
-			os.Remove(made[i]) // only if empty
-		}
+		RemoveDirs(made)
 	}()
 	for _, m := range moves {
 		dirs, err := MakeDirs(filepath.Dir(m.To))
@@ -165,7 +163,7 @@ func lockDir(dir string) (unlock func(), err error) {
 }
 
 // MakeDirs makes dir and its missing parents, and returns those it made,
-// outermost first, so that a failed run can remove them, innermost first.
+// outermost first, for RemoveDirs to undo.
 func MakeDirs(dir string) ([]string, error) {
 	var missing []string
 	for d := dir; ; d = filepath.Dir(d) {
@@ -227,3 +225,12 @@ func copyInto(f *os.File, from string) error {
 
 // Move is one file to publish.
 type Move struct{ From, To string }
+
+// RemoveDirs removes the directories MakeDirs made, innermost first, each
+// only if empty: a failed run leaves none of them behind, and nothing
+// another run put there meanwhile is lost.
+func RemoveDirs(made []string) {
+	for i := len(made) - 1; i >= 0; i-- {
+		os.Remove(made[i])
+	}
+}

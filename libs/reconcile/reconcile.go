@@ -67,9 +67,7 @@ func Run(ctx context.Context, r *kallav1.Recipe, opts Options) (_ *evidence.Summ
 	// A failed run leaves no empty directory it made behind.
 	defer func() {
 		if err != nil {
-			for i := len(made) - 1; i >= 0; i-- {
-				os.Remove(made[i]) // only if empty
-			}
+			evidence.RemoveDirs(made)
 		}
 	}()
 	held, err := scratch.Mkdir(out, stagingPrefix)

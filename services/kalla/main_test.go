@@ -360,13 +360,13 @@ func TestUnwrittenAnswerExitsOne(t *testing.T) {
 func TestKilledRunsLeftoversAreSwept(t *testing.T) {
 	t.Parallel()
 	out := t.TempDir()
-	run, published, notes := filepath.Join(out, ".kalla-run-123"), filepath.Join(out, ".kalla-publish-456"), filepath.Join(out, ".kalla-run-notes")
-	for _, dir := range []string{run, notes} {
+	staging, published, notes := filepath.Join(out, ".kalla-run-123"), filepath.Join(out, ".kalla-publish-456"), filepath.Join(out, ".kalla-run-notes")
+	for _, dir := range []string{staging, notes} {
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, file := range []string{filepath.Join(run, "matched.parquet"), published} {
+	for _, file := range []string{filepath.Join(staging, "matched.parquet"), published} {
 		if err := os.WriteFile(file, []byte("half"), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -375,7 +375,7 @@ func TestKilledRunsLeftoversAreSwept(t *testing.T) {
 	if r := kalla(t, "reconcile", "--recipe", example(t), "--out", out); r.code != exitOK {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	for _, path := range []string{run, published} {
+	for _, path := range []string{staging, published} {
 		if _, err := os.Lstat(path); !os.IsNotExist(err) {
 			t.Errorf("%s is still there: %v", path, err)
 		}

@@ -117,11 +117,12 @@ func submitCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	runID := res.Msg.GetRunId()
 
 	if !*wait {
+		done := "run " + runID + " is queued"
 		if *asJSON {
 			// CreateRun only records and queues the run: it is queued now.
-			return showJSON(stdout, stderr, "kalla submit", submitResult{RunID: runID, Status: statusName(kallav1.RunStatus_RUN_STATUS_QUEUED)}, "run "+runID+" is queued")
+			return showJSON(stdout, stderr, "kalla submit", submitResult{RunID: runID, Status: statusName(kallav1.RunStatus_RUN_STATUS_QUEUED)}, done)
 		}
-		return show(stdout, stderr, "kalla submit", []byte(runID+"\n"), "run "+runID+" is queued")
+		return show(stdout, stderr, "kalla submit", []byte(runID+"\n"), done)
 	}
 
 	if isTerminal(stderr) {
@@ -162,13 +163,14 @@ func submitCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stderr, "kalla submit: run %s completed but the server sent no summary\n", runID)
 	}
 	sum := summaryOf(run.GetSummary())
+	done := "run " + runID + " completed"
 	if *asJSON {
-		return showJSON(stdout, stderr, "kalla submit", submitResult{RunID: runID, Status: statusName(run.GetStatus()), Summary: sum}, "run "+runID+" completed")
+		return showJSON(stdout, stderr, "kalla submit", submitResult{RunID: runID, Status: statusName(run.GetStatus()), Summary: sum}, done)
 	}
 	var text bytes.Buffer
-	fmt.Fprintf(&text, "run %s completed\n", runID)
+	fmt.Fprintln(&text, done)
 	printSummary(&text, sum)
-	return show(stdout, stderr, "kalla submit", text.Bytes(), "run "+runID+" completed")
+	return show(stdout, stderr, "kalla submit", text.Bytes(), done)
 }
 
 type submitter struct {
