@@ -15,13 +15,21 @@ import (
 
 func TestDateLayoutsReading(t *testing.T) {
 	t.Parallel()
-	for value, want := range map[string]string{"02/01/2024": "DD/MM/YYYY MM/DD/YYYY", "31.12.2024": "DD.MM.YYYY", "2024-12-31": "", "20241231": "YYYYMMDD", "2024-31-12": "YYYY-DD-MM", "13/13/2024": ""} {
+	wantReading(t, source.DateLayoutsReading, map[string]string{"02/01/2024": "DD/MM/YYYY MM/DD/YYYY", "31.12.2024": "DD.MM.YYYY", "2024-12-31": "",
+		"20241231": "YYYYMMDD", "2024-31-12": "YYYY-DD-MM", "13/13/2024": ""})
+}
+
+// wantReading fails unless reading finds, for each value of want, the
+// layouts it names, in order.
+func wantReading[L fmt.Stringer](t *testing.T, reading func(string) []L, want map[string]string) {
+	t.Helper()
+	for value, layouts := range want {
 		var got []string
-		for _, l := range source.DateLayoutsReading(value) {
+		for _, l := range reading(value) {
 			got = append(got, l.String())
 		}
-		if strings.Join(got, " ") != want {
-			t.Errorf("%q is read by %q, want %q", value, got, want)
+		if strings.Join(got, " ") != layouts {
+			t.Errorf("%q is read by %q, want %q", value, got, layouts)
 		}
 	}
 }

@@ -13,15 +13,8 @@ import (
 
 func TestNumberLayoutsReading(t *testing.T) {
 	t.Parallel()
-	for value, want := range map[string]string{"1,234.56": "1,234.56", "12,50": "1.234,56 1 234,56 1'234,56 1234,56", "1\u00a0234,5": "1 234,56", "$1,234.56": "", "1.5": "1,234.56 1 234.56 1'234.56"} {
-		var got []string
-		for _, l := range source.NumberLayoutsReading(value) {
-			got = append(got, l.String())
-		}
-		if strings.Join(got, " ") != want {
-			t.Errorf("%q is read by %q, want %q", value, got, want)
-		}
-	}
+	wantReading(t, source.NumberLayoutsReading, map[string]string{"1,234.56": "1,234.56", "12,50": "1.234,56 1 234,56 1'234,56 1234,56",
+		"1\u00a0234,5": "1 234,56", "$1,234.56": "", "1.5": "1,234.56 1 234.56 1'234.56"})
 }
 
 func TestParseNumberLayout(t *testing.T) {
