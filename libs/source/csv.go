@@ -106,6 +106,12 @@ func (e *TypeError) Error() string {
 		}
 	}
 	msg := fmt.Sprintf("line %d, column %s: %q is not %s, the type the recipe sets for it", e.Line, e.Column, e.Value, words)
+	if l, ok := e.Number.negativeReading(e.Value); ok {
+		msg += fmt.Sprintf(`; its negative numbers are written otherwise: "decimal %s" reads it`, l)
+	}
+	if cur := layoutOf(e.Value).Currency(); cur != "" && e.Number.Currency() != "" && cur != e.Number.Currency() {
+		msg += fmt.Sprintf("; its currency is %s, the column's %s", cur, e.Number.Currency())
+	}
 	if _, scale, ok := parseDecimal(trimSpace([]byte(e.Value))); e.Type == Integer && ok && scale == 0 {
 		msg += " (decimal holds whole numbers of up to 38 digits)"
 	}

@@ -4,42 +4,121 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // NumberLayout is how a CSV column writes its numbers when not -1234.56,
 // as a recipe's types set it by the example 1234.56 written so ("decimal
-// 1.234,56"): the decimal point, and the thousands separator if any. A value
-// may leave its thousands unseparated (1234,56); where it separates them,
-// every group after the first has three digits. A value is read by
-// rewriting it as -1234.56, so the engine reads it as the inference did.
+// 1.234,56", "decimal ($1,234.56)"): the decimal point, the thousands
+// separator if any, how negative numbers are written besides with a
+// leading minus, and the currency the values may carry. A value may leave
+// its thousands unseparated (1234,56); where it separates them, every
+// group after the first has three digits. A value is read by rewriting it
+// as -1234.56, so the engine reads it as the inference did.
 type NumberLayout struct {
 	group string // "" when thousands are not separated
 	point string // "" for no layout
+	// negative is "()" when a negative number may be written in
+	// parentheses, "-" when with a trailing minus, "" when with a leading
+	// minus only (which every layout reads).
+	negative string
+	// before and after are the currency as the example writes it, with
+	// the spaces between it and the number ("$", "€ ", " €"); one at most
+	// is set. A value may carry the currency on either side, or not at all.
+	before, after string
 }
 
 // numberGroups and numberPoints are the separators a layout may use, the
-// more common first; spaces are those a space group stands for.
+// more common first; spaces are those a space group stands for, and those
+// that may stand between a currency and its number.
 var (
 	numberGroups = []string{",", ".", " ", "'", ""}
 	numberPoints = []string{".", ","}
 	spaces       = []string{" ", "\u00a0", "\u202f"}
 )
 
-var errNumberLayout = errors.New(`a number layout writes 1234.56 as the column does: 1,234.56, 1.234,56, 1 234.56, 1 234,56, 1'234.56, 1'234,56 or 1234,56`)
+var errNumberLayout = errors.New(`a number layout writes 1234.56 as the column does: 1,234.56, 1.234,56, 1 234.56, 1 234,56, 1'234.56, 1'234,56 or 1234,56, ` +
+	`in parentheses when negative numbers are written so ((1,234.56)) or followed by a minus when they end in one (1.234,56-), ` +
+	`with the currency the values carry, before or after it ($1,234.56, 1.234,56 €, EUR 1,234.56)`)
 
-// ParseNumberLayout reads a layout written as an example, such as 1.234,56.
+// ParseNumberLayout reads a layout written as an example, such as 1.234,56
+// or ($1,234.56).
 func ParseNumberLayout(example string) (NumberLayout, error) {
-	if example == "1234.56" {
-		return NumberLayout{}, errors.New(`"1234.56" is how Kalla reads numbers without a layout: set "decimal" alone`)
-	}
 	for _, g := range numberGroups {
 		for _, p := range numberPoints {
-			if g != p && example == "1"+g+"234"+p+"56" {
-				return NumberLayout{group: g, point: p}, nil
+			number := "1" + g + "234" + p + "56"
+			i := strings.Index(example, number)
+			if g == p || i < 0 {
+				continue
 			}
+			l, ok := layoutAround(example[:i], example[i+len(number):])
+			l.group, l.point = g, p
+			switch {
+			case !ok:
+				return NumberLayout{}, fmt.Errorf("%q: %w", example, errNumberLayout)
+			case l == NumberLayout{point: "."}:
+				return NumberLayout{}, errors.New(`"1234.56" is how Kalla reads numbers without a layout: set "decimal" alone`)
+			}
+			return l, nil
 		}
 	}
 	return NumberLayout{}, fmt.Errorf("%q: %w", example, errNumberLayout)
+}
+
+// layoutAround reads what an example writes around its number: an opening
+// parenthesis and a currency before it, a currency and a closing
+// parenthesis or a trailing minus after it.
+func layoutAround(before, after string) (NumberLayout, bool) {
+	var l NumberLayout
+	before, open := cutEdge(before, "(")
+	after, closing := cutEdge(after, ")-")
+	switch {
+	case open != 0 && closing == ')':
+		l.negative = "()"
+	case open != 0 || closing == ')':
+		return l, false
+	case closing == '-':
+		l.negative = "-"
+	}
+	if before != "" && after != "" {
+		return l, false
+	}
+	l.before, l.after = before, after
+	cur := string(trimSpaces([]byte(before+after), true, true))
+	return l, before+after == "" || isCurrency(cur) && (before == "" || strings.HasPrefix(before, cur)) && (after == "" || strings.HasSuffix(after, cur))
+}
+
+// cutEdge cuts one of marks from either end of s, returning it (or 0).
+func cutEdge(s, marks string) (string, byte) {
+	switch {
+	case s == "":
+	case strings.IndexByte(marks, s[0]) >= 0:
+		return s[1:], s[0]
+	case strings.IndexByte(marks, s[len(s)-1]) >= 0:
+		return s[:len(s)-1], s[len(s)-1]
+	}
+	return s, 0
+}
+
+// isCurrency says whether s may name a currency in a number layout: letters
+// and currency signs ($, €, CHF, R$), an abbreviation's point after a
+// letter (Fr., kr.). Never a digit, a space, a sign, a parenthesis or a
+// separator, so that it is found in a value only where it stands.
+func isCurrency(s string) bool {
+	body, dot := strings.CutSuffix(s, ".")
+	letter := false
+	for _, r := range body {
+		switch {
+		case unicode.IsLetter(r):
+			letter = true
+		case !unicode.Is(unicode.Sc, r):
+			return false
+		}
+	}
+	return body != "" && (letter || !dot)
 }
 
 // IsZero says that l is no layout: numbers are written -1234.56.
@@ -50,7 +129,14 @@ func (l NumberLayout) String() string {
 	if l.IsZero() {
 		return ""
 	}
-	return "1" + l.group + "234" + l.point + "56"
+	s := l.before + "1" + l.group + "234" + l.point + "56" + l.after
+	switch l.negative {
+	case "()":
+		return "(" + s + ")"
+	case "-":
+		return s + "-"
+	}
+	return s
 }
 
 // MarshalText and UnmarshalText keep a layout in saved schemas as written.
@@ -65,6 +151,19 @@ func (l *NumberLayout) UnmarshalText(b []byte) error {
 	*l = parsed
 	return err
 }
+
+// Negative is how the layout writes negative numbers besides with a
+// leading minus: "()" in parentheses, "-" with a trailing minus, or "".
+func (l NumberLayout) Negative() string { return l.negative }
+
+// Currency is the currency the values may carry, or "".
+func (l NumberLayout) Currency() string {
+	return string(trimSpaces([]byte(l.before+l.after), true, true))
+}
+
+// Spaces are the spaces a space group stands for, which may also stand
+// between a currency and its number.
+func Spaces() []string { return slices.Clone(spaces) }
 
 // Point is the decimal point.
 func (l NumberLayout) Point() string { return l.point }
@@ -85,16 +184,22 @@ func (l NumberLayout) Groups() []string {
 // around it trimmed) to dst as [+-]digits[.digits], and says whether it is
 // one; the inference checks every value of a column so, into one buffer.
 func (l NumberLayout) AppendPlain(dst, v []byte) ([]byte, bool) {
-	v = trimSpace(v)
+	v, m, ok := l.cutMarks(trimSpace(v))
+	if !ok {
+		return dst, false
+	}
 	start := len(dst)
-	if len(v) > 0 && (v[0] == '+' || v[0] == '-') {
-		dst, v = append(dst, v[0]), v[1:]
+	switch {
+	case m.open || m.trailing || m.sign == '-':
+		dst = append(dst, '-')
+	case m.sign == '+':
+		dst = append(dst, '+')
 	}
 	whole, frac, hasPoint := v, []byte(nil), false
 	if i := bytes.IndexByte(v, l.point[0]); i >= 0 {
 		whole, frac, hasPoint = v[:i], v[i+1:], true
 	}
-	dst, ok := l.appendWhole(dst, whole)
+	dst, ok = l.appendWhole(dst, whole)
 	if !ok || hasPoint && !allDigits(frac) {
 		return dst[:start], false
 	}
@@ -102,6 +207,73 @@ func (l NumberLayout) AppendPlain(dst, v []byte) ([]byte, bool) {
 		dst = append(append(dst, '.'), frac...)
 	}
 	return dst, true
+}
+
+// marks are what a value writes around its digits.
+type marks struct {
+	sign                     byte // a leading '+' or '-', or 0
+	open, trailing, currency bool
+}
+
+// cutMarks cuts from v, from the outside in, what the layout lets a value
+// write around its digits: a leading sign, parentheses, a trailing minus
+// and the currency (with the spaces between it and the number), each once
+// and in any order. It refuses a value that says twice that it is negative
+// ("-(5)"), a sign with another negative mark ("(+5)"), and half a pair of
+// parentheses.
+func (l NumberLayout) cutMarks(v []byte) ([]byte, marks, bool) {
+	var m marks
+	cur := []byte(l.Currency())
+	closing := false
+	for cut := true; cut && len(v) > 0; {
+		switch {
+		case v[0] == '(' && l.negative == "()" && !m.open:
+			v, m.open = v[1:], true
+		case (v[0] == '-' || v[0] == '+') && m.sign == 0:
+			v, m.sign = v[1:], v[0]
+		case len(cur) > 0 && !m.currency && bytes.HasPrefix(v, cur):
+			v, m.currency = trimSpaces(v[len(cur):], true, false), true
+		default:
+			cut = false
+		}
+	}
+	for cut := true; cut && len(v) > 0; {
+		last := v[len(v)-1]
+		switch {
+		case last == ')' && m.open && !closing:
+			v, closing = v[:len(v)-1], true
+		case last == '-' && l.negative == "-" && !m.trailing:
+			v, m.trailing = v[:len(v)-1], true
+		case len(cur) > 0 && !m.currency && bytes.HasSuffix(v, cur):
+			v, m.currency = trimSpaces(v[:len(v)-len(cur)], false, true), true
+		default:
+			cut = false
+		}
+	}
+	signs := 0
+	for _, b := range []bool{m.open, m.trailing, m.sign != 0} {
+		if b {
+			signs++
+		}
+	}
+	return v, m, m.open == closing && signs <= 1
+}
+
+// trimSpaces trims the spaces a space group stands for from the start
+// and the end of b, as asked.
+func trimSpaces(b []byte, start, end bool) []byte {
+	for cut := true; cut; {
+		cut = false
+		for _, s := range spaces {
+			if after, ok := bytes.CutPrefix(b, []byte(s)); ok && start {
+				b, cut = after, true
+			}
+			if before, ok := bytes.CutSuffix(b, []byte(s)); ok && end {
+				b, cut = before, true
+			}
+		}
+	}
+	return b
 }
 
 // appendWhole appends the digits of a whole part written with or without
@@ -138,16 +310,75 @@ func allDigits(s []byte) bool {
 }
 
 // NumberLayoutsReading returns the layouts other than -1234.56 under which
-// v is a number: what a message may suggest for a column of such text.
+// v is a number: what a message may suggest for a column of such text. The
+// currency and the way of writing negative numbers are those of v.
 func NumberLayoutsReading(v string) []NumberLayout {
+	around := layoutOf(string(trimSpace([]byte(v))))
 	var out []NumberLayout
 	for _, g := range numberGroups {
 		for _, p := range numberPoints {
-			l := NumberLayout{group: g, point: p}
+			l := around
+			l.group, l.point = g, p
 			if _, ok := l.AppendPlain(nil, []byte(v)); ok && g != p && l != (NumberLayout{point: "."}) {
 				out = append(out, l)
 			}
 		}
 	}
 	return out
+}
+
+// negativeReading returns l with the way of writing negative numbers that
+// v uses, when that reads v and l does not: "(5.00)" in a column whose
+// layout was set from its positive numbers.
+func (l NumberLayout) negativeReading(v string) (NumberLayout, bool) {
+	if l.IsZero() {
+		return l, false
+	}
+	other := l
+	other.negative = layoutOf(string(trimSpace([]byte(v)))).negative
+	_, ok := other.AppendPlain(nil, []byte(v))
+	_, read := l.AppendPlain(nil, []byte(v))
+	return other, ok && !read
+}
+
+// layoutOf guesses from a value what a layout writes around its digits:
+// parentheses or a trailing minus, and a currency, before or after the
+// number as v writes it (its first run of letters and currency signs, with
+// an abbreviation's point when no digit follows it).
+func layoutOf(v string) NumberLayout {
+	var l NumberLayout
+	isSign := func(r rune) bool { return unicode.IsLetter(r) || unicode.Is(unicode.Sc, r) }
+	rest := v
+	if i := strings.IndexFunc(v, isSign); i >= 0 {
+		j := i + strings.IndexFunc(v[i:], func(r rune) bool { return !isSign(r) })
+		if j < i {
+			j = len(v)
+		}
+		if strings.HasPrefix(v[j:], ".") && !strings.ContainsAny(v[j+1:min(j+2, len(v))], "0123456789") {
+			j++
+		}
+		cur, after, space := v[i:j], strings.ContainsAny(v[:i], "0123456789"), ""
+		if utf8.RuneCountInString(strings.TrimSuffix(cur, ".")) > 4 {
+			return NumberLayout{} // a word, not a currency: "12 apples"
+		}
+		for _, sp := range spaces {
+			if !after && strings.HasPrefix(v[j:], sp) || after && strings.HasSuffix(v[:i], sp) {
+				space = " "
+			}
+		}
+		if after {
+			l.after = space + cur
+		} else {
+			l.before = cur + space
+		}
+		rest = v[:i] + v[j:]
+	}
+	rest = strings.TrimRight(rest, " \u00a0\u202f")
+	switch {
+	case strings.Contains(rest, "("):
+		l.negative = "()"
+	case strings.HasSuffix(rest, "-"):
+		l.negative = "-"
+	}
+	return l
 }

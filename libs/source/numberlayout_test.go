@@ -1,10 +1,12 @@
 package source_test
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,18 +16,27 @@ import (
 func TestNumberLayoutsReading(t *testing.T) {
 	t.Parallel()
 	wantReading(t, source.NumberLayoutsReading, map[string]string{"1,234.56": "1,234.56", "12,50": "1.234,56 1 234,56 1'234,56 1234,56",
-		"1\u00a0234,5": "1 234,56", "$1,234.56": "", "1.5": "1,234.56 1 234.56 1'234.56"})
+		"1\u00a0234,5": "1 234,56", "1.5": "1,234.56 1 234.56 1'234.56", "$1,234.56": "$1,234.56", "$5": "$1,234.56 $1.234,56 $1 234.56 $1 234,56 $1'234.56 $1'234,56 $1234.56 $1234,56",
+		"(1.234,56 €)": "(1.234,56 €)", "1.234,56\u00a0€": "1.234,56 €", "EUR -1,234.56": "EUR 1,234.56", "1,234.56-": "1,234.56-", "(12.50)": "(1,234.56) (1 234.56) (1'234.56) (1234.56)",
+		"kr. 1.234,50": "kr. 1.234,56", "Fr.5.50": "", "$1,234.56 USD": "", "12 apples": "", "(5": ""})
 }
 
 func TestParseNumberLayout(t *testing.T) {
 	t.Parallel()
-	for _, example := range []string{"1,234.56", "1.234,56", "1 234,56", "1 234.56", "1'234.56", "1'234,56", "1234,56"} {
+	for example, want := range map[string]string{"1,234.56": "", "1.234,56": "", "1 234,56": "", "1 234.56": "", "1'234.56": "", "1'234,56": "", "1234,56": "",
+		"$1,234.56": "", "($1,234.56)": "", "$(1,234.56)": "($1,234.56)", "1.234,56 €": "", "(1.234,56 €)": "", "1.234,56 €-": "", "1.234,56- €": "1.234,56 €-",
+		"EUR 1,234.56": "", "$1234.56": "", "(1234.56)": "", "1234.56-": "", "Fr. 1'234.56": "", "1 234,56 kr.": "", "R$ 1.234,56": "", "US$1,234.56": ""} {
 		l, err := source.ParseNumberLayout(example)
-		if err != nil || l.String() != example {
-			t.Errorf("%q: %v, %v", example, l, err)
+		if err != nil || l.String() != cmp.Or(want, example) {
+			t.Errorf("%q: %v, %v; want it read as %q", example, l, err, cmp.Or(want, example))
+			continue
+		}
+		if again, err := source.ParseNumberLayout(l.String()); err != nil || again != l {
+			t.Errorf("%q: %q reads back as %v, %v", example, l, again, err)
 		}
 	}
-	for _, example := range []string{"", "1234.56", "1.234.56", "1,234", "1234", "12,34.56", "1_234.56", "1,234.5", "-1,234.56"} {
+	for _, example := range []string{"", "1234.56", "1.234.56", "1,234", "1234", "12,34.56", "1_234.56", "1,234.5", "-1,234.56", "(1,234.56", "1,234.56)",
+		"$1,234.56$", "$1,234.56 USD", "( $1,234.56)", "1,234.56--", "(1,234.56-)", "1,234.56 -", "$.1,234.56", "$ $1,234.56", "1 2,234.56", "x1,234.56y", "11,234.56", "1,234.567", "1,234.56 5", "1,234.56 €€€1"} {
 		if l, err := source.ParseNumberLayout(example); err == nil {
 			t.Errorf("%q read as %s, want it refused", example, l)
 		}
@@ -38,52 +49,134 @@ func TestParseNumberLayout(t *testing.T) {
 func TestNumberLayoutPlain(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(17, 19))
-	for _, example := range []string{"1,234.56", "1.234,56", "1 234,56", "1'234.56", "1234,56"} {
-		l, err := source.ParseNumberLayout(example)
+	for _, tc := range []struct{ example, group, point, currency, negative string }{
+		{"1,234.56", ",", ".", "", ""}, {"1.234,56", ".", ",", "", ""}, {"1 234,56", " ", ",", "", ""}, {"1'234.56", "'", ".", "", ""}, {"1234,56", "", ",", "", ""},
+		{"($1,234.56)", ",", ".", "$", "()"}, {"1.234,56 €-", ".", ",", "€", "-"}, {"EUR 1 234,56", " ", ",", "EUR", ""},
+		{"(Fr. 1'234.56)", "'", ".", "Fr.", "()"}, {"1234.56 kr.-", "", ".", "kr.", "-"},
+	} {
+		l, err := source.ParseNumberLayout(tc.example)
 		if err != nil {
 			t.Fatal(err)
 		}
-		group, point := example[1:len(example)-6], example[len(example)-3:len(example)-2]
-		groups := "(?:" + regexp.QuoteMeta(group) + `\d{3})+`
-		if group == " " {
-			groups = "(?:[ \u00a0\u202f]\\d{3})+"
-		}
-		if group == "" {
-			groups = "(?:)"
-		}
-		valid := regexp.MustCompile(`^[+-]?(?:\d+|\d{1,3}` + groups + `)(?:` + regexp.QuoteMeta(point) + `\d+)?$`)
-		alphabet := []string{"1", "2", "0", "9", "5", group, point, "-", "+", ".", ","}
-		if group == " " {
+		valid := numberPattern(tc.group, tc.point, tc.currency, tc.negative)
+		alphabet := []string{"1", "2", "0", "9", "5", tc.group, tc.point, "-", "+", ".", ",", " "}
+		if tc.group == " " || tc.currency != "" {
 			alphabet = append(alphabet, "\u00a0", "\u202f")
 		}
+		if tc.currency != "" {
+			alphabet = append(alphabet, tc.currency, tc.currency, tc.currency[:1], "(", ")")
+		}
+		if tc.negative != "" {
+			alphabet = append(alphabet, "(", ")", "-")
+		}
 		accepted := 0
-		for range 20000 {
+		for range 40000 {
 			var b strings.Builder
 			for range 1 + rng.IntN(12) {
 				b.WriteString(alphabet[rng.IntN(len(alphabet))])
 			}
 			text := b.String()
 			plain, ok := l.AppendPlain(nil, []byte(text))
-			if want := valid.MatchString(strings.Trim(text, " \t")); ok != want {
-				t.Errorf("%s %q: read %v, want %v", example, text, ok, want)
+			trimmed := strings.Trim(text, " \t")
+			if want := valid.MatchString(trimmed); ok != want {
+				t.Errorf("%s %q: read %v, want %v", tc.example, text, ok, want)
 				continue
 			}
 			if !ok {
 				continue
 			}
 			accepted++
-			want := strings.NewReplacer(group, "", "\u00a0", "", "\u202f", "", point, ".").Replace(strings.Trim(text, " \t"))
-			if group == "" {
-				want = strings.Replace(strings.Trim(text, " \t"), point, ".", 1)
-			}
-			if string(plain) != want {
-				t.Errorf("%s %q: %q, want %q", example, text, plain, want)
+			if want := plainByHand(trimmed, tc.group, tc.point, tc.currency); string(plain) != want {
+				t.Errorf("%s %q: %q, want %q", tc.example, text, plain, want)
 			}
 		}
 		if accepted < 1000 {
-			t.Errorf("%s: only %d of 20000 texts were numbers; the test is too weak", example, accepted)
+			t.Errorf("%s: only %d of 40000 texts were numbers; the test is too weak", tc.example, accepted)
 		}
 	}
+}
+
+// numberPattern is a regular expression of the values a layout reads: the
+// number, and around it, each once and in any order, a sign, parentheses
+// or a trailing minus (as the layout allows, one of them), and the
+// currency with spaces between it and the number.
+func numberPattern(group, point, currency, negative string) *regexp.Regexp {
+	groups := "(?:" + regexp.QuoteMeta(group) + `\d{3})+`
+	if group == " " {
+		groups = "(?:[ \u00a0\u202f]\\d{3})+"
+	}
+	number := `(?:\d+|\d{1,3}` + groups + `)(?:` + regexp.QuoteMeta(point) + `\d+)?`
+	if group == "" {
+		number = `\d+(?:` + regexp.QuoteMeta(point) + `\d+)?`
+	}
+	space := "[ \u00a0\u202f]*"
+	left, right := map[string]string{"sign": "[+-]"}, map[string]string{}
+	if currency != "" {
+		left["cur"], right["cur"] = regexp.QuoteMeta(currency)+space, space+regexp.QuoteMeta(currency)
+	}
+	switch negative {
+	case "()":
+		left["("], right[")"] = `\(`, `\)`
+	case "-":
+		right["-"] = "-"
+	}
+	var alternatives []string
+	for _, l := range orders(left) {
+		for _, r := range orders(right) {
+			used := append(slices.Clone(l), r...)
+			count := func(mark string) int {
+				return len(slices.DeleteFunc(slices.Clone(used), func(u string) bool { return u != mark }))
+			}
+			if count("cur") > 1 || count("(") != count(")") || count("(")+count("sign")+count("-") > 1 {
+				continue
+			}
+			var b strings.Builder
+			for _, m := range l {
+				b.WriteString(left[m])
+			}
+			b.WriteString(number)
+			for _, m := range slices.Backward(r) {
+				b.WriteString(right[m])
+			}
+			alternatives = append(alternatives, b.String())
+		}
+	}
+	return regexp.MustCompile("^(?:" + strings.Join(alternatives, "|") + ")$")
+}
+
+// orders lists every sequence of distinct keys of marks, the empty one too.
+func orders(marks map[string]string) [][]string {
+	out := [][]string{nil}
+	for i := 0; i < len(out); i++ {
+		seq := out[i]
+		for m := range marks {
+			if !slices.Contains(seq, m) {
+				out = append(out, append(slices.Clone(seq), m))
+			}
+		}
+	}
+	return out
+}
+
+// plainByHand writes a value the pattern accepted as -1234.56: negative
+// when it holds a minus or a parenthesis, its digits without currency,
+// spaces and groups, its point a dot.
+func plainByHand(v, group, point, currency string) string {
+	sign := ""
+	switch {
+	case strings.ContainsAny(v, "(-"):
+		sign = "-"
+	case strings.Contains(v, "+"):
+		sign = "+"
+	}
+	if currency != "" {
+		v = strings.Replace(v, currency, "", 1)
+	}
+	v = strings.NewReplacer("(", "", ")", "", "-", "", "+", "", " ", "", "\u00a0", "", "\u202f", "").Replace(v)
+	if group != "" && group != " " {
+		v = strings.ReplaceAll(v, group, "")
+	}
+	return sign + strings.Replace(v, point, ".", 1)
 }
 
 func TestCSVNumberLayouts(t *testing.T) {
@@ -118,6 +211,39 @@ func TestCSVNumberLayouts(t *testing.T) {
 		_, err = source.CSVSchema(path, map[string]source.Setting{"amount": {Type: source.Decimal, Number: european}})
 		if want := `is not a decimal number of at most 38 digits`; err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v, want it to say %s", err, want)
+		}
+	})
+	t.Run("currency_and_negatives", func(t *testing.T) {
+		t.Parallel()
+		path := filepath.Join(t.TempDir(), "x.csv")
+		text := "id,amount\n1,\"$1,234.50\"\n2,($7.125)\n3,\" $ (0.5) \"\n4,-$3\n5,12\n"
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		dollars, _ := source.ParseNumberLayout("($1,234.56)")
+		s, err := source.CSVSchema(path, map[string]source.Setting{"amount": {Type: source.Decimal, Number: dollars}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, _ := s.Column("amount"); c.TypeName() != "decimal(7,3)" {
+			t.Errorf("amount = %+v, want decimal(7,3)", c)
+		}
+		for _, tc := range []struct{ name, value, want string }{
+			{"another_currency", "€5.00", `"€5.00" is not a decimal number written like ($1,234.56), the type the recipe sets for it; its currency is €, the column's $`},
+			{"negative_twice", "-($5.00)", `"-($5.00)" is not a decimal number written like ($1,234.56)`},
+			{"negatives_written_otherwise", "5.00-", `"5.00-" is not a decimal number written like ($1,234.56), the type the recipe sets for it; its negative numbers are written otherwise: "decimal $1,234.56-" reads it`},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				path := filepath.Join(t.TempDir(), "x.csv")
+				if err := os.WriteFile(path, []byte(text+"6,"+tc.value+"\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				_, err := source.CSVSchema(path, map[string]source.Setting{"amount": {Type: source.Decimal, Number: dollars}})
+				if want := "line 7, column amount: " + tc.want; err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("err = %v, want it to say %s", err, want)
+				}
+			})
 		}
 	})
 	t.Run("a_value_of_another_layout_names_its_line", func(t *testing.T) {

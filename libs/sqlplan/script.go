@@ -148,11 +148,25 @@ func castLayoutDate(text string, layout source.DateLayout) string {
 }
 
 // numberFromLayout rewrites a number written in layout as -1234.56, as
-// source.NumberLayout.Plain does: the inference checked that every value of
-// the column is such a number.
+// source.NumberLayout.AppendPlain does: the inference checked that every
+// value of the column is such a number, so the currency stands once at an
+// edge, spaces only beside it or between groups, and a value says at most
+// once that it is negative.
 func numberFromLayout(text string, layout source.NumberLayout) string {
+	var remove []string // the currency first: it may hold a point (Fr.)
+	if cur := layout.Currency(); cur != "" {
+		remove = append([]string{cur}, source.Spaces()...)
+	}
 	for _, g := range layout.Groups() {
-		text = fmt.Sprintf("replace(%s, %s, '')", text, String(g))
+		if !slices.Contains(remove, g) {
+			remove = append(remove, g)
+		}
+	}
+	for _, r := range remove {
+		text = fmt.Sprintf("replace(%s, %s, '')", text, String(r))
+	}
+	if layout.Negative() != "" {
+		text = fmt.Sprintf("(CASE WHEN contains(%[1]s, '(') OR ends_with(%[1]s, '-') THEN '-' || replace(replace(replace(%[1]s, '(', ''), ')', ''), '-', '') ELSE %[1]s END)", text)
 	}
 	if layout.Point() != "." {
 		text = fmt.Sprintf("replace(%s, %s, '.')", text, String(layout.Point()))

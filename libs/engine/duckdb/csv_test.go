@@ -155,8 +155,12 @@ func TestCSVValues(t *testing.T) {
 			// The no-break spaces spreadsheets write between thousands.
 			"1 234,56": "id,ref,v\n10,A,\"1,08\"\n11,B,\"1\u00a0234,50\"\n12,C,\"10,03\"\n13,D,\"-1\u202f234 567,5\"\n",
 			"1'234.56": "id,ref,v\n10,A,1.08\n11,B,1'234.50\n12,C,10.03\n13,D,-1'234'567.5\n",
+			// Currencies, accounting's parentheses and SAP's trailing minus.
+			"($1,234.56)":  "id,ref,v\n10,A,$1.08\n11,B,\"$1,234.50\"\n12,C,$ 10.03\n13,D,\"($1,234,567.5)\"\n",
+			"1.234,56 €-":  "id;ref;v\n10;A;1,08 €\n11;B;1.234,50\u00a0€\n12;C;10,03\n13;D;1.234.567,5- €\n",
+			"EUR 1'234.56": "id,ref,v\n10,A,EUR 1.08\n11,B,1'234.50 EUR\n12,C,EUR10.03\n13,D,EUR -1'234'567.5\n",
 		} {
-			t.Run(strings.NewReplacer(" ", "_", "'", "_", ",", "_", ".", "_").Replace(layout), func(t *testing.T) {
+			t.Run(strings.NewReplacer(" ", "_", "'", "_", ",", "_", ".", "_", "(", "", ")", "", "$", "dollar", "€", "euro", "-", "minus").Replace(layout), func(t *testing.T) {
 				t.Parallel()
 				text := withRightTypes(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: v, op: tolerance, right: v, threshold: 0.02}]}\n"),
 					`{v: "decimal `+layout+`"}`)

@@ -19,10 +19,11 @@ import (
 // left one, so that the check in Go and the SQL rewrite never disagree.
 func TestLayoutsReadAsTheInferenceDoes(t *testing.T) {
 	t.Parallel()
-	pairs := map[string]string{"DD/MM/YYYY": "1.234,56", "MM.DD.YYYY": "1 234,56", "YYYYMMDD": "1'234.56", "YYYY DD MM": "1,234.56", "DD-MM-YYYY": "1234,56"}
+	pairs := map[string]string{"DD/MM/YYYY": "1.234,56", "MM.DD.YYYY": "1 234,56", "YYYYMMDD": "1'234.56", "YYYY DD MM": "1,234.56", "DD-MM-YYYY": "1234,56",
+		"DD.MM.YYYY": "(EUR 1.234,56)", "MM/DD/YYYY": "1 234,56 kr.-", "YYYY/MM/DD": "(Fr. 1'234.56)", "YYYY.MM.DD": "$1234.56", "MMDDYYYY": "1,234.56 €-"}
 	for i, dateLayout := range slices.Sorted(maps.Keys(pairs)) {
 		numberLayout, seed := pairs[dateLayout], uint64(i)
-		t.Run(strings.NewReplacer("/", "_", ".", "_", " ", "_", ",", "_", "'", "_").Replace(dateLayout+"_"+numberLayout), func(t *testing.T) {
+		t.Run(strings.NewReplacer("/", "_", ".", "_", " ", "_", ",", "_", "'", "_", "(", "", ")", "", "$", "dollar", "€", "euro", "-", "_").Replace(dateLayout+"_"+numberLayout), func(t *testing.T) {
 			t.Parallel()
 			dates, err := source.ParseDateLayout(dateLayout)
 			if err != nil {
@@ -76,7 +77,8 @@ func randomLayoutDate(rng *rand.Rand, l source.DateLayout) string {
 }
 
 // randomLayoutNumber writes a number of up to 25 integer digits and 6
-// decimals in l, its thousands separated or not.
+// decimals in l, its thousands separated or not, negative as l allows, its
+// currency before it, after it or left out.
 func randomLayoutNumber(rng *rand.Rand, l source.NumberLayout) string {
 	whole := fmt.Sprint(rng.IntN(10))
 	for range rng.IntN(25) {
@@ -91,9 +93,27 @@ func randomLayoutNumber(rng *rand.Rand, l source.NumberLayout) string {
 			whole = whole[:i] + groups[rng.IntN(len(groups))] + whole[i:]
 		}
 	}
-	n := []string{"", "-", "+"}[rng.IntN(3)] + whole
+	n := whole
 	if frac := rng.IntN(7); frac > 0 {
 		n += l.Point() + fmt.Sprintf("%06d", rng.IntN(1_000_000))[:frac]
+	}
+	if cur := l.Currency(); cur != "" {
+		space := []string{"", " ", "\u00a0"}[rng.IntN(3)]
+		switch rng.IntN(3) {
+		case 0:
+			n = cur + space + n
+		case 1:
+			n = n + space + cur
+		}
+	}
+	sign := []string{"", "-", "+"}[rng.IntN(3)]
+	switch {
+	case sign == "-" && l.Negative() == "()" && rng.IntN(2) == 0:
+		n = "(" + n + ")"
+	case sign == "-" && l.Negative() == "-" && rng.IntN(2) == 0:
+		n += "-"
+	default:
+		n = sign + n
 	}
 	return pad(rng, n)
 }

@@ -629,7 +629,9 @@ func TestInputs(t *testing.T) {
 			name, ledger, cond, want string
 		}{
 			{"currency_signs", "id,amount,day\n1,\"$1,234.56\",2024-01-02\n2,$12.50,2024-01-03\n", "{left: amount, op: tolerance, right: paid, threshold: 0.01}",
-				`tolerance cannot compare amount (text) with paid (decimal(6,2)) (the left amount is text: its values, such as "$1,234.56", are not numbers as Kalla reads them: digits with an optional sign and decimal point, such as -1234.56, without thousands separators, currency signs or decimal commas)`},
+				`tolerance cannot compare amount (text) with paid (decimal(6,2)) (the left amount is text: its values, such as "$1,234.56", are not numbers as Kalla reads them: digits with an optional sign and decimal point, such as -1234.56, without thousands separators, currency signs or decimal commas; to read them, set the left source's types to {"amount": "decimal $1,234.56"}, as they are written)`},
+			{"negatives_in_parentheses", "id,amount,day\n1,(12.50),2024-01-02\n2,3,2024-01-03\n", "{left: amount, op: tolerance, right: paid, threshold: 0.01}",
+				`to read them, set the left source's types to {"amount": "decimal (1,234.56)"} or "decimal (1 234.56)", as they are written)`},
 			{"day_first_dates", "id,amount,day\n1,5,02/01/2024\n", "{left: day, op: date_within, right: day, threshold: 1}",
 				`date_within cannot compare day (text) with day (date) (the left day is text: its values, such as "02/01/2024", are not dates as Kalla reads them: YYYY-MM-DD, such as 2024-01-31, or timestamps such as 2024-01-31 14:05:00; to read them, set the left source's types to {"day": "date DD/MM/YYYY"} or "date MM/DD/YYYY", as they are written)`},
 			{"decimal_commas_among_whole_numbers", "id,amount,day\n1,3,2024-01-02\n2,\"12,5\",2024-01-03\n", "{left: amount, op: tolerance, right: paid, threshold: 0.01}",
