@@ -4,40 +4,47 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
 // DateLayout is how a CSV column writes its dates when not YYYY-MM-DD, as
 // a recipe's types set it ("date DD/MM/YYYY"): the day, month and year in
-// some order, joined by one separator or by none. With a separator, a day
-// or month may have one digit (2/1/2024); without, each has two. A value
-// is read by rewriting it as YYYY-MM-DD, so it is valid exactly when that
-// ISO date is, and the engine reads it the same way.
+// some order, joined by one separator or by none; the year of four digits
+// or of two (YY, the years 2000 to 2099), the month as a number or as its
+// English abbreviation (MMM: Jan, FEB). With a separator, a day or a
+// month number may have one digit (2/1/2024); without, each has two. A
+// value is read by rewriting it as YYYY-MM-DD, so it is valid exactly when
+// that ISO date is, and the engine reads it the same way.
 type DateLayout struct {
-	order string // "DMY" for DD/MM/YYYY
-	sep   string // "" for DDMMYYYY
+	order     string // "DMY" for DD/MM/YYYY
+	sep       string // "" for DDMMYYYY
+	shortYear bool   // YY
+	monthName bool   // MMM
 }
+
+// MonthNames are the month abbreviations MMM reads, in any case.
+var MonthNames = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
 
 // dateSeparators are the separators a layout may use.
 const dateSeparators = "/.- "
 
-var errDateLayout = errors.New(`a date layout puts DD, MM and YYYY in some order, joined by one of / . - and space, or by none: for example DD/MM/YYYY, MM/DD/YYYY, DD.MM.YYYY or YYYYMMDD`)
+var errDateLayout = errors.New(`a date layout puts DD, MM (or MMM, the month's name: Jan) and YYYY (or YY, the years 2000 to 2099) in some order, ` +
+	`joined by one of / . - and space, or by none: for example DD/MM/YYYY, MM/DD/YYYY, DD.MM.YYYY, YYYYMMDD, DD-MMM-YY or DD MMM YYYY`)
 
-// ParseDateLayout reads a layout such as DD/MM/YYYY.
+// ParseDateLayout reads a layout such as DD/MM/YYYY or DD-MMM-YY.
 func ParseDateLayout(s string) (DateLayout, error) {
 	var l DateLayout
 	rest := strings.ToUpper(s)
 	for len(l.order) < 3 {
-		token := ""
-		for _, t := range []string{"YYYY", "DD", "MM"} {
-			if strings.HasPrefix(rest, t) && !strings.Contains(l.order, t[:1]) {
-				token = t
-			}
-		}
-		if token == "" {
+		i := slices.IndexFunc(dateTokens, func(t string) bool { return strings.HasPrefix(rest, t) && !strings.Contains(l.order, t[:1]) })
+		if i < 0 {
 			return DateLayout{}, fmt.Errorf("%q: %w", s, errDateLayout)
 		}
+		token := dateTokens[i]
 		l.order += token[:1]
+		l.shortYear = l.shortYear || token == "YY"
+		l.monthName = l.monthName || token == "MMM"
 		rest = rest[len(token):]
 		if len(l.order) == 3 || rest == "" {
 			break
@@ -60,15 +67,17 @@ func ParseDateLayout(s string) (DateLayout, error) {
 	return l, nil
 }
 
+// dateTokens are the parts of a layout, the longer of two alike first.
+var dateTokens = []string{"YYYY", "YY", "MMM", "MM", "DD"}
+
 // IsZero says that l is no layout: dates are written YYYY-MM-DD.
 func (l DateLayout) IsZero() bool { return l.order == "" }
 
 // String is the layout as a recipe writes it.
 func (l DateLayout) String() string {
-	words := map[rune]string{'D': "DD", 'M': "MM", 'Y': "YYYY"}
 	parts := make([]string, len(l.order))
-	for i, p := range l.order {
-		parts[i] = words[p]
+	for i := range len(l.order) {
+		parts[i] = strings.Repeat(l.order[i:i+1], l.Width(l.order[i]))
 	}
 	return strings.Join(parts, l.sep)
 }
@@ -92,11 +101,22 @@ func (l DateLayout) Order() string { return l.order }
 // Separator joins the parts; "" when they are not separated.
 func (l DateLayout) Separator() string { return l.sep }
 
+// ShortYear says that the year has two digits, 20YY.
+func (l DateLayout) ShortYear() bool { return l.shortYear }
+
+// MonthName says that the month is written as its abbreviation (Jan).
+func (l DateLayout) MonthName() bool { return l.monthName }
+
 // Width is how many characters the part (D, M or Y) has when the parts are
-// not separated; when they are, a day or month may have one fewer.
-func (DateLayout) Width(part byte) int {
-	if part == 'Y' {
+// not separated; when they are, a day or month number may have one fewer.
+func (l DateLayout) Width(part byte) int {
+	switch {
+	case part == 'Y' && l.shortYear:
+		return 2
+	case part == 'Y':
 		return 4
+	case part == 'M' && l.monthName:
+		return 3
 	}
 	return 2
 }
@@ -125,7 +145,7 @@ func (l DateLayout) AppendISO(dst, v []byte) ([]byte, bool) {
 			}
 			parts[i], v = v[:j], v[j+1:]
 		}
-		if _, ok := digits(parts[i]); !ok || len(parts[i]) > l.Width(p) || p == 'Y' && len(parts[i]) != 4 {
+		if !l.validPart(p, parts[i]) {
 			return dst, false
 		}
 	}
@@ -134,10 +154,39 @@ func (l DateLayout) AppendISO(dst, v []byte) ([]byte, bool) {
 	}
 	part := func(p byte) []byte { return parts[strings.IndexByte(l.order, p)] }
 	start := len(dst)
+	if l.shortYear {
+		dst = append(dst, "20"...)
+	}
 	dst = append(append(dst, part('Y')...), '-')
-	dst = append(pad2(dst, part('M')), '-')
-	dst = pad2(dst, part('D'))
+	if l.monthName {
+		n := byte(monthNumber(part('M')))
+		dst = append(dst, '0'+n/10, '0'+n%10)
+	} else {
+		dst = pad2(dst, part('M'))
+	}
+	dst = pad2(append(dst, '-'), part('D'))
 	return dst, validDate(dst[start:])
+}
+
+// validPart says whether text may be the part p of a date in the layout:
+// digits, as many as the part's width (a day or month number may have one
+// fewer), or a month's abbreviation.
+func (l DateLayout) validPart(p byte, text []byte) bool {
+	if p == 'M' && l.monthName {
+		return monthNumber(text) > 0
+	}
+	_, ok := digits(text)
+	return ok && (len(text) == l.Width(p) || p != 'Y' && len(text) == l.Width(p)-1)
+}
+
+// monthNumber is 1 to 12 for a month's abbreviation in any case, else 0.
+func monthNumber(text []byte) int {
+	for i, name := range MonthNames {
+		if len(text) == 3 && bytes.EqualFold(text, []byte(name)) {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 // pad2 appends a day or month of one or two digits as two.
@@ -155,9 +204,13 @@ func DateLayoutsReading(v string) []DateLayout {
 	var out []DateLayout
 	for _, order := range []string{"DMY", "MDY", "YMD", "YDM", "DYM", "MYD"} {
 		for _, sep := range append(strings.Split(dateSeparators, ""), "") {
-			l := DateLayout{order: order, sep: sep}
-			if _, ok := l.AppendISO(nil, []byte(v)); ok && l != (DateLayout{order: "YMD", sep: "-"}) {
-				out = append(out, l)
+			for _, short := range []bool{false, true} {
+				for _, name := range []bool{false, true} {
+					l := DateLayout{order: order, sep: sep, shortYear: short, monthName: name}
+					if _, ok := l.AppendISO(nil, []byte(v)); ok && l != (DateLayout{order: "YMD", sep: "-"}) {
+						out = append(out, l)
+					}
+				}
 			}
 		}
 	}

@@ -130,7 +130,7 @@ func castText(expr string, c source.Column) string {
 }
 
 // castLayoutDate reads a date written in layout as the YYYY-MM-DD it
-// stands for, rewritten as source.DateLayout.ISO rewrites it: the
+// stands for, rewritten as source.DateLayout.AppendISO rewrites it: the
 // inference checked that every value of the column is such a date.
 func castLayoutDate(text string, layout source.DateLayout) string {
 	parts := map[byte]string{}
@@ -143,6 +143,16 @@ func castLayoutDate(text string, layout source.DateLayout) string {
 			continue
 		}
 		parts[p] = fmt.Sprintf("string_split(%s, %s)[%d]", text, String(layout.Separator()), i+1)
+	}
+	if layout.ShortYear() {
+		parts['Y'] = "'20' || " + parts['Y']
+	}
+	if layout.MonthName() {
+		names := make([]string, len(source.MonthNames))
+		for i, n := range source.MonthNames {
+			names[i] = String(n)
+		}
+		parts['M'] = fmt.Sprintf("CAST(list_position([%s], lower(%s)) AS VARCHAR)", strings.Join(names, ", "), parts['M'])
 	}
 	return fmt.Sprintf("CAST(%s || '-' || lpad(%s, 2, '0') || '-' || lpad(%s, 2, '0') AS DATE)", parts['Y'], parts['M'], parts['D'])
 }

@@ -147,6 +147,21 @@ func TestCSVValues(t *testing.T) {
 		}
 		wantReasons(t, o.unmatchedRight, map[string]string{"12": "l.v differs from r.v by 0.02, tolerance 0.01"})
 	})
+	t.Run("month_names_and_two_digit_years", func(t *testing.T) {
+		t.Parallel()
+		// As Oracle and many bank exports write dates: 02-JAN-24.
+		text := withRightTypes(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: d, op: date_within, right: d, threshold: 0}]}\n"),
+			`{d: date DD-MMM-YY}`)
+		o := mustReconcile(t, "id,ref,d\n1,A,2024-01-02\n2,B,2024-02-29\n3,C,2099-12-31\n4,D,2000-03-01\n",
+			"id,ref,d\n10,A,02-Jan-24\n11,B,29-FEB-24\n12,C,31-dec-99\n13,D,2-Mar-00\n", text)
+		if got, want := o.pairs(), []string{"t: l1 r10", "t: l2 r11", "t: l3 r12"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+		wantReasons(t, o.unmatchedRight, map[string]string{"13": "l.d 2000-03-01 and r.d 2000-03-02 are 1 day apart, allowed 0 days"})
+		if got := o.unmatchedRight[0]["d"]; got != "2000-03-02" {
+			t.Errorf("unmatched r13's d = %q, want 2000-03-02", got)
+		}
+	})
 	t.Run("numbers_of_a_layout_the_recipe_sets", func(t *testing.T) {
 		t.Parallel()
 		left := "id,ref,v\n1,A,1.10\n2,B,1234.50\n3,C,10.00\n4,D,-1234567.5\n"

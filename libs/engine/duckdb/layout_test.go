@@ -20,7 +20,8 @@ import (
 func TestLayoutsReadAsTheInferenceDoes(t *testing.T) {
 	t.Parallel()
 	pairs := map[string]string{"DD/MM/YYYY": "1.234,56", "MM.DD.YYYY": "1 234,56", "YYYYMMDD": "1'234.56", "YYYY DD MM": "1,234.56", "DD-MM-YYYY": "1234,56",
-		"DD.MM.YYYY": "(EUR 1.234,56)", "MM/DD/YYYY": "1 234,56 kr.-", "YYYY/MM/DD": "(Fr. 1'234.56)", "YYYY.MM.DD": "$1234.56", "MMDDYYYY": "1,234.56 €-"}
+		"DD.MM.YYYY": "(EUR 1.234,56)", "MM/DD/YYYY": "1 234,56 kr.-", "YYYY/MM/DD": "(Fr. 1'234.56)", "YYYY.MM.DD": "$1234.56", "MMDDYYYY": "1,234.56 €-",
+		"DD-MMM-YY": "1.234,56", "MMM DD YYYY": "1,234.56", "YYMMDD": "1234,56", "DDMMMYYYY": "1'234,56"}
 	for i, dateLayout := range slices.Sorted(maps.Keys(pairs)) {
 		numberLayout, seed := pairs[dateLayout], uint64(i)
 		t.Run(strings.NewReplacer("/", "_", ".", "_", " ", "_", ",", "_", "'", "_", "(", "", ")", "", "$", "dollar", "€", "euro", "-", "_").Replace(dateLayout+"_"+numberLayout), func(t *testing.T) {
@@ -57,11 +58,25 @@ func TestLayoutsReadAsTheInferenceDoes(t *testing.T) {
 	}
 }
 
-// randomLayoutDate writes a date of year 1 to 9999 in l, a day or month
-// sometimes with one digit where l separates them, sometimes padded.
+// randomLayoutDate writes a date of year 1 to 9999 in l (2000 to 2099
+// when its year has two digits), a day or month sometimes with one digit
+// where l separates them, sometimes padded, a month's name in any case.
 func randomLayoutDate(rng *rand.Rand, l source.DateLayout) string {
 	y, m := 1+rng.IntN(9999), 1+rng.IntN(12)
 	parts := map[byte]string{'Y': fmt.Sprintf("%04d", y), 'M': fmt.Sprintf("%02d", m), 'D': fmt.Sprintf("%02d", 1+rng.IntN(28))}
+	if l.ShortYear() {
+		parts['Y'] = parts['Y'][2:]
+	}
+	if l.MonthName() {
+		name := source.MonthNames[m-1]
+		switch rng.IntN(3) {
+		case 0:
+			name = strings.ToUpper(name)
+		case 1:
+			name = strings.ToUpper(name[:1]) + name[1:]
+		}
+		parts['M'] = name
+	}
 	var b strings.Builder
 	for i := range len(l.Order()) {
 		part := parts[l.Order()[i]]

@@ -116,7 +116,8 @@ export type Source = Message<"kalla.v1.Source"> & {
    * types sets the type of a CSV source's columns by name, instead of
    * inferring it: "integer", "decimal", "date", "timestamp" or "text", or
    * "date" and the layout of dates not written YYYY-MM-DD ("date
-   * DD/MM/YYYY"), or "decimal" and 1234.56 as the column writes it
+   * DD/MM/YYYY", "date DD-MMM-YY" for 02-JAN-24, YY being 2000 to 2099),
+   * or "decimal" and 1234.56 as the column writes it
    * ("decimal 1.234,56"), with its currency and in parentheses or with a
    * trailing minus when negative numbers are written so ("decimal
    * ($1,234.56)", "decimal 1.234,56 €-"). Every value of such a column
