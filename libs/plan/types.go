@@ -131,9 +131,13 @@ func notDates(c source.Column, side string) string {
 	if sample == "" || c.Type != source.Text && len(layouts) == 0 {
 		return ""
 	}
+	typ := "date"
+	if len(layouts) > 0 && layouts[0].Clock() != "" {
+		typ = "timestamp" // 02/01/2024 14:05
+	}
 	return fmt.Sprintf(" (the %s %s is %s: its values, such as %q, are not dates as Kalla reads them: "+
 		"YYYY-MM-DD, such as 2024-01-31, or timestamps such as 2024-01-31 14:05:00%s)",
-		side, c.Name, c.TypeName(), sample, layoutHint(side, c.Name, "date", layouts))
+		side, c.Name, c.TypeName(), sample, layoutHint(side, c.Name, typ, layouts))
 }
 
 // layoutHint suggests the types setting that reads a column's values, from

@@ -61,9 +61,9 @@ func ColumnTypes(s *kallav1.Source) map[string]source.Setting {
 }
 
 // columnType reads a type as a source's types set it: a type's name, or
-// "date" or "decimal" and a layout ("date DD/MM/YYYY", "decimal 1.234,56"),
-// in any case and spacing. Its Type is 0 for neither, with an error for a
-// bad layout.
+// "date", "timestamp" or "decimal" and a layout ("date DD/MM/YYYY",
+// "timestamp DD/MM/YYYY hh:mm", "decimal 1.234,56"), in any case and
+// spacing. Its Type is 0 for neither, with an error for a bad layout.
 func columnType(text string) (source.Setting, error) {
 	name, layout := strings.TrimSpace(text), ""
 	if i := strings.IndexFunc(name, unicode.IsSpace); i >= 0 {
@@ -75,6 +75,8 @@ func columnType(text string) (source.Setting, error) {
 	case layout == "":
 	case set.Type == kallav1.ColumnType_COLUMN_TYPE_DATE:
 		set.Date, err = source.ParseDateLayout(layout)
+	case set.Type == kallav1.ColumnType_COLUMN_TYPE_TIMESTAMP:
+		set.Date, err = source.ParseTimestampLayout(layout)
 	case set.Type == kallav1.ColumnType_COLUMN_TYPE_DECIMAL:
 		set.Number, err = source.ParseNumberLayout(layout)
 	default:

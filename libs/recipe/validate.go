@@ -42,8 +42,8 @@ func validate(r *kallav1.Recipe) Errors {
 			case err != nil:
 				fail("sources."+s.side+".types."+name, "%v", err)
 			case set.Type == 0:
-				fail("sources."+s.side+".types."+name, "%q is not a type; allowed: %s, or date or decimal and a layout "+
-					"such as \"date DD/MM/YYYY\" or \"decimal 1.234,56\"", types[name], sortedNames(typeNames))
+				fail("sources."+s.side+".types."+name, "%q is not a type; allowed: %s, or date, timestamp or decimal and a layout "+
+					"such as \"date DD/MM/YYYY\", \"timestamp DD/MM/YYYY hh:mm\" or \"decimal 1.234,56\"", types[name], sortedNames(typeNames))
 			}
 		}
 	}

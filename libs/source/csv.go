@@ -97,6 +97,8 @@ func (e *TypeError) Error() string {
 	}
 	words := typeWords[e.Type]
 	switch {
+	case !e.Date.IsZero() && e.Date.Clock() != "":
+		words = "a timestamp written " + e.Date.String()
 	case !e.Date.IsZero():
 		words = "a date written " + e.Date.String()
 	case !e.Number.IsZero():
@@ -176,7 +178,7 @@ func (in *inference) add(v []byte) {
 	if !in.set.Date.IsZero() {
 		var ok bool
 		in.buf, ok = in.set.Date.AppendISO(in.buf[:0], v)
-		in.notDate = in.notDate || !ok
+		in.notDate, in.notTS = in.notDate || !ok, in.notTS || !ok
 		return
 	}
 	if !in.set.Number.IsZero() {

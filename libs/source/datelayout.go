@@ -21,7 +21,14 @@ type DateLayout struct {
 	sep       string // "" for DDMMYYYY
 	shortYear bool   // YY
 	monthName bool   // MMM
+	// clock is how a timestamp layout writes the time after the date:
+	// " hh:mm", " hh:mm:ss", "Thh:mm" or "Thh:mm:ss"; "" for a date.
+	clock string
 }
+
+// clocks are the times a timestamp layout may end in, as String writes
+// them; a value's seconds may have a fraction of up to six digits.
+var clocks = []string{" hh:mm:ss", " hh:mm", "Thh:mm:ss", "Thh:mm"}
 
 // MonthNames are the month abbreviations MMM reads, in any case.
 var MonthNames = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
@@ -31,6 +38,26 @@ const dateSeparators = "/.- "
 
 var errDateLayout = errors.New(`a date layout puts DD, MM (or MMM, the month's name: Jan) and YYYY (or YY, the years 2000 to 2099) in some order, ` +
 	`joined by one of / . - and space, or by none: for example DD/MM/YYYY, MM/DD/YYYY, DD.MM.YYYY, YYYYMMDD, DD-MMM-YY or DD MMM YYYY`)
+
+var errTimestampLayout = errors.New(`a timestamp layout is a date layout (DD, MM or MMM, and YYYY or YY in some order, joined by one of / . - and space, or by none), ` +
+	`then a space or T and hh:mm or hh:mm:ss: for example DD/MM/YYYY hh:mm, DD.MM.YYYY hh:mm:ss or YYYY-MM-DD hh:mm`)
+
+// ParseTimestampLayout reads a layout such as DD/MM/YYYY hh:mm.
+func ParseTimestampLayout(s string) (DateLayout, error) {
+	for _, clock := range clocks {
+		date, ok := strings.CutSuffix(strings.ToUpper(s), strings.ToUpper(clock))
+		if !ok {
+			continue
+		}
+		l, err := ParseDateLayout(date)
+		if err != nil {
+			break
+		}
+		l.clock = clock
+		return l, nil
+	}
+	return DateLayout{}, fmt.Errorf("%q: %w", s, errTimestampLayout)
+}
 
 // ParseDateLayout reads a layout such as DD/MM/YYYY or DD-MMM-YY.
 func ParseDateLayout(s string) (DateLayout, error) {
@@ -79,7 +106,7 @@ func (l DateLayout) String() string {
 	for i := range len(l.order) {
 		parts[i] = strings.Repeat(l.order[i:i+1], l.Width(l.order[i]))
 	}
-	return strings.Join(parts, l.sep)
+	return strings.Join(parts, l.sep) + l.clock
 }
 
 // MarshalText and UnmarshalText keep a layout in saved schemas as written.
@@ -90,7 +117,11 @@ func (l *DateLayout) UnmarshalText(b []byte) error {
 		*l = DateLayout{}
 		return nil
 	}
-	parsed, err := ParseDateLayout(string(b))
+	parse := ParseDateLayout
+	if bytes.IndexByte(b, ':') >= 0 {
+		parse = ParseTimestampLayout
+	}
+	parsed, err := parse(string(b))
 	*l = parsed
 	return err
 }
@@ -107,6 +138,10 @@ func (l DateLayout) ShortYear() bool { return l.shortYear }
 // MonthName says that the month is written as its abbreviation (Jan).
 func (l DateLayout) MonthName() bool { return l.monthName }
 
+// Clock is how a timestamp layout writes the time after its date (" hh:mm",
+// "Thh:mm:ss"), or "" for a date layout.
+func (l DateLayout) Clock() string { return l.clock }
+
 // Width is how many characters the part (D, M or Y) has when the parts are
 // not separated; when they are, a day or month number may have one fewer.
 func (l DateLayout) Width(part byte) int {
@@ -122,11 +157,20 @@ func (l DateLayout) Width(part byte) int {
 }
 
 // AppendISO appends a value written in the layout (spaces and tabs around
-// it trimmed) to dst as YYYY-MM-DD, and says whether it is a date of the
+// it trimmed) to dst as YYYY-MM-DD, or YYYY-MM-DD hh:mm:ss[.ffffff] for a
+// timestamp layout, and says whether it is a date or timestamp of the
 // layout; the inference checks every value of a column so, into one
 // buffer.
 func (l DateLayout) AppendISO(dst, v []byte) ([]byte, bool) {
 	v = trimSpace(v)
+	var clock []byte
+	if l.clock != "" {
+		i := bytes.LastIndexByte(v, l.clock[0])
+		if i < 0 {
+			return dst, false
+		}
+		v, clock = v[:i], v[i+1:]
+	}
 	var parts [3][]byte // in the layout's order
 	for i := range parts {
 		p := l.order[i]
@@ -165,7 +209,35 @@ func (l DateLayout) AppendISO(dst, v []byte) ([]byte, bool) {
 		dst = pad2(dst, part('M'))
 	}
 	dst = pad2(append(dst, '-'), part('D'))
-	return dst, validDate(dst[start:])
+	if !validDate(dst[start:]) {
+		return dst, false
+	}
+	if l.clock == "" {
+		return dst, true
+	}
+	time := len(dst)
+	dst, ok := l.appendClock(dst, clock)
+	return dst, ok && validTime(dst[time:])
+}
+
+// appendClock appends a time written h:mm or hh:mm, and :ss with an
+// optional fraction when the layout has seconds, as " hh:mm:ss[.f]".
+func (l DateLayout) appendClock(dst, clock []byte) ([]byte, bool) {
+	hour, rest, ok := bytes.Cut(clock, []byte(":"))
+	if !ok || len(hour) == 0 || len(hour) > 2 {
+		return dst, false
+	}
+	minutes, seconds := rest, []byte("00")
+	if strings.HasSuffix(l.clock, ":ss") {
+		if minutes, seconds, ok = bytes.Cut(rest, []byte(":")); !ok {
+			return dst, false
+		}
+	}
+	if len(minutes) != 2 {
+		return dst, false
+	}
+	dst = pad2(append(dst, ' '), hour)
+	return append(append(append(append(dst, ':'), minutes...), ':'), seconds...), true
 }
 
 // validPart says whether text may be the part p of a date in the layout:
@@ -198,17 +270,19 @@ func pad2(dst, part []byte) []byte {
 }
 
 // DateLayoutsReading returns the layouts other than YYYY-MM-DD under which
-// v is a date, day first before month first before year first: what a
-// message may suggest for a column of such text.
+// v is a date or a timestamp, day first before month first before year
+// first: what a message may suggest for a column of such text.
 func DateLayoutsReading(v string) []DateLayout {
 	var out []DateLayout
-	for _, order := range []string{"DMY", "MDY", "YMD", "YDM", "DYM", "MYD"} {
-		for _, sep := range append(strings.Split(dateSeparators, ""), "") {
-			for _, short := range []bool{false, true} {
-				for _, name := range []bool{false, true} {
-					l := DateLayout{order: order, sep: sep, shortYear: short, monthName: name}
-					if _, ok := l.AppendISO(nil, []byte(v)); ok && l != (DateLayout{order: "YMD", sep: "-"}) {
-						out = append(out, l)
+	for _, clock := range append([]string{""}, clocks...) {
+		for _, order := range []string{"DMY", "MDY", "YMD", "YDM", "DYM", "MYD"} {
+			for _, sep := range append(strings.Split(dateSeparators, ""), "") {
+				for _, short := range []bool{false, true} {
+					for _, name := range []bool{false, true} {
+						l := DateLayout{order: order, sep: sep, shortYear: short, monthName: name, clock: clock}
+						if _, ok := l.AppendISO(nil, []byte(v)); ok && l != (DateLayout{order: "YMD", sep: "-"}) {
+							out = append(out, l)
+						}
 					}
 				}
 			}

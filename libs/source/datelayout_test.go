@@ -63,6 +63,89 @@ func TestParseDateLayout(t *testing.T) {
 	}
 }
 
+func TestParseTimestampLayout(t *testing.T) {
+	t.Parallel()
+	for text, want := range map[string]string{
+		"DD/MM/YYYY hh:mm":    "DD/MM/YYYY hh:mm",
+		"dd.mm.yyyy HH:MM:SS": "DD.MM.YYYY hh:mm:ss",
+		"YYYY-MM-DDThh:mm":    "YYYY-MM-DDThh:mm",
+		"DD-MMM-YY hh:mm:ss":  "DD-MMM-YY hh:mm:ss",
+		"MM DD YYYY hh:mm":    "MM DD YYYY hh:mm",
+		"YYYYMMDD hh:mm:ss":   "YYYYMMDD hh:mm:ss",
+	} {
+		l, err := source.ParseTimestampLayout(text)
+		if err != nil || l.String() != want || l.Clock() == "" {
+			t.Errorf("%q: %v, %v; want %s", text, l, err, want)
+		}
+		var back source.DateLayout
+		if err := back.UnmarshalText([]byte(l.String())); err != nil || back != l {
+			t.Errorf("%q reads back as %v, %v", l, back, err)
+		}
+	}
+	for _, text := range []string{"", "DD/MM/YYYY", "DD/MM/YYYY hh", "DD/MM/YYYY hh:mm:ss.fff", "DD/MM/YYYY  hh:mm", "hh:mm", "DD/MM/YYYY mm:hh", "DD/MM/YY/ hh:mm", "DD/MM/YYYY hh:mm AM"} {
+		if l, err := source.ParseTimestampLayout(text); err == nil {
+			t.Errorf("%q read as %s, want it refused", text, l)
+		}
+	}
+	if l, err := source.ParseDateLayout("DD/MM/YYYY hh:mm"); err == nil {
+		t.Errorf("a date layout took a time: %s", l)
+	}
+}
+
+// TestTimestampLayoutISO reads random texts of each timestamp layout and
+// compares with Go's time package, as TestDateLayoutISO does for dates.
+func TestTimestampLayoutISO(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(29, 31))
+	layouts := map[string]string{"DD/MM/YYYY hh:mm": "2/1/2006 15:04", "DD.MM.YYYY hh:mm:ss": "2.1.2006 15:04:05", "YYYY-MM-DDThh:mm": "2006-1-2T15:04",
+		"MM/DD/YYYY hh:mm:ss": "1/2/2006 15:04:05", "DD MMM YYYY hh:mm": "2 Jan 2006 15:04", "YYYYMMDD hh:mm": "20060102 15:04"}
+	for layout, goLayout := range layouts {
+		l, err := source.ParseTimestampLayout(layout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		accepted := 0
+		for range 3000 {
+			text := randomTimestamp(rng, l)
+			iso, ok := l.AppendISO(nil, []byte(text))
+			want, err := time.Parse(goLayout, strings.TrimSpace(text))
+			if ok != (err == nil) || ok && string(iso) != want.Format("2006-01-02 15:04:05") {
+				t.Errorf("%s %q: %s, %v; time.Parse: %v, %v", layout, text, iso, ok, want, err)
+			}
+			if ok {
+				accepted++
+			}
+		}
+		if accepted < 300 {
+			t.Errorf("%s: only %d of 3000 texts were timestamps; the test is too weak", layout, accepted)
+		}
+	}
+	t.Run("fractions_of_seconds", func(t *testing.T) {
+		t.Parallel()
+		l, _ := source.ParseTimestampLayout("DD/MM/YYYY hh:mm:ss")
+		for text, want := range map[string]string{"02/01/2024 14:05:06.5": "2024-01-02 14:05:06.5", "2/1/2024 4:05:06.123456": "2024-01-02 04:05:06.123456",
+			"02/01/2024 14:05:06.1234567": "", "02/01/2024 14:05:06.": "", "02/01/2024 14:05": "", "02/01/2024 24:00:00": "", "02/01/2024T14:05:06": ""} {
+			iso, ok := l.AppendISO(nil, []byte(text))
+			if ok != (want != "") || ok && string(iso) != want {
+				t.Errorf("%q: %q, %v; want %q", text, iso, ok, want)
+			}
+		}
+	})
+}
+
+// randomTimestamp writes a date as randomDate does, then a time in l's
+// clock: hours and minutes sometimes out of range or of one digit,
+// seconds sometimes missing or extra.
+func randomTimestamp(rng *rand.Rand, l source.DateLayout) string {
+	date := strings.TrimSpace(randomDate(rng, l))
+	clock := fmt.Sprintf("%s:%s", number(rng, rng.IntN(26), false), number(rng, rng.IntN(62), rng.IntN(8) > 0))
+	seconds := strings.HasSuffix(l.Clock(), ":ss")
+	if seconds != (rng.IntN(10) == 0) {
+		clock += ":" + number(rng, rng.IntN(62), rng.IntN(8) > 0)
+	}
+	return date + l.Clock()[:1] + clock
+}
+
 // TestDateLayoutISO reads random texts of each layout and compares with Go's
 // time package, an independent reader of the same dates: both must take
 // the same texts, as the same days.
@@ -171,6 +254,31 @@ func TestCSVDateLayouts(t *testing.T) {
 		}
 		var back source.Column
 		if err := json.Unmarshal(b, &back); err != nil || back.DateLayout != dmy || !strings.Contains(string(b), `"DateLayout":"DD/MM/YYYY"`) {
+			t.Errorf("%s read back as %+v, %v", b, back, err)
+		}
+	})
+	t.Run("timestamps", func(t *testing.T) {
+		t.Parallel()
+		path := filepath.Join(t.TempDir(), "x.csv")
+		if err := os.WriteFile(path, []byte("id,at\n1,02.01.2024 14:05\n2,\n3,31.12.2023 9:30\n4,01.01.2024\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		clock, _ := source.ParseTimestampLayout("DD.MM.YYYY hh:mm")
+		_, err := source.CSVSchema(path, map[string]source.Setting{"at": {Type: source.Timestamp, Date: clock}})
+		if want := `line 5, column at: "01.01.2024" is not a timestamp written DD.MM.YYYY hh:mm`; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want it to say %s", err, want)
+		}
+		if err := os.WriteFile(path, []byte("id,at\n1,02.01.2024 14:05\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, err := source.CSVSchema(path, map[string]source.Setting{"at": {Type: source.Timestamp, Date: clock}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := s.Column("at")
+		b, err := json.Marshal(c)
+		var back source.Column
+		if err != nil || json.Unmarshal(b, &back) != nil || back.DateLayout != clock || back.Type != source.Timestamp {
 			t.Errorf("%s read back as %+v, %v", b, back, err)
 		}
 	})

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math/big"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -129,10 +130,24 @@ func castText(expr string, c source.Column) string {
 	return fmt.Sprintf("CAST(%s AS %s)", trimmed, Type(c))
 }
 
-// castLayoutDate reads a date written in layout as the YYYY-MM-DD it
-// stands for, rewritten as source.DateLayout.AppendISO rewrites it: the
-// inference checked that every value of the column is such a date.
+// castLayoutDate reads a date or timestamp written in layout as the
+// YYYY-MM-DD (hh:mm:ss) it stands for, rewritten as
+// source.DateLayout.AppendISO rewrites it: the inference checked that
+// every value of the column is such a date.
 func castLayoutDate(text string, layout source.DateLayout) string {
+	if layout.Clock() == "" {
+		return fmt.Sprintf("CAST(%s AS DATE)", isoDate(text, layout))
+	}
+	// The date before the last space (or T), then hours, minutes and the
+	// seconds the layout may have.
+	re := String("^(.*)" + regexp.QuoteMeta(layout.Clock()[:1]) + "([0-9]+):([0-9]+)(?::(.+))?$")
+	part := func(i int) string { return fmt.Sprintf("regexp_extract(%s, %s, %d)", text, re, i) }
+	return fmt.Sprintf("CAST(%s || ' ' || lpad(%s, 2, '0') || ':' || %s || ':' || coalesce(nullif(%s, ''), '00') AS TIMESTAMP)",
+		isoDate(part(1), layout), part(2), part(3), part(4))
+}
+
+// isoDate rewrites the date text holds in layout as YYYY-MM-DD.
+func isoDate(text string, layout source.DateLayout) string {
 	parts := map[byte]string{}
 	start := 1
 	for i := range len(layout.Order()) {
@@ -154,7 +169,7 @@ func castLayoutDate(text string, layout source.DateLayout) string {
 		}
 		parts['M'] = fmt.Sprintf("CAST(list_position([%s], lower(%s)) AS VARCHAR)", strings.Join(names, ", "), parts['M'])
 	}
-	return fmt.Sprintf("CAST(%s || '-' || lpad(%s, 2, '0') || '-' || lpad(%s, 2, '0') AS DATE)", parts['Y'], parts['M'], parts['D'])
+	return fmt.Sprintf("%s || '-' || lpad(%s, 2, '0') || '-' || lpad(%s, 2, '0')", parts['Y'], parts['M'], parts['D'])
 }
 
 // numberFromLayout rewrites a number written in layout as -1234.56, as

@@ -162,6 +162,19 @@ func TestCSVValues(t *testing.T) {
 			t.Errorf("unmatched r13's d = %q, want 2000-03-02", got)
 		}
 	})
+	t.Run("timestamps_of_a_layout", func(t *testing.T) {
+		t.Parallel()
+		// As a spreadsheet saves date and time cells: 02.01.2024 23:59.
+		// date_within counts the days between the dates.
+		text := withRightTypes(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: d, op: date_within, right: d, threshold: 0}]}\n"),
+			`{d: "timestamp DD.MM.YYYY hh:mm"}`)
+		o := mustReconcile(t, "id,ref,d\n1,A,2024-01-02\n2,B,2024-01-02\n3,C,2024-02-29\n",
+			"id,ref,d\n10,A,02.01.2024 23:59\n11,B,03.01.2024 0:00\n12,C,29.02.2024 12:30\n", text)
+		if got, want := o.pairs(), []string{"t: l1 r10", "t: l3 r12"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+		wantReasons(t, o.unmatchedRight, map[string]string{"11": "l.d 2024-01-02 and r.d 2024-01-03 00:00:00 are 1 day apart, allowed 0 days"})
+	})
 	t.Run("numbers_of_a_layout_the_recipe_sets", func(t *testing.T) {
 		t.Parallel()
 		left := "id,ref,v\n1,A,1.10\n2,B,1234.50\n3,C,10.00\n4,D,-1234567.5\n"

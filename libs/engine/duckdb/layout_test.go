@@ -58,6 +58,43 @@ func TestLayoutsReadAsTheInferenceDoes(t *testing.T) {
 	}
 }
 
+// TestTimestampLayoutsReadAsTheInferenceDoes does for timestamp layouts
+// what TestLayoutsReadAsTheInferenceDoes does for dates and numbers.
+func TestTimestampLayoutsReadAsTheInferenceDoes(t *testing.T) {
+	t.Parallel()
+	for i, layout := range []string{"DD/MM/YYYY hh:mm", "DD.MM.YYYY hh:mm:ss", "YYYY-MM-DDThh:mm", "DD-MMM-YY hh:mm:ss", "MMDDYYYY hh:mm", "DD MM YY hh:mm:ss"} {
+		t.Run(strings.NewReplacer("/", "_", ".", "_", " ", "_", "-", "_", ":", "_").Replace(layout), func(t *testing.T) {
+			t.Parallel()
+			l, err := source.ParseTimestampLayout(layout)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(uint64(i), 37))
+			left, right := [][]string{{"id", "ref", "ts"}}, [][]string{{"id", "ref", "ts"}}
+			const rows = 400
+			for i := range rows {
+				ts := strings.TrimSpace(randomLayoutDate(rng, l)) + l.Clock()[:1] + fmt.Sprintf("%d:%02d", rng.IntN(24), rng.IntN(60))
+				if strings.HasSuffix(l.Clock(), ":ss") {
+					ts += fmt.Sprintf(":%02d", rng.IntN(60)) + []string{"", ".5", ".123456"}[rng.IntN(3)]
+				}
+				iso, ok := l.AppendISO(nil, []byte(ts))
+				if !ok {
+					t.Fatalf("generated %q, which the layout refuses", ts)
+				}
+				ref := fmt.Sprint(i)
+				left = append(left, []string{ref, ref, string(iso)})
+				right = append(right, []string{ref, ref, pad(rng, ts)})
+			}
+			text := withRightTypes(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: ts, op: eq, right: ts}]}\n"),
+				fmt.Sprintf(`{ts: "timestamp %s"}`, layout))
+			o := mustReconcile(t, csvText(t, left), csvText(t, right), text)
+			if got := len(o.pairs()); got != rows {
+				t.Errorf("%d of %d records read alike; unmatched right, first: %v", got, rows, o.unmatchedRight[:min(3, len(o.unmatchedRight))])
+			}
+		})
+	}
+}
+
 // randomLayoutDate writes a date of year 1 to 9999 in l (2000 to 2099
 // when its year has two digits), a day or month sometimes with one digit
 // where l separates them, sometimes padded, a month's name in any case.

@@ -117,12 +117,13 @@ export type Source = Message<"kalla.v1.Source"> & {
    * inferring it: "integer", "decimal", "date", "timestamp" or "text", or
    * "date" and the layout of dates not written YYYY-MM-DD ("date
    * DD/MM/YYYY", "date DD-MMM-YY" for 02-JAN-24, YY being 2000 to 2099),
-   * or "decimal" and 1234.56 as the column writes it
-   * ("decimal 1.234,56"), with its currency and in parentheses or with a
-   * trailing minus when negative numbers are written so ("decimal
-   * ($1,234.56)", "decimal 1.234,56 €-"). Every value of such a column
-   * must be of that type; integer and decimal accept leading zeros (00123
-   * is 123).
+   * "timestamp" and such a layout followed by hh:mm or hh:mm:ss
+   * ("timestamp DD.MM.YYYY hh:mm"), or "decimal" and 1234.56 as the
+   * column writes it ("decimal 1.234,56"), with its currency and in
+   * parentheses or with a trailing minus when negative numbers are
+   * written so ("decimal ($1,234.56)", "decimal 1.234,56 €-"). Every value
+   * of such a column must be of that type; integer and decimal accept
+   * leading zeros (00123 is 123).
    *
    * @generated from field: map<string, string> types = 4;
    */
