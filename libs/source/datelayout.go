@@ -22,13 +22,18 @@ type DateLayout struct {
 	shortYear bool   // YY
 	monthName bool   // MMM
 	// clock is how a timestamp layout writes the time after the date:
-	// " hh:mm", " hh:mm:ss", "Thh:mm" or "Thh:mm:ss"; "" for a date.
+	// one of clocks; "" for a date.
 	clock string
 }
 
 // clocks are the times a timestamp layout may end in, as String writes
-// them; a value's seconds may have a fraction of up to six digits.
-var clocks = []string{" hh:mm:ss", " hh:mm", "Thh:mm:ss", "Thh:mm"}
+// them; a value's seconds may have a fraction of up to six digits. AM/PM
+// is a 12-hour clock: hours 1 to 12, then AM or PM in any case, after a
+// space or none (2:05 PM, 2:05pm), as US spreadsheets save times.
+var clocks = []string{" hh:mm:ss", " hh:mm", "Thh:mm:ss", "Thh:mm", " hh:mm:ss AM/PM", " hh:mm AM/PM"}
+
+// meridiem is the suffix of a 12-hour clock.
+const meridiem = " AM/PM"
 
 // MonthNames are the month abbreviations MMM reads, in any case.
 var MonthNames = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
@@ -40,7 +45,7 @@ var errDateLayout = errors.New(`a date layout puts DD, MM (or MMM, the month's n
 	`joined by one of / . - and space, or by none: for example DD/MM/YYYY, MM/DD/YYYY, DD.MM.YYYY, YYYYMMDD, DD-MMM-YY or DD MMM YYYY`)
 
 var errTimestampLayout = errors.New(`a timestamp layout is a date layout (DD, MM or MMM, and YYYY or YY in some order, joined by one of / . - and space, or by none), ` +
-	`then a space or T and hh:mm or hh:mm:ss: for example DD/MM/YYYY hh:mm, DD.MM.YYYY hh:mm:ss or YYYY-MM-DD hh:mm`)
+	`then a space or T and hh:mm or hh:mm:ss, and AM/PM for a 12-hour clock: for example DD/MM/YYYY hh:mm, DD.MM.YYYY hh:mm:ss, YYYY-MM-DD hh:mm or MM/DD/YYYY hh:mm AM/PM`)
 
 // ParseTimestampLayout reads a layout such as DD/MM/YYYY hh:mm.
 func ParseTimestampLayout(s string) (DateLayout, error) {
@@ -164,7 +169,13 @@ func (l DateLayout) Width(part byte) int {
 func (l DateLayout) AppendISO(dst, v []byte) ([]byte, bool) {
 	v = trimSpace(v)
 	var clock []byte
+	var pm, twelve bool
 	if l.clock != "" {
+		if twelve = strings.HasSuffix(l.clock, meridiem); twelve {
+			if v, pm, twelve = cutMeridiem(v); !twelve {
+				return dst, false
+			}
+		}
 		i := bytes.LastIndexByte(v, l.clock[0])
 		if i < 0 {
 			return dst, false
@@ -217,7 +228,36 @@ func (l DateLayout) AppendISO(dst, v []byte) ([]byte, bool) {
 	}
 	time := len(dst)
 	dst, ok := l.appendClock(dst, clock)
+	if ok && twelve {
+		ok = toTwentyFour(dst[time+1:time+3], pm)
+	}
 	return dst, ok && validTime(dst[time:])
+}
+
+// cutMeridiem cuts AM or PM, in any case, and a space before it from the
+// end of v, saying whether it was PM, and whether there was either.
+func cutMeridiem(v []byte) (rest []byte, pm, ok bool) {
+	n := len(v)
+	if n < 2 || v[n-1]|0x20 != 'm' || v[n-2]|0x20 != 'a' && v[n-2]|0x20 != 'p' {
+		return v, false, false
+	}
+	pm, v = v[n-2]|0x20 == 'p', v[:n-2]
+	return bytes.TrimSuffix(v, []byte(" ")), pm, true
+}
+
+// toTwentyFour rewrites in place an hour of a 12-hour clock (01 to 12)
+// as the hour of the day: 12 AM is 00, 12 PM is 12, 1 PM is 13.
+func toTwentyFour(hour []byte, pm bool) bool {
+	h, ok := digits(hour)
+	if !ok || h < 1 || h > 12 {
+		return false
+	}
+	h %= 12
+	if pm {
+		h += 12
+	}
+	hour[0], hour[1] = '0'+byte(h/10), '0'+byte(h%10)
+	return true
 }
 
 // appendClock appends a time written h:mm or hh:mm, and :ss with an
@@ -228,7 +268,7 @@ func (l DateLayout) appendClock(dst, clock []byte) ([]byte, bool) {
 		return dst, false
 	}
 	minutes, seconds := rest, []byte("00")
-	if strings.HasSuffix(l.clock, ":ss") {
+	if strings.Contains(l.clock, ":ss") {
 		if minutes, seconds, ok = bytes.Cut(rest, []byte(":")); !ok {
 			return dst, false
 		}

@@ -2,10 +2,12 @@ package source_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -66,12 +68,14 @@ func TestParseDateLayout(t *testing.T) {
 func TestParseTimestampLayout(t *testing.T) {
 	t.Parallel()
 	for text, want := range map[string]string{
-		"DD/MM/YYYY hh:mm":    "DD/MM/YYYY hh:mm",
-		"dd.mm.yyyy HH:MM:SS": "DD.MM.YYYY hh:mm:ss",
-		"YYYY-MM-DDThh:mm":    "YYYY-MM-DDThh:mm",
-		"DD-MMM-YY hh:mm:ss":  "DD-MMM-YY hh:mm:ss",
-		"MM DD YYYY hh:mm":    "MM DD YYYY hh:mm",
-		"YYYYMMDD hh:mm:ss":   "YYYYMMDD hh:mm:ss",
+		"DD/MM/YYYY hh:mm":          "DD/MM/YYYY hh:mm",
+		"dd.mm.yyyy HH:MM:SS":       "DD.MM.YYYY hh:mm:ss",
+		"YYYY-MM-DDThh:mm":          "YYYY-MM-DDThh:mm",
+		"DD-MMM-YY hh:mm:ss":        "DD-MMM-YY hh:mm:ss",
+		"MM DD YYYY hh:mm":          "MM DD YYYY hh:mm",
+		"YYYYMMDD hh:mm:ss":         "YYYYMMDD hh:mm:ss",
+		"MM/DD/YYYY hh:mm AM/PM":    "MM/DD/YYYY hh:mm AM/PM",
+		"mm/dd/yyyy hh:mm:ss am/pm": "MM/DD/YYYY hh:mm:ss AM/PM",
 	} {
 		l, err := source.ParseTimestampLayout(text)
 		if err != nil || l.String() != want || l.Clock() == "" {
@@ -82,7 +86,7 @@ func TestParseTimestampLayout(t *testing.T) {
 			t.Errorf("%q reads back as %v, %v", l, back, err)
 		}
 	}
-	for _, text := range []string{"", "DD/MM/YYYY", "DD/MM/YYYY hh", "DD/MM/YYYY hh:mm:ss.fff", "DD/MM/YYYY  hh:mm", "hh:mm", "DD/MM/YYYY mm:hh", "DD/MM/YY/ hh:mm", "DD/MM/YYYY hh:mm AM"} {
+	for _, text := range []string{"", "DD/MM/YYYY", "DD/MM/YYYY hh", "DD/MM/YYYY hh:mm:ss.fff", "DD/MM/YYYY  hh:mm", "hh:mm", "DD/MM/YYYY mm:hh", "DD/MM/YY/ hh:mm", "DD/MM/YYYY hh:mm AM", "MM/DD/YYYYThh:mm AM/PM", "MM/DD/YYYY hh:mm AM/PM "} {
 		if l, err := source.ParseTimestampLayout(text); err == nil {
 			t.Errorf("%q read as %s, want it refused", text, l)
 		}
@@ -98,7 +102,8 @@ func TestTimestampLayoutISO(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(29, 31))
 	layouts := map[string]string{"DD/MM/YYYY hh:mm": "2/1/2006 15:04", "DD.MM.YYYY hh:mm:ss": "2.1.2006 15:04:05", "YYYY-MM-DDThh:mm": "2006-1-2T15:04",
-		"MM/DD/YYYY hh:mm:ss": "1/2/2006 15:04:05", "DD MMM YYYY hh:mm": "2 Jan 2006 15:04", "YYYYMMDD hh:mm": "20060102 15:04"}
+		"MM/DD/YYYY hh:mm:ss": "1/2/2006 15:04:05", "DD MMM YYYY hh:mm": "2 Jan 2006 15:04", "YYYYMMDD hh:mm": "20060102 15:04",
+		"MM/DD/YYYY hh:mm AM/PM": "1/2/2006 3:04 PM", "DD.MM.YYYY hh:mm:ss AM/PM": "2.1.2006 3:04:05 PM"}
 	for layout, goLayout := range layouts {
 		l, err := source.ParseTimestampLayout(layout)
 		if err != nil {
@@ -108,7 +113,10 @@ func TestTimestampLayoutISO(t *testing.T) {
 		for range 3000 {
 			text := randomTimestamp(rng, l)
 			iso, ok := l.AppendISO(nil, []byte(text))
-			want, err := time.Parse(goLayout, strings.TrimSpace(text))
+			want, err := time.Parse(goLayout, goMeridiem(strings.TrimSpace(text)))
+			if zeroHour.MatchString(text) && strings.HasSuffix(layout, "AM/PM") {
+				err = errors.New("hour 0 on a 12-hour clock") // which time.Parse reads as 12
+			}
 			if ok != (err == nil) || ok && string(iso) != want.Format("2006-01-02 15:04:05") {
 				t.Errorf("%s %q: %s, %v; time.Parse: %v, %v", layout, text, iso, ok, want, err)
 			}
@@ -133,15 +141,36 @@ func TestTimestampLayoutISO(t *testing.T) {
 	})
 }
 
+// zeroHour finds an hour 0 or 00 in a timestamp.
+var zeroHour = regexp.MustCompile(`[ T]0?0:`)
+
+// goMeridiem writes a 12-hour clock's am or pm as time.Parse reads it:
+// upper case, after a space.
+func goMeridiem(text string) string {
+	n := len(text)
+	if n < 2 || !strings.EqualFold(text[n-2:], "am") && !strings.EqualFold(text[n-2:], "pm") {
+		return text
+	}
+	return strings.TrimSuffix(text[:n-2], " ") + " " + strings.ToUpper(text[n-2:])
+}
+
 // randomTimestamp writes a date as randomDate does, then a time in l's
 // clock: hours and minutes sometimes out of range or of one digit,
 // seconds sometimes missing or extra.
 func randomTimestamp(rng *rand.Rand, l source.DateLayout) string {
 	date := strings.TrimSpace(randomDate(rng, l))
-	clock := fmt.Sprintf("%s:%s", number(rng, rng.IntN(26), false), number(rng, rng.IntN(62), rng.IntN(8) > 0))
-	seconds := strings.HasSuffix(l.Clock(), ":ss")
+	twelve := strings.HasSuffix(l.Clock(), "AM/PM")
+	hours := 26
+	if twelve {
+		hours = 14
+	}
+	clock := fmt.Sprintf("%s:%s", number(rng, rng.IntN(hours), false), number(rng, rng.IntN(62), rng.IntN(8) > 0))
+	seconds := strings.Contains(l.Clock(), ":ss")
 	if seconds != (rng.IntN(10) == 0) {
 		clock += ":" + number(rng, rng.IntN(62), rng.IntN(8) > 0)
+	}
+	if twelve != (rng.IntN(10) == 0) {
+		clock += []string{" AM", " PM", "pm", " am", " Pm"}[rng.IntN(5)]
 	}
 	return date + l.Clock()[:1] + clock
 }

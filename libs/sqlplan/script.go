@@ -138,12 +138,17 @@ func castLayoutDate(text string, layout source.DateLayout) string {
 	if layout.Clock() == "" {
 		return fmt.Sprintf("CAST(%s AS DATE)", isoDate(text, layout))
 	}
-	// The date before the last space (or T), then hours, minutes and the
-	// seconds the layout may have.
-	re := String("^(.*)" + regexp.QuoteMeta(layout.Clock()[:1]) + "([0-9]+):([0-9]+)(?::(.+))?$")
+	// The date before the last space (or T), then hours, minutes, the
+	// seconds the layout may have and, on a 12-hour clock, AM or PM.
+	re := String("^(.*)" + regexp.QuoteMeta(layout.Clock()[:1]) + "([0-9]+):([0-9]+)(?::([0-9.]+))? ?([AaPp]?)[Mm]?$")
 	part := func(i int) string { return fmt.Sprintf("regexp_extract(%s, %s, %d)", text, re, i) }
+	hour := part(2)
+	if strings.HasSuffix(layout.Clock(), "AM/PM") {
+		// 12 AM is 00, 12 PM is 12, 1 PM is 13.
+		hour = fmt.Sprintf("CAST(CAST(%s AS INTEGER) %% 12 + CASE WHEN lower(%s) = 'p' THEN 12 ELSE 0 END AS VARCHAR)", hour, part(5))
+	}
 	return fmt.Sprintf("CAST(%s || ' ' || lpad(%s, 2, '0') || ':' || %s || ':' || coalesce(nullif(%s, ''), '00') AS TIMESTAMP)",
-		isoDate(part(1), layout), part(2), part(3), part(4))
+		isoDate(part(1), layout), hour, part(3), part(4))
 }
 
 // isoDate rewrites the date text holds in layout as YYYY-MM-DD.

@@ -62,7 +62,8 @@ func TestLayoutsReadAsTheInferenceDoes(t *testing.T) {
 // what TestLayoutsReadAsTheInferenceDoes does for dates and numbers.
 func TestTimestampLayoutsReadAsTheInferenceDoes(t *testing.T) {
 	t.Parallel()
-	for i, layout := range []string{"DD/MM/YYYY hh:mm", "DD.MM.YYYY hh:mm:ss", "YYYY-MM-DDThh:mm", "DD-MMM-YY hh:mm:ss", "MMDDYYYY hh:mm", "DD MM YY hh:mm:ss"} {
+	for i, layout := range []string{"DD/MM/YYYY hh:mm", "DD.MM.YYYY hh:mm:ss", "YYYY-MM-DDThh:mm", "DD-MMM-YY hh:mm:ss", "MMDDYYYY hh:mm", "DD MM YY hh:mm:ss",
+		"MM/DD/YYYY hh:mm AM/PM", "DD MMM YYYY hh:mm:ss AM/PM"} {
 		t.Run(strings.NewReplacer("/", "_", ".", "_", " ", "_", "-", "_", ":", "_").Replace(layout), func(t *testing.T) {
 			t.Parallel()
 			l, err := source.ParseTimestampLayout(layout)
@@ -73,9 +74,17 @@ func TestTimestampLayoutsReadAsTheInferenceDoes(t *testing.T) {
 			left, right := [][]string{{"id", "ref", "ts"}}, [][]string{{"id", "ref", "ts"}}
 			const rows = 400
 			for i := range rows {
-				ts := strings.TrimSpace(randomLayoutDate(rng, l)) + l.Clock()[:1] + fmt.Sprintf("%d:%02d", rng.IntN(24), rng.IntN(60))
-				if strings.HasSuffix(l.Clock(), ":ss") {
+				twelve := strings.HasSuffix(l.Clock(), "AM/PM")
+				hour := fmt.Sprint(rng.IntN(24))
+				if twelve {
+					hour = fmt.Sprint(1 + rng.IntN(12))
+				}
+				ts := strings.TrimSpace(randomLayoutDate(rng, l)) + l.Clock()[:1] + fmt.Sprintf("%s:%02d", hour, rng.IntN(60))
+				if strings.Contains(l.Clock(), ":ss") {
 					ts += fmt.Sprintf(":%02d", rng.IntN(60)) + []string{"", ".5", ".123456"}[rng.IntN(3)]
+				}
+				if twelve {
+					ts += []string{" AM", " PM", "pm", " am"}[rng.IntN(4)]
 				}
 				iso, ok := l.AppendISO(nil, []byte(ts))
 				if !ok {

@@ -644,6 +644,8 @@ func TestInputs(t *testing.T) {
 				`such as "02-Jan-24", are not dates as Kalla reads them: YYYY-MM-DD, such as 2024-01-31, or timestamps such as 2024-01-31 14:05:00; to read them, set the left source's types to {"day": "date DD-MMM-YY"} or "date YY-MMM-DD", as they are written)`},
 			{"timestamps_of_another_layout", "id,amount,day\n1,5,02/01/2024 14:05\n", "{left: day, op: date_within, right: day, threshold: 1}",
 				`such as "02/01/2024 14:05", are not dates as Kalla reads them: YYYY-MM-DD, such as 2024-01-31, or timestamps such as 2024-01-31 14:05:00; to read them, set the left source's types to {"day": "timestamp DD/MM/YYYY hh:mm"} or "timestamp MM/DD/YYYY hh:mm", as they are written)`},
+			{"twelve_hour_timestamps", "id,amount,day\n1,5,1/13/2024 2:05 PM\n", "{left: day, op: date_within, right: day, threshold: 1}",
+				`to read them, set the left source's types to {"day": "timestamp MM/DD/YYYY hh:mm AM/PM"}, as they are written)`},
 			{"both_sides_text", "id,amount,day\n1,5,02/01/2024\n", "{left: day, op: date_within, right: note, threshold: 1}",
 				`date_within compares dates, but day and note are text (the left day is text: its values, such as "02/01/2024", are not dates as Kalla reads them`},
 		}

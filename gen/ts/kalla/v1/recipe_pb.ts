@@ -117,8 +117,9 @@ export type Source = Message<"kalla.v1.Source"> & {
    * inferring it: "integer", "decimal", "date", "timestamp" or "text", or
    * "date" and the layout of dates not written YYYY-MM-DD ("date
    * DD/MM/YYYY", "date DD-MMM-YY" for 02-JAN-24, YY being 2000 to 2099),
-   * "timestamp" and such a layout followed by hh:mm or hh:mm:ss
-   * ("timestamp DD.MM.YYYY hh:mm"), or "decimal" and 1234.56 as the
+   * "timestamp" and such a layout followed by hh:mm or hh:mm:ss, and AM/PM
+   * for a 12-hour clock ("timestamp DD.MM.YYYY hh:mm", "timestamp
+   * MM/DD/YYYY hh:mm AM/PM"), or "decimal" and 1234.56 as the
    * column writes it ("decimal 1.234,56"), with its currency and in
    * parentheses or with a trailing minus when negative numbers are
    * written so ("decimal ($1,234.56)", "decimal 1.234,56 €-"). Every value
