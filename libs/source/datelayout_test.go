@@ -104,30 +104,7 @@ func TestTimestampLayoutISO(t *testing.T) {
 	layouts := map[string]string{"DD/MM/YYYY hh:mm": "2/1/2006 15:04", "DD.MM.YYYY hh:mm:ss": "2.1.2006 15:04:05", "YYYY-MM-DDThh:mm": "2006-1-2T15:04",
 		"MM/DD/YYYY hh:mm:ss": "1/2/2006 15:04:05", "DD MMM YYYY hh:mm": "2 Jan 2006 15:04", "YYYYMMDD hh:mm": "20060102 15:04",
 		"MM/DD/YYYY hh:mm AM/PM": "1/2/2006 3:04 PM", "DD.MM.YYYY hh:mm:ss AM/PM": "2.1.2006 3:04:05 PM"}
-	for layout, goLayout := range layouts {
-		l, err := source.ParseTimestampLayout(layout)
-		if err != nil {
-			t.Fatal(err)
-		}
-		accepted := 0
-		for range 3000 {
-			text := randomTimestamp(rng, l)
-			iso, ok := l.AppendISO(nil, []byte(text))
-			want, err := time.Parse(goLayout, goMeridiem(strings.TrimSpace(text)))
-			if zeroHour.MatchString(text) && strings.HasSuffix(layout, "AM/PM") {
-				err = errors.New("hour 0 on a 12-hour clock") // which time.Parse reads as 12
-			}
-			if ok != (err == nil) || ok && string(iso) != want.Format("2006-01-02 15:04:05") {
-				t.Errorf("%s %q: %s, %v; time.Parse: %v, %v", layout, text, iso, ok, want, err)
-			}
-			if ok {
-				accepted++
-			}
-		}
-		if accepted < 300 {
-			t.Errorf("%s: only %d of 3000 texts were timestamps; the test is too weak", layout, accepted)
-		}
-	}
+	againstTimeParse(t, rng, layouts, randomTimestamp)
 	t.Run("fractions_of_seconds", func(t *testing.T) {
 		t.Parallel()
 		l, _ := source.ParseTimestampLayout("DD/MM/YYYY hh:mm:ss")
@@ -139,6 +116,49 @@ func TestTimestampLayoutISO(t *testing.T) {
 			}
 		}
 	})
+}
+
+// againstTimeParse reads 3,000 texts of each layout (of dates, or of
+// timestamps when it holds a colon), made by random, and fails where
+// AppendISO and time.Parse, with the Go layout layouts names, disagree.
+func againstTimeParse(t *testing.T, rng *rand.Rand, layouts map[string]string, random func(*rand.Rand, source.DateLayout) string) {
+	t.Helper()
+	for layout, goLayout := range layouts {
+		parse, format := source.ParseDateLayout, "2006-01-02"
+		if strings.Contains(layout, ":") {
+			parse, format = source.ParseTimestampLayout, "2006-01-02 15:04:05"
+		}
+		l, err := parse(layout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		twelve := strings.HasSuffix(layout, "AM/PM")
+		accepted := 0
+		for range 3000 {
+			text := random(rng, l)
+			iso, ok := l.AppendISO(nil, []byte(text))
+			goText := strings.TrimSpace(text)
+			if twelve {
+				goText = goMeridiem(goText)
+			}
+			want, err := time.Parse(goLayout, goText)
+			if l.ShortYear() && want.Year() < 2000 {
+				want = want.AddDate(100, 0, 0) // Go reads 69 to 99 as 1969 to 1999; YY is 2000 to 2099
+			}
+			if twelve && zeroHour.MatchString(text) {
+				err = errors.New("hour 0 on a 12-hour clock") // which time.Parse reads as 12
+			}
+			if ok != (err == nil) || ok && string(iso) != want.Format(format) {
+				t.Errorf("%s %q: %s, %v; time.Parse: %v, %v", layout, text, iso, ok, want, err)
+			}
+			if ok {
+				accepted++
+			}
+		}
+		if accepted < 300 {
+			t.Errorf("%s: only %d of 3000 texts were read; the test is too weak", layout, accepted)
+		}
+	}
 }
 
 // zeroHour finds an hour 0 or 00 in a timestamp.
@@ -183,30 +203,7 @@ func TestDateLayoutISO(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 13))
 	layouts := map[string]string{"DD/MM/YYYY": "2/1/2006", "MM/DD/YYYY": "1/2/2006", "DD.MM.YYYY": "2.1.2006", "YYYY-MM-DD": "2006-1-2", "YYYYMMDD": "20060102",
 		"DD-MMM-YY": "2-Jan-06", "DD MMM YYYY": "2 Jan 2006", "YYMMDD": "060102", "MMM/DD/YYYY": "Jan/2/2006", "DDMMMYYYY": "02Jan2006"}
-	for layout, goLayout := range layouts {
-		l, err := source.ParseDateLayout(layout)
-		if err != nil {
-			t.Fatal(err)
-		}
-		accepted := 0
-		for range 3000 {
-			text := randomDate(rng, l)
-			iso, ok := l.AppendISO(nil, []byte(text))
-			want, err := time.Parse(goLayout, strings.TrimSpace(text))
-			if l.ShortYear() && want.Year() < 2000 {
-				want = want.AddDate(100, 0, 0) // Go reads 69 to 99 as 1969 to 1999; YY is 2000 to 2099
-			}
-			if ok != (err == nil) || ok && string(iso) != want.Format("2006-01-02") {
-				t.Errorf("%s %q: %s, %v; time.Parse: %v, %v", layout, text, iso, ok, want, err)
-			}
-			if ok {
-				accepted++
-			}
-		}
-		if accepted < 300 {
-			t.Errorf("%s: only %d of 3000 texts were dates; the test is too weak", layout, accepted)
-		}
-	}
+	againstTimeParse(t, rng, layouts, randomDate)
 	t.Run("refused", func(t *testing.T) {
 		t.Parallel()
 		l, _ := source.ParseDateLayout("DD/MM/YYYY")
