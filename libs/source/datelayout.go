@@ -226,12 +226,12 @@ func (l DateLayout) AppendISO(dst, v []byte) ([]byte, bool) {
 	if l.clock == "" {
 		return dst, true
 	}
-	time := len(dst)
+	at := len(dst) // the time, " hh:mm:ss"
 	dst, ok := l.appendClock(dst, clock)
 	if ok && twelve {
-		ok = toTwentyFour(dst[time+1:time+3], pm)
+		ok = toTwentyFour(dst[at+1:at+3], pm)
 	}
-	return dst, ok && validTime(dst[time:])
+	return dst, ok && validTime(dst[at:])
 }
 
 // cutMeridiem cuts AM or PM, in any case, and a space before it from the

@@ -109,17 +109,12 @@ func cutEdge(s, marks string) (string, byte) {
 // separator, so that it is found in a value only where it stands.
 func isCurrency(s string) bool {
 	body, dot := strings.CutSuffix(s, ".")
-	letter := false
-	for _, r := range body {
-		switch {
-		case unicode.IsLetter(r):
-			letter = true
-		case !unicode.Is(unicode.Sc, r):
-			return false
-		}
-	}
-	return body != "" && (letter || !dot)
+	return body != "" && !strings.ContainsFunc(body, func(r rune) bool { return !currencyRune(r) }) &&
+		(!dot || strings.ContainsFunc(body, unicode.IsLetter))
 }
+
+// currencyRune says whether r may be part of a currency's name.
+func currencyRune(r rune) bool { return unicode.IsLetter(r) || unicode.Is(unicode.Sc, r) }
 
 // IsZero says that l is no layout: numbers are written -1234.56.
 func (l NumberLayout) IsZero() bool { return l.point == "" }
@@ -347,12 +342,11 @@ func (l NumberLayout) negativeReading(v string) (NumberLayout, bool) {
 // an abbreviation's point when no digit follows it).
 func layoutOf(v string) NumberLayout {
 	var l NumberLayout
-	isSign := func(r rune) bool { return unicode.IsLetter(r) || unicode.Is(unicode.Sc, r) }
 	rest := v
-	if i := strings.IndexFunc(v, isSign); i >= 0 {
-		j := i + strings.IndexFunc(v[i:], func(r rune) bool { return !isSign(r) })
-		if j < i {
-			j = len(v)
+	if i := strings.IndexFunc(v, currencyRune); i >= 0 {
+		j := len(v)
+		if end := strings.IndexFunc(v[i:], func(r rune) bool { return !currencyRune(r) }); end >= 0 {
+			j = i + end
 		}
 		if strings.HasPrefix(v[j:], ".") && !strings.ContainsAny(v[j+1:min(j+2, len(v))], "0123456789") {
 			j++
