@@ -111,7 +111,7 @@ func (e *TypeError) Error() string {
 	if l, ok := e.Number.negativeReading(e.Value); ok {
 		msg += fmt.Sprintf(`; its negative numbers are written otherwise: "decimal %s" reads it`, l)
 	}
-	if cur := layoutOf(e.Value).Currency(); cur != "" && e.Number.Currency() != "" && cur != e.Number.Currency() {
+	if cur := e.Number.otherCurrency(e.Value); cur != "" {
 		msg += fmt.Sprintf("; its currency is %s, the column's %s", cur, e.Number.Currency())
 	}
 	if _, scale, ok := parseDecimal(trimSpace([]byte(e.Value))); e.Type == Integer && ok && scale == 0 {

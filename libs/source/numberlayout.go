@@ -2,6 +2,7 @@ package source
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -38,11 +39,14 @@ var (
 	numberGroups = []string{",", ".", " ", "'", ""}
 	numberPoints = []string{".", ","}
 	spaces       = []string{" ", "\u00a0", "\u202f"}
+	// apostrophes are those an apostrophe group stands for: Swiss numbers
+	// are written 1'234.56 or, typographically, 1’234.56.
+	apostrophes = []string{"'", "\u2019"}
 )
 
-var errNumberLayout = errors.New(`a number layout writes 1234.56 as the column does: 1,234.56, 1.234,56, 1 234.56, 1 234,56, 1'234.56, 1'234,56 or 1234,56, ` +
-	`in parentheses when negative numbers are written so ((1,234.56)) or followed by a minus when they end in one (1.234,56-), ` +
-	`with the currency the values carry, before or after it ($1,234.56, 1.234,56 €, EUR 1,234.56)`)
+var errNumberLayout = errors.New(`a number layout writes 1234.56 as the column does: 1,234.56, 1.234,56, 1 234.56, 1 234,56, 1'234.56, 1'234,56 or 1234,56; ` +
+	`in parentheses when negative numbers are written so, such as (1,234.56), or with a minus after them, such as 1.234,56-; ` +
+	`with the currency the values carry before or after it, such as $1,234.56, 1.234,56 € or EUR 1,234.56`)
 
 // ParseNumberLayout reads a layout written as an example, such as 1.234,56
 // or ($1,234.56).
@@ -54,11 +58,11 @@ func ParseNumberLayout(example string) (NumberLayout, error) {
 			if g == p || i < 0 {
 				continue
 			}
-			l, ok := layoutAround(example[:i], example[i+len(number):])
+			l, err := layoutAround(example[:i], example[i+len(number):])
 			l.group, l.point = g, p
 			switch {
-			case !ok:
-				return NumberLayout{}, fmt.Errorf("%q: %w", example, errNumberLayout)
+			case err != nil:
+				return NumberLayout{}, fmt.Errorf("%q: %w; %w", example, err, errNumberLayout)
 			case l == NumberLayout{point: "."}:
 				return NumberLayout{}, errors.New(`"1234.56" is how Kalla reads numbers without a layout: set "decimal" alone`)
 			}
@@ -71,24 +75,32 @@ func ParseNumberLayout(example string) (NumberLayout, error) {
 // layoutAround reads what an example writes around its number: an opening
 // parenthesis and a currency before it, a currency and a closing
 // parenthesis or a trailing minus after it.
-func layoutAround(before, after string) (NumberLayout, bool) {
+func layoutAround(before, after string) (NumberLayout, error) {
 	var l NumberLayout
 	before, open := cutEdge(before, "(")
 	after, closing := cutEdge(after, ")-")
+	_, openAgain := cutEdge(before, "(")
+	_, closeAgain := cutEdge(after, ")-")
 	switch {
+	case openAgain != 0 || closeAgain != 0:
+		return l, errors.New("negative numbers are written one way, in parentheses or with a minus after them")
 	case open != 0 && closing == ')':
 		l.negative = "()"
 	case open != 0 || closing == ')':
-		return l, false
+		return l, errors.New("a parenthesis is not paired")
 	case closing == '-':
 		l.negative = "-"
 	}
 	if before != "" && after != "" {
-		return l, false
+		return l, errors.New("a currency stands before or after the number, not both")
 	}
 	l.before, l.after = before, after
 	cur := string(trimSpaces([]byte(before+after), true, true))
-	return l, before+after == "" || isCurrency(cur) && (before == "" || strings.HasPrefix(before, cur)) && (after == "" || strings.HasSuffix(after, cur))
+	if before+after != "" && !(isCurrency(cur) && (before == "" || strings.HasPrefix(before, cur)) && (after == "" || strings.HasSuffix(after, cur))) {
+		return l, fmt.Errorf("%q is no currency: a currency is letters and currency signs ($, €, EUR, R$, Fr., S/), "+
+			"with spaces only between it and the number", cur)
+	}
+	return l, nil
 }
 
 // cutEdge cuts one of marks from either end of s, returning it (or 0).
@@ -103,17 +115,27 @@ func cutEdge(s, marks string) (string, byte) {
 	return s, 0
 }
 
-// isCurrency says whether s may name a currency in a number layout: letters
-// and currency signs ($, €, CHF, R$), an abbreviation's point after a
-// letter (Fr., kr.). Never a digit, a space, a sign, a parenthesis or a
-// separator, so that it is found in a value only where it stands.
+// isCurrency says whether s may name a currency in a number layout:
+// letters and currency signs ($, €, CHF, R$), a point or slash after a
+// letter (Fr., kr., S/, B/.). Never a digit, a space, a sign, a
+// parenthesis or a separator on its own, so that it is found in a value
+// only where it stands, and never a sign then a point ($.), which would
+// take the point of $.50.
 func isCurrency(s string) bool {
-	body, dot := strings.CutSuffix(s, ".")
-	return body != "" && !strings.ContainsFunc(body, func(r rune) bool { return !currencyRune(r) }) &&
-		(!dot || strings.ContainsFunc(body, unicode.IsLetter))
+	prev := rune(0)
+	for i, r := range s {
+		switch {
+		case currencyRune(r):
+		case (r == '.' || r == '/') && i > 0 && (unicode.IsLetter(prev) || prev == '/'):
+		default:
+			return false
+		}
+		prev = r
+	}
+	return s != ""
 }
 
-// currencyRune says whether r may be part of a currency's name.
+// currencyRune says whether r may begin a currency's name.
 func currencyRune(r rune) bool { return unicode.IsLetter(r) || unicode.Is(unicode.Sc, r) }
 
 // IsZero says that l is no layout: numbers are written -1234.56.
@@ -164,13 +186,16 @@ func Spaces() []string { return slices.Clone(spaces) }
 func (l NumberLayout) Point() string { return l.point }
 
 // Groups are the characters that may separate thousands: for a space, the
-// no-break spaces spreadsheets write as well.
+// no-break spaces spreadsheets write as well; for an apostrophe, the
+// typographic one.
 func (l NumberLayout) Groups() []string {
 	switch l.group {
 	case "":
 		return nil
 	case " ":
 		return spaces
+	case "'":
+		return apostrophes
 	}
 	return []string{l.group}
 }
@@ -272,16 +297,19 @@ func trimSpaces(b []byte, start, end bool) []byte {
 }
 
 // appendWhole appends the digits of a whole part written with or without
-// thousands separators: 1 to 3 digits, then groups of 3.
+// thousands separators: 1 to 3 digits, then groups of 3. A number whose
+// thousands are separated does not begin with 0: 0.500 under 1.234,56 is
+// no 500, but more likely a half written in another layout.
 func (l NumberLayout) appendWhole(dst, whole []byte) ([]byte, bool) {
-	inGroup, groups := 0, 0
+	inGroup, groups, first := 0, 0, byte(0)
 	for len(whole) > 0 {
 		if c := whole[0]; c >= '0' && c <= '9' {
+			first = cmp.Or(first, c)
 			dst, whole, inGroup = append(dst, c), whole[1:], inGroup+1
 			continue
 		}
 		n := l.groupAt(whole)
-		if n == 0 || inGroup == 0 || inGroup > 3 || groups > 0 && inGroup != 3 {
+		if n == 0 || inGroup == 0 || inGroup > 3 || groups > 0 && inGroup != 3 || first == '0' {
 			return dst, false
 		}
 		whole, inGroup, groups = whole[n:], 0, groups+1
@@ -334,6 +362,23 @@ func (l NumberLayout) negativeReading(v string) (NumberLayout, bool) {
 	_, ok := other.AppendPlain(nil, []byte(v))
 	_, read := l.AppendPlain(nil, []byte(v))
 	return other, ok && !read
+}
+
+// otherCurrency returns the currency v is written in when the layout, with
+// that currency instead of its own, reads it: "€5.00" in a column of
+// dollars. It returns "" for a value that is wrong otherwise, even with a
+// currency unlike the layout's ("$NaN", "Fr.5,5").
+func (l NumberLayout) otherCurrency(v string) string {
+	if l.Currency() == "" {
+		return ""
+	}
+	guess := layoutOf(string(trimSpace([]byte(v))))
+	other := l
+	other.before, other.after = guess.before, guess.after
+	if _, ok := other.AppendPlain(nil, []byte(v)); !ok || guess.Currency() == "" || guess.Currency() == l.Currency() {
+		return ""
+	}
+	return guess.Currency()
 }
 
 // layoutOf guesses from a value what a layout writes around its digits:

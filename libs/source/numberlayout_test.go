@@ -25,7 +25,8 @@ func TestParseNumberLayout(t *testing.T) {
 	t.Parallel()
 	for example, want := range map[string]string{"1,234.56": "", "1.234,56": "", "1 234,56": "", "1 234.56": "", "1'234.56": "", "1'234,56": "", "1234,56": "",
 		"$1,234.56": "", "($1,234.56)": "", "$(1,234.56)": "($1,234.56)", "1.234,56 €": "", "(1.234,56 €)": "", "1.234,56 €-": "", "1.234,56- €": "1.234,56 €-",
-		"EUR 1,234.56": "", "$1234.56": "", "(1234.56)": "", "1234.56-": "", "Fr. 1'234.56": "", "1 234,56 kr.": "", "R$ 1.234,56": "", "US$1,234.56": ""} {
+		"EUR 1,234.56": "", "$1234.56": "", "(1234.56)": "", "1234.56-": "", "Fr. 1'234.56": "", "1 234,56 kr.": "", "R$ 1.234,56": "", "US$1,234.56": "",
+		"S/ 1,234.56": "", "B/.1,234.56": "", "1.234,56 ر.س": ""} {
 		l, err := source.ParseNumberLayout(example)
 		if err != nil || l.String() != cmp.Or(want, example) {
 			t.Errorf("%q: %v, %v; want it read as %q", example, l, err, cmp.Or(want, example))
@@ -41,6 +42,19 @@ func TestParseNumberLayout(t *testing.T) {
 			t.Errorf("%q read as %s, want it refused", example, l)
 		}
 	}
+	t.Run("refusals_say_why", func(t *testing.T) {
+		t.Parallel()
+		for example, want := range map[string]string{
+			"($1,234.56)-": "negative numbers are written one way", "1,234.56--": "negative numbers are written one way",
+			"(1,234.56": "a parenthesis is not paired", "$1,234.56 $": "a currency stands before or after the number, not both",
+			"1,234.56 5": `"5" is no currency`, "$.1,234.56": `"$." is no currency`, "1,234": "a number layout writes 1234.56 as the column does",
+		} {
+			_, err := source.ParseNumberLayout(example)
+			if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "such as (1,234.56)") {
+				t.Errorf("%q: %v, want it to say %s and the forms allowed", example, err, want)
+			}
+		}
+	})
 }
 
 // TestNumberLayoutPlain reads random texts of each layout and compares with
@@ -60,6 +74,9 @@ func TestNumberLayoutPlain(t *testing.T) {
 		}
 		valid := numberPattern(tc.group, tc.point, tc.currency, tc.negative)
 		alphabet := []string{"1", "2", "0", "9", "5", tc.group, tc.point, "-", "+", ".", ",", " "}
+		if tc.group == "'" {
+			alphabet = append(alphabet, "\u2019")
+		}
 		if tc.group == " " || tc.currency != "" {
 			alphabet = append(alphabet, "\u00a0", "\u202f")
 		}
@@ -102,10 +119,14 @@ func TestNumberLayoutPlain(t *testing.T) {
 // currency with spaces between it and the number.
 func numberPattern(group, point, currency, negative string) *regexp.Regexp {
 	groups := "(?:" + regexp.QuoteMeta(group) + `\d{3})+`
-	if group == " " {
+	switch group {
+	case " ":
 		groups = "(?:[ \u00a0\u202f]\\d{3})+"
+	case "'":
+		groups = "(?:['\u2019]\\d{3})+"
 	}
-	number := `(?:\d+|\d{1,3}` + groups + `)(?:` + regexp.QuoteMeta(point) + `\d+)?`
+	// Separated thousands never begin with 0.
+	number := `(?:\d+|[1-9]\d{0,2}` + groups + `)(?:` + regexp.QuoteMeta(point) + `\d+)?`
 	if group == "" {
 		number = `\d+(?:` + regexp.QuoteMeta(point) + `\d+)?`
 	}
@@ -174,7 +195,7 @@ func plainByHand(v, group, point, currency string) string {
 	}
 	v = strings.NewReplacer("(", "", ")", "", "-", "", "+", "", " ", "", "\u00a0", "", "\u202f", "").Replace(v)
 	if group != "" && group != " " {
-		v = strings.ReplaceAll(v, group, "")
+		v = strings.ReplaceAll(strings.ReplaceAll(v, group, ""), "\u2019", "")
 	}
 	return sign + strings.Replace(v, point, ".", 1)
 }
@@ -230,6 +251,10 @@ func TestCSVNumberLayouts(t *testing.T) {
 		}
 		for _, tc := range []struct{ name, value, want string }{
 			{"another_currency", "€5.00", `"€5.00" is not a decimal number written like ($1,234.56), the type the recipe sets for it; its currency is €, the column's $`},
+			// No other currency would read $NaN: the message does not say it has one.
+			{"no_number_after_the_currency", "$NaN", `"$NaN" is not a decimal number written like ($1,234.56), the type the recipe sets for it` + "\n"},
+			// Separated thousands never begin with 0: 0,500 is no 500.
+			{"a_group_after_zero", `"0,500"`, `"0,500" is not a decimal number written like ($1,234.56), the type the recipe sets for it` + "\n"},
 			{"negative_twice", "-($5.00)", `"-($5.00)" is not a decimal number written like ($1,234.56)`},
 			{"negatives_written_otherwise", "5.00-", `"5.00-" is not a decimal number written like ($1,234.56), the type the recipe sets for it; its negative numbers are written otherwise: "decimal $1,234.56-" reads it`},
 		} {
@@ -240,7 +265,7 @@ func TestCSVNumberLayouts(t *testing.T) {
 					t.Fatal(err)
 				}
 				_, err := source.CSVSchema(path, map[string]source.Setting{"amount": {Type: source.Decimal, Number: dollars}})
-				if want := "line 7, column amount: " + tc.want; err == nil || !strings.Contains(err.Error(), want) {
+				if want := "line 7, column amount: " + tc.want; err == nil || !strings.Contains(err.Error()+"\n", want) {
 					t.Errorf("err = %v, want it to say %s", err, want)
 				}
 			})
