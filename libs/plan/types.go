@@ -135,9 +135,14 @@ func notDates(c source.Column, side string) string {
 	if len(layouts) > 0 && layouts[0].Clock() != "" {
 		typ = "timestamp" // 02/01/2024 14:05
 	}
+	hint := layoutHint(side, c.Name, typ, layouts)
+	if len(layouts) > 0 && layouts[0].ShortYear() {
+		// 24-01-31 may as well be 2024-01-31, which no hint offers.
+		hint += "; YY takes the year to be written last, as 2000 to 2099"
+	}
 	return fmt.Sprintf(" (the %s %s is %s: its values, such as %q, are not dates as Kalla reads them: "+
 		"YYYY-MM-DD, such as 2024-01-31, or timestamps such as 2024-01-31 14:05:00%s)",
-		side, c.Name, c.TypeName(), sample, layoutHint(side, c.Name, typ, layouts))
+		side, c.Name, c.TypeName(), sample, hint)
 }
 
 // layoutHint suggests the types setting that reads a column's values, from

@@ -45,12 +45,17 @@ var errDateLayout = errors.New(`a date layout puts DD, MM (or MMM, the month's n
 	`joined by one of / . - and space, or by none: for example DD/MM/YYYY, MM/DD/YYYY, DD.MM.YYYY, YYYYMMDD, DD-MMM-YY or DD MMM YYYY`)
 
 var errTimestampLayout = errors.New(`a timestamp layout is a date layout (DD, MM or MMM, and YYYY or YY in some order, joined by one of / . - and space, or by none), ` +
-	`then a space or T and hh:mm or hh:mm:ss, and AM/PM for a 12-hour clock: for example DD/MM/YYYY hh:mm, DD.MM.YYYY hh:mm:ss, YYYY-MM-DD hh:mm or MM/DD/YYYY hh:mm AM/PM`)
+	`then a space or T and hh:mm or hh:mm:ss, or a space and hh:mm AM/PM or hh:mm:ss AM/PM for a 12-hour clock ` +
+	`(seconds are read with their fraction, if any): for example DD/MM/YYYY hh:mm, DD.MM.YYYY hh:mm:ss, YYYY-MM-DDThh:mm or MM/DD/YYYY hh:mm AM/PM`)
 
 // ParseTimestampLayout reads a layout such as DD/MM/YYYY hh:mm.
 func ParseTimestampLayout(s string) (DateLayout, error) {
+	up := strings.ToUpper(s)
+	if short, ok := strings.CutSuffix(up, "AM/PM"); ok && !strings.HasSuffix(short, " ") {
+		up = short + meridiem // hh:mmAM/PM, as values may write 2:05PM
+	}
 	for _, clock := range clocks {
-		date, ok := strings.CutSuffix(strings.ToUpper(s), strings.ToUpper(clock))
+		date, ok := strings.CutSuffix(up, strings.ToUpper(clock))
 		if !ok {
 			continue
 		}
@@ -311,22 +316,35 @@ func pad2(dst, part []byte) []byte {
 
 // DateLayoutsReading returns the layouts other than YYYY-MM-DD under which
 // v is a date or a timestamp, day first before month first before year
-// first: what a message may suggest for a column of such text.
+// first: what a message may suggest for a column of such text. Orders
+// rarely written (year, day, month; a two-digit year first) are not
+// offered beside a common one, which a user might otherwise take for an
+// equal choice and so misread a whole column (24-01-02 as 2024-01-02
+// under YY-MM-DD, but 2002-01-24 under DD-MM-YY), and a two-digit year
+// first is never offered.
 func DateLayoutsReading(v string) []DateLayout {
-	var out []DateLayout
+	var common, rare []DateLayout
 	for _, clock := range append([]string{""}, clocks...) {
 		for _, order := range []string{"DMY", "MDY", "YMD", "YDM", "DYM", "MYD"} {
 			for _, sep := range append(strings.Split(dateSeparators, ""), "") {
 				for _, short := range []bool{false, true} {
 					for _, name := range []bool{false, true} {
 						l := DateLayout{order: order, sep: sep, shortYear: short, monthName: name, clock: clock}
-						if _, ok := l.AppendISO(nil, []byte(v)); ok && l != (DateLayout{order: "YMD", sep: "-"}) {
-							out = append(out, l)
+						_, ok := l.AppendISO(nil, []byte(v))
+						switch {
+						case !ok || l == (DateLayout{order: "YMD", sep: "-"}) || short && order[0] == 'Y':
+						case order == "DMY" || order == "MDY" || order == "YMD":
+							common = append(common, l)
+						default:
+							rare = append(rare, l)
 						}
 					}
 				}
 			}
 		}
 	}
-	return out
+	if len(common) > 0 {
+		return common
+	}
+	return rare
 }

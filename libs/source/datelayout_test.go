@@ -18,7 +18,8 @@ import (
 func TestDateLayoutsReading(t *testing.T) {
 	t.Parallel()
 	wantReading(t, source.DateLayoutsReading, map[string]string{"02/01/2024": "DD/MM/YYYY MM/DD/YYYY", "31.12.2024": "DD.MM.YYYY", "2024-12-31": "",
-		"20241231": "YYYYMMDD", "2024-31-12": "YYYY-DD-MM", "13/13/2024": "", "31/12/24": "DD/MM/YY YY/MM/DD", "02-JAN-24": "DD-MMM-YY YY-MMM-DD",
+		"20241231": "YYYYMMDD", "2024-31-12": "YYYY-DD-MM", "13/13/2024": "", "31/12/24": "DD/MM/YY", "02-JAN-24": "DD-MMM-YY", "31-FEB-24": "", "24-01-31": "DD-MM-YY",
+		"20240102": "YYYYMMDD", "01022024": "DDMMYYYY MMDDYYYY",
 		"2 Feb 2024": "DD MMM YYYY", "Dec 31 2024": "MMM DD YYYY", "31 December 2024": ""})
 }
 
@@ -76,6 +77,7 @@ func TestParseTimestampLayout(t *testing.T) {
 		"YYYYMMDD hh:mm:ss":         "YYYYMMDD hh:mm:ss",
 		"MM/DD/YYYY hh:mm AM/PM":    "MM/DD/YYYY hh:mm AM/PM",
 		"mm/dd/yyyy hh:mm:ss am/pm": "MM/DD/YYYY hh:mm:ss AM/PM",
+		"MM/DD/YYYY hh:mmAM/PM":     "MM/DD/YYYY hh:mm AM/PM",
 	} {
 		l, err := source.ParseTimestampLayout(text)
 		if err != nil || l.String() != want || l.Clock() == "" {
@@ -93,6 +95,10 @@ func TestParseTimestampLayout(t *testing.T) {
 	}
 	if l, err := source.ParseDateLayout("DD/MM/YYYY hh:mm"); err == nil {
 		t.Errorf("a date layout took a time: %s", l)
+	}
+	_, err := source.ParseTimestampLayout("MM/DD/YYYYThh:mm AM/PM")
+	if want := "or a space and hh:mm AM/PM or hh:mm:ss AM/PM for a 12-hour clock"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("T before a 12-hour clock: %v, want it refused saying %s", err, want)
 	}
 }
 
