@@ -111,13 +111,13 @@ func whyNot(c source.Column, side string, want Class) string {
 	case c.Odd != "":
 		hint := ""
 		if want == Number {
-			hint = layoutHint(side, c.Name, "decimal", source.NumberLayoutsReading(c.Odd)) // 12,5 among 3 and 7
+			hint = layoutHint(side, c.Name, "decimal", source.NumberLayoutsReading(c.Odd, "")) // 12,5 among 3 and 7
 		}
 		return fmt.Sprintf(" (the %s %s is text because of values such as %q among its numbers or dates%s)", side, c.Name, c.Odd, hint)
 	case c.Sample != "" && want == Number:
 		return fmt.Sprintf(" (the %s %s is text: its values, such as %q, are not numbers as Kalla reads them: digits with an optional "+
 			"sign and decimal point, such as -1234.56, without thousands separators, currency signs or decimal commas%s)",
-			side, c.Name, c.Sample, layoutHint(side, c.Name, "decimal", source.NumberLayoutsReading(c.Sample)))
+			side, c.Name, c.Sample, layoutHint(side, c.Name, "decimal", source.NumberLayoutsReading(c.Sample, c.NegativeSample)))
 	}
 	return ""
 }

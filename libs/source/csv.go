@@ -162,8 +162,9 @@ type inference struct {
 	set Setting
 	// narrow says the last number read has at most 38 digits by itself.
 	narrow bool
-	// first is the first value, as written.
-	first string
+	// first is the first value, as written, and negative the first that
+	// looks negative as accounting writes it: (12.50) or 12.50-.
+	first, negative string
 	// buf holds a value rewritten from the layout set, one at a time.
 	buf []byte
 }
@@ -191,6 +192,9 @@ func (in *inference) add(v []byte) {
 	}
 	t := trimSpace(v)
 	in.padded = in.padded || len(t) != len(v)
+	if in.negative == "" && len(t) > 0 && (t[0] == '(' || t[len(t)-1] == '-') {
+		in.negative = string(v)
+	}
 	// A column read as text for how its numbers are written is still
 	// parsed, so that zeros and exponent name one only while every value
 	// is a number. Until a value of no type is found, each is parsed.
@@ -310,6 +314,9 @@ func (in *inference) column(name string) Column {
 		c.Odd = in.odd
 	default:
 		c.Sample = in.first
+		if in.negative != in.first {
+			c.NegativeSample = in.negative
+		}
 	}
 	if in.intDigits+in.scale > MaxDigits {
 		// No number type holds the column: no note may suggest one.

@@ -334,15 +334,31 @@ func allDigits(s []byte) bool {
 
 // NumberLayoutsReading returns the layouts other than -1234.56 under which
 // v is a number: what a message may suggest for a column of such text. The
-// currency and the way of writing negative numbers are those of v.
-func NumberLayoutsReading(v string) []NumberLayout {
+// currency and the way of writing negative numbers are those of v, or of
+// negative, a later value of the column that looks negative ("(5.00)"),
+// when it is not "": the layouts returned read both.
+func NumberLayoutsReading(v, negative string) []NumberLayout {
 	around := layoutOf(string(trimSpace([]byte(v))))
+	if negative != "" {
+		other := layoutOf(string(trimSpace([]byte(negative))))
+		around.negative = other.negative
+		if around.Currency() == "" {
+			around.before, around.after = other.before, other.after
+		}
+	}
+	from := cmp.Or(negative, v)
 	var out []NumberLayout
 	for _, g := range numberGroups {
 		for _, p := range numberPoints {
 			l := around
 			l.group, l.point = g, p
-			if _, ok := l.AppendPlain(nil, []byte(v)); ok && g != p && l != (NumberLayout{point: "."}) {
+			if g == p || l == (NumberLayout{point: "."}) {
+				continue
+			}
+			if _, ok := l.AppendPlain(nil, []byte(v)); !ok {
+				continue
+			}
+			if _, ok := l.AppendPlain(nil, []byte(from)); ok {
 				out = append(out, l)
 			}
 		}

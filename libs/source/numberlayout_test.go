@@ -15,10 +15,29 @@ import (
 
 func TestNumberLayoutsReading(t *testing.T) {
 	t.Parallel()
-	wantReading(t, source.NumberLayoutsReading, map[string]string{"1,234.56": "1,234.56", "12,50": "1.234,56 1 234,56 1'234,56 1234,56",
+	alone := func(v string) []source.NumberLayout { return source.NumberLayoutsReading(v, "") }
+	wantReading(t, alone, map[string]string{"1,234.56": "1,234.56", "12,50": "1.234,56 1 234,56 1'234,56 1234,56",
 		"1\u00a0234,5": "1 234,56", "1.5": "1,234.56 1 234.56 1'234.56", "$1,234.56": "$1,234.56", "$5": "$1,234.56 $1.234,56 $1 234.56 $1 234,56 $1'234.56 $1'234,56 $1234.56 $1234,56",
 		"(1.234,56 €)": "(1.234,56 €)", "1.234,56\u00a0€": "1.234,56 €", "EUR -1,234.56": "EUR 1,234.56", "1,234.56-": "1,234.56-", "(12.50)": "(1,234.56) (1 234.56) (1'234.56) (1234.56)",
 		"kr. 1.234,50": "kr. 1.234,56", "Fr.5.50": "", "$1,234.56 USD": "", "12 apples": "", "(5": ""})
+}
+
+func TestNumberLayoutsReadingWithANegativeValue(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ v, negative, want string }{
+		{"5,00 €", "(5,00 €)", "(1.234,56 €) (1 234,56 €) (1'234,56 €) (1234,56 €)"},
+		{"$5.00", "(5.00)", "($1,234.56) ($1 234.56) ($1'234.56) ($1234.56)"},
+		{"1.234,50", "12,00-", "1.234,56-"},
+		{"$5.00", "(€5.00)", ""},
+	} {
+		var got []string
+		for _, l := range source.NumberLayoutsReading(tc.v, tc.negative) {
+			got = append(got, l.String())
+		}
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("%q and %q are read by %q, want %q", tc.v, tc.negative, got, tc.want)
+		}
+	}
 }
 
 func TestParseNumberLayout(t *testing.T) {

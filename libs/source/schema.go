@@ -58,6 +58,11 @@ type Column struct {
 	// shows what it holds. It is for messages only and kept out of saved
 	// schemas.
 	Sample string `json:"-"`
+	// NegativeSample is, for such a column of text, its first value that
+	// looks negative as accounting writes it, in parentheses or with a
+	// trailing minus ("(12.50)"), when the sample does not: a suggested
+	// layout must read both.
+	NegativeSample string `json:"-"`
 	// DateLayout is how a CSV date column writes its dates, when a
 	// recipe's types set one other than YYYY-MM-DD ("date DD/MM/YYYY"), and
 	// NumberLayout how a decimal column writes its numbers, when they set
