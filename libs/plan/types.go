@@ -111,13 +111,13 @@ func whyNot(c source.Column, side string, want Class) string {
 	case c.Odd != "":
 		hint := ""
 		if want == Number {
-			hint = layoutHint(side, c.Name, "decimal", source.NumberLayoutsReading(c.Odd, "")) // 12,5 among 3 and 7
+			hint = layoutHint(side, c.Name, "decimal", source.NumberLayoutsReading(c.Odd, ""), "", nil) // 12,5 among 3 and 7
 		}
 		return fmt.Sprintf(" (the %s %s is text because of values such as %q among its numbers or dates%s)", side, c.Name, c.Odd, hint)
 	case c.Sample != "" && want == Number:
 		return fmt.Sprintf(" (the %s %s is text: its values, such as %q, are not numbers as Kalla reads them: digits with an optional "+
 			"sign and decimal point, such as -1234.56, without thousands separators, currency signs or decimal commas%s)",
-			side, c.Name, c.Sample, layoutHint(side, c.Name, "decimal", source.NumberLayoutsReading(c.Sample, c.NegativeSample)))
+			side, c.Name, c.Sample, layoutHint(side, c.Name, "decimal", source.NumberLayoutsReading(c.Sample, c.NegativeSample), "", nil))
 	}
 	return ""
 }
@@ -132,31 +132,41 @@ func notDates(c source.Column, side string) string {
 		return ""
 	}
 	typ := "date"
-	if len(layouts) > 0 && layouts[0].Clock() != "" {
+	if len(layouts) > 0 && layouts[0].HasTime() {
 		typ = "timestamp" // 02/01/2024 14:05
 	}
-	hint := layoutHint(side, c.Name, typ, layouts)
-	if len(layouts) > 0 && layouts[0].ShortYear() {
-		// 24-01-31 may as well be 2024-01-31, which no hint offers.
-		hint += "; YY takes the year to be written last, as 2000 to 2099"
+	// Each layout offered says what it makes of the sample: 24-01-31 is
+	// 2031-01-24 under DD-MM-YY and 2024-01-31 under YY-MM-DD, and only
+	// the user knows which the file means.
+	reads := func(l source.DateLayout) string {
+		iso, _ := l.AppendISO(nil, []byte(sample))
+		return string(iso)
 	}
 	return fmt.Sprintf(" (the %s %s is %s: its values, such as %q, are not dates as Kalla reads them: "+
 		"YYYY-MM-DD, such as 2024-01-31, or timestamps such as 2024-01-31 14:05:00%s)",
-		side, c.Name, c.TypeName(), sample, hint)
+		side, c.Name, c.TypeName(), sample, layoutHint(side, c.Name, typ, layouts, sample, reads))
 }
 
 // layoutHint suggests the types setting that reads a column's values, from
 // the layouts that read its sample (at most two: 02/01/2024 may be either
-// day or month first), or returns "" when none does ($1,234.56).
-func layoutHint[L fmt.Stringer](side, column, typ string, layouts []L) string {
+// day or month first), or returns "" when none does ($1,234.56). With
+// reads, it says what each layout makes of the sample.
+func layoutHint[L fmt.Stringer](side, column, typ string, layouts []L, sample string, reads func(L) string) string {
 	if len(layouts) == 0 {
 		return ""
 	}
 	hint := fmt.Sprintf("; to read them, set the %s source's types to {%q: \"%s %s\"}", side, column, typ, layouts[0])
-	if len(layouts) > 1 {
-		hint += fmt.Sprintf(" or \"%s %s\"", typ, layouts[1])
+	if reads == nil {
+		if len(layouts) > 1 {
+			hint += fmt.Sprintf(" or \"%s %s\"", typ, layouts[1])
+		}
+		return hint + ", as they are written"
 	}
-	return hint + ", as they are written"
+	hint += fmt.Sprintf(", which reads %q as %s", sample, reads(layouts[0]))
+	if len(layouts) > 1 {
+		hint += fmt.Sprintf(", or \"%s %s\", as %s", typ, layouts[1], reads(layouts[1]))
+	}
+	return hint
 }
 
 // checkWidth returns what is wrong with a number condition whose

@@ -97,7 +97,7 @@ func (e *TypeError) Error() string {
 	}
 	words := typeWords[e.Type]
 	switch {
-	case !e.Date.IsZero() && e.Date.Clock() != "":
+	case e.Date.HasTime():
 		words = "a timestamp written " + e.Date.String()
 	case !e.Date.IsZero():
 		words = "a date written " + e.Date.String()
@@ -192,7 +192,7 @@ func (in *inference) add(v []byte) {
 	}
 	t := trimSpace(v)
 	in.padded = in.padded || len(t) != len(v)
-	if in.negative == "" && len(t) > 0 && (t[0] == '(' || t[len(t)-1] == '-') {
+	if in.negative == "" && !in.typed && looksNegative(t) {
 		in.negative = string(v)
 	}
 	// A column read as text for how its numbers are written is still

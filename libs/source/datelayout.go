@@ -14,8 +14,10 @@ import (
 // or of two (YY, the years 2000 to 2099), the month as a number or as its
 // English abbreviation (MMM: Jan, FEB). With a separator, a day or a
 // month number may have one digit (2/1/2024); without, each has two. A
-// value is read by rewriting it as YYYY-MM-DD, so it is valid exactly when
-// that ISO date is, and the engine reads it the same way.
+// timestamp layout adds a time ("timestamp DD.MM.YYYY hh:mm"). A value is
+// read by rewriting it as YYYY-MM-DD (hh:mm:ss), so it is valid exactly
+// when that ISO date (or timestamp) is, and the engine reads it the same
+// way.
 type DateLayout struct {
 	order     string // "DMY" for DD/MM/YYYY
 	sep       string // "" for DDMMYYYY
@@ -35,8 +37,12 @@ var clocks = []string{" hh:mm:ss", " hh:mm", "Thh:mm:ss", "Thh:mm", " hh:mm:ss A
 // meridiem is the suffix of a 12-hour clock.
 const meridiem = " AM/PM"
 
-// MonthNames are the month abbreviations MMM reads, in any case.
-var MonthNames = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+// monthNames are the month abbreviations MMM reads, in any case.
+var monthNames = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+
+// MonthNames are the month abbreviations MMM reads, in any case, January's
+// first.
+func MonthNames() []string { return slices.Clone(monthNames) }
 
 // dateSeparators are the separators a layout may use.
 const dateSeparators = "/.- "
@@ -71,6 +77,9 @@ func ParseTimestampLayout(s string) (DateLayout, error) {
 
 // ParseDateLayout reads a layout such as DD/MM/YYYY or DD-MMM-YY.
 func ParseDateLayout(s string) (DateLayout, error) {
+	if strings.Contains(s, ":") {
+		return DateLayout{}, fmt.Errorf(`%q: a date layout has no time; "timestamp %s" reads the time too`, s, s)
+	}
 	var l DateLayout
 	rest := strings.ToUpper(s)
 	for len(l.order) < 3 {
@@ -145,12 +154,21 @@ func (l DateLayout) Separator() string { return l.sep }
 // ShortYear says that the year has two digits, 20YY.
 func (l DateLayout) ShortYear() bool { return l.shortYear }
 
-// MonthName says that the month is written as its abbreviation (Jan).
-func (l DateLayout) MonthName() bool { return l.monthName }
+// NamedMonth says that the month is written as its abbreviation (Jan).
+func (l DateLayout) NamedMonth() bool { return l.monthName }
 
-// Clock is how a timestamp layout writes the time after its date (" hh:mm",
-// "Thh:mm:ss"), or "" for a date layout.
-func (l DateLayout) Clock() string { return l.clock }
+// HasTime says that l is a timestamp layout.
+func (l DateLayout) HasTime() bool { return l.clock != "" }
+
+// TimeSeparator is what stands between the date and the time: a space or
+// T; "" for a date layout.
+func (l DateLayout) TimeSeparator() string { return l.clock[:min(1, len(l.clock))] }
+
+// Seconds says that the time has seconds (hh:mm:ss).
+func (l DateLayout) Seconds() bool { return strings.Contains(l.clock, ":ss") }
+
+// TwelveHour says that the time is of a 12-hour clock, AM or PM after it.
+func (l DateLayout) TwelveHour() bool { return strings.HasSuffix(l.clock, meridiem) }
 
 // Width is how many characters the part (D, M or Y) has when the parts are
 // not separated; when they are, a day or month number may have one fewer.
@@ -172,21 +190,47 @@ func (l DateLayout) Width(part byte) int {
 // layout; the inference checks every value of a column so, into one
 // buffer.
 func (l DateLayout) AppendISO(dst, v []byte) ([]byte, bool) {
-	v = trimSpace(v)
-	var clock []byte
-	var pm, twelve bool
-	if l.clock != "" {
-		if twelve = strings.HasSuffix(l.clock, meridiem); twelve {
-			if v, pm, twelve = cutMeridiem(v); !twelve {
-				return dst, false
-			}
-		}
-		i := bytes.LastIndexByte(v, l.clock[0])
-		if i < 0 {
-			return dst, false
-		}
-		v, clock = v[:i], v[i+1:]
+	start := len(dst)
+	date, clock, pm, ok := l.cutTime(trimSpace(v))
+	if ok {
+		dst, ok = l.appendDate(dst, date)
 	}
+	if ok && l.HasTime() {
+		at := len(dst) // the time, " hh:mm:ss"
+		dst, ok = l.appendClock(dst, clock)
+		if ok && l.TwelveHour() {
+			ok = toTwentyFour(dst[at+1:at+3], pm)
+		}
+		ok = ok && validTime(dst[at:])
+	}
+	if !ok {
+		return dst[:start], false
+	}
+	return dst, true
+}
+
+// cutTime splits a timestamp layout's value into its date and its time,
+// with AM or PM cut from a 12-hour clock (pm says which). A date layout's
+// value is all date.
+func (l DateLayout) cutTime(v []byte) (date, clock []byte, pm, ok bool) {
+	if !l.HasTime() {
+		return v, nil, false, true
+	}
+	if l.TwelveHour() {
+		if v, pm, ok = cutMeridiem(v); !ok {
+			return nil, nil, false, false
+		}
+	}
+	i := bytes.LastIndexByte(v, l.clock[0])
+	if i < 0 {
+		return nil, nil, false, false
+	}
+	return v[:i], v[i+1:], pm, true
+}
+
+// appendDate appends a date written in the layout as YYYY-MM-DD, and says
+// whether it is a valid one.
+func (l DateLayout) appendDate(dst, v []byte) ([]byte, bool) {
 	var parts [3][]byte // in the layout's order
 	for i := range parts {
 		p := l.order[i]
@@ -225,18 +269,7 @@ func (l DateLayout) AppendISO(dst, v []byte) ([]byte, bool) {
 		dst = pad2(dst, part('M'))
 	}
 	dst = pad2(append(dst, '-'), part('D'))
-	if !validDate(dst[start:]) {
-		return dst, false
-	}
-	if l.clock == "" {
-		return dst, true
-	}
-	at := len(dst) // the time, " hh:mm:ss"
-	dst, ok := l.appendClock(dst, clock)
-	if ok && twelve {
-		ok = toTwentyFour(dst[at+1:at+3], pm)
-	}
-	return dst, ok && validTime(dst[at:])
+	return dst, validDate(dst[start:])
 }
 
 // cutMeridiem cuts AM or PM, in any case, and a space before it from the
@@ -273,7 +306,7 @@ func (l DateLayout) appendClock(dst, clock []byte) ([]byte, bool) {
 		return dst, false
 	}
 	minutes, seconds := rest, []byte("00")
-	if strings.Contains(l.clock, ":ss") {
+	if l.Seconds() {
 		if minutes, seconds, ok = bytes.Cut(rest, []byte(":")); !ok {
 			return dst, false
 		}
@@ -298,7 +331,7 @@ func (l DateLayout) validPart(p byte, text []byte) bool {
 
 // monthNumber is 1 to 12 for a month's abbreviation in any case, else 0.
 func monthNumber(text []byte) int {
-	for i, name := range MonthNames {
+	for i, name := range monthNames {
 		if len(text) == 3 && bytes.EqualFold(text, []byte(name)) {
 			return i + 1
 		}
@@ -317,30 +350,17 @@ func pad2(dst, part []byte) []byte {
 // DateLayoutsReading returns the layouts other than YYYY-MM-DD under which
 // v is a date or a timestamp, day first before month first before year
 // first: what a message may suggest for a column of such text. Orders
-// rarely written (year, day, month; a two-digit year first) are not
-// offered beside a common one, which a user might otherwise take for an
-// equal choice and so misread a whole column (24-01-02 as 2024-01-02
-// under YY-MM-DD, but 2002-01-24 under DD-MM-YY), and a two-digit year
-// first is never offered.
+// rarely written (year, day, month) are offered only when no common one
+// reads v, lest a user take one for an equal choice and misread a column.
 func DateLayoutsReading(v string) []DateLayout {
 	var common, rare []DateLayout
-	for _, clock := range append([]string{""}, clocks...) {
-		for _, order := range []string{"DMY", "MDY", "YMD", "YDM", "DYM", "MYD"} {
-			for _, sep := range append(strings.Split(dateSeparators, ""), "") {
-				for _, short := range []bool{false, true} {
-					for _, name := range []bool{false, true} {
-						l := DateLayout{order: order, sep: sep, shortYear: short, monthName: name, clock: clock}
-						_, ok := l.AppendISO(nil, []byte(v))
-						switch {
-						case !ok || l == (DateLayout{order: "YMD", sep: "-"}) || short && order[0] == 'Y':
-						case order == "DMY" || order == "MDY" || order == "YMD":
-							common = append(common, l)
-						default:
-							rare = append(rare, l)
-						}
-					}
-				}
-			}
+	for _, l := range everyDateLayout {
+		switch _, ok := l.AppendISO(nil, []byte(v)); {
+		case !ok:
+		case l.order == "DMY" || l.order == "MDY" || l.order == "YMD":
+			common = append(common, l)
+		default:
+			rare = append(rare, l)
 		}
 	}
 	if len(common) > 0 {
@@ -348,3 +368,22 @@ func DateLayoutsReading(v string) []DateLayout {
 	}
 	return rare
 }
+
+// everyDateLayout lists the layouts a recipe may set other than
+// YYYY-MM-DD, in the order DateLayoutsReading offers them.
+var everyDateLayout = func() []DateLayout {
+	var out []DateLayout
+	for _, clock := range append([]string{""}, clocks...) {
+		for _, order := range []string{"DMY", "MDY", "YMD", "YDM", "DYM", "MYD"} {
+			for _, sep := range append(strings.Split(dateSeparators, ""), "") {
+				for _, l := range []DateLayout{{}, {shortYear: true}, {monthName: true}, {shortYear: true, monthName: true}} {
+					l.order, l.sep, l.clock = order, sep, clock
+					if l != (DateLayout{order: "YMD", sep: "-"}) {
+						out = append(out, l)
+					}
+				}
+			}
+		}
+	}
+	return out
+}()

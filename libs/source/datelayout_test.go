@@ -18,7 +18,7 @@ import (
 func TestDateLayoutsReading(t *testing.T) {
 	t.Parallel()
 	wantReading(t, source.DateLayoutsReading, map[string]string{"02/01/2024": "DD/MM/YYYY MM/DD/YYYY", "31.12.2024": "DD.MM.YYYY", "2024-12-31": "",
-		"20241231": "YYYYMMDD", "2024-31-12": "YYYY-DD-MM", "13/13/2024": "", "31/12/24": "DD/MM/YY", "02-JAN-24": "DD-MMM-YY", "31-FEB-24": "", "24-01-31": "DD-MM-YY",
+		"20241231": "YYYYMMDD", "2024-31-12": "YYYY-DD-MM", "13/13/2024": "", "31/12/24": "DD/MM/YY YY/MM/DD", "02-JAN-24": "DD-MMM-YY YY-MMM-DD", "31-FEB-24": "YY-MMM-DD", "24-01-31": "DD-MM-YY YY-MM-DD",
 		"20240102": "YYYYMMDD", "01022024": "DDMMYYYY MMDDYYYY",
 		"2 Feb 2024": "DD MMM YYYY", "Dec 31 2024": "MMM DD YYYY", "31 December 2024": ""})
 }
@@ -80,7 +80,7 @@ func TestParseTimestampLayout(t *testing.T) {
 		"MM/DD/YYYY hh:mmAM/PM":     "MM/DD/YYYY hh:mm AM/PM",
 	} {
 		l, err := source.ParseTimestampLayout(text)
-		if err != nil || l.String() != want || l.Clock() == "" {
+		if err != nil || l.String() != want || !l.HasTime() {
 			t.Errorf("%q: %v, %v; want %s", text, l, err, want)
 		}
 		var back source.DateLayout
@@ -93,8 +93,8 @@ func TestParseTimestampLayout(t *testing.T) {
 			t.Errorf("%q read as %s, want it refused", text, l)
 		}
 	}
-	if l, err := source.ParseDateLayout("DD/MM/YYYY hh:mm"); err == nil {
-		t.Errorf("a date layout took a time: %s", l)
+	if _, err := source.ParseDateLayout("DD/MM/YYYY hh:mm"); err == nil || !strings.Contains(err.Error(), `"timestamp DD/MM/YYYY hh:mm" reads the time too`) {
+		t.Errorf("a date layout with a time: %v, want it refused naming the timestamp layout", err)
 	}
 	_, err := source.ParseTimestampLayout("MM/DD/YYYYThh:mm AM/PM")
 	if want := "or a space and hh:mm AM/PM or hh:mm:ss AM/PM for a 12-hour clock"; err == nil || !strings.Contains(err.Error(), want) {
@@ -185,20 +185,20 @@ func goMeridiem(text string) string {
 // seconds sometimes missing or extra.
 func randomTimestamp(rng *rand.Rand, l source.DateLayout) string {
 	date := strings.TrimSpace(randomDate(rng, l))
-	twelve := strings.HasSuffix(l.Clock(), "AM/PM")
+	twelve := l.TwelveHour()
 	hours := 26
 	if twelve {
 		hours = 14
 	}
 	clock := fmt.Sprintf("%s:%s", number(rng, rng.IntN(hours), false), number(rng, rng.IntN(62), rng.IntN(8) > 0))
-	seconds := strings.Contains(l.Clock(), ":ss")
+	seconds := l.Seconds()
 	if seconds != (rng.IntN(10) == 0) {
 		clock += ":" + number(rng, rng.IntN(62), rng.IntN(8) > 0)
 	}
 	if twelve != (rng.IntN(10) == 0) {
 		clock += []string{" AM", " PM", "pm", " am", " Pm"}[rng.IntN(5)]
 	}
-	return date + l.Clock()[:1] + clock
+	return date + l.TimeSeparator() + clock
 }
 
 // TestDateLayoutISO reads random texts of each layout and compares with Go's
@@ -231,8 +231,8 @@ func randomDate(rng *rand.Rand, l source.DateLayout) string {
 		'M': number(rng, rng.IntN(14), fixed),
 		'Y': fmt.Sprintf("%04d", 1+rng.IntN(2100)),
 	}
-	if l.MonthName() {
-		name := []byte(source.MonthNames[rng.IntN(12)])
+	if l.NamedMonth() {
+		name := []byte(source.MonthNames()[rng.IntN(12)])
 		for i := range name {
 			if rng.IntN(2) == 0 {
 				name[i] -= 'a' - 'A'

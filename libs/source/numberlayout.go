@@ -32,13 +32,18 @@ type NumberLayout struct {
 	before, after string
 }
 
+// spaceRunes are the spaces a space group stands for, which may also
+// stand between a currency and its number: spreadsheets write no-break
+// spaces.
+const spaceRunes = " \u00a0\u202f"
+
 // numberGroups and numberPoints are the separators a layout may use, the
 // more common first; spaces are those a space group stands for, and those
 // that may stand between a currency and its number.
 var (
 	numberGroups = []string{",", ".", " ", "'", ""}
 	numberPoints = []string{".", ","}
-	spaces       = []string{" ", "\u00a0", "\u202f"}
+	spaces       = strings.Split(spaceRunes, "")
 	// apostrophes are those an apostrophe group stands for: Swiss numbers
 	// are written 1'234.56 or, typographically, 1’234.56.
 	apostrophes = []string{"'", "\u2019"}
@@ -91,8 +96,13 @@ func layoutAround(before, after string) (NumberLayout, error) {
 	case closing == '-':
 		l.negative = "-"
 	}
-	if before != "" && after != "" {
+	switch {
+	case before != "" && after != "":
 		return l, errors.New("a currency stands before or after the number, not both")
+	case strings.HasPrefix(before, "-"):
+		return l, errors.New("a leading minus is read in every layout: leave it out")
+	case before+after != "" && strings.Trim(before+after, spaceRunes) == "":
+		return l, errors.New("spaces stand only between a currency and the number")
 	}
 	l.before, l.after = before, after
 	cur := string(trimSpaces([]byte(before+after), true, true))
@@ -178,9 +188,22 @@ func (l NumberLayout) Currency() string {
 	return string(trimSpaces([]byte(l.before+l.after), true, true))
 }
 
-// Spaces are the spaces a space group stands for, which may also stand
-// between a currency and its number.
-func Spaces() []string { return slices.Clone(spaces) }
+// Removed are the texts the rewrite to -1234.56 removes from a value,
+// wherever they stand: the currency first (it may hold a point: Fr.),
+// then the spaces beside it and the thousands separators. The inference
+// checked that they stand nowhere else.
+func (l NumberLayout) Removed() []string {
+	var out []string
+	if cur := l.Currency(); cur != "" {
+		out = append([]string{cur}, spaces...)
+	}
+	for _, g := range l.Groups() {
+		if !slices.Contains(out, g) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
 
 // Point is the decimal point.
 func (l NumberLayout) Point() string { return l.point }
@@ -270,28 +293,18 @@ func (l NumberLayout) cutMarks(v []byte) ([]byte, marks, bool) {
 			cut = false
 		}
 	}
-	signs := 0
-	for _, b := range []bool{m.open, m.trailing, m.sign != 0} {
-		if b {
-			signs++
-		}
-	}
-	return v, m, m.open == closing && signs <= 1
+	// A layout has parentheses or a trailing minus, never both.
+	return v, m, m.open == closing && !(m.sign != 0 && (m.open || m.trailing))
 }
 
 // trimSpaces trims the spaces a space group stands for from the start
 // and the end of b, as asked.
 func trimSpaces(b []byte, start, end bool) []byte {
-	for cut := true; cut; {
-		cut = false
-		for _, s := range spaces {
-			if after, ok := bytes.CutPrefix(b, []byte(s)); ok && start {
-				b, cut = after, true
-			}
-			if before, ok := bytes.CutSuffix(b, []byte(s)); ok && end {
-				b, cut = before, true
-			}
-		}
+	if start {
+		b = bytes.TrimLeft(b, spaceRunes)
+	}
+	if end {
+		b = bytes.TrimRight(b, spaceRunes)
 	}
 	return b
 }
@@ -338,9 +351,9 @@ func allDigits(s []byte) bool {
 // negative, a later value of the column that looks negative ("(5.00)"),
 // when it is not "": the layouts returned read both.
 func NumberLayoutsReading(v, negative string) []NumberLayout {
-	around := layoutOf(string(trimSpace([]byte(v))))
+	around := layoutOf(v)
 	if negative != "" {
-		other := layoutOf(string(trimSpace([]byte(negative))))
+		other := layoutOf(negative)
 		around.negative = other.negative
 		if around.Currency() == "" {
 			around.before, around.after = other.before, other.after
@@ -370,11 +383,11 @@ func NumberLayoutsReading(v, negative string) []NumberLayout {
 // v uses, when that reads v and l does not: "(5.00)" in a column whose
 // layout was set from its positive numbers.
 func (l NumberLayout) negativeReading(v string) (NumberLayout, bool) {
-	if l.IsZero() {
-		return l, false
+	if l.IsZero() || l.negative != "" {
+		return l, false // one layout has one negative form: others would then fail
 	}
 	other := l
-	other.negative = layoutOf(string(trimSpace([]byte(v)))).negative
+	other.negative = layoutOf(v).negative
 	_, ok := other.AppendPlain(nil, []byte(v))
 	_, read := l.AppendPlain(nil, []byte(v))
 	return other, ok && !read
@@ -388,7 +401,7 @@ func (l NumberLayout) otherCurrency(v string) string {
 	if l.Currency() == "" {
 		return ""
 	}
-	guess := layoutOf(string(trimSpace([]byte(v))))
+	guess := layoutOf(v)
 	other := l
 	other.before, other.after = guess.before, guess.after
 	if _, ok := other.AppendPlain(nil, []byte(v)); !ok || guess.Currency() == "" || guess.Currency() == l.Currency() {
@@ -397,11 +410,20 @@ func (l NumberLayout) otherCurrency(v string) string {
 	return guess.Currency()
 }
 
+// looksNegative says, cheaply enough for every value of a column, whether
+// t may be a negative number as accounting writes it: (5.00), $(5.00) or
+// 5.00-.
+func looksNegative(t []byte) bool {
+	n := len(t)
+	return n > 0 && (t[0] == '(' || t[n-1] == ')' || t[n-1] == '-')
+}
+
 // layoutOf guesses from a value what a layout writes around its digits:
 // parentheses or a trailing minus, and a currency, before or after the
 // number as v writes it (its first run of letters and currency signs, with
 // an abbreviation's point when no digit follows it).
 func layoutOf(v string) NumberLayout {
+	v = string(trimSpace([]byte(v)))
 	var l NumberLayout
 	rest := v
 	if i := strings.IndexFunc(v, currencyRune); i >= 0 {
@@ -428,7 +450,7 @@ func layoutOf(v string) NumberLayout {
 		}
 		rest = v[:i] + v[j:]
 	}
-	rest = strings.TrimRight(rest, " \u00a0\u202f")
+	rest = strings.TrimRight(rest, spaceRunes)
 	switch {
 	case strings.Contains(rest, "("):
 		l.negative = "()"

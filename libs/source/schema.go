@@ -63,10 +63,11 @@ type Column struct {
 	// trailing minus ("(12.50)"), when the sample does not: a suggested
 	// layout must read both.
 	NegativeSample string `json:"-"`
-	// DateLayout is how a CSV date column writes its dates, when a
-	// recipe's types set one other than YYYY-MM-DD ("date DD/MM/YYYY"), and
-	// NumberLayout how a decimal column writes its numbers, when they set
-	// one other than -1234.56 ("decimal 1.234,56").
+	// DateLayout is how a CSV date or timestamp column writes its values,
+	// when a recipe's types set one other than ISO ("date DD/MM/YYYY",
+	// "timestamp DD.MM.YYYY hh:mm"), and NumberLayout how a decimal
+	// column writes its numbers, when they set one other than -1234.56
+	// ("decimal 1.234,56", "decimal ($1,234.56)").
 	DateLayout   DateLayout   `json:",omitzero"`
 	NumberLayout NumberLayout `json:",omitzero"`
 	// Empty says that a CSV column holds no value at all (a file of a

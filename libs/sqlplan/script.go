@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"math/big"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -135,15 +134,15 @@ func castText(expr string, c source.Column) string {
 // source.DateLayout.AppendISO rewrites it: the inference checked that
 // every value of the column is such a date.
 func castLayoutDate(text string, layout source.DateLayout) string {
-	if layout.Clock() == "" {
+	if !layout.HasTime() {
 		return fmt.Sprintf("CAST(%s AS DATE)", isoDate(text, layout))
 	}
 	// The date before the last space (or T), then hours, minutes, the
 	// seconds the layout may have and, on a 12-hour clock, AM or PM.
-	re := String("^(.*)" + regexp.QuoteMeta(layout.Clock()[:1]) + "([0-9]+):([0-9]+)(?::([0-9.]+))? ?([AaPp]?)[Mm]?$")
+	re := String("^(.*)" + layout.TimeSeparator() + "([0-9]+):([0-9]+)(?::([0-9.]+))? ?([AaPp]?)[Mm]?$")
 	part := func(i int) string { return fmt.Sprintf("regexp_extract(%s, %s, %d)", text, re, i) }
 	hour := part(2)
-	if strings.HasSuffix(layout.Clock(), "AM/PM") {
+	if layout.TwelveHour() {
 		// 12 AM is 00, 12 PM is 12, 1 PM is 13.
 		hour = fmt.Sprintf("CAST(CAST(%s AS INTEGER) %% 12 + CASE WHEN lower(%s) = 'p' THEN 12 ELSE 0 END AS VARCHAR)", hour, part(5))
 	}
@@ -167,9 +166,9 @@ func isoDate(text string, layout source.DateLayout) string {
 	if layout.ShortYear() {
 		parts['Y'] = "'20' || " + parts['Y']
 	}
-	if layout.MonthName() {
-		names := make([]string, len(source.MonthNames))
-		for i, n := range source.MonthNames {
+	if layout.NamedMonth() {
+		names := source.MonthNames()
+		for i, n := range names {
 			names[i] = String(n)
 		}
 		parts['M'] = fmt.Sprintf("CAST(list_position([%s], lower(%s)) AS VARCHAR)", strings.Join(names, ", "), parts['M'])
@@ -183,16 +182,7 @@ func isoDate(text string, layout source.DateLayout) string {
 // edge, spaces only beside it or between groups, and a value says at most
 // once that it is negative.
 func numberFromLayout(text string, layout source.NumberLayout) string {
-	var remove []string // the currency first: it may hold a point (Fr.)
-	if cur := layout.Currency(); cur != "" {
-		remove = append([]string{cur}, source.Spaces()...)
-	}
-	for _, g := range layout.Groups() {
-		if !slices.Contains(remove, g) {
-			remove = append(remove, g)
-		}
-	}
-	for _, r := range remove {
+	for _, r := range layout.Removed() {
 		text = fmt.Sprintf("replace(%s, %s, '')", text, String(r))
 	}
 	if layout.Negative() != "" {

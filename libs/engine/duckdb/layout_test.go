@@ -74,13 +74,13 @@ func TestTimestampLayoutsReadAsTheInferenceDoes(t *testing.T) {
 			left, right := [][]string{{"id", "ref", "ts"}}, [][]string{{"id", "ref", "ts"}}
 			const rows = 400
 			for i := range rows {
-				twelve := strings.HasSuffix(l.Clock(), "AM/PM")
+				twelve := l.TwelveHour()
 				hour := fmt.Sprint(rng.IntN(24))
 				if twelve {
 					hour = fmt.Sprint(1 + rng.IntN(12))
 				}
-				ts := strings.TrimSpace(randomLayoutDate(rng, l)) + l.Clock()[:1] + fmt.Sprintf("%s:%02d", hour, rng.IntN(60))
-				if strings.Contains(l.Clock(), ":ss") {
+				ts := strings.TrimSpace(randomLayoutDate(rng, l)) + l.TimeSeparator() + fmt.Sprintf("%s:%02d", hour, rng.IntN(60))
+				if l.Seconds() {
 					ts += fmt.Sprintf(":%02d", rng.IntN(60)) + []string{"", ".5", ".123456"}[rng.IntN(3)]
 				}
 				if twelve {
@@ -113,8 +113,8 @@ func randomLayoutDate(rng *rand.Rand, l source.DateLayout) string {
 	if l.ShortYear() {
 		parts['Y'] = parts['Y'][2:]
 	}
-	if l.MonthName() {
-		name := source.MonthNames[m-1]
+	if l.NamedMonth() {
+		name := source.MonthNames()[m-1]
 		switch rng.IntN(3) {
 		case 0:
 			name = strings.ToUpper(name)
@@ -158,23 +158,32 @@ func randomLayoutNumber(rng *rand.Rand, l source.NumberLayout) string {
 	if frac := rng.IntN(7); frac > 0 {
 		n += l.Point() + fmt.Sprintf("%06d", rng.IntN(1_000_000))[:frac]
 	}
-	if cur := l.Currency(); cur != "" {
-		space := []string{"", " ", "\u00a0"}[rng.IntN(3)]
-		switch rng.IntN(3) {
-		case 0:
-			n = cur + space + n
-		case 1:
-			n = n + space + cur
-		}
-	}
-	sign := []string{"", "-", "+"}[rng.IntN(3)]
-	switch {
+	// The sign, as the layout may write it, goes outside the currency
+	// (-$5, ($5), $5-) or inside it ($-5, $(5), (5) $).
+	mark := func(n string) string { return n }
+	switch sign := []string{"", "-", "+"}[rng.IntN(3)]; {
 	case sign == "-" && l.Negative() == "()" && rng.IntN(2) == 0:
-		n = "(" + n + ")"
+		mark = func(n string) string { return "(" + n + ")" }
 	case sign == "-" && l.Negative() == "-" && rng.IntN(2) == 0:
-		n += "-"
+		mark = func(n string) string { return n + "-" }
 	default:
-		n = sign + n
+		mark = func(n string) string { return sign + n }
+	}
+	cur, space := l.Currency(), []string{"", " ", "\u00a0"}[rng.IntN(3)]
+	if cur == "" {
+		return pad(rng, mark(n))
+	}
+	switch rng.IntN(5) {
+	case 0:
+		n = mark(cur + space + n)
+	case 1:
+		n = mark(n + space + cur)
+	case 2:
+		n = cur + space + mark(n)
+	case 3:
+		n = mark(n) + space + cur
+	default:
+		n = mark(n)
 	}
 	return pad(rng, n)
 }
