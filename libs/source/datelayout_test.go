@@ -291,19 +291,13 @@ func TestCSVDateLayouts(t *testing.T) {
 	})
 	t.Run("timestamps", func(t *testing.T) {
 		t.Parallel()
-		path := filepath.Join(t.TempDir(), "x.csv")
-		if err := os.WriteFile(path, []byte("id,at\n1,02.01.2024 14:05\n2,\n3,31.12.2023 9:30\n4,01.01.2024\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
 		clock, _ := source.ParseTimestampLayout("DD.MM.YYYY hh:mm")
-		_, err := source.CSVSchema(path, map[string]source.Setting{"at": {Type: source.Timestamp, Date: clock}})
+		at := map[string]source.Setting{"at": {Type: source.Timestamp, Date: clock}}
+		_, err := csvSchema(t, "id,at\n1,02.01.2024 14:05\n2,\n3,31.12.2023 9:30\n4,01.01.2024\n", at)
 		if want := `line 5, column at: "01.01.2024" is not a timestamp written DD.MM.YYYY hh:mm`; err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v, want it to say %s", err, want)
 		}
-		if err := os.WriteFile(path, []byte("id,at\n1,02.01.2024 14:05\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		s, err := source.CSVSchema(path, map[string]source.Setting{"at": {Type: source.Timestamp, Date: clock}})
+		s, err := csvSchema(t, "id,at\n1,02.01.2024 14:05\n", at)
 		if err != nil {
 			t.Fatal(err)
 		}

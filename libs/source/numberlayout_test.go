@@ -220,6 +220,17 @@ func plainByHand(v, group, point, currency string) string {
 	return sign + strings.Replace(v, point, ".", 1)
 }
 
+// csvSchema writes text to a CSV file and reads its schema with the
+// settings a recipe's types give.
+func csvSchema(t *testing.T, text string, settings map[string]source.Setting) (source.Schema, error) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "x.csv")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return source.CSVSchema(path, settings)
+}
+
 func TestCSVNumberLayouts(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "x.csv")
@@ -256,13 +267,10 @@ func TestCSVNumberLayouts(t *testing.T) {
 	})
 	t.Run("currency_and_negatives", func(t *testing.T) {
 		t.Parallel()
-		path := filepath.Join(t.TempDir(), "x.csv")
 		text := "id,amount\n1,\"$1,234.50\"\n2,($7.125)\n3,\" $ (0.5) \"\n4,-$3\n5,12\n"
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
 		dollars, _ := source.ParseNumberLayout("($1,234.56)")
-		s, err := source.CSVSchema(path, map[string]source.Setting{"amount": {Type: source.Decimal, Number: dollars}})
+		amount := map[string]source.Setting{"amount": {Type: source.Decimal, Number: dollars}}
+		s, err := csvSchema(t, text, amount)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -281,11 +289,7 @@ func TestCSVNumberLayouts(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
-				path := filepath.Join(t.TempDir(), "x.csv")
-				if err := os.WriteFile(path, []byte(text+"6,"+tc.value+"\n"), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				_, err := source.CSVSchema(path, map[string]source.Setting{"amount": {Type: source.Decimal, Number: dollars}})
+				_, err := csvSchema(t, text+"6,"+tc.value+"\n", amount)
 				if want := "line 7, column amount: " + tc.want; err == nil || !strings.Contains(err.Error()+"\n", want) {
 					t.Errorf("err = %v, want it to say %s", err, want)
 				}
@@ -294,12 +298,8 @@ func TestCSVNumberLayouts(t *testing.T) {
 	})
 	t.Run("negatives_the_layout_does_not_name", func(t *testing.T) {
 		t.Parallel()
-		path := filepath.Join(t.TempDir(), "x.csv")
-		if err := os.WriteFile(path, []byte("id,amount\n1,$5.00\n2,($2.50)\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
 		plain, _ := source.ParseNumberLayout("$1,234.56")
-		_, err := source.CSVSchema(path, map[string]source.Setting{"amount": {Type: source.Decimal, Number: plain}})
+		_, err := csvSchema(t, "id,amount\n1,$5.00\n2,($2.50)\n", map[string]source.Setting{"amount": {Type: source.Decimal, Number: plain}})
 		if want := `line 3, column amount: "($2.50)" is not a decimal number written like $1,234.56, the type the recipe sets for it; its negative numbers are written otherwise: "decimal ($1,234.56)" reads it`; err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v, want it to say %s", err, want)
 		}
