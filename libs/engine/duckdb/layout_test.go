@@ -160,7 +160,7 @@ func randomLayoutNumber(rng *rand.Rand, l source.NumberLayout) string {
 	}
 	// The sign, as the layout may write it, goes outside the currency
 	// (-$5, ($5), $5-) or inside it ($-5, $(5), (5) $).
-	mark := func(n string) string { return n }
+	var mark func(string) string
 	switch sign := []string{"", "-", "+"}[rng.IntN(3)]; {
 	case sign == "-" && l.Negative() == "()" && rng.IntN(2) == 0:
 		mark = func(n string) string { return "(" + n + ")" }
