@@ -35,7 +35,7 @@ func TestExecutorMatchesReconcile(t *testing.T) {
 	s.start("reaper", "reaper")
 	s.start("executor", "executor")
 	plain := s.runLikeReconcile(example(t))
-	// The payments as a European bank writes them (10.02.2024, 15.000,00),
+	// The payments as a European bank writes them (10.02.2024, 15.000,00 €),
 	// read by the layouts the recipe sets: the same evidence.
 	european := s.runLikeReconcile(europeanExample(t))
 	for file, b := range plain {
@@ -87,7 +87,7 @@ func (s *system) runLikeReconcile(path string) map[string][]byte {
 }
 
 // europeanExample is the example with its payments' dates written
-// DD.MM.YYYY and amounts 1.234,56, and the recipe setting those layouts.
+// DD.MM.YYYY and amounts 1.234,56 €, and the recipe setting those layouts.
 func europeanExample(t *testing.T) string {
 	t.Helper()
 	path := example(t)
@@ -104,18 +104,18 @@ func europeanExample(t *testing.T) string {
 		for i := len(whole) - 3; i > 0; i -= 3 {
 			whole = whole[:i] + "." + whole[i:]
 		}
-		rec[amount] = whole + "," + frac
+		rec[amount] = whole + "," + frac + "\u00a0€"
 	}
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
 	if err := w.WriteAll(recs); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), "\"15.000,00\"") {
+	if !strings.Contains(b.String(), "\"15.000,00\u00a0€\"") {
 		t.Fatalf("no amount was written with a thousands separator:\n%s", b.String())
 	}
 	text := strings.Replace(string(readFile(t, path)), `"primary_key": ["payment_id"]`,
-		`"primary_key": ["payment_id"], "types": {"payment_date": "date DD.MM.YYYY", "paid_amount": "decimal 1.234,56"}`, 1)
+		`"primary_key": ["payment_id"], "types": {"payment_date": "date DD.MM.YYYY", "paid_amount": "decimal 1.234,56 €"}`, 1)
 	for file, content := range map[string][]byte{payments: b.Bytes(), path: []byte(text)} {
 		if err := os.WriteFile(file, content, 0o644); err != nil {
 			t.Fatal(err)
