@@ -22,7 +22,8 @@ type DateLayout struct {
 	order     string // "DMY" for DD/MM/YYYY
 	sep       string // "" for DDMMYYYY
 	shortYear bool   // YY
-	monthName bool   // MMM
+	monthName bool   // MMM or MMMM
+	fullMonth bool   // MMMM
 	// clock is how a timestamp layout writes the time after the date:
 	// one of clocks; "" for a date.
 	clock string
@@ -37,20 +38,31 @@ var clocks = []string{" hh:mm:ss", " hh:mm", "Thh:mm:ss", "Thh:mm", " hh:mm:ss A
 // meridiem is the suffix of a 12-hour clock.
 const meridiem = " AM/PM"
 
-// monthNames are the month abbreviations MMM reads, in any case.
-var monthNames = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+// monthNames are the month abbreviations MMM reads and fullMonthNames the
+// names MMMM reads, in any case.
+var (
+	monthNames     = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+	fullMonthNames = []string{"january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"}
+)
 
-// MonthNames are the month abbreviations MMM reads, in any case, January's
-// first.
-func MonthNames() []string { return slices.Clone(monthNames) }
+// MonthNames are the names of the months the layout reads, January's
+// first: abbreviations for MMM, full names for MMMM.
+func (l DateLayout) MonthNames() []string { return slices.Clone(l.months()) }
+
+func (l DateLayout) months() []string {
+	if l.fullMonth {
+		return fullMonthNames
+	}
+	return monthNames
+}
 
 // dateSeparators are the separators a layout may use.
 const dateSeparators = "/.- "
 
-var errDateLayout = errors.New(`a date layout puts DD, MM (or MMM, the month's name: Jan) and YYYY (or YY, the years 2000 to 2099) in some order, ` +
-	`joined by one of / . - and space, or by none: for example DD/MM/YYYY, MM/DD/YYYY, DD.MM.YYYY, YYYYMMDD, DD-MMM-YY or DD MMM YYYY`)
+var errDateLayout = errors.New(`a date layout puts DD, MM (or MMM, the month's abbreviation: Jan; or MMMM, its name: January) and YYYY (or YY, the years 2000 to 2099) in some order, ` +
+	`joined by one of / . - and space, or by none: for example DD/MM/YYYY, MM/DD/YYYY, DD.MM.YYYY, YYYYMMDD, DD-MMM-YY or DD MMMM YYYY`)
 
-var errTimestampLayout = errors.New(`a timestamp layout is a date layout (DD, MM or MMM, and YYYY or YY in some order, joined by one of / . - and space, or by none), ` +
+var errTimestampLayout = errors.New(`a timestamp layout is a date layout (DD, MM, MMM or MMMM, and YYYY or YY in some order, joined by one of / . - and space, or by none), ` +
 	`then a space or T and hh:mm or hh:mm:ss, or a space and hh:mm AM/PM or hh:mm:ss AM/PM for a 12-hour clock ` +
 	`(seconds are read with their fraction, if any): for example DD/MM/YYYY hh:mm, DD.MM.YYYY hh:mm:ss, YYYY-MM-DDThh:mm or MM/DD/YYYY hh:mm AM/PM`)
 
@@ -90,7 +102,8 @@ func ParseDateLayout(s string) (DateLayout, error) {
 		token := dateTokens[i]
 		l.order += token[:1]
 		l.shortYear = l.shortYear || token == "YY"
-		l.monthName = l.monthName || token == "MMM"
+		l.monthName = l.monthName || token == "MMM" || token == "MMMM"
+		l.fullMonth = l.fullMonth || token == "MMMM"
 		rest = rest[len(token):]
 		if len(l.order) == 3 || rest == "" {
 			break
@@ -110,11 +123,14 @@ func ParseDateLayout(s string) (DateLayout, error) {
 	if len(l.order) != 3 || rest != "" {
 		return DateLayout{}, fmt.Errorf("%q: %w", s, errDateLayout)
 	}
+	if l.fullMonth && l.sep == "" {
+		return DateLayout{}, fmt.Errorf("%q: a month's full name is of any length, so the parts need a separator: %w", s, errDateLayout)
+	}
 	return l, nil
 }
 
 // dateTokens are the parts of a layout, the longer of two alike first.
-var dateTokens = []string{"YYYY", "YY", "MMM", "MM", "DD"}
+var dateTokens = []string{"YYYY", "YY", "MMMM", "MMM", "MM", "DD"}
 
 // IsZero says that l is no layout: dates are written YYYY-MM-DD.
 func (l DateLayout) IsZero() bool { return l.order == "" }
@@ -123,9 +139,17 @@ func (l DateLayout) IsZero() bool { return l.order == "" }
 func (l DateLayout) String() string {
 	parts := make([]string, len(l.order))
 	for i := range len(l.order) {
-		parts[i] = strings.Repeat(l.order[i:i+1], l.Width(l.order[i]))
+		parts[i] = l.token(l.order[i])
 	}
 	return strings.Join(parts, l.sep) + l.clock
+}
+
+// token is how the layout writes the part p: DD, MM, MMM, MMMM, YY or YYYY.
+func (l DateLayout) token(p byte) string {
+	if p == 'M' && l.fullMonth {
+		return "MMMM"
+	}
+	return strings.Repeat(string(p), l.Width(p))
 }
 
 // MarshalText and UnmarshalText keep a layout in saved schemas as written.
@@ -263,7 +287,7 @@ func (l DateLayout) appendDate(dst, v []byte) ([]byte, bool) {
 	}
 	dst = append(append(dst, part('Y')...), '-')
 	if l.monthName {
-		n := byte(monthNumber(part('M')))
+		n := byte(l.monthNumber(part('M')))
 		dst = append(dst, '0'+n/10, '0'+n%10)
 	} else {
 		dst = pad2(dst, part('M'))
@@ -323,16 +347,17 @@ func (l DateLayout) appendClock(dst, clock []byte) ([]byte, bool) {
 // fewer), or a month's abbreviation.
 func (l DateLayout) validPart(p byte, text []byte) bool {
 	if p == 'M' && l.monthName {
-		return monthNumber(text) > 0
+		return l.monthNumber(text) > 0
 	}
 	_, ok := digits(text)
 	return ok && (len(text) == l.Width(p) || p != 'Y' && len(text) == l.Width(p)-1)
 }
 
-// monthNumber is 1 to 12 for a month's abbreviation in any case, else 0.
-func monthNumber(text []byte) int {
-	for i, name := range monthNames {
-		if len(text) == 3 && bytes.EqualFold(text, []byte(name)) {
+// monthNumber is 1 to 12 for a month's name as the layout writes it, in
+// any case, else 0.
+func (l DateLayout) monthNumber(text []byte) int {
+	for i, name := range l.months() {
+		if len(text) == len(name) && bytes.EqualFold(text, []byte(name)) {
 			return i + 1
 		}
 	}
@@ -376,9 +401,10 @@ var everyDateLayout = func() []DateLayout {
 	for _, clock := range append([]string{""}, clocks...) {
 		for _, order := range []string{"DMY", "MDY", "YMD", "YDM", "DYM", "MYD"} {
 			for _, sep := range append(strings.Split(dateSeparators, ""), "") {
-				for _, l := range []DateLayout{{}, {shortYear: true}, {monthName: true}, {shortYear: true, monthName: true}} {
+				for _, l := range []DateLayout{{}, {shortYear: true}, {monthName: true}, {shortYear: true, monthName: true},
+					{monthName: true, fullMonth: true}, {shortYear: true, monthName: true, fullMonth: true}} {
 					l.order, l.sep, l.clock = order, sep, clock
-					if l != (DateLayout{order: "YMD", sep: "-"}) {
+					if l != (DateLayout{order: "YMD", sep: "-"}) && !(l.fullMonth && sep == "") {
 						out = append(out, l)
 					}
 				}

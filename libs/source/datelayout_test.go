@@ -20,7 +20,7 @@ func TestDateLayoutsReading(t *testing.T) {
 	wantReading(t, source.DateLayoutsReading, map[string]string{"02/01/2024": "DD/MM/YYYY MM/DD/YYYY", "31.12.2024": "DD.MM.YYYY", "2024-12-31": "",
 		"20241231": "YYYYMMDD", "2024-31-12": "YYYY-DD-MM", "13/13/2024": "", "31/12/24": "DD/MM/YY YY/MM/DD", "02-JAN-24": "DD-MMM-YY YY-MMM-DD", "31-FEB-24": "YY-MMM-DD", "24-01-31": "DD-MM-YY YY-MM-DD",
 		"20240102": "YYYYMMDD", "01022024": "DDMMYYYY MMDDYYYY",
-		"2 Feb 2024": "DD MMM YYYY", "Dec 31 2024": "MMM DD YYYY", "31 December 2024": ""})
+		"2 Feb 2024": "DD MMM YYYY", "Dec 31 2024": "MMM DD YYYY", "31 December 2024": "DD MMMM YYYY", "31 Dec. 2024": ""})
 }
 
 // wantReading fails unless reading finds, for each value of want, the
@@ -41,25 +41,27 @@ func wantReading[L fmt.Stringer](t *testing.T, reading func(string) []L, want ma
 func TestParseDateLayout(t *testing.T) {
 	t.Parallel()
 	for text, want := range map[string]string{
-		"DD/MM/YYYY":  "DD/MM/YYYY",
-		"MM/DD/YYYY":  "MM/DD/YYYY",
-		"dd.mm.yyyy":  "DD.MM.YYYY",
-		"YYYY MM DD":  "YYYY MM DD",
-		"DD-MM-YYYY":  "DD-MM-YYYY",
-		"YYYYMMDD":    "YYYYMMDD",
-		"DDMMYYYY":    "DDMMYYYY",
-		"DD/MM/YY":    "DD/MM/YY",
-		"dd-mmm-yy":   "DD-MMM-YY",
-		"DD MMM YYYY": "DD MMM YYYY",
-		"MMMDDYYYY":   "MMMDDYYYY",
-		"YYMMDD":      "YYMMDD",
+		"DD/MM/YYYY":   "DD/MM/YYYY",
+		"MM/DD/YYYY":   "MM/DD/YYYY",
+		"dd.mm.yyyy":   "DD.MM.YYYY",
+		"YYYY MM DD":   "YYYY MM DD",
+		"DD-MM-YYYY":   "DD-MM-YYYY",
+		"YYYYMMDD":     "YYYYMMDD",
+		"DDMMYYYY":     "DDMMYYYY",
+		"DD/MM/YY":     "DD/MM/YY",
+		"dd-mmm-yy":    "DD-MMM-YY",
+		"DD MMM YYYY":  "DD MMM YYYY",
+		"MMMDDYYYY":    "MMMDDYYYY",
+		"YYMMDD":       "YYMMDD",
+		"DD MMMM YYYY": "DD MMMM YYYY",
+		"mmmm-dd-yy":   "MMMM-DD-YY",
 	} {
 		l, err := source.ParseDateLayout(text)
 		if err != nil || l.String() != want {
 			t.Errorf("%q: %v, %v; want %s", text, l, err, want)
 		}
 	}
-	for _, text := range []string{"", "DD/MM/Y", "DD/MM/YYY", "DD/MMMM/YYYY", "DD/MM/YYYYY", "DD/MM/YY/YY", "DD/MM", "DD/DD/YYYY", "DD/MM/MMM", "DD/MM-YYYY", "DD/MMYYYY", "DD/MM/YYYY/", "D/M/YYYY", "DD_MM_YYYY", "YYYY-MM-DDTHH"} {
+	for _, text := range []string{"", "DD/MM/Y", "DD/MM/YYY", "DD/MM/YYYYY", "DD/MM/YY/YY", "DD/MM", "DD/DD/YYYY", "DD/MM/MMM", "DD/MM-YYYY", "DD/MMYYYY", "DD/MM/YYYY/", "D/M/YYYY", "DDMMMMYYYY", "DD MMMMM YYYY", "DD_MM_YYYY", "YYYY-MM-DDTHH"} {
 		if l, err := source.ParseDateLayout(text); err == nil {
 			t.Errorf("%q read as %s, want it refused", text, l)
 		}
@@ -208,7 +210,8 @@ func TestDateLayoutISO(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(11, 13))
 	layouts := map[string]string{"DD/MM/YYYY": "2/1/2006", "MM/DD/YYYY": "1/2/2006", "DD.MM.YYYY": "2.1.2006", "YYYY-MM-DD": "2006-1-2", "YYYYMMDD": "20060102",
-		"DD-MMM-YY": "2-Jan-06", "DD MMM YYYY": "2 Jan 2006", "YYMMDD": "060102", "MMM/DD/YYYY": "Jan/2/2006", "DDMMMYYYY": "02Jan2006"}
+		"DD-MMM-YY": "2-Jan-06", "DD MMM YYYY": "2 Jan 2006", "YYMMDD": "060102", "MMM/DD/YYYY": "Jan/2/2006", "DDMMMYYYY": "02Jan2006",
+		"DD MMMM YYYY": "2 January 2006", "MMMM.DD.YY": "January.2.06"}
 	againstTimeParse(t, rng, layouts, randomDate)
 	t.Run("refused", func(t *testing.T) {
 		t.Parallel()
@@ -232,7 +235,7 @@ func randomDate(rng *rand.Rand, l source.DateLayout) string {
 		'Y': fmt.Sprintf("%04d", 1+rng.IntN(2100)),
 	}
 	if l.NamedMonth() {
-		name := []byte(source.MonthNames()[rng.IntN(12)])
+		name := []byte(l.MonthNames()[rng.IntN(12)])
 		for i := range name {
 			if rng.IntN(2) == 0 {
 				name[i] -= 'a' - 'A'

@@ -167,7 +167,7 @@ func isoDate(text string, layout source.DateLayout) string {
 		parts['Y'] = "'20' || " + parts['Y']
 	}
 	if layout.NamedMonth() {
-		names := source.MonthNames()
+		names := layout.MonthNames()
 		for i, n := range names {
 			names[i] = String(n)
 		}

@@ -318,7 +318,8 @@ type Source struct {
 	// types sets the type of a CSV source's columns by name, instead of
 	// inferring it: "integer", "decimal", "date", "timestamp" or "text", or
 	// "date" and the layout of dates not written YYYY-MM-DD ("date
-	// DD/MM/YYYY", "date DD-MMM-YY" for 02-JAN-24, YY being 2000 to 2099),
+	// DD/MM/YYYY", "date DD-MMM-YY" for 02-JAN-24, YY being 2000 to 2099,
+	// "date DD MMMM YYYY" for 2 January 2024),
 	// "timestamp" and such a layout followed by hh:mm or hh:mm:ss, and AM/PM
 	// for a 12-hour clock ("timestamp DD.MM.YYYY hh:mm", "timestamp
 	// MM/DD/YYYY hh:mm AM/PM"), or "decimal" and 1234.56 as the

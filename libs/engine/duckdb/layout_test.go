@@ -21,7 +21,8 @@ func TestLayoutsReadAsTheInferenceDoes(t *testing.T) {
 	t.Parallel()
 	pairs := map[string]string{"DD/MM/YYYY": "1.234,56", "MM.DD.YYYY": "1 234,56", "YYYYMMDD": "1'234.56", "YYYY DD MM": "1,234.56", "DD-MM-YYYY": "1234,56",
 		"DD.MM.YYYY": "(EUR 1.234,56)", "MM/DD/YYYY": "1 234,56 kr.-", "YYYY/MM/DD": "(Fr. 1'234.56)", "YYYY.MM.DD": "$1234.56", "MMDDYYYY": "1,234.56 €-",
-		"DD-MMM-YY": "1.234,56", "MMM DD YYYY": "1,234.56", "YYMMDD": "1234,56", "DDMMMYYYY": "1'234,56"}
+		"DD-MMM-YY": "1.234,56", "MMM DD YYYY": "1,234.56", "YYMMDD": "1234,56", "DDMMMYYYY": "1'234,56",
+		"DD MMMM YYYY": "1 234,56 €", "MMMM/DD/YY": "$1,234.56"}
 	for i, dateLayout := range slices.Sorted(maps.Keys(pairs)) {
 		numberLayout, seed := pairs[dateLayout], uint64(i)
 		t.Run(strings.NewReplacer("/", "_", ".", "_", " ", "_", ",", "_", "'", "_", "(", "", ")", "", "$", "dollar", "€", "euro", "-", "_").Replace(dateLayout+"_"+numberLayout), func(t *testing.T) {
@@ -63,7 +64,7 @@ func TestLayoutsReadAsTheInferenceDoes(t *testing.T) {
 func TestTimestampLayoutsReadAsTheInferenceDoes(t *testing.T) {
 	t.Parallel()
 	for i, layout := range []string{"DD/MM/YYYY hh:mm", "DD.MM.YYYY hh:mm:ss", "YYYY-MM-DDThh:mm", "DD-MMM-YY hh:mm:ss", "MMDDYYYY hh:mm", "DD MM YY hh:mm:ss",
-		"MM/DD/YYYY hh:mm AM/PM", "DD MMM YYYY hh:mm:ss AM/PM"} {
+		"MM/DD/YYYY hh:mm AM/PM", "DD MMM YYYY hh:mm:ss AM/PM", "MMMM DD YYYY hh:mm AM/PM"} {
 		t.Run(strings.NewReplacer("/", "_", ".", "_", " ", "_", "-", "_", ":", "_").Replace(layout), func(t *testing.T) {
 			t.Parallel()
 			l, err := source.ParseTimestampLayout(layout)
@@ -114,7 +115,7 @@ func randomLayoutDate(rng *rand.Rand, l source.DateLayout) string {
 		parts['Y'] = parts['Y'][2:]
 	}
 	if l.NamedMonth() {
-		name := source.MonthNames()[m-1]
+		name := l.MonthNames()[m-1]
 		switch rng.IntN(3) {
 		case 0:
 			name = strings.ToUpper(name)
