@@ -26,10 +26,17 @@ type NumberLayout struct {
 	// parentheses, "-" when with a trailing minus, "" when with a leading
 	// minus only (which every layout reads).
 	negative string
-	// before and after are the currency as the example writes it, with
-	// the spaces between it and the number ("$", "€ ", " €"); one at most
-	// is set. A value may carry the currency on either side, or not at all.
-	before, after string
+	// cur is the currency the values may carry; a value may write it on
+	// either side of the number, or not at all.
+	cur currency
+}
+
+// currency is a currency's name ("$", "EUR", "Fr.") and, for String
+// only, where the example writes it: after the number, parted from it
+// by a space.
+type currency struct {
+	name          string
+	after, spaced bool
 }
 
 // spaceRunes are the spaces a space group stands for, which may also
@@ -104,8 +111,8 @@ func layoutAround(before, after string) (NumberLayout, error) {
 	case before+after != "" && strings.Trim(before+after, spaceRunes) == "":
 		return l, errors.New("spaces stand only between a currency and the number")
 	}
-	l.before, l.after = before, after
-	cur := string(trimSpaces([]byte(before+after), true, true))
+	cur := strings.Trim(before+after, spaceRunes)
+	l.cur = currency{name: cur, after: after != "", spaced: cur != before+after}
 	if before+after != "" && !(isCurrency(cur) && (before == "" || strings.HasPrefix(before, cur)) && (after == "" || strings.HasSuffix(after, cur))) {
 		return l, fmt.Errorf("%q is no currency: a currency is letters and currency signs ($, €, EUR, R$, Fr., S/), "+
 			"with spaces only between it and the number", cur)
@@ -156,7 +163,18 @@ func (l NumberLayout) String() string {
 	if l.IsZero() {
 		return ""
 	}
-	s := l.before + "1" + l.group + "234" + l.point + "56" + l.after
+	s := "1" + l.group + "234" + l.point + "56"
+	space := ""
+	if l.cur.spaced {
+		space = " "
+	}
+	switch {
+	case l.cur.name == "":
+	case l.cur.after:
+		s += space + l.cur.name
+	default:
+		s = l.cur.name + space + s
+	}
 	switch l.negative {
 	case "()":
 		return "(" + s + ")"
@@ -184,9 +202,7 @@ func (l *NumberLayout) UnmarshalText(b []byte) error {
 func (l NumberLayout) Negative() string { return l.negative }
 
 // Currency is the currency the values may carry, or "".
-func (l NumberLayout) Currency() string {
-	return string(trimSpaces([]byte(l.before+l.after), true, true))
-}
+func (l NumberLayout) Currency() string { return l.cur.name }
 
 // Removed are the texts the rewrite to -1234.56 removes from a value,
 // wherever they stand: the currency first (it may hold a point: Fr.),
@@ -266,7 +282,7 @@ type marks struct {
 // parentheses.
 func (l NumberLayout) cutMarks(v []byte) ([]byte, marks, bool) {
 	var m marks
-	cur := []byte(l.Currency())
+	cur := []byte(l.cur.name)
 	closing := false
 	for cut := true; cut && len(v) > 0; {
 		switch {
@@ -275,7 +291,7 @@ func (l NumberLayout) cutMarks(v []byte) ([]byte, marks, bool) {
 		case (v[0] == '-' || v[0] == '+') && m.sign == 0:
 			v, m.sign = v[1:], v[0]
 		case len(cur) > 0 && !m.currency && bytes.HasPrefix(v, cur):
-			v, m.currency = trimSpaces(v[len(cur):], true, false), true
+			v, m.currency = bytes.TrimLeft(v[len(cur):], spaceRunes), true
 		default:
 			cut = false
 		}
@@ -288,25 +304,13 @@ func (l NumberLayout) cutMarks(v []byte) ([]byte, marks, bool) {
 		case last == '-' && l.negative == "-" && !m.trailing:
 			v, m.trailing = v[:len(v)-1], true
 		case len(cur) > 0 && !m.currency && bytes.HasSuffix(v, cur):
-			v, m.currency = trimSpaces(v[:len(v)-len(cur)], false, true), true
+			v, m.currency = bytes.TrimRight(v[:len(v)-len(cur)], spaceRunes), true
 		default:
 			cut = false
 		}
 	}
 	// A layout has parentheses or a trailing minus, never both.
 	return v, m, m.open == closing && !(m.sign != 0 && (m.open || m.trailing))
-}
-
-// trimSpaces trims the spaces a space group stands for from the start
-// and the end of b, as asked.
-func trimSpaces(b []byte, start, end bool) []byte {
-	if start {
-		b = bytes.TrimLeft(b, spaceRunes)
-	}
-	if end {
-		b = bytes.TrimRight(b, spaceRunes)
-	}
-	return b
 }
 
 // appendWhole appends the digits of a whole part written with or without
@@ -355,8 +359,8 @@ func NumberLayoutsReading(v, negative string) []NumberLayout {
 	if negative != "" {
 		other := layoutOf(negative)
 		around.negative = other.negative
-		if around.Currency() == "" {
-			around.before, around.after = other.before, other.after
+		if around.cur.name == "" {
+			around.cur = other.cur
 		}
 	}
 	from := cmp.Or(negative, v)
@@ -403,11 +407,11 @@ func (l NumberLayout) otherCurrency(v string) string {
 	}
 	guess := layoutOf(v)
 	other := l
-	other.before, other.after = guess.before, guess.after
-	if _, ok := other.AppendPlain(nil, []byte(v)); !ok || guess.Currency() == "" || guess.Currency() == l.Currency() {
+	other.cur = guess.cur
+	if _, ok := other.AppendPlain(nil, []byte(v)); !ok || guess.cur.name == "" || guess.cur.name == l.cur.name {
 		return ""
 	}
-	return guess.Currency()
+	return guess.cur.name
 }
 
 // looksNegative says, cheaply enough for every value of a column, whether
@@ -434,19 +438,14 @@ func layoutOf(v string) NumberLayout {
 		if strings.HasPrefix(v[j:], ".") && !strings.ContainsAny(v[j+1:min(j+2, len(v))], "0123456789") {
 			j++
 		}
-		cur, after, space := v[i:j], strings.ContainsAny(v[:i], "0123456789"), ""
-		if utf8.RuneCountInString(strings.TrimSuffix(cur, ".")) > 4 {
+		l.cur = currency{name: v[i:j], after: strings.ContainsAny(v[:i], "0123456789")}
+		if utf8.RuneCountInString(strings.TrimSuffix(l.cur.name, ".")) > 4 {
 			return NumberLayout{} // a word, not a currency: "12 apples"
 		}
 		for _, sp := range spaces {
-			if !after && strings.HasPrefix(v[j:], sp) || after && strings.HasSuffix(v[:i], sp) {
-				space = " "
+			if !l.cur.after && strings.HasPrefix(v[j:], sp) || l.cur.after && strings.HasSuffix(v[:i], sp) {
+				l.cur.spaced = true
 			}
-		}
-		if after {
-			l.after = space + cur
-		} else {
-			l.before = cur + space
 		}
 		rest = v[:i] + v[j:]
 	}
