@@ -1,6 +1,7 @@
 package source_test
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,9 +39,41 @@ func wantReading[L fmt.Stringer](t *testing.T, reading func(string) []L, want ma
 	}
 }
 
+// wantLayouts fails unless parse reads each layout of want as the layout
+// want names for it ("" for as written), which readBack reads again from
+// its text as the same layout, and refuses each of refused.
+func wantLayouts[L interface {
+	comparable
+	fmt.Stringer
+}](t *testing.T, parse, readBack func(string) (L, error), want map[string]string, refused []string) {
+	t.Helper()
+	for text, as := range want {
+		l, err := parse(text)
+		if err != nil || l.String() != cmp.Or(as, text) {
+			t.Errorf("%q: %v, %v; want it read as %q", text, l, err, cmp.Or(as, text))
+			continue
+		}
+		if again, err := readBack(l.String()); err != nil || again != l {
+			t.Errorf("%q: %q reads back as %v, %v", text, l, again, err)
+		}
+	}
+	for _, text := range refused {
+		if l, err := parse(text); err == nil {
+			t.Errorf("%q read as %s, want it refused", text, l)
+		}
+	}
+}
+
+// unmarshal reads a date or timestamp layout as a saved schema does.
+func unmarshal(text string) (source.DateLayout, error) {
+	var l source.DateLayout
+	err := l.UnmarshalText([]byte(text))
+	return l, err
+}
+
 func TestParseDateLayout(t *testing.T) {
 	t.Parallel()
-	for text, want := range map[string]string{
+	wantLayouts(t, source.ParseDateLayout, unmarshal, map[string]string{
 		"DD/MM/YYYY":   "DD/MM/YYYY",
 		"MM/DD/YYYY":   "MM/DD/YYYY",
 		"dd.mm.yyyy":   "DD.MM.YYYY",
@@ -55,22 +88,19 @@ func TestParseDateLayout(t *testing.T) {
 		"YYMMDD":       "YYMMDD",
 		"DD MMMM YYYY": "DD MMMM YYYY",
 		"mmmm-dd-yy":   "MMMM-DD-YY",
-	} {
-		l, err := source.ParseDateLayout(text)
-		if err != nil || l.String() != want {
-			t.Errorf("%q: %v, %v; want %s", text, l, err, want)
-		}
-	}
-	for _, text := range []string{"", "DD/MM/Y", "DD/MM/YYY", "DD/MM/YYYYY", "DD/MM/YY/YY", "DD/MM", "DD/DD/YYYY", "DD/MM/MMM", "DD/MM-YYYY", "DD/MMYYYY", "DD/MM/YYYY/", "D/M/YYYY", "DDMMMMYYYY", "DD MMMMM YYYY", "DD_MM_YYYY", "YYYY-MM-DDTHH"} {
-		if l, err := source.ParseDateLayout(text); err == nil {
-			t.Errorf("%q read as %s, want it refused", text, l)
-		}
-	}
+	}, []string{"", "DD/MM/Y", "DD/MM/YYY", "DD/MM/YYYYY", "DD/MM/YY/YY", "DD/MM", "DD/DD/YYYY", "DD/MM/MMM", "DD/MM-YYYY", "DD/MMYYYY", "DD/MM/YYYY/", "D/M/YYYY", "DDMMMMYYYY", "DD MMMMM YYYY", "DD_MM_YYYY", "YYYY-MM-DDTHH"})
 }
 
 func TestParseTimestampLayout(t *testing.T) {
 	t.Parallel()
-	for text, want := range map[string]string{
+	timestamp := func(text string) (source.DateLayout, error) {
+		l, err := source.ParseTimestampLayout(text)
+		if err == nil && !l.HasTime() {
+			err = fmt.Errorf("%s has no time", l)
+		}
+		return l, err
+	}
+	wantLayouts(t, timestamp, unmarshal, map[string]string{
 		"DD/MM/YYYY hh:mm":          "DD/MM/YYYY hh:mm",
 		"dd.mm.yyyy HH:MM:SS":       "DD.MM.YYYY hh:mm:ss",
 		"YYYY-MM-DDThh:mm":          "YYYY-MM-DDThh:mm",
@@ -80,21 +110,7 @@ func TestParseTimestampLayout(t *testing.T) {
 		"MM/DD/YYYY hh:mm AM/PM":    "MM/DD/YYYY hh:mm AM/PM",
 		"mm/dd/yyyy hh:mm:ss am/pm": "MM/DD/YYYY hh:mm:ss AM/PM",
 		"MM/DD/YYYY hh:mmAM/PM":     "MM/DD/YYYY hh:mm AM/PM",
-	} {
-		l, err := source.ParseTimestampLayout(text)
-		if err != nil || l.String() != want || !l.HasTime() {
-			t.Errorf("%q: %v, %v; want %s", text, l, err, want)
-		}
-		var back source.DateLayout
-		if err := back.UnmarshalText([]byte(l.String())); err != nil || back != l {
-			t.Errorf("%q reads back as %v, %v", l, back, err)
-		}
-	}
-	for _, text := range []string{"", "DD/MM/YYYY", "DD/MM/YYYY hh", "DD/MM/YYYY hh:mm:ss.fff", "DD/MM/YYYY  hh:mm", "hh:mm", "DD/MM/YYYY mm:hh", "DD/MM/YY/ hh:mm", "DD/MM/YYYY hh:mm AM", "MM/DD/YYYYThh:mm AM/PM", "MM/DD/YYYY hh:mm AM/PM "} {
-		if l, err := source.ParseTimestampLayout(text); err == nil {
-			t.Errorf("%q read as %s, want it refused", text, l)
-		}
-	}
+	}, []string{"", "DD/MM/YYYY", "DD/MM/YYYY hh", "DD/MM/YYYY hh:mm:ss.fff", "DD/MM/YYYY  hh:mm", "hh:mm", "DD/MM/YYYY mm:hh", "DD/MM/YY/ hh:mm", "DD/MM/YYYY hh:mm AM", "MM/DD/YYYYThh:mm AM/PM", "MM/DD/YYYY hh:mm AM/PM "})
 	if _, err := source.ParseDateLayout("DD/MM/YYYY hh:mm"); err == nil || !strings.Contains(err.Error(), `"timestamp DD/MM/YYYY hh:mm" reads the time too`) {
 		t.Errorf("a date layout with a time: %v, want it refused naming the timestamp layout", err)
 	}
