@@ -135,46 +135,44 @@ func TestCSVValues(t *testing.T) {
 			t.Errorf("unmatched left %v, right %v; want 0.50, -0.05 and 0.5", o.unmatchedLeft, o.unmatchedRight)
 		}
 	})
-	t.Run("a_european_bank_statement", func(t *testing.T) {
-		t.Parallel()
+	// Files as banks and spreadsheets write them, read by the layouts the
+	// recipe sets, matched with the edges of their conditions.
+	for _, tc := range []struct {
+		name, conditions, types, left, right string
+		pairs                                []string
+		reasons                              map[string]string
+		firstUnmatchedD                      string // as the evidence writes it, when checked
+	}{
 		// Semicolons between fields, decimal commas, day-first dates.
-		text := withRightTypes(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: v, op: tolerance, right: v, threshold: 0.01}, {left: d, op: date_within, right: d, threshold: 0}]}\n"),
-			`{d: date DD.MM.YYYY, v: "decimal 1.234,56"}`)
-		o := mustReconcile(t, "id,ref,v,d\n1,A,1234.56,2024-01-02\n2,B,-12.5,2024-01-15\n3,C,100000.02,2024-01-31\n",
-			"id;ref;v;d\n10;A;1.234,56;02.01.2024\n11;B;-12,50;15.01.2024\n12;C;\"100.000,00\";31.01.2024\n", text)
-		if got, want := o.pairs(), []string{"t: l1 r10", "t: l2 r11"}; !slices.Equal(got, want) {
-			t.Errorf("matches = %v, want %v", got, want)
-		}
-		wantReasons(t, o.unmatchedRight, map[string]string{"12": "l.v differs from r.v by 0.02, tolerance 0.01"})
-	})
-	t.Run("month_names_and_two_digit_years", func(t *testing.T) {
-		t.Parallel()
+		{"a_european_bank_statement", "{left: v, op: tolerance, right: v, threshold: 0.01}, {left: d, op: date_within, right: d, threshold: 0}", `{d: date DD.MM.YYYY, v: "decimal 1.234,56"}`,
+			"id,ref,v,d\n1,A,1234.56,2024-01-02\n2,B,-12.5,2024-01-15\n3,C,100000.02,2024-01-31\n",
+			"id;ref;v;d\n10;A;1.234,56;02.01.2024\n11;B;-12,50;15.01.2024\n12;C;\"100.000,00\";31.01.2024\n",
+			[]string{"t: l1 r10", "t: l2 r11"}, map[string]string{"12": "l.v differs from r.v by 0.02, tolerance 0.01"}, ""},
 		// As Oracle and many bank exports write dates: 02-JAN-24.
-		text := withRightTypes(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: d, op: date_within, right: d, threshold: 0}]}\n"),
-			`{d: date DD-MMM-YY}`)
-		o := mustReconcile(t, "id,ref,d\n1,A,2024-01-02\n2,B,2024-02-29\n3,C,2099-12-31\n4,D,2000-03-01\n",
-			"id,ref,d\n10,A,02-Jan-24\n11,B,29-FEB-24\n12,C,31-dec-99\n13,D,2-Mar-00\n", text)
-		if got, want := o.pairs(), []string{"t: l1 r10", "t: l2 r11", "t: l3 r12"}; !slices.Equal(got, want) {
-			t.Errorf("matches = %v, want %v", got, want)
-		}
-		wantReasons(t, o.unmatchedRight, map[string]string{"13": "l.d 2000-03-01 and r.d 2000-03-02 are 1 day apart, allowed 0 days"})
-		if got := o.unmatchedRight[0]["d"]; got != "2000-03-02" {
-			t.Errorf("unmatched r13's d = %q, want 2000-03-02", got)
-		}
-	})
-	t.Run("timestamps_of_a_layout", func(t *testing.T) {
-		t.Parallel()
+		{"month_names_and_two_digit_years", "{left: d, op: date_within, right: d, threshold: 0}", `{d: date DD-MMM-YY}`,
+			"id,ref,d\n1,A,2024-01-02\n2,B,2024-02-29\n3,C,2099-12-31\n4,D,2000-03-01\n",
+			"id,ref,d\n10,A,02-Jan-24\n11,B,29-FEB-24\n12,C,31-dec-99\n13,D,2-Mar-00\n",
+			[]string{"t: l1 r10", "t: l2 r11", "t: l3 r12"}, map[string]string{"13": "l.d 2000-03-01 and r.d 2000-03-02 are 1 day apart, allowed 0 days"}, "2000-03-02"},
 		// As a spreadsheet saves date and time cells: 02.01.2024 23:59.
 		// date_within counts the days between the dates.
-		text := withRightTypes(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: d, op: date_within, right: d, threshold: 0}]}\n"),
-			`{d: "timestamp DD.MM.YYYY hh:mm"}`)
-		o := mustReconcile(t, "id,ref,d\n1,A,2024-01-02\n2,B,2024-01-02\n3,C,2024-02-29\n",
-			"id,ref,d\n10,A,02.01.2024 23:59\n11,B,03.01.2024 0:00\n12,C,29.02.2024 12:30\n", text)
-		if got, want := o.pairs(), []string{"t: l1 r10", "t: l3 r12"}; !slices.Equal(got, want) {
-			t.Errorf("matches = %v, want %v", got, want)
-		}
-		wantReasons(t, o.unmatchedRight, map[string]string{"11": "l.d 2024-01-02 and r.d 2024-01-03 00:00:00 are 1 day apart, allowed 0 days"})
-	})
+		{"timestamps_of_a_layout", "{left: d, op: date_within, right: d, threshold: 0}", `{d: "timestamp DD.MM.YYYY hh:mm"}`,
+			"id,ref,d\n1,A,2024-01-02\n2,B,2024-01-02\n3,C,2024-02-29\n",
+			"id,ref,d\n10,A,02.01.2024 23:59\n11,B,03.01.2024 0:00\n12,C,29.02.2024 12:30\n",
+			[]string{"t: l1 r10", "t: l3 r12"}, map[string]string{"11": "l.d 2024-01-02 and r.d 2024-01-03 00:00:00 are 1 day apart, allowed 0 days"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			text := withRightTypes(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, "+tc.conditions+"]}\n"), tc.types)
+			o := mustReconcile(t, tc.left, tc.right, text)
+			if got := o.pairs(); !slices.Equal(got, tc.pairs) {
+				t.Errorf("matches = %v, want %v", got, tc.pairs)
+			}
+			wantReasons(t, o.unmatchedRight, tc.reasons)
+			if got := o.unmatchedRight[0]["d"]; tc.firstUnmatchedD != "" && got != tc.firstUnmatchedD {
+				t.Errorf("the first unmatched right record's d = %q, want %s", got, tc.firstUnmatchedD)
+			}
+		})
+	}
 	t.Run("numbers_of_a_layout_the_recipe_sets", func(t *testing.T) {
 		t.Parallel()
 		left := "id,ref,v\n1,A,1.10\n2,B,1234.50\n3,C,10.00\n4,D,-1234567.5\n"
