@@ -27,6 +27,12 @@ data=bench/data
 tools=$data/bin
 runs=$data/runs
 results=bench/RESULTS.md
+pipeline=$data/pipeline.md
+# Hand-written notes under this heading in RESULTS.md (measurements made
+# beside the benchmark, earlier runs) survive each run of it, after the
+# tables it writes.
+notes_heading='## Notes kept between runs'
+notes=$data/notes.md
 mismatches=0
 
 log() { printf '\n== %s\n' "$*" >&2; }
@@ -75,6 +81,10 @@ mismatch() {
 install_missing /usr/bin/time time
 install_missing jq jq
 mkdir -p bin "$tools" "$runs"
+rm -f "$pipeline"
+if [[ -f $results ]]; then
+	awk -v h="$notes_heading" 'index($0, h) == 1 { keep = 1 } keep' "$results" >"$notes"
+fi
 log "building bin/kalla and the benchmark tools"
 go build -o bin/kalla ./services/kalla
 go build -o "$tools/gen" ./bench/cmd/gen
@@ -171,6 +181,14 @@ write_results() { # write_results STATUS
 		echo "The book (bench/cmd/gen): per invoice ~60% paid exactly, ~15% paid within 2% (never exactly),"
 		echo "~5% paid in two halves quoting the invoice, ~20% unpaid; plus payments numbering 10% of the"
 		echo "invoices that quote a purchase order (no invoice); payments shuffled."
+		if [[ -f $pipeline ]]; then
+			echo
+			cat "$pipeline"
+		fi
+		if [[ -s $notes ]]; then
+			echo
+			cat "$notes"
+		fi
 	} >"$results"
 }
 
@@ -265,9 +283,9 @@ write_results "finished"
 # The pipeline: every service a separate process, PostgreSQL left source.
 if [[ ${BENCH_PIPELINE:-1} == 1 ]]; then
 	log "pipeline: ${BENCH_PIPELINE_INVOICES:-1000000} invoices in PostgreSQL, 1 and 2 stagers, tiny-run latency"
-	KALLA_BENCH_OUT="$PWD/$data/pipeline.md" KALLA_BENCH_INVOICES="${BENCH_PIPELINE_INVOICES:-1000000}" \
+	KALLA_BENCH_OUT="$PWD/$pipeline" KALLA_BENCH_INVOICES="${BENCH_PIPELINE_INVOICES:-1000000}" \
 		go test ./services/kalla/ -run TestPipelineBenchmark -count=1 -timeout 60m
-	{ echo; cat "$data/pipeline.md"; } >>"$results"
+	write_results "finished"
 fi
 log "results in $results"
 cat "$results"
