@@ -48,6 +48,9 @@ type Rule struct {
 type Condition struct {
 	Op          kallav1.Operator
 	Left, Right source.Column
+	// LeftReversed and RightReversed say the column is compared negated
+	// (its source's reverse_sign).
+	LeftReversed, RightReversed bool
 	// LeftLabel and RightLabel name the columns in evidence text (see
 	// labels).
 	LeftLabel, RightLabel string
@@ -58,10 +61,11 @@ type Condition struct {
 
 // Aggregate checks |one - sum(many)| <= Tolerance for 1:N and M:1 groups.
 type Aggregate struct {
-	Left, Right           source.Column
-	LeftLabel, RightLabel string
-	Tolerance             *big.Rat
-	ToleranceText         string
+	Left, Right                 source.Column
+	LeftReversed, RightReversed bool
+	LeftLabel, RightLabel       string
+	Tolerance                   *big.Rat
+	ToleranceText               string
 }
 
 // Join reports whether the condition is one of the rule's join keys.
@@ -82,6 +86,8 @@ func Build(r *kallav1.Recipe, left, right Input) (*Plan, error) {
 	p.Right.Key = b.key(r.GetSources().GetRight(), right, "sources.right.primary_key")
 	b.types(r.GetSources().GetLeft(), left, "sources.left.types")
 	b.types(r.GetSources().GetRight(), right, "sources.right.types")
+	b.leftReversed = b.reversed(r.GetSources().GetLeft(), left, "left")
+	b.rightReversed = b.reversed(r.GetSources().GetRight(), right, "right")
 	for _, i := range executionOrder(r.GetMatchRules()) {
 		p.Rules = append(p.Rules, b.rule(r.GetMatchRules()[i], fmt.Sprintf("match_rules[%d]", i)))
 	}
@@ -145,7 +151,10 @@ func executionOrder(rules []*kallav1.MatchRule) []int {
 
 type builder struct {
 	left, right Input
-	errs        recipe.Errors
+	// leftReversed and rightReversed are the columns named by the sources'
+	// reverse_sign.
+	leftReversed, rightReversed map[string]bool
+	errs                        recipe.Errors
 }
 
 func (b *builder) fail(field, format string, args ...any) {
@@ -208,6 +217,21 @@ func (b *builder) types(s *kallav1.Source, in Input, field string) {
 	}
 }
 
+// reversed checks the columns a source's reverse_sign names: numbers, or
+// columns without a value (a file of a header only).
+func (b *builder) reversed(s *kallav1.Source, in Input, side string) map[string]bool {
+	names := map[string]bool{}
+	for i, name := range s.GetReverseSign() {
+		f := fmt.Sprintf("sources.%s.reverse_sign[%d]", side, i)
+		c, ok := b.column(in, name, f)
+		if ok && Classify(c.Type) != Number && !c.Empty {
+			b.fail(f, "column %q of %s is %s%s; only numbers have a sign to reverse", name, in.Alias, c.TypeName(), whyNot(c, side, Number))
+		}
+		names[name] = true
+	}
+	return names
+}
+
 func (b *builder) key(s *kallav1.Source, in Input, field string) []source.Column {
 	var key []source.Column
 	for i, name := range s.GetPrimaryKey() {
@@ -230,8 +254,8 @@ func (b *builder) rule(mr *kallav1.MatchRule, field string) Rule {
 		if !okl || !okr {
 			continue
 		}
-		cond := Condition{Op: c.GetOp(), Left: l, Right: r}
-		cond.LeftLabel, cond.RightLabel = b.labels(l, r)
+		cond := Condition{Op: c.GetOp(), Left: l, Right: r, LeftReversed: b.leftReversed[l.Name], RightReversed: b.rightReversed[r.Name]}
+		cond.LeftLabel, cond.RightLabel = b.labels(l, r, cond.LeftReversed, cond.RightReversed)
 		if c.Threshold != nil {
 			cond.Threshold, _ = recipe.Rat(c.Threshold)
 			cond.ThresholdText = c.Threshold.GetValue()
@@ -254,12 +278,23 @@ func (b *builder) rule(mr *kallav1.MatchRule, field string) Rule {
 // labels names a left and a right column in evidence text (near-miss
 // reasons, deltas): by their names, or, when both have the same name, each
 // with its source's alias (invoices.amount), so that "amount is empty" says
-// which side's amount.
-func (b *builder) labels(l, r source.Column) (string, string) {
-	if l.Name != r.Name {
-		return l.Name, r.Name
+// which side's amount. A column compared negated is named with a minus
+// (-bank.amount), as its values are shown negated.
+func (b *builder) labels(l, r source.Column, lrev, rrev bool) (string, string) {
+	ll, rl := l.Name, r.Name
+	if l.Name == r.Name {
+		ll, rl = b.left.Alias+"."+l.Name, b.right.Alias+"."+r.Name
 	}
-	return b.left.Alias + "." + l.Name, b.right.Alias + "." + r.Name
+	return Signed(ll, lrev), Signed(rl, rrev)
+}
+
+// Signed is a column's name or label as evidence text shows it: with a minus
+// when the column is compared negated.
+func Signed(label string, reversed bool) string {
+	if reversed {
+		return "-" + label
+	}
+	return label
 }
 
 func (b *builder) aggregate(a *kallav1.Aggregate, field string) *Aggregate {
@@ -281,8 +316,8 @@ func (b *builder) aggregate(a *kallav1.Aggregate, field string) *Aggregate {
 		return nil
 	}
 	tol, _ := recipe.Rat(a.GetTolerance())
-	agg := &Aggregate{Left: l, Right: r, Tolerance: tol, ToleranceText: a.GetTolerance().GetValue()}
-	agg.LeftLabel, agg.RightLabel = b.labels(l, r)
+	agg := &Aggregate{Left: l, Right: r, LeftReversed: b.leftReversed[l.Name], RightReversed: b.rightReversed[r.Name], Tolerance: tol, ToleranceText: a.GetTolerance().GetValue()}
+	agg.LeftLabel, agg.RightLabel = b.labels(l, r, agg.LeftReversed, agg.RightReversed)
 	if msg := checkAggregateWidth(*agg); msg != "" {
 		b.fail(field, "%s", msg)
 		return nil

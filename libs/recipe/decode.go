@@ -153,13 +153,16 @@ func (d *decoder) sources(n *yaml.Node) *kallav1.Sources {
 }
 
 func (d *decoder) source(n *yaml.Node, path string) *kallav1.Source {
-	m := d.fields(n, path, "alias", "uri", "primary_key", "types")
+	m := d.fields(n, path, "alias", "uri", "primary_key", "types", "reverse_sign")
 	s := &kallav1.Source{
 		Alias: d.nonEmpty(d.required(m, n, path, "alias"), join(path, "alias")),
 		Uri:   d.nonEmpty(d.required(m, n, path, "uri"), join(path, "uri")),
 	}
 	for i, k := range d.seq(m["primary_key"], join(path, "primary_key")) {
 		s.PrimaryKey = append(s.PrimaryKey, d.nonEmpty(k, index(join(path, "primary_key"), i)))
+	}
+	for i, c := range d.seq(m["reverse_sign"], join(path, "reverse_sign")) {
+		s.ReverseSign = append(s.ReverseSign, d.nonEmpty(c, index(join(path, "reverse_sign"), i)))
 	}
 	if t := m["types"]; t != nil {
 		names := allKeys(t)

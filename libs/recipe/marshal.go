@@ -24,10 +24,11 @@ type (
 		Right fileSource `json:"right"`
 	}
 	fileSource struct {
-		Alias      string            `json:"alias"`
-		URI        string            `json:"uri"`
-		PrimaryKey []string          `json:"primary_key,omitempty"`
-		Types      map[string]string `json:"types,omitempty"`
+		Alias       string            `json:"alias"`
+		URI         string            `json:"uri"`
+		PrimaryKey  []string          `json:"primary_key,omitempty"`
+		Types       map[string]string `json:"types,omitempty"`
+		ReverseSign []string          `json:"reverse_sign,omitempty"`
 	}
 	fileRule struct {
 		Name       string          `json:"name"`
@@ -98,7 +99,7 @@ func Marshal(r *kallav1.Recipe) ([]byte, error) {
 }
 
 func marshalSource(s *kallav1.Source) fileSource {
-	return fileSource{Alias: s.GetAlias(), URI: s.GetUri(), PrimaryKey: s.GetPrimaryKey(), Types: s.GetTypes()}
+	return fileSource{Alias: s.GetAlias(), URI: s.GetUri(), PrimaryKey: s.GetPrimaryKey(), Types: s.GetTypes(), ReverseSign: s.GetReverseSign()}
 }
 
 func marshalRule(rule *kallav1.MatchRule) fileRule {

@@ -98,6 +98,12 @@ func TestTypesRoundTrip(t *testing.T) {
 		t.Errorf("a source without types has types")
 	}
 	// kalla submit marshals the recipe it sends: types must survive that.
+	roundTrip(t, r)
+}
+
+// roundTrip fails unless Marshal writes r as Parse reads it back.
+func roundTrip(t *testing.T, r *kallav1.Recipe) {
+	t.Helper()
 	out, err := recipe.Marshal(r)
 	if err != nil {
 		t.Fatal(err)
@@ -106,6 +112,19 @@ func TestTypesRoundTrip(t *testing.T) {
 	if err != nil || !proto.Equal(r, again) {
 		t.Errorf("round trip: %v\n%s", err, out)
 	}
+}
+
+func TestReverseSignRoundTrip(t *testing.T) {
+	t.Parallel()
+	text := strings.Replace(validYAML, "primary_key: [payment_id]}", "primary_key: [payment_id], reverse_sign: [paid_amount, fee]}", 1)
+	r, err := recipe.Parse([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.GetSources().GetRight().GetReverseSign(), []string{"paid_amount", "fee"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("reverse_sign = %q, want %q", got, want)
+	}
+	roundTrip(t, r) // kalla submit marshals the recipe it sends
 }
 
 // TestDecimalsRoundTrip: thresholds YAML reads as decimals but JSON cannot
@@ -208,6 +227,9 @@ func TestParseErrors(t *testing.T) {
 		{"threshold_too_wide", "threshold: 0}", "threshold: 999999999999999999999999999999999999999}", "match_rules[0].conditions[1].threshold", "needs 39 digits as an exact decimal (39 before the point, 0 after it)", 13},
 		{"tolerance_too_wide", "tolerance: 0.020", "tolerance: 1e40", "match_rules[1].aggregate.tolerance", "1e40 needs 41 digits", 0},
 		{"fuzzy_too_fine", "op: tolerance, right: paid_amount, threshold: 0}", "op: fuzzy, right: paid_amount, threshold: 0.1234567890123456789}", "match_rules[0].conditions[1].threshold", "at most 18 digits after the point", 13},
+		{"reverse_sign_not_a_list", "primary_key: [payment_id]}", "primary_key: [payment_id], reverse_sign: paid_amount}", "sources.right.reverse_sign", "must be a list", 6},
+		{"reverse_sign_empty_name", "primary_key: [payment_id]}", "primary_key: [payment_id], reverse_sign: [\"\"]}", "sources.right.reverse_sign[0]", "must not be empty", 6},
+		{"reverse_sign_twice", "primary_key: [payment_id]}", "primary_key: [payment_id], reverse_sign: [paid_amount, paid_amount]}", "sources.right.reverse_sign[1]", `column "paid_amount" is already named at reverse_sign[0]`, 6},
 		{"priority_out_of_range", "priority: 1", "priority: 2147483648", "match_rules[0].priority", "must be a whole number from -2147483648 to 2147483647", 10},
 	}
 	for _, tt := range tests {

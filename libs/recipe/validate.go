@@ -46,6 +46,16 @@ func validate(r *kallav1.Recipe) Errors {
 					"such as \"date DD/MM/YYYY\", \"timestamp DD/MM/YYYY hh:mm\" or \"decimal 1.234,56\"", types[name], sortedNames(typeNames))
 			}
 		}
+		named := map[string]int{}
+		for i, name := range s.src.GetReverseSign() {
+			field := index("sources."+s.side+".reverse_sign", i)
+			if first, dup := named[name]; dup {
+				fail(field, "column %q is already named at reverse_sign[%d]", name, first)
+			} else if name == "" {
+				fail(field, "is empty; name a column")
+			}
+			named[name] = i
+		}
 	}
 	if len(r.GetMatchRules()) == 0 {
 		fail("match_rules", "needs at least one rule")

@@ -48,7 +48,21 @@ type cond struct {
 }
 
 func newCond(c plan.Condition, left, right string) cond {
-	return cond{Condition: c, l: col(left, c.Left), r: col(right, c.Right)}
+	return cond{Condition: c, l: operand(left, c.Left, c.LeftReversed), r: operand(right, c.Right, c.RightReversed)}
+}
+
+// operand is a column as conditions and aggregate checks compare it:
+// negated when its source reverses its sign; an integer as a HUGEINT
+// first, since the smallest BIGINT negated does not fit one.
+func operand(table string, c source.Column, reversed bool) string {
+	e := col(table, c)
+	switch {
+	case !reversed:
+		return e
+	case c.Type == source.Integer:
+		return "(-CAST(" + e + " AS HUGEINT))"
+	}
+	return "(-" + e + ")"
 }
 
 // Test is the boolean SQL of the condition; NULL operands make it NULL,
@@ -135,7 +149,11 @@ func (c cond) NearMissRank() string {
 // Delta shows how far apart the two values are, for evidence; "" when the
 // operator has no distance to show.
 func (c cond) Delta() string {
-	label := String(c.LeftLabel + "-" + c.RightLabel + ": ")
+	right := c.RightLabel
+	if c.RightReversed {
+		right = "(" + right + ")" // amount-(-bank.amount), not amount--bank.amount
+	}
+	label := String(c.LeftLabel + "-" + right + ": ")
 	switch c.Op {
 	case kallav1.Operator_OPERATOR_TOLERANCE, kallav1.Operator_OPERATOR_TOLERANCE_PCT,
 		kallav1.Operator_OPERATOR_GT, kallav1.Operator_OPERATOR_LT,

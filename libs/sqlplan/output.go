@@ -199,11 +199,11 @@ func noCandidate(rules []plan.Rule, s Side) string {
 			if !c.Join() {
 				continue
 			}
-			mine, theirs := c.Left, c.Right
+			mine, mineName, theirsName := c.Left, plan.Signed(c.Left.Name, c.LeftReversed), plan.Signed(c.Right.Name, c.RightReversed)
 			if s.Code == "R" {
-				mine, theirs = c.Right, c.Left
+				mine, mineName, theirsName = c.Right, theirsName, mineName
 			}
-			eq := theirs.Name + " equal to its " + mine.Name
+			eq := theirsName + " equal to its " + mineName
 			if c.Op == kallav1.Operator_OPERATOR_EQ_CI {
 				eq += " ignoring case"
 			}

@@ -537,9 +537,10 @@ type aggregateCheck struct {
 }
 
 func newAggregateCheck(a *plan.Aggregate, one string) aggregateCheck {
-	oneCol, manyCol, oneName, manyName := col("l", a.Left), col("r", a.Right), a.LeftLabel, a.RightLabel
+	lcol, rcol := operand("l", a.Left, a.LeftReversed), operand("r", a.Right, a.RightReversed)
+	oneCol, manyCol, oneName, manyName := lcol, rcol, a.LeftLabel, a.RightLabel
 	if one == "rid" {
-		oneCol, manyCol, oneName, manyName = col("r", a.Right), col("l", a.Left), a.RightLabel, a.LeftLabel
+		oneCol, manyCol, oneName, manyName = rcol, lcol, a.RightLabel, a.LeftLabel
 	}
 	text := func(expr string) string { return "CAST(" + expr + " AS VARCHAR)" }
 	sentence := func(parts ...string) string { return strings.Join(parts, " || ") }

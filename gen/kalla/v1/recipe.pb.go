@@ -328,7 +328,13 @@ type Source struct {
 	// written so ("decimal ($1,234.56)", "decimal 1.234,56 €-"). Every value
 	// of such a column must be of that type; integer and decimal accept
 	// leading zeros (00123 is 123).
-	Types         map[string]string `protobuf:"bytes,4,rep,name=types,proto3" json:"types,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Types map[string]string `protobuf:"bytes,4,rep,name=types,proto3" json:"types,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// reverse_sign names numeric columns whose sign this source writes the
+	// other way round (a bank statement's -500.00 for the ledger's 500.00):
+	// every condition and aggregate check compares such a column's values
+	// negated. Keys and the evidence's copies of the records keep the values
+	// as written.
+	ReverseSign   []string `protobuf:"bytes,5,rep,name=reverse_sign,json=reverseSign,proto3" json:"reverse_sign,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -387,6 +393,13 @@ func (x *Source) GetPrimaryKey() []string {
 func (x *Source) GetTypes() map[string]string {
 	if x != nil {
 		return x.Types
+	}
+	return nil
+}
+
+func (x *Source) GetReverseSign() []string {
+	if x != nil {
+		return x.ReverseSign
 	}
 	return nil
 }
@@ -725,13 +738,14 @@ const file_kalla_v1_recipe_proto_rawDesc = "" +
 	"\f_description\"W\n" +
 	"\aSources\x12$\n" +
 	"\x04left\x18\x01 \x01(\v2\x10.kalla.v1.SourceR\x04left\x12&\n" +
-	"\x05right\x18\x02 \x01(\v2\x10.kalla.v1.SourceR\x05right\"\xbe\x01\n" +
+	"\x05right\x18\x02 \x01(\v2\x10.kalla.v1.SourceR\x05right\"\xe1\x01\n" +
 	"\x06Source\x12\x14\n" +
 	"\x05alias\x18\x01 \x01(\tR\x05alias\x12\x10\n" +
 	"\x03uri\x18\x02 \x01(\tR\x03uri\x12\x1f\n" +
 	"\vprimary_key\x18\x03 \x03(\tR\n" +
 	"primaryKey\x121\n" +
-	"\x05types\x18\x04 \x03(\v2\x1b.kalla.v1.Source.TypesEntryR\x05types\x1a8\n" +
+	"\x05types\x18\x04 \x03(\v2\x1b.kalla.v1.Source.TypesEntryR\x05types\x12!\n" +
+	"\freverse_sign\x18\x05 \x03(\tR\vreverseSign\x1a8\n" +
 	"\n" +
 	"TypesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +

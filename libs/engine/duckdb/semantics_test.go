@@ -63,10 +63,7 @@ func TestTolerance(t *testing.T) {
 		if got := o.pairs(); !slices.Equal(got, want) {
 			t.Errorf("matches = %v, want %v", got, want)
 		}
-		var amounts []string
-		for _, u := range o.unmatchedLeft {
-			amounts = append(amounts, u["id"]+": "+u["amount"])
-		}
+		amounts := idValues(o.unmatchedLeft, "amount")
 		if want := []string{"3: 12345678901234567.12345678901234567890", "5: -3.00000000000000000000"}; !slices.Equal(amounts, want) {
 			t.Errorf("unmatched left amounts = %v, want %v", amounts, want)
 		}

@@ -48,6 +48,15 @@ func keys(rows []map[string]string, col string) []string {
 	return out
 }
 
+// idValues lists rows as "id: value of col".
+func idValues(rows []map[string]string, col string) []string {
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = r["id"] + ": " + r[col]
+	}
+	return out
+}
+
 // reconcileFiles writes left.csv, right.csv and recipe.yaml (whose sources
 // must be file://left.csv and file://right.csv) and runs the engine.
 func reconcileFiles(t *testing.T, left, right, recipeText string) (outcome, error) {

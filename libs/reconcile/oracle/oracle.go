@@ -82,6 +82,12 @@ func Reconcile(r *kallav1.Recipe, left, right Table) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	if err := l.reverseSigns(src.GetLeft().GetReverseSign()); err != nil {
+		return Result{}, err
+	}
+	if err := rt.reverseSigns(src.GetRight().GetReverseSign()); err != nil {
+		return Result{}, err
+	}
 	rules, err := bindRules(r, l, rt)
 	if err != nil {
 		return Result{}, err

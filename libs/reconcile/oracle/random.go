@@ -39,8 +39,8 @@ func RandomCase(seed int64, dir string) (*kallav1.Recipe, error) {
 		RecipeId: fmt.Sprintf("random-%d", seed),
 		Version:  "1.0",
 		Sources: &kallav1.Sources{
-			Left:  &kallav1.Source{Alias: "ledger", Uri: "file://" + lpath, PrimaryKey: g.keyColumns(true)},
-			Right: &kallav1.Source{Alias: "bank", Uri: "file://" + rpath, PrimaryKey: g.keyColumns(false)},
+			Left:  &kallav1.Source{Alias: "ledger", Uri: "file://" + lpath, PrimaryKey: g.keyColumns(true), ReverseSign: g.reverseSign(true)},
+			Right: &kallav1.Source{Alias: "bank", Uri: "file://" + rpath, PrimaryKey: g.keyColumns(false), ReverseSign: g.reverseSign(false)},
 		},
 		MatchRules: g.rules(),
 	}
@@ -65,6 +65,9 @@ type generator struct {
 	// decimalRefs writes some right references as "2.0" so eq meets an
 	// INTEGER and a DECIMAL column.
 	decimalRefs bool
+	// reversed says which sides (left, right) write their numbers negated
+	// and name them in reverse_sign, as a bank statement and a ledger do.
+	reversed [2]bool
 }
 
 // row is one generated record before keys are given; nil is NULL.
@@ -84,7 +87,31 @@ func (g *generator) chooseStyle() {
 		}
 	}
 	g.decimalRefs = !textRefs && g.rng.IntN(3) == 0
+	g.reversed = [2]bool{g.rng.IntN(6) == 0, g.rng.IntN(4) == 0}
 }
+
+// reverseSign lists a side's columns that reverse_sign names: its amounts,
+// its references when they are numbers, and its key when an integer (which
+// keys keep as written).
+func (g *generator) reverseSign(left bool) []string {
+	side, amount, ref, key := 1, "amt", "reference", "txn"
+	if left {
+		side, amount, ref, key = 0, "amount", "ref", "id"
+	}
+	if !g.reversed[side] {
+		return nil
+	}
+	names := []string{amount}
+	if number(g.refs[0]) {
+		names = append(names, ref)
+	}
+	if style := [2]int{g.leftKey, g.rightKey}[side]; style == styleInteger {
+		names = append(names, key)
+	}
+	return names
+}
+
+func number(s string) bool { return s[0] >= '0' && s[0] <= '9' }
 
 // pick returns one of the choices at random.
 func pick[T any](g *generator, choices ...T) T { return choices[g.rng.IntN(len(choices))] }
@@ -156,6 +183,12 @@ func (g *generator) nudge() int {
 func (g *generator) row(ref string, cents, day int, company, memo string, right bool) row {
 	if right && g.decimalRefs && g.rng.IntN(3) == 0 {
 		ref += ".0"
+	}
+	if g.reversed[0] && !right || g.reversed[1] && right {
+		cents = -cents
+		if number(ref) {
+			ref = "-" + ref
+		}
 	}
 	return row{
 		ref:    &ref,

@@ -3,6 +3,7 @@ package oracle
 import (
 	"encoding/csv"
 	"fmt"
+	"math/big"
 	"os"
 	"sort"
 	"strings"
@@ -104,6 +105,26 @@ func newSide(alias string, t Table, primaryKey []string) (*side, error) {
 		}
 	}
 	return s, nil
+}
+
+// reverseSigns negates the named number columns' cells, which rules
+// compare; keys keep the values as written.
+func (s *side) reverseSigns(names []string) error {
+	for _, name := range names {
+		c, err := s.column(name)
+		if err != nil {
+			return fmt.Errorf("reverse_sign: %w", err)
+		}
+		if s.types[c].kind.family() != familyNumber {
+			return fmt.Errorf("reverse_sign: %s.%s is %s, not a number", s.alias, name, s.types[c])
+		}
+		for _, r := range s.records {
+			if v := r.cells[c]; v != nil {
+				r.cells[c] = &value{num: new(big.Rat).Neg(v.num)}
+			}
+		}
+	}
+	return nil
 }
 
 func checkShape(alias string, t Table) error {
