@@ -236,6 +236,9 @@ func (c cond) Failure() string {
 	default:
 		why = fmt.Sprintf("%s || ' ' || %s || ' ' || %s || ' ' || %s || ' ' || %s", l, lv, String(failedVerb[c.Op]), r, rv)
 	}
+	if c.Op == kallav1.Operator_OPERATOR_TOLERANCE || c.Op == kallav1.Operator_OPERATOR_TOLERANCE_PCT {
+		why += c.otherSign()
+	}
 	// An empty value names its condition: two conditions on one column
 	// would otherwise read alike.
 	cond := recipe.OperatorName(c.Op)
@@ -244,6 +247,21 @@ func (c cond) Failure() string {
 	}
 	empty := String(" is empty (" + cond + ")")
 	return fmt.Sprintf("CASE WHEN %[1]s IS NULL THEN %[2]s || %[3]s WHEN %[4]s IS NULL THEN %[5]s || %[3]s ELSE %[6]s END", c.l, l, empty, c.r, r, why)
+}
+
+// otherSign notes, after a tolerance's failure, that the two values
+// are one amount with opposite signs, as a bank statement and a ledger
+// write money paid out: reverse_sign is what the user needs.
+func (c cond) otherSign() string {
+	if c.LeftReversed || c.RightReversed {
+		return ""
+	}
+	sum := fmt.Sprintf("%s + %s", c.l, c.r)
+	if c.Left.Type == source.Integer && c.Right.Type == source.Integer {
+		sum = fmt.Sprintf("CAST(%s AS HUGEINT) + %s", c.l, c.r)
+	}
+	return fmt.Sprintf(" || CASE WHEN %s = 0 AND %s <> 0 THEN %s ELSE '' END", sum, c.l,
+		String(" (one amount with opposite signs: a source's reverse_sign compares its column negated)"))
 }
 
 // shown is a value as a reason shows it: text in double quotes, so that an
