@@ -32,6 +32,43 @@ type Input struct {
 	Schema source.Schema
 	// Key lists the primary key columns; empty means the 1-based row number.
 	Key []source.Column
+	// Extracts are the text columns the source's extract derives, by name.
+	Extracts []Extract
+}
+
+// Extract is a text column taken out of another column's text by a regular
+// expression (a source's extract).
+type Extract struct {
+	Column  source.Column // its name, of type text
+	From    source.Column
+	Pattern string
+	// Group is the part of the first match that is the value: 1, the
+	// pattern's first capture group, or 0, the whole match.
+	Group int
+}
+
+// Described is a column's name as reasons show it: an extract's says where
+// it came from, as the evidence does not show it.
+func (in Input) Described(name string) string {
+	for _, e := range in.Extracts {
+		if e.Column.Name == name {
+			return fmt.Sprintf("%s (taken from %s by %q)", name, e.From.Name, e.Pattern)
+		}
+	}
+	return name
+}
+
+// column finds a column of the source or one of its extracts by name.
+func (in Input) column(name string) (source.Column, bool) {
+	if c, ok := in.Schema.Column(name); ok {
+		return c, true
+	}
+	for _, e := range in.Extracts {
+		if e.Column.Name == name {
+			return e.Column, true
+		}
+	}
+	return source.Column{}, false
 }
 
 // Rule is one match rule.
@@ -82,6 +119,9 @@ func Build(r *kallav1.Recipe, left, right Input) (*Plan, error) {
 	p := &Plan{RecipeID: r.GetRecipeId(), Left: left, Right: right}
 	b.names(left, "sources.left.uri")
 	b.names(right, "sources.right.uri")
+	p.Left.Extracts = b.extracts(r.GetSources().GetLeft(), left, "left")
+	p.Right.Extracts = b.extracts(r.GetSources().GetRight(), right, "right")
+	b.left.Extracts, b.right.Extracts = p.Left.Extracts, p.Right.Extracts
 	p.Left.Key = b.key(r.GetSources().GetLeft(), left, "sources.left.primary_key")
 	p.Right.Key = b.key(r.GetSources().GetRight(), right, "sources.right.primary_key")
 	b.types(r.GetSources().GetLeft(), left, "sources.left.types")
@@ -162,9 +202,13 @@ func (b *builder) fail(field, format string, args ...any) {
 }
 
 func (b *builder) column(in Input, name, field string) (source.Column, bool) {
-	c, ok := in.Schema.Column(name)
+	c, ok := in.column(name)
 	if !ok {
-		b.fail(field, "column %q is not in %s; its columns are: %s", name, in.Alias, in.Schema.Names())
+		names := in.Schema.Names()
+		for _, e := range in.Extracts {
+			names += ", " + e.Column.Name
+		}
+		b.fail(field, "column %q is not in %s; its columns are: %s", name, in.Alias, names)
 		return c, false
 	}
 	if c.Unfit != "" {
@@ -215,6 +259,42 @@ func (b *builder) types(s *kallav1.Source, in Input, field string) {
 	for _, name := range slices.Sorted(maps.Keys(s.GetTypes())) {
 		b.column(in, name, field+"."+name)
 	}
+}
+
+// extracts checks a source's extract: each reads a text column of the
+// source into a text column of a name of its own, in the order of their
+// names.
+func (b *builder) extracts(s *kallav1.Source, in Input, side string) []Extract {
+	var out []Extract
+	taken := map[string]string{}
+	for _, c := range in.Schema.Columns {
+		taken[asciiLower(c.Name)] = c.Name
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.GetExtract())) {
+		e, field := s.GetExtract()[name], fmt.Sprintf("sources.%s.extract.%s", side, name)
+		from, ok := b.column(in, e.GetFrom(), field+".from")
+		switch {
+		case reserved(name):
+			b.fail(field, "%q is a name Kalla reserves for its own columns (names starting with \"__\" or \"kalla_\" in any case); name the column otherwise", name)
+		case taken[asciiLower(name)] != "":
+			b.fail(field, "%s already has a column %q, which the engine does not tell apart from %q; name the column otherwise", in.Alias, taken[asciiLower(name)], name)
+		case ok && Classify(from.Type) != String:
+			b.fail(field+".from", "column %q of %s is %s; extract reads text%s", from.Name, in.Alias, from.TypeName(), typesHint(in, from))
+		case ok:
+			group, _ := recipe.ExtractPattern(e) // Validate compiled it
+			out = append(out, Extract{Column: source.Column{Name: name, Type: source.Text}, From: from, Pattern: e.GetPattern(), Group: group})
+		}
+		taken[asciiLower(name)] = name
+	}
+	return out
+}
+
+// typesHint tells how to read a CSV column as text.
+func typesHint(in Input, c source.Column) string {
+	if in.Ref.Format != source.FormatCSV {
+		return ""
+	}
+	return fmt.Sprintf(" (set its type to text in the source's types: {%q: \"text\"})", c.Name)
 }
 
 // reversed checks the columns a source's reverse_sign names: numbers, or

@@ -153,7 +153,7 @@ func (d *decoder) sources(n *yaml.Node) *kallav1.Sources {
 }
 
 func (d *decoder) source(n *yaml.Node, path string) *kallav1.Source {
-	m := d.fields(n, path, "alias", "uri", "primary_key", "types", "reverse_sign")
+	m := d.fields(n, path, "alias", "uri", "primary_key", "types", "reverse_sign", "extract")
 	s := &kallav1.Source{
 		Alias: d.nonEmpty(d.required(m, n, path, "alias"), join(path, "alias")),
 		Uri:   d.nonEmpty(d.required(m, n, path, "uri"), join(path, "uri")),
@@ -164,6 +164,14 @@ func (d *decoder) source(n *yaml.Node, path string) *kallav1.Source {
 	for i, c := range d.seq(m["reverse_sign"], join(path, "reverse_sign")) {
 		s.ReverseSign = append(s.ReverseSign, d.nonEmpty(c, index(join(path, "reverse_sign"), i)))
 	}
+	if e := m["extract"]; e != nil {
+		names := allKeys(e)
+		values := d.fields(e, join(path, "extract"), names...)
+		s.Extract = make(map[string]*kallav1.Extract, len(values))
+		for _, name := range names {
+			s.Extract[name] = d.extract(values[name], join(path, "extract."+name))
+		}
+	}
 	if t := m["types"]; t != nil {
 		names := allKeys(t)
 		values := d.fields(t, join(path, "types"), names...)
@@ -173,6 +181,14 @@ func (d *decoder) source(n *yaml.Node, path string) *kallav1.Source {
 		}
 	}
 	return s
+}
+
+func (d *decoder) extract(n *yaml.Node, path string) *kallav1.Extract {
+	m := d.fields(n, path, "from", "pattern")
+	return &kallav1.Extract{
+		From:    d.nonEmpty(d.required(m, n, path, "from"), join(path, "from")),
+		Pattern: d.nonEmpty(d.required(m, n, path, "pattern"), join(path, "pattern")),
+	}
 }
 
 // allKeys lists a mapping's keys, for a mapping whose keys are names of the

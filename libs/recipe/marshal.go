@@ -24,11 +24,16 @@ type (
 		Right fileSource `json:"right"`
 	}
 	fileSource struct {
-		Alias       string            `json:"alias"`
-		URI         string            `json:"uri"`
-		PrimaryKey  []string          `json:"primary_key,omitempty"`
-		Types       map[string]string `json:"types,omitempty"`
-		ReverseSign []string          `json:"reverse_sign,omitempty"`
+		Alias       string                 `json:"alias"`
+		URI         string                 `json:"uri"`
+		PrimaryKey  []string               `json:"primary_key,omitempty"`
+		Types       map[string]string      `json:"types,omitempty"`
+		ReverseSign []string               `json:"reverse_sign,omitempty"`
+		Extract     map[string]fileExtract `json:"extract,omitempty"`
+	}
+	fileExtract struct {
+		From    string `json:"from"`
+		Pattern string `json:"pattern"`
 	}
 	fileRule struct {
 		Name       string          `json:"name"`
@@ -99,7 +104,14 @@ func Marshal(r *kallav1.Recipe) ([]byte, error) {
 }
 
 func marshalSource(s *kallav1.Source) fileSource {
-	return fileSource{Alias: s.GetAlias(), URI: s.GetUri(), PrimaryKey: s.GetPrimaryKey(), Types: s.GetTypes(), ReverseSign: s.GetReverseSign()}
+	f := fileSource{Alias: s.GetAlias(), URI: s.GetUri(), PrimaryKey: s.GetPrimaryKey(), Types: s.GetTypes(), ReverseSign: s.GetReverseSign()}
+	for name, e := range s.GetExtract() {
+		if f.Extract == nil {
+			f.Extract = map[string]fileExtract{}
+		}
+		f.Extract[name] = fileExtract{From: e.GetFrom(), Pattern: e.GetPattern()}
+	}
+	return f
 }
 
 func marshalRule(rule *kallav1.MatchRule) fileRule {

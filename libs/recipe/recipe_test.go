@@ -127,6 +127,20 @@ func TestReverseSignRoundTrip(t *testing.T) {
 	roundTrip(t, r) // kalla submit marshals the recipe it sends
 }
 
+func TestExtractRoundTrip(t *testing.T) {
+	t.Parallel()
+	text := strings.Replace(validYAML, "primary_key: [payment_id]}", `primary_key: [payment_id], extract: {ref: {from: memo, pattern: "(?i)INV-([0-9]+)"}, batch: {from: memo, pattern: 'B\d+'}}}`, 1)
+	r, err := recipe.Parse([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := r.GetSources().GetRight().GetExtract()
+	if len(got) != 2 || got["ref"].GetFrom() != "memo" || got["ref"].GetPattern() != "(?i)INV-([0-9]+)" || got["batch"].GetPattern() != `B\d+` {
+		t.Errorf("extract = %v", got)
+	}
+	roundTrip(t, r)
+}
+
 // TestDecimalsRoundTrip: thresholds YAML reads as decimals but JSON cannot
 // write as numbers (.5, +2, 5., 007) survive Marshal as strings, with their
 // text; kalla submit and the planner's masked recipes write recipes so.
@@ -230,6 +244,10 @@ func TestParseErrors(t *testing.T) {
 		{"reverse_sign_not_a_list", "primary_key: [payment_id]}", "primary_key: [payment_id], reverse_sign: paid_amount}", "sources.right.reverse_sign", "must be a list", 6},
 		{"reverse_sign_empty_name", "primary_key: [payment_id]}", "primary_key: [payment_id], reverse_sign: [\"\"]}", "sources.right.reverse_sign[0]", "must not be empty", 6},
 		{"reverse_sign_twice", "primary_key: [payment_id]}", "primary_key: [payment_id], reverse_sign: [paid_amount, paid_amount]}", "sources.right.reverse_sign[1]", `column "paid_amount" is already named at reverse_sign[0]`, 6},
+		{"extract_not_a_mapping", "primary_key: [payment_id]}", "primary_key: [payment_id], extract: [ref]}", "sources.right.extract", "must be an object", 6},
+		{"extract_without_from", "primary_key: [payment_id]}", "primary_key: [payment_id], extract: {ref: {pattern: \"INV-[0-9]+\"}}}", "sources.right.extract.ref.from", "is required", 6},
+		{"extract_bad_pattern", "primary_key: [payment_id]}", "primary_key: [payment_id], extract: {ref: {from: memo, pattern: \"(INV\"}}}", "sources.right.extract.ref.pattern", `"(INV" is no regular expression: missing closing )`, 6},
+		{"extract_unknown_field", "primary_key: [payment_id]}", "primary_key: [payment_id], extract: {ref: {from: memo, regex: x}}}", "sources.right.extract.ref.regex", "unknown field", 6},
 		{"priority_out_of_range", "priority: 1", "priority: 2147483648", "match_rules[0].priority", "must be a whole number from -2147483648 to 2147483647", 10},
 	}
 	for _, tt := range tests {
@@ -320,5 +338,22 @@ func TestLoadResolvesRelativeFileURIs(t *testing.T) {
 	}
 	if got, want := r.GetOutput().GetMatched(), filepath.Join(dir, "out/m.parquet"); got != want {
 		t.Errorf("output = %q, want %q", got, want)
+	}
+}
+
+// TestValidateExtract: recipes sent through the API skip the file decoder,
+// whose checks Validate repeats.
+func TestValidateExtract(t *testing.T) {
+	t.Parallel()
+	r, err := recipe.Parse([]byte(validYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Sources.Right.Extract = map[string]*kallav1.Extract{"a": {Pattern: "x"}, "b": {From: "memo"}, "c": {From: "memo", Pattern: `\p{Nope}`}}
+	err = recipe.Validate(r)
+	for _, want := range []string{"sources.right.extract.a.from: is required", "sources.right.extract.b.pattern: is required", `sources.right.extract.c.pattern: "\\p{Nope}" is no regular expression: invalid character class range`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v\nwant it to say %s", err, want)
+		}
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"maps"
 	"math/big"
+	"regexp"
 	"slices"
+	"strings"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/source"
@@ -56,6 +58,21 @@ func validate(r *kallav1.Recipe) Errors {
 			}
 			named[name] = i
 		}
+		extract := s.src.GetExtract()
+		for _, name := range slices.Sorted(maps.Keys(extract)) {
+			field := "sources." + s.side + ".extract." + name
+			if name == "" {
+				fail("sources."+s.side+".extract", "names a column \"\"; give it a name")
+			}
+			switch _, err := ExtractPattern(extract[name]); {
+			case extract[name].GetFrom() == "":
+				fail(field+".from", "is required: the text column to read")
+			case extract[name].GetPattern() == "":
+				fail(field+".pattern", "is required: a regular expression such as \"INV-[0-9]+\"")
+			case err != nil:
+				fail(field+".pattern", "%v", err)
+			}
+		}
 	}
 	if len(r.GetMatchRules()) == 0 {
 		fail("match_rules", "needs at least one rule")
@@ -77,6 +94,16 @@ func validate(r *kallav1.Recipe) Errors {
 		errs = append(errs, validateRule(rule, path)...)
 	}
 	return errs
+}
+
+// ExtractPattern compiles an extract's pattern and says which group its
+// value is: the first capture group when there is one, else the match.
+func ExtractPattern(e *kallav1.Extract) (group int, err error) {
+	re, err := regexp.Compile(e.GetPattern())
+	if err != nil {
+		return 0, fmt.Errorf("%q is no regular expression: %v", e.GetPattern(), strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+	}
+	return min(re.NumSubexp(), 1), nil
 }
 
 func validateRule(rule *kallav1.MatchRule, path string) Errors {

@@ -276,8 +276,17 @@ func ReadParquet(files []string, s source.Schema) string {
 // sorted by key, and the side is a view adding their position as __id,
 // which is cheaper than a numbering window over the wide rows or a second
 // copy of them. A source without a primary key is numbered in file order.
+// The source's extracts are stored beside its columns.
 func Load(table string, in plan.Input, read string) []string {
 	raw := table + "_raw"
+	if len(in.Extracts) > 0 {
+		cols := []string{"*"}
+		for _, e := range in.Extracts {
+			// No match is '', which is no key: NULL, as an empty CSV field.
+			cols = append(cols, fmt.Sprintf("nullif(regexp_extract(%s, %s, %d), '') AS %s", Ident(e.From.Name), String(e.Pattern), e.Group, Ident(e.Column.Name)))
+		}
+		read = fmt.Sprintf("SELECT %s FROM (%s)", strings.Join(cols, ", "), read)
+	}
 	if len(in.Key) > 0 {
 		read = fmt.Sprintf("SELECT * FROM (%s) ORDER BY %s", read, keyColumns(in))
 	}

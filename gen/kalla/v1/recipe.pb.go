@@ -334,7 +334,14 @@ type Source struct {
 	// every condition and aggregate check compares such a column's values
 	// negated. Keys and the evidence's copies of the records keep the values
 	// as written.
-	ReverseSign   []string `protobuf:"bytes,5,rep,name=reverse_sign,json=reverseSign,proto3" json:"reverse_sign,omitempty"`
+	ReverseSign []string `protobuf:"bytes,5,rep,name=reverse_sign,json=reverseSign,proto3" json:"reverse_sign,omitempty"`
+	// extract derives text columns from a text column of the source by a
+	// regular expression (RE2 syntax), by the new column's name: a bank
+	// statement's memo "PAYMENT INV-1042 ACME" gives "INV-1042" under
+	// "INV-[0-9]+". The value is the first match, or its first capture group
+	// when the pattern has one; no match is empty. Rules compare such a
+	// column as any other; the evidence's copies of the records leave it out.
+	Extract       map[string]*Extract `protobuf:"bytes,6,rep,name=extract,proto3" json:"extract,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -404,6 +411,68 @@ func (x *Source) GetReverseSign() []string {
 	return nil
 }
 
+func (x *Source) GetExtract() map[string]*Extract {
+	if x != nil {
+		return x.Extract
+	}
+	return nil
+}
+
+// Extract takes a column's value out of another column's text.
+type Extract struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// from is the text column read.
+	From string `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	// pattern is an RE2 regular expression.
+	Pattern       string `protobuf:"bytes,2,opt,name=pattern,proto3" json:"pattern,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Extract) Reset() {
+	*x = Extract{}
+	mi := &file_kalla_v1_recipe_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Extract) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Extract) ProtoMessage() {}
+
+func (x *Extract) ProtoReflect() protoreflect.Message {
+	mi := &file_kalla_v1_recipe_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Extract.ProtoReflect.Descriptor instead.
+func (*Extract) Descriptor() ([]byte, []int) {
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Extract) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *Extract) GetPattern() string {
+	if x != nil {
+		return x.Pattern
+	}
+	return ""
+}
+
 type MatchRule struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Name    string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -419,7 +488,7 @@ type MatchRule struct {
 
 func (x *MatchRule) Reset() {
 	*x = MatchRule{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[3]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -431,7 +500,7 @@ func (x *MatchRule) String() string {
 func (*MatchRule) ProtoMessage() {}
 
 func (x *MatchRule) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[3]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -444,7 +513,7 @@ func (x *MatchRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MatchRule.ProtoReflect.Descriptor instead.
 func (*MatchRule) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{3}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *MatchRule) GetName() string {
@@ -496,7 +565,7 @@ type Condition struct {
 
 func (x *Condition) Reset() {
 	*x = Condition{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[4]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -508,7 +577,7 @@ func (x *Condition) String() string {
 func (*Condition) ProtoMessage() {}
 
 func (x *Condition) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[4]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -521,7 +590,7 @@ func (x *Condition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Condition.ProtoReflect.Descriptor instead.
 func (*Condition) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{4}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Condition) GetLeft() string {
@@ -564,7 +633,7 @@ type Aggregate struct {
 
 func (x *Aggregate) Reset() {
 	*x = Aggregate{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[5]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -576,7 +645,7 @@ func (x *Aggregate) String() string {
 func (*Aggregate) ProtoMessage() {}
 
 func (x *Aggregate) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[5]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -589,7 +658,7 @@ func (x *Aggregate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Aggregate.ProtoReflect.Descriptor instead.
 func (*Aggregate) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{5}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Aggregate) GetLeft() string {
@@ -624,7 +693,7 @@ type Decimal struct {
 
 func (x *Decimal) Reset() {
 	*x = Decimal{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[6]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -636,7 +705,7 @@ func (x *Decimal) String() string {
 func (*Decimal) ProtoMessage() {}
 
 func (x *Decimal) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[6]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -649,7 +718,7 @@ func (x *Decimal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decimal.ProtoReflect.Descriptor instead.
 func (*Decimal) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{6}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Decimal) GetValue() string {
@@ -671,7 +740,7 @@ type Output struct {
 
 func (x *Output) Reset() {
 	*x = Output{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[7]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -683,7 +752,7 @@ func (x *Output) String() string {
 func (*Output) ProtoMessage() {}
 
 func (x *Output) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[7]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -696,7 +765,7 @@ func (x *Output) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Output.ProtoReflect.Descriptor instead.
 func (*Output) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{7}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Output) GetMatched() string {
@@ -738,18 +807,25 @@ const file_kalla_v1_recipe_proto_rawDesc = "" +
 	"\f_description\"W\n" +
 	"\aSources\x12$\n" +
 	"\x04left\x18\x01 \x01(\v2\x10.kalla.v1.SourceR\x04left\x12&\n" +
-	"\x05right\x18\x02 \x01(\v2\x10.kalla.v1.SourceR\x05right\"\xe1\x01\n" +
+	"\x05right\x18\x02 \x01(\v2\x10.kalla.v1.SourceR\x05right\"\xe9\x02\n" +
 	"\x06Source\x12\x14\n" +
 	"\x05alias\x18\x01 \x01(\tR\x05alias\x12\x10\n" +
 	"\x03uri\x18\x02 \x01(\tR\x03uri\x12\x1f\n" +
 	"\vprimary_key\x18\x03 \x03(\tR\n" +
 	"primaryKey\x121\n" +
 	"\x05types\x18\x04 \x03(\v2\x1b.kalla.v1.Source.TypesEntryR\x05types\x12!\n" +
-	"\freverse_sign\x18\x05 \x03(\tR\vreverseSign\x1a8\n" +
+	"\freverse_sign\x18\x05 \x03(\tR\vreverseSign\x127\n" +
+	"\aextract\x18\x06 \x03(\v2\x1d.kalla.v1.Source.ExtractEntryR\aextract\x1a8\n" +
 	"\n" +
 	"TypesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf5\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aM\n" +
+	"\fExtractEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12'\n" +
+	"\x05value\x18\x02 \x01(\v2\x11.kalla.v1.ExtractR\x05value:\x028\x01\"7\n" +
+	"\aExtract\x12\x12\n" +
+	"\x04from\x18\x01 \x01(\tR\x04from\x12\x18\n" +
+	"\apattern\x18\x02 \x01(\tR\apattern\"\xf5\x01\n" +
 	"\tMatchRule\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12+\n" +
 	"\apattern\x18\x02 \x01(\x0e2\x11.kalla.v1.PatternR\apattern\x12\x1f\n" +
@@ -814,38 +890,42 @@ func file_kalla_v1_recipe_proto_rawDescGZIP() []byte {
 }
 
 var file_kalla_v1_recipe_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_kalla_v1_recipe_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_kalla_v1_recipe_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_kalla_v1_recipe_proto_goTypes = []any{
 	(Pattern)(0),      // 0: kalla.v1.Pattern
 	(Operator)(0),     // 1: kalla.v1.Operator
 	(*Recipe)(nil),    // 2: kalla.v1.Recipe
 	(*Sources)(nil),   // 3: kalla.v1.Sources
 	(*Source)(nil),    // 4: kalla.v1.Source
-	(*MatchRule)(nil), // 5: kalla.v1.MatchRule
-	(*Condition)(nil), // 6: kalla.v1.Condition
-	(*Aggregate)(nil), // 7: kalla.v1.Aggregate
-	(*Decimal)(nil),   // 8: kalla.v1.Decimal
-	(*Output)(nil),    // 9: kalla.v1.Output
-	nil,               // 10: kalla.v1.Source.TypesEntry
+	(*Extract)(nil),   // 5: kalla.v1.Extract
+	(*MatchRule)(nil), // 6: kalla.v1.MatchRule
+	(*Condition)(nil), // 7: kalla.v1.Condition
+	(*Aggregate)(nil), // 8: kalla.v1.Aggregate
+	(*Decimal)(nil),   // 9: kalla.v1.Decimal
+	(*Output)(nil),    // 10: kalla.v1.Output
+	nil,               // 11: kalla.v1.Source.TypesEntry
+	nil,               // 12: kalla.v1.Source.ExtractEntry
 }
 var file_kalla_v1_recipe_proto_depIdxs = []int32{
 	3,  // 0: kalla.v1.Recipe.sources:type_name -> kalla.v1.Sources
-	5,  // 1: kalla.v1.Recipe.match_rules:type_name -> kalla.v1.MatchRule
-	9,  // 2: kalla.v1.Recipe.output:type_name -> kalla.v1.Output
+	6,  // 1: kalla.v1.Recipe.match_rules:type_name -> kalla.v1.MatchRule
+	10, // 2: kalla.v1.Recipe.output:type_name -> kalla.v1.Output
 	4,  // 3: kalla.v1.Sources.left:type_name -> kalla.v1.Source
 	4,  // 4: kalla.v1.Sources.right:type_name -> kalla.v1.Source
-	10, // 5: kalla.v1.Source.types:type_name -> kalla.v1.Source.TypesEntry
-	0,  // 6: kalla.v1.MatchRule.pattern:type_name -> kalla.v1.Pattern
-	6,  // 7: kalla.v1.MatchRule.conditions:type_name -> kalla.v1.Condition
-	7,  // 8: kalla.v1.MatchRule.aggregate:type_name -> kalla.v1.Aggregate
-	1,  // 9: kalla.v1.Condition.op:type_name -> kalla.v1.Operator
-	8,  // 10: kalla.v1.Condition.threshold:type_name -> kalla.v1.Decimal
-	8,  // 11: kalla.v1.Aggregate.tolerance:type_name -> kalla.v1.Decimal
-	12, // [12:12] is the sub-list for method output_type
-	12, // [12:12] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	11, // 5: kalla.v1.Source.types:type_name -> kalla.v1.Source.TypesEntry
+	12, // 6: kalla.v1.Source.extract:type_name -> kalla.v1.Source.ExtractEntry
+	0,  // 7: kalla.v1.MatchRule.pattern:type_name -> kalla.v1.Pattern
+	7,  // 8: kalla.v1.MatchRule.conditions:type_name -> kalla.v1.Condition
+	8,  // 9: kalla.v1.MatchRule.aggregate:type_name -> kalla.v1.Aggregate
+	1,  // 10: kalla.v1.Condition.op:type_name -> kalla.v1.Operator
+	9,  // 11: kalla.v1.Condition.threshold:type_name -> kalla.v1.Decimal
+	9,  // 12: kalla.v1.Aggregate.tolerance:type_name -> kalla.v1.Decimal
+	5,  // 13: kalla.v1.Source.ExtractEntry.value:type_name -> kalla.v1.Extract
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_kalla_v1_recipe_proto_init() }
@@ -854,15 +934,15 @@ func file_kalla_v1_recipe_proto_init() {
 		return
 	}
 	file_kalla_v1_recipe_proto_msgTypes[0].OneofWrappers = []any{}
-	file_kalla_v1_recipe_proto_msgTypes[3].OneofWrappers = []any{}
 	file_kalla_v1_recipe_proto_msgTypes[4].OneofWrappers = []any{}
+	file_kalla_v1_recipe_proto_msgTypes[5].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kalla_v1_recipe_proto_rawDesc), len(file_kalla_v1_recipe_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

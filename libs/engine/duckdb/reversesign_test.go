@@ -10,8 +10,14 @@ import (
 // withReverseSign sets reverse_sign (YAML, such as `[amount]`) on a side
 // ("left" or "right") of a recipe recipeYAML built.
 func withReverseSign(recipe, side, columns string) string {
+	return withSourceField(recipe, side, "reverse_sign", columns)
+}
+
+// withSourceField sets a field of a side's source (YAML) in a recipe
+// recipeYAML built; fields set before stay.
+func withSourceField(recipe, side, field, value string) string {
 	source := fmt.Sprintf(`%s: {alias: %s, uri: "file://%[1]s.csv", primary_key: [id]`, side, side[:1])
-	return strings.Replace(recipe, source+"}", source+", reverse_sign: "+columns+"}", 1)
+	return strings.Replace(recipe, source, source+", "+field+": "+value, 1)
 }
 
 // memberDeltas lists the matched evidence as "match_id side key: deltas".

@@ -88,6 +88,12 @@ func Reconcile(r *kallav1.Recipe, left, right Table) (Result, error) {
 	if err := rt.reverseSigns(src.GetRight().GetReverseSign()); err != nil {
 		return Result{}, err
 	}
+	if err := l.extract(src.GetLeft().GetExtract()); err != nil {
+		return Result{}, err
+	}
+	if err := rt.extract(src.GetRight().GetExtract()); err != nil {
+		return Result{}, err
+	}
 	rules, err := bindRules(r, l, rt)
 	if err != nil {
 		return Result{}, err

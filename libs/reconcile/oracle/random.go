@@ -44,6 +44,15 @@ func RandomCase(seed int64, dir string) (*kallav1.Recipe, error) {
 		},
 		MatchRules: g.rules(),
 	}
+	if g.extracts {
+		// The invoice's number, from memos such as "Payment INV-105" and
+		// notes such as "inv-105 Acme" or "INV-10" (cut short).
+		r.Sources.Left.Extract = map[string]*kallav1.Extract{"inv": {From: "memo", Pattern: "INV-([0-9]+)"}}
+		r.Sources.Right.Extract = map[string]*kallav1.Extract{"inv": {From: "note", Pattern: "(?i)inv-[0-9]+"}}
+		if g.rng.IntN(2) == 0 {
+			r.Sources.Right.Extract["inv"].Pattern = "(?i)inv-([0-9]+)"
+		}
+	}
 	if err := recipe.Validate(r); err != nil {
 		return nil, fmt.Errorf("random case %d made an invalid recipe: %w", seed, err)
 	}
@@ -65,6 +74,8 @@ type generator struct {
 	// decimalRefs writes some right references as "2.0" so eq meets an
 	// INTEGER and a DECIMAL column.
 	decimalRefs bool
+	// extracts gives both sides an extract, inv, that rules may join on.
+	extracts bool
 	// reversed says which sides (left, right) write their numbers negated
 	// and name them in reverse_sign, as a bank statement and a ledger do.
 	reversed [2]bool
@@ -88,6 +99,7 @@ func (g *generator) chooseStyle() {
 	}
 	g.decimalRefs = !textRefs && g.rng.IntN(3) == 0
 	g.reversed = [2]bool{g.rng.IntN(6) == 0, g.rng.IntN(4) == 0}
+	g.extracts = g.rng.IntN(3) == 0
 }
 
 // reverseSign lists a side's columns that reverse_sign names: its amounts,
@@ -222,7 +234,7 @@ func (g *generator) nameVariant(company string) string {
 }
 
 func (g *generator) leftMemo(invoice, company string) string {
-	return pick(g, invoice, invoice+" "+company, "Payment "+invoice, company+" "+invoice)
+	return pick(g, invoice, invoice+" "+company, "Payment "+invoice, company+" "+invoice, "Bank fee")
 }
 
 func (g *generator) rightNote(invoice, company string) string {
@@ -314,6 +326,7 @@ var (
 	datePair   = [2]string{"booked", "value_date"}
 	namePair   = [2]string{"name", "payee"}
 	memoPair   = [2]string{"memo", "note"}
+	invPair    = [2]string{"inv", "inv"}
 )
 
 // rules draws 1..3 rules; each starts with an eq or eq_ci condition. Most
@@ -347,6 +360,9 @@ func (g *generator) rule(name string) *kallav1.MatchRule {
 }
 
 func (g *generator) joinCondition() *kallav1.Condition {
+	if g.extracts && g.rng.IntN(2) == 0 {
+		return newCondition(invPair, kallav1.Operator_OPERATOR_EQ, "")
+	}
 	switch g.rng.IntN(6) {
 	case 0, 1, 2:
 		return newCondition(refPair, kallav1.Operator_OPERATOR_EQ, "")

@@ -3,11 +3,15 @@ package oracle
 import (
 	"encoding/csv"
 	"fmt"
+	"maps"
 	"math/big"
 	"os"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/evidence"
 )
 
@@ -122,6 +126,43 @@ func (s *side) reverseSigns(names []string) error {
 			if v := r.cells[c]; v != nil {
 				r.cells[c] = &value{num: new(big.Rat).Neg(v.num)}
 			}
+		}
+	}
+	return nil
+}
+
+// extract adds the columns a source's extract derives, in the order of
+// their names: the first match of the pattern in the text of the column
+// read, or the match's first group when the pattern has groups; no match,
+// or an empty one, is NULL.
+func (s *side) extract(extracts map[string]*kallav1.Extract) error {
+	for _, name := range slices.Sorted(maps.Keys(extracts)) {
+		e := extracts[name]
+		c, err := s.column(e.GetFrom())
+		if err != nil {
+			return fmt.Errorf("extract %s: %w", name, err)
+		}
+		if s.types[c].kind != kindText {
+			return fmt.Errorf("extract %s: %s.%s is %s, not text", name, s.alias, e.GetFrom(), s.types[c])
+		}
+		re, err := regexp.Compile(e.GetPattern())
+		if err != nil {
+			return fmt.Errorf("extract %s: %w", name, err)
+		}
+		group := 0
+		if re.NumSubexp() > 0 {
+			group = 1
+		}
+		s.columns = append(s.columns, name)
+		s.types = append(s.types, colType{kind: kindText})
+		for _, r := range s.records {
+			var v *value
+			if from := r.cells[c]; from != nil {
+				if m := re.FindStringSubmatch(from.text); m != nil && m[group] != "" {
+					v = &value{text: m[group]}
+				}
+			}
+			r.cells = append(r.cells, v)
 		}
 	}
 	return nil

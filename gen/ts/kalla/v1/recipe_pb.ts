@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kalla/v1/recipe.proto.
  */
 export const file_kalla_v1_recipe: GenFile = /*@__PURE__*/
-  fileDesc("ChVrYWxsYS92MS9yZWNpcGUucHJvdG8SCGthbGxhLnYxIuIBCgZSZWNpcGUSEQoJcmVjaXBlX2lkGAEgASgJEhEKBG5hbWUYAiABKAlIAIgBARIYCgtkZXNjcmlwdGlvbhgDIAEoCUgBiAEBEg8KB3ZlcnNpb24YBCABKAkSIgoHc291cmNlcxgFIAEoCzIRLmthbGxhLnYxLlNvdXJjZXMSKAoLbWF0Y2hfcnVsZXMYBiADKAsyEy5rYWxsYS52MS5NYXRjaFJ1bGUSIAoGb3V0cHV0GAcgASgLMhAua2FsbGEudjEuT3V0cHV0QgcKBV9uYW1lQg4KDF9kZXNjcmlwdGlvbiJKCgdTb3VyY2VzEh4KBGxlZnQYASABKAsyEC5rYWxsYS52MS5Tb3VyY2USHwoFcmlnaHQYAiABKAsyEC5rYWxsYS52MS5Tb3VyY2UiqQEKBlNvdXJjZRINCgVhbGlhcxgBIAEoCRILCgN1cmkYAiABKAkSEwoLcHJpbWFyeV9rZXkYAyADKAkSKgoFdHlwZXMYBCADKAsyGy5rYWxsYS52MS5Tb3VyY2UuVHlwZXNFbnRyeRIUCgxyZXZlcnNlX3NpZ24YBSADKAkaLAoKVHlwZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIsUBCglNYXRjaFJ1bGUSDAoEbmFtZRgBIAEoCRIiCgdwYXR0ZXJuGAIgASgOMhEua2FsbGEudjEuUGF0dGVybhIVCghwcmlvcml0eRgDIAEoBUgAiAEBEicKCmNvbmRpdGlvbnMYBCADKAsyEy5rYWxsYS52MS5Db25kaXRpb24SKwoJYWdncmVnYXRlGAUgASgLMhMua2FsbGEudjEuQWdncmVnYXRlSAGIAQFCCwoJX3ByaW9yaXR5QgwKCl9hZ2dyZWdhdGUigQEKCUNvbmRpdGlvbhIMCgRsZWZ0GAEgASgJEh4KAm9wGAIgASgOMhIua2FsbGEudjEuT3BlcmF0b3ISDQoFcmlnaHQYAyABKAkSKQoJdGhyZXNob2xkGAQgASgLMhEua2FsbGEudjEuRGVjaW1hbEgAiAEBQgwKCl90aHJlc2hvbGQiTgoJQWdncmVnYXRlEgwKBGxlZnQYASABKAkSDQoFcmlnaHQYAiABKAkSJAoJdG9sZXJhbmNlGAMgASgLMhEua2FsbGEudjEuRGVjaW1hbCIYCgdEZWNpbWFsEg0KBXZhbHVlGAEgASgJIkoKBk91dHB1dBIPCgdtYXRjaGVkGAEgASgJEhYKDnVubWF0Y2hlZF9sZWZ0GAIgASgJEhcKD3VubWF0Y2hlZF9yaWdodBgDIAEoCSqGAQoHUGF0dGVybhIXChNQQVRURVJOX1VOU1BFQ0lGSUVEEAASFgoSUEFUVEVSTl9PTkVfVE9fT05FEAESFwoTUEFUVEVSTl9PTkVfVE9fTUFOWRACEhcKE1BBVFRFUk5fTUFOWV9UT19PTkUQAxIYChRQQVRURVJOX01BTllfVE9fTUFOWRAEKrgCCghPcGVyYXRvchIYChRPUEVSQVRPUl9VTlNQRUNJRklFRBAAEg8KC09QRVJBVE9SX0VREAESEgoOT1BFUkFUT1JfRVFfQ0kQAhIWChJPUEVSQVRPUl9UT0xFUkFOQ0UQAxIaChZPUEVSQVRPUl9UT0xFUkFOQ0VfUENUEAQSDwoLT1BFUkFUT1JfR1QQBRIPCgtPUEVSQVRPUl9MVBAGEhAKDE9QRVJBVE9SX0dURRAHEhAKDE9QRVJBVE9SX0xURRAIEhUKEU9QRVJBVE9SX0NPTlRBSU5TEAkSFwoTT1BFUkFUT1JfU1RBUlRTV0lUSBAKEhUKEU9QRVJBVE9SX0VORFNXSVRIEAsSGAoUT1BFUkFUT1JfREFURV9XSVRISU4QDBISCg5PUEVSQVRPUl9GVVpaWRANQi9aLWdpdGh1Yi5jb20va2FsbGFocS9rYWxsYS9nZW4va2FsbGEvdjE7a2FsbGF2MWIGcHJvdG8z");
+  fileDesc("ChVrYWxsYS92MS9yZWNpcGUucHJvdG8SCGthbGxhLnYxIuIBCgZSZWNpcGUSEQoJcmVjaXBlX2lkGAEgASgJEhEKBG5hbWUYAiABKAlIAIgBARIYCgtkZXNjcmlwdGlvbhgDIAEoCUgBiAEBEg8KB3ZlcnNpb24YBCABKAkSIgoHc291cmNlcxgFIAEoCzIRLmthbGxhLnYxLlNvdXJjZXMSKAoLbWF0Y2hfcnVsZXMYBiADKAsyEy5rYWxsYS52MS5NYXRjaFJ1bGUSIAoGb3V0cHV0GAcgASgLMhAua2FsbGEudjEuT3V0cHV0QgcKBV9uYW1lQg4KDF9kZXNjcmlwdGlvbiJKCgdTb3VyY2VzEh4KBGxlZnQYASABKAsyEC5rYWxsYS52MS5Tb3VyY2USHwoFcmlnaHQYAiABKAsyEC5rYWxsYS52MS5Tb3VyY2UinAIKBlNvdXJjZRINCgVhbGlhcxgBIAEoCRILCgN1cmkYAiABKAkSEwoLcHJpbWFyeV9rZXkYAyADKAkSKgoFdHlwZXMYBCADKAsyGy5rYWxsYS52MS5Tb3VyY2UuVHlwZXNFbnRyeRIUCgxyZXZlcnNlX3NpZ24YBSADKAkSLgoHZXh0cmFjdBgGIAMoCzIdLmthbGxhLnYxLlNvdXJjZS5FeHRyYWN0RW50cnkaLAoKVHlwZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGkEKDEV4dHJhY3RFbnRyeRILCgNrZXkYASABKAkSIAoFdmFsdWUYAiABKAsyES5rYWxsYS52MS5FeHRyYWN0OgI4ASIoCgdFeHRyYWN0EgwKBGZyb20YASABKAkSDwoHcGF0dGVybhgCIAEoCSLFAQoJTWF0Y2hSdWxlEgwKBG5hbWUYASABKAkSIgoHcGF0dGVybhgCIAEoDjIRLmthbGxhLnYxLlBhdHRlcm4SFQoIcHJpb3JpdHkYAyABKAVIAIgBARInCgpjb25kaXRpb25zGAQgAygLMhMua2FsbGEudjEuQ29uZGl0aW9uEisKCWFnZ3JlZ2F0ZRgFIAEoCzITLmthbGxhLnYxLkFnZ3JlZ2F0ZUgBiAEBQgsKCV9wcmlvcml0eUIMCgpfYWdncmVnYXRlIoEBCglDb25kaXRpb24SDAoEbGVmdBgBIAEoCRIeCgJvcBgCIAEoDjISLmthbGxhLnYxLk9wZXJhdG9yEg0KBXJpZ2h0GAMgASgJEikKCXRocmVzaG9sZBgEIAEoCzIRLmthbGxhLnYxLkRlY2ltYWxIAIgBAUIMCgpfdGhyZXNob2xkIk4KCUFnZ3JlZ2F0ZRIMCgRsZWZ0GAEgASgJEg0KBXJpZ2h0GAIgASgJEiQKCXRvbGVyYW5jZRgDIAEoCzIRLmthbGxhLnYxLkRlY2ltYWwiGAoHRGVjaW1hbBINCgV2YWx1ZRgBIAEoCSJKCgZPdXRwdXQSDwoHbWF0Y2hlZBgBIAEoCRIWCg51bm1hdGNoZWRfbGVmdBgCIAEoCRIXCg91bm1hdGNoZWRfcmlnaHQYAyABKAkqhgEKB1BhdHRlcm4SFwoTUEFUVEVSTl9VTlNQRUNJRklFRBAAEhYKElBBVFRFUk5fT05FX1RPX09ORRABEhcKE1BBVFRFUk5fT05FX1RPX01BTlkQAhIXChNQQVRURVJOX01BTllfVE9fT05FEAMSGAoUUEFUVEVSTl9NQU5ZX1RPX01BTlkQBCq4AgoIT3BlcmF0b3ISGAoUT1BFUkFUT1JfVU5TUEVDSUZJRUQQABIPCgtPUEVSQVRPUl9FURABEhIKDk9QRVJBVE9SX0VRX0NJEAISFgoST1BFUkFUT1JfVE9MRVJBTkNFEAMSGgoWT1BFUkFUT1JfVE9MRVJBTkNFX1BDVBAEEg8KC09QRVJBVE9SX0dUEAUSDwoLT1BFUkFUT1JfTFQQBhIQCgxPUEVSQVRPUl9HVEUQBxIQCgxPUEVSQVRPUl9MVEUQCBIVChFPUEVSQVRPUl9DT05UQUlOUxAJEhcKE09QRVJBVE9SX1NUQVJUU1dJVEgQChIVChFPUEVSQVRPUl9FTkRTV0lUSBALEhgKFE9QRVJBVE9SX0RBVEVfV0lUSElOEAwSEgoOT1BFUkFUT1JfRlVaWlkQDUIvWi1naXRodWIuY29tL2thbGxhaHEva2FsbGEvZ2VuL2thbGxhL3YxO2thbGxhdjFiBnByb3RvMw");
 
 /**
  * A Recipe says which two sources to reconcile and by which ordered rules.
@@ -141,6 +141,18 @@ export type Source = Message<"kalla.v1.Source"> & {
    * @generated from field: repeated string reverse_sign = 5;
    */
   reverseSign: string[];
+
+  /**
+   * extract derives text columns from a text column of the source by a
+   * regular expression (RE2 syntax), by the new column's name: a bank
+   * statement's memo "PAYMENT INV-1042 ACME" gives "INV-1042" under
+   * "INV-[0-9]+". The value is the first match, or its first capture group
+   * when the pattern has one; no match is empty. Rules compare such a
+   * column as any other; the evidence's copies of the records leave it out.
+   *
+   * @generated from field: map<string, kalla.v1.Extract> extract = 6;
+   */
+  extract: { [key: string]: Extract };
 };
 
 /**
@@ -149,6 +161,34 @@ export type Source = Message<"kalla.v1.Source"> & {
  */
 export const SourceSchema: GenMessage<Source> = /*@__PURE__*/
   messageDesc(file_kalla_v1_recipe, 2);
+
+/**
+ * Extract takes a column's value out of another column's text.
+ *
+ * @generated from message kalla.v1.Extract
+ */
+export type Extract = Message<"kalla.v1.Extract"> & {
+  /**
+   * from is the text column read.
+   *
+   * @generated from field: string from = 1;
+   */
+  from: string;
+
+  /**
+   * pattern is an RE2 regular expression.
+   *
+   * @generated from field: string pattern = 2;
+   */
+  pattern: string;
+};
+
+/**
+ * Describes the message kalla.v1.Extract.
+ * Use `create(ExtractSchema)` to create a new message.
+ */
+export const ExtractSchema: GenMessage<Extract> = /*@__PURE__*/
+  messageDesc(file_kalla_v1_recipe, 3);
 
 /**
  * @generated from message kalla.v1.MatchRule
@@ -188,7 +228,7 @@ export type MatchRule = Message<"kalla.v1.MatchRule"> & {
  * Use `create(MatchRuleSchema)` to create a new message.
  */
 export const MatchRuleSchema: GenMessage<MatchRule> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 3);
+  messageDesc(file_kalla_v1_recipe, 4);
 
 /**
  * A Condition compares a left column with a right column.
@@ -224,7 +264,7 @@ export type Condition = Message<"kalla.v1.Condition"> & {
  * Use `create(ConditionSchema)` to create a new message.
  */
 export const ConditionSchema: GenMessage<Condition> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 4);
+  messageDesc(file_kalla_v1_recipe, 5);
 
 /**
  * Aggregate checks a 1:N or M:1 group: |one side - sum(other side)| <= tolerance.
@@ -253,7 +293,7 @@ export type Aggregate = Message<"kalla.v1.Aggregate"> & {
  * Use `create(AggregateSchema)` to create a new message.
  */
 export const AggregateSchema: GenMessage<Aggregate> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 5);
+  messageDesc(file_kalla_v1_recipe, 6);
 
 /**
  * Decimal is an exact decimal number kept as the text the user wrote
@@ -273,7 +313,7 @@ export type Decimal = Message<"kalla.v1.Decimal"> & {
  * Use `create(DecimalSchema)` to create a new message.
  */
 export const DecimalSchema: GenMessage<Decimal> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 6);
+  messageDesc(file_kalla_v1_recipe, 7);
 
 /**
  * Output names where evidence goes, relative to the recipe file.
@@ -302,7 +342,7 @@ export type Output = Message<"kalla.v1.Output"> & {
  * Use `create(OutputSchema)` to create a new message.
  */
 export const OutputSchema: GenMessage<Output> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 7);
+  messageDesc(file_kalla_v1_recipe, 8);
 
 /**
  * Pattern says how many records of each side one match may hold.
