@@ -32,8 +32,10 @@ type Input struct {
 	Schema source.Schema
 	// Key lists the primary key columns; empty means the 1-based row number.
 	Key []source.Column
-	// Extracts are the text columns the source's extract derives, by name.
+	// Extracts and Nets are the columns the source's extract and net
+	// derive, by name.
 	Extracts []Extract
+	Nets     []Net
 }
 
 // Extract is a text column taken out of another column's text by a regular
@@ -47,28 +49,53 @@ type Extract struct {
 	Group int
 }
 
-// Described is a column's name as reasons show it: an extract's says where
-// it came from, as the evidence does not show it.
+// Net is a number column computed from two of the source's, plus minus
+// minus (a source's net), as a bank writes money paid in and paid out: an
+// empty value counts as 0, and both empty is empty.
+type Net struct {
+	Column      source.Column // its name, a decimal wide enough
+	Plus, Minus source.Column
+}
+
+// Described is a column's name as reasons show it: a derived one's says
+// where it came from, as the evidence does not show it.
 func (in Input) Described(name string) string {
 	for _, e := range in.Extracts {
 		if e.Column.Name == name {
 			return fmt.Sprintf("%s (taken from %s by %q)", name, e.From.Name, e.Pattern)
 		}
 	}
+	for _, n := range in.Nets {
+		if n.Column.Name == name {
+			return fmt.Sprintf("%s (%s - %s)", name, n.Plus.Name, n.Minus.Name)
+		}
+	}
 	return name
 }
 
-// column finds a column of the source or one of its extracts by name.
+// column finds a column of the source, or one it derives, by name.
 func (in Input) column(name string) (source.Column, bool) {
 	if c, ok := in.Schema.Column(name); ok {
 		return c, true
 	}
-	for _, e := range in.Extracts {
-		if e.Column.Name == name {
-			return e.Column, true
+	for _, c := range in.derived() {
+		if c.Name == name {
+			return c, true
 		}
 	}
 	return source.Column{}, false
+}
+
+// derived lists the columns the source's extract and net derive.
+func (in Input) derived() []source.Column {
+	var out []source.Column
+	for _, e := range in.Extracts {
+		out = append(out, e.Column)
+	}
+	for _, n := range in.Nets {
+		out = append(out, n.Column)
+	}
+	return out
 }
 
 // Rule is one match rule.
@@ -119,9 +146,10 @@ func Build(r *kallav1.Recipe, left, right Input) (*Plan, error) {
 	p := &Plan{RecipeID: r.GetRecipeId(), Left: left, Right: right}
 	b.names(left, "sources.left.uri")
 	b.names(right, "sources.right.uri")
-	p.Left.Extracts = b.extracts(r.GetSources().GetLeft(), left, "left")
-	p.Right.Extracts = b.extracts(r.GetSources().GetRight(), right, "right")
-	b.left.Extracts, b.right.Extracts = p.Left.Extracts, p.Right.Extracts
+	p.Left.Extracts, p.Left.Nets = b.derive(r.GetSources().GetLeft(), left, "left")
+	p.Right.Extracts, p.Right.Nets = b.derive(r.GetSources().GetRight(), right, "right")
+	b.left.Extracts, b.left.Nets = p.Left.Extracts, p.Left.Nets
+	b.right.Extracts, b.right.Nets = p.Right.Extracts, p.Right.Nets
 	p.Left.Key = b.key(r.GetSources().GetLeft(), left, "sources.left.primary_key")
 	p.Right.Key = b.key(r.GetSources().GetRight(), right, "sources.right.primary_key")
 	b.types(r.GetSources().GetLeft(), left, "sources.left.types")
@@ -205,8 +233,8 @@ func (b *builder) column(in Input, name, field string) (source.Column, bool) {
 	c, ok := in.column(name)
 	if !ok {
 		names := in.Schema.Names()
-		for _, e := range in.Extracts {
-			names += ", " + e.Column.Name
+		for _, d := range in.derived() {
+			names += ", " + d.Name
 		}
 		b.fail(field, "column %q is not in %s; its columns are: %s", name, in.Alias, names)
 		return c, false
@@ -261,11 +289,10 @@ func (b *builder) types(s *kallav1.Source, in Input, field string) {
 	}
 }
 
-// extracts checks a source's extract: each reads a text column of the
-// source into a text column of a name of its own, in the order of their
-// names.
-func (b *builder) extracts(s *kallav1.Source, in Input, side string) []Extract {
-	var out []Extract
+// derive checks the columns a source's extract and net derive from its
+// own, each in the order of their names. They read the source's columns,
+// not each other.
+func (b *builder) derive(s *kallav1.Source, in Input, side string) (extracts []Extract, nets []Net) {
 	taken := map[string]string{}
 	for _, c := range in.Schema.Columns {
 		taken[asciiLower(c.Name)] = c.Name
@@ -273,20 +300,84 @@ func (b *builder) extracts(s *kallav1.Source, in Input, side string) []Extract {
 	for _, name := range slices.Sorted(maps.Keys(s.GetExtract())) {
 		e, field := s.GetExtract()[name], fmt.Sprintf("sources.%s.extract.%s", side, name)
 		from, ok := b.column(in, e.GetFrom(), field+".from")
-		switch {
-		case reserved(name):
-			b.fail(field, "%q is a name Kalla reserves for its own columns (names starting with \"__\" or \"kalla_\" in any case); name the column otherwise", name)
-		case taken[asciiLower(name)] != "":
-			b.fail(field, "%s already has a column %q, which the engine does not tell apart from %q; name the column otherwise", in.Alias, taken[asciiLower(name)], name)
-		case ok && Classify(from.Type) != String:
+		if ok && Classify(from.Type) != String {
 			b.fail(field+".from", "column %q of %s is %s; extract reads text%s", from.Name, in.Alias, from.TypeName(), typesHint(in, from))
-		case ok:
-			group, _ := recipe.ExtractPattern(e) // Validate compiled it
-			out = append(out, Extract{Column: source.Column{Name: name, Type: source.Text}, From: from, Pattern: e.GetPattern(), Group: group})
+			ok = false
 		}
-		taken[asciiLower(name)] = name
+		if b.claim(taken, in, name, field) && ok {
+			group, _ := recipe.ExtractPattern(e) // Validate compiled it
+			extracts = append(extracts, Extract{Column: source.Column{Name: name, Type: source.Text}, From: from, Pattern: e.GetPattern(), Group: group})
+		}
 	}
-	return out
+	for _, name := range slices.Sorted(maps.Keys(s.GetNet())) {
+		n, field := s.GetNet()[name], fmt.Sprintf("sources.%s.net.%s", side, name)
+		plus, okp := b.number(in, side, n.GetPlus(), field+".plus", "net")
+		minus, okm := b.number(in, side, n.GetMinus(), field+".minus", "net")
+		if b.claim(taken, in, name, field) && okp && okm {
+			if c, msg := netColumn(name, plus, minus); msg != "" {
+				b.fail(field, "%s", msg)
+			} else {
+				nets = append(nets, Net{Column: c, Plus: plus, Minus: minus})
+			}
+		}
+	}
+	return extracts, nets
+}
+
+// claim takes name for a column a source derives, unless Kalla or one of
+// the source's columns has it.
+func (b *builder) claim(taken map[string]string, in Input, name, field string) bool {
+	folded := asciiLower(name)
+	switch {
+	case reserved(name):
+		b.fail(field, "%q is a name Kalla reserves for its own columns (names starting with \"__\" or \"kalla_\" in any case); name the column otherwise", name)
+	case taken[folded] != "":
+		b.fail(field, "%s already has a column %q, which the engine does not tell apart from %q; name the column otherwise", in.Alias, taken[folded], name)
+	default:
+		taken[folded] = name
+		return true
+	}
+	return false
+}
+
+// number finds a number column of the source on side for what
+// (reverse_sign, net); a column without a value (a month without
+// withdrawals) is as good as one.
+func (b *builder) number(in Input, side, name, field, what string) (source.Column, bool) {
+	c, ok := b.column(in, name, field)
+	if ok && Classify(c.Type) != Number && !c.Empty {
+		b.fail(field, "column %q of %s is %s%s; %s takes numbers", name, in.Alias, c.TypeName(), whyNot(c, side, Number), what)
+		return c, false
+	}
+	return c, ok
+}
+
+// netColumn is the decimal plus - minus needs: a digit more than the wider
+// before the point, the larger scale after it. Declared widths (a Parquet
+// DECIMAL(38,2)) say little of the values and are cut to what the engine
+// computes with.
+func netColumn(name string, plus, minus source.Column) (source.Column, string) {
+	pi, ps := width(plus)
+	mi, ms := width(minus)
+	i, s := max(pi, mi)+1, max(ps, ms)
+	measured := plus.Measured && minus.Measured
+	if i+s > recipe.MaxDigits {
+		if measured {
+			return source.Column{}, fmt.Sprintf("%s - %s needs numbers of %d digits (%d before the point, %d after), and Kalla computes with at most %d",
+				plus.Name, minus.Name, i+s, i, s, recipe.MaxDigits)
+		}
+		i = recipe.MaxDigits - s
+	}
+	return source.Column{Name: name, Type: source.Decimal, Precision: i + s, Scale: s, Measured: measured}, ""
+}
+
+// width is a number column's digits before and after the point: measured
+// or declared, an integer of declared width being a BIGINT.
+func width(c source.Column) (intDigits, scale int) {
+	if c.Type == source.Integer && !c.Measured {
+		return bigintDigits, 0
+	}
+	return c.Precision - c.Scale, c.Scale
 }
 
 // typesHint tells how to read a CSV column as text.
@@ -297,16 +388,11 @@ func typesHint(in Input, c source.Column) string {
 	return fmt.Sprintf(" (set its type to text in the source's types: {%q: \"text\"})", c.Name)
 }
 
-// reversed checks the columns a source's reverse_sign names: numbers, or
-// columns without a value (a file of a header only).
+// reversed checks the columns a source's reverse_sign names.
 func (b *builder) reversed(s *kallav1.Source, in Input, side string) map[string]bool {
 	names := map[string]bool{}
 	for i, name := range s.GetReverseSign() {
-		f := fmt.Sprintf("sources.%s.reverse_sign[%d]", side, i)
-		c, ok := b.column(in, name, f)
-		if ok && Classify(c.Type) != Number && !c.Empty {
-			b.fail(f, "column %q of %s is %s%s; only numbers have a sign to reverse", name, in.Alias, c.TypeName(), whyNot(c, side, Number))
-		}
+		b.number(in, side, name, fmt.Sprintf("sources.%s.reverse_sign[%d]", side, i), "reverse_sign")
 		names[name] = true
 	}
 	return names

@@ -153,7 +153,7 @@ func (d *decoder) sources(n *yaml.Node) *kallav1.Sources {
 }
 
 func (d *decoder) source(n *yaml.Node, path string) *kallav1.Source {
-	m := d.fields(n, path, "alias", "uri", "primary_key", "types", "reverse_sign", "extract")
+	m := d.fields(n, path, "alias", "uri", "primary_key", "types", "reverse_sign", "extract", "net")
 	s := &kallav1.Source{
 		Alias: d.nonEmpty(d.required(m, n, path, "alias"), join(path, "alias")),
 		Uri:   d.nonEmpty(d.required(m, n, path, "uri"), join(path, "uri")),
@@ -172,6 +172,14 @@ func (d *decoder) source(n *yaml.Node, path string) *kallav1.Source {
 			s.Extract[name] = d.extract(values[name], join(path, "extract."+name))
 		}
 	}
+	if e := m["net"]; e != nil {
+		names := allKeys(e)
+		values := d.fields(e, join(path, "net"), names...)
+		s.Net = make(map[string]*kallav1.Net, len(values))
+		for _, name := range names {
+			s.Net[name] = d.net(values[name], join(path, "net."+name))
+		}
+	}
 	if t := m["types"]; t != nil {
 		names := allKeys(t)
 		values := d.fields(t, join(path, "types"), names...)
@@ -188,6 +196,14 @@ func (d *decoder) extract(n *yaml.Node, path string) *kallav1.Extract {
 	return &kallav1.Extract{
 		From:    d.nonEmpty(d.required(m, n, path, "from"), join(path, "from")),
 		Pattern: d.nonEmpty(d.required(m, n, path, "pattern"), join(path, "pattern")),
+	}
+}
+
+func (d *decoder) net(n *yaml.Node, path string) *kallav1.Net {
+	m := d.fields(n, path, "plus", "minus")
+	return &kallav1.Net{
+		Plus:  d.nonEmpty(d.required(m, n, path, "plus"), join(path, "plus")),
+		Minus: d.nonEmpty(d.required(m, n, path, "minus"), join(path, "minus")),
 	}
 }
 

@@ -30,6 +30,11 @@ type (
 		Types       map[string]string      `json:"types,omitempty"`
 		ReverseSign []string               `json:"reverse_sign,omitempty"`
 		Extract     map[string]fileExtract `json:"extract,omitempty"`
+		Net         map[string]fileNet     `json:"net,omitempty"`
+	}
+	fileNet struct {
+		Plus  string `json:"plus"`
+		Minus string `json:"minus"`
 	}
 	fileExtract struct {
 		From    string `json:"from"`
@@ -110,6 +115,12 @@ func marshalSource(s *kallav1.Source) fileSource {
 			f.Extract = map[string]fileExtract{}
 		}
 		f.Extract[name] = fileExtract{From: e.GetFrom(), Pattern: e.GetPattern()}
+	}
+	for name, n := range s.GetNet() {
+		if f.Net == nil {
+			f.Net = map[string]fileNet{}
+		}
+		f.Net[name] = fileNet{Plus: n.GetPlus(), Minus: n.GetMinus()}
 	}
 	return f
 }

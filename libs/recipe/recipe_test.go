@@ -101,6 +101,19 @@ func TestTypesRoundTrip(t *testing.T) {
 	roundTrip(t, r)
 }
 
+func TestNetRoundTrip(t *testing.T) {
+	t.Parallel()
+	text := strings.Replace(validYAML, "primary_key: [payment_id]}", `primary_key: [payment_id], net: {paid_amount: {plus: paid_in, minus: paid_out}}}`, 1)
+	r, err := recipe.Parse([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := r.GetSources().GetRight().GetNet()["paid_amount"]; n.GetPlus() != "paid_in" || n.GetMinus() != "paid_out" {
+		t.Errorf("net = %v", r.GetSources().GetRight().GetNet())
+	}
+	roundTrip(t, r)
+}
+
 // roundTrip fails unless Marshal writes r as Parse reads it back.
 func roundTrip(t *testing.T, r *kallav1.Recipe) {
 	t.Helper()
@@ -248,6 +261,8 @@ func TestParseErrors(t *testing.T) {
 		{"extract_without_from", "primary_key: [payment_id]}", "primary_key: [payment_id], extract: {ref: {pattern: \"INV-[0-9]+\"}}}", "sources.right.extract.ref.from", "is required", 6},
 		{"extract_bad_pattern", "primary_key: [payment_id]}", "primary_key: [payment_id], extract: {ref: {from: memo, pattern: \"(INV\"}}}", "sources.right.extract.ref.pattern", `"(INV" is no regular expression: missing closing )`, 6},
 		{"extract_unknown_field", "primary_key: [payment_id]}", "primary_key: [payment_id], extract: {ref: {from: memo, regex: x}}}", "sources.right.extract.ref.regex", "unknown field", 6},
+		{"net_without_minus", "primary_key: [payment_id]}", "primary_key: [payment_id], net: {amount: {plus: paid_in}}}", "sources.right.net.amount.minus", "is required", 6},
+		{"net_of_itself", "primary_key: [payment_id]}", "primary_key: [payment_id], net: {amount: {plus: paid_in, minus: paid_in}}}", "sources.right.net.amount", `subtracts "paid_in" from itself`, 6},
 		{"priority_out_of_range", "priority: 1", "priority: 2147483648", "match_rules[0].priority", "must be a whole number from -2147483648 to 2147483647", 10},
 	}
 	for _, tt := range tests {

@@ -73,6 +73,20 @@ func validate(r *kallav1.Recipe) Errors {
 				fail(field+".pattern", "%v", err)
 			}
 		}
+		net := s.src.GetNet()
+		for _, name := range slices.Sorted(maps.Keys(net)) {
+			field := "sources." + s.side + ".net." + name
+			switch n := net[name]; {
+			case name == "":
+				fail("sources."+s.side+".net", "names a column \"\"; give it a name")
+			case n.GetPlus() == "":
+				fail(field+".plus", "is required: the column added")
+			case n.GetMinus() == "":
+				fail(field+".minus", "is required: the column subtracted")
+			case n.GetPlus() == n.GetMinus():
+				fail(field, "subtracts %q from itself; name two columns", n.GetPlus())
+			}
+		}
 	}
 	if len(r.GetMatchRules()) == 0 {
 		fail("match_rules", "needs at least one rule")

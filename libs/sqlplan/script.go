@@ -276,16 +276,11 @@ func ReadParquet(files []string, s source.Schema) string {
 // sorted by key, and the side is a view adding their position as __id,
 // which is cheaper than a numbering window over the wide rows or a second
 // copy of them. A source without a primary key is numbered in file order.
-// The source's extracts are stored beside its columns.
+// The columns the source derives are stored beside its own.
 func Load(table string, in plan.Input, read string) []string {
 	raw := table + "_raw"
-	if len(in.Extracts) > 0 {
-		cols := []string{"*"}
-		for _, e := range in.Extracts {
-			// No match is '', which is no key: NULL, as an empty CSV field.
-			cols = append(cols, fmt.Sprintf("nullif(regexp_extract(%s, %s, %d), '') AS %s", Ident(e.From.Name), String(e.Pattern), e.Group, Ident(e.Column.Name)))
-		}
-		read = fmt.Sprintf("SELECT %s FROM (%s)", strings.Join(cols, ", "), read)
+	if len(in.Extracts)+len(in.Nets) > 0 {
+		read = fmt.Sprintf("SELECT %s FROM (%s)", strings.Join(append([]string{"*"}, derived(in)...), ", "), read)
 	}
 	if len(in.Key) > 0 {
 		read = fmt.Sprintf("SELECT * FROM (%s) ORDER BY %s", read, keyColumns(in))
@@ -294,6 +289,20 @@ func Load(table string, in plan.Input, read string) []string {
 		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", raw, read),
 		fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %s AS SELECT rowid + 1 AS __id, * FROM %s", table, raw),
 	}
+}
+
+// derived computes the columns a source's extract and net derive.
+func derived(in plan.Input) []string {
+	var cols []string
+	for _, e := range in.Extracts {
+		// No match is '', which is no key: NULL, as an empty CSV field.
+		cols = append(cols, fmt.Sprintf("nullif(regexp_extract(%s, %s, %d), '') AS %s", Ident(e.From.Name), String(e.Pattern), e.Group, Ident(e.Column.Name)))
+	}
+	for _, n := range in.Nets {
+		cols = append(cols, fmt.Sprintf("CASE WHEN %[1]s IS NULL AND %[2]s IS NULL THEN NULL ELSE CAST(coalesce(CAST(%[1]s AS %[3]s), 0) - coalesce(CAST(%[2]s AS %[3]s), 0) AS %[3]s) END AS %[4]s",
+			Ident(n.Plus.Name), Ident(n.Minus.Name), Type(n.Column), Ident(n.Column.Name)))
+	}
+	return cols
 }
 
 // KeyOrderBreaks returns a query counting the records of a loaded side whose

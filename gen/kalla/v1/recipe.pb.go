@@ -341,7 +341,13 @@ type Source struct {
 	// "INV-[0-9]+". The value is the first match, or its first capture group
 	// when the pattern has one; no match is empty. Rules compare such a
 	// column as any other; the evidence's copies of the records leave it out.
-	Extract       map[string]*Extract `protobuf:"bytes,6,rep,name=extract,proto3" json:"extract,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Extract map[string]*Extract `protobuf:"bytes,6,rep,name=extract,proto3" json:"extract,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// net computes number columns from two of the source's number columns,
+	// by the new column's name: plus minus minus, as a bank statement writes
+	// money paid in and paid out in two columns ("amount": {"plus":
+	// "paid_in", "minus": "paid_out"}). An empty value counts as 0; both
+	// empty is empty. The evidence's copies of the records leave it out.
+	Net           map[string]*Net `protobuf:"bytes,7,rep,name=net,proto3" json:"net,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -418,6 +424,66 @@ func (x *Source) GetExtract() map[string]*Extract {
 	return nil
 }
 
+func (x *Source) GetNet() map[string]*Net {
+	if x != nil {
+		return x.Net
+	}
+	return nil
+}
+
+// Net is one number column minus another.
+type Net struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Plus          string                 `protobuf:"bytes,1,opt,name=plus,proto3" json:"plus,omitempty"`
+	Minus         string                 `protobuf:"bytes,2,opt,name=minus,proto3" json:"minus,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Net) Reset() {
+	*x = Net{}
+	mi := &file_kalla_v1_recipe_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Net) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Net) ProtoMessage() {}
+
+func (x *Net) ProtoReflect() protoreflect.Message {
+	mi := &file_kalla_v1_recipe_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Net.ProtoReflect.Descriptor instead.
+func (*Net) Descriptor() ([]byte, []int) {
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Net) GetPlus() string {
+	if x != nil {
+		return x.Plus
+	}
+	return ""
+}
+
+func (x *Net) GetMinus() string {
+	if x != nil {
+		return x.Minus
+	}
+	return ""
+}
+
 // Extract takes a column's value out of another column's text.
 type Extract struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -431,7 +497,7 @@ type Extract struct {
 
 func (x *Extract) Reset() {
 	*x = Extract{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[3]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -443,7 +509,7 @@ func (x *Extract) String() string {
 func (*Extract) ProtoMessage() {}
 
 func (x *Extract) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[3]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -456,7 +522,7 @@ func (x *Extract) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Extract.ProtoReflect.Descriptor instead.
 func (*Extract) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{3}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Extract) GetFrom() string {
@@ -488,7 +554,7 @@ type MatchRule struct {
 
 func (x *MatchRule) Reset() {
 	*x = MatchRule{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[4]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -500,7 +566,7 @@ func (x *MatchRule) String() string {
 func (*MatchRule) ProtoMessage() {}
 
 func (x *MatchRule) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[4]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -513,7 +579,7 @@ func (x *MatchRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MatchRule.ProtoReflect.Descriptor instead.
 func (*MatchRule) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{4}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *MatchRule) GetName() string {
@@ -565,7 +631,7 @@ type Condition struct {
 
 func (x *Condition) Reset() {
 	*x = Condition{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[5]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -577,7 +643,7 @@ func (x *Condition) String() string {
 func (*Condition) ProtoMessage() {}
 
 func (x *Condition) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[5]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -590,7 +656,7 @@ func (x *Condition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Condition.ProtoReflect.Descriptor instead.
 func (*Condition) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{5}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Condition) GetLeft() string {
@@ -633,7 +699,7 @@ type Aggregate struct {
 
 func (x *Aggregate) Reset() {
 	*x = Aggregate{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[6]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -645,7 +711,7 @@ func (x *Aggregate) String() string {
 func (*Aggregate) ProtoMessage() {}
 
 func (x *Aggregate) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[6]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -658,7 +724,7 @@ func (x *Aggregate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Aggregate.ProtoReflect.Descriptor instead.
 func (*Aggregate) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{6}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Aggregate) GetLeft() string {
@@ -693,7 +759,7 @@ type Decimal struct {
 
 func (x *Decimal) Reset() {
 	*x = Decimal{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[7]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -705,7 +771,7 @@ func (x *Decimal) String() string {
 func (*Decimal) ProtoMessage() {}
 
 func (x *Decimal) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[7]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -718,7 +784,7 @@ func (x *Decimal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decimal.ProtoReflect.Descriptor instead.
 func (*Decimal) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{7}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Decimal) GetValue() string {
@@ -740,7 +806,7 @@ type Output struct {
 
 func (x *Output) Reset() {
 	*x = Output{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[8]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -752,7 +818,7 @@ func (x *Output) String() string {
 func (*Output) ProtoMessage() {}
 
 func (x *Output) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[8]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -765,7 +831,7 @@ func (x *Output) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Output.ProtoReflect.Descriptor instead.
 func (*Output) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{8}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Output) GetMatched() string {
@@ -807,7 +873,7 @@ const file_kalla_v1_recipe_proto_rawDesc = "" +
 	"\f_description\"W\n" +
 	"\aSources\x12$\n" +
 	"\x04left\x18\x01 \x01(\v2\x10.kalla.v1.SourceR\x04left\x12&\n" +
-	"\x05right\x18\x02 \x01(\v2\x10.kalla.v1.SourceR\x05right\"\xe9\x02\n" +
+	"\x05right\x18\x02 \x01(\v2\x10.kalla.v1.SourceR\x05right\"\xdd\x03\n" +
 	"\x06Source\x12\x14\n" +
 	"\x05alias\x18\x01 \x01(\tR\x05alias\x12\x10\n" +
 	"\x03uri\x18\x02 \x01(\tR\x03uri\x12\x1f\n" +
@@ -815,14 +881,21 @@ const file_kalla_v1_recipe_proto_rawDesc = "" +
 	"primaryKey\x121\n" +
 	"\x05types\x18\x04 \x03(\v2\x1b.kalla.v1.Source.TypesEntryR\x05types\x12!\n" +
 	"\freverse_sign\x18\x05 \x03(\tR\vreverseSign\x127\n" +
-	"\aextract\x18\x06 \x03(\v2\x1d.kalla.v1.Source.ExtractEntryR\aextract\x1a8\n" +
+	"\aextract\x18\x06 \x03(\v2\x1d.kalla.v1.Source.ExtractEntryR\aextract\x12+\n" +
+	"\x03net\x18\a \x03(\v2\x19.kalla.v1.Source.NetEntryR\x03net\x1a8\n" +
 	"\n" +
 	"TypesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aM\n" +
 	"\fExtractEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12'\n" +
-	"\x05value\x18\x02 \x01(\v2\x11.kalla.v1.ExtractR\x05value:\x028\x01\"7\n" +
+	"\x05value\x18\x02 \x01(\v2\x11.kalla.v1.ExtractR\x05value:\x028\x01\x1aE\n" +
+	"\bNetEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12#\n" +
+	"\x05value\x18\x02 \x01(\v2\r.kalla.v1.NetR\x05value:\x028\x01\"/\n" +
+	"\x03Net\x12\x12\n" +
+	"\x04plus\x18\x01 \x01(\tR\x04plus\x12\x14\n" +
+	"\x05minus\x18\x02 \x01(\tR\x05minus\"7\n" +
 	"\aExtract\x12\x12\n" +
 	"\x04from\x18\x01 \x01(\tR\x04from\x12\x18\n" +
 	"\apattern\x18\x02 \x01(\tR\apattern\"\xf5\x01\n" +
@@ -890,42 +963,46 @@ func file_kalla_v1_recipe_proto_rawDescGZIP() []byte {
 }
 
 var file_kalla_v1_recipe_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_kalla_v1_recipe_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_kalla_v1_recipe_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_kalla_v1_recipe_proto_goTypes = []any{
 	(Pattern)(0),      // 0: kalla.v1.Pattern
 	(Operator)(0),     // 1: kalla.v1.Operator
 	(*Recipe)(nil),    // 2: kalla.v1.Recipe
 	(*Sources)(nil),   // 3: kalla.v1.Sources
 	(*Source)(nil),    // 4: kalla.v1.Source
-	(*Extract)(nil),   // 5: kalla.v1.Extract
-	(*MatchRule)(nil), // 6: kalla.v1.MatchRule
-	(*Condition)(nil), // 7: kalla.v1.Condition
-	(*Aggregate)(nil), // 8: kalla.v1.Aggregate
-	(*Decimal)(nil),   // 9: kalla.v1.Decimal
-	(*Output)(nil),    // 10: kalla.v1.Output
-	nil,               // 11: kalla.v1.Source.TypesEntry
-	nil,               // 12: kalla.v1.Source.ExtractEntry
+	(*Net)(nil),       // 5: kalla.v1.Net
+	(*Extract)(nil),   // 6: kalla.v1.Extract
+	(*MatchRule)(nil), // 7: kalla.v1.MatchRule
+	(*Condition)(nil), // 8: kalla.v1.Condition
+	(*Aggregate)(nil), // 9: kalla.v1.Aggregate
+	(*Decimal)(nil),   // 10: kalla.v1.Decimal
+	(*Output)(nil),    // 11: kalla.v1.Output
+	nil,               // 12: kalla.v1.Source.TypesEntry
+	nil,               // 13: kalla.v1.Source.ExtractEntry
+	nil,               // 14: kalla.v1.Source.NetEntry
 }
 var file_kalla_v1_recipe_proto_depIdxs = []int32{
 	3,  // 0: kalla.v1.Recipe.sources:type_name -> kalla.v1.Sources
-	6,  // 1: kalla.v1.Recipe.match_rules:type_name -> kalla.v1.MatchRule
-	10, // 2: kalla.v1.Recipe.output:type_name -> kalla.v1.Output
+	7,  // 1: kalla.v1.Recipe.match_rules:type_name -> kalla.v1.MatchRule
+	11, // 2: kalla.v1.Recipe.output:type_name -> kalla.v1.Output
 	4,  // 3: kalla.v1.Sources.left:type_name -> kalla.v1.Source
 	4,  // 4: kalla.v1.Sources.right:type_name -> kalla.v1.Source
-	11, // 5: kalla.v1.Source.types:type_name -> kalla.v1.Source.TypesEntry
-	12, // 6: kalla.v1.Source.extract:type_name -> kalla.v1.Source.ExtractEntry
-	0,  // 7: kalla.v1.MatchRule.pattern:type_name -> kalla.v1.Pattern
-	7,  // 8: kalla.v1.MatchRule.conditions:type_name -> kalla.v1.Condition
-	8,  // 9: kalla.v1.MatchRule.aggregate:type_name -> kalla.v1.Aggregate
-	1,  // 10: kalla.v1.Condition.op:type_name -> kalla.v1.Operator
-	9,  // 11: kalla.v1.Condition.threshold:type_name -> kalla.v1.Decimal
-	9,  // 12: kalla.v1.Aggregate.tolerance:type_name -> kalla.v1.Decimal
-	5,  // 13: kalla.v1.Source.ExtractEntry.value:type_name -> kalla.v1.Extract
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	12, // 5: kalla.v1.Source.types:type_name -> kalla.v1.Source.TypesEntry
+	13, // 6: kalla.v1.Source.extract:type_name -> kalla.v1.Source.ExtractEntry
+	14, // 7: kalla.v1.Source.net:type_name -> kalla.v1.Source.NetEntry
+	0,  // 8: kalla.v1.MatchRule.pattern:type_name -> kalla.v1.Pattern
+	8,  // 9: kalla.v1.MatchRule.conditions:type_name -> kalla.v1.Condition
+	9,  // 10: kalla.v1.MatchRule.aggregate:type_name -> kalla.v1.Aggregate
+	1,  // 11: kalla.v1.Condition.op:type_name -> kalla.v1.Operator
+	10, // 12: kalla.v1.Condition.threshold:type_name -> kalla.v1.Decimal
+	10, // 13: kalla.v1.Aggregate.tolerance:type_name -> kalla.v1.Decimal
+	6,  // 14: kalla.v1.Source.ExtractEntry.value:type_name -> kalla.v1.Extract
+	5,  // 15: kalla.v1.Source.NetEntry.value:type_name -> kalla.v1.Net
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_kalla_v1_recipe_proto_init() }
@@ -934,15 +1011,15 @@ func file_kalla_v1_recipe_proto_init() {
 		return
 	}
 	file_kalla_v1_recipe_proto_msgTypes[0].OneofWrappers = []any{}
-	file_kalla_v1_recipe_proto_msgTypes[4].OneofWrappers = []any{}
 	file_kalla_v1_recipe_proto_msgTypes[5].OneofWrappers = []any{}
+	file_kalla_v1_recipe_proto_msgTypes[6].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kalla_v1_recipe_proto_rawDesc), len(file_kalla_v1_recipe_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   11,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

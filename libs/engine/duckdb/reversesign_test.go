@@ -142,7 +142,7 @@ func TestReverseSign(t *testing.T) {
 		base := recipeYAML(rule(oneToOneTolerance, "0"))
 		_, err := reconcileFiles(t, "id,ref,amount\n1,A,5\n", "id,ref,amount\n10,A,\"$5.00\"\n", withReverseSign(base, "right", "[ref]"))
 		wantBadInput(t, err, `sources.right.reverse_sign[0]: column "ref" of r is text`)
-		wantBadInput(t, err, "only numbers have a sign to reverse")
+		wantBadInput(t, err, "reverse_sign takes numbers")
 		_, err = reconcileFiles(t, "id,ref,amount\n1,A,5\n", "id,ref,amount\n10,A,5\n", withReverseSign(base, "left", "[amt]"))
 		wantBadInput(t, err, `sources.left.reverse_sign[0]: column "amt" is not in l`)
 		_, err = reconcileFiles(t, "id,ref,amount\n1,A,5\n", "id,ref,amount\n10,A,5\n", withReverseSign(base, "left", "[amount, amount]"))

@@ -82,17 +82,21 @@ func Reconcile(r *kallav1.Recipe, left, right Table) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if err := l.reverseSigns(src.GetLeft().GetReverseSign()); err != nil {
-		return Result{}, err
-	}
-	if err := rt.reverseSigns(src.GetRight().GetReverseSign()); err != nil {
-		return Result{}, err
-	}
-	if err := l.extract(src.GetLeft().GetExtract()); err != nil {
-		return Result{}, err
-	}
-	if err := rt.extract(src.GetRight().GetExtract()); err != nil {
-		return Result{}, err
+	for _, s := range []struct {
+		side *side
+		src  *kallav1.Source
+	}{{l, src.GetLeft()}, {rt, src.GetRight()}} {
+		// Derived from the values as written; reverse_sign then turns
+		// what rules compare.
+		if err := s.side.extract(s.src.GetExtract()); err != nil {
+			return Result{}, err
+		}
+		if err := s.side.net(s.src.GetNet()); err != nil {
+			return Result{}, err
+		}
+		if err := s.side.reverseSigns(s.src.GetReverseSign()); err != nil {
+			return Result{}, err
+		}
 	}
 	rules, err := bindRules(r, l, rt)
 	if err != nil {

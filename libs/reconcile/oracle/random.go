@@ -44,6 +44,13 @@ func RandomCase(seed int64, dir string) (*kallav1.Recipe, error) {
 		},
 		MatchRules: g.rules(),
 	}
+	if g.nets {
+		net := &kallav1.Net{Plus: "paid_in", Minus: "paid_out"}
+		if g.reversed[1] {
+			net.Plus, net.Minus = net.Minus, net.Plus
+		}
+		r.Sources.Right.Net = map[string]*kallav1.Net{"amt": net}
+	}
 	if g.extracts {
 		// The invoice's number, from memos such as "Payment INV-105" and
 		// notes such as "inv-105 Acme" or "INV-10" (cut short).
@@ -74,6 +81,9 @@ type generator struct {
 	// decimalRefs writes some right references as "2.0" so eq meets an
 	// INTEGER and a DECIMAL column.
 	decimalRefs bool
+	// nets writes the right amounts in two columns, paid_in and paid_out,
+	// which the right source's net makes amt again.
+	nets bool
 	// extracts gives both sides an extract, inv, that rules may join on.
 	extracts bool
 	// reversed says which sides (left, right) write their numbers negated
@@ -84,6 +94,8 @@ type generator struct {
 // row is one generated record before keys are given; nil is NULL.
 type row struct {
 	ref, amount, date, name, memo *string
+	// paidIn and paidOut write the amount in two columns (see nets).
+	paidIn, paidOut *string
 }
 
 func (g *generator) chooseStyle() {
@@ -100,6 +112,7 @@ func (g *generator) chooseStyle() {
 	g.decimalRefs = !textRefs && g.rng.IntN(3) == 0
 	g.reversed = [2]bool{g.rng.IntN(6) == 0, g.rng.IntN(4) == 0}
 	g.extracts = g.rng.IntN(3) == 0
+	g.nets = g.rng.IntN(4) == 0
 }
 
 // reverseSign lists a side's columns that reverse_sign names: its amounts,
@@ -113,7 +126,10 @@ func (g *generator) reverseSign(left bool) []string {
 	if !g.reversed[side] {
 		return nil
 	}
-	names := []string{amount}
+	var names []string
+	if left || !g.nets {
+		names = append(names, amount) // else the net reverses it
+	}
 	if number(g.refs[0]) {
 		names = append(names, ref)
 	}
@@ -202,12 +218,15 @@ func (g *generator) row(ref string, cents, day int, company, memo string, right 
 			ref = "-" + ref
 		}
 	}
+	in, out := g.paid(cents)
 	return row{
-		ref:    &ref,
-		amount: ptr(g.amountText(cents)),
-		date:   ptr(dayText(int64(19723 + day + pick(g, 0, 0, 0, 1, -1, 2, 10)))), // 19723 is 2024-01-01
-		name:   ptr(g.nameVariant(company)),
-		memo:   &memo,
+		ref:     &ref,
+		paidIn:  in,
+		paidOut: out,
+		amount:  ptr(g.amountText(cents)),
+		date:    ptr(dayText(int64(19723 + day + pick(g, 0, 0, 0, 1, -1, 2, 10)))), // 19723 is 2024-01-01
+		name:    ptr(g.nameVariant(company)),
+		memo:    &memo,
 	}
 }
 
@@ -228,6 +247,25 @@ func (g *generator) amountText(cents int) string {
 	return s
 }
 
+// paid writes an amount as paid in and paid out: one of them, the other
+// empty or zero, or both.
+func (g *generator) paid(cents int) (in, out *string) {
+	in, out = ptr(g.amountText(max(cents, 0))), ptr(g.amountText(max(-cents, 0)))
+	switch g.rng.IntN(4) {
+	case 0: // 0.00 written on the side not paid
+	case 1:
+		extra := 100 * (1 + g.rng.IntN(9))
+		in, out = ptr(g.amountText(max(cents, 0)+extra)), ptr(g.amountText(max(-cents, 0)+extra))
+	default:
+		if cents >= 0 {
+			out = nil
+		} else {
+			in = nil
+		}
+	}
+	return in, out
+}
+
 func (g *generator) nameVariant(company string) string {
 	return pick(g, company, company, strings.ToUpper(company), strings.ToLower(company),
 		" "+company, company+" ", "  "+strings.ToLower(company)+" ")
@@ -246,6 +284,10 @@ func (g *generator) rightNote(invoice, company string) string {
 func (g *generator) table(rows []row, left bool) Table {
 	style := g.rightKey
 	names := []string{"reference", "amt", "value_date", "payee", "note"}
+	split := !left && g.nets
+	if split {
+		names = []string{"reference", "paid_in", "paid_out", "value_date", "payee", "note"}
+	}
 	if left {
 		style = g.leftKey
 		names = []string{"ref", "amount", "booked", "name", "memo"}
@@ -254,6 +296,9 @@ func (g *generator) table(rows []row, left bool) Table {
 	keys := g.keys(style, len(rows))
 	for i, r := range rows {
 		cells := []*string{r.ref, r.amount, r.date, r.name, r.memo}
+		if split {
+			cells = []*string{r.ref, r.paidIn, r.paidOut, r.date, r.name, r.memo}
+		}
 		for c := range cells {
 			if i > 0 && g.rng.IntN(15) == 0 {
 				cells[c] = nil

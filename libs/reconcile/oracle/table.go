@@ -168,6 +168,54 @@ func (s *side) extract(extracts map[string]*kallav1.Extract) error {
 	return nil
 }
 
+// net adds the columns a source's net computes, in the order of their
+// names: plus minus minus, an empty value counting as 0, both empty NULL.
+func (s *side) net(nets map[string]*kallav1.Net) error {
+	for _, name := range slices.Sorted(maps.Keys(nets)) {
+		plus, err := s.column(nets[name].GetPlus())
+		if err != nil {
+			return fmt.Errorf("net %s: %w", name, err)
+		}
+		minus, err := s.column(nets[name].GetMinus())
+		if err != nil {
+			return fmt.Errorf("net %s: %w", name, err)
+		}
+		for _, c := range []int{plus, minus} {
+			if s.types[c].kind.family() != familyNumber && s.hasValues(c) {
+				return fmt.Errorf("net %s: %s.%s is %s, not a number", name, s.alias, s.columns[c], s.types[c])
+			}
+		}
+		s.columns = append(s.columns, name)
+		s.types = append(s.types, colType{kind: kindDecimal})
+		for _, r := range s.records {
+			p, m := r.cells[plus], r.cells[minus]
+			if p == nil && m == nil {
+				r.cells = append(r.cells, nil)
+				continue
+			}
+			v := new(big.Rat)
+			if p != nil {
+				v.Add(v, p.num)
+			}
+			if m != nil {
+				v.Sub(v, m.num)
+			}
+			r.cells = append(r.cells, &value{num: v})
+		}
+	}
+	return nil
+}
+
+// hasValues says whether some record has a value in column c.
+func (s *side) hasValues(c int) bool {
+	for _, r := range s.records {
+		if r.cells[c] != nil {
+			return true
+		}
+	}
+	return false
+}
+
 func checkShape(alias string, t Table) error {
 	seen := map[string]bool{}
 	for _, c := range t.Columns {

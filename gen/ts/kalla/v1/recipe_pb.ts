@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kalla/v1/recipe.proto.
  */
 export const file_kalla_v1_recipe: GenFile = /*@__PURE__*/
-  fileDesc("ChVrYWxsYS92MS9yZWNpcGUucHJvdG8SCGthbGxhLnYxIuIBCgZSZWNpcGUSEQoJcmVjaXBlX2lkGAEgASgJEhEKBG5hbWUYAiABKAlIAIgBARIYCgtkZXNjcmlwdGlvbhgDIAEoCUgBiAEBEg8KB3ZlcnNpb24YBCABKAkSIgoHc291cmNlcxgFIAEoCzIRLmthbGxhLnYxLlNvdXJjZXMSKAoLbWF0Y2hfcnVsZXMYBiADKAsyEy5rYWxsYS52MS5NYXRjaFJ1bGUSIAoGb3V0cHV0GAcgASgLMhAua2FsbGEudjEuT3V0cHV0QgcKBV9uYW1lQg4KDF9kZXNjcmlwdGlvbiJKCgdTb3VyY2VzEh4KBGxlZnQYASABKAsyEC5rYWxsYS52MS5Tb3VyY2USHwoFcmlnaHQYAiABKAsyEC5rYWxsYS52MS5Tb3VyY2UinAIKBlNvdXJjZRINCgVhbGlhcxgBIAEoCRILCgN1cmkYAiABKAkSEwoLcHJpbWFyeV9rZXkYAyADKAkSKgoFdHlwZXMYBCADKAsyGy5rYWxsYS52MS5Tb3VyY2UuVHlwZXNFbnRyeRIUCgxyZXZlcnNlX3NpZ24YBSADKAkSLgoHZXh0cmFjdBgGIAMoCzIdLmthbGxhLnYxLlNvdXJjZS5FeHRyYWN0RW50cnkaLAoKVHlwZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGkEKDEV4dHJhY3RFbnRyeRILCgNrZXkYASABKAkSIAoFdmFsdWUYAiABKAsyES5rYWxsYS52MS5FeHRyYWN0OgI4ASIoCgdFeHRyYWN0EgwKBGZyb20YASABKAkSDwoHcGF0dGVybhgCIAEoCSLFAQoJTWF0Y2hSdWxlEgwKBG5hbWUYASABKAkSIgoHcGF0dGVybhgCIAEoDjIRLmthbGxhLnYxLlBhdHRlcm4SFQoIcHJpb3JpdHkYAyABKAVIAIgBARInCgpjb25kaXRpb25zGAQgAygLMhMua2FsbGEudjEuQ29uZGl0aW9uEisKCWFnZ3JlZ2F0ZRgFIAEoCzITLmthbGxhLnYxLkFnZ3JlZ2F0ZUgBiAEBQgsKCV9wcmlvcml0eUIMCgpfYWdncmVnYXRlIoEBCglDb25kaXRpb24SDAoEbGVmdBgBIAEoCRIeCgJvcBgCIAEoDjISLmthbGxhLnYxLk9wZXJhdG9yEg0KBXJpZ2h0GAMgASgJEikKCXRocmVzaG9sZBgEIAEoCzIRLmthbGxhLnYxLkRlY2ltYWxIAIgBAUIMCgpfdGhyZXNob2xkIk4KCUFnZ3JlZ2F0ZRIMCgRsZWZ0GAEgASgJEg0KBXJpZ2h0GAIgASgJEiQKCXRvbGVyYW5jZRgDIAEoCzIRLmthbGxhLnYxLkRlY2ltYWwiGAoHRGVjaW1hbBINCgV2YWx1ZRgBIAEoCSJKCgZPdXRwdXQSDwoHbWF0Y2hlZBgBIAEoCRIWCg51bm1hdGNoZWRfbGVmdBgCIAEoCRIXCg91bm1hdGNoZWRfcmlnaHQYAyABKAkqhgEKB1BhdHRlcm4SFwoTUEFUVEVSTl9VTlNQRUNJRklFRBAAEhYKElBBVFRFUk5fT05FX1RPX09ORRABEhcKE1BBVFRFUk5fT05FX1RPX01BTlkQAhIXChNQQVRURVJOX01BTllfVE9fT05FEAMSGAoUUEFUVEVSTl9NQU5ZX1RPX01BTlkQBCq4AgoIT3BlcmF0b3ISGAoUT1BFUkFUT1JfVU5TUEVDSUZJRUQQABIPCgtPUEVSQVRPUl9FURABEhIKDk9QRVJBVE9SX0VRX0NJEAISFgoST1BFUkFUT1JfVE9MRVJBTkNFEAMSGgoWT1BFUkFUT1JfVE9MRVJBTkNFX1BDVBAEEg8KC09QRVJBVE9SX0dUEAUSDwoLT1BFUkFUT1JfTFQQBhIQCgxPUEVSQVRPUl9HVEUQBxIQCgxPUEVSQVRPUl9MVEUQCBIVChFPUEVSQVRPUl9DT05UQUlOUxAJEhcKE09QRVJBVE9SX1NUQVJUU1dJVEgQChIVChFPUEVSQVRPUl9FTkRTV0lUSBALEhgKFE9QRVJBVE9SX0RBVEVfV0lUSElOEAwSEgoOT1BFUkFUT1JfRlVaWlkQDUIvWi1naXRodWIuY29tL2thbGxhaHEva2FsbGEvZ2VuL2thbGxhL3YxO2thbGxhdjFiBnByb3RvMw");
+  fileDesc("ChVrYWxsYS92MS9yZWNpcGUucHJvdG8SCGthbGxhLnYxIuIBCgZSZWNpcGUSEQoJcmVjaXBlX2lkGAEgASgJEhEKBG5hbWUYAiABKAlIAIgBARIYCgtkZXNjcmlwdGlvbhgDIAEoCUgBiAEBEg8KB3ZlcnNpb24YBCABKAkSIgoHc291cmNlcxgFIAEoCzIRLmthbGxhLnYxLlNvdXJjZXMSKAoLbWF0Y2hfcnVsZXMYBiADKAsyEy5rYWxsYS52MS5NYXRjaFJ1bGUSIAoGb3V0cHV0GAcgASgLMhAua2FsbGEudjEuT3V0cHV0QgcKBV9uYW1lQg4KDF9kZXNjcmlwdGlvbiJKCgdTb3VyY2VzEh4KBGxlZnQYASABKAsyEC5rYWxsYS52MS5Tb3VyY2USHwoFcmlnaHQYAiABKAsyEC5rYWxsYS52MS5Tb3VyY2Ui/wIKBlNvdXJjZRINCgVhbGlhcxgBIAEoCRILCgN1cmkYAiABKAkSEwoLcHJpbWFyeV9rZXkYAyADKAkSKgoFdHlwZXMYBCADKAsyGy5rYWxsYS52MS5Tb3VyY2UuVHlwZXNFbnRyeRIUCgxyZXZlcnNlX3NpZ24YBSADKAkSLgoHZXh0cmFjdBgGIAMoCzIdLmthbGxhLnYxLlNvdXJjZS5FeHRyYWN0RW50cnkSJgoDbmV0GAcgAygLMhkua2FsbGEudjEuU291cmNlLk5ldEVudHJ5GiwKClR5cGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARpBCgxFeHRyYWN0RW50cnkSCwoDa2V5GAEgASgJEiAKBXZhbHVlGAIgASgLMhEua2FsbGEudjEuRXh0cmFjdDoCOAEaOQoITmV0RW50cnkSCwoDa2V5GAEgASgJEhwKBXZhbHVlGAIgASgLMg0ua2FsbGEudjEuTmV0OgI4ASIiCgNOZXQSDAoEcGx1cxgBIAEoCRINCgVtaW51cxgCIAEoCSIoCgdFeHRyYWN0EgwKBGZyb20YASABKAkSDwoHcGF0dGVybhgCIAEoCSLFAQoJTWF0Y2hSdWxlEgwKBG5hbWUYASABKAkSIgoHcGF0dGVybhgCIAEoDjIRLmthbGxhLnYxLlBhdHRlcm4SFQoIcHJpb3JpdHkYAyABKAVIAIgBARInCgpjb25kaXRpb25zGAQgAygLMhMua2FsbGEudjEuQ29uZGl0aW9uEisKCWFnZ3JlZ2F0ZRgFIAEoCzITLmthbGxhLnYxLkFnZ3JlZ2F0ZUgBiAEBQgsKCV9wcmlvcml0eUIMCgpfYWdncmVnYXRlIoEBCglDb25kaXRpb24SDAoEbGVmdBgBIAEoCRIeCgJvcBgCIAEoDjISLmthbGxhLnYxLk9wZXJhdG9yEg0KBXJpZ2h0GAMgASgJEikKCXRocmVzaG9sZBgEIAEoCzIRLmthbGxhLnYxLkRlY2ltYWxIAIgBAUIMCgpfdGhyZXNob2xkIk4KCUFnZ3JlZ2F0ZRIMCgRsZWZ0GAEgASgJEg0KBXJpZ2h0GAIgASgJEiQKCXRvbGVyYW5jZRgDIAEoCzIRLmthbGxhLnYxLkRlY2ltYWwiGAoHRGVjaW1hbBINCgV2YWx1ZRgBIAEoCSJKCgZPdXRwdXQSDwoHbWF0Y2hlZBgBIAEoCRIWCg51bm1hdGNoZWRfbGVmdBgCIAEoCRIXCg91bm1hdGNoZWRfcmlnaHQYAyABKAkqhgEKB1BhdHRlcm4SFwoTUEFUVEVSTl9VTlNQRUNJRklFRBAAEhYKElBBVFRFUk5fT05FX1RPX09ORRABEhcKE1BBVFRFUk5fT05FX1RPX01BTlkQAhIXChNQQVRURVJOX01BTllfVE9fT05FEAMSGAoUUEFUVEVSTl9NQU5ZX1RPX01BTlkQBCq4AgoIT3BlcmF0b3ISGAoUT1BFUkFUT1JfVU5TUEVDSUZJRUQQABIPCgtPUEVSQVRPUl9FURABEhIKDk9QRVJBVE9SX0VRX0NJEAISFgoST1BFUkFUT1JfVE9MRVJBTkNFEAMSGgoWT1BFUkFUT1JfVE9MRVJBTkNFX1BDVBAEEg8KC09QRVJBVE9SX0dUEAUSDwoLT1BFUkFUT1JfTFQQBhIQCgxPUEVSQVRPUl9HVEUQBxIQCgxPUEVSQVRPUl9MVEUQCBIVChFPUEVSQVRPUl9DT05UQUlOUxAJEhcKE09QRVJBVE9SX1NUQVJUU1dJVEgQChIVChFPUEVSQVRPUl9FTkRTV0lUSBALEhgKFE9QRVJBVE9SX0RBVEVfV0lUSElOEAwSEgoOT1BFUkFUT1JfRlVaWlkQDUIvWi1naXRodWIuY29tL2thbGxhaHEva2FsbGEvZ2VuL2thbGxhL3YxO2thbGxhdjFiBnByb3RvMw");
 
 /**
  * A Recipe says which two sources to reconcile and by which ordered rules.
@@ -153,6 +153,17 @@ export type Source = Message<"kalla.v1.Source"> & {
    * @generated from field: map<string, kalla.v1.Extract> extract = 6;
    */
   extract: { [key: string]: Extract };
+
+  /**
+   * net computes number columns from two of the source's number columns,
+   * by the new column's name: plus minus minus, as a bank statement writes
+   * money paid in and paid out in two columns ("amount": {"plus":
+   * "paid_in", "minus": "paid_out"}). An empty value counts as 0; both
+   * empty is empty. The evidence's copies of the records leave it out.
+   *
+   * @generated from field: map<string, kalla.v1.Net> net = 7;
+   */
+  net: { [key: string]: Net };
 };
 
 /**
@@ -161,6 +172,30 @@ export type Source = Message<"kalla.v1.Source"> & {
  */
 export const SourceSchema: GenMessage<Source> = /*@__PURE__*/
   messageDesc(file_kalla_v1_recipe, 2);
+
+/**
+ * Net is one number column minus another.
+ *
+ * @generated from message kalla.v1.Net
+ */
+export type Net = Message<"kalla.v1.Net"> & {
+  /**
+   * @generated from field: string plus = 1;
+   */
+  plus: string;
+
+  /**
+   * @generated from field: string minus = 2;
+   */
+  minus: string;
+};
+
+/**
+ * Describes the message kalla.v1.Net.
+ * Use `create(NetSchema)` to create a new message.
+ */
+export const NetSchema: GenMessage<Net> = /*@__PURE__*/
+  messageDesc(file_kalla_v1_recipe, 3);
 
 /**
  * Extract takes a column's value out of another column's text.
@@ -188,7 +223,7 @@ export type Extract = Message<"kalla.v1.Extract"> & {
  * Use `create(ExtractSchema)` to create a new message.
  */
 export const ExtractSchema: GenMessage<Extract> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 3);
+  messageDesc(file_kalla_v1_recipe, 4);
 
 /**
  * @generated from message kalla.v1.MatchRule
@@ -228,7 +263,7 @@ export type MatchRule = Message<"kalla.v1.MatchRule"> & {
  * Use `create(MatchRuleSchema)` to create a new message.
  */
 export const MatchRuleSchema: GenMessage<MatchRule> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 4);
+  messageDesc(file_kalla_v1_recipe, 5);
 
 /**
  * A Condition compares a left column with a right column.
@@ -264,7 +299,7 @@ export type Condition = Message<"kalla.v1.Condition"> & {
  * Use `create(ConditionSchema)` to create a new message.
  */
 export const ConditionSchema: GenMessage<Condition> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 5);
+  messageDesc(file_kalla_v1_recipe, 6);
 
 /**
  * Aggregate checks a 1:N or M:1 group: |one side - sum(other side)| <= tolerance.
@@ -293,7 +328,7 @@ export type Aggregate = Message<"kalla.v1.Aggregate"> & {
  * Use `create(AggregateSchema)` to create a new message.
  */
 export const AggregateSchema: GenMessage<Aggregate> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 6);
+  messageDesc(file_kalla_v1_recipe, 7);
 
 /**
  * Decimal is an exact decimal number kept as the text the user wrote
@@ -313,7 +348,7 @@ export type Decimal = Message<"kalla.v1.Decimal"> & {
  * Use `create(DecimalSchema)` to create a new message.
  */
 export const DecimalSchema: GenMessage<Decimal> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 7);
+  messageDesc(file_kalla_v1_recipe, 8);
 
 /**
  * Output names where evidence goes, relative to the recipe file.
@@ -342,7 +377,7 @@ export type Output = Message<"kalla.v1.Output"> & {
  * Use `create(OutputSchema)` to create a new message.
  */
 export const OutputSchema: GenMessage<Output> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 8);
+  messageDesc(file_kalla_v1_recipe, 9);
 
 /**
  * Pattern says how many records of each side one match may hold.
