@@ -169,38 +169,77 @@ func Build(r *kallav1.Recipe, left, right Input) (*Plan, error) {
 // header only) the type of the first column with a type it is compared with
 // (in the order of the rules and their conditions), instead of
 // text: a day without invoices still reconciles, every condition on its
-// NULLs false. The inputs get their own copies of their columns.
+// NULLs false. Two empty columns compared only with each other (a day
+// without invoices or payments) take a type their operator compares:
+// integer for numbers, date for dates. The inputs get their own copies of
+// their columns.
 func typeEmpty(r *kallav1.Recipe, left, right *Input) {
 	left.Schema.Columns = slices.Clone(left.Schema.Columns)
 	right.Schema.Columns = slices.Clone(right.Schema.Columns)
-	adopt := func(l, r string) bool {
+	// pair finds the columns a condition or an aggregate compares.
+	pair := func(l, r string) (*source.Column, *source.Column) {
 		li := slices.IndexFunc(left.Schema.Columns, func(c source.Column) bool { return c.Name == l })
 		ri := slices.IndexFunc(right.Schema.Columns, func(c source.Column) bool { return c.Name == r })
 		if li < 0 || ri < 0 {
-			return false
+			return nil, nil
 		}
-		lc, rc := &left.Schema.Columns[li], &right.Schema.Columns[ri]
+		return &left.Schema.Columns[li], &right.Schema.Columns[ri]
+	}
+	adopt := func(l, r string, _ Class) bool {
+		lc, rc := pair(l, r)
 		switch {
+		case lc == nil:
 		case lc.Empty && !rc.Empty:
 			lc.Type, lc.Precision, lc.Scale, lc.Empty = rc.Type, rc.Precision, rc.Scale, false
+			return true
 		case rc.Empty && !lc.Empty:
 			rc.Type, rc.Precision, rc.Scale, rc.Empty = lc.Type, lc.Precision, lc.Scale, false
-		default:
+			return true
+		}
+		return false
+	}
+	settle := func(l, r string, class Class) bool {
+		typ, ok := map[Class]source.Type{Number: source.Integer, Temporal: source.Date}[class]
+		lc, rc := pair(l, r)
+		if !ok || lc == nil || !lc.Empty || !rc.Empty {
 			return false
 		}
+		lc.Type, lc.Empty, rc.Type, rc.Empty = typ, false, typ, false
 		return true
 	}
-	// Until nothing changes: an empty column compared only with another
-	// empty one takes a type once that one has.
-	for changed := true; changed; {
-		changed = false
+	// each applies f to every compared pair with the class its operator
+	// needs first (0 for any), until f changes one when once is set.
+	each := func(f func(l, r string, class Class) bool, once bool) bool {
+		changed := false
 		for _, rule := range r.GetMatchRules() {
 			for _, c := range rule.GetConditions() {
-				changed = adopt(c.GetLeft(), c.GetRight()) || changed
+				var class Class
+				if classes := operandClasses[c.GetOp()]; len(classes) > 0 {
+					class = classes[0]
+				}
+				if f(c.GetLeft(), c.GetRight(), class) {
+					if changed = true; once {
+						return true
+					}
+				}
 			}
-			if a := rule.GetAggregate(); a != nil {
-				changed = adopt(a.GetLeft(), a.GetRight()) || changed
+			if a := rule.GetAggregate(); a != nil && f(a.GetLeft(), a.GetRight(), Number) {
+				if changed = true; once {
+					return true
+				}
 			}
+		}
+		return changed
+	}
+	// Until nothing changes: an empty column compared only with another
+	// empty one takes a type once that one has; two settled may type
+	// others.
+	for {
+		if each(adopt, false) {
+			continue
+		}
+		if !each(settle, true) {
+			return
 		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/duckdb/duckdb-go/v2"
 
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/engine"
 	"github.com/kallahq/kalla/libs/plan"
 	"github.com/kallahq/kalla/libs/scratch"
@@ -247,6 +248,29 @@ func dataError(err error) bool {
 	return false
 }
 
+// overflow says whether a DuckDB error is a number that outgrew its type.
+func overflow(err error) bool {
+	var de *duckdb.Error
+	return errors.As(err, &de) && de.Type == duckdb.ErrorTypeOutOfRange
+}
+
+// tooWide refuses a rule whose arithmetic outgrew the 38 digits the plan
+// could not bound beforehand: an aggregate check's sum over a group of
+// many records, or declared decimals (a Parquet DECIMAL(38,2)) whose
+// values come near their width.
+func tooWide(r plan.Rule) error {
+	if r.Aggregate != nil {
+		many := r.Aggregate.RightLabel
+		if r.Pattern == kallav1.Pattern_PATTERN_MANY_TO_ONE {
+			many = r.Aggregate.LeftLabel
+		}
+		return engine.BadInput("%s.aggregate: the sum of %s over one of rule %s's groups needs more than %d digits, and Kalla computes with at most %d",
+			r.Field, many, r.Name, source.MaxDigits, source.MaxDigits)
+	}
+	return engine.BadInput("%s: rule %s computes with numbers of more than %d digits, and Kalla computes with at most %d; its columns' declared widths leave too little room",
+		r.Field, r.Name, source.MaxDigits, source.MaxDigits)
+}
+
 // spool streams a PostgreSQL table to a CSV file in the session's scratch
 // directory with COPY; DuckDB then reads it like any CSV, with the types the
 // database declared.
@@ -318,6 +342,9 @@ func match(ctx context.Context, s *session, p *plan.Plan, progress func(engine.P
 	for k, r := range p.Rules {
 		progress(engine.Progress{Phase: engine.PhaseMatch, Detail: fmt.Sprintf("rule %d of %d, %s", k+1, len(p.Rules), r.Name)})
 		if err := runRule(ctx, s, sqlplan.Rule(k, r)); err != nil {
+			if overflow(err) {
+				return tooWide(r)
+			}
 			return fmt.Errorf("rule %s: %w", r.Name, err)
 		}
 	}

@@ -78,6 +78,18 @@ func TestParquetDeclaredWidths(t *testing.T) {
 	}
 }
 
+// TestParquetDeclaredWidthsOverflow: declared widths whose values come
+// near them are refused with the rule's field, not left to fail as the
+// machine's fault.
+func TestParquetDeclaredWidthsOverflow(t *testing.T) {
+	t.Parallel()
+	path := parquetBook(t, `SELECT * FROM (VALUES (1, 'A', 999999999999999999999999999999999999.99::DECIMAL(38,2))) t(id, ref, amount)`,
+		[]string{`SELECT * FROM (VALUES (10, 'A', -999999999999999999999999999999999999.99::DECIMAL(38,2))) t(id, ref, amount)`},
+		"  - {name: near, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0.02}]}\n")
+	_, err := runRecipe(t, path)
+	wantBadInput(t, err, "match_rules[0]: rule near computes with numbers of more than 38 digits")
+}
+
 func TestParquetFloats(t *testing.T) {
 	t.Parallel()
 	setup := func(t *testing.T, left string) string {

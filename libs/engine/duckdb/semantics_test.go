@@ -293,6 +293,25 @@ func TestGroups(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a_sum_beyond_38_digits_is_refused_with_its_field", func(t *testing.T) {
+		t.Parallel()
+		// Each amount fits 37 digits; 11 of them summed need 39, 18
+		// overflow the engine's accumulator.
+		for _, n := range []int{11, 18} {
+			var right strings.Builder
+			right.WriteString("id,ref,amount\n")
+			for i := range n {
+				fmt.Fprintf(&right, "%d,B,99999999999999999999999999999999999.99\n", 10+i)
+			}
+			_, err := reconcileFiles(t, "id,ref,amount\n1,B,0.00\n", right.String(), recipeYAML(`
+  - name: split
+    pattern: 1:N
+    conditions: [{left: ref, op: eq, right: ref}]
+    aggregate: {left: amount, right: amount, tolerance: 0.02}
+`))
+			wantBadInput(t, err, "match_rules[0].aggregate: the sum of r.amount over one of rule split's groups needs more than 38 digits")
+		}
+	})
 	t.Run("failed_sum_says_by_how_much", func(t *testing.T) {
 		t.Parallel()
 		o := mustReconcile(t,
@@ -601,6 +620,23 @@ func TestInputs(t *testing.T) {
 		o = mustReconcile(t, "id,ref,amount,day\n1,A,,\n", "id,ref,amount,day\n10,A,5.00,2024-01-02\n", rules)
 		if len(o.matched) != 0 || len(o.unmatchedLeft) != 1 || o.unmatchedLeft[0]["kalla_near_key"] != "10" {
 			t.Errorf("matched %v, unmatched left %v; want the invoice unmatched, the payment its near miss", o.matched, o.unmatchedLeft)
+		}
+		// A day without invoices or payments, or one whose amounts and
+		// days are all blank: nothing to match, nothing refused.
+		for _, right := range []string{"id,ref,amount,day\n", "id,ref,amount,day\n10,A,,\n"} {
+			o = mustReconcile(t, "id,ref,amount,day\n", right, rules)
+			if o.summary.MatchGroups != 0 || o.summary.Left.Rows != 0 || int(o.summary.Right.Unmatched) != strings.Count(right, "\n")-1 {
+				t.Errorf("right %q: summary %+v", right, o.summary)
+			}
+		}
+		o = mustReconcile(t, "id,ref,amount\n", "id,ref,amount\n", recipeYAML(`
+  - name: split
+    pattern: 1:N
+    conditions: [{left: ref, op: eq, right: ref}]
+    aggregate: {left: amount, right: amount, tolerance: 0.02}
+`))
+		if o.summary.Left.Rows+o.summary.Right.Rows != 0 || len(o.summary.Rules) != 1 {
+			t.Errorf("summary %+v", o.summary)
 		}
 		// x is compared with the empty y before the integer z: y takes x's
 		// type once x has z's, whatever the order of the conditions.
