@@ -164,30 +164,9 @@ func (d *decoder) source(n *yaml.Node, path string) *kallav1.Source {
 	for i, c := range d.seq(m["reverse_sign"], join(path, "reverse_sign")) {
 		s.ReverseSign = append(s.ReverseSign, d.nonEmpty(c, index(join(path, "reverse_sign"), i)))
 	}
-	if e := m["extract"]; e != nil {
-		names := allKeys(e)
-		values := d.fields(e, join(path, "extract"), names...)
-		s.Extract = make(map[string]*kallav1.Extract, len(values))
-		for _, name := range names {
-			s.Extract[name] = d.extract(values[name], join(path, "extract."+name))
-		}
-	}
-	if e := m["net"]; e != nil {
-		names := allKeys(e)
-		values := d.fields(e, join(path, "net"), names...)
-		s.Net = make(map[string]*kallav1.Net, len(values))
-		for _, name := range names {
-			s.Net[name] = d.net(values[name], join(path, "net."+name))
-		}
-	}
-	if t := m["types"]; t != nil {
-		names := allKeys(t)
-		values := d.fields(t, join(path, "types"), names...)
-		s.Types = make(map[string]string, len(values))
-		for _, name := range names {
-			s.Types[name] = d.nonEmpty(values[name], join(path, "types."+name))
-		}
-	}
+	s.Extract = byName(d, m["extract"], join(path, "extract"), d.extract)
+	s.Net = byName(d, m["net"], join(path, "net"), d.net)
+	s.Types = byName(d, m["types"], join(path, "types"), d.nonEmpty)
 	return s
 }
 
@@ -205,6 +184,21 @@ func (d *decoder) net(n *yaml.Node, path string) *kallav1.Net {
 		Plus:  d.nonEmpty(d.required(m, n, path, "plus"), join(path, "plus")),
 		Minus: d.nonEmpty(d.required(m, n, path, "minus"), join(path, "minus")),
 	}
+}
+
+// byName decodes a mapping whose keys are names of the user's (columns),
+// each value by value.
+func byName[T any](d *decoder, n *yaml.Node, path string, value func(*yaml.Node, string) T) map[string]T {
+	if n == nil {
+		return nil
+	}
+	names := allKeys(n)
+	values := d.fields(n, path, names...)
+	out := make(map[string]T, len(values))
+	for _, name := range names {
+		out[name] = value(values[name], join(path, name))
+	}
+	return out
 }
 
 // allKeys lists a mapping's keys, for a mapping whose keys are names of the
