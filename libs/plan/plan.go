@@ -44,6 +44,9 @@ type Extract struct {
 	Column  source.Column // its name, of type text
 	From    source.Column
 	Pattern string
+	// Field is the extract's place in the recipe, such as
+	// "sources.right.extract.ref", for an engine that refuses its pattern.
+	Field string
 	// Group is the part of the first match that is the value: 1, the
 	// pattern's first capture group, or 0, the whole match.
 	Group int
@@ -142,7 +145,7 @@ func (r Rule) PatternName() string { return recipe.PatternName(r.Pattern) }
 // returns the plan. Mistakes come back as recipe.Errors naming the field.
 func Build(r *kallav1.Recipe, left, right Input) (*Plan, error) {
 	typeEmpty(r, &left, &right)
-	b := &builder{left: left, right: right}
+	b := &builder{left: left, right: right, refused: map[string]bool{}}
 	p := &Plan{RecipeID: r.GetRecipeId(), Left: left, Right: right}
 	b.names(left, "sources.left.uri")
 	b.names(right, "sources.right.uri")
@@ -154,8 +157,8 @@ func Build(r *kallav1.Recipe, left, right Input) (*Plan, error) {
 	p.Right.Key = b.key(r.GetSources().GetRight(), right, "sources.right.primary_key")
 	b.types(r.GetSources().GetLeft(), left, "sources.left.types")
 	b.types(r.GetSources().GetRight(), right, "sources.right.types")
-	b.leftReversed = b.reversed(r.GetSources().GetLeft(), left, "left")
-	b.rightReversed = b.reversed(r.GetSources().GetRight(), right, "right")
+	b.leftReversed = b.reversed(r.GetSources().GetLeft(), left, p.Left.Nets, "left")
+	b.rightReversed = b.reversed(r.GetSources().GetRight(), right, p.Right.Nets, "right")
 	for _, i := range executionOrder(r.GetMatchRules()) {
 		p.Rules = append(p.Rules, b.rule(r.GetMatchRules()[i], fmt.Sprintf("match_rules[%d]", i)))
 	}
@@ -261,7 +264,10 @@ type builder struct {
 	// leftReversed and rightReversed are the columns named by the sources'
 	// reverse_sign.
 	leftReversed, rightReversed map[string]bool
-	errs                        recipe.Errors
+	// refused names the derived columns refused (alias.name), whose uses
+	// need no error of their own.
+	refused map[string]bool
+	errs    recipe.Errors
 }
 
 func (b *builder) fail(field, format string, args ...any) {
@@ -270,6 +276,9 @@ func (b *builder) fail(field, format string, args ...any) {
 
 func (b *builder) column(in Input, name, field string) (source.Column, bool) {
 	c, ok := in.column(name)
+	if !ok && b.refused[in.Alias+"."+name] {
+		return c, false
+	}
 	if !ok {
 		names := in.Schema.Names()
 		for _, d := range in.derived() {
@@ -345,20 +354,25 @@ func (b *builder) derive(s *kallav1.Source, in Input, side string) (extracts []E
 		}
 		if b.claim(taken, in, name, field) && ok {
 			group, _ := recipe.ExtractPattern(e) // Validate compiled it
-			extracts = append(extracts, Extract{Column: source.Column{Name: name, Type: source.Text}, From: from, Pattern: e.GetPattern(), Group: group})
+			extracts = append(extracts, Extract{Column: source.Column{Name: name, Type: source.Text}, From: from, Pattern: e.GetPattern(), Field: field, Group: group})
+		} else {
+			b.refused[in.Alias+"."+name] = true
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.GetNet())) {
 		n, field := s.GetNet()[name], fmt.Sprintf("sources.%s.net.%s", side, name)
 		plus, okp := b.number(in, side, n.GetPlus(), field+".plus", "net")
 		minus, okm := b.number(in, side, n.GetMinus(), field+".minus", "net")
-		if b.claim(taken, in, name, field) && okp && okm {
-			if c, msg := netColumn(name, plus, minus); msg != "" {
-				b.fail(field, "%s", msg)
-			} else {
-				nets = append(nets, Net{Column: c, Plus: plus, Minus: minus})
-			}
+		c, msg := netColumn(name, plus, minus)
+		switch {
+		case !b.claim(taken, in, name, field) || !okp || !okm:
+		case msg != "":
+			b.fail(field, "%s", msg)
+		default:
+			nets = append(nets, Net{Column: c, Plus: plus, Minus: minus})
+			continue
 		}
+		b.refused[in.Alias+"."+name] = true
 	}
 	return extracts, nets
 }
@@ -428,13 +442,33 @@ func typesHint(in Input, c source.Column) string {
 }
 
 // reversed checks the columns a source's reverse_sign names.
-func (b *builder) reversed(s *kallav1.Source, in Input, side string) map[string]bool {
+func (b *builder) reversed(s *kallav1.Source, in Input, nets []Net, side string) map[string]bool {
 	names := map[string]bool{}
 	for i, name := range s.GetReverseSign() {
-		b.number(in, side, name, fmt.Sprintf("sources.%s.reverse_sign[%d]", side, i), "reverse_sign")
+		field := fmt.Sprintf("sources.%s.reverse_sign[%d]", side, i)
 		names[name] = true
+		if msg := netUse(name, nets); msg != "" {
+			b.fail(field, "%s", msg)
+			continue
+		}
+		b.number(in, side, name, field, "reverse_sign")
 	}
 	return names
+}
+
+// netUse says how a net uses a column that reverse_sign names, or "": a
+// net's sign, and whether it sees its columns reversed, is for its plus and
+// minus to say.
+func netUse(name string, nets []Net) string {
+	for _, n := range nets {
+		switch name {
+		case n.Column.Name:
+			return fmt.Sprintf("%s is the net %s - %s: swap its plus and minus to reverse its sign", name, n.Plus.Name, n.Minus.Name)
+		case n.Plus.Name, n.Minus.Name:
+			return fmt.Sprintf("%s is in the net %s (%s - %s), which reverse_sign does not change: swap the net's plus and minus, or leave %s out", name, n.Column.Name, n.Plus.Name, n.Minus.Name, name)
+		}
+	}
+	return ""
 }
 
 func (b *builder) key(s *kallav1.Source, in Input, field string) []source.Column {

@@ -69,6 +69,8 @@ func validate(r *kallav1.Recipe) Errors {
 				fail(field+".from", "is required: the text column to read")
 			case extract[name].GetPattern() == "":
 				fail(field+".pattern", "is required: a regular expression such as \"INV-[0-9]+\"")
+			case strings.ContainsRune(extract[name].GetPattern(), 0):
+				fail(field+".pattern", "holds a NUL character; write it \\x00")
 			case err != nil:
 				fail(field+".pattern", "%v", err)
 			}

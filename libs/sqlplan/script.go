@@ -291,6 +291,12 @@ func Load(table string, in plan.Input, read string) []string {
 	}
 }
 
+// CheckPattern is a statement that fails when the engine cannot run an
+// extract's pattern, before any file is read with it.
+func CheckPattern(e plan.Extract) string {
+	return fmt.Sprintf("SELECT regexp_extract('', %s, %d)", String(e.Pattern), e.Group)
+}
+
 // derived computes the columns a source's extract and net derive.
 func derived(in plan.Input) []string {
 	var cols []string

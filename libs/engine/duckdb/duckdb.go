@@ -215,6 +215,9 @@ func load(ctx context.Context, s *session, table string, in plan.Input) (int64, 
 		}
 		read = sqlplan.ReadCopy(path, in.Schema)
 	}
+	if err := checkPatterns(ctx, s, in); err != nil {
+		return 0, err
+	}
 	for _, q := range sqlplan.Load(table, in, read) {
 		if err := s.exec(ctx, q); err != nil {
 			switch {
@@ -246,6 +249,32 @@ func dataError(err error) bool {
 		return true
 	}
 	return false
+}
+
+// checkPatterns refuses, at its field, an extract's pattern that Go's
+// regexp reads (the recipe's check) but DuckDB's RE2 does not: Go's
+// (?<name>...), or a program over RE2's size limit such as \pL{1000}.
+func checkPatterns(ctx context.Context, s *session, in plan.Input) error {
+	for _, e := range in.Extracts {
+		_, err := s.conn.ExecContext(ctx, sqlplan.CheckPattern(e))
+		var de *duckdb.Error
+		switch {
+		case err == nil:
+			continue
+		case !errors.As(err, &de):
+			return fmt.Errorf("%s: %w", e.Field, err)
+		}
+		why := de.Msg
+		if _, after, ok := strings.Cut(why, "Error: "); ok {
+			why = after
+		}
+		hint := ""
+		if strings.Contains(e.Pattern, "(?<") {
+			hint = "; a named group is written (?P<name>...)"
+		}
+		return engine.BadInput("%s.pattern: %q is a regular expression the engine cannot run: %s%s", e.Field, e.Pattern, why, hint)
+	}
+	return nil
 }
 
 // overflow says whether a DuckDB error is a number that outgrew its type.

@@ -67,9 +67,18 @@ func TestExtract(t *testing.T) {
 			{`{ref: {from: memo, pattern: "A"}, memo2: {from: memo, pattern: "A"}}`, `sources.right.extract.memo2: r already has a column "Memo2"`},
 			{`{ref: {from: memo, pattern: "A"}, kalla_x: {from: memo, pattern: "A"}}`, `sources.right.extract.kalla_x: "kalla_x" is a name Kalla reserves`},
 			{`{ref: {from: memo}}`, `sources.right.extract.ref.pattern: is required`},
+			// Go's regexp reads these; the engine's RE2 does not.
+			{`{ref: {from: memo, pattern: "(?<n>[0-9]+)"}}`, `sources.right.extract.ref.pattern: "(?<n>[0-9]+)" is a regular expression the engine cannot run: invalid perl operator: (?<; a named group is written (?P<name>...)`},
+			{`{ref: {from: memo, pattern: "\\pL{1000}"}}`, `sources.right.extract.ref.pattern: "\\pL{1000}" is a regular expression the engine cannot run: pattern too large`},
+			{`{ref: {from: memo, pattern: "a\0b"}}`, `sources.right.extract.ref.pattern: holds a NUL character; write it \x00`},
 		} {
 			_, err := reconcileFiles(t, left, right, withExtract(base, "right", tt.extract))
 			wantBadInput(t, err, tt.want)
+		}
+		// A refused extract is refused once, not again where a rule uses it.
+		_, err := reconcileFiles(t, left, right, withExtract(base, "right", `{ref: {from: amount, pattern: "5"}}`))
+		if err == nil || strings.Count(err.Error(), "\n") != 0 {
+			t.Errorf("err = %v, want one line", err)
 		}
 	})
 }

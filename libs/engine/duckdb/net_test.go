@@ -52,7 +52,8 @@ func TestNet(t *testing.T) {
 			{"net", `{amount: {plus: paid_in, minus: paid_in}}`, `sources.right.net.amount: subtracts "paid_in" from itself`},
 			{"net", `{Paid_In: {plus: paid_in, minus: paid_out}}`, `sources.right.net.Paid_In: r already has a column "paid_in"`},
 			{"net", `{amount: {plus: wide, minus: paid_out}}`, "wide - paid_out needs numbers of 39 digits (2 before the point, 37 after)"},
-			{"reverse_sign", `[amount], net: ` + paid, `sources.right.reverse_sign[0]: column "amount" is not in r`},
+			{"reverse_sign", `[amount], net: ` + paid, `sources.right.reverse_sign[0]: amount is the net paid_in - paid_out: swap its plus and minus to reverse its sign`},
+			{"reverse_sign", `[paid_out], net: ` + paid, `sources.right.reverse_sign[0]: paid_out is in the net amount (paid_in - paid_out), which reverse_sign does not change`},
 		} {
 			_, err := reconcileFiles(t, left, right, withSourceField(exact, "right", tt.field, tt.value))
 			wantBadInput(t, err, tt.want)
