@@ -1,0 +1,208 @@
+package plan
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
+	"github.com/kallahq/kalla/libs/recipe"
+	"github.com/kallahq/kalla/libs/source"
+)
+
+// Extract is a text column taken out of another column's text by a regular
+// expression (a source's extract).
+type Extract struct {
+	Column  source.Column // its name, of type text
+	From    source.Column
+	Pattern string
+	// Field is the extract's place in the recipe, such as
+	// "sources.right.extract.ref", for an engine that refuses its pattern.
+	Field string
+	// Group is the part of the first match that is the value: 1, the
+	// pattern's first capture group, or 0, the whole match.
+	Group int
+}
+
+// Net is a number column computed from two of the source's, plus minus
+// minus (a source's net), as a bank writes money paid in and paid out: an
+// empty value counts as 0, and both empty is empty.
+type Net struct {
+	Column      source.Column // its name, a decimal wide enough
+	Plus, Minus source.Column
+}
+
+// Described is a column's name as reasons show it: a derived one's says
+// where it came from, as the evidence does not show it.
+func (in Input) Described(name string) string {
+	for _, e := range in.Extracts {
+		if e.Column.Name == name {
+			return fmt.Sprintf("%s (taken from %s by %q)", name, e.From.Name, e.Pattern)
+		}
+	}
+	for _, n := range in.Nets {
+		if n.Column.Name == name {
+			return fmt.Sprintf("%s (%s - %s)", name, n.Plus.Name, n.Minus.Name)
+		}
+	}
+	return name
+}
+
+// column finds a column of the source, or one it derives, by name.
+func (in Input) column(name string) (source.Column, bool) {
+	if c, ok := in.Schema.Column(name); ok {
+		return c, true
+	}
+	for _, c := range in.derived() {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return source.Column{}, false
+}
+
+// derived lists the columns the source's extract and net derive.
+func (in Input) derived() []source.Column {
+	var out []source.Column
+	for _, e := range in.Extracts {
+		out = append(out, e.Column)
+	}
+	for _, n := range in.Nets {
+		out = append(out, n.Column)
+	}
+	return out
+}
+
+// derive checks the columns a source's extract and net derive from its
+// own, each in the order of their names. They read the source's columns,
+// not each other.
+func (b *builder) derive(s *kallav1.Source, in Input, side string) (extracts []Extract, nets []Net) {
+	taken := map[string]string{}
+	for _, c := range in.Schema.Columns {
+		taken[asciiLower(c.Name)] = c.Name
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.GetExtract())) {
+		e, field := s.GetExtract()[name], fmt.Sprintf("sources.%s.extract.%s", side, name)
+		from, ok := b.column(in, e.GetFrom(), field+".from")
+		if ok && Classify(from.Type) != String {
+			b.fail(field+".from", "column %q of %s is %s; extract reads text%s", from.Name, in.Alias, from.TypeName(), typesHint(in, from))
+			ok = false
+		}
+		if b.claim(taken, in, name, field) && ok {
+			group, _ := recipe.ExtractPattern(e) // Validate compiled it
+			extracts = append(extracts, Extract{Column: source.Column{Name: name, Type: source.Text}, From: from, Pattern: e.GetPattern(), Field: field, Group: group})
+		} else {
+			b.refused[in.Alias+"."+name] = true
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.GetNet())) {
+		n, field := s.GetNet()[name], fmt.Sprintf("sources.%s.net.%s", side, name)
+		plus, okp := b.number(in, side, n.GetPlus(), field+".plus", "net")
+		minus, okm := b.number(in, side, n.GetMinus(), field+".minus", "net")
+		c, msg := netColumn(name, plus, minus)
+		switch {
+		case !b.claim(taken, in, name, field) || !okp || !okm:
+		case msg != "":
+			b.fail(field, "%s", msg)
+		default:
+			nets = append(nets, Net{Column: c, Plus: plus, Minus: minus})
+			continue
+		}
+		b.refused[in.Alias+"."+name] = true
+	}
+	return extracts, nets
+}
+
+// claim takes name for a column a source derives, unless Kalla or one of
+// the source's columns has it.
+func (b *builder) claim(taken map[string]string, in Input, name, field string) bool {
+	folded := asciiLower(name)
+	switch {
+	case reserved(name):
+		b.fail(field, "%q is a name Kalla reserves for its own columns (names starting with \"__\" or \"kalla_\" in any case); name the column otherwise", name)
+	case taken[folded] != "":
+		b.fail(field, "%s already has a column %q, which the engine does not tell apart from %q; name the column otherwise", in.Alias, taken[folded], name)
+	default:
+		taken[folded] = name
+		return true
+	}
+	return false
+}
+
+// number finds a number column of the source on side for what
+// (reverse_sign, net); a column without a value (a month without
+// withdrawals) is as good as one.
+func (b *builder) number(in Input, side, name, field, what string) (source.Column, bool) {
+	c, ok := b.column(in, name, field)
+	if ok && Classify(c.Type) != Number && !c.Empty {
+		b.fail(field, "column %q of %s is %s%s; %s takes numbers", name, in.Alias, c.TypeName(), whyNot(c, side, Number), what)
+		return c, false
+	}
+	return c, ok
+}
+
+// netColumn is the decimal plus - minus needs: a digit more than the wider
+// before the point, the larger scale after it. Declared widths (a Parquet
+// DECIMAL(38,2)) say little of the values and are cut to what the engine
+// computes with.
+func netColumn(name string, plus, minus source.Column) (source.Column, string) {
+	pi, ps := width(plus)
+	mi, ms := width(minus)
+	i, s := max(pi, mi)+1, max(ps, ms)
+	measured := plus.Measured && minus.Measured
+	if i+s > recipe.MaxDigits {
+		if measured {
+			return source.Column{}, fmt.Sprintf("%s - %s needs numbers of %d digits (%d before the point, %d after), and Kalla computes with at most %d",
+				plus.Name, minus.Name, i+s, i, s, recipe.MaxDigits)
+		}
+		i = recipe.MaxDigits - s
+	}
+	return source.Column{Name: name, Type: source.Decimal, Precision: i + s, Scale: s, Measured: measured}, ""
+}
+
+// width is a number column's digits before and after the point: measured
+// or declared, an integer of declared width being a BIGINT.
+func width(c source.Column) (intDigits, scale int) {
+	if c.Type == source.Integer && !c.Measured {
+		return bigintDigits, 0
+	}
+	return c.Precision - c.Scale, c.Scale
+}
+
+// typesHint tells how to read a CSV column as text.
+func typesHint(in Input, c source.Column) string {
+	if in.Ref.Format != source.FormatCSV {
+		return ""
+	}
+	return fmt.Sprintf(" (set its type to text in the source's types: {%q: \"text\"})", c.Name)
+}
+
+// reversed checks the columns a source's reverse_sign names.
+func (b *builder) reversed(s *kallav1.Source, in Input, nets []Net, side string) map[string]bool {
+	names := map[string]bool{}
+	for i, name := range s.GetReverseSign() {
+		field := fmt.Sprintf("sources.%s.reverse_sign[%d]", side, i)
+		names[name] = true
+		if msg := netUse(name, nets); msg != "" {
+			b.fail(field, "%s", msg)
+			continue
+		}
+		b.number(in, side, name, field, "reverse_sign")
+	}
+	return names
+}
+
+// netUse says how a net uses a column that reverse_sign names, or "": a
+// net's sign, and whether it sees its columns reversed, is for its plus and
+// minus to say.
+func netUse(name string, nets []Net) string {
+	for _, n := range nets {
+		switch name {
+		case n.Column.Name:
+			return fmt.Sprintf("%s is the net %s - %s: swap its plus and minus to reverse its sign", name, n.Plus.Name, n.Minus.Name)
+		case n.Plus.Name, n.Minus.Name:
+			return fmt.Sprintf("%s is in the net %s (%s - %s), which reverse_sign does not change: swap the net's plus and minus, or leave %s out", name, n.Column.Name, n.Plus.Name, n.Minus.Name, name)
+		}
+	}
+	return ""
+}
