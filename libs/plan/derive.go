@@ -32,6 +32,15 @@ type Net struct {
 	Plus, Minus source.Column
 }
 
+// Signed is a number column with the sign a mark column gives it (a
+// source's signed), as ledgers write a debit/credit mark beside an amount:
+// a mark in neither list, or none, leaves it empty.
+type Signed struct {
+	Column             source.Column // its name, a decimal as wide as Value
+	Value, By          source.Column
+	Positive, Negative []string
+}
+
 // Described is a column's name as reasons show it: a derived one's says
 // where it came from, as the evidence does not show it.
 func (in Input) Described(name string) string {
@@ -43,6 +52,11 @@ func (in Input) Described(name string) string {
 	for _, n := range in.Nets {
 		if n.Column.Name == name {
 			return fmt.Sprintf("%s (%s - %s)", name, n.Plus.Name, n.Minus.Name)
+		}
+	}
+	for _, g := range in.Signed {
+		if g.Column.Name == name {
+			return fmt.Sprintf("%s (%s signed by %s)", name, g.Value.Name, g.By.Name)
 		}
 	}
 	return name
@@ -61,7 +75,7 @@ func (in Input) column(name string) (source.Column, bool) {
 	return source.Column{}, false
 }
 
-// derived lists the columns the source's extract and net derive.
+// derived lists the columns the source's extract, net and signed derive.
 func (in Input) derived() []source.Column {
 	var out []source.Column
 	for _, e := range in.Extracts {
@@ -70,47 +84,70 @@ func (in Input) derived() []source.Column {
 	for _, n := range in.Nets {
 		out = append(out, n.Column)
 	}
+	for _, g := range in.Signed {
+		out = append(out, g.Column)
+	}
 	return out
 }
 
-// derive checks the columns a source's extract and net derive from its
-// own, each in the order of their names. They read the source's columns,
-// not each other.
-func (b *builder) derive(s *kallav1.Source, in Input, side string) (extracts []Extract, nets []Net) {
+// derive adds to in the columns its source's extract, net and signed
+// derive from its own, each kind in the order of their names. They read
+// the source's columns, not each other.
+func (b *builder) derive(s *kallav1.Source, in Input, side string) Input {
+	own := in // the source's columns only
 	taken := map[string]string{}
 	for _, c := range in.Schema.Columns {
 		taken[asciiLower(c.Name)] = c.Name
 	}
+	claimed := func(name, field string, ok bool) bool {
+		if b.claim(taken, in, name, field) && ok {
+			return true
+		}
+		b.refused[in.Alias+"."+name] = true
+		return false
+	}
 	for _, name := range slices.Sorted(maps.Keys(s.GetExtract())) {
 		e, field := s.GetExtract()[name], fmt.Sprintf("sources.%s.extract.%s", side, name)
-		from, ok := b.column(in, e.GetFrom(), field+".from")
-		if ok && Classify(from.Type) != String {
-			b.fail(field+".from", "column %q of %s is %s; extract reads text%s", from.Name, in.Alias, from.TypeName(), typesHint(in, from))
-			ok = false
-		}
-		if b.claim(taken, in, name, field) && ok {
+		from, ok := b.text(own, e.GetFrom(), field+".from", "extract")
+		if claimed(name, field, ok) {
 			group, _ := recipe.ExtractPattern(e) // Validate compiled it
-			extracts = append(extracts, Extract{Column: source.Column{Name: name, Type: source.Text}, From: from, Pattern: e.GetPattern(), Field: field, Group: group})
-		} else {
-			b.refused[in.Alias+"."+name] = true
+			in.Extracts = append(in.Extracts, Extract{Column: source.Column{Name: name, Type: source.Text}, From: from, Pattern: e.GetPattern(), Field: field, Group: group})
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.GetNet())) {
 		n, field := s.GetNet()[name], fmt.Sprintf("sources.%s.net.%s", side, name)
-		plus, okp := b.number(in, side, n.GetPlus(), field+".plus", "net")
-		minus, okm := b.number(in, side, n.GetMinus(), field+".minus", "net")
+		plus, okp := b.number(own, side, n.GetPlus(), field+".plus", "net")
+		minus, okm := b.number(own, side, n.GetMinus(), field+".minus", "net")
 		c, msg := netColumn(name, plus, minus)
-		switch {
-		case !b.claim(taken, in, name, field) || !okp || !okm:
-		case msg != "":
+		if msg != "" && okp && okm {
 			b.fail(field, "%s", msg)
-		default:
-			nets = append(nets, Net{Column: c, Plus: plus, Minus: minus})
-			continue
+			okp = false
 		}
-		b.refused[in.Alias+"."+name] = true
+		if claimed(name, field, okp && okm) {
+			in.Nets = append(in.Nets, Net{Column: c, Plus: plus, Minus: minus})
+		}
 	}
-	return extracts, nets
+	for _, name := range slices.Sorted(maps.Keys(s.GetSigned())) {
+		g, field := s.GetSigned()[name], fmt.Sprintf("sources.%s.signed.%s", side, name)
+		value, okv := b.number(own, side, g.GetValue(), field+".value", "signed")
+		by, okb := b.text(own, g.GetBy(), field+".by", "signed")
+		if claimed(name, field, okv && okb) {
+			i, sc := width(value)
+			c := source.Column{Name: name, Type: source.Decimal, Precision: i + sc, Scale: sc, Measured: value.Measured}
+			in.Signed = append(in.Signed, Signed{Column: c, Value: value, By: by, Positive: g.GetPositive(), Negative: g.GetNegative()})
+		}
+	}
+	return in
+}
+
+// text finds a text column of the source for what (extract, signed).
+func (b *builder) text(in Input, name, field, what string) (source.Column, bool) {
+	c, ok := b.column(in, name, field)
+	if ok && Classify(c.Type) != String {
+		b.fail(field, "column %q of %s is %s; %s reads text%s", c.Name, in.Alias, c.TypeName(), what, typesHint(in, c))
+		return c, false
+	}
+	return c, ok
 }
 
 // claim takes name for a column a source derives, unless Kalla or one of
@@ -177,13 +214,14 @@ func typesHint(in Input, c source.Column) string {
 	return fmt.Sprintf(" (set its type to text in the source's types: {%q: \"text\"})", c.Name)
 }
 
-// reversed checks the columns a source's reverse_sign names.
-func (b *builder) reversed(s *kallav1.Source, in Input, nets []Net, side string) map[string]bool {
+// reversed checks the columns a source's reverse_sign names: its own
+// number columns, but for those a net or signed reads.
+func (b *builder) reversed(s *kallav1.Source, in Input, side string) map[string]bool {
 	names := map[string]bool{}
 	for i, name := range s.GetReverseSign() {
 		field := fmt.Sprintf("sources.%s.reverse_sign[%d]", side, i)
 		names[name] = true
-		if msg := netUse(name, nets); msg != "" {
+		if msg := signUse(name, in); msg != "" {
 			b.fail(field, "%s", msg)
 			continue
 		}
@@ -192,16 +230,22 @@ func (b *builder) reversed(s *kallav1.Source, in Input, nets []Net, side string)
 	return names
 }
 
-// netUse says how a net uses a column that reverse_sign names, or "": a
-// net's sign, and whether it sees its columns reversed, is for its plus and
-// minus to say.
-func netUse(name string, nets []Net) string {
-	for _, n := range nets {
+// signUse says how a net or signed column uses a column that reverse_sign
+// names, or "": their sign, and whether they see their columns reversed,
+// is for their own fields to say.
+func signUse(name string, in Input) string {
+	for _, n := range in.Nets {
 		switch name {
 		case n.Column.Name:
 			return fmt.Sprintf("%s is the net %s - %s: swap its plus and minus to reverse its sign", name, n.Plus.Name, n.Minus.Name)
 		case n.Plus.Name, n.Minus.Name:
 			return fmt.Sprintf("%s is in the net %s (%s - %s), which reverse_sign does not change: swap the net's plus and minus, or leave %s out", name, n.Column.Name, n.Plus.Name, n.Minus.Name, name)
+		}
+	}
+	for _, g := range in.Signed {
+		switch name {
+		case g.Column.Name, g.Value.Name:
+			return fmt.Sprintf("%s is signed by %s's marks, which reverse_sign does not change: swap its positive and negative marks instead", g.Column.Name, g.By.Name)
 		}
 	}
 	return ""

@@ -32,10 +32,11 @@ type Input struct {
 	Schema source.Schema
 	// Key lists the primary key columns; empty means the 1-based row number.
 	Key []source.Column
-	// Extracts and Nets are the columns the source's extract and net
-	// derive, by name.
+	// Extracts, Nets and Signed are the columns the source's extract, net
+	// and signed derive, by name.
 	Extracts []Extract
 	Nets     []Net
+	Signed   []Signed
 }
 
 // Rule is one match rule.
@@ -86,16 +87,15 @@ func Build(r *kallav1.Recipe, left, right Input) (*Plan, error) {
 	p := &Plan{RecipeID: r.GetRecipeId(), Left: left, Right: right}
 	b.names(left, "sources.left.uri")
 	b.names(right, "sources.right.uri")
-	p.Left.Extracts, p.Left.Nets = b.derive(r.GetSources().GetLeft(), left, "left")
-	p.Right.Extracts, p.Right.Nets = b.derive(r.GetSources().GetRight(), right, "right")
-	b.left.Extracts, b.left.Nets = p.Left.Extracts, p.Left.Nets
-	b.right.Extracts, b.right.Nets = p.Right.Extracts, p.Right.Nets
+	p.Left = b.derive(r.GetSources().GetLeft(), p.Left, "left")
+	p.Right = b.derive(r.GetSources().GetRight(), p.Right, "right")
+	b.left, b.right = p.Left, p.Right
 	p.Left.Key = b.key(r.GetSources().GetLeft(), left, "sources.left.primary_key")
 	p.Right.Key = b.key(r.GetSources().GetRight(), right, "sources.right.primary_key")
 	b.types(r.GetSources().GetLeft(), left, "sources.left.types")
 	b.types(r.GetSources().GetRight(), right, "sources.right.types")
-	b.leftReversed = b.reversed(r.GetSources().GetLeft(), left, p.Left.Nets, "left")
-	b.rightReversed = b.reversed(r.GetSources().GetRight(), right, p.Right.Nets, "right")
+	b.leftReversed = b.reversed(r.GetSources().GetLeft(), p.Left, "left")
+	b.rightReversed = b.reversed(r.GetSources().GetRight(), p.Right, "right")
 	for _, i := range executionOrder(r.GetMatchRules()) {
 		p.Rules = append(p.Rules, b.rule(r.GetMatchRules()[i], fmt.Sprintf("match_rules[%d]", i)))
 	}
@@ -327,12 +327,12 @@ func (b *builder) labels(l, r source.Column, lrev, rrev bool) (string, string) {
 	if l.Name == r.Name {
 		ll, rl = b.left.Alias+"."+l.Name, b.right.Alias+"."+r.Name
 	}
-	return Signed(ll, lrev), Signed(rl, rrev)
+	return SignedName(ll, lrev), SignedName(rl, rrev)
 }
 
-// Signed is a column's name or label as evidence text shows it: with a minus
-// when the column is compared negated.
-func Signed(label string, reversed bool) string {
+// SignedName is a column's name or label as evidence text shows it: with
+// a minus when the column is compared negated.
+func SignedName(label string, reversed bool) string {
 	if reversed {
 		return "-" + label
 	}

@@ -153,7 +153,7 @@ func (d *decoder) sources(n *yaml.Node) *kallav1.Sources {
 }
 
 func (d *decoder) source(n *yaml.Node, path string) *kallav1.Source {
-	m := d.fields(n, path, "alias", "uri", "primary_key", "types", "reverse_sign", "extract", "net")
+	m := d.fields(n, path, "alias", "uri", "primary_key", "types", "reverse_sign", "extract", "net", "signed")
 	s := &kallav1.Source{
 		Alias: d.nonEmpty(d.required(m, n, path, "alias"), join(path, "alias")),
 		Uri:   d.nonEmpty(d.required(m, n, path, "uri"), join(path, "uri")),
@@ -166,6 +166,7 @@ func (d *decoder) source(n *yaml.Node, path string) *kallav1.Source {
 	}
 	s.Extract = byName(d, m["extract"], join(path, "extract"), d.extract)
 	s.Net = byName(d, m["net"], join(path, "net"), d.net)
+	s.Signed = byName(d, m["signed"], join(path, "signed"), d.signed)
 	s.Types = byName(d, m["types"], join(path, "types"), d.nonEmpty)
 	return s
 }
@@ -184,6 +185,25 @@ func (d *decoder) net(n *yaml.Node, path string) *kallav1.Net {
 		Plus:  d.nonEmpty(d.required(m, n, path, "plus"), join(path, "plus")),
 		Minus: d.nonEmpty(d.required(m, n, path, "minus"), join(path, "minus")),
 	}
+}
+
+func (d *decoder) signed(n *yaml.Node, path string) *kallav1.Signed {
+	m := d.fields(n, path, "value", "by", "positive", "negative")
+	return &kallav1.Signed{
+		Value:    d.nonEmpty(d.required(m, n, path, "value"), join(path, "value")),
+		By:       d.nonEmpty(d.required(m, n, path, "by"), join(path, "by")),
+		Positive: d.strs(d.required(m, n, path, "positive"), join(path, "positive")),
+		Negative: d.strs(d.required(m, n, path, "negative"), join(path, "negative")),
+	}
+}
+
+// strs decodes a list of texts.
+func (d *decoder) strs(n *yaml.Node, path string) []string {
+	var out []string
+	for i, e := range d.seq(n, path) {
+		out = append(out, d.str(e, index(path, i)))
+	}
+	return out
 }
 
 // byName decodes a mapping whose keys are names of the user's (columns),

@@ -31,6 +31,13 @@ type (
 		ReverseSign []string               `json:"reverse_sign,omitempty"`
 		Extract     map[string]fileExtract `json:"extract,omitempty"`
 		Net         map[string]fileNet     `json:"net,omitempty"`
+		Signed      map[string]fileSigned  `json:"signed,omitempty"`
+	}
+	fileSigned struct {
+		Value    string   `json:"value"`
+		By       string   `json:"by"`
+		Positive []string `json:"positive"`
+		Negative []string `json:"negative"`
 	}
 	fileNet struct {
 		Plus  string `json:"plus"`
@@ -121,6 +128,12 @@ func marshalSource(s *kallav1.Source) fileSource {
 			f.Net = map[string]fileNet{}
 		}
 		f.Net[name] = fileNet{Plus: n.GetPlus(), Minus: n.GetMinus()}
+	}
+	for name, g := range s.GetSigned() {
+		if f.Signed == nil {
+			f.Signed = map[string]fileSigned{}
+		}
+		f.Signed[name] = fileSigned{Value: g.GetValue(), By: g.GetBy(), Positive: g.GetPositive(), Negative: g.GetNegative()}
 	}
 	return f
 }

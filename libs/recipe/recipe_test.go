@@ -372,3 +372,35 @@ func TestValidateExtract(t *testing.T) {
 		}
 	}
 }
+
+func TestSignedRoundTrip(t *testing.T) {
+	t.Parallel()
+	text := strings.Replace(validYAML, "primary_key: [invoice_id]}", `primary_key: [invoice_id], signed: {amount: {value: amt, by: dc, positive: [D, DR], negative: [C, "0"]}}}`, 1)
+	r, err := recipe.Parse([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := r.GetSources().GetLeft().GetSigned()["amount"]
+	if g.GetValue() != "amt" || g.GetBy() != "dc" || !reflect.DeepEqual(g.GetPositive(), []string{"D", "DR"}) || !reflect.DeepEqual(g.GetNegative(), []string{"C", "0"}) {
+		t.Errorf("signed = %v", g)
+	}
+	roundTrip(t, r)
+}
+
+// TestValidateSigned: the checks of the file decoder, again for recipes sent
+// through the API.
+func TestValidateSigned(t *testing.T) {
+	t.Parallel()
+	r, err := recipe.Parse([]byte(validYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Sources.Left.Signed = map[string]*kallav1.Signed{"amount": {Value: "amt", Negative: []string{"C", "C"}}}
+	err = recipe.Validate(r)
+	for _, want := range []string{"sources.left.signed.amount.by: is required", "sources.left.signed.amount.positive: is required",
+		`sources.left.signed.amount.negative[1]: "C" is already a mark at sources.left.signed.amount.negative[0]`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v\nwant it to say %s", err, want)
+		}
+	}
+}

@@ -89,6 +89,10 @@ func validate(r *kallav1.Recipe) Errors {
 				fail(field, "subtracts %q from itself; name two columns", n.GetPlus())
 			}
 		}
+		signed := s.src.GetSigned()
+		for _, name := range slices.Sorted(maps.Keys(signed)) {
+			errs = append(errs, validateSigned(name, signed[name], "sources."+s.side+".signed")...)
+		}
 	}
 	if len(r.GetMatchRules()) == 0 {
 		fail("match_rules", "needs at least one rule")
@@ -109,6 +113,46 @@ func validate(r *kallav1.Recipe) Errors {
 		}
 		errs = append(errs, validateRule(rule, path)...)
 	}
+	return errs
+}
+
+// validateSigned checks a signed column's fields and marks: each mark in
+// one list, none empty (an empty CSV field is no mark).
+func validateSigned(name string, g *kallav1.Signed, path string) Errors {
+	var errs Errors
+	fail := func(field, format string, args ...any) {
+		errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	field := path + "." + name
+	if name == "" {
+		fail(path, "names a column \"\"; give it a name")
+	}
+	for what, v := range map[string]string{"value": g.GetValue(), "by": g.GetBy()} {
+		if v == "" {
+			fail(field+"."+what, "is required: a column of the source")
+		}
+	}
+	seen := map[string]string{}
+	for _, list := range []struct {
+		what  string
+		marks []string
+	}{{"positive", g.GetPositive()}, {"negative", g.GetNegative()}} {
+		if len(list.marks) == 0 {
+			fail(field+"."+list.what, "is required: the marks of %s amounts, such as [\"D\"] or [\"C\", \"CR\"]", list.what)
+		}
+		for i, mark := range list.marks {
+			f := index(field+"."+list.what, i)
+			switch {
+			case mark == "":
+				fail(f, "is empty; an empty field is no mark")
+			case seen[mark] != "":
+				fail(f, "%q is already a mark at %s", mark, seen[mark])
+			default:
+				seen[mark] = f
+			}
+		}
+	}
+	slices.SortFunc(errs, func(a, b FieldError) int { return strings.Compare(a.Field, b.Field) })
 	return errs
 }
 

@@ -201,7 +201,7 @@ func noCandidate(rules []plan.Rule, s Side) string {
 			if !c.Join() {
 				continue
 			}
-			mine, mineName, theirsName := c.Left, plan.Signed(c.Left.Name, c.LeftReversed), plan.Signed(c.Right.Name, c.RightReversed)
+			mine, mineName, theirsName := c.Left, plan.SignedName(c.Left.Name, c.LeftReversed), plan.SignedName(c.Right.Name, c.RightReversed)
 			if s.Code == "R" {
 				mine, mineName, theirsName = c.Right, theirsName, mineName
 			}

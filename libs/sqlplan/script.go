@@ -279,7 +279,7 @@ func ReadParquet(files []string, s source.Schema) string {
 // The columns the source derives are stored beside its own.
 func Load(table string, in plan.Input, read string) []string {
 	raw := table + "_raw"
-	if len(in.Extracts)+len(in.Nets) > 0 {
+	if len(in.Extracts)+len(in.Nets)+len(in.Signed) > 0 {
 		read = fmt.Sprintf("SELECT %s FROM (%s)", strings.Join(append([]string{"*"}, derived(in)...), ", "), read)
 	}
 	if len(in.Key) > 0 {
@@ -297,7 +297,7 @@ func CheckPattern(e plan.Extract) string {
 	return fmt.Sprintf("SELECT regexp_extract('', %s, %d)", String(e.Pattern), e.Group)
 }
 
-// derived computes the columns a source's extract and net derive.
+// derived computes the columns a source's extract, net and signed derive.
 func derived(in plan.Input) []string {
 	var cols []string
 	for _, e := range in.Extracts {
@@ -307,6 +307,10 @@ func derived(in plan.Input) []string {
 	for _, n := range in.Nets {
 		cols = append(cols, fmt.Sprintf("CASE WHEN %[1]s IS NULL AND %[2]s IS NULL THEN NULL ELSE CAST(coalesce(CAST(%[1]s AS %[3]s), 0) - coalesce(CAST(%[2]s AS %[3]s), 0) AS %[3]s) END AS %[4]s",
 			Ident(n.Plus.Name), Ident(n.Minus.Name), Type(n.Column), Ident(n.Column.Name)))
+	}
+	for _, g := range in.Signed {
+		cols = append(cols, fmt.Sprintf("CASE WHEN %[1]s IN (%[2]s) THEN CAST(%[3]s AS %[4]s) WHEN %[1]s IN (%[5]s) THEN -CAST(%[3]s AS %[4]s) END AS %[6]s",
+			Ident(g.By.Name), strings.Join(quoted(g.Positive), ", "), Ident(g.Value.Name), Type(g.Column), strings.Join(quoted(g.Negative), ", "), Ident(g.Column.Name)))
 	}
 	return cols
 }

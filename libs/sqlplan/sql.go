@@ -73,9 +73,14 @@ func col(table string, c source.Column) string {
 
 // enum is the ENUM type of the given distinct values.
 func enum(values ...string) string {
-	quoted := make([]string, len(values))
-	for i, v := range values {
-		quoted[i] = String(v)
+	return "ENUM(" + strings.Join(quoted(values), ", ") + ")"
+}
+
+// quoted lists texts as SQL strings.
+func quoted(texts []string) []string {
+	out := make([]string, len(texts))
+	for i, t := range texts {
+		out[i] = String(t)
 	}
-	return "ENUM(" + strings.Join(quoted, ", ") + ")"
+	return out
 }

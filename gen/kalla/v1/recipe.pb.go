@@ -333,7 +333,8 @@ type Source struct {
 	// other way round (a bank statement's -500.00 for the ledger's 500.00):
 	// every condition and aggregate check compares such a column's values
 	// negated. Keys and the evidence's copies of the records keep the values
-	// as written.
+	// as written. A net or signed column, or a column one reads, is refused:
+	// their own fields give their sign.
 	ReverseSign []string `protobuf:"bytes,5,rep,name=reverse_sign,json=reverseSign,proto3" json:"reverse_sign,omitempty"`
 	// extract derives text columns from a text column of the source by a
 	// regular expression (RE2 syntax), by the new column's name: a bank
@@ -347,7 +348,13 @@ type Source struct {
 	// money paid in and paid out in two columns ("amount": {"plus":
 	// "paid_in", "minus": "paid_out"}). An empty value counts as 0; both
 	// empty is empty. The evidence's copies of the records leave it out.
-	Net           map[string]*Net `protobuf:"bytes,7,rep,name=net,proto3" json:"net,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Net map[string]*Net `protobuf:"bytes,7,rep,name=net,proto3" json:"net,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// signed gives a number column the sign another column indicates, by
+	// the new column's name, as ledgers write a debit/credit mark beside an
+	// amount ("amount": {"value": "amt", "by": "dc", "positive": ["D"],
+	// "negative": ["C"]}). A mark in neither list, or none, leaves it empty.
+	// The evidence's copies of the records leave it out.
+	Signed        map[string]*Signed `protobuf:"bytes,8,rep,name=signed,proto3" json:"signed,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -431,6 +438,84 @@ func (x *Source) GetNet() map[string]*Net {
 	return nil
 }
 
+func (x *Source) GetSigned() map[string]*Signed {
+	if x != nil {
+		return x.Signed
+	}
+	return nil
+}
+
+// Signed is a number column with the sign a mark column gives it.
+type Signed struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// value is the number column, by the text column of marks.
+	Value string `protobuf:"bytes,1,opt,name=value,proto3" json:"value,omitempty"`
+	By    string `protobuf:"bytes,2,opt,name=by,proto3" json:"by,omitempty"`
+	// positive and negative list the marks, as written.
+	Positive      []string `protobuf:"bytes,3,rep,name=positive,proto3" json:"positive,omitempty"`
+	Negative      []string `protobuf:"bytes,4,rep,name=negative,proto3" json:"negative,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Signed) Reset() {
+	*x = Signed{}
+	mi := &file_kalla_v1_recipe_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Signed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Signed) ProtoMessage() {}
+
+func (x *Signed) ProtoReflect() protoreflect.Message {
+	mi := &file_kalla_v1_recipe_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Signed.ProtoReflect.Descriptor instead.
+func (*Signed) Descriptor() ([]byte, []int) {
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Signed) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *Signed) GetBy() string {
+	if x != nil {
+		return x.By
+	}
+	return ""
+}
+
+func (x *Signed) GetPositive() []string {
+	if x != nil {
+		return x.Positive
+	}
+	return nil
+}
+
+func (x *Signed) GetNegative() []string {
+	if x != nil {
+		return x.Negative
+	}
+	return nil
+}
+
 // Net is one number column minus another.
 type Net struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -442,7 +527,7 @@ type Net struct {
 
 func (x *Net) Reset() {
 	*x = Net{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[3]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -454,7 +539,7 @@ func (x *Net) String() string {
 func (*Net) ProtoMessage() {}
 
 func (x *Net) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[3]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -467,7 +552,7 @@ func (x *Net) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Net.ProtoReflect.Descriptor instead.
 func (*Net) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{3}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Net) GetPlus() string {
@@ -497,7 +582,7 @@ type Extract struct {
 
 func (x *Extract) Reset() {
 	*x = Extract{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[4]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -509,7 +594,7 @@ func (x *Extract) String() string {
 func (*Extract) ProtoMessage() {}
 
 func (x *Extract) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[4]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -522,7 +607,7 @@ func (x *Extract) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Extract.ProtoReflect.Descriptor instead.
 func (*Extract) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{4}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Extract) GetFrom() string {
@@ -554,7 +639,7 @@ type MatchRule struct {
 
 func (x *MatchRule) Reset() {
 	*x = MatchRule{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[5]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -566,7 +651,7 @@ func (x *MatchRule) String() string {
 func (*MatchRule) ProtoMessage() {}
 
 func (x *MatchRule) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[5]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -579,7 +664,7 @@ func (x *MatchRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MatchRule.ProtoReflect.Descriptor instead.
 func (*MatchRule) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{5}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *MatchRule) GetName() string {
@@ -631,7 +716,7 @@ type Condition struct {
 
 func (x *Condition) Reset() {
 	*x = Condition{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[6]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -643,7 +728,7 @@ func (x *Condition) String() string {
 func (*Condition) ProtoMessage() {}
 
 func (x *Condition) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[6]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -656,7 +741,7 @@ func (x *Condition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Condition.ProtoReflect.Descriptor instead.
 func (*Condition) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{6}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Condition) GetLeft() string {
@@ -699,7 +784,7 @@ type Aggregate struct {
 
 func (x *Aggregate) Reset() {
 	*x = Aggregate{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[7]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -711,7 +796,7 @@ func (x *Aggregate) String() string {
 func (*Aggregate) ProtoMessage() {}
 
 func (x *Aggregate) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[7]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -724,7 +809,7 @@ func (x *Aggregate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Aggregate.ProtoReflect.Descriptor instead.
 func (*Aggregate) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{7}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Aggregate) GetLeft() string {
@@ -759,7 +844,7 @@ type Decimal struct {
 
 func (x *Decimal) Reset() {
 	*x = Decimal{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[8]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -771,7 +856,7 @@ func (x *Decimal) String() string {
 func (*Decimal) ProtoMessage() {}
 
 func (x *Decimal) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[8]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -784,7 +869,7 @@ func (x *Decimal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decimal.ProtoReflect.Descriptor instead.
 func (*Decimal) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{8}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Decimal) GetValue() string {
@@ -806,7 +891,7 @@ type Output struct {
 
 func (x *Output) Reset() {
 	*x = Output{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[9]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -818,7 +903,7 @@ func (x *Output) String() string {
 func (*Output) ProtoMessage() {}
 
 func (x *Output) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[9]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -831,7 +916,7 @@ func (x *Output) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Output.ProtoReflect.Descriptor instead.
 func (*Output) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{9}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Output) GetMatched() string {
@@ -873,7 +958,7 @@ const file_kalla_v1_recipe_proto_rawDesc = "" +
 	"\f_description\"W\n" +
 	"\aSources\x12$\n" +
 	"\x04left\x18\x01 \x01(\v2\x10.kalla.v1.SourceR\x04left\x12&\n" +
-	"\x05right\x18\x02 \x01(\v2\x10.kalla.v1.SourceR\x05right\"\xdd\x03\n" +
+	"\x05right\x18\x02 \x01(\v2\x10.kalla.v1.SourceR\x05right\"\xe0\x04\n" +
 	"\x06Source\x12\x14\n" +
 	"\x05alias\x18\x01 \x01(\tR\x05alias\x12\x10\n" +
 	"\x03uri\x18\x02 \x01(\tR\x03uri\x12\x1f\n" +
@@ -882,7 +967,8 @@ const file_kalla_v1_recipe_proto_rawDesc = "" +
 	"\x05types\x18\x04 \x03(\v2\x1b.kalla.v1.Source.TypesEntryR\x05types\x12!\n" +
 	"\freverse_sign\x18\x05 \x03(\tR\vreverseSign\x127\n" +
 	"\aextract\x18\x06 \x03(\v2\x1d.kalla.v1.Source.ExtractEntryR\aextract\x12+\n" +
-	"\x03net\x18\a \x03(\v2\x19.kalla.v1.Source.NetEntryR\x03net\x1a8\n" +
+	"\x03net\x18\a \x03(\v2\x19.kalla.v1.Source.NetEntryR\x03net\x124\n" +
+	"\x06signed\x18\b \x03(\v2\x1c.kalla.v1.Source.SignedEntryR\x06signed\x1a8\n" +
 	"\n" +
 	"TypesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -892,7 +978,15 @@ const file_kalla_v1_recipe_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\v2\x11.kalla.v1.ExtractR\x05value:\x028\x01\x1aE\n" +
 	"\bNetEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12#\n" +
-	"\x05value\x18\x02 \x01(\v2\r.kalla.v1.NetR\x05value:\x028\x01\"/\n" +
+	"\x05value\x18\x02 \x01(\v2\r.kalla.v1.NetR\x05value:\x028\x01\x1aK\n" +
+	"\vSignedEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12&\n" +
+	"\x05value\x18\x02 \x01(\v2\x10.kalla.v1.SignedR\x05value:\x028\x01\"f\n" +
+	"\x06Signed\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\tR\x05value\x12\x0e\n" +
+	"\x02by\x18\x02 \x01(\tR\x02by\x12\x1a\n" +
+	"\bpositive\x18\x03 \x03(\tR\bpositive\x12\x1a\n" +
+	"\bnegative\x18\x04 \x03(\tR\bnegative\"/\n" +
 	"\x03Net\x12\x12\n" +
 	"\x04plus\x18\x01 \x01(\tR\x04plus\x12\x14\n" +
 	"\x05minus\x18\x02 \x01(\tR\x05minus\"7\n" +
@@ -963,46 +1057,50 @@ func file_kalla_v1_recipe_proto_rawDescGZIP() []byte {
 }
 
 var file_kalla_v1_recipe_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_kalla_v1_recipe_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_kalla_v1_recipe_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_kalla_v1_recipe_proto_goTypes = []any{
 	(Pattern)(0),      // 0: kalla.v1.Pattern
 	(Operator)(0),     // 1: kalla.v1.Operator
 	(*Recipe)(nil),    // 2: kalla.v1.Recipe
 	(*Sources)(nil),   // 3: kalla.v1.Sources
 	(*Source)(nil),    // 4: kalla.v1.Source
-	(*Net)(nil),       // 5: kalla.v1.Net
-	(*Extract)(nil),   // 6: kalla.v1.Extract
-	(*MatchRule)(nil), // 7: kalla.v1.MatchRule
-	(*Condition)(nil), // 8: kalla.v1.Condition
-	(*Aggregate)(nil), // 9: kalla.v1.Aggregate
-	(*Decimal)(nil),   // 10: kalla.v1.Decimal
-	(*Output)(nil),    // 11: kalla.v1.Output
-	nil,               // 12: kalla.v1.Source.TypesEntry
-	nil,               // 13: kalla.v1.Source.ExtractEntry
-	nil,               // 14: kalla.v1.Source.NetEntry
+	(*Signed)(nil),    // 5: kalla.v1.Signed
+	(*Net)(nil),       // 6: kalla.v1.Net
+	(*Extract)(nil),   // 7: kalla.v1.Extract
+	(*MatchRule)(nil), // 8: kalla.v1.MatchRule
+	(*Condition)(nil), // 9: kalla.v1.Condition
+	(*Aggregate)(nil), // 10: kalla.v1.Aggregate
+	(*Decimal)(nil),   // 11: kalla.v1.Decimal
+	(*Output)(nil),    // 12: kalla.v1.Output
+	nil,               // 13: kalla.v1.Source.TypesEntry
+	nil,               // 14: kalla.v1.Source.ExtractEntry
+	nil,               // 15: kalla.v1.Source.NetEntry
+	nil,               // 16: kalla.v1.Source.SignedEntry
 }
 var file_kalla_v1_recipe_proto_depIdxs = []int32{
 	3,  // 0: kalla.v1.Recipe.sources:type_name -> kalla.v1.Sources
-	7,  // 1: kalla.v1.Recipe.match_rules:type_name -> kalla.v1.MatchRule
-	11, // 2: kalla.v1.Recipe.output:type_name -> kalla.v1.Output
+	8,  // 1: kalla.v1.Recipe.match_rules:type_name -> kalla.v1.MatchRule
+	12, // 2: kalla.v1.Recipe.output:type_name -> kalla.v1.Output
 	4,  // 3: kalla.v1.Sources.left:type_name -> kalla.v1.Source
 	4,  // 4: kalla.v1.Sources.right:type_name -> kalla.v1.Source
-	12, // 5: kalla.v1.Source.types:type_name -> kalla.v1.Source.TypesEntry
-	13, // 6: kalla.v1.Source.extract:type_name -> kalla.v1.Source.ExtractEntry
-	14, // 7: kalla.v1.Source.net:type_name -> kalla.v1.Source.NetEntry
-	0,  // 8: kalla.v1.MatchRule.pattern:type_name -> kalla.v1.Pattern
-	8,  // 9: kalla.v1.MatchRule.conditions:type_name -> kalla.v1.Condition
-	9,  // 10: kalla.v1.MatchRule.aggregate:type_name -> kalla.v1.Aggregate
-	1,  // 11: kalla.v1.Condition.op:type_name -> kalla.v1.Operator
-	10, // 12: kalla.v1.Condition.threshold:type_name -> kalla.v1.Decimal
-	10, // 13: kalla.v1.Aggregate.tolerance:type_name -> kalla.v1.Decimal
-	6,  // 14: kalla.v1.Source.ExtractEntry.value:type_name -> kalla.v1.Extract
-	5,  // 15: kalla.v1.Source.NetEntry.value:type_name -> kalla.v1.Net
-	16, // [16:16] is the sub-list for method output_type
-	16, // [16:16] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	13, // 5: kalla.v1.Source.types:type_name -> kalla.v1.Source.TypesEntry
+	14, // 6: kalla.v1.Source.extract:type_name -> kalla.v1.Source.ExtractEntry
+	15, // 7: kalla.v1.Source.net:type_name -> kalla.v1.Source.NetEntry
+	16, // 8: kalla.v1.Source.signed:type_name -> kalla.v1.Source.SignedEntry
+	0,  // 9: kalla.v1.MatchRule.pattern:type_name -> kalla.v1.Pattern
+	9,  // 10: kalla.v1.MatchRule.conditions:type_name -> kalla.v1.Condition
+	10, // 11: kalla.v1.MatchRule.aggregate:type_name -> kalla.v1.Aggregate
+	1,  // 12: kalla.v1.Condition.op:type_name -> kalla.v1.Operator
+	11, // 13: kalla.v1.Condition.threshold:type_name -> kalla.v1.Decimal
+	11, // 14: kalla.v1.Aggregate.tolerance:type_name -> kalla.v1.Decimal
+	7,  // 15: kalla.v1.Source.ExtractEntry.value:type_name -> kalla.v1.Extract
+	6,  // 16: kalla.v1.Source.NetEntry.value:type_name -> kalla.v1.Net
+	5,  // 17: kalla.v1.Source.SignedEntry.value:type_name -> kalla.v1.Signed
+	18, // [18:18] is the sub-list for method output_type
+	18, // [18:18] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_kalla_v1_recipe_proto_init() }
@@ -1011,15 +1109,15 @@ func file_kalla_v1_recipe_proto_init() {
 		return
 	}
 	file_kalla_v1_recipe_proto_msgTypes[0].OneofWrappers = []any{}
-	file_kalla_v1_recipe_proto_msgTypes[5].OneofWrappers = []any{}
 	file_kalla_v1_recipe_proto_msgTypes[6].OneofWrappers = []any{}
+	file_kalla_v1_recipe_proto_msgTypes[7].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kalla_v1_recipe_proto_rawDesc), len(file_kalla_v1_recipe_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   13,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

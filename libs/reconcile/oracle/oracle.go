@@ -94,6 +94,9 @@ func Reconcile(r *kallav1.Recipe, left, right Table) (Result, error) {
 		if err := s.side.net(s.src.GetNet()); err != nil {
 			return Result{}, err
 		}
+		if err := s.side.signed(s.src.GetSigned()); err != nil {
+			return Result{}, err
+		}
 		if err := s.side.reverseSigns(s.src.GetReverseSign()); err != nil {
 			return Result{}, err
 		}

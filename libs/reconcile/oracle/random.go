@@ -51,6 +51,13 @@ func RandomCase(seed int64, dir string) (*kallav1.Recipe, error) {
 		}
 		r.Sources.Right.Net = map[string]*kallav1.Net{"amt": net}
 	}
+	if g.signs {
+		signed := &kallav1.Signed{Value: "unsigned", By: "dc", Positive: []string{"D", "DR"}, Negative: []string{"C"}}
+		if g.reversed[0] {
+			signed.Positive, signed.Negative = signed.Negative, signed.Positive
+		}
+		r.Sources.Left.Signed = map[string]*kallav1.Signed{"amount": signed}
+	}
 	if g.extracts {
 		// The invoice's number, from memos such as "Payment INV-105" and
 		// notes such as "inv-105 Acme" or "INV-10" (cut short).
@@ -84,6 +91,10 @@ type generator struct {
 	// nets writes the right amounts in two columns, paid_in and paid_out,
 	// which the right source's net makes amt again.
 	nets bool
+	// signs writes the left amounts unsigned beside a mark, D or DR for
+	// positive, C for negative (X, now and then, for neither), which the
+	// left source's signed makes amount again.
+	signs bool
 	// extracts gives both sides an extract, inv, that rules may join on.
 	extracts bool
 	// reversed says which sides (left, right) write their numbers negated
@@ -94,8 +105,9 @@ type generator struct {
 // row is one generated record before keys are given; nil is NULL.
 type row struct {
 	ref, amount, date, name, memo *string
-	// paidIn and paidOut write the amount in two columns (see nets).
-	paidIn, paidOut *string
+	// paidIn and paidOut write the amount in two columns (see nets);
+	// unsigned and mark write it as a debit/credit ledger does (see signs).
+	paidIn, paidOut, unsigned, mark *string
 }
 
 func (g *generator) chooseStyle() {
@@ -113,6 +125,7 @@ func (g *generator) chooseStyle() {
 	g.reversed = [2]bool{g.rng.IntN(6) == 0, g.rng.IntN(4) == 0}
 	g.extracts = g.rng.IntN(3) == 0
 	g.nets = g.rng.IntN(4) == 0
+	g.signs = g.rng.IntN(4) == 0
 }
 
 // reverseSign lists a side's columns that reverse_sign names: its amounts,
@@ -127,8 +140,8 @@ func (g *generator) reverseSign(left bool) []string {
 		return nil
 	}
 	var names []string
-	if left || !g.nets {
-		names = append(names, amount) // else the net reverses it
+	if left && !g.signs || !left && !g.nets {
+		names = append(names, amount) // else its marks or net reverse it
 	}
 	if number(g.refs[0]) {
 		names = append(names, ref)
@@ -219,14 +232,17 @@ func (g *generator) row(ref string, cents, day int, company, memo string, right 
 		}
 	}
 	in, out := g.paid(cents)
+	unsigned, mark := g.marked(cents)
 	return row{
-		ref:     &ref,
-		paidIn:  in,
-		paidOut: out,
-		amount:  ptr(g.amountText(cents)),
-		date:    ptr(dayText(int64(19723 + day + pick(g, 0, 0, 0, 1, -1, 2, 10)))), // 19723 is 2024-01-01
-		name:    ptr(g.nameVariant(company)),
-		memo:    &memo,
+		ref:      &ref,
+		paidIn:   in,
+		paidOut:  out,
+		unsigned: unsigned,
+		mark:     mark,
+		amount:   ptr(g.amountText(cents)),
+		date:     ptr(dayText(int64(19723 + day + pick(g, 0, 0, 0, 1, -1, 2, 10)))), // 19723 is 2024-01-01
+		name:     ptr(g.nameVariant(company)),
+		memo:     &memo,
 	}
 }
 
@@ -266,6 +282,18 @@ func (g *generator) paid(cents int) (in, out *string) {
 	return in, out
 }
 
+// marked writes an amount unsigned beside its mark.
+func (g *generator) marked(cents int) (unsigned, mark *string) {
+	mark = ptr(pick(g, "D", "DR"))
+	if cents < 0 {
+		mark = ptr("C")
+	}
+	if g.rng.IntN(20) == 0 {
+		mark = ptr("X")
+	}
+	return ptr(g.amountText(max(cents, -cents))), mark
+}
+
 func (g *generator) nameVariant(company string) string {
 	return pick(g, company, company, strings.ToUpper(company), strings.ToLower(company),
 		" "+company, company+" ", "  "+strings.ToLower(company)+" ")
@@ -291,13 +319,19 @@ func (g *generator) table(rows []row, left bool) Table {
 	if left {
 		style = g.leftKey
 		names = []string{"ref", "amount", "booked", "name", "memo"}
+		if g.signs {
+			names = []string{"ref", "unsigned", "dc", "booked", "name", "memo"}
+		}
 	}
 	t := Table{Columns: append(g.keyColumns(left), names...)}
 	keys := g.keys(style, len(rows))
 	for i, r := range rows {
 		cells := []*string{r.ref, r.amount, r.date, r.name, r.memo}
-		if split {
+		switch {
+		case split:
 			cells = []*string{r.ref, r.paidIn, r.paidOut, r.date, r.name, r.memo}
+		case left && g.signs:
+			cells = []*string{r.ref, r.unsigned, r.mark, r.date, r.name, r.memo}
 		}
 		for c := range cells {
 			if i > 0 && g.rng.IntN(15) == 0 {

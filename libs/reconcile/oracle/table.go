@@ -206,6 +206,41 @@ func (s *side) net(nets map[string]*kallav1.Net) error {
 	return nil
 }
 
+// signed adds the columns a source's signed computes, in the order of
+// their names: the value, negated where its mark is a negative one; a mark
+// in neither list, or none, gives NULL.
+func (s *side) signed(signed map[string]*kallav1.Signed) error {
+	for _, name := range slices.Sorted(maps.Keys(signed)) {
+		g := signed[name]
+		amount, err := s.column(g.GetValue())
+		if err != nil {
+			return fmt.Errorf("signed %s: %w", name, err)
+		}
+		by, err := s.column(g.GetBy())
+		if err != nil {
+			return fmt.Errorf("signed %s: %w", name, err)
+		}
+		if s.types[amount].kind.family() != familyNumber && s.hasValues(amount) || s.types[by].kind != kindText && s.hasValues(by) {
+			return fmt.Errorf("signed %s: %s.%s must be a number and %s text", name, s.alias, g.GetValue(), g.GetBy())
+		}
+		s.columns = append(s.columns, name)
+		s.types = append(s.types, colType{kind: kindDecimal})
+		for _, r := range s.records {
+			v, mark := r.cells[amount], r.cells[by]
+			var out *value
+			switch {
+			case v == nil || mark == nil:
+			case slices.Contains(g.GetPositive(), mark.text):
+				out = &value{num: new(big.Rat).Set(v.num)}
+			case slices.Contains(g.GetNegative(), mark.text):
+				out = &value{num: new(big.Rat).Neg(v.num)}
+			}
+			r.cells = append(r.cells, out)
+		}
+	}
+	return nil
+}
+
 // hasValues says whether some record has a value in column c.
 func (s *side) hasValues(c int) bool {
 	for _, r := range s.records {

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kalla/v1/recipe.proto.
  */
 export const file_kalla_v1_recipe: GenFile = /*@__PURE__*/
-  fileDesc("ChVrYWxsYS92MS9yZWNpcGUucHJvdG8SCGthbGxhLnYxIuIBCgZSZWNpcGUSEQoJcmVjaXBlX2lkGAEgASgJEhEKBG5hbWUYAiABKAlIAIgBARIYCgtkZXNjcmlwdGlvbhgDIAEoCUgBiAEBEg8KB3ZlcnNpb24YBCABKAkSIgoHc291cmNlcxgFIAEoCzIRLmthbGxhLnYxLlNvdXJjZXMSKAoLbWF0Y2hfcnVsZXMYBiADKAsyEy5rYWxsYS52MS5NYXRjaFJ1bGUSIAoGb3V0cHV0GAcgASgLMhAua2FsbGEudjEuT3V0cHV0QgcKBV9uYW1lQg4KDF9kZXNjcmlwdGlvbiJKCgdTb3VyY2VzEh4KBGxlZnQYASABKAsyEC5rYWxsYS52MS5Tb3VyY2USHwoFcmlnaHQYAiABKAsyEC5rYWxsYS52MS5Tb3VyY2Ui/wIKBlNvdXJjZRINCgVhbGlhcxgBIAEoCRILCgN1cmkYAiABKAkSEwoLcHJpbWFyeV9rZXkYAyADKAkSKgoFdHlwZXMYBCADKAsyGy5rYWxsYS52MS5Tb3VyY2UuVHlwZXNFbnRyeRIUCgxyZXZlcnNlX3NpZ24YBSADKAkSLgoHZXh0cmFjdBgGIAMoCzIdLmthbGxhLnYxLlNvdXJjZS5FeHRyYWN0RW50cnkSJgoDbmV0GAcgAygLMhkua2FsbGEudjEuU291cmNlLk5ldEVudHJ5GiwKClR5cGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARpBCgxFeHRyYWN0RW50cnkSCwoDa2V5GAEgASgJEiAKBXZhbHVlGAIgASgLMhEua2FsbGEudjEuRXh0cmFjdDoCOAEaOQoITmV0RW50cnkSCwoDa2V5GAEgASgJEhwKBXZhbHVlGAIgASgLMg0ua2FsbGEudjEuTmV0OgI4ASIiCgNOZXQSDAoEcGx1cxgBIAEoCRINCgVtaW51cxgCIAEoCSIoCgdFeHRyYWN0EgwKBGZyb20YASABKAkSDwoHcGF0dGVybhgCIAEoCSLFAQoJTWF0Y2hSdWxlEgwKBG5hbWUYASABKAkSIgoHcGF0dGVybhgCIAEoDjIRLmthbGxhLnYxLlBhdHRlcm4SFQoIcHJpb3JpdHkYAyABKAVIAIgBARInCgpjb25kaXRpb25zGAQgAygLMhMua2FsbGEudjEuQ29uZGl0aW9uEisKCWFnZ3JlZ2F0ZRgFIAEoCzITLmthbGxhLnYxLkFnZ3JlZ2F0ZUgBiAEBQgsKCV9wcmlvcml0eUIMCgpfYWdncmVnYXRlIoEBCglDb25kaXRpb24SDAoEbGVmdBgBIAEoCRIeCgJvcBgCIAEoDjISLmthbGxhLnYxLk9wZXJhdG9yEg0KBXJpZ2h0GAMgASgJEikKCXRocmVzaG9sZBgEIAEoCzIRLmthbGxhLnYxLkRlY2ltYWxIAIgBAUIMCgpfdGhyZXNob2xkIk4KCUFnZ3JlZ2F0ZRIMCgRsZWZ0GAEgASgJEg0KBXJpZ2h0GAIgASgJEiQKCXRvbGVyYW5jZRgDIAEoCzIRLmthbGxhLnYxLkRlY2ltYWwiGAoHRGVjaW1hbBINCgV2YWx1ZRgBIAEoCSJKCgZPdXRwdXQSDwoHbWF0Y2hlZBgBIAEoCRIWCg51bm1hdGNoZWRfbGVmdBgCIAEoCRIXCg91bm1hdGNoZWRfcmlnaHQYAyABKAkqhgEKB1BhdHRlcm4SFwoTUEFUVEVSTl9VTlNQRUNJRklFRBAAEhYKElBBVFRFUk5fT05FX1RPX09ORRABEhcKE1BBVFRFUk5fT05FX1RPX01BTlkQAhIXChNQQVRURVJOX01BTllfVE9fT05FEAMSGAoUUEFUVEVSTl9NQU5ZX1RPX01BTlkQBCq4AgoIT3BlcmF0b3ISGAoUT1BFUkFUT1JfVU5TUEVDSUZJRUQQABIPCgtPUEVSQVRPUl9FURABEhIKDk9QRVJBVE9SX0VRX0NJEAISFgoST1BFUkFUT1JfVE9MRVJBTkNFEAMSGgoWT1BFUkFUT1JfVE9MRVJBTkNFX1BDVBAEEg8KC09QRVJBVE9SX0dUEAUSDwoLT1BFUkFUT1JfTFQQBhIQCgxPUEVSQVRPUl9HVEUQBxIQCgxPUEVSQVRPUl9MVEUQCBIVChFPUEVSQVRPUl9DT05UQUlOUxAJEhcKE09QRVJBVE9SX1NUQVJUU1dJVEgQChIVChFPUEVSQVRPUl9FTkRTV0lUSBALEhgKFE9QRVJBVE9SX0RBVEVfV0lUSElOEAwSEgoOT1BFUkFUT1JfRlVaWlkQDUIvWi1naXRodWIuY29tL2thbGxhaHEva2FsbGEvZ2VuL2thbGxhL3YxO2thbGxhdjFiBnByb3RvMw");
+  fileDesc("ChVrYWxsYS92MS9yZWNpcGUucHJvdG8SCGthbGxhLnYxIuIBCgZSZWNpcGUSEQoJcmVjaXBlX2lkGAEgASgJEhEKBG5hbWUYAiABKAlIAIgBARIYCgtkZXNjcmlwdGlvbhgDIAEoCUgBiAEBEg8KB3ZlcnNpb24YBCABKAkSIgoHc291cmNlcxgFIAEoCzIRLmthbGxhLnYxLlNvdXJjZXMSKAoLbWF0Y2hfcnVsZXMYBiADKAsyEy5rYWxsYS52MS5NYXRjaFJ1bGUSIAoGb3V0cHV0GAcgASgLMhAua2FsbGEudjEuT3V0cHV0QgcKBV9uYW1lQg4KDF9kZXNjcmlwdGlvbiJKCgdTb3VyY2VzEh4KBGxlZnQYASABKAsyEC5rYWxsYS52MS5Tb3VyY2USHwoFcmlnaHQYAiABKAsyEC5rYWxsYS52MS5Tb3VyY2Ui7gMKBlNvdXJjZRINCgVhbGlhcxgBIAEoCRILCgN1cmkYAiABKAkSEwoLcHJpbWFyeV9rZXkYAyADKAkSKgoFdHlwZXMYBCADKAsyGy5rYWxsYS52MS5Tb3VyY2UuVHlwZXNFbnRyeRIUCgxyZXZlcnNlX3NpZ24YBSADKAkSLgoHZXh0cmFjdBgGIAMoCzIdLmthbGxhLnYxLlNvdXJjZS5FeHRyYWN0RW50cnkSJgoDbmV0GAcgAygLMhkua2FsbGEudjEuU291cmNlLk5ldEVudHJ5EiwKBnNpZ25lZBgIIAMoCzIcLmthbGxhLnYxLlNvdXJjZS5TaWduZWRFbnRyeRosCgpUeXBlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaQQoMRXh0cmFjdEVudHJ5EgsKA2tleRgBIAEoCRIgCgV2YWx1ZRgCIAEoCzIRLmthbGxhLnYxLkV4dHJhY3Q6AjgBGjkKCE5ldEVudHJ5EgsKA2tleRgBIAEoCRIcCgV2YWx1ZRgCIAEoCzINLmthbGxhLnYxLk5ldDoCOAEaPwoLU2lnbmVkRW50cnkSCwoDa2V5GAEgASgJEh8KBXZhbHVlGAIgASgLMhAua2FsbGEudjEuU2lnbmVkOgI4ASJHCgZTaWduZWQSDQoFdmFsdWUYASABKAkSCgoCYnkYAiABKAkSEAoIcG9zaXRpdmUYAyADKAkSEAoIbmVnYXRpdmUYBCADKAkiIgoDTmV0EgwKBHBsdXMYASABKAkSDQoFbWludXMYAiABKAkiKAoHRXh0cmFjdBIMCgRmcm9tGAEgASgJEg8KB3BhdHRlcm4YAiABKAkixQEKCU1hdGNoUnVsZRIMCgRuYW1lGAEgASgJEiIKB3BhdHRlcm4YAiABKA4yES5rYWxsYS52MS5QYXR0ZXJuEhUKCHByaW9yaXR5GAMgASgFSACIAQESJwoKY29uZGl0aW9ucxgEIAMoCzITLmthbGxhLnYxLkNvbmRpdGlvbhIrCglhZ2dyZWdhdGUYBSABKAsyEy5rYWxsYS52MS5BZ2dyZWdhdGVIAYgBAUILCglfcHJpb3JpdHlCDAoKX2FnZ3JlZ2F0ZSKBAQoJQ29uZGl0aW9uEgwKBGxlZnQYASABKAkSHgoCb3AYAiABKA4yEi5rYWxsYS52MS5PcGVyYXRvchINCgVyaWdodBgDIAEoCRIpCgl0aHJlc2hvbGQYBCABKAsyES5rYWxsYS52MS5EZWNpbWFsSACIAQFCDAoKX3RocmVzaG9sZCJOCglBZ2dyZWdhdGUSDAoEbGVmdBgBIAEoCRINCgVyaWdodBgCIAEoCRIkCgl0b2xlcmFuY2UYAyABKAsyES5rYWxsYS52MS5EZWNpbWFsIhgKB0RlY2ltYWwSDQoFdmFsdWUYASABKAkiSgoGT3V0cHV0Eg8KB21hdGNoZWQYASABKAkSFgoOdW5tYXRjaGVkX2xlZnQYAiABKAkSFwoPdW5tYXRjaGVkX3JpZ2h0GAMgASgJKoYBCgdQYXR0ZXJuEhcKE1BBVFRFUk5fVU5TUEVDSUZJRUQQABIWChJQQVRURVJOX09ORV9UT19PTkUQARIXChNQQVRURVJOX09ORV9UT19NQU5ZEAISFwoTUEFUVEVSTl9NQU5ZX1RPX09ORRADEhgKFFBBVFRFUk5fTUFOWV9UT19NQU5ZEAQquAIKCE9wZXJhdG9yEhgKFE9QRVJBVE9SX1VOU1BFQ0lGSUVEEAASDwoLT1BFUkFUT1JfRVEQARISCg5PUEVSQVRPUl9FUV9DSRACEhYKEk9QRVJBVE9SX1RPTEVSQU5DRRADEhoKFk9QRVJBVE9SX1RPTEVSQU5DRV9QQ1QQBBIPCgtPUEVSQVRPUl9HVBAFEg8KC09QRVJBVE9SX0xUEAYSEAoMT1BFUkFUT1JfR1RFEAcSEAoMT1BFUkFUT1JfTFRFEAgSFQoRT1BFUkFUT1JfQ09OVEFJTlMQCRIXChNPUEVSQVRPUl9TVEFSVFNXSVRIEAoSFQoRT1BFUkFUT1JfRU5EU1dJVEgQCxIYChRPUEVSQVRPUl9EQVRFX1dJVEhJThAMEhIKDk9QRVJBVE9SX0ZVWlpZEA1CL1otZ2l0aHViLmNvbS9rYWxsYWhxL2thbGxhL2dlbi9rYWxsYS92MTtrYWxsYXYxYgZwcm90bzM");
 
 /**
  * A Recipe says which two sources to reconcile and by which ordered rules.
@@ -136,7 +136,8 @@ export type Source = Message<"kalla.v1.Source"> & {
    * other way round (a bank statement's -500.00 for the ledger's 500.00):
    * every condition and aggregate check compares such a column's values
    * negated. Keys and the evidence's copies of the records keep the values
-   * as written.
+   * as written. A net or signed column, or a column one reads, is refused:
+   * their own fields give their sign.
    *
    * @generated from field: repeated string reverse_sign = 5;
    */
@@ -164,6 +165,17 @@ export type Source = Message<"kalla.v1.Source"> & {
    * @generated from field: map<string, kalla.v1.Net> net = 7;
    */
   net: { [key: string]: Net };
+
+  /**
+   * signed gives a number column the sign another column indicates, by
+   * the new column's name, as ledgers write a debit/credit mark beside an
+   * amount ("amount": {"value": "amt", "by": "dc", "positive": ["D"],
+   * "negative": ["C"]}). A mark in neither list, or none, leaves it empty.
+   * The evidence's copies of the records leave it out.
+   *
+   * @generated from field: map<string, kalla.v1.Signed> signed = 8;
+   */
+  signed: { [key: string]: Signed };
 };
 
 /**
@@ -172,6 +184,44 @@ export type Source = Message<"kalla.v1.Source"> & {
  */
 export const SourceSchema: GenMessage<Source> = /*@__PURE__*/
   messageDesc(file_kalla_v1_recipe, 2);
+
+/**
+ * Signed is a number column with the sign a mark column gives it.
+ *
+ * @generated from message kalla.v1.Signed
+ */
+export type Signed = Message<"kalla.v1.Signed"> & {
+  /**
+   * value is the number column, by the text column of marks.
+   *
+   * @generated from field: string value = 1;
+   */
+  value: string;
+
+  /**
+   * @generated from field: string by = 2;
+   */
+  by: string;
+
+  /**
+   * positive and negative list the marks, as written.
+   *
+   * @generated from field: repeated string positive = 3;
+   */
+  positive: string[];
+
+  /**
+   * @generated from field: repeated string negative = 4;
+   */
+  negative: string[];
+};
+
+/**
+ * Describes the message kalla.v1.Signed.
+ * Use `create(SignedSchema)` to create a new message.
+ */
+export const SignedSchema: GenMessage<Signed> = /*@__PURE__*/
+  messageDesc(file_kalla_v1_recipe, 3);
 
 /**
  * Net is one number column minus another.
@@ -195,7 +245,7 @@ export type Net = Message<"kalla.v1.Net"> & {
  * Use `create(NetSchema)` to create a new message.
  */
 export const NetSchema: GenMessage<Net> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 3);
+  messageDesc(file_kalla_v1_recipe, 4);
 
 /**
  * Extract takes a column's value out of another column's text.
@@ -223,7 +273,7 @@ export type Extract = Message<"kalla.v1.Extract"> & {
  * Use `create(ExtractSchema)` to create a new message.
  */
 export const ExtractSchema: GenMessage<Extract> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 4);
+  messageDesc(file_kalla_v1_recipe, 5);
 
 /**
  * @generated from message kalla.v1.MatchRule
@@ -263,7 +313,7 @@ export type MatchRule = Message<"kalla.v1.MatchRule"> & {
  * Use `create(MatchRuleSchema)` to create a new message.
  */
 export const MatchRuleSchema: GenMessage<MatchRule> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 5);
+  messageDesc(file_kalla_v1_recipe, 6);
 
 /**
  * A Condition compares a left column with a right column.
@@ -299,7 +349,7 @@ export type Condition = Message<"kalla.v1.Condition"> & {
  * Use `create(ConditionSchema)` to create a new message.
  */
 export const ConditionSchema: GenMessage<Condition> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 6);
+  messageDesc(file_kalla_v1_recipe, 7);
 
 /**
  * Aggregate checks a 1:N or M:1 group: |one side - sum(other side)| <= tolerance.
@@ -328,7 +378,7 @@ export type Aggregate = Message<"kalla.v1.Aggregate"> & {
  * Use `create(AggregateSchema)` to create a new message.
  */
 export const AggregateSchema: GenMessage<Aggregate> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 7);
+  messageDesc(file_kalla_v1_recipe, 8);
 
 /**
  * Decimal is an exact decimal number kept as the text the user wrote
@@ -348,7 +398,7 @@ export type Decimal = Message<"kalla.v1.Decimal"> & {
  * Use `create(DecimalSchema)` to create a new message.
  */
 export const DecimalSchema: GenMessage<Decimal> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 8);
+  messageDesc(file_kalla_v1_recipe, 9);
 
 /**
  * Output names where evidence goes, relative to the recipe file.
@@ -377,7 +427,7 @@ export type Output = Message<"kalla.v1.Output"> & {
  * Use `create(OutputSchema)` to create a new message.
  */
 export const OutputSchema: GenMessage<Output> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 9);
+  messageDesc(file_kalla_v1_recipe, 10);
 
 /**
  * Pattern says how many records of each side one match may hold.
