@@ -75,6 +75,12 @@ func (in Input) column(name string) (source.Column, bool) {
 	return source.Column{}, false
 }
 
+// own is the input without the columns it derives.
+func (in Input) own() Input {
+	in.Extracts, in.Nets, in.Signed = nil, nil, nil
+	return in
+}
+
 // derived lists the columns the source's extract, net and signed derive.
 func (in Input) derived() []source.Column {
 	var out []source.Column

@@ -82,20 +82,21 @@ func (r Rule) PatternName() string { return recipe.PatternName(r.Pattern) }
 // Build checks the recipe's columns and types against the schemas and
 // returns the plan. Mistakes come back as recipe.Errors naming the field.
 func Build(r *kallav1.Recipe, left, right Input) (*Plan, error) {
-	typeEmpty(r, &left, &right)
-	b := &builder{left: left, right: right, refused: map[string]bool{}}
-	p := &Plan{RecipeID: r.GetRecipeId(), Left: left, Right: right}
+	b := &builder{refused: map[string]bool{}}
 	b.names(left, "sources.left.uri")
 	b.names(right, "sources.right.uri")
-	p.Left = b.derive(r.GetSources().GetLeft(), p.Left, "left")
-	p.Right = b.derive(r.GetSources().GetRight(), p.Right, "right")
-	b.left, b.right = p.Left, p.Right
-	p.Left.Key = b.key(r.GetSources().GetLeft(), left, "sources.left.primary_key")
-	p.Right.Key = b.key(r.GetSources().GetRight(), right, "sources.right.primary_key")
-	b.types(r.GetSources().GetLeft(), left, "sources.left.types")
-	b.types(r.GetSources().GetRight(), right, "sources.right.types")
-	b.leftReversed = b.reversed(r.GetSources().GetLeft(), p.Left, "left")
-	b.rightReversed = b.reversed(r.GetSources().GetRight(), p.Right, "right")
+	left = b.derive(r.GetSources().GetLeft(), left, "left")
+	right = b.derive(r.GetSources().GetRight(), right, "right")
+	typeEmpty(r, &left, &right)
+	b.left, b.right = left, right
+	p := &Plan{RecipeID: r.GetRecipeId(), Left: left, Right: right}
+	// Keys and types name the source's own columns.
+	p.Left.Key = b.key(r.GetSources().GetLeft(), left.own(), "sources.left.primary_key")
+	p.Right.Key = b.key(r.GetSources().GetRight(), right.own(), "sources.right.primary_key")
+	b.types(r.GetSources().GetLeft(), left.own(), "sources.left.types")
+	b.types(r.GetSources().GetRight(), right.own(), "sources.right.types")
+	b.leftReversed = b.reversed(r.GetSources().GetLeft(), left, "left")
+	b.rightReversed = b.reversed(r.GetSources().GetRight(), right, "right")
 	for _, i := range executionOrder(r.GetMatchRules()) {
 		p.Rules = append(p.Rules, b.rule(r.GetMatchRules()[i], fmt.Sprintf("match_rules[%d]", i)))
 	}
@@ -107,7 +108,8 @@ func Build(r *kallav1.Recipe, left, right Input) (*Plan, error) {
 
 // typeEmpty gives each empty CSV column (no value at all, as in a file of a
 // header only) the type of the first column with a type it is compared with
-// (in the order of the rules and their conditions), instead of
+// (in the order of the rules and their conditions; a column the source
+// derives, such as a net, too), instead of
 // text: a day without invoices still reconciles, every condition on its
 // NULLs false. Two empty columns compared only with each other (a day
 // without invoices or payments) take a type their operator compares:
@@ -116,14 +118,23 @@ func Build(r *kallav1.Recipe, left, right Input) (*Plan, error) {
 func typeEmpty(r *kallav1.Recipe, left, right *Input) {
 	left.Schema.Columns = slices.Clone(left.Schema.Columns)
 	right.Schema.Columns = slices.Clone(right.Schema.Columns)
-	// pair finds the columns a condition or an aggregate compares.
+	// pair finds the columns a condition or an aggregate compares: the
+	// sources' own, which may take a type, or copies of derived ones.
+	find := func(in *Input, name string) *source.Column {
+		if i := slices.IndexFunc(in.Schema.Columns, func(c source.Column) bool { return c.Name == name }); i >= 0 {
+			return &in.Schema.Columns[i]
+		}
+		if c, ok := in.column(name); ok {
+			return &c
+		}
+		return nil
+	}
 	pair := func(l, r string) (*source.Column, *source.Column) {
-		li := slices.IndexFunc(left.Schema.Columns, func(c source.Column) bool { return c.Name == l })
-		ri := slices.IndexFunc(right.Schema.Columns, func(c source.Column) bool { return c.Name == r })
-		if li < 0 || ri < 0 {
+		lc, rc := find(left, l), find(right, r)
+		if lc == nil || rc == nil {
 			return nil, nil
 		}
-		return &left.Schema.Columns[li], &right.Schema.Columns[ri]
+		return lc, rc
 	}
 	adopt := func(l, r string, _ Class) bool {
 		lc, rc := pair(l, r)

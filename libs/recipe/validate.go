@@ -145,6 +145,8 @@ func validateSigned(name string, g *kallav1.Signed, path string) Errors {
 			switch {
 			case mark == "":
 				fail(f, "is empty; an empty field is no mark")
+			case strings.ContainsRune(mark, 0):
+				fail(f, "holds a NUL character, which a mark may not")
 			case seen[mark] != "":
 				fail(f, "%q is already a mark at %s", mark, seen[mark])
 			default:

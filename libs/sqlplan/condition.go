@@ -261,7 +261,7 @@ func (c cond) otherSign() string {
 		sum = fmt.Sprintf("CAST(%s AS HUGEINT) + %s", c.l, c.r)
 	}
 	return fmt.Sprintf(" || CASE WHEN %s = 0 AND %s <> 0 THEN %s ELSE '' END", sum, c.l,
-		String(" (one amount with opposite signs: a source's reverse_sign compares its column negated)"))
+		String(" (one amount with opposite signs: a source's reverse_sign compares a column negated; a net's plus and minus, or a signed column's marks, swapped give the other sign)"))
 }
 
 // shown is a value as a reason shows it: text in double quotes, so that an

@@ -136,7 +136,7 @@ func TestReverseSign(t *testing.T) {
 			"id,ref,amount,n\n1,A,500.00,7\n2,B,500.00,7\n3,C,0,7\n",
 			"id,ref,amount,n\n10,A,-500.00,-7\n11,B,-499.00,7\n12,C,0,-7\n",
 			recipeYAML("  - {name: exact, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance_pct, right: amount, threshold: 1}, {left: n, op: tolerance, right: n, threshold: 0}]}\n"))
-		note := " (one amount with opposite signs: a source's reverse_sign compares its column negated)"
+		note := " (one amount with opposite signs: a source's reverse_sign compares a column negated; a net's plus and minus, or a signed column's marks, swapped give the other sign)"
 		wantReasons(t, o.unmatchedLeft, map[string]string{
 			"1": "l.amount differs from r.amount by 1000.00 (200.0% of l.amount), more than 1%" + note + "; l.n differs from r.n by 14, tolerance 0" + note,
 			"2": "l.amount differs from r.amount by 999.00 (199.8% of l.amount), more than 1%",

@@ -33,6 +33,21 @@ func TestSigned(t *testing.T) {
 			t.Errorf("matches = %v, want %v", got, want)
 		}
 	})
+	t.Run("an_empty_column_takes_its_type", func(t *testing.T) {
+		t.Parallel()
+		// A day without payments: its amount compared with a signed or a net
+		// amount takes their type, as with any column.
+		for _, fields := range []string{"signed: " + sap, "net: {amount: {plus: betrag, minus: fee}}"} {
+			o := mustReconcile(t, "id,ref,betrag,sh,fee\n1,A,100.00,S,0\n", "id,ref,amount\n",
+				withSourceFields(recipeYAML(`
+  - {name: exact, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0}]}
+  - {name: split, pattern: "1:N", conditions: [{left: ref, op: eq, right: ref}], aggregate: {left: amount, right: amount, tolerance: 0}}
+`), "left", fields))
+			if o.summary.Left.Unmatched != 1 || o.summary.MatchGroups != 0 {
+				t.Errorf("%s: summary %+v", fields, o.summary)
+			}
+		}
+	})
 	t.Run("refused_with_the_field", func(t *testing.T) {
 		t.Parallel()
 		left, right := "id,ref,betrag,sh,n\n1,A,5,S,1\n", "id,ref,amount\n10,A,5\n"
@@ -42,6 +57,7 @@ func TestSigned(t *testing.T) {
 			{`signed: {amount: {value: betrag, by: sh, positive: [S], negative: [S]}}`, `sources.left.signed.amount.negative[0]: "S" is already a mark at sources.left.signed.amount.positive[0]`},
 			{`signed: {amount: {value: betrag, by: sh, positive: [S]}}`, `sources.left.signed.amount.negative: is required`},
 			{`signed: {amount: {value: betrag, by: sh, positive: [S], negative: [""]}}`, `sources.left.signed.amount.negative[0]: is empty; an empty field is no mark`},
+			{`signed: {amount: {value: betrag, by: sh, positive: [S], negative: ["H\0"]}}`, `sources.left.signed.amount.negative[0]: holds a NUL character, which a mark may not`},
 			{`reverse_sign: [betrag], signed: ` + sap, `sources.left.reverse_sign[0]: amount is signed by sh's marks, which reverse_sign does not change`},
 		} {
 			_, err := reconcileFiles(t, left, right, withSourceFields(exact, "left", tt.fields))
