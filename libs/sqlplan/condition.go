@@ -249,9 +249,10 @@ func (c cond) Failure() string {
 	return fmt.Sprintf("CASE WHEN %[1]s IS NULL THEN %[2]s || %[3]s WHEN %[4]s IS NULL THEN %[5]s || %[3]s ELSE %[6]s END", c.l, l, empty, c.r, r, why)
 }
 
-// otherSign notes, after a tolerance's failure, that the two values
-// are one amount with opposite signs, as a bank statement and a ledger
-// write money paid out: reverse_sign is what the user needs.
+// otherSign notes, after a tolerance's failure, that the two values are
+// one amount with opposite signs, as a bank statement and a ledger write
+// money paid out: reverse_sign, or a net's or signed column's own fields,
+// is what the user needs.
 func (c cond) otherSign() string {
 	if c.LeftReversed || c.RightReversed {
 		return ""

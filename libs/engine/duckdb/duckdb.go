@@ -285,10 +285,10 @@ func overflow(err error) bool {
 
 // tooWide refuses a rule whose arithmetic outgrew the 38 digits the plan
 // could not bound beforehand: an aggregate check's sum over a group of
-// many records, or declared decimals (a Parquet DECIMAL(38,2)) whose
-// values come near their width.
-func tooWide(r plan.Rule) error {
-	if r.Aggregate != nil {
+// many records (sums), or declared decimals (a Parquet DECIMAL(38,2))
+// whose values come near their width.
+func tooWide(r plan.Rule, sums bool) error {
+	if sums {
 		many := r.Aggregate.RightLabel
 		if r.Pattern == kallav1.Pattern_PATTERN_MANY_TO_ONE {
 			many = r.Aggregate.LeftLabel
@@ -372,7 +372,7 @@ func match(ctx context.Context, s *session, p *plan.Plan, progress func(engine.P
 		progress(engine.Progress{Phase: engine.PhaseMatch, Detail: fmt.Sprintf("rule %d of %d, %s", k+1, len(p.Rules), r.Name)})
 		if err := runRule(ctx, s, sqlplan.Rule(k, r)); err != nil {
 			if overflow(err) {
-				return tooWide(r)
+				return tooWide(r, r.Aggregate != nil)
 			}
 			return fmt.Errorf("rule %s: %w", r.Name, err)
 		}
@@ -381,6 +381,11 @@ func match(ctx context.Context, s *session, p *plan.Plan, progress func(engine.P
 	for k, r := range p.Rules {
 		for _, side := range []sqlplan.Side{left, right} {
 			if err := s.exec(ctx, sqlplan.NearMisses(k, r, side)); err != nil {
+				if overflow(err) {
+					// Near misses compare records no candidate did,
+					// those earlier rules matched among them.
+					return tooWide(r, false)
+				}
 				return fmt.Errorf("near misses of rule %s: %w", r.Name, err)
 			}
 		}

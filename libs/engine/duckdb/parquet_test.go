@@ -88,6 +88,15 @@ func TestParquetDeclaredWidthsOverflow(t *testing.T) {
 		"  - {name: near, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0.02}]}\n")
 	_, err := runRecipe(t, path)
 	wantBadInput(t, err, "match_rules[0]: rule near computes with numbers of more than 38 digits")
+	// A later rule names itself: 1 and 10 pair by ref, then 2 meets 10
+	// under by_batch, 2 * 10^36 away.
+	path = parquetBook(t, `SELECT * FROM (VALUES (1, 'A', 'X', 1::DECIMAL(38,2)), (2, 'B', 'X', 999999999999999999999999999999999999.99::DECIMAL(38,2))) t(id, ref, batch, amount)`,
+		[]string{`SELECT * FROM (VALUES (10, 'A', 'X', -999999999999999999999999999999999999.99::DECIMAL(38,2))) t(id, ref, batch, amount)`},
+		`  - {name: by_ref, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}]}
+  - {name: by_batch, pattern: "1:1", conditions: [{left: batch, op: eq, right: batch}, {left: amount, op: tolerance, right: amount, threshold: 0.02}]}
+`)
+	_, err = runRecipe(t, path)
+	wantBadInput(t, err, "match_rules[1]: rule by_batch computes with numbers of more than 38 digits")
 }
 
 func TestParquetFloats(t *testing.T) {
