@@ -10,10 +10,10 @@ import (
 	"github.com/kallahq/kalla/libs/source"
 )
 
-// Extract is a text column taken out of another column's text by a regular
-// expression (a source's extract).
+// Extract is a column taken out of another column's text by a regular
+// expression (a source's extract): text, or an integer.
 type Extract struct {
-	Column  source.Column // its name, of type text
+	Column  source.Column // its name and type
 	From    source.Column
 	Pattern string
 	// Field is the extract's place in the recipe, such as
@@ -116,8 +116,12 @@ func (b *builder) derive(s *kallav1.Source, in Input, side string) Input {
 		e, field := s.GetExtract()[name], fmt.Sprintf("sources.%s.extract.%s", side, name)
 		from, ok := b.text(own, e.GetFrom(), field+".from", "extract")
 		if claimed(name, field, ok) {
-			group, _ := recipe.ExtractPattern(e) // Validate compiled it
-			in.Extracts = append(in.Extracts, Extract{Column: source.Column{Name: name, Type: source.Text}, From: from, Pattern: e.GetPattern(), Field: field, Group: group})
+			group, _ := recipe.ExtractPattern(e) // Validate checked both
+			c := source.Column{Name: name, Type: source.Text}
+			if typ, _ := recipe.ExtractType(e); typ == source.Integer {
+				c = source.Column{Name: name, Type: source.Integer, Precision: source.MaxIntegerDigits, Measured: true}
+			}
+			in.Extracts = append(in.Extracts, Extract{Column: c, From: from, Pattern: e.GetPattern(), Field: field, Group: group})
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.GetNet())) {

@@ -172,10 +172,11 @@ func (d *decoder) source(n *yaml.Node, path string) *kallav1.Source {
 }
 
 func (d *decoder) extract(n *yaml.Node, path string) *kallav1.Extract {
-	m := d.fields(n, path, "from", "pattern")
+	m := d.fields(n, path, "from", "pattern", "type")
 	return &kallav1.Extract{
 		From:    d.nonEmpty(d.required(m, n, path, "from"), join(path, "from")),
 		Pattern: d.nonEmpty(d.required(m, n, path, "pattern"), join(path, "pattern")),
+		Type:    d.str(m["type"], join(path, "type")),
 	}
 }
 

@@ -46,6 +46,7 @@ type (
 	fileExtract struct {
 		From    string `json:"from"`
 		Pattern string `json:"pattern"`
+		Type    string `json:"type,omitempty"`
 	}
 	fileRule struct {
 		Name       string          `json:"name"`
@@ -121,7 +122,7 @@ func marshalSource(s *kallav1.Source) fileSource {
 		if f.Extract == nil {
 			f.Extract = map[string]fileExtract{}
 		}
-		f.Extract[name] = fileExtract{From: e.GetFrom(), Pattern: e.GetPattern()}
+		f.Extract[name] = fileExtract{From: e.GetFrom(), Pattern: e.GetPattern(), Type: e.GetType()}
 	}
 	for name, n := range s.GetNet() {
 		if f.Net == nil {

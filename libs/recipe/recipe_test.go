@@ -142,13 +142,13 @@ func TestReverseSignRoundTrip(t *testing.T) {
 
 func TestExtractRoundTrip(t *testing.T) {
 	t.Parallel()
-	text := strings.Replace(validYAML, "primary_key: [payment_id]}", `primary_key: [payment_id], extract: {ref: {from: memo, pattern: "(?i)INV-([0-9]+)"}, batch: {from: memo, pattern: 'B\d+'}}}`, 1)
+	text := strings.Replace(validYAML, "primary_key: [payment_id]}", `primary_key: [payment_id], extract: {ref: {from: memo, pattern: "(?i)INV-([0-9]+)"}, batch: {from: memo, pattern: 'B(\d+)', type: integer}}}`, 1)
 	r, err := recipe.Parse([]byte(text))
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := r.GetSources().GetRight().GetExtract()
-	if len(got) != 2 || got["ref"].GetFrom() != "memo" || got["ref"].GetPattern() != "(?i)INV-([0-9]+)" || got["batch"].GetPattern() != `B\d+` {
+	if len(got) != 2 || got["ref"].GetFrom() != "memo" || got["ref"].GetPattern() != "(?i)INV-([0-9]+)" || got["batch"].GetPattern() != `B(\d+)` || got["batch"].GetType() != "integer" {
 		t.Errorf("extract = %v", got)
 	}
 	roundTrip(t, r)

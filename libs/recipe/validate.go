@@ -74,6 +74,9 @@ func validate(r *kallav1.Recipe) Errors {
 			case err != nil:
 				fail(field+".pattern", "%v", err)
 			}
+			if _, ok := ExtractType(extract[name]); !ok {
+				fail(field+".type", "%q is not a type an extract takes; allowed: text (when left out), integer", extract[name].GetType())
+			}
 		}
 		net := s.src.GetNet()
 		for _, name := range slices.Sorted(maps.Keys(net)) {
@@ -156,6 +159,17 @@ func validateSigned(name string, g *kallav1.Signed, path string) Errors {
 	}
 	slices.SortFunc(errs, func(a, b FieldError) int { return strings.Compare(a.Field, b.Field) })
 	return errs
+}
+
+// ExtractType is the type an extract's values take: text, or integer.
+func ExtractType(e *kallav1.Extract) (source.Type, bool) {
+	switch e.GetType() {
+	case "", typeNames[source.Text]:
+		return source.Text, true
+	case typeNames[source.Integer]:
+		return source.Integer, true
+	}
+	return 0, false
 }
 
 // ExtractPattern compiles an extract's pattern and says which group its

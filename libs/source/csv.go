@@ -247,7 +247,7 @@ func (in *inference) addNumber(t []byte) bool {
 			in.zeros = string(t)
 		}
 		ok = false
-	case scale > 0 || intDigits > 18:
+	case scale > 0 || intDigits > MaxIntegerDigits:
 		// Wider than int64: keep it as an exact decimal instead.
 		in.notInt = true
 	}
@@ -266,7 +266,7 @@ func (in *inference) addNumber(t []byte) bool {
 func (in *inference) fits() bool {
 	switch in.set.Type {
 	case Integer:
-		return !in.notNumber && in.exponent == "" && in.scale == 0 && in.intDigits <= 18
+		return !in.notNumber && in.exponent == "" && in.scale == 0 && in.intDigits <= MaxIntegerDigits
 	case Decimal:
 		return !in.notNumber && in.intDigits+in.scale <= MaxDigits
 	case Date:

@@ -15,6 +15,10 @@ type Type = kallav1.ColumnType
 // MaxDigits is the widest exact decimal the engines hold.
 const MaxDigits = 38
 
+// MaxIntegerDigits is the most digits an integer column holds: every one
+// fits a BIGINT (CSV integers wider are decimals).
+const MaxIntegerDigits = 18
+
 // Setting is what a recipe's types set for a CSV column instead of
 // inferring it: its type, and for a date or decimal column the layout its
 // values are written in, if not Kalla's own (YYYY-MM-DD, -1234.56).

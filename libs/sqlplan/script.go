@@ -302,7 +302,12 @@ func derived(in plan.Input) []string {
 	var cols []string
 	for _, e := range in.Extracts {
 		// No match is '', which is no key: NULL, as an empty CSV field.
-		cols = append(cols, fmt.Sprintf("nullif(regexp_extract(%s, %s, %d), '') AS %s", Ident(e.From.Name), String(e.Pattern), e.Group, Ident(e.Column.Name)))
+		value := fmt.Sprintf("nullif(regexp_extract(%s, %s, %d), '')", Ident(e.From.Name), String(e.Pattern), e.Group)
+		if e.Column.Type == source.Integer {
+			// Not DuckDB's cast alone, which reads 1e3, 1_000 and 0x1F.
+			value = fmt.Sprintf("CAST(CASE WHEN regexp_full_match(%[1]s, '[+-]?0*[0-9]{1,%[2]d}') THEN %[1]s END AS BIGINT)", value, source.MaxIntegerDigits)
+		}
+		cols = append(cols, value+" AS "+Ident(e.Column.Name))
 	}
 	for _, n := range in.Nets {
 		cols = append(cols, fmt.Sprintf("CASE WHEN %[1]s IS NULL AND %[2]s IS NULL THEN NULL ELSE CAST(coalesce(CAST(%[1]s AS %[3]s), 0) - coalesce(CAST(%[2]s AS %[3]s), 0) AS %[3]s) END AS %[4]s",

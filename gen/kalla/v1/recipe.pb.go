@@ -575,7 +575,11 @@ type Extract struct {
 	// from is the text column read.
 	From string `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
 	// pattern is an RE2 regular expression.
-	Pattern       string `protobuf:"bytes,2,opt,name=pattern,proto3" json:"pattern,omitempty"`
+	Pattern string `protobuf:"bytes,2,opt,name=pattern,proto3" json:"pattern,omitempty"`
+	// type is "text" (when empty) or "integer": the value read as a whole
+	// number of at most 18 digits, with an optional sign and leading zeros;
+	// a value that is none is empty.
+	Type          string `protobuf:"bytes,3,opt,name=type,proto3" json:"type,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -620,6 +624,13 @@ func (x *Extract) GetFrom() string {
 func (x *Extract) GetPattern() string {
 	if x != nil {
 		return x.Pattern
+	}
+	return ""
+}
+
+func (x *Extract) GetType() string {
+	if x != nil {
+		return x.Type
 	}
 	return ""
 }
@@ -989,10 +1000,11 @@ const file_kalla_v1_recipe_proto_rawDesc = "" +
 	"\bnegative\x18\x04 \x03(\tR\bnegative\"/\n" +
 	"\x03Net\x12\x12\n" +
 	"\x04plus\x18\x01 \x01(\tR\x04plus\x12\x14\n" +
-	"\x05minus\x18\x02 \x01(\tR\x05minus\"7\n" +
+	"\x05minus\x18\x02 \x01(\tR\x05minus\"K\n" +
 	"\aExtract\x12\x12\n" +
 	"\x04from\x18\x01 \x01(\tR\x04from\x12\x18\n" +
-	"\apattern\x18\x02 \x01(\tR\apattern\"\xf5\x01\n" +
+	"\apattern\x18\x02 \x01(\tR\apattern\x12\x12\n" +
+	"\x04type\x18\x03 \x01(\tR\x04type\"\xf5\x01\n" +
 	"\tMatchRule\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12+\n" +
 	"\apattern\x18\x02 \x01(\x0e2\x11.kalla.v1.PatternR\apattern\x12\x1f\n" +

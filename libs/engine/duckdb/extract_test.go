@@ -54,6 +54,25 @@ func TestExtract(t *testing.T) {
 			t.Errorf("matches = %v, want %v", got, want)
 		}
 	})
+	t.Run("integers", func(t *testing.T) {
+		t.Parallel()
+		// An integer invoice number, as a database keeps it, against the
+		// digits a memo quotes. Only whole numbers of at most 18 digits
+		// count, not what a lenient cast reads (1e3, 1_000, 0x1F).
+		o := mustReconcile(t,
+			"id,number\n1,12\n2,7\n3,1000\n4,31\n5,42\n6,123456789012345678\n7,-5\n",
+			"id,memo\n10,INV-0012\n11,INV-+7\n12,INV-1e3\n13,INV-0x1F\n14,INV-00000000000000000000042\n15,INV-1234567890123456789\n16,INV-1_000\n17,INV-123456789012345678\n18,INV--5\n",
+			withExtract(recipeYAML(`
+  - {name: by_number, pattern: "1:1", conditions: [{left: number, op: eq, right: number}]}
+`), "right", `{number: {from: memo, pattern: "INV-(\\S+)", type: integer}}`))
+		want := []string{"by_number: l1 r10", "by_number: l2 r11", "by_number: l5 r14", "by_number: l6 r17", "by_number: l7 r18"}
+		if got := o.pairs(); !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+		if got := keys(o.unmatchedRight, "id"); !slices.Equal(got, []string{"12", "13", "15", "16"}) {
+			t.Errorf("unmatched right = %v", got)
+		}
+	})
 	t.Run("refused_with_the_field", func(t *testing.T) {
 		t.Parallel()
 		base := recipeYAML(`
@@ -67,6 +86,7 @@ func TestExtract(t *testing.T) {
 			{`{ref: {from: memo, pattern: "A"}, memo2: {from: memo, pattern: "A"}}`, `sources.right.extract.memo2: r already has a column "Memo2"`},
 			{`{ref: {from: memo, pattern: "A"}, kalla_x: {from: memo, pattern: "A"}}`, `sources.right.extract.kalla_x: "kalla_x" is a name Kalla reserves`},
 			{`{ref: {from: memo}}`, `sources.right.extract.ref.pattern: is required`},
+			{`{ref: {from: memo, pattern: "A", type: decimal}}`, `sources.right.extract.ref.type: "decimal" is not a type an extract takes; allowed: text (when left out), integer`},
 			// Go's regexp reads these; the engine's RE2 does not.
 			{`{ref: {from: memo, pattern: "(?<n>[0-9]+)"}}`, `sources.right.extract.ref.pattern: "(?<n>[0-9]+)" is a regular expression the engine cannot run: invalid perl operator: (?<; a named group is written (?P<name>...)`},
 			{`{ref: {from: memo, pattern: "\\pL{1000}"}}`, `sources.right.extract.ref.pattern: "\\pL{1000}" is a regular expression the engine cannot run: pattern too large`},

@@ -66,6 +66,10 @@ func RandomCase(seed int64, dir string) (*kallav1.Recipe, error) {
 		if g.rng.IntN(2) == 0 {
 			r.Sources.Right.Extract["inv"].Pattern = "(?i)inv-([0-9]+)"
 		}
+		if g.rng.IntN(2) == 0 {
+			// 105 rather than "105"; INV-105 is no integer, so empty.
+			r.Sources.Left.Extract["inv"].Type, r.Sources.Right.Extract["inv"].Type = "integer", "integer"
+		}
 	}
 	if err := recipe.Validate(r); err != nil {
 		return nil, fmt.Errorf("random case %d made an invalid recipe: %w", seed, err)

@@ -153,13 +153,17 @@ func (s *side) extract(extracts map[string]*kallav1.Extract) error {
 		if re.NumSubexp() > 0 {
 			group = 1
 		}
+		kind := kindText
+		if e.GetType() == "integer" {
+			kind = kindInteger
+		}
 		s.columns = append(s.columns, name)
-		s.types = append(s.types, colType{kind: kindText})
+		s.types = append(s.types, colType{kind: kind})
 		for _, r := range s.records {
 			var v *value
 			if from := r.cells[c]; from != nil {
 				if m := re.FindStringSubmatch(from.text); m != nil && m[group] != "" {
-					v = &value{text: m[group]}
+					v = extracted(m[group], kind)
 				}
 			}
 			r.cells = append(r.cells, v)
@@ -167,6 +171,22 @@ func (s *side) extract(extracts map[string]*kallav1.Extract) error {
 	}
 	return nil
 }
+
+// extracted is an extract's text as a value of kind, or nil: an integer
+// is a whole number of at most 18 digits, with a sign and leading zeros
+// allowed.
+func extracted(text string, kind kind) *value {
+	if kind == kindText {
+		return &value{text: text}
+	}
+	if !extractedInteger.MatchString(text) {
+		return nil
+	}
+	n, _ := new(big.Int).SetString(text, 10)
+	return &value{num: new(big.Rat).SetInt(n)}
+}
+
+var extractedInteger = regexp.MustCompile(`^[+-]?0*[0-9]{1,18}$`)
 
 // net adds the columns a source's net computes, in the order of their
 // names: plus minus minus, an empty value counting as 0, both empty NULL.
