@@ -382,8 +382,9 @@ func match(ctx context.Context, s *session, p *plan.Plan, progress func(engine.P
 		for _, side := range []sqlplan.Side{left, right} {
 			if err := s.exec(ctx, sqlplan.NearMisses(k, r, side)); err != nil {
 				if overflow(err) {
-					// Near misses compare records no candidate did,
-					// those earlier rules matched among them.
+					// Near misses also compare records earlier rules
+					// matched. A guard: in tests, the candidates of the
+					// rule overflowed first.
 					return tooWide(r, false)
 				}
 				return fmt.Errorf("near misses of rule %s: %w", r.Name, err)
