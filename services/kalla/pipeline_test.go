@@ -43,6 +43,8 @@ func TestExecutorMatchesReconcile(t *testing.T) {
 			t.Errorf("%s of the European layouts differs from the example's", file)
 		}
 	}
+	// reverse_sign, net and extract, as the executor reads them.
+	s.runLikeReconcile(copyExample(t, "bank", "payments.csv", "statement.csv"))
 }
 
 // runLikeReconcile runs the recipe at path through the pipeline, checks
