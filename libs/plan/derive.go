@@ -44,19 +44,9 @@ type Signed struct {
 // Described is a column's name as reasons show it: a derived one's says
 // where it came from, as the evidence does not show it.
 func (in Input) Described(name string) string {
-	for _, e := range in.Extracts {
-		if e.Column.Name == name {
-			return fmt.Sprintf("%s (taken from %s by %q)", name, e.From.Name, e.Pattern)
-		}
-	}
-	for _, n := range in.Nets {
-		if n.Column.Name == name {
-			return fmt.Sprintf("%s (%s - %s)", name, n.Plus.Name, n.Minus.Name)
-		}
-	}
-	for _, g := range in.Signed {
-		if g.Column.Name == name {
-			return fmt.Sprintf("%s (%s signed by %s)", name, g.Value.Name, g.By.Name)
+	for _, d := range in.derived() {
+		if d.Name == name {
+			return fmt.Sprintf("%s (%s)", name, d.from)
 		}
 	}
 	return name
@@ -67,9 +57,9 @@ func (in Input) column(name string) (source.Column, bool) {
 	if c, ok := in.Schema.Column(name); ok {
 		return c, true
 	}
-	for _, c := range in.derived() {
-		if c.Name == name {
-			return c, true
+	for _, d := range in.derived() {
+		if d.Name == name {
+			return d.Column, true
 		}
 	}
 	return source.Column{}, false
@@ -81,17 +71,24 @@ func (in Input) own() Input {
 	return in
 }
 
+// derivedColumn is a column a source derives, and where it came from in
+// words.
+type derivedColumn struct {
+	source.Column
+	from string
+}
+
 // derived lists the columns the source's extract, net and signed derive.
-func (in Input) derived() []source.Column {
-	var out []source.Column
+func (in Input) derived() []derivedColumn {
+	var out []derivedColumn
 	for _, e := range in.Extracts {
-		out = append(out, e.Column)
+		out = append(out, derivedColumn{e.Column, fmt.Sprintf("taken from %s by %q", e.From.Name, e.Pattern)})
 	}
 	for _, n := range in.Nets {
-		out = append(out, n.Column)
+		out = append(out, derivedColumn{n.Column, n.Plus.Name + " - " + n.Minus.Name})
 	}
 	for _, g := range in.Signed {
-		out = append(out, g.Column)
+		out = append(out, derivedColumn{g.Column, g.Value.Name + " signed by " + g.By.Name})
 	}
 	return out
 }
@@ -105,17 +102,10 @@ func (b *builder) derive(s *kallav1.Source, in Input, side string) Input {
 	for _, c := range in.Schema.Columns {
 		taken[asciiLower(c.Name)] = c.Name
 	}
-	claimed := func(name, field string, ok bool) bool {
-		if b.claim(taken, in, name, field) && ok {
-			return true
-		}
-		b.refused[in.Alias+"."+name] = true
-		return false
-	}
 	for _, name := range slices.Sorted(maps.Keys(s.GetExtract())) {
 		e, field := s.GetExtract()[name], fmt.Sprintf("sources.%s.extract.%s", side, name)
 		from, ok := b.text(own, e.GetFrom(), field+".from", "extract")
-		if claimed(name, field, ok) {
+		if b.claim(taken, in, name, field, ok) {
 			group, _ := recipe.ExtractPattern(e) // Validate checked both
 			c := source.Column{Name: name, Type: source.Text}
 			if typ, _ := recipe.ExtractType(e); typ == source.Integer {
@@ -133,7 +123,7 @@ func (b *builder) derive(s *kallav1.Source, in Input, side string) Input {
 			b.fail(field, "%s", msg)
 			okp = false
 		}
-		if claimed(name, field, okp && okm) {
+		if b.claim(taken, in, name, field, okp && okm) {
 			in.Nets = append(in.Nets, Net{Column: c, Plus: plus, Minus: minus})
 		}
 	}
@@ -141,7 +131,7 @@ func (b *builder) derive(s *kallav1.Source, in Input, side string) Input {
 		g, field := s.GetSigned()[name], fmt.Sprintf("sources.%s.signed.%s", side, name)
 		value, okv := b.number(own, side, g.GetValue(), field+".value", "signed")
 		by, okb := b.text(own, g.GetBy(), field+".by", "signed")
-		if claimed(name, field, okv && okb) {
+		if b.claim(taken, in, name, field, okv && okb) {
 			i, sc := width(value)
 			c := source.Column{Name: name, Type: source.Decimal, Precision: i + sc, Scale: sc, Measured: value.Measured}
 			in.Signed = append(in.Signed, Signed{Column: c, Value: value, By: by, Positive: g.GetPositive(), Negative: g.GetNegative()})
@@ -161,19 +151,25 @@ func (b *builder) text(in Input, name, field, what string) (source.Column, bool)
 }
 
 // claim takes name for a column a source derives, unless Kalla or one of
-// the source's columns has it.
-func (b *builder) claim(taken map[string]string, in Input, name, field string) bool {
+// the source's columns has it, and says whether the column stands: its
+// name is free and what it reads is fit (ok). A column that does not
+// stand is noted as refused, so that its uses need no error of their own.
+func (b *builder) claim(taken map[string]string, in Input, name, field string, ok bool) bool {
 	folded := asciiLower(name)
 	switch {
 	case reserved(name):
 		b.fail(field, "%q is a name Kalla reserves for its own columns (names starting with \"__\" or \"kalla_\" in any case); name the column otherwise", name)
+		ok = false
 	case taken[folded] != "":
 		b.fail(field, "%s already has a column %q, which the engine does not tell apart from %q; name the column otherwise", in.Alias, taken[folded], name)
+		ok = false
 	default:
 		taken[folded] = name
-		return true
 	}
-	return false
+	if !ok {
+		b.refused[in.Alias+"."+name] = true
+	}
+	return ok
 }
 
 // number finds a number column of the source on side for what

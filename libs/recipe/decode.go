@@ -115,7 +115,7 @@ func (d *decoder) recipe(n *yaml.Node) *kallav1.Recipe {
 	m := d.fields(n, "", "version", "recipe_id", "name", "description", "sources", "match_rules", "output")
 	r := &kallav1.Recipe{
 		Version:     d.str(m["version"], "version"),
-		RecipeId:    d.nonEmpty(d.required(m, n, "", "recipe_id"), "recipe_id"),
+		RecipeId:    d.requiredText(m, n, "", "recipe_id"),
 		Name:        d.optStr(m["name"], "name"),
 		Description: d.optStr(m["description"], "description"),
 	}
@@ -155,15 +155,11 @@ func (d *decoder) sources(n *yaml.Node) *kallav1.Sources {
 func (d *decoder) source(n *yaml.Node, path string) *kallav1.Source {
 	m := d.fields(n, path, "alias", "uri", "primary_key", "types", "reverse_sign", "extract", "net", "signed")
 	s := &kallav1.Source{
-		Alias: d.nonEmpty(d.required(m, n, path, "alias"), join(path, "alias")),
-		Uri:   d.nonEmpty(d.required(m, n, path, "uri"), join(path, "uri")),
+		Alias: d.requiredText(m, n, path, "alias"),
+		Uri:   d.requiredText(m, n, path, "uri"),
 	}
-	for i, k := range d.seq(m["primary_key"], join(path, "primary_key")) {
-		s.PrimaryKey = append(s.PrimaryKey, d.nonEmpty(k, index(join(path, "primary_key"), i)))
-	}
-	for i, c := range d.seq(m["reverse_sign"], join(path, "reverse_sign")) {
-		s.ReverseSign = append(s.ReverseSign, d.nonEmpty(c, index(join(path, "reverse_sign"), i)))
-	}
+	s.PrimaryKey = list(d, m["primary_key"], join(path, "primary_key"), d.nonEmpty)
+	s.ReverseSign = list(d, m["reverse_sign"], join(path, "reverse_sign"), d.nonEmpty)
 	s.Extract = byName(d, m["extract"], join(path, "extract"), d.extract)
 	s.Net = byName(d, m["net"], join(path, "net"), d.net)
 	s.Signed = byName(d, m["signed"], join(path, "signed"), d.signed)
@@ -174,8 +170,8 @@ func (d *decoder) source(n *yaml.Node, path string) *kallav1.Source {
 func (d *decoder) extract(n *yaml.Node, path string) *kallav1.Extract {
 	m := d.fields(n, path, "from", "pattern", "type")
 	return &kallav1.Extract{
-		From:    d.nonEmpty(d.required(m, n, path, "from"), join(path, "from")),
-		Pattern: d.nonEmpty(d.required(m, n, path, "pattern"), join(path, "pattern")),
+		From:    d.requiredText(m, n, path, "from"),
+		Pattern: d.requiredText(m, n, path, "pattern"),
 		Type:    d.str(m["type"], join(path, "type")),
 	}
 }
@@ -183,26 +179,26 @@ func (d *decoder) extract(n *yaml.Node, path string) *kallav1.Extract {
 func (d *decoder) net(n *yaml.Node, path string) *kallav1.Net {
 	m := d.fields(n, path, "plus", "minus")
 	return &kallav1.Net{
-		Plus:  d.nonEmpty(d.required(m, n, path, "plus"), join(path, "plus")),
-		Minus: d.nonEmpty(d.required(m, n, path, "minus"), join(path, "minus")),
+		Plus:  d.requiredText(m, n, path, "plus"),
+		Minus: d.requiredText(m, n, path, "minus"),
 	}
 }
 
 func (d *decoder) signed(n *yaml.Node, path string) *kallav1.Signed {
 	m := d.fields(n, path, "value", "by", "positive", "negative")
 	return &kallav1.Signed{
-		Value:    d.nonEmpty(d.required(m, n, path, "value"), join(path, "value")),
-		By:       d.nonEmpty(d.required(m, n, path, "by"), join(path, "by")),
-		Positive: d.strs(d.required(m, n, path, "positive"), join(path, "positive")),
-		Negative: d.strs(d.required(m, n, path, "negative"), join(path, "negative")),
+		Value:    d.requiredText(m, n, path, "value"),
+		By:       d.requiredText(m, n, path, "by"),
+		Positive: list(d, d.required(m, n, path, "positive"), join(path, "positive"), d.str),
+		Negative: list(d, d.required(m, n, path, "negative"), join(path, "negative"), d.str),
 	}
 }
 
-// strs decodes a list of texts.
-func (d *decoder) strs(n *yaml.Node, path string) []string {
-	var out []string
+// list decodes a list, each item by item.
+func list[T any](d *decoder, n *yaml.Node, path string, item func(*yaml.Node, string) T) []T {
+	var out []T
 	for i, e := range d.seq(n, path) {
-		out = append(out, d.str(e, index(path, i)))
+		out = append(out, item(e, index(path, i)))
 	}
 	return out
 }
@@ -237,7 +233,7 @@ func allKeys(n *yaml.Node) []string {
 func (d *decoder) rule(n *yaml.Node, path string) *kallav1.MatchRule {
 	m := d.fields(n, path, "name", "pattern", "priority", "conditions", "aggregate")
 	r := &kallav1.MatchRule{
-		Name:     d.nonEmpty(d.required(m, n, path, "name"), join(path, "name")),
+		Name:     d.requiredText(m, n, path, "name"),
 		Priority: d.int32(m["priority"], join(path, "priority")),
 	}
 	if p := d.required(m, n, path, "pattern"); p != nil {
@@ -259,8 +255,8 @@ func (d *decoder) rule(n *yaml.Node, path string) *kallav1.MatchRule {
 func (d *decoder) condition(n *yaml.Node, path string) *kallav1.Condition {
 	m := d.fields(n, path, "left", "op", "right", "threshold")
 	c := &kallav1.Condition{
-		Left:      d.nonEmpty(d.required(m, n, path, "left"), join(path, "left")),
-		Right:     d.nonEmpty(d.required(m, n, path, "right"), join(path, "right")),
+		Left:      d.requiredText(m, n, path, "left"),
+		Right:     d.requiredText(m, n, path, "right"),
 		Threshold: d.decimal(m["threshold"], join(path, "threshold")),
 	}
 	if op := d.required(m, n, path, "op"); op != nil {
@@ -275,8 +271,8 @@ func (d *decoder) condition(n *yaml.Node, path string) *kallav1.Condition {
 func (d *decoder) aggregate(n *yaml.Node, path string) *kallav1.Aggregate {
 	m := d.fields(n, path, "left", "right", "tolerance")
 	return &kallav1.Aggregate{
-		Left:      d.nonEmpty(d.required(m, n, path, "left"), join(path, "left")),
-		Right:     d.nonEmpty(d.required(m, n, path, "right"), join(path, "right")),
+		Left:      d.requiredText(m, n, path, "left"),
+		Right:     d.requiredText(m, n, path, "right"),
 		Tolerance: d.decimal(d.required(m, n, path, "tolerance"), join(path, "tolerance")),
 	}
 }

@@ -117,26 +117,29 @@ func Marshal(r *kallav1.Recipe) ([]byte, error) {
 }
 
 func marshalSource(s *kallav1.Source) fileSource {
-	f := fileSource{Alias: s.GetAlias(), URI: s.GetUri(), PrimaryKey: s.GetPrimaryKey(), Types: s.GetTypes(), ReverseSign: s.GetReverseSign()}
-	for name, e := range s.GetExtract() {
-		if f.Extract == nil {
-			f.Extract = map[string]fileExtract{}
-		}
-		f.Extract[name] = fileExtract{From: e.GetFrom(), Pattern: e.GetPattern(), Type: e.GetType()}
+	return fileSource{
+		Alias: s.GetAlias(), URI: s.GetUri(), PrimaryKey: s.GetPrimaryKey(), Types: s.GetTypes(), ReverseSign: s.GetReverseSign(),
+		Extract: byNameInFile(s.GetExtract(), func(e *kallav1.Extract) fileExtract {
+			return fileExtract{From: e.GetFrom(), Pattern: e.GetPattern(), Type: e.GetType()}
+		}),
+		Net: byNameInFile(s.GetNet(), func(n *kallav1.Net) fileNet { return fileNet{Plus: n.GetPlus(), Minus: n.GetMinus()} }),
+		Signed: byNameInFile(s.GetSigned(), func(g *kallav1.Signed) fileSigned {
+			return fileSigned{Value: g.GetValue(), By: g.GetBy(), Positive: g.GetPositive(), Negative: g.GetNegative()}
+		}),
 	}
-	for name, n := range s.GetNet() {
-		if f.Net == nil {
-			f.Net = map[string]fileNet{}
-		}
-		f.Net[name] = fileNet{Plus: n.GetPlus(), Minus: n.GetMinus()}
+}
+
+// byNameInFile writes a source's name-keyed messages in the file's form;
+// nil, left out, when there are none.
+func byNameInFile[M, F any](m map[string]M, form func(M) F) map[string]F {
+	if len(m) == 0 {
+		return nil
 	}
-	for name, g := range s.GetSigned() {
-		if f.Signed == nil {
-			f.Signed = map[string]fileSigned{}
-		}
-		f.Signed[name] = fileSigned{Value: g.GetValue(), By: g.GetBy(), Positive: g.GetPositive(), Negative: g.GetNegative()}
+	out := make(map[string]F, len(m))
+	for name, v := range m {
+		out[name] = form(v)
 	}
-	return f
+	return out
 }
 
 func marshalRule(rule *kallav1.MatchRule) fileRule {

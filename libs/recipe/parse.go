@@ -120,6 +120,11 @@ func (d *decoder) nonEmpty(n *yaml.Node, field string) string {
 	return s
 }
 
+// requiredText is a field that must be there, as a text not empty.
+func (d *decoder) requiredText(m map[string]*yaml.Node, parent *yaml.Node, path, key string) string {
+	return d.nonEmpty(d.required(m, parent, path, key), join(path, key))
+}
+
 func (d *decoder) optStr(n *yaml.Node, field string) *string {
 	if n == nil {
 		return nil

@@ -37,65 +37,7 @@ func validate(r *kallav1.Recipe) Errors {
 		side string
 		src  *kallav1.Source
 	}{{"left", l}, {"right", rt}} {
-		types := s.src.GetTypes()
-		for _, name := range slices.Sorted(maps.Keys(types)) {
-			set, err := columnType(types[name])
-			switch {
-			case err != nil:
-				fail("sources."+s.side+".types."+name, "%v", err)
-			case set.Type == 0:
-				fail("sources."+s.side+".types."+name, "%q is not a type; allowed: %s, or date, timestamp or decimal and a layout "+
-					"such as \"date DD/MM/YYYY\", \"timestamp DD/MM/YYYY hh:mm\" or \"decimal 1.234,56\"", types[name], sortedNames(typeNames))
-			}
-		}
-		named := map[string]int{}
-		for i, name := range s.src.GetReverseSign() {
-			field := index("sources."+s.side+".reverse_sign", i)
-			if first, dup := named[name]; dup {
-				fail(field, "column %q is already named at reverse_sign[%d]", name, first)
-			} else if name == "" {
-				fail(field, "is empty; name a column")
-			}
-			named[name] = i
-		}
-		extract := s.src.GetExtract()
-		for _, name := range slices.Sorted(maps.Keys(extract)) {
-			field := "sources." + s.side + ".extract." + name
-			if name == "" {
-				fail("sources."+s.side+".extract", "names a column \"\"; give it a name")
-			}
-			switch _, err := ExtractPattern(extract[name]); {
-			case extract[name].GetFrom() == "":
-				fail(field+".from", "is required: the text column to read")
-			case extract[name].GetPattern() == "":
-				fail(field+".pattern", "is required: a regular expression such as \"INV-[0-9]+\"")
-			case strings.ContainsRune(extract[name].GetPattern(), 0):
-				fail(field+".pattern", "holds a NUL character; write it \\x00")
-			case err != nil:
-				fail(field+".pattern", "%v", err)
-			}
-			if _, ok := ExtractType(extract[name]); !ok {
-				fail(field+".type", "%q is not a type an extract takes; allowed: text (when left out), integer", extract[name].GetType())
-			}
-		}
-		net := s.src.GetNet()
-		for _, name := range slices.Sorted(maps.Keys(net)) {
-			field := "sources." + s.side + ".net." + name
-			switch n := net[name]; {
-			case name == "":
-				fail("sources."+s.side+".net", "names a column \"\"; give it a name")
-			case n.GetPlus() == "":
-				fail(field+".plus", "is required: the column added")
-			case n.GetMinus() == "":
-				fail(field+".minus", "is required: the column subtracted")
-			case n.GetPlus() == n.GetMinus():
-				fail(field, "subtracts %q from itself; name two columns", n.GetPlus())
-			}
-		}
-		signed := s.src.GetSigned()
-		for _, name := range slices.Sorted(maps.Keys(signed)) {
-			errs = append(errs, validateSigned(name, signed[name], "sources."+s.side+".signed")...)
-		}
+		errs = append(errs, validateSource(s.src, "sources."+s.side)...)
 	}
 	if len(r.GetMatchRules()) == 0 {
 		fail("match_rules", "needs at least one rule")
@@ -119,20 +61,95 @@ func validate(r *kallav1.Recipe) Errors {
 	return errs
 }
 
-// validateSigned checks a signed column's fields and marks: each mark in
-// one list, none empty (an empty CSV field is no mark).
-func validateSigned(name string, g *kallav1.Signed, path string) Errors {
+// validateSource checks what a source sets besides its alias and URI:
+// types, reverse_sign, extract, net and signed.
+func validateSource(src *kallav1.Source, path string) Errors {
 	var errs Errors
 	fail := func(field, format string, args ...any) {
 		errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
 	}
-	field := path + "." + name
-	if name == "" {
-		fail(path, "names a column \"\"; give it a name")
+	types := src.GetTypes()
+	for _, name := range slices.Sorted(maps.Keys(types)) {
+		set, err := columnType(types[name])
+		switch {
+		case err != nil:
+			fail(path+".types."+name, "%v", err)
+		case set.Type == 0:
+			fail(path+".types."+name, "%q is not a type; allowed: %s, or date, timestamp or decimal and a layout "+
+				"such as \"date DD/MM/YYYY\", \"timestamp DD/MM/YYYY hh:mm\" or \"decimal 1.234,56\"", types[name], sortedNames(typeNames))
+		}
 	}
-	for what, v := range map[string]string{"value": g.GetValue(), "by": g.GetBy()} {
-		if v == "" {
-			fail(field+"."+what, "is required: a column of the source")
+	named := map[string]int{}
+	for i, name := range src.GetReverseSign() {
+		field := index(path+".reverse_sign", i)
+		if first, dup := named[name]; dup {
+			fail(field, "column %q is already named at reverse_sign[%d]", name, first)
+		} else if name == "" {
+			fail(field, "is empty; name a column")
+		}
+		named[name] = i
+	}
+	errs = append(errs, eachNamed(src.GetExtract(), path+".extract", validateExtract)...)
+	errs = append(errs, eachNamed(src.GetNet(), path+".net", validateNet)...)
+	return append(errs, eachNamed(src.GetSigned(), path+".signed", validateSigned)...)
+}
+
+// eachNamed checks the columns a source derives, in the order of their
+// names, each at its field; a name must not be empty.
+func eachNamed[M any](m map[string]M, path string, check func(M, string) Errors) Errors {
+	var errs Errors
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		if name == "" {
+			errs = append(errs, FieldError{Field: path, Message: `names a column ""; give it a name`})
+		}
+		errs = append(errs, check(m[name], path+"."+name)...)
+	}
+	return errs
+}
+
+func validateExtract(e *kallav1.Extract, field string) Errors {
+	var errs Errors
+	fail := func(field, format string, args ...any) {
+		errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	switch _, err := ExtractPattern(e); {
+	case e.GetFrom() == "":
+		fail(field+".from", "is required: the text column to read")
+	case e.GetPattern() == "":
+		fail(field+".pattern", "is required: a regular expression such as \"INV-[0-9]+\"")
+	case strings.ContainsRune(e.GetPattern(), 0):
+		fail(field+".pattern", "holds a NUL character; write it \\x00")
+	case err != nil:
+		fail(field+".pattern", "%v", err)
+	}
+	if _, ok := ExtractType(e); !ok {
+		fail(field+".type", "%q is not a type an extract takes; allowed: text (when left out), integer", e.GetType())
+	}
+	return errs
+}
+
+func validateNet(n *kallav1.Net, field string) Errors {
+	switch {
+	case n.GetPlus() == "":
+		return Errors{{Field: field + ".plus", Message: "is required: the column added"}}
+	case n.GetMinus() == "":
+		return Errors{{Field: field + ".minus", Message: "is required: the column subtracted"}}
+	case n.GetPlus() == n.GetMinus():
+		return Errors{{Field: field, Message: fmt.Sprintf("subtracts %q from itself; name two columns", n.GetPlus())}}
+	}
+	return nil
+}
+
+// validateSigned checks a signed column's fields and marks: each mark in
+// one list, none empty (an empty CSV field is no mark).
+func validateSigned(g *kallav1.Signed, field string) Errors {
+	var errs Errors
+	fail := func(field, format string, args ...any) {
+		errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	for _, c := range []struct{ what, name string }{{"value", g.GetValue()}, {"by", g.GetBy()}} {
+		if c.name == "" {
+			fail(field+"."+c.what, "is required: a column of the source")
 		}
 	}
 	seen := map[string]string{}
@@ -157,7 +174,6 @@ func validateSigned(name string, g *kallav1.Signed, path string) Errors {
 			}
 		}
 	}
-	slices.SortFunc(errs, func(a, b FieldError) int { return strings.Compare(a.Field, b.Field) })
 	return errs
 }
 

@@ -257,11 +257,7 @@ func (c cond) otherSign() string {
 	if c.LeftReversed || c.RightReversed {
 		return ""
 	}
-	sum := fmt.Sprintf("%s + %s", c.l, c.r)
-	if c.Left.Type == source.Integer && c.Right.Type == source.Integer {
-		sum = fmt.Sprintf("CAST(%s AS HUGEINT) + %s", c.l, c.r)
-	}
-	return fmt.Sprintf(" || CASE WHEN %s = 0 AND %s <> 0 THEN %s ELSE '' END", sum, c.l,
+	return fmt.Sprintf(" || CASE WHEN %s = 0 AND %s <> 0 THEN %s ELSE '' END", c.arithmetic("+"), c.l,
 		String(" (one amount with opposite signs: a source's reverse_sign compares a column negated; a net's plus and minus, or a signed column's marks, swapped give the other sign)"))
 }
 
@@ -297,13 +293,16 @@ func ratFloat(r *big.Rat) string {
 // threshold is the bound a tolerance compares with (see plan.Tolerance).
 func (c cond) threshold() *big.Rat { return plan.Tolerance(c.Left, c.Right, c.Threshold) }
 
-// difference is l - r. Two integers subtract as HUGEINT: their difference
-// may not fit their 64 bits (2^63 - 1 and -1).
-func (c cond) difference() string {
+// difference is l - r.
+func (c cond) difference() string { return c.arithmetic("-") }
+
+// arithmetic is l op r. Two integers compute as HUGEINT: their difference
+// or sum may not fit their 64 bits (2^63 - 1 and -1).
+func (c cond) arithmetic(op string) string {
 	if c.Left.Type == source.Integer && c.Right.Type == source.Integer {
-		return fmt.Sprintf("CAST(%s AS HUGEINT) - %s", c.l, c.r)
+		return fmt.Sprintf("CAST(%s AS HUGEINT) %s %s", c.l, op, c.r)
 	}
-	return fmt.Sprintf("%s - %s", c.l, c.r)
+	return fmt.Sprintf("%s %s %s", c.l, op, c.r)
 }
 
 // nanos says whether either operand holds nanoseconds: their distance is

@@ -188,15 +188,14 @@ func noCandidate(rules []plan.Rule, s Side) string {
 	// One clause per distinct text of keys, in rule order.
 	type clause struct {
 		keys string
-		// own names the record's keys; shown names each as reasons do
-		// (plan.Input.Described).
-		own, shown, isNull []string
-		rules              []string
+		// own names the record's keys as reasons do (plan.Input.Described).
+		own, isNull []string
+		rules       []string
 	}
 	var clauses []*clause
 	byKeys := map[string]*clause{}
 	for _, r := range rules {
-		var keys, own, shown, isNull []string
+		var keys, own, isNull []string
 		for _, c := range r.Conditions {
 			if !c.Join() {
 				continue
@@ -210,8 +209,8 @@ func noCandidate(rules []plan.Rule, s Side) string {
 				eq += " ignoring case"
 			}
 			keys = append(keys, eq)
-			if !slices.Contains(own, mine.Name) {
-				own, shown = append(own, mine.Name), append(shown, s.Input.Described(mine.Name))
+			if described := s.Input.Described(mine.Name); !slices.Contains(own, described) {
+				own = append(own, described)
 				empty := col("u", mine) + " IS NULL"
 				if c.Op == kallav1.Operator_OPERATOR_EQ_CI {
 					empty = fmt.Sprintf("(%s OR %s = '')", empty, folded(col("u", mine)))
@@ -221,7 +220,7 @@ func noCandidate(rules []plan.Rule, s Side) string {
 		}
 		k := strings.Join(keys, " and ")
 		if byKeys[k] == nil {
-			byKeys[k] = &clause{keys: k, own: own, shown: shown, isNull: isNull}
+			byKeys[k] = &clause{keys: k, own: own, isNull: isNull}
 			clauses = append(clauses, byKeys[k])
 		}
 		byKeys[k].rules = append(byKeys[k].rules, r.Name)
@@ -233,7 +232,7 @@ func noCandidate(rules []plan.Rule, s Side) string {
 			which = " (rules " + strings.Join(c.rules, ", ") + ")"
 		}
 		texts[i] = fmt.Sprintf("CASE WHEN %s THEN %s ELSE %s END", strings.Join(c.isNull, " OR "),
-			emptyKeys(c.shown, c.isNull, s.OtherInput.Alias, which),
+			emptyKeys(c.own, c.isNull, s.OtherInput.Alias, which),
 			String("no "+s.OtherInput.Alias+" record has "+c.keys+which))
 	}
 	return strings.Join(texts, " || '; ' || ")

@@ -167,11 +167,7 @@ func isoDate(text string, layout source.DateLayout) string {
 		parts['Y'] = "'20' || " + parts['Y']
 	}
 	if layout.NamedMonth() {
-		names := layout.MonthNames()
-		for i, n := range names {
-			names[i] = String(n)
-		}
-		parts['M'] = fmt.Sprintf("CAST(list_position([%s], lower(%s)) AS VARCHAR)", strings.Join(names, ", "), parts['M'])
+		parts['M'] = fmt.Sprintf("CAST(list_position([%s], lower(%s)) AS VARCHAR)", strings.Join(quoted(layout.MonthNames()), ", "), parts['M'])
 	}
 	return fmt.Sprintf("%s || '-' || lpad(%s, 2, '0') || '-' || lpad(%s, 2, '0')", parts['Y'], parts['M'], parts['D'])
 }

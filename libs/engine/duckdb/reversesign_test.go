@@ -13,19 +13,6 @@ func withReverseSign(recipe, side, columns string) string {
 	return withSourceField(recipe, side, "reverse_sign", columns)
 }
 
-// withSourceField sets a field of a side's source (YAML) in a recipe
-// recipeYAML built; fields set before stay.
-func withSourceField(recipe, side, field, value string) string {
-	return withSourceFields(recipe, side, field+": "+value)
-}
-
-// withSourceFields adds fields (YAML, such as `net: {...}, types: {...}`)
-// to a side's source in a recipe recipeYAML built.
-func withSourceFields(recipe, side, fields string) string {
-	source := fmt.Sprintf(`%s: {alias: %s, uri: "file://%[1]s.csv", primary_key: [id]`, side, side[:1])
-	return strings.Replace(recipe, source, source+", "+fields, 1)
-}
-
 // memberDeltas lists the matched evidence as "match_id side key: deltas".
 func memberDeltas(o outcome) []string {
 	var out []string

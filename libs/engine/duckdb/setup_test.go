@@ -3,6 +3,7 @@ package duckdb_test
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -171,8 +172,20 @@ match_rules:
 // withRightTypes sets types (YAML, such as `{v: "date DD/MM/YYYY"}`) on
 // the right source of a recipe recipeYAML built.
 func withRightTypes(recipe, types string) string {
-	const right = `right: {alias: r, uri: "file://right.csv", primary_key: [id]`
-	return strings.Replace(recipe, right+"}", right+", types: "+types+"}", 1)
+	return withSourceField(recipe, "right", "types", types)
+}
+
+// withSourceField sets a field of a side's source (YAML) in a recipe
+// recipeYAML built; fields set before stay.
+func withSourceField(recipe, side, field, value string) string {
+	return withSourceFields(recipe, side, field+": "+value)
+}
+
+// withSourceFields adds fields (YAML, such as `net: {...}, types: {...}`)
+// to a side's source in a recipe recipeYAML built.
+func withSourceFields(recipe, side, fields string) string {
+	source := fmt.Sprintf(`%s: {alias: %s, uri: "file://%[1]s.csv", primary_key: [id]`, side, side[:1])
+	return strings.Replace(recipe, source, source+", "+fields, 1)
 }
 
 // seedRecipe copies the seed fixture into a temp dir laid out as its recipe

@@ -138,10 +138,11 @@ func (s *side) reverseSigns(names []string) error {
 func (s *side) extract(extracts map[string]*kallav1.Extract) error {
 	for _, name := range slices.Sorted(maps.Keys(extracts)) {
 		e := extracts[name]
-		c, err := s.column(e.GetFrom())
+		cols, err := s.columnsOf("extract "+name, e.GetFrom())
 		if err != nil {
-			return fmt.Errorf("extract %s: %w", name, err)
+			return err
 		}
+		c := cols[0]
 		if s.types[c].kind != kindText {
 			return fmt.Errorf("extract %s: %s.%s is %s, not text", name, s.alias, e.GetFrom(), s.types[c])
 		}
@@ -157,17 +158,14 @@ func (s *side) extract(extracts map[string]*kallav1.Extract) error {
 		if e.GetType() == "integer" {
 			kind = kindInteger
 		}
-		s.columns = append(s.columns, name)
-		s.types = append(s.types, colType{kind: kind})
-		for _, r := range s.records {
-			var v *value
+		s.add(name, kind, func(r *record) *value {
 			if from := r.cells[c]; from != nil {
 				if m := re.FindStringSubmatch(from.text); m != nil && m[group] != "" {
-					v = extracted(m[group], kind)
+					return extracted(m[group], kind)
 				}
 			}
-			r.cells = append(r.cells, v)
-		}
+			return nil
+		})
 	}
 	return nil
 }
@@ -192,26 +190,19 @@ var extractedInteger = regexp.MustCompile(`^[+-]?0*[0-9]{1,18}$`)
 // names: plus minus minus, an empty value counting as 0, both empty NULL.
 func (s *side) net(nets map[string]*kallav1.Net) error {
 	for _, name := range slices.Sorted(maps.Keys(nets)) {
-		plus, err := s.column(nets[name].GetPlus())
+		cols, err := s.columnsOf("net "+name, nets[name].GetPlus(), nets[name].GetMinus())
 		if err != nil {
-			return fmt.Errorf("net %s: %w", name, err)
+			return err
 		}
-		minus, err := s.column(nets[name].GetMinus())
-		if err != nil {
-			return fmt.Errorf("net %s: %w", name, err)
-		}
-		for _, c := range []int{plus, minus} {
+		for _, c := range cols {
 			if s.types[c].kind.family() != familyNumber && s.hasValues(c) {
 				return fmt.Errorf("net %s: %s.%s is %s, not a number", name, s.alias, s.columns[c], s.types[c])
 			}
 		}
-		s.columns = append(s.columns, name)
-		s.types = append(s.types, colType{kind: kindDecimal})
-		for _, r := range s.records {
-			p, m := r.cells[plus], r.cells[minus]
+		s.add(name, kindDecimal, func(r *record) *value {
+			p, m := r.cells[cols[0]], r.cells[cols[1]]
 			if p == nil && m == nil {
-				r.cells = append(r.cells, nil)
-				continue
+				return nil
 			}
 			v := new(big.Rat)
 			if p != nil {
@@ -220,8 +211,8 @@ func (s *side) net(nets map[string]*kallav1.Net) error {
 			if m != nil {
 				v.Sub(v, m.num)
 			}
-			r.cells = append(r.cells, &value{num: v})
-		}
+			return &value{num: v}
+		})
 	}
 	return nil
 }
@@ -232,33 +223,50 @@ func (s *side) net(nets map[string]*kallav1.Net) error {
 func (s *side) signed(signed map[string]*kallav1.Signed) error {
 	for _, name := range slices.Sorted(maps.Keys(signed)) {
 		g := signed[name]
-		amount, err := s.column(g.GetValue())
+		cols, err := s.columnsOf("signed "+name, g.GetValue(), g.GetBy())
 		if err != nil {
-			return fmt.Errorf("signed %s: %w", name, err)
+			return err
 		}
-		by, err := s.column(g.GetBy())
-		if err != nil {
-			return fmt.Errorf("signed %s: %w", name, err)
-		}
+		amount, by := cols[0], cols[1]
 		if s.types[amount].kind.family() != familyNumber && s.hasValues(amount) || s.types[by].kind != kindText && s.hasValues(by) {
 			return fmt.Errorf("signed %s: %s.%s must be a number and %s text", name, s.alias, g.GetValue(), g.GetBy())
 		}
-		s.columns = append(s.columns, name)
-		s.types = append(s.types, colType{kind: kindDecimal})
-		for _, r := range s.records {
+		s.add(name, kindDecimal, func(r *record) *value {
 			v, mark := r.cells[amount], r.cells[by]
-			var out *value
 			switch {
 			case v == nil || mark == nil:
 			case slices.Contains(g.GetPositive(), mark.text):
-				out = &value{num: new(big.Rat).Set(v.num)}
+				return &value{num: new(big.Rat).Set(v.num)}
 			case slices.Contains(g.GetNegative(), mark.text):
-				out = &value{num: new(big.Rat).Neg(v.num)}
+				return &value{num: new(big.Rat).Neg(v.num)}
 			}
-			r.cells = append(r.cells, out)
-		}
+			return nil
+		})
 	}
 	return nil
+}
+
+// columnsOf finds the columns a derived column (what) reads.
+func (s *side) columnsOf(what string, names ...string) ([]int, error) {
+	cols := make([]int, len(names))
+	for i, name := range names {
+		c, err := s.column(name)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		cols[i] = c
+	}
+	return cols, nil
+}
+
+// add appends a column of kind whose value in each record cell computes
+// from the record's other cells.
+func (s *side) add(name string, k kind, cell func(r *record) *value) {
+	s.columns = append(s.columns, name)
+	s.types = append(s.types, colType{kind: k})
+	for _, r := range s.records {
+		r.cells = append(r.cells, cell(r))
+	}
 }
 
 // hasValues says whether some record has a value in column c.
