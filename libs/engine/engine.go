@@ -61,8 +61,22 @@ type Output struct {
 type Result struct {
 	LeftRows, RightRows int64
 	// Rules are in execution order.
-	Rules   []RuleCounts
-	Timings Timings
+	Rules []RuleCounts
+	// LeftTotals and RightTotals are the sides' plan.Totals, in order, a
+	// Sums per value of a total's by column.
+	LeftTotals, RightTotals [][]Sums
+	Timings                 Timings
+}
+
+// Sums is one total over the records with one value of its by column, or
+// over all records. The sums are exact decimals as text, at the column's
+// scale.
+type Sums struct {
+	// Value is the by column's value as text; nil for an empty value and
+	// for a total without by.
+	Value                                 *string
+	Records, MatchedRecords, EmptyRecords int64
+	All, Matched, Unmatched               string
 }
 
 // RuleCounts is what one rule matched.

@@ -33,6 +33,27 @@ type SideSummary struct {
 	Rows      int64  `json:"rows"`
 	Matched   int64  `json:"matched"`
 	Unmatched int64  `json:"unmatched"`
+	// Totals are the sums the source's recipe asks for, in its order, a
+	// line per value of a total's by column.
+	Totals []TotalSummary `json:"totals,omitempty"`
+}
+
+// TotalSummary is one column's sums over the records with one value of its
+// by column (Value nil for an empty one), or over all records (By empty).
+// Sums are exact decimals as text, at the column's scale: Total = Matched
+// + Unmatched, Records = MatchedRecords + UnmatchedRecords.
+type TotalSummary struct {
+	Column           string  `json:"column"`
+	By               string  `json:"by,omitempty"`
+	Value            *string `json:"value,omitempty"`
+	Records          int64   `json:"records"`
+	MatchedRecords   int64   `json:"matched_records"`
+	UnmatchedRecords int64   `json:"unmatched_records"`
+	// Empty counts the records whose column is empty: they add nothing.
+	Empty     int64  `json:"empty"`
+	Total     string `json:"total"`
+	Matched   string `json:"matched"`
+	Unmatched string `json:"unmatched"`
 }
 
 // RuleSummary counts one rule, in execution order.

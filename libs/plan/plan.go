@@ -37,6 +37,8 @@ type Input struct {
 	Extracts []Extract
 	Nets     []Net
 	Signed   []Signed
+	// Totals are the sums the summary reports, in the recipe's order.
+	Totals []Total
 }
 
 // Rule is one match rule.
@@ -97,6 +99,8 @@ func Build(r *kallav1.Recipe, left, right Input) (*Plan, error) {
 	b.types(r.GetSources().GetRight(), right.own(), "sources.right.types")
 	b.leftReversed = b.reversed(r.GetSources().GetLeft(), left, "left")
 	b.rightReversed = b.reversed(r.GetSources().GetRight(), right, "right")
+	p.Left.Totals = b.totals(r.GetSources().GetLeft(), left, "left")
+	p.Right.Totals = b.totals(r.GetSources().GetRight(), right, "right")
 	for _, i := range executionOrder(r.GetMatchRules()) {
 		p.Rules = append(p.Rules, b.rule(r.GetMatchRules()[i], fmt.Sprintf("match_rules[%d]", i)))
 	}

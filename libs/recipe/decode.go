@@ -153,7 +153,7 @@ func (d *decoder) sources(n *yaml.Node) *kallav1.Sources {
 }
 
 func (d *decoder) source(n *yaml.Node, path string) *kallav1.Source {
-	m := d.fields(n, path, "alias", "uri", "primary_key", "types", "reverse_sign", "extract", "net", "signed")
+	m := d.fields(n, path, "alias", "uri", "primary_key", "types", "reverse_sign", "extract", "net", "signed", "totals")
 	s := &kallav1.Source{
 		Alias: d.requiredText(m, n, path, "alias"),
 		Uri:   d.requiredText(m, n, path, "uri"),
@@ -164,7 +164,22 @@ func (d *decoder) source(n *yaml.Node, path string) *kallav1.Source {
 	s.Net = byName(d, m["net"], join(path, "net"), d.net)
 	s.Signed = byName(d, m["signed"], join(path, "signed"), d.signed)
 	s.Types = byName(d, m["types"], join(path, "types"), d.nonEmpty)
+	s.Totals = list(d, m["totals"], join(path, "totals"), d.total)
 	return s
+}
+
+// total reads a totals entry: a column's name, or {column, by}.
+func (d *decoder) total(n *yaml.Node, path string) *kallav1.Total {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return &kallav1.Total{Column: d.nonEmpty(n, path)}
+	case yaml.MappingNode:
+	default:
+		d.fail(n, path, `must be a column's name, or an object such as {"column": "amount", "by": "currency"}`)
+		return &kallav1.Total{}
+	}
+	m := d.fields(n, path, "column", "by")
+	return &kallav1.Total{Column: d.requiredText(m, n, path, "column"), By: d.nonEmpty(m["by"], join(path, "by"))}
 }
 
 func (d *decoder) extract(n *yaml.Node, path string) *kallav1.Extract {

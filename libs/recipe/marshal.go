@@ -32,6 +32,12 @@ type (
 		Extract     map[string]fileExtract `json:"extract,omitempty"`
 		Net         map[string]fileNet     `json:"net,omitempty"`
 		Signed      map[string]fileSigned  `json:"signed,omitempty"`
+		Totals      []fileTotal            `json:"totals,omitempty"`
+	}
+	// fileTotal is a column's name, or {column, by} when by is set.
+	fileTotal struct {
+		Column string `json:"column"`
+		By     string `json:"by,omitempty"`
 	}
 	fileSigned struct {
 		Value    string   `json:"value"`
@@ -126,7 +132,25 @@ func marshalSource(s *kallav1.Source) fileSource {
 		Signed: byNameInFile(s.GetSigned(), func(g *kallav1.Signed) fileSigned {
 			return fileSigned{Value: g.GetValue(), By: g.GetBy(), Positive: g.GetPositive(), Negative: g.GetNegative()}
 		}),
+		Totals: marshalTotals(s.GetTotals()),
 	}
+}
+
+func marshalTotals(totals []*kallav1.Total) []fileTotal {
+	var out []fileTotal
+	for _, t := range totals {
+		out = append(out, fileTotal{Column: t.GetColumn(), By: t.GetBy()})
+	}
+	return out
+}
+
+// MarshalJSON writes a total without by as the column's name alone.
+func (t fileTotal) MarshalJSON() ([]byte, error) {
+	if t.By == "" {
+		return json.Marshal(t.Column)
+	}
+	type object fileTotal
+	return json.Marshal(object(t))
 }
 
 // byNameInFile writes a source's name-keyed messages in the file's form;

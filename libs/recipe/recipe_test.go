@@ -140,6 +140,38 @@ func TestReverseSignRoundTrip(t *testing.T) {
 	roundTrip(t, r) // kalla submit marshals the recipe it sends
 }
 
+func TestTotalsRoundTrip(t *testing.T) {
+	t.Parallel()
+	text := strings.Replace(validYAML, "primary_key: [payment_id]}", `primary_key: [payment_id], totals: [paid_amount, {column: paid_amount, by: currency}, {column: fee}]}`, 1)
+	r, err := recipe.Parse([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, total := range r.GetSources().GetRight().GetTotals() {
+		got = append(got, total.GetColumn()+"/"+total.GetBy())
+	}
+	if want := []string{"paid_amount/", "paid_amount/currency", "fee/"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("totals = %q, want %q", got, want)
+	}
+	out, err := recipe.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A total without by is written as the column's name, as users do.
+	if want := `"totals": [
+        "paid_amount",
+        {
+          "column": "paid_amount",
+          "by": "currency"
+        },
+        "fee"
+      ]`; !strings.Contains(string(out), want) {
+		t.Errorf("marshalled totals, want %s in:\n%s", want, out)
+	}
+	roundTrip(t, r)
+}
+
 func TestExtractRoundTrip(t *testing.T) {
 	t.Parallel()
 	text := strings.Replace(validYAML, "primary_key: [payment_id]}", `primary_key: [payment_id], extract: {ref: {from: memo, pattern: "(?i)INV-([0-9]+)"}, batch: {from: memo, pattern: 'B(\d+)', type: integer}}}`, 1)
@@ -263,6 +295,13 @@ func TestParseErrors(t *testing.T) {
 		{"extract_unknown_field", "primary_key: [payment_id]}", "primary_key: [payment_id], extract: {ref: {from: memo, regex: x}}}", "sources.right.extract.ref.regex", "unknown field", 6},
 		{"net_without_minus", "primary_key: [payment_id]}", "primary_key: [payment_id], net: {amount: {plus: paid_in}}}", "sources.right.net.amount.minus", "is required", 6},
 		{"net_of_itself", "primary_key: [payment_id]}", "primary_key: [payment_id], net: {amount: {plus: paid_in, minus: paid_in}}}", "sources.right.net.amount", `subtracts "paid_in" from itself`, 6},
+		{"totals_not_a_list", "primary_key: [payment_id]}", "primary_key: [payment_id], totals: paid_amount}", "sources.right.totals", "must be a list", 6},
+		{"totals_entry_a_list", "primary_key: [payment_id]}", "primary_key: [payment_id], totals: [[paid_amount]]}", "sources.right.totals[0]", `must be a column's name, or an object such as {"column": "amount", "by": "currency"}`, 6},
+		{"totals_empty_name", "primary_key: [payment_id]}", "primary_key: [payment_id], totals: [\"\"]}", "sources.right.totals[0]", "must not be empty", 6},
+		{"totals_without_column", "primary_key: [payment_id]}", "primary_key: [payment_id], totals: [{by: currency}]}", "sources.right.totals[0].column", "is required", 6},
+		{"totals_unknown_field", "primary_key: [payment_id]}", "primary_key: [payment_id], totals: [{column: paid_amount, per: currency}]}", "sources.right.totals[0].per", "unknown field; allowed here: column, by", 6},
+		{"totals_by_itself", "primary_key: [payment_id]}", "primary_key: [payment_id], totals: [{column: paid_amount, by: paid_amount}]}", "sources.right.totals[0].by", `splits "paid_amount" by itself`, 0},
+		{"totals_twice", "primary_key: [payment_id]}", "primary_key: [payment_id], totals: [paid_amount, {column: paid_amount, by: currency}, {column: paid_amount}]}", "sources.right.totals[2]", "is already asked for at sources.right.totals[0]", 0},
 		{"priority_out_of_range", "priority: 1", "priority: 2147483648", "match_rules[0].priority", "must be a whole number from -2147483648 to 2147483647", 10},
 	}
 	for _, tt := range tests {

@@ -62,7 +62,7 @@ func validate(r *kallav1.Recipe) Errors {
 }
 
 // validateSource checks what a source sets besides its alias and URI:
-// types, reverse_sign, extract, net and signed.
+// types, reverse_sign, extract, net, signed and totals.
 func validateSource(src *kallav1.Source, path string) Errors {
 	var errs Errors
 	fail := func(field, format string, args ...any) {
@@ -91,7 +91,30 @@ func validateSource(src *kallav1.Source, path string) Errors {
 	}
 	errs = append(errs, eachNamed(src.GetExtract(), path+".extract", validateExtract)...)
 	errs = append(errs, eachNamed(src.GetNet(), path+".net", validateNet)...)
-	return append(errs, eachNamed(src.GetSigned(), path+".signed", validateSigned)...)
+	errs = append(errs, eachNamed(src.GetSigned(), path+".signed", validateSigned)...)
+	return append(errs, validateTotals(src.GetTotals(), path+".totals")...)
+}
+
+// validateTotals checks that each total names a column, split by another
+// column or by none, and is asked for once.
+func validateTotals(totals []*kallav1.Total, path string) Errors {
+	var errs Errors
+	seen := map[[2]string]int{}
+	for i, t := range totals {
+		field := index(path, i)
+		key := [2]string{t.GetColumn(), t.GetBy()}
+		first, dup := seen[key]
+		switch {
+		case t.GetColumn() == "":
+			errs = append(errs, FieldError{Field: field + ".column", Message: "is required: a number column of the source"})
+		case t.GetBy() == t.GetColumn():
+			errs = append(errs, FieldError{Field: field + ".by", Message: fmt.Sprintf("splits %q by itself; name another column, such as a currency", t.GetBy())})
+		case dup:
+			errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf("is already asked for at %s", index(path, first))})
+		}
+		seen[key] = i
+	}
+	return errs
 }
 
 // eachNamed checks the columns a source derives, in the order of their

@@ -297,5 +297,27 @@ func summarize(p *plan.Plan, engineName string, res *engine.Result, total time.D
 	}
 	s.Left.Unmatched = s.Left.Rows - s.Left.Matched
 	s.Right.Unmatched = s.Right.Rows - s.Right.Matched
+	s.Left.Totals = totalSummaries(p.Left.Totals, res.LeftTotals)
+	s.Right.Totals = totalSummaries(p.Right.Totals, res.RightTotals)
 	return s
+}
+
+// totalSummaries lists a side's totals, a line per value of a total's by
+// column.
+func totalSummaries(totals []plan.Total, sums [][]engine.Sums) []evidence.TotalSummary {
+	var out []evidence.TotalSummary
+	for i, t := range totals {
+		for _, x := range sums[i] {
+			line := evidence.TotalSummary{
+				Column: t.Column.Name, Value: x.Value, Records: x.Records,
+				MatchedRecords: x.MatchedRecords, UnmatchedRecords: x.Records - x.MatchedRecords, Empty: x.EmptyRecords,
+				Total: x.All, Matched: x.Matched, Unmatched: x.Unmatched,
+			}
+			if t.HasBy {
+				line.By = t.By.Name
+			}
+			out = append(out, line)
+		}
+	}
+	return out
 }

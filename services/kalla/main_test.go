@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -92,6 +94,13 @@ func TestReconcileCommand(t *testing.T) {
 		}
 		if s.MatchGroups != onDisk.MatchGroups || s.Left.Rows != 15 || s.Left.Rows != s.Left.Matched+s.Left.Unmatched {
 			t.Errorf("summary = %+v, on disk %+v", s, onDisk)
+		}
+		// By currency, summed from the files by hand: only USD matched,
+		// the 0.01 the rule's tolerance allows between the two sides.
+		want := []string{"left amount/EUR 10000.00 0.00 10000.00", "left amount/GBP 8500.00 0.00 8500.00", "left amount/USD 343300.49 124450.49 218850.00",
+			"right paid_amount/EUR 15000.00 0.00 15000.00", "right paid_amount/USD 148170.56 124450.50 23720.06"}
+		if got := sums(&s); !slices.Equal(got, want) {
+			t.Errorf("totals = %q, want %q", got, want)
 		}
 		for _, f := range []string{"matched.parquet", "unmatched_left.parquet", "unmatched_right.parquet"} {
 			if _, err := os.Stat(filepath.Join(out, f)); err != nil {
@@ -226,6 +235,23 @@ func duplicateInvoice(t *testing.T, recipe string) string {
 	return recipe
 }
 
+// sums lists a summary's totals as "side column[/value] total matched
+// unmatched".
+func sums(s *evidence.Summary) []string {
+	var out []string
+	for side, totals := range map[string][]evidence.TotalSummary{"left": s.Left.Totals, "right": s.Right.Totals} {
+		for _, t := range totals {
+			name := t.Column
+			if t.Value != nil {
+				name += "/" + *t.Value
+			}
+			out = append(out, fmt.Sprintf("%s %s %s %s %s", side, name, t.Total, t.Matched, t.Unmatched))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // TestBankExample runs examples/bank, whose counts are worked out by hand:
 // PAY-01, 02, 05 and 07 match by the invoice quoted in the memo (02's in
 // lower case, two days later), PAY-03 by its amount alone (the memo quotes
@@ -244,6 +270,12 @@ func TestBankExample(t *testing.T) {
 	}
 	if s.Left.Rows != 7 || s.Right.Rows != 8 || s.Rules[0].Groups != 4 || s.Rules[1].Groups != 1 || s.Left.Unmatched != 2 || s.Right.Unmatched != 3 {
 		t.Errorf("summary = %+v", s)
+	}
+	// The amounts as each side writes them: what both matched ties out,
+	// 3049.49 paid against -3049.49 on the statement; the statement's
+	// unmatched -5002.76 is PAY-04's -5000.10, the interest and the fee.
+	if got, want := sums(&s), []string{"left amount 8121.59 3049.49 5072.10", "right amount -8052.25 -3049.49 -5002.76"}; !slices.Equal(got, want) {
+		t.Errorf("totals = %q, want %q", got, want)
 	}
 	unmatched, err := os.ReadFile(filepath.Join(out, "unmatched_right.csv"))
 	if err != nil {

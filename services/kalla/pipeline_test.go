@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -71,7 +72,7 @@ func (s *system) runLikeReconcile(path string) map[string][]byte {
 	if err := json.Unmarshal(run.Summary, &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.MatchGroups != want.MatchGroups || got.Left != want.Left || got.Right != want.Right {
+	if got.MatchGroups != want.MatchGroups || !reflect.DeepEqual(got.Left, want.Left) || !reflect.DeepEqual(got.Right, want.Right) {
 		t.Errorf("%s: pipeline summary %+v, reconcile %+v", path, got, want)
 	}
 	var uris evidence.URIs

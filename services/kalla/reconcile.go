@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"golang.org/x/term"
 
@@ -153,6 +155,44 @@ func printSummary(w io.Writer, s *evidence.Summary) {
 	}
 	fmt.Fprintf(tw, "%s\t\t%d\t%d\t%d\t\n", strings.Repeat("-", 5), s.MatchGroups, s.Left.Matched, s.Right.Matched)
 	tw.Flush()
+	printTotals(w, s)
+}
+
+// printTotals writes the sums the recipe asks for, a line per total and
+// value of its by column.
+func printTotals(w io.Writer, s *evidence.Summary) {
+	if len(s.Left.Totals)+len(s.Right.Totals) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "side\ttotal\trecords\tempty\tsum\tmatched\tunmatched\t")
+	for _, side := range []struct {
+		name string
+		s    evidence.SideSummary
+	}{{"left", s.Left}, {"right", s.Right}} {
+		for _, t := range side.s.Totals {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t\n", side.name, totalName(t), t.Records, t.Empty, t.Total, t.Matched, t.Unmatched)
+		}
+	}
+	tw.Flush()
+}
+
+// totalName is a total as a person reads it: "amount", "amount, currency
+// EUR" or, for an empty value, "amount, currency empty".
+func totalName(t evidence.TotalSummary) string {
+	switch {
+	case t.By == "":
+		return t.Column
+	case t.Value == nil:
+		return fmt.Sprintf("%s, %s empty", t.Column, t.By)
+	}
+	value := *t.Value
+	if strings.ContainsFunc(value, unicode.IsControl) {
+		// A tab or a line break would tear the table apart.
+		value = strconv.Quote(value)
+	}
+	return fmt.Sprintf("%s, %s %s", t.Column, t.By, value)
 }
 
 func rate(n, of int64) string {

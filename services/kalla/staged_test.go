@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -135,7 +136,7 @@ func (s *system) sameAsReconcile(run jobs.Run, path string) {
 	if err := json.Unmarshal(run.Summary, &got); err != nil {
 		t.Fatalf("summary of run %s: %v", run.ID, err)
 	}
-	if got.Left != want.Left || got.Right != want.Right || got.MatchGroups != want.MatchGroups {
+	if !reflect.DeepEqual(got.Left, want.Left) || !reflect.DeepEqual(got.Right, want.Right) || got.MatchGroups != want.MatchGroups {
 		t.Errorf("pipeline %+v\nreconcile %+v", got, want)
 	}
 	var uris evidence.URIs

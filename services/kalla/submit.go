@@ -344,7 +344,14 @@ func fieldError(fe *kallav1.FieldError) string {
 // summaryOf converts the API's summary to summary.json's shape.
 func summaryOf(s *kallav1.Summary) *evidence.Summary {
 	side := func(x *kallav1.SideSummary) evidence.SideSummary {
-		return evidence.SideSummary{Alias: x.GetAlias(), Rows: x.GetRows(), Matched: x.GetMatched(), Unmatched: x.GetUnmatched()}
+		out := evidence.SideSummary{Alias: x.GetAlias(), Rows: x.GetRows(), Matched: x.GetMatched(), Unmatched: x.GetUnmatched()}
+		for _, t := range x.GetTotals() {
+			out.Totals = append(out.Totals, evidence.TotalSummary{
+				Column: t.GetColumn(), By: t.GetBy(), Value: t.Value, Records: t.GetRecords(), MatchedRecords: t.GetMatchedRecords(),
+				UnmatchedRecords: t.GetUnmatchedRecords(), Empty: t.GetEmpty(), Total: t.GetTotal(), Matched: t.GetMatched(), Unmatched: t.GetUnmatched(),
+			})
+		}
+		return out
 	}
 	out := &evidence.Summary{
 		RecipeID:    s.GetRecipeId(),

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/proto"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/gen/kalla/v1/kallav1connect"
@@ -128,7 +130,10 @@ func completedRun() []*kallav1.Run {
 	done := state(kallav1.RunStatus_RUN_STATUS_COMPLETED, "done", 4, 4, 200000)
 	done.Summary = &kallav1.Summary{
 		RecipeId: "invoice-payment-match", Engine: "duckdb",
-		Left:        &kallav1.SideSummary{Alias: "invoices", Rows: 15, Matched: 12, Unmatched: 3},
+		Left: &kallav1.SideSummary{Alias: "invoices", Rows: 15, Matched: 12, Unmatched: 3, Totals: []*kallav1.TotalSummary{
+			{Column: "amount", By: "currency", Value: proto.String("EUR"), Records: 15, MatchedRecords: 12, UnmatchedRecords: 3, Empty: 1, Total: "100.50", Matched: "90.00", Unmatched: "10.50"},
+			{Column: "amount", By: "currency", Records: 0, Total: "0.00", Matched: "0.00", Unmatched: "0.00"},
+		}},
 		Right:       &kallav1.SideSummary{Alias: "payments", Rows: 14, Matched: 13, Unmatched: 1},
 		MatchGroups: 10,
 		Rules: []*kallav1.RuleSummary{
@@ -162,7 +167,8 @@ func TestSubmit(t *testing.T) {
 		if r.code != exitOK {
 			t.Fatalf("exit %d: %s", r.code, r.stderr)
 		}
-		for _, want := range []string{"run run-1 completed", "match rate", "split_payments", "80.0%"} {
+		for _, want := range []string{"run run-1 completed", "match rate", "split_payments", "80.0%",
+			"left    amount, currency EUR       15      1  100.50    90.00      10.50", "left  amount, currency empty        0"} {
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 			}
@@ -184,6 +190,15 @@ func TestSubmit(t *testing.T) {
 		}
 		if got.RunID != "run-1" || got.Status != "completed" || got.Summary == nil ||
 			got.MatchGroups != 10 || got.Left.Rows != 15 || got.Right.Alias != "payments" || len(got.Rules) != 2 || got.TimingsMS.Total != 15 {
+			t.Errorf("got %s", r.stdout)
+		}
+		// The totals come through as summary.json writes them: an empty
+		// value left out.
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, []byte(r.stdout)); err != nil {
+			t.Fatal(err)
+		}
+		if want := `{"column":"amount","by":"currency","value":"EUR","records":15,"matched_records":12,"unmatched_records":3,"empty":1,"total":"100.50","matched":"90.00","unmatched":"10.50"},{"column":"amount","by":"currency","records":0,`; !strings.Contains(compact.String(), want) {
 			t.Errorf("got %s", r.stdout)
 		}
 	})

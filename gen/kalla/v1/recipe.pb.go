@@ -354,7 +354,12 @@ type Source struct {
 	// amount ("amount": {"value": "amt", "by": "dc", "positive": ["D"],
 	// "negative": ["C"]}). A mark in neither list, or none, leaves it empty.
 	// The evidence's copies of the records leave it out.
-	Signed        map[string]*Signed `protobuf:"bytes,8,rep,name=signed,proto3" json:"signed,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Signed map[string]*Signed `protobuf:"bytes,8,rep,name=signed,proto3" json:"signed,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// totals names number columns (the source's own or derived ones) whose
+	// sums summary.json reports: over all records, the matched ones and the
+	// unmatched ones, as written (reverse_sign does not change them), and
+	// optionally per value of another column, such as a currency.
+	Totals        []*Total `protobuf:"bytes,9,rep,name=totals,proto3" json:"totals,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -445,6 +450,68 @@ func (x *Source) GetSigned() map[string]*Signed {
 	return nil
 }
 
+func (x *Source) GetTotals() []*Total {
+	if x != nil {
+		return x.Totals
+	}
+	return nil
+}
+
+// Total is a number column summed in the summary.
+type Total struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Column string                 `protobuf:"bytes,1,opt,name=column,proto3" json:"column,omitempty"`
+	// by, when set, splits the sums per value of this column of the source
+	// (at most 100 values).
+	By            string `protobuf:"bytes,2,opt,name=by,proto3" json:"by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Total) Reset() {
+	*x = Total{}
+	mi := &file_kalla_v1_recipe_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Total) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Total) ProtoMessage() {}
+
+func (x *Total) ProtoReflect() protoreflect.Message {
+	mi := &file_kalla_v1_recipe_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Total.ProtoReflect.Descriptor instead.
+func (*Total) Descriptor() ([]byte, []int) {
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Total) GetColumn() string {
+	if x != nil {
+		return x.Column
+	}
+	return ""
+}
+
+func (x *Total) GetBy() string {
+	if x != nil {
+		return x.By
+	}
+	return ""
+}
+
 // Signed is a number column with the sign a mark column gives it.
 type Signed struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -460,7 +527,7 @@ type Signed struct {
 
 func (x *Signed) Reset() {
 	*x = Signed{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[3]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -472,7 +539,7 @@ func (x *Signed) String() string {
 func (*Signed) ProtoMessage() {}
 
 func (x *Signed) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[3]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -485,7 +552,7 @@ func (x *Signed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Signed.ProtoReflect.Descriptor instead.
 func (*Signed) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{3}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Signed) GetValue() string {
@@ -527,7 +594,7 @@ type Net struct {
 
 func (x *Net) Reset() {
 	*x = Net{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[4]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -539,7 +606,7 @@ func (x *Net) String() string {
 func (*Net) ProtoMessage() {}
 
 func (x *Net) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[4]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -552,7 +619,7 @@ func (x *Net) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Net.ProtoReflect.Descriptor instead.
 func (*Net) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{4}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Net) GetPlus() string {
@@ -586,7 +653,7 @@ type Extract struct {
 
 func (x *Extract) Reset() {
 	*x = Extract{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[5]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -598,7 +665,7 @@ func (x *Extract) String() string {
 func (*Extract) ProtoMessage() {}
 
 func (x *Extract) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[5]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -611,7 +678,7 @@ func (x *Extract) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Extract.ProtoReflect.Descriptor instead.
 func (*Extract) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{5}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Extract) GetFrom() string {
@@ -650,7 +717,7 @@ type MatchRule struct {
 
 func (x *MatchRule) Reset() {
 	*x = MatchRule{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[6]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -662,7 +729,7 @@ func (x *MatchRule) String() string {
 func (*MatchRule) ProtoMessage() {}
 
 func (x *MatchRule) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[6]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -675,7 +742,7 @@ func (x *MatchRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MatchRule.ProtoReflect.Descriptor instead.
 func (*MatchRule) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{6}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *MatchRule) GetName() string {
@@ -727,7 +794,7 @@ type Condition struct {
 
 func (x *Condition) Reset() {
 	*x = Condition{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[7]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -739,7 +806,7 @@ func (x *Condition) String() string {
 func (*Condition) ProtoMessage() {}
 
 func (x *Condition) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[7]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -752,7 +819,7 @@ func (x *Condition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Condition.ProtoReflect.Descriptor instead.
 func (*Condition) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{7}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Condition) GetLeft() string {
@@ -795,7 +862,7 @@ type Aggregate struct {
 
 func (x *Aggregate) Reset() {
 	*x = Aggregate{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[8]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -807,7 +874,7 @@ func (x *Aggregate) String() string {
 func (*Aggregate) ProtoMessage() {}
 
 func (x *Aggregate) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[8]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -820,7 +887,7 @@ func (x *Aggregate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Aggregate.ProtoReflect.Descriptor instead.
 func (*Aggregate) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{8}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Aggregate) GetLeft() string {
@@ -855,7 +922,7 @@ type Decimal struct {
 
 func (x *Decimal) Reset() {
 	*x = Decimal{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[9]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -867,7 +934,7 @@ func (x *Decimal) String() string {
 func (*Decimal) ProtoMessage() {}
 
 func (x *Decimal) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[9]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -880,7 +947,7 @@ func (x *Decimal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decimal.ProtoReflect.Descriptor instead.
 func (*Decimal) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{9}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Decimal) GetValue() string {
@@ -902,7 +969,7 @@ type Output struct {
 
 func (x *Output) Reset() {
 	*x = Output{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[10]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -914,7 +981,7 @@ func (x *Output) String() string {
 func (*Output) ProtoMessage() {}
 
 func (x *Output) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[10]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -927,7 +994,7 @@ func (x *Output) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Output.ProtoReflect.Descriptor instead.
 func (*Output) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{10}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Output) GetMatched() string {
@@ -969,7 +1036,7 @@ const file_kalla_v1_recipe_proto_rawDesc = "" +
 	"\f_description\"W\n" +
 	"\aSources\x12$\n" +
 	"\x04left\x18\x01 \x01(\v2\x10.kalla.v1.SourceR\x04left\x12&\n" +
-	"\x05right\x18\x02 \x01(\v2\x10.kalla.v1.SourceR\x05right\"\xe0\x04\n" +
+	"\x05right\x18\x02 \x01(\v2\x10.kalla.v1.SourceR\x05right\"\x89\x05\n" +
 	"\x06Source\x12\x14\n" +
 	"\x05alias\x18\x01 \x01(\tR\x05alias\x12\x10\n" +
 	"\x03uri\x18\x02 \x01(\tR\x03uri\x12\x1f\n" +
@@ -979,7 +1046,8 @@ const file_kalla_v1_recipe_proto_rawDesc = "" +
 	"\freverse_sign\x18\x05 \x03(\tR\vreverseSign\x127\n" +
 	"\aextract\x18\x06 \x03(\v2\x1d.kalla.v1.Source.ExtractEntryR\aextract\x12+\n" +
 	"\x03net\x18\a \x03(\v2\x19.kalla.v1.Source.NetEntryR\x03net\x124\n" +
-	"\x06signed\x18\b \x03(\v2\x1c.kalla.v1.Source.SignedEntryR\x06signed\x1a8\n" +
+	"\x06signed\x18\b \x03(\v2\x1c.kalla.v1.Source.SignedEntryR\x06signed\x12'\n" +
+	"\x06totals\x18\t \x03(\v2\x0f.kalla.v1.TotalR\x06totals\x1a8\n" +
 	"\n" +
 	"TypesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -992,7 +1060,10 @@ const file_kalla_v1_recipe_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\v2\r.kalla.v1.NetR\x05value:\x028\x01\x1aK\n" +
 	"\vSignedEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12&\n" +
-	"\x05value\x18\x02 \x01(\v2\x10.kalla.v1.SignedR\x05value:\x028\x01\"f\n" +
+	"\x05value\x18\x02 \x01(\v2\x10.kalla.v1.SignedR\x05value:\x028\x01\"/\n" +
+	"\x05Total\x12\x16\n" +
+	"\x06column\x18\x01 \x01(\tR\x06column\x12\x0e\n" +
+	"\x02by\x18\x02 \x01(\tR\x02by\"f\n" +
 	"\x06Signed\x12\x14\n" +
 	"\x05value\x18\x01 \x01(\tR\x05value\x12\x0e\n" +
 	"\x02by\x18\x02 \x01(\tR\x02by\x12\x1a\n" +
@@ -1069,50 +1140,52 @@ func file_kalla_v1_recipe_proto_rawDescGZIP() []byte {
 }
 
 var file_kalla_v1_recipe_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_kalla_v1_recipe_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_kalla_v1_recipe_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_kalla_v1_recipe_proto_goTypes = []any{
 	(Pattern)(0),      // 0: kalla.v1.Pattern
 	(Operator)(0),     // 1: kalla.v1.Operator
 	(*Recipe)(nil),    // 2: kalla.v1.Recipe
 	(*Sources)(nil),   // 3: kalla.v1.Sources
 	(*Source)(nil),    // 4: kalla.v1.Source
-	(*Signed)(nil),    // 5: kalla.v1.Signed
-	(*Net)(nil),       // 6: kalla.v1.Net
-	(*Extract)(nil),   // 7: kalla.v1.Extract
-	(*MatchRule)(nil), // 8: kalla.v1.MatchRule
-	(*Condition)(nil), // 9: kalla.v1.Condition
-	(*Aggregate)(nil), // 10: kalla.v1.Aggregate
-	(*Decimal)(nil),   // 11: kalla.v1.Decimal
-	(*Output)(nil),    // 12: kalla.v1.Output
-	nil,               // 13: kalla.v1.Source.TypesEntry
-	nil,               // 14: kalla.v1.Source.ExtractEntry
-	nil,               // 15: kalla.v1.Source.NetEntry
-	nil,               // 16: kalla.v1.Source.SignedEntry
+	(*Total)(nil),     // 5: kalla.v1.Total
+	(*Signed)(nil),    // 6: kalla.v1.Signed
+	(*Net)(nil),       // 7: kalla.v1.Net
+	(*Extract)(nil),   // 8: kalla.v1.Extract
+	(*MatchRule)(nil), // 9: kalla.v1.MatchRule
+	(*Condition)(nil), // 10: kalla.v1.Condition
+	(*Aggregate)(nil), // 11: kalla.v1.Aggregate
+	(*Decimal)(nil),   // 12: kalla.v1.Decimal
+	(*Output)(nil),    // 13: kalla.v1.Output
+	nil,               // 14: kalla.v1.Source.TypesEntry
+	nil,               // 15: kalla.v1.Source.ExtractEntry
+	nil,               // 16: kalla.v1.Source.NetEntry
+	nil,               // 17: kalla.v1.Source.SignedEntry
 }
 var file_kalla_v1_recipe_proto_depIdxs = []int32{
 	3,  // 0: kalla.v1.Recipe.sources:type_name -> kalla.v1.Sources
-	8,  // 1: kalla.v1.Recipe.match_rules:type_name -> kalla.v1.MatchRule
-	12, // 2: kalla.v1.Recipe.output:type_name -> kalla.v1.Output
+	9,  // 1: kalla.v1.Recipe.match_rules:type_name -> kalla.v1.MatchRule
+	13, // 2: kalla.v1.Recipe.output:type_name -> kalla.v1.Output
 	4,  // 3: kalla.v1.Sources.left:type_name -> kalla.v1.Source
 	4,  // 4: kalla.v1.Sources.right:type_name -> kalla.v1.Source
-	13, // 5: kalla.v1.Source.types:type_name -> kalla.v1.Source.TypesEntry
-	14, // 6: kalla.v1.Source.extract:type_name -> kalla.v1.Source.ExtractEntry
-	15, // 7: kalla.v1.Source.net:type_name -> kalla.v1.Source.NetEntry
-	16, // 8: kalla.v1.Source.signed:type_name -> kalla.v1.Source.SignedEntry
-	0,  // 9: kalla.v1.MatchRule.pattern:type_name -> kalla.v1.Pattern
-	9,  // 10: kalla.v1.MatchRule.conditions:type_name -> kalla.v1.Condition
-	10, // 11: kalla.v1.MatchRule.aggregate:type_name -> kalla.v1.Aggregate
-	1,  // 12: kalla.v1.Condition.op:type_name -> kalla.v1.Operator
-	11, // 13: kalla.v1.Condition.threshold:type_name -> kalla.v1.Decimal
-	11, // 14: kalla.v1.Aggregate.tolerance:type_name -> kalla.v1.Decimal
-	7,  // 15: kalla.v1.Source.ExtractEntry.value:type_name -> kalla.v1.Extract
-	6,  // 16: kalla.v1.Source.NetEntry.value:type_name -> kalla.v1.Net
-	5,  // 17: kalla.v1.Source.SignedEntry.value:type_name -> kalla.v1.Signed
-	18, // [18:18] is the sub-list for method output_type
-	18, // [18:18] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	14, // 5: kalla.v1.Source.types:type_name -> kalla.v1.Source.TypesEntry
+	15, // 6: kalla.v1.Source.extract:type_name -> kalla.v1.Source.ExtractEntry
+	16, // 7: kalla.v1.Source.net:type_name -> kalla.v1.Source.NetEntry
+	17, // 8: kalla.v1.Source.signed:type_name -> kalla.v1.Source.SignedEntry
+	5,  // 9: kalla.v1.Source.totals:type_name -> kalla.v1.Total
+	0,  // 10: kalla.v1.MatchRule.pattern:type_name -> kalla.v1.Pattern
+	10, // 11: kalla.v1.MatchRule.conditions:type_name -> kalla.v1.Condition
+	11, // 12: kalla.v1.MatchRule.aggregate:type_name -> kalla.v1.Aggregate
+	1,  // 13: kalla.v1.Condition.op:type_name -> kalla.v1.Operator
+	12, // 14: kalla.v1.Condition.threshold:type_name -> kalla.v1.Decimal
+	12, // 15: kalla.v1.Aggregate.tolerance:type_name -> kalla.v1.Decimal
+	8,  // 16: kalla.v1.Source.ExtractEntry.value:type_name -> kalla.v1.Extract
+	7,  // 17: kalla.v1.Source.NetEntry.value:type_name -> kalla.v1.Net
+	6,  // 18: kalla.v1.Source.SignedEntry.value:type_name -> kalla.v1.Signed
+	19, // [19:19] is the sub-list for method output_type
+	19, // [19:19] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_kalla_v1_recipe_proto_init() }
@@ -1121,15 +1194,15 @@ func file_kalla_v1_recipe_proto_init() {
 		return
 	}
 	file_kalla_v1_recipe_proto_msgTypes[0].OneofWrappers = []any{}
-	file_kalla_v1_recipe_proto_msgTypes[6].OneofWrappers = []any{}
 	file_kalla_v1_recipe_proto_msgTypes[7].OneofWrappers = []any{}
+	file_kalla_v1_recipe_proto_msgTypes[8].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kalla_v1_recipe_proto_rawDesc), len(file_kalla_v1_recipe_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   15,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -443,11 +443,14 @@ func (x *Summary) GetTimingsMs() *Timings {
 }
 
 type SideSummary struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Alias         string                 `protobuf:"bytes,1,opt,name=alias,proto3" json:"alias,omitempty"`
-	Rows          int64                  `protobuf:"varint,2,opt,name=rows,proto3" json:"rows,omitempty"`
-	Matched       int64                  `protobuf:"varint,3,opt,name=matched,proto3" json:"matched,omitempty"`
-	Unmatched     int64                  `protobuf:"varint,4,opt,name=unmatched,proto3" json:"unmatched,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Alias     string                 `protobuf:"bytes,1,opt,name=alias,proto3" json:"alias,omitempty"`
+	Rows      int64                  `protobuf:"varint,2,opt,name=rows,proto3" json:"rows,omitempty"`
+	Matched   int64                  `protobuf:"varint,3,opt,name=matched,proto3" json:"matched,omitempty"`
+	Unmatched int64                  `protobuf:"varint,4,opt,name=unmatched,proto3" json:"unmatched,omitempty"`
+	// totals are the sums the source's recipe asks for, in its order, one
+	// per value of its by column (ordered by value, empty last).
+	Totals        []*TotalSummary `protobuf:"bytes,5,rep,name=totals,proto3" json:"totals,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -510,6 +513,135 @@ func (x *SideSummary) GetUnmatched() int64 {
 	return 0
 }
 
+func (x *SideSummary) GetTotals() []*TotalSummary {
+	if x != nil {
+		return x.Totals
+	}
+	return nil
+}
+
+// TotalSummary is one column's sums, over the records with one value of
+// its by column or over all records. Sums are exact decimals as text, at
+// the column's scale.
+type TotalSummary struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Column string                 `protobuf:"bytes,1,opt,name=column,proto3" json:"column,omitempty"`
+	By     string                 `protobuf:"bytes,2,opt,name=by,proto3" json:"by,omitempty"`
+	// value is the by column's value, as text; unset for an empty value or
+	// when by is unset.
+	Value            *string `protobuf:"bytes,3,opt,name=value,proto3,oneof" json:"value,omitempty"`
+	Records          int64   `protobuf:"varint,4,opt,name=records,proto3" json:"records,omitempty"`
+	MatchedRecords   int64   `protobuf:"varint,5,opt,name=matched_records,json=matchedRecords,proto3" json:"matched_records,omitempty"`
+	UnmatchedRecords int64   `protobuf:"varint,6,opt,name=unmatched_records,json=unmatchedRecords,proto3" json:"unmatched_records,omitempty"`
+	// empty counts the records whose column is empty: they add nothing.
+	Empty         int64  `protobuf:"varint,7,opt,name=empty,proto3" json:"empty,omitempty"`
+	Total         string `protobuf:"bytes,8,opt,name=total,proto3" json:"total,omitempty"`
+	Matched       string `protobuf:"bytes,9,opt,name=matched,proto3" json:"matched,omitempty"`
+	Unmatched     string `protobuf:"bytes,10,opt,name=unmatched,proto3" json:"unmatched,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TotalSummary) Reset() {
+	*x = TotalSummary{}
+	mi := &file_kalla_v1_run_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TotalSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TotalSummary) ProtoMessage() {}
+
+func (x *TotalSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_kalla_v1_run_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TotalSummary.ProtoReflect.Descriptor instead.
+func (*TotalSummary) Descriptor() ([]byte, []int) {
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *TotalSummary) GetColumn() string {
+	if x != nil {
+		return x.Column
+	}
+	return ""
+}
+
+func (x *TotalSummary) GetBy() string {
+	if x != nil {
+		return x.By
+	}
+	return ""
+}
+
+func (x *TotalSummary) GetValue() string {
+	if x != nil && x.Value != nil {
+		return *x.Value
+	}
+	return ""
+}
+
+func (x *TotalSummary) GetRecords() int64 {
+	if x != nil {
+		return x.Records
+	}
+	return 0
+}
+
+func (x *TotalSummary) GetMatchedRecords() int64 {
+	if x != nil {
+		return x.MatchedRecords
+	}
+	return 0
+}
+
+func (x *TotalSummary) GetUnmatchedRecords() int64 {
+	if x != nil {
+		return x.UnmatchedRecords
+	}
+	return 0
+}
+
+func (x *TotalSummary) GetEmpty() int64 {
+	if x != nil {
+		return x.Empty
+	}
+	return 0
+}
+
+func (x *TotalSummary) GetTotal() string {
+	if x != nil {
+		return x.Total
+	}
+	return ""
+}
+
+func (x *TotalSummary) GetMatched() string {
+	if x != nil {
+		return x.Matched
+	}
+	return ""
+}
+
+func (x *TotalSummary) GetUnmatched() string {
+	if x != nil {
+		return x.Unmatched
+	}
+	return ""
+}
+
 type RuleSummary struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -524,7 +656,7 @@ type RuleSummary struct {
 
 func (x *RuleSummary) Reset() {
 	*x = RuleSummary{}
-	mi := &file_kalla_v1_run_proto_msgTypes[5]
+	mi := &file_kalla_v1_run_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -536,7 +668,7 @@ func (x *RuleSummary) String() string {
 func (*RuleSummary) ProtoMessage() {}
 
 func (x *RuleSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[5]
+	mi := &file_kalla_v1_run_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -549,7 +681,7 @@ func (x *RuleSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RuleSummary.ProtoReflect.Descriptor instead.
 func (*RuleSummary) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{5}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RuleSummary) GetName() string {
@@ -599,7 +731,7 @@ type Timings struct {
 
 func (x *Timings) Reset() {
 	*x = Timings{}
-	mi := &file_kalla_v1_run_proto_msgTypes[6]
+	mi := &file_kalla_v1_run_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -611,7 +743,7 @@ func (x *Timings) String() string {
 func (*Timings) ProtoMessage() {}
 
 func (x *Timings) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[6]
+	mi := &file_kalla_v1_run_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -624,7 +756,7 @@ func (x *Timings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Timings.ProtoReflect.Descriptor instead.
 func (*Timings) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{6}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Timings) GetLoad() int64 {
@@ -669,7 +801,7 @@ type CreateRunRequest struct {
 
 func (x *CreateRunRequest) Reset() {
 	*x = CreateRunRequest{}
-	mi := &file_kalla_v1_run_proto_msgTypes[7]
+	mi := &file_kalla_v1_run_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -681,7 +813,7 @@ func (x *CreateRunRequest) String() string {
 func (*CreateRunRequest) ProtoMessage() {}
 
 func (x *CreateRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[7]
+	mi := &file_kalla_v1_run_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -694,7 +826,7 @@ func (x *CreateRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRunRequest.ProtoReflect.Descriptor instead.
 func (*CreateRunRequest) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{7}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CreateRunRequest) GetRecipe() string {
@@ -720,7 +852,7 @@ type CreateRunResponse struct {
 
 func (x *CreateRunResponse) Reset() {
 	*x = CreateRunResponse{}
-	mi := &file_kalla_v1_run_proto_msgTypes[8]
+	mi := &file_kalla_v1_run_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -732,7 +864,7 @@ func (x *CreateRunResponse) String() string {
 func (*CreateRunResponse) ProtoMessage() {}
 
 func (x *CreateRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[8]
+	mi := &file_kalla_v1_run_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -745,7 +877,7 @@ func (x *CreateRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRunResponse.ProtoReflect.Descriptor instead.
 func (*CreateRunResponse) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{8}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CreateRunResponse) GetRunId() string {
@@ -764,7 +896,7 @@ type GetRunRequest struct {
 
 func (x *GetRunRequest) Reset() {
 	*x = GetRunRequest{}
-	mi := &file_kalla_v1_run_proto_msgTypes[9]
+	mi := &file_kalla_v1_run_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -776,7 +908,7 @@ func (x *GetRunRequest) String() string {
 func (*GetRunRequest) ProtoMessage() {}
 
 func (x *GetRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[9]
+	mi := &file_kalla_v1_run_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -789,7 +921,7 @@ func (x *GetRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRunRequest.ProtoReflect.Descriptor instead.
 func (*GetRunRequest) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{9}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetRunRequest) GetRunId() string {
@@ -808,7 +940,7 @@ type GetRunResponse struct {
 
 func (x *GetRunResponse) Reset() {
 	*x = GetRunResponse{}
-	mi := &file_kalla_v1_run_proto_msgTypes[10]
+	mi := &file_kalla_v1_run_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -820,7 +952,7 @@ func (x *GetRunResponse) String() string {
 func (*GetRunResponse) ProtoMessage() {}
 
 func (x *GetRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[10]
+	mi := &file_kalla_v1_run_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -833,7 +965,7 @@ func (x *GetRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRunResponse.ProtoReflect.Descriptor instead.
 func (*GetRunResponse) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{10}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetRunResponse) GetRun() *Run {
@@ -856,7 +988,7 @@ type ListRunsRequest struct {
 
 func (x *ListRunsRequest) Reset() {
 	*x = ListRunsRequest{}
-	mi := &file_kalla_v1_run_proto_msgTypes[11]
+	mi := &file_kalla_v1_run_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -868,7 +1000,7 @@ func (x *ListRunsRequest) String() string {
 func (*ListRunsRequest) ProtoMessage() {}
 
 func (x *ListRunsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[11]
+	mi := &file_kalla_v1_run_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -881,7 +1013,7 @@ func (x *ListRunsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRunsRequest.ProtoReflect.Descriptor instead.
 func (*ListRunsRequest) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{11}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListRunsRequest) GetPageSize() int32 {
@@ -915,7 +1047,7 @@ type ListRunsResponse struct {
 
 func (x *ListRunsResponse) Reset() {
 	*x = ListRunsResponse{}
-	mi := &file_kalla_v1_run_proto_msgTypes[12]
+	mi := &file_kalla_v1_run_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -927,7 +1059,7 @@ func (x *ListRunsResponse) String() string {
 func (*ListRunsResponse) ProtoMessage() {}
 
 func (x *ListRunsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[12]
+	mi := &file_kalla_v1_run_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -940,7 +1072,7 @@ func (x *ListRunsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRunsResponse.ProtoReflect.Descriptor instead.
 func (*ListRunsResponse) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{12}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListRunsResponse) GetRuns() []*Run {
@@ -966,7 +1098,7 @@ type WatchRunRequest struct {
 
 func (x *WatchRunRequest) Reset() {
 	*x = WatchRunRequest{}
-	mi := &file_kalla_v1_run_proto_msgTypes[13]
+	mi := &file_kalla_v1_run_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -978,7 +1110,7 @@ func (x *WatchRunRequest) String() string {
 func (*WatchRunRequest) ProtoMessage() {}
 
 func (x *WatchRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[13]
+	mi := &file_kalla_v1_run_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -991,7 +1123,7 @@ func (x *WatchRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRunRequest.ProtoReflect.Descriptor instead.
 func (*WatchRunRequest) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{13}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *WatchRunRequest) GetRunId() string {
@@ -1010,7 +1142,7 @@ type WatchRunResponse struct {
 
 func (x *WatchRunResponse) Reset() {
 	*x = WatchRunResponse{}
-	mi := &file_kalla_v1_run_proto_msgTypes[14]
+	mi := &file_kalla_v1_run_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1022,7 +1154,7 @@ func (x *WatchRunResponse) String() string {
 func (*WatchRunResponse) ProtoMessage() {}
 
 func (x *WatchRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[14]
+	mi := &file_kalla_v1_run_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1035,7 +1167,7 @@ func (x *WatchRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRunResponse.ProtoReflect.Descriptor instead.
 func (*WatchRunResponse) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{14}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *WatchRunResponse) GetRun() *Run {
@@ -1054,7 +1186,7 @@ type CancelRunRequest struct {
 
 func (x *CancelRunRequest) Reset() {
 	*x = CancelRunRequest{}
-	mi := &file_kalla_v1_run_proto_msgTypes[15]
+	mi := &file_kalla_v1_run_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1066,7 +1198,7 @@ func (x *CancelRunRequest) String() string {
 func (*CancelRunRequest) ProtoMessage() {}
 
 func (x *CancelRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[15]
+	mi := &file_kalla_v1_run_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1079,7 +1211,7 @@ func (x *CancelRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRunRequest.ProtoReflect.Descriptor instead.
 func (*CancelRunRequest) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{15}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CancelRunRequest) GetRunId() string {
@@ -1098,7 +1230,7 @@ type CancelRunResponse struct {
 
 func (x *CancelRunResponse) Reset() {
 	*x = CancelRunResponse{}
-	mi := &file_kalla_v1_run_proto_msgTypes[16]
+	mi := &file_kalla_v1_run_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1110,7 +1242,7 @@ func (x *CancelRunResponse) String() string {
 func (*CancelRunResponse) ProtoMessage() {}
 
 func (x *CancelRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[16]
+	mi := &file_kalla_v1_run_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1123,7 +1255,7 @@ func (x *CancelRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRunResponse.ProtoReflect.Descriptor instead.
 func (*CancelRunResponse) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{16}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CancelRunResponse) GetRun() *Run {
@@ -1147,7 +1279,7 @@ type ListMatchesRequest struct {
 
 func (x *ListMatchesRequest) Reset() {
 	*x = ListMatchesRequest{}
-	mi := &file_kalla_v1_run_proto_msgTypes[17]
+	mi := &file_kalla_v1_run_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1159,7 +1291,7 @@ func (x *ListMatchesRequest) String() string {
 func (*ListMatchesRequest) ProtoMessage() {}
 
 func (x *ListMatchesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[17]
+	mi := &file_kalla_v1_run_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1172,7 +1304,7 @@ func (x *ListMatchesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMatchesRequest.ProtoReflect.Descriptor instead.
 func (*ListMatchesRequest) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{17}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListMatchesRequest) GetRunId() string {
@@ -1213,7 +1345,7 @@ type ListMatchesResponse struct {
 
 func (x *ListMatchesResponse) Reset() {
 	*x = ListMatchesResponse{}
-	mi := &file_kalla_v1_run_proto_msgTypes[18]
+	mi := &file_kalla_v1_run_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1225,7 +1357,7 @@ func (x *ListMatchesResponse) String() string {
 func (*ListMatchesResponse) ProtoMessage() {}
 
 func (x *ListMatchesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[18]
+	mi := &file_kalla_v1_run_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1238,7 +1370,7 @@ func (x *ListMatchesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMatchesResponse.ProtoReflect.Descriptor instead.
 func (*ListMatchesResponse) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{18}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListMatchesResponse) GetMembers() []*MatchMember {
@@ -1271,7 +1403,7 @@ type MatchMember struct {
 
 func (x *MatchMember) Reset() {
 	*x = MatchMember{}
-	mi := &file_kalla_v1_run_proto_msgTypes[19]
+	mi := &file_kalla_v1_run_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1283,7 +1415,7 @@ func (x *MatchMember) String() string {
 func (*MatchMember) ProtoMessage() {}
 
 func (x *MatchMember) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[19]
+	mi := &file_kalla_v1_run_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1296,7 +1428,7 @@ func (x *MatchMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MatchMember.ProtoReflect.Descriptor instead.
 func (*MatchMember) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{19}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *MatchMember) GetMatchId() int64 {
@@ -1352,7 +1484,7 @@ type ConditionDelta struct {
 
 func (x *ConditionDelta) Reset() {
 	*x = ConditionDelta{}
-	mi := &file_kalla_v1_run_proto_msgTypes[20]
+	mi := &file_kalla_v1_run_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1364,7 +1496,7 @@ func (x *ConditionDelta) String() string {
 func (*ConditionDelta) ProtoMessage() {}
 
 func (x *ConditionDelta) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[20]
+	mi := &file_kalla_v1_run_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1377,7 +1509,7 @@ func (x *ConditionDelta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConditionDelta.ProtoReflect.Descriptor instead.
 func (*ConditionDelta) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{20}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ConditionDelta) GetCondition() string {
@@ -1408,7 +1540,7 @@ type ListUnmatchedRequest struct {
 
 func (x *ListUnmatchedRequest) Reset() {
 	*x = ListUnmatchedRequest{}
-	mi := &file_kalla_v1_run_proto_msgTypes[21]
+	mi := &file_kalla_v1_run_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1420,7 +1552,7 @@ func (x *ListUnmatchedRequest) String() string {
 func (*ListUnmatchedRequest) ProtoMessage() {}
 
 func (x *ListUnmatchedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[21]
+	mi := &file_kalla_v1_run_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1433,7 +1565,7 @@ func (x *ListUnmatchedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUnmatchedRequest.ProtoReflect.Descriptor instead.
 func (*ListUnmatchedRequest) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{21}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListUnmatchedRequest) GetRunId() string {
@@ -1481,7 +1613,7 @@ type ListUnmatchedResponse struct {
 
 func (x *ListUnmatchedResponse) Reset() {
 	*x = ListUnmatchedResponse{}
-	mi := &file_kalla_v1_run_proto_msgTypes[22]
+	mi := &file_kalla_v1_run_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1493,7 +1625,7 @@ func (x *ListUnmatchedResponse) String() string {
 func (*ListUnmatchedResponse) ProtoMessage() {}
 
 func (x *ListUnmatchedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[22]
+	mi := &file_kalla_v1_run_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1506,7 +1638,7 @@ func (x *ListUnmatchedResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUnmatchedResponse.ProtoReflect.Descriptor instead.
 func (*ListUnmatchedResponse) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{22}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListUnmatchedResponse) GetRecords() []*UnmatchedRecord {
@@ -1536,7 +1668,7 @@ type UnmatchedRecord struct {
 
 func (x *UnmatchedRecord) Reset() {
 	*x = UnmatchedRecord{}
-	mi := &file_kalla_v1_run_proto_msgTypes[23]
+	mi := &file_kalla_v1_run_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1548,7 +1680,7 @@ func (x *UnmatchedRecord) String() string {
 func (*UnmatchedRecord) ProtoMessage() {}
 
 func (x *UnmatchedRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[23]
+	mi := &file_kalla_v1_run_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1561,7 +1693,7 @@ func (x *UnmatchedRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnmatchedRecord.ProtoReflect.Descriptor instead.
 func (*UnmatchedRecord) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{23}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *UnmatchedRecord) GetSide() Side {
@@ -1609,7 +1741,7 @@ type NearMiss struct {
 
 func (x *NearMiss) Reset() {
 	*x = NearMiss{}
-	mi := &file_kalla_v1_run_proto_msgTypes[24]
+	mi := &file_kalla_v1_run_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1621,7 +1753,7 @@ func (x *NearMiss) String() string {
 func (*NearMiss) ProtoMessage() {}
 
 func (x *NearMiss) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[24]
+	mi := &file_kalla_v1_run_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1634,7 +1766,7 @@ func (x *NearMiss) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NearMiss.ProtoReflect.Descriptor instead.
 func (*NearMiss) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{24}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *NearMiss) GetRule() string {
@@ -1674,7 +1806,7 @@ type GetEvidenceLinksRequest struct {
 
 func (x *GetEvidenceLinksRequest) Reset() {
 	*x = GetEvidenceLinksRequest{}
-	mi := &file_kalla_v1_run_proto_msgTypes[25]
+	mi := &file_kalla_v1_run_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1686,7 +1818,7 @@ func (x *GetEvidenceLinksRequest) String() string {
 func (*GetEvidenceLinksRequest) ProtoMessage() {}
 
 func (x *GetEvidenceLinksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[25]
+	mi := &file_kalla_v1_run_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1699,7 +1831,7 @@ func (x *GetEvidenceLinksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEvidenceLinksRequest.ProtoReflect.Descriptor instead.
 func (*GetEvidenceLinksRequest) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{25}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetEvidenceLinksRequest) GetRunId() string {
@@ -1718,7 +1850,7 @@ type GetEvidenceLinksResponse struct {
 
 func (x *GetEvidenceLinksResponse) Reset() {
 	*x = GetEvidenceLinksResponse{}
-	mi := &file_kalla_v1_run_proto_msgTypes[26]
+	mi := &file_kalla_v1_run_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1730,7 +1862,7 @@ func (x *GetEvidenceLinksResponse) String() string {
 func (*GetEvidenceLinksResponse) ProtoMessage() {}
 
 func (x *GetEvidenceLinksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[26]
+	mi := &file_kalla_v1_run_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1743,7 +1875,7 @@ func (x *GetEvidenceLinksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEvidenceLinksResponse.ProtoReflect.Descriptor instead.
 func (*GetEvidenceLinksResponse) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{26}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GetEvidenceLinksResponse) GetLinks() []*EvidenceLink {
@@ -1768,7 +1900,7 @@ type EvidenceLink struct {
 
 func (x *EvidenceLink) Reset() {
 	*x = EvidenceLink{}
-	mi := &file_kalla_v1_run_proto_msgTypes[27]
+	mi := &file_kalla_v1_run_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1780,7 +1912,7 @@ func (x *EvidenceLink) String() string {
 func (*EvidenceLink) ProtoMessage() {}
 
 func (x *EvidenceLink) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[27]
+	mi := &file_kalla_v1_run_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1793,7 +1925,7 @@ func (x *EvidenceLink) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvidenceLink.ProtoReflect.Descriptor instead.
 func (*EvidenceLink) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{27}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *EvidenceLink) GetName() string {
@@ -1859,12 +1991,26 @@ const file_kalla_v1_run_proto_rawDesc = "" +
 	"\fmatch_groups\x18\x05 \x01(\x03R\vmatchGroups\x12+\n" +
 	"\x05rules\x18\x06 \x03(\v2\x15.kalla.v1.RuleSummaryR\x05rules\x120\n" +
 	"\n" +
-	"timings_ms\x18\a \x01(\v2\x11.kalla.v1.TimingsR\ttimingsMs\"o\n" +
+	"timings_ms\x18\a \x01(\v2\x11.kalla.v1.TimingsR\ttimingsMs\"\x9f\x01\n" +
 	"\vSideSummary\x12\x14\n" +
 	"\x05alias\x18\x01 \x01(\tR\x05alias\x12\x12\n" +
 	"\x04rows\x18\x02 \x01(\x03R\x04rows\x12\x18\n" +
 	"\amatched\x18\x03 \x01(\x03R\amatched\x12\x1c\n" +
-	"\tunmatched\x18\x04 \x01(\x03R\tunmatched\"\x9b\x01\n" +
+	"\tunmatched\x18\x04 \x01(\x03R\tunmatched\x12.\n" +
+	"\x06totals\x18\x05 \x03(\v2\x16.kalla.v1.TotalSummaryR\x06totals\"\xaf\x02\n" +
+	"\fTotalSummary\x12\x16\n" +
+	"\x06column\x18\x01 \x01(\tR\x06column\x12\x0e\n" +
+	"\x02by\x18\x02 \x01(\tR\x02by\x12\x19\n" +
+	"\x05value\x18\x03 \x01(\tH\x00R\x05value\x88\x01\x01\x12\x18\n" +
+	"\arecords\x18\x04 \x01(\x03R\arecords\x12'\n" +
+	"\x0fmatched_records\x18\x05 \x01(\x03R\x0ematchedRecords\x12+\n" +
+	"\x11unmatched_records\x18\x06 \x01(\x03R\x10unmatchedRecords\x12\x14\n" +
+	"\x05empty\x18\a \x01(\x03R\x05empty\x12\x14\n" +
+	"\x05total\x18\b \x01(\tR\x05total\x12\x18\n" +
+	"\amatched\x18\t \x01(\tR\amatched\x12\x1c\n" +
+	"\tunmatched\x18\n" +
+	" \x01(\tR\tunmatchedB\b\n" +
+	"\x06_value\"\x9b\x01\n" +
 	"\vRuleSummary\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\apattern\x18\x02 \x01(\tR\apattern\x12\x16\n" +
@@ -1984,7 +2130,7 @@ func file_kalla_v1_run_proto_rawDescGZIP() []byte {
 }
 
 var file_kalla_v1_run_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_kalla_v1_run_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_kalla_v1_run_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_kalla_v1_run_proto_goTypes = []any{
 	(RunStatus)(0),                   // 0: kalla.v1.RunStatus
 	(*Run)(nil),                      // 1: kalla.v1.Run
@@ -1992,81 +2138,83 @@ var file_kalla_v1_run_proto_goTypes = []any{
 	(*Evidence)(nil),                 // 3: kalla.v1.Evidence
 	(*Summary)(nil),                  // 4: kalla.v1.Summary
 	(*SideSummary)(nil),              // 5: kalla.v1.SideSummary
-	(*RuleSummary)(nil),              // 6: kalla.v1.RuleSummary
-	(*Timings)(nil),                  // 7: kalla.v1.Timings
-	(*CreateRunRequest)(nil),         // 8: kalla.v1.CreateRunRequest
-	(*CreateRunResponse)(nil),        // 9: kalla.v1.CreateRunResponse
-	(*GetRunRequest)(nil),            // 10: kalla.v1.GetRunRequest
-	(*GetRunResponse)(nil),           // 11: kalla.v1.GetRunResponse
-	(*ListRunsRequest)(nil),          // 12: kalla.v1.ListRunsRequest
-	(*ListRunsResponse)(nil),         // 13: kalla.v1.ListRunsResponse
-	(*WatchRunRequest)(nil),          // 14: kalla.v1.WatchRunRequest
-	(*WatchRunResponse)(nil),         // 15: kalla.v1.WatchRunResponse
-	(*CancelRunRequest)(nil),         // 16: kalla.v1.CancelRunRequest
-	(*CancelRunResponse)(nil),        // 17: kalla.v1.CancelRunResponse
-	(*ListMatchesRequest)(nil),       // 18: kalla.v1.ListMatchesRequest
-	(*ListMatchesResponse)(nil),      // 19: kalla.v1.ListMatchesResponse
-	(*MatchMember)(nil),              // 20: kalla.v1.MatchMember
-	(*ConditionDelta)(nil),           // 21: kalla.v1.ConditionDelta
-	(*ListUnmatchedRequest)(nil),     // 22: kalla.v1.ListUnmatchedRequest
-	(*ListUnmatchedResponse)(nil),    // 23: kalla.v1.ListUnmatchedResponse
-	(*UnmatchedRecord)(nil),          // 24: kalla.v1.UnmatchedRecord
-	(*NearMiss)(nil),                 // 25: kalla.v1.NearMiss
-	(*GetEvidenceLinksRequest)(nil),  // 26: kalla.v1.GetEvidenceLinksRequest
-	(*GetEvidenceLinksResponse)(nil), // 27: kalla.v1.GetEvidenceLinksResponse
-	(*EvidenceLink)(nil),             // 28: kalla.v1.EvidenceLink
-	nil,                              // 29: kalla.v1.UnmatchedRecord.ValuesEntry
-	(*timestamppb.Timestamp)(nil),    // 30: google.protobuf.Timestamp
-	(Side)(0),                        // 31: kalla.v1.Side
+	(*TotalSummary)(nil),             // 6: kalla.v1.TotalSummary
+	(*RuleSummary)(nil),              // 7: kalla.v1.RuleSummary
+	(*Timings)(nil),                  // 8: kalla.v1.Timings
+	(*CreateRunRequest)(nil),         // 9: kalla.v1.CreateRunRequest
+	(*CreateRunResponse)(nil),        // 10: kalla.v1.CreateRunResponse
+	(*GetRunRequest)(nil),            // 11: kalla.v1.GetRunRequest
+	(*GetRunResponse)(nil),           // 12: kalla.v1.GetRunResponse
+	(*ListRunsRequest)(nil),          // 13: kalla.v1.ListRunsRequest
+	(*ListRunsResponse)(nil),         // 14: kalla.v1.ListRunsResponse
+	(*WatchRunRequest)(nil),          // 15: kalla.v1.WatchRunRequest
+	(*WatchRunResponse)(nil),         // 16: kalla.v1.WatchRunResponse
+	(*CancelRunRequest)(nil),         // 17: kalla.v1.CancelRunRequest
+	(*CancelRunResponse)(nil),        // 18: kalla.v1.CancelRunResponse
+	(*ListMatchesRequest)(nil),       // 19: kalla.v1.ListMatchesRequest
+	(*ListMatchesResponse)(nil),      // 20: kalla.v1.ListMatchesResponse
+	(*MatchMember)(nil),              // 21: kalla.v1.MatchMember
+	(*ConditionDelta)(nil),           // 22: kalla.v1.ConditionDelta
+	(*ListUnmatchedRequest)(nil),     // 23: kalla.v1.ListUnmatchedRequest
+	(*ListUnmatchedResponse)(nil),    // 24: kalla.v1.ListUnmatchedResponse
+	(*UnmatchedRecord)(nil),          // 25: kalla.v1.UnmatchedRecord
+	(*NearMiss)(nil),                 // 26: kalla.v1.NearMiss
+	(*GetEvidenceLinksRequest)(nil),  // 27: kalla.v1.GetEvidenceLinksRequest
+	(*GetEvidenceLinksResponse)(nil), // 28: kalla.v1.GetEvidenceLinksResponse
+	(*EvidenceLink)(nil),             // 29: kalla.v1.EvidenceLink
+	nil,                              // 30: kalla.v1.UnmatchedRecord.ValuesEntry
+	(*timestamppb.Timestamp)(nil),    // 31: google.protobuf.Timestamp
+	(Side)(0),                        // 32: kalla.v1.Side
 }
 var file_kalla_v1_run_proto_depIdxs = []int32{
 	0,  // 0: kalla.v1.Run.status:type_name -> kalla.v1.RunStatus
 	2,  // 1: kalla.v1.Run.progress:type_name -> kalla.v1.Progress
 	4,  // 2: kalla.v1.Run.summary:type_name -> kalla.v1.Summary
 	3,  // 3: kalla.v1.Run.evidence:type_name -> kalla.v1.Evidence
-	30, // 4: kalla.v1.Run.created_at:type_name -> google.protobuf.Timestamp
-	30, // 5: kalla.v1.Run.updated_at:type_name -> google.protobuf.Timestamp
-	30, // 6: kalla.v1.Run.finished_at:type_name -> google.protobuf.Timestamp
+	31, // 4: kalla.v1.Run.created_at:type_name -> google.protobuf.Timestamp
+	31, // 5: kalla.v1.Run.updated_at:type_name -> google.protobuf.Timestamp
+	31, // 6: kalla.v1.Run.finished_at:type_name -> google.protobuf.Timestamp
 	5,  // 7: kalla.v1.Summary.left:type_name -> kalla.v1.SideSummary
 	5,  // 8: kalla.v1.Summary.right:type_name -> kalla.v1.SideSummary
-	6,  // 9: kalla.v1.Summary.rules:type_name -> kalla.v1.RuleSummary
-	7,  // 10: kalla.v1.Summary.timings_ms:type_name -> kalla.v1.Timings
-	1,  // 11: kalla.v1.GetRunResponse.run:type_name -> kalla.v1.Run
-	0,  // 12: kalla.v1.ListRunsRequest.status:type_name -> kalla.v1.RunStatus
-	1,  // 13: kalla.v1.ListRunsResponse.runs:type_name -> kalla.v1.Run
-	1,  // 14: kalla.v1.WatchRunResponse.run:type_name -> kalla.v1.Run
-	1,  // 15: kalla.v1.CancelRunResponse.run:type_name -> kalla.v1.Run
-	20, // 16: kalla.v1.ListMatchesResponse.members:type_name -> kalla.v1.MatchMember
-	31, // 17: kalla.v1.MatchMember.side:type_name -> kalla.v1.Side
-	21, // 18: kalla.v1.MatchMember.deltas:type_name -> kalla.v1.ConditionDelta
-	31, // 19: kalla.v1.ListUnmatchedRequest.side:type_name -> kalla.v1.Side
-	24, // 20: kalla.v1.ListUnmatchedResponse.records:type_name -> kalla.v1.UnmatchedRecord
-	31, // 21: kalla.v1.UnmatchedRecord.side:type_name -> kalla.v1.Side
-	29, // 22: kalla.v1.UnmatchedRecord.values:type_name -> kalla.v1.UnmatchedRecord.ValuesEntry
-	25, // 23: kalla.v1.UnmatchedRecord.near_miss:type_name -> kalla.v1.NearMiss
-	28, // 24: kalla.v1.GetEvidenceLinksResponse.links:type_name -> kalla.v1.EvidenceLink
-	30, // 25: kalla.v1.EvidenceLink.expires_at:type_name -> google.protobuf.Timestamp
-	8,  // 26: kalla.v1.RunService.CreateRun:input_type -> kalla.v1.CreateRunRequest
-	10, // 27: kalla.v1.RunService.GetRun:input_type -> kalla.v1.GetRunRequest
-	12, // 28: kalla.v1.RunService.ListRuns:input_type -> kalla.v1.ListRunsRequest
-	14, // 29: kalla.v1.RunService.WatchRun:input_type -> kalla.v1.WatchRunRequest
-	16, // 30: kalla.v1.RunService.CancelRun:input_type -> kalla.v1.CancelRunRequest
-	18, // 31: kalla.v1.RunService.ListMatches:input_type -> kalla.v1.ListMatchesRequest
-	22, // 32: kalla.v1.RunService.ListUnmatched:input_type -> kalla.v1.ListUnmatchedRequest
-	26, // 33: kalla.v1.RunService.GetEvidenceLinks:input_type -> kalla.v1.GetEvidenceLinksRequest
-	9,  // 34: kalla.v1.RunService.CreateRun:output_type -> kalla.v1.CreateRunResponse
-	11, // 35: kalla.v1.RunService.GetRun:output_type -> kalla.v1.GetRunResponse
-	13, // 36: kalla.v1.RunService.ListRuns:output_type -> kalla.v1.ListRunsResponse
-	15, // 37: kalla.v1.RunService.WatchRun:output_type -> kalla.v1.WatchRunResponse
-	17, // 38: kalla.v1.RunService.CancelRun:output_type -> kalla.v1.CancelRunResponse
-	19, // 39: kalla.v1.RunService.ListMatches:output_type -> kalla.v1.ListMatchesResponse
-	23, // 40: kalla.v1.RunService.ListUnmatched:output_type -> kalla.v1.ListUnmatchedResponse
-	27, // 41: kalla.v1.RunService.GetEvidenceLinks:output_type -> kalla.v1.GetEvidenceLinksResponse
-	34, // [34:42] is the sub-list for method output_type
-	26, // [26:34] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	7,  // 9: kalla.v1.Summary.rules:type_name -> kalla.v1.RuleSummary
+	8,  // 10: kalla.v1.Summary.timings_ms:type_name -> kalla.v1.Timings
+	6,  // 11: kalla.v1.SideSummary.totals:type_name -> kalla.v1.TotalSummary
+	1,  // 12: kalla.v1.GetRunResponse.run:type_name -> kalla.v1.Run
+	0,  // 13: kalla.v1.ListRunsRequest.status:type_name -> kalla.v1.RunStatus
+	1,  // 14: kalla.v1.ListRunsResponse.runs:type_name -> kalla.v1.Run
+	1,  // 15: kalla.v1.WatchRunResponse.run:type_name -> kalla.v1.Run
+	1,  // 16: kalla.v1.CancelRunResponse.run:type_name -> kalla.v1.Run
+	21, // 17: kalla.v1.ListMatchesResponse.members:type_name -> kalla.v1.MatchMember
+	32, // 18: kalla.v1.MatchMember.side:type_name -> kalla.v1.Side
+	22, // 19: kalla.v1.MatchMember.deltas:type_name -> kalla.v1.ConditionDelta
+	32, // 20: kalla.v1.ListUnmatchedRequest.side:type_name -> kalla.v1.Side
+	25, // 21: kalla.v1.ListUnmatchedResponse.records:type_name -> kalla.v1.UnmatchedRecord
+	32, // 22: kalla.v1.UnmatchedRecord.side:type_name -> kalla.v1.Side
+	30, // 23: kalla.v1.UnmatchedRecord.values:type_name -> kalla.v1.UnmatchedRecord.ValuesEntry
+	26, // 24: kalla.v1.UnmatchedRecord.near_miss:type_name -> kalla.v1.NearMiss
+	29, // 25: kalla.v1.GetEvidenceLinksResponse.links:type_name -> kalla.v1.EvidenceLink
+	31, // 26: kalla.v1.EvidenceLink.expires_at:type_name -> google.protobuf.Timestamp
+	9,  // 27: kalla.v1.RunService.CreateRun:input_type -> kalla.v1.CreateRunRequest
+	11, // 28: kalla.v1.RunService.GetRun:input_type -> kalla.v1.GetRunRequest
+	13, // 29: kalla.v1.RunService.ListRuns:input_type -> kalla.v1.ListRunsRequest
+	15, // 30: kalla.v1.RunService.WatchRun:input_type -> kalla.v1.WatchRunRequest
+	17, // 31: kalla.v1.RunService.CancelRun:input_type -> kalla.v1.CancelRunRequest
+	19, // 32: kalla.v1.RunService.ListMatches:input_type -> kalla.v1.ListMatchesRequest
+	23, // 33: kalla.v1.RunService.ListUnmatched:input_type -> kalla.v1.ListUnmatchedRequest
+	27, // 34: kalla.v1.RunService.GetEvidenceLinks:input_type -> kalla.v1.GetEvidenceLinksRequest
+	10, // 35: kalla.v1.RunService.CreateRun:output_type -> kalla.v1.CreateRunResponse
+	12, // 36: kalla.v1.RunService.GetRun:output_type -> kalla.v1.GetRunResponse
+	14, // 37: kalla.v1.RunService.ListRuns:output_type -> kalla.v1.ListRunsResponse
+	16, // 38: kalla.v1.RunService.WatchRun:output_type -> kalla.v1.WatchRunResponse
+	18, // 39: kalla.v1.RunService.CancelRun:output_type -> kalla.v1.CancelRunResponse
+	20, // 40: kalla.v1.RunService.ListMatches:output_type -> kalla.v1.ListMatchesResponse
+	24, // 41: kalla.v1.RunService.ListUnmatched:output_type -> kalla.v1.ListUnmatchedResponse
+	28, // 42: kalla.v1.RunService.GetEvidenceLinks:output_type -> kalla.v1.GetEvidenceLinksResponse
+	35, // [35:43] is the sub-list for method output_type
+	27, // [27:35] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_kalla_v1_run_proto_init() }
@@ -2075,13 +2223,14 @@ func file_kalla_v1_run_proto_init() {
 		return
 	}
 	file_kalla_v1_job_proto_init()
+	file_kalla_v1_run_proto_msgTypes[5].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kalla_v1_run_proto_rawDesc), len(file_kalla_v1_run_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   29,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

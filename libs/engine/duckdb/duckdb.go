@@ -174,6 +174,9 @@ func (e *Engine) Reconcile(ctx context.Context, p *plan.Plan, out engine.Output,
 		return nil, err
 	}
 	progress(engine.Progress{Phase: engine.PhaseLoad, Detail: fmt.Sprintf("%s, %s %s", loaded, p.Right.Alias, source.RowCount(res.RightRows))})
+	if err := checkTotalGroups(ctx, s, p); err != nil {
+		return nil, err
+	}
 	res.Timings.Load = time.Since(start)
 
 	start = time.Now()
@@ -181,6 +184,9 @@ func (e *Engine) Reconcile(ctx context.Context, p *plan.Plan, out engine.Output,
 		return nil, err
 	}
 	if res.Rules, err = ruleCounts(ctx, s, p); err != nil {
+		return nil, err
+	}
+	if err := totals(ctx, s, p, res); err != nil {
 		return nil, err
 	}
 	res.Timings.Match = time.Since(start)

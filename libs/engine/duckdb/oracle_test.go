@@ -12,6 +12,7 @@ import (
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/engine"
 	"github.com/kallahq/kalla/libs/engine/duckdb"
+	"github.com/kallahq/kalla/libs/evidence"
 	"github.com/kallahq/kalla/libs/reconcile"
 	"github.com/kallahq/kalla/libs/reconcile/oracle"
 )
@@ -89,6 +90,20 @@ func compare(t *testing.T, r *kallav1.Recipe, got outcome, want oracle.Result) {
 	}
 	compareUnmatched(t, "left", got.unmatchedLeft, want.UnmatchedLeft, r.GetSources().GetLeft().GetPrimaryKey())
 	compareUnmatched(t, "right", got.unmatchedRight, want.UnmatchedRight, r.GetSources().GetRight().GetPrimaryKey())
+	wantTotals(t, "left", got.summary.Left.Totals, oracleTotals(want.LeftTotals)...)
+	wantTotals(t, "right", got.summary.Right.Totals, oracleTotals(want.RightTotals)...)
+}
+
+// oracleTotals renders the oracle's totals as totalLines does the engine's.
+func oracleTotals(totals []oracle.Total) []string {
+	var out []evidence.TotalSummary
+	for _, x := range totals {
+		out = append(out, evidence.TotalSummary{
+			Column: x.Column, By: x.By, Value: x.Value, Records: x.Records, MatchedRecords: x.MatchedRecords,
+			UnmatchedRecords: x.Records - x.MatchedRecords, Empty: x.Empty, Total: x.Sum, Matched: x.MatchedSum, Unmatched: x.UnmatchedSum,
+		})
+	}
+	return totalLines(out)
 }
 
 func members(g oracle.Group) string {

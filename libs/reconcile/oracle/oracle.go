@@ -19,6 +19,8 @@ type Result struct {
 	UnmatchedLeft  []Unmatched
 	UnmatchedRight []Unmatched // both in key order
 	Rules          []RuleCount // in execution order
+	// LeftTotals and RightTotals are the sums the sources' totals ask for.
+	LeftTotals, RightTotals []Total
 }
 
 // Group is one match: the keys of its members, each list in key order.
@@ -82,7 +84,8 @@ func Reconcile(r *kallav1.Recipe, left, right Table) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	for _, s := range []struct {
+	tallies := make([]*tally, 2)
+	for i, s := range []struct {
 		side *side
 		src  *kallav1.Source
 	}{{l, src.GetLeft()}, {rt, src.GetRight()}} {
@@ -95,6 +98,10 @@ func Reconcile(r *kallav1.Recipe, left, right Table) (Result, error) {
 			return Result{}, err
 		}
 		if err := s.side.signed(s.src.GetSigned()); err != nil {
+			return Result{}, err
+		}
+		// Totals sum the values as written.
+		if tallies[i], err = s.side.tally(s.src.GetTotals()); err != nil {
 			return Result{}, err
 		}
 		if err := s.side.reverseSigns(s.src.GetReverseSign()); err != nil {
@@ -117,6 +124,7 @@ func Reconcile(r *kallav1.Recipe, left, right Table) (Result, error) {
 	}
 	res.UnmatchedLeft = unmatched(rules, l, rt, true)
 	res.UnmatchedRight = unmatched(rules, rt, l, false)
+	res.LeftTotals, res.RightTotals = tallies[0].lines(l.records), tallies[1].lines(rt.records)
 	return res, nil
 }
 

@@ -498,3 +498,32 @@ func TestDateWithinTruncatesTimestamps(t *testing.T) {
 	res := reconcile(t, r, left, right)
 	check(t, "groups", groups(res), []string{"1 days: 1 = 1"})
 }
+
+func TestTotalsAsWrittenPerValue(t *testing.T) {
+	t.Parallel()
+	r := recipeOf(t, "id", "id", "  - {name: exact, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: amt, op: eq, right: amt}]}\n")
+	r.Sources.Right.ReverseSign = []string{"amt"}
+	r.Sources.Right.Totals = []*kallav1.Total{{Column: "amt"}, {Column: "amt", By: "cur"}}
+	res := reconcile(t, r,
+		table("id,ref,amt", "1,A,10.00", "2,B,3.00"),
+		table("id,ref,amt,cur", "10,A,-10.00,EUR", "11,B,4.5,", "12,C,,USD", "13,D,1.25,EUR"))
+	var got []string
+	for _, x := range res.RightTotals {
+		value := "<empty>"
+		if x.Value != nil {
+			value = *x.Value
+		}
+		got = append(got, fmt.Sprintf("%s/%s=%s: %d %d %d | %s %s %s", x.Column, x.By, value, x.Records, x.MatchedRecords, x.Empty, x.Sum, x.MatchedSum, x.UnmatchedSum))
+	}
+	// The bank's -10.00 is matched with the ledger's 10.00 and summed as
+	// written; 4.5 takes the column's scale; the empty currency comes last.
+	check(t, "totals", got, []string{
+		"amt/=<empty>: 4 1 1 | -4.25 -10.00 5.75",
+		"amt/cur=EUR: 2 1 0 | -8.75 -10.00 1.25",
+		"amt/cur=USD: 1 0 1 | 0.00 0.00 0.00",
+		"amt/cur=<empty>: 1 0 0 | 4.50 0.00 4.50",
+	})
+	if len(res.LeftTotals) != 0 {
+		t.Errorf("left totals = %v, want none", res.LeftTotals)
+	}
+}

@@ -71,6 +71,11 @@ func RandomCase(seed int64, dir string) (*kallav1.Recipe, error) {
 			r.Sources.Left.Extract["inv"].Type, r.Sources.Right.Extract["inv"].Type = "integer", "integer"
 		}
 	}
+	if g.rng.IntN(2) == 0 {
+		// Drawn last, so the files and rules of a seed stay as they were.
+		r.Sources.Left.Totals = g.totals("amount", "ref", "name")
+		r.Sources.Right.Totals = g.totals("amt", "reference", "payee")
+	}
 	if err := recipe.Validate(r); err != nil {
 		return nil, fmt.Errorf("random case %d made an invalid recipe: %w", seed, err)
 	}
@@ -154,6 +159,16 @@ func (g *generator) reverseSign(left bool) []string {
 		names = append(names, key)
 	}
 	return names
+}
+
+// totals sums a side's amount, over all records or per reference or name,
+// which some records leave empty.
+func (g *generator) totals(amount string, by ...string) []*kallav1.Total {
+	totals := []*kallav1.Total{{Column: amount}}
+	if split := g.rng.IntN(len(by) + 1); split < len(by) {
+		totals = append(totals, &kallav1.Total{Column: amount, By: by[split]})
+	}
+	return totals
 }
 
 func number(s string) bool { return s[0] >= '0' && s[0] <= '9' }

@@ -158,7 +158,7 @@ func (s *side) extract(extracts map[string]*kallav1.Extract) error {
 		if e.GetType() == "integer" {
 			kind = kindInteger
 		}
-		s.add(name, kind, func(r *record) *value {
+		s.add(name, colType{kind: kind}, func(r *record) *value {
 			if from := r.cells[c]; from != nil {
 				if m := re.FindStringSubmatch(from.text); m != nil && m[group] != "" {
 					return extracted(m[group], kind)
@@ -199,7 +199,9 @@ func (s *side) net(nets map[string]*kallav1.Net) error {
 				return fmt.Errorf("net %s: %s.%s is %s, not a number", name, s.alias, s.columns[c], s.types[c])
 			}
 		}
-		s.add(name, kindDecimal, func(r *record) *value {
+		// The larger scale of the two, as the engine's.
+		scale := max(s.types[cols[0]].scale, s.types[cols[1]].scale)
+		s.add(name, colType{kindDecimal, scale}, func(r *record) *value {
 			p, m := r.cells[cols[0]], r.cells[cols[1]]
 			if p == nil && m == nil {
 				return nil
@@ -231,7 +233,7 @@ func (s *side) signed(signed map[string]*kallav1.Signed) error {
 		if s.types[amount].kind.family() != familyNumber && s.hasValues(amount) || s.types[by].kind != kindText && s.hasValues(by) {
 			return fmt.Errorf("signed %s: %s.%s must be a number and %s text", name, s.alias, g.GetValue(), g.GetBy())
 		}
-		s.add(name, kindDecimal, func(r *record) *value {
+		s.add(name, colType{kindDecimal, s.types[amount].scale}, func(r *record) *value {
 			v, mark := r.cells[amount], r.cells[by]
 			switch {
 			case v == nil || mark == nil:
@@ -259,11 +261,11 @@ func (s *side) columnsOf(what string, names ...string) ([]int, error) {
 	return cols, nil
 }
 
-// add appends a column of kind whose value in each record cell computes
+// add appends a column of type t whose value in each record cell computes
 // from the record's other cells.
-func (s *side) add(name string, k kind, cell func(r *record) *value) {
+func (s *side) add(name string, t colType, cell func(r *record) *value) {
 	s.columns = append(s.columns, name)
-	s.types = append(s.types, colType{kind: k})
+	s.types = append(s.types, t)
 	for _, r := range s.records {
 		r.cells = append(r.cells, cell(r))
 	}

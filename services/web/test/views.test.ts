@@ -119,6 +119,9 @@ describe("run_page", () => {
     expect([field("right-rows"), field("right-matched"), field("right-unmatched"), field("right-rate")]).toEqual(["15", "9", "6", "60.0%"]);
     expect(field("match-groups")).toBe("8");
     expect(text(root.querySelector("tr[data-rule='split_payments'] [data-field='right-matched']"))).toBe("2");
+    const total = (line: string, f: string) => text(root.querySelector(`tr[data-total='${line}'] [data-field='${f}']`));
+    expect([total("invoices/amount, currency EUR", "total"), total("invoices/amount, currency EUR", "unmatched")]).toEqual(["10000.00", "10000.00"]);
+    expect(total("invoices/amount, currency (empty)", "empty")).toBe("1");
     expect(root.querySelector("#cancel-run")).toBeNull();
     const link = root.querySelector("#downloads a") as HTMLAnchorElement;
     expect(link.href).toBe("http://planner.test/evidence/run-1/matched.parquet?sig=x");

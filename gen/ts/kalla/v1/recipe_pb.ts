@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kalla/v1/recipe.proto.
  */
 export const file_kalla_v1_recipe: GenFile = /*@__PURE__*/
-  fileDesc("ChVrYWxsYS92MS9yZWNpcGUucHJvdG8SCGthbGxhLnYxIuIBCgZSZWNpcGUSEQoJcmVjaXBlX2lkGAEgASgJEhEKBG5hbWUYAiABKAlIAIgBARIYCgtkZXNjcmlwdGlvbhgDIAEoCUgBiAEBEg8KB3ZlcnNpb24YBCABKAkSIgoHc291cmNlcxgFIAEoCzIRLmthbGxhLnYxLlNvdXJjZXMSKAoLbWF0Y2hfcnVsZXMYBiADKAsyEy5rYWxsYS52MS5NYXRjaFJ1bGUSIAoGb3V0cHV0GAcgASgLMhAua2FsbGEudjEuT3V0cHV0QgcKBV9uYW1lQg4KDF9kZXNjcmlwdGlvbiJKCgdTb3VyY2VzEh4KBGxlZnQYASABKAsyEC5rYWxsYS52MS5Tb3VyY2USHwoFcmlnaHQYAiABKAsyEC5rYWxsYS52MS5Tb3VyY2Ui7gMKBlNvdXJjZRINCgVhbGlhcxgBIAEoCRILCgN1cmkYAiABKAkSEwoLcHJpbWFyeV9rZXkYAyADKAkSKgoFdHlwZXMYBCADKAsyGy5rYWxsYS52MS5Tb3VyY2UuVHlwZXNFbnRyeRIUCgxyZXZlcnNlX3NpZ24YBSADKAkSLgoHZXh0cmFjdBgGIAMoCzIdLmthbGxhLnYxLlNvdXJjZS5FeHRyYWN0RW50cnkSJgoDbmV0GAcgAygLMhkua2FsbGEudjEuU291cmNlLk5ldEVudHJ5EiwKBnNpZ25lZBgIIAMoCzIcLmthbGxhLnYxLlNvdXJjZS5TaWduZWRFbnRyeRosCgpUeXBlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaQQoMRXh0cmFjdEVudHJ5EgsKA2tleRgBIAEoCRIgCgV2YWx1ZRgCIAEoCzIRLmthbGxhLnYxLkV4dHJhY3Q6AjgBGjkKCE5ldEVudHJ5EgsKA2tleRgBIAEoCRIcCgV2YWx1ZRgCIAEoCzINLmthbGxhLnYxLk5ldDoCOAEaPwoLU2lnbmVkRW50cnkSCwoDa2V5GAEgASgJEh8KBXZhbHVlGAIgASgLMhAua2FsbGEudjEuU2lnbmVkOgI4ASJHCgZTaWduZWQSDQoFdmFsdWUYASABKAkSCgoCYnkYAiABKAkSEAoIcG9zaXRpdmUYAyADKAkSEAoIbmVnYXRpdmUYBCADKAkiIgoDTmV0EgwKBHBsdXMYASABKAkSDQoFbWludXMYAiABKAkiNgoHRXh0cmFjdBIMCgRmcm9tGAEgASgJEg8KB3BhdHRlcm4YAiABKAkSDAoEdHlwZRgDIAEoCSLFAQoJTWF0Y2hSdWxlEgwKBG5hbWUYASABKAkSIgoHcGF0dGVybhgCIAEoDjIRLmthbGxhLnYxLlBhdHRlcm4SFQoIcHJpb3JpdHkYAyABKAVIAIgBARInCgpjb25kaXRpb25zGAQgAygLMhMua2FsbGEudjEuQ29uZGl0aW9uEisKCWFnZ3JlZ2F0ZRgFIAEoCzITLmthbGxhLnYxLkFnZ3JlZ2F0ZUgBiAEBQgsKCV9wcmlvcml0eUIMCgpfYWdncmVnYXRlIoEBCglDb25kaXRpb24SDAoEbGVmdBgBIAEoCRIeCgJvcBgCIAEoDjISLmthbGxhLnYxLk9wZXJhdG9yEg0KBXJpZ2h0GAMgASgJEikKCXRocmVzaG9sZBgEIAEoCzIRLmthbGxhLnYxLkRlY2ltYWxIAIgBAUIMCgpfdGhyZXNob2xkIk4KCUFnZ3JlZ2F0ZRIMCgRsZWZ0GAEgASgJEg0KBXJpZ2h0GAIgASgJEiQKCXRvbGVyYW5jZRgDIAEoCzIRLmthbGxhLnYxLkRlY2ltYWwiGAoHRGVjaW1hbBINCgV2YWx1ZRgBIAEoCSJKCgZPdXRwdXQSDwoHbWF0Y2hlZBgBIAEoCRIWCg51bm1hdGNoZWRfbGVmdBgCIAEoCRIXCg91bm1hdGNoZWRfcmlnaHQYAyABKAkqhgEKB1BhdHRlcm4SFwoTUEFUVEVSTl9VTlNQRUNJRklFRBAAEhYKElBBVFRFUk5fT05FX1RPX09ORRABEhcKE1BBVFRFUk5fT05FX1RPX01BTlkQAhIXChNQQVRURVJOX01BTllfVE9fT05FEAMSGAoUUEFUVEVSTl9NQU5ZX1RPX01BTlkQBCq4AgoIT3BlcmF0b3ISGAoUT1BFUkFUT1JfVU5TUEVDSUZJRUQQABIPCgtPUEVSQVRPUl9FURABEhIKDk9QRVJBVE9SX0VRX0NJEAISFgoST1BFUkFUT1JfVE9MRVJBTkNFEAMSGgoWT1BFUkFUT1JfVE9MRVJBTkNFX1BDVBAEEg8KC09QRVJBVE9SX0dUEAUSDwoLT1BFUkFUT1JfTFQQBhIQCgxPUEVSQVRPUl9HVEUQBxIQCgxPUEVSQVRPUl9MVEUQCBIVChFPUEVSQVRPUl9DT05UQUlOUxAJEhcKE09QRVJBVE9SX1NUQVJUU1dJVEgQChIVChFPUEVSQVRPUl9FTkRTV0lUSBALEhgKFE9QRVJBVE9SX0RBVEVfV0lUSElOEAwSEgoOT1BFUkFUT1JfRlVaWlkQDUIvWi1naXRodWIuY29tL2thbGxhaHEva2FsbGEvZ2VuL2thbGxhL3YxO2thbGxhdjFiBnByb3RvMw");
+  fileDesc("ChVrYWxsYS92MS9yZWNpcGUucHJvdG8SCGthbGxhLnYxIuIBCgZSZWNpcGUSEQoJcmVjaXBlX2lkGAEgASgJEhEKBG5hbWUYAiABKAlIAIgBARIYCgtkZXNjcmlwdGlvbhgDIAEoCUgBiAEBEg8KB3ZlcnNpb24YBCABKAkSIgoHc291cmNlcxgFIAEoCzIRLmthbGxhLnYxLlNvdXJjZXMSKAoLbWF0Y2hfcnVsZXMYBiADKAsyEy5rYWxsYS52MS5NYXRjaFJ1bGUSIAoGb3V0cHV0GAcgASgLMhAua2FsbGEudjEuT3V0cHV0QgcKBV9uYW1lQg4KDF9kZXNjcmlwdGlvbiJKCgdTb3VyY2VzEh4KBGxlZnQYASABKAsyEC5rYWxsYS52MS5Tb3VyY2USHwoFcmlnaHQYAiABKAsyEC5rYWxsYS52MS5Tb3VyY2UijwQKBlNvdXJjZRINCgVhbGlhcxgBIAEoCRILCgN1cmkYAiABKAkSEwoLcHJpbWFyeV9rZXkYAyADKAkSKgoFdHlwZXMYBCADKAsyGy5rYWxsYS52MS5Tb3VyY2UuVHlwZXNFbnRyeRIUCgxyZXZlcnNlX3NpZ24YBSADKAkSLgoHZXh0cmFjdBgGIAMoCzIdLmthbGxhLnYxLlNvdXJjZS5FeHRyYWN0RW50cnkSJgoDbmV0GAcgAygLMhkua2FsbGEudjEuU291cmNlLk5ldEVudHJ5EiwKBnNpZ25lZBgIIAMoCzIcLmthbGxhLnYxLlNvdXJjZS5TaWduZWRFbnRyeRIfCgZ0b3RhbHMYCSADKAsyDy5rYWxsYS52MS5Ub3RhbBosCgpUeXBlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaQQoMRXh0cmFjdEVudHJ5EgsKA2tleRgBIAEoCRIgCgV2YWx1ZRgCIAEoCzIRLmthbGxhLnYxLkV4dHJhY3Q6AjgBGjkKCE5ldEVudHJ5EgsKA2tleRgBIAEoCRIcCgV2YWx1ZRgCIAEoCzINLmthbGxhLnYxLk5ldDoCOAEaPwoLU2lnbmVkRW50cnkSCwoDa2V5GAEgASgJEh8KBXZhbHVlGAIgASgLMhAua2FsbGEudjEuU2lnbmVkOgI4ASIjCgVUb3RhbBIOCgZjb2x1bW4YASABKAkSCgoCYnkYAiABKAkiRwoGU2lnbmVkEg0KBXZhbHVlGAEgASgJEgoKAmJ5GAIgASgJEhAKCHBvc2l0aXZlGAMgAygJEhAKCG5lZ2F0aXZlGAQgAygJIiIKA05ldBIMCgRwbHVzGAEgASgJEg0KBW1pbnVzGAIgASgJIjYKB0V4dHJhY3QSDAoEZnJvbRgBIAEoCRIPCgdwYXR0ZXJuGAIgASgJEgwKBHR5cGUYAyABKAkixQEKCU1hdGNoUnVsZRIMCgRuYW1lGAEgASgJEiIKB3BhdHRlcm4YAiABKA4yES5rYWxsYS52MS5QYXR0ZXJuEhUKCHByaW9yaXR5GAMgASgFSACIAQESJwoKY29uZGl0aW9ucxgEIAMoCzITLmthbGxhLnYxLkNvbmRpdGlvbhIrCglhZ2dyZWdhdGUYBSABKAsyEy5rYWxsYS52MS5BZ2dyZWdhdGVIAYgBAUILCglfcHJpb3JpdHlCDAoKX2FnZ3JlZ2F0ZSKBAQoJQ29uZGl0aW9uEgwKBGxlZnQYASABKAkSHgoCb3AYAiABKA4yEi5rYWxsYS52MS5PcGVyYXRvchINCgVyaWdodBgDIAEoCRIpCgl0aHJlc2hvbGQYBCABKAsyES5rYWxsYS52MS5EZWNpbWFsSACIAQFCDAoKX3RocmVzaG9sZCJOCglBZ2dyZWdhdGUSDAoEbGVmdBgBIAEoCRINCgVyaWdodBgCIAEoCRIkCgl0b2xlcmFuY2UYAyABKAsyES5rYWxsYS52MS5EZWNpbWFsIhgKB0RlY2ltYWwSDQoFdmFsdWUYASABKAkiSgoGT3V0cHV0Eg8KB21hdGNoZWQYASABKAkSFgoOdW5tYXRjaGVkX2xlZnQYAiABKAkSFwoPdW5tYXRjaGVkX3JpZ2h0GAMgASgJKoYBCgdQYXR0ZXJuEhcKE1BBVFRFUk5fVU5TUEVDSUZJRUQQABIWChJQQVRURVJOX09ORV9UT19PTkUQARIXChNQQVRURVJOX09ORV9UT19NQU5ZEAISFwoTUEFUVEVSTl9NQU5ZX1RPX09ORRADEhgKFFBBVFRFUk5fTUFOWV9UT19NQU5ZEAQquAIKCE9wZXJhdG9yEhgKFE9QRVJBVE9SX1VOU1BFQ0lGSUVEEAASDwoLT1BFUkFUT1JfRVEQARISCg5PUEVSQVRPUl9FUV9DSRACEhYKEk9QRVJBVE9SX1RPTEVSQU5DRRADEhoKFk9QRVJBVE9SX1RPTEVSQU5DRV9QQ1QQBBIPCgtPUEVSQVRPUl9HVBAFEg8KC09QRVJBVE9SX0xUEAYSEAoMT1BFUkFUT1JfR1RFEAcSEAoMT1BFUkFUT1JfTFRFEAgSFQoRT1BFUkFUT1JfQ09OVEFJTlMQCRIXChNPUEVSQVRPUl9TVEFSVFNXSVRIEAoSFQoRT1BFUkFUT1JfRU5EU1dJVEgQCxIYChRPUEVSQVRPUl9EQVRFX1dJVEhJThAMEhIKDk9QRVJBVE9SX0ZVWlpZEA1CL1otZ2l0aHViLmNvbS9rYWxsYWhxL2thbGxhL2dlbi9rYWxsYS92MTtrYWxsYXYxYgZwcm90bzM");
 
 /**
  * A Recipe says which two sources to reconcile and by which ordered rules.
@@ -176,6 +176,16 @@ export type Source = Message<"kalla.v1.Source"> & {
    * @generated from field: map<string, kalla.v1.Signed> signed = 8;
    */
   signed: { [key: string]: Signed };
+
+  /**
+   * totals names number columns (the source's own or derived ones) whose
+   * sums summary.json reports: over all records, the matched ones and the
+   * unmatched ones, as written (reverse_sign does not change them), and
+   * optionally per value of another column, such as a currency.
+   *
+   * @generated from field: repeated kalla.v1.Total totals = 9;
+   */
+  totals: Total[];
 };
 
 /**
@@ -184,6 +194,33 @@ export type Source = Message<"kalla.v1.Source"> & {
  */
 export const SourceSchema: GenMessage<Source> = /*@__PURE__*/
   messageDesc(file_kalla_v1_recipe, 2);
+
+/**
+ * Total is a number column summed in the summary.
+ *
+ * @generated from message kalla.v1.Total
+ */
+export type Total = Message<"kalla.v1.Total"> & {
+  /**
+   * @generated from field: string column = 1;
+   */
+  column: string;
+
+  /**
+   * by, when set, splits the sums per value of this column of the source
+   * (at most 100 values).
+   *
+   * @generated from field: string by = 2;
+   */
+  by: string;
+};
+
+/**
+ * Describes the message kalla.v1.Total.
+ * Use `create(TotalSchema)` to create a new message.
+ */
+export const TotalSchema: GenMessage<Total> = /*@__PURE__*/
+  messageDesc(file_kalla_v1_recipe, 3);
 
 /**
  * Signed is a number column with the sign a mark column gives it.
@@ -221,7 +258,7 @@ export type Signed = Message<"kalla.v1.Signed"> & {
  * Use `create(SignedSchema)` to create a new message.
  */
 export const SignedSchema: GenMessage<Signed> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 3);
+  messageDesc(file_kalla_v1_recipe, 4);
 
 /**
  * Net is one number column minus another.
@@ -245,7 +282,7 @@ export type Net = Message<"kalla.v1.Net"> & {
  * Use `create(NetSchema)` to create a new message.
  */
 export const NetSchema: GenMessage<Net> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 4);
+  messageDesc(file_kalla_v1_recipe, 5);
 
 /**
  * Extract takes a column's value out of another column's text.
@@ -282,7 +319,7 @@ export type Extract = Message<"kalla.v1.Extract"> & {
  * Use `create(ExtractSchema)` to create a new message.
  */
 export const ExtractSchema: GenMessage<Extract> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 5);
+  messageDesc(file_kalla_v1_recipe, 6);
 
 /**
  * @generated from message kalla.v1.MatchRule
@@ -322,7 +359,7 @@ export type MatchRule = Message<"kalla.v1.MatchRule"> & {
  * Use `create(MatchRuleSchema)` to create a new message.
  */
 export const MatchRuleSchema: GenMessage<MatchRule> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 6);
+  messageDesc(file_kalla_v1_recipe, 7);
 
 /**
  * A Condition compares a left column with a right column.
@@ -358,7 +395,7 @@ export type Condition = Message<"kalla.v1.Condition"> & {
  * Use `create(ConditionSchema)` to create a new message.
  */
 export const ConditionSchema: GenMessage<Condition> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 7);
+  messageDesc(file_kalla_v1_recipe, 8);
 
 /**
  * Aggregate checks a 1:N or M:1 group: |one side - sum(other side)| <= tolerance.
@@ -387,7 +424,7 @@ export type Aggregate = Message<"kalla.v1.Aggregate"> & {
  * Use `create(AggregateSchema)` to create a new message.
  */
 export const AggregateSchema: GenMessage<Aggregate> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 8);
+  messageDesc(file_kalla_v1_recipe, 9);
 
 /**
  * Decimal is an exact decimal number kept as the text the user wrote
@@ -407,7 +444,7 @@ export type Decimal = Message<"kalla.v1.Decimal"> & {
  * Use `create(DecimalSchema)` to create a new message.
  */
 export const DecimalSchema: GenMessage<Decimal> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 9);
+  messageDesc(file_kalla_v1_recipe, 10);
 
 /**
  * Output names where evidence goes, relative to the recipe file.
@@ -436,7 +473,7 @@ export type Output = Message<"kalla.v1.Output"> & {
  * Use `create(OutputSchema)` to create a new message.
  */
 export const OutputSchema: GenMessage<Output> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 10);
+  messageDesc(file_kalla_v1_recipe, 11);
 
 /**
  * Pattern says how many records of each side one match may hold.

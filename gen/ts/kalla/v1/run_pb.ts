@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kalla/v1/run.proto.
  */
 export const file_kalla_v1_run: GenFile = /*@__PURE__*/
-  fileDesc("ChJrYWxsYS92MS9ydW4ucHJvdG8SCGthbGxhLnYxIvACCgNSdW4SDgoGcnVuX2lkGAEgASgJEhEKCXJlY2lwZV9pZBgCIAEoCRIjCgZzdGF0dXMYAyABKA4yEy5rYWxsYS52MS5SdW5TdGF0dXMSJAoIcHJvZ3Jlc3MYBCABKAsyEi5rYWxsYS52MS5Qcm9ncmVzcxIiCgdzdW1tYXJ5GAUgASgLMhEua2FsbGEudjEuU3VtbWFyeRINCgVlcnJvchgGIAEoCRIkCghldmlkZW5jZRgHIAEoCzISLmthbGxhLnYxLkV2aWRlbmNlEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgliYWRfaW5wdXQYCyABKAgiWwoIUHJvZ3Jlc3MSDQoFcGhhc2UYASABKAkSFQoNY2h1bmtzX3N0YWdlZBgCIAEoBRIUCgxjaHVua3NfdG90YWwYAyABKAUSEwoLcm93c19zdGFnZWQYBCABKAMibQoIRXZpZGVuY2USEwoLbWF0Y2hlZF91cmkYASABKAkSGgoSdW5tYXRjaGVkX2xlZnRfdXJpGAIgASgJEhsKE3VubWF0Y2hlZF9yaWdodF91cmkYAyABKAkSEwoLc3VtbWFyeV91cmkYBCABKAki2gEKB1N1bW1hcnkSEQoJcmVjaXBlX2lkGAEgASgJEg4KBmVuZ2luZRgCIAEoCRIjCgRsZWZ0GAMgASgLMhUua2FsbGEudjEuU2lkZVN1bW1hcnkSJAoFcmlnaHQYBCABKAsyFS5rYWxsYS52MS5TaWRlU3VtbWFyeRIUCgxtYXRjaF9ncm91cHMYBSABKAMSJAoFcnVsZXMYBiADKAsyFS5rYWxsYS52MS5SdWxlU3VtbWFyeRIlCgp0aW1pbmdzX21zGAcgASgLMhEua2FsbGEudjEuVGltaW5ncyJOCgtTaWRlU3VtbWFyeRINCgVhbGlhcxgBIAEoCRIMCgRyb3dzGAIgASgDEg8KB21hdGNoZWQYAyABKAMSEQoJdW5tYXRjaGVkGAQgASgDImkKC1J1bGVTdW1tYXJ5EgwKBG5hbWUYASABKAkSDwoHcGF0dGVybhgCIAEoCRIOCgZncm91cHMYAyABKAMSFAoMbGVmdF9tYXRjaGVkGAQgASgDEhUKDXJpZ2h0X21hdGNoZWQYBSABKAMiRAoHVGltaW5ncxIMCgRsb2FkGAEgASgDEg0KBW1hdGNoGAIgASgDEg0KBXdyaXRlGAMgASgDEg0KBXRvdGFsGAQgASgDIjUKEENyZWF0ZVJ1blJlcXVlc3QSDgoGcmVjaXBlGAEgASgJEhEKCXJlY2lwZV9pZBgCIAEoCSIjChFDcmVhdGVSdW5SZXNwb25zZRIOCgZydW5faWQYASABKAkiHwoNR2V0UnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkiLAoOR2V0UnVuUmVzcG9uc2USGgoDcnVuGAEgASgLMg0ua2FsbGEudjEuUnVuIl0KD0xpc3RSdW5zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIjCgZzdGF0dXMYAyABKA4yEy5rYWxsYS52MS5SdW5TdGF0dXMiSAoQTGlzdFJ1bnNSZXNwb25zZRIbCgRydW5zGAEgAygLMg0ua2FsbGEudjEuUnVuEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIhCg9XYXRjaFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJIi4KEFdhdGNoUnVuUmVzcG9uc2USGgoDcnVuGAEgASgLMg0ua2FsbGEudjEuUnVuIiIKEENhbmNlbFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJIi8KEUNhbmNlbFJ1blJlc3BvbnNlEhoKA3J1bhgBIAEoCzINLmthbGxhLnYxLlJ1biJYChJMaXN0TWF0Y2hlc1JlcXVlc3QSDgoGcnVuX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJEgsKA2tleRgEIAEoCSJWChNMaXN0TWF0Y2hlc1Jlc3BvbnNlEiYKB21lbWJlcnMYASADKAsyFS5rYWxsYS52MS5NYXRjaE1lbWJlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkikwEKC01hdGNoTWVtYmVyEhAKCG1hdGNoX2lkGAEgASgDEgwKBHJ1bGUYAiABKAkSDwoHcGF0dGVybhgDIAEoCRIcCgRzaWRlGAQgASgOMg4ua2FsbGEudjEuU2lkZRILCgNrZXkYBSABKAkSKAoGZGVsdGFzGAYgAygLMhgua2FsbGEudjEuQ29uZGl0aW9uRGVsdGEiMgoOQ29uZGl0aW9uRGVsdGESEQoJY29uZGl0aW9uGAEgASgJEg0KBWRlbHRhGAIgASgJIngKFExpc3RVbm1hdGNoZWRSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIcCgRzaWRlGAIgASgOMg4ua2FsbGEudjEuU2lkZRIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCRILCgNrZXkYBSABKAkiXAoVTGlzdFVubWF0Y2hlZFJlc3BvbnNlEioKB3JlY29yZHMYASADKAsyGS5rYWxsYS52MS5Vbm1hdGNoZWRSZWNvcmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIskBCg9Vbm1hdGNoZWRSZWNvcmQSHAoEc2lkZRgBIAEoDjIOLmthbGxhLnYxLlNpZGUSCwoDa2V5GAIgASgJEjUKBnZhbHVlcxgDIAMoCzIlLmthbGxhLnYxLlVubWF0Y2hlZFJlY29yZC5WYWx1ZXNFbnRyeRIlCgluZWFyX21pc3MYBCABKAsyEi5rYWxsYS52MS5OZWFyTWlzcxotCgtWYWx1ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlYKCE5lYXJNaXNzEgwKBHJ1bGUYASABKAkSEQoJb3RoZXJfa2V5GAIgASgJEg4KBnJlYXNvbhgDIAEoCRIZChFmYWlsZWRfY29uZGl0aW9ucxgEIAEoBSIpChdHZXRFdmlkZW5jZUxpbmtzUmVxdWVzdBIOCgZydW5faWQYASABKAkiQQoYR2V0RXZpZGVuY2VMaW5rc1Jlc3BvbnNlEiUKBWxpbmtzGAEgAygLMhYua2FsbGEudjEuRXZpZGVuY2VMaW5rIlkKDEV2aWRlbmNlTGluaxIMCgRuYW1lGAEgASgJEgsKA3VybBgCIAEoCRIuCgpleHBpcmVzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCq7AQoJUnVuU3RhdHVzEhoKFlJVTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIVChFSVU5fU1RBVFVTX1FVRVVFRBABEhYKElJVTl9TVEFUVVNfU1RBR0lORxACEhgKFFJVTl9TVEFUVVNfRVhFQ1VUSU5HEAMSGAoUUlVOX1NUQVRVU19DT01QTEVURUQQBBIVChFSVU5fU1RBVFVTX0ZBSUxFRBAFEhgKFFJVTl9TVEFUVVNfQ0FOQ0VMTEVEEAYy7wQKClJ1blNlcnZpY2USRAoJQ3JlYXRlUnVuEhoua2FsbGEudjEuQ3JlYXRlUnVuUmVxdWVzdBobLmthbGxhLnYxLkNyZWF0ZVJ1blJlc3BvbnNlEkAKBkdldFJ1bhIXLmthbGxhLnYxLkdldFJ1blJlcXVlc3QaGC5rYWxsYS52MS5HZXRSdW5SZXNwb25zZSIDkAIBEkYKCExpc3RSdW5zEhkua2FsbGEudjEuTGlzdFJ1bnNSZXF1ZXN0Ghoua2FsbGEudjEuTGlzdFJ1bnNSZXNwb25zZSIDkAIBEkMKCFdhdGNoUnVuEhkua2FsbGEudjEuV2F0Y2hSdW5SZXF1ZXN0Ghoua2FsbGEudjEuV2F0Y2hSdW5SZXNwb25zZTABEkQKCUNhbmNlbFJ1bhIaLmthbGxhLnYxLkNhbmNlbFJ1blJlcXVlc3QaGy5rYWxsYS52MS5DYW5jZWxSdW5SZXNwb25zZRJPCgtMaXN0TWF0Y2hlcxIcLmthbGxhLnYxLkxpc3RNYXRjaGVzUmVxdWVzdBodLmthbGxhLnYxLkxpc3RNYXRjaGVzUmVzcG9uc2UiA5ACARJVCg1MaXN0VW5tYXRjaGVkEh4ua2FsbGEudjEuTGlzdFVubWF0Y2hlZFJlcXVlc3QaHy5rYWxsYS52MS5MaXN0VW5tYXRjaGVkUmVzcG9uc2UiA5ACARJeChBHZXRFdmlkZW5jZUxpbmtzEiEua2FsbGEudjEuR2V0RXZpZGVuY2VMaW5rc1JlcXVlc3QaIi5rYWxsYS52MS5HZXRFdmlkZW5jZUxpbmtzUmVzcG9uc2UiA5ACAUIvWi1naXRodWIuY29tL2thbGxhaHEva2FsbGEvZ2VuL2thbGxhL3YxO2thbGxhdjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_kalla_v1_job]);
+  fileDesc("ChJrYWxsYS92MS9ydW4ucHJvdG8SCGthbGxhLnYxIvACCgNSdW4SDgoGcnVuX2lkGAEgASgJEhEKCXJlY2lwZV9pZBgCIAEoCRIjCgZzdGF0dXMYAyABKA4yEy5rYWxsYS52MS5SdW5TdGF0dXMSJAoIcHJvZ3Jlc3MYBCABKAsyEi5rYWxsYS52MS5Qcm9ncmVzcxIiCgdzdW1tYXJ5GAUgASgLMhEua2FsbGEudjEuU3VtbWFyeRINCgVlcnJvchgGIAEoCRIkCghldmlkZW5jZRgHIAEoCzISLmthbGxhLnYxLkV2aWRlbmNlEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgliYWRfaW5wdXQYCyABKAgiWwoIUHJvZ3Jlc3MSDQoFcGhhc2UYASABKAkSFQoNY2h1bmtzX3N0YWdlZBgCIAEoBRIUCgxjaHVua3NfdG90YWwYAyABKAUSEwoLcm93c19zdGFnZWQYBCABKAMibQoIRXZpZGVuY2USEwoLbWF0Y2hlZF91cmkYASABKAkSGgoSdW5tYXRjaGVkX2xlZnRfdXJpGAIgASgJEhsKE3VubWF0Y2hlZF9yaWdodF91cmkYAyABKAkSEwoLc3VtbWFyeV91cmkYBCABKAki2gEKB1N1bW1hcnkSEQoJcmVjaXBlX2lkGAEgASgJEg4KBmVuZ2luZRgCIAEoCRIjCgRsZWZ0GAMgASgLMhUua2FsbGEudjEuU2lkZVN1bW1hcnkSJAoFcmlnaHQYBCABKAsyFS5rYWxsYS52MS5TaWRlU3VtbWFyeRIUCgxtYXRjaF9ncm91cHMYBSABKAMSJAoFcnVsZXMYBiADKAsyFS5rYWxsYS52MS5SdWxlU3VtbWFyeRIlCgp0aW1pbmdzX21zGAcgASgLMhEua2FsbGEudjEuVGltaW5ncyJ2CgtTaWRlU3VtbWFyeRINCgVhbGlhcxgBIAEoCRIMCgRyb3dzGAIgASgDEg8KB21hdGNoZWQYAyABKAMSEQoJdW5tYXRjaGVkGAQgASgDEiYKBnRvdGFscxgFIAMoCzIWLmthbGxhLnYxLlRvdGFsU3VtbWFyeSLPAQoMVG90YWxTdW1tYXJ5Eg4KBmNvbHVtbhgBIAEoCRIKCgJieRgCIAEoCRISCgV2YWx1ZRgDIAEoCUgAiAEBEg8KB3JlY29yZHMYBCABKAMSFwoPbWF0Y2hlZF9yZWNvcmRzGAUgASgDEhkKEXVubWF0Y2hlZF9yZWNvcmRzGAYgASgDEg0KBWVtcHR5GAcgASgDEg0KBXRvdGFsGAggASgJEg8KB21hdGNoZWQYCSABKAkSEQoJdW5tYXRjaGVkGAogASgJQggKBl92YWx1ZSJpCgtSdWxlU3VtbWFyeRIMCgRuYW1lGAEgASgJEg8KB3BhdHRlcm4YAiABKAkSDgoGZ3JvdXBzGAMgASgDEhQKDGxlZnRfbWF0Y2hlZBgEIAEoAxIVCg1yaWdodF9tYXRjaGVkGAUgASgDIkQKB1RpbWluZ3MSDAoEbG9hZBgBIAEoAxINCgVtYXRjaBgCIAEoAxINCgV3cml0ZRgDIAEoAxINCgV0b3RhbBgEIAEoAyI1ChBDcmVhdGVSdW5SZXF1ZXN0Eg4KBnJlY2lwZRgBIAEoCRIRCglyZWNpcGVfaWQYAiABKAkiIwoRQ3JlYXRlUnVuUmVzcG9uc2USDgoGcnVuX2lkGAEgASgJIh8KDUdldFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJIiwKDkdldFJ1blJlc3BvbnNlEhoKA3J1bhgBIAEoCzINLmthbGxhLnYxLlJ1biJdCg9MaXN0UnVuc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSIwoGc3RhdHVzGAMgASgOMhMua2FsbGEudjEuUnVuU3RhdHVzIkgKEExpc3RSdW5zUmVzcG9uc2USGwoEcnVucxgBIAMoCzINLmthbGxhLnYxLlJ1bhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiIQoPV2F0Y2hSdW5SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCSIuChBXYXRjaFJ1blJlc3BvbnNlEhoKA3J1bhgBIAEoCzINLmthbGxhLnYxLlJ1biIiChBDYW5jZWxSdW5SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCSIvChFDYW5jZWxSdW5SZXNwb25zZRIaCgNydW4YASABKAsyDS5rYWxsYS52MS5SdW4iWAoSTGlzdE1hdGNoZXNSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCRILCgNrZXkYBCABKAkiVgoTTGlzdE1hdGNoZXNSZXNwb25zZRImCgdtZW1iZXJzGAEgAygLMhUua2FsbGEudjEuTWF0Y2hNZW1iZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIpMBCgtNYXRjaE1lbWJlchIQCghtYXRjaF9pZBgBIAEoAxIMCgRydWxlGAIgASgJEg8KB3BhdHRlcm4YAyABKAkSHAoEc2lkZRgEIAEoDjIOLmthbGxhLnYxLlNpZGUSCwoDa2V5GAUgASgJEigKBmRlbHRhcxgGIAMoCzIYLmthbGxhLnYxLkNvbmRpdGlvbkRlbHRhIjIKDkNvbmRpdGlvbkRlbHRhEhEKCWNvbmRpdGlvbhgBIAEoCRINCgVkZWx0YRgCIAEoCSJ4ChRMaXN0VW5tYXRjaGVkUmVxdWVzdBIOCgZydW5faWQYASABKAkSHAoEc2lkZRgCIAEoDjIOLmthbGxhLnYxLlNpZGUSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkSCwoDa2V5GAUgASgJIlwKFUxpc3RVbm1hdGNoZWRSZXNwb25zZRIqCgdyZWNvcmRzGAEgAygLMhkua2FsbGEudjEuVW5tYXRjaGVkUmVjb3JkEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSLJAQoPVW5tYXRjaGVkUmVjb3JkEhwKBHNpZGUYASABKA4yDi5rYWxsYS52MS5TaWRlEgsKA2tleRgCIAEoCRI1CgZ2YWx1ZXMYAyADKAsyJS5rYWxsYS52MS5Vbm1hdGNoZWRSZWNvcmQuVmFsdWVzRW50cnkSJQoJbmVhcl9taXNzGAQgASgLMhIua2FsbGEudjEuTmVhck1pc3MaLQoLVmFsdWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJWCghOZWFyTWlzcxIMCgRydWxlGAEgASgJEhEKCW90aGVyX2tleRgCIAEoCRIOCgZyZWFzb24YAyABKAkSGQoRZmFpbGVkX2NvbmRpdGlvbnMYBCABKAUiKQoXR2V0RXZpZGVuY2VMaW5rc1JlcXVlc3QSDgoGcnVuX2lkGAEgASgJIkEKGEdldEV2aWRlbmNlTGlua3NSZXNwb25zZRIlCgVsaW5rcxgBIAMoCzIWLmthbGxhLnYxLkV2aWRlbmNlTGluayJZCgxFdmlkZW5jZUxpbmsSDAoEbmFtZRgBIAEoCRILCgN1cmwYAiABKAkSLgoKZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAquwEKCVJ1blN0YXR1cxIaChZSVU5fU1RBVFVTX1VOU1BFQ0lGSUVEEAASFQoRUlVOX1NUQVRVU19RVUVVRUQQARIWChJSVU5fU1RBVFVTX1NUQUdJTkcQAhIYChRSVU5fU1RBVFVTX0VYRUNVVElORxADEhgKFFJVTl9TVEFUVVNfQ09NUExFVEVEEAQSFQoRUlVOX1NUQVRVU19GQUlMRUQQBRIYChRSVU5fU1RBVFVTX0NBTkNFTExFRBAGMu8ECgpSdW5TZXJ2aWNlEkQKCUNyZWF0ZVJ1bhIaLmthbGxhLnYxLkNyZWF0ZVJ1blJlcXVlc3QaGy5rYWxsYS52MS5DcmVhdGVSdW5SZXNwb25zZRJACgZHZXRSdW4SFy5rYWxsYS52MS5HZXRSdW5SZXF1ZXN0Ghgua2FsbGEudjEuR2V0UnVuUmVzcG9uc2UiA5ACARJGCghMaXN0UnVucxIZLmthbGxhLnYxLkxpc3RSdW5zUmVxdWVzdBoaLmthbGxhLnYxLkxpc3RSdW5zUmVzcG9uc2UiA5ACARJDCghXYXRjaFJ1bhIZLmthbGxhLnYxLldhdGNoUnVuUmVxdWVzdBoaLmthbGxhLnYxLldhdGNoUnVuUmVzcG9uc2UwARJECglDYW5jZWxSdW4SGi5rYWxsYS52MS5DYW5jZWxSdW5SZXF1ZXN0Ghsua2FsbGEudjEuQ2FuY2VsUnVuUmVzcG9uc2USTwoLTGlzdE1hdGNoZXMSHC5rYWxsYS52MS5MaXN0TWF0Y2hlc1JlcXVlc3QaHS5rYWxsYS52MS5MaXN0TWF0Y2hlc1Jlc3BvbnNlIgOQAgESVQoNTGlzdFVubWF0Y2hlZBIeLmthbGxhLnYxLkxpc3RVbm1hdGNoZWRSZXF1ZXN0Gh8ua2FsbGEudjEuTGlzdFVubWF0Y2hlZFJlc3BvbnNlIgOQAgESXgoQR2V0RXZpZGVuY2VMaW5rcxIhLmthbGxhLnYxLkdldEV2aWRlbmNlTGlua3NSZXF1ZXN0GiIua2FsbGEudjEuR2V0RXZpZGVuY2VMaW5rc1Jlc3BvbnNlIgOQAgFCL1otZ2l0aHViLmNvbS9rYWxsYWhxL2thbGxhL2dlbi9rYWxsYS92MTtrYWxsYXYxYgZwcm90bzM", [file_google_protobuf_timestamp, file_kalla_v1_job]);
 
 /**
  * @generated from message kalla.v1.Run
@@ -230,6 +230,14 @@ export type SideSummary = Message<"kalla.v1.SideSummary"> & {
    * @generated from field: int64 unmatched = 4;
    */
   unmatched: bigint;
+
+  /**
+   * totals are the sums the source's recipe asks for, in its order, one
+   * per value of its by column (ordered by value, empty last).
+   *
+   * @generated from field: repeated kalla.v1.TotalSummary totals = 5;
+   */
+  totals: TotalSummary[];
 };
 
 /**
@@ -238,6 +246,77 @@ export type SideSummary = Message<"kalla.v1.SideSummary"> & {
  */
 export const SideSummarySchema: GenMessage<SideSummary> = /*@__PURE__*/
   messageDesc(file_kalla_v1_run, 4);
+
+/**
+ * TotalSummary is one column's sums, over the records with one value of
+ * its by column or over all records. Sums are exact decimals as text, at
+ * the column's scale.
+ *
+ * @generated from message kalla.v1.TotalSummary
+ */
+export type TotalSummary = Message<"kalla.v1.TotalSummary"> & {
+  /**
+   * @generated from field: string column = 1;
+   */
+  column: string;
+
+  /**
+   * @generated from field: string by = 2;
+   */
+  by: string;
+
+  /**
+   * value is the by column's value, as text; unset for an empty value or
+   * when by is unset.
+   *
+   * @generated from field: optional string value = 3;
+   */
+  value?: string | undefined;
+
+  /**
+   * @generated from field: int64 records = 4;
+   */
+  records: bigint;
+
+  /**
+   * @generated from field: int64 matched_records = 5;
+   */
+  matchedRecords: bigint;
+
+  /**
+   * @generated from field: int64 unmatched_records = 6;
+   */
+  unmatchedRecords: bigint;
+
+  /**
+   * empty counts the records whose column is empty: they add nothing.
+   *
+   * @generated from field: int64 empty = 7;
+   */
+  empty: bigint;
+
+  /**
+   * @generated from field: string total = 8;
+   */
+  total: string;
+
+  /**
+   * @generated from field: string matched = 9;
+   */
+  matched: string;
+
+  /**
+   * @generated from field: string unmatched = 10;
+   */
+  unmatched: string;
+};
+
+/**
+ * Describes the message kalla.v1.TotalSummary.
+ * Use `create(TotalSummarySchema)` to create a new message.
+ */
+export const TotalSummarySchema: GenMessage<TotalSummary> = /*@__PURE__*/
+  messageDesc(file_kalla_v1_run, 5);
 
 /**
  * @generated from message kalla.v1.RuleSummary
@@ -276,7 +355,7 @@ export type RuleSummary = Message<"kalla.v1.RuleSummary"> & {
  * Use `create(RuleSummarySchema)` to create a new message.
  */
 export const RuleSummarySchema: GenMessage<RuleSummary> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 5);
+  messageDesc(file_kalla_v1_run, 6);
 
 /**
  * @generated from message kalla.v1.Timings
@@ -308,7 +387,7 @@ export type Timings = Message<"kalla.v1.Timings"> & {
  * Use `create(TimingsSchema)` to create a new message.
  */
 export const TimingsSchema: GenMessage<Timings> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 6);
+  messageDesc(file_kalla_v1_run, 7);
 
 /**
  * @generated from message kalla.v1.CreateRunRequest
@@ -336,7 +415,7 @@ export type CreateRunRequest = Message<"kalla.v1.CreateRunRequest"> & {
  * Use `create(CreateRunRequestSchema)` to create a new message.
  */
 export const CreateRunRequestSchema: GenMessage<CreateRunRequest> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 7);
+  messageDesc(file_kalla_v1_run, 8);
 
 /**
  * @generated from message kalla.v1.CreateRunResponse
@@ -353,7 +432,7 @@ export type CreateRunResponse = Message<"kalla.v1.CreateRunResponse"> & {
  * Use `create(CreateRunResponseSchema)` to create a new message.
  */
 export const CreateRunResponseSchema: GenMessage<CreateRunResponse> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 8);
+  messageDesc(file_kalla_v1_run, 9);
 
 /**
  * @generated from message kalla.v1.GetRunRequest
@@ -370,7 +449,7 @@ export type GetRunRequest = Message<"kalla.v1.GetRunRequest"> & {
  * Use `create(GetRunRequestSchema)` to create a new message.
  */
 export const GetRunRequestSchema: GenMessage<GetRunRequest> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 9);
+  messageDesc(file_kalla_v1_run, 10);
 
 /**
  * @generated from message kalla.v1.GetRunResponse
@@ -387,7 +466,7 @@ export type GetRunResponse = Message<"kalla.v1.GetRunResponse"> & {
  * Use `create(GetRunResponseSchema)` to create a new message.
  */
 export const GetRunResponseSchema: GenMessage<GetRunResponse> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 10);
+  messageDesc(file_kalla_v1_run, 11);
 
 /**
  * @generated from message kalla.v1.ListRunsRequest
@@ -418,7 +497,7 @@ export type ListRunsRequest = Message<"kalla.v1.ListRunsRequest"> & {
  * Use `create(ListRunsRequestSchema)` to create a new message.
  */
 export const ListRunsRequestSchema: GenMessage<ListRunsRequest> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 11);
+  messageDesc(file_kalla_v1_run, 12);
 
 /**
  * @generated from message kalla.v1.ListRunsResponse
@@ -440,7 +519,7 @@ export type ListRunsResponse = Message<"kalla.v1.ListRunsResponse"> & {
  * Use `create(ListRunsResponseSchema)` to create a new message.
  */
 export const ListRunsResponseSchema: GenMessage<ListRunsResponse> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 12);
+  messageDesc(file_kalla_v1_run, 13);
 
 /**
  * @generated from message kalla.v1.WatchRunRequest
@@ -457,7 +536,7 @@ export type WatchRunRequest = Message<"kalla.v1.WatchRunRequest"> & {
  * Use `create(WatchRunRequestSchema)` to create a new message.
  */
 export const WatchRunRequestSchema: GenMessage<WatchRunRequest> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 13);
+  messageDesc(file_kalla_v1_run, 14);
 
 /**
  * @generated from message kalla.v1.WatchRunResponse
@@ -474,7 +553,7 @@ export type WatchRunResponse = Message<"kalla.v1.WatchRunResponse"> & {
  * Use `create(WatchRunResponseSchema)` to create a new message.
  */
 export const WatchRunResponseSchema: GenMessage<WatchRunResponse> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 14);
+  messageDesc(file_kalla_v1_run, 15);
 
 /**
  * @generated from message kalla.v1.CancelRunRequest
@@ -491,7 +570,7 @@ export type CancelRunRequest = Message<"kalla.v1.CancelRunRequest"> & {
  * Use `create(CancelRunRequestSchema)` to create a new message.
  */
 export const CancelRunRequestSchema: GenMessage<CancelRunRequest> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 15);
+  messageDesc(file_kalla_v1_run, 16);
 
 /**
  * @generated from message kalla.v1.CancelRunResponse
@@ -508,7 +587,7 @@ export type CancelRunResponse = Message<"kalla.v1.CancelRunResponse"> & {
  * Use `create(CancelRunResponseSchema)` to create a new message.
  */
 export const CancelRunResponseSchema: GenMessage<CancelRunResponse> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 16);
+  messageDesc(file_kalla_v1_run, 17);
 
 /**
  * @generated from message kalla.v1.ListMatchesRequest
@@ -544,7 +623,7 @@ export type ListMatchesRequest = Message<"kalla.v1.ListMatchesRequest"> & {
  * Use `create(ListMatchesRequestSchema)` to create a new message.
  */
 export const ListMatchesRequestSchema: GenMessage<ListMatchesRequest> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 17);
+  messageDesc(file_kalla_v1_run, 18);
 
 /**
  * @generated from message kalla.v1.ListMatchesResponse
@@ -566,7 +645,7 @@ export type ListMatchesResponse = Message<"kalla.v1.ListMatchesResponse"> & {
  * Use `create(ListMatchesResponseSchema)` to create a new message.
  */
 export const ListMatchesResponseSchema: GenMessage<ListMatchesResponse> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 18);
+  messageDesc(file_kalla_v1_run, 19);
 
 /**
  * MatchMember is one record of one match group.
@@ -612,7 +691,7 @@ export type MatchMember = Message<"kalla.v1.MatchMember"> & {
  * Use `create(MatchMemberSchema)` to create a new message.
  */
 export const MatchMemberSchema: GenMessage<MatchMember> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 19);
+  messageDesc(file_kalla_v1_run, 20);
 
 /**
  * ConditionDelta is how far apart one condition's two values were.
@@ -636,7 +715,7 @@ export type ConditionDelta = Message<"kalla.v1.ConditionDelta"> & {
  * Use `create(ConditionDeltaSchema)` to create a new message.
  */
 export const ConditionDeltaSchema: GenMessage<ConditionDelta> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 20);
+  messageDesc(file_kalla_v1_run, 21);
 
 /**
  * @generated from message kalla.v1.ListUnmatchedRequest
@@ -675,7 +754,7 @@ export type ListUnmatchedRequest = Message<"kalla.v1.ListUnmatchedRequest"> & {
  * Use `create(ListUnmatchedRequestSchema)` to create a new message.
  */
 export const ListUnmatchedRequestSchema: GenMessage<ListUnmatchedRequest> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 21);
+  messageDesc(file_kalla_v1_run, 22);
 
 /**
  * @generated from message kalla.v1.ListUnmatchedResponse
@@ -697,7 +776,7 @@ export type ListUnmatchedResponse = Message<"kalla.v1.ListUnmatchedResponse"> & 
  * Use `create(ListUnmatchedResponseSchema)` to create a new message.
  */
 export const ListUnmatchedResponseSchema: GenMessage<ListUnmatchedResponse> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 22);
+  messageDesc(file_kalla_v1_run, 23);
 
 /**
  * @generated from message kalla.v1.UnmatchedRecord
@@ -731,7 +810,7 @@ export type UnmatchedRecord = Message<"kalla.v1.UnmatchedRecord"> & {
  * Use `create(UnmatchedRecordSchema)` to create a new message.
  */
 export const UnmatchedRecordSchema: GenMessage<UnmatchedRecord> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 23);
+  messageDesc(file_kalla_v1_run, 24);
 
 /**
  * NearMiss answers "why did this record not match?". Without a rule, no
@@ -771,7 +850,7 @@ export type NearMiss = Message<"kalla.v1.NearMiss"> & {
  * Use `create(NearMissSchema)` to create a new message.
  */
 export const NearMissSchema: GenMessage<NearMiss> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 24);
+  messageDesc(file_kalla_v1_run, 25);
 
 /**
  * @generated from message kalla.v1.GetEvidenceLinksRequest
@@ -788,7 +867,7 @@ export type GetEvidenceLinksRequest = Message<"kalla.v1.GetEvidenceLinksRequest"
  * Use `create(GetEvidenceLinksRequestSchema)` to create a new message.
  */
 export const GetEvidenceLinksRequestSchema: GenMessage<GetEvidenceLinksRequest> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 25);
+  messageDesc(file_kalla_v1_run, 26);
 
 /**
  * @generated from message kalla.v1.GetEvidenceLinksResponse
@@ -805,7 +884,7 @@ export type GetEvidenceLinksResponse = Message<"kalla.v1.GetEvidenceLinksRespons
  * Use `create(GetEvidenceLinksResponseSchema)` to create a new message.
  */
 export const GetEvidenceLinksResponseSchema: GenMessage<GetEvidenceLinksResponse> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 26);
+  messageDesc(file_kalla_v1_run, 27);
 
 /**
  * @generated from message kalla.v1.EvidenceLink
@@ -838,7 +917,7 @@ export type EvidenceLink = Message<"kalla.v1.EvidenceLink"> & {
  * Use `create(EvidenceLinkSchema)` to create a new message.
  */
 export const EvidenceLinkSchema: GenMessage<EvidenceLink> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 27);
+  messageDesc(file_kalla_v1_run, 28);
 
 /**
  * @generated from enum kalla.v1.RunStatus

@@ -82,7 +82,14 @@ func evidenceURIs(r jobs.Run) (evidence.URIs, bool) {
 
 func summaryProto(s *evidence.Summary) *kallav1.Summary {
 	side := func(x evidence.SideSummary) *kallav1.SideSummary {
-		return &kallav1.SideSummary{Alias: x.Alias, Rows: x.Rows, Matched: x.Matched, Unmatched: x.Unmatched}
+		out := &kallav1.SideSummary{Alias: x.Alias, Rows: x.Rows, Matched: x.Matched, Unmatched: x.Unmatched}
+		for _, t := range x.Totals {
+			out.Totals = append(out.Totals, &kallav1.TotalSummary{
+				Column: t.Column, By: t.By, Value: t.Value, Records: t.Records, MatchedRecords: t.MatchedRecords,
+				UnmatchedRecords: t.UnmatchedRecords, Empty: t.Empty, Total: t.Total, Matched: t.Matched, Unmatched: t.Unmatched,
+			})
+		}
+		return out
 	}
 	out := &kallav1.Summary{
 		RecipeId:    s.RecipeID,

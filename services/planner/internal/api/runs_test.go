@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/proto"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/evidence"
@@ -291,7 +292,8 @@ func TestWatchRun(t *testing.T) {
 	}
 	t.Logf("update arrived after %v", time.Since(start))
 	summary, _ := json.Marshal(evidence.Summary{RecipeID: "ar-payments", Engine: "duckdb",
-		Left:  evidence.SideSummary{Alias: "invoices", Rows: 3, Matched: 2, Unmatched: 1},
+		Left: evidence.SideSummary{Alias: "invoices", Rows: 3, Matched: 2, Unmatched: 1, Totals: []evidence.TotalSummary{
+			{Column: "amount", By: "currency", Records: 3, MatchedRecords: 2, UnmatchedRecords: 1, Empty: 1, Total: "12.50", Matched: "10.00", Unmatched: "2.50"}}},
 		Right: evidence.SideSummary{Alias: "payments", Rows: 3, Matched: 2, Unmatched: 1}, MatchGroups: 2,
 		Rules: []evidence.RuleSummary{{Name: "exact", Pattern: "1:1", Groups: 2, LeftMatched: 2, RightMatched: 2}}})
 	uris, _ := json.Marshal(evidence.URIs{Matched: "file:///e/matched.parquet", UnmatchedLeft: "file:///e/ul.parquet",
@@ -300,6 +302,12 @@ func TestWatchRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := next()
+	// An empty value of the by column stays unset, not "".
+	total := r.GetSummary().GetLeft().GetTotals()
+	if want := (&kallav1.TotalSummary{Column: "amount", By: "currency", Records: 3, MatchedRecords: 2, UnmatchedRecords: 1, Empty: 1,
+		Total: "12.50", Matched: "10.00", Unmatched: "2.50"}); len(total) != 1 || !proto.Equal(total[0], want) {
+		t.Errorf("totals = %v, want %v", total, want)
+	}
 	if r.GetStatus() != kallav1.RunStatus_RUN_STATUS_COMPLETED || r.GetSummary().GetLeft().GetMatched() != 2 ||
 		r.GetSummary().GetRules()[0].GetPattern() != "1:1" || r.GetEvidence().GetMatchedUri() != "file:///e/matched.parquet" ||
 		r.GetFinishedAt() == nil {

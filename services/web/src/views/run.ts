@@ -1,4 +1,4 @@
-import { RunStatus, type Run, type Summary } from "@gen/kalla/v1/run_pb";
+import { RunStatus, type Run, type Summary, type TotalSummary } from "@gen/kalla/v1/run_pb";
 import { explain, isPermanent, type Api } from "../api";
 import { h, replace } from "../dom";
 import { barWidth, count, duration, isActive, matchRate, runDuration, when } from "../format";
@@ -170,7 +170,36 @@ export function summary(s: Summary): HTMLElement {
     ),
     h("p", {}, "Match groups: ", h("strong", { "data-field": "match-groups" }, count(s.matchGroups))),
     rules(s),
+    totals(s),
     timings(s),
+  );
+}
+
+/** totals lists the sums the recipe asks for, a row per total and value of its by column. */
+function totals(s: Summary): HTMLElement | null {
+  const lines = [
+    ...(s.left?.totals ?? []).map((t) => ({ side: s.left?.alias || "left", t })),
+    ...(s.right?.totals ?? []).map((t) => ({ side: s.right?.alias || "right", t })),
+  ];
+  if (lines.length === 0) return null;
+  const name = (t: TotalSummary) => (t.by === "" ? t.column : `${t.column}, ${t.by} ${t.value ?? "(empty)"}`);
+  return table(
+    "Totals: sums as the sources write them, over all, matched and unmatched records.",
+    ["Side", "Total", "Records", "Empty", "Sum", "Matched", "Unmatched"],
+    lines.map(({ side, t }) =>
+      h(
+        "tr",
+        { "data-total": `${side}/${name(t)}` },
+        h("td", {}, side),
+        h("th", { scope: "row" }, name(t)),
+        h("td", { class: "num", "data-field": "records" }, count(t.records)),
+        h("td", { class: "num", "data-field": "empty" }, count(t.empty)),
+        h("td", { class: "num", "data-field": "total" }, t.total),
+        h("td", { class: "num", "data-field": "matched" }, t.matched),
+        h("td", { class: "num", "data-field": "unmatched" }, t.unmatched),
+      ),
+    ),
+    "totals",
   );
 }
 

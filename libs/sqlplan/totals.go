@@ -1,0 +1,49 @@
+package sqlplan
+
+import (
+	"fmt"
+
+	"github.com/kallahq/kalla/libs/plan"
+	"github.com/kallahq/kalla/libs/source"
+)
+
+// Total sums one of side s's totals after matching, a row per value of its
+// by column (ordered by value, empty last; one row without by): the value
+// as text, the records, the matched ones, those with the column empty,
+// then the sums over all, matched and unmatched records as exact text at
+// the column's scale.
+func Total(s Side, t plan.Total) string {
+	value := "CAST(NULL AS VARCHAR)"
+	group := ""
+	if t.HasBy {
+		value = "CAST(g AS VARCHAR)"
+		group = " GROUP BY g ORDER BY g NULLS LAST"
+	}
+	sum := func(filter string) string {
+		return fmt.Sprintf("CAST(coalesce(sum(v)%s, 0) AS VARCHAR)", filter)
+	}
+	return fmt.Sprintf("SELECT %s, count(*), count(*) FILTER (WHERE m), count(*) FILTER (WHERE v IS NULL), %s, %s, %s FROM (%s)%s",
+		value, sum(""), sum(" FILTER (WHERE m)"), sum(" FILTER (WHERE NOT m)"), totalRows(s, t), group)
+}
+
+// TotalGroups counts the values of a total's by column, an empty value
+// being one, to refuse a split of more lines than a summary shows.
+func TotalGroups(s Side, t plan.Total) string {
+	return fmt.Sprintf("SELECT count(*) FROM (SELECT DISTINCT %s FROM %s)", Ident(t.By.Name), s.Table)
+}
+
+// totalRows is side s's records as the total reads them: its by column g,
+// the summed column v and whether the record is matched (m).
+func totalRows(s Side, t plan.Total) string {
+	v := Ident(t.Column.Name)
+	if t.Column.Type == source.Integer {
+		// A column without values was loaded as text; BIGINT also leaves
+		// narrower integers a HUGEINT sum.
+		v = "CAST(" + v + " AS BIGINT)"
+	}
+	g := "NULL"
+	if t.HasBy {
+		g = Ident(t.By.Name)
+	}
+	return fmt.Sprintf("SELECT %s AS g, %s AS v, __id IN (SELECT %s FROM %s) AS m FROM %s", g, v, s.ID, Pairs, s.Table)
+}
