@@ -160,6 +160,22 @@ func summaryFields(s evidence.Summary) map[string]string {
 		f[r.Name+".left-matched"] = fmt.Sprint(r.LeftMatched)
 		f[r.Name+".right-matched"] = fmt.Sprint(r.RightMatched)
 	}
+	// Totals rows are named "alias/column, by value".
+	for _, v := range []evidence.SideSummary{s.Left, s.Right} {
+		for _, t := range v.Totals {
+			row := v.Alias + "/" + t.Column
+			if t.By != "" {
+				value := "(empty)"
+				if t.Value != nil {
+					value = *t.Value
+				}
+				row += ", " + t.By + " " + value
+			}
+			f[row+".records"] = fmt.Sprint(t.Records)
+			f[row+".empty"] = fmt.Sprint(t.Empty)
+			f[row+".total"], f[row+".matched"], f[row+".unmatched"] = t.Total, t.Matched, t.Unmatched
+		}
+	}
 	return f
 }
 

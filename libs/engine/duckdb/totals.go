@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/kallahq/kalla/libs/engine"
 	"github.com/kallahq/kalla/libs/plan"
@@ -71,7 +72,20 @@ func total(ctx context.Context, s *session, side sqlplan.Side, t plan.Total) ([]
 		if value.Valid {
 			x.Value = &value.String
 		}
+		x.All, x.Matched, x.Unmatched = leadingZero(x.All), leadingZero(x.Matched), leadingZero(x.Unmatched)
 		out = append(out, x)
 	}
 	return out, rows.Err()
+}
+
+// leadingZero writes the zero DuckDB leaves out before the point of a
+// decimal with no digit before it (a DECIMAL(38,38) writes 0.5 as .5).
+func leadingZero(s string) string {
+	if rest, ok := strings.CutPrefix(s, "-."); ok {
+		return "-0." + rest
+	}
+	if strings.HasPrefix(s, ".") {
+		return "0" + s
+	}
+	return s
 }

@@ -2,6 +2,7 @@ package duckdb_test
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -128,4 +129,27 @@ func TestTotals(t *testing.T) {
 			wantBadInput(t, err, tt.want)
 		}
 	})
+}
+
+// TestParquetTotals: declared decimals sum at their scale, a DECIMAL(38,38)
+// (every value below 1) with the zero before its point.
+func TestParquetTotals(t *testing.T) {
+	t.Parallel()
+	path := parquetBook(t,
+		`SELECT * FROM (VALUES (1, 'A', 10.50::DECIMAL(38,2), 0.25::DECIMAL(38,38)), (2, 'B', 7::DECIMAL(38,2), -0.5::DECIMAL(38,38))) t(id, ref, amount, frac)`,
+		[]string{`SELECT * FROM (VALUES (10, 'A', 10.50::DECIMAL(38,2))) t(id, ref, amount)`},
+		"  - {name: exact, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: eq, right: amount}]}\n")
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text = []byte(strings.Replace(string(text), "primary_key: [id]}", "primary_key: [id], totals: [amount, frac]}", 1))
+	if err := os.WriteFile(path, text, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := mustRun(t, path)
+	zeros := strings.Repeat("0", 36)
+	wantTotals(t, "left", o.summary.Left.Totals,
+		"amount: 2 1 1 0 | 17.50 10.50 7.00",
+		"frac: 2 1 1 0 | -0.25"+zeros+" 0.25"+zeros+" -0.50"+zeros)
 }

@@ -65,7 +65,11 @@ try {
   out.status = await page.locator("#run-status").innerText();
   out.fields = {};
   for (const cell of await page.locator("#summary [data-field]").all()) {
-    const rule = await cell.evaluate((el) => el.closest("tr[data-rule]")?.dataset.rule ?? "");
+    // A rule's or a total's row names its cells.
+    const rule = await cell.evaluate((el) => {
+      const row = el.closest("tr[data-rule], tr[data-total]");
+      return row?.dataset.rule ?? row?.dataset.total ?? "";
+    });
     const field = await cell.getAttribute("data-field");
     out.fields[rule ? `${rule}.${field}` : field] = await cell.innerText();
   }
