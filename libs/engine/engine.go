@@ -59,7 +59,11 @@ type Output struct {
 
 // Result is what a run counted.
 type Result struct {
-	LeftRows, RightRows int64
+	// LeftRows and RightRows count the records reconciled: those the
+	// sources' filters kept. LeftFilteredOut and RightFilteredOut count
+	// those they left out.
+	LeftRows, RightRows               int64
+	LeftFilteredOut, RightFilteredOut int64
 	// Rules are in execution order.
 	Rules []RuleCounts
 	// LeftTotals and RightTotals are the sides' plan.Totals, in order, a

@@ -27,12 +27,15 @@ type Summary struct {
 	TimingsMS   Timings       `json:"timings_ms"`
 }
 
-// SideSummary counts one side; Rows = Matched + Unmatched.
+// SideSummary counts one side; Rows = Matched + Unmatched. Rows counts the
+// records reconciled; FilteredOut those read that the source's filter left
+// out.
 type SideSummary struct {
-	Alias     string `json:"alias"`
-	Rows      int64  `json:"rows"`
-	Matched   int64  `json:"matched"`
-	Unmatched int64  `json:"unmatched"`
+	Alias       string `json:"alias"`
+	Rows        int64  `json:"rows"`
+	Matched     int64  `json:"matched"`
+	Unmatched   int64  `json:"unmatched"`
+	FilteredOut int64  `json:"filtered_out"`
 	// Totals are the sums the source's recipe asks for, in its order, a
 	// line per value of a total's by column.
 	Totals []TotalSummary `json:"totals,omitempty"`

@@ -39,6 +39,8 @@ type Input struct {
 	Signed   []Signed
 	// Totals are the sums the summary reports, in the recipe's order.
 	Totals []Total
+	// Filters are the conditions every record kept must meet.
+	Filters []Filter
 }
 
 // Rule is one match rule.
@@ -101,6 +103,8 @@ func Build(r *kallav1.Recipe, left, right Input) (*Plan, error) {
 	b.rightReversed = b.reversed(r.GetSources().GetRight(), right, "right")
 	p.Left.Totals = b.totals(r.GetSources().GetLeft(), left, "left")
 	p.Right.Totals = b.totals(r.GetSources().GetRight(), right, "right")
+	p.Left.Filters = b.filters(r.GetSources().GetLeft(), left, "left")
+	p.Right.Filters = b.filters(r.GetSources().GetRight(), right, "right")
 	for _, i := range executionOrder(r.GetMatchRules()) {
 		p.Rules = append(p.Rules, b.rule(r.GetMatchRules()[i], fmt.Sprintf("match_rules[%d]", i)))
 	}

@@ -34,8 +34,22 @@ var (
 		kallav1.Operator_OPERATOR_DATE_WITHIN:   "date_within",
 		kallav1.Operator_OPERATOR_FUZZY:         "fuzzy",
 	}
+	// filterNames are the filter operators as users write them.
+	filterNames = map[kallav1.FilterOperator]string{
+		kallav1.FilterOperator_FILTER_OPERATOR_EQ:        "eq",
+		kallav1.FilterOperator_FILTER_OPERATOR_NE:        "ne",
+		kallav1.FilterOperator_FILTER_OPERATOR_LT:        "lt",
+		kallav1.FilterOperator_FILTER_OPERATOR_LTE:       "lte",
+		kallav1.FilterOperator_FILTER_OPERATOR_GT:        "gt",
+		kallav1.FilterOperator_FILTER_OPERATOR_GTE:       "gte",
+		kallav1.FilterOperator_FILTER_OPERATOR_IN:        "in",
+		kallav1.FilterOperator_FILTER_OPERATOR_NOT_IN:    "not_in",
+		kallav1.FilterOperator_FILTER_OPERATOR_EMPTY:     "empty",
+		kallav1.FilterOperator_FILTER_OPERATOR_NOT_EMPTY: "not_empty",
+	}
 	patternsByName  = invert(patternNames)
 	operatorsByName = invert(operatorNames)
+	filtersByName   = invert(filterNames)
 	// typeNames are the types a source's types may set.
 	typeNames = map[kallav1.ColumnType]string{
 		kallav1.ColumnType_COLUMN_TYPE_INTEGER:   "integer",
@@ -93,6 +107,9 @@ func PatternName(p kallav1.Pattern) string { return patternNames[p] }
 
 // OperatorName returns an operator as users write it, such as "tolerance".
 func OperatorName(op kallav1.Operator) string { return operatorNames[op] }
+
+// FilterName returns a filter operator as users write it, such as "not_in".
+func FilterName(op kallav1.FilterOperator) string { return filterNames[op] }
 
 func invert[K comparable](m map[K]string) map[string]K {
 	out := make(map[string]K, len(m))
@@ -153,7 +170,7 @@ func (d *decoder) sources(n *yaml.Node) *kallav1.Sources {
 }
 
 func (d *decoder) source(n *yaml.Node, path string) *kallav1.Source {
-	m := d.fields(n, path, "alias", "uri", "primary_key", "types", "reverse_sign", "extract", "net", "signed", "totals")
+	m := d.fields(n, path, "alias", "uri", "primary_key", "types", "reverse_sign", "extract", "net", "signed", "totals", "filter")
 	s := &kallav1.Source{
 		Alias: d.requiredText(m, n, path, "alias"),
 		Uri:   d.requiredText(m, n, path, "uri"),
@@ -165,7 +182,31 @@ func (d *decoder) source(n *yaml.Node, path string) *kallav1.Source {
 	s.Signed = byName(d, m["signed"], join(path, "signed"), d.signed)
 	s.Types = byName(d, m["types"], join(path, "types"), d.nonEmpty)
 	s.Totals = list(d, m["totals"], join(path, "totals"), d.total)
+	s.Filter = list(d, m["filter"], join(path, "filter"), d.filter)
 	return s
+}
+
+// filter reads a filter condition: {column, op, value} or, for in and
+// not_in, {column, op, values}. Values are scalars, kept as written.
+func (d *decoder) filter(n *yaml.Node, path string) *kallav1.Filter {
+	m := d.fields(n, path, "column", "op", "value", "values")
+	f := &kallav1.Filter{Column: d.requiredText(m, n, path, "column")}
+	if op := d.required(m, n, path, "op"); op != nil {
+		f.Op = filtersByName[d.str(op, join(path, "op"))]
+		if f.Op == kallav1.FilterOperator_FILTER_OPERATOR_UNSPECIFIED {
+			d.fail(op, join(path, "op"), "unknown operator %q; allowed: %s", op.Value, sortedNames(filterNames))
+		}
+	}
+	if v := m["value"]; v != nil {
+		f.Values = []string{d.str(v, join(path, "value"))}
+	}
+	if vs := m["values"]; vs != nil {
+		if m["value"] != nil {
+			d.fail(vs, join(path, "values"), "and value are both set; in and not_in take values, the other operators value")
+		}
+		f.Values = list(d, vs, join(path, "values"), d.str)
+	}
+	return f
 }
 
 // total reads a totals entry: a column's name, or {column, by}.

@@ -33,6 +33,14 @@ type (
 		Net         map[string]fileNet     `json:"net,omitempty"`
 		Signed      map[string]fileSigned  `json:"signed,omitempty"`
 		Totals      []fileTotal            `json:"totals,omitempty"`
+		Filter      []fileFilter           `json:"filter,omitempty"`
+	}
+	// fileFilter writes one value as value, a list (in, not_in) as values.
+	fileFilter struct {
+		Column string   `json:"column"`
+		Op     string   `json:"op"`
+		Value  *string  `json:"value,omitempty"`
+		Values []string `json:"values,omitempty"`
 	}
 	// fileTotal is a column's name, or {column, by} when by is set.
 	fileTotal struct {
@@ -133,7 +141,23 @@ func marshalSource(s *kallav1.Source) fileSource {
 			return fileSigned{Value: g.GetValue(), By: g.GetBy(), Positive: g.GetPositive(), Negative: g.GetNegative()}
 		}),
 		Totals: marshalTotals(s.GetTotals()),
+		Filter: marshalFilters(s.GetFilter()),
 	}
+}
+
+func marshalFilters(filters []*kallav1.Filter) []fileFilter {
+	var out []fileFilter
+	for _, f := range filters {
+		ff := fileFilter{Column: f.GetColumn(), Op: FilterName(f.GetOp())}
+		switch {
+		case takesList(f.GetOp()):
+			ff.Values = f.GetValues()
+		case len(f.GetValues()) == 1:
+			ff.Value = &f.GetValues()[0]
+		}
+		out = append(out, ff)
+	}
+	return out
 }
 
 func marshalTotals(totals []*kallav1.Total) []fileTotal {

@@ -3,6 +3,7 @@ package recipe_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -172,6 +173,25 @@ func TestTotalsRoundTrip(t *testing.T) {
 	roundTrip(t, r)
 }
 
+func TestFilterRoundTrip(t *testing.T) {
+	t.Parallel()
+	text := strings.Replace(validYAML, "primary_key: [payment_id]}", `primary_key: [payment_id], filter: [{column: status, op: ne, value: void}, {column: paid_amount, op: gte, value: 100.50}, {column: account, op: in, values: ["1010", 1020]}, {column: memo, op: empty}]}`, 1)
+	r, err := recipe.Parse([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range r.GetSources().GetRight().GetFilter() {
+		got = append(got, fmt.Sprintf("%s %s %q", f.GetColumn(), recipe.FilterName(f.GetOp()), f.GetValues()))
+	}
+	// Numbers are kept as written, 100.50 with its zero.
+	want := []string{`status ne ["void"]`, `paid_amount gte ["100.50"]`, `account in ["1010" "1020"]`, `memo empty []`}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("filter = %q, want %q", got, want)
+	}
+	roundTrip(t, r)
+}
+
 func TestExtractRoundTrip(t *testing.T) {
 	t.Parallel()
 	text := strings.Replace(validYAML, "primary_key: [payment_id]}", `primary_key: [payment_id], extract: {ref: {from: memo, pattern: "(?i)INV-([0-9]+)"}, batch: {from: memo, pattern: 'B(\d+)', type: integer}}}`, 1)
@@ -302,6 +322,14 @@ func TestParseErrors(t *testing.T) {
 		{"totals_unknown_field", "primary_key: [payment_id]}", "primary_key: [payment_id], totals: [{column: paid_amount, per: currency}]}", "sources.right.totals[0].per", "unknown field; allowed here: column, by", 6},
 		{"totals_by_itself", "primary_key: [payment_id]}", "primary_key: [payment_id], totals: [{column: paid_amount, by: paid_amount}]}", "sources.right.totals[0].by", `splits "paid_amount" by itself`, 0},
 		{"totals_twice", "primary_key: [payment_id]}", "primary_key: [payment_id], totals: [paid_amount, {column: paid_amount, by: currency}, {column: paid_amount}]}", "sources.right.totals[2]", "is already asked for at sources.right.totals[0]", 0},
+		{"filter_unknown_op", "primary_key: [payment_id]}", "primary_key: [payment_id], filter: [{column: status, op: like, value: x}]}", "sources.right.filter[0].op", `unknown operator "like"; allowed: empty, eq, gt, gte, in, lt, lte, ne, not_empty, not_in`, 6},
+		{"filter_without_op", "primary_key: [payment_id]}", "primary_key: [payment_id], filter: [{column: status, value: x}]}", "sources.right.filter[0].op", "is required", 6},
+		{"filter_without_value", "primary_key: [payment_id]}", "primary_key: [payment_id], filter: [{column: status, op: eq}]}", "sources.right.filter[0].value", "is required: eq takes one value", 0},
+		{"filter_two_values", "primary_key: [payment_id]}", "primary_key: [payment_id], filter: [{column: status, op: lt, values: [a, b]}]}", "sources.right.filter[0].value", "lt takes one value (in and not_in take a list)", 0},
+		{"filter_in_without_values", "primary_key: [payment_id]}", "primary_key: [payment_id], filter: [{column: status, op: in, values: []}]}", "sources.right.filter[0].values", "in takes a list of values", 0},
+		{"filter_empty_with_value", "primary_key: [payment_id]}", "primary_key: [payment_id], filter: [{column: status, op: empty, value: x}]}", "sources.right.filter[0]", "empty takes no value", 0},
+		{"filter_value_and_values", "primary_key: [payment_id]}", "primary_key: [payment_id], filter: [{column: status, op: in, value: x, values: [y]}]}", "sources.right.filter[0].values", "and value are both set", 6},
+		{"filter_null_value", "primary_key: [payment_id]}", "primary_key: [payment_id], filter: [{column: status, op: eq, value: null}]}", "sources.right.filter[0].value", "must be a string", 6},
 		{"priority_out_of_range", "priority: 1", "priority: 2147483648", "match_rules[0].priority", "must be a whole number from -2147483648 to 2147483647", 10},
 	}
 	for _, tt := range tests {

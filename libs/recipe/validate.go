@@ -62,7 +62,7 @@ func validate(r *kallav1.Recipe) Errors {
 }
 
 // validateSource checks what a source sets besides its alias and URI:
-// types, reverse_sign, extract, net, signed and totals.
+// types, reverse_sign, extract, net, signed, totals and filter.
 func validateSource(src *kallav1.Source, path string) Errors {
 	var errs Errors
 	fail := func(field, format string, args ...any) {
@@ -92,7 +92,45 @@ func validateSource(src *kallav1.Source, path string) Errors {
 	errs = append(errs, eachNamed(src.GetExtract(), path+".extract", validateExtract)...)
 	errs = append(errs, eachNamed(src.GetNet(), path+".net", validateNet)...)
 	errs = append(errs, eachNamed(src.GetSigned(), path+".signed", validateSigned)...)
-	return append(errs, validateTotals(src.GetTotals(), path+".totals")...)
+	errs = append(errs, validateTotals(src.GetTotals(), path+".totals")...)
+	return append(errs, validateFilters(src.GetFilter(), path+".filter")...)
+}
+
+// validateFilters checks that each filter condition names a column and an
+// operator, with as many values as the operator takes. The values' types
+// are the columns', checked against the source's schema.
+func validateFilters(filters []*kallav1.Filter, path string) Errors {
+	var errs Errors
+	for i, f := range filters {
+		field := index(path, i)
+		op := FilterName(f.GetOp())
+		switch n := len(f.GetValues()); {
+		case f.GetColumn() == "":
+			errs = append(errs, FieldError{Field: field + ".column", Message: "is required: a column of the source"})
+		case f.GetOp() == kallav1.FilterOperator_FILTER_OPERATOR_UNSPECIFIED:
+			errs = append(errs, FieldError{Field: field + ".op", Message: "is required; allowed: " + sortedNames(filterNames)})
+		case takesNoValue(f.GetOp()) && n > 0:
+			errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf("%s takes no value", op)})
+		case takesList(f.GetOp()) && n == 0:
+			errs = append(errs, FieldError{Field: field + ".values", Message: fmt.Sprintf("is required: %s takes a list of values, such as [\"1010\", \"1020\"]", op)})
+		case !takesNoValue(f.GetOp()) && !takesList(f.GetOp()) && n != 1:
+			errs = append(errs, FieldError{Field: field + ".value", Message: fmt.Sprintf("is required: %s takes one value (in and not_in take a list)", op)})
+		}
+		for j, v := range f.GetValues() {
+			if strings.ContainsRune(v, 0) {
+				errs = append(errs, FieldError{Field: index(field+".values", j), Message: "holds a NUL character, which no value may"})
+			}
+		}
+	}
+	return errs
+}
+
+func takesNoValue(op kallav1.FilterOperator) bool {
+	return op == kallav1.FilterOperator_FILTER_OPERATOR_EMPTY || op == kallav1.FilterOperator_FILTER_OPERATOR_NOT_EMPTY
+}
+
+func takesList(op kallav1.FilterOperator) bool {
+	return op == kallav1.FilterOperator_FILTER_OPERATOR_IN || op == kallav1.FilterOperator_FILTER_OPERATOR_NOT_IN
 }
 
 // validateTotals checks that each total names a column, split by another

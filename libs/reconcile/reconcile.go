@@ -278,8 +278,8 @@ func summarize(p *plan.Plan, engineName string, res *engine.Result, total time.D
 	s := &evidence.Summary{
 		RecipeID: p.RecipeID,
 		Engine:   engineName,
-		Left:     evidence.SideSummary{Alias: p.Left.Alias, Rows: res.LeftRows},
-		Right:    evidence.SideSummary{Alias: p.Right.Alias, Rows: res.RightRows},
+		Left:     evidence.SideSummary{Alias: p.Left.Alias, Rows: res.LeftRows, FilteredOut: res.LeftFilteredOut},
+		Right:    evidence.SideSummary{Alias: p.Right.Alias, Rows: res.RightRows, FilteredOut: res.RightFilteredOut},
 		Rules:    make([]evidence.RuleSummary, len(p.Rules)),
 		TimingsMS: evidence.Timings{
 			Load:  res.Timings.Load.Milliseconds(),

@@ -25,6 +25,9 @@ func Explain(p *plan.Plan) (rules []RuleScript, script string) {
 		in    plan.Input
 	}{{Left, p.Left}, {Right, p.Right}} {
 		fmt.Fprintf(&b, "\n-- load %s from %s\n%s;\n", side.in.Alias, side.in.Ref, strings.Join(Load(side.table, side.in, read(side.in)), ";\n"))
+		if count, drop := FilteredOut(side.table, side.in); count != "" {
+			fmt.Fprintf(&b, "-- the records the filter left out\n%s;\n%s;\n", count, drop)
+		}
 		if q := KeyOrderBreaks(side.table, side.in); q != "" {
 			fmt.Fprintf(&b, "-- must be 0: keys are unique, not empty and numbered in order\n%s;\n", q)
 			fmt.Fprintf(&b, "-- otherwise names the keys at fault\n%s;\n", KeyProblems(side.table, side.in))
@@ -43,6 +46,11 @@ func Explain(p *plan.Plan) (rules []RuleScript, script string) {
 	}
 	if q := BestNearMisses(p); q != "" {
 		fmt.Fprintf(&b, "%s;\n", q)
+	}
+	for _, side := range []Side{left, right} {
+		for _, t := range side.Input.Totals {
+			fmt.Fprintf(&b, "-- total of %s.%s\n%s;\n", side.Input.Alias, t.Column.Name, Total(side, t))
+		}
 	}
 	fmt.Fprintf(&b, "\n-- evidence\n%s;\n%s;\n%s;\n%s;\n", RuleCounts(p), Matched(p), Unmatched(p, left), Unmatched(p, right))
 	return rules, b.String()

@@ -272,19 +272,46 @@ func ReadParquet(files []string, s source.Schema) string {
 // sorted by key, and the side is a view adding their position as __id,
 // which is cheaper than a numbering window over the wide rows or a second
 // copy of them. A source without a primary key is numbered in file order.
-// The columns the source derives are stored beside its own.
+// The columns the source derives are stored beside its own; a filter then
+// keeps the records it names.
 func Load(table string, in plan.Input, read string) []string {
 	raw := table + "_raw"
 	if len(in.Extracts)+len(in.Nets)+len(in.Signed) > 0 {
 		read = fmt.Sprintf("SELECT %s FROM (%s)", strings.Join(append([]string{"*"}, derived(in)...), ", "), read)
 	}
+	var statements []string
+	id := "rowid + 1 AS __id, *"
+	if len(in.Filters) > 0 {
+		// Read whole first: the records left out are counted (Unfiltered),
+		// and one without a key keeps its row number in the file.
+		statements = append(statements, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", Unfiltered(table), read))
+		read = fmt.Sprintf("SELECT * FROM %s WHERE %s", Unfiltered(table), filterWhere(in.Filters))
+		if len(in.Key) == 0 {
+			read = fmt.Sprintf("SELECT rowid + 1 AS __row, * FROM %s WHERE %s", Unfiltered(table), filterWhere(in.Filters))
+			id = "__row AS __id, * EXCLUDE (__row)"
+		}
+	}
 	if len(in.Key) > 0 {
 		read = fmt.Sprintf("SELECT * FROM (%s) ORDER BY %s", read, keyColumns(in))
 	}
-	return []string{
+	return append(statements,
 		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", raw, read),
-		fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %s AS SELECT rowid + 1 AS __id, * FROM %s", table, raw),
+		fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %s AS SELECT %s FROM %s", table, id, raw),
+	)
+}
+
+// Unfiltered is the table a side with a filter is read into whole, before
+// the filter keeps its records.
+func Unfiltered(table string) string { return table + "_unfiltered" }
+
+// FilteredOut is, for a side Load read with a filter, the query counting
+// the records the filter left out and the statement dropping the side's
+// unfiltered copy; nil without a filter.
+func FilteredOut(table string, in plan.Input) (count, drop string) {
+	if len(in.Filters) == 0 {
+		return "", ""
 	}
+	return fmt.Sprintf("SELECT (%s) - (%s)", Count(Unfiltered(table)), Count(table)), "DROP TABLE " + Unfiltered(table)
 }
 
 // CheckPattern is a statement that fails when the engine cannot run an

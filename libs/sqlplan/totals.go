@@ -10,8 +10,10 @@ import (
 // Total sums one of side s's totals after matching, a row per value of its
 // by column (ordered by value, empty last; one row without by): the value
 // as text, the records, the matched ones, those with the column empty,
-// then the sums over all, matched and unmatched records as exact text at
-// the column's scale.
+// then the sums of the positive and of the negative values of the matched
+// records, and of the unmatched ones, as exact text at the column's scale.
+// Sums of one sign grow with every value, so whether one outgrows the
+// engine's numbers does not depend on the order it adds them in.
 func Total(s Side, t plan.Total) string {
 	value := "CAST(NULL AS VARCHAR)"
 	group := ""
@@ -20,10 +22,10 @@ func Total(s Side, t plan.Total) string {
 		group = " GROUP BY g ORDER BY g NULLS LAST"
 	}
 	sum := func(filter string) string {
-		return fmt.Sprintf("CAST(coalesce(sum(v)%s, 0) AS VARCHAR)", filter)
+		return fmt.Sprintf("CAST(coalesce(sum(v) FILTER (WHERE %s), 0) AS VARCHAR)", filter)
 	}
-	return fmt.Sprintf("SELECT %s, count(*), count(*) FILTER (WHERE m), count(*) FILTER (WHERE v IS NULL), %s, %s, %s FROM (%s)%s",
-		value, sum(""), sum(" FILTER (WHERE m)"), sum(" FILTER (WHERE NOT m)"), totalRows(s, t), group)
+	return fmt.Sprintf("SELECT %s, count(*), count(*) FILTER (WHERE m), count(*) FILTER (WHERE v IS NULL), %s, %s, %s, %s FROM (%s)%s",
+		value, sum("m AND v > 0"), sum("m AND v < 0"), sum("NOT m AND v > 0"), sum("NOT m AND v < 0"), totalRows(s, t), group)
 }
 
 // TotalGroups counts the values of a total's by column, an empty value

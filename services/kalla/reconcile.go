@@ -140,12 +140,22 @@ func progressPrinter(w io.Writer) func(engine.Progress) {
 func printSummary(w io.Writer, s *evidence.Summary) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "recipe %s (engine %s, %d ms)\n\n", s.RecipeID, s.Engine, s.TimingsMS.Total)
-	fmt.Fprintln(tw, "side\talias\trows\tmatched\tunmatched\tmatch rate\t")
+	// Records a filter left out are shown when there are any.
+	filtered := s.Left.FilteredOut+s.Right.FilteredOut > 0
+	header := "side\talias\trows\tmatched\tunmatched\tmatch rate\t"
+	if filtered {
+		header += "filtered out\t"
+	}
+	fmt.Fprintln(tw, header)
 	for _, side := range []struct {
 		name string
 		s    evidence.SideSummary
 	}{{"left", s.Left}, {"right", s.Right}} {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t\n", side.name, side.s.Alias, side.s.Rows, side.s.Matched, side.s.Unmatched, rate(side.s.Matched, side.s.Rows))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t", side.name, side.s.Alias, side.s.Rows, side.s.Matched, side.s.Unmatched, rate(side.s.Matched, side.s.Rows))
+		if filtered {
+			fmt.Fprintf(tw, "%d\t", side.s.FilteredOut)
+		}
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
@@ -166,7 +176,7 @@ func printTotals(w io.Writer, s *evidence.Summary) {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "side\ttotal\trecords\tempty\tsum\tmatched\tunmatched\t")
+	fmt.Fprintln(tw, "side\tcolumn\trecords\tempty\ttotal\tmatched\tunmatched\t")
 	for _, side := range []struct {
 		name string
 		s    evidence.SideSummary
@@ -179,17 +189,18 @@ func printTotals(w io.Writer, s *evidence.Summary) {
 }
 
 // totalName is a total as a person reads it: "amount", "amount, currency
-// EUR" or, for an empty value, "amount, currency empty".
+// EUR" or, for an empty value, "amount, currency (empty)". A value that
+// could be mistaken for another (" EUR", "(empty)") or would tear the
+// table apart (a tab) is quoted.
 func totalName(t evidence.TotalSummary) string {
 	switch {
 	case t.By == "":
 		return t.Column
 	case t.Value == nil:
-		return fmt.Sprintf("%s, %s empty", t.Column, t.By)
+		return fmt.Sprintf("%s, %s (empty)", t.Column, t.By)
 	}
 	value := *t.Value
-	if strings.ContainsFunc(value, unicode.IsControl) {
-		// A tab or a line break would tear the table apart.
+	if value == "" || value == "(empty)" || strings.TrimSpace(value) != value || strings.ContainsFunc(value, unicode.IsControl) {
 		value = strconv.Quote(value)
 	}
 	return fmt.Sprintf("%s, %s %s", t.Column, t.By, value)

@@ -21,6 +21,82 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// FilterOperator says how a filter compares. An empty value is no value:
+// eq, in, lt, lte, gt and gte leave its record out; ne and not_in keep it
+// (it is not the value named); empty keeps only such records.
+type FilterOperator int32
+
+const (
+	FilterOperator_FILTER_OPERATOR_UNSPECIFIED FilterOperator = 0
+	FilterOperator_FILTER_OPERATOR_EQ          FilterOperator = 1
+	FilterOperator_FILTER_OPERATOR_NE          FilterOperator = 2
+	FilterOperator_FILTER_OPERATOR_LT          FilterOperator = 3
+	FilterOperator_FILTER_OPERATOR_LTE         FilterOperator = 4
+	FilterOperator_FILTER_OPERATOR_GT          FilterOperator = 5
+	FilterOperator_FILTER_OPERATOR_GTE         FilterOperator = 6
+	FilterOperator_FILTER_OPERATOR_IN          FilterOperator = 7
+	FilterOperator_FILTER_OPERATOR_NOT_IN      FilterOperator = 8
+	FilterOperator_FILTER_OPERATOR_EMPTY       FilterOperator = 9
+	FilterOperator_FILTER_OPERATOR_NOT_EMPTY   FilterOperator = 10
+)
+
+// Enum value maps for FilterOperator.
+var (
+	FilterOperator_name = map[int32]string{
+		0:  "FILTER_OPERATOR_UNSPECIFIED",
+		1:  "FILTER_OPERATOR_EQ",
+		2:  "FILTER_OPERATOR_NE",
+		3:  "FILTER_OPERATOR_LT",
+		4:  "FILTER_OPERATOR_LTE",
+		5:  "FILTER_OPERATOR_GT",
+		6:  "FILTER_OPERATOR_GTE",
+		7:  "FILTER_OPERATOR_IN",
+		8:  "FILTER_OPERATOR_NOT_IN",
+		9:  "FILTER_OPERATOR_EMPTY",
+		10: "FILTER_OPERATOR_NOT_EMPTY",
+	}
+	FilterOperator_value = map[string]int32{
+		"FILTER_OPERATOR_UNSPECIFIED": 0,
+		"FILTER_OPERATOR_EQ":          1,
+		"FILTER_OPERATOR_NE":          2,
+		"FILTER_OPERATOR_LT":          3,
+		"FILTER_OPERATOR_LTE":         4,
+		"FILTER_OPERATOR_GT":          5,
+		"FILTER_OPERATOR_GTE":         6,
+		"FILTER_OPERATOR_IN":          7,
+		"FILTER_OPERATOR_NOT_IN":      8,
+		"FILTER_OPERATOR_EMPTY":       9,
+		"FILTER_OPERATOR_NOT_EMPTY":   10,
+	}
+)
+
+func (x FilterOperator) Enum() *FilterOperator {
+	p := new(FilterOperator)
+	*p = x
+	return p
+}
+
+func (x FilterOperator) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (FilterOperator) Descriptor() protoreflect.EnumDescriptor {
+	return file_kalla_v1_recipe_proto_enumTypes[0].Descriptor()
+}
+
+func (FilterOperator) Type() protoreflect.EnumType {
+	return &file_kalla_v1_recipe_proto_enumTypes[0]
+}
+
+func (x FilterOperator) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use FilterOperator.Descriptor instead.
+func (FilterOperator) EnumDescriptor() ([]byte, []int) {
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{0}
+}
+
 // Pattern says how many records of each side one match may hold.
 type Pattern int32
 
@@ -61,11 +137,11 @@ func (x Pattern) String() string {
 }
 
 func (Pattern) Descriptor() protoreflect.EnumDescriptor {
-	return file_kalla_v1_recipe_proto_enumTypes[0].Descriptor()
+	return file_kalla_v1_recipe_proto_enumTypes[1].Descriptor()
 }
 
 func (Pattern) Type() protoreflect.EnumType {
-	return &file_kalla_v1_recipe_proto_enumTypes[0]
+	return &file_kalla_v1_recipe_proto_enumTypes[1]
 }
 
 func (x Pattern) Number() protoreflect.EnumNumber {
@@ -74,7 +150,7 @@ func (x Pattern) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Pattern.Descriptor instead.
 func (Pattern) EnumDescriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{0}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{1}
 }
 
 type Operator int32
@@ -143,11 +219,11 @@ func (x Operator) String() string {
 }
 
 func (Operator) Descriptor() protoreflect.EnumDescriptor {
-	return file_kalla_v1_recipe_proto_enumTypes[1].Descriptor()
+	return file_kalla_v1_recipe_proto_enumTypes[2].Descriptor()
 }
 
 func (Operator) Type() protoreflect.EnumType {
-	return &file_kalla_v1_recipe_proto_enumTypes[1]
+	return &file_kalla_v1_recipe_proto_enumTypes[2]
 }
 
 func (x Operator) Number() protoreflect.EnumNumber {
@@ -156,7 +232,7 @@ func (x Operator) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Operator.Descriptor instead.
 func (Operator) EnumDescriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{1}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{2}
 }
 
 // A Recipe says which two sources to reconcile and by which ordered rules.
@@ -359,7 +435,11 @@ type Source struct {
 	// sums summary.json reports: over all records, the matched ones and the
 	// unmatched ones, as written (reverse_sign does not change them), and
 	// optionally per value of another column, such as a currency.
-	Totals        []*Total `protobuf:"bytes,9,rep,name=totals,proto3" json:"totals,omitempty"`
+	Totals []*Total `protobuf:"bytes,9,rep,name=totals,proto3" json:"totals,omitempty"`
+	// filter keeps the records for which every condition holds; the others
+	// take no part in the reconciliation, and the summary counts them in
+	// filtered_out.
+	Filter        []*Filter `protobuf:"bytes,10,rep,name=filter,proto3" json:"filter,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -457,6 +537,77 @@ func (x *Source) GetTotals() []*Total {
 	return nil
 }
 
+func (x *Source) GetFilter() []*Filter {
+	if x != nil {
+		return x.Filter
+	}
+	return nil
+}
+
+// Filter compares a column of the source with values written in the
+// recipe, read as the column's type (dates YYYY-MM-DD).
+type Filter struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Column string                 `protobuf:"bytes,1,opt,name=column,proto3" json:"column,omitempty"`
+	Op     FilterOperator         `protobuf:"varint,2,opt,name=op,proto3,enum=kalla.v1.FilterOperator" json:"op,omitempty"`
+	// values holds one value for eq, ne, lt, lte, gt and gte, one or more
+	// for in and not_in, none for empty and not_empty.
+	Values        []string `protobuf:"bytes,3,rep,name=values,proto3" json:"values,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Filter) Reset() {
+	*x = Filter{}
+	mi := &file_kalla_v1_recipe_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Filter) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Filter) ProtoMessage() {}
+
+func (x *Filter) ProtoReflect() protoreflect.Message {
+	mi := &file_kalla_v1_recipe_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Filter.ProtoReflect.Descriptor instead.
+func (*Filter) Descriptor() ([]byte, []int) {
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Filter) GetColumn() string {
+	if x != nil {
+		return x.Column
+	}
+	return ""
+}
+
+func (x *Filter) GetOp() FilterOperator {
+	if x != nil {
+		return x.Op
+	}
+	return FilterOperator_FILTER_OPERATOR_UNSPECIFIED
+}
+
+func (x *Filter) GetValues() []string {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
 // Total is a number column summed in the summary.
 type Total struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -470,7 +621,7 @@ type Total struct {
 
 func (x *Total) Reset() {
 	*x = Total{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[3]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -482,7 +633,7 @@ func (x *Total) String() string {
 func (*Total) ProtoMessage() {}
 
 func (x *Total) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[3]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -495,7 +646,7 @@ func (x *Total) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Total.ProtoReflect.Descriptor instead.
 func (*Total) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{3}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Total) GetColumn() string {
@@ -527,7 +678,7 @@ type Signed struct {
 
 func (x *Signed) Reset() {
 	*x = Signed{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[4]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -539,7 +690,7 @@ func (x *Signed) String() string {
 func (*Signed) ProtoMessage() {}
 
 func (x *Signed) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[4]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -552,7 +703,7 @@ func (x *Signed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Signed.ProtoReflect.Descriptor instead.
 func (*Signed) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{4}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Signed) GetValue() string {
@@ -594,7 +745,7 @@ type Net struct {
 
 func (x *Net) Reset() {
 	*x = Net{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[5]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -606,7 +757,7 @@ func (x *Net) String() string {
 func (*Net) ProtoMessage() {}
 
 func (x *Net) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[5]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -619,7 +770,7 @@ func (x *Net) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Net.ProtoReflect.Descriptor instead.
 func (*Net) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{5}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Net) GetPlus() string {
@@ -653,7 +804,7 @@ type Extract struct {
 
 func (x *Extract) Reset() {
 	*x = Extract{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[6]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -665,7 +816,7 @@ func (x *Extract) String() string {
 func (*Extract) ProtoMessage() {}
 
 func (x *Extract) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[6]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -678,7 +829,7 @@ func (x *Extract) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Extract.ProtoReflect.Descriptor instead.
 func (*Extract) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{6}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Extract) GetFrom() string {
@@ -717,7 +868,7 @@ type MatchRule struct {
 
 func (x *MatchRule) Reset() {
 	*x = MatchRule{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[7]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -729,7 +880,7 @@ func (x *MatchRule) String() string {
 func (*MatchRule) ProtoMessage() {}
 
 func (x *MatchRule) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[7]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -742,7 +893,7 @@ func (x *MatchRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MatchRule.ProtoReflect.Descriptor instead.
 func (*MatchRule) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{7}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *MatchRule) GetName() string {
@@ -794,7 +945,7 @@ type Condition struct {
 
 func (x *Condition) Reset() {
 	*x = Condition{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[8]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -806,7 +957,7 @@ func (x *Condition) String() string {
 func (*Condition) ProtoMessage() {}
 
 func (x *Condition) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[8]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -819,7 +970,7 @@ func (x *Condition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Condition.ProtoReflect.Descriptor instead.
 func (*Condition) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{8}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Condition) GetLeft() string {
@@ -862,7 +1013,7 @@ type Aggregate struct {
 
 func (x *Aggregate) Reset() {
 	*x = Aggregate{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[9]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -874,7 +1025,7 @@ func (x *Aggregate) String() string {
 func (*Aggregate) ProtoMessage() {}
 
 func (x *Aggregate) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[9]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -887,7 +1038,7 @@ func (x *Aggregate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Aggregate.ProtoReflect.Descriptor instead.
 func (*Aggregate) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{9}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Aggregate) GetLeft() string {
@@ -922,7 +1073,7 @@ type Decimal struct {
 
 func (x *Decimal) Reset() {
 	*x = Decimal{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[10]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -934,7 +1085,7 @@ func (x *Decimal) String() string {
 func (*Decimal) ProtoMessage() {}
 
 func (x *Decimal) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[10]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -947,7 +1098,7 @@ func (x *Decimal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decimal.ProtoReflect.Descriptor instead.
 func (*Decimal) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{10}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Decimal) GetValue() string {
@@ -969,7 +1120,7 @@ type Output struct {
 
 func (x *Output) Reset() {
 	*x = Output{}
-	mi := &file_kalla_v1_recipe_proto_msgTypes[11]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -981,7 +1132,7 @@ func (x *Output) String() string {
 func (*Output) ProtoMessage() {}
 
 func (x *Output) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_recipe_proto_msgTypes[11]
+	mi := &file_kalla_v1_recipe_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -994,7 +1145,7 @@ func (x *Output) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Output.ProtoReflect.Descriptor instead.
 func (*Output) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{11}
+	return file_kalla_v1_recipe_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Output) GetMatched() string {
@@ -1036,7 +1187,7 @@ const file_kalla_v1_recipe_proto_rawDesc = "" +
 	"\f_description\"W\n" +
 	"\aSources\x12$\n" +
 	"\x04left\x18\x01 \x01(\v2\x10.kalla.v1.SourceR\x04left\x12&\n" +
-	"\x05right\x18\x02 \x01(\v2\x10.kalla.v1.SourceR\x05right\"\x89\x05\n" +
+	"\x05right\x18\x02 \x01(\v2\x10.kalla.v1.SourceR\x05right\"\xb3\x05\n" +
 	"\x06Source\x12\x14\n" +
 	"\x05alias\x18\x01 \x01(\tR\x05alias\x12\x10\n" +
 	"\x03uri\x18\x02 \x01(\tR\x03uri\x12\x1f\n" +
@@ -1047,7 +1198,9 @@ const file_kalla_v1_recipe_proto_rawDesc = "" +
 	"\aextract\x18\x06 \x03(\v2\x1d.kalla.v1.Source.ExtractEntryR\aextract\x12+\n" +
 	"\x03net\x18\a \x03(\v2\x19.kalla.v1.Source.NetEntryR\x03net\x124\n" +
 	"\x06signed\x18\b \x03(\v2\x1c.kalla.v1.Source.SignedEntryR\x06signed\x12'\n" +
-	"\x06totals\x18\t \x03(\v2\x0f.kalla.v1.TotalR\x06totals\x1a8\n" +
+	"\x06totals\x18\t \x03(\v2\x0f.kalla.v1.TotalR\x06totals\x12(\n" +
+	"\x06filter\x18\n" +
+	" \x03(\v2\x10.kalla.v1.FilterR\x06filter\x1a8\n" +
 	"\n" +
 	"TypesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -1060,7 +1213,11 @@ const file_kalla_v1_recipe_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\v2\r.kalla.v1.NetR\x05value:\x028\x01\x1aK\n" +
 	"\vSignedEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12&\n" +
-	"\x05value\x18\x02 \x01(\v2\x10.kalla.v1.SignedR\x05value:\x028\x01\"/\n" +
+	"\x05value\x18\x02 \x01(\v2\x10.kalla.v1.SignedR\x05value:\x028\x01\"b\n" +
+	"\x06Filter\x12\x16\n" +
+	"\x06column\x18\x01 \x01(\tR\x06column\x12(\n" +
+	"\x02op\x18\x02 \x01(\x0e2\x18.kalla.v1.FilterOperatorR\x02op\x12\x16\n" +
+	"\x06values\x18\x03 \x03(\tR\x06values\"/\n" +
 	"\x05Total\x12\x16\n" +
 	"\x06column\x18\x01 \x01(\tR\x06column\x12\x0e\n" +
 	"\x02by\x18\x02 \x01(\tR\x02by\"f\n" +
@@ -1103,7 +1260,20 @@ const file_kalla_v1_recipe_proto_rawDesc = "" +
 	"\x06Output\x12\x18\n" +
 	"\amatched\x18\x01 \x01(\tR\amatched\x12%\n" +
 	"\x0eunmatched_left\x18\x02 \x01(\tR\runmatchedLeft\x12'\n" +
-	"\x0funmatched_right\x18\x03 \x01(\tR\x0eunmatchedRight*\x86\x01\n" +
+	"\x0funmatched_right\x18\x03 \x01(\tR\x0eunmatchedRight*\xb1\x02\n" +
+	"\x0eFilterOperator\x12\x1f\n" +
+	"\x1bFILTER_OPERATOR_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12FILTER_OPERATOR_EQ\x10\x01\x12\x16\n" +
+	"\x12FILTER_OPERATOR_NE\x10\x02\x12\x16\n" +
+	"\x12FILTER_OPERATOR_LT\x10\x03\x12\x17\n" +
+	"\x13FILTER_OPERATOR_LTE\x10\x04\x12\x16\n" +
+	"\x12FILTER_OPERATOR_GT\x10\x05\x12\x17\n" +
+	"\x13FILTER_OPERATOR_GTE\x10\x06\x12\x16\n" +
+	"\x12FILTER_OPERATOR_IN\x10\a\x12\x1a\n" +
+	"\x16FILTER_OPERATOR_NOT_IN\x10\b\x12\x19\n" +
+	"\x15FILTER_OPERATOR_EMPTY\x10\t\x12\x1d\n" +
+	"\x19FILTER_OPERATOR_NOT_EMPTY\x10\n" +
+	"*\x86\x01\n" +
 	"\aPattern\x12\x17\n" +
 	"\x13PATTERN_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12PATTERN_ONE_TO_ONE\x10\x01\x12\x17\n" +
@@ -1139,53 +1309,57 @@ func file_kalla_v1_recipe_proto_rawDescGZIP() []byte {
 	return file_kalla_v1_recipe_proto_rawDescData
 }
 
-var file_kalla_v1_recipe_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_kalla_v1_recipe_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_kalla_v1_recipe_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_kalla_v1_recipe_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_kalla_v1_recipe_proto_goTypes = []any{
-	(Pattern)(0),      // 0: kalla.v1.Pattern
-	(Operator)(0),     // 1: kalla.v1.Operator
-	(*Recipe)(nil),    // 2: kalla.v1.Recipe
-	(*Sources)(nil),   // 3: kalla.v1.Sources
-	(*Source)(nil),    // 4: kalla.v1.Source
-	(*Total)(nil),     // 5: kalla.v1.Total
-	(*Signed)(nil),    // 6: kalla.v1.Signed
-	(*Net)(nil),       // 7: kalla.v1.Net
-	(*Extract)(nil),   // 8: kalla.v1.Extract
-	(*MatchRule)(nil), // 9: kalla.v1.MatchRule
-	(*Condition)(nil), // 10: kalla.v1.Condition
-	(*Aggregate)(nil), // 11: kalla.v1.Aggregate
-	(*Decimal)(nil),   // 12: kalla.v1.Decimal
-	(*Output)(nil),    // 13: kalla.v1.Output
-	nil,               // 14: kalla.v1.Source.TypesEntry
-	nil,               // 15: kalla.v1.Source.ExtractEntry
-	nil,               // 16: kalla.v1.Source.NetEntry
-	nil,               // 17: kalla.v1.Source.SignedEntry
+	(FilterOperator)(0), // 0: kalla.v1.FilterOperator
+	(Pattern)(0),        // 1: kalla.v1.Pattern
+	(Operator)(0),       // 2: kalla.v1.Operator
+	(*Recipe)(nil),      // 3: kalla.v1.Recipe
+	(*Sources)(nil),     // 4: kalla.v1.Sources
+	(*Source)(nil),      // 5: kalla.v1.Source
+	(*Filter)(nil),      // 6: kalla.v1.Filter
+	(*Total)(nil),       // 7: kalla.v1.Total
+	(*Signed)(nil),      // 8: kalla.v1.Signed
+	(*Net)(nil),         // 9: kalla.v1.Net
+	(*Extract)(nil),     // 10: kalla.v1.Extract
+	(*MatchRule)(nil),   // 11: kalla.v1.MatchRule
+	(*Condition)(nil),   // 12: kalla.v1.Condition
+	(*Aggregate)(nil),   // 13: kalla.v1.Aggregate
+	(*Decimal)(nil),     // 14: kalla.v1.Decimal
+	(*Output)(nil),      // 15: kalla.v1.Output
+	nil,                 // 16: kalla.v1.Source.TypesEntry
+	nil,                 // 17: kalla.v1.Source.ExtractEntry
+	nil,                 // 18: kalla.v1.Source.NetEntry
+	nil,                 // 19: kalla.v1.Source.SignedEntry
 }
 var file_kalla_v1_recipe_proto_depIdxs = []int32{
-	3,  // 0: kalla.v1.Recipe.sources:type_name -> kalla.v1.Sources
-	9,  // 1: kalla.v1.Recipe.match_rules:type_name -> kalla.v1.MatchRule
-	13, // 2: kalla.v1.Recipe.output:type_name -> kalla.v1.Output
-	4,  // 3: kalla.v1.Sources.left:type_name -> kalla.v1.Source
-	4,  // 4: kalla.v1.Sources.right:type_name -> kalla.v1.Source
-	14, // 5: kalla.v1.Source.types:type_name -> kalla.v1.Source.TypesEntry
-	15, // 6: kalla.v1.Source.extract:type_name -> kalla.v1.Source.ExtractEntry
-	16, // 7: kalla.v1.Source.net:type_name -> kalla.v1.Source.NetEntry
-	17, // 8: kalla.v1.Source.signed:type_name -> kalla.v1.Source.SignedEntry
-	5,  // 9: kalla.v1.Source.totals:type_name -> kalla.v1.Total
-	0,  // 10: kalla.v1.MatchRule.pattern:type_name -> kalla.v1.Pattern
-	10, // 11: kalla.v1.MatchRule.conditions:type_name -> kalla.v1.Condition
-	11, // 12: kalla.v1.MatchRule.aggregate:type_name -> kalla.v1.Aggregate
-	1,  // 13: kalla.v1.Condition.op:type_name -> kalla.v1.Operator
-	12, // 14: kalla.v1.Condition.threshold:type_name -> kalla.v1.Decimal
-	12, // 15: kalla.v1.Aggregate.tolerance:type_name -> kalla.v1.Decimal
-	8,  // 16: kalla.v1.Source.ExtractEntry.value:type_name -> kalla.v1.Extract
-	7,  // 17: kalla.v1.Source.NetEntry.value:type_name -> kalla.v1.Net
-	6,  // 18: kalla.v1.Source.SignedEntry.value:type_name -> kalla.v1.Signed
-	19, // [19:19] is the sub-list for method output_type
-	19, // [19:19] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	4,  // 0: kalla.v1.Recipe.sources:type_name -> kalla.v1.Sources
+	11, // 1: kalla.v1.Recipe.match_rules:type_name -> kalla.v1.MatchRule
+	15, // 2: kalla.v1.Recipe.output:type_name -> kalla.v1.Output
+	5,  // 3: kalla.v1.Sources.left:type_name -> kalla.v1.Source
+	5,  // 4: kalla.v1.Sources.right:type_name -> kalla.v1.Source
+	16, // 5: kalla.v1.Source.types:type_name -> kalla.v1.Source.TypesEntry
+	17, // 6: kalla.v1.Source.extract:type_name -> kalla.v1.Source.ExtractEntry
+	18, // 7: kalla.v1.Source.net:type_name -> kalla.v1.Source.NetEntry
+	19, // 8: kalla.v1.Source.signed:type_name -> kalla.v1.Source.SignedEntry
+	7,  // 9: kalla.v1.Source.totals:type_name -> kalla.v1.Total
+	6,  // 10: kalla.v1.Source.filter:type_name -> kalla.v1.Filter
+	0,  // 11: kalla.v1.Filter.op:type_name -> kalla.v1.FilterOperator
+	1,  // 12: kalla.v1.MatchRule.pattern:type_name -> kalla.v1.Pattern
+	12, // 13: kalla.v1.MatchRule.conditions:type_name -> kalla.v1.Condition
+	13, // 14: kalla.v1.MatchRule.aggregate:type_name -> kalla.v1.Aggregate
+	2,  // 15: kalla.v1.Condition.op:type_name -> kalla.v1.Operator
+	14, // 16: kalla.v1.Condition.threshold:type_name -> kalla.v1.Decimal
+	14, // 17: kalla.v1.Aggregate.tolerance:type_name -> kalla.v1.Decimal
+	10, // 18: kalla.v1.Source.ExtractEntry.value:type_name -> kalla.v1.Extract
+	9,  // 19: kalla.v1.Source.NetEntry.value:type_name -> kalla.v1.Net
+	8,  // 20: kalla.v1.Source.SignedEntry.value:type_name -> kalla.v1.Signed
+	21, // [21:21] is the sub-list for method output_type
+	21, // [21:21] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_kalla_v1_recipe_proto_init() }
@@ -1194,15 +1368,15 @@ func file_kalla_v1_recipe_proto_init() {
 		return
 	}
 	file_kalla_v1_recipe_proto_msgTypes[0].OneofWrappers = []any{}
-	file_kalla_v1_recipe_proto_msgTypes[7].OneofWrappers = []any{}
 	file_kalla_v1_recipe_proto_msgTypes[8].OneofWrappers = []any{}
+	file_kalla_v1_recipe_proto_msgTypes[9].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kalla_v1_recipe_proto_rawDesc), len(file_kalla_v1_recipe_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   16,
+			NumEnums:      3,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

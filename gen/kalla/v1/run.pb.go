@@ -450,7 +450,10 @@ type SideSummary struct {
 	Unmatched int64                  `protobuf:"varint,4,opt,name=unmatched,proto3" json:"unmatched,omitempty"`
 	// totals are the sums the source's recipe asks for, in its order, one
 	// per value of its by column (ordered by value, empty last).
-	Totals        []*TotalSummary `protobuf:"bytes,5,rep,name=totals,proto3" json:"totals,omitempty"`
+	Totals []*TotalSummary `protobuf:"bytes,5,rep,name=totals,proto3" json:"totals,omitempty"`
+	// filtered_out counts the records read that the source's filter left
+	// out; rows counts those kept.
+	FilteredOut   int64 `protobuf:"varint,6,opt,name=filtered_out,json=filteredOut,proto3" json:"filtered_out,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -518,6 +521,13 @@ func (x *SideSummary) GetTotals() []*TotalSummary {
 		return x.Totals
 	}
 	return nil
+}
+
+func (x *SideSummary) GetFilteredOut() int64 {
+	if x != nil {
+		return x.FilteredOut
+	}
+	return 0
 }
 
 // TotalSummary is one column's sums, over the records with one value of
@@ -1991,13 +2001,14 @@ const file_kalla_v1_run_proto_rawDesc = "" +
 	"\fmatch_groups\x18\x05 \x01(\x03R\vmatchGroups\x12+\n" +
 	"\x05rules\x18\x06 \x03(\v2\x15.kalla.v1.RuleSummaryR\x05rules\x120\n" +
 	"\n" +
-	"timings_ms\x18\a \x01(\v2\x11.kalla.v1.TimingsR\ttimingsMs\"\x9f\x01\n" +
+	"timings_ms\x18\a \x01(\v2\x11.kalla.v1.TimingsR\ttimingsMs\"\xc2\x01\n" +
 	"\vSideSummary\x12\x14\n" +
 	"\x05alias\x18\x01 \x01(\tR\x05alias\x12\x12\n" +
 	"\x04rows\x18\x02 \x01(\x03R\x04rows\x12\x18\n" +
 	"\amatched\x18\x03 \x01(\x03R\amatched\x12\x1c\n" +
 	"\tunmatched\x18\x04 \x01(\x03R\tunmatched\x12.\n" +
-	"\x06totals\x18\x05 \x03(\v2\x16.kalla.v1.TotalSummaryR\x06totals\"\xaf\x02\n" +
+	"\x06totals\x18\x05 \x03(\v2\x16.kalla.v1.TotalSummaryR\x06totals\x12!\n" +
+	"\ffiltered_out\x18\x06 \x01(\x03R\vfilteredOut\"\xaf\x02\n" +
 	"\fTotalSummary\x12\x16\n" +
 	"\x06column\x18\x01 \x01(\tR\x06column\x12\x0e\n" +
 	"\x02by\x18\x02 \x01(\tR\x02by\x12\x19\n" +

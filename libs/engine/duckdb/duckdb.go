@@ -168,9 +168,15 @@ func (e *Engine) Reconcile(ctx context.Context, p *plan.Plan, out engine.Output,
 	if res.LeftRows, err = load(ctx, s, sqlplan.Left, p.Left); err != nil {
 		return nil, err
 	}
+	if res.LeftFilteredOut, err = filteredOut(ctx, s, sqlplan.Left, p.Left); err != nil {
+		return nil, err
+	}
 	loaded := fmt.Sprintf("%s %s", p.Left.Alias, source.RowCount(res.LeftRows))
 	progress(engine.Progress{Phase: engine.PhaseLoad, Detail: loaded + ", " + p.Right.Alias})
 	if res.RightRows, err = load(ctx, s, sqlplan.Right, p.Right); err != nil {
+		return nil, err
+	}
+	if res.RightFilteredOut, err = filteredOut(ctx, s, sqlplan.Right, p.Right); err != nil {
 		return nil, err
 	}
 	progress(engine.Progress{Phase: engine.PhaseLoad, Detail: fmt.Sprintf("%s, %s %s", loaded, p.Right.Alias, source.RowCount(res.RightRows))})
@@ -200,7 +206,8 @@ func (e *Engine) Reconcile(ctx context.Context, p *plan.Plan, out engine.Output,
 	return res, nil
 }
 
-// load reads one side, numbers its records and checks its key.
+// load reads one side, keeps the records its filter names, numbers them
+// and checks their key.
 func load(ctx context.Context, s *session, table string, in plan.Input) (int64, error) {
 	var read string
 	switch in.Ref.Format {
@@ -240,6 +247,20 @@ func load(ctx context.Context, s *session, table string, in plan.Input) (int64, 
 		return 0, err
 	}
 	return s.int64(ctx, sqlplan.Count(table))
+}
+
+// filteredOut counts the records a side's filter left out, from the table
+// Load read the side into whole, and drops that table.
+func filteredOut(ctx context.Context, s *session, table string, in plan.Input) (int64, error) {
+	count, drop := sqlplan.FilteredOut(table, in)
+	if count == "" {
+		return 0, nil
+	}
+	n, err := s.int64(ctx, count)
+	if err != nil {
+		return 0, err
+	}
+	return n, s.exec(ctx, drop)
 }
 
 // dataError says whether a DuckDB error was caused by the data read (a

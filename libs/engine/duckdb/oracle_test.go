@@ -90,6 +90,9 @@ func compare(t *testing.T, r *kallav1.Recipe, got outcome, want oracle.Result) {
 	}
 	compareUnmatched(t, "left", got.unmatchedLeft, want.UnmatchedLeft, r.GetSources().GetLeft().GetPrimaryKey())
 	compareUnmatched(t, "right", got.unmatchedRight, want.UnmatchedRight, r.GetSources().GetRight().GetPrimaryKey())
+	if got.summary.Left.FilteredOut != want.LeftFilteredOut || got.summary.Right.FilteredOut != want.RightFilteredOut {
+		t.Errorf("filtered out: engine %d and %d, oracle %d and %d", got.summary.Left.FilteredOut, got.summary.Right.FilteredOut, want.LeftFilteredOut, want.RightFilteredOut)
+	}
 	wantTotals(t, "left", got.summary.Left.Totals, oracleTotals(want.LeftTotals)...)
 	wantTotals(t, "right", got.summary.Right.Totals, oracleTotals(want.RightTotals)...)
 }

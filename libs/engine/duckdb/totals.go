@@ -3,8 +3,9 @@ package duckdb
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
-	"strings"
+	"math/big"
 
 	"github.com/kallahq/kalla/libs/engine"
 	"github.com/kallahq/kalla/libs/plan"
@@ -43,8 +44,8 @@ func totals(ctx context.Context, s *session, p *plan.Plan, res *engine.Result) e
 	}{{left, &res.LeftTotals}, {right, &res.RightTotals}} {
 		for _, t := range side.s.Input.Totals {
 			sums, err := total(ctx, s, side.s, t)
-			if overflow(err) {
-				return engine.BadInput("%s: the total of %s over %s needs more than %d digits, and Kalla computes with at most %d",
+			if overflow(err) || errors.Is(err, errTooWide) {
+				return engine.BadInput("%s: the total of %s over %s needs more than %d digits (its positive or its negative values add up to more), and Kalla computes with at most %d",
 					t.Field, t.Column.Name, side.s.Input.Alias, source.MaxDigits, source.MaxDigits)
 			}
 			if err != nil {
@@ -56,6 +57,10 @@ func totals(ctx context.Context, s *session, p *plan.Plan, res *engine.Result) e
 	return nil
 }
 
+// errTooWide is a total whose positive or negative values add up to more
+// than the engine's digits.
+var errTooWide = errors.New("a total past the digits the engine computes with")
+
 func total(ctx context.Context, s *session, side sqlplan.Side, t plan.Total) ([]engine.Sums, error) {
 	rows, err := s.conn.QueryContext(ctx, sqlplan.Total(side, t))
 	if err != nil {
@@ -66,26 +71,37 @@ func total(ctx context.Context, s *session, side sqlplan.Side, t plan.Total) ([]
 	for rows.Next() {
 		var x engine.Sums
 		var value sql.NullString
-		if err := rows.Scan(&value, &x.Records, &x.MatchedRecords, &x.EmptyRecords, &x.All, &x.Matched, &x.Unmatched); err != nil {
+		var parts [4]string // matched positive, negative; unmatched positive, negative
+		if err := rows.Scan(&value, &x.Records, &x.MatchedRecords, &x.EmptyRecords, &parts[0], &parts[1], &parts[2], &parts[3]); err != nil {
 			return nil, err
 		}
 		if value.Valid {
 			x.Value = &value.String
 		}
-		x.All, x.Matched, x.Unmatched = leadingZero(x.All), leadingZero(x.Matched), leadingZero(x.Unmatched)
+		if x.All, x.Matched, x.Unmatched, err = sums(parts, t.Column.Scale); err != nil {
+			return nil, err
+		}
 		out = append(out, x)
 	}
 	return out, rows.Err()
 }
 
-// leadingZero writes the zero DuckDB leaves out before the point of a
-// decimal with no digit before it (a DECIMAL(38,38) writes 0.5 as .5).
-func leadingZero(s string) string {
-	if rest, ok := strings.CutPrefix(s, "-."); ok {
-		return "-0." + rest
+// sums adds a total's parts exactly and writes them at the column's scale;
+// positive or negative values adding up to more digits than the engine
+// computes with are errTooWide, whichever order the engine added them in.
+func sums(parts [4]string, scale int) (all, matched, unmatched string, err error) {
+	var n [4]*big.Rat
+	for i, p := range parts {
+		var ok bool
+		if n[i], ok = new(big.Rat).SetString(p); !ok {
+			return "", "", "", fmt.Errorf("the engine wrote a sum as %q", p)
+		}
 	}
-	if strings.HasPrefix(s, ".") {
-		return "0" + s
+	add := func(a, b *big.Rat) *big.Rat { return new(big.Rat).Add(a, b) }
+	positive, negative := add(n[0], n[2]), add(n[1], n[3])
+	limit := new(big.Rat).SetFrac(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(source.MaxDigits-scale)), nil), big.NewInt(1))
+	if positive.Cmp(limit) >= 0 || new(big.Rat).Neg(negative).Cmp(limit) >= 0 {
+		return "", "", "", errTooWide
 	}
-	return s
+	return add(positive, negative).FloatString(scale), add(n[0], n[1]).FloatString(scale), add(n[2], n[3]).FloatString(scale), nil
 }

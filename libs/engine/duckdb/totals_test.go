@@ -103,6 +103,12 @@ func TestTotals(t *testing.T) {
 		o := mustReconcile(t, left, "id,ref,amount\n10,R0,1\n", withSourceField(exact, "left", "totals", "[n]"))
 		wantTotals(t, "left", o.summary.Left.Totals, "n: 10 1 9 0 | 9999999999999999990 999999999999999999 8999999999999999991")
 	})
+	t.Run("thirty_eight_digits", func(t *testing.T) {
+		t.Parallel()
+		nines := strings.Repeat("9", 38)
+		o := mustReconcile(t, "id,ref,amount,n\n1,A,1,"+nines+"\n2,B,1,-1\n", "id,ref,amount\n10,A,1\n", withSourceField(exact, "left", "totals", "[n]"))
+		wantTotals(t, "left", o.summary.Left.Totals, "n: 2 1 1 0 | "+strings.Repeat("9", 37)+"8 "+nines+" -1")
+	})
 	t.Run("refused_with_the_field", func(t *testing.T) {
 		t.Parallel()
 		left := "id,ref,amount,day,cur\n1,A,5,2024-01-01,EUR\n"
@@ -111,6 +117,7 @@ func TestTotals(t *testing.T) {
 		for i := range 101 {
 			fmt.Fprintf(&many, "%d,A%d,1,2024-01-01,C%d\n", i+1, i, i)
 		}
+		nines := strings.Repeat("9", 38)
 		var wide strings.Builder
 		wide.WriteString("id,ref,amount,day,cur\n")
 		for i := range 20 {
@@ -123,6 +130,12 @@ func TestTotals(t *testing.T) {
 			{left, "[{column: amount, by: currency}]", `sources.left.totals[0].by: column "currency" is not in l`},
 			{many.String(), "[{column: amount, by: cur}]", "sources.left.totals[0].by: cur has 101 values in l; a total is split by a column of at most 100"},
 			{wide.String(), "[amount]", "sources.left.totals[0]: the total of amount over l needs more than 38 digits"},
+			// 10^38 would be exact, but is one digit more than any value
+			// Kalla computes with.
+			{"id,ref,amount\n1,A," + nines + "\n2,B,1\n", "[amount]", "sources.left.totals[0]: the total of amount over l needs more than 38 digits (its positive or its negative values add up to more)"},
+			// Refused in any order: the positive values add up to more.
+			{"id,ref,amount\n1,A," + nines + "\n2,B," + nines + "\n3,C,-" + nines + "\n", "[amount]", "needs more than 38 digits"},
+			{"id,ref,amount\n1,A," + nines + "\n2,B,-" + nines + "\n3,C," + nines + "\n", "[amount]", "needs more than 38 digits"},
 		} {
 			_, err := reconcileFiles(t, tt.left, "id,ref,amount\n10,A,5\n",
 				withSourceField(recipeYAML(`  - {name: ref, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}]}`+"\n"), "left", "totals", tt.totals))

@@ -21,6 +21,9 @@ type Result struct {
 	Rules          []RuleCount // in execution order
 	// LeftTotals and RightTotals are the sums the sources' totals ask for.
 	LeftTotals, RightTotals []Total
+	// LeftFilteredOut and RightFilteredOut count the records the sources'
+	// filters left out.
+	LeftFilteredOut, RightFilteredOut int64
 }
 
 // Group is one match: the keys of its members, each list in key order.
@@ -76,11 +79,11 @@ func Reconcile(r *kallav1.Recipe, left, right Table) (Result, error) {
 		return Result{}, err
 	}
 	src := r.GetSources()
-	l, err := newSide(src.GetLeft().GetAlias(), left, src.GetLeft().GetPrimaryKey())
+	l, err := newSide(src.GetLeft().GetAlias(), left)
 	if err != nil {
 		return Result{}, err
 	}
-	rt, err := newSide(src.GetRight().GetAlias(), right, src.GetRight().GetPrimaryKey())
+	rt, err := newSide(src.GetRight().GetAlias(), right)
 	if err != nil {
 		return Result{}, err
 	}
@@ -89,7 +92,7 @@ func Reconcile(r *kallav1.Recipe, left, right Table) (Result, error) {
 		side *side
 		src  *kallav1.Source
 	}{{l, src.GetLeft()}, {rt, src.GetRight()}} {
-		// Derived from the values as written; reverse_sign then turns
+		// Derived from the values as written; reverse_sign, last, turns
 		// what rules compare.
 		if err := s.side.extract(s.src.GetExtract()); err != nil {
 			return Result{}, err
@@ -100,7 +103,13 @@ func Reconcile(r *kallav1.Recipe, left, right Table) (Result, error) {
 		if err := s.side.signed(s.src.GetSigned()); err != nil {
 			return Result{}, err
 		}
-		// Totals sum the values as written.
+		// The filter, keys and totals read the values as written.
+		if err := s.side.filter(s.src.GetFilter()); err != nil {
+			return Result{}, err
+		}
+		if err := s.side.keyRecords(s.src.GetPrimaryKey()); err != nil {
+			return Result{}, err
+		}
 		if tallies[i], err = s.side.tally(s.src.GetTotals()); err != nil {
 			return Result{}, err
 		}
@@ -125,6 +134,7 @@ func Reconcile(r *kallav1.Recipe, left, right Table) (Result, error) {
 	res.UnmatchedLeft = unmatched(rules, l, rt, true)
 	res.UnmatchedRight = unmatched(rules, rt, l, false)
 	res.LeftTotals, res.RightTotals = tallies[0].lines(l.records), tallies[1].lines(rt.records)
+	res.LeftFilteredOut, res.RightFilteredOut = int64(len(left.Rows)-len(l.records)), int64(len(right.Rows)-len(rt.records))
 	return res, nil
 }
 

@@ -51,6 +51,8 @@ func ReadCSV(path string) (Table, error) {
 
 // record is one row of a side, with its cells parsed and its key known.
 type record struct {
+	// row is the record's place in the file, from 0.
+	row     int
 	cells   []*value
 	key     []*value
 	keyText string
@@ -79,9 +81,9 @@ func (s *side) column(name string) (int, error) {
 	return 0, fmt.Errorf("column %q is not in %s; its columns are: %s", name, s.alias, strings.Join(s.columns, ", "))
 }
 
-// newSide infers the column types, parses every cell, builds the keys and
-// sorts the records in key order.
-func newSide(alias string, t Table, primaryKey []string) (*side, error) {
+// newSide infers the column types and parses every cell; keyRecords then
+// gives the records kept their keys.
+func newSide(alias string, t Table) (*side, error) {
 	s := &side{alias: alias, columns: t.Columns}
 	if err := checkShape(alias, t); err != nil {
 		return nil, err
@@ -95,9 +97,45 @@ func newSide(alias string, t Table, primaryKey []string) (*side, error) {
 		}
 		s.types = append(s.types, inferType(values))
 	}
-	keyTypes, err := s.buildRecords(t, primaryKey)
-	if err != nil {
-		return nil, err
+	for i, row := range t.Rows {
+		r := &record{row: i}
+		for c, cell := range row {
+			r.cells = append(r.cells, parse(cell, s.types[c]))
+		}
+		s.records = append(s.records, r)
+	}
+	return s, nil
+}
+
+// keyRecords builds the records' keys (without a primary key, the 1-based
+// row number in the file), sorts them in key order and checks that keys
+// are unique and not NULL.
+func (s *side) keyRecords(primaryKey []string) error {
+	var keyCols []int
+	var keyTypes []colType
+	for _, name := range primaryKey {
+		c, err := s.column(name)
+		if err != nil {
+			return fmt.Errorf("primary key: %w", err)
+		}
+		keyCols = append(keyCols, c)
+		keyTypes = append(keyTypes, s.types[c])
+	}
+	if len(primaryKey) == 0 {
+		keyTypes = []colType{{kind: kindInteger}}
+	}
+	for _, r := range s.records {
+		r.key = []*value{rowNumber(r.row)}
+		if len(keyCols) > 0 {
+			r.key = nil
+			for k, c := range keyCols {
+				if r.cells[c] == nil {
+					return fmt.Errorf("%s: row %d: primary key column %q is NULL", s.alias, r.row+1, primaryKey[k])
+				}
+				r.key = append(r.key, r.cells[c])
+			}
+		}
+		r.keyText = keyText(r.key, keyTypes)
 	}
 	sort.SliceStable(s.records, func(i, j int) bool {
 		return compareKeys(s.records[i].key, s.records[j].key, keyTypes) < 0
@@ -105,10 +143,10 @@ func newSide(alias string, t Table, primaryKey []string) (*side, error) {
 	for i, r := range s.records {
 		r.rank = i
 		if i > 0 && compareKeys(s.records[i-1].key, r.key, keyTypes) == 0 {
-			return nil, fmt.Errorf("%s: primary key %s appears more than once", alias, r.keyText)
+			return fmt.Errorf("%s: primary key %s appears more than once", s.alias, r.keyText)
 		}
 	}
-	return s, nil
+	return nil
 }
 
 // reverseSigns negates the named number columns' cells, which rules
@@ -295,43 +333,6 @@ func checkShape(alias string, t Table) error {
 		}
 	}
 	return nil
-}
-
-// buildRecords parses the rows and their keys; without a primary key the
-// key is the 1-based row number.
-func (s *side) buildRecords(t Table, primaryKey []string) ([]colType, error) {
-	var keyCols []int
-	var keyTypes []colType
-	for _, name := range primaryKey {
-		c, err := s.column(name)
-		if err != nil {
-			return nil, fmt.Errorf("primary key: %w", err)
-		}
-		keyCols = append(keyCols, c)
-		keyTypes = append(keyTypes, s.types[c])
-	}
-	if len(primaryKey) == 0 {
-		keyTypes = []colType{{kind: kindInteger}}
-	}
-	for i, row := range t.Rows {
-		r := &record{}
-		for c, cell := range row {
-			r.cells = append(r.cells, parse(cell, s.types[c]))
-		}
-		r.key = []*value{rowNumber(i)}
-		if len(keyCols) > 0 {
-			r.key = nil
-			for k, c := range keyCols {
-				if r.cells[c] == nil {
-					return nil, fmt.Errorf("%s: row %d: primary key column %q is NULL", s.alias, i+1, primaryKey[k])
-				}
-				r.key = append(r.key, r.cells[c])
-			}
-		}
-		r.keyText = keyText(r.key, keyTypes)
-		s.records = append(s.records, r)
-	}
-	return keyTypes, nil
 }
 
 func rowNumber(i int) *value {

@@ -118,6 +118,7 @@ describe("run_page", () => {
     expect([field("left-rows"), field("left-matched"), field("left-unmatched"), field("left-rate")]).toEqual(["15", "8", "7", "53.3%"]);
     expect([field("right-rows"), field("right-matched"), field("right-unmatched"), field("right-rate")]).toEqual(["15", "9", "6", "60.0%"]);
     expect(field("match-groups")).toBe("8");
+    expect([field("left-filtered-out"), field("right-filtered-out")]).toEqual(["2", "0"]);
     expect(text(root.querySelector("tr[data-rule='split_payments'] [data-field='right-matched']"))).toBe("2");
     const total = (line: string, f: string) => text(root.querySelector(`tr[data-total='${line}'] [data-field='${f}']`));
     expect([total("invoices/amount, currency EUR", "total"), total("invoices/amount, currency EUR", "unmatched")]).toEqual(["10000.00", "10000.00"]);

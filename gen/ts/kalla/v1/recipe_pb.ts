@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kalla/v1/recipe.proto.
  */
 export const file_kalla_v1_recipe: GenFile = /*@__PURE__*/
-  fileDesc("ChVrYWxsYS92MS9yZWNpcGUucHJvdG8SCGthbGxhLnYxIuIBCgZSZWNpcGUSEQoJcmVjaXBlX2lkGAEgASgJEhEKBG5hbWUYAiABKAlIAIgBARIYCgtkZXNjcmlwdGlvbhgDIAEoCUgBiAEBEg8KB3ZlcnNpb24YBCABKAkSIgoHc291cmNlcxgFIAEoCzIRLmthbGxhLnYxLlNvdXJjZXMSKAoLbWF0Y2hfcnVsZXMYBiADKAsyEy5rYWxsYS52MS5NYXRjaFJ1bGUSIAoGb3V0cHV0GAcgASgLMhAua2FsbGEudjEuT3V0cHV0QgcKBV9uYW1lQg4KDF9kZXNjcmlwdGlvbiJKCgdTb3VyY2VzEh4KBGxlZnQYASABKAsyEC5rYWxsYS52MS5Tb3VyY2USHwoFcmlnaHQYAiABKAsyEC5rYWxsYS52MS5Tb3VyY2UijwQKBlNvdXJjZRINCgVhbGlhcxgBIAEoCRILCgN1cmkYAiABKAkSEwoLcHJpbWFyeV9rZXkYAyADKAkSKgoFdHlwZXMYBCADKAsyGy5rYWxsYS52MS5Tb3VyY2UuVHlwZXNFbnRyeRIUCgxyZXZlcnNlX3NpZ24YBSADKAkSLgoHZXh0cmFjdBgGIAMoCzIdLmthbGxhLnYxLlNvdXJjZS5FeHRyYWN0RW50cnkSJgoDbmV0GAcgAygLMhkua2FsbGEudjEuU291cmNlLk5ldEVudHJ5EiwKBnNpZ25lZBgIIAMoCzIcLmthbGxhLnYxLlNvdXJjZS5TaWduZWRFbnRyeRIfCgZ0b3RhbHMYCSADKAsyDy5rYWxsYS52MS5Ub3RhbBosCgpUeXBlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaQQoMRXh0cmFjdEVudHJ5EgsKA2tleRgBIAEoCRIgCgV2YWx1ZRgCIAEoCzIRLmthbGxhLnYxLkV4dHJhY3Q6AjgBGjkKCE5ldEVudHJ5EgsKA2tleRgBIAEoCRIcCgV2YWx1ZRgCIAEoCzINLmthbGxhLnYxLk5ldDoCOAEaPwoLU2lnbmVkRW50cnkSCwoDa2V5GAEgASgJEh8KBXZhbHVlGAIgASgLMhAua2FsbGEudjEuU2lnbmVkOgI4ASIjCgVUb3RhbBIOCgZjb2x1bW4YASABKAkSCgoCYnkYAiABKAkiRwoGU2lnbmVkEg0KBXZhbHVlGAEgASgJEgoKAmJ5GAIgASgJEhAKCHBvc2l0aXZlGAMgAygJEhAKCG5lZ2F0aXZlGAQgAygJIiIKA05ldBIMCgRwbHVzGAEgASgJEg0KBW1pbnVzGAIgASgJIjYKB0V4dHJhY3QSDAoEZnJvbRgBIAEoCRIPCgdwYXR0ZXJuGAIgASgJEgwKBHR5cGUYAyABKAkixQEKCU1hdGNoUnVsZRIMCgRuYW1lGAEgASgJEiIKB3BhdHRlcm4YAiABKA4yES5rYWxsYS52MS5QYXR0ZXJuEhUKCHByaW9yaXR5GAMgASgFSACIAQESJwoKY29uZGl0aW9ucxgEIAMoCzITLmthbGxhLnYxLkNvbmRpdGlvbhIrCglhZ2dyZWdhdGUYBSABKAsyEy5rYWxsYS52MS5BZ2dyZWdhdGVIAYgBAUILCglfcHJpb3JpdHlCDAoKX2FnZ3JlZ2F0ZSKBAQoJQ29uZGl0aW9uEgwKBGxlZnQYASABKAkSHgoCb3AYAiABKA4yEi5rYWxsYS52MS5PcGVyYXRvchINCgVyaWdodBgDIAEoCRIpCgl0aHJlc2hvbGQYBCABKAsyES5rYWxsYS52MS5EZWNpbWFsSACIAQFCDAoKX3RocmVzaG9sZCJOCglBZ2dyZWdhdGUSDAoEbGVmdBgBIAEoCRINCgVyaWdodBgCIAEoCRIkCgl0b2xlcmFuY2UYAyABKAsyES5rYWxsYS52MS5EZWNpbWFsIhgKB0RlY2ltYWwSDQoFdmFsdWUYASABKAkiSgoGT3V0cHV0Eg8KB21hdGNoZWQYASABKAkSFgoOdW5tYXRjaGVkX2xlZnQYAiABKAkSFwoPdW5tYXRjaGVkX3JpZ2h0GAMgASgJKoYBCgdQYXR0ZXJuEhcKE1BBVFRFUk5fVU5TUEVDSUZJRUQQABIWChJQQVRURVJOX09ORV9UT19PTkUQARIXChNQQVRURVJOX09ORV9UT19NQU5ZEAISFwoTUEFUVEVSTl9NQU5ZX1RPX09ORRADEhgKFFBBVFRFUk5fTUFOWV9UT19NQU5ZEAQquAIKCE9wZXJhdG9yEhgKFE9QRVJBVE9SX1VOU1BFQ0lGSUVEEAASDwoLT1BFUkFUT1JfRVEQARISCg5PUEVSQVRPUl9FUV9DSRACEhYKEk9QRVJBVE9SX1RPTEVSQU5DRRADEhoKFk9QRVJBVE9SX1RPTEVSQU5DRV9QQ1QQBBIPCgtPUEVSQVRPUl9HVBAFEg8KC09QRVJBVE9SX0xUEAYSEAoMT1BFUkFUT1JfR1RFEAcSEAoMT1BFUkFUT1JfTFRFEAgSFQoRT1BFUkFUT1JfQ09OVEFJTlMQCRIXChNPUEVSQVRPUl9TVEFSVFNXSVRIEAoSFQoRT1BFUkFUT1JfRU5EU1dJVEgQCxIYChRPUEVSQVRPUl9EQVRFX1dJVEhJThAMEhIKDk9QRVJBVE9SX0ZVWlpZEA1CL1otZ2l0aHViLmNvbS9rYWxsYWhxL2thbGxhL2dlbi9rYWxsYS92MTtrYWxsYXYxYgZwcm90bzM");
+  fileDesc("ChVrYWxsYS92MS9yZWNpcGUucHJvdG8SCGthbGxhLnYxIuIBCgZSZWNpcGUSEQoJcmVjaXBlX2lkGAEgASgJEhEKBG5hbWUYAiABKAlIAIgBARIYCgtkZXNjcmlwdGlvbhgDIAEoCUgBiAEBEg8KB3ZlcnNpb24YBCABKAkSIgoHc291cmNlcxgFIAEoCzIRLmthbGxhLnYxLlNvdXJjZXMSKAoLbWF0Y2hfcnVsZXMYBiADKAsyEy5rYWxsYS52MS5NYXRjaFJ1bGUSIAoGb3V0cHV0GAcgASgLMhAua2FsbGEudjEuT3V0cHV0QgcKBV9uYW1lQg4KDF9kZXNjcmlwdGlvbiJKCgdTb3VyY2VzEh4KBGxlZnQYASABKAsyEC5rYWxsYS52MS5Tb3VyY2USHwoFcmlnaHQYAiABKAsyEC5rYWxsYS52MS5Tb3VyY2UisQQKBlNvdXJjZRINCgVhbGlhcxgBIAEoCRILCgN1cmkYAiABKAkSEwoLcHJpbWFyeV9rZXkYAyADKAkSKgoFdHlwZXMYBCADKAsyGy5rYWxsYS52MS5Tb3VyY2UuVHlwZXNFbnRyeRIUCgxyZXZlcnNlX3NpZ24YBSADKAkSLgoHZXh0cmFjdBgGIAMoCzIdLmthbGxhLnYxLlNvdXJjZS5FeHRyYWN0RW50cnkSJgoDbmV0GAcgAygLMhkua2FsbGEudjEuU291cmNlLk5ldEVudHJ5EiwKBnNpZ25lZBgIIAMoCzIcLmthbGxhLnYxLlNvdXJjZS5TaWduZWRFbnRyeRIfCgZ0b3RhbHMYCSADKAsyDy5rYWxsYS52MS5Ub3RhbBIgCgZmaWx0ZXIYCiADKAsyEC5rYWxsYS52MS5GaWx0ZXIaLAoKVHlwZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGkEKDEV4dHJhY3RFbnRyeRILCgNrZXkYASABKAkSIAoFdmFsdWUYAiABKAsyES5rYWxsYS52MS5FeHRyYWN0OgI4ARo5CghOZXRFbnRyeRILCgNrZXkYASABKAkSHAoFdmFsdWUYAiABKAsyDS5rYWxsYS52MS5OZXQ6AjgBGj8KC1NpZ25lZEVudHJ5EgsKA2tleRgBIAEoCRIfCgV2YWx1ZRgCIAEoCzIQLmthbGxhLnYxLlNpZ25lZDoCOAEiTgoGRmlsdGVyEg4KBmNvbHVtbhgBIAEoCRIkCgJvcBgCIAEoDjIYLmthbGxhLnYxLkZpbHRlck9wZXJhdG9yEg4KBnZhbHVlcxgDIAMoCSIjCgVUb3RhbBIOCgZjb2x1bW4YASABKAkSCgoCYnkYAiABKAkiRwoGU2lnbmVkEg0KBXZhbHVlGAEgASgJEgoKAmJ5GAIgASgJEhAKCHBvc2l0aXZlGAMgAygJEhAKCG5lZ2F0aXZlGAQgAygJIiIKA05ldBIMCgRwbHVzGAEgASgJEg0KBW1pbnVzGAIgASgJIjYKB0V4dHJhY3QSDAoEZnJvbRgBIAEoCRIPCgdwYXR0ZXJuGAIgASgJEgwKBHR5cGUYAyABKAkixQEKCU1hdGNoUnVsZRIMCgRuYW1lGAEgASgJEiIKB3BhdHRlcm4YAiABKA4yES5rYWxsYS52MS5QYXR0ZXJuEhUKCHByaW9yaXR5GAMgASgFSACIAQESJwoKY29uZGl0aW9ucxgEIAMoCzITLmthbGxhLnYxLkNvbmRpdGlvbhIrCglhZ2dyZWdhdGUYBSABKAsyEy5rYWxsYS52MS5BZ2dyZWdhdGVIAYgBAUILCglfcHJpb3JpdHlCDAoKX2FnZ3JlZ2F0ZSKBAQoJQ29uZGl0aW9uEgwKBGxlZnQYASABKAkSHgoCb3AYAiABKA4yEi5rYWxsYS52MS5PcGVyYXRvchINCgVyaWdodBgDIAEoCRIpCgl0aHJlc2hvbGQYBCABKAsyES5rYWxsYS52MS5EZWNpbWFsSACIAQFCDAoKX3RocmVzaG9sZCJOCglBZ2dyZWdhdGUSDAoEbGVmdBgBIAEoCRINCgVyaWdodBgCIAEoCRIkCgl0b2xlcmFuY2UYAyABKAsyES5rYWxsYS52MS5EZWNpbWFsIhgKB0RlY2ltYWwSDQoFdmFsdWUYASABKAkiSgoGT3V0cHV0Eg8KB21hdGNoZWQYASABKAkSFgoOdW5tYXRjaGVkX2xlZnQYAiABKAkSFwoPdW5tYXRjaGVkX3JpZ2h0GAMgASgJKrECCg5GaWx0ZXJPcGVyYXRvchIfChtGSUxURVJfT1BFUkFUT1JfVU5TUEVDSUZJRUQQABIWChJGSUxURVJfT1BFUkFUT1JfRVEQARIWChJGSUxURVJfT1BFUkFUT1JfTkUQAhIWChJGSUxURVJfT1BFUkFUT1JfTFQQAxIXChNGSUxURVJfT1BFUkFUT1JfTFRFEAQSFgoSRklMVEVSX09QRVJBVE9SX0dUEAUSFwoTRklMVEVSX09QRVJBVE9SX0dURRAGEhYKEkZJTFRFUl9PUEVSQVRPUl9JThAHEhoKFkZJTFRFUl9PUEVSQVRPUl9OT1RfSU4QCBIZChVGSUxURVJfT1BFUkFUT1JfRU1QVFkQCRIdChlGSUxURVJfT1BFUkFUT1JfTk9UX0VNUFRZEAoqhgEKB1BhdHRlcm4SFwoTUEFUVEVSTl9VTlNQRUNJRklFRBAAEhYKElBBVFRFUk5fT05FX1RPX09ORRABEhcKE1BBVFRFUk5fT05FX1RPX01BTlkQAhIXChNQQVRURVJOX01BTllfVE9fT05FEAMSGAoUUEFUVEVSTl9NQU5ZX1RPX01BTlkQBCq4AgoIT3BlcmF0b3ISGAoUT1BFUkFUT1JfVU5TUEVDSUZJRUQQABIPCgtPUEVSQVRPUl9FURABEhIKDk9QRVJBVE9SX0VRX0NJEAISFgoST1BFUkFUT1JfVE9MRVJBTkNFEAMSGgoWT1BFUkFUT1JfVE9MRVJBTkNFX1BDVBAEEg8KC09QRVJBVE9SX0dUEAUSDwoLT1BFUkFUT1JfTFQQBhIQCgxPUEVSQVRPUl9HVEUQBxIQCgxPUEVSQVRPUl9MVEUQCBIVChFPUEVSQVRPUl9DT05UQUlOUxAJEhcKE09QRVJBVE9SX1NUQVJUU1dJVEgQChIVChFPUEVSQVRPUl9FTkRTV0lUSBALEhgKFE9QRVJBVE9SX0RBVEVfV0lUSElOEAwSEgoOT1BFUkFUT1JfRlVaWlkQDUIvWi1naXRodWIuY29tL2thbGxhaHEva2FsbGEvZ2VuL2thbGxhL3YxO2thbGxhdjFiBnByb3RvMw");
 
 /**
  * A Recipe says which two sources to reconcile and by which ordered rules.
@@ -186,6 +186,15 @@ export type Source = Message<"kalla.v1.Source"> & {
    * @generated from field: repeated kalla.v1.Total totals = 9;
    */
   totals: Total[];
+
+  /**
+   * filter keeps the records for which every condition holds; the others
+   * take no part in the reconciliation, and the summary counts them in
+   * filtered_out.
+   *
+   * @generated from field: repeated kalla.v1.Filter filter = 10;
+   */
+  filter: Filter[];
 };
 
 /**
@@ -194,6 +203,39 @@ export type Source = Message<"kalla.v1.Source"> & {
  */
 export const SourceSchema: GenMessage<Source> = /*@__PURE__*/
   messageDesc(file_kalla_v1_recipe, 2);
+
+/**
+ * Filter compares a column of the source with values written in the
+ * recipe, read as the column's type (dates YYYY-MM-DD).
+ *
+ * @generated from message kalla.v1.Filter
+ */
+export type Filter = Message<"kalla.v1.Filter"> & {
+  /**
+   * @generated from field: string column = 1;
+   */
+  column: string;
+
+  /**
+   * @generated from field: kalla.v1.FilterOperator op = 2;
+   */
+  op: FilterOperator;
+
+  /**
+   * values holds one value for eq, ne, lt, lte, gt and gte, one or more
+   * for in and not_in, none for empty and not_empty.
+   *
+   * @generated from field: repeated string values = 3;
+   */
+  values: string[];
+};
+
+/**
+ * Describes the message kalla.v1.Filter.
+ * Use `create(FilterSchema)` to create a new message.
+ */
+export const FilterSchema: GenMessage<Filter> = /*@__PURE__*/
+  messageDesc(file_kalla_v1_recipe, 3);
 
 /**
  * Total is a number column summed in the summary.
@@ -220,7 +262,7 @@ export type Total = Message<"kalla.v1.Total"> & {
  * Use `create(TotalSchema)` to create a new message.
  */
 export const TotalSchema: GenMessage<Total> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 3);
+  messageDesc(file_kalla_v1_recipe, 4);
 
 /**
  * Signed is a number column with the sign a mark column gives it.
@@ -258,7 +300,7 @@ export type Signed = Message<"kalla.v1.Signed"> & {
  * Use `create(SignedSchema)` to create a new message.
  */
 export const SignedSchema: GenMessage<Signed> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 4);
+  messageDesc(file_kalla_v1_recipe, 5);
 
 /**
  * Net is one number column minus another.
@@ -282,7 +324,7 @@ export type Net = Message<"kalla.v1.Net"> & {
  * Use `create(NetSchema)` to create a new message.
  */
 export const NetSchema: GenMessage<Net> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 5);
+  messageDesc(file_kalla_v1_recipe, 6);
 
 /**
  * Extract takes a column's value out of another column's text.
@@ -319,7 +361,7 @@ export type Extract = Message<"kalla.v1.Extract"> & {
  * Use `create(ExtractSchema)` to create a new message.
  */
 export const ExtractSchema: GenMessage<Extract> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 6);
+  messageDesc(file_kalla_v1_recipe, 7);
 
 /**
  * @generated from message kalla.v1.MatchRule
@@ -359,7 +401,7 @@ export type MatchRule = Message<"kalla.v1.MatchRule"> & {
  * Use `create(MatchRuleSchema)` to create a new message.
  */
 export const MatchRuleSchema: GenMessage<MatchRule> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 7);
+  messageDesc(file_kalla_v1_recipe, 8);
 
 /**
  * A Condition compares a left column with a right column.
@@ -395,7 +437,7 @@ export type Condition = Message<"kalla.v1.Condition"> & {
  * Use `create(ConditionSchema)` to create a new message.
  */
 export const ConditionSchema: GenMessage<Condition> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 8);
+  messageDesc(file_kalla_v1_recipe, 9);
 
 /**
  * Aggregate checks a 1:N or M:1 group: |one side - sum(other side)| <= tolerance.
@@ -424,7 +466,7 @@ export type Aggregate = Message<"kalla.v1.Aggregate"> & {
  * Use `create(AggregateSchema)` to create a new message.
  */
 export const AggregateSchema: GenMessage<Aggregate> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 9);
+  messageDesc(file_kalla_v1_recipe, 10);
 
 /**
  * Decimal is an exact decimal number kept as the text the user wrote
@@ -444,7 +486,7 @@ export type Decimal = Message<"kalla.v1.Decimal"> & {
  * Use `create(DecimalSchema)` to create a new message.
  */
 export const DecimalSchema: GenMessage<Decimal> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 10);
+  messageDesc(file_kalla_v1_recipe, 11);
 
 /**
  * Output names where evidence goes, relative to the recipe file.
@@ -473,7 +515,77 @@ export type Output = Message<"kalla.v1.Output"> & {
  * Use `create(OutputSchema)` to create a new message.
  */
 export const OutputSchema: GenMessage<Output> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_recipe, 11);
+  messageDesc(file_kalla_v1_recipe, 12);
+
+/**
+ * FilterOperator says how a filter compares. An empty value is no value:
+ * eq, in, lt, lte, gt and gte leave its record out; ne and not_in keep it
+ * (it is not the value named); empty keeps only such records.
+ *
+ * @generated from enum kalla.v1.FilterOperator
+ */
+export enum FilterOperator {
+  /**
+   * @generated from enum value: FILTER_OPERATOR_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: FILTER_OPERATOR_EQ = 1;
+   */
+  EQ = 1,
+
+  /**
+   * @generated from enum value: FILTER_OPERATOR_NE = 2;
+   */
+  NE = 2,
+
+  /**
+   * @generated from enum value: FILTER_OPERATOR_LT = 3;
+   */
+  LT = 3,
+
+  /**
+   * @generated from enum value: FILTER_OPERATOR_LTE = 4;
+   */
+  LTE = 4,
+
+  /**
+   * @generated from enum value: FILTER_OPERATOR_GT = 5;
+   */
+  GT = 5,
+
+  /**
+   * @generated from enum value: FILTER_OPERATOR_GTE = 6;
+   */
+  GTE = 6,
+
+  /**
+   * @generated from enum value: FILTER_OPERATOR_IN = 7;
+   */
+  IN = 7,
+
+  /**
+   * @generated from enum value: FILTER_OPERATOR_NOT_IN = 8;
+   */
+  NOT_IN = 8,
+
+  /**
+   * @generated from enum value: FILTER_OPERATOR_EMPTY = 9;
+   */
+  EMPTY = 9,
+
+  /**
+   * @generated from enum value: FILTER_OPERATOR_NOT_EMPTY = 10;
+   */
+  NOT_EMPTY = 10,
+}
+
+/**
+ * Describes the enum kalla.v1.FilterOperator.
+ */
+export const FilterOperatorSchema: GenEnum<FilterOperator> = /*@__PURE__*/
+  enumDesc(file_kalla_v1_recipe, 0);
 
 /**
  * Pattern says how many records of each side one match may hold.
@@ -519,7 +631,7 @@ export enum Pattern {
  * Describes the enum kalla.v1.Pattern.
  */
 export const PatternSchema: GenEnum<Pattern> = /*@__PURE__*/
-  enumDesc(file_kalla_v1_recipe, 0);
+  enumDesc(file_kalla_v1_recipe, 1);
 
 /**
  * @generated from enum kalla.v1.Operator
@@ -600,5 +712,5 @@ export enum Operator {
  * Describes the enum kalla.v1.Operator.
  */
 export const OperatorSchema: GenEnum<Operator> = /*@__PURE__*/
-  enumDesc(file_kalla_v1_recipe, 1);
+  enumDesc(file_kalla_v1_recipe, 2);
 

@@ -292,7 +292,7 @@ func TestWatchRun(t *testing.T) {
 	}
 	t.Logf("update arrived after %v", time.Since(start))
 	summary, _ := json.Marshal(evidence.Summary{RecipeID: "ar-payments", Engine: "duckdb",
-		Left: evidence.SideSummary{Alias: "invoices", Rows: 3, Matched: 2, Unmatched: 1, Totals: []evidence.TotalSummary{
+		Left: evidence.SideSummary{Alias: "invoices", Rows: 3, Matched: 2, Unmatched: 1, FilteredOut: 4, Totals: []evidence.TotalSummary{
 			{Column: "amount", By: "currency", Records: 3, MatchedRecords: 2, UnmatchedRecords: 1, Empty: 1, Total: "12.50", Matched: "10.00", Unmatched: "2.50"}}},
 		Right: evidence.SideSummary{Alias: "payments", Rows: 3, Matched: 2, Unmatched: 1}, MatchGroups: 2,
 		Rules: []evidence.RuleSummary{{Name: "exact", Pattern: "1:1", Groups: 2, LeftMatched: 2, RightMatched: 2}}})
@@ -308,7 +308,7 @@ func TestWatchRun(t *testing.T) {
 		Total: "12.50", Matched: "10.00", Unmatched: "2.50"}); len(total) != 1 || !proto.Equal(total[0], want) {
 		t.Errorf("totals = %v, want %v", total, want)
 	}
-	if r.GetStatus() != kallav1.RunStatus_RUN_STATUS_COMPLETED || r.GetSummary().GetLeft().GetMatched() != 2 ||
+	if r.GetStatus() != kallav1.RunStatus_RUN_STATUS_COMPLETED || r.GetSummary().GetLeft().GetMatched() != 2 || r.GetSummary().GetLeft().GetFilteredOut() != 4 ||
 		r.GetSummary().GetRules()[0].GetPattern() != "1:1" || r.GetEvidence().GetMatchedUri() != "file:///e/matched.parquet" ||
 		r.GetFinishedAt() == nil {
 		t.Fatalf("final update = %v", r)

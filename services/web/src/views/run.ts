@@ -165,6 +165,9 @@ export function summary(s: Summary): HTMLElement {
         row("Matched", "matched", count(left?.matched ?? 0n), count(right?.matched ?? 0n)),
         row("Unmatched", "unmatched", count(left?.unmatched ?? 0n), count(right?.unmatched ?? 0n)),
         row("Match rate", "rate", matchRate(left), matchRate(right)),
+        ...((left?.filteredOut ?? 0n) + (right?.filteredOut ?? 0n) > 0n
+          ? [row("Filtered out", "filtered-out", count(left?.filteredOut ?? 0n), count(right?.filteredOut ?? 0n))]
+          : []),
       ],
       "sides",
     ),

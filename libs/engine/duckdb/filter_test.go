@@ -1,0 +1,141 @@
+package duckdb_test
+
+import (
+	"os"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestFilter(t *testing.T) {
+	t.Parallel()
+	// 3 has no status, 4 no amount, day or currency.
+	book := "id,ref,status,amount,day,cur\n1,A,posted,10.00,2024-01-01,EUR\n2,B,void,5.50,2024-01-31,USD\n3,C,,100,2024-02-01,EUR\n4,D,posted,,,\n5,E,Posted,-3.25,2024-02-29,GBP\n"
+	nothing := "id,ref,amount\n10,Z,1.00\n"
+	exact := recipeYAML(rule(oneToOneTolerance, "0"))
+	t.Run("each_operator", func(t *testing.T) {
+		t.Parallel()
+		for _, tt := range []struct {
+			filter string
+			kept   []string
+		}{
+			{"[{column: status, op: eq, value: posted}]", []string{"1", "4"}},
+			// Text is compared as written: no case folding.
+			{"[{column: status, op: eq, value: POSTED}]", nil},
+			// An empty value is not the value named: ne and not_in keep it.
+			{"[{column: status, op: ne, value: void}]", []string{"1", "3", "4", "5"}},
+			{"[{column: status, op: in, values: [posted, Posted]}]", []string{"1", "4", "5"}},
+			{"[{column: status, op: not_in, values: [posted]}]", []string{"2", "3", "5"}},
+			{"[{column: status, op: empty}]", []string{"3"}},
+			{"[{column: status, op: not_empty}]", []string{"1", "2", "4", "5"}},
+			// Numbers compare exactly, whatever the column's scale.
+			{"[{column: amount, op: gte, value: 10}]", []string{"1", "3"}},
+			{"[{column: amount, op: lt, value: 10.001}]", []string{"1", "2", "5"}},
+			{"[{column: amount, op: lte, value: 9.999}]", []string{"2", "5"}},
+			{"[{column: amount, op: gt, value: -3.25}]", []string{"1", "2", "3"}},
+			{"[{column: amount, op: in, values: [\"5.5\", 100]}]", []string{"2", "3"}},
+			{"[{column: day, op: gte, value: 2024-02-01}]", []string{"3", "5"}},
+			{"[{column: day, op: lt, value: 2024-02-01}]", []string{"1", "2"}},
+			// Every condition must hold.
+			{"[{column: status, op: eq, value: posted}, {column: cur, op: eq, value: EUR}]", []string{"1"}},
+		} {
+			o := mustReconcile(t, book, nothing, withSourceField(exact, "left", "filter", tt.filter))
+			if got := keys(o.unmatchedLeft, "id"); !slices.Equal(got, tt.kept) && len(got)+len(tt.kept) > 0 {
+				t.Errorf("%s: kept %v, want %v", tt.filter, got, tt.kept)
+			}
+			if s := o.summary.Left; s.Rows != int64(len(tt.kept)) || s.FilteredOut != 5-int64(len(tt.kept)) || s.Rows != s.Matched+s.Unmatched {
+				t.Errorf("%s: summary %+v, want %d rows and %d filtered out", tt.filter, s, len(tt.kept), 5-len(tt.kept))
+			}
+		}
+	})
+	t.Run("records_left_out_take_no_part", func(t *testing.T) {
+		t.Parallel()
+		// Void invoice 2 would match payment 11: left out, 11 stays
+		// unmatched and no reason names 2. 3's payment is matched.
+		o := mustReconcile(t, book, "id,ref,amount\n11,B,5.50\n13,C,100.00\n",
+			withSourceFields(exact, "left", "filter: [{column: status, op: ne, value: void}], totals: [amount]"))
+		if got, want := o.pairs(), []string{"exact: l3 r13"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+		wantReasons(t, o.unmatchedRight, map[string]string{"11": "no l record has ref equal to its ref (rule exact)"})
+		wantTotals(t, "left", o.summary.Left.Totals, "amount: 4 1 3 1 | 106.75 100.00 6.75")
+		if o.summary.Left.FilteredOut != 1 || o.summary.Right.FilteredOut != 0 {
+			t.Errorf("filtered out: left %d, right %d; want 1 and 0", o.summary.Left.FilteredOut, o.summary.Right.FilteredOut)
+		}
+	})
+	t.Run("a_derived_column", func(t *testing.T) {
+		t.Parallel()
+		// Money paid out only: the statement's 12 is money paid in.
+		o := mustReconcile(t, "id,ref,amount\n1,A,-10.00\n", "id,ref,paid_in,paid_out\n10,A,,10.00\n12,A,5.00,\n",
+			withSourceFields(strings.ReplaceAll(exact, "right: amount", "right: amt"), "right", "net: {amt: {plus: paid_in, minus: paid_out}}, filter: [{column: amt, op: lt, value: 0}]"))
+		if got, want := o.pairs(), []string{"exact: l1 r10"}; !slices.Equal(got, want) || len(o.unmatchedRight) != 0 || o.summary.Right.FilteredOut != 1 {
+			t.Errorf("matches = %v, unmatched right %v, summary %+v", got, o.unmatchedRight, o.summary.Right)
+		}
+	})
+	t.Run("keys_of_the_records_kept", func(t *testing.T) {
+		t.Parallel()
+		// Invoice 1 appears twice, once void: the records kept have
+		// unique keys. Kept twice, it is refused.
+		dup := book + "1,A2,void,1.00,2024-01-01,EUR\n"
+		if _, err := reconcileFiles(t, dup, nothing, withSourceField(exact, "left", "filter", "[{column: status, op: ne, value: void}]")); err != nil {
+			t.Errorf("duplicate key among the records left out: %v", err)
+		}
+		_, err := reconcileFiles(t, dup, nothing, withSourceField(exact, "left", "filter", "[{column: status, op: in, values: [posted, void]}]"))
+		wantBadInput(t, err, "l: the primary key (id) must be unique and not empty; for example: 1 (2 rows)")
+	})
+	t.Run("row_numbers_of_the_file", func(t *testing.T) {
+		t.Parallel()
+		// Without a primary key, a record kept keeps its row number.
+		recipe := strings.Replace(withSourceField(exact, "left", "filter", "[{column: status, op: eq, value: posted}]"), "primary_key: [id], filter", "filter", 1)
+		o := mustReconcile(t, book, nothing, recipe)
+		if got := idValues(o.unmatchedLeft, "kalla_row"); !slices.Equal(got, []string{"1: 1", "4: 4"}) {
+			t.Errorf("unmatched left = %v, want rows 1 and 4", got)
+		}
+	})
+	t.Run("refused_with_the_field", func(t *testing.T) {
+		t.Parallel()
+		for _, tt := range []struct{ filter, want string }{
+			{"[{column: state, op: eq, value: x}]", `sources.left.filter[0].column: column "state" is not in l; its columns are: id, ref, status, amount, day, cur`},
+			{"[{column: amount, op: gt, value: ten}]", `sources.left.filter[0].value: "ten" is not a number such as -1234.56 of at most 38 digits, the type of l's column amount`},
+			{"[{column: day, op: lt, value: 01/02/2024}]", `sources.left.filter[0].value: "01/02/2024" is not a date written YYYY-MM-DD, the type of l's column day`},
+			{"[{column: amount, op: in, values: [1, 2.x]}]", `sources.left.filter[0].values[1]: "2.x" is not a number`},
+		} {
+			_, err := reconcileFiles(t, book, nothing, withSourceField(exact, "left", "filter", tt.filter))
+			wantBadInput(t, err, tt.want)
+		}
+	})
+}
+
+// TestPostgresFilter: a database source is filtered in the engine, on the
+// types the database declares (a boolean, a timestamp with a zone).
+func TestPostgresFilter(t *testing.T) {
+	t.Parallel()
+	url, _ := postgresDB(t, `CREATE TABLE ledger (code text PRIMARY KEY, ref text, amount numeric(12,2), at timestamptz, ok bool);
+		INSERT INTO ledger VALUES ('007', 'A', 10.50, '2024-01-02 10:00:00+00', true),
+		                          ('008', 'B', 20.00, '2024-01-03 09:00:00+02', false),
+		                          ('009', 'C', NULL, NULL, NULL)`)
+	path := postgresRecipe(t, url, "id,ref,amount\n1,A,10.5\n2,B,20\n3,C,1\n",
+		`  - {name: exact, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0}]}
+`)
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(filter string) outcome {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(strings.Replace(string(text), "primary_key: [code]}", "primary_key: [code], filter: "+filter+"}", 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return mustRun(t, path)
+	}
+	// 009 has no value: it is not false.
+	o := run(`[{column: ok, op: ne, value: "false"}]`)
+	if got := keys(o.unmatchedLeft, "code"); !slices.Equal(o.pairs(), []string{"exact: l007 r1"}) || !slices.Equal(got, []string{"009"}) || o.summary.Left.FilteredOut != 1 {
+		t.Errorf("ok ne false: matches %v, unmatched left %v, summary %+v", o.pairs(), got, o.summary.Left)
+	}
+	// 008 was booked at 07:00 UTC (09:00 at +02:00).
+	o = run(`[{column: at, op: gte, value: "2024-01-03 07:00:00"}, {column: at, op: lt, value: "2024-01-03 07:00:01"}]`)
+	if !slices.Equal(o.pairs(), []string{"exact: l008 r2"}) || len(o.unmatchedLeft) != 0 || o.summary.Left.FilteredOut != 2 {
+		t.Errorf("at 07:00 UTC: matches %v, unmatched left %v, summary %+v", o.pairs(), o.unmatchedLeft, o.summary.Left)
+	}
+}

@@ -1,0 +1,93 @@
+package plan
+
+import (
+	"fmt"
+	"math/big"
+	"time"
+
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
+	"github.com/kallahq/kalla/libs/recipe"
+	"github.com/kallahq/kalla/libs/source"
+)
+
+// Filter is one condition a record of a source must meet to take part in
+// the reconciliation.
+type Filter struct {
+	Column source.Column
+	Op     kallav1.FilterOperator
+	// Values are as written, checked against the column's type: a date
+	// YYYY-MM-DD, a timestamp YYYY-MM-DD[ hh:mm[:ss[.ffffff]]], true or
+	// false; Numbers holds them exactly for a number column.
+	Values  []string
+	Numbers []*big.Rat
+	// Field is the condition's place in the recipe, such as
+	// "sources.left.filter[0]".
+	Field string
+}
+
+// timestampLayouts are the ways a filter may write a timestamp's value.
+var timestampLayouts = []string{"2006-01-02", "2006-01-02 15:04", "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02 15:04:05.999999", "2006-01-02T15:04:05.999999"}
+
+// filters checks a source's filter: each column is the source's (own or
+// derived), each value one of the column's type.
+func (b *builder) filters(s *kallav1.Source, in Input, side string) []Filter {
+	var out []Filter
+	for i, f := range s.GetFilter() {
+		field := fmt.Sprintf("sources.%s.filter[%d]", side, i)
+		c, ok := b.column(in, f.GetColumn(), field+".column")
+		if !ok {
+			continue
+		}
+		filter := Filter{Column: c, Op: f.GetOp(), Values: f.GetValues(), Field: field}
+		for j, v := range f.GetValues() {
+			where := fmt.Sprintf("%s.values[%d]", field, j)
+			if len(f.GetValues()) == 1 {
+				where = field + ".value"
+			}
+			n, msg := filterValue(c, v)
+			if msg != "" {
+				b.fail(where, "%q is not %s, the type of %s's column %s", v, msg, in.Alias, c.Name)
+				ok = false
+			}
+			filter.Numbers = append(filter.Numbers, n)
+		}
+		if ok {
+			out = append(out, filter)
+		}
+	}
+	return out
+}
+
+// filterValue reads v as a value of column c: its exact number for a
+// number column, else nil; msg, when v is not one, says what it should be.
+func filterValue(c source.Column, v string) (n *big.Rat, msg string) {
+	if c.Empty {
+		return nil, "" // no value to compare: every condition is on NULLs
+	}
+	switch Classify(c.Type) {
+	case Number:
+		r, ok := recipe.Rat(&kallav1.Decimal{Value: v})
+		if !ok || recipe.Scale(r)+recipe.IntDigits(r) > recipe.MaxDigits {
+			return nil, fmt.Sprintf("a number such as -1234.56 of at most %d digits", recipe.MaxDigits)
+		}
+		return r, ""
+	case Temporal:
+		layouts := timestampLayouts
+		if c.Type == source.Date {
+			layouts = layouts[:1]
+		}
+		for _, layout := range layouts {
+			if _, err := time.Parse(layout, v); err == nil {
+				return nil, ""
+			}
+		}
+		if c.Type == source.Date {
+			return nil, "a date written YYYY-MM-DD"
+		}
+		return nil, "a timestamp written YYYY-MM-DD or YYYY-MM-DD hh:mm:ss"
+	}
+	if c.Type == source.Boolean && v != "true" && v != "false" {
+		return nil, "true or false"
+	}
+	return nil, ""
+}
