@@ -55,7 +55,7 @@ func Run(ctx context.Context, r *kallav1.Recipe, opts Options) (_ *evidence.Summ
 	if opts.Progress != nil {
 		opts.Progress(engine.Progress{Phase: engine.PhaseRead, Detail: "the sources' columns and types"})
 	}
-	p, err := buildPlan(ctx, r)
+	p, err := Plan(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -234,9 +234,11 @@ func checkExtensions(paths []string, format engine.Format) error {
 	return nil
 }
 
-// buildPlan reads both sources' schemas, side by side since each is a full read
-// of a file, and builds the plan.
-func buildPlan(ctx context.Context, r *kallav1.Recipe) (*plan.Plan, error) {
+// Plan reads both sources' schemas, side by side since each is a full read
+// of a file, and builds the plan: what Run would do, checked against the
+// sources, before anything runs. Mistakes in the recipe or the sources are
+// bad input (IsBadInput).
+func Plan(ctx context.Context, r *kallav1.Recipe) (*plan.Plan, error) {
 	var right plan.Input
 	var rightErr error
 	done := make(chan struct{})

@@ -1,6 +1,7 @@
 // Command kalla reconciles two data sources by the rules of a recipe.
 //
 //	kalla reconcile --recipe FILE [--out DIR] [--format parquet|csv] [--json]
+//	kalla explain --recipe FILE [--sql]
 package main
 
 import (
@@ -39,6 +40,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return reconcileCommand(ctx, args[1:], stdout, stderr)
 	case "submit":
 		return submitCommand(ctx, args[1:], stdout, stderr)
+	case "explain":
+		return explainCommand(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return exitOK
@@ -76,6 +79,7 @@ func usage(w io.Writer) {
 Commands:
   reconcile   run a whole reconciliation on this machine, no servers needed
   submit      create a run on a Kalla server, optionally wait for its summary
+  explain     check a recipe against its sources and say what a run would do
 
 Run 'kalla reconcile -h' for its flags.
 `)

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/kallahq/kalla/libs/plan"
+	"github.com/kallahq/kalla/libs/recipe"
+	"github.com/kallahq/kalla/libs/reconcile"
+	"github.com/kallahq/kalla/libs/source"
+	"github.com/kallahq/kalla/libs/sqlplan"
+)
+
+// explainCommand checks a recipe against its sources without reconciling
+// and says what a run would do: each side's columns as read, and the rules
+// in the order they run; with --sql, the engine's script too.
+func explainCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("kalla explain", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	recipePath := fs.String("recipe", "", "recipe file, JSON or YAML (required)")
+	withSQL := fs.Bool("sql", false, "also print the SQL script the DuckDB engine would run")
+	if code, ok := parseFlags(fs, args, stdout); !ok {
+		return code
+	}
+	switch {
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "kalla explain: unexpected argument %q; flags come first, each with its -\n", fs.Arg(0))
+		return exitBadInput
+	case *recipePath == "":
+		fmt.Fprintln(stderr, "kalla explain: --recipe is required")
+		return exitBadInput
+	}
+	r, err := recipe.Load(*recipePath)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	p, err := reconcile.Plan(ctx, r)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	var text bytes.Buffer
+	describe(&text, p)
+	if *withSQL {
+		_, script := sqlplan.Explain(p)
+		fmt.Fprintf(&text, "\n%s", script)
+	}
+	return show(stdout, stderr, "kalla explain", text.Bytes(), "the recipe is valid")
+}
+
+// describe writes a plan as a person checks it against the files.
+func describe(w io.Writer, p *plan.Plan) {
+	fmt.Fprintf(w, "recipe %s: valid against its sources\n", p.RecipeID)
+	for _, side := range []struct {
+		name string
+		in   plan.Input
+	}{{"left", p.Left}, {"right", p.Right}} {
+		describeInput(w, side.name, side.in)
+	}
+	fmt.Fprintln(w, "\nrules, in the order they run:")
+	for i, r := range p.Rules {
+		fmt.Fprintf(w, "  %d. %s (%s): %s\n", i+1, r.Name, r.PatternName(), strings.Join(conditions(r), "; "))
+	}
+}
+
+func describeInput(w io.Writer, side string, in plan.Input) {
+	fmt.Fprintf(w, "\n%s %s: %s\n", side, in.Alias, in.Ref)
+	key := "the row number in the file"
+	if len(in.Key) > 0 {
+		key = names(in.Key)
+	}
+	fmt.Fprintf(w, "  key: %s\n", key)
+	cols := make([]string, len(in.Schema.Columns))
+	for i, c := range in.Schema.Columns {
+		cols[i] = c.Name + " " + columnType(c)
+	}
+	fmt.Fprintf(w, "  columns: %s\n", strings.Join(cols, ", "))
+	var derived []string
+	for _, e := range in.Extracts {
+		derived = append(derived, in.Described(e.Column.Name)+" "+e.Column.TypeName())
+	}
+	for _, n := range in.Nets {
+		derived = append(derived, in.Described(n.Column.Name)+" "+n.Column.TypeName())
+	}
+	for _, g := range in.Signed {
+		derived = append(derived, in.Described(g.Column.Name)+" "+g.Column.TypeName())
+	}
+	if len(derived) > 0 {
+		fmt.Fprintf(w, "  derived: %s\n", strings.Join(derived, ", "))
+	}
+	if len(in.Filters) > 0 {
+		kept := make([]string, len(in.Filters))
+		for i, f := range in.Filters {
+			kept[i] = strings.TrimSpace(fmt.Sprintf("%s %s %s", f.Column.Name, recipe.FilterName(f.Op), strings.Join(quotedValues(f), ", ")))
+		}
+		fmt.Fprintf(w, "  kept: the records where %s\n", strings.Join(kept, " and "))
+	}
+	if len(in.Totals) > 0 {
+		totals := make([]string, len(in.Totals))
+		for i, t := range in.Totals {
+			totals[i] = t.Column.Name
+			if t.HasBy {
+				totals[i] += " by " + t.By.Name
+			}
+		}
+		fmt.Fprintf(w, "  totals: %s\n", strings.Join(totals, ", "))
+	}
+}
+
+// columnType is a column's type as read, and for a CSV column read as text
+// although some values are numbers or dates, the value that made it so.
+func columnType(c source.Column) string {
+	switch {
+	case c.Empty:
+		return "(no values)"
+	case c.Odd != "":
+		return fmt.Sprintf("text (because of %q)", c.Odd)
+	case c.LeadingZeros != "":
+		return fmt.Sprintf("text (codes with leading zeros, such as %q)", c.LeadingZeros)
+	case c.Exponent != "":
+		return fmt.Sprintf("text (numbers with an exponent, such as %q: set its type to decimal to read them)", c.Exponent)
+	}
+	return c.TypeName()
+}
+
+func conditions(r plan.Rule) []string {
+	var out []string
+	for _, c := range r.Conditions {
+		out = append(out, strings.TrimSpace(fmt.Sprintf("%s %s %s %s", c.LeftLabel, recipe.OperatorName(c.Op), c.RightLabel, c.ThresholdText)))
+	}
+	if a := r.Aggregate; a != nil {
+		out = append(out, fmt.Sprintf("aggregate %s and the sum of %s within %s", a.LeftLabel, a.RightLabel, a.ToleranceText))
+		if r.PatternName() == "M:1" {
+			out[len(out)-1] = fmt.Sprintf("aggregate the sum of %s and %s within %s", a.LeftLabel, a.RightLabel, a.ToleranceText)
+		}
+	}
+	return out
+}
+
+// quotedValues are a filter's values, text quoted.
+func quotedValues(f plan.Filter) []string {
+	out := make([]string, len(f.Values))
+	for i, v := range f.Values {
+		out[i] = v
+		if plan.Classify(f.Column.Type) == plan.String {
+			out[i] = fmt.Sprintf("%q", v)
+		}
+	}
+	return out
+}
+
+func names(cols []source.Column) string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = c.Name
+	}
+	return strings.Join(out, ", ")
+}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kallahq/kalla/libs/testenv"
+)
+
+func TestExplain(t *testing.T) {
+	t.Parallel()
+	t.Run("says_what_a_run_would_do", func(t *testing.T) {
+		t.Parallel()
+		r := kalla(t, "explain", "--recipe", copyExample(t, "bank", "payments.csv", "statement.csv"))
+		if r.code != exitOK || r.stderr != "" {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		for _, want := range []string{
+			"recipe bank-statement: valid against its sources",
+			"  columns: txn_id text, date date, memo text, paid_in decimal(4,2), paid_out decimal(6,2)\n",
+			`  derived: ref (taken from memo by "(?i)INV-[0-9]+") text, amount (paid_in - paid_out) decimal(7,2)` + "\n",
+			"  totals: amount\n",
+			"  1. by_reference (1:1): invoice eq_ci ref; -payments.amount tolerance bank.amount 0.01; paid_on date_within date 3\n",
+			"  2. by_amount (1:1): -payments.amount eq bank.amount; paid_on date_within date 2\n",
+		} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+			}
+		}
+		if strings.Contains(r.stdout, "CREATE") {
+			t.Errorf("SQL without --sql:\n%s", r.stdout)
+		}
+	})
+	t.Run("filters_and_why_a_column_is_text", func(t *testing.T) {
+		t.Parallel()
+		recipe := example(t)
+		dir := filepath.Dir(recipe)
+		text, err := os.ReadFile(recipe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		filtered := strings.Replace(string(text), `"primary_key": ["invoice_id"],`, `"primary_key": ["invoice_id"], "filter": [{"column": "status", "op": "ne", "value": "void"}, {"column": "due_date", "op": "gte", "value": "2024-02-01"}],`, 1)
+		os.WriteFile(recipe, []byte(filtered), 0o644)
+		invoices := filepath.Join(dir, "invoices.csv")
+		b, _ := os.ReadFile(invoices)
+		// A status of N/A in a column of numbers: text, and why.
+		os.WriteFile(invoices, []byte(strings.Replace(strings.Replace(string(b), ",pending,", ",1,", -1), "INV-2024-002,CUST-002,TechStart Inc,2024-01-18,2024-02-18,7500.50,USD,1,", "INV-2024-002,CUST-002,TechStart Inc,2024-01-18,2024-02-18,7500.50,USD,N/A,", 1)), 0o644)
+		r := kalla(t, "explain", "--recipe", recipe, "--sql")
+		if r.code != exitOK {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		for _, want := range []string{
+			`status text (because of "N/A")`,
+			`  kept: the records where status ne "void" and due_date gte 2024-02-01` + "\n",
+			"-- Kalla plan for recipe invoice-payment-match",
+			"-- the records the filter left out",
+		} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+			}
+		}
+	})
+	t.Run("bad_input_exits_two", func(t *testing.T) {
+		t.Parallel()
+		recipe := example(t)
+		text, _ := os.ReadFile(recipe)
+		os.WriteFile(recipe, []byte(strings.Replace(string(text), `"right": "reference_number"`, `"right": "payment_ref"`, 1)), 0o644)
+		r := kalla(t, "explain", "--recipe", recipe)
+		if want := `column "payment_ref" is not in payments`; r.code != exitBadInput || r.stdout != "" || !strings.Contains(r.stderr, want) {
+			t.Errorf("exit %d, stdout %q, stderr %q; want 2, nothing and %q", r.code, r.stdout, r.stderr, want)
+		}
+		r = kalla(t, "explain")
+		if r.code != exitBadInput || !strings.Contains(r.stderr, "--recipe is required") {
+			t.Errorf("without --recipe: exit %d, stderr %q", r.code, r.stderr)
+		}
+	})
+	t.Run("never_shows_a_password", func(t *testing.T) {
+		t.Parallel()
+		db := testenv.Postgres(t)
+		conn, err := pgx.Connect(context.Background(), db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(context.Background(), "CREATE TABLE ledger (code text PRIMARY KEY, amount numeric(12,2))"); err != nil {
+			t.Fatal(err)
+		}
+		// The test server trusts loopback: the password is read, not needed.
+		u, err := url.Parse(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.User = url.UserPassword(u.User.Username(), "hunter2")
+		dir := t.TempDir()
+		recipe := filepath.Join(dir, "recipe.yaml")
+		os.WriteFile(filepath.Join(dir, "bank.csv"), []byte("id,amount\n1,5.00\n"), 0o644)
+		os.WriteFile(recipe, []byte(`recipe_id: pg
+sources:
+  left: {alias: ledger, uri: "`+u.String()+`&table=public.ledger", primary_key: [code]}
+  right: {alias: bank, uri: "file://bank.csv", primary_key: [id]}
+match_rules:
+  - {name: exact, pattern: "1:1", conditions: [{left: amount, op: eq, right: amount}]}
+`), 0o644)
+		r := kalla(t, "explain", "--recipe", recipe, "--sql")
+		if r.code != exitOK || !strings.Contains(r.stdout, "columns: code text, amount decimal(12,2)") {
+			t.Fatalf("exit %d: %s%s", r.code, r.stdout, r.stderr)
+		}
+		if strings.Contains(r.stdout+r.stderr, "hunter2") {
+			t.Errorf("the password shows:\n%s", r.stdout)
+		}
+	})
+}
