@@ -46,6 +46,19 @@ func TestExecutorMatchesReconcile(t *testing.T) {
 	}
 	// reverse_sign, net and extract, as the executor reads them.
 	s.runLikeReconcile(copyExample(t, "bank", "payments.csv", "statement.csv"))
+	// A filter on each side: the USD records only.
+	usd := example(t)
+	text := readFile(t, usd)
+	for _, key := range []string{`"primary_key": ["invoice_id"],`, `"primary_key": ["payment_id"],`} {
+		text = bytes.Replace(text, []byte(key), []byte(key+` "filter": [{"column": "currency", "op": "eq", "value": "USD"}],`), 1)
+	}
+	if bytes.Count(text, []byte(`"filter"`)) != 2 {
+		t.Fatalf("the example's keys moved; no filter set:\n%s", text)
+	}
+	if err := os.WriteFile(usd, text, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.runLikeReconcile(usd)
 }
 
 // runLikeReconcile runs the recipe at path through the pipeline, checks
