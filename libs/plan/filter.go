@@ -38,6 +38,10 @@ func (b *builder) filters(s *kallav1.Source, in Input, side string) []Filter {
 		if !ok {
 			continue
 		}
+		if msg := textOrdering(c, side, f); msg != "" {
+			b.fail(field, "%s", msg)
+			continue
+		}
 		filter := Filter{Column: c, Op: f.GetOp(), Values: f.GetValues(), Field: field}
 		for j, v := range f.GetValues() {
 			where := fmt.Sprintf("%s.values[%d]", field, j)
@@ -90,4 +94,24 @@ func filterValue(c source.Column, v string) (n *big.Rat, msg string) {
 		return nil, "true or false"
 	}
 	return nil, ""
+}
+
+// textOrdering refuses lt, lte, gt and gte between a text column and a
+// number or a date: by bytes, "9.00" is above "100", which no one means.
+// Rules refuse such a comparison too.
+func textOrdering(c source.Column, side string, f *kallav1.Filter) string {
+	ordering := f.GetOp() >= kallav1.FilterOperator_FILTER_OPERATOR_LT && f.GetOp() <= kallav1.FilterOperator_FILTER_OPERATOR_GTE
+	if !ordering || Classify(c.Type) != String || c.Empty || len(f.GetValues()) != 1 {
+		return ""
+	}
+	v := f.GetValues()[0]
+	want := Number
+	if _, ok := recipe.Rat(&kallav1.Decimal{Value: v}); !ok {
+		if _, err := time.Parse("2006-01-02", v); err != nil {
+			return ""
+		}
+		want = Temporal
+	}
+	return fmt.Sprintf("%s compares by bytes on text, and column %q is text%s; %s %q would order it as text, not as %s",
+		recipe.FilterName(f.GetOp()), c.Name, whyNot(c, side, want), recipe.FilterName(f.GetOp()), v, classNames[want])
 }

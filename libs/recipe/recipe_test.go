@@ -325,7 +325,7 @@ func TestParseErrors(t *testing.T) {
 		{"filter_unknown_op", "primary_key: [payment_id]}", "primary_key: [payment_id], filter: [{column: status, op: like, value: x}]}", "sources.right.filter[0].op", `unknown operator "like"; allowed: empty, eq, gt, gte, in, lt, lte, ne, not_empty, not_in`, 6},
 		{"filter_without_op", "primary_key: [payment_id]}", "primary_key: [payment_id], filter: [{column: status, value: x}]}", "sources.right.filter[0].op", "is required", 6},
 		{"filter_without_value", "primary_key: [payment_id]}", "primary_key: [payment_id], filter: [{column: status, op: eq}]}", "sources.right.filter[0].value", "is required: eq takes one value", 0},
-		{"filter_two_values", "primary_key: [payment_id]}", "primary_key: [payment_id], filter: [{column: status, op: lt, values: [a, b]}]}", "sources.right.filter[0].value", "lt takes one value (in and not_in take a list)", 0},
+		{"filter_two_values", "primary_key: [payment_id]}", "primary_key: [payment_id], filter: [{column: status, op: lt, values: [a, b]}]}", "sources.right.filter[0].values", "has 2 values; lt takes one (in and not_in take a list)", 0},
 		{"filter_in_without_values", "primary_key: [payment_id]}", "primary_key: [payment_id], filter: [{column: status, op: in, values: []}]}", "sources.right.filter[0].values", "in takes a list of values", 0},
 		{"filter_empty_with_value", "primary_key: [payment_id]}", "primary_key: [payment_id], filter: [{column: status, op: empty, value: x}]}", "sources.right.filter[0]", "empty takes no value", 0},
 		{"filter_value_and_values", "primary_key: [payment_id]}", "primary_key: [payment_id], filter: [{column: status, op: in, value: x, values: [y]}]}", "sources.right.filter[0].values", "and value are both set", 6},

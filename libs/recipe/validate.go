@@ -113,8 +113,10 @@ func validateFilters(filters []*kallav1.Filter, path string) Errors {
 			errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf("%s takes no value", op)})
 		case takesList(f.GetOp()) && n == 0:
 			errs = append(errs, FieldError{Field: field + ".values", Message: fmt.Sprintf("is required: %s takes a list of values, such as [\"1010\", \"1020\"]", op)})
-		case !takesNoValue(f.GetOp()) && !takesList(f.GetOp()) && n != 1:
+		case !takesNoValue(f.GetOp()) && !takesList(f.GetOp()) && n == 0:
 			errs = append(errs, FieldError{Field: field + ".value", Message: fmt.Sprintf("is required: %s takes one value (in and not_in take a list)", op)})
+		case !takesNoValue(f.GetOp()) && !takesList(f.GetOp()) && n > 1:
+			errs = append(errs, FieldError{Field: field + ".values", Message: fmt.Sprintf("has %d values; %s takes one (in and not_in take a list)", n, op)})
 		}
 		for j, v := range f.GetValues() {
 			if strings.ContainsRune(v, 0) {

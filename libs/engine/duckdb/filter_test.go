@@ -92,6 +92,43 @@ func TestFilter(t *testing.T) {
 			t.Errorf("unmatched left = %v, want rows 1 and 4", got)
 		}
 	})
+	t.Run("numbers_past_the_columns_digits", func(t *testing.T) {
+		t.Parallel()
+		// amount is a DECIMAL(3,2), n a BIGINT, w a DECIMAL(21,1): values with
+		// more digits, before or after the point, than the column holds
+		// compare exactly all the same.
+		nines := strings.Repeat("9", 38)
+		wide := "id,ref,amount,n,w\n1,A,1.50,9223372036854775807,12345678901234567890.5\n2,B,-2,-5,0.1\n3,C,,0,\n"
+		for _, tt := range []struct {
+			filter string
+			kept   []string
+		}{
+			{"[{column: amount, op: lt, value: " + nines + "}]", []string{"1", "2"}},
+			{"[{column: amount, op: gt, value: " + nines + "}]", nil},
+			{"[{column: amount, op: gte, value: -" + nines + "}]", []string{"1", "2"}},
+			{"[{column: amount, op: eq, value: 1.505}]", nil},
+			{"[{column: amount, op: ne, value: 1.505}]", []string{"1", "2", "3"}},
+			{"[{column: amount, op: lt, value: 1.505}]", []string{"1", "2"}},
+			{"[{column: amount, op: gt, value: 1.495}]", []string{"1"}},
+			{"[{column: amount, op: gte, value: 1.5000000000000000000000000000000000001}]", nil},
+			{"[{column: amount, op: lte, value: -1.995}]", []string{"2"}},
+			{"[{column: amount, op: lt, value: -1.995}]", []string{"2"}},
+			{"[{column: amount, op: gt, value: -2.005}]", []string{"1", "2"}},
+			{"[{column: amount, op: in, values: [\"1.5\", \"1.505\", " + nines + "]}]", []string{"1"}},
+			{"[{column: amount, op: not_in, values: [\"1.505\", \"-2\"]}]", []string{"1", "3"}},
+			{"[{column: n, op: gt, value: 0.00000000000000000001}]", []string{"1"}},
+			{"[{column: n, op: gte, value: 9223372036854775807.5}]", nil},
+			{"[{column: n, op: lt, value: -4.99999999999999999999}]", []string{"2"}},
+			{"[{column: n, op: lte, value: -5.5}]", nil},
+			{"[{column: w, op: gt, value: 12345678901234567890.500000000000000001}]", nil},
+			{"[{column: w, op: gt, value: 1.00000000000000000001}]", []string{"1"}},
+		} {
+			o := mustReconcile(t, wide, nothing, withSourceField(exact, "left", "filter", tt.filter))
+			if got := keys(o.unmatchedLeft, "id"); !slices.Equal(got, tt.kept) && len(got)+len(tt.kept) > 0 {
+				t.Errorf("%s: kept %v, want %v", tt.filter, got, tt.kept)
+			}
+		}
+	})
 	t.Run("refused_with_the_field", func(t *testing.T) {
 		t.Parallel()
 		for _, tt := range []struct{ filter, want string }{
@@ -99,6 +136,9 @@ func TestFilter(t *testing.T) {
 			{"[{column: amount, op: gt, value: ten}]", `sources.left.filter[0].value: "ten" is not a number such as -1234.56 of at most 38 digits, the type of l's column amount`},
 			{"[{column: day, op: lt, value: 01/02/2024}]", `sources.left.filter[0].value: "01/02/2024" is not a date written YYYY-MM-DD, the type of l's column day`},
 			{"[{column: amount, op: in, values: [1, 2.x]}]", `sources.left.filter[0].values[1]: "2.x" is not a number`},
+			// By bytes, "9.00" is above "100": refused, as rules refuse it.
+			{"[{column: ref, op: gt, value: 100}]", `sources.left.filter[0]: gt compares by bytes on text, and column "ref" is text (the left ref is text: its values, such as "A", are not numbers`},
+			{"[{column: status, op: lt, value: 2024-01-01}]", `lt "2024-01-01" would order it as text, not as dates`},
 		} {
 			_, err := reconcileFiles(t, book, nothing, withSourceField(exact, "left", "filter", tt.filter))
 			wantBadInput(t, err, tt.want)

@@ -78,8 +78,8 @@ func RandomCase(seed int64, dir string) (*kallav1.Recipe, error) {
 	}
 	if g.rng.IntN(3) == 0 {
 		r.Sources.Left.Filter = g.filter(
-			&kallav1.Filter{Column: "amount", Op: kallav1.FilterOperator_FILTER_OPERATOR_GTE, Values: []string{"0"}},
-			&kallav1.Filter{Column: "amount", Op: kallav1.FilterOperator_FILTER_OPERATOR_LT, Values: []string{"1000.00"}},
+			&kallav1.Filter{Column: "amount", Op: kallav1.FilterOperator_FILTER_OPERATOR_GTE, Values: []string{"-0.001"}},
+			&kallav1.Filter{Column: "amount", Op: kallav1.FilterOperator_FILTER_OPERATOR_LT, Values: []string{"999.995"}},
 			&kallav1.Filter{Column: "name", Op: kallav1.FilterOperator_FILTER_OPERATOR_NE, Values: []string{"Globex"}},
 			&kallav1.Filter{Column: "booked", Op: kallav1.FilterOperator_FILTER_OPERATOR_LT, Values: []string{"2024-01-20"}},
 			&kallav1.Filter{Column: "ref", Op: kallav1.FilterOperator_FILTER_OPERATOR_IN, Values: g.refs[:1+g.rng.IntN(len(g.refs))]},
@@ -88,7 +88,7 @@ func RandomCase(seed int64, dir string) (*kallav1.Recipe, error) {
 	}
 	if g.rng.IntN(3) == 0 {
 		r.Sources.Right.Filter = g.filter(
-			&kallav1.Filter{Column: "amt", Op: kallav1.FilterOperator_FILTER_OPERATOR_GT, Values: []string{"-5.00"}},
+			&kallav1.Filter{Column: "amt", Op: kallav1.FilterOperator_FILTER_OPERATOR_GT, Values: []string{"-5.005"}},
 			&kallav1.Filter{Column: "payee", Op: kallav1.FilterOperator_FILTER_OPERATOR_NOT_IN, Values: []string{"Initech", "ACME CORP"}},
 			&kallav1.Filter{Column: "value_date", Op: kallav1.FilterOperator_FILTER_OPERATOR_GTE, Values: []string{"2024-01-10"}},
 			&kallav1.Filter{Column: "reference", Op: kallav1.FilterOperator_FILTER_OPERATOR_EQ, Values: []string{g.refs[0]}},
@@ -190,7 +190,8 @@ func (g *generator) totals(amount string, by ...string) []*kallav1.Total {
 	return totals
 }
 
-// filter picks one or two of a side's conditions.
+// filter picks one or two of a side's conditions; some bounds are finer
+// than the amounts' cents.
 func (g *generator) filter(conditions ...*kallav1.Filter) []*kallav1.Filter {
 	g.rng.Shuffle(len(conditions), func(i, j int) { conditions[i], conditions[j] = conditions[j], conditions[i] })
 	return conditions[:1+g.rng.IntN(2)]
