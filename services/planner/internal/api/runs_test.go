@@ -86,6 +86,29 @@ func TestCreateRun(t *testing.T) {
 			t.Errorf("%d rows recorded for a rejected recipe", n)
 		}
 	})
+	t.Run("filter_and_totals_checked_against_the_schema", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		e.writeCSVs(t)
+		text := strings.Replace(e.recipe("", "", ""), `"primary_key": ["invoice_id"]}`,
+			`"primary_key": ["invoice_id"], "filter": [{"column": "issued", "op": "gte", "value": "01.02.2024"}], "totals": ["invoice_id"]}`, 1)
+		_, err := e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: text}))
+		cerr := wantCode(t, err, connect.CodeInvalidArgument)
+		var fields []string
+		for _, d := range cerr.Details() {
+			if fe, err := d.Value(); err == nil {
+				if fe, ok := fe.(*kallav1.FieldError); ok {
+					fields = append(fields, fe.GetField())
+				}
+			}
+		}
+		if want := []string{"sources.left.totals[0]", "sources.left.filter[0].value"}; !slices.Equal(fields, want) {
+			t.Errorf("field errors %v, want %v (%s)", fields, want, cerr.Message())
+		}
+		if n := e.count(t, "runs"); n != 0 {
+			t.Errorf("%d runs recorded for a rejected recipe", n)
+		}
+	})
 	t.Run("bad_input_is_invalid_argument_an_away_database_unavailable", func(t *testing.T) {
 		t.Parallel()
 		e := setup(t)
