@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"math/big"
+	"regexp"
 	"time"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
@@ -24,6 +25,9 @@ type Filter struct {
 	// "sources.left.filter[0]".
 	Field string
 }
+
+// finerThanMicros is a timestamp with more than 6 digits after the point.
+var finerThanMicros = regexp.MustCompile(`\.[0-9]{7,}`)
 
 // timestampLayouts are the ways a filter may write a timestamp's value.
 var timestampLayouts = []string{"2006-01-02", "2006-01-02 15:04", "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02 15:04:05.999999", "2006-01-02T15:04:05.999999"}
@@ -81,14 +85,16 @@ func filterValue(c source.Column, v string) (n *big.Rat, msg string) {
 			layouts = layouts[:1]
 		}
 		for _, layout := range layouts {
-			if _, err := time.Parse(layout, v); err == nil {
+			// Go reads any fraction of a second; the engine keeps
+			// microseconds, and would cut a finer bound.
+			if _, err := time.Parse(layout, v); err == nil && !finerThanMicros.MatchString(v) {
 				return nil, ""
 			}
 		}
 		if c.Type == source.Date {
 			return nil, "a date written YYYY-MM-DD"
 		}
-		return nil, "a timestamp written YYYY-MM-DD or YYYY-MM-DD hh:mm:ss"
+		return nil, "a timestamp written YYYY-MM-DD or YYYY-MM-DD hh:mm:ss, with at most 6 digits after the second's point"
 	}
 	if c.Type == source.Boolean && v != "true" && v != "false" {
 		return nil, "true or false"
@@ -100,8 +106,13 @@ func filterValue(c source.Column, v string) (n *big.Rat, msg string) {
 // number or a date: by bytes, "9.00" is above "100", which no one means.
 // Rules refuse such a comparison too.
 func textOrdering(c source.Column, side string, f *kallav1.Filter) string {
-	ordering := f.GetOp() >= kallav1.FilterOperator_FILTER_OPERATOR_LT && f.GetOp() <= kallav1.FilterOperator_FILTER_OPERATOR_GTE
-	if !ordering || Classify(c.Type) != String || c.Empty || len(f.GetValues()) != 1 {
+	switch f.GetOp() {
+	case kallav1.FilterOperator_FILTER_OPERATOR_LT, kallav1.FilterOperator_FILTER_OPERATOR_LTE,
+		kallav1.FilterOperator_FILTER_OPERATOR_GT, kallav1.FilterOperator_FILTER_OPERATOR_GTE:
+	default:
+		return ""
+	}
+	if Classify(c.Type) != String || c.Empty || len(f.GetValues()) != 1 {
 		return ""
 	}
 	v := f.GetValues()[0]

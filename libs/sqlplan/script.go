@@ -285,11 +285,11 @@ func Load(table string, in plan.Input, read string) []string {
 		// Read whole first: the records left out are counted (Unfiltered),
 		// and one without a key keeps its row number in the file.
 		statements = append(statements, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", Unfiltered(table), read))
-		read = fmt.Sprintf("SELECT * FROM %s WHERE %s", Unfiltered(table), filterWhere(in.Filters))
+		cols := "*"
 		if len(in.Key) == 0 {
-			read = fmt.Sprintf("SELECT rowid + 1 AS __row, * FROM %s WHERE %s", Unfiltered(table), filterWhere(in.Filters))
-			id = "__row AS __id, * EXCLUDE (__row)"
+			cols, id = "rowid + 1 AS __row, *", "__row AS __id, * EXCLUDE (__row)"
 		}
+		read = fmt.Sprintf("SELECT %s FROM %s WHERE %s", cols, Unfiltered(table), filterWhere(in.Filters))
 	}
 	if len(in.Key) > 0 {
 		read = fmt.Sprintf("SELECT * FROM (%s) ORDER BY %s", read, keyColumns(in))

@@ -147,10 +147,7 @@ func printSummary(w io.Writer, s *evidence.Summary) {
 		header += "filtered out\t"
 	}
 	fmt.Fprintln(tw, header)
-	for _, side := range []struct {
-		name string
-		s    evidence.SideSummary
-	}{{"left", s.Left}, {"right", s.Right}} {
+	for _, side := range sides(s) {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t", side.name, side.s.Alias, side.s.Rows, side.s.Matched, side.s.Unmatched, rate(side.s.Matched, side.s.Rows))
 		if filtered {
 			fmt.Fprintf(tw, "%d\t", side.s.FilteredOut)
@@ -168,6 +165,16 @@ func printSummary(w io.Writer, s *evidence.Summary) {
 	printTotals(w, s)
 }
 
+// namedSide is a side of a summary with its name, left or right.
+type namedSide struct {
+	name string
+	s    evidence.SideSummary
+}
+
+func sides(s *evidence.Summary) []namedSide {
+	return []namedSide{{"left", s.Left}, {"right", s.Right}}
+}
+
 // printTotals writes the sums the recipe asks for, a line per total and
 // value of its by column.
 func printTotals(w io.Writer, s *evidence.Summary) {
@@ -177,10 +184,7 @@ func printTotals(w io.Writer, s *evidence.Summary) {
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "side\tcolumn\trecords\tempty\ttotal\tmatched\tunmatched\t")
-	for _, side := range []struct {
-		name string
-		s    evidence.SideSummary
-	}{{"left", s.Left}, {"right", s.Right}} {
+	for _, side := range sides(s) {
 		for _, t := range side.s.Totals {
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t\n", side.name, totalName(t), t.Records, t.Empty, t.Total, t.Matched, t.Unmatched)
 		}

@@ -178,4 +178,10 @@ func TestPostgresFilter(t *testing.T) {
 	if !slices.Equal(o.pairs(), []string{"exact: l008 r2"}) || len(o.unmatchedLeft) != 0 || o.summary.Left.FilteredOut != 2 {
 		t.Errorf("at 07:00 UTC: matches %v, unmatched left %v, summary %+v", o.pairs(), o.unmatchedLeft, o.summary.Left)
 	}
+	// The engine keeps microseconds: a finer bound would be cut.
+	if err := os.WriteFile(path, []byte(strings.Replace(string(text), "primary_key: [code]}", `primary_key: [code], filter: [{column: at, op: lt, value: "2024-01-03 07:00:00.0000001"}]}`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = runRecipe(t, path)
+	wantBadInput(t, err, `sources.left.filter[0].value: "2024-01-03 07:00:00.0000001" is not a timestamp written YYYY-MM-DD or YYYY-MM-DD hh:mm:ss, with at most 6 digits`)
 }
