@@ -78,9 +78,9 @@ type Result struct {
 type Sums struct {
 	// Value is the by column's value as text; nil for an empty value and
 	// for a total without by.
-	Value                                 *string
-	Records, MatchedRecords, EmptyRecords int64
-	All, Matched, Unmatched               string
+	Value                          *string
+	Records, MatchedRecords, Empty int64
+	Total, Matched, Unmatched      string
 }
 
 // RuleCounts is what one rule matched.

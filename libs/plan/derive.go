@@ -78,7 +78,18 @@ type derivedColumn struct {
 	from string
 }
 
-// derived lists the columns the source's extract, net and signed derive.
+// Derived lists the columns the source's extract, net and signed derive,
+// in that order.
+func (in Input) Derived() []source.Column {
+	var out []source.Column
+	for _, d := range in.derived() {
+		out = append(out, d.Column)
+	}
+	return out
+}
+
+// derived lists the columns the source's extract, net and signed derive,
+// with where each came from.
 func (in Input) derived() []derivedColumn {
 	var out []derivedColumn
 	for _, e := range in.Extracts {
@@ -207,7 +218,7 @@ func netColumn(name string, plus, minus source.Column) (source.Column, string) {
 // or declared, an integer of declared width being a BIGINT.
 func width(c source.Column) (intDigits, scale int) {
 	if c.Type == source.Integer && !c.Measured {
-		return bigintDigits, 0
+		return BigintDigits, 0
 	}
 	return c.Precision - c.Scale, c.Scale
 }

@@ -26,11 +26,13 @@ type Filter struct {
 	Field string
 }
 
-// finerThanMicros is a timestamp with more than 6 digits after the point.
-var finerThanMicros = regexp.MustCompile(`\.[0-9]{7,}`)
-
-// timestampLayouts are the ways a filter may write a timestamp's value.
-var timestampLayouts = []string{"2006-01-02", "2006-01-02 15:04", "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02 15:04:05.999999", "2006-01-02T15:04:05.999999"}
+// dateValue and timestampValue are how a filter writes a date and a
+// timestamp (UTC, at most microseconds: what the engine keeps); the
+// calendar and the clock are checked apart.
+var (
+	dateValue      = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
+	timestampValue = regexp.MustCompile(`^([0-9]{4}-[0-9]{2}-[0-9]{2})(?:[ T]([0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?))?$`)
+)
 
 // filters checks a source's filter: each column is the source's (own or
 // derived), each value one of the column's type.
@@ -48,9 +50,14 @@ func (b *builder) filters(s *kallav1.Source, in Input, side string) []Filter {
 		}
 		filter := Filter{Column: c, Op: f.GetOp(), Values: f.GetValues(), Field: field}
 		for j, v := range f.GetValues() {
-			where := fmt.Sprintf("%s.values[%d]", field, j)
-			if len(f.GetValues()) == 1 {
-				where = field + ".value"
+			where := field + ".value"
+			if recipe.TakesList(f.GetOp()) {
+				where = fmt.Sprintf("%s.values[%d]", field, j)
+			}
+			if v == "" && in.Ref.Format == source.FormatCSV {
+				b.fail(where, "is empty, and an empty CSV field is no value: to keep or leave out the records without one, use the operator empty or not_empty")
+				ok = false
+				continue
 			}
 			n, msg := filterValue(c, v)
 			if msg != "" {
@@ -80,21 +87,17 @@ func filterValue(c source.Column, v string) (n *big.Rat, msg string) {
 		}
 		return r, ""
 	case Temporal:
-		layouts := timestampLayouts
 		if c.Type == source.Date {
-			layouts = layouts[:1]
-		}
-		for _, layout := range layouts {
-			// Go reads any fraction of a second; the engine keeps
-			// microseconds, and would cut a finer bound.
-			if _, err := time.Parse(layout, v); err == nil && !finerThanMicros.MatchString(v) {
-				return nil, ""
+			if !dateValue.MatchString(v) || !validDay(v) {
+				return nil, "a date written YYYY-MM-DD"
 			}
+			return nil, ""
 		}
-		if c.Type == source.Date {
-			return nil, "a date written YYYY-MM-DD"
+		m := timestampValue.FindStringSubmatch(v)
+		if m == nil || !validDay(m[1]) || !validClock(m[2]) {
+			return nil, "a timestamp written YYYY-MM-DD or YYYY-MM-DD hh:mm:ss, with at most 6 digits after the second's point"
 		}
-		return nil, "a timestamp written YYYY-MM-DD or YYYY-MM-DD hh:mm:ss, with at most 6 digits after the second's point"
+		return nil, ""
 	}
 	if c.Type == source.Boolean && v != "true" && v != "false" {
 		return nil, "true or false"
@@ -125,4 +128,20 @@ func textOrdering(c source.Column, side string, f *kallav1.Filter) string {
 	}
 	return fmt.Sprintf("%s compares by bytes on text, and column %q is text%s; %s %q would order it as text, not as %s",
 		recipe.FilterName(f.GetOp()), c.Name, whyNot(c, side, want), recipe.FilterName(f.GetOp()), v, classNames[want])
+}
+
+// validDay says a YYYY-MM-DD is a day of the calendar from year 1.
+func validDay(v string) bool {
+	t, err := time.Parse("2006-01-02", v)
+	return err == nil && t.Year() >= 1
+}
+
+// validClock says an hh:mm[:ss[.ffffff]] (timestampValue's shape) is a
+// time of day; "" (midnight) is one.
+func validClock(v string) bool {
+	if v == "" {
+		return true
+	}
+	_, err := time.Parse("15:04:05.000000"[:len(v)], v)
+	return err == nil
 }

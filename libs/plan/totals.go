@@ -18,9 +18,8 @@ type Total struct {
 	// Column is summed; a column without any value (a header-only file)
 	// sums to 0 as an integer.
 	Column source.Column
-	// By is the column whose values split the sums; HasBy says it is set.
-	By    source.Column
-	HasBy bool
+	// By, when set, is the column whose values split the sums.
+	By *source.Column
 	// Field is the total's place in the recipe, such as
 	// "sources.left.totals[0]".
 	Field string
@@ -38,8 +37,8 @@ func (b *builder) totals(s *kallav1.Source, in Input, side string) []Total {
 			total.Column.Type, total.Column.Empty = source.Integer, false
 		}
 		if t.GetBy() != "" {
-			total.By, total.HasBy = b.column(in, t.GetBy(), field+".by")
-			ok = ok && total.HasBy
+			by, found := b.column(in, t.GetBy(), field+".by")
+			total.By, ok = &by, ok && found
 		}
 		if ok {
 			out = append(out, total)

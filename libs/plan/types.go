@@ -245,12 +245,13 @@ func digits(c, other source.Column) (intDigits, scale int, ok bool) {
 	case c.Measured:
 		return c.Precision - c.Scale, c.Scale, true
 	case c.Type == source.Integer && other.Type == source.Integer:
-		return bigintDigits, 0, true
+		return BigintDigits, 0, true
 	}
 	return 0, 0, false
 }
 
-const bigintDigits = 19
+// BigintDigits are the digits of a BIGINT, an undeclared integer's width.
+const BigintDigits = 19
 
 // tooWide says that arithmetic on l and r needs more digits than the
 // engines compute with, or returns ""; when it would fit without the

@@ -150,7 +150,7 @@ func marshalFilters(filters []*kallav1.Filter) []fileFilter {
 	for _, f := range filters {
 		ff := fileFilter{Column: f.GetColumn(), Op: FilterName(f.GetOp())}
 		switch {
-		case takesList(f.GetOp()):
+		case TakesList(f.GetOp()):
 			ff.Values = f.GetValues()
 		case len(f.GetValues()) == 1:
 			ff.Value = &f.GetValues()[0]

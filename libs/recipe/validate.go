@@ -111,16 +111,20 @@ func validateFilters(filters []*kallav1.Filter, path string) Errors {
 			errs = append(errs, FieldError{Field: field + ".op", Message: "is required; allowed: " + sortedNames(filterNames)})
 		case takesNoValue(f.GetOp()) && n > 0:
 			errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf("%s takes no value", op)})
-		case takesList(f.GetOp()) && n == 0:
+		case TakesList(f.GetOp()) && n == 0:
 			errs = append(errs, FieldError{Field: field + ".values", Message: fmt.Sprintf("is required: %s takes a list of values, such as [\"1010\", \"1020\"]", op)})
-		case !takesNoValue(f.GetOp()) && !takesList(f.GetOp()) && n == 0:
+		case !takesNoValue(f.GetOp()) && !TakesList(f.GetOp()) && n == 0:
 			errs = append(errs, FieldError{Field: field + ".value", Message: fmt.Sprintf("is required: %s takes one value (in and not_in take a list)", op)})
-		case !takesNoValue(f.GetOp()) && !takesList(f.GetOp()) && n > 1:
+		case !takesNoValue(f.GetOp()) && !TakesList(f.GetOp()) && n > 1:
 			errs = append(errs, FieldError{Field: field + ".values", Message: fmt.Sprintf("has %d values; %s takes one (in and not_in take a list)", n, op)})
 		}
 		for j, v := range f.GetValues() {
+			where := field + ".value"
+			if TakesList(f.GetOp()) {
+				where = index(field+".values", j)
+			}
 			if strings.ContainsRune(v, 0) {
-				errs = append(errs, FieldError{Field: index(field+".values", j), Message: "holds a NUL character, which no value may"})
+				errs = append(errs, FieldError{Field: where, Message: "holds a NUL character, which no value may"})
 			}
 		}
 	}
@@ -131,7 +135,9 @@ func takesNoValue(op kallav1.FilterOperator) bool {
 	return op == kallav1.FilterOperator_FILTER_OPERATOR_EMPTY || op == kallav1.FilterOperator_FILTER_OPERATOR_NOT_EMPTY
 }
 
-func takesList(op kallav1.FilterOperator) bool {
+// TakesList says the operator takes a list of values (in, not_in), which a
+// recipe writes as values; the others take one, written as value, or none.
+func TakesList(op kallav1.FilterOperator) bool {
 	return op == kallav1.FilterOperator_FILTER_OPERATOR_IN || op == kallav1.FilterOperator_FILTER_OPERATOR_NOT_IN
 }
 

@@ -312,10 +312,10 @@ func totalSummaries(totals []plan.Total, sums [][]engine.Sums) []evidence.TotalS
 		for _, x := range sums[i] {
 			line := evidence.TotalSummary{
 				Column: t.Column.Name, Value: x.Value, Records: x.Records,
-				MatchedRecords: x.MatchedRecords, UnmatchedRecords: x.Records - x.MatchedRecords, Empty: x.EmptyRecords,
-				Total: x.All, Matched: x.Matched, Unmatched: x.Unmatched,
+				MatchedRecords: x.MatchedRecords, UnmatchedRecords: x.Records - x.MatchedRecords, Empty: x.Empty,
+				Total: x.Total, Matched: x.Matched, Unmatched: x.Unmatched,
 			}
-			if t.HasBy {
+			if t.By != nil {
 				line.By = t.By.Name
 			}
 			out = append(out, line)

@@ -48,14 +48,25 @@ func filterCondition(f plan.Filter) string {
 	case kallav1.FilterOperator_FILTER_OPERATOR_NE, kallav1.FilterOperator_FILTER_OPERATOR_NOT_IN:
 		return fmt.Sprintf("%s IS NULL OR NOT (%s)", col, in())
 	}
+	below := f.Op == kallav1.FilterOperator_FILTER_OPERATOR_LT || f.Op == kallav1.FilterOperator_FILTER_OPERATOR_LTE
+	strict := f.Op == kallav1.FilterOperator_FILTER_OPERATOR_LT || f.Op == kallav1.FilterOperator_FILTER_OPERATOR_GT
 	if n := f.Numbers[0]; n != nil {
-		return numberBound(col, f.Column, f.Op, n)
+		return numberBound(col, f.Column, below, strict, n)
 	}
-	op := map[kallav1.FilterOperator]string{
-		kallav1.FilterOperator_FILTER_OPERATOR_LT: "<", kallav1.FilterOperator_FILTER_OPERATOR_LTE: "<=",
-		kallav1.FilterOperator_FILTER_OPERATOR_GT: ">", kallav1.FilterOperator_FILTER_OPERATOR_GTE: ">=",
-	}[f.Op]
-	return fmt.Sprintf("%s %s %s", col, op, values[0])
+	return fmt.Sprintf("%s %s %s", col, comparison(below, strict), values[0])
+}
+
+// comparison is the SQL operator of an ordering: below or above the
+// bound, strictly or not.
+func comparison(below, strict bool) string {
+	op := ">"
+	if below {
+		op = "<"
+	}
+	if !strict {
+		op += "="
+	}
+	return op
 }
 
 // filterLiteral is a filter's i-th value as a literal of its column's
@@ -75,35 +86,23 @@ func filterLiteral(f plan.Filter, i int) (string, bool) {
 	return String(f.Values[i]), true
 }
 
-// numberBound compares a number column with n by op (lt, lte, gt, gte)
-// exactly, with a literal the column's type holds: the engine compares two
-// decimals in a type of both their widths, which past 38 digits it has
-// not. A bound finer than the column's scale is rounded the way that keeps
-// the answer (col < 1.005 is col <= 1.00 for two decimals); one beyond its
-// digits holds for every value or none.
-func numberBound(col string, c source.Column, op kallav1.FilterOperator, n *big.Rat) string {
+// numberBound compares a number column with n, below or above, strictly
+// or not, exactly, with a literal the column's type holds: the engine
+// compares two decimals in a type of both their widths, which past 38
+// digits it has not. A bound finer than the column's scale is rounded the
+// way that keeps the answer (col < 1.005 is col <= 1.00 for two decimals);
+// one beyond its digits holds for every value or none.
+func numberBound(col string, c source.Column, below, strict bool, n *big.Rat) string {
 	intDigits, scale := typeWidth(c)
-	below := op == kallav1.FilterOperator_FILTER_OPERATOR_LT || op == kallav1.FilterOperator_FILTER_OPERATOR_LTE
-	strict := op == kallav1.FilterOperator_FILTER_OPERATOR_LT || op == kallav1.FilterOperator_FILTER_OPERATOR_GT
 	unit := pow10(scale)
-	scaled := new(big.Rat).Mul(n, unit)
-	if !scaled.IsInt() {
-		// Between two values of the column: compare with the nearer one
-		// on the kept side, inclusively.
-		whole := new(big.Int).Quo(scaled.Num(), scaled.Denom()) // toward zero
-		if scaled.Sign() < 0 && !below || scaled.Sign() > 0 && below {
-			// Toward zero is the right neighbour: floor below, ceil above.
-		} else if below {
-			whole.Sub(whole, big.NewInt(1))
-		} else {
-			whole.Add(whole, big.NewInt(1))
+	if scaled := new(big.Rat).Mul(n, unit); !scaled.IsInt() {
+		// Between two values of the column: the one on the kept side,
+		// inclusively. Div rounds down, as the denominator is positive.
+		nearest := new(big.Int).Div(scaled.Num(), scaled.Denom())
+		if !below {
+			nearest.Add(nearest, big.NewInt(1))
 		}
-		n = new(big.Rat).Quo(new(big.Rat).SetInt(whole), unit)
-		strict = false
-	}
-	sign := map[bool]string{true: "<", false: ">"}[below]
-	if !strict {
-		sign += "="
+		n, strict = new(big.Rat).Quo(new(big.Rat).SetInt(nearest), unit), false
 	}
 	if recipe.IntDigits(n) > intDigits {
 		// Beyond every value the column holds.
@@ -112,17 +111,15 @@ func numberBound(col string, c source.Column, op kallav1.FilterOperator, n *big.
 		}
 		return "false"
 	}
-	return fmt.Sprintf("%s %s %s", col, sign, Decimal(n))
+	return fmt.Sprintf("%s %s %s", col, comparison(below, strict), Decimal(n))
 }
 
 // typeWidth is the digits before and after the point of the engine's type
-// for a number column (see Type): a BIGINT's 19 and 0.
+// for a number column (Type's).
 func typeWidth(c source.Column) (intDigits, scale int) {
 	if c.Type == source.Integer {
-		return 19, 0
+		return plan.BigintDigits, 0
 	}
-	if c.Precision == c.Scale && c.Precision < 38 {
-		return 1, c.Scale
-	}
-	return c.Precision - c.Scale, c.Scale
+	precision, scale := decimalWidth(c)
+	return precision - scale, scale
 }

@@ -282,14 +282,14 @@ func Load(table string, in plan.Input, read string) []string {
 	var statements []string
 	id := "rowid + 1 AS __id, *"
 	if len(in.Filters) > 0 {
-		// Read whole first: the records left out are counted (Unfiltered),
+		// Read whole first: the records left out are counted (FilteredOut),
 		// and one without a key keeps its row number in the file.
-		statements = append(statements, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", Unfiltered(table), read))
+		statements = append(statements, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", unfiltered(table), read))
 		cols := "*"
 		if len(in.Key) == 0 {
 			cols, id = "rowid + 1 AS __row, *", "__row AS __id, * EXCLUDE (__row)"
 		}
-		read = fmt.Sprintf("SELECT %s FROM %s WHERE %s", cols, Unfiltered(table), filterWhere(in.Filters))
+		read = fmt.Sprintf("SELECT %s FROM %s WHERE %s", cols, unfiltered(table), filterWhere(in.Filters))
 	}
 	if len(in.Key) > 0 {
 		read = fmt.Sprintf("SELECT * FROM (%s) ORDER BY %s", read, keyColumns(in))
@@ -300,18 +300,18 @@ func Load(table string, in plan.Input, read string) []string {
 	)
 }
 
-// Unfiltered is the table a side with a filter is read into whole, before
+// unfiltered is the table a side with a filter is read into whole, before
 // the filter keeps its records.
-func Unfiltered(table string) string { return table + "_unfiltered" }
+func unfiltered(table string) string { return table + "_unfiltered" }
 
 // FilteredOut is, for a side Load read with a filter, the query counting
 // the records the filter left out and the statement dropping the side's
-// unfiltered copy; nil without a filter.
+// unfiltered copy; both empty without a filter.
 func FilteredOut(table string, in plan.Input) (count, drop string) {
 	if len(in.Filters) == 0 {
 		return "", ""
 	}
-	return fmt.Sprintf("SELECT (%s) - (%s)", Count(Unfiltered(table)), Count(table)), "DROP TABLE " + Unfiltered(table)
+	return fmt.Sprintf("SELECT (%s) - (%s)", Count(unfiltered(table)), Count(table)), "DROP TABLE " + unfiltered(table)
 }
 
 // CheckPattern is a statement that fails when the engine cannot run an

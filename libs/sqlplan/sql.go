@@ -44,12 +44,8 @@ func Type(c source.Column) string {
 	case source.Integer:
 		return "BIGINT"
 	case source.Decimal:
-		if c.Precision == c.Scale && c.Precision < 38 {
-			// Room for the integer digit: DuckDB writes a DECIMAL(2,2)'s
-			// 0.50 as .50, which a CSV of evidence would show.
-			return fmt.Sprintf("DECIMAL(%d,%d)", c.Precision+1, c.Scale)
-		}
-		return fmt.Sprintf("DECIMAL(%d,%d)", c.Precision, c.Scale)
+		precision, scale := decimalWidth(c)
+		return fmt.Sprintf("DECIMAL(%d,%d)", precision, scale)
 	case source.Date:
 		return "DATE"
 	case source.Timestamp:
@@ -58,6 +54,17 @@ func Type(c source.Column) string {
 		return "BOOLEAN"
 	}
 	return "VARCHAR"
+}
+
+// decimalWidth is the precision and scale of the engine's type for a
+// decimal column: its own, but for room for the integer digit, since
+// DuckDB writes a DECIMAL(2,2)'s 0.50 as .50, which a CSV of evidence
+// would show.
+func decimalWidth(c source.Column) (precision, scale int) {
+	if c.Precision == c.Scale && c.Precision < 38 {
+		return c.Precision + 1, c.Scale
+	}
+	return c.Precision, c.Scale
 }
 
 // wide casts a number to the widest decimal of its scale, so products and

@@ -17,7 +17,7 @@ import (
 func Total(s Side, t plan.Total) string {
 	value := "CAST(NULL AS VARCHAR)"
 	group := ""
-	if t.HasBy {
+	if t.By != nil {
 		value = "CAST(g AS VARCHAR)"
 		group = " GROUP BY g ORDER BY g NULLS LAST"
 	}
@@ -44,7 +44,7 @@ func totalRows(s Side, t plan.Total) string {
 		v = "CAST(" + v + " AS BIGINT)"
 	}
 	g := "NULL"
-	if t.HasBy {
+	if t.By != nil {
 		g = Ident(t.By.Name)
 	}
 	return fmt.Sprintf("SELECT %s AS g, %s AS v, __id IN (SELECT %s FROM %s) AS m FROM %s", g, v, s.ID, Pairs, s.Table)

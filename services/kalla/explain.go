@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/plan"
 	"github.com/kallahq/kalla/libs/recipe"
 	"github.com/kallahq/kalla/libs/reconcile"
@@ -15,9 +16,11 @@ import (
 	"github.com/kallahq/kalla/libs/sqlplan"
 )
 
-// explainCommand checks a recipe against its sources without reconciling
-// and says what a run would do: each side's columns as read, and the rules
-// in the order they run; with --sql, the engine's script too.
+// explainCommand checks a recipe against its sources' columns and types
+// without reading their data, and says what a run would do: each side's
+// columns as read, and the rules in the order they run; with --sql, the
+// engine's script too. What only the data shows (a duplicate key, a value
+// a pattern or a type refuses) a run still checks.
 func explainCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("kalla explain", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -53,7 +56,8 @@ func explainCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 
 // describe writes a plan as a person checks it against the files.
 func describe(w io.Writer, p *plan.Plan) {
-	fmt.Fprintf(w, "recipe %s: valid against its sources\n", p.RecipeID)
+	// Keys, patterns and values are checked when a run reads the data.
+	fmt.Fprintf(w, "recipe %s: its fields fit its sources' columns and types (a run still checks the data: unique keys, patterns, values)\n", p.RecipeID)
 	for _, side := range []struct {
 		name string
 		in   plan.Input
@@ -70,7 +74,7 @@ func describeInput(w io.Writer, side string, in plan.Input) {
 	fmt.Fprintf(w, "\n%s %s: %s\n", side, in.Alias, in.Ref)
 	key := "the row number in the file"
 	if len(in.Key) > 0 {
-		key = names(in.Key)
+		key = source.Schema{Columns: in.Key}.Names()
 	}
 	fmt.Fprintf(w, "  key: %s\n", key)
 	cols := make([]string, len(in.Schema.Columns))
@@ -79,14 +83,8 @@ func describeInput(w io.Writer, side string, in plan.Input) {
 	}
 	fmt.Fprintf(w, "  columns: %s\n", strings.Join(cols, ", "))
 	var derived []string
-	for _, e := range in.Extracts {
-		derived = append(derived, in.Described(e.Column.Name)+" "+e.Column.TypeName())
-	}
-	for _, n := range in.Nets {
-		derived = append(derived, in.Described(n.Column.Name)+" "+n.Column.TypeName())
-	}
-	for _, g := range in.Signed {
-		derived = append(derived, in.Described(g.Column.Name)+" "+g.Column.TypeName())
+	for _, c := range in.Derived() {
+		derived = append(derived, in.Described(c.Name)+" "+c.TypeName())
 	}
 	if len(derived) > 0 {
 		fmt.Fprintf(w, "  derived: %s\n", strings.Join(derived, ", "))
@@ -102,7 +100,7 @@ func describeInput(w io.Writer, side string, in plan.Input) {
 		totals := make([]string, len(in.Totals))
 		for i, t := range in.Totals {
 			totals[i] = t.Column.Name
-			if t.HasBy {
+			if t.By != nil {
 				totals[i] += " by " + t.By.Name
 			}
 		}
@@ -131,11 +129,12 @@ func conditions(r plan.Rule) []string {
 	for _, c := range r.Conditions {
 		out = append(out, strings.TrimSpace(fmt.Sprintf("%s %s %s %s", c.LeftLabel, recipe.OperatorName(c.Op), c.RightLabel, c.ThresholdText)))
 	}
-	if a := r.Aggregate; a != nil {
+	switch a := r.Aggregate; {
+	case a == nil:
+	case r.Pattern == kallav1.Pattern_PATTERN_MANY_TO_ONE:
+		out = append(out, fmt.Sprintf("aggregate the sum of %s and %s within %s", a.LeftLabel, a.RightLabel, a.ToleranceText))
+	default:
 		out = append(out, fmt.Sprintf("aggregate %s and the sum of %s within %s", a.LeftLabel, a.RightLabel, a.ToleranceText))
-		if r.PatternName() == "M:1" {
-			out[len(out)-1] = fmt.Sprintf("aggregate the sum of %s and %s within %s", a.LeftLabel, a.RightLabel, a.ToleranceText)
-		}
 	}
 	return out
 }
@@ -150,12 +149,4 @@ func quotedValues(f plan.Filter) []string {
 		}
 	}
 	return out
-}
-
-func names(cols []source.Column) string {
-	out := make([]string, len(cols))
-	for i, c := range cols {
-		out[i] = c.Name
-	}
-	return strings.Join(out, ", ")
 }

@@ -22,7 +22,7 @@ func TestExplain(t *testing.T) {
 			t.Fatalf("exit %d: %s", r.code, r.stderr)
 		}
 		for _, want := range []string{
-			"recipe bank-statement: valid against its sources",
+			"recipe bank-statement: its fields fit its sources' columns and types",
 			"  columns: txn_id text, date date, memo text, paid_in decimal(4,2), paid_out decimal(6,2)\n",
 			`  derived: ref (taken from memo by "(?i)INV-[0-9]+") text, amount (paid_in - paid_out) decimal(7,2)` + "\n",
 			"  totals: amount\n",
@@ -58,8 +58,11 @@ func TestExplain(t *testing.T) {
 		for _, want := range []string{
 			`status text (because of "N/A")`,
 			`  kept: the records where status ne "void" and due_date gte 2024-02-01` + "\n",
+			"  totals: amount by currency\n",
+			"2. split_payments (1:N): customer_id eq payer_id; invoices.currency eq payments.currency; due_date date_within payment_date 30; aggregate amount and the sum of paid_amount within 0.02\n",
 			"-- Kalla plan for recipe invoice-payment-match",
 			"-- the records the filter left out",
+			"-- total of invoices.amount",
 		} {
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("stdout lacks %q:\n%s", want, r.stdout)

@@ -249,8 +249,8 @@ func load(ctx context.Context, s *session, table string, in plan.Input) (int64, 
 	return s.int64(ctx, sqlplan.Count(table))
 }
 
-// filteredOut counts the records a side's filter left out, from the table
-// Load read the side into whole, and drops that table.
+// filteredOut counts the records a side's filter left out, from the copy
+// of the whole side Load made, and drops that copy.
 func filteredOut(ctx context.Context, s *session, table string, in plan.Input) (int64, error) {
 	count, drop := sqlplan.FilteredOut(table, in)
 	if count == "" {

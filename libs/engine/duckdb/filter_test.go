@@ -136,6 +136,9 @@ func TestFilter(t *testing.T) {
 			{"[{column: amount, op: gt, value: ten}]", `sources.left.filter[0].value: "ten" is not a number such as -1234.56 of at most 38 digits, the type of l's column amount`},
 			{"[{column: day, op: lt, value: 01/02/2024}]", `sources.left.filter[0].value: "01/02/2024" is not a date written YYYY-MM-DD, the type of l's column day`},
 			{"[{column: amount, op: in, values: [1, 2.x]}]", `sources.left.filter[0].values[1]: "2.x" is not a number`},
+			// A list of one is still a list.
+			{"[{column: amount, op: in, values: [x]}]", `sources.left.filter[0].values[0]: "x" is not a number`},
+			{"[{column: status, op: eq, value: \"\"}]", "sources.left.filter[0].value: is empty, and an empty CSV field is no value: to keep or leave out the records without one, use the operator empty or not_empty"},
 			// By bytes, "9.00" is above "100": refused, as rules refuse it.
 			{"[{column: ref, op: gt, value: 100}]", `sources.left.filter[0]: gt compares by bytes on text, and column "ref" is text (the left ref is text: its values, such as "A", are not numbers`},
 			{"[{column: status, op: lt, value: 2024-01-01}]", `lt "2024-01-01" would order it as text, not as dates`},
@@ -184,4 +187,22 @@ func TestPostgresFilter(t *testing.T) {
 	}
 	_, err = runRecipe(t, path)
 	wantBadInput(t, err, `sources.left.filter[0].value: "2024-01-03 07:00:00.0000001" is not a timestamp written YYYY-MM-DD or YYYY-MM-DD hh:mm:ss, with at most 6 digits`)
+	// Go's parser reads a comma before the fraction, and a year 0; the
+	// engine does neither.
+	for _, v := range []string{"2024-01-03 07:00:00,5", "0000-01-03", "2024-01-03 24:00", "2024-02-30"} {
+		if err := os.WriteFile(path, []byte(strings.Replace(string(text), "primary_key: [code]}", `primary_key: [code], filter: [{column: at, op: lt, value: "`+v+`"}]}`, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err = runRecipe(t, path)
+		wantBadInput(t, err, `sources.left.filter[0].value: "`+v+`" is not a timestamp`)
+	}
+	// Microseconds are read, and a date alone is its midnight.
+	o = run(`[{column: at, op: gt, value: "2024-01-03T06:59:59.999999"}]`)
+	if !slices.Equal(o.pairs(), []string{"exact: l008 r2"}) || len(o.unmatchedLeft) != 0 {
+		t.Errorf("after 06:59:59.999999: matches %v, unmatched %v", o.pairs(), o.unmatchedLeft)
+	}
+	o = run(`[{column: at, op: lte, value: "2024-01-03"}]`)
+	if !slices.Equal(o.pairs(), []string{"exact: l007 r1"}) || len(o.unmatchedLeft) != 0 {
+		t.Errorf("until 2024-01-03 00:00: matches %v, unmatched %v", o.pairs(), o.unmatchedLeft)
+	}
 }

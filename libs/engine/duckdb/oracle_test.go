@@ -103,7 +103,7 @@ func oracleTotals(totals []oracle.Total) []string {
 	for _, x := range totals {
 		out = append(out, evidence.TotalSummary{
 			Column: x.Column, By: x.By, Value: x.Value, Records: x.Records, MatchedRecords: x.MatchedRecords,
-			UnmatchedRecords: x.Records - x.MatchedRecords, Empty: x.Empty, Total: x.Sum, Matched: x.MatchedSum, Unmatched: x.UnmatchedSum,
+			UnmatchedRecords: x.Records - x.MatchedRecords, Empty: x.Empty, Total: x.Total, Matched: x.Matched, Unmatched: x.Unmatched,
 		})
 	}
 	return totalLines(out)

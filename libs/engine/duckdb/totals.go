@@ -9,6 +9,7 @@ import (
 
 	"github.com/kallahq/kalla/libs/engine"
 	"github.com/kallahq/kalla/libs/plan"
+	"github.com/kallahq/kalla/libs/recipe"
 	"github.com/kallahq/kalla/libs/source"
 	"github.com/kallahq/kalla/libs/sqlplan"
 )
@@ -19,7 +20,7 @@ func checkTotalGroups(ctx context.Context, s *session, p *plan.Plan) error {
 	left, right := sqlplan.Sides(p)
 	for _, side := range []sqlplan.Side{left, right} {
 		for _, t := range side.Input.Totals {
-			if !t.HasBy {
+			if t.By == nil {
 				continue
 			}
 			n, err := s.int64(ctx, sqlplan.TotalGroups(side, t))
@@ -72,13 +73,13 @@ func total(ctx context.Context, s *session, side sqlplan.Side, t plan.Total) ([]
 		var x engine.Sums
 		var value sql.NullString
 		var parts [4]string // matched positive, negative; unmatched positive, negative
-		if err := rows.Scan(&value, &x.Records, &x.MatchedRecords, &x.EmptyRecords, &parts[0], &parts[1], &parts[2], &parts[3]); err != nil {
+		if err := rows.Scan(&value, &x.Records, &x.MatchedRecords, &x.Empty, &parts[0], &parts[1], &parts[2], &parts[3]); err != nil {
 			return nil, err
 		}
 		if value.Valid {
 			x.Value = &value.String
 		}
-		if x.All, x.Matched, x.Unmatched, err = sums(parts, t.Column.Scale); err != nil {
+		if x.Total, x.Matched, x.Unmatched, err = sums(parts, t.Column.Scale); err != nil {
 			return nil, err
 		}
 		out = append(out, x)
@@ -89,7 +90,7 @@ func total(ctx context.Context, s *session, side sqlplan.Side, t plan.Total) ([]
 // sums adds a total's parts exactly and writes them at the column's scale;
 // positive or negative values adding up to more digits than the engine
 // computes with are errTooWide, whichever order the engine added them in.
-func sums(parts [4]string, scale int) (all, matched, unmatched string, err error) {
+func sums(parts [4]string, scale int) (total, matched, unmatched string, err error) {
 	var n [4]*big.Rat
 	for i, p := range parts {
 		var ok bool
@@ -99,8 +100,7 @@ func sums(parts [4]string, scale int) (all, matched, unmatched string, err error
 	}
 	add := func(a, b *big.Rat) *big.Rat { return new(big.Rat).Add(a, b) }
 	positive, negative := add(n[0], n[2]), add(n[1], n[3])
-	limit := new(big.Rat).SetFrac(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(source.MaxDigits-scale)), nil), big.NewInt(1))
-	if positive.Cmp(limit) >= 0 || new(big.Rat).Neg(negative).Cmp(limit) >= 0 {
+	if room := source.MaxDigits - scale; recipe.IntDigits(positive) > room || recipe.IntDigits(negative) > room {
 		return "", "", "", errTooWide
 	}
 	return add(positive, negative).FloatString(scale), add(n[0], n[1]).FloatString(scale), add(n[2], n[3]).FloatString(scale), nil

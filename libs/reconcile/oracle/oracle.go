@@ -87,7 +87,7 @@ func Reconcile(r *kallav1.Recipe, left, right Table) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	tallies := make([]*tally, 2)
+	tallies := make([]tally, 2)
 	for i, s := range []struct {
 		side *side
 		src  *kallav1.Source

@@ -513,7 +513,7 @@ func TestTotalsAsWrittenPerValue(t *testing.T) {
 		if x.Value != nil {
 			value = *x.Value
 		}
-		got = append(got, fmt.Sprintf("%s/%s=%s: %d %d %d | %s %s %s", x.Column, x.By, value, x.Records, x.MatchedRecords, x.Empty, x.Sum, x.MatchedSum, x.UnmatchedSum))
+		got = append(got, fmt.Sprintf("%s/%s=%s: %d %d %d | %s %s %s", x.Column, x.By, value, x.Records, x.MatchedRecords, x.Empty, x.Total, x.Matched, x.Unmatched))
 	}
 	// The bank's -10.00 is matched with the ledger's 10.00 and summed as
 	// written; 4.5 takes the column's scale; the empty currency comes last.
@@ -525,5 +525,11 @@ func TestTotalsAsWrittenPerValue(t *testing.T) {
 	})
 	if len(res.LeftTotals) != 0 {
 		t.Errorf("left totals = %v, want none", res.LeftTotals)
+	}
+	// A column without any value sums to the integer 0, as the engine's.
+	r.Sources.Right.Totals = []*kallav1.Total{{Column: "fee"}}
+	res = reconcile(t, r, table("id,ref,amt", "1,A,10.00"), table("id,ref,amt,fee", "10,A,-10.00,"))
+	if got := res.RightTotals; len(got) != 1 || got[0].Total != "0" || got[0].Empty != 1 {
+		t.Errorf("total of a column without values = %+v", got)
 	}
 }

@@ -78,8 +78,8 @@ func RandomCase(seed int64, dir string) (*kallav1.Recipe, error) {
 	}
 	if g.rng.IntN(3) == 0 {
 		r.Sources.Left.Filter = g.filter(
-			&kallav1.Filter{Column: "amount", Op: kallav1.FilterOperator_FILTER_OPERATOR_GTE, Values: []string{"-0.001"}},
-			&kallav1.Filter{Column: "amount", Op: kallav1.FilterOperator_FILTER_OPERATOR_LT, Values: []string{"999.995"}},
+			&kallav1.Filter{Column: "amount", Op: kallav1.FilterOperator_FILTER_OPERATOR_GTE, Values: []string{"7.495"}},
+			&kallav1.Filter{Column: "amount", Op: kallav1.FilterOperator_FILTER_OPERATOR_LT, Values: []string{"25.505"}},
 			&kallav1.Filter{Column: "name", Op: kallav1.FilterOperator_FILTER_OPERATOR_NE, Values: []string{"Globex"}},
 			&kallav1.Filter{Column: "booked", Op: kallav1.FilterOperator_FILTER_OPERATOR_LT, Values: []string{"2024-01-20"}},
 			&kallav1.Filter{Column: "ref", Op: kallav1.FilterOperator_FILTER_OPERATOR_IN, Values: g.refs[:1+g.rng.IntN(len(g.refs))]},
@@ -190,8 +190,9 @@ func (g *generator) totals(amount string, by ...string) []*kallav1.Total {
 	return totals
 }
 
-// filter picks one or two of a side's conditions; some bounds are finer
-// than the amounts' cents.
+// filter picks one or two of a side's conditions. Amount bounds sit half
+// a cent from amounts the clusters write (7.50, 25.50, -5.00), finer than
+// the columns' scale, so rounding them the wrong way keeps or drops one.
 func (g *generator) filter(conditions ...*kallav1.Filter) []*kallav1.Filter {
 	g.rng.Shuffle(len(conditions), func(i, j int) { conditions[i], conditions[j] = conditions[j], conditions[i] })
 	return conditions[:1+g.rng.IntN(2)]

@@ -239,7 +239,7 @@ func (s *side) net(nets map[string]*kallav1.Net) error {
 		}
 		// The larger scale of the two, as the engine's.
 		scale := max(s.types[cols[0]].scale, s.types[cols[1]].scale)
-		s.add(name, colType{kindDecimal, scale}, func(r *record) *value {
+		s.add(name, colType{kind: kindDecimal, scale: scale}, func(r *record) *value {
 			p, m := r.cells[cols[0]], r.cells[cols[1]]
 			if p == nil && m == nil {
 				return nil
@@ -271,7 +271,7 @@ func (s *side) signed(signed map[string]*kallav1.Signed) error {
 		if s.types[amount].kind.family() != familyNumber && s.hasValues(amount) || s.types[by].kind != kindText && s.hasValues(by) {
 			return fmt.Errorf("signed %s: %s.%s must be a number and %s text", name, s.alias, g.GetValue(), g.GetBy())
 		}
-		s.add(name, colType{kindDecimal, s.types[amount].scale}, func(r *record) *value {
+		s.add(name, colType{kind: kindDecimal, scale: s.types[amount].scale}, func(r *record) *value {
 			v, mark := r.cells[amount], r.cells[by]
 			switch {
 			case v == nil || mark == nil:

@@ -14,68 +14,70 @@ type Total struct {
 	Column, By                     string
 	Value                          *string
 	Records, MatchedRecords, Empty int64
-	Sum, MatchedSum, UnmatchedSum  string
+	Total, Matched, Unmatched      string
 }
 
 // tally is a side's totals read before reverse_sign turns any column: the
 // values as written, kept by record until matching is done.
-type tally struct {
-	totals []*kallav1.Total
-	amount []map[*record]*value
-	by     []map[*record]*value
-	types  []colType
-	byType []colType
+type tally []tallied
+
+// tallied is one total's column and by column, cell by record.
+type tallied struct {
+	total       *kallav1.Total
+	amount, by  map[*record]*value
+	typ, byType colType
 }
 
 // tally keeps the columns a source's totals name, as written; each must be
-// a number column.
-func (s *side) tally(totals []*kallav1.Total) (*tally, error) {
-	t := &tally{totals: totals}
+// a number column, or one without any value (which sums to the integer 0).
+func (s *side) tally(totals []*kallav1.Total) (tally, error) {
+	var t tally
 	for _, total := range totals {
 		c, err := s.column(total.GetColumn())
 		if err != nil {
 			return nil, fmt.Errorf("totals: %w", err)
 		}
-		if s.types[c].kind.family() != familyNumber {
+		x := tallied{total: total, typ: s.types[c], amount: map[*record]*value{}, by: map[*record]*value{}}
+		switch {
+		case x.typ.empty:
+			x.typ = colType{kind: kindInteger}
+		case x.typ.kind.family() != familyNumber:
 			return nil, fmt.Errorf("totals: %s.%s is %s, not a number", s.alias, total.GetColumn(), s.types[c])
 		}
-		amount, by := map[*record]*value{}, map[*record]*value{}
 		for _, r := range s.records {
-			amount[r] = r.cells[c]
+			x.amount[r] = r.cells[c]
 		}
-		var byType colType
 		if total.GetBy() != "" {
 			b, err := s.column(total.GetBy())
 			if err != nil {
 				return nil, fmt.Errorf("totals: %w", err)
 			}
-			byType = s.types[b]
+			x.byType = s.types[b]
 			for _, r := range s.records {
-				by[r] = r.cells[b]
+				x.by[r] = r.cells[b]
 			}
 		}
-		t.amount, t.by = append(t.amount, amount), append(t.by, by)
-		t.types, t.byType = append(t.types, s.types[c]), append(t.byType, byType)
+		t = append(t, x)
 	}
 	return t, nil
 }
 
 // lines sums each total once matching has marked the records, a line per
 // value of its by column in that column's order, the empty value last.
-func (t *tally) lines(records []*record) []Total {
+func (t tally) lines(records []*record) []Total {
 	var out []Total
-	for i, total := range t.totals {
+	for _, x := range t {
 		groups := map[string][]*record{}
 		values := map[string]*value{}
 		for _, r := range records {
 			name := "<empty>"
-			if v := t.by[i][r]; v != nil {
-				name = "=" + render(v, t.byType[i])
+			if v := x.by[r]; v != nil {
+				name = "=" + render(v, x.byType)
 				values[name] = v
 			}
 			groups[name] = append(groups[name], r)
 		}
-		if total.GetBy() == "" && len(groups) == 0 {
+		if x.total.GetBy() == "" && len(groups) == 0 {
 			groups["<empty>"] = nil // no records: one line of zeros
 		}
 		names := make([]string, 0, len(groups))
@@ -87,13 +89,13 @@ func (t *tally) lines(records []*record) []Total {
 			if va == nil || vb == nil {
 				return vb == nil && va != nil
 			}
-			return compare(va, vb, t.byType[i].kind.family()) < 0
+			return compare(va, vb, x.byType.kind.family()) < 0
 		})
 		for _, name := range names {
-			line := t.sum(i, groups[name])
-			line.Column, line.By = total.GetColumn(), total.GetBy()
+			line := x.sum(groups[name])
+			line.Column, line.By = x.total.GetColumn(), x.total.GetBy()
 			if v := values[name]; v != nil {
-				line.Value = ptr(render(v, t.byType[i]))
+				line.Value = ptr(render(v, x.byType))
 			}
 			out = append(out, line)
 		}
@@ -101,7 +103,7 @@ func (t *tally) lines(records []*record) []Total {
 	return out
 }
 
-func (t *tally) sum(i int, records []*record) Total {
+func (x tallied) sum(records []*record) Total {
 	all, matched, unmatched := new(big.Rat), new(big.Rat), new(big.Rat)
 	var line Total
 	for _, r := range records {
@@ -109,7 +111,7 @@ func (t *tally) sum(i int, records []*record) Total {
 		if r.matched {
 			line.MatchedRecords++
 		}
-		v := t.amount[i][r]
+		v := x.amount[r]
 		if v == nil {
 			line.Empty++
 			continue
@@ -121,7 +123,7 @@ func (t *tally) sum(i int, records []*record) Total {
 			unmatched.Add(unmatched, v.num)
 		}
 	}
-	text := func(x *big.Rat) string { return render(&value{num: x}, t.types[i]) }
-	line.Sum, line.MatchedSum, line.UnmatchedSum = text(all), text(matched), text(unmatched)
+	text := func(n *big.Rat) string { return render(&value{num: n}, x.typ) }
+	line.Total, line.Matched, line.Unmatched = text(all), text(matched), text(unmatched)
 	return line
 }

@@ -53,10 +53,12 @@ func (k kind) family() family {
 	return familyText
 }
 
-// colType is a column's kind and, for DECIMAL, its scale.
+// colType is a column's kind and, for DECIMAL, its scale; empty says the
+// file has no value in the column at all.
 type colType struct {
 	kind  kind
 	scale int
+	empty bool
 }
 
 func (t colType) String() string {
@@ -92,7 +94,7 @@ func trimBlank(s string) string { return strings.Trim(s, " \t") }
 // non-NULL values.
 func inferType(values []string) colType {
 	if len(values) == 0 {
-		return colType{kind: kindText}
+		return colType{kind: kindText, empty: true}
 	}
 	if all(values, func(s string) bool { return integerText.MatchString(trimBlank(s)) }) {
 		return colType{kind: kindInteger}

@@ -7,7 +7,7 @@ func TestInferType(t *testing.T) {
 		values []string
 		want   colType
 	}{
-		{nil, colType{kind: kindText}},
+		{nil, colType{kind: kindText, empty: true}},
 		{[]string{"1", "+2", "-30", " 4\t"}, colType{kind: kindInteger}},
 		{[]string{"7.5", "3.25", "1"}, colType{kind: kindDecimal, scale: 2}},
 		{[]string{"1.", "2"}, colType{kind: kindText}},

@@ -4,7 +4,7 @@ import { FieldErrorSchema, RecipeService } from "@gen/kalla/v1/recipe_service_pb
 import { RunService, RunStatus, type ListUnmatchedRequest, type Run } from "@gen/kalla/v1/run_pb";
 import { beforeEach, describe, expect, it } from "vitest";
 import { newRunView } from "../src/views/newrun";
-import { runView } from "../src/views/run";
+import { runView, totalValue } from "../src/views/run";
 import { runsView } from "../src/views/runs";
 import { apiWith, completedRun, settle, text } from "./setup";
 
@@ -294,5 +294,17 @@ describe("new_run", () => {
     await settle();
     expect(text(root.querySelector("#recipe-output h3"))).toBe("Rule exact");
     expect(text(root.querySelector("#recipe-output pre"))).toBe("SELECT 1");
+  });
+});
+
+describe("total_value", () => {
+  it("quotes_values_that_look_alike", () => {
+    expect([totalValue(undefined), totalValue("EUR"), totalValue("EUR "), totalValue("(empty)"), totalValue("")]).toEqual([
+      "(empty)",
+      "EUR",
+      '"EUR "',
+      '"(empty)"',
+      '""',
+    ]);
   });
 });

@@ -178,6 +178,15 @@ export function summary(s: Summary): HTMLElement {
   );
 }
 
+/**
+ * totalValue shows a by column's value as the terminal table does: "(empty)"
+ * for none, quoted when it could be mistaken for another (" EUR", "(empty)").
+ */
+export function totalValue(v: string | undefined): string {
+  if (v === undefined) return "(empty)";
+  return v === "" || v === "(empty)" || v.trim() !== v || /\p{Cc}/u.test(v) ? JSON.stringify(v) : v;
+}
+
 /** totals lists the sums the recipe asks for, a row per total and value of its by column. */
 function totals(s: Summary): HTMLElement | null {
   const lines = [
@@ -185,7 +194,7 @@ function totals(s: Summary): HTMLElement | null {
     ...(s.right?.totals ?? []).map((t) => ({ side: s.right?.alias || "right", t })),
   ];
   if (lines.length === 0) return null;
-  const name = (t: TotalSummary) => (t.by === "" ? t.column : `${t.column}, ${t.by} ${t.value ?? "(empty)"}`);
+  const name = (t: TotalSummary) => (t.by === "" ? t.column : `${t.column}, ${t.by} ${totalValue(t.value)}`);
   return table(
     "Totals: sums as the sources write them, over all, matched and unmatched records.",
     ["Side", "Total", "Records", "Empty", "Sum", "Matched", "Unmatched"],
