@@ -171,7 +171,7 @@ func (e *Engine) Reconcile(ctx context.Context, p *plan.Plan, out engine.Output,
 	if res.LeftFilteredOut, err = filteredOut(ctx, s, sqlplan.Left, p.Left); err != nil {
 		return nil, err
 	}
-	loaded := fmt.Sprintf("%s %s", p.Left.Alias, source.RowCount(res.LeftRows))
+	loaded := loadedRows(p.Left.Alias, res.LeftRows, res.LeftFilteredOut)
 	progress(engine.Progress{Phase: engine.PhaseLoad, Detail: loaded + ", " + p.Right.Alias})
 	if res.RightRows, err = load(ctx, s, sqlplan.Right, p.Right); err != nil {
 		return nil, err
@@ -179,7 +179,7 @@ func (e *Engine) Reconcile(ctx context.Context, p *plan.Plan, out engine.Output,
 	if res.RightFilteredOut, err = filteredOut(ctx, s, sqlplan.Right, p.Right); err != nil {
 		return nil, err
 	}
-	progress(engine.Progress{Phase: engine.PhaseLoad, Detail: fmt.Sprintf("%s, %s %s", loaded, p.Right.Alias, source.RowCount(res.RightRows))})
+	progress(engine.Progress{Phase: engine.PhaseLoad, Detail: loaded + ", " + loadedRows(p.Right.Alias, res.RightRows, res.RightFilteredOut)})
 	if err := checkTotalGroups(ctx, s, p); err != nil {
 		return nil, err
 	}
@@ -204,6 +204,16 @@ func (e *Engine) Reconcile(ctx context.Context, p *plan.Plan, out engine.Output,
 	}
 	res.Timings.Write = time.Since(start)
 	return res, nil
+}
+
+// loadedRows says how many records of a side were loaded, and how many its
+// filter left out when it did.
+func loadedRows(alias string, rows, filteredOut int64) string {
+	text := fmt.Sprintf("%s %s", alias, source.RowCount(rows))
+	if filteredOut > 0 {
+		text += fmt.Sprintf(" (%d left out by its filter)", filteredOut)
+	}
+	return text
 }
 
 // load reads one side, keeps the records its filter names, numbers them
