@@ -69,7 +69,24 @@ type Result struct {
 	// LeftTotals and RightTotals are the sides' plan.Totals, in order, a
 	// Sums per value of a total's by column.
 	LeftTotals, RightTotals [][]Sums
-	Timings                 Timings
+	// RuleTotals break the totals' matched sums down by the rule that
+	// matched the records.
+	RuleTotals []RuleSums
+	Timings    Timings
+}
+
+// RuleSums is one total over the records of one side that one rule
+// matched, with one value of the total's by column (or all of them).
+type RuleSums struct {
+	// Rule is the rule's place in execution order; Side is "left" or
+	// "right"; Total is the total's place among the side's.
+	Rule    int
+	Side    string
+	Total   int
+	Value   *string
+	Records int64
+	Empty   int64
+	Sum     string
 }
 
 // Sums is one total over the records with one value of its by column, or

@@ -66,6 +66,23 @@ type RuleSummary struct {
 	Groups       int64  `json:"groups"`
 	LeftMatched  int64  `json:"left_matched"`
 	RightMatched int64  `json:"right_matched"`
+	// Totals break the sides' totals down to the records this rule
+	// matched: the left side's first, each in the recipe's order.
+	Totals []RuleTotal `json:"totals,omitempty"`
+}
+
+// RuleTotal is one total over the records of one side that a rule matched,
+// with one value of the total's by column (Value nil for an empty one; a
+// value no record of the rule has gets no line) or over all of them (By
+// empty; a line even when the rule matched none).
+type RuleTotal struct {
+	Side    string  `json:"side"`
+	Column  string  `json:"column"`
+	By      string  `json:"by,omitempty"`
+	Value   *string `json:"value,omitempty"`
+	Records int64   `json:"records"`
+	Empty   int64   `json:"empty"`
+	Total   string  `json:"total"`
 }
 
 // Timings are in milliseconds.

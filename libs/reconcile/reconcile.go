@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -301,7 +302,41 @@ func summarize(p *plan.Plan, engineName string, res *engine.Result, total time.D
 	s.Right.Unmatched = s.Right.Rows - s.Right.Matched
 	s.Left.Totals = totalSummaries(p.Left.Totals, res.LeftTotals)
 	s.Right.Totals = totalSummaries(p.Right.Totals, res.RightTotals)
+	for k := range s.Rules {
+		s.Rules[k].Totals = ruleTotals(k, p, res.RuleTotals)
+	}
 	return s
+}
+
+// ruleTotals lists the sums of the records rule k matched, the left side's
+// totals first, each in the recipe's order; a total without by has a line
+// even when the rule matched none of the side's records.
+func ruleTotals(k int, p *plan.Plan, sums []engine.RuleSums) []evidence.RuleTotal {
+	var out []evidence.RuleTotal
+	for _, side := range []struct {
+		name   string
+		totals []plan.Total
+	}{{"left", p.Left.Totals}, {"right", p.Right.Totals}} {
+		for i, t := range side.totals {
+			line := evidence.RuleTotal{Side: side.name, Column: t.Column.Name}
+			if t.By != nil {
+				line.By = t.By.Name
+			}
+			found := false
+			for _, x := range sums {
+				if x.Rule == k && x.Side == side.name && x.Total == i {
+					found = true
+					line.Value, line.Records, line.Empty, line.Total = x.Value, x.Records, x.Empty, x.Sum
+					out = append(out, line)
+				}
+			}
+			if !found && t.By == nil {
+				line.Total = new(big.Rat).FloatString(t.Column.Scale)
+				out = append(out, line)
+			}
+		}
+	}
+	return out
 }
 
 // totalSummaries lists a side's totals, a line per value of a total's by

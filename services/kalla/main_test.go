@@ -277,6 +277,16 @@ func TestBankExample(t *testing.T) {
 	if got, want := sums(&s), []string{"left amount 8121.59 3049.49 5072.10", "right amount -8052.25 -3049.49 -5002.76"}; !slices.Equal(got, want) {
 		t.Errorf("totals = %q, want %q", got, want)
 	}
+	// By rule: PAY-01, 02, 05 and 07 by reference, PAY-03 by amount.
+	var byRule []string
+	for _, r := range s.Rules {
+		for _, x := range r.Totals {
+			byRule = append(byRule, fmt.Sprintf("%s %s %d %s", r.Name, x.Side, x.Records, x.Total))
+		}
+	}
+	if want := []string{"by_reference left 4 2959.50", "by_reference right 4 -2959.50", "by_amount left 1 89.99", "by_amount right 1 -89.99"}; !slices.Equal(byRule, want) {
+		t.Errorf("totals by rule = %q, want %q", byRule, want)
+	}
 	unmatched, err := os.ReadFile(filepath.Join(out, "unmatched_right.csv"))
 	if err != nil {
 		t.Fatal(err)

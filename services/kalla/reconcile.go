@@ -190,6 +190,15 @@ func printTotals(w io.Writer, s *evidence.Summary) {
 		}
 	}
 	tw.Flush()
+	fmt.Fprintln(w)
+	fmt.Fprintln(tw, "rule\tside\tcolumn\tmatched records\tmatched\t")
+	for _, r := range s.Rules {
+		for _, t := range r.Totals {
+			name := totalName(evidence.TotalSummary{Column: t.Column, By: t.By, Value: t.Value})
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t\n", r.Name, t.Side, name, t.Records, t.Total)
+		}
+	}
+	tw.Flush()
 }
 
 // totalName is a total as a person reads it: "amount", "amount, currency

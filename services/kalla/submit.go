@@ -368,10 +368,16 @@ func summaryOf(s *kallav1.Summary) *evidence.Summary {
 		},
 	}
 	for _, r := range s.GetRules() {
-		out.Rules = append(out.Rules, evidence.RuleSummary{
+		rule := evidence.RuleSummary{
 			Name: r.GetName(), Pattern: r.GetPattern(), Groups: r.GetGroups(),
 			LeftMatched: r.GetLeftMatched(), RightMatched: r.GetRightMatched(),
-		})
+		}
+		for _, t := range r.GetTotals() {
+			rule.Totals = append(rule.Totals, evidence.RuleTotal{
+				Side: t.GetSide(), Column: t.GetColumn(), By: t.GetBy(), Value: t.Value, Records: t.GetRecords(), Empty: t.GetEmpty(), Total: t.GetTotal(),
+			})
+		}
+		out.Rules = append(out.Rules, rule)
 	}
 	return out
 }

@@ -139,7 +139,9 @@ func completedRun() []*kallav1.Run {
 		MatchGroups: 10,
 		Rules: []*kallav1.RuleSummary{
 			{Name: "id_and_amount_match", Pattern: "1:1", Groups: 9, LeftMatched: 9, RightMatched: 9},
-			{Name: "split_payments", Pattern: "1:N", Groups: 1, LeftMatched: 3, RightMatched: 4},
+			{Name: "split_payments", Pattern: "1:N", Groups: 1, LeftMatched: 3, RightMatched: 4, Totals: []*kallav1.RuleTotal{
+				{Side: "left", Column: "amount", By: "currency", Value: proto.String("EUR"), Records: 3, Total: "60.00"},
+			}},
 		},
 		TimingsMs: &kallav1.Timings{Load: 5, Match: 7, Write: 3, Total: 15},
 	}
@@ -171,7 +173,8 @@ func TestSubmit(t *testing.T) {
 		// Compared with the table's runs of spaces made one.
 		table := strings.Join(strings.Fields(r.stdout), " ")
 		for _, want := range []string{"run run-1 completed", "match rate filtered out", "split_payments", "80.0%", "right payments 14 13 1 92.9% 6",
-			"left amount, currency EUR 15 1 100.50 90.00 10.50", "left amount, currency (empty) 0 0 0.00", `left amount, currency "EUR " 1 0 1.00`} {
+			"left amount, currency EUR 15 1 100.50 90.00 10.50", "left amount, currency (empty) 0 0 0.00", `left amount, currency "EUR " 1 0 1.00`,
+			"split_payments left amount, currency EUR 3 60.00"} {
 			if !strings.Contains(table, want) {
 				t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 			}
@@ -201,7 +204,8 @@ func TestSubmit(t *testing.T) {
 		if err := json.Compact(&compact, []byte(r.stdout)); err != nil {
 			t.Fatal(err)
 		}
-		if want := `{"column":"amount","by":"currency","value":"EUR","records":15,"matched_records":12,"unmatched_records":3,"empty":1,"total":"100.50","matched":"90.00","unmatched":"10.50"},{"column":"amount","by":"currency","records":0,`; !strings.Contains(compact.String(), want) || !strings.Contains(compact.String(), `"unmatched":1,"filtered_out":6`) {
+		if want := `{"column":"amount","by":"currency","value":"EUR","records":15,"matched_records":12,"unmatched_records":3,"empty":1,"total":"100.50","matched":"90.00","unmatched":"10.50"},{"column":"amount","by":"currency","records":0,`; !strings.Contains(compact.String(), want) || !strings.Contains(compact.String(), `"unmatched":1,"filtered_out":6`) ||
+			!strings.Contains(compact.String(), `"totals":[{"side":"left","column":"amount","by":"currency","value":"EUR","records":3,"empty":0,"total":"60.00"}]`) {
 			t.Errorf("got %s", r.stdout)
 		}
 	})

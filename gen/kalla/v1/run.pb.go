@@ -656,10 +656,13 @@ type RuleSummary struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// pattern as users write it: "1:1", "1:N", "M:1", "M:N".
-	Pattern       string `protobuf:"bytes,2,opt,name=pattern,proto3" json:"pattern,omitempty"`
-	Groups        int64  `protobuf:"varint,3,opt,name=groups,proto3" json:"groups,omitempty"`
-	LeftMatched   int64  `protobuf:"varint,4,opt,name=left_matched,json=leftMatched,proto3" json:"left_matched,omitempty"`
-	RightMatched  int64  `protobuf:"varint,5,opt,name=right_matched,json=rightMatched,proto3" json:"right_matched,omitempty"`
+	Pattern      string `protobuf:"bytes,2,opt,name=pattern,proto3" json:"pattern,omitempty"`
+	Groups       int64  `protobuf:"varint,3,opt,name=groups,proto3" json:"groups,omitempty"`
+	LeftMatched  int64  `protobuf:"varint,4,opt,name=left_matched,json=leftMatched,proto3" json:"left_matched,omitempty"`
+	RightMatched int64  `protobuf:"varint,5,opt,name=right_matched,json=rightMatched,proto3" json:"right_matched,omitempty"`
+	// totals break the sides' totals down to the records this rule matched,
+	// the left side's first, each in the recipe's order.
+	Totals        []*RuleTotal `protobuf:"bytes,6,rep,name=totals,proto3" json:"totals,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -729,6 +732,109 @@ func (x *RuleSummary) GetRightMatched() int64 {
 	return 0
 }
 
+func (x *RuleSummary) GetTotals() []*RuleTotal {
+	if x != nil {
+		return x.Totals
+	}
+	return nil
+}
+
+// RuleTotal is one total over the records of one side that a rule
+// matched: a line per value of its by column among them, or one line
+// (even of zeros) without by.
+type RuleTotal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// side is "left" or "right".
+	Side          string  `protobuf:"bytes,1,opt,name=side,proto3" json:"side,omitempty"`
+	Column        string  `protobuf:"bytes,2,opt,name=column,proto3" json:"column,omitempty"`
+	By            string  `protobuf:"bytes,3,opt,name=by,proto3" json:"by,omitempty"`
+	Value         *string `protobuf:"bytes,4,opt,name=value,proto3,oneof" json:"value,omitempty"`
+	Records       int64   `protobuf:"varint,5,opt,name=records,proto3" json:"records,omitempty"`
+	Empty         int64   `protobuf:"varint,6,opt,name=empty,proto3" json:"empty,omitempty"`
+	Total         string  `protobuf:"bytes,7,opt,name=total,proto3" json:"total,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RuleTotal) Reset() {
+	*x = RuleTotal{}
+	mi := &file_kalla_v1_run_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RuleTotal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RuleTotal) ProtoMessage() {}
+
+func (x *RuleTotal) ProtoReflect() protoreflect.Message {
+	mi := &file_kalla_v1_run_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RuleTotal.ProtoReflect.Descriptor instead.
+func (*RuleTotal) Descriptor() ([]byte, []int) {
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *RuleTotal) GetSide() string {
+	if x != nil {
+		return x.Side
+	}
+	return ""
+}
+
+func (x *RuleTotal) GetColumn() string {
+	if x != nil {
+		return x.Column
+	}
+	return ""
+}
+
+func (x *RuleTotal) GetBy() string {
+	if x != nil {
+		return x.By
+	}
+	return ""
+}
+
+func (x *RuleTotal) GetValue() string {
+	if x != nil && x.Value != nil {
+		return *x.Value
+	}
+	return ""
+}
+
+func (x *RuleTotal) GetRecords() int64 {
+	if x != nil {
+		return x.Records
+	}
+	return 0
+}
+
+func (x *RuleTotal) GetEmpty() int64 {
+	if x != nil {
+		return x.Empty
+	}
+	return 0
+}
+
+func (x *RuleTotal) GetTotal() string {
+	if x != nil {
+		return x.Total
+	}
+	return ""
+}
+
 type Timings struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Load          int64                  `protobuf:"varint,1,opt,name=load,proto3" json:"load,omitempty"`
@@ -741,7 +847,7 @@ type Timings struct {
 
 func (x *Timings) Reset() {
 	*x = Timings{}
-	mi := &file_kalla_v1_run_proto_msgTypes[7]
+	mi := &file_kalla_v1_run_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -753,7 +859,7 @@ func (x *Timings) String() string {
 func (*Timings) ProtoMessage() {}
 
 func (x *Timings) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[7]
+	mi := &file_kalla_v1_run_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -766,7 +872,7 @@ func (x *Timings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Timings.ProtoReflect.Descriptor instead.
 func (*Timings) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{7}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Timings) GetLoad() int64 {
@@ -811,7 +917,7 @@ type CreateRunRequest struct {
 
 func (x *CreateRunRequest) Reset() {
 	*x = CreateRunRequest{}
-	mi := &file_kalla_v1_run_proto_msgTypes[8]
+	mi := &file_kalla_v1_run_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -823,7 +929,7 @@ func (x *CreateRunRequest) String() string {
 func (*CreateRunRequest) ProtoMessage() {}
 
 func (x *CreateRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[8]
+	mi := &file_kalla_v1_run_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -836,7 +942,7 @@ func (x *CreateRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRunRequest.ProtoReflect.Descriptor instead.
 func (*CreateRunRequest) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{8}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CreateRunRequest) GetRecipe() string {
@@ -862,7 +968,7 @@ type CreateRunResponse struct {
 
 func (x *CreateRunResponse) Reset() {
 	*x = CreateRunResponse{}
-	mi := &file_kalla_v1_run_proto_msgTypes[9]
+	mi := &file_kalla_v1_run_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -874,7 +980,7 @@ func (x *CreateRunResponse) String() string {
 func (*CreateRunResponse) ProtoMessage() {}
 
 func (x *CreateRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[9]
+	mi := &file_kalla_v1_run_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -887,7 +993,7 @@ func (x *CreateRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRunResponse.ProtoReflect.Descriptor instead.
 func (*CreateRunResponse) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{9}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CreateRunResponse) GetRunId() string {
@@ -906,7 +1012,7 @@ type GetRunRequest struct {
 
 func (x *GetRunRequest) Reset() {
 	*x = GetRunRequest{}
-	mi := &file_kalla_v1_run_proto_msgTypes[10]
+	mi := &file_kalla_v1_run_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -918,7 +1024,7 @@ func (x *GetRunRequest) String() string {
 func (*GetRunRequest) ProtoMessage() {}
 
 func (x *GetRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[10]
+	mi := &file_kalla_v1_run_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -931,7 +1037,7 @@ func (x *GetRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRunRequest.ProtoReflect.Descriptor instead.
 func (*GetRunRequest) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{10}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetRunRequest) GetRunId() string {
@@ -950,7 +1056,7 @@ type GetRunResponse struct {
 
 func (x *GetRunResponse) Reset() {
 	*x = GetRunResponse{}
-	mi := &file_kalla_v1_run_proto_msgTypes[11]
+	mi := &file_kalla_v1_run_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -962,7 +1068,7 @@ func (x *GetRunResponse) String() string {
 func (*GetRunResponse) ProtoMessage() {}
 
 func (x *GetRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[11]
+	mi := &file_kalla_v1_run_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -975,7 +1081,7 @@ func (x *GetRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRunResponse.ProtoReflect.Descriptor instead.
 func (*GetRunResponse) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{11}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetRunResponse) GetRun() *Run {
@@ -998,7 +1104,7 @@ type ListRunsRequest struct {
 
 func (x *ListRunsRequest) Reset() {
 	*x = ListRunsRequest{}
-	mi := &file_kalla_v1_run_proto_msgTypes[12]
+	mi := &file_kalla_v1_run_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1010,7 +1116,7 @@ func (x *ListRunsRequest) String() string {
 func (*ListRunsRequest) ProtoMessage() {}
 
 func (x *ListRunsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[12]
+	mi := &file_kalla_v1_run_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1023,7 +1129,7 @@ func (x *ListRunsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRunsRequest.ProtoReflect.Descriptor instead.
 func (*ListRunsRequest) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{12}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListRunsRequest) GetPageSize() int32 {
@@ -1057,7 +1163,7 @@ type ListRunsResponse struct {
 
 func (x *ListRunsResponse) Reset() {
 	*x = ListRunsResponse{}
-	mi := &file_kalla_v1_run_proto_msgTypes[13]
+	mi := &file_kalla_v1_run_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1069,7 +1175,7 @@ func (x *ListRunsResponse) String() string {
 func (*ListRunsResponse) ProtoMessage() {}
 
 func (x *ListRunsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[13]
+	mi := &file_kalla_v1_run_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1082,7 +1188,7 @@ func (x *ListRunsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRunsResponse.ProtoReflect.Descriptor instead.
 func (*ListRunsResponse) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{13}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListRunsResponse) GetRuns() []*Run {
@@ -1108,7 +1214,7 @@ type WatchRunRequest struct {
 
 func (x *WatchRunRequest) Reset() {
 	*x = WatchRunRequest{}
-	mi := &file_kalla_v1_run_proto_msgTypes[14]
+	mi := &file_kalla_v1_run_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1120,7 +1226,7 @@ func (x *WatchRunRequest) String() string {
 func (*WatchRunRequest) ProtoMessage() {}
 
 func (x *WatchRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[14]
+	mi := &file_kalla_v1_run_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1133,7 +1239,7 @@ func (x *WatchRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRunRequest.ProtoReflect.Descriptor instead.
 func (*WatchRunRequest) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{14}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *WatchRunRequest) GetRunId() string {
@@ -1152,7 +1258,7 @@ type WatchRunResponse struct {
 
 func (x *WatchRunResponse) Reset() {
 	*x = WatchRunResponse{}
-	mi := &file_kalla_v1_run_proto_msgTypes[15]
+	mi := &file_kalla_v1_run_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1164,7 +1270,7 @@ func (x *WatchRunResponse) String() string {
 func (*WatchRunResponse) ProtoMessage() {}
 
 func (x *WatchRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[15]
+	mi := &file_kalla_v1_run_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1177,7 +1283,7 @@ func (x *WatchRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRunResponse.ProtoReflect.Descriptor instead.
 func (*WatchRunResponse) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{15}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *WatchRunResponse) GetRun() *Run {
@@ -1196,7 +1302,7 @@ type CancelRunRequest struct {
 
 func (x *CancelRunRequest) Reset() {
 	*x = CancelRunRequest{}
-	mi := &file_kalla_v1_run_proto_msgTypes[16]
+	mi := &file_kalla_v1_run_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1208,7 +1314,7 @@ func (x *CancelRunRequest) String() string {
 func (*CancelRunRequest) ProtoMessage() {}
 
 func (x *CancelRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[16]
+	mi := &file_kalla_v1_run_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1221,7 +1327,7 @@ func (x *CancelRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRunRequest.ProtoReflect.Descriptor instead.
 func (*CancelRunRequest) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{16}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CancelRunRequest) GetRunId() string {
@@ -1240,7 +1346,7 @@ type CancelRunResponse struct {
 
 func (x *CancelRunResponse) Reset() {
 	*x = CancelRunResponse{}
-	mi := &file_kalla_v1_run_proto_msgTypes[17]
+	mi := &file_kalla_v1_run_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1252,7 +1358,7 @@ func (x *CancelRunResponse) String() string {
 func (*CancelRunResponse) ProtoMessage() {}
 
 func (x *CancelRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[17]
+	mi := &file_kalla_v1_run_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1265,7 +1371,7 @@ func (x *CancelRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRunResponse.ProtoReflect.Descriptor instead.
 func (*CancelRunResponse) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{17}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CancelRunResponse) GetRun() *Run {
@@ -1289,7 +1395,7 @@ type ListMatchesRequest struct {
 
 func (x *ListMatchesRequest) Reset() {
 	*x = ListMatchesRequest{}
-	mi := &file_kalla_v1_run_proto_msgTypes[18]
+	mi := &file_kalla_v1_run_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1301,7 +1407,7 @@ func (x *ListMatchesRequest) String() string {
 func (*ListMatchesRequest) ProtoMessage() {}
 
 func (x *ListMatchesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[18]
+	mi := &file_kalla_v1_run_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1314,7 +1420,7 @@ func (x *ListMatchesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMatchesRequest.ProtoReflect.Descriptor instead.
 func (*ListMatchesRequest) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{18}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListMatchesRequest) GetRunId() string {
@@ -1355,7 +1461,7 @@ type ListMatchesResponse struct {
 
 func (x *ListMatchesResponse) Reset() {
 	*x = ListMatchesResponse{}
-	mi := &file_kalla_v1_run_proto_msgTypes[19]
+	mi := &file_kalla_v1_run_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1367,7 +1473,7 @@ func (x *ListMatchesResponse) String() string {
 func (*ListMatchesResponse) ProtoMessage() {}
 
 func (x *ListMatchesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[19]
+	mi := &file_kalla_v1_run_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1380,7 +1486,7 @@ func (x *ListMatchesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMatchesResponse.ProtoReflect.Descriptor instead.
 func (*ListMatchesResponse) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{19}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListMatchesResponse) GetMembers() []*MatchMember {
@@ -1413,7 +1519,7 @@ type MatchMember struct {
 
 func (x *MatchMember) Reset() {
 	*x = MatchMember{}
-	mi := &file_kalla_v1_run_proto_msgTypes[20]
+	mi := &file_kalla_v1_run_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1425,7 +1531,7 @@ func (x *MatchMember) String() string {
 func (*MatchMember) ProtoMessage() {}
 
 func (x *MatchMember) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[20]
+	mi := &file_kalla_v1_run_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1438,7 +1544,7 @@ func (x *MatchMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MatchMember.ProtoReflect.Descriptor instead.
 func (*MatchMember) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{20}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *MatchMember) GetMatchId() int64 {
@@ -1494,7 +1600,7 @@ type ConditionDelta struct {
 
 func (x *ConditionDelta) Reset() {
 	*x = ConditionDelta{}
-	mi := &file_kalla_v1_run_proto_msgTypes[21]
+	mi := &file_kalla_v1_run_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1506,7 +1612,7 @@ func (x *ConditionDelta) String() string {
 func (*ConditionDelta) ProtoMessage() {}
 
 func (x *ConditionDelta) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[21]
+	mi := &file_kalla_v1_run_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1519,7 +1625,7 @@ func (x *ConditionDelta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConditionDelta.ProtoReflect.Descriptor instead.
 func (*ConditionDelta) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{21}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ConditionDelta) GetCondition() string {
@@ -1550,7 +1656,7 @@ type ListUnmatchedRequest struct {
 
 func (x *ListUnmatchedRequest) Reset() {
 	*x = ListUnmatchedRequest{}
-	mi := &file_kalla_v1_run_proto_msgTypes[22]
+	mi := &file_kalla_v1_run_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1562,7 +1668,7 @@ func (x *ListUnmatchedRequest) String() string {
 func (*ListUnmatchedRequest) ProtoMessage() {}
 
 func (x *ListUnmatchedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[22]
+	mi := &file_kalla_v1_run_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1575,7 +1681,7 @@ func (x *ListUnmatchedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUnmatchedRequest.ProtoReflect.Descriptor instead.
 func (*ListUnmatchedRequest) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{22}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListUnmatchedRequest) GetRunId() string {
@@ -1623,7 +1729,7 @@ type ListUnmatchedResponse struct {
 
 func (x *ListUnmatchedResponse) Reset() {
 	*x = ListUnmatchedResponse{}
-	mi := &file_kalla_v1_run_proto_msgTypes[23]
+	mi := &file_kalla_v1_run_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1635,7 +1741,7 @@ func (x *ListUnmatchedResponse) String() string {
 func (*ListUnmatchedResponse) ProtoMessage() {}
 
 func (x *ListUnmatchedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[23]
+	mi := &file_kalla_v1_run_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1648,7 +1754,7 @@ func (x *ListUnmatchedResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUnmatchedResponse.ProtoReflect.Descriptor instead.
 func (*ListUnmatchedResponse) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{23}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListUnmatchedResponse) GetRecords() []*UnmatchedRecord {
@@ -1678,7 +1784,7 @@ type UnmatchedRecord struct {
 
 func (x *UnmatchedRecord) Reset() {
 	*x = UnmatchedRecord{}
-	mi := &file_kalla_v1_run_proto_msgTypes[24]
+	mi := &file_kalla_v1_run_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1690,7 +1796,7 @@ func (x *UnmatchedRecord) String() string {
 func (*UnmatchedRecord) ProtoMessage() {}
 
 func (x *UnmatchedRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[24]
+	mi := &file_kalla_v1_run_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1703,7 +1809,7 @@ func (x *UnmatchedRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnmatchedRecord.ProtoReflect.Descriptor instead.
 func (*UnmatchedRecord) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{24}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *UnmatchedRecord) GetSide() Side {
@@ -1751,7 +1857,7 @@ type NearMiss struct {
 
 func (x *NearMiss) Reset() {
 	*x = NearMiss{}
-	mi := &file_kalla_v1_run_proto_msgTypes[25]
+	mi := &file_kalla_v1_run_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1763,7 +1869,7 @@ func (x *NearMiss) String() string {
 func (*NearMiss) ProtoMessage() {}
 
 func (x *NearMiss) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[25]
+	mi := &file_kalla_v1_run_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1776,7 +1882,7 @@ func (x *NearMiss) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NearMiss.ProtoReflect.Descriptor instead.
 func (*NearMiss) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{25}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *NearMiss) GetRule() string {
@@ -1816,7 +1922,7 @@ type GetEvidenceLinksRequest struct {
 
 func (x *GetEvidenceLinksRequest) Reset() {
 	*x = GetEvidenceLinksRequest{}
-	mi := &file_kalla_v1_run_proto_msgTypes[26]
+	mi := &file_kalla_v1_run_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1828,7 +1934,7 @@ func (x *GetEvidenceLinksRequest) String() string {
 func (*GetEvidenceLinksRequest) ProtoMessage() {}
 
 func (x *GetEvidenceLinksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[26]
+	mi := &file_kalla_v1_run_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1841,7 +1947,7 @@ func (x *GetEvidenceLinksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEvidenceLinksRequest.ProtoReflect.Descriptor instead.
 func (*GetEvidenceLinksRequest) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{26}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GetEvidenceLinksRequest) GetRunId() string {
@@ -1860,7 +1966,7 @@ type GetEvidenceLinksResponse struct {
 
 func (x *GetEvidenceLinksResponse) Reset() {
 	*x = GetEvidenceLinksResponse{}
-	mi := &file_kalla_v1_run_proto_msgTypes[27]
+	mi := &file_kalla_v1_run_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1872,7 +1978,7 @@ func (x *GetEvidenceLinksResponse) String() string {
 func (*GetEvidenceLinksResponse) ProtoMessage() {}
 
 func (x *GetEvidenceLinksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[27]
+	mi := &file_kalla_v1_run_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1885,7 +1991,7 @@ func (x *GetEvidenceLinksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEvidenceLinksResponse.ProtoReflect.Descriptor instead.
 func (*GetEvidenceLinksResponse) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{27}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GetEvidenceLinksResponse) GetLinks() []*EvidenceLink {
@@ -1910,7 +2016,7 @@ type EvidenceLink struct {
 
 func (x *EvidenceLink) Reset() {
 	*x = EvidenceLink{}
-	mi := &file_kalla_v1_run_proto_msgTypes[28]
+	mi := &file_kalla_v1_run_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1922,7 +2028,7 @@ func (x *EvidenceLink) String() string {
 func (*EvidenceLink) ProtoMessage() {}
 
 func (x *EvidenceLink) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[28]
+	mi := &file_kalla_v1_run_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1935,7 +2041,7 @@ func (x *EvidenceLink) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvidenceLink.ProtoReflect.Descriptor instead.
 func (*EvidenceLink) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{28}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *EvidenceLink) GetName() string {
@@ -2021,13 +2127,23 @@ const file_kalla_v1_run_proto_rawDesc = "" +
 	"\amatched\x18\t \x01(\tR\amatched\x12\x1c\n" +
 	"\tunmatched\x18\n" +
 	" \x01(\tR\tunmatchedB\b\n" +
-	"\x06_value\"\x9b\x01\n" +
+	"\x06_value\"\xc8\x01\n" +
 	"\vRuleSummary\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\apattern\x18\x02 \x01(\tR\apattern\x12\x16\n" +
 	"\x06groups\x18\x03 \x01(\x03R\x06groups\x12!\n" +
 	"\fleft_matched\x18\x04 \x01(\x03R\vleftMatched\x12#\n" +
-	"\rright_matched\x18\x05 \x01(\x03R\frightMatched\"_\n" +
+	"\rright_matched\x18\x05 \x01(\x03R\frightMatched\x12+\n" +
+	"\x06totals\x18\x06 \x03(\v2\x13.kalla.v1.RuleTotalR\x06totals\"\xb2\x01\n" +
+	"\tRuleTotal\x12\x12\n" +
+	"\x04side\x18\x01 \x01(\tR\x04side\x12\x16\n" +
+	"\x06column\x18\x02 \x01(\tR\x06column\x12\x0e\n" +
+	"\x02by\x18\x03 \x01(\tR\x02by\x12\x19\n" +
+	"\x05value\x18\x04 \x01(\tH\x00R\x05value\x88\x01\x01\x12\x18\n" +
+	"\arecords\x18\x05 \x01(\x03R\arecords\x12\x14\n" +
+	"\x05empty\x18\x06 \x01(\x03R\x05empty\x12\x14\n" +
+	"\x05total\x18\a \x01(\tR\x05totalB\b\n" +
+	"\x06_value\"_\n" +
 	"\aTimings\x12\x12\n" +
 	"\x04load\x18\x01 \x01(\x03R\x04load\x12\x14\n" +
 	"\x05match\x18\x02 \x01(\x03R\x05match\x12\x14\n" +
@@ -2141,7 +2257,7 @@ func file_kalla_v1_run_proto_rawDescGZIP() []byte {
 }
 
 var file_kalla_v1_run_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_kalla_v1_run_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_kalla_v1_run_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_kalla_v1_run_proto_goTypes = []any{
 	(RunStatus)(0),                   // 0: kalla.v1.RunStatus
 	(*Run)(nil),                      // 1: kalla.v1.Run
@@ -2151,81 +2267,83 @@ var file_kalla_v1_run_proto_goTypes = []any{
 	(*SideSummary)(nil),              // 5: kalla.v1.SideSummary
 	(*TotalSummary)(nil),             // 6: kalla.v1.TotalSummary
 	(*RuleSummary)(nil),              // 7: kalla.v1.RuleSummary
-	(*Timings)(nil),                  // 8: kalla.v1.Timings
-	(*CreateRunRequest)(nil),         // 9: kalla.v1.CreateRunRequest
-	(*CreateRunResponse)(nil),        // 10: kalla.v1.CreateRunResponse
-	(*GetRunRequest)(nil),            // 11: kalla.v1.GetRunRequest
-	(*GetRunResponse)(nil),           // 12: kalla.v1.GetRunResponse
-	(*ListRunsRequest)(nil),          // 13: kalla.v1.ListRunsRequest
-	(*ListRunsResponse)(nil),         // 14: kalla.v1.ListRunsResponse
-	(*WatchRunRequest)(nil),          // 15: kalla.v1.WatchRunRequest
-	(*WatchRunResponse)(nil),         // 16: kalla.v1.WatchRunResponse
-	(*CancelRunRequest)(nil),         // 17: kalla.v1.CancelRunRequest
-	(*CancelRunResponse)(nil),        // 18: kalla.v1.CancelRunResponse
-	(*ListMatchesRequest)(nil),       // 19: kalla.v1.ListMatchesRequest
-	(*ListMatchesResponse)(nil),      // 20: kalla.v1.ListMatchesResponse
-	(*MatchMember)(nil),              // 21: kalla.v1.MatchMember
-	(*ConditionDelta)(nil),           // 22: kalla.v1.ConditionDelta
-	(*ListUnmatchedRequest)(nil),     // 23: kalla.v1.ListUnmatchedRequest
-	(*ListUnmatchedResponse)(nil),    // 24: kalla.v1.ListUnmatchedResponse
-	(*UnmatchedRecord)(nil),          // 25: kalla.v1.UnmatchedRecord
-	(*NearMiss)(nil),                 // 26: kalla.v1.NearMiss
-	(*GetEvidenceLinksRequest)(nil),  // 27: kalla.v1.GetEvidenceLinksRequest
-	(*GetEvidenceLinksResponse)(nil), // 28: kalla.v1.GetEvidenceLinksResponse
-	(*EvidenceLink)(nil),             // 29: kalla.v1.EvidenceLink
-	nil,                              // 30: kalla.v1.UnmatchedRecord.ValuesEntry
-	(*timestamppb.Timestamp)(nil),    // 31: google.protobuf.Timestamp
-	(Side)(0),                        // 32: kalla.v1.Side
+	(*RuleTotal)(nil),                // 8: kalla.v1.RuleTotal
+	(*Timings)(nil),                  // 9: kalla.v1.Timings
+	(*CreateRunRequest)(nil),         // 10: kalla.v1.CreateRunRequest
+	(*CreateRunResponse)(nil),        // 11: kalla.v1.CreateRunResponse
+	(*GetRunRequest)(nil),            // 12: kalla.v1.GetRunRequest
+	(*GetRunResponse)(nil),           // 13: kalla.v1.GetRunResponse
+	(*ListRunsRequest)(nil),          // 14: kalla.v1.ListRunsRequest
+	(*ListRunsResponse)(nil),         // 15: kalla.v1.ListRunsResponse
+	(*WatchRunRequest)(nil),          // 16: kalla.v1.WatchRunRequest
+	(*WatchRunResponse)(nil),         // 17: kalla.v1.WatchRunResponse
+	(*CancelRunRequest)(nil),         // 18: kalla.v1.CancelRunRequest
+	(*CancelRunResponse)(nil),        // 19: kalla.v1.CancelRunResponse
+	(*ListMatchesRequest)(nil),       // 20: kalla.v1.ListMatchesRequest
+	(*ListMatchesResponse)(nil),      // 21: kalla.v1.ListMatchesResponse
+	(*MatchMember)(nil),              // 22: kalla.v1.MatchMember
+	(*ConditionDelta)(nil),           // 23: kalla.v1.ConditionDelta
+	(*ListUnmatchedRequest)(nil),     // 24: kalla.v1.ListUnmatchedRequest
+	(*ListUnmatchedResponse)(nil),    // 25: kalla.v1.ListUnmatchedResponse
+	(*UnmatchedRecord)(nil),          // 26: kalla.v1.UnmatchedRecord
+	(*NearMiss)(nil),                 // 27: kalla.v1.NearMiss
+	(*GetEvidenceLinksRequest)(nil),  // 28: kalla.v1.GetEvidenceLinksRequest
+	(*GetEvidenceLinksResponse)(nil), // 29: kalla.v1.GetEvidenceLinksResponse
+	(*EvidenceLink)(nil),             // 30: kalla.v1.EvidenceLink
+	nil,                              // 31: kalla.v1.UnmatchedRecord.ValuesEntry
+	(*timestamppb.Timestamp)(nil),    // 32: google.protobuf.Timestamp
+	(Side)(0),                        // 33: kalla.v1.Side
 }
 var file_kalla_v1_run_proto_depIdxs = []int32{
 	0,  // 0: kalla.v1.Run.status:type_name -> kalla.v1.RunStatus
 	2,  // 1: kalla.v1.Run.progress:type_name -> kalla.v1.Progress
 	4,  // 2: kalla.v1.Run.summary:type_name -> kalla.v1.Summary
 	3,  // 3: kalla.v1.Run.evidence:type_name -> kalla.v1.Evidence
-	31, // 4: kalla.v1.Run.created_at:type_name -> google.protobuf.Timestamp
-	31, // 5: kalla.v1.Run.updated_at:type_name -> google.protobuf.Timestamp
-	31, // 6: kalla.v1.Run.finished_at:type_name -> google.protobuf.Timestamp
+	32, // 4: kalla.v1.Run.created_at:type_name -> google.protobuf.Timestamp
+	32, // 5: kalla.v1.Run.updated_at:type_name -> google.protobuf.Timestamp
+	32, // 6: kalla.v1.Run.finished_at:type_name -> google.protobuf.Timestamp
 	5,  // 7: kalla.v1.Summary.left:type_name -> kalla.v1.SideSummary
 	5,  // 8: kalla.v1.Summary.right:type_name -> kalla.v1.SideSummary
 	7,  // 9: kalla.v1.Summary.rules:type_name -> kalla.v1.RuleSummary
-	8,  // 10: kalla.v1.Summary.timings_ms:type_name -> kalla.v1.Timings
+	9,  // 10: kalla.v1.Summary.timings_ms:type_name -> kalla.v1.Timings
 	6,  // 11: kalla.v1.SideSummary.totals:type_name -> kalla.v1.TotalSummary
-	1,  // 12: kalla.v1.GetRunResponse.run:type_name -> kalla.v1.Run
-	0,  // 13: kalla.v1.ListRunsRequest.status:type_name -> kalla.v1.RunStatus
-	1,  // 14: kalla.v1.ListRunsResponse.runs:type_name -> kalla.v1.Run
-	1,  // 15: kalla.v1.WatchRunResponse.run:type_name -> kalla.v1.Run
-	1,  // 16: kalla.v1.CancelRunResponse.run:type_name -> kalla.v1.Run
-	21, // 17: kalla.v1.ListMatchesResponse.members:type_name -> kalla.v1.MatchMember
-	32, // 18: kalla.v1.MatchMember.side:type_name -> kalla.v1.Side
-	22, // 19: kalla.v1.MatchMember.deltas:type_name -> kalla.v1.ConditionDelta
-	32, // 20: kalla.v1.ListUnmatchedRequest.side:type_name -> kalla.v1.Side
-	25, // 21: kalla.v1.ListUnmatchedResponse.records:type_name -> kalla.v1.UnmatchedRecord
-	32, // 22: kalla.v1.UnmatchedRecord.side:type_name -> kalla.v1.Side
-	30, // 23: kalla.v1.UnmatchedRecord.values:type_name -> kalla.v1.UnmatchedRecord.ValuesEntry
-	26, // 24: kalla.v1.UnmatchedRecord.near_miss:type_name -> kalla.v1.NearMiss
-	29, // 25: kalla.v1.GetEvidenceLinksResponse.links:type_name -> kalla.v1.EvidenceLink
-	31, // 26: kalla.v1.EvidenceLink.expires_at:type_name -> google.protobuf.Timestamp
-	9,  // 27: kalla.v1.RunService.CreateRun:input_type -> kalla.v1.CreateRunRequest
-	11, // 28: kalla.v1.RunService.GetRun:input_type -> kalla.v1.GetRunRequest
-	13, // 29: kalla.v1.RunService.ListRuns:input_type -> kalla.v1.ListRunsRequest
-	15, // 30: kalla.v1.RunService.WatchRun:input_type -> kalla.v1.WatchRunRequest
-	17, // 31: kalla.v1.RunService.CancelRun:input_type -> kalla.v1.CancelRunRequest
-	19, // 32: kalla.v1.RunService.ListMatches:input_type -> kalla.v1.ListMatchesRequest
-	23, // 33: kalla.v1.RunService.ListUnmatched:input_type -> kalla.v1.ListUnmatchedRequest
-	27, // 34: kalla.v1.RunService.GetEvidenceLinks:input_type -> kalla.v1.GetEvidenceLinksRequest
-	10, // 35: kalla.v1.RunService.CreateRun:output_type -> kalla.v1.CreateRunResponse
-	12, // 36: kalla.v1.RunService.GetRun:output_type -> kalla.v1.GetRunResponse
-	14, // 37: kalla.v1.RunService.ListRuns:output_type -> kalla.v1.ListRunsResponse
-	16, // 38: kalla.v1.RunService.WatchRun:output_type -> kalla.v1.WatchRunResponse
-	18, // 39: kalla.v1.RunService.CancelRun:output_type -> kalla.v1.CancelRunResponse
-	20, // 40: kalla.v1.RunService.ListMatches:output_type -> kalla.v1.ListMatchesResponse
-	24, // 41: kalla.v1.RunService.ListUnmatched:output_type -> kalla.v1.ListUnmatchedResponse
-	28, // 42: kalla.v1.RunService.GetEvidenceLinks:output_type -> kalla.v1.GetEvidenceLinksResponse
-	35, // [35:43] is the sub-list for method output_type
-	27, // [27:35] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	8,  // 12: kalla.v1.RuleSummary.totals:type_name -> kalla.v1.RuleTotal
+	1,  // 13: kalla.v1.GetRunResponse.run:type_name -> kalla.v1.Run
+	0,  // 14: kalla.v1.ListRunsRequest.status:type_name -> kalla.v1.RunStatus
+	1,  // 15: kalla.v1.ListRunsResponse.runs:type_name -> kalla.v1.Run
+	1,  // 16: kalla.v1.WatchRunResponse.run:type_name -> kalla.v1.Run
+	1,  // 17: kalla.v1.CancelRunResponse.run:type_name -> kalla.v1.Run
+	22, // 18: kalla.v1.ListMatchesResponse.members:type_name -> kalla.v1.MatchMember
+	33, // 19: kalla.v1.MatchMember.side:type_name -> kalla.v1.Side
+	23, // 20: kalla.v1.MatchMember.deltas:type_name -> kalla.v1.ConditionDelta
+	33, // 21: kalla.v1.ListUnmatchedRequest.side:type_name -> kalla.v1.Side
+	26, // 22: kalla.v1.ListUnmatchedResponse.records:type_name -> kalla.v1.UnmatchedRecord
+	33, // 23: kalla.v1.UnmatchedRecord.side:type_name -> kalla.v1.Side
+	31, // 24: kalla.v1.UnmatchedRecord.values:type_name -> kalla.v1.UnmatchedRecord.ValuesEntry
+	27, // 25: kalla.v1.UnmatchedRecord.near_miss:type_name -> kalla.v1.NearMiss
+	30, // 26: kalla.v1.GetEvidenceLinksResponse.links:type_name -> kalla.v1.EvidenceLink
+	32, // 27: kalla.v1.EvidenceLink.expires_at:type_name -> google.protobuf.Timestamp
+	10, // 28: kalla.v1.RunService.CreateRun:input_type -> kalla.v1.CreateRunRequest
+	12, // 29: kalla.v1.RunService.GetRun:input_type -> kalla.v1.GetRunRequest
+	14, // 30: kalla.v1.RunService.ListRuns:input_type -> kalla.v1.ListRunsRequest
+	16, // 31: kalla.v1.RunService.WatchRun:input_type -> kalla.v1.WatchRunRequest
+	18, // 32: kalla.v1.RunService.CancelRun:input_type -> kalla.v1.CancelRunRequest
+	20, // 33: kalla.v1.RunService.ListMatches:input_type -> kalla.v1.ListMatchesRequest
+	24, // 34: kalla.v1.RunService.ListUnmatched:input_type -> kalla.v1.ListUnmatchedRequest
+	28, // 35: kalla.v1.RunService.GetEvidenceLinks:input_type -> kalla.v1.GetEvidenceLinksRequest
+	11, // 36: kalla.v1.RunService.CreateRun:output_type -> kalla.v1.CreateRunResponse
+	13, // 37: kalla.v1.RunService.GetRun:output_type -> kalla.v1.GetRunResponse
+	15, // 38: kalla.v1.RunService.ListRuns:output_type -> kalla.v1.ListRunsResponse
+	17, // 39: kalla.v1.RunService.WatchRun:output_type -> kalla.v1.WatchRunResponse
+	19, // 40: kalla.v1.RunService.CancelRun:output_type -> kalla.v1.CancelRunResponse
+	21, // 41: kalla.v1.RunService.ListMatches:output_type -> kalla.v1.ListMatchesResponse
+	25, // 42: kalla.v1.RunService.ListUnmatched:output_type -> kalla.v1.ListUnmatchedResponse
+	29, // 43: kalla.v1.RunService.GetEvidenceLinks:output_type -> kalla.v1.GetEvidenceLinksResponse
+	36, // [36:44] is the sub-list for method output_type
+	28, // [28:36] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_kalla_v1_run_proto_init() }
@@ -2235,13 +2353,14 @@ func file_kalla_v1_run_proto_init() {
 	}
 	file_kalla_v1_job_proto_init()
 	file_kalla_v1_run_proto_msgTypes[5].OneofWrappers = []any{}
+	file_kalla_v1_run_proto_msgTypes[7].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kalla_v1_run_proto_rawDesc), len(file_kalla_v1_run_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   30,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

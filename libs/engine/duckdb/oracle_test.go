@@ -93,6 +93,24 @@ func compare(t *testing.T, r *kallav1.Recipe, got outcome, want oracle.Result) {
 	if got.summary.Left.FilteredOut != want.LeftFilteredOut || got.summary.Right.FilteredOut != want.RightFilteredOut {
 		t.Errorf("filtered out: engine %d and %d, oracle %d and %d", got.summary.Left.FilteredOut, got.summary.Right.FilteredOut, want.LeftFilteredOut, want.RightFilteredOut)
 	}
+	for k, rt := range want.RuleTotals {
+		var lines []string
+		for _, side := range []struct {
+			name   string
+			totals []oracle.Total
+		}{{"left", rt.Left}, {"right", rt.Right}} {
+			for _, x := range side.totals {
+				lines = append(lines, ruleTotalLine(evidence.RuleTotal{Side: side.name, Column: x.Column, By: x.By, Value: x.Value, Records: x.Records, Empty: x.Empty, Total: x.Total}))
+			}
+		}
+		var gotLines []string
+		for _, x := range got.summary.Rules[k].Totals {
+			gotLines = append(gotLines, ruleTotalLine(x))
+		}
+		if !slices.Equal(gotLines, lines) {
+			t.Errorf("rule %s's totals:\n got %q\nwant %q", rt.Rule, gotLines, lines)
+		}
+	}
 	wantTotals(t, "left", got.summary.Left.Totals, oracleTotals(want.LeftTotals)...)
 	wantTotals(t, "right", got.summary.Right.Totals, oracleTotals(want.RightTotals)...)
 }

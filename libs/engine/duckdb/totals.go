@@ -43,7 +43,7 @@ func totals(ctx context.Context, s *session, p *plan.Plan, res *engine.Result) e
 		s   sqlplan.Side
 		out *[][]engine.Sums
 	}{{left, &res.LeftTotals}, {right, &res.RightTotals}} {
-		for _, t := range side.s.Input.Totals {
+		for i, t := range side.s.Input.Totals {
 			sums, err := total(ctx, s, side.s, t)
 			if overflow(err) || errors.Is(err, errTooWide) {
 				return engine.BadInput("%s: the total of %s over %s needs more than %d digits (its positive or its negative values add up to more), and Kalla computes with at most %d",
@@ -53,9 +53,42 @@ func totals(ctx context.Context, s *session, p *plan.Plan, res *engine.Result) e
 				return fmt.Errorf("total of %s.%s: %w", side.s.Input.Alias, t.Column.Name, err)
 			}
 			*side.out = append(*side.out, sums)
+			// Parts of the matched sums, which fit: no refusal here.
+			byRule, err := ruleTotal(ctx, s, side.s, i, t)
+			if err != nil {
+				return fmt.Errorf("total of %s.%s by rule: %w", side.s.Input.Alias, t.Column.Name, err)
+			}
+			res.RuleTotals = append(res.RuleTotals, byRule...)
 		}
 	}
 	return nil
+}
+
+// ruleTotal sums side's i-th total t over the records each rule matched.
+func ruleTotal(ctx context.Context, s *session, side sqlplan.Side, i int, t plan.Total) ([]engine.RuleSums, error) {
+	rows, err := s.conn.QueryContext(ctx, sqlplan.RuleTotal(side, t))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []engine.RuleSums
+	for rows.Next() {
+		x := engine.RuleSums{Side: side.Name, Total: i}
+		var value sql.NullString
+		var positive, negative string
+		if err := rows.Scan(&x.Rule, &value, &x.Records, &x.Empty, &positive, &negative); err != nil {
+			return nil, err
+		}
+		if value.Valid {
+			x.Value = &value.String
+		}
+		// The rule's records are some of the matched ones: sums' matched parts.
+		if x.Sum, _, _, err = sums([4]string{positive, negative, "0", "0"}, t.Column.Scale); err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
 }
 
 // errTooWide is a total whose positive or negative values add up to more

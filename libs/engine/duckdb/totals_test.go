@@ -11,22 +11,32 @@ import (
 )
 
 // totalLines renders a side's totals as "column[/by=value]: records
-// matched_records unmatched_records empty | total matched unmatched", an
-// empty value as <empty>.
+// matched_records unmatched_records empty | total matched unmatched".
 func totalLines(totals []evidence.TotalSummary) []string {
 	var out []string
 	for _, t := range totals {
-		name := t.Column
-		if t.By != "" {
-			value := "<empty>"
-			if t.Value != nil {
-				value = *t.Value
-			}
-			name += "/" + t.By + "=" + value
-		}
-		out = append(out, fmt.Sprintf("%s: %d %d %d %d | %s %s %s", name, t.Records, t.MatchedRecords, t.UnmatchedRecords, t.Empty, t.Total, t.Matched, t.Unmatched))
+		out = append(out, fmt.Sprintf("%s: %d %d %d %d | %s %s %s", totalName(t.Column, t.By, t.Value), t.Records, t.MatchedRecords, t.UnmatchedRecords, t.Empty, t.Total, t.Matched, t.Unmatched))
 	}
 	return out
+}
+
+// ruleTotalLine renders a rule's total as "side column[/by=value]:
+// records empty | total".
+func ruleTotalLine(x evidence.RuleTotal) string {
+	return fmt.Sprintf("%s %s: %d %d | %s", x.Side, totalName(x.Column, x.By, x.Value), x.Records, x.Empty, x.Total)
+}
+
+// totalName is "column", or "column/by=value" with an empty value as
+// <empty>.
+func totalName(column, by string, value *string) string {
+	if by == "" {
+		return column
+	}
+	v := "<empty>"
+	if value != nil {
+		v = *value
+	}
+	return column + "/" + by + "=" + v
 }
 
 func wantTotals(t *testing.T, side string, got []evidence.TotalSummary, want ...string) {
@@ -73,6 +83,32 @@ func TestTotals(t *testing.T) {
 			withSourceField(withSourceField(recipeYAML(oneToManySplit), "left", "totals", "[amount]"), "right", "totals", "[amount]"))
 		wantTotals(t, "left", o.summary.Left.Totals, "amount: 2 1 1 0 | 13.00 10.00 3.00")
 		wantTotals(t, "right", o.summary.Right.Totals, "amount: 3 2 1 0 | 11.00 10.00 1.00")
+	})
+	t.Run("per_rule", func(t *testing.T) {
+		t.Parallel()
+		// 1 matches exactly, 2 is paid in two parts, 3 by nothing: the
+		// rules' sums add up to the sides' matched sums, and a rule that
+		// matched nothing has lines of zeros.
+		rules := rule(oneToOneTolerance, "0") + strings.Replace(oneToManySplit, "name: split", "name: split\n    priority: 2", 1) +
+			strings.Replace(rule(oneToOneTolerance, "0"), "name: exact", "name: never\n    priority: 3", 1)
+		rules = strings.Replace(rules, "name: exact", "name: exact\n    priority: 1", 1)
+		o := mustReconcile(t, "id,ref,amount\n1,A,10.00\n2,B,6.00\n3,C,1.00\n", "id,ref,amount\n10,A,10.00\n11,B,4.00\n12,B,2.00\n",
+			withSourceField(withSourceField(recipeYAML(rules), "left", "totals", "[amount]"), "right", "totals", "[amount]"))
+		var got []string
+		for _, r := range o.summary.Rules {
+			for _, x := range r.Totals {
+				got = append(got, r.Name+" "+ruleTotalLine(x))
+			}
+		}
+		want := []string{
+			"exact left amount: 1 0 | 10.00", "exact right amount: 1 0 | 10.00",
+			"split left amount: 1 0 | 6.00", "split right amount: 2 0 | 6.00",
+			"never left amount: 0 0 | 0.00", "never right amount: 0 0 | 0.00",
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("rule totals:\n got %q\nwant %q", got, want)
+		}
+		wantTotals(t, "left", o.summary.Left.Totals, "amount: 3 2 1 0 | 17.00 16.00 1.00")
 	})
 	t.Run("as_written_with_reverse_sign", func(t *testing.T) {
 		t.Parallel()

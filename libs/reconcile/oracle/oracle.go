@@ -24,6 +24,16 @@ type Result struct {
 	// LeftFilteredOut and RightFilteredOut count the records the sources'
 	// filters left out.
 	LeftFilteredOut, RightFilteredOut int64
+	// RuleTotals are the totals over the records each rule matched, in
+	// execution order.
+	RuleTotals []RuleTotals
+}
+
+// RuleTotals are the sides' totals over the records one rule matched (a
+// Total's Records, Empty and Total; its matched fields are the same).
+type RuleTotals struct {
+	Rule        string
+	Left, Right []Total
 }
 
 // Group is one match: the keys of its members, each list in key order.
@@ -127,6 +137,11 @@ func Reconcile(r *kallav1.Recipe, left, right Table) (Result, error) {
 		found := ru.match(l, rt)
 		groups = append(groups, found...)
 		res.Rules = append(res.Rules, count(ru, found))
+		var lm, rm []*record
+		for _, g := range found {
+			lm, rm = append(lm, g.left...), append(rm, g.right...)
+		}
+		res.RuleTotals = append(res.RuleTotals, RuleTotals{Rule: ru.name, Left: tallies[0].lines(distinct(lm)), Right: tallies[1].lines(distinct(rm))})
 	}
 	for i, g := range groups {
 		res.Groups = append(res.Groups, Group{MatchID: int64(i + 1), Rule: g.rule, Left: keys(g.left), Right: keys(g.right)})

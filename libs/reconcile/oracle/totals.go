@@ -127,3 +127,18 @@ func (x tallied) sum(records []*record) Total {
 	line.Total, line.Matched, line.Unmatched = text(all), text(matched), text(unmatched)
 	return line
 }
+
+// distinct is records without repeats (a 1:N rule's left record is in
+// each of its pairs), in key order.
+func distinct(records []*record) []*record {
+	seen := map[*record]bool{}
+	var out []*record
+	for _, r := range records {
+		if !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].rank < out[j].rank })
+	return out
+}

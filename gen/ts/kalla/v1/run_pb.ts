@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kalla/v1/run.proto.
  */
 export const file_kalla_v1_run: GenFile = /*@__PURE__*/
-  fileDesc("ChJrYWxsYS92MS9ydW4ucHJvdG8SCGthbGxhLnYxIvACCgNSdW4SDgoGcnVuX2lkGAEgASgJEhEKCXJlY2lwZV9pZBgCIAEoCRIjCgZzdGF0dXMYAyABKA4yEy5rYWxsYS52MS5SdW5TdGF0dXMSJAoIcHJvZ3Jlc3MYBCABKAsyEi5rYWxsYS52MS5Qcm9ncmVzcxIiCgdzdW1tYXJ5GAUgASgLMhEua2FsbGEudjEuU3VtbWFyeRINCgVlcnJvchgGIAEoCRIkCghldmlkZW5jZRgHIAEoCzISLmthbGxhLnYxLkV2aWRlbmNlEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgliYWRfaW5wdXQYCyABKAgiWwoIUHJvZ3Jlc3MSDQoFcGhhc2UYASABKAkSFQoNY2h1bmtzX3N0YWdlZBgCIAEoBRIUCgxjaHVua3NfdG90YWwYAyABKAUSEwoLcm93c19zdGFnZWQYBCABKAMibQoIRXZpZGVuY2USEwoLbWF0Y2hlZF91cmkYASABKAkSGgoSdW5tYXRjaGVkX2xlZnRfdXJpGAIgASgJEhsKE3VubWF0Y2hlZF9yaWdodF91cmkYAyABKAkSEwoLc3VtbWFyeV91cmkYBCABKAki2gEKB1N1bW1hcnkSEQoJcmVjaXBlX2lkGAEgASgJEg4KBmVuZ2luZRgCIAEoCRIjCgRsZWZ0GAMgASgLMhUua2FsbGEudjEuU2lkZVN1bW1hcnkSJAoFcmlnaHQYBCABKAsyFS5rYWxsYS52MS5TaWRlU3VtbWFyeRIUCgxtYXRjaF9ncm91cHMYBSABKAMSJAoFcnVsZXMYBiADKAsyFS5rYWxsYS52MS5SdWxlU3VtbWFyeRIlCgp0aW1pbmdzX21zGAcgASgLMhEua2FsbGEudjEuVGltaW5ncyKMAQoLU2lkZVN1bW1hcnkSDQoFYWxpYXMYASABKAkSDAoEcm93cxgCIAEoAxIPCgdtYXRjaGVkGAMgASgDEhEKCXVubWF0Y2hlZBgEIAEoAxImCgZ0b3RhbHMYBSADKAsyFi5rYWxsYS52MS5Ub3RhbFN1bW1hcnkSFAoMZmlsdGVyZWRfb3V0GAYgASgDIs8BCgxUb3RhbFN1bW1hcnkSDgoGY29sdW1uGAEgASgJEgoKAmJ5GAIgASgJEhIKBXZhbHVlGAMgASgJSACIAQESDwoHcmVjb3JkcxgEIAEoAxIXCg9tYXRjaGVkX3JlY29yZHMYBSABKAMSGQoRdW5tYXRjaGVkX3JlY29yZHMYBiABKAMSDQoFZW1wdHkYByABKAMSDQoFdG90YWwYCCABKAkSDwoHbWF0Y2hlZBgJIAEoCRIRCgl1bm1hdGNoZWQYCiABKAlCCAoGX3ZhbHVlImkKC1J1bGVTdW1tYXJ5EgwKBG5hbWUYASABKAkSDwoHcGF0dGVybhgCIAEoCRIOCgZncm91cHMYAyABKAMSFAoMbGVmdF9tYXRjaGVkGAQgASgDEhUKDXJpZ2h0X21hdGNoZWQYBSABKAMiRAoHVGltaW5ncxIMCgRsb2FkGAEgASgDEg0KBW1hdGNoGAIgASgDEg0KBXdyaXRlGAMgASgDEg0KBXRvdGFsGAQgASgDIjUKEENyZWF0ZVJ1blJlcXVlc3QSDgoGcmVjaXBlGAEgASgJEhEKCXJlY2lwZV9pZBgCIAEoCSIjChFDcmVhdGVSdW5SZXNwb25zZRIOCgZydW5faWQYASABKAkiHwoNR2V0UnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkiLAoOR2V0UnVuUmVzcG9uc2USGgoDcnVuGAEgASgLMg0ua2FsbGEudjEuUnVuIl0KD0xpc3RSdW5zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIjCgZzdGF0dXMYAyABKA4yEy5rYWxsYS52MS5SdW5TdGF0dXMiSAoQTGlzdFJ1bnNSZXNwb25zZRIbCgRydW5zGAEgAygLMg0ua2FsbGEudjEuUnVuEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIhCg9XYXRjaFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJIi4KEFdhdGNoUnVuUmVzcG9uc2USGgoDcnVuGAEgASgLMg0ua2FsbGEudjEuUnVuIiIKEENhbmNlbFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJIi8KEUNhbmNlbFJ1blJlc3BvbnNlEhoKA3J1bhgBIAEoCzINLmthbGxhLnYxLlJ1biJYChJMaXN0TWF0Y2hlc1JlcXVlc3QSDgoGcnVuX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJEgsKA2tleRgEIAEoCSJWChNMaXN0TWF0Y2hlc1Jlc3BvbnNlEiYKB21lbWJlcnMYASADKAsyFS5rYWxsYS52MS5NYXRjaE1lbWJlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkikwEKC01hdGNoTWVtYmVyEhAKCG1hdGNoX2lkGAEgASgDEgwKBHJ1bGUYAiABKAkSDwoHcGF0dGVybhgDIAEoCRIcCgRzaWRlGAQgASgOMg4ua2FsbGEudjEuU2lkZRILCgNrZXkYBSABKAkSKAoGZGVsdGFzGAYgAygLMhgua2FsbGEudjEuQ29uZGl0aW9uRGVsdGEiMgoOQ29uZGl0aW9uRGVsdGESEQoJY29uZGl0aW9uGAEgASgJEg0KBWRlbHRhGAIgASgJIngKFExpc3RVbm1hdGNoZWRSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIcCgRzaWRlGAIgASgOMg4ua2FsbGEudjEuU2lkZRIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCRILCgNrZXkYBSABKAkiXAoVTGlzdFVubWF0Y2hlZFJlc3BvbnNlEioKB3JlY29yZHMYASADKAsyGS5rYWxsYS52MS5Vbm1hdGNoZWRSZWNvcmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIskBCg9Vbm1hdGNoZWRSZWNvcmQSHAoEc2lkZRgBIAEoDjIOLmthbGxhLnYxLlNpZGUSCwoDa2V5GAIgASgJEjUKBnZhbHVlcxgDIAMoCzIlLmthbGxhLnYxLlVubWF0Y2hlZFJlY29yZC5WYWx1ZXNFbnRyeRIlCgluZWFyX21pc3MYBCABKAsyEi5rYWxsYS52MS5OZWFyTWlzcxotCgtWYWx1ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlYKCE5lYXJNaXNzEgwKBHJ1bGUYASABKAkSEQoJb3RoZXJfa2V5GAIgASgJEg4KBnJlYXNvbhgDIAEoCRIZChFmYWlsZWRfY29uZGl0aW9ucxgEIAEoBSIpChdHZXRFdmlkZW5jZUxpbmtzUmVxdWVzdBIOCgZydW5faWQYASABKAkiQQoYR2V0RXZpZGVuY2VMaW5rc1Jlc3BvbnNlEiUKBWxpbmtzGAEgAygLMhYua2FsbGEudjEuRXZpZGVuY2VMaW5rIlkKDEV2aWRlbmNlTGluaxIMCgRuYW1lGAEgASgJEgsKA3VybBgCIAEoCRIuCgpleHBpcmVzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCq7AQoJUnVuU3RhdHVzEhoKFlJVTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIVChFSVU5fU1RBVFVTX1FVRVVFRBABEhYKElJVTl9TVEFUVVNfU1RBR0lORxACEhgKFFJVTl9TVEFUVVNfRVhFQ1VUSU5HEAMSGAoUUlVOX1NUQVRVU19DT01QTEVURUQQBBIVChFSVU5fU1RBVFVTX0ZBSUxFRBAFEhgKFFJVTl9TVEFUVVNfQ0FOQ0VMTEVEEAYy7wQKClJ1blNlcnZpY2USRAoJQ3JlYXRlUnVuEhoua2FsbGEudjEuQ3JlYXRlUnVuUmVxdWVzdBobLmthbGxhLnYxLkNyZWF0ZVJ1blJlc3BvbnNlEkAKBkdldFJ1bhIXLmthbGxhLnYxLkdldFJ1blJlcXVlc3QaGC5rYWxsYS52MS5HZXRSdW5SZXNwb25zZSIDkAIBEkYKCExpc3RSdW5zEhkua2FsbGEudjEuTGlzdFJ1bnNSZXF1ZXN0Ghoua2FsbGEudjEuTGlzdFJ1bnNSZXNwb25zZSIDkAIBEkMKCFdhdGNoUnVuEhkua2FsbGEudjEuV2F0Y2hSdW5SZXF1ZXN0Ghoua2FsbGEudjEuV2F0Y2hSdW5SZXNwb25zZTABEkQKCUNhbmNlbFJ1bhIaLmthbGxhLnYxLkNhbmNlbFJ1blJlcXVlc3QaGy5rYWxsYS52MS5DYW5jZWxSdW5SZXNwb25zZRJPCgtMaXN0TWF0Y2hlcxIcLmthbGxhLnYxLkxpc3RNYXRjaGVzUmVxdWVzdBodLmthbGxhLnYxLkxpc3RNYXRjaGVzUmVzcG9uc2UiA5ACARJVCg1MaXN0VW5tYXRjaGVkEh4ua2FsbGEudjEuTGlzdFVubWF0Y2hlZFJlcXVlc3QaHy5rYWxsYS52MS5MaXN0VW5tYXRjaGVkUmVzcG9uc2UiA5ACARJeChBHZXRFdmlkZW5jZUxpbmtzEiEua2FsbGEudjEuR2V0RXZpZGVuY2VMaW5rc1JlcXVlc3QaIi5rYWxsYS52MS5HZXRFdmlkZW5jZUxpbmtzUmVzcG9uc2UiA5ACAUIvWi1naXRodWIuY29tL2thbGxhaHEva2FsbGEvZ2VuL2thbGxhL3YxO2thbGxhdjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_kalla_v1_job]);
+  fileDesc("ChJrYWxsYS92MS9ydW4ucHJvdG8SCGthbGxhLnYxIvACCgNSdW4SDgoGcnVuX2lkGAEgASgJEhEKCXJlY2lwZV9pZBgCIAEoCRIjCgZzdGF0dXMYAyABKA4yEy5rYWxsYS52MS5SdW5TdGF0dXMSJAoIcHJvZ3Jlc3MYBCABKAsyEi5rYWxsYS52MS5Qcm9ncmVzcxIiCgdzdW1tYXJ5GAUgASgLMhEua2FsbGEudjEuU3VtbWFyeRINCgVlcnJvchgGIAEoCRIkCghldmlkZW5jZRgHIAEoCzISLmthbGxhLnYxLkV2aWRlbmNlEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgliYWRfaW5wdXQYCyABKAgiWwoIUHJvZ3Jlc3MSDQoFcGhhc2UYASABKAkSFQoNY2h1bmtzX3N0YWdlZBgCIAEoBRIUCgxjaHVua3NfdG90YWwYAyABKAUSEwoLcm93c19zdGFnZWQYBCABKAMibQoIRXZpZGVuY2USEwoLbWF0Y2hlZF91cmkYASABKAkSGgoSdW5tYXRjaGVkX2xlZnRfdXJpGAIgASgJEhsKE3VubWF0Y2hlZF9yaWdodF91cmkYAyABKAkSEwoLc3VtbWFyeV91cmkYBCABKAki2gEKB1N1bW1hcnkSEQoJcmVjaXBlX2lkGAEgASgJEg4KBmVuZ2luZRgCIAEoCRIjCgRsZWZ0GAMgASgLMhUua2FsbGEudjEuU2lkZVN1bW1hcnkSJAoFcmlnaHQYBCABKAsyFS5rYWxsYS52MS5TaWRlU3VtbWFyeRIUCgxtYXRjaF9ncm91cHMYBSABKAMSJAoFcnVsZXMYBiADKAsyFS5rYWxsYS52MS5SdWxlU3VtbWFyeRIlCgp0aW1pbmdzX21zGAcgASgLMhEua2FsbGEudjEuVGltaW5ncyKMAQoLU2lkZVN1bW1hcnkSDQoFYWxpYXMYASABKAkSDAoEcm93cxgCIAEoAxIPCgdtYXRjaGVkGAMgASgDEhEKCXVubWF0Y2hlZBgEIAEoAxImCgZ0b3RhbHMYBSADKAsyFi5rYWxsYS52MS5Ub3RhbFN1bW1hcnkSFAoMZmlsdGVyZWRfb3V0GAYgASgDIs8BCgxUb3RhbFN1bW1hcnkSDgoGY29sdW1uGAEgASgJEgoKAmJ5GAIgASgJEhIKBXZhbHVlGAMgASgJSACIAQESDwoHcmVjb3JkcxgEIAEoAxIXCg9tYXRjaGVkX3JlY29yZHMYBSABKAMSGQoRdW5tYXRjaGVkX3JlY29yZHMYBiABKAMSDQoFZW1wdHkYByABKAMSDQoFdG90YWwYCCABKAkSDwoHbWF0Y2hlZBgJIAEoCRIRCgl1bm1hdGNoZWQYCiABKAlCCAoGX3ZhbHVlIo4BCgtSdWxlU3VtbWFyeRIMCgRuYW1lGAEgASgJEg8KB3BhdHRlcm4YAiABKAkSDgoGZ3JvdXBzGAMgASgDEhQKDGxlZnRfbWF0Y2hlZBgEIAEoAxIVCg1yaWdodF9tYXRjaGVkGAUgASgDEiMKBnRvdGFscxgGIAMoCzITLmthbGxhLnYxLlJ1bGVUb3RhbCKCAQoJUnVsZVRvdGFsEgwKBHNpZGUYASABKAkSDgoGY29sdW1uGAIgASgJEgoKAmJ5GAMgASgJEhIKBXZhbHVlGAQgASgJSACIAQESDwoHcmVjb3JkcxgFIAEoAxINCgVlbXB0eRgGIAEoAxINCgV0b3RhbBgHIAEoCUIICgZfdmFsdWUiRAoHVGltaW5ncxIMCgRsb2FkGAEgASgDEg0KBW1hdGNoGAIgASgDEg0KBXdyaXRlGAMgASgDEg0KBXRvdGFsGAQgASgDIjUKEENyZWF0ZVJ1blJlcXVlc3QSDgoGcmVjaXBlGAEgASgJEhEKCXJlY2lwZV9pZBgCIAEoCSIjChFDcmVhdGVSdW5SZXNwb25zZRIOCgZydW5faWQYASABKAkiHwoNR2V0UnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkiLAoOR2V0UnVuUmVzcG9uc2USGgoDcnVuGAEgASgLMg0ua2FsbGEudjEuUnVuIl0KD0xpc3RSdW5zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIjCgZzdGF0dXMYAyABKA4yEy5rYWxsYS52MS5SdW5TdGF0dXMiSAoQTGlzdFJ1bnNSZXNwb25zZRIbCgRydW5zGAEgAygLMg0ua2FsbGEudjEuUnVuEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIhCg9XYXRjaFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJIi4KEFdhdGNoUnVuUmVzcG9uc2USGgoDcnVuGAEgASgLMg0ua2FsbGEudjEuUnVuIiIKEENhbmNlbFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJIi8KEUNhbmNlbFJ1blJlc3BvbnNlEhoKA3J1bhgBIAEoCzINLmthbGxhLnYxLlJ1biJYChJMaXN0TWF0Y2hlc1JlcXVlc3QSDgoGcnVuX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJEgsKA2tleRgEIAEoCSJWChNMaXN0TWF0Y2hlc1Jlc3BvbnNlEiYKB21lbWJlcnMYASADKAsyFS5rYWxsYS52MS5NYXRjaE1lbWJlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkikwEKC01hdGNoTWVtYmVyEhAKCG1hdGNoX2lkGAEgASgDEgwKBHJ1bGUYAiABKAkSDwoHcGF0dGVybhgDIAEoCRIcCgRzaWRlGAQgASgOMg4ua2FsbGEudjEuU2lkZRILCgNrZXkYBSABKAkSKAoGZGVsdGFzGAYgAygLMhgua2FsbGEudjEuQ29uZGl0aW9uRGVsdGEiMgoOQ29uZGl0aW9uRGVsdGESEQoJY29uZGl0aW9uGAEgASgJEg0KBWRlbHRhGAIgASgJIngKFExpc3RVbm1hdGNoZWRSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIcCgRzaWRlGAIgASgOMg4ua2FsbGEudjEuU2lkZRIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCRILCgNrZXkYBSABKAkiXAoVTGlzdFVubWF0Y2hlZFJlc3BvbnNlEioKB3JlY29yZHMYASADKAsyGS5rYWxsYS52MS5Vbm1hdGNoZWRSZWNvcmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIskBCg9Vbm1hdGNoZWRSZWNvcmQSHAoEc2lkZRgBIAEoDjIOLmthbGxhLnYxLlNpZGUSCwoDa2V5GAIgASgJEjUKBnZhbHVlcxgDIAMoCzIlLmthbGxhLnYxLlVubWF0Y2hlZFJlY29yZC5WYWx1ZXNFbnRyeRIlCgluZWFyX21pc3MYBCABKAsyEi5rYWxsYS52MS5OZWFyTWlzcxotCgtWYWx1ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlYKCE5lYXJNaXNzEgwKBHJ1bGUYASABKAkSEQoJb3RoZXJfa2V5GAIgASgJEg4KBnJlYXNvbhgDIAEoCRIZChFmYWlsZWRfY29uZGl0aW9ucxgEIAEoBSIpChdHZXRFdmlkZW5jZUxpbmtzUmVxdWVzdBIOCgZydW5faWQYASABKAkiQQoYR2V0RXZpZGVuY2VMaW5rc1Jlc3BvbnNlEiUKBWxpbmtzGAEgAygLMhYua2FsbGEudjEuRXZpZGVuY2VMaW5rIlkKDEV2aWRlbmNlTGluaxIMCgRuYW1lGAEgASgJEgsKA3VybBgCIAEoCRIuCgpleHBpcmVzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCq7AQoJUnVuU3RhdHVzEhoKFlJVTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIVChFSVU5fU1RBVFVTX1FVRVVFRBABEhYKElJVTl9TVEFUVVNfU1RBR0lORxACEhgKFFJVTl9TVEFUVVNfRVhFQ1VUSU5HEAMSGAoUUlVOX1NUQVRVU19DT01QTEVURUQQBBIVChFSVU5fU1RBVFVTX0ZBSUxFRBAFEhgKFFJVTl9TVEFUVVNfQ0FOQ0VMTEVEEAYy7wQKClJ1blNlcnZpY2USRAoJQ3JlYXRlUnVuEhoua2FsbGEudjEuQ3JlYXRlUnVuUmVxdWVzdBobLmthbGxhLnYxLkNyZWF0ZVJ1blJlc3BvbnNlEkAKBkdldFJ1bhIXLmthbGxhLnYxLkdldFJ1blJlcXVlc3QaGC5rYWxsYS52MS5HZXRSdW5SZXNwb25zZSIDkAIBEkYKCExpc3RSdW5zEhkua2FsbGEudjEuTGlzdFJ1bnNSZXF1ZXN0Ghoua2FsbGEudjEuTGlzdFJ1bnNSZXNwb25zZSIDkAIBEkMKCFdhdGNoUnVuEhkua2FsbGEudjEuV2F0Y2hSdW5SZXF1ZXN0Ghoua2FsbGEudjEuV2F0Y2hSdW5SZXNwb25zZTABEkQKCUNhbmNlbFJ1bhIaLmthbGxhLnYxLkNhbmNlbFJ1blJlcXVlc3QaGy5rYWxsYS52MS5DYW5jZWxSdW5SZXNwb25zZRJPCgtMaXN0TWF0Y2hlcxIcLmthbGxhLnYxLkxpc3RNYXRjaGVzUmVxdWVzdBodLmthbGxhLnYxLkxpc3RNYXRjaGVzUmVzcG9uc2UiA5ACARJVCg1MaXN0VW5tYXRjaGVkEh4ua2FsbGEudjEuTGlzdFVubWF0Y2hlZFJlcXVlc3QaHy5rYWxsYS52MS5MaXN0VW5tYXRjaGVkUmVzcG9uc2UiA5ACARJeChBHZXRFdmlkZW5jZUxpbmtzEiEua2FsbGEudjEuR2V0RXZpZGVuY2VMaW5rc1JlcXVlc3QaIi5rYWxsYS52MS5HZXRFdmlkZW5jZUxpbmtzUmVzcG9uc2UiA5ACAUIvWi1naXRodWIuY29tL2thbGxhaHEva2FsbGEvZ2VuL2thbGxhL3YxO2thbGxhdjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_kalla_v1_job]);
 
 /**
  * @generated from message kalla.v1.Run
@@ -356,6 +356,14 @@ export type RuleSummary = Message<"kalla.v1.RuleSummary"> & {
    * @generated from field: int64 right_matched = 5;
    */
   rightMatched: bigint;
+
+  /**
+   * totals break the sides' totals down to the records this rule matched,
+   * the left side's first, each in the recipe's order.
+   *
+   * @generated from field: repeated kalla.v1.RuleTotal totals = 6;
+   */
+  totals: RuleTotal[];
 };
 
 /**
@@ -364,6 +372,59 @@ export type RuleSummary = Message<"kalla.v1.RuleSummary"> & {
  */
 export const RuleSummarySchema: GenMessage<RuleSummary> = /*@__PURE__*/
   messageDesc(file_kalla_v1_run, 6);
+
+/**
+ * RuleTotal is one total over the records of one side that a rule
+ * matched: a line per value of its by column among them, or one line
+ * (even of zeros) without by.
+ *
+ * @generated from message kalla.v1.RuleTotal
+ */
+export type RuleTotal = Message<"kalla.v1.RuleTotal"> & {
+  /**
+   * side is "left" or "right".
+   *
+   * @generated from field: string side = 1;
+   */
+  side: string;
+
+  /**
+   * @generated from field: string column = 2;
+   */
+  column: string;
+
+  /**
+   * @generated from field: string by = 3;
+   */
+  by: string;
+
+  /**
+   * @generated from field: optional string value = 4;
+   */
+  value?: string | undefined;
+
+  /**
+   * @generated from field: int64 records = 5;
+   */
+  records: bigint;
+
+  /**
+   * @generated from field: int64 empty = 6;
+   */
+  empty: bigint;
+
+  /**
+   * @generated from field: string total = 7;
+   */
+  total: string;
+};
+
+/**
+ * Describes the message kalla.v1.RuleTotal.
+ * Use `create(RuleTotalSchema)` to create a new message.
+ */
+export const RuleTotalSchema: GenMessage<RuleTotal> = /*@__PURE__*/
+  messageDesc(file_kalla_v1_run, 7);
 
 /**
  * @generated from message kalla.v1.Timings
@@ -395,7 +456,7 @@ export type Timings = Message<"kalla.v1.Timings"> & {
  * Use `create(TimingsSchema)` to create a new message.
  */
 export const TimingsSchema: GenMessage<Timings> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 7);
+  messageDesc(file_kalla_v1_run, 8);
 
 /**
  * @generated from message kalla.v1.CreateRunRequest
@@ -423,7 +484,7 @@ export type CreateRunRequest = Message<"kalla.v1.CreateRunRequest"> & {
  * Use `create(CreateRunRequestSchema)` to create a new message.
  */
 export const CreateRunRequestSchema: GenMessage<CreateRunRequest> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 8);
+  messageDesc(file_kalla_v1_run, 9);
 
 /**
  * @generated from message kalla.v1.CreateRunResponse
@@ -440,7 +501,7 @@ export type CreateRunResponse = Message<"kalla.v1.CreateRunResponse"> & {
  * Use `create(CreateRunResponseSchema)` to create a new message.
  */
 export const CreateRunResponseSchema: GenMessage<CreateRunResponse> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 9);
+  messageDesc(file_kalla_v1_run, 10);
 
 /**
  * @generated from message kalla.v1.GetRunRequest
@@ -457,7 +518,7 @@ export type GetRunRequest = Message<"kalla.v1.GetRunRequest"> & {
  * Use `create(GetRunRequestSchema)` to create a new message.
  */
 export const GetRunRequestSchema: GenMessage<GetRunRequest> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 10);
+  messageDesc(file_kalla_v1_run, 11);
 
 /**
  * @generated from message kalla.v1.GetRunResponse
@@ -474,7 +535,7 @@ export type GetRunResponse = Message<"kalla.v1.GetRunResponse"> & {
  * Use `create(GetRunResponseSchema)` to create a new message.
  */
 export const GetRunResponseSchema: GenMessage<GetRunResponse> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 11);
+  messageDesc(file_kalla_v1_run, 12);
 
 /**
  * @generated from message kalla.v1.ListRunsRequest
@@ -505,7 +566,7 @@ export type ListRunsRequest = Message<"kalla.v1.ListRunsRequest"> & {
  * Use `create(ListRunsRequestSchema)` to create a new message.
  */
 export const ListRunsRequestSchema: GenMessage<ListRunsRequest> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 12);
+  messageDesc(file_kalla_v1_run, 13);
 
 /**
  * @generated from message kalla.v1.ListRunsResponse
@@ -527,7 +588,7 @@ export type ListRunsResponse = Message<"kalla.v1.ListRunsResponse"> & {
  * Use `create(ListRunsResponseSchema)` to create a new message.
  */
 export const ListRunsResponseSchema: GenMessage<ListRunsResponse> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 13);
+  messageDesc(file_kalla_v1_run, 14);
 
 /**
  * @generated from message kalla.v1.WatchRunRequest
@@ -544,7 +605,7 @@ export type WatchRunRequest = Message<"kalla.v1.WatchRunRequest"> & {
  * Use `create(WatchRunRequestSchema)` to create a new message.
  */
 export const WatchRunRequestSchema: GenMessage<WatchRunRequest> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 14);
+  messageDesc(file_kalla_v1_run, 15);
 
 /**
  * @generated from message kalla.v1.WatchRunResponse
@@ -561,7 +622,7 @@ export type WatchRunResponse = Message<"kalla.v1.WatchRunResponse"> & {
  * Use `create(WatchRunResponseSchema)` to create a new message.
  */
 export const WatchRunResponseSchema: GenMessage<WatchRunResponse> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 15);
+  messageDesc(file_kalla_v1_run, 16);
 
 /**
  * @generated from message kalla.v1.CancelRunRequest
@@ -578,7 +639,7 @@ export type CancelRunRequest = Message<"kalla.v1.CancelRunRequest"> & {
  * Use `create(CancelRunRequestSchema)` to create a new message.
  */
 export const CancelRunRequestSchema: GenMessage<CancelRunRequest> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 16);
+  messageDesc(file_kalla_v1_run, 17);
 
 /**
  * @generated from message kalla.v1.CancelRunResponse
@@ -595,7 +656,7 @@ export type CancelRunResponse = Message<"kalla.v1.CancelRunResponse"> & {
  * Use `create(CancelRunResponseSchema)` to create a new message.
  */
 export const CancelRunResponseSchema: GenMessage<CancelRunResponse> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 17);
+  messageDesc(file_kalla_v1_run, 18);
 
 /**
  * @generated from message kalla.v1.ListMatchesRequest
@@ -631,7 +692,7 @@ export type ListMatchesRequest = Message<"kalla.v1.ListMatchesRequest"> & {
  * Use `create(ListMatchesRequestSchema)` to create a new message.
  */
 export const ListMatchesRequestSchema: GenMessage<ListMatchesRequest> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 18);
+  messageDesc(file_kalla_v1_run, 19);
 
 /**
  * @generated from message kalla.v1.ListMatchesResponse
@@ -653,7 +714,7 @@ export type ListMatchesResponse = Message<"kalla.v1.ListMatchesResponse"> & {
  * Use `create(ListMatchesResponseSchema)` to create a new message.
  */
 export const ListMatchesResponseSchema: GenMessage<ListMatchesResponse> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 19);
+  messageDesc(file_kalla_v1_run, 20);
 
 /**
  * MatchMember is one record of one match group.
@@ -699,7 +760,7 @@ export type MatchMember = Message<"kalla.v1.MatchMember"> & {
  * Use `create(MatchMemberSchema)` to create a new message.
  */
 export const MatchMemberSchema: GenMessage<MatchMember> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 20);
+  messageDesc(file_kalla_v1_run, 21);
 
 /**
  * ConditionDelta is how far apart one condition's two values were.
@@ -723,7 +784,7 @@ export type ConditionDelta = Message<"kalla.v1.ConditionDelta"> & {
  * Use `create(ConditionDeltaSchema)` to create a new message.
  */
 export const ConditionDeltaSchema: GenMessage<ConditionDelta> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 21);
+  messageDesc(file_kalla_v1_run, 22);
 
 /**
  * @generated from message kalla.v1.ListUnmatchedRequest
@@ -762,7 +823,7 @@ export type ListUnmatchedRequest = Message<"kalla.v1.ListUnmatchedRequest"> & {
  * Use `create(ListUnmatchedRequestSchema)` to create a new message.
  */
 export const ListUnmatchedRequestSchema: GenMessage<ListUnmatchedRequest> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 22);
+  messageDesc(file_kalla_v1_run, 23);
 
 /**
  * @generated from message kalla.v1.ListUnmatchedResponse
@@ -784,7 +845,7 @@ export type ListUnmatchedResponse = Message<"kalla.v1.ListUnmatchedResponse"> & 
  * Use `create(ListUnmatchedResponseSchema)` to create a new message.
  */
 export const ListUnmatchedResponseSchema: GenMessage<ListUnmatchedResponse> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 23);
+  messageDesc(file_kalla_v1_run, 24);
 
 /**
  * @generated from message kalla.v1.UnmatchedRecord
@@ -818,7 +879,7 @@ export type UnmatchedRecord = Message<"kalla.v1.UnmatchedRecord"> & {
  * Use `create(UnmatchedRecordSchema)` to create a new message.
  */
 export const UnmatchedRecordSchema: GenMessage<UnmatchedRecord> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 24);
+  messageDesc(file_kalla_v1_run, 25);
 
 /**
  * NearMiss answers "why did this record not match?". Without a rule, no
@@ -858,7 +919,7 @@ export type NearMiss = Message<"kalla.v1.NearMiss"> & {
  * Use `create(NearMissSchema)` to create a new message.
  */
 export const NearMissSchema: GenMessage<NearMiss> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 25);
+  messageDesc(file_kalla_v1_run, 26);
 
 /**
  * @generated from message kalla.v1.GetEvidenceLinksRequest
@@ -875,7 +936,7 @@ export type GetEvidenceLinksRequest = Message<"kalla.v1.GetEvidenceLinksRequest"
  * Use `create(GetEvidenceLinksRequestSchema)` to create a new message.
  */
 export const GetEvidenceLinksRequestSchema: GenMessage<GetEvidenceLinksRequest> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 26);
+  messageDesc(file_kalla_v1_run, 27);
 
 /**
  * @generated from message kalla.v1.GetEvidenceLinksResponse
@@ -892,7 +953,7 @@ export type GetEvidenceLinksResponse = Message<"kalla.v1.GetEvidenceLinksRespons
  * Use `create(GetEvidenceLinksResponseSchema)` to create a new message.
  */
 export const GetEvidenceLinksResponseSchema: GenMessage<GetEvidenceLinksResponse> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 27);
+  messageDesc(file_kalla_v1_run, 28);
 
 /**
  * @generated from message kalla.v1.EvidenceLink
@@ -925,7 +986,7 @@ export type EvidenceLink = Message<"kalla.v1.EvidenceLink"> & {
  * Use `create(EvidenceLinkSchema)` to create a new message.
  */
 export const EvidenceLinkSchema: GenMessage<EvidenceLink> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 28);
+  messageDesc(file_kalla_v1_run, 29);
 
 /**
  * @generated from enum kalla.v1.RunStatus

@@ -102,9 +102,15 @@ func summaryProto(s *evidence.Summary) *kallav1.Summary {
 		},
 	}
 	for _, r := range s.Rules {
-		out.Rules = append(out.Rules, &kallav1.RuleSummary{
+		rule := &kallav1.RuleSummary{
 			Name: r.Name, Pattern: r.Pattern, Groups: r.Groups, LeftMatched: r.LeftMatched, RightMatched: r.RightMatched,
-		})
+		}
+		for _, t := range r.Totals {
+			rule.Totals = append(rule.Totals, &kallav1.RuleTotal{
+				Side: t.Side, Column: t.Column, By: t.By, Value: t.Value, Records: t.Records, Empty: t.Empty, Total: t.Total,
+			})
+		}
+		out.Rules = append(out.Rules, rule)
 	}
 	return out
 }

@@ -318,7 +318,8 @@ func TestWatchRun(t *testing.T) {
 		Left: evidence.SideSummary{Alias: "invoices", Rows: 3, Matched: 2, Unmatched: 1, FilteredOut: 4, Totals: []evidence.TotalSummary{
 			{Column: "amount", By: "currency", Records: 3, MatchedRecords: 2, UnmatchedRecords: 1, Empty: 1, Total: "12.50", Matched: "10.00", Unmatched: "2.50"}}},
 		Right: evidence.SideSummary{Alias: "payments", Rows: 3, Matched: 2, Unmatched: 1}, MatchGroups: 2,
-		Rules: []evidence.RuleSummary{{Name: "exact", Pattern: "1:1", Groups: 2, LeftMatched: 2, RightMatched: 2}}})
+		Rules: []evidence.RuleSummary{{Name: "exact", Pattern: "1:1", Groups: 2, LeftMatched: 2, RightMatched: 2,
+			Totals: []evidence.RuleTotal{{Side: "right", Column: "paid", Records: 2, Empty: 1, Total: "7.00"}}}}})
 	uris, _ := json.Marshal(evidence.URIs{Matched: "file:///e/matched.parquet", UnmatchedLeft: "file:///e/ul.parquet",
 		UnmatchedRight: "file:///e/ur.parquet", Summary: "file:///e/summary.json"})
 	if err := e.store.CompleteRun(e.ctx, runID, summary, uris); err != nil {
@@ -330,6 +331,10 @@ func TestWatchRun(t *testing.T) {
 	if want := (&kallav1.TotalSummary{Column: "amount", By: "currency", Records: 3, MatchedRecords: 2, UnmatchedRecords: 1, Empty: 1,
 		Total: "12.50", Matched: "10.00", Unmatched: "2.50"}); len(total) != 1 || !proto.Equal(total[0], want) {
 		t.Errorf("totals = %v, want %v", total, want)
+	}
+	if want := (&kallav1.RuleTotal{Side: "right", Column: "paid", Records: 2, Empty: 1, Total: "7.00"}); len(r.GetSummary().GetRules()) != 1 ||
+		len(r.GetSummary().GetRules()[0].GetTotals()) != 1 || !proto.Equal(r.GetSummary().GetRules()[0].GetTotals()[0], want) {
+		t.Errorf("rule totals = %v, want %v", r.GetSummary().GetRules(), want)
 	}
 	if r.GetStatus() != kallav1.RunStatus_RUN_STATUS_COMPLETED || r.GetSummary().GetLeft().GetMatched() != 2 || r.GetSummary().GetLeft().GetFilteredOut() != 4 ||
 		r.GetSummary().GetRules()[0].GetPattern() != "1:1" || r.GetEvidence().GetMatchedUri() != "file:///e/matched.parquet" ||
