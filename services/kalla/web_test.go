@@ -160,23 +160,36 @@ func summaryFields(s evidence.Summary) map[string]string {
 		f[r.Name+".left-matched"] = fmt.Sprint(r.LeftMatched)
 		f[r.Name+".right-matched"] = fmt.Sprint(r.RightMatched)
 	}
-	// Totals rows are named "alias/column, by value".
+	// Totals rows are named "alias/column, by value", a rule's
+	// "rule/side/column, by value".
 	for _, v := range []evidence.SideSummary{s.Left, s.Right} {
 		for _, t := range v.Totals {
-			row := v.Alias + "/" + t.Column
-			if t.By != "" {
-				value := "(empty)"
-				if t.Value != nil {
-					value = *t.Value
-				}
-				row += ", " + t.By + " " + value
-			}
+			row := v.Alias + "/" + pageTotalName(t.Column, t.By, t.Value)
 			f[row+".records"] = fmt.Sprint(t.Records)
 			f[row+".empty"] = fmt.Sprint(t.Empty)
 			f[row+".total"], f[row+".matched"], f[row+".unmatched"] = t.Total, t.Matched, t.Unmatched
 		}
 	}
+	for _, r := range s.Rules {
+		for _, t := range r.Totals {
+			row := r.Name + "/" + t.Side + "/" + pageTotalName(t.Column, t.By, t.Value)
+			f[row+".records"], f[row+".total"] = fmt.Sprint(t.Records), t.Total
+		}
+	}
 	return f
+}
+
+// pageTotalName is a total as the page names it: "column" or "column, by
+// value", an empty value "(empty)" (the example's values need no quotes).
+func pageTotalName(column, by string, value *string) string {
+	if by == "" {
+		return column
+	}
+	v := "(empty)"
+	if value != nil {
+		v = *value
+	}
+	return column + ", " + by + " " + v
 }
 
 // pageRate is the matched share to a tenth of a percent, half up: 8 of 15 is "53.3%".

@@ -38,7 +38,14 @@ export function completedRun(id = "run-1"): Run {
       matchGroups: 8n,
       rules: [
         { name: "id_and_amount_match", pattern: "1:1", groups: 7n, leftMatched: 7n, rightMatched: 7n },
-        { name: "split_payments", pattern: "1:N", groups: 1n, leftMatched: 1n, rightMatched: 2n },
+        {
+          name: "split_payments",
+          pattern: "1:N",
+          groups: 1n,
+          leftMatched: 1n,
+          rightMatched: 2n,
+          totals: [{ side: "right", column: "paid_amount", by: "", records: 2n, empty: 0n, total: "50000.00" }],
+        },
       ],
       timingsMs: { load: 39n, match: 119n, write: 40n, total: 274n },
     }),

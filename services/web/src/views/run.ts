@@ -174,6 +174,7 @@ export function summary(s: Summary): HTMLElement {
     h("p", {}, "Match groups: ", h("strong", { "data-field": "match-groups" }, count(s.matchGroups))),
     rules(s),
     totals(s),
+    ruleTotals(s),
     timings(s),
   );
 }
@@ -185,6 +186,26 @@ export function summary(s: Summary): HTMLElement {
 export function totalValue(v: string | undefined): string {
   if (v === undefined) return "(empty)";
   return v === "" || v === "(empty)" || v.trim() !== v || /\p{Cc}/u.test(v) ? JSON.stringify(v) : v;
+}
+
+/** ruleTotals lists the sums over the records each rule matched, a row per rule, side, total and value. */
+function ruleTotals(s: Summary): HTMLElement | null {
+  const rows = s.rules.flatMap((r) =>
+    r.totals.map((t) => {
+      const name = t.by === "" ? t.column : `${t.column}, ${t.by} ${totalValue(t.value)}`;
+      return h(
+        "tr",
+        { "data-total": `${r.name}/${t.side}/${name}` },
+        h("th", { scope: "row" }, r.name),
+        h("td", {}, t.side),
+        h("td", {}, name),
+        h("td", { class: "num", "data-field": "records" }, count(t.records)),
+        h("td", { class: "num", "data-field": "total" }, t.total),
+      );
+    }),
+  );
+  if (rows.length === 0) return null;
+  return table("Matched per rule: the totals over the records each rule matched.", ["Rule", "Side", "Total", "Records", "Sum"], rows, "rule-totals");
 }
 
 /** totals lists the sums the recipe asks for, a row per total and value of its by column. */
