@@ -36,7 +36,8 @@ func checkTotalGroups(ctx context.Context, s *session, p *plan.Plan) error {
 	return nil
 }
 
-// totals sums the sides' totals over their matched and unmatched records.
+// totals sums the sides' totals over their matched and unmatched records,
+// and over the records of each rule.
 func totals(ctx context.Context, s *session, p *plan.Plan, res *engine.Result) error {
 	left, right := sqlplan.Sides(p)
 	for _, side := range []struct {
@@ -44,7 +45,7 @@ func totals(ctx context.Context, s *session, p *plan.Plan, res *engine.Result) e
 		out *[][]engine.Sums
 	}{{left, &res.LeftTotals}, {right, &res.RightTotals}} {
 		for i, t := range side.s.Input.Totals {
-			sums, err := total(ctx, s, side.s, t)
+			lines, byRule, err := total(ctx, s, side.s, i, t)
 			if overflow(err) || errors.Is(err, errTooWide) {
 				return engine.BadInput("%s: the total of %s over %s needs more than %d digits (its positive or its negative values add up to more), and Kalla computes with at most %d",
 					t.Field, t.Column.Name, side.s.Input.Alias, source.MaxDigits, source.MaxDigits)
@@ -52,89 +53,118 @@ func totals(ctx context.Context, s *session, p *plan.Plan, res *engine.Result) e
 			if err != nil {
 				return fmt.Errorf("total of %s.%s: %w", side.s.Input.Alias, t.Column.Name, err)
 			}
-			*side.out = append(*side.out, sums)
-			// Parts of the matched sums, which fit: no refusal here.
-			byRule, err := ruleTotal(ctx, s, side.s, i, t)
-			if err != nil {
-				return fmt.Errorf("total of %s.%s by rule: %w", side.s.Input.Alias, t.Column.Name, err)
-			}
+			*side.out = append(*side.out, lines)
 			res.RuleTotals = append(res.RuleTotals, byRule...)
 		}
 	}
 	return nil
 }
 
-// ruleTotal sums side's i-th total t over the records each rule matched.
-func ruleTotal(ctx context.Context, s *session, side sqlplan.Side, i int, t plan.Total) ([]engine.RuleSums, error) {
-	rows, err := s.conn.QueryContext(ctx, sqlplan.RuleTotal(side, t))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []engine.RuleSums
-	for rows.Next() {
-		x := engine.RuleSums{Side: side.Name, Total: i}
-		var value sql.NullString
-		var positive, negative string
-		if err := rows.Scan(&x.Rule, &value, &x.Records, &x.Empty, &positive, &negative); err != nil {
-			return nil, err
-		}
-		if value.Valid {
-			x.Value = &value.String
-		}
-		// The rule's records are some of the matched ones: sums' matched parts.
-		if x.Sum, _, _, err = sums([4]string{positive, negative, "0", "0"}, t.Column.Scale); err != nil {
-			return nil, err
-		}
-		out = append(out, x)
-	}
-	return out, rows.Err()
-}
-
 // errTooWide is a total whose positive or negative values add up to more
 // than the engine's digits.
 var errTooWide = errors.New("a total past the digits the engine computes with")
 
-func total(ctx context.Context, s *session, side sqlplan.Side, t plan.Total) ([]engine.Sums, error) {
-	rows, err := s.conn.QueryContext(ctx, sqlplan.Total(side, t))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []engine.Sums
-	for rows.Next() {
-		var x engine.Sums
-		var value sql.NullString
-		var parts [4]string // matched positive, negative; unmatched positive, negative
-		if err := rows.Scan(&value, &x.Records, &x.MatchedRecords, &x.Empty, &parts[0], &parts[1], &parts[2], &parts[3]); err != nil {
-			return nil, err
-		}
-		if value.Valid {
-			x.Value = &value.String
-		}
-		if x.Total, x.Matched, x.Unmatched, err = sums(parts, t.Column.Scale); err != nil {
-			return nil, err
-		}
-		out = append(out, x)
-	}
-	return out, rows.Err()
+// tally is one line of a total while its rows are read: the records and
+// the sums of their positive and negative values, matched and not.
+type tally struct {
+	value                                            *string
+	records, matchedRecords, empty                   int64
+	matchedPlus, matchedMinus, otherPlus, otherMinus *big.Rat
 }
 
-// sums adds a total's parts exactly and writes them at the column's scale;
-// positive or negative values adding up to more digits than the engine
-// computes with are errTooWide, whichever order the engine added them in.
-func sums(parts [4]string, scale int) (total, matched, unmatched string, err error) {
-	var n [4]*big.Rat
-	for i, p := range parts {
-		var ok bool
-		if n[i], ok = new(big.Rat).SetString(p); !ok {
-			return "", "", "", fmt.Errorf("the engine wrote a sum as %q", p)
+func newTally(value *string) *tally {
+	return &tally{value: value, matchedPlus: new(big.Rat), matchedMinus: new(big.Rat), otherPlus: new(big.Rat), otherMinus: new(big.Rat)}
+}
+
+// total sums side's i-th total t: a line per value of its by column (one
+// without by, even over no records), and a line per rule and value over
+// the records the rule matched. The engine gives a row per value and rule;
+// the lines add them exactly, and refuse (errTooWide) positive or negative
+// values adding up to more digits than the engine computes with, whichever
+// order it added them in.
+func total(ctx context.Context, s *session, side sqlplan.Side, i int, t plan.Total) ([]engine.Sums, []engine.RuleSums, error) {
+	rows, err := s.conn.QueryContext(ctx, sqlplan.Total(side, t))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var tallies []*tally
+	var byRule []engine.RuleSums
+	for rows.Next() {
+		var rule sql.NullInt64
+		var value sql.NullString
+		var records, empty int64
+		var plus, minus string
+		if err := rows.Scan(&rule, &value, &records, &empty, &plus, &minus); err != nil {
+			return nil, nil, err
+		}
+		var v *string
+		if value.Valid {
+			v = &value.String
+		}
+		// Rows come ordered by value: a new value starts a new line.
+		if n := len(tallies); n == 0 || !sameValue(tallies[n-1].value, v) {
+			tallies = append(tallies, newTally(v))
+		}
+		x := tallies[len(tallies)-1]
+		p, m, err := rats(plus, minus)
+		if err != nil {
+			return nil, nil, err
+		}
+		x.records += records
+		x.empty += empty
+		if !rule.Valid {
+			x.otherPlus.Add(x.otherPlus, p)
+			x.otherMinus.Add(x.otherMinus, m)
+			continue
+		}
+		x.matchedRecords += records
+		x.matchedPlus.Add(x.matchedPlus, p)
+		x.matchedMinus.Add(x.matchedMinus, m)
+		byRule = append(byRule, engine.RuleSums{Rule: int(rule.Int64), Side: side.Name, Total: i, Value: v, Records: records, Empty: empty,
+			Sum: new(big.Rat).Add(p, m).FloatString(t.Column.Scale)})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	if len(tallies) == 0 && t.By == nil {
+		tallies = append(tallies, newTally(nil))
+	}
+	lines := make([]engine.Sums, len(tallies))
+	for k, x := range tallies {
+		if lines[k], err = x.sums(t.Column.Scale); err != nil {
+			return nil, nil, err
 		}
 	}
+	return lines, byRule, nil
+}
+
+// sums writes a line at the column's scale, or refuses it (errTooWide).
+func (x *tally) sums(scale int) (engine.Sums, error) {
 	add := func(a, b *big.Rat) *big.Rat { return new(big.Rat).Add(a, b) }
-	positive, negative := add(n[0], n[2]), add(n[1], n[3])
-	if room := source.MaxDigits - scale; recipe.IntDigits(positive) > room || recipe.IntDigits(negative) > room {
-		return "", "", "", errTooWide
+	plus, minus := add(x.matchedPlus, x.otherPlus), add(x.matchedMinus, x.otherMinus)
+	if room := source.MaxDigits - scale; recipe.IntDigits(plus) > room || recipe.IntDigits(minus) > room {
+		return engine.Sums{}, errTooWide
 	}
-	return add(positive, negative).FloatString(scale), add(n[0], n[1]).FloatString(scale), add(n[2], n[3]).FloatString(scale), nil
+	return engine.Sums{
+		Value: x.value, Records: x.records, MatchedRecords: x.matchedRecords, Empty: x.empty,
+		Total:     add(plus, minus).FloatString(scale),
+		Matched:   add(x.matchedPlus, x.matchedMinus).FloatString(scale),
+		Unmatched: add(x.otherPlus, x.otherMinus).FloatString(scale),
+	}, nil
+}
+
+// rats reads the engine's two sums as exact numbers.
+func rats(plus, minus string) (*big.Rat, *big.Rat, error) {
+	p, ok := new(big.Rat).SetString(plus)
+	m, ok2 := new(big.Rat).SetString(minus)
+	if !ok || !ok2 {
+		return nil, nil, fmt.Errorf("the engine wrote sums as %q and %q", plus, minus)
+	}
+	return p, m, nil
+}
+
+// sameValue says two by values are the same, empty being one.
+func sameValue(a, b *string) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
 }
