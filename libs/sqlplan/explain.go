@@ -25,8 +25,8 @@ func Explain(p *plan.Plan) (rules []RuleScript, script string) {
 		in    plan.Input
 	}{{Left, p.Left}, {Right, p.Right}} {
 		fmt.Fprintf(&b, "\n-- load %s from %s\n%s;\n", side.in.Alias, side.in.Ref, strings.Join(Load(side.table, side.in, read(side.in)), ";\n"))
-		if count, drop := FilteredOut(side.table, side.in); count != "" {
-			fmt.Fprintf(&b, "-- the records the filter left out\n%s;\n%s;\n", count, drop)
+		if count, drop := Unfiltered(side.table, side.in); count != "" {
+			fmt.Fprintf(&b, "-- the records the filter left out: those read (below) less those kept\n%s;\n%s;\n", count, drop)
 		}
 		if q := KeyOrderBreaks(side.table, side.in); q != "" {
 			fmt.Fprintf(&b, "-- must be 0: keys are unique, not empty and numbered in order\n%s;\n", q)

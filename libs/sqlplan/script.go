@@ -282,7 +282,7 @@ func Load(table string, in plan.Input, read string) []string {
 	var statements []string
 	id := "rowid + 1 AS __id, *"
 	if len(in.Filters) > 0 {
-		// Read whole first: the records left out are counted (FilteredOut),
+		// Read whole first: the records read are counted (Unfiltered),
 		// and one without a key keeps its row number in the file.
 		statements = append(statements, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", unfiltered(table), read))
 		cols := "*"
@@ -304,14 +304,14 @@ func Load(table string, in plan.Input, read string) []string {
 // the filter keeps its records.
 func unfiltered(table string) string { return table + "_unfiltered" }
 
-// FilteredOut is, for a side Load read with a filter, the query counting
-// the records the filter left out and the statement dropping the side's
-// unfiltered copy; both empty without a filter.
-func FilteredOut(table string, in plan.Input) (count, drop string) {
+// Unfiltered is, for a side Load read with a filter, the query counting
+// the records read (those kept and those left out) and the statement
+// dropping the side's unfiltered copy; both empty without a filter.
+func Unfiltered(table string, in plan.Input) (count, drop string) {
 	if len(in.Filters) == 0 {
 		return "", ""
 	}
-	return fmt.Sprintf("SELECT (%s) - (%s)", Count(unfiltered(table)), Count(table)), "DROP TABLE " + unfiltered(table)
+	return Count(unfiltered(table)), "DROP TABLE " + unfiltered(table)
 }
 
 // CheckPattern is a statement that fails when the engine cannot run an

@@ -40,17 +40,11 @@ func TestExplain(t *testing.T) {
 	t.Run("filters_and_why_a_column_is_text", func(t *testing.T) {
 		t.Parallel()
 		recipe := example(t)
-		dir := filepath.Dir(recipe)
-		text, err := os.ReadFile(recipe)
-		if err != nil {
-			t.Fatal(err)
-		}
-		filtered := strings.Replace(string(text), `"primary_key": ["invoice_id"],`, `"primary_key": ["invoice_id"], "filter": [{"column": "status", "op": "ne", "value": "void"}, {"column": "due_date", "op": "gte", "value": "2024-02-01"}],`, 1)
-		os.WriteFile(recipe, []byte(filtered), 0o644)
-		invoices := filepath.Join(dir, "invoices.csv")
-		b, _ := os.ReadFile(invoices)
+		replaceInFile(t, recipe, `"primary_key": ["invoice_id"],`,
+			`"primary_key": ["invoice_id"], "filter": [{"column": "status", "op": "ne", "value": "void"}, {"column": "due_date", "op": "gte", "value": "2024-02-01"}],`)
 		// A status of N/A in a column of numbers: text, and why.
-		os.WriteFile(invoices, []byte(strings.Replace(strings.Replace(string(b), ",pending,", ",1,", -1), "INV-2024-002,CUST-002,TechStart Inc,2024-01-18,2024-02-18,7500.50,USD,1,", "INV-2024-002,CUST-002,TechStart Inc,2024-01-18,2024-02-18,7500.50,USD,N/A,", 1)), 0o644)
+		replaceInFile(t, filepath.Join(filepath.Dir(recipe), "invoices.csv"), ",pending,", ",1,",
+			"INV-2024-002,CUST-002,TechStart Inc,2024-01-18,2024-02-18,7500.50,USD,1,", "INV-2024-002,CUST-002,TechStart Inc,2024-01-18,2024-02-18,7500.50,USD,N/A,")
 		r := kalla(t, "explain", "--recipe", recipe, "--sql")
 		if r.code != exitOK {
 			t.Fatalf("exit %d: %s", r.code, r.stderr)
@@ -72,8 +66,7 @@ func TestExplain(t *testing.T) {
 	t.Run("bad_input_exits_two", func(t *testing.T) {
 		t.Parallel()
 		recipe := example(t)
-		text, _ := os.ReadFile(recipe)
-		os.WriteFile(recipe, []byte(strings.Replace(string(text), `"right": "reference_number"`, `"right": "payment_ref"`, 1)), 0o644)
+		replaceInFile(t, recipe, `"right": "reference_number"`, `"right": "payment_ref"`)
 		r := kalla(t, "explain", "--recipe", recipe)
 		if want := `column "payment_ref" is not in payments`; r.code != exitBadInput || r.stdout != "" || !strings.Contains(r.stderr, want) {
 			t.Errorf("exit %d, stdout %q, stderr %q; want 2, nothing and %q", r.code, r.stdout, r.stderr, want)

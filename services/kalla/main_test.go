@@ -220,6 +220,23 @@ func TestReconcileCommand(t *testing.T) {
 	})
 }
 
+// replaceInFile rewrites the file at path, each old text of pairs (old,
+// new, old, new, ...) replaced everywhere by its new one. An old text the
+// file lacks fails the test, so that an edit never silently does nothing.
+func replaceInFile(t *testing.T, path string, pairs ...string) {
+	t.Helper()
+	text := string(readFile(t, path))
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if !strings.Contains(text, pairs[i]) {
+			t.Fatalf("%s lacks %q:\n%s", path, pairs[i], text)
+		}
+		text = strings.ReplaceAll(text, pairs[i], pairs[i+1])
+	}
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // duplicateInvoice appends a second INV-2024-001 to the example's invoices
 // beside recipe, and returns recipe.
 func duplicateInvoice(t *testing.T, recipe string) string {

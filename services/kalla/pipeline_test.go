@@ -48,15 +48,10 @@ func TestExecutorMatchesReconcile(t *testing.T) {
 	s.runLikeReconcile(copyExample(t, "bank", "payments.csv", "statement.csv"))
 	// A filter on each side: the USD records only.
 	usd := example(t)
-	text := readFile(t, usd)
-	for _, key := range []string{`"primary_key": ["invoice_id"],`, `"primary_key": ["payment_id"],`} {
-		text = bytes.Replace(text, []byte(key), []byte(key+` "filter": [{"column": "currency", "op": "eq", "value": "USD"}],`), 1)
-	}
-	if bytes.Count(text, []byte(`"filter"`)) != 2 {
-		t.Fatalf("the example's keys moved; no filter set:\n%s", text)
-	}
-	if err := os.WriteFile(usd, text, 0o644); err != nil {
-		t.Fatal(err)
+	const filter = ` "filter": [{"column": "currency", "op": "eq", "value": "USD"}],`
+	replaceInFile(t, usd, `"primary_key": ["invoice_id"],`, `"primary_key": ["invoice_id"],`+filter, `"primary_key": ["payment_id"],`, `"primary_key": ["payment_id"],`+filter)
+	if bytes.Count(readFile(t, usd), []byte(`"filter"`)) != 2 {
+		t.Fatalf("the example's keys moved; no filter set:\n%s", readFile(t, usd))
 	}
 	s.runLikeReconcile(usd)
 }

@@ -186,7 +186,7 @@ func printTotals(w io.Writer, s *evidence.Summary) {
 	fmt.Fprintln(tw, "side\tcolumn\trecords\tempty\ttotal\tmatched\tunmatched\t")
 	for _, side := range sides(s) {
 		for _, t := range side.s.Totals {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t\n", side.name, totalName(t), t.Records, t.Empty, t.Total, t.Matched, t.Unmatched)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t\n", side.name, totalName(t.Column, t.By, t.Value), t.Records, t.Empty, t.Total, t.Matched, t.Unmatched)
 		}
 	}
 	tw.Flush()
@@ -194,7 +194,7 @@ func printTotals(w io.Writer, s *evidence.Summary) {
 	fmt.Fprintln(tw, "rule\tside\tcolumn\tmatched records\tmatched\t")
 	for _, r := range s.Rules {
 		for _, t := range r.Totals {
-			name := totalName(evidence.TotalSummary{Column: t.Column, By: t.By, Value: t.Value})
+			name := totalName(t.Column, t.By, t.Value)
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t\n", r.Name, t.Side, name, t.Records, t.Total)
 		}
 	}
@@ -205,18 +205,18 @@ func printTotals(w io.Writer, s *evidence.Summary) {
 // EUR" or, for an empty value, "amount, currency (empty)". A value that
 // could be mistaken for another (" EUR", "(empty)") or would tear the
 // table apart (a tab) is quoted.
-func totalName(t evidence.TotalSummary) string {
+func totalName(column, by string, value *string) string {
 	switch {
-	case t.By == "":
-		return t.Column
-	case t.Value == nil:
-		return fmt.Sprintf("%s, %s (empty)", t.Column, t.By)
+	case by == "":
+		return column
+	case value == nil:
+		return fmt.Sprintf("%s, %s (empty)", column, by)
 	}
-	value := *t.Value
-	if value == "" || value == "(empty)" || strings.TrimSpace(value) != value || strings.ContainsFunc(value, unicode.IsControl) {
-		value = strconv.Quote(value)
+	v := *value
+	if v == "" || v == "(empty)" || strings.TrimSpace(v) != v || strings.ContainsFunc(v, unicode.IsControl) {
+		v = strconv.Quote(v)
 	}
-	return fmt.Sprintf("%s, %s %s", t.Column, t.By, value)
+	return fmt.Sprintf("%s, %s %s", column, by, v)
 }
 
 func rate(n, of int64) string {

@@ -109,8 +109,7 @@ func TestCSVValues(t *testing.T) {
 		} {
 			t.Run(strings.ReplaceAll(layout, "/", "_"), func(t *testing.T) {
 				t.Parallel()
-				text := withRightTypes(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: v, op: date_within, right: v, threshold: 0}]}\n"),
-					"{v: date "+layout+"}")
+				text := withSourceField(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: v, op: date_within, right: v, threshold: 0}]}\n"), "right", "types", "{v: date "+layout+"}")
 				o := mustReconcile(t, left, right, text)
 				if got, want := o.pairs(), []string{"t: l1 r10", "t: l2 r11", "t: l4 r13"}; !slices.Equal(got, want) {
 					t.Errorf("matches = %v, want %v", got, want)
@@ -162,7 +161,7 @@ func TestCSVValues(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			text := withRightTypes(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, "+tc.conditions+"]}\n"), tc.types)
+			text := withSourceField(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, "+tc.conditions+"]}\n"), "right", "types", tc.types)
 			o := mustReconcile(t, tc.left, tc.right, text)
 			if got := o.pairs(); !slices.Equal(got, tc.pairs) {
 				t.Errorf("matches = %v, want %v", got, tc.pairs)
@@ -188,8 +187,7 @@ func TestCSVValues(t *testing.T) {
 		} {
 			t.Run(strings.NewReplacer(" ", "_", "'", "_", ",", "_", ".", "_", "(", "", ")", "", "$", "dollar", "€", "euro", "-", "minus").Replace(layout), func(t *testing.T) {
 				t.Parallel()
-				text := withRightTypes(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: v, op: tolerance, right: v, threshold: 0.02}]}\n"),
-					`{v: "decimal `+layout+`"}`)
+				text := withSourceField(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: v, op: tolerance, right: v, threshold: 0.02}]}\n"), "right", "types", `{v: "decimal `+layout+`"}`)
 				o := mustReconcile(t, left, right, text)
 				// 1.10 against 1,08 is exactly at the tolerance.
 				if got, want := o.pairs(), []string{"t: l1 r10", "t: l2 r11", "t: l4 r13"}; !slices.Equal(got, want) {

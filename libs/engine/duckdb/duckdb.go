@@ -164,11 +164,17 @@ func (e *Engine) Reconcile(ctx context.Context, p *plan.Plan, out engine.Output,
 	defer done()
 	res := &engine.Result{}
 	start := time.Now()
+	// Both sides' patterns before either is read: a refused one costs no load.
+	for _, in := range []plan.Input{p.Left, p.Right} {
+		if err := checkPatterns(ctx, s, in); err != nil {
+			return nil, err
+		}
+	}
 	progress(engine.Progress{Phase: engine.PhaseLoad, Detail: p.Left.Alias})
 	if res.LeftRows, err = load(ctx, s, sqlplan.Left, p.Left); err != nil {
 		return nil, err
 	}
-	if res.LeftFilteredOut, err = filteredOut(ctx, s, sqlplan.Left, p.Left); err != nil {
+	if res.LeftFilteredOut, err = filteredOut(ctx, s, sqlplan.Left, p.Left, res.LeftRows); err != nil {
 		return nil, err
 	}
 	loaded := loadedRows(p.Left.Alias, res.LeftRows, res.LeftFilteredOut)
@@ -176,7 +182,7 @@ func (e *Engine) Reconcile(ctx context.Context, p *plan.Plan, out engine.Output,
 	if res.RightRows, err = load(ctx, s, sqlplan.Right, p.Right); err != nil {
 		return nil, err
 	}
-	if res.RightFilteredOut, err = filteredOut(ctx, s, sqlplan.Right, p.Right); err != nil {
+	if res.RightFilteredOut, err = filteredOut(ctx, s, sqlplan.Right, p.Right, res.RightRows); err != nil {
 		return nil, err
 	}
 	progress(engine.Progress{Phase: engine.PhaseLoad, Detail: loaded + ", " + loadedRows(p.Right.Alias, res.RightRows, res.RightFilteredOut)})
@@ -238,9 +244,6 @@ func load(ctx context.Context, s *session, table string, in plan.Input) (int64, 
 		}
 		read = sqlplan.ReadCopy(path, in.Schema)
 	}
-	if err := checkPatterns(ctx, s, in); err != nil {
-		return 0, err
-	}
 	for _, q := range sqlplan.Load(table, in, read) {
 		if err := s.exec(ctx, q); err != nil {
 			switch {
@@ -259,18 +262,18 @@ func load(ctx context.Context, s *session, table string, in plan.Input) (int64, 
 	return s.int64(ctx, sqlplan.Count(table))
 }
 
-// filteredOut counts the records a side's filter left out, from the copy
-// of the whole side Load made, and drops that copy.
-func filteredOut(ctx context.Context, s *session, table string, in plan.Input) (int64, error) {
-	count, drop := sqlplan.FilteredOut(table, in)
+// filteredOut counts the records a side's filter left out: those read into the copy
+// of the whole side Load made, less those kept. It drops that copy.
+func filteredOut(ctx context.Context, s *session, table string, in plan.Input, kept int64) (int64, error) {
+	count, drop := sqlplan.Unfiltered(table, in)
 	if count == "" {
 		return 0, nil
 	}
-	n, err := s.int64(ctx, count)
+	read, err := s.int64(ctx, count)
 	if err != nil {
 		return 0, err
 	}
-	return n, s.exec(ctx, drop)
+	return read - kept, s.exec(ctx, drop)
 }
 
 // dataError says whether a DuckDB error was caused by the data read (a

@@ -10,12 +10,6 @@ import (
 	"testing"
 )
 
-// withExtract sets extract (YAML, such as `{ref: {from: memo, pattern:
-// "INV-[0-9]+"}}`) on a side of a recipe recipeYAML built.
-func withExtract(recipe, side, extract string) string {
-	return withSourceField(recipe, side, "extract", extract)
-}
-
 func TestExtract(t *testing.T) {
 	t.Parallel()
 	t.Run("references_in_bank_memos", func(t *testing.T) {
@@ -23,11 +17,11 @@ func TestExtract(t *testing.T) {
 		o := mustReconcile(t,
 			"id,invoice,amount\n1,INV-1042,500.00\n2,INV-7,20.00\n3,INV-9,30.00\n",
 			"id,memo,amount\n10,PAYMENT INV-1042 ACME,500.00\n11,inv-7 thanks,20.01\n12,Transfer,30.00\n13,,5\n",
-			withExtract(recipeYAML(`
+			withSourceField(recipeYAML(`
   - name: by_ref
     pattern: "1:1"
     conditions: [{left: invoice, op: eq_ci, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0}]
-`), "right", `{ref: {from: memo, pattern: "(?i)INV-[0-9]+"}}`))
+`), "right", "extract", `{ref: {from: memo, pattern: "(?i)INV-[0-9]+"}}`))
 		if got, want := o.pairs(), []string{"by_ref: l1 r10"}; !slices.Equal(got, want) {
 			t.Errorf("matches = %v, want %v", got, want)
 		}
@@ -47,9 +41,9 @@ func TestExtract(t *testing.T) {
 		o := mustReconcile(t,
 			"id,memo\n1,Invoice 1042 paid\n2,Invoice 12 and 13\n3,invoice 5\n",
 			"id,number\n10,1042\n11,13\n12,12\n13,5\n",
-			withRightTypes(withExtract(recipeYAML(`
+			withSourceField(withSourceField(recipeYAML(`
   - {name: by_number, pattern: "1:1", conditions: [{left: number, op: eq, right: number}]}
-`), "left", `{number: {from: memo, pattern: "Invoice ([0-9]+)"}}`), `{number: text}`))
+`), "left", "extract", `{number: {from: memo, pattern: "Invoice ([0-9]+)"}}`), "right", "types", `{number: text}`))
 		if got, want := o.pairs(), []string{"by_number: l1 r10", "by_number: l2 r12"}; !slices.Equal(got, want) {
 			t.Errorf("matches = %v, want %v", got, want)
 		}
@@ -62,9 +56,9 @@ func TestExtract(t *testing.T) {
 		o := mustReconcile(t,
 			"id,number\n1,12\n2,7\n3,1000\n4,31\n5,42\n6,123456789012345678\n7,-5\n",
 			"id,memo\n10,INV-0012\n11,INV-+7\n12,INV-1e3\n13,INV-0x1F\n14,INV-00000000000000000000042\n15,INV-1234567890123456789\n16,INV-1_000\n17,INV-123456789012345678\n18,INV--5\n",
-			withExtract(recipeYAML(`
+			withSourceField(recipeYAML(`
   - {name: by_number, pattern: "1:1", conditions: [{left: number, op: eq, right: number}]}
-`), "right", `{number: {from: memo, pattern: "INV-(\\S+)", type: integer}}`))
+`), "right", "extract", `{number: {from: memo, pattern: "INV-(\\S+)", type: integer}}`))
 		want := []string{"by_number: l1 r10", "by_number: l2 r11", "by_number: l5 r14", "by_number: l6 r17", "by_number: l7 r18"}
 		if got := o.pairs(); !slices.Equal(got, want) {
 			t.Errorf("matches = %v, want %v", got, want)
@@ -92,11 +86,11 @@ func TestExtract(t *testing.T) {
 			{`{ref: {from: memo, pattern: "\\pL{1000}"}}`, `sources.right.extract.ref.pattern: "\\pL{1000}" is a regular expression the engine cannot run: pattern too large`},
 			{`{ref: {from: memo, pattern: "a\0b"}}`, `sources.right.extract.ref.pattern: holds a NUL character; write it \x00`},
 		} {
-			_, err := reconcileFiles(t, left, right, withExtract(base, "right", tt.extract))
+			_, err := reconcileFiles(t, left, right, withSourceField(base, "right", "extract", tt.extract))
 			wantBadInput(t, err, tt.want)
 		}
 		// A refused extract is refused once, not again where a rule uses it.
-		_, err := reconcileFiles(t, left, right, withExtract(base, "right", `{ref: {from: amount, pattern: "5"}}`))
+		_, err := reconcileFiles(t, left, right, withSourceField(base, "right", "extract", `{ref: {from: amount, pattern: "5"}}`))
 		if err == nil || strings.Count(err.Error(), "\n") != 0 {
 			t.Errorf("err = %v, want one line", err)
 		}
@@ -135,8 +129,8 @@ func TestExtractsReadAsGoDoes(t *testing.T) {
 				left = append(left, []string{fmt.Sprint(id), want})
 				right = append(right, []string{fmt.Sprint(id), memo.String()})
 			}
-			recipe := withExtract(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: id, op: eq, right: id}, {left: want, op: eq, right: got}]}\n"),
-				"right", fmt.Sprintf("{got: {from: memo, pattern: %q}}", pattern))
+			recipe := withSourceField(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: id, op: eq, right: id}, {left: want, op: eq, right: got}]}\n"),
+				"right", "extract", fmt.Sprintf("{got: {from: memo, pattern: %q}}", pattern))
 			recipe = withSourceField(recipe, "left", "types", "{want: text}")
 			recipe = withSourceField(recipe, "right", "types", "{memo: text}")
 			o := mustReconcile(t, csvText(t, left), csvText(t, right), recipe)

@@ -164,44 +164,44 @@ func TestPostgresFilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := func(filter string) outcome {
+	run := func(filter string) (outcome, error) {
 		t.Helper()
-		if err := os.WriteFile(path, []byte(strings.Replace(string(text), "primary_key: [code]}", "primary_key: [code], filter: "+filter+"}", 1)), 0o644); err != nil {
-			t.Fatal(err)
+		setSourceFields(t, path, string(text), "code", "filter: "+filter)
+		return runRecipe(t, path)
+	}
+	mustFilter := func(filter string) outcome {
+		t.Helper()
+		o, err := run(filter)
+		if err != nil {
+			t.Fatalf("reconcile: %v", err)
 		}
-		return mustRun(t, path)
+		return o
 	}
 	// 009 has no value: it is not false.
-	o := run(`[{column: ok, op: ne, value: "false"}]`)
+	o := mustFilter(`[{column: ok, op: ne, value: "false"}]`)
 	if got := keys(o.unmatchedLeft, "code"); !slices.Equal(o.pairs(), []string{"exact: l007 r1"}) || !slices.Equal(got, []string{"009"}) || o.summary.Left.FilteredOut != 1 {
 		t.Errorf("ok ne false: matches %v, unmatched left %v, summary %+v", o.pairs(), got, o.summary.Left)
 	}
 	// 008 was booked at 07:00 UTC (09:00 at +02:00).
-	o = run(`[{column: at, op: gte, value: "2024-01-03 07:00:00"}, {column: at, op: lt, value: "2024-01-03 07:00:01"}]`)
+	o = mustFilter(`[{column: at, op: gte, value: "2024-01-03 07:00:00"}, {column: at, op: lt, value: "2024-01-03 07:00:01"}]`)
 	if !slices.Equal(o.pairs(), []string{"exact: l008 r2"}) || len(o.unmatchedLeft) != 0 || o.summary.Left.FilteredOut != 2 {
 		t.Errorf("at 07:00 UTC: matches %v, unmatched left %v, summary %+v", o.pairs(), o.unmatchedLeft, o.summary.Left)
 	}
 	// The engine keeps microseconds: a finer bound would be cut.
-	if err := os.WriteFile(path, []byte(strings.Replace(string(text), "primary_key: [code]}", `primary_key: [code], filter: [{column: at, op: lt, value: "2024-01-03 07:00:00.0000001"}]}`, 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, err = runRecipe(t, path)
+	_, err = run(`[{column: at, op: lt, value: "2024-01-03 07:00:00.0000001"}]`)
 	wantBadInput(t, err, `sources.left.filter[0].value: "2024-01-03 07:00:00.0000001" is not a timestamp written YYYY-MM-DD or YYYY-MM-DD hh:mm:ss, with at most 6 digits`)
 	// Go's parser reads a comma before the fraction, and a year 0; the
 	// engine does neither.
 	for _, v := range []string{"2024-01-03 07:00:00,5", "0000-01-03", "2024-01-03 24:00", "2024-02-30"} {
-		if err := os.WriteFile(path, []byte(strings.Replace(string(text), "primary_key: [code]}", `primary_key: [code], filter: [{column: at, op: lt, value: "`+v+`"}]}`, 1)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		_, err = runRecipe(t, path)
+		_, err = run(`[{column: at, op: lt, value: "` + v + `"}]`)
 		wantBadInput(t, err, `sources.left.filter[0].value: "`+v+`" is not a timestamp`)
 	}
 	// Microseconds are read, and a date alone is its midnight.
-	o = run(`[{column: at, op: gt, value: "2024-01-03T06:59:59.999999"}]`)
+	o = mustFilter(`[{column: at, op: gt, value: "2024-01-03T06:59:59.999999"}]`)
 	if !slices.Equal(o.pairs(), []string{"exact: l008 r2"}) || len(o.unmatchedLeft) != 0 {
 		t.Errorf("after 06:59:59.999999: matches %v, unmatched %v", o.pairs(), o.unmatchedLeft)
 	}
-	o = run(`[{column: at, op: lte, value: "2024-01-03"}]`)
+	o = mustFilter(`[{column: at, op: lte, value: "2024-01-03"}]`)
 	if !slices.Equal(o.pairs(), []string{"exact: l007 r1"}) || len(o.unmatchedLeft) != 0 {
 		t.Errorf("until 2024-01-03 00:00: matches %v, unmatched %v", o.pairs(), o.unmatchedLeft)
 	}

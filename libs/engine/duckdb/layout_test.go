@@ -49,8 +49,7 @@ func TestLayoutsReadAsTheInferenceDoes(t *testing.T) {
 				left = append(left, []string{ref, ref, string(iso), string(plain)})
 				right = append(right, []string{ref, ref, d, n})
 			}
-			text := withRightTypes(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: d, op: eq, right: d}, {left: n, op: eq, right: n}]}\n"),
-				fmt.Sprintf(`{d: "date %s", n: "decimal %s"}`, dateLayout, numberLayout))
+			text := withSourceField(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: d, op: eq, right: d}, {left: n, op: eq, right: n}]}\n"), "right", "types", fmt.Sprintf(`{d: "date %s", n: "decimal %s"}`, dateLayout, numberLayout))
 			o := mustReconcile(t, csvText(t, left), csvText(t, right), text)
 			if got := len(o.pairs()); got != rows {
 				t.Errorf("%d of %d records read alike; unmatched right, first: %v", got, rows, o.unmatchedRight[:min(3, len(o.unmatchedRight))])
@@ -95,8 +94,7 @@ func TestTimestampLayoutsReadAsTheInferenceDoes(t *testing.T) {
 				left = append(left, []string{ref, ref, string(iso)})
 				right = append(right, []string{ref, ref, pad(rng, ts)})
 			}
-			text := withRightTypes(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: ts, op: eq, right: ts}]}\n"),
-				fmt.Sprintf(`{ts: "timestamp %s"}`, layout))
+			text := withSourceField(recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: ts, op: eq, right: ts}]}\n"), "right", "types", fmt.Sprintf(`{ts: "timestamp %s"}`, layout))
 			o := mustReconcile(t, csvText(t, left), csvText(t, right), text)
 			if got := len(o.pairs()); got != rows {
 				t.Errorf("%d of %d records read alike; unmatched right, first: %v", got, rows, o.unmatchedRight[:min(3, len(o.unmatchedRight))])

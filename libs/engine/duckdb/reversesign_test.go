@@ -7,12 +7,6 @@ import (
 	"testing"
 )
 
-// withReverseSign sets reverse_sign (YAML, such as `[amount]`) on a side
-// ("left" or "right") of a recipe recipeYAML built.
-func withReverseSign(recipe, side, columns string) string {
-	return withSourceField(recipe, side, "reverse_sign", columns)
-}
-
 // memberDeltas lists the matched evidence as "match_id side key: deltas".
 func memberDeltas(o outcome) []string {
 	var out []string
@@ -30,7 +24,7 @@ func TestReverseSign(t *testing.T) {
 		o := mustReconcile(t,
 			"id,ref,amount\n1,A,500.00\n2,B,120.00\n3,C,75.50\n4,D,10.00\n5,E,\n",
 			"id,ref,amount\n10,A,-500.00\n11,B,-120.02\n12,C,75.50\n13,D,-10.03\n14,E,-5\n",
-			withReverseSign(recipeYAML(rule(oneToOneTolerance, "0.02")), "right", "[amount]"))
+			withSourceField(recipeYAML(rule(oneToOneTolerance, "0.02")), "right", "reverse_sign", "[amount]"))
 		if got, want := o.pairs(), []string{"exact: l1 r10", "exact: l2 r11"}; !slices.Equal(got, want) {
 			t.Errorf("matches = %v, want %v", got, want)
 		}
@@ -59,7 +53,7 @@ func TestReverseSign(t *testing.T) {
 		o := mustReconcile(t,
 			"id,ref,amount\n1,A,-200.00\n2,B,-200.00\n",
 			"id,ref,amount\n10,A,196.00\n11,B,195.99\n",
-			withReverseSign(recipeYAML(strings.Replace(rule(oneToOneTolerance, "2"), "op: tolerance,", "op: tolerance_pct,", 1)), "left", "[amount]"))
+			withSourceField(recipeYAML(strings.Replace(rule(oneToOneTolerance, "2"), "op: tolerance,", "op: tolerance_pct,", 1)), "left", "reverse_sign", "[amount]"))
 		if got, want := o.pairs(), []string{"exact: l1 r10"}; !slices.Equal(got, want) {
 			t.Errorf("matches = %v, want %v", got, want)
 		}
@@ -68,7 +62,7 @@ func TestReverseSign(t *testing.T) {
 		t.Parallel()
 		// -(-2^63) does not fit 64 bits: it is still 1 from 2^63 - 1.
 		left, right := "id,ref,amount\n1,A,9223372036854775807\n", "id,ref,amount\n10,A,-9223372036854775808\n"
-		recipe := withReverseSign(recipeYAML(rule(oneToOneTolerance, "1")), "right", "[amount]")
+		recipe := withSourceField(recipeYAML(rule(oneToOneTolerance, "1")), "right", "reverse_sign", "[amount]")
 		o := mustReconcile(t, left, right, recipe)
 		if got, want := memberDeltas(o), []string{"1 left 1: l.amount-(-r.amount): -1", "1 right 10: l.amount-(-r.amount): -1"}; !slices.Equal(got, want) {
 			t.Errorf("matched = %q, want %q", got, want)
@@ -81,12 +75,12 @@ func TestReverseSign(t *testing.T) {
 		o := mustReconcile(t,
 			"id,ref,amount\n1,A,100.00\n2,B,100.00\n",
 			"id,ref,amount\n10,A,-60.00\n11,A,-40.00\n12,B,-60.00\n13,B,-40.01\n",
-			withReverseSign(recipeYAML(`
+			withSourceField(recipeYAML(`
   - name: split
     pattern: 1:N
     conditions: [{left: ref, op: eq, right: ref}]
     aggregate: {left: amount, right: amount, tolerance: 0}
-`), "right", "[amount]"))
+`), "right", "reverse_sign", "[amount]"))
 		if got, want := o.pairs(), []string{"split: l1 r10 r11"}; !slices.Equal(got, want) {
 			t.Errorf("matches = %v, want %v", got, want)
 		}
@@ -100,7 +94,7 @@ func TestReverseSign(t *testing.T) {
 		o := mustReconcile(t,
 			"id,amount\n1,-250.00\n2,-99.00\n",
 			"id,amount\n10,250\n11,-99.00\n",
-			withReverseSign(recipeYAML("  - {name: by_amount, pattern: \"1:1\", conditions: [{left: amount, op: eq, right: amount}]}\n"), "left", "[amount]"))
+			withSourceField(recipeYAML("  - {name: by_amount, pattern: \"1:1\", conditions: [{left: amount, op: eq, right: amount}]}\n"), "left", "reverse_sign", "[amount]"))
 		if got, want := o.pairs(), []string{"by_amount: l1 r10"}; !slices.Equal(got, want) {
 			t.Errorf("matches = %v, want %v", got, want)
 		}
@@ -111,7 +105,7 @@ func TestReverseSign(t *testing.T) {
 		o := mustReconcile(t,
 			"id,ref,amount\n-1,A,5.00\n",
 			"id,ref,amount\n7,A,-5.00\n",
-			withReverseSign(withReverseSign(recipeYAML(rule(oneToOneTolerance, "0")), "right", "[amount, id]"), "left", "[id]"))
+			withSourceField(withSourceField(recipeYAML(rule(oneToOneTolerance, "0")), "right", "reverse_sign", "[amount, id]"), "left", "reverse_sign", "[id]"))
 		if got, want := o.pairs(), []string{"exact: l-1 r7"}; !slices.Equal(got, want) {
 			t.Errorf("matches = %v, want %v", got, want)
 		}
@@ -133,12 +127,12 @@ func TestReverseSign(t *testing.T) {
 	t.Run("refused_on_text_and_missing_columns", func(t *testing.T) {
 		t.Parallel()
 		base := recipeYAML(rule(oneToOneTolerance, "0"))
-		_, err := reconcileFiles(t, "id,ref,amount\n1,A,5\n", "id,ref,amount\n10,A,\"$5.00\"\n", withReverseSign(base, "right", "[ref]"))
+		_, err := reconcileFiles(t, "id,ref,amount\n1,A,5\n", "id,ref,amount\n10,A,\"$5.00\"\n", withSourceField(base, "right", "reverse_sign", "[ref]"))
 		wantBadInput(t, err, `sources.right.reverse_sign[0]: column "ref" of r is text`)
 		wantBadInput(t, err, "reverse_sign takes numbers")
-		_, err = reconcileFiles(t, "id,ref,amount\n1,A,5\n", "id,ref,amount\n10,A,5\n", withReverseSign(base, "left", "[amt]"))
+		_, err = reconcileFiles(t, "id,ref,amount\n1,A,5\n", "id,ref,amount\n10,A,5\n", withSourceField(base, "left", "reverse_sign", "[amt]"))
 		wantBadInput(t, err, `sources.left.reverse_sign[0]: column "amt" is not in l`)
-		_, err = reconcileFiles(t, "id,ref,amount\n1,A,5\n", "id,ref,amount\n10,A,5\n", withReverseSign(base, "left", "[amount, amount]"))
+		_, err = reconcileFiles(t, "id,ref,amount\n1,A,5\n", "id,ref,amount\n10,A,5\n", withSourceField(base, "left", "reverse_sign", "[amount, amount]"))
 		wantBadInput(t, err, `sources.left.reverse_sign[1]: column "amount" is already named at reverse_sign[0]`)
 	})
 }

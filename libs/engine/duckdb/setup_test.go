@@ -169,16 +169,24 @@ match_rules:
 ` + rules
 }
 
-// withRightTypes sets types (YAML, such as `{v: "date DD/MM/YYYY"}`) on
-// the right source of a recipe recipeYAML built.
-func withRightTypes(recipe, types string) string {
-	return withSourceField(recipe, "right", "types", types)
-}
-
 // withSourceField sets a field of a side's source (YAML) in a recipe
 // recipeYAML built; fields set before stay.
 func withSourceField(recipe, side, field, value string) string {
 	return withSourceFields(recipe, side, field+": "+value)
+}
+
+// setSourceFields rewrites the recipe file at path, adding fields (YAML,
+// such as `filter: [...]`) to the first source keyed by key, from the text
+// the file had when the test began (text).
+func setSourceFields(t *testing.T, path, text, key, fields string) {
+	t.Helper()
+	source := "primary_key: [" + key + "]}"
+	if !strings.Contains(text, source) {
+		t.Fatalf("no source keyed by %s in:\n%s", key, text)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(text, source, "primary_key: ["+key+"], "+fields+"}", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // withSourceFields adds fields (YAML, such as `net: {...}, types: {...}`)

@@ -192,10 +192,7 @@ func TestParquetTotals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text = []byte(strings.Replace(string(text), "primary_key: [id]}", "primary_key: [id], totals: [amount, frac]}", 1))
-	if err := os.WriteFile(path, text, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	setSourceFields(t, path, string(text), "id", "totals: [amount, frac]")
 	o := mustRun(t, path)
 	zeros := strings.Repeat("0", 36)
 	wantTotals(t, "left", o.summary.Left.Totals,

@@ -1,4 +1,4 @@
-import { RunStatus, type Run, type Summary, type TotalSummary } from "@gen/kalla/v1/run_pb";
+import { RunStatus, type Run, type Summary } from "@gen/kalla/v1/run_pb";
 import { explain, isPermanent, type Api } from "../api";
 import { h, replace } from "../dom";
 import { barWidth, count, duration, isActive, matchRate, runDuration, when } from "../format";
@@ -179,6 +179,11 @@ export function summary(s: Summary): HTMLElement {
   );
 }
 
+/** totalName is a total as the terminal table names it: "amount", "amount, currency EUR". */
+function totalName(t: { column: string; by: string; value?: string }): string {
+  return t.by === "" ? t.column : `${t.column}, ${t.by} ${totalValue(t.value)}`;
+}
+
 /**
  * totalValue shows a by column's value as the terminal table does: "(empty)"
  * for none, quoted when it could be mistaken for another (" EUR", "(empty)").
@@ -192,7 +197,7 @@ export function totalValue(v: string | undefined): string {
 function ruleTotals(s: Summary): HTMLElement | null {
   const rows = s.rules.flatMap((r) =>
     r.totals.map((t) => {
-      const name = t.by === "" ? t.column : `${t.column}, ${t.by} ${totalValue(t.value)}`;
+      const name = totalName(t);
       return h(
         "tr",
         { "data-total": `${r.name}/${t.side}/${name}` },
@@ -215,16 +220,15 @@ function totals(s: Summary): HTMLElement | null {
     ...(s.right?.totals ?? []).map((t) => ({ side: s.right?.alias || "right", t })),
   ];
   if (lines.length === 0) return null;
-  const name = (t: TotalSummary) => (t.by === "" ? t.column : `${t.column}, ${t.by} ${totalValue(t.value)}`);
   return table(
     "Totals: sums as the sources write them, over all, matched and unmatched records.",
     ["Side", "Total", "Records", "Empty", "Sum", "Matched", "Unmatched"],
     lines.map(({ side, t }) =>
       h(
         "tr",
-        { "data-total": `${side}/${name(t)}` },
+        { "data-total": `${side}/${totalName(t)}` },
         h("td", {}, side),
-        h("th", { scope: "row" }, name(t)),
+        h("th", { scope: "row" }, totalName(t)),
         h("td", { class: "num", "data-field": "records" }, count(t.records)),
         h("td", { class: "num", "data-field": "empty" }, count(t.empty)),
         h("td", { class: "num", "data-field": "total" }, t.total),
