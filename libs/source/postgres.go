@@ -199,11 +199,13 @@ func RowCount(n int64) string {
 var ConnectTimeout = 30 * time.Second
 
 // Connect opens a connection to a PostgreSQL source in the session settings
-// Kalla reads values in: ISO dates, UTC timestamps, and floats printed as the
-// shortest text that reads back as the same number (PostgreSQL's default
-// since version 12, set in case a server or role changed it). They are SET
-// after connecting rather than sent as startup parameters, which PgBouncer
-// refuses for extra_float_digits unless told to ignore it.
+// Kalla reads values in: text in UTF-8 (converted by the server from its
+// own encoding; pgx does not ask for it), ISO dates, UTC timestamps, and
+// floats printed as the shortest text that reads back as the same number
+// (PostgreSQL's default since version 12, set in case a server or role
+// changed it). They are SET after connecting rather than sent as startup
+// parameters, which PgBouncer refuses for extra_float_digits unless told
+// to ignore it.
 func Connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
@@ -218,9 +220,9 @@ func Connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := conn.Exec(ctx, "SET DateStyle = 'ISO'; SET TimeZone = 'UTC'; SET extra_float_digits = 1"); err != nil {
+	if _, err := conn.Exec(ctx, "SET client_encoding = 'UTF8'; SET DateStyle = 'ISO'; SET TimeZone = 'UTC'; SET extra_float_digits = 1"); err != nil {
 		conn.Close(ctx)
-		return nil, fmt.Errorf("set the session's date, time zone and float formats: %w", err)
+		return nil, fmt.Errorf("set the session's text encoding, date, time zone and float formats: %w", err)
 	}
 	return conn, nil
 }
@@ -243,13 +245,22 @@ func SelectColumn(c Column) string {
 	return quoteIdent(c.Name)
 }
 
-// CopyCSV streams the table or view as CSV with a header row into w, with COPY, so
-// it is never held whole in memory. It returns the rows copied. cols are the
-// source's columns, as PostgresSchema read them.
-func CopyCSV(ctx context.Context, ref Ref, cols []Column, w io.Writer) (int64, error) {
+// Where is the condition PostgreSQL checks before CopyCSV copies a row,
+// given whether the server's text is UTF-8 (whose byte order is the
+// engine's): "" copies every row.
+type Where func(utf8 bool) string
+
+// Copied counts what CopyCSV read: the rows it copied, and the rows of the
+// table or view (in the same snapshot), more when a Where left some out.
+type Copied struct{ Rows, Read int64 }
+
+// CopyCSV streams the table or view as CSV with a header row into w, with
+// COPY, so it is never held whole in memory: the rows where (if any) keeps.
+// cols are the source's columns, as PostgresSchema read them.
+func CopyCSV(ctx context.Context, ref Ref, cols []Column, where Where, w io.Writer) (Copied, error) {
 	conn, err := Connect(ctx, ref.DSN)
 	if err != nil {
-		return 0, fmt.Errorf("connect to %s: %w", ref, RedactError(err, ref.DSN))
+		return Copied{}, fmt.Errorf("connect to %s: %w", ref, RedactError(err, ref.DSN))
 	}
 	defer conn.Close(ctx)
 	list := make([]string, len(cols))
@@ -257,11 +268,44 @@ func CopyCSV(ctx context.Context, ref Ref, cols []Column, w io.Writer) (int64, e
 		list[i] = measured(SelectColumn(c), c) + " AS " + quoteIdent(c.Name)
 	}
 	// COPY of a query, not of the table: a view cannot be copied directly.
-	tag, err := conn.PgConn().CopyTo(ctx, w, fmt.Sprintf("COPY (SELECT %s FROM %s) TO STDOUT (FORMAT csv, HEADER true)", strings.Join(list, ", "), QuoteTable(ref.Table)))
+	query := fmt.Sprintf("SELECT %s FROM %s", strings.Join(list, ", "), QuoteTable(ref.Table))
+	cond := ""
+	if where != nil {
+		cond = where(conn.PgConn().ParameterStatus("server_encoding") == "UTF8")
+	}
+	if cond == "" {
+		n, err := copyTo(ctx, conn, query, w, ref)
+		return Copied{Rows: n, Read: n}, err
+	}
+	// The rows left out are counted in the snapshot the copy reads.
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return Copied{}, fmt.Errorf("copy %s: %w", ref.Table, err)
+	}
+	defer tx.Rollback(ctx)
+	var read int64
+	if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+QuoteTable(ref.Table)).Scan(&read); err != nil {
+		return Copied{}, fmt.Errorf("count the rows of %s: %w", ref.Table, err)
+	}
+	n, err := copyTo(ctx, conn, query+" WHERE "+cond, w, ref)
+	if err != nil {
+		return Copied{}, err
+	}
+	return Copied{Rows: n, Read: read}, tx.Commit(ctx)
+}
+
+func copyTo(ctx context.Context, conn *pgx.Conn, query string, w io.Writer, ref Ref) (int64, error) {
+	tag, err := conn.PgConn().CopyTo(ctx, w, "COPY ("+query+") TO STDOUT (FORMAT csv, HEADER true)")
 	if err != nil {
 		return 0, fmt.Errorf("copy %s: %w", ref.Table, err)
 	}
 	return tag.RowsAffected(), nil
+}
+
+// PostgresString is s as a PostgreSQL text literal, read the same whatever
+// standard_conforming_strings says: an E'...' literal.
+func PostgresString(s string) string {
+	return "E'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }
 
 // measured fails the copy when a value is not what measure found: a decimal
@@ -285,9 +329,7 @@ func measured(expr string, c Column) string {
 		return expr
 	}
 	msg := fmt.Sprintf(" in column %s %s, which it was not when Kalla measured it: the table changed while it was read; run again", c.Name, why)
-	// An E'' literal escapes the same whatever standard_conforming_strings.
-	literal := "E'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(msg) + "'"
-	return fmt.Sprintf("CASE WHEN %s THEN (%s::text || %s)::%s ELSE %s END", bad, expr, literal, cast, expr)
+	return fmt.Sprintf("CASE WHEN %s THEN (%s::text || %s)::%s ELSE %s END", bad, expr, PostgresString(msg), cast, expr)
 }
 
 // Refused says whether PostgreSQL refused a read for a reason of the

@@ -24,7 +24,11 @@ func Explain(p *plan.Plan) (rules []RuleScript, script string) {
 		table string
 		in    plan.Input
 	}{{Left, p.Left}, {Right, p.Right}} {
-		fmt.Fprintf(&b, "\n-- load %s from %s\n%s;\n", side.in.Alias, side.in.Ref, strings.Join(Load(side.table, side.in, read(side.in)), ";\n"))
+		fmt.Fprintf(&b, "\n-- load %s from %s\n", side.in.Alias, side.in.Ref)
+		if where := PostgresWhere(side.in, true); side.in.Ref.Format == source.FormatPostgres && where != "" {
+			fmt.Fprintf(&b, "-- PostgreSQL copies only the rows where %s\n-- (conditions on text when the server's text is UTF-8, as it is by default)\n", where)
+		}
+		fmt.Fprintf(&b, "%s;\n", strings.Join(Load(side.table, side.in, read(side.in)), ";\n"))
 		if count, drop := Unfiltered(side.table, side.in); count != "" {
 			fmt.Fprintf(&b, "-- the records the filter left out: those read (below) less those kept\n%s;\n%s;\n", count, drop)
 		}

@@ -12,8 +12,7 @@ import (
 )
 
 // filterWhere is the condition a record kept by a source's filter meets: every
-// filter's. An empty value meets ne and not_in (it is not the value named)
-// and none of the comparisons.
+// filter's.
 func filterWhere(filters []plan.Filter) string {
 	conds := make([]string, len(filters))
 	for i, f := range filters {
@@ -24,17 +23,30 @@ func filterWhere(filters []plan.Filter) string {
 
 func filterCondition(f plan.Filter) string {
 	col := Ident(f.Column.Name)
-	switch f.Op {
-	case kallav1.FilterOperator_FILTER_OPERATOR_EMPTY:
-		return col + " IS NULL"
-	case kallav1.FilterOperator_FILTER_OPERATOR_NOT_EMPTY:
-		return col + " IS NOT NULL"
-	}
 	var values []string
 	for i := range f.Values {
 		if v, ok := filterLiteral(f, i); ok {
 			values = append(values, v)
 		}
+	}
+	return condition(f.Op, col, values, func(below, strict bool) string {
+		if n := f.Numbers[0]; n != nil {
+			return numberBound(col, f.Column, below, strict, n)
+		}
+		return fmt.Sprintf("%s %s %s", col, comparison(below, strict), values[0])
+	})
+}
+
+// condition is a filter's condition on the value col, values being the
+// literals it names that the column can hold; order renders lt, lte, gt
+// and gte. An empty value meets ne and not_in (it is not the value named)
+// and none of the comparisons.
+func condition(op kallav1.FilterOperator, col string, values []string, order func(below, strict bool) string) string {
+	switch op {
+	case kallav1.FilterOperator_FILTER_OPERATOR_EMPTY:
+		return col + " IS NULL"
+	case kallav1.FilterOperator_FILTER_OPERATOR_NOT_EMPTY:
+		return col + " IS NOT NULL"
 	}
 	in := func() string {
 		if len(values) == 0 {
@@ -42,18 +54,15 @@ func filterCondition(f plan.Filter) string {
 		}
 		return fmt.Sprintf("%s IN (%s)", col, strings.Join(values, ", "))
 	}
-	switch f.Op {
+	switch op {
 	case kallav1.FilterOperator_FILTER_OPERATOR_EQ, kallav1.FilterOperator_FILTER_OPERATOR_IN:
 		return in()
 	case kallav1.FilterOperator_FILTER_OPERATOR_NE, kallav1.FilterOperator_FILTER_OPERATOR_NOT_IN:
 		return fmt.Sprintf("%s IS NULL OR NOT (%s)", col, in())
 	}
-	below := f.Op == kallav1.FilterOperator_FILTER_OPERATOR_LT || f.Op == kallav1.FilterOperator_FILTER_OPERATOR_LTE
-	strict := f.Op == kallav1.FilterOperator_FILTER_OPERATOR_LT || f.Op == kallav1.FilterOperator_FILTER_OPERATOR_GT
-	if n := f.Numbers[0]; n != nil {
-		return numberBound(col, f.Column, below, strict, n)
-	}
-	return fmt.Sprintf("%s %s %s", col, comparison(below, strict), values[0])
+	below := op == kallav1.FilterOperator_FILTER_OPERATOR_LT || op == kallav1.FilterOperator_FILTER_OPERATOR_LTE
+	strict := op == kallav1.FilterOperator_FILTER_OPERATOR_LT || op == kallav1.FilterOperator_FILTER_OPERATOR_GT
+	return order(below, strict)
 }
 
 // comparison is the SQL operator of an ordering: below or above the

@@ -24,14 +24,19 @@ func String(s string) string {
 // Decimal renders an exact number as a DECIMAL literal of the narrowest
 // type that holds it, so arithmetic with it stays exact.
 func Decimal(r *big.Rat) string {
-	scale := 0
-	for scale < 38 && !new(big.Rat).Mul(r, pow10(scale)).IsInt() {
-		scale++
-	}
-	text := r.FloatString(scale)
+	text, scale := decimalText(r)
 	digits := len(strings.TrimLeft(strings.NewReplacer("-", "", ".", "").Replace(text), "0"))
 	// A digit before the point, but for a scale of 38: DECIMAL(38,38).
 	return fmt.Sprintf("CAST(%s AS DECIMAL(%d,%d))", String(text), max(digits, min(scale+1, 38), 1), scale)
+}
+
+// decimalText is r written in full, such as -1234.56, with its scale (r
+// has at most 38 digits after the point).
+func decimalText(r *big.Rat) (text string, scale int) {
+	for scale < 38 && !new(big.Rat).Mul(r, pow10(scale)).IsInt() {
+		scale++
+	}
+	return r.FloatString(scale), scale
 }
 
 func pow10(n int) *big.Rat {

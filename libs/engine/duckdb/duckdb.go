@@ -34,6 +34,9 @@ type Engine struct {
 	TempDir string
 	// MemoryLimit such as "4GB"; empty means DuckDB's default (80% of RAM).
 	MemoryLimit string
+	// readWhole reads database sources whole, their filters checked in
+	// the engine alone: what the tests compare PostgreSQL's checks with.
+	readWhole bool
 }
 
 var _ engine.Engine = (*Engine)(nil)
@@ -45,7 +48,8 @@ func (*Engine) Name() string { return "duckdb" }
 type session struct {
 	conn *sql.Conn
 	// tmp is the session's scratch directory, removed when it closes.
-	tmp string
+	tmp       string
+	readWhole bool
 }
 
 // tempPrefix names a session's spill folder; those of killed processes are
@@ -69,7 +73,7 @@ func (e *Engine) open(ctx context.Context) (*session, func(), error) {
 		closeAll()
 		return nil, nil, fmt.Errorf("duckdb connection: %w", err)
 	}
-	s := &session{conn: conn, tmp: tmp}
+	s := &session{conn: conn, tmp: tmp, readWhole: e.readWhole}
 	// From here the connection is closed with the rest.
 	closeAll = func() { conn.Close(); db.Close(); held.RemoveAll() }
 	// Time zones are UTC whatever the machine's, so a timestamp with a zone
@@ -171,18 +175,12 @@ func (e *Engine) Reconcile(ctx context.Context, p *plan.Plan, out engine.Output,
 		}
 	}
 	progress(engine.Progress{Phase: engine.PhaseLoad, Detail: p.Left.Alias})
-	if res.LeftRows, err = load(ctx, s, sqlplan.Left, p.Left); err != nil {
-		return nil, err
-	}
-	if res.LeftFilteredOut, err = filteredOut(ctx, s, sqlplan.Left, p.Left, res.LeftRows); err != nil {
+	if res.LeftRows, res.LeftFilteredOut, err = load(ctx, s, sqlplan.Left, p.Left); err != nil {
 		return nil, err
 	}
 	loaded := loadedRows(p.Left.Alias, res.LeftRows, res.LeftFilteredOut)
 	progress(engine.Progress{Phase: engine.PhaseLoad, Detail: loaded + ", " + p.Right.Alias})
-	if res.RightRows, err = load(ctx, s, sqlplan.Right, p.Right); err != nil {
-		return nil, err
-	}
-	if res.RightFilteredOut, err = filteredOut(ctx, s, sqlplan.Right, p.Right, res.RightRows); err != nil {
+	if res.RightRows, res.RightFilteredOut, err = load(ctx, s, sqlplan.Right, p.Right); err != nil {
 		return nil, err
 	}
 	progress(engine.Progress{Phase: engine.PhaseLoad, Detail: loaded + ", " + loadedRows(p.Right.Alias, res.RightRows, res.RightFilteredOut)})
@@ -223,55 +221,63 @@ func loadedRows(alias string, rows, filteredOut int64) string {
 }
 
 // load reads one side, keeps the records its filter names, numbers them
-// and checks their key.
-func load(ctx context.Context, s *session, table string, in plan.Input) (int64, error) {
-	var read string
+// and checks their key. It returns the records kept, and those left out.
+func load(ctx context.Context, s *session, table string, in plan.Input) (kept, filteredOut int64, err error) {
+	read := int64(-1) // counted from the copy Load keeps whole, unless the source counted
+	var query string
 	switch in.Ref.Format {
 	case source.FormatCSV:
-		read = sqlplan.ReadCSV(in.Ref.Path, in.Schema)
+		query = sqlplan.ReadCSV(in.Ref.Path, in.Schema)
 	case source.FormatParquet:
 		if len(in.Schema.Files) == 0 {
-			return 0, fmt.Errorf("%s: no Parquet files in the plan (its schema was not read by source.ParquetSchema)", in.Alias)
+			return 0, 0, fmt.Errorf("%s: no Parquet files in the plan (its schema was not read by source.ParquetSchema)", in.Alias)
 		}
-		read = sqlplan.ReadParquet(in.Schema.Files, in.Schema)
+		query = sqlplan.ReadParquet(in.Schema.Files, in.Schema)
 	case source.FormatPostgres:
-		path, err := spool(ctx, s, table, in)
+		path, copied, err := spool(ctx, s, table, in)
 		if source.Refused(err) {
-			return 0, engine.BadInput("source %s: %v", in.Alias, err)
+			return 0, 0, engine.BadInput("source %s: %v", in.Alias, err)
 		}
 		if err != nil {
-			return 0, fmt.Errorf("source %s: %w", in.Alias, err)
+			return 0, 0, fmt.Errorf("source %s: %w", in.Alias, err)
 		}
-		read = sqlplan.ReadCopy(path, in.Schema)
+		query, read = sqlplan.ReadCopy(path, in.Schema), copied.Read
 	}
-	for _, q := range sqlplan.Load(table, in, read) {
+	for _, q := range sqlplan.Load(table, in, query) {
 		if err := s.exec(ctx, q); err != nil {
 			switch {
 			case ctx.Err() != nil:
-				return 0, ctx.Err() // stopped, not the file's fault
+				return 0, 0, ctx.Err() // stopped, not the file's fault
 			case dataError(err):
-				return 0, engine.BadInput("%s: cannot read %s: %v", in.Alias, in.Ref, err)
+				return 0, 0, engine.BadInput("%s: cannot read %s: %v", in.Alias, in.Ref, err)
 			}
 			// The machine's fault (memory, disk), not the file's.
-			return 0, fmt.Errorf("%s: loading %s failed: %w", in.Alias, in.Ref, err)
+			return 0, 0, fmt.Errorf("%s: loading %s failed: %w", in.Alias, in.Ref, err)
 		}
 	}
 	if err := checkKey(ctx, s, table, in); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return s.int64(ctx, sqlplan.Count(table))
+	if kept, err = s.int64(ctx, sqlplan.Count(table)); err != nil {
+		return 0, 0, err
+	}
+	filteredOut, err = leftOut(ctx, s, table, in, kept, read)
+	return kept, filteredOut, err
 }
 
-// filteredOut counts the records a side's filter left out: those read into the copy
-// of the whole side Load made, less those kept. It drops that copy.
-func filteredOut(ctx context.Context, s *session, table string, in plan.Input, kept int64) (int64, error) {
+// leftOut counts the records a side's filter left out: those read (read,
+// or those in the copy of the whole side Load made when read is -1) less
+// those kept. It drops that copy.
+func leftOut(ctx context.Context, s *session, table string, in plan.Input, kept, read int64) (int64, error) {
 	count, drop := sqlplan.Unfiltered(table, in)
 	if count == "" {
 		return 0, nil
 	}
-	read, err := s.int64(ctx, count)
-	if err != nil {
-		return 0, err
+	if read < 0 {
+		var err error
+		if read, err = s.int64(ctx, count); err != nil {
+			return 0, err
+		}
 	}
 	return read - kept, s.exec(ctx, drop)
 }
@@ -342,22 +348,27 @@ func tooWide(r plan.Rule, sums bool) error {
 
 // spool streams a PostgreSQL table to a CSV file in the session's scratch
 // directory with COPY; DuckDB then reads it like any CSV, with the types the
-// database declared.
-func spool(ctx context.Context, s *session, name string, in plan.Input) (string, error) {
+// database declared. The database leaves out the rows the side's filter
+// does not keep, as far as it can check (see sqlplan.PostgresWhere).
+func spool(ctx context.Context, s *session, name string, in plan.Input) (string, source.Copied, error) {
 	path := filepath.Join(s.tmp, name+".csv")
 	f, err := os.Create(path)
 	if err != nil {
-		return "", err
+		return "", source.Copied{}, err
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
-	_, err = source.CopyCSV(ctx, in.Ref, in.Schema.Columns, w)
+	var where source.Where
+	if !s.readWhole {
+		where = func(utf8 bool) string { return sqlplan.PostgresWhere(in, utf8) }
+	}
+	copied, err := source.CopyCSV(ctx, in.Ref, in.Schema.Columns, where, w)
 	if err == nil {
 		err = w.Flush()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	return path, err
+	return path, copied, err
 }
 
 // checkKey refuses a side whose keys are NULL or not unique, naming

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kallahq/kalla/libs/engine/duckdb"
 )
 
 func TestFilter(t *testing.T) {
@@ -205,4 +207,100 @@ func TestPostgresFilter(t *testing.T) {
 	if !slices.Equal(o.pairs(), []string{"exact: l007 r1"}) || len(o.unmatchedLeft) != 0 {
 		t.Errorf("until 2024-01-03 00:00: matches %v, unmatched %v", o.pairs(), o.unmatchedLeft)
 	}
+}
+
+// TestPostgresFilterPushdown: PostgreSQL leaves out, before it copies a
+// table, the rows a filter does not keep, answering as the engine does:
+// each filter keeps the records, and counts those left out, that it keeps
+// and counts when the table is read whole and filtered in the engine,
+// whatever the columns' collations (one case-insensitive) and the
+// database's encoding (text conditions are the engine's alone in LATIN1).
+func TestPostgresFilterPushdown(t *testing.T) {
+	t.Parallel()
+	const table = `CREATE TABLE ledger (code int PRIMARY KEY, name text COLLATE nocase, word text COLLATE "en-US-x-icu", pad char(4),
+			amount numeric(12,2), rate float8, n bigint, day date, at timestamptz, local timestamp, ok bool);
+		INSERT INTO ledger SELECT i,
+			(ARRAY['abc', 'ABC', 'Abc', 'b', 'B', '', NULL, 'é', 'e', 'ä', 'ÿ'])[1 + i % 11],
+			(ARRAY['a', 'B', 'b', 'A', NULL, 'ab'])[1 + i % 6],
+			(ARRAY['a', 'a  ', 'ab', NULL, ''])[1 + i % 5],
+			(ARRAY[10.50, 10.49, -3.25, 0, NULL, 100.00, 10.01])[1 + i % 7],
+			(ARRAY[0.1, 0.30000000000000004, 1e-5, NULL, -2.5]::float8[])[1 + i % 5],
+			(ARRAY[9223372036854775807, -5, 0, NULL])[1 + i % 4],
+			(ARRAY['2024-01-01', '2024-02-29', NULL]::date[])[1 + i % 3],
+			(ARRAY['2024-01-03 09:00:00+02', '2024-01-03 07:00:00.000001+00', NULL]::timestamptz[])[1 + i % 3],
+			(ARRAY['2024-01-03 07:00:00', NULL]::timestamp[])[1 + i % 2],
+			(ARRAY[true, false, NULL])[1 + i % 3]
+		FROM generate_series(1, 132) i`
+	filters := []string{
+		`{column: name, op: eq, value: abc}`, `{column: name, op: ne, value: abc}`, `{column: name, op: in, values: [abc, B, "€"]}`,
+		`{column: name, op: not_in, values: [abc, e]}`, `{column: name, op: lt, value: b}`, `{column: name, op: gte, value: B}`,
+		`{column: name, op: eq, value: ""}`, `{column: name, op: empty}`, `{column: name, op: not_empty}`, `{column: name, op: gt, value: "é"}`,
+		`{column: name, op: lt, value: "€"}`, `{column: word, op: lt, value: b}`, `{column: word, op: gt, value: B}`, `{column: word, op: lte, value: a}`,
+		`{column: pad, op: eq, value: a}`, `{column: pad, op: eq, value: "a  "}`, `{column: pad, op: ne, value: ""}`, `{column: pad, op: gt, value: a}`,
+		`{column: amount, op: gt, value: 10.49}`, `{column: amount, op: gte, value: 10.495}`, `{column: amount, op: lt, value: "10.5"}`,
+		`{column: amount, op: eq, value: 10.500}`, `{column: amount, op: in, values: [10.5, 100, 10.015]}`, `{column: amount, op: ne, value: 0}`,
+		`{column: amount, op: lte, value: -3.25}`, `{column: rate, op: eq, value: 0.1}`, `{column: rate, op: gt, value: 0.3}`,
+		`{column: rate, op: lte, value: 0.30000000000000004}`, `{column: rate, op: lt, value: 0.00001}`, `{column: n, op: gt, value: 9223372036854775806}`,
+		`{column: n, op: eq, value: 9223372036854775807}`, `{column: n, op: lt, value: -4.5}`, `{column: n, op: not_in, values: [0, 1.5]}`,
+		`{column: day, op: gte, value: 2024-02-01}`, `{column: day, op: lt, value: 2024-02-29}`, `{column: day, op: ne, value: 2024-01-01}`,
+		`{column: at, op: gte, value: "2024-01-03 07:00:00"}`, `{column: at, op: lt, value: "2024-01-03T07:00:00.000001"}`,
+		`{column: at, op: eq, value: "2024-01-03 07:00:00.000001"}`, `{column: local, op: eq, value: "2024-01-03 07:00:00"}`,
+		`{column: local, op: gt, value: 2024-01-03}`, `{column: ok, op: eq, value: "true"}`, `{column: ok, op: ne, value: "false"}`,
+		`{column: ok, op: lt, value: "true"}`,
+		`{column: name, op: ne, value: abc}, {column: amount, op: gt, value: 0}, {column: ok, op: not_empty}`,
+	}
+	rules := `  - {name: by_code, pattern: "1:1", conditions: [{left: code, op: eq, right: id}]}
+`
+	for _, encoding := range []string{"UTF8", "LATIN1"} {
+		t.Run(encoding, func(t *testing.T) {
+			t.Parallel()
+			url := postgresDatabase(t, encoding, `CREATE COLLATION nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false); `+table)
+			path := postgresRecipe(t, url, "id\n1\n", rules)
+			text, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			whole := &duckdb.Engine{Threads: 2}
+			duckdb.ReadWhole(whole)
+			for _, filter := range filters {
+				setSourceFields(t, path, string(text), "code", "filter: ["+filter+"]")
+				pushed, err := runRecipe(t, path)
+				if err != nil {
+					t.Fatalf("%s: %v", filter, err)
+				}
+				read, err := runRecipeOn(t, path, whole)
+				if err != nil {
+					t.Fatalf("%s, read whole: %v", filter, err)
+				}
+				got, want := keys(pushed.unmatchedLeft, "code"), keys(read.unmatchedLeft, "code")
+				p, r := pushed.summary.Left, read.summary.Left
+				if !slices.Equal(got, want) || p.Rows != r.Rows || p.FilteredOut != r.FilteredOut || p.Rows+p.FilteredOut != 132 {
+					t.Errorf("%s: kept %v (%d, %d left out), read whole kept %v (%d, %d left out)", filter, got, p.Rows, p.FilteredOut, want, r.Rows, r.FilteredOut)
+				}
+			}
+		})
+	}
+	t.Run("rows_left_out_are_not_read", func(t *testing.T) {
+		t.Parallel()
+		// A void row's one divides by zero: only a copy that leaves the
+		// void rows out succeeds.
+		url, _ := postgresDB(t, `CREATE TABLE book (code int PRIMARY KEY, status text);
+			INSERT INTO book VALUES (1, 'open'), (2, 'void'), (3, NULL);
+			CREATE VIEW ledger AS SELECT code, status, 1 / (CASE WHEN status = 'void' THEN 0 ELSE 1 END) AS one FROM book`)
+		path := postgresRecipe(t, url, "id\n1\n", rules)
+		text, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		setSourceFields(t, path, string(text), "code", "filter: [{column: status, op: ne, value: void}]")
+		o := mustRun(t, path)
+		if !slices.Equal(o.pairs(), []string{"by_code: l1 r1"}) || !slices.Equal(keys(o.unmatchedLeft, "code"), []string{"3"}) || o.summary.Left.FilteredOut != 1 {
+			t.Errorf("matches %v, unmatched left %v, summary %+v", o.pairs(), keys(o.unmatchedLeft, "code"), o.summary.Left)
+		}
+		whole := &duckdb.Engine{Threads: 2}
+		duckdb.ReadWhole(whole)
+		if _, err := runRecipeOn(t, path, whole); err == nil || !strings.Contains(err.Error(), "division by zero") {
+			t.Errorf("read whole: err = %v, want PostgreSQL's division by zero", err)
+		}
+	})
 }

@@ -36,6 +36,42 @@ func postgresDB(t *testing.T, setup string) (string, *pgx.Conn) {
 	return url, conn
 }
 
+// postgresDatabase runs setup in a new PostgreSQL database encoding text in
+// encoding (ordered by bytes, as testenv's) and returns its URL.
+func postgresDatabase(t *testing.T, encoding, setup string) string {
+	t.Helper()
+	if encoding == "UTF8" {
+		url, _ := postgresDB(t, setup)
+		return url
+	}
+	ctx := context.Background()
+	base, conn := postgresDB(t, "")
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.TrimPrefix(u.Path, "/") + "_" + strings.ToLower(encoding)
+	if _, err := conn.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s ENCODING '%s' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0", name, encoding)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := conn.Exec(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("drop %s: %v", name, err)
+		}
+	})
+	u.Path = "/" + name
+	// The setup's text is UTF-8, whatever the database's encoding.
+	other, err := pgx.Connect(ctx, u.String()+"&client_encoding=UTF8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close(ctx)
+	if _, err := other.Exec(ctx, setup); err != nil {
+		t.Fatal(err)
+	}
+	return u.String()
+}
+
 // postgresBook runs setup in a new PostgreSQL database, which must create
 // public.ledger keyed by code, and reconciles it with the rules given
 // against right.csv (the text right, keyed by id).
@@ -130,7 +166,7 @@ func TestPostgresChangedWhileRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := source.CopyCSV(ctx, ref, s.Columns, io.Discard); err != nil {
+	if _, err := source.CopyCSV(ctx, ref, s.Columns, nil, io.Discard); err != nil {
 		t.Fatalf("copy of the table as measured: %v", err)
 	}
 	// Each change in turn, each leaving a value measure did not see.
@@ -144,7 +180,7 @@ func TestPostgresChangedWhileRead(t *testing.T) {
 		if _, err := conn.Exec(ctx, change); err != nil {
 			t.Fatal(err)
 		}
-		_, err = source.CopyCSV(ctx, ref, s.Columns, io.Discard)
+		_, err = source.CopyCSV(ctx, ref, s.Columns, nil, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), why) || !strings.Contains(err.Error(), "the table changed while it was read") {
 			t.Errorf("after %s: copy err = %v, want the table changed: %s", change, err, why)
 		}
@@ -296,4 +332,21 @@ func TestPostgresValues(t *testing.T) {
 			t.Errorf("err = %v, want a failure that is not the input's, naming the source", err)
 		}
 	})
+}
+
+// TestPostgresEncoding reads the text of a database that does not encode it
+// in UTF-8 as the characters it holds: the server converts it.
+func TestPostgresEncoding(t *testing.T) {
+	t.Parallel()
+	url := postgresDatabase(t, "LATIN1", `CREATE TABLE ledger (code text PRIMARY KEY, name text);
+		INSERT INTO ledger VALUES ('a1', 'Müller'), ('a2', 'Ørsted')`)
+	o := mustRun(t, postgresRecipe(t, url, "id,name\n1,Müller\n2,Orsted\n",
+		`  - {name: by_name, pattern: "1:1", conditions: [{left: name, op: eq, right: name}]}
+`))
+	if got, want := o.pairs(), []string{"by_name: la1 r1"}; !slices.Equal(got, want) {
+		t.Errorf("matches = %v, want %v", got, want)
+	}
+	if got := keys(o.unmatchedLeft, "name"); !slices.Equal(got, []string{"Ørsted"}) {
+		t.Errorf("unmatched left names = %v, want Ørsted as the database holds it", got)
+	}
 }

@@ -73,13 +73,19 @@ func reconcileFiles(t *testing.T, left, right, recipeText string) (outcome, erro
 
 func runRecipe(t *testing.T, path string) (outcome, error) {
 	t.Helper()
+	return runRecipeOn(t, path, &duckdb.Engine{Threads: 2})
+}
+
+// runRecipeOn is runRecipe on the engine e.
+func runRecipeOn(t *testing.T, path string, e *duckdb.Engine) (outcome, error) {
+	t.Helper()
 	r, err := recipe.Load(path)
 	if err != nil {
 		return outcome{}, err
 	}
 	out := filepath.Join(t.TempDir(), "out")
 	sum, err := reconcile.Run(context.Background(), r, reconcile.Options{
-		Engine: &duckdb.Engine{Threads: 2},
+		Engine: e,
 		Format: engine.CSV,
 		OutDir: out,
 	})

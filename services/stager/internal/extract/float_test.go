@@ -35,32 +35,12 @@ func TestChunkFloats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref, err := source.Parse(db + "&table=public.t")
-	if err != nil {
-		t.Fatal(err)
-	}
 	// New sessions get the database's setting; source.Connect overrides it.
-	schema, err := source.PostgresSchema(ctx, ref)
-	if err != nil {
-		t.Fatal(err)
-	}
+	schema := tableSchema(t, db, "public.t")
 	if f8, f4 := schema.Columns[1], schema.Columns[2]; f8.TypeName() != "decimal(38,17)" || f4.TypeName() != "decimal(9,8)" {
 		t.Fatalf("f8 %s, f4 %s; want decimal(38,17) and decimal(9,8)", f8.TypeName(), f4.TypeName())
 	}
-	chunk, err := source.Connect(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer chunk.Close(ctx)
-	var out bytes.Buffer
-	if _, err := extract.Chunk(ctx, chunk, "public.t", schema, extract.Blocks{}, &out, func() error { return nil }); err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := pqarrow.ReadTable(ctx, bytes.NewReader(out.Bytes()), nil, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tbl.Release()
+	tbl := chunkTable(t, db, "public.t", schema)
 	var got []string
 	tr := array.NewTableReader(tbl, 0)
 	defer tr.Release()
@@ -79,15 +59,47 @@ func TestChunkFloats(t *testing.T) {
 		if _, err := conn.Exec(ctx, "INSERT INTO t VALUES (5, 'NaN', 1)"); err != nil {
 			t.Fatal(err)
 		}
-		s, err := source.PostgresSchema(ctx, ref)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, _ := s.Column("f8")
+		c, _ := tableSchema(t, db, "public.t").Column("f8")
 		if c.Type != source.Text || c.Float || c.Unfit != "holds NaN, which is no number to compare exactly, in 1 row" {
 			t.Errorf("f8 = %+v, want text with the reason it is unfit", c)
 		}
 	})
+}
+
+// tableSchema reads the schema of table in the database at db.
+func tableSchema(t *testing.T, db, table string) source.Schema {
+	t.Helper()
+	ref, err := source.Parse(db + "&table=" + table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema, err := source.PostgresSchema(context.Background(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return schema
+}
+
+// chunkTable stages table whole, as schema reads it, and returns the
+// Parquet file written, released when the test ends.
+func chunkTable(t *testing.T, db, table string, schema source.Schema) arrow.Table {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := source.Connect(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var out bytes.Buffer
+	if _, err := extract.Chunk(ctx, conn, table, schema, extract.Blocks{}, &out, func() error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := pqarrow.ReadTable(ctx, bytes.NewReader(out.Bytes()), nil, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tbl.Release)
+	return tbl
 }
 
 func decimalText(a arrow.Array, i, scale int) string {
