@@ -16,17 +16,19 @@ import (
 // was staged: the gate fails the run instead of reconciling a mix of states.
 
 // RecordChunkAndEnqueue records a staged chunk once (a redelivery changes
-// nothing), recomputes the run's progress from staged_chunks, and reports
-// whether this call opened the completion gate; the call that opens it
-// enqueues exec, with its outbox row, in the same transaction.
-func (s *Store) RecordChunkAndEnqueue(ctx context.Context, runID, side string, index int, rows int64, objectKey string, exec NewJob) (bool, error) {
+// nothing): rows staged of the rows read in its range, fewer when the
+// database left out rows the source's filter does not keep. It recomputes
+// the run's progress from staged_chunks, and reports whether this call
+// opened the completion gate; the call that opens it enqueues exec, with
+// its outbox row, in the same transaction.
+func (s *Store) RecordChunkAndEnqueue(ctx context.Context, runID, side string, index int, rows, read int64, objectKey string, exec NewJob) (bool, error) {
 	var opened bool
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		if err := lockRun(ctx, tx, runID); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO staged_chunks (run_id, side, chunk_index, rows, object_key)
-			VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, runID, side, index, rows, objectKey)
+		_, err := tx.Exec(ctx, `INSERT INTO staged_chunks (run_id, side, chunk_index, rows, rows_read, object_key)
+			VALUES ($1, $2, $3, $4, nullif($5::bigint, $4::bigint), $6) ON CONFLICT DO NOTHING`, runID, side, index, rows, read, objectKey)
 		if err != nil {
 			return err
 		}
@@ -128,12 +130,12 @@ func refreshAndGate(ctx context.Context, tx pgx.Tx, runID string, exec NewJob) (
 func changedSide(ctx context.Context, tx pgx.Tx, runID string) (string, error) {
 	var side string
 	var planned, staged int64
-	err := tx.QueryRow(ctx, `SELECT s.side, s.rows_planned, coalesce(sum(c.rows), 0)::bigint
+	err := tx.QueryRow(ctx, `SELECT s.side, s.rows_planned, coalesce(sum(coalesce(c.rows_read, c.rows)), 0)::bigint
 		FROM staged_sources s LEFT JOIN staged_chunks c
 			ON c.run_id = s.run_id AND c.side = s.side AND c.chunk_index < s.chunks_total
 		WHERE s.run_id = $1 AND s.rows_planned IS NOT NULL
 		GROUP BY s.side, s.rows_planned, s.chunks_total
-		HAVING count(c.chunk_index) >= s.chunks_total AND coalesce(sum(c.rows), 0) <> s.rows_planned
+		HAVING count(c.chunk_index) >= s.chunks_total AND coalesce(sum(coalesce(c.rows_read, c.rows)), 0) <> s.rows_planned
 		ORDER BY s.side LIMIT 1`, runID).Scan(&side, &planned, &staged)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", nil
@@ -142,4 +144,30 @@ func changedSide(ctx context.Context, tx pgx.Tx, runID string) (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("the %s source changed while it was staged: its stage plan counted %d rows, its chunks hold %d; run it again", side, planned, staged), nil
+}
+
+// RowsRead is, per side ("left", "right"), how many rows the staged chunks
+// of the run read, those the database left out by the source's filter
+// included: the records the source held.
+func (s *Store) RowsRead(ctx context.Context, runID string) (map[string]int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT c.side, sum(coalesce(c.rows_read, c.rows))::bigint FROM staged_chunks c
+		JOIN staged_sources s ON s.run_id = c.run_id AND s.side = c.side
+		WHERE c.run_id = $1 AND c.chunk_index < s.chunks_total GROUP BY c.side`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("rows read of run %s: %w", runID, err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var side string
+		var n int64
+		if err := rows.Scan(&side, &n); err != nil {
+			return nil, fmt.Errorf("rows read of run %s: %w", runID, err)
+		}
+		out[side] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("rows read of run %s: %w", runID, err)
+	}
+	return out, nil
 }

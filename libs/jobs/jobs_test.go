@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -364,7 +365,7 @@ func TestRecordChunk(t *testing.T) {
 			t.Fatal(err)
 		}
 		for range 3 {
-			if opened, err := e.store.RecordChunkAndEnqueue(e.ctx, runID, "left", 0, 100, "staging/x/left/part-00000.parquet", execJob(t)); err != nil || opened {
+			if opened, err := e.store.RecordChunkAndEnqueue(e.ctx, runID, "left", 0, 100, 100, "staging/x/left/part-00000.parquet", execJob(t)); err != nil || opened {
 				t.Fatalf("record chunk 0: opened=%v err=%v", opened, err)
 			}
 		}
@@ -389,7 +390,7 @@ func TestRecordChunk(t *testing.T) {
 			t.Fatal(err)
 		}
 		staging(true)
-		if opened, err := e.store.RecordChunkAndEnqueue(e.ctx, runID, "left", 0, 100, "part", execJob(t)); err != nil || !opened {
+		if opened, err := e.store.RecordChunkAndEnqueue(e.ctx, runID, "left", 0, 100, 100, "part", execJob(t)); err != nil || !opened {
 			t.Fatalf("record the only chunk: opened=%v err=%v", opened, err)
 		}
 		staging(false)
@@ -406,7 +407,7 @@ func TestRecordChunk(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := range 8 {
-			if opened, err := e.store.RecordChunkAndEnqueue(e.ctx, runID, "left", i, 10, fmt.Sprint(i), execJob(t)); err != nil || opened {
+			if opened, err := e.store.RecordChunkAndEnqueue(e.ctx, runID, "left", i, 10, 10, fmt.Sprint(i), execJob(t)); err != nil || opened {
 				t.Fatalf("chunk %d: opened=%v err=%v", i, opened, err)
 			}
 		}
@@ -416,7 +417,7 @@ func TestRecordChunk(t *testing.T) {
 		for g := range 20 {
 			wg.Go(func() {
 				for _, i := range []int{8 + g%2, 9 - g%2} {
-					opened, err := e.store.RecordChunkAndEnqueue(e.ctx, runID, "left", i, 10, fmt.Sprint(i), execJob(t))
+					opened, err := e.store.RecordChunkAndEnqueue(e.ctx, runID, "left", i, 10, 10, fmt.Sprint(i), execJob(t))
 					if err != nil {
 						t.Error(err)
 					}
@@ -459,7 +460,7 @@ func TestRecordChunk(t *testing.T) {
 			for i := range 20 {
 				wg.Go(func() {
 					<-start
-					opened, err := e.store.RecordChunkAndEnqueue(e.ctx, runID, "left", i, 1, fmt.Sprint(i), exec)
+					opened, err := e.store.RecordChunkAndEnqueue(e.ctx, runID, "left", i, 1, 1, fmt.Sprint(i), exec)
 					if err != nil {
 						t.Error(err)
 					}
@@ -488,7 +489,7 @@ func TestRecordChunk(t *testing.T) {
 		if opened, err := e.store.SetChunksTotalAndEnqueue(e.ctx, runID, "left", 1, 5, execJob(t)); err != nil || opened {
 			t.Fatalf("left total: opened=%v err=%v", opened, err)
 		}
-		if opened, err := e.store.RecordChunkAndEnqueue(e.ctx, runID, "left", 0, 5, "k", execJob(t)); err != nil || opened {
+		if opened, err := e.store.RecordChunkAndEnqueue(e.ctx, runID, "left", 0, 5, 5, "k", execJob(t)); err != nil || opened {
 			t.Fatalf("left chunk before right plan: opened=%v err=%v", opened, err)
 		}
 		opened, err := e.store.SetChunksTotalAndEnqueue(e.ctx, runID, "right", 0, 0, execJob(t))
@@ -506,7 +507,7 @@ func TestRecordChunk(t *testing.T) {
 		if _, err := e.store.SetChunksTotalAndEnqueue(e.ctx, runID, "left", 2, 20, execJob(t)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.store.RecordChunkAndEnqueue(e.ctx, runID, "left", 1, 10, "k1", execJob(t)); err != nil {
+		if _, err := e.store.RecordChunkAndEnqueue(e.ctx, runID, "left", 1, 10, 10, "k1", execJob(t)); err != nil {
 			t.Fatal(err)
 		}
 		for _, tc := range []struct {
@@ -522,14 +523,18 @@ func TestRecordChunk(t *testing.T) {
 
 	t.Run("changed_source_fails_the_run", func(t *testing.T) {
 		t.Parallel()
+		// rows are the rows each chunk read, staged those it staged (all
+		// when nil: a filter the database checks stages fewer).
 		for _, tc := range []struct {
-			name   string
-			rows   []int64
-			failed bool
+			name         string
+			rows, staged []int64
+			failed       bool
 		}{
-			{"same_count", []int64{4, 6}, false},
-			{"fewer_rows", []int64{4, 5}, true},
-			{"more_rows", []int64{4, 7}, true},
+			{"same_count", []int64{4, 6}, nil, false},
+			{"fewer_rows", []int64{4, 5}, nil, true},
+			{"more_rows", []int64{4, 7}, nil, true},
+			{"filtered", []int64{4, 6}, []int64{1, 0}, false},
+			{"filtered_fewer_rows", []int64{4, 5}, []int64{4, 5}, true},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				e := setup(t)
@@ -538,9 +543,13 @@ func TestRecordChunk(t *testing.T) {
 					t.Fatal(err)
 				}
 				var opened bool
+				staged := tc.staged
+				if staged == nil {
+					staged = tc.rows
+				}
 				for i, rows := range tc.rows {
 					var err error
-					if opened, err = e.store.RecordChunkAndEnqueue(e.ctx, runID, "left", i, rows, fmt.Sprint(i), execJob(t)); err != nil {
+					if opened, err = e.store.RecordChunkAndEnqueue(e.ctx, runID, "left", i, staged[i], rows, fmt.Sprint(i), execJob(t)); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -554,6 +563,10 @@ func TestRecordChunk(t *testing.T) {
 				}
 				if !opened || !r.ExecEnqueued || r.Status == jobs.RunFailed {
 					t.Fatalf("opened=%v enqueued=%v status %s (%s), want the gate open", opened, r.ExecEnqueued, r.Status, r.Error)
+				}
+				read, err := e.store.RowsRead(e.ctx, runID)
+				if err != nil || !maps.Equal(read, map[string]int64{"left": 10}) || r.RowsStaged != staged[0]+staged[1] {
+					t.Fatalf("rows read %v (%v), %d staged; want 10 read and %d staged", read, err, r.RowsStaged, staged[0]+staged[1])
 				}
 			})
 		}

@@ -41,6 +41,11 @@ type Input struct {
 	Totals []Total
 	// Filters are the conditions every record kept must meet.
 	Filters []Filter
+	// Read, when above 0, is how many records the source held before its
+	// filter, where the data the engine reads holds fewer: the parts a
+	// stager wrote of a database that left out rows the filter does not
+	// keep. 0 counts the data read.
+	Read int64
 }
 
 // Rule is one match rule.
@@ -112,6 +117,19 @@ func Build(r *kallav1.Recipe, left, right Input) (*Plan, error) {
 		return nil, b.errs
 	}
 	return p, nil
+}
+
+// SideFilters checks one side's filter against its source's columns, own
+// and derived, as Build does, for a reader that has no other side: a
+// stager, which has the database check what it can (see
+// sqlplan.PostgresWhere).
+func SideFilters(s *kallav1.Source, in Input, side string) ([]Filter, error) {
+	b := &builder{refused: map[string]bool{}}
+	filters := b.filters(s, b.derive(s, in, side), side)
+	if len(b.errs) > 0 {
+		return nil, b.errs
+	}
+	return filters, nil
 }
 
 // typeEmpty gives each empty CSV column (no value at all, as in a file of a

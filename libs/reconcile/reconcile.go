@@ -31,6 +31,10 @@ type Options struct {
 	// output paths are used, with summary.json beside the matched file.
 	OutDir   string
 	Progress func(engine.Progress)
+	// LeftRead and RightRead, when above 0, are how many records a side's
+	// source held before its filter, where the files read hold fewer (see
+	// plan.Input.Read).
+	LeftRead, RightRead int64
 }
 
 // IsBadInput reports whether err was caused by the user's input: the
@@ -60,6 +64,7 @@ func Run(ctx context.Context, r *kallav1.Recipe, opts Options) (_ *evidence.Summ
 	if err != nil {
 		return nil, err
 	}
+	p.Left.Read, p.Right.Read = opts.LeftRead, opts.RightRead
 	out := filepath.Dir(targets[0].To)
 	made, err := evidence.MakeDirs(out)
 	if err != nil {

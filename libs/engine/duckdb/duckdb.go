@@ -223,7 +223,7 @@ func loadedRows(alias string, rows, filteredOut int64) string {
 // load reads one side, keeps the records its filter names, numbers them
 // and checks their key. It returns the records kept, and those left out.
 func load(ctx context.Context, s *session, table string, in plan.Input) (kept, filteredOut int64, err error) {
-	read := int64(-1) // counted from the copy Load keeps whole, unless the source counted
+	read := in.Read // 0: counted from the copy Load keeps whole, unless the source counts
 	var query string
 	switch in.Ref.Format {
 	case source.FormatCSV:
@@ -266,14 +266,14 @@ func load(ctx context.Context, s *session, table string, in plan.Input) (kept, f
 }
 
 // leftOut counts the records a side's filter left out: those read (read,
-// or those in the copy of the whole side Load made when read is -1) less
+// or when it is 0 those in the copy of the whole side Load made) less
 // those kept. It drops that copy.
 func leftOut(ctx context.Context, s *session, table string, in plan.Input, kept, read int64) (int64, error) {
 	count, drop := sqlplan.Unfiltered(table, in)
 	if count == "" {
 		return 0, nil
 	}
-	if read < 0 {
+	if read == 0 {
 		var err error
 		if read, err = s.int64(ctx, count); err != nil {
 			return 0, err

@@ -69,10 +69,17 @@ func (e *Executor) Handle(ctx context.Context, job jobs.Job, env *kallav1.JobEnv
 		return err
 	}
 	fetched := time.Now()
+	// A database's stager may have staged only the rows the filter keeps:
+	// the records the source held are those its chunks read.
+	read, err := e.Store.RowsRead(ctx, run.ID)
+	if err != nil {
+		return err
+	}
 	ctx, stop := e.watchCancel(ctx, run.ID)
 	defer stop()
 	out := filepath.Join(work, "out")
-	sum, err := reconcile.Run(ctx, r, reconcile.Options{Engine: e.Engine, Format: engine.Parquet, OutDir: out})
+	sum, err := reconcile.Run(ctx, r, reconcile.Options{Engine: e.Engine, Format: engine.Parquet, OutDir: out,
+		LeftRead: read[pipeline.SideName(kallav1.Side_SIDE_LEFT)], RightRead: read[pipeline.SideName(kallav1.Side_SIDE_RIGHT)]})
 	reconciled := time.Now()
 	if err := pipeline.Watch(context.WithoutCancel(ctx), e.Store, run.ID)(); err != nil {
 		return err

@@ -57,7 +57,7 @@ func BenchmarkChunk(b *testing.B) {
 			b.Fatal(err)
 		}
 		t1 := time.Now()
-		n, err := extract.Chunk(ctx, conn, "public.invoices", schema, all, &out, func() error { return nil })
+		n, err := extract.Chunk(ctx, conn, "public.invoices", schema, all, "", &out, func() error { return nil })
 		if err != nil || n != benchRows {
 			b.Fatalf("chunk: %d rows, %v", n, err)
 		}

@@ -142,16 +142,17 @@ func literal(i *int64, text *string) string {
 	case i != nil:
 		return strconv.FormatInt(*i, 10)
 	case text != nil:
-		return "E'" + strings.NewReplacer(`\`, `\\`, `'`, `''`).Replace(*text) + "'"
+		return source.PostgresString(*text)
 	}
 	return ""
 }
 
 // Chunk writes the rows of table (or of the leaf partition r's blocks
-// name) within r to w as Parquet (zstd) with
-// the schema's exact types, and returns how many rows it wrote. check is
-// called between batches; an error from it (a cancelled run) stops the copy.
-func Chunk(ctx context.Context, conn *pgx.Conn, table string, schema source.Schema, r Range, w io.Writer, check func() error) (int64, error) {
+// name) within r that meet keep (every row when it is "") to w as Parquet
+// (zstd) with the schema's exact types, and returns how many rows it
+// wrote. check is called between batches; an error from it (a cancelled
+// run) stops the copy.
+func Chunk(ctx context.Context, conn *pgx.Conn, table string, schema source.Schema, r Range, keep string, w io.Writer, check func() error) (int64, error) {
 	arrowSchema := arrowSchema(schema)
 	props := parquet.NewWriterProperties(
 		parquet.WithCompression(compress.Codecs.Zstd),
@@ -168,7 +169,7 @@ func Chunk(ctx context.Context, conn *pgx.Conn, table string, schema source.Sche
 	if err != nil {
 		return 0, err
 	}
-	rows, err := conn.Query(ctx, selectSQL(table, schema, r), pgx.QueryResultFormats{pgx.BinaryFormatCode})
+	rows, err := conn.Query(ctx, selectSQL(table, schema, r, keep), pgx.QueryResultFormats{pgx.BinaryFormatCode})
 	if err != nil {
 		return 0, fmt.Errorf("read %s: %w", table, err)
 	}
@@ -208,12 +209,10 @@ func flush(fw *pqarrow.FileWriter, b *array.RecordBuilder) error {
 	return fw.Write(rec)
 }
 
-// selectSQL reads every column; numerics as text, so their exact digits
-// reach the decimal parser unchanged (SelectColumn reads text as text).
-func selectSQL(table string, s source.Schema, r Range) string {
-	if b, ok := r.(Blocks); ok && b.Table != "" {
-		table = b.Table
-	}
+// selectSQL reads every column of the rows in r that meet keep (if any);
+// numerics as text, so their exact digits reach the decimal parser
+// unchanged (SelectColumn reads text as text).
+func selectSQL(table string, s source.Schema, r Range, keep string) string {
 	cols := make([]string, len(s.Columns))
 	for i, c := range s.Columns {
 		cols[i] = source.SelectColumn(c)
@@ -221,7 +220,29 @@ func selectSQL(table string, s source.Schema, r Range) string {
 			cols[i] += "::text"
 		}
 	}
-	return fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(cols, ", "), source.QuoteTable(table), r.Where())
+	where := r.Where()
+	if keep != "" {
+		where = "(" + where + ") AND " + keep
+	}
+	return fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(cols, ", "), source.QuoteTable(rangeTable(table, r)), where)
+}
+
+// Count is how many rows the range r holds, in conn's snapshot.
+func Count(ctx context.Context, conn *pgx.Conn, table string, r Range) (int64, error) {
+	var n int64
+	err := conn.QueryRow(ctx, fmt.Sprintf("SELECT count(*) FROM %s WHERE %s", source.QuoteTable(rangeTable(table, r)), r.Where())).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count the rows of %s: %w", table, err)
+	}
+	return n, nil
+}
+
+// rangeTable is the table r reads: a partition of table, or table.
+func rangeTable(table string, r Range) string {
+	if b, ok := r.(Blocks); ok && b.Table != "" {
+		return b.Table
+	}
+	return table
 }
 
 func arrowSchema(s source.Schema) *arrow.Schema {

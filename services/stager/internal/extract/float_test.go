@@ -91,7 +91,7 @@ func chunkTable(t *testing.T, db, table string, schema source.Schema) arrow.Tabl
 	}
 	defer conn.Close(ctx)
 	var out bytes.Buffer
-	if _, err := extract.Chunk(ctx, conn, table, schema, extract.Blocks{}, &out, func() error { return nil }); err != nil {
+	if _, err := extract.Chunk(ctx, conn, table, schema, extract.Blocks{}, "", &out, func() error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	tbl, err := pqarrow.ReadTable(ctx, bytes.NewReader(out.Bytes()), nil, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)

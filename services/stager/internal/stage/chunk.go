@@ -56,7 +56,7 @@ func (s *Stager) Chunk(ctx context.Context, jobID, runID string, sc *kallav1.Sta
 		log.Warn("the job names another object than this stager's staging store; using the store's", "job_object", sc.GetObjectUri(), "object", uri)
 	}
 
-	rows, err := s.extract(ctx, src.ref.DSN, plan, r, log, pipeline.Watch(ctx, s.Store, runID), func(path string) error {
+	rows, read, err := s.extract(ctx, src.ref.DSN, plan, r, log, pipeline.Watch(ctx, s.Store, runID), func(path string) error {
 		return s.Staging.PutFile(ctx, key, path)
 	})
 	if err != nil {
@@ -69,50 +69,58 @@ func (s *Stager) Chunk(ctx context.Context, jobID, runID string, sc *kallav1.Sta
 	if err != nil {
 		return err
 	}
-	opened, err := s.Store.RecordChunkAndEnqueue(ctx, runID, pipeline.SideName(side), index, rows, key, exec)
+	opened, err := s.Store.RecordChunkAndEnqueue(ctx, runID, pipeline.SideName(side), index, rows, read, key, exec)
 	if err != nil {
 		return err
 	}
-	log.Info("chunk staged", "rows", rows, "object", s.Staging.URI(key), "exec_enqueued", opened)
+	log.Info("chunk staged", "rows", rows, "read", read, "object", s.Staging.URI(key), "exec_enqueued", opened)
 	s.dispatch(ctx, log)
 	return nil
 }
 
 // extract writes the chunk to a temp file in the plan's snapshot (see
-// beginChunk), hands the file to upload and returns the rows written.
-func (s *Stager) extract(ctx context.Context, dsn string, plan savedPlan, r extract.Range, log *slog.Logger, check func() error, upload func(path string) error) (int64, error) {
+// beginChunk), hands the file to upload and returns the rows written and
+// the rows of its range read (more when the plan keeps some only).
+func (s *Stager) extract(ctx context.Context, dsn string, plan savedPlan, r extract.Range, log *slog.Logger, check func() error, upload func(path string) error) (rows, read int64, err error) {
 	conn, err := source.Connect(ctx, dsn)
 	if err != nil {
-		return 0, fmt.Errorf("connect to the source of %s: %w", plan.Table, err)
+		return 0, 0, fmt.Errorf("connect to the source of %s: %w", plan.Table, err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	tx, err := beginChunk(ctx, conn, plan.Snapshot, log)
 	if err != nil {
-		return 0, fmt.Errorf("read %s: %w", plan.Table, err)
+		return 0, 0, fmt.Errorf("read %s: %w", plan.Table, err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
+	if plan.Keep != "" {
+		if read, err = extract.Count(ctx, conn, plan.Table, r); err != nil {
+			return 0, 0, err
+		}
+	}
 
 	f, err := os.CreateTemp(s.TempDir, "kalla-chunk-*.parquet")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
 	w := bufio.NewWriterSize(f, 1<<20)
-	rows, err := extract.Chunk(ctx, conn, plan.Table, plan.Schema, r, w, check)
-	if err != nil {
-		return rows, err
+	if rows, err = extract.Chunk(ctx, conn, plan.Table, plan.Schema, r, plan.Keep, w, check); err != nil {
+		return 0, 0, err
+	}
+	if plan.Keep == "" {
+		read = rows
 	}
 	if err := w.Flush(); err != nil {
-		return rows, err
+		return 0, 0, err
 	}
 	if err := f.Close(); err != nil {
-		return rows, err
+		return 0, 0, err
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return rows, err
+		return 0, 0, err
 	}
-	return rows, upload(f.Name())
+	return rows, read, upload(f.Name())
 }
 
 // chunkRange checks a chunk job's range: a block range, or a key range over

@@ -13,9 +13,13 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
+	"github.com/kallahq/kalla/libs/engine"
 	"github.com/kallahq/kalla/libs/jobs"
 	"github.com/kallahq/kalla/libs/pipeline"
+	"github.com/kallahq/kalla/libs/plan"
+	"github.com/kallahq/kalla/libs/queue"
 	"github.com/kallahq/kalla/libs/source"
+	"github.com/kallahq/kalla/libs/sqlplan"
 	"github.com/kallahq/kalla/services/stager/internal/extract"
 )
 
@@ -53,6 +57,9 @@ func (s *Stager) Plan(ctx context.Context, jobID, runID string, sp *kallav1.Stag
 		}
 		if p, err = s.measure(ctx, ptx.tx, src.ref, src.source.GetPrimaryKey()); err != nil {
 			return sourceError(err, src.ref.DSN)
+		}
+		if p.Keep, err = keepWhere(src.source, src.ref, p.Schema, pipeline.SideName(side), ptx.conn); err != nil {
+			return err
 		}
 		p.Snapshot = ptx.snapshot
 		if err := s.savePlan(ctx, runID, side, p); err != nil {
@@ -119,6 +126,20 @@ func (s *Stager) Plan(ctx context.Context, jobID, runID string, sp *kallav1.Stag
 // transaction tx, whose snapshot the chunks read, reads its schema and cuts
 // it into chunks: block ranges of a table or of a partitioned table's
 // leaves, else ranges of its key.
+// keepWhere is the part of the source's filter the database checks as the
+// chunks read the table (see sqlplan.PostgresWhere), so that the rows it
+// does not keep are not staged. A filter that no longer fits the table's
+// columns (changed since the run was planned) is the input's fault.
+func keepWhere(src *kallav1.Source, ref source.Ref, schema source.Schema, side string, conn *pgx.Conn) (string, error) {
+	in := plan.Input{Alias: src.GetAlias(), Ref: ref, Schema: schema}
+	filters, err := plan.SideFilters(src, in, side)
+	if err != nil {
+		return "", queue.Poison(engine.MarkBadInput(fmt.Errorf("%s: %w", ref.Table, err)))
+	}
+	in.Filters = filters
+	return sqlplan.PostgresWhere(in, conn.PgConn().ParameterStatus("server_encoding") == "UTF8"), nil
+}
+
 func (s *Stager) measure(ctx context.Context, tx pgx.Tx, ref source.Ref, primaryKey []string) (savedPlan, error) {
 	p := savedPlan{Table: ref.Table}
 	table := source.QuoteTable(ref.Table)

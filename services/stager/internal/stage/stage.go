@@ -83,6 +83,9 @@ type savedPlan struct {
 	// Snapshot identifies the plan's exported snapshot, which the chunks
 	// import while the plan's stager holds it; "" if none was exported.
 	Snapshot string `json:"snapshot,omitempty"`
+	// Keep is the condition of the source's filter the chunks have the
+	// database check (see sqlplan.PostgresWhere); "" stages every row.
+	Keep string `json:"keep,omitempty"`
 }
 
 // ranges are the plan's chunks, whichever kind they are.
