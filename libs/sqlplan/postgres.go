@@ -18,17 +18,28 @@ import (
 // otherwise conditions on text are left to the engine. So are those on the
 // columns the side derives. The engine still checks the whole filter.
 func PostgresWhere(in plan.Input, utf8 bool) string {
-	var conds []string
+	_, conds := postgresChecks(in, utf8)
+	return strings.Join(conds, " AND ")
+}
+
+// PostgresChecks are the conditions of the side's filter PostgresWhere
+// has the database check.
+func PostgresChecks(in plan.Input, utf8 bool) []plan.Filter {
+	filters, _ := postgresChecks(in, utf8)
+	return filters
+}
+
+func postgresChecks(in plan.Input, utf8 bool) (filters []plan.Filter, conds []string) {
 	for _, f := range in.Filters {
 		c, ok := in.Schema.Column(f.Column.Name)
 		if !ok {
 			continue // derived in the engine
 		}
 		if cond, ok := postgresCondition(f, c, utf8); ok {
-			conds = append(conds, "("+cond+")")
+			filters, conds = append(filters, f), append(conds, "("+cond+")")
 		}
 	}
-	return strings.Join(conds, " AND ")
+	return filters, conds
 }
 
 // postgresCondition is filter f on the table's column c in PostgreSQL's

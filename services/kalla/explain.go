@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
@@ -90,11 +91,14 @@ func describeInput(w io.Writer, side string, in plan.Input) {
 		fmt.Fprintf(w, "  derived: %s\n", strings.Join(derived, ", "))
 	}
 	if len(in.Filters) > 0 {
-		kept := make([]string, len(in.Filters))
-		for i, f := range in.Filters {
-			kept[i] = strings.TrimSpace(fmt.Sprintf("%s %s %s", f.Column.Name, recipe.FilterName(f.Op), strings.Join(quotedValues(f), ", ")))
+		fmt.Fprintf(w, "  kept: the records where %s\n", filterText(in.Filters))
+	}
+	if checks := sqlplan.PostgresChecks(in, true); in.Ref.Format == source.FormatPostgres && len(checks) > 0 {
+		note := ""
+		if slices.ContainsFunc(checks, func(f plan.Filter) bool { return plan.Classify(f.Column.Type) == plan.String }) {
+			note = " (those on text when it encodes text in UTF-8, as by default)"
 		}
-		fmt.Fprintf(w, "  kept: the records where %s\n", strings.Join(kept, " and "))
+		fmt.Fprintf(w, "  checked by PostgreSQL before it sends the rows: %s%s\n", filterText(checks), note)
 	}
 	if len(in.Totals) > 0 {
 		totals := make([]string, len(in.Totals))
@@ -106,6 +110,15 @@ func describeInput(w io.Writer, side string, in plan.Input) {
 		}
 		fmt.Fprintf(w, "  totals: %s\n", strings.Join(totals, ", "))
 	}
+}
+
+// filterText is a filter's conditions as a person reads them.
+func filterText(filters []plan.Filter) string {
+	conds := make([]string, len(filters))
+	for i, f := range filters {
+		conds[i] = strings.TrimSpace(fmt.Sprintf("%s %s %s", f.Column.Name, recipe.FilterName(f.Op), strings.Join(quotedValues(f), ", ")))
+	}
+	return strings.Join(conds, " and ")
 }
 
 // columnType is a column's type as read, and for a CSV column read as text

@@ -76,7 +76,7 @@ func TestExplain(t *testing.T) {
 			t.Errorf("without --recipe: exit %d, stderr %q", r.code, r.stderr)
 		}
 	})
-	t.Run("never_shows_a_password", func(t *testing.T) {
+	t.Run("never_shows_a_password_and_names_what_the_database_checks", func(t *testing.T) {
 		t.Parallel()
 		db := testenv.Postgres(t)
 		conn, err := pgx.Connect(context.Background(), db)
@@ -98,7 +98,9 @@ func TestExplain(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, "bank.csv"), []byte("id,amount\n1,5.00\n"), 0o644)
 		os.WriteFile(recipe, []byte(`recipe_id: pg
 sources:
-  left: {alias: ledger, uri: "`+u.String()+`&table=public.ledger", primary_key: [code]}
+  left: {alias: ledger, uri: "`+u.String()+`&table=public.ledger", primary_key: [code],
+    extract: {n: {from: code, pattern: "[0-9]+"}},
+    filter: [{column: amount, op: gte, value: 10}, {column: code, op: ne, value: "x"}, {column: n, op: not_empty}]}
   right: {alias: bank, uri: "file://bank.csv", primary_key: [id]}
 match_rules:
   - {name: exact, pattern: "1:1", conditions: [{left: amount, op: eq, right: amount}]}
@@ -106,6 +108,15 @@ match_rules:
 		r := kalla(t, "explain", "--recipe", recipe, "--sql")
 		if r.code != exitOK || !strings.Contains(r.stdout, "columns: code text, amount decimal(12,2)") {
 			t.Fatalf("exit %d: %s%s", r.code, r.stdout, r.stderr)
+		}
+		// The extract's condition is the engine's alone.
+		for _, want := range []string{
+			`  checked by PostgreSQL before it sends the rows: amount gte 10 and code ne "x" (those on text when it encodes text in UTF-8, as by default)` + "\n",
+			`-- PostgreSQL copies only the rows where (("amount") >= E'10'::numeric) AND (("code"::text)::text COLLATE "C" IS NULL OR NOT (("code"::text)::text COLLATE "C" IN (E'x')))` + "\n",
+		} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+			}
 		}
 		if strings.Contains(r.stdout+r.stderr, "hunter2") {
 			t.Errorf("the password shows:\n%s", r.stdout)
