@@ -273,8 +273,8 @@ func input(ctx context.Context, s *kallav1.Source) (plan.Input, error) {
 		return plan.Input{}, engine.BadInput("source %s: %s is an object; kalla reconcile reads local files (the pipeline's executor downloads objects first)", s.GetAlias(), ref)
 	}
 	if in.Schema, err = source.ReadSchema(ctx, ref, ref.Path, recipe.ColumnTypes(s)); err != nil {
-		if source.Unreachable(err) {
-			// A database away for now: no fault of the recipe's.
+		if source.Unavailable(err) {
+			// A database away or busy for now: no fault of the recipe's.
 			return plan.Input{}, fmt.Errorf("source %s: %w", s.GetAlias(), err)
 		}
 		return plan.Input{}, engine.BadInput("source %s: %v", s.GetAlias(), err)

@@ -348,13 +348,23 @@ func Refused(err error) bool {
 	return false
 }
 
-// Unreachable says whether err is a network failure or a timeout: a server
-// being away, which no change to the recipe mends. (A missing file's error
-// number is a net.Error too, never a timeout.)
-func Unreachable(err error) bool {
+// Unavailable says whether err is the server's state rather than the
+// source's: a network failure or a timeout (a server being away), or a
+// read PostgreSQL gave up on (a statement cancelled or timed out, a lack
+// of resources, a shutdown, a conflict with another transaction). No
+// change to the recipe mends it; running again may. (A missing file's
+// error number is a net.Error too, never a timeout.)
+func Unavailable(err error) bool {
 	var op *net.OpError
 	var dns *net.DNSError
 	var ne net.Error
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && len(pg.Code) >= 2 {
+		switch pg.Code[:2] {
+		case "08", "40", "53", "55", "57", "58", "XX":
+			return true
+		}
+	}
 	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &op) || errors.As(err, &dns) ||
 		errors.As(err, &ne) && ne.Timeout()
 }

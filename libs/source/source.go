@@ -113,9 +113,23 @@ func parsePostgres(uri string) (Ref, error) {
 	if _, _, err := splitTable(table); err != nil {
 		return Ref{}, fmt.Errorf("source %q: %w", Redact(uri), err)
 	}
-	q.Del("table")
-	u.RawQuery = q.Encode()
+	u.RawQuery = withoutParam(u.RawQuery, "table")
 	return Ref{Format: FormatPostgres, DSN: u.String(), Table: table, uri: uri}, nil
+}
+
+// withoutParam is the query raw without the parameter key, the others as
+// written: url.Values would write a space as "+", which libpq and pgx read
+// as a plus ("-c timezone=UTC" in options).
+func withoutParam(raw, key string) string {
+	var kept []string
+	for _, pair := range strings.Split(raw, "&") {
+		name, _, _ := strings.Cut(pair, "=")
+		if k, err := url.QueryUnescape(name); pair == "" || err == nil && k == key {
+			continue
+		}
+		kept = append(kept, pair)
+	}
+	return strings.Join(kept, "&")
 }
 
 // Redact removes secrets from a source URI so it can be shown: the password

@@ -94,6 +94,22 @@ func TestTableNames(t *testing.T) {
 	}
 }
 
+// TestParseKeepsParameters hands the database the URI's other parameters
+// as written: a "+" for a space would reach the server as a plus.
+func TestParseKeepsParameters(t *testing.T) {
+	t.Parallel()
+	for uri, want := range map[string]string{
+		"postgres://u@h/db?options=-c%20timezone%3DUTC&table=public.t&application_name=a%2Bb": "postgres://u@h/db?options=-c%20timezone%3DUTC&application_name=a%2Bb",
+		"postgres://u@h/db?table=public.t":                      "postgres://u@h/db",
+		"postgres://u@h/db?sslmode=disable&table=t&&table%3D=x": "postgres://u@h/db?sslmode=disable&table%3D=x",
+	} {
+		ref, err := source.Parse(uri)
+		if err != nil || ref.DSN != want {
+			t.Errorf("Parse(%s): DSN %q (%v), want %q", uri, ref.DSN, err, want)
+		}
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	t.Parallel()
 	tests := map[string]string{

@@ -350,3 +350,32 @@ func TestPostgresEncoding(t *testing.T) {
 		t.Errorf("unmatched left names = %v, want Ørsted as the database holds it", got)
 	}
 }
+
+// TestPostgresURIParameters passes the URI's parameters to the server as
+// they are written (a space in options too), and a statement the server
+// cancels is the server's fault, not the input's: running again may work.
+func TestPostgresURIParameters(t *testing.T) {
+	t.Parallel()
+	url, _ := postgresDB(t, `CREATE TABLE book (code text PRIMARY KEY, amount numeric(12,2));
+		INSERT INTO book VALUES ('a', 1.00), ('b', 2.00);
+		CREATE VIEW ledger AS SELECT * FROM book;
+		CREATE VIEW slow AS SELECT * FROM book WHERE pg_sleep(0.5) IS NOT NULL`)
+	rules := `  - {name: exact, pattern: "1:1", conditions: [{left: code, op: eq, right: id}]}
+`
+	o, err := runRecipe(t, postgresRecipe(t, url+"&options=-c%20statement_timeout%3D60000&application_name=kalla%20test", "id\na\n", rules))
+	if err != nil || !slices.Equal(o.pairs(), []string{"exact: la ra"}) {
+		t.Fatalf("with options: matches %v, err %v", o.pairs(), err)
+	}
+	path := postgresRecipe(t, url+"&options=-c%20statement_timeout%3D100", "id\na\n", rules)
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(text), "table=public.ledger", "table=public.slow", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = runRecipe(t, path)
+	if err == nil || reconcile.IsBadInput(err) || !strings.Contains(err.Error(), "statement timeout") {
+		t.Errorf("err = %v, want the server's statement timeout, not bad input", err)
+	}
+}

@@ -106,7 +106,7 @@ func (s *Server) readInput(ctx context.Context, src *kallav1.Source) (plan.Input
 // to the recipe mends; else plain, the recipe's to mend.
 func unreadable(src *kallav1.Source, uri string, err error) error {
 	err = fmt.Errorf("source %s (%s) cannot be read: %w", src.GetAlias(), uri, err)
-	if source.Unreachable(err) {
+	if source.Unavailable(err) {
 		return connect.NewError(connect.CodeUnavailable, err)
 	}
 	return err
