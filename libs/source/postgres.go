@@ -101,6 +101,8 @@ func postgresColumn(name, typ string, precision, scale *int32) Column {
 		c.Type = Timestamp
 	case "bool":
 		c.Type = Boolean
+	case "inet", "cidr":
+		c.Printed = true
 	}
 	return c
 }
@@ -234,11 +236,14 @@ func floatDecimal(column string) string { return column + "::text::numeric" }
 
 // SelectColumn is how a staged or copied column is selected: a float as the
 // decimal it prints as, text as PostgreSQL's text of the value (a char(n)
-// without the padding PostgreSQL itself ignores), the rest as it is.
+// without the padding PostgreSQL itself ignores, an inet as it prints), the
+// rest as it is.
 func SelectColumn(c Column) string {
 	switch {
 	case c.Float:
 		return floatDecimal(quoteIdent(c.Name))
+	case c.Printed:
+		return "format('%s', " + quoteIdent(c.Name) + ")"
 	case c.Type == Text:
 		return quoteIdent(c.Name) + "::text"
 	}

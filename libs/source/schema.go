@@ -78,6 +78,10 @@ type Column struct {
 	// header only, or every field empty): it has no type of its own, and a
 	// plan gives it the type of the column it is compared with.
 	Empty bool `json:",omitempty"`
+	// Printed says that a PostgreSQL column of text is selected as it
+	// prints: its type's cast to text writes it otherwise (inet's adds the
+	// mask a single host prints without).
+	Printed bool `json:",omitempty"`
 	// Float says that a Decimal column is stored as floating point (a
 	// Parquet FLOAT or DOUBLE): each value is the decimal it prints as,
 	// shortest round trip (1.1, not 1.100000000000000088...), as a CSV

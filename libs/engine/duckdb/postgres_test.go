@@ -233,6 +233,17 @@ func TestPostgresValues(t *testing.T) {
 			t.Errorf("matches = %v, want %v", got, want)
 		}
 	})
+	t.Run("addresses_as_printed", func(t *testing.T) {
+		t.Parallel()
+		// inet's cast to text adds the mask a single host prints without.
+		o := postgresBook(t, `CREATE TABLE ledger (code text PRIMARY KEY, ref inet, amount numeric(12,2), net cidr);
+			INSERT INTO ledger VALUES ('a', '10.0.0.2', 1, '10.0.0.0/8'), ('b', '10.0.0.3/24', 2, '192.168.1.0/24')`,
+			"id,ref,amount\n1,10.0.0.2,1\n2,10.0.0.3/24,2\n",
+			exact)
+		if got, want := o.pairs(), []string{"exact: la r1", "exact: lb r2"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+	})
 	t.Run("declared_width_beyond_38_is_measured", func(t *testing.T) {
 		t.Parallel()
 		o := postgresBook(t, `CREATE TABLE ledger (code text PRIMARY KEY, ref text, amount numeric(50,10));
