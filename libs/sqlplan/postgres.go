@@ -9,10 +9,10 @@ import (
 )
 
 // PostgresWhere is the part of a database side's filter PostgreSQL checks
-// before it copies the rows (see source.CopyCSV), so that the rows the
-// filter leaves out are not sent: "" when no condition can be checked there.
-// Each condition compares the value as the copy prints it, as the engine
-// compares it: numbers exactly, dates and timestamps in UTC (the session's
+// before it sends the rows (to source.CopyCSV, or a stager's chunk), so
+// that the rows the filter leaves out are not sent: "" when no condition
+// can be checked there. Each condition compares the value as Kalla selects
+// it (source.SelectColumn), as the engine compares it: numbers exactly, dates and timestamps in UTC (the session's
 // zone), text by bytes (COLLATE "C", whatever the column's collation),
 // which is the engine's order only when the server's text is UTF-8 (utf8);
 // otherwise conditions on text are left to the engine. So are those on the
