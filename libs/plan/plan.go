@@ -42,9 +42,9 @@ type Input struct {
 	// Filters are the conditions every record kept must meet.
 	Filters []Filter
 	// Read, when above 0, is how many records the source held before its
-	// filter, where the data the engine reads holds fewer: the parts a
-	// stager wrote of a database that left out rows the filter does not
-	// keep. 0 counts the data read.
+	// filter, as counted where it was read: a database that left out the
+	// rows the filter does not keep counts them too, in its copy or in the
+	// parts a stager wrote. 0 has the engine count the records it reads.
 	Read int64
 }
 

@@ -104,23 +104,24 @@ func validateFilters(filters []*kallav1.Filter, path string) Errors {
 	for i, f := range filters {
 		field := index(path, i)
 		op := FilterName(f.GetOp())
+		none, list := takesNoValue(f.GetOp()), TakesList(f.GetOp())
 		switch n := len(f.GetValues()); {
 		case f.GetColumn() == "":
 			errs = append(errs, FieldError{Field: field + ".column", Message: "is required: a column of the source"})
 		case f.GetOp() == kallav1.FilterOperator_FILTER_OPERATOR_UNSPECIFIED:
 			errs = append(errs, FieldError{Field: field + ".op", Message: "is required; allowed: " + sortedNames(filterNames)})
-		case takesNoValue(f.GetOp()) && n > 0:
+		case none && n > 0:
 			errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf("%s takes no value", op)})
-		case TakesList(f.GetOp()) && n == 0:
+		case list && n == 0:
 			errs = append(errs, FieldError{Field: field + ".values", Message: fmt.Sprintf("is required: %s takes a list of values, such as [\"1010\", \"1020\"]", op)})
-		case !takesNoValue(f.GetOp()) && !TakesList(f.GetOp()) && n == 0:
+		case !none && !list && n == 0:
 			errs = append(errs, FieldError{Field: field + ".value", Message: fmt.Sprintf("is required: %s takes one value (in and not_in take a list)", op)})
-		case !takesNoValue(f.GetOp()) && !TakesList(f.GetOp()) && n > 1:
+		case !none && !list && n > 1:
 			errs = append(errs, FieldError{Field: field + ".values", Message: fmt.Sprintf("has %d values; %s takes one (in and not_in take a list)", n, op)})
 		}
 		for j, v := range f.GetValues() {
 			where := field + ".value"
-			if TakesList(f.GetOp()) {
+			if list {
 				where = index(field+".values", j)
 			}
 			if strings.ContainsRune(v, 0) {

@@ -255,17 +255,15 @@ func SelectColumn(c Column) string {
 // engine's): "" copies every row.
 type Where func(utf8 bool) string
 
-// Copied counts what CopyCSV read: the rows it copied, and the rows of the
-// table or view (in the same snapshot), more when a Where left some out.
-type Copied struct{ Rows, Read int64 }
-
 // CopyCSV streams the table or view as CSV with a header row into w, with
 // COPY, so it is never held whole in memory: the rows where (if any) keeps.
-// cols are the source's columns, as PostgresSchema read them.
-func CopyCSV(ctx context.Context, ref Ref, cols []Column, where Where, w io.Writer) (Copied, error) {
+// cols are the source's columns, as PostgresSchema read them. It returns
+// the rows of the table or view, in the snapshot the copy read: more than
+// it copied when where left some out.
+func CopyCSV(ctx context.Context, ref Ref, cols []Column, where Where, w io.Writer) (read int64, err error) {
 	conn, err := Connect(ctx, ref.DSN)
 	if err != nil {
-		return Copied{}, fmt.Errorf("connect to %s: %w", ref, RedactError(err, ref.DSN))
+		return 0, fmt.Errorf("connect to %s: %w", ref, RedactError(err, ref.DSN))
 	}
 	defer conn.Close(ctx)
 	list := make([]string, len(cols))
@@ -279,24 +277,21 @@ func CopyCSV(ctx context.Context, ref Ref, cols []Column, where Where, w io.Writ
 		cond = where(conn.PgConn().ParameterStatus("server_encoding") == "UTF8")
 	}
 	if cond == "" {
-		n, err := copyTo(ctx, conn, query, w, ref)
-		return Copied{Rows: n, Read: n}, err
+		return copyTo(ctx, conn, query, w, ref)
 	}
 	// The rows left out are counted in the snapshot the copy reads.
 	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return Copied{}, fmt.Errorf("copy %s: %w", ref.Table, err)
+		return 0, fmt.Errorf("copy %s: %w", ref.Table, err)
 	}
 	defer tx.Rollback(ctx)
-	var read int64
 	if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+QuoteTable(ref.Table)).Scan(&read); err != nil {
-		return Copied{}, fmt.Errorf("count the rows of %s: %w", ref.Table, err)
+		return 0, fmt.Errorf("count the rows of %s: %w", ref.Table, err)
 	}
-	n, err := copyTo(ctx, conn, query+" WHERE "+cond, w, ref)
-	if err != nil {
-		return Copied{}, err
+	if _, err := copyTo(ctx, conn, query+" WHERE "+cond, w, ref); err != nil {
+		return 0, err
 	}
-	return Copied{Rows: n, Read: read}, tx.Commit(ctx)
+	return read, tx.Commit(ctx)
 }
 
 func copyTo(ctx context.Context, conn *pgx.Conn, query string, w io.Writer, ref Ref) (int64, error) {

@@ -281,7 +281,9 @@ func Load(table string, in plan.Input, read string) []string {
 	}
 	var statements []string
 	id := "rowid + 1 AS __id, *"
-	if len(in.Filters) > 0 {
+	switch {
+	case len(in.Filters) == 0:
+	case keepsWhole(in):
 		// Read whole first: the records read are counted (Unfiltered),
 		// and one without a key keeps its row number in the file.
 		statements = append(statements, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", unfiltered(table), read))
@@ -290,6 +292,8 @@ func Load(table string, in plan.Input, read string) []string {
 			cols, id = "rowid + 1 AS __row, *", "__row AS __id, * EXCLUDE (__row)"
 		}
 		read = fmt.Sprintf("SELECT %s FROM %s WHERE %s", cols, unfiltered(table), filterWhere(in.Filters))
+	default:
+		read = fmt.Sprintf("SELECT * FROM (%s) WHERE %s", read, filterWhere(in.Filters))
 	}
 	if len(in.Key) > 0 {
 		read = fmt.Sprintf("SELECT * FROM (%s) ORDER BY %s", read, keyColumns(in))
@@ -300,15 +304,23 @@ func Load(table string, in plan.Input, read string) []string {
 	)
 }
 
+// keepsWhole says whether Load reads a side with a filter into a copy of
+// the whole side first: to count the records read, unless the source
+// counted them (in.Read), and to number records without a key by their
+// place in the file.
+func keepsWhole(in plan.Input) bool {
+	return len(in.Filters) > 0 && (in.Read == 0 || len(in.Key) == 0)
+}
+
 // unfiltered is the table a side with a filter is read into whole, before
 // the filter keeps its records.
 func unfiltered(table string) string { return table + "_unfiltered" }
 
-// Unfiltered is, for a side Load read with a filter, the query counting
-// the records read (those kept and those left out) and the statement
-// dropping the side's unfiltered copy; both empty without a filter.
+// Unfiltered is, for a side Load read whole before its filter, the query
+// counting the records read (those kept and those left out) and the
+// statement dropping the copy; both empty when Load made none.
 func Unfiltered(table string, in plan.Input) (count, drop string) {
-	if len(in.Filters) == 0 {
+	if !keepsWhole(in) {
 		return "", ""
 	}
 	return Count(unfiltered(table)), "DROP TABLE " + unfiltered(table)

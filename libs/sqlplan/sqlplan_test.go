@@ -129,6 +129,21 @@ func TestPostgresWhere(t *testing.T) {
 			t.Errorf("PostgresWhere = %s, want none: PostgreSQL text holds no NUL", got)
 		}
 	})
+	t.Run("no_copy_to_count_what_the_source_counted", func(t *testing.T) {
+		t.Parallel()
+		counted := in
+		counted.Read = 10
+		for _, tt := range []struct {
+			in   plan.Input
+			copy bool
+		}{{in, true}, {counted, false}} {
+			count, _ := sqlplan.Unfiltered("kalla_left", tt.in)
+			script := strings.Join(sqlplan.Load("kalla_left", tt.in, "SELECT 1"), ";\n")
+			if copied := strings.Contains(script, "kalla_left_unfiltered"); copied != tt.copy || (count != "") != tt.copy {
+				t.Errorf("Read %d: the load copies the side whole: %v, counts it: %q; want %v\n%s", tt.in.Read, copied, count, tt.copy, script)
+			}
+		}
+	})
 	t.Run("explained", func(t *testing.T) {
 		t.Parallel()
 		p := &plan.Plan{RecipeID: "x", Left: in, Right: plan.Input{Alias: "bank", Ref: ref, Schema: source.Schema{Columns: cols}, Key: cols[:1]}}

@@ -223,7 +223,6 @@ func loadedRows(alias string, rows, filteredOut int64) string {
 // load reads one side, keeps the records its filter names, numbers them
 // and checks their key. It returns the records kept, and those left out.
 func load(ctx context.Context, s *session, table string, in plan.Input) (kept, filteredOut int64, err error) {
-	read := in.Read // 0: counted from the copy Load keeps whole, unless the source counts
 	var query string
 	switch in.Ref.Format {
 	case source.FormatCSV:
@@ -234,14 +233,15 @@ func load(ctx context.Context, s *session, table string, in plan.Input) (kept, f
 		}
 		query = sqlplan.ReadParquet(in.Schema.Files, in.Schema)
 	case source.FormatPostgres:
-		path, copied, err := spool(ctx, s, table, in)
+		path, read, err := spool(ctx, s, table, in)
 		if source.Refused(err) {
 			return 0, 0, engine.BadInput("source %s: %v", in.Alias, err)
 		}
 		if err != nil {
 			return 0, 0, fmt.Errorf("source %s: %w", in.Alias, err)
 		}
-		query, read = sqlplan.ReadCopy(path, in.Schema), copied.Read
+		// The database counted the rows, those it left out too.
+		query, in.Read = sqlplan.ReadCopy(path, in.Schema), read
 	}
 	for _, q := range sqlplan.Load(table, in, query) {
 		if err := s.exec(ctx, q); err != nil {
@@ -261,23 +261,24 @@ func load(ctx context.Context, s *session, table string, in plan.Input) (kept, f
 	if kept, err = s.int64(ctx, sqlplan.Count(table)); err != nil {
 		return 0, 0, err
 	}
-	filteredOut, err = leftOut(ctx, s, table, in, kept, read)
+	filteredOut, err = leftOut(ctx, s, table, in, kept)
 	return kept, filteredOut, err
 }
 
-// leftOut counts the records a side's filter left out: those read (read,
-// or when it is 0 those in the copy of the whole side Load made) less
+// leftOut counts the records a side's filter left out: those read (as the
+// source counted them, or in the copy of the whole side Load made) less
 // those kept. It drops that copy.
-func leftOut(ctx context.Context, s *session, table string, in plan.Input, kept, read int64) (int64, error) {
-	count, drop := sqlplan.Unfiltered(table, in)
-	if count == "" {
+func leftOut(ctx context.Context, s *session, table string, in plan.Input, kept int64) (int64, error) {
+	if len(in.Filters) == 0 {
 		return 0, nil
 	}
-	if read == 0 {
-		var err error
-		if read, err = s.int64(ctx, count); err != nil {
-			return 0, err
-		}
+	count, drop := sqlplan.Unfiltered(table, in)
+	if count == "" {
+		return in.Read - kept, nil
+	}
+	read, err := s.int64(ctx, count)
+	if err != nil {
+		return 0, err
 	}
 	return read - kept, s.exec(ctx, drop)
 }
@@ -349,26 +350,27 @@ func tooWide(r plan.Rule, sums bool) error {
 // spool streams a PostgreSQL table to a CSV file in the session's scratch
 // directory with COPY; DuckDB then reads it like any CSV, with the types the
 // database declared. The database leaves out the rows the side's filter
-// does not keep, as far as it can check (see sqlplan.PostgresWhere).
-func spool(ctx context.Context, s *session, name string, in plan.Input) (string, source.Copied, error) {
-	path := filepath.Join(s.tmp, name+".csv")
+// does not keep, as far as it can check (see sqlplan.PostgresWhere), and
+// counts the rows read, those too.
+func spool(ctx context.Context, s *session, name string, in plan.Input) (path string, read int64, err error) {
+	path = filepath.Join(s.tmp, name+".csv")
 	f, err := os.Create(path)
 	if err != nil {
-		return "", source.Copied{}, err
+		return "", 0, err
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
 	var where source.Where
 	if !s.readWhole {
 		where = func(utf8 bool) string { return sqlplan.PostgresWhere(in, utf8) }
 	}
-	copied, err := source.CopyCSV(ctx, in.Ref, in.Schema.Columns, where, w)
+	read, err = source.CopyCSV(ctx, in.Ref, in.Schema.Columns, where, w)
 	if err == nil {
 		err = w.Flush()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	return path, copied, err
+	return path, read, err
 }
 
 // checkKey refuses a side whose keys are NULL or not unique, naming

@@ -151,8 +151,8 @@ func TestFilter(t *testing.T) {
 	})
 }
 
-// TestPostgresFilter: a database source is filtered in the engine, on the
-// types the database declares (a boolean, a timestamp with a zone).
+// TestPostgresFilter: a database source is filtered on the types the
+// database declares (a boolean, a timestamp with a zone).
 func TestPostgresFilter(t *testing.T) {
 	t.Parallel()
 	url, _ := postgresDB(t, `CREATE TABLE ledger (code text PRIMARY KEY, ref text, amount numeric(12,2), at timestamptz, ok bool);

@@ -45,24 +45,23 @@ func filterValue(text string, t colType) *value {
 }
 
 func keeps(op kallav1.FilterOperator, cell *value, values []*value, f family) bool {
+	named := func() bool {
+		return slices.ContainsFunc(values, func(v *value) bool { return compare(cell, v, f) == 0 })
+	}
 	switch op {
 	case kallav1.FilterOperator_FILTER_OPERATOR_EMPTY:
 		return cell == nil
 	case kallav1.FilterOperator_FILTER_OPERATOR_NOT_EMPTY:
 		return cell != nil
-	case kallav1.FilterOperator_FILTER_OPERATOR_NE:
-		return cell == nil || compare(cell, values[0], f) != 0
-	case kallav1.FilterOperator_FILTER_OPERATOR_NOT_IN:
-		return cell == nil || !slices.ContainsFunc(values, func(v *value) bool { return compare(cell, v, f) == 0 })
+	case kallav1.FilterOperator_FILTER_OPERATOR_NE, kallav1.FilterOperator_FILTER_OPERATOR_NOT_IN:
+		return cell == nil || !named()
 	}
 	if cell == nil {
 		return false
 	}
 	switch op {
-	case kallav1.FilterOperator_FILTER_OPERATOR_IN:
-		return slices.ContainsFunc(values, func(v *value) bool { return compare(cell, v, f) == 0 })
-	case kallav1.FilterOperator_FILTER_OPERATOR_EQ:
-		return compare(cell, values[0], f) == 0
+	case kallav1.FilterOperator_FILTER_OPERATOR_EQ, kallav1.FilterOperator_FILTER_OPERATOR_IN:
+		return named()
 	case kallav1.FilterOperator_FILTER_OPERATOR_LT:
 		return compare(cell, values[0], f) < 0
 	case kallav1.FilterOperator_FILTER_OPERATOR_LTE:

@@ -1,33 +1,19 @@
 package extract_test
 
 import (
-	"context"
 	"slices"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
-
-	"github.com/kallahq/kalla/libs/source"
-	"github.com/kallahq/kalla/libs/testenv"
 )
 
 // TestChunkEncoding stages text as UTF-8 where the database gives new
 // sessions another client encoding, as a LATIN1 database does by default.
 func TestChunkEncoding(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	db := testenv.Postgres(t)
-	conn, err := source.Connect(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET client_encoding = ''LATIN1''', current_database()); END $$;
+	db, _ := database(t, `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET client_encoding = ''LATIN1''', current_database()); END $$;
 		CREATE TABLE t (id int, name text);
 		INSERT INTO t VALUES (1, 'Müller'), (2, 'Ørsted'), (3, 'plain')`)
-	if err != nil {
-		t.Fatal(err)
-	}
 	tbl := chunkTable(t, db, "public.t", tableSchema(t, db, "public.t"))
 	var got []string
 	tr := array.NewTableReader(tbl, 0)

@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/kallahq/kalla/libs/source"
 	"github.com/kallahq/kalla/libs/testenv"
@@ -23,18 +24,9 @@ import (
 func TestChunkFloats(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := testenv.Postgres(t)
-	conn, err := source.Connect(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET extra_float_digits = 0', current_database()); END $$;
+	db, conn := database(t, `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET extra_float_digits = 0', current_database()); END $$;
 		CREATE TABLE t (id int, f8 float8, f4 float4);
 		INSERT INTO t VALUES (1, 0.1::float8 + 0.2::float8, 0.1), (2, 1.1, 2.655), (3, NULL, NULL), (4, 1e20, 1.5e-7)`)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// New sessions get the database's setting; source.Connect overrides it.
 	schema := tableSchema(t, db, "public.t")
 	if f8, f4 := schema.Columns[1], schema.Columns[2]; f8.TypeName() != "decimal(38,17)" || f4.TypeName() != "decimal(9,8)" {
@@ -64,6 +56,23 @@ func TestChunkFloats(t *testing.T) {
 			t.Errorf("f8 = %+v, want text with the reason it is unfit", c)
 		}
 	})
+}
+
+// database runs setup in a new database and returns its URL and a
+// connection to it, closed when the test ends.
+func database(t *testing.T, setup string) (string, *pgx.Conn) {
+	t.Helper()
+	ctx := context.Background()
+	db := testenv.Postgres(t)
+	conn, err := source.Connect(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(ctx) })
+	if _, err := conn.Exec(ctx, setup); err != nil {
+		t.Fatal(err)
+	}
+	return db, conn
 }
 
 // tableSchema reads the schema of table in the database at db.
