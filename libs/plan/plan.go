@@ -44,7 +44,8 @@ type Input struct {
 	// Read, when above 0, is how many records the source held before its
 	// filter, as counted where it was read: a database that left out the
 	// rows the filter does not keep counts them too, in its copy or in the
-	// parts a stager wrote. 0 has the engine count the records it reads.
+	// parts a stager wrote. 0 has the engine take the count of the
+	// schema's reader (Schema.Rows), or count the records it reads.
 	Read int64
 }
 

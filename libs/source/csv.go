@@ -21,10 +21,15 @@ func CSVSchema(path string, types map[string]Setting) (Schema, error) {
 		return Schema{}, err // names the path
 	}
 	defer f.Close()
+	stamp, err := stampFile(path, f)
+	if err != nil {
+		return Schema{}, err
+	}
 	s, err := inferCSV(f, types)
 	if err != nil {
 		return Schema{}, fmt.Errorf("read %s: %w", path, err)
 	}
+	s.Stamps = []Stamp{stamp}
 	return s, nil
 }
 

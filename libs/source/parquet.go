@@ -16,7 +16,7 @@ import (
 // ParquetSchema reads the schema of a Parquet file, or of a directory of
 // Parquet parts, whose parts must agree on their columns (see unify). Only
 // the file footers are read, and the data of float columns only: see
-// measureFloats. Rows is the file's row count, or -1 for a directory.
+// measureFloats. Rows is the rows the footers count, over every part.
 func ParquetSchema(path string) (Schema, error) {
 	files, err := parquetFiles(path)
 	if err != nil {
@@ -27,14 +27,12 @@ func ParquetSchema(path string) (Schema, error) {
 		return Schema{}, fmt.Errorf("read %s: %w", files[0], err)
 	}
 	s.Rows, s.Files = n, files
-	if len(files) > 1 || files[0] != path {
-		s.Rows = -1
-	}
 	for _, part := range files[1:] {
-		ps, partTypes, _, err := parquetFileSchema(part)
+		ps, partTypes, n, err := parquetFileSchema(part)
 		if err != nil {
 			return Schema{}, fmt.Errorf("read %s: %w", part, err)
 		}
+		s.Rows, s.Stamps = s.Rows+n, append(s.Stamps, ps.Stamps...)
 		if err := unify(&s, types, ps, partTypes, files[0], part); err != nil {
 			return Schema{}, err
 		}
@@ -114,6 +112,10 @@ func unify(s *Schema, types []arrow.DataType, part Schema, partTypes []arrow.Dat
 // parquetFileSchema reads a file's columns, their Arrow types and its row
 // count.
 func parquetFileSchema(path string) (Schema, []arrow.DataType, int64, error) {
+	stamp, err := stampFile(path, nil)
+	if err != nil {
+		return Schema{}, nil, 0, err
+	}
 	rdr, err := file.OpenParquetFile(path, false)
 	if err != nil {
 		return Schema{}, nil, 0, err
@@ -124,7 +126,7 @@ func parquetFileSchema(path string) (Schema, []arrow.DataType, int64, error) {
 	if err != nil {
 		return Schema{}, nil, 0, err
 	}
-	s := Schema{Columns: make([]Column, 0, as.NumFields())}
+	s := Schema{Columns: make([]Column, 0, as.NumFields()), Stamps: []Stamp{stamp}}
 	types := make([]arrow.DataType, 0, as.NumFields())
 	for _, f := range as.Fields() {
 		c, err := arrowColumn(f.Name, f.Type)

@@ -102,6 +102,9 @@ func TestParquetSchema(t *testing.T) {
 			t.Fatal(err)
 		}
 		check(t, s)
+		if s.Rows != 4 {
+			t.Errorf("rows = %d, want 4: the parts' 2 each", s.Rows)
+		}
 	})
 }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
+	"time"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 )
@@ -128,8 +130,9 @@ func (c Column) TypeName() string {
 	return "text"
 }
 
-// Schema is a source's columns in order, with how many rows were read when
-// known (-1 when not).
+// Schema is a source's columns in order, with how many records it holds
+// when its reader counted them (a CSV file's records, a Parquet source's
+// rows as its footers count them; -1 when not counted).
 type Schema struct {
 	Columns []Column
 	Rows    int64
@@ -139,6 +142,44 @@ type Schema struct {
 	Files []string `json:"-"`
 	// CSV is how a CSV source's file is laid out, for the engine's reader.
 	CSV CSVLayout
+	// Stamps are the files read, as they were when read: the engine,
+	// reading them again, must find them so (see Changed).
+	Stamps []Stamp `json:"-"`
+}
+
+// Stamp is a file's size and time of change.
+type Stamp struct {
+	Path    string
+	Size    int64
+	ModTime time.Time
+}
+
+// stampFile stamps the file at path, or the open file f when not nil.
+func stampFile(path string, f *os.File) (Stamp, error) {
+	var fi os.FileInfo
+	var err error
+	if f != nil {
+		fi, err = f.Stat()
+	} else {
+		fi, err = os.Stat(path)
+	}
+	if err != nil {
+		return Stamp{}, err // names the path
+	}
+	return Stamp{Path: path, Size: fi.Size(), ModTime: fi.ModTime()}, nil
+}
+
+// Changed returns the first file whose size or time of change is no longer
+// what it was when the schema was read, or that is gone: its records may not
+// be those read, nor of the types read.
+func (s Schema) Changed() (path string, changed bool) {
+	for _, st := range s.Stamps {
+		now, err := stampFile(st.Path, nil)
+		if err != nil || now.Size != st.Size || !now.ModTime.Equal(st.ModTime) {
+			return st.Path, true
+		}
+	}
+	return "", false
 }
 
 // Column finds a column by its exact name.

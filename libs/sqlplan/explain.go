@@ -24,13 +24,21 @@ func Explain(p *plan.Plan) (rules []RuleScript, script string) {
 		table string
 		in    plan.Input
 	}{{Left, p.Left}, {Right, p.Right}} {
+		side.in = Counted(side.in)
+		if side.in.Ref.Format == source.FormatPostgres {
+			// The copy counts the rows read; any count renders alike.
+			side.in.Read = max(side.in.Read, 1)
+		}
 		fmt.Fprintf(&b, "\n-- load %s from %s\n", side.in.Alias, side.in.Ref)
 		if where := PostgresWhere(side.in, true); side.in.Ref.Format == source.FormatPostgres && where != "" {
 			fmt.Fprintf(&b, "-- PostgreSQL copies only the rows where %s\n-- (conditions on text when the server's text is UTF-8, as it is by default)\n", where)
 		}
 		fmt.Fprintf(&b, "%s;\n", strings.Join(Load(side.table, side.in, read(side.in)), ";\n"))
-		if count, drop := Unfiltered(side.table, side.in); count != "" {
+		switch count, drop := Unfiltered(side.table, side.in); {
+		case count != "":
 			fmt.Fprintf(&b, "-- the records the filter left out: those read (below) less those kept\n%s;\n%s;\n", count, drop)
+		case len(side.in.Filters) > 0:
+			fmt.Fprintf(&b, "-- the records the filter left out: those counted as the source was read (%s) less those kept\n", counter[side.in.Ref.Format])
 		}
 		if q := KeyOrderBreaks(side.table, side.in); q != "" {
 			fmt.Fprintf(&b, "-- must be 0: keys are unique, not empty and numbered in order\n%s;\n", q)
@@ -58,6 +66,13 @@ func Explain(p *plan.Plan) (rules []RuleScript, script string) {
 	}
 	fmt.Fprintf(&b, "\n-- evidence\n%s;\n%s;\n%s;\n%s;\n", RuleCounts(p), Matched(p), Unmatched(p, left), Unmatched(p, right))
 	return rules, b.String()
+}
+
+// counter names who counts a source's records as it is read.
+var counter = map[source.Format]string{
+	source.FormatCSV:      "by Kalla's CSV reader",
+	source.FormatParquet:  "by the Parquet footers",
+	source.FormatPostgres: "by PostgreSQL, in the copy's snapshot",
 }
 
 // read is the query that reads a side, as Explain shows it.

@@ -304,6 +304,17 @@ func Load(table string, in plan.Input, read string) []string {
 	)
 }
 
+// Counted is in with Read set to the records its schema's reader counted
+// (Kalla's CSV reader, a Parquet source's footers) when no other count was
+// given: a filter then needs no copy of the whole side to count the records
+// it leaves out.
+func Counted(in plan.Input) plan.Input {
+	if in.Read == 0 && in.Schema.Rows > 0 {
+		in.Read = in.Schema.Rows
+	}
+	return in
+}
+
 // keepsWhole says whether Load reads a side with a filter into a copy of
 // the whole side first: to count the records read, unless the source
 // counted them (in.Read), and to number records without a key by their

@@ -133,10 +133,14 @@ func TestPostgresWhere(t *testing.T) {
 		t.Parallel()
 		counted := in
 		counted.Read = 10
+		byReader := in
+		byReader.Schema.Rows = 10
+		keyless := byReader
+		keyless.Key = nil
 		for _, tt := range []struct {
 			in   plan.Input
 			copy bool
-		}{{in, true}, {counted, false}} {
+		}{{in, true}, {counted, false}, {sqlplan.Counted(byReader), false}, {sqlplan.Counted(keyless), true}} {
 			count, _ := sqlplan.Unfiltered("kalla_left", tt.in)
 			script := strings.Join(sqlplan.Load("kalla_left", tt.in, "SELECT 1"), ";\n")
 			if copied := strings.Contains(script, "kalla_left_unfiltered"); copied != tt.copy || (count != "") != tt.copy {
@@ -150,6 +154,9 @@ func TestPostgresWhere(t *testing.T) {
 		_, script := sqlplan.Explain(p)
 		if !strings.Contains(script, "-- PostgreSQL copies only the rows where (") || strings.Count(script, "PostgreSQL copies only") != 1 {
 			t.Errorf("the script does not say once what PostgreSQL leaves out:\n%s", script)
+		}
+		if strings.Contains(script, "_unfiltered") {
+			t.Errorf("the script copies a side whole, which the engine does not: the copy counts the rows read\n%s", script)
 		}
 	})
 }

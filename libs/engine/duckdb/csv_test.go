@@ -1,9 +1,20 @@
 package duckdb_test
 
 import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/kallahq/kalla/libs/engine"
+	"github.com/kallahq/kalla/libs/engine/duckdb"
+	"github.com/kallahq/kalla/libs/plan"
+	"github.com/kallahq/kalla/libs/recipe"
+	"github.com/kallahq/kalla/libs/reconcile"
 )
 
 // TestCSVLayouts reads files laid out in ways DuckDB's CSV reader reads
@@ -51,6 +62,12 @@ func TestCSVLayouts(t *testing.T) {
 			if o.summary.Left.Rows != tt.leftRows {
 				t.Errorf("left rows = %d, want %d", o.summary.Left.Rows, tt.leftRows)
 			}
+			// A filter keeping every record: the records read are those
+			// Kalla's reader counted, and none is left out.
+			kept := mustReconcile(t, tt.left, tt.right, keepAll(tt.recipe))
+			if s := kept.summary.Left; s.Rows != tt.leftRows || s.FilteredOut != 0 {
+				t.Errorf("filtered: left rows = %d, %d left out; want %d, 0", s.Rows, s.FilteredOut, tt.leftRows)
+			}
 		})
 	}
 	t.Run("one_column_quoted_empty_is_empty", func(t *testing.T) {
@@ -67,6 +84,90 @@ func TestCSVLayouts(t *testing.T) {
 		wantBadInput(t, err, `line 1 holds a carriage return (\r) outside quotes`)
 	})
 }
+
+// keepAll gives a recipe's left source a filter that keeps every record.
+func keepAll(recipe string) string {
+	return strings.Replace(recipe, `uri: "file://left.csv"`, `uri: "file://left.csv", filter: [{column: ref, op: ne, value: "no such ref"}]`, 1)
+}
+
+// TestFileChangedWhileRead: a file that changed between the reading of its
+// columns and the engine's fails the run rather than giving counts of
+// neither; so do records the two readers count otherwise.
+func TestFileChangedWhileRead(t *testing.T) {
+	t.Parallel()
+	eq := recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}]}\n")
+	filtered := withSourceField(eq, "left", "filter", "[{column: ref, op: ne, value: C}]")
+	noKey := strings.ReplaceAll(filtered, ", primary_key: [id]", "")
+	changed := "left.csv changed while Kalla read it (its size or time of change is not what it was when its columns were read)"
+	miscounted := "left.csv was counted as 2 records when first read, and the engine read 3: the two readings disagree"
+	for _, tt := range []struct {
+		name, recipe string
+		change       func(t *testing.T, left string, p *plan.Plan)
+		want         string
+	}{
+		{"unfiltered", eq, appendRecord, changed},
+		{"filtered", filtered, appendRecord, changed},
+		{"filtered_without_a_key", noKey, appendRecord, changed},
+		{"touched", eq, touch, changed},
+		{"miscounted", eq, miscount, miscounted},
+		{"miscounted_filtered_without_a_key", noKey, miscount, miscounted},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			left := filepath.Join(dir, "left.csv")
+			for name, text := range map[string]string{left: "id,ref\n1,A\n2,B\n3,C\n", filepath.Join(dir, "right.csv"): "id,ref\n10,A\n",
+				filepath.Join(dir, "recipe.yaml"): strings.TrimLeft(tt.recipe, "\n")} {
+				if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err := planThenReconcile(t, filepath.Join(dir, "recipe.yaml"), func(p *plan.Plan) { tt.change(t, left, p) })
+			if err == nil || !strings.Contains(err.Error(), tt.want) || reconcile.IsBadInput(err) {
+				t.Errorf("err = %v\nwant a failure (not bad input) saying %s", err, tt.want)
+			}
+		})
+	}
+}
+
+// planThenReconcile plans the recipe at path, calls between, and runs the
+// plan on the engine.
+func planThenReconcile(t *testing.T, path string, between func(*plan.Plan)) error {
+	t.Helper()
+	r, err := recipe.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	p, err := reconcile.Plan(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	between(p)
+	_, err = (&duckdb.Engine{Threads: 2}).Reconcile(ctx, p, engine.Output{Dir: t.TempDir(), Format: engine.CSV}, nil)
+	return err
+}
+
+func appendRecord(t *testing.T, left string, _ *plan.Plan) {
+	f, err := os.OpenFile(left, os.O_APPEND|os.O_WRONLY, 0)
+	if err == nil {
+		_, err = f.WriteString("4,D\n")
+		err = errors.Join(err, f.Close())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// touch changes the file's time of change alone.
+func touch(t *testing.T, left string, _ *plan.Plan) {
+	if err := os.Chtimes(left, time.Time{}, time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// miscount has Kalla's reader count a record fewer than the file holds.
+func miscount(_ *testing.T, _ string, p *plan.Plan) { p.Left.Schema.Rows-- }
 
 // TestCSVValues reads values whose type or message depends on all of a
 // column's values.

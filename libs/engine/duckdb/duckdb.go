@@ -34,8 +34,10 @@ type Engine struct {
 	TempDir string
 	// MemoryLimit such as "4GB"; empty means DuckDB's default (80% of RAM).
 	MemoryLimit string
-	// readWhole reads database sources whole, their filters checked in
-	// the engine alone: what the tests compare PostgreSQL's checks with.
+	// readWhole reads every source whole and has the engine count its
+	// records: database sources' filters are not sent to the database, and
+	// a filtered side is copied whole before its filter keeps its records,
+	// as the tests comparing those two ways need.
 	readWhole bool
 }
 
@@ -243,6 +245,9 @@ func load(ctx context.Context, s *session, table string, in plan.Input) (kept, f
 		// The database counted the rows, those it left out too.
 		query, in.Read = sqlplan.ReadCopy(path, in.Schema), read
 	}
+	if !s.readWhole {
+		in = sqlplan.Counted(in)
+	}
 	for _, q := range sqlplan.Load(table, in, query) {
 		if err := s.exec(ctx, q); err != nil {
 			switch {
@@ -255,32 +260,56 @@ func load(ctx context.Context, s *session, table string, in plan.Input) (kept, f
 			return 0, 0, fmt.Errorf("%s: loading %s failed: %w", in.Alias, in.Ref, err)
 		}
 	}
+	if path, changed := in.Schema.Changed(); changed {
+		return 0, 0, fmt.Errorf("source %s: %s changed while Kalla read it (its size or time of change is not what it was when its columns were read): run again once it is written", in.Alias, path)
+	}
 	if err := checkKey(ctx, s, table, in); err != nil {
 		return 0, 0, err
 	}
 	if kept, err = s.int64(ctx, sqlplan.Count(table)); err != nil {
 		return 0, 0, err
 	}
-	filteredOut, err = leftOut(ctx, s, table, in, kept)
-	return kept, filteredOut, err
+	read, err := readCount(ctx, s, table, in, kept)
+	if err != nil {
+		return 0, 0, err
+	}
+	return kept, read - kept, nil
 }
 
-// leftOut counts the records a side's filter left out: those read (as the
-// source counted them, or in the copy of the whole side Load made) less
-// those kept. It drops that copy.
-func leftOut(ctx context.Context, s *session, table string, in plan.Input, kept int64) (int64, error) {
-	if len(in.Filters) == 0 {
-		return 0, nil
-	}
+// readCount counts the records a side read before its filter: those kept
+// when it has none, else as the source counted them, or in the copy of the
+// whole side Load made, which it drops. Where the engine counted the
+// records of a file itself, they must be those Kalla's reader counted (the
+// file being as it was, see Schema.Changed).
+func readCount(ctx context.Context, s *session, table string, in plan.Input, kept int64) (int64, error) {
 	count, drop := sqlplan.Unfiltered(table, in)
-	if count == "" {
-		return in.Read - kept, nil
+	switch {
+	case len(in.Filters) > 0 && count == "":
+		if kept > in.Read {
+			return 0, miscounted(in, in.Read, kept)
+		}
+		return in.Read, nil
+	case len(in.Filters) > 0:
+		read, err := s.int64(ctx, count)
+		if err == nil {
+			err = s.exec(ctx, drop)
+		}
+		if err == nil && in.Schema.Rows >= 0 && read != in.Schema.Rows {
+			err = miscounted(in, in.Schema.Rows, read)
+		}
+		return read, err
+	case in.Schema.Rows >= 0 && kept != in.Schema.Rows:
+		return 0, miscounted(in, in.Schema.Rows, kept)
 	}
-	read, err := s.int64(ctx, count)
-	if err != nil {
-		return 0, err
-	}
-	return read - kept, s.exec(ctx, drop)
+	return kept, nil
+}
+
+// miscounted is the error of a side whose records, as the engine read
+// them, are more or fewer than those counted where the source was read
+// first: the two readings disagree.
+func miscounted(in plan.Input, counted, read int64) error {
+	return fmt.Errorf("source %s: %s was counted as %d records when first read, and the engine read %d: the two readings disagree (please report it, with the source if you can)",
+		in.Alias, in.Ref, counted, read)
 }
 
 // dataError says whether a DuckDB error was caused by the data read (a

@@ -8,8 +8,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/kallahq/kalla/libs/plan"
 )
 
 // parquetBook writes dir/left.parquet from the query left, a directory
@@ -62,6 +65,45 @@ func TestParquetSources(t *testing.T) {
 	if got, want := o.pairs(), []string{"exact: l1 r10", "exact: l2 r11"}; !slices.Equal(got, want) {
 		t.Errorf("matches = %v, want %v", got, want)
 	}
+}
+
+// TestParquetPartsCounted: the records a filter leaves out of a directory
+// of parts are counted from every part's footer; a part that changes after
+// its footer was read fails the run.
+func TestParquetPartsCounted(t *testing.T) {
+	t.Parallel()
+	exact := `  - {name: exact, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}]}
+`
+	parts := []string{`SELECT * FROM (VALUES (10, 'A'), (12, 'Z')) t(id, ref)`, `SELECT * FROM (VALUES (11, 'B')) t(id, ref)`}
+	t.Run("filtered", func(t *testing.T) {
+		t.Parallel()
+		path := parquetBook(t, `SELECT * FROM (VALUES (1, 'A'), (2, 'B')) t(id, ref)`, parts, exact)
+		text, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		right := `uri: "file://right", primary_key: [id]`
+		if err := os.WriteFile(path, []byte(strings.Replace(string(text), right, right+", filter: [{column: ref, op: ne, value: Z}]", 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		o := mustRun(t, path)
+		if got, want := o.pairs(), []string{"exact: l1 r10", "exact: l2 r11"}; !slices.Equal(got, want) || o.summary.Right.Rows != 2 || o.summary.Right.FilteredOut != 1 {
+			t.Errorf("matches = %v, right %+v; want %v, 2 rows and 1 left out", got, o.summary.Right, want)
+		}
+	})
+	t.Run("a_part_changed", func(t *testing.T) {
+		t.Parallel()
+		path := parquetBook(t, `SELECT * FROM (VALUES (1, 'A')) t(id, ref)`, parts, exact)
+		part := filepath.Join(filepath.Dir(path), "right", "part-00001.parquet")
+		err := planThenReconcile(t, path, func(*plan.Plan) {
+			if err := os.Chtimes(part, time.Time{}, time.Now().Add(time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if want := "part-00001.parquet changed while Kalla read it"; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want %s", err, want)
+		}
+	})
 }
 
 // TestParquetDeclaredWidths: DECIMAL(38,2) on both sides, as Spark and
