@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 )
 
 // CSVSchema reads a whole CSV file once and infers each column's type over
@@ -16,20 +17,28 @@ import (
 // name instead; every value of such a column must be of its type, written
 // in its layout if the setting has one.
 func CSVSchema(path string, types map[string]Setting) (Schema, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return Schema{}, err // names the path
+	}
+	if !fi.Mode().IsRegular() {
+		// Opening a pipe would wait for its writer.
+		return Schema{}, fmt.Errorf("%s is not a regular file (%s): Kalla reads a CSV file twice, for its types and to reconcile it, so save it to a file first", path, fi.Mode().Type())
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return Schema{}, err // names the path
 	}
 	defer f.Close()
-	stamp, err := stampFile(path, f)
-	if err != nil {
-		return Schema{}, err
-	}
 	s, err := inferCSV(f, types)
 	if err != nil {
+		if !stamp(path, fi).holds() {
+			// A half-written last line, not the file's fault.
+			return Schema{}, fmt.Errorf("%s %w: run again once it is written", path, ErrChanged)
+		}
 		return Schema{}, fmt.Errorf("read %s: %w", path, err)
 	}
-	s.Stamps = []Stamp{stamp}
+	s.Stamps = []Stamp{stamp(path, fi)}
 	return s, nil
 }
 
@@ -51,28 +60,109 @@ func inferCSV(r io.Reader, types map[string]Setting) (Schema, error) {
 		// A name the file lacks is the plan's to refuse, at its field.
 		cols[i].set = types[name]
 	}
+	done := make(chan struct{})
+	var reading sync.WaitGroup
+	defer func() {
+		close(done)
+		reading.Wait() // the file is not closed under the reader
+	}()
+	batches, free := readAhead(cr, done, &reading)
 	var rows int64
-	for {
-		rec, err := cr.read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return Schema{}, err
-		}
-		rows++
-		for i, v := range rec {
-			cols[i].add(v)
-			if !cols[i].fits() {
-				return Schema{}, cols[i].typeError(names[i], cr.start, string(v))
+	for b := range batches {
+		from := 0
+		for r, line := range b.lines {
+			for i := range cols {
+				end := b.ends[r*len(cols)+i]
+				v := b.data[from:end]
+				from = end
+				cols[i].add(v)
+				if !cols[i].fits() {
+					return Schema{}, cols[i].typeError(names[i], line, string(v))
+				}
 			}
 		}
+		rows += int64(len(b.lines))
+		if b.err != nil {
+			return Schema{}, b.err
+		}
+		free <- b
 	}
 	s := Schema{Rows: rows, Columns: make([]Column, len(names)), CSV: cr.Layout()}
 	for i, name := range names {
 		s.Columns[i] = cols[i].column(name)
 	}
 	return s, nil
+}
+
+// recordBatch is records read ahead of the inference: their fields end to
+// end in data, where each field ends in ends, and the line each record
+// starts on.
+type recordBatch struct {
+	data  []byte
+	ends  []int
+	lines []int
+	// err is the reader's, after the records.
+	err error
+}
+
+// batchRecords is a recordBatch's size: large enough that handing batches
+// over costs nothing next to reading and checking them.
+const batchRecords = 4096
+
+// readAhead reads cr's records into batches on a goroutine of its own, so
+// that reading a file and checking its values take a core each. It stops
+// after an error, at the end of the file, or when done closes. Batches
+// sent back on free are filled again.
+func readAhead(cr *csvReader, done <-chan struct{}, reading *sync.WaitGroup) (batches <-chan *recordBatch, free chan<- *recordBatch) {
+	out := make(chan *recordBatch, 2)
+	// Room for every batch there is: sending one back never waits.
+	spare := make(chan *recordBatch, cap(out)+2)
+	reading.Go(func() {
+		defer close(out)
+		made := 0
+		for {
+			var b *recordBatch
+			select {
+			case b = <-spare:
+			default:
+				if made < cap(spare) {
+					b, made = &recordBatch{}, made+1
+					break
+				}
+				select { // every batch is out: wait for one
+				case b = <-spare:
+				case <-done:
+					return
+				}
+			}
+			b.data, b.ends, b.lines = b.data[:0], b.ends[:0], b.lines[:0]
+			for len(b.lines) < batchRecords && b.err == nil {
+				rec, err := cr.read()
+				if err != nil {
+					b.err = err
+					break
+				}
+				b.lines = append(b.lines, cr.start)
+				for _, f := range rec {
+					b.data = append(b.data, f...)
+					b.ends = append(b.ends, len(b.data))
+				}
+			}
+			end := errors.Is(b.err, io.EOF)
+			if end {
+				b.err = nil
+			}
+			select {
+			case out <- b:
+			case <-done:
+				return
+			}
+			if end || b.err != nil {
+				return
+			}
+		}
+	})
+	return out, spare
 }
 
 // TypeError is a CSV value that is not of the type a recipe sets for its

@@ -112,9 +112,9 @@ func unify(s *Schema, types []arrow.DataType, part Schema, partTypes []arrow.Dat
 // parquetFileSchema reads a file's columns, their Arrow types and its row
 // count.
 func parquetFileSchema(path string) (Schema, []arrow.DataType, int64, error) {
-	stamp, err := stampFile(path, nil)
+	fi, err := os.Stat(path)
 	if err != nil {
-		return Schema{}, nil, 0, err
+		return Schema{}, nil, 0, err // names the path
 	}
 	rdr, err := file.OpenParquetFile(path, false)
 	if err != nil {
@@ -126,7 +126,7 @@ func parquetFileSchema(path string) (Schema, []arrow.DataType, int64, error) {
 	if err != nil {
 		return Schema{}, nil, 0, err
 	}
-	s := Schema{Columns: make([]Column, 0, as.NumFields()), Stamps: []Stamp{stamp}}
+	s := Schema{Columns: make([]Column, 0, as.NumFields()), Stamps: []Stamp{stamp(path, fi)}}
 	types := make([]arrow.DataType, 0, as.NumFields())
 	for _, f := range as.Fields() {
 		c, err := arrowColumn(f.Name, f.Type)

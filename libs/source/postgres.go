@@ -349,11 +349,12 @@ func Refused(err error) bool {
 }
 
 // Unavailable says whether err is the server's state rather than the
-// source's: a network failure or a timeout (a server being away), or a
-// read PostgreSQL gave up on (a statement cancelled or timed out, a lack
-// of resources, a shutdown, a conflict with another transaction). No
-// change to the recipe mends it; running again may. (A missing file's
-// error number is a net.Error too, never a timeout.)
+// source's: a network failure or a timeout (a server being away), a read
+// PostgreSQL gave up on (a statement cancelled or timed out, a lack of
+// resources, a shutdown, a conflict with another transaction), or a file
+// being written (ErrChanged). No change to the recipe mends it; running
+// again may. (A missing file's error number is a net.Error too, never a
+// timeout.)
 func Unavailable(err error) bool {
 	var op *net.OpError
 	var dns *net.DNSError
@@ -365,7 +366,7 @@ func Unavailable(err error) bool {
 			return true
 		}
 	}
-	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &op) || errors.As(err, &dns) ||
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrChanged) || errors.As(err, &op) || errors.As(err, &dns) ||
 		errors.As(err, &ne) && ne.Timeout()
 }
 

@@ -154,32 +154,30 @@ type Stamp struct {
 	ModTime time.Time
 }
 
-// stampFile stamps the file at path, or the open file f when not nil.
-func stampFile(path string, f *os.File) (Stamp, error) {
-	var fi os.FileInfo
-	var err error
-	if f != nil {
-		fi, err = f.Stat()
-	} else {
-		fi, err = os.Stat(path)
-	}
-	if err != nil {
-		return Stamp{}, err // names the path
-	}
-	return Stamp{Path: path, Size: fi.Size(), ModTime: fi.ModTime()}, nil
+func stamp(path string, fi os.FileInfo) Stamp {
+	return Stamp{Path: path, Size: fi.Size(), ModTime: fi.ModTime()}
 }
 
-// Changed returns the first file whose size or time of change is no longer
-// what it was when the schema was read, or that is gone: its records may not
-// be those read, nor of the types read.
-func (s Schema) Changed() (path string, changed bool) {
+// ErrChanged is a file that changed while Kalla read it, as a file still
+// being written does: running again once it is written mends it.
+var ErrChanged = errors.New("changed while Kalla read it")
+
+// Unchanged fails with ErrChanged, naming the first file whose size or time
+// of change is no longer what it was when the schema was read, or that is
+// gone: its records may not be those read, nor of the types read.
+func (s Schema) Unchanged() error {
 	for _, st := range s.Stamps {
-		now, err := stampFile(st.Path, nil)
-		if err != nil || now.Size != st.Size || !now.ModTime.Equal(st.ModTime) {
-			return st.Path, true
+		if !st.holds() {
+			return fmt.Errorf("%s %w (its size or time of change is not what it was when its columns were read): run again once it is written", st.Path, ErrChanged)
 		}
 	}
-	return "", false
+	return nil
+}
+
+// holds says whether the file is still as stamped.
+func (st Stamp) holds() bool {
+	fi, err := os.Stat(st.Path)
+	return err == nil && fi.Size() == st.Size && fi.ModTime().Equal(st.ModTime)
 }
 
 // Column finds a column by its exact name.

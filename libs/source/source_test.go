@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/kallahq/kalla/libs/source"
@@ -262,6 +263,71 @@ func TestCSVSchemaErrors(t *testing.T) {
 			_, err := source.CSVSchema(path, nil)
 			if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want an error naming %s and saying %q", err, path, tt.want)
+			}
+		})
+	}
+	t.Run("a_pipe", func(t *testing.T) {
+		t.Parallel()
+		path := filepath.Join(t.TempDir(), "x.csv")
+		if err := syscall.Mkfifo(path, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := source.CSVSchema(path, nil)
+		if want := "is not a regular file (p---------): Kalla reads a CSV file twice"; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want %s", err, want)
+		}
+	})
+}
+
+// TestCSVSchemaLongFiles reads files of many batches of records (they are
+// read ahead of the inference): values and errors far into a file count in
+// the file's order.
+func TestCSVSchemaLongFiles(t *testing.T) {
+	t.Parallel()
+	const n = 100_000
+	file := func(t *testing.T, odd map[int]string) string {
+		var b strings.Builder
+		b.WriteString("id,amount,note\n")
+		for i := 1; i <= n; i++ {
+			line, ok := odd[i]
+			if !ok {
+				line = fmt.Sprintf("%d,%d.50,%d", i, i%1000, i)
+			}
+			b.WriteString(line + "\n")
+		}
+		path := filepath.Join(t.TempDir(), "long.csv")
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	t.Run("values_far_in", func(t *testing.T) {
+		t.Parallel()
+		s, err := source.CSVSchema(file(t, map[int]string{77_777: "77777,1.125,x", 90_000: "90000,2.5,y"}), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		amount, _ := s.Column("amount")
+		note, _ := s.Column("note")
+		if s.Rows != n || amount.TypeName() != "decimal(6,3)" || note.TypeName() != "text" || note.Odd != "x" {
+			t.Errorf("rows %d, amount %s, note %s (odd %q); want %d, decimal(6,3), text (odd \"x\")", s.Rows, amount.TypeName(), note.TypeName(), note.Odd, n)
+		}
+	})
+	for name, tt := range map[string]struct {
+		odd   map[int]string
+		types map[string]source.Setting
+		want  string
+	}{
+		"ragged_far_in":     {map[int]string{60_000: "60000,1", 60_001: "60001"}, nil, "record on line 60001: wrong number of fields"},
+		"type_error_far_in": {map[int]string{70_000: "70000,1,1.5", 80_000: "80000,1,x"}, map[string]source.Setting{"note": {Type: source.Integer}}, "line 70001, column note"},
+		// The reader is far ahead, waiting for the inference: it stops.
+		"type_error_early": {map[int]string{10: "10,1,x"}, map[string]source.Setting{"note": {Type: source.Integer}}, "line 11, column note"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			_, err := source.CSVSchema(file(t, tt.odd), tt.types)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want %s", err, tt.want)
 			}
 		})
 	}

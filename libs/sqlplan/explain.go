@@ -86,6 +86,9 @@ func read(in plan.Input) string {
 	}
 	switch in.Ref.Format {
 	case source.FormatParquet:
+		if len(in.Schema.Files) > 0 && !in.Ref.Object {
+			return ReadParquet(in.Schema.Files, in.Schema) // the parts of a directory
+		}
 		return ReadParquet([]string{path}, in.Schema)
 	case source.FormatPostgres:
 		return ReadCopy(path, in.Schema)

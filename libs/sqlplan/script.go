@@ -70,7 +70,7 @@ func readCSV(path string, s source.Schema, options string) string {
 		spec[i] = fmt.Sprintf("%s: %s", String(c.Name), String(typ))
 	}
 	return fmt.Sprintf("SELECT %s FROM read_csv(%s, header = true, auto_detect = false, delim = %s, quote = '\"', escape = '\"'%s, columns = {%s})%s",
-		strings.Join(casts, ", "), String(path), String(cmp.Or(s.CSV.Delimiter, ",")), options, strings.Join(spec, ", "), where)
+		strings.Join(casts, ", "), File(path), String(cmp.Or(s.CSV.Delimiter, ",")), options, strings.Join(spec, ", "), where)
 }
 
 // defaultMaxLineSize is DuckDB's default limit on a CSV record's size.
@@ -258,7 +258,7 @@ func ReadParquet(files []string, s source.Schema) string {
 	}
 	paths := make([]string, len(files))
 	for i, f := range files {
-		paths[i] = String(f)
+		paths[i] = File(f)
 	}
 	from := fmt.Sprintf("read_parquet(%s)", paths[0])
 	if len(files) > 1 {
@@ -307,9 +307,11 @@ func Load(table string, in plan.Input, read string) []string {
 // Counted is in with Read set to the records its schema's reader counted
 // (Kalla's CSV reader, a Parquet source's footers) when no other count was
 // given: a filter then needs no copy of the whole side to count the records
-// it leaves out.
+// it leaves out. A CSV file that mixes line ends is counted by the engine
+// still, which checks the count against the reader's: DuckDB's reader may
+// take "\n\r\n" for one line's end.
 func Counted(in plan.Input) plan.Input {
-	if in.Read == 0 && in.Schema.Rows > 0 {
+	if in.Read == 0 && in.Schema.Rows > 0 && !in.Schema.CSV.MixedEnds {
 		in.Read = in.Schema.Rows
 	}
 	return in

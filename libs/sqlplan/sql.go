@@ -21,6 +21,15 @@ func String(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
+// File renders a file's path for DuckDB's readers, which take it for a
+// pattern: its *, ? and [ match themselves ([*], [?], [[]), so that
+// l[1].csv is never l1.csv.
+func File(path string) string {
+	return String(globEscaper.Replace(path))
+}
+
+var globEscaper = strings.NewReplacer("*", "[*]", "?", "[?]", "[", "[[]")
+
 // Decimal renders an exact number as a DECIMAL literal of the narrowest
 // type that holds it, so arithmetic with it stays exact.
 func Decimal(r *big.Rat) string {

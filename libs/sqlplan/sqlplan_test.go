@@ -160,3 +160,21 @@ func TestPostgresWhere(t *testing.T) {
 		}
 	})
 }
+
+// TestExplainParquetParts: a directory of parts is shown read as the engine
+// reads it, part by part.
+func TestExplainParquetParts(t *testing.T) {
+	t.Parallel()
+	ref, err := source.Parse("file:///data/ledger")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref.Format = source.FormatParquet
+	cols := []source.Column{{Name: "id", Type: source.Integer}}
+	in := plan.Input{Alias: "ledger", Ref: ref, Key: cols,
+		Schema: source.Schema{Columns: cols, Files: []string{"/data/ledger/part-0.parquet", "/data/ledger/part-[1].parquet"}}}
+	_, script := sqlplan.Explain(&plan.Plan{RecipeID: "x", Left: in, Right: in})
+	if want := "read_parquet(['/data/ledger/part-0.parquet', '/data/ledger/part-[[]1].parquet'], union_by_name = true)"; !strings.Contains(script, want) {
+		t.Errorf("the script does not read the parts as %s:\n%s", want, script)
+	}
+}

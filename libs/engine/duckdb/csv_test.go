@@ -78,11 +78,48 @@ func TestCSVLayouts(t *testing.T) {
 			t.Errorf("unmatched left = %v, want record 2, empty", o.unmatchedLeft)
 		}
 	})
+	t.Run("mixed_ends_the_engine_reads_otherwise", func(t *testing.T) {
+		t.Parallel()
+		// DuckDB reads this file's header as a record: the count shows it,
+		// filtered or not.
+		left := "\n\r\nid,ref,status\n1,A,ok\n2,B,void\n3,C,ok\n"
+		for _, recipe := range []string{withSourceField(eq, "left", "types", "{id: text}"),
+			withSourceFields(eq, "left", "types: {id: text}, filter: [{column: status, op: ne, value: void}]")} {
+			_, err := reconcileFiles(t, left, "id,ref\n10,A\n", recipe)
+			want := "was counted as 3 records when first read, and the engine read 4: the two readings disagree (the file mixes line ends"
+			if err == nil || !strings.Contains(err.Error(), want) || reconcile.IsBadInput(err) {
+				t.Errorf("err = %v\nwant a failure saying %s", err, want)
+			}
+		}
+	})
 	t.Run("lone_carriage_returns_are_bad_input", func(t *testing.T) {
 		t.Parallel()
 		_, err := reconcileFiles(t, "id,ref\r1,A\r2,B\r", "id,ref\n10,A\n", eq)
 		wantBadInput(t, err, `line 1 holds a carriage return (\r) outside quotes`)
 	})
+}
+
+// TestFileNamesLikePatterns reads files whose names DuckDB would take for
+// patterns matching others (l[1].csv matches l1.csv): each reads itself.
+func TestFileNamesLikePatterns(t *testing.T) {
+	t.Parallel()
+	eq := recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}]}\n")
+	for _, tt := range []struct{ name, sibling string }{{"l[1].csv", "l1.csv"}, {"l*.csv", "lx.csv"}, {"l?.csv", "lx.csv"}} {
+		t.Run(tt.sibling+"_beside_"+tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			for name, text := range map[string]string{tt.name: "id,ref\n1,A\n2,B\n", tt.sibling: "id,ref\n1,X\n", "right.csv": "id,ref\n10,A\n11,B\n",
+				"recipe.yaml": strings.Replace(eq, "file://left.csv", "file://"+tt.name, 1)} {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			o := mustRun(t, filepath.Join(dir, "recipe.yaml"))
+			if got, want := o.pairs(), []string{"t: l1 r10", "t: l2 r11"}; !slices.Equal(got, want) {
+				t.Errorf("matches = %v, want %v", got, want)
+			}
+		})
+	}
 }
 
 // keepAll gives a recipe's left source a filter that keeps every record.

@@ -250,9 +250,11 @@ func load(ctx context.Context, s *session, table string, in plan.Input) (kept, f
 	}
 	for _, q := range sqlplan.Load(table, in, query) {
 		if err := s.exec(ctx, q); err != nil {
-			switch {
+			switch unchanged := in.Schema.Unchanged(); {
 			case ctx.Err() != nil:
 				return 0, 0, ctx.Err() // stopped, not the file's fault
+			case unchanged != nil:
+				return 0, 0, fmt.Errorf("source %s: %w", in.Alias, unchanged) // a half-written line, say
 			case dataError(err):
 				return 0, 0, engine.BadInput("%s: cannot read %s: %v", in.Alias, in.Ref, err)
 			}
@@ -260,8 +262,8 @@ func load(ctx context.Context, s *session, table string, in plan.Input) (kept, f
 			return 0, 0, fmt.Errorf("%s: loading %s failed: %w", in.Alias, in.Ref, err)
 		}
 	}
-	if path, changed := in.Schema.Changed(); changed {
-		return 0, 0, fmt.Errorf("source %s: %s changed while Kalla read it (its size or time of change is not what it was when its columns were read): run again once it is written", in.Alias, path)
+	if err := in.Schema.Unchanged(); err != nil {
+		return 0, 0, fmt.Errorf("source %s: %w", in.Alias, err)
 	}
 	if err := checkKey(ctx, s, table, in); err != nil {
 		return 0, 0, err
@@ -308,8 +310,14 @@ func readCount(ctx context.Context, s *session, table string, in plan.Input, kep
 // them, are more or fewer than those counted where the source was read
 // first: the two readings disagree.
 func miscounted(in plan.Input, counted, read int64) error {
-	return fmt.Errorf("source %s: %s was counted as %d records when first read, and the engine read %d: the two readings disagree (please report it, with the source if you can)",
-		in.Alias, in.Ref, counted, read)
+	hint := "please report it, with the source if you can"
+	if in.Schema.CSV.MixedEnds {
+		hint = `the file mixes line ends (
+ and 
+), which the engine's reader can take otherwise: convert them to one kind (for example with dos2unix) and run again`
+	}
+	return fmt.Errorf("source %s: %s was counted as %d records when first read, and the engine read %d: the two readings disagree (%s)",
+		in.Alias, in.Ref, counted, read, hint)
 }
 
 // dataError says whether a DuckDB error was caused by the data read (a

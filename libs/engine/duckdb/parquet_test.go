@@ -91,6 +91,19 @@ func TestParquetPartsCounted(t *testing.T) {
 			t.Errorf("matches = %v, right %+v; want %v, 2 rows and 1 left out", got, o.summary.Right, want)
 		}
 	})
+	t.Run("a_part_named_like_a_pattern", func(t *testing.T) {
+		t.Parallel()
+		// part-0000[0] would match part-00000, read twice.
+		path := parquetBook(t, `SELECT * FROM (VALUES (1, 'A'), (2, 'B')) t(id, ref)`, parts, exact)
+		right := filepath.Join(filepath.Dir(path), "right")
+		if err := os.Rename(filepath.Join(right, "part-00001.parquet"), filepath.Join(right, "part-0000[0].parquet")); err != nil {
+			t.Fatal(err)
+		}
+		o := mustRun(t, path)
+		if got, want := o.pairs(), []string{"exact: l1 r10", "exact: l2 r11"}; !slices.Equal(got, want) || o.summary.Right.Rows != 3 {
+			t.Errorf("matches = %v, right %+v; want %v and 3 rows", got, o.summary.Right, want)
+		}
+	})
 	t.Run("a_part_changed", func(t *testing.T) {
 		t.Parallel()
 		path := parquetBook(t, `SELECT * FROM (VALUES (1, 'A')) t(id, ref)`, parts, exact)
