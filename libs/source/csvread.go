@@ -49,6 +49,14 @@ type CSVLayout struct {
 	Delimiter string `json:",omitempty"`
 }
 
+// BlankLinesOfMixedEnds says whether blank lines come among lines ending
+// in "\n" and in "\r\n": DuckDB's reader may take "\n\r\n" for one line's
+// end, which loses a blank line it must skip before the header and makes
+// empty records of a file of one column (see RewriteCSV).
+func (l CSVLayout) BlankLinesOfMixedEnds() bool {
+	return l.MixedEnds && (l.BlankLines || l.HeaderLine > 1)
+}
+
 // Layout is the layout of what has been read so far.
 func (c *csvReader) Layout() CSVLayout {
 	l := c.layout

@@ -1,6 +1,7 @@
 package source_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -453,4 +454,37 @@ func TestCSVExponents(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	})
+}
+
+func TestRewriteCSV(t *testing.T) {
+	t.Parallel()
+	for name, tt := range map[string]struct {
+		in, want string
+		records  int64
+	}{
+		"separator_line_and_blank_lines": {"\ufeffsep=;\r\n\nid;note\n1;\"a,b\"\r\n\n2;\"say \"\"hi\"\"\"\n3;\n",
+			"id,note\n1,\"a,b\"\n2,\"say \"\"hi\"\"\"\n3,\n", 3},
+		"one_column_empty_value": {"ref\r\nA\n\"\"\r\n\nB", "ref\nA\n\"\"\nB\n", 3},
+		"line_ends_in_quotes":    {"id,note\r\n1,\"x\r\ny\"\n", "id,note\n1,\"x\ny\"\n", 1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "x.csv")
+			if err := os.WriteFile(path, []byte(tt.in), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			layout, records, err := source.RewriteCSV(path, &out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			longest := 0
+			for line := range strings.Lines(out.String()) {
+				longest = max(longest, len(line))
+			}
+			if out.String() != tt.want || records != tt.records || layout != (source.CSVLayout{HeaderLine: 1, LongestRecord: longest}) {
+				t.Errorf("rewrote %q, %d records, %+v; want %q, %d records, the longest %d", out.String(), records, layout, tt.want, tt.records, longest)
+			}
+		})
+	}
 }

@@ -84,6 +84,11 @@ func read(in plan.Input) string {
 	case in.Ref.Object:
 		path = "<download of " + in.Ref.String() + ">"
 	}
+	if in.Ref.Format == source.FormatCSV && in.Schema.CSV.BlankLinesOfMixedEnds() {
+		// The engine reads the file as Kalla's reader rewrote it.
+		path = "<" + path + " rewritten with its lines ending in \\n alone>"
+		in.Schema.CSV = source.CSVLayout{HeaderLine: 1, LongestRecord: in.Schema.CSV.LongestRecord}
+	}
 	switch in.Ref.Format {
 	case source.FormatParquet:
 		if len(in.Schema.Files) > 0 && !in.Ref.Object {

@@ -307,11 +307,9 @@ func Load(table string, in plan.Input, read string) []string {
 // Counted is in with Read set to the records its schema's reader counted
 // (Kalla's CSV reader, a Parquet source's footers) when no other count was
 // given: a filter then needs no copy of the whole side to count the records
-// it leaves out. A CSV file that mixes line ends is counted by the engine
-// still, which checks the count against the reader's: DuckDB's reader may
-// take "\n\r\n" for one line's end.
+// it leaves out.
 func Counted(in plan.Input) plan.Input {
-	if in.Read == 0 && in.Schema.Rows > 0 && !in.Schema.CSV.MixedEnds {
+	if in.Read == 0 && in.Schema.Rows > 0 {
 		in.Read = in.Schema.Rows
 	}
 	return in

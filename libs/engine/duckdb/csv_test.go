@@ -40,6 +40,12 @@ func TestCSVLayouts(t *testing.T) {
 		{"one_column_key_and_a_final_blank_line", strings.ReplaceAll(eq, "[id]", "[ref]"), "ref\nA\nB\n\n", "ref\nA\n", []string{"t: lA rA"}, 2},
 		{"byte_order_mark_before_a_quoted_header", eq, "\ufeff\"id\",\"ref\"\r\n1,A\r\n", "id,ref\n10,A\n", []string{"t: l1 r10"}, 1},
 		// A stray \r would stay in the last field and fail the match.
+		// DuckDB's reader may take "\n\r\n" for one line's end (its skip
+		// then reads the header as a record, and a file of one column gets
+		// empty records): it reads a file of mixed ends as Kalla's reader
+		// rewrote it.
+		{"blank_lines_of_mixed_ends_before_the_header", eq, "\n\r\nid,ref,status\n1,A,ok\n2,B,void\n3,C,ok\n", "id,ref\n10,A\n", []string{"t: l1 r10"}, 3},
+		{"one_column_mixed_ends_and_blank_lines", noKeys, "ref\r\nA\n\r\n\"\"\n\r\nB\r\n\n\"C,\r\nD\"\n", "ref\nA\nB\n\"C,\nD\"\n", []string{"t: l1 r1", "t: l3 r2", "t: l4 r3"}, 4},
 		{"mixed_line_ends", eq, "id,amount,ref\r\n1,1.50,A\n2,2.0,B\r\n3,3,C\n\n", "id,amount,ref\n10,1.5,A\n11,2,B\n12,3,C\n", []string{"t: l1 r10", "t: l2 r11", "t: l3 r12"}, 3},
 		// A header without a comma but with a semicolon, tab or bar sets the
 		// separator; commas are then characters of values.
@@ -76,20 +82,6 @@ func TestCSVLayouts(t *testing.T) {
 		if len(o.unmatchedLeft) != 1 || o.unmatchedLeft[0]["kalla_row"] != "2" || o.unmatchedLeft[0]["ref"] != "" ||
 			!strings.Contains(o.unmatchedLeft[0]["kalla_near_reason"], "is empty") {
 			t.Errorf("unmatched left = %v, want record 2, empty", o.unmatchedLeft)
-		}
-	})
-	t.Run("mixed_ends_the_engine_reads_otherwise", func(t *testing.T) {
-		t.Parallel()
-		// DuckDB reads this file's header as a record: the count shows it,
-		// filtered or not.
-		left := "\n\r\nid,ref,status\n1,A,ok\n2,B,void\n3,C,ok\n"
-		for _, recipe := range []string{withSourceField(eq, "left", "types", "{id: text}"),
-			withSourceFields(eq, "left", "types: {id: text}, filter: [{column: status, op: ne, value: void}]")} {
-			_, err := reconcileFiles(t, left, "id,ref\n10,A\n", recipe)
-			want := "was counted as 3 records when first read, and the engine read 4: the two readings disagree (the file mixes line ends"
-			if err == nil || !strings.Contains(err.Error(), want) || reconcile.IsBadInput(err) {
-				t.Errorf("err = %v\nwant a failure saying %s", err, want)
-			}
 		}
 	})
 	t.Run("lone_carriage_returns_are_bad_input", func(t *testing.T) {

@@ -228,7 +228,13 @@ func load(ctx context.Context, s *session, table string, in plan.Input) (kept, f
 	var query string
 	switch in.Ref.Format {
 	case source.FormatCSV:
-		query = sqlplan.ReadCSV(in.Ref.Path, in.Schema)
+		path := in.Ref.Path
+		if in.Schema.CSV.BlankLinesOfMixedEnds() {
+			if path, in.Schema.CSV, err = rewrite(s, table, in); err != nil {
+				return 0, 0, err
+			}
+		}
+		query = sqlplan.ReadCSV(path, in.Schema)
 	case source.FormatParquet:
 		if len(in.Schema.Files) == 0 {
 			return 0, 0, fmt.Errorf("%s: no Parquet files in the plan (its schema was not read by source.ParquetSchema)", in.Alias)
@@ -310,14 +316,30 @@ func readCount(ctx context.Context, s *session, table string, in plan.Input, kep
 // them, are more or fewer than those counted where the source was read
 // first: the two readings disagree.
 func miscounted(in plan.Input, counted, read int64) error {
-	hint := "please report it, with the source if you can"
-	if in.Schema.CSV.MixedEnds {
-		hint = `the file mixes line ends (
- and 
-), which the engine's reader can take otherwise: convert them to one kind (for example with dos2unix) and run again`
+	return fmt.Errorf("source %s: %s was counted as %d records when first read, and the engine read %d: the two readings disagree (please report it, with the source if you can)",
+		in.Alias, in.Ref, counted, read)
+}
+
+// rewrite writes a side's CSV file into the session's scratch directory as
+// Kalla's reader reads it (source.RewriteCSV), for the engine to read in
+// its stead, and returns its path and layout.
+func rewrite(s *session, table string, in plan.Input) (string, source.CSVLayout, error) {
+	path := filepath.Join(s.tmp, table+".csv")
+	f, err := os.Create(path)
+	if err != nil {
+		return "", source.CSVLayout{}, err
 	}
-	return fmt.Errorf("source %s: %s was counted as %d records when first read, and the engine read %d: the two readings disagree (%s)",
-		in.Alias, in.Ref, counted, read, hint)
+	layout, _, err := source.RewriteCSV(in.Ref.Path, f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if changed := in.Schema.Unchanged(); changed != nil {
+		err = changed
+	}
+	if err != nil {
+		return "", source.CSVLayout{}, fmt.Errorf("source %s: %w", in.Alias, err)
+	}
+	return path, layout, nil
 }
 
 // dataError says whether a DuckDB error was caused by the data read (a

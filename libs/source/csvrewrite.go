@@ -1,0 +1,73 @@
+package source
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// RewriteCSV writes the CSV file at path as Kalla's reader reads it, for a
+// reader that would read it otherwise (see BlankLinesOfMixedEnds): the header
+// and the records, separated by commas, each line ending in "\n", without
+// blank lines. A field is quoted when it holds a comma, a quote or a line
+// end, or is the empty field of a record of one column, which a blank line
+// would lose. It returns the layout written and the records.
+func RewriteCSV(path string, w io.Writer) (CSVLayout, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return CSVLayout{}, 0, err // names the path
+	}
+	defer f.Close()
+	cr := newCSVReader(f, 1<<20)
+	bw := bufio.NewWriterSize(w, 1<<20)
+	layout := CSVLayout{HeaderLine: 1}
+	var records int64
+	for ; ; records++ {
+		rec, err := cr.read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return CSVLayout{}, 0, fmt.Errorf("read %s: %w", path, err)
+		}
+		n, err := writeRecord(bw, rec)
+		if err != nil {
+			return CSVLayout{}, 0, err
+		}
+		layout.LongestRecord = max(layout.LongestRecord, n)
+	}
+	if records == 0 {
+		return CSVLayout{}, 0, fmt.Errorf("read %s: the file is empty", path)
+	}
+	return layout, records - 1, bw.Flush() // the header is no record
+}
+
+// writeRecord writes a record as RewriteCSV does, returning its size.
+func writeRecord(w *bufio.Writer, rec [][]byte) (int, error) {
+	n := 0
+	for i, field := range rec {
+		if i > 0 {
+			w.WriteByte(',')
+			n++
+		}
+		if !bytes.ContainsAny(field, ",\"\r\n") && (len(field) > 0 || len(rec) > 1) {
+			w.Write(field)
+			n += len(field)
+			continue
+		}
+		w.WriteByte('"')
+		for _, b := range field {
+			if b == '"' {
+				w.WriteByte('"')
+				n++
+			}
+			w.WriteByte(b)
+		}
+		w.WriteByte('"')
+		n += len(field) + 2
+	}
+	return n + 1, w.WriteByte('\n')
+}
