@@ -105,9 +105,14 @@ type recordBatch struct {
 	err error
 }
 
-// batchRecords is a recordBatch's size: large enough that handing batches
-// over costs nothing next to reading and checking them.
-const batchRecords = 4096
+// A recordBatch holds up to batchRecords records, and stops at the record
+// that takes it past batchBytes: large enough that handing batches over
+// costs nothing next to reading and checking them, and small enough that
+// the batches in flight of a file of long records hold little memory.
+const (
+	batchRecords = 4096
+	batchBytes   = 1 << 20
+)
 
 // readAhead reads cr's records into batches on a goroutine of its own, so
 // that reading a file and checking its values take a core each. It stops
@@ -136,7 +141,7 @@ func readAhead(cr *csvReader, done <-chan struct{}, reading *sync.WaitGroup) (ba
 				}
 			}
 			b.data, b.ends, b.lines = b.data[:0], b.ends[:0], b.lines[:0]
-			for len(b.lines) < batchRecords && b.err == nil {
+			for len(b.lines) < batchRecords && len(b.data) < batchBytes && b.err == nil {
 				rec, err := cr.read()
 				if err != nil {
 					b.err = err

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -133,5 +134,44 @@ func readAll(text string, comma rune) ([][]string, error) {
 			return out, err
 		}
 		out = append(out, rec)
+	}
+}
+
+// TestReadAheadBatches: a batch stops at batchRecords records or at the
+// record that takes it past batchBytes, so that a file of long records is
+// not held whole.
+func TestReadAheadBatches(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", 300_000)
+	var text strings.Builder
+	text.WriteString("id,note\n")
+	for i := range 50 {
+		fmt.Fprintf(&text, "%d,%s\n", i, long)
+	}
+	for range 10_000 {
+		text.WriteString("1,short\n")
+	}
+	cr := newCSVReader(strings.NewReader(text.String()), 1<<16)
+	if _, err := cr.read(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var reading sync.WaitGroup
+	batches, free := readAhead(cr, done, &reading)
+	records := 0
+	for b := range batches {
+		if b.err != nil {
+			t.Fatal(b.err)
+		}
+		if len(b.lines) > batchRecords || len(b.data) > batchBytes+len(long)+10 {
+			t.Errorf("a batch of %d records and %d bytes", len(b.lines), len(b.data))
+		}
+		records += len(b.lines)
+		free <- b
+	}
+	close(done)
+	reading.Wait()
+	if records != 10_050 {
+		t.Errorf("%d records in the batches, want 10050", records)
 	}
 }
