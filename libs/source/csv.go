@@ -140,7 +140,7 @@ func readAhead(cr *csvReader, done <-chan struct{}, reading *sync.WaitGroup) (ba
 					return
 				}
 			}
-			b.data, b.ends, b.lines = b.data[:0], b.ends[:0], b.lines[:0]
+			b.data, b.ends, b.lines, b.err = b.data[:0], b.ends[:0], b.lines[:0], nil
 			for len(b.lines) < batchRecords && len(b.data) < batchBytes && b.err == nil {
 				rec, err := cr.read()
 				if err != nil {
