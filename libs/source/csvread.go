@@ -31,6 +31,10 @@ type csvReader struct {
 	layout   CSVLayout
 	crlf, lf bool // some line ends in "\r\n", some in "\n"
 	size     int  // bytes of the record being read
+	// quotedCRLF keeps a quoted field's "\r\n" as written, where
+	// encoding/csv reads "\n" (see RewriteCSV); lastCRLF says the line
+	// read last ended in "\r\n".
+	quotedCRLF, lastCRLF bool
 }
 
 // CSVLayout is what the engine's CSV reader must be told to read a file as
@@ -218,7 +222,11 @@ func (c *csvReader) quoted(line []byte) error {
 				i := bytes.IndexByte(line, '"')
 				if i < 0 {
 					// The field goes on past the line's end.
-					c.rec = append(append(c.rec, line...), '\n')
+					c.rec = append(c.rec, line...)
+					if c.quotedCRLF && c.lastCRLF {
+						c.rec = append(c.rec, '\r')
+					}
+					c.rec = append(c.rec, '\n')
 					next, err := c.rawLine()
 					if err == io.EOF {
 						return fmt.Errorf("line %d: %w", c.line, errQuote)
@@ -311,8 +319,9 @@ func (c *csvReader) rawLine() ([]byte, error) {
 	}
 	c.line++
 	c.size += len(line)
+	c.lastCRLF = bytes.HasSuffix(line, []byte("\r\n"))
 	switch {
-	case bytes.HasSuffix(line, []byte("\r\n")):
+	case c.lastCRLF:
 		c.crlf = true
 	case bytes.HasSuffix(line, []byte("\n")):
 		c.lf = true

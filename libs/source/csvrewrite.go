@@ -14,7 +14,8 @@ import (
 // and the records, separated by commas, each line ending in "\n", without
 // blank lines. A field is quoted when it holds a comma, a quote or a line
 // end, or is the empty field of a record of one column, which a blank line
-// would lose. It returns the layout written and the records.
+// would lose; a quoted field's "\r\n" stays. It returns the layout written
+// and the records.
 func RewriteCSV(path string, w io.Writer) (CSVLayout, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -22,6 +23,7 @@ func RewriteCSV(path string, w io.Writer) (CSVLayout, int64, error) {
 	}
 	defer f.Close()
 	cr := newCSVReader(f, 1<<20)
+	cr.quotedCRLF = true // as the engine reads a file it is given
 	bw := bufio.NewWriterSize(w, 1<<20)
 	layout := CSVLayout{HeaderLine: 1}
 	var records int64

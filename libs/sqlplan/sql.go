@@ -23,8 +23,12 @@ func String(s string) string {
 
 // File renders a file's path for DuckDB's readers, which take it for a
 // pattern: its *, ? and [ match themselves ([*], [?], [[]), so that
-// l[1].csv is never l1.csv.
+// l[1].csv is never l1.csv. A path holding a backslash is read as it is
+// written, which DuckDB's patterns could not match.
 func File(path string) string {
+	if strings.Contains(path, `\`) {
+		return String(path)
+	}
 	return String(globEscaper.Replace(path))
 }
 

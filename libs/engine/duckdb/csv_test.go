@@ -45,7 +45,9 @@ func TestCSVLayouts(t *testing.T) {
 		// empty records): it reads a file of mixed ends as Kalla's reader
 		// rewrote it.
 		{"blank_lines_of_mixed_ends_before_the_header", eq, "\n\r\nid,ref,status\n1,A,ok\n2,B,void\n3,C,ok\n", "id,ref\n10,A\n", []string{"t: l1 r10"}, 3},
-		{"one_column_mixed_ends_and_blank_lines", noKeys, "ref\r\nA\n\r\n\"\"\n\r\nB\r\n\n\"C,\r\nD\"\n", "ref\nA\nB\n\"C,\nD\"\n", []string{"t: l1 r1", "t: l3 r2", "t: l4 r3"}, 4},
+		{"one_column_mixed_ends_and_blank_lines", noKeys, "ref\r\nA\n\r\n\"\"\n\r\nB\r\n\n\"C,\r\nD\"\n", "ref\nA\nB\n\"C,\r\nD\"\n", []string{"t: l1 r1", "t: l3 r2", "t: l4 r3"}, 4},
+		// A quoted "\r\n" stays, as in a file read as it is.
+		{"mixed_ends_blank_lines_and_a_quoted_crlf", eq, "id,ref\r\n1,\"a\r\nb\"\n\n2,c\n", "id,ref\n7,\"a\r\nb\"\n", []string{"t: l1 r7"}, 2},
 		{"mixed_line_ends", eq, "id,amount,ref\r\n1,1.50,A\n2,2.0,B\r\n3,3,C\n\n", "id,amount,ref\n10,1.5,A\n11,2,B\n12,3,C\n", []string{"t: l1 r10", "t: l2 r11", "t: l3 r12"}, 3},
 		// A header without a comma but with a semicolon, tab or bar sets the
 		// separator; commas are then characters of values.
@@ -96,12 +98,13 @@ func TestCSVLayouts(t *testing.T) {
 func TestFileNamesLikePatterns(t *testing.T) {
 	t.Parallel()
 	eq := recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}]}\n")
-	for _, tt := range []struct{ name, sibling string }{{"l[1].csv", "l1.csv"}, {"l*.csv", "lx.csv"}, {"l?.csv", "lx.csv"}} {
+	for _, tt := range []struct{ name, sibling string }{{"l[1].csv", "l1.csv"}, {"l*.csv", "lx.csv"}, {"l?.csv", "lx.csv"},
+		{`l\[1].csv`, `l\1.csv`}, {`l\*.csv`, `l\x.csv`}} {
 		t.Run(tt.sibling+"_beside_"+tt.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			for name, text := range map[string]string{tt.name: "id,ref\n1,A\n2,B\n", tt.sibling: "id,ref\n1,X\n", "right.csv": "id,ref\n10,A\n11,B\n",
-				"recipe.yaml": strings.Replace(eq, "file://left.csv", "file://"+tt.name, 1)} {
+				"recipe.yaml": strings.Replace(eq, "file://left.csv", "file://"+strings.ReplaceAll(tt.name, `\`, `\\`), 1)} {
 				if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
 					t.Fatal(err)
 				}
