@@ -143,7 +143,7 @@ type Schema struct {
 	// CSV is how a CSV source's file is laid out, for the engine's reader.
 	CSV CSVLayout
 	// Stamps are the files read, as they were when read: the engine,
-	// reading them again, must find them so (see Changed).
+	// reading them again, must find them so (see Unchanged).
 	Stamps []Stamp `json:"-"`
 }
 

@@ -288,7 +288,7 @@ func load(ctx context.Context, s *session, table string, in plan.Input) (kept, f
 // when it has none, else as the source counted them, or in the copy of the
 // whole side Load made, which it drops. Where the engine counted the
 // records of a file itself, they must be those Kalla's reader counted (the
-// file being as it was, see Schema.Changed).
+// file being as it was, see Schema.Unchanged).
 func readCount(ctx context.Context, s *session, table string, in plan.Input, kept int64) (int64, error) {
 	count, drop := sqlplan.Unfiltered(table, in)
 	switch {
