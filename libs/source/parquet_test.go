@@ -1,6 +1,7 @@
 package source_test
 
 import (
+	"context"
 	"math"
 	"os"
 	"path/filepath"
@@ -126,6 +127,27 @@ func TestParquetSchemaErrors(t *testing.T) {
 				t.Errorf("err = %v, want an error naming %s", err, path)
 			}
 		})
+	}
+}
+
+// TestFileWithoutExtension: a file named without an extension, taken for a
+// directory of Parquet parts by its name, is refused as what it is, with
+// types set or not.
+func TestFileWithoutExtension(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "ledger")
+	if err := os.WriteFile(path, []byte("id\n1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ref, err := source.Parse("file://" + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, types := range []map[string]source.Setting{nil, {"id": {Type: source.Text}}} {
+		_, err := source.ReadSchema(context.Background(), ref, path, types)
+		if want := path + " is a file without an extension: Kalla reads a .csv or .parquet file"; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("types %v: err = %v, want %s", types, err, want)
+		}
 	}
 }
 
