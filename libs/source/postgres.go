@@ -250,6 +250,12 @@ func SelectColumn(c Column) string {
 	return quoteIdent(c.Name)
 }
 
+// ServerUTF8 says whether the server keeps its text in UTF-8, whose byte
+// order is the engine's (see Where).
+func ServerUTF8(conn *pgx.Conn) bool {
+	return conn.PgConn().ParameterStatus("server_encoding") == "UTF8"
+}
+
 // Where is the condition PostgreSQL checks before CopyCSV copies a row,
 // given whether the server's text is UTF-8 (whose byte order is the
 // engine's): "" copies every row.
@@ -274,7 +280,7 @@ func CopyCSV(ctx context.Context, ref Ref, cols []Column, where Where, w io.Writ
 	query := fmt.Sprintf("SELECT %s FROM %s", strings.Join(list, ", "), QuoteTable(ref.Table))
 	cond := ""
 	if where != nil {
-		cond = where(conn.PgConn().ParameterStatus("server_encoding") == "UTF8")
+		cond = where(ServerUTF8(conn))
 	}
 	if cond == "" {
 		return copyTo(ctx, conn, query, w, ref)

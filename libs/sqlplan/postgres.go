@@ -57,11 +57,12 @@ func postgresCondition(f plan.Filter, c source.Column, utf8 bool) (cond string, 
 		if text && !utf8 || strings.ContainsRune(v, 0) {
 			return "", false
 		}
-		values[i] = source.PostgresString(v)
 		if n := f.Numbers[i]; n != nil {
 			digits, _ := decimalText(n)
 			values[i] = source.PostgresString(digits) + "::numeric"
+			continue
 		}
+		values[i] = source.PostgresString(v)
 	}
 	return condition(f.Op, col, values, func(below, strict bool) string {
 		return fmt.Sprintf("%s %s %s", col, comparison(below, strict), values[0])

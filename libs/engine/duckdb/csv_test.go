@@ -132,23 +132,26 @@ func TestFileChangedWhileRead(t *testing.T) {
 	noKey := strings.ReplaceAll(filtered, ", primary_key: [id]", "")
 	changed := "left.csv changed while Kalla read it (its size or time of change is not what it was when its columns were read)"
 	miscounted := "left.csv was counted as 2 records when first read, and the engine read 3: the two readings disagree"
+	plain, rewritten := "id,ref\n1,A\n2,B\n3,C\n", "id,ref\r\n1,A\n\r\n2,B\n3,C\n" // see BlankLinesOfMixedEnds
 	for _, tt := range []struct {
-		name, recipe string
-		change       func(t *testing.T, left string, p *plan.Plan)
-		want         string
+		name, recipe, left string
+		change             func(t *testing.T, left string, p *plan.Plan)
+		want               string
 	}{
-		{"unfiltered", eq, appendRecord, changed},
-		{"filtered", filtered, appendRecord, changed},
-		{"filtered_without_a_key", noKey, appendRecord, changed},
-		{"touched", eq, touch, changed},
-		{"miscounted", eq, miscount, miscounted},
-		{"miscounted_filtered_without_a_key", noKey, miscount, miscounted},
+		{"unfiltered", eq, plain, appendRecord, changed},
+		{"filtered", filtered, plain, appendRecord, changed},
+		{"filtered_without_a_key", noKey, plain, appendRecord, changed},
+		{"touched", eq, plain, touch, changed},
+		{"rewritten", filtered, rewritten, appendRecord, changed},
+		{"miscounted", eq, plain, miscount, miscounted},
+		{"miscounted_filtered_without_a_key", noKey, plain, miscount, miscounted},
+		{"miscounted_when_rewritten", filtered, rewritten, miscount, miscounted},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			left := filepath.Join(dir, "left.csv")
-			for name, text := range map[string]string{left: "id,ref\n1,A\n2,B\n3,C\n", filepath.Join(dir, "right.csv"): "id,ref\n10,A\n",
+			for name, text := range map[string]string{left: tt.left, filepath.Join(dir, "right.csv"): "id,ref\n10,A\n",
 				filepath.Join(dir, "recipe.yaml"): strings.TrimLeft(tt.recipe, "\n")} {
 				if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
 					t.Fatal(err)

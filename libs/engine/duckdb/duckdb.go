@@ -322,22 +322,29 @@ func miscounted(in plan.Input, counted, read int64) error {
 
 // rewrite writes a side's CSV file into the session's scratch directory as
 // Kalla's reader reads it (source.RewriteCSV), for the engine to read in
-// its stead, and returns its path and layout.
+// its stead, and returns its path and layout. The rewrite must hold the
+// records the schema's reading counted, the file being as it was.
 func rewrite(s *session, table string, in plan.Input) (string, source.CSVLayout, error) {
 	path := filepath.Join(s.tmp, table+".csv")
 	f, err := os.Create(path)
 	if err != nil {
 		return "", source.CSVLayout{}, err
 	}
-	layout, _, err := source.RewriteCSV(in.Ref.Path, f)
+	layout, records, err := source.RewriteCSV(in.Ref.Path, f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if changed := in.Schema.Unchanged(); changed != nil {
-		err = changed
+	switch {
+	case err != nil:
+		err = fmt.Errorf("source %s: %w", in.Alias, err)
+	case records != in.Schema.Rows:
+		err = miscounted(in, in.Schema.Rows, records)
 	}
 	if err != nil {
-		return "", source.CSVLayout{}, fmt.Errorf("source %s: %w", in.Alias, err)
+		if changed := in.Schema.Unchanged(); changed != nil {
+			err = fmt.Errorf("source %s: %w", in.Alias, changed) // a half-written line, say
+		}
+		return "", source.CSVLayout{}, err
 	}
 	return path, layout, nil
 }

@@ -122,10 +122,6 @@ func (s *Stager) Plan(ctx context.Context, jobID, runID string, sp *kallav1.Stag
 	return nil
 }
 
-// measure counts the table's rows and heap pages in the plan's
-// transaction tx, whose snapshot the chunks read, reads its schema and cuts
-// it into chunks: block ranges of a table or of a partitioned table's
-// leaves, else ranges of its key.
 // keepWhere is the part of the source's filter the database checks as the
 // chunks read the table (see sqlplan.PostgresWhere), so that the rows it
 // does not keep are not staged. A filter that no longer fits the table's
@@ -137,9 +133,13 @@ func keepWhere(src *kallav1.Source, ref source.Ref, schema source.Schema, side s
 		return "", queue.Poison(engine.MarkBadInput(fmt.Errorf("%s: %w", ref.Table, err)))
 	}
 	in.Filters = filters
-	return sqlplan.PostgresWhere(in, conn.PgConn().ParameterStatus("server_encoding") == "UTF8"), nil
+	return sqlplan.PostgresWhere(in, source.ServerUTF8(conn)), nil
 }
 
+// measure counts the table's rows and heap pages in the plan's
+// transaction tx, whose snapshot the chunks read, reads its schema and cuts
+// it into chunks: block ranges of a table or of a partitioned table's
+// leaves, else ranges of its key.
 func (s *Stager) measure(ctx context.Context, tx pgx.Tx, ref source.Ref, primaryKey []string) (savedPlan, error) {
 	p := savedPlan{Table: ref.Table}
 	table := source.QuoteTable(ref.Table)
