@@ -64,7 +64,11 @@ func Explain(p *plan.Plan) (rules []RuleScript, script string) {
 			fmt.Fprintf(&b, "-- total of %s.%s\n%s;\n", side.Input.Alias, t.Column.Name, Total(side, t))
 		}
 	}
-	fmt.Fprintf(&b, "\n-- evidence\n%s;\n%s;\n%s;\n%s;\n", RuleCounts(p), Matched(p), Unmatched(p, left), Unmatched(p, right))
+	fmt.Fprintf(&b, "\n-- evidence\n%s;\n", RuleCounts(p))
+	if q := SortPairs(p); q != "" {
+		fmt.Fprintf(&b, "%s;\n", q)
+	}
+	fmt.Fprintf(&b, "%s;\n%s;\n%s;\n", Matched(p), Unmatched(p, left), Unmatched(p, right))
 	return rules, b.String()
 }
 

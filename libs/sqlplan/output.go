@@ -78,7 +78,8 @@ var sideType = enum("left", "right")
 // the rules before it (from Counts), within a rule in grp order (its
 // smallest left id). A 1:1 rule's pairs give both members at once; the
 // members of other rules are gathered side by side, a member's deltas
-// those of its best pair in the group.
+// those of its best pair in the group. It reads Pairs as SortPairs left
+// them.
 func Matched(p *plan.Plan) string {
 	var pairRules, groupRules []int
 	for k, r := range p.Rules {
@@ -112,15 +113,27 @@ func matchedPairs(p *plan.Plan, rules []int) string {
 	if len(rules) > 1 {
 		d = "CASE p.rule_idx" + strings.Join(whens, "") + " END"
 	}
-	return fmt.Sprintf("SELECT p.rule_idx, p.grp, p.lid, p.rid, p.ord, %s AS lkey, %s AS rkey, %s AS deltas FROM %s p JOIN %s l ON l.__id = p.lid JOIN %s r ON r.__id = p.rid WHERE p.rule_idx IN (%s)",
+	return fmt.Sprintf("SELECT p.rule_idx, p.grp, p.lid, p.rid, p.ord, p.rowid AS pos, %s AS lkey, %s AS rkey, %s AS deltas FROM %s p JOIN %s l ON l.__id = p.lid JOIN %s r ON r.__id = p.rid WHERE p.rule_idx IN (%s)",
 		keyText("l", p.Left), keyText("r", p.Right), d, Pairs, Left, Right, strings.Join(list, ", "))
 }
 
 // pairMembers gives both members of each pair of the 1:1 rules listed,
-// numbered (n) by grp within their rule.
+// numbered (n) by grp within their rule: by their place in Pairs, which
+// SortPairs left in rule and grp order, one pair to a group.
 func pairMembers(p *plan.Plan, rules []int) string {
-	return fmt.Sprintf("SELECT rule_idx, n, unnest([CAST('left' AS %[1]s), CAST('right' AS %[1]s)]) AS side, unnest([lid, rid]) AS id, unnest([lkey, rkey]) AS key, deltas FROM (SELECT rule_idx, row_number() OVER (PARTITION BY rule_idx ORDER BY grp) AS n, lid, rid, lkey, rkey, deltas FROM (%[2]s))",
-		sideType, matchedPairs(p, rules))
+	return fmt.Sprintf("SELECT rule_idx, n, unnest([CAST('left' AS %[1]s), CAST('right' AS %[1]s)]) AS side, unnest([lid, rid]) AS id, unnest([lkey, rkey]) AS key, deltas FROM (SELECT rule_idx, pos + 1 - b.first AS n, lid, rid, lkey, rkey, deltas FROM (%[2]s) JOIN (SELECT rule_idx, min(rowid) AS first FROM %[3]s GROUP BY rule_idx) b USING (rule_idx))",
+		sideType, matchedPairs(p, rules), Pairs)
+}
+
+// SortPairs rewrites Pairs in rule and grp order, so that Matched numbers
+// a 1:1 rule's pairs by their place: a window numbering them would sort
+// the pairs joined to their keys and deltas, where this sorts five
+// numbers a pair. It is empty for a plan without a 1:1 rule.
+func SortPairs(p *plan.Plan) string {
+	if !slices.ContainsFunc(p.Rules, func(r plan.Rule) bool { return r.Pattern == kallav1.Pattern_PATTERN_ONE_TO_ONE }) {
+		return ""
+	}
+	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %[1]s AS SELECT * FROM %[1]s ORDER BY rule_idx, grp", Pairs)
 }
 
 // groupMembers gives one row per member of each group of the rules listed

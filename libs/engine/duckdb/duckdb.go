@@ -599,6 +599,11 @@ func write(ctx context.Context, s *session, p *plan.Plan, out engine.Output) err
 		engine.UnmatchedLeftFile:  sqlplan.Unmatched(p, left),
 		engine.UnmatchedRightFile: sqlplan.Unmatched(p, right),
 	}
+	if q := sqlplan.SortPairs(p); q != "" {
+		if err := s.exec(ctx, q); err != nil {
+			return err
+		}
+	}
 	options := "FORMAT parquet, COMPRESSION zstd"
 	if out.Format == engine.CSV {
 		options = "FORMAT csv, HEADER true"

@@ -79,6 +79,9 @@ func compare(t *testing.T, r *kallav1.Recipe, got outcome, want oracle.Result) {
 	if gotGroups := got.pairs(); !slices.Equal(gotGroups, wantGroups) {
 		t.Errorf("match groups differ\nengine: %v\noracle: %v", gotGroups, wantGroups)
 	}
+	if err := consecutiveIDs(got.matched); err != nil {
+		t.Error(err)
+	}
 	if len(got.summary.Rules) != len(want.Rules) {
 		t.Fatalf("engine counted %d rules, oracle %d", len(got.summary.Rules), len(want.Rules))
 	}
@@ -113,6 +116,24 @@ func compare(t *testing.T, r *kallav1.Recipe, got outcome, want oracle.Result) {
 	}
 	wantTotals(t, "left", got.summary.Left.Totals, oracleTotals(want.LeftTotals)...)
 	wantTotals(t, "right", got.summary.Right.Totals, oracleTotals(want.RightTotals)...)
+}
+
+// consecutiveIDs checks that match ids run 1, 2, 3... in the matched
+// evidence's order, every group's members together: pairs tells groups
+// apart by a change of id alone, which a gap or a repeat would not show.
+func consecutiveIDs(matched []map[string]string) error {
+	last := 0
+	for i, m := range matched {
+		id, err := strconv.Atoi(m["match_id"])
+		if err != nil {
+			return fmt.Errorf("matched row %d: match_id %q", i+1, m["match_id"])
+		}
+		if id != last && id != last+1 {
+			return fmt.Errorf("matched row %d: match_id %d follows %d", i+1, id, last)
+		}
+		last = id
+	}
+	return nil
 }
 
 // oracleTotals renders the oracle's totals as totalLines does the engine's.
