@@ -652,10 +652,18 @@ func (c aggregateCheck) misses(k int, one, many string) string {
 }
 
 // manyToMany matches every candidate pair; a group is a connected set of
-// records, labelled by its smallest left id through label propagation.
+// records, labelled by its smallest left id. Each round gives every left
+// record the smallest label two pairs away (through a right record), then
+// the label of its label: labels only fall, and following them halves the
+// distance left to the smallest, so a chain of n records (a customer's
+// days, each within a day of the next) takes about log n rounds where
+// passing labels along the pairs alone took n/4.
 func manyToMany(k int) (prepare, loop []string, probe string, finish []string) {
-	return []string{fmt.Sprintf("CREATE OR REPLACE TEMP TABLE kalla_labels AS SELECT lid, rid, lid AS lab FROM %s", Candidates)},
-		[]string{"CREATE OR REPLACE TEMP TABLE kalla_labels AS SELECT lid, rid, min(rlab) OVER (PARTITION BY lid) AS lab FROM (SELECT lid, rid, min(lab) OVER (PARTITION BY rid) AS rlab FROM kalla_labels)"},
+	return []string{fmt.Sprintf("CREATE OR REPLACE TEMP TABLE kalla_labels AS SELECT DISTINCT lid, lid AS lab FROM %s", Candidates)},
+		[]string{
+			fmt.Sprintf("CREATE OR REPLACE TEMP TABLE kalla_labels AS SELECT c.lid, min(r.lab) AS lab FROM %[1]s c JOIN (SELECT c.rid, min(g.lab) AS lab FROM %[1]s c JOIN kalla_labels g USING (lid) GROUP BY c.rid) r USING (rid) GROUP BY c.lid", Candidates),
+			"CREATE OR REPLACE TEMP TABLE kalla_labels AS SELECT a.lid, b.lab FROM kalla_labels a JOIN kalla_labels b ON b.lid = a.lab",
+		},
 		"SELECT coalesce(sum(lab), 0) FROM kalla_labels",
-		[]string{fmt.Sprintf("INSERT INTO %s SELECT %d, g.lab, c.lid, c.rid, c.ord FROM %s c JOIN kalla_labels g USING (lid, rid)", Pairs, k, Candidates)}
+		[]string{fmt.Sprintf("INSERT INTO %s SELECT %d, g.lab, c.lid, c.rid, c.ord FROM %s c JOIN kalla_labels g USING (lid)", Pairs, k, Candidates)}
 }
