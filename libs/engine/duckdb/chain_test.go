@@ -3,12 +3,8 @@ package duckdb_test
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/kallahq/kalla/libs/recipe"
 )
 
 // TestManyToManyChains compares with the oracle M:N groups that are long
@@ -40,21 +36,11 @@ func TestManyToManyChains(t *testing.T) {
 			}
 		}
 	}
-	dir := t.TempDir()
-	files := map[string]string{"left.csv": left.String(), "right.csv": right.String(), "recipe.yaml": strings.TrimLeft(recipeYAML(`
+	r, dir := oracleCase(t, left.String(), right.String(), recipeYAML(`
   - name: chained
     pattern: M:N
     conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 1}]
-`), "\n")}
-	for name, text := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	r, err := recipe.Load(filepath.Join(dir, "recipe.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+`))
 	want := oracleResult(t, r, dir)
 	longest := 0
 	for _, g := range want.Groups {

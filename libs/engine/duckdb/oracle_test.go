@@ -13,6 +13,7 @@ import (
 	"github.com/kallahq/kalla/libs/engine"
 	"github.com/kallahq/kalla/libs/engine/duckdb"
 	"github.com/kallahq/kalla/libs/evidence"
+	"github.com/kallahq/kalla/libs/recipe"
 	"github.com/kallahq/kalla/libs/reconcile"
 	"github.com/kallahq/kalla/libs/reconcile/oracle"
 )
@@ -36,6 +37,18 @@ func TestAgainstOracle(t *testing.T) {
 			compare(t, r, got, want)
 		})
 	}
+}
+
+// oracleCase writes a case as reconcileFiles does and loads its recipe,
+// for oracleResult and engineResult.
+func oracleCase(t *testing.T, left, right, recipeText string) (r *kallav1.Recipe, dir string) {
+	t.Helper()
+	dir = writeFiles(t, left, right, recipeText)
+	r, err := recipe.Load(filepath.Join(dir, "recipe.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, dir
 }
 
 func oracleResult(t *testing.T, r *kallav1.Recipe, dir string) oracle.Result {

@@ -62,13 +62,20 @@ func idValues(rows []map[string]string, col string) []string {
 // must be file://left.csv and file://right.csv) and runs the engine.
 func reconcileFiles(t *testing.T, left, right, recipeText string) (outcome, error) {
 	t.Helper()
+	return runRecipe(t, filepath.Join(writeFiles(t, left, right, recipeText), "recipe.yaml"))
+}
+
+// writeFiles writes left.csv, right.csv and recipe.yaml into a new
+// directory, which it returns.
+func writeFiles(t *testing.T, left, right, recipeText string) string {
+	t.Helper()
 	dir := t.TempDir()
 	for name, text := range map[string]string{"left.csv": left, "right.csv": right, "recipe.yaml": strings.TrimLeft(recipeText, "\n")} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return runRecipe(t, filepath.Join(dir, "recipe.yaml"))
+	return dir
 }
 
 func runRecipe(t *testing.T, path string) (outcome, error) {
