@@ -15,7 +15,8 @@
 # the two-rule recipe and the exact rule on one currency's records also run,
 # default 1000000), BENCH_MEMORY_LIMIT (each
 # size's CSV book is also reconciled with this --memory-limit, default 2GB;
-# empty skips those runs).
+# empty skips those runs), BENCH_ROUNDS=0 (skips the books of bench/cmd/rounds,
+# which count the rounds the engine takes), BENCH_PIPELINE=0 (skips the pipeline).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -90,6 +91,7 @@ log "building bin/kalla and the benchmark tools"
 go build -o bin/kalla ./services/kalla
 go build -o "$tools/gen" ./bench/cmd/gen
 go build -o "$tools/floor" ./bench/cmd/floor
+go build -o "$tools/rounds" ./bench/cmd/rounds
 
 # --- results -----------------------------------------------------------------
 
@@ -107,6 +109,7 @@ phase_rows=() # kalla's own timings
 full_rows=()  # the two-rule recipe
 one_currency_rows=() # the exact rule on one currency
 limit_rows=() # CSV with --memory-limit
+rounds_rows=() # books taken in rounds
 declare -A rss_of wall_of
 
 write_results() { # write_results STATUS
@@ -191,6 +194,22 @@ write_results() { # write_results STATUS
 			printf '%s\n' "${one_currency_rows[@]}"
 		else
 			echo "Not run: $full_size is not among the sizes."
+		fi
+		echo
+		echo "## Rounds (bench/cmd/rounds: 1,000 customers)"
+		echo
+		if ((${#rounds_rows[@]} > 0)); then
+			echo "A 1:1 rule takes the pairs that are the first choice of both their records, round after round; an M:N rule"
+			echo "passes group labels along its pairs, round after round. Rounds are counted in the statements the run traced"
+			echo "(\`KALLA_TRACE_SQL=1\`): they do not depend on the machine. ties: 50 invoices and 50 payments of one fee per"
+			echo "customer, 1:1 on the customer and the amount (every pair of a customer ties); chains: 200 invoices and 200"
+			echo "payments a customer, one a day, M:N on the customer within a day (a customer's records are one chain)."
+			echo
+			echo "| book | records in | rounds | groups (expected) | match s | kalla wall s | peak RSS MiB | kalla CPU s | others |"
+			echo "|---|---:|---:|---|---:|---:|---:|---:|---:|"
+			printf '%s\n' "${rounds_rows[@]}"
+		else
+			echo "Not run (BENCH_ROUNDS=0), or not yet."
 		fi
 		echo
 		echo "The book (bench/cmd/gen): per invoice ~60% paid exactly, ~15% paid within 2% (never exactly),"
@@ -303,6 +322,33 @@ for n in $sizes; do
 	fi
 	write_results "running"
 done
+
+# Books whose rules the engine takes in rounds: how many it needs.
+if [[ ${BENCH_ROUNDS:-1} == 1 ]]; then
+	log "rounds: ties and chains"
+	"$tools/rounds" --out "$data/rounds" >/dev/null
+	for book in ties chains; do
+		dir=$data/rounds/$book
+		measure "kalla-rounds-$book" env KALLA_TRACE_SQL=1 bin/kalla reconcile --recipe "$dir/recipe.json" --out "$data/out/rounds-$book" --json 2>"$runs/kalla-rounds-$book.trace"
+		summary=$runs/kalla-rounds-$book.out
+		# One statement a round: a 1:1 rule's that takes pairs, an M:N rule's that follows labels.
+		case $book in
+		ties) expected=$(jq '.tie_pairs' "$data/rounds/manifest.json") round_statement='INSERT INTO kalla_pairs' ;;
+		chains) expected=$(jq '.chain_groups' "$data/rounds/manifest.json") round_statement='kalla_labels AS SELECT a.lid' ;;
+		esac
+		rounds=$(grep -c "$round_statement" "$runs/kalla-rounds-$book.trace" || true)
+		groups=$(jq '.match_groups' "$summary")
+		records=$(jq '.left.rows + .right.rows' "$summary")
+		if [[ $groups != "$expected" ]]; then
+			mismatch "rounds, $book: kalla matched $groups groups, the generator made $expected"
+			expected="**MISMATCH** $expected"
+		fi
+		if ((rounds == 0)); then
+			mismatch "rounds, $book: no statement '$round_statement' in the trace (has the SQL changed?)"
+		fi
+		rounds_rows+=("| $book | $records | $rounds | $groups ($expected) | $(calc '%.2f' "$(jq '.timings_ms.match' "$summary") / 1000") | $wall | $rss | $cpu | $others |")
+	done
+fi
 
 if ((mismatches > 0)); then
 	write_results "finished with $mismatches MISMATCH(ES)"
