@@ -35,12 +35,25 @@ func Sides(p *plan.Plan) (left, right Side) {
 // NearMisses finds, for each unmatched record of side s, its closest record
 // of the other side under rule k: among records sharing the rule's join keys,
 // fewest failed conditions first, then the rule's order.
+//
+// The reason and the other record's key are worked out for that record
+// alone, after the window has chosen it: a record may share its keys with
+// thousands (a customer's open invoices against its payments), and text
+// for each pair cost four times the rest. The pairs carry the columns they
+// need as two structs, u and o, which the outer query reads as it would the
+// records.
 func NearMisses(k int, r plan.Rule, s Side) string {
 	l, rt := "u", "o"
 	if s.Code == "R" {
 		l, rt = "o", "u"
 	}
 	var joins, failed, reasons, ranks []string
+	carried := map[string][]string{"u": nil, "o": nil}
+	carry := func(alias, name string) {
+		if !slices.Contains(carried[alias], name) {
+			carried[alias] = append(carried[alias], name)
+		}
+	}
 	order := []string{"failed"}
 	for i, c := range r.Conditions {
 		sc := newCond(c, l, rt)
@@ -48,10 +61,15 @@ func NearMisses(k int, r plan.Rule, s Side) string {
 			joins = append(joins, sc.Test())
 			continue
 		}
+		carry(l, c.Left.Name)
+		carry(rt, c.Right.Name)
 		failed = append(failed, fmt.Sprintf("CASE WHEN %s THEN 0 ELSE 1 END", sc.Test()))
 		reasons = append(reasons, fmt.Sprintf("CASE WHEN NOT coalesce(%s, false) THEN %s END", sc.Test(), sc.Failure()))
 		ranks = append(ranks, fmt.Sprintf("%s AS r%d", sc.NearMissRank(), i))
 		order = append(order, fmt.Sprintf("r%d NULLS LAST", i))
+	}
+	for _, name := range keyNames(s.OtherInput) {
+		carry("o", name)
 	}
 	failedSum, reason := "0", "NULL"
 	if len(failed) > 0 {
@@ -59,14 +77,38 @@ func NearMisses(k int, r plan.Rule, s Side) string {
 		// Every failed condition, in the order written.
 		reason = "concat_ws('; ', " + strings.Join(reasons, ", ") + ")"
 	}
-	// The window orders by columns of the subquery. The other record's key
-	// is taken here, where its row is at hand: the evidence would otherwise
-	// join the whole other side to find it.
+	cols := []string{"u.__id AS id", "o.__id AS other", failedSum + " AS failed"}
+	for _, alias := range []string{"u", "o"} {
+		if len(carried[alias]) > 0 {
+			cols = append(cols, structOf(alias, carried[alias])+" AS "+alias)
+		}
+	}
 	pairs := fmt.Sprintf("SELECT %s FROM (SELECT * FROM %s WHERE __id NOT IN (SELECT %s FROM %s)) u JOIN %s o ON %s",
-		strings.Join(append([]string{"u.__id AS id", "o.__id AS other", keyText("o", s.OtherInput) + " AS other_key", failedSum + " AS failed", reason + " AS reason"}, ranks...), ", "),
-		s.Table, s.ID, Pairs, s.Other, strings.Join(joins, " AND "))
-	return fmt.Sprintf("INSERT INTO %s SELECT %s, id, %d, other, other_key, failed, reason FROM (%s) QUALIFY row_number() OVER (PARTITION BY id ORDER BY %s) = 1",
-		Near, String(s.Code), k, pairs, strings.Join(append(order, "other"), ", "))
+		strings.Join(append(cols, ranks...), ", "), s.Table, s.ID, Pairs, s.Other, strings.Join(joins, " AND "))
+	return fmt.Sprintf("INSERT INTO %s SELECT %s, id, %d, other, %s, failed, %s FROM (%s) QUALIFY row_number() OVER (PARTITION BY id ORDER BY %s) = 1",
+		Near, String(s.Code), k, keyText("o", s.OtherInput), reason, pairs, strings.Join(append(order, "other"), ", "))
+}
+
+// keyNames names the columns keyText reads of a record of in.
+func keyNames(in plan.Input) []string {
+	if len(in.Key) == 0 {
+		return []string{"__id"}
+	}
+	names := make([]string, len(in.Key))
+	for i, c := range in.Key {
+		names[i] = c.Name
+	}
+	return names
+}
+
+// structOf packs the named columns of the row alias into a struct, whose
+// fields read as the columns did: alias."name".
+func structOf(alias string, names []string) string {
+	fields := make([]string, len(names))
+	for i, n := range names {
+		fields[i] = fmt.Sprintf("%s: %s", String(n), alias+"."+Ident(n))
+	}
+	return "{" + strings.Join(fields, ", ") + "}"
 }
 
 // sideType is the evidence's side column: an ENUM, which the Parquet writer
