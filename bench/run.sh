@@ -15,8 +15,8 @@
 # the two-rule recipe and the exact rule on one currency's records also run,
 # default 1000000), BENCH_MEMORY_LIMIT (each
 # size's CSV book is also reconciled with this --memory-limit, default 2GB;
-# empty skips those runs), BENCH_ROUNDS=0 (skips the books of bench/cmd/rounds,
-# which count the rounds the engine takes), BENCH_PIPELINE=0 (skips the pipeline).
+# empty skips those runs), BENCH_SHAPES=0 (skips the books of bench/cmd/shapes:
+# ties, chains and crowds), BENCH_PIPELINE=0 (skips the pipeline).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -91,7 +91,7 @@ log "building bin/kalla and the benchmark tools"
 go build -o bin/kalla ./services/kalla
 go build -o "$tools/gen" ./bench/cmd/gen
 go build -o "$tools/floor" ./bench/cmd/floor
-go build -o "$tools/rounds" ./bench/cmd/rounds
+go build -o "$tools/shapes" ./bench/cmd/shapes
 
 # --- results -----------------------------------------------------------------
 
@@ -109,7 +109,7 @@ phase_rows=() # kalla's own timings
 full_rows=()  # the two-rule recipe
 one_currency_rows=() # the exact rule on one currency
 limit_rows=() # CSV with --memory-limit
-rounds_rows=() # books taken in rounds
+shapes_rows=() # shapes of data (bench/cmd/shapes)
 declare -A rss_of wall_of
 
 write_results() { # write_results STATUS
@@ -196,20 +196,23 @@ write_results() { # write_results STATUS
 			echo "Not run: $full_size is not among the sizes."
 		fi
 		echo
-		echo "## Rounds (bench/cmd/rounds: 1,000 customers)"
+		echo "## Shapes (bench/cmd/shapes: 1,000 customers)"
 		echo
-		if ((${#rounds_rows[@]} > 0)); then
+		if ((${#shapes_rows[@]} > 0)); then
 			echo "A 1:1 rule takes the pairs that are the first choice of both their records, round after round; an M:N rule"
-			echo "passes group labels along its pairs, round after round. Rounds are counted in the statements the run traced"
-			echo "(\`KALLA_TRACE_SQL=1\`): they do not depend on the machine. ties: 50 invoices and 50 payments of one fee per"
-			echo "customer, 1:1 on the customer and the amount (every pair of a customer ties); chains: 200 invoices and 200"
-			echo "payments a customer, one a day, M:N on the customer within a day (a customer's records are one chain)."
+			echo "passes group labels along its pairs, round after round; near misses compare each unmatched record with every"
+			echo "record sharing its keys. Rounds and the near misses' seconds come from the run's trace (\`KALLA_TRACE_SQL=1\`);"
+			echo "rounds do not depend on the machine. ties: 50 invoices and 50 payments of one fee per customer, 1:1 on the"
+			echo "customer and the amount (every pair of a customer ties); chains: 200 invoices and 200 payments a customer, one"
+			echo "a day, M:N on the customer within a day (a customer's records are one chain); crowds: 50 invoices and 50"
+			echo "payments a customer, 1:1 on the customer and the amount within a cent, none within it (each record's near miss"
+			echo "is chosen among 50)."
 			echo
-			echo "| book | records in | rounds | groups (expected) | match s | kalla wall s | peak RSS MiB | kalla CPU s | others |"
-			echo "|---|---:|---:|---|---:|---:|---:|---:|---:|"
-			printf '%s\n' "${rounds_rows[@]}"
+			echo "| book | records in | rounds | groups (expected) | match s | near misses s | kalla wall s | peak RSS MiB | kalla CPU s | others |"
+			echo "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"
+			printf '%s\n' "${shapes_rows[@]}"
 		else
-			echo "Not run (BENCH_ROUNDS=0), or not yet."
+			echo "Not run (BENCH_SHAPES=0), or not yet."
 		fi
 		echo
 		echo "The book (bench/cmd/gen): per invoice ~60% paid exactly, ~15% paid within 2% (never exactly),"
@@ -323,30 +326,37 @@ for n in $sizes; do
 	write_results "running"
 done
 
-# Books whose rules the engine takes in rounds: how many it needs.
-if [[ ${BENCH_ROUNDS:-1} == 1 ]]; then
-	log "rounds: ties and chains"
-	"$tools/rounds" --out "$data/rounds" >/dev/null
-	for book in ties chains; do
-		dir=$data/rounds/$book
-		measure "kalla-rounds-$book" env KALLA_TRACE_SQL=1 bin/kalla reconcile --recipe "$dir/recipe.json" --out "$data/out/rounds-$book" --json 2>"$runs/kalla-rounds-$book.trace"
-		summary=$runs/kalla-rounds-$book.out
+# Shapes of data that cost the engine more than the book does: rounds, and
+# near misses among many records sharing a key.
+if [[ ${BENCH_SHAPES:-1} == 1 ]]; then
+	log "shapes: ties, chains and crowds"
+	"$tools/shapes" --out "$data/shapes" >/dev/null
+	for book in ties chains crowds; do
+		dir=$data/shapes/$book
+		measure "kalla-shapes-$book" env KALLA_TRACE_SQL=1 bin/kalla reconcile --recipe "$dir/recipe.json" --out "$data/out/shapes-$book" --json 2>"$runs/kalla-shapes-$book.trace"
+		summary=$runs/kalla-shapes-$book.out
 		# One statement a round: a 1:1 rule's that takes pairs, an M:N rule's that follows labels.
+		round_statement=
 		case $book in
-		ties) expected=$(jq '.tie_pairs' "$data/rounds/manifest.json") round_statement='INSERT INTO kalla_pairs' ;;
-		chains) expected=$(jq '.chain_groups' "$data/rounds/manifest.json") round_statement='kalla_labels AS SELECT a.lid' ;;
+		ties) expected=$(jq '.tie_pairs' "$data/shapes/manifest.json") round_statement='INSERT INTO kalla_pairs' ;;
+		chains) expected=$(jq '.chain_groups' "$data/shapes/manifest.json") round_statement='kalla_labels AS SELECT a.lid' ;;
+		crowds) expected=$(jq '.crowd_groups' "$data/shapes/manifest.json") ;;
 		esac
-		rounds=$(grep -c "$round_statement" "$runs/kalla-rounds-$book.trace" || true)
+		rounds=-
+		if [[ -n $round_statement ]]; then
+			rounds=$(grep -c "$round_statement" "$runs/kalla-shapes-$book.trace" || true)
+			if ((rounds == 0)); then
+				mismatch "shapes, $book: no statement '$round_statement' in the trace (has the SQL changed?)"
+			fi
+		fi
+		near=$(awk '/INSERT INTO kalla_near/ { sub("ms", "", $2); s += $2 } END { printf "%.2f", s / 1000 }' "$runs/kalla-shapes-$book.trace")
 		groups=$(jq '.match_groups' "$summary")
 		records=$(jq '.left.rows + .right.rows' "$summary")
 		if [[ $groups != "$expected" ]]; then
-			mismatch "rounds, $book: kalla matched $groups groups, the generator made $expected"
+			mismatch "shapes, $book: kalla matched $groups groups, the generator made $expected"
 			expected="**MISMATCH** $expected"
 		fi
-		if ((rounds == 0)); then
-			mismatch "rounds, $book: no statement '$round_statement' in the trace (has the SQL changed?)"
-		fi
-		rounds_rows+=("| $book | $records | $rounds | $groups ($expected) | $(calc '%.2f' "$(jq '.timings_ms.match' "$summary") / 1000") | $wall | $rss | $cpu | $others |")
+		shapes_rows+=("| $book | $records | $rounds | $groups ($expected) | $(calc '%.2f' "$(jq '.timings_ms.match' "$summary") / 1000") | $near | $wall | $rss | $cpu | $others |")
 	done
 fi
 
