@@ -725,16 +725,20 @@ func (c aggregateCheck) misses(k int, one, many string) string {
 }
 
 // manyToMany matches every candidate pair; a group is a connected set of
-// records, labelled by its smallest left id. Each round gives every left
-// record the smallest label two pairs away (through a right record), then
-// the label of its label: labels only fall, and following them halves the
-// distance left to the smallest, so a chain of n records (a customer's
-// days, each within a day of the next) takes about log n rounds where
-// passing labels along the pairs alone took n/4.
+// records, labelled by its smallest left id. Labels only fall, and each is
+// a left id of the same group. A round gives every left record the
+// smallest label two pairs away (through a right record), and gives the
+// record its label names the smallest of those its followers found
+// (hooking); then every record takes its label's label (jumping). A chain
+// of n records takes about log n rounds whatever the order of its ids,
+// where passing labels along the pairs alone took a round per two to four
+// records.
 func manyToMany(k int) (prepare, loop []string, probe string, finish []string) {
 	return []string{fmt.Sprintf("CREATE OR REPLACE TEMP TABLE kalla_labels AS SELECT DISTINCT lid, lid AS lab FROM %s", Candidates)},
 		[]string{
-			fmt.Sprintf("CREATE OR REPLACE TEMP TABLE kalla_labels AS SELECT c.lid, min(r.lab) AS lab FROM %[1]s c JOIN (SELECT c.rid, min(g.lab) AS lab FROM %[1]s c JOIN kalla_labels g USING (lid) GROUP BY c.rid) r USING (rid) GROUP BY c.lid", Candidates),
+			fmt.Sprintf("CREATE OR REPLACE TEMP TABLE kalla_labels AS WITH reach AS (SELECT c.lid, min(r.lab) AS lab FROM %[1]s c JOIN (SELECT c.rid, min(g.lab) AS lab FROM %[1]s c JOIN kalla_labels g USING (lid) GROUP BY c.rid) r USING (rid) GROUP BY c.lid), "+
+				"hooked AS (SELECT g.lab AS lid, min(n.lab) AS lab FROM kalla_labels g JOIN reach n USING (lid) GROUP BY g.lab) "+
+				"SELECT n.lid, least(n.lab, coalesce(h.lab, n.lab)) AS lab FROM reach n LEFT JOIN hooked h USING (lid)", Candidates),
 			"CREATE OR REPLACE TEMP TABLE kalla_labels AS SELECT a.lid, b.lab FROM kalla_labels a JOIN kalla_labels b ON b.lid = a.lab",
 		},
 		"SELECT coalesce(sum(lab), 0) FROM kalla_labels",

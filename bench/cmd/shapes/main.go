@@ -8,9 +8,9 @@
 // ties/: each customer's invoices and payments (fees of each) all of one
 // fee, reconciled 1:1 on the customer and the amount: every pair of a
 // customer ties, and the greedy walk pairs them in key order. chains/: each
-// customer's invoices and payments one a day (days of each), reconciled
-// M:N on the customer within a day: a customer's records form one chain,
-// one group. crowds/: each customer's invoices and payments (fees of each)
+// customer's invoices and payments one a day (days of each), their ids
+// shuffled, reconciled M:N on the customer within a day: a customer's
+// records form one chain, one group, its smallest id anywhere in it. crowds/: each customer's invoices and payments (fees of each)
 // of amounts never within the rule's tolerance of each other, reconciled 1:1
 // on the customer and the amount: nothing matches, and each record's near
 // miss is the closest of its customer's records on the other side.
@@ -22,6 +22,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"time"
@@ -59,6 +60,7 @@ func main() {
 type book struct {
 	name, column string
 	records      int
+	shuffled     bool // ids in a seeded random order, else in the records' order
 	value        func(side string, c, i int) string
 	rule         map[string]any
 }
@@ -69,15 +71,15 @@ func run(customers, fees, days int, dir string) error {
 			{"left": "customer", "op": "eq", "right": "customer"}, cond}}
 	}
 	books := []book{
-		{"ties", "amount", fees,
+		{"ties", "amount", fees, false,
 			func(_ string, c, _ int) string { return fmt.Sprintf("%d.00", 10+c%90) },
 			onCustomerAnd("same_fee", "1:1", map[string]any{"left": "amount", "op": "tolerance", "right": "amount", "threshold": 1})},
-		{"chains", "day", days,
+		{"chains", "day", days, true,
 			func(_ string, _, i int) string {
 				return time.Date(2024, 1, 1+i, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
 			},
 			onCustomerAnd("within_a_day", "M:N", map[string]any{"left": "day", "op": "date_within", "right": "day", "threshold": 1})},
-		{"crowds", "amount", fees,
+		{"crowds", "amount", fees, false,
 			func(side string, _, i int) string {
 				if side == "payments" {
 					return fmt.Sprintf("%d.00", 1000+2*i)
@@ -100,12 +102,20 @@ func (b book) write(dir string, customers int) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	for _, side := range []string{"invoices", "payments"} {
+	for s, side := range []string{"invoices", "payments"} {
+		ids := make([]int, customers*b.records)
+		for i := range ids {
+			ids[i] = i + 1
+		}
+		if b.shuffled {
+			rng := rand.New(rand.NewPCG(42, uint64(s)))
+			rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+		}
 		err := writeFile(filepath.Join(dir, side+".csv"), func(w *bufio.Writer) error {
 			fmt.Fprintf(w, "id,customer,%s\n", b.column)
 			for c := range customers {
 				for i := range b.records {
-					fmt.Fprintf(w, "%d,C%06d,%s\n", c*b.records+i+1, c, b.value(side, c, i))
+					fmt.Fprintf(w, "%d,C%06d,%s\n", ids[c*b.records+i], c, b.value(side, c, i))
 				}
 			}
 			return nil
