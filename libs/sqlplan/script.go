@@ -279,8 +279,14 @@ func Load(table string, in plan.Input, read string) []string {
 	if len(in.Extracts)+len(in.Nets)+len(in.Signed) > 0 {
 		read = fmt.Sprintf("SELECT %s FROM (%s)", strings.Join(append([]string{"*"}, derived(in)...), ", "), read)
 	}
+	columns := "*"
+	in, rowid := hideRowid(in)
+	if rowid != "" {
+		read = fmt.Sprintf("SELECT * RENAME (%s AS %s) FROM (%s)", Ident(rowid), storedRowid, read)
+		columns = fmt.Sprintf("* RENAME (%s AS %s)", storedRowid, Ident(rowid))
+	}
 	var statements []string
-	id := "rowid + 1 AS __id, *"
+	id := "rowid + 1 AS __id, " + columns
 	switch {
 	case len(in.Filters) == 0:
 	case keepsWhole(in):
@@ -289,7 +295,7 @@ func Load(table string, in plan.Input, read string) []string {
 		statements = append(statements, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", unfiltered(table), read))
 		cols := "*"
 		if len(in.Key) == 0 {
-			cols, id = "rowid + 1 AS __row, *", "__row AS __id, * EXCLUDE (__row)"
+			cols, id = "rowid + 1 AS __row, *", "__row AS __id, "+strings.Replace(columns, "*", "* EXCLUDE (__row)", 1)
 		}
 		read = fmt.Sprintf("SELECT %s FROM %s WHERE %s", cols, unfiltered(table), filterWhere(in.Filters))
 	default:
@@ -302,6 +308,43 @@ func Load(table string, in plan.Input, read string) []string {
 		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", raw, read),
 		fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %s AS SELECT %s FROM %s", table, id, raw),
 	)
+}
+
+// storedRowid is the name Load stores a source's column named rowid (in
+// any case) under: such a column hides DuckDB's row ids, which number the
+// records. The side's view gives the column its name back.
+const storedRowid = "__rowid"
+
+// hideRowid returns in with its key and filters reading its column named
+// rowid, if any, as storedRowid, and that column's name ("" for none).
+func hideRowid(in plan.Input) (plan.Input, string) {
+	names := make([]string, 0, len(in.Schema.Columns))
+	for _, c := range in.Schema.Columns {
+		names = append(names, c.Name)
+	}
+	for _, c := range in.Derived() {
+		names = append(names, c.Name)
+	}
+	i := slices.IndexFunc(names, func(n string) bool { return strings.EqualFold(n, "rowid") })
+	if i < 0 {
+		return in, ""
+	}
+	name := names[i]
+	hide := func(c source.Column) source.Column {
+		if c.Name == name {
+			c.Name = storedRowid
+		}
+		return c
+	}
+	in.Key = slices.Clone(in.Key)
+	for i := range in.Key {
+		in.Key[i] = hide(in.Key[i])
+	}
+	in.Filters = slices.Clone(in.Filters)
+	for i := range in.Filters {
+		in.Filters[i].Column = hide(in.Filters[i].Column)
+	}
+	return in, name
 }
 
 // Counted is in with Read set to the records its schema's reader counted
