@@ -20,7 +20,7 @@ func TestColumnNamedRowid(t *testing.T) {
 	}
 	tests := []struct {
 		name, left, recipe string
-		pairs, unmatched   []string // unmatched: kalla_row or id, then rowid
+		pairs, unmatched   []string // unmatched: the row number or id, then the rowid column
 	}{
 		{"keyless_numbers", "rowid,ref\n5,A\n6,B\n", keyless(recipeYAML(rule)),
 			[]string{"t: l1 r1"}, []string{"2 6"}},
@@ -42,10 +42,9 @@ func TestColumnNamedRowid(t *testing.T) {
 			}
 			var unmatched []string
 			for _, u := range o.unmatchedLeft {
-				id := u["kalla_row"] + u["id"]
-				for _, c := range []string{"rowid", "RowId", "ROWID"} {
-					if v, ok := u[c]; ok && c != "ROWID" {
-						unmatched = append(unmatched, id+" "+v)
+				for c, v := range u {
+					if strings.EqualFold(c, "rowid") {
+						unmatched = append(unmatched, u["kalla_row"]+u["id"]+" "+v)
 					}
 				}
 			}
