@@ -16,7 +16,7 @@
 # default 1000000), BENCH_MEMORY_LIMIT (each
 # size's CSV book is also reconciled with this --memory-limit, default 2GB;
 # empty skips those runs), BENCH_SHAPES=0 (skips the books of bench/cmd/shapes:
-# ties, chains and crowds), BENCH_PIPELINE=0 (skips the pipeline).
+# ties, chains, paths and crowds), BENCH_PIPELINE=0 (skips the pipeline).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -204,9 +204,11 @@ write_results() { # write_results STATUS
 			echo "record sharing its keys. Rounds and the near misses' seconds come from the run's trace (\`KALLA_TRACE_SQL=1\`);"
 			echo "rounds do not depend on the machine. ties: 50 invoices and 50 payments of one fee per customer, 1:1 on the"
 			echo "customer and the amount (every pair of a customer ties); chains: 200 invoices and 200 payments a customer, one"
-			echo "a day, M:N on the customer within a day (a customer's records are one chain); crowds: 50 invoices and 50"
-			echo "payments a customer, 1:1 on the customer and the amount within a cent, none within it (each record's near miss"
-			echo "is chosen among 50)."
+			echo "a day, M:N on the customer within a day (a customer's records are one chain); paths: 50 invoices of 100.00,"
+			echo "101.00, ... and 50 payments of 100.50, 101.50, ... a customer, 1:1 on the customer and the amount within 1 (each"
+			echo "invoice ties with the payments above and below it: a path, which the engine still takes a pair a round); crowds:"
+			echo "50 invoices and 50 payments a customer, 1:1 on the customer and the amount within a cent, none within it (each"
+			echo "record's near miss is chosen among 50)."
 			echo
 			echo "| book | records in | rounds | groups (expected) | match s | near misses s | kalla wall s | peak RSS MiB | kalla CPU s | others |"
 			echo "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"
@@ -329,9 +331,9 @@ done
 # Shapes of data that cost the engine more than the book does: rounds, and
 # near misses among many records sharing a key.
 if [[ ${BENCH_SHAPES:-1} == 1 ]]; then
-	log "shapes: ties, chains and crowds"
+	log "shapes: ties, chains, paths and crowds"
 	"$tools/shapes" --out "$data/shapes" >/dev/null
-	for book in ties chains crowds; do
+	for book in ties chains paths crowds; do
 		dir=$data/shapes/$book
 		measure "kalla-shapes-$book" env KALLA_TRACE_SQL=1 bin/kalla reconcile --recipe "$dir/recipe.json" --out "$data/out/shapes-$book" --json 2>"$runs/kalla-shapes-$book.trace"
 		summary=$runs/kalla-shapes-$book.out
@@ -340,6 +342,7 @@ if [[ ${BENCH_SHAPES:-1} == 1 ]]; then
 		case $book in
 		ties) expected=$(jq '.tie_pairs' "$data/shapes/manifest.json") round_statement='INSERT INTO kalla_pairs' ;;
 		chains) expected=$(jq '.chain_groups' "$data/shapes/manifest.json") round_statement='kalla_labels AS SELECT a.lid' ;;
+		paths) expected=$(jq '.path_pairs' "$data/shapes/manifest.json") round_statement='INSERT INTO kalla_pairs' ;;
 		crowds) expected=$(jq '.crowd_groups' "$data/shapes/manifest.json") ;;
 		esac
 		rounds=-

@@ -1,20 +1,31 @@
-// Command shapes writes three books of shapes of data that cost the engine
+// Command shapes writes four books of shapes of data that cost the engine
 // more than the benchmark's accounts-receivable book does, for Kalla's
-// benchmark: records that tie, chains of records and crowds of records
-// sharing a key.
+// benchmark: records that tie, chains of records, paths of pairs and
+// crowds of records sharing a key. manifest.json says how many groups each
+// must give.
 //
 //	go run ./bench/cmd/shapes --customers 1000 --fees 50 --days 200 --out bench/data/shapes
 //
 // ties/: each customer's invoices and payments (fees of each) all of one
 // fee, reconciled 1:1 on the customer and the amount: every pair of a
-// customer ties, and the greedy walk pairs them in key order. chains/: each
-// customer's invoices and payments one a day (days of each), their ids
-// shuffled, reconciled M:N on the customer within a day: a customer's
-// records form one chain, one group, its smallest id anywhere in it. crowds/: each customer's invoices and payments (fees of each)
-// of amounts never within the rule's tolerance of each other, reconciled 1:1
-// on the customer and the amount: nothing matches, and each record's near
-// miss is the closest of its customer's records on the other side.
-// manifest.json says how many groups each must give.
+// customer ties, and the greedy walk pairs them in key order.
+//
+// chains/: each customer's invoices and payments one a day (days of each),
+// their ids shuffled, reconciled M:N on the customer within a day: a
+// customer's records form one chain, one group, its smallest id anywhere
+// in it.
+//
+// paths/: each customer's invoices of 100.00, 101.00, 102.00 and so on
+// (fees of each) and payments of 100.50, 101.50 and so on, reconciled 1:1
+// on the customer and the amount within 1: each invoice ties with the
+// payment above it and the one below, so a customer's records form one
+// path, which the greedy walk takes from one end, a pair a round (it holds
+// no block of ties).
+//
+// crowds/: each customer's invoices and payments (fees of each) of amounts
+// never within the rule's tolerance of each other, reconciled 1:1 on the
+// customer and the amount: nothing matches, and each record's near miss is
+// the closest of its customer's records on the other side.
 package main
 
 import (
@@ -33,9 +44,11 @@ type Manifest struct {
 	Customers int `json:"customers"`
 	Fees      int `json:"fees_per_customer"`
 	Days      int `json:"days_per_customer"`
-	// TiePairs, ChainGroups and CrowdGroups are what the recipes must match.
+	// TiePairs, ChainGroups, PathPairs and CrowdGroups are what the recipes
+	// must match.
 	TiePairs    int `json:"tie_pairs"`
 	ChainGroups int `json:"chain_groups"`
+	PathPairs   int `json:"path_pairs"`
 	CrowdGroups int `json:"crowd_groups"`
 }
 
@@ -79,6 +92,14 @@ func run(customers, fees, days int, dir string) error {
 				return time.Date(2024, 1, 1+i, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
 			},
 			onCustomerAnd("within_a_day", "M:N", map[string]any{"left": "day", "op": "date_within", "right": "day", "threshold": 1})},
+		{"paths", "amount", fees, false,
+			func(side string, _, i int) string {
+				if side == "payments" {
+					return fmt.Sprintf("%d.50", 100+i)
+				}
+				return fmt.Sprintf("%d.00", 100+i)
+			},
+			onCustomerAnd("within_one", "1:1", map[string]any{"left": "amount", "op": "tolerance", "right": "amount", "threshold": 1})},
 		{"crowds", "amount", fees, false,
 			func(side string, _, i int) string {
 				if side == "payments" {
@@ -95,6 +116,7 @@ func run(customers, fees, days int, dir string) error {
 	}
 	return writeJSON(filepath.Join(dir, "manifest.json"), Manifest{
 		Customers: customers, Fees: fees, Days: days, TiePairs: customers * fees, ChainGroups: customers,
+		PathPairs: customers * fees,
 	})
 }
 
