@@ -279,14 +279,14 @@ func Load(table string, in plan.Input, read string) []string {
 	if len(in.Extracts)+len(in.Nets)+len(in.Signed) > 0 {
 		read = fmt.Sprintf("SELECT %s FROM (%s)", strings.Join(append([]string{"*"}, derived(in)...), ", "), read)
 	}
-	columns := "*"
+	rename := "" // the view's columns give a column named rowid its name back
 	in, rowid := hideRowid(in)
 	if rowid != "" {
 		read = fmt.Sprintf("SELECT * RENAME (%s AS %s) FROM (%s)", Ident(rowid), storedRowid, read)
-		columns = fmt.Sprintf("* RENAME (%s AS %s)", storedRowid, Ident(rowid))
+		rename = fmt.Sprintf(" RENAME (%s AS %s)", storedRowid, Ident(rowid))
 	}
 	var statements []string
-	id := "rowid + 1 AS __id, " + columns
+	id := "rowid + 1 AS __id, *" + rename
 	switch {
 	case len(in.Filters) == 0:
 	case keepsWhole(in):
@@ -295,7 +295,7 @@ func Load(table string, in plan.Input, read string) []string {
 		statements = append(statements, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", unfiltered(table), read))
 		cols := "*"
 		if len(in.Key) == 0 {
-			cols, id = "rowid + 1 AS __row, *", "__row AS __id, "+strings.Replace(columns, "*", "* EXCLUDE (__row)", 1)
+			cols, id = "rowid + 1 AS __row, *", "__row AS __id, * EXCLUDE (__row)"+rename
 		}
 		read = fmt.Sprintf("SELECT %s FROM %s WHERE %s", cols, unfiltered(table), filterWhere(in.Filters))
 	default:
@@ -544,11 +544,13 @@ type RuleSteps struct {
 
 // Rule renders the rule at execution index k.
 func Rule(k int, r plan.Rule) RuleSteps {
-	steps := RuleSteps{Candidates: candidates(r, k > 0)}
+	var steps RuleSteps
+	var costs []string
+	steps.Candidates, costs = candidates(r, k > 0)
 	switch r.Pattern {
 	case kallav1.Pattern_PATTERN_ONE_TO_ONE:
 		steps.Loop, steps.Probe = oneToOne(k)
-		steps.Blocks = blocks(k, costColumns(r))
+		steps.Blocks = blocks(k, costs)
 		steps.TakesAll = true
 	case kallav1.Pattern_PATTERN_ONE_TO_MANY:
 		steps.Finish = oneToMany(k, r, "rid", "lid")
@@ -568,8 +570,9 @@ func Rule(k int, r plan.Rule) RuleSteps {
 // first rule's filter against no pairs would still cost a join. A fuzzy
 // condition's edit distance, the dearest measure, is computed once a pair
 // (d<i>, beside the longer length n<i>) in a subquery, then tested and
-// ranked on those columns.
-func candidates(r plan.Rule, afterEarlier bool) string {
+// ranked on those columns. It also returns the cost columns (c<i>), which
+// a 1:1 rule's candidates keep for blocks.
+func candidates(r plan.Rule, afterEarlier bool) (query string, costs []string) {
 	var joins, filters, measured []string
 	inner := []string{"l.__id AS lid", "r.__id AS rid"}
 	outer := []string{"lid", "rid"}
@@ -611,7 +614,7 @@ func candidates(r plan.Rule, afterEarlier bool) string {
 		kept = append(kept, order...) // for ties
 	}
 	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT %s, row_number() OVER (ORDER BY %s) AS ord FROM (%s)",
-		Candidates, strings.Join(kept, ", "), strings.Join(append(order, "lid", "rid"), ", "), from)
+		Candidates, strings.Join(kept, ", "), strings.Join(append(order, "lid", "rid"), ", "), from), order
 }
 
 // where is a WHERE clause of conds joined by AND, "" when there are none.
@@ -645,18 +648,6 @@ func oneToOne(k int) (loop []string, probe string) {
 		fmt.Sprintf(`INSERT INTO %[1]s SELECT %[3]d, lid, lid, rid, ord FROM (SELECT *, row_number() OVER (PARTITION BY lid ORDER BY ord) AS lrank, row_number() OVER (PARTITION BY rid ORDER BY ord) AS rrank FROM %[2]s) WHERE lrank = 1 AND rrank = 1`, Pairs, Candidates, k),
 		fmt.Sprintf(`DELETE FROM %[2]s WHERE lid IN (SELECT lid FROM %[1]s WHERE rule_idx = %[3]d) OR rid IN (SELECT rid FROM %[1]s WHERE rule_idx = %[3]d)`, Pairs, Candidates, k),
 	}, fmt.Sprintf("SELECT count(*) FROM %s", Candidates)
-}
-
-// costColumns names the columns of Candidates that hold the rule's costs,
-// as candidates names them.
-func costColumns(r plan.Rule) []string {
-	var cols []string
-	for i, c := range r.Conditions {
-		if newCond(c, "l", "r").Cost() != "" {
-			cols = append(cols, fmt.Sprintf("c%d", i))
-		}
-	}
-	return cols
 }
 
 // blocks takes the pairs oneToOne's first statement takes (the first
