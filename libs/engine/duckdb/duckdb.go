@@ -9,6 +9,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -325,15 +326,12 @@ func miscounted(in plan.Input, counted, read int64) error {
 // its stead, and returns its path and layout. The rewrite must hold the
 // records the schema's reading counted, the file being as it was.
 func rewrite(s *session, table string, in plan.Input) (string, source.CSVLayout, error) {
-	path := filepath.Join(s.tmp, table+".csv")
-	f, err := os.Create(path)
-	if err != nil {
-		return "", source.CSVLayout{}, err
-	}
-	layout, records, err := source.RewriteCSV(in.Ref.Path, f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	var layout source.CSVLayout
+	var records int64
+	path, err := s.scratchFile(table+".csv", func(w io.Writer) (err error) {
+		layout, records, err = source.RewriteCSV(in.Ref.Path, w)
+		return err
+	})
 	switch {
 	case err != nil:
 		err = fmt.Errorf("source %s: %w", in.Alias, err)
@@ -419,24 +417,33 @@ func tooWide(r plan.Rule, sums bool) error {
 // does not keep, as far as it can check (see sqlplan.PostgresWhere), and
 // counts the rows read, those too.
 func spool(ctx context.Context, s *session, name string, in plan.Input) (path string, read int64, err error) {
-	path = filepath.Join(s.tmp, name+".csv")
-	f, err := os.Create(path)
-	if err != nil {
-		return "", 0, err
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
 	var where source.Where
 	if !s.readWhole {
 		where = func(utf8 bool) string { return sqlplan.PostgresWhere(in, utf8) }
 	}
-	read, err = source.CopyCSV(ctx, in.Ref, in.Schema.Columns, where, w)
-	if err == nil {
-		err = w.Flush()
+	path, err = s.scratchFile(name+".csv", func(f io.Writer) error {
+		w := bufio.NewWriterSize(f, 1<<20)
+		if read, err = source.CopyCSV(ctx, in.Ref, in.Schema.Columns, where, w); err != nil {
+			return err
+		}
+		return w.Flush()
+	})
+	return path, read, err
+}
+
+// scratchFile writes the file name of the session's scratch directory with
+// write, and returns its path.
+func (s *session) scratchFile(name string, write func(io.Writer) error) (string, error) {
+	path := filepath.Join(s.tmp, name)
+	f, err := os.Create(path)
+	if err != nil {
+		return "", err
 	}
+	err = write(f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	return path, read, err
+	return path, err
 }
 
 // checkKey refuses a side whose keys are NULL or not unique, naming
