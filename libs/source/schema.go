@@ -208,9 +208,11 @@ var ErrTypesNotCSV = errors.New("types apply to CSV sources only")
 // PostgreSQL source from its catalog. types sets CSV columns' types by name
 // instead of inferring them; other sources declare their own.
 func ReadSchema(ctx context.Context, ref Ref, path string, types map[string]Setting) (Schema, error) {
-	if fi, err := os.Stat(path); err == nil && ref.Format == FormatParquet && !fi.IsDir() && filepath.Ext(path) == "" {
-		// Taken for a directory of parts by its name: say what it is.
-		return Schema{}, fmt.Errorf("%s is a file without an extension: Kalla reads a .csv or .parquet file, or a directory of .parquet parts; name the file by its type", path)
+	if ref.Format == FormatParquet && filepath.Ext(path) == "" {
+		if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
+			// Taken for a directory of parts by its name: say what it is.
+			return Schema{}, fmt.Errorf("%s is a file without an extension: Kalla reads a .csv or .parquet file, or a directory of .parquet parts; name the file by its type", path)
+		}
 	}
 	if len(types) > 0 && ref.Format != FormatCSV {
 		return Schema{}, fmt.Errorf("%w; a %s source declares its own", ErrTypesNotCSV, ref.Format)
