@@ -34,6 +34,8 @@ import (
 	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/kallahq/kalla/bench/internal/books"
 )
 
 // version changes whenever the same seed would give a different book, so
@@ -109,8 +111,8 @@ func run(n int, seed int64, dir string, reuse bool) error {
 	start = time.Now()
 	var wg sync.WaitGroup
 	var errInv, errPay error
-	wg.Go(func() { errInv = writeFile(filepath.Join(dir, "invoices.csv"), b.writeInvoices) })
-	wg.Go(func() { errPay = writeFile(filepath.Join(dir, "payments.csv"), b.writePayments) })
+	wg.Go(func() { errInv = books.WriteFile(filepath.Join(dir, "invoices.csv"), b.writeInvoices) })
+	wg.Go(func() { errPay = books.WriteFile(filepath.Join(dir, "payments.csv"), b.writePayments) })
 	wg.Wait()
 	if err := errors.Join(errInv, errPay); err != nil {
 		return err
@@ -342,23 +344,6 @@ func currencyOf(rng *rand.Rand) uint8 {
 	return 2
 }
 
-func writeFile(path string, write func(*bufio.Writer) error) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	if err := write(w); err != nil {
-		f.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return f.Close()
-}
-
 func (b *book) writeInvoices(w *bufio.Writer) error {
 	if _, err := w.WriteString("invoice_id,customer_id,invoice_date,due_date,amount,currency,description\n"); err != nil {
 		return err
@@ -495,66 +480,28 @@ TO %s (FORMAT parquet, COMPRESSION zstd)`,
 
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-// Recipes, in the order of the recipe format.
-
-type recipe struct {
-	Version    string            `json:"version"`
-	RecipeID   string            `json:"recipe_id"`
-	Name       string            `json:"name"`
-	Sources    map[string]side   `json:"sources"`
-	MatchRules []rule            `json:"match_rules"`
-	Output     map[string]string `json:"output"`
-}
-
-type side struct {
-	Alias      string   `json:"alias"`
-	URI        string   `json:"uri"`
-	PrimaryKey []string `json:"primary_key"`
-}
-
-type rule struct {
-	Name       string      `json:"name"`
-	Pattern    string      `json:"pattern"`
-	Priority   int         `json:"priority"`
-	Conditions []condition `json:"conditions"`
-	Aggregate  *aggregate  `json:"aggregate,omitempty"`
-}
-
-type condition struct {
-	Left      string      `json:"left"`
-	Op        string      `json:"op"`
-	Right     string      `json:"right"`
-	Threshold json.Number `json:"threshold,omitempty"`
-}
-
-type aggregate struct {
-	Left      string      `json:"left"`
-	Right     string      `json:"right"`
-	Tolerance json.Number `json:"tolerance"`
-}
-
 func writeRecipes(dir string) error {
-	exact := rule{Name: "exact", Pattern: "1:1", Priority: 1, Conditions: []condition{
+	exact := books.Rule{Name: "exact", Pattern: "1:1", Priority: 1, Conditions: []books.Condition{
 		{Left: "invoice_id", Op: "eq", Right: "reference_number"},
 		{Left: "amount", Op: "tolerance_pct", Right: "paid_amount", Threshold: "2"},
 	}}
-	split := rule{Name: "split", Pattern: "1:N", Priority: 2, Conditions: []condition{
+	split := books.Rule{Name: "split", Pattern: "1:N", Priority: 2, Conditions: []books.Condition{
 		{Left: "invoice_id", Op: "eq", Right: "reference_number"},
-	}, Aggregate: &aggregate{Left: "amount", Right: "paid_amount", Tolerance: "0.02"}}
+	}, Aggregate: &books.Aggregate{Left: "amount", Right: "paid_amount", Tolerance: "0.02"}}
 	recipes := []struct {
 		file, id, ext string
-		rules         []rule
+		rules         []books.Rule
 	}{
-		{"recipe-csv.json", "bench-exact-csv", "csv", []rule{exact}},
-		{"recipe-parquet.json", "bench-exact-parquet", "parquet", []rule{exact}},
-		{"recipe-full-csv.json", "bench-full-csv", "csv", []rule{exact, split}},
+		{"recipe-csv.json", "bench-exact-csv", "csv", []books.Rule{exact}},
+		{"recipe-parquet.json", "bench-exact-parquet", "parquet", []books.Rule{exact}},
+		{"recipe-full-csv.json", "bench-full-csv", "csv", []books.Rule{exact, split}},
 	}
 	for _, r := range recipes {
-		data, err := json.MarshalIndent(recipe{
+		err := books.WriteJSON(filepath.Join(dir, r.file), books.Recipe{
 			Version:  "1.0",
 			RecipeID: r.id,
 			Name:     "Benchmark: invoices against payments",
-			Sources: map[string]side{
+			Sources: map[string]books.Side{
 				"left":  {Alias: "invoices", URI: "file://invoices." + r.ext, PrimaryKey: []string{"invoice_id"}},
 				"right": {Alias: "payments", URI: "file://payments." + r.ext, PrimaryKey: []string{"payment_id"}},
 			},
@@ -564,11 +511,8 @@ func writeRecipes(dir string) error {
 				"unmatched_left":  "out/" + r.id + "/unmatched_invoices.parquet",
 				"unmatched_right": "out/" + r.id + "/unmatched_payments.parquet",
 			},
-		}, "", "  ")
+		})
 		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(dir, r.file), append(data, '\n'), 0o644); err != nil {
 			return err
 		}
 	}

@@ -30,13 +30,14 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/kallahq/kalla/bench/internal/books"
 )
 
 // Manifest describes the books; shapes writes it last.
@@ -54,7 +55,7 @@ type Manifest struct {
 
 func main() {
 	customers := flag.Int("customers", 1000, "number of customers")
-	fees := flag.Int("fees", 50, "invoices (and as many payments) per customer in ties/ and crowds/")
+	fees := flag.Int("fees", 50, "invoices (and as many payments) per customer in ties/, paths/ and crowds/")
 	days := flag.Int("days", 200, "invoices (and as many payments) per customer in chains/")
 	out := flag.String("out", "", "output directory (required)")
 	flag.Parse()
@@ -75,23 +76,23 @@ type book struct {
 	records      int
 	shuffled     bool // ids in a seeded random order, else in the records' order
 	value        func(side string, c, i int) string
-	rule         map[string]any
+	rule         books.Rule
 }
 
 func run(customers, fees, days int, dir string) error {
-	onCustomerAnd := func(name, pattern string, cond map[string]any) map[string]any {
-		return map[string]any{"name": name, "pattern": pattern, "conditions": []map[string]any{
-			{"left": "customer", "op": "eq", "right": "customer"}, cond}}
+	onCustomerAnd := func(name, pattern string, cond books.Condition) books.Rule {
+		return books.Rule{Name: name, Pattern: pattern, Priority: 1, Conditions: []books.Condition{
+			{Left: "customer", Op: "eq", Right: "customer"}, cond}}
 	}
-	books := []book{
+	shapes := []book{
 		{"ties", "amount", fees, false,
 			func(_ string, c, _ int) string { return fmt.Sprintf("%d.00", 10+c%90) },
-			onCustomerAnd("same_fee", "1:1", map[string]any{"left": "amount", "op": "tolerance", "right": "amount", "threshold": 1})},
+			onCustomerAnd("same_fee", "1:1", books.Condition{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "1"})},
 		{"chains", "day", days, true,
 			func(_ string, _, i int) string {
 				return time.Date(2024, 1, 1+i, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
 			},
-			onCustomerAnd("within_a_day", "M:N", map[string]any{"left": "day", "op": "date_within", "right": "day", "threshold": 1})},
+			onCustomerAnd("within_a_day", "M:N", books.Condition{Left: "day", Op: "date_within", Right: "day", Threshold: "1"})},
 		{"paths", "amount", fees, false,
 			func(side string, _, i int) string {
 				if side == "payments" {
@@ -99,7 +100,7 @@ func run(customers, fees, days int, dir string) error {
 				}
 				return fmt.Sprintf("%d.00", 100+i)
 			},
-			onCustomerAnd("within_one", "1:1", map[string]any{"left": "amount", "op": "tolerance", "right": "amount", "threshold": 1})},
+			onCustomerAnd("within_one", "1:1", books.Condition{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "1"})},
 		{"crowds", "amount", fees, false,
 			func(side string, _, i int) string {
 				if side == "payments" {
@@ -107,14 +108,14 @@ func run(customers, fees, days int, dir string) error {
 				}
 				return fmt.Sprintf("%d.00", 100+2*i)
 			},
-			onCustomerAnd("within_a_cent", "1:1", map[string]any{"left": "amount", "op": "tolerance", "right": "amount", "threshold": 0.01})},
+			onCustomerAnd("within_a_cent", "1:1", books.Condition{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "0.01"})},
 	}
-	for _, b := range books {
+	for _, b := range shapes {
 		if err := b.write(filepath.Join(dir, b.name), customers); err != nil {
 			return err
 		}
 	}
-	return writeJSON(filepath.Join(dir, "manifest.json"), Manifest{
+	return books.WriteJSON(filepath.Join(dir, "manifest.json"), Manifest{
 		Customers: customers, Fees: fees, Days: days, TiePairs: customers * fees, ChainGroups: customers,
 		PathPairs: customers * fees,
 	})
@@ -133,7 +134,7 @@ func (b book) write(dir string, customers int) error {
 			rng := rand.New(rand.NewPCG(42, uint64(s)))
 			rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
 		}
-		err := writeFile(filepath.Join(dir, side+".csv"), func(w *bufio.Writer) error {
+		err := books.WriteFile(filepath.Join(dir, side+".csv"), func(w *bufio.Writer) error {
 			fmt.Fprintf(w, "id,customer,%s\n", b.column)
 			for c := range customers {
 				for i := range b.records {
@@ -146,39 +147,14 @@ func (b book) write(dir string, customers int) error {
 			return err
 		}
 	}
-	return writeJSON(filepath.Join(dir, "recipe.json"), map[string]any{
-		"version": "1.0", "recipe_id": "bench-shapes-" + b.name,
-		"sources": map[string]any{
-			"left":  map[string]any{"alias": "invoices", "uri": "file://invoices.csv", "primary_key": []string{"id"}},
-			"right": map[string]any{"alias": "payments", "uri": "file://payments.csv", "primary_key": []string{"id"}},
+	return books.WriteJSON(filepath.Join(dir, "recipe.json"), books.Recipe{
+		Version: "1.0", RecipeID: "bench-shapes-" + b.name, Name: "Benchmark shapes: " + b.name,
+		Sources: map[string]books.Side{
+			"left":  {Alias: "invoices", URI: "file://invoices.csv", PrimaryKey: []string{"id"}},
+			"right": {Alias: "payments", URI: "file://payments.csv", PrimaryKey: []string{"id"}},
 		},
-		"match_rules": []any{b.rule},
-		"output": map[string]any{"matched": "out/matched.parquet", "unmatched_left": "out/unmatched_invoices.parquet",
+		MatchRules: []books.Rule{b.rule},
+		Output: map[string]string{"matched": "out/matched.parquet", "unmatched_left": "out/unmatched_invoices.parquet",
 			"unmatched_right": "out/unmatched_payments.parquet"},
 	})
-}
-
-func writeFile(path string, write func(*bufio.Writer) error) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	if err := write(w); err != nil {
-		f.Close()
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-func writeJSON(path string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, append(data, '\n'), 0o644)
 }
