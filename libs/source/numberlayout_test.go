@@ -209,11 +209,17 @@ func plainByHand(v, group, point, currency string) string {
 // settings a recipe's types give.
 func csvSchema(t *testing.T, text string, settings map[string]source.Setting) (source.Schema, error) {
 	t.Helper()
+	return source.CSVSchema(csvFile(t, text), settings)
+}
+
+// csvFile writes text to a CSV file and returns its path.
+func csvFile(t *testing.T, text string) string {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "x.csv")
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return source.CSVSchema(path, settings)
+	return path
 }
 
 func TestCSVNumberLayouts(t *testing.T) {

@@ -286,7 +286,7 @@ func TestCSVSchemaErrors(t *testing.T) {
 func TestCSVSchemaLongFiles(t *testing.T) {
 	t.Parallel()
 	const n = 100_000
-	file := func(t *testing.T, odd map[int]string) string {
+	text := func(odd map[int]string) string {
 		var b strings.Builder
 		b.WriteString("id,amount,note\n")
 		for i := 1; i <= n; i++ {
@@ -296,15 +296,11 @@ func TestCSVSchemaLongFiles(t *testing.T) {
 			}
 			b.WriteString(line + "\n")
 		}
-		path := filepath.Join(t.TempDir(), "long.csv")
-		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return path
+		return b.String()
 	}
 	t.Run("values_far_in", func(t *testing.T) {
 		t.Parallel()
-		s, err := source.CSVSchema(file(t, map[int]string{77_777: "77777,1.125,x", 90_000: "90000,2.5,y"}), nil)
+		s, err := csvSchema(t, text(map[int]string{77_777: "77777,1.125,x", 90_000: "90000,2.5,y"}), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -326,7 +322,7 @@ func TestCSVSchemaLongFiles(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			_, err := source.CSVSchema(file(t, tt.odd), tt.types)
+			_, err := csvSchema(t, text(tt.odd), tt.types)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want %s", err, tt.want)
 			}
@@ -470,12 +466,8 @@ func TestRewriteCSV(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			path := filepath.Join(t.TempDir(), "x.csv")
-			if err := os.WriteFile(path, []byte(tt.in), 0o644); err != nil {
-				t.Fatal(err)
-			}
 			var out bytes.Buffer
-			layout, records, err := source.RewriteCSV(path, &out)
+			layout, records, err := source.RewriteCSV(csvFile(t, tt.in), &out)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -149,14 +149,8 @@ func TestFileChangedWhileRead(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			dir := t.TempDir()
+			dir := writeFiles(t, tt.left, "id,ref\n10,A\n", tt.recipe)
 			left := filepath.Join(dir, "left.csv")
-			for name, text := range map[string]string{left: tt.left, filepath.Join(dir, "right.csv"): "id,ref\n10,A\n",
-				filepath.Join(dir, "recipe.yaml"): strings.TrimLeft(tt.recipe, "\n")} {
-				if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
 			err := planThenReconcile(t, filepath.Join(dir, "recipe.yaml"), func(p *plan.Plan) { tt.change(t, left, p) })
 			if err == nil || !strings.Contains(err.Error(), tt.want) || reconcile.IsBadInput(err) {
 				t.Errorf("err = %v\nwant a failure (not bad input) saying %s", err, tt.want)
