@@ -115,14 +115,14 @@ func ruleScript(k int, r plan.Rule) string {
 	if len(steps.Loop) > 0 {
 		fmt.Fprintf(&b, "-- repeat until this returns 0 or the same value twice: %s\n", steps.Probe)
 		for i, q := range steps.Loop {
-			if i == 0 && steps.Blocks != "" {
-				fmt.Fprintf(&b, "-- in the first round, and in others the engine chooses\n%s;\n-- in the others (rounds 2, 3, 5, 9, ... in DuckDB)\n%s;\n", q, steps.Blocks)
-			} else {
-				fmt.Fprintf(&b, "%s;\n", q)
-			}
+			fmt.Fprintf(&b, "%s;\n", q)
 			if i == 0 && steps.TakesAll {
 				b.WriteString("-- stop here if that inserted as many rows as the count returned\n")
 			}
+		}
+		if w := steps.Walk; w != nil {
+			fmt.Fprintf(&b, "-- or, after a round that took less than half of the candidates, walk the rest in order and stop:\n"+
+				"-- %s;\n-- keep each pair whose records no pair kept before holds, in:\n%s;\n%s;\n", w.Read, w.Create, w.Insert)
 		}
 		b.WriteString("-- end repeat\n")
 	}

@@ -527,31 +527,45 @@ type RuleSteps struct {
 	Candidates string
 	Prepare    []string
 	Loop       []string
-	// Blocks, when set (1:1), may stand in for Loop's first statement in
-	// any round but the first: it takes the same pairs and whole blocks of
-	// ties besides, which Loop's first takes a pair a round. The engine
-	// chooses the rounds (it costs more); the first, which takes most pairs
-	// whatever the rule, does without it.
-	Blocks string
-	Probe  string
+	Probe      string
 	// TakesAll says that Loop's first statement inserts pairs, each one of
 	// the candidates Probe counts (1:1). When it inserts as many as Probe
 	// last counted, every candidate is taken and the loop ends there, which
 	// skips dropping them all.
 	TakesAll bool
-	Finish   []string
+	// Walk, when set (1:1), may end the loop after any round: it takes
+	// the rest of the rule's pairs in one pass.
+	Walk   *Walk
+	Finish []string
 }
+
+// Walk is the greedy walk down the total order, done by the engine over
+// the candidates a 1:1 rule's rounds have left: it reads Read (each
+// candidate's lid and rid, in order), keeps each pair whose records no
+// pair kept before holds, puts the kept pairs' lid and rid in Table
+// (created by Create), then runs Insert. A round takes only the pairs that
+// are the first choice of both their records, so it can take as few as
+// one pair of a customer's records: where they tie (50 payments of one fee
+// against 50 invoices, paired in key order: 50 rounds), or where each
+// record's first choice is taken by the one before (a path: 1,000 invoices
+// and payments, 1,000 rounds). The walk takes the rest in one pass, on one
+// core.
+type Walk struct {
+	Read, Create, Table, Insert string
+}
+
+// Walked holds the pairs a Walk kept.
+const Walked = "kalla_walked"
 
 // Rule renders the rule at execution index k.
 func Rule(k int, r plan.Rule) RuleSteps {
 	var steps RuleSteps
-	var costs []string
-	steps.Candidates, costs = candidates(r, k > 0)
+	steps.Candidates = candidates(r, k > 0)
 	switch r.Pattern {
 	case kallav1.Pattern_PATTERN_ONE_TO_ONE:
 		steps.Loop, steps.Probe = oneToOne(k)
-		steps.Blocks = blocks(k, costs)
 		steps.TakesAll = true
+		steps.Walk = walk(k)
 	case kallav1.Pattern_PATTERN_ONE_TO_MANY:
 		steps.Finish = oneToMany(k, r, "rid", "lid")
 	case kallav1.Pattern_PATTERN_MANY_TO_ONE:
@@ -570,9 +584,8 @@ func Rule(k int, r plan.Rule) RuleSteps {
 // first rule's filter against no pairs would still cost a join. A fuzzy
 // condition's edit distance, the dearest measure, is computed once a pair
 // (d<i>, beside the longer length n<i>) in a subquery, then tested and
-// ranked on those columns. It also returns the cost columns (c<i>), which
-// a 1:1 rule's candidates keep for blocks.
-func candidates(r plan.Rule, afterEarlier bool) (query string, costs []string) {
+// ranked on those columns.
+func candidates(r plan.Rule, afterEarlier bool) string {
 	var joins, filters, measured []string
 	inner := []string{"l.__id AS lid", "r.__id AS rid"}
 	outer := []string{"lid", "rid"}
@@ -609,12 +622,8 @@ func candidates(r plan.Rule, afterEarlier bool) (query string, costs []string) {
 	if len(measured) > 0 {
 		from = fmt.Sprintf("SELECT %s FROM (%s)%s", strings.Join(outer, ", "), from, where(measured))
 	}
-	kept := []string{"lid", "rid"}
-	if r.Pattern == kallav1.Pattern_PATTERN_ONE_TO_ONE {
-		kept = append(kept, order...) // for ties
-	}
-	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT %s, row_number() OVER (ORDER BY %s) AS ord FROM (%s)",
-		Candidates, strings.Join(kept, ", "), strings.Join(append(order, "lid", "rid"), ", "), from), order
+	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT lid, rid, row_number() OVER (ORDER BY %s) AS ord FROM (%s)",
+		Candidates, strings.Join(append(order, "lid", "rid"), ", "), from)
 }
 
 // where is a WHERE clause of conds joined by AND, "" when there are none.
@@ -650,54 +659,13 @@ func oneToOne(k int) (loop []string, probe string) {
 	}, fmt.Sprintf("SELECT count(*) FROM %s", Candidates)
 }
 
-// blocks takes the pairs oneToOne's first statement takes (the first
-// choice of both their records), and with them the pairs of every block of
-// ties: a set of left records and a set of right records whose pairs all
-// have the same costs, each left record with each right one, where no
-// record of the block has a pair as cheap outside it, or a cheaper one at
-// all. The greedy walk takes such a block's pairs in key order, with no
-// other pair between them touching its records: the i-th left record by key
-// with the i-th right one. oneToOne's first statement takes one of them a
-// round: a customer's 50 payments of the same fee against 50 invoices took
-// 50 rounds.
-//
-// A block is found from its first pair (al, ar), the first choice of both
-// its records: its left records are those whose first choice is ar at ar's
-// smallest cost, its right records those whose first choice is al at al's.
-// It is a block when its cheapest pairs number exactly left x right, counted
-// from the block's pairs and from each record's cheapest pairs, on both
-// sides. A first pair's records are in no other block, so the first pairs
-// of the blocks that fail are taken as they are.
-func blocks(k int, costs []string) string {
-	same := func(a, b string) string {
-		if len(costs) == 0 {
-			return "true"
-		}
-		parts := make([]string, len(costs))
-		for i, c := range costs {
-			parts[i] = fmt.Sprintf("%s.%s = %s.%s", a, c, b, c)
-		}
-		return strings.Join(parts, " AND ")
+func walk(k int) *Walk {
+	return &Walk{
+		Read:   fmt.Sprintf("SELECT lid, rid FROM %s ORDER BY ord", Candidates),
+		Create: fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (lid BIGINT, rid BIGINT)", Walked),
+		Table:  Walked,
+		Insert: fmt.Sprintf("INSERT INTO %s SELECT %d, lid, lid, rid, c.ord FROM %s JOIN %s c USING (lid, rid)", Pairs, k, Walked, Candidates),
 	}
-	cs := ""
-	for _, c := range costs {
-		cs += ", " + c
-	}
-	taken := fmt.Sprintf(`WITH f AS (SELECT lid, rid%[2]s, row_number() OVER (PARTITION BY lid ORDER BY ord) AS lrank, row_number() OVER (PARTITION BY rid ORDER BY ord) AS rrank FROM %[1]s), `+
-		`lf AS (SELECT lid, rid AS fr%[2]s FROM f WHERE lrank = 1), `+
-		`rf AS (SELECT rid, lid AS fl%[2]s FROM f WHERE rrank = 1), `+
-		`e AS (SELECT c.lid, c.rid, %[3]s AS lmin, %[4]s AS rmin FROM %[1]s c JOIN lf ON lf.lid = c.lid JOIN rf ON rf.rid = c.rid), `+
-		`anchor AS (SELECT lf.lid AS al, lf.fr AS ar FROM lf JOIN rf ON rf.rid = lf.fr AND rf.fl = lf.lid), `+
-		`lm AS (SELECT lf.lid, a.al FROM lf JOIN anchor a ON a.ar = lf.fr JOIN e ON e.lid = lf.lid AND e.rid = lf.fr WHERE e.rmin), `+
-		`rm AS (SELECT rf.rid, a.al FROM rf JOIN anchor a ON a.al = rf.fl JOIN e ON e.rid = rf.rid AND e.lid = rf.fl WHERE e.lmin), `+
-		`ln AS (SELECT lm.al, count(*) AS n, sum(x.n) AS cheapest FROM lm JOIN (SELECT lid, count(*) AS n FROM e WHERE lmin GROUP BY lid) x USING (lid) GROUP BY lm.al), `+
-		`rn AS (SELECT rm.al, count(*) AS n, sum(x.n) AS cheapest FROM rm JOIN (SELECT rid, count(*) AS n FROM e WHERE rmin GROUP BY rid) x USING (rid) GROUP BY rm.al), `+
-		`inside AS (SELECT lm.al, count(*) AS n FROM e JOIN lm USING (lid) JOIN rm ON rm.rid = e.rid AND rm.al = lm.al WHERE e.lmin AND e.rmin GROUP BY lm.al), `+
-		`block AS (SELECT ln.al FROM ln JOIN rn USING (al) JOIN inside i USING (al) WHERE ln.cheapest = ln.n * rn.n AND rn.cheapest = ln.n * rn.n AND i.n = ln.n * rn.n) `+
-		`SELECT l.lid, r.rid FROM (SELECT lid, al, row_number() OVER (PARTITION BY al ORDER BY lid) AS i FROM lm JOIN block USING (al)) l JOIN (SELECT rid, al, row_number() OVER (PARTITION BY al ORDER BY rid) AS i FROM rm JOIN block USING (al)) r USING (al, i) `+
-		`UNION SELECT al, ar FROM anchor`,
-		Candidates, cs, same("c", "lf"), same("c", "rf"))
-	return fmt.Sprintf("INSERT INTO %s SELECT %d, z.lid, z.lid, z.rid, c.ord FROM (%s) z JOIN %s c ON c.lid = z.lid AND c.rid = z.rid", Pairs, k, taken, Candidates)
 }
 
 // oneToMany gives each record of the "many" side to its best record of the

@@ -19,8 +19,8 @@
 // (fees of each) and payments of 100.50, 101.50 and so on, reconciled 1:1
 // on the customer and the amount within 1: each invoice ties with the
 // payment above it and the one below, so a customer's records form one
-// path, which the greedy walk takes from one end, a pair a round (it holds
-// no block of ties).
+// path, which the greedy walk takes from one end: the rounds a pair at a
+// time.
 //
 // crowds/: each customer's invoices and payments (fees of each) of amounts
 // never within the rule's tolerance of each other, reconciled 1:1 on the

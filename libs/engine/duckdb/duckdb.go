@@ -40,6 +40,9 @@ type Engine struct {
 	// a filtered side is copied whole before its filter keeps its records,
 	// as the tests comparing those two ways need.
 	readWhole bool
+	// walk says when a 1:1 rule's rounds give way to the walk; tests set
+	// the other ways, so that both take each shape.
+	walk walkWhen
 }
 
 var _ engine.Engine = (*Engine)(nil)
@@ -53,6 +56,7 @@ type session struct {
 	// tmp is the session's scratch directory, removed when it closes.
 	tmp       string
 	readWhole bool
+	walk      walkWhen
 }
 
 // tempPrefix names a session's spill folder; those of killed processes are
@@ -76,7 +80,7 @@ func (e *Engine) open(ctx context.Context) (*session, func(), error) {
 		closeAll()
 		return nil, nil, fmt.Errorf("duckdb connection: %w", err)
 	}
-	s := &session{conn: conn, tmp: tmp, readWhole: e.readWhole}
+	s := &session{conn: conn, tmp: tmp, readWhole: e.readWhole, walk: e.walk}
 	// From here the connection is closed with the rest.
 	closeAll = func() { conn.Close(); db.Close(); held.RemoveAll() }
 	// Time zones are UTC whatever the machine's, so a timestamp with a zone
@@ -530,28 +534,8 @@ func runRule(ctx context.Context, s *session, steps sqlplan.RuleSteps) error {
 		}
 	}
 	if len(steps.Loop) > 0 {
-		prev, err := s.int64(ctx, steps.Probe)
-		if err != nil {
+		if err := runRounds(ctx, s, steps); err != nil {
 			return err
-		}
-		for round := 0; ; round++ {
-			done, err := runLoop(ctx, s, steps, round, prev)
-			if err != nil {
-				return err
-			}
-			if done {
-				break
-			}
-			next, err := s.int64(ctx, steps.Probe)
-			if err != nil {
-				return err
-			}
-			// A probe of 0 leaves nothing to do: no candidate (1:1) or
-			// no label (M:N) is left.
-			if next == prev || next == 0 {
-				break
-			}
-			prev = next
 		}
 	}
 	for _, q := range steps.Finish {
@@ -562,23 +546,135 @@ func runRule(ctx context.Context, s *session, steps sqlplan.RuleSteps) error {
 	return nil
 }
 
-// blockRound says whether round (0 first) looks for blocks of ties: the
-// second, third, fifth, ninth and so on. Blocks costs two to eight times
-// Loop's first statement, which rounds that find no block (records in a
-// path, each one's first choice taken by the one before) would pay every
-// round: 50 rounds of 1,000 such paths took 0.55 s, 1.24 s with Blocks in
-// every round and 0.68 s in these.
-func blockRound(round int) bool {
-	return round > 0 && round&(round-1) == 0
+// runRounds repeats a rule's loop until Probe returns the same value twice
+// or 0, or a 1:1 rule's round is slow and the walk takes the rest.
+func runRounds(ctx context.Context, s *session, steps sqlplan.RuleSteps) error {
+	prev, err := s.int64(ctx, steps.Probe)
+	if err != nil {
+		return err
+	}
+	for {
+		done, err := runLoop(ctx, s, steps, prev)
+		if err != nil || done {
+			return err
+		}
+		next, err := s.int64(ctx, steps.Probe)
+		switch {
+		case err != nil:
+			return err
+		case next == prev || next == 0: // 0: no candidate (1:1) or label (M:N) left
+			return nil
+		case steps.Walk != nil && s.walk.now(prev, next):
+			return walk(ctx, s, *steps.Walk)
+		}
+		prev = next
+	}
+}
+
+// walkWhen says when a 1:1 rule's rounds give way to the walk.
+type walkWhen int
+
+const (
+	// walkWhenSlow: after a round that left more than half of the
+	// candidates it had. Where a round takes most candidates, as the first
+	// does on most books, rounds use both cores and the walk one.
+	walkWhenSlow walkWhen = iota
+	walkNever             // rounds alone
+	walkFirst             // after the first round, whatever it took
+)
+
+// now says whether to walk after a round that had before candidates and
+// left left.
+func (w walkWhen) now(before, left int64) bool {
+	switch w {
+	case walkNever:
+		return false
+	case walkFirst:
+		return true
+	}
+	return 2*left > before
+}
+
+// walk takes the rest of a 1:1 rule's pairs by walking its candidates in
+// order (see sqlplan.Walk). Records are numbered from 1, so two sets of
+// bits hold the records taken.
+func walk(ctx context.Context, s *session, w sqlplan.Walk) error {
+	start := time.Now()
+	rows, err := s.conn.QueryContext(ctx, w.Read)
+	if err != nil {
+		return fmt.Errorf("duckdb: %w\nin: %s", err, abbreviate(w.Read))
+	}
+	defer rows.Close()
+	var lefts, rights bits
+	var kept [][2]int64
+	for rows.Next() {
+		var lid, rid int64
+		if err := rows.Scan(&lid, &rid); err != nil {
+			return fmt.Errorf("duckdb: %w\nin: %s", err, abbreviate(w.Read))
+		}
+		if lefts.has(lid) || rights.has(rid) {
+			continue
+		}
+		lefts.set(lid)
+		rights.set(rid)
+		kept = append(kept, [2]int64{lid, rid})
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("duckdb: %w\nin: %s", err, abbreviate(w.Read))
+	}
+	rows.Close()
+	if traceStatements {
+		fmt.Fprintf(os.Stderr, "duckdb %6dms walk: %d pairs kept\n", time.Since(start).Milliseconds(), len(kept))
+	}
+	if err := s.exec(ctx, w.Create); err != nil {
+		return err
+	}
+	if err := s.append(w.Table, kept); err != nil {
+		return err
+	}
+	return s.exec(ctx, w.Insert)
+}
+
+// append puts rows of two BIGINTs in a temporary table.
+func (s *session) append(table string, rows [][2]int64) error {
+	return s.conn.Raw(func(dc any) error {
+		a, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", table)
+		if err != nil {
+			return fmt.Errorf("duckdb appender for %s: %w", table, err)
+		}
+		for _, r := range rows {
+			if err := a.AppendRow(r[0], r[1]); err != nil {
+				a.Close()
+				return fmt.Errorf("duckdb appender for %s: %w", table, err)
+			}
+		}
+		if err := a.Close(); err != nil {
+			return fmt.Errorf("duckdb appender for %s: %w", table, err)
+		}
+		return nil
+	})
+}
+
+// bits is a set of ids from 0.
+type bits []uint64
+
+func (b bits) has(id int64) bool {
+	i := int(id / 64)
+	return i < len(b) && b[i]&(1<<(id%64)) != 0
+}
+
+func (b *bits) set(id int64) {
+	i := int(id / 64)
+	if i >= len(*b) {
+		*b = append(*b, make([]uint64, i+1-len(*b))...)
+	}
+	(*b)[i] |= 1 << (id % 64)
 }
 
 // runLoop runs a rule's loop once. It reports done when the first statement
 // took all of the probed candidates (see RuleSteps.TakesAll).
-func runLoop(ctx context.Context, s *session, steps sqlplan.RuleSteps, round int, probed int64) (done bool, err error) {
+func runLoop(ctx context.Context, s *session, steps sqlplan.RuleSteps, probed int64) (done bool, err error) {
 	for i, q := range steps.Loop {
-		if i == 0 && steps.Blocks != "" && blockRound(round) {
-			q = steps.Blocks
-		}
 		n, err := s.execCount(ctx, q)
 		if err != nil {
 			return false, err

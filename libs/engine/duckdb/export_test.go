@@ -3,3 +3,10 @@ package duckdb
 // ReadWhole makes e read database sources whole and check their filters in
 // the engine alone.
 func ReadWhole(e *Engine) { e.readWhole = true }
+
+// WalkNever makes e's 1:1 rules take their pairs in rounds alone.
+func WalkNever(e *Engine) { e.walk = walkNever }
+
+// WalkFirst makes e's 1:1 rules walk after their first round, whatever it
+// took.
+func WalkFirst(e *Engine) { e.walk = walkFirst }

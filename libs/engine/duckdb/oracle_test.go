@@ -25,7 +25,8 @@ func TestAgainstOracle(t *testing.T) {
 	t.Parallel()
 	const seeds = 150
 	for seed := int64(1); seed <= seeds; seed++ {
-		t.Run(fmt.Sprintf("seed_%d", seed), func(t *testing.T) {
+		walk := walks[seed%int64(len(walks))]
+		t.Run(fmt.Sprintf("seed_%d_%s", seed, walk.name), func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			r, err := oracle.RandomCase(seed, dir)
@@ -33,7 +34,7 @@ func TestAgainstOracle(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := oracleResult(t, r, dir)
-			got := engineResult(t, r)
+			got := engineResult(t, r, walk.set)
 			compare(t, r, got, want)
 		})
 	}
@@ -68,10 +69,27 @@ func oracleResult(t *testing.T, r *kallav1.Recipe, dir string) oracle.Result {
 	return res
 }
 
-func engineResult(t *testing.T, r *kallav1.Recipe) outcome {
+// walks are the ways a 1:1 rule's rounds may give way to the walk (see
+// duckdb.WalkNever); each must give the oracle's result.
+var walks = []struct {
+	name string
+	set  func(*duckdb.Engine)
+}{
+	{"walk_when_slow", func(*duckdb.Engine) {}},
+	{"rounds_alone", duckdb.WalkNever},
+	{"walk_after_first_round", duckdb.WalkFirst},
+}
+
+// engineResult reconciles r on an engine of one thread, set up by each of
+// setups.
+func engineResult(t *testing.T, r *kallav1.Recipe, setups ...func(*duckdb.Engine)) outcome {
 	t.Helper()
 	out := t.TempDir()
-	sum, err := reconcile.Run(context.Background(), r, reconcile.Options{Engine: &duckdb.Engine{Threads: 1}, Format: engine.CSV, OutDir: out})
+	e := &duckdb.Engine{Threads: 1}
+	for _, set := range setups {
+		set(e)
+	}
+	sum, err := reconcile.Run(context.Background(), r, reconcile.Options{Engine: e, Format: engine.CSV, OutDir: out})
 	if err != nil {
 		t.Fatalf("engine: %v", err)
 	}
