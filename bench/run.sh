@@ -16,7 +16,7 @@
 # default 1000000), BENCH_MEMORY_LIMIT (each
 # size's CSV book is also reconciled with this --memory-limit, default 2GB;
 # empty skips those runs), BENCH_SHAPES=0 (skips the books of bench/cmd/shapes:
-# ties, chains, paths and crowds), BENCH_PIPELINE=0 (skips the pipeline).
+# ties, chains, paths, crowds and coarse), BENCH_PIPELINE=0 (skips the pipeline).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -196,7 +196,7 @@ write_results() { # write_results STATUS
 			echo "Not run: $full_size is not among the sizes."
 		fi
 		echo
-		echo "## Shapes (bench/cmd/shapes: 1,000 customers)"
+		echo "## Shapes (bench/cmd/shapes: 1,000 customers; coarse: 3)"
 		echo
 		if ((${#shapes_rows[@]} > 0)); then
 			echo "A 1:1 rule takes the pairs that are the first choice of both their records, round after round, until a round"
@@ -209,7 +209,8 @@ write_results() { # write_results STATUS
 			echo "101.00, ... and 50 payments of 100.50, 101.50, ... a customer, 1:1 on the customer and the amount within 1 (each"
 			echo "invoice ties with the payments above and below it: a path, which rounds would take a pair at a time); crowds:"
 			echo "50 invoices and 50 payments a customer, 1:1 on the customer and the amount within a cent, none within it (each"
-			echo "record's near miss is chosen among 50)."
+			echo "record's near miss is chosen among 50); coarse: crowds of 3 customers, 5,000 invoices and 5,000 payments each, as"
+			echo "coarse a key as a currency (each record's near miss is chosen among 5,000)."
 			echo
 			echo "| book | records in | rounds | walked | groups (expected) | match s | near misses s | kalla wall s | peak RSS MiB | kalla CPU s | others |"
 			echo "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"
@@ -332,9 +333,9 @@ done
 # Shapes of data that cost the engine more than the book does: rounds, and
 # near misses among many records sharing a key.
 if [[ ${BENCH_SHAPES:-1} == 1 ]]; then
-	log "shapes: ties, chains, paths and crowds"
+	log "shapes: ties, chains, paths, crowds and coarse"
 	"$tools/shapes" --out "$data/shapes" >/dev/null
-	for book in ties chains paths crowds; do
+	for book in ties chains paths crowds coarse; do
 		dir=$data/shapes/$book
 		measure "kalla-shapes-$book" env KALLA_TRACE_SQL=1 bin/kalla reconcile --recipe "$dir/recipe.json" --out "$data/out/shapes-$book" --json 2>"$runs/kalla-shapes-$book.trace"
 		summary=$runs/kalla-shapes-$book.out
@@ -345,6 +346,7 @@ if [[ ${BENCH_SHAPES:-1} == 1 ]]; then
 		chains) expected=$(jq '.chain_groups' "$data/shapes/manifest.json") round_statement='kalla_labels AS SELECT a.lid' ;;
 		paths) expected=$(jq '.path_pairs' "$data/shapes/manifest.json") round_statement='INSERT INTO kalla_pairs' ;;
 		crowds) expected=$(jq '.crowd_groups' "$data/shapes/manifest.json") ;;
+		coarse) expected=$(jq '.coarse_groups' "$data/shapes/manifest.json") ;;
 		esac
 		rounds=-
 		if [[ -n $round_statement ]]; then

@@ -26,6 +26,10 @@
 // never within the rule's tolerance of each other, reconciled 1:1 on the
 // customer and the amount: nothing matches, and each record's near miss is
 // the closest of its customer's records on the other side.
+//
+// coarse/: crowds with a key as coarse as a currency: 3 customers of 5,000
+// invoices and 5,000 payments, so that each record's near miss is the
+// closest of 5,000 (75 million pairs a side).
 package main
 
 import (
@@ -45,12 +49,13 @@ type Manifest struct {
 	Customers int `json:"customers"`
 	Fees      int `json:"fees_per_customer"`
 	Days      int `json:"days_per_customer"`
-	// TiePairs, ChainGroups, PathPairs and CrowdGroups are what the recipes
-	// must match.
-	TiePairs    int `json:"tie_pairs"`
-	ChainGroups int `json:"chain_groups"`
-	PathPairs   int `json:"path_pairs"`
-	CrowdGroups int `json:"crowd_groups"`
+	// TiePairs, ChainGroups, PathPairs, CrowdGroups and CoarseGroups are
+	// what the recipes must match.
+	TiePairs     int `json:"tie_pairs"`
+	ChainGroups  int `json:"chain_groups"`
+	PathPairs    int `json:"path_pairs"`
+	CrowdGroups  int `json:"crowd_groups"`
+	CoarseGroups int `json:"coarse_groups"`
 }
 
 func main() {
@@ -74,6 +79,7 @@ func main() {
 type book struct {
 	name, column string
 	records      int
+	customers    int  // when not 0, in place of the run's
 	shuffled     bool // ids in a seeded random order, else in the records' order
 	value        func(side string, c, i int) string
 	rule         books.Rule
@@ -85,15 +91,15 @@ func run(customers, fees, days int, dir string) error {
 			{Left: "customer", Op: "eq", Right: "customer"}, cond}}
 	}
 	shapes := []book{
-		{"ties", "amount", fees, false,
+		{"ties", "amount", fees, 0, false,
 			func(_ string, c, _ int) string { return fmt.Sprintf("%d.00", 10+c%90) },
 			onCustomerAnd("same_fee", "1:1", books.Condition{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "1"})},
-		{"chains", "day", days, true,
+		{"chains", "day", days, 0, true,
 			func(_ string, _, i int) string {
 				return time.Date(2024, 1, 1+i, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
 			},
 			onCustomerAnd("within_a_day", "M:N", books.Condition{Left: "day", Op: "date_within", Right: "day", Threshold: "1"})},
-		{"paths", "amount", fees, false,
+		{"paths", "amount", fees, 0, false,
 			func(side string, _, i int) string {
 				if side == "payments" {
 					return fmt.Sprintf("%d.50", 100+i)
@@ -101,7 +107,7 @@ func run(customers, fees, days int, dir string) error {
 				return fmt.Sprintf("%d.00", 100+i)
 			},
 			onCustomerAnd("within_one", "1:1", books.Condition{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "1"})},
-		{"crowds", "amount", fees, false,
+		{"crowds", "amount", fees, 0, false,
 			func(side string, _, i int) string {
 				if side == "payments" {
 					return fmt.Sprintf("%d.00", 1000+2*i)
@@ -109,9 +115,21 @@ func run(customers, fees, days int, dir string) error {
 				return fmt.Sprintf("%d.00", 100+2*i)
 			},
 			onCustomerAnd("within_a_cent", "1:1", books.Condition{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "0.01"})},
+		{"coarse", "amount", 5000, 3, false,
+			func(side string, _, i int) string {
+				if side == "payments" {
+					return fmt.Sprintf("%d.00", 101+2*i)
+				}
+				return fmt.Sprintf("%d.00", 100+2*i)
+			},
+			onCustomerAnd("within_a_cent", "1:1", books.Condition{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "0.01"})},
 	}
 	for _, b := range shapes {
-		if err := b.write(filepath.Join(dir, b.name), customers); err != nil {
+		n := customers
+		if b.customers != 0 {
+			n = b.customers
+		}
+		if err := b.write(filepath.Join(dir, b.name), n); err != nil {
 			return err
 		}
 	}
