@@ -8,6 +8,7 @@ import (
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 
 	"github.com/kallahq/kalla/libs/plan"
+	"github.com/kallahq/kalla/libs/source"
 )
 
 // Side names one side in the statements below.
@@ -80,6 +81,10 @@ func NearMisses(k int, r plan.Rule, s Side) string {
 		// Every failed condition, in the order written.
 		reason = "concat_ws('; ', " + strings.Join(reasons, ", ") + ")"
 	}
+	if chosen, ok := nearestValues(r, s); ok {
+		return fmt.Sprintf("INSERT INTO %s SELECT %s, c.id, %d, c.other, %s, %s, %s FROM (%s) c JOIN %s u ON u.__id = c.id JOIN %s o ON o.__id = c.other",
+			Near, String(s.Code), k, keyText("o", s.OtherInput), failedSum, reason, chosen, s.Table, s.Other)
+	}
 	order := append(append([]string{"failed: " + failedSum}, ranks...), "other: o.__id", "o: "+structOf("o", carried["o"]))
 	cols, outer := []string{"u.__id AS id", "min({" + strings.Join(order, ", ") + "}) AS m"}, []string{"id", "m.other", "m.failed", "m.o"}
 	if len(carried["u"]) > 0 {
@@ -89,6 +94,79 @@ func NearMisses(k int, r plan.Rule, s Side) string {
 		strings.Join(outer, ", "), strings.Join(cols, ", "), s.Table, s.ID, Pairs, s.Other, strings.Join(joins, " AND "))
 	return fmt.Sprintf("INSERT INTO %s SELECT %s, id, %d, other, %s, failed, %s FROM (%s)",
 		Near, String(s.Code), k, keyText("o", s.OtherInput), reason, chosen)
+}
+
+// nearestValues chooses the near misses of a rule with one condition
+// besides its joins that fails exactly when its rank passes a threshold,
+// its rank the distance between two values (a tolerance on numbers, a
+// date_within): the rule's order is then the distance, so a record's near
+// miss is the other record of the nearest value sharing its keys, the one
+// below it or the one above (ASOF joins over each key's distinct values,
+// each with its smallest id), the smaller id at equal distance. Where the
+// record's value or every other record's is empty, every rank is NULL and
+// the smallest id sharing its keys is chosen. The aggregate of NearMisses
+// compares each record with every record sharing its keys; this one looks
+// at two, whatever the key's size. It returns the query of the chosen
+// pairs (id, other), and whether the rule is of that kind.
+func nearestValues(r plan.Rule, s Side) (string, bool) {
+	var keys [][2]string // each join key as the record (u) and the other (o) read it
+	var value [2]string
+	var distance string
+	for _, c := range r.Conditions {
+		sc := newCond(c, "u", "o")
+		if s.Code == "R" {
+			sc = newCond(c, "o", "u")
+		}
+		ue, oe := sc.l, sc.r
+		if s.Code == "R" {
+			ue, oe = sc.r, sc.l
+		}
+		switch {
+		case c.Op == kallav1.Operator_OPERATOR_EQ:
+			keys = append(keys, [2]string{ue, oe})
+			continue
+		case c.Op == kallav1.Operator_OPERATOR_EQ_CI:
+			keys = append(keys, [2]string{"nullif(" + folded(ue) + ", '')", "nullif(" + folded(oe) + ", '')"})
+			continue
+		case distance != "":
+			return "", false // a second condition
+		case c.Op == kallav1.Operator_OPERATOR_TOLERANCE && exactNumber(c.Left) && exactNumber(c.Right):
+			if c.Left.Type == source.Integer && c.Right.Type == source.Integer {
+				ue, oe = "CAST("+ue+" AS HUGEINT)", "CAST("+oe+" AS HUGEINT)"
+			}
+			value, distance = [2]string{ue, oe}, "abs(u.v - o.v)"
+		case c.Op == kallav1.Operator_OPERATOR_DATE_WITHIN:
+			value, distance = [2]string{"CAST(" + ue + " AS DATE)", "CAST(" + oe + " AS DATE)"}, "abs(date_diff('day', u.v, o.v))"
+		default:
+			return "", false
+		}
+	}
+	if distance == "" {
+		return "", false
+	}
+	var ucols, ocols, same []string
+	for i, key := range keys {
+		ucols = append(ucols, fmt.Sprintf("%s AS k%d", key[0], i))
+		ocols = append(ocols, fmt.Sprintf("%s AS k%d", key[1], i))
+		same = append(same, fmt.Sprintf("u.k%[1]d = o.k%[1]d", i))
+	}
+	on := strings.Join(same, " AND ")
+	near := func(cmp string) string {
+		return fmt.Sprintf("SELECT u.__id, %s AS d, o.id FROM u ASOF JOIN o ON %s AND u.v %s o.v", distance, on, cmp)
+	}
+	return fmt.Sprintf("WITH u AS (SELECT u.__id, %[1]s, %[2]s AS v FROM (SELECT * FROM %[3]s WHERE __id NOT IN (SELECT %[4]s FROM %[5]s)) u), "+
+		"o AS (SELECT %[6]s, %[7]s AS v, min(o.__id) AS id FROM %[8]s o WHERE %[7]s IS NOT NULL GROUP BY ALL), "+
+		"g AS (SELECT %[6]s, min(o.__id) AS id FROM %[8]s o GROUP BY ALL), "+
+		"n AS (SELECT __id, min({d: d, id: id}).id AS id FROM (%[9]s UNION ALL %[10]s) GROUP BY __id) "+
+		"SELECT u.__id AS id, coalesce(n.id, o.id) AS other FROM u JOIN g o ON %[11]s LEFT JOIN n ON n.__id = u.__id",
+		strings.Join(ucols, ", "), value[0], s.Table, s.ID, Pairs, strings.Join(ocols, ", "), value[1], s.Other,
+		near(">="), near("<="), on), true
+}
+
+// exactNumber says whether a column's values compare exactly: integers and
+// decimals not stored as floating point.
+func exactNumber(c source.Column) bool {
+	return (c.Type == source.Integer || c.Type == source.Decimal) && !c.Float
 }
 
 // keyNames names the columns keyText reads of a record of in.

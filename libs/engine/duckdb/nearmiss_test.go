@@ -1,41 +1,95 @@
 package duckdb_test
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 )
 
 // TestNearMissCarriesItsColumns: a near miss's reason and other key are
-// worked out once the closest record is chosen, from the columns its pair
-// carried (sqlplan.NearMisses). A column named with quotes and a space, and
-// a side without a primary key (its records named by row number), come out
-// as they do everywhere else.
+// worked out once the closest record is chosen (sqlplan.NearMisses), from
+// the columns its pair carried or, for a rule of one tolerance, from the
+// records joined back. A column named with quotes and a space, and a side
+// without a primary key (its records named by row number), come out as
+// they do everywhere else, either way: a condition that always holds
+// (startswith on the key) takes the rule off the nearest value's path.
 func TestNearMissCarriesItsColumns(t *testing.T) {
 	t.Parallel()
-	o := mustReconcile(t,
-		"id,ref,\"it's \"\"amt\"\"\"\n1,A,10.00\n",
-		"ref,\"it's \"\"amt\"\"\"\nA,15.00\nA,12.00\nB,10.00\n", `
+	for _, tt := range []struct{ name, extra string }{
+		{"nearest_value", ""},
+		{"every_pair", `, {left: ref, op: startswith, right: ref}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			o := mustReconcile(t,
+				"id,ref,\"it's \"\"amt\"\"\"\n1,A,10.00\n",
+				"ref,\"it's \"\"amt\"\"\"\nA,15.00\nA,12.00\nB,10.00\n", `
 recipe_id: test
 sources:
   left: {alias: l, uri: "file://left.csv", primary_key: [id]}
   right: {alias: r, uri: "file://right.csv"}
 match_rules:
-  - {name: t, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}, {left: "it's \"amt\"", op: tolerance, right: "it's \"amt\"", threshold: 0.01}]}
+  - {name: t, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}, {left: "it's \"amt\"", op: tolerance, right: "it's \"amt\"", threshold: 0.01}`+tt.extra+`]}
 `)
-	near := func(u map[string]string) string { return u["kalla_near_key"] + ": " + u["kalla_near_reason"] }
-	if got, want := near(o.unmatchedLeft[0]), `2: l.it's "amt" differs from r.it's "amt" by 2.00, tolerance 0.01`; got != want {
-		t.Errorf("left 1's near miss %q, want %q", got, want)
+			near := func(u map[string]string) string { return u["kalla_near_key"] + ": " + u["kalla_near_reason"] }
+			if got, want := near(o.unmatchedLeft[0]), `2: l.it's "amt" differs from r.it's "amt" by 2.00, tolerance 0.01`; got != want {
+				t.Errorf("left 1's near miss %q, want %q", got, want)
+			}
+			var got []string
+			for _, u := range o.unmatchedRight {
+				got = append(got, u["kalla_row"]+" "+near(u))
+			}
+			want := []string{
+				`1 1: l.it's "amt" differs from r.it's "amt" by 5.00, tolerance 0.01`,
+				`2 1: l.it's "amt" differs from r.it's "amt" by 2.00, tolerance 0.01`,
+				"3 : no l record has ref equal to its ref (rule t)",
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("right near misses:\n got %q\nwant %q", got, want)
+			}
+		})
 	}
-	var got []string
-	for _, u := range o.unmatchedRight {
-		got = append(got, u["kalla_row"]+" "+near(u))
+}
+
+// TestNearMissNearestValues compares with the oracle the near misses of
+// rules whose one condition besides their joins is a tolerance on numbers
+// or a date_within, which the engine finds as the nearest value below or
+// above a record's (sqlplan's nearestValues): keys as coarse as a currency,
+// repeated values, values at equal distances below and above, negative
+// numbers, integers, empty values and keys, and eq_ci keys with blanks.
+func TestNearMissNearestValues(t *testing.T) {
+	t.Parallel()
+	rules := []string{
+		`[{left: cur, op: eq, right: cur}, {left: amount, op: tolerance, right: amount, threshold: 0.5}]`,
+		`[{left: cur, op: eq, right: cur}, {left: amount, op: tolerance, right: amount, threshold: 0}]`,
+		`[{left: cur, op: eq, right: cur}, {left: units, op: tolerance, right: units, threshold: 2}]`,
+		`[{left: name, op: eq_ci, right: name}, {left: day, op: date_within, right: day, threshold: 1}]`,
+		`[{left: cur, op: eq, right: cur}, {left: name, op: eq_ci, right: name}, {left: amount, op: tolerance, right: amount, threshold: 1}]`,
 	}
-	want := []string{
-		`1 1: l.it's "amt" differs from r.it's "amt" by 5.00, tolerance 0.01`,
-		`2 1: l.it's "amt" differs from r.it's "amt" by 2.00, tolerance 0.01`,
-		"3 : no l record has ref equal to its ref (rule t)",
-	}
-	if !slices.Equal(got, want) {
-		t.Errorf("right near misses:\n got %q\nwant %q", got, want)
+	patterns := []string{`"1:1"`, `"1:N"`, `"M:N"`}
+	for seed := uint64(1); seed <= 40; seed++ {
+		t.Run(fmt.Sprintf("seed_%d", seed), func(t *testing.T) {
+			t.Parallel()
+			rng := rand.New(rand.NewPCG(seed, 25))
+			side := func(n int) string {
+				var b strings.Builder
+				b.WriteString("id,cur,name,amount,units,day\n")
+				pick := func(values ...string) string { return values[rng.IntN(len(values))] }
+				for i := range n {
+					fmt.Fprintf(&b, "%d,%s,%s,%s,%s,%s\n", i+1,
+						pick("EUR", "USD", "GBP", ""),
+						pick("Acme", " acme", "ACME ", "Bolt", "bolt", "  ", ""),
+						pick("", fmt.Sprintf("%d.%02d", rng.IntN(9)-4, 25*rng.IntN(4)), fmt.Sprintf("%d.00", rng.IntN(20))),
+						pick("", fmt.Sprint(rng.IntN(30)-10), "-9223372036854775807"),
+						pick("", fmt.Sprintf("2024-01-%02d", 1+rng.IntN(9))))
+				}
+				return b.String()
+			}
+			rule := fmt.Sprintf("\n  - name: near\n    pattern: %s\n    conditions: %s\n", patterns[rng.IntN(len(patterns))], rules[int(seed)%len(rules)])
+			r, dir := oracleCase(t, side(10+rng.IntN(60)), side(10+rng.IntN(60)), recipeYAML(rule))
+			compare(t, r, engineResult(t, r), oracleResult(t, r, dir))
+		})
 	}
 }
