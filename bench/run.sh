@@ -210,7 +210,7 @@ write_results() { # write_results STATUS
 			echo "invoice ties with the payments above and below it: a path, which rounds would take a pair at a time); crowds:"
 			echo "50 invoices and 50 payments a customer, 1:1 on the customer and the amount within a cent, none within it (each"
 			echo "record's near miss is chosen among 50); coarse: crowds of 3 customers, 5,000 invoices and 5,000 payments each, as"
-			echo "coarse a key as a currency (each record's near miss is chosen among 5,000)."
+			echo "coarse a key as a currency (each record's near miss is the nearest of 5,000 amounts)."
 			echo
 			echo "| book | records in | rounds | walked | groups (expected) | match s | near misses s | kalla wall s | peak RSS MiB | kalla CPU s | others |"
 			echo "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"

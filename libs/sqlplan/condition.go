@@ -122,6 +122,42 @@ func (c cond) Cost() string {
 	return ""
 }
 
+// band is, for a tolerance on exact numbers or a date_within, a whole
+// number for each operand (bands of width w) that two values passing the
+// condition keep within one of each other: the value's whole part (whole
+// days for dates) divided by w, w the threshold rounded up, at least 1.
+// Joined on it besides its keys, a rule compares only records in bands
+// next to each other: a key as coarse as a currency no longer makes every
+// pair of its records a comparison. Whole parts of values within w of each
+// other are within w; dividing (rounding towards 0, each band but the one
+// around 0 w wide) leaves them in the same band or the next.
+func (c cond) band() (l, r string, ok bool) {
+	var w *big.Int
+	whole := func(e string, col source.Column) string {
+		if col.Type == source.Integer {
+			return "CAST(" + e + " AS HUGEINT)"
+		}
+		return "CAST(floor(" + e + ") AS HUGEINT)"
+	}
+	switch {
+	case c.Op == kallav1.Operator_OPERATOR_TOLERANCE && exactNumber(c.Left) && exactNumber(c.Right):
+		t := c.threshold()
+		w = new(big.Int).Quo(new(big.Int).Add(t.Num(), new(big.Int).Sub(t.Denom(), big.NewInt(1))), t.Denom())
+	case c.Op == kallav1.Operator_OPERATOR_DATE_WITHIN:
+		w = new(big.Int).Quo(c.Threshold.Num(), c.Threshold.Denom())
+		whole = func(e string, _ source.Column) string {
+			return fmt.Sprintf("CAST(date_diff('day', DATE '1970-01-01', CAST(%s AS DATE)) AS HUGEINT)", e)
+		}
+	default:
+		return "", "", false
+	}
+	if !w.IsInt64() {
+		return "", "", false
+	}
+	width := max(w.Int64(), 1)
+	return fmt.Sprintf("%s // %d", whole(c.l, c.Left), width), fmt.Sprintf("%s // %d", whole(c.r, c.Right), width), true
+}
+
 // fuzzyTest is a fuzzy condition's test on its edit distance and the
 // longer value's length: similarity >= T <=> distance <= (1 - T) * longest,
 // exactly.

@@ -54,7 +54,14 @@ func Explain(p *plan.Plan) (rules []RuleScript, script string) {
 	left, right := Sides(p)
 	b.WriteString("\n-- near misses of unmatched records\n")
 	for k, r := range p.Rules {
-		fmt.Fprintf(&b, "%s;\n%s;\n", NearMisses(k, r, left), NearMisses(k, r, right))
+		for _, side := range []Side{left, right} {
+			steps := NearMisses(k, r, side)
+			if steps.Nearest == "" {
+				fmt.Fprintf(&b, "%s;\n", steps.Each)
+				continue
+			}
+			fmt.Fprintf(&b, "-- where the rule's keys are coarse (see its candidates)\n%s;\n-- else\n%s;\n", steps.Nearest, steps.Each)
+		}
 	}
 	if q := BestNearMisses(p); q != "" {
 		fmt.Fprintf(&b, "%s;\n", q)
@@ -108,6 +115,9 @@ func read(in plan.Input) string {
 func ruleScript(k int, r plan.Rule) string {
 	steps := Rule(k, r)
 	var b strings.Builder
+	if steps.Banded != "" {
+		fmt.Fprintf(&b, "-- the keys are coarse when records x records / distinct keys of the side with more > 16 x (left + right records), counted by:\n-- %s;\n-- where they are coarse\n%s;\n-- else\n", steps.KeyStats, steps.Banded)
+	}
 	fmt.Fprintf(&b, "%s;\n", steps.Candidates)
 	for _, q := range steps.Prepare {
 		fmt.Fprintf(&b, "%s;\n", q)

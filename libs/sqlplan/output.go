@@ -33,21 +33,33 @@ func Sides(p *plan.Plan) (left, right Side) {
 		Side{Code: "R", Name: "right", Table: Right, Other: Left, ID: "rid", OtherID: "lid", Input: p.Right, OtherInput: p.Left, OtherRepeats: repeatsLeft}
 }
 
-// NearMisses finds, for each unmatched record of side s, its closest record
-// of the other side under rule k: among records sharing the rule's join keys,
-// fewest failed conditions first, then the rule's order.
+// NearMissSteps are the statements that find, for each unmatched record of
+// a side, its closest record of the other side under one rule: among
+// records sharing the rule's join keys, fewest failed conditions first,
+// then the rule's order.
 //
-// An aggregate chooses it: the smallest, per record, of a struct per pair
-// that orders as the rule does (failed, then each condition's rank with
-// NULLs last, then the other record's id, which no two pairs of a record
-// share). The pairs are never stored or sorted: where a record shares its
-// keys with thousands (records of one of three currencies, 20,000 a side),
-// a window over them took 72 s and 11 GB, this 4.7-13 s and 150 MB. The
-// struct carries the other record's columns the reason and the key need,
-// and the record's own come along; the reason and the key are worked out
-// for the chosen pair alone, reading the carried structs u and o as the
-// records.
-func NearMisses(k int, r plan.Rule, s Side) string {
+// Each compares each record with every record sharing its keys. An
+// aggregate chooses: the smallest, per record, of a struct per pair that
+// orders as the rule does (failed, then each condition's rank with NULLs
+// last, then the other record's id, which no two pairs of a record share).
+// The pairs are never stored or sorted: where a record shares its keys with
+// thousands (records of one of three currencies, 20,000 a side), a window
+// over them took 72 s and 11 GB, this 4.7-13 s and 150 MB. The struct
+// carries the other record's columns the reason and the key need, and the
+// record's own come along; the reason and the key are worked out for the
+// chosen pair alone, reading the carried structs u and o as the records.
+//
+// Nearest, set for a rule whose one condition besides its joins is a
+// tolerance on exact numbers or a date_within, gives the same near misses
+// by two lookups a record (see nearestValues): it costs about a pass over
+// both sides whatever the keys, Each a comparison per pair sharing them.
+// The engine chooses, as it does between a rule's Candidates and Banded.
+type NearMissSteps struct {
+	Each, Nearest string
+}
+
+// NearMisses renders rule k's near misses of side s.
+func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 	l, rt := "u", "o"
 	if s.Code == "R" {
 		l, rt = "o", "u"
@@ -81,8 +93,9 @@ func NearMisses(k int, r plan.Rule, s Side) string {
 		// Every failed condition, in the order written.
 		reason = "concat_ws('; ', " + strings.Join(reasons, ", ") + ")"
 	}
+	var steps NearMissSteps
 	if chosen, ok := nearestValues(r, s); ok {
-		return fmt.Sprintf("INSERT INTO %s SELECT %s, c.id, %d, c.other, %s, %s, %s FROM (%s) c JOIN %s u ON u.__id = c.id JOIN %s o ON o.__id = c.other",
+		steps.Nearest = fmt.Sprintf("INSERT INTO %s SELECT %s, c.id, %d, c.other, %s, %s, %s FROM (%s) c JOIN %s u ON u.__id = c.id JOIN %s o ON o.__id = c.other",
 			Near, String(s.Code), k, keyText("o", s.OtherInput), failedSum, reason, chosen, s.Table, s.Other)
 	}
 	order := append(append([]string{"failed: " + failedSum}, ranks...), "other: o.__id", "o: "+structOf("o", carried["o"]))
@@ -90,10 +103,16 @@ func NearMisses(k int, r plan.Rule, s Side) string {
 	if len(carried["u"]) > 0 {
 		cols, outer = append(cols, "any_value("+structOf("u", carried["u"])+") AS u"), append(outer, "u")
 	}
-	chosen := fmt.Sprintf("SELECT %s FROM (SELECT %s FROM (SELECT * FROM %s WHERE __id NOT IN (SELECT %s FROM %s)) u JOIN %s o ON %s GROUP BY u.__id)",
-		strings.Join(outer, ", "), strings.Join(cols, ", "), s.Table, s.ID, Pairs, s.Other, strings.Join(joins, " AND "))
-	return fmt.Sprintf("INSERT INTO %s SELECT %s, id, %d, other, %s, failed, %s FROM (%s)",
+	chosen := fmt.Sprintf("SELECT %s FROM (SELECT %s FROM %s u JOIN %s o ON %s GROUP BY u.__id)",
+		strings.Join(outer, ", "), strings.Join(cols, ", "), unmatched(s), s.Other, strings.Join(joins, " AND "))
+	steps.Each = fmt.Sprintf("INSERT INTO %s SELECT %s, id, %d, other, %s, failed, %s FROM (%s)",
 		Near, String(s.Code), k, keyText("o", s.OtherInput), reason, chosen)
+	return steps
+}
+
+// unmatched is the records of side s in no pair, as a subquery.
+func unmatched(s Side) string {
+	return fmt.Sprintf("(SELECT * FROM %s WHERE __id NOT IN (SELECT %s FROM %s))", s.Table, s.ID, Pairs)
 }
 
 // nearestValues chooses the near misses of a rule with one condition
@@ -106,9 +125,10 @@ func NearMisses(k int, r plan.Rule, s Side) string {
 // record's value or every other record's is empty, every rank is NULL and
 // the smallest id sharing its keys is chosen. The aggregate of NearMisses
 // compares each record with every record sharing its keys; this one looks
-// at two, whatever the key's size. It returns the query of the chosen
-// pairs (id, other), and whether the rule is of that kind.
-func nearestValues(r plan.Rule, s Side) (string, bool) {
+// at two, whatever the key's size. It reads only the other records sharing
+// keys with an unmatched record. It returns the query of the chosen pairs
+// (id, other), and whether the rule is of that kind.
+func nearestValues(r plan.Rule, s Side) (chosen string, ok bool) {
 	var keys [][2]string // each join key as the record (u) and the other (o) read it
 	var value [2]string
 	var distance string
@@ -144,23 +164,27 @@ func nearestValues(r plan.Rule, s Side) (string, bool) {
 	if distance == "" {
 		return "", false
 	}
-	var ucols, ocols, same []string
+	var ucols, ocols, ks, semi, same []string
 	for i, key := range keys {
 		ucols = append(ucols, fmt.Sprintf("%s AS k%d", key[0], i))
 		ocols = append(ocols, fmt.Sprintf("%s AS k%d", key[1], i))
+		ks = append(ks, fmt.Sprintf("k%d", i))
+		semi = append(semi, fmt.Sprintf("%s = u.k%d", key[1], i))
 		same = append(same, fmt.Sprintf("u.k%[1]d = o.k%[1]d", i))
 	}
 	on := strings.Join(same, " AND ")
 	near := func(cmp string) string {
 		return fmt.Sprintf("SELECT u.__id, %s AS d, o.id FROM u ASOF JOIN o ON %s AND u.v %s o.v", distance, on, cmp)
 	}
-	return fmt.Sprintf("WITH u AS (SELECT u.__id, %[1]s, %[2]s AS v FROM (SELECT * FROM %[3]s WHERE __id NOT IN (SELECT %[4]s FROM %[5]s)) u), "+
-		"o AS (SELECT %[6]s, %[7]s AS v, min(o.__id) AS id FROM %[8]s o WHERE %[7]s IS NOT NULL GROUP BY ALL), "+
-		"g AS (SELECT %[6]s, min(o.__id) AS id FROM %[8]s o GROUP BY ALL), "+
+	chosen = fmt.Sprintf("WITH u AS (SELECT u.__id, %[1]s, %[2]s AS v FROM %[3]s u), "+
+		"s AS (SELECT o.__id, %[4]s, %[5]s AS v FROM %[6]s o SEMI JOIN u ON %[7]s), "+
+		"o AS (SELECT %[8]s, v, min(__id) AS id FROM s WHERE v IS NOT NULL GROUP BY ALL), "+
+		"g AS (SELECT %[8]s, min(__id) AS id FROM s GROUP BY ALL), "+
 		"n AS (SELECT __id, min({d: d, id: id}).id AS id FROM (%[9]s UNION ALL %[10]s) GROUP BY __id) "+
 		"SELECT u.__id AS id, coalesce(n.id, o.id) AS other FROM u JOIN g o ON %[11]s LEFT JOIN n ON n.__id = u.__id",
-		strings.Join(ucols, ", "), value[0], s.Table, s.ID, Pairs, strings.Join(ocols, ", "), value[1], s.Other,
-		near(">="), near("<="), on), true
+		strings.Join(ucols, ", "), value[0], unmatched(s), strings.Join(ocols, ", "), value[1], s.Other,
+		strings.Join(semi, " AND "), strings.Join(ks, ", "), near(">="), near("<="), on)
+	return chosen, true
 }
 
 // exactNumber says whether a column's values compare exactly: integers and

@@ -537,6 +537,37 @@ type RuleSteps struct {
 	// the rest of the rule's pairs in one pass.
 	Walk   *Walk
 	Finish []string
+	// Banded, set for a rule with a tolerance on exact numbers or a
+	// date_within, may stand in for Candidates: the same pairs, the records
+	// also joined on bands of that condition's values (see cond.band), which
+	// costs a third more where keys are nearly unique (the right side read
+	// three times over) and spares comparing every pair of records sharing
+	// a key where keys are coarse (a currency, an account). KeyStats counts
+	// the records of each side and their distinct keys (approximately), in
+	// one row: left records, left keys, right records, right keys.
+	Banded, KeyStats string
+}
+
+// keyStats is RuleSteps.KeyStats for a rule with a condition to band on,
+// and whether it has one. Keys compared with eq_ci are counted as written.
+func keyStats(r plan.Rule) (string, bool) {
+	var lkeys, rkeys []string
+	bands := false
+	for i, c := range r.Conditions {
+		sc := newCond(c, "l", "r")
+		if c.Join() {
+			lkeys = append(lkeys, fmt.Sprintf("k%d: %s", i, sc.l))
+			rkeys = append(rkeys, fmt.Sprintf("k%d: %s", i, sc.r))
+			continue
+		}
+		_, _, ok := sc.band()
+		bands = bands || ok
+	}
+	if !bands {
+		return "", false
+	}
+	return fmt.Sprintf("SELECT (SELECT count(*) FROM %[1]s), (SELECT approx_count_distinct({%[2]s}) FROM %[1]s l), (SELECT count(*) FROM %[3]s), (SELECT approx_count_distinct({%[4]s}) FROM %[3]s r)",
+		Left, strings.Join(lkeys, ", "), Right, strings.Join(rkeys, ", ")), true
 }
 
 // Walk is the greedy walk down the total order, done by the engine over
@@ -560,7 +591,10 @@ const Walked = "kalla_walked"
 // Rule renders the rule at execution index k.
 func Rule(k int, r plan.Rule) RuleSteps {
 	var steps RuleSteps
-	steps.Candidates = candidates(r, k > 0)
+	steps.Candidates = candidates(r, k > 0, false)
+	if stats, ok := keyStats(r); ok {
+		steps.KeyStats, steps.Banded = stats, candidates(r, k > 0, true)
+	}
 	switch r.Pattern {
 	case kallav1.Pattern_PATTERN_ONE_TO_ONE:
 		steps.Loop, steps.Probe = oneToOne(k)
@@ -585,8 +619,9 @@ func Rule(k int, r plan.Rule) RuleSteps {
 // condition's edit distance, the dearest measure, is computed once a pair
 // (d<i>, beside the longer length n<i>) in a subquery, then tested and
 // ranked on those columns.
-func candidates(r plan.Rule, afterEarlier bool) string {
+func candidates(r plan.Rule, afterEarlier, banded bool) string {
 	var joins, filters, measured []string
+	right := Right
 	inner := []string{"l.__id AS lid", "r.__id AS rid"}
 	outer := []string{"lid", "rid"}
 	order := []string{}
@@ -605,6 +640,10 @@ func candidates(r plan.Rule, afterEarlier bool) string {
 			continue
 		default:
 			filters = append(filters, sc.Test())
+			if lb, rb, ok := sc.band(); ok && banded && right == Right {
+				right = fmt.Sprintf("(SELECT *, unnest([__b - 1, __b, __b + 1]) AS __band FROM (SELECT *, %s AS __b FROM %s r))", rb, Right)
+				joins = append(joins, lb+" = r.__band")
+			}
 		}
 		if cost := sc.Cost(); cost != "" {
 			inner = append(inner, cost+" AS "+ci)
@@ -618,7 +657,7 @@ func candidates(r plan.Rule, afterEarlier bool) string {
 			fmt.Sprintf("r.__id NOT IN (SELECT rid FROM %s)", Pairs))
 	}
 	from := fmt.Sprintf("SELECT %s FROM %s l JOIN %s r ON %s%s",
-		strings.Join(inner, ", "), Left, Right, strings.Join(joins, " AND "), where(filters))
+		strings.Join(inner, ", "), Left, right, strings.Join(joins, " AND "), where(filters))
 	if len(measured) > 0 {
 		from = fmt.Sprintf("SELECT %s FROM (%s)%s", strings.Join(outer, ", "), from, where(measured))
 	}

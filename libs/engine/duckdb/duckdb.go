@@ -40,9 +40,11 @@ type Engine struct {
 	// a filtered side is copied whole before its filter keeps its records,
 	// as the tests comparing those two ways need.
 	readWhole bool
-	// walk says when a 1:1 rule's rounds give way to the walk; tests set
-	// the other ways, so that both take each shape.
-	walk walkWhen
+	// walk says when a 1:1 rule's rounds give way to the walk, and coarse
+	// when a rule's keys count as coarse; tests set the other ways, so that
+	// each way takes each shape.
+	walk   walkWhen
+	coarse coarseWhen
 }
 
 var _ engine.Engine = (*Engine)(nil)
@@ -57,6 +59,7 @@ type session struct {
 	tmp       string
 	readWhole bool
 	walk      walkWhen
+	coarse    coarseWhen
 }
 
 // tempPrefix names a session's spill folder; those of killed processes are
@@ -80,7 +83,7 @@ func (e *Engine) open(ctx context.Context) (*session, func(), error) {
 		closeAll()
 		return nil, nil, fmt.Errorf("duckdb connection: %w", err)
 	}
-	s := &session{conn: conn, tmp: tmp, readWhole: e.readWhole, walk: e.walk}
+	s := &session{conn: conn, tmp: tmp, readWhole: e.readWhole, walk: e.walk, coarse: e.coarse}
 	// From here the connection is closed with the rest.
 	closeAll = func() { conn.Close(); db.Close(); held.RemoveAll() }
 	// Time zones are UTC whatever the machine's, so a timestamp with a zone
@@ -498,9 +501,18 @@ func match(ctx context.Context, s *session, p *plan.Plan, progress func(engine.P
 			return err
 		}
 	}
+	coarse := make([]bool, len(p.Rules))
 	for k, r := range p.Rules {
 		progress(engine.Progress{Phase: engine.PhaseMatch, Detail: fmt.Sprintf("rule %d of %d, %s", k+1, len(p.Rules), r.Name)})
-		if err := runRule(ctx, s, sqlplan.Rule(k, r)); err != nil {
+		steps := sqlplan.Rule(k, r)
+		var err error
+		if coarse[k], err = s.coarseKeys(ctx, steps.KeyStats); err != nil {
+			return err
+		}
+		if coarse[k] {
+			steps.Candidates = steps.Banded
+		}
+		if err := runRule(ctx, s, steps); err != nil {
 			if overflow(err) {
 				return tooWide(r, r.Aggregate != nil)
 			}
@@ -510,7 +522,12 @@ func match(ctx context.Context, s *session, p *plan.Plan, progress func(engine.P
 	left, right := sqlplan.Sides(p)
 	for k, r := range p.Rules {
 		for _, side := range []sqlplan.Side{left, right} {
-			if err := s.exec(ctx, sqlplan.NearMisses(k, r, side)); err != nil {
+			steps := sqlplan.NearMisses(k, r, side)
+			q := steps.Each
+			if coarse[k] && steps.Nearest != "" {
+				q = steps.Nearest
+			}
+			if err := s.exec(ctx, q); err != nil {
 				if overflow(err) {
 					// Near misses also compare records earlier rules
 					// matched. A guard: in tests, the candidates of the
@@ -526,6 +543,41 @@ func match(ctx context.Context, s *session, p *plan.Plan, progress func(engine.P
 	}
 	return nil
 }
+
+// coarseKeys says whether a rule's keys are coarse, from its KeyStats
+// ("" for a rule without a condition to band on): when the pairs sharing
+// keys (records x records / the distinct keys of the side with more)
+// outnumber 16 times the records. The rule then joins its candidates on
+// bands too, and finds its near misses by the nearest values where it can.
+// Where keys are nearly unique that costs more: on the 1M book with a
+// tolerance, candidates 0.27 s against 0.23 s and near misses 0.6-1.0 s
+// against 0.25 s a side; under three currencies, 100,000 records a side,
+// candidates 0.28 s against 19-40 s, and near misses 0.14 s a side where
+// they filled the disk. A key shared by many records among many keys
+// shared by few counts as fine, and its pairs are compared.
+func (s *session) coarseKeys(ctx context.Context, stats string) (bool, error) {
+	switch {
+	case stats == "" || s.coarse == coarseNever:
+		return false, nil
+	case s.coarse == coarseAlways:
+		return true, nil
+	}
+	var left, leftKeys, right, rightKeys int64
+	if err := s.conn.QueryRowContext(ctx, stats).Scan(&left, &leftKeys, &right, &rightKeys); err != nil {
+		return false, fmt.Errorf("duckdb: %w\nin: %s", err, abbreviate(stats))
+	}
+	keys := max(leftKeys, rightKeys, 1)
+	return float64(left)*float64(right)/float64(keys) > 16*float64(left+right), nil
+}
+
+// coarseWhen says when a rule's keys count as coarse.
+type coarseWhen int
+
+const (
+	coarseByKeys coarseWhen = iota // as coarseKeys counts
+	coarseNever
+	coarseAlways
+)
 
 func runRule(ctx context.Context, s *session, steps sqlplan.RuleSteps) error {
 	for _, q := range append([]string{steps.Candidates}, steps.Prepare...) {

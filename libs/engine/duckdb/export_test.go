@@ -10,3 +10,11 @@ func WalkNever(e *Engine) { e.walk = walkNever }
 // WalkFirst makes e's 1:1 rules walk after their first round, whatever it
 // took.
 func WalkFirst(e *Engine) { e.walk = walkFirst }
+
+// CoarseNever makes e take every rule's keys as fine: candidates without
+// bands, near misses by comparing each pair sharing keys.
+func CoarseNever(e *Engine) { e.coarse = coarseNever }
+
+// CoarseAlways makes e take every rule's keys as coarse: candidates in
+// bands and near misses by the nearest values, where a rule allows them.
+func CoarseAlways(e *Engine) { e.coarse = coarseAlways }

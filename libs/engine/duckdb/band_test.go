@@ -1,0 +1,69 @@
+package duckdb_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/kallahq/kalla/libs/engine/duckdb"
+)
+
+// TestCandidatesInBands compares with the oracle rules whose candidates are
+// joined on bands of a tolerance's or a date_within's values besides their
+// keys (sqlplan's band): values at the edges of bands (multiples of the
+// threshold, a cent either side), negative ones and those around 0, dates
+// around 1970-01-01 (negative days), differences exactly at thresholds of
+// 0, a cent, fractions and whole numbers. M:N makes every candidate pair a
+// match, so a pair a band left out changes the groups. Each case runs with
+// its keys taken as coarse (bands) and as fine (none).
+func TestCandidatesInBands(t *testing.T) {
+	t.Parallel()
+	for seed := uint64(1); seed <= 40; seed++ {
+		t.Run(fmt.Sprintf("seed_%d", seed), func(t *testing.T) {
+			t.Parallel()
+			rng := rand.New(rand.NewPCG(seed, 26))
+			thresholds := []string{"0", "0.01", "0.5", "1", "2.5", "3"}
+			threshold := thresholds[rng.IntN(len(thresholds))]
+			days := rng.IntN(4) * (1 + rng.IntN(3))
+			side := func(n int) string {
+				var b strings.Builder
+				b.WriteString("id,k,amount,units,day\n")
+				for i := range n {
+					cents := 100*(rng.IntN(13)-6)*[]int{1, 2, 3}[rng.IntN(3)]/2 + rng.IntN(3) - 1
+					sign := ""
+					if cents < 0 {
+						sign, cents = "-", -cents
+					}
+					day := fmt.Sprintf("1970-01-%02d", 1+rng.IntN(5))
+					if rng.IntN(2) == 0 {
+						day = fmt.Sprintf("1969-12-%02d", 27+rng.IntN(5))
+					}
+					fmt.Fprintf(&b, "%d,K%d,%s%d.%02d,%d,%s\n", i+1, rng.IntN(2), sign, cents/100, cents%100, rng.IntN(13)-6, day)
+				}
+				return b.String()
+			}
+			conds := []string{
+				fmt.Sprintf(`[{left: k, op: eq, right: k}, {left: amount, op: tolerance, right: amount, threshold: %s}]`, threshold),
+				fmt.Sprintf(`[{left: k, op: eq, right: k}, {left: units, op: tolerance, right: units, threshold: %s}]`, threshold),
+				fmt.Sprintf(`[{left: k, op: eq, right: k}, {left: day, op: date_within, right: day, threshold: %d}]`, days),
+				fmt.Sprintf(`[{left: k, op: eq, right: k}, {left: day, op: date_within, right: day, threshold: %d}, {left: amount, op: tolerance, right: amount, threshold: %s}]`, days, threshold),
+			}
+			rule := fmt.Sprintf("\n  - name: banded\n    pattern: M:N\n    conditions: %s\n", conds[int(seed)%len(conds)])
+			r, dir := oracleCase(t, side(5+rng.IntN(40)), side(5+rng.IntN(40)), recipeYAML(rule))
+			want := oracleResult(t, r, dir)
+			for _, way := range coarseWays {
+				t.Run(way.name, func(t *testing.T) {
+					compare(t, r, engineResult(t, r, way.set), want)
+				})
+			}
+		})
+	}
+}
+
+// coarseWays are the ways an engine may take a rule's keys (see
+// duckdb.CoarseAlways); each must give the oracle's result.
+var coarseWays = []struct {
+	name string
+	set  func(*duckdb.Engine)
+}{{"coarse", duckdb.CoarseAlways}, {"fine", duckdb.CoarseNever}}
