@@ -25,8 +25,8 @@ func TestAgainstOracle(t *testing.T) {
 	t.Parallel()
 	const seeds = 150
 	for seed := int64(1); seed <= seeds; seed++ {
-		walk := walks[seed%int64(len(walks))]
-		t.Run(fmt.Sprintf("seed_%d_%s", seed, walk.name), func(t *testing.T) {
+		walk, keys := walks[seed%int64(len(walks))], coarseWays[seed/int64(len(walks))%int64(len(coarseWays))]
+		t.Run(fmt.Sprintf("seed_%d_%s_%s", seed, walk.name, keys.name), func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			r, err := oracle.RandomCase(seed, dir)
@@ -34,7 +34,7 @@ func TestAgainstOracle(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := oracleResult(t, r, dir)
-			got := engineResult(t, r, walk.set)
+			got := engineResult(t, r, walk.set, keys.set)
 			compare(t, r, got, want)
 		})
 	}
