@@ -51,19 +51,11 @@ func TestCandidatesInBands(t *testing.T) {
 			}
 			rule := fmt.Sprintf("\n  - name: banded\n    pattern: M:N\n    conditions: %s\n", conds[int(seed)%len(conds)])
 			r, dir := oracleCase(t, side(5+rng.IntN(40)), side(5+rng.IntN(40)), recipeYAML(rule))
-			want := oracleResult(t, r, dir)
-			for _, way := range coarseWays {
-				t.Run(way.name, func(t *testing.T) {
-					compare(t, r, engineResult(t, r, way.set), want)
-				})
-			}
+			compareEachWay(t, r, oracleResult(t, r, dir), coarseWays)
 		})
 	}
 }
 
 // coarseWays are the ways an engine may take a rule's keys (see
 // duckdb.CoarseAlways); each must give the oracle's result.
-var coarseWays = []struct {
-	name string
-	set  func(*duckdb.Engine)
-}{{"coarse", duckdb.CoarseAlways}, {"fine", duckdb.CoarseNever}}
+var coarseWays = []way{{"coarse", duckdb.CoarseAlways}, {"fine", duckdb.CoarseNever}}

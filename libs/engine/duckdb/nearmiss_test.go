@@ -93,12 +93,7 @@ func TestNearMissNearestValues(t *testing.T) {
 			}
 			rule := fmt.Sprintf("\n  - name: near\n    pattern: %s\n    conditions: %s\n", patterns[rng.IntN(len(patterns))], rules[int(seed)%len(rules)])
 			r, dir := oracleCase(t, side(10+rng.IntN(60)), side(10+rng.IntN(60)), recipeYAML(rule))
-			want := oracleResult(t, r, dir)
-			for _, way := range coarseWays {
-				t.Run(way.name, func(t *testing.T) {
-					compare(t, r, engineResult(t, r, way.set), want)
-				})
-			}
+			compareEachWay(t, r, oracleResult(t, r, dir), coarseWays)
 		})
 	}
 }

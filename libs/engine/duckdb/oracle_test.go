@@ -71,13 +71,27 @@ func oracleResult(t *testing.T, r *kallav1.Recipe, dir string) oracle.Result {
 
 // walks are the ways a 1:1 rule's rounds may give way to the walk (see
 // duckdb.WalkNever); each must give the oracle's result.
-var walks = []struct {
-	name string
-	set  func(*duckdb.Engine)
-}{
+var walks = []way{
 	{"walk_when_slow", func(*duckdb.Engine) {}},
 	{"rounds_alone", duckdb.WalkNever},
 	{"walk_after_first_round", duckdb.WalkFirst},
+}
+
+// way is one way an engine may be set up for a test, named.
+type way struct {
+	name string
+	set  func(*duckdb.Engine)
+}
+
+// compareEachWay compares the engine's result, set up each of the ways in
+// turn, with want.
+func compareEachWay(t *testing.T, r *kallav1.Recipe, want oracle.Result, ways []way) {
+	t.Helper()
+	for _, w := range ways {
+		t.Run(w.name, func(t *testing.T) {
+			compare(t, r, engineResult(t, r, w.set), want)
+		})
+	}
 }
 
 // engineResult reconciles r on an engine of one thread, set up by each of
