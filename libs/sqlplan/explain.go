@@ -56,11 +56,11 @@ func Explain(p *plan.Plan) (rules []RuleScript, script string) {
 	for k, r := range p.Rules {
 		for _, side := range []Side{left, right} {
 			steps := NearMisses(k, r, side)
-			if steps.Nearest == "" {
-				fmt.Fprintf(&b, "%s;\n", steps.Each)
-				continue
+			coarse := steps.Coarse
+			if steps.Nearest != "" {
+				coarse = steps.Nearest
 			}
-			fmt.Fprintf(&b, "-- where the rule's keys are coarse (see its candidates)\n%s;\n-- else\n%s;\n", steps.Nearest, steps.Each)
+			fmt.Fprintf(&b, "-- where the rule's keys are coarse (see its candidates)\n%s;\n-- else\n%s;\n", coarse, steps.Each)
 		}
 	}
 	if q := BestNearMisses(p); q != "" {
@@ -115,8 +115,9 @@ func read(in plan.Input) string {
 func ruleScript(k int, r plan.Rule) string {
 	steps := Rule(k, r)
 	var b strings.Builder
+	fmt.Fprintf(&b, "-- the keys are coarse when records x records / distinct keys of the side with more > 16 x (left + right records), counted by:\n-- %s;\n", steps.KeyStats)
 	if steps.Banded != "" {
-		fmt.Fprintf(&b, "-- the keys are coarse when records x records / distinct keys of the side with more > 16 x (left + right records), counted by:\n-- %s;\n-- where they are coarse\n%s;\n-- else\n", steps.KeyStats, steps.Banded)
+		fmt.Fprintf(&b, "-- where they are coarse\n%s;\n-- else\n", steps.Banded)
 	}
 	fmt.Fprintf(&b, "%s;\n", steps.Candidates)
 	for _, q := range steps.Prepare {

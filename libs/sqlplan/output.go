@@ -36,26 +36,28 @@ func Sides(p *plan.Plan) (left, right Side) {
 // NearMissSteps are the statements that find, for each unmatched record of
 // a side, its closest record of the other side under one rule: among
 // records sharing the rule's join keys, fewest failed conditions first,
-// then the rule's order.
+// then the rule's order. The engine runs one of them.
 //
-// Each compares each record with every record sharing its keys. An
-// aggregate chooses: the smallest, per record, of a struct per pair that
-// orders as the rule does (failed, then each condition's rank with NULLs
-// last, then the other record's id, which no two pairs of a record share).
-// The pairs are never stored or sorted: where a record shares its keys with
-// thousands (records of one of three currencies, 20,000 a side), a window
-// over them took 72 s and 11 GB, this 4.7-13 s and 150 MB. The struct
-// carries the other record's columns the reason and the key need, and the
-// record's own come along; the reason and the key are worked out for the
-// chosen pair alone, reading the carried structs u and o as the records.
+// Each and Coarse compare each record with every record sharing its keys.
+// The reason and the other record's key are worked out for the chosen pair
+// alone: the pairs carry the columns they need as two structs, u and o,
+// which the outer query reads as it would the records (text for each pair
+// cost four times the rest). Each chooses with a window over the pairs,
+// Coarse with an aggregate: the smallest, per record, of a struct that
+// orders as the rule does (failed, each condition's rank with NULLs last,
+// the other record's id, which no two pairs of a record share) and carries
+// the other record's columns, the pairs never stored or sorted. Where keys
+// are nearly unique the window is faster (the 1M book: 121-164 ms a side
+// against 191-202); where a record shares its keys with thousands (one of
+// three currencies, 20,000 records a side) it took 72 s and 11 GB, the
+// aggregate 4.7-13 s and 150 MB.
 //
 // Nearest, set for a rule whose one condition besides its joins is a
-// tolerance on exact numbers or a date_within, gives the same near misses
-// by two lookups a record (see nearestValues): it costs about a pass over
-// both sides whatever the keys, Each a comparison per pair sharing them.
-// The engine chooses, as it does between a rule's Candidates and Banded.
+// tolerance on exact numbers or a date_within, finds the same near misses
+// by two lookups a record (see nearestValues): about a pass over both
+// sides whatever the keys, 0.6-1.0 s a side on the 1M book.
 type NearMissSteps struct {
-	Each, Nearest string
+	Each, Coarse, Nearest string
 }
 
 // NearMisses renders rule k's near misses of side s.
@@ -64,14 +66,13 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 	if s.Code == "R" {
 		l, rt = "o", "u"
 	}
-	var joins, failed, reasons []string
+	var joins, failed, reasons, ranks, byRank, order []string
 	carried := map[string][]string{"u": nil, "o": nil}
 	carry := func(alias, name string) {
 		if !slices.Contains(carried[alias], name) {
 			carried[alias] = append(carried[alias], name)
 		}
 	}
-	var ranks []string
 	for i, c := range r.Conditions {
 		sc := newCond(c, l, rt)
 		if c.Join() {
@@ -82,7 +83,9 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 		carry(rt, c.Right.Name)
 		failed = append(failed, fmt.Sprintf("CASE WHEN %s THEN 0 ELSE 1 END", sc.Test()))
 		reasons = append(reasons, fmt.Sprintf("CASE WHEN NOT coalesce(%s, false) THEN %s END", sc.Test(), sc.Failure()))
-		ranks = append(ranks, fmt.Sprintf("n%[1]d: %[2]s IS NULL, r%[1]d: %[2]s", i, sc.NearMissRank()))
+		ranks = append(ranks, fmt.Sprintf("%s AS r%d", sc.NearMissRank(), i))
+		byRank = append(byRank, fmt.Sprintf("r%d NULLS LAST", i))
+		order = append(order, fmt.Sprintf("n%[1]d: r%[1]d IS NULL, r%[1]d: r%[1]d", i))
 	}
 	for _, name := range keyNames(s.OtherInput) {
 		carry("o", name)
@@ -93,20 +96,32 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 		// Every failed condition, in the order written.
 		reason = "concat_ws('; ', " + strings.Join(reasons, ", ") + ")"
 	}
-	var steps NearMissSteps
-	if chosen, ok := nearestValues(r, s); ok {
-		steps.Nearest = fmt.Sprintf("INSERT INTO %s SELECT %s, c.id, %d, c.other, %s, %s, %s FROM (%s) c JOIN %s u ON u.__id = c.id JOIN %s o ON o.__id = c.other",
-			Near, String(s.Code), k, keyText("o", s.OtherInput), failedSum, reason, chosen, s.Table, s.Other)
+	cols := []string{"u.__id AS id", "o.__id AS other", failedSum + " AS failed"}
+	for _, alias := range []string{"u", "o"} {
+		if len(carried[alias]) > 0 {
+			cols = append(cols, structOf(alias, carried[alias])+" AS "+alias)
+		}
 	}
-	order := append(append([]string{"failed: " + failedSum}, ranks...), "other: o.__id", "o: "+structOf("o", carried["o"]))
-	cols, outer := []string{"u.__id AS id", "min({" + strings.Join(order, ", ") + "}) AS m"}, []string{"id", "m.other", "m.failed", "m.o"}
+	pairs := fmt.Sprintf("SELECT %s FROM %s u JOIN %s o ON %s",
+		strings.Join(append(cols, ranks...), ", "), unmatched(s), s.Other, strings.Join(joins, " AND "))
+	insert := fmt.Sprintf("INSERT INTO %s SELECT %s, id, %d, other, %s, failed, %s FROM ", Near, String(s.Code), k, keyText("o", s.OtherInput), reason)
+	// Structs order as the window's ORDER BY once each rank is led by
+	// whether it is NULL (NULLs last).
+	key := append(append([]string{"failed: failed"}, order...), "other: other")
+	steps := NearMissSteps{
+		Each: insert + fmt.Sprintf("(%s) QUALIFY row_number() OVER (PARTITION BY id ORDER BY %s) = 1",
+			pairs, strings.Join(append(append([]string{"failed"}, byRank...), "other"), ", ")),
+	}
+	chosen := "min({" + strings.Join(append(key, "o: o"), ", ") + "}) AS m"
+	outer := "id, m.other, m.failed, m.o"
 	if len(carried["u"]) > 0 {
-		cols, outer = append(cols, "any_value("+structOf("u", carried["u"])+") AS u"), append(outer, "u")
+		chosen, outer = chosen+", any_value(u) AS u", outer+", u"
 	}
-	chosen := fmt.Sprintf("SELECT %s FROM (SELECT %s FROM %s u JOIN %s o ON %s GROUP BY u.__id)",
-		strings.Join(outer, ", "), strings.Join(cols, ", "), unmatched(s), s.Other, strings.Join(joins, " AND "))
-	steps.Each = fmt.Sprintf("INSERT INTO %s SELECT %s, id, %d, other, %s, failed, %s FROM (%s)",
-		Near, String(s.Code), k, keyText("o", s.OtherInput), reason, chosen)
+	steps.Coarse = insert + fmt.Sprintf("(SELECT %s FROM (SELECT id, %s FROM (%s) GROUP BY id))", outer, chosen, pairs)
+	if nearest, ok := nearestValues(r, s); ok {
+		steps.Nearest = fmt.Sprintf("INSERT INTO %s SELECT %s, c.id, %d, c.other, %s, %s, %s FROM (%s) c JOIN %s u ON u.__id = c.id JOIN %s o ON o.__id = c.other",
+			Near, String(s.Code), k, keyText("o", s.OtherInput), failedSum, reason, nearest, s.Table, s.Other)
+	}
 	return steps
 }
 

@@ -537,37 +537,39 @@ type RuleSteps struct {
 	// the rest of the rule's pairs in one pass.
 	Walk   *Walk
 	Finish []string
+	// KeyStats counts the records of each side and their distinct keys
+	// (approximately), in one row: left records, left keys, right records,
+	// right keys; from it the engine judges the keys coarse or not.
 	// Banded, set for a rule with a tolerance on exact numbers or a
-	// date_within, may stand in for Candidates: the same pairs, the records
-	// also joined on bands of that condition's values (see cond.band), which
-	// costs a third more where keys are nearly unique (the right side read
-	// three times over) and spares comparing every pair of records sharing
-	// a key where keys are coarse (a currency, an account). KeyStats counts
-	// the records of each side and their distinct keys (approximately), in
-	// one row: left records, left keys, right records, right keys.
-	Banded, KeyStats string
+	// date_within, may stand in for Candidates where keys are coarse (a
+	// currency, an account): the same pairs, the records also joined on
+	// bands of that condition's values (see cond.band), which spares
+	// comparing every pair sharing a key, and where keys are nearly unique
+	// costs a fifth more (the right side read three times over).
+	KeyStats, Banded string
 }
 
-// keyStats is RuleSteps.KeyStats for a rule with a condition to band on,
-// and whether it has one. Keys compared with eq_ci are counted as written.
-func keyStats(r plan.Rule) (string, bool) {
+// keyStats is RuleSteps.KeyStats. Keys compared with eq_ci are counted as
+// written.
+func keyStats(r plan.Rule) string {
 	var lkeys, rkeys []string
-	bands := false
 	for i, c := range r.Conditions {
-		sc := newCond(c, "l", "r")
 		if c.Join() {
+			sc := newCond(c, "l", "r")
 			lkeys = append(lkeys, fmt.Sprintf("k%d: %s", i, sc.l))
 			rkeys = append(rkeys, fmt.Sprintf("k%d: %s", i, sc.r))
-			continue
 		}
-		_, _, ok := sc.band()
-		bands = bands || ok
-	}
-	if !bands {
-		return "", false
 	}
 	return fmt.Sprintf("SELECT (SELECT count(*) FROM %[1]s), (SELECT approx_count_distinct({%[2]s}) FROM %[1]s l), (SELECT count(*) FROM %[3]s), (SELECT approx_count_distinct({%[4]s}) FROM %[3]s r)",
-		Left, strings.Join(lkeys, ", "), Right, strings.Join(rkeys, ", ")), true
+		Left, strings.Join(lkeys, ", "), Right, strings.Join(rkeys, ", "))
+}
+
+// bands says whether a condition of r bands its candidates (see cond.band).
+func bands(r plan.Rule) bool {
+	return slices.ContainsFunc(r.Conditions, func(c plan.Condition) bool {
+		_, _, ok := newCond(c, "l", "r").band()
+		return ok
+	})
 }
 
 // Walk is the greedy walk down the total order, done by the engine over
@@ -591,9 +593,9 @@ const Walked = "kalla_walked"
 // Rule renders the rule at execution index k.
 func Rule(k int, r plan.Rule) RuleSteps {
 	var steps RuleSteps
-	steps.Candidates = candidates(r, k > 0, false)
-	if stats, ok := keyStats(r); ok {
-		steps.KeyStats, steps.Banded = stats, candidates(r, k > 0, true)
+	steps.Candidates, steps.KeyStats = candidates(r, k > 0, false), keyStats(r)
+	if bands(r) {
+		steps.Banded = candidates(r, k > 0, true)
 	}
 	switch r.Pattern {
 	case kallav1.Pattern_PATTERN_ONE_TO_ONE:

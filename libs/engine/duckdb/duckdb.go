@@ -509,7 +509,7 @@ func match(ctx context.Context, s *session, p *plan.Plan, progress func(engine.P
 		if coarse[k], err = s.coarseKeys(ctx, steps.KeyStats); err != nil {
 			return err
 		}
-		if coarse[k] {
+		if coarse[k] && steps.Banded != "" {
 			steps.Candidates = steps.Banded
 		}
 		if err := runRule(ctx, s, steps); err != nil {
@@ -522,11 +522,7 @@ func match(ctx context.Context, s *session, p *plan.Plan, progress func(engine.P
 	left, right := sqlplan.Sides(p)
 	for k, r := range p.Rules {
 		for _, side := range []sqlplan.Side{left, right} {
-			steps := sqlplan.NearMisses(k, r, side)
-			q := steps.Each
-			if coarse[k] && steps.Nearest != "" {
-				q = steps.Nearest
-			}
+			q := nearMisses(sqlplan.NearMisses(k, r, side), coarse[k])
 			if err := s.exec(ctx, q); err != nil {
 				if overflow(err) {
 					// Near misses also compare records earlier rules
@@ -544,20 +540,33 @@ func match(ctx context.Context, s *session, p *plan.Plan, progress func(engine.P
 	return nil
 }
 
-// coarseKeys says whether a rule's keys are coarse, from its KeyStats
-// ("" for a rule without a condition to band on): when the pairs sharing
-// keys (records x records / the distinct keys of the side with more)
-// outnumber 16 times the records. The rule then joins its candidates on
-// bands too, and finds its near misses by the nearest values where it can.
-// Where keys are nearly unique that costs more: on the 1M book with a
-// tolerance, candidates 0.27 s against 0.23 s and near misses 0.6-1.0 s
-// against 0.25 s a side; under three currencies, 100,000 records a side,
-// candidates 0.28 s against 19-40 s, and near misses 0.14 s a side where
-// they filled the disk. A key shared by many records among many keys
-// shared by few counts as fine, and its pairs are compared.
+// nearMisses is the statement that finds a side's near misses, for keys
+// coarse or not (see sqlplan.NearMissSteps).
+func nearMisses(steps sqlplan.NearMissSteps, coarse bool) string {
+	switch {
+	case !coarse:
+		return steps.Each
+	case steps.Nearest != "":
+		return steps.Nearest
+	}
+	return steps.Coarse
+}
+
+// coarseKeys says whether a rule's keys are coarse, from its KeyStats: when
+// the pairs sharing keys (records x records / the distinct keys of the side
+// with more) outnumber 16 times the records. The rule then joins its
+// candidates on bands too where it can, and finds its near misses by the
+// nearest values or an aggregate. The count takes 25-30 ms on the 1M book.
+// Where keys are nearly unique the coarse ways cost more: candidates 0.27
+// s against 0.23 s, near misses 0.6-1.0 s by the nearest values and
+// 191-202 ms by the aggregate against 121-164 ms a side; under three
+// currencies, 100,000 records a side, candidates take 0.28 s against 19-40
+// s, and near misses 0.14 s a side where they filled the disk. A key shared
+// by many records among many keys shared by few counts as fine: its pairs
+// are compared by the window.
 func (s *session) coarseKeys(ctx context.Context, stats string) (bool, error) {
 	switch {
-	case stats == "" || s.coarse == coarseNever:
+	case s.coarse == coarseNever:
 		return false, nil
 	case s.coarse == coarseAlways:
 		return true, nil

@@ -12,9 +12,10 @@ func WalkNever(e *Engine) { e.walk = walkNever }
 func WalkFirst(e *Engine) { e.walk = walkFirst }
 
 // CoarseNever makes e take every rule's keys as fine: candidates without
-// bands, near misses by comparing each pair sharing keys.
+// bands, near misses chosen by a window over the pairs sharing keys.
 func CoarseNever(e *Engine) { e.coarse = coarseNever }
 
 // CoarseAlways makes e take every rule's keys as coarse: candidates in
-// bands and near misses by the nearest values, where a rule allows them.
+// bands and near misses by the nearest values where a rule allows them,
+// else by an aggregate over the pairs sharing keys.
 func CoarseAlways(e *Engine) { e.coarse = coarseAlways }
