@@ -138,10 +138,10 @@ func unmatched(s Side) string {
 // below it or the one above (ASOF joins over each key's distinct values,
 // each with its smallest id), the smaller id at equal distance. Where the
 // record's value or every other record's is empty, every rank is NULL and
-// the smallest id sharing its keys is chosen. The aggregate of NearMisses
-// compares each record with every record sharing its keys; this one looks
-// at two, whatever the key's size. It reads only the other records sharing
-// keys with an unmatched record. It returns the query of the chosen pairs
+// the smallest id sharing its keys is chosen. NearMissSteps' Each and
+// Coarse compare each record with every record sharing its keys; this
+// looks at two, whatever the key's size, reading only the other records
+// that share keys with an unmatched record. It returns the query of the chosen pairs
 // (id, other), and whether the rule is of that kind.
 func nearestValues(r plan.Rule, s Side) (chosen string, ok bool) {
 	var keys [][2]string // each join key as the record (u) and the other (o) read it
