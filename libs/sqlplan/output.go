@@ -179,8 +179,9 @@ func nearestValues(r plan.Rule, s Side) (chosen string, ok bool) {
 	if distance == "" {
 		return "", false
 	}
-	var ucols, ocols, ks, semi, same []string
+	var ucols, ocols, ks, semi, same, present []string
 	for i, key := range keys {
+		present = append(present, fmt.Sprintf("k%d IS NOT NULL", i))
 		ucols = append(ucols, fmt.Sprintf("%s AS k%d", key[0], i))
 		ocols = append(ocols, fmt.Sprintf("%s AS k%d", key[1], i))
 		ks = append(ks, fmt.Sprintf("k%d", i))
@@ -188,8 +189,12 @@ func nearestValues(r plan.Rule, s Side) (chosen string, ok bool) {
 		same = append(same, fmt.Sprintf("u.k%[1]d = o.k%[1]d", i))
 	}
 	on := strings.Join(same, " AND ")
+	// Empty values and keys stay out of the ASOF joins: past 64 records
+	// DuckDB's (1.5) sorts, and matches an empty value to the largest or
+	// the smallest.
 	near := func(cmp string) string {
-		return fmt.Sprintf("SELECT u.__id, %s AS d, o.id FROM u ASOF JOIN o ON %s AND u.v %s o.v", distance, on, cmp)
+		return fmt.Sprintf("SELECT u.__id, %s AS d, o.id FROM (SELECT * FROM u WHERE v IS NOT NULL AND %s) u ASOF JOIN o ON %s AND u.v %s o.v",
+			distance, strings.Join(present, " AND "), on, cmp)
 	}
 	chosen = fmt.Sprintf("WITH u AS (SELECT u.__id, %[1]s, %[2]s AS v FROM %[3]s u), "+
 		"s AS (SELECT o.__id, %[4]s, %[5]s AS v FROM %[6]s o SEMI JOIN u ON %[7]s), "+

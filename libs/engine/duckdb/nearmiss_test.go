@@ -92,7 +92,10 @@ func TestNearMissNearestValues(t *testing.T) {
 				return b.String()
 			}
 			rule := fmt.Sprintf("\n  - name: near\n    pattern: %s\n    conditions: %s\n", patterns[rng.IntN(len(patterns))], rules[int(seed)%len(rules)])
-			r, dir := oracleCase(t, side(10+rng.IntN(60)), side(10+rng.IntN(60)), recipeYAML(rule))
+			// Past 64 records DuckDB's ASOF join sorts instead of looping,
+			// and there it matched empty values to the largest or smallest.
+			size := func() int { return 10 + rng.IntN(60) + int(seed%2)*(100+rng.IntN(200)) }
+			r, dir := oracleCase(t, side(size()), side(size()), recipeYAML(rule))
 			compareEachWay(t, r, oracleResult(t, r, dir), coarseWays)
 		})
 	}
