@@ -549,16 +549,22 @@ type RuleSteps struct {
 	KeyStats, Banded string
 }
 
-// keyStats is RuleSteps.KeyStats. Keys compared with eq_ci are counted as
-// written.
+// keyStats is RuleSteps.KeyStats. Keys compared with eq_ci are counted
+// lowercased and trimmed of ASCII spaces, close to how they compare and
+// far cheaper.
 func keyStats(r plan.Rule) string {
 	var lkeys, rkeys []string
 	for i, c := range r.Conditions {
-		if c.Join() {
-			sc := newCond(c, "l", "r")
-			lkeys = append(lkeys, fmt.Sprintf("k%d: %s", i, sc.l))
-			rkeys = append(rkeys, fmt.Sprintf("k%d: %s", i, sc.r))
+		if !c.Join() {
+			continue
 		}
+		sc := newCond(c, "l", "r")
+		l, rt := sc.l, sc.r
+		if c.Op == kallav1.Operator_OPERATOR_EQ_CI {
+			l, rt = "lower(trim("+l+"))", "lower(trim("+rt+"))"
+		}
+		lkeys = append(lkeys, fmt.Sprintf("k%d: %s", i, l))
+		rkeys = append(rkeys, fmt.Sprintf("k%d: %s", i, rt))
 	}
 	return fmt.Sprintf("SELECT (SELECT count(*) FROM %[1]s), (SELECT approx_count_distinct({%[2]s}) FROM %[1]s l), (SELECT count(*) FROM %[3]s), (SELECT approx_count_distinct({%[4]s}) FROM %[3]s r)",
 		Left, strings.Join(lkeys, ", "), Right, strings.Join(rkeys, ", "))
