@@ -65,6 +65,15 @@ func operand(table string, c source.Column, reversed bool) string {
 	return "(-" + e + ")"
 }
 
+// keys is, for a join condition, the value each operand is joined on: the
+// operand, or for eq_ci the folded text, NULL where blank (no key).
+func (c cond) keys() (l, r string) {
+	if c.Op == kallav1.Operator_OPERATOR_EQ_CI {
+		return "nullif(" + folded(c.l) + ", '')", "nullif(" + folded(c.r) + ", '')"
+	}
+	return c.l, c.r
+}
+
 // Test is the boolean SQL of the condition; NULL operands make it NULL,
 // which a WHERE clause treats as false.
 func (c cond) Test() string {

@@ -147,21 +147,23 @@ func nearestValues(r plan.Rule, s Side) (chosen string, ok bool) {
 	var keys [][2]string // each join key as the record (u) and the other (o) read it
 	var value [2]string
 	var distance string
+	// Each operand as the record (u) and the other (o) read it.
+	ours := func(l, r string) (u, o string) {
+		if s.Code == "R" {
+			return r, l
+		}
+		return l, r
+	}
 	for _, c := range r.Conditions {
 		sc := newCond(c, "u", "o")
 		if s.Code == "R" {
 			sc = newCond(c, "o", "u")
 		}
-		ue, oe := sc.l, sc.r
-		if s.Code == "R" {
-			ue, oe = sc.r, sc.l
-		}
+		ue, oe := ours(sc.l, sc.r)
 		switch {
-		case c.Op == kallav1.Operator_OPERATOR_EQ:
-			keys = append(keys, [2]string{ue, oe})
-			continue
-		case c.Op == kallav1.Operator_OPERATOR_EQ_CI:
-			keys = append(keys, [2]string{"nullif(" + folded(ue) + ", '')", "nullif(" + folded(oe) + ", '')"})
+		case c.Join():
+			mine, theirs := ours(sc.keys())
+			keys = append(keys, [2]string{mine, theirs})
 			continue
 		case distance != "":
 			return "", false // a second condition

@@ -549,22 +549,15 @@ type RuleSteps struct {
 	KeyStats, Banded string
 }
 
-// keyStats is RuleSteps.KeyStats. Keys compared with eq_ci are counted
-// lowercased and trimmed of ASCII spaces, close to how they compare and
-// far cheaper.
+// keyStats is RuleSteps.KeyStats.
 func keyStats(r plan.Rule) string {
 	var lkeys, rkeys []string
 	for i, c := range r.Conditions {
-		if !c.Join() {
-			continue
+		if c.Join() {
+			l, rt := newCond(c, "l", "r").keys()
+			lkeys = append(lkeys, fmt.Sprintf("k%d: %s", i, l))
+			rkeys = append(rkeys, fmt.Sprintf("k%d: %s", i, rt))
 		}
-		sc := newCond(c, "l", "r")
-		l, rt := sc.l, sc.r
-		if c.Op == kallav1.Operator_OPERATOR_EQ_CI {
-			l, rt = "lower(trim("+l+"))", "lower(trim("+rt+"))"
-		}
-		lkeys = append(lkeys, fmt.Sprintf("k%d: %s", i, l))
-		rkeys = append(rkeys, fmt.Sprintf("k%d: %s", i, rt))
 	}
 	return fmt.Sprintf("SELECT (SELECT count(*) FROM %[1]s), (SELECT approx_count_distinct({%[2]s}) FROM %[1]s l), (SELECT count(*) FROM %[3]s), (SELECT approx_count_distinct({%[4]s}) FROM %[3]s r)",
 		Left, strings.Join(lkeys, ", "), Right, strings.Join(rkeys, ", "))
@@ -593,8 +586,8 @@ type Walk struct {
 	Read, Create, Table, Insert string
 }
 
-// Walked holds the pairs a Walk kept.
-const Walked = "kalla_walked"
+// walked holds the pairs a Walk kept.
+const walked = "kalla_walked"
 
 // Rule renders the rule at execution index k.
 func Rule(k int, r plan.Rule) RuleSteps {
@@ -709,9 +702,9 @@ func oneToOne(k int) (loop []string, probe string) {
 func walk(k int) *Walk {
 	return &Walk{
 		Read:   fmt.Sprintf("SELECT lid, rid FROM %s ORDER BY ord", Candidates),
-		Create: fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (lid BIGINT, rid BIGINT)", Walked),
-		Table:  Walked,
-		Insert: fmt.Sprintf("INSERT INTO %s SELECT %d, lid, lid, rid, c.ord FROM %s JOIN %s c USING (lid, rid)", Pairs, k, Walked, Candidates),
+		Create: fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (lid BIGINT, rid BIGINT)", walked),
+		Table:  walked,
+		Insert: fmt.Sprintf("INSERT INTO %s SELECT %d, lid, lid, rid, c.ord FROM %s JOIN %s c USING (lid, rid)", Pairs, k, walked, Candidates),
 	}
 }
 

@@ -5,8 +5,6 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
-
-	"github.com/kallahq/kalla/libs/engine/duckdb"
 )
 
 // TestCandidatesInBands compares with the oracle rules whose candidates are
@@ -55,7 +53,3 @@ func TestCandidatesInBands(t *testing.T) {
 		})
 	}
 }
-
-// coarseWays are the ways an engine may take a rule's keys (see
-// duckdb.CoarseAlways); each must give the oracle's result.
-var coarseWays = []way{{"coarse", duckdb.CoarseAlways}, {"fine", duckdb.CoarseNever}}

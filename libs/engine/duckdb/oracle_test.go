@@ -77,6 +77,10 @@ var walks = []way{
 	{"walk_after_first_round", duckdb.WalkFirst},
 }
 
+// coarseWays are the ways an engine may take a rule's keys (see
+// duckdb.CoarseAlways); each must give the oracle's result.
+var coarseWays = []way{{"coarse", duckdb.CoarseAlways}, {"fine", duckdb.CoarseNever}}
+
 // way is one way an engine may be set up for a test, named.
 type way struct {
 	name string
