@@ -16,7 +16,7 @@
 # default 1000000), BENCH_MEMORY_LIMIT (each
 # size's CSV book is also reconciled with this --memory-limit, default 2GB;
 # empty skips those runs), BENCH_SHAPES=0 (skips the books of bench/cmd/shapes:
-# ties, chains, paths, crowds and coarse), BENCH_PIPELINE=0 (skips the pipeline).
+# ties, chains, paths, crowds, coarse and skewed), BENCH_PIPELINE=0 (skips the pipeline).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -196,24 +196,27 @@ write_results() { # write_results STATUS
 			echo "Not run: $full_size is not among the sizes."
 		fi
 		echo
-		echo "## Shapes (bench/cmd/shapes: 1,000 customers; coarse: 3)"
+		echo "## Shapes (bench/cmd/shapes: 1,000 customers; coarse: 3; skewed: 45,001)"
 		echo
 		if ((${#shapes_rows[@]} > 0)); then
 			echo "A 1:1 rule takes the pairs that are the first choice of both their records, round after round, until a round"
 			echo "takes less than half of the candidates left; then it walks the rest in order, in one pass (walked: the pairs it"
 			echo "kept). An M:N rule passes group labels along its pairs, round after round; near misses compare each unmatched"
 			echo "record with every record sharing its keys. Rounds, pairs walked and the near misses' seconds come from the run's"
-			echo "trace (\`KALLA_TRACE_SQL=1\`); rounds do not depend on the machine. ties: 50 invoices and 50 payments of one fee per customer, 1:1 on the"
+			echo "trace (\`KALLA_TRACE_SQL=1\`); rounds do not depend on the machine. keys: how the engine judged the rule's keys from a"
+			echo "sample of each side (coarse: more than 16 pairs sharing keys a record; then bands and the nearest values). ties: 50 invoices and 50 payments of one fee per customer, 1:1 on the"
 			echo "customer and the amount (every pair of a customer ties); chains: 200 invoices and 200 payments a customer, one"
 			echo "a day, M:N on the customer within a day (a customer's records are one chain); paths: 50 invoices of 100.00,"
 			echo "101.00, ... and 50 payments of 100.50, 101.50, ... a customer, 1:1 on the customer and the amount within 1 (each"
 			echo "invoice ties with the payments above and below it: a path, which rounds would take a pair at a time); crowds:"
 			echo "50 invoices and 50 payments a customer, 1:1 on the customer and the amount within a cent, none within it (each"
 			echo "record's near miss is chosen among 50); coarse: crowds of 3 customers, 5,000 invoices and 5,000 payments each, as"
-			echo "coarse a key as a currency (each record's near miss is the nearest of 5,000 amounts)."
+			echo "coarse a key as a currency (each record's near miss is the nearest of 5,000 amounts); skewed: coarse's amounts,"
+			echo "one customer of 5,000 invoices and 5,000 payments among 45,000 of one each (nearly as many keys as records, and"
+			echo "25 million pairs sharing a key)."
 			echo
-			echo "| book | records in | rounds | walked | groups (expected) | match s | near misses s | kalla wall s | peak RSS MiB | kalla CPU s | others |"
-			echo "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"
+			echo "| book | records in | keys | rounds | walked | groups (expected) | match s | near misses s | kalla wall s | peak RSS MiB | kalla CPU s | others |"
+			echo "|---|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"
 			printf '%s\n' "${shapes_rows[@]}"
 		else
 			echo "Not run (BENCH_SHAPES=0), or not yet."
@@ -333,9 +336,9 @@ done
 # Shapes of data that cost the engine more than the book does: rounds, and
 # near misses among many records sharing a key.
 if [[ ${BENCH_SHAPES:-1} == 1 ]]; then
-	log "shapes: ties, chains, paths, crowds and coarse"
+	log "shapes: ties, chains, paths, crowds, coarse and skewed"
 	"$tools/shapes" --out "$data/shapes" >/dev/null
-	for book in ties chains paths crowds coarse; do
+	for book in ties chains paths crowds coarse skewed; do
 		dir=$data/shapes/$book
 		measure "kalla-shapes-$book" env KALLA_TRACE_SQL=1 bin/kalla reconcile --recipe "$dir/recipe.json" --out "$data/out/shapes-$book" --json 2>"$runs/kalla-shapes-$book.trace"
 		summary=$runs/kalla-shapes-$book.out
@@ -347,6 +350,7 @@ if [[ ${BENCH_SHAPES:-1} == 1 ]]; then
 		paths) expected=$(jq '.path_pairs' "$data/shapes/manifest.json") round_statement='INSERT INTO kalla_pairs' ;;
 		crowds) expected=$(jq '.crowd_groups' "$data/shapes/manifest.json") ;;
 		coarse) expected=$(jq '.coarse_groups' "$data/shapes/manifest.json") ;;
+		skewed) expected=$(jq '.skewed_groups' "$data/shapes/manifest.json") ;;
 		esac
 		rounds=-
 		if [[ -n $round_statement ]]; then
@@ -355,6 +359,7 @@ if [[ ${BENCH_SHAPES:-1} == 1 ]]; then
 				mismatch "shapes, $book: no statement '$round_statement' in the trace (has the SQL changed?)"
 			fi
 		fi
+		keys=$(awk '/ keys: about / { k = k (k ? "/" : "") ($NF == "true" ? "coarse" : "fine") } END { print k ? k : "-" }' "$runs/kalla-shapes-$book.trace")
 		walked=$(awk '/ walk: [0-9]+ pairs kept/ { n += $4; w = 1 } END { print w ? n : "-" }' "$runs/kalla-shapes-$book.trace")
 		near=$(awk '/INSERT INTO kalla_near/ { sub("ms", "", $2); s += $2 } END { printf "%.2f", s / 1000 }' "$runs/kalla-shapes-$book.trace")
 		groups=$(jq '.match_groups' "$summary")
@@ -363,7 +368,7 @@ if [[ ${BENCH_SHAPES:-1} == 1 ]]; then
 			mismatch "shapes, $book: kalla matched $groups groups, the generator made $expected"
 			expected="**MISMATCH** $expected"
 		fi
-		shapes_rows+=("| $book | $records | $rounds | $walked | $groups ($expected) | $(calc '%.2f' "$(jq '.timings_ms.match' "$summary") / 1000") | $near | $wall | $rss | $cpu | $others |")
+		shapes_rows+=("| $book | $records | $keys | $rounds | $walked | $groups ($expected) | $(calc '%.2f' "$(jq '.timings_ms.match' "$summary") / 1000") | $near | $wall | $rss | $cpu | $others |")
 	done
 fi
 

@@ -115,7 +115,7 @@ func read(in plan.Input) string {
 func ruleScript(k int, r plan.Rule) string {
 	steps := Rule(k, r)
 	var b strings.Builder
-	fmt.Fprintf(&b, "-- the keys are coarse when records x records / distinct keys of the side with more > 16 x (left + right records), counted by:\n-- %s;\n", steps.KeyStats)
+	fmt.Fprintf(&b, "-- the keys are coarse when the pairs sharing keys (sampled pairs x records / sampled records, each side) > 16 x (left + right records), counted by:\n-- %s;\n", steps.KeyStats)
 	if steps.Banded != "" {
 		fmt.Fprintf(&b, "-- where they are coarse\n%s;\n-- else\n", steps.Banded)
 	}

@@ -537,9 +537,13 @@ type RuleSteps struct {
 	// the rest of the rule's pairs in one pass.
 	Walk   *Walk
 	Finish []string
-	// KeyStats counts the records of each side and their distinct keys
-	// (approximately), in one row: left records, left keys, right records,
-	// right keys; from it the engine judges the keys coarse or not.
+	// KeyStats counts, in one row, the records of each side, those of a
+	// sample of each (about KeySample a side, chosen by a hash of __id,
+	// apart on each side) and the pairs of sampled records sharing keys:
+	// left records, left sampled, right records, right sampled, sampled
+	// pairs. From it the engine estimates the pairs sharing keys and judges
+	// the keys coarse or not. Unlike the distinct keys, the sample sees a
+	// key shared by many records among many keys shared by few.
 	// Banded, set for a rule with a tolerance on exact numbers or a
 	// date_within, may stand in for Candidates where keys are coarse (a
 	// currency, an account): the same pairs, the records also joined on
@@ -549,18 +553,31 @@ type RuleSteps struct {
 	KeyStats, Banded string
 }
 
-// keyStats is RuleSteps.KeyStats.
+// KeySample is about how many records of each side KeyStats samples.
+const KeySample = 16384
+
+// keyStats is RuleSteps.KeyStats. The pairs of sampled records sharing keys
+// come from each sample's count per key, never from the pairs themselves.
+// A NULL key is a group of its own that joins nothing, as in the rule.
 func keyStats(r plan.Rule) string {
-	var lkeys, rkeys []string
+	var lkeys, rkeys, on []string
 	for i, c := range r.Conditions {
 		if c.Join() {
 			l, rt := newCond(c, "l", "r").keys()
-			lkeys = append(lkeys, fmt.Sprintf("k%d: %s", i, l))
-			rkeys = append(rkeys, fmt.Sprintf("k%d: %s", i, rt))
+			lkeys = append(lkeys, fmt.Sprintf("%s AS k%d", l, i))
+			rkeys = append(rkeys, fmt.Sprintf("%s AS k%d", rt, i))
+			on = append(on, fmt.Sprintf("ls.k%[1]d = rs.k%[1]d", i))
 		}
 	}
-	return fmt.Sprintf("SELECT (SELECT count(*) FROM %[1]s), (SELECT approx_count_distinct({%[2]s}) FROM %[1]s l), (SELECT count(*) FROM %[3]s), (SELECT approx_count_distinct({%[4]s}) FROM %[3]s r)",
-		Left, strings.Join(lkeys, ", "), Right, strings.Join(rkeys, ", "))
+	sample := func(table, alias string, keys []string, salt int) string {
+		// A record is sampled when its hash, in [0, buckets), falls below
+		// buckets x KeySample / records.
+		const buckets = 1 << 20
+		return fmt.Sprintf("SELECT %[3]s, count(*) AS n FROM %[1]s %[2]s WHERE hash(%[2]s.__id * 2 + %[4]d) %% %[5]d < %[6]d / greatest((SELECT count(*) FROM %[1]s), 1) GROUP BY ALL",
+			table, alias, strings.Join(keys, ", "), salt, buckets, buckets*KeySample)
+	}
+	return fmt.Sprintf("WITH ls AS (%s), rs AS (%s) SELECT (SELECT count(*) FROM %s), (SELECT coalesce(sum(n), 0)::BIGINT FROM ls), (SELECT count(*) FROM %s), (SELECT coalesce(sum(n), 0)::BIGINT FROM rs), (SELECT coalesce(sum(ls.n * rs.n), 0)::BIGINT FROM ls JOIN rs ON %s)",
+		sample(Left, "l", lkeys, 0), sample(Right, "r", rkeys, 1), Left, Right, strings.Join(on, " AND "))
 }
 
 // bands says whether a condition of r bands its candidates (see cond.band).

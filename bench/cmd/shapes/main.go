@@ -1,4 +1,4 @@
-// Command shapes writes four books of shapes of data that cost the engine
+// Command shapes writes books of shapes of data that cost the engine
 // more than the benchmark's accounts-receivable book does, for Kalla's
 // benchmark: records that tie, chains of records, paths of pairs and
 // crowds of records sharing a key. manifest.json says how many groups each
@@ -30,6 +30,10 @@
 // coarse/: crowds with a key as coarse as a currency: 3 customers of 5,000
 // invoices and 5,000 payments, so that each record's near miss is the
 // closest of 5,000 (75 million pairs a side).
+//
+// skewed/: coarse with one customer of 5,000 invoices and 5,000 payments
+// among 45,000 of one each: as many keys as records, nearly, and still 25
+// million pairs sharing a key.
 package main
 
 import (
@@ -49,13 +53,14 @@ type Manifest struct {
 	Customers int `json:"customers"`
 	Fees      int `json:"fees_per_customer"`
 	Days      int `json:"days_per_customer"`
-	// TiePairs, ChainGroups, PathPairs, CrowdGroups and CoarseGroups are
-	// what the recipes must match.
+	// TiePairs, ChainGroups, PathPairs, CrowdGroups, CoarseGroups and
+	// SkewedGroups are what the recipes must match.
 	TiePairs     int `json:"tie_pairs"`
 	ChainGroups  int `json:"chain_groups"`
 	PathPairs    int `json:"path_pairs"`
 	CrowdGroups  int `json:"crowd_groups"`
 	CoarseGroups int `json:"coarse_groups"`
+	SkewedGroups int `json:"skewed_groups"`
 }
 
 func main() {
@@ -80,6 +85,7 @@ type book struct {
 	name, column string
 	records      int
 	customers    int  // when not 0, in place of the run's
+	first        int  // when not 0, the first customer's records
 	shuffled     bool // ids in a seeded random order, else in the records' order
 	value        func(side string, c, i int) string
 	rule         books.Rule
@@ -91,15 +97,15 @@ func run(customers, fees, days int, dir string) error {
 			{Left: "customer", Op: "eq", Right: "customer"}, cond}}
 	}
 	shapes := []book{
-		{"ties", "amount", fees, 0, false,
+		{"ties", "amount", fees, 0, 0, false,
 			func(_ string, c, _ int) string { return fmt.Sprintf("%d.00", 10+c%90) },
 			onCustomerAnd("same_fee", "1:1", books.Condition{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "1"})},
-		{"chains", "day", days, 0, true,
+		{"chains", "day", days, 0, 0, true,
 			func(_ string, _, i int) string {
 				return time.Date(2024, 1, 1+i, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
 			},
 			onCustomerAnd("within_a_day", "M:N", books.Condition{Left: "day", Op: "date_within", Right: "day", Threshold: "1"})},
-		{"paths", "amount", fees, 0, false,
+		{"paths", "amount", fees, 0, 0, false,
 			func(side string, _, i int) string {
 				if side == "payments" {
 					return fmt.Sprintf("%d.50", 100+i)
@@ -107,7 +113,7 @@ func run(customers, fees, days int, dir string) error {
 				return fmt.Sprintf("%d.00", 100+i)
 			},
 			onCustomerAnd("within_one", "1:1", books.Condition{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "1"})},
-		{"crowds", "amount", fees, 0, false,
+		{"crowds", "amount", fees, 0, 0, false,
 			func(side string, _, i int) string {
 				if side == "payments" {
 					return fmt.Sprintf("%d.00", 1000+2*i)
@@ -115,7 +121,15 @@ func run(customers, fees, days int, dir string) error {
 				return fmt.Sprintf("%d.00", 100+2*i)
 			},
 			onCustomerAnd("within_a_cent", "1:1", books.Condition{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "0.01"})},
-		{"coarse", "amount", 5000, 3, false,
+		{"coarse", "amount", 5000, 3, 0, false,
+			func(side string, _, i int) string {
+				if side == "payments" {
+					return fmt.Sprintf("%d.00", 101+2*i)
+				}
+				return fmt.Sprintf("%d.00", 100+2*i)
+			},
+			onCustomerAnd("within_a_cent", "1:1", books.Condition{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "0.01"})},
+		{"skewed", "amount", 1, 45001, 5000, false,
 			func(side string, _, i int) string {
 				if side == "payments" {
 					return fmt.Sprintf("%d.00", 101+2*i)
@@ -143,8 +157,14 @@ func (b book) write(dir string, customers int) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	records := func(c int) int {
+		if c == 0 && b.first != 0 {
+			return b.first
+		}
+		return b.records
+	}
 	for s, side := range []string{"invoices", "payments"} {
-		ids := make([]int, customers*b.records)
+		ids := make([]int, records(0)+(customers-1)*b.records)
 		for i := range ids {
 			ids[i] = i + 1
 		}
@@ -154,9 +174,11 @@ func (b book) write(dir string, customers int) error {
 		}
 		err := books.WriteFile(filepath.Join(dir, side+".csv"), func(w *bufio.Writer) error {
 			fmt.Fprintf(w, "id,customer,%s\n", b.column)
+			next := 0
 			for c := range customers {
-				for i := range b.records {
-					fmt.Fprintf(w, "%d,C%06d,%s\n", ids[c*b.records+i], c, b.value(side, c, i))
+				for i := range records(c) {
+					fmt.Fprintf(w, "%d,C%06d,%s\n", ids[next], c, b.value(side, c, i))
+					next++
 				}
 			}
 			return nil

@@ -19,3 +19,7 @@ func CoarseNever(e *Engine) { e.coarse = coarseNever }
 // bands and near misses by the nearest values where a rule allows them,
 // else by an aggregate over the pairs sharing keys.
 func CoarseAlways(e *Engine) { e.coarse = coarseAlways }
+
+// JudgeKeys makes e tell f each rule's estimate of the pairs sharing its
+// keys and whether it took them as coarse.
+func JudgeKeys(e *Engine, f func(pairs float64, coarse bool)) { e.keysJudged = f }
