@@ -2,6 +2,7 @@ package sqlplan
 
 import (
 	"fmt"
+	"math"
 	"math/big"
 	"strconv"
 	"strings"
@@ -131,7 +132,8 @@ func (c cond) Cost() string {
 	return ""
 }
 
-// band is, for a tolerance on exact numbers or a date_within, a whole
+// band is, for a tolerance on exact numbers or a date_within (and a
+// tolerance_pct, see ratioBand), a whole
 // number for each operand (bands of width w) that two values passing the
 // condition keep within one of each other: the value's whole part (whole
 // days for dates) divided by w, w the threshold rounded up, at least 1.
@@ -157,6 +159,8 @@ func (c cond) band() (l, r string, ok bool) {
 		whole = func(e string, _ source.Column) string {
 			return fmt.Sprintf("CAST(date_diff('day', DATE '1970-01-01', CAST(%s AS DATE)) AS HUGEINT)", e)
 		}
+	case c.Op == kallav1.Operator_OPERATOR_TOLERANCE_PCT && exactNumber(c.Left) && exactNumber(c.Right):
+		return c.ratioBand()
 	default:
 		return "", "", false
 	}
@@ -165,6 +169,29 @@ func (c cond) band() (l, r string, ok bool) {
 	}
 	width := max(w.Int64(), 1)
 	return fmt.Sprintf("%s // %d", whole(c.l, c.Left), width), fmt.Sprintf("%s // %d", whole(c.r, c.Right), width), true
+}
+
+// ratioBand is band for a tolerance_pct of f = threshold / 100 in
+// [0.00001, 1): bands of the values' logarithms. Two values passing it
+// have one sign, and their magnitudes' logarithms are within -ln(1 - f)
+// of each other (r in [l(1 - f), l(1 + f)] for l > 0); bands of that
+// width and a little more, the margin far above a double's rounding of a
+// logarithm (at most 88 for a decimal), keep them in the same band or the
+// next. Values of either sign share bands (the condition tells them apart)
+// and 0, which passes only with 0, has a band of its own. Past 100%, 0
+// and values of the other sign pass too; below 0.001%, the bands would
+// be as narrow as that rounding.
+func (c cond) ratioBand() (l, r string, ok bool) {
+	f, _ := new(big.Rat).Quo(c.Threshold, big.NewRat(100, 1)).Float64()
+	if f < 0.00001 || f >= 1 {
+		return "", "", false
+	}
+	width := -math.Log1p(-f) + 1e-9
+	band := func(e string) string {
+		return fmt.Sprintf("CASE WHEN %[1]s = 0 THEN CAST(%[2]d AS HUGEINT) ELSE CAST(floor(ln(abs(CAST(%[1]s AS DOUBLE))) / %[3]s) AS HUGEINT) END",
+			e, int64(1)<<62, strconv.FormatFloat(width, 'g', -1, 64))
+	}
+	return band(c.l), band(c.r), true
 }
 
 // fuzzyTest is a fuzzy condition's test on its edit distance and the

@@ -2,6 +2,7 @@ package sqlplan
 
 import (
 	"fmt"
+	"math/big"
 	"slices"
 	"strings"
 
@@ -53,7 +54,8 @@ func Sides(p *plan.Plan) (left, right Side) {
 // aggregate 4.7-13 s and 150 MB.
 //
 // Nearest, set for a rule whose one condition besides its joins is a
-// tolerance on exact numbers or a date_within, finds the same near misses
+// tolerance or a tolerance_pct on exact numbers or a date_within (a right
+// side's near misses of a tolerance_pct only up to 100%), finds the same near misses
 // by two lookups a record (see nearestValues): about a pass over both
 // sides whatever the keys, 0.6-1.0 s a side on the 1M book.
 type NearMissSteps struct {
@@ -131,22 +133,27 @@ func unmatched(s Side) string {
 }
 
 // nearestValues chooses the near misses of a rule with one condition
-// besides its joins that fails exactly when its rank passes a threshold,
-// its rank the distance between two values (a tolerance on numbers, a
-// date_within): the rule's order is then the distance, so a record's near
-// miss is the other record of the nearest value sharing its keys, the one
-// below it or the one above (ASOF joins over each key's distinct values,
-// each with its smallest id), the smaller id at equal distance. Where the
-// record's value or every other record's is empty, every rank is NULL and
-// the smallest id sharing its keys is chosen. NearMissSteps' Each and
-// Coarse compare each record with every record sharing its keys; this
-// looks at two, whatever the key's size, reading only the other records
-// that share keys with an unmatched record. It returns the query of the chosen pairs
-// (id, other), and whether the rule is of that kind.
+// besides its joins, ranked by the distance between two values (a
+// tolerance or a tolerance_pct on exact numbers, a date_within), whose
+// passing values for a record lie in an interval around the record's own:
+// the rule's order (failed, then the rank) is then met by the nearest value
+// sharing its keys, the one below it or the one above (ASOF joins over
+// each key's distinct values, each with its smallest id): the one passing,
+// else the nearer, the smaller id at equal distance. A tolerance_pct's
+// interval for a right record r is [r/(1+f), r/(1-f)] (r > 0), not around
+// r once f = threshold/100 passes 1: there the right side is not of that
+// kind. Where the record's value or every other record's is empty, every
+// rank is NULL and the smallest id sharing its keys is chosen.
+// NearMissSteps' Each and Coarse compare each record with every record
+// sharing its keys; this looks at two, whatever the key's size, reading
+// only the other records that share keys with an unmatched record. It
+// returns the query of the chosen pairs (id, other), and whether the rule
+// is of that kind.
 func nearestValues(r plan.Rule, s Side) (chosen string, ok bool) {
 	var keys [][2]string // each join key as the record (u) and the other (o) read it
 	var value [2]string
 	var distance string
+	fails := "false" // whether the pair of u.v and o.v fails, where distance alone does not say
 	// Each operand as the record (u) and the other (o) read it.
 	ours := func(l, r string) (u, o string) {
 		if s.Code == "R" {
@@ -172,6 +179,19 @@ func nearestValues(r plan.Rule, s Side) (chosen string, ok bool) {
 				ue, oe = "CAST("+ue+" AS HUGEINT)", "CAST("+oe+" AS HUGEINT)"
 			}
 			value, distance = [2]string{ue, oe}, "abs(u.v - o.v)"
+		case c.Op == kallav1.Operator_OPERATOR_TOLERANCE_PCT && exactNumber(c.Left) && exactNumber(c.Right):
+			// A right record passes with the left values of an interval
+			// around its own only up to 100%: past it, with those of the
+			// other sign far enough from 0 too.
+			if s.Code == "R" && c.Threshold.Cmp(big.NewRat(100, 1)) > 0 {
+				return "", false
+			}
+			uc, oc, l, r := c.Left, c.Right, "u.v", "o.v" // the left value, the right one
+			if s.Code == "R" {
+				uc, oc, l, r = c.Right, c.Left, "o.v", "u.v"
+			}
+			value, distance = [2]string{wide(ue, uc), wide(oe, oc)}, "abs(u.v - o.v)"
+			fails = fmt.Sprintf("abs(%s - %s) * 100 > %s * abs(%[1]s)", l, r, Decimal(c.Threshold))
 		case c.Op == kallav1.Operator_OPERATOR_DATE_WITHIN:
 			value, distance = [2]string{"CAST(" + ue + " AS DATE)", "CAST(" + oe + " AS DATE)"}, "abs(date_diff('day', u.v, o.v))"
 		default:
@@ -195,14 +215,14 @@ func nearestValues(r plan.Rule, s Side) (chosen string, ok bool) {
 	// DuckDB's (1.5) sorts, and matches an empty value to the largest or
 	// the smallest.
 	near := func(cmp string) string {
-		return fmt.Sprintf("SELECT u.__id, %s AS d, o.id FROM (SELECT * FROM u WHERE v IS NOT NULL AND %s) u ASOF JOIN o ON %s AND u.v %s o.v",
-			distance, strings.Join(present, " AND "), on, cmp)
+		return fmt.Sprintf("SELECT u.__id, %s AS f, %s AS d, o.id FROM (SELECT * FROM u WHERE v IS NOT NULL AND %s) u ASOF JOIN o ON %s AND u.v %s o.v",
+			fails, distance, strings.Join(present, " AND "), on, cmp)
 	}
 	chosen = fmt.Sprintf("WITH u AS (SELECT u.__id, %[1]s, %[2]s AS v FROM %[3]s u), "+
 		"s AS (SELECT o.__id, %[4]s, %[5]s AS v FROM %[6]s o SEMI JOIN u ON %[7]s), "+
 		"o AS (SELECT %[8]s, v, min(__id) AS id FROM s WHERE v IS NOT NULL GROUP BY ALL), "+
 		"g AS (SELECT %[8]s, min(__id) AS id FROM s GROUP BY ALL), "+
-		"n AS (SELECT __id, min({d: d, id: id}).id AS id FROM (%[9]s UNION ALL %[10]s) GROUP BY __id) "+
+		"n AS (SELECT __id, min({f: f, d: d, id: id}).id AS id FROM (%[9]s UNION ALL %[10]s) GROUP BY __id) "+
 		"SELECT u.__id AS id, coalesce(n.id, o.id) AS other FROM u JOIN g o ON %[11]s LEFT JOIN n ON n.__id = u.__id",
 		strings.Join(ucols, ", "), value[0], unmatched(s), strings.Join(ocols, ", "), value[1], s.Other,
 		strings.Join(semi, " AND "), strings.Join(ks, ", "), near(">="), near("<="), on)

@@ -545,7 +545,7 @@ type RuleSteps struct {
 	// the keys coarse or not. Unlike the distinct keys, the sample sees a
 	// key shared by many records among many keys shared by few.
 	// Banded, set for a rule with a tolerance on exact numbers or a
-	// date_within, may stand in for Candidates where keys are coarse (a
+	// date_within (or a tolerance_pct below 100%), may stand in for Candidates where keys are coarse (a
 	// currency, an account): the same pairs, the records also joined on
 	// bands of that condition's values (see cond.band), which spares
 	// comparing every pair sharing a key, and where keys are nearly unique

@@ -58,11 +58,14 @@ match_rules:
 }
 
 // TestNearMissNearestValues compares with the oracle the near misses of
-// rules whose one condition besides their joins is a tolerance on numbers
-// or a date_within, which the engine finds as the nearest value below or
-// above a record's (sqlplan's nearestValues): keys as coarse as a currency,
-// repeated values, values at equal distances below and above, negative
-// numbers, integers, empty values and keys, and eq_ci keys with blanks.
+// rules whose one condition besides their joins is a tolerance on numbers,
+// a tolerance_pct or a date_within, which the engine finds as the nearest
+// value below or above a record's (sqlplan's nearestValues): keys as coarse
+// as a currency, repeated values, values at equal distances below and
+// above (a tolerance_pct passing the one and failing the other), negative
+// numbers and 0, integers, empty values and keys, eq_ci keys with blanks,
+// and a tolerance_pct past 100%, which the right side's near misses find
+// by comparing every pair.
 func TestNearMissNearestValues(t *testing.T) {
 	t.Parallel()
 	rules := []string{
@@ -71,6 +74,11 @@ func TestNearMissNearestValues(t *testing.T) {
 		`[{left: cur, op: eq, right: cur}, {left: units, op: tolerance, right: units, threshold: 2}]`,
 		`[{left: name, op: eq_ci, right: name}, {left: day, op: date_within, right: day, threshold: 1}]`,
 		`[{left: cur, op: eq, right: cur}, {left: name, op: eq_ci, right: name}, {left: amount, op: tolerance, right: amount, threshold: 1}]`,
+		`[{left: cur, op: eq, right: cur}, {left: spread, op: tolerance_pct, right: spread, threshold: 20}]`,
+		`[{left: cur, op: eq, right: cur}, {left: spread, op: tolerance_pct, right: spread, threshold: 100}]`,
+		`[{left: cur, op: eq, right: cur}, {left: spread, op: tolerance_pct, right: spread, threshold: 150}]`,
+		`[{left: cur, op: eq, right: cur}, {left: units, op: tolerance_pct, right: units, threshold: 0}]`,
+		`[{left: cur, op: eq, right: cur}, {left: units, op: tolerance_pct, right: amount, threshold: 50}]`,
 	}
 	patterns := []string{`"1:1"`, `"1:N"`, `"M:N"`}
 	for seed := uint64(1); seed <= 40; seed++ {
@@ -79,15 +87,18 @@ func TestNearMissNearestValues(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 25))
 			side := func(n int) string {
 				var b strings.Builder
-				b.WriteString("id,cur,name,amount,units,day\n")
+				b.WriteString("id,cur,name,amount,units,day,spread\n")
 				pick := func(values ...string) string { return values[rng.IntN(len(values))] }
 				for i := range n {
-					fmt.Fprintf(&b, "%d,%s,%s,%s,%s,%s\n", i+1,
+					fmt.Fprintf(&b, "%d,%s,%s,%s,%s,%s,%s\n", i+1,
 						pick("EUR", "USD", "GBP", ""),
 						pick("Acme", " acme", "ACME ", "Bolt", "bolt", "  ", ""),
 						pick("", fmt.Sprintf("%d.%02d", rng.IntN(9)-4, 25*rng.IntN(4)), fmt.Sprintf("%d.00", rng.IntN(20))),
 						pick("", fmt.Sprint(rng.IntN(30)-10), "-9223372036854775807"),
-						pick("", fmt.Sprintf("2024-01-%02d", 1+rng.IntN(9))))
+						pick("", fmt.Sprintf("2024-01-%02d", 1+rng.IntN(9))),
+						// Far apart, so that the nearest values fail a
+						// tolerance_pct where farther ones pass.
+						pick("", "0.0", fmt.Sprintf("%d.%d", rng.IntN(2001)-1000, 5*rng.IntN(2))))
 				}
 				return b.String()
 			}
@@ -98,5 +109,26 @@ func TestNearMissNearestValues(t *testing.T) {
 			r, dir := oracleCase(t, side(size()), side(size()), recipeYAML(rule))
 			compareEachWay(t, r, oracleResult(t, r, dir), coarseWays)
 		})
+	}
+}
+
+// TestNearMissPastAHundredPercent: past 100%, a tolerance_pct passes a
+// right record with the left values of the other sign far enough from 0
+// too, so the nearest left value may fail where a farther one passes. Right
+// 2 takes left 1 (-30, equal); right 1 (10) is left unmatched, and its near
+// miss is left 1 (passing, |-30 - 10| = 40 <= 150% of 30), not left 2 (1,
+// the nearest, failing). Either way the engine takes keys, the right
+// side's near misses compare every pair.
+func TestNearMissPastAHundredPercent(t *testing.T) {
+	t.Parallel()
+	r, dir := oracleCase(t, "id,cur,v\n1,EUR,-30\n2,EUR,1\n", "id,cur,v\n1,EUR,10\n2,EUR,-30\n", recipeYAML(`
+  - {name: pct, pattern: "1:1", conditions: [{left: cur, op: eq, right: cur}, {left: v, op: tolerance_pct, right: v, threshold: 150}]}
+`))
+	compareEachWay(t, r, oracleResult(t, r, dir), coarseWays)
+	for _, w := range coarseWays {
+		o := engineResult(t, r, w.set)
+		if len(o.unmatchedRight) != 1 || o.unmatchedRight[0]["id"] != "1" || o.unmatchedRight[0]["kalla_near_key"] != "1" {
+			t.Errorf("%s: unmatched right %v, want right 1 with its near miss left 1", w.name, o.unmatchedRight)
+		}
 	}
 }
