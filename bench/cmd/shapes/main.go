@@ -96,6 +96,15 @@ func run(customers, fees, days int, dir string) error {
 		return books.Rule{Name: name, Pattern: pattern, Priority: 1, Conditions: []books.Condition{
 			{Left: "customer", Op: "eq", Right: "customer"}, cond}}
 	}
+	// Invoices of 100.00, 102.00, ... and payments of 101.00, 103.00, ...:
+	// never within a cent, each record's nearest a unit away.
+	interleaved := func(side string, _, i int) string {
+		if side == "payments" {
+			return fmt.Sprintf("%d.00", 101+2*i)
+		}
+		return fmt.Sprintf("%d.00", 100+2*i)
+	}
+	withinACent := onCustomerAnd("within_a_cent", "1:1", books.Condition{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "0.01"})
 	shapes := []book{
 		{"ties", "amount", fees, 0, 0, false,
 			func(_ string, c, _ int) string { return fmt.Sprintf("%d.00", 10+c%90) },
@@ -121,22 +130,8 @@ func run(customers, fees, days int, dir string) error {
 				return fmt.Sprintf("%d.00", 100+2*i)
 			},
 			onCustomerAnd("within_a_cent", "1:1", books.Condition{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "0.01"})},
-		{"coarse", "amount", 5000, 3, 0, false,
-			func(side string, _, i int) string {
-				if side == "payments" {
-					return fmt.Sprintf("%d.00", 101+2*i)
-				}
-				return fmt.Sprintf("%d.00", 100+2*i)
-			},
-			onCustomerAnd("within_a_cent", "1:1", books.Condition{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "0.01"})},
-		{"skewed", "amount", 1, 45001, 5000, false,
-			func(side string, _, i int) string {
-				if side == "payments" {
-					return fmt.Sprintf("%d.00", 101+2*i)
-				}
-				return fmt.Sprintf("%d.00", 100+2*i)
-			},
-			onCustomerAnd("within_a_cent", "1:1", books.Condition{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "0.01"})},
+		{"coarse", "amount", 5000, 3, 0, false, interleaved, withinACent},
+		{"skewed", "amount", 1, 45001, 5000, false, interleaved, withinACent},
 	}
 	for _, b := range shapes {
 		n := customers
