@@ -56,11 +56,8 @@ func Explain(p *plan.Plan) (rules []RuleScript, script string) {
 	for k, r := range p.Rules {
 		for _, side := range []Side{left, right} {
 			steps := NearMisses(k, r, side)
-			coarse := steps.Coarse
-			if steps.Nearest != "" {
-				coarse = steps.Nearest
-			}
-			fmt.Fprintf(&b, "-- where the rule's keys are coarse (see its candidates)\n%s;\n-- else\n%s;\n", coarse, steps.Each)
+			fmt.Fprintf(&b, "-- where the rule's keys are coarse (see its candidates)\n%s;\n-- else\n%s;\n",
+				strings.Join(steps.For(true), ";\n"), strings.Join(steps.For(false), ";\n"))
 		}
 	}
 	if q := BestNearMisses(p); q != "" {

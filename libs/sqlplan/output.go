@@ -37,7 +37,7 @@ func Sides(p *plan.Plan) (left, right Side) {
 // NearMissSteps are the statements that find, for each unmatched record of
 // a side, its closest record of the other side under one rule: among
 // records sharing the rule's join keys, fewest failed conditions first,
-// then the rule's order. The engine runs one of them.
+// then the rule's order. The engine runs those For gives.
 //
 // Each and Coarse compare each record with every record sharing its keys.
 // The reason and the other record's key are worked out for the chosen pair
@@ -58,9 +58,38 @@ func Sides(p *plan.Plan) (left, right Side) {
 // side's near misses of a tolerance_pct only up to 100%), finds the same near misses
 // by two lookups a record (see nearestValues): about a pass over both
 // sides whatever the keys, 0.6-1.0 s a side on the 1M book.
+//
+// Banded, set for a rule of two or more conditions besides its joins, each
+// of which bands (see cond.band), finds the same near misses in two
+// statements: first each record's closest among the records in its bands
+// of each condition; a pair passing any condition is in its bands, so a
+// pair outside them all fails every one, and a closest failing fewer is
+// closest of all. The second takes those and, for the records whose
+// closest there fails every condition (or that have none), compares every
+// pair sharing keys as Coarse does. One of three currencies, 20,000
+// records a side, within a cent and 30 days: 18.8 s by Coarse, 1-2 s.
 type NearMissSteps struct {
 	Each, Coarse, Nearest string
+	Banded                []string
 }
+
+// For is the statements that find the near misses, for keys coarse or not:
+// where keys are fine, the window is faster than the coarse ways.
+func (n NearMissSteps) For(coarse bool) []string {
+	switch {
+	case !coarse:
+		return []string{n.Each}
+	case n.Nearest != "":
+		return []string{n.Nearest}
+	case n.Banded != nil:
+		return n.Banded
+	}
+	return []string{n.Coarse}
+}
+
+// nearBanded holds a side's closest records among those in its bands (see
+// NearMissSteps.Banded).
+const nearBanded = "kalla_near_banded"
 
 // NearMisses renders rule k's near misses of side s.
 func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
@@ -69,6 +98,8 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 		l, rt = "o", "u"
 	}
 	var joins, failed, reasons, ranks, byRank, order []string
+	var bands [][2]string // each condition's band of the record (u) and of the other (o)
+	bandsAll := true
 	carried := map[string][]string{"u": nil, "o": nil}
 	carry := func(alias, name string) {
 		if !slices.Contains(carried[alias], name) {
@@ -83,6 +114,14 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 		}
 		carry(l, c.Left.Name)
 		carry(rt, c.Right.Name)
+		if lb, rb, ok := sc.band(); ok {
+			bands = append(bands, [2]string{lb, rb})
+			if s.Code == "R" {
+				bands[len(bands)-1] = [2]string{rb, lb}
+			}
+		} else {
+			bandsAll = false
+		}
 		failed = append(failed, fmt.Sprintf("CASE WHEN %s THEN 0 ELSE 1 END", sc.Test()))
 		reasons = append(reasons, fmt.Sprintf("CASE WHEN NOT coalesce(%s, false) THEN %s END", sc.Test(), sc.Failure()))
 		ranks = append(ranks, fmt.Sprintf("%s AS r%d", sc.NearMissRank(), i))
@@ -104,8 +143,13 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 			cols = append(cols, structOf(alias, carried[alias])+" AS "+alias)
 		}
 	}
-	pairs := fmt.Sprintf("SELECT %s FROM %s u JOIN %s o ON %s",
-		strings.Join(append(cols, ranks...), ", "), unmatched(s), s.Other, strings.Join(joins, " AND "))
+	// pairsOf is the pairs of the records and the other side's, joined on
+	// the rule's keys and any more conditions.
+	pairsOf := func(records, other string, more ...string) string {
+		return fmt.Sprintf("SELECT %s FROM %s u JOIN %s o ON %s",
+			strings.Join(append(cols, ranks...), ", "), records, other, strings.Join(append(slices.Clone(joins), more...), " AND "))
+	}
+	pairs := pairsOf(unmatched(s), s.Other)
 	insert := fmt.Sprintf("INSERT INTO %s SELECT %s, id, %d, other, %s, failed, %s FROM ", Near, String(s.Code), k, keyText("o", s.OtherInput), reason)
 	// Structs order as the window's ORDER BY once each rank is led by
 	// whether it is NULL (NULLs last).
@@ -120,6 +164,20 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 		chosen, outer = chosen+", any_value(u) AS u", outer+", u"
 	}
 	steps.Coarse = insert + fmt.Sprintf("(SELECT %s FROM (SELECT id, %s FROM (%s) GROUP BY id))", outer, chosen, pairs)
+	if bandsAll && len(bands) >= 2 {
+		var banded []string
+		for _, b := range bands {
+			other := fmt.Sprintf("(SELECT *, unnest([__b - 1, __b, __b + 1]) AS __band FROM (SELECT *, %s AS __b FROM %s o))", b[1], s.Other)
+			banded = append(banded, pairsOf(unmatched(s), other, b[0]+" = o.__band"))
+		}
+		settled := fmt.Sprintf("SELECT id FROM %s WHERE m.failed < %d", nearBanded, len(bands))
+		rest := fmt.Sprintf("(SELECT * FROM %s WHERE __id NOT IN (%s))", unmatched(s), settled)
+		steps.Banded = []string{
+			fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT id, %s FROM (%s) GROUP BY id", nearBanded, chosen, strings.Join(banded, " UNION ALL ")),
+			insert + fmt.Sprintf("(SELECT %s FROM (SELECT * FROM %s WHERE m.failed < %d UNION ALL SELECT id, %s FROM (%s) GROUP BY id))",
+				outer, nearBanded, len(bands), chosen, pairsOf(rest, s.Other)),
+		}
+	}
 	if nearest, ok := nearestValues(r, s); ok {
 		steps.Nearest = fmt.Sprintf("INSERT INTO %s SELECT %s, c.id, %d, c.other, %s, %s, %s FROM (%s) c JOIN %s u ON u.__id = c.id JOIN %s o ON o.__id = c.other",
 			Near, String(s.Code), k, keyText("o", s.OtherInput), failedSum, reason, nearest, s.Table, s.Other)

@@ -526,15 +526,16 @@ func match(ctx context.Context, s *session, p *plan.Plan, progress func(engine.P
 	left, right := sqlplan.Sides(p)
 	for k, r := range p.Rules {
 		for _, side := range []sqlplan.Side{left, right} {
-			q := nearMisses(sqlplan.NearMisses(k, r, side), coarse[k])
-			if err := s.exec(ctx, q); err != nil {
-				if overflow(err) {
-					// Near misses also compare records earlier rules
-					// matched. A guard: in tests, the candidates of the
-					// rule overflowed first.
-					return tooWide(r, false)
+			for _, q := range sqlplan.NearMisses(k, r, side).For(coarse[k]) {
+				if err := s.exec(ctx, q); err != nil {
+					if overflow(err) {
+						// Near misses also compare records earlier rules
+						// matched. A guard: in tests, the candidates of
+						// the rule overflowed first.
+						return tooWide(r, false)
+					}
+					return fmt.Errorf("near misses of rule %s: %w", r.Name, err)
 				}
-				return fmt.Errorf("near misses of rule %s: %w", r.Name, err)
 			}
 		}
 	}
@@ -542,18 +543,6 @@ func match(ctx context.Context, s *session, p *plan.Plan, progress func(engine.P
 		return s.exec(ctx, q)
 	}
 	return nil
-}
-
-// nearMisses is the statement that finds a side's near misses, for keys
-// coarse or not (see sqlplan.NearMissSteps).
-func nearMisses(steps sqlplan.NearMissSteps, coarse bool) string {
-	switch {
-	case !coarse:
-		return steps.Each
-	case steps.Nearest != "":
-		return steps.Nearest
-	}
-	return steps.Coarse
 }
 
 // coarseKeys says whether a rule's keys are coarse, from its KeyStats: when

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kallahq/kalla/libs/engine/duckdb"
 )
@@ -130,5 +131,48 @@ func TestNearMissPastAHundredPercent(t *testing.T) {
 		if len(o.unmatchedRight) != 1 || o.unmatchedRight[0]["id"] != "1" || o.unmatchedRight[0]["kalla_near_key"] != "1" {
 			t.Errorf("%s: unmatched right %v, want right 1 with its near miss left 1", w.name, o.unmatchedRight)
 		}
+	}
+}
+
+// TestNearMissInBands compares with the oracle the near misses of rules of
+// two or three conditions besides their joins, each of which bands (a
+// tolerance, a tolerance_pct, a date_within), which under coarse keys the
+// engine first seeks among the records in each condition's bands (sqlplan's
+// NearMissSteps.Banded): values spread far apart, so that some records have
+// records in their bands and others none, which are then compared with
+// every record sharing their keys; empty values and keys; conditions in
+// either order.
+func TestNearMissInBands(t *testing.T) {
+	t.Parallel()
+	rules := []string{
+		`[{left: k, op: eq, right: k}, {left: amount, op: tolerance, right: amount, threshold: %[1]s}, {left: day, op: date_within, right: day, threshold: %[2]d}]`,
+		`[{left: day, op: date_within, right: day, threshold: %[2]d}, {left: k, op: eq, right: k}, {left: amount, op: tolerance, right: amount, threshold: %[1]s}]`,
+		`[{left: k, op: eq, right: k}, {left: amount, op: tolerance_pct, right: amount, threshold: %[1]s}, {left: day, op: date_within, right: day, threshold: %[2]d}]`,
+		`[{left: k, op: eq, right: k}, {left: amount, op: tolerance, right: amount, threshold: %[1]s}, {left: units, op: tolerance, right: units, threshold: 3}, {left: day, op: date_within, right: day, threshold: %[2]d}]`,
+	}
+	patterns := []string{`"1:1"`, `"1:N"`, `"M:N"`}
+	for seed := uint64(1); seed <= 40; seed++ {
+		t.Run(fmt.Sprintf("seed_%d", seed), func(t *testing.T) {
+			t.Parallel()
+			rng := rand.New(rand.NewPCG(seed, 28))
+			side := func(n int) string {
+				var b strings.Builder
+				b.WriteString("id,k,amount,units,day\n")
+				pick := func(values ...string) string { return values[rng.IntN(len(values))] }
+				for i := range n {
+					fmt.Fprintf(&b, "%d,%s,%s,%s,%s\n", i+1, pick("A", "B", "B", ""),
+						pick("", fmt.Sprintf("%d.%02d", rng.IntN(1001)-500, rng.IntN(100))),
+						pick("", fmt.Sprint(rng.IntN(200)-100)),
+						pick("", time.Date(2023, 1, 1+rng.IntN(730), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)))
+				}
+				return b.String()
+			}
+			thresholds := []string{"0.5", "5", "20"}
+			conditions := fmt.Sprintf(rules[int(seed)%len(rules)], thresholds[rng.IntN(len(thresholds))], []int{0, 3, 30}[rng.IntN(3)])
+			rule := fmt.Sprintf("\n  - name: near\n    pattern: %s\n    conditions: %s\n", patterns[rng.IntN(len(patterns))], conditions)
+			size := func() int { return 10 + rng.IntN(60) + int(seed%2)*(100+rng.IntN(200)) }
+			r, dir := oracleCase(t, side(size()), side(size()), recipeYAML(rule))
+			compareEachWay(t, r, oracleResult(t, r, dir), coarseWays)
+		})
 	}
 }
