@@ -132,11 +132,11 @@ func (c cond) Cost() string {
 	return ""
 }
 
-// band is, for a tolerance on exact numbers or a date_within (and a
-// tolerance_pct, see ratioBand), a whole
+// band is, for a tolerance on exact numbers or a date_within, a whole
 // number for each operand (bands of width w) that two values passing the
 // condition keep within one of each other: the value's whole part (whole
-// days for dates) divided by w, w the threshold rounded up, at least 1.
+// days for dates) divided by w, w the threshold rounded up, at least 1
+// (for a tolerance_pct, see ratioBand).
 // Joined on it besides its keys, a rule compares only records in bands
 // next to each other: a key as coarse as a currency no longer makes every
 // pair of its records a comparison. Whole parts of values within w of each
