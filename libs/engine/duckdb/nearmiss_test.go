@@ -141,7 +141,8 @@ func TestNearMissPastAHundredPercent(t *testing.T) {
 // NearMissSteps.Banded): values spread far apart, so that some records have
 // records in their bands and others none, which are then compared with
 // every record sharing their keys; empty values and keys; conditions in
-// either order.
+// either order; a condition that does not band (gt, lte) before or after
+// those that do.
 func TestNearMissInBands(t *testing.T) {
 	t.Parallel()
 	rules := []string{
@@ -149,6 +150,8 @@ func TestNearMissInBands(t *testing.T) {
 		`[{left: day, op: date_within, right: day, threshold: %[2]d}, {left: k, op: eq, right: k}, {left: amount, op: tolerance, right: amount, threshold: %[1]s}]`,
 		`[{left: k, op: eq, right: k}, {left: amount, op: tolerance_pct, right: amount, threshold: %[1]s}, {left: day, op: date_within, right: day, threshold: %[2]d}]`,
 		`[{left: k, op: eq, right: k}, {left: amount, op: tolerance, right: amount, threshold: %[1]s}, {left: units, op: tolerance, right: units, threshold: 3}, {left: day, op: date_within, right: day, threshold: %[2]d}]`,
+		`[{left: k, op: eq, right: k}, {left: units, op: gt, right: units}, {left: amount, op: tolerance, right: amount, threshold: %[1]s}, {left: day, op: date_within, right: day, threshold: %[2]d}]`,
+		`[{left: k, op: eq, right: k}, {left: amount, op: tolerance, right: amount, threshold: %[1]s}, {left: day, op: date_within, right: day, threshold: %[2]d}, {left: units, op: lte, right: units}]`,
 	}
 	patterns := []string{`"1:1"`, `"1:N"`, `"M:N"`}
 	for seed := uint64(1); seed <= 40; seed++ {
