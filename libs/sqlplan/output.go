@@ -60,7 +60,7 @@ func Sides(p *plan.Plan) (left, right Side) {
 // over both sides whatever the keys, 0.6-1.0 s a side on the 1M book.
 //
 // Banded, set for a rule with two or more conditions besides its joins
-// that band (see cond.band), finds the same near misses in two
+// that band (see cond.band), finds the same near misses in three
 // statements: first each record's closest among the pairs passing one of
 // those conditions or more, sought in each one's bands (a pair passing a
 // condition is in its bands); any other pair fails every one of them, so a
