@@ -16,7 +16,7 @@
 # default 1000000), BENCH_MEMORY_LIMIT (each
 # size's CSV book is also reconciled with this --memory-limit, default 2GB;
 # empty skips those runs), BENCH_SHAPES=0 (skips the books of bench/cmd/shapes:
-# ties, chains, paths, crowds, coarse and skewed), BENCH_PIPELINE=0 (skips the pipeline).
+# ties, chains, paths, crowds, coarse, skewed and banded), BENCH_PIPELINE=0 (skips the pipeline).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -196,7 +196,7 @@ write_results() { # write_results STATUS
 			echo "Not run: $full_size is not among the sizes."
 		fi
 		echo
-		echo "## Shapes (bench/cmd/shapes: 1,000 customers; coarse: 3; skewed: 45,001)"
+		echo "## Shapes (bench/cmd/shapes: 1,000 customers; coarse and banded: 3; skewed: 45,001)"
 		echo
 		if ((${#shapes_rows[@]} > 0)); then
 			echo "A 1:1 rule takes the pairs that are the first choice of both their records, round after round, until a round"
@@ -213,7 +213,8 @@ write_results() { # write_results STATUS
 			echo "record's near miss is chosen among 50); coarse: crowds of 3 customers, 5,000 invoices and 5,000 payments each, as"
 			echo "coarse a key as a currency (each record's near miss is the nearest of 5,000 amounts); skewed: coarse's amounts,"
 			echo "one customer of 5,000 invoices and 5,000 payments among 45,000 of one each (nearly as many keys as records, and"
-			echo "25 million pairs sharing a key)."
+			echo "25 million pairs sharing a key); banded: coarse's records a day apart, 1:1 on the customer, the amount within a"
+			echo "cent and the day within 30 (each record's near miss is sought among the records within 30 days)."
 			echo
 			echo "| book | records in | keys | rounds | walked | groups (expected) | match s | near misses s | kalla wall s | peak RSS MiB | kalla CPU s | others |"
 			echo "|---|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"
@@ -336,9 +337,9 @@ done
 # Shapes of data that cost the engine more than the book does: rounds, and
 # near misses among many records sharing a key.
 if [[ ${BENCH_SHAPES:-1} == 1 ]]; then
-	log "shapes: ties, chains, paths, crowds, coarse and skewed"
+	log "shapes: ties, chains, paths, crowds, coarse, skewed and banded"
 	"$tools/shapes" --out "$data/shapes" >/dev/null
-	for book in ties chains paths crowds coarse skewed; do
+	for book in ties chains paths crowds coarse skewed banded; do
 		dir=$data/shapes/$book
 		measure "kalla-shapes-$book" env KALLA_TRACE_SQL=1 bin/kalla reconcile --recipe "$dir/recipe.json" --out "$data/out/shapes-$book" --json 2>"$runs/kalla-shapes-$book.trace"
 		summary=$runs/kalla-shapes-$book.out
@@ -351,6 +352,7 @@ if [[ ${BENCH_SHAPES:-1} == 1 ]]; then
 		crowds) expected=$(jq '.crowd_groups' "$data/shapes/manifest.json") ;;
 		coarse) expected=$(jq '.coarse_groups' "$data/shapes/manifest.json") ;;
 		skewed) expected=$(jq '.skewed_groups' "$data/shapes/manifest.json") ;;
+		banded) expected=$(jq '.banded_groups' "$data/shapes/manifest.json") ;;
 		esac
 		rounds=-
 		if [[ -n $round_statement ]]; then

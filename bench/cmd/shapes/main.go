@@ -34,6 +34,11 @@
 // skewed/: coarse with one customer of 5,000 invoices and 5,000 payments
 // among 45,000 of one each: as many keys as records, nearly, and still 25
 // million pairs sharing a key.
+//
+// banded/: coarse's amounts and customers, each record a day after the one
+// before, reconciled 1:1 on the customer, the amount within a cent and the
+// day within 30: nothing matches, and each record's near miss is the
+// closest amount among the records within 30 days.
 package main
 
 import (
@@ -53,14 +58,15 @@ type Manifest struct {
 	Customers int `json:"customers"`
 	Fees      int `json:"fees_per_customer"`
 	Days      int `json:"days_per_customer"`
-	// TiePairs, ChainGroups, PathPairs, CrowdGroups, CoarseGroups and
-	// SkewedGroups are what the recipes must match.
+	// TiePairs, ChainGroups, PathPairs, CrowdGroups, CoarseGroups,
+	// SkewedGroups and BandedGroups are what the recipes must match.
 	TiePairs     int `json:"tie_pairs"`
 	ChainGroups  int `json:"chain_groups"`
 	PathPairs    int `json:"path_pairs"`
 	CrowdGroups  int `json:"crowd_groups"`
 	CoarseGroups int `json:"coarse_groups"`
 	SkewedGroups int `json:"skewed_groups"`
+	BandedGroups int `json:"banded_groups"`
 }
 
 func main() {
@@ -132,6 +138,14 @@ func run(customers, fees, days int, dir string) error {
 			onCustomerAnd("within_a_cent", "1:1", books.Condition{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "0.01"})},
 		{"coarse", "amount", 5000, 3, 0, false, interleaved, withinACent},
 		{"skewed", "amount", 1, 45001, 5000, false, interleaved, withinACent},
+		{"banded", "amount,day", 5000, 3, 0, false,
+			func(side string, c, i int) string {
+				return interleaved(side, c, i) + "," + time.Date(2000, 1, 1+i, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+			},
+			books.Rule{Name: "within_a_cent_and_30_days", Pattern: "1:1", Priority: 1, Conditions: []books.Condition{
+				{Left: "customer", Op: "eq", Right: "customer"},
+				{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "0.01"},
+				{Left: "day", Op: "date_within", Right: "day", Threshold: "30"}}}},
 	}
 	for _, b := range shapes {
 		n := customers
