@@ -171,6 +171,13 @@ func (c cond) band() (l, r string, ok bool) {
 	return fmt.Sprintf("%s // %d", whole(c.l, c.Left), width), fmt.Sprintf("%s // %d", whole(c.r, c.Right), width), true
 }
 
+// inBands is a table's records each as often as its bands (alias's band
+// -1, band and band +1, in __band): joined on __band = the band of a
+// record of the other side, it gives the records in bands next to its.
+func inBands(table, alias, band string) string {
+	return fmt.Sprintf("(SELECT *, unnest([__b - 1, __b, __b + 1]) AS __band FROM (SELECT *, %s AS __b FROM %s %s))", band, table, alias)
+}
+
 // ratioBand is band for a tolerance_pct of f = threshold / 100 in
 // [0.00001, 1): bands of the values' logarithms. Two values passing it
 // have one sign, and their magnitudes' logarithms are within -ln(1 - f)

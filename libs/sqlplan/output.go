@@ -102,7 +102,7 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 		l, rt = "o", "u"
 	}
 	var joins, failed, reasons, ranks, byRank, order []string
-	var bands [][3]string // each condition's band of the record (u) and of the other (o), and its test
+	var bands []bandOf
 	carried := map[string][]string{"u": nil, "o": nil}
 	carry := func(alias, name string) {
 		if !slices.Contains(carried[alias], name) {
@@ -121,7 +121,7 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 			if s.Code == "R" {
 				ub, ob = ob, ub // the record is the right operand
 			}
-			bands = append(bands, [3]string{ub, ob, sc.Test()})
+			bands = append(bands, bandOf{record: ub, other: ob, test: sc.Test()})
 		}
 		failed = append(failed, fmt.Sprintf("CASE WHEN %s THEN 0 ELSE 1 END", sc.Test()))
 		reasons = append(reasons, fmt.Sprintf("CASE WHEN NOT coalesce(%s, false) THEN %s END", sc.Test(), sc.Failure()))
@@ -168,8 +168,7 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 	if len(bands) >= 2 {
 		var banded []string
 		for _, b := range bands {
-			other := fmt.Sprintf("(SELECT *, unnest([__b - 1, __b, __b + 1]) AS __band FROM (SELECT *, %s AS __b FROM %s o))", b[1], s.Other)
-			banded = append(banded, pairsOf(unmatched(s), other, b[0]+" = o.__band", b[2]))
+			banded = append(banded, pairsOf(unmatched(s), inBands(s.Other, "o", b.other), b.record+" = o.__band", b.test))
 		}
 		// A pair outside the bands fails every condition that bands.
 		settled := fmt.Sprintf("SELECT * FROM %s WHERE m.failed < %d", nearBanded, len(bands))
@@ -187,6 +186,10 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 	}
 	return steps
 }
+
+// bandOf is a condition that bands, as NearMisses reads it: the band of
+// the record (u) and of the other (o), and the condition's test.
+type bandOf struct{ record, other, test string }
 
 // unmatched is the records of side s in no pair, as a subquery.
 func unmatched(s Side) string {

@@ -569,23 +569,16 @@ func keyStats(r plan.Rule) string {
 			on = append(on, fmt.Sprintf("ls.k%[1]d = rs.k%[1]d", i))
 		}
 	}
-	sample := func(table, alias string, keys []string, salt int) string {
+	sample := func(table, alias, count string, keys []string, salt int) string {
 		// A record is sampled when its hash, in [0, buckets), falls below
 		// buckets x KeySample / records.
 		const buckets = 1 << 20
-		return fmt.Sprintf("SELECT %[3]s, count(*) AS n FROM %[1]s %[2]s WHERE hash(%[2]s.__id * 2 + %[4]d) %% %[5]d < %[6]d / greatest((SELECT count(*) FROM %[1]s), 1) GROUP BY ALL",
-			table, alias, strings.Join(keys, ", "), salt, buckets, buckets*KeySample)
+		return fmt.Sprintf("SELECT %[3]s, count(*) AS n FROM %[1]s %[2]s WHERE hash(%[2]s.__id * 2 + %[4]d) %% %[5]d < %[6]d / greatest((SELECT n FROM %[7]s), 1) GROUP BY ALL",
+			table, alias, strings.Join(keys, ", "), salt, buckets, buckets*KeySample, count)
 	}
-	return fmt.Sprintf("WITH ls AS (%s), rs AS (%s) SELECT (SELECT count(*) FROM %s), (SELECT coalesce(sum(n), 0)::BIGINT FROM ls), (SELECT count(*) FROM %s), (SELECT coalesce(sum(n), 0)::BIGINT FROM rs), (SELECT coalesce(sum(ls.n * rs.n), 0)::BIGINT FROM ls JOIN rs ON %s)",
-		sample(Left, "l", lkeys, 0), sample(Right, "r", rkeys, 1), Left, Right, strings.Join(on, " AND "))
-}
-
-// bands says whether a condition of r bands its candidates (see cond.band).
-func bands(r plan.Rule) bool {
-	return slices.ContainsFunc(r.Conditions, func(c plan.Condition) bool {
-		_, _, ok := newCond(c, "l", "r").band()
-		return ok
-	})
+	return fmt.Sprintf("WITH lc AS (SELECT count(*) AS n FROM %s), rc AS (SELECT count(*) AS n FROM %s), ls AS (%s), rs AS (%s) "+
+		"SELECT (SELECT n FROM lc), (SELECT coalesce(sum(n), 0)::BIGINT FROM ls), (SELECT n FROM rc), (SELECT coalesce(sum(n), 0)::BIGINT FROM rs), (SELECT coalesce(sum(ls.n * rs.n), 0)::BIGINT FROM ls JOIN rs ON %s)",
+		Left, Right, sample(Left, "l", "lc", lkeys, 0), sample(Right, "r", "rc", rkeys, 1), strings.Join(on, " AND "))
 }
 
 // Walk is the greedy walk down the total order, done by the engine over
@@ -609,10 +602,7 @@ const walked = "kalla_walked"
 // Rule renders the rule at execution index k.
 func Rule(k int, r plan.Rule) RuleSteps {
 	var steps RuleSteps
-	steps.Candidates, steps.KeyStats = candidates(r, k > 0, false), keyStats(r)
-	if bands(r) {
-		steps.Banded = candidates(r, k > 0, true)
-	}
+	steps.Candidates, steps.Banded, steps.KeyStats = candidates(r, k > 0, false), candidates(r, k > 0, true), keyStats(r)
 	switch r.Pattern {
 	case kallav1.Pattern_PATTERN_ONE_TO_ONE:
 		steps.Loop, steps.Probe = oneToOne(k)
@@ -636,7 +626,9 @@ func Rule(k int, r plan.Rule) RuleSteps {
 // first rule's filter against no pairs would still cost a join. A fuzzy
 // condition's edit distance, the dearest measure, is computed once a pair
 // (d<i>, beside the longer length n<i>) in a subquery, then tested and
-// ranked on those columns.
+// ranked on those columns. Banded, the records are also joined on the
+// bands of the first condition that bands (see RuleSteps.Banded); "" when
+// none does.
 func candidates(r plan.Rule, afterEarlier, banded bool) string {
 	var joins, filters, measured []string
 	right := Right
@@ -659,7 +651,7 @@ func candidates(r plan.Rule, afterEarlier, banded bool) string {
 		default:
 			filters = append(filters, sc.Test())
 			if lb, rb, ok := sc.band(); ok && banded && right == Right {
-				right = fmt.Sprintf("(SELECT *, unnest([__b - 1, __b, __b + 1]) AS __band FROM (SELECT *, %s AS __b FROM %s r))", rb, Right)
+				right = inBands(Right, "r", rb)
 				joins = append(joins, lb+" = r.__band")
 			}
 		}
@@ -668,6 +660,9 @@ func candidates(r plan.Rule, afterEarlier, banded bool) string {
 			outer = append(outer, ci)
 			order = append(order, ci)
 		}
+	}
+	if banded && right == Right {
+		return "" // no condition bands
 	}
 	if afterEarlier {
 		filters = append(filters,

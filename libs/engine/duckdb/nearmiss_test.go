@@ -89,17 +89,16 @@ func TestNearMissNearestValues(t *testing.T) {
 			side := func(n int) string {
 				var b strings.Builder
 				b.WriteString("id,cur,name,amount,units,day,spread\n")
-				pick := func(values ...string) string { return values[rng.IntN(len(values))] }
 				for i := range n {
 					fmt.Fprintf(&b, "%d,%s,%s,%s,%s,%s,%s\n", i+1,
-						pick("EUR", "USD", "GBP", ""),
-						pick("Acme", " acme", "ACME ", "Bolt", "bolt", "  ", ""),
-						pick("", fmt.Sprintf("%d.%02d", rng.IntN(9)-4, 25*rng.IntN(4)), fmt.Sprintf("%d.00", rng.IntN(20))),
-						pick("", fmt.Sprint(rng.IntN(30)-10), "-9223372036854775807"),
-						pick("", fmt.Sprintf("2024-01-%02d", 1+rng.IntN(9))),
+						pick(rng, "EUR", "USD", "GBP", ""),
+						pick(rng, "Acme", " acme", "ACME ", "Bolt", "bolt", "  ", ""),
+						pick(rng, "", fmt.Sprintf("%d.%02d", rng.IntN(9)-4, 25*rng.IntN(4)), fmt.Sprintf("%d.00", rng.IntN(20))),
+						pick(rng, "", fmt.Sprint(rng.IntN(30)-10), "-9223372036854775807"),
+						pick(rng, "", fmt.Sprintf("2024-01-%02d", 1+rng.IntN(9))),
 						// Far apart, so that the nearest values fail a
 						// tolerance_pct where farther ones pass.
-						pick("", "0.0", fmt.Sprintf("%d.%d", rng.IntN(2001)-1000, 5*rng.IntN(2))))
+						pick(rng, "", "0.0", fmt.Sprintf("%d.%d", rng.IntN(2001)-1000, 5*rng.IntN(2))))
 				}
 				return b.String()
 			}
@@ -161,12 +160,11 @@ func TestNearMissInBands(t *testing.T) {
 			side := func(n int) string {
 				var b strings.Builder
 				b.WriteString("id,k,amount,units,day\n")
-				pick := func(values ...string) string { return values[rng.IntN(len(values))] }
 				for i := range n {
-					fmt.Fprintf(&b, "%d,%s,%s,%s,%s\n", i+1, pick("A", "B", "B", ""),
-						pick("", fmt.Sprintf("%d.%02d", rng.IntN(1001)-500, rng.IntN(100))),
-						pick("", fmt.Sprint(rng.IntN(200)-100)),
-						pick("", time.Date(2023, 1, 1+rng.IntN(730), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)))
+					fmt.Fprintf(&b, "%d,%s,%s,%s,%s\n", i+1, pick(rng, "A", "B", "B", ""),
+						pick(rng, "", fmt.Sprintf("%d.%02d", rng.IntN(1001)-500, rng.IntN(100))),
+						pick(rng, "", fmt.Sprint(rng.IntN(200)-100)),
+						pick(rng, "", time.Date(2023, 1, 1+rng.IntN(730), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)))
 				}
 				return b.String()
 			}
@@ -179,3 +177,6 @@ func TestNearMissInBands(t *testing.T) {
 		})
 	}
 }
+
+// pick is one of values, chosen by rng.
+func pick(rng *rand.Rand, values ...string) string { return values[rng.IntN(len(values))] }
