@@ -143,32 +143,50 @@ func (c cond) Cost() string {
 // other are within w; dividing (rounding towards 0, each band but the one
 // around 0 w wide) leaves them in the same band or the next.
 func (c cond) band() (l, r string, ok bool) {
-	var w *big.Int
-	whole := func(e string, col source.Column) string {
-		if col.Type == source.Integer {
-			return "CAST(" + e + " AS HUGEINT)"
-		}
-		return "CAST(floor(" + e + ") AS HUGEINT)"
+	if c.Op == kallav1.Operator_OPERATOR_TOLERANCE_PCT && exactNumber(c.Left) && exactNumber(c.Right) {
+		return c.ratioBand()
 	}
+	w, ok := c.bandWidth()
+	if !ok {
+		return "", "", false
+	}
+	l, r = c.bandsOf(w)
+	return l, r, true
+}
+
+// bandWidth is the width of a tolerance's or a date_within's bands (see
+// band): the threshold rounded up, at least 1; false for other conditions.
+func (c cond) bandWidth() (int64, bool) {
+	var w *big.Int
 	switch {
 	case c.Op == kallav1.Operator_OPERATOR_TOLERANCE && exactNumber(c.Left) && exactNumber(c.Right):
 		t := c.threshold()
 		w = new(big.Int).Quo(new(big.Int).Add(t.Num(), new(big.Int).Sub(t.Denom(), big.NewInt(1))), t.Denom())
 	case c.Op == kallav1.Operator_OPERATOR_DATE_WITHIN:
 		w = new(big.Int).Quo(c.Threshold.Num(), c.Threshold.Denom())
-		whole = func(e string, _ source.Column) string {
-			return fmt.Sprintf("CAST(date_diff('day', DATE '1970-01-01', CAST(%s AS DATE)) AS HUGEINT)", e)
-		}
-	case c.Op == kallav1.Operator_OPERATOR_TOLERANCE_PCT && exactNumber(c.Left) && exactNumber(c.Right):
-		return c.ratioBand()
 	default:
-		return "", "", false
+		return 0, false
 	}
 	if !w.IsInt64() {
-		return "", "", false
+		return 0, false
 	}
-	width := max(w.Int64(), 1)
-	return fmt.Sprintf("%s // %d", whole(c.l, c.Left), width), fmt.Sprintf("%s // %d", whole(c.r, c.Right), width), true
+	return max(w.Int64(), 1), true
+}
+
+// bandsOf is each operand's band of width w (a whole number, at least the
+// condition's bandWidth): two values whose distance is at most w are in the
+// same band or the next.
+func (c cond) bandsOf(w int64) (l, r string) {
+	whole := func(e string, col source.Column) string {
+		switch {
+		case c.Op == kallav1.Operator_OPERATOR_DATE_WITHIN:
+			return fmt.Sprintf("CAST(date_diff('day', DATE '1970-01-01', CAST(%s AS DATE)) AS HUGEINT)", e)
+		case col.Type == source.Integer:
+			return "CAST(" + e + " AS HUGEINT)"
+		}
+		return "CAST(floor(" + e + ") AS HUGEINT)"
+	}
+	return fmt.Sprintf("%s // %d", whole(c.l, c.Left), w), fmt.Sprintf("%s // %d", whole(c.r, c.Right), w)
 }
 
 // inBands is a table's records each as often as its bands (alias's band

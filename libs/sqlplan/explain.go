@@ -56,8 +56,11 @@ func Explain(p *plan.Plan) (rules []RuleScript, script string) {
 	for k, r := range p.Rules {
 		for _, side := range []Side{left, right} {
 			steps := NearMisses(k, r, side)
-			fmt.Fprintf(&b, "-- where the rule's keys are coarse (see its candidates)\n%s;\n-- else\n%s;\n",
-				strings.Join(steps.For(true), ";\n"), strings.Join(steps.For(false), ";\n"))
+			coarse := strings.Join(steps.For(true), ";\n") + ";\n"
+			if steps.Widens(true) {
+				coarse = widening(steps.Widening)
+			}
+			fmt.Fprintf(&b, "-- where the rule's keys are coarse (see its candidates)\n%s-- else\n%s;\n", coarse, strings.Join(steps.For(false), ";\n"))
 		}
 	}
 	if q := BestNearMisses(p); q != "" {
@@ -107,6 +110,15 @@ func read(in plan.Input) string {
 		return ReadCopy(path, in.Schema)
 	}
 	return ReadCSV(path, in.Schema)
+}
+
+// widening is w's statements, its rounds as a loop.
+func widening(w *Widening) string {
+	count, settle := w.Round(w.Width)
+	return fmt.Sprintf("%s;\n-- the records left to settle: %s;\n"+
+		"-- repeat with a radius of %d, then %d times the last, at most %d times, while records are left to settle and the pairs the round compares,\n-- %s,\n"+
+		"-- are at most 1/%d of those sharing keys with the records left (estimated: their number x the pairs sharing keys / the side's records):\n%s;\n-- end repeat\n%s;\n",
+		w.Create, w.Unsettled, w.Width, WidenBy, MaxRounds, count, RoundShare, settle, strings.Join(w.Finish, ";\n"))
 }
 
 func ruleScript(k int, r plan.Rule) string {

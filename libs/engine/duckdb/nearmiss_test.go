@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -137,11 +138,11 @@ func TestNearMissPastAHundredPercent(t *testing.T) {
 // two or three conditions besides their joins, each of which bands (a
 // tolerance, a tolerance_pct, a date_within), which under coarse keys the
 // engine first seeks among the records in each condition's bands (sqlplan's
-// NearMissSteps.Banded): values spread far apart, so that some records have
-// records in their bands and others none, which are then compared with
-// every record sharing their keys; empty values and keys; conditions in
-// either order; a condition that does not band (gt, lte) before or after
-// those that do.
+// NearMissSteps.Banded) where the first does not band, else by widening:
+// values spread far apart, so that some records have records in their
+// bands and others none, which are then compared with every record sharing
+// their keys; empty values and keys; conditions in either order; a
+// condition that does not band (gt, lte) before or after those that do.
 func TestNearMissInBands(t *testing.T) {
 	t.Parallel()
 	rules := []string{
@@ -151,6 +152,8 @@ func TestNearMissInBands(t *testing.T) {
 		`[{left: k, op: eq, right: k}, {left: amount, op: tolerance, right: amount, threshold: %[1]s}, {left: units, op: tolerance, right: units, threshold: 3}, {left: day, op: date_within, right: day, threshold: %[2]d}]`,
 		`[{left: k, op: eq, right: k}, {left: units, op: gt, right: units}, {left: amount, op: tolerance, right: amount, threshold: %[1]s}, {left: day, op: date_within, right: day, threshold: %[2]d}]`,
 		`[{left: k, op: eq, right: k}, {left: amount, op: tolerance, right: amount, threshold: %[1]s}, {left: day, op: date_within, right: day, threshold: %[2]d}, {left: units, op: lte, right: units}]`,
+		`[{left: k, op: eq, right: k}, {left: amount, op: tolerance_pct, right: amount, threshold: %[1]s}, {left: units, op: tolerance, right: units, threshold: 3}, {left: day, op: date_within, right: day, threshold: %[2]d}]`,
+		`[{left: k, op: eq, right: k}, {left: units, op: lte, right: units}, {left: day, op: date_within, right: day, threshold: %[2]d}, {left: amount, op: tolerance, right: amount, threshold: %[1]s}]`,
 	}
 	patterns := []string{`"1:1"`, `"1:N"`, `"M:N"`}
 	for seed := uint64(1); seed <= 40; seed++ {
@@ -174,6 +177,84 @@ func TestNearMissInBands(t *testing.T) {
 			size := func() int { return 10 + rng.IntN(60) + int(seed%2)*(100+rng.IntN(200)) }
 			r, dir := oracleCase(t, side(size()), side(size()), recipeYAML(rule))
 			compareEachWay(t, r, oracleResult(t, r, dir), coarseWays)
+		})
+	}
+}
+
+// TestNearMissWidening compares with the oracle the near misses of rules
+// whose first condition besides their joins is a tolerance or a
+// date_within, which under coarse keys the engine seeks within a radius
+// growing round by round (sqlplan's Widening): values in clusters far
+// apart, so that records settle in later rounds; conditions after it that
+// band or not, so that some records' closest fails two conditions or more
+// and is sought among every pair; empty values and keys. Each seed runs
+// coarse (every round), fine, and as the engine judges the keys (rounds
+// while they compare few pairs). Across the seeds, records must settle in
+// a round past the first, and some must be left to compare every pair.
+func TestNearMissWidening(t *testing.T) {
+	t.Parallel()
+	rules := []string{
+		`[{left: k, op: eq, right: k}, {left: amount, op: tolerance, right: amount, threshold: %[1]s}, {left: day, op: gte, right: day}]`,
+		`[{left: k, op: eq, right: k}, {left: day, op: date_within, right: day, threshold: %[2]d}, {left: units, op: lt, right: units}]`,
+		`[{left: k, op: eq, right: k}, {left: amount, op: tolerance, right: amount, threshold: %[1]s}, {left: ref, op: contains, right: ref}, {left: units, op: gte, right: units}]`,
+		`[{left: units, op: tolerance, right: units, threshold: %[2]d}, {left: k, op: eq, right: k}, {left: amount, op: tolerance_pct, right: amount, threshold: 10}]`,
+		`[{left: k, op: eq, right: k}, {left: day, op: date_within, right: day, threshold: %[2]d}, {left: amount, op: tolerance, right: amount, threshold: %[1]s}, {left: ref, op: startswith, right: ref}]`,
+	}
+	patterns := []string{`"1:1"`, `"1:N"`, `"M:N"`}
+	var mu sync.Mutex
+	var later, rest int64 // records settled past the first round; left after the last
+	t.Cleanup(func() {
+		if later == 0 || rest == 0 {
+			t.Errorf("records settled past the first round: %d, left to compare every pair: %d; want some of each", later, rest)
+		}
+	})
+	for seed := uint64(1); seed <= 40; seed++ {
+		t.Run(fmt.Sprintf("seed_%d", seed), func(t *testing.T) {
+			t.Parallel()
+			rng := rand.New(rand.NewPCG(seed, 29))
+			side := func(n int) string {
+				var b strings.Builder
+				b.WriteString("id,k,amount,units,day,ref\n")
+				for i := range n {
+					cluster := []int{-100000, 0, 0, 3000, 250000}[rng.IntN(5)]
+					fmt.Fprintf(&b, "%d,%s,%s,%s,%s,%s\n", i+1, pick(rng, "A", "B", "B", ""),
+						pick(rng, "", fmt.Sprintf("%d.%02d", cluster+rng.IntN(41)-20, rng.IntN(100))),
+						pick(rng, "", fmt.Sprint(cluster/100+rng.IntN(200)-100)),
+						pick(rng, "", time.Date(2023, 1, 1+cluster/1000+rng.IntN(60), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)),
+						pick(rng, "", "INV-1", "INV-12", "X"))
+				}
+				return b.String()
+			}
+			thresholds := []string{"0", "0.5", "5"}
+			conditions := fmt.Sprintf(rules[int(seed)%len(rules)], thresholds[rng.IntN(len(thresholds))], []int{0, 3}[rng.IntN(2)])
+			rule := fmt.Sprintf("\n  - name: near\n    pattern: %s\n    conditions: %s\n", patterns[rng.IntN(len(patterns))], conditions)
+			size := func() int { return 20 + rng.IntN(60) + int(seed%2)*(200+rng.IntN(200)) }
+			r, dir := oracleCase(t, side(size()), side(size()), recipeYAML(rule))
+			want := oracleResult(t, r, dir)
+			var unsettled int64 // after the last round of each side
+			widened := func(e *duckdb.Engine) {
+				first := int64(0) // each side's first radius
+				duckdb.Widened(e, func(radius, left, settled int64) {
+					if first == 0 {
+						first = radius
+					}
+					if radius == first {
+						unsettled += left
+					}
+					unsettled -= settled
+					if radius > first {
+						mu.Lock()
+						later += settled
+						mu.Unlock()
+					}
+				})
+			}
+			t.Run("coarse", func(t *testing.T) { compare(t, r, engineResult(t, r, duckdb.CoarseAlways, widened), want) })
+			mu.Lock()
+			rest += unsettled
+			mu.Unlock()
+			t.Run("fine", func(t *testing.T) { compare(t, r, engineResult(t, r, duckdb.CoarseNever), want) })
+			t.Run("by_keys", func(t *testing.T) { compare(t, r, engineResult(t, r), want) })
 		})
 	}
 }
