@@ -196,7 +196,7 @@ write_results() { # write_results STATUS
 			echo "Not run: $full_size is not among the sizes."
 		fi
 		echo
-		echo "## Shapes (bench/cmd/shapes: 1,000 customers; coarse and banded: 3; skewed: 45,001)"
+		echo "## Shapes (bench/cmd/shapes: 1,000 customers; coarse, banded and ordered: 3; skewed: 45,001)"
 		echo
 		if ((${#shapes_rows[@]} > 0)); then
 			echo "A 1:1 rule takes the pairs that are the first choice of both their records, round after round, until a round"
@@ -337,9 +337,9 @@ done
 # Shapes of data that cost the engine more than the book does: rounds, and
 # near misses among many records sharing a key.
 if [[ ${BENCH_SHAPES:-1} == 1 ]]; then
-	log "shapes: ties, chains, paths, crowds, coarse, skewed and banded"
+	log "shapes: ties, chains, paths, crowds, coarse, skewed, banded and ordered"
 	"$tools/shapes" --out "$data/shapes" >/dev/null
-	for book in ties chains paths crowds coarse skewed banded; do
+	for book in ties chains paths crowds coarse skewed banded ordered; do
 		dir=$data/shapes/$book
 		measure "kalla-shapes-$book" env KALLA_TRACE_SQL=1 bin/kalla reconcile --recipe "$dir/recipe.json" --out "$data/out/shapes-$book" --json 2>"$runs/kalla-shapes-$book.trace"
 		summary=$runs/kalla-shapes-$book.out
@@ -353,6 +353,7 @@ if [[ ${BENCH_SHAPES:-1} == 1 ]]; then
 		coarse) expected=$(jq '.coarse_groups' "$data/shapes/manifest.json") ;;
 		skewed) expected=$(jq '.skewed_groups' "$data/shapes/manifest.json") ;;
 		banded) expected=$(jq '.banded_groups' "$data/shapes/manifest.json") ;;
+		ordered) expected=$(jq '.ordered_groups' "$data/shapes/manifest.json") ;;
 		esac
 		rounds=-
 		if [[ -n $round_statement ]]; then

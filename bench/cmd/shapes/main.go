@@ -39,6 +39,11 @@
 // before, reconciled 1:1 on the customer, the amount within a cent and the
 // day within 30: nothing matches, and each record's near miss is the
 // closest amount among the records within 30 days.
+//
+// ordered/: banded's records, reconciled 1:1 on the customer, the amount
+// within a cent and the invoice's day on or after the payment's: nothing
+// matches, and each record's near miss is the closest amount among the
+// records on its side of its day (the record of the same day).
 package main
 
 import (
@@ -59,14 +64,16 @@ type Manifest struct {
 	Fees      int `json:"fees_per_customer"`
 	Days      int `json:"days_per_customer"`
 	// TiePairs, ChainGroups, PathPairs, CrowdGroups, CoarseGroups,
-	// SkewedGroups and BandedGroups are what the recipes must match.
-	TiePairs     int `json:"tie_pairs"`
-	ChainGroups  int `json:"chain_groups"`
-	PathPairs    int `json:"path_pairs"`
-	CrowdGroups  int `json:"crowd_groups"`
-	CoarseGroups int `json:"coarse_groups"`
-	SkewedGroups int `json:"skewed_groups"`
-	BandedGroups int `json:"banded_groups"`
+	// SkewedGroups, BandedGroups and OrderedGroups are what the recipes
+	// must match.
+	TiePairs      int `json:"tie_pairs"`
+	ChainGroups   int `json:"chain_groups"`
+	PathPairs     int `json:"path_pairs"`
+	CrowdGroups   int `json:"crowd_groups"`
+	CoarseGroups  int `json:"coarse_groups"`
+	SkewedGroups  int `json:"skewed_groups"`
+	BandedGroups  int `json:"banded_groups"`
+	OrderedGroups int `json:"ordered_groups"`
 }
 
 func main() {
@@ -110,6 +117,10 @@ func run(customers, fees, days int, dir string) error {
 		}
 		return fmt.Sprintf("%d.00", 100+2*i)
 	}
+	// interleaved's amounts, each record a day after the one before.
+	daily := func(side string, c, i int) string {
+		return interleaved(side, c, i) + "," + time.Date(2000, 1, 1+i, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+	}
 	withinACent := onCustomerAnd("within_a_cent", "1:1", books.Condition{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "0.01"})
 	shapes := []book{
 		{"ties", "amount", fees, 0, 0, false,
@@ -138,14 +149,16 @@ func run(customers, fees, days int, dir string) error {
 			onCustomerAnd("within_a_cent", "1:1", books.Condition{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "0.01"})},
 		{"coarse", "amount", 5000, 3, 0, false, interleaved, withinACent},
 		{"skewed", "amount", 1, 45001, 5000, false, interleaved, withinACent},
-		{"banded", "amount,day", 5000, 3, 0, false,
-			func(side string, c, i int) string {
-				return interleaved(side, c, i) + "," + time.Date(2000, 1, 1+i, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
-			},
+		{"banded", "amount,day", 5000, 3, 0, false, daily,
 			books.Rule{Name: "within_a_cent_and_30_days", Pattern: "1:1", Priority: 1, Conditions: []books.Condition{
 				{Left: "customer", Op: "eq", Right: "customer"},
 				{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "0.01"},
 				{Left: "day", Op: "date_within", Right: "day", Threshold: "30"}}}},
+		{"ordered", "amount,day", 5000, 3, 0, false, daily,
+			books.Rule{Name: "within_a_cent_paid_by_the_day", Pattern: "1:1", Priority: 1, Conditions: []books.Condition{
+				{Left: "customer", Op: "eq", Right: "customer"},
+				{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "0.01"},
+				{Left: "day", Op: "gte", Right: "day"}}}},
 	}
 	for _, b := range shapes {
 		n := customers
