@@ -146,47 +146,58 @@ func (c cond) band() (l, r string, ok bool) {
 	if c.Op == kallav1.Operator_OPERATOR_TOLERANCE_PCT && exactNumber(c.Left) && exactNumber(c.Right) {
 		return c.ratioBand()
 	}
-	w, ok := c.bandWidth()
-	if !ok {
-		return "", "", false
-	}
-	l, r = c.bandsOf(w)
-	return l, r, true
+	l, r, w, _, ok := c.inUnits(false)
+	return fmt.Sprintf("%s // %d", l, w), fmt.Sprintf("%s // %d", r, w), ok
 }
 
-// bandWidth is the width of a tolerance's or a date_within's bands (see
-// band): the threshold rounded up, at least 1; false for other conditions.
-func (c cond) bandWidth() (int64, bool) {
-	var w *big.Int
-	switch {
-	case c.Op == kallav1.Operator_OPERATOR_TOLERANCE && exactNumber(c.Left) && exactNumber(c.Right):
-		t := c.threshold()
-		w = new(big.Int).Quo(new(big.Int).Add(t.Num(), new(big.Int).Sub(t.Denom(), big.NewInt(1))), t.Denom())
-	case c.Op == kallav1.Operator_OPERATOR_DATE_WITHIN:
-		w = new(big.Int).Quo(c.Threshold.Num(), c.Threshold.Denom())
-	default:
-		return 0, false
-	}
-	if !w.IsInt64() {
-		return 0, false
-	}
-	return max(w.Int64(), 1), true
-}
-
-// bandsOf is each operand's band of width w (a whole number, at least the
-// condition's bandWidth): two values whose distance is at most w are in the
-// same band or the next.
-func (c cond) bandsOf(w int64) (l, r string) {
-	whole := func(e string, col source.Column) string {
+// inUnits is, for a tolerance on exact numbers or a date_within, each
+// operand as a whole number of units (a HUGEINT), the threshold in units
+// rounded up, at least 1, and the unit: days for dates; for numbers whole
+// parts or, when fine, the finer decimal place of the two columns, where
+// their values so keep within 36 digits. Values at most n units apart
+// (n whole) have whole numbers of units at most n apart, and so lie in the
+// same band of width n, or the next.
+func (c cond) inUnits(fine bool) (l, r string, w int64, unit *big.Rat, ok bool) {
+	t := c.Threshold
+	scale := 0
+	inUnits := func(e string, col source.Column) string {
 		switch {
-		case c.Op == kallav1.Operator_OPERATOR_DATE_WITHIN:
-			return fmt.Sprintf("CAST(date_diff('day', DATE '1970-01-01', CAST(%s AS DATE)) AS HUGEINT)", e)
+		case col.Type == source.Integer && scale > 0:
+			return fmt.Sprintf("CAST(%s AS HUGEINT) * %s", e, pow10(scale).FloatString(0))
 		case col.Type == source.Integer:
 			return "CAST(" + e + " AS HUGEINT)"
+		case scale > 0:
+			return fmt.Sprintf("CAST(%s * %s AS HUGEINT)", e, pow10(scale).FloatString(0))
 		}
 		return "CAST(floor(" + e + ") AS HUGEINT)"
 	}
-	return fmt.Sprintf("%s // %d", whole(c.l, c.Left), w), fmt.Sprintf("%s // %d", whole(c.r, c.Right), w)
+	switch {
+	case c.Op == kallav1.Operator_OPERATOR_TOLERANCE && exactNumber(c.Left) && exactNumber(c.Right):
+		t = c.threshold()
+		if fine && max(intDigits(c.Left), intDigits(c.Right))+max(c.Left.Scale, c.Right.Scale) <= 36 {
+			scale = max(c.Left.Scale, c.Right.Scale)
+		}
+	case c.Op == kallav1.Operator_OPERATOR_DATE_WITHIN:
+		inUnits = func(e string, _ source.Column) string {
+			return fmt.Sprintf("CAST(date_diff('day', DATE '1970-01-01', CAST(%s AS DATE)) AS HUGEINT)", e)
+		}
+	default:
+		return "", "", 0, nil, false
+	}
+	inUnitsT := new(big.Rat).Mul(t, pow10(scale))
+	n := new(big.Int).Quo(new(big.Int).Add(inUnitsT.Num(), new(big.Int).Sub(inUnitsT.Denom(), big.NewInt(1))), inUnitsT.Denom())
+	if !n.IsInt64() {
+		return "", "", 0, nil, false
+	}
+	return inUnits(c.l, c.Left), inUnits(c.r, c.Right), max(n.Int64(), 1), new(big.Rat).Inv(pow10(scale)), true
+}
+
+// intDigits is the most digits a number column holds before the point.
+func intDigits(col source.Column) int {
+	if col.Precision == 0 {
+		return 19 // an integer read from a source that declares no width
+	}
+	return col.Precision - col.Scale
 }
 
 // inBands is a table's records each as often as its bands (alias's band

@@ -115,10 +115,11 @@ func read(in plan.Input) string {
 // widening is w's statements, its rounds as a loop.
 func widening(w *Widening) string {
 	count, settle := w.Round(w.Width)
+	unit, _ := decimalText(w.Unit)
 	return fmt.Sprintf("%s;\n-- the records left to settle: %s;\n"+
-		"-- repeat with a radius of %d, then %d times the last, at most %d times, while records are left to settle and the pairs the round compares,\n-- %s,\n"+
+		"-- repeat with a radius of %d x %s, then %d times the last, at most %d times, while records are left to settle and the pairs the round compares,\n-- %s,\n"+
 		"-- are at most 1/%d of those sharing keys with the records left (estimated: their number x the pairs sharing keys / the side's records):\n%s;\n-- end repeat\n%s;\n",
-		w.Create, w.Unsettled, w.Width, WidenBy, MaxRounds, count, RoundShare, settle, strings.Join(w.Finish, ";\n"))
+		w.Create, w.Unsettled, w.Width, unit, WidenBy, MaxRounds, count, RoundShare, settle, strings.Join(w.Finish, ";\n"))
 }
 
 func ruleScript(k int, r plan.Rule) string {

@@ -108,29 +108,35 @@ func (n NearMissSteps) Widens(coarse bool) bool {
 
 // Widening finds a side's near misses under a rule whose first condition
 // besides its joins (c) is a tolerance on exact numbers or a date_within,
-// its rank a distance d that passes up to the threshold t, in rounds of a
-// radius R, from c's band width (at least t) and growing. A round compares
-// each record not yet settled with the records sharing its keys within R
-// (in bands of width R next to its own), and settles those whose closest
-// there fails one condition at most. That one is its closest of all: any
-// other pair is more than R >= t apart or has an empty operand, so it
-// fails c, and where it fails as many conditions, c's rank, which the
-// rule's order takes next, puts it after. The records not settled after
-// the last round (their closest fails two conditions or more, or c's
-// operand is empty) compare every pair sharing keys, as Coarse does.
+// its rank a distance that passes up to the threshold t, in rounds of a
+// radius R, from t in c's units (cond.inUnits: a cent for amounts of two
+// decimals) and growing. A round compares each record not yet settled
+// with the records sharing its keys within R (in bands of width R next to
+// its own), and settles those whose closest there fails one condition at
+// most. That one is its closest of all: any other pair is more than R >= t
+// apart or has an empty operand, so it fails c, and where it fails as many
+// conditions, c's rank, which the rule's order takes next, puts it after.
+// The records not settled after the last round (their closest fails two
+// conditions or more, or c's operand is empty) compare every pair sharing
+// keys, as Coarse does.
 // Within a cent and due_date gte payment_date, 20,000 a side under three
-// currencies: 9.7 s a side by Coarse (7.6 s since it compares a struct
-// alone), 0.1 s in four rounds (radii 1, 16, 256 and 4,096: 9,354, 4,799,
-// 2,276 and 456 of 16,907 records settled; the 22 left compare every
-// pair). Within a cent and 30 days (the Banded book): 0.8 s against 1.9 s.
+// currencies: 9.7 s a side by Coarse (7.6 s once it compared a struct
+// alone), 0.3-0.5 s in six rounds (radii 0.01 to 10,485.76, 2,788 to 144
+// of 16,907 records settled in each; the 14 left compare every pair).
+// Within a cent and 30 days (the Banded book): 0.8 s against 1.9 s. On the
+// 1M bench book's Parquet files under currency keys: 86 s, where Banded
+// had not ended after 600 s (rounds from a cent: 9 s for the invoices;
+// from a unit, 17 s; the 2,497 payments left compare every pair, 42-45 s).
 type Widening struct {
 	// Create makes the table of settled near misses; Unsettled counts the
 	// records still to settle; Finish writes the near misses of all and
 	// drops the table.
 	Create, Unsettled string
 	Finish            []string
-	// Width is the first round's radius.
+	// Width is the first round's radius: the threshold in the condition's
+	// Unit, the finer decimal place of its columns (a day for dates).
 	Width int64
+	Unit  *big.Rat
 	round func(radius int64) (pairs, settle string)
 }
 
@@ -144,8 +150,9 @@ const (
 	RoundShare = 4
 )
 
-// Round is a round of radius R, a multiple of Width: the count of the
-// pairs it compares, and the statement that settles records.
+// Round is a round of radius R units (see cond.inUnits), at least Width:
+// the count of the pairs it compares, and the statement that settles
+// records.
 func (w *Widening) Round(radius int64) (pairs, settle string) { return w.round(radius) }
 
 // nearBanded holds a side's closest records among those in its bands (see
@@ -259,22 +266,24 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 	if first == nil {
 		return steps
 	}
-	if w, ok := first.bandWidth(); ok {
+	if ul, ur, w, unit, ok := first.inUnits(true); ok {
+		if s.Code == "R" {
+			ul, ur = ur, ul // the record is the right operand
+		}
 		rest := fmt.Sprintf("(SELECT * FROM %s WHERE __id NOT IN (SELECT id FROM %s))", unmatched(s), nearWide)
 		steps.Widening = &Widening{
 			Create:    fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT * FROM (%s) WHERE false", nearWide, closest(pairsOf(ids, unmatched(s), s.Other))),
 			Unsettled: "SELECT count(*) FROM " + rest,
 			Finish:    []string{settledWith("SELECT * FROM " + nearWide), "DROP TABLE " + nearWide},
 			Width:     w,
+			Unit:      unit,
 			round: func(radius int64) (string, string) {
-				ub, ob := first.bandsOf(radius)
-				if s.Code == "R" {
-					ub, ob = ob, ub
-				}
-				within := []string{ub + " = o.__band", fmt.Sprintf("%s <= %d", first.NearMissRank(), radius)}
-				from := fmt.Sprintf("%s u JOIN %s o ON %s", rest, inBands(s.Other, "o", ob), strings.Join(append(slices.Clone(joins), within...), " AND "))
+				other := inBands(s.Other, "o", fmt.Sprintf("%s // %d", ur, radius))
+				within := []string{fmt.Sprintf("%s // %d = o.__band", ul, radius),
+					fmt.Sprintf("%s <= %s", first.NearMissRank(), Decimal(new(big.Rat).Mul(big.NewRat(radius, 1), unit)))}
+				from := fmt.Sprintf("%s u JOIN %s o ON %s", rest, other, strings.Join(append(slices.Clone(joins), within...), " AND "))
 				return "SELECT count(*) FROM " + from,
-					fmt.Sprintf("INSERT INTO %s SELECT * FROM (%s) WHERE m.failed <= 1", nearWide, closest(pairsOf(ids, rest, inBands(s.Other, "o", ob), within...)))
+					fmt.Sprintf("INSERT INTO %s SELECT * FROM (%s) WHERE m.failed <= 1", nearWide, closest(pairsOf(ids, rest, other, within...)))
 			},
 		}
 	}
