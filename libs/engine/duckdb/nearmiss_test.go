@@ -187,7 +187,8 @@ func TestNearMissInBands(t *testing.T) {
 // growing round by round (sqlplan's Widening): values in clusters far
 // apart, so that records settle in later rounds; conditions after it that
 // band or not, so that some records' closest fails two conditions or more
-// and is sought among every pair; empty values and keys. Each seed runs
+// and is sought among every pair; decimals against integers (radii in
+// cents); empty values and keys. Each seed runs
 // coarse (every round), fine, and as the engine judges the keys (rounds
 // while they compare few pairs). Across the seeds, records must settle in
 // a round past the first, and some must be left to compare every pair.
@@ -199,6 +200,8 @@ func TestNearMissWidening(t *testing.T) {
 		`[{left: k, op: eq, right: k}, {left: amount, op: tolerance, right: amount, threshold: %[1]s}, {left: ref, op: contains, right: ref}, {left: units, op: gte, right: units}]`,
 		`[{left: units, op: tolerance, right: units, threshold: %[2]d}, {left: k, op: eq, right: k}, {left: amount, op: tolerance_pct, right: amount, threshold: 10}]`,
 		`[{left: k, op: eq, right: k}, {left: day, op: date_within, right: day, threshold: %[2]d}, {left: amount, op: tolerance, right: amount, threshold: %[1]s}, {left: ref, op: startswith, right: ref}]`,
+		`[{left: k, op: eq, right: k}, {left: amount, op: tolerance, right: units, threshold: %[1]s}, {left: day, op: lte, right: day}]`,
+		`[{left: k, op: eq, right: k}, {left: units, op: tolerance, right: amount, threshold: %[1]s}, {left: ref, op: endswith, right: ref}]`,
 	}
 	patterns := []string{`"1:1"`, `"1:N"`, `"M:N"`}
 	var mu sync.Mutex
