@@ -133,6 +133,12 @@ type Widening struct {
 	// drops the table.
 	Create, Unsettled string
 	Finish            []string
+	// InBands, for a rule of two conditions or more that band, are the
+	// count of the pairs in their bands for the records left after the
+	// rounds, and the statement that settles those whose closest among the
+	// pairs there passing a condition fails fewer conditions than band, as
+	// Banded's do; empty otherwise.
+	InBands [2]string
 	// Width is the first round's radius: the threshold in the condition's
 	// Unit, the finer decimal place of its columns (a day for dates).
 	Width int64
@@ -148,6 +154,8 @@ const (
 	WidenBy    = 16
 	MaxRounds  = 8
 	RoundShare = 4
+	// BandsShare bounds the pairs in the bands (InBands) likewise.
+	BandsShare = 1
 )
 
 // Round is a round of radius R units (see cond.inUnits), at least Width:
@@ -248,14 +256,22 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 		return insert(fmt.Sprintf("SELECT id, m.other AS other FROM (%s UNION ALL %s)", settled, closest(pairsOf(ids, rest, s.Other))))
 	}
 	steps.Coarse = insert(fmt.Sprintf("SELECT id, m.other AS other FROM (%s)", closest(pairsOf(ids, unmatched(s), s.Other))))
-	if len(bands) >= 2 {
-		var banded []string
+	// inBandsOf is the pairs of records in each condition's bands that
+	// pass it, as their closest (id, m) and their count before the test.
+	inBandsOf := func(records string) (closestThere, count string) {
+		var banded, counted []string
 		for _, b := range bands {
-			banded = append(banded, pairsOf(ids, unmatched(s), inBands(s.Other, "o", b.other), b.record+" = o.__band", b.test))
+			other := inBands(s.Other, "o", b.other)
+			banded = append(banded, pairsOf(ids, records, other, b.record+" = o.__band", b.test))
+			counted = append(counted, fmt.Sprintf("SELECT 1 FROM %s u JOIN %s o ON %s", records, other, strings.Join(append(slices.Clone(joins), b.record+" = o.__band"), " AND ")))
 		}
+		return closest(strings.Join(banded, " UNION ALL ")), "SELECT count(*) FROM (" + strings.Join(counted, " UNION ALL ") + ")"
+	}
+	if len(bands) >= 2 {
+		closestThere, _ := inBandsOf(unmatched(s))
 		// A pair outside the bands fails every condition that bands.
 		steps.Banded = []string{
-			fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", nearBanded, closest(strings.Join(banded, " UNION ALL "))),
+			fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", nearBanded, closestThere),
 			settledWith(fmt.Sprintf("SELECT * FROM %s WHERE m.failed < %d", nearBanded, len(bands))),
 			"DROP TABLE " + nearBanded,
 		}
@@ -285,6 +301,10 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 				return "SELECT count(*) FROM " + from,
 					fmt.Sprintf("INSERT INTO %s SELECT * FROM (%s) WHERE m.failed <= 1", nearWide, closest(pairsOf(ids, rest, other, within...)))
 			},
+		}
+		if len(bands) >= 2 {
+			closestThere, count := inBandsOf(rest)
+			steps.Widening.InBands = [2]string{count, fmt.Sprintf("INSERT INTO %s SELECT * FROM (%s) WHERE m.failed < %d", nearWide, closestThere, len(bands))}
 		}
 	}
 	return steps

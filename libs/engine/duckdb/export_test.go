@@ -24,6 +24,6 @@ func CoarseAlways(e *Engine) { e.coarse = coarseAlways }
 // keys and whether it took them as coarse.
 func JudgeKeys(e *Engine, f func(pairs float64, coarse bool)) { e.keysJudged = f }
 
-// Widened makes e tell f each round of near misses widening: its radius,
-// the records left to settle and those it settled.
+// Widened makes e tell f each step of near misses widening: its radius
+// (0 for the bands), the records left to settle and those it settled.
 func Widened(e *Engine, f func(radius, left, settled int64)) { e.widened = f }

@@ -191,7 +191,8 @@ func TestNearMissInBands(t *testing.T) {
 // cents); empty values and keys. Each seed runs
 // coarse (every round), fine, and as the engine judges the keys (rounds
 // while they compare few pairs). Across the seeds, records must settle in
-// a round past the first, and some must be left to compare every pair.
+// a round past the first and in the bands after the rounds (rules of two
+// conditions that band), and some must be left to compare every pair.
 func TestNearMissWidening(t *testing.T) {
 	t.Parallel()
 	rules := []string{
@@ -205,10 +206,12 @@ func TestNearMissWidening(t *testing.T) {
 	}
 	patterns := []string{`"1:1"`, `"1:N"`, `"M:N"`}
 	var mu sync.Mutex
-	var later, rest int64 // records settled past the first round; left after the last
+	// Records settled past the first round, and in the bands after the
+	// rounds; left to compare every pair.
+	var later, banded, rest int64
 	t.Cleanup(func() {
-		if later == 0 || rest == 0 {
-			t.Errorf("records settled past the first round: %d, left to compare every pair: %d; want some of each", later, rest)
+		if later == 0 || banded == 0 || rest == 0 {
+			t.Errorf("records settled past the first round: %d, in the bands: %d, left to compare every pair: %d; want some of each", later, banded, rest)
 		}
 	})
 	for seed := uint64(1); seed <= 40; seed++ {
@@ -245,10 +248,13 @@ func TestNearMissWidening(t *testing.T) {
 						unsettled += left
 					}
 					unsettled -= settled
-					if radius > first {
-						mu.Lock()
+					mu.Lock()
+					defer mu.Unlock()
+					switch {
+					case radius == 0:
+						banded += settled
+					case radius > first:
 						later += settled
-						mu.Unlock()
 					}
 				})
 			}
