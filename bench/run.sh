@@ -214,7 +214,9 @@ write_results() { # write_results STATUS
 			echo "coarse a key as a currency (each record's near miss is the nearest of 5,000 amounts); skewed: coarse's amounts,"
 			echo "one customer of 5,000 invoices and 5,000 payments among 45,000 of one each (nearly as many keys as records, and"
 			echo "25 million pairs sharing a key); banded: coarse's records a day apart, 1:1 on the customer, the amount within a"
-			echo "cent and the day within 30 (each record's near miss is sought among the records within 30 days)."
+			echo "cent and the day within 30 (each record's near miss is sought among the records within 30 days); ordered:"
+			echo "banded's records, 1:1 on the customer, the amount within a cent and the invoice's day on or after the payment's"
+			echo "(each record's near miss is found within a widening radius: its closest within a cent, then 16 cents, ...)."
 			echo
 			echo "| book | records in | keys | rounds | walked | groups (expected) | match s | near misses s | kalla wall s | peak RSS MiB | kalla CPU s | others |"
 			echo "|---|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"
