@@ -160,7 +160,7 @@ func (c cond) band() (l, r string, ok bool) {
 func (c cond) inUnits(fine bool) (l, r string, w int64, unit *big.Rat, ok bool) {
 	t := c.Threshold
 	scale := 0
-	inUnits := func(e string, col source.Column) string {
+	asUnits := func(e string, col source.Column) string {
 		switch {
 		case col.Type == source.Integer && scale > 0:
 			return fmt.Sprintf("CAST(%s AS HUGEINT) * %s", e, pow10(scale).FloatString(0))
@@ -178,18 +178,18 @@ func (c cond) inUnits(fine bool) (l, r string, w int64, unit *big.Rat, ok bool) 
 			scale = max(c.Left.Scale, c.Right.Scale)
 		}
 	case c.Op == kallav1.Operator_OPERATOR_DATE_WITHIN:
-		inUnits = func(e string, _ source.Column) string {
+		asUnits = func(e string, _ source.Column) string {
 			return fmt.Sprintf("CAST(date_diff('day', DATE '1970-01-01', CAST(%s AS DATE)) AS HUGEINT)", e)
 		}
 	default:
 		return "", "", 0, nil, false
 	}
-	inUnitsT := new(big.Rat).Mul(t, pow10(scale))
-	n := new(big.Int).Quo(new(big.Int).Add(inUnitsT.Num(), new(big.Int).Sub(inUnitsT.Denom(), big.NewInt(1))), inUnitsT.Denom())
+	tu := new(big.Rat).Mul(t, pow10(scale)) // t in units
+	n := new(big.Int).Quo(new(big.Int).Add(tu.Num(), new(big.Int).Sub(tu.Denom(), big.NewInt(1))), tu.Denom())
 	if !n.IsInt64() {
 		return "", "", 0, nil, false
 	}
-	return inUnits(c.l, c.Left), inUnits(c.r, c.Right), max(n.Int64(), 1), new(big.Rat).Inv(pow10(scale)), true
+	return asUnits(c.l, c.Left), asUnits(c.r, c.Right), max(n.Int64(), 1), new(big.Rat).Inv(pow10(scale)), true
 }
 
 // intDigits is the most digits a number column holds before the point.
