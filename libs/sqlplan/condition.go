@@ -174,8 +174,8 @@ func (c cond) inUnits(fine bool) (l, r string, w int64, unit *big.Rat, ok bool) 
 	switch {
 	case c.Op == kallav1.Operator_OPERATOR_TOLERANCE && exactNumber(c.Left) && exactNumber(c.Right):
 		t = c.threshold()
-		if fine && max(intDigits(c.Left), intDigits(c.Right))+max(c.Left.Scale, c.Right.Scale) <= 36 {
-			scale = max(c.Left.Scale, c.Right.Scale)
+		if s := max(c.Left.Scale, c.Right.Scale); fine && scaledDigits(c.Left, s) <= 36 && scaledDigits(c.Right, s) <= 36 {
+			scale = s
 		}
 	case c.Op == kallav1.Operator_OPERATOR_DATE_WITHIN:
 		asUnits = func(e string, _ source.Column) string {
@@ -192,12 +192,13 @@ func (c cond) inUnits(fine bool) (l, r string, w int64, unit *big.Rat, ok bool) 
 	return asUnits(c.l, c.Left), asUnits(c.r, c.Right), max(n.Int64(), 1), new(big.Rat).Inv(pow10(scale)), true
 }
 
-// intDigits is the most digits a number column holds before the point.
-func intDigits(col source.Column) int {
+// scaledDigits is the most digits of a number column's values multiplied
+// by 10^scale, as DuckDB holds them: a decimal keeps its own places.
+func scaledDigits(col source.Column, scale int) int {
 	if col.Precision == 0 {
-		return 19 // an integer read from a source that declares no width
+		return 19 + scale // an integer read from a source that declares no width
 	}
-	return col.Precision - col.Scale
+	return col.Precision + scale
 }
 
 // inBands is a table's records each as often as its bands (alias's band

@@ -268,5 +268,31 @@ func TestNearMissWidening(t *testing.T) {
 	}
 }
 
+// TestNearMissWideningWideDecimals: widening counts its radii in the finer
+// decimal place of the two columns, where their values so scaled keep
+// within DuckDB's 38 digits. Amounts of two places against values of 17
+// (scaled, 40 digits: they would overflow) are counted in whole units; the
+// run must end as the oracle's, coarse and fine.
+func TestNearMissWideningWideDecimals(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(7, 31))
+	side := func(places int) string {
+		var b strings.Builder
+		b.WriteString("id,cur,amount,day\n")
+		for i := range 60 {
+			amount := fmt.Sprintf("%d.%02d", rng.IntN(200000)-100000, rng.IntN(100))
+			if places > 2 {
+				amount += strings.Repeat(fmt.Sprint(rng.IntN(10)), places-2)
+			}
+			fmt.Fprintf(&b, "%d,%s,%s,2024-01-%02d\n", i+1, pick(rng, "EUR", "USD"), amount, 1+rng.IntN(28))
+		}
+		return b.String()
+	}
+	r, dir := oracleCase(t, side(2), side(17), recipeYAML(`
+  - {name: near, pattern: "1:1", conditions: [{left: cur, op: eq, right: cur}, {left: amount, op: tolerance, right: amount, threshold: 7}, {left: day, op: date_within, right: day, threshold: 1}]}
+`))
+	compareEachWay(t, r, oracleResult(t, r, dir), coarseWays)
+}
+
 // pick is one of values, chosen by rng.
 func pick(rng *rand.Rand, values ...string) string { return values[rng.IntN(len(values))] }
