@@ -165,6 +165,12 @@ const (
 // records.
 func (w *Widening) Round(radius int64) (pairs, settle string) { return w.round(radius) }
 
+// Distance is a radius as the condition's values write it (16 cents: 0.16).
+func (w *Widening) Distance(radius int64) string {
+	text, _ := decimalText(new(big.Rat).Mul(big.NewRat(radius, 1), w.Unit))
+	return text
+}
+
 // nearBanded holds a side's closest records among those in its bands (see
 // NearMissSteps.Banded); nearWide those settled by Widening.
 const (

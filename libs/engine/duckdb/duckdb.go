@@ -614,7 +614,7 @@ func (s *session) widen(ctx context.Context, w *sqlplan.Widening, perRecord floa
 	}
 	for round, radius := 0, w.Width; round < sqlplan.MaxRounds && left > 0; round++ {
 		count, q := w.Round(radius)
-		ran, err := settle(fmt.Sprintf("within %d", radius), radius, count, q, sqlplan.RoundShare)
+		ran, err := settle("within "+w.Distance(radius), radius, count, q, sqlplan.RoundShare)
 		if err != nil {
 			return err
 		}
