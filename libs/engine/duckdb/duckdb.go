@@ -582,6 +582,9 @@ func (s *session) widen(ctx context.Context, w *sqlplan.Widening, perRecord floa
 	if err != nil {
 		return err
 	}
+	if float64(left)*perRecord < fewPairs {
+		left = 0 // every pair at once costs less than the steps' statements
+	}
 	// settle runs a step that settles records, unless its count of pairs
 	// passes 1/share of those comparing every pair would compare; it says
 	// whether it ran.
@@ -635,6 +638,10 @@ func (s *session) widen(ctx context.Context, w *sqlplan.Widening, perRecord floa
 	}
 	return nil
 }
+
+// fewPairs is as many pairs as comparing every pair compares in about the
+// time two statements of widening take (20-60 ms).
+const fewPairs = 1 << 20
 
 // keyEstimate is a rule's judgement of its keys, from the pairs sharing
 // them that its KeyStats estimate, and each side's records.
