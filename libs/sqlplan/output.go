@@ -232,11 +232,18 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 			cols = append(cols, structOf(alias, carried[alias])+" AS "+alias)
 		}
 	}
-	// pairsOf is the pairs of the records and the other side's, joined on
-	// the rule's keys and any more conditions, with the columns asked.
+	// joined is the records (u) and the other side's (o) joined on the
+	// rule's keys and any more conditions.
+	joined := func(records, other string, more ...string) string {
+		return fmt.Sprintf("%s u JOIN %s o ON %s", records, other, strings.Join(append(slices.Clone(joins), more...), " AND "))
+	}
+	// pairsOf is those pairs with the columns asked and the ranks.
 	pairsOf := func(cols []string, records, other string, more ...string) string {
-		return fmt.Sprintf("SELECT %s FROM %s u JOIN %s o ON %s",
-			strings.Join(append(slices.Clone(cols), ranks...), ", "), records, other, strings.Join(append(slices.Clone(joins), more...), " AND "))
+		return fmt.Sprintf("SELECT %s FROM %s", strings.Join(append(slices.Clone(cols), ranks...), ", "), joined(records, other, more...))
+	}
+	// restOf is the unmatched records not among those settled.
+	restOf := func(settled string) string {
+		return fmt.Sprintf("(SELECT * FROM %s WHERE __id NOT IN (SELECT id FROM %s))", unmatched(s), settled)
 	}
 	// Structs order as the window's ORDER BY once each rank is led by
 	// whether it is NULL (NULLs last).
@@ -260,8 +267,7 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 	// settledWith writes the near misses of the records settled in table
 	// and, for the others, of every pair sharing keys.
 	settledWith := func(settled string) string {
-		rest := fmt.Sprintf("(SELECT * FROM %s WHERE __id NOT IN (SELECT id FROM (%s)))", unmatched(s), settled)
-		return insert(fmt.Sprintf("SELECT id, m.other AS other FROM (%s UNION ALL %s)", settled, closest(pairsOf(ids, rest, s.Other))))
+		return insert(fmt.Sprintf("SELECT id, m.other AS other FROM (%s UNION ALL %s)", settled, closest(pairsOf(ids, restOf("("+settled+")"), s.Other))))
 	}
 	steps.Coarse = insert(fmt.Sprintf("SELECT id, m.other AS other FROM (%s)", closest(pairsOf(ids, unmatched(s), s.Other))))
 	// inBandsOf is the pairs of records in each condition's bands that
@@ -271,7 +277,7 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 		for _, b := range bands {
 			other := inBands(s.Other, "o", b.other)
 			banded = append(banded, pairsOf(ids, records, other, b.record+" = o.__band", b.test))
-			counted = append(counted, fmt.Sprintf("SELECT 1 FROM %s u JOIN %s o ON %s", records, other, strings.Join(append(slices.Clone(joins), b.record+" = o.__band"), " AND ")))
+			counted = append(counted, "SELECT 1 FROM "+joined(records, other, b.record+" = o.__band"))
 		}
 		return closest(strings.Join(banded, " UNION ALL ")), "SELECT count(*) FROM (" + strings.Join(counted, " UNION ALL ") + ")"
 	}
@@ -294,7 +300,7 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 		if s.Code == "R" {
 			ul, ur = ur, ul // the record is the right operand
 		}
-		rest := fmt.Sprintf("(SELECT * FROM %s WHERE __id NOT IN (SELECT id FROM %s))", unmatched(s), nearWide)
+		rest := restOf(nearWide)
 		steps.Widening = &Widening{
 			Create:    fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT * FROM (%s) WHERE false", nearWide, closest(pairsOf(ids, unmatched(s), s.Other))),
 			Unsettled: "SELECT count(*) FROM " + rest,
@@ -305,8 +311,7 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 				other := inBands(s.Other, "o", fmt.Sprintf("%s // %d", ur, radius))
 				within := []string{fmt.Sprintf("%s // %d = o.__band", ul, radius),
 					fmt.Sprintf("%s <= %s", first.NearMissRank(), Decimal(new(big.Rat).Mul(big.NewRat(radius, 1), unit)))}
-				from := fmt.Sprintf("%s u JOIN %s o ON %s", rest, other, strings.Join(append(slices.Clone(joins), within...), " AND "))
-				return "SELECT count(*) FROM " + from,
+				return "SELECT count(*) FROM " + joined(rest, other, within...),
 					fmt.Sprintf("INSERT INTO %s SELECT * FROM (%s) WHERE m.failed <= 1", nearWide, closest(pairsOf(ids, rest, other, within...)))
 			},
 		}

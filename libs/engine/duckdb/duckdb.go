@@ -582,52 +582,11 @@ func (s *session) widen(ctx context.Context, w *sqlplan.Widening, perRecord floa
 	if err != nil {
 		return err
 	}
-	if float64(left)*perRecord < fewPairs {
-		left = 0 // every pair at once costs less than the steps' statements
-	}
-	// settle runs a step that settles records, unless its count of pairs
-	// passes 1/share of those comparing every pair would compare; it says
-	// whether it ran.
-	settle := func(name string, radius int64, count, q string, share float64) (bool, error) {
-		start := time.Now()
-		pairs, err := s.int64(ctx, count)
-		if err != nil {
-			return false, err
-		}
-		if float64(pairs)*share > float64(left)*perRecord {
-			if traceStatements {
-				fmt.Fprintf(os.Stderr, "duckdb %6dms near misses %s: %d pairs, more than 1/%g of about %.0f: not run\n",
-					time.Since(start).Milliseconds(), name, pairs, share, float64(left)*perRecord)
-			}
-			return false, nil
-		}
-		settled, err := s.execCount(ctx, q)
-		if err != nil {
-			return false, err
-		}
-		if traceStatements {
-			fmt.Fprintf(os.Stderr, "duckdb %6dms near misses %s: %d pairs, %d of %d records settled\n",
-				time.Since(start).Milliseconds(), name, pairs, settled, left)
-		}
-		if s.widened != nil {
-			s.widened(radius, left, settled)
-		}
-		left -= settled
-		return true, nil
-	}
-	for round, radius := 0, w.Width; round < sqlplan.MaxRounds && left > 0; round++ {
-		count, q := w.Round(radius)
-		ran, err := settle("within "+w.Distance(radius), radius, count, q, sqlplan.RoundShare)
-		if err != nil {
-			return err
-		}
-		if !ran || radius > math.MaxInt64/sqlplan.WidenBy {
-			break
-		}
-		radius *= sqlplan.WidenBy
-	}
-	if w.InBands[0] != "" && left > 0 {
-		if _, err := settle("in the bands", 0, w.InBands[0], w.InBands[1], sqlplan.BandsShare); err != nil {
+	// Where every pair at once costs less than the steps' statements, the
+	// records all go to the last step.
+	if float64(left)*perRecord >= fewPairs {
+		st := settling{s: s, left: left, perRecord: perRecord}
+		if err := st.run(ctx, w); err != nil {
 			return err
 		}
 	}
@@ -637,6 +596,63 @@ func (s *session) widen(ctx context.Context, w *sqlplan.Widening, perRecord floa
 		}
 	}
 	return nil
+}
+
+// settling is widening's steps before its last: the records left to
+// settle, and the pairs sharing keys each is in (see widen).
+type settling struct {
+	s         *session
+	left      int64
+	perRecord float64
+}
+
+// run takes the rounds, then the step in the bands.
+func (st *settling) run(ctx context.Context, w *sqlplan.Widening) error {
+	for round, radius := 0, w.Width; round < sqlplan.MaxRounds && st.left > 0; round++ {
+		count, q := w.Round(radius)
+		ran, err := st.step(ctx, "within "+w.Distance(radius), radius, count, q, sqlplan.RoundShare)
+		if err != nil || !ran || radius > math.MaxInt64/sqlplan.WidenBy {
+			return err
+		}
+		radius *= sqlplan.WidenBy
+	}
+	if w.InBands[0] == "" || st.left == 0 {
+		return nil
+	}
+	_, err := st.step(ctx, "in the bands", 0, w.InBands[0], w.InBands[1], sqlplan.BandsShare)
+	return err
+}
+
+// step runs a statement that settles records, unless the count of the
+// pairs it compares passes 1/share of those comparing every pair would; it
+// says whether it ran.
+func (st *settling) step(ctx context.Context, name string, radius int64, count, q string, share float64) (bool, error) {
+	start := time.Now()
+	pairs, err := st.s.int64(ctx, count)
+	if err != nil {
+		return false, err
+	}
+	all := float64(st.left) * st.perRecord
+	if float64(pairs)*share > all {
+		if traceStatements {
+			fmt.Fprintf(os.Stderr, "duckdb %6dms near misses %s: %d pairs, more than 1/%g of about %.0f: not run\n",
+				time.Since(start).Milliseconds(), name, pairs, share, all)
+		}
+		return false, nil
+	}
+	settled, err := st.s.execCount(ctx, q)
+	if err != nil {
+		return false, err
+	}
+	if traceStatements {
+		fmt.Fprintf(os.Stderr, "duckdb %6dms near misses %s: %d pairs, %d of %d records settled\n",
+			time.Since(start).Milliseconds(), name, pairs, settled, st.left)
+	}
+	if st.s.widened != nil {
+		st.s.widened(radius, st.left, settled)
+	}
+	st.left -= settled
+	return true, nil
 }
 
 // fewPairs is as many pairs as comparing every pair compares in about the
