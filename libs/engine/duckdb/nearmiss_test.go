@@ -83,34 +83,27 @@ func TestNearMissNearestValues(t *testing.T) {
 		`[{left: cur, op: eq, right: cur}, {left: units, op: tolerance_pct, right: amount, threshold: 50}]`,
 	}
 	patterns := []string{`"1:1"`, `"1:N"`, `"M:N"`}
-	for seed := uint64(1); seed <= 40; seed++ {
-		t.Run(fmt.Sprintf("seed_%d", seed), func(t *testing.T) {
-			t.Parallel()
-			rng := rand.New(rand.NewPCG(seed, 25))
-			side := func(n int) string {
-				var b strings.Builder
-				b.WriteString("id,cur,name,amount,units,day,spread\n")
-				for i := range n {
-					fmt.Fprintf(&b, "%d,%s,%s,%s,%s,%s,%s\n", i+1,
-						pick(rng, "EUR", "USD", "GBP", ""),
-						pick(rng, "Acme", " acme", "ACME ", "Bolt", "bolt", "  ", ""),
-						pick(rng, "", fmt.Sprintf("%d.%02d", rng.IntN(9)-4, 25*rng.IntN(4)), fmt.Sprintf("%d.00", rng.IntN(20))),
-						pick(rng, "", fmt.Sprint(rng.IntN(30)-10), "-9223372036854775807"),
-						pick(rng, "", fmt.Sprintf("2024-01-%02d", 1+rng.IntN(9))),
-						// Far apart, so that the nearest values fail a
-						// tolerance_pct where farther ones pass.
-						pick(rng, "", "0.0", fmt.Sprintf("%d.%d", rng.IntN(2001)-1000, 5*rng.IntN(2))))
-				}
-				return b.String()
-			}
-			rule := fmt.Sprintf("\n  - name: near\n    pattern: %s\n    conditions: %s\n", patterns[rng.IntN(len(patterns))], rules[int(seed)%len(rules)])
-			// Past 64 records DuckDB's ASOF join sorts instead of looping,
-			// and there it matched empty values to the largest or smallest.
-			size := func() int { return 10 + rng.IntN(60) + int(seed%2)*(100+rng.IntN(200)) }
-			r, dir := oracleCase(t, side(size()), side(size()), recipeYAML(rule))
-			compareEachWay(t, r, oracleResult(t, r, dir), coarseWays)
-		})
-	}
+	eachSeed(t, 40, 25, func(t *testing.T, seed uint64, rng *rand.Rand) {
+		side := func(n int) string {
+			return csvOf("id,cur,name,amount,units,day,spread", n, func(i int) string {
+				return fmt.Sprintf("%d,%s,%s,%s,%s,%s,%s", i+1,
+					pick(rng, "EUR", "USD", "GBP", ""),
+					pick(rng, "Acme", " acme", "ACME ", "Bolt", "bolt", "  ", ""),
+					pick(rng, "", fmt.Sprintf("%d.%02d", rng.IntN(9)-4, 25*rng.IntN(4)), fmt.Sprintf("%d.00", rng.IntN(20))),
+					pick(rng, "", fmt.Sprint(rng.IntN(30)-10), "-9223372036854775807"),
+					pick(rng, "", fmt.Sprintf("2024-01-%02d", 1+rng.IntN(9))),
+					// Far apart, so that the nearest values fail a
+					// tolerance_pct where farther ones pass.
+					pick(rng, "", "0.0", fmt.Sprintf("%d.%d", rng.IntN(2001)-1000, 5*rng.IntN(2))))
+			})
+		}
+		rule := nearRule(patterns[rng.IntN(len(patterns))], rules[int(seed)%len(rules)])
+		// Past 64 records DuckDB's ASOF join sorts instead of looping,
+		// and there it matched empty values to the largest or smallest.
+		size := func() int { return 10 + rng.IntN(60) + int(seed%2)*(100+rng.IntN(200)) }
+		r, dir := oracleCase(t, side(size()), side(size()), recipeYAML(rule))
+		compareEachWay(t, r, oracleResult(t, r, dir), coarseWays)
+	})
 }
 
 // TestNearMissPastAHundredPercent: past 100%, a tolerance_pct passes a
@@ -156,29 +149,22 @@ func TestNearMissInBands(t *testing.T) {
 		`[{left: k, op: eq, right: k}, {left: units, op: lte, right: units}, {left: day, op: date_within, right: day, threshold: %[2]d}, {left: amount, op: tolerance, right: amount, threshold: %[1]s}]`,
 	}
 	patterns := []string{`"1:1"`, `"1:N"`, `"M:N"`}
-	for seed := uint64(1); seed <= 40; seed++ {
-		t.Run(fmt.Sprintf("seed_%d", seed), func(t *testing.T) {
-			t.Parallel()
-			rng := rand.New(rand.NewPCG(seed, 28))
-			side := func(n int) string {
-				var b strings.Builder
-				b.WriteString("id,k,amount,units,day\n")
-				for i := range n {
-					fmt.Fprintf(&b, "%d,%s,%s,%s,%s\n", i+1, pick(rng, "A", "B", "B", ""),
-						pick(rng, "", fmt.Sprintf("%d.%02d", rng.IntN(1001)-500, rng.IntN(100))),
-						pick(rng, "", fmt.Sprint(rng.IntN(200)-100)),
-						pick(rng, "", time.Date(2023, 1, 1+rng.IntN(730), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)))
-				}
-				return b.String()
-			}
-			thresholds := []string{"0.5", "5", "20"}
-			conditions := fmt.Sprintf(rules[int(seed)%len(rules)], thresholds[rng.IntN(len(thresholds))], []int{0, 3, 30}[rng.IntN(3)])
-			rule := fmt.Sprintf("\n  - name: near\n    pattern: %s\n    conditions: %s\n", patterns[rng.IntN(len(patterns))], conditions)
-			size := func() int { return 10 + rng.IntN(60) + int(seed%2)*(100+rng.IntN(200)) }
-			r, dir := oracleCase(t, side(size()), side(size()), recipeYAML(rule))
-			compareEachWay(t, r, oracleResult(t, r, dir), coarseWays)
-		})
-	}
+	eachSeed(t, 40, 28, func(t *testing.T, seed uint64, rng *rand.Rand) {
+		side := func(n int) string {
+			return csvOf("id,k,amount,units,day", n, func(i int) string {
+				return fmt.Sprintf("%d,%s,%s,%s,%s", i+1, pick(rng, "A", "B", "B", ""),
+					pick(rng, "", fmt.Sprintf("%d.%02d", rng.IntN(1001)-500, rng.IntN(100))),
+					pick(rng, "", fmt.Sprint(rng.IntN(200)-100)),
+					pick(rng, "", time.Date(2023, 1, 1+rng.IntN(730), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)))
+			})
+		}
+		thresholds := []string{"0.5", "5", "20"}
+		conditions := fmt.Sprintf(rules[int(seed)%len(rules)], thresholds[rng.IntN(len(thresholds))], []int{0, 3, 30}[rng.IntN(3)])
+		rule := nearRule(patterns[rng.IntN(len(patterns))], conditions)
+		size := func() int { return 10 + rng.IntN(60) + int(seed%2)*(100+rng.IntN(200)) }
+		r, dir := oracleCase(t, side(size()), side(size()), recipeYAML(rule))
+		compareEachWay(t, r, oracleResult(t, r, dir), coarseWays)
+	})
 }
 
 // TestNearMissWidening compares with the oracle the near misses of rules
@@ -189,8 +175,8 @@ func TestNearMissInBands(t *testing.T) {
 // band or not, so that some records' closest fails two conditions or more
 // and is sought among every pair; decimals against integers (radii in
 // cents); empty values and keys. Each seed runs
-// coarse (every round), fine, and as the engine judges the keys (rounds
-// while they compare few pairs). Across the seeds, records must settle in
+// coarse (every round), fine, and as the engine judges the keys (books
+// this small then compare every pair at once). Across the seeds, records must settle in
 // a round past the first and in the bands after the rounds (rules of two
 // conditions that band), and some must be left to compare every pair.
 func TestNearMissWidening(t *testing.T) {
@@ -214,58 +200,51 @@ func TestNearMissWidening(t *testing.T) {
 			t.Errorf("records settled past the first round: %d, in the bands: %d, left to compare every pair: %d; want some of each", later, banded, rest)
 		}
 	})
-	for seed := uint64(1); seed <= 40; seed++ {
-		t.Run(fmt.Sprintf("seed_%d", seed), func(t *testing.T) {
-			t.Parallel()
-			rng := rand.New(rand.NewPCG(seed, 29))
-			side := func(n int) string {
-				var b strings.Builder
-				b.WriteString("id,k,amount,units,day,ref\n")
-				for i := range n {
-					cluster := []int{-100000, 0, 0, 3000, 250000}[rng.IntN(5)]
-					fmt.Fprintf(&b, "%d,%s,%s,%s,%s,%s\n", i+1, pick(rng, "A", "B", "B", ""),
-						pick(rng, "", fmt.Sprintf("%d.%02d", cluster+rng.IntN(41)-20, rng.IntN(100))),
-						pick(rng, "", fmt.Sprint(cluster/100+rng.IntN(200)-100)),
-						pick(rng, "", time.Date(2023, 1, 1+cluster/1000+rng.IntN(60), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)),
-						pick(rng, "", "INV-1", "INV-12", "X"))
+	eachSeed(t, 40, 29, func(t *testing.T, seed uint64, rng *rand.Rand) {
+		side := func(n int) string {
+			return csvOf("id,k,amount,units,day,ref", n, func(i int) string {
+				cluster := []int{-100000, 0, 0, 3000, 250000}[rng.IntN(5)]
+				return fmt.Sprintf("%d,%s,%s,%s,%s,%s", i+1, pick(rng, "A", "B", "B", ""),
+					pick(rng, "", fmt.Sprintf("%d.%02d", cluster+rng.IntN(41)-20, rng.IntN(100))),
+					pick(rng, "", fmt.Sprint(cluster/100+rng.IntN(200)-100)),
+					pick(rng, "", time.Date(2023, 1, 1+cluster/1000+rng.IntN(60), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)),
+					pick(rng, "", "INV-1", "INV-12", "X"))
+			})
+		}
+		thresholds := []string{"0", "0.5", "5"}
+		conditions := fmt.Sprintf(rules[int(seed)%len(rules)], thresholds[rng.IntN(len(thresholds))], []int{0, 3}[rng.IntN(2)])
+		rule := nearRule(patterns[rng.IntN(len(patterns))], conditions)
+		size := func() int { return 20 + rng.IntN(60) + int(seed%2)*(200+rng.IntN(200)) }
+		r, dir := oracleCase(t, side(size()), side(size()), recipeYAML(rule))
+		want := oracleResult(t, r, dir)
+		var unsettled int64 // after the last round of each side
+		widened := func(e *duckdb.Engine) {
+			first := int64(0) // each side's first radius
+			duckdb.Widened(e, func(radius, left, settled int64) {
+				if first == 0 {
+					first = radius
 				}
-				return b.String()
-			}
-			thresholds := []string{"0", "0.5", "5"}
-			conditions := fmt.Sprintf(rules[int(seed)%len(rules)], thresholds[rng.IntN(len(thresholds))], []int{0, 3}[rng.IntN(2)])
-			rule := fmt.Sprintf("\n  - name: near\n    pattern: %s\n    conditions: %s\n", patterns[rng.IntN(len(patterns))], conditions)
-			size := func() int { return 20 + rng.IntN(60) + int(seed%2)*(200+rng.IntN(200)) }
-			r, dir := oracleCase(t, side(size()), side(size()), recipeYAML(rule))
-			want := oracleResult(t, r, dir)
-			var unsettled int64 // after the last round of each side
-			widened := func(e *duckdb.Engine) {
-				first := int64(0) // each side's first radius
-				duckdb.Widened(e, func(radius, left, settled int64) {
-					if first == 0 {
-						first = radius
-					}
-					if radius == first {
-						unsettled += left
-					}
-					unsettled -= settled
-					mu.Lock()
-					defer mu.Unlock()
-					switch {
-					case radius == 0:
-						banded += settled
-					case radius > first:
-						later += settled
-					}
-				})
-			}
-			t.Run("coarse", func(t *testing.T) { compare(t, r, engineResult(t, r, duckdb.CoarseAlways, widened), want) })
-			mu.Lock()
-			rest += unsettled
-			mu.Unlock()
-			t.Run("fine", func(t *testing.T) { compare(t, r, engineResult(t, r, duckdb.CoarseNever), want) })
-			t.Run("by_keys", func(t *testing.T) { compare(t, r, engineResult(t, r), want) })
-		})
-	}
+				if radius == first {
+					unsettled += left
+				}
+				unsettled -= settled
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case radius == 0:
+					banded += settled
+				case radius > first:
+					later += settled
+				}
+			})
+		}
+		t.Run("coarse", func(t *testing.T) { compare(t, r, engineResult(t, r, duckdb.CoarseAlways, widened), want) })
+		mu.Lock()
+		rest += unsettled
+		mu.Unlock()
+		t.Run("fine", func(t *testing.T) { compare(t, r, engineResult(t, r, duckdb.CoarseNever), want) })
+		t.Run("by_keys", func(t *testing.T) { compare(t, r, engineResult(t, r), want) })
+	})
 }
 
 // TestNearMissWideningWideDecimals: widening counts its radii in the finer
@@ -277,21 +256,23 @@ func TestNearMissWideningWideDecimals(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(7, 31))
 	side := func(places int) string {
-		var b strings.Builder
-		b.WriteString("id,cur,amount,day\n")
-		for i := range 60 {
+		return csvOf("id,cur,amount,day", 60, func(i int) string {
 			amount := fmt.Sprintf("%d.%02d", rng.IntN(200000)-100000, rng.IntN(100))
 			if places > 2 {
 				amount += strings.Repeat(fmt.Sprint(rng.IntN(10)), places-2)
 			}
-			fmt.Fprintf(&b, "%d,%s,%s,2024-01-%02d\n", i+1, pick(rng, "EUR", "USD"), amount, 1+rng.IntN(28))
-		}
-		return b.String()
+			return fmt.Sprintf("%d,%s,%s,2024-01-%02d", i+1, pick(rng, "EUR", "USD"), amount, 1+rng.IntN(28))
+		})
 	}
 	r, dir := oracleCase(t, side(2), side(17), recipeYAML(`
   - {name: near, pattern: "1:1", conditions: [{left: cur, op: eq, right: cur}, {left: amount, op: tolerance, right: amount, threshold: 7}, {left: day, op: date_within, right: day, threshold: 1}]}
 `))
 	compareEachWay(t, r, oracleResult(t, r, dir), coarseWays)
+}
+
+// nearRule is a recipe's rule named near, as recipeYAML takes it.
+func nearRule(pattern, conditions string) string {
+	return fmt.Sprintf("\n  - name: near\n    pattern: %s\n    conditions: %s\n", pattern, conditions)
 }
 
 // pick is one of values, chosen by rng.

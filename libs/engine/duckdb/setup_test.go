@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -238,4 +239,27 @@ func seedRecipe(t *testing.T, fixed bool) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// eachSeed runs f as parallel subtests seed_1 to seed_n, each with a
+// generator of its own; stream keeps one test's numbers apart from
+// another's.
+func eachSeed(t *testing.T, n, stream uint64, f func(t *testing.T, seed uint64, rng *rand.Rand)) {
+	for seed := uint64(1); seed <= n; seed++ {
+		t.Run(fmt.Sprintf("seed_%d", seed), func(t *testing.T) {
+			t.Parallel()
+			f(t, seed, rand.New(rand.NewPCG(seed, stream)))
+		})
+	}
+}
+
+// csvOf is a CSV file's text: the header, then n records, record i as row
+// writes it.
+func csvOf(header string, n int, row func(i int) string) string {
+	var b strings.Builder
+	b.WriteString(header + "\n")
+	for i := range n {
+		b.WriteString(row(i) + "\n")
+	}
+	return b.String()
 }
