@@ -147,7 +147,23 @@ func (c cond) band() (l, r string, ok bool) {
 		return c.ratioBand()
 	}
 	l, r, w, _, ok := c.inUnits(false)
-	return fmt.Sprintf("%s // %d", l, w), fmt.Sprintf("%s // %d", r, w), ok
+	return fmt.Sprintf("%s // %d", l, w), fmt.Sprintf("%s // %d", r, w), ok && c.bounded()
+}
+
+// bounded says whether the condition passes only values within its
+// threshold of each other (a tolerance, a date_within): a pair farther
+// apart fails it. A comparison passes values however far apart.
+func (c cond) bounded() bool {
+	return c.Op == kallav1.Operator_OPERATOR_TOLERANCE || c.Op == kallav1.Operator_OPERATOR_DATE_WITHIN
+}
+
+// comparison says whether the condition is a gt, lt, gte or lte.
+func (c cond) comparison() bool {
+	switch c.Op {
+	case kallav1.Operator_OPERATOR_GT, kallav1.Operator_OPERATOR_LT, kallav1.Operator_OPERATOR_GTE, kallav1.Operator_OPERATOR_LTE:
+		return true
+	}
+	return false
 }
 
 // inUnits is, for a tolerance on exact numbers or a date_within, each
@@ -156,10 +172,15 @@ func (c cond) band() (l, r string, ok bool) {
 // parts or, when fine, the finer decimal place of the two columns, where
 // their values so keep within 36 digits. Values at most n units apart
 // (n whole) have whole numbers of units at most n apart, and so lie in the
-// same band of width n, or the next.
+// same band of width n, or the next. A comparison of exact numbers or of
+// two dates, whose rank is also the distance between its values, is in
+// units likewise, with 1 for its threshold.
 func (c cond) inUnits(fine bool) (l, r string, w int64, unit *big.Rat, ok bool) {
 	t := c.Threshold
 	scale := 0
+	days := func(e string, _ source.Column) string {
+		return fmt.Sprintf("CAST(date_diff('day', DATE '1970-01-01', CAST(%s AS DATE)) AS HUGEINT)", e)
+	}
 	asUnits := func(e string, col source.Column) string {
 		switch {
 		case col.Type == source.Integer && scale > 0:
@@ -171,16 +192,21 @@ func (c cond) inUnits(fine bool) (l, r string, w int64, unit *big.Rat, ok bool) 
 		}
 		return "CAST(floor(" + e + ") AS HUGEINT)"
 	}
-	switch {
-	case c.Op == kallav1.Operator_OPERATOR_TOLERANCE && exactNumber(c.Left) && exactNumber(c.Right):
-		t = c.threshold()
+	numbers := exactNumber(c.Left) && exactNumber(c.Right)
+	if numbers {
 		if s := max(c.Left.Scale, c.Right.Scale); fine && scaledDigits(c.Left, s) <= 36 && scaledDigits(c.Right, s) <= 36 {
 			scale = s
 		}
+	}
+	switch {
+	case c.Op == kallav1.Operator_OPERATOR_TOLERANCE && numbers:
+		t = c.threshold()
 	case c.Op == kallav1.Operator_OPERATOR_DATE_WITHIN:
-		asUnits = func(e string, _ source.Column) string {
-			return fmt.Sprintf("CAST(date_diff('day', DATE '1970-01-01', CAST(%s AS DATE)) AS HUGEINT)", e)
-		}
+		asUnits = days
+	case (c.comparison() || c.Op == kallav1.Operator_OPERATOR_TOLERANCE_PCT) && numbers:
+		t = new(big.Rat)
+	case c.comparison() && c.Left.Type == source.Date && c.Right.Type == source.Date:
+		t, asUnits = new(big.Rat), days
 	default:
 		return "", "", 0, nil, false
 	}

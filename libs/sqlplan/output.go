@@ -62,14 +62,17 @@ func Sides(p *plan.Plan) (left, right Side) {
 // over both sides whatever the keys, 0.6-1.0 s a side on the 1M book.
 //
 // Widening, set for a rule whose first condition besides its joins is a
-// tolerance on exact numbers or a date_within, seeks each record's
-// closest within a distance that grows round by round (see Widening).
+// tolerance on exact numbers or a date_within, or a comparison of exact
+// numbers or of dates or a tolerance_pct followed by a condition that
+// bands, seeks each record's closest within a distance that grows round
+// by round (see Widening).
 //
 // Banded, set for a rule with two or more conditions besides its joins
 // that band (see cond.band), serves under coarse keys where the first does
-// not (a gt, a tolerance_pct); where it does, Widening comes first (the
-// bank book below: 1.9 s by Banded, 0.8 s), then settles in the bands as
-// Banded does. Banded finds the same near misses in three
+// not widen (a comparison of text, a startswith); where it does, Widening
+// comes first (the bank book below: 1.9 s by Banded, 0.8 s; a
+// tolerance_pct first, 1.1 s by Banded, 0.8 s), then settles in the bands
+// as Banded does. Banded finds the same near misses in three
 // statements: first each record's closest among the pairs passing one of
 // those conditions or more, sought in each one's bands (a pair passing a
 // condition is in its bands); any other pair fails every one of them, so a
@@ -108,15 +111,20 @@ func (n NearMissSteps) Widens(coarse bool) bool {
 }
 
 // Widening finds a side's near misses under a rule whose first condition
-// besides its joins (c) is a tolerance on exact numbers or a date_within,
-// its rank a distance that passes up to the threshold t, in rounds of a
-// radius R, from t in c's units (cond.inUnits: a cent for amounts of two
-// decimals) and growing. A round compares each record not yet settled
-// with the records sharing its keys within R (in bands of width R next to
-// its own), and settles those whose closest there fails one condition at
-// most. That one is its closest of all: any other pair is more than R >= t
-// apart or has an empty operand, so it fails c, and where it fails as many
-// conditions, c's rank, which the rule's order takes next, puts it after.
+// besides its joins (c) ranks pairs by the distance between their values,
+// in rounds of a radius R, from c's threshold t in c's units
+// (cond.inUnits: a cent for amounts of two decimals; a day) and growing.
+// A round compares each record not yet settled with the records sharing
+// its keys within R (in bands of width R next to its own), and settles
+// those whose closest there fails one condition at most. That one is its
+// closest of all: where c is a tolerance or a date_within, any other pair
+// is more than R >= t apart or has an empty operand, so it fails c, and
+// where it fails as many conditions, c's rank, which the rule's order
+// takes next, puts it after. A comparison or a tolerance_pct passes values
+// however far apart: the records with a pair passing every condition
+// settle first (Passing), so that any other pair fails one condition or
+// more, and c's rank puts it after likewise. Without a condition that
+// bands, where those pairs are sought, such a rule does not widen.
 // A rule of two conditions or more that band then settles the records
 // left in their bands (InBands), as Banded does. The records not settled
 // by then (their closest fails two conditions or more, or c's operand is
@@ -135,6 +143,15 @@ type Widening struct {
 	// drops the table.
 	Create, Unsettled string
 	Finish            []string
+	// Passing, for a comparison or a tolerance_pct (c passes values
+	// however far apart), are the count of the pairs in the bands of the
+	// rule's first condition that bands and the statement that settles the
+	// records with a pair passing every condition, their closest among
+	// those (a pair passing it is in its bands); empty otherwise. The
+	// rounds run only after it: a record's closest within R failing one
+	// condition is then its closest of all, since any farther pair fails
+	// one or more and ranks after it on c.
+	Passing [2]string
 	// InBands, for a rule of two conditions or more that band, are the
 	// count of the pairs in their bands for the records left after the
 	// rounds, and the statement that settles those whose closest among the
@@ -184,7 +201,7 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 	if s.Code == "R" {
 		l, rt = "o", "u"
 	}
-	var joins, failed, reasons, ranks, byRank, order []string
+	var joins, tests, failed, reasons, ranks, byRank, order []string
 	var bands []bandOf
 	var first *cond // the first condition besides the joins
 	carried := map[string][]string{"u": nil, "o": nil}
@@ -202,6 +219,7 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 		if first == nil {
 			first = &sc
 		}
+		tests = append(tests, sc.Test())
 		carry(l, c.Left.Name)
 		carry(rt, c.Right.Name)
 		if ub, ob, ok := sc.band(); ok {
@@ -296,7 +314,10 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 	if first == nil {
 		return steps
 	}
-	if ul, ur, w, unit, ok := first.inUnits(true); ok {
+	// A pair farther apart than a radius may pass a comparison: its rounds
+	// need the records with a pair passing every condition settled first,
+	// among the pairs in the bands of a condition that bands.
+	if ul, ur, w, unit, ok := first.inUnits(true); ok && (first.bounded() || len(bands) > 0) {
 		if s.Code == "R" {
 			ul, ur = ur, ul // the record is the right operand
 		}
@@ -314,6 +335,11 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 				return "SELECT count(*) FROM " + joined(rest, other, within...),
 					fmt.Sprintf("INSERT INTO %s SELECT * FROM (%s) WHERE m.failed <= 1", nearWide, closest(pairsOf(ids, rest, other, within...)))
 			},
+		}
+		if !first.bounded() {
+			other, in := inBands(s.Other, "o", bands[0].other), bands[0].record+" = o.__band"
+			steps.Widening.Passing = [2]string{"SELECT count(*) FROM " + joined(rest, other, in),
+				fmt.Sprintf("INSERT INTO %s %s", nearWide, closest(pairsOf(ids, rest, other, append([]string{in}, tests...)...)))}
 		}
 		if len(bands) >= 2 {
 			closestThere, count := inBandsOf(rest)

@@ -49,10 +49,20 @@ type Engine struct {
 	// keysJudged, when set, hears each rule's estimate of the pairs sharing
 	// its keys and the judgement drawn from it (tests).
 	keysJudged func(pairs float64, coarse bool)
-	// widened, when set, hears each step of near misses widening: its
-	// radius (0 for the bands), the records left to settle and those it
-	// settled (tests).
-	widened func(radius, left, settled int64)
+	// widened, when set, hears each step of near misses widening (tests).
+	widened func(widenStep)
+}
+
+// widenStep is a step of near misses widening that ran, as tests hear it:
+// Kind "passing" (the records passing every condition), "round" (the
+// Round-th from 0, of Radius), "bands", or "rest" (the records left after
+// them, Left, compare every pair); the records left before it to settle
+// and those it settled.
+type widenStep struct {
+	Kind          string
+	Round         int
+	Radius        int64
+	Left, Settled int64
 }
 
 var _ engine.Engine = (*Engine)(nil)
@@ -69,7 +79,7 @@ type session struct {
 	walk       walkWhen
 	coarse     coarseWhen
 	keysJudged func(pairs float64, coarse bool)
-	widened    func(radius, left, settled int64)
+	widened    func(widenStep)
 }
 
 // tempPrefix names a session's spill folder; those of killed processes are
@@ -582,14 +592,15 @@ func (s *session) widen(ctx context.Context, w *sqlplan.Widening, perRecord floa
 	if err != nil {
 		return err
 	}
+	st := settling{s: s, left: left, perRecord: perRecord}
 	// Where every pair at once costs less than the steps' statements, the
 	// records all go to the last step.
 	if float64(left)*perRecord >= fewPairs {
-		st := settling{s: s, left: left, perRecord: perRecord}
 		if err := st.run(ctx, w); err != nil {
 			return err
 		}
 	}
+	st.heard(widenStep{Kind: "rest", Left: st.left})
 	for _, q := range w.Finish {
 		if err := s.exec(ctx, q); err != nil {
 			return err
@@ -606,27 +617,38 @@ type settling struct {
 	perRecord float64
 }
 
-// run takes the rounds, then the step in the bands.
+// run takes the rounds, after the records passing every condition where
+// the rule asks (the rounds hold only once those are settled), then the
+// step in the bands.
 func (st *settling) run(ctx context.Context, w *sqlplan.Widening) error {
-	for round, radius := 0, w.Width; round < sqlplan.MaxRounds && st.left > 0; round++ {
-		count, q := w.Round(radius)
-		ran, err := st.step(ctx, "within "+w.Distance(radius), radius, count, q, sqlplan.RoundShare)
-		if err != nil || !ran || radius > math.MaxInt64/sqlplan.WidenBy {
+	rounds := true
+	if w.Passing[0] != "" {
+		ran, err := st.step(ctx, "passing every condition", widenStep{Kind: "passing"}, w.Passing[0], w.Passing[1], sqlplan.BandsShare)
+		if err != nil {
 			return err
 		}
+		rounds = ran
+	}
+	for round, radius := 0, w.Width; rounds && round < sqlplan.MaxRounds && st.left > 0; round++ {
+		count, q := w.Round(radius)
+		ran, err := st.step(ctx, "within "+w.Distance(radius), widenStep{Kind: "round", Round: round, Radius: radius}, count, q, sqlplan.RoundShare)
+		if err != nil {
+			return err
+		}
+		rounds = ran && radius <= math.MaxInt64/sqlplan.WidenBy
 		radius *= sqlplan.WidenBy
 	}
 	if w.InBands[0] == "" || st.left == 0 {
 		return nil
 	}
-	_, err := st.step(ctx, "in the bands", 0, w.InBands[0], w.InBands[1], sqlplan.BandsShare)
+	_, err := st.step(ctx, "in the bands", widenStep{Kind: "bands"}, w.InBands[0], w.InBands[1], sqlplan.BandsShare)
 	return err
 }
 
 // step runs a statement that settles records, unless the count of the
 // pairs it compares passes 1/share of those comparing every pair would; it
 // says whether it ran.
-func (st *settling) step(ctx context.Context, name string, radius int64, count, q string, share float64) (bool, error) {
+func (st *settling) step(ctx context.Context, name string, at widenStep, count, q string, share float64) (bool, error) {
 	start := time.Now()
 	pairs, err := st.s.int64(ctx, count)
 	if err != nil {
@@ -648,11 +670,17 @@ func (st *settling) step(ctx context.Context, name string, radius int64, count, 
 		fmt.Fprintf(os.Stderr, "duckdb %6dms near misses %s: %d pairs, %d of %d records settled\n",
 			time.Since(start).Milliseconds(), name, pairs, settled, st.left)
 	}
-	if st.s.widened != nil {
-		st.s.widened(radius, st.left, settled)
-	}
+	at.Left, at.Settled = st.left, settled
+	st.heard(at)
 	st.left -= settled
 	return true, nil
+}
+
+// heard tells a step to the tests that listen.
+func (st *settling) heard(step widenStep) {
+	if st.s.widened != nil {
+		st.s.widened(step)
+	}
 }
 
 // fewPairs is as many pairs as comparing every pair compares in about the

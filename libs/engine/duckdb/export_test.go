@@ -24,6 +24,9 @@ func CoarseAlways(e *Engine) { e.coarse = coarseAlways }
 // keys and whether it took them as coarse.
 func JudgeKeys(e *Engine, f func(pairs float64, coarse bool)) { e.keysJudged = f }
 
-// Widened makes e tell f each step of near misses widening: its radius
-// (0 for the bands), the records left to settle and those it settled.
-func Widened(e *Engine, f func(radius, left, settled int64)) { e.widened = f }
+// WidenStep is a step of near misses widening (see Widened).
+type WidenStep = widenStep
+
+// Widened makes e tell f each step of near misses widening that ran, and
+// the records left after them.
+func Widened(e *Engine, f func(WidenStep)) { e.widened = f }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/engine/duckdb"
 )
 
@@ -119,10 +120,21 @@ func TestNearMissPastAHundredPercent(t *testing.T) {
   - {name: pct, pattern: "1:1", conditions: [{left: cur, op: eq, right: cur}, {left: v, op: tolerance_pct, right: v, threshold: 150}]}
 `))
 	compareEachWay(t, r, oracleResult(t, r, dir), coarseWays)
+	wantNearMiss(t, r, "right", "1", "1")
+}
+
+// wantNearMiss checks, each of coarseWays, that side's one unmatched record
+// is id, with its near miss the other side's record key.
+func wantNearMiss(t *testing.T, r *kallav1.Recipe, side, id, key string) {
+	t.Helper()
 	for _, w := range coarseWays {
 		o := engineResult(t, r, w.set)
-		if len(o.unmatchedRight) != 1 || o.unmatchedRight[0]["id"] != "1" || o.unmatchedRight[0]["kalla_near_key"] != "1" {
-			t.Errorf("%s: unmatched right %v, want right 1 with its near miss left 1", w.name, o.unmatchedRight)
+		unmatched := o.unmatchedLeft
+		if side == "right" {
+			unmatched = o.unmatchedRight
+		}
+		if len(unmatched) != 1 || unmatched[0]["id"] != id || unmatched[0]["kalla_near_key"] != key {
+			t.Errorf("%s: unmatched %s %v, want %[2]s %s with its near miss %s", w.name, side, unmatched, id, key)
 		}
 	}
 }
@@ -131,11 +143,12 @@ func TestNearMissPastAHundredPercent(t *testing.T) {
 // two or three conditions besides their joins, each of which bands (a
 // tolerance, a tolerance_pct, a date_within), which under coarse keys the
 // engine first seeks among the records in each condition's bands (sqlplan's
-// NearMissSteps.Banded) where the first does not band, else by widening:
-// values spread far apart, so that some records have records in their
-// bands and others none, which are then compared with every record sharing
-// their keys; empty values and keys; conditions in either order; a
-// condition that does not band (gt, lte) before or after those that do.
+// NearMissSteps.Banded) where the first does not widen (text), else by
+// widening and then in the bands: values spread far apart, so that some
+// records have records in their bands and others none, which are then
+// compared with every record sharing their keys; empty values and keys;
+// conditions in either order; a condition that does not band (gt, lte,
+// text) before or after those that do.
 func TestNearMissInBands(t *testing.T) {
 	t.Parallel()
 	rules := []string{
@@ -147,15 +160,19 @@ func TestNearMissInBands(t *testing.T) {
 		`[{left: k, op: eq, right: k}, {left: amount, op: tolerance, right: amount, threshold: %[1]s}, {left: day, op: date_within, right: day, threshold: %[2]d}, {left: units, op: lte, right: units}]`,
 		`[{left: k, op: eq, right: k}, {left: amount, op: tolerance_pct, right: amount, threshold: %[1]s}, {left: units, op: tolerance, right: units, threshold: 3}, {left: day, op: date_within, right: day, threshold: %[2]d}]`,
 		`[{left: k, op: eq, right: k}, {left: units, op: lte, right: units}, {left: day, op: date_within, right: day, threshold: %[2]d}, {left: amount, op: tolerance, right: amount, threshold: %[1]s}]`,
+		`[{left: k, op: eq, right: k}, {left: ref, op: startswith, right: ref}, {left: amount, op: tolerance, right: amount, threshold: %[1]s}, {left: day, op: date_within, right: day, threshold: %[2]d}]`,
+		`[{left: k, op: eq, right: k}, {left: ref, op: gt, right: ref}, {left: amount, op: tolerance_pct, right: amount, threshold: %[1]s}, {left: units, op: tolerance, right: units, threshold: 3}]`,
+		`[{left: k, op: eq, right: k}, {left: ref, op: endswith, right: ref}, {left: day, op: date_within, right: day, threshold: %[2]d}, {left: units, op: lte, right: units}, {left: amount, op: tolerance, right: amount, threshold: %[1]s}]`,
 	}
 	patterns := []string{`"1:1"`, `"1:N"`, `"M:N"`}
-	eachSeed(t, 40, 28, func(t *testing.T, seed uint64, rng *rand.Rand) {
+	eachSeed(t, 44, 28, func(t *testing.T, seed uint64, rng *rand.Rand) {
 		side := func(n int) string {
-			return csvOf("id,k,amount,units,day", n, func(i int) string {
-				return fmt.Sprintf("%d,%s,%s,%s,%s", i+1, pick(rng, "A", "B", "B", ""),
+			return csvOf("id,k,amount,units,day,ref", n, func(i int) string {
+				return fmt.Sprintf("%d,%s,%s,%s,%s,%s", i+1, pick(rng, "A", "B", "B", ""),
 					pick(rng, "", fmt.Sprintf("%d.%02d", rng.IntN(1001)-500, rng.IntN(100))),
 					pick(rng, "", fmt.Sprint(rng.IntN(200)-100)),
-					pick(rng, "", time.Date(2023, 1, 1+rng.IntN(730), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)))
+					pick(rng, "", time.Date(2023, 1, 1+rng.IntN(730), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)),
+					pick(rng, "", "INV-1", "INV-12", "X", "INV-2"))
 			})
 		}
 		thresholds := []string{"0.5", "5", "20"}
@@ -168,17 +185,21 @@ func TestNearMissInBands(t *testing.T) {
 }
 
 // TestNearMissWidening compares with the oracle the near misses of rules
-// whose first condition besides their joins is a tolerance or a
-// date_within, which under coarse keys the engine seeks within a radius
-// growing round by round (sqlplan's Widening): values in clusters far
-// apart, so that records settle in later rounds; conditions after it that
-// band or not, so that some records' closest fails two conditions or more
-// and is sought among every pair; decimals against integers (radii in
-// cents); empty values and keys. Each seed runs
-// coarse (every round), fine, and as the engine judges the keys (books
-// this small then compare every pair at once). Across the seeds, records must settle in
-// a round past the first and in the bands after the rounds (rules of two
-// conditions that band), and some must be left to compare every pair.
+// whose first condition besides their joins is a tolerance, a date_within,
+// a comparison or a tolerance_pct, which under coarse keys the engine
+// seeks within a radius growing round by round (sqlplan's Widening): a
+// comparison or a tolerance_pct passes values however far apart, so its
+// rounds come after the records with a pair passing every condition,
+// sought in the bands of a later condition. Values lie in clusters far
+// apart, so that records settle in later rounds; conditions after the
+// first band or not, so that some records' closest fails two conditions
+// or more and is sought among every pair; decimals against integers
+// (radii in cents); empty values and keys. Each seed runs coarse (every
+// round), fine, and as the engine judges the keys (books this small then
+// compare every pair at once). Across the seeds, records must settle
+// passing every condition, in a round past the first and in the bands
+// after the rounds (rules of two conditions that band), and some must be
+// left to compare every pair.
 func TestNearMissWidening(t *testing.T) {
 	t.Parallel()
 	rules := []string{
@@ -189,26 +210,39 @@ func TestNearMissWidening(t *testing.T) {
 		`[{left: k, op: eq, right: k}, {left: day, op: date_within, right: day, threshold: %[2]d}, {left: amount, op: tolerance, right: amount, threshold: %[1]s}, {left: ref, op: startswith, right: ref}]`,
 		`[{left: k, op: eq, right: k}, {left: amount, op: tolerance, right: units, threshold: %[1]s}, {left: day, op: lte, right: day}]`,
 		`[{left: k, op: eq, right: k}, {left: units, op: tolerance, right: amount, threshold: %[1]s}, {left: ref, op: endswith, right: ref}]`,
+		`[{left: k, op: eq, right: k}, {left: day, op: gte, right: day}, {left: amount, op: tolerance, right: amount, threshold: %[1]s}]`,
+		`[{left: k, op: eq, right: k}, {left: amount, op: lt, right: units}, {left: day, op: date_within, right: day, threshold: %[2]d}, {left: ref, op: contains, right: ref}]`,
+		`[{left: k, op: eq, right: k}, {left: amount, op: tolerance_pct, right: amount, threshold: 10}, {left: day, op: lte, right: day}, {left: units, op: tolerance, right: units, threshold: %[2]d}]`,
+		`[{left: units, op: gte, right: amount}, {left: k, op: eq, right: k}, {left: day, op: date_within, right: day, threshold: %[2]d}, {left: amount, op: tolerance, right: units, threshold: %[1]s}]`,
+		`[{left: k, op: eq, right: k}, {left: units, op: gt, right: units}, {left: ref, op: endswith, right: ref}, {left: day, op: date_within, right: day, threshold: %[2]d}]`,
+		`[{left: k, op: eq, right: k}, {left: units, op: lte, right: units}, {left: amount, op: tolerance_pct, right: amount, threshold: 10}, {left: day, op: date_within, right: day, threshold: %[2]d}]`,
 	}
 	patterns := []string{`"1:1"`, `"1:N"`, `"M:N"`}
 	var mu sync.Mutex
-	// Records settled past the first round, and in the bands after the
-	// rounds; left to compare every pair.
-	var later, banded, rest int64
+	// Records settled passing every condition, past the first round, and
+	// in the bands after the rounds; left to compare every pair.
+	var passing, later, banded, rest int64
 	t.Cleanup(func() {
-		if later == 0 || banded == 0 || rest == 0 {
-			t.Errorf("records settled past the first round: %d, in the bands: %d, left to compare every pair: %d; want some of each", later, banded, rest)
+		if passing == 0 || later == 0 || banded == 0 || rest == 0 {
+			t.Errorf("records settled passing every condition: %d, past the first round: %d, in the bands: %d, left to compare every pair: %d; want some of each",
+				passing, later, banded, rest)
 		}
 	})
-	eachSeed(t, 40, 29, func(t *testing.T, seed uint64, rng *rand.Rand) {
+	eachSeed(t, 52, 29, func(t *testing.T, seed uint64, rng *rand.Rand) {
 		side := func(n int) string {
+			var last string
 			return csvOf("id,k,amount,units,day,ref", n, func(i int) string {
-				cluster := []int{-100000, 0, 0, 3000, 250000}[rng.IntN(5)]
-				return fmt.Sprintf("%d,%s,%s,%s,%s,%s", i+1, pick(rng, "A", "B", "B", ""),
-					pick(rng, "", fmt.Sprintf("%d.%02d", cluster+rng.IntN(41)-20, rng.IntN(100))),
-					pick(rng, "", fmt.Sprint(cluster/100+rng.IntN(200)-100)),
-					pick(rng, "", time.Date(2023, 1, 1+cluster/1000+rng.IntN(60), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)),
-					pick(rng, "", "INV-1", "INV-12", "X"))
+				// A quarter repeat the record before, so that records
+				// contend for the same others.
+				if last == "" || rng.IntN(4) > 0 {
+					cluster := []int{-100000, 0, 0, 3000, 250000}[rng.IntN(5)]
+					last = fmt.Sprintf("%s,%s,%s,%s,%s", pick(rng, "A", "B", "B", ""),
+						pick(rng, "", fmt.Sprintf("%d.%02d", cluster+rng.IntN(41)-20, rng.IntN(100))),
+						pick(rng, "", fmt.Sprint(cluster/100+rng.IntN(200)-100)),
+						pick(rng, "", time.Date(2023, 1, 1+cluster/1000+rng.IntN(60), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)),
+						pick(rng, "", "INV-1", "INV-12", "X"))
+				}
+				return fmt.Sprintf("%d,%s", i+1, last)
 			})
 		}
 		thresholds := []string{"0", "0.5", "5"}
@@ -217,34 +251,44 @@ func TestNearMissWidening(t *testing.T) {
 		size := func() int { return 20 + rng.IntN(60) + int(seed%2)*(200+rng.IntN(200)) }
 		r, dir := oracleCase(t, side(size()), side(size()), recipeYAML(rule))
 		want := oracleResult(t, r, dir)
-		var unsettled int64 // after the last round of each side
 		widened := func(e *duckdb.Engine) {
-			first := int64(0) // each side's first radius
-			duckdb.Widened(e, func(radius, left, settled int64) {
-				if first == 0 {
-					first = radius
-				}
-				if radius == first {
-					unsettled += left
-				}
-				unsettled -= settled
+			duckdb.Widened(e, func(step duckdb.WidenStep) {
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
-				case radius == 0:
-					banded += settled
-				case radius > first:
-					later += settled
+				case step.Kind == "passing":
+					passing += step.Settled
+				case step.Kind == "round" && step.Round > 0:
+					later += step.Settled
+				case step.Kind == "bands":
+					banded += step.Settled
+				case step.Kind == "rest":
+					rest += step.Left
 				}
 			})
 		}
 		t.Run("coarse", func(t *testing.T) { compare(t, r, engineResult(t, r, duckdb.CoarseAlways, widened), want) })
-		mu.Lock()
-		rest += unsettled
-		mu.Unlock()
 		t.Run("fine", func(t *testing.T) { compare(t, r, engineResult(t, r, duckdb.CoarseNever), want) })
 		t.Run("by_keys", func(t *testing.T) { compare(t, r, engineResult(t, r), want) })
 	})
+}
+
+// TestNearMissWideningPassing: under a comparison first, a record's closest
+// may pass every condition however far apart it is. Invoices 1 and 2 tie
+// for payment 1, ten days before them; invoice 1 takes it. Invoice 2's
+// closest is payment 1 (it passes every condition; it was matched
+// instead), not payment 2, on its day but 400.00 off; widening's first
+// round, within a day, would settle payment 2 were the records passing
+// every condition not settled before it.
+func TestNearMissWideningPassing(t *testing.T) {
+	t.Parallel()
+	r, dir := oracleCase(t,
+		"id,cur,day,amount\n1,EUR,2024-01-20,100.00\n2,EUR,2024-01-20,100.00\n",
+		"id,cur,day,amount\n1,EUR,2024-01-10,100.00\n2,EUR,2024-01-20,500.00\n", recipeYAML(`
+  - {name: near, pattern: "1:1", conditions: [{left: cur, op: eq, right: cur}, {left: day, op: gte, right: day}, {left: amount, op: tolerance, right: amount, threshold: 0.01}]}
+`))
+	compareEachWay(t, r, oracleResult(t, r, dir), coarseWays)
+	wantNearMiss(t, r, "left", "2", "1")
 }
 
 // TestNearMissWideningWideDecimals: widening counts its radii in the finer
