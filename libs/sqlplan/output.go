@@ -61,15 +61,15 @@ func Sides(p *plan.Plan) (left, right Side) {
 // near misses by two lookups a record (see nearestValues): about a pass
 // over both sides whatever the keys, 0.6-1.0 s a side on the 1M book.
 //
-// Widening, set for a rule whose first condition besides its joins is a
-// tolerance on exact numbers or a date_within, or a comparison of exact
-// numbers or of dates or a tolerance_pct followed by a condition that
-// bands, seeks each record's closest within a distance that grows round
+// Widening, set for a rule whose first condition ranked by a distance
+// (see Widening) is a tolerance on exact numbers or a date_within, or a
+// comparison of exact numbers or of dates or a tolerance_pct followed by a
+// condition that bands, seeks each record's closest within a distance that grows round
 // by round (see Widening).
 //
 // Banded, set for a rule with two or more conditions besides its joins
-// that band (see cond.band), serves under coarse keys where the first does
-// not widen (a comparison of text, a startswith); where it does, Widening
+// that band (see cond.band), serves under coarse keys where the rule does
+// not widen (a fuzzy first); where it does, Widening
 // comes first (the bank book below: 1.9 s by Banded, 0.8 s; a
 // tolerance_pct first, 1.1 s by Banded, 0.8 s), then settles in the bands
 // as Banded does. Banded finds the same near misses in three
@@ -111,8 +111,8 @@ func (n NearMissSteps) Widens(coarse bool) bool {
 }
 
 // Widening finds a side's near misses under a rule whose first condition
-// besides its joins (c) ranks pairs by the distance between their values,
-// in rounds of a radius R, from c's threshold t in c's units
+// ranked by a distance (c) ranks pairs by the distance between their
+// values, in rounds of a radius R, from c's threshold t in c's units
 // (cond.inUnits: a cent for amounts of two decimals; a day) and growing.
 // A round compares each record not yet settled with the records sharing
 // its keys within R (in bands of width R next to its own), and settles
@@ -125,6 +125,10 @@ func (n NearMissSteps) Widens(coarse bool) bool {
 // settle first (Passing), so that any other pair fails one condition or
 // more, and c's rank puts it after likewise. Without a condition that
 // bands, where those pairs are sought, such a rule does not widen.
+// Conditions before c (a contains, a comparison of text) rank a pair only
+// by whether it has an empty operand: a record settles only where its
+// closest has none there, since a farther pair failing c alone passes
+// them, and would rank first were it otherwise.
 // A rule of two conditions or more that band then settles the records
 // left in their bands (InBands), as Banded does. The records not settled
 // by then (their closest fails two conditions or more, or c's operand is
@@ -203,7 +207,12 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 	}
 	var joins, tests, failed, reasons, ranks, byRank, order []string
 	var bands []bandOf
-	var first *cond // the first condition besides the joins
+	// first is the first condition besides the joins that ranks pairs by a
+	// distance; settles, that a round's closest fails one condition at most
+	// and those before first, which rank a pair only by whether it has an
+	// empty operand, not by its having one.
+	var first *cond
+	settles := []string{"m.failed <= 1"}
 	carried := map[string][]string{"u": nil, "o": nil}
 	carry := func(alias, name string) {
 		if !slices.Contains(carried[alias], name) {
@@ -216,7 +225,11 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 			joins = append(joins, sc.Test())
 			continue
 		}
-		if first == nil {
+		switch {
+		case first != nil:
+		case sc.Cost() == "":
+			settles = append(settles, fmt.Sprintf("NOT m.r%d", i))
+		default:
 			first = &sc
 		}
 		tests = append(tests, sc.Test())
@@ -333,7 +346,7 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 				within := []string{fmt.Sprintf("%s // %d = o.__band", ul, radius),
 					fmt.Sprintf("%s <= %s", first.NearMissRank(), Decimal(new(big.Rat).Mul(big.NewRat(radius, 1), unit)))}
 				return "SELECT count(*) FROM " + joined(rest, other, within...),
-					fmt.Sprintf("INSERT INTO %s SELECT * FROM (%s) WHERE m.failed <= 1", nearWide, closest(pairsOf(ids, rest, other, within...)))
+					fmt.Sprintf("INSERT INTO %s SELECT * FROM (%s) WHERE %s", nearWide, closest(pairsOf(ids, rest, other, within...)), strings.Join(settles, " AND "))
 			},
 		}
 		if !first.bounded() {
