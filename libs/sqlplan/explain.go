@@ -121,10 +121,14 @@ func widening(w *Widening) string {
 		text += fmt.Sprintf("-- first, if the pairs in the bands,\n-- %s,\n-- are at most 1/%d of those sharing keys with the records (else no round runs):\n%s;\n",
 			w.Passing[0], BandsShare, w.Passing[1])
 	}
+	then := ""
+	if w.Width == 0 {
+		then = fmt.Sprintf(" (the same value), then of 1 x %s", unit)
+	}
 	text += fmt.Sprintf(
-		"-- repeat with a radius of %d x %s, then %d times the last, at most %d times, while records are left to settle and the pairs the round compares,\n-- %s,\n"+
+		"-- repeat with a radius of %d x %s%s, then %d times the last, at most %d times, while records are left to settle and the pairs the round compares,\n-- %s,\n"+
 			"-- are at most 1/%d of those sharing keys with the records left (estimated: their number x the pairs sharing keys / the side's records):\n%s;\n-- end repeat\n",
-		w.Width, unit, WidenBy, MaxRounds, count, RoundShare, settle)
+		w.Width, unit, then, WidenBy, MaxRounds, count, RoundShare, settle)
 	if w.InBands[0] != "" {
 		text += fmt.Sprintf("-- then, if records are left and the pairs in the bands,\n-- %s,\n-- are at most 1/%d of those sharing keys with them:\n%s;\n",
 			w.InBands[0], BandsShare, w.InBands[1])

@@ -2,6 +2,7 @@ package sqlplan
 
 import (
 	"fmt"
+	"math"
 	"math/big"
 	"slices"
 	"strings"
@@ -123,8 +124,9 @@ func (n NearMissSteps) Widens(coarse bool) bool {
 // takes next, puts it after. A comparison or a tolerance_pct passes values
 // however far apart: the records with a pair passing every condition
 // settle first (Passing), so that any other pair fails one condition or
-// more, and c's rank puts it after likewise. Without a condition that
-// bands, where those pairs are sought, such a rule does not widen.
+// more, and c's rank puts it after likewise. Its rounds start at the same
+// value (R = 0, then 1 unit: many dates share a day). Without a condition
+// that bands, where those pairs are sought, such a rule does not widen.
 // Conditions before c (a contains, a comparison of text) rank a pair only
 // by whether it has an empty operand: a record settles only where its
 // closest has none there, since a farther pair failing c alone passes
@@ -185,6 +187,16 @@ const (
 // the count of the pairs it compares, and the statement that settles
 // records.
 func (w *Widening) Round(radius int64) (pairs, settle string) { return w.round(radius) }
+
+// Next is the radius of the round after one of radius R: WidenBy times R,
+// or 1 after 0 (the first round of a comparison, whose records of the
+// same value are its closest); ok is false where it would overflow.
+func Next(radius int64) (next int64, ok bool) {
+	if radius == 0 {
+		return 1, true
+	}
+	return radius * WidenBy, radius <= math.MaxInt64/WidenBy
+}
 
 // Distance is a radius as the condition's values write it (16 cents: 0.16).
 func (w *Widening) Distance(radius int64) string {
@@ -343,13 +355,18 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 			Unit:      unit,
 			round: func(radius int64) (string, string) {
 				other := inBands(s.Other, "o", fmt.Sprintf("%s // %d", ur, radius))
-				within := []string{fmt.Sprintf("%s // %d = o.__band", ul, radius),
-					fmt.Sprintf("%s <= %s", first.NearMissRank(), Decimal(new(big.Rat).Mul(big.NewRat(radius, 1), unit)))}
+				within := []string{fmt.Sprintf("%s // %d = o.__band", ul, radius)}
+				if radius == 0 {
+					other, within = s.Other, []string{fmt.Sprintf("%s = %s", ul, ur)}
+				}
+				within = append(within, fmt.Sprintf("%s <= %s", first.NearMissRank(), Decimal(new(big.Rat).Mul(big.NewRat(radius, 1), unit))))
 				return "SELECT count(*) FROM " + joined(rest, other, within...),
 					fmt.Sprintf("INSERT INTO %s SELECT * FROM (%s) WHERE %s", nearWide, closest(pairsOf(ids, rest, other, within...)), strings.Join(settles, " AND "))
 			},
 		}
 		if !first.bounded() {
+			// Values as close as can be: many dates share a day.
+			steps.Widening.Width = 0
 			other, in := inBands(s.Other, "o", bands[0].other), bands[0].record+" = o.__band"
 			steps.Widening.Passing = [2]string{"SELECT count(*) FROM " + joined(rest, other, in),
 				fmt.Sprintf("INSERT INTO %s %s", nearWide, closest(pairsOf(ids, rest, other, append([]string{in}, tests...)...)))}

@@ -635,8 +635,8 @@ func (st *settling) run(ctx context.Context, w *sqlplan.Widening) error {
 		if err != nil {
 			return err
 		}
-		rounds = ran && radius <= math.MaxInt64/sqlplan.WidenBy
-		radius *= sqlplan.WidenBy
+		next, fits := sqlplan.Next(radius)
+		rounds, radius = ran && fits, next
 	}
 	if w.InBands[0] == "" || st.left == 0 {
 		return nil
