@@ -44,6 +44,10 @@
 // within a cent and the invoice's day on or after the payment's: nothing
 // matches, and each record's near miss is the closest amount among the
 // records on its side of its day (the record of the same day).
+//
+// compared/: ordered's records and conditions, the day's first: each
+// record's near miss is the record of the same day, found among those of
+// its day before any other.
 package main
 
 import (
@@ -64,16 +68,17 @@ type Manifest struct {
 	Fees      int `json:"fees_per_customer"`
 	Days      int `json:"days_per_customer"`
 	// TiePairs, ChainGroups, PathPairs, CrowdGroups, CoarseGroups,
-	// SkewedGroups, BandedGroups and OrderedGroups are what the recipes
-	// must match.
-	TiePairs      int `json:"tie_pairs"`
-	ChainGroups   int `json:"chain_groups"`
-	PathPairs     int `json:"path_pairs"`
-	CrowdGroups   int `json:"crowd_groups"`
-	CoarseGroups  int `json:"coarse_groups"`
-	SkewedGroups  int `json:"skewed_groups"`
-	BandedGroups  int `json:"banded_groups"`
-	OrderedGroups int `json:"ordered_groups"`
+	// SkewedGroups, BandedGroups, OrderedGroups and ComparedGroups are what
+	// the recipes must match.
+	TiePairs       int `json:"tie_pairs"`
+	ChainGroups    int `json:"chain_groups"`
+	PathPairs      int `json:"path_pairs"`
+	CrowdGroups    int `json:"crowd_groups"`
+	CoarseGroups   int `json:"coarse_groups"`
+	SkewedGroups   int `json:"skewed_groups"`
+	BandedGroups   int `json:"banded_groups"`
+	OrderedGroups  int `json:"ordered_groups"`
+	ComparedGroups int `json:"compared_groups"`
 }
 
 func main() {
@@ -159,6 +164,11 @@ func run(customers, fees, days int, dir string) error {
 				{Left: "customer", Op: "eq", Right: "customer"},
 				{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "0.01"},
 				{Left: "day", Op: "gte", Right: "day"}}}},
+		{"compared", "amount,day", 5000, 3, 0, false, daily,
+			books.Rule{Name: "paid_by_the_day_within_a_cent", Pattern: "1:1", Priority: 1, Conditions: []books.Condition{
+				{Left: "customer", Op: "eq", Right: "customer"},
+				{Left: "day", Op: "gte", Right: "day"},
+				{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "0.01"}}}},
 	}
 	for _, b := range shapes {
 		n := customers
