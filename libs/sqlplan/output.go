@@ -64,9 +64,9 @@ func Sides(p *plan.Plan) (left, right Side) {
 //
 // Widening, set for a rule whose first condition ranked by a distance
 // (see Widening) is a tolerance on exact numbers or a date_within, or a
-// comparison of exact numbers or of dates or a tolerance_pct followed by a
-// condition that bands, seeks each record's closest within a distance that grows round
-// by round (see Widening).
+// comparison of exact numbers or of dates or a tolerance_pct where a
+// condition of the rule bands (a tolerance_pct below 100% bands itself),
+// seeks each record's closest within a distance that grows round by round.
 //
 // Banded, set for a rule with two or more conditions besides its joins
 // that band (see cond.band), serves under coarse keys where the rule does
