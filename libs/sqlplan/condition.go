@@ -173,8 +173,8 @@ func (c cond) comparison() bool {
 // their values so keep within 36 digits. Values at most n units apart
 // (n whole) have whole numbers of units at most n apart, and so lie in the
 // same band of width n, or the next. A comparison of exact numbers or of
-// two dates, whose rank is also the distance between its values, is in
-// units likewise, with 1 for its threshold.
+// two dates, or a tolerance_pct of exact numbers, whose rank is also the
+// distance between its values, is in units likewise, 1 unit its threshold.
 func (c cond) inUnits(fine bool) (l, r string, w int64, unit *big.Rat, ok bool) {
 	t := c.Threshold
 	scale := 0

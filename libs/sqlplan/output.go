@@ -354,10 +354,9 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 			Width:     w,
 			Unit:      unit,
 			round: func(radius int64) (string, string) {
-				other := inBands(s.Other, "o", fmt.Sprintf("%s // %d", ur, radius))
-				within := []string{fmt.Sprintf("%s // %d = o.__band", ul, radius)}
-				if radius == 0 {
-					other, within = s.Other, []string{fmt.Sprintf("%s = %s", ul, ur)}
+				other, within := s.Other, []string{fmt.Sprintf("%s = %s", ul, ur)}
+				if radius > 0 {
+					other, within = inBands(s.Other, "o", fmt.Sprintf("%s // %d", ur, radius)), []string{fmt.Sprintf("%s // %d = o.__band", ul, radius)}
 				}
 				within = append(within, fmt.Sprintf("%s <= %s", first.NearMissRank(), Decimal(new(big.Rat).Mul(big.NewRat(radius, 1), unit))))
 				return "SELECT count(*) FROM " + joined(rest, other, within...),
