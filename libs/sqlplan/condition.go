@@ -146,8 +146,12 @@ func (c cond) band() (l, r string, ok bool) {
 	if c.Op == kallav1.Operator_OPERATOR_TOLERANCE_PCT && exactNumber(c.Left) && exactNumber(c.Right) {
 		return c.ratioBand()
 	}
+	if !c.bounded() {
+		return "", "", false
+	}
 	l, r, w, _, ok := c.inUnits(false)
-	return fmt.Sprintf("%s // %d", l, w), fmt.Sprintf("%s // %d", r, w), ok && c.bounded()
+	w = max(w, 1) // a threshold of 0 still bands by units
+	return fmt.Sprintf("%s // %d", l, w), fmt.Sprintf("%s // %d", r, w), ok
 }
 
 // bounded says whether the condition passes only values within its
@@ -168,13 +172,13 @@ func (c cond) comparison() bool {
 
 // inUnits is, for a tolerance on exact numbers or a date_within, each
 // operand as a whole number of units (a HUGEINT), the threshold in units
-// rounded up, at least 1, and the unit: days for dates; for numbers whole
-// parts or, when fine, the finer decimal place of the two columns, where
-// their values so keep within 36 digits. Values at most n units apart
-// (n whole) have whole numbers of units at most n apart, and so lie in the
-// same band of width n, or the next. A comparison of exact numbers or of
-// two dates, or a tolerance_pct of exact numbers, whose rank is also the
-// distance between its values, is in units likewise, 1 unit its threshold.
+// rounded up, and the unit: days for dates; for numbers whole parts or,
+// when fine, the finer decimal place of the two columns, where their
+// values so keep within 36 digits. Values at most n units apart (n whole)
+// have whole numbers of units at most n apart, and so lie in the same band
+// of width n, or the next. A comparison of exact numbers or of two dates,
+// or a tolerance_pct of exact numbers, whose rank is also the distance
+// between its values, is in units likewise, its threshold 0.
 func (c cond) inUnits(fine bool) (l, r string, w int64, unit *big.Rat, ok bool) {
 	t := c.Threshold
 	scale := 0
@@ -215,7 +219,7 @@ func (c cond) inUnits(fine bool) (l, r string, w int64, unit *big.Rat, ok bool) 
 	if !n.IsInt64() {
 		return "", "", 0, nil, false
 	}
-	return asUnits(c.l, c.Left), asUnits(c.r, c.Right), max(n.Int64(), 1), new(big.Rat).Inv(pow10(scale)), true
+	return asUnits(c.l, c.Left), asUnits(c.r, c.Right), n.Int64(), new(big.Rat).Inv(pow10(scale)), true
 }
 
 // scaledDigits is the most digits of a number column's values multiplied

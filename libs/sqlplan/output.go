@@ -124,9 +124,11 @@ func (n NearMissSteps) Widens(coarse bool) bool {
 // takes next, puts it after. A comparison or a tolerance_pct passes values
 // however far apart: the records with a pair passing every condition
 // settle first (Passing), so that any other pair fails one condition or
-// more, and c's rank puts it after likewise. Its rounds start at the same
-// value (R = 0, then 1 unit: many dates share a day). Without a condition
-// that bands, where those pairs are sought, such a rule does not widen.
+// more, and c's rank puts it after likewise. Such a condition's threshold
+// is 0, so its rounds start at the same value (R = 0, an equality join;
+// then 1 unit: many dates share a day), as a tolerance of 0 does. Without
+// a condition that bands, where those pairs are sought, such a rule does
+// not widen.
 // Conditions before c (a contains, a comparison of text) rank a pair only
 // by whether it has an empty operand: a record settles only where its
 // closest has none there, since a farther pair failing c alone passes
@@ -165,7 +167,8 @@ type Widening struct {
 	// Banded's do; empty otherwise.
 	InBands [2]string
 	// Width is the first round's radius: the threshold in the condition's
-	// Unit, the finer decimal place of its columns (a day for dates).
+	// Unit, the finer decimal place of its columns (a day for dates), 0
+	// for a comparison.
 	Width int64
 	Unit  *big.Rat
 	round func(radius int64) (pairs, settle string)
@@ -189,8 +192,8 @@ const (
 func (w *Widening) Round(radius int64) (pairs, settle string) { return w.round(radius) }
 
 // Next is the radius of the round after one of radius R: WidenBy times R,
-// or 1 after 0 (the first round of a comparison, whose records of the
-// same value are its closest); ok is false where it would overflow.
+// or 1 after 0 (the first round of a threshold of 0); ok is false where it
+// would overflow.
 func Next(radius int64) (next int64, ok bool) {
 	if radius == 0 {
 		return 1, true
@@ -364,8 +367,6 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 			},
 		}
 		if !first.bounded() {
-			// Values as close as can be: many dates share a day.
-			steps.Widening.Width = 0
 			other, in := inBands(s.Other, "o", bands[0].other), bands[0].record+" = o.__band"
 			steps.Widening.Passing = [2]string{"SELECT count(*) FROM " + joined(rest, other, in),
 				fmt.Sprintf("INSERT INTO %s %s", nearWide, closest(pairsOf(ids, rest, other, append([]string{in}, tests...)...)))}

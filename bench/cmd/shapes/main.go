@@ -110,9 +110,9 @@ type book struct {
 }
 
 func run(customers, fees, days int, dir string) error {
-	onCustomerAnd := func(name, pattern string, cond books.Condition) books.Rule {
-		return books.Rule{Name: name, Pattern: pattern, Priority: 1, Conditions: []books.Condition{
-			{Left: "customer", Op: "eq", Right: "customer"}, cond}}
+	onCustomerAnd := func(name, pattern string, conds ...books.Condition) books.Rule {
+		return books.Rule{Name: name, Pattern: pattern, Priority: 1, Conditions: append([]books.Condition{
+			{Left: "customer", Op: "eq", Right: "customer"}}, conds...)}
 	}
 	// Invoices of 100.00, 102.00, ... and payments of 101.00, 103.00, ...:
 	// never within a cent, each record's nearest a unit away.
@@ -126,7 +126,9 @@ func run(customers, fees, days int, dir string) error {
 	daily := func(side string, c, i int) string {
 		return interleaved(side, c, i) + "," + time.Date(2000, 1, 1+i, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
 	}
-	withinACent := onCustomerAnd("within_a_cent", "1:1", books.Condition{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "0.01"})
+	aCent := books.Condition{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "0.01"}
+	byTheDay := books.Condition{Left: "day", Op: "gte", Right: "day"}
+	withinACent := onCustomerAnd("within_a_cent", "1:1", aCent)
 	shapes := []book{
 		{"ties", "amount", fees, 0, 0, false,
 			func(_ string, c, _ int) string { return fmt.Sprintf("%d.00", 10+c%90) },
@@ -155,20 +157,9 @@ func run(customers, fees, days int, dir string) error {
 		{"coarse", "amount", 5000, 3, 0, false, interleaved, withinACent},
 		{"skewed", "amount", 1, 45001, 5000, false, interleaved, withinACent},
 		{"banded", "amount,day", 5000, 3, 0, false, daily,
-			books.Rule{Name: "within_a_cent_and_30_days", Pattern: "1:1", Priority: 1, Conditions: []books.Condition{
-				{Left: "customer", Op: "eq", Right: "customer"},
-				{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "0.01"},
-				{Left: "day", Op: "date_within", Right: "day", Threshold: "30"}}}},
-		{"ordered", "amount,day", 5000, 3, 0, false, daily,
-			books.Rule{Name: "within_a_cent_paid_by_the_day", Pattern: "1:1", Priority: 1, Conditions: []books.Condition{
-				{Left: "customer", Op: "eq", Right: "customer"},
-				{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "0.01"},
-				{Left: "day", Op: "gte", Right: "day"}}}},
-		{"compared", "amount,day", 5000, 3, 0, false, daily,
-			books.Rule{Name: "paid_by_the_day_within_a_cent", Pattern: "1:1", Priority: 1, Conditions: []books.Condition{
-				{Left: "customer", Op: "eq", Right: "customer"},
-				{Left: "day", Op: "gte", Right: "day"},
-				{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "0.01"}}}},
+			onCustomerAnd("within_a_cent_and_30_days", "1:1", aCent, books.Condition{Left: "day", Op: "date_within", Right: "day", Threshold: "30"})},
+		{"ordered", "amount,day", 5000, 3, 0, false, daily, onCustomerAnd("within_a_cent_paid_by_the_day", "1:1", aCent, byTheDay)},
+		{"compared", "amount,day", 5000, 3, 0, false, daily, onCustomerAnd("paid_by_the_day_within_a_cent", "1:1", byTheDay, aCent)},
 	}
 	for _, b := range shapes {
 		n := customers

@@ -574,7 +574,8 @@ func (s *session) nearMisses(ctx context.Context, steps sqlplan.NearMissSteps, k
 }
 
 // widen finds a side's near misses by w's rounds (see sqlplan.Widening),
-// while records remain to settle and while a round compares at most
+// after the records passing every condition where w asks, while records
+// remain to settle and while a round compares at most
 // 1/RoundShare of the pairs that comparing every pair sharing keys would
 // for the records left (perRecord pairs a record); then, where the rule
 // has conditions that band, in their bands, where those hold at most

@@ -134,7 +134,7 @@ func wantNearMiss(t *testing.T, r *kallav1.Recipe, side, id, key string) {
 			unmatched = o.unmatchedRight
 		}
 		if len(unmatched) != 1 || unmatched[0]["id"] != id || unmatched[0]["kalla_near_key"] != key {
-			t.Errorf("%s: unmatched %s %v, want %[2]s %s with its near miss %s", w.name, side, unmatched, id, key)
+			t.Errorf("%s: unmatched %s %v, want %s %s with its near miss %s", w.name, side, unmatched, side, id, key)
 		}
 	}
 }
@@ -191,7 +191,7 @@ func TestNearMissInBands(t *testing.T) {
 // seeks within a radius growing round by round (sqlplan's Widening): a
 // comparison or a tolerance_pct passes values however far apart, so its
 // rounds come after the records with a pair passing every condition,
-// sought in the bands of a later condition. Values lie in clusters far
+// sought in the bands of a condition that bands (a tolerance_pct's own). Values lie in clusters far
 // apart, so that records settle in later rounds; conditions after the
 // first band or not, so that some records' closest fails two conditions
 // or more and is sought among every pair; decimals against integers
