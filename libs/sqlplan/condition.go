@@ -178,7 +178,11 @@ func (c cond) comparison() bool {
 // have whole numbers of units at most n apart, and so lie in the same band
 // of width n, or the next. A comparison of exact numbers or of two dates,
 // or a tolerance_pct of exact numbers, whose rank is also the distance
-// between its values, is in units likewise, its threshold 0.
+// between its values, is in units likewise, its threshold 0. So is a
+// comparison of timestamps (or of a date and a timestamp), in the
+// microseconds its rank counts (nanoseconds where either holds them), w
+// then a second: timestamps rarely share a microsecond, and widening's
+// first radius is w.
 func (c cond) inUnits(fine bool) (l, r string, w int64, unit *big.Rat, ok bool) {
 	t := c.Threshold
 	scale := 0
@@ -211,6 +215,15 @@ func (c cond) inUnits(fine bool) (l, r string, w int64, unit *big.Rat, ok bool) 
 		t = new(big.Rat)
 	case c.comparison() && c.Left.Type == source.Date && c.Right.Type == source.Date:
 		t, asUnits = new(big.Rat), days
+	case c.comparison() && plan.Classify(c.Left.Type) == plan.Temporal:
+		second := int64(1_000_000)
+		asUnits = func(e string, _ source.Column) string {
+			return fmt.Sprintf("CAST(epoch_us(CAST(%s AS TIMESTAMP)) AS HUGEINT)", e)
+		}
+		if c.nanos() {
+			second, asUnits = 1_000_000_000, epochNanos
+		}
+		return asUnits(c.l, c.Left), asUnits(c.r, c.Right), second, big.NewRat(1, 1), true
 	default:
 		return "", "", 0, nil, false
 	}
@@ -220,6 +233,20 @@ func (c cond) inUnits(fine bool) (l, r string, w int64, unit *big.Rat, ok bool) 
 		return "", "", 0, nil, false
 	}
 	return asUnits(c.l, c.Left), asUnits(c.r, c.Right), n.Int64(), new(big.Rat).Inv(pow10(scale)), true
+}
+
+// units names inUnits' unit where the values are not numbers: days for
+// two dates or a date_within, else microseconds or nanoseconds.
+func (c cond) units() string {
+	switch {
+	case plan.Classify(c.Left.Type) != plan.Temporal:
+		return ""
+	case c.Op == kallav1.Operator_OPERATOR_DATE_WITHIN || c.Left.Type == source.Date && c.Right.Type == source.Date:
+		return "days"
+	case c.nanos():
+		return "nanoseconds"
+	}
+	return "microseconds"
 }
 
 // scaledDigits is the most digits of a number column's values multiplied

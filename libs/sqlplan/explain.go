@@ -115,7 +115,6 @@ func read(in plan.Input) string {
 // widening is w's statements, its rounds as a loop.
 func widening(w *Widening) string {
 	count, settle := w.Round(w.Width)
-	unit, _ := decimalText(w.Unit)
 	text := fmt.Sprintf("%s;\n-- the records left to settle: %s;\n", w.Create, w.Unsettled)
 	if w.Passing[0] != "" {
 		text += fmt.Sprintf("-- first, if the pairs in the bands,\n-- %s,\n-- are at most 1/%d of those sharing keys with the records (else no round runs):\n%s;\n",
@@ -123,12 +122,12 @@ func widening(w *Widening) string {
 	}
 	then := ""
 	if w.Width == 0 {
-		then = fmt.Sprintf(" (the same value), then of 1 x %s", unit)
+		then = " (the same value), then of " + w.Distance(1)
 	}
 	text += fmt.Sprintf(
-		"-- repeat with a radius of %d x %s%s, then %d times the last, at most %d times, while records are left to settle and the pairs the round compares,\n-- %s,\n"+
+		"-- repeat with a radius of %s%s, then %d times the last, at most %d times, while records are left to settle and the pairs the round compares,\n-- %s,\n"+
 			"-- are at most 1/%d of those sharing keys with the records left (estimated: their number x the pairs sharing keys / the side's records):\n%s;\n-- end repeat\n",
-		w.Width, unit, then, WidenBy, MaxRounds, count, RoundShare, settle)
+		w.Distance(w.Width), then, WidenBy, MaxRounds, count, RoundShare, settle)
 	if w.InBands[0] != "" {
 		text += fmt.Sprintf("-- then, if records are left and the pairs in the bands,\n-- %s,\n-- are at most 1/%d of those sharing keys with them:\n%s;\n",
 			w.InBands[0], BandsShare, w.InBands[1])

@@ -64,8 +64,9 @@ func Sides(p *plan.Plan) (left, right Side) {
 //
 // Widening, set for a rule whose first condition ranked by a distance
 // (see Widening) is a tolerance on exact numbers or a date_within, or a
-// comparison of exact numbers or of dates or a tolerance_pct where a
-// condition of the rule bands (a tolerance_pct below 100% bands itself),
+// comparison of exact numbers, dates or timestamps or a tolerance_pct
+// where a condition of the rule bands (a tolerance_pct below 100% bands
+// itself),
 // seeks each record's closest within a distance that grows round by round.
 //
 // Banded, set for a rule with two or more conditions besides its joins
@@ -126,7 +127,9 @@ func (n NearMissSteps) Widens(coarse bool) bool {
 // settle first (Passing), so that any other pair fails one condition or
 // more, and c's rank puts it after likewise. Such a condition's threshold
 // is 0, so its rounds start at the same value (R = 0, an equality join;
-// then 1 unit: many dates share a day), as a tolerance of 0 does. Without
+// then 1 unit: many dates share a day), as a tolerance of 0 does; those of
+// timestamps, counted in microseconds, start at a second, since they
+// rarely share a microsecond. Without
 // a condition that bands, where those pairs are sought, such a rule does
 // not widen.
 // Conditions before c (a contains, a comparison of text) rank a pair only
@@ -168,9 +171,12 @@ type Widening struct {
 	InBands [2]string
 	// Width is the first round's radius: the threshold in the condition's
 	// Unit, the finer decimal place of its columns (a day for dates), 0
-	// for a comparison.
+	// for a comparison (a second for one of timestamps).
 	Width int64
 	Unit  *big.Rat
+	// Units names the unit where the values are not numbers (days,
+	// microseconds, nanoseconds); "" for numbers, counted in their own.
+	Units string
 	round func(radius int64) (pairs, settle string)
 }
 
@@ -201,9 +207,16 @@ func Next(radius int64) (next int64, ok bool) {
 	return radius * WidenBy, radius <= math.MaxInt64/WidenBy
 }
 
-// Distance is a radius as the condition's values write it (16 cents: 0.16).
+// Distance is a radius as the condition's values write it (16 cents:
+// 0.16), with the unit's name where they are not numbers (16 days).
 func (w *Widening) Distance(radius int64) string {
 	text, _ := decimalText(new(big.Rat).Mul(big.NewRat(radius, 1), w.Unit))
+	switch {
+	case w.Units != "" && text == "1":
+		text += " " + strings.TrimSuffix(w.Units, "s")
+	case w.Units != "":
+		text += " " + w.Units
+	}
 	return text
 }
 
@@ -356,6 +369,7 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 			Finish:    []string{settledWith("SELECT * FROM " + nearWide), "DROP TABLE " + nearWide},
 			Width:     w,
 			Unit:      unit,
+			Units:     first.units(),
 			round: func(radius int64) (string, string) {
 				other, within := s.Other, []string{fmt.Sprintf("%s = %s", ul, ur)}
 				if radius > 0 {

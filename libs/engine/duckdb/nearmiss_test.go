@@ -191,7 +191,9 @@ func TestNearMissInBands(t *testing.T) {
 // seeks within a radius growing round by round (sqlplan's Widening): a
 // comparison or a tolerance_pct passes values however far apart, so its
 // rounds come after the records with a pair passing every condition,
-// sought in the bands of a condition that bands (a tolerance_pct's own). Values lie in clusters far
+// sought in the bands of a condition that bands (a tolerance_pct's own).
+// A comparison of timestamps, or of a date and a timestamp, counts its
+// radii in microseconds from a second. Values lie in clusters far
 // apart, so that records settle in later rounds; conditions after the
 // first band or not, so that some records' closest fails two conditions
 // or more and is sought among every pair; decimals against integers
@@ -219,31 +221,41 @@ func TestNearMissWidening(t *testing.T) {
 		`[{left: k, op: eq, right: k}, {left: units, op: lte, right: units}, {left: amount, op: tolerance_pct, right: amount, threshold: 10}, {left: day, op: date_within, right: day, threshold: %[2]d}]`,
 		`[{left: k, op: eq, right: k}, {left: ref, op: contains, right: ref}, {left: amount, op: tolerance, right: amount, threshold: %[1]s}, {left: day, op: gte, right: day}]`,
 		`[{left: k, op: eq, right: k}, {left: ref, op: startswith, right: ref}, {left: ref, op: gt, right: ref}, {left: day, op: lt, right: day}, {left: units, op: tolerance, right: units, threshold: %[2]d}]`,
+		`[{left: k, op: eq, right: k}, {left: ts, op: gte, right: ts}, {left: amount, op: tolerance, right: amount, threshold: %[1]s}]`,
+		`[{left: k, op: eq, right: k}, {left: day, op: lt, right: ts}, {left: amount, op: tolerance_pct, right: amount, threshold: 10}, {left: units, op: tolerance, right: units, threshold: %[2]d}]`,
+		`[{left: k, op: eq, right: k}, {left: ref, op: contains, right: ref}, {left: ts, op: lte, right: ts}, {left: day, op: date_within, right: day, threshold: %[2]d}]`,
 	}
 	patterns := []string{`"1:1"`, `"1:N"`, `"M:N"`}
 	var mu sync.Mutex
 	// Records settled passing every condition, past the first round, and
-	// in the bands after the rounds; left to compare every pair.
-	var passing, later, banded, rest int64
+	// in the bands after the rounds; left to compare every pair; settled
+	// in rounds of a timestamp comparison.
+	var passing, later, banded, rest, timed int64
 	t.Cleanup(func() {
-		if passing == 0 || later == 0 || banded == 0 || rest == 0 {
-			t.Errorf("records settled passing every condition: %d, past the first round: %d, in the bands: %d, left to compare every pair: %d; want some of each",
-				passing, later, banded, rest)
+		if passing == 0 || later == 0 || banded == 0 || rest == 0 || timed == 0 {
+			t.Errorf("records settled passing every condition: %d, past the first round: %d, in the bands: %d, left to compare every pair: %d, in rounds of timestamps: %d; want some of each",
+				passing, later, banded, rest, timed)
 		}
 	})
 	eachSeed(t, 60, 29, func(t *testing.T, seed uint64, rng *rand.Rand) {
 		side := func(n int) string {
 			var last string
-			return csvOf("id,k,amount,units,day,ref", n, func(i int) string {
+			return csvOf("id,k,amount,units,day,ref,ts", n, func(i int) string {
 				// A quarter repeat the record before, so that records
 				// contend for the same others.
 				if last == "" || rng.IntN(4) > 0 {
 					cluster := []int{-100000, 0, 0, 3000, 250000}[rng.IntN(5)]
-					last = fmt.Sprintf("%s,%s,%s,%s,%s", pick(rng, "A", "B", "B", ""),
+					day := time.Date(2023, 1, 1+cluster/1000+rng.IntN(60), 0, 0, 0, 0, time.UTC)
+					// Timestamps of a few hours a day, some a second or
+					// less apart, others days and months.
+					ts := day.Add(time.Duration(rng.IntN(3))*time.Hour + time.Duration(rng.IntN(90))*time.Second +
+						time.Duration(pick(rng, 0, 1, 500000))*time.Microsecond)
+					last = fmt.Sprintf("%s,%s,%s,%s,%s,%s", pick(rng, "A", "B", "B", ""),
 						pick(rng, "", fmt.Sprintf("%d.%02d", cluster+rng.IntN(41)-20, rng.IntN(100))),
 						pick(rng, "", fmt.Sprint(cluster/100+rng.IntN(200)-100)),
-						pick(rng, "", time.Date(2023, 1, 1+cluster/1000+rng.IntN(60), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)),
-						pick(rng, "", "INV-1", "INV-12", "X"))
+						pick(rng, "", day.Format(time.DateOnly)),
+						pick(rng, "", "INV-1", "INV-12", "X"),
+						pick(rng, "", ts.Format("2006-01-02 15:04:05.000000")))
 				}
 				return fmt.Sprintf("%d,%s", i+1, last)
 			})
@@ -267,6 +279,9 @@ func TestNearMissWidening(t *testing.T) {
 					banded += step.Settled
 				case step.Kind == "rest":
 					rest += step.Left
+				}
+				if step.Kind == "round" && strings.Contains(conditions, "right: ts}") {
+					timed += step.Settled
 				}
 			})
 		}
@@ -323,4 +338,4 @@ func nearRule(pattern, conditions string) string {
 }
 
 // pick is one of values, chosen by rng.
-func pick(rng *rand.Rand, values ...string) string { return values[rng.IntN(len(values))] }
+func pick[T any](rng *rand.Rand, values ...T) T { return values[rng.IntN(len(values))] }

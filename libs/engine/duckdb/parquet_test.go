@@ -13,6 +13,7 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/kallahq/kalla/libs/plan"
+	"github.com/kallahq/kalla/libs/recipe"
 )
 
 // parquetBook writes dir/left.parquet from the query left, a directory
@@ -301,6 +302,23 @@ func TestParquetNanoseconds(t *testing.T) {
 	if len(o.matched) != 2 || o.matched[0]["deltas"] != "l.t-r.t: 00:00:00.000000001" {
 		t.Errorf("matched = %v, want the delta 00:00:00.000000001", o.matched)
 	}
+}
+
+// TestParquetNanosecondNearMiss: under coarse keys, a comparison of
+// nanosecond timestamps first widens in nanoseconds. Payment 2 is 100 ns
+// before the invoice, payment 1 400 ns: both fail the amount alone, and
+// payment 2 is the nearer, though in microseconds both are 0 apart and
+// payment 1's amount is nearer.
+func TestParquetNanosecondNearMiss(t *testing.T) {
+	t.Parallel()
+	path := parquetBook(t, "SELECT 1 AS id, 'A' AS k, TIMESTAMP_NS '2024-01-01 00:00:00.0000005' AS t, 100.00 AS amount",
+		[]string{"SELECT * FROM (VALUES (1, 'A', TIMESTAMP_NS '2024-01-01 00:00:00.0000001', 200.00), (2, 'A', TIMESTAMP_NS '2024-01-01 00:00:00.0000004', 300.00)) v(id, k, t, amount)"},
+		"  - {name: t, pattern: \"1:1\", conditions: [{left: k, op: eq, right: k}, {left: t, op: gte, right: t}, {left: amount, op: tolerance, right: amount, threshold: 1}]}\n")
+	r, err := recipe.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantNearMiss(t, r, "left", "1", "2")
 }
 
 // TestParquetNanosecondDeltas: deltas of nanosecond timestamps read as

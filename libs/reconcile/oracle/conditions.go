@@ -121,7 +121,7 @@ func (c condition) distance(l, r *record) *big.Rat {
 		case familyNumber:
 			return difference(a, b)
 		case familyTime:
-			return dayDistance(a, b)
+			return timeDistance(a, b)
 		}
 	case kallav1.Operator_OPERATOR_DATE_WITHIN:
 		return dayDistance(a, b)
@@ -135,6 +135,17 @@ func (c condition) distance(l, r *record) *big.Rat {
 func difference(a, b *value) *big.Rat {
 	d := new(big.Rat).Sub(a.num, b.num)
 	return d.Abs(d)
+}
+
+// timeDistance is |a - b| of two dates or timestamps, in microseconds: a
+// comparison ranks a pair by the time between its values, not the days.
+func timeDistance(a, b *value) *big.Rat {
+	const day = 24 * 60 * 60 * 1_000_000
+	d := (a.day-b.day)*day + a.micros - b.micros
+	if d < 0 {
+		d = -d
+	}
+	return big.NewRat(d, 1)
 }
 
 // dayDistance is the number of whole days between two dates; a timestamp

@@ -125,6 +125,28 @@ func TestOneToOneGreedyChain(t *testing.T) {
 	check(t, "unmatched left", unmatched(res.UnmatchedLeft), []string{"L3 ~ close R2 0"})
 }
 
+func TestTimestampComparisonRanksByTime(t *testing.T) {
+	// A comparison ranks by |l - r|: of timestamps, the time between them,
+	// not the days. Both invoices are dated the day after R1; L2 a second
+	// after it, L1 a day less a second after. L2 takes R1 though L1's
+	// amount is nearer, and L1 is left with R1 as its near miss (passing,
+	// taken by L2). Counted in days, both would be 1 day apart and L1
+	// would take R1 by the amount.
+	r := recipeOf(t, "id", "id", `
+  - name: later
+    pattern: "1:1"
+    conditions:
+      - {left: ref, op: eq, right: ref}
+      - {left: at, op: gte, right: at}
+      - {left: amount, op: tolerance, right: amount, threshold: 5}
+`)
+	left := table("id,ref,at,amount", "L1,A,2024-01-02 23:59:58,100.00", "L2,A,2024-01-02 00:00:00,104.00")
+	right := table("id,ref,at,amount", "R1,A,2024-01-01 23:59:59,100.00")
+	res := reconcile(t, r, left, right)
+	check(t, "groups", groups(res), []string{"1 later: L2 = R1"})
+	check(t, "unmatched left", unmatched(res.UnmatchedLeft), []string{"L1 ~ later R1 0"})
+}
+
 func TestDecimalToleranceIsExact(t *testing.T) {
 	// In float64, 1.10 - 1.08 is a little more than 0.02.
 	r := recipeOf(t, "id", "id", `
