@@ -196,7 +196,7 @@ write_results() { # write_results STATUS
 			echo "Not run: $full_size is not among the sizes."
 		fi
 		echo
-		echo "## Shapes (bench/cmd/shapes: 1,000 customers; coarse, banded, ordered and compared: 3; skewed: 45,001)"
+		echo "## Shapes (bench/cmd/shapes: 1,000 customers; coarse, banded, ordered, compared and timed: 3; skewed: 45,001)"
 		echo
 		if ((${#shapes_rows[@]} > 0)); then
 			echo "A 1:1 rule takes the pairs that are the first choice of both their records, round after round, until a round"
@@ -218,7 +218,8 @@ write_results() { # write_results STATUS
 			echo "banded's records, 1:1 on the customer, the amount within a cent and the invoice's day on or after the payment's"
 			echo "(each record's near miss is found within a widening radius: its closest within a cent, then 16 cents, ...); compared:"
 			echo "ordered's records and conditions, the day's first (the records passing every condition first, then within the same"
-			echo "day, 1 day, 16 days, ...)."
+			echo "day, 1 day, 16 days, ...); timed: compared's with times of day, the invoice's half a second after the payment's"
+			echo "of its day (the rounds from a second, in microseconds)."
 			echo
 			echo "| book | records in | keys | rounds | walked | groups (expected) | match s | near misses s | kalla wall s | peak RSS MiB | kalla CPU s | others |"
 			echo "|---|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"
@@ -341,9 +342,9 @@ done
 # Shapes of data that cost the engine more than the book does: rounds, and
 # near misses among many records sharing a key.
 if [[ ${BENCH_SHAPES:-1} == 1 ]]; then
-	log "shapes: ties, chains, paths, crowds, coarse, skewed, banded, ordered and compared"
+	log "shapes: ties, chains, paths, crowds, coarse, skewed, banded, ordered, compared and timed"
 	"$tools/shapes" --out "$data/shapes" >/dev/null
-	for book in ties chains paths crowds coarse skewed banded ordered compared; do
+	for book in ties chains paths crowds coarse skewed banded ordered compared timed; do
 		dir=$data/shapes/$book
 		measure "kalla-shapes-$book" env KALLA_TRACE_SQL=1 bin/kalla reconcile --recipe "$dir/recipe.json" --out "$data/out/shapes-$book" --json 2>"$runs/kalla-shapes-$book.trace"
 		summary=$runs/kalla-shapes-$book.out
@@ -359,6 +360,7 @@ if [[ ${BENCH_SHAPES:-1} == 1 ]]; then
 		banded) expected=$(jq '.banded_groups' "$data/shapes/manifest.json") ;;
 		ordered) expected=$(jq '.ordered_groups' "$data/shapes/manifest.json") ;;
 		compared) expected=$(jq '.compared_groups' "$data/shapes/manifest.json") ;;
+		timed) expected=$(jq '.timed_groups' "$data/shapes/manifest.json") ;;
 		esac
 		rounds=-
 		if [[ -n $round_statement ]]; then

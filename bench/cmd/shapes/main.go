@@ -48,6 +48,10 @@
 // compared/: ordered's records and conditions, the day's first: each
 // record's near miss is the record of the same day, found among those of
 // its day before any other.
+//
+// timed/: compared with times for days, the invoice's half a second after
+// the payment's of its day: each record's near miss is that other record,
+// found within a second (widening counts timestamps in microseconds).
 package main
 
 import (
@@ -68,8 +72,8 @@ type Manifest struct {
 	Fees      int `json:"fees_per_customer"`
 	Days      int `json:"days_per_customer"`
 	// TiePairs, ChainGroups, PathPairs, CrowdGroups, CoarseGroups,
-	// SkewedGroups, BandedGroups, OrderedGroups and ComparedGroups are what
-	// the recipes must match.
+	// SkewedGroups, BandedGroups, OrderedGroups, ComparedGroups and
+	// TimedGroups are what the recipes must match.
 	TiePairs       int `json:"tie_pairs"`
 	ChainGroups    int `json:"chain_groups"`
 	PathPairs      int `json:"path_pairs"`
@@ -79,6 +83,7 @@ type Manifest struct {
 	BandedGroups   int `json:"banded_groups"`
 	OrderedGroups  int `json:"ordered_groups"`
 	ComparedGroups int `json:"compared_groups"`
+	TimedGroups    int `json:"timed_groups"`
 }
 
 func main() {
@@ -126,6 +131,14 @@ func run(customers, fees, days int, dir string) error {
 	daily := func(side string, c, i int) string {
 		return interleaved(side, c, i) + "," + time.Date(2000, 1, 1+i, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
 	}
+	// daily's amounts, at 09:00 on the day, the invoice half a second later.
+	timed := func(side string, c, i int) string {
+		at := time.Date(2000, 1, 1+i, 9, 0, 0, 0, time.UTC)
+		if side == "invoices" {
+			at = at.Add(500 * time.Millisecond)
+		}
+		return interleaved(side, c, i) + "," + at.Format("2006-01-02 15:04:05.000")
+	}
 	aCent := books.Condition{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "0.01"}
 	byTheDay := books.Condition{Left: "day", Op: "gte", Right: "day"}
 	withinACent := onCustomerAnd("within_a_cent", "1:1", aCent)
@@ -160,6 +173,8 @@ func run(customers, fees, days int, dir string) error {
 			onCustomerAnd("within_a_cent_and_30_days", "1:1", aCent, books.Condition{Left: "day", Op: "date_within", Right: "day", Threshold: "30"})},
 		{"ordered", "amount,day", 5000, 3, 0, false, daily, onCustomerAnd("within_a_cent_paid_by_the_day", "1:1", aCent, byTheDay)},
 		{"compared", "amount,day", 5000, 3, 0, false, daily, onCustomerAnd("paid_by_the_day_within_a_cent", "1:1", byTheDay, aCent)},
+		{"timed", "amount,at", 5000, 3, 0, false, timed, onCustomerAnd("paid_by_the_time_within_a_cent", "1:1",
+			books.Condition{Left: "at", Op: "gte", Right: "at"}, aCent)},
 	}
 	for _, b := range shapes {
 		n := customers
