@@ -21,6 +21,10 @@ import (
 // many ties, near ties and values exactly at their thresholds.
 func RandomCase(seed int64, dir string) (*kallav1.Recipe, error) {
 	g := &generator{rng: rand.New(rand.NewPCG(uint64(seed), 0x6b616c6c61))}
+	// Times are drawn apart, so the other draws of a seed stay as they were.
+	if clock := rand.New(rand.NewPCG(uint64(seed), 0x74696d65)); clock.IntN(4) == 0 {
+		g.clock = clock
+	}
 	g.chooseStyle()
 	left, right := g.rows()
 	lt, rt := g.table(left, true), g.table(right, false)
@@ -128,6 +132,10 @@ type generator struct {
 	// reversed says which sides (left, right) write their numbers negated
 	// and name them in reverse_sign, as a bank statement and a ledger do.
 	reversed [2]bool
+	// clock, when set, writes dates as timestamps, at a few times of day
+	// a microsecond to hours apart, so that comparisons rank by the time
+	// between values and date_within by the days between their dates.
+	clock *rand.Rand
 }
 
 // row is one generated record before keys are given; nil is NULL.
@@ -286,10 +294,19 @@ func (g *generator) row(ref string, cents, day int, company, memo string, right 
 		unsigned: unsigned,
 		mark:     mark,
 		amount:   ptr(g.amountText(cents)),
-		date:     ptr(dayText(int64(19723 + day + pick(g, 0, 0, 0, 1, -1, 2, 10)))), // 19723 is 2024-01-01
+		date:     ptr(g.dateText(int64(19723 + day + pick(g, 0, 0, 0, 1, -1, 2, 10)))), // 19723 is 2024-01-01
 		name:     ptr(g.nameVariant(company)),
 		memo:     &memo,
 	}
+}
+
+// dateText writes a day, with a time of day where the case has a clock.
+func (g *generator) dateText(day int64) string {
+	if g.clock == nil {
+		return dayText(day)
+	}
+	times := []string{"00:00:00", "09:00:00", "09:00:00.000001", "09:00:00.5", "17:30:00", "23:59:59.999999"}
+	return dayText(day) + " " + times[g.clock.IntN(len(times))]
 }
 
 // amountText writes cents with two decimals, sometimes with one (7.5)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -51,10 +53,11 @@ func readFile(t *testing.T, path string) []byte {
 
 // TestRandomCasesReconcile checks that generated cases are valid input and
 // that every record ends up exactly once in a group or unmatched; it also
-// checks the generator reaches every pattern with matches and misses.
+// checks the generator reaches every pattern with matches and misses, and
+// writes timestamps in some cases.
 func TestRandomCasesReconcile(t *testing.T) {
 	matchedBy := map[string]int{}
-	unmatchedTotal := 0
+	unmatchedTotal, timed := 0, 0
 	for seed := range int64(300) {
 		dir := t.TempDir()
 		r, err := oracle.RandomCase(seed, dir)
@@ -74,6 +77,12 @@ func TestRandomCasesReconcile(t *testing.T) {
 			}
 		}
 		unmatchedTotal += len(res.UnmatchedLeft) + len(res.UnmatchedRight)
+		if booked := slices.Index(left.Columns, "booked"); booked >= 0 && left.Rows[0][booked] != nil && strings.Contains(*left.Rows[0][booked], ":") {
+			timed++
+		}
+	}
+	if timed == 0 {
+		t.Error("no random case wrote timestamps")
 	}
 	for _, p := range []string{"1:1", "1:N", "1:N+agg", "M:1", "M:1+agg", "M:N"} {
 		if matchedBy[p] == 0 {
