@@ -66,8 +66,8 @@ func Sides(p *plan.Plan) (left, right Side) {
 // (see Widening) is a tolerance on exact numbers or a date_within, or a
 // comparison of exact numbers, dates or timestamps or a tolerance_pct
 // where a condition of the rule bands (a tolerance_pct below 100% bands
-// itself),
-// seeks each record's closest within a distance that grows round by round.
+// itself), seeks each record's closest within a distance that grows round
+// by round.
 //
 // Banded, set for a rule with two or more conditions besides its joins
 // that band (see cond.band), serves under coarse keys where the rule does
