@@ -630,6 +630,15 @@ func (st *settling) run(ctx context.Context, w *sqlplan.Widening) error {
 		}
 		rounds = ran
 	}
+	if rounds && w.Lookups[0] != "" {
+		ran, err := st.step(ctx, "by lookups", widenStep{Kind: "lookups"}, w.Lookups[0], w.Lookups[1], sqlplan.BandsShare)
+		if err != nil {
+			return err
+		}
+		// A record it leaves has an empty value or no other record's:
+		// no round would settle it.
+		rounds = !ran
+	}
 	for round, radius := 0, w.Width; rounds && round < sqlplan.MaxRounds && st.left > 0; round++ {
 		count, q := w.Round(radius)
 		ran, err := st.step(ctx, "within "+w.Distance(radius), widenStep{Kind: "round", Round: round, Radius: radius}, count, q, sqlplan.RoundShare)

@@ -228,13 +228,13 @@ func TestNearMissWidening(t *testing.T) {
 	patterns := []string{`"1:1"`, `"1:N"`, `"M:N"`}
 	var mu sync.Mutex
 	// Records settled passing every condition, past the first round, and
-	// in the bands after the rounds; left to compare every pair; settled
-	// in rounds of a timestamp comparison.
-	var passing, later, banded, rest, timed int64
+	// in the bands after the rounds; by lookups; left to compare every
+	// pair; settled in rounds of a timestamp comparison.
+	var passing, later, banded, looked, rest, timed int64
 	t.Cleanup(func() {
-		if passing == 0 || later == 0 || banded == 0 || rest == 0 || timed == 0 {
-			t.Errorf("records settled passing every condition: %d, past the first round: %d, in the bands: %d, left to compare every pair: %d, in rounds of timestamps: %d; want some of each",
-				passing, later, banded, rest, timed)
+		if passing == 0 || later == 0 || banded == 0 || looked == 0 || rest == 0 || timed == 0 {
+			t.Errorf("records settled passing every condition: %d, past the first round: %d, in the bands: %d, by lookups: %d, left to compare every pair: %d, in rounds of timestamps: %d; want some of each",
+				passing, later, banded, looked, rest, timed)
 		}
 	})
 	eachSeed(t, 60, 29, func(t *testing.T, seed uint64, rng *rand.Rand) {
@@ -277,6 +277,8 @@ func TestNearMissWidening(t *testing.T) {
 					later += step.Settled
 				case step.Kind == "bands":
 					banded += step.Settled
+				case step.Kind == "lookups":
+					looked += step.Settled
 				case step.Kind == "rest":
 					rest += step.Left
 				}
@@ -307,6 +309,33 @@ func TestNearMissWideningPassing(t *testing.T) {
 `))
 	compareEachWay(t, r, oracleResult(t, r, dir), coarseWays)
 	wantNearMiss(t, r, "left", "2", "1")
+}
+
+// TestNearMissLookups: under a comparison of timestamps first and one
+// condition that bands, widening settles records by lookups. Invoice 1's
+// closest is payment 3: payments 2 and 3 are a day before it (they pass
+// the comparison, not the amount) and payment 3's amount is the nearer;
+// payment 1 is within the amount but five days after it, failing the
+// comparison. Payments 2 and 3 share their time: the lookup must take
+// every payment at the nearest time, not one of them. Under gt, payment 4,
+// at the invoice's own time, fails both: the nearest time passing gt is
+// the day before, not the nearest time.
+func TestNearMissLookups(t *testing.T) {
+	t.Parallel()
+	payments := "id,cur,at,amount\n1,EUR,2024-01-25 12:00:00,100.00\n2,EUR,2024-01-19 12:00:00,500.00\n3,EUR,2024-01-19 12:00:00,499.00\n"
+	for name, c := range map[string]struct{ op, payments string }{
+		"gte":                   {"gte", payments},
+		"gt_with_an_equal_time": {"gt", payments + "4,EUR,2024-01-20 12:00:00,300.00\n"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			r, dir := oracleCase(t, "id,cur,at,amount\n1,EUR,2024-01-20 12:00:00,100.00\n", c.payments, recipeYAML(`
+  - {name: near, pattern: "1:1", conditions: [{left: cur, op: eq, right: cur}, {left: at, op: `+c.op+`, right: at}, {left: amount, op: tolerance, right: amount, threshold: 0.01}]}
+`))
+			compareEachWay(t, r, oracleResult(t, r, dir), coarseWays)
+			wantNearMiss(t, r, "left", "1", "3")
+		})
+	}
 }
 
 // TestNearMissWideningWideDecimals: widening counts its radii in the finer
