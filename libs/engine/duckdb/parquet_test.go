@@ -305,20 +305,32 @@ func TestParquetNanoseconds(t *testing.T) {
 }
 
 // TestParquetNanosecondNearMiss: under coarse keys, a comparison of
-// nanosecond timestamps first widens in nanoseconds. Payment 2 is 100 ns
-// before the invoice, payment 1 400 ns: both fail the amount alone, and
-// payment 2 is the nearer, though in microseconds both are 0 apart and
-// payment 1's amount is nearer.
+// nanosecond timestamps first settles near misses in nanoseconds, by
+// lookups (one condition after it) and by rounds (two). Payment 2 is
+// 100 ns before the invoice, payment 1 400 ns: both fail as many
+// conditions, and payment 2 is the nearer, though in microseconds both
+// are 0 apart and payment 1's amount is nearer.
 func TestParquetNanosecondNearMiss(t *testing.T) {
 	t.Parallel()
-	path := parquetBook(t, "SELECT 1 AS id, 'A' AS k, TIMESTAMP_NS '2024-01-01 00:00:00.0000005' AS t, 100.00 AS amount",
-		[]string{"SELECT * FROM (VALUES (1, 'A', TIMESTAMP_NS '2024-01-01 00:00:00.0000001', 200.00), (2, 'A', TIMESTAMP_NS '2024-01-01 00:00:00.0000004', 300.00)) v(id, k, t, amount)"},
-		"  - {name: t, pattern: \"1:1\", conditions: [{left: k, op: eq, right: k}, {left: t, op: gte, right: t}, {left: amount, op: tolerance, right: amount, threshold: 1}]}\n")
-	r, err := recipe.Load(path)
-	if err != nil {
-		t.Fatal(err)
+	for name, c := range map[string]struct {
+		amounts [2]string
+		more    string
+	}{
+		"lookups": {[2]string{"200.00", "300.00"}, ""},
+		"rounds":  {[2]string{"101.50", "101.60"}, ", {left: amount, op: tolerance_pct, right: amount, threshold: 10}"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			path := parquetBook(t, "SELECT 1 AS id, 'A' AS k, TIMESTAMP_NS '2024-01-01 00:00:00.0000005' AS t, 100.00 AS amount",
+				[]string{fmt.Sprintf("SELECT * FROM (VALUES (1, 'A', TIMESTAMP_NS '2024-01-01 00:00:00.0000001', %s), (2, 'A', TIMESTAMP_NS '2024-01-01 00:00:00.0000004', %s)) v(id, k, t, amount)", c.amounts[0], c.amounts[1])},
+				"  - {name: t, pattern: \"1:1\", conditions: [{left: k, op: eq, right: k}, {left: t, op: gte, right: t}, {left: amount, op: tolerance, right: amount, threshold: 1}"+c.more+"]}\n")
+			r, err := recipe.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantNearMiss(t, r, "left", "1", "2")
+		})
 	}
-	wantNearMiss(t, r, "left", "1", "2")
 }
 
 // TestParquetNanosecondDeltas: deltas of nanosecond timestamps read as
