@@ -217,9 +217,9 @@ write_results() { # write_results STATUS
 			echo "cent and the day within 30 (each record's near miss is sought among the records within 30 days); ordered:"
 			echo "banded's records, 1:1 on the customer, the amount within a cent and the invoice's day on or after the payment's"
 			echo "(each record's near miss is found within a widening radius: its closest within a cent, then 16 cents, ...); compared:"
-			echo "ordered's records and conditions, the day's first (the records passing every condition first, then within the same"
-			echo "day, 1 day, 16 days, ...); timed: compared's with times of day, the invoice's half a second after the payment's"
-			echo "of its day (the rounds from a second, in microseconds)."
+			echo "ordered's records and conditions, the day's first (the records passing every condition first, then by lookups: the"
+			echo "records in the amount's bands and those at the nearest days); timed: compared's with times of day, the invoice's half"
+			echo "a second after the payment's of its day (lookups at the nearest times)."
 			echo
 			echo "| book | records in | keys | rounds | walked | groups (expected) | match s | near misses s | kalla wall s | peak RSS MiB | kalla CPU s | others |"
 			echo "|---|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"

@@ -373,7 +373,7 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 			"DROP TABLE " + nearBanded,
 		}
 	}
-	if nearest, ok := nearestValues(r, s); ok {
+	if nearest, ok := nearestValues(r, s, keys); ok {
 		steps.Nearest = insert(nearest)
 	}
 	if first == nil {
@@ -404,8 +404,10 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 					fmt.Sprintf("INSERT INTO %s SELECT * FROM (%s) WHERE %s", nearWide, closest(pairsOf(ids, rest, other, within...)), strings.Join(settles, " AND "))
 			},
 		}
+		// The records left beside the others in the bands of the first
+		// condition that bands (first's own where it is bounded).
+		other, in := inBands(s.Other, "o", bands[0].other), bands[0].record+" = o.__band"
 		if !first.bounded() {
-			other, in := inBands(s.Other, "o", bands[0].other), bands[0].record+" = o.__band"
 			steps.Widening.Passing = [2]string{"SELECT count(*) FROM " + joined(rest, other, in),
 				fmt.Sprintf("INSERT INTO %s %s", nearWide, closest(pairsOf(ids, rest, other, append([]string{in}, tests...)...)))}
 		}
@@ -416,7 +418,6 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 			// other), those at the nearest value passing it (failing the
 			// other alone) and, where every pair fails both, those at the
 			// nearest value either way.
-			other, in := inBands(s.Other, "o", bands[0].other), bands[0].record+" = o.__band"
 			// Each record beside each of its nearest values (__v), joined
 			// to the others there: the pairs stream into the aggregate.
 			valued := fmt.Sprintf("(SELECT u.*, n.v AS __v FROM %s u JOIN (%s) n ON n.id = u.__id)", rest, nearestOf(rest, s.Other, keys, ul, ur, passing(first.Op, s.Code)))
@@ -492,8 +493,7 @@ func unmatched(s Side) string {
 // only the other records that share keys with an unmatched record. It
 // returns the query of the chosen pairs (id, other), and whether the rule
 // is of that kind.
-func nearestValues(r plan.Rule, s Side) (chosen string, ok bool) {
-	var keys [][2]string // each join key as the record (u) and the other (o) read it
+func nearestValues(r plan.Rule, s Side, keys [][2]string) (chosen string, ok bool) {
 	var value [2]string
 	var distance string
 	fails := "false" // whether the pair of u.v and o.v fails, where distance alone does not say
@@ -512,8 +512,6 @@ func nearestValues(r plan.Rule, s Side) (chosen string, ok bool) {
 		ue, oe := ours(sc.l, sc.r)
 		switch {
 		case c.Join():
-			mine, theirs := ours(sc.keys())
-			keys = append(keys, [2]string{mine, theirs})
 			continue
 		case distance != "":
 			return "", false // a second condition

@@ -51,7 +51,7 @@
 //
 // timed/: compared with times for days, the invoice's half a second after
 // the payment's of its day: each record's near miss is that other record,
-// found within a second (widening counts timestamps in microseconds).
+// found at the nearest time by lookups.
 package main
 
 import (
