@@ -13,7 +13,8 @@
 #
 # Other knobs: BENCH_SEED (default 42), BENCH_FULL_SIZE (the size at which
 # the two-rule recipe and the exact rule on one currency's records also run,
-# default 1000000), BENCH_MEMORY_LIMIT (each
+# default 1000000), BENCH_ROUNDS (rounds of Kalla and the floors at sizes
+# up to 1M, default 3; the tables give medians), BENCH_MEMORY_LIMIT (each
 # size's CSV book is also reconciled with this --memory-limit, default 2GB;
 # empty skips those runs), BENCH_SHAPES=0 (skips the books of bench/cmd/shapes:
 # ties, chains, paths, crowds, coarse, skewed and banded), BENCH_PIPELINE=0 (skips the pipeline).
@@ -25,6 +26,8 @@ sizes=${BENCH_SIZES:-"100000 1000000 10000000"}
 seed=${BENCH_SEED:-42}
 full_size=${BENCH_FULL_SIZE:-1000000}
 memory_limit=${BENCH_MEMORY_LIMIT-2GB}
+bench_rounds=${BENCH_ROUNDS:-3}
+round_size=1000000 # sizes up to this one run bench_rounds rounds, larger ones one
 data=bench/data
 tools=$data/bin
 runs=$data/runs
@@ -71,6 +74,24 @@ measure() {
 
 calc() { awk "BEGIN { printf \"$1\", $2 }"; } # calc FORMAT EXPRESSION
 
+# median_index VALUE...: the index of the values' median (of the two middle
+# ones the lower, for an even count); median VALUE...: that value.
+median_index() {
+	local i=0 v
+	for v in "$@"; do
+		printf '%s %d\n' "$v" "$i"
+		i=$((i + 1))
+	done | sort -g -k1,1 -k2,2n | awk -v m=$((($# + 1) / 2)) 'NR == m { print $2 }'
+}
+median() {
+	local values=("$@")
+	echo "${values[$(median_index "$@")]}"
+}
+# spread VALUE...: the lowest and the highest, to two decimals.
+spread() {
+	printf '%.2f\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print (lo == hi ? lo : lo "-" hi) }'
+}
+
 mismatch() {
 	mismatches=$((mismatches + 1))
 	printf '\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n' >&2
@@ -98,6 +119,7 @@ go build -o "$tools/shapes" ./bench/cmd/shapes
 command_line="make bench"
 [[ -n ${BENCH_SIZES:-} ]] && command_line="BENCH_SIZES=\"$BENCH_SIZES\" $command_line"
 [[ -n ${BENCH_SEED:-} ]] && command_line="BENCH_SEED=$BENCH_SEED $command_line"
+[[ -n ${BENCH_ROUNDS:-} ]] && command_line="BENCH_ROUNDS=$BENCH_ROUNDS $command_line"
 [[ -n ${BENCH_FULL_SIZE:-} ]] && command_line="BENCH_FULL_SIZE=$BENCH_FULL_SIZE $command_line"
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -111,6 +133,7 @@ one_currency_rows=() # the exact rule on one currency
 limit_rows=() # CSV with --memory-limit
 shapes_rows=() # shapes of data (bench/cmd/shapes)
 declare -A rss_of wall_of
+declare -a cpu_of others_of floor_cpu_of # by round
 
 write_results() { # write_results STATUS
 	{
@@ -122,7 +145,9 @@ write_results() { # write_results STATUS
 		echo "- Software: $(go env GOVERSION), duckdb-go $duckdb_go; DuckDB with its default threads (one per core) and memory limit"
 		echo "- Each run: \`bin/kalla reconcile --recipe bench/data/SIZE/recipe-FORMAT.json --out bench/data/out/SIZE-FORMAT --json\`"
 		echo "  (Parquet evidence) under \`/usr/bin/time -v\`; the floor is \`bench/cmd/floor\` on the same files, right after,"
-		echo "  then \`bench/cmd/floor --evidence DIR\`."
+		echo "  then \`bench/cmd/floor --evidence DIR\`. Sizes up to $round_size invoices run $bench_rounds rounds of the three"
+		echo "  in turn, larger ones one: the main table gives the rounds' medians (of wall times, and of the ratios of"
+		echo "  each round's own times), the largest peak RSSs, and the CPU seconds of the round of the median Kalla wall time."
 		echo
 		echo "Rows in = invoices + payments. Wall time is the whole process, CSV schema inference included;"
 		echo "the floor's time is one DuckDB query from opening the database to the pair count (it writes nothing)."
@@ -134,8 +159,8 @@ write_results() { # write_results STATUS
 		echo "that other processes used during Kalla's run: well above 0% means other work competed and the"
 		echo "wall times are inflated; CPU seconds suffer less from that."
 		echo
-		echo "| invoices | format | rows in | kalla wall s | rows/s | peak RSS MiB | floor s | floor RSS MiB | kalla/floor | floor + evidence s | kalla/(floor + evidence) | pairs kalla / floor / floor + evidence | kalla CPU s | floor CPU s | others |"
-		echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|"
+		echo "| invoices | format | rows in | kalla wall s | rows/s | peak RSS MiB | floor s | floor RSS MiB | kalla/floor | floor + evidence s | kalla/(floor + evidence) | pairs kalla / floor / floor + evidence | kalla CPU s | floor CPU s | others | rounds: kalla / floor s |"
+		echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|"
 		printf '%s\n' "${main_rows[@]}"
 		echo
 		local fmt ratio_lines=()
@@ -265,38 +290,54 @@ for n in $sizes; do
 	expected_pairs=$(jq '.exact_pairs' "$dir/manifest.json")
 	expected_split=$(jq '.split_groups' "$dir/manifest.json")
 
+	rounds=1
+	((n <= round_size)) && rounds=$bench_rounds
 	for fmt in csv parquet; do
-		log "$n invoices, $fmt: kalla"
-		measure "kalla-$n-$fmt" bin/kalla reconcile --recipe "$dir/recipe-$fmt.json" --out "$data/out/$n-$fmt" --json
-		summary=$runs/kalla-$n-$fmt.out
-		kalla_wall=$wall kalla_rss=$rss kalla_cpu=$cpu kalla_others=$others
-		rss_of["$n-$fmt"]=$rss wall_of["$n-$fmt"]=$wall
-		kalla_pairs=$(jq '.rules[] | select(.name == "exact") | .groups' "$summary")
+		walls=() floors=() evidences=() ratios=() evidence_ratios=() pairs_seen=() rss_max=0 floor_rss=0
+		for ((round = 1; round <= rounds; round++)); do
+			log "$n invoices, $fmt, round $round of $rounds: kalla"
+			measure "kalla-$n-$fmt-$round" bin/kalla reconcile --recipe "$dir/recipe-$fmt.json" --out "$data/out/$n-$fmt" --json
+			walls+=("$wall") cpu_of["$round"]=$cpu others_of["$round"]=$others
+			((rss > rss_max)) && rss_max=$rss
+			kalla_pairs=$(jq '.rules[] | select(.name == "exact") | .groups' "$runs/kalla-$n-$fmt-$round.out")
+			echo "kalla: ${wall}s, $rss MiB, $kalla_pairs pairs" >&2
+
+			log "$n invoices, $fmt, round $round of $rounds: floor"
+			measure "floor-$n-$fmt-$round" "$tools/floor" --invoices "$dir/invoices.$fmt" --payments "$dir/payments.$fmt"
+			floors+=("$(jq '.seconds' "$runs/floor-$n-$fmt-$round.out")") floor_cpu_of["$round"]=$cpu
+			((rss > floor_rss)) && floor_rss=$rss
+			ratios+=("$(calc '%.4f' "${walls[-1]} / ${floors[-1]}")")
+			floor_pairs=$(jq '.pairs' "$runs/floor-$n-$fmt-$round.out")
+			echo "floor: $(calc '%.2f' "${floors[-1]}")s, $rss MiB, $floor_pairs pairs" >&2
+
+			log "$n invoices, $fmt, round $round of $rounds: floor + evidence"
+			measure "floor-evidence-$n-$fmt-$round" "$tools/floor" --invoices "$dir/invoices.$fmt" --payments "$dir/payments.$fmt" --evidence "$data/out/floor-$n-$fmt"
+			evidences+=("$(jq '.seconds' "$runs/floor-evidence-$n-$fmt-$round.out")")
+			evidence_ratios+=("$(calc '%.4f' "${walls[-1]} / ${evidences[-1]}")")
+			evidence_pairs=$(jq '.pairs' "$runs/floor-evidence-$n-$fmt-$round.out")
+			echo "floor + evidence: $(calc '%.2f' "${evidences[-1]}")s, $rss MiB, $evidence_pairs pairs" >&2
+			pairs_seen+=("$kalla_pairs / $floor_pairs / $evidence_pairs")
+		done
+		# The round whose Kalla wall time is the median gives the phases and CPU seconds.
+		mid=$(median_index "${walls[@]}")
+		kalla_wall=${walls[mid]} summary=$runs/kalla-$n-$fmt-$((mid + 1)).out
+		rss_of["$n-$fmt"]=$rss_max wall_of["$n-$fmt"]=$kalla_wall
 		phase_row "$n" "$fmt" exact "$summary" "$kalla_wall"
-		echo "kalla: ${kalla_wall}s, ${kalla_rss} MiB, $kalla_pairs pairs" >&2
 
-		log "$n invoices, $fmt: floor"
-		measure "floor-$n-$fmt" "$tools/floor" --invoices "$dir/invoices.$fmt" --payments "$dir/payments.$fmt"
-		floor_s=$(jq '.seconds' "$runs/floor-$n-$fmt.out")
-		floor_pairs=$(jq '.pairs' "$runs/floor-$n-$fmt.out")
-		floor_rss=$rss floor_cpu=$cpu
-		echo "floor: $(calc '%.2f' "$floor_s")s, $rss MiB, $floor_pairs pairs" >&2
-
-		log "$n invoices, $fmt: floor + evidence"
-		measure "floor-evidence-$n-$fmt" "$tools/floor" --invoices "$dir/invoices.$fmt" --payments "$dir/payments.$fmt" --evidence "$data/out/floor-$n-$fmt"
-		evidence_s=$(jq '.seconds' "$runs/floor-evidence-$n-$fmt.out")
-		evidence_pairs=$(jq '.pairs' "$runs/floor-evidence-$n-$fmt.out")
-		echo "floor + evidence: $(calc '%.2f' "$evidence_s")s, $rss MiB, $evidence_pairs pairs" >&2
-
-		pairs="$kalla_pairs / $floor_pairs / $evidence_pairs"
-		if [[ $kalla_pairs != "$floor_pairs" || $kalla_pairs != "$evidence_pairs" ]]; then
+		pairs=${pairs_seen[0]}
+		read -r kalla_pairs floor_pairs evidence_pairs < <(tr -d '/' <<<"$pairs")
+		if [[ $(printf '%s\n' "${pairs_seen[@]}" | sort -u | wc -l) != 1 ]]; then
+			mismatch "$n invoices, $fmt: the rounds found different pairs: ${pairs_seen[*]}"
+			pairs="**MISMATCH** ${pairs_seen[*]}"
+		elif [[ $kalla_pairs != "$floor_pairs" || $kalla_pairs != "$evidence_pairs" ]]; then
 			mismatch "$n invoices, $fmt: kalla matched $kalla_pairs pairs, the floor $floor_pairs, the floor + evidence $evidence_pairs"
 			pairs="**MISMATCH** $pairs"
 		elif [[ $kalla_pairs != "$expected_pairs" ]]; then
 			mismatch "$n invoices, $fmt: kalla and the floor matched $kalla_pairs pairs, the generator made $expected_pairs"
 			pairs="**MISMATCH** $pairs (generator: $expected_pairs)"
 		fi
-		main_rows+=("| $n | $fmt | $rows_in | $kalla_wall | $(calc '%.0f' "$rows_in / $kalla_wall") | $kalla_rss | $(calc '%.2f' "$floor_s") | $floor_rss | $(calc '%.1f' "$kalla_wall / $floor_s") | $(calc '%.2f' "$evidence_s") | $(calc '%.1f' "$kalla_wall / $evidence_s") | $pairs | $kalla_cpu | $floor_cpu | $kalla_others |")
+		floor_s=$(median "${floors[@]}") evidence_s=$(median "${evidences[@]}")
+		main_rows+=("| $n | $fmt | $rows_in | $kalla_wall | $(calc '%.0f' "$rows_in / $kalla_wall") | $rss_max | $(calc '%.2f' "$floor_s") | $floor_rss | $(calc '%.1f' "$(median "${ratios[@]}")") | $(calc '%.2f' "$evidence_s") | $(calc '%.1f' "$(median "${evidence_ratios[@]}")") | $pairs | ${cpu_of[$((mid + 1))]} | ${floor_cpu_of[$((mid + 1))]} | ${others_of[$((mid + 1))]} | $(spread "${walls[@]}") / $(spread "${floors[@]}") |")
 	done
 
 	if [[ -n $memory_limit ]]; then
