@@ -120,9 +120,10 @@ func widening(w *Widening) string {
 		text += fmt.Sprintf("-- first, if the pairs in the bands,\n-- %s,\n-- are at most 1/%d of those sharing keys with the records (else no round runs):\n%s;\n",
 			w.Passing[0], BandsShare, w.Passing[1])
 	}
-	if w.Lookups[0] != "" {
-		text += fmt.Sprintf("-- then, if it ran and the pairs in the bands,\n-- %s,\n-- are at most 1/%d of those sharing keys with the records left (else the rounds below):\n%s;\n",
-			w.Lookups[0], BandsShare, w.Lookups[1])
+	if l := w.Lookups; l != nil {
+		text += fmt.Sprintf("-- then, if it ran, the nearest values:\n%s;\n-- and if the pairs in the bands and at those values,\n-- %s,\n"+
+			"-- are at most 1/%d of those sharing keys with the records left (else the rounds below):\n%s;\n%s;\n",
+			l.Values, l.Count, BandsShare, l.Settle, l.Drop)
 	}
 	then := ""
 	if w.Width == 0 {

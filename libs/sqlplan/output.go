@@ -173,14 +173,13 @@ type Widening struct {
 	// condition is then its closest of all, since any farther pair fails
 	// one or more and ranks after it on c.
 	Passing [2]string
-	// Lookups, for a rule of a comparison of dates or timestamps and
-	// one condition that bands, are the count of the pairs in its bands
-	// and the statement that settles the records with a pair in them
-	// passing it, or another record's value of the comparison, their
-	// closest among those and the others at the nearest values (see
-	// nearestOf); empty otherwise. Once the passing step has run, it takes
-	// the rounds' place.
-	Lookups [2]string
+	// Lookups, for a rule of a comparison of dates or timestamps and one
+	// condition that bands, settle the records with a pair in its bands
+	// passing it, or another record's value of the comparison, at their
+	// closest among those and the others at the nearest values; nil
+	// otherwise. Once the passing step has run, they take the rounds'
+	// place.
+	Lookups *Lookups
 	// InBands, for a rule of two conditions or more that band, are the
 	// count of the pairs in their bands for the records left after the
 	// rounds, and the statement that settles those whose closest among the
@@ -197,6 +196,12 @@ type Widening struct {
 	Units string
 	round func(radius int64) (pairs, settle string)
 }
+
+// Lookups are Widening's statements of that name, in their order: Values
+// makes the table of the records' nearest values (see nearestOf), Count
+// counts the pairs in the bands and at those values, Settle settles the
+// records, and Drop drops the table.
+type Lookups struct{ Values, Count, Settle, Drop string }
 
 // Widening's rounds: the first of radius Width, each next WidenBy times
 // the last, at most MaxRounds of them, each while it compares at most
@@ -239,10 +244,12 @@ func (w *Widening) Distance(radius int64) string {
 }
 
 // nearBanded holds a side's closest records among those in its bands (see
-// NearMissSteps.Banded); nearWide those settled by Widening.
+// NearMissSteps.Banded); nearWide those settled by Widening; nearValues
+// the nearest values of Lookups.
 const (
 	nearBanded = "kalla_near_banded"
 	nearWide   = "kalla_near_wide"
+	nearValues = "kalla_near_values"
 )
 
 // NearMisses renders rule k's near misses of side s.
@@ -320,6 +327,20 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 	joined := func(records, other string, more ...string) string {
 		return fmt.Sprintf("%s u JOIN %s o ON %s", records, other, strings.Join(append(slices.Clone(joins), more...), " AND "))
 	}
+	// countJoined counts the pairs of joined(records, other, ...) whose
+	// conditions besides the keys are the equalities given, each of the
+	// record's value (u) and the other's (o): from each side's records per
+	// value, without making the pairs.
+	countJoined := func(records, other string, more ...[2]string) string {
+		var mine, theirs, on []string
+		for i, eq := range append(slices.Clone(keys), more...) {
+			mine = append(mine, fmt.Sprintf("%s AS j%d", eq[0], i))
+			theirs = append(theirs, fmt.Sprintf("%s AS j%d", eq[1], i))
+			on = append(on, fmt.Sprintf("u.j%[1]d = o.j%[1]d", i))
+		}
+		return fmt.Sprintf("SELECT CAST(coalesce(sum(u.n * o.n), 0) AS BIGINT) FROM (SELECT %s, count(*) AS n FROM %s u GROUP BY ALL) u JOIN (SELECT %s, count(*) AS n FROM %s o GROUP BY ALL) o ON %s",
+			strings.Join(mine, ", "), records, strings.Join(theirs, ", "), other, strings.Join(on, " AND "))
+	}
 	// pairsOf is those pairs with the columns asked and the ranks.
 	pairsOf := func(cols []string, records, other string, more ...string) string {
 		return fmt.Sprintf("SELECT %s FROM %s", strings.Join(append(slices.Clone(cols), ranks...), ", "), joined(records, other, more...))
@@ -360,9 +381,9 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 		for _, b := range bands {
 			other := inBands(s.Other, "o", b.other)
 			banded = append(banded, pairsOf(ids, records, other, b.record+" = o.__band", b.test))
-			counted = append(counted, "SELECT 1 FROM "+joined(records, other, b.record+" = o.__band"))
+			counted = append(counted, "("+countJoined(records, other, [2]string{b.record, "o.__band"})+")")
 		}
-		return closest(strings.Join(banded, " UNION ALL ")), "SELECT count(*) FROM (" + strings.Join(counted, " UNION ALL ") + ")"
+		return closest(strings.Join(banded, " UNION ALL ")), "SELECT " + strings.Join(counted, " + ")
 	}
 	if len(bands) >= 2 {
 		closestThere, _ := inBandsOf(unmatched(s))
@@ -407,8 +428,9 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 		// The records left beside the others in the bands of the first
 		// condition that bands (first's own where it is bounded).
 		other, in := inBands(s.Other, "o", bands[0].other), bands[0].record+" = o.__band"
+		inCount := countJoined(rest, other, [2]string{bands[0].record, "o.__band"})
 		if !first.bounded() {
-			steps.Widening.Passing = [2]string{"SELECT count(*) FROM " + joined(rest, other, in),
+			steps.Widening.Passing = [2]string{inCount,
 				fmt.Sprintf("INSERT INTO %s %s", nearWide, closest(pairsOf(ids, rest, other, append([]string{in}, tests...)...)))}
 		}
 		if len(tests) == 2 && len(bands) == 1 && len(settles) == 1 && first.comparison() && plan.Classify(first.Left.Type) == plan.Temporal {
@@ -420,12 +442,17 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 			// nearest value either way.
 			// Each record beside each of its nearest values (__v), joined
 			// to the others there: the pairs stream into the aggregate.
-			valued := fmt.Sprintf("(SELECT u.*, n.v AS __v FROM %s u JOIN (%s) n ON n.id = u.__id)", rest, nearestOf(rest, s.Other, keys, ul, ur, passing(first.Op, s.Code)))
+			// The nearest values are a table, read by the count and the
+			// statement that settles.
+			valued := fmt.Sprintf("(SELECT u.*, n.v AS __v FROM %s u JOIN %s n ON n.id = u.__id)", rest, nearValues)
 			atValue := ur + " = u.__v"
-			steps.Widening.Lookups = [2]string{
-				fmt.Sprintf("SELECT (SELECT count(*) FROM %s) + (SELECT count(*) FROM %s)", joined(rest, other, in), joined(valued, s.Other, atValue)),
-				fmt.Sprintf("INSERT INTO %s SELECT id, min(m) AS m FROM (%s UNION ALL %s) GROUP BY id", nearWide,
-					closest(pairsOf(ids, rest, other, in, bands[0].test)), closest(pairsOf(ids, valued, s.Other, atValue)))}
+			steps.Widening.Lookups = &Lookups{
+				Values: fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", nearValues, nearestOf(rest, s.Other, keys, ul, ur, passing(first.Op, s.Code))),
+				Count:  fmt.Sprintf("SELECT (%s) + (%s)", inCount, countJoined(valued, s.Other, [2]string{"u.__v", ur})),
+				Settle: fmt.Sprintf("INSERT INTO %s SELECT id, min(m) AS m FROM (%s UNION ALL %s) GROUP BY id", nearWide,
+					closest(pairsOf(ids, rest, other, in, bands[0].test)), closest(pairsOf(ids, valued, s.Other, atValue))),
+				Drop: "DROP TABLE " + nearValues,
+			}
 		}
 		if len(bands) >= 2 {
 			closestThere, count := inBandsOf(rest)

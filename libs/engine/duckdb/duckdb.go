@@ -63,6 +63,7 @@ type widenStep struct {
 	Round         int
 	Radius        int64
 	Left, Settled int64
+	Pairs         int64 // as its count counted them
 }
 
 var _ engine.Engine = (*Engine)(nil)
@@ -630,9 +631,15 @@ func (st *settling) run(ctx context.Context, w *sqlplan.Widening) error {
 		}
 		rounds = ran
 	}
-	if rounds && w.Lookups[0] != "" {
-		ran, err := st.step(ctx, "by lookups", widenStep{Kind: "lookups"}, w.Lookups[0], w.Lookups[1], sqlplan.BandsShare)
+	if l := w.Lookups; rounds && l != nil {
+		if err := st.s.exec(ctx, l.Values); err != nil {
+			return err
+		}
+		ran, err := st.step(ctx, "by lookups", widenStep{Kind: "lookups"}, l.Count, l.Settle, sqlplan.BandsShare)
 		if err != nil {
+			return err
+		}
+		if err := st.s.exec(ctx, l.Drop); err != nil {
 			return err
 		}
 		// A record it leaves has an empty value or no other record's:
@@ -680,7 +687,7 @@ func (st *settling) step(ctx context.Context, name string, at widenStep, count, 
 		fmt.Fprintf(os.Stderr, "duckdb %6dms near misses %s: %d pairs, %d of %d records settled\n",
 			time.Since(start).Milliseconds(), name, pairs, settled, st.left)
 	}
-	at.Left, at.Settled = st.left, settled
+	at.Left, at.Settled, at.Pairs = st.left, settled, pairs
 	st.heard(at)
 	st.left -= settled
 	return true, nil

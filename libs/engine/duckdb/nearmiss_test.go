@@ -319,21 +319,41 @@ func TestNearMissWideningPassing(t *testing.T) {
 // comparison. Payments 2 and 3 share their time: the lookup must take
 // every payment at the nearest time, not one of them. Under gt, payment 4,
 // at the invoice's own time, fails both: the nearest time passing gt is
-// the day before, not the nearest time.
+// the day before, not the nearest time. With the invoice twice, the
+// invoices' steps count the pairs they compare, two of each: the
+// passing step payment 1 (the one in the amount's bands: amounts in whole
+// units, the invoice's and the next on each side), the lookups that one
+// and the three at the nearest times (the day before and 25 January under
+// gte; the day before and the invoice's own time under gt).
 func TestNearMissLookups(t *testing.T) {
 	t.Parallel()
 	payments := "id,cur,at,amount\n1,EUR,2024-01-25 12:00:00,100.00\n2,EUR,2024-01-19 12:00:00,500.00\n3,EUR,2024-01-19 12:00:00,499.00\n"
+	invoice := "1,EUR,2024-01-20 12:00:00,100.00\n"
 	for name, c := range map[string]struct{ op, payments string }{
 		"gte":                   {"gte", payments},
 		"gt_with_an_equal_time": {"gt", payments + "4,EUR,2024-01-20 12:00:00,300.00\n"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			r, dir := oracleCase(t, "id,cur,at,amount\n1,EUR,2024-01-20 12:00:00,100.00\n", c.payments, recipeYAML(`
-  - {name: near, pattern: "1:1", conditions: [{left: cur, op: eq, right: cur}, {left: at, op: `+c.op+`, right: at}, {left: amount, op: tolerance, right: amount, threshold: 0.01}]}
-`))
+			rule := recipeYAML(`
+  - {name: near, pattern: "1:1", conditions: [{left: cur, op: eq, right: cur}, {left: at, op: ` + c.op + `, right: at}, {left: amount, op: tolerance, right: amount, threshold: 0.01}]}
+`)
+			r, dir := oracleCase(t, "id,cur,at,amount\n"+invoice, c.payments, rule)
 			compareEachWay(t, r, oracleResult(t, r, dir), coarseWays)
 			wantNearMiss(t, r, "left", "1", "3")
+
+			twice, _ := oracleCase(t, "id,cur,at,amount\n"+invoice+"2"+invoice[1:], c.payments, rule)
+			pairs := map[string]int64{}
+			engineResult(t, twice, duckdb.CoarseAlways, func(e *duckdb.Engine) {
+				duckdb.Widened(e, func(step duckdb.WidenStep) {
+					if _, seen := pairs[step.Kind]; !seen { // the invoices' steps come first
+						pairs[step.Kind] = step.Pairs
+					}
+				})
+			})
+			if pairs["passing"] != 2 || pairs["lookups"] != 8 {
+				t.Errorf("the invoices' steps counted %v pairs, want passing 2 and lookups 8", pairs)
+			}
 		})
 	}
 }
