@@ -121,9 +121,16 @@ func widening(w *Widening) string {
 			w.Passing[0], BandsShare, w.Passing[1])
 	}
 	if l := w.Lookups; l != nil {
-		text += fmt.Sprintf("-- then, if it ran, the nearest values:\n%s;\n-- and if the pairs in the bands and at those values,\n-- %s,\n"+
+		text += fmt.Sprintf("-- then, if it ran, the nearest values:\n%s;\n", l.Values)
+		if l.Tied != "" {
+			text += fmt.Sprintf("-- where the others at those values number more than %d times the values,\n-- %s,\n"+
+				"-- the nearest of them on the other condition: if the pairs in the bands and those,\n-- %s,\n"+
+				"-- are at most 1/%d of those sharing keys with the records left (else the rounds below):\n%s;\n-- else every other there:\n",
+				TiedBy, l.Tied, l.Nearest[0], BandsShare, l.Nearest[1])
+		}
+		text += fmt.Sprintf("-- if the pairs in the bands and at those values,\n-- %s,\n"+
 			"-- are at most 1/%d of those sharing keys with the records left (else the rounds below):\n%s;\n%s;\n",
-			l.Values, l.Count, BandsShare, l.Settle, l.Drop)
+			l.All[0], BandsShare, l.All[1], l.Drop)
 	}
 	then := ""
 	if w.Width == 0 {

@@ -141,11 +141,14 @@ func (n NearMissSteps) Widens(coarse bool) bool {
 // no pair passes both, a record's closest fails the comparison alone (a
 // pair in the bands passing the other), or the other alone (a pair
 // passing the comparison, at the nearest value that does), or both (every
-// pair does; then at the nearest value either way). The 1M bench book's
-// Parquet files under currency keys, each record given a timestamp on
-// its date, issued_at gte paid_at then the amount within a cent: 25 s
-// against 323 s by rounds; due_date gte payment_date (dates: thousands
-// share a day, all of them compared at the nearest): 66 s against 132 s.
+// pair does; then at the nearest value either way). At one value every
+// pair ranks alike on the comparison, so where many others share the
+// nearest values (dates), only the nearest of them on the other condition
+// is compared. The 1M bench book's Parquet files under currency keys,
+// each record given a timestamp on its date, issued_at gte paid_at then
+// the amount within a cent: 21-23 s against 323 s by rounds; due_date gte
+// payment_date (thousands share a day): 22 s (29 s comparing every record
+// at the nearest days) against 132 s.
 // A rule of two conditions or more that band then settles the records
 // left in their bands (InBands), as Banded does. The records not settled
 // by then (their closest fails two conditions or more, or c's operand is
@@ -197,11 +200,21 @@ type Widening struct {
 	round func(radius int64) (pairs, settle string)
 }
 
-// Lookups are Widening's statements of that name, in their order: Values
-// makes the table of the records' nearest values (see nearestOf), Count
-// counts the pairs in the bands and at those values, Settle settles the
-// records, and Drop drops the table.
-type Lookups struct{ Values, Count, Settle, Drop string }
+// Lookups are Widening's statements of that name. Values makes the table
+// of the records' nearest values (see nearestOf) and Drop drops it. All
+// and, where the other condition allows it, Nearest are each the count of
+// the pairs a statement compares and that statement, which settles the
+// records: All with every other record at those values, Nearest with the
+// one nearest on the other condition at each (see nearestAmong), which
+// pays where values tie: where Tied returns 1.
+type Lookups struct {
+	Values, Tied, Drop string
+	All, Nearest       [2]string
+}
+
+// TiedBy is how many more pairs at the nearest values than values Tied
+// asks for: below it comparing every pair there is the cheaper.
+const TiedBy = 4
 
 // Widening's rounds: the first of radius Width, each next WidenBy times
 // the last, at most MaxRounds of them, each while it compares at most
@@ -265,6 +278,7 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 	// and those before first, which rank a pair only by whether it has an
 	// empty operand, not by its having one.
 	var first *cond
+	var firstAt int // its index in the rule's conditions
 	settles := []string{"m.failed <= 1"}
 	carried := map[string][]string{"u": nil, "o": nil}
 	carry := func(alias, name string) {
@@ -289,7 +303,7 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 		case sc.Cost() == "":
 			settles = append(settles, fmt.Sprintf("NOT m.r%d", i))
 		default:
-			first = &sc
+			first, firstAt = &sc, i
 		}
 		tests = append(tests, sc.Test())
 		carry(l, c.Left.Name)
@@ -445,13 +459,26 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 			// The nearest values are a table, read by the count and the
 			// statement that settles.
 			valued := fmt.Sprintf("(SELECT u.*, n.v AS __v FROM %s u JOIN %s n ON n.id = u.__id)", rest, nearValues)
-			atValue := ur + " = u.__v"
+			atValue := [2]string{"u.__v", ur}
+			// At one value every pair ranks alike on the comparison, so
+			// the closest there is the one nearest on the other condition:
+			// nearestValues' choice with the value as one more key.
+			atCount := countJoined(valued, s.Other, atValue)
+			lookups := func(count, atPairs string) [2]string {
+				return [2]string{fmt.Sprintf("SELECT (%s) + (%s)", inCount, count),
+					fmt.Sprintf("INSERT INTO %s SELECT id, min(m) AS m FROM (%s UNION ALL %s) GROUP BY id", nearWide,
+						closest(pairsOf(ids, rest, other, in, bands[0].test)), atPairs)}
+			}
 			steps.Widening.Lookups = &Lookups{
 				Values: fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", nearValues, nearestOf(rest, s.Other, keys, ul, ur, passing(first.Op, s.Code))),
-				Count:  fmt.Sprintf("SELECT (%s) + (%s)", inCount, countJoined(valued, s.Other, [2]string{"u.__v", ur})),
-				Settle: fmt.Sprintf("INSERT INTO %s SELECT id, min(m) AS m FROM (%s UNION ALL %s) GROUP BY id", nearWide,
-					closest(pairsOf(ids, rest, other, in, bands[0].test)), closest(pairsOf(ids, valued, s.Other, atValue))),
-				Drop: "DROP TABLE " + nearValues,
+				All:    lookups(atCount, closest(pairsOf(ids, valued, s.Other, ur+" = u.__v"))),
+				Drop:   "DROP TABLE " + nearValues,
+			}
+			if chosen, ok := nearestAmong(valued, slices.Delete(slices.Clone(r.Conditions), firstAt, firstAt+1), s, append(slices.Clone(keys), atValue), true); ok {
+				values := "SELECT count(*) FROM " + nearValues // a pair a value
+				steps.Widening.Lookups.Tied = fmt.Sprintf("SELECT CAST((%s) > %d * (%s) AS BIGINT)", atCount, TiedBy, values)
+				steps.Widening.Lookups.Nearest = lookups(values, closest(pairsOf(ids,
+					fmt.Sprintf("(SELECT u.*, c.other AS __other FROM %s u JOIN (%s) c ON c.id = u.__id)", rest, chosen), s.Other, "o.__id = u.__other")))
 			}
 		}
 		if len(bands) >= 2 {
@@ -521,6 +548,14 @@ func unmatched(s Side) string {
 // returns the query of the chosen pairs (id, other), and whether the rule
 // is of that kind.
 func nearestValues(r plan.Rule, s Side, keys [][2]string) (chosen string, ok bool) {
+	return nearestAmong(unmatched(s), r.Conditions, s, keys, false)
+}
+
+// nearestAmong is nearestValues' choice for the records given, under the
+// conditions given; with perKeys, one chosen pair for each record and
+// value of its keys, which may then be more than the rule's joins (see
+// Lookups).
+func nearestAmong(records string, conditions []plan.Condition, s Side, keys [][2]string, perKeys bool) (chosen string, ok bool) {
 	var value [2]string
 	var distance string
 	fails := "false" // whether the pair of u.v and o.v fails, where distance alone does not say
@@ -531,7 +566,7 @@ func nearestValues(r plan.Rule, s Side, keys [][2]string) (chosen string, ok boo
 		}
 		return l, r
 	}
-	for _, c := range r.Conditions {
+	for _, c := range conditions {
 		sc := newCond(c, "u", "o")
 		if s.Code == "R" {
 			sc = newCond(c, "o", "u")
@@ -571,21 +606,29 @@ func nearestValues(r plan.Rule, s Side, keys [][2]string) (chosen string, ok boo
 	}
 	ucols, ocols, ks, semi, same, present := asofKeys(keys)
 	on := strings.Join(same, " AND ")
+	// n's choice is per record, or per record and keys.
+	mine, nKeys, nOn := "u.__id", "__id", "n.__id = u.__id"
+	for _, k := range ks {
+		if perKeys {
+			mine, nKeys = mine+", u."+k, nKeys+", "+k
+			nOn += fmt.Sprintf(" AND n.%[1]s = u.%[1]s", k)
+		}
+	}
 	// Empty values and keys stay out of the ASOF joins: past 64 records
 	// DuckDB's (1.5) sorts, and matches an empty value to the largest or
 	// the smallest.
 	near := func(cmp string) string {
-		return fmt.Sprintf("SELECT u.__id, %s AS f, %s AS d, o.id FROM (SELECT * FROM u WHERE v IS NOT NULL AND %s) u ASOF JOIN o ON %s AND u.v %s o.v",
-			fails, distance, strings.Join(present, " AND "), on, cmp)
+		return fmt.Sprintf("SELECT %s, %s AS f, %s AS d, o.id FROM (SELECT * FROM u WHERE v IS NOT NULL AND %s) u ASOF JOIN o ON %s AND u.v %s o.v",
+			mine, fails, distance, strings.Join(present, " AND "), on, cmp)
 	}
 	chosen = fmt.Sprintf("WITH u AS (SELECT u.__id, %[1]s, %[2]s AS v FROM %[3]s u), "+
 		"s AS (SELECT o.__id, %[4]s, %[5]s AS v FROM %[6]s o SEMI JOIN u ON %[7]s), "+
 		"o AS (SELECT %[8]s, v, min(__id) AS id FROM s WHERE v IS NOT NULL GROUP BY ALL), "+
 		"g AS (SELECT %[8]s, min(__id) AS id FROM s GROUP BY ALL), "+
-		"n AS (SELECT __id, min({f: f, d: d, id: id}).id AS id FROM (%[9]s UNION ALL %[10]s) GROUP BY __id) "+
-		"SELECT u.__id AS id, coalesce(n.id, o.id) AS other FROM u JOIN g o ON %[11]s LEFT JOIN n ON n.__id = u.__id",
-		strings.Join(ucols, ", "), value[0], unmatched(s), strings.Join(ocols, ", "), value[1], s.Other,
-		strings.Join(semi, " AND "), strings.Join(ks, ", "), near(">="), near("<="), on)
+		"n AS (SELECT %[12]s, min({f: f, d: d, id: id}).id AS id FROM (%[9]s UNION ALL %[10]s) GROUP BY %[12]s) "+
+		"SELECT u.__id AS id, coalesce(n.id, o.id) AS other FROM u JOIN g o ON %[11]s LEFT JOIN n ON %[13]s",
+		strings.Join(ucols, ", "), value[0], records, strings.Join(ocols, ", "), value[1], s.Other,
+		strings.Join(semi, " AND "), strings.Join(ks, ", "), near(">="), near("<="), on, nKeys, nOn)
 	return chosen, true
 }
 

@@ -46,6 +46,9 @@ type Engine struct {
 	// each way takes each shape.
 	walk   walkWhen
 	coarse coarseWhen
+	// nearestLookups takes the lookups of the nearest others at each value
+	// wherever a rule allows them, tied or not (tests).
+	nearestLookups bool
 	// keysJudged, when set, hears each rule's estimate of the pairs sharing
 	// its keys and the judgement drawn from it (tests).
 	keysJudged func(pairs float64, coarse bool)
@@ -64,6 +67,7 @@ type widenStep struct {
 	Radius        int64
 	Left, Settled int64
 	Pairs         int64 // as its count counted them
+	Nearest       bool  // lookups of the nearest others at each value
 }
 
 var _ engine.Engine = (*Engine)(nil)
@@ -75,12 +79,13 @@ func (*Engine) Name() string { return "duckdb" }
 type session struct {
 	conn *sql.Conn
 	// tmp is the session's scratch directory, removed when it closes.
-	tmp        string
-	readWhole  bool
-	walk       walkWhen
-	coarse     coarseWhen
-	keysJudged func(pairs float64, coarse bool)
-	widened    func(widenStep)
+	tmp            string
+	readWhole      bool
+	walk           walkWhen
+	coarse         coarseWhen
+	nearestLookups bool
+	keysJudged     func(pairs float64, coarse bool)
+	widened        func(widenStep)
 }
 
 // tempPrefix names a session's spill folder; those of killed processes are
@@ -104,7 +109,7 @@ func (e *Engine) open(ctx context.Context) (*session, func(), error) {
 		closeAll()
 		return nil, nil, fmt.Errorf("duckdb connection: %w", err)
 	}
-	s := &session{conn: conn, tmp: tmp, readWhole: e.readWhole, walk: e.walk, coarse: e.coarse, keysJudged: e.keysJudged, widened: e.widened}
+	s := &session{conn: conn, tmp: tmp, readWhole: e.readWhole, walk: e.walk, coarse: e.coarse, nearestLookups: e.nearestLookups, keysJudged: e.keysJudged, widened: e.widened}
 	// From here the connection is closed with the rest.
 	closeAll = func() { conn.Close(); db.Close(); held.RemoveAll() }
 	// Time zones are UTC whatever the machine's, so a timestamp with a zone
@@ -635,7 +640,15 @@ func (st *settling) run(ctx context.Context, w *sqlplan.Widening) error {
 		if err := st.s.exec(ctx, l.Values); err != nil {
 			return err
 		}
-		ran, err := st.step(ctx, "by lookups", widenStep{Kind: "lookups"}, l.Count, l.Settle, sqlplan.BandsShare)
+		run, err := st.lookups(ctx, l)
+		if err != nil {
+			return err
+		}
+		name, nearest := "by lookups", run == l.Nearest
+		if nearest {
+			name += " of the nearest at each value"
+		}
+		ran, err := st.step(ctx, name, widenStep{Kind: "lookups", Nearest: nearest}, run[0], run[1], sqlplan.BandsShare)
 		if err != nil {
 			return err
 		}
@@ -660,6 +673,22 @@ func (st *settling) run(ctx context.Context, w *sqlplan.Widening) error {
 	}
 	_, err := st.step(ctx, "in the bands", widenStep{Kind: "bands"}, w.InBands[0], w.InBands[1], sqlplan.BandsShare)
 	return err
+}
+
+// lookups is the count and the statement of the lookups to run: those
+// of the nearest others at each value where the values tie enough.
+func (st *settling) lookups(ctx context.Context, l *sqlplan.Lookups) ([2]string, error) {
+	if l.Tied == "" {
+		return l.All, nil
+	}
+	if st.s.nearestLookups {
+		return l.Nearest, nil
+	}
+	tied, err := st.s.int64(ctx, l.Tied)
+	if err != nil || tied == 0 {
+		return l.All, err
+	}
+	return l.Nearest, nil
 }
 
 // step runs a statement that settles records, unless the count of the

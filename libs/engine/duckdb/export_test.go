@@ -20,6 +20,10 @@ func CoarseNever(e *Engine) { e.coarse = coarseNever }
 // else by an aggregate over the pairs sharing keys.
 func CoarseAlways(e *Engine) { e.coarse = coarseAlways }
 
+// NearestLookups makes e's lookups take the nearest others at each value
+// wherever a rule allows them, whether the values tie or not.
+func NearestLookups(e *Engine) { e.nearestLookups = true }
+
 // JudgeKeys makes e tell f each rule's estimate of the pairs sharing its
 // keys and whether it took them as coarse.
 func JudgeKeys(e *Engine, f func(pairs float64, coarse bool)) { e.keysJudged = f }

@@ -199,10 +199,11 @@ func TestNearMissInBands(t *testing.T) {
 // or more and is sought among every pair; decimals against integers
 // (radii in cents); empty values and keys. Each seed runs coarse (every
 // round), fine, and as the engine judges the keys (books this small then
-// compare every pair at once). Across the seeds, records must settle
-// passing every condition, in a round past the first and in the bands
-// after the rounds (rules of two conditions that band), and some must be
-// left to compare every pair.
+// compare every pair at once), and coarse with the lookups of the nearest
+// others at each value wherever a rule allows them. Across the seeds,
+// records must settle passing every condition, in a round past the first,
+// in the bands after the rounds (rules of two conditions that band) and by
+// both kinds of lookups, and some must be left to compare every pair.
 func TestNearMissWidening(t *testing.T) {
 	t.Parallel()
 	rules := []string{
@@ -230,11 +231,11 @@ func TestNearMissWidening(t *testing.T) {
 	// Records settled passing every condition, past the first round, and
 	// in the bands after the rounds; by lookups; left to compare every
 	// pair; settled in rounds of a timestamp comparison.
-	var passing, later, banded, looked, rest, timed int64
+	var passing, later, banded, looked, nearest, rest, timed int64
 	t.Cleanup(func() {
-		if passing == 0 || later == 0 || banded == 0 || looked == 0 || rest == 0 || timed == 0 {
-			t.Errorf("records settled passing every condition: %d, past the first round: %d, in the bands: %d, by lookups: %d, left to compare every pair: %d, in rounds of timestamps: %d; want some of each",
-				passing, later, banded, looked, rest, timed)
+		if passing == 0 || later == 0 || banded == 0 || looked == 0 || nearest == 0 || rest == 0 || timed == 0 {
+			t.Errorf("records settled passing every condition: %d, past the first round: %d, in the bands: %d, by lookups: %d, by lookups of the nearest: %d, left to compare every pair: %d, in rounds of timestamps: %d; want some of each",
+				passing, later, banded, looked, nearest, rest, timed)
 		}
 	})
 	eachSeed(t, 60, 29, func(t *testing.T, seed uint64, rng *rand.Rand) {
@@ -288,6 +289,17 @@ func TestNearMissWidening(t *testing.T) {
 			})
 		}
 		t.Run("coarse", func(t *testing.T) { compare(t, r, engineResult(t, r, duckdb.CoarseAlways, widened), want) })
+		t.Run("coarse_nearest_lookups", func(t *testing.T) {
+			compare(t, r, engineResult(t, r, duckdb.CoarseAlways, duckdb.NearestLookups, func(e *duckdb.Engine) {
+				duckdb.Widened(e, func(step duckdb.WidenStep) {
+					if step.Nearest {
+						mu.Lock()
+						defer mu.Unlock()
+						nearest += step.Settled
+					}
+				})
+			}), want)
+		})
 		t.Run("fine", func(t *testing.T) { compare(t, r, engineResult(t, r, duckdb.CoarseNever), want) })
 		t.Run("by_keys", func(t *testing.T) { compare(t, r, engineResult(t, r), want) })
 	})
@@ -324,7 +336,8 @@ func TestNearMissWideningPassing(t *testing.T) {
 // passing step payment 1 (the one in the amount's bands: amounts in whole
 // units, the invoice's and the next on each side), the lookups that one
 // and the three at the nearest times (the day before and 25 January under
-// gte; the day before and the invoice's own time under gt).
+// gte; the day before and the invoice's own time under gt), or, by the
+// lookups of the nearest, one at each of those two times.
 func TestNearMissLookups(t *testing.T) {
 	t.Parallel()
 	payments := "id,cur,at,amount\n1,EUR,2024-01-25 12:00:00,100.00\n2,EUR,2024-01-19 12:00:00,500.00\n3,EUR,2024-01-19 12:00:00,499.00\n"
@@ -339,20 +352,25 @@ func TestNearMissLookups(t *testing.T) {
   - {name: near, pattern: "1:1", conditions: [{left: cur, op: eq, right: cur}, {left: at, op: ` + c.op + `, right: at}, {left: amount, op: tolerance, right: amount, threshold: 0.01}]}
 `)
 			r, dir := oracleCase(t, "id,cur,at,amount\n"+invoice, c.payments, rule)
-			compareEachWay(t, r, oracleResult(t, r, dir), coarseWays)
+			compareEachWay(t, r, oracleResult(t, r, dir), append(coarseWays, nearestWay))
 			wantNearMiss(t, r, "left", "1", "3")
 
 			twice, _ := oracleCase(t, "id,cur,at,amount\n"+invoice+"2"+invoice[1:], c.payments, rule)
-			pairs := map[string]int64{}
-			engineResult(t, twice, duckdb.CoarseAlways, func(e *duckdb.Engine) {
-				duckdb.Widened(e, func(step duckdb.WidenStep) {
-					if _, seen := pairs[step.Kind]; !seen { // the invoices' steps come first
-						pairs[step.Kind] = step.Pairs
-					}
+			for _, w := range []struct {
+				way
+				lookups int64
+			}{{coarseWays[0], 8}, {nearestWay, 6}} {
+				pairs := map[string]int64{}
+				engineResult(t, twice, w.set, func(e *duckdb.Engine) {
+					duckdb.Widened(e, func(step duckdb.WidenStep) {
+						if _, seen := pairs[step.Kind]; !seen { // the invoices' steps come first
+							pairs[step.Kind] = step.Pairs
+						}
+					})
 				})
-			})
-			if pairs["passing"] != 2 || pairs["lookups"] != 8 {
-				t.Errorf("the invoices' steps counted %v pairs, want passing 2 and lookups 8", pairs)
+				if pairs["passing"] != 2 || pairs["lookups"] != w.lookups {
+					t.Errorf("%s: the invoices' steps counted %v pairs, want passing 2 and lookups %d", w.name, pairs, w.lookups)
+				}
 			}
 		})
 	}

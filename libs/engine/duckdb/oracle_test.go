@@ -81,6 +81,9 @@ var walks = []way{
 // duckdb.CoarseAlways); each must give the oracle's result.
 var coarseWays = []way{{"coarse", duckdb.CoarseAlways}, {"fine", duckdb.CoarseNever}}
 
+// nearestWay is coarse with the lookups of the nearest others at each value.
+var nearestWay = way{"coarse_nearest_lookups", func(e *duckdb.Engine) { duckdb.CoarseAlways(e); duckdb.NearestLookups(e) }}
+
 // way is one way an engine may be set up for a test, named.
 type way struct {
 	name string
