@@ -133,7 +133,6 @@ one_currency_rows=() # the exact rule on one currency
 limit_rows=() # CSV with --memory-limit
 shapes_rows=() # shapes of data (bench/cmd/shapes)
 declare -A rss_of wall_of
-declare -a cpu_of others_of floor_cpu_of # by round
 
 write_results() { # write_results STATUS
 	{
@@ -293,18 +292,19 @@ for n in $sizes; do
 	rounds=1
 	((n <= round_size)) && rounds=$bench_rounds
 	for fmt in csv parquet; do
-		walls=() floors=() evidences=() ratios=() evidence_ratios=() pairs_seen=() rss_max=0 floor_rss=0
+		walls=() cpus=() others_seen=() floors=() floor_cpus=() evidences=() ratios=() evidence_ratios=() pairs_seen=()
+		rss_max=0 floor_rss=0
 		for ((round = 1; round <= rounds; round++)); do
 			log "$n invoices, $fmt, round $round of $rounds: kalla"
 			measure "kalla-$n-$fmt-$round" bin/kalla reconcile --recipe "$dir/recipe-$fmt.json" --out "$data/out/$n-$fmt" --json
-			walls+=("$wall") cpu_of["$round"]=$cpu others_of["$round"]=$others
+			walls+=("$wall") cpus+=("$cpu") others_seen+=("$others")
 			((rss > rss_max)) && rss_max=$rss
 			kalla_pairs=$(jq '.rules[] | select(.name == "exact") | .groups' "$runs/kalla-$n-$fmt-$round.out")
 			echo "kalla: ${wall}s, $rss MiB, $kalla_pairs pairs" >&2
 
 			log "$n invoices, $fmt, round $round of $rounds: floor"
 			measure "floor-$n-$fmt-$round" "$tools/floor" --invoices "$dir/invoices.$fmt" --payments "$dir/payments.$fmt"
-			floors+=("$(jq '.seconds' "$runs/floor-$n-$fmt-$round.out")") floor_cpu_of["$round"]=$cpu
+			floors+=("$(jq '.seconds' "$runs/floor-$n-$fmt-$round.out")") floor_cpus+=("$cpu")
 			((rss > floor_rss)) && floor_rss=$rss
 			ratios+=("$(calc '%.4f' "${walls[-1]} / ${floors[-1]}")")
 			floor_pairs=$(jq '.pairs' "$runs/floor-$n-$fmt-$round.out")
@@ -337,7 +337,7 @@ for n in $sizes; do
 			pairs="**MISMATCH** $pairs (generator: $expected_pairs)"
 		fi
 		floor_s=$(median "${floors[@]}") evidence_s=$(median "${evidences[@]}")
-		main_rows+=("| $n | $fmt | $rows_in | $kalla_wall | $(calc '%.0f' "$rows_in / $kalla_wall") | $rss_max | $(calc '%.2f' "$floor_s") | $floor_rss | $(calc '%.1f' "$(median "${ratios[@]}")") | $(calc '%.2f' "$evidence_s") | $(calc '%.1f' "$(median "${evidence_ratios[@]}")") | $pairs | ${cpu_of[$((mid + 1))]} | ${floor_cpu_of[$((mid + 1))]} | ${others_of[$((mid + 1))]} | $(spread "${walls[@]}") / $(spread "${floors[@]}") |")
+		main_rows+=("| $n | $fmt | $rows_in | $kalla_wall | $(calc '%.0f' "$rows_in / $kalla_wall") | $rss_max | $(calc '%.2f' "$floor_s") | $floor_rss | $(calc '%.1f' "$(median "${ratios[@]}")") | $(calc '%.2f' "$evidence_s") | $(calc '%.1f' "$(median "${evidence_ratios[@]}")") | $pairs | ${cpus[mid]} | ${floor_cpus[mid]} | ${others_seen[mid]} | $(spread "${walls[@]}") / $(spread "${floors[@]}") |")
 	done
 
 	if [[ -n $memory_limit ]]; then

@@ -471,7 +471,7 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 			}
 			steps.Widening.Lookups = &Lookups{
 				Values: fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", nearValues, nearestOf(rest, s.Other, keys, ul, ur, passing(first.Op, s.Code))),
-				All:    lookups(atCount, closest(pairsOf(ids, valued, s.Other, ur+" = u.__v"))),
+				All:    lookups(atCount, closest(pairsOf(ids, valued, s.Other, atValue[1]+" = "+atValue[0]))),
 				Drop:   "DROP TABLE " + nearValues,
 			}
 			if chosen, ok := nearestAmong(valued, slices.Delete(slices.Clone(r.Conditions), firstAt, firstAt+1), s, append(slices.Clone(keys), atValue), true); ok {

@@ -36,6 +36,12 @@ type Engine struct {
 	TempDir string
 	// MemoryLimit such as "4GB"; empty means DuckDB's default (80% of RAM).
 	MemoryLimit string
+	ways        // the tests' ways, none set in use
+}
+
+// ways are how an engine runs where tests ask for other ways than the
+// usual, and what it tells them; a session keeps its engine's.
+type ways struct {
 	// readWhole reads every source whole and has the engine count its
 	// records: database sources' filters are not sent to the database, and
 	// a filtered side is copied whole before its filter keeps its records,
@@ -47,27 +53,28 @@ type Engine struct {
 	walk   walkWhen
 	coarse coarseWhen
 	// nearestLookups takes the lookups of the nearest others at each value
-	// wherever a rule allows them, tied or not (tests).
+	// wherever a rule allows them, tied or not.
 	nearestLookups bool
 	// keysJudged, when set, hears each rule's estimate of the pairs sharing
-	// its keys and the judgement drawn from it (tests).
+	// its keys and the judgement drawn from it.
 	keysJudged func(pairs float64, coarse bool)
-	// widened, when set, hears each step of near misses widening (tests).
+	// widened, when set, hears each step of near misses widening.
 	widened func(widenStep)
 }
 
 // widenStep is a step of near misses widening that ran, as tests hear it:
-// Kind "passing" (the records passing every condition), "round" (the
-// Round-th from 0, of Radius), "bands", or "rest" (the records left after
-// them, Left, compare every pair); the records left before it to settle
-// and those it settled.
+// Kind "passing" (the records passing every condition), "lookups"
+// (Nearest: of the nearest others at each value), "round" (the Round-th
+// from 0, of Radius), "bands", or "rest" (the records left after them,
+// Left, compare every pair); the records left before it to settle, those
+// it settled and the pairs its count counted.
 type widenStep struct {
 	Kind          string
 	Round         int
 	Radius        int64
 	Left, Settled int64
-	Pairs         int64 // as its count counted them
-	Nearest       bool  // lookups of the nearest others at each value
+	Pairs         int64
+	Nearest       bool
 }
 
 var _ engine.Engine = (*Engine)(nil)
@@ -79,13 +86,8 @@ func (*Engine) Name() string { return "duckdb" }
 type session struct {
 	conn *sql.Conn
 	// tmp is the session's scratch directory, removed when it closes.
-	tmp            string
-	readWhole      bool
-	walk           walkWhen
-	coarse         coarseWhen
-	nearestLookups bool
-	keysJudged     func(pairs float64, coarse bool)
-	widened        func(widenStep)
+	tmp string
+	ways
 }
 
 // tempPrefix names a session's spill folder; those of killed processes are
@@ -109,7 +111,7 @@ func (e *Engine) open(ctx context.Context) (*session, func(), error) {
 		closeAll()
 		return nil, nil, fmt.Errorf("duckdb connection: %w", err)
 	}
-	s := &session{conn: conn, tmp: tmp, readWhole: e.readWhole, walk: e.walk, coarse: e.coarse, nearestLookups: e.nearestLookups, keysJudged: e.keysJudged, widened: e.widened}
+	s := &session{conn: conn, tmp: tmp, ways: e.ways}
 	// From here the connection is closed with the rest.
 	closeAll = func() { conn.Close(); db.Close(); held.RemoveAll() }
 	// Time zones are UTC whatever the machine's, so a timestamp with a zone
@@ -636,26 +638,12 @@ func (st *settling) run(ctx context.Context, w *sqlplan.Widening) error {
 		}
 		rounds = ran
 	}
-	if l := w.Lookups; rounds && l != nil {
-		if err := st.s.exec(ctx, l.Values); err != nil {
-			return err
-		}
-		run, err := st.lookups(ctx, l)
+	if rounds && w.Lookups != nil {
+		ran, err := st.lookups(ctx, w.Lookups)
 		if err != nil {
 			return err
 		}
-		name, nearest := "by lookups", run == l.Nearest
-		if nearest {
-			name += " of the nearest at each value"
-		}
-		ran, err := st.step(ctx, name, widenStep{Kind: "lookups", Nearest: nearest}, run[0], run[1], sqlplan.BandsShare)
-		if err != nil {
-			return err
-		}
-		if err := st.s.exec(ctx, l.Drop); err != nil {
-			return err
-		}
-		// A record it leaves has an empty value or no other record's:
+		// A record they leave has an empty value or no other record's:
 		// no round would settle it.
 		rounds = !ran
 	}
@@ -675,20 +663,36 @@ func (st *settling) run(ctx context.Context, w *sqlplan.Widening) error {
 	return err
 }
 
-// lookups is the count and the statement of the lookups to run: those
-// of the nearest others at each value where the values tie enough.
-func (st *settling) lookups(ctx context.Context, l *sqlplan.Lookups) ([2]string, error) {
-	if l.Tied == "" {
-		return l.All, nil
+// lookups runs the step of the lookups between their table of nearest
+// values and its drop: those of the nearest others at each value where
+// the values tie enough. It says whether the step ran.
+func (st *settling) lookups(ctx context.Context, l *sqlplan.Lookups) (bool, error) {
+	if err := st.s.exec(ctx, l.Values); err != nil {
+		return false, err
 	}
-	if st.s.nearestLookups {
-		return l.Nearest, nil
+	nearest, err := st.tied(ctx, l)
+	if err != nil {
+		return false, err
+	}
+	name, run := "by lookups", l.All
+	if nearest {
+		name, run = name+" of the nearest at each value", l.Nearest
+	}
+	ran, err := st.step(ctx, name, widenStep{Kind: "lookups", Nearest: nearest}, run[0], run[1], sqlplan.BandsShare)
+	if err != nil {
+		return false, err
+	}
+	return ran, st.s.exec(ctx, l.Drop)
+}
+
+// tied says whether the lookups of the nearest others at each value are
+// the ones to take.
+func (st *settling) tied(ctx context.Context, l *sqlplan.Lookups) (bool, error) {
+	if l.Tied == "" || st.s.nearestLookups {
+		return l.Tied != "", nil
 	}
 	tied, err := st.s.int64(ctx, l.Tied)
-	if err != nil || tied == 0 {
-		return l.All, err
-	}
-	return l.Nearest, nil
+	return tied == 1, err
 }
 
 // step runs a statement that settles records, unless the count of the
