@@ -220,7 +220,7 @@ write_results() { # write_results STATUS
 			echo "Not run: $full_size is not among the sizes."
 		fi
 		echo
-		echo "## Shapes (bench/cmd/shapes: 1,000 customers; coarse, banded, ordered, compared and timed: 3; skewed: 45,001)"
+		echo "## Shapes (bench/cmd/shapes: 1,000 customers; coarse, banded, ordered, compared, timed and loose: 3; skewed: 45,001)"
 		echo
 		if ((${#shapes_rows[@]} > 0)); then
 			echo "A 1:1 rule takes the pairs that are the first choice of both their records, round after round, until a round"
@@ -243,10 +243,13 @@ write_results() { # write_results STATUS
 			echo "(each record's near miss is found within a widening radius: its closest within a cent, then 16 cents, ...); compared:"
 			echo "ordered's records and conditions, the day's first (the records passing every condition first, then by lookups: the"
 			echo "records in the amount's bands and those at the nearest days); timed: compared's with times of day, the invoice's half"
-			echo "a second after the payment's of its day (lookups at the nearest times)."
+			echo "a second after the payment's of its day (lookups at the nearest times); loose: 3 customers of 5,000 invoices of"
+			echo "100.00, 100.02, ... and 5,000 payments of 100.01, 100.03, ..., 1:1 on the customer, the invoice's amount at or above"
+			echo "the payment's and within 5 (250 candidates an invoice; stages: how many stages of a 1:1 rule under coarse keys ran,"
+			echo "each making only the candidates of the records left within a radius: the same value, a cent, 16 cents, ...)."
 			echo
-			echo "| book | records in | keys | rounds | walked | groups (expected) | match s | near misses s | kalla wall s | peak RSS MiB | kalla CPU s | others |"
-			echo "|---|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"
+			echo "| book | records in | keys | rounds | walked | stages | groups (expected) | match s | near misses s | kalla wall s | peak RSS MiB | kalla CPU s | others |"
+			echo "|---|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"
 			printf '%s\n' "${shapes_rows[@]}"
 		else
 			echo "Not run (BENCH_SHAPES=0), or not yet."
@@ -383,9 +386,9 @@ done
 # Shapes of data that cost the engine more than the book does: rounds, and
 # near misses among many records sharing a key.
 if [[ ${BENCH_SHAPES:-1} == 1 ]]; then
-	log "shapes: ties, chains, paths, crowds, coarse, skewed, banded, ordered, compared and timed"
+	log "shapes: ties, chains, paths, crowds, coarse, skewed, banded, ordered, compared, timed and loose"
 	"$tools/shapes" --out "$data/shapes" >/dev/null
-	for book in ties chains paths crowds coarse skewed banded ordered compared timed; do
+	for book in ties chains paths crowds coarse skewed banded ordered compared timed loose; do
 		dir=$data/shapes/$book
 		measure "kalla-shapes-$book" env KALLA_TRACE_SQL=1 bin/kalla reconcile --recipe "$dir/recipe.json" --out "$data/out/shapes-$book" --json 2>"$runs/kalla-shapes-$book.trace"
 		summary=$runs/kalla-shapes-$book.out
@@ -402,6 +405,7 @@ if [[ ${BENCH_SHAPES:-1} == 1 ]]; then
 		ordered) expected=$(jq '.ordered_groups' "$data/shapes/manifest.json") ;;
 		compared) expected=$(jq '.compared_groups' "$data/shapes/manifest.json") ;;
 		timed) expected=$(jq '.timed_groups' "$data/shapes/manifest.json") ;;
+		loose) expected=$(jq '.loose_groups' "$data/shapes/manifest.json") ;;
 		esac
 		rounds=-
 		if [[ -n $round_statement ]]; then
@@ -412,6 +416,7 @@ if [[ ${BENCH_SHAPES:-1} == 1 ]]; then
 		fi
 		keys=$(awk '/ keys: about / { k = k (k ? "/" : "") ($NF == "true" ? "coarse" : "fine") } END { print k ? k : "-" }' "$runs/kalla-shapes-$book.trace")
 		walked=$(awk '/ walk: [0-9]+ pairs kept/ { n += $4; w = 1 } END { print w ? n : "-" }' "$runs/kalla-shapes-$book.trace")
+		stages=$(grep -c ' stage within .* taken$' "$runs/kalla-shapes-$book.trace" || true)
 		near=$(awk '/INSERT INTO kalla_near/ { sub("ms", "", $2); s += $2 } END { printf "%.2f", s / 1000 }' "$runs/kalla-shapes-$book.trace")
 		groups=$(jq '.match_groups' "$summary")
 		records=$(jq '.left.rows + .right.rows' "$summary")
@@ -419,7 +424,7 @@ if [[ ${BENCH_SHAPES:-1} == 1 ]]; then
 			mismatch "shapes, $book: kalla matched $groups groups, the generator made $expected"
 			expected="**MISMATCH** $expected"
 		fi
-		shapes_rows+=("| $book | $records | $keys | $rounds | $walked | $groups ($expected) | $(calc '%.2f' "$(jq '.timings_ms.match' "$summary") / 1000") | $near | $wall | $rss | $cpu | $others |")
+		shapes_rows+=("| $book | $records | $keys | $rounds | $walked | $stages | $groups ($expected) | $(calc '%.2f' "$(jq '.timings_ms.match' "$summary") / 1000") | $near | $wall | $rss | $cpu | $others |")
 	done
 fi
 

@@ -2,6 +2,7 @@ package sqlplan
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/kallahq/kalla/libs/plan"
@@ -147,10 +148,33 @@ func widening(w *Widening) string {
 	return text + strings.Join(w.Finish, ";\n") + ";\n"
 }
 
+// stagesScript is st's statements, its stages as a loop.
+func stagesScript(st *Stages) string {
+	count, stage := st.Stage(st.Start)
+	bound := ""
+	if st.Bound != math.MaxInt64 {
+		bound = " below " + st.Distance(st.Bound) + ","
+	}
+	var rest, restCount []string
+	for i, way := range st.Rest {
+		restCount, rest = append(restCount, way[0]), append(rest, way[1])
+		if i > 0 {
+			restCount[i], rest[i] = "or, in the bands of a condition: "+way[0], "-- or, in the bands of a condition:\n"+way[1]
+		}
+	}
+	return fmt.Sprintf("-- where the keys are coarse, stages: repeat with a radius of 0 (the same value), then %s, then %d times the last,%s while the pairs the stage compares,\n-- %s,\n"+
+		"-- are at most 1/%d of those that making the candidates of the free records at once, the way of the fewest, compares, and those are more than about a million,\n-- %s:\n"+
+		"%s;\n-- and take them as the loop below does\n-- end repeat\n-- then the rest at once, the way of the fewest:\n%s;\n-- and take them as the loop below does\n-- else\n",
+		st.Distance(st.Start), WidenBy, bound, count, RoundShare, strings.Join(restCount, ";\n-- "), stage, strings.Join(rest, ";\n"))
+}
+
 func ruleScript(k int, r plan.Rule) string {
 	steps := Rule(k, r)
 	var b strings.Builder
 	fmt.Fprintf(&b, "-- the keys are coarse when the pairs sharing keys (sampled pairs x records / sampled records, each side) > 16 x (left + right records), counted by:\n-- %s;\n", steps.KeyStats)
+	if st := steps.Stages; st != nil {
+		b.WriteString(stagesScript(st))
+	}
 	if steps.Banded != "" {
 		fmt.Fprintf(&b, "-- where they are coarse\n%s;\n-- else\n", steps.Banded)
 	}

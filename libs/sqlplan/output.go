@@ -245,13 +245,16 @@ func Next(radius int64) (next int64, ok bool) {
 
 // Distance is a radius as the condition's values write it (16 cents:
 // 0.16), with the unit's name where they are not numbers (16 days).
-func (w *Widening) Distance(radius int64) string {
-	text, _ := decimalText(new(big.Rat).Mul(big.NewRat(radius, 1), w.Unit))
+func (w *Widening) Distance(radius int64) string { return distance(radius, w.Unit, w.Units) }
+
+// distance is a radius of units as Distance writes it.
+func distance(radius int64, unit *big.Rat, units string) string {
+	text, _ := decimalText(new(big.Rat).Mul(big.NewRat(radius, 1), unit))
 	switch {
-	case w.Units != "" && text == "1":
-		text += " " + strings.TrimSuffix(w.Units, "s")
-	case w.Units != "":
-		text += " " + w.Units
+	case units != "" && text == "1":
+		text += " " + strings.TrimSuffix(units, "s")
+	case units != "":
+		text += " " + units
 	}
 	return text
 }
@@ -343,17 +346,9 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 	}
 	// countJoined counts the pairs of joined(records, other, ...) whose
 	// conditions besides the keys are the equalities given, each of the
-	// record's value (u) and the other's (o): from each side's records per
-	// value, without making the pairs.
+	// record's value (u) and the other's (o).
 	countJoined := func(records, other string, more ...[2]string) string {
-		var mine, theirs, on []string
-		for i, eq := range append(slices.Clone(keys), more...) {
-			mine = append(mine, fmt.Sprintf("%s AS j%d", eq[0], i))
-			theirs = append(theirs, fmt.Sprintf("%s AS j%d", eq[1], i))
-			on = append(on, fmt.Sprintf("u.j%[1]d = o.j%[1]d", i))
-		}
-		return fmt.Sprintf("SELECT CAST(coalesce(sum(u.n * o.n), 0) AS BIGINT) FROM (SELECT %s, count(*) AS n FROM %s u GROUP BY ALL) u JOIN (SELECT %s, count(*) AS n FROM %s o GROUP BY ALL) o ON %s",
-			strings.Join(mine, ", "), records, strings.Join(theirs, ", "), other, strings.Join(on, " AND "))
+		return countJoined(records, "u", other, "o", append(slices.Clone(keys), more...))
 	}
 	// pairsOf is those pairs with the columns asked and the ranks.
 	pairsOf := func(cols []string, records, other string, more ...string) string {
@@ -526,8 +521,27 @@ func nearestOf(records, others string, keys [][2]string, mine, theirs, pass stri
 type bandOf struct{ record, other, test string }
 
 // unmatched is the records of side s in no pair, as a subquery.
-func unmatched(s Side) string {
-	return fmt.Sprintf("(SELECT * FROM %s WHERE __id NOT IN (SELECT %s FROM %s))", s.Table, s.ID, Pairs)
+func unmatched(s Side) string { return free(s.Table, s.ID) }
+
+// free is the records of a side's table in no pair, id naming the side's
+// column of Pairs (lid or rid), as a subquery.
+func free(table, id string) string {
+	return fmt.Sprintf("(SELECT * FROM %s WHERE __id NOT IN (SELECT %s FROM %s))", table, id, Pairs)
+}
+
+// countJoined counts the pairs of records of left (aliased la) and right
+// (ra) whose values are equal in each of eqs (an expression of la's record
+// and one of ra's): from each side's records per value, without making the
+// pairs (an equi-join's size).
+func countJoined(left, la, right, ra string, eqs [][2]string) string {
+	var mine, theirs, on []string
+	for i, eq := range eqs {
+		mine = append(mine, fmt.Sprintf("%s AS j%d", eq[0], i))
+		theirs = append(theirs, fmt.Sprintf("%s AS j%d", eq[1], i))
+		on = append(on, fmt.Sprintf("%[2]s.j%[1]d = %[3]s.j%[1]d", i, la, ra))
+	}
+	return fmt.Sprintf("SELECT CAST(coalesce(sum(%[1]s.n * %[2]s.n), 0) AS BIGINT) FROM (SELECT %[3]s, count(*) AS n FROM %[4]s %[1]s GROUP BY ALL) %[1]s JOIN (SELECT %[5]s, count(*) AS n FROM %[6]s %[2]s GROUP BY ALL) %[2]s ON %[7]s",
+		la, ra, strings.Join(mine, ", "), left, strings.Join(theirs, ", "), right, strings.Join(on, " AND "))
 }
 
 // nearestValues chooses the near misses of a rule with one condition

@@ -535,7 +535,11 @@ type RuleSteps struct {
 	TakesAll bool
 	// Walk, when set (1:1), may end the loop after any round: it takes
 	// the rest of the rule's pairs in one pass.
-	Walk   *Walk
+	Walk *Walk
+	// Stages, when set (1:1), may stand in for Candidates where keys are
+	// coarse: the same pairs taken, their candidates made a distance at a
+	// time, each stage's then taken by Loop and Walk.
+	Stages *Stages
 	Finish []string
 	// KeyStats counts, in one row, the records of each side, those of a
 	// sample of each (about KeySample a side, chosen by a hash of __id,
@@ -608,6 +612,7 @@ func Rule(k int, r plan.Rule) RuleSteps {
 		steps.Loop, steps.Probe = oneToOne(k)
 		steps.TakesAll = true
 		steps.Walk = walk(k)
+		steps.Stages = stages(r)
 	case kallav1.Pattern_PATTERN_ONE_TO_MANY:
 		steps.Finish = oneToMany(k, r, "rid", "lid")
 	case kallav1.Pattern_PATTERN_MANY_TO_ONE:
@@ -630,17 +635,67 @@ func Rule(k int, r plan.Rule) RuleSteps {
 // bands of the first condition that bands (see RuleSteps.Banded); "" when
 // none does.
 func candidates(r plan.Rule, afterEarlier, banded bool) string {
+	w := candidateWay{left: Left, right: Right, afterEarlier: afterEarlier, band: -1, within: -1}
+	if banded {
+		bands := banding(r)
+		if len(bands) == 0 {
+			return ""
+		}
+		w.band = bands[0]
+	}
+	statement, _ := candidatesOf(r, w)
+	return statement
+}
+
+// banding lists the indexes of the rule's conditions that band (see
+// cond.band).
+func banding(r plan.Rule) []int {
+	var out []int
+	for i, c := range r.Conditions {
+		if _, _, ok := newCond(c, "l", "r").band(); ok && !c.Join() {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// candidateWay is which of a rule's candidates a statement makes: from
+// the tables left and right (the sides, or their free records), leaving
+// out those already matched (afterEarlier), joined on the bands of the
+// condition at index band (where 0 or more) or, where within is 0 or more,
+// on those of the first condition that ranks, keeping only the pairs at
+// most within units apart there (see Stages); its ranks then follow those
+// of the pairs taken (offset).
+type candidateWay struct {
+	left, right  string
+	afterEarlier bool
+	band         int
+	within       int64
+	offset       bool
+}
+
+// candidatesOf is the statement making the candidates the way w says
+// (candidates), and the count of the pairs it compares: those sharing
+// keys and any band it joins on.
+func candidatesOf(r plan.Rule, w candidateWay) (statement, count string) {
 	var joins, filters, measured []string
-	right := Right
+	var eqs [][2]string // what the statement joins on, for the count
+	right := w.right
 	inner := []string{"l.__id AS lid", "r.__id AS rid"}
 	outer := []string{"lid", "rid"}
 	order := []string{}
+	join := func(l, r string) {
+		joins = append(joins, l+" = "+r)
+		eqs = append(eqs, [2]string{l, r})
+	}
 	for i, c := range r.Conditions {
 		sc := newCond(c, "l", "r")
 		ci := fmt.Sprintf("c%d", i)
 		switch {
 		case c.Join():
 			joins = append(joins, sc.Test())
+			l, r := sc.keys()
+			eqs = append(eqs, [2]string{l, r})
 		case c.Op == kallav1.Operator_OPERATOR_FUZZY:
 			d, n := fmt.Sprintf("d%d", i), fmt.Sprintf("n%d", i)
 			inner = append(inner, sc.distance()+" AS "+d, sc.longest()+" AS "+n)
@@ -650,32 +705,45 @@ func candidates(r plan.Rule, afterEarlier, banded bool) string {
 			continue
 		default:
 			filters = append(filters, sc.Test())
-			if lb, rb, ok := sc.band(); ok && banded && right == Right {
-				right = inBands(Right, "r", rb)
-				joins = append(joins, lb+" = r.__band")
+			if lb, rb, ok := sc.band(); ok && i == w.band {
+				right = inBands(w.right, "r", rb)
+				join(lb, "r.__band")
 			}
 		}
-		if cost := sc.Cost(); cost != "" {
-			inner = append(inner, cost+" AS "+ci)
-			outer = append(outer, ci)
-			order = append(order, ci)
+		cost := sc.Cost()
+		if cost == "" {
+			continue
 		}
+		if w.within >= 0 && len(order) == 0 {
+			ul, ur, _, unit, _ := sc.inUnits(true)
+			filters = append(filters, fmt.Sprintf("%s <= %s", cost, Decimal(new(big.Rat).Mul(big.NewRat(w.within, 1), unit))))
+			if w.within == 0 {
+				join(ul, ur)
+			} else {
+				right = inBands(right, "r", fmt.Sprintf("%s // %d", ur, w.within))
+				join(fmt.Sprintf("%s // %d", ul, w.within), "r.__band")
+			}
+		}
+		inner = append(inner, cost+" AS "+ci)
+		outer = append(outer, ci)
+		order = append(order, ci)
 	}
-	if banded && right == Right {
-		return "" // no condition bands
-	}
-	if afterEarlier {
+	count = countJoined(w.left, "l", right, "r", eqs)
+	if w.afterEarlier {
 		filters = append(filters,
 			fmt.Sprintf("l.__id NOT IN (SELECT lid FROM %s)", Pairs),
 			fmt.Sprintf("r.__id NOT IN (SELECT rid FROM %s)", Pairs))
 	}
 	from := fmt.Sprintf("SELECT %s FROM %s l JOIN %s r ON %s%s",
-		strings.Join(inner, ", "), Left, right, strings.Join(joins, " AND "), where(filters))
+		strings.Join(inner, ", "), w.left, right, strings.Join(joins, " AND "), where(filters))
 	if len(measured) > 0 {
 		from = fmt.Sprintf("SELECT %s FROM (%s)%s", strings.Join(outer, ", "), from, where(measured))
 	}
-	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT lid, rid, row_number() OVER (ORDER BY %s) AS ord FROM (%s)",
-		Candidates, strings.Join(append(order, "lid", "rid"), ", "), from)
+	ord := fmt.Sprintf("row_number() OVER (ORDER BY %s)", strings.Join(append(order, "lid", "rid"), ", "))
+	if w.offset {
+		ord += fmt.Sprintf(" + (SELECT coalesce(max(ord), 0) FROM %s)", Pairs)
+	}
+	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT lid, rid, %s AS ord FROM (%s)", Candidates, ord, from), count
 }
 
 // where is a WHERE clause of conds joined by AND, "" when there are none.

@@ -52,6 +52,13 @@
 // timed/: compared with times for days, the invoice's half a second after
 // the payment's of its day: each record's near miss is that other record,
 // found at the nearest time by lookups.
+//
+// loose/: 3 customers of 5,000 invoices of 100.00, 100.02, 100.04 and so
+// on and 5,000 payments of 100.01, 100.03 and so on, reconciled 1:1 on the
+// customer, the invoice's amount at or above the payment's and within 5:
+// 250 candidates an invoice, 3.75 million in all, and each invoice but
+// the first paid by the payment a cent below it, which a 1:1 rule's stages
+// take within a cent without making the other candidates.
 package main
 
 import (
@@ -72,8 +79,8 @@ type Manifest struct {
 	Fees      int `json:"fees_per_customer"`
 	Days      int `json:"days_per_customer"`
 	// TiePairs, ChainGroups, PathPairs, CrowdGroups, CoarseGroups,
-	// SkewedGroups, BandedGroups, OrderedGroups, ComparedGroups and
-	// TimedGroups are what the recipes must match.
+	// SkewedGroups, BandedGroups, OrderedGroups, ComparedGroups,
+	// TimedGroups and LooseGroups are what the recipes must match.
 	TiePairs       int `json:"tie_pairs"`
 	ChainGroups    int `json:"chain_groups"`
 	PathPairs      int `json:"path_pairs"`
@@ -84,6 +91,7 @@ type Manifest struct {
 	OrderedGroups  int `json:"ordered_groups"`
 	ComparedGroups int `json:"compared_groups"`
 	TimedGroups    int `json:"timed_groups"`
+	LooseGroups    int `json:"loose_groups"`
 }
 
 func main() {
@@ -175,6 +183,16 @@ func run(customers, fees, days int, dir string) error {
 		{"compared", "amount,day", 5000, 3, 0, false, daily, onCustomerAnd("paid_by_the_day_within_a_cent", "1:1", byTheDay, aCent)},
 		{"timed", "amount,at", 5000, 3, 0, false, timed, onCustomerAnd("paid_by_the_time_within_a_cent", "1:1",
 			books.Condition{Left: "at", Op: "gte", Right: "at"}, aCent)},
+		{"loose", "amount", looseRecords, looseCustomers, 0, false,
+			func(side string, _, i int) string {
+				cents := 10000 + 2*i
+				if side == "payments" {
+					cents++
+				}
+				return fmt.Sprintf("%d.%02d", cents/100, cents%100)
+			},
+			onCustomerAnd("paid_at_most_5_below", "1:1", books.Condition{Left: "amount", Op: "gte", Right: "amount"},
+				books.Condition{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "5"})},
 	}
 	for _, b := range shapes {
 		n := customers
@@ -187,9 +205,12 @@ func run(customers, fees, days int, dir string) error {
 	}
 	return books.WriteJSON(filepath.Join(dir, "manifest.json"), Manifest{
 		Customers: customers, Fees: fees, Days: days, TiePairs: customers * fees, ChainGroups: customers,
-		PathPairs: customers * fees,
+		PathPairs: customers * fees, LooseGroups: looseCustomers * (looseRecords - 1),
 	})
 }
+
+// The loose book's customers and records of each side a customer.
+const looseCustomers, looseRecords = 3, 5000
 
 func (b book) write(dir string, customers int) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {

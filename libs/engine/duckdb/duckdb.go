@@ -52,6 +52,11 @@ type ways struct {
 	// each way takes each shape.
 	walk   walkWhen
 	coarse coarseWhen
+	// stages says when a 1:1 rule under coarse keys takes its pairs in
+	// stages; staged, when set, hears each stage's radius and the pairs
+	// it took.
+	stages stagesWhen
+	staged func(radius, taken int64)
 	// nearestLookups takes the lookups of the nearest others at each value
 	// wherever a rule allows them, tied or not.
 	nearestLookups bool
@@ -537,10 +542,14 @@ func match(ctx context.Context, s *session, p *plan.Plan, progress func(engine.P
 		if keys[k], err = s.coarseKeys(ctx, steps.KeyStats); err != nil {
 			return err
 		}
+		run := runRule
 		if keys[k].coarse && steps.Banded != "" {
 			steps.Candidates = steps.Banded
 		}
-		if err := runRule(ctx, s, steps); err != nil {
+		if keys[k].coarse && steps.Stages != nil && s.stages != stagesNever {
+			run = runStages
+		}
+		if err := run(ctx, s, steps); err != nil {
 			if overflow(err) {
 				return tooWide(r, r.Aggregate != nil)
 			}
@@ -824,6 +833,106 @@ func runRule(ctx context.Context, s *session, steps sqlplan.RuleSteps) error {
 		}
 	}
 	return nil
+}
+
+// runStages takes a 1:1 rule's pairs in its stages (see sqlplan.Stages),
+// from a radius of 0 (equal values), each WidenBy times the last, while a
+// stage compares at most 1/RoundShare of the pairs that making the
+// candidates of the free records at once would (the way of the fewest),
+// and those are more than fewPairs; then it makes those candidates and
+// takes the rest.
+func runStages(ctx context.Context, s *session, steps sqlplan.RuleSteps) error {
+	st := steps.Stages
+	for radius, more := int64(0), true; ; radius, more = st.Next(radius) {
+		all, rest, err := fewestAtOnce(ctx, s, st)
+		if err != nil {
+			return err
+		}
+		ran := false
+		if more && radius < st.Bound {
+			if ran, err = runStage(ctx, s, steps, radius, all); err != nil {
+				return err
+			}
+		}
+		if !ran {
+			steps.Candidates = rest
+			return runRule(ctx, s, steps)
+		}
+	}
+}
+
+// fewestAtOnce is the way of making the candidates of the free records at
+// once that compares the fewest pairs: their count and its statement.
+func fewestAtOnce(ctx context.Context, s *session, st *sqlplan.Stages) (int64, string, error) {
+	var fewest int64 = -1
+	var statement string
+	for _, way := range st.Rest {
+		n, err := s.int64(ctx, way[0])
+		if err != nil {
+			return 0, "", err
+		}
+		if fewest < 0 || n < fewest {
+			fewest, statement = n, way[1]
+		}
+	}
+	return fewest, statement, nil
+}
+
+// runStage runs the stage of radius R unless it would compare more than
+// its share of the all pairs that the fewest way at once would (see
+// runStages); it says whether it ran.
+func runStage(ctx context.Context, s *session, steps sqlplan.RuleSteps, radius, all int64) (bool, error) {
+	start := time.Now()
+	count, q := steps.Stages.Stage(radius)
+	pairs, err := s.int64(ctx, count)
+	if err != nil {
+		return false, err
+	}
+	name := "within " + steps.Stages.Distance(radius)
+	if !s.stages.now(pairs, all) {
+		if traceStatements {
+			fmt.Fprintf(os.Stderr, "duckdb %6dms stage %s: %d pairs, of %d at once: not run\n", time.Since(start).Milliseconds(), name, pairs, all)
+		}
+		return false, nil
+	}
+	before, err := s.int64(ctx, sqlplan.PairsTaken)
+	if err != nil {
+		return false, err
+	}
+	steps.Candidates = q
+	if err := runRule(ctx, s, steps); err != nil {
+		return false, err
+	}
+	after, err := s.int64(ctx, sqlplan.PairsTaken)
+	if err != nil {
+		return false, err
+	}
+	if traceStatements {
+		fmt.Fprintf(os.Stderr, "duckdb %6dms stage %s: %d pairs, of %d at once; %d taken\n", time.Since(start).Milliseconds(), name, pairs, all, after-before)
+	}
+	if s.staged != nil {
+		s.staged(radius, after-before)
+	}
+	return true, nil
+}
+
+// stagesWhen says when a 1:1 rule under coarse keys takes its pairs in
+// stages.
+type stagesWhen int
+
+const (
+	stagesWhenFewer stagesWhen = iota // while a stage compares few of the pairs at once
+	stagesNever
+	stagesAlways // while a stage compares fewer pairs than at once
+)
+
+// now says whether to run a stage comparing pairs, where making the
+// candidates of the free records at once would compare all.
+func (w stagesWhen) now(pairs, all int64) bool {
+	if w == stagesAlways {
+		return pairs < all
+	}
+	return all > fewPairs && pairs*sqlplan.RoundShare <= all
 }
 
 // runRounds repeats a rule's loop until Probe returns the same value twice

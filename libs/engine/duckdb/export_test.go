@@ -34,3 +34,13 @@ type WidenStep = widenStep
 // Widened makes e tell f each step of near misses widening that ran, and
 // the records left after them.
 func Widened(e *Engine, f func(WidenStep)) { e.widened = f }
+
+// StagesAlways makes e's 1:1 rules under coarse keys take their pairs in
+// stages while a stage compares fewer pairs than the rest at once would.
+func StagesAlways(e *Engine) { e.stages = stagesAlways }
+
+// StagesNever makes e's 1:1 rules make their candidates at once.
+func StagesNever(e *Engine) { e.stages = stagesNever }
+
+// Staged makes e tell f each stage's radius and the pairs it took.
+func Staged(e *Engine, f func(radius, taken int64)) { e.staged = f }

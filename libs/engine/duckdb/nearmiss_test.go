@@ -239,28 +239,7 @@ func TestNearMissWidening(t *testing.T) {
 		}
 	})
 	eachSeed(t, 60, 29, func(t *testing.T, seed uint64, rng *rand.Rand) {
-		side := func(n int) string {
-			var last string
-			return csvOf("id,k,amount,units,day,ref,ts", n, func(i int) string {
-				// A quarter repeat the record before, so that records
-				// contend for the same others.
-				if last == "" || rng.IntN(4) > 0 {
-					cluster := []int{-100000, 0, 0, 3000, 250000}[rng.IntN(5)]
-					day := time.Date(2023, 1, 1+cluster/1000+rng.IntN(60), 0, 0, 0, 0, time.UTC)
-					// Timestamps of a few hours a day, some a second or
-					// less apart, others days and months.
-					ts := day.Add(time.Duration(rng.IntN(3))*time.Hour + time.Duration(rng.IntN(90))*time.Second +
-						time.Duration(pick(rng, 0, 1, 500000))*time.Microsecond)
-					last = fmt.Sprintf("%s,%s,%s,%s,%s,%s", pick(rng, "A", "B", "B", ""),
-						pick(rng, "", fmt.Sprintf("%d.%02d", cluster+rng.IntN(41)-20, rng.IntN(100))),
-						pick(rng, "", fmt.Sprint(cluster/100+rng.IntN(200)-100)),
-						pick(rng, "", day.Format(time.DateOnly)),
-						pick(rng, "", "INV-1", "INV-12", "X"),
-						pick(rng, "", ts.Format("2006-01-02 15:04:05.000000")))
-				}
-				return fmt.Sprintf("%d,%s", i+1, last)
-			})
-		}
+		side := func(n int) string { return clusteredSide(rng, n) }
 		thresholds := []string{"0", "0.5", "5"}
 		conditions := fmt.Sprintf(rules[int(seed)%len(rules)], thresholds[rng.IntN(len(thresholds))], []int{0, 3}[rng.IntN(2)])
 		rule := nearRule(patterns[rng.IntN(len(patterns))], conditions)
@@ -406,3 +385,27 @@ func nearRule(pattern, conditions string) string {
 
 // pick is one of values, chosen by rng.
 func pick[T any](rng *rand.Rand, values ...T) T { return values[rng.IntN(len(values))] }
+
+// clusteredSide is a side of n records for widening and stages: values in
+// clusters far apart; a quarter of the records repeat the one before, so
+// that records contend for the same others; some values and keys empty.
+func clusteredSide(rng *rand.Rand, n int) string {
+	var last string
+	return csvOf("id,k,amount,units,day,ref,ts", n, func(i int) string {
+		if last == "" || rng.IntN(4) > 0 {
+			cluster := []int{-100000, 0, 0, 3000, 250000}[rng.IntN(5)]
+			day := time.Date(2023, 1, 1+cluster/1000+rng.IntN(60), 0, 0, 0, 0, time.UTC)
+			// Timestamps of a few hours a day, some a second or less
+			// apart, others days and months.
+			ts := day.Add(time.Duration(rng.IntN(3))*time.Hour + time.Duration(rng.IntN(90))*time.Second +
+				time.Duration(pick(rng, 0, 1, 500000))*time.Microsecond)
+			last = fmt.Sprintf("%s,%s,%s,%s,%s,%s", pick(rng, "A", "B", "B", ""),
+				pick(rng, "", fmt.Sprintf("%d.%02d", cluster+rng.IntN(41)-20, rng.IntN(100))),
+				pick(rng, "", fmt.Sprint(cluster/100+rng.IntN(200)-100)),
+				pick(rng, "", day.Format(time.DateOnly)),
+				pick(rng, "", "INV-1", "INV-12", "X"),
+				pick(rng, "", ts.Format("2006-01-02 15:04:05.000000")))
+		}
+		return fmt.Sprintf("%d,%s", i+1, last)
+	})
+}

@@ -23,9 +23,10 @@ import (
 // columns, decimals at tolerances, every pattern and operator.
 func TestAgainstOracle(t *testing.T) {
 	t.Parallel()
-	const seeds = 150
+	const seeds = 180
+	keyWays := append(slices.Clone(coarseWays), stagesWay)
 	for seed := int64(1); seed <= seeds; seed++ {
-		walk, keys := walks[seed%int64(len(walks))], coarseWays[seed/int64(len(walks))%int64(len(coarseWays))]
+		walk, keys := walks[seed%int64(len(walks))], keyWays[seed/int64(len(walks))%int64(len(keyWays))]
 		t.Run(fmt.Sprintf("seed_%d_%s_%s", seed, walk.name, keys.name), func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
