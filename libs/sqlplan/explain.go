@@ -117,9 +117,12 @@ func read(in plan.Input) string {
 func widening(w *Widening) string {
 	count, settle := w.Round(w.Width)
 	text := fmt.Sprintf("%s;\n-- the records left to settle: %s;\n", w.Create, w.Unsettled)
-	if w.Passing[0] != "" {
+	for i, passing := range w.Passing {
+		if i > 0 {
+			text += "-- or, where the pairs in these bands are fewer:\n"
+		}
 		text += fmt.Sprintf("-- first, if the pairs in the bands,\n-- %s,\n-- are at most 1/%d of those sharing keys with the records (else no round runs):\n%s;\n",
-			w.Passing[0], BandsShare, w.Passing[1])
+			passing[0], BandsShare, passing[1])
 	}
 	if l := w.Lookups; l != nil {
 		text += fmt.Sprintf("-- then, if it ran, the nearest values:\n%s;\n", l.Values)

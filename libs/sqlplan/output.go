@@ -168,14 +168,19 @@ type Widening struct {
 	Create, Unsettled string
 	Finish            []string
 	// Passing, for a comparison or a tolerance_pct (c passes values
-	// however far apart), are the count of the pairs in the bands of the
-	// rule's first condition that bands and the statement that settles the
-	// records with a pair passing every condition, their closest among
-	// those (a pair passing it is in its bands); empty otherwise. The
-	// rounds run only after it: a record's closest within R failing one
-	// condition is then its closest of all, since any farther pair fails
-	// one or more and ranks after it on c.
-	Passing [2]string
+	// however far apart), or for a c that is bounded where another
+	// condition bands, are the ways to settle the records with a pair
+	// passing every condition, at their closest among those: in the bands
+	// of each condition that bands (a pair passing it is in its bands),
+	// each the count of the pairs there and the statement; the engine
+	// takes the way of the fewest. Empty otherwise. The rounds run only
+	// after it: a record's closest within R failing one condition is then
+	// its closest of all, since any farther pair fails one or more and
+	// ranks after it on c. So the rounds of a bounded c start at the same
+	// value, not at its threshold, within which every pair passes c: 30
+	// days of a currency's records against the same day's, where the
+	// amount within a cent bands far tighter.
+	Passing [][2]string
 	// Lookups, for a rule of a comparison of dates or timestamps and one
 	// condition that bands, settle the records with a pair in its bands
 	// passing it, or another record's value of the comparison, at their
@@ -191,7 +196,8 @@ type Widening struct {
 	InBands [2]string
 	// Width is the first round's radius: the threshold in the condition's
 	// Unit, the finer decimal place of its columns (a day for dates), 0
-	// for a comparison (a second for one of timestamps).
+	// for a comparison (a second for one of timestamps) and where Passing
+	// comes first.
 	Width int64
 	Unit  *big.Rat
 	// Units names the unit where the values are not numbers (days,
@@ -438,9 +444,16 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 		// condition that bands (first's own where it is bounded).
 		other, in := inBands(s.Other, "o", bands[0].other), bands[0].record+" = o.__band"
 		inCount := countJoined(rest, other, [2]string{bands[0].record, "o.__band"})
-		if !first.bounded() {
-			steps.Widening.Passing = [2]string{inCount,
-				fmt.Sprintf("INSERT INTO %s %s", nearWide, closest(pairsOf(ids, rest, other, append([]string{in}, tests...)...)))}
+		if !first.bounded() || len(bands) > 1 {
+			for _, b := range bands {
+				other := inBands(s.Other, "o", b.other)
+				steps.Widening.Passing = append(steps.Widening.Passing, [2]string{
+					countJoined(rest, other, [2]string{b.record, "o.__band"}),
+					fmt.Sprintf("INSERT INTO %s %s", nearWide, closest(pairsOf(ids, rest, other, append([]string{b.record + " = o.__band"}, tests...)...)))})
+			}
+			if first.bounded() {
+				steps.Widening.Width = 0
+			}
 		}
 		if len(tests) == 2 && len(bands) == 1 && len(settles) == 1 && first.comparison() && plan.Classify(first.Left.Type) == plan.Temporal {
 			// The comparison, then one condition that bands: once the

@@ -640,8 +640,15 @@ type settling struct {
 // step in the bands.
 func (st *settling) run(ctx context.Context, w *sqlplan.Widening) error {
 	rounds := true
-	if w.Passing[0] != "" {
-		ran, err := st.step(ctx, "passing every condition", widenStep{Kind: "passing"}, w.Passing[0], w.Passing[1], sqlplan.BandsShare)
+	if len(w.Passing) > 0 {
+		passing := w.Passing[0]
+		if len(w.Passing) > 1 {
+			var err error
+			if _, passing, err = st.s.fewest(ctx, w.Passing); err != nil {
+				return err
+			}
+		}
+		ran, err := st.step(ctx, "passing every condition", widenStep{Kind: "passing"}, passing[0], passing[1], sqlplan.BandsShare)
 		if err != nil {
 			return err
 		}
@@ -844,7 +851,7 @@ func runRule(ctx context.Context, s *session, steps sqlplan.RuleSteps) error {
 func runStages(ctx context.Context, s *session, steps sqlplan.RuleSteps) error {
 	st := steps.Stages
 	for radius, more := int64(0), true; ; radius, more = st.Next(radius) {
-		all, rest, err := fewestAtOnce(ctx, s, st)
+		all, rest, err := s.fewest(ctx, st.Rest)
 		if err != nil {
 			return err
 		}
@@ -855,27 +862,28 @@ func runStages(ctx context.Context, s *session, steps sqlplan.RuleSteps) error {
 			}
 		}
 		if !ran {
-			steps.Candidates = rest
+			steps.Candidates = rest[1]
 			return runRule(ctx, s, steps)
 		}
 	}
 }
 
-// fewestAtOnce is the way of making the candidates of the free records at
-// once that compares the fewest pairs: their count and its statement.
-func fewestAtOnce(ctx context.Context, s *session, st *sqlplan.Stages) (int64, string, error) {
+// fewest is the way of ways (each the count of the pairs it compares and
+// its statement) that compares the fewest pairs, and their count; the
+// first of those tied.
+func (s *session) fewest(ctx context.Context, ways [][2]string) (int64, [2]string, error) {
 	var fewest int64 = -1
-	var statement string
-	for _, way := range st.Rest {
+	var chosen [2]string
+	for _, way := range ways {
 		n, err := s.int64(ctx, way[0])
 		if err != nil {
-			return 0, "", err
+			return 0, chosen, err
 		}
 		if fewest < 0 || n < fewest {
-			fewest, statement = n, way[1]
+			fewest, chosen = n, way
 		}
 	}
-	return fewest, statement, nil
+	return fewest, chosen, nil
 }
 
 // runStage runs the stage of radius R unless it would compare more than

@@ -290,16 +290,38 @@ func TestNearMissWidening(t *testing.T) {
 // closest is payment 1 (it passes every condition; it was matched
 // instead), not payment 2, on its day but 400.00 off; widening's first
 // round, within a day, would settle payment 2 were the records passing
-// every condition not settled before it.
+// every condition not settled before it. So under a date_within first
+// with the amount within a cent after it, whose rounds start at the same
+// day (not at its threshold) once those records are settled, in the
+// amount's bands: there the step must settle invoice 2.
 func TestNearMissWideningPassing(t *testing.T) {
 	t.Parallel()
-	r, dir := oracleCase(t,
-		"id,cur,day,amount\n1,EUR,2024-01-20,100.00\n2,EUR,2024-01-20,100.00\n",
-		"id,cur,day,amount\n1,EUR,2024-01-10,100.00\n2,EUR,2024-01-20,500.00\n", recipeYAML(`
-  - {name: near, pattern: "1:1", conditions: [{left: cur, op: eq, right: cur}, {left: day, op: gte, right: day}, {left: amount, op: tolerance, right: amount, threshold: 0.01}]}
+	for name, first := range map[string]string{
+		"comparison_first": "{left: day, op: gte, right: day}",
+		"bounded_first":    "{left: day, op: date_within, right: day, threshold: 30}",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			r, dir := oracleCase(t,
+				"id,cur,day,amount\n1,EUR,2024-01-20,100.00\n2,EUR,2024-01-20,100.00\n",
+				"id,cur,day,amount\n1,EUR,2024-01-10,100.00\n2,EUR,2024-01-20,500.00\n", recipeYAML(`
+  - {name: near, pattern: "1:1", conditions: [{left: cur, op: eq, right: cur}, `+first+`, {left: amount, op: tolerance, right: amount, threshold: 0.01}]}
 `))
-	compareEachWay(t, r, oracleResult(t, r, dir), coarseWays)
-	wantNearMiss(t, r, "left", "2", "1")
+			compareEachWay(t, r, oracleResult(t, r, dir), coarseWays)
+			wantNearMiss(t, r, "left", "2", "1")
+			var passing int64
+			engineResult(t, r, duckdb.CoarseAlways, func(e *duckdb.Engine) {
+				duckdb.Widened(e, func(step duckdb.WidenStep) {
+					if step.Kind == "passing" {
+						passing += step.Settled
+					}
+				})
+			})
+			if passing != 1 {
+				t.Errorf("records settled passing every condition: %d, want 1 (invoice 2)", passing)
+			}
+		})
+	}
 }
 
 // TestNearMissLookups: under a comparison of timestamps first and one
