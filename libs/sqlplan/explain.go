@@ -117,6 +117,10 @@ func read(in plan.Input) string {
 func widening(w *Widening) string {
 	count, settle := w.Round(w.Width)
 	text := fmt.Sprintf("%s;\n-- the records left to settle: %s;\n", w.Create, w.Unsettled)
+	if w.Threshold > 0 {
+		text += fmt.Sprintf("-- where the pairs in the bands of the threshold, %s, are at most about a million,\n-- %s,\n-- the rounds start there, without the step below; else:\n",
+			w.Distance(w.Threshold), w.ThresholdPairs)
+	}
 	for i, passing := range w.Passing {
 		if i > 0 {
 			text += "-- or, where the pairs in these bands are fewer:\n"

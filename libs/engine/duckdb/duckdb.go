@@ -58,8 +58,10 @@ type ways struct {
 	stages stagesWhen
 	staged func(radius, taken int64)
 	// nearestLookups takes the lookups of the nearest others at each value
-	// wherever a rule allows them, tied or not.
-	nearestLookups bool
+	// wherever a rule allows them, tied or not; passingFirst settles the
+	// records passing every condition first wherever a rule allows it,
+	// however few pairs a round of its threshold compares.
+	nearestLookups, passingFirst bool
 	// keysJudged, when set, hears each rule's estimate of the pairs sharing
 	// its keys and the judgement drawn from it.
 	keysJudged func(pairs float64, coarse bool)
@@ -636,15 +638,25 @@ type settling struct {
 }
 
 // run takes the rounds, after the records passing every condition where
-// the rule asks (the rounds hold only once those are settled), then the
-// step in the bands.
+// the rule asks (the rounds hold only once those are settled; a bounded
+// condition's rounds start at its threshold instead where that round
+// compares few pairs), then the step in the bands.
 func (st *settling) run(ctx context.Context, w *sqlplan.Widening) error {
-	rounds := true
-	if len(w.Passing) > 0 {
-		passing := w.Passing[0]
-		if len(w.Passing) > 1 {
+	rounds, start, ways := true, w.Width, w.Passing
+	if w.Threshold > 0 && !st.s.passingFirst {
+		pairs, err := st.s.int64(ctx, w.ThresholdPairs)
+		if err != nil {
+			return err
+		}
+		if pairs <= fewPairs {
+			start, ways = w.Threshold, nil
+		}
+	}
+	if len(ways) > 0 {
+		passing := ways[0]
+		if len(ways) > 1 {
 			var err error
-			if _, passing, err = st.s.fewest(ctx, w.Passing); err != nil {
+			if _, passing, err = st.s.fewest(ctx, ways); err != nil {
 				return err
 			}
 		}
@@ -663,7 +675,7 @@ func (st *settling) run(ctx context.Context, w *sqlplan.Widening) error {
 		// no round would settle it.
 		rounds = !ran
 	}
-	for round, radius := 0, w.Width; rounds && round < sqlplan.MaxRounds && st.left > 0; round++ {
+	for round, radius := 0, start; rounds && round < sqlplan.MaxRounds && st.left > 0; round++ {
 		count, q := w.Round(radius)
 		ran, err := st.step(ctx, "within "+w.Distance(radius), widenStep{Kind: "round", Round: round, Radius: radius}, count, q, sqlplan.RoundShare)
 		if err != nil {

@@ -24,6 +24,12 @@ func CoarseAlways(e *Engine) { e.coarse = coarseAlways }
 // wherever a rule allows them, whether the values tie or not.
 func NearestLookups(e *Engine) { e.nearestLookups = true }
 
+// PassingFirst makes e's near misses under a bounded condition first settle
+// the records passing every condition before rounds from the same value
+// wherever a rule allows it, however few pairs a round of the threshold
+// compares.
+func PassingFirst(e *Engine) { e.passingFirst = true }
+
 // JudgeKeys makes e tell f each rule's estimate of the pairs sharing its
 // keys and whether it took them as coarse.
 func JudgeKeys(e *Engine, f func(pairs float64, coarse bool)) { e.keysJudged = f }

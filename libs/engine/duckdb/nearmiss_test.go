@@ -200,10 +200,14 @@ func TestNearMissInBands(t *testing.T) {
 // (radii in cents); empty values and keys. Each seed runs coarse (every
 // round), fine, and as the engine judges the keys (books this small then
 // compare every pair at once), and coarse with the lookups of the nearest
-// others at each value wherever a rule allows them. Across the seeds,
-// records must settle passing every condition, in a round past the first,
-// in the bands after the rounds (rules of two conditions that band) and by
-// both kinds of lookups, and some must be left to compare every pair.
+// others at each value wherever a rule allows them and, under a bounded
+// first condition with another that bands, the records passing every
+// condition settled before rounds from the same value however few pairs
+// a round of the threshold compares. Across the seeds, records must settle
+// passing every condition (under a bounded first too), in a round past
+// the first, in the bands after the rounds (rules of two conditions that
+// band) and by both kinds of lookups, and some must be left to compare
+// every pair.
 func TestNearMissWidening(t *testing.T) {
 	t.Parallel()
 	rules := []string{
@@ -231,11 +235,11 @@ func TestNearMissWidening(t *testing.T) {
 	// Records settled passing every condition, past the first round, and
 	// in the bands after the rounds; by lookups; left to compare every
 	// pair; settled in rounds of a timestamp comparison.
-	var passing, later, banded, looked, nearest, rest, timed int64
+	var passing, later, banded, looked, nearest, rest, timed, bounded int64
 	t.Cleanup(func() {
-		if passing == 0 || later == 0 || banded == 0 || looked == 0 || nearest == 0 || rest == 0 || timed == 0 {
-			t.Errorf("records settled passing every condition: %d, past the first round: %d, in the bands: %d, by lookups: %d, by lookups of the nearest: %d, left to compare every pair: %d, in rounds of timestamps: %d; want some of each",
-				passing, later, banded, looked, nearest, rest, timed)
+		if passing == 0 || later == 0 || banded == 0 || looked == 0 || nearest == 0 || rest == 0 || timed == 0 || bounded == 0 {
+			t.Errorf("records settled passing every condition: %d, past the first round: %d, in the bands: %d, by lookups: %d, by lookups of the nearest: %d, left to compare every pair: %d, in rounds of timestamps: %d, passing every condition under a bounded first: %d; want some of each",
+				passing, later, banded, looked, nearest, rest, timed, bounded)
 		}
 	})
 	eachSeed(t, 60, 29, func(t *testing.T, seed uint64, rng *rand.Rand) {
@@ -268,13 +272,18 @@ func TestNearMissWidening(t *testing.T) {
 			})
 		}
 		t.Run("coarse", func(t *testing.T) { compare(t, r, engineResult(t, r, duckdb.CoarseAlways, widened), want) })
-		t.Run("coarse_nearest_lookups", func(t *testing.T) {
-			compare(t, r, engineResult(t, r, duckdb.CoarseAlways, duckdb.NearestLookups, func(e *duckdb.Engine) {
+		// Rules 3 and 4 have a bounded first condition and another that bands.
+		boundedFirst := int(seed)%len(rules) == 3 || int(seed)%len(rules) == 4
+		t.Run("coarse_nearest_lookups_passing_first", func(t *testing.T) {
+			compare(t, r, engineResult(t, r, duckdb.CoarseAlways, duckdb.NearestLookups, duckdb.PassingFirst, func(e *duckdb.Engine) {
 				duckdb.Widened(e, func(step duckdb.WidenStep) {
+					mu.Lock()
+					defer mu.Unlock()
 					if step.Nearest {
-						mu.Lock()
-						defer mu.Unlock()
 						nearest += step.Settled
+					}
+					if step.Kind == "passing" && boundedFirst {
+						bounded += step.Settled
 					}
 				})
 			}), want)
@@ -293,7 +302,8 @@ func TestNearMissWidening(t *testing.T) {
 // every condition not settled before it. So under a date_within first
 // with the amount within a cent after it, whose rounds start at the same
 // day (not at its threshold) once those records are settled, in the
-// amount's bands: there the step must settle invoice 2.
+// amount's bands, where a round of the threshold would compare many pairs
+// (duckdb.PassingFirst: always): there the step must settle invoice 2.
 func TestNearMissWideningPassing(t *testing.T) {
 	t.Parallel()
 	for name, first := range map[string]string{
@@ -310,7 +320,7 @@ func TestNearMissWideningPassing(t *testing.T) {
 			compareEachWay(t, r, oracleResult(t, r, dir), coarseWays)
 			wantNearMiss(t, r, "left", "2", "1")
 			var passing int64
-			engineResult(t, r, duckdb.CoarseAlways, func(e *duckdb.Engine) {
+			engineResult(t, r, duckdb.CoarseAlways, duckdb.PassingFirst, func(e *duckdb.Engine) {
 				duckdb.Widened(e, func(step duckdb.WidenStep) {
 					if step.Kind == "passing" {
 						passing += step.Settled
