@@ -98,7 +98,10 @@ func holders(t *testing.T, db string, terminate bool) int {
 	t.Helper()
 	q := "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction' AND pid <> pg_backend_pid()"
 	if terminate {
-		q = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction' AND pid <> pg_backend_pid()"
+		// With a timeout it waits until each has ended: without one it
+		// returns once signalled, and a chunk could still import the
+		// snapshot of a holder not yet gone (a flake on a loaded machine).
+		q = "SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction' AND pid <> pg_backend_pid()"
 	}
 	conn, err := pgx.Connect(context.Background(), db)
 	if err != nil {
