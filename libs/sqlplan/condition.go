@@ -258,6 +258,15 @@ func scaledDigits(col source.Column, scale int) int {
 	return col.Precision + scale
 }
 
+// radiusBands joins the records of table (aliased alias, whose values in
+// units are theirs) in bands of radius units to those of the other side
+// (mine): values within radius of each other lie in the same band or the
+// next. It gives the table in bands (see inBands) and the equality to
+// join on, mine's band and the table's __band.
+func radiusBands(table, alias, mine, theirs string, radius int64) (banded string, eq [2]string) {
+	return inBands(table, alias, fmt.Sprintf("%s // %d", theirs, radius)), [2]string{fmt.Sprintf("%s // %d", mine, radius), alias + ".__band"}
+}
+
 // inBands is a table's records each as often as its bands (alias's band
 // -1, band and band +1, in __band): joined on __band = the band of a
 // record of the other side, it gives the records in bands next to its.

@@ -442,7 +442,8 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 			round: func(radius int64) (string, string) {
 				other, within := s.Other, []string{fmt.Sprintf("%s = %s", ul, ur)}
 				if radius > 0 {
-					other, within = inBands(s.Other, "o", fmt.Sprintf("%s // %d", ur, radius)), []string{fmt.Sprintf("%s // %d = o.__band", ul, radius)}
+					banded, eq := radiusBands(s.Other, "o", ul, ur, radius)
+					other, within = banded, []string{eq[0] + " = " + eq[1]}
 				}
 				within = append(within, fmt.Sprintf("%s <= %s", first.NearMissRank(), Decimal(new(big.Rat).Mul(big.NewRat(radius, 1), unit))))
 				return "SELECT count(*) FROM " + joined(rest, other, within...),
@@ -462,7 +463,8 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 			}
 			if first.bounded() {
 				steps.Widening.Width, steps.Widening.Threshold = 0, w
-				steps.Widening.ThresholdPairs = countJoined(rest, inBands(s.Other, "o", fmt.Sprintf("%s // %d", ur, w)), [2]string{fmt.Sprintf("%s // %d", ul, w), "o.__band"})
+				banded, eq := radiusBands(s.Other, "o", ul, ur, w)
+				steps.Widening.ThresholdPairs = countJoined(rest, banded, eq)
 			}
 		}
 		if len(tests) == 2 && len(bands) == 1 && len(settles) == 1 && first.comparison() && plan.Classify(first.Left.Type) == plan.Temporal {

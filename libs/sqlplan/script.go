@@ -720,8 +720,9 @@ func candidatesOf(r plan.Rule, w candidateWay) (statement, count string) {
 			if w.within == 0 {
 				join(ul, ur)
 			} else {
-				right = inBands(right, "r", fmt.Sprintf("%s // %d", ur, w.within))
-				join(fmt.Sprintf("%s // %d", ul, w.within), "r.__band")
+				banded, eq := radiusBands(right, "r", ul, ur, w.within)
+				right = banded
+				join(eq[0], eq[1])
 			}
 		}
 		inner = append(inner, cost+" AS "+ci)

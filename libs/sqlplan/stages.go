@@ -4,7 +4,6 @@ import (
 	"math"
 	"math/big"
 
-	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/plan"
 )
 
@@ -65,18 +64,16 @@ func (s *Stages) Stage(radius int64) (count, statement string) { return s.stage(
 func (s *Stages) Distance(radius int64) string { return distance(radius, s.Unit, s.Units) }
 
 // stages is the rule's Stages, nil where its first condition that ranks
-// measures no distance in units (a fuzzy one).
+// measures no distance in units (a fuzzy one, whose inUnits fails).
 func stages(r plan.Rule) *Stages {
 	var first *cond
 	for _, c := range r.Conditions {
-		sc := newCond(c, "l", "r")
-		if c.Join() || (c.Op != kallav1.Operator_OPERATOR_FUZZY && sc.Cost() == "") {
-			continue
+		if sc := newCond(c, "l", "r"); !c.Join() && sc.Cost() != "" {
+			first = &sc
+			break
 		}
-		first = &sc
-		break
 	}
-	if first == nil || first.Op == kallav1.Operator_OPERATOR_FUZZY {
+	if first == nil {
 		return nil
 	}
 	_, _, w, unit, ok := first.inUnits(true)

@@ -545,11 +545,11 @@ func match(ctx context.Context, s *session, p *plan.Plan, progress func(engine.P
 			return err
 		}
 		run := runRule
-		if keys[k].coarse && steps.Banded != "" {
+		switch {
+		case keys[k].coarse && steps.Stages != nil && s.stages != stagesNever:
+			run = runStages // which chooses its own way at once
+		case keys[k].coarse && steps.Banded != "":
 			steps.Candidates = steps.Banded
-		}
-		if keys[k].coarse && steps.Stages != nil && s.stages != stagesNever {
-			run = runStages
 		}
 		if err := run(ctx, s, steps); err != nil {
 			if overflow(err) {
@@ -653,14 +653,7 @@ func (st *settling) run(ctx context.Context, w *sqlplan.Widening) error {
 		}
 	}
 	if len(ways) > 0 {
-		passing := ways[0]
-		if len(ways) > 1 {
-			var err error
-			if _, passing, err = st.s.fewest(ctx, ways); err != nil {
-				return err
-			}
-		}
-		ran, err := st.step(ctx, "passing every condition", widenStep{Kind: "passing"}, passing[0], passing[1], sqlplan.BandsShare)
+		ran, err := st.step(ctx, "passing every condition", widenStep{Kind: "passing"}, ways, sqlplan.BandsShare)
 		if err != nil {
 			return err
 		}
@@ -677,7 +670,7 @@ func (st *settling) run(ctx context.Context, w *sqlplan.Widening) error {
 	}
 	for round, radius := 0, start; rounds && round < sqlplan.MaxRounds && st.left > 0; round++ {
 		count, q := w.Round(radius)
-		ran, err := st.step(ctx, "within "+w.Distance(radius), widenStep{Kind: "round", Round: round, Radius: radius}, count, q, sqlplan.RoundShare)
+		ran, err := st.step(ctx, "within "+w.Distance(radius), widenStep{Kind: "round", Round: round, Radius: radius}, [][2]string{{count, q}}, sqlplan.RoundShare)
 		if err != nil {
 			return err
 		}
@@ -687,7 +680,7 @@ func (st *settling) run(ctx context.Context, w *sqlplan.Widening) error {
 	if w.InBands[0] == "" || st.left == 0 {
 		return nil
 	}
-	_, err := st.step(ctx, "in the bands", widenStep{Kind: "bands"}, w.InBands[0], w.InBands[1], sqlplan.BandsShare)
+	_, err := st.step(ctx, "in the bands", widenStep{Kind: "bands"}, [][2]string{w.InBands}, sqlplan.BandsShare)
 	return err
 }
 
@@ -706,7 +699,7 @@ func (st *settling) lookups(ctx context.Context, l *sqlplan.Lookups) (bool, erro
 	if nearest {
 		name, run = name+" of the nearest at each value", l.Nearest
 	}
-	ran, err := st.step(ctx, name, widenStep{Kind: "lookups", Nearest: nearest}, run[0], run[1], sqlplan.BandsShare)
+	ran, err := st.step(ctx, name, widenStep{Kind: "lookups", Nearest: nearest}, [][2]string{run}, sqlplan.BandsShare)
 	if err != nil {
 		return false, err
 	}
@@ -723,12 +716,13 @@ func (st *settling) tied(ctx context.Context, l *sqlplan.Lookups) (bool, error) 
 	return tied == 1, err
 }
 
-// step runs a statement that settles records, unless the count of the
-// pairs it compares passes 1/share of those comparing every pair would; it
-// says whether it ran.
-func (st *settling) step(ctx context.Context, name string, at widenStep, count, q string, share float64) (bool, error) {
+// step runs the statement that settles records of the way among ways
+// (each the count of the pairs it compares and the statement) comparing
+// the fewest pairs, unless those pass 1/share of the pairs comparing every
+// pair would; it says whether it ran.
+func (st *settling) step(ctx context.Context, name string, at widenStep, ways [][2]string, share float64) (bool, error) {
 	start := time.Now()
-	pairs, err := st.s.int64(ctx, count)
+	pairs, way, err := st.s.fewest(ctx, ways)
 	if err != nil {
 		return false, err
 	}
@@ -740,7 +734,7 @@ func (st *settling) step(ctx context.Context, name string, at widenStep, count, 
 		}
 		return false, nil
 	}
-	settled, err := st.s.execCount(ctx, q)
+	settled, err := st.s.execCount(ctx, way[1])
 	if err != nil {
 		return false, err
 	}
@@ -915,11 +909,15 @@ func runStage(ctx context.Context, s *session, steps sqlplan.RuleSteps, radius, 
 		}
 		return false, nil
 	}
+	steps.Candidates = q
+	if !traceStatements && s.staged == nil {
+		return true, runRule(ctx, s, steps)
+	}
+	// The pairs it took, for those who hear it.
 	before, err := s.int64(ctx, sqlplan.PairsTaken)
 	if err != nil {
 		return false, err
 	}
-	steps.Candidates = q
 	if err := runRule(ctx, s, steps); err != nil {
 		return false, err
 	}

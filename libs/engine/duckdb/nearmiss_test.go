@@ -243,12 +243,11 @@ func TestNearMissWidening(t *testing.T) {
 		}
 	})
 	eachSeed(t, 60, 29, func(t *testing.T, seed uint64, rng *rand.Rand) {
-		side := func(n int) string { return clusteredSide(rng, n) }
 		thresholds := []string{"0", "0.5", "5"}
 		conditions := fmt.Sprintf(rules[int(seed)%len(rules)], thresholds[rng.IntN(len(thresholds))], []int{0, 3}[rng.IntN(2)])
 		rule := nearRule(patterns[rng.IntN(len(patterns))], conditions)
 		size := func() int { return 20 + rng.IntN(60) + int(seed%2)*(200+rng.IntN(200)) }
-		r, dir := oracleCase(t, side(size()), side(size()), recipeYAML(rule))
+		r, dir := oracleCase(t, clusteredSide(rng, size()), clusteredSide(rng, size()), recipeYAML(rule))
 		want := oracleResult(t, r, dir)
 		widened := func(e *duckdb.Engine) {
 			duckdb.Widened(e, func(step duckdb.WidenStep) {
