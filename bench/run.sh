@@ -17,7 +17,7 @@
 # up to 1M, default 3; the tables give medians), BENCH_MEMORY_LIMIT (each
 # size's CSV book is also reconciled with this --memory-limit, default 2GB;
 # empty skips those runs), BENCH_SHAPES=0 (skips the books of bench/cmd/shapes:
-# ties, chains, paths, crowds, coarse, skewed and banded), BENCH_PIPELINE=0 (skips the pipeline).
+# ties, chains, paths, crowds, coarse, skewed, banded, ordered, compared, timed, loose and blocks), BENCH_PIPELINE=0 (skips the pipeline).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -220,7 +220,7 @@ write_results() { # write_results STATUS
 			echo "Not run: $full_size is not among the sizes."
 		fi
 		echo
-		echo "## Shapes (bench/cmd/shapes: 1,000 customers; coarse, banded, ordered, compared, timed and loose: 3; skewed: 45,001)"
+		echo "## Shapes (bench/cmd/shapes: 1,000 customers; coarse, banded, ordered, compared, timed, loose and blocks: 3; skewed: 45,001)"
 		echo
 		if ((${#shapes_rows[@]} > 0)); then
 			echo "A 1:1 rule takes the pairs that are the first choice of both their records, round after round, until a round"
@@ -246,7 +246,10 @@ write_results() { # write_results STATUS
 			echo "a second after the payment's of its day (lookups at the nearest times); loose: 3 customers of 5,000 invoices of"
 			echo "100.00, 100.02, ... and 5,000 payments of 100.01, 100.03, ..., 1:1 on the customer, the invoice's amount at or above"
 			echo "the payment's and within 5 (250 candidates an invoice; stages: how many stages of a 1:1 rule under coarse keys ran,"
-			echo "each making only the candidates of the records left within a radius: the same value, a cent, 16 cents, ...)."
+			echo "each making only the candidates of the records left within a radius: the same value, a cent, 16 cents, ...; the"
+			echo "pairs equal in every condition, where each condition ranks only equal values 0, are a stage of their own, first,"
+			echo "as in ties); blocks: 3 customers of 5,000 invoices and 5,000 payments of 10 fees, 1:1 on the customer and the amount"
+			echo "(blocks of 500 a side that all tie, paired in key order without making their 7.5 million pairs)."
 			echo
 			echo "| book | records in | keys | rounds | walked | stages | groups (expected) | match s | near misses s | kalla wall s | peak RSS MiB | kalla CPU s | others |"
 			echo "|---|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"
@@ -386,9 +389,9 @@ done
 # Shapes of data that cost the engine more than the book does: rounds, and
 # near misses among many records sharing a key.
 if [[ ${BENCH_SHAPES:-1} == 1 ]]; then
-	log "shapes: ties, chains, paths, crowds, coarse, skewed, banded, ordered, compared, timed and loose"
+	log "shapes: ties, chains, paths, crowds, coarse, skewed, banded, ordered, compared, timed, loose and blocks"
 	"$tools/shapes" --out "$data/shapes" >/dev/null
-	for book in ties chains paths crowds coarse skewed banded ordered compared timed loose; do
+	for book in ties chains paths crowds coarse skewed banded ordered compared timed loose blocks; do
 		dir=$data/shapes/$book
 		measure "kalla-shapes-$book" env KALLA_TRACE_SQL=1 bin/kalla reconcile --recipe "$dir/recipe.json" --out "$data/out/shapes-$book" --json 2>"$runs/kalla-shapes-$book.trace"
 		summary=$runs/kalla-shapes-$book.out
@@ -406,6 +409,7 @@ if [[ ${BENCH_SHAPES:-1} == 1 ]]; then
 		compared) expected=$(jq '.compared_groups' "$data/shapes/manifest.json") ;;
 		timed) expected=$(jq '.timed_groups' "$data/shapes/manifest.json") ;;
 		loose) expected=$(jq '.loose_groups' "$data/shapes/manifest.json") ;;
+		blocks) expected=$(jq '.block_pairs' "$data/shapes/manifest.json") round_statement='INSERT INTO kalla_pairs' ;;
 		esac
 		rounds=-
 		if [[ -n $round_statement ]]; then
@@ -416,7 +420,7 @@ if [[ ${BENCH_SHAPES:-1} == 1 ]]; then
 		fi
 		keys=$(awk '/ keys: about / { k = k (k ? "/" : "") ($NF == "true" ? "coarse" : "fine") } END { print k ? k : "-" }' "$runs/kalla-shapes-$book.trace")
 		walked=$(awk '/ walk: [0-9]+ pairs kept/ { n += $4; w = 1 } END { print w ? n : "-" }' "$runs/kalla-shapes-$book.trace")
-		stages=$(grep -c ' stage within .* taken$' "$runs/kalla-shapes-$book.trace" || true)
+		stages=$(grep -c ' stage .* taken$' "$runs/kalla-shapes-$book.trace" || true)
 		near=$(awk '/INSERT INTO kalla_near/ { sub("ms", "", $2); s += $2 } END { printf "%.2f", s / 1000 }' "$runs/kalla-shapes-$book.trace")
 		groups=$(jq '.match_groups' "$summary")
 		records=$(jq '.left.rows + .right.rows' "$summary")

@@ -75,6 +75,36 @@ func (c cond) keys() (l, r string) {
 	return c.l, c.r
 }
 
+// equal is, for a condition that ranks a pair 0 exactly where its values
+// are equal and passes every such pair, the value each operand is equal
+// on: keys for a join; the operand for a tolerance, tolerance_pct, gte or
+// lte of numbers and for a fuzzy (edit distance 0); the day for a
+// date_within or a comparison of two dates; the instant, in the unit its
+// rank counts, for other gte and lte of dates and timestamps. ok is false
+// for the others: gt and lt fail equal values, and contains, startswith,
+// endswith and text comparisons rank every pair they pass 0.
+func (c cond) equal() (l, r string, ok bool) {
+	number := plan.Classify(c.Left.Type) == plan.Number && plan.Classify(c.Right.Type) == plan.Number
+	temporal := plan.Classify(c.Left.Type) == plan.Temporal && plan.Classify(c.Right.Type) == plan.Temporal
+	lte := c.Op == kallav1.Operator_OPERATOR_GTE || c.Op == kallav1.Operator_OPERATOR_LTE
+	switch {
+	case c.Join():
+		l, r := c.keys()
+		return l, r, true
+	case number && (lte || c.Op == kallav1.Operator_OPERATOR_TOLERANCE || c.Op == kallav1.Operator_OPERATOR_TOLERANCE_PCT),
+		c.Op == kallav1.Operator_OPERATOR_FUZZY:
+		return c.l, c.r, true
+	case temporal && c.Op == kallav1.Operator_OPERATOR_DATE_WITHIN,
+		temporal && lte && c.Left.Type == source.Date && c.Right.Type == source.Date:
+		return "CAST(" + c.l + " AS DATE)", "CAST(" + c.r + " AS DATE)", true
+	case temporal && lte && c.nanos():
+		return epochNanos(c.l, c.Left), epochNanos(c.r, c.Right), true
+	case temporal && lte:
+		return "CAST(" + c.l + " AS TIMESTAMP)", "CAST(" + c.r + " AS TIMESTAMP)", true
+	}
+	return "", "", false
+}
+
 // Test is the boolean SQL of the condition; NULL operands make it NULL,
 // which a WHERE clause treats as false.
 func (c cond) Test() string {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/plan"
 	"github.com/kallahq/kalla/libs/source"
 )
@@ -169,7 +170,12 @@ func stagesScript(st *Stages) string {
 			restCount[i], rest[i] = "or, in the bands of a condition: "+way[0], "-- or, in the bands of a condition:\n"+way[1]
 		}
 	}
-	return fmt.Sprintf("-- where the keys are coarse, stages: repeat with a radius of 0 (the same value), then %s, then %d times the last,%s while the pairs the stage compares,\n-- %s,\n"+
+	equal := ""
+	if st.Equal != "" {
+		equal = fmt.Sprintf("-- where the keys are coarse and making the candidates of the free records at once compares more than about a million pairs,\n"+
+			"-- first the pairs equal in every condition, the n-th left record of each block of equal values with its n-th right one:\n%s;\n-- and take them as the loop below does\n", st.Equal)
+	}
+	return equal + fmt.Sprintf("-- where the keys are coarse, stages: repeat with a radius of 0 (the same value), then %s, then %d times the last,%s while the pairs the stage compares,\n-- %s,\n"+
 		"-- are at most 1/%d of those that making the candidates of the free records at once, the way of the fewest, compares, and those are more than about a million,\n-- %s:\n"+
 		"%s;\n-- and take them as the loop below does\n-- end repeat\n-- then the rest at once, the way of the fewest:\n%s;\n-- and take them as the loop below does\n-- else\n",
 		st.Distance(st.Start), WidenBy, bound, count, RoundShare, strings.Join(restCount, ";\n-- "), stage, strings.Join(rest, ";\n"))
@@ -184,6 +190,10 @@ func ruleScript(k int, r plan.Rule) string {
 	}
 	if steps.Banded != "" {
 		fmt.Fprintf(&b, "-- where they are coarse\n%s;\n-- else\n", steps.Banded)
+	}
+	if joinsOnly(r) && r.Pattern != kallav1.Pattern_PATTERN_MANY_TO_MANY {
+		b.WriteString("-- every condition a join key: the records sharing keys all tie, so a record's candidate is the one it takes\n" +
+			"-- (1:1, the n-th left record with the n-th right one in key order; 1:N and M:1, the first of the one side)\n")
 	}
 	fmt.Fprintf(&b, "%s;\n", steps.Candidates)
 	for _, q := range steps.Prepare {

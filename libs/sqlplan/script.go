@@ -606,6 +606,10 @@ const walked = "kalla_walked"
 // Rule renders the rule at execution index k.
 func Rule(k int, r plan.Rule) RuleSteps {
 	var steps RuleSteps
+	left, right := Left, Right // their free records, after earlier rules
+	if k > 0 {
+		left, right = free(Left, "lid"), free(Right, "rid")
+	}
 	steps.Candidates, steps.Banded, steps.KeyStats = candidates(r, k > 0, false), candidates(r, k > 0, true), keyStats(r)
 	switch r.Pattern {
 	case kallav1.Pattern_PATTERN_ONE_TO_ONE:
@@ -613,14 +617,34 @@ func Rule(k int, r plan.Rule) RuleSteps {
 		steps.TakesAll = true
 		steps.Walk = walk(k)
 		steps.Stages = stages(r)
+		if joinsOnly(r) {
+			// Every candidate ranks 0: the equal pairs are all of them.
+			steps.Candidates = equalPairs(r, left, right, false)
+		}
 	case kallav1.Pattern_PATTERN_ONE_TO_MANY:
 		steps.Finish = oneToMany(k, r, "rid", "lid")
+		if joinsOnly(r) {
+			steps.Candidates = firstInBlocks(r, left, right, "lid")
+		}
 	case kallav1.Pattern_PATTERN_MANY_TO_ONE:
 		steps.Finish = oneToMany(k, r, "lid", "rid")
+		if joinsOnly(r) {
+			steps.Candidates = firstInBlocks(r, left, right, "rid")
+		}
 	case kallav1.Pattern_PATTERN_MANY_TO_MANY:
 		steps.Prepare, steps.Loop, steps.Probe, steps.Finish = manyToMany(k)
 	}
 	return steps
+}
+
+// joinsOnly says whether every condition of the rule is a join key.
+func joinsOnly(r plan.Rule) bool {
+	for _, c := range r.Conditions {
+		if !c.Join() {
+			return false
+		}
+	}
+	return true
 }
 
 // candidates creates the rule's candidate pairs among free records, each

@@ -178,3 +178,57 @@ func TestExplainParquetParts(t *testing.T) {
 		t.Errorf("the script does not read the parts as %s:\n%s", want, script)
 	}
 }
+
+// TestStagesTakeEqualPairsFirst: a 1:1 rule takes its pairs equal in every
+// condition first only where each condition ranks a pair 0 exactly where
+// its values are equal and passes every such pair; a date_within of
+// timestamps is equal on the day.
+func TestStagesTakeEqualPairsFirst(t *testing.T) {
+	t.Parallel()
+	k := source.Column{Name: "k", Type: source.Text}
+	amount := source.Column{Name: "amount", Type: source.Decimal, Precision: 10, Scale: 2}
+	day := source.Column{Name: "day", Type: source.Date}
+	ts := source.Column{Name: "ts", Type: source.Timestamp}
+	name := source.Column{Name: "name", Type: source.Text}
+	cond := func(op kallav1.Operator, c source.Column, threshold int64) plan.Condition {
+		pc := plan.Condition{Op: op, Left: c, Right: c, LeftLabel: c.Name, RightLabel: c.Name}
+		if threshold >= 0 {
+			pc.Threshold, pc.ThresholdText = big.NewRat(threshold, 1), big.NewRat(threshold, 1).RatString()
+		}
+		return pc
+	}
+	keys := cond(kallav1.Operator_OPERATOR_EQ, k, -1)
+	tolerance := cond(kallav1.Operator_OPERATOR_TOLERANCE, amount, 1)
+	tests := []struct {
+		name  string
+		conds []plan.Condition
+		equal string // in the statement; "" where there is none
+	}{
+		{"tolerance", []plan.Condition{keys, tolerance}, `l."amount" AS e1`},
+		{"gte_then_tolerance", []plan.Condition{keys, cond(kallav1.Operator_OPERATOR_GTE, amount, -1), tolerance}, `l."amount" AS e1`},
+		{"tolerance_pct", []plan.Condition{keys, cond(kallav1.Operator_OPERATOR_TOLERANCE_PCT, amount, 2)}, `l."amount" AS e1`},
+		{"dates_compared", []plan.Condition{keys, cond(kallav1.Operator_OPERATOR_LTE, day, -1), tolerance}, `CAST(l."day" AS DATE) AS e1`},
+		{"timestamps_within_days", []plan.Condition{keys, cond(kallav1.Operator_OPERATOR_DATE_WITHIN, ts, 3), tolerance}, `CAST(l."ts" AS DATE) AS e1`},
+		{"timestamps_compared", []plan.Condition{keys, cond(kallav1.Operator_OPERATOR_GTE, ts, -1)}, `CAST(l."ts" AS TIMESTAMP) AS e1`},
+		{"fuzzy_after", []plan.Condition{keys, tolerance, cond(kallav1.Operator_OPERATOR_FUZZY, name, 1)}, `l."name" AS e2`},
+		{"gt_fails_equal_values", []plan.Condition{keys, tolerance, cond(kallav1.Operator_OPERATOR_GT, day, -1)}, ""},
+		{"contains_ranks_unequal_values_0", []plan.Condition{keys, cond(kallav1.Operator_OPERATOR_CONTAINS, name, -1), tolerance}, ""},
+		{"text_compared", []plan.Condition{keys, tolerance, cond(kallav1.Operator_OPERATOR_GTE, name, -1)}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			steps := sqlplan.Rule(1, plan.Rule{Name: "r", Pattern: kallav1.Pattern_PATTERN_ONE_TO_ONE, Conditions: tt.conds})
+			if steps.Stages == nil {
+				t.Fatal("no stages")
+			}
+			got := steps.Stages.Equal
+			if tt.equal == "" && got != "" || tt.equal != "" && !strings.Contains(got, tt.equal) {
+				t.Errorf("Equal = %q, want one holding %q", got, tt.equal)
+			}
+			if got != "" && !strings.Contains(got, "WHERE __id NOT IN (SELECT lid FROM kalla_pairs)") {
+				t.Errorf("Equal = %q, want it among the free records", got)
+			}
+		})
+	}
+}

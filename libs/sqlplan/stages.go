@@ -1,8 +1,10 @@
 package sqlplan
 
 import (
+	"fmt"
 	"math"
 	"math/big"
+	"strings"
 
 	"github.com/kallahq/kalla/libs/plan"
 )
@@ -36,6 +38,11 @@ type Stages struct {
 	// Start is the radius of the stage after the one of equal values: a
 	// unit, but a second for timestamps, which rarely share a microsecond.
 	Start int64
+	// Equal, where every condition of the rule ranks a pair 0 exactly
+	// where its values are equal (see equalPairs), makes the candidates of
+	// the free records equal in every condition: the first pairs of the
+	// order, taken before the stages. "" for other rules.
+	Equal string
 	// Unit and Units measure a radius as Widening's do.
 	Unit  *big.Rat
 	Units string
@@ -81,7 +88,8 @@ func stages(r plan.Rule) *Stages {
 		return nil
 	}
 	freeWay := candidateWay{left: free(Left, "lid"), right: free(Right, "rid"), band: -1, within: -1, offset: true}
-	st := &Stages{Bound: math.MaxInt64, Start: max(w, 1), Unit: unit, Units: first.units()}
+	st := &Stages{Bound: math.MaxInt64, Start: max(w, 1), Unit: unit, Units: first.units(),
+		Equal: equalPairs(r, freeWay.left, freeWay.right, true)}
 	if first.bounded() {
 		st.Bound, st.Start = w, 1
 	}
@@ -98,4 +106,86 @@ func stages(r plan.Rule) *Stages {
 		return count, statement
 	}
 	return st
+}
+
+// equalPairs makes the candidates of a 1:1 rule that rank 0 in every
+// condition, where those are the pairs equal in every condition (see
+// cond.equal); "" where a condition is not so. They come first in the
+// order, and they fall in blocks: the records sharing their values, each
+// left record of a block with each right one, all ranked alike. The greedy
+// walk pairs a block's records in key order, the n-th left record with the
+// n-th right one, so the statement numbers each side's records within
+// their block and joins on the number: a block of a thousand records a
+// side is a thousand pairs, not a million. Their ranks follow those of the
+// pairs taken, where offset says so.
+func equalPairs(r plan.Rule, left, right string, offset bool) string {
+	b, ok := equalBlocks(r)
+	if !ok {
+		return ""
+	}
+	numbered := func(records string) string {
+		return fmt.Sprintf("(SELECT *, row_number() OVER (PARTITION BY %s ORDER BY id) AS __n FROM %s)", b.by, records)
+	}
+	ord := "row_number() OVER (ORDER BY l.id)" // a left record pairs once
+	if offset {
+		ord += fmt.Sprintf(" + (SELECT coalesce(max(ord), 0) FROM %s)", Pairs)
+	}
+	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT l.id AS lid, r.id AS rid, %s AS ord FROM %s l JOIN %s r ON %s AND l.__n = r.__n",
+		Candidates, ord, numbered(b.records(left, "l")), numbered(b.records(right, "r")), b.on)
+}
+
+// firstInBlocks makes the candidates of a 1:N rule of join keys alone
+// (M:1 where one is "rid"): each record of the many side with the first
+// record of the one side in key order among those sharing its keys, which
+// every one of them ties with, and which a 1:N rule gives it to. A block
+// of a thousand records a side is a thousand pairs, not a million.
+func firstInBlocks(r plan.Rule, left, right, one string) string {
+	b, _ := equalBlocks(r) // a join key always is
+	first := func(records string) string {
+		return fmt.Sprintf("(SELECT min(id) AS id, %[1]s FROM %[2]s GROUP BY %[1]s)", b.by, records)
+	}
+	l, rt := b.records(left, "l"), b.records(right, "r")
+	if one == "lid" {
+		l = first(l)
+	} else {
+		rt = first(rt)
+	}
+	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT l.id AS lid, r.id AS rid, row_number() OVER (ORDER BY l.id, r.id) AS ord FROM %s l JOIN %s r ON %s",
+		Candidates, l, rt, b.on)
+}
+
+// blocks are the values a rule's pairs equal in every condition share
+// (see cond.equal): each side's, e<i> for the rule's i-th condition, by
+// lists them, on joins a left record's to a right one's.
+type blocks struct {
+	left, right []string
+	by, on      string
+}
+
+// equalBlocks is the rule's blocks; ok is false where a condition ranks
+// 0 pairs that are not equal, or fails some that are (see cond.equal).
+func equalBlocks(r plan.Rule) (b blocks, ok bool) {
+	var by, on []string
+	for i, c := range r.Conditions {
+		l, rt, equal := newCond(c, "l", "r").equal()
+		if !equal {
+			return blocks{}, false
+		}
+		b.left, b.right = append(b.left, fmt.Sprintf("%s AS e%d", l, i)), append(b.right, fmt.Sprintf("%s AS e%d", rt, i))
+		by, on = append(by, fmt.Sprintf("e%d", i)), append(on, fmt.Sprintf("l.e%[1]d = r.e%[1]d", i))
+	}
+	b.by, b.on = strings.Join(by, ", "), strings.Join(on, " AND ")
+	return b, true
+}
+
+// records is table's records (aliased alias, "l" or "r") with a value in
+// each block column: their id and their values. A NULL value is equal to
+// none: its record is in no block.
+func (b blocks) records(table, alias string) string {
+	values := b.left
+	if alias == "r" {
+		values = b.right
+	}
+	return fmt.Sprintf("(SELECT * FROM (SELECT %[2]s.__id AS id, %[3]s FROM %[1]s %[2]s) WHERE %[4]s IS NOT NULL)",
+		table, alias, strings.Join(values, ", "), strings.ReplaceAll(b.by, ", ", " IS NOT NULL AND "))
 }

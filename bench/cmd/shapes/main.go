@@ -59,6 +59,12 @@
 // 250 candidates an invoice, 3.75 million in all, and each invoice but
 // the first paid by the payment a cent below it, which a 1:1 rule's stages
 // take within a cent without making the other candidates.
+//
+// blocks/: 3 customers of 5,000 invoices and 5,000 payments of 10 fees
+// (10.00 to 19.00, ids shuffled), reconciled 1:1 on the customer and the
+// amount: blocks of 500 invoices and 500 payments that all tie, 7.5
+// million pairs sharing keys, which the rule pairs in key order without
+// making them.
 package main
 
 import (
@@ -80,7 +86,8 @@ type Manifest struct {
 	Days      int `json:"days_per_customer"`
 	// TiePairs, ChainGroups, PathPairs, CrowdGroups, CoarseGroups,
 	// SkewedGroups, BandedGroups, OrderedGroups, ComparedGroups,
-	// TimedGroups and LooseGroups are what the recipes must match.
+	// TimedGroups, LooseGroups and BlockPairs are what the recipes must
+	// match.
 	TiePairs       int `json:"tie_pairs"`
 	ChainGroups    int `json:"chain_groups"`
 	PathPairs      int `json:"path_pairs"`
@@ -92,6 +99,7 @@ type Manifest struct {
 	ComparedGroups int `json:"compared_groups"`
 	TimedGroups    int `json:"timed_groups"`
 	LooseGroups    int `json:"loose_groups"`
+	BlockPairs     int `json:"block_pairs"`
 }
 
 func main() {
@@ -183,6 +191,9 @@ func run(customers, fees, days int, dir string) error {
 		{"compared", "amount,day", 5000, 3, 0, false, daily, onCustomerAnd("paid_by_the_day_within_a_cent", "1:1", byTheDay, aCent)},
 		{"timed", "amount,at", 5000, 3, 0, false, timed, onCustomerAnd("paid_by_the_time_within_a_cent", "1:1",
 			books.Condition{Left: "at", Op: "gte", Right: "at"}, aCent)},
+		{"blocks", "amount", blockRecords, blockCustomers, 0, true,
+			func(_ string, _, i int) string { return fmt.Sprintf("%d.00", 10+i%blockFees) },
+			onCustomerAnd("same_fee", "1:1", books.Condition{Left: "amount", Op: "eq", Right: "amount"})},
 		{"loose", "amount", looseRecords, looseCustomers, 0, false,
 			func(side string, _, i int) string {
 				cents := 10000 + 2*i
@@ -205,12 +216,15 @@ func run(customers, fees, days int, dir string) error {
 	}
 	return books.WriteJSON(filepath.Join(dir, "manifest.json"), Manifest{
 		Customers: customers, Fees: fees, Days: days, TiePairs: customers * fees, ChainGroups: customers,
-		PathPairs: customers * fees, LooseGroups: looseCustomers * (looseRecords - 1),
+		PathPairs: customers * fees, LooseGroups: looseCustomers * (looseRecords - 1), BlockPairs: blockCustomers * blockRecords,
 	})
 }
 
 // The loose book's customers and records of each side a customer.
 const looseCustomers, looseRecords = 3, 5000
+
+// The blocks book's customers, records of each side a customer, and fees.
+const blockCustomers, blockRecords, blockFees = 3, 5000, 10
 
 func (b book) write(dir string, customers int) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -53,8 +53,8 @@ type ways struct {
 	walk   walkWhen
 	coarse coarseWhen
 	// stages says when a 1:1 rule under coarse keys takes its pairs in
-	// stages; staged, when set, hears each stage's radius and the pairs
-	// it took.
+	// stages; staged, when set, hears each stage's radius (equalStage for
+	// the pairs equal in every condition) and the pairs it took.
 	stages stagesWhen
 	staged func(radius, taken int64)
 	// nearestLookups takes the lookups of the nearest others at each value
@@ -848,7 +848,8 @@ func runRule(ctx context.Context, s *session, steps sqlplan.RuleSteps) error {
 	return nil
 }
 
-// runStages takes a 1:1 rule's pairs in its stages (see sqlplan.Stages),
+// runStages takes a 1:1 rule's pairs in its stages (see sqlplan.Stages):
+// first those equal in every condition, where the rule has them, then
 // from a radius of 0 (equal values), each WidenBy times the last, while a
 // stage compares at most 1/RoundShare of the pairs that making the
 // candidates of the free records at once would (the way of the fewest),
@@ -856,6 +857,19 @@ func runRule(ctx context.Context, s *session, steps sqlplan.RuleSteps) error {
 // takes the rest.
 func runStages(ctx context.Context, s *session, steps sqlplan.RuleSteps) error {
 	st := steps.Stages
+	if st.Equal != "" {
+		all, _, err := s.fewest(ctx, st.Rest)
+		if err != nil {
+			return err
+		}
+		// The equal pairs are made from each side's records once (see
+		// sqlplan's equalPairs): no count of theirs to weigh.
+		if s.stages.now(0, all) {
+			if err := takeStage(ctx, s, steps, equalStage, st.Equal, "of values equal in every condition", time.Now()); err != nil {
+				return err
+			}
+		}
+	}
 	for radius, more := int64(0), true; ; radius, more = st.Next(radius) {
 		all, rest, err := s.fewest(ctx, st.Rest)
 		if err != nil {
@@ -873,6 +887,10 @@ func runStages(ctx context.Context, s *session, steps sqlplan.RuleSteps) error {
 		}
 	}
 }
+
+// equalStage is the radius the stage of pairs equal in every condition
+// is told as, to those who hear the stages.
+const equalStage = -1
 
 // fewest is the way of ways (each the count of the pairs it compares and
 // its statement) that compares the fewest pairs, and their count; the
@@ -909,29 +927,42 @@ func runStage(ctx context.Context, s *session, steps sqlplan.RuleSteps, radius, 
 		}
 		return false, nil
 	}
+	if pairs == 0 {
+		// As if run: no record is left within R of another.
+		if traceStatements {
+			fmt.Fprintf(os.Stderr, "duckdb %6dms stage %s: no pairs\n", time.Since(start).Milliseconds(), name)
+		}
+		return true, nil
+	}
+	name += fmt.Sprintf(": %d pairs, of %d at once", pairs, all)
+	return true, takeStage(ctx, s, steps, radius, q, name, start)
+}
+
+// takeStage makes a stage's candidates by q and takes its pairs, telling
+// those who hear it the pairs it took.
+func takeStage(ctx context.Context, s *session, steps sqlplan.RuleSteps, radius int64, q, name string, start time.Time) error {
 	steps.Candidates = q
 	if !traceStatements && s.staged == nil {
-		return true, runRule(ctx, s, steps)
+		return runRule(ctx, s, steps)
 	}
-	// The pairs it took, for those who hear it.
 	before, err := s.int64(ctx, sqlplan.PairsTaken)
 	if err != nil {
-		return false, err
+		return err
 	}
 	if err := runRule(ctx, s, steps); err != nil {
-		return false, err
+		return err
 	}
 	after, err := s.int64(ctx, sqlplan.PairsTaken)
 	if err != nil {
-		return false, err
+		return err
 	}
 	if traceStatements {
-		fmt.Fprintf(os.Stderr, "duckdb %6dms stage %s: %d pairs, of %d at once; %d taken\n", time.Since(start).Milliseconds(), name, pairs, all, after-before)
+		fmt.Fprintf(os.Stderr, "duckdb %6dms stage %s; %d taken\n", time.Since(start).Milliseconds(), name, after-before)
 	}
 	if s.staged != nil {
 		s.staged(radius, after-before)
 	}
-	return true, nil
+	return nil
 }
 
 // stagesWhen says when a 1:1 rule under coarse keys takes its pairs in

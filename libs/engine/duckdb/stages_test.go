@@ -54,9 +54,10 @@ func TestMatchInStages(t *testing.T) {
 			duckdb.Staged(e, func(radius, taken int64) {
 				mu.Lock()
 				defer mu.Unlock()
-				if radius == 0 {
+				switch { // the pairs equal in every condition (radius < 0) are TestMatchEqualFirst's
+				case radius == 0:
 					equal += taken
-				} else {
+				case radius > 0:
 					past += taken
 				}
 			})
