@@ -5,7 +5,6 @@ import (
 	"math"
 	"strings"
 
-	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/plan"
 	"github.com/kallahq/kalla/libs/source"
 )
@@ -191,9 +190,10 @@ func ruleScript(k int, r plan.Rule) string {
 	if steps.Banded != "" {
 		fmt.Fprintf(&b, "-- where they are coarse\n%s;\n-- else\n", steps.Banded)
 	}
-	if joinsOnly(r) && r.Pattern != kallav1.Pattern_PATTERN_MANY_TO_MANY {
-		b.WriteString("-- every condition a join key: the records sharing keys all tie, so a record's candidate is the one it takes\n" +
-			"-- (1:1, the n-th left record with the n-th right one in key order; 1:N and M:1, the first of the one side)\n")
+	if joinsOnly(r) {
+		b.WriteString("-- every condition a join key: the records sharing keys all tie, so only the pairs that decide are made\n" +
+			"-- (1:1, the n-th left record with the n-th right one in key order; 1:N and M:1, the first of the one side;\n" +
+			"-- M:N, each record with the first of the other side, which links the records sharing keys into one group)\n")
 	}
 	fmt.Fprintf(&b, "%s;\n", steps.Candidates)
 	for _, q := range steps.Prepare {

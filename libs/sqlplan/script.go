@@ -623,16 +623,13 @@ func Rule(k int, r plan.Rule) RuleSteps {
 		}
 	case kallav1.Pattern_PATTERN_ONE_TO_MANY:
 		steps.Finish = oneToMany(k, r, "rid", "lid")
-		if joinsOnly(r) {
-			steps.Candidates = firstInBlocks(r, left, right, "lid")
-		}
 	case kallav1.Pattern_PATTERN_MANY_TO_ONE:
 		steps.Finish = oneToMany(k, r, "lid", "rid")
-		if joinsOnly(r) {
-			steps.Candidates = firstInBlocks(r, left, right, "rid")
-		}
 	case kallav1.Pattern_PATTERN_MANY_TO_MANY:
 		steps.Prepare, steps.Loop, steps.Probe, steps.Finish = manyToMany(k)
+	}
+	if joinsOnly(r) && r.Pattern != kallav1.Pattern_PATTERN_ONE_TO_ONE {
+		steps.Candidates = blockPairs(r, left, right, r.Pattern)
 	}
 	return steps
 }

@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"strings"
 
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/plan"
 )
 
@@ -134,24 +135,34 @@ func equalPairs(r plan.Rule, left, right string, offset bool) string {
 		Candidates, ord, numbered(b.records(left, "l")), numbered(b.records(right, "r")), b.on)
 }
 
-// firstInBlocks makes the candidates of a 1:N rule of join keys alone
-// (M:1 where one is "rid"): each record of the many side with the first
-// record of the one side in key order among those sharing its keys, which
-// every one of them ties with, and which a 1:N rule gives it to. A block
-// of a thousand records a side is a thousand pairs, not a million.
-func firstInBlocks(r plan.Rule, left, right, one string) string {
+// blockPairs makes the candidates of a 1:N, M:1 or M:N rule of join keys
+// alone, whose records sharing keys (a block) all tie, without making
+// every pair of a block: a block of a thousand records a side makes about
+// a thousand pairs, not a million. 1:N gives each right record the block's
+// first left record in key order, its best (M:1 the mirror). M:N matches
+// every pair of a block, one group: a star of pairs (each right record
+// with the block's first left one, each left record with its first right
+// one) links the same records into the same group, and the evidence lists
+// a group's members, not its pairs.
+func blockPairs(r plan.Rule, left, right string, pattern kallav1.Pattern) string {
 	b, _ := equalBlocks(r) // a join key always is
 	first := func(records string) string {
 		return fmt.Sprintf("(SELECT min(id) AS id, %[1]s FROM %[2]s GROUP BY %[1]s)", b.by, records)
 	}
-	l, rt := b.records(left, "l"), b.records(right, "r")
-	if one == "lid" {
-		l = first(l)
-	} else {
-		rt = first(rt)
+	join := func(l, r string) string {
+		return fmt.Sprintf("SELECT l.id AS lid, r.id AS rid FROM %s l JOIN %s r ON %s", l, r, b.on)
 	}
-	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT l.id AS lid, r.id AS rid, row_number() OVER (ORDER BY l.id, r.id) AS ord FROM %s l JOIN %s r ON %s",
-		Candidates, l, rt, b.on)
+	l, rt := b.records(left, "l"), b.records(right, "r")
+	var pairs string
+	switch pattern {
+	case kallav1.Pattern_PATTERN_ONE_TO_MANY:
+		pairs = join(first(l), rt)
+	case kallav1.Pattern_PATTERN_MANY_TO_ONE:
+		pairs = join(l, first(rt))
+	default:
+		pairs = join(first(l), rt) + " UNION " + join(l, first(rt))
+	}
+	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT lid, rid, row_number() OVER (ORDER BY lid, rid) AS ord FROM (%s)", Candidates, pairs)
 }
 
 // blocks are the values a rule's pairs equal in every condition share
