@@ -617,10 +617,6 @@ func Rule(k int, r plan.Rule) RuleSteps {
 		steps.TakesAll = true
 		steps.Walk = walk(k)
 		steps.Stages = stages(r)
-		if joinsOnly(r) {
-			// Every candidate ranks 0: the equal pairs are all of them.
-			steps.Candidates = equalPairs(r, left, right, false)
-		}
 	case kallav1.Pattern_PATTERN_ONE_TO_MANY:
 		steps.Finish = oneToMany(k, r, "rid", "lid")
 	case kallav1.Pattern_PATTERN_MANY_TO_ONE:
@@ -628,7 +624,8 @@ func Rule(k int, r plan.Rule) RuleSteps {
 	case kallav1.Pattern_PATTERN_MANY_TO_MANY:
 		steps.Prepare, steps.Loop, steps.Probe, steps.Finish = manyToMany(k)
 	}
-	if joinsOnly(r) && r.Pattern != kallav1.Pattern_PATTERN_ONE_TO_ONE {
+	if joinsOnly(r) {
+		// Every candidate ranks 0: a few pairs of each block decide.
 		steps.Candidates = blockPairs(r, left, right, r.Pattern)
 	}
 	return steps

@@ -135,16 +135,20 @@ func equalPairs(r plan.Rule, left, right string, offset bool) string {
 		Candidates, ord, numbered(b.records(left, "l")), numbered(b.records(right, "r")), b.on)
 }
 
-// blockPairs makes the candidates of a 1:N, M:1 or M:N rule of join keys
-// alone, whose records sharing keys (a block) all tie, without making
-// every pair of a block: a block of a thousand records a side makes about
-// a thousand pairs, not a million. 1:N gives each right record the block's
+// blockPairs makes the candidates of a rule of join keys alone, whose
+// records sharing keys (a block) all tie, without making every pair of a
+// block: a block of a thousand records a side makes about a thousand
+// pairs, not a million. 1:1 takes the equal pairs (see equalPairs), all of
+// its candidates here. 1:N gives each right record the block's
 // first left record in key order, its best (M:1 the mirror). M:N matches
 // every pair of a block, one group: a star of pairs (each right record
 // with the block's first left one, each left record with its first right
 // one) links the same records into the same group, and the evidence lists
 // a group's members, not its pairs.
 func blockPairs(r plan.Rule, left, right string, pattern kallav1.Pattern) string {
+	if pattern == kallav1.Pattern_PATTERN_ONE_TO_ONE {
+		return equalPairs(r, left, right, false)
+	}
 	b, _ := equalBlocks(r) // a join key always is
 	first := func(records string) string {
 		return fmt.Sprintf("(SELECT min(id) AS id, %[1]s FROM %[2]s GROUP BY %[1]s)", b.by, records)
