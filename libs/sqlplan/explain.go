@@ -157,11 +157,6 @@ func widening(w *Widening) string {
 
 // stagesScript is st's statements, its stages as a loop.
 func stagesScript(st *Stages) string {
-	count, stage := st.Stage(st.Start)
-	bound := ""
-	if st.Bound != math.MaxInt64 {
-		bound = " below " + st.Distance(st.Bound) + ","
-	}
 	var rest, restCount []string
 	for i, way := range st.Rest {
 		restCount, rest = append(restCount, way[0]), append(rest, way[1])
@@ -173,6 +168,15 @@ func stagesScript(st *Stages) string {
 	if st.Equal != "" {
 		equal = fmt.Sprintf("-- where the keys are coarse and making the candidates of the free records at once compares more than about a million pairs,\n"+
 			"-- first the pairs equal in every condition, the n-th left record of each block of equal values with its n-th right one:\n%s;\n-- and take them as the loop below does\n", st.Equal)
+	}
+	if st.Bound == 0 {
+		return equal + fmt.Sprintf("-- then the rest at once, the way of the fewest,\n-- %s:\n%s;\n-- and take them as the loop below does\n-- else\n",
+			strings.Join(restCount, ";\n-- "), strings.Join(rest, ";\n"))
+	}
+	count, stage := st.Stage(st.Start)
+	bound := ""
+	if st.Bound != math.MaxInt64 {
+		bound = " below " + st.Distance(st.Bound) + ","
 	}
 	return equal + fmt.Sprintf("-- where the keys are coarse, stages: repeat with a radius of 0 (the same value), then %s, then %d times the last,%s while the pairs the stage compares,\n-- %s,\n"+
 		"-- are at most 1/%d of those that making the candidates of the free records at once, the way of the fewest, compares, and those are more than about a million,\n-- %s:\n"+

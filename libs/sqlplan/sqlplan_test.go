@@ -211,16 +211,27 @@ func TestStagesTakeEqualPairsFirst(t *testing.T) {
 		{"timestamps_within_days", []plan.Condition{keys, cond(kallav1.Operator_OPERATOR_DATE_WITHIN, ts, 3), tolerance}, `CAST(l."ts" AS DATE) AS e1`},
 		{"timestamps_compared", []plan.Condition{keys, cond(kallav1.Operator_OPERATOR_GTE, ts, -1)}, `CAST(l."ts" AS TIMESTAMP) AS e1`},
 		{"fuzzy_after", []plan.Condition{keys, tolerance, cond(kallav1.Operator_OPERATOR_FUZZY, name, 1)}, `l."name" AS e2`},
+		{"fuzzy_first", []plan.Condition{keys, cond(kallav1.Operator_OPERATOR_FUZZY, name, 1), tolerance}, `l."name" AS e1`},
 		{"gt_fails_equal_values", []plan.Condition{keys, tolerance, cond(kallav1.Operator_OPERATOR_GT, day, -1)}, ""},
 		{"contains_ranks_unequal_values_0", []plan.Condition{keys, cond(kallav1.Operator_OPERATOR_CONTAINS, name, -1), tolerance}, ""},
 		{"text_compared", []plan.Condition{keys, tolerance, cond(kallav1.Operator_OPERATOR_GTE, name, -1)}, ""},
 	}
+	t.Run("fuzzy_first_contains", func(t *testing.T) {
+		t.Parallel()
+		conds := []plan.Condition{keys, cond(kallav1.Operator_OPERATOR_FUZZY, name, 1), cond(kallav1.Operator_OPERATOR_CONTAINS, name, -1)}
+		if st := sqlplan.Rule(1, plan.Rule{Name: "r", Pattern: kallav1.Pattern_PATTERN_ONE_TO_ONE, Conditions: conds}).Stages; st != nil {
+			t.Errorf("Stages = %+v, want none: no distance in units, no equal pairs", st)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			steps := sqlplan.Rule(1, plan.Rule{Name: "r", Pattern: kallav1.Pattern_PATTERN_ONE_TO_ONE, Conditions: tt.conds})
 			if steps.Stages == nil {
 				t.Fatal("no stages")
+			}
+			if fuzzyFirst := tt.conds[1].Op == kallav1.Operator_OPERATOR_FUZZY; fuzzyFirst != (steps.Stages.Bound == 0) {
+				t.Errorf("Bound = %d with a fuzzy first: %t; want 0 exactly then (no stage but the equal pairs')", steps.Stages.Bound, fuzzyFirst)
 			}
 			got := steps.Stages.Equal
 			if tt.equal == "" && got != "" || tt.equal != "" && !strings.Contains(got, tt.equal) {

@@ -34,7 +34,8 @@ type Stages struct {
 	// Bound is the radius from which a stage would keep every pair the
 	// rule's conditions pass: a tolerance's or date_within's threshold in
 	// units; math.MaxInt64 for a condition passing values however far
-	// apart.
+	// apart; 0 where the first condition that ranks measures no distance
+	// in units (a fuzzy one): no stage then runs but Equal's.
 	Bound int64
 	// Start is the radius of the stage after the one of equal values: a
 	// unit, but a second for timestamps, which rarely share a microsecond.
@@ -71,8 +72,9 @@ func (s *Stages) Stage(radius int64) (count, statement string) { return s.stage(
 // Widening.Distance).
 func (s *Stages) Distance(radius int64) string { return distance(radius, s.Unit, s.Units) }
 
-// stages is the rule's Stages, nil where its first condition that ranks
-// measures no distance in units (a fuzzy one, whose inUnits fails).
+// stages is the rule's Stages, nil where no condition ranks, or where the
+// first that does measures no distance in units (a fuzzy one, whose
+// inUnits fails) and the rule has no Equal.
 func stages(r plan.Rule) *Stages {
 	var first *cond
 	for _, c := range r.Conditions {
@@ -84,14 +86,17 @@ func stages(r plan.Rule) *Stages {
 	if first == nil {
 		return nil
 	}
-	_, _, w, unit, ok := first.inUnits(true)
-	if !ok {
+	_, _, w, unit, inUnits := first.inUnits(true)
+	freeWay := candidateWay{left: free(Left, "lid"), right: free(Right, "rid"), band: -1, within: -1, offset: true}
+	equal := equalPairs(r, freeWay.left, freeWay.right, true)
+	if !inUnits && equal == "" {
 		return nil
 	}
-	freeWay := candidateWay{left: free(Left, "lid"), right: free(Right, "rid"), band: -1, within: -1, offset: true}
-	st := &Stages{Bound: math.MaxInt64, Start: max(w, 1), Unit: unit, Units: first.units(),
-		Equal: equalPairs(r, freeWay.left, freeWay.right, true)}
-	if first.bounded() {
+	st := &Stages{Bound: math.MaxInt64, Start: max(w, 1), Unit: unit, Units: first.units(), Equal: equal}
+	switch {
+	case !inUnits:
+		st.Bound = 0 // a fuzzy first: the equal pairs, then the rest
+	case first.bounded():
 		st.Bound, st.Start = w, 1
 	}
 	for _, band := range append([]int{-1}, banding(r)...) {

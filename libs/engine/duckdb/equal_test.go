@@ -15,7 +15,8 @@ import (
 // tie in blocks of equal values: a rule of join keys alone, whose pairs
 // the engine numbers within each block instead of making them, and rules
 // whose every condition ranks a pair 0 only where its values are equal,
-// which take those pairs first where keys are coarse. Values come from few
+// which take those pairs first where keys are coarse (under a fuzzy
+// first, then the rest at once). Values come from few
 // choices, so that blocks hold many records, and sit next to values a cent,
 // a day or a microsecond away; some are empty, some text differs only in
 // case or blanks. Half the seeds run after an exact rule, whose matches are
@@ -35,6 +36,7 @@ func TestMatchEqualFirst(t *testing.T) {
 		`[{left: k, op: eq, right: k}, {left: ts, op: lte, right: ts}, {left: amount, op: tolerance_pct, right: amount, threshold: 5}]`,
 		`[{left: k, op: eq, right: k}, {left: amount, op: tolerance, right: amount, threshold: 1}, {left: name, op: fuzzy, right: name, threshold: 0.5}]`,
 		`[{left: k, op: eq, right: k}, {left: day, op: gte, right: ts}, {left: units, op: lte, right: amount}]`,
+		`[{left: k, op: eq, right: k}, {left: name, op: fuzzy, right: name, threshold: 0.6}, {left: amount, op: tolerance, right: amount, threshold: 1}]`,
 		// Not all equal pairs: gt fails them, contains ranks unequal pairs 0.
 		`[{left: k, op: eq, right: k}, {left: amount, op: tolerance, right: amount, threshold: 1}, {left: units, op: gt, right: units}]`,
 		`[{left: k, op: eq, right: k}, {left: name, op: contains, right: name}, {left: amount, op: lte, right: amount}]`,
