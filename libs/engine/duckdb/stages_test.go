@@ -23,7 +23,8 @@ var stagesWay = way{"coarse_in_stages", func(e *duckdb.Engine) { duckdb.CoarseAl
 // apart, a quarter of the records repeat the one before (ties the order
 // breaks by keys), some values and keys are empty. Each seed runs in
 // stages under one of the ways 1:1 rules end their rounds. Across the
-// seeds, stages must take pairs at equal values and past them.
+// seeds, stages must take pairs at equal values and past them, also past
+// the same day under a date_within first.
 func TestMatchInStages(t *testing.T) {
 	t.Parallel()
 	rules := []string{
@@ -36,15 +37,17 @@ func TestMatchInStages(t *testing.T) {
 		`[{left: k, op: eq, right: k}, {left: day, op: gt, right: ts}]`,
 		`[{left: k, op: eq, right: k}, {left: ref, op: contains, right: ref}, {left: amount, op: lt, right: amount}, {left: units, op: tolerance, right: units, threshold: {D}}]`,
 		`[{left: day, op: lte, right: day}, {left: k, op: eq, right: k}, {left: units, op: gt, right: units}]`,
+		// Loose on the amount, so that stages of days compare fewer pairs than its bands.
+		`[{left: k, op: eq, right: k}, {left: day, op: date_within, right: day, threshold: 20}, {left: amount, op: tolerance, right: amount, threshold: 40}]`,
 	}
 	var mu sync.Mutex
-	var equal, past int64 // pairs taken by stages at equal values, and farther apart
+	var equal, past, pastDays int64 // pairs taken by stages at equal values, farther apart, and so under a date_within first
 	t.Cleanup(func() {
-		if equal == 0 || past == 0 {
-			t.Errorf("pairs taken by stages at equal values: %d, farther apart: %d; want some of each", equal, past)
+		if equal == 0 || past == 0 || pastDays == 0 {
+			t.Errorf("pairs taken by stages at equal values: %d, farther apart: %d (under a date_within first: %d); want some of each", equal, past, pastDays)
 		}
 	})
-	eachSeed(t, 45, 31, func(t *testing.T, seed uint64, rng *rand.Rand) {
+	eachSeed(t, 50, 31, func(t *testing.T, seed uint64, rng *rand.Rand) {
 		conditions := strings.NewReplacer("{T}", pick(rng, "0", "0.5", "5", "40"), "{D}", pick(rng, "0", "3", "20")).Replace(rules[int(seed)%len(rules)])
 		rule := "\n  - name: exact\n    pattern: \"1:1\"\n    conditions: [{left: k, op: eq, right: k}, {left: amount, op: eq, right: amount}, {left: day, op: eq, right: day}]\n" +
 			nearRule(`"1:1"`, conditions)
@@ -59,6 +62,9 @@ func TestMatchInStages(t *testing.T) {
 					equal += taken
 				case radius > 0:
 					past += taken
+					if strings.Contains(conditions, "date_within") {
+						pastDays += taken
+					}
 				}
 			})
 		}
