@@ -15,12 +15,12 @@ import (
 // tie in blocks of equal values: a rule of join keys alone, whose pairs
 // the engine numbers within each block instead of making them, and rules
 // whose every condition ranks a pair 0 only where its values are equal,
-// which take those pairs first where keys are coarse (under a fuzzy
-// first, then the rest at once). Values come from few
-// choices, so that blocks hold many records, and sit next to values a cent,
-// a day or a microsecond away; some are empty, some text differs only in
-// case or blanks. Half the seeds run after an exact rule, whose matches are
-// no candidates. Each seed runs the engine's own way, with keys taken as
+// which take those pairs first where keys are coarse (under a fuzzy first,
+// then the rest at once). Values come from few choices, so that blocks
+// hold many records, and sit next to values a cent, a day or a microsecond
+// away; some are empty, some text differs only in case or blanks or holds
+// another. Half the seeds run after an exact rule, whose matches are no
+// candidates. Each seed runs the engine's own way, with keys taken as
 // fine, and in stages (the equal pairs first whatever their count), each
 // under one of the ways rounds end. Across the seeds, the stage of equal
 // pairs must take pairs.
