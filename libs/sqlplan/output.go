@@ -450,16 +450,18 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 					fmt.Sprintf("INSERT INTO %s SELECT * FROM (%s) WHERE %s", nearWide, closest(pairsOf(ids, rest, other, within...)), strings.Join(settles, " AND "))
 			},
 		}
-		// The records left beside the others in the bands of the first
-		// condition that bands (first's own where it is bounded).
-		other, in := inBands(s.Other, "o", bands[0].other), bands[0].record+" = o.__band"
-		inCount := countJoined(rest, other, [2]string{bands[0].record, "o.__band"})
+		// The records left beside the others in the bands of a condition
+		// that bands: the others, the join, and the count of the pairs.
+		inBandOf := func(b bandOf) (other, in, count string) {
+			other = inBands(s.Other, "o", b.other)
+			return other, b.record + " = o.__band", countJoined(rest, other, [2]string{b.record, "o.__band"})
+		}
+		other, in, inCount := inBandOf(bands[0]) // first's own where it is bounded
 		if !first.bounded() || len(bands) > 1 && w > 0 {
 			for _, b := range bands {
-				other := inBands(s.Other, "o", b.other)
-				steps.Widening.Passing = append(steps.Widening.Passing, [2]string{
-					countJoined(rest, other, [2]string{b.record, "o.__band"}),
-					fmt.Sprintf("INSERT INTO %s %s", nearWide, closest(pairsOf(ids, rest, other, append([]string{b.record + " = o.__band"}, tests...)...)))})
+				other, in, count := inBandOf(b)
+				steps.Widening.Passing = append(steps.Widening.Passing, [2]string{count,
+					fmt.Sprintf("INSERT INTO %s %s", nearWide, closest(pairsOf(ids, rest, other, append([]string{in}, tests...)...)))})
 			}
 			if first.bounded() {
 				steps.Widening.Width, steps.Widening.Threshold = 0, w

@@ -610,7 +610,7 @@ func Rule(k int, r plan.Rule) RuleSteps {
 	if k > 0 {
 		left, right = free(Left, "lid"), free(Right, "rid")
 	}
-	steps.Candidates, steps.Banded, steps.KeyStats = candidates(r, k > 0, false), candidates(r, k > 0, true), keyStats(r)
+	steps.Banded, steps.KeyStats = candidates(r, k > 0, true), keyStats(r)
 	switch r.Pattern {
 	case kallav1.Pattern_PATTERN_ONE_TO_ONE:
 		steps.Loop, steps.Probe = oneToOne(k)
@@ -627,6 +627,8 @@ func Rule(k int, r plan.Rule) RuleSteps {
 	if joinsOnly(r) {
 		// Every candidate ranks 0: a few pairs of each block decide.
 		steps.Candidates = blockPairs(r, left, right, r.Pattern)
+	} else {
+		steps.Candidates = candidates(r, k > 0, false)
 	}
 	return steps
 }

@@ -130,14 +130,14 @@ func equalPairs(r plan.Rule, left, right string, offset bool) string {
 		return ""
 	}
 	numbered := func(records string) string {
-		return fmt.Sprintf("(SELECT *, row_number() OVER (PARTITION BY %s ORDER BY id) AS __n FROM %s)", b.by, records)
+		return fmt.Sprintf("(SELECT *, row_number() OVER (PARTITION BY %s ORDER BY id) AS __n FROM %s)", b.by(), records)
 	}
 	ord := "row_number() OVER (ORDER BY l.id)" // a left record pairs once
 	if offset {
 		ord += fmt.Sprintf(" + (SELECT coalesce(max(ord), 0) FROM %s)", Pairs)
 	}
 	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT l.id AS lid, r.id AS rid, %s AS ord FROM %s l JOIN %s r ON %s AND l.__n = r.__n",
-		Candidates, ord, numbered(b.records(left, "l")), numbered(b.records(right, "r")), b.on)
+		Candidates, ord, numbered(b.records(left, "l", b.left)), numbered(b.records(right, "r", b.right)), b.on)
 }
 
 // blockPairs makes the candidates of a rule of join keys alone, whose
@@ -156,12 +156,12 @@ func blockPairs(r plan.Rule, left, right string, pattern kallav1.Pattern) string
 	}
 	b, _ := equalBlocks(r) // a join key always is
 	first := func(records string) string {
-		return fmt.Sprintf("(SELECT min(id) AS id, %[1]s FROM %[2]s GROUP BY %[1]s)", b.by, records)
+		return fmt.Sprintf("(SELECT min(id) AS id, %[1]s FROM %[2]s GROUP BY %[1]s)", b.by(), records)
 	}
 	join := func(l, r string) string {
 		return fmt.Sprintf("SELECT l.id AS lid, r.id AS rid FROM %s l JOIN %s r ON %s", l, r, b.on)
 	}
-	l, rt := b.records(left, "l"), b.records(right, "r")
+	l, rt := b.records(left, "l", b.left), b.records(right, "r", b.right)
 	var pairs string
 	switch pattern {
 	case kallav1.Pattern_PATTERN_ONE_TO_MANY:
@@ -175,37 +175,37 @@ func blockPairs(r plan.Rule, left, right string, pattern kallav1.Pattern) string
 }
 
 // blocks are the values a rule's pairs equal in every condition share
-// (see cond.equal): each side's, e<i> for the rule's i-th condition, by
-// lists them, on joins a left record's to a right one's.
+// (see cond.equal): each side's, named e<i> for the rule's i-th condition
+// (names), and on, which joins a left record's to a right one's.
 type blocks struct {
-	left, right []string
-	by, on      string
+	left, right, names []string
+	on                 string
 }
 
 // equalBlocks is the rule's blocks; ok is false where a condition ranks
 // 0 pairs that are not equal, or fails some that are (see cond.equal).
 func equalBlocks(r plan.Rule) (b blocks, ok bool) {
-	var by, on []string
+	var on []string
 	for i, c := range r.Conditions {
 		l, rt, equal := newCond(c, "l", "r").equal()
 		if !equal {
 			return blocks{}, false
 		}
-		b.left, b.right = append(b.left, fmt.Sprintf("%s AS e%d", l, i)), append(b.right, fmt.Sprintf("%s AS e%d", rt, i))
-		by, on = append(by, fmt.Sprintf("e%d", i)), append(on, fmt.Sprintf("l.e%[1]d = r.e%[1]d", i))
+		name := fmt.Sprintf("e%d", i)
+		b.left, b.right = append(b.left, l+" AS "+name), append(b.right, rt+" AS "+name)
+		b.names, on = append(b.names, name), append(on, fmt.Sprintf("l.%[1]s = r.%[1]s", name))
 	}
-	b.by, b.on = strings.Join(by, ", "), strings.Join(on, " AND ")
+	b.on = strings.Join(on, " AND ")
 	return b, true
 }
 
-// records is table's records (aliased alias, "l" or "r") with a value in
-// each block column: their id and their values. A NULL value is equal to
-// none: its record is in no block.
-func (b blocks) records(table, alias string) string {
-	values := b.left
-	if alias == "r" {
-		values = b.right
-	}
+// by lists the block's values, to partition or group by.
+func (b blocks) by() string { return strings.Join(b.names, ", ") }
+
+// records is table's records (aliased alias) with values, one of each
+// side's (b.left for "l", b.right for "r"): their id and their values. A
+// NULL value is equal to none: its record is in no block.
+func (b blocks) records(table, alias string, values []string) string {
 	return fmt.Sprintf("(SELECT * FROM (SELECT %[2]s.__id AS id, %[3]s FROM %[1]s %[2]s) WHERE %[4]s IS NOT NULL)",
-		table, alias, strings.Join(values, ", "), strings.ReplaceAll(b.by, ", ", " IS NOT NULL AND "))
+		table, alias, strings.Join(values, ", "), strings.Join(b.names, " IS NOT NULL AND "))
 }

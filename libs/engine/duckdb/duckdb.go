@@ -857,35 +857,34 @@ func runRule(ctx context.Context, s *session, steps sqlplan.RuleSteps) error {
 // takes the rest.
 func runStages(ctx context.Context, s *session, steps sqlplan.RuleSteps) error {
 	st := steps.Stages
-	if st.Equal != "" {
-		all, _, err := s.fewest(ctx, st.Rest)
-		if err != nil {
+	all, rest, err := s.fewest(ctx, st.Rest)
+	if err != nil {
+		return err
+	}
+	// The equal pairs are made from each side's records once (see
+	// sqlplan's equalPairs): no count of theirs to weigh.
+	if st.Equal != "" && s.stages.now(0, all) {
+		if err := takeStage(ctx, s, steps, equalStage, st.Equal, "of values equal in every condition", time.Now()); err != nil {
 			return err
 		}
-		// The equal pairs are made from each side's records once (see
-		// sqlplan's equalPairs): no count of theirs to weigh.
-		if s.stages.now(0, all) {
-			if err := takeStage(ctx, s, steps, equalStage, st.Equal, "of values equal in every condition", time.Now()); err != nil {
-				return err
-			}
+		if all, rest, err = s.fewest(ctx, st.Rest); err != nil {
+			return err
 		}
 	}
-	for radius, more := int64(0), true; ; radius, more = st.Next(radius) {
-		all, rest, err := s.fewest(ctx, st.Rest)
+	for radius, more := int64(0), true; more && radius < st.Bound; radius, more = st.Next(radius) {
+		ran, err := runStage(ctx, s, steps, radius, all)
 		if err != nil {
 			return err
-		}
-		ran := false
-		if more && radius < st.Bound {
-			if ran, err = runStage(ctx, s, steps, radius, all); err != nil {
-				return err
-			}
 		}
 		if !ran {
-			steps.Candidates = rest[1]
-			return runRule(ctx, s, steps)
+			break
+		}
+		if all, rest, err = s.fewest(ctx, st.Rest); err != nil {
+			return err
 		}
 	}
+	steps.Candidates = rest[1]
+	return runRule(ctx, s, steps)
 }
 
 // equalStage is the radius the stage of pairs equal in every condition
