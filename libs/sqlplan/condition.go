@@ -164,14 +164,20 @@ func (c cond) Cost() string {
 
 // band is, for a tolerance on exact numbers or a date_within, a whole
 // number for each operand (bands of width w) that two values passing the
-// condition keep within one of each other: the value's whole part (whole
-// days for dates) divided by w, w the threshold rounded up, at least 1
-// (for a tolerance_pct, see ratioBand).
+// condition keep within one of each other: the value in inUnits' fine
+// units (cents for amounts of two places, whole days for dates) divided by
+// w, w the threshold in those units rounded up, at least 1 (for a
+// tolerance_pct, see ratioBand).
 // Joined on it besides its keys, a rule compares only records in bands
 // next to each other: a key as coarse as a currency no longer makes every
-// pair of its records a comparison. Whole parts of values within w of each
-// other are within w; dividing (rounding towards 0, each band but the one
-// around 0 w wide) leaves them in the same band or the next.
+// pair of its records a comparison. Values within w units of each other
+// are whole numbers of units within w; dividing (rounding towards 0, each
+// band but the one around 0 w wide) leaves them in the same band or the
+// next. In whole units, a tolerance of a cent made bands a unit wide, a
+// hundred times the pairs: under currencies on the 1M bench book, within a
+// cent and 30 days, the near misses' step of the records passing every
+// condition compared 252 million pairs in 3.6 s, 7.8 million in 1.3 s in
+// cents.
 func (c cond) band() (l, r string, ok bool) {
 	if c.Op == kallav1.Operator_OPERATOR_TOLERANCE_PCT && exactNumber(c.Left) && exactNumber(c.Right) {
 		return c.ratioBand()
@@ -179,7 +185,7 @@ func (c cond) band() (l, r string, ok bool) {
 	if !c.bounded() {
 		return "", "", false
 	}
-	l, r, w, _, ok := c.inUnits(false)
+	l, r, w, _, ok := c.inUnits(true)
 	w = max(w, 1) // a threshold of 0 still bands by units
 	return fmt.Sprintf("%s // %d", l, w), fmt.Sprintf("%s // %d", r, w), ok
 }
@@ -231,10 +237,8 @@ func (c cond) inUnits(fine bool) (l, r string, w int64, unit *big.Rat, ok bool) 
 		return "CAST(floor(" + e + ") AS HUGEINT)"
 	}
 	numbers := exactNumber(c.Left) && exactNumber(c.Right)
-	if numbers {
-		if s := max(c.Left.Scale, c.Right.Scale); fine && scaledDigits(c.Left, s) <= 36 && scaledDigits(c.Right, s) <= 36 {
-			scale = s
-		}
+	if s, fits := c.finePlace(); numbers && fine && fits {
+		scale = s
 	}
 	switch {
 	case c.Op == kallav1.Operator_OPERATOR_TOLERANCE && numbers:
@@ -263,6 +267,22 @@ func (c cond) inUnits(fine bool) (l, r string, w int64, unit *big.Rat, ok bool) 
 		return "", "", 0, nil, false
 	}
 	return asUnits(c.l, c.Left), asUnits(c.r, c.Right), n.Int64(), new(big.Rat).Inv(pow10(scale)), true
+}
+
+// finePlace is the finer decimal place of the condition's columns, and
+// whether their values, scaled to it, keep within 36 digits.
+func (c cond) finePlace() (scale int, fits bool) {
+	scale = max(c.Left.Scale, c.Right.Scale)
+	return scale, scaledDigits(c.Left, scale) <= 36 && scaledDigits(c.Right, scale) <= 36
+}
+
+// exactUnits says whether inUnits(true) holds the values exactly (days,
+// microseconds and nanoseconds do), so that the values nearest in units
+// are the nearest: numbers past 36 digits in their finer place are
+// counted in whole units.
+func (c cond) exactUnits() bool {
+	scale, fits := c.finePlace()
+	return !(exactNumber(c.Left) && exactNumber(c.Right)) || fits || scale == 0
 }
 
 // units names inUnits' unit where the values are not numbers: days for

@@ -57,11 +57,15 @@ func Explain(p *plan.Plan) (rules []RuleScript, script string) {
 	for k, r := range p.Rules {
 		for _, side := range []Side{left, right} {
 			steps := NearMisses(k, r, side)
-			coarse := strings.Join(steps.For(true), ";\n") + ";\n"
+			many := strings.Join(steps.For(math.Inf(1), false), ";\n") + ";\n"
+			coarse := many
 			if steps.Widens(true) {
 				coarse = widening(steps.Widening)
 			}
-			fmt.Fprintf(&b, "-- where the rule's keys are coarse (see its candidates)\n%s-- else\n%s;\n", coarse, strings.Join(steps.For(false), ";\n"))
+			fmt.Fprintf(&b, "-- where the rule's keys are coarse (see its candidates)\n%s"+
+				"-- else, where a record of the side shares its keys with more than %g others on average (the pairs sharing keys / the side's records)\n%s"+
+				"-- else, where with more than %g others\n%s;\n-- else\n%s;\n",
+				coarse, float64(AggregatePairs), many, WindowPairs, strings.Join(steps.For(AggregatePairs, false), ";\n"), strings.Join(steps.For(0, false), ";\n"))
 		}
 	}
 	if q := BestNearMisses(p); q != "" {
@@ -116,10 +120,11 @@ func read(in plan.Input) string {
 // widening is w's statements, its rounds as a loop.
 func widening(w *Widening) string {
 	count, settle := w.Round(w.Width)
-	text := fmt.Sprintf("%s;\n-- the records left to settle: %s;\n", w.Create, w.Unsettled)
+	text := fmt.Sprintf("%s;\n-- the records left to settle: %s;\n", strings.Join(w.Create, ";\n"), w.Unsettled)
 	if w.Threshold > 0 {
+		thresholdCount, _ := w.Round(w.Threshold)
 		text += fmt.Sprintf("-- where the pairs in the bands of the threshold, %s, are at most about a million,\n-- %s,\n-- the rounds start there, without the step below; else:\n",
-			w.Distance(w.Threshold), w.ThresholdPairs)
+			w.Distance(w.Threshold), thresholdCount)
 	}
 	for i, passing := range w.Passing {
 		if i > 0 {
@@ -145,12 +150,17 @@ func widening(w *Widening) string {
 		then = " (the same value), then of " + w.Distance(1)
 	}
 	text += fmt.Sprintf(
-		"-- repeat with a radius of %s%s, then %d times the last, at most %d times, while records are left to settle and the pairs the round compares,\n-- %s,\n"+
+		"-- repeat with a radius of %s%s, then %d times the last, at most %d times, while records are left to settle and the pairs the round makes (of values, or bands of the radius, next to each other),\n-- %s,\n"+
 			"-- are at most 1/%d of those sharing keys with the records left (estimated: their number x the pairs sharing keys / the side's records):\n%s;\n-- end repeat\n",
 		w.Distance(w.Width), then, WidenBy, MaxRounds, count, RoundShare, settle)
 	if w.InBands[0] != "" {
 		text += fmt.Sprintf("-- then, if records are left and the pairs in the bands,\n-- %s,\n-- are at most 1/%d of those sharing keys with them:\n%s;\n",
 			w.InBands[0], BandsShare, w.InBands[1])
+	}
+	if a := w.Apart; a != nil {
+		text += fmt.Sprintf("-- then, if that ran and records are left (their every pair fails every condition), their nearest values:\n%s;\n"+
+			"-- if the pairs at those values,\n-- %s,\n-- are at most 1/%d of those sharing keys with the records left:\n%s;\n%s;\n",
+			a.Values, a.All[0], BandsShare, a.All[1], a.Drop)
 	}
 	return text + strings.Join(w.Finish, ";\n") + ";\n"
 }

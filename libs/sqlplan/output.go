@@ -92,13 +92,18 @@ type NearMissSteps struct {
 	Widening              *Widening
 }
 
-// For is the statements that find the near misses, for keys coarse or not:
-// where keys are fine, the window is faster than the coarse ways. Where
-// keys are coarse and the rule widens, the engine runs Widening instead.
-func (n NearMissSteps) For(coarse bool) []string {
+// For is the statements that find the near misses where a record shares
+// its keys with perRecord others on average, under keys coarse or not (the
+// engine's judgement): under keys not coarse, the window up to
+// WindowPairs, the aggregate up to AggregatePairs, then the coarse ways.
+// Where keys are coarse and the rule widens, the engine runs Widening
+// instead.
+func (n NearMissSteps) For(perRecord float64, coarse bool) []string {
 	switch {
-	case !coarse:
+	case !coarse && perRecord <= WindowPairs:
 		return []string{n.Each}
+	case !coarse && perRecord <= AggregatePairs:
+		return []string{n.Coarse}
 	case n.Nearest != "":
 		return []string{n.Nearest}
 	case n.Banded != nil:
@@ -106,6 +111,25 @@ func (n NearMissSteps) For(coarse bool) []string {
 	}
 	return []string{n.Coarse}
 }
+
+// Where keys are not coarse, the window (Each) up to WindowPairs pairs
+// sharing keys a record, the aggregate (Coarse) up to AggregatePairs, the
+// coarse ways past it. Both sides' statements on the 1M bench book's
+// Parquet files, in ms, by the window, the aggregate and the coarse ways
+// (For under coarse keys), under keys of 2 invoices (1.6 pairs a record),
+// 4 (3.4) and 10 (8.4):
+//   - within 2%: 507, 751, 1,020; 948, 785, 1,528; 1,553, 1,005, 1,684;
+//   - within a cent and 30 days: 749, 954, 2,062; 1,438, 1,317, 2,402;
+//     2,864, 1,376, 2,636.
+//
+// Under customers (24 pairs a record): within a cent and 30 days 8,552,
+// 2,830, 2,241 (in the bands); 1:N within 60 days 11,636, 4,209, 3,608
+// (by the nearest values); within 2% 4,902 by the window, 2,523 by the
+// nearest values. The evidence is the same every way.
+const (
+	WindowPairs    = 2.5
+	AggregatePairs = 16
+)
 
 // Widens says whether the engine finds the near misses by Widening.
 func (n NearMissSteps) Widens(coarse bool) bool {
@@ -162,11 +186,14 @@ func (n NearMissSteps) Widens(coarse bool) bool {
 // had not ended after 600 s (rounds from a cent: 9 s for the invoices;
 // from a unit, 17 s; the 2,497 payments left compare every pair, 42-45 s).
 type Widening struct {
-	// Create makes the table of settled near misses; Unsettled counts the
-	// records still to settle; Finish writes the near misses of all and
-	// drops the table.
-	Create, Unsettled string
-	Finish            []string
+	// Create makes the tables of the side's unmatched records (read by
+	// every step: picking them from the side's records anew each time
+	// took 0.1-0.2 s a step at 1M) and of settled near misses; Unsettled
+	// counts the records still to settle; Finish writes the near misses of
+	// all and drops the tables.
+	Create    []string
+	Unsettled string
+	Finish    []string
 	// Passing, for a comparison or a tolerance_pct (c passes values
 	// however far apart), or for a c that is bounded where another
 	// condition bands, are the ways to settle the records with a pair
@@ -188,6 +215,18 @@ type Widening struct {
 	// otherwise. Once the passing step has run, they take the rounds'
 	// place.
 	Lookups *Lookups
+	// Apart, for a rule whose every condition besides its joins bands,
+	// two or more (so InBands is set), where first's units hold its values
+	// exactly, settles the records InBands leaves once it has run: a pair
+	// passing a condition is in its bands, so every pair of those records
+	// fails every condition, and their closest is the nearest on first
+	// (then on the others, then the other record's id): among the others at
+	// their nearest values below and above, by the lookups' Values and All
+	// (Tied and Nearest empty). Currencies as keys, within a cent and 30
+	// days, 1M invoices against 0.95M payments: 2,426 payments left after
+	// the bands took 40.5 s comparing every pair sharing keys; nil
+	// otherwise.
+	Apart *Lookups
 	// InBands, for a rule of two conditions or more that band, are the
 	// count of the pairs in their bands for the records left after the
 	// rounds, and the statement that settles those whose closest among the
@@ -203,12 +242,8 @@ type Widening struct {
 	// of c's threshold: where a round of it compares few pairs, the
 	// engine starts there without the passing step (within it every pair
 	// passes c, and a pair beyond it fails c), which costs less; else 0.
-	// ThresholdPairs counts the pairs in that round's bands, from each
-	// side's records per key and band (a round's own count makes the
-	// pairs: 1.5 billion of them, 15 s, on the book above).
-	Threshold      int64
-	ThresholdPairs string
-	Unit           *big.Rat
+	Threshold int64
+	Unit      *big.Rat
 	// Units names the unit where the values are not numbers (days,
 	// microseconds, nanoseconds); "" for numbers, counted in their own.
 	Units string
@@ -275,10 +310,12 @@ func distance(radius int64, unit *big.Rat, units string) string {
 }
 
 // nearBanded holds a side's closest records among those in its bands (see
-// NearMissSteps.Banded); nearWide those settled by Widening; nearValues
-// the nearest values of Lookups.
+// NearMissSteps.Banded); nearFree the side's unmatched records, for
+// Widening, and nearWide those it settled; nearValues the nearest values
+// of Lookups.
 const (
 	nearBanded = "kalla_near_banded"
+	nearFree   = "kalla_near_free"
 	nearWide   = "kalla_near_wide"
 	nearValues = "kalla_near_values"
 )
@@ -369,9 +406,9 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 	pairsOf := func(cols []string, records, other string, more ...string) string {
 		return fmt.Sprintf("SELECT %s FROM %s", strings.Join(append(slices.Clone(cols), ranks...), ", "), joined(records, other, more...))
 	}
-	// restOf is the unmatched records not among those settled.
-	restOf := func(settled string) string {
-		return fmt.Sprintf("(SELECT * FROM %s WHERE __id NOT IN (SELECT id FROM %s))", unmatched(s), settled)
+	// restOf is the unmatched records (free) not among those settled.
+	restOf := func(free, settled string) string {
+		return fmt.Sprintf("(SELECT * FROM %s WHERE __id NOT IN (SELECT id FROM %s))", free, settled)
 	}
 	// Structs order as the window's ORDER BY once each rank is led by
 	// whether it is NULL (NULLs last).
@@ -394,8 +431,8 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 	}
 	// settledWith writes the near misses of the records settled in table
 	// and, for the others, of every pair sharing keys.
-	settledWith := func(settled string) string {
-		return insert(fmt.Sprintf("SELECT id, m.other AS other FROM (%s UNION ALL %s)", settled, closest(pairsOf(ids, restOf("("+settled+")"), s.Other))))
+	settledWith := func(free, settled string) string {
+		return insert(fmt.Sprintf("SELECT id, m.other AS other FROM (%s UNION ALL %s)", settled, closest(pairsOf(ids, restOf(free, "("+settled+")"), s.Other))))
 	}
 	steps.Coarse = insert(fmt.Sprintf("SELECT id, m.other AS other FROM (%s)", closest(pairsOf(ids, unmatched(s), s.Other))))
 	// inBandsOf is the pairs of records in each condition's bands that
@@ -414,7 +451,7 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 		// A pair outside the bands fails every condition that bands.
 		steps.Banded = []string{
 			fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", nearBanded, closestThere),
-			settledWith(fmt.Sprintf("SELECT * FROM %s WHERE m.failed < %d", nearBanded, len(bands))),
+			settledWith(unmatched(s), fmt.Sprintf("SELECT * FROM %s WHERE m.failed < %d", nearBanded, len(bands))),
 			"DROP TABLE " + nearBanded,
 		}
 	}
@@ -431,25 +468,38 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 		if s.Code == "R" {
 			ul, ur = ur, ul // the record is the right operand
 		}
-		rest := restOf(nearWide)
+		rest := restOf(nearFree, nearWide)
 		steps.Widening = &Widening{
-			Create:    fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT * FROM (%s) WHERE false", nearWide, closest(pairsOf(ids, unmatched(s), s.Other))),
+			Create: []string{fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT * FROM %s", nearFree, unmatched(s)),
+				fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT * FROM (%s) WHERE false", nearWide, closest(pairsOf(ids, nearFree, s.Other)))},
 			Unsettled: "SELECT count(*) FROM " + rest,
-			Finish:    []string{settledWith("SELECT * FROM " + nearWide), "DROP TABLE " + nearWide},
+			Finish:    []string{settledWith(nearFree, "SELECT * FROM "+nearWide), "DROP TABLE " + nearWide, "DROP TABLE " + nearFree},
 			Width:     w,
 			Unit:      unit,
 			Units:     first.units(),
+			// A round joins the records left on their values, or on bands
+			// of the radius, each record in its band and the two beside it
+			// (the records left are fewer than the others, mostly: the
+			// others so tripled took 0.3-0.55 s a round at 1M, against
+			// 0.1-0.3 s). It counts the pairs it so makes from each side's
+			// records per key and band: counting those within the radius
+			// made them (590 million, 3.5 s, where the round then did not
+			// run; 1.5 billion, 15 s, in a round of the threshold).
 			round: func(radius int64) (string, string) {
-				other, within := s.Other, []string{fmt.Sprintf("%s = %s", ul, ur)}
+				records, eq := rest, [2]string{ul, ur}
 				if radius > 0 {
-					banded, eq := radiusBands(s.Other, "o", ul, ur, radius)
-					other, within = banded, []string{eq[0] + " = " + eq[1]}
+					records = inBands(rest, "u", fmt.Sprintf("%s // %d", ul, radius))
+					eq = [2]string{"u.__band", fmt.Sprintf("%s // %d", ur, radius)}
 				}
-				within = append(within, fmt.Sprintf("%s <= %s", first.NearMissRank(), Decimal(new(big.Rat).Mul(big.NewRat(radius, 1), unit))))
-				return "SELECT count(*) FROM " + joined(rest, other, within...),
-					fmt.Sprintf("INSERT INTO %s SELECT * FROM (%s) WHERE %s", nearWide, closest(pairsOf(ids, rest, other, within...)), strings.Join(settles, " AND "))
+				within := []string{eq[0] + " = " + eq[1], fmt.Sprintf("%s <= %s", first.NearMissRank(), Decimal(new(big.Rat).Mul(big.NewRat(radius, 1), unit)))}
+				return countJoined(records, s.Other, eq),
+					fmt.Sprintf("INSERT INTO %s SELECT * FROM (%s) WHERE %s", nearWide, closest(pairsOf(ids, records, s.Other, within...)), strings.Join(settles, " AND "))
 			},
 		}
+		// Each record left beside each of its nearest values on first
+		// (__v, from nearValues), to be joined to the others there.
+		valued := fmt.Sprintf("(SELECT u.*, n.v AS __v FROM %s u JOIN %s n ON n.id = u.__id)", rest, nearValues)
+		atValue := [2]string{"u.__v", ur}
 		// The records left beside the others in the bands of a condition
 		// that bands: the others, the join, and the count of the pairs.
 		inBandOf := func(b bandOf) (other, in, count string) {
@@ -465,8 +515,6 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 			}
 			if first.bounded() {
 				steps.Widening.Width, steps.Widening.Threshold = 0, w
-				banded, eq := radiusBands(s.Other, "o", ul, ur, w)
-				steps.Widening.ThresholdPairs = countJoined(rest, banded, eq)
 			}
 		}
 		if len(tests) == 2 && len(bands) == 1 && len(settles) == 1 && first.comparison() && plan.Classify(first.Left.Type) == plan.Temporal {
@@ -476,12 +524,9 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 			// other), those at the nearest value passing it (failing the
 			// other alone) and, where every pair fails both, those at the
 			// nearest value either way.
-			// Each record beside each of its nearest values (__v), joined
-			// to the others there: the pairs stream into the aggregate.
+			// The pairs at the nearest values stream into the aggregate.
 			// The nearest values are a table, read by the count and the
 			// statement that settles.
-			valued := fmt.Sprintf("(SELECT u.*, n.v AS __v FROM %s u JOIN %s n ON n.id = u.__id)", rest, nearValues)
-			atValue := [2]string{"u.__v", ur}
 			// At one value every pair ranks alike on the comparison, so
 			// the closest there is the one nearest on the other condition:
 			// nearestValues' choice with the value as one more key.
@@ -492,7 +537,7 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 						closest(pairsOf(ids, rest, other, in, bands[0].test)), atPairs)}
 			}
 			steps.Widening.Lookups = &Lookups{
-				Values: fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", nearValues, nearestOf(rest, s.Other, keys, ul, ur, passing(first.Op, s.Code))),
+				Values: fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", nearValues, nearestOf(rest, s.Other, keys, ul, ur, passing(first.Op, s.Code), ">=", "<=")),
 				All:    lookups(atCount, closest(pairsOf(ids, valued, s.Other, atValue[1]+" = "+atValue[0]))),
 				Drop:   "DROP TABLE " + nearValues,
 			}
@@ -506,6 +551,14 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 		if len(bands) >= 2 {
 			closestThere, count := inBandsOf(rest)
 			steps.Widening.InBands = [2]string{count, fmt.Sprintf("INSERT INTO %s SELECT * FROM (%s) WHERE m.failed < %d", nearWide, closestThere, len(bands))}
+		}
+		if len(bands) >= 2 && len(bands) == len(tests) && first.exactUnits() {
+			steps.Widening.Apart = &Lookups{
+				Values: fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", nearValues, nearestOf(rest, s.Other, keys, ul, ur, ">=", "<=")),
+				All: [2]string{countJoined(valued, s.Other, atValue),
+					fmt.Sprintf("INSERT INTO %s %s", nearWide, closest(pairsOf(ids, valued, s.Other, atValue[1]+" = "+atValue[0])))},
+				Drop: "DROP TABLE " + nearValues,
+			}
 		}
 	}
 	return steps
@@ -526,21 +579,22 @@ func passing(op kallav1.Operator, code string) string {
 }
 
 // nearestOf is, for each record of records, the values (id, v) of the
-// others sharing its keys nearest its own: the nearest passing a
-// comparison (ASOF on pass) and the nearest below and above it, the
-// values read as mine (u) and theirs (o). Empty values and keys stay out
-// of the ASOF joins, as in nearestValues.
-func nearestOf(records, others string, keys [][2]string, mine, theirs, pass string) string {
+// others sharing its keys nearest its own, one by an ASOF join on each of
+// cmps (">=": the nearest below it or equal; a comparison's passing
+// operator: the nearest that passes), the values read as mine (u) and
+// theirs (o). Empty values and keys stay out of the ASOF joins, as in
+// nearestValues.
+func nearestOf(records, others string, keys [][2]string, mine, theirs string, cmps ...string) string {
 	ucols, ocols, _, semi, same, present := asofKeys(keys)
-	near := func(cmp string) string {
-		return fmt.Sprintf("SELECT u.__id AS id, o.v FROM (SELECT * FROM u WHERE v IS NOT NULL AND %s) u ASOF JOIN o ON %s AND u.v %s o.v",
+	near := make([]string, len(cmps))
+	for i, cmp := range cmps {
+		near[i] = fmt.Sprintf("SELECT u.__id AS id, o.v FROM (SELECT * FROM u WHERE v IS NOT NULL AND %s) u ASOF JOIN o ON %s AND u.v %s o.v",
 			strings.Join(present, " AND "), strings.Join(same, " AND "), cmp)
 	}
 	return fmt.Sprintf("WITH u AS (SELECT u.__id, %[1]s, %[2]s AS v FROM %[3]s u), "+
-		"o AS (SELECT %[4]s, %[5]s AS v FROM %[6]s o SEMI JOIN u ON %[7]s WHERE v IS NOT NULL GROUP BY ALL) "+
-		"%[8]s UNION %[9]s UNION %[10]s",
+		"o AS (SELECT %[4]s, %[5]s AS v FROM %[6]s o SEMI JOIN u ON %[7]s WHERE v IS NOT NULL GROUP BY ALL) %[8]s",
 		strings.Join(ucols, ", "), mine, records, strings.Join(ocols, ", "), theirs, others,
-		strings.Join(semi, " AND "), near(pass), near(">="), near("<="))
+		strings.Join(semi, " AND "), strings.Join(near, " UNION "))
 }
 
 // bandOf is a condition that bands, as NearMisses reads it: the band of

@@ -243,3 +243,71 @@ func TestStagesTakeEqualPairsFirst(t *testing.T) {
 		})
 	}
 }
+
+// TestNearMissWays: under keys not coarse, a side's near misses are found
+// by the window, the aggregate or the coarse ways as its records share
+// their keys with few others or more; where every condition besides the
+// joins bands, the records left after the bands are settled at their
+// nearest values on the first, where its units hold its values exactly;
+// a tolerance of a cent bands in cents.
+func TestNearMissWays(t *testing.T) {
+	t.Parallel()
+	k := source.Column{Name: "k", Type: source.Text}
+	amount := source.Column{Name: "amount", Type: source.Decimal, Precision: 10, Scale: 2}
+	wide := source.Column{Name: "amount", Type: source.Decimal, Precision: 38, Scale: 17}
+	day := source.Column{Name: "day", Type: source.Date}
+	cond := func(op kallav1.Operator, l, r source.Column, threshold *big.Rat) plan.Condition {
+		pc := plan.Condition{Op: op, Left: l, Right: r, LeftLabel: l.Name, RightLabel: r.Name}
+		if threshold != nil {
+			pc.Threshold, pc.ThresholdText = threshold, threshold.RatString()
+		}
+		return pc
+	}
+	keys := cond(kallav1.Operator_OPERATOR_EQ, k, k, nil)
+	aCent := cond(kallav1.Operator_OPERATOR_TOLERANCE, amount, amount, big.NewRat(1, 100))
+	days := cond(kallav1.Operator_OPERATOR_DATE_WITHIN, day, day, big.NewRat(30, 1))
+	cols := []source.Column{k, amount, day}
+	in := plan.Input{Alias: "a", Schema: source.Schema{Columns: cols}, Key: cols[:1]}
+	p := &plan.Plan{Left: in, Right: in}
+	left, _ := sqlplan.Sides(p)
+	near := func(conds ...plan.Condition) sqlplan.NearMissSteps {
+		return sqlplan.NearMisses(0, plan.Rule{Name: "r", Pattern: kallav1.Pattern_PATTERN_ONE_TO_ONE, Conditions: conds}, left)
+	}
+	t.Run("by_pairs_a_record", func(t *testing.T) {
+		t.Parallel()
+		steps := near(keys, aCent)
+		for _, tt := range []struct {
+			perRecord float64
+			coarse    bool
+			want      string
+		}{{1, false, steps.Each}, {2.5, false, steps.Each}, {3, false, steps.Coarse}, {16, false, steps.Coarse}, {17, false, steps.Nearest}, {0, true, steps.Nearest}} {
+			if got := steps.For(tt.perRecord, tt.coarse); len(got) != 1 || got[0] != tt.want {
+				t.Errorf("For(%g, %t) = %q, want %q", tt.perRecord, tt.coarse, got, tt.want)
+			}
+		}
+	})
+	t.Run("apart", func(t *testing.T) {
+		t.Parallel()
+		for _, tt := range []struct {
+			name  string
+			conds []plan.Condition
+			apart bool
+		}{
+			{"every_condition_bands", []plan.Condition{keys, aCent, days}, true},
+			{"a_comparison_too", []plan.Condition{keys, aCent, days, cond(kallav1.Operator_OPERATOR_GT, day, day, nil)}, false},
+			{"in_whole_units", []plan.Condition{keys, cond(kallav1.Operator_OPERATOR_TOLERANCE, amount, wide, big.NewRat(1, 100)), days}, false},
+		} {
+			w := near(tt.conds...).Widening
+			if w == nil || (w.Apart != nil) != tt.apart {
+				t.Errorf("%s: Widening %+v, want Apart: %t", tt.name, w, tt.apart)
+			}
+		}
+	})
+	t.Run("bands_in_cents", func(t *testing.T) {
+		t.Parallel()
+		w := near(keys, aCent, days).Widening
+		if len(w.Passing) == 0 || !strings.Contains(w.Passing[0][1], `CAST(o."amount" * 100 AS HUGEINT) // 1`) {
+			t.Errorf("Passing = %q, want the amount's bands a cent wide", w.Passing)
+		}
+	})
+}

@@ -62,6 +62,9 @@ type ways struct {
 	// records passing every condition first wherever a rule allows it,
 	// however few pairs a round of its threshold compares.
 	nearestLookups, passingFirst bool
+	// nearAggregate finds near misses by the aggregate wherever keys are
+	// not coarse, however few records share them.
+	nearAggregate bool
 	// keysJudged, when set, hears each rule's estimate of the pairs sharing
 	// its keys and the judgement drawn from it.
 	keysJudged func(pairs float64, coarse bool)
@@ -72,9 +75,10 @@ type ways struct {
 // widenStep is a step of near misses widening that ran, as tests hear it:
 // Kind "passing" (the records passing every condition), "lookups"
 // (Nearest: of the nearest others at each value), "round" (the Round-th
-// from 0, of Radius), "bands", or "rest" (the records left after them,
-// Left, compare every pair); the records left before it to settle, those
-// it settled and the pairs its count counted.
+// from 0, of Radius), "bands", "apart" (see sqlplan.Widening.Apart), or
+// "rest" (the records left after them, Left, compare every pair); the
+// records left before it to settle, those it settled and the pairs its
+// count counted.
 type widenStep struct {
 	Kind          string
 	Round         int
@@ -584,7 +588,11 @@ func (s *session) nearMisses(ctx context.Context, steps sqlplan.NearMissSteps, k
 	if steps.Widens(keys.coarse) {
 		return s.widen(ctx, steps.Widening, keys.perRecord(side))
 	}
-	for _, q := range steps.For(keys.coarse) {
+	perRecord := keys.perRecord(side)
+	if s.nearAggregate && !keys.coarse {
+		perRecord = sqlplan.AggregatePairs
+	}
+	for _, q := range steps.For(perRecord, keys.coarse) {
 		if err := s.exec(ctx, q); err != nil {
 			return err
 		}
@@ -605,8 +613,10 @@ func (s *session) nearMisses(ctx context.Context, steps sqlplan.NearMissSteps, k
 // would: 10,000 a side, half of one side far away, 2.9 s against 3.4 s
 // before the rounds.
 func (s *session) widen(ctx context.Context, w *sqlplan.Widening, perRecord float64) error {
-	if err := s.exec(ctx, w.Create); err != nil {
-		return err
+	for _, q := range w.Create {
+		if err := s.exec(ctx, q); err != nil {
+			return err
+		}
 	}
 	left, err := s.int64(ctx, w.Unsettled)
 	if err != nil {
@@ -644,7 +654,8 @@ type settling struct {
 func (st *settling) run(ctx context.Context, w *sqlplan.Widening) error {
 	rounds, start, ways := true, w.Width, w.Passing
 	if w.Threshold > 0 && !st.s.passingFirst {
-		pairs, err := st.s.int64(ctx, w.ThresholdPairs)
+		count, _ := w.Round(w.Threshold)
+		pairs, err := st.s.int64(ctx, count)
 		if err != nil {
 			return err
 		}
@@ -660,7 +671,7 @@ func (st *settling) run(ctx context.Context, w *sqlplan.Widening) error {
 		rounds = ran
 	}
 	if rounds && w.Lookups != nil {
-		ran, err := st.lookups(ctx, w.Lookups)
+		ran, err := st.lookups(ctx, "by lookups", widenStep{Kind: "lookups"}, w.Lookups)
 		if err != nil {
 			return err
 		}
@@ -680,14 +691,19 @@ func (st *settling) run(ctx context.Context, w *sqlplan.Widening) error {
 	if w.InBands[0] == "" || st.left == 0 {
 		return nil
 	}
-	_, err := st.step(ctx, "in the bands", widenStep{Kind: "bands"}, [][2]string{w.InBands}, sqlplan.BandsShare)
+	ran, err := st.step(ctx, "in the bands", widenStep{Kind: "bands"}, [][2]string{w.InBands}, sqlplan.BandsShare)
+	if err != nil || !ran || w.Apart == nil || st.left == 0 {
+		return err
+	}
+	_, err = st.lookups(ctx, "at the nearest values, failing every condition", widenStep{Kind: "apart"}, w.Apart)
 	return err
 }
 
-// lookups runs the step of the lookups between their table of nearest
-// values and its drop: those of the nearest others at each value where
-// the values tie enough. It says whether the step ran.
-func (st *settling) lookups(ctx context.Context, l *sqlplan.Lookups) (bool, error) {
+// lookups runs the step of the lookups (named, heard as at) between
+// their table of nearest values and its drop: those of the nearest others
+// at each value where the values tie enough. It says whether the step
+// ran.
+func (st *settling) lookups(ctx context.Context, name string, at widenStep, l *sqlplan.Lookups) (bool, error) {
 	if err := st.s.exec(ctx, l.Values); err != nil {
 		return false, err
 	}
@@ -695,11 +711,12 @@ func (st *settling) lookups(ctx context.Context, l *sqlplan.Lookups) (bool, erro
 	if err != nil {
 		return false, err
 	}
-	name, run := "by lookups", l.All
+	run := l.All
 	if nearest {
 		name, run = name+" of the nearest at each value", l.Nearest
 	}
-	ran, err := st.step(ctx, name, widenStep{Kind: "lookups", Nearest: nearest}, [][2]string{run}, sqlplan.BandsShare)
+	at.Nearest = nearest
+	ran, err := st.step(ctx, name, at, [][2]string{run}, sqlplan.BandsShare)
 	if err != nil {
 		return false, err
 	}
@@ -768,16 +785,20 @@ type keyEstimate struct {
 }
 
 // perRecord is the pairs sharing keys a record of side (L or R) is in, on
-// average; +Inf where keys were not counted (tests take them as coarse).
+// average; where keys were not counted (tests take them as coarse or
+// not), +Inf under coarse keys and 0 else.
 func (k keyEstimate) perRecord(side string) float64 {
 	records := k.left
 	if side == "R" {
 		records = k.right
 	}
-	if records == 0 {
+	switch {
+	case records > 0:
+		return k.pairs / float64(records)
+	case k.coarse:
 		return math.Inf(1)
 	}
-	return k.pairs / float64(records)
+	return 0
 }
 
 // coarseKeys judges a rule's keys from its KeyStats: coarse when the
@@ -872,12 +893,15 @@ func runStages(ctx context.Context, s *session, steps sqlplan.RuleSteps) error {
 		}
 	}
 	for radius, more := int64(0), true; more && radius < st.Bound; radius, more = st.Next(radius) {
-		ran, err := runStage(ctx, s, steps, radius, all)
+		ran, pairs, err := runStage(ctx, s, steps, radius, all)
 		if err != nil {
 			return err
 		}
 		if !ran {
 			break
+		}
+		if pairs == 0 {
+			continue // nothing taken: the ways at once are as they were
 		}
 		if all, rest, err = s.fewest(ctx, st.Rest); err != nil {
 			return err
@@ -911,30 +935,29 @@ func (s *session) fewest(ctx context.Context, ways [][2]string) (int64, [2]strin
 
 // runStage runs the stage of radius R unless it would compare more than
 // its share of the all pairs that the fewest way at once would (see
-// runStages); it says whether it ran.
-func runStage(ctx context.Context, s *session, steps sqlplan.RuleSteps, radius, all int64) (bool, error) {
+// runStages); it says whether it ran, and the pairs it compared.
+func runStage(ctx context.Context, s *session, steps sqlplan.RuleSteps, radius, all int64) (ran bool, pairs int64, err error) {
 	start := time.Now()
 	count, q := steps.Stages.Stage(radius)
-	pairs, err := s.int64(ctx, count)
-	if err != nil {
-		return false, err
+	if pairs, err = s.int64(ctx, count); err != nil {
+		return false, 0, err
 	}
 	name := "within " + steps.Stages.Distance(radius)
 	if !s.stages.now(pairs, all) {
 		if traceStatements {
 			fmt.Fprintf(os.Stderr, "duckdb %6dms stage %s: %d pairs, of %d at once: not run\n", time.Since(start).Milliseconds(), name, pairs, all)
 		}
-		return false, nil
+		return false, pairs, nil
 	}
 	if pairs == 0 {
 		// As if run: no record is left within R of another.
 		if traceStatements {
 			fmt.Fprintf(os.Stderr, "duckdb %6dms stage %s: no pairs\n", time.Since(start).Milliseconds(), name)
 		}
-		return true, nil
+		return true, 0, nil
 	}
 	name += fmt.Sprintf(": %d pairs, of %d at once", pairs, all)
-	return true, takeStage(ctx, s, steps, radius, q, name, start)
+	return true, pairs, takeStage(ctx, s, steps, radius, q, name, start)
 }
 
 // takeStage makes a stage's candidates by q and takes its pairs, telling

@@ -24,6 +24,10 @@ func CoarseAlways(e *Engine) { e.coarse = coarseAlways }
 // wherever a rule allows them, whether the values tie or not.
 func NearestLookups(e *Engine) { e.nearestLookups = true }
 
+// AggregateNearMisses makes e find near misses by the aggregate wherever
+// it takes keys as not coarse, however few records share them.
+func AggregateNearMisses(e *Engine) { e.nearAggregate = true }
+
 // PassingFirst makes e's near misses under a bounded condition first settle
 // the records passing every condition before rounds from the same value
 // wherever a rule allows it, however few pairs a round of the threshold

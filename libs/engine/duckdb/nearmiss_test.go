@@ -2,6 +2,7 @@ package duckdb_test
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -103,7 +104,7 @@ func TestNearMissNearestValues(t *testing.T) {
 		// and there it matched empty values to the largest or smallest.
 		size := func() int { return 10 + rng.IntN(60) + int(seed%2)*(100+rng.IntN(200)) }
 		r, dir := oracleCase(t, side(size()), side(size()), recipeYAML(rule))
-		compareEachWay(t, r, oracleResult(t, r, dir), coarseWays)
+		compareEachWay(t, r, oracleResult(t, r, dir), nearWays)
 	})
 }
 
@@ -119,8 +120,59 @@ func TestNearMissPastAHundredPercent(t *testing.T) {
 	r, dir := oracleCase(t, "id,cur,v\n1,EUR,-30\n2,EUR,1\n", "id,cur,v\n1,EUR,10\n2,EUR,-30\n", recipeYAML(`
   - {name: pct, pattern: "1:1", conditions: [{left: cur, op: eq, right: cur}, {left: v, op: tolerance_pct, right: v, threshold: 150}]}
 `))
-	compareEachWay(t, r, oracleResult(t, r, dir), coarseWays)
+	compareEachWay(t, r, oracleResult(t, r, dir), nearWays)
 	wantNearMiss(t, r, "right", "1", "1")
+}
+
+// TestNearMissApart: a record whose every pair fails every condition, all
+// of which band, has its closest at its nearest values on the first
+// condition, below or above its own, then the nearest on the next, then
+// the smaller key. Invoice 1 (100.00 on 1 January) is 200.00 from
+// payments 1 and 2 (300.00 on 15 June, alike) and 3 (-100.00 on 15
+// July): payment 1, on the nearer day, with the smaller key. Invoice 2
+// (500.00 on 1 January 2025) is 200.00 from payments 1 and 2 (200 days)
+// and 4 (700.00 on 1 March, 59 days): payment 4. Under coarse keys no round
+// settles them (their closest fails both conditions) and the bands hold
+// no pair passing one, so the lookups at the nearest values must settle
+// both.
+func TestNearMissApart(t *testing.T) {
+	t.Parallel()
+	r, dir := oracleCase(t, "id,cur,amount,day\n1,EUR,100.00,2024-01-01\n2,EUR,500.00,2025-01-01\n",
+		"id,cur,amount,day\n1,EUR,300.00,2024-06-15\n2,EUR,300.00,2024-06-15\n3,EUR,-100.00,2024-07-15\n4,EUR,700.00,2025-03-01\n", recipeYAML(`
+  - {name: apart, pattern: "1:1", conditions: [{left: cur, op: eq, right: cur}, {left: amount, op: tolerance, right: amount, threshold: 0.01}, {left: day, op: date_within, right: day, threshold: 30}]}
+`))
+	compareEachWay(t, r, oracleResult(t, r, dir), nearWays)
+	var apart int64
+	o := engineResult(t, r, duckdb.CoarseAlways, func(e *duckdb.Engine) {
+		duckdb.Widened(e, func(step duckdb.WidenStep) {
+			if step.Kind == "apart" && step.Left == 2 { // the invoices'
+				apart += step.Settled
+			}
+		})
+	})
+	got := map[string]string{}
+	for _, u := range o.unmatchedLeft {
+		got[u["id"]] = u["kalla_near_key"]
+	}
+	if want := map[string]string{"1": "1", "2": "4"}; !maps.Equal(got, want) || apart != 2 {
+		t.Errorf("invoices' near misses %v, want %v; settled at the nearest values: %d, want 2", got, want, apart)
+	}
+}
+
+// TestNearMissApartWideDecimals: amounts of two places against values of
+// 17 (scaled, 38 digits) are counted in whole units, where the nearest in
+// units is not the nearest: invoice 1 (1000.00) is in the unit of payment
+// 1 (1000.9), 0.9 away, and a unit from payment 2 (999.5), 0.5 away.
+// Every pair failing both conditions, its closest is payment 2, which
+// lookups in whole units would not see.
+func TestNearMissApartWideDecimals(t *testing.T) {
+	t.Parallel()
+	r, dir := oracleCase(t, "id,cur,amount,day\n1,EUR,1000.00,2024-01-01\n",
+		"id,cur,amount,day\n1,EUR,1000.90000000000000000,2024-06-15\n2,EUR,999.50000000000000000,2024-06-15\n", recipeYAML(`
+  - {name: apart, pattern: "1:1", conditions: [{left: cur, op: eq, right: cur}, {left: amount, op: tolerance, right: amount, threshold: 0.01}, {left: day, op: date_within, right: day, threshold: 30}]}
+`))
+	compareEachWay(t, r, oracleResult(t, r, dir), nearWays)
+	wantNearMiss(t, r, "left", "1", "2")
 }
 
 // wantNearMiss checks, each of coarseWays, that side's one unmatched record
@@ -180,7 +232,7 @@ func TestNearMissInBands(t *testing.T) {
 		rule := nearRule(patterns[rng.IntN(len(patterns))], conditions)
 		size := func() int { return 10 + rng.IntN(60) + int(seed%2)*(100+rng.IntN(200)) }
 		r, dir := oracleCase(t, side(size()), side(size()), recipeYAML(rule))
-		compareEachWay(t, r, oracleResult(t, r, dir), coarseWays)
+		compareEachWay(t, r, oracleResult(t, r, dir), nearWays)
 	})
 }
 
@@ -196,18 +248,19 @@ func TestNearMissInBands(t *testing.T) {
 // radii in microseconds from a second. Values lie in clusters far
 // apart, so that records settle in later rounds; conditions after the
 // first band or not, so that some records' closest fails two conditions
-// or more and is sought among every pair; decimals against integers
-// (radii in cents); empty values and keys. Each seed runs coarse (every
-// round), fine, and as the engine judges the keys (books this small then
-// compare every pair at once), and coarse with the lookups of the nearest
+// or more and is sought among every pair, or, where every condition bands,
+// at the nearest values; decimals against integers (radii in cents); empty
+// values and keys. Each seed runs coarse (every round), fine (by the
+// window and by the aggregate), and as the engine judges the keys (books
+// this small then compare every pair at once), and coarse with the lookups of the nearest
 // others at each value wherever a rule allows them and, under a bounded
 // first condition with another that bands, the records passing every
 // condition settled before rounds from the same value however few pairs
 // a round of the threshold compares. Across the seeds, records must settle
 // passing every condition (under a bounded first too), in a round past
 // the first, in the bands after the rounds (rules of two conditions that
-// band) and by both kinds of lookups, and some must be left to compare
-// every pair.
+// band), by both kinds of lookups and at the nearest values failing every
+// condition, and some must be left to compare every pair.
 func TestNearMissWidening(t *testing.T) {
 	t.Parallel()
 	rules := []string{
@@ -229,17 +282,18 @@ func TestNearMissWidening(t *testing.T) {
 		`[{left: k, op: eq, right: k}, {left: ts, op: gte, right: ts}, {left: amount, op: tolerance, right: amount, threshold: %[1]s}]`,
 		`[{left: k, op: eq, right: k}, {left: day, op: lt, right: ts}, {left: amount, op: tolerance_pct, right: amount, threshold: 10}, {left: units, op: tolerance, right: units, threshold: %[2]d}]`,
 		`[{left: k, op: eq, right: k}, {left: ref, op: contains, right: ref}, {left: ts, op: lte, right: ts}, {left: day, op: date_within, right: day, threshold: %[2]d}]`,
+		`[{left: k, op: eq, right: k}, {left: amount, op: tolerance, right: amount, threshold: %[1]s}, {left: day, op: date_within, right: day, threshold: %[2]d}]`,
 	}
 	patterns := []string{`"1:1"`, `"1:N"`, `"M:N"`}
 	var mu sync.Mutex
 	// Records settled passing every condition, past the first round, and
 	// in the bands after the rounds; by lookups; left to compare every
 	// pair; settled in rounds of a timestamp comparison.
-	var passing, later, banded, looked, nearest, rest, timed, bounded int64
+	var passing, later, banded, looked, nearest, apart, rest, timed, bounded int64
 	t.Cleanup(func() {
-		if passing == 0 || later == 0 || banded == 0 || looked == 0 || nearest == 0 || rest == 0 || timed == 0 || bounded == 0 {
-			t.Errorf("records settled passing every condition: %d, past the first round: %d, in the bands: %d, by lookups: %d, by lookups of the nearest: %d, left to compare every pair: %d, in rounds of timestamps: %d, passing every condition under a bounded first: %d; want some of each",
-				passing, later, banded, looked, nearest, rest, timed, bounded)
+		if passing == 0 || later == 0 || banded == 0 || looked == 0 || nearest == 0 || apart == 0 || rest == 0 || timed == 0 || bounded == 0 {
+			t.Errorf("records settled passing every condition: %d, past the first round: %d, in the bands: %d, by lookups: %d, by lookups of the nearest: %d, at the nearest values failing every condition: %d, left to compare every pair: %d, in rounds of timestamps: %d, passing every condition under a bounded first: %d; want some of each",
+				passing, later, banded, looked, nearest, apart, rest, timed, bounded)
 		}
 	})
 	eachSeed(t, 60, 29, func(t *testing.T, seed uint64, rng *rand.Rand) {
@@ -262,6 +316,8 @@ func TestNearMissWidening(t *testing.T) {
 					banded += step.Settled
 				case step.Kind == "lookups":
 					looked += step.Settled
+				case step.Kind == "apart":
+					apart += step.Settled
 				case step.Kind == "rest":
 					rest += step.Left
 				}
@@ -288,6 +344,7 @@ func TestNearMissWidening(t *testing.T) {
 			}), want)
 		})
 		t.Run("fine", func(t *testing.T) { compare(t, r, engineResult(t, r, duckdb.CoarseNever), want) })
+		t.Run(aggregateWay.name, func(t *testing.T) { compare(t, r, engineResult(t, r, aggregateWay.set), want) })
 		t.Run("by_keys", func(t *testing.T) { compare(t, r, engineResult(t, r), want) })
 	})
 }
@@ -316,7 +373,7 @@ func TestNearMissWideningPassing(t *testing.T) {
 				"id,cur,day,amount\n1,EUR,2024-01-10,100.00\n2,EUR,2024-01-20,500.00\n", recipeYAML(`
   - {name: near, pattern: "1:1", conditions: [{left: cur, op: eq, right: cur}, `+first+`, {left: amount, op: tolerance, right: amount, threshold: 0.01}]}
 `))
-			compareEachWay(t, r, oracleResult(t, r, dir), coarseWays)
+			compareEachWay(t, r, oracleResult(t, r, dir), nearWays)
 			wantNearMiss(t, r, "left", "2", "1")
 			var passing int64
 			engineResult(t, r, duckdb.CoarseAlways, duckdb.PassingFirst, func(e *duckdb.Engine) {
@@ -406,7 +463,7 @@ func TestNearMissWideningWideDecimals(t *testing.T) {
 	r, dir := oracleCase(t, side(2), side(17), recipeYAML(`
   - {name: near, pattern: "1:1", conditions: [{left: cur, op: eq, right: cur}, {left: amount, op: tolerance, right: amount, threshold: 7}, {left: day, op: date_within, right: day, threshold: 1}]}
 `))
-	compareEachWay(t, r, oracleResult(t, r, dir), coarseWays)
+	compareEachWay(t, r, oracleResult(t, r, dir), nearWays)
 }
 
 // nearRule is a recipe's rule named near, as recipeYAML takes it.

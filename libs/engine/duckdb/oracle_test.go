@@ -24,7 +24,7 @@ import (
 func TestAgainstOracle(t *testing.T) {
 	t.Parallel()
 	const seeds = 180
-	keyWays := append(slices.Clone(coarseWays), stagesWay)
+	keyWays := append(slices.Clone(nearWays), stagesWay)
 	for seed := int64(1); seed <= seeds; seed++ {
 		walk, keys := walks[seed%int64(len(walks))], keyWays[seed/int64(len(walks))%int64(len(keyWays))]
 		t.Run(fmt.Sprintf("seed_%d_%s_%s", seed, walk.name, keys.name), func(t *testing.T) {
@@ -81,6 +81,13 @@ var walks = []way{
 // coarseWays are the ways an engine may take a rule's keys (see
 // duckdb.CoarseAlways); each must give the oracle's result.
 var coarseWays = []way{{"coarse", duckdb.CoarseAlways}, {"fine", duckdb.CoarseNever}}
+
+// nearWays are coarseWays and aggregateWay, for near misses.
+var nearWays = append(slices.Clone(coarseWays), aggregateWay)
+
+// aggregateWay takes keys as not coarse and finds near misses by the
+// aggregate, as it does where records share their keys with a few others.
+var aggregateWay = way{"fine_aggregate", func(e *duckdb.Engine) { duckdb.CoarseNever(e); duckdb.AggregateNearMisses(e) }}
 
 // nearestWay is coarse with the lookups of the nearest others at each value.
 var nearestWay = way{"coarse_nearest_lookups", func(e *duckdb.Engine) { duckdb.CoarseAlways(e); duckdb.NearestLookups(e) }}
