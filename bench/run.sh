@@ -17,7 +17,7 @@
 # up to 1M, default 3; the tables give medians), BENCH_MEMORY_LIMIT (each
 # size's CSV book is also reconciled with this --memory-limit, default 2GB;
 # empty skips those runs), BENCH_SHAPES=0 (skips the books of bench/cmd/shapes:
-# ties, chains, paths, crowds, coarse, skewed, banded, ordered, compared, timed, loose and blocks), BENCH_PIPELINE=0 (skips the pipeline).
+# ties, chains, paths, crowds, coarse, skewed, banded, ordered, compared, timed, loose, blocks, apart and few), BENCH_PIPELINE=0 (skips the pipeline).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -220,7 +220,7 @@ write_results() { # write_results STATUS
 			echo "Not run: $full_size is not among the sizes."
 		fi
 		echo
-		echo "## Shapes (bench/cmd/shapes: 1,000 customers; coarse, banded, ordered, compared, timed, loose and blocks: 3; skewed: 45,001)"
+		echo "## Shapes (bench/cmd/shapes: 1,000 customers; coarse, banded, ordered, compared, timed, loose, blocks and apart: 3; skewed: 45,001; few: 10,000)"
 		echo
 		if ((${#shapes_rows[@]} > 0)); then
 			echo "A 1:1 rule takes the pairs that are the first choice of both their records, round after round, until a round"
@@ -249,7 +249,11 @@ write_results() { # write_results STATUS
 			echo "each making only the candidates of the records left within a radius: the same value, a cent, 16 cents, ...; the"
 			echo "pairs equal in every condition, where each condition ranks only equal values 0, are a stage of their own, first,"
 			echo "as in ties); blocks: 3 customers of 5,000 invoices and 5,000 payments of 10 fees, 1:1 on the customer and the amount"
-			echo "(blocks of 500 a side that all tie, paired in key order without making their 7.5 million pairs)."
+			echo "(blocks of 500 a side that all tie, paired in key order without making their 7.5 million pairs); apart: banded's"
+			echo "amounts and rule, the invoices dated from 2000 and the payments from 2020 (every pair fails both conditions: each"
+			echo "record's near miss is at its nearest amounts, found by lookups once the rounds and the bands settle none); few:"
+			echo "10,000 customers of 10 invoices and 10 payments, banded's records and rule (keys not coarse; each near miss is chosen"
+			echo "among 10 by an aggregate)."
 			echo
 			echo "| book | records in | keys | rounds | walked | stages | groups (expected) | match s | near misses s | kalla wall s | peak RSS MiB | kalla CPU s | others |"
 			echo "|---|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"
@@ -389,9 +393,9 @@ done
 # Shapes of data that cost the engine more than the book does: rounds, and
 # near misses among many records sharing a key.
 if [[ ${BENCH_SHAPES:-1} == 1 ]]; then
-	log "shapes: ties, chains, paths, crowds, coarse, skewed, banded, ordered, compared, timed, loose and blocks"
+	log "shapes: ties, chains, paths, crowds, coarse, skewed, banded, ordered, compared, timed, loose, blocks, apart and few"
 	"$tools/shapes" --out "$data/shapes" >/dev/null
-	for book in ties chains paths crowds coarse skewed banded ordered compared timed loose blocks; do
+	for book in ties chains paths crowds coarse skewed banded ordered compared timed loose blocks apart few; do
 		dir=$data/shapes/$book
 		measure "kalla-shapes-$book" env KALLA_TRACE_SQL=1 bin/kalla reconcile --recipe "$dir/recipe.json" --out "$data/out/shapes-$book" --json 2>"$runs/kalla-shapes-$book.trace"
 		summary=$runs/kalla-shapes-$book.out
@@ -410,6 +414,8 @@ if [[ ${BENCH_SHAPES:-1} == 1 ]]; then
 		timed) expected=$(jq '.timed_groups' "$data/shapes/manifest.json") ;;
 		loose) expected=$(jq '.loose_groups' "$data/shapes/manifest.json") ;;
 		blocks) expected=$(jq '.block_pairs' "$data/shapes/manifest.json") round_statement='INSERT INTO kalla_pairs' ;;
+		apart) expected=$(jq '.apart_groups' "$data/shapes/manifest.json") ;;
+		few) expected=$(jq '.few_groups' "$data/shapes/manifest.json") ;;
 		esac
 		rounds=-
 		if [[ -n $round_statement ]]; then

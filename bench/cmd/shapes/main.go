@@ -65,6 +65,15 @@
 // amount: blocks of 500 invoices and 500 payments that all tie, 7.5
 // million pairs sharing keys, which the rule pairs in key order without
 // making them.
+//
+// apart/: banded's amounts and customers, the invoices dated from 2000 and
+// the payments from 2020, reconciled as banded: every pair fails both
+// conditions, so each record's near miss is at its nearest amounts (then
+// the nearest day, then the smaller id), found by lookups.
+//
+// few/: 10,000 customers of 10 invoices and 10 payments, banded's records
+// and rule: keys shared by few records, not coarse, so the candidates join
+// on the keys alone, and each record's near miss is chosen among 10.
 package main
 
 import (
@@ -86,8 +95,8 @@ type Manifest struct {
 	Days      int `json:"days_per_customer"`
 	// TiePairs, ChainGroups, PathPairs, CrowdGroups, CoarseGroups,
 	// SkewedGroups, BandedGroups, OrderedGroups, ComparedGroups,
-	// TimedGroups, LooseGroups and BlockPairs are what the recipes must
-	// match.
+	// TimedGroups, LooseGroups, BlockPairs, ApartGroups and FewGroups are
+	// what the recipes must match.
 	TiePairs       int `json:"tie_pairs"`
 	ChainGroups    int `json:"chain_groups"`
 	PathPairs      int `json:"path_pairs"`
@@ -100,6 +109,8 @@ type Manifest struct {
 	TimedGroups    int `json:"timed_groups"`
 	LooseGroups    int `json:"loose_groups"`
 	BlockPairs     int `json:"block_pairs"`
+	ApartGroups    int `json:"apart_groups"`
+	FewGroups      int `json:"few_groups"`
 }
 
 func main() {
@@ -147,6 +158,15 @@ func run(customers, fees, days int, dir string) error {
 	daily := func(side string, c, i int) string {
 		return interleaved(side, c, i) + "," + time.Date(2000, 1, 1+i, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
 	}
+	// interleaved's amounts, the invoices a day apart from 2000, the
+	// payments from 2020.
+	apart := func(side string, c, i int) string {
+		year := 2000
+		if side == "payments" {
+			year = 2020
+		}
+		return interleaved(side, c, i) + "," + time.Date(year, 1, 1+i, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+	}
 	// daily's amounts, at 09:00 on the day, the invoice half a second later.
 	timed := func(side string, c, i int) string {
 		at := time.Date(2000, 1, 1+i, 9, 0, 0, 0, time.UTC)
@@ -158,6 +178,7 @@ func run(customers, fees, days int, dir string) error {
 	aCent := books.Condition{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "0.01"}
 	byTheDay := books.Condition{Left: "day", Op: "gte", Right: "day"}
 	withinACent := onCustomerAnd("within_a_cent", "1:1", aCent)
+	centAnd30Days := onCustomerAnd("within_a_cent_and_30_days", "1:1", aCent, books.Condition{Left: "day", Op: "date_within", Right: "day", Threshold: "30"})
 	shapes := []book{
 		{"ties", "amount", fees, 0, 0, false,
 			func(_ string, c, _ int) string { return fmt.Sprintf("%d.00", 10+c%90) },
@@ -185,8 +206,7 @@ func run(customers, fees, days int, dir string) error {
 			onCustomerAnd("within_a_cent", "1:1", books.Condition{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "0.01"})},
 		{"coarse", "amount", 5000, 3, 0, false, interleaved, withinACent},
 		{"skewed", "amount", 1, 45001, 5000, false, interleaved, withinACent},
-		{"banded", "amount,day", 5000, 3, 0, false, daily,
-			onCustomerAnd("within_a_cent_and_30_days", "1:1", aCent, books.Condition{Left: "day", Op: "date_within", Right: "day", Threshold: "30"})},
+		{"banded", "amount,day", 5000, 3, 0, false, daily, centAnd30Days},
 		{"ordered", "amount,day", 5000, 3, 0, false, daily, onCustomerAnd("within_a_cent_paid_by_the_day", "1:1", aCent, byTheDay)},
 		{"compared", "amount,day", 5000, 3, 0, false, daily, onCustomerAnd("paid_by_the_day_within_a_cent", "1:1", byTheDay, aCent)},
 		{"timed", "amount,at", 5000, 3, 0, false, timed, onCustomerAnd("paid_by_the_time_within_a_cent", "1:1",
@@ -204,6 +224,8 @@ func run(customers, fees, days int, dir string) error {
 			},
 			onCustomerAnd("paid_at_most_5_below", "1:1", books.Condition{Left: "amount", Op: "gte", Right: "amount"},
 				books.Condition{Left: "amount", Op: "tolerance", Right: "amount", Threshold: "5"})},
+		{"apart", "amount,day", 5000, 3, 0, false, apart, centAnd30Days},
+		{"few", "amount,day", 10, 10000, 0, false, daily, centAnd30Days},
 	}
 	for _, b := range shapes {
 		n := customers
