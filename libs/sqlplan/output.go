@@ -496,10 +496,17 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 					fmt.Sprintf("INSERT INTO %s SELECT * FROM (%s) WHERE %s", nearWide, closest(pairsOf(ids, records, s.Other, within...)), strings.Join(settles, " AND "))
 			},
 		}
-		// Each record left beside each of its nearest values on first
-		// (__v, from nearValues), to be joined to the others there.
+		// The nearest values on first of the records left (by ASOF joins
+		// on cmps, see nearestOf) are a table, read by the count and the
+		// statement that settles. Each record beside each of its values
+		// (__v) joins the others there, the pairs streaming into the
+		// aggregate: their count, and each record's closest among them.
+		nearestValuesBy := func(cmps ...string) string {
+			return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", nearValues, nearestOf(rest, s.Other, keys, ul, ur, cmps...))
+		}
 		valued := fmt.Sprintf("(SELECT u.*, n.v AS __v FROM %s u JOIN %s n ON n.id = u.__id)", rest, nearValues)
 		atValue := [2]string{"u.__v", ur}
+		atCount, atClosest := countJoined(valued, s.Other, atValue), closest(pairsOf(ids, valued, s.Other, atValue[1]+" = "+atValue[0]))
 		// The records left beside the others in the bands of a condition
 		// that bands: the others, the join, and the count of the pairs.
 		inBandOf := func(b bandOf) (other, in, count string) {
@@ -524,23 +531,19 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 			// other), those at the nearest value passing it (failing the
 			// other alone) and, where every pair fails both, those at the
 			// nearest value either way.
-			// The pairs at the nearest values stream into the aggregate.
-			// The nearest values are a table, read by the count and the
-			// statement that settles.
-			// At one value every pair ranks alike on the comparison, so
-			// the closest there is the one nearest on the other condition:
-			// nearestValues' choice with the value as one more key.
-			atCount := countJoined(valued, s.Other, atValue)
 			lookups := func(count, atPairs string) [2]string {
 				return [2]string{fmt.Sprintf("SELECT (%s) + (%s)", inCount, count),
 					fmt.Sprintf("INSERT INTO %s SELECT id, min(m) AS m FROM (%s UNION ALL %s) GROUP BY id", nearWide,
 						closest(pairsOf(ids, rest, other, in, bands[0].test)), atPairs)}
 			}
 			steps.Widening.Lookups = &Lookups{
-				Values: fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", nearValues, nearestOf(rest, s.Other, keys, ul, ur, passing(first.Op, s.Code), ">=", "<=")),
-				All:    lookups(atCount, closest(pairsOf(ids, valued, s.Other, atValue[1]+" = "+atValue[0]))),
+				Values: nearestValuesBy(passing(first.Op, s.Code), ">=", "<="),
+				All:    lookups(atCount, atClosest),
 				Drop:   "DROP TABLE " + nearValues,
 			}
+			// At one value every pair ranks alike on the comparison, so
+			// the closest there is the one nearest on the other condition:
+			// nearestValues' choice with the value as one more key.
 			if chosen, ok := nearestAmong(valued, slices.Delete(slices.Clone(r.Conditions), firstAt, firstAt+1), s, append(slices.Clone(keys), atValue), true); ok {
 				values := "SELECT count(*) FROM " + nearValues // a pair a value
 				steps.Widening.Lookups.Tied = fmt.Sprintf("SELECT CAST((%s) > %d * (%s) AS BIGINT)", atCount, TiedBy, values)
@@ -554,10 +557,9 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 		}
 		if len(bands) >= 2 && len(bands) == len(tests) && first.exactUnits() {
 			steps.Widening.Apart = &Lookups{
-				Values: fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", nearValues, nearestOf(rest, s.Other, keys, ul, ur, ">=", "<=")),
-				All: [2]string{countJoined(valued, s.Other, atValue),
-					fmt.Sprintf("INSERT INTO %s %s", nearWide, closest(pairsOf(ids, valued, s.Other, atValue[1]+" = "+atValue[0])))},
-				Drop: "DROP TABLE " + nearValues,
+				Values: nearestValuesBy(">=", "<="),
+				All:    [2]string{atCount, fmt.Sprintf("INSERT INTO %s %s", nearWide, atClosest)},
+				Drop:   "DROP TABLE " + nearValues,
 			}
 		}
 	}

@@ -606,10 +606,6 @@ const walked = "kalla_walked"
 // Rule renders the rule at execution index k.
 func Rule(k int, r plan.Rule) RuleSteps {
 	var steps RuleSteps
-	left, right := Left, Right // their free records, after earlier rules
-	if k > 0 {
-		left, right = free(Left, "lid"), free(Right, "rid")
-	}
 	steps.Banded, steps.KeyStats = candidates(r, k > 0, true), keyStats(r)
 	switch r.Pattern {
 	case kallav1.Pattern_PATTERN_ONE_TO_ONE:
@@ -626,6 +622,10 @@ func Rule(k int, r plan.Rule) RuleSteps {
 	}
 	if joinsOnly(r) {
 		// Every candidate ranks 0: a few pairs of each block decide.
+		left, right := Left, Right // their free records, after earlier rules
+		if k > 0 {
+			left, right = free(Left, "lid"), free(Right, "rid")
+		}
 		steps.Candidates = blockPairs(r, left, right, r.Pattern)
 	} else {
 		steps.Candidates = candidates(r, k > 0, false)

@@ -124,6 +124,13 @@ func TestNearMissPastAHundredPercent(t *testing.T) {
 	wantNearMiss(t, r, "right", "1", "1")
 }
 
+// apartRule is TestNearMissApart's and TestNearMissApartWideDecimals'
+// recipe: the amount within a cent and the day within 30, under one
+// currency.
+var apartRule = recipeYAML(`
+  - {name: apart, pattern: "1:1", conditions: [{left: cur, op: eq, right: cur}, {left: amount, op: tolerance, right: amount, threshold: 0.01}, {left: day, op: date_within, right: day, threshold: 30}]}
+`)
+
 // TestNearMissApart: a record whose every pair fails every condition, all
 // of which band, has its closest at its nearest values on the first
 // condition, below or above its own, then the nearest on the next, then
@@ -138,9 +145,7 @@ func TestNearMissPastAHundredPercent(t *testing.T) {
 func TestNearMissApart(t *testing.T) {
 	t.Parallel()
 	r, dir := oracleCase(t, "id,cur,amount,day\n1,EUR,100.00,2024-01-01\n2,EUR,500.00,2025-01-01\n",
-		"id,cur,amount,day\n1,EUR,300.00,2024-06-15\n2,EUR,300.00,2024-06-15\n3,EUR,-100.00,2024-07-15\n4,EUR,700.00,2025-03-01\n", recipeYAML(`
-  - {name: apart, pattern: "1:1", conditions: [{left: cur, op: eq, right: cur}, {left: amount, op: tolerance, right: amount, threshold: 0.01}, {left: day, op: date_within, right: day, threshold: 30}]}
-`))
+		"id,cur,amount,day\n1,EUR,300.00,2024-06-15\n2,EUR,300.00,2024-06-15\n3,EUR,-100.00,2024-07-15\n4,EUR,700.00,2025-03-01\n", apartRule)
 	compareEachWay(t, r, oracleResult(t, r, dir), nearWays)
 	var apart int64
 	o := engineResult(t, r, duckdb.CoarseAlways, func(e *duckdb.Engine) {
@@ -168,9 +173,7 @@ func TestNearMissApart(t *testing.T) {
 func TestNearMissApartWideDecimals(t *testing.T) {
 	t.Parallel()
 	r, dir := oracleCase(t, "id,cur,amount,day\n1,EUR,1000.00,2024-01-01\n",
-		"id,cur,amount,day\n1,EUR,1000.90000000000000000,2024-06-15\n2,EUR,999.50000000000000000,2024-06-15\n", recipeYAML(`
-  - {name: apart, pattern: "1:1", conditions: [{left: cur, op: eq, right: cur}, {left: amount, op: tolerance, right: amount, threshold: 0.01}, {left: day, op: date_within, right: day, threshold: 30}]}
-`))
+		"id,cur,amount,day\n1,EUR,1000.90000000000000000,2024-06-15\n2,EUR,999.50000000000000000,2024-06-15\n", apartRule)
 	compareEachWay(t, r, oracleResult(t, r, dir), nearWays)
 	wantNearMiss(t, r, "left", "1", "2")
 }
