@@ -126,11 +126,21 @@ func widening(w *Widening) string {
 		text += fmt.Sprintf("-- where the pairs in the bands of the threshold, %s, are at most about a million,\n-- %s,\n-- the rounds start there, without the step below; else:\n",
 			w.Distance(w.Threshold), thresholdCount)
 	}
+	if w.PassingRounds != nil {
+		below := ""
+		if w.Threshold > 0 {
+			below = " below " + w.Distance(w.Threshold) + ","
+		}
+		count, settle := w.PassingRounds(w.Width)
+		text += fmt.Sprintf("-- first, the records with a pair passing every condition near their value: repeat with a radius of %s%s, then %d times the last, at most %d times,%s while records are left to settle, the round before (if it compared pairs) settled some, and the pairs the round makes,\n-- %s,\n"+
+			"-- are at most 1/%d of those sharing keys with the records left and 1/%d of those in the bands below:\n%s;\n-- end repeat\n",
+			w.Distance(w.Width), thenOne(w), WidenBy, MaxRounds, below, count, RoundShare, AheadShare, settle)
+	}
 	for i, passing := range w.Passing {
 		if i > 0 {
 			text += "-- or, where the pairs in these bands are fewer:\n"
 		}
-		text += fmt.Sprintf("-- first, if the pairs in the bands,\n-- %s,\n-- are at most 1/%d of those sharing keys with the records (else no round runs):\n%s;\n",
+		text += fmt.Sprintf("-- then, if the pairs in the bands,\n-- %s,\n-- are at most 1/%d of those sharing keys with the records (else no round runs):\n%s;\n",
 			passing[0], BandsShare, passing[1])
 	}
 	if l := w.Lookups; l != nil {
@@ -145,14 +155,10 @@ func widening(w *Widening) string {
 			"-- are at most 1/%d of those sharing keys with the records left (else the rounds below):\n%s;\n%s;\n",
 			l.All[0], BandsShare, l.All[1], l.Drop)
 	}
-	then := ""
-	if w.Width == 0 {
-		then = " (the same value), then of " + w.Distance(1)
-	}
 	text += fmt.Sprintf(
 		"-- repeat with a radius of %s%s, then %d times the last, at most %d times, while records are left to settle and the pairs the round makes (of values, or bands of the radius, next to each other),\n-- %s,\n"+
 			"-- are at most 1/%d of those sharing keys with the records left (estimated: their number x the pairs sharing keys / the side's records):\n%s;\n-- end repeat\n",
-		w.Distance(w.Width), then, WidenBy, MaxRounds, count, RoundShare, settle)
+		w.Distance(w.Width), thenOne(w), WidenBy, MaxRounds, count, RoundShare, settle)
 	if w.InBands[0] != "" {
 		text += fmt.Sprintf("-- then, if records are left and the pairs in the bands,\n-- %s,\n-- are at most 1/%d of those sharing keys with them:\n%s;\n",
 			w.InBands[0], BandsShare, w.InBands[1])
@@ -163,6 +169,15 @@ func widening(w *Widening) string {
 			a.Values, a.All[0], BandsShare, a.All[1], a.Drop)
 	}
 	return text + strings.Join(w.Finish, ";\n") + ";\n"
+}
+
+// thenOne is what follows a first radius of w.Width in w's rounds: a unit
+// where that is 0.
+func thenOne(w *Widening) string {
+	if w.Width == 0 {
+		return " (the same value), then of " + w.Distance(1)
+	}
+	return ""
 }
 
 // stagesScript is st's statements, its stages as a loop.
@@ -191,7 +206,7 @@ func stagesScript(st *Stages) string {
 	return equal + fmt.Sprintf("-- where the keys are coarse, stages: repeat with a radius of 0 (the same value), then %s, then %d times the last,%s while the pairs the stage compares,\n-- %s,\n"+
 		"-- are at most 1/%d of those that making the candidates of the free records at once, the way of the fewest, compares, and those are more than about a million,\n-- %s:\n"+
 		"%s;\n-- and take them as the loop below does\n-- end repeat\n-- then the rest at once, the way of the fewest:\n%s;\n-- and take them as the loop below does\n-- else\n",
-		st.Distance(st.Start), WidenBy, bound, count, RoundShare, strings.Join(restCount, ";\n-- "), stage, strings.Join(rest, ";\n"))
+		st.Distance(st.Start), WidenBy, bound, count, AheadShare, strings.Join(restCount, ";\n-- "), stage, strings.Join(rest, ";\n"))
 }
 
 func ruleScript(k int, r plan.Rule) string {

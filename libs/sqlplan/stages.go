@@ -51,6 +51,18 @@ type Stages struct {
 	stage func(radius int64) (count, statement string)
 }
 
+// AheadShare bounds a step ahead of a larger one that it may spare (a
+// stage ahead of the candidates of the free records at once; a round of
+// near misses ahead of Widening's Passing): it runs where it compares at
+// most 1/AheadShare of the pairs the larger would. One that settles
+// nothing so costs at most half of the larger more; one that settles its
+// records leaves the larger far fewer pairs. At 1/4, under currency keys
+// with 100 amounts a currency (190,000 invoices against 155,000 payments,
+// within 2% and on or after the payment's day), the stage of the same
+// value (18 million pairs of 67 million) did not run, and the candidates
+// at once took 21 s; the stage takes 7 s and leaves 0.5 million.
+const AheadShare = 2
+
 // Next is the radius of the stage after one of radius R: Start after 0,
 // else as Widening's rounds grow (see Next); ok is false where it would
 // overflow.

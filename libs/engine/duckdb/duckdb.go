@@ -60,7 +60,8 @@ type ways struct {
 	// nearestLookups takes the lookups of the nearest others at each value
 	// wherever a rule allows them, tied or not; passingFirst settles the
 	// records passing every condition first wherever a rule allows it,
-	// however few pairs a round of its threshold compares.
+	// however few pairs a round of its threshold compares, and takes that
+	// step's rounds however few pairs the step compares.
 	nearestLookups, passingFirst bool
 	// nearAggregate finds near misses by the aggregate wherever keys are
 	// not coarse, however few records share them.
@@ -73,12 +74,13 @@ type ways struct {
 }
 
 // widenStep is a step of near misses widening that ran, as tests hear it:
-// Kind "passing" (the records passing every condition), "lookups"
-// (Nearest: of the nearest others at each value), "round" (the Round-th
-// from 0, of Radius), "bands", "apart" (see sqlplan.Widening.Apart), or
-// "rest" (the records left after them, Left, compare every pair); the
-// records left before it to settle, those it settled and the pairs its
-// count counted.
+// Kind "passing_round" (the Round-th from 0, of Radius, of the records
+// passing every condition there), "passing" (the records passing every
+// condition), "lookups" (Nearest: of the nearest others at each value),
+// "round" (the Round-th from 0, of Radius), "bands", "apart" (see
+// sqlplan.Widening.Apart), or "rest" (the records left after them, Left,
+// compare every pair); the records left before it to settle, those it
+// settled and the pairs its count counted.
 type widenStep struct {
 	Kind          string
 	Round         int
@@ -650,7 +652,8 @@ type settling struct {
 // run takes the rounds, after the records passing every condition where
 // the rule asks (the rounds hold only once those are settled; a bounded
 // condition's rounds start at its threshold instead where that round
-// compares few pairs), then the step in the bands.
+// compares few pairs), those first in rounds of their own, then the step in
+// the bands.
 func (st *settling) run(ctx context.Context, w *sqlplan.Widening) error {
 	rounds, start, ways := true, w.Width, w.Passing
 	if w.Threshold > 0 && !st.s.passingFirst {
@@ -664,7 +667,12 @@ func (st *settling) run(ctx context.Context, w *sqlplan.Widening) error {
 		}
 	}
 	if len(ways) > 0 {
-		ran, err := st.step(ctx, "passing every condition", widenStep{Kind: "passing"}, ways, sqlplan.BandsShare)
+		before := roundsOf{name: "passing every condition within ", kind: "passing_round", round: w.PassingRounds,
+			start: w.Width, bound: w.Threshold, most: st.beforePassing(ways), idleEnds: true}
+		if err := st.rounds(ctx, w, before); err != nil {
+			return err
+		}
+		ran, _, err := st.step(ctx, "passing every condition", widenStep{Kind: "passing"}, ways, st.share(sqlplan.BandsShare))
 		if err != nil {
 			return err
 		}
@@ -679,24 +687,76 @@ func (st *settling) run(ctx context.Context, w *sqlplan.Widening) error {
 		// no round would settle it.
 		rounds = !ran
 	}
-	for round, radius := 0, start; rounds && round < sqlplan.MaxRounds && st.left > 0; round++ {
-		count, q := w.Round(radius)
-		ran, err := st.step(ctx, "within "+w.Distance(radius), widenStep{Kind: "round", Round: round, Radius: radius}, [][2]string{{count, q}}, sqlplan.RoundShare)
-		if err != nil {
+	if rounds {
+		if err := st.rounds(ctx, w, roundsOf{name: "within ", kind: "round", round: w.Round, start: start, most: st.roundShare}); err != nil {
 			return err
 		}
-		next, fits := sqlplan.Next(radius)
-		rounds, radius = ran && fits, next
 	}
 	if w.InBands[0] == "" || st.left == 0 {
 		return nil
 	}
-	ran, err := st.step(ctx, "in the bands", widenStep{Kind: "bands"}, [][2]string{w.InBands}, sqlplan.BandsShare)
+	ran, _, err := st.step(ctx, "in the bands", widenStep{Kind: "bands"}, [][2]string{w.InBands}, st.share(sqlplan.BandsShare))
 	if err != nil || !ran || w.Apart == nil || st.left == 0 {
 		return err
 	}
 	_, err = st.lookups(ctx, "at the nearest values, failing every condition", widenStep{Kind: "apart"}, w.Apart)
 	return err
+}
+
+// roundsOf are rounds of widening: named name and the radius, heard as
+// kind, of round's statements, from the radius start and below bound
+// where it is not 0, each comparing at most the pairs most allows (none
+// run where it allows none); where idleEnds, a round comparing pairs that
+// settles none ends them.
+type roundsOf struct {
+	name, kind   string
+	round        func(radius int64) (count, settle string)
+	start, bound int64
+	most         func(context.Context) (float64, error)
+	idleEnds     bool
+}
+
+// rounds runs r's rounds, each of sqlplan.Next's radius after the last,
+// at most sqlplan.MaxRounds of them, while records are left to settle.
+func (st *settling) rounds(ctx context.Context, w *sqlplan.Widening, r roundsOf) error {
+	more := true
+	for i, radius := 0, r.start; more && i < sqlplan.MaxRounds && st.left > 0 && (r.bound == 0 || radius < r.bound); i++ {
+		limit, err := r.most(ctx)
+		if err != nil || limit <= 0 {
+			return err
+		}
+		count, q := r.round(radius)
+		left := st.left
+		ran, pairs, err := st.step(ctx, r.name+w.Distance(radius), widenStep{Kind: r.kind, Round: i, Radius: radius}, [][2]string{{count, q}}, limit)
+		if err != nil {
+			return err
+		}
+		next, fits := sqlplan.Next(radius)
+		idle := pairs > 0 && st.left == left
+		more, radius = ran && fits && !(r.idleEnds && idle), next
+	}
+	return nil
+}
+
+// roundShare is the most pairs a round compares: 1/RoundShare of those
+// that comparing every pair sharing keys would for the records left.
+func (st *settling) roundShare(context.Context) (float64, error) {
+	return st.share(sqlplan.RoundShare), nil
+}
+
+// beforePassing is the most pairs a round before the passing step
+// compares: roundShare's, and 1/AheadShare of those the step would for
+// the records left (a round that settles none so costs at most half of
+// the step more; one that settles many leaves it few pairs): none where
+// the step compares none.
+func (st *settling) beforePassing(ways [][2]string) func(context.Context) (float64, error) {
+	return func(ctx context.Context) (float64, error) {
+		if st.s.passingFirst {
+			return st.share(sqlplan.RoundShare), nil
+		}
+		passing, _, err := st.s.fewest(ctx, ways)
+		return min(st.share(sqlplan.RoundShare), float64(passing)/sqlplan.AheadShare), err
+	}
 }
 
 // lookups runs the step of the lookups (named, heard as at) between
@@ -716,7 +776,7 @@ func (st *settling) lookups(ctx context.Context, name string, at widenStep, l *s
 		name, run = name+" of the nearest at each value", l.Nearest
 	}
 	at.Nearest = nearest
-	ran, err := st.step(ctx, name, at, [][2]string{run}, sqlplan.BandsShare)
+	ran, _, err := st.step(ctx, name, at, [][2]string{run}, st.share(sqlplan.BandsShare))
 	if err != nil {
 		return false, err
 	}
@@ -735,25 +795,26 @@ func (st *settling) tied(ctx context.Context, l *sqlplan.Lookups) (bool, error) 
 
 // step runs the statement that settles records of the way among ways
 // (each the count of the pairs it compares and the statement) comparing
-// the fewest pairs, unless those pass 1/share of the pairs comparing every
-// pair would; it says whether it ran.
-func (st *settling) step(ctx context.Context, name string, at widenStep, ways [][2]string, share float64) (bool, error) {
+// the fewest pairs, unless those are more than most; it says whether it
+// ran, and the pairs counted.
+func (st *settling) step(ctx context.Context, name string, at widenStep, ways [][2]string, most float64) (ran bool, pairs int64, err error) {
 	start := time.Now()
 	pairs, way, err := st.s.fewest(ctx, ways)
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
-	all := float64(st.left) * st.perRecord
-	if float64(pairs)*share > all {
+	if float64(pairs) > most {
 		if traceStatements {
-			fmt.Fprintf(os.Stderr, "duckdb %6dms near misses %s: %d pairs, more than 1/%g of about %.0f: not run\n",
-				time.Since(start).Milliseconds(), name, pairs, share, all)
+			fmt.Fprintf(os.Stderr, "duckdb %6dms near misses %s: %d pairs, more than about %.0f: not run\n",
+				time.Since(start).Milliseconds(), name, pairs, most)
 		}
-		return false, nil
+		return false, pairs, nil
 	}
-	settled, err := st.s.execCount(ctx, way[1])
-	if err != nil {
-		return false, err
+	var settled int64
+	if pairs > 0 { // no pair, no near miss to settle
+		if settled, err = st.s.execCount(ctx, way[1]); err != nil {
+			return false, pairs, err
+		}
 	}
 	if traceStatements {
 		fmt.Fprintf(os.Stderr, "duckdb %6dms near misses %s: %d pairs, %d of %d records settled\n",
@@ -762,7 +823,13 @@ func (st *settling) step(ctx context.Context, name string, at widenStep, ways []
 	at.Left, at.Settled, at.Pairs = st.left, settled, pairs
 	st.heard(at)
 	st.left -= settled
-	return true, nil
+	return true, pairs, nil
+}
+
+// share is 1/share of the pairs that comparing every pair sharing keys
+// would for the records left: the most a step may compare.
+func (st *settling) share(share float64) float64 {
+	return float64(st.left) * st.perRecord / share
 }
 
 // heard tells a step to the tests that listen.
@@ -872,7 +939,7 @@ func runRule(ctx context.Context, s *session, steps sqlplan.RuleSteps) error {
 // runStages takes a 1:1 rule's pairs in its stages (see sqlplan.Stages):
 // first those equal in every condition, where the rule has them, then
 // from a radius of 0 (equal values), each WidenBy times the last, while a
-// stage compares at most 1/RoundShare of the pairs that making the
+// stage compares at most 1/AheadShare of the pairs that making the
 // candidates of the free records at once would (the way of the fewest),
 // and those are more than fewPairs; then it makes those candidates and
 // takes the rest.
@@ -1003,7 +1070,7 @@ func (w stagesWhen) now(pairs, all int64) bool {
 	if w == stagesAlways {
 		return pairs < all
 	}
-	return all > fewPairs && pairs*sqlplan.RoundShare <= all
+	return all > fewPairs && pairs*sqlplan.AheadShare <= all
 }
 
 // runRounds repeats a rule's loop until Probe returns the same value twice

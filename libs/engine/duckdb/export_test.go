@@ -31,6 +31,7 @@ func AggregateNearMisses(e *Engine) { e.nearAggregate = true }
 // PassingFirst makes e's near misses under a bounded condition first settle
 // the records passing every condition before rounds from the same value
 // wherever a rule allows it, however few pairs a round of the threshold
+// compares, and take that step's own rounds however few pairs the step
 // compares.
 func PassingFirst(e *Engine) { e.passingFirst = true }
 
