@@ -150,13 +150,12 @@ func (n NearMissSteps) Widens(coarse bool) bool {
 // however far apart: the records with a pair passing every condition
 // settle first (in rounds of their own, PassingRounds, then Passing), so
 // that any other pair fails one condition or more, and c's rank puts it
-// after likewise. Such a condition's threshold
-// is 0, so its rounds start at the same value (R = 0, an equality join;
-// then 1 unit: many dates share a day), as a tolerance of 0 does; those of
-// timestamps, counted in microseconds, start at a second, since they
-// rarely share a microsecond. Without
-// a condition that bands, where those pairs are sought, such a rule does
-// not widen.
+// after likewise. Such a condition's threshold is 0, so its rounds start
+// at the same value (R = 0, an equality join; then 1 unit: many dates
+// share a day), as a tolerance of 0 does; those of timestamps, counted in
+// microseconds, start at a second, since they rarely share a
+// microsecond. Without a condition that bands, where those pairs are
+// sought, such a rule does not widen.
 // Conditions before c (a contains, a comparison of text) rank a pair only
 // by whether it has an empty operand: a record settles only where its
 // closest has none there, since a farther pair failing c alone passes
@@ -213,8 +212,8 @@ type Widening struct {
 	// of radius R (a count and a statement, as Round's) settles the
 	// records whose closest within R on first passes every condition,
 	// their closest of all, since a pair farther apart or failing one
-	// ranks after it. The engine runs them as it runs Round's, from the
-	// same value and below Threshold where it is set, each where it
+	// ranks after it. The engine runs them as it runs Round's, from
+	// Width and below Threshold where it is set, each where it
 	// compares at most 1/AheadShare of Passing's pairs, and Passing then
 	// for the records left, which are fewer and far from the others. The
 	// 1M bench book's Parquet files under currency keys, 1:1 within 2% and
@@ -538,8 +537,9 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 			if first.bounded() {
 				steps.Widening.Width, steps.Widening.Threshold = 0, w
 			}
-			passes := append([]string{"m.failed = 0"}, settles[1:]...)
-			steps.Widening.PassingRounds = func(radius int64) (string, string) { return roundOf(radius, passes) }
+			// A pair passing every condition has no empty operand, so the
+			// conditions before first rank it alike.
+			steps.Widening.PassingRounds = func(radius int64) (string, string) { return roundOf(radius, []string{"m.failed = 0"}) }
 		}
 		if len(tests) == 2 && len(bands) == 1 && len(settles) == 1 && first.comparison() && plan.Classify(first.Left.Type) == plan.Temporal {
 			// The comparison, then one condition that bands: once the
