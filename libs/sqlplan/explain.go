@@ -133,7 +133,7 @@ func widening(w *Widening) string {
 		}
 		count, settle := w.PassingRounds(w.Width)
 		text += fmt.Sprintf("-- first, the records with a pair passing every condition near their value: repeat with a radius of %s%s, then %d times the last, at most %d times,%s while records are left to settle, the round before (if it compared pairs) settled some, and the pairs the round makes,\n-- %s,\n"+
-			"-- are at most 1/%d of those sharing keys with the records left and 1/%d of those in the bands below:\n%s;\n-- end repeat\n",
+			"-- are at most 1/%d of those sharing keys with the records left and 1/%d of those in the bands below, and those are more than about 16 million:\n%s;\n-- end repeat\n",
 			w.Distance(w.Width), thenOne(w), WidenBy, MaxRounds, below, count, RoundShare, AheadShare, settle)
 	}
 	for i, passing := range w.Passing {
@@ -204,9 +204,9 @@ func stagesScript(st *Stages) string {
 		bound = " below " + st.Distance(st.Bound) + ","
 	}
 	return equal + fmt.Sprintf("-- where the keys are coarse, stages: repeat with a radius of 0 (the same value), then %s, then %d times the last,%s while the pairs the stage compares,\n-- %s,\n"+
-		"-- are at most 1/%d of those that making the candidates of the free records at once, the way of the fewest, compares, and those are more than about a million,\n-- %s:\n"+
+		"-- are at most 1/%d of those that making the candidates of the free records at once, the way of the fewest, compares, and those are more than about a million (1/%d where those are more than about 16 million),\n-- %s:\n"+
 		"%s;\n-- and take them as the loop below does\n-- end repeat\n-- then the rest at once, the way of the fewest:\n%s;\n-- and take them as the loop below does\n-- else\n",
-		st.Distance(st.Start), WidenBy, bound, count, AheadShare, strings.Join(restCount, ";\n-- "), stage, strings.Join(rest, ";\n"))
+		st.Distance(st.Start), WidenBy, bound, count, RoundShare, AheadShare, strings.Join(restCount, ";\n-- "), stage, strings.Join(rest, ";\n"))
 }
 
 func ruleScript(k int, r plan.Rule) string {
