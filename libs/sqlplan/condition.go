@@ -232,7 +232,7 @@ func (c cond) inUnits(fine bool) (l, r string, w int64, unit *big.Rat, ok bool) 
 		case col.Type == source.Integer:
 			return "CAST(" + e + " AS HUGEINT)"
 		case scale > 0:
-			return fmt.Sprintf("CAST(%s * %s AS HUGEINT)", e, pow10(scale).FloatString(0))
+			return fmt.Sprintf("CAST(%s * %s AS HUGEINT)", roomFor(e, col, scale), pow10(scale).FloatString(0))
 		}
 		return "CAST(floor(" + e + ") AS HUGEINT)"
 	}
@@ -527,7 +527,35 @@ func (c cond) arithmetic(op string) string {
 	if c.Left.Type == source.Integer && c.Right.Type == source.Integer {
 		return fmt.Sprintf("CAST(%s AS HUGEINT) %s %s", c.l, op, c.r)
 	}
+	if narrowBoth(c.Left, c.Right) {
+		return fmt.Sprintf("%s %s %s", wide(c.l, c.Left), op, wide(c.r, c.Right))
+	}
 	return fmt.Sprintf("%s %s %s", c.l, op, c.r)
+}
+
+// narrowBoth says whether two decimals of at most 18 digits each need more
+// together (the integer digits of one, the places of the other): DuckDB
+// computes them in the type of at most 18 digits their own fit, and
+// refuses the values of the one that type cannot hold (DECIMAL(18,4)
+// against DECIMAL(17,2): 101695820377672.41 "is out of range").
+func narrowBoth(l, r source.Column) bool {
+	if l.Type != source.Decimal || r.Type != source.Decimal {
+		return false
+	}
+	lp, ls := decimalWidth(l)
+	rp, rs := decimalWidth(r)
+	return lp <= 18 && rp <= 18 && max(lp-ls, rp-rs)+max(ls, rs) > 18
+}
+
+// roomFor is a decimal column's value e made wide where scaling it by
+// 10^scale could pass 18 digits: DuckDB keeps a narrow decimal's product
+// narrow, in its places, and 10171344084.7633, a DECIMAL(15,4), times
+// 10000 overflowed.
+func roomFor(e string, col source.Column, scale int) string {
+	if p, _ := decimalWidth(col); col.Type == source.Decimal && p+scale > 18 {
+		return wide(e, col)
+	}
+	return e
 }
 
 // nanos says whether either operand holds nanoseconds: their distance is

@@ -3,6 +3,7 @@ package duckdb_test
 import (
 	"fmt"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -474,6 +475,41 @@ func TestNearMissWideningWideDecimals(t *testing.T) {
   - {name: near, pattern: "1:1", conditions: [{left: cur, op: eq, right: cur}, {left: amount, op: tolerance, right: amount, threshold: 7}, {left: day, op: date_within, right: day, threshold: 1}]}
 `))
 	compareEachWay(t, r, oracleResult(t, r, dir), nearWays)
+}
+
+// TestMixedDecimalPlaces: decimals of at most 18 digits each that need
+// more together, 2 places and 15 integer digits against 4 places (as
+// CSV inference declares them, DECIMAL(17,2) against DECIMAL(15,4) or
+// wider). DuckDB computes two such columns in the narrow type of the
+// wider places and scales a narrow one by 10^n in its own width: the
+// difference of the ranks refused the 2-place values ("out of range"), the
+// bands in hundredths of a cent overflowed and the rule was refused as
+// too wide. Each rule must end as the oracle's, coarse and fine.
+func TestMixedDecimalPlaces(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(11, 5))
+	side := func(places, digits int) string {
+		return csvOf("id,cur,amount,day", 80, func(i int) string {
+			whole := rng.Int64N(int64(math.Pow10(digits)))
+			if rng.IntN(4) == 0 {
+				whole = rng.Int64N(1000) // some near the others
+			}
+			amount := fmt.Sprintf("%d.%0*d", whole-int64(math.Pow10(digits))/2*int64(rng.IntN(2)), places, rng.IntN(int(math.Pow10(places))))
+			return fmt.Sprintf("%d,%s,%s,2024-01-%02d", i+1, pick(rng, "EUR", "USD"), amount, 1+rng.IntN(28))
+		})
+	}
+	for name, conditions := range map[string]string{
+		"tolerance":     `{left: amount, op: tolerance, right: amount, threshold: 3}, {left: day, op: date_within, right: day, threshold: 2}`,
+		"tolerance_pct": `{left: amount, op: tolerance_pct, right: amount, threshold: 50}, {left: day, op: gte, right: day}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			r, dir := oracleCase(t, side(2, 15), side(4, 11), recipeYAML(`
+  - {name: near, pattern: "1:1", conditions: [{left: cur, op: eq, right: cur}, `+conditions+`]}
+`))
+			compareEachWay(t, r, oracleResult(t, r, dir), nearWays)
+		})
+	}
 }
 
 // nearRule is a recipe's rule named near, as recipeYAML takes it.
