@@ -696,6 +696,13 @@ func nearestAmong(records string, conditions []plan.Condition, s Side, keys [][2
 			if c.Left.Type == source.Integer && c.Right.Type == source.Integer {
 				ue, oe = "CAST("+ue+" AS HUGEINT)", "CAST("+oe+" AS HUGEINT)"
 			}
+			if narrowBoth(c.Left, c.Right) { // see cond.arithmetic
+				uc, oc := c.Left, c.Right
+				if s.Code == "R" {
+					uc, oc = c.Right, c.Left
+				}
+				ue, oe = wide(ue, uc), wide(oe, oc)
+			}
 			value, distance = [2]string{ue, oe}, "abs(u.v - o.v)"
 		case c.Op == kallav1.Operator_OPERATOR_TOLERANCE_PCT && exactNumber(c.Left) && exactNumber(c.Right):
 			// A right record passes with the left values of an interval

@@ -499,8 +499,10 @@ func TestMixedDecimalPlaces(t *testing.T) {
 		})
 	}
 	for name, conditions := range map[string]string{
-		"tolerance":     `{left: amount, op: tolerance, right: amount, threshold: 3}, {left: day, op: date_within, right: day, threshold: 2}`,
-		"tolerance_pct": `{left: amount, op: tolerance_pct, right: amount, threshold: 50}, {left: day, op: gte, right: day}`,
+		"tolerance":           `{left: amount, op: tolerance, right: amount, threshold: 3}, {left: day, op: date_within, right: day, threshold: 2}`,
+		"tolerance_pct":       `{left: amount, op: tolerance_pct, right: amount, threshold: 50}, {left: day, op: gte, right: day}`,
+		"tolerance_alone":     `{left: amount, op: tolerance, right: amount, threshold: 3}`,
+		"tolerance_pct_alone": `{left: amount, op: tolerance_pct, right: amount, threshold: 50}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
