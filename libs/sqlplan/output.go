@@ -687,6 +687,10 @@ func nearestAmong(records string, conditions []plan.Condition, s Side, keys [][2
 			sc = newCond(c, "o", "u")
 		}
 		ue, oe := ours(sc.l, sc.r)
+		uc, oc := c.Left, c.Right // their columns
+		if s.Code == "R" {
+			uc, oc = c.Right, c.Left
+		}
 		switch {
 		case c.Join():
 			continue
@@ -696,11 +700,7 @@ func nearestAmong(records string, conditions []plan.Condition, s Side, keys [][2
 			if c.Left.Type == source.Integer && c.Right.Type == source.Integer {
 				ue, oe = "CAST("+ue+" AS HUGEINT)", "CAST("+oe+" AS HUGEINT)"
 			}
-			if narrowBoth(c.Left, c.Right) { // see cond.arithmetic
-				uc, oc := c.Left, c.Right
-				if s.Code == "R" {
-					uc, oc = c.Right, c.Left
-				}
+			if narrowBoth(uc, oc) { // see cond.arithmetic
 				ue, oe = wide(ue, uc), wide(oe, oc)
 			}
 			value, distance = [2]string{ue, oe}, "abs(u.v - o.v)"
@@ -711,9 +711,9 @@ func nearestAmong(records string, conditions []plan.Condition, s Side, keys [][2
 			if s.Code == "R" && c.Threshold.Cmp(big.NewRat(100, 1)) > 0 {
 				return "", false
 			}
-			uc, oc, l, r := c.Left, c.Right, "u.v", "o.v" // the left value, the right one
+			l, r := "u.v", "o.v" // the left value, the right one
 			if s.Code == "R" {
-				uc, oc, l, r = c.Right, c.Left, "o.v", "u.v"
+				l, r = "o.v", "u.v"
 			}
 			value, distance = [2]string{wide(ue, uc), wide(oe, oc)}, "abs(u.v - o.v)"
 			fails = fmt.Sprintf("abs(%s - %s) * 100 > %s * abs(%[1]s)", l, r, Decimal(c.Threshold))
