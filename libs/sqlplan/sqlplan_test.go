@@ -306,8 +306,18 @@ func TestNearMissWays(t *testing.T) {
 	t.Run("bands_in_cents", func(t *testing.T) {
 		t.Parallel()
 		w := near(keys, aCent, days).Widening
-		if len(w.Passing) == 0 || !strings.Contains(w.Passing[0][1], `CAST(o."amount" * 100 AS HUGEINT) // 1`) {
+		if len(w.Passing) == 0 || !strings.Contains(w.Passing[0][1], `CAST(o."amount" * 100 AS BIGINT) // 1`) {
 			t.Errorf("Passing = %q, want the amount's bands a cent wide", w.Passing)
+		}
+	})
+	t.Run("units_as_wide_as_the_values", func(t *testing.T) {
+		t.Parallel()
+		// 8 integer digits fit a BIGINT; 21 do not.
+		w := near(keys, cond(kallav1.Operator_OPERATOR_TOLERANCE, amount, wide, big.NewRat(1, 100)), days).Widening
+		for _, want := range []string{`CAST(floor(u."amount") AS BIGINT)`, `CAST(floor(o."amount") AS HUGEINT)`} {
+			if len(w.Passing) == 0 || !strings.Contains(w.Passing[0][1], want) {
+				t.Errorf("Passing = %q, want %s", w.Passing, want)
+			}
 		}
 	})
 }

@@ -514,6 +514,44 @@ func TestMixedDecimalPlaces(t *testing.T) {
 	}
 }
 
+// TestUnitsAtTheEdge holds values at the ends of the integer types that
+// bands count units in: 18 digits (BIGINT units, a band beside them one
+// further), 19 (HUGEINT units, as the BIGINT's ends are), and decimals of
+// 17 and 18 digits scaled to their place (those of 18 differ by 19 digits,
+// of opposite signs). Rounds, stages and lookups band them under coarse
+// keys.
+func TestUnitsAtTheEdge(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(18, 19))
+	side := func() string {
+		return csvOf("id,cur,d17,d18,i18,i19,day", 60, func(i int) string {
+			sign := pick(rng, "", "-")
+			near := func(end int64) int64 { return end - rng.Int64N(40) }
+			i19 := fmt.Sprint(near(math.MaxInt64))
+			if sign == "-" && rng.IntN(3) == 0 {
+				i19, sign = fmt.Sprint(int64(math.MinInt64)), ""
+			}
+			return fmt.Sprintf("%d,%s,%s%d.%d,%s%d.%d,%s%d,%s%s,2024-01-%02d", i+1, pick(rng, "EUR", "USD"),
+				sign, near(9999999999999999), rng.IntN(10), sign, near(99999999999999999), rng.IntN(10),
+				sign, near(999999999999999999), sign, i19, 1+rng.IntN(28))
+		})
+	}
+	for _, column := range []string{"d17", "d18", "i18", "i19"} {
+		t.Run(column, func(t *testing.T) {
+			t.Parallel()
+			r, dir := oracleCase(t, side(), side(), recipeYAML(fmt.Sprintf(`
+  - {name: near, pattern: "1:1", conditions: [{left: cur, op: eq, right: cur}, {left: %[1]s, op: tolerance, right: %[1]s, threshold: 0}, {left: day, op: date_within, right: day, threshold: 2}]}
+  - {name: apart, pattern: "1:1", conditions: [{left: cur, op: eq, right: cur}, {left: %[1]s, op: lte, right: %[1]s}, {left: %[1]s, op: tolerance, right: %[1]s, threshold: 5}]}
+`, column)))
+			compareEachWay(t, r, oracleResult(t, r, dir), append(slices.Clone(nearWays), way{"stages_passing_first", func(e *duckdb.Engine) {
+				duckdb.CoarseAlways(e)
+				duckdb.StagesAlways(e)
+				duckdb.PassingFirst(e)
+			}}))
+		})
+	}
+}
+
 // nearRule is a recipe's rule named near, as recipeYAML takes it.
 func nearRule(pattern, conditions string) string {
 	return fmt.Sprintf("\n  - name: near\n    pattern: %s\n    conditions: %s\n", pattern, conditions)
