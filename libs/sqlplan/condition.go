@@ -117,8 +117,7 @@ func (c cond) Test() string {
 	case kallav1.Operator_OPERATOR_TOLERANCE:
 		return fmt.Sprintf("abs(%s) <= %s", c.difference(), Decimal(c.threshold()))
 	case kallav1.Operator_OPERATOR_TOLERANCE_PCT:
-		l, r := wide(c.l, c.Left), wide(c.r, c.Right)
-		return fmt.Sprintf("abs(%s - %s) * 100 <= %s * abs(%s)", l, r, Decimal(c.Threshold), l)
+		return c.pctTest()
 	case kallav1.Operator_OPERATOR_GT:
 		return fmt.Sprintf("%s > %s", c.l, c.r)
 	case kallav1.Operator_OPERATOR_LT:
@@ -268,6 +267,45 @@ func (c cond) inUnits(fine bool) (l, r string, w int64, unit *big.Rat, ok bool) 
 		return "", "", 0, nil, false
 	}
 	return asUnits(c.l, c.Left), asUnits(c.r, c.Right), n.Int64(), new(big.Rat).Inv(pow10(scale)), true
+}
+
+// pctTest is a tolerance_pct's test, |l - r| * 100 <= threshold * |l|,
+// computed in DECIMAL(38): DuckDB keeps the arithmetic of decimals of at
+// most 18 digits in 18 digits, and refuses what outgrows them. Where both
+// columns are that narrow, values below narrowBelow's bound compute
+// narrow, the wide arithmetic only for the others (a CASE computes a
+// branch for its own rows alone): 26-51 ms against 135-229 ms for a
+// million pairs of the 1M bench book.
+func (c cond) pctTest() string {
+	test := func(l, r string) string {
+		return fmt.Sprintf("abs(%s - %s) * 100 <= %s * abs(%s)", l, r, Decimal(c.Threshold), l)
+	}
+	wideTest := test(wide(c.l, c.Left), wide(c.r, c.Right))
+	bound, ok := c.narrowBelow()
+	if !ok {
+		return wideTest
+	}
+	return fmt.Sprintf("CASE WHEN abs(%[1]s) < %[2]s AND abs(%[3]s) < %[2]s THEN %[4]s ELSE %[5]s END", c.l, bound, c.r, test(c.l, c.r), wideTest)
+}
+
+// narrowBelow is, for a tolerance_pct of two decimals of at most 18
+// digits, the bound below which both values' test holds in 18 digits: the
+// difference (in the finer place, s), times 100, below 10^(18 - s); the
+// threshold (of precision tp) times the left value (of places ls) below
+// 10^(18 - ls - ts), with ts the threshold's places.
+func (c cond) narrowBelow() (bound string, ok bool) {
+	if c.Left.Type != source.Decimal || c.Right.Type != source.Decimal {
+		return "", false
+	}
+	lp, ls := decimalWidth(c.Left)
+	rp, rs := decimalWidth(c.Right)
+	_, tp, _ := decimalLiteral(c.Threshold)
+	// |l - r| < 2 * 10^k, so its hundredfold < 10^(k + 3).
+	k := min(18-max(ls, rs)-3, 18-ls-tp)
+	if lp > 18 || rp > 18 || k < 1 {
+		return "", false
+	}
+	return pow10(k).FloatString(0), true
 }
 
 // unitsType is the integer type of a number column's values in units of

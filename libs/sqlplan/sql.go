@@ -37,10 +37,17 @@ var globEscaper = strings.NewReplacer("*", "[*]", "?", "[?]", "[", "[[]")
 // Decimal renders an exact number as a DECIMAL literal of the narrowest
 // type that holds it, so arithmetic with it stays exact.
 func Decimal(r *big.Rat) string {
-	text, scale := decimalText(r)
+	text, precision, scale := decimalLiteral(r)
+	return fmt.Sprintf("CAST(%s AS DECIMAL(%d,%d))", String(text), precision, scale)
+}
+
+// decimalLiteral is r written in full and the precision and scale of
+// Decimal's type for it.
+func decimalLiteral(r *big.Rat) (text string, precision, scale int) {
+	text, scale = decimalText(r)
 	digits := len(strings.TrimLeft(strings.NewReplacer("-", "", ".", "").Replace(text), "0"))
 	// A digit before the point, but for a scale of 38: DECIMAL(38,38).
-	return fmt.Sprintf("CAST(%s AS DECIMAL(%d,%d))", String(text), max(digits, min(scale+1, 38), 1), scale)
+	return text, max(digits, min(scale+1, 38), 1), scale
 }
 
 // decimalText is r written in full, such as -1234.56, with its scale (r

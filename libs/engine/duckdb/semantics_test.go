@@ -101,6 +101,20 @@ func TestTolerance(t *testing.T) {
 			t.Errorf("matches = %v, want %v", got, want)
 		}
 	})
+	t.Run("tolerance_pct_narrow_and_wide", func(t *testing.T) {
+		t.Parallel()
+		// Values below 10^13 compute in 18 digits, the others in 38 (see
+		// sqlplan's narrowBelow): each pair at 2% exactly or a cent over,
+		// one side or both past the bound; F's hundredfold difference would
+		// outgrow 18 digits.
+		o := mustReconcile(t,
+			"id,ref,amount\n1,A,9999999999950.00\n2,B,9999999999950.00\n3,C,10000000000000.00\n4,D,-9999999999950.00\n5,E,9999999999950.00\n6,F,90000000000000.00\n",
+			"id,ref,amount\n10,A,9799999999951.00\n11,B,10199999999949.01\n12,C,10200000000000.00\n13,D,-10199999999949.00\n14,E,9799999999950.99\n15,F,-90000000000000.00\n",
+			recipeYAML(strings.Replace(rule(oneToOneTolerance, "2"), "op: tolerance,", "op: tolerance_pct,", 1)))
+		if got, want := o.pairs(), []string{"exact: l1 r10", "exact: l3 r12", "exact: l4 r13"}; !slices.Equal(got, want) {
+			t.Errorf("matches = %v, want %v", got, want)
+		}
+	})
 }
 
 func TestOneToOneOrder(t *testing.T) {
