@@ -343,12 +343,12 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 	var joins, tests, failed, reasons, ranks, byRank, order []string
 	var bands []bandOf
 	// first is the first condition besides the joins that ranks pairs by a
-	// distance; settles, that a round's closest fails one condition at most
-	// and those before first, which rank a pair only by whether it has an
-	// empty operand, not by its having one.
+	// distance; settles, that a round's closest has no empty operand in
+	// the conditions before first, which rank a pair only by whether it
+	// has one (and how many conditions it may fail, see roundOf).
 	var first *cond
 	var firstAt int // its index in the rule's conditions
-	settles := []string{"m.failed <= 1"}
+	var settles []string
 	carried := map[string][]string{"u": nil, "o": nil}
 	carry := func(alias, name string) {
 		if !slices.Contains(carried[alias], name) {
@@ -500,17 +500,25 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 			// made them (590 million, 3.5 s, where the round then did not
 			// run; 1.5 billion, 15 s, in a round of the threshold).
 		}
-		roundOf := func(radius int64, settles []string) (string, string) {
+		// roundOf is the round of a radius settling the records whose
+		// closest within it fails at most failing conditions. Only the
+		// pairs failing that many or fewer reach the aggregate: a record
+		// with one has its closest among them, and one without settles
+		// not. Under currencies, within a cent and 30 days, 1M invoices:
+		// 1.6 of 34.7 million pairs, the round 1.0-1.4 s against 1.8-2.1 s.
+		roundOf := func(radius int64, failing int, settles []string) (string, string) {
 			records, eq := rest, [2]string{ul, ur}
 			if radius > 0 {
 				records = inBands(rest, "u", fmt.Sprintf("%s // %d", ul, radius))
 				eq = [2]string{"u.__band", fmt.Sprintf("%s // %d", ur, radius)}
 			}
 			within := []string{eq[0] + " = " + eq[1], fmt.Sprintf("%s <= %s", first.NearMissRank(), Decimal(new(big.Rat).Mul(big.NewRat(radius, 1), unit)))}
+			pairs := fmt.Sprintf("SELECT * FROM (%s) WHERE failed <= %d", pairsOf(ids, records, s.Other, within...), failing)
+			settled := append([]string{fmt.Sprintf("m.failed <= %d", failing)}, settles...)
 			return countJoined(records, s.Other, eq),
-				fmt.Sprintf("INSERT INTO %s SELECT * FROM (%s) WHERE %s", nearWide, closest(pairsOf(ids, records, s.Other, within...)), strings.Join(settles, " AND "))
+				fmt.Sprintf("INSERT INTO %s SELECT * FROM (%s) WHERE %s", nearWide, closest(pairs), strings.Join(settled, " AND "))
 		}
-		steps.Widening.round = func(radius int64) (string, string) { return roundOf(radius, settles) }
+		steps.Widening.round = func(radius int64) (string, string) { return roundOf(radius, 1, settles) }
 		// The nearest values on first of the records left (by ASOF joins
 		// on cmps, see nearestOf) are a table, read by the count and the
 		// statement that settles. Each record beside each of its values
@@ -540,9 +548,9 @@ func NearMisses(k int, r plan.Rule, s Side) NearMissSteps {
 			}
 			// A pair passing every condition has no empty operand, so the
 			// conditions before first rank it alike.
-			steps.Widening.PassingRounds = func(radius int64) (string, string) { return roundOf(radius, []string{"m.failed = 0"}) }
+			steps.Widening.PassingRounds = func(radius int64) (string, string) { return roundOf(radius, 0, nil) }
 		}
-		if len(tests) == 2 && len(bands) == 1 && len(settles) == 1 && first.comparison() && plan.Classify(first.Left.Type) == plan.Temporal {
+		if len(tests) == 2 && len(bands) == 1 && len(settles) == 0 && first.comparison() && plan.Classify(first.Left.Type) == plan.Temporal {
 			// The comparison, then one condition that bands: once the
 			// passing step has run, a record's closest is among the pairs
 			// failing the comparison alone (in the bands, passing the
