@@ -15,6 +15,10 @@ func WalkFirst(e *Engine) { e.walk = walkFirst }
 // bands, near misses chosen by a window over the pairs sharing keys.
 func CoarseNever(e *Engine) { e.coarse = coarseNever }
 
+// RankEveryCandidate makes e's 1:1 rules rank every candidate, those
+// alone in their records' pairs too.
+func RankEveryCandidate(e *Engine) { e.contested = contestedNever }
+
 // CoarseAlways makes e take every rule's keys as coarse: candidates in
 // bands and near misses by the nearest values where a rule allows them,
 // else by an aggregate over the pairs sharing keys.

@@ -24,7 +24,7 @@ import (
 func TestAgainstOracle(t *testing.T) {
 	t.Parallel()
 	const seeds = 180
-	keyWays := append(slices.Clone(nearWays), stagesWay)
+	keyWays := append(slices.Clone(nearWays), stagesWay, everyRankedWay)
 	for seed := int64(1); seed <= seeds; seed++ {
 		walk, keys := walks[seed%int64(len(walks))], keyWays[seed/int64(len(walks))%int64(len(keyWays))]
 		t.Run(fmt.Sprintf("seed_%d_%s_%s", seed, walk.name, keys.name), func(t *testing.T) {
@@ -80,7 +80,15 @@ var walks = []way{
 
 // coarseWays are the ways an engine may take a rule's keys (see
 // duckdb.CoarseAlways); each must give the oracle's result.
-var coarseWays = []way{{"coarse", duckdb.CoarseAlways}, {"fine", duckdb.CoarseNever}}
+var coarseWays = []way{{"coarse", duckdb.CoarseAlways}, fineWay}
+
+// fineWay takes keys as fine. Their sharing not counted, a 1:1 rule there
+// ranks only the candidates that compete (see duckdb.RankEveryCandidate).
+var fineWay = way{"fine", duckdb.CoarseNever}
+
+// everyRankedWay is fineWay with every 1:1 candidate ranked, as where
+// records share keys with more than a few others.
+var everyRankedWay = way{"fine_every_candidate_ranked", func(e *duckdb.Engine) { duckdb.CoarseNever(e); duckdb.RankEveryCandidate(e) }}
 
 // nearWays are coarseWays and aggregateWay, for near misses.
 var nearWays = append(slices.Clone(coarseWays), aggregateWay)
