@@ -514,6 +514,8 @@ func Setup(p *plan.Plan) []string {
 	return []string{
 		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (rule_idx INTEGER, name %s, pattern %s)", Rules, enum(names...), enum(patterns...)),
 		fmt.Sprintf("INSERT INTO %s VALUES %s", Rules, strings.Join(values, ", ")),
+		// ord is a pair's rank in its rule's order, by which an M:N member
+		// shows its first pair's deltas; NULL for 1:1 (see oneToOne).
 		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (rule_idx INTEGER, grp BIGINT, lid BIGINT, rid BIGINT, ord BIGINT)", Pairs),
 		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (side VARCHAR, id BIGINT, rule_idx INTEGER, other BIGINT, other_key VARCHAR, failed INTEGER, reason VARCHAR)", Near),
 		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (rule_idx INTEGER, side VARCHAR, id BIGINT, reason VARCHAR)", AggMisses),
@@ -555,11 +557,11 @@ type RuleSteps struct {
 	// comparing every pair sharing a key, and where keys are nearly unique
 	// costs a fifth more (the right side read three times over).
 	KeyStats, Banded string
-	// Contested, set for a 1:1 rule that ranks pairs (not by its keys
-	// alone), may stand in for Candidates where records share keys with
-	// few others: the same pairs, only those that compete ranked (see
-	// ranksContested).
-	Contested string
+	// AloneFirst, set for a 1:1 rule, may stand in for Loop's first
+	// statement where records share keys with few others: the same pairs
+	// taken, those alone in their records' candidates found first (see
+	// oneToOne).
+	AloneFirst string
 }
 
 // KeySample is about how many records of each side KeyStats samples.
@@ -614,9 +616,9 @@ func Rule(k int, r plan.Rule) RuleSteps {
 	steps.Banded, steps.KeyStats = candidates(r, k > 0, true), keyStats(r)
 	switch r.Pattern {
 	case kallav1.Pattern_PATTERN_ONE_TO_ONE:
-		steps.Loop, steps.Probe = oneToOne(k)
+		steps.Loop, steps.AloneFirst, steps.Probe = oneToOne(k, costs(r))
 		steps.TakesAll = true
-		steps.Walk = walk(k)
+		steps.Walk = walk(k, costs(r))
 		steps.Stages = stages(r)
 	case kallav1.Pattern_PATTERN_ONE_TO_MANY:
 		steps.Finish = oneToMany(k, r, "rid", "lid")
@@ -634,9 +636,6 @@ func Rule(k int, r plan.Rule) RuleSteps {
 		steps.Candidates = blockPairs(r, left, right, r.Pattern)
 	} else {
 		steps.Candidates = candidates(r, k > 0, false)
-		if r.Pattern == kallav1.Pattern_PATTERN_ONE_TO_ONE {
-			steps.Contested, _ = candidatesOf(r, candidateWay{left: Left, right: Right, afterEarlier: k > 0, band: -1, within: -1, contested: true})
-		}
 	}
 	return steps
 }
@@ -651,8 +650,9 @@ func joinsOnly(r plan.Rule) bool {
 	return true
 }
 
-// candidates creates the rule's candidate pairs among free records, each
-// with its rank (ord) in the total order: the conditions' costs in the order
+// candidates creates the rule's candidate pairs among free records: a 1:1
+// rule's with the conditions' costs (see oneToOne), the others' with their
+// rank (ord) in the total order: the conditions' costs in the order
 // written, then the left key, then the right key. The deltas of a pair are
 // worked out only for the pairs matched, by the evidence (Matched). Records
 // already matched are left out when earlier rules ran (afterEarlier): the
@@ -692,16 +692,12 @@ func banding(r plan.Rule) []int {
 // out those already matched (afterEarlier), joined on the bands of the
 // condition at index band (where 0 or more) or, where within is 0 or more,
 // on those of the first condition that ranks, keeping only the pairs at
-// most within units apart there (see Stages); its ranks then follow those
-// of the pairs taken (offset). Contested (1:1), it ranks only the pairs
-// that compete (see ranksContested).
+// most within units apart there (see Stages).
 type candidateWay struct {
 	left, right  string
 	afterEarlier bool
 	band         int
 	within       int64
-	offset       bool
-	contested    bool
 }
 
 // candidatesOf is the statement making the candidates the way w says
@@ -770,29 +766,24 @@ func candidatesOf(r plan.Rule, w candidateWay) (statement, count string) {
 	if len(measured) > 0 {
 		from = fmt.Sprintf("SELECT %s FROM (%s)%s", strings.Join(outer, ", "), from, where(measured))
 	}
+	if r.Pattern == kallav1.Pattern_PATTERN_ONE_TO_ONE {
+		// Its rounds compare the costs themselves (see oneToOne).
+		return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", Candidates, from), count
+	}
 	ord := fmt.Sprintf("row_number() OVER (ORDER BY %s)", strings.Join(append(order, "lid", "rid"), ", "))
-	if w.offset {
-		ord += fmt.Sprintf(" + (SELECT coalesce(max(ord), 0) FROM %s)", Pairs)
-	}
-	if w.contested {
-		return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", Candidates, ranksContested(from, ord)), count
-	}
 	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT lid, rid, %s AS ord FROM (%s)", Candidates, ord, from), count
 }
 
-// ranksContested ranks (by ord) only the 1:1 candidates a record of
-// theirs shares with another candidate. A pair whose records have no other
-// is taken whatever the order, so it gets no rank (NULL), which spares
-// sorting every pair where references are nearly unique (on the 1M bench
-// book, every pair is such: candidates and the first round 0.26-0.34 s
-// against 0.46-0.58 s). Where most pairs compete, finding those costs more
-// than it spares (15 million pairs: 5.0 s against 4.4 s).
-func ranksContested(pairs, ord string) string {
-	return fmt.Sprintf("WITH j AS MATERIALIZED (%s), "+
-		"cl AS (SELECT lid FROM j GROUP BY lid HAVING count(*) > 1), cr AS (SELECT rid FROM j GROUP BY rid HAVING count(*) > 1) "+
-		"SELECT lid, rid, CAST(NULL AS BIGINT) AS ord FROM j WHERE lid NOT IN (SELECT lid FROM cl) AND rid NOT IN (SELECT rid FROM cr) "+
-		"UNION ALL SELECT lid, rid, %s AS ord FROM j WHERE lid IN (SELECT lid FROM cl) OR rid IN (SELECT rid FROM cr)",
-		pairs, ord)
+// costs names the columns a rule's candidates hold its conditions' costs
+// in, in the order written (see candidatesOf).
+func costs(r plan.Rule) []string {
+	var out []string
+	for i, c := range r.Conditions {
+		if newCond(c, "l", "r").Cost() != "" {
+			out = append(out, fmt.Sprintf("c%d", i))
+		}
+	}
+	return out
 }
 
 // where is a WHERE clause of conds joined by AND, "" when there are none.
@@ -820,21 +811,45 @@ func deltas(r plan.Rule) string {
 
 // oneToOne accepts every pair that is the first choice of both its records,
 // then drops the pairs those records were in, until none are left: this is
-// exactly the greedy walk down the total order. A pair without a rank (see
-// ranksContested) is the only choice of both: the first round takes it.
-func oneToOne(k int) (loop []string, probe string) {
+// exactly the greedy walk down the total order. A record's first choice is
+// the least of its pairs' costs (the columns named costs) and the other
+// record's key, an aggregate of a struct: no rank over every candidate,
+// whose sort took 4.3-4.7 s of 15 million pairs where the aggregates take
+// 0.9 s. Where records share keys with few others, aloneFirst takes the
+// same pairs: those alone in their records' candidates, whatever their
+// costs (the 1M bench book's all are), then the first choices among the
+// rest, sparing an aggregate's state per record (350-400 ms against
+// 700-870 ms with the candidates on the bench book).
+func oneToOne(k int, costs []string) (loop []string, aloneFirst, probe string) {
+	insert := func(pairs string) string {
+		return fmt.Sprintf("INSERT INTO %s SELECT %d, lid, lid, rid, NULL FROM (%s)", Pairs, k, pairs)
+	}
+	alone := fmt.Sprintf("WITH cl AS (SELECT lid FROM %[1]s GROUP BY lid HAVING count(*) > 1), cr AS (SELECT rid FROM %[1]s GROUP BY rid HAVING count(*) > 1), "+
+		"x AS MATERIALIZED (SELECT * FROM %[1]s WHERE lid IN (SELECT lid FROM cl) OR rid IN (SELECT rid FROM cr)) "+
+		"SELECT lid, rid FROM %[1]s WHERE lid NOT IN (SELECT lid FROM cl) AND rid NOT IN (SELECT rid FROM cr) UNION ALL %[2]s",
+		Candidates, firstChoices("x", costs))
 	return []string{
-		fmt.Sprintf(`INSERT INTO %[1]s SELECT %[3]d, lid, lid, rid, ord FROM %[2]s WHERE ord IS NULL UNION ALL SELECT %[3]d, lid, lid, rid, ord FROM (SELECT *, row_number() OVER (PARTITION BY lid ORDER BY ord) AS lrank, row_number() OVER (PARTITION BY rid ORDER BY ord) AS rrank FROM %[2]s WHERE ord IS NOT NULL) WHERE lrank = 1 AND rrank = 1`, Pairs, Candidates, k),
+		insert(firstChoices(Candidates, costs)),
 		fmt.Sprintf(`DELETE FROM %[2]s WHERE lid IN (SELECT lid FROM %[1]s WHERE rule_idx = %[3]d) OR rid IN (SELECT rid FROM %[1]s WHERE rule_idx = %[3]d)`, Pairs, Candidates, k),
-	}, fmt.Sprintf("SELECT count(*) FROM %s", Candidates)
+	}, insert(alone), fmt.Sprintf("SELECT count(*) FROM %s", Candidates)
 }
 
-func walk(k int) *Walk {
+// firstChoices are the pairs of candidates (a 1:1 rule's, holding their
+// costs) that are the first choice of both their records.
+func firstChoices(candidates string, costs []string) string {
+	best := func(side, other string) string {
+		return fmt.Sprintf("SELECT %[1]s, min(struct_pack(%[2]s)) AS b FROM %[3]s GROUP BY %[1]s",
+			side, strings.Join(append(slices.Clone(costs), other), ", "), candidates)
+	}
+	return fmt.Sprintf("SELECT l.lid, r.rid FROM (%s) l JOIN (%s) r ON l.b.rid = r.rid AND r.b.lid = l.lid", best("lid", "rid"), best("rid", "lid"))
+}
+
+func walk(k int, costs []string) *Walk {
 	return &Walk{
-		Read:   fmt.Sprintf("SELECT lid, rid FROM %s ORDER BY ord", Candidates),
+		Read:   fmt.Sprintf("SELECT lid, rid FROM %s ORDER BY %s", Candidates, strings.Join(append(slices.Clone(costs), "lid", "rid"), ", ")),
 		Create: fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (lid BIGINT, rid BIGINT)", walked),
 		Table:  walked,
-		Insert: fmt.Sprintf("INSERT INTO %s SELECT %d, lid, lid, rid, c.ord FROM %s JOIN %s c USING (lid, rid)", Pairs, k, walked, Candidates),
+		Insert: fmt.Sprintf("INSERT INTO %s SELECT %d, lid, lid, rid, NULL FROM %s", Pairs, k, walked),
 	}
 }
 

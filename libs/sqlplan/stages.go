@@ -100,8 +100,8 @@ func stages(r plan.Rule) *Stages {
 		return nil
 	}
 	_, _, w, unit, inUnits := first.inUnits(true)
-	freeWay := candidateWay{left: free(Left, "lid"), right: free(Right, "rid"), band: -1, within: -1, offset: true}
-	equal := equalPairs(r, freeWay.left, freeWay.right, true)
+	freeWay := candidateWay{left: free(Left, "lid"), right: free(Right, "rid"), band: -1, within: -1}
+	equal := equalPairs(r, freeWay.left, freeWay.right)
 	if !inUnits && equal == "" {
 		return nil
 	}
@@ -135,9 +135,9 @@ func stages(r plan.Rule) *Stages {
 // walk pairs a block's records in key order, the n-th left record with the
 // n-th right one, so the statement numbers each side's records within
 // their block and joins on the number: a block of a thousand records a
-// side is a thousand pairs, not a million. Their ranks follow those of the
-// pairs taken, where offset says so.
-func equalPairs(r plan.Rule, left, right string, offset bool) string {
+// side is a thousand pairs, not a million. Each of their costs is 0 (see
+// oneToOne), and each record is in one pair.
+func equalPairs(r plan.Rule, left, right string) string {
 	b, ok := equalBlocks(r)
 	if !ok {
 		return ""
@@ -145,12 +145,12 @@ func equalPairs(r plan.Rule, left, right string, offset bool) string {
 	numbered := func(records string) string {
 		return fmt.Sprintf("(SELECT *, row_number() OVER (PARTITION BY %s ORDER BY id) AS __n FROM %s)", b.by(), records)
 	}
-	ord := "row_number() OVER (ORDER BY l.id)" // a left record pairs once
-	if offset {
-		ord += fmt.Sprintf(" + (SELECT coalesce(max(ord), 0) FROM %s)", Pairs)
+	cols := []string{"l.id AS lid", "r.id AS rid"}
+	for _, c := range costs(r) {
+		cols = append(cols, "0 AS "+c)
 	}
-	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT l.id AS lid, r.id AS rid, %s AS ord FROM %s l JOIN %s r ON %s AND l.__n = r.__n",
-		Candidates, ord, numbered(b.records(left, "l", b.left)), numbered(b.records(right, "r", b.right)), b.on)
+	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT %s FROM %s l JOIN %s r ON %s AND l.__n = r.__n",
+		Candidates, strings.Join(cols, ", "), numbered(b.records(left, "l", b.left)), numbered(b.records(right, "r", b.right)), b.on)
 }
 
 // blockPairs makes the candidates of a rule of join keys alone, whose
@@ -165,7 +165,7 @@ func equalPairs(r plan.Rule, left, right string, offset bool) string {
 // a group's members, not its pairs.
 func blockPairs(r plan.Rule, left, right string, pattern kallav1.Pattern) string {
 	if pattern == kallav1.Pattern_PATTERN_ONE_TO_ONE {
-		return equalPairs(r, left, right, false)
+		return equalPairs(r, left, right)
 	}
 	b, _ := equalBlocks(r) // a join key always is
 	first := func(records string) string {

@@ -57,9 +57,9 @@ type ways struct {
 	// the pairs equal in every condition) and the pairs it took.
 	stages stagesWhen
 	staged func(radius, taken int64)
-	// contested says when a 1:1 rule ranks only the candidates that
-	// compete.
-	contested contestedWhen
+	// aloneFirst says when a 1:1 rule's rounds take the pairs alone in
+	// their records' candidates first.
+	aloneFirst aloneFirstWhen
 	// nearestLookups takes the lookups of the nearest others at each value
 	// wherever a rule allows them, tied or not; passingFirst settles the
 	// records passing every condition first wherever a rule allows it,
@@ -559,8 +559,8 @@ func match(ctx context.Context, s *session, p *plan.Plan, progress func(engine.P
 			run = runStages // which chooses its own way at once
 		case keys[k].coarse && steps.Banded != "":
 			steps.Candidates = steps.Banded
-		case steps.Contested != "" && s.contested.now(keys[k]):
-			steps.Candidates = steps.Contested
+		case steps.AloneFirst != "" && s.aloneFirst.now(keys[k]):
+			steps.Loop = append([]string{steps.AloneFirst}, steps.Loop[1:]...)
 		}
 		if err := run(ctx, s, steps); err != nil {
 			if overflow(err) {
@@ -924,27 +924,26 @@ func (s *session) coarseKeys(ctx context.Context, stats string) (keyEstimate, er
 	return k, nil
 }
 
-// contestedWhen says when a 1:1 rule ranks only the candidates that
-// compete (see sqlplan.RuleSteps.Contested).
-type contestedWhen int
+// aloneFirstWhen says when a 1:1 rule's rounds take the pairs alone in
+// their records' candidates first (see sqlplan.RuleSteps.AloneFirst).
+type aloneFirstWhen int
 
 const (
-	contestedWhenFew contestedWhen = iota // where records share keys with few others
-	contestedNever                        // every candidate ranked
+	aloneFirstWhenFew aloneFirstWhen = iota // where records share keys with few others
+	aloneFirstNever
 )
 
 // fewSharing is how many others a record may share keys with, on average
-// on each side, for a 1:1 rule to rank only the candidates that compete.
-// The 1M bench book's invoices and payments share theirs with about one
-// (its estimate is 0.8-1.2): most pairs are alone there. Where most pairs
-// compete, seeking those that do costs about a seventh of the candidates'
-// statement more.
+// on each side, for a 1:1 rule's rounds to take the pairs alone first. The
+// 1M bench book's invoices and payments share theirs with about one (its
+// estimate is 0.8-1.2), and all its pairs are alone. Where most pairs are
+// not, seeking those that are costs about as much as the round.
 const fewSharing = 2
 
-// now says whether a rule whose keys are as estimated ranks only the
-// candidates that compete.
-func (w contestedWhen) now(k keyEstimate) bool {
-	return w == contestedWhenFew && !k.coarse && k.perRecord("L") <= fewSharing && k.perRecord("R") <= fewSharing
+// now says whether a rule whose keys are as estimated takes the pairs
+// alone first.
+func (w aloneFirstWhen) now(k keyEstimate) bool {
+	return w == aloneFirstWhenFew && !k.coarse && k.perRecord("L") <= fewSharing && k.perRecord("R") <= fewSharing
 }
 
 // coarseWhen says when a rule's keys count as coarse.

@@ -15,9 +15,9 @@ func WalkFirst(e *Engine) { e.walk = walkFirst }
 // bands, near misses chosen by a window over the pairs sharing keys.
 func CoarseNever(e *Engine) { e.coarse = coarseNever }
 
-// RankEveryCandidate makes e's 1:1 rules rank every candidate, those
-// alone in their records' pairs too.
-func RankEveryCandidate(e *Engine) { e.contested = contestedNever }
+// AloneFirstNever makes e's 1:1 rules take their pairs by first choices
+// alone, where records share keys with few others too.
+func AloneFirstNever(e *Engine) { e.aloneFirst = aloneFirstNever }
 
 // CoarseAlways makes e take every rule's keys as coarse: candidates in
 // bands and near misses by the nearest values where a rule allows them,

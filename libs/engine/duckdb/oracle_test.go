@@ -24,7 +24,7 @@ import (
 func TestAgainstOracle(t *testing.T) {
 	t.Parallel()
 	const seeds = 180
-	keyWays := append(slices.Clone(nearWays), stagesWay, everyRankedWay)
+	keyWays := append(slices.Clone(nearWays), stagesWay, firstChoicesWay)
 	for seed := int64(1); seed <= seeds; seed++ {
 		walk, keys := walks[seed%int64(len(walks))], keyWays[seed/int64(len(walks))%int64(len(keyWays))]
 		t.Run(fmt.Sprintf("seed_%d_%s_%s", seed, walk.name, keys.name), func(t *testing.T) {
@@ -82,13 +82,14 @@ var walks = []way{
 // duckdb.CoarseAlways); each must give the oracle's result.
 var coarseWays = []way{{"coarse", duckdb.CoarseAlways}, fineWay}
 
-// fineWay takes keys as fine. Their sharing not counted, a 1:1 rule there
-// ranks only the candidates that compete (see duckdb.RankEveryCandidate).
+// fineWay takes keys as fine. Their sharing not counted, a 1:1 rule's
+// rounds there take the pairs alone in their records' candidates first
+// (see duckdb.AloneFirstNever).
 var fineWay = way{"fine", duckdb.CoarseNever}
 
-// everyRankedWay is fineWay with every 1:1 candidate ranked, as where
-// records share keys with more than a few others.
-var everyRankedWay = way{"fine_every_candidate_ranked", func(e *duckdb.Engine) { duckdb.CoarseNever(e); duckdb.RankEveryCandidate(e) }}
+// firstChoicesWay is fineWay with 1:1 rounds of first choices alone, as
+// where records share keys with more than a few others.
+var firstChoicesWay = way{"fine_first_choices", func(e *duckdb.Engine) { duckdb.CoarseNever(e); duckdb.AloneFirstNever(e) }}
 
 // nearWays are coarseWays and aggregateWay, for near misses.
 var nearWays = append(slices.Clone(coarseWays), aggregateWay)
