@@ -830,7 +830,10 @@ func oneToOne(k int, costs []string) (loop []string, aloneFirst, probe string) {
 		Candidates, firstChoices("x", costs))
 	return []string{
 		insert(firstChoices(Candidates, costs)),
-		fmt.Sprintf(`DELETE FROM %[2]s WHERE lid IN (SELECT lid FROM %[1]s WHERE rule_idx = %[3]d) OR rid IN (SELECT rid FROM %[1]s WHERE rule_idx = %[3]d)`, Pairs, Candidates, k),
+		// Rewritten rather than deleted from: 316 ms against 411 ms for 5
+		// million of 6.7 million candidates dropped, and the next round
+		// reads a table without deleted rows (165 ms against 259 ms).
+		fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %[2]s AS SELECT * FROM %[2]s WHERE lid NOT IN (SELECT lid FROM %[1]s WHERE rule_idx = %[3]d) AND rid NOT IN (SELECT rid FROM %[1]s WHERE rule_idx = %[3]d)`, Pairs, Candidates, k),
 	}, insert(alone), fmt.Sprintf("SELECT count(*) FROM %s", Candidates)
 }
 
