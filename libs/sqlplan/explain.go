@@ -232,6 +232,9 @@ func ruleScript(k int, r plan.Rule) string {
 		fmt.Fprintf(&b, "-- repeat until this returns 0 or the same value twice: %s\n", steps.Probe)
 		for i, q := range steps.Loop {
 			fmt.Fprintf(&b, "%s;\n", q)
+			if i == 0 && steps.AloneFirst != "" {
+				fmt.Fprintf(&b, "-- (where the keys are not coarse and a record shares them with at most about two others on average, each side, instead:\n-- %s;)\n", steps.AloneFirst)
+			}
 			if i == 0 && steps.TakesAll {
 				b.WriteString("-- stop here if that inserted as many rows as the count returned\n")
 			}

@@ -65,6 +65,9 @@ func TestExplainHidesCredentials(t *testing.T) {
 	if !strings.Contains(rules[0].SQL, "-- repeat until") {
 		t.Errorf("1:1 rule SQL does not show its loop:\n%s", rules[0].SQL)
 	}
+	if !strings.Contains(rules[0].SQL, "GROUP BY lid HAVING count(*) > 1") {
+		t.Errorf("1:1 rule SQL does not show its round taking the pairs alone first:\n%s", rules[0].SQL)
+	}
 }
 
 func TestPostgresWhere(t *testing.T) {
