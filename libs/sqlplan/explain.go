@@ -233,7 +233,7 @@ func ruleScript(k int, r plan.Rule) string {
 		for i, q := range steps.Loop {
 			fmt.Fprintf(&b, "%s;\n", q)
 			if i == 0 && steps.AloneFirst != "" {
-				fmt.Fprintf(&b, "-- (where the keys are not coarse and a record shares them with at most about two others on average, each side, instead:\n-- %s;)\n", steps.AloneFirst)
+				fmt.Fprintf(&b, "-- (where the keys are not coarse and a record is in at most %d pairs sharing them on average, each side, instead:\n-- %s;)\n", AloneFirstPairs, steps.AloneFirst)
 			}
 			if i == 0 && steps.TakesAll {
 				b.WriteString("-- stop here if that inserted as many rows as the count returned\n")

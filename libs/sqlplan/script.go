@@ -558,11 +558,19 @@ type RuleSteps struct {
 	// costs a fifth more (the right side read three times over).
 	KeyStats, Banded string
 	// AloneFirst, set for a 1:1 rule, may stand in for Loop's first
-	// statement where records share keys with few others: the same pairs
-	// taken, those alone in their records' candidates found first (see
-	// oneToOne).
+	// statement where records share keys with few others (see
+	// AloneFirstPairs): the same pairs taken, those alone in their
+	// records' candidates found first (see oneToOne).
 	AloneFirst string
 }
+
+// AloneFirstPairs is how many pairs sharing keys a record may be in, on
+// average on each side, for the engine to take a 1:1 rule's rounds by
+// AloneFirst (where keys are not coarse). The 1M bench book's invoices and
+// payments are in about one (its estimate is 0.8-1.2), and all its
+// candidates are alone. Where most are not, seeking those that are costs
+// about as much as the round.
+const AloneFirstPairs = 2
 
 // KeySample is about how many records of each side KeyStats samples.
 const KeySample = 16384
@@ -616,9 +624,10 @@ func Rule(k int, r plan.Rule) RuleSteps {
 	steps.Banded, steps.KeyStats = candidates(r, k > 0, true), keyStats(r)
 	switch r.Pattern {
 	case kallav1.Pattern_PATTERN_ONE_TO_ONE:
-		steps.Loop, steps.AloneFirst, steps.Probe = oneToOne(k, costs(r))
+		ranks := costs(r)
+		steps.Loop, steps.AloneFirst, steps.Probe = oneToOne(k, ranks)
 		steps.TakesAll = true
-		steps.Walk = walk(k, costs(r))
+		steps.Walk = walk(k, ranks)
 		steps.Stages = stages(r)
 	case kallav1.Pattern_PATTERN_ONE_TO_MANY:
 		steps.Finish = oneToMany(k, r, "rid", "lid")
@@ -709,7 +718,7 @@ func candidatesOf(r plan.Rule, w candidateWay) (statement, count string) {
 	right := w.right
 	inner := []string{"l.__id AS lid", "r.__id AS rid"}
 	outer := []string{"lid", "rid"}
-	order := []string{}
+	ranked := false // a condition before this one ranks pairs
 	join := func(l, r string) {
 		joins = append(joins, l+" = "+r)
 		eqs = append(eqs, [2]string{l, r})
@@ -727,7 +736,7 @@ func candidatesOf(r plan.Rule, w candidateWay) (statement, count string) {
 			inner = append(inner, sc.distance()+" AS "+d, sc.longest()+" AS "+n)
 			measured = append(measured, sc.fuzzyTest(d, n))
 			outer = append(outer, fuzzyCost(d, n)+" AS "+ci)
-			order = append(order, ci)
+			ranked = true
 			continue
 		default:
 			filters = append(filters, sc.Test())
@@ -740,7 +749,7 @@ func candidatesOf(r plan.Rule, w candidateWay) (statement, count string) {
 		if cost == "" {
 			continue
 		}
-		if w.within >= 0 && len(order) == 0 {
+		if w.within >= 0 && !ranked {
 			ul, ur, _, unit, _ := sc.inUnits(true)
 			filters = append(filters, fmt.Sprintf("%s <= %s", cost, Decimal(new(big.Rat).Mul(big.NewRat(w.within, 1), unit))))
 			if w.within == 0 {
@@ -753,7 +762,7 @@ func candidatesOf(r plan.Rule, w candidateWay) (statement, count string) {
 		}
 		inner = append(inner, cost+" AS "+ci)
 		outer = append(outer, ci)
-		order = append(order, ci)
+		ranked = true
 	}
 	count = countJoined(w.left, "l", right, "r", eqs)
 	if w.afterEarlier {
@@ -770,7 +779,7 @@ func candidatesOf(r plan.Rule, w candidateWay) (statement, count string) {
 		// Its rounds compare the costs themselves (see oneToOne).
 		return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", Candidates, from), count
 	}
-	ord := fmt.Sprintf("row_number() OVER (ORDER BY %s)", strings.Join(append(order, "lid", "rid"), ", "))
+	ord := fmt.Sprintf("row_number() OVER (ORDER BY %s)", strings.Join(append(costs(r), "lid", "rid"), ", "))
 	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT lid, rid, %s AS ord FROM (%s)", Candidates, ord, from), count
 }
 
@@ -821,20 +830,23 @@ func deltas(r plan.Rule) string {
 // rest, sparing an aggregate's state per record (350-400 ms against
 // 700-870 ms with the candidates on the bench book).
 func oneToOne(k int, costs []string) (loop []string, aloneFirst, probe string) {
-	insert := func(pairs string) string {
-		return fmt.Sprintf("INSERT INTO %s SELECT %d, lid, lid, rid, NULL FROM (%s)", Pairs, k, pairs)
-	}
 	alone := fmt.Sprintf("WITH cl AS (SELECT lid FROM %[1]s GROUP BY lid HAVING count(*) > 1), cr AS (SELECT rid FROM %[1]s GROUP BY rid HAVING count(*) > 1), "+
 		"x AS MATERIALIZED (SELECT * FROM %[1]s WHERE lid IN (SELECT lid FROM cl) OR rid IN (SELECT rid FROM cr)) "+
 		"SELECT lid, rid FROM %[1]s WHERE lid NOT IN (SELECT lid FROM cl) AND rid NOT IN (SELECT rid FROM cr) UNION ALL %[2]s",
 		Candidates, firstChoices("x", costs))
 	return []string{
-		insert(firstChoices(Candidates, costs)),
+		takeOneToOne(k, "("+firstChoices(Candidates, costs)+")"),
 		// Rewritten rather than deleted from: 316 ms against 411 ms for 5
 		// million of 6.7 million candidates dropped, and the next round
 		// reads a table without deleted rows (165 ms against 259 ms).
 		fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %[2]s AS SELECT * FROM %[2]s WHERE lid NOT IN (SELECT lid FROM %[1]s WHERE rule_idx = %[3]d) AND rid NOT IN (SELECT rid FROM %[1]s WHERE rule_idx = %[3]d)`, Pairs, Candidates, k),
-	}, insert(alone), fmt.Sprintf("SELECT count(*) FROM %s", Candidates)
+	}, takeOneToOne(k, "("+alone+")"), fmt.Sprintf("SELECT count(*) FROM %s", Candidates)
+}
+
+// takeOneToOne inserts the pairs (lid, rid) of from into Pairs as those of
+// the 1:1 rule at execution index k, each its own group, without a rank.
+func takeOneToOne(k int, from string) string {
+	return fmt.Sprintf("INSERT INTO %s SELECT %d, lid, lid, rid, NULL FROM %s", Pairs, k, from)
 }
 
 // firstChoices are the pairs of candidates (a 1:1 rule's, holding their
@@ -852,7 +864,7 @@ func walk(k int, costs []string) *Walk {
 		Read:   fmt.Sprintf("SELECT lid, rid FROM %s ORDER BY %s", Candidates, strings.Join(append(slices.Clone(costs), "lid", "rid"), ", ")),
 		Create: fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (lid BIGINT, rid BIGINT)", walked),
 		Table:  walked,
-		Insert: fmt.Sprintf("INSERT INTO %s SELECT %d, lid, lid, rid, NULL FROM %s", Pairs, k, walked),
+		Insert: takeOneToOne(k, walked),
 	}
 }
 

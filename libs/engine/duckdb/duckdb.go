@@ -933,17 +933,10 @@ const (
 	aloneFirstNever
 )
 
-// fewSharing is how many others a record may share keys with, on average
-// on each side, for a 1:1 rule's rounds to take the pairs alone first. The
-// 1M bench book's invoices and payments share theirs with about one (its
-// estimate is 0.8-1.2), and all its pairs are alone. Where most pairs are
-// not, seeking those that are costs about as much as the round.
-const fewSharing = 2
-
 // now says whether a rule whose keys are as estimated takes the pairs
 // alone first.
 func (w aloneFirstWhen) now(k keyEstimate) bool {
-	return w == aloneFirstWhenFew && !k.coarse && k.perRecord("L") <= fewSharing && k.perRecord("R") <= fewSharing
+	return w == aloneFirstWhenFew && !k.coarse && k.perRecord("L") <= sqlplan.AloneFirstPairs && k.perRecord("R") <= sqlplan.AloneFirstPairs
 }
 
 // coarseWhen says when a rule's keys count as coarse.
