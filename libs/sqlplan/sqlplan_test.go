@@ -145,7 +145,7 @@ func TestPostgresWhere(t *testing.T) {
 			copy bool
 		}{{in, true}, {counted, false}, {sqlplan.Counted(byReader), false}, {sqlplan.Counted(keyless), true}} {
 			count, _ := sqlplan.Unfiltered("kalla_left", tt.in)
-			script := strings.Join(sqlplan.Load("kalla_left", tt.in, "SELECT 1"), ";\n")
+			script := strings.Join(sqlplan.Load("kalla_left", tt.in, "SELECT 1", sqlplan.KeyOrder), ";\n")
 			if copied := strings.Contains(script, "kalla_left_unfiltered"); copied != tt.copy || (count != "") != tt.copy {
 				t.Errorf("Read %d: the load copies the side whole: %v, counts it: %q; want %v\n%s", tt.in.Read, copied, count, tt.copy, script)
 			}
@@ -179,6 +179,9 @@ func TestExplainParquetParts(t *testing.T) {
 	_, script := sqlplan.Explain(&plan.Plan{RecipeID: "x", Left: in, Right: in})
 	if want := "read_parquet(['/data/ledger/part-0.parquet', '/data/ledger/part-[[]1].parquet'], union_by_name = true)"; !strings.Contains(script, want) {
 		t.Errorf("the script does not read the parts as %s:\n%s", want, script)
+	}
+	if sorted := `CREATE OR REPLACE TEMP TABLE kalla_left_raw AS SELECT * FROM kalla_left_raw ORDER BY "id"`; !strings.Contains(script, "LIMIT 10000)") || !strings.Contains(script, sorted) {
+		t.Errorf("the script does not show a side whose first records are in key order stored as read, then sorted where not:\n%s", script)
 	}
 }
 

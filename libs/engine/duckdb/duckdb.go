@@ -47,6 +47,11 @@ type ways struct {
 	// a filtered side is copied whole before its filter keeps its records,
 	// as the tests comparing those two ways need.
 	readWhole bool
+	// storeAsRead stores every side with a key as read, without sampling
+	// its order, then sorts those not in key order; stored, when set, hears
+	// how each side was stored.
+	storeAsRead bool
+	stored      func(table string, asRead, sortedAfter bool)
 	// walk says when a 1:1 rule's rounds give way to the walk, and coarse
 	// when a rule's keys count as coarse; tests set the other ways, so that
 	// each way takes each shape.
@@ -306,7 +311,8 @@ func load(ctx context.Context, s *session, table string, in plan.Input) (kept, f
 	if !s.readWhole {
 		in = sqlplan.Counted(in)
 	}
-	for _, q := range sqlplan.Load(table, in, query) {
+	order := s.loadOrder(ctx, table, in, query)
+	for _, q := range sqlplan.Load(table, in, query, order) {
 		if err := s.exec(ctx, q); err != nil {
 			switch unchanged := in.Schema.Unchanged(); {
 			case ctx.Err() != nil:
@@ -323,8 +329,12 @@ func load(ctx context.Context, s *session, table string, in plan.Input) (kept, f
 	if err := in.Schema.Unchanged(); err != nil {
 		return 0, 0, fmt.Errorf("source %s: %w", in.Alias, err)
 	}
-	if err := checkKey(ctx, s, table, in); err != nil {
+	sortedAfter, err := checkKey(ctx, s, table, in, order)
+	if err != nil {
 		return 0, 0, err
+	}
+	if s.stored != nil {
+		s.stored(table, order == sqlplan.ReadOrder, sortedAfter)
 	}
 	if kept, err = s.int64(ctx, sqlplan.Count(table)); err != nil {
 		return 0, 0, err
@@ -497,18 +507,57 @@ func (s *session) scratchFile(name string, write func(io.Writer) error) (string,
 	return path, err
 }
 
+// loadOrder is sqlplan.ReadOrder where the source's first records come in
+// key order, else sqlplan.KeyOrder (also where the sample fails to read:
+// loading the side then says why).
+func (s *session) loadOrder(ctx context.Context, table string, in plan.Input, query string) sqlplan.Order {
+	q := sqlplan.SampleOrderBreaks(in, query)
+	switch {
+	case s.storeAsRead && len(in.Key) > 0:
+		return sqlplan.ReadOrder
+	case q == "":
+		return sqlplan.KeyOrder
+	}
+	start := time.Now()
+	breaks, err := s.int64(ctx, q)
+	order := sqlplan.KeyOrder
+	if err == nil && breaks == 0 {
+		order = sqlplan.ReadOrder
+	}
+	if traceStatements {
+		fmt.Fprintf(os.Stderr, "duckdb %6dms %s: %d of the first %d records out of key order (error: %v), stored as read: %t\n",
+			time.Since(start).Milliseconds(), table, breaks, sqlplan.SampleRows, err, order == sqlplan.ReadOrder)
+	}
+	return order
+}
+
 // checkKey refuses a side whose keys are NULL or not unique, naming
-// examples. The cheap pass over the stored order says whether there is
-// anything to name.
-func checkKey(ctx context.Context, s *session, table string, in plan.Input) error {
+// examples; the cheap pass over the stored order says whether there is
+// anything to name. A side stored as read whose records were not all in key
+// order is sorted first (sorted reports that it was).
+func checkKey(ctx context.Context, s *session, table string, in plan.Input, order sqlplan.Order) (sorted bool, err error) {
 	q := sqlplan.KeyOrderBreaks(table, in)
 	if q == "" {
-		return nil
+		return false, nil
 	}
 	breaks, err := s.int64(ctx, q)
-	if err != nil || breaks == 0 {
-		return err
+	if err == nil && breaks > 0 && order == sqlplan.ReadOrder {
+		if err := s.exec(ctx, sqlplan.SortLoaded(table, in)); err != nil {
+			return false, err
+		}
+		sorted = true
+		breaks, err = s.int64(ctx, q)
 	}
+	if err != nil || breaks == 0 {
+		return sorted, err
+	}
+	return sorted, keyProblems(ctx, s, in, table, breaks)
+}
+
+// keyProblems is the error of a side whose keys broke their order breaks
+// times: bad input naming keys that repeat or are empty, else the engine's
+// fault.
+func keyProblems(ctx context.Context, s *session, in plan.Input, table string, breaks int64) error {
 	rows, err := s.conn.QueryContext(ctx, sqlplan.KeyProblems(table, in))
 	if err != nil {
 		return fmt.Errorf("duckdb: %w", err)

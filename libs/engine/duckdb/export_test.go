@@ -4,6 +4,15 @@ package duckdb
 // the engine alone.
 func ReadWhole(e *Engine) { e.readWhole = true }
 
+// StoreAsRead makes e store every side with a key as read, whatever the
+// order of its first records, and sort it after where it was not in key
+// order.
+func StoreAsRead(e *Engine) { e.storeAsRead = true }
+
+// Stored makes e tell f how it stored each side with a key (kalla_left or
+// kalla_right): as read, and then sorted after.
+func Stored(e *Engine, f func(table string, asRead, sortedAfter bool)) { e.stored = f }
+
 // WalkNever makes e's 1:1 rules take their pairs in rounds alone.
 func WalkNever(e *Engine) { e.walk = walkNever }
 
