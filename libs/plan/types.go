@@ -57,9 +57,14 @@ func checkTypes(c Condition) string {
 	lc, rc := Classify(c.Left.Type), Classify(c.Right.Type)
 	op := recipe.OperatorName(c.Op)
 	if lc != rc {
-		// Each side should have been of the other side's class.
+		// Each side should have been of the other side's class, or of the
+		// one class the operator compares.
+		wantLeft, wantRight := rc, lc
+		if allowed := operandClasses[c.Op]; len(allowed) == 1 {
+			wantLeft, wantRight = allowed[0], allowed[0]
+		}
 		return fmt.Sprintf("%s cannot compare %s (%s) with %s (%s)", op, c.Left.Name, c.Left.TypeName(), c.Right.Name, c.Right.TypeName()) +
-			textNote(c.Left, c.Right, rc, lc)
+			cmp.Or(textNote(c.Left, c.Right, wantLeft, wantRight), asText(op, c, wantLeft))
 	}
 	allowed := operandClasses[c.Op]
 	if allowed == nil {
@@ -88,6 +93,19 @@ func textNote(left, right source.Column, wantLeft, wantRight Class) string {
 		return note
 	}
 	return whyNot(right, "right", wantRight)
+}
+
+// asText tells how to compare as text the side of a condition of a text
+// operator that is not text, or returns "".
+func asText(op string, c Condition, want Class) string {
+	if want != String {
+		return ""
+	}
+	col, side := c.Left, "left"
+	if Classify(col.Type) == String {
+		col, side = c.Right, "right"
+	}
+	return fmt.Sprintf(" (%s compares text; to compare the %s %s as written, set the %s source's types to {%q: \"text\"})", op, side, col.Name, side, col.Name)
 }
 
 func whyNot(c source.Column, side string, want Class) string {

@@ -296,6 +296,7 @@ func TestParseErrors(t *testing.T) {
 		{"priority_not_a_number", "priority: 1", "priority: first", "match_rules[0].priority", "must be a whole number", 10},
 		{"missing_alias", "alias: invoices, ", "", "sources.left.alias", "is required", 5},
 		{"duplicate_key", "recipe_id: ar", "recipe_id: ar\nrecipe_id: br", "recipe_id", "appears twice", 4},
+		{"unknown_version", `version: "1.0"`, `version: "2.0"`, "version", `"2.0" is not a recipe version this Kalla reads; allowed: "1.0" (also written "1"), or none`, 0},
 		{"unknown_type", "primary_key: [payment_id]}", "primary_key: [payment_id], types: {ref: int}}", "sources.right.types.ref", `"int" is not a type; allowed: date, decimal, integer, text, timestamp, or date, timestamp or decimal and a layout such as "date DD/MM/YYYY", "timestamp DD/MM/YYYY hh:mm" or "decimal 1.234,56"`, 6},
 		{"bad_date_layout", "primary_key: [payment_id]}", "primary_key: [payment_id], types: {ref: date DD/MM/YYY}}", "sources.right.types.ref", `"DD/MM/YYY": a date layout puts DD, MM (or MMM, the month's abbreviation: Jan; or MMMM, its name: January) and YYYY (or YY, the years 2000 to 2099) in some order`, 6},
 		{"bad_timestamp_layout", "primary_key: [payment_id]}", "primary_key: [payment_id], types: {ref: timestamp DD/MM/YYYY}}", "sources.right.types.ref", `"DD/MM/YYYY": a timestamp layout is a date layout`, 6},

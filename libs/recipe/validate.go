@@ -12,9 +12,14 @@ import (
 	"github.com/kallahq/kalla/libs/source"
 )
 
-// Validate checks what can be checked without reading the sources: patterns,
-// operators and their thresholds, join keys, aggregates and rule names.
-// Column names are checked against the sources' schemas later.
+// Versions are the recipe versions this Kalla reads, all meaning the one
+// format there is so far.
+var Versions = []string{"1.0", "1"}
+
+// Validate checks what can be checked without reading the sources: the
+// version, patterns, operators and their thresholds, join keys, aggregates
+// and rule names. Column names are checked against the sources' schemas
+// later.
 func Validate(r *kallav1.Recipe) error {
 	return validate(r).orNil()
 }
@@ -26,6 +31,9 @@ func validate(r *kallav1.Recipe) Errors {
 	}
 	if r.GetRecipeId() == "" {
 		fail("recipe_id", "is required")
+	}
+	if v := r.GetVersion(); v != "" && !slices.Contains(Versions, v) {
+		fail("version", "%q is not a recipe version this Kalla reads; allowed: \"1.0\" (also written \"1\"), or none", v)
 	}
 	l, rt := r.GetSources().GetLeft(), r.GetSources().GetRight()
 	if l == nil || rt == nil {

@@ -7,10 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
@@ -68,7 +70,7 @@ func Run(ctx context.Context, r *kallav1.Recipe, opts Options) (_ *evidence.Summ
 	out := filepath.Dir(targets[0].To)
 	made, err := evidence.MakeDirs(out)
 	if err != nil {
-		return nil, fmt.Errorf("output: %w", err)
+		return nil, outputError(out, err)
 	}
 	// A failed run leaves no empty directory it made behind.
 	defer func() {
@@ -78,7 +80,7 @@ func Run(ctx context.Context, r *kallav1.Recipe, opts Options) (_ *evidence.Summ
 	}()
 	held, err := scratch.Mkdir(out, stagingPrefix)
 	if err != nil {
-		return nil, fmt.Errorf("output: %w", err)
+		return nil, outputError(out, err)
 	}
 	defer held.RemoveAll()
 	staging := held.Path
@@ -179,6 +181,26 @@ func checkPlaces(r *kallav1.Recipe, moves []evidence.Move, stale []string) error
 		}
 	}
 	return nil
+}
+
+// outputError is the error of a run that could not make its staging folder
+// in the output folder dir: bad input where the user may not write there
+// (permissions, a read-only file system), naming dir rather than the
+// staging folder.
+func outputError(dir string, err error) error {
+	if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+		return engine.BadInput("output: cannot write in %s (%v); give a folder this user may write to", dir, unwrapPath(err))
+	}
+	return fmt.Errorf("output: cannot write in %s: %w", dir, err)
+}
+
+// unwrapPath is the reason of a path error without its operation and path.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // checkPlace refuses, before any work, an output path that cannot take a

@@ -21,6 +21,9 @@ func CSVSchema(path string, types map[string]Setting) (Schema, error) {
 	if err != nil {
 		return Schema{}, err // names the path
 	}
+	if fi.IsDir() {
+		return Schema{}, fmt.Errorf("%s is a directory; a CSV source names a file (a directory whose name does not end in .csv is read as Parquet parts)", path)
+	}
 	if !fi.Mode().IsRegular() {
 		// Opening a pipe would wait for its writer.
 		return Schema{}, fmt.Errorf("%s is not a regular file (%s): Kalla reads a CSV file twice, for its types and to reconcile it, so save it to a file first", path, fi.Mode().Type())

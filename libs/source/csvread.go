@@ -217,6 +217,7 @@ func (c *csvReader) quoted(line []byte) error {
 	c.rec, c.ends = c.rec[:0], c.ends[:0]
 	for {
 		if len(line) > 0 && line[0] == '"' {
+			opened := c.line
 			line = line[1:]
 			for {
 				i := bytes.IndexByte(line, '"')
@@ -229,7 +230,7 @@ func (c *csvReader) quoted(line []byte) error {
 					c.rec = append(c.rec, '\n')
 					next, err := c.rawLine()
 					if err == io.EOF {
-						return fmt.Errorf("line %d: %w", c.line, errQuote)
+						return fmt.Errorf("line %d: %w: the quote opening a field there is not closed by the end of the file (line %d)", opened, errQuote, c.line)
 					}
 					if err != nil {
 						return err

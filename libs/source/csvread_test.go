@@ -59,6 +59,16 @@ func TestCSVReaderAgainstEncodingCSV(t *testing.T) {
 			compareReaders(t, b.String(), 16, comma)
 		}
 	}
+	t.Run("unclosed_quote_names_the_line_it_opens", func(t *testing.T) {
+		r := newCSVReader(strings.NewReader("id,ref\n1,\"A\n2,B\n3,C\n"), 16)
+		var err error
+		for err == nil {
+			_, err = r.read()
+		}
+		if want := "line 2: extraneous or missing \" in quoted-field: the quote opening a field there is not closed by the end of the file (line 4)"; err.Error() != want {
+			t.Errorf("err = %v, want %s", err, want)
+		}
+	})
 	t.Run("line_longer_than_the_buffer", func(t *testing.T) {
 		long := strings.Repeat("x", 3<<20)
 		compareReaders(t, "a,b\n"+long+",\""+long+"\"\n1,2", 1<<20, ',')

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -191,11 +192,16 @@ func (s Schema) Column(name string) (Column, bool) {
 	return Column{}, false
 }
 
-// Names lists the column names, for messages.
+// Names lists the column names, for messages: quoted where they hold
+// surrounding spaces, a comma or a quote, or are empty.
 func (s Schema) Names() string {
 	names := make([]string, len(s.Columns))
 	for i, c := range s.Columns {
 		names[i] = c.Name
+		if c.Name == "" || strings.TrimSpace(c.Name) != c.Name || strings.ContainsAny(c.Name, ",\"") {
+			// Quoted where a list would hide what the name holds.
+			names[i] = strconv.Quote(c.Name)
+		}
 	}
 	return strings.Join(names, ", ")
 }

@@ -267,6 +267,15 @@ func TestCSVSchemaErrors(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a_directory", func(t *testing.T) {
+		t.Parallel()
+		path := filepath.Join(t.TempDir(), "x.csv")
+		os.Mkdir(path, 0o755)
+		_, err := source.CSVSchema(path, nil)
+		if want := path + " is a directory; a CSV source names a file"; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want %s", err, want)
+		}
+	})
 	t.Run("a_pipe", func(t *testing.T) {
 		t.Parallel()
 		path := filepath.Join(t.TempDir(), "x.csv")
@@ -475,5 +484,15 @@ func TestRewriteCSV(t *testing.T) {
 				t.Errorf("rewrote %q, %d records, %+v; want %q, %d records, %+v", out.String(), records, layout, tt.want, tt.records, want)
 			}
 		})
+	}
+}
+
+// TestSchemaNames: a name whose spaces, comma or quote a list would hide is
+// quoted.
+func TestSchemaNames(t *testing.T) {
+	t.Parallel()
+	s := source.Schema{Columns: []source.Column{{Name: "id"}, {Name: " amt"}, {Name: "a,b"}, {Name: `say "hi"`}, {Name: "memo text"}}}
+	if got, want := s.Names(), `id, " amt", "a,b", "say \"hi\"", memo text`; got != want {
+		t.Errorf("Names() = %s, want %s", got, want)
 	}
 }

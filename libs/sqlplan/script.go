@@ -860,10 +860,32 @@ func deltas(r plan.Rule) string {
 			parts = append(parts, d)
 		}
 	}
+	if a := r.Aggregate; a != nil {
+		parts = append(parts, aggregateDelta(a, r.Pattern == kallav1.Pattern_PATTERN_MANY_TO_ONE))
+	}
 	if len(parts) == 0 {
 		return "''"
 	}
 	return "concat_ws('; ', " + strings.Join(parts, ", ") + ")"
+}
+
+// aggregateDelta is the signed difference an aggregate check passed with,
+// the "one" record's value less the sum over its group (the left's, or the
+// right's in an M:1 rule), in the order the columns are written: a group
+// matched within a tolerance says what it wrote off. It reads the pair's
+// records (l, r) and its place in Pairs (p).
+func aggregateDelta(a *plan.Aggregate, manyToOne bool) string {
+	group := "OVER (PARTITION BY p.rule_idx, p.grp)"
+	l, r := operand("l", a.Left, a.LeftReversed), operand("r", a.Right, a.RightReversed)
+	label, diff := a.LeftLabel+"-sum("+a.RightLabel+")", fmt.Sprintf("%s - sum(%s) %s", l, r, group)
+	if manyToOne {
+		right := a.RightLabel
+		if a.RightReversed {
+			right = "(" + right + ")"
+		}
+		label, diff = "sum("+a.LeftLabel+")-"+right, fmt.Sprintf("sum(%s) %s - %s", l, group, r)
+	}
+	return fmt.Sprintf("%s || CAST(%s AS VARCHAR)", String(label+": "), diff)
 }
 
 // oneToOne accepts every pair that is the first choice of both its records,

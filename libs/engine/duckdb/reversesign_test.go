@@ -87,6 +87,27 @@ func TestReverseSign(t *testing.T) {
 		wantReasons(t, o.unmatchedLeft, map[string]string{
 			"2": "l.amount 100.00 against the sum of -r.amount over 2 records, 100.01: differs by 0.01, tolerance 0",
 		})
+		if got, want := memberDeltas(o), []string{"1 left 1: l.amount-sum(-r.amount): 0.00", "1 right 10: l.amount-sum(-r.amount): 0.00", "1 right 11: l.amount-sum(-r.amount): 0.00"}; !slices.Equal(got, want) {
+			t.Errorf("matched:\n got %q\nwant %q", got, want)
+		}
+	})
+	t.Run("aggregate_delta_of_many_to_one", func(t *testing.T) {
+		t.Parallel()
+		// Two invoices paid at once, a cent short, the payment's sign
+		// reversed: the sum of the many (left) less the one (right).
+		o := mustReconcile(t,
+			"id,ref,amount\n1,A,60.00\n2,A,40.00\n",
+			"id,ref,amount\n10,A,-99.99\n",
+			withSourceField(recipeYAML(`
+  - name: batch
+    pattern: M:1
+    conditions: [{left: ref, op: eq, right: ref}]
+    aggregate: {left: amount, right: amount, tolerance: 0.01}
+`), "right", "reverse_sign", "[amount]"))
+		want := []string{"1 left 1: sum(l.amount)-(-r.amount): 0.01", "1 left 2: sum(l.amount)-(-r.amount): 0.01", "1 right 10: sum(l.amount)-(-r.amount): 0.01"}
+		if got := memberDeltas(o); !slices.Equal(got, want) {
+			t.Errorf("matched:\n got %q\nwant %q", got, want)
+		}
 	})
 	t.Run("join_on_a_reversed_amount", func(t *testing.T) {
 		t.Parallel()

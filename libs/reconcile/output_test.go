@@ -1,0 +1,38 @@
+package reconcile
+
+import (
+	"io/fs"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestOutputError: an output folder the user may not write in is bad input
+// naming the folder, not the run's staging folder inside it; any other
+// failure to make the staging folder is the machine's.
+func TestOutputError(t *testing.T) {
+	t.Parallel()
+	staging := "/data/out/.kalla-run-123"
+	tests := []struct {
+		name string
+		err  error
+		bad  bool
+		want string
+	}{
+		{"permission", &fs.PathError{Op: "mkdir", Path: staging, Err: syscall.EACCES}, true,
+			"output: cannot write in /data/out (permission denied); give a folder this user may write to"},
+		{"read_only_file_system", &fs.PathError{Op: "mkdir", Path: staging, Err: syscall.EROFS}, true,
+			"output: cannot write in /data/out (read-only file system)"},
+		{"disk_full", &fs.PathError{Op: "mkdir", Path: staging, Err: syscall.ENOSPC}, false,
+			"output: cannot write in /data/out: mkdir /data/out/.kalla-run-123: no space left on device"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := outputError("/data/out", tt.err)
+			if IsBadInput(err) != tt.bad || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v (bad input: %v), want bad input %v saying %q", err, IsBadInput(err), tt.bad, tt.want)
+			}
+		})
+	}
+}
