@@ -4,6 +4,9 @@ import (
 	"cmp"
 	"fmt"
 	"math/big"
+	"regexp"
+	"strings"
+	"time"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/recipe"
@@ -128,10 +131,17 @@ func whyNot(c source.Column, side string, want Class) string {
 			side, c.Name, c.Exponent, side, c.Name)
 	case c.Odd != "":
 		hint := ""
-		if want == Number {
+		switch want {
+		case Number:
 			hint = layoutHint(side, c.Name, "decimal", source.NumberLayoutsReading(c.Odd, ""), "", nil) // 12,5 among 3 and 7
+		case Temporal:
+			hint = oddDate(c.Odd)
 		}
-		return fmt.Sprintf(" (the %s %s is text because of values such as %q among its numbers or dates%s)", side, c.Name, c.Odd, hint)
+		at := ""
+		if c.OddLine > 0 {
+			at = fmt.Sprintf(", on line %d,", c.OddLine)
+		}
+		return fmt.Sprintf(" (the %s %s is text because of values such as %q%s among its numbers or dates%s)", side, c.Name, c.Odd, at, hint)
 	case c.Sample != "" && want == Number:
 		return fmt.Sprintf(" (the %s %s is text: its values, such as %q, are not numbers as Kalla reads them: digits with an optional "+
 			"sign and decimal point, such as -1234.56, without thousands separators, currency signs or decimal commas%s)",
@@ -139,6 +149,22 @@ func whyNot(c source.Column, side string, want Class) string {
 	}
 	return ""
 }
+
+// oddDate says why a value among dates is none: written as a date of the
+// ISO layout that no calendar has (2024-02-30), or in another layout, as
+// every date of a column is read in one.
+func oddDate(v string) string {
+	v = strings.TrimSpace(v)
+	if len(v) >= 10 && isoDigits.MatchString(v[:10]) {
+		if _, err := time.Parse(time.DateOnly, v[:10]); err != nil {
+			return ": " + v[:10] + " is no day of the calendar"
+		}
+		return ""
+	}
+	return "; every date of a column is read in one layout: YYYY-MM-DD, or the one the source's types give it"
+}
+
+var isoDigits = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
 
 // notDates explains a CSV column compared with dates that holds none as
 // Kalla reads them: text, or numbers that a date layout reads (20240102),

@@ -79,6 +79,9 @@ func inferCSV(r io.Reader, types map[string]Setting) (Schema, error) {
 				v := b.data[from:end]
 				from = end
 				cols[i].add(v)
+				if cols[i].hasOdd && cols[i].oddLine == 0 {
+					cols[i].oddLine = line
+				}
 				if !cols[i].fits() {
 					return Schema{}, cols[i].typeError(names[i], line, string(v))
 				}
@@ -261,6 +264,7 @@ type inference struct {
 	// first value that is of none (hasOdd: there is one).
 	typed, hasOdd bool
 	odd           string
+	oddLine       int // the line of odd in the file
 	// set is what the recipe sets: Type 0 when the column is inferred.
 	set Setting
 	// narrow says the last number read has at most 38 digits by itself.
@@ -414,7 +418,7 @@ func (in *inference) column(name string) Column {
 	case in.zeros != "" || in.exponent != "":
 		// Numbers written as codes are named by zeros and exponent.
 	case in.typed:
-		c.Odd = in.odd
+		c.Odd, c.OddLine = in.odd, in.oddLine
 	default:
 		c.Sample = in.first
 		if in.negative != in.first {

@@ -60,6 +60,8 @@ type Column struct {
 	// Odd is, for a CSV column some of whose values are numbers, dates or
 	// timestamps but read as text, the first value that made it so ("N/A").
 	Odd string `json:",omitempty"`
+	// OddLine is Odd's line in the file.
+	OddLine int `json:",omitempty"`
 	// Sample is, for a CSV column of text none of whose values is a number
 	// or a date (02/01/2024, "1,234.56"), or of integers (20240102), its
 	// first value: a message about comparing it with numbers or dates

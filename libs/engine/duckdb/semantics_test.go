@@ -667,7 +667,7 @@ func TestInputs(t *testing.T) {
 		t.Parallel()
 		_, err := reconcileFiles(t, "id,amount\n1,5\n2,N/A\n", "id,amount\n10,5\n",
 			recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: id, op: eq, right: id}, {left: amount, op: tolerance, right: amount, threshold: 0.02}]}\n"))
-		want := `tolerance cannot compare amount (text) with amount (integer) (the left amount is text because of values such as "N/A" among its numbers or dates)`
+		want := `tolerance cannot compare amount (text) with amount (integer) (the left amount is text because of values such as "N/A", on line 3, among its numbers or dates)`
 		wantBadInput(t, err, want)
 	})
 	t.Run("text_compared_with_numbers_or_dates_says_what_is_read", func(t *testing.T) {
@@ -685,7 +685,7 @@ func TestInputs(t *testing.T) {
 			{"day_first_dates", "id,amount,day\n1,5,02/01/2024\n", "{left: day, op: date_within, right: day, threshold: 1}",
 				`date_within cannot compare day (text) with day (date) (the left day is text: its values, such as "02/01/2024", are not dates as Kalla reads them: YYYY-MM-DD, such as 2024-01-31, or timestamps such as 2024-01-31 14:05:00; to read them, set the left source's types to {"day": "date DD/MM/YYYY"}, which reads "02/01/2024" as 2024-01-02, or "date MM/DD/YYYY", as 2024-02-01)`},
 			{"decimal_commas_among_whole_numbers", "id,amount,day\n1,3,2024-01-02\n2,\"12,5\",2024-01-03\n", "{left: amount, op: tolerance, right: paid, threshold: 0.01}",
-				`tolerance cannot compare amount (text) with paid (decimal(6,2)) (the left amount is text because of values such as "12,5" among its numbers or dates; to read them, set the left source's types to {"amount": "decimal 1.234,56"} or "decimal 1 234,56", as they are written)`},
+				`tolerance cannot compare amount (text) with paid (decimal(6,2)) (the left amount is text because of values such as "12,5", on line 3, among its numbers or dates; to read them, set the left source's types to {"amount": "decimal 1.234,56"} or "decimal 1 234,56", as they are written)`},
 			{"compact_dates_with_leading_zeros", "id,amount,day\n1,5,02012024\n", "{left: day, op: date_within, right: day, threshold: 1}",
 				`date_within cannot compare day (text) with day (date) (the left day is text: its values, such as "02012024", are not dates as Kalla reads them: YYYY-MM-DD, such as 2024-01-31, or timestamps such as 2024-01-31 14:05:00; to read them, set the left source's types to {"day": "date DDMMYYYY"}, which reads "02012024" as 2024-01-02, or "date MMDDYYYY", as 2024-02-01)`},
 			{"compact_dates_read_as_integers", "id,amount,day\n1,5,20240102\n", "{left: day, op: date_within, right: day, threshold: 1}",
@@ -696,6 +696,10 @@ func TestInputs(t *testing.T) {
 				`such as "02/01/2024 14:05", are not dates as Kalla reads them: YYYY-MM-DD, such as 2024-01-31, or timestamps such as 2024-01-31 14:05:00; to read them, set the left source's types to {"day": "timestamp DD/MM/YYYY hh:mm"}, which reads "02/01/2024 14:05" as 2024-01-02 14:05:00, or "timestamp MM/DD/YYYY hh:mm", as 2024-02-01 14:05:00)`},
 			{"twelve_hour_timestamps", "id,amount,day\n1,5,1/13/2024 2:05 PM\n", "{left: day, op: date_within, right: day, threshold: 1}",
 				`to read them, set the left source's types to {"day": "timestamp MM/DD/YYYY hh:mm AM/PM"}, which reads "1/13/2024 2:05 PM" as 2024-01-13 14:05:00)`},
+			{"a_date_of_another_layout_among_iso_dates", "id,amount,day\n1,5,2024-01-02\n2,5,02/01/2024\n", "{left: day, op: date_within, right: day, threshold: 1}",
+				`date_within cannot compare day (text) with day (date) (the left day is text because of values such as "02/01/2024", on line 3, among its numbers or dates; every date of a column is read in one layout: YYYY-MM-DD, or the one the source's types give it)`},
+			{"no_day_of_the_calendar", "id,amount,day\n1,5,2024-01-02\n2,5,2024-02-30\n", "{left: day, op: date_within, right: day, threshold: 1}",
+				`date_within cannot compare day (text) with day (date) (the left day is text because of values such as "2024-02-30", on line 3, among its numbers or dates: 2024-02-30 is no day of the calendar)`},
 			{"a_number_for_a_text_operator", "id,amount,day\n1,5,2024-01-02\n", "{left: amount, op: contains, right: note}",
 				`contains cannot compare amount (integer) with note (text) (contains compares text; to compare the left amount as written, set the left source's types to {"amount": "text"})`},
 			{"both_sides_text", "id,amount,day\n1,5,02/01/2024\n", "{left: day, op: date_within, right: note, threshold: 1}",
