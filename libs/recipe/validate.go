@@ -12,9 +12,9 @@ import (
 	"github.com/kallahq/kalla/libs/source"
 )
 
-// Versions are the recipe versions this Kalla reads, all meaning the one
+// versions are the recipe versions this Kalla reads, all meaning the one
 // format there is so far.
-var Versions = []string{"1.0", "1"}
+var versions = []string{"1.0", "1"}
 
 // Validate checks what can be checked without reading the sources: the
 // version, patterns, operators and their thresholds, join keys, aggregates
@@ -32,7 +32,7 @@ func validate(r *kallav1.Recipe) Errors {
 	if r.GetRecipeId() == "" {
 		fail("recipe_id", "is required")
 	}
-	if v := r.GetVersion(); v != "" && !slices.Contains(Versions, v) {
+	if v := r.GetVersion(); v != "" && !slices.Contains(versions, v) {
 		fail("version", "%q is not a recipe version this Kalla reads; allowed: \"1.0\" (also written \"1\"), or none", v)
 	}
 	l, rt := r.GetSources().GetLeft(), r.GetSources().GetRight()
