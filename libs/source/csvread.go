@@ -115,7 +115,7 @@ func (c *csvReader) read() ([][]byte, error) {
 		c.width = len(c.fields)
 	}
 	if len(c.fields) != c.width {
-		return nil, fmt.Errorf("record on line %d: wrong number of fields (%d, where the first record has %d)", c.start, len(c.fields), c.width)
+		return nil, fmt.Errorf("record on line %d: wrong number of fields (%d, where the header has %d)", c.start, len(c.fields), c.width)
 	}
 	c.layout.LongestRecord = max(c.layout.LongestRecord, c.size)
 	return c.fields, nil

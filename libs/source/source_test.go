@@ -248,7 +248,7 @@ func TestCSVSchemaErrors(t *testing.T) {
 		"empty_file":       {"", "the file is empty"},
 		"byte_order_mark":  {"\ufeff\n", "the file is empty"},
 		"duplicate_header": {"a,a\n1,2\n", `header names column "a" twice`},
-		"ragged_row":       {"a,b\n1\n", "record on line 2: wrong number of fields"},
+		"ragged_row":       {"a,b\n1\n", "record on line 2: wrong number of fields (1, where the header has 2)"},
 		"unnamed_column":   {"a,\n1,2\n", "header column 2 has no name"},
 		"only_a_sep_line":  {"sep=;\n", "a header row naming the columns is required after it"},
 		"two_separators":   {"\"a\";\"b\";c|d\n1\n", `the header holds ';' and '|' outside quotes and no comma`},
