@@ -78,10 +78,7 @@ func inferCSV(r io.Reader, types map[string]Setting) (Schema, error) {
 				end := b.ends[r*len(cols)+i]
 				v := b.data[from:end]
 				from = end
-				cols[i].add(v)
-				if cols[i].hasOdd && cols[i].oddLine == 0 {
-					cols[i].oddLine = line
-				}
+				cols[i].add(v, line)
 				if !cols[i].fits() {
 					return Schema{}, cols[i].typeError(names[i], line, string(v))
 				}
@@ -276,7 +273,8 @@ type inference struct {
 	buf []byte
 }
 
-func (in *inference) add(v []byte) {
+// add notes the value v, read on line.
+func (in *inference) add(v []byte, line int) {
 	if len(v) == 0 {
 		return
 	}
@@ -322,7 +320,7 @@ func (in *inference) add(v []byte) {
 	}
 	in.typed = in.typed || number || temporal
 	if !number && !temporal && !in.hasOdd {
-		in.odd, in.hasOdd = string(v), true
+		in.odd, in.oddLine, in.hasOdd = string(v), line, true
 	}
 }
 

@@ -431,14 +431,20 @@ func (c cond) NearMissRank() string {
 	return fmt.Sprintf("(%s IS NULL OR %s IS NULL)", c.l, c.r)
 }
 
+// subtrahend is a column's label as a delta's label subtracts it: in
+// parentheses when compared negated, amount-(-bank.amount), not
+// amount--bank.amount.
+func subtrahend(label string, reversed bool) string {
+	if reversed {
+		return "(" + label + ")"
+	}
+	return label
+}
+
 // Delta shows how far apart the two values are, for evidence; "" when the
 // operator has no distance to show.
 func (c cond) Delta() string {
-	right := c.RightLabel
-	if c.RightReversed {
-		right = "(" + right + ")" // amount-(-bank.amount), not amount--bank.amount
-	}
-	label := String(c.LeftLabel + "-" + right + ": ")
+	label := String(c.LeftLabel + "-" + subtrahend(c.RightLabel, c.RightReversed) + ": ")
 	switch c.Op {
 	case kallav1.Operator_OPERATOR_TOLERANCE, kallav1.Operator_OPERATOR_TOLERANCE_PCT,
 		kallav1.Operator_OPERATOR_GT, kallav1.Operator_OPERATOR_LT,

@@ -34,11 +34,12 @@ func Explain(p *plan.Plan) (rules []RuleScript, script string) {
 		if where := PostgresWhere(side.in, true); side.in.Ref.Format == source.FormatPostgres && where != "" {
 			fmt.Fprintf(&b, "-- PostgreSQL copies only the rows where %s\n-- (conditions on text when the server's text is UTF-8, as it is by default)\n", where)
 		}
-		if q := SampleOrderBreaks(side.in, read(side.in)); q != "" {
+		query := read(side.in)
+		if q := SampleOrderBreaks(side.in, query); q != "" {
 			fmt.Fprintf(&b, "-- where 0, the first %d records read come in key order:\n%s;\n-- then stored as read, and sorted where the count below finds them out of order:\n%s;\n%s;\n-- else sorted as read:\n",
-				SampleRows, q, strings.Join(Load(side.table, side.in, read(side.in), ReadOrder), ";\n"), SortLoaded(side.table, side.in))
+				SampleRows, q, strings.Join(Load(side.table, side.in, query, ReadOrder), ";\n"), SortLoaded(side.table, side.in))
 		}
-		fmt.Fprintf(&b, "%s;\n", strings.Join(Load(side.table, side.in, read(side.in), KeyOrder), ";\n"))
+		fmt.Fprintf(&b, "%s;\n", strings.Join(Load(side.table, side.in, query, KeyOrder), ";\n"))
 		switch count, drop := Unfiltered(side.table, side.in); {
 		case count != "":
 			fmt.Fprintf(&b, "-- the records the filter left out: those read (below) less those kept\n%s;\n%s;\n", count, drop)

@@ -342,12 +342,8 @@ func SampleOrderBreaks(in plan.Input, read string) string {
 	if len(in.Key) == 0 || in.Ref.Format != source.FormatParquet {
 		return ""
 	}
-	prev := make([]string, len(in.Key))
-	for i, c := range in.Key {
-		prev[i] = fmt.Sprintf("lag(%s) OVER () AS __prev_%d", Ident(c.Name), i)
-	}
 	return fmt.Sprintf("SELECT count(*) FROM (SELECT %[1]s, %[2]s FROM (SELECT %[1]s FROM (%[3]s) LIMIT %[4]d)) WHERE %[5]s OR %[6]s",
-		keyColumns(in), strings.Join(prev, ", "), read, SampleRows, anyNull(in.Key), notAfter(in.Key))
+		keyColumns(in), strings.Join(keysBefore(in.Key), ", "), read, SampleRows, anyNull(in.Key), notAfter(in.Key))
 }
 
 // SortLoaded sorts a side Load stored in ReadOrder by key.
@@ -464,12 +460,19 @@ func KeyOrderBreaks(table string, in plan.Input) string {
 	if len(in.Key) == 0 {
 		return ""
 	}
-	prev := []string{"lag(__id) OVER () AS __prev_id"}
-	for i, c := range in.Key {
-		prev = append(prev, fmt.Sprintf("lag(%s) OVER () AS __prev_%d", Ident(c.Name), i))
-	}
+	prev := append([]string{"lag(__id) OVER () AS __prev_id"}, keysBefore(in.Key)...)
 	return fmt.Sprintf("SELECT count(*) FROM (SELECT __id, %s, %s FROM %s) WHERE %s OR __prev_id >= __id OR %s",
 		keyColumns(in), strings.Join(prev, ", "), table, anyNull(in.Key), notAfter(in.Key))
+}
+
+// keysBefore are the key columns of the record stored before, as
+// __prev_<i>, which notAfter compares.
+func keysBefore(key []source.Column) []string {
+	out := make([]string, len(key))
+	for i, c := range key {
+		out[i] = fmt.Sprintf("lag(%s) OVER () AS __prev_%d", Ident(c.Name), i)
+	}
+	return out
 }
 
 // notAfter tests that a key is not strictly greater than the key before it
@@ -830,7 +833,7 @@ func candidatesOf(r plan.Rule, w candidateWay) (statement, count string) {
 		// Its rounds compare the costs themselves (see oneToOne).
 		return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", Candidates, from), count
 	}
-	ord := fmt.Sprintf("row_number() OVER (ORDER BY %s)", strings.Join(append(costs(r), "lid", "rid"), ", "))
+	ord := fmt.Sprintf("row_number() OVER (ORDER BY %s)", ruleOrder(costs(r)))
 	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT lid, rid, %s AS ord FROM (%s)", Candidates, ord, from), count
 }
 
@@ -844,6 +847,13 @@ func costs(r plan.Rule) []string {
 		}
 	}
 	return out
+}
+
+// ruleOrder is the total order of a rule's candidates holding the cost
+// columns named costs: the costs in the order written, then the left and
+// the right record (numbered in key order).
+func ruleOrder(costs []string) string {
+	return strings.Join(append(slices.Clone(costs), "lid", "rid"), ", ")
 }
 
 // where is a WHERE clause of conds joined by AND, "" when there are none.
@@ -882,11 +892,7 @@ func aggregateDelta(a *plan.Aggregate, manyToOne bool) string {
 	l, r := operand("l", a.Left, a.LeftReversed), operand("r", a.Right, a.RightReversed)
 	label, diff := a.LeftLabel+"-sum("+a.RightLabel+")", fmt.Sprintf("%s - sum(%s) %s", l, r, group)
 	if manyToOne {
-		right := a.RightLabel
-		if a.RightReversed {
-			right = "(" + right + ")"
-		}
-		label, diff = "sum("+a.LeftLabel+")-"+right, fmt.Sprintf("sum(%s) %s - %s", l, group, r)
+		label, diff = "sum("+a.LeftLabel+")-"+subtrahend(a.RightLabel, a.RightReversed), fmt.Sprintf("sum(%s) %s - %s", l, group, r)
 	}
 	return fmt.Sprintf("%s || CAST(%s AS VARCHAR)", String(label+": "), diff)
 }
@@ -934,7 +940,7 @@ func firstChoices(candidates string, costs []string) string {
 
 func walk(k int, costs []string) *Walk {
 	return &Walk{
-		Read:   fmt.Sprintf("SELECT lid, rid FROM %s ORDER BY %s", Candidates, strings.Join(append(slices.Clone(costs), "lid", "rid"), ", ")),
+		Read:   fmt.Sprintf("SELECT lid, rid FROM %s ORDER BY %s", Candidates, ruleOrder(costs)),
 		Create: fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (lid BIGINT, rid BIGINT)", walked),
 		Table:  walked,
 		Insert: takeOneToOne(k, walked),
