@@ -45,6 +45,34 @@ func CSVSchema(path string, types map[string]Setting) (Schema, error) {
 	return s, nil
 }
 
+// CSVLines returns the line each of records starts on in the CSV file at
+// path, records numbered from 1 after the header as Kalla's reader reads
+// them: a quoted field may hold line ends, and blank lines are skipped, so
+// a record's line is not its number plus one.
+func CSVLines(path string, records []int64) (map[int64]int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err // names the path
+	}
+	defer f.Close()
+	want := map[int64]bool{}
+	var last int64
+	for _, n := range records {
+		want[n], last = true, max(last, n)
+	}
+	cr := newCSVReader(f, 1<<20)
+	lines := make(map[int64]int, len(want))
+	for n := int64(0); n <= last; n++ { // record 0 is the header
+		if _, err := cr.read(); err != nil {
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		if want[n] {
+			lines[n] = cr.start
+		}
+	}
+	return lines, nil
+}
+
 func inferCSV(r io.Reader, types map[string]Setting) (Schema, error) {
 	cr := newCSVReader(r, 1<<20)
 	header, err := cr.read()

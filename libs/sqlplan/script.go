@@ -244,6 +244,16 @@ const FloatText = "kalla_float_text"
 // 1.1, not 1.100000000000000088. Timestamps and booleans are read as they
 // are.
 func ReadParquet(files []string, s source.Schema) string {
+	return readParquet(files, s, "")
+}
+
+// ReadParquetPlaces is ReadParquet with each record's file and number in
+// it (from 1), for KeyPlaces.
+func ReadParquetPlaces(files []string, s source.Schema) string {
+	return readParquet(files, s, fmt.Sprintf(", filename AS %s, file_row_number + 1 AS %s", placeFile, placeRecord))
+}
+
+func readParquet(files []string, s source.Schema, places string) string {
 	cols := make([]string, len(s.Columns))
 	for i, c := range s.Columns {
 		name := Ident(c.Name)
@@ -264,7 +274,7 @@ func ReadParquet(files []string, s source.Schema) string {
 	if len(files) > 1 {
 		from = fmt.Sprintf("read_parquet([%s], union_by_name = true)", strings.Join(paths, ", "))
 	}
-	return fmt.Sprintf("SELECT %s FROM %s", strings.Join(cols, ", "), from)
+	return fmt.Sprintf("SELECT %s%s FROM %s", strings.Join(cols, ", "), places, from)
 }
 
 // Load stores a side read by the query read, numbering its records by key
@@ -276,13 +286,9 @@ func ReadParquet(files []string, s source.Schema) string {
 // keeps the records it names.
 func Load(table string, in plan.Input, read string, order Order) []string {
 	raw := table + "_raw"
-	if len(in.Extracts)+len(in.Nets)+len(in.Signed) > 0 {
-		read = fmt.Sprintf("SELECT %s FROM (%s)", strings.Join(append([]string{"*"}, derived(in)...), ", "), read)
-	}
+	in, read, rowid := stored(in, read)
 	rename := "" // the view's columns give a column named rowid its name back
-	in, rowid := hideRowid(in)
 	if rowid != "" {
-		read = fmt.Sprintf("SELECT * RENAME (%s AS %s) FROM (%s)", Ident(rowid), storedRowid, read)
 		rename = fmt.Sprintf(" RENAME (%s AS %s)", storedRowid, Ident(rowid))
 	}
 	var statements []string
@@ -308,6 +314,20 @@ func Load(table string, in plan.Input, read string, order Order) []string {
 		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", raw, read),
 		fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %s AS SELECT %s FROM %s", table, id, raw),
 	)
+}
+
+// stored returns the query read with the columns the source derives added
+// and its column named rowid, if any, hidden (see hideRowid), and in to
+// match.
+func stored(in plan.Input, read string) (plan.Input, string, string) {
+	if len(in.Extracts)+len(in.Nets)+len(in.Signed) > 0 {
+		read = fmt.Sprintf("SELECT %s FROM (%s)", strings.Join(append([]string{"*"}, derived(in)...), ", "), read)
+	}
+	in, rowid := hideRowid(in)
+	if rowid != "" {
+		read = fmt.Sprintf("SELECT * RENAME (%s AS %s) FROM (%s)", Ident(rowid), storedRowid, read)
+	}
+	return in, read, rowid
 }
 
 // Order is the order Load stores a side's records in.
@@ -506,16 +526,85 @@ func KeyProblems(table string, in plan.Input) string {
 	if len(in.Key) == 0 {
 		return ""
 	}
-	parts := make([]string, len(in.Key))
-	for i, c := range in.Key {
+	return fmt.Sprintf("SELECT %s AS key, count(*) AS n FROM %s GROUP BY %s HAVING count(*) > 1 OR %s ORDER BY n DESC, key LIMIT 5",
+		keyShown(in.Key), table, keyColumns(in), anyNull(in.Key))
+}
+
+// keyShown renders a key as a text that tells keys apart, as KeyProblems
+// shows them.
+func keyShown(key []source.Column) string {
+	parts := make([]string, len(key))
+	for i, c := range key {
 		parts[i] = fmt.Sprintf("coalesce(%s, 'empty')", shown(Ident(c.Name), c))
 	}
-	key := parts[0]
-	if len(parts) > 1 {
-		key = "'(' || " + strings.Join(parts, " || ', ' || ") + " || ')'"
+	if len(parts) == 1 {
+		return parts[0]
 	}
-	return fmt.Sprintf("SELECT %s AS key, count(*) AS n FROM %s GROUP BY %s HAVING count(*) > 1 OR %s ORDER BY n DESC, key LIMIT 5",
-		key, table, keyColumns(in), anyNull(in.Key))
+	return "'(' || " + strings.Join(parts, " || ', ' || ") + " || ')'"
+}
+
+// placesShown is how many records of a key KeyPlaces places.
+const placesShown = 3
+
+// KeyPlaces returns, for a side read from a file by the query read (as
+// Load was given it), a statement storing the file's records as read and a
+// query saying where the first placesShown records of each of keys (as
+// KeyProblems shows them) are among those the side's filter keeps: the
+// key, the Parquet file (NULL for CSV) and the record's number in it, from
+// 1 (CSV: the header not counted; the CSV reader knows the record's line).
+// Both are empty for a side of another source or without a key. A Parquet
+// side's read must be ReadParquetPlaces.
+func KeyPlaces(table string, in plan.Input, read string, keys []string) (store, query string) {
+	var file, record string
+	switch in.Ref.Format {
+	case source.FormatCSV:
+		file, record = "NULL", "rowid + 1" // stored as read: the rows' order is the file's
+	case source.FormatParquet:
+		if !slices.ContainsFunc(in.Schema.Columns, shadowsPlace) {
+			file, record = placeFile, placeRecord
+		}
+	}
+	if record == "" || len(in.Key) == 0 || len(keys) == 0 {
+		return "", ""
+	}
+	places := table + "_places"
+	in, read, _ = stored(in, read)
+	// Only the columns the query reads: the side is stored already.
+	var cols []string
+	for _, c := range in.Key {
+		cols = append(cols, Ident(c.Name))
+	}
+	where := ""
+	if len(in.Filters) > 0 {
+		where = " WHERE " + filterWhere(in.Filters)
+		for _, f := range in.Filters {
+			cols = append(cols, Ident(f.Column.Name))
+		}
+	}
+	if record == placeRecord {
+		cols = append(cols, placeFile, placeRecord)
+	}
+	literals := make([]string, len(keys))
+	for i, k := range keys {
+		literals[i] = String(k)
+	}
+	slices.Sort(cols)
+	store = fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT %s FROM (%s)", places, strings.Join(slices.Compact(cols), ", "), read)
+	query = fmt.Sprintf("SELECT key, file, record FROM (SELECT %s AS key, %s AS file, %s AS record FROM %s%s) WHERE key IN (%s) QUALIFY row_number() OVER (PARTITION BY key ORDER BY file, record) <= %d ORDER BY key, file, record",
+		keyShown(in.Key), file, record, places, where, strings.Join(literals, ", "), placesShown)
+	return store, query
+}
+
+// The columns ReadParquetPlaces adds.
+const (
+	placeFile   = "__file"
+	placeRecord = "__record"
+)
+
+// shadowsPlace says whether a Parquet column takes the name of a column
+// DuckDB's reader adds, which ReadParquetPlaces reads.
+func shadowsPlace(c source.Column) bool {
+	return strings.EqualFold(c.Name, "filename") || strings.EqualFold(c.Name, "file_row_number")
 }
 
 func anyNull(cols []source.Column) string {

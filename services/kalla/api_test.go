@@ -63,7 +63,7 @@ func TestSubmitThroughTheAPI(t *testing.T) {
 		// The planner reads schemas only: the executor finds the duplicated
 		// invoice, and the run says it failed on its input.
 		res := kalla(t, "submit", "--server", url, "--recipe", duplicateInvoice(t, example(t)), "--token", apiToken, "--wait")
-		if res.code != exitBadInput || !strings.Contains(res.stderr, `"INV-2024-001" (2 rows)`) {
+		if res.code != exitBadInput || !strings.Contains(res.stderr, `"INV-2024-001" (2 rows: lines 2 and 17)`) {
 			t.Errorf("exit %d, stderr %q; want 2 naming the duplicated key", res.code, res.stderr)
 		}
 	})

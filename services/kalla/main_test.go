@@ -211,7 +211,7 @@ func TestReconcileCommand(t *testing.T) {
 		parent := filepath.Join(t.TempDir(), "a")
 		out := filepath.Join(parent, "b", "out")
 		r := kalla(t, "reconcile", "--recipe", recipe, "--out", out, "--json")
-		if r.code != exitBadInput || r.stdout != "" || !strings.Contains(r.stderr, `"INV-2024-001" (2 rows)`) {
+		if r.code != exitBadInput || r.stdout != "" || !strings.Contains(r.stderr, `"INV-2024-001" (2 rows: lines 2 and 17)`) {
 			t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
 		if _, err := os.Stat(parent); !os.IsNotExist(err) {

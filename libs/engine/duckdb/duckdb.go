@@ -329,7 +329,7 @@ func load(ctx context.Context, s *session, table string, in plan.Input) (kept, f
 	if err := in.Schema.Unchanged(); err != nil {
 		return 0, 0, fmt.Errorf("source %s: %w", in.Alias, err)
 	}
-	sortedAfter, err := checkKey(ctx, s, table, in, order)
+	sortedAfter, err := checkKey(ctx, s, table, in, query, order)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -529,62 +529,6 @@ func (s *session) loadOrder(ctx context.Context, table string, in plan.Input, qu
 			time.Since(start).Milliseconds(), table, breaks, sqlplan.SampleRows, err, order == sqlplan.ReadOrder)
 	}
 	return order
-}
-
-// checkKey refuses a side whose keys are NULL or not unique, naming
-// examples; the cheap pass over the stored order says whether there is
-// anything to name. A side stored as read whose records were not all in key
-// order is sorted first (sorted reports that it was).
-func checkKey(ctx context.Context, s *session, table string, in plan.Input, order sqlplan.Order) (sorted bool, err error) {
-	q := sqlplan.KeyOrderBreaks(table, in)
-	if q == "" {
-		return false, nil
-	}
-	breaks, err := s.int64(ctx, q)
-	if err == nil && breaks > 0 && order == sqlplan.ReadOrder {
-		if err := s.exec(ctx, sqlplan.SortLoaded(table, in)); err != nil {
-			return false, err
-		}
-		sorted = true
-		breaks, err = s.int64(ctx, q)
-	}
-	if err != nil || breaks == 0 {
-		return sorted, err
-	}
-	return sorted, keyProblems(ctx, s, in, table, breaks)
-}
-
-// keyProblems is the error of a side whose keys broke their order breaks
-// times: bad input naming keys that repeat or are empty, else the engine's
-// fault.
-func keyProblems(ctx context.Context, s *session, in plan.Input, table string, breaks int64) error {
-	rows, err := s.conn.QueryContext(ctx, sqlplan.KeyProblems(table, in))
-	if err != nil {
-		return fmt.Errorf("duckdb: %w", err)
-	}
-	defer rows.Close()
-	var examples []string
-	for rows.Next() {
-		var key string
-		var n int64
-		if err := rows.Scan(&key, &n); err != nil {
-			return err
-		}
-		examples = append(examples, fmt.Sprintf("%s (%s)", key, source.RowCount(n)))
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if len(examples) == 0 {
-		// Unique keys out of order: the numbering is wrong, not the input.
-		return fmt.Errorf("duckdb: %s was not stored in key order (%d records out of place)", in.Alias, breaks)
-	}
-	names := make([]string, len(in.Key))
-	for i, c := range in.Key {
-		names[i] = c.Name
-	}
-	return engine.BadInput("%s: the primary key (%s) must be unique and not empty; for example: %s",
-		in.Alias, strings.Join(names, ", "), strings.Join(examples, ", "))
 }
 
 // match runs the waterfall, rule by rule, then finds near misses.

@@ -83,7 +83,7 @@ func TestFilter(t *testing.T) {
 			t.Errorf("duplicate key among the records left out: %v", err)
 		}
 		_, err := reconcileFiles(t, dup, nothing, withSourceField(exact, "left", "filter", "[{column: status, op: in, values: [posted, void]}]"))
-		wantBadInput(t, err, "l: the primary key (id) must be unique and not empty; for example: 1 (2 rows)")
+		wantBadInput(t, err, "left.csv; for example: 1 (2 rows: lines 2 and 7)")
 	})
 	t.Run("row_numbers_of_the_file", func(t *testing.T) {
 		t.Parallel()

@@ -496,14 +496,14 @@ func TestInputs(t *testing.T) {
 	t.Run("duplicate_key_is_bad_input_with_examples", func(t *testing.T) {
 		t.Parallel()
 		_, err := reconcileFiles(t, "id,ref\n1,A\n1,B\n2,C\n", "id,ref\n10,A\n", recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}]}\n"))
-		if !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), "1 (2 rows)") || !strings.Contains(err.Error(), "l:") {
+		if !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), "1 (2 rows: lines 2 and 3)") || !strings.Contains(err.Error(), "l:") {
 			t.Errorf("err = %v, want bad input naming the side and key 1", err)
 		}
 	})
 	t.Run("the_text_NULL_is_no_empty_key", func(t *testing.T) {
 		t.Parallel()
 		_, err := reconcileFiles(t, "id,ref\nNULL,A\nNULL,B\n,C\n,D\nx,E\n", "id,ref\n10,A\n", recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}]}\n"))
-		wantBadInput(t, err, `l: the primary key (id) must be unique and not empty; for example: "NULL" (2 rows), empty (2 rows)`)
+		wantBadInput(t, err, `left.csv; for example: "NULL" (2 rows: lines 2 and 3), empty (2 rows: lines 4 and 5)`)
 	})
 	t.Run("duplicate_composite_key_is_bad_input", func(t *testing.T) {
 		t.Parallel()
@@ -513,7 +513,7 @@ func TestInputs(t *testing.T) {
 			"null_part": "branch,seq,ref\nB,1,X\nA,,Y\n",
 		} {
 			_, err := reconcileFiles(t, left, "id,ref\n10,A\n", text)
-			want := map[string]string{"repeated": `("A", 2) (2 rows)`, "null_part": `("A", empty) (1 row)`}[name]
+			want := map[string]string{"repeated": `("A", 2) (2 rows: lines 3 and 5)`, "null_part": `("A", empty) (1 row: line 3)`}[name]
 			if !reconcile.IsBadInput(err) || !strings.Contains(err.Error(), want) {
 				t.Errorf("%s: err = %v, want bad input naming %s", name, err, want)
 			}
@@ -557,7 +557,7 @@ func TestInputs(t *testing.T) {
 	t.Run("empty_key_is_bad_input", func(t *testing.T) {
 		t.Parallel()
 		_, err := reconcileFiles(t, "id,ref\n,A\n", "id,ref\n10,A\n", recipeYAML("  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}]}\n"))
-		wantBadInput(t, err, "for example: empty (1 row)")
+		wantBadInput(t, err, "for example: empty (1 row: line 2)")
 	})
 	t.Run("empty_sources", func(t *testing.T) {
 		t.Parallel()

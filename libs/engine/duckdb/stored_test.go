@@ -95,11 +95,11 @@ func TestStoredAsRead(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			_, err := runRecipe(t, parquetBook(t, late(last), right, rule))
-			want := map[string]string{"NULL": "empty (1 row)"}[last]
+			want := map[string]string{"NULL": "empty (1 row: record 10001)"}[last]
 			if want == "" {
-				want = last + " (2 rows)"
+				want = last + " (2 rows: records 10000 and 10001)"
 			}
-			wantBadInput(t, err, "l: the primary key (id) must be unique and not empty; for example: "+want)
+			wantBadInput(t, err, "left.parquet; for example: "+want)
 		})
 	}
 	t.Run("csv_is_sorted_as_read", func(t *testing.T) {
