@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -494,5 +495,23 @@ func TestSchemaNames(t *testing.T) {
 	s := source.Schema{Columns: []source.Column{{Name: "id"}, {Name: " amt"}, {Name: "a,b"}, {Name: `say "hi"`}, {Name: "memo text"}}}
 	if got, want := s.Names(), `id, " amt", "a,b", "say \"hi\"", memo text`; got != want {
 		t.Errorf("Names() = %s, want %s", got, want)
+	}
+}
+
+func TestCSVLines(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "a.csv")
+	// Records 1-4 start on lines 3, 4, 7 and 8: a separator line, a
+	// quoted field over two lines, a blank line.
+	text := "sep=;\nid;memo\n1;x\n2;\"two\nlines\"\n\n3;y\n4;z\n"
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := source.CSVLines(path, []int64{4, 1, 3})
+	if want := map[int64]int{1: 3, 3: 7, 4: 8}; err != nil || !maps.Equal(got, want) {
+		t.Errorf("CSVLines = %v, %v; want %v", got, err, want)
+	}
+	if _, err := source.CSVLines(path, []int64{5}); err == nil || !strings.Contains(err.Error(), path) {
+		t.Errorf("a record past the end: err = %v, want one naming the file", err)
 	}
 }

@@ -111,19 +111,30 @@ func keyPlaces(ctx context.Context, s *session, table string, in plan.Input, rea
 	if store == "" || s.exec(ctx, store) != nil {
 		return nil
 	}
+	places, err := scanPlaces(ctx, s, query)
+	if err == nil && in.Ref.Format == source.FormatCSV {
+		err = addLines(places, in.Ref.Path)
+	}
+	if err != nil || in.Schema.Unchanged() != nil {
+		return nil // read again, the file may not be the one loaded
+	}
+	return places
+}
+
+// scanPlaces reads KeyPlaces' query by key.
+func scanPlaces(ctx context.Context, s *session, query string) (map[string]*keyPlace, error) {
 	rows, err := s.conn.QueryContext(ctx, query)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	defer rows.Close()
 	places := map[string]*keyPlace{}
-	var records []int64
 	for rows.Next() {
 		var key string
 		var file sql.NullString
 		var record int64
 		if err := rows.Scan(&key, &file, &record); err != nil {
-			return nil
+			return nil, err
 		}
 		p := places[key]
 		if p == nil {
@@ -131,24 +142,26 @@ func keyPlaces(ctx context.Context, s *session, table string, in plan.Input, rea
 			places[key] = p
 		}
 		p.files, p.records = append(p.files, file.String), append(p.records, record)
-		records = append(records, record)
 	}
-	if rows.Err() != nil {
-		return nil
+	return places, rows.Err()
+}
+
+// addLines sets the line each CSV record of places starts on.
+func addLines(places map[string]*keyPlace, path string) error {
+	var records []int64
+	for _, p := range places {
+		records = append(records, p.records...)
 	}
-	if in.Ref.Format != source.FormatCSV {
-		return places
-	}
-	lines, err := source.CSVLines(in.Ref.Path, records)
+	lines, err := source.CSVLines(path, records)
 	if err != nil {
-		return nil
+		return err
 	}
 	for _, p := range places {
 		for _, r := range p.records {
 			p.lines = append(p.lines, lines[r])
 		}
 	}
-	return places
+	return nil
 }
 
 // text renders the places of a key's n records: "lines 5 and 41",
