@@ -4,9 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math/big"
-	"regexp"
 	"strings"
-	"time"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/recipe"
@@ -154,17 +152,14 @@ func whyNot(c source.Column, side string, want Class) string {
 // ISO layout that no calendar has (2024-02-30), or in another layout, as
 // every date of a column is read in one.
 func oddDate(v string) string {
-	v = strings.TrimSpace(v)
-	if len(v) >= 10 && isoDigits.MatchString(v[:10]) {
-		if _, err := time.Parse(time.DateOnly, v[:10]); err != nil {
-			return ": " + v[:10] + " is no day of the calendar"
-		}
+	switch iso, valid := source.ISODay(v); {
+	case iso && !valid:
+		return ": " + strings.TrimLeft(v, " \t")[:10] + " is no day of the calendar"
+	case iso:
 		return ""
 	}
 	return "; every date of a column is read in one layout: YYYY-MM-DD, or the one the source's types give it"
 }
-
-var isoDigits = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
 
 // notDates explains a CSV column compared with dates that holds none as
 // Kalla reads them: text, or numbers that a date layout reads (20240102),

@@ -602,6 +602,22 @@ func cutZone(s []byte) (time, zone []byte) {
 	return s, nil
 }
 
+// ISODay says whether v, surrounding spaces aside, begins with a date
+// written YYYY-MM-DD (iso), and whether that is a day of the calendar as
+// the reader reads dates (valid): 2024-02-30 and year 0 are not.
+func ISODay(v string) (iso, valid bool) {
+	s := trimSpace([]byte(v))
+	if len(s) < 10 || s[4] != '-' || s[7] != '-' {
+		return false, false
+	}
+	for _, part := range [][]byte{s[0:4], s[5:7], s[8:10]} {
+		if _, ok := digits(part); !ok {
+			return false, false
+		}
+	}
+	return true, validDate(s[:10])
+}
+
 func validDate(s []byte) bool {
 	if s[4] != '-' || s[7] != '-' {
 		return false

@@ -500,18 +500,32 @@ func TestSchemaNames(t *testing.T) {
 
 func TestCSVLines(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "a.csv")
 	// Records 1-4 start on lines 3, 4, 7 and 8: a separator line, a
 	// quoted field over two lines, a blank line.
-	text := "sep=;\nid;memo\n1;x\n2;\"two\nlines\"\n\n3;y\n4;z\n"
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := csvFile(t, "sep=;\nid;memo\n1;x\n2;\"two\nlines\"\n\n3;y\n4;z\n")
 	got, err := source.CSVLines(path, []int64{4, 1, 3})
 	if want := map[int64]int{1: 3, 3: 7, 4: 8}; err != nil || !maps.Equal(got, want) {
 		t.Errorf("CSVLines = %v, %v; want %v", got, err, want)
 	}
 	if _, err := source.CSVLines(path, []int64{5}); err == nil || !strings.Contains(err.Error(), path) {
 		t.Errorf("a record past the end: err = %v, want one naming the file", err)
+	}
+}
+
+func TestISODay(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[string][2]bool{
+		"2024-02-29":        {true, true},
+		" 2024-01-02 10:00": {true, true},
+		"2024-02-30":        {true, false},
+		"2023-02-29":        {true, false},
+		"0000-01-01":        {true, false},
+		"02/01/2024":        {false, false},
+		"2024-1-02":         {false, false},
+		"N/A":               {false, false},
+	} {
+		if iso, valid := source.ISODay(v); [2]bool{iso, valid} != want {
+			t.Errorf("ISODay(%q) = %t, %t; want %t, %t", v, iso, valid, want[0], want[1])
+		}
 	}
 }

@@ -247,12 +247,6 @@ func ReadParquet(files []string, s source.Schema) string {
 	return readParquet(files, s, "")
 }
 
-// ReadParquetPlaces is ReadParquet with each record's file and number in
-// it (from 1), for KeyPlaces.
-func ReadParquetPlaces(files []string, s source.Schema) string {
-	return readParquet(files, s, fmt.Sprintf(", filename AS %s, file_row_number + 1 AS %s", placeFile, placeRecord))
-}
-
 func readParquet(files []string, s source.Schema, places string) string {
 	cols := make([]string, len(s.Columns))
 	for i, c := range s.Columns {
@@ -546,31 +540,33 @@ func keyShown(key []source.Column) string {
 // placesShown is how many records of a key KeyPlaces places.
 const placesShown = 3
 
-// KeyPlaces returns, for a side read from a file by the query read (as
-// Load was given it), a statement storing the file's records as read and a
-// query saying where the first placesShown records of each of keys (as
-// KeyProblems shows them) are among those the side's filter keeps: the
-// key, the Parquet file (NULL for CSV) and the record's number in it, from
-// 1 (CSV: the header not counted; the CSV reader knows the record's line).
-// Both are empty for a side of another source or without a key. A Parquet
-// side's read must be ReadParquetPlaces.
-func KeyPlaces(table string, in plan.Input, read string, keys []string) (store, query string) {
-	var file, record string
+// KeyPlaces returns, for a side read from a file, a statement storing the
+// file's records as read and a query saying where the first placesShown
+// records of each of keys (as KeyProblems shows them) are among those the
+// side's filter keeps: the key, the Parquet file (NULL for CSV) and the
+// record's number in it, from 1 (CSV: the header not counted; the CSV
+// reader knows the record's line). A CSV side is read by csvRead, the query
+// Load was given; a Parquet side is read again with DuckDB's columns of
+// place. Both are empty for a side of another source or without a key.
+func KeyPlaces(table string, in plan.Input, csvRead string, keys []string) (store, query string) {
+	var read, file, record string
+	var placeCols []string
 	switch in.Ref.Format {
 	case source.FormatCSV:
-		file, record = "NULL", "rowid + 1" // stored as read: the rows' order is the file's
+		read, file, record = csvRead, "NULL", "rowid + 1" // stored as read: the rows' order is the file's
 	case source.FormatParquet:
 		if !slices.ContainsFunc(in.Schema.Columns, shadowsPlace) {
-			file, record = placeFile, placeRecord
+			file, record, placeCols = placeFile, placeRecord, []string{placeFile, placeRecord}
+			read = readParquet(in.Schema.Files, in.Schema, fmt.Sprintf(", filename AS %s, file_row_number + 1 AS %s", placeFile, placeRecord))
 		}
 	}
-	if record == "" || len(in.Key) == 0 || len(keys) == 0 {
+	if read == "" || len(in.Key) == 0 || len(keys) == 0 {
 		return "", ""
 	}
 	places := table + "_places"
 	in, read, _ = stored(in, read)
 	// Only the columns the query reads: the side is stored already.
-	var cols []string
+	cols := placeCols
 	for _, c := range in.Key {
 		cols = append(cols, Ident(c.Name))
 	}
@@ -580,9 +576,6 @@ func KeyPlaces(table string, in plan.Input, read string, keys []string) (store, 
 		for _, f := range in.Filters {
 			cols = append(cols, Ident(f.Column.Name))
 		}
-	}
-	if record == placeRecord {
-		cols = append(cols, placeFile, placeRecord)
 	}
 	literals := make([]string, len(keys))
 	for i, k := range keys {
@@ -595,14 +588,14 @@ func KeyPlaces(table string, in plan.Input, read string, keys []string) (store, 
 	return store, query
 }
 
-// The columns ReadParquetPlaces adds.
+// The columns KeyPlaces reads a Parquet side with.
 const (
 	placeFile   = "__file"
 	placeRecord = "__record"
 )
 
 // shadowsPlace says whether a Parquet column takes the name of a column
-// DuckDB's reader adds, which ReadParquetPlaces reads.
+// DuckDB's reader adds, which KeyPlaces reads.
 func shadowsPlace(c source.Column) bool {
 	return strings.EqualFold(c.Name, "filename") || strings.EqualFold(c.Name, "file_row_number")
 }

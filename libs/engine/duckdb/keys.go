@@ -55,10 +55,11 @@ func keyProblems(ctx context.Context, s *session, in plan.Input, table, read str
 	parts := len(in.Schema.Files) > 0 && in.Schema.Files[0] != in.Ref.Path
 	examples := make([]string, len(keys))
 	for i, k := range keys {
-		examples[i] = fmt.Sprintf("%s (%s)", k, source.RowCount(counts[i]))
+		rows := source.RowCount(counts[i])
 		if p := places[k]; p != nil {
-			examples[i] = fmt.Sprintf("%s (%s: %s)", k, source.RowCount(counts[i]), p.text(counts[i], parts))
+			rows += ": " + p.text(counts[i], parts)
 		}
+		examples[i] = fmt.Sprintf("%s (%s)", k, rows)
 	}
 	names := make([]string, len(in.Key))
 	for i, c := range in.Key {
@@ -104,9 +105,6 @@ type keyPlace struct {
 // records are (sqlplan.KeyPlaces); nil for another source, or where they
 // cannot be found, which leaves the error without them rather than hide it.
 func keyPlaces(ctx context.Context, s *session, table string, in plan.Input, read string, keys []string) map[string]*keyPlace {
-	if in.Ref.Format == source.FormatParquet {
-		read = sqlplan.ReadParquetPlaces(in.Schema.Files, in.Schema)
-	}
 	store, query := sqlplan.KeyPlaces(table, in, read, keys)
 	if store == "" || s.exec(ctx, store) != nil {
 		return nil
