@@ -2,6 +2,8 @@ package source
 
 import (
 	"bytes"
+	"compress/flate"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -22,13 +24,13 @@ func CSVSchema(path string, types map[string]Setting) (Schema, error) {
 		return Schema{}, err // names the path
 	}
 	if fi.IsDir() {
-		return Schema{}, fmt.Errorf("%s is a directory; a CSV source names a file (a directory whose name does not end in .csv is read as Parquet parts)", path)
+		return Schema{}, fmt.Errorf("%s is a directory; a CSV source names a file (a directory whose name does not end like a CSV file is read as Parquet parts)", path)
 	}
 	if !fi.Mode().IsRegular() {
 		// Opening a pipe would wait for its writer.
 		return Schema{}, fmt.Errorf("%s is not a regular file (%s): Kalla reads a CSV file twice, for its types and to reconcile it, so save it to a file first", path, fi.Mode().Type())
 	}
-	f, err := os.Open(path)
+	f, err := openCSV(path)
 	if err != nil {
 		return Schema{}, err // names the path
 	}
@@ -45,12 +47,53 @@ func CSVSchema(path string, types map[string]Setting) (Schema, error) {
 	return s, nil
 }
 
+// openCSV opens the delimited text file at path, through gzip when its
+// name ends in .gz (Gzipped).
+func openCSV(path string) (io.ReadCloser, error) {
+	f, err := os.Open(path)
+	if err != nil || !Gzipped(path) {
+		return f, err // an error names the path
+	}
+	z, err := gzip.NewReader(f)
+	switch {
+	case errors.Is(err, io.EOF):
+		return f, nil // an empty file: empty as text too
+	case err != nil:
+		f.Close()
+		return nil, fmt.Errorf("%s is not gzip data, though its name ends in .gz (%w)", path, err)
+	}
+	return gzipFile{z, f}, nil
+}
+
+// gzipFile reads a file through gzip, saying so when the data ends early.
+type gzipFile struct {
+	z *gzip.Reader
+	f *os.File
+}
+
+func (g gzipFile) Read(p []byte) (int, error) {
+	n, err := g.z.Read(p)
+	var corrupt flate.CorruptInputError
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		err = errors.New("its gzip data ends early: the file is cut short")
+	case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader), errors.As(err, &corrupt):
+		err = fmt.Errorf("its gzip data is damaged (%w)", err)
+	}
+	return n, err
+}
+
+func (g gzipFile) Close() error {
+	g.z.Close()
+	return g.f.Close()
+}
+
 // CSVLines returns the line each of records starts on in the CSV file at
 // path, records numbered from 1 after the header as Kalla's reader reads
 // them: a quoted field may hold line ends, and blank lines are skipped, so
 // a record's line is not its number plus one.
 func CSVLines(path string, records []int64) (map[int64]int, error) {
-	f, err := os.Open(path)
+	f, err := openCSV(path)
 	if err != nil {
 		return nil, err // names the path
 	}

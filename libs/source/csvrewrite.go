@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 )
 
 // RewriteCSV writes the CSV file at path as Kalla's reader reads it, for a
@@ -17,7 +16,7 @@ import (
 // would lose; a quoted field's "\r\n" stays. It returns the layout written
 // and the records.
 func RewriteCSV(path string, w io.Writer) (CSVLayout, int64, error) {
-	f, err := os.Open(path)
+	f, err := openCSV(path)
 	if err != nil {
 		return CSVLayout{}, 0, err // names the path
 	}

@@ -219,7 +219,7 @@ func ReadSchema(ctx context.Context, ref Ref, path string, types map[string]Sett
 	if ref.Format == FormatParquet && filepath.Ext(path) == "" {
 		if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
 			// Taken for a directory of parts by its name: say what it is.
-			return Schema{}, fmt.Errorf("%s is a file without an extension: Kalla reads a .csv or .parquet file, or a directory of .parquet parts; name the file by its type", path)
+			return Schema{}, fmt.Errorf("%s is a file without an extension: Kalla reads a %s file, or a directory of .parquet parts; name the file by its type", path, allowedExts)
 		}
 	}
 	if len(types) > 0 && ref.Format != FormatCSV {

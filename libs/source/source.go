@@ -53,8 +53,9 @@ func (r Ref) Native() bool { return r.Format != FormatPostgres }
 // String is the URI with any password removed: safe for logs and errors.
 func (r Ref) String() string { return Redact(r.uri) }
 
-// Parse reads a source URI: file:///path/x.csv, file:///path/x.parquet, a
-// directory of Parquet parts, or postgres://user:pass@host:port/db?table=schema.table.
+// Parse reads a source URI: file:///path/x.csv (or .tsv, .csv.gz, .tsv.gz),
+// file:///path/x.parquet, a directory of Parquet parts, the same names in
+// s3://bucket/key, or postgres://user:pass@host:port/db?table=schema.table.
 func Parse(uri string) (Ref, error) {
 	switch {
 	case strings.HasPrefix(uri, "file://"):
@@ -71,16 +72,40 @@ func Parse(uri string) (Ref, error) {
 // downloads before reading it.
 func parseObject(uri string) (Ref, error) {
 	ref := Ref{Object: true, uri: uri}
-	switch strings.ToLower(filepath.Ext(uri)) {
-	case ".csv":
-		ref.Format = FormatCSV
+	switch ext := FileExt(uri); ext {
 	case ".parquet":
 		ref.Format = FormatParquet
+	case "":
+		return Ref{}, fmt.Errorf("source %q: an object source must end in %s", Redact(uri), allowedExts)
 	default:
-		return Ref{}, fmt.Errorf("source %q: an object source must end in .csv or .parquet", Redact(uri))
+		ref.Format = FormatCSV
 	}
 	return ref, nil
 }
+
+// fileExts are the endings of the files Kalla reads: Parquet, and
+// delimited text read as CSV, whose separator its reader finds (a tab in a
+// .tsv file), through gzip when it ends in .gz.
+var fileExts = []string{".csv", ".tsv", ".csv.gz", ".tsv.gz", ".parquet"}
+
+// FileExt is the ending of name that says it is a file Kalla reads, in
+// lower case (".csv", ".csv.gz", ".parquet"), or "" for another name. A
+// copy of a source keeps it, so that it is read as the source is.
+func FileExt(name string) string {
+	lower := strings.ToLower(name)
+	for _, ext := range fileExts {
+		if strings.HasSuffix(lower, ext) && len(lower) > len(ext) {
+			return ext
+		}
+	}
+	return ""
+}
+
+// allowedExts lists fileExts for messages.
+var allowedExts = strings.Join(fileExts[:len(fileExts)-1], ", ") + " or " + fileExts[len(fileExts)-1]
+
+// Gzipped says whether the file at path is read through gzip.
+func Gzipped(path string) bool { return strings.HasSuffix(strings.ToLower(path), ".gz") }
 
 func parseFile(uri string) (Ref, error) {
 	path := strings.TrimPrefix(uri, "file://")
@@ -88,14 +113,14 @@ func parseFile(uri string) (Ref, error) {
 		return Ref{}, fmt.Errorf("source %q: the file path must be absolute here (a recipe file's relative paths are resolved when it is loaded)", uri)
 	}
 	ref := Ref{Path: path, uri: uri}
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".csv":
-		ref.Format = FormatCSV
-	case ".parquet", "":
+	switch ext := FileExt(path); {
+	case ext == ".parquet", filepath.Ext(path) == "":
 		// No extension: a directory of Parquet parts.
 		ref.Format = FormatParquet
+	case ext == "":
+		return Ref{}, fmt.Errorf("source %q: unknown file type %q; allowed: %s, or a directory of .parquet parts", uri, filepath.Ext(path), allowedExts)
 	default:
-		return Ref{}, fmt.Errorf("source %q: unknown file type %q; allowed: .csv, .parquet, or a directory of .parquet parts", uri, filepath.Ext(path))
+		ref.Format = FormatCSV
 	}
 	return ref, nil
 }

@@ -46,6 +46,9 @@ func ReadCopy(path string, s source.Schema) string {
 
 func readCSV(path string, s source.Schema, options string) string {
 	options += layoutOptions(s.CSV)
+	if source.Gzipped(path) {
+		options += ", compression = 'gzip'"
+	}
 	// In a file of one column DuckDB reads a blank line as an empty value,
 	// where Kalla's reader skips it as in any file. An empty value there
 	// is written "", which allow_quoted_nulls = false reads as '' apart

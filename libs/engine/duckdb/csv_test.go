@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -63,12 +64,18 @@ func TestCSVLayouts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			o := mustReconcile(t, tt.left, tt.right, tt.recipe)
+			dir := writeFiles(t, tt.left, tt.right, tt.recipe)
+			o := mustRun(t, filepath.Join(dir, "recipe.yaml"))
 			if got := o.pairs(); !slices.Equal(got, tt.pairs) {
 				t.Errorf("matches = %v, want %v", got, tt.pairs)
 			}
 			if o.summary.Left.Rows != tt.leftRows {
 				t.Errorf("left rows = %d, want %d", o.summary.Left.Rows, tt.leftRows)
+			}
+			// The files gzipped are read as they are.
+			gz := mustRun(t, gzipSources(t, dir))
+			if !reflect.DeepEqual(gz.matched, o.matched) || !reflect.DeepEqual(gz.unmatchedLeft, o.unmatchedLeft) || !reflect.DeepEqual(gz.unmatchedRight, o.unmatchedRight) || gz.summary.Left.Rows != tt.leftRows {
+				t.Errorf("gzipped: matches %v, %d left rows; want the files' own", gz.pairs(), gz.summary.Left.Rows)
 			}
 			// A filter keeping every record: the records read are those
 			// Kalla's reader counted, and none is left out.

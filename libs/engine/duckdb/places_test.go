@@ -39,6 +39,7 @@ func TestKeyPlaces(t *testing.T) {
 			t.Parallel()
 			dir := writeFiles(t, tt.left, "id,ref\n10,A\n", tt.recipe)
 			refused(t, filepath.Join(dir, "recipe.yaml"), " in left.csv", tt.examples)
+			refused(t, gzipSources(t, dir), " in left.csv.gz", tt.examples)
 		})
 	}
 	t.Run("parquet_parts", func(t *testing.T) {

@@ -1,6 +1,8 @@
 package duckdb_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -77,6 +79,44 @@ func writeFiles(t *testing.T, left, right, recipeText string) string {
 		}
 	}
 	return dir
+}
+
+// gzipSources gzips left.csv and right.csv of dir (see writeFiles) into
+// left.csv.gz and right.CSV.GZ (a name in capitals, as some systems
+// write them), and returns the path of a copy of its recipe that reads
+// them.
+func gzipSources(t *testing.T, dir string) string {
+	t.Helper()
+	for name, gz := range map[string]string{"left.csv": "left.csv.gz", "right.csv": "right.CSV.GZ"} {
+		text, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		z := gzip.NewWriter(&b)
+		if _, err := z.Write(text); err != nil {
+			t.Fatal(err)
+		}
+		if err := z.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, gz), b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text, err := os.ReadFile(filepath.Join(dir, "recipe.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gz := strings.NewReplacer(`file://left.csv"`, `file://left.csv.gz"`, `file://right.csv"`, `file://right.CSV.GZ"`).Replace(string(text))
+	if strings.Count(strings.ToLower(gz), ".csv.gz") != 2 {
+		t.Fatalf("the recipe does not read left.csv and right.csv:\n%s", text)
+	}
+	path := filepath.Join(dir, "recipe-gz.yaml")
+	if err := os.WriteFile(path, []byte(gz), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 func runRecipe(t *testing.T, path string) (outcome, error) {

@@ -90,7 +90,7 @@ func (s *Server) readInput(ctx context.Context, src *kallav1.Source) (plan.Input
 			return plan.Input{}, connect.NewError(connect.CodeInternal, fmt.Errorf("source %s: no scratch space for its schema: %w", src.GetAlias(), err))
 		}
 		defer held.RemoveAll()
-		path = filepath.Join(held.Path, "source"+filepath.Ext(src.GetUri()))
+		path = filepath.Join(held.Path, "source"+source.FileExt(src.GetUri()))
 		if err := s.download(ctx, src.GetUri(), path); err != nil {
 			return plan.Input{}, unreadable(src, uri, err)
 		}

@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"net"
 	"os"
 	"path/filepath"
@@ -48,6 +50,32 @@ func TestObjectSources(t *testing.T) {
 	_, err = e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: e.recipe("", "s3://"+s3.Bucket+"/in/missing.csv", "")}))
 	if cerr := wantCode(t, err, connect.CodeInvalidArgument); !strings.Contains(cerr.Message(), "payments") {
 		t.Errorf("message = %s", cerr.Message())
+	}
+	// A gzipped object is read through gzip: its columns are listed.
+	text, err := os.ReadFile(filepath.Join(e.dir, "payments.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	z := gzip.NewWriter(&gz)
+	if _, err := z.Write(text); err != nil {
+		t.Fatal(err)
+	}
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(e.dir, "payments.csv.gz"), gz.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.PutFile(e.ctx, "payments.csv.gz", filepath.Join(e.dir, "payments.csv.gz")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: e.recipe("", right+".gz", "")})); err != nil {
+		t.Errorf("a gzipped object: %v", err)
+	}
+	_, err = e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: strings.Replace(bad, right, right+".gz", 1)}))
+	if cerr := wantCode(t, err, connect.CodeInvalidArgument); !strings.Contains(cerr.Message(), "payment_id, reference_number, paid_amount") {
+		t.Errorf("a gzipped object: message = %s", cerr.Message())
 	}
 	os.Remove(filepath.Join(e.dir, "payments.csv")) // the object is what counts
 	v, err := e.recipes.ValidateRecipe(e.ctx, connect.NewRequest(&kallav1.ValidateRecipeRequest{Recipe: e.recipe("", right, ""), CheckSources: true}))

@@ -1,0 +1,141 @@
+package source_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"maps"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/kallahq/kalla/libs/source"
+)
+
+// gzipFile writes the gzip members (one per text, as `cat a.gz b.gz`
+// joins them) to a file named name and returns its path.
+func gzipFile(t *testing.T, name string, texts ...string) string {
+	t.Helper()
+	var b bytes.Buffer
+	for _, text := range texts {
+		z := gzip.NewWriter(&b)
+		if _, err := z.Write([]byte(text)); err != nil {
+			t.Fatal(err)
+		}
+		if err := z.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestGzippedCSV: a file ending in .gz is read through gzip, as its text
+// would be read: the same columns, types, layout, records and lines.
+func TestGzippedCSV(t *testing.T) {
+	t.Parallel()
+	// A byte order mark, a separator line, a quoted line end, a blank line.
+	text := "\ufeffsep=;\nid;amount;day;memo\n1; 1.50;2024-02-29;\"two\nlines\"\n\n2;-3;2024-03-01;x\n"
+	plain := csvFile(t, text)
+	for name, path := range map[string]string{
+		"csv_gz":      gzipFile(t, "x.csv.gz", text),
+		"upper_case":  gzipFile(t, "X.CSV.GZ", text),
+		"tsv_gz":      gzipFile(t, "x.tsv.gz", text),
+		"two_members": gzipFile(t, "x.csv.gz", text[:40], text[40:]),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			want, err := source.CSVSchema(plain, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := source.CSVSchema(path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got.Columns, want.Columns) || got.Rows != want.Rows || got.CSV != want.CSV {
+				t.Errorf("schema %+v\nwant %+v", got, want)
+			}
+			lines, err := source.CSVLines(path, []int64{1, 2})
+			if want := map[int64]int{1: 3, 2: 6}; err != nil || !maps.Equal(lines, want) {
+				t.Errorf("CSVLines = %v, %v; want %v", lines, err, want)
+			}
+			var gotText, wantText bytes.Buffer
+			if _, _, err := source.RewriteCSV(path, &gotText); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := source.RewriteCSV(plain, &wantText); err != nil {
+				t.Fatal(err)
+			}
+			if gotText.String() != wantText.String() {
+				t.Errorf("rewritten %q, want %q", gotText.String(), wantText.String())
+			}
+		})
+	}
+}
+
+func TestGzippedCSVErrors(t *testing.T) {
+	t.Parallel()
+	whole, err := os.ReadFile(gzipFile(t, "x.csv.gz", "id,ref\n"+strings.Repeat("1,A\n", 1000)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	damaged := bytes.Clone(whole)
+	damaged[len(damaged)-6] ^= 0xff // the checksum
+	for name, tt := range map[string]struct {
+		data []byte
+		want string
+	}{
+		"not_gzip":  {[]byte("id,ref\n1,A\n"), "is not gzip data, though its name ends in .gz (gzip: invalid header)"},
+		"cut_short": {whole[:len(whole)/2], "its gzip data ends early: the file is cut short"},
+		"damaged":   {damaged, "its gzip data is damaged (gzip: invalid checksum)"},
+		"empty":     {nil, "the file is empty"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "x.csv.gz")
+			if err := os.WriteFile(path, tt.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := source.CSVSchema(path, nil)
+			if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want an error naming %s and saying %q", err, path, tt.want)
+			}
+		})
+	}
+}
+
+// TestFileKinds: a file's name says how it is read.
+func TestFileKinds(t *testing.T) {
+	t.Parallel()
+	for uri, want := range map[string]source.Format{
+		"file:///d/x.csv":       source.FormatCSV,
+		"file:///d/x.tsv":       source.FormatCSV,
+		"file:///d/x.csv.gz":    source.FormatCSV,
+		"file:///d/X.TSV.GZ":    source.FormatCSV,
+		"file:///d/x.parquet":   source.FormatParquet,
+		"file:///d/parts":       source.FormatParquet,
+		"s3://bucket/x.csv.gz":  source.FormatCSV,
+		"s3://bucket/x.tsv":     source.FormatCSV,
+		"s3://bucket/x.parquet": source.FormatParquet,
+	} {
+		if ref, err := source.Parse(uri); err != nil || ref.Format != want {
+			t.Errorf("Parse(%s) = %v (%v), want %v", uri, ref.Format, err, want)
+		}
+	}
+	for _, uri := range []string{"file:///d/x.gz", "file:///d/x.parquet.gz", "file:///d/x.txt", "s3://bucket/x.gz", "s3://bucket/x.json"} {
+		_, err := source.Parse(uri)
+		if want := ".csv, .tsv, .csv.gz, .tsv.gz or .parquet"; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Parse(%s): err = %v, want one listing %s", uri, err, want)
+		}
+	}
+	for name, want := range map[string]string{"a.CSV.gz": ".csv.gz", "a.tsv": ".tsv", "a.parquet": ".parquet", ".csv": "", "a.gz": "", "a.csv.bak": ""} {
+		if got := source.FileExt(name); got != want {
+			t.Errorf("FileExt(%s) = %q, want %q", name, got, want)
+		}
+	}
+}
