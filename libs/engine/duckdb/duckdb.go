@@ -79,6 +79,9 @@ type ways struct {
 	keysJudged func(pairs float64, coarse bool)
 	// widened, when set, hears each step of near misses widening.
 	widened func(widenStep)
+	// settings are DuckDB settings a session makes after its own, such as
+	// those that make DuckDB split small data among threads.
+	settings []string
 }
 
 // widenStep is a step of near misses widening that ran, as tests hear it:
@@ -141,7 +144,7 @@ func (e *Engine) open(ctx context.Context) (*session, func(), error) {
 	if e.Threads > 0 {
 		settings = append(settings, fmt.Sprintf("SET threads = %d", e.Threads))
 	}
-	for _, q := range settings {
+	for _, q := range append(settings, e.settings...) {
 		if err := s.exec(ctx, q); err != nil {
 			closeAll()
 			return nil, nil, err

@@ -68,3 +68,12 @@ func StagesNever(e *Engine) { e.stages = stagesNever }
 
 // Staged makes e tell f each stage's radius and the pairs it took.
 func Staged(e *Engine, f func(radius, taken int64)) { e.staged = f }
+
+// Parallel makes e run on four threads, splitting data among them from
+// 2,048 records rather than DuckDB's 122,880 (its verify_parallelism), and
+// its sorts, joins and aggregates the ways they take when data outgrows
+// memory (debug_force_external): the ways of big books, on small ones.
+func Parallel(e *Engine) {
+	e.Threads = 4
+	e.settings = []string{"PRAGMA verify_parallelism", "SET debug_force_external = true"}
+}

@@ -256,3 +256,28 @@ func compareUnmatched(t *testing.T, side string, got []map[string]string, want [
 		}
 	}
 }
+
+// TestAgainstOracleAtScale compares the engine with the oracle on random
+// cases of thousands of records, the engine splitting them among threads
+// and sorting, joining and aggregating as it does data that outgrows
+// memory (Parallel): DuckDB's ways for big books, which cases of a few
+// dozen records on one thread never take.
+func TestAgainstOracleAtScale(t *testing.T) {
+	t.Parallel()
+	const seeds, scale = 6, 40
+	keyWays := append(slices.Clone(nearWays), stagesWay, firstChoicesWay)
+	for seed := int64(1); seed <= seeds; seed++ {
+		walk, keys := walks[seed%int64(len(walks))], keyWays[seed%int64(len(keyWays))]
+		t.Run(fmt.Sprintf("seed_%d_%s_%s_%s", seed, walk.name, keys.name, loads[seed%2].name), func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			r, err := oracle.RandomCaseScaled(seed, dir, scale)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := oracleResult(t, r, dir)
+			got := engineResult(t, r, duckdb.Parallel, walk.set, keys.set, loads[seed%2].set)
+			compare(t, r, got, want)
+		})
+	}
+}

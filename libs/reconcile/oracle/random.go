@@ -20,7 +20,15 @@ import (
 // that match exactly, nearly, or split across several rows) so rules find
 // many ties, near ties and values exactly at their thresholds.
 func RandomCase(seed int64, dir string) (*kallav1.Recipe, error) {
-	g := &generator{rng: rand.New(rand.NewPCG(uint64(seed), 0x6b616c6c61))}
+	return RandomCaseScaled(seed, dir, 1)
+}
+
+// RandomCaseScaled is RandomCase with scale times the records, references
+// and invoices (scale 1 is RandomCase; the rules, drawn after the records,
+// are others at another scale): cases of thousands of records, past the
+// engine's vectors of 2,048, whose records share keys as RandomCase's do.
+func RandomCaseScaled(seed int64, dir string, scale int) (*kallav1.Recipe, error) {
+	g := &generator{rng: rand.New(rand.NewPCG(uint64(seed), 0x6b616c6c61)), scale: max(scale, 1)}
 	// Times are drawn apart, so the other draws of a seed stay as they were.
 	if clock := rand.New(rand.NewPCG(uint64(seed), 0x74696d65)); clock.IntN(4) == 0 {
 		g.clock = clock
@@ -114,6 +122,8 @@ const (
 
 type generator struct {
 	rng *rand.Rand
+	// scale multiplies the records, references and invoices.
+	scale int
 	// leftKey and rightKey are key styles.
 	leftKey, rightKey int
 	refs              []string
@@ -148,11 +158,11 @@ type row struct {
 
 func (g *generator) chooseStyle() {
 	g.leftKey, g.rightKey = g.rng.IntN(3), g.rng.IntN(3)
-	n := 1 + g.rng.IntN(4)
+	n := (1 + g.rng.IntN(4)) * g.scale
 	textRefs := g.rng.IntN(2) == 0
 	for i := range n {
 		if textRefs {
-			g.refs = append(g.refs, string(rune('A'+i)))
+			g.refs = append(g.refs, string(rune('A'+i%26))+strings.Repeat("'", i/26))
 		} else {
 			g.refs = append(g.refs, fmt.Sprint(i+1))
 		}
@@ -214,7 +224,7 @@ func pick[T any](g *generator, choices ...T) T { return choices[g.rng.IntN(len(c
 // rows builds clusters of related rows until each side reaches its size,
 // then pads with unrelated rows and shuffles.
 func (g *generator) rows() (left, right []row) {
-	nl, nr := 5+g.rng.IntN(56), 5+g.rng.IntN(56)
+	nl, nr := (5+g.rng.IntN(56))*g.scale, (5+g.rng.IntN(56))*g.scale
 	for len(left) < nl && len(right) < nr {
 		l, r := g.cluster()
 		left = append(left, l[:min(len(l), nl-len(left))]...)
@@ -240,7 +250,7 @@ func (g *generator) cluster() (left, right []row) {
 	base := pick(g, 1000, 110, 10000, 2550, -500, 750)
 	day := g.rng.IntN(40)
 	company := pick(g, "Acme Corp", "Globex", "Initech", "Umbrella Co", "Société Générale", "Müller AG", "Straße GmbH", "Οδός ΑΕ")
-	invoice := fmt.Sprintf("INV-%d", 100+g.rng.IntN(12))
+	invoice := fmt.Sprintf("INV-%d", 100+g.rng.IntN(12*g.scale))
 	shape := pick(g, [2]int{1, 1}, [2]int{1, 1}, [2]int{1, 2}, [2]int{1, 3}, [2]int{2, 1}, [2]int{3, 1}, [2]int{2, 2})
 	nl, nr := shape[0], shape[1]
 	lAmounts, rAmounts := g.amounts(base, nl), g.amounts(base, nr)

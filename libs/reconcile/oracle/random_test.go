@@ -147,3 +147,24 @@ func checkPartition(t *testing.T, seed int64, res oracle.Result, nLeft, nRight i
 		}
 	}
 }
+
+// TestRandomCaseScaled: a scaled case has scale times the records of its
+// seed's case (its rules, drawn after the records, are others).
+func TestRandomCaseScaled(t *testing.T) {
+	t.Parallel()
+	for seed := int64(1); seed <= 20; seed++ {
+		one, ten := t.TempDir(), t.TempDir()
+		if _, err := oracle.RandomCase(seed, one); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := oracle.RandomCaseScaled(seed, ten, 10); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"left.csv", "right.csv"} {
+			records := func(dir string) int { return bytes.Count(readFile(t, filepath.Join(dir, name)), []byte("\n")) - 1 }
+			if got, want := records(ten), 10*records(one); got != want {
+				t.Errorf("seed %d: %s has %d records at scale 10, want %d", seed, name, got, want)
+			}
+		}
+	}
+}
