@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
+	"github.com/kallahq/kalla/libs/plan"
 	"github.com/kallahq/kalla/libs/recipe"
 )
 
@@ -200,8 +201,14 @@ func (g *generator) reverseSign(left bool) []string {
 
 // totals sums a side's amount, over all records or per reference or name,
 // which some records leave empty.
-func (g *generator) totals(amount string, by ...string) []*kallav1.Total {
+func (g *generator) totals(amount string, ref, name string) []*kallav1.Total {
 	totals := []*kallav1.Total{{Column: amount}}
+	by := []string{ref, name}
+	if 2*len(g.refs) > plan.MaxTotalGroups {
+		// A scaled case's references, some written twice (2 and 2.0),
+		// are more than a total may be split by: split by name instead.
+		by[0] = name
+	}
 	if split := g.rng.IntN(len(by) + 1); split < len(by) {
 		totals = append(totals, &kallav1.Total{Column: amount, By: by[split]})
 	}
