@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 )
 
@@ -30,12 +31,12 @@ func CSVSchema(path string, types map[string]Setting) (Schema, error) {
 		// Opening a pipe would wait for its writer.
 		return Schema{}, fmt.Errorf("%s is not a regular file (%s): Kalla reads a CSV file twice, for its types and to reconcile it, so save it to a file first", path, fi.Mode().Type())
 	}
-	f, err := openCSV(path)
+	cr, f, err := openCSV(path)
 	if err != nil {
 		return Schema{}, err // names the path
 	}
 	defer f.Close()
-	s, err := inferCSV(f, types)
+	s, err := inferCSV(cr, types)
 	if err != nil {
 		if !stamp(path, fi).holds() {
 			// A half-written last line, not the file's fault.
@@ -47,22 +48,29 @@ func CSVSchema(path string, types map[string]Setting) (Schema, error) {
 	return s, nil
 }
 
-// openCSV opens the delimited text file at path, through gzip when its
-// name ends in .gz (Gzipped).
-func openCSV(path string) (io.ReadCloser, error) {
+// openCSV opens a reader of the delimited text file at path, through gzip
+// when its name ends in .gz (Gzipped), its fields separated by tabs when
+// its name says .tsv; closing the file is the caller's.
+func openCSV(path string) (*csvReader, io.Closer, error) {
 	f, err := os.Open(path)
-	if err != nil || !Gzipped(path) {
-		return f, err // an error names the path
+	if err != nil {
+		return nil, nil, err // names the path
 	}
-	z, err := gzip.NewReader(f)
-	switch {
-	case errors.Is(err, io.EOF):
-		return f, nil // an empty file: empty as text too
-	case err != nil:
-		f.Close()
-		return nil, fmt.Errorf("%s is not gzip data, though its name ends in .gz (%w)", path, err)
+	var r io.ReadCloser = f
+	if Gzipped(path) {
+		switch z, err := gzip.NewReader(f); {
+		case errors.Is(err, io.EOF):
+			// An empty file: empty as text too.
+		case err != nil:
+			f.Close()
+			return nil, nil, fmt.Errorf("%s is not gzip data, though its name ends in .gz (%w)", path, err)
+		default:
+			r = gzipFile{z, f}
+		}
 	}
-	return gzipFile{z, f}, nil
+	cr := newCSVReader(r, 1<<20)
+	cr.tabs = strings.HasPrefix(FileExt(path), ".tsv")
+	return cr, r, nil
 }
 
 // gzipFile reads a file through gzip, saying so when the data ends early.
@@ -93,7 +101,7 @@ func (g gzipFile) Close() error {
 // them: a quoted field may hold line ends, and blank lines are skipped, so
 // a record's line is not its number plus one.
 func CSVLines(path string, records []int64) (map[int64]int, error) {
-	f, err := openCSV(path)
+	cr, f, err := openCSV(path)
 	if err != nil {
 		return nil, err // names the path
 	}
@@ -103,7 +111,6 @@ func CSVLines(path string, records []int64) (map[int64]int, error) {
 	for _, n := range records {
 		want[n], last = true, max(last, n)
 	}
-	cr := newCSVReader(f, 1<<20)
 	lines := make(map[int64]int, len(want))
 	for n := int64(0); n <= last; n++ { // record 0 is the header
 		if _, err := cr.read(); err != nil {
@@ -116,8 +123,7 @@ func CSVLines(path string, records []int64) (map[int64]int, error) {
 	return lines, nil
 }
 
-func inferCSV(r io.Reader, types map[string]Setting) (Schema, error) {
-	cr := newCSVReader(r, 1<<20)
+func inferCSV(cr *csvReader, types map[string]Setting) (Schema, error) {
 	header, err := cr.read()
 	if errors.Is(err, io.EOF) {
 		return Schema{}, errors.New("the file is empty: a header row naming the columns is required")

@@ -31,6 +31,9 @@ type csvReader struct {
 	layout   CSVLayout
 	crlf, lf bool // some line ends in "\r\n", some in "\n"
 	size     int  // bytes of the record being read
+	// tabs says the fields are separated by tabs, as a .tsv file's name
+	// says, whatever the header holds (a "sep=" line still names another).
+	tabs bool
 	// quotedCRLF keeps a quoted field's "\r\n" as written, where
 	// encoding/csv reads "\n" (see RewriteCSV); lastCRLF says the line
 	// read last ended in "\r\n".
@@ -121,9 +124,10 @@ func (c *csvReader) read() ([][]byte, error) {
 	return c.fields, nil
 }
 
-// header notes the header's line and the field separator, which a first
-// line such as "sep=;" sets, as Excel writes it for itself; the header is
-// then the next line. It returns the header's first line.
+// header notes the header's line and the field separator: the one a first
+// line such as "sep=;" names, as Excel writes it for itself (the header is
+// then the next line), else a tab in a .tsv file, else the one the header
+// shows (see delimiter). It returns the header's first line.
 func (c *csvReader) header(line []byte) ([]byte, error) {
 	if sep, ok := bytes.CutPrefix(line, []byte("sep=")); ok && len(sep) == 1 && strings.IndexByte(separators, sep[0]) >= 0 {
 		c.delim = sep[0]
@@ -135,6 +139,8 @@ func (c *csvReader) header(line []byte) ([]byte, error) {
 			return nil, err
 		}
 		line = next
+	} else if c.tabs {
+		c.delim = '\t'
 	} else {
 		// A quoted name may go on past the line: what follows is looked
 		// at, not read.

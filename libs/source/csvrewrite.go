@@ -16,12 +16,11 @@ import (
 // would lose; a quoted field's "\r\n" stays. It returns the layout written
 // and the records.
 func RewriteCSV(path string, w io.Writer) (CSVLayout, int64, error) {
-	f, err := openCSV(path)
+	cr, f, err := openCSV(path)
 	if err != nil {
 		return CSVLayout{}, 0, err // names the path
 	}
 	defer f.Close()
-	cr := newCSVReader(f, 1<<20)
 	cr.quotedCRLF = true // as the engine reads a file it is given
 	bw := bufio.NewWriterSize(w, 1<<20)
 	layout := CSVLayout{HeaderLine: 1}

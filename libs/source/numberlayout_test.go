@@ -215,11 +215,7 @@ func csvSchema(t *testing.T, text string, settings map[string]source.Setting) (s
 // csvFile writes text to a CSV file and returns its path.
 func csvFile(t *testing.T, text string) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "x.csv")
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return csvFileNamed(t, "x.csv", text)
 }
 
 func TestCSVNumberLayouts(t *testing.T) {

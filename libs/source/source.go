@@ -84,8 +84,8 @@ func parseObject(uri string) (Ref, error) {
 }
 
 // fileExts are the endings of the files Kalla reads: Parquet, and
-// delimited text read as CSV, whose separator its reader finds (a tab in a
-// .tsv file), through gzip when it ends in .gz.
+// delimited text read as CSV (a .tsv file's fields separated by tabs),
+// through gzip when it ends in .gz.
 var fileExts = []string{".csv", ".tsv", ".csv.gz", ".tsv.gz", ".parquet"}
 
 // FileExt is the ending of name that says it is a file Kalla reads, in

@@ -139,3 +139,43 @@ func TestFileKinds(t *testing.T) {
 		}
 	}
 }
+
+// TestTSV: a .tsv file's fields are separated by tabs, whatever its header
+// holds; a "sep=" line still names another separator.
+func TestTSV(t *testing.T) {
+	t.Parallel()
+	text := "payee, name\tamount\nAcme, Inc.\t1.50\n"
+	for name, path := range map[string]string{"tsv": csvFileNamed(t, "x.tsv", text), "tsv_gz": gzipFile(t, "x.TSV.gz", text)} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s, err := source.CSVSchema(path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := s.Names(); got != `"payee, name", amount` || s.CSV.Delimiter != "\t" {
+				t.Errorf("columns %s, separator %q; want \"payee, name\", amount and a tab", got, s.CSV.Delimiter)
+			}
+			var out bytes.Buffer
+			if _, _, err := source.RewriteCSV(path, &out); err != nil || out.String() != "\"payee, name\",amount\n\"Acme, Inc.\",1.50\n" {
+				t.Errorf("rewritten %q (%v)", out.String(), err)
+			}
+		})
+	}
+	t.Run("separator_line", func(t *testing.T) {
+		t.Parallel()
+		s, err := source.CSVSchema(csvFileNamed(t, "x.tsv", "sep=;\na;b\t c\n1;2\n"), nil)
+		if err != nil || s.Names() != "a, b\t c" || s.CSV.Delimiter != ";" {
+			t.Errorf("columns %s, separator %q (%v); want a and \"b\\t c\", separated by ';'", s.Names(), s.CSV.Delimiter, err)
+		}
+	})
+}
+
+// csvFileNamed writes text to a file named name and returns its path.
+func csvFileNamed(t *testing.T, name, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
