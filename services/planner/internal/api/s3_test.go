@@ -51,31 +51,29 @@ func TestObjectSources(t *testing.T) {
 	if cerr := wantCode(t, err, connect.CodeInvalidArgument); !strings.Contains(cerr.Message(), "payments") {
 		t.Errorf("message = %s", cerr.Message())
 	}
-	// A gzipped object is read through gzip: its columns are listed.
-	text, err := os.ReadFile(filepath.Join(e.dir, "payments.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var gz bytes.Buffer
-	z := gzip.NewWriter(&gz)
-	if _, err := z.Write(text); err != nil {
+	// A gzipped .tsv object is read through gzip, its fields split by tabs
+	// though a header name holds a comma: its columns are listed.
+	var tsv bytes.Buffer
+	z := gzip.NewWriter(&tsv)
+	if _, err := z.Write([]byte("payment_id\treference_number\tpaid_amount\tmemo, sent\nP-1\tINV-1\t100.00\tx\nP-2\tINV-2\t250.49\ty\n")); err != nil {
 		t.Fatal(err)
 	}
 	if err := z.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(e.dir, "payments.csv.gz"), gz.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(e.dir, "payments.tsv.gz"), tsv.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.PutFile(e.ctx, "payments.csv.gz", filepath.Join(e.dir, "payments.csv.gz")); err != nil {
+	if err := store.PutFile(e.ctx, "payments.tsv.gz", filepath.Join(e.dir, "payments.tsv.gz")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: e.recipe("", right+".gz", "")})); err != nil {
-		t.Errorf("a gzipped object: %v", err)
+	tsvURI := "s3://" + s3.Bucket + "/in/payments.tsv.gz"
+	if _, err := e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: e.recipe("", tsvURI, "")})); err != nil {
+		t.Errorf("a gzipped .tsv object: %v", err)
 	}
-	_, err = e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: strings.Replace(bad, right, right+".gz", 1)}))
-	if cerr := wantCode(t, err, connect.CodeInvalidArgument); !strings.Contains(cerr.Message(), "payment_id, reference_number, paid_amount") {
-		t.Errorf("a gzipped object: message = %s", cerr.Message())
+	_, err = e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: strings.Replace(bad, right, tsvURI, 1)}))
+	if cerr := wantCode(t, err, connect.CodeInvalidArgument); !strings.Contains(cerr.Message(), `payment_id, reference_number, paid_amount, "memo, sent"`) {
+		t.Errorf("a gzipped .tsv object: message = %s", cerr.Message())
 	}
 	os.Remove(filepath.Join(e.dir, "payments.csv")) // the object is what counts
 	v, err := e.recipes.ValidateRecipe(e.ctx, connect.NewRequest(&kallav1.ValidateRecipeRequest{Recipe: e.recipe("", right, ""), CheckSources: true}))
