@@ -136,7 +136,10 @@ func whyNot(c source.Column, side string, want Class) string {
 			hint = oddDate(c.Odd)
 		}
 		at := ""
-		if c.OddLine > 0 {
+		switch {
+		case c.OddFile != "":
+			at = fmt.Sprintf(", on line %d of %s,", c.OddLine, c.OddFile)
+		case c.OddLine > 0:
 			at = fmt.Sprintf(", on line %d,", c.OddLine)
 		}
 		return fmt.Sprintf(" (the %s %s is text because of values such as %q%s among its numbers or dates%s)", side, c.Name, c.Odd, at, hint)

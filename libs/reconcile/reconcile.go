@@ -173,10 +173,16 @@ func checkPlaces(r *kallav1.Recipe, moves []evidence.Move, stale []string) error
 			if path == src || strings.HasPrefix(path, src+string(filepath.Separator)) {
 				return engine.BadInput("output: %s is where source %s is read from; write the evidence elsewhere", path, s.GetAlias())
 			}
+			if source.Pattern(src) && source.PatternMatches(src, path) {
+				return engine.BadInput("output: %s would be read by source %s, whose pattern %s names it; write the evidence elsewhere", path, s.GetAlias(), filepath.Base(src))
+			}
 		}
 		for _, path := range stale {
 			if absPath(path) == src {
 				return engine.BadInput("output: %s, an earlier output this run would remove, is source %s; write the evidence elsewhere", path, s.GetAlias())
+			}
+			if _, err := os.Lstat(path); err == nil && source.Pattern(src) && source.PatternMatches(src, absPath(path)) {
+				return engine.BadInput("output: %s, an earlier output this run would remove, is a file of source %s (its pattern %s names it); write the evidence elsewhere", path, s.GetAlias(), filepath.Base(src))
 			}
 		}
 	}

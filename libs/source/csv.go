@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -18,34 +20,77 @@ import (
 // Numbers written with leading zeros (007) are codes: their column is text,
 // so they are compared and written as they are. types sets columns' types by
 // name instead; every value of such a column must be of its type, written
-// in its layout if the setting has one.
+// in its layout if the setting has one. A pattern's files are read in turn
+// as one table: each may be laid out in its own way, but all have the same
+// header, and a column's type is inferred over the values of all of them.
 func CSVSchema(path string, types map[string]Setting) (Schema, error) {
+	files, named := []string{path}, Pattern(path)
+	if named {
+		var err error
+		if files, err = patternFiles(path); err != nil {
+			return Schema{}, err
+		}
+	}
+	ci := csvInference{types: types, named: named}
+	var s Schema
+	for _, file := range files {
+		part, st, err := ci.readFile(file)
+		if err != nil {
+			return Schema{}, err
+		}
+		s.Parts, s.Stamps = append(s.Parts, part), append(s.Stamps, st)
+	}
+	s.Columns, s.Rows = ci.columns(), ci.rows
+	if ci.named {
+		s.Files = files
+	} else {
+		s.CSV, s.Parts = s.Parts[0].Layout, nil
+	}
+	return s, nil
+}
+
+// csvInference infers the columns of CSV files read in turn, whose headers
+// must agree.
+type csvInference struct {
+	types map[string]Setting
+	// named says that a value's line is named with its file (the files a
+	// pattern names).
+	named bool
+	// names are the header's, as the file first read (header) has them.
+	names  []string
+	header string
+	cols   []inference
+	rows   int64
+}
+
+// readFile infers the columns of the CSV file at path, with the files read
+// before it, and says how it is laid out and what it was when read.
+func (ci *csvInference) readFile(path string) (CSVPart, Stamp, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return Schema{}, err // names the path
+		return CSVPart{}, Stamp{}, err // names the path
 	}
 	if fi.IsDir() {
-		return Schema{}, fmt.Errorf("%s is a directory; a CSV source names a file (a directory whose name does not end like a CSV file is read as Parquet parts)", path)
+		return CSVPart{}, Stamp{}, fmt.Errorf("%s is a directory; a CSV source names a file, or its files by a pattern (a directory whose name does not end like a CSV file is read as Parquet parts)", path)
 	}
 	if !fi.Mode().IsRegular() {
 		// Opening a pipe would wait for its writer.
-		return Schema{}, fmt.Errorf("%s is not a regular file (%s): Kalla reads a CSV file twice, for its types and to reconcile it, so save it to a file first", path, fi.Mode().Type())
+		return CSVPart{}, Stamp{}, fmt.Errorf("%s is not a regular file (%s): Kalla reads a CSV file twice, for its types and to reconcile it, so save it to a file first", path, fi.Mode().Type())
 	}
 	cr, f, err := openCSV(path)
 	if err != nil {
-		return Schema{}, err // names the path
+		return CSVPart{}, Stamp{}, err // names the path
 	}
 	defer f.Close()
-	s, err := inferCSV(cr, types)
+	rows, err := ci.infer(cr, path)
 	if err != nil {
 		if !stamp(path, fi).holds() {
 			// A half-written last line, not the file's fault.
-			return Schema{}, fmt.Errorf("%s %w: run again once it is written", path, ErrChanged)
+			return CSVPart{}, Stamp{}, fmt.Errorf("%s %w: run again once it is written", path, ErrChanged)
 		}
-		return Schema{}, fmt.Errorf("read %s: %w", path, err)
+		return CSVPart{}, Stamp{}, fmt.Errorf("read %s: %w", path, err)
 	}
-	s.Stamps = []Stamp{stamp(path, fi)}
-	return s, nil
+	return CSVPart{Path: path, Layout: cr.Layout(), Rows: rows}, stamp(path, fi), nil
 }
 
 // openCSV opens a reader of the delimited text file at path, through gzip
@@ -123,22 +168,22 @@ func CSVLines(path string, records []int64) (map[int64]int, error) {
 	return lines, nil
 }
 
-func inferCSV(cr *csvReader, types map[string]Setting) (Schema, error) {
+// infer reads the records of cr, the file at path, into the columns'
+// inference, and returns how many there were.
+func (ci *csvInference) infer(cr *csvReader, path string) (int64, error) {
 	header, err := cr.read()
 	if errors.Is(err, io.EOF) {
-		return Schema{}, errors.New("the file is empty: a header row naming the columns is required")
+		return 0, errors.New("the file is empty: a header row naming the columns is required")
 	}
 	if err != nil {
-		return Schema{}, err
+		return 0, err
 	}
 	names, err := columnNames(header)
 	if err != nil {
-		return Schema{}, err
+		return 0, err
 	}
-	cols := make([]inference, len(names))
-	for i, name := range names {
-		// A name the file lacks is the plan's to refuse, at its field.
-		cols[i].set = types[name]
+	if err := ci.setHeader(names, path); err != nil {
+		return 0, err
 	}
 	done := make(chan struct{})
 	var reading sync.WaitGroup
@@ -147,6 +192,7 @@ func inferCSV(cr *csvReader, types map[string]Setting) (Schema, error) {
 		reading.Wait() // the file is not closed under the reader
 	}()
 	batches, free := readAhead(cr, done, &reading)
+	cols := ci.cols
 	var rows int64
 	for b := range batches {
 		from := 0
@@ -157,21 +203,59 @@ func inferCSV(cr *csvReader, types map[string]Setting) (Schema, error) {
 				from = end
 				cols[i].add(v, line)
 				if !cols[i].fits() {
-					return Schema{}, cols[i].typeError(names[i], line, string(v))
+					return 0, cols[i].typeError(names[i], line, string(v))
 				}
 			}
 		}
 		rows += int64(len(b.lines))
 		if b.err != nil {
-			return Schema{}, b.err
+			return 0, b.err
 		}
 		free <- b
 	}
-	s := Schema{Rows: rows, Columns: make([]Column, len(names)), CSV: cr.Layout()}
-	for i, name := range names {
-		s.Columns[i] = cols[i].column(name)
+	ci.rows += rows
+	return rows, nil
+}
+
+// setHeader takes the names of the header of the file at path: the first
+// file's make the columns, and every other file must name the same ones in
+// the same order, as the engine reads each file's fields by their place.
+func (ci *csvInference) setHeader(names []string, path string) error {
+	if ci.cols == nil {
+		ci.names, ci.header, ci.cols = names, filepath.Base(path), make([]inference, len(names))
+		for i, name := range names {
+			// A name the file lacks is the plan's to refuse, at its field.
+			ci.cols[i].set = ci.types[name]
+		}
 	}
-	return s, nil
+	if !slices.Equal(names, ci.names) {
+		return fmt.Errorf("its header names the columns %s, and %s's names %s: the files a pattern names are read as one table, so their headers must name the same columns in the same order",
+			(Schema{Columns: columnsNamed(names)}).Names(), ci.header, (Schema{Columns: columnsNamed(ci.names)}).Names())
+	}
+	if ci.named {
+		for i := range ci.cols {
+			ci.cols[i].file = filepath.Base(path)
+		}
+	}
+	return nil
+}
+
+// columnsNamed are columns of names, for Schema.Names.
+func columnsNamed(names []string) []Column {
+	cols := make([]Column, len(names))
+	for i, name := range names {
+		cols[i].Name = name
+	}
+	return cols
+}
+
+// columns are the columns as inferred over every file read.
+func (ci *csvInference) columns() []Column {
+	cols := make([]Column, len(ci.names))
+	for i, name := range ci.names {
+		cols[i] = ci.cols[i].column(name)
+	}
+	return cols
 }
 
 // recordBatch is records read ahead of the inference: their fields end to
@@ -339,6 +423,9 @@ type inference struct {
 	typed, hasOdd bool
 	odd           string
 	oddLine       int // the line of odd in the file
+	// file is the name of the file being read, and oddFile odd's, where
+	// a source's values come from several files.
+	file, oddFile string
 	// set is what the recipe sets: Type 0 when the column is inferred.
 	set Setting
 	// narrow says the last number read has at most 38 digits by itself.
@@ -397,7 +484,7 @@ func (in *inference) add(v []byte, line int) {
 	}
 	in.typed = in.typed || number || temporal
 	if !number && !temporal && !in.hasOdd {
-		in.odd, in.oddLine, in.hasOdd = string(v), line, true
+		in.odd, in.oddLine, in.oddFile, in.hasOdd = string(v), line, in.file, true
 	}
 }
 
@@ -493,7 +580,7 @@ func (in *inference) column(name string) Column {
 	case in.zeros != "" || in.exponent != "":
 		// Numbers written as codes are named by zeros and exponent.
 	case in.typed:
-		c.Odd, c.OddLine = in.odd, in.oddLine
+		c.Odd, c.OddLine, c.OddFile = in.odd, in.oddLine, in.oddFile
 	default:
 		c.Sample = in.first
 		if in.negative != in.first {

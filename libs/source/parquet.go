@@ -43,9 +43,13 @@ func ParquetSchema(path string) (Schema, error) {
 	return s, nil
 }
 
-// parquetFiles lists what a Parquet source reads: the file, or the
-// *.parquet parts of a directory by name (the extension in any case).
+// parquetFiles lists what a Parquet source reads: the file, the files a
+// pattern names, or the *.parquet parts of a directory by name (the
+// extension in any case).
 func parquetFiles(path string) ([]string, error) {
+	if Pattern(path) {
+		return patternFiles(path)
+	}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err // names the path
@@ -64,10 +68,21 @@ func parquetFiles(path string) ([]string, error) {
 		}
 	}
 	if len(parts) == 0 {
-		return nil, fmt.Errorf("directory %s holds no .parquet file", path)
+		return nil, fmt.Errorf("directory %s holds no .parquet file%s", path, csvFilesHint(path, entries))
 	}
 	sort.Strings(parts)
 	return parts, nil
+}
+
+// csvFilesHint is, for a directory of CSV files taken for one of Parquet
+// parts, how to name them.
+func csvFilesHint(dir string, entries []os.DirEntry) string {
+	for _, e := range entries {
+		if ext := FileExt(e.Name()); ext != "" && ext != ".parquet" && !e.IsDir() {
+			return fmt.Sprintf("; its CSV files are read as one source when a pattern names them, such as file://%s", filepath.Join(dir, "*"+ext))
+		}
+	}
+	return ""
 }
 
 // unify merges a part's columns into s, the columns of the parts before

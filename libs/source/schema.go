@@ -60,8 +60,10 @@ type Column struct {
 	// Odd is, for a CSV column some of whose values are numbers, dates or
 	// timestamps but read as text, the first value that made it so ("N/A").
 	Odd string `json:",omitempty"`
-	// OddLine is Odd's line in the file.
-	OddLine int `json:",omitempty"`
+	// OddLine is Odd's line in the file, and OddFile the file's name
+	// where a pattern names several.
+	OddLine int    `json:",omitempty"`
+	OddFile string `json:",omitempty"`
 	// Sample is, for a CSV column of text none of whose values is a number
 	// or a date (02/01/2024, "1,234.56"), or of integers (20240102), its
 	// first value: a message about comparing it with numbers or dates
@@ -146,9 +148,29 @@ type Schema struct {
 	Files []string `json:"-"`
 	// CSV is how a CSV source's file is laid out, for the engine's reader.
 	CSV CSVLayout
+	// Parts are the files of a CSV source that a pattern names, each laid
+	// out in its own way, in the order read (Files lists them too).
+	Parts []CSVPart `json:"-"`
 	// Stamps are the files read, as they were when read: the engine,
 	// reading them again, must find them so (see Unchanged).
 	Stamps []Stamp `json:"-"`
+}
+
+// CSVPart is one file of a CSV source: where it is, how it is laid out,
+// and the records it holds.
+type CSVPart struct {
+	Path   string
+	Layout CSVLayout
+	Rows   int64
+}
+
+// CSVParts are the files a CSV source's engine reads: its parts, or the
+// one file at path.
+func (s Schema) CSVParts(path string) []CSVPart {
+	if len(s.Parts) > 0 {
+		return s.Parts
+	}
+	return []CSVPart{{Path: path, Layout: s.CSV, Rows: s.Rows}}
 }
 
 // Stamp is a file's size and time of change.

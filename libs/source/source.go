@@ -54,8 +54,10 @@ func (r Ref) Native() bool { return r.Format != FormatPostgres }
 func (r Ref) String() string { return Redact(r.uri) }
 
 // Parse reads a source URI: file:///path/x.csv (or .tsv, .csv.gz, .tsv.gz),
-// file:///path/x.parquet, a directory of Parquet parts, the same names in
-// s3://bucket/key, or postgres://user:pass@host:port/db?table=schema.table.
+// file:///path/x.parquet, a directory of Parquet parts, a pattern naming
+// several files of one kind (file:///path/2024-*.csv, see Pattern), the
+// same names in s3://bucket/key, or
+// postgres://user:pass@host:port/db?table=schema.table.
 func Parse(uri string) (Ref, error) {
 	switch {
 	case strings.HasPrefix(uri, "file://"):
@@ -72,6 +74,9 @@ func Parse(uri string) (Ref, error) {
 // downloads before reading it.
 func parseObject(uri string) (Ref, error) {
 	ref := Ref{Object: true, uri: uri}
+	if Pattern(uri) {
+		return Ref{}, fmt.Errorf("source %q: a pattern (*) names local files only; name one object, or stage the files as Parquet parts", Redact(uri))
+	}
 	switch ext := FileExt(uri); ext {
 	case ".parquet":
 		ref.Format = FormatParquet
@@ -113,6 +118,9 @@ func parseFile(uri string) (Ref, error) {
 		return Ref{}, fmt.Errorf("source %q: the file path must be absolute here (a recipe file's relative paths are resolved when it is loaded)", uri)
 	}
 	ref := Ref{Path: path, uri: uri}
+	if err := checkPattern(path); err != nil {
+		return Ref{}, fmt.Errorf("source %q: %w", uri, err)
+	}
 	switch ext := FileExt(path); {
 	case ext == ".parquet", filepath.Ext(path) == "":
 		// No extension: a directory of Parquet parts.

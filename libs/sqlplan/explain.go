@@ -3,6 +3,7 @@ package sqlplan
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/kallahq/kalla/libs/plan"
@@ -105,12 +106,17 @@ func read(in plan.Input) string {
 	case in.Ref.Object:
 		path = "<download of " + in.Ref.String() + ">"
 	}
-	if in.Ref.Format == source.FormatCSV && in.Schema.CSV.BlankLinesOfMixedEnds() {
-		// The engine reads the file as Kalla's reader rewrote it.
-		path = "<" + path + " rewritten with its lines ending in \\n alone>"
-		in.Schema.CSV = source.CSVLayout{HeaderLine: 1, LongestRecord: in.Schema.CSV.LongestRecord}
-	}
 	switch in.Ref.Format {
+	case source.FormatCSV:
+		parts := slices.Clone(in.Schema.CSVParts(path))
+		for i, p := range parts {
+			if p.Layout.BlankLinesOfMixedEnds() {
+				// The engine reads the file as Kalla's reader rewrote it.
+				parts[i].Path = "<" + p.Path + " rewritten with its lines ending in \\n alone>"
+				parts[i].Layout = source.CSVLayout{HeaderLine: 1, LongestRecord: p.Layout.LongestRecord}
+			}
+		}
+		return ReadCSVParts(parts, in.Schema)
 	case source.FormatParquet:
 		if len(in.Schema.Files) > 0 && !in.Ref.Object {
 			return ReadParquet(in.Schema.Files, in.Schema) // the parts of a directory
@@ -119,7 +125,7 @@ func read(in plan.Input) string {
 	case source.FormatPostgres:
 		return ReadCopy(path, in.Schema)
 	}
-	return ReadCSV(path, in.Schema)
+	return ""
 }
 
 // widening is w's statements, its rounds as a loop.

@@ -38,6 +38,21 @@ func ReadCSV(path string, s source.Schema) string {
 	return readCSV(path, s, "")
 }
 
+// ReadCSVParts reads a CSV source's files (source.Schema.CSVParts) as one
+// table, in order, each by its own layout. UNION ALL keeps the order, so a
+// record's place in the table is its place in the files read in turn.
+func ReadCSVParts(parts []source.CSVPart, s source.Schema) string {
+	reads := make([]string, len(parts))
+	for i, p := range parts {
+		s.CSV = p.Layout
+		reads[i] = ReadCSV(p.Path, s)
+	}
+	if len(reads) == 1 {
+		return reads[0]
+	}
+	return "SELECT * FROM (" + strings.Join(reads, " UNION ALL ") + ")"
+}
+
 // ReadCopy is ReadCSV for a PostgreSQL table's COPY: there an empty text is
 // written quoted ("") and NULL as an empty field, and they stay apart.
 func ReadCopy(path string, s source.Schema) string {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -74,6 +75,10 @@ func describe(w io.Writer, p *plan.Plan) {
 func describeInput(w io.Writer, side string, in plan.Input) {
 	fmt.Fprintf(w, "\n%s %s: %s\n", side, in.Alias, in.Ref)
 	key := "the row number in the file"
+	if files := in.Schema.Files; len(files) > 1 || source.Pattern(in.Ref.Path) {
+		fmt.Fprintf(w, "  files, read in this order: %s\n", fileNames(files))
+		key = "the row number, counted through the files in turn"
+	}
 	if len(in.Key) > 0 {
 		key = source.Schema{Columns: in.Key}.Names()
 	}
@@ -162,4 +167,18 @@ func quotedValues(f plan.Filter) []string {
 		}
 	}
 	return out
+}
+
+// fileNames lists the base names of files, the first ten of many.
+func fileNames(files []string) string {
+	const shown = 10
+	names := make([]string, 0, shown)
+	for _, f := range files[:min(len(files), shown)] {
+		names = append(names, filepath.Base(f))
+	}
+	text := strings.Join(names, ", ")
+	if len(files) > shown {
+		text += fmt.Sprintf(" and %d more", len(files)-shown)
+	}
+	return text
 }

@@ -63,6 +63,31 @@ func TestExplain(t *testing.T) {
 			}
 		}
 	})
+	t.Run("files_a_pattern_names", func(t *testing.T) {
+		t.Parallel()
+		// The invoices split in two, the second separated by semicolons.
+		recipe := example(t)
+		dir := filepath.Dir(recipe)
+		lines := strings.SplitAfter(string(readFile(t, filepath.Join(dir, "invoices.csv"))), "\n")
+		os.WriteFile(filepath.Join(dir, "invoices-01.csv"), []byte(strings.Join(lines[:8], "")), 0o644)
+		os.WriteFile(filepath.Join(dir, "invoices-02.csv"), []byte(strings.ReplaceAll(lines[0]+strings.Join(lines[8:], ""), ",", ";")), 0o644)
+		replaceInFile(t, recipe, "file://invoices.csv", "file://invoices-*.csv")
+		r := kalla(t, "explain", "--recipe", recipe, "--sql")
+		if r.code != exitOK {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		for _, want := range []string{
+			"invoices-*.csv\n  files, read in this order: invoices-01.csv, invoices-02.csv\n  key: invoice_id\n",
+			"amount decimal(8,2)",
+			"invoices-01.csv', header = true, auto_detect = false, delim = ','",
+			"UNION ALL SELECT",
+			"invoices-02.csv', header = true, auto_detect = false, delim = ';'",
+		} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+			}
+		}
+	})
 	t.Run("bad_input_exits_two", func(t *testing.T) {
 		t.Parallel()
 		recipe := example(t)

@@ -162,6 +162,9 @@ func TestReconcileCommand(t *testing.T) {
 			"source_as_stale_output":  {write(t, "stale", "file://payments.csv", "file://out/matched.csv"), "parquet", "an earlier output this run would remove, is source payments"},
 			"source_as_output":        {write(t, "output", "file://payments.csv", "file://out/matched.csv"), "csv", "is where source payments is read from"},
 			"two_outputs_at_one_path": {write(t, "twice", "out/unmatched_invoices.parquet", "out/matched.parquet"), "parquet", "is named for two outputs"},
+			// A pattern names the files in its folder that match it.
+			"pattern_names_output":       {write(t, "pattern", "file://payments.csv", "file://out/m*.csv"), "csv", "out/matched.csv would be read by source payments, whose pattern m*.csv names it"},
+			"pattern_names_stale_output": {write(t, "stalepattern", "file://payments.csv", "file://out/m*.csv"), "parquet", "out/matched.csv, an earlier output this run would remove, is a file of source payments (its pattern m*.csv names it)"},
 		} {
 			args := []string{"reconcile", "--recipe", tc.recipe, "--format", tc.format}
 			if name != "two_outputs_at_one_path" {

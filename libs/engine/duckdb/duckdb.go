@@ -13,6 +13,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -288,13 +289,9 @@ func load(ctx context.Context, s *session, table string, in plan.Input) (kept, f
 	var query string
 	switch in.Ref.Format {
 	case source.FormatCSV:
-		path := in.Ref.Path
-		if in.Schema.CSV.BlankLinesOfMixedEnds() {
-			if path, in.Schema.CSV, err = rewrite(s, table, in); err != nil {
-				return 0, 0, err
-			}
+		if query, err = readCSV(s, table, in); err != nil {
+			return 0, 0, err
 		}
-		query = sqlplan.ReadCSV(path, in.Schema)
 	case source.FormatParquet:
 		if len(in.Schema.Files) == 0 {
 			return 0, 0, fmt.Errorf("%s: no Parquet files in the plan (its schema was not read by source.ParquetSchema)", in.Alias)
@@ -385,30 +382,47 @@ func miscounted(in plan.Input, counted, read int64) error {
 		in.Alias, in.Ref, counted, read)
 }
 
-// rewrite writes a side's CSV file into the session's scratch directory as
-// Kalla's reader reads it (source.RewriteCSV), for the engine to read in
-// its stead, and returns its path and layout. The rewrite must hold the
-// records the schema's reading counted, the file being as it was.
-func rewrite(s *session, table string, in plan.Input) (string, source.CSVLayout, error) {
-	var layout source.CSVLayout
+// readCSV is the query reading a CSV side's files, each as it is laid out;
+// one whose blank lines come among mixed line ends is read as Kalla's
+// reader rewrote it.
+func readCSV(s *session, table string, in plan.Input) (string, error) {
+	parts := slices.Clone(in.Schema.CSVParts(in.Ref.Path))
+	for i, part := range parts {
+		if part.Layout.BlankLinesOfMixedEnds() {
+			var err error
+			if parts[i], err = rewrite(s, fmt.Sprintf("%s_%d.csv", table, i+1), in, part); err != nil {
+				return "", err
+			}
+		}
+	}
+	return sqlplan.ReadCSVParts(parts, in.Schema), nil
+}
+
+// rewrite writes a side's CSV file into the session's scratch directory,
+// named name, as Kalla's reader reads it (source.RewriteCSV), for the
+// engine to read in its stead. The rewrite must hold the records the
+// schema's reading counted, the file being as it was.
+func rewrite(s *session, name string, in plan.Input, part source.CSVPart) (source.CSVPart, error) {
 	var records int64
-	path, err := s.scratchFile(table+".csv", func(w io.Writer) (err error) {
-		layout, records, err = source.RewriteCSV(in.Ref.Path, w)
+	rewritten := source.CSVPart{Rows: part.Rows}
+	path, err := s.scratchFile(name, func(w io.Writer) (err error) {
+		rewritten.Layout, records, err = source.RewriteCSV(part.Path, w)
 		return err
 	})
 	switch {
 	case err != nil:
 		err = fmt.Errorf("source %s: %w", in.Alias, err)
-	case records != in.Schema.Rows:
-		err = miscounted(in, in.Schema.Rows, records)
+	case records != part.Rows:
+		err = miscounted(in, part.Rows, records)
 	}
 	if err != nil {
 		if changed := in.Schema.Unchanged(); changed != nil {
 			err = fmt.Errorf("source %s: %w", in.Alias, changed) // a half-written line, say
 		}
-		return "", source.CSVLayout{}, err
+		return source.CSVPart{}, err
 	}
-	return path, layout, nil
+	rewritten.Path = path
+	return rewritten, nil
 }
 
 // dataError says whether a DuckDB error was caused by the data read (a

@@ -111,7 +111,7 @@ func keyPlaces(ctx context.Context, s *session, table string, in plan.Input, rea
 	}
 	places, err := scanPlaces(ctx, s, query)
 	if err == nil && in.Ref.Format == source.FormatCSV {
-		err = addLines(places, in.Ref.Path)
+		err = addLines(places, in)
 	}
 	if err != nil || in.Schema.Unchanged() != nil {
 		return nil // read again, the file may not be the one loaded
@@ -144,42 +144,71 @@ func scanPlaces(ctx context.Context, s *session, query string) (map[string]*keyP
 	return places, rows.Err()
 }
 
-// addLines sets the line each CSV record of places starts on.
-func addLines(places map[string]*keyPlace, path string) error {
-	var records []int64
-	for _, p := range places {
-		records = append(records, p.records...)
-	}
-	lines, err := source.CSVLines(path, records)
-	if err != nil {
-		return err
-	}
+// addLines sets the line each CSV record of places starts on and, where a
+// pattern names the side's files, its file.
+func addLines(places map[string]*keyPlace, in plan.Input) error {
+	parts := in.Schema.CSVParts(in.Ref.Path)
+	wanted := make([][]int64, len(parts))
 	for _, p := range places {
 		for _, r := range p.records {
-			p.lines = append(p.lines, lines[r])
+			i, n := partRecord(parts, r)
+			wanted[i] = append(wanted[i], n)
+		}
+	}
+	lines := make([]map[int64]int, len(parts))
+	for i, records := range wanted {
+		if len(records) == 0 {
+			continue
+		}
+		var err error
+		if lines[i], err = source.CSVLines(parts[i].Path, records); err != nil {
+			return err
+		}
+	}
+	for _, p := range places {
+		for j, r := range p.records {
+			i, n := partRecord(parts, r)
+			p.lines = append(p.lines, lines[i][n])
+			if len(in.Schema.Parts) > 0 {
+				p.files[j] = parts[i].Path
+			}
 		}
 	}
 	return nil
 }
 
+// partRecord is the part that the side's record r (from 1, counting
+// through the parts in turn) is in, and its number there.
+func partRecord(parts []source.CSVPart, r int64) (int, int64) {
+	for i, p := range parts[:len(parts)-1] {
+		if r <= p.Rows {
+			return i, r
+		}
+		r -= p.Rows
+	}
+	return len(parts) - 1, r
+}
+
 // text renders the places of a key's n records: "lines 5 and 41",
 // "records 2, 7, 9 and 4 more", or in parts "records 1 and 2 of
-// part-0.parquet and record 3 of part-1.parquet".
+// part-0.parquet and record 3 of part-1.parquet" ("line 5 of
+// 2024-01-02.csv" where a pattern names CSV files).
 func (p *keyPlace) text(n int64, parts bool) string {
 	more := n - int64(len(p.records))
-	switch {
-	case p.lines != nil:
-		return listed("line", numbers(p.lines), more)
-	case !parts:
-		return listed("record", numbers(p.records), more)
+	noun, places := "record", numbers(p.records)
+	if p.lines != nil {
+		noun, places = "line", numbers(p.lines)
+	}
+	if !parts {
+		return listed(noun, places, more)
 	}
 	var groups []string
-	for i := 0; i < len(p.records); {
+	for i := 0; i < len(places); {
 		j := i
-		for j < len(p.records) && p.files[j] == p.files[i] {
+		for j < len(places) && p.files[j] == p.files[i] {
 			j++
 		}
-		groups = append(groups, listed("record", numbers(p.records[i:j]), 0)+" of "+filepath.Base(p.files[i]))
+		groups = append(groups, listed(noun, places[i:j], 0)+" of "+filepath.Base(p.files[i]))
 		i = j
 	}
 	return listed("", groups, more)

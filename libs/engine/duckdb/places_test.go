@@ -1,6 +1,7 @@
 package duckdb_test
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -42,6 +43,19 @@ func TestKeyPlaces(t *testing.T) {
 			refused(t, gzipSources(t, dir), " in left.csv.gz", tt.examples)
 		})
 	}
+	t.Run("csv_pattern", func(t *testing.T) {
+		t.Parallel()
+		// Lines are each file's own: the second file starts after a
+		// separator line, and the third is read as rewritten.
+		dir := writeFiles(t, "", "id,ref\n10,A\n", strings.Replace(recipeYAML(rule), "file://left.csv", "file://left-*.csv", 1))
+		for name, text := range map[string]string{"left-1.csv": "id,ref\n1,A\n2,B\n", "left-2.csv": "sep=;\nid;ref\n3;C\n1;D\n\n2;E\n",
+			"left-3.csv": "\r\nid,ref\n4,F\r\n1,G\n"} {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		refused(t, filepath.Join(dir, "recipe.yaml"), "", "1 (3 rows: line 2 of left-1.csv, line 4 of left-2.csv and line 4 of left-3.csv), 2 (2 rows: line 3 of left-1.csv and line 6 of left-2.csv)")
+	})
 	t.Run("parquet_parts", func(t *testing.T) {
 		t.Parallel()
 		path := parquetBook(t, "SELECT 1 AS id, 'A' AS ref", []string{
@@ -49,6 +63,16 @@ func TestKeyPlaces(t *testing.T) {
 			"SELECT * FROM (VALUES (13, 'D'), (11, 'E'), (11, 'F'), (13, 'G')) t(id, ref)",
 		}, rule)
 		refused(t, path, "", "11 (4 rows: records 2 and 3 of part-00000.parquet, record 2 of part-00001.parquet and 1 more), 13 (2 rows: records 1 and 4 of part-00001.parquet)")
+		// The same parts named by a pattern.
+		text, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		named := filepath.Join(filepath.Dir(path), "recipe-pattern.yaml")
+		if err := os.WriteFile(named, []byte(strings.Replace(string(text), `"file://right"`, `"file://right/part-*.parquet"`, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		refused(t, named, "", "11 (4 rows: records 2 and 3 of part-00000.parquet, record 2 of part-00001.parquet and 1 more), 13 (2 rows: records 1 and 4 of part-00001.parquet)")
 	})
 	t.Run("parquet_part", func(t *testing.T) {
 		t.Parallel()

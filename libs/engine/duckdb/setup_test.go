@@ -92,15 +92,7 @@ func gzipSources(t *testing.T, dir string) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var b bytes.Buffer
-		z := gzip.NewWriter(&b)
-		if _, err := z.Write(text); err != nil {
-			t.Fatal(err)
-		}
-		if err := z.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, gz), b.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, gz), gzipped(t, text), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -117,6 +109,20 @@ func gzipSources(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// gzipped is text as gzip data.
+func gzipped(t *testing.T, text []byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	z := gzip.NewWriter(&b)
+	if _, err := z.Write(text); err != nil {
+		t.Fatal(err)
+	}
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
 
 func runRecipe(t *testing.T, path string) (outcome, error) {

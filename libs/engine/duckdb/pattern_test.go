@@ -1,0 +1,118 @@
+package duckdb_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/kallahq/kalla/libs/engine/duckdb"
+)
+
+// TestCSVPattern: a side whose records a pattern names in several files,
+// each laid out in its own way, reconciles as the one file holding them
+// all in turn: the same matches, near misses and evidence, and a side
+// without a key numbers its records through the files in the order of
+// their names. The side is big enough that DuckDB splits each file's
+// reading among its threads (see duckdb.Parallel).
+func TestCSVPattern(t *testing.T) {
+	t.Parallel()
+	rule := "  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0.05}]}\n"
+	left, right := patternBook(6000)
+	// Each file's records are a run of the whole file's, in its order.
+	layouts := []func(header string, rows []string) string{
+		func(h string, rows []string) string { return h + "\n" + strings.Join(rows, "\n") + "\n" },
+		func(h string, rows []string) string {
+			return "sep=;\r\n" + strings.ReplaceAll(h+"\r\n"+strings.Join(rows, "\r\n")+"\r\n", ",", ";")
+		},
+		// Blank lines among mixed line ends: the engine reads a rewrite.
+		func(h string, rows []string) string { return "\n\r\n" + h + "\r\n" + strings.Join(rows, "\n") + "\n" },
+	}
+	for _, keyed := range []bool{true, false} {
+		recipe := recipeYAML(rule)
+		if !keyed {
+			recipe = strings.Replace(recipe, `uri: "file://left.csv", primary_key: [id]`, `uri: "file://left.csv"`, 1)
+		}
+		dir := writeFiles(t, left, right, recipe)
+		lines := strings.Split(strings.TrimSuffix(left, "\n"), "\n")
+		rows := lines[1:]
+		for i, layout := range layouts {
+			// Named so that byte order is not the order of the numbers
+			// (left-10 before left-9): only the names' order counts.
+			name := []string{"left-10.csv", "left-11.csv", "left-9.csv"}[i]
+			part := []byte(layout(lines[0], rows[i*len(rows)/len(layouts):(i+1)*len(rows)/len(layouts)]))
+			if err := os.WriteFile(filepath.Join(dir, name), part, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, name+".gz"), gzipped(t, part), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, tt := range []struct {
+			name, pattern string
+			set           func(*duckdb.Engine)
+		}{{"default", "left-*.csv", func(*duckdb.Engine) {}}, {"parallel", "left-*.csv", duckdb.Parallel}, {"gzipped", "left-*.csv.gz", func(*duckdb.Engine) {}}} {
+			parts := filepath.Join(dir, "recipe-"+tt.name+".yaml")
+			if err := os.WriteFile(parts, []byte(strings.Replace(strings.TrimLeft(recipe, "\n"), "file://left.csv", "file://"+tt.pattern, 1)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			w := way{tt.name, tt.set}
+			t.Run(fmt.Sprintf("keyed_%t_%s", keyed, w.name), func(t *testing.T) {
+				t.Parallel()
+				engine := func() *duckdb.Engine { e := &duckdb.Engine{Threads: 2}; w.set(e); return e }
+				whole, err := runRecipeOn(t, filepath.Join(dir, "recipe.yaml"), engine())
+				if err != nil {
+					t.Fatal(err)
+				}
+				split, err := runRecipeOn(t, parts, engine())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(whole.matched) == 0 || len(whole.unmatchedLeft) == 0 {
+					t.Fatalf("the book has %d matched rows and %d unmatched left: it tests nothing", len(whole.matched), len(whole.unmatchedLeft))
+				}
+				if !keyed && whole.unmatchedLeft[0]["kalla_row"] == "" {
+					t.Fatal("a side without a key has no kalla_row")
+				}
+				for name, pair := range map[string][2][]map[string]string{"matched": {whole.matched, split.matched},
+					"unmatched_left": {whole.unmatchedLeft, split.unmatchedLeft}, "unmatched_right": {whole.unmatchedRight, split.unmatchedRight}} {
+					if !reflect.DeepEqual(pair[0], pair[1]) {
+						t.Errorf("%s differs: %d rows from the one file, %d from its parts; first of the parts': %v", name, len(pair[0]), len(pair[1]), first(pair[1]))
+					}
+				}
+				if whole.summary.Left.Rows != 6000 || split.summary.Left.Rows != 6000 || !reflect.DeepEqual(whole.summary.Rules, split.summary.Rules) {
+					t.Errorf("summaries: %+v from the one file, %+v from its parts", whole.summary.Rules, split.summary.Rules)
+				}
+			})
+		}
+	}
+}
+
+// patternBook is a left and a right CSV side of n invoices and fewer
+// payments, many of one reference and amount (ties), the invoices in no
+// order of their ids.
+func patternBook(n int) (left, right string) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	var l, r strings.Builder
+	l.WriteString("id,ref,amount,memo\n")
+	r.WriteString("id,ref,amount\n")
+	for i, id := range rng.Perm(n) {
+		ref, cents := fmt.Sprintf("R%04d", rng.IntN(n/3)), 100+rng.IntN(500)
+		fmt.Fprintf(&l, "%d,%s,%d.%02d,memo %d\n", id+1, ref, cents/100, cents%100, i)
+		if rng.IntN(10) < 7 {
+			cents += rng.IntN(11) - 5
+			fmt.Fprintf(&r, "%d,%s,%d.%02d\n", 100000+i, ref, cents/100, cents%100)
+		}
+	}
+	return l.String(), r.String()
+}
+
+func first(rows []map[string]string) map[string]string {
+	if len(rows) == 0 {
+		return nil
+	}
+	return rows[0]
+}
