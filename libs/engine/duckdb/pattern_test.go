@@ -31,11 +31,11 @@ func TestCSVPattern(t *testing.T) {
 		// Blank lines among mixed line ends: the engine reads a rewrite.
 		func(h string, rows []string) string { return "\n\r\n" + h + "\r\n" + strings.Join(rows, "\n") + "\n" },
 	}
-	for _, keyed := range []bool{true, false} {
-		recipe := recipeYAML(rule)
-		if !keyed {
-			recipe = strings.Replace(recipe, `uri: "file://left.csv", primary_key: [id]`, `uri: "file://left.csv"`, 1)
-		}
+	// A filter on a side without a key reads it whole first, numbering
+	// its records before leaving some out.
+	for _, side := range []struct{ name, fields string }{{"keyed", ", primary_key: [id]"}, {"keyless", ""},
+		{"keyless_filtered", `, filter: [{column: memo, op: ne, value: "memo 7"}, {column: amount, op: gte, value: 2}]`}} {
+		recipe := strings.Replace(recipeYAML(rule), `uri: "file://left.csv", primary_key: [id]}`, `uri: "file://left.csv"`+side.fields+"}", 1)
 		dir := writeFiles(t, left, right, recipe)
 		lines := strings.Split(strings.TrimSuffix(left, "\n"), "\n")
 		rows := lines[1:]
@@ -60,7 +60,7 @@ func TestCSVPattern(t *testing.T) {
 				t.Fatal(err)
 			}
 			w := way{tt.name, tt.set}
-			t.Run(fmt.Sprintf("keyed_%t_%s", keyed, w.name), func(t *testing.T) {
+			t.Run(side.name+"_"+w.name, func(t *testing.T) {
 				t.Parallel()
 				engine := func() *duckdb.Engine { e := &duckdb.Engine{Threads: 2}; w.set(e); return e }
 				whole, err := runRecipeOn(t, filepath.Join(dir, "recipe.yaml"), engine())
@@ -74,8 +74,11 @@ func TestCSVPattern(t *testing.T) {
 				if len(whole.matched) == 0 || len(whole.unmatchedLeft) == 0 {
 					t.Fatalf("the book has %d matched rows and %d unmatched left: it tests nothing", len(whole.matched), len(whole.unmatchedLeft))
 				}
-				if !keyed && whole.unmatchedLeft[0]["kalla_row"] == "" {
+				if !strings.Contains(side.fields, "primary_key") && whole.unmatchedLeft[0]["kalla_row"] == "" {
 					t.Fatal("a side without a key has no kalla_row")
+				}
+				if strings.Contains(side.fields, "filter") && whole.summary.Left.FilteredOut == 0 {
+					t.Fatal("the filter left nothing out: it tests nothing")
 				}
 				for name, pair := range map[string][2][]map[string]string{"matched": {whole.matched, split.matched},
 					"unmatched_left": {whole.unmatchedLeft, split.unmatchedLeft}, "unmatched_right": {whole.unmatchedRight, split.unmatchedRight}} {
@@ -83,8 +86,9 @@ func TestCSVPattern(t *testing.T) {
 						t.Errorf("%s differs: %d rows from the one file, %d from its parts; first of the parts': %v", name, len(pair[0]), len(pair[1]), first(pair[1]))
 					}
 				}
-				if whole.summary.Left.Rows != 6000 || split.summary.Left.Rows != 6000 || !reflect.DeepEqual(whole.summary.Rules, split.summary.Rules) {
-					t.Errorf("summaries: %+v from the one file, %+v from its parts", whole.summary.Rules, split.summary.Rules)
+				if whole.summary.Left.Rows+whole.summary.Left.FilteredOut != 6000 || !reflect.DeepEqual(whole.summary.Left, split.summary.Left) ||
+					!reflect.DeepEqual(whole.summary.Rules, split.summary.Rules) {
+					t.Errorf("summaries: %+v %+v from the one file, %+v %+v from its parts", whole.summary.Left, whole.summary.Rules, split.summary.Left, split.summary.Rules)
 				}
 			})
 		}
