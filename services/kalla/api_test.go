@@ -35,29 +35,10 @@ func TestSubmitThroughTheAPI(t *testing.T) {
 	path := example(t)
 
 	t.Run("completes_like_reconcile", func(t *testing.T) {
-		res := kalla(t, "submit", "--server", url, "--recipe", path, "--token", apiToken, "--wait", "--json")
-		if res.code != exitOK {
-			t.Fatalf("exit %d: %s", res.code, res.stderr)
-		}
-		var got struct {
-			RunID  string `json:"run_id"`
-			Status string `json:"status"`
-			evidence.Summary
-		}
-		if err := json.Unmarshal([]byte(res.stdout), &got); err != nil {
-			t.Fatalf("%v\n%s", err, res.stdout)
-		}
-		r, err := recipe.Load(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := reconcile.Run(context.Background(), r, reconcile.Options{Engine: &duckdb.Engine{}, Format: engine.Parquet, OutDir: t.TempDir()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.Status != "completed" || got.RunID == "" || got.MatchGroups != want.MatchGroups || got.Left.Matched != want.Left.Matched || got.Right.Unmatched != want.Right.Unmatched {
-			t.Errorf("submit said %+v; reconcile says %+v", got, want)
-		}
+		submitLikeReconcile(t, url, path, path)
+	})
+	t.Run("pattern_source_completes_like_its_one_file", func(t *testing.T) {
+		submitLikeReconcile(t, url, splitInvoices(t, example(t)), path)
 	})
 	t.Run("run_failed_on_its_data_exits_2", func(t *testing.T) {
 		// The planner reads schemas only: the executor finds the duplicated
@@ -89,4 +70,34 @@ func TestSubmitThroughTheAPI(t *testing.T) {
 			t.Errorf("exit %d, stderr %q", res.code, res.stderr)
 		}
 	})
+}
+
+// submitLikeReconcile sends the recipe at path with `kalla submit --wait
+// --json` to the planner at url, and expects the counts `kalla reconcile`
+// gives for the recipe at want.
+func submitLikeReconcile(t *testing.T, url, path, want string) {
+	t.Helper()
+	res := kalla(t, "submit", "--server", url, "--recipe", path, "--token", apiToken, "--wait", "--json")
+	if res.code != exitOK {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	var got struct {
+		RunID  string `json:"run_id"`
+		Status string `json:"status"`
+		evidence.Summary
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &got); err != nil {
+		t.Fatalf("%v\n%s", err, res.stdout)
+	}
+	r, err := recipe.Load(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := reconcile.Run(context.Background(), r, reconcile.Options{Engine: &duckdb.Engine{}, Format: engine.Parquet, OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != "completed" || got.RunID == "" || got.Left.Rows != sum.Left.Rows || got.MatchGroups != sum.MatchGroups || got.Left.Matched != sum.Left.Matched || got.Right.Unmatched != sum.Right.Unmatched {
+		t.Errorf("submit said %+v; reconcile says %+v", got, sum)
+	}
 }

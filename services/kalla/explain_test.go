@@ -65,14 +65,7 @@ func TestExplain(t *testing.T) {
 	})
 	t.Run("files_a_pattern_names", func(t *testing.T) {
 		t.Parallel()
-		// The invoices split in two, the second separated by semicolons.
-		recipe := example(t)
-		dir := filepath.Dir(recipe)
-		lines := strings.SplitAfter(string(readFile(t, filepath.Join(dir, "invoices.csv"))), "\n")
-		os.WriteFile(filepath.Join(dir, "invoices-01.csv"), []byte(strings.Join(lines[:8], "")), 0o644)
-		os.WriteFile(filepath.Join(dir, "invoices-02.csv"), []byte(strings.ReplaceAll(lines[0]+strings.Join(lines[8:], ""), ",", ";")), 0o644)
-		replaceInFile(t, recipe, "file://invoices.csv", "file://invoices-*.csv")
-		r := kalla(t, "explain", "--recipe", recipe, "--sql")
+		r := kalla(t, "explain", "--recipe", splitInvoices(t, example(t)), "--sql")
 		if r.code != exitOK {
 			t.Fatalf("exit %d: %s", r.code, r.stderr)
 		}

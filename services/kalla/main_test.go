@@ -240,6 +240,23 @@ func replaceInFile(t *testing.T, path string, pairs ...string) {
 	}
 }
 
+// splitInvoices splits the example's invoices beside recipe into
+// invoices-01.csv and invoices-02.csv, the second separated by semicolons,
+// and points the recipe at them by the pattern invoices-*.csv.
+func splitInvoices(t *testing.T, recipe string) string {
+	t.Helper()
+	dir := filepath.Dir(recipe)
+	lines := strings.SplitAfter(string(readFile(t, filepath.Join(dir, "invoices.csv"))), "\n")
+	for name, text := range map[string]string{"invoices-01.csv": strings.Join(lines[:8], ""),
+		"invoices-02.csv": strings.ReplaceAll(lines[0]+strings.Join(lines[8:], ""), ",", ";")} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	replaceInFile(t, recipe, "file://invoices.csv", "file://invoices-*.csv")
+	return recipe
+}
+
 // duplicateInvoice appends a second INV-2024-001 to the example's invoices
 // beside recipe, and returns recipe.
 func duplicateInvoice(t *testing.T, recipe string) string {

@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -55,6 +57,28 @@ func TestCreateRun(t *testing.T) {
 		}
 		if unpublished != 0 || e.count(t, "outbox") == 0 {
 			t.Errorf("%d outbox entries left unpublished", unpublished)
+		}
+	})
+	t.Run("pattern_source_goes_to_the_executor_as_named", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		e.writeCSVs(t)
+		os.WriteFile(filepath.Join(e.dir, "inv-1.csv"), []byte("invoice_id,amount,issued\nINV-1,100.00,2024-01-01\n"), 0o644)
+		os.WriteFile(filepath.Join(e.dir, "inv-2.csv"), []byte("invoice_id;amount;issued\nINV-2;250.50;2024-01-02\n"), 0o644)
+		pattern := "file://" + filepath.Join(e.dir, "inv-*.csv")
+		resp, err := e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: e.recipe(pattern, "", "")}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := e.fetch(t, queue.ExecStream, queue.ExecConsumer)
+		if env.GetRunId() != resp.Msg.GetRunId() || env.GetExec().GetSources()[0].GetUri() != pattern {
+			t.Errorf("published envelope = %v, want the left source %s", env, pattern)
+		}
+		// Files whose headers differ are refused, both named.
+		os.WriteFile(filepath.Join(e.dir, "inv-2.csv"), []byte("invoice_id,amount_due,issued\n"), 0o644)
+		_, err = e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: e.recipe(pattern, "", "")}))
+		if cerr := wantCode(t, err, connect.CodeInvalidArgument); !strings.Contains(cerr.Message(), "inv-2.csv: its header names the columns invoice_id, amount_due, issued, and inv-1.csv's names invoice_id, amount, issued") {
+			t.Errorf("message %q does not say how the headers differ", cerr.Message())
 		}
 	})
 	t.Run("missing_column_is_rejected_and_nothing_recorded", func(t *testing.T) {
@@ -122,10 +146,12 @@ func TestCreateRun(t *testing.T) {
 			recipe string
 			code   connect.Code
 		}{
-			"syntax":         {`{"version": "1.0",`, connect.CodeInvalidArgument},
-			"relative_path":  {e.recipe("file://data/invoices.csv", "", ""), connect.CodeInvalidArgument},
-			"missing_file":   {e.recipe("file:///nonexistent/invoices.csv", "", ""), connect.CodeInvalidArgument},
-			"wrong_password": {e.recipe(wrongPassword.String()+"&table=public.x", "", ""), connect.CodeInvalidArgument},
+			"syntax":                 {`{"version": "1.0",`, connect.CodeInvalidArgument},
+			"relative_path":          {e.recipe("file://data/invoices.csv", "", ""), connect.CodeInvalidArgument},
+			"missing_file":           {e.recipe("file:///nonexistent/invoices.csv", "", ""), connect.CodeInvalidArgument},
+			"pattern_naming_no_file": {e.recipe("file://"+filepath.Join(e.dir, "invoices-*.csv"), "", ""), connect.CodeInvalidArgument},
+			"object_pattern":         {e.recipe("s3://bucket/invoices-*.csv", "", ""), connect.CodeInvalidArgument},
+			"wrong_password":         {e.recipe(wrongPassword.String()+"&table=public.x", "", ""), connect.CodeInvalidArgument},
 			// A database that does not answer is away, not wrong.
 			"unreachable_database": {e.recipe("postgres://kalla:s3cret@127.0.0.1:1/db?table=public.x", "", ""), connect.CodeUnavailable},
 			"password_param":       {e.recipe("postgres://kalla@127.0.0.1:1/db?table=public.x&password=s3cret", "", ""), connect.CodeUnavailable},
