@@ -113,9 +113,20 @@ func openCSV(path string) (*csvReader, io.Closer, error) {
 			r = gzipFile{z, f}
 		}
 	}
-	cr := newCSVReader(r, 1<<20)
+	cr := newCSVReader(r, bufferSize(f, path))
 	cr.tabs = strings.HasPrefix(FileExt(path), ".tsv")
 	return cr, r, nil
+}
+
+// bufferSize is the size of the buffer that reads the file f at path: a
+// small plain file needs no more than its size, which counts where a
+// pattern names thousands of them.
+func bufferSize(f *os.File, path string) int {
+	const most = 1 << 20
+	if fi, err := f.Stat(); err == nil && !Gzipped(path) && fi.Size() < most {
+		return max(int(fi.Size())+1, 4096)
+	}
+	return most
 }
 
 // gzipFile reads a file through gzip, saying so when the data ends early.

@@ -35,17 +35,25 @@ const RowColumn = "kalla_row"
 // numbers and dates ignore surrounding spaces, text is kept as written, and
 // an empty field, quoted or not, is NULL.
 func ReadCSV(path string, s source.Schema) string {
-	return readCSV(path, s, "")
+	return readCSV([]string{path}, s, "")
 }
 
 // ReadCSVParts reads a CSV source's files (source.Schema.CSVParts) as one
-// table, in order, each by its own layout. UNION ALL keeps the order, so a
-// record's place in the table is its place in the files read in turn.
+// table, in order, each by its own layout: a run of files laid out alike is
+// read by one read_csv of their list, and the runs are joined by UNION ALL.
+// Both keep the order, so a record's place in the table is its place in the
+// files read in turn.
 func ReadCSVParts(parts []source.CSVPart, s source.Schema) string {
-	reads := make([]string, len(parts))
-	for i, p := range parts {
-		s.CSV = p.Layout
-		reads[i] = ReadCSV(p.Path, s)
+	var reads []string
+	for i := 0; i < len(parts); {
+		files := []string{parts[i].Path}
+		j := i + 1
+		for ; j < len(parts) && alike(parts[i], parts[j]); j++ {
+			files = append(files, parts[j].Path)
+		}
+		s.CSV = parts[i].Layout
+		reads = append(reads, readCSV(files, s, ""))
+		i = j
 	}
 	if len(reads) == 1 {
 		return reads[0]
@@ -53,15 +61,22 @@ func ReadCSVParts(parts []source.CSVPart, s source.Schema) string {
 	return "SELECT * FROM (" + strings.Join(reads, " UNION ALL ") + ")"
 }
 
+// alike says whether two CSV files are read with the same options.
+func alike(a, b source.CSVPart) bool {
+	return layoutOptions(a.Layout) == layoutOptions(b.Layout) && a.Layout.Delimiter == b.Layout.Delimiter &&
+		a.Layout.BlankLines == b.Layout.BlankLines && source.Gzipped(a.Path) == source.Gzipped(b.Path)
+}
+
 // ReadCopy is ReadCSV for a PostgreSQL table's COPY: there an empty text is
 // written quoted ("") and NULL as an empty field, and they stay apart.
 func ReadCopy(path string, s source.Schema) string {
-	return readCSV(path, s, ", allow_quoted_nulls = false")
+	return readCSV([]string{path}, s, ", allow_quoted_nulls = false")
 }
 
-func readCSV(path string, s source.Schema, options string) string {
+// readCSV reads files, laid out alike, as s has them.
+func readCSV(files []string, s source.Schema, options string) string {
 	options += layoutOptions(s.CSV)
-	if source.Gzipped(path) {
+	if source.Gzipped(files[0]) {
 		options += ", compression = 'gzip'"
 	}
 	// In a file of one column DuckDB reads a blank line as an empty value,
@@ -88,7 +103,7 @@ func readCSV(path string, s source.Schema, options string) string {
 		spec[i] = fmt.Sprintf("%s: %s", String(c.Name), String(typ))
 	}
 	return fmt.Sprintf("SELECT %s FROM read_csv(%s, header = true, auto_detect = false, delim = %s, quote = '\"', escape = '\"'%s, columns = {%s})%s",
-		strings.Join(casts, ", "), File(path), String(cmp.Or(s.CSV.Delimiter, ",")), options, strings.Join(spec, ", "), where)
+		strings.Join(casts, ", "), fileList(files), String(cmp.Or(s.CSV.Delimiter, ",")), options, strings.Join(spec, ", "), where)
 }
 
 // defaultMaxLineSize is DuckDB's default limit on a CSV record's size.
@@ -278,13 +293,9 @@ func readParquet(files []string, s source.Schema, places string) string {
 			cols[i] = fmt.Sprintf("CAST(%s AS %s) AS %s", name, Type(c), name)
 		}
 	}
-	paths := make([]string, len(files))
-	for i, f := range files {
-		paths[i] = File(f)
-	}
-	from := fmt.Sprintf("read_parquet(%s)", paths[0])
+	from := fmt.Sprintf("read_parquet(%s)", fileList(files))
 	if len(files) > 1 {
-		from = fmt.Sprintf("read_parquet([%s], union_by_name = true)", strings.Join(paths, ", "))
+		from = fmt.Sprintf("read_parquet(%s, union_by_name = true)", fileList(files))
 	}
 	return fmt.Sprintf("SELECT %s%s FROM %s", strings.Join(cols, ", "), places, from)
 }

@@ -32,6 +32,18 @@ func File(path string) string {
 	return String(globEscaper.Replace(path))
 }
 
+// fileList renders files for a reader of one file or a list of them.
+func fileList(files []string) string {
+	if len(files) == 1 {
+		return File(files[0])
+	}
+	quoted := make([]string, len(files))
+	for i, f := range files {
+		quoted[i] = File(f)
+	}
+	return "[" + strings.Join(quoted, ", ") + "]"
+}
+
 var globEscaper = strings.NewReplacer("*", "[*]", "?", "[?]", "[", "[[]")
 
 // Decimal renders an exact number as a DECIMAL literal of the narrowest

@@ -327,3 +327,28 @@ func TestNearMissWays(t *testing.T) {
 		}
 	})
 }
+
+// TestReadCSVParts: files laid out alike in a row are read by one
+// read_csv of their list, which costs a file far less than a read_csv of
+// its own (a pattern may name thousands); the others by their own, in
+// order.
+func TestReadCSVParts(t *testing.T) {
+	t.Parallel()
+	s := source.Schema{Columns: []source.Column{{Name: "id", Type: source.Integer}}}
+	comma, semicolon := source.CSVLayout{HeaderLine: 1, LongestRecord: 10}, source.CSVLayout{HeaderLine: 1, Delimiter: ";"}
+	q := sqlplan.ReadCSVParts([]source.CSVPart{
+		{Path: "/d/a.csv", Layout: comma},
+		{Path: "/d/b.csv", Layout: source.CSVLayout{HeaderLine: 1, LongestRecord: 99}},
+		{Path: "/d/c.csv", Layout: semicolon},
+		{Path: "/d/d.csv", Layout: comma},
+		{Path: "/d/e.csv.gz", Layout: comma},
+	}, s)
+	for _, want := range []string{"read_csv(['/d/a.csv', '/d/b.csv'], ", "read_csv('/d/c.csv', ", "read_csv('/d/d.csv', ", "read_csv('/d/e.csv.gz', "} {
+		if !strings.Contains(q, want) {
+			t.Errorf("the query lacks %s:\n%s", want, q)
+		}
+	}
+	if n := strings.Count(q, "UNION ALL"); n != 3 || strings.Index(q, "c.csv") > strings.Index(q, "d.csv") {
+		t.Errorf("%d UNION ALLs, want 3, the files in order:\n%s", n, q)
+	}
+}
