@@ -20,15 +20,15 @@ func Pattern(path string) bool {
 	return err != nil
 }
 
-// checkPattern refuses a pattern Kalla cannot read its files by: one with
-// * in a directory's name, or whose files would not all be of one kind
-// (the kind its ending says, as a file's does).
+// checkPattern refuses a pattern (a path, or an object's URI) Kalla cannot
+// read its files by: one with * in a directory's name, or whose files would
+// not all be of one kind (the kind its ending says, as a file's does).
 func checkPattern(path string) error {
 	if _, err := os.Lstat(path); err == nil {
 		return nil // a file or directory of that very name
 	}
-	if strings.Contains(filepath.Dir(path), "*") {
-		return fmt.Errorf("* may stand only in the file name, not in a directory's (%s)", filepath.Dir(path))
+	if dir := path[:max(strings.LastIndex(path, "/"), 0)]; strings.Contains(dir, "*") {
+		return fmt.Errorf("* may stand only in the file name, not in a directory's (%s)", dir)
 	}
 	if Pattern(path) && FileExt(path) == "" {
 		return fmt.Errorf("the pattern %s must end in %s, so that every file it names is read alike", filepath.Base(path), allowedExts)

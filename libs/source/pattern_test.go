@@ -43,7 +43,8 @@ func TestPatternMatches(t *testing.T) {
 
 func TestParsePattern(t *testing.T) {
 	t.Parallel()
-	for uri, want := range map[string]source.Format{"file:///d/2024-*.csv": source.FormatCSV, "file:///d/*.tsv.gz": source.FormatCSV, "file:///d/part-*.parquet": source.FormatParquet} {
+	for uri, want := range map[string]source.Format{"file:///d/2024-*.csv": source.FormatCSV, "file:///d/*.tsv.gz": source.FormatCSV, "file:///d/part-*.parquet": source.FormatParquet,
+		"s3://b/in/2024-*.csv": source.FormatCSV, "s3://b/part-*.parquet": source.FormatParquet} {
 		if ref, err := source.Parse(uri); err != nil || ref.Format != want {
 			t.Errorf("Parse(%s) = %v (%v), want %v", uri, ref.Format, err, want)
 		}
@@ -52,7 +53,8 @@ func TestParsePattern(t *testing.T) {
 		"file:///d/*/x.csv":   "* may stand only in the file name, not in a directory's (/d/*)",
 		"file:///d/x*":        "the pattern x* must end in .csv, .tsv, .csv.gz, .tsv.gz or .parquet, so that every file it names is read alike",
 		"file:///d/*.csv.gz*": "must end in",
-		"s3://b/x-*.csv":      "a pattern (*) names local files only",
+		"s3://b/d*/x.csv":     "* may stand only in the file name, not in a directory's (s3://b/d*)",
+		"s3://b/x-*":          "the pattern x-* must end in",
 	} {
 		if _, err := source.Parse(uri); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Parse(%s): err = %v, want one saying %s", uri, err, want)

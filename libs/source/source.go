@@ -74,8 +74,8 @@ func Parse(uri string) (Ref, error) {
 // downloads before reading it.
 func parseObject(uri string) (Ref, error) {
 	ref := Ref{Object: true, uri: uri}
-	if Pattern(uri) {
-		return Ref{}, fmt.Errorf("source %q: a pattern (*) names local files only; name one object, or stage the files as Parquet parts", Redact(uri))
+	if err := checkPattern(uri); err != nil {
+		return Ref{}, fmt.Errorf("source %q: %w", Redact(uri), err)
 	}
 	switch ext := FileExt(uri); ext {
 	case ".parquet":

@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/kallahq/kalla/libs/engine"
 	"github.com/kallahq/kalla/libs/engine/duckdb"
 	"github.com/kallahq/kalla/libs/evidence"
+	"github.com/kallahq/kalla/libs/objstore"
 	"github.com/kallahq/kalla/libs/recipe"
 	"github.com/kallahq/kalla/libs/reconcile"
 )
@@ -39,6 +41,22 @@ func TestSubmitThroughTheAPI(t *testing.T) {
 	})
 	t.Run("pattern_source_completes_like_its_one_file", func(t *testing.T) {
 		submitLikeReconcile(t, url, splitInvoices(t, example(t)), path)
+	})
+	t.Run("object_pattern_completes_like_its_one_file", func(t *testing.T) {
+		// The planner and the executor each fetch the objects named.
+		recipe := splitInvoices(t, example(t))
+		dir := filepath.Dir(recipe)
+		store, err := objstore.Open("s3://"+s.s3.Bucket+"/split", s.s3.Config())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"invoices-01.csv", "invoices-02.csv"} {
+			if err := store.PutFile(context.Background(), name, filepath.Join(dir, name)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		replaceInFile(t, recipe, "file://invoices-*.csv", "s3://"+s.s3.Bucket+"/split/invoices-*.csv")
+		submitLikeReconcile(t, url, recipe, path)
 	})
 	t.Run("run_failed_on_its_data_exits_2", func(t *testing.T) {
 		// The planner reads schemas only: the executor finds the duplicated

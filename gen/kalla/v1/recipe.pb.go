@@ -387,8 +387,9 @@ type Source struct {
 	// alias names the side in evidence and messages.
 	Alias string `protobuf:"bytes,1,opt,name=alias,proto3" json:"alias,omitempty"`
 	// uri is file://, s3:// or postgres://. It may carry credentials: never log it.
-	// A file:// URI may name several files as one source by a * in the file
-	// name (file:///data/2024-01-*.csv), read in the byte order of their names.
+	// A file:// or s3:// URI may name several files as one source by a * in
+	// the file name (file:///data/2024-01-*.csv), read in the byte order of
+	// their names.
 	Uri string `protobuf:"bytes,2,opt,name=uri,proto3" json:"uri,omitempty"`
 	// primary_key lists the columns that identify a record. Empty means the
 	// 1-based row number for file sources.

@@ -99,8 +99,9 @@ export type Source = Message<"kalla.v1.Source"> & {
 
   /**
    * uri is file://, s3:// or postgres://. It may carry credentials: never log it.
-   * A file:// URI may name several files as one source by a * in the file
-   * name (file:///data/2024-01-*.csv), read in the byte order of their names.
+   * A file:// or s3:// URI may name several files as one source by a * in
+   * the file name (file:///data/2024-01-*.csv), read in the byte order of
+   * their names.
    *
    * @generated from field: string uri = 2;
    */

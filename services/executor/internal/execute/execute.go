@@ -24,6 +24,7 @@ import (
 	"github.com/kallahq/kalla/libs/queue"
 	"github.com/kallahq/kalla/libs/reconcile"
 	"github.com/kallahq/kalla/libs/scratch"
+	"github.com/kallahq/kalla/libs/source"
 )
 
 // Executor holds what every Exec job needs.
@@ -107,7 +108,8 @@ func (e *Executor) log() *slog.Logger {
 }
 
 // fetchSources points each side of the recipe at a local copy: staged
-// Parquet parts and s3:// objects are downloaded, file:// used in place.
+// Parquet parts and s3:// objects (or the objects a pattern names) are
+// downloaded, file:// used in place.
 func (e *Executor) fetchSources(ctx context.Context, r *kallav1.Recipe, exec *kallav1.Exec, work string) error {
 	bySide := map[kallav1.Side]*kallav1.Source{}
 	for _, s := range pipeline.Sides(r) {
@@ -136,6 +138,10 @@ func (e *Executor) fetch(ctx context.Context, uri, dir string) (string, error) {
 	}
 	if strings.HasSuffix(uri, "/") {
 		return e.fetchParts(ctx, uri, dir)
+	}
+	if source.Pattern(uri) {
+		local, err := pipeline.FetchPattern(ctx, uri, dir, e.S3)
+		return "file://" + local, err
 	}
 	store, name, err := objstore.OpenObject(uri, e.S3)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/objstore"
+	"github.com/kallahq/kalla/libs/pipeline"
 	"github.com/kallahq/kalla/libs/plan"
 	"github.com/kallahq/kalla/libs/recipe"
 	"github.com/kallahq/kalla/libs/scratch"
@@ -90,8 +91,7 @@ func (s *Server) readInput(ctx context.Context, src *kallav1.Source) (plan.Input
 			return plan.Input{}, connect.NewError(connect.CodeInternal, fmt.Errorf("source %s: no scratch space for its schema: %w", src.GetAlias(), err))
 		}
 		defer held.RemoveAll()
-		path = filepath.Join(held.Path, "source"+source.FileExt(src.GetUri()))
-		if err := s.download(ctx, src.GetUri(), path); err != nil {
+		if path, err = s.fetch(ctx, src.GetUri(), held.Path); err != nil {
 			return plan.Input{}, unreadable(src, uri, err)
 		}
 	}
@@ -99,6 +99,16 @@ func (s *Server) readInput(ctx context.Context, src *kallav1.Source) (plan.Input
 		return plan.Input{}, unreadable(src, uri, err)
 	}
 	return in, nil
+}
+
+// fetch downloads an object source, or the objects its pattern names,
+// into dir and returns the local path the schema is read from.
+func (s *Server) fetch(ctx context.Context, uri, dir string) (string, error) {
+	if source.Pattern(uri) {
+		return pipeline.FetchPattern(ctx, uri, dir, s.cfg.ObjStore)
+	}
+	path := filepath.Join(dir, "source"+source.FileExt(uri))
+	return path, s.download(ctx, uri, path)
 }
 
 // unreadable is the error of a source that could not be read: Unavailable

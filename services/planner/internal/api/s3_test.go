@@ -75,6 +75,23 @@ func TestObjectSources(t *testing.T) {
 	if cerr := wantCode(t, err, connect.CodeInvalidArgument); !strings.Contains(cerr.Message(), `payment_id, reference_number, paid_amount, "memo, sent"`) {
 		t.Errorf("a gzipped .tsv object: message = %s", cerr.Message())
 	}
+	// A pattern names the objects of its folder whose names match: not
+	// those in a folder below nor of another ending, whose other columns
+	// would be refused.
+	for key, text := range map[string]string{"pay-1.csv": "payment_id,reference_number,paid_amount\nP-1,INV-1,100.00\n",
+		"pay-2.csv": "payment_id,reference_number,paid_amount\nP-2,INV-2,250.49\n", "pay-3/old.csv": "x,y\n1,2\n", "pay-4.csv.bak": "x,y\n1,2\n"} {
+		if err := store.Put(e.ctx, key, strings.NewReader(text)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: e.recipe("", "s3://"+s3.Bucket+"/in/pay-*.csv", "")}))
+	if err != nil {
+		t.Errorf("objects named by a pattern: %v", err)
+	}
+	_, err = e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: e.recipe("", "s3://"+s3.Bucket+"/in/paid-*.csv", "")}))
+	if cerr := wantCode(t, err, connect.CodeInvalidArgument); !strings.Contains(cerr.Message(), "no object in s3://"+s3.Bucket+"/in/ matches paid-*.csv") {
+		t.Errorf("a pattern naming no object: message = %s", cerr.Message())
+	}
 	os.Remove(filepath.Join(e.dir, "payments.csv")) // the object is what counts
 	v, err := e.recipes.ValidateRecipe(e.ctx, connect.NewRequest(&kallav1.ValidateRecipeRequest{Recipe: e.recipe("", right, ""), CheckSources: true}))
 	if err != nil || !v.Msg.GetValid() {

@@ -1,0 +1,43 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/kallahq/kalla/libs/objstore"
+	"github.com/kallahq/kalla/libs/source"
+)
+
+// FetchPattern downloads the objects that an s3:// pattern names (the
+// objects of its folder whose names match, as source.PatternMatches has
+// it) into dir, keeping their names, and returns the pattern naming the
+// copies: the planner reads their schema, the executor reconciles them.
+func FetchPattern(ctx context.Context, uri, dir string, cfg objstore.Config) (string, error) {
+	i := strings.LastIndex(uri, "/")
+	folder, glob := uri[:i], uri[i+1:]
+	store, err := objstore.Open(folder, cfg)
+	if err != nil {
+		return "", err
+	}
+	objects, err := store.List(ctx, glob[:strings.Index(glob, "*")])
+	if err != nil {
+		return "", err
+	}
+	local, fetched := filepath.Join(dir, glob), 0
+	for _, o := range objects {
+		path := filepath.Join(dir, o.Key)
+		if !source.PatternMatches(local, path) {
+			continue // in a folder below, or not named
+		}
+		if err := store.GetFile(ctx, o.Key, path); err != nil {
+			return "", err
+		}
+		fetched++
+	}
+	if fetched == 0 {
+		return "", fmt.Errorf("no object in %s/ matches %s", folder, glob)
+	}
+	return local, nil
+}
