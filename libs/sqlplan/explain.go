@@ -3,6 +3,7 @@ package sqlplan
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -104,28 +105,44 @@ func read(in plan.Input) string {
 	case in.Ref.Format == source.FormatPostgres:
 		path = "<COPY of " + in.Ref.Table + ">.csv"
 	case in.Ref.Object:
-		path = "<download of " + in.Ref.String() + ">"
+		path = in.Ref.String()
 	}
 	switch in.Ref.Format {
 	case source.FormatCSV:
 		parts := slices.Clone(in.Schema.CSVParts(path))
 		for i, p := range parts {
+			parts[i].Path = shownFile(in, p.Path)
 			if p.Layout.BlankLinesOfMixedEnds() {
 				// The engine reads the file as Kalla's reader rewrote it.
-				parts[i].Path = "<" + p.Path + " rewritten with its lines ending in \\n alone>"
+				parts[i].Path = "<" + parts[i].Path + " rewritten with its lines ending in \\n alone>"
 				parts[i].Layout = source.CSVLayout{HeaderLine: 1, LongestRecord: p.Layout.LongestRecord}
 			}
 		}
 		return ReadCSVParts(parts, in.Schema)
 	case source.FormatParquet:
-		if len(in.Schema.Files) > 0 && !in.Ref.Object {
-			return ReadParquet(in.Schema.Files, in.Schema) // the parts of a directory
+		files := slices.Clone(in.Schema.Files) // the parts of a directory, or the files a pattern names
+		if len(files) == 0 || in.Ref.Object && !source.Pattern(path) {
+			files = []string{path} // one object's copy has a name of the planner's
 		}
-		return ReadParquet([]string{path}, in.Schema)
+		for i, f := range files {
+			files[i] = shownFile(in, f)
+		}
+		return ReadParquet(files, in.Schema)
 	case source.FormatPostgres:
 		return ReadCopy(path, in.Schema)
 	}
 	return ""
+}
+
+// shownFile is how Explain names a file a side reads: an object source's
+// copy stands for the object, its name kept with the ending that says how
+// it is read; the planner's copies are gone once it has read them.
+func shownFile(in plan.Input, path string) string {
+	if !in.Ref.Object {
+		return path
+	}
+	uri := in.Ref.String()
+	return "<download of " + uri[:strings.LastIndex(uri, "/")] + ">/" + filepath.Base(path)
 }
 
 // widening is w's statements, its rounds as a loop.

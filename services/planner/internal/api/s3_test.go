@@ -88,6 +88,16 @@ func TestObjectSources(t *testing.T) {
 	if err != nil {
 		t.Errorf("objects named by a pattern: %v", err)
 	}
+	// The SQL names the objects, not the planner's copies, which are gone.
+	x, err := e.recipes.ExplainRecipe(e.ctx, connect.NewRequest(&kallav1.ExplainRecipeRequest{Recipe: e.recipe("", "s3://"+s3.Bucket+"/in/pay-*.csv", "")}))
+	in := "'<download of s3://" + s3.Bucket + "/in>/"
+	if err != nil || !strings.Contains(x.Msg.GetSql(), "read_csv(["+in+"pay-1.csv', "+in+"pay-2.csv'], ") {
+		t.Errorf("explained: %v\n%s", err, x.Msg.GetSql())
+	}
+	x, err = e.recipes.ExplainRecipe(e.ctx, connect.NewRequest(&kallav1.ExplainRecipeRequest{Recipe: e.recipe("", tsvURI, "")}))
+	if err != nil || !strings.Contains(x.Msg.GetSql(), "read_csv("+in+"payments.tsv.gz', ") || !strings.Contains(x.Msg.GetSql(), "compression = 'gzip'") {
+		t.Errorf("explained: %v\n%s", err, x.Msg.GetSql())
+	}
 	_, err = e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: e.recipe("", "s3://"+s3.Bucket+"/in/paid-*.csv", "")}))
 	if cerr := wantCode(t, err, connect.CodeInvalidArgument); !strings.Contains(cerr.Message(), "no object in s3://"+s3.Bucket+"/in/ matches paid-*.csv") {
 		t.Errorf("a pattern naming no object: message = %s", cerr.Message())
