@@ -38,12 +38,13 @@ func CSVSchema(path string, types map[string]Setting) (Schema, error) {
 		if err != nil {
 			return Schema{}, err
 		}
-		s.Parts, s.Stamps = append(s.Parts, part), append(s.Stamps, st)
+		s.Parts, s.Stamps, s.FileRows = append(s.Parts, part), append(s.Stamps, st), append(s.FileRows, part.Rows)
 	}
 	s.Columns, s.Rows = ci.columns(), ci.rows
 	if ci.named {
 		s.Files = files
 	} else {
+		s.FileRows = nil
 		s.CSV, s.Parts = s.Parts[0].Layout, nil
 	}
 	return s, nil

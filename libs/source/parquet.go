@@ -26,13 +26,13 @@ func ParquetSchema(path string) (Schema, error) {
 	if err != nil {
 		return Schema{}, fmt.Errorf("read %s: %w", files[0], err)
 	}
-	s.Rows, s.Files = n, files
+	s.Rows, s.Files, s.FileRows = n, files, []int64{n}
 	for _, part := range files[1:] {
 		ps, partTypes, n, err := parquetFileSchema(part)
 		if err != nil {
 			return Schema{}, fmt.Errorf("read %s: %w", part, err)
 		}
-		s.Rows, s.Stamps = s.Rows+n, append(s.Stamps, ps.Stamps...)
+		s.Rows, s.Stamps, s.FileRows = s.Rows+n, append(s.Stamps, ps.Stamps...), append(s.FileRows, n)
 		if err := unify(&s, types, ps, partTypes, files[0], part); err != nil {
 			return Schema{}, err
 		}

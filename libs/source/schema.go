@@ -146,6 +146,9 @@ type Schema struct {
 	// order: the engine reads these, so a part that appears later is
 	// neither read nor left unchecked.
 	Files []string `json:"-"`
+	// FileRows are the records each of Files holds, as its reader counted
+	// them.
+	FileRows []int64 `json:"-"`
 	// CSV is how a CSV source's file is laid out, for the engine's reader.
 	CSV CSVLayout
 	// Parts are the files of a CSV source that a pattern names, each laid

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -903,9 +904,14 @@ func repeats(p *plan.Plan, oneSide kallav1.Pattern) bool {
 // columns and their near miss (rule, other key, reason and how many of the
 // rule's non-join conditions failed), in key order.
 func Unmatched(p *plan.Plan, s Side) string {
-	cols := make([]string, 0, len(s.Input.Schema.Columns)+1)
+	cols := make([]string, 0, len(s.Input.Schema.Columns)+3)
+	files := ""
 	if len(s.Input.Key) == 0 {
 		cols = append(cols, "u.__id AS "+Ident(RowColumn))
+		if spans := fileSpans(s.Input.Schema); spans != "" {
+			cols = append(cols, "kf.name AS "+Ident(FileColumn), "u.__id - kf.first + 1 AS "+Ident(FileRowColumn))
+			files = " ASOF LEFT JOIN (VALUES " + spans + ") kf(first, name) ON u.__id >= kf.first"
+		}
 	}
 	for _, c := range s.Input.Schema.Columns {
 		cols = append(cols, col("u", c))
@@ -924,8 +930,26 @@ func Unmatched(p *plan.Plan, s Side) string {
 	}
 	// The unmatched records are picked first, so the joins that describe
 	// them see only those (DuckDB otherwise joins every record, then drops).
-	return fmt.Sprintf("SELECT %[1]s, nr.name AS kalla_near_rule, n.other_key AS kalla_near_key, %[2]s AS kalla_near_reason, n.failed AS kalla_near_failed FROM (SELECT * FROM %[3]s WHERE __id NOT IN (SELECT %[9]s FROM %[8]s)) u LEFT JOIN %[4]s n ON n.side = %[5]s AND n.id = u.__id LEFT JOIN %[6]s nr ON nr.rule_idx = n.rule_idx LEFT JOIN (%[7]s) om ON om.id = n.other LEFT JOIN %[6]s omr ON omr.rule_idx = om.rule_idx LEFT JOIN %[10]s a ON a.rule_idx = n.rule_idx AND a.side = %[5]s AND a.id = u.__id ORDER BY u.__id",
-		strings.Join(cols, ", "), reason, s.Table, Near, String(s.Code), Rules, otherMatched, Pairs, s.ID, AggMisses)
+	return fmt.Sprintf("SELECT %[1]s, nr.name AS kalla_near_rule, n.other_key AS kalla_near_key, %[2]s AS kalla_near_reason, n.failed AS kalla_near_failed FROM (SELECT * FROM %[3]s WHERE __id NOT IN (SELECT %[9]s FROM %[8]s)) u%[11]s LEFT JOIN %[4]s n ON n.side = %[5]s AND n.id = u.__id LEFT JOIN %[6]s nr ON nr.rule_idx = n.rule_idx LEFT JOIN (%[7]s) om ON om.id = n.other LEFT JOIN %[6]s omr ON omr.rule_idx = om.rule_idx LEFT JOIN %[10]s a ON a.rule_idx = n.rule_idx AND a.side = %[5]s AND a.id = u.__id ORDER BY u.__id",
+		strings.Join(cols, ", "), reason, s.Table, Near, String(s.Code), Rules, otherMatched, Pairs, s.ID, AggMisses, files)
+}
+
+// fileSpans lists, for a source read from several files, the row number
+// each file's records start at and its name, as VALUES rows; empty for a
+// source of one file. Files without records start nowhere.
+func fileSpans(schema source.Schema) string {
+	if len(schema.FileRows) < 2 {
+		return ""
+	}
+	var spans []string
+	first := int64(1)
+	for i, rows := range schema.FileRows {
+		if rows > 0 {
+			spans = append(spans, fmt.Sprintf("(%d, %s)", first, String(filepath.Base(schema.Files[i]))))
+		}
+		first += rows
+	}
+	return strings.Join(spans, ", ")
 }
 
 // noCandidate says, for a record of side s with no near miss, which join

@@ -29,7 +29,13 @@ const (
 )
 
 // RowColumn holds the 1-based row number of a source without a primary key.
-const RowColumn = "kalla_row"
+// Read from several files, its unmatched records also name their file
+// (FileColumn) and their row number there (FileRowColumn).
+const (
+	RowColumn     = "kalla_row"
+	FileColumn    = "kalla_file"
+	FileRowColumn = "kalla_file_row"
+)
 
 // ReadCSV is a query reading a CSV file with each column's inferred type;
 // numbers and dates ignore surrounding spaces, text is kept as written, and

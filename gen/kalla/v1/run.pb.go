@@ -1776,8 +1776,14 @@ type UnmatchedRecord struct {
 	Side  Side                   `protobuf:"varint,1,opt,name=side,proto3,enum=kalla.v1.Side" json:"side,omitempty"`
 	Key   string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
 	// values holds the original row, column name to text (NULL is absent).
-	Values        map[string]string `protobuf:"bytes,3,rep,name=values,proto3" json:"values,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	NearMiss      *NearMiss         `protobuf:"bytes,4,opt,name=near_miss,json=nearMiss,proto3" json:"near_miss,omitempty"`
+	Values   map[string]string `protobuf:"bytes,3,rep,name=values,proto3" json:"values,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	NearMiss *NearMiss         `protobuf:"bytes,4,opt,name=near_miss,json=nearMiss,proto3" json:"near_miss,omitempty"`
+	// file and file_row say, for a record of a source without a primary key
+	// read from several files (a pattern, a directory of Parquet parts), the
+	// name of its file and its record's number there, from 1 (key is its
+	// number counted through the files in turn). Empty and 0 otherwise.
+	File          string `protobuf:"bytes,5,opt,name=file,proto3" json:"file,omitempty"`
+	FileRow       int64  `protobuf:"varint,6,opt,name=file_row,json=fileRow,proto3" json:"file_row,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1838,6 +1844,20 @@ func (x *UnmatchedRecord) GetNearMiss() *NearMiss {
 		return x.NearMiss
 	}
 	return nil
+}
+
+func (x *UnmatchedRecord) GetFile() string {
+	if x != nil {
+		return x.File
+	}
+	return ""
+}
+
+func (x *UnmatchedRecord) GetFileRow() int64 {
+	if x != nil {
+		return x.FileRow
+	}
+	return 0
 }
 
 // NearMiss answers "why did this record not match?". Without a rule, no
@@ -2202,12 +2222,14 @@ const file_kalla_v1_run_proto_rawDesc = "" +
 	"\x03key\x18\x05 \x01(\tR\x03key\"t\n" +
 	"\x15ListUnmatchedResponse\x123\n" +
 	"\arecords\x18\x01 \x03(\v2\x19.kalla.v1.UnmatchedRecordR\arecords\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf2\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa1\x02\n" +
 	"\x0fUnmatchedRecord\x12\"\n" +
 	"\x04side\x18\x01 \x01(\x0e2\x0e.kalla.v1.SideR\x04side\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12=\n" +
 	"\x06values\x18\x03 \x03(\v2%.kalla.v1.UnmatchedRecord.ValuesEntryR\x06values\x12/\n" +
-	"\tnear_miss\x18\x04 \x01(\v2\x12.kalla.v1.NearMissR\bnearMiss\x1a9\n" +
+	"\tnear_miss\x18\x04 \x01(\v2\x12.kalla.v1.NearMissR\bnearMiss\x12\x12\n" +
+	"\x04file\x18\x05 \x01(\tR\x04file\x12\x19\n" +
+	"\bfile_row\x18\x06 \x01(\x03R\afileRow\x1a9\n" +
 	"\vValuesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x80\x01\n" +

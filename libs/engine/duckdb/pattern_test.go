@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -43,10 +44,11 @@ func TestCSVPattern(t *testing.T) {
 		dir := writeFiles(t, left, right, recipe)
 		lines := strings.Split(strings.TrimSuffix(left, "\n"), "\n")
 		rows := lines[1:]
+		// Named so that byte order is not the order of the numbers (left-10
+		// before left-9): only the names' order counts.
+		stems := []string{"left-10", "left-11", "left-9"}
 		for i, layout := range layouts {
-			// Named so that byte order is not the order of the numbers
-			// (left-10 before left-9): only the names' order counts.
-			name := []string{"left-10.csv", "left-11.csv", "left-9.csv"}[i]
+			name := stems[i] + ".csv"
 			part := []byte(layout(lines[0], rows[i*len(rows)/len(layouts):(i+1)*len(rows)/len(layouts)]))
 			if err := os.WriteFile(filepath.Join(dir, name), part, 0o644); err != nil {
 				t.Fatal(err)
@@ -83,6 +85,18 @@ func TestCSVPattern(t *testing.T) {
 				}
 				if strings.Contains(side.fields, "filter") && whole.summary.Left.FilteredOut == 0 {
 					t.Fatal("the filter left nothing out: it tests nothing")
+				}
+				if !strings.Contains(side.fields, "primary_key") {
+					// Each of the three files holds a third of the records.
+					for _, u := range split.unmatchedLeft {
+						row, _ := strconv.Atoi(u["kalla_row"])
+						file, fileRow := stems[(row-1)/2000]+strings.TrimPrefix(tt.pattern, "left-*"), strconv.Itoa((row-1)%2000+1)
+						if u["kalla_file"] != file || u["kalla_file_row"] != fileRow {
+							t.Fatalf("record %d is in %s %s, want %s %s", row, u["kalla_file"], u["kalla_file_row"], file, fileRow)
+						}
+						delete(u, "kalla_file")
+						delete(u, "kalla_file_row")
+					}
 				}
 				for name, pair := range map[string][2][]map[string]string{"matched": {whole.matched, split.matched},
 					"unmatched_left": {whole.unmatchedLeft, split.unmatchedLeft}, "unmatched_right": {whole.unmatchedRight, split.unmatchedRight}} {
@@ -191,4 +205,36 @@ func splitCSV(t *testing.T, path string, rng *rand.Rand) string {
 		}
 	}
 	return strings.TrimSuffix(path, ".csv") + "-part-*" + ext
+}
+
+// TestFileOfUnmatched: the unmatched records of a source without a key
+// read from several files name their file and their record's number
+// there, counted past files without records.
+func TestFileOfUnmatched(t *testing.T) {
+	t.Parallel()
+	path := parquetBook(t, "SELECT 1 AS id, 'X' AS ref", []string{
+		"SELECT * FROM (VALUES (10, 'A'), (11, 'B')) t(id, ref)",
+		"SELECT 12 AS id, 'C' AS ref WHERE false",
+		"SELECT * FROM (VALUES (13, 'D'), (14, 'E'), (15, 'F')) t(id, ref)",
+	}, "  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}]}\n")
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyless := strings.Replace(string(text), `uri: "file://right", primary_key: [id]`, `uri: "file://right"`, 1)
+	if err := os.WriteFile(path, []byte(keyless), 0o644); err != nil || keyless == string(text) {
+		t.Fatalf("no keyless right side (%v):\n%s", err, text)
+	}
+	o := mustRun(t, path)
+	var got []string
+	for _, u := range o.unmatchedRight {
+		got = append(got, fmt.Sprintf("%s %s: %s %s", u["kalla_row"], u["ref"], u["kalla_file"], u["kalla_file_row"]))
+	}
+	want := []string{"1 A: part-00000.parquet 1", "2 B: part-00000.parquet 2", "3 D: part-00002.parquet 1", "4 E: part-00002.parquet 2", "5 F: part-00002.parquet 3"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("unmatched right:\n got %q\nwant %q", got, want)
+	}
+	if _, ok := o.unmatchedLeft[0]["kalla_file"]; ok {
+		t.Errorf("a keyed source of one file got a file column: %v", o.unmatchedLeft[0])
+	}
 }

@@ -205,6 +205,16 @@ describe("results", () => {
                 key: "INV-2024-006",
                 values: { amount: "8500.00", currency: "USD" },
                 nearMiss: { rule: "exact", otherKey: "PAY-2024-006", reason: "amount differs by 15.00, tolerance 0.02" },
+                file: "",
+                fileRow: 0n,
+              },
+              {
+                side: Side.LEFT,
+                key: "42",
+                values: { amount: "1.00", currency: "USD" },
+                nearMiss: { rule: "", otherKey: "", reason: "no payments record has reference equal to its ref (rule exact)" },
+                file: "statement-02.csv",
+                fileRow: 7n,
               },
             ],
           };
@@ -224,6 +234,9 @@ describe("results", () => {
       "amount differs by 15.00, tolerance 0.02 under rule exact. Closest record: PAY-2024-006.",
     );
     expect(text(details.querySelector(".values"))).toContain("8500.00");
+    expect(details.querySelector(".file")).toBeNull();
+    const inFile = root.querySelector(`#${root.querySelector("#unmatched-left tr[data-key='42'] button")!.getAttribute("aria-controls")}`)!;
+    expect(text(inFile.querySelector(".file"))).toBe("Record 7 of statement-02.csv.");
 
     const search = root.querySelector("#unmatched-left-key") as HTMLInputElement;
     search.value = " 006 ";

@@ -25,6 +25,8 @@ import (
 // Columns of the evidence files that are not source columns.
 const (
 	rowColumn        = "kalla_row"
+	fileColumn       = "kalla_file"
+	fileRowColumn    = "kalla_file_row"
 	nearRuleColumn   = "kalla_near_rule"
 	nearKeyColumn    = "kalla_near_key"
 	nearReasonColumn = "kalla_near_reason"
@@ -146,13 +148,15 @@ func (s *Server) ListUnmatched(ctx context.Context, req *connect.Request[kallav1
 		ur := &kallav1.UnmatchedRecord{Side: side, Key: key, Values: map[string]string{}}
 		for i, f := range row.schema.Fields() {
 			switch f.Name {
-			case rowColumn, nearRuleColumn, nearKeyColumn, nearReasonColumn, nearFailedColumn:
+			case rowColumn, fileColumn, fileRowColumn, nearRuleColumn, nearKeyColumn, nearReasonColumn, nearFailedColumn:
 				continue
 			}
 			if v, ok := row.at(i); ok {
 				ur.Values[f.Name] = v
 			}
 		}
+		ur.File = row.text(fileColumn)
+		ur.FileRow, _ = strconv.ParseInt(row.text(fileRowColumn), 10, 64)
 		// A record without a near miss may still have a reason: which keys
 		// no record of the other side shares with it.
 		rule, hasRule := row.value(nearRuleColumn)

@@ -100,8 +100,12 @@ func TestEvidence(t *testing.T) {
 		column{"kalla_near_key", str, []any{"P-3", nil}},
 		column{"kalla_near_reason", str, []any{"amount differs from paid_amount by 65.25, tolerance 0.02", noCandidate}},
 		column{"kalla_near_failed", i64, []any{1, nil}})
+	// The file of a record of a source read from several files (the
+	// engine writes it for sources without a key).
 	writeParquet(t, filepath.Join(dir, "unmatched_right.parquet"),
 		column{"payment_id", str, []any{"P-9"}},
+		column{"kalla_file", str, []any{"pay-2.csv"}},
+		column{"kalla_file_row", i64, []any{4}},
 		column{"kalla_near_rule", str, []any{nil}},
 		column{"kalla_near_key", str, []any{nil}},
 		column{"kalla_near_reason", str, []any{nil}})
@@ -205,7 +209,8 @@ func TestEvidence(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if recs := resp.Msg.GetRecords(); len(recs) != 1 || recs[0].GetKey() != "P-9" || recs[0].GetNearMiss() != nil {
+		if recs := resp.Msg.GetRecords(); len(recs) != 1 || recs[0].GetKey() != "P-9" || recs[0].GetNearMiss() != nil ||
+			recs[0].GetFile() != "pay-2.csv" || recs[0].GetFileRow() != 4 || len(recs[0].GetValues()) != 1 {
 			t.Errorf("right = %v", recs)
 		}
 		_, err = e.runs.ListUnmatched(e.ctx, connect.NewRequest(&kallav1.ListUnmatchedRequest{RunId: runID}))

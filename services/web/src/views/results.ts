@@ -126,6 +126,8 @@ function unmatchedRows(r: UnmatchedRecord, i: number): HTMLTableRowElement[] {
       "td",
       { colspan: 3 },
       h("p", { class: "near-miss" }, nearMiss(r.nearMiss)),
+      // A source without a key read from several files: where the record is.
+      r.file ? [h("p", { class: "file" }, `Record ${r.fileRow} of ${r.file}.`)] : [],
       h(
         "dl",
         { class: "values" },
