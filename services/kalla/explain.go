@@ -76,7 +76,7 @@ func describeInput(w io.Writer, side string, in plan.Input) {
 	fmt.Fprintf(w, "\n%s %s: %s\n", side, in.Alias, in.Ref)
 	key := "the row number in the file"
 	if files := in.Schema.Files; len(files) > 1 || source.Pattern(in.Ref.Path) {
-		fmt.Fprintf(w, "  files, read in this order: %s\n", fileNames(files))
+		fmt.Fprintf(w, "  files, read in this order: %s\n", fileNames(files, in.Schema.FileRows))
 		key = "the row number, counted through the files in turn"
 	}
 	if len(in.Key) > 0 {
@@ -169,12 +169,13 @@ func quotedValues(f plan.Filter) []string {
 	return out
 }
 
-// fileNames lists the base names of files, the first ten of many.
-func fileNames(files []string) string {
+// fileNames lists the base names of files with the records each holds
+// (rows), the first ten of many: a file missed or empty shows.
+func fileNames(files []string, rows []int64) string {
 	const shown = 10
 	names := make([]string, 0, shown)
-	for _, f := range files[:min(len(files), shown)] {
-		names = append(names, filepath.Base(f))
+	for i, f := range files[:min(len(files), shown)] {
+		names = append(names, fmt.Sprintf("%s (%s)", filepath.Base(f), source.RowCount(rows[i])))
 	}
 	text := strings.Join(names, ", ")
 	if len(files) > shown {

@@ -70,7 +70,7 @@ func TestExplain(t *testing.T) {
 			t.Fatalf("exit %d: %s", r.code, r.stderr)
 		}
 		for _, want := range []string{
-			"invoices-*.csv\n  files, read in this order: invoices-01.csv, invoices-02.csv\n  key: invoice_id\n",
+			"invoices-*.csv\n  files, read in this order: invoices-01.csv (7 rows), invoices-02.csv (8 rows)\n  key: invoice_id\n",
 			"amount decimal(8,2)",
 			"invoices-01.csv', header = true, auto_detect = false, delim = ','",
 			"UNION ALL SELECT",
