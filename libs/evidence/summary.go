@@ -39,6 +39,15 @@ type SideSummary struct {
 	// Totals are the sums the source's recipe asks for, in its order, a
 	// line per value of a total's by column.
 	Totals []TotalSummary `json:"totals,omitempty"`
+	// Files are, for a source a pattern names, the files read, in order.
+	Files []FileSummary `json:"files,omitempty"`
+}
+
+// FileSummary is one file of a source: its name and the records it held,
+// those a filter left out included.
+type FileSummary struct {
+	Name string `json:"name"`
+	Rows int64  `json:"rows"`
 }
 
 // TotalSummary is one column's sums over the records with one value of its

@@ -310,6 +310,19 @@ func input(ctx context.Context, s *kallav1.Source) (plan.Input, error) {
 	return in, nil
 }
 
+// fileSummaries lists the files of a source a pattern names; nil for
+// another (the parts of a directory may be a stager's chunks of a table).
+func fileSummaries(in plan.Input) []evidence.FileSummary {
+	if !source.Pattern(in.Ref.Path) {
+		return nil
+	}
+	files := make([]evidence.FileSummary, len(in.Schema.Files))
+	for i, f := range in.Schema.Files {
+		files[i] = evidence.FileSummary{Name: filepath.Base(f), Rows: in.Schema.FileRows[i]}
+	}
+	return files
+}
+
 func summarize(p *plan.Plan, engineName string, res *engine.Result, total time.Duration) *evidence.Summary {
 	s := &evidence.Summary{
 		RecipeID: p.RecipeID,
@@ -331,6 +344,7 @@ func summarize(p *plan.Plan, engineName string, res *engine.Result, total time.D
 		s.Left.Matched += c.LeftMatched
 		s.Right.Matched += c.RightMatched
 	}
+	s.Left.Files, s.Right.Files = fileSummaries(p.Left), fileSummaries(p.Right)
 	s.Left.Unmatched = s.Left.Rows - s.Left.Matched
 	s.Right.Unmatched = s.Right.Rows - s.Right.Matched
 	s.Left.Totals = totalSummaries(p.Left.Totals, res.LeftTotals)

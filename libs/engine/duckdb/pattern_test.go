@@ -14,6 +14,7 @@ import (
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/engine/duckdb"
+	"github.com/kallahq/kalla/libs/evidence"
 	"github.com/kallahq/kalla/libs/reconcile/oracle"
 )
 
@@ -104,6 +105,15 @@ func TestCSVPattern(t *testing.T) {
 						t.Errorf("%s differs: %d rows from the one file, %d from its parts; first of the parts': %v", name, len(pair[0]), len(pair[1]), first(pair[1]))
 					}
 				}
+				// The summary lists the files read, with the records each held.
+				var files []evidence.FileSummary
+				for _, stem := range stems {
+					files = append(files, evidence.FileSummary{Name: stem + strings.TrimPrefix(tt.pattern, "left-*"), Rows: 2000})
+				}
+				if !reflect.DeepEqual(split.summary.Left.Files, files) || whole.summary.Left.Files != nil {
+					t.Errorf("files %+v from the parts (want %+v), %+v from the one file (want none)", split.summary.Left.Files, files, whole.summary.Left.Files)
+				}
+				split.summary.Left.Files = nil
 				if whole.summary.Left.Rows+whole.summary.Left.FilteredOut != 6000 || !reflect.DeepEqual(whole.summary.Left, split.summary.Left) ||
 					!reflect.DeepEqual(whole.summary.Rules, split.summary.Rules) {
 					t.Errorf("summaries: %+v %+v from the one file, %+v %+v from its parts", whole.summary.Left, whole.summary.Rules, split.summary.Left, split.summary.Rules)
