@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -39,8 +40,12 @@ func TestSubmitThroughTheAPI(t *testing.T) {
 	t.Run("completes_like_reconcile", func(t *testing.T) {
 		submitLikeReconcile(t, url, path, path)
 	})
+	// The summary lists the files a pattern named.
+	splitFiles := []evidence.FileSummary{{Name: "invoices-01.csv", Rows: 7}, {Name: "invoices-02.csv", Rows: 8}}
 	t.Run("pattern_source_completes_like_its_one_file", func(t *testing.T) {
-		submitLikeReconcile(t, url, splitInvoices(t, example(t)), path)
+		if got := submitLikeReconcile(t, url, splitInvoices(t, example(t)), path); !slices.Equal(got.Left.Files, splitFiles) || got.Right.Files != nil {
+			t.Errorf("files: left %v, right %v; want %v and none", got.Left.Files, got.Right.Files, splitFiles)
+		}
 	})
 	t.Run("object_pattern_completes_like_its_one_file", func(t *testing.T) {
 		// The planner and the executor each fetch the objects named.
@@ -56,7 +61,9 @@ func TestSubmitThroughTheAPI(t *testing.T) {
 			}
 		}
 		replaceInFile(t, recipe, "file://invoices-*.csv", "s3://"+s.s3.Bucket+"/split/invoices-*.csv")
-		submitLikeReconcile(t, url, recipe, path)
+		if got := submitLikeReconcile(t, url, recipe, path); !slices.Equal(got.Left.Files, splitFiles) {
+			t.Errorf("files: %v, want %v", got.Left.Files, splitFiles)
+		}
 	})
 	t.Run("run_failed_on_its_data_exits_2", func(t *testing.T) {
 		// The planner reads schemas only: the executor finds the duplicated
@@ -91,9 +98,9 @@ func TestSubmitThroughTheAPI(t *testing.T) {
 }
 
 // submitLikeReconcile sends the recipe at path with `kalla submit --wait
-// --json` to the planner at url, and expects the counts `kalla reconcile`
-// gives for the recipe at want.
-func submitLikeReconcile(t *testing.T, url, path, want string) {
+// --json` to the planner at url, expects the counts `kalla reconcile` gives
+// for the recipe at want, and returns what submit said.
+func submitLikeReconcile(t *testing.T, url, path, want string) evidence.Summary {
 	t.Helper()
 	res := kalla(t, "submit", "--server", url, "--recipe", path, "--token", apiToken, "--wait", "--json")
 	if res.code != exitOK {
@@ -118,4 +125,5 @@ func submitLikeReconcile(t *testing.T, url, path, want string) {
 	if got.Status != "completed" || got.RunID == "" || got.Left.Rows != sum.Left.Rows || got.MatchGroups != sum.MatchGroups || got.Left.Matched != sum.Left.Matched || got.Right.Unmatched != sum.Right.Unmatched {
 		t.Errorf("submit said %+v; reconcile says %+v", got, sum)
 	}
+	return got.Summary
 }

@@ -351,6 +351,9 @@ func summaryOf(s *kallav1.Summary) *evidence.Summary {
 				UnmatchedRecords: t.GetUnmatchedRecords(), Empty: t.GetEmpty(), Total: t.GetTotal(), Matched: t.GetMatched(), Unmatched: t.GetUnmatched(),
 			})
 		}
+		for _, f := range x.GetFiles() {
+			out.Files = append(out.Files, evidence.FileSummary{Name: f.GetName(), Rows: f.GetRows()})
+		}
 		return out
 	}
 	out := &evidence.Summary{

@@ -453,7 +453,9 @@ type SideSummary struct {
 	Totals []*TotalSummary `protobuf:"bytes,5,rep,name=totals,proto3" json:"totals,omitempty"`
 	// filtered_out counts the records read that the source's filter left
 	// out; rows counts those kept.
-	FilteredOut   int64 `protobuf:"varint,6,opt,name=filtered_out,json=filteredOut,proto3" json:"filtered_out,omitempty"`
+	FilteredOut int64 `protobuf:"varint,6,opt,name=filtered_out,json=filteredOut,proto3" json:"filtered_out,omitempty"`
+	// files are, for a source a pattern names, the files read, in order.
+	Files         []*FileSummary `protobuf:"bytes,7,rep,name=files,proto3" json:"files,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -530,6 +532,67 @@ func (x *SideSummary) GetFilteredOut() int64 {
 	return 0
 }
 
+func (x *SideSummary) GetFiles() []*FileSummary {
+	if x != nil {
+		return x.Files
+	}
+	return nil
+}
+
+// FileSummary is one file of a source: its name and the records it held,
+// those its filter left out included.
+type FileSummary struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Rows          int64                  `protobuf:"varint,2,opt,name=rows,proto3" json:"rows,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FileSummary) Reset() {
+	*x = FileSummary{}
+	mi := &file_kalla_v1_run_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FileSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FileSummary) ProtoMessage() {}
+
+func (x *FileSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_kalla_v1_run_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FileSummary.ProtoReflect.Descriptor instead.
+func (*FileSummary) Descriptor() ([]byte, []int) {
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *FileSummary) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *FileSummary) GetRows() int64 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
 // TotalSummary is one column's sums, over the records with one value of
 // its by column or over all records. Sums are exact decimals as text, at
 // the column's scale.
@@ -554,7 +617,7 @@ type TotalSummary struct {
 
 func (x *TotalSummary) Reset() {
 	*x = TotalSummary{}
-	mi := &file_kalla_v1_run_proto_msgTypes[5]
+	mi := &file_kalla_v1_run_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -566,7 +629,7 @@ func (x *TotalSummary) String() string {
 func (*TotalSummary) ProtoMessage() {}
 
 func (x *TotalSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[5]
+	mi := &file_kalla_v1_run_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -579,7 +642,7 @@ func (x *TotalSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TotalSummary.ProtoReflect.Descriptor instead.
 func (*TotalSummary) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{5}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *TotalSummary) GetColumn() string {
@@ -669,7 +732,7 @@ type RuleSummary struct {
 
 func (x *RuleSummary) Reset() {
 	*x = RuleSummary{}
-	mi := &file_kalla_v1_run_proto_msgTypes[6]
+	mi := &file_kalla_v1_run_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -681,7 +744,7 @@ func (x *RuleSummary) String() string {
 func (*RuleSummary) ProtoMessage() {}
 
 func (x *RuleSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[6]
+	mi := &file_kalla_v1_run_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -694,7 +757,7 @@ func (x *RuleSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RuleSummary.ProtoReflect.Descriptor instead.
 func (*RuleSummary) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{6}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RuleSummary) GetName() string {
@@ -758,7 +821,7 @@ type RuleTotal struct {
 
 func (x *RuleTotal) Reset() {
 	*x = RuleTotal{}
-	mi := &file_kalla_v1_run_proto_msgTypes[7]
+	mi := &file_kalla_v1_run_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -770,7 +833,7 @@ func (x *RuleTotal) String() string {
 func (*RuleTotal) ProtoMessage() {}
 
 func (x *RuleTotal) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[7]
+	mi := &file_kalla_v1_run_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -783,7 +846,7 @@ func (x *RuleTotal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RuleTotal.ProtoReflect.Descriptor instead.
 func (*RuleTotal) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{7}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RuleTotal) GetSide() string {
@@ -847,7 +910,7 @@ type Timings struct {
 
 func (x *Timings) Reset() {
 	*x = Timings{}
-	mi := &file_kalla_v1_run_proto_msgTypes[8]
+	mi := &file_kalla_v1_run_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -859,7 +922,7 @@ func (x *Timings) String() string {
 func (*Timings) ProtoMessage() {}
 
 func (x *Timings) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[8]
+	mi := &file_kalla_v1_run_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -872,7 +935,7 @@ func (x *Timings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Timings.ProtoReflect.Descriptor instead.
 func (*Timings) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{8}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Timings) GetLoad() int64 {
@@ -917,7 +980,7 @@ type CreateRunRequest struct {
 
 func (x *CreateRunRequest) Reset() {
 	*x = CreateRunRequest{}
-	mi := &file_kalla_v1_run_proto_msgTypes[9]
+	mi := &file_kalla_v1_run_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -929,7 +992,7 @@ func (x *CreateRunRequest) String() string {
 func (*CreateRunRequest) ProtoMessage() {}
 
 func (x *CreateRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[9]
+	mi := &file_kalla_v1_run_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -942,7 +1005,7 @@ func (x *CreateRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRunRequest.ProtoReflect.Descriptor instead.
 func (*CreateRunRequest) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{9}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CreateRunRequest) GetRecipe() string {
@@ -968,7 +1031,7 @@ type CreateRunResponse struct {
 
 func (x *CreateRunResponse) Reset() {
 	*x = CreateRunResponse{}
-	mi := &file_kalla_v1_run_proto_msgTypes[10]
+	mi := &file_kalla_v1_run_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -980,7 +1043,7 @@ func (x *CreateRunResponse) String() string {
 func (*CreateRunResponse) ProtoMessage() {}
 
 func (x *CreateRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[10]
+	mi := &file_kalla_v1_run_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -993,7 +1056,7 @@ func (x *CreateRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRunResponse.ProtoReflect.Descriptor instead.
 func (*CreateRunResponse) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{10}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CreateRunResponse) GetRunId() string {
@@ -1012,7 +1075,7 @@ type GetRunRequest struct {
 
 func (x *GetRunRequest) Reset() {
 	*x = GetRunRequest{}
-	mi := &file_kalla_v1_run_proto_msgTypes[11]
+	mi := &file_kalla_v1_run_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1024,7 +1087,7 @@ func (x *GetRunRequest) String() string {
 func (*GetRunRequest) ProtoMessage() {}
 
 func (x *GetRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[11]
+	mi := &file_kalla_v1_run_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1037,7 +1100,7 @@ func (x *GetRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRunRequest.ProtoReflect.Descriptor instead.
 func (*GetRunRequest) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{11}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetRunRequest) GetRunId() string {
@@ -1056,7 +1119,7 @@ type GetRunResponse struct {
 
 func (x *GetRunResponse) Reset() {
 	*x = GetRunResponse{}
-	mi := &file_kalla_v1_run_proto_msgTypes[12]
+	mi := &file_kalla_v1_run_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1068,7 +1131,7 @@ func (x *GetRunResponse) String() string {
 func (*GetRunResponse) ProtoMessage() {}
 
 func (x *GetRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[12]
+	mi := &file_kalla_v1_run_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1081,7 +1144,7 @@ func (x *GetRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRunResponse.ProtoReflect.Descriptor instead.
 func (*GetRunResponse) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{12}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetRunResponse) GetRun() *Run {
@@ -1104,7 +1167,7 @@ type ListRunsRequest struct {
 
 func (x *ListRunsRequest) Reset() {
 	*x = ListRunsRequest{}
-	mi := &file_kalla_v1_run_proto_msgTypes[13]
+	mi := &file_kalla_v1_run_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1116,7 +1179,7 @@ func (x *ListRunsRequest) String() string {
 func (*ListRunsRequest) ProtoMessage() {}
 
 func (x *ListRunsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[13]
+	mi := &file_kalla_v1_run_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1129,7 +1192,7 @@ func (x *ListRunsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRunsRequest.ProtoReflect.Descriptor instead.
 func (*ListRunsRequest) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{13}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListRunsRequest) GetPageSize() int32 {
@@ -1163,7 +1226,7 @@ type ListRunsResponse struct {
 
 func (x *ListRunsResponse) Reset() {
 	*x = ListRunsResponse{}
-	mi := &file_kalla_v1_run_proto_msgTypes[14]
+	mi := &file_kalla_v1_run_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1175,7 +1238,7 @@ func (x *ListRunsResponse) String() string {
 func (*ListRunsResponse) ProtoMessage() {}
 
 func (x *ListRunsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[14]
+	mi := &file_kalla_v1_run_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1188,7 +1251,7 @@ func (x *ListRunsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRunsResponse.ProtoReflect.Descriptor instead.
 func (*ListRunsResponse) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{14}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListRunsResponse) GetRuns() []*Run {
@@ -1214,7 +1277,7 @@ type WatchRunRequest struct {
 
 func (x *WatchRunRequest) Reset() {
 	*x = WatchRunRequest{}
-	mi := &file_kalla_v1_run_proto_msgTypes[15]
+	mi := &file_kalla_v1_run_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1226,7 +1289,7 @@ func (x *WatchRunRequest) String() string {
 func (*WatchRunRequest) ProtoMessage() {}
 
 func (x *WatchRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[15]
+	mi := &file_kalla_v1_run_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1239,7 +1302,7 @@ func (x *WatchRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRunRequest.ProtoReflect.Descriptor instead.
 func (*WatchRunRequest) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{15}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *WatchRunRequest) GetRunId() string {
@@ -1258,7 +1321,7 @@ type WatchRunResponse struct {
 
 func (x *WatchRunResponse) Reset() {
 	*x = WatchRunResponse{}
-	mi := &file_kalla_v1_run_proto_msgTypes[16]
+	mi := &file_kalla_v1_run_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1270,7 +1333,7 @@ func (x *WatchRunResponse) String() string {
 func (*WatchRunResponse) ProtoMessage() {}
 
 func (x *WatchRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[16]
+	mi := &file_kalla_v1_run_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1283,7 +1346,7 @@ func (x *WatchRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRunResponse.ProtoReflect.Descriptor instead.
 func (*WatchRunResponse) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{16}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *WatchRunResponse) GetRun() *Run {
@@ -1302,7 +1365,7 @@ type CancelRunRequest struct {
 
 func (x *CancelRunRequest) Reset() {
 	*x = CancelRunRequest{}
-	mi := &file_kalla_v1_run_proto_msgTypes[17]
+	mi := &file_kalla_v1_run_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1314,7 +1377,7 @@ func (x *CancelRunRequest) String() string {
 func (*CancelRunRequest) ProtoMessage() {}
 
 func (x *CancelRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[17]
+	mi := &file_kalla_v1_run_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1327,7 +1390,7 @@ func (x *CancelRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRunRequest.ProtoReflect.Descriptor instead.
 func (*CancelRunRequest) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{17}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CancelRunRequest) GetRunId() string {
@@ -1346,7 +1409,7 @@ type CancelRunResponse struct {
 
 func (x *CancelRunResponse) Reset() {
 	*x = CancelRunResponse{}
-	mi := &file_kalla_v1_run_proto_msgTypes[18]
+	mi := &file_kalla_v1_run_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1358,7 +1421,7 @@ func (x *CancelRunResponse) String() string {
 func (*CancelRunResponse) ProtoMessage() {}
 
 func (x *CancelRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[18]
+	mi := &file_kalla_v1_run_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1371,7 +1434,7 @@ func (x *CancelRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRunResponse.ProtoReflect.Descriptor instead.
 func (*CancelRunResponse) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{18}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CancelRunResponse) GetRun() *Run {
@@ -1395,7 +1458,7 @@ type ListMatchesRequest struct {
 
 func (x *ListMatchesRequest) Reset() {
 	*x = ListMatchesRequest{}
-	mi := &file_kalla_v1_run_proto_msgTypes[19]
+	mi := &file_kalla_v1_run_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1407,7 +1470,7 @@ func (x *ListMatchesRequest) String() string {
 func (*ListMatchesRequest) ProtoMessage() {}
 
 func (x *ListMatchesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[19]
+	mi := &file_kalla_v1_run_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1420,7 +1483,7 @@ func (x *ListMatchesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMatchesRequest.ProtoReflect.Descriptor instead.
 func (*ListMatchesRequest) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{19}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListMatchesRequest) GetRunId() string {
@@ -1461,7 +1524,7 @@ type ListMatchesResponse struct {
 
 func (x *ListMatchesResponse) Reset() {
 	*x = ListMatchesResponse{}
-	mi := &file_kalla_v1_run_proto_msgTypes[20]
+	mi := &file_kalla_v1_run_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1473,7 +1536,7 @@ func (x *ListMatchesResponse) String() string {
 func (*ListMatchesResponse) ProtoMessage() {}
 
 func (x *ListMatchesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[20]
+	mi := &file_kalla_v1_run_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1486,7 +1549,7 @@ func (x *ListMatchesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMatchesResponse.ProtoReflect.Descriptor instead.
 func (*ListMatchesResponse) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{20}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListMatchesResponse) GetMembers() []*MatchMember {
@@ -1519,7 +1582,7 @@ type MatchMember struct {
 
 func (x *MatchMember) Reset() {
 	*x = MatchMember{}
-	mi := &file_kalla_v1_run_proto_msgTypes[21]
+	mi := &file_kalla_v1_run_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1531,7 +1594,7 @@ func (x *MatchMember) String() string {
 func (*MatchMember) ProtoMessage() {}
 
 func (x *MatchMember) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[21]
+	mi := &file_kalla_v1_run_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1544,7 +1607,7 @@ func (x *MatchMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MatchMember.ProtoReflect.Descriptor instead.
 func (*MatchMember) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{21}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *MatchMember) GetMatchId() int64 {
@@ -1600,7 +1663,7 @@ type ConditionDelta struct {
 
 func (x *ConditionDelta) Reset() {
 	*x = ConditionDelta{}
-	mi := &file_kalla_v1_run_proto_msgTypes[22]
+	mi := &file_kalla_v1_run_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1612,7 +1675,7 @@ func (x *ConditionDelta) String() string {
 func (*ConditionDelta) ProtoMessage() {}
 
 func (x *ConditionDelta) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[22]
+	mi := &file_kalla_v1_run_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1625,7 +1688,7 @@ func (x *ConditionDelta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConditionDelta.ProtoReflect.Descriptor instead.
 func (*ConditionDelta) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{22}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ConditionDelta) GetCondition() string {
@@ -1656,7 +1719,7 @@ type ListUnmatchedRequest struct {
 
 func (x *ListUnmatchedRequest) Reset() {
 	*x = ListUnmatchedRequest{}
-	mi := &file_kalla_v1_run_proto_msgTypes[23]
+	mi := &file_kalla_v1_run_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1668,7 +1731,7 @@ func (x *ListUnmatchedRequest) String() string {
 func (*ListUnmatchedRequest) ProtoMessage() {}
 
 func (x *ListUnmatchedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[23]
+	mi := &file_kalla_v1_run_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1681,7 +1744,7 @@ func (x *ListUnmatchedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUnmatchedRequest.ProtoReflect.Descriptor instead.
 func (*ListUnmatchedRequest) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{23}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListUnmatchedRequest) GetRunId() string {
@@ -1729,7 +1792,7 @@ type ListUnmatchedResponse struct {
 
 func (x *ListUnmatchedResponse) Reset() {
 	*x = ListUnmatchedResponse{}
-	mi := &file_kalla_v1_run_proto_msgTypes[24]
+	mi := &file_kalla_v1_run_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1741,7 +1804,7 @@ func (x *ListUnmatchedResponse) String() string {
 func (*ListUnmatchedResponse) ProtoMessage() {}
 
 func (x *ListUnmatchedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[24]
+	mi := &file_kalla_v1_run_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1754,7 +1817,7 @@ func (x *ListUnmatchedResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUnmatchedResponse.ProtoReflect.Descriptor instead.
 func (*ListUnmatchedResponse) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{24}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListUnmatchedResponse) GetRecords() []*UnmatchedRecord {
@@ -1790,7 +1853,7 @@ type UnmatchedRecord struct {
 
 func (x *UnmatchedRecord) Reset() {
 	*x = UnmatchedRecord{}
-	mi := &file_kalla_v1_run_proto_msgTypes[25]
+	mi := &file_kalla_v1_run_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1802,7 +1865,7 @@ func (x *UnmatchedRecord) String() string {
 func (*UnmatchedRecord) ProtoMessage() {}
 
 func (x *UnmatchedRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[25]
+	mi := &file_kalla_v1_run_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1815,7 +1878,7 @@ func (x *UnmatchedRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnmatchedRecord.ProtoReflect.Descriptor instead.
 func (*UnmatchedRecord) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{25}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *UnmatchedRecord) GetSide() Side {
@@ -1877,7 +1940,7 @@ type NearMiss struct {
 
 func (x *NearMiss) Reset() {
 	*x = NearMiss{}
-	mi := &file_kalla_v1_run_proto_msgTypes[26]
+	mi := &file_kalla_v1_run_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1889,7 +1952,7 @@ func (x *NearMiss) String() string {
 func (*NearMiss) ProtoMessage() {}
 
 func (x *NearMiss) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[26]
+	mi := &file_kalla_v1_run_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1902,7 +1965,7 @@ func (x *NearMiss) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NearMiss.ProtoReflect.Descriptor instead.
 func (*NearMiss) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{26}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *NearMiss) GetRule() string {
@@ -1942,7 +2005,7 @@ type GetEvidenceLinksRequest struct {
 
 func (x *GetEvidenceLinksRequest) Reset() {
 	*x = GetEvidenceLinksRequest{}
-	mi := &file_kalla_v1_run_proto_msgTypes[27]
+	mi := &file_kalla_v1_run_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1954,7 +2017,7 @@ func (x *GetEvidenceLinksRequest) String() string {
 func (*GetEvidenceLinksRequest) ProtoMessage() {}
 
 func (x *GetEvidenceLinksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[27]
+	mi := &file_kalla_v1_run_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1967,7 +2030,7 @@ func (x *GetEvidenceLinksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEvidenceLinksRequest.ProtoReflect.Descriptor instead.
 func (*GetEvidenceLinksRequest) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{27}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GetEvidenceLinksRequest) GetRunId() string {
@@ -1986,7 +2049,7 @@ type GetEvidenceLinksResponse struct {
 
 func (x *GetEvidenceLinksResponse) Reset() {
 	*x = GetEvidenceLinksResponse{}
-	mi := &file_kalla_v1_run_proto_msgTypes[28]
+	mi := &file_kalla_v1_run_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1998,7 +2061,7 @@ func (x *GetEvidenceLinksResponse) String() string {
 func (*GetEvidenceLinksResponse) ProtoMessage() {}
 
 func (x *GetEvidenceLinksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[28]
+	mi := &file_kalla_v1_run_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2011,7 +2074,7 @@ func (x *GetEvidenceLinksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEvidenceLinksResponse.ProtoReflect.Descriptor instead.
 func (*GetEvidenceLinksResponse) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{28}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *GetEvidenceLinksResponse) GetLinks() []*EvidenceLink {
@@ -2036,7 +2099,7 @@ type EvidenceLink struct {
 
 func (x *EvidenceLink) Reset() {
 	*x = EvidenceLink{}
-	mi := &file_kalla_v1_run_proto_msgTypes[29]
+	mi := &file_kalla_v1_run_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2048,7 +2111,7 @@ func (x *EvidenceLink) String() string {
 func (*EvidenceLink) ProtoMessage() {}
 
 func (x *EvidenceLink) ProtoReflect() protoreflect.Message {
-	mi := &file_kalla_v1_run_proto_msgTypes[29]
+	mi := &file_kalla_v1_run_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2061,7 +2124,7 @@ func (x *EvidenceLink) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvidenceLink.ProtoReflect.Descriptor instead.
 func (*EvidenceLink) Descriptor() ([]byte, []int) {
-	return file_kalla_v1_run_proto_rawDescGZIP(), []int{29}
+	return file_kalla_v1_run_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *EvidenceLink) GetName() string {
@@ -2127,14 +2190,18 @@ const file_kalla_v1_run_proto_rawDesc = "" +
 	"\fmatch_groups\x18\x05 \x01(\x03R\vmatchGroups\x12+\n" +
 	"\x05rules\x18\x06 \x03(\v2\x15.kalla.v1.RuleSummaryR\x05rules\x120\n" +
 	"\n" +
-	"timings_ms\x18\a \x01(\v2\x11.kalla.v1.TimingsR\ttimingsMs\"\xc2\x01\n" +
+	"timings_ms\x18\a \x01(\v2\x11.kalla.v1.TimingsR\ttimingsMs\"\xef\x01\n" +
 	"\vSideSummary\x12\x14\n" +
 	"\x05alias\x18\x01 \x01(\tR\x05alias\x12\x12\n" +
 	"\x04rows\x18\x02 \x01(\x03R\x04rows\x12\x18\n" +
 	"\amatched\x18\x03 \x01(\x03R\amatched\x12\x1c\n" +
 	"\tunmatched\x18\x04 \x01(\x03R\tunmatched\x12.\n" +
 	"\x06totals\x18\x05 \x03(\v2\x16.kalla.v1.TotalSummaryR\x06totals\x12!\n" +
-	"\ffiltered_out\x18\x06 \x01(\x03R\vfilteredOut\"\xaf\x02\n" +
+	"\ffiltered_out\x18\x06 \x01(\x03R\vfilteredOut\x12+\n" +
+	"\x05files\x18\a \x03(\v2\x15.kalla.v1.FileSummaryR\x05files\"5\n" +
+	"\vFileSummary\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04rows\x18\x02 \x01(\x03R\x04rows\"\xaf\x02\n" +
 	"\fTotalSummary\x12\x16\n" +
 	"\x06column\x18\x01 \x01(\tR\x06column\x12\x0e\n" +
 	"\x02by\x18\x02 \x01(\tR\x02by\x12\x19\n" +
@@ -2279,7 +2346,7 @@ func file_kalla_v1_run_proto_rawDescGZIP() []byte {
 }
 
 var file_kalla_v1_run_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_kalla_v1_run_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_kalla_v1_run_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_kalla_v1_run_proto_goTypes = []any{
 	(RunStatus)(0),                   // 0: kalla.v1.RunStatus
 	(*Run)(nil),                      // 1: kalla.v1.Run
@@ -2287,85 +2354,87 @@ var file_kalla_v1_run_proto_goTypes = []any{
 	(*Evidence)(nil),                 // 3: kalla.v1.Evidence
 	(*Summary)(nil),                  // 4: kalla.v1.Summary
 	(*SideSummary)(nil),              // 5: kalla.v1.SideSummary
-	(*TotalSummary)(nil),             // 6: kalla.v1.TotalSummary
-	(*RuleSummary)(nil),              // 7: kalla.v1.RuleSummary
-	(*RuleTotal)(nil),                // 8: kalla.v1.RuleTotal
-	(*Timings)(nil),                  // 9: kalla.v1.Timings
-	(*CreateRunRequest)(nil),         // 10: kalla.v1.CreateRunRequest
-	(*CreateRunResponse)(nil),        // 11: kalla.v1.CreateRunResponse
-	(*GetRunRequest)(nil),            // 12: kalla.v1.GetRunRequest
-	(*GetRunResponse)(nil),           // 13: kalla.v1.GetRunResponse
-	(*ListRunsRequest)(nil),          // 14: kalla.v1.ListRunsRequest
-	(*ListRunsResponse)(nil),         // 15: kalla.v1.ListRunsResponse
-	(*WatchRunRequest)(nil),          // 16: kalla.v1.WatchRunRequest
-	(*WatchRunResponse)(nil),         // 17: kalla.v1.WatchRunResponse
-	(*CancelRunRequest)(nil),         // 18: kalla.v1.CancelRunRequest
-	(*CancelRunResponse)(nil),        // 19: kalla.v1.CancelRunResponse
-	(*ListMatchesRequest)(nil),       // 20: kalla.v1.ListMatchesRequest
-	(*ListMatchesResponse)(nil),      // 21: kalla.v1.ListMatchesResponse
-	(*MatchMember)(nil),              // 22: kalla.v1.MatchMember
-	(*ConditionDelta)(nil),           // 23: kalla.v1.ConditionDelta
-	(*ListUnmatchedRequest)(nil),     // 24: kalla.v1.ListUnmatchedRequest
-	(*ListUnmatchedResponse)(nil),    // 25: kalla.v1.ListUnmatchedResponse
-	(*UnmatchedRecord)(nil),          // 26: kalla.v1.UnmatchedRecord
-	(*NearMiss)(nil),                 // 27: kalla.v1.NearMiss
-	(*GetEvidenceLinksRequest)(nil),  // 28: kalla.v1.GetEvidenceLinksRequest
-	(*GetEvidenceLinksResponse)(nil), // 29: kalla.v1.GetEvidenceLinksResponse
-	(*EvidenceLink)(nil),             // 30: kalla.v1.EvidenceLink
-	nil,                              // 31: kalla.v1.UnmatchedRecord.ValuesEntry
-	(*timestamppb.Timestamp)(nil),    // 32: google.protobuf.Timestamp
-	(Side)(0),                        // 33: kalla.v1.Side
+	(*FileSummary)(nil),              // 6: kalla.v1.FileSummary
+	(*TotalSummary)(nil),             // 7: kalla.v1.TotalSummary
+	(*RuleSummary)(nil),              // 8: kalla.v1.RuleSummary
+	(*RuleTotal)(nil),                // 9: kalla.v1.RuleTotal
+	(*Timings)(nil),                  // 10: kalla.v1.Timings
+	(*CreateRunRequest)(nil),         // 11: kalla.v1.CreateRunRequest
+	(*CreateRunResponse)(nil),        // 12: kalla.v1.CreateRunResponse
+	(*GetRunRequest)(nil),            // 13: kalla.v1.GetRunRequest
+	(*GetRunResponse)(nil),           // 14: kalla.v1.GetRunResponse
+	(*ListRunsRequest)(nil),          // 15: kalla.v1.ListRunsRequest
+	(*ListRunsResponse)(nil),         // 16: kalla.v1.ListRunsResponse
+	(*WatchRunRequest)(nil),          // 17: kalla.v1.WatchRunRequest
+	(*WatchRunResponse)(nil),         // 18: kalla.v1.WatchRunResponse
+	(*CancelRunRequest)(nil),         // 19: kalla.v1.CancelRunRequest
+	(*CancelRunResponse)(nil),        // 20: kalla.v1.CancelRunResponse
+	(*ListMatchesRequest)(nil),       // 21: kalla.v1.ListMatchesRequest
+	(*ListMatchesResponse)(nil),      // 22: kalla.v1.ListMatchesResponse
+	(*MatchMember)(nil),              // 23: kalla.v1.MatchMember
+	(*ConditionDelta)(nil),           // 24: kalla.v1.ConditionDelta
+	(*ListUnmatchedRequest)(nil),     // 25: kalla.v1.ListUnmatchedRequest
+	(*ListUnmatchedResponse)(nil),    // 26: kalla.v1.ListUnmatchedResponse
+	(*UnmatchedRecord)(nil),          // 27: kalla.v1.UnmatchedRecord
+	(*NearMiss)(nil),                 // 28: kalla.v1.NearMiss
+	(*GetEvidenceLinksRequest)(nil),  // 29: kalla.v1.GetEvidenceLinksRequest
+	(*GetEvidenceLinksResponse)(nil), // 30: kalla.v1.GetEvidenceLinksResponse
+	(*EvidenceLink)(nil),             // 31: kalla.v1.EvidenceLink
+	nil,                              // 32: kalla.v1.UnmatchedRecord.ValuesEntry
+	(*timestamppb.Timestamp)(nil),    // 33: google.protobuf.Timestamp
+	(Side)(0),                        // 34: kalla.v1.Side
 }
 var file_kalla_v1_run_proto_depIdxs = []int32{
 	0,  // 0: kalla.v1.Run.status:type_name -> kalla.v1.RunStatus
 	2,  // 1: kalla.v1.Run.progress:type_name -> kalla.v1.Progress
 	4,  // 2: kalla.v1.Run.summary:type_name -> kalla.v1.Summary
 	3,  // 3: kalla.v1.Run.evidence:type_name -> kalla.v1.Evidence
-	32, // 4: kalla.v1.Run.created_at:type_name -> google.protobuf.Timestamp
-	32, // 5: kalla.v1.Run.updated_at:type_name -> google.protobuf.Timestamp
-	32, // 6: kalla.v1.Run.finished_at:type_name -> google.protobuf.Timestamp
+	33, // 4: kalla.v1.Run.created_at:type_name -> google.protobuf.Timestamp
+	33, // 5: kalla.v1.Run.updated_at:type_name -> google.protobuf.Timestamp
+	33, // 6: kalla.v1.Run.finished_at:type_name -> google.protobuf.Timestamp
 	5,  // 7: kalla.v1.Summary.left:type_name -> kalla.v1.SideSummary
 	5,  // 8: kalla.v1.Summary.right:type_name -> kalla.v1.SideSummary
-	7,  // 9: kalla.v1.Summary.rules:type_name -> kalla.v1.RuleSummary
-	9,  // 10: kalla.v1.Summary.timings_ms:type_name -> kalla.v1.Timings
-	6,  // 11: kalla.v1.SideSummary.totals:type_name -> kalla.v1.TotalSummary
-	8,  // 12: kalla.v1.RuleSummary.totals:type_name -> kalla.v1.RuleTotal
-	1,  // 13: kalla.v1.GetRunResponse.run:type_name -> kalla.v1.Run
-	0,  // 14: kalla.v1.ListRunsRequest.status:type_name -> kalla.v1.RunStatus
-	1,  // 15: kalla.v1.ListRunsResponse.runs:type_name -> kalla.v1.Run
-	1,  // 16: kalla.v1.WatchRunResponse.run:type_name -> kalla.v1.Run
-	1,  // 17: kalla.v1.CancelRunResponse.run:type_name -> kalla.v1.Run
-	22, // 18: kalla.v1.ListMatchesResponse.members:type_name -> kalla.v1.MatchMember
-	33, // 19: kalla.v1.MatchMember.side:type_name -> kalla.v1.Side
-	23, // 20: kalla.v1.MatchMember.deltas:type_name -> kalla.v1.ConditionDelta
-	33, // 21: kalla.v1.ListUnmatchedRequest.side:type_name -> kalla.v1.Side
-	26, // 22: kalla.v1.ListUnmatchedResponse.records:type_name -> kalla.v1.UnmatchedRecord
-	33, // 23: kalla.v1.UnmatchedRecord.side:type_name -> kalla.v1.Side
-	31, // 24: kalla.v1.UnmatchedRecord.values:type_name -> kalla.v1.UnmatchedRecord.ValuesEntry
-	27, // 25: kalla.v1.UnmatchedRecord.near_miss:type_name -> kalla.v1.NearMiss
-	30, // 26: kalla.v1.GetEvidenceLinksResponse.links:type_name -> kalla.v1.EvidenceLink
-	32, // 27: kalla.v1.EvidenceLink.expires_at:type_name -> google.protobuf.Timestamp
-	10, // 28: kalla.v1.RunService.CreateRun:input_type -> kalla.v1.CreateRunRequest
-	12, // 29: kalla.v1.RunService.GetRun:input_type -> kalla.v1.GetRunRequest
-	14, // 30: kalla.v1.RunService.ListRuns:input_type -> kalla.v1.ListRunsRequest
-	16, // 31: kalla.v1.RunService.WatchRun:input_type -> kalla.v1.WatchRunRequest
-	18, // 32: kalla.v1.RunService.CancelRun:input_type -> kalla.v1.CancelRunRequest
-	20, // 33: kalla.v1.RunService.ListMatches:input_type -> kalla.v1.ListMatchesRequest
-	24, // 34: kalla.v1.RunService.ListUnmatched:input_type -> kalla.v1.ListUnmatchedRequest
-	28, // 35: kalla.v1.RunService.GetEvidenceLinks:input_type -> kalla.v1.GetEvidenceLinksRequest
-	11, // 36: kalla.v1.RunService.CreateRun:output_type -> kalla.v1.CreateRunResponse
-	13, // 37: kalla.v1.RunService.GetRun:output_type -> kalla.v1.GetRunResponse
-	15, // 38: kalla.v1.RunService.ListRuns:output_type -> kalla.v1.ListRunsResponse
-	17, // 39: kalla.v1.RunService.WatchRun:output_type -> kalla.v1.WatchRunResponse
-	19, // 40: kalla.v1.RunService.CancelRun:output_type -> kalla.v1.CancelRunResponse
-	21, // 41: kalla.v1.RunService.ListMatches:output_type -> kalla.v1.ListMatchesResponse
-	25, // 42: kalla.v1.RunService.ListUnmatched:output_type -> kalla.v1.ListUnmatchedResponse
-	29, // 43: kalla.v1.RunService.GetEvidenceLinks:output_type -> kalla.v1.GetEvidenceLinksResponse
-	36, // [36:44] is the sub-list for method output_type
-	28, // [28:36] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	8,  // 9: kalla.v1.Summary.rules:type_name -> kalla.v1.RuleSummary
+	10, // 10: kalla.v1.Summary.timings_ms:type_name -> kalla.v1.Timings
+	7,  // 11: kalla.v1.SideSummary.totals:type_name -> kalla.v1.TotalSummary
+	6,  // 12: kalla.v1.SideSummary.files:type_name -> kalla.v1.FileSummary
+	9,  // 13: kalla.v1.RuleSummary.totals:type_name -> kalla.v1.RuleTotal
+	1,  // 14: kalla.v1.GetRunResponse.run:type_name -> kalla.v1.Run
+	0,  // 15: kalla.v1.ListRunsRequest.status:type_name -> kalla.v1.RunStatus
+	1,  // 16: kalla.v1.ListRunsResponse.runs:type_name -> kalla.v1.Run
+	1,  // 17: kalla.v1.WatchRunResponse.run:type_name -> kalla.v1.Run
+	1,  // 18: kalla.v1.CancelRunResponse.run:type_name -> kalla.v1.Run
+	23, // 19: kalla.v1.ListMatchesResponse.members:type_name -> kalla.v1.MatchMember
+	34, // 20: kalla.v1.MatchMember.side:type_name -> kalla.v1.Side
+	24, // 21: kalla.v1.MatchMember.deltas:type_name -> kalla.v1.ConditionDelta
+	34, // 22: kalla.v1.ListUnmatchedRequest.side:type_name -> kalla.v1.Side
+	27, // 23: kalla.v1.ListUnmatchedResponse.records:type_name -> kalla.v1.UnmatchedRecord
+	34, // 24: kalla.v1.UnmatchedRecord.side:type_name -> kalla.v1.Side
+	32, // 25: kalla.v1.UnmatchedRecord.values:type_name -> kalla.v1.UnmatchedRecord.ValuesEntry
+	28, // 26: kalla.v1.UnmatchedRecord.near_miss:type_name -> kalla.v1.NearMiss
+	31, // 27: kalla.v1.GetEvidenceLinksResponse.links:type_name -> kalla.v1.EvidenceLink
+	33, // 28: kalla.v1.EvidenceLink.expires_at:type_name -> google.protobuf.Timestamp
+	11, // 29: kalla.v1.RunService.CreateRun:input_type -> kalla.v1.CreateRunRequest
+	13, // 30: kalla.v1.RunService.GetRun:input_type -> kalla.v1.GetRunRequest
+	15, // 31: kalla.v1.RunService.ListRuns:input_type -> kalla.v1.ListRunsRequest
+	17, // 32: kalla.v1.RunService.WatchRun:input_type -> kalla.v1.WatchRunRequest
+	19, // 33: kalla.v1.RunService.CancelRun:input_type -> kalla.v1.CancelRunRequest
+	21, // 34: kalla.v1.RunService.ListMatches:input_type -> kalla.v1.ListMatchesRequest
+	25, // 35: kalla.v1.RunService.ListUnmatched:input_type -> kalla.v1.ListUnmatchedRequest
+	29, // 36: kalla.v1.RunService.GetEvidenceLinks:input_type -> kalla.v1.GetEvidenceLinksRequest
+	12, // 37: kalla.v1.RunService.CreateRun:output_type -> kalla.v1.CreateRunResponse
+	14, // 38: kalla.v1.RunService.GetRun:output_type -> kalla.v1.GetRunResponse
+	16, // 39: kalla.v1.RunService.ListRuns:output_type -> kalla.v1.ListRunsResponse
+	18, // 40: kalla.v1.RunService.WatchRun:output_type -> kalla.v1.WatchRunResponse
+	20, // 41: kalla.v1.RunService.CancelRun:output_type -> kalla.v1.CancelRunResponse
+	22, // 42: kalla.v1.RunService.ListMatches:output_type -> kalla.v1.ListMatchesResponse
+	26, // 43: kalla.v1.RunService.ListUnmatched:output_type -> kalla.v1.ListUnmatchedResponse
+	30, // 44: kalla.v1.RunService.GetEvidenceLinks:output_type -> kalla.v1.GetEvidenceLinksResponse
+	37, // [37:45] is the sub-list for method output_type
+	29, // [29:37] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_kalla_v1_run_proto_init() }
@@ -2374,15 +2443,15 @@ func file_kalla_v1_run_proto_init() {
 		return
 	}
 	file_kalla_v1_job_proto_init()
-	file_kalla_v1_run_proto_msgTypes[5].OneofWrappers = []any{}
-	file_kalla_v1_run_proto_msgTypes[7].OneofWrappers = []any{}
+	file_kalla_v1_run_proto_msgTypes[6].OneofWrappers = []any{}
+	file_kalla_v1_run_proto_msgTypes[8].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kalla_v1_run_proto_rawDesc), len(file_kalla_v1_run_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   31,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kalla/v1/run.proto.
  */
 export const file_kalla_v1_run: GenFile = /*@__PURE__*/
-  fileDesc("ChJrYWxsYS92MS9ydW4ucHJvdG8SCGthbGxhLnYxIvACCgNSdW4SDgoGcnVuX2lkGAEgASgJEhEKCXJlY2lwZV9pZBgCIAEoCRIjCgZzdGF0dXMYAyABKA4yEy5rYWxsYS52MS5SdW5TdGF0dXMSJAoIcHJvZ3Jlc3MYBCABKAsyEi5rYWxsYS52MS5Qcm9ncmVzcxIiCgdzdW1tYXJ5GAUgASgLMhEua2FsbGEudjEuU3VtbWFyeRINCgVlcnJvchgGIAEoCRIkCghldmlkZW5jZRgHIAEoCzISLmthbGxhLnYxLkV2aWRlbmNlEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgliYWRfaW5wdXQYCyABKAgiWwoIUHJvZ3Jlc3MSDQoFcGhhc2UYASABKAkSFQoNY2h1bmtzX3N0YWdlZBgCIAEoBRIUCgxjaHVua3NfdG90YWwYAyABKAUSEwoLcm93c19zdGFnZWQYBCABKAMibQoIRXZpZGVuY2USEwoLbWF0Y2hlZF91cmkYASABKAkSGgoSdW5tYXRjaGVkX2xlZnRfdXJpGAIgASgJEhsKE3VubWF0Y2hlZF9yaWdodF91cmkYAyABKAkSEwoLc3VtbWFyeV91cmkYBCABKAki2gEKB1N1bW1hcnkSEQoJcmVjaXBlX2lkGAEgASgJEg4KBmVuZ2luZRgCIAEoCRIjCgRsZWZ0GAMgASgLMhUua2FsbGEudjEuU2lkZVN1bW1hcnkSJAoFcmlnaHQYBCABKAsyFS5rYWxsYS52MS5TaWRlU3VtbWFyeRIUCgxtYXRjaF9ncm91cHMYBSABKAMSJAoFcnVsZXMYBiADKAsyFS5rYWxsYS52MS5SdWxlU3VtbWFyeRIlCgp0aW1pbmdzX21zGAcgASgLMhEua2FsbGEudjEuVGltaW5ncyKMAQoLU2lkZVN1bW1hcnkSDQoFYWxpYXMYASABKAkSDAoEcm93cxgCIAEoAxIPCgdtYXRjaGVkGAMgASgDEhEKCXVubWF0Y2hlZBgEIAEoAxImCgZ0b3RhbHMYBSADKAsyFi5rYWxsYS52MS5Ub3RhbFN1bW1hcnkSFAoMZmlsdGVyZWRfb3V0GAYgASgDIs8BCgxUb3RhbFN1bW1hcnkSDgoGY29sdW1uGAEgASgJEgoKAmJ5GAIgASgJEhIKBXZhbHVlGAMgASgJSACIAQESDwoHcmVjb3JkcxgEIAEoAxIXCg9tYXRjaGVkX3JlY29yZHMYBSABKAMSGQoRdW5tYXRjaGVkX3JlY29yZHMYBiABKAMSDQoFZW1wdHkYByABKAMSDQoFdG90YWwYCCABKAkSDwoHbWF0Y2hlZBgJIAEoCRIRCgl1bm1hdGNoZWQYCiABKAlCCAoGX3ZhbHVlIo4BCgtSdWxlU3VtbWFyeRIMCgRuYW1lGAEgASgJEg8KB3BhdHRlcm4YAiABKAkSDgoGZ3JvdXBzGAMgASgDEhQKDGxlZnRfbWF0Y2hlZBgEIAEoAxIVCg1yaWdodF9tYXRjaGVkGAUgASgDEiMKBnRvdGFscxgGIAMoCzITLmthbGxhLnYxLlJ1bGVUb3RhbCKCAQoJUnVsZVRvdGFsEgwKBHNpZGUYASABKAkSDgoGY29sdW1uGAIgASgJEgoKAmJ5GAMgASgJEhIKBXZhbHVlGAQgASgJSACIAQESDwoHcmVjb3JkcxgFIAEoAxINCgVlbXB0eRgGIAEoAxINCgV0b3RhbBgHIAEoCUIICgZfdmFsdWUiRAoHVGltaW5ncxIMCgRsb2FkGAEgASgDEg0KBW1hdGNoGAIgASgDEg0KBXdyaXRlGAMgASgDEg0KBXRvdGFsGAQgASgDIjUKEENyZWF0ZVJ1blJlcXVlc3QSDgoGcmVjaXBlGAEgASgJEhEKCXJlY2lwZV9pZBgCIAEoCSIjChFDcmVhdGVSdW5SZXNwb25zZRIOCgZydW5faWQYASABKAkiHwoNR2V0UnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkiLAoOR2V0UnVuUmVzcG9uc2USGgoDcnVuGAEgASgLMg0ua2FsbGEudjEuUnVuIl0KD0xpc3RSdW5zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIjCgZzdGF0dXMYAyABKA4yEy5rYWxsYS52MS5SdW5TdGF0dXMiSAoQTGlzdFJ1bnNSZXNwb25zZRIbCgRydW5zGAEgAygLMg0ua2FsbGEudjEuUnVuEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIhCg9XYXRjaFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJIi4KEFdhdGNoUnVuUmVzcG9uc2USGgoDcnVuGAEgASgLMg0ua2FsbGEudjEuUnVuIiIKEENhbmNlbFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJIi8KEUNhbmNlbFJ1blJlc3BvbnNlEhoKA3J1bhgBIAEoCzINLmthbGxhLnYxLlJ1biJYChJMaXN0TWF0Y2hlc1JlcXVlc3QSDgoGcnVuX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJEgsKA2tleRgEIAEoCSJWChNMaXN0TWF0Y2hlc1Jlc3BvbnNlEiYKB21lbWJlcnMYASADKAsyFS5rYWxsYS52MS5NYXRjaE1lbWJlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkikwEKC01hdGNoTWVtYmVyEhAKCG1hdGNoX2lkGAEgASgDEgwKBHJ1bGUYAiABKAkSDwoHcGF0dGVybhgDIAEoCRIcCgRzaWRlGAQgASgOMg4ua2FsbGEudjEuU2lkZRILCgNrZXkYBSABKAkSKAoGZGVsdGFzGAYgAygLMhgua2FsbGEudjEuQ29uZGl0aW9uRGVsdGEiMgoOQ29uZGl0aW9uRGVsdGESEQoJY29uZGl0aW9uGAEgASgJEg0KBWRlbHRhGAIgASgJIngKFExpc3RVbm1hdGNoZWRSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIcCgRzaWRlGAIgASgOMg4ua2FsbGEudjEuU2lkZRIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCRILCgNrZXkYBSABKAkiXAoVTGlzdFVubWF0Y2hlZFJlc3BvbnNlEioKB3JlY29yZHMYASADKAsyGS5rYWxsYS52MS5Vbm1hdGNoZWRSZWNvcmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIukBCg9Vbm1hdGNoZWRSZWNvcmQSHAoEc2lkZRgBIAEoDjIOLmthbGxhLnYxLlNpZGUSCwoDa2V5GAIgASgJEjUKBnZhbHVlcxgDIAMoCzIlLmthbGxhLnYxLlVubWF0Y2hlZFJlY29yZC5WYWx1ZXNFbnRyeRIlCgluZWFyX21pc3MYBCABKAsyEi5rYWxsYS52MS5OZWFyTWlzcxIMCgRmaWxlGAUgASgJEhAKCGZpbGVfcm93GAYgASgDGi0KC1ZhbHVlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiVgoITmVhck1pc3MSDAoEcnVsZRgBIAEoCRIRCglvdGhlcl9rZXkYAiABKAkSDgoGcmVhc29uGAMgASgJEhkKEWZhaWxlZF9jb25kaXRpb25zGAQgASgFIikKF0dldEV2aWRlbmNlTGlua3NSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCSJBChhHZXRFdmlkZW5jZUxpbmtzUmVzcG9uc2USJQoFbGlua3MYASADKAsyFi5rYWxsYS52MS5FdmlkZW5jZUxpbmsiWQoMRXZpZGVuY2VMaW5rEgwKBG5hbWUYASABKAkSCwoDdXJsGAIgASgJEi4KCmV4cGlyZXNfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKrsBCglSdW5TdGF0dXMSGgoWUlVOX1NUQVRVU19VTlNQRUNJRklFRBAAEhUKEVJVTl9TVEFUVVNfUVVFVUVEEAESFgoSUlVOX1NUQVRVU19TVEFHSU5HEAISGAoUUlVOX1NUQVRVU19FWEVDVVRJTkcQAxIYChRSVU5fU1RBVFVTX0NPTVBMRVRFRBAEEhUKEVJVTl9TVEFUVVNfRkFJTEVEEAUSGAoUUlVOX1NUQVRVU19DQU5DRUxMRUQQBjLvBAoKUnVuU2VydmljZRJECglDcmVhdGVSdW4SGi5rYWxsYS52MS5DcmVhdGVSdW5SZXF1ZXN0Ghsua2FsbGEudjEuQ3JlYXRlUnVuUmVzcG9uc2USQAoGR2V0UnVuEhcua2FsbGEudjEuR2V0UnVuUmVxdWVzdBoYLmthbGxhLnYxLkdldFJ1blJlc3BvbnNlIgOQAgESRgoITGlzdFJ1bnMSGS5rYWxsYS52MS5MaXN0UnVuc1JlcXVlc3QaGi5rYWxsYS52MS5MaXN0UnVuc1Jlc3BvbnNlIgOQAgESQwoIV2F0Y2hSdW4SGS5rYWxsYS52MS5XYXRjaFJ1blJlcXVlc3QaGi5rYWxsYS52MS5XYXRjaFJ1blJlc3BvbnNlMAESRAoJQ2FuY2VsUnVuEhoua2FsbGEudjEuQ2FuY2VsUnVuUmVxdWVzdBobLmthbGxhLnYxLkNhbmNlbFJ1blJlc3BvbnNlEk8KC0xpc3RNYXRjaGVzEhwua2FsbGEudjEuTGlzdE1hdGNoZXNSZXF1ZXN0Gh0ua2FsbGEudjEuTGlzdE1hdGNoZXNSZXNwb25zZSIDkAIBElUKDUxpc3RVbm1hdGNoZWQSHi5rYWxsYS52MS5MaXN0VW5tYXRjaGVkUmVxdWVzdBofLmthbGxhLnYxLkxpc3RVbm1hdGNoZWRSZXNwb25zZSIDkAIBEl4KEEdldEV2aWRlbmNlTGlua3MSIS5rYWxsYS52MS5HZXRFdmlkZW5jZUxpbmtzUmVxdWVzdBoiLmthbGxhLnYxLkdldEV2aWRlbmNlTGlua3NSZXNwb25zZSIDkAIBQi9aLWdpdGh1Yi5jb20va2FsbGFocS9rYWxsYS9nZW4va2FsbGEvdjE7a2FsbGF2MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_kalla_v1_job]);
+  fileDesc("ChJrYWxsYS92MS9ydW4ucHJvdG8SCGthbGxhLnYxIvACCgNSdW4SDgoGcnVuX2lkGAEgASgJEhEKCXJlY2lwZV9pZBgCIAEoCRIjCgZzdGF0dXMYAyABKA4yEy5rYWxsYS52MS5SdW5TdGF0dXMSJAoIcHJvZ3Jlc3MYBCABKAsyEi5rYWxsYS52MS5Qcm9ncmVzcxIiCgdzdW1tYXJ5GAUgASgLMhEua2FsbGEudjEuU3VtbWFyeRINCgVlcnJvchgGIAEoCRIkCghldmlkZW5jZRgHIAEoCzISLmthbGxhLnYxLkV2aWRlbmNlEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgliYWRfaW5wdXQYCyABKAgiWwoIUHJvZ3Jlc3MSDQoFcGhhc2UYASABKAkSFQoNY2h1bmtzX3N0YWdlZBgCIAEoBRIUCgxjaHVua3NfdG90YWwYAyABKAUSEwoLcm93c19zdGFnZWQYBCABKAMibQoIRXZpZGVuY2USEwoLbWF0Y2hlZF91cmkYASABKAkSGgoSdW5tYXRjaGVkX2xlZnRfdXJpGAIgASgJEhsKE3VubWF0Y2hlZF9yaWdodF91cmkYAyABKAkSEwoLc3VtbWFyeV91cmkYBCABKAki2gEKB1N1bW1hcnkSEQoJcmVjaXBlX2lkGAEgASgJEg4KBmVuZ2luZRgCIAEoCRIjCgRsZWZ0GAMgASgLMhUua2FsbGEudjEuU2lkZVN1bW1hcnkSJAoFcmlnaHQYBCABKAsyFS5rYWxsYS52MS5TaWRlU3VtbWFyeRIUCgxtYXRjaF9ncm91cHMYBSABKAMSJAoFcnVsZXMYBiADKAsyFS5rYWxsYS52MS5SdWxlU3VtbWFyeRIlCgp0aW1pbmdzX21zGAcgASgLMhEua2FsbGEudjEuVGltaW5ncyKyAQoLU2lkZVN1bW1hcnkSDQoFYWxpYXMYASABKAkSDAoEcm93cxgCIAEoAxIPCgdtYXRjaGVkGAMgASgDEhEKCXVubWF0Y2hlZBgEIAEoAxImCgZ0b3RhbHMYBSADKAsyFi5rYWxsYS52MS5Ub3RhbFN1bW1hcnkSFAoMZmlsdGVyZWRfb3V0GAYgASgDEiQKBWZpbGVzGAcgAygLMhUua2FsbGEudjEuRmlsZVN1bW1hcnkiKQoLRmlsZVN1bW1hcnkSDAoEbmFtZRgBIAEoCRIMCgRyb3dzGAIgASgDIs8BCgxUb3RhbFN1bW1hcnkSDgoGY29sdW1uGAEgASgJEgoKAmJ5GAIgASgJEhIKBXZhbHVlGAMgASgJSACIAQESDwoHcmVjb3JkcxgEIAEoAxIXCg9tYXRjaGVkX3JlY29yZHMYBSABKAMSGQoRdW5tYXRjaGVkX3JlY29yZHMYBiABKAMSDQoFZW1wdHkYByABKAMSDQoFdG90YWwYCCABKAkSDwoHbWF0Y2hlZBgJIAEoCRIRCgl1bm1hdGNoZWQYCiABKAlCCAoGX3ZhbHVlIo4BCgtSdWxlU3VtbWFyeRIMCgRuYW1lGAEgASgJEg8KB3BhdHRlcm4YAiABKAkSDgoGZ3JvdXBzGAMgASgDEhQKDGxlZnRfbWF0Y2hlZBgEIAEoAxIVCg1yaWdodF9tYXRjaGVkGAUgASgDEiMKBnRvdGFscxgGIAMoCzITLmthbGxhLnYxLlJ1bGVUb3RhbCKCAQoJUnVsZVRvdGFsEgwKBHNpZGUYASABKAkSDgoGY29sdW1uGAIgASgJEgoKAmJ5GAMgASgJEhIKBXZhbHVlGAQgASgJSACIAQESDwoHcmVjb3JkcxgFIAEoAxINCgVlbXB0eRgGIAEoAxINCgV0b3RhbBgHIAEoCUIICgZfdmFsdWUiRAoHVGltaW5ncxIMCgRsb2FkGAEgASgDEg0KBW1hdGNoGAIgASgDEg0KBXdyaXRlGAMgASgDEg0KBXRvdGFsGAQgASgDIjUKEENyZWF0ZVJ1blJlcXVlc3QSDgoGcmVjaXBlGAEgASgJEhEKCXJlY2lwZV9pZBgCIAEoCSIjChFDcmVhdGVSdW5SZXNwb25zZRIOCgZydW5faWQYASABKAkiHwoNR2V0UnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkiLAoOR2V0UnVuUmVzcG9uc2USGgoDcnVuGAEgASgLMg0ua2FsbGEudjEuUnVuIl0KD0xpc3RSdW5zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIjCgZzdGF0dXMYAyABKA4yEy5rYWxsYS52MS5SdW5TdGF0dXMiSAoQTGlzdFJ1bnNSZXNwb25zZRIbCgRydW5zGAEgAygLMg0ua2FsbGEudjEuUnVuEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIhCg9XYXRjaFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJIi4KEFdhdGNoUnVuUmVzcG9uc2USGgoDcnVuGAEgASgLMg0ua2FsbGEudjEuUnVuIiIKEENhbmNlbFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJIi8KEUNhbmNlbFJ1blJlc3BvbnNlEhoKA3J1bhgBIAEoCzINLmthbGxhLnYxLlJ1biJYChJMaXN0TWF0Y2hlc1JlcXVlc3QSDgoGcnVuX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJEgsKA2tleRgEIAEoCSJWChNMaXN0TWF0Y2hlc1Jlc3BvbnNlEiYKB21lbWJlcnMYASADKAsyFS5rYWxsYS52MS5NYXRjaE1lbWJlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkikwEKC01hdGNoTWVtYmVyEhAKCG1hdGNoX2lkGAEgASgDEgwKBHJ1bGUYAiABKAkSDwoHcGF0dGVybhgDIAEoCRIcCgRzaWRlGAQgASgOMg4ua2FsbGEudjEuU2lkZRILCgNrZXkYBSABKAkSKAoGZGVsdGFzGAYgAygLMhgua2FsbGEudjEuQ29uZGl0aW9uRGVsdGEiMgoOQ29uZGl0aW9uRGVsdGESEQoJY29uZGl0aW9uGAEgASgJEg0KBWRlbHRhGAIgASgJIngKFExpc3RVbm1hdGNoZWRSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIcCgRzaWRlGAIgASgOMg4ua2FsbGEudjEuU2lkZRIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCRILCgNrZXkYBSABKAkiXAoVTGlzdFVubWF0Y2hlZFJlc3BvbnNlEioKB3JlY29yZHMYASADKAsyGS5rYWxsYS52MS5Vbm1hdGNoZWRSZWNvcmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIukBCg9Vbm1hdGNoZWRSZWNvcmQSHAoEc2lkZRgBIAEoDjIOLmthbGxhLnYxLlNpZGUSCwoDa2V5GAIgASgJEjUKBnZhbHVlcxgDIAMoCzIlLmthbGxhLnYxLlVubWF0Y2hlZFJlY29yZC5WYWx1ZXNFbnRyeRIlCgluZWFyX21pc3MYBCABKAsyEi5rYWxsYS52MS5OZWFyTWlzcxIMCgRmaWxlGAUgASgJEhAKCGZpbGVfcm93GAYgASgDGi0KC1ZhbHVlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiVgoITmVhck1pc3MSDAoEcnVsZRgBIAEoCRIRCglvdGhlcl9rZXkYAiABKAkSDgoGcmVhc29uGAMgASgJEhkKEWZhaWxlZF9jb25kaXRpb25zGAQgASgFIikKF0dldEV2aWRlbmNlTGlua3NSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCSJBChhHZXRFdmlkZW5jZUxpbmtzUmVzcG9uc2USJQoFbGlua3MYASADKAsyFi5rYWxsYS52MS5FdmlkZW5jZUxpbmsiWQoMRXZpZGVuY2VMaW5rEgwKBG5hbWUYASABKAkSCwoDdXJsGAIgASgJEi4KCmV4cGlyZXNfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKrsBCglSdW5TdGF0dXMSGgoWUlVOX1NUQVRVU19VTlNQRUNJRklFRBAAEhUKEVJVTl9TVEFUVVNfUVVFVUVEEAESFgoSUlVOX1NUQVRVU19TVEFHSU5HEAISGAoUUlVOX1NUQVRVU19FWEVDVVRJTkcQAxIYChRSVU5fU1RBVFVTX0NPTVBMRVRFRBAEEhUKEVJVTl9TVEFUVVNfRkFJTEVEEAUSGAoUUlVOX1NUQVRVU19DQU5DRUxMRUQQBjLvBAoKUnVuU2VydmljZRJECglDcmVhdGVSdW4SGi5rYWxsYS52MS5DcmVhdGVSdW5SZXF1ZXN0Ghsua2FsbGEudjEuQ3JlYXRlUnVuUmVzcG9uc2USQAoGR2V0UnVuEhcua2FsbGEudjEuR2V0UnVuUmVxdWVzdBoYLmthbGxhLnYxLkdldFJ1blJlc3BvbnNlIgOQAgESRgoITGlzdFJ1bnMSGS5rYWxsYS52MS5MaXN0UnVuc1JlcXVlc3QaGi5rYWxsYS52MS5MaXN0UnVuc1Jlc3BvbnNlIgOQAgESQwoIV2F0Y2hSdW4SGS5rYWxsYS52MS5XYXRjaFJ1blJlcXVlc3QaGi5rYWxsYS52MS5XYXRjaFJ1blJlc3BvbnNlMAESRAoJQ2FuY2VsUnVuEhoua2FsbGEudjEuQ2FuY2VsUnVuUmVxdWVzdBobLmthbGxhLnYxLkNhbmNlbFJ1blJlc3BvbnNlEk8KC0xpc3RNYXRjaGVzEhwua2FsbGEudjEuTGlzdE1hdGNoZXNSZXF1ZXN0Gh0ua2FsbGEudjEuTGlzdE1hdGNoZXNSZXNwb25zZSIDkAIBElUKDUxpc3RVbm1hdGNoZWQSHi5rYWxsYS52MS5MaXN0VW5tYXRjaGVkUmVxdWVzdBofLmthbGxhLnYxLkxpc3RVbm1hdGNoZWRSZXNwb25zZSIDkAIBEl4KEEdldEV2aWRlbmNlTGlua3MSIS5rYWxsYS52MS5HZXRFdmlkZW5jZUxpbmtzUmVxdWVzdBoiLmthbGxhLnYxLkdldEV2aWRlbmNlTGlua3NSZXNwb25zZSIDkAIBQi9aLWdpdGh1Yi5jb20va2FsbGFocS9rYWxsYS9nZW4va2FsbGEvdjE7a2FsbGF2MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_kalla_v1_job]);
 
 /**
  * @generated from message kalla.v1.Run
@@ -246,6 +246,13 @@ export type SideSummary = Message<"kalla.v1.SideSummary"> & {
    * @generated from field: int64 filtered_out = 6;
    */
   filteredOut: bigint;
+
+  /**
+   * files are, for a source a pattern names, the files read, in order.
+   *
+   * @generated from field: repeated kalla.v1.FileSummary files = 7;
+   */
+  files: FileSummary[];
 };
 
 /**
@@ -254,6 +261,31 @@ export type SideSummary = Message<"kalla.v1.SideSummary"> & {
  */
 export const SideSummarySchema: GenMessage<SideSummary> = /*@__PURE__*/
   messageDesc(file_kalla_v1_run, 4);
+
+/**
+ * FileSummary is one file of a source: its name and the records it held,
+ * those its filter left out included.
+ *
+ * @generated from message kalla.v1.FileSummary
+ */
+export type FileSummary = Message<"kalla.v1.FileSummary"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: int64 rows = 2;
+   */
+  rows: bigint;
+};
+
+/**
+ * Describes the message kalla.v1.FileSummary.
+ * Use `create(FileSummarySchema)` to create a new message.
+ */
+export const FileSummarySchema: GenMessage<FileSummary> = /*@__PURE__*/
+  messageDesc(file_kalla_v1_run, 5);
 
 /**
  * TotalSummary is one column's sums, over the records with one value of
@@ -324,7 +356,7 @@ export type TotalSummary = Message<"kalla.v1.TotalSummary"> & {
  * Use `create(TotalSummarySchema)` to create a new message.
  */
 export const TotalSummarySchema: GenMessage<TotalSummary> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 5);
+  messageDesc(file_kalla_v1_run, 6);
 
 /**
  * @generated from message kalla.v1.RuleSummary
@@ -371,7 +403,7 @@ export type RuleSummary = Message<"kalla.v1.RuleSummary"> & {
  * Use `create(RuleSummarySchema)` to create a new message.
  */
 export const RuleSummarySchema: GenMessage<RuleSummary> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 6);
+  messageDesc(file_kalla_v1_run, 7);
 
 /**
  * RuleTotal is one total over the records of one side that a rule
@@ -424,7 +456,7 @@ export type RuleTotal = Message<"kalla.v1.RuleTotal"> & {
  * Use `create(RuleTotalSchema)` to create a new message.
  */
 export const RuleTotalSchema: GenMessage<RuleTotal> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 7);
+  messageDesc(file_kalla_v1_run, 8);
 
 /**
  * @generated from message kalla.v1.Timings
@@ -456,7 +488,7 @@ export type Timings = Message<"kalla.v1.Timings"> & {
  * Use `create(TimingsSchema)` to create a new message.
  */
 export const TimingsSchema: GenMessage<Timings> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 8);
+  messageDesc(file_kalla_v1_run, 9);
 
 /**
  * @generated from message kalla.v1.CreateRunRequest
@@ -484,7 +516,7 @@ export type CreateRunRequest = Message<"kalla.v1.CreateRunRequest"> & {
  * Use `create(CreateRunRequestSchema)` to create a new message.
  */
 export const CreateRunRequestSchema: GenMessage<CreateRunRequest> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 9);
+  messageDesc(file_kalla_v1_run, 10);
 
 /**
  * @generated from message kalla.v1.CreateRunResponse
@@ -501,7 +533,7 @@ export type CreateRunResponse = Message<"kalla.v1.CreateRunResponse"> & {
  * Use `create(CreateRunResponseSchema)` to create a new message.
  */
 export const CreateRunResponseSchema: GenMessage<CreateRunResponse> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 10);
+  messageDesc(file_kalla_v1_run, 11);
 
 /**
  * @generated from message kalla.v1.GetRunRequest
@@ -518,7 +550,7 @@ export type GetRunRequest = Message<"kalla.v1.GetRunRequest"> & {
  * Use `create(GetRunRequestSchema)` to create a new message.
  */
 export const GetRunRequestSchema: GenMessage<GetRunRequest> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 11);
+  messageDesc(file_kalla_v1_run, 12);
 
 /**
  * @generated from message kalla.v1.GetRunResponse
@@ -535,7 +567,7 @@ export type GetRunResponse = Message<"kalla.v1.GetRunResponse"> & {
  * Use `create(GetRunResponseSchema)` to create a new message.
  */
 export const GetRunResponseSchema: GenMessage<GetRunResponse> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 12);
+  messageDesc(file_kalla_v1_run, 13);
 
 /**
  * @generated from message kalla.v1.ListRunsRequest
@@ -566,7 +598,7 @@ export type ListRunsRequest = Message<"kalla.v1.ListRunsRequest"> & {
  * Use `create(ListRunsRequestSchema)` to create a new message.
  */
 export const ListRunsRequestSchema: GenMessage<ListRunsRequest> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 13);
+  messageDesc(file_kalla_v1_run, 14);
 
 /**
  * @generated from message kalla.v1.ListRunsResponse
@@ -588,7 +620,7 @@ export type ListRunsResponse = Message<"kalla.v1.ListRunsResponse"> & {
  * Use `create(ListRunsResponseSchema)` to create a new message.
  */
 export const ListRunsResponseSchema: GenMessage<ListRunsResponse> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 14);
+  messageDesc(file_kalla_v1_run, 15);
 
 /**
  * @generated from message kalla.v1.WatchRunRequest
@@ -605,7 +637,7 @@ export type WatchRunRequest = Message<"kalla.v1.WatchRunRequest"> & {
  * Use `create(WatchRunRequestSchema)` to create a new message.
  */
 export const WatchRunRequestSchema: GenMessage<WatchRunRequest> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 15);
+  messageDesc(file_kalla_v1_run, 16);
 
 /**
  * @generated from message kalla.v1.WatchRunResponse
@@ -622,7 +654,7 @@ export type WatchRunResponse = Message<"kalla.v1.WatchRunResponse"> & {
  * Use `create(WatchRunResponseSchema)` to create a new message.
  */
 export const WatchRunResponseSchema: GenMessage<WatchRunResponse> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 16);
+  messageDesc(file_kalla_v1_run, 17);
 
 /**
  * @generated from message kalla.v1.CancelRunRequest
@@ -639,7 +671,7 @@ export type CancelRunRequest = Message<"kalla.v1.CancelRunRequest"> & {
  * Use `create(CancelRunRequestSchema)` to create a new message.
  */
 export const CancelRunRequestSchema: GenMessage<CancelRunRequest> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 17);
+  messageDesc(file_kalla_v1_run, 18);
 
 /**
  * @generated from message kalla.v1.CancelRunResponse
@@ -656,7 +688,7 @@ export type CancelRunResponse = Message<"kalla.v1.CancelRunResponse"> & {
  * Use `create(CancelRunResponseSchema)` to create a new message.
  */
 export const CancelRunResponseSchema: GenMessage<CancelRunResponse> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 18);
+  messageDesc(file_kalla_v1_run, 19);
 
 /**
  * @generated from message kalla.v1.ListMatchesRequest
@@ -692,7 +724,7 @@ export type ListMatchesRequest = Message<"kalla.v1.ListMatchesRequest"> & {
  * Use `create(ListMatchesRequestSchema)` to create a new message.
  */
 export const ListMatchesRequestSchema: GenMessage<ListMatchesRequest> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 19);
+  messageDesc(file_kalla_v1_run, 20);
 
 /**
  * @generated from message kalla.v1.ListMatchesResponse
@@ -714,7 +746,7 @@ export type ListMatchesResponse = Message<"kalla.v1.ListMatchesResponse"> & {
  * Use `create(ListMatchesResponseSchema)` to create a new message.
  */
 export const ListMatchesResponseSchema: GenMessage<ListMatchesResponse> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 20);
+  messageDesc(file_kalla_v1_run, 21);
 
 /**
  * MatchMember is one record of one match group.
@@ -760,7 +792,7 @@ export type MatchMember = Message<"kalla.v1.MatchMember"> & {
  * Use `create(MatchMemberSchema)` to create a new message.
  */
 export const MatchMemberSchema: GenMessage<MatchMember> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 21);
+  messageDesc(file_kalla_v1_run, 22);
 
 /**
  * ConditionDelta is how far apart one condition's two values were.
@@ -784,7 +816,7 @@ export type ConditionDelta = Message<"kalla.v1.ConditionDelta"> & {
  * Use `create(ConditionDeltaSchema)` to create a new message.
  */
 export const ConditionDeltaSchema: GenMessage<ConditionDelta> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 22);
+  messageDesc(file_kalla_v1_run, 23);
 
 /**
  * @generated from message kalla.v1.ListUnmatchedRequest
@@ -823,7 +855,7 @@ export type ListUnmatchedRequest = Message<"kalla.v1.ListUnmatchedRequest"> & {
  * Use `create(ListUnmatchedRequestSchema)` to create a new message.
  */
 export const ListUnmatchedRequestSchema: GenMessage<ListUnmatchedRequest> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 23);
+  messageDesc(file_kalla_v1_run, 24);
 
 /**
  * @generated from message kalla.v1.ListUnmatchedResponse
@@ -845,7 +877,7 @@ export type ListUnmatchedResponse = Message<"kalla.v1.ListUnmatchedResponse"> & 
  * Use `create(ListUnmatchedResponseSchema)` to create a new message.
  */
 export const ListUnmatchedResponseSchema: GenMessage<ListUnmatchedResponse> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 24);
+  messageDesc(file_kalla_v1_run, 25);
 
 /**
  * @generated from message kalla.v1.UnmatchedRecord
@@ -894,7 +926,7 @@ export type UnmatchedRecord = Message<"kalla.v1.UnmatchedRecord"> & {
  * Use `create(UnmatchedRecordSchema)` to create a new message.
  */
 export const UnmatchedRecordSchema: GenMessage<UnmatchedRecord> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 25);
+  messageDesc(file_kalla_v1_run, 26);
 
 /**
  * NearMiss answers "why did this record not match?". Without a rule, no
@@ -934,7 +966,7 @@ export type NearMiss = Message<"kalla.v1.NearMiss"> & {
  * Use `create(NearMissSchema)` to create a new message.
  */
 export const NearMissSchema: GenMessage<NearMiss> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 26);
+  messageDesc(file_kalla_v1_run, 27);
 
 /**
  * @generated from message kalla.v1.GetEvidenceLinksRequest
@@ -951,7 +983,7 @@ export type GetEvidenceLinksRequest = Message<"kalla.v1.GetEvidenceLinksRequest"
  * Use `create(GetEvidenceLinksRequestSchema)` to create a new message.
  */
 export const GetEvidenceLinksRequestSchema: GenMessage<GetEvidenceLinksRequest> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 27);
+  messageDesc(file_kalla_v1_run, 28);
 
 /**
  * @generated from message kalla.v1.GetEvidenceLinksResponse
@@ -968,7 +1000,7 @@ export type GetEvidenceLinksResponse = Message<"kalla.v1.GetEvidenceLinksRespons
  * Use `create(GetEvidenceLinksResponseSchema)` to create a new message.
  */
 export const GetEvidenceLinksResponseSchema: GenMessage<GetEvidenceLinksResponse> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 28);
+  messageDesc(file_kalla_v1_run, 29);
 
 /**
  * @generated from message kalla.v1.EvidenceLink
@@ -1001,7 +1033,7 @@ export type EvidenceLink = Message<"kalla.v1.EvidenceLink"> & {
  * Use `create(EvidenceLinkSchema)` to create a new message.
  */
 export const EvidenceLinkSchema: GenMessage<EvidenceLink> = /*@__PURE__*/
-  messageDesc(file_kalla_v1_run, 29);
+  messageDesc(file_kalla_v1_run, 30);
 
 /**
  * @generated from enum kalla.v1.RunStatus

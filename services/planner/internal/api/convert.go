@@ -89,6 +89,9 @@ func summaryProto(s *evidence.Summary) *kallav1.Summary {
 				UnmatchedRecords: t.UnmatchedRecords, Empty: t.Empty, Total: t.Total, Matched: t.Matched, Unmatched: t.Unmatched,
 			})
 		}
+		for _, f := range x.Files {
+			out.Files = append(out.Files, &kallav1.FileSummary{Name: f.Name, Rows: f.Rows})
+		}
 		return out
 	}
 	out := &kallav1.Summary{
