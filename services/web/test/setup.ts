@@ -29,6 +29,10 @@ export function completedRun(id = "run-1"): Run {
         matched: 8n,
         unmatched: 7n,
         filteredOut: 2n,
+        files: [
+          { name: "invoices-01.csv", rows: 7n },
+          { name: "invoices-02.csv", rows: 10n },
+        ],
         totals: [
           { column: "amount", by: "currency", value: "EUR", records: 1n, matchedRecords: 0n, unmatchedRecords: 1n, empty: 0n, total: "10000.00", matched: "0.00", unmatched: "10000.00" },
           { column: "amount", by: "currency", records: 1n, matchedRecords: 1n, unmatchedRecords: 0n, empty: 1n, total: "0.00", matched: "0.00", unmatched: "0.00" },

@@ -123,6 +123,8 @@ describe("run_page", () => {
     const total = (line: string, f: string) => text(root.querySelector(`tr[data-total='${line}'] [data-field='${f}']`));
     expect([total("invoices/amount, currency EUR", "total"), total("invoices/amount, currency EUR", "unmatched")]).toEqual(["10000.00", "10000.00"]);
     expect(total("invoices/amount, currency (empty)", "empty")).toBe("1");
+    const files = [...root.querySelectorAll("table.files tr[data-file]")].map((r) => `${r.getAttribute("data-file")}: ${text(r.querySelector("[data-field='rows']"))}`);
+    expect(files).toEqual(["invoices/invoices-01.csv: 7", "invoices/invoices-02.csv: 10"]);
     expect([total("split_payments/right/paid_amount", "records"), total("split_payments/right/paid_amount", "total")]).toEqual(["2", "50000.00"]);
     expect(root.querySelector("#cancel-run")).toBeNull();
     const link = root.querySelector("#downloads a") as HTMLAnchorElement;

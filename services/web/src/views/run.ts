@@ -173,9 +173,33 @@ export function summary(s: Summary): HTMLElement {
     ),
     h("p", {}, "Match groups: ", h("strong", { "data-field": "match-groups" }, count(s.matchGroups))),
     rules(s),
+    files(s),
     totals(s),
     ruleTotals(s),
     timings(s),
+  );
+}
+
+/** files lists the files of the sources a pattern named, in the order read. */
+function files(s: Summary): HTMLElement | null {
+  const lines = [
+    ...(s.left?.files ?? []).map((f) => ({ side: s.left?.alias || "left", f })),
+    ...(s.right?.files ?? []).map((f) => ({ side: s.right?.alias || "right", f })),
+  ];
+  if (lines.length === 0) return null;
+  return table(
+    "Files read: those the sources' patterns named, in order, with the records each held.",
+    ["Side", "File", "Records"],
+    lines.map(({ side, f }) =>
+      h(
+        "tr",
+        { "data-file": `${side}/${f.name}` },
+        h("td", {}, side),
+        h("th", { scope: "row" }, f.name),
+        h("td", { class: "num", "data-field": "rows" }, count(f.rows)),
+      ),
+    ),
+    "files",
   );
 }
 
