@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
+	"github.com/kallahq/kalla/libs/evidence"
 	"github.com/kallahq/kalla/libs/plan"
 	"github.com/kallahq/kalla/libs/recipe"
 	"github.com/kallahq/kalla/libs/reconcile"
@@ -76,7 +77,11 @@ func describeInput(w io.Writer, side string, in plan.Input) {
 	fmt.Fprintf(w, "\n%s %s: %s\n", side, in.Alias, in.Ref)
 	key := "the row number in the file"
 	if files := in.Schema.Files; len(files) > 1 || source.Pattern(in.Ref.Path) {
-		fmt.Fprintf(w, "  files, read in this order: %s\n", fileNames(files, in.Schema.FileRows))
+		list := make([]evidence.FileSummary, len(files))
+		for i, f := range files {
+			list[i] = evidence.FileSummary{Name: filepath.Base(f), Rows: in.Schema.FileRows[i]}
+		}
+		fmt.Fprintf(w, "  files, read in this order: %s\n", fileList(list))
 		key = "the row number, counted through the files in turn"
 	}
 	if len(in.Key) > 0 {
@@ -169,13 +174,13 @@ func quotedValues(f plan.Filter) []string {
 	return out
 }
 
-// fileNames lists the base names of files with the records each holds
-// (rows), the first ten of many: a file missed or empty shows.
-func fileNames(files []string, rows []int64) string {
+// fileList lists files with the records each holds, the first ten of
+// many: a file missed or empty shows.
+func fileList(files []evidence.FileSummary) string {
 	const shown = 10
 	names := make([]string, 0, shown)
-	for i, f := range files[:min(len(files), shown)] {
-		names = append(names, fmt.Sprintf("%s (%s)", filepath.Base(f), source.RowCount(rows[i])))
+	for _, f := range files[:min(len(files), shown)] {
+		names = append(names, fmt.Sprintf("%s (%s)", f.Name, source.RowCount(f.Rows)))
 	}
 	text := strings.Join(names, ", ")
 	if len(files) > shown {

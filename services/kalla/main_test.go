@@ -188,6 +188,18 @@ func TestReconcileCommand(t *testing.T) {
 			t.Errorf("the source out/matched.csv was changed or removed: %v", err)
 		}
 	})
+	t.Run("pattern_files_listed", func(t *testing.T) {
+		t.Parallel()
+		recipe := splitInvoices(t, example(t))
+		r := kalla(t, "reconcile", "--recipe", recipe, "--out", t.TempDir())
+		if want := "\n  invoices read from 2 files: invoices-01.csv (7 rows), invoices-02.csv (8 rows)\n\n"; r.code != exitOK || !strings.Contains(r.stdout, want) {
+			t.Errorf("exit %d, stdout:\n%s\nwant it to say %q", r.code, r.stdout, want)
+		}
+		r = kalla(t, "reconcile", "--recipe", recipe, "--out", t.TempDir(), "--json")
+		if want := `"files": [`; r.code != exitOK || !strings.Contains(r.stdout, want) || !strings.Contains(r.stdout, `"name": "invoices-02.csv"`) {
+			t.Errorf("exit %d, stdout:\n%s\nwant the files listed", r.code, r.stdout)
+		}
+	})
 	t.Run("rerun_replaces_and_leaves_no_temp_files", func(t *testing.T) {
 		t.Parallel()
 		recipe, out := example(t), t.TempDir()

@@ -155,6 +155,15 @@ func printSummary(w io.Writer, s *evidence.Summary) {
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
+	for _, side := range sides(s) {
+		if n := len(side.s.Files); n > 0 {
+			noun := "files"
+			if n == 1 {
+				noun = "file"
+			}
+			fmt.Fprintf(w, "\n  %s read from %d %s: %s\n", side.s.Alias, n, noun, fileList(side.s.Files))
+		}
+	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(tw, "rule\tpattern\tgroups\tleft matched\tright matched\t")
 	for _, r := range s.Rules {
