@@ -83,6 +83,9 @@ func describeInput(w io.Writer, side string, in plan.Input) {
 		}
 		fmt.Fprintf(w, "  files, read in this order: %s\n", fileList(list))
 		key = "the row number, counted through the files in turn"
+		if len(files) > 1 {
+			key += " (an unmatched record also names its file and its row there)"
+		}
 	}
 	if len(in.Key) > 0 {
 		key = source.Schema{Columns: in.Key}.Names()
