@@ -270,14 +270,22 @@ func TestAgainstOracleAtScale(t *testing.T) {
 		walk, keys := walks[seed%int64(len(walks))], keyWays[seed%int64(len(keyWays))]
 		t.Run(fmt.Sprintf("seed_%d_%s_%s_%s", seed, walk.name, keys.name, loads[seed%2].name), func(t *testing.T) {
 			t.Parallel()
-			dir := t.TempDir()
-			r, err := oracle.RandomCaseScaled(seed, dir, scale)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := oracleResult(t, r, dir)
+			r, want := scaledCase(t, seed, scale)
 			got := engineResult(t, r, duckdb.Parallel, walk.set, keys.set, loads[seed%2].set)
 			compare(t, r, got, want)
 		})
 	}
+}
+
+// scaledCase writes the random case of seed at scale (see
+// oracle.RandomCaseScaled) into a new directory, and returns its recipe and
+// the oracle's result.
+func scaledCase(t *testing.T, seed int64, scale int) (*kallav1.Recipe, oracle.Result) {
+	t.Helper()
+	dir := t.TempDir()
+	r, err := oracle.RandomCaseScaled(seed, dir, scale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, oracleResult(t, r, dir)
 }
