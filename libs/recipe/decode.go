@@ -61,17 +61,19 @@ var (
 	typesByName = invert(typeNames)
 )
 
-// ColumnTypes returns the column types a source sets, with their layouts,
-// by column name. Validate has refused a recipe whose types name no type.
-func ColumnTypes(s *kallav1.Source) map[string]source.Setting {
+// CSVOptions returns what a source sets for reading its CSV files: the
+// column types, with their layouts, by column name, and the lines before
+// the header. Validate has refused a recipe whose types name no type.
+func CSVOptions(s *kallav1.Source) source.CSVOptions {
+	opts := source.CSVOptions{SkipLines: int(s.GetSkipLines())}
 	if len(s.GetTypes()) == 0 {
-		return nil
+		return opts
 	}
-	out := make(map[string]source.Setting, len(s.GetTypes()))
+	opts.Types = make(map[string]source.Setting, len(s.GetTypes()))
 	for name, t := range s.GetTypes() {
-		out[name], _ = columnType(t)
+		opts.Types[name], _ = columnType(t)
 	}
-	return out
+	return opts
 }
 
 // columnType reads a type as a source's types set it: a type's name, or
@@ -170,7 +172,7 @@ func (d *decoder) sources(n *yaml.Node) *kallav1.Sources {
 }
 
 func (d *decoder) source(n *yaml.Node, path string) *kallav1.Source {
-	m := d.fields(n, path, "alias", "uri", "primary_key", "types", "reverse_sign", "extract", "net", "signed", "totals", "filter")
+	m := d.fields(n, path, "alias", "uri", "primary_key", "types", "skip_lines", "reverse_sign", "extract", "net", "signed", "totals", "filter")
 	s := &kallav1.Source{
 		Alias: d.requiredText(m, n, path, "alias"),
 		Uri:   d.requiredText(m, n, path, "uri"),
@@ -181,6 +183,9 @@ func (d *decoder) source(n *yaml.Node, path string) *kallav1.Source {
 	s.Net = byName(d, m["net"], join(path, "net"), d.net)
 	s.Signed = byName(d, m["signed"], join(path, "signed"), d.signed)
 	s.Types = byName(d, m["types"], join(path, "types"), d.nonEmpty)
+	if skip := d.int32(m["skip_lines"], join(path, "skip_lines")); skip != nil {
+		s.SkipLines = *skip
+	}
 	s.Totals = list(d, m["totals"], join(path, "totals"), d.total)
 	s.Filter = list(d, m["filter"], join(path, "filter"), d.filter)
 	return s

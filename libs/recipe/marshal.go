@@ -28,6 +28,7 @@ type (
 		URI         string                 `json:"uri"`
 		PrimaryKey  []string               `json:"primary_key,omitempty"`
 		Types       map[string]string      `json:"types,omitempty"`
+		SkipLines   int32                  `json:"skip_lines,omitempty"`
 		ReverseSign []string               `json:"reverse_sign,omitempty"`
 		Extract     map[string]fileExtract `json:"extract,omitempty"`
 		Net         map[string]fileNet     `json:"net,omitempty"`
@@ -132,7 +133,7 @@ func Marshal(r *kallav1.Recipe) ([]byte, error) {
 
 func marshalSource(s *kallav1.Source) fileSource {
 	return fileSource{
-		Alias: s.GetAlias(), URI: s.GetUri(), PrimaryKey: s.GetPrimaryKey(), Types: s.GetTypes(), ReverseSign: s.GetReverseSign(),
+		Alias: s.GetAlias(), URI: s.GetUri(), PrimaryKey: s.GetPrimaryKey(), Types: s.GetTypes(), SkipLines: s.GetSkipLines(), ReverseSign: s.GetReverseSign(),
 		Extract: byNameInFile(s.GetExtract(), func(e *kallav1.Extract) fileExtract {
 			return fileExtract{From: e.GetFrom(), Pattern: e.GetPattern(), Type: e.GetType()}
 		}),

@@ -85,20 +85,21 @@ match_rules:
 
 func TestTypesRoundTrip(t *testing.T) {
 	t.Parallel()
-	text := strings.Replace(validYAML, "primary_key: [invoice_id]}", "primary_key: [invoice_id], types: {invoice_id: text, amount: \" Decimal \", due: \"date\tdd.mm.yyyy \"}}", 1)
+	text := strings.Replace(validYAML, "primary_key: [invoice_id]}", "primary_key: [invoice_id], skip_lines: 3, types: {invoice_id: text, amount: \" Decimal \", due: \"date\tdd.mm.yyyy \"}}", 1)
 	r, err := recipe.Parse([]byte(text))
 	if err != nil {
 		t.Fatal(err)
 	}
 	dmy, _ := source.ParseDateLayout("DD.MM.YYYY")
 	want := map[string]source.Setting{"invoice_id": {Type: source.Text}, "amount": {Type: source.Decimal}, "due": {Type: source.Date, Date: dmy}}
-	if got := recipe.ColumnTypes(r.GetSources().GetLeft()); !maps.Equal(got, want) {
-		t.Errorf("types = %v, want %v", got, want)
+	if got := recipe.CSVOptions(r.GetSources().GetLeft()); !maps.Equal(got.Types, want) || got.SkipLines != 3 {
+		t.Errorf("types = %v, skip_lines %d; want %v and 3", got.Types, got.SkipLines, want)
 	}
-	if recipe.ColumnTypes(r.GetSources().GetRight()) != nil {
-		t.Errorf("a source without types has types")
+	if got := recipe.CSVOptions(r.GetSources().GetRight()); got.Types != nil || got.SkipLines != 0 {
+		t.Errorf("a source without types or skip_lines has %+v", got)
 	}
-	// kalla submit marshals the recipe it sends: types must survive that.
+	// kalla submit marshals the recipe it sends: types and skip_lines must
+	// survive that.
 	roundTrip(t, r)
 }
 
@@ -308,6 +309,9 @@ func TestParseErrors(t *testing.T) {
 		{"tolerance_too_wide", "tolerance: 0.020", "tolerance: 1e40", "match_rules[1].aggregate.tolerance", "1e40 needs 41 digits", 0},
 		{"fuzzy_too_fine", "op: tolerance, right: paid_amount, threshold: 0}", "op: fuzzy, right: paid_amount, threshold: 0.1234567890123456789}", "match_rules[0].conditions[1].threshold", "at most 18 digits after the point", 13},
 		{"reverse_sign_not_a_list", "primary_key: [payment_id]}", "primary_key: [payment_id], reverse_sign: paid_amount}", "sources.right.reverse_sign", "must be a list", 6},
+		{"skip_lines_negative", "primary_key: [payment_id]}", "primary_key: [payment_id], skip_lines: -1}", "sources.right.skip_lines", "is -1; give how many lines come before the header, 0 or more", 6},
+		{"skip_lines_not_a_number", "primary_key: [payment_id]}", "primary_key: [payment_id], skip_lines: two}", "sources.right.skip_lines", "must be a whole number", 6},
+		{"skip_lines_of_parquet", `uri: "file:///abs/payments.csv", primary_key: [payment_id]}`, `uri: "file:///abs/payments.parquet", primary_key: [payment_id], skip_lines: 2}`, "sources.right.skip_lines", "applies to CSV sources only; file:///abs/payments.parquet is parquet", 6},
 		{"reverse_sign_empty_name", "primary_key: [payment_id]}", "primary_key: [payment_id], reverse_sign: [\"\"]}", "sources.right.reverse_sign[0]", "must not be empty", 6},
 		{"reverse_sign_twice", "primary_key: [payment_id]}", "primary_key: [payment_id], reverse_sign: [paid_amount, paid_amount]}", "sources.right.reverse_sign[1]", `column "paid_amount" is already named at reverse_sign[0]`, 6},
 		{"extract_not_a_mapping", "primary_key: [payment_id]}", "primary_key: [payment_id], extract: [ref]}", "sources.right.extract", "must be an object", 6},

@@ -87,6 +87,11 @@ func validateSource(src *kallav1.Source, path string) Errors {
 				"such as \"date DD/MM/YYYY\", \"timestamp DD/MM/YYYY hh:mm\" or \"decimal 1.234,56\"", types[name], sortedNames(typeNames))
 		}
 	}
+	if skip := src.GetSkipLines(); skip < 0 {
+		fail(path+".skip_lines", "is %d; give how many lines come before the header, 0 or more", skip)
+	} else if ref, err := source.Parse(src.GetUri()); skip > 0 && err == nil && ref.Format != source.FormatCSV {
+		fail(path+".skip_lines", "applies to CSV sources only; %s is %s", ref, ref.Format)
+	}
 	named := map[string]int{}
 	for i, name := range src.GetReverseSign() {
 		field := index(path+".reverse_sign", i)

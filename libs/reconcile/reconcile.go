@@ -300,7 +300,7 @@ func input(ctx context.Context, s *kallav1.Source) (plan.Input, error) {
 	if ref.Object {
 		return plan.Input{}, engine.BadInput("source %s: %s is an object; kalla reconcile reads local files (the pipeline's executor downloads objects first)", s.GetAlias(), ref)
 	}
-	if in.Schema, err = source.ReadSchema(ctx, ref, ref.Path, recipe.ColumnTypes(s)); err != nil {
+	if in.Schema, err = source.ReadSchema(ctx, ref, ref.Path, recipe.CSVOptions(s)); err != nil {
 		if source.Unavailable(err) {
 			// A database away or busy for now: no fault of the recipe's.
 			return plan.Input{}, fmt.Errorf("source %s: %w", s.GetAlias(), err)

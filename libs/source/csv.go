@@ -23,7 +23,7 @@ import (
 // in its layout if the setting has one. A pattern's files are read in turn
 // as one table: each may be laid out in its own way, but all have the same
 // header, and a column's type is inferred over the values of all of them.
-func CSVSchema(path string, types map[string]Setting) (Schema, error) {
+func CSVSchema(path string, opts CSVOptions) (Schema, error) {
 	files, named := []string{path}, Pattern(path)
 	if named {
 		var err error
@@ -31,7 +31,7 @@ func CSVSchema(path string, types map[string]Setting) (Schema, error) {
 			return Schema{}, err
 		}
 	}
-	ci := csvInference{types: types, named: named}
+	ci := csvInference{types: opts.Types, skip: opts.SkipLines, named: named}
 	var s Schema
 	for _, file := range files {
 		part, st, err := ci.readFile(file)
@@ -54,6 +54,8 @@ func CSVSchema(path string, types map[string]Setting) (Schema, error) {
 // must agree.
 type csvInference struct {
 	types map[string]Setting
+	// skip is how many lines come before each file's header.
+	skip int
 	// named says that a value's line is named with its file (the files a
 	// pattern names).
 	named bool
@@ -78,7 +80,7 @@ func (ci *csvInference) readFile(path string) (CSVPart, Stamp, error) {
 		// Opening a pipe would wait for its writer.
 		return CSVPart{}, Stamp{}, fmt.Errorf("%s is not a regular file (%s): Kalla reads a CSV file twice, for its types and to reconcile it, so save it to a file first", path, fi.Mode().Type())
 	}
-	cr, f, err := openCSV(path)
+	cr, f, err := openCSV(path, ci.skip)
 	if err != nil {
 		return CSVPart{}, Stamp{}, err // names the path
 	}
@@ -96,8 +98,9 @@ func (ci *csvInference) readFile(path string) (CSVPart, Stamp, error) {
 
 // openCSV opens a reader of the delimited text file at path, through gzip
 // when its name ends in .gz (Gzipped), its fields separated by tabs when
-// its name says .tsv; closing the file is the caller's.
-func openCSV(path string) (*csvReader, io.Closer, error) {
+// its name says .tsv, passing over the skip lines before its header;
+// closing the file is the caller's.
+func openCSV(path string, skip int) (*csvReader, io.Closer, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err // names the path
@@ -115,7 +118,7 @@ func openCSV(path string) (*csvReader, io.Closer, error) {
 		}
 	}
 	cr := newCSVReader(r, bufferSize(f, path))
-	cr.tabs = strings.HasPrefix(FileExt(path), ".tsv")
+	cr.tabs, cr.skip = strings.HasPrefix(FileExt(path), ".tsv"), skip
 	return cr, r, nil
 }
 
@@ -154,11 +157,11 @@ func (g gzipFile) Close() error {
 }
 
 // CSVLines returns the line each of records starts on in the CSV file at
-// path, records numbered from 1 after the header as Kalla's reader reads
-// them: a quoted field may hold line ends, and blank lines are skipped, so
-// a record's line is not its number plus one.
-func CSVLines(path string, records []int64) (map[int64]int, error) {
-	cr, f, err := openCSV(path)
+// path, laid out as layout says, records numbered from 1 after the header
+// as Kalla's reader reads them: a quoted field may hold line ends, and
+// blank lines are skipped, so a record's line is not its number plus one.
+func CSVLines(path string, layout CSVLayout, records []int64) (map[int64]int, error) {
+	cr, f, err := openCSV(path, layout.SkipLines)
 	if err != nil {
 		return nil, err // names the path
 	}

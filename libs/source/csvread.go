@@ -38,6 +38,8 @@ type csvReader struct {
 	// encoding/csv reads "\n" (see RewriteCSV); lastCRLF says the line
 	// read last ended in "\r\n".
 	quotedCRLF, lastCRLF bool
+	// skip is how many lines before the header are passed over.
+	skip int
 }
 
 // CSVLayout is what the engine's CSV reader must be told to read a file as
@@ -54,20 +56,26 @@ type CSVLayout struct {
 	BlankLines bool `json:",omitempty"`
 	// Delimiter separates the fields, when not a comma (see delimiter).
 	Delimiter string `json:",omitempty"`
+	// SkipLines is how many lines the recipe says come before the header,
+	// passed over as they are.
+	SkipLines int `json:",omitempty"`
 }
 
-// BlankLinesOfMixedEnds says whether blank lines come among lines ending
-// in "\n" and in "\r\n": DuckDB's reader may take "\n\r\n" for one line's
-// end, which loses a blank line it must skip before the header and makes
-// empty records of a file of one column (see RewriteCSV).
-func (l CSVLayout) BlankLinesOfMixedEnds() bool {
-	return l.MixedEnds && (l.BlankLines || l.HeaderLine > 1)
+// NeedsRewrite says whether another reader must be given the file as
+// Kalla's reader rewrites it (see RewriteCSV): where lines to skip come
+// before the header, which they would read as CSV (a quote there would
+// swallow lines), or where blank lines come among lines ending in "\n" and
+// in "\r\n", as DuckDB's reader may take "\n\r\n" for one line's end, which
+// loses a blank line it must skip before the header and makes empty
+// records of a file of one column.
+func (l CSVLayout) NeedsRewrite() bool {
+	return l.SkipLines > 0 || l.MixedEnds && (l.BlankLines || l.HeaderLine > 1)
 }
 
 // Layout is the layout of what has been read so far.
 func (c *csvReader) Layout() CSVLayout {
 	l := c.layout
-	l.MixedEnds = c.crlf && c.lf
+	l.MixedEnds, l.SkipLines = c.crlf && c.lf, c.skip
 	return l
 }
 
@@ -87,6 +95,11 @@ var (
 // read returns the next record, or io.EOF after the last.
 func (c *csvReader) read() ([][]byte, error) {
 	c.size = 0
+	if c.layout.HeaderLine == 0 {
+		if err := c.passOver(); err != nil {
+			return nil, err
+		}
+	}
 	line, err := c.nextLine()
 	if err != nil {
 		return nil, err
@@ -293,6 +306,27 @@ func (c *csvReader) split() {
 		c.fields = append(c.fields, c.rec[from:end])
 		from = end
 	}
+}
+
+// passOver reads the lines before the header that the recipe says to skip,
+// as they are: an export's title or account lines, in any encoding.
+func (c *csvReader) passOver() error {
+	for c.line < c.skip {
+		line, err := c.r.ReadSlice('\n')
+		n := len(line)
+		for errors.Is(err, bufio.ErrBufferFull) {
+			line, err = c.r.ReadSlice('\n')
+			n += len(line)
+		}
+		switch {
+		case errors.Is(err, io.EOF) && n == 0:
+			return fmt.Errorf("the file ends after %d lines, before the %d lines that skip_lines says come before its header", c.line, c.skip)
+		case err != nil && !errors.Is(err, io.EOF):
+			return err
+		}
+		c.line++
+	}
+	return nil
 }
 
 // nextLine returns the next line that is not blank.

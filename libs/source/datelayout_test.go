@@ -289,7 +289,7 @@ func TestCSVDateLayouts(t *testing.T) {
 		t.Fatal(err)
 	}
 	dmy, _ := source.ParseDateLayout("DD/MM/YYYY")
-	s, err := source.CSVSchema(path, map[string]source.Setting{"booked": {Type: source.Date, Date: dmy}})
+	s, err := source.CSVSchema(path, source.CSVOptions{Types: map[string]source.Setting{"booked": {Type: source.Date, Date: dmy}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +330,7 @@ func TestCSVDateLayouts(t *testing.T) {
 	t.Run("a_value_of_another_layout_names_its_line", func(t *testing.T) {
 		t.Parallel()
 		mdy, _ := source.ParseDateLayout("MM/DD/YYYY")
-		_, err := source.CSVSchema(path, map[string]source.Setting{"booked": {Type: source.Date, Date: mdy}})
+		_, err := source.CSVSchema(path, source.CSVOptions{Types: map[string]source.Setting{"booked": {Type: source.Date, Date: mdy}}})
 		if want := `line 4, column booked: " 31/12/2023" is not a date written MM/DD/YYYY`; err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v, want it to say %s", err, want)
 		}

@@ -49,26 +49,26 @@ func TestGzippedCSV(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			want, err := source.CSVSchema(plain, nil)
+			want, err := source.CSVSchema(plain, source.CSVOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := source.CSVSchema(path, nil)
+			got, err := source.CSVSchema(path, source.CSVOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(got.Columns, want.Columns) || got.Rows != want.Rows || got.CSV != want.CSV {
 				t.Errorf("schema %+v\nwant %+v", got, want)
 			}
-			lines, err := source.CSVLines(path, []int64{1, 2})
+			lines, err := source.CSVLines(path, source.CSVLayout{}, []int64{1, 2})
 			if want := map[int64]int{1: 3, 2: 6}; err != nil || !maps.Equal(lines, want) {
 				t.Errorf("CSVLines = %v, %v; want %v", lines, err, want)
 			}
 			var gotText, wantText bytes.Buffer
-			if _, _, err := source.RewriteCSV(path, &gotText); err != nil {
+			if _, _, err := source.RewriteCSV(path, source.CSVLayout{}, &gotText); err != nil {
 				t.Fatal(err)
 			}
-			if _, _, err := source.RewriteCSV(plain, &wantText); err != nil {
+			if _, _, err := source.RewriteCSV(plain, source.CSVLayout{}, &wantText); err != nil {
 				t.Fatal(err)
 			}
 			if gotText.String() != wantText.String() {
@@ -101,7 +101,7 @@ func TestGzippedCSVErrors(t *testing.T) {
 			if err := os.WriteFile(path, tt.data, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			_, err := source.CSVSchema(path, nil)
+			_, err := source.CSVSchema(path, source.CSVOptions{})
 			if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want an error naming %s and saying %q", err, path, tt.want)
 			}
@@ -148,7 +148,7 @@ func TestTSV(t *testing.T) {
 	for name, path := range map[string]string{"tsv": csvFileNamed(t, "x.tsv", text), "tsv_gz": gzipFile(t, "x.TSV.gz", text)} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			s, err := source.CSVSchema(path, nil)
+			s, err := source.CSVSchema(path, source.CSVOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -156,14 +156,14 @@ func TestTSV(t *testing.T) {
 				t.Errorf("columns %s, separator %q; want \"payee, name\", amount and a tab", got, s.CSV.Delimiter)
 			}
 			var out bytes.Buffer
-			if _, _, err := source.RewriteCSV(path, &out); err != nil || out.String() != "\"payee, name\",amount\n\"Acme, Inc.\",1.50\n" {
+			if _, _, err := source.RewriteCSV(path, source.CSVLayout{}, &out); err != nil || out.String() != "\"payee, name\",amount\n\"Acme, Inc.\",1.50\n" {
 				t.Errorf("rewritten %q (%v)", out.String(), err)
 			}
 		})
 	}
 	t.Run("separator_line", func(t *testing.T) {
 		t.Parallel()
-		s, err := source.CSVSchema(csvFileNamed(t, "x.tsv", "sep=;\na;b\t c\n1;2\n"), nil)
+		s, err := source.CSVSchema(csvFileNamed(t, "x.tsv", "sep=;\na;b\t c\n1;2\n"), source.CSVOptions{})
 		if err != nil || s.Names() != "a, b\t c" || s.CSV.Delimiter != ";" {
 			t.Errorf("columns %s, separator %q (%v); want a and \"b\\t c\", separated by ';'", s.Names(), s.CSV.Delimiter, err)
 		}
@@ -178,4 +178,38 @@ func csvFileNamed(t *testing.T, name, text string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// TestSkipLines: the lines a recipe says come before the header are passed
+// over as they are (a quote there opens nothing, any encoding goes), and
+// lines keep their numbers in the file.
+func TestSkipLines(t *testing.T) {
+	t.Parallel()
+	text := "Statement for \"ACME, Inc.\n\xe9t\xe9 (Latin-1)\r\nAccount: 1234;5678\n\nid,amount\r\n1,2.50\n\n2,3.00\n"
+	path := csvFileNamed(t, "x.csv", text)
+	s, err := source.CSVSchema(path, source.CSVOptions{SkipLines: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Names(); got != "id, amount" || s.Rows != 2 || s.CSV.HeaderLine != 5 || s.CSV.SkipLines != 3 || !s.CSV.NeedsRewrite() {
+		t.Errorf("columns %s, rows %d, layout %+v; want id and amount, 2 rows, the header on line 5 after 3 lines skipped, to be rewritten", got, s.Rows, s.CSV)
+	}
+	if lines, err := source.CSVLines(path, s.CSV, []int64{1, 2}); err != nil || lines[1] != 6 || lines[2] != 8 {
+		t.Errorf("lines %v (%v), want records 1 and 2 on lines 6 and 8", lines, err)
+	}
+	var out bytes.Buffer
+	if _, records, err := source.RewriteCSV(path, s.CSV, &out); err != nil || records != 2 || out.String() != "id,amount\n1,2.50\n2,3.00\n" {
+		t.Errorf("rewrite %q, %d records (%v)", out.String(), records, err)
+	}
+	if _, err := source.CSVSchema(path, source.CSVOptions{}); err == nil {
+		t.Error("the file read without skipping its first lines: they are not its header")
+	}
+	_, err = source.CSVSchema(path, source.CSVOptions{SkipLines: 9})
+	if want := "the file ends after 8 lines, before the 9 lines that skip_lines says come before its header"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v, want %s", err, want)
+	}
+	gz := gzipFile(t, "x.csv.gz", text)
+	if s, err := source.CSVSchema(gz, source.CSVOptions{SkipLines: 3}); err != nil || s.Rows != 2 || s.CSV.HeaderLine != 5 {
+		t.Errorf("gzipped: %+v (%v)", s, err)
+	}
 }

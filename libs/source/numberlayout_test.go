@@ -209,7 +209,7 @@ func plainByHand(v, group, point, currency string) string {
 // settings a recipe's types give.
 func csvSchema(t *testing.T, text string, settings map[string]source.Setting) (source.Schema, error) {
 	t.Helper()
-	return source.CSVSchema(csvFile(t, text), settings)
+	return source.CSVSchema(csvFile(t, text), source.CSVOptions{Types: settings})
 }
 
 // csvFile writes text to a CSV file and returns its path.
@@ -225,7 +225,7 @@ func TestCSVNumberLayouts(t *testing.T) {
 		t.Fatal(err)
 	}
 	european, _ := source.ParseNumberLayout("1.234,56")
-	s, err := source.CSVSchema(path, map[string]source.Setting{"amount": {Type: source.Decimal, Number: european}})
+	s, err := source.CSVSchema(path, source.CSVOptions{Types: map[string]source.Setting{"amount": {Type: source.Decimal, Number: european}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +239,7 @@ func TestCSVNumberLayouts(t *testing.T) {
 		if err := os.WriteFile(path, []byte("id,amount\n1,\"999.999.999.999.999.999.999.999.999.999\"\n2,\"0,123456789\"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		_, err := source.CSVSchema(path, map[string]source.Setting{"amount": {Type: source.Decimal, Number: european}})
+		_, err := source.CSVSchema(path, source.CSVOptions{Types: map[string]source.Setting{"amount": {Type: source.Decimal, Number: european}}})
 		if want := `line 3, column amount: with "0,123456789" the column's numbers need 39 digits (30 before the point, 9 after), and Kalla computes with at most 38`; err == nil || err.Error() != "read "+path+": "+want {
 			t.Errorf("err = %v, want it to say %s", err, want)
 		}
@@ -247,7 +247,7 @@ func TestCSVNumberLayouts(t *testing.T) {
 		if err := os.WriteFile(path, []byte("id,amount\n1,\"12345678901234567890123456789012345678901,5\"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		_, err = source.CSVSchema(path, map[string]source.Setting{"amount": {Type: source.Decimal, Number: european}})
+		_, err = source.CSVSchema(path, source.CSVOptions{Types: map[string]source.Setting{"amount": {Type: source.Decimal, Number: european}}})
 		if want := `is not a decimal number of at most 38 digits`; err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v, want it to say %s", err, want)
 		}
@@ -294,7 +294,7 @@ func TestCSVNumberLayouts(t *testing.T) {
 	t.Run("a_value_of_another_layout_names_its_line", func(t *testing.T) {
 		t.Parallel()
 		english, _ := source.ParseNumberLayout("1,234.56")
-		_, err := source.CSVSchema(path, map[string]source.Setting{"amount": {Type: source.Decimal, Number: english}})
+		_, err := source.CSVSchema(path, source.CSVOptions{Types: map[string]source.Setting{"amount": {Type: source.Decimal, Number: english}}})
 		if want := `line 2, column amount: "1.234,5" is not a decimal number written like 1,234.56`; err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v, want it to say %s", err, want)
 		}

@@ -91,7 +91,7 @@ func TestCSVPattern(t *testing.T) {
 			"day-06.csv/x.csv": "id,amount,day\nx,y,z\n",
 			"other-07.csv":     "id,amount,day\nx,y,z\n",
 		})
-		s, err := source.CSVSchema(filepath.Join(dir, "day-*.csv"), nil)
+		s, err := source.CSVSchema(filepath.Join(dir, "day-*.csv"), source.CSVOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,7 +125,7 @@ func TestCSVPattern(t *testing.T) {
 	t.Run("one_file", func(t *testing.T) {
 		t.Parallel()
 		dir := setup(t, map[string]string{"a-1.csv": "id\n1\n"})
-		s, err := source.CSVSchema(filepath.Join(dir, "a-*.csv"), nil)
+		s, err := source.CSVSchema(filepath.Join(dir, "a-*.csv"), source.CSVOptions{})
 		if err != nil || len(s.Parts) != 1 || len(s.Files) != 1 || s.Rows != 1 {
 			t.Errorf("schema %+v (%v); want one part of one record", s, err)
 		}
@@ -133,7 +133,7 @@ func TestCSVPattern(t *testing.T) {
 	t.Run("file_named_with_a_star", func(t *testing.T) {
 		t.Parallel()
 		dir := setup(t, map[string]string{"a*.csv": "id\n1\n", "ab.csv": "id\n2\n3\n"})
-		s, err := source.CSVSchema(filepath.Join(dir, "a*.csv"), nil)
+		s, err := source.CSVSchema(filepath.Join(dir, "a*.csv"), source.CSVOptions{})
 		if err != nil || len(s.Parts) != 0 || s.Rows != 1 {
 			t.Errorf("schema %+v (%v); want the file a*.csv alone", s, err)
 		}
@@ -155,7 +155,7 @@ func TestCSVPattern(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			dir := setup(t, tt.files)
-			_, err := source.CSVSchema(filepath.Join(dir, tt.pattern), tt.types)
+			_, err := source.CSVSchema(filepath.Join(dir, tt.pattern), source.CSVOptions{Types: tt.types})
 			if err == nil || !strings.Contains(strings.ReplaceAll(err.Error(), dir, "DIR"), tt.want) {
 				t.Errorf("err = %v, want one saying %s", err, tt.want)
 			}

@@ -233,26 +233,38 @@ func (s Schema) Names() string {
 	return strings.Join(names, ", ")
 }
 
-// ErrTypesNotCSV refuses types set for a source that is not CSV.
+// ErrTypesNotCSV refuses types (or lines to skip) set for a source that is
+// not CSV.
 var ErrTypesNotCSV = errors.New("types apply to CSV sources only")
+
+// CSVOptions is what a recipe sets for reading a CSV source: columns'
+// types by name instead of inferring them, and how many lines come before
+// the header.
+type CSVOptions struct {
+	Types     map[string]Setting
+	SkipLines int
+}
 
 // ReadSchema reads the schema of ref: a CSV or Parquet source from the local
 // file or directory at path (ref's own, or a download of its object), a
-// PostgreSQL source from its catalog. types sets CSV columns' types by name
-// instead of inferring them; other sources declare their own.
-func ReadSchema(ctx context.Context, ref Ref, path string, types map[string]Setting) (Schema, error) {
+// PostgreSQL source from its catalog. opts says how to read a CSV source;
+// other sources declare their types.
+func ReadSchema(ctx context.Context, ref Ref, path string, opts CSVOptions) (Schema, error) {
 	if ref.Format == FormatParquet && filepath.Ext(path) == "" {
 		if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
 			// Taken for a directory of parts by its name: say what it is.
 			return Schema{}, fmt.Errorf("%s is a file without an extension: Kalla reads a %s file, or a directory of .parquet parts; name the file by its type", path, allowedExts)
 		}
 	}
-	if len(types) > 0 && ref.Format != FormatCSV {
+	if len(opts.Types) > 0 && ref.Format != FormatCSV {
 		return Schema{}, fmt.Errorf("%w; a %s source declares its own", ErrTypesNotCSV, ref.Format)
+	}
+	if opts.SkipLines > 0 && ref.Format != FormatCSV {
+		return Schema{}, fmt.Errorf("skip_lines applies to CSV sources only; a %s source has no lines to skip", ref.Format)
 	}
 	switch ref.Format {
 	case FormatCSV:
-		return CSVSchema(path, types)
+		return CSVSchema(path, opts)
 	case FormatParquet:
 		return ParquetSchema(path)
 	case FormatPostgres:

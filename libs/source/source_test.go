@@ -146,7 +146,7 @@ func TestCSVSchema(t *testing.T) {
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err := source.CSVSchema(path, nil)
+	s, err := source.CSVSchema(path, source.CSVOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestCSVSchemaTypes(t *testing.T) {
 	}
 	t.Run("set_types_replace_inference", func(t *testing.T) {
 		t.Parallel()
-		s, err := source.CSVSchema(path, map[string]source.Setting{"acct": {Type: source.Integer}, "amount": {Type: source.Decimal}, "code": {Type: source.Text}, "day": {Type: source.Timestamp}})
+		s, err := source.CSVSchema(path, source.CSVOptions{Types: map[string]source.Setting{"acct": {Type: source.Integer}, "amount": {Type: source.Decimal}, "code": {Type: source.Text}, "day": {Type: source.Timestamp}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -224,7 +224,7 @@ func TestCSVSchemaTypes(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			_, err := source.CSVSchema(path, tt.types)
+			_, err := source.CSVSchema(path, source.CSVOptions{Types: tt.types})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want it to say %s", err, tt.want)
 			}
@@ -236,7 +236,7 @@ func TestCSVSchemaTypes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = source.ReadSchema(context.Background(), ref, ref.Path, map[string]source.Setting{"acct": {Type: source.Text}})
+		_, err = source.ReadSchema(context.Background(), ref, ref.Path, source.CSVOptions{Types: map[string]source.Setting{"acct": {Type: source.Text}}})
 		if err == nil || !strings.Contains(err.Error(), "types apply to CSV sources only") {
 			t.Errorf("err = %v", err)
 		}
@@ -262,7 +262,7 @@ func TestCSVSchemaErrors(t *testing.T) {
 			t.Parallel()
 			path := filepath.Join(t.TempDir(), "x.csv")
 			os.WriteFile(path, []byte(tt.text), 0o644)
-			_, err := source.CSVSchema(path, nil)
+			_, err := source.CSVSchema(path, source.CSVOptions{})
 			if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want an error naming %s and saying %q", err, path, tt.want)
 			}
@@ -272,7 +272,7 @@ func TestCSVSchemaErrors(t *testing.T) {
 		t.Parallel()
 		path := filepath.Join(t.TempDir(), "x.csv")
 		os.Mkdir(path, 0o755)
-		_, err := source.CSVSchema(path, nil)
+		_, err := source.CSVSchema(path, source.CSVOptions{})
 		if want := path + " is a directory; a CSV source names a file"; err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v, want %s", err, want)
 		}
@@ -283,7 +283,7 @@ func TestCSVSchemaErrors(t *testing.T) {
 		if err := syscall.Mkfifo(path, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		_, err := source.CSVSchema(path, nil)
+		_, err := source.CSVSchema(path, source.CSVOptions{})
 		if want := "is not a regular file (p---------): Kalla reads a CSV file twice"; err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v, want %s", err, want)
 		}
@@ -379,7 +379,7 @@ func TestCSVExponents(t *testing.T) {
 	t.Run("text_unless_set", func(t *testing.T) {
 		t.Parallel()
 		path := write(t, "v,code\n12.34,1E5\n1e-05,AB\n-2.5e2,\n")
-		s, err := source.CSVSchema(path, nil)
+		s, err := source.CSVSchema(path, source.CSVOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -388,7 +388,7 @@ func TestCSVExponents(t *testing.T) {
 		if v.TypeName() != "text" || v.Exponent != "1e-05" || code.TypeName() != "text" || code.Exponent != "" {
 			t.Errorf("v = %+v, code = %+v; want both text, v noting 1e-05", v, code)
 		}
-		s, err = source.CSVSchema(path, decimal)
+		s, err = source.CSVSchema(path, source.CSVOptions{Types: decimal})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -425,7 +425,7 @@ func TestCSVExponents(t *testing.T) {
 	} {
 		t.Run(value, func(t *testing.T) {
 			t.Parallel()
-			s, err := source.CSVSchema(write(t, "v\n"+value+"\n"), decimal)
+			s, err := source.CSVSchema(write(t, "v\n"+value+"\n"), source.CSVOptions{Types: decimal})
 			got := fmt.Sprint(err)
 			if err == nil {
 				v, _ := s.Column("v")
@@ -438,7 +438,7 @@ func TestCSVExponents(t *testing.T) {
 	}
 	t.Run("no_note_for_a_column_too_wide", func(t *testing.T) {
 		t.Parallel()
-		s, err := source.CSVSchema(write(t, "v\n007\n1e-5\n1234567890123456789012345678901234567890\n"), nil)
+		s, err := source.CSVSchema(write(t, "v\n007\n1e-5\n1234567890123456789012345678901234567890\n"), source.CSVOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -448,14 +448,14 @@ func TestCSVExponents(t *testing.T) {
 	})
 	t.Run("type_error_names_the_line_a_record_starts_on", func(t *testing.T) {
 		t.Parallel()
-		_, err := source.CSVSchema(write(t, "v,note\n1,a\nx,\"two\nlines\"\n"), map[string]source.Setting{"v": {Type: source.Integer}})
+		_, err := source.CSVSchema(write(t, "v,note\n1,a\nx,\"two\nlines\"\n"), source.CSVOptions{Types: map[string]source.Setting{"v": {Type: source.Integer}}})
 		if err == nil || !strings.Contains(err.Error(), `line 3, column v: "x"`) {
 			t.Errorf("err = %v, want it on line 3", err)
 		}
 	})
 	t.Run("not_an_integer", func(t *testing.T) {
 		t.Parallel()
-		_, err := source.CSVSchema(write(t, "v\n1\n1e3\n"), map[string]source.Setting{"v": {Type: source.Integer}})
+		_, err := source.CSVSchema(write(t, "v\n1\n1e3\n"), source.CSVOptions{Types: map[string]source.Setting{"v": {Type: source.Integer}}})
 		if err == nil || !strings.Contains(err.Error(), `line 3, column v: "1e3" is not an integer`) {
 			t.Errorf("err = %v", err)
 		}
@@ -477,7 +477,7 @@ func TestRewriteCSV(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			var out bytes.Buffer
-			layout, records, err := source.RewriteCSV(csvFile(t, tt.in), &out)
+			layout, records, err := source.RewriteCSV(csvFile(t, tt.in), source.CSVLayout{}, &out)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -503,11 +503,11 @@ func TestCSVLines(t *testing.T) {
 	// Records 1-4 start on lines 3, 4, 7 and 8: a separator line, a
 	// quoted field over two lines, a blank line.
 	path := csvFile(t, "sep=;\nid;memo\n1;x\n2;\"two\nlines\"\n\n3;y\n4;z\n")
-	got, err := source.CSVLines(path, []int64{4, 1, 3})
+	got, err := source.CSVLines(path, source.CSVLayout{}, []int64{4, 1, 3})
 	if want := map[int64]int{1: 3, 3: 7, 4: 8}; err != nil || !maps.Equal(got, want) {
 		t.Errorf("CSVLines = %v, %v; want %v", got, err, want)
 	}
-	if _, err := source.CSVLines(path, []int64{5}); err == nil || !strings.Contains(err.Error(), path) {
+	if _, err := source.CSVLines(path, source.CSVLayout{}, []int64{5}); err == nil || !strings.Contains(err.Error(), path) {
 		t.Errorf("a record past the end: err = %v, want one naming the file", err)
 	}
 }

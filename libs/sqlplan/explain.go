@@ -112,9 +112,9 @@ func read(in plan.Input) string {
 		parts := slices.Clone(in.Schema.CSVParts(path))
 		for i, p := range parts {
 			parts[i].Path = shownFile(in, p.Path)
-			if p.Layout.BlankLinesOfMixedEnds() {
+			if p.Layout.NeedsRewrite() {
 				// The engine reads the file as Kalla's reader rewrote it.
-				parts[i].Path = "<" + parts[i].Path + " rewritten with its lines ending in \\n alone>"
+				parts[i].Path = "<" + parts[i].Path + " rewritten from its header on, its lines ending in \\n alone>"
 				parts[i].Layout = source.CSVLayout{HeaderLine: 1, LongestRecord: p.Layout.LongestRecord}
 			}
 		}

@@ -156,7 +156,7 @@ func TestFileChangedWhileRead(t *testing.T) {
 	noKey := strings.ReplaceAll(filtered, ", primary_key: [id]", "")
 	changed := "left.csv changed while Kalla read it (its size or time of change is not what it was when its columns were read)"
 	miscounted := "left.csv was counted as 2 records when first read, and the engine read 3: the two readings disagree"
-	plain, rewritten := "id,ref\n1,A\n2,B\n3,C\n", "id,ref\r\n1,A\n\r\n2,B\n3,C\n" // see BlankLinesOfMixedEnds
+	plain, rewritten := "id,ref\n1,A\n2,B\n3,C\n", "id,ref\r\n1,A\n\r\n2,B\n3,C\n" // see NeedsRewrite
 	for _, tt := range []struct {
 		name, recipe, left string
 		change             func(t *testing.T, left string, p *plan.Plan)

@@ -383,12 +383,12 @@ func miscounted(in plan.Input, counted, read int64) error {
 }
 
 // readCSV is the query reading a CSV side's files, each as it is laid out;
-// one whose blank lines come among mixed line ends is read as Kalla's
-// reader rewrote it.
+// one that needs it is read as Kalla's reader rewrote it (see
+// source.CSVLayout.NeedsRewrite).
 func readCSV(s *session, table string, in plan.Input) (string, error) {
 	parts := slices.Clone(in.Schema.CSVParts(in.Ref.Path))
 	for i, part := range parts {
-		if part.Layout.BlankLinesOfMixedEnds() {
+		if part.Layout.NeedsRewrite() {
 			var err error
 			if parts[i], err = rewrite(s, fmt.Sprintf("%s_%d.csv", table, i+1), in, part); err != nil {
 				return "", err
@@ -406,7 +406,7 @@ func rewrite(s *session, name string, in plan.Input, part source.CSVPart) (sourc
 	var records int64
 	rewritten := source.CSVPart{Rows: part.Rows}
 	path, err := s.scratchFile(name, func(w io.Writer) (err error) {
-		rewritten.Layout, records, err = source.RewriteCSV(part.Path, w)
+		rewritten.Layout, records, err = source.RewriteCSV(part.Path, part.Layout, w)
 		return err
 	})
 	switch {

@@ -161,7 +161,7 @@ func addLines(places map[string]*keyPlace, in plan.Input) error {
 			continue
 		}
 		var err error
-		if lines[i], err = source.CSVLines(parts[i].Path, records); err != nil {
+		if lines[i], err = source.CSVLines(parts[i].Path, parts[i].Layout, records); err != nil {
 			return err
 		}
 	}

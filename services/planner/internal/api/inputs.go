@@ -95,7 +95,7 @@ func (s *Server) readInput(ctx context.Context, src *kallav1.Source) (plan.Input
 			return plan.Input{}, unreadable(src, uri, err)
 		}
 	}
-	if in.Schema, err = source.ReadSchema(ctx, ref, path, recipe.ColumnTypes(src)); err != nil {
+	if in.Schema, err = source.ReadSchema(ctx, ref, path, recipe.CSVOptions(src)); err != nil {
 		return plan.Input{}, unreadable(src, uri, err)
 	}
 	return in, nil
