@@ -75,6 +75,11 @@ func describe(w io.Writer, p *plan.Plan) {
 
 func describeInput(w io.Writer, side string, in plan.Input) {
 	fmt.Fprintf(w, "\n%s %s: %s\n", side, in.Alias, in.Ref)
+	if in.Ref.Format == source.FormatCSV {
+		if skip := in.Schema.CSVParts(in.Ref.Path)[0].Layout.SkipLines; skip > 0 {
+			fmt.Fprintf(w, "  skips: the first %d lines of each file, before its header\n", skip)
+		}
+	}
 	key := "the row number in the file"
 	if files := in.Schema.Files; len(files) > 1 || source.Pattern(in.Ref.Path) {
 		list := make([]evidence.FileSummary, len(files))

@@ -81,6 +81,19 @@ func TestExplain(t *testing.T) {
 			}
 		}
 	})
+	t.Run("lines_skipped", func(t *testing.T) {
+		t.Parallel()
+		recipe := example(t)
+		replaceInFile(t, recipe, `"primary_key": ["invoice_id"],`, `"primary_key": ["invoice_id"], "skip_lines": 2,`)
+		invoices := filepath.Join(filepath.Dir(recipe), "invoices.csv")
+		os.WriteFile(invoices, append([]byte("Invoices \"2024\n\n"), readFile(t, invoices)...), 0o644)
+		r := kalla(t, "explain", "--recipe", recipe, "--sql")
+		for _, want := range []string{"invoices.csv\n  skips: the first 2 lines of each file, before its header\n  key: invoice_id\n", "invoices.csv rewritten from its header on"} {
+			if r.code != exitOK || !strings.Contains(r.stdout, want) {
+				t.Errorf("exit %d, stdout lacks %q:\n%s%s", r.code, want, r.stdout, r.stderr)
+			}
+		}
+	})
 	t.Run("bad_input_exits_two", func(t *testing.T) {
 		t.Parallel()
 		recipe := example(t)
