@@ -81,6 +81,21 @@ func TestCreateRun(t *testing.T) {
 			t.Errorf("message %q does not say how the headers differ", cerr.Message())
 		}
 	})
+	t.Run("lines_before_the_header_skipped", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		e.writeCSVs(t)
+		path := filepath.Join(e.dir, "statement.csv")
+		os.WriteFile(path, []byte("Invoices \"2024\nAccount 1234\ninvoice_id,amount,issued\nINV-1,100.00,2024-01-01\n"), 0o644)
+		text := e.recipe("file://"+path, "", "")
+		if _, err := e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: text})); err == nil {
+			t.Error("a file whose first lines are no header was read without skipping them")
+		}
+		skipping := strings.Replace(text, `"primary_key": ["invoice_id"]}`, `"primary_key": ["invoice_id"], "skip_lines": 2}`, 1)
+		if _, err := e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: skipping})); err != nil || skipping == text {
+			t.Errorf("skipping its first two lines: %v", err)
+		}
+	})
 	t.Run("missing_column_is_rejected_and_nothing_recorded", func(t *testing.T) {
 		t.Parallel()
 		e := setup(t)
