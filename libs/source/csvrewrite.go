@@ -24,7 +24,7 @@ func RewriteCSV(path string, layout CSVLayout, w io.Writer) (CSVLayout, int64, e
 	defer f.Close()
 	cr.quotedCRLF = true // as the engine reads a file it is given
 	bw := bufio.NewWriterSize(w, 1<<20)
-	layout = CSVLayout{HeaderLine: 1}
+	written := CSVLayout{HeaderLine: 1}
 	var records int64
 	for ; ; records++ {
 		rec, err := cr.read()
@@ -38,12 +38,12 @@ func RewriteCSV(path string, layout CSVLayout, w io.Writer) (CSVLayout, int64, e
 		if err != nil {
 			return CSVLayout{}, 0, err
 		}
-		layout.LongestRecord = max(layout.LongestRecord, n)
+		written.LongestRecord = max(written.LongestRecord, n)
 	}
 	if records == 0 {
 		return CSVLayout{}, 0, fmt.Errorf("read %s: the file is empty", path)
 	}
-	return layout, records - 1, bw.Flush() // the header is no record
+	return written, records - 1, bw.Flush() // the header is no record
 }
 
 // writeRecord writes a record as RewriteCSV does, returning its size.
