@@ -38,14 +38,16 @@ func CSVSchema(path string, opts CSVOptions) (Schema, error) {
 		if err != nil {
 			return Schema{}, err
 		}
-		s.Parts, s.Stamps, s.FileRows = append(s.Parts, part), append(s.Stamps, st), append(s.FileRows, part.Rows)
+		s.Parts, s.Stamps = append(s.Parts, part), append(s.Stamps, st)
 	}
 	s.Columns, s.Rows = ci.columns(), ci.rows
-	if ci.named {
-		s.Files = files
-	} else {
-		s.FileRows = nil
+	if !named {
 		s.CSV, s.Parts = s.Parts[0].Layout, nil
+		return s, nil
+	}
+	s.Files = files
+	for _, p := range s.Parts {
+		s.FileRows = append(s.FileRows, p.Rows)
 	}
 	return s, nil
 }

@@ -24,13 +24,16 @@ func Pattern(path string) bool {
 // read its files by: one with * in a directory's name, or whose files would
 // not all be of one kind (the kind its ending says, as a file's does).
 func checkPattern(path string) error {
+	if !strings.Contains(path, "*") {
+		return nil
+	}
 	if _, err := os.Lstat(path); err == nil {
 		return nil // a file or directory of that very name
 	}
 	if dir := path[:max(strings.LastIndex(path, "/"), 0)]; strings.Contains(dir, "*") {
 		return fmt.Errorf("* may stand only in the file name, not in a directory's (%s)", dir)
 	}
-	if Pattern(path) && FileExt(path) == "" {
+	if FileExt(path) == "" {
 		return fmt.Errorf("the pattern %s must end in %s, so that every file it names is read alike", filepath.Base(path), allowedExts)
 	}
 	return nil
@@ -59,13 +62,14 @@ func patternFiles(pattern string) ([]string, error) {
 	return files, nil
 }
 
-// PatternMatches says whether pattern names the file at path.
+// PatternMatches says whether pattern names the file at path. It reads
+// nothing from the disk: a caller lists a folder's files through it.
 func PatternMatches(pattern, path string) bool {
 	if filepath.Clean(filepath.Dir(pattern)) != filepath.Clean(filepath.Dir(path)) {
 		return false
 	}
 	glob, name := filepath.Base(pattern), filepath.Base(path)
-	if !Pattern(pattern) {
+	if !strings.Contains(glob, "*") {
 		return glob == name
 	}
 	if strings.HasPrefix(name, ".") && !strings.HasPrefix(glob, ".") {
