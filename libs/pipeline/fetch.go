@@ -17,9 +17,7 @@ import (
 // it) into dir, keeping their names, and returns the pattern naming the
 // copies: the planner reads their schema, the executor reconciles them.
 func FetchPattern(ctx context.Context, uri, dir string, cfg objstore.Config) (string, error) {
-	i := strings.LastIndex(uri, "/")
-	folder, glob := uri[:i], uri[i+1:]
-	store, err := objstore.Open(folder, cfg)
+	store, glob, err := objstore.OpenObject(uri, cfg)
 	if err != nil {
 		return "", err
 	}
@@ -42,7 +40,7 @@ func FetchPattern(ctx context.Context, uri, dir string, cfg objstore.Config) (st
 		return "", err
 	}
 	if fetched == 0 {
-		return "", fmt.Errorf("no object in %s/ matches %s", folder, glob)
+		return "", fmt.Errorf("no object in %s/ matches %s", store.URI(""), glob)
 	}
 	return local, nil
 }

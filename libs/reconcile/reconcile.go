@@ -169,11 +169,12 @@ func checkPlaces(r *kallav1.Recipe, moves []evidence.Move, stale []string) error
 		if real, err := filepath.EvalSymlinks(src); err == nil {
 			src = real // a source that is a link is read where it points
 		}
+		pattern := source.Pattern(src)
 		for path := range seen {
 			if path == src || strings.HasPrefix(path, src+string(filepath.Separator)) {
 				return engine.BadInput("output: %s is where source %s is read from; write the evidence elsewhere", path, s.GetAlias())
 			}
-			if source.Pattern(src) && source.PatternMatches(src, path) {
+			if pattern && source.PatternMatches(src, path) {
 				return engine.BadInput("output: %s would be read by source %s, whose pattern %s names it; write the evidence elsewhere", path, s.GetAlias(), filepath.Base(src))
 			}
 		}
@@ -181,7 +182,7 @@ func checkPlaces(r *kallav1.Recipe, moves []evidence.Move, stale []string) error
 			if absPath(path) == src {
 				return engine.BadInput("output: %s, an earlier output this run would remove, is source %s; write the evidence elsewhere", path, s.GetAlias())
 			}
-			if _, err := os.Lstat(path); err == nil && source.Pattern(src) && source.PatternMatches(src, absPath(path)) {
+			if _, err := os.Lstat(path); err == nil && pattern && source.PatternMatches(src, absPath(path)) {
 				return engine.BadInput("output: %s, an earlier output this run would remove, is a file of source %s (its pattern %s names it); write the evidence elsewhere", path, s.GetAlias(), filepath.Base(src))
 			}
 		}
@@ -310,17 +311,23 @@ func input(ctx context.Context, s *kallav1.Source) (plan.Input, error) {
 	return in, nil
 }
 
-// fileSummaries lists the files of a source a pattern names; nil for
+// FileSummaries lists the files a source's schema was read from, by name,
+// with the records each held.
+func FileSummaries(s source.Schema) []evidence.FileSummary {
+	files := make([]evidence.FileSummary, len(s.Files))
+	for i, f := range s.Files {
+		files[i] = evidence.FileSummary{Name: filepath.Base(f), Rows: s.FileRows[i]}
+	}
+	return files
+}
+
+// patternFiles lists the files of a source a pattern names; nil for
 // another (the parts of a directory may be a stager's chunks of a table).
-func fileSummaries(in plan.Input) []evidence.FileSummary {
+func patternFiles(in plan.Input) []evidence.FileSummary {
 	if !source.Pattern(in.Ref.Path) {
 		return nil
 	}
-	files := make([]evidence.FileSummary, len(in.Schema.Files))
-	for i, f := range in.Schema.Files {
-		files[i] = evidence.FileSummary{Name: filepath.Base(f), Rows: in.Schema.FileRows[i]}
-	}
-	return files
+	return FileSummaries(in.Schema)
 }
 
 func summarize(p *plan.Plan, engineName string, res *engine.Result, total time.Duration) *evidence.Summary {
@@ -344,7 +351,7 @@ func summarize(p *plan.Plan, engineName string, res *engine.Result, total time.D
 		s.Left.Matched += c.LeftMatched
 		s.Right.Matched += c.RightMatched
 	}
-	s.Left.Files, s.Right.Files = fileSummaries(p.Left), fileSummaries(p.Right)
+	s.Left.Files, s.Right.Files = patternFiles(p.Left), patternFiles(p.Right)
 	s.Left.Unmatched = s.Left.Rows - s.Left.Matched
 	s.Right.Unmatched = s.Right.Rows - s.Right.Matched
 	s.Left.Totals = totalSummaries(p.Left.Totals, res.LeftTotals)

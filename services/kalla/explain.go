@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -82,11 +81,7 @@ func describeInput(w io.Writer, side string, in plan.Input) {
 	}
 	key := "the row number in the file"
 	if files := in.Schema.Files; len(files) > 1 || source.Pattern(in.Ref.Path) {
-		list := make([]evidence.FileSummary, len(files))
-		for i, f := range files {
-			list[i] = evidence.FileSummary{Name: filepath.Base(f), Rows: in.Schema.FileRows[i]}
-		}
-		fmt.Fprintf(w, "  files, read in this order: %s\n", fileList(list))
+		fmt.Fprintf(w, "  files, read in this order: %s\n", fileList(reconcile.FileSummaries(in.Schema)))
 		key = "the row number, counted through the files in turn"
 		if len(files) > 1 {
 			key += " (an unmatched record also names its file and its row there)"
