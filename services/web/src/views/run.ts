@@ -1,4 +1,4 @@
-import { RunStatus, type Run, type Summary } from "@gen/kalla/v1/run_pb";
+import { RunStatus, type Run, type SideSummary, type Summary } from "@gen/kalla/v1/run_pb";
 import { explain, isPermanent, type Api } from "../api";
 import { h, replace } from "../dom";
 import { barWidth, count, duration, isActive, matchRate, runDuration, when } from "../format";
@@ -180,17 +180,19 @@ export function summary(s: Summary): HTMLElement {
   );
 }
 
+/** bySide lists the items pick gives of each side, the left's first, with the side's alias. */
+function bySide<T>(s: Summary, pick: (side: SideSummary) => T[]): { side: string; item: T }[] {
+  return [s.left, s.right].flatMap((x, i) => (x ? pick(x).map((item) => ({ side: x.alias || ["left", "right"][i], item })) : []));
+}
+
 /** files lists the files of the sources a pattern named, in the order read. */
 function files(s: Summary): HTMLElement | null {
-  const lines = [
-    ...(s.left?.files ?? []).map((f) => ({ side: s.left?.alias || "left", f })),
-    ...(s.right?.files ?? []).map((f) => ({ side: s.right?.alias || "right", f })),
-  ];
+  const lines = bySide(s, (x) => x.files);
   if (lines.length === 0) return null;
   return table(
     "Files read: those the sources' patterns named, in order, with the records each held.",
     ["Side", "File", "Records"],
-    lines.map(({ side, f }) =>
+    lines.map(({ side, item: f }) =>
       h(
         "tr",
         { "data-file": `${side}/${f.name}` },
@@ -239,15 +241,12 @@ function ruleTotals(s: Summary): HTMLElement | null {
 
 /** totals lists the sums the recipe asks for, a row per total and value of its by column. */
 function totals(s: Summary): HTMLElement | null {
-  const lines = [
-    ...(s.left?.totals ?? []).map((t) => ({ side: s.left?.alias || "left", t })),
-    ...(s.right?.totals ?? []).map((t) => ({ side: s.right?.alias || "right", t })),
-  ];
+  const lines = bySide(s, (x) => x.totals);
   if (lines.length === 0) return null;
   return table(
     "Totals: sums as the sources write them, over all, matched and unmatched records.",
     ["Side", "Total", "Records", "Empty", "Sum", "Matched", "Unmatched"],
-    lines.map(({ side, t }) =>
+    lines.map(({ side, item: t }) =>
       h(
         "tr",
         { "data-total": `${side}/${totalName(t)}` },
