@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -85,21 +86,21 @@ match_rules:
 
 func TestTypesRoundTrip(t *testing.T) {
 	t.Parallel()
-	text := strings.Replace(validYAML, "primary_key: [invoice_id]}", "primary_key: [invoice_id], skip_lines: 3, types: {invoice_id: text, amount: \" Decimal \", due: \"date\tdd.mm.yyyy \"}}", 1)
+	text := strings.Replace(validYAML, "primary_key: [invoice_id]}", "primary_key: [invoice_id], skip_lines: 3, columns: [invoice_id, amount, due], types: {invoice_id: text, amount: \" Decimal \", due: \"date\tdd.mm.yyyy \"}}", 1)
 	r, err := recipe.Parse([]byte(text))
 	if err != nil {
 		t.Fatal(err)
 	}
 	dmy, _ := source.ParseDateLayout("DD.MM.YYYY")
 	want := map[string]source.Setting{"invoice_id": {Type: source.Text}, "amount": {Type: source.Decimal}, "due": {Type: source.Date, Date: dmy}}
-	if got := recipe.CSVOptions(r.GetSources().GetLeft()); !maps.Equal(got.Types, want) || got.SkipLines != 3 {
-		t.Errorf("types = %v, skip_lines %d; want %v and 3", got.Types, got.SkipLines, want)
+	if got := recipe.CSVOptions(r.GetSources().GetLeft()); !maps.Equal(got.Types, want) || got.SkipLines != 3 || !slices.Equal(got.Columns, []string{"invoice_id", "amount", "due"}) {
+		t.Errorf("types = %v, skip_lines %d, columns %v; want %v, 3 and invoice_id, amount, due", got.Types, got.SkipLines, got.Columns, want)
 	}
-	if got := recipe.CSVOptions(r.GetSources().GetRight()); got.Types != nil || got.SkipLines != 0 {
-		t.Errorf("a source without types or skip_lines has %+v", got)
+	if got := recipe.CSVOptions(r.GetSources().GetRight()); got.Types != nil || got.SkipLines != 0 || got.Columns != nil {
+		t.Errorf("a source without types, skip_lines or columns has %+v", got)
 	}
-	// kalla submit marshals the recipe it sends: types and skip_lines must
-	// survive that.
+	// kalla submit marshals the recipe it sends: types, skip_lines and
+	// columns must survive that.
 	roundTrip(t, r)
 }
 
@@ -312,6 +313,9 @@ func TestParseErrors(t *testing.T) {
 		{"skip_lines_negative", "primary_key: [payment_id]}", "primary_key: [payment_id], skip_lines: -1}", "sources.right.skip_lines", "is -1; give how many lines come before the header, 0 or more", 6},
 		{"skip_lines_not_a_number", "primary_key: [payment_id]}", "primary_key: [payment_id], skip_lines: two}", "sources.right.skip_lines", "must be a whole number", 6},
 		{"skip_lines_of_parquet", `uri: "file:///abs/payments.csv", primary_key: [payment_id]}`, `uri: "file:///abs/payments.parquet", primary_key: [payment_id], skip_lines: 2}`, "sources.right.skip_lines", "applies to CSV sources only; file:///abs/payments.parquet is parquet", 6},
+		{"columns_of_parquet", `uri: "file:///abs/payments.csv", primary_key: [payment_id]}`, `uri: "file:///abs/payments.parquet", primary_key: [payment_id], columns: [payment_id]}`, "sources.right.columns", "applies to CSV sources only; file:///abs/payments.parquet is parquet", 6},
+		{"columns_empty_name", "primary_key: [payment_id]}", "primary_key: [payment_id], columns: [payment_id, \"\"]}", "sources.right.columns[1]", "must not be empty", 6},
+		{"columns_twice", "primary_key: [payment_id]}", "primary_key: [payment_id], columns: [payment_id, amount, payment_id]}", "sources.right.columns[2]", `column "payment_id" is already named at columns[0]`, 6},
 		{"reverse_sign_empty_name", "primary_key: [payment_id]}", "primary_key: [payment_id], reverse_sign: [\"\"]}", "sources.right.reverse_sign[0]", "must not be empty", 6},
 		{"reverse_sign_twice", "primary_key: [payment_id]}", "primary_key: [payment_id], reverse_sign: [paid_amount, paid_amount]}", "sources.right.reverse_sign[1]", `column "paid_amount" is already named at reverse_sign[0]`, 6},
 		{"extract_not_a_mapping", "primary_key: [payment_id]}", "primary_key: [payment_id], extract: [ref]}", "sources.right.extract", "must be an object", 6},
@@ -471,6 +475,24 @@ func TestValidateSigned(t *testing.T) {
 	err = recipe.Validate(r)
 	for _, want := range []string{"sources.left.signed.amount.by: is required", "sources.left.signed.amount.positive: is required",
 		`sources.left.signed.amount.negative[1]: "C" is already a mark at sources.left.signed.amount.negative[0]`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v\nwant it to say %s", err, want)
+		}
+	}
+}
+
+// TestValidateNames: the checks of the file decoder on lists of column
+// names, again for recipes sent through the API.
+func TestValidateNames(t *testing.T) {
+	t.Parallel()
+	r, err := recipe.Parse([]byte(validYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Sources.Left.Columns = []string{"invoice_id", "", "amount"}
+	r.Sources.Right.ReverseSign = []string{"paid_amount", "paid_amount"}
+	err = recipe.Validate(r)
+	for _, want := range []string{"sources.left.columns[1]: is empty; name a column", `sources.right.reverse_sign[1]: column "paid_amount" is already named at reverse_sign[0]`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v\nwant it to say %s", err, want)
 		}

@@ -69,8 +69,26 @@ func validate(r *kallav1.Recipe) Errors {
 	return errs
 }
 
+// validateNames checks the list of column names a source's field sets:
+// each named once, none empty.
+func validateNames(names []string, path, field string) Errors {
+	var errs Errors
+	named := map[string]int{}
+	for i, name := range names {
+		at := index(path+"."+field, i)
+		if first, dup := named[name]; dup {
+			errs = append(errs, FieldError{Field: at, Message: fmt.Sprintf("column %q is already named at %s", name, index(field, first))})
+		} else if name == "" {
+			errs = append(errs, FieldError{Field: at, Message: "is empty; name a column"})
+		}
+		named[name] = i
+	}
+	return errs
+}
+
 // validateSource checks what a source sets besides its alias and URI:
-// types, reverse_sign, extract, net, signed, totals and filter.
+// types, skip_lines, columns, reverse_sign, extract, net, signed, totals
+// and filter.
 func validateSource(src *kallav1.Source, path string) Errors {
 	var errs Errors
 	fail := func(field, format string, args ...any) {
@@ -87,21 +105,22 @@ func validateSource(src *kallav1.Source, path string) Errors {
 				"such as \"date DD/MM/YYYY\", \"timestamp DD/MM/YYYY hh:mm\" or \"decimal 1.234,56\"", types[name], sortedNames(typeNames))
 		}
 	}
+	ref, refErr := source.Parse(src.GetUri())
+	notCSV := func(field string) {
+		if refErr == nil && ref.Format != source.FormatCSV {
+			fail(field, "applies to CSV sources only; %s is %s", ref, ref.Format)
+		}
+	}
 	if skip := src.GetSkipLines(); skip < 0 {
 		fail(path+".skip_lines", "is %d; give how many lines come before the header, 0 or more", skip)
-	} else if ref, err := source.Parse(src.GetUri()); skip > 0 && err == nil && ref.Format != source.FormatCSV {
-		fail(path+".skip_lines", "applies to CSV sources only; %s is %s", ref, ref.Format)
+	} else if skip > 0 {
+		notCSV(path + ".skip_lines")
 	}
-	named := map[string]int{}
-	for i, name := range src.GetReverseSign() {
-		field := index(path+".reverse_sign", i)
-		if first, dup := named[name]; dup {
-			fail(field, "column %q is already named at reverse_sign[%d]", name, first)
-		} else if name == "" {
-			fail(field, "is empty; name a column")
-		}
-		named[name] = i
+	if len(src.GetColumns()) > 0 {
+		notCSV(path + ".columns")
 	}
+	errs = append(errs, validateNames(src.GetColumns(), path, "columns")...)
+	errs = append(errs, validateNames(src.GetReverseSign(), path, "reverse_sign")...)
 	errs = append(errs, eachNamed(src.GetExtract(), path+".extract", validateExtract)...)
 	errs = append(errs, eachNamed(src.GetNet(), path+".net", validateNet)...)
 	errs = append(errs, eachNamed(src.GetSigned(), path+".signed", validateSigned)...)

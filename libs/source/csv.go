@@ -20,9 +20,10 @@ import (
 // Numbers written with leading zeros (007) are codes: their column is text,
 // so they are compared and written as they are. types sets columns' types by
 // name instead; every value of such a column must be of its type, written
-// in its layout if the setting has one. A pattern's files are read in turn
-// as one table: each may be laid out in its own way, but all have the same
-// header, and a column's type is inferred over the values of all of them.
+// in its layout if the setting has one. Files without a header row have
+// the columns opts names. A pattern's files are read in turn as one table:
+// each may be laid out in its own way, but all have the same header, and a
+// column's type is inferred over the values of all of them.
 func CSVSchema(path string, opts CSVOptions) (Schema, error) {
 	files, named := []string{path}, Pattern(path)
 	if named {
@@ -31,7 +32,7 @@ func CSVSchema(path string, opts CSVOptions) (Schema, error) {
 			return Schema{}, err
 		}
 	}
-	ci := csvInference{types: opts.Types, skip: opts.SkipLines, named: named}
+	ci := csvInference{types: opts.Types, skip: opts.SkipLines, given: opts.Columns, named: named}
 	var s Schema
 	for _, file := range files {
 		part, st, err := ci.readFile(file)
@@ -58,6 +59,9 @@ type csvInference struct {
 	types map[string]Setting
 	// skip is how many lines come before each file's header.
 	skip int
+	// given are the columns of files without a header, as the recipe
+	// names them.
+	given []string
 	// named says that a value's line is named with its file (the files a
 	// pattern names).
 	named bool
@@ -82,7 +86,7 @@ func (ci *csvInference) readFile(path string) (CSVPart, Stamp, error) {
 		// Opening a pipe would wait for its writer.
 		return CSVPart{}, Stamp{}, fmt.Errorf("%s is not a regular file (%s): Kalla reads a CSV file twice, for its types and to reconcile it, so save it to a file first", path, fi.Mode().Type())
 	}
-	cr, f, err := openCSV(path, ci.skip)
+	cr, f, err := openCSV(path, CSVLayout{SkipLines: ci.skip, Columns: len(ci.given)})
 	if err != nil {
 		return CSVPart{}, Stamp{}, err // names the path
 	}
@@ -100,9 +104,10 @@ func (ci *csvInference) readFile(path string) (CSVPart, Stamp, error) {
 
 // openCSV opens a reader of the delimited text file at path, through gzip
 // when its name ends in .gz (Gzipped), its fields separated by tabs when
-// its name says .tsv, passing over the skip lines before its header;
-// closing the file is the caller's.
-func openCSV(path string, skip int) (*csvReader, io.Closer, error) {
+// its name says .tsv, passing over the lines the layout says come before
+// its header, its records as wide as the layout's columns if it has no
+// header; closing the file is the caller's.
+func openCSV(path string, l CSVLayout) (*csvReader, io.Closer, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err // names the path
@@ -120,7 +125,8 @@ func openCSV(path string, skip int) (*csvReader, io.Closer, error) {
 		}
 	}
 	cr := newCSVReader(r, bufferSize(f, path))
-	cr.tabs, cr.skip = strings.HasPrefix(FileExt(path), ".tsv"), skip
+	cr.tabs, cr.skip = strings.HasPrefix(FileExt(path), ".tsv"), l.SkipLines
+	cr.columns, cr.width = l.Columns, l.Columns
 	return cr, r, nil
 }
 
@@ -160,10 +166,11 @@ func (g gzipFile) Close() error {
 
 // CSVLines returns the line each of records starts on in the CSV file at
 // path, laid out as layout says, records numbered from 1 after the header
-// as Kalla's reader reads them: a quoted field may hold line ends, and
-// blank lines are skipped, so a record's line is not its number plus one.
+// (if it has one) as Kalla's reader reads them: a quoted field may hold
+// line ends, and blank lines are skipped, so a record's line is not its
+// number plus one.
 func CSVLines(path string, layout CSVLayout, records []int64) (map[int64]int, error) {
-	cr, f, err := openCSV(path, layout.SkipLines)
+	cr, f, err := openCSV(path, layout)
 	if err != nil {
 		return nil, err // names the path
 	}
@@ -174,7 +181,11 @@ func CSVLines(path string, layout CSVLayout, records []int64) (map[int64]int, er
 		want[n], last = true, max(last, n)
 	}
 	lines := make(map[int64]int, len(want))
-	for n := int64(0); n <= last; n++ { // record 0 is the header
+	first := int64(0) // record 0 is the header
+	if layout.Headerless() {
+		first = 1
+	}
+	for n := first; n <= last; n++ {
 		if _, err := cr.read(); err != nil {
 			return nil, fmt.Errorf("read %s: %w", path, err)
 		}
@@ -188,16 +199,18 @@ func CSVLines(path string, layout CSVLayout, records []int64) (map[int64]int, er
 // infer reads the records of cr, the file at path, into the columns'
 // inference, and returns how many there were.
 func (ci *csvInference) infer(cr *csvReader, path string) (int64, error) {
-	header, err := cr.read()
-	if errors.Is(err, io.EOF) {
-		return 0, errors.New("the file is empty: a header row naming the columns is required")
-	}
-	if err != nil {
-		return 0, err
-	}
-	names, err := columnNames(header)
-	if err != nil {
-		return 0, err
+	names := ci.given
+	if names == nil {
+		header, err := cr.read()
+		if errors.Is(err, io.EOF) {
+			return 0, errors.New("the file is empty: a header row naming the columns is required (or columns in the recipe, for files without one)")
+		}
+		if err != nil {
+			return 0, err
+		}
+		if names, err = columnNames(header); err != nil {
+			return 0, err
+		}
 	}
 	if err := ci.setHeader(names, path); err != nil {
 		return 0, err

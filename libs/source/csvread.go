@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -40,13 +41,17 @@ type csvReader struct {
 	quotedCRLF, lastCRLF bool
 	// skip is how many lines before the header are passed over.
 	skip int
+	// columns is, for a file without a header row, how many columns the
+	// recipe names; 0 when the first record is the header.
+	columns int
 }
 
 // CSVLayout is what the engine's CSV reader must be told to read a file as
 // csvReader did.
 type CSVLayout struct {
-	// HeaderLine is the header's line, after any blank lines.
-	HeaderLine int `json:",omitempty"`
+	// FirstLine is the header's line, after any blank lines; in a file
+	// without a header (see Columns), its first record's.
+	FirstLine int `json:",omitempty"`
 	// LongestRecord is the longest record's size in bytes.
 	LongestRecord int `json:",omitempty"`
 	// MixedEnds says that some lines end in "\r\n" and others in "\n".
@@ -59,7 +64,13 @@ type CSVLayout struct {
 	// SkipLines is how many lines the recipe says come before the header,
 	// passed over as they are.
 	SkipLines int `json:",omitempty"`
+	// Columns is, for a file without a header row, how many columns the
+	// recipe names for it; 0 when the file's first record names them.
+	Columns int `json:",omitempty"`
 }
+
+// Headerless says that the file has no header row: every record is data.
+func (l CSVLayout) Headerless() bool { return l.Columns > 0 }
 
 // NeedsRewrite says whether another reader must be given the file as
 // Kalla's reader rewrites it (see RewriteCSV): where lines to skip come
@@ -69,13 +80,13 @@ type CSVLayout struct {
 // loses a blank line it must skip before the header and makes empty
 // records of a file of one column.
 func (l CSVLayout) NeedsRewrite() bool {
-	return l.SkipLines > 0 || l.MixedEnds && (l.BlankLines || l.HeaderLine > 1)
+	return l.SkipLines > 0 || l.MixedEnds && (l.BlankLines || l.FirstLine > 1)
 }
 
 // Layout is the layout of what has been read so far.
 func (c *csvReader) Layout() CSVLayout {
 	l := c.layout
-	l.MixedEnds, l.SkipLines = c.crlf && c.lf, c.skip
+	l.MixedEnds, l.SkipLines, l.Columns = c.crlf && c.lf, c.skip, c.columns
 	return l
 }
 
@@ -95,17 +106,22 @@ var (
 // read returns the next record, or io.EOF after the last.
 func (c *csvReader) read() ([][]byte, error) {
 	c.size = 0
-	if c.layout.HeaderLine == 0 {
+	if c.layout.FirstLine == 0 {
 		if err := c.passOver(); err != nil {
 			return nil, err
 		}
 	}
 	line, err := c.nextLine()
+	if errors.Is(err, io.EOF) && c.layout.FirstLine == 0 && c.columns > 0 {
+		// A file of blank lines alone holds no record: another reader
+		// must pass over them, as a file of one column reads them.
+		c.setStart(c.line + 1)
+	}
 	if err != nil {
 		return nil, err
 	}
-	if c.layout.HeaderLine == 0 {
-		if line, err = c.header(line); err != nil {
+	if c.layout.FirstLine == 0 {
+		if line, err = c.begin(line); err != nil {
 			return nil, err
 		}
 	}
@@ -131,24 +147,41 @@ func (c *csvReader) read() ([][]byte, error) {
 		c.width = len(c.fields)
 	}
 	if len(c.fields) != c.width {
-		return nil, fmt.Errorf("record on line %d: wrong number of fields (%d, where the header has %d)", c.start, len(c.fields), c.width)
+		return nil, c.wrongWidth()
 	}
 	c.layout.LongestRecord = max(c.layout.LongestRecord, c.size)
 	return c.fields, nil
 }
 
-// header notes the header's line and the field separator: the one a first
-// line such as "sep=;" names, as Excel writes it for itself (the header is
-// then the next line), else a tab in a .tsv file, else the one the header
-// shows (see delimiter). It returns the header's first line.
-func (c *csvReader) header(line []byte) ([]byte, error) {
+// wrongWidth is the error of a record not as wide as the first, or as the
+// recipe's columns of a file without a header.
+func (c *csvReader) wrongWidth() error {
+	want := "the header has"
+	if c.columns > 0 {
+		want = "the recipe's columns name"
+	}
+	return fmt.Errorf("record on line %d: wrong number of fields (%d, where %s %d)", c.start, len(c.fields), want, c.width)
+}
+
+// begin notes the line the records begin on (the header's, or the first
+// record's in a file without one) and the field separator: the one a first
+// line such as "sep=;" names, as Excel writes it for itself (the records
+// then begin on the next line), else a tab in a .tsv file, else the one the
+// header shows (see delimiter) or, without a header, the one that splits
+// the records into the recipe's columns (see recordDelimiter). It returns
+// the first record's first line.
+func (c *csvReader) begin(line []byte) ([]byte, error) {
 	if sep, ok := bytes.CutPrefix(line, []byte("sep=")); ok && len(sep) == 1 && strings.IndexByte(separators, sep[0]) >= 0 {
 		c.delim = sep[0]
 		next, err := c.nextLine()
-		if errors.Is(err, io.EOF) {
+		switch {
+		case errors.Is(err, io.EOF) && c.columns == 0:
 			return nil, errors.New("the file holds only the line " + string(line) + ": a header row naming the columns is required after it")
-		}
-		if err != nil {
+		case errors.Is(err, io.EOF):
+			// No record: another reader must pass over the line too.
+			c.setStart(c.line + 1)
+			return nil, err
+		case err != nil:
 			return nil, err
 		}
 		line = next
@@ -159,15 +192,25 @@ func (c *csvReader) header(line []byte) ([]byte, error) {
 		// at, not read.
 		next, _ := c.r.Peek(c.r.Buffered())
 		var err error
-		if c.delim, err = delimiter(line, next); err != nil {
+		if c.columns > 0 {
+			c.delim, err = recordDelimiter(line, next, c.columns, c.line)
+		} else {
+			c.delim, err = delimiter(line, next)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
-	c.layout.HeaderLine = c.line
-	if c.delim != ',' {
+	c.setStart(c.line)
+	return line, nil
+}
+
+// setStart notes the records' first line and the separator found.
+func (c *csvReader) setStart(line int) {
+	c.layout.FirstLine = line
+	if c.delim != ',' && c.delim != 0 {
 		c.layout.Delimiter = string(c.delim)
 	}
-	return line, nil
 }
 
 // separators are the field separators Kalla reads, the comma first.
@@ -220,6 +263,103 @@ func delimiter(line, next []byte) (byte, error) {
 	}
 	return 0, fmt.Errorf("the header holds %s outside quotes and no comma: Kalla reads fields separated by a comma, "+
 		"or by the one of ';', tab and '|' the header holds, and cannot tell which of those separates these", strings.Join(names, " and "))
+}
+
+// recordDelimiter is the field separator of a file without a header, whose
+// first record starts on line n with line, next being the text after it:
+// the one of separators that splits that record into the width fields the
+// recipe's columns name. Where several do (a European "1,5;2,5;x" splits
+// into three by either), the records after it in next narrow them; where
+// several still do, it is refused. A record of one field has the first of
+// separators it does not hold.
+func recordDelimiter(line, next []byte, width, n int) (byte, error) {
+	text := append(append(slices.Clip(line), '\n'), next...)
+	first, rest, _ := fieldCounts(text)
+	var fit []int
+	for i, count := range first {
+		if count == width {
+			fit = append(fit, i)
+		}
+	}
+	if len(fit) == 0 {
+		return 0, fmt.Errorf("line %d does not split into the %d fields the recipe's columns name: %s", n, width, splits(first))
+	}
+	for checked := 0; len(fit) > 1 && width > 1 && checked < 100; checked++ {
+		counts, after, whole := fieldCounts(rest)
+		if !whole {
+			break
+		}
+		rest = after
+		if narrowed := slices.DeleteFunc(slices.Clone(fit), func(i int) bool { return counts[i] != width }); len(narrowed) > 0 {
+			fit = narrowed // none fitting is a wrong record, named where it is read
+		}
+	}
+	if len(fit) > 1 && width > 1 {
+		lines := make([]string, len(fit))
+		for i, s := range fit {
+			lines[i] = "sep=" + separators[s:s+1]
+		}
+		return 0, fmt.Errorf("its records split into the %d fields the recipe's columns name by %s alike: Kalla cannot tell which separates them; "+
+			"name it on the file's first line, as spreadsheets write it: %s", width, separatorNames(fit), strings.Join(lines, " or "))
+	}
+	return separators[fit[0]], nil
+}
+
+// fieldCounts counts the fields of the record text starts with, as each of
+// separators would split it, and returns what follows the record; whole
+// says the record ends in a line end outside quotes. Blank lines before
+// it are passed over.
+func fieldCounts(text []byte) (counts [len(separators)]int, rest []byte, whole bool) {
+	for s := range counts {
+		counts[s] = 1
+	}
+	quoted, blank := false, true
+	for i, b := range text {
+		switch {
+		case b == '"':
+			quoted = !quoted
+		case quoted:
+		case b == '\n' && blank:
+			return fieldCounts(text[i+1:])
+		case b == '\n':
+			return counts, text[i+1:], true
+		case b == '\r':
+			continue
+		default:
+			if s := strings.IndexByte(separators, b); s >= 0 {
+				counts[s]++
+			}
+		}
+		blank = false
+	}
+	return counts, nil, false
+}
+
+// splits says how many fields a record splits into by each separator it
+// holds.
+func splits(counts [len(separators)]int) string {
+	var by []string
+	for i, count := range counts {
+		if count > 1 {
+			by = append(by, fmt.Sprintf("%d by %s", count, strconv.QuoteRune(rune(separators[i]))))
+		}
+	}
+	if len(by) == 0 {
+		return "it holds none of the separators " + separatorNames([]int{0, 1, 2, 3}) + ", so it is one field"
+	}
+	return "it splits into " + strings.Join(by, ", ")
+}
+
+// separatorNames names separators by their places in separators.
+func separatorNames(places []int) string {
+	names := make([]string, len(places))
+	for i, p := range places {
+		names[i] = strconv.QuoteRune(rune(separators[p]))
+	}
+	if len(names) == 1 {
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // strayCR refuses a carriage return outside quotes that ends no line: other
@@ -320,7 +460,11 @@ func (c *csvReader) passOver() error {
 		}
 		switch {
 		case errors.Is(err, io.EOF) && n == 0:
-			return fmt.Errorf("the file ends after %d lines, before the %d lines that skip_lines says come before its header", c.line, c.skip)
+			before := "its header"
+			if c.columns > 0 {
+				before = "its records"
+			}
+			return fmt.Errorf("the file ends after %d lines, before the %d lines that skip_lines says come before %s", c.line, c.skip, before)
 		case err != nil && !errors.Is(err, io.EOF):
 			return err
 		}
@@ -336,7 +480,7 @@ func (c *csvReader) nextLine() ([]byte, error) {
 		if err != nil || len(line) > 0 {
 			return line, err
 		}
-		c.layout.BlankLines = c.layout.BlankLines || c.layout.HeaderLine > 0
+		c.layout.BlankLines = c.layout.BlankLines || c.layout.FirstLine > 0
 	}
 }
 

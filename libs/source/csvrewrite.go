@@ -10,21 +10,21 @@ import (
 
 // RewriteCSV writes the CSV file at path as Kalla's reader reads it, for a
 // reader that would read it otherwise (see NeedsRewrite), laid out as
-// layout says (its lines before the header): the header
-// and the records, separated by commas, each line ending in "\n", without
+// layout says (its lines before the header, its columns without one): the
+// header, if it has one, and the records, separated by commas, each line ending in "\n", without
 // blank lines. A field is quoted when it holds a comma, a quote or a line
 // end, or is the empty field of a record of one column, which a blank line
 // would lose; a quoted field's "\r\n" stays. It returns the layout written
 // and the records.
 func RewriteCSV(path string, layout CSVLayout, w io.Writer) (CSVLayout, int64, error) {
-	cr, f, err := openCSV(path, layout.SkipLines)
+	cr, f, err := openCSV(path, layout)
 	if err != nil {
 		return CSVLayout{}, 0, err // names the path
 	}
 	defer f.Close()
 	cr.quotedCRLF = true // as the engine reads a file it is given
 	bw := bufio.NewWriterSize(w, 1<<20)
-	written := CSVLayout{HeaderLine: 1}
+	written := CSVLayout{FirstLine: 1, Columns: layout.Columns}
 	var records int64
 	for ; ; records++ {
 		rec, err := cr.read()
@@ -39,6 +39,9 @@ func RewriteCSV(path string, layout CSVLayout, w io.Writer) (CSVLayout, int64, e
 			return CSVLayout{}, 0, err
 		}
 		written.LongestRecord = max(written.LongestRecord, n)
+	}
+	if layout.Headerless() {
+		return written, records, bw.Flush()
 	}
 	if records == 0 {
 		return CSVLayout{}, 0, fmt.Errorf("read %s: the file is empty", path)

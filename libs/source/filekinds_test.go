@@ -191,7 +191,7 @@ func TestSkipLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s.Names(); got != "id, amount" || s.Rows != 2 || s.CSV.HeaderLine != 5 || s.CSV.SkipLines != 3 || !s.CSV.NeedsRewrite() {
+	if got := s.Names(); got != "id, amount" || s.Rows != 2 || s.CSV.FirstLine != 5 || s.CSV.SkipLines != 3 || !s.CSV.NeedsRewrite() {
 		t.Errorf("columns %s, rows %d, layout %+v; want id and amount, 2 rows, the header on line 5 after 3 lines skipped, to be rewritten", got, s.Rows, s.CSV)
 	}
 	if lines, err := source.CSVLines(path, s.CSV, []int64{1, 2}); err != nil || lines[1] != 6 || lines[2] != 8 {
@@ -209,7 +209,7 @@ func TestSkipLines(t *testing.T) {
 		t.Errorf("err = %v, want %s", err, want)
 	}
 	gz := gzipFile(t, "x.csv.gz", text)
-	if s, err := source.CSVSchema(gz, source.CSVOptions{SkipLines: 3}); err != nil || s.Rows != 2 || s.CSV.HeaderLine != 5 {
+	if s, err := source.CSVSchema(gz, source.CSVOptions{SkipLines: 3}); err != nil || s.Rows != 2 || s.CSV.FirstLine != 5 {
 		t.Errorf("gzipped: %+v (%v)", s, err)
 	}
 }

@@ -106,12 +106,12 @@ func TestCSVPattern(t *testing.T) {
 			t.Errorf("rows %d, stamps %d, parts %d; want 5, 3, 3", s.Rows, len(s.Stamps), len(s.Parts))
 		}
 		want := []source.CSVPart{
-			{Path: s.Files[0], Layout: source.CSVLayout{HeaderLine: 2, Delimiter: ";"}, Rows: 1},
-			{Path: s.Files[1], Layout: source.CSVLayout{HeaderLine: 3}, Rows: 2},
-			{Path: s.Files[2], Layout: source.CSVLayout{HeaderLine: 1}, Rows: 2},
+			{Path: s.Files[0], Layout: source.CSVLayout{FirstLine: 2, Delimiter: ";"}, Rows: 1},
+			{Path: s.Files[1], Layout: source.CSVLayout{FirstLine: 3}, Rows: 2},
+			{Path: s.Files[2], Layout: source.CSVLayout{FirstLine: 1}, Rows: 2},
 		}
 		for i := range want {
-			if got := s.CSVParts("unused")[i]; got.Path != want[i].Path || got.Rows != want[i].Rows || got.Layout.HeaderLine != want[i].Layout.HeaderLine || got.Layout.Delimiter != want[i].Layout.Delimiter {
+			if got := s.CSVParts("unused")[i]; got.Path != want[i].Path || got.Rows != want[i].Rows || got.Layout.FirstLine != want[i].Layout.FirstLine || got.Layout.Delimiter != want[i].Layout.Delimiter {
 				t.Errorf("part %d = %+v, want %+v", i, got, want[i])
 			}
 		}

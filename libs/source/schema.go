@@ -238,11 +238,14 @@ func (s Schema) Names() string {
 var ErrTypesNotCSV = errors.New("types apply to CSV sources only")
 
 // CSVOptions is what a recipe sets for reading a CSV source: columns'
-// types by name instead of inferring them, and how many lines come before
-// the header.
+// types by name instead of inferring them, how many lines come before the
+// header, and the columns of files without a header row.
 type CSVOptions struct {
 	Types     map[string]Setting
 	SkipLines int
+	// Columns names the columns, in order, of files whose every line is a
+	// record; nil when each file's first record names them.
+	Columns []string
 }
 
 // ReadSchema reads the schema of ref: a CSV or Parquet source from the local
@@ -261,6 +264,9 @@ func ReadSchema(ctx context.Context, ref Ref, path string, opts CSVOptions) (Sch
 	}
 	if opts.SkipLines > 0 && ref.Format != FormatCSV {
 		return Schema{}, fmt.Errorf("skip_lines applies to CSV sources only; a %s source has no lines to skip", ref.Format)
+	}
+	if len(opts.Columns) > 0 && ref.Format != FormatCSV {
+		return Schema{}, fmt.Errorf("columns applies to CSV sources only; a %s source names its own", ref.Format)
 	}
 	switch ref.Format {
 	case FormatCSV:

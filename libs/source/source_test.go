@@ -481,7 +481,7 @@ func TestRewriteCSV(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := (source.CSVLayout{HeaderLine: 1, LongestRecord: int(tt.longest)}); out.String() != tt.want || records != tt.records || layout != want {
+			if want := (source.CSVLayout{FirstLine: 1, LongestRecord: int(tt.longest)}); out.String() != tt.want || records != tt.records || layout != want {
 				t.Errorf("rewrote %q, %d records, %+v; want %q, %d records, %+v", out.String(), records, layout, tt.want, tt.records, want)
 			}
 		})

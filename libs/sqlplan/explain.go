@@ -114,8 +114,12 @@ func read(in plan.Input) string {
 			parts[i].Path = shownFile(in, p.Path)
 			if p.Layout.NeedsRewrite() {
 				// The engine reads the file as Kalla's reader rewrote it.
-				parts[i].Path = "<" + parts[i].Path + " rewritten from its header on, its lines ending in \\n alone>"
-				parts[i].Layout = source.CSVLayout{HeaderLine: 1, LongestRecord: p.Layout.LongestRecord}
+				from := "its header"
+				if p.Layout.Headerless() {
+					from = "its first record"
+				}
+				parts[i].Path = "<" + parts[i].Path + " rewritten from " + from + " on, its lines ending in \\n alone>"
+				parts[i].Layout = source.CSVLayout{FirstLine: 1, LongestRecord: p.Layout.LongestRecord, Columns: p.Layout.Columns}
 			}
 		}
 		return ReadCSVParts(parts, in.Schema)

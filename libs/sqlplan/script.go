@@ -70,7 +70,7 @@ func ReadCSVParts(parts []source.CSVPart, s source.Schema) string {
 // alike says whether two CSV files are read with the same options.
 func alike(a, b source.CSVPart) bool {
 	return layoutOptions(a.Layout) == layoutOptions(b.Layout) && a.Layout.Delimiter == b.Layout.Delimiter &&
-		a.Layout.BlankLines == b.Layout.BlankLines && source.Gzipped(a.Path) == source.Gzipped(b.Path)
+		a.Layout.BlankLines == b.Layout.BlankLines && a.Layout.Headerless() == b.Layout.Headerless() && source.Gzipped(a.Path) == source.Gzipped(b.Path)
 }
 
 // ReadCopy is ReadCSV for a PostgreSQL table's COPY: there an empty text is
@@ -108,8 +108,8 @@ func readCSV(files []string, s source.Schema, options string) string {
 		}
 		spec[i] = fmt.Sprintf("%s: %s", String(c.Name), String(typ))
 	}
-	return fmt.Sprintf("SELECT %s FROM read_csv(%s, header = true, auto_detect = false, delim = %s, quote = '\"', escape = '\"'%s, columns = {%s})%s",
-		strings.Join(casts, ", "), fileList(files), String(cmp.Or(s.CSV.Delimiter, ",")), options, strings.Join(spec, ", "), where)
+	return fmt.Sprintf("SELECT %s FROM read_csv(%s, header = %t, auto_detect = false, delim = %s, quote = '\"', escape = '\"'%s, columns = {%s})%s",
+		strings.Join(casts, ", "), fileList(files), !s.CSV.Headerless(), String(cmp.Or(s.CSV.Delimiter, ",")), options, strings.Join(spec, ", "), where)
 }
 
 // defaultMaxLineSize is DuckDB's default limit on a CSV record's size.
@@ -117,13 +117,13 @@ const defaultMaxLineSize = 2_000_000
 
 // layoutOptions tells DuckDB's CSV reader how a file is laid out where its
 // defaults would read it otherwise than Kalla's reader did: blank lines
-// before the header, records longer than its limit, and lines that end
+// before the header (or the first record, without one), records longer than its limit, and lines that end
 // both in "\r\n" and "\n" (which its strict mode refuses; the file's
 // structure was checked by Kalla's reader already).
 func layoutOptions(l source.CSVLayout) string {
 	var b strings.Builder
-	if l.HeaderLine > 1 {
-		fmt.Fprintf(&b, ", skip = %d", l.HeaderLine-1)
+	if l.FirstLine > 1 {
+		fmt.Fprintf(&b, ", skip = %d", l.FirstLine-1)
 	}
 	if l.LongestRecord >= defaultMaxLineSize/2 {
 		fmt.Fprintf(&b, ", max_line_size = %d", max(defaultMaxLineSize, 2*l.LongestRecord))

@@ -335,10 +335,10 @@ func TestNearMissWays(t *testing.T) {
 func TestReadCSVParts(t *testing.T) {
 	t.Parallel()
 	s := source.Schema{Columns: []source.Column{{Name: "id", Type: source.Integer}}}
-	comma, semicolon := source.CSVLayout{HeaderLine: 1, LongestRecord: 10}, source.CSVLayout{HeaderLine: 1, Delimiter: ";"}
+	comma, semicolon := source.CSVLayout{FirstLine: 1, LongestRecord: 10}, source.CSVLayout{FirstLine: 1, Delimiter: ";"}
 	q := sqlplan.ReadCSVParts([]source.CSVPart{
 		{Path: "/d/a.csv", Layout: comma},
-		{Path: "/d/b.csv", Layout: source.CSVLayout{HeaderLine: 1, LongestRecord: 99}},
+		{Path: "/d/b.csv", Layout: source.CSVLayout{FirstLine: 1, LongestRecord: 99}},
 		{Path: "/d/c.csv", Layout: semicolon},
 		{Path: "/d/d.csv", Layout: comma},
 		{Path: "/d/e.csv.gz", Layout: comma},

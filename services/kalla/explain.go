@@ -75,8 +75,14 @@ func describe(w io.Writer, p *plan.Plan) {
 func describeInput(w io.Writer, side string, in plan.Input) {
 	fmt.Fprintf(w, "\n%s %s: %s\n", side, in.Alias, in.Ref)
 	if in.Ref.Format == source.FormatCSV {
-		if skip := in.Schema.CSVParts(in.Ref.Path)[0].Layout.SkipLines; skip > 0 {
-			fmt.Fprintf(w, "  skips: the first %d lines of each file, before its header\n", skip)
+		layout := in.Schema.CSVParts(in.Ref.Path)[0].Layout
+		before := "its header"
+		if layout.Headerless() {
+			before = "its records"
+			fmt.Fprintln(w, "  header: none; every line is a record, of the columns the recipe names")
+		}
+		if layout.SkipLines > 0 {
+			fmt.Fprintf(w, "  skips: the first %d lines of each file, before %s\n", layout.SkipLines, before)
 		}
 	}
 	key := "the row number in the file"

@@ -108,6 +108,23 @@ func TestReconcileCommand(t *testing.T) {
 			}
 		}
 	})
+	t.Run("no_header_row", func(t *testing.T) {
+		t.Parallel()
+		var summaries [2]evidence.Summary
+		for i, recipe := range []string{example(t), withoutHeader(t, example(t))} {
+			r := kalla(t, "reconcile", "--recipe", recipe, "--out", filepath.Join(t.TempDir(), "out"), "--json")
+			if r.code != exitOK {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			if err := json.Unmarshal([]byte(r.stdout), &summaries[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		with, without := summaries[0], summaries[1]
+		if without.Left.Rows != 15 || without.Left.Matched != with.Left.Matched || without.Right.Matched != with.Right.Matched || without.MatchGroups != with.MatchGroups || !slices.Equal(sums(&without), sums(&with)) {
+			t.Errorf("without a header: %+v\nwith one: %+v", without, with)
+		}
+	})
 	t.Run("without_out_uses_the_recipe_output_paths", func(t *testing.T) {
 		t.Parallel()
 		recipe := example(t)
@@ -302,6 +319,23 @@ func sums(s *evidence.Summary) []string {
 }
 
 // TestBankExample runs examples/bank, whose counts are worked out by hand:
+// withoutHeader removes the header row of the invoices beside the
+// example's recipe at path, and has the recipe name their columns instead.
+func withoutHeader(t *testing.T, recipe string) string {
+	t.Helper()
+	invoices := filepath.Join(filepath.Dir(recipe), "invoices.csv")
+	header, records, _ := strings.Cut(string(readFile(t, invoices)), "\n")
+	if err := os.WriteFile(invoices, []byte(records), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	columns, err := json.Marshal(strings.Split(header, ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	replaceInFile(t, recipe, `"primary_key": ["invoice_id"],`, `"primary_key": ["invoice_id"], "columns": `+string(columns)+`,`)
+	return recipe
+}
+
 // PAY-01, 02, 05 and 07 match by the invoice quoted in the memo (02's in
 // lower case, two days later), PAY-03 by its amount alone (the memo quotes
 // none); PAY-04 was paid 0.10 more than invoiced; PAY-06 is unpaid;

@@ -412,6 +412,10 @@ type Source struct {
 	// their header, such as a bank export's title, account and period lines:
 	// they are passed over as they are, whatever they hold.
 	SkipLines int32 `protobuf:"varint,11,opt,name=skip_lines,json=skipLines,proto3" json:"skip_lines,omitempty"`
+	// columns names, in order, the columns of a CSV source whose files have
+	// no header row: every line (after skip_lines) is a record. Without it,
+	// each file's first line names the columns.
+	Columns []string `protobuf:"bytes,12,rep,name=columns,proto3" json:"columns,omitempty"`
 	// reverse_sign names numeric columns whose sign this source writes the
 	// other way round (a bank statement's -500.00 for the ledger's 500.00):
 	// every condition and aggregate check compares such a column's values
@@ -514,6 +518,13 @@ func (x *Source) GetSkipLines() int32 {
 		return x.SkipLines
 	}
 	return 0
+}
+
+func (x *Source) GetColumns() []string {
+	if x != nil {
+		return x.Columns
+	}
+	return nil
 }
 
 func (x *Source) GetReverseSign() []string {
@@ -1201,7 +1212,7 @@ const file_kalla_v1_recipe_proto_rawDesc = "" +
 	"\f_description\"W\n" +
 	"\aSources\x12$\n" +
 	"\x04left\x18\x01 \x01(\v2\x10.kalla.v1.SourceR\x04left\x12&\n" +
-	"\x05right\x18\x02 \x01(\v2\x10.kalla.v1.SourceR\x05right\"\xd2\x05\n" +
+	"\x05right\x18\x02 \x01(\v2\x10.kalla.v1.SourceR\x05right\"\xec\x05\n" +
 	"\x06Source\x12\x14\n" +
 	"\x05alias\x18\x01 \x01(\tR\x05alias\x12\x10\n" +
 	"\x03uri\x18\x02 \x01(\tR\x03uri\x12\x1f\n" +
@@ -1209,7 +1220,8 @@ const file_kalla_v1_recipe_proto_rawDesc = "" +
 	"primaryKey\x121\n" +
 	"\x05types\x18\x04 \x03(\v2\x1b.kalla.v1.Source.TypesEntryR\x05types\x12\x1d\n" +
 	"\n" +
-	"skip_lines\x18\v \x01(\x05R\tskipLines\x12!\n" +
+	"skip_lines\x18\v \x01(\x05R\tskipLines\x12\x18\n" +
+	"\acolumns\x18\f \x03(\tR\acolumns\x12!\n" +
 	"\freverse_sign\x18\x05 \x03(\tR\vreverseSign\x127\n" +
 	"\aextract\x18\x06 \x03(\v2\x1d.kalla.v1.Source.ExtractEntryR\aextract\x12+\n" +
 	"\x03net\x18\a \x03(\v2\x19.kalla.v1.Source.NetEntryR\x03net\x124\n" +

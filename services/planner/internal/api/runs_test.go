@@ -96,6 +96,26 @@ func TestCreateRun(t *testing.T) {
 			t.Errorf("skipping its first two lines: %v", err)
 		}
 	})
+	t.Run("no_header_row", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		e.writeCSVs(t)
+		path := filepath.Join(e.dir, "statement.csv")
+		os.WriteFile(path, []byte("INV-1,100.00,2024-01-01\nINV-2,5.00,2024-01-02\n"), 0o644)
+		text := e.recipe("file://"+path, "", "")
+		if _, err := e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: text})); connect.CodeOf(err) != connect.CodeInvalidArgument {
+			t.Errorf("a file without a header, read as if its first record were one: %v", err)
+		}
+		named := strings.Replace(text, `"primary_key": ["invoice_id"]}`, `"primary_key": ["invoice_id"], "columns": ["invoice_id", "amount", "issued"]}`, 1)
+		if _, err := e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: named})); err != nil || named == text {
+			t.Errorf("its columns named: %v", err)
+		}
+		wide := strings.Replace(named, `"issued"]`, `"issued", "memo"]`, 1)
+		_, err := e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: wide}))
+		if want := "does not split into the 4 fields the recipe's columns name"; connect.CodeOf(err) != connect.CodeInvalidArgument || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want InvalidArgument saying %s", err, want)
+		}
+	})
 	t.Run("missing_column_is_rejected_and_nothing_recorded", func(t *testing.T) {
 		t.Parallel()
 		e := setup(t)
