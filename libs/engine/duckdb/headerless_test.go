@@ -77,7 +77,7 @@ func TestHeaderless(t *testing.T) {
 	t.Run("repeated_key", func(t *testing.T) {
 		t.Parallel()
 		for text, want := range map[string]string{
-			body + "2,F,50.00\n":         "in left.csv; for example: 2 (2 rows: lines 2 and 6)",
+			body + "2,F,50.00\n":          "in left.csv; for example: 2 (2 rows: lines 2 and 6)",
 			"\n\n" + body + "2,F,50.00\n": "in left.csv; for example: 2 (2 rows: lines 4 and 8)",
 		} {
 			dir := writeFiles(t, text, right, withSourceFields(recipeYAML(rule), "left", "columns: "+columns))
