@@ -816,8 +816,9 @@ var sideType = enum("left", "right")
 // the rules before it (from Counts), within a rule in grp order (its
 // smallest left id). A 1:1 rule's pairs give both members at once; the
 // members of other rules are gathered side by side, a member's deltas
-// those of its best pair in the group. It reads Pairs as SortPairs left
-// them.
+// those of its best pair in the group. A member of a source without a key
+// read from several files also names its file and its record's number
+// there, as Unmatched does. It reads Pairs as SortPairs left them.
 func Matched(p *plan.Plan) string {
 	var pairRules, groupRules []int
 	for k, r := range p.Rules {
@@ -834,8 +835,20 @@ func Matched(p *plan.Plan) string {
 	if len(groupRules) > 0 {
 		members = append(members, groupMembers(p, groupRules))
 	}
-	return fmt.Sprintf("WITH o AS (SELECT rule_idx, coalesce(sum(groups) OVER (ORDER BY rule_idx ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS first FROM %s) SELECT CAST(o.first + x.n AS BIGINT) AS match_id, ru.name AS rule, ru.pattern, x.side, x.key, x.deltas FROM (%s) x JOIN o USING (rule_idx) JOIN %s ru USING (rule_idx) ORDER BY match_id, x.side, x.id",
-		Counts, strings.Join(members, " UNION ALL "), Rules)
+	var spans []string
+	left, right := Sides(p)
+	for _, s := range []Side{left, right} {
+		if span := fileSpans(s.Input, fmt.Sprintf("CAST(%s AS %s), ", String(s.Name), sideType)); span != "" {
+			spans = append(spans, span)
+		}
+	}
+	files, fileCols := "", ""
+	if len(spans) > 0 {
+		fileCols = fmt.Sprintf(", mf.name AS %s, x.id - mf.first + 1 AS %s", Ident(FileColumn), Ident(FileRowColumn))
+		files = " ASOF LEFT JOIN (VALUES " + strings.Join(spans, ", ") + ") mf(side, first, name) ON x.side = mf.side AND x.id >= mf.first"
+	}
+	return fmt.Sprintf("WITH o AS (SELECT rule_idx, coalesce(sum(groups) OVER (ORDER BY rule_idx ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS first FROM %s) SELECT CAST(o.first + x.n AS BIGINT) AS match_id, ru.name AS rule, ru.pattern, x.side, x.key, x.deltas%s FROM (%s) x JOIN o USING (rule_idx) JOIN %s ru USING (rule_idx)%s ORDER BY match_id, x.side, x.id",
+		Counts, fileCols, strings.Join(members, " UNION ALL "), Rules, files)
 }
 
 // matchedPairs selects the pairs of the rules listed with both records'
@@ -908,7 +921,7 @@ func Unmatched(p *plan.Plan, s Side) string {
 	files := ""
 	if len(s.Input.Key) == 0 {
 		cols = append(cols, "u.__id AS "+Ident(RowColumn))
-		if spans := fileSpans(s.Input.Schema); spans != "" {
+		if spans := fileSpans(s.Input, ""); spans != "" {
 			cols = append(cols, "kf.name AS "+Ident(FileColumn), "u.__id - kf.first + 1 AS "+Ident(FileRowColumn))
 			files = " ASOF LEFT JOIN (VALUES " + spans + ") kf(first, name) ON u.__id >= kf.first"
 		}
@@ -934,18 +947,20 @@ func Unmatched(p *plan.Plan, s Side) string {
 		strings.Join(cols, ", "), reason, s.Table, Near, String(s.Code), Rules, otherMatched, Pairs, s.ID, AggMisses, files)
 }
 
-// fileSpans lists, for a source read from several files, the row number
-// each file's records start at and its name, as VALUES rows; empty for a
-// source of one file. Files without records start nowhere.
-func fileSpans(schema source.Schema) string {
-	if len(schema.FileRows) < 2 {
+// fileSpans lists, for a source without a key read from several files,
+// the row number each file's records start at and its name, as VALUES
+// rows, each after lead; empty for a source of one file or with a key.
+// Files without records start nowhere.
+func fileSpans(in plan.Input, lead string) string {
+	schema := in.Schema
+	if len(schema.FileRows) < 2 || len(in.Key) > 0 {
 		return ""
 	}
 	var spans []string
 	first := int64(1)
 	for i, rows := range schema.FileRows {
 		if rows > 0 {
-			spans = append(spans, fmt.Sprintf("(%d, %s)", first, String(filepath.Base(schema.Files[i]))))
+			spans = append(spans, fmt.Sprintf("(%s%d, %s)", lead, first, String(filepath.Base(schema.Files[i]))))
 		}
 		first += rows
 	}

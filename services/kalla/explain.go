@@ -90,7 +90,7 @@ func describeInput(w io.Writer, side string, in plan.Input) {
 		fmt.Fprintf(w, "  files, read in this order: %s\n", fileList(reconcile.FileSummaries(in.Schema)))
 		key = "the row number, counted through the files in turn"
 		if len(files) > 1 {
-			key += " (an unmatched record also names its file and its row there)"
+			key += " (the evidence also names each record's file and its row there)"
 		}
 	}
 	if len(in.Key) > 0 {

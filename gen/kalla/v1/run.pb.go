@@ -1574,8 +1574,13 @@ type MatchMember struct {
 	Pattern string                 `protobuf:"bytes,3,opt,name=pattern,proto3" json:"pattern,omitempty"`
 	Side    Side                   `protobuf:"varint,4,opt,name=side,proto3,enum=kalla.v1.Side" json:"side,omitempty"`
 	// key is the record's primary key, columns joined as written in evidence.
-	Key           string            `protobuf:"bytes,5,opt,name=key,proto3" json:"key,omitempty"`
-	Deltas        []*ConditionDelta `protobuf:"bytes,6,rep,name=deltas,proto3" json:"deltas,omitempty"`
+	Key    string            `protobuf:"bytes,5,opt,name=key,proto3" json:"key,omitempty"`
+	Deltas []*ConditionDelta `protobuf:"bytes,6,rep,name=deltas,proto3" json:"deltas,omitempty"`
+	// file and file_row say, for a record of a source without a primary key
+	// read from several files, the name of its file and its record's number
+	// there, as UnmatchedRecord's do. Empty and 0 otherwise.
+	File          string `protobuf:"bytes,7,opt,name=file,proto3" json:"file,omitempty"`
+	FileRow       int64  `protobuf:"varint,8,opt,name=file_row,json=fileRow,proto3" json:"file_row,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1650,6 +1655,20 @@ func (x *MatchMember) GetDeltas() []*ConditionDelta {
 		return x.Deltas
 	}
 	return nil
+}
+
+func (x *MatchMember) GetFile() string {
+	if x != nil {
+		return x.File
+	}
+	return ""
+}
+
+func (x *MatchMember) GetFileRow() int64 {
+	if x != nil {
+		return x.FileRow
+	}
+	return 0
 }
 
 // ConditionDelta is how far apart one condition's two values were.
@@ -2269,14 +2288,16 @@ const file_kalla_v1_run_proto_rawDesc = "" +
 	"\x03key\x18\x04 \x01(\tR\x03key\"n\n" +
 	"\x13ListMatchesResponse\x12/\n" +
 	"\amembers\x18\x01 \x03(\v2\x15.kalla.v1.MatchMemberR\amembers\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xbe\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xed\x01\n" +
 	"\vMatchMember\x12\x19\n" +
 	"\bmatch_id\x18\x01 \x01(\x03R\amatchId\x12\x12\n" +
 	"\x04rule\x18\x02 \x01(\tR\x04rule\x12\x18\n" +
 	"\apattern\x18\x03 \x01(\tR\apattern\x12\"\n" +
 	"\x04side\x18\x04 \x01(\x0e2\x0e.kalla.v1.SideR\x04side\x12\x10\n" +
 	"\x03key\x18\x05 \x01(\tR\x03key\x120\n" +
-	"\x06deltas\x18\x06 \x03(\v2\x18.kalla.v1.ConditionDeltaR\x06deltas\"D\n" +
+	"\x06deltas\x18\x06 \x03(\v2\x18.kalla.v1.ConditionDeltaR\x06deltas\x12\x12\n" +
+	"\x04file\x18\a \x01(\tR\x04file\x12\x19\n" +
+	"\bfile_row\x18\b \x01(\x03R\afileRow\"D\n" +
 	"\x0eConditionDelta\x12\x1c\n" +
 	"\tcondition\x18\x01 \x01(\tR\tcondition\x12\x14\n" +
 	"\x05delta\x18\x02 \x01(\tR\x05delta\"\x9f\x01\n" +

@@ -2,12 +2,14 @@ package duckdb_test
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -87,12 +89,15 @@ func TestCSVPattern(t *testing.T) {
 					t.Fatal("the filter left nothing out: it tests nothing")
 				}
 				if !strings.Contains(side.fields, "primary_key") {
-					// Each of the three files holds a third of the records.
-					for _, u := range split.unmatchedLeft {
-						row, _ := strconv.Atoi(u["kalla_row"])
-						file, fileRow := stems[(row-1)/2000]+strings.TrimPrefix(tt.pattern, "left-*"), strconv.Itoa((row-1)%2000+1)
+					// Each of the three files holds a third of the records;
+					// the right side's members are keyed, in one file.
+					for _, u := range append(slices.Clone(split.unmatchedLeft), split.matched...) {
+						file, fileRow := "", ""
+						if row, err := strconv.Atoi(cmp.Or(u["kalla_row"], u["key"])); u["side"] != "right" && err == nil {
+							file, fileRow = stems[(row-1)/2000]+strings.TrimPrefix(tt.pattern, "left-*"), strconv.Itoa((row-1)%2000+1)
+						}
 						if u["kalla_file"] != file || u["kalla_file_row"] != fileRow {
-							t.Fatalf("record %d is in %s %s, want %s %s", row, u["kalla_file"], u["kalla_file_row"], file, fileRow)
+							t.Fatalf("record %v is in %s %s, want %s %s", u, u["kalla_file"], u["kalla_file_row"], file, fileRow)
 						}
 						delete(u, "kalla_file")
 						delete(u, "kalla_file_row")
@@ -261,5 +266,60 @@ func TestFileOfUnmatched(t *testing.T) {
 	}
 	if _, ok := o.unmatchedLeft[0]["kalla_file"]; ok {
 		t.Errorf("a keyed source of one file got a file column: %v", o.unmatchedLeft[0])
+	}
+}
+
+// TestFileOfMatched: the members of matches from a source without a key
+// read from several files name their file and their record's number there,
+// in pairs (1:1) and in groups (M:N); a keyed source's members name none.
+func TestFileOfMatched(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"l-1.csv": "ref,grp\nA,g1\nB,g1\n", "l-2.csv": "ref,grp\n", "l-3.csv": "ref,grp\nC,g2\nZ,g9\n",
+		"r-1.csv": "ref,grp\nB,g0\nQ,g2\n", "r-2.csv": "ref,grp\nA,g0\nP,g2\nY,g8\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recipe := func(leftKey string) string {
+		path := filepath.Join(dir, "recipe"+leftKey+".yaml")
+		text := `recipe_id: files
+sources:
+  left: {alias: l, uri: "file://l-*.csv"` + leftKey + `}
+  right: {alias: r, uri: "file://r-*.csv"}
+match_rules:
+  - {name: by_ref, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}]}
+  - {name: by_grp, pattern: "M:N", conditions: [{left: grp, op: eq, right: grp}]}
+`
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	members := func(o outcome) []string {
+		var got []string
+		for _, m := range o.matched {
+			got = append(got, fmt.Sprintf("%s %s %s: %s %s", m["match_id"], m["side"], m["key"], m["kalla_file"], m["kalla_file_row"]))
+		}
+		return got
+	}
+	// Left rows: A 1, B 2, C 3, Z 4; right: B 1, Q 2, A 3, P 4, Y 5.
+	want := []string{
+		"1 left 1: l-1.csv 1", "1 right 3: r-2.csv 1",
+		"2 left 2: l-1.csv 2", "2 right 1: r-1.csv 1",
+		"3 left 3: l-3.csv 1", "3 right 2: r-1.csv 2", "3 right 4: r-2.csv 2",
+	}
+	if got := members(mustRun(t, recipe(""))); !reflect.DeepEqual(got, want) {
+		t.Errorf("both sides without a key:\n got %q\nwant %q", got, want)
+	}
+	want = []string{
+		"1 left A:  ", "1 right 3: r-2.csv 1",
+		"2 left B:  ", "2 right 1: r-1.csv 1",
+		"3 left C:  ", "3 right 2: r-1.csv 2", "3 right 4: r-2.csv 2",
+	}
+	if got := members(mustRun(t, recipe(", primary_key: [ref]"))); !reflect.DeepEqual(got, want) {
+		t.Errorf("the left keyed:\n got %q\nwant %q", got, want)
 	}
 }

@@ -188,6 +188,28 @@ describe("run_page", () => {
 });
 
 describe("results", () => {
+  it("match_member_of_several_files_names_its_file", async () => {
+    const api = apiWith((r) =>
+      r.service(RunService, {
+        async *watchRun() {
+          yield { run: completedRun() };
+        },
+        listMatches: () => ({
+          members: [
+            { matchId: 1n, rule: "exact", pattern: "1:1", side: Side.LEFT, key: "INV-1", deltas: [], file: "", fileRow: 0n },
+            { matchId: 1n, rule: "exact", pattern: "1:1", side: Side.RIGHT, key: "42", deltas: [], file: "statement-02.csv", fileRow: 7n },
+          ],
+        }),
+        getEvidenceLinks: () => ({}),
+        listUnmatched: () => ({}),
+      }),
+    );
+    runView(api, root, "run-1");
+    await settle();
+    const keys = [...root.querySelectorAll("table.matches tbody tr")].map((tr) => text(tr.querySelectorAll("td")[4]));
+    expect(keys).toEqual(["INV-1", "42 (record 7 of statement-02.csv)"]);
+  });
+
   it("unmatched_record_opens_to_its_near_miss_and_search_sends_key", async () => {
     const asked: ListUnmatchedRequest[] = [];
     const api = apiWith((r) =>

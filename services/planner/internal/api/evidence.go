@@ -79,7 +79,9 @@ func (s *Server) ListMatches(ctx context.Context, req *connect.Request[kallav1.L
 		mm := &kallav1.MatchMember{
 			MatchId: id, Rule: row.text("rule"), Pattern: row.text("pattern"),
 			Side: sideOf(row.text("side")), Key: row.text("key"), Deltas: parseDeltas(row.text("deltas")),
+			File: row.text(fileColumn),
 		}
+		mm.FileRow, _ = strconv.ParseInt(row.text(fileRowColumn), 10, 64)
 		group = append(group, mm)
 		keep = keep || strings.Contains(mm.Key, m.GetKey())
 		return false, nil

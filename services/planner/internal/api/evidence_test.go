@@ -91,7 +91,10 @@ func TestEvidence(t *testing.T) {
 		column{"pattern", str, []any{"1:1", "1:1", "1:N", "1:N", "1:N"}},
 		column{"side", str, []any{"left", "right", "left", "right", "right"}},
 		column{"key", str, []any{"INV-1", "P-1", "INV-2", "P-2", "P-7"}},
-		column{"deltas", str, []any{"amount-paid_amount: 0.00; issued-paid_on: 2 days", "amount-paid_amount: 0.00", "", "", nil}})
+		column{"deltas", str, []any{"amount-paid_amount: 0.00; issued-paid_on: 2 days", "amount-paid_amount: 0.00", "", "", nil}},
+		// The payments are read from several files without a key.
+		column{"kalla_file", str, []any{nil, "pay-1.csv", nil, "pay-2.csv", "pay-2.csv"}},
+		column{"kalla_file_row", i64, []any{nil, 1, nil, 3, 5}})
 	const noCandidate = "no payments record has reference equal to its invoice_id (rule exact)"
 	writeParquet(t, filepath.Join(dir, "unmatched_left.parquet"),
 		column{"invoice_id", str, []any{"INV-3", "INV-4"}},
@@ -139,8 +142,11 @@ func TestEvidence(t *testing.T) {
 		if d := m.GetDeltas(); len(d) != 2 || d[0].GetCondition() != "amount-paid_amount" || d[0].GetDelta() != "0.00" || d[1].GetDelta() != "2 days" {
 			t.Errorf("deltas = %v", d)
 		}
-		if got[4].GetSide() != kallav1.Side_SIDE_RIGHT || got[4].GetKey() != "P-7" || len(got[4].GetDeltas()) != 0 {
+		if got[4].GetSide() != kallav1.Side_SIDE_RIGHT || got[4].GetKey() != "P-7" || len(got[4].GetDeltas()) != 0 || got[4].GetFile() != "pay-2.csv" || got[4].GetFileRow() != 5 {
 			t.Errorf("last member = %v", got[4])
+		}
+		if m.GetFile() != "" || m.GetFileRow() != 0 {
+			t.Errorf("a member of a keyed source names a file: %v", m)
 		}
 	})
 	t.Run("matches_by_key_keep_whole_groups", func(t *testing.T) {

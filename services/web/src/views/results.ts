@@ -88,7 +88,13 @@ function matches(api: Api, runId: string, key: string, signal: AbortSignal): HTM
                 h("td", {}, m.rule),
                 h("td", {}, m.pattern),
                 h("td", {}, sideName(m.side)),
-                h("td", {}, h("code", {}, m.key)),
+                h(
+                  "td",
+                  {},
+                  h("code", {}, m.key),
+                  // A source without a key read from several files: where the record is.
+                  m.file ? [h("span", { class: "file" }, ` (record ${m.fileRow} of ${m.file})`)] : [],
+                ),
                 h("td", {}, m.deltas.map((d) => `${d.condition}: ${d.delta}`).join("; ")),
               ),
             ),
