@@ -225,6 +225,10 @@ func (ci *csvInference) infer(cr *csvReader, path string) (int64, error) {
 	cols := ci.cols
 	var rows int64
 	for b := range batches {
+		if rows == 0 && ci.given != nil && len(b.lines) > 0 && b.namesColumns(names) {
+			return 0, fmt.Errorf("line %d names the columns %s, as a header row does, where the recipe's columns say the file has none: "+
+				"leave columns out to read that line as the header", b.lines[0], (Schema{Columns: columnsNamed(names)}).Names())
+		}
 		from := 0
 		for r, line := range b.lines {
 			for i := range cols {
@@ -307,6 +311,19 @@ const (
 	batchRecords = 4096
 	batchBytes   = 1 << 20
 )
+
+// namesColumns says whether the batch's first record is names, as a header
+// row would name them (spaces and case aside).
+func (b *recordBatch) namesColumns(names []string) bool {
+	from := 0
+	for i, name := range names {
+		if !strings.EqualFold(strings.TrimSpace(string(b.data[from:b.ends[i]])), name) {
+			return false
+		}
+		from = b.ends[i]
+	}
+	return true
+}
 
 // readAhead reads cr's records into batches on a goroutine of its own, so
 // that reading a file and checking its values take a core each. It stops

@@ -138,6 +138,7 @@ func TestHeaderlessErrors(t *testing.T) {
 		{"too_many", "\n2024-01-02,Rent,5,x;y;z;w\n", `line 2 does not split into the 3 fields the recipe's columns name: it splits into 4 by ',', 4 by ';'`},
 		{"no_separator", "2024-01-02\n", `line 1 does not split into the 3 fields the recipe's columns name: it holds none of the separators`},
 		{"later_record", "1,a,2\n3,b\n", "record on line 2: wrong number of fields (2, where the recipe's columns name 3)"},
+		{"has_a_header", "\n Booked ,memo,AMOUNT\n2024-01-02,Rent,1\n", "line 2 names the columns booked, memo, amount, as a header row does, where the recipe's columns say the file has none"},
 		{"cannot_tell", "1,5;2,5;x\n3,5;4,5;y\n", `its records split into the 3 fields the recipe's columns name by ',' and ';' alike: Kalla cannot tell which separates them; name it on the file's first line, as spreadsheets write it: sep=, or sep=;`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
