@@ -66,7 +66,7 @@ var (
 // header, and the columns of files without one. Validate has refused a
 // recipe whose types name no type.
 func CSVOptions(s *kallav1.Source) source.CSVOptions {
-	opts := source.CSVOptions{SkipLines: int(s.GetSkipLines()), Columns: s.GetColumns()}
+	opts := source.CSVOptions{SkipLines: int(s.GetSkipLines()), Columns: s.GetColumns(), Separator: s.GetSeparator()}
 	if len(s.GetTypes()) == 0 {
 		return opts
 	}
@@ -173,13 +173,14 @@ func (d *decoder) sources(n *yaml.Node) *kallav1.Sources {
 }
 
 func (d *decoder) source(n *yaml.Node, path string) *kallav1.Source {
-	m := d.fields(n, path, "alias", "uri", "primary_key", "types", "skip_lines", "columns", "reverse_sign", "extract", "net", "signed", "totals", "filter")
+	m := d.fields(n, path, "alias", "uri", "primary_key", "types", "skip_lines", "columns", "separator", "reverse_sign", "extract", "net", "signed", "totals", "filter")
 	s := &kallav1.Source{
 		Alias: d.requiredText(m, n, path, "alias"),
 		Uri:   d.requiredText(m, n, path, "uri"),
 	}
 	s.PrimaryKey = list(d, m["primary_key"], join(path, "primary_key"), d.nonEmpty)
 	s.Columns = list(d, m["columns"], join(path, "columns"), d.nonEmpty)
+	s.Separator = d.nonEmpty(m["separator"], join(path, "separator"))
 	s.ReverseSign = list(d, m["reverse_sign"], join(path, "reverse_sign"), d.nonEmpty)
 	s.Extract = byName(d, m["extract"], join(path, "extract"), d.extract)
 	s.Net = byName(d, m["net"], join(path, "net"), d.net)

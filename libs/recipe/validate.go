@@ -87,7 +87,7 @@ func validateNames(names []string, path, field string) Errors {
 }
 
 // validateSource checks what a source sets besides its alias and URI:
-// types, skip_lines, columns, reverse_sign, extract, net, signed, totals
+// types, skip_lines, columns, separator, reverse_sign, extract, net, signed, totals
 // and filter.
 func validateSource(src *kallav1.Source, path string) Errors {
 	var errs Errors
@@ -118,6 +118,12 @@ func validateSource(src *kallav1.Source, path string) Errors {
 	}
 	if len(src.GetColumns()) > 0 {
 		notCSV(path + ".columns")
+	}
+	if sep := src.GetSeparator(); sep != "" {
+		if !source.IsSeparator(sep) {
+			fail(path+".separator", "is %q; allowed: %s", sep, source.SeparatorNames())
+		}
+		notCSV(path + ".separator")
 	}
 	errs = append(errs, validateNames(src.GetColumns(), path, "columns")...)
 	errs = append(errs, validateNames(src.GetReverseSign(), path, "reverse_sign")...)

@@ -44,6 +44,8 @@ type csvReader struct {
 	// columns is, for a file without a header row, how many columns the
 	// recipe names; 0 when the first record is the header.
 	columns int
+	// set is the separator the recipe sets, 0 for none.
+	set byte
 }
 
 // CSVLayout is what the engine's CSV reader must be told to read a file as
@@ -67,6 +69,9 @@ type CSVLayout struct {
 	// Columns is, for a file without a header row, how many columns the
 	// recipe names for it; 0 when the file's first record names them.
 	Columns int `json:",omitempty"`
+	// Separator is the field separator the recipe sets for every file,
+	// which no file's text overrides; empty when each file's is found.
+	Separator string `json:",omitempty"`
 }
 
 // Headerless says that the file has no header row: every record is data.
@@ -87,6 +92,9 @@ func (l CSVLayout) NeedsRewrite() bool {
 func (c *csvReader) Layout() CSVLayout {
 	l := c.layout
 	l.MixedEnds, l.SkipLines, l.Columns = c.crlf && c.lf, c.skip, c.columns
+	if c.set != 0 {
+		l.Separator = string(c.set)
+	}
 	return l
 }
 
@@ -164,14 +172,17 @@ func (c *csvReader) wrongWidth() error {
 }
 
 // begin notes the line the records begin on (the header's, or the first
-// record's in a file without one) and the field separator: the one a first
-// line such as "sep=;" names, as Excel writes it for itself (the records
-// then begin on the next line), else a tab in a .tsv file, else the one the
-// header shows (see delimiter) or, without a header, the one that splits
-// the records into the recipe's columns (see recordDelimiter). It returns
-// the first record's first line.
+// record's in a file without one) and the field separator: the one the
+// recipe sets, else the one a first line such as "sep=;" names, as Excel
+// writes it for itself (the records then begin on the next line), else a
+// tab in a .tsv file, else the one the header shows (see delimiter) or,
+// without a header, the one that splits the records into the recipe's
+// columns (see recordDelimiter). It returns the first record's first line.
 func (c *csvReader) begin(line []byte) ([]byte, error) {
 	if sep, ok := bytes.CutPrefix(line, []byte("sep=")); ok && len(sep) == 1 && strings.IndexByte(separators, sep[0]) >= 0 {
+		if c.set != 0 && sep[0] != c.set {
+			return nil, fmt.Errorf("its first line %s names %s as the separator, and the recipe's separator is %s", line, strconv.QuoteRune(rune(sep[0])), strconv.QuoteRune(rune(c.set)))
+		}
 		c.delim = sep[0]
 		next, err := c.nextLine()
 		switch {
@@ -185,6 +196,8 @@ func (c *csvReader) begin(line []byte) ([]byte, error) {
 			return nil, err
 		}
 		line = next
+	} else if c.set != 0 {
+		c.delim = c.set
 	} else if c.tabs {
 		c.delim = '\t'
 	} else {
@@ -215,6 +228,12 @@ func (c *csvReader) setStart(line int) {
 
 // separators are the field separators Kalla reads, the comma first.
 const separators = ",;\t|"
+
+// IsSeparator says whether s is one of the field separators Kalla reads.
+func IsSeparator(s string) bool { return len(s) == 1 && strings.Contains(separators, s) }
+
+// SeparatorNames names the field separators Kalla reads.
+func SeparatorNames() string { return separatorNames([]int{0, 1, 2, 3}) }
 
 // delimiter is the field separator of a file whose header record starts
 // with line, next being the text after it: a comma, unless the header
@@ -262,7 +281,7 @@ func delimiter(line, next []byte) (byte, error) {
 		names[i] = strconv.QuoteRune(rune(d))
 	}
 	return 0, fmt.Errorf("the header holds %s outside quotes and no comma: Kalla reads fields separated by a comma, "+
-		"or by the one of ';', tab and '|' the header holds, and cannot tell which of those separates these", strings.Join(names, " and "))
+		"or by the one of ';', tab and '|' the header holds, and cannot tell which of those separates these: set the source's separator in the recipe", strings.Join(names, " and "))
 }
 
 // recordDelimiter is the field separator of a file without a header, whose
@@ -270,7 +289,7 @@ func delimiter(line, next []byte) (byte, error) {
 // the one of separators that splits that record into the width fields the
 // recipe's columns name. Where several do (a European "1,5;2,5;x" splits
 // into three by either), the records after it in next narrow them; where
-// several still do, it is refused. A record of one field has the first of
+// several still do, it is refused (the recipe may set it). A record of one field has the first of
 // separators it does not hold.
 func recordDelimiter(line, next []byte, width, n int) (byte, error) {
 	text := append(append(slices.Clip(line), '\n'), next...)
@@ -295,12 +314,8 @@ func recordDelimiter(line, next []byte, width, n int) (byte, error) {
 		}
 	}
 	if len(fit) > 1 && width > 1 {
-		lines := make([]string, len(fit))
-		for i, s := range fit {
-			lines[i] = "sep=" + separators[s:s+1]
-		}
 		return 0, fmt.Errorf("its records split into the %d fields the recipe's columns name by %s alike: Kalla cannot tell which separates them; "+
-			"name it on the file's first line, as spreadsheets write it: %s", width, separatorNames(fit), strings.Join(lines, " or "))
+			"set the source's separator in the recipe", width, separatorNames(fit))
 	}
 	return separators[fit[0]], nil
 }
@@ -345,7 +360,7 @@ func splits(counts [len(separators)]int) string {
 		}
 	}
 	if len(by) == 0 {
-		return "it holds none of the separators " + separatorNames([]int{0, 1, 2, 3}) + ", so it is one field"
+		return "it holds none of the separators " + SeparatorNames() + ", so it is one field"
 	}
 	return "it splits into " + strings.Join(by, ", ")
 }

@@ -139,7 +139,7 @@ func TestHeaderlessErrors(t *testing.T) {
 		{"no_separator", "2024-01-02\n", `line 1 does not split into the 3 fields the recipe's columns name: it holds none of the separators`},
 		{"later_record", "1,a,2\n3,b\n", "record on line 2: wrong number of fields (2, where the recipe's columns name 3)"},
 		{"has_a_header", "\n Booked ,memo,AMOUNT\n2024-01-02,Rent,1\n", "line 2 names the columns booked, memo, amount, as a header row does, where the recipe's columns say the file has none"},
-		{"cannot_tell", "1,5;2,5;x\n3,5;4,5;y\n", `its records split into the 3 fields the recipe's columns name by ',' and ';' alike: Kalla cannot tell which separates them; name it on the file's first line, as spreadsheets write it: sep=, or sep=;`},
+		{"cannot_tell", "1,5;2,5;x\n3,5;4,5;y\n", `its records split into the 3 fields the recipe's columns name by ',' and ';' alike: Kalla cannot tell which separates them; set the source's separator in the recipe`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -157,6 +157,59 @@ func TestHeaderlessErrors(t *testing.T) {
 		}
 		_, err = source.ReadSchema(t.Context(), ref, ref.Path, source.CSVOptions{Columns: cols})
 		if want := "columns applies to CSV sources only"; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want %s", err, want)
+		}
+	})
+}
+
+// TestSeparator: the separator a recipe sets is every file's, where the
+// file's text would give another or cannot tell; a sep= line naming
+// another is refused.
+func TestSeparator(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, file, text, separator string
+		columns                     []string
+		names, rewrite              string
+	}{
+		{name: "header_of_two_separators", file: "x.csv", text: "a;b|c\n1;2|3\n", separator: "|", names: `a;b, c`, rewrite: "a;b,c\n1;2,3\n"},
+		{name: "tsv_of_commas", file: "x.tsv", text: "a,b\n1,2\n", separator: ",", names: "a, b", rewrite: "a,b\n1,2\n"},
+		{name: "sep_line_agreeing", file: "x.csv", text: "sep=;\na;b\n1;2\n", separator: ";", names: "a, b", rewrite: "a,b\n1,2\n"},
+		{name: "no_header_cannot_tell", file: "x.csv", text: "1,5;2,5;x\n3,5;4,5;y\n", separator: ";", columns: []string{"a", "b", "c"}, names: "a, b, c", rewrite: "\"1,5\",\"2,5\",x\n\"3,5\",\"4,5\",y\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			path := csvFileNamed(t, tt.file, tt.text)
+			if tt.name != "sep_line_agreeing" && tt.name != "tsv_of_commas" {
+				if s, err := source.CSVSchema(path, source.CSVOptions{Columns: tt.columns}); err == nil && s.Names() == tt.names {
+					t.Fatalf("read as %s without the separator set: the case tests nothing", s.Names())
+				}
+			}
+			s, err := source.CSVSchema(path, source.CSVOptions{Columns: tt.columns, Separator: tt.separator})
+			if err != nil || s.Names() != tt.names || s.CSV.Separator != tt.separator {
+				t.Fatalf("columns %s, layout %+v (%v); want %s, the separator %q", s.Names(), s.CSV, err, tt.names, tt.separator)
+			}
+			var out bytes.Buffer
+			if _, _, err := source.RewriteCSV(path, s.CSV, &out); err != nil || out.String() != tt.rewrite {
+				t.Errorf("rewrite %q (%v), want %q", out.String(), err, tt.rewrite)
+			}
+		})
+	}
+	t.Run("sep_line_naming_another", func(t *testing.T) {
+		t.Parallel()
+		_, err := source.CSVSchema(csvFileNamed(t, "x.csv", "sep=|\na|b\n"), source.CSVOptions{Separator: ";"})
+		if want := `its first line sep=| names '|' as the separator, and the recipe's separator is ';'`; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want %s", err, want)
+		}
+	})
+	t.Run("not_a_separator", func(t *testing.T) {
+		t.Parallel()
+		ref, err := source.Parse("file:///d/x.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = source.ReadSchema(t.Context(), ref, ref.Path, source.CSVOptions{Separator: "tab"})
+		if want := `separator "tab" is none of ',', ';', '\t' and '|'`; err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v, want %s", err, want)
 		}
 	})

@@ -246,6 +246,9 @@ type CSVOptions struct {
 	// Columns names the columns, in order, of files whose every line is a
 	// record; nil when each file's first record names them.
 	Columns []string
+	// Separator is the field separator of every file (see IsSeparator);
+	// empty when each file's is found from its text.
+	Separator string
 }
 
 // ReadSchema reads the schema of ref: a CSV or Parquet source from the local
@@ -267,6 +270,12 @@ func ReadSchema(ctx context.Context, ref Ref, path string, opts CSVOptions) (Sch
 	}
 	if len(opts.Columns) > 0 && ref.Format != FormatCSV {
 		return Schema{}, fmt.Errorf("columns applies to CSV sources only; a %s source names its own", ref.Format)
+	}
+	if opts.Separator != "" && ref.Format != FormatCSV {
+		return Schema{}, fmt.Errorf("separator applies to CSV sources only; a %s source has no fields to separate", ref.Format)
+	}
+	if opts.Separator != "" && !IsSeparator(opts.Separator) {
+		return Schema{}, fmt.Errorf("separator %q is none of %s", opts.Separator, SeparatorNames())
 	}
 	switch ref.Format {
 	case FormatCSV:

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
@@ -80,6 +81,9 @@ func describeInput(w io.Writer, side string, in plan.Input) {
 		if layout.Headerless() {
 			before = "its records"
 			fmt.Fprintln(w, "  header: none; every line is a record, of the columns the recipe names")
+		}
+		if layout.Separator != "" {
+			fmt.Fprintf(w, "  separator: %s, as the recipe sets\n", strconv.QuoteRune(rune(layout.Separator[0])))
 		}
 		if layout.SkipLines > 0 {
 			fmt.Fprintf(w, "  skips: the first %d lines of each file, before %s\n", layout.SkipLines, before)

@@ -96,8 +96,10 @@ func TestExplain(t *testing.T) {
 	})
 	t.Run("no_header_row", func(t *testing.T) {
 		t.Parallel()
-		r := kalla(t, "explain", "--recipe", withoutHeader(t, example(t)), "--sql")
-		for _, want := range []string{"invoices.csv\n  header: none; every line is a record, of the columns the recipe names\n  key: invoice_id\n",
+		recipe := withoutHeader(t, example(t))
+		replaceInFile(t, recipe, `"columns": [`, `"separator": ",", "columns": [`)
+		r := kalla(t, "explain", "--recipe", recipe, "--sql")
+		for _, want := range []string{"invoices.csv\n  header: none; every line is a record, of the columns the recipe names\n  separator: ',', as the recipe sets\n  key: invoice_id\n",
 			"amount decimal(8,2)", "invoices.csv', header = false, auto_detect = false"} {
 			if r.code != exitOK || !strings.Contains(r.stdout, want) {
 				t.Errorf("exit %d, stdout lacks %q:\n%s%s", r.code, want, r.stdout, r.stderr)

@@ -416,6 +416,11 @@ type Source struct {
 	// no header row: every line (after skip_lines) is a record. Without it,
 	// each file's first line names the columns.
 	Columns []string `protobuf:"bytes,12,rep,name=columns,proto3" json:"columns,omitempty"`
+	// separator is the field separator of a CSV source's files: ",", ";",
+	// "\t" or "|". Without it, each file's is a first line such as "sep=;",
+	// a tab in a .tsv file, or the one its header (or, without one, its
+	// first records) shows.
+	Separator string `protobuf:"bytes,13,opt,name=separator,proto3" json:"separator,omitempty"`
 	// reverse_sign names numeric columns whose sign this source writes the
 	// other way round (a bank statement's -500.00 for the ledger's 500.00):
 	// every condition and aggregate check compares such a column's values
@@ -525,6 +530,13 @@ func (x *Source) GetColumns() []string {
 		return x.Columns
 	}
 	return nil
+}
+
+func (x *Source) GetSeparator() string {
+	if x != nil {
+		return x.Separator
+	}
+	return ""
 }
 
 func (x *Source) GetReverseSign() []string {
@@ -1212,7 +1224,7 @@ const file_kalla_v1_recipe_proto_rawDesc = "" +
 	"\f_description\"W\n" +
 	"\aSources\x12$\n" +
 	"\x04left\x18\x01 \x01(\v2\x10.kalla.v1.SourceR\x04left\x12&\n" +
-	"\x05right\x18\x02 \x01(\v2\x10.kalla.v1.SourceR\x05right\"\xec\x05\n" +
+	"\x05right\x18\x02 \x01(\v2\x10.kalla.v1.SourceR\x05right\"\x8a\x06\n" +
 	"\x06Source\x12\x14\n" +
 	"\x05alias\x18\x01 \x01(\tR\x05alias\x12\x10\n" +
 	"\x03uri\x18\x02 \x01(\tR\x03uri\x12\x1f\n" +
@@ -1221,7 +1233,8 @@ const file_kalla_v1_recipe_proto_rawDesc = "" +
 	"\x05types\x18\x04 \x03(\v2\x1b.kalla.v1.Source.TypesEntryR\x05types\x12\x1d\n" +
 	"\n" +
 	"skip_lines\x18\v \x01(\x05R\tskipLines\x12\x18\n" +
-	"\acolumns\x18\f \x03(\tR\acolumns\x12!\n" +
+	"\acolumns\x18\f \x03(\tR\acolumns\x12\x1c\n" +
+	"\tseparator\x18\r \x01(\tR\tseparator\x12!\n" +
 	"\freverse_sign\x18\x05 \x03(\tR\vreverseSign\x127\n" +
 	"\aextract\x18\x06 \x03(\v2\x1d.kalla.v1.Source.ExtractEntryR\aextract\x12+\n" +
 	"\x03net\x18\a \x03(\v2\x19.kalla.v1.Source.NetEntryR\x03net\x124\n" +

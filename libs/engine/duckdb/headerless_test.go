@@ -115,3 +115,20 @@ func TestHeaderlessBlankFile(t *testing.T) {
 		}
 	}
 }
+
+// TestSeparatorSet: a side whose header holds two separators and no comma,
+// which Kalla cannot tell apart, reads by the separator its recipe sets,
+// and matches as the same records separated by commas.
+func TestSeparatorSet(t *testing.T) {
+	t.Parallel()
+	rule := "  - {name: t, pattern: \"1:1\", conditions: [{left: ref, op: eq, right: ref}, {left: amount, op: tolerance, right: amount, threshold: 0.01}]}\n"
+	right := "id,ref,amount\n10,A,10.00\n11,B,20.01\n12,C,31.00\n"
+	want := mustReconcile(t, "id,ref,amount,note;x\n1,A,10.00,a;b\n2,B,20.00,\n3,C,30.00,c\n", right, recipeYAML(rule))
+	text := "id|ref|amount|note;x\n1|A|10.00|a;b\n2|B|20.00|\n3|C|30.00|c\n"
+	_, err := reconcileFiles(t, text, right, recipeYAML(rule))
+	wantBadInput(t, err, "cannot tell which of those separates these")
+	got := mustReconcile(t, text, right, withSourceFields(recipeYAML(rule), "left", `separator: "|"`))
+	if !sameOutcome(got, want) {
+		t.Errorf("pairs %v, unmatched %v; want %v and %v", got.pairs(), got.unmatchedLeft, want.pairs(), want.unmatchedLeft)
+	}
+}
