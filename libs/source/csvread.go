@@ -286,32 +286,31 @@ func delimiter(line, next []byte) (byte, error) {
 
 // recordDelimiter is the field separator of a file without a header, whose
 // first record starts on line n with line, next being the text after it:
-// the one of separators that splits that record into the width fields the
-// recipe's columns name. Where several do (a European "1,5;2,5;x" splits
-// into three by either), the records after it in next narrow them; where
-// several still do, it is refused (the recipe may set it). A record of one field has the first of
-// separators it does not hold.
+// the one of separators under which that record is the width fields the
+// recipe's columns name, read as csvReader reads. Where several are (a
+// European "1,5;2,5;x" is three fields by either), the records after it
+// in next narrow them; where several still are, it is refused (the recipe
+// may set it), unless width is 1 (none of them is in the file).
 func recordDelimiter(line, next []byte, width, n int) (byte, error) {
 	text := append(append(slices.Clip(line), '\n'), next...)
-	first, rest, _ := fieldCounts(text)
-	var fit []int
-	for i, count := range first {
-		if count == width {
-			fit = append(fit, i)
+	var first [len(separators)]int
+	var fit, fitLater []int
+	for i := range separators {
+		fields, rest, _, valid := recordWidth(text, separators[i])
+		if !valid || fields != width {
+			first[i] = fields
+			continue
+		}
+		fit = append(fit, i)
+		if laterFit(rest, separators[i], width) {
+			fitLater = append(fitLater, i)
 		}
 	}
-	if len(fit) == 0 {
+	switch {
+	case len(fit) == 0:
 		return 0, fmt.Errorf("line %d does not split into the %d fields the recipe's columns name: %s", n, width, splits(first))
-	}
-	for checked := 0; len(fit) > 1 && width > 1 && checked < 100; checked++ {
-		counts, after, whole := fieldCounts(rest)
-		if !whole {
-			break
-		}
-		rest = after
-		if narrowed := slices.DeleteFunc(slices.Clone(fit), func(i int) bool { return counts[i] != width }); len(narrowed) > 0 {
-			fit = narrowed // none fitting is a wrong record, named where it is read
-		}
+	case len(fitLater) > 0:
+		fit = fitLater // with none, a record after the first is wrong: named where it is read
 	}
 	if len(fit) > 1 && width > 1 {
 		return 0, fmt.Errorf("its records split into the %d fields the recipe's columns name by %s alike: Kalla cannot tell which separates them; "+
@@ -320,34 +319,74 @@ func recordDelimiter(line, next []byte, width, n int) (byte, error) {
 	return separators[fit[0]], nil
 }
 
-// fieldCounts counts the fields of the record text starts with, as each of
-// separators would split it, and returns what follows the record; whole
-// says the record ends in a line end outside quotes. Blank lines before
-// it are passed over.
-func fieldCounts(text []byte) (counts [len(separators)]int, rest []byte, whole bool) {
-	for s := range counts {
-		counts[s] = 1
-	}
-	quoted, blank := false, true
-	for i, b := range text {
+// laterFit says whether the whole records text holds, up to 100 of them,
+// are width fields each under the separator sep.
+func laterFit(text []byte, sep byte, width int) bool {
+	for range 100 {
+		fields, rest, whole, valid := recordWidth(text, sep)
 		switch {
-		case b == '"':
-			quoted = !quoted
-		case quoted:
-		case b == '\n' && blank:
-			return fieldCounts(text[i+1:])
-		case b == '\n':
-			return counts, text[i+1:], true
-		case b == '\r':
-			continue
-		default:
-			if s := strings.IndexByte(separators, b); s >= 0 {
-				counts[s]++
+		case !valid:
+			return false
+		case !whole:
+			return true
+		case fields != width:
+			return false
+		}
+		text = rest
+	}
+	return true
+}
+
+// recordWidth reads the record text starts with as csvReader would with the
+// separator sep: its fields, what follows it, whether it ends in a line
+// end (whole), and whether its quotes stand where a field allows them
+// (valid: a field's opening and closing quotes only). Blank lines before it
+// are passed over; a record cut short by the end of text is valid.
+func recordWidth(text []byte, sep byte) (fields int, rest []byte, whole, valid bool) {
+	for {
+		if t, ok := bytes.CutPrefix(text, []byte("\n")); ok {
+			text = t
+		} else if t, ok := bytes.CutPrefix(text, []byte("\r\n")); ok {
+			text = t
+		} else {
+			break
+		}
+	}
+	fields = 1
+	for i := 0; ; {
+		if i < len(text) && text[i] == '"' {
+			for i++; ; i++ {
+				j := bytes.IndexByte(text[i:], '"')
+				if j < 0 {
+					return fields, nil, false, true
+				}
+				i += j + 1
+				if i == len(text) || text[i] != '"' {
+					break
+				}
+			}
+		} else {
+			for i < len(text) && text[i] != sep && text[i] != '\n' {
+				if text[i] == '"' {
+					return fields, nil, false, false
+				}
+				i++
 			}
 		}
-		blank = false
+		switch {
+		case i == len(text):
+			return fields, nil, false, true
+		case text[i] == sep:
+			fields++
+			i++
+		case text[i] == '\n':
+			return fields, text[i+1:], true, true
+		case text[i] == '\r' && i+1 < len(text) && text[i+1] == '\n':
+			return fields, text[i+2:], true, true
+		default:
+			return fields, nil, false, false
+		}
 	}
-	return counts, nil, false
 }
 
 // splits says how many fields a record splits into by each separator it

@@ -185,3 +185,61 @@ func TestReadAheadBatches(t *testing.T) {
 		t.Errorf("%d records in the batches, want 10050", records)
 	}
 }
+
+// TestHeaderlessReaderAgainstEncodingCSV reads random files without a
+// header, written by encoding/csv with each separator, with csvReader told
+// how many columns they have: where it reads a file, it must read what
+// encoding/csv reads with the separator it chose, every record as wide as
+// the columns; it must choose the separator whenever that is the only one
+// under which encoding/csv reads every record as wide, and may refuse a
+// file only where no separator or more than one does.
+func TestHeaderlessReaderAgainstEncodingCSV(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(7, 11))
+	for range 20000 {
+		comma := rune(separators[rng.IntN(len(separators))])
+		alphabet := []string{"a", "1", " ", ",", ";", "|", "\t", string(comma), string(comma), "\"", "\n", "\r\n", "é"}
+		var b strings.Builder
+		w := csv.NewWriter(&b)
+		w.Comma, w.UseCRLF = comma, rng.IntN(2) == 0
+		width := 1 + rng.IntN(4)
+		writeRecords(rng, w, width, alphabet)
+		text := b.String()
+		var fitting []byte // the separators under which every record is width wide
+		for _, sep := range []byte(separators) {
+			recs, err := readAll(text, rune(sep))
+			if err == nil && !slices.ContainsFunc(recs, func(r []string) bool { return len(r) != width }) {
+				fitting = append(fitting, sep)
+			}
+		}
+		// A buffer holding the whole file: the choice sees every record.
+		r := newCSVReader(strings.NewReader(text), 4096)
+		r.columns, r.width = width, width
+		var got [][]string
+		var err error
+		for {
+			var rec [][]byte
+			if rec, err = r.read(); err != nil {
+				break
+			}
+			fields := make([]string, len(rec))
+			for j, f := range rec {
+				fields[j] = string(f)
+			}
+			got = append(got, fields)
+		}
+		if !errors.Is(err, io.EOF) {
+			if len(fitting) == 1 && width > 1 {
+				t.Fatalf("text %q of %d columns: refused (%v), though only %q reads it so", text, width, err, fitting)
+			}
+			continue
+		}
+		if len(got) == 0 {
+			continue // blank lines or nothing: no separator to choose
+		}
+		want, wantErr := readAll(text, rune(r.delim))
+		if wantErr != nil || !slices.EqualFunc(got, want, slices.Equal) || !slices.Contains(fitting, r.delim) {
+			t.Fatalf("text %q of %d columns, separator %q chosen (fitting: %q):\ncsvReader    %q\nencoding/csv %q, error %v", text, width, r.delim, fitting, got, want, wantErr)
+		}
+	}
+}
