@@ -264,24 +264,20 @@ func delimiter(line, next []byte) (byte, error) {
 	if seen[0] {
 		return ',', nil
 	}
-	var found []byte
+	var found []int
 	for i, s := range seen {
 		if s {
-			found = append(found, separators[i])
+			found = append(found, i)
 		}
 	}
 	switch len(found) {
 	case 0:
 		return ',', nil
 	case 1:
-		return found[0], nil
-	}
-	names := make([]string, len(found))
-	for i, d := range found {
-		names[i] = strconv.QuoteRune(rune(d))
+		return separators[found[0]], nil
 	}
 	return 0, fmt.Errorf("the header holds %s outside quotes and no comma: Kalla reads fields separated by a comma, "+
-		"or by the one of ';', tab and '|' the header holds, and cannot tell which of those separates these: set the source's separator in the recipe", strings.Join(names, " and "))
+		"or by the one of ';', tab and '|' the header holds, and cannot tell which of those separates these: set the source's separator in the recipe", separatorNames(found))
 }
 
 // recordDelimiter is the field separator of a file without a header, whose
