@@ -65,6 +65,12 @@ func TestSubmitThroughTheAPI(t *testing.T) {
 			t.Errorf("files: %v, want %v", got.Left.Files, splitFiles)
 		}
 	})
+	t.Run("file_without_a_header_completes_like_with_one", func(t *testing.T) {
+		// The planner and the executor each read the columns the recipe names.
+		recipe := withoutHeader(t, example(t))
+		replaceInFile(t, recipe, `"columns": [`, `"separator": ",", "columns": [`)
+		submitLikeReconcile(t, url, recipe, path)
+	})
 	t.Run("run_failed_on_its_data_exits_2", func(t *testing.T) {
 		// The planner reads schemas only: the executor finds the duplicated
 		// invoice, and the run says it failed on its input.
