@@ -915,7 +915,9 @@ func repeats(p *plan.Plan, oneSide kallav1.Pattern) bool {
 
 // Unmatched selects side s's records in no match, with their original
 // columns and their near miss (rule, other key, reason and how many of the
-// rule's non-join conditions failed), in key order.
+// rule's non-join conditions failed), in key order. A record of a source
+// without a key read from several files also names its file and its
+// record's number there, and so does a near miss of such a source.
 func Unmatched(p *plan.Plan, s Side) string {
 	cols := make([]string, 0, len(s.Input.Schema.Columns)+3)
 	files := ""
@@ -941,10 +943,15 @@ func Unmatched(p *plan.Plan, s Side) string {
 	if s.OtherRepeats {
 		otherMatched = "SELECT DISTINCT" + strings.TrimPrefix(otherMatched, "SELECT")
 	}
+	near := ""
+	if spans := fileSpans(s.OtherInput, ""); spans != "" {
+		near = fmt.Sprintf(", nf.name AS %s, n.other - nf.first + 1 AS %s", Ident(NearFileColumn), Ident(NearFileRowColumn))
+		files += " ASOF LEFT JOIN (VALUES " + spans + ") nf(first, name) ON n.other >= nf.first"
+	}
 	// The unmatched records are picked first, so the joins that describe
 	// them see only those (DuckDB otherwise joins every record, then drops).
-	return fmt.Sprintf("SELECT %[1]s, nr.name AS kalla_near_rule, n.other_key AS kalla_near_key, %[2]s AS kalla_near_reason, n.failed AS kalla_near_failed FROM (SELECT * FROM %[3]s WHERE __id NOT IN (SELECT %[9]s FROM %[8]s)) u%[11]s LEFT JOIN %[4]s n ON n.side = %[5]s AND n.id = u.__id LEFT JOIN %[6]s nr ON nr.rule_idx = n.rule_idx LEFT JOIN (%[7]s) om ON om.id = n.other LEFT JOIN %[6]s omr ON omr.rule_idx = om.rule_idx LEFT JOIN %[10]s a ON a.rule_idx = n.rule_idx AND a.side = %[5]s AND a.id = u.__id ORDER BY u.__id",
-		strings.Join(cols, ", "), reason, s.Table, Near, String(s.Code), Rules, otherMatched, Pairs, s.ID, AggMisses, files)
+	return fmt.Sprintf("SELECT %[1]s, nr.name AS kalla_near_rule, n.other_key AS kalla_near_key%[12]s, %[2]s AS kalla_near_reason, n.failed AS kalla_near_failed FROM (SELECT * FROM %[3]s WHERE __id NOT IN (SELECT %[9]s FROM %[8]s)) u LEFT JOIN %[4]s n ON n.side = %[5]s AND n.id = u.__id%[11]s LEFT JOIN %[6]s nr ON nr.rule_idx = n.rule_idx LEFT JOIN (%[7]s) om ON om.id = n.other LEFT JOIN %[6]s omr ON omr.rule_idx = om.rule_idx LEFT JOIN %[10]s a ON a.rule_idx = n.rule_idx AND a.side = %[5]s AND a.id = u.__id ORDER BY u.__id",
+		strings.Join(cols, ", "), reason, s.Table, Near, String(s.Code), Rules, otherMatched, Pairs, s.ID, AggMisses, files, near)
 }
 
 // fileSpans lists, for a source without a key read from several files,

@@ -29,12 +29,15 @@ const (
 )
 
 // RowColumn holds the 1-based row number of a source without a primary key.
-// Read from several files, its unmatched records also name their file
-// (FileColumn) and their row number there (FileRowColumn).
+// Read from several files, its records in the evidence also name their file
+// (FileColumn) and their row number there (FileRowColumn), and so do the
+// other side's near misses among them (NearFileColumn, NearFileRowColumn).
 const (
-	RowColumn     = "kalla_row"
-	FileColumn    = "kalla_file"
-	FileRowColumn = "kalla_file_row"
+	RowColumn         = "kalla_row"
+	FileColumn        = "kalla_file"
+	FileRowColumn     = "kalla_file_row"
+	NearFileColumn    = "kalla_near_file"
+	NearFileRowColumn = "kalla_near_file_row"
 )
 
 // ReadCSV is a query reading a CSV file with each column's inferred type;

@@ -1953,8 +1953,13 @@ type NearMiss struct {
 	// "amount differs by 15.00, tolerance 0.02".
 	Reason           string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
 	FailedConditions int32  `protobuf:"varint,4,opt,name=failed_conditions,json=failedConditions,proto3" json:"failed_conditions,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// other_file and other_file_row say, where the other side is a source
+	// without a primary key read from several files, the file of the closest
+	// record and its record's number there. Empty and 0 otherwise.
+	OtherFile     string `protobuf:"bytes,5,opt,name=other_file,json=otherFile,proto3" json:"other_file,omitempty"`
+	OtherFileRow  int64  `protobuf:"varint,6,opt,name=other_file_row,json=otherFileRow,proto3" json:"other_file_row,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *NearMiss) Reset() {
@@ -2011,6 +2016,20 @@ func (x *NearMiss) GetReason() string {
 func (x *NearMiss) GetFailedConditions() int32 {
 	if x != nil {
 		return x.FailedConditions
+	}
+	return 0
+}
+
+func (x *NearMiss) GetOtherFile() string {
+	if x != nil {
+		return x.OtherFile
+	}
+	return ""
+}
+
+func (x *NearMiss) GetOtherFileRow() int64 {
+	if x != nil {
+		return x.OtherFileRow
 	}
 	return 0
 }
@@ -2320,12 +2339,15 @@ const file_kalla_v1_run_proto_rawDesc = "" +
 	"\bfile_row\x18\x06 \x01(\x03R\afileRow\x1a9\n" +
 	"\vValuesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x80\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc5\x01\n" +
 	"\bNearMiss\x12\x12\n" +
 	"\x04rule\x18\x01 \x01(\tR\x04rule\x12\x1b\n" +
 	"\tother_key\x18\x02 \x01(\tR\botherKey\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12+\n" +
-	"\x11failed_conditions\x18\x04 \x01(\x05R\x10failedConditions\"0\n" +
+	"\x11failed_conditions\x18\x04 \x01(\x05R\x10failedConditions\x12\x1d\n" +
+	"\n" +
+	"other_file\x18\x05 \x01(\tR\totherFile\x12$\n" +
+	"\x0eother_file_row\x18\x06 \x01(\x03R\fotherFileRow\"0\n" +
 	"\x17GetEvidenceLinksRequest\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\"H\n" +
 	"\x18GetEvidenceLinksResponse\x12,\n" +

@@ -102,6 +102,18 @@ func TestCSVPattern(t *testing.T) {
 						delete(u, "kalla_file")
 						delete(u, "kalla_file_row")
 					}
+					// The right side's near misses among the left's records.
+					for _, u := range split.unmatchedRight {
+						file, fileRow := "", ""
+						if row, err := strconv.Atoi(u["kalla_near_key"]); err == nil {
+							file, fileRow = stems[(row-1)/2000]+strings.TrimPrefix(tt.pattern, "left-*"), strconv.Itoa((row-1)%2000+1)
+						}
+						if u["kalla_near_file"] != file || u["kalla_near_file_row"] != fileRow {
+							t.Fatalf("near miss %v is in %s %s, want %s %s", u, u["kalla_near_file"], u["kalla_near_file_row"], file, fileRow)
+						}
+						delete(u, "kalla_near_file")
+						delete(u, "kalla_near_file_row")
+					}
 				}
 				for name, pair := range map[string][2][]map[string]string{"matched": {whole.matched, split.matched},
 					"unmatched_left": {whole.unmatchedLeft, split.unmatchedLeft}, "unmatched_right": {whole.unmatchedRight, split.unmatchedRight}} {
@@ -271,13 +283,14 @@ func TestFileOfUnmatched(t *testing.T) {
 
 // TestFileOfMatched: the members of matches from a source without a key
 // read from several files name their file and their record's number there,
-// in pairs (1:1) and in groups (M:N); a keyed source's members name none.
+// in pairs (1:1) and in groups (M:N), and so do the near misses of the
+// other side's unmatched records; a keyed source's records name none.
 func TestFileOfMatched(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	for name, text := range map[string]string{
-		"l-1.csv": "ref,grp\nA,g1\nB,g1\n", "l-2.csv": "ref,grp\n", "l-3.csv": "ref,grp\nC,g2\nZ,g9\n",
-		"r-1.csv": "ref,grp\nB,g0\nQ,g2\n", "r-2.csv": "ref,grp\nA,g0\nP,g2\nY,g8\n",
+		"l-1.csv": "ref,grp,amt\nA,g1,1\nB,g1,1\n", "l-2.csv": "ref,grp,amt\n", "l-3.csv": "ref,grp,amt\nC,g2,1\nZ,g9,5\n",
+		"r-1.csv": "ref,grp,amt\nB,g0,1\nQ,g2,1\n", "r-2.csv": "ref,grp,amt\nA,g0,1\nP,g2,1\nY,g9,7\n",
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
@@ -291,7 +304,7 @@ sources:
   right: {alias: r, uri: "file://r-*.csv"}
 match_rules:
   - {name: by_ref, pattern: "1:1", conditions: [{left: ref, op: eq, right: ref}]}
-  - {name: by_grp, pattern: "M:N", conditions: [{left: grp, op: eq, right: grp}]}
+  - {name: by_grp, pattern: "M:N", conditions: [{left: grp, op: eq, right: grp}, {left: amt, op: tolerance, right: amt, threshold: 0}]}
 `
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
@@ -311,15 +324,35 @@ match_rules:
 		"2 left 2: l-1.csv 2", "2 right 1: r-1.csv 1",
 		"3 left 3: l-3.csv 1", "3 right 2: r-1.csv 2", "3 right 4: r-2.csv 2",
 	}
-	if got := members(mustRun(t, recipe(""))); !reflect.DeepEqual(got, want) {
+	// Z (left row 4) and Y (right row 5) share g9 but not amt: each is the
+	// other's near miss.
+	near := func(o outcome) []string {
+		var got []string
+		for _, u := range append(slices.Clone(o.unmatchedLeft), o.unmatchedRight...) {
+			got = append(got, fmt.Sprintf("%s: %s %s %s", u["ref"], u["kalla_near_key"], u["kalla_near_file"], u["kalla_near_file_row"]))
+		}
+		return got
+	}
+	o := mustRun(t, recipe(""))
+	if got := members(o); !reflect.DeepEqual(got, want) {
 		t.Errorf("both sides without a key:\n got %q\nwant %q", got, want)
+	}
+	if got, want := near(o), []string{"Z: 5 r-2.csv 3", "Y: 4 l-3.csv 2"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("near misses, both sides without a key: %q, want %q", got, want)
 	}
 	want = []string{
 		"1 left A:  ", "1 right 3: r-2.csv 1",
 		"2 left B:  ", "2 right 1: r-1.csv 1",
 		"3 left C:  ", "3 right 2: r-1.csv 2", "3 right 4: r-2.csv 2",
 	}
-	if got := members(mustRun(t, recipe(", primary_key: [ref]"))); !reflect.DeepEqual(got, want) {
+	o = mustRun(t, recipe(", primary_key: [ref]"))
+	if got := members(o); !reflect.DeepEqual(got, want) {
 		t.Errorf("the left keyed:\n got %q\nwant %q", got, want)
+	}
+	if got, want := near(o), []string{"Z: 5 r-2.csv 3", "Y: Z  "}; !reflect.DeepEqual(got, want) {
+		t.Errorf("near misses, the left keyed: %q, want %q", got, want)
+	}
+	if _, ok := o.unmatchedRight[0]["kalla_near_file"]; ok {
+		t.Errorf("near misses of a keyed source got a file column: %v", o.unmatchedRight[0])
 	}
 }

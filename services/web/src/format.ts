@@ -82,7 +82,9 @@ export function nearMiss(nm: NearMiss | undefined): string {
     if (!nm?.reason) return "No candidate on the other side under any rule.";
     return nm.reason.charAt(0).toUpperCase() + nm.reason.slice(1) + ".";
   }
-  const closest = nm.otherKey ? ` Closest record: ${nm.otherKey}.` : "";
+  // The other side without a key read from several files: where the record is.
+  const where = nm.otherFile ? ` (record ${nm.otherFileRow} of ${nm.otherFile})` : "";
+  const closest = nm.otherKey ? ` Closest record: ${nm.otherKey}${where}.` : "";
   return `${nm.reason} under rule ${nm.rule}.${closest}`;
 }
 

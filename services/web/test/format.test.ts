@@ -45,6 +45,16 @@ describe("nearMiss", () => {
     const nm = create(NearMissSchema, { rule: "exact", otherKey: "PAY-7", reason: "amount differs by 15.00, tolerance 0.02" });
     expect(nearMiss(nm)).toBe("amount differs by 15.00, tolerance 0.02 under rule exact. Closest record: PAY-7.");
   });
+  it("names_the_file_of_a_closest_record_without_a_key", () => {
+    const nm = create(NearMissSchema, {
+      rule: "exact",
+      otherKey: "42",
+      reason: "amount differs by 15.00, tolerance 0.02",
+      otherFile: "statement-02.csv",
+      otherFileRow: 7n,
+    });
+    expect(nearMiss(nm)).toBe("amount differs by 15.00, tolerance 0.02 under rule exact. Closest record: 42 (record 7 of statement-02.csv).");
+  });
   it("no_candidate", () => {
     expect(nearMiss(create(NearMissSchema, {}))).toBe("No candidate on the other side under any rule.");
     expect(nearMiss(undefined)).toBe("No candidate on the other side under any rule.");

@@ -24,13 +24,15 @@ import (
 
 // Columns of the evidence files that are not source columns.
 const (
-	rowColumn        = "kalla_row"
-	fileColumn       = "kalla_file"
-	fileRowColumn    = "kalla_file_row"
-	nearRuleColumn   = "kalla_near_rule"
-	nearKeyColumn    = "kalla_near_key"
-	nearReasonColumn = "kalla_near_reason"
-	nearFailedColumn = "kalla_near_failed"
+	rowColumn         = "kalla_row"
+	fileColumn        = "kalla_file"
+	fileRowColumn     = "kalla_file_row"
+	nearFileColumn    = "kalla_near_file"
+	nearFileRowColumn = "kalla_near_file_row"
+	nearRuleColumn    = "kalla_near_rule"
+	nearKeyColumn     = "kalla_near_key"
+	nearReasonColumn  = "kalla_near_reason"
+	nearFailedColumn  = "kalla_near_failed"
 )
 
 // ListMatches pages through the members of a run's match groups, in match
@@ -150,7 +152,7 @@ func (s *Server) ListUnmatched(ctx context.Context, req *connect.Request[kallav1
 		ur := &kallav1.UnmatchedRecord{Side: side, Key: key, Values: map[string]string{}}
 		for i, f := range row.schema.Fields() {
 			switch f.Name {
-			case rowColumn, fileColumn, fileRowColumn, nearRuleColumn, nearKeyColumn, nearReasonColumn, nearFailedColumn:
+			case rowColumn, fileColumn, fileRowColumn, nearRuleColumn, nearKeyColumn, nearFileColumn, nearFileRowColumn, nearReasonColumn, nearFailedColumn:
 				continue
 			}
 			if v, ok := row.at(i); ok {
@@ -164,7 +166,8 @@ func (s *Server) ListUnmatched(ctx context.Context, req *connect.Request[kallav1
 		rule, hasRule := row.value(nearRuleColumn)
 		if reason, ok := row.value(nearReasonColumn); hasRule || ok {
 			failed, _ := strconv.Atoi(row.text(nearFailedColumn))
-			ur.NearMiss = &kallav1.NearMiss{Rule: rule, OtherKey: row.text(nearKeyColumn), Reason: reason, FailedConditions: int32(failed)}
+			ur.NearMiss = &kallav1.NearMiss{Rule: rule, OtherKey: row.text(nearKeyColumn), Reason: reason, FailedConditions: int32(failed), OtherFile: row.text(nearFileColumn)}
+			ur.NearMiss.OtherFileRow, _ = strconv.ParseInt(row.text(nearFileRowColumn), 10, 64)
 		}
 		resp.Records = append(resp.Records, ur)
 		return false, nil

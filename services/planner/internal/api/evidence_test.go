@@ -101,6 +101,8 @@ func TestEvidence(t *testing.T) {
 		column{"amount", str, []any{"75.25", nil}},
 		column{"kalla_near_rule", str, []any{"exact", nil}},
 		column{"kalla_near_key", str, []any{"P-3", nil}},
+		column{"kalla_near_file", str, []any{"pay-1.csv", nil}},
+		column{"kalla_near_file_row", i64, []any{2, nil}},
 		column{"kalla_near_reason", str, []any{"amount differs from paid_amount by 65.25, tolerance 0.02", noCandidate}},
 		column{"kalla_near_failed", i64, []any{1, nil}})
 	// The file of a record of a source read from several files (the
@@ -178,7 +180,7 @@ func TestEvidence(t *testing.T) {
 		if _, has := r.GetValues()["kalla_near_failed"]; has {
 			t.Errorf("values carry the near miss columns: %v", r.GetValues())
 		}
-		if n := r.GetNearMiss(); n.GetRule() != "exact" || n.GetOtherKey() != "P-3" || n.GetReason() == "" || n.GetFailedConditions() != 1 {
+		if n := r.GetNearMiss(); n.GetRule() != "exact" || n.GetOtherKey() != "P-3" || n.GetReason() == "" || n.GetFailedConditions() != 1 || n.GetOtherFile() != "pay-1.csv" || n.GetOtherFileRow() != 2 {
 			t.Errorf("near miss = %v", n)
 		}
 		if _, has := recs[1].GetValues()["amount"]; has {
