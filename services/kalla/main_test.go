@@ -37,14 +37,17 @@ func example(t *testing.T) string {
 	return copyExample(t, "invoices", "invoices.csv", "payments.csv")
 }
 
-// copyExample copies examples/name's recipe.json and files into a temp dir
-// and returns the recipe.
+// copyExample copies examples/name's recipe.json and files (which may be
+// in folders of their own) into a temp dir and returns the recipe.
 func copyExample(t *testing.T, name string, files ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for _, file := range append([]string{"recipe.json"}, files...) {
 		b, err := os.ReadFile(filepath.Join("../../examples", name, file))
 		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, file)), 0o755); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(filepath.Join(dir, file), b, 0o644); err != nil {
@@ -375,6 +378,45 @@ func TestBankExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"B-104,2024-03-05,INV-1004 UMBRELLA CORP,,5000.10,by_reference,PAY-04,\"-payments.amount differs from bank.amount by 0.10, tolerance 0.01\",1", "B-106,", "B-108,"} {
+		if !strings.Contains(string(unmatched), want) {
+			t.Errorf("unmatched bank lines lack %q:\n%s", want, unmatched)
+		}
+	}
+}
+
+// TestBankStatementsExample: the bank example's statement as the bank
+// exports it a week at a time (two title lines, no header row, no
+// transaction ids, semicolons, DD.MM.YYYY, decimal commas) reconciles as
+// the one statement file does, and its unmatched lines name their files.
+func TestBankStatementsExample(t *testing.T) {
+	t.Parallel()
+	weeks := []string{"statement-2024-03-01.csv", "statement-2024-03-05.csv", "statement-2024-03-11.csv"}
+	files := []string{"recipe-statements.json", "payments.csv"}
+	for _, w := range weeks {
+		files = append(files, filepath.Join("statements", w))
+	}
+	recipe := filepath.Join(filepath.Dir(copyExample(t, "bank", files...)), "recipe-statements.json")
+	out := filepath.Join(t.TempDir(), "out")
+	r := kalla(t, "reconcile", "--recipe", recipe, "--out", out, "--format", "csv", "--json")
+	if r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var s evidence.Summary
+	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
+		t.Fatal(err)
+	}
+	// TestBankExample's counts and totals, from the one file.
+	if s.Left.Rows != 7 || s.Right.Rows != 8 || s.Rules[0].Groups != 4 || s.Rules[1].Groups != 1 || s.Left.Unmatched != 2 || s.Right.Unmatched != 3 || len(s.Right.Files) != 3 {
+		t.Errorf("summary = %+v", s)
+	}
+	if got, want := sums(&s), []string{"left amount 8121.59 3049.49 5072.10", "right amount -8052.25 -3049.49 -5002.76"}; !slices.Equal(got, want) {
+		t.Errorf("totals = %q, want %q", got, want)
+	}
+	unmatched, err := os.ReadFile(filepath.Join(out, "unmatched_right.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"4,statement-2024-03-05.csv,2,2024-03-05,INV-1004 UMBRELLA CORP,,5000.10,by_reference,PAY-04,", "6,statement-2024-03-05.csv,4,2024-03-10,INTEREST,12.34,,", "8,statement-2024-03-11.csv,2,2024-03-13,BANK FEE,,15.00,"} {
 		if !strings.Contains(string(unmatched), want) {
 			t.Errorf("unmatched bank lines lack %q:\n%s", want, unmatched)
 		}
