@@ -86,14 +86,14 @@ match_rules:
 
 func TestTypesRoundTrip(t *testing.T) {
 	t.Parallel()
-	text := strings.Replace(validYAML, "primary_key: [invoice_id]}", "primary_key: [invoice_id], skip_lines: 3, columns: [invoice_id, amount, due], separator: \"\\t\", types: {invoice_id: text, amount: \" Decimal \", due: \"date\tdd.mm.yyyy \"}}", 1)
+	text := strings.Replace(validYAML, "primary_key: [invoice_id]}", "primary_key: [invoice_id], skip_lines: 3, columns: [invoice_id, amount, due], separator: \"\\t\", encoding: windows-1252, types: {invoice_id: text, amount: \" Decimal \", due: \"date\tdd.mm.yyyy \"}}", 1)
 	r, err := recipe.Parse([]byte(text))
 	if err != nil {
 		t.Fatal(err)
 	}
 	dmy, _ := source.ParseDateLayout("DD.MM.YYYY")
 	want := map[string]source.Setting{"invoice_id": {Type: source.Text}, "amount": {Type: source.Decimal}, "due": {Type: source.Date, Date: dmy}}
-	if got := recipe.CSVOptions(r.GetSources().GetLeft()); !maps.Equal(got.Types, want) || got.SkipLines != 3 || !slices.Equal(got.Columns, []string{"invoice_id", "amount", "due"}) || got.Separator != "\t" {
+	if got := recipe.CSVOptions(r.GetSources().GetLeft()); !maps.Equal(got.Types, want) || got.SkipLines != 3 || !slices.Equal(got.Columns, []string{"invoice_id", "amount", "due"}) || got.Separator != "\t" || got.Encoding != "windows-1252" {
 		t.Errorf("types = %v, skip_lines %d, columns %v, separator %q; want %v, 3, invoice_id, amount, due and a tab", got.Types, got.SkipLines, got.Columns, got.Separator, want)
 	}
 	if got := recipe.CSVOptions(r.GetSources().GetRight()); got.Types != nil || got.SkipLines != 0 || got.Columns != nil || got.Separator != "" {
@@ -314,6 +314,8 @@ func TestParseErrors(t *testing.T) {
 		{"skip_lines_not_a_number", "primary_key: [payment_id]}", "primary_key: [payment_id], skip_lines: two}", "sources.right.skip_lines", "must be a whole number", 6},
 		{"skip_lines_of_parquet", `uri: "file:///abs/payments.csv", primary_key: [payment_id]}`, `uri: "file:///abs/payments.parquet", primary_key: [payment_id], skip_lines: 2}`, "sources.right.skip_lines", "applies to CSV sources only; file:///abs/payments.parquet is parquet", 6},
 		{"columns_of_parquet", `uri: "file:///abs/payments.csv", primary_key: [payment_id]}`, `uri: "file:///abs/payments.parquet", primary_key: [payment_id], columns: [payment_id]}`, "sources.right.columns", "applies to CSV sources only; file:///abs/payments.parquet is parquet", 6},
+		{"encoding_not_allowed", "primary_key: [payment_id]}", "primary_key: [payment_id], encoding: cp1252}", "sources.right.encoding", `is "cp1252"; allowed: "latin1", "utf-16", "windows-1252"`, 6},
+		{"encoding_of_parquet", `uri: "file:///abs/payments.csv", primary_key: [payment_id]}`, `uri: "file:///abs/payments.parquet", primary_key: [payment_id], encoding: latin1}`, "sources.right.encoding", "applies to CSV sources only; file:///abs/payments.parquet is parquet", 6},
 		{"separator_not_allowed", "primary_key: [payment_id]}", "primary_key: [payment_id], separator: tab}", "sources.right.separator", `is "tab"; allowed: ',', ';', '\t' and '|'`, 6},
 		{"separator_of_parquet", `uri: "file:///abs/payments.csv", primary_key: [payment_id]}`, `uri: "file:///abs/payments.parquet", primary_key: [payment_id], separator: ";"}`, "sources.right.separator", "applies to CSV sources only; file:///abs/payments.parquet is parquet", 6},
 		{"columns_empty_name", "primary_key: [payment_id]}", "primary_key: [payment_id], columns: [payment_id, \"\"]}", "sources.right.columns[1]", "must not be empty", 6},

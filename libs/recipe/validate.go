@@ -87,7 +87,7 @@ func validateNames(names []string, path, field string) Errors {
 }
 
 // validateSource checks what a source sets besides its alias and URI:
-// types, skip_lines, columns, separator, reverse_sign, extract, net, signed, totals
+// types, skip_lines, columns, separator, encoding, reverse_sign, extract, net, signed, totals
 // and filter.
 func validateSource(src *kallav1.Source, path string) Errors {
 	var errs Errors
@@ -124,6 +124,12 @@ func validateSource(src *kallav1.Source, path string) Errors {
 			fail(path+".separator", "is %q; allowed: %s", sep, source.SeparatorNames())
 		}
 		notCSV(path + ".separator")
+	}
+	if enc := src.GetEncoding(); enc != "" {
+		if !source.IsEncoding(enc) {
+			fail(path+".encoding", "is %q; allowed: %s", enc, source.EncodingNames())
+		}
+		notCSV(path + ".encoding")
 	}
 	errs = append(errs, validateNames(src.GetColumns(), path, "columns")...)
 	errs = append(errs, validateNames(src.GetReverseSign(), path, "reverse_sign")...)

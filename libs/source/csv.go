@@ -32,7 +32,7 @@ func CSVSchema(path string, opts CSVOptions) (Schema, error) {
 			return Schema{}, err
 		}
 	}
-	ci := csvInference{types: opts.Types, skip: opts.SkipLines, given: opts.Columns, separator: opts.Separator, named: named}
+	ci := csvInference{types: opts.Types, skip: opts.SkipLines, given: opts.Columns, separator: opts.Separator, encoding: opts.Encoding, named: named}
 	var s Schema
 	for _, file := range files {
 		part, st, err := ci.readFile(file)
@@ -62,8 +62,9 @@ type csvInference struct {
 	// given are the columns of files without a header, as the recipe
 	// names them.
 	given []string
-	// separator is the field separator the recipe sets, if it does.
-	separator string
+	// separator is the field separator the recipe sets, if it does, and
+	// encoding the character encoding.
+	separator, encoding string
 	// named says that a value's line is named with its file (the files a
 	// pattern names).
 	named bool
@@ -88,7 +89,7 @@ func (ci *csvInference) readFile(path string) (CSVPart, Stamp, error) {
 		// Opening a pipe would wait for its writer.
 		return CSVPart{}, Stamp{}, fmt.Errorf("%s is not a regular file (%s): Kalla reads a CSV file twice, for its types and to reconcile it, so save it to a file first", path, fi.Mode().Type())
 	}
-	cr, f, err := openCSV(path, CSVLayout{SkipLines: ci.skip, Columns: len(ci.given), Separator: ci.separator})
+	cr, f, err := openCSV(path, CSVLayout{SkipLines: ci.skip, Columns: len(ci.given), Separator: ci.separator, Encoding: ci.encoding})
 	if err != nil {
 		return CSVPart{}, Stamp{}, err // names the path
 	}
@@ -106,7 +107,8 @@ func (ci *csvInference) readFile(path string) (CSVPart, Stamp, error) {
 
 // openCSV opens a reader of the delimited text file at path, through gzip
 // when its name ends in .gz (Gzipped), its fields separated by tabs when
-// its name says .tsv (or by the layout's separator, if it sets one),
+// its name says .tsv (or by the layout's separator, if it sets one), read
+// as UTF-8 from the layout's encoding,
 // passing over the lines the layout says come before its header, its
 // records as wide as the layout's columns if it has no header; closing the
 // file is the caller's.
@@ -127,7 +129,8 @@ func openCSV(path string, l CSVLayout) (*csvReader, io.Closer, error) {
 			r = gzipFile{z, f}
 		}
 	}
-	cr := newCSVReader(r, bufferSize(f, path))
+	cr := newCSVReader(decoded(r, l.Encoding), bufferSize(f, path))
+	cr.encoding = l.Encoding
 	cr.tabs, cr.skip = strings.HasPrefix(FileExt(path), ".tsv"), l.SkipLines
 	cr.columns, cr.width = l.Columns, l.Columns
 	if l.Separator != "" {

@@ -46,6 +46,8 @@ type csvReader struct {
 	columns int
 	// set is the separator the recipe sets, 0 for none.
 	set byte
+	// encoding is the one the recipe sets (see encodings), empty for UTF-8.
+	encoding string
 }
 
 // CSVLayout is what the engine's CSV reader must be told to read a file as
@@ -72,26 +74,30 @@ type CSVLayout struct {
 	// Separator is the field separator the recipe sets for every file,
 	// which no file's text overrides; empty when each file's is found.
 	Separator string `json:",omitempty"`
+	// Encoding is the character encoding the recipe sets (see IsEncoding),
+	// read as UTF-8; empty for UTF-8.
+	Encoding string `json:",omitempty"`
 }
 
 // Headerless says that the file has no header row: every record is data.
 func (l CSVLayout) Headerless() bool { return l.Columns > 0 }
 
 // NeedsRewrite says whether another reader must be given the file as
-// Kalla's reader rewrites it (see RewriteCSV): where lines to skip come
+// Kalla's reader rewrites it (see RewriteCSV): where it is not UTF-8 (the
+// rewrite is), where lines to skip come
 // before the header, which they would read as CSV (a quote there would
 // swallow lines), or where blank lines come among lines ending in "\n" and
 // in "\r\n", as DuckDB's reader may take "\n\r\n" for one line's end, which
 // loses a blank line it must skip before the header and makes empty
 // records of a file of one column.
 func (l CSVLayout) NeedsRewrite() bool {
-	return l.SkipLines > 0 || l.MixedEnds && (l.BlankLines || l.FirstLine > 1)
+	return l.Encoding != "" || l.SkipLines > 0 || l.MixedEnds && (l.BlankLines || l.FirstLine > 1)
 }
 
 // Layout is the layout of what has been read so far.
 func (c *csvReader) Layout() CSVLayout {
 	l := c.layout
-	l.MixedEnds, l.SkipLines, l.Columns = c.crlf && c.lf, c.skip, c.columns
+	l.MixedEnds, l.SkipLines, l.Columns, l.Encoding = c.crlf && c.lf, c.skip, c.columns, c.encoding
 	if c.set != 0 {
 		l.Separator = string(c.set)
 	}
@@ -568,7 +574,7 @@ func (c *csvReader) rawLine() ([]byte, error) {
 		line = bytes.TrimPrefix(line, []byte("\ufeff"))
 	}
 	if c.line == 1 && (bytes.HasPrefix(line, []byte("\xff\xfe")) || bytes.HasPrefix(line, []byte("\xfe\xff"))) {
-		return nil, errors.New("the file is UTF-16 (it starts with a UTF-16 byte order mark); Kalla reads CSV files as UTF-8: convert it first, for example with iconv -f UTF-16 -t UTF-8")
+		return nil, errors.New(`the file is UTF-16 (it starts with a UTF-16 byte order mark); Kalla reads CSV files as UTF-8: set the source's "encoding": "utf-16" in the recipe, or convert it first, for example with iconv -f UTF-16 -t UTF-8`)
 	}
 	if !utf8.Valid(line) {
 		return nil, fmt.Errorf("line %d is not UTF-8: %q; %s", c.line, line[:min(len(line), 80)], convertHint)
@@ -578,4 +584,4 @@ func (c *csvReader) rawLine() ([]byte, error) {
 
 // convertHint says what to do with a file in another encoding, such as a
 // spreadsheet's Latin-1 or UTF-16 export.
-const convertHint = "Kalla reads CSV files as UTF-8: convert the file first, for example with iconv -f LATIN1 -t UTF-8"
+const convertHint = `Kalla reads CSV files as UTF-8: set the source's encoding in the recipe ("encoding": "latin1", "windows-1252" or "utf-16"), or convert the file first, for example with iconv -f LATIN1 -t UTF-8`

@@ -249,6 +249,9 @@ type CSVOptions struct {
 	// Separator is the field separator of every file (see IsSeparator);
 	// empty when each file's is found from its text.
 	Separator string
+	// Encoding is the character encoding of every file (see IsEncoding);
+	// empty for UTF-8.
+	Encoding string
 }
 
 // ReadSchema reads the schema of ref: a CSV or Parquet source from the local
@@ -273,6 +276,12 @@ func ReadSchema(ctx context.Context, ref Ref, path string, opts CSVOptions) (Sch
 	}
 	if opts.Separator != "" && ref.Format != FormatCSV {
 		return Schema{}, fmt.Errorf("separator applies to CSV sources only; a %s source has no fields to separate", ref.Format)
+	}
+	if opts.Encoding != "" && ref.Format != FormatCSV {
+		return Schema{}, fmt.Errorf("encoding applies to CSV sources only; a %s source declares its own", ref.Format)
+	}
+	if opts.Encoding != "" && !IsEncoding(opts.Encoding) {
+		return Schema{}, fmt.Errorf("encoding %q is none of %s", opts.Encoding, EncodingNames())
 	}
 	if opts.Separator != "" && !IsSeparator(opts.Separator) {
 		return Schema{}, fmt.Errorf("separator %q is none of %s", opts.Separator, SeparatorNames())

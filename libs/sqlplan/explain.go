@@ -118,7 +118,11 @@ func read(in plan.Input) string {
 				if p.Layout.Headerless() {
 					from = "its first record"
 				}
-				parts[i].Path = "<" + parts[i].Path + " rewritten from " + from + " on, its lines ending in \\n alone>"
+				utf8 := ""
+				if p.Layout.Encoding != "" {
+					utf8 = ", in UTF-8"
+				}
+				parts[i].Path = "<" + parts[i].Path + " rewritten from " + from + " on, its lines ending in \\n alone" + utf8 + ">"
 				parts[i].Layout = source.CSVLayout{FirstLine: 1, LongestRecord: p.Layout.LongestRecord, Columns: p.Layout.Columns}
 			}
 		}

@@ -82,6 +82,9 @@ func describeInput(w io.Writer, side string, in plan.Input) {
 			before = "its records"
 			fmt.Fprintln(w, "  header: none; every line is a record, of the columns the recipe names")
 		}
+		if layout.Encoding != "" {
+			fmt.Fprintf(w, "  encoding: %s, read as UTF-8\n", layout.Encoding)
+		}
 		if layout.Separator != "" {
 			fmt.Fprintf(w, "  separator: %s, as the recipe sets\n", strconv.QuoteRune(rune(layout.Separator[0])))
 		}

@@ -97,10 +97,10 @@ func TestExplain(t *testing.T) {
 	t.Run("no_header_row", func(t *testing.T) {
 		t.Parallel()
 		recipe := withoutHeader(t, example(t))
-		replaceInFile(t, recipe, `"columns": [`, `"separator": ",", "columns": [`)
+		replaceInFile(t, recipe, `"columns": [`, `"separator": ",", "encoding": "latin1", "columns": [`)
 		r := kalla(t, "explain", "--recipe", recipe, "--sql")
-		for _, want := range []string{"invoices.csv\n  header: none; every line is a record, of the columns the recipe names\n  separator: ',', as the recipe sets\n  key: invoice_id\n",
-			"amount decimal(8,2)", "invoices.csv', header = false, auto_detect = false"} {
+		for _, want := range []string{"invoices.csv\n  header: none; every line is a record, of the columns the recipe names\n  encoding: latin1, read as UTF-8\n  separator: ',', as the recipe sets\n  key: invoice_id\n",
+			"amount decimal(8,2)", "invoices.csv rewritten from its first record on, its lines ending in \\n alone, in UTF-8>', header = false, auto_detect = false"} {
 			if r.code != exitOK || !strings.Contains(r.stdout, want) {
 				t.Errorf("exit %d, stdout lacks %q:\n%s%s", r.code, want, r.stdout, r.stderr)
 			}

@@ -421,6 +421,11 @@ type Source struct {
 	// a tab in a .tsv file, or the one its header (or, without one, its
 	// first records) shows.
 	Separator string `protobuf:"bytes,13,opt,name=separator,proto3" json:"separator,omitempty"`
+	// encoding is the character encoding of a CSV source's files when not
+	// UTF-8: "latin1" (ISO 8859-1), "windows-1252" or "utf-16" (little-endian
+	// unless a byte order mark says otherwise), as spreadsheets and banks
+	// export. Kalla reads such a file as UTF-8.
+	Encoding string `protobuf:"bytes,14,opt,name=encoding,proto3" json:"encoding,omitempty"`
 	// reverse_sign names numeric columns whose sign this source writes the
 	// other way round (a bank statement's -500.00 for the ledger's 500.00):
 	// every condition and aggregate check compares such a column's values
@@ -535,6 +540,13 @@ func (x *Source) GetColumns() []string {
 func (x *Source) GetSeparator() string {
 	if x != nil {
 		return x.Separator
+	}
+	return ""
+}
+
+func (x *Source) GetEncoding() string {
+	if x != nil {
+		return x.Encoding
 	}
 	return ""
 }
@@ -1224,7 +1236,7 @@ const file_kalla_v1_recipe_proto_rawDesc = "" +
 	"\f_description\"W\n" +
 	"\aSources\x12$\n" +
 	"\x04left\x18\x01 \x01(\v2\x10.kalla.v1.SourceR\x04left\x12&\n" +
-	"\x05right\x18\x02 \x01(\v2\x10.kalla.v1.SourceR\x05right\"\x8a\x06\n" +
+	"\x05right\x18\x02 \x01(\v2\x10.kalla.v1.SourceR\x05right\"\xa6\x06\n" +
 	"\x06Source\x12\x14\n" +
 	"\x05alias\x18\x01 \x01(\tR\x05alias\x12\x10\n" +
 	"\x03uri\x18\x02 \x01(\tR\x03uri\x12\x1f\n" +
@@ -1234,7 +1246,8 @@ const file_kalla_v1_recipe_proto_rawDesc = "" +
 	"\n" +
 	"skip_lines\x18\v \x01(\x05R\tskipLines\x12\x18\n" +
 	"\acolumns\x18\f \x03(\tR\acolumns\x12\x1c\n" +
-	"\tseparator\x18\r \x01(\tR\tseparator\x12!\n" +
+	"\tseparator\x18\r \x01(\tR\tseparator\x12\x1a\n" +
+	"\bencoding\x18\x0e \x01(\tR\bencoding\x12!\n" +
 	"\freverse_sign\x18\x05 \x03(\tR\vreverseSign\x127\n" +
 	"\aextract\x18\x06 \x03(\v2\x1d.kalla.v1.Source.ExtractEntryR\aextract\x12+\n" +
 	"\x03net\x18\a \x03(\v2\x19.kalla.v1.Source.NetEntryR\x03net\x124\n" +
