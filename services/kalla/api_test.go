@@ -66,9 +66,11 @@ func TestSubmitThroughTheAPI(t *testing.T) {
 		}
 	})
 	t.Run("file_without_a_header_completes_like_with_one", func(t *testing.T) {
-		// The planner and the executor each read the columns the recipe names.
+		// The planner and the executor each read the columns the recipe
+		// names, in the encoding it names (a name in Latin-1).
 		recipe := withoutHeader(t, example(t))
-		replaceInFile(t, recipe, `"columns": [`, `"separator": ",", "columns": [`)
+		replaceInFile(t, recipe, `"columns": [`, `"separator": ",", "encoding": "latin1", "columns": [`)
+		replaceInFile(t, filepath.Join(filepath.Dir(recipe), "invoices.csv"), "Acme Corporation", "Acm\xe9 Corporation")
 		submitLikeReconcile(t, url, recipe, path)
 	})
 	t.Run("run_failed_on_its_data_exits_2", func(t *testing.T) {
