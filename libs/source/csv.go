@@ -106,12 +106,11 @@ func (ci *csvInference) readFile(path string) (CSVPart, Stamp, error) {
 }
 
 // openCSV opens a reader of the delimited text file at path, through gzip
-// when its name ends in .gz (Gzipped), its fields separated by tabs when
-// its name says .tsv (or by the layout's separator, if it sets one), read
-// as UTF-8 from the layout's encoding,
-// passing over the lines the layout says come before its header, its
-// records as wide as the layout's columns if it has no header; closing the
-// file is the caller's.
+// when its name ends in .gz (Gzipped), decoded to UTF-8 from the layout's
+// encoding if it sets one, its fields separated by tabs when its name says
+// .tsv (or by the layout's separator, if it sets one), passing over the
+// lines the layout says come before its header, its records as wide as the
+// layout's columns if it has no header; closing the file is the caller's.
 func openCSV(path string, l CSVLayout) (*csvReader, io.Closer, error) {
 	f, err := os.Open(path)
 	if err != nil {
