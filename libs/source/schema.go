@@ -233,9 +233,38 @@ func (s Schema) Names() string {
 	return strings.Join(names, ", ")
 }
 
-// ErrTypesNotCSV refuses types (or lines to skip) set for a source that is
-// not CSV.
-var ErrTypesNotCSV = errors.New("types apply to CSV sources only")
+// NotCSVError refuses a setting of CSV sources (Field, the recipe's name for
+// it) given for a source of another format.
+type NotCSVError struct {
+	Field  string
+	Format Format
+}
+
+func (e *NotCSVError) Error() string {
+	verb := "applies"
+	if e.Field == "types" {
+		verb = "apply"
+	}
+	return fmt.Sprintf("%s %s to CSV sources only; a %s source declares its own layout and types", e.Field, verb, e.Format)
+}
+
+// setting names the first setting opts gives, by the recipe's name for it;
+// empty when it gives none.
+func (opts CSVOptions) setting() string {
+	switch {
+	case len(opts.Types) > 0:
+		return "types"
+	case opts.SkipLines > 0:
+		return "skip_lines"
+	case len(opts.Columns) > 0:
+		return "columns"
+	case opts.Separator != "":
+		return "separator"
+	case opts.Encoding != "":
+		return "encoding"
+	}
+	return ""
+}
 
 // CSVOptions is what a recipe sets for reading a CSV source: columns'
 // types by name instead of inferring them, how many lines come before the
@@ -265,20 +294,8 @@ func ReadSchema(ctx context.Context, ref Ref, path string, opts CSVOptions) (Sch
 			return Schema{}, fmt.Errorf("%s is a file without an extension: Kalla reads a %s file, or a directory of .parquet parts; name the file by its type", path, allowedExts)
 		}
 	}
-	if len(opts.Types) > 0 && ref.Format != FormatCSV {
-		return Schema{}, fmt.Errorf("%w; a %s source declares its own", ErrTypesNotCSV, ref.Format)
-	}
-	if opts.SkipLines > 0 && ref.Format != FormatCSV {
-		return Schema{}, fmt.Errorf("skip_lines applies to CSV sources only; a %s source has no lines to skip", ref.Format)
-	}
-	if len(opts.Columns) > 0 && ref.Format != FormatCSV {
-		return Schema{}, fmt.Errorf("columns applies to CSV sources only; a %s source names its own", ref.Format)
-	}
-	if opts.Separator != "" && ref.Format != FormatCSV {
-		return Schema{}, fmt.Errorf("separator applies to CSV sources only; a %s source has no fields to separate", ref.Format)
-	}
-	if opts.Encoding != "" && ref.Format != FormatCSV {
-		return Schema{}, fmt.Errorf("encoding applies to CSV sources only; a %s source declares its own", ref.Format)
+	if field := opts.setting(); field != "" && ref.Format != FormatCSV {
+		return Schema{}, &NotCSVError{Field: field, Format: ref.Format}
 	}
 	if opts.Encoding != "" && !IsEncoding(opts.Encoding) {
 		return Schema{}, fmt.Errorf("encoding %q is none of %s", opts.Encoding, EncodingNames())

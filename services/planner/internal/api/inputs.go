@@ -59,14 +59,16 @@ func (s *Server) buildPlan(ctx context.Context, r *kallav1.Recipe) (*plan.Plan, 
 }
 
 // sourceField names the field of a source that a schema error is about:
-// its types when they do not fit the data, else its uri.
+// its types when they do not fit the data, a CSV setting given for another
+// format, else its uri.
 func sourceField(err error) string {
 	var te *source.TypeError
+	var nc *source.NotCSVError
 	switch {
 	case errors.As(err, &te):
 		return "types." + te.Column
-	case errors.Is(err, source.ErrTypesNotCSV):
-		return "types"
+	case errors.As(err, &nc):
+		return nc.Field
 	}
 	return "uri"
 }
