@@ -32,7 +32,7 @@ func CSVSchema(path string, opts CSVOptions) (Schema, error) {
 			return Schema{}, err
 		}
 	}
-	ci := csvInference{types: opts.Types, skip: opts.SkipLines, given: opts.Columns, separator: opts.Separator, encoding: opts.Encoding, named: named}
+	ci := csvInference{opts: opts, named: named}
 	var s Schema
 	for _, file := range files {
 		part, st, err := ci.readFile(file)
@@ -56,15 +56,8 @@ func CSVSchema(path string, opts CSVOptions) (Schema, error) {
 // csvInference infers the columns of CSV files read in turn, whose headers
 // must agree.
 type csvInference struct {
-	types map[string]Setting
-	// skip is how many lines come before each file's header.
-	skip int
-	// given are the columns of files without a header, as the recipe
-	// names them.
-	given []string
-	// separator is the field separator the recipe sets, if it does, and
-	// encoding the character encoding.
-	separator, encoding string
+	// opts are the recipe's settings for every file.
+	opts CSVOptions
 	// named says that a value's line is named with its file (the files a
 	// pattern names).
 	named bool
@@ -89,7 +82,7 @@ func (ci *csvInference) readFile(path string) (CSVPart, Stamp, error) {
 		// Opening a pipe would wait for its writer.
 		return CSVPart{}, Stamp{}, fmt.Errorf("%s is not a regular file (%s): Kalla reads a CSV file twice, for its types and to reconcile it, so save it to a file first", path, fi.Mode().Type())
 	}
-	cr, f, err := openCSV(path, CSVLayout{SkipLines: ci.skip, Columns: len(ci.given), Separator: ci.separator, Encoding: ci.encoding})
+	cr, f, err := openCSV(path, CSVLayout{SkipLines: ci.opts.SkipLines, Columns: len(ci.opts.Columns), Separator: ci.opts.Separator, Encoding: ci.opts.Encoding})
 	if err != nil {
 		return CSVPart{}, Stamp{}, err // names the path
 	}
@@ -129,12 +122,8 @@ func openCSV(path string, l CSVLayout) (*csvReader, io.Closer, error) {
 		}
 	}
 	cr := newCSVReader(decoded(r, l.Encoding), bufferSize(f, path))
-	cr.encoding = l.Encoding
-	cr.tabs, cr.skip = strings.HasPrefix(FileExt(path), ".tsv"), l.SkipLines
-	cr.columns, cr.width = l.Columns, l.Columns
-	if l.Separator != "" {
-		cr.set = l.Separator[0]
-	}
+	cr.tabs, cr.width = strings.HasPrefix(FileExt(path), ".tsv"), l.Columns
+	cr.layout = CSVLayout{SkipLines: l.SkipLines, Columns: l.Columns, Separator: l.Separator, Encoding: l.Encoding}
 	return cr, r, nil
 }
 
@@ -207,8 +196,8 @@ func CSVLines(path string, layout CSVLayout, records []int64) (map[int64]int, er
 // infer reads the records of cr, the file at path, into the columns'
 // inference, and returns how many there were.
 func (ci *csvInference) infer(cr *csvReader, path string) (int64, error) {
-	names := ci.given
-	if names == nil {
+	names := ci.opts.Columns
+	if len(names) == 0 {
 		header, err := cr.read()
 		if errors.Is(err, io.EOF) {
 			return 0, errors.New("the file is empty: a header row naming the columns is required (or columns in the recipe, for files without one)")
@@ -233,7 +222,7 @@ func (ci *csvInference) infer(cr *csvReader, path string) (int64, error) {
 	cols := ci.cols
 	var rows int64
 	for b := range batches {
-		if rows == 0 && ci.given != nil && len(b.lines) > 0 && b.namesColumns(names) {
+		if rows == 0 && len(ci.opts.Columns) > 0 && len(b.lines) > 0 && b.namesColumns(names) {
 			return 0, fmt.Errorf("line %d names the columns %s, as a header row does, where the recipe's columns say the file has none: "+
 				"leave columns out to read that line as the header", b.lines[0], (Schema{Columns: columnsNamed(names)}).Names())
 		}
@@ -267,7 +256,7 @@ func (ci *csvInference) setHeader(names []string, path string) error {
 		ci.names, ci.header, ci.cols = names, filepath.Base(path), make([]inference, len(names))
 		for i, name := range names {
 			// A name the file lacks is the plan's to refuse, at its field.
-			ci.cols[i].set = ci.types[name]
+			ci.cols[i].set = ci.opts.Types[name]
 		}
 	}
 	if !slices.Equal(names, ci.names) {

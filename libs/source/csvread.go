@@ -28,7 +28,9 @@ type csvReader struct {
 	rec    []byte // a quoted record's unescaped fields
 	ends   []int
 	fields [][]byte
-	// What another reader of the file must be told (see Layout).
+	// What another reader of the file must be told (see Layout): the
+	// recipe's settings it was opened with (lines to skip, columns of a file
+	// without a header, separator, encoding), and what it found.
 	layout   CSVLayout
 	crlf, lf bool // some line ends in "\r\n", some in "\n"
 	size     int  // bytes of the record being read
@@ -39,15 +41,6 @@ type csvReader struct {
 	// encoding/csv reads "\n" (see RewriteCSV); lastCRLF says the line
 	// read last ended in "\r\n".
 	quotedCRLF, lastCRLF bool
-	// skip is how many lines before the header are passed over.
-	skip int
-	// columns is, for a file without a header row, how many columns the
-	// recipe names; 0 when the first record is the header.
-	columns int
-	// set is the separator the recipe sets, 0 for none.
-	set byte
-	// encoding is the one the recipe sets (see encodings), empty for UTF-8.
-	encoding string
 }
 
 // CSVLayout is what the engine's CSV reader must be told to read a file as
@@ -82,6 +75,14 @@ type CSVLayout struct {
 // Headerless says that the file has no header row: every record is data.
 func (l CSVLayout) Headerless() bool { return l.Columns > 0 }
 
+// separator is the separator the recipe sets, 0 for none.
+func (l CSVLayout) separator() byte {
+	if l.Separator == "" {
+		return 0
+	}
+	return l.Separator[0]
+}
+
 // NeedsRewrite says whether another reader must be given the file as
 // Kalla's reader rewrites it (see RewriteCSV): where it is not UTF-8 (the
 // rewrite is), where lines to skip come
@@ -97,10 +98,7 @@ func (l CSVLayout) NeedsRewrite() bool {
 // Layout is the layout of what has been read so far.
 func (c *csvReader) Layout() CSVLayout {
 	l := c.layout
-	l.MixedEnds, l.SkipLines, l.Columns, l.Encoding = c.crlf && c.lf, c.skip, c.columns, c.encoding
-	if c.set != 0 {
-		l.Separator = string(c.set)
-	}
+	l.MixedEnds = c.crlf && c.lf
 	return l
 }
 
@@ -126,7 +124,7 @@ func (c *csvReader) read() ([][]byte, error) {
 		}
 	}
 	line, err := c.nextLine()
-	if errors.Is(err, io.EOF) && c.layout.FirstLine == 0 && c.columns > 0 {
+	if errors.Is(err, io.EOF) && c.layout.FirstLine == 0 && c.layout.Headerless() {
 		// A file of blank lines alone holds no record: another reader
 		// must pass over them, as a file of one column reads them.
 		c.setStart(c.line + 1)
@@ -171,7 +169,7 @@ func (c *csvReader) read() ([][]byte, error) {
 // recipe's columns of a file without a header.
 func (c *csvReader) wrongWidth() error {
 	want := "the header has"
-	if c.columns > 0 {
+	if c.layout.Headerless() {
 		want = "the recipe's columns name"
 	}
 	return fmt.Errorf("record on line %d: wrong number of fields (%d, where %s %d)", c.start, len(c.fields), want, c.width)
@@ -186,13 +184,13 @@ func (c *csvReader) wrongWidth() error {
 // columns (see recordDelimiter). It returns the first record's first line.
 func (c *csvReader) begin(line []byte) ([]byte, error) {
 	if sep, ok := bytes.CutPrefix(line, []byte("sep=")); ok && len(sep) == 1 && strings.IndexByte(separators, sep[0]) >= 0 {
-		if c.set != 0 && sep[0] != c.set {
-			return nil, fmt.Errorf("its first line %s names %s as the separator, and the recipe's separator is %s", line, strconv.QuoteRune(rune(sep[0])), strconv.QuoteRune(rune(c.set)))
+		if set := c.layout.separator(); set != 0 && sep[0] != set {
+			return nil, fmt.Errorf("its first line %s names %s as the separator, and the recipe's separator is %s", line, strconv.QuoteRune(rune(sep[0])), strconv.QuoteRune(rune(set)))
 		}
 		c.delim = sep[0]
 		next, err := c.nextLine()
 		switch {
-		case errors.Is(err, io.EOF) && c.columns == 0:
+		case errors.Is(err, io.EOF) && !c.layout.Headerless():
 			return nil, errors.New("the file holds only the line " + string(line) + ": a header row naming the columns is required after it")
 		case errors.Is(err, io.EOF):
 			// No record: another reader must pass over the line too.
@@ -202,8 +200,8 @@ func (c *csvReader) begin(line []byte) ([]byte, error) {
 			return nil, err
 		}
 		line = next
-	} else if c.set != 0 {
-		c.delim = c.set
+	} else if set := c.layout.separator(); set != 0 {
+		c.delim = set
 	} else if c.tabs {
 		c.delim = '\t'
 	} else {
@@ -211,8 +209,8 @@ func (c *csvReader) begin(line []byte) ([]byte, error) {
 		// at, not read.
 		next, _ := c.r.Peek(c.r.Buffered())
 		var err error
-		if c.columns > 0 {
-			c.delim, err = recordDelimiter(line, next, c.columns, c.line)
+		if c.layout.Headerless() {
+			c.delim, err = recordDelimiter(line, next, c.layout.Columns, c.line)
 		} else {
 			c.delim, err = delimiter(line, next)
 		}
@@ -507,7 +505,7 @@ func (c *csvReader) split() {
 // passOver reads the lines before the header that the recipe says to skip,
 // as they are: an export's title or account lines, in any encoding.
 func (c *csvReader) passOver() error {
-	for c.line < c.skip {
+	for c.line < c.layout.SkipLines {
 		line, err := c.r.ReadSlice('\n')
 		n := len(line)
 		for errors.Is(err, bufio.ErrBufferFull) {
@@ -517,10 +515,10 @@ func (c *csvReader) passOver() error {
 		switch {
 		case errors.Is(err, io.EOF) && n == 0:
 			before := "its header"
-			if c.columns > 0 {
+			if c.layout.Headerless() {
 				before = "its records"
 			}
-			return fmt.Errorf("the file ends after %d lines, before the %d lines that skip_lines says come before %s", c.line, c.skip, before)
+			return fmt.Errorf("the file ends after %d lines, before the %d lines that skip_lines says come before %s", c.line, c.layout.SkipLines, before)
 		case err != nil && !errors.Is(err, io.EOF):
 			return err
 		}

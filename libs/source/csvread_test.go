@@ -214,7 +214,7 @@ func TestHeaderlessReaderAgainstEncodingCSV(t *testing.T) {
 		}
 		// A buffer holding the whole file: the choice sees every record.
 		r := newCSVReader(strings.NewReader(text), 4096)
-		r.columns, r.width = width, width
+		r.layout.Columns, r.width = width, width
 		var got [][]string
 		var err error
 		for {

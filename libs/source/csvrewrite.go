@@ -10,9 +10,10 @@ import (
 
 // RewriteCSV writes the CSV file at path as Kalla's reader reads it, for a
 // reader that would read it otherwise (see NeedsRewrite), laid out as
-// layout says (its lines before the header, its columns without one): the
-// header, if it has one, and the records, separated by commas, each line ending in "\n", without
-// blank lines. A field is quoted when it holds a comma, a quote or a line
+// layout says (its lines before the header, its columns without one, its
+// separator and encoding): the header, if it has one, and the records,
+// separated by commas, in UTF-8, each line ending in "\n", without blank
+// lines. A field is quoted when it holds a comma, a quote or a line
 // end, or is the empty field of a record of one column, which a blank line
 // would lose; a quoted field's "\r\n" stays. It returns the layout written
 // and the records.
