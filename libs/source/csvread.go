@@ -83,6 +83,12 @@ func (l CSVLayout) separator() byte {
 	return l.Separator[0]
 }
 
+// Rewritten is the layout of the file as RewriteCSV writes it, but for its
+// longest record, which the rewrite measures.
+func (l CSVLayout) Rewritten() CSVLayout {
+	return CSVLayout{FirstLine: 1, Columns: l.Columns}
+}
+
 // NeedsRewrite says whether another reader must be given the file as
 // Kalla's reader rewrites it (see RewriteCSV): where it is not UTF-8 (the
 // rewrite is), where lines to skip come

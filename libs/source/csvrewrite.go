@@ -25,7 +25,7 @@ func RewriteCSV(path string, layout CSVLayout, w io.Writer) (CSVLayout, int64, e
 	defer f.Close()
 	cr.quotedCRLF = true // as the engine reads a file it is given
 	bw := bufio.NewWriterSize(w, 1<<20)
-	written := CSVLayout{FirstLine: 1, Columns: layout.Columns}
+	written := layout.Rewritten()
 	var records int64
 	for ; ; records++ {
 		rec, err := cr.read()

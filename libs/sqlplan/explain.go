@@ -123,7 +123,8 @@ func read(in plan.Input) string {
 					utf8 = ", in UTF-8"
 				}
 				parts[i].Path = "<" + parts[i].Path + " rewritten from " + from + " on, its lines ending in \\n alone" + utf8 + ">"
-				parts[i].Layout = source.CSVLayout{FirstLine: 1, LongestRecord: p.Layout.LongestRecord, Columns: p.Layout.Columns}
+				parts[i].Layout = p.Layout.Rewritten()
+				parts[i].Layout.LongestRecord = p.Layout.LongestRecord
 			}
 		}
 		return ReadCSVParts(parts, in.Schema)

@@ -40,18 +40,13 @@ const (
 	NearFileRowColumn = "kalla_near_file_row"
 )
 
-// ReadCSV is a query reading a CSV file with each column's inferred type;
+// ReadCSVParts is a query reading a CSV source's files
+// (source.Schema.CSVParts) as one table with each column's inferred type:
 // numbers and dates ignore surrounding spaces, text is kept as written, and
-// an empty field, quoted or not, is NULL.
-func ReadCSV(path string, s source.Schema) string {
-	return readCSV([]string{path}, s, "")
-}
-
-// ReadCSVParts reads a CSV source's files (source.Schema.CSVParts) as one
-// table, in order, each by its own layout: a run of files laid out alike is
-// read by one read_csv of their list, and the runs are joined by UNION ALL.
-// Both keep the order, so a record's place in the table is its place in the
-// files read in turn.
+// an empty field, quoted or not, is NULL. The files are read in order, each
+// by its own layout: a run of files laid out alike is read by one read_csv
+// of their list, and the runs are joined by UNION ALL. Both keep the order,
+// so a record's place in the table is its place in the files read in turn.
 func ReadCSVParts(parts []source.CSVPart, s source.Schema) string {
 	var reads []string
 	for i := 0; i < len(parts); {
@@ -76,7 +71,7 @@ func alike(a, b source.CSVPart) bool {
 		a.Layout.BlankLines == b.Layout.BlankLines && a.Layout.Headerless() == b.Layout.Headerless() && source.Gzipped(a.Path) == source.Gzipped(b.Path)
 }
 
-// ReadCopy is ReadCSV for a PostgreSQL table's COPY: there an empty text is
+// ReadCopy is ReadCSVParts for a PostgreSQL table's COPY: there an empty text is
 // written quoted ("") and NULL as an empty field, and they stay apart.
 func ReadCopy(path string, s source.Schema) string {
 	return readCSV([]string{path}, s, ", allow_quoted_nulls = false")
@@ -120,9 +115,10 @@ const defaultMaxLineSize = 2_000_000
 
 // layoutOptions tells DuckDB's CSV reader how a file is laid out where its
 // defaults would read it otherwise than Kalla's reader did: blank lines
-// before the header (or the first record, without one), records longer than its limit, and lines that end
-// both in "\r\n" and "\n" (which its strict mode refuses; the file's
-// structure was checked by Kalla's reader already).
+// before the header (or the first record, without one), records longer
+// than its limit, and lines that end both in "\r\n" and "\n" (which its
+// strict mode refuses; the file's structure was checked by Kalla's reader
+// already).
 func layoutOptions(l source.CSVLayout) string {
 	var b strings.Builder
 	if l.FirstLine > 1 {
