@@ -20,19 +20,17 @@ import (
 	"github.com/kallahq/kalla/libs/evidence"
 	"github.com/kallahq/kalla/libs/jobs"
 	"github.com/kallahq/kalla/libs/objstore"
+	"github.com/kallahq/kalla/libs/sqlplan"
 )
 
-// Columns of the evidence files that are not source columns.
+// Columns of the evidence files that are not source columns (the others
+// are sqlplan's RowColumn, FileColumn, FileRowColumn, NearFileColumn and
+// NearFileRowColumn).
 const (
-	rowColumn         = "kalla_row"
-	fileColumn        = "kalla_file"
-	fileRowColumn     = "kalla_file_row"
-	nearFileColumn    = "kalla_near_file"
-	nearFileRowColumn = "kalla_near_file_row"
-	nearRuleColumn    = "kalla_near_rule"
-	nearKeyColumn     = "kalla_near_key"
-	nearReasonColumn  = "kalla_near_reason"
-	nearFailedColumn  = "kalla_near_failed"
+	nearRuleColumn   = "kalla_near_rule"
+	nearKeyColumn    = "kalla_near_key"
+	nearReasonColumn = "kalla_near_reason"
+	nearFailedColumn = "kalla_near_failed"
 )
 
 // ListMatches pages through the members of a run's match groups, in match
@@ -81,9 +79,9 @@ func (s *Server) ListMatches(ctx context.Context, req *connect.Request[kallav1.L
 		mm := &kallav1.MatchMember{
 			MatchId: id, Rule: row.text("rule"), Pattern: row.text("pattern"),
 			Side: sideOf(row.text("side")), Key: row.text("key"), Deltas: parseDeltas(row.text("deltas")),
-			File: row.text(fileColumn),
+			File: row.text(sqlplan.FileColumn),
 		}
-		mm.FileRow, _ = strconv.ParseInt(row.text(fileRowColumn), 10, 64)
+		mm.FileRow, _ = strconv.ParseInt(row.text(sqlplan.FileRowColumn), 10, 64)
 		group = append(group, mm)
 		keep = keep || strings.Contains(mm.Key, m.GetKey())
 		return false, nil
@@ -123,7 +121,7 @@ func (s *Server) ListUnmatched(ctx context.Context, req *connect.Request[kallav1
 	}
 	keyCols := src.GetPrimaryKey()
 	if len(keyCols) == 0 {
-		keyCols = []string{rowColumn}
+		keyCols = []string{sqlplan.RowColumn}
 	}
 	resp := &kallav1.ListUnmatchedResponse{}
 	emitted := pageStart(m.GetKey(), offset)
@@ -152,22 +150,22 @@ func (s *Server) ListUnmatched(ctx context.Context, req *connect.Request[kallav1
 		ur := &kallav1.UnmatchedRecord{Side: side, Key: key, Values: map[string]string{}}
 		for i, f := range row.schema.Fields() {
 			switch f.Name {
-			case rowColumn, fileColumn, fileRowColumn, nearRuleColumn, nearKeyColumn, nearFileColumn, nearFileRowColumn, nearReasonColumn, nearFailedColumn:
+			case sqlplan.RowColumn, sqlplan.FileColumn, sqlplan.FileRowColumn, nearRuleColumn, nearKeyColumn, sqlplan.NearFileColumn, sqlplan.NearFileRowColumn, nearReasonColumn, nearFailedColumn:
 				continue
 			}
 			if v, ok := row.at(i); ok {
 				ur.Values[f.Name] = v
 			}
 		}
-		ur.File = row.text(fileColumn)
-		ur.FileRow, _ = strconv.ParseInt(row.text(fileRowColumn), 10, 64)
+		ur.File = row.text(sqlplan.FileColumn)
+		ur.FileRow, _ = strconv.ParseInt(row.text(sqlplan.FileRowColumn), 10, 64)
 		// A record without a near miss may still have a reason: which keys
 		// no record of the other side shares with it.
 		rule, hasRule := row.value(nearRuleColumn)
 		if reason, ok := row.value(nearReasonColumn); hasRule || ok {
 			failed, _ := strconv.Atoi(row.text(nearFailedColumn))
-			ur.NearMiss = &kallav1.NearMiss{Rule: rule, OtherKey: row.text(nearKeyColumn), Reason: reason, FailedConditions: int32(failed), OtherFile: row.text(nearFileColumn)}
-			ur.NearMiss.OtherFileRow, _ = strconv.ParseInt(row.text(nearFileRowColumn), 10, 64)
+			ur.NearMiss = &kallav1.NearMiss{Rule: rule, OtherKey: row.text(nearKeyColumn), Reason: reason, FailedConditions: int32(failed), OtherFile: row.text(sqlplan.NearFileColumn)}
+			ur.NearMiss.OtherFileRow, _ = strconv.ParseInt(row.text(sqlplan.NearFileRowColumn), 10, 64)
 		}
 		resp.Records = append(resp.Records, ur)
 		return false, nil
