@@ -273,7 +273,7 @@ type CSVOptions struct {
 	Types     map[string]Setting
 	SkipLines int
 	// Columns names the columns, in order, of files whose every line is a
-	// record; nil when each file's first record names them.
+	// record; empty when each file's first record names them.
 	Columns []string
 	// Separator is the field separator of every file (see IsSeparator);
 	// empty when each file's is found from its text.
