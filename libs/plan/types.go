@@ -135,12 +135,9 @@ func whyNot(c source.Column, side string, want Class) string {
 		case Temporal:
 			hint = oddDate(c.Odd)
 		}
-		at := ""
-		switch {
-		case c.OddFile != "":
-			at = fmt.Sprintf(", on line %d of %s,", c.OddLine, c.OddFile)
-		case c.OddLine > 0:
-			at = fmt.Sprintf(", on line %d,", c.OddLine)
+		at := c.OddPlace()
+		if at != "" {
+			at = ", on " + at + ","
 		}
 		return fmt.Sprintf(" (the %s %s is text because of values such as %q%s among its numbers or dates%s)", side, c.Name, c.Odd, at, hint)
 	case c.Sample != "" && want == Number:

@@ -63,10 +63,10 @@ var (
 
 // CSVOptions returns what a source sets for reading its CSV files: the
 // column types, with their layouts, by column name, the lines before the
-// header, the columns of files without one, the separator and the
-// encoding. Validate has refused a recipe whose types name no type.
+// header, the columns of files without one, the separator, the encoding
+// and a workbook's sheet. Validate has refused a recipe whose types name no type.
 func CSVOptions(s *kallav1.Source) source.CSVOptions {
-	opts := source.CSVOptions{SkipLines: int(s.GetSkipLines()), Columns: s.GetColumns(), Separator: s.GetSeparator(), Encoding: s.GetEncoding()}
+	opts := source.CSVOptions{SkipLines: int(s.GetSkipLines()), Columns: s.GetColumns(), Separator: s.GetSeparator(), Encoding: s.GetEncoding(), Sheet: s.GetSheet()}
 	if len(s.GetTypes()) == 0 {
 		return opts
 	}
@@ -173,7 +173,7 @@ func (d *decoder) sources(n *yaml.Node) *kallav1.Sources {
 }
 
 func (d *decoder) source(n *yaml.Node, path string) *kallav1.Source {
-	m := d.fields(n, path, "alias", "uri", "primary_key", "types", "skip_lines", "columns", "separator", "encoding", "reverse_sign", "extract", "net", "signed", "totals", "filter")
+	m := d.fields(n, path, "alias", "uri", "primary_key", "types", "skip_lines", "columns", "separator", "encoding", "sheet", "reverse_sign", "extract", "net", "signed", "totals", "filter")
 	s := &kallav1.Source{
 		Alias: d.requiredText(m, n, path, "alias"),
 		Uri:   d.requiredText(m, n, path, "uri"),
@@ -182,6 +182,7 @@ func (d *decoder) source(n *yaml.Node, path string) *kallav1.Source {
 	s.Columns = list(d, m["columns"], join(path, "columns"), d.nonEmpty)
 	s.Separator = d.nonEmpty(m["separator"], join(path, "separator"))
 	s.Encoding = d.nonEmpty(m["encoding"], join(path, "encoding"))
+	s.Sheet = d.nonEmpty(m["sheet"], join(path, "sheet"))
 	s.ReverseSign = list(d, m["reverse_sign"], join(path, "reverse_sign"), d.nonEmpty)
 	s.Extract = byName(d, m["extract"], join(path, "extract"), d.extract)
 	s.Net = byName(d, m["net"], join(path, "net"), d.net)

@@ -32,6 +32,7 @@ type (
 		Columns     []string               `json:"columns,omitempty"`
 		Separator   string                 `json:"separator,omitempty"`
 		Encoding    string                 `json:"encoding,omitempty"`
+		Sheet       string                 `json:"sheet,omitempty"`
 		ReverseSign []string               `json:"reverse_sign,omitempty"`
 		Extract     map[string]fileExtract `json:"extract,omitempty"`
 		Net         map[string]fileNet     `json:"net,omitempty"`
@@ -136,7 +137,7 @@ func Marshal(r *kallav1.Recipe) ([]byte, error) {
 
 func marshalSource(s *kallav1.Source) fileSource {
 	return fileSource{
-		Alias: s.GetAlias(), URI: s.GetUri(), PrimaryKey: s.GetPrimaryKey(), Types: s.GetTypes(), SkipLines: s.GetSkipLines(), Columns: s.GetColumns(), Separator: s.GetSeparator(), Encoding: s.GetEncoding(), ReverseSign: s.GetReverseSign(),
+		Alias: s.GetAlias(), URI: s.GetUri(), PrimaryKey: s.GetPrimaryKey(), Types: s.GetTypes(), SkipLines: s.GetSkipLines(), Columns: s.GetColumns(), Separator: s.GetSeparator(), Encoding: s.GetEncoding(), Sheet: s.GetSheet(), ReverseSign: s.GetReverseSign(),
 		Extract: byNameInFile(s.GetExtract(), func(e *kallav1.Extract) fileExtract {
 			return fileExtract{From: e.GetFrom(), Pattern: e.GetPattern(), Type: e.GetType()}
 		}),

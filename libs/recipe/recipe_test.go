@@ -104,6 +104,22 @@ func TestTypesRoundTrip(t *testing.T) {
 	roundTrip(t, r)
 }
 
+func TestSheetRoundTrip(t *testing.T) {
+	t.Parallel()
+	text := strings.Replace(validYAML, `uri: "file:///abs/payments.csv", primary_key: [payment_id]}`, `uri: "file:///abs/payments.xlsx", sheet: "March 2024", skip_lines: 2, primary_key: [payment_id]}`, 1)
+	r, err := recipe.Parse([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := recipe.CSVOptions(r.GetSources().GetRight()); got.Sheet != "March 2024" || got.SkipLines != 2 {
+		t.Errorf("options %+v, want sheet March 2024 after 2 rows", got)
+	}
+	if errs := recipe.Validate(r); errs != nil {
+		t.Errorf("a workbook's sheet refused: %v", errs)
+	}
+	roundTrip(t, r) // kalla submit marshals the recipe it sends
+}
+
 func TestNetRoundTrip(t *testing.T) {
 	t.Parallel()
 	text := strings.Replace(validYAML, "primary_key: [payment_id]}", `primary_key: [payment_id], net: {paid_amount: {plus: paid_in, minus: paid_out}}}`, 1)
@@ -318,6 +334,10 @@ func TestParseErrors(t *testing.T) {
 		{"encoding_of_parquet", `uri: "file:///abs/payments.csv", primary_key: [payment_id]}`, `uri: "file:///abs/payments.parquet", primary_key: [payment_id], encoding: latin1}`, "sources.right.encoding", "applies to CSV sources only; file:///abs/payments.parquet is parquet", 6},
 		{"separator_not_allowed", "primary_key: [payment_id]}", "primary_key: [payment_id], separator: tab}", "sources.right.separator", `is "tab"; allowed: ',', ';', '\t' and '|'`, 6},
 		{"separator_of_parquet", `uri: "file:///abs/payments.csv", primary_key: [payment_id]}`, `uri: "file:///abs/payments.parquet", primary_key: [payment_id], separator: ";"}`, "sources.right.separator", "applies to CSV sources only; file:///abs/payments.parquet is parquet", 6},
+		{"sheet_of_csv", "primary_key: [payment_id]}", "primary_key: [payment_id], sheet: Data}", "sources.right.sheet", "applies to Excel workbooks (.xlsx) only; file:///abs/payments.csv is not one", 6},
+		{"separator_of_workbook", `uri: "file:///abs/payments.csv", primary_key: [payment_id]}`, `uri: "file:///abs/payments.xlsx", primary_key: [payment_id], separator: ";"}`, "sources.right.separator", "applies to delimited text files only; file:///abs/payments.xlsx is an Excel workbook, whose cells are its fields", 6},
+		{"encoding_of_workbook", `uri: "file:///abs/payments.csv", primary_key: [payment_id]}`, `uri: "s3://b/payments.xlsx", primary_key: [payment_id], encoding: latin1}`, "sources.right.encoding", "applies to delimited text files only; s3://b/payments.xlsx is an Excel workbook", 6},
+		{"sheet_empty", "primary_key: [payment_id]}", "primary_key: [payment_id], sheet: \"\"}", "sources.right.sheet", "must not be empty", 6},
 		{"columns_empty_name", "primary_key: [payment_id]}", "primary_key: [payment_id], columns: [payment_id, \"\"]}", "sources.right.columns[1]", "must not be empty", 6},
 		{"columns_twice", "primary_key: [payment_id]}", "primary_key: [payment_id], columns: [payment_id, amount, payment_id]}", "sources.right.columns[2]", `column "payment_id" is already named at columns[0]`, 6},
 		{"reverse_sign_empty_name", "primary_key: [payment_id]}", "primary_key: [payment_id], reverse_sign: [\"\"]}", "sources.right.reverse_sign[0]", "must not be empty", 6},

@@ -87,8 +87,8 @@ func validateNames(names []string, path, field string) Errors {
 }
 
 // validateSource checks what a source sets besides its alias and URI:
-// types, skip_lines, columns, separator, encoding, reverse_sign, extract, net, signed, totals
-// and filter.
+// types, skip_lines, columns, separator, encoding, sheet, reverse_sign,
+// extract, net, signed, totals and filter.
 func validateSource(src *kallav1.Source, path string) Errors {
 	var errs Errors
 	fail := func(field, format string, args ...any) {
@@ -130,6 +130,17 @@ func validateSource(src *kallav1.Source, path string) Errors {
 			fail(path+".encoding", "is %q; allowed: %s", enc, source.EncodingNames())
 		}
 		notCSV(path + ".encoding")
+	}
+	workbook := refErr == nil && source.Workbook(src.GetUri())
+	if src.GetSheet() != "" && refErr == nil && !workbook {
+		fail(path+".sheet", "applies to Excel workbooks (.xlsx) only; %s is not one", ref)
+	}
+	const notText = "applies to delimited text files only; %s is an Excel workbook, whose cells are its fields"
+	if workbook && src.GetSeparator() != "" {
+		fail(path+".separator", notText, ref)
+	}
+	if workbook && src.GetEncoding() != "" {
+		fail(path+".encoding", notText, ref)
 	}
 	errs = append(errs, validateNames(src.GetColumns(), path, "columns")...)
 	errs = append(errs, validateNames(src.GetReverseSign(), path, "reverse_sign")...)

@@ -82,11 +82,11 @@ func (ci *csvInference) readFile(path string) (CSVPart, Stamp, error) {
 		// Opening a pipe would wait for its writer.
 		return CSVPart{}, Stamp{}, fmt.Errorf("%s is not a regular file (%s): Kalla reads a CSV file twice, for its types and to reconcile it, so save it to a file first", path, fi.Mode().Type())
 	}
-	cr, f, err := openCSV(path, CSVLayout{SkipLines: ci.opts.SkipLines, Columns: len(ci.opts.Columns), Separator: ci.opts.Separator, Encoding: ci.opts.Encoding})
+	cr, err := openRecords(path, CSVLayout{SkipLines: ci.opts.SkipLines, Columns: len(ci.opts.Columns), Separator: ci.opts.Separator, Encoding: ci.opts.Encoding, Sheet: ci.opts.Sheet})
 	if err != nil {
 		return CSVPart{}, Stamp{}, err // names the path
 	}
-	defer f.Close()
+	defer cr.Close()
 	rows, err := ci.infer(cr, path)
 	if err != nil {
 		if !stamp(path, fi).holds() {
@@ -97,6 +97,41 @@ func (ci *csvInference) readFile(path string) (CSVPart, Stamp, error) {
 	}
 	return CSVPart{Path: path, Layout: cr.Layout(), Rows: rows}, stamp(path, fi), nil
 }
+
+// recordReader reads a file's records, as csvReader reads a text file's
+// and sheetReader a workbook's sheet.
+type recordReader interface {
+	// read returns the next record, or io.EOF after the last; its fields
+	// are valid until the next call.
+	read() ([][]byte, error)
+	// recordStart is the line (a sheet's row) the last record read starts on.
+	recordStart() int
+	// Layout is what another reader must be told to read the file alike.
+	Layout() CSVLayout
+	Close() error
+}
+
+// openRecords opens a reader of the records of the file at path, laid out
+// as l says: a workbook's sheet (see openSheet) or delimited text (see
+// openCSV).
+func openRecords(path string, l CSVLayout) (recordReader, error) {
+	if Workbook(path) {
+		return openSheet(path, l)
+	}
+	cr, f, err := openCSV(path, l)
+	if err != nil {
+		return nil, err
+	}
+	return csvFile{cr, f}, nil
+}
+
+// csvFile is a csvReader that closes its file.
+type csvFile struct {
+	*csvReader
+	f io.Closer
+}
+
+func (c csvFile) Close() error { return c.f.Close() }
 
 // openCSV opens a reader of the delimited text file at path, through gzip
 // when its name ends in .gz (Gzipped), decoded to UTF-8 from the layout's
@@ -167,11 +202,11 @@ func (g gzipFile) Close() error {
 // line ends, and blank lines are skipped, so a record's line is not its
 // number plus one.
 func CSVLines(path string, layout CSVLayout, records []int64) (map[int64]int, error) {
-	cr, f, err := openCSV(path, layout)
+	cr, err := openRecords(path, layout)
 	if err != nil {
 		return nil, err // names the path
 	}
-	defer f.Close()
+	defer cr.Close()
 	want := map[int64]bool{}
 	var last int64
 	for _, n := range records {
@@ -187,7 +222,7 @@ func CSVLines(path string, layout CSVLayout, records []int64) (map[int64]int, er
 			return nil, fmt.Errorf("read %s: %w", path, err)
 		}
 		if want[n] {
-			lines[n] = cr.start
+			lines[n] = cr.recordStart()
 		}
 	}
 	return lines, nil
@@ -195,7 +230,7 @@ func CSVLines(path string, layout CSVLayout, records []int64) (map[int64]int, er
 
 // infer reads the records of cr, the file at path, into the columns'
 // inference, and returns how many there were.
-func (ci *csvInference) infer(cr *csvReader, path string) (int64, error) {
+func (ci *csvInference) infer(cr recordReader, path string) (int64, error) {
 	names := ci.opts.Columns
 	if len(names) == 0 {
 		header, err := cr.read()
@@ -223,8 +258,8 @@ func (ci *csvInference) infer(cr *csvReader, path string) (int64, error) {
 	var rows int64
 	for b := range batches {
 		if rows == 0 && len(ci.opts.Columns) > 0 && len(b.lines) > 0 && b.namesColumns(names) {
-			return 0, fmt.Errorf("line %d names the columns %s, as a header row does, where the recipe's columns say the file has none: "+
-				"leave columns out to read that line as the header", b.lines[0], (Schema{Columns: columnsNamed(names)}).Names())
+			return 0, fmt.Errorf("%s %d names the columns %s, as a header row does, where the recipe's columns say the file has none: "+
+				"leave columns out to read that %s as the header", LineWord(path), b.lines[0], (Schema{Columns: columnsNamed(names)}).Names(), LineWord(path))
 		}
 		from := 0
 		for r, line := range b.lines {
@@ -263,8 +298,9 @@ func (ci *csvInference) setHeader(names []string, path string) error {
 		return fmt.Errorf("its header names the columns %s, and %s's names %s: the files a pattern names are read as one table, so their headers must name the same columns in the same order",
 			(Schema{Columns: columnsNamed(names)}).Names(), ci.header, (Schema{Columns: columnsNamed(ci.names)}).Names())
 	}
-	if ci.named {
-		for i := range ci.cols {
+	for i := range ci.cols {
+		ci.cols[i].rows = Workbook(path)
+		if ci.named {
 			ci.cols[i].file = filepath.Base(path)
 		}
 	}
@@ -326,7 +362,7 @@ func (b *recordBatch) namesColumns(names []string) bool {
 // that reading a file and checking its values take a core each. It stops
 // after an error, at the end of the file, or when done closes. Batches
 // sent back on free are filled again.
-func readAhead(cr *csvReader, done <-chan struct{}, reading *sync.WaitGroup) (batches <-chan *recordBatch, free chan<- *recordBatch) {
+func readAhead(cr recordReader, done <-chan struct{}, reading *sync.WaitGroup) (batches <-chan *recordBatch, free chan<- *recordBatch) {
 	out := make(chan *recordBatch, 2)
 	// Room for every batch there is: sending one back never waits.
 	spare := make(chan *recordBatch, cap(out)+2)
@@ -355,7 +391,7 @@ func readAhead(cr *csvReader, done <-chan struct{}, reading *sync.WaitGroup) (ba
 					b.err = err
 					break
 				}
-				b.lines = append(b.lines, cr.start)
+				b.lines = append(b.lines, cr.recordStart())
 				for _, f := range rec {
 					b.data = append(b.data, f...)
 					b.ends = append(b.ends, len(b.data))
@@ -383,7 +419,9 @@ func readAhead(cr *csvReader, done <-chan struct{}, reading *sync.WaitGroup) (ba
 type TypeError struct {
 	Column string
 	Line   int
-	Value  string
+	// Row says that Line is a workbook sheet's row.
+	Row   bool
+	Value string
 	Setting
 	// IntDigits and Scale are, when the value is a decimal that makes the
 	// column's numbers together wider than 38 digits, what they need.
@@ -391,7 +429,7 @@ type TypeError struct {
 }
 
 func (in *inference) typeError(column string, line int, value string) *TypeError {
-	e := &TypeError{Column: column, Line: line, Value: value, Setting: in.set}
+	e := &TypeError{Column: column, Line: line, Row: in.rows, Value: value, Setting: in.set}
 	if in.set.Type == Decimal && !in.notNumber && in.narrow {
 		e.IntDigits, e.Scale = in.intDigits, in.scale
 	}
@@ -400,8 +438,8 @@ func (in *inference) typeError(column string, line int, value string) *TypeError
 
 func (e *TypeError) Error() string {
 	if e.IntDigits+e.Scale > 0 {
-		return fmt.Sprintf("line %d, column %s: with %q the column's numbers need %d digits (%d before the point, %d after), and Kalla computes with at most %d",
-			e.Line, e.Column, e.Value, e.IntDigits+e.Scale, e.IntDigits, e.Scale, MaxDigits)
+		return fmt.Sprintf("%s %d, column %s: with %q the column's numbers need %d digits (%d before the point, %d after), and Kalla computes with at most %d",
+			lineWord(e.Row), e.Line, e.Column, e.Value, e.IntDigits+e.Scale, e.IntDigits, e.Scale, MaxDigits)
 	}
 	words := typeWords[e.Type]
 	switch {
@@ -415,7 +453,7 @@ func (e *TypeError) Error() string {
 			words = typeWords[Decimal] // written so, but too wide
 		}
 	}
-	msg := fmt.Sprintf("line %d, column %s: %q is not %s, the type the recipe sets for it", e.Line, e.Column, e.Value, words)
+	msg := fmt.Sprintf("%s %d, column %s: %q is not %s, the type the recipe sets for it", lineWord(e.Row), e.Line, e.Column, e.Value, words)
 	if l, ok := e.Number.negativeReading(e.Value); ok {
 		msg += fmt.Sprintf(`; its negative numbers are written otherwise: "decimal %s" reads it`, l)
 	}
@@ -470,6 +508,8 @@ type inference struct {
 	// file is the name of the file being read, and oddFile odd's, where
 	// a source's values come from several files.
 	file, oddFile string
+	// rows says that lines are a workbook sheet's rows.
+	rows bool
 	// set is what the recipe sets: Type 0 when the column is inferred.
 	set Setting
 	// narrow says the last number read has at most 38 digits by itself.
@@ -624,7 +664,7 @@ func (in *inference) column(name string) Column {
 	case in.zeros != "" || in.exponent != "":
 		// Numbers written as codes are named by zeros and exponent.
 	case in.typed:
-		c.Odd, c.OddLine, c.OddFile = in.odd, in.oddLine, in.oddFile
+		c.Odd, c.OddLine, c.OddFile, c.OddRow = in.odd, in.oddLine, in.oddFile, in.rows
 	default:
 		c.Sample = in.first
 		if in.negative != in.first {

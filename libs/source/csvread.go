@@ -70,6 +70,9 @@ type CSVLayout struct {
 	// Encoding is the character encoding the recipe sets (see IsEncoding),
 	// read as UTF-8; empty for UTF-8.
 	Encoding string `json:",omitempty"`
+	// Sheet is the sheet read of a workbook (see Workbook): the recipe's,
+	// or the workbook's first. Lines are then the sheet's rows.
+	Sheet string `json:",omitempty"`
 }
 
 // Headerless says that the file has no header row: every record is data.
@@ -90,16 +93,18 @@ func (l CSVLayout) Rewritten() CSVLayout {
 }
 
 // NeedsRewrite says whether another reader must be given the file as
-// Kalla's reader rewrites it (see RewriteCSV): where it is not UTF-8 (the
-// rewrite is), where lines to skip come
+// Kalla's reader rewrites it (see RewriteCSV): where it is a workbook's
+// sheet (the rewrite is CSV), where it is not UTF-8 (the rewrite is), where lines to skip come
 // before the header, which they would read as CSV (a quote there would
 // swallow lines), or where blank lines come among lines ending in "\n" and
 // in "\r\n", as DuckDB's reader may take "\n\r\n" for one line's end, which
 // loses a blank line it must skip before the header and makes empty
 // records of a file of one column.
 func (l CSVLayout) NeedsRewrite() bool {
-	return l.Encoding != "" || l.SkipLines > 0 || l.MixedEnds && (l.BlankLines || l.FirstLine > 1)
+	return l.Sheet != "" || l.Encoding != "" || l.SkipLines > 0 || l.MixedEnds && (l.BlankLines || l.FirstLine > 1)
 }
+
+func (c *csvReader) recordStart() int { return c.start }
 
 // Layout is the layout of what has been read so far.
 func (c *csvReader) Layout() CSVLayout {

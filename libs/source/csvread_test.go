@@ -167,7 +167,7 @@ func TestReadAheadBatches(t *testing.T) {
 	}
 	done := make(chan struct{})
 	var reading sync.WaitGroup
-	batches, free := readAhead(cr, done, &reading)
+	batches, free := readAhead(csvFile{cr, nil}, done, &reading)
 	records := 0
 	for b := range batches {
 		if b.err != nil {

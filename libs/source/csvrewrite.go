@@ -18,12 +18,14 @@ import (
 // would lose; a quoted field's "\r\n" stays. It returns the layout written
 // and the records.
 func RewriteCSV(path string, layout CSVLayout, w io.Writer) (CSVLayout, int64, error) {
-	cr, f, err := openCSV(path, layout)
+	cr, err := openRecords(path, layout)
 	if err != nil {
 		return CSVLayout{}, 0, err // names the path
 	}
-	defer f.Close()
-	cr.quotedCRLF = true // as the engine reads a file it is given
+	defer cr.Close()
+	if c, ok := cr.(csvFile); ok {
+		c.quotedCRLF = true // as the engine reads a file it is given
+	}
 	bw := bufio.NewWriterSize(w, 1<<20)
 	written := layout.Rewritten()
 	var records int64

@@ -64,6 +64,9 @@ type Column struct {
 	// where a pattern names several.
 	OddLine int    `json:",omitempty"`
 	OddFile string `json:",omitempty"`
+	// OddRow says that OddLine is a row of a workbook's sheet (see
+	// OddPlace).
+	OddRow bool `json:",omitempty"`
 	// Sample is, for a CSV column of text none of whose values is a number
 	// or a date (02/01/2024, "1,234.56"), or of integers (20240102), its
 	// first value: a message about comparing it with numbers or dates
@@ -262,8 +265,25 @@ func (opts CSVOptions) setting() string {
 		return "separator"
 	case opts.Encoding != "":
 		return "encoding"
+	case opts.Sheet != "":
+		return "sheet"
 	}
 	return ""
+}
+
+// workbookSettings refuses a sheet for a text file, and a text file's
+// settings for a workbook (see Workbook), which holds its own.
+func (opts CSVOptions) workbookSettings(path string) error {
+	switch {
+	case opts.Sheet != "" && !Workbook(path):
+		return errors.New("sheet applies to Excel workbooks (.xlsx) only")
+	case !Workbook(path):
+	case opts.Separator != "":
+		return errors.New("separator applies to delimited text files only: a workbook's cells are its fields")
+	case opts.Encoding != "":
+		return errors.New("encoding applies to delimited text files only: a workbook's text is Unicode")
+	}
+	return nil
 }
 
 // CSVOptions is what a recipe sets for reading a CSV source: columns'
@@ -281,6 +301,8 @@ type CSVOptions struct {
 	// Encoding is the character encoding of every file (see IsEncoding);
 	// empty for UTF-8.
 	Encoding string
+	// Sheet is the sheet read of every workbook; empty for its first.
+	Sheet string
 }
 
 // ReadSchema reads the schema of ref: a CSV or Parquet source from the local
@@ -302,6 +324,9 @@ func ReadSchema(ctx context.Context, ref Ref, path string, opts CSVOptions) (Sch
 	}
 	if opts.Separator != "" && !IsSeparator(opts.Separator) {
 		return Schema{}, fmt.Errorf("separator %q is none of %s", opts.Separator, SeparatorNames())
+	}
+	if err := opts.workbookSettings(path); err != nil {
+		return Schema{}, err
 	}
 	switch ref.Format {
 	case FormatCSV:

@@ -88,10 +88,10 @@ func parseObject(uri string) (Ref, error) {
 	return ref, nil
 }
 
-// fileExts are the endings of the files Kalla reads: Parquet, and
-// delimited text read as CSV (a .tsv file's fields separated by tabs),
-// through gzip when it ends in .gz.
-var fileExts = []string{".csv", ".tsv", ".csv.gz", ".tsv.gz", ".parquet"}
+// fileExts are the endings of the files Kalla reads: Parquet, delimited
+// text read as CSV (a .tsv file's fields separated by tabs), through gzip
+// when it ends in .gz, and Excel workbooks, a sheet read as CSV.
+var fileExts = []string{".csv", ".tsv", ".csv.gz", ".tsv.gz", ".xlsx", ".parquet"}
 
 // FileExt is the ending of name that says it is a file Kalla reads, in
 // lower case (".csv", ".csv.gz", ".parquet"), or "" for another name. A
@@ -125,6 +125,8 @@ func parseFile(uri string) (Ref, error) {
 	case ext == ".parquet", filepath.Ext(path) == "":
 		// No extension: a directory of Parquet parts.
 		ref.Format = FormatParquet
+	case strings.EqualFold(filepath.Ext(path), ".xls"):
+		return Ref{}, fmt.Errorf("source %q: Kalla reads Excel workbooks saved as .xlsx, not in the Excel 97-2003 format (.xls): save it as .xlsx or CSV", uri)
 	case ext == "":
 		return Ref{}, fmt.Errorf("source %q: unknown file type %q; allowed: %s, or a directory of .parquet parts", uri, filepath.Ext(path), allowedExts)
 	default:

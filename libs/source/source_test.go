@@ -118,7 +118,8 @@ func TestParseErrors(t *testing.T) {
 	tests := map[string]string{
 		"http_scheme":       "http://example.com/x.csv",
 		"relative_file":     "file://data/x.csv",
-		"unknown_extension": "file:///data/x.xlsx",
+		"unknown_extension": "file:///data/x.ods",
+		"old_excel":         "file:///data/x.xls",
 		"no_table":          "postgres://u:p@h/db",
 		"unclosed_quote":    `postgres://u:p@h/db?table=public."Ledger`,
 		"text_after_quote":  `postgres://u:p@h/db?table="acc"x.ledger`,

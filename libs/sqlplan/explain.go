@@ -122,7 +122,11 @@ func read(in plan.Input) string {
 				if p.Layout.Encoding != "" {
 					utf8 = ", in UTF-8"
 				}
-				parts[i].Path = "<" + parts[i].Path + " rewritten from " + from + " on, its lines ending in \\n alone" + utf8 + ">"
+				what := " rewritten from " + from + " on, its lines ending in \\n alone" + utf8
+				if p.Layout.Sheet != "" {
+					what = fmt.Sprintf(" sheet %q written as CSV from %s on", p.Layout.Sheet, from)
+				}
+				parts[i].Path = "<" + parts[i].Path + what + ">"
 				parts[i].Layout = p.Layout.Rewritten()
 				parts[i].Layout.LongestRecord = p.Layout.LongestRecord
 			}

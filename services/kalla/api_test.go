@@ -73,6 +73,21 @@ func TestSubmitThroughTheAPI(t *testing.T) {
 		replaceInFile(t, filepath.Join(filepath.Dir(recipe), "invoices.csv"), "Acme Corporation", "Acm\xe9 Corporation")
 		submitLikeReconcile(t, url, recipe, path)
 	})
+	t.Run("workbook_object_completes_like_its_csv_file", func(t *testing.T) {
+		// The planner and the executor each fetch the workbook and read
+		// the sheet the recipe names.
+		csv := copyExample(t, "bank", "recipe-workbook.json", "payments.csv", "statement.csv", "statement.xlsx")
+		recipe := filepath.Join(filepath.Dir(csv), "recipe-workbook.json")
+		store, err := objstore.Open("s3://"+s.s3.Bucket+"/bank", s.s3.Config())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := store.PutFile(context.Background(), "statement.xlsx", filepath.Join(filepath.Dir(csv), "statement.xlsx")); err != nil {
+			t.Fatal(err)
+		}
+		replaceInFile(t, recipe, "file://statement.xlsx", "s3://"+s.s3.Bucket+"/bank/statement.xlsx")
+		submitLikeReconcile(t, url, recipe, csv)
+	})
 	t.Run("run_failed_on_its_data_exits_2", func(t *testing.T) {
 		// The planner reads schemas only: the executor finds the duplicated
 		// invoice, and the run says it failed on its input.

@@ -77,10 +77,14 @@ func describeInput(w io.Writer, side string, in plan.Input) {
 	fmt.Fprintf(w, "\n%s %s: %s\n", side, in.Alias, in.Ref)
 	if in.Ref.Format == source.FormatCSV {
 		layout := in.Schema.CSVParts(in.Ref.Path)[0].Layout
-		before := "its header"
+		before, lines := "its header", "lines"
+		if layout.Sheet != "" {
+			lines = "rows"
+			fmt.Fprintf(w, "  sheet: %q, its cells as Excel shows them (numbers to 15 digits, dates by their format), written as CSV for the engine\n", layout.Sheet)
+		}
 		if layout.Headerless() {
 			before = "its records"
-			fmt.Fprintln(w, "  header: none; every line is a record, of the columns the recipe names")
+			fmt.Fprintf(w, "  header: none; every %s is a record, of the columns the recipe names\n", strings.TrimSuffix(lines, "s"))
 		}
 		if layout.Encoding != "" {
 			fmt.Fprintf(w, "  encoding: %s, read as UTF-8\n", layout.Encoding)
@@ -89,7 +93,7 @@ func describeInput(w io.Writer, side string, in plan.Input) {
 			fmt.Fprintf(w, "  separator: %s, as the recipe sets\n", strconv.QuoteRune(rune(layout.Separator[0])))
 		}
 		if layout.SkipLines > 0 {
-			fmt.Fprintf(w, "  skips: the first %d lines of each file, before %s\n", layout.SkipLines, before)
+			fmt.Fprintf(w, "  skips: the first %d %s of each file, before %s\n", layout.SkipLines, lines, before)
 		}
 	}
 	key := "the row number in the file"

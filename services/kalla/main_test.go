@@ -424,6 +424,68 @@ func TestBankStatementsExample(t *testing.T) {
 	}
 }
 
+// TestBankWorkbookExample: the bank example's statement as the bank's
+// Excel workbook (its transactions on the second sheet, under title rows,
+// dates and amounts as formatted cells) gives the evidence the statement's
+// CSV file does, byte for byte.
+func TestBankWorkbookExample(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Dir(copyExample(t, "bank", "recipe-workbook.json", "payments.csv", "statement.csv", "statement.xlsx"))
+	evidence := map[string]string{}
+	for _, recipe := range []string{"recipe.json", "recipe-workbook.json"} {
+		out := filepath.Join(t.TempDir(), "out")
+		r := kalla(t, "reconcile", "--recipe", filepath.Join(dir, recipe), "--out", out, "--format", "csv")
+		if r.code != exitOK {
+			t.Fatalf("%s: exit %d: %s", recipe, r.code, r.stderr)
+		}
+		for _, name := range []string{"matched.csv", "unmatched_left.csv", "unmatched_right.csv"} {
+			b, err := os.ReadFile(filepath.Join(out, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if prev, ok := evidence[name]; ok && prev != string(b) {
+				t.Errorf("%s from the workbook:\n%s\nfrom the CSV file:\n%s", name, b, prev)
+			}
+			evidence[name] = string(b)
+		}
+	}
+	if !strings.Contains(evidence["unmatched_right.csv"], "B-104,2024-03-05,INV-1004 UMBRELLA CORP,,5000.10,by_reference,PAY-04,") {
+		t.Errorf("unmatched bank records:\n%s", evidence["unmatched_right.csv"])
+	}
+}
+
+// TestWorkbookFaults: a fault in a workbook's data is named by its sheet's
+// rows, as Excel numbers them.
+func TestWorkbookFaults(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ sheet, want string }{
+		{"Duplicates", `"B-103" (2 rows: rows 4 and 6)`},
+		{"Text amounts", `values such as "n/a", on row 3,`},
+	} {
+		t.Run(strings.ReplaceAll(strings.ToLower(tt.sheet), " ", "_"), func(t *testing.T) {
+			t.Parallel()
+			recipe := copyExample(t, "bank", "payments.csv")
+			b, err := os.ReadFile(recipe)
+			if err != nil {
+				t.Fatal(err)
+			}
+			faults, err := filepath.Abs("testdata/statement-faults.xlsx")
+			if err != nil {
+				t.Fatal(err)
+			}
+			sheet, _ := json.Marshal(tt.sheet)
+			b = bytes.Replace(b, []byte(`"uri": "file://statement.csv",`), []byte(`"uri": "file://`+faults+`", "sheet": `+string(sheet)+`,`), 1)
+			if err := os.WriteFile(recipe, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := kalla(t, "reconcile", "--recipe", recipe, "--out", filepath.Join(t.TempDir(), "out"))
+			if r.code != exitBadInput || !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("exit %d, stderr %s; want %d saying %s", r.code, r.stderr, exitBadInput, tt.want)
+			}
+		})
+	}
+}
+
 func TestBadInputExitsTwo(t *testing.T) {
 	t.Parallel()
 	seed := filepath.Join(t.TempDir(), "recipe.json")

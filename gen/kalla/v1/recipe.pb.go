@@ -426,6 +426,13 @@ type Source struct {
 	// unless a byte order mark says otherwise), as spreadsheets and banks
 	// export. Kalla reads such a file as UTF-8.
 	Encoding string `protobuf:"bytes,14,opt,name=encoding,proto3" json:"encoding,omitempty"`
+	// sheet names the sheet read of an Excel workbook source (.xlsx); without
+	// it, the workbook's first. The sheet is read as a CSV file is: its
+	// first row with a value (after skip_lines rows) is the header, unless
+	// columns names them, and every other row with a value is a record.
+	// Cells read as Excel shows them: numbers to 15 significant digits,
+	// dates and times by their number format, formulas by their saved value.
+	Sheet string `protobuf:"bytes,15,opt,name=sheet,proto3" json:"sheet,omitempty"`
 	// reverse_sign names numeric columns whose sign this source writes the
 	// other way round (a bank statement's -500.00 for the ledger's 500.00):
 	// every condition and aggregate check compares such a column's values
@@ -547,6 +554,13 @@ func (x *Source) GetSeparator() string {
 func (x *Source) GetEncoding() string {
 	if x != nil {
 		return x.Encoding
+	}
+	return ""
+}
+
+func (x *Source) GetSheet() string {
+	if x != nil {
+		return x.Sheet
 	}
 	return ""
 }
@@ -1236,7 +1250,7 @@ const file_kalla_v1_recipe_proto_rawDesc = "" +
 	"\f_description\"W\n" +
 	"\aSources\x12$\n" +
 	"\x04left\x18\x01 \x01(\v2\x10.kalla.v1.SourceR\x04left\x12&\n" +
-	"\x05right\x18\x02 \x01(\v2\x10.kalla.v1.SourceR\x05right\"\xa6\x06\n" +
+	"\x05right\x18\x02 \x01(\v2\x10.kalla.v1.SourceR\x05right\"\xbc\x06\n" +
 	"\x06Source\x12\x14\n" +
 	"\x05alias\x18\x01 \x01(\tR\x05alias\x12\x10\n" +
 	"\x03uri\x18\x02 \x01(\tR\x03uri\x12\x1f\n" +
@@ -1247,7 +1261,8 @@ const file_kalla_v1_recipe_proto_rawDesc = "" +
 	"skip_lines\x18\v \x01(\x05R\tskipLines\x12\x18\n" +
 	"\acolumns\x18\f \x03(\tR\acolumns\x12\x1c\n" +
 	"\tseparator\x18\r \x01(\tR\tseparator\x12\x1a\n" +
-	"\bencoding\x18\x0e \x01(\tR\bencoding\x12!\n" +
+	"\bencoding\x18\x0e \x01(\tR\bencoding\x12\x14\n" +
+	"\x05sheet\x18\x0f \x01(\tR\x05sheet\x12!\n" +
 	"\freverse_sign\x18\x05 \x03(\tR\vreverseSign\x127\n" +
 	"\aextract\x18\x06 \x03(\v2\x1d.kalla.v1.Source.ExtractEntryR\aextract\x12+\n" +
 	"\x03net\x18\a \x03(\v2\x19.kalla.v1.Source.NetEntryR\x03net\x124\n" +

@@ -93,10 +93,11 @@ func keyExamples(ctx context.Context, s *session, in plan.Input, table string) (
 }
 
 // keyPlace is where a key's first records are in a side's file: the line
-// each starts on (CSV), or the file and the record's number in it
-// (Parquet).
+// each starts on (CSV; a workbook sheet's row), or the file and the
+// record's number in it (Parquet).
 type keyPlace struct {
 	lines   []int
+	line    string // what lines count: "line" or "row"
 	files   []string
 	records []int64
 }
@@ -168,7 +169,7 @@ func addLines(places map[string]*keyPlace, in plan.Input) error {
 	for _, p := range places {
 		for j, r := range p.records {
 			i, n := partRecord(parts, r)
-			p.lines = append(p.lines, lines[i][n])
+			p.lines, p.line = append(p.lines, lines[i][n]), source.LineWord(parts[i].Path)
 			if len(in.Schema.Parts) > 0 {
 				p.files[j] = parts[i].Path
 			}
@@ -197,7 +198,7 @@ func (p *keyPlace) text(n int64, parts bool) string {
 	more := n - int64(len(p.records))
 	noun, places := "record", numbers(p.records)
 	if p.lines != nil {
-		noun, places = "line", numbers(p.lines)
+		noun, places = p.line, numbers(p.lines)
 	}
 	if !parts {
 		return listed(noun, places, more)

@@ -69,6 +69,8 @@ func sourceField(err error) string {
 		return "types." + te.Column
 	case errors.As(err, &nc):
 		return nc.Field
+	case errors.Is(err, source.ErrNoSheet):
+		return "sheet"
 	}
 	return "uri"
 }

@@ -116,6 +116,26 @@ func TestCreateRun(t *testing.T) {
 			t.Errorf("err = %v, want InvalidArgument saying %s", err, want)
 		}
 	})
+	t.Run("workbook_without_the_sheet_named", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		e.writeCSVs(t)
+		b, err := os.ReadFile("../../../../examples/bank/statement.xlsx")
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(e.dir, "statement.xlsx")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		text := strings.Replace(e.recipe("file://"+path, "", ""), `"primary_key": ["invoice_id"]}`, `"primary_key": ["invoice_id"], "sheet": "Statement"}`, 1)
+		_, err = e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: text}))
+		cerr := wantCode(t, err, connect.CodeInvalidArgument)
+		fields := fieldsOf(cerr)
+		if want := `it has no sheet named "Statement"; its sheets are "Summary", "Transactions"`; !slices.Equal(fields, []string{"sources.left.sheet"}) || !strings.Contains(cerr.Message(), want) {
+			t.Errorf("field errors %v, message %s; want sources.left.sheet saying %s", fields, cerr.Message(), want)
+		}
+	})
 	t.Run("missing_column_is_rejected_and_nothing_recorded", func(t *testing.T) {
 		t.Parallel()
 		e := setup(t)
@@ -153,14 +173,7 @@ func TestCreateRun(t *testing.T) {
 			`"primary_key": ["invoice_id"], "filter": [{"column": "issued", "op": "gte", "value": "01.02.2024"}], "totals": ["invoice_id"]}`, 1)
 		_, err := e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: text}))
 		cerr := wantCode(t, err, connect.CodeInvalidArgument)
-		var fields []string
-		for _, d := range cerr.Details() {
-			if fe, err := d.Value(); err == nil {
-				if fe, ok := fe.(*kallav1.FieldError); ok {
-					fields = append(fields, fe.GetField())
-				}
-			}
-		}
+		fields := fieldsOf(cerr)
 		if want := []string{"sources.left.totals[0]", "sources.left.filter[0].value"}; !slices.Equal(fields, want) {
 			t.Errorf("field errors %v, want %v (%s)", fields, want, cerr.Message())
 		}

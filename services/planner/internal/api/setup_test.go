@@ -207,6 +207,19 @@ func (e *env) fetch(t *testing.T, stream, consumer string) *kallav1.JobEnvelope 
 	return nil
 }
 
+// fieldsOf lists the fields that an error's FieldError details name.
+func fieldsOf(cerr *connect.Error) []string {
+	var fields []string
+	for _, d := range cerr.Details() {
+		if fe, err := d.Value(); err == nil {
+			if fe, ok := fe.(*kallav1.FieldError); ok {
+				fields = append(fields, fe.GetField())
+			}
+		}
+	}
+	return fields
+}
+
 func wantCode(t *testing.T, err error, code connect.Code) *connect.Error {
 	t.Helper()
 	if err == nil {
