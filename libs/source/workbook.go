@@ -604,7 +604,10 @@ func (sr *sheetReader) cell(r, col int) error {
 		case sr.x.is(tokStart, "f"):
 			var f []byte
 			f, err = sr.x.content(nil)
-			c.formula = "=" + string(f)
+			c.formula = "the formula =" + string(f)
+			if len(f) == 0 {
+				c.formula = "a formula shared with the cells above it" // <f t="shared" si="0"/>
+			}
 		case sr.x.is(tokStart, "is"):
 			c.inline, err = sr.x.richText(c.inline[:0])
 		case sr.x.kind == tokStart && !sr.x.closed:
@@ -623,7 +626,7 @@ func (sr *sheetReader) cell(r, col int) error {
 }
 
 // cellRead is a cell as saved: its type (t), style (s), value (v), inline
-// string (is) and formula (f).
+// string (is) and formula (f), as messages name it.
 type cellRead struct {
 	kind, style, formula string
 	v, inline            []byte
@@ -640,7 +643,7 @@ func (sr *sheetReader) add(c cellRead, r, col int) error {
 	// A formula's value is saved in v, empty only for an empty text
 	// (t="str"); writers that do not calculate leave it out or empty.
 	if formula != "" && kind != "inlineStr" && (!c.hasV || len(v) == 0 && kind != "str") {
-		return at("the formula %s has no saved value (the file was written without calculating it); "+
+		return at("%s has no saved value (the file was written without calculating it); "+
 			"open it in Excel or LibreOffice and save it, so that its values are saved", formula)
 	}
 	val := sr.val[:0]

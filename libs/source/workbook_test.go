@@ -279,6 +279,8 @@ func TestWorkbookErrors(t *testing.T) {
 	}{
 		{name: "formula_without_value", path: saved(one(`<row r="2"><c r="A2"><v>1</v></c><c r="B2"><f>SUM(C1:C9)</f></c></row>`)),
 			want: `sheet "Data", row 2, cell B2: the formula =SUM(C1:C9) has no saved value`},
+		{name: "shared_formula_without_value", path: saved(one(`<row r="2"><c r="A2"><v>1</v></c><c r="B2"><f t="shared" si="0"/><v></v></c></row>`)),
+			want: `sheet "Data", row 2, cell B2: a formula shared with the cells above it has no saved value`},
 		{name: "value_beyond_header", path: saved(one(`<row r="2"><c r="A2"><v>1</v></c><c r="D2"><v>5</v></c></row>`)),
 			want: `sheet "Data", row 2: cell D2 holds a value beyond the 2 columns the header (row 1) names`},
 		{name: "not_a_number", path: saved(one(`<row r="2"><c r="A2"><v>1</v></c><c r="B2"><v>1,5</v></c></row>`)),

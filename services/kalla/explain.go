@@ -80,7 +80,7 @@ func describeInput(w io.Writer, side string, in plan.Input) {
 		before, lines := "its header", "lines"
 		if layout.Sheet != "" {
 			lines = "rows"
-			fmt.Fprintf(w, "  sheet: %q, its cells as Excel shows them (numbers to 15 digits, dates by their format), written as CSV for the engine\n", layout.Sheet)
+			fmt.Fprintf(w, "  sheet: %q, its cells' values (numbers to 15 digits, dates and times by their format), written as CSV for the engine\n", layout.Sheet)
 		}
 		if layout.Headerless() {
 			before = "its records"

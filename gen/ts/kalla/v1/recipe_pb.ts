@@ -177,8 +177,9 @@ export type Source = Message<"kalla.v1.Source"> & {
    * it, the workbook's first. The sheet is read as a CSV file is: its
    * first row with a value (after skip_lines rows) is the header, unless
    * columns names them, and every other row with a value is a record.
-   * Cells read as Excel shows them: numbers to 15 significant digits,
-   * dates and times by their number format, formulas by their saved value.
+   * Cells read as their values: numbers to 15 significant digits whatever
+   * their format shows, dates and times as their number format says,
+   * formulas by their saved value.
    *
    * @generated from field: string sheet = 15;
    */
