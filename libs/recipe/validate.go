@@ -133,7 +133,7 @@ func validateSource(src *kallav1.Source, path string) Errors {
 	}
 	workbook := refErr == nil && source.Workbook(src.GetUri())
 	if src.GetSheet() != "" && refErr == nil && !workbook {
-		fail(path+".sheet", "applies to Excel workbooks (.xlsx) only; %s is not one", ref)
+		fail(path+".sheet", "applies to Excel workbooks (.xlsx, .xlsm) only; %s is not one", ref)
 	}
 	const notText = "applies to delimited text files only; %s is an Excel workbook, whose cells are its fields"
 	if workbook && src.GetSeparator() != "" {

@@ -129,7 +129,7 @@ func TestFileKinds(t *testing.T) {
 	}
 	for _, uri := range []string{"file:///d/x.gz", "file:///d/x.parquet.gz", "file:///d/x.txt", "s3://bucket/x.gz", "s3://bucket/x.json"} {
 		_, err := source.Parse(uri)
-		if want := ".csv, .tsv, .csv.gz, .tsv.gz, .xlsx or .parquet"; err == nil || !strings.Contains(err.Error(), want) {
+		if want := ".csv, .tsv, .csv.gz, .tsv.gz, .xlsx, .xlsm or .parquet"; err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Parse(%s): err = %v, want one listing %s", uri, err, want)
 		}
 	}

@@ -145,7 +145,7 @@ func TestFileWithoutExtension(t *testing.T) {
 	}
 	for _, types := range []map[string]source.Setting{nil, {"id": {Type: source.Text}}} {
 		_, err := source.ReadSchema(context.Background(), ref, path, source.CSVOptions{Types: types})
-		if want := path + " is a file without an extension: Kalla reads a .csv, .tsv, .csv.gz, .tsv.gz, .xlsx or .parquet file, or a directory"; err == nil || !strings.Contains(err.Error(), want) {
+		if want := path + " is a file without an extension: Kalla reads a .csv, .tsv, .csv.gz, .tsv.gz, .xlsx, .xlsm or .parquet file, or a directory"; err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("types %v: err = %v, want %s", types, err, want)
 		}
 	}

@@ -51,7 +51,7 @@ func TestParsePattern(t *testing.T) {
 	}
 	for uri, want := range map[string]string{
 		"file:///d/*/x.csv":   "* may stand only in the file name, not in a directory's (/d/*)",
-		"file:///d/x*":        "the pattern x* must end in .csv, .tsv, .csv.gz, .tsv.gz, .xlsx or .parquet, so that every file it names is read alike",
+		"file:///d/x*":        "the pattern x* must end in .csv, .tsv, .csv.gz, .tsv.gz, .xlsx, .xlsm or .parquet, so that every file it names is read alike",
 		"file:///d/*.csv.gz*": "must end in",
 		"s3://b/d*/x.csv":     "* may stand only in the file name, not in a directory's (s3://b/d*)",
 		"s3://b/x-*":          "the pattern x-* must end in",

@@ -276,7 +276,7 @@ func (opts CSVOptions) setting() string {
 func (opts CSVOptions) workbookSettings(path string) error {
 	switch {
 	case opts.Sheet != "" && !Workbook(path):
-		return errors.New("sheet applies to Excel workbooks (.xlsx) only")
+		return errors.New("sheet applies to Excel workbooks (.xlsx, .xlsm) only")
 	case !Workbook(path):
 	case opts.Separator != "":
 		return errors.New("separator applies to delimited text files only: a workbook's cells are its fields")

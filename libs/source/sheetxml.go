@@ -58,6 +58,9 @@ func (x *xmlScanner) next() error {
 	if err != nil {
 		return err
 	}
+	if len(trimSpaces(tag)) == 0 || tag[0] == '/' && len(trimSpaces(tag[1:])) == 0 {
+		return errors.New("a tag without a name")
+	}
 	switch {
 	case len(tag) > 0 && tag[0] == '/':
 		x.kind, x.name = tokEnd, localName(trimSpaces(tag[1:]))

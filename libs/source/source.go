@@ -53,8 +53,9 @@ func (r Ref) Native() bool { return r.Format != FormatPostgres }
 // String is the URI with any password removed: safe for logs and errors.
 func (r Ref) String() string { return Redact(r.uri) }
 
-// Parse reads a source URI: file:///path/x.csv (or .tsv, .csv.gz, .tsv.gz),
-// file:///path/x.parquet, a directory of Parquet parts, a pattern naming
+// Parse reads a source URI: file:///path/x.csv (or .tsv, .csv.gz,
+// .tsv.gz; a workbook, .xlsx or .xlsm), file:///path/x.parquet, a
+// directory of Parquet parts, a pattern naming
 // several files of one kind (file:///path/2024-*.csv, see Pattern), the
 // same names in s3://bucket/key, or
 // postgres://user:pass@host:port/db?table=schema.table.
@@ -91,7 +92,7 @@ func parseObject(uri string) (Ref, error) {
 // fileExts are the endings of the files Kalla reads: Parquet, delimited
 // text read as CSV (a .tsv file's fields separated by tabs), through gzip
 // when it ends in .gz, and Excel workbooks, a sheet read as CSV.
-var fileExts = []string{".csv", ".tsv", ".csv.gz", ".tsv.gz", ".xlsx", ".parquet"}
+var fileExts = []string{".csv", ".tsv", ".csv.gz", ".tsv.gz", ".xlsx", ".xlsm", ".parquet"}
 
 // FileExt is the ending of name that says it is a file Kalla reads, in
 // lower case (".csv", ".csv.gz", ".parquet"), or "" for another name. A

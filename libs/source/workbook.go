@@ -6,16 +6,21 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// Workbook says whether the file at path is an Excel workbook (.xlsx),
-// whose sheet Kalla reads as it reads a CSV file: a header row naming the
-// columns (or the recipe's columns), then a record a row.
-func Workbook(path string) bool { return FileExt(path) == ".xlsx" }
+// Workbook says whether the file at path is an Excel workbook (.xlsx, or
+// .xlsm with macros), whose sheet Kalla reads as it reads a CSV file: a
+// header row naming the columns (or the recipe's columns), then a record
+// a row.
+func Workbook(path string) bool {
+	ext := FileExt(path)
+	return ext == ".xlsx" || ext == ".xlsm"
+}
 
 // LineWord is what a record's place in the file at path is called in
 // messages: a row of a workbook's sheet, a line of a text file.
@@ -74,6 +79,9 @@ const (
 func openWorkbook(path string) (*workbook, error) {
 	z, err := zip.OpenReader(path)
 	if err != nil {
+		if compoundFile(path) {
+			return nil, fmt.Errorf("%s is a workbook protected by a password, or an Excel 97-2003 file (.xls) named otherwise: save it as .xlsx without a password", path)
+		}
 		return nil, fmt.Errorf("%s is not an Excel workbook (.xlsx, a zip of XML parts): %w", path, err)
 	}
 	wb := &workbook{zip: z}
@@ -82,6 +90,19 @@ func openWorkbook(path string) (*workbook, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return wb, nil
+}
+
+// compoundFile says whether the file at path is an OLE compound file, the
+// container of Excel 97-2003 workbooks and of encrypted .xlsx files.
+func compoundFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 8)
+	_, err = io.ReadFull(f, head)
+	return err == nil && string(head) == "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 }
 
 func (wb *workbook) Close() error { return wb.zip.Close() }

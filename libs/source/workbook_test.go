@@ -298,8 +298,10 @@ func TestWorkbookErrors(t *testing.T) {
 		{name: "encoding", path: saved(one("")), opts: source.CSVOptions{Encoding: "latin1"}, want: "encoding applies to delimited text files only"},
 		{name: "not_a_zip", path: func(t *testing.T) string { return csvFileNamed(t, "x.xlsx", "id,amount\n1,2\n") },
 			want: "is not an Excel workbook (.xlsx, a zip of XML parts)"},
+		{name: "encrypted", path: func(t *testing.T) string { return csvFileNamed(t, "x.xlsx", "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 rest of an OLE file") },
+			want: "is a workbook protected by a password, or an Excel 97-2003 file (.xls) named otherwise: save it as .xlsx without a password"},
 		{name: "sheet_of_a_csv_file", path: func(t *testing.T) string { return csvFileNamed(t, "x.csv", "id,amount\n1,2\n") },
-			opts: source.CSVOptions{Sheet: "Data"}, want: "sheet applies to Excel workbooks (.xlsx) only"},
+			opts: source.CSVOptions{Sheet: "Data"}, want: "sheet applies to Excel workbooks (.xlsx, .xlsm) only"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -384,4 +386,24 @@ func TestWorkbookPattern(t *testing.T) {
 	if want := `sheet "Cover" has no row with a value, where a header row naming the columns is required; the workbook's sheets are "Cover", "Lines"`; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("err = %v reading the first sheets, Cover, want one saying %s", err, want)
 	}
+}
+
+// FuzzSheet: whatever a sheet's XML holds, reading it ends, with records
+// or an error, and never panics.
+func FuzzSheet(f *testing.F) {
+	f.Add(headerRow(2) + `<row r="2"><c r="A2"><v>1</v></c><c r="B2" t="inlineStr"><is><t>x</t></is></c></row>`)
+	f.Add(`<row r="1"><c r="A1" t="s"><v>0</v></c></row><row><c><f>A1</f></c></row><!-- c --><![CDATA[x]]>`)
+	f.Add(`<row r="1"><c r='A1' t="inlineStr"><is><r><t>a</t></r><rPh><t>b</t></rPh></is></c></row><row r="2"><c r="A2" s="1"><v>45306.5</v></c></row>`)
+	f.Fuzz(func(t *testing.T, rows string) {
+		b := book{strings: []string{"<t>id</t>", "<t>amount</t>"}, xfs: []int{0, 22}, sheets: []sheet{{name: "S", rows: rows}}}
+		path := b.write(t, "fuzz.xlsx")
+		s, err := source.CSVSchema(path, source.CSVOptions{})
+		if err != nil {
+			return
+		}
+		var out bytes.Buffer
+		if _, n, err := source.RewriteCSV(path, s.CSV, &out); err != nil || n != s.Rows {
+			t.Errorf("rewrite: %d records (%v), the schema counted %d", n, err, s.Rows)
+		}
+	})
 }
