@@ -298,7 +298,9 @@ func TestWorkbookErrors(t *testing.T) {
 		{name: "encoding", path: saved(one("")), opts: source.CSVOptions{Encoding: "latin1"}, want: "encoding applies to delimited text files only"},
 		{name: "not_a_zip", path: func(t *testing.T) string { return csvFileNamed(t, "x.xlsx", "id,amount\n1,2\n") },
 			want: "is not an Excel workbook (.xlsx, a zip of XML parts)"},
-		{name: "encrypted", path: func(t *testing.T) string { return csvFileNamed(t, "x.xlsx", "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 rest of an OLE file") },
+		{name: "encrypted", path: func(t *testing.T) string {
+			return csvFileNamed(t, "x.xlsx", "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 rest of an OLE file")
+		},
 			want: "is a workbook protected by a password, or an Excel 97-2003 file (.xls) named otherwise: save it as .xlsx without a password"},
 		{name: "sheet_of_a_csv_file", path: func(t *testing.T) string { return csvFileNamed(t, "x.csv", "id,amount\n1,2\n") },
 			opts: source.CSVOptions{Sheet: "Data"}, want: "sheet applies to Excel workbooks (.xlsx, .xlsm) only"},
