@@ -26,6 +26,7 @@ type xmlScanner struct {
 	attrs, text []byte
 	closed      bool // a start tag that closes itself (<c r="A1"/>)
 	pending     bool // the '<' of the next tag has been read
+	err         error
 }
 
 type tokenKind uint8
@@ -37,11 +38,22 @@ const (
 )
 
 func newXMLScanner(r io.Reader) *xmlScanner {
-	return &xmlScanner{r: bufio.NewReaderSize(r, 1<<20)}
+	x := &xmlScanner{r: bufio.NewReaderSize(r, 1<<20)}
+	if head, _ := x.r.Peek(2); string(head) == "\xff\xfe" || string(head) == "\xfe\xff" {
+		x.err = errUTF16
+	}
+	return x
 }
+
+// errUTF16 refuses a part in UTF-16, which the format allows and Excel
+// does not write: read as UTF-8, its tags would not be found.
+var errUTF16 = errors.New("it is written in UTF-16, which Kalla does not read: save the workbook again in Excel or LibreOffice")
 
 // next reads the next token; io.EOF at the end.
 func (x *xmlScanner) next() error {
+	if x.err != nil {
+		return x.err
+	}
 	if !x.pending {
 		raw, err := x.readUntil('<')
 		if len(raw) > 0 {

@@ -580,6 +580,9 @@ func (sr *sheetReader) nextRow() (int, error) {
 }
 
 func (sr *sheetReader) xmlError(err error) error {
+	if errors.Is(err, errUTF16) {
+		return fmt.Errorf("sheet %q: %w", sr.layout.Sheet, err)
+	}
 	return fmt.Errorf("sheet %q, after row %d: its XML is damaged: %w", sr.layout.Sheet, sr.row, unexpected(err))
 }
 

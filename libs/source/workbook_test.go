@@ -22,7 +22,8 @@ type book struct {
 	date1904 bool
 }
 
-type sheet struct{ name, rows string }
+// sheet is a sheet's name and rows, or the whole of its part (xml).
+type sheet struct{ name, rows, xml string }
 
 // write saves the book as name in a test directory.
 func (b book) write(t *testing.T, name string) string {
@@ -46,7 +47,15 @@ func (b book) write(t *testing.T, name string) string {
 	for i, s := range b.sheets {
 		fmt.Fprintf(&sheets, `<sheet name="%s" sheetId="%d" r:id="rId%d"/>`, s.name, i+1, i+1)
 		fmt.Fprintf(&rels, `<Relationship Id="rId%d" Type="%sworksheet" Target="worksheets/sheet%d.xml"/>`, i+1, rel, i+1)
-		put(fmt.Sprintf("xl/worksheets/sheet%d.xml", i+1), `<worksheet `+ns+`><sheetData>`+s.rows+`</sheetData></worksheet>`)
+		part := `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n" + `<worksheet ` + ns + `><sheetData>` + s.rows + `</sheetData></worksheet>`
+		if s.xml != "" {
+			part = s.xml
+		}
+		w, err := z.Create(fmt.Sprintf("xl/worksheets/sheet%d.xml", i+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(part))
 	}
 	fmt.Fprintf(&rels, `<Relationship Id="rIdS" Type="%ssharedStrings" Target="sharedStrings.xml"/>`, rel)
 	fmt.Fprintf(&rels, `<Relationship Id="rIdT" Type="%sstyles" Target="/xl/styles.xml"/>`, rel)
@@ -294,6 +303,7 @@ func TestWorkbookErrors(t *testing.T) {
 		{name: "header_with_a_gap", path: saved(book{strings: []string{"<t>id</t>"}, sheets: []sheet{{name: "S",
 			rows: `<row r="1"><c r="A1" t="s"><v>0</v></c><c r="C1" t="s"><v>0</v></c></row>`}}}), want: `header column 2 has no name`},
 		{name: "empty_sheet", path: saved(book{sheets: []sheet{{name: "S"}}}), want: `sheet "S" has no row with a value`},
+		{name: "utf16_xml", path: saved(book{sheets: []sheet{{name: "S", xml: "\xff\xfe<\x00?\x00x\x00m\x00l\x00"}}}), want: `sheet "S": it is written in UTF-16, which Kalla does not read`},
 		{name: "separator", path: saved(one("")), opts: source.CSVOptions{Separator: ";"}, want: "separator applies to delimited text files only"},
 		{name: "encoding", path: saved(one("")), opts: source.CSVOptions{Encoding: "latin1"}, want: "encoding applies to delimited text files only"},
 		{name: "not_a_zip", path: func(t *testing.T) string { return csvFileNamed(t, "x.xlsx", "id,amount\n1,2\n") },
