@@ -3,11 +3,17 @@ package source_test
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/csv"
+	"encoding/xml"
 	"fmt"
+	"math/big"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kallahq/kalla/libs/source"
 )
@@ -418,4 +424,115 @@ func FuzzSheet(f *testing.F) {
 			t.Errorf("rewrite: %d records (%v), the schema counted %d", n, err, s.Rows)
 		}
 	})
+}
+
+// TestWorkbookAgainstCSV: random values saved as a workbook's typed cells
+// and written as a CSV file read alike: the same types, records and
+// values (numbers compared as numbers: a cell holds 1234.5 where the CSV
+// file writes 1234.50).
+func TestWorkbookAgainstCSV(t *testing.T) {
+	t.Parallel()
+	for seed := range uint64(40) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			t.Parallel()
+			rng := rand.New(rand.NewPCG(seed, 7))
+			csvText, rows := randomTable(rng)
+			xlsx := book{strings: []string{"<t>id</t>", "<t>amount</t>", "<t>day</t>", "<t>at</t>", "<t>memo</t>", "<t>paid</t>"},
+				xfs: []int{0, 14, 22}, sheets: []sheet{{name: "S", rows: headerRow(6) + rows}}}.write(t, "random.xlsx")
+			want, err := source.CSVSchema(csvFileNamed(t, "random.csv", csvText), source.CSVOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := source.CSVSchema(xlsx, source.CSVOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, c := range got.Columns {
+				if w := want.Columns[i]; c.Name != w.Name || c.Type != w.Type || c.Scale != w.Scale {
+					t.Errorf("column %s: %v scale %d from the workbook, %v scale %d from CSV", c.Name, c.Type, c.Scale, w.Type, w.Scale)
+				}
+			}
+			if got.Rows != want.Rows {
+				t.Fatalf("%d records from the workbook, %d from CSV", got.Rows, want.Rows)
+			}
+			fromCSV := parsedCSV(t, rewritten(t, csvFileNamed(t, "again.csv", csvText), want.CSV))
+			fromSheet := parsedCSV(t, rewritten(t, xlsx, got.CSV))
+			for r := range fromCSV {
+				for i := range fromCSV[r] {
+					a, b := fromSheet[r][i], fromCSV[r][i]
+					x, okA := new(big.Rat).SetString(a)
+					y, okB := new(big.Rat).SetString(b)
+					if a != b && !(okA && okB && x.Cmp(y) == 0) {
+						t.Errorf("record %d, column %d: %q from the workbook, %q from CSV", r, i+1, a, b)
+					}
+				}
+			}
+		})
+	}
+}
+
+// randomTable is a CSV file of random records and the same values as a
+// sheet's rows of typed cells (from row 2, under headerRow): an integer,
+// an amount of two places, a date (style 1), a timestamp to the second
+// (style 2), text of every kind and a boolean; any of them may be empty.
+func randomTable(rng *rand.Rand) (string, string) {
+	var csvText, rows strings.Builder
+	csvText.WriteString("id,amount,day,at,memo,paid\n")
+	texts := []string{"ACME, Inc.", `say "hi"`, "two\nlines", "  padded  ", "007", "12.50", "Grüße ✓", "a<b & c>d", "_x000D_ literal", "-", "2024-13-45"}
+	epoch := time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
+	n := 1 + rng.IntN(30)
+	for i := range n {
+		r := i + 2
+		fields := make([]string, 6)
+		fmt.Fprintf(&rows, `<row r="%d">`, r)
+		cell := func(col int, attrs, inner, text string) {
+			if rng.IntN(8) == 0 {
+				return // empty
+			}
+			fmt.Fprintf(&rows, `<c r="%c%d"%s>%s</c>`, 'A'+col, r, attrs, inner)
+			fields[col] = text
+		}
+		id := rng.Int64N(1_000_000) - 1000
+		cell(0, "", fmt.Sprintf("<v>%d</v>", id), fmt.Sprint(id))
+		cents := rng.Int64N(2_000_000_000) - 1_000_000_000
+		amount := fmt.Sprintf("%d.%02d", cents/100, abs(cents%100))
+		if cents < 0 && cents > -100 {
+			amount = "-" + amount
+		}
+		cell(1, "", "<v>"+strconv.FormatFloat(float64(cents)/100, 'g', -1, 64)+"</v>", amount)
+		day := epoch.AddDate(0, 0, 20000+rng.IntN(60000))
+		cell(2, ` s="1"`, fmt.Sprintf("<v>%d</v>", int(day.Sub(epoch).Hours()/24)), day.Format("2006-01-02"))
+		secs := rng.IntN(86400)
+		at := day.Add(time.Duration(secs) * time.Second)
+		serial := strconv.FormatFloat(float64(int(day.Sub(epoch).Hours()/24))+float64(secs)/86400, 'g', -1, 64)
+		cell(3, ` s="2"`, "<v>"+serial+"</v>", at.Format("2006-01-02 15:04:05"))
+		memo := texts[rng.IntN(len(texts))]
+		var esc bytes.Buffer
+		xml.EscapeText(&esc, []byte(strings.ReplaceAll(memo, "_x", "_x005F_x")))
+		cell(4, ` t="inlineStr"`, `<is><t xml:space="preserve">`+esc.String()+`</t></is>`, memo)
+		paid := rng.IntN(2)
+		cell(5, ` t="b"`, fmt.Sprintf("<v>%d</v>", paid), []string{"FALSE", "TRUE"}[paid])
+		rows.WriteString("</row>")
+		w := csv.NewWriter(&csvText)
+		w.Write(fields)
+		w.Flush()
+	}
+	return csvText.String(), rows.String()
+}
+
+func abs(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// parsedCSV reads the records of text after its header.
+func parsedCSV(t *testing.T, text string) [][]string {
+	t.Helper()
+	records, err := csv.NewReader(strings.NewReader(text)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return records[1:]
 }
