@@ -41,6 +41,9 @@ type SideSummary struct {
 	Totals []TotalSummary `json:"totals,omitempty"`
 	// Files are, for a source a pattern names, the files read, in order.
 	Files []FileSummary `json:"files,omitempty"`
+	// Sheet is, for an Excel workbook source, the sheet read (of each of
+	// its files): the recipe's, or the first.
+	Sheet string `json:"sheet,omitempty"`
 }
 
 // FileSummary is one file of a source: its name and the records it held,

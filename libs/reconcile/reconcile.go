@@ -330,6 +330,14 @@ func patternFiles(in plan.Input) []evidence.FileSummary {
 	return FileSummaries(in.Schema)
 }
 
+// sheet is the sheet read of a workbook source; "" for another.
+func sheet(in plan.Input) string {
+	if in.Ref.Format != source.FormatCSV {
+		return ""
+	}
+	return in.Schema.CSVParts(in.Ref.Path)[0].Layout.Sheet
+}
+
 func summarize(p *plan.Plan, engineName string, res *engine.Result, total time.Duration) *evidence.Summary {
 	s := &evidence.Summary{
 		RecipeID: p.RecipeID,
@@ -352,6 +360,7 @@ func summarize(p *plan.Plan, engineName string, res *engine.Result, total time.D
 		s.Right.Matched += c.RightMatched
 	}
 	s.Left.Files, s.Right.Files = patternFiles(p.Left), patternFiles(p.Right)
+	s.Left.Sheet, s.Right.Sheet = sheet(p.Left), sheet(p.Right)
 	s.Left.Unmatched = s.Left.Rows - s.Left.Matched
 	s.Right.Unmatched = s.Right.Rows - s.Right.Matched
 	s.Left.Totals = totalSummaries(p.Left.Totals, res.LeftTotals)

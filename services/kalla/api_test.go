@@ -86,7 +86,9 @@ func TestSubmitThroughTheAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		replaceInFile(t, recipe, "file://statement.xlsx", "s3://"+s.s3.Bucket+"/bank/statement.xlsx")
-		submitLikeReconcile(t, url, recipe, csv)
+		if got := submitLikeReconcile(t, url, recipe, csv); got.Right.Sheet != "Transactions" || got.Left.Sheet != "" {
+			t.Errorf("sheets read: %q and %q, want none and Transactions", got.Left.Sheet, got.Right.Sheet)
+		}
 	})
 	t.Run("run_failed_on_its_data_exits_2", func(t *testing.T) {
 		// The planner reads schemas only: the executor finds the duplicated

@@ -431,26 +431,34 @@ func TestBankStatementsExample(t *testing.T) {
 func TestBankWorkbookExample(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Dir(copyExample(t, "bank", "recipe-workbook.json", "payments.csv", "statement.csv", "statement.xlsx"))
-	evidence := map[string]string{}
+	written := map[string]string{}
 	for _, recipe := range []string{"recipe.json", "recipe-workbook.json"} {
 		out := filepath.Join(t.TempDir(), "out")
 		r := kalla(t, "reconcile", "--recipe", filepath.Join(dir, recipe), "--out", out, "--format", "csv")
 		if r.code != exitOK {
 			t.Fatalf("%s: exit %d: %s", recipe, r.code, r.stderr)
 		}
+		// The summary names the sheet read, in the table and in summary.json.
+		var s evidence.Summary
+		if b, err := os.ReadFile(filepath.Join(out, "summary.json")); err != nil || json.Unmarshal(b, &s) != nil {
+			t.Fatalf("summary.json: %v", err)
+		}
+		if workbook := recipe == "recipe-workbook.json"; workbook != (s.Right.Sheet == "Transactions") || workbook != strings.Contains(r.stdout, `bank read from sheet "Transactions"`) || s.Left.Sheet != "" {
+			t.Errorf("%s: sheets %q and %q in summary.json, table:\n%s", recipe, s.Left.Sheet, s.Right.Sheet, r.stdout)
+		}
 		for _, name := range []string{"matched.csv", "unmatched_left.csv", "unmatched_right.csv"} {
 			b, err := os.ReadFile(filepath.Join(out, name))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if prev, ok := evidence[name]; ok && prev != string(b) {
+			if prev, ok := written[name]; ok && prev != string(b) {
 				t.Errorf("%s from the workbook:\n%s\nfrom the CSV file:\n%s", name, b, prev)
 			}
-			evidence[name] = string(b)
+			written[name] = string(b)
 		}
 	}
-	if !strings.Contains(evidence["unmatched_right.csv"], "B-104,2024-03-05,INV-1004 UMBRELLA CORP,,5000.10,by_reference,PAY-04,") {
-		t.Errorf("unmatched bank records:\n%s", evidence["unmatched_right.csv"])
+	if !strings.Contains(written["unmatched_right.csv"], "B-104,2024-03-05,INV-1004 UMBRELLA CORP,,5000.10,by_reference,PAY-04,") {
+		t.Errorf("unmatched bank records:\n%s", written["unmatched_right.csv"])
 	}
 }
 

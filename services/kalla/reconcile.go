@@ -163,6 +163,9 @@ func printSummary(w io.Writer, s *evidence.Summary) {
 			}
 			fmt.Fprintf(w, "\n  %s read from %d %s: %s\n", side.s.Alias, n, noun, fileList(side.s.Files))
 		}
+		if side.s.Sheet != "" {
+			fmt.Fprintf(w, "\n  %s read from sheet %q\n", side.s.Alias, side.s.Sheet)
+		}
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(tw, "rule\tpattern\tgroups\tleft matched\tright matched\t")

@@ -344,7 +344,7 @@ func fieldError(fe *kallav1.FieldError) string {
 // summaryOf converts the API's summary to summary.json's shape.
 func summaryOf(s *kallav1.Summary) *evidence.Summary {
 	side := func(x *kallav1.SideSummary) evidence.SideSummary {
-		out := evidence.SideSummary{Alias: x.GetAlias(), Rows: x.GetRows(), Matched: x.GetMatched(), Unmatched: x.GetUnmatched(), FilteredOut: x.GetFilteredOut()}
+		out := evidence.SideSummary{Alias: x.GetAlias(), Rows: x.GetRows(), Matched: x.GetMatched(), Unmatched: x.GetUnmatched(), FilteredOut: x.GetFilteredOut(), Sheet: x.GetSheet()}
 		for _, t := range x.GetTotals() {
 			out.Totals = append(out.Totals, evidence.TotalSummary{
 				Column: t.GetColumn(), By: t.GetBy(), Value: t.Value, Records: t.GetRecords(), MatchedRecords: t.GetMatchedRecords(),

@@ -455,7 +455,10 @@ type SideSummary struct {
 	// out; rows counts those kept.
 	FilteredOut int64 `protobuf:"varint,6,opt,name=filtered_out,json=filteredOut,proto3" json:"filtered_out,omitempty"`
 	// files are, for a source a pattern names, the files read, in order.
-	Files         []*FileSummary `protobuf:"bytes,7,rep,name=files,proto3" json:"files,omitempty"`
+	Files []*FileSummary `protobuf:"bytes,7,rep,name=files,proto3" json:"files,omitempty"`
+	// sheet is, for an Excel workbook source, the sheet read (of each of its
+	// files): the recipe's, or the workbook's first.
+	Sheet         string `protobuf:"bytes,8,opt,name=sheet,proto3" json:"sheet,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -537,6 +540,13 @@ func (x *SideSummary) GetFiles() []*FileSummary {
 		return x.Files
 	}
 	return nil
+}
+
+func (x *SideSummary) GetSheet() string {
+	if x != nil {
+		return x.Sheet
+	}
+	return ""
 }
 
 // FileSummary is one file of a source: its name and the records it held,
@@ -2228,7 +2238,7 @@ const file_kalla_v1_run_proto_rawDesc = "" +
 	"\fmatch_groups\x18\x05 \x01(\x03R\vmatchGroups\x12+\n" +
 	"\x05rules\x18\x06 \x03(\v2\x15.kalla.v1.RuleSummaryR\x05rules\x120\n" +
 	"\n" +
-	"timings_ms\x18\a \x01(\v2\x11.kalla.v1.TimingsR\ttimingsMs\"\xef\x01\n" +
+	"timings_ms\x18\a \x01(\v2\x11.kalla.v1.TimingsR\ttimingsMs\"\x85\x02\n" +
 	"\vSideSummary\x12\x14\n" +
 	"\x05alias\x18\x01 \x01(\tR\x05alias\x12\x12\n" +
 	"\x04rows\x18\x02 \x01(\x03R\x04rows\x12\x18\n" +
@@ -2236,7 +2246,8 @@ const file_kalla_v1_run_proto_rawDesc = "" +
 	"\tunmatched\x18\x04 \x01(\x03R\tunmatched\x12.\n" +
 	"\x06totals\x18\x05 \x03(\v2\x16.kalla.v1.TotalSummaryR\x06totals\x12!\n" +
 	"\ffiltered_out\x18\x06 \x01(\x03R\vfilteredOut\x12+\n" +
-	"\x05files\x18\a \x03(\v2\x15.kalla.v1.FileSummaryR\x05files\"5\n" +
+	"\x05files\x18\a \x03(\v2\x15.kalla.v1.FileSummaryR\x05files\x12\x14\n" +
+	"\x05sheet\x18\b \x01(\tR\x05sheet\"5\n" +
 	"\vFileSummary\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04rows\x18\x02 \x01(\x03R\x04rows\"\xaf\x02\n" +

@@ -38,7 +38,7 @@ export function completedRun(id = "run-1"): Run {
           { column: "amount", by: "currency", records: 1n, matchedRecords: 1n, unmatchedRecords: 0n, empty: 1n, total: "0.00", matched: "0.00", unmatched: "0.00" },
         ],
       },
-      right: { alias: "payments", rows: 15n, matched: 9n, unmatched: 6n },
+      right: { alias: "payments", rows: 15n, matched: 9n, unmatched: 6n, sheet: "Payments" },
       matchGroups: 8n,
       rules: [
         { name: "id_and_amount_match", pattern: "1:1", groups: 7n, leftMatched: 7n, rightMatched: 7n },

@@ -125,6 +125,8 @@ describe("run_page", () => {
     expect(total("invoices/amount, currency (empty)", "empty")).toBe("1");
     const files = [...root.querySelectorAll("table.files tr[data-file]")].map((r) => `${r.getAttribute("data-file")}: ${text(r.querySelector("[data-field='rows']"))}`);
     expect(files).toEqual(["invoices/invoices-01.csv: 7", "invoices/invoices-02.csv: 10"]);
+    expect(text(root.querySelector("#sheets"))).toBe("Sheets read: payments: Payments");
+    expect(root.querySelector("[data-sheet='invoices']")).toBeNull();
     expect([total("split_payments/right/paid_amount", "records"), total("split_payments/right/paid_amount", "total")]).toEqual(["2", "50000.00"]);
     expect(root.querySelector("#cancel-run")).toBeNull();
     const link = root.querySelector("#downloads a") as HTMLAnchorElement;

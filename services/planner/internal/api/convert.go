@@ -82,7 +82,7 @@ func evidenceURIs(r jobs.Run) (evidence.URIs, bool) {
 
 func summaryProto(s *evidence.Summary) *kallav1.Summary {
 	side := func(x evidence.SideSummary) *kallav1.SideSummary {
-		out := &kallav1.SideSummary{Alias: x.Alias, Rows: x.Rows, Matched: x.Matched, Unmatched: x.Unmatched, FilteredOut: x.FilteredOut}
+		out := &kallav1.SideSummary{Alias: x.Alias, Rows: x.Rows, Matched: x.Matched, Unmatched: x.Unmatched, FilteredOut: x.FilteredOut, Sheet: x.Sheet}
 		for _, t := range x.Totals {
 			out.Totals = append(out.Totals, &kallav1.TotalSummary{
 				Column: t.Column, By: t.By, Value: t.Value, Records: t.Records, MatchedRecords: t.MatchedRecords,

@@ -174,6 +174,7 @@ export function summary(s: Summary): HTMLElement {
     h("p", {}, "Match groups: ", h("strong", { "data-field": "match-groups" }, count(s.matchGroups))),
     rules(s),
     files(s),
+    sheets(s),
     totals(s),
     ruleTotals(s),
     timings(s),
@@ -202,6 +203,18 @@ function files(s: Summary): HTMLElement | null {
       ),
     ),
     "files",
+  );
+}
+
+/** sheets names the sheet read of each side that is an Excel workbook. */
+function sheets(s: Summary): HTMLElement | null {
+  const read = bySide(s, (x) => (x.sheet ? [x.sheet] : []));
+  if (read.length === 0) return null;
+  return h(
+    "p",
+    { id: "sheets" },
+    "Sheets read: ",
+    ...read.flatMap(({ side, item }, i) => [i > 0 ? "; " : "", `${side}: `, h("strong", { "data-sheet": side }, item)]),
   );
 }
 
