@@ -41,7 +41,13 @@ type Format string
 const (
 	Parquet Format = "parquet"
 	CSV     Format = "csv"
+	// XLSX is written from the engine's Parquet by the caller (see
+	// libs/xlsx): no engine is asked for it.
+	XLSX Format = "xlsx"
 )
+
+// Formats are the evidence formats, for messages and checks.
+var Formats = []Format{Parquet, CSV, XLSX}
 
 // Evidence file names, without the format's extension.
 const (

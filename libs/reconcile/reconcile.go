@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/kallahq/kalla/libs/recipe"
 	"github.com/kallahq/kalla/libs/scratch"
 	"github.com/kallahq/kalla/libs/source"
+	"github.com/kallahq/kalla/libs/xlsx"
 )
 
 // Options of one run.
@@ -84,9 +86,20 @@ func Run(ctx context.Context, r *kallav1.Recipe, opts Options) (_ *evidence.Summ
 	}
 	defer held.RemoveAll()
 	staging := held.Path
-	res, err := opts.Engine.Reconcile(ctx, p, engine.Output{Dir: staging, Format: opts.Format}, opts.Progress)
+	written := opts.Format
+	if written == engine.XLSX {
+		written = engine.Parquet
+	}
+	res, err := opts.Engine.Reconcile(ctx, p, engine.Output{Dir: staging, Format: written}, opts.Progress)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Format == engine.XLSX {
+		begin := time.Now()
+		if err := workbooks(ctx, staging); err != nil {
+			return nil, err
+		}
+		res.Timings.Write += time.Since(begin)
 	}
 	sum := summarize(p, opts.Engine.Name(), res, time.Since(start))
 	summary := filepath.Join(staging, evidence.SummaryFile)
@@ -100,6 +113,23 @@ func Run(ctx context.Context, r *kallav1.Recipe, opts Options) (_ *evidence.Summ
 		return nil, err
 	}
 	return sum, nil
+}
+
+// workbooks writes each evidence file of the staging directory as an
+// Excel workbook from its Parquet file, on a sheet of its name.
+func workbooks(ctx context.Context, staging string) error {
+	for _, name := range []string{engine.MatchedFile, engine.UnmatchedLeftFile, engine.UnmatchedRightFile} {
+		from := filepath.Join(staging, name+"."+string(engine.Parquet))
+		err := xlsx.FromParquet(ctx, from, filepath.Join(staging, name+"."+string(engine.XLSX)), name)
+		var tooLarge *xlsx.TooLargeError
+		if errors.As(err, &tooLarge) {
+			return engine.BadInput("%v: write the evidence as csv or parquet", err)
+		}
+		if err != nil {
+			return fmt.Errorf("write %s as a workbook: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // targetsOf lists where each evidence file goes, summary last, and the
@@ -117,12 +147,12 @@ func targetsOf(r *kallav1.Recipe, opts Options) (moves []evidence.Move, stale []
 		for _, n := range names {
 			to = append(to, filepath.Join(opts.OutDir, n))
 		}
-		other := engine.CSV
-		if opts.Format == engine.CSV {
-			other = engine.Parquet
-		}
-		for _, f := range files {
-			stale = append(stale, filepath.Join(opts.OutDir, f+"."+string(other)))
+		for _, other := range engine.Formats {
+			for _, f := range files {
+				if other != opts.Format {
+					stale = append(stale, filepath.Join(opts.OutDir, f+"."+string(other)))
+				}
+			}
 		}
 	} else {
 		o := r.GetOutput()
@@ -262,7 +292,7 @@ func checkExtensions(paths []string, format engine.Format) error {
 	fields := []string{"output.matched", "output.unmatched_left", "output.unmatched_right"}
 	for i, p := range paths {
 		ext := strings.ToLower(strings.TrimPrefix(filepath.Ext(p), "."))
-		if (ext == string(engine.CSV) || ext == string(engine.Parquet)) && ext != string(format) {
+		if slices.Contains(engine.Formats, engine.Format(ext)) && ext != string(format) {
 			return engine.BadInput("%s %q ends in .%s, but the evidence format is %s: give --format %s, or name the file .%s", fields[i], p, ext, format, ext, format)
 		}
 	}

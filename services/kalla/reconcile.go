@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -32,7 +33,7 @@ func reconcileCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs.SetOutput(stderr)
 	recipePath := fs.String("recipe", "", "recipe file, JSON or YAML (required)")
 	out := fs.String("out", "", "directory for matched, unmatched_left, unmatched_right and summary.json (default: the recipe's output paths)")
-	format := fs.String("format", "parquet", "evidence format: parquet or csv")
+	format := fs.String("format", "parquet", "evidence format: parquet, csv or xlsx (Excel workbooks, a sheet each)")
 	asJSON := fs.Bool("json", false, "print only the summary JSON on stdout")
 	threads := fs.Int("threads", 0, "engine threads (default: one per core)")
 	memoryLimit := fs.String("memory-limit", "", "engine memory limit such as 2GB; past it the engine spills to disk (default: 80% of RAM)")
@@ -47,8 +48,8 @@ func reconcileCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	case *recipePath == "":
 		fmt.Fprintln(stderr, "kalla reconcile: --recipe is required")
 		return exitBadInput
-	case *format != string(engine.Parquet) && *format != string(engine.CSV):
-		fmt.Fprintf(stderr, "kalla reconcile: --format %q: allowed are parquet and csv\n", *format)
+	case !slices.Contains(engine.Formats, engine.Format(*format)):
+		fmt.Fprintf(stderr, "kalla reconcile: --format %q: allowed are parquet, csv and xlsx\n", *format)
 		return exitBadInput
 	case *threads < 0 || *threads > maxThreads:
 		fmt.Fprintf(stderr, "kalla reconcile: --threads %d: allowed are 0 (one per core) to %d\n", *threads, maxThreads)
