@@ -88,9 +88,10 @@ const (
 		`</Types>`
 	rootRels = xmlHeader + `<Relationships xmlns="` + pkgRelNS + `">` +
 		`<Relationship Id="rId1" Type="` + relNS + `/officeDocument" Target="xl/workbook.xml"/></Relationships>`
-	// workbookXML takes the sheet's name, escaped.
+	// workbookXML takes the sheet's name, escaped. Its one view is the
+	// sheet view's workbookViewId 0.
 	workbookXML = xmlHeader + `<workbook xmlns="` + mainNS + `" xmlns:r="` + relNS + `">` +
-		`<sheets><sheet name="%s" sheetId="1" r:id="rId1"/></sheets></workbook>`
+		`<bookViews><workbookView/></bookViews><sheets><sheet name="%s" sheetId="1" r:id="rId1"/></sheets></workbook>`
 	workbookRels = xmlHeader + `<Relationships xmlns="` + pkgRelNS + `">` +
 		`<Relationship Id="rId1" Type="` + relNS + `/worksheet" Target="worksheets/sheet1.xml"/>` +
 		`<Relationship Id="rId2" Type="` + relNS + `/styles" Target="styles.xml"/></Relationships>`
