@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -108,8 +109,9 @@ func TestWebPage(t *testing.T) {
 		}
 	})
 	t.Run("evidence_links", func(t *testing.T) {
-		if len(walk.Downloads) != 4 {
-			t.Errorf("download links %q", walk.Downloads)
+		want := []string{"matched.parquet", "unmatched_left.parquet", "unmatched_right.parquet", "summary.json", "matched.xlsx", "unmatched_left.xlsx", "unmatched_right.xlsx"}
+		if !slices.Equal(walk.Downloads, want) {
+			t.Errorf("download links %q, want %q", walk.Downloads, want)
 		}
 	})
 	t.Run("near_miss", func(t *testing.T) {

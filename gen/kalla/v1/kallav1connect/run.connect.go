@@ -67,7 +67,9 @@ type RunServiceClient interface {
 	ListUnmatched(context.Context, *connect.Request[v1.ListUnmatchedRequest]) (*connect.Response[v1.ListUnmatchedResponse], error)
 	// GetEvidenceLinks returns short-lived signed links to download a
 	// completed run's evidence files over plain HTTP from the planner, so a
-	// browser can follow them without sending its bearer token.
+	// browser can follow them without sending its bearer token: the evidence
+	// files as written, then each Parquet one as an Excel workbook
+	// (matched.xlsx), written from it when fetched.
 	GetEvidenceLinks(context.Context, *connect.Request[v1.GetEvidenceLinksRequest]) (*connect.Response[v1.GetEvidenceLinksResponse], error)
 }
 
@@ -204,7 +206,9 @@ type RunServiceHandler interface {
 	ListUnmatched(context.Context, *connect.Request[v1.ListUnmatchedRequest]) (*connect.Response[v1.ListUnmatchedResponse], error)
 	// GetEvidenceLinks returns short-lived signed links to download a
 	// completed run's evidence files over plain HTTP from the planner, so a
-	// browser can follow them without sending its bearer token.
+	// browser can follow them without sending its bearer token: the evidence
+	// files as written, then each Parquet one as an Excel workbook
+	// (matched.xlsx), written from it when fetched.
 	GetEvidenceLinks(context.Context, *connect.Request[v1.GetEvidenceLinksRequest]) (*connect.Response[v1.GetEvidenceLinksResponse], error)
 }
 

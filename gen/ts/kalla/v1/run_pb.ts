@@ -1187,7 +1187,9 @@ export const RunService: GenService<{
   /**
    * GetEvidenceLinks returns short-lived signed links to download a
    * completed run's evidence files over plain HTTP from the planner, so a
-   * browser can follow them without sending its bearer token.
+   * browser can follow them without sending its bearer token: the evidence
+   * files as written, then each Parquet one as an Excel workbook
+   * (matched.xlsx), written from it when fetched.
    *
    * @generated from rpc kalla.v1.RunService.GetEvidenceLinks
    */

@@ -9,7 +9,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,7 +24,9 @@ import (
 	"github.com/kallahq/kalla/libs/evidence"
 	"github.com/kallahq/kalla/libs/jobs"
 	"github.com/kallahq/kalla/libs/objstore"
+	"github.com/kallahq/kalla/libs/scratch"
 	"github.com/kallahq/kalla/libs/source"
+	"github.com/kallahq/kalla/libs/xlsx"
 )
 
 // Signed evidence links: GetEvidenceLinks hands out
@@ -71,9 +75,12 @@ func evidenceLink(key []byte, runID, name string, expires time.Time) string {
 	return evidencePath + url.PathEscape(runID) + "/" + url.PathEscape(name) + "?" + q.Encode()
 }
 
-// evidenceFile is one evidence object: its base name and its URI.
+// evidenceFile is one evidence object: its base name and its URI; or,
+// with workbook, the Excel workbook the planner writes of the Parquet
+// object at uri when it is downloaded.
 type evidenceFile struct {
 	name, uri string
+	workbook  bool
 }
 
 // evidenceFiles lists a run's evidence objects in a fixed order: matched,
@@ -87,6 +94,11 @@ func evidenceFiles(u evidence.URIs) []evidenceFile {
 			continue
 		}
 		out = append(out, evidenceFile{name: name, uri: uri})
+	}
+	for _, f := range slices.Clone(out) {
+		if base, ok := strings.CutSuffix(f.name, ".parquet"); ok && !slices.ContainsFunc(out, func(g evidenceFile) bool { return g.name == base+".xlsx" }) {
+			out = append(out, evidenceFile{name: base + ".xlsx", uri: f.uri, workbook: true})
+		}
 	}
 	return out
 }
@@ -156,17 +168,22 @@ func (s *Server) serveEvidence(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	uri := files[i].uri
-	store, key, err := objstore.OpenObject(uri, s.cfg.ObjStore)
 	var rc io.ReadCloser
-	if err == nil {
-		rc, err = store.Open(r.Context(), key)
+	if files[i].workbook {
+		rc, err = s.workbook(r.Context(), uri, strings.TrimSuffix(name, ".xlsx"))
+	} else {
+		rc, err = s.openEvidence(r.Context(), uri)
 	}
-	if err != nil {
-		if errors.Is(err, objstore.ErrNotFound) {
-			http.Error(w, "not found: the evidence file is gone", http.StatusNotFound)
-			return
-		}
-		s.log.Error("evidence download: open failed", "run_id", runID, "uri", source.Redact(uri), "error", err)
+	var tooLarge *xlsx.TooLargeError
+	switch {
+	case errors.As(err, &tooLarge):
+		http.Error(w, "unprocessable: "+tooLarge.Error()+"; download the Parquet file", http.StatusUnprocessableEntity)
+		return
+	case errors.Is(err, objstore.ErrNotFound):
+		http.Error(w, "not found: the evidence file is gone", http.StatusNotFound)
+		return
+	case err != nil:
+		s.log.Error("evidence download: open failed", "run_id", runID, "uri", source.Redact(uri), "file", name, "error", err)
 		http.Error(w, "the evidence file cannot be read now; try again", http.StatusBadGateway)
 		return
 	}
@@ -189,10 +206,47 @@ func (s *Server) serveEvidence(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// openEvidence opens the evidence object at uri.
+func (s *Server) openEvidence(ctx context.Context, uri string) (io.ReadCloser, error) {
+	store, key, err := objstore.OpenObject(uri, s.cfg.ObjStore)
+	if err != nil {
+		return nil, err
+	}
+	return store.Open(ctx, key)
+}
+
+// workbook writes the Parquet evidence object at uri as an Excel workbook
+// of one sheet, named sheet, in scratch space, and opens it: the file is
+// gone once closed.
+func (s *Server) workbook(ctx context.Context, uri, sheet string) (io.ReadCloser, error) {
+	held, err := scratch.Mkdir("", workbookPrefix)
+	if err != nil {
+		return nil, err
+	}
+	defer held.RemoveAll() // an open file outlives its name
+	store, key, err := objstore.OpenObject(uri, s.cfg.ObjStore)
+	if err != nil {
+		return nil, err
+	}
+	from, to := filepath.Join(held.Path, "evidence.parquet"), filepath.Join(held.Path, sheet+".xlsx")
+	if err := store.GetFile(ctx, key, from); err != nil {
+		return nil, err
+	}
+	if err := xlsx.FromParquet(ctx, from, to, sheet); err != nil {
+		return nil, err
+	}
+	return os.Open(to)
+}
+
+// workbookPrefix names the scratch directories of workbook downloads.
+const workbookPrefix = "kalla-workbook-"
+
 func contentType(name string) string {
 	switch strings.ToLower(path.Ext(name)) {
 	case ".parquet":
 		return "application/vnd.apache.parquet"
+	case ".xlsx":
+		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 	case ".csv":
 		return "text/csv"
 	case ".json":

@@ -16,16 +16,29 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/gen/kalla/v1/kallav1connect"
 	"github.com/kallahq/kalla/libs/evidence"
 	"github.com/kallahq/kalla/libs/objstore"
+	"github.com/kallahq/kalla/libs/source"
 	"github.com/kallahq/kalla/libs/testenv"
+	"github.com/kallahq/kalla/libs/xlsx"
 	"github.com/kallahq/kalla/services/planner/internal/api"
 )
 
 var evidenceNames = []string{"matched.parquet", "unmatched_left.parquet", "unmatched_right.parquet", "summary.json"}
+
+// workbookRows are the rows each workbook download holds, its header
+// first: writeEvidence's Parquet files as the planner writes them.
+var workbookRows = map[string]string{
+	"matched.xlsx":         "match_id,rule,pattern,side,key,deltas\n1,exact,1:1,left,INV-1,\n1,exact,1:1,right,P-1,\n",
+	"unmatched_left.xlsx":  "invoice_id\nINV-3\n",
+	"unmatched_right.xlsx": "payment_id\nP-3\nP-4\n",
+}
 
 // writeEvidence writes a run's four evidence files into dir and returns
 // their contents by name.
@@ -99,9 +112,11 @@ func (e *env) checkDownloads(t *testing.T, runID string, want map[string][]byte)
 	t.Helper()
 	before := time.Now()
 	links := e.links(t, runID)
-	if len(links) != 4 {
-		t.Fatalf("%d links, want 4: %v", len(links), links)
+	if len(links) != 7 {
+		t.Fatalf("%d links, want 4 and 3 workbooks: %v", len(links), links)
 	}
+	e.checkWorkbooks(t, links[4:])
+	links = links[:4]
 	types := map[string]string{".parquet": "application/vnd.apache.parquet", ".json": "application/json"}
 	for i, l := range links {
 		if l.GetName() != evidenceNames[i] {
@@ -133,6 +148,65 @@ func (e *env) checkDownloads(t *testing.T, runID string, want map[string][]byte)
 		if resp.StatusCode != http.StatusOK || len(body) != 0 || resp.ContentLength != int64(len(want[l.GetName()])) {
 			t.Errorf("HEAD %s: %d, %d bytes, length %d", l.GetName(), resp.StatusCode, len(body), resp.ContentLength)
 		}
+	}
+}
+
+// checkWorkbooks gets each workbook link: an Excel workbook the planner
+// writes of a Parquet evidence file, of the same rows, on a sheet named
+// like the file.
+func (e *env) checkWorkbooks(t *testing.T, links []*kallav1.EvidenceLink) {
+	t.Helper()
+	for _, l := range links {
+		want, ok := workbookRows[l.GetName()]
+		if !ok {
+			t.Errorf("link %q, want a workbook of an evidence file", l.GetName())
+			continue
+		}
+		resp, body := e.get(t, http.MethodGet, l.GetUrl())
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" || resp.ContentLength != int64(len(body)) {
+			t.Errorf("GET %s: %d, %s, length %d of %d bytes: %.200s", l.GetName(), resp.StatusCode, resp.Header.Get("Content-Type"), resp.ContentLength, len(body), body)
+			continue
+		}
+		path := filepath.Join(t.TempDir(), l.GetName())
+		if err := os.WriteFile(path, body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, err := source.CSVSchema(path, source.CSVOptions{Sheet: strings.TrimSuffix(l.GetName(), ".xlsx")})
+		if err != nil {
+			t.Fatalf("%s: %v", l.GetName(), err)
+		}
+		var rows bytes.Buffer
+		if _, _, err := source.RewriteCSV(path, s.CSV, &rows); err != nil || rows.String() != want {
+			t.Errorf("%s holds %q (%v), want %q", l.GetName(), rows.String(), err, want)
+		}
+		head, _ := e.get(t, http.MethodHead, l.GetUrl())
+		if head.StatusCode != http.StatusOK || head.ContentLength != int64(len(body)) {
+			t.Errorf("HEAD %s: %d, length %d, want %d", l.GetName(), head.StatusCode, head.ContentLength, len(body))
+		}
+	}
+}
+
+// writeIDs writes a Parquet file of n match ids, in row groups of the
+// writer's default size (writeParquet's of 3 rows would take a while).
+func writeIDs(t *testing.T, path string, n int) {
+	t.Helper()
+	b := array.NewInt64Builder(memory.DefaultAllocator)
+	defer b.Release()
+	for i := range n {
+		b.Append(int64(i + 1))
+	}
+	ids := b.NewArray()
+	defer ids.Release()
+	schema := arrow.NewSchema([]arrow.Field{{Name: "match_id", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	tbl := array.NewTableFromSlice(schema, [][]arrow.Array{{ids}})
+	defer tbl.Release()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := pqarrow.WriteTable(tbl, f, int64(n), nil, pqarrow.DefaultWriterProps()); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -229,6 +303,19 @@ func TestEvidenceLinks(t *testing.T) {
 		}
 	})
 
+	t.Run("workbook_too_large", func(t *testing.T) {
+		// More rows than a sheet holds under its header: the Parquet
+		// file is the way.
+		runID := e.createRun(t)
+		dir := filepath.Join(t.TempDir(), runID)
+		writeEvidence(t, dir)
+		writeIDs(t, filepath.Join(dir, "matched.parquet"), xlsx.MaxRows+1)
+		e.complete(t, runID, "file://"+dir+"/")
+		resp, body := e.get(t, http.MethodGet, e.links(t, runID)[4].GetUrl())
+		if want := "matched holds 1048576 rows, more than an Excel sheet holds (1048575 under its header); download the Parquet file"; resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(body), want) {
+			t.Errorf("GET matched.xlsx: %d %q, want 422 saying %s", resp.StatusCode, body, want)
+		}
+	})
 	t.Run("gone_object", func(t *testing.T) {
 		if err := store.Delete(e.ctx, "unmatched_left.parquet"); err != nil {
 			t.Fatal(err)
@@ -264,7 +351,7 @@ func TestEvidenceLinksWithoutTokens(t *testing.T) {
 	data := writeEvidence(t, dir)
 	e.complete(t, runID, "file://"+dir+"/")
 	links := e.links(t, runID)
-	if len(links) != 4 {
+	if len(links) != 7 {
 		t.Fatalf("links = %v", links)
 	}
 	l := links[3]
