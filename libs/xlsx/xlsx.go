@@ -41,8 +41,8 @@ func (e *TooLargeError) Error() string { return e.What }
 // on one sheet named sheet, under a header row of the column names:
 // numbers as numbers (those Excel's doubles would round, past 15
 // significant digits, as text, exactly), decimals shown at their scale,
-// dates and timestamps as dates (before 1900, as ISO text), booleans as
-// booleans, empty values as empty cells, everything else as text.
+// dates and timestamps as dates (before 1900-03-01, as ISO text),
+// booleans as booleans, empty values as empty cells, the rest as text.
 func FromParquet(ctx context.Context, src, dst, sheet string) error {
 	return fromParquet(ctx, src, dst, sheet, MaxRows)
 }
