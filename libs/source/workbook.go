@@ -350,10 +350,12 @@ func (wb *workbook) sheetNames() string {
 	return strings.Join(names, ", ")
 }
 
-// sheet is the sheet named name, or the first for "".
+// sheet is the sheet named name, or the first for "". Names are compared
+// as Excel compares them, ignoring case: a workbook cannot hold two that
+// differ only in case.
 func (wb *workbook) sheet(name string) (sheetPart, error) {
 	for _, s := range wb.sheets {
-		if s.name == name || name == "" {
+		if strings.EqualFold(s.name, name) || name == "" {
 			if !strings.HasSuffix(s.kind, "/worksheet") {
 				return sheetPart{}, fmt.Errorf("its sheet %q is not a worksheet of cells (it is a chart or a dialog sheet); name another in the recipe's sheet: %s", s.name, wb.sheetNames())
 			}

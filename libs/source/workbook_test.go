@@ -262,12 +262,12 @@ func TestWorkbook(t *testing.T) {
 	})
 	t.Run("headerless", func(t *testing.T) {
 		t.Parallel()
-		s, err := source.CSVSchema(path, source.CSVOptions{Sheet: "Other", Columns: []string{"when"}})
+		s, err := source.CSVSchema(path, source.CSVOptions{Sheet: "OTHER", Columns: []string{"when"}}) // as Excel, ignoring case
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s.Rows != 4 || s.CSV.FirstLine != 1 || s.Columns[0].Type != source.Text {
-			t.Errorf("%d rows, layout %+v, columns %+v; want 4 text rows from row 1", s.Rows, s.CSV, s.Columns)
+		if s.Rows != 4 || s.CSV.FirstLine != 1 || s.Columns[0].Type != source.Text || s.CSV.Sheet != "Other" {
+			t.Errorf("%d rows, layout %+v, columns %+v; want 4 text rows from row 1 of sheet Other", s.Rows, s.CSV, s.Columns)
 		}
 		if got, want := rewritten(t, path, s.CSV), "x\n18:00:00\n1.5\n2\n"; got != want {
 			t.Errorf("rewrite %q, want %q", got, want)
