@@ -351,21 +351,29 @@ func FileSummaries(s source.Schema) []evidence.FileSummary {
 	return files
 }
 
-// patternFiles lists the files of a source a pattern names; nil for
-// another (the parts of a directory may be a stager's chunks of a table).
+// patternFiles lists the files of a source a pattern names, or the
+// sheets of a workbook its sheet pattern names; nil for another (the parts
+// of a directory may be a stager's chunks of a table).
 func patternFiles(in plan.Input) []evidence.FileSummary {
-	if !source.Pattern(in.Ref.Path) {
+	if !source.Pattern(in.Ref.Path) && (in.Ref.Format != source.FormatCSV || len(in.Schema.Files) == 0) {
 		return nil
 	}
 	return FileSummaries(in.Schema)
 }
 
-// sheet is the sheet read of a workbook source; "" for another.
-func sheet(in plan.Input) string {
+// SheetOf is the sheet read of a workbook source (of each of its files);
+// "" for another, or where the sheets differ (the files name them).
+func SheetOf(in plan.Input) string {
 	if in.Ref.Format != source.FormatCSV {
 		return ""
 	}
-	return in.Schema.CSVParts(in.Ref.Path)[0].Layout.Sheet
+	parts := in.Schema.CSVParts(in.Ref.Path)
+	for _, p := range parts[1:] {
+		if p.Layout.Sheet != parts[0].Layout.Sheet {
+			return ""
+		}
+	}
+	return parts[0].Layout.Sheet
 }
 
 func summarize(p *plan.Plan, engineName string, res *engine.Result, total time.Duration) *evidence.Summary {
@@ -390,7 +398,7 @@ func summarize(p *plan.Plan, engineName string, res *engine.Result, total time.D
 		s.Right.Matched += c.RightMatched
 	}
 	s.Left.Files, s.Right.Files = patternFiles(p.Left), patternFiles(p.Right)
-	s.Left.Sheet, s.Right.Sheet = sheet(p.Left), sheet(p.Right)
+	s.Left.Sheet, s.Right.Sheet = SheetOf(p.Left), SheetOf(p.Right)
 	s.Left.Unmatched = s.Left.Rows - s.Left.Matched
 	s.Right.Unmatched = s.Right.Rows - s.Right.Matched
 	s.Left.Totals = totalSummaries(p.Left.Totals, res.LeftTotals)

@@ -32,25 +32,57 @@ func CSVSchema(path string, opts CSVOptions) (Schema, error) {
 			return Schema{}, err
 		}
 	}
+	inputs, err := sheetsOf(files, opts.Sheet)
+	if err != nil {
+		return Schema{}, err
+	}
+	named = named || SheetPattern(opts.Sheet)
 	ci := csvInference{opts: opts, named: named}
 	var s Schema
-	for _, file := range files {
-		part, st, err := ci.readFile(file)
+	for _, in := range inputs {
+		part, st, err := ci.readFile(in)
 		if err != nil {
 			return Schema{}, err
 		}
 		s.Parts, s.Stamps = append(s.Parts, part), append(s.Stamps, st)
+		s.Files = append(s.Files, in.name)
 	}
 	s.Columns, s.Rows = ci.columns(), ci.rows
 	if !named {
-		s.CSV, s.Parts = s.Parts[0].Layout, nil
+		s.CSV, s.Parts, s.Files = s.Parts[0].Layout, nil, nil
 		return s, nil
 	}
-	s.Files = files
 	for _, p := range s.Parts {
 		s.FileRows = append(s.FileRows, p.Rows)
 	}
 	return s, nil
+}
+
+// csvInput is one file of a CSV source, or one sheet of a workbook when
+// the recipe's sheet is a pattern: its path, its sheet, and the name
+// messages and the evidence give it.
+type csvInput struct{ path, sheet, name string }
+
+// sheetsOf lists the inputs of files: each file as itself, or, where sheet
+// is a pattern (see SheetPattern), each of its sheets that it matches, in
+// the workbook's order, named as Excel names a sheet of another workbook:
+// [ledger.xlsx]2024-01.
+func sheetsOf(files []string, sheet string) ([]csvInput, error) {
+	var inputs []csvInput
+	for _, f := range files {
+		if !SheetPattern(sheet) || !Workbook(f) {
+			inputs = append(inputs, csvInput{path: f, sheet: sheet, name: f})
+			continue
+		}
+		names, err := worksheets(f, sheet)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range names {
+			inputs = append(inputs, csvInput{path: f, sheet: n, name: filepath.Join(filepath.Dir(f), "["+filepath.Base(f)+"]"+n)})
+		}
+	}
+	return inputs, nil
 }
 
 // csvInference infers the columns of CSV files read in turn, whose headers
@@ -70,7 +102,8 @@ type csvInference struct {
 
 // readFile infers the columns of the CSV file at path, with the files read
 // before it, and says how it is laid out and what it was when read.
-func (ci *csvInference) readFile(path string) (CSVPart, Stamp, error) {
+func (ci *csvInference) readFile(in csvInput) (CSVPart, Stamp, error) {
+	path := in.path
 	fi, err := os.Stat(path)
 	if err != nil {
 		return CSVPart{}, Stamp{}, err // names the path
@@ -82,12 +115,12 @@ func (ci *csvInference) readFile(path string) (CSVPart, Stamp, error) {
 		// Opening a pipe would wait for its writer.
 		return CSVPart{}, Stamp{}, fmt.Errorf("%s is not a regular file (%s): Kalla reads a CSV file twice, for its types and to reconcile it, so save it to a file first", path, fi.Mode().Type())
 	}
-	cr, err := openRecords(path, CSVLayout{SkipLines: ci.opts.SkipLines, Columns: len(ci.opts.Columns), Separator: ci.opts.Separator, Encoding: ci.opts.Encoding, Sheet: ci.opts.Sheet})
+	cr, err := openRecords(path, CSVLayout{SkipLines: ci.opts.SkipLines, Columns: len(ci.opts.Columns), Separator: ci.opts.Separator, Encoding: ci.opts.Encoding, Sheet: in.sheet})
 	if err != nil {
 		return CSVPart{}, Stamp{}, err // names the path
 	}
 	defer cr.Close()
-	rows, err := ci.infer(cr, path)
+	rows, err := ci.infer(cr, in)
 	if err != nil {
 		if !stamp(path, fi).holds() {
 			// A half-written last line, not the file's fault.
@@ -228,9 +261,9 @@ func CSVLines(path string, layout CSVLayout, records []int64) (map[int64]int, er
 	return lines, nil
 }
 
-// infer reads the records of cr, the file at path, into the columns'
+// infer reads the records of cr, reading in, into the columns'
 // inference, and returns how many there were.
-func (ci *csvInference) infer(cr recordReader, path string) (int64, error) {
+func (ci *csvInference) infer(cr recordReader, in csvInput) (int64, error) {
 	names := ci.opts.Columns
 	if len(names) == 0 {
 		header, err := cr.read()
@@ -244,7 +277,7 @@ func (ci *csvInference) infer(cr recordReader, path string) (int64, error) {
 			return 0, err
 		}
 	}
-	if err := ci.setHeader(names, path); err != nil {
+	if err := ci.setHeader(names, in); err != nil {
 		return 0, err
 	}
 	done := make(chan struct{})
@@ -259,7 +292,7 @@ func (ci *csvInference) infer(cr recordReader, path string) (int64, error) {
 	for b := range batches {
 		if rows == 0 && len(ci.opts.Columns) > 0 && len(b.lines) > 0 && b.namesColumns(names) {
 			return 0, fmt.Errorf("%s %d names the columns %s, as a header row does, where the recipe's columns say the file has none: "+
-				"leave columns out to read that %s as the header", LineWord(path), b.lines[0], (Schema{Columns: columnsNamed(names)}).Names(), LineWord(path))
+				"leave columns out to read that %s as the header", LineWord(in.path), b.lines[0], (Schema{Columns: columnsNamed(names)}).Names(), LineWord(in.path))
 		}
 		from := 0
 		for r, line := range b.lines {
@@ -283,12 +316,12 @@ func (ci *csvInference) infer(cr recordReader, path string) (int64, error) {
 	return rows, nil
 }
 
-// setHeader takes the names of the header of the file at path: the first
-// file's make the columns, and every other file must name the same ones in
+// setHeader takes the names of the header of in: the first file's make
+// the columns, and every other file (or sheet) must name the same ones in
 // the same order, as the engine reads each file's fields by their place.
-func (ci *csvInference) setHeader(names []string, path string) error {
+func (ci *csvInference) setHeader(names []string, in csvInput) error {
 	if ci.cols == nil {
-		ci.names, ci.header, ci.cols = names, filepath.Base(path), make([]inference, len(names))
+		ci.names, ci.header, ci.cols = names, filepath.Base(in.name), make([]inference, len(names))
 		for i, name := range names {
 			// A name the file lacks is the plan's to refuse, at its field.
 			ci.cols[i].set = ci.opts.Types[name]
@@ -299,9 +332,9 @@ func (ci *csvInference) setHeader(names []string, path string) error {
 			(Schema{Columns: columnsNamed(names)}).Names(), ci.header, (Schema{Columns: columnsNamed(ci.names)}).Names())
 	}
 	for i := range ci.cols {
-		ci.cols[i].rows = Workbook(path)
+		ci.cols[i].rows = Workbook(in.path)
 		if ci.named {
-			ci.cols[i].file = filepath.Base(path)
+			ci.cols[i].file = filepath.Base(in.name)
 		}
 	}
 	return nil

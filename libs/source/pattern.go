@@ -69,11 +69,17 @@ func PatternMatches(pattern, path string) bool {
 		return false
 	}
 	glob, name := filepath.Base(pattern), filepath.Base(path)
-	if !strings.Contains(glob, "*") {
-		return glob == name
-	}
 	if strings.HasPrefix(name, ".") && !strings.HasPrefix(glob, ".") {
 		return false
+	}
+	return globMatches(glob, name)
+}
+
+// globMatches says whether glob, where * stands for any run of
+// characters, matches name.
+func globMatches(glob, name string) bool {
+	if !strings.Contains(glob, "*") {
+		return glob == name
 	}
 	parts := strings.Split(glob, "*")
 	first, last := parts[0], parts[len(parts)-1]

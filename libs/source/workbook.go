@@ -341,6 +341,31 @@ func unescapeX(s string) string {
 	return b.String()
 }
 
+// SheetPattern says whether a recipe's sheet names several sheets: *
+// stands for any run of characters, as in a file pattern (Excel allows no
+// * in a sheet's name).
+func SheetPattern(sheet string) bool { return strings.Contains(sheet, "*") }
+
+// worksheets lists the worksheets of the workbook at path whose names the
+// pattern matches, ignoring case, in the workbook's order.
+func worksheets(path, pattern string) ([]string, error) {
+	wb, err := openWorkbook(path)
+	if err != nil {
+		return nil, err
+	}
+	defer wb.Close()
+	var names []string
+	for _, s := range wb.sheets {
+		if strings.HasSuffix(s.kind, "/worksheet") && globMatches(strings.ToLower(pattern), strings.ToLower(s.name)) {
+			names = append(names, s.name)
+		}
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("%s: %w matching %q; its sheets are %s", path, ErrNoSheet, pattern, wb.sheetNames())
+	}
+	return names, nil
+}
+
 // sheetNames lists the workbook's sheets for messages.
 func (wb *workbook) sheetNames() string {
 	names := make([]string, len(wb.sheets))

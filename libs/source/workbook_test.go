@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -333,6 +334,41 @@ func TestWorkbookErrors(t *testing.T) {
 				t.Errorf("err = %v, want one saying %s", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestSheetPattern: a sheet pattern reads the sheets it matches in the
+// workbook's order, ignoring case, each a part named as Excel names a
+// sheet of another workbook; their headers must agree.
+func TestSheetPattern(t *testing.T) {
+	t.Parallel()
+	month := func(day int, amount string) string {
+		return headerRow(2) + fmt.Sprintf(`<row r="2"><c r="A2" s="1"><v>%d</v></c><c r="B2"><v>%s</v></c></row>`, day, amount)
+	}
+	path := book{strings: []string{"<t>day</t>", "<t>amount</t>"}, xfs: []int{0, 14}, sheets: []sheet{
+		{name: "Notes", rows: `<row r="1"><c r="A1" t="inlineStr"><is><t>one sheet a month</t></is></c></row>`},
+		{name: "2024-01", rows: month(45306, "1.5")}, {name: "2024-02", rows: month(45337, "2.25") + `<row r="3"><c r="B3"><v>3</v></c></row>`},
+	}}.write(t, "ledger.xlsx")
+	s, err := source.CSVSchema(path, source.CSVOptions{Sheet: "2024-*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Dir(path)
+	wantFiles := []string{filepath.Join(dir, "[ledger.xlsx]2024-01"), filepath.Join(dir, "[ledger.xlsx]2024-02")}
+	if s.Rows != 3 || len(s.Parts) != 2 || !slices.Equal(s.Files, wantFiles) || !slices.Equal(s.FileRows, []int64{1, 2}) ||
+		s.Parts[1].Path != path || s.Parts[1].Layout.Sheet != "2024-02" || s.Columns[1].Scale != 2 {
+		t.Fatalf("%d rows, files %q of %v rows, parts %+v; want 3 rows, sheets 2024-01 and 2024-02 of ledger.xlsx", s.Rows, s.Files, s.FileRows, s.Parts)
+	}
+	for _, tt := range []struct{ sheet, want string }{
+		{"2023-*", `it has no sheet matching "2023-*"; its sheets are "Notes", "2024-01", "2024-02"`},
+		{"*", `its header names the columns day, amount, and [ledger.xlsx]Notes's names one sheet a month`},
+	} {
+		if _, err := source.CSVSchema(path, source.CSVOptions{Sheet: tt.sheet}); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("sheet %q: err = %v, want one saying %s", tt.sheet, err, tt.want)
+		}
+	}
+	if s, err := source.CSVSchema(path, source.CSVOptions{Sheet: "NOTES*"}); err != nil || len(s.Files) != 1 || s.Rows != 0 {
+		t.Errorf("NOTES* (case aside): files %q, %d rows (%v), want Notes alone, without records", s.Files, s.Rows, err)
 	}
 }
 

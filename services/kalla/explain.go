@@ -80,7 +80,11 @@ func describeInput(w io.Writer, side string, in plan.Input) {
 		before, lines := "its header", "lines"
 		if layout.Sheet != "" {
 			lines = "rows"
-			fmt.Fprintf(w, "  sheet: %q, its cells' values (numbers to 15 digits, dates and times by their format), written as CSV for the engine\n", layout.Sheet)
+			sheet := strconv.Quote(layout.Sheet)
+			if reconcile.SheetOf(in) == "" {
+				sheet = "each of those listed below" // a sheet pattern's
+			}
+			fmt.Fprintf(w, "  sheet: %s, its cells' values (numbers to 15 digits, dates and times by their format), written as CSV for the engine\n", sheet)
 		}
 		if layout.Headerless() {
 			before = "its records"

@@ -528,6 +528,62 @@ func csvRecords(t *testing.T, text string) [][]string {
 	return records
 }
 
+// TestWorkbookSheetPattern: a ledger kept a sheet a week, read by a sheet
+// pattern, gives the bank example's evidence as its payments.csv does; the
+// summary lists the sheets, and a key repeated across sheets is named by
+// each sheet's row.
+func TestWorkbookSheetPattern(t *testing.T) {
+	t.Parallel()
+	csvRecipe := copyExample(t, "bank", "payments.csv", "statement.csv")
+	dir := filepath.Dir(csvRecipe)
+	b, err := os.ReadFile("testdata/payments-by-month.xlsx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "payments-by-month.xlsx"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	recipe := filepath.Join(dir, "recipe-weeks.json")
+	withSheet := func(sheet string) {
+		text, err := os.ReadFile(csvRecipe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text = bytes.Replace(text, []byte(`"uri": "file://payments.csv",`), []byte(`"uri": "file://payments-by-month.xlsx", "sheet": "`+sheet+`",`), 1)
+		if err := os.WriteFile(recipe, text, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	withSheet("2024-03 WEEK *")
+	outs := map[string]string{}
+	for _, r := range []string{csvRecipe, recipe} {
+		outs[r] = filepath.Join(t.TempDir(), "out")
+		if res := kalla(t, "reconcile", "--recipe", r, "--out", outs[r], "--format", "csv"); res.code != exitOK {
+			t.Fatalf("%s: exit %d: %s", r, res.code, res.stderr)
+		}
+	}
+	for _, name := range []string{"matched.csv", "unmatched_left.csv", "unmatched_right.csv"} {
+		a, errA := os.ReadFile(filepath.Join(outs[csvRecipe], name))
+		b, errB := os.ReadFile(filepath.Join(outs[recipe], name))
+		if errA != nil || errB != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s from the sheets:\n%s\nfrom payments.csv:\n%s", name, b, a)
+		}
+	}
+	var s evidence.Summary
+	if b, err := os.ReadFile(filepath.Join(outs[recipe], "summary.json")); err != nil || json.Unmarshal(b, &s) != nil {
+		t.Fatalf("summary.json: %v", err)
+	}
+	want := []evidence.FileSummary{{Name: "[payments-by-month.xlsx]2024-03 week 1", Rows: 3}, {Name: "[payments-by-month.xlsx]2024-03 week 2", Rows: 4}}
+	if !slices.Equal(s.Left.Files, want) || s.Left.Sheet != "" {
+		t.Errorf("files %v, sheet %q; want %v and no one sheet", s.Left.Files, s.Left.Sheet, want)
+	}
+	withSheet("dup*")
+	r := kalla(t, "reconcile", "--recipe", recipe, "--out", filepath.Join(t.TempDir(), "out"))
+	if want := `"PAY-01" (2 rows: row 2 of [payments-by-month.xlsx]dup a and row 2 of [payments-by-month.xlsx]dup b)`; r.code != exitBadInput || !strings.Contains(r.stderr, want) {
+		t.Errorf("exit %d, stderr %s; want 2 saying %s", r.code, r.stderr, want)
+	}
+}
+
 // TestWorkbookFaults: a fault in a workbook's data is named by its sheet's
 // rows, as Excel numbers them.
 func TestWorkbookFaults(t *testing.T) {

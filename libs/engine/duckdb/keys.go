@@ -171,7 +171,7 @@ func addLines(places map[string]*keyPlace, in plan.Input) error {
 			i, n := partRecord(parts, r)
 			p.lines, p.line = append(p.lines, lines[i][n]), source.LineWord(parts[i].Path)
 			if len(in.Schema.Parts) > 0 {
-				p.files[j] = parts[i].Path
+				p.files[j] = in.Schema.Files[i] // a sheet's is [book.xlsx]sheet
 			}
 		}
 	}

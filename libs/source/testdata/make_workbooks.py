@@ -105,6 +105,36 @@ def faults():
     save(wb, os.path.join(root, "services", "kalla", "testdata", "statement-faults.xlsx"))
 
 
+def payments_by_month():
+    """services/kalla/testdata/payments-by-month.xlsx: the bank example's
+    payments.csv as a ledger keeps them, a sheet a week after a sheet of
+    notes; and two sheets "dup a" and "dup b" that both hold PAY-01."""
+    wb = Workbook()
+    notes = wb.active
+    notes.title = "Read me"
+    notes.append(["Supplier payments, one sheet a week"])
+    header = ["payment_id", "paid_on", "invoice", "supplier", "amount"]
+    payments = [
+        ("PAY-01", dt.date(2024, 3, 1), "INV-1001", "Acme Ltd", 1200.00),
+        ("PAY-02", dt.date(2024, 3, 2), "INV-1002", "Globex", 350.50),
+        ("PAY-03", dt.date(2024, 3, 4), "INV-1003", "Initech", 89.99),
+        ("PAY-04", dt.date(2024, 3, 5), "INV-1004", "Umbrella Corp", 5000.00),
+        ("PAY-05", dt.date(2024, 3, 7), "INV-1005", "Acme Ltd", 410.00),
+        ("PAY-06", dt.date(2024, 3, 8), "INV-1006", "Hooli", 72.10),
+        ("PAY-07", dt.date(2024, 3, 11), "INV-1007", "Globex", 999.00),
+    ]
+    for title, rows in [("2024-03 week 1", payments[:3]), ("2024-03 week 2", payments[3:]), ("dup a", payments[:1]), ("dup b", payments[:2])]:
+        ws = wb.create_sheet(title)
+        ws.append(header)
+        for r in rows:
+            ws.append(list(r))
+        for row in ws.iter_rows(min_row=2):
+            row[1].number_format = "DD/MM/YYYY"
+            row[4].number_format = "#,##0.00"
+    save(wb, os.path.join(root, "services", "kalla", "testdata", "payments-by-month.xlsx"))
+
+
 cells()
 statement()
 faults()
+payments_by_month()

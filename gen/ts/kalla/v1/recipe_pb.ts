@@ -173,8 +173,10 @@ export type Source = Message<"kalla.v1.Source"> & {
   encoding: string;
 
   /**
-   * sheet names the sheet read of an Excel workbook source (.xlsx); without
-   * it, the workbook's first. The sheet is read as a CSV file is: its
+   * sheet names the sheet read of an Excel workbook source (.xlsx, .xlsm),
+   * ignoring case; without it, the workbook's first. A * makes it a
+   * pattern ("2024-*"): every worksheet it matches is read, in turn, as one
+   * table. The sheet is read as a CSV file is: its
    * first row with a value (after skip_lines rows) is the header, unless
    * columns names them, and every other row with a value is a record.
    * Cells read as their values: numbers to 15 significant digits whatever
