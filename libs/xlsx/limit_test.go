@@ -23,7 +23,7 @@ func TestTooLarge(t *testing.T) {
 		t.Fatal(err)
 	}
 	dst := filepath.Join(t.TempDir(), "x.xlsx")
-	err := fromParquet(t.Context(), src, dst, "matched", 2)
+	err := fromParquet(t.Context(), src, dst, "matched", limits{rows: 2, columns: 1})
 	var tooLarge *TooLargeError
 	if want := "matched holds 3 rows, more than an Excel sheet holds (2 under its header)"; !errors.As(err, &tooLarge) || err.Error() != want {
 		t.Errorf("err = %v, want %s", err, want)
@@ -31,8 +31,12 @@ func TestTooLarge(t *testing.T) {
 	if _, err := os.Stat(dst); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a workbook written: %v", err)
 	}
-	if err := fromParquet(t.Context(), src, dst, "matched", 3); err != nil {
-		t.Errorf("3 rows under a limit of 3: %v", err)
+	err = fromParquet(t.Context(), src, dst, "matched", limits{rows: 3, columns: 0})
+	if want := "matched has 1 columns, more than the 0 of an Excel sheet"; !errors.As(err, &tooLarge) || err.Error() != want {
+		t.Errorf("err = %v, want %s", err, want)
+	}
+	if err := fromParquet(t.Context(), src, dst, "matched", limits{rows: 3, columns: 1}); err != nil {
+		t.Errorf("3 rows and a column under limits of 3 and 1: %v", err)
 	}
 }
 

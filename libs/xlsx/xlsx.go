@@ -44,17 +44,28 @@ func (e *TooLargeError) Error() string { return e.What }
 // dates and timestamps as dates (before 1900-03-01, as ISO text),
 // booleans as booleans, empty values as empty cells, the rest as text.
 func FromParquet(ctx context.Context, src, dst, sheet string) error {
-	return fromParquet(ctx, src, dst, sheet, MaxRows)
+	return fromParquet(ctx, src, dst, sheet, sheetLimits)
 }
 
-func fromParquet(ctx context.Context, src, dst, sheet string, maxRows int64) error {
+// limits are how many rows (under the header) and columns a sheet holds.
+type limits struct {
+	rows    int64
+	columns int
+}
+
+var sheetLimits = limits{rows: MaxRows, columns: 16384} // columns A to XFD
+
+func fromParquet(ctx context.Context, src, dst, sheet string, lim limits) error {
 	pf, err := file.OpenParquetFile(src, false)
 	if err != nil {
 		return err
 	}
 	defer pf.Close()
-	if n := pf.NumRows(); n > maxRows {
-		return &TooLargeError{fmt.Sprintf("%s holds %d rows, more than an Excel sheet holds (%d under its header)", sheet, n, maxRows)}
+	if n := pf.NumRows(); n > lim.rows {
+		return &TooLargeError{fmt.Sprintf("%s holds %d rows, more than an Excel sheet holds (%d under its header)", sheet, n, lim.rows)}
+	}
+	if n := pf.MetaData().Schema.NumColumns(); n > lim.columns {
+		return &TooLargeError{fmt.Sprintf("%s has %d columns, more than the %d of an Excel sheet", sheet, n, lim.columns)}
 	}
 	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 16 << 10}, memory.DefaultAllocator)
 	if err != nil {
