@@ -51,6 +51,7 @@ var errUTF16 = errors.New("it is written in UTF-16, which Kalla does not read: s
 
 // next reads the next token; io.EOF at the end.
 func (x *xmlScanner) next() error {
+	x.closed = false // only a start tag closes itself
 	if x.err != nil {
 		return x.err
 	}
@@ -79,7 +80,7 @@ func (x *xmlScanner) next() error {
 		return nil
 	case bytes.HasPrefix(tag, []byte("![CDATA[")):
 		x.kind = tokText
-		x.text = append(x.text[:0], tag[len("![CDATA["):len(tag)-len("]]")]...)
+		x.text = appendLines(x.text[:0], tag[len("![CDATA["):len(tag)-len("]]")])
 		return nil
 	case len(tag) > 0 && (tag[0] == '?' || tag[0] == '!'):
 		return x.next() // a declaration, instruction or comment
@@ -282,18 +283,19 @@ func (x *xmlScanner) richText(dst []byte) ([]byte, error) {
 }
 
 // appendUnescaped appends XML text, its entity and character references
-// read.
+// read and its line ends normalized as XML reads them ("\r\n" and a lone
+// "\r" are "\n"; a carriage return written &#13; or _x000D_ stays).
 func appendUnescaped(dst, s []byte) []byte {
 	for {
 		amp := bytes.IndexByte(s, '&')
 		if amp < 0 {
-			return append(dst, s...)
+			return appendLines(dst, s)
 		}
-		dst = append(dst, s[:amp]...)
+		dst = appendLines(dst, s[:amp])
 		s = s[amp:]
 		semi := bytes.IndexByte(s, ';')
 		if semi < 0 {
-			return append(dst, s...)
+			return appendLines(dst, s)
 		}
 		ref := string(s[1:semi])
 		switch ref {
@@ -310,12 +312,27 @@ func appendUnescaped(dst, s []byte) []byte {
 		default:
 			r, ok := charRef(ref)
 			if !ok {
-				dst = append(dst, s[:semi+1]...)
+				dst = appendLines(dst, s[:semi+1])
 				break
 			}
 			dst = utf8.AppendRune(dst, r)
 		}
 		s = s[semi+1:]
+	}
+}
+
+// appendLines appends s with its line ends normalized as XML reads them.
+func appendLines(dst, s []byte) []byte {
+	for {
+		cr := bytes.IndexByte(s, '\r')
+		if cr < 0 {
+			return append(dst, s...)
+		}
+		dst = append(append(dst, s[:cr]...), '\n')
+		s = s[cr+1:]
+		if len(s) > 0 && s[0] == '\n' {
+			s = s[1:]
+		}
 	}
 }
 

@@ -249,16 +249,16 @@ var builtinFormats = func() map[string]cellKind {
 // are not format letters; an elapsed time such as [h]:mm is a number.
 func formatKind(code string) cellKind {
 	section, _, _ := strings.Cut(code, ";") // positive numbers'
-	var date, clock bool
+	var letters strings.Builder
 	for i := 0; i < len(section); i++ {
-		switch c := section[i] | 0x20; {
-		case section[i] == '"':
+		switch section[i] {
+		case '"':
 			if j := strings.IndexByte(section[i+1:], '"'); j >= 0 {
 				i += j + 1
 			}
-		case section[i] == '\\', section[i] == '_', section[i] == '*':
+		case '\\', '_', '*':
 			i++
-		case section[i] == '[':
+		case '[':
 			j := strings.IndexByte(section[i:], ']')
 			if j < 0 {
 				return showsNumber
@@ -267,17 +267,14 @@ func formatKind(code string) cellKind {
 				return showsNumber // elapsed time
 			}
 			i += j
-		case c == 'y', c == 'd':
-			date = true
-		case c == 'h', c == 's':
-			clock = true
-		case c == 'm':
-			// Minutes next to hours or seconds, otherwise months.
-			if !strings.ContainsAny(strings.ToLower(section), "hs") {
-				date = true
-			}
+		default:
+			letters.WriteByte(section[i] | 0x20)
 		}
 	}
+	shown := letters.String()
+	// m is minutes beside hours or seconds, otherwise a month.
+	clock := strings.ContainsAny(shown, "hs")
+	date := strings.ContainsAny(shown, "yd") || strings.Contains(shown, "m") && !clock
 	switch {
 	case date && clock:
 		return showsDateTime
@@ -393,17 +390,22 @@ func (wb *workbook) sheet(name string) (sheetPart, error) {
 	return sheetPart{}, fmt.Errorf("%w named %q; its sheets are %s", ErrNoSheet, name, wb.sheetNames())
 }
 
-// excelNumber writes a number cell's value as Excel shows it in General
-// format, to 15 significant digits, in plain decimal notation: the
-// binary double 0.1+0.2 saved as 0.30000000000000004 reads 0.3, and
-// 1E-3 reads 0.001.
+// excelNumber writes a number cell's value in plain decimal notation: a
+// whole number with every digit saved (a card number or id a program
+// saved as a number: two that differ in their 16th digit must not read
+// alike), any other as Excel shows it in General format, to 15
+// significant digits (the binary double 0.1+0.2 saved as
+// 0.30000000000000004 reads 0.3, and 1E-3 reads 0.001).
 func excelNumber(dst []byte, v string) ([]byte, error) {
 	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-	if err != nil || math.IsInf(f, 0) {
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 		return dst, fmt.Errorf("%q is not a number, though the cell says it holds one", v)
 	}
 	if f == 0 {
 		return append(dst, '0'), nil
+	}
+	if f == math.Trunc(f) {
+		return strconv.AppendFloat(dst, f, 'f', -1, 64), nil
 	}
 	e := strconv.FormatFloat(f, 'e', 14, 64) // -d.dddddddddddddde±XX
 	mant, exp, _ := strings.Cut(e, "e")
@@ -434,8 +436,12 @@ func excelNumber(dst []byte, v string) ([]byte, error) {
 // count days from 1899-12-30 (or from 1904-01-01), but for those before
 // 1900-03-01, Excel counting a 29 February 1900 that never was.
 func excelTime(dst []byte, v string, kind cellKind, date1904 bool) ([]byte, error) {
+	last := 2958466.0 // 10000-01-01
+	if date1904 {
+		last -= 1462
+	}
 	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-	if err != nil || math.IsInf(f, 0) || f < 0 || f >= 2958466 {
+	if err != nil || math.IsInf(f, 0) || f < 0 || f >= last {
 		// Excel shows ##### for a date it cannot: keep the number.
 		return excelNumber(dst, v)
 	}
@@ -643,7 +649,10 @@ func (sr *sheetReader) cells(r int) error {
 // value, if it has one.
 func (sr *sheetReader) cell(r, col int) error {
 	c := cellRead{kind: string(sr.x.attr("t")), style: string(sr.x.attr("s")), v: sr.v[:0], inline: sr.inline[:0]}
-	for depth := 0; !sr.x.closed || depth > 0; {
+	if sr.x.closed {
+		return sr.add(c, r, col) // <c r="B2" s="3"/>: no value
+	}
+	for depth := 0; ; {
 		var err error
 		if err = sr.x.next(); err != nil {
 			return sr.xmlError(err)
@@ -673,7 +682,6 @@ func (sr *sheetReader) cell(r, col int) error {
 			return sr.xmlError(err)
 		}
 	}
-	return sr.add(c, r, col) // <c r="B2" s="3"/>: no value
 }
 
 // cellRead is a cell as saved: its type (t), style (s), value (v), inline

@@ -134,8 +134,9 @@ func TestWorkbook(t *testing.T) {
 		strings: []string{"<t>id</t>", "<t>booked</t>", "<t>at</t>", "<t>amount</t>", "<t>memo</t>", "<t>paid</t>", "<t>code</t>",
 			`<r><t>ACME, </t></r><r><rPr><b/></rPr><t xml:space="preserve">Inc. </t></r><rPh><t>ignored</t></rPh>`, `<t>two_x000D_` + "\n" + `lines "quoted"</t>`},
 		formats: `<numFmt numFmtId="164" formatCode="yyyy\-mm\-dd\ hh:mm"/><numFmt numFmtId="165" formatCode="h:mm:ss"/>` +
-			`<numFmt numFmtId="166" formatCode="[h]:mm"/><numFmt numFmtId="167" formatCode="0.00 &quot;days&quot;"/><numFmt numFmtId="168" formatCode="[$-409]d\-mmm\-yy;@"/>`,
-		xfs: []int{0, 14, 164, 165, 166, 167, 168},
+			`<numFmt numFmtId="166" formatCode="[h]:mm"/><numFmt numFmtId="167" formatCode="0.00 &quot;days&quot;"/><numFmt numFmtId="168" formatCode="[$-409]d\-mmm\-yy;@"/>` +
+			`<numFmt numFmtId="169" formatCode="mm&quot;s&quot;"/><numFmt numFmtId="170" formatCode="[$-x-sysdate]mmmm"/>`,
+		xfs: []int{0, 14, 164, 165, 166, 167, 168, 169, 170},
 	}
 	b.sheets = []sheet{{name: "Statement", rows: headerRow(7) +
 		`<row r="2"><c r="A2"><v>1</v></c><c r="B2" s="1"><v>45306</v></c><c r="C2" s="2"><v>45306.5729166667</v></c>` +
@@ -146,7 +147,9 @@ func TestWorkbook(t *testing.T) {
 		`<row r="4"/><row r="5"><c><v>3</v></c><c s="1"/><c s="2"><v>45308.25</v></c><c><v>-1.0E-3</v></c></row>` +
 		`<row r="6"><c r="A6"><v>4</v></c><c r="D6"><v>10.25</v></c><c r="E6" t="e"><v>#N/A</v></c></row>`},
 		{name: "Other", rows: `<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row><row r="2"><c r="A2" s="3"><v>0.75</v></c></row>` +
-			`<row r="3"><c r="A3" s="4"><v>1.5</v></c></row><row r="4"><c r="A4" s="5"><v>2</v></c></row>`}}
+			`<row r="3"><c r="A3" s="4"><v>1.5</v></c></row><row r="4"><c r="A4" s="5"><v>2</v></c></row>` +
+			// Months alone, whatever the quoted text and brackets hold.
+			`<row r="5"><c r="A5" s="7"><v>45306</v></c></row><row r="6"><c r="A6" s="8"><v>45306</v></c></row>`}}
 	path := b.write(t, "statement.xlsx")
 
 	t.Run("types_and_values", func(t *testing.T) {
@@ -183,8 +186,9 @@ func TestWorkbook(t *testing.T) {
 	})
 	t.Run("formats", func(t *testing.T) {
 		t.Parallel()
-		// A time of day, an elapsed time and a number with quoted letters.
-		if got, want := sheetCSV(t, path, source.CSVOptions{Sheet: "Other"}), "x\n18:00:00\n1.5\n2\n"; got != want {
+		// A time of day, an elapsed time, a number with quoted letters and
+		// two months.
+		if got, want := sheetCSV(t, path, source.CSVOptions{Sheet: "Other"}), "x\n18:00:00\n1.5\n2\n2024-01-15\n2024-01-15\n"; got != want {
 			t.Errorf("rewrite %q, want %q", got, want)
 		}
 	})
@@ -196,9 +200,15 @@ func TestWorkbook(t *testing.T) {
 			sheets: []sheet{{name: "S", rows: headerRow(2) +
 				`<row r="2"><!-- a note > here --><c r="A2" t="inlineStr"><is><t><![CDATA[a<b & c]]></t></is></c><c r="B2" t="str"><v>&#x41;&amp;&lt;&#66;</v></c></row>` +
 				`<x:row r="3" spans="1:2" xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:c r="A3" t="inlineStr"><x:is><x:t>it's "q"</x:t></x:is></x:c></x:row>` +
-				`<row r="4"><c note='a>b "c"' r="B4" t="inlineStr"><is><t>x</t></is></c></row>`}}}
+				`<row r="4"><c note='a>b "c"' r="B4" t="inlineStr"><is><t>x</t></is></c></row>` +
+				// Elements that close themselves inside a cell (a shared
+				// formula, an extension) before its value.
+				`<row r="5"><c r="A5"><f t="shared" si="0"/><v>4</v></c><c r="B5"><x><y/></x><v>7</v></c></row>` +
+				// Line ends as XML reads them: a raw carriage return is a line
+				// feed, one written &#13; stays.
+				"<row r=\"6\"><c r=\"A6\" t=\"inlineStr\"><is><t>l1\r\nl2\rl3</t></is></c><c r=\"B6\" t=\"inlineStr\"><is><t>x&#13;y</t></is></c></row>"}}}
 		path := b.write(t, "others.xlsx")
-		if got, want := sheetCSV(t, path, source.CSVOptions{}), "a,b\na<b & c,A&<B\n\"it's \"\"q\"\"\",\n,x\n"; got != want {
+		if got, want := sheetCSV(t, path, source.CSVOptions{}), "a,b\na<b & c,A&<B\n\"it's \"\"q\"\"\",\n,x\n4,7\n\"l1\nl2\nl3\",\"x\ry\"\n"; got != want {
 			t.Errorf("rewrite %q, want %q", got, want)
 		}
 	})
@@ -224,8 +234,11 @@ func TestWorkbook(t *testing.T) {
 	})
 	t.Run("numbers_as_excel_shows_them", func(t *testing.T) {
 		t.Parallel()
-		values := map[string]string{"1E-3": "0.001", "1.2345678901234567E+20": "123456789012346000000", "-0": "0",
-			"123456789.12345679": "123456789.123457", "4.9999999999999996E-2": "0.05", "100": "100", "2.5E+2": "250"}
+		// Whole numbers keep every digit saved: ids a program saved as
+		// numbers stay apart.
+		values := map[string]string{"1E-3": "0.001", "1.2345678901234567E+20": "123456789012345670000", "-0": "0",
+			"123456789.12345679": "123456789.123457", "4.9999999999999996E-2": "0.05", "100": "100", "2.5E+2": "250",
+			"1234567890123456": "1234567890123456", "1234567890123457": "1234567890123457", "-9007199254740993": "-9007199254740992"}
 		var rows strings.Builder
 		var want strings.Builder
 		want.WriteString("n\n")
@@ -267,10 +280,10 @@ func TestWorkbook(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s.Rows != 4 || s.CSV.FirstLine != 1 || s.Columns[0].Type != source.Text || s.CSV.Sheet != "Other" {
-			t.Errorf("%d rows, layout %+v, columns %+v; want 4 text rows from row 1 of sheet Other", s.Rows, s.CSV, s.Columns)
+		if s.Rows != 6 || s.CSV.FirstLine != 1 || s.Columns[0].Type != source.Text || s.CSV.Sheet != "Other" {
+			t.Errorf("%d rows, layout %+v, columns %+v; want 6 text rows from row 1 of sheet Other", s.Rows, s.CSV, s.Columns)
 		}
-		if got, want := rewritten(t, path, s.CSV), "x\n18:00:00\n1.5\n2\n"; got != want {
+		if got, want := rewritten(t, path, s.CSV), "x\n18:00:00\n1.5\n2\n2024-01-15\n2024-01-15\n"; got != want {
 			t.Errorf("rewrite %q, want %q", got, want)
 		}
 	})
@@ -301,6 +314,8 @@ func TestWorkbookErrors(t *testing.T) {
 			want: `sheet "Data", row 2: cell D2 holds a value beyond the 2 columns the header (row 1) names`},
 		{name: "not_a_number", path: saved(one(`<row r="2"><c r="A2"><v>1</v></c><c r="B2"><v>1,5</v></c></row>`)),
 			want: `sheet "Data", row 2, cell B2: "1,5" is not a number, though the cell says it holds one`},
+		{name: "nan", path: saved(one(`<row r="2"><c r="A2"><v>1</v></c><c r="B2"><v>NaN</v></c></row>`)),
+			want: `sheet "Data", row 2, cell B2: "NaN" is not a number, though the cell says it holds one`},
 		{name: "type_set_by_recipe", path: saved(one(`<row r="3"><c r="A3" t="inlineStr"><is><t>x</t></is></c></row>`)),
 			opts: source.CSVOptions{Types: map[string]source.Setting{"id": {Type: source.Integer}}}, want: `row 3, column id: "x" is not an integer`},
 		{name: "unknown_sheet", path: saved(one("")), opts: source.CSVOptions{Sheet: "Summary"},

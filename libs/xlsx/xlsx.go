@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -118,7 +119,9 @@ func write(w io.Writer, sheet string, rr array.RecordReader) error {
 		`<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews><sheetData>`)
 	bw.WriteString(`<row r="1">`)
 	for i, f := range fields {
-		textCell(bw, cellRef(i, 1), f.Name, styleHeader)
+		if err := textCell(bw, cellRef(i, 1), f.Name, styleHeader); err != nil {
+			return &TooLargeError{fmt.Sprintf("%s, column %d's name: %v", sheet, i+1, err)}
+		}
 	}
 	bw.WriteString(`</row>`)
 	row := 1
@@ -198,8 +201,12 @@ func numberCell(w *bufio.Writer, ref, v string, style int) {
 // a double holds it to 15 significant digits, as Excel shows numbers;
 // text otherwise, so that no amount is rounded.
 func decimalCell(w *bufio.Writer, ref, text string, style int) error {
+	significant := strings.TrimLeft(strings.TrimPrefix(text, "-"), "0.")
+	if strings.Contains(significant, ".") {
+		significant = strings.TrimRight(significant, "0") // 1.500000 is 1.5
+	}
 	digits := 0
-	for _, c := range strings.TrimLeft(strings.TrimPrefix(text, "-"), "0.") {
+	for _, c := range significant {
 		if c != '.' {
 			digits++
 		}
@@ -216,16 +223,19 @@ func decimalCell(w *bufio.Writer, ref, text string, style int) error {
 var excelEpoch = time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
 
 // dateCell writes t as a date serial number; a date before 1900-03-01,
-// which Excel counts otherwise or not at all, as ISO text.
+// which Excel counts otherwise or not at all, or after 9999-12-31, which
+// it cannot show, as ISO text.
 func dateCell(w *bufio.Writer, ref string, t time.Time, style int) error {
-	if t.Before(time.Date(1900, 3, 1, 0, 0, 0, 0, time.UTC)) {
+	if t.Before(time.Date(1900, 3, 1, 0, 0, 0, 0, time.UTC)) || t.Year() > 9999 {
 		layout := "2006-01-02"
 		if style == styleDateTime {
 			layout = "2006-01-02 15:04:05.999999"
 		}
 		return textCell(w, ref, t.Format(layout), 0)
 	}
-	days := t.Sub(excelEpoch).Seconds() / 86400
+	// Seconds, not a time.Duration: one spans 292 years at most.
+	secs := t.Unix() - excelEpoch.Unix()
+	days := (float64(secs) + float64(t.Nanosecond())/1e9) / 86400
 	numberCell(w, ref, strconv.FormatFloat(days, 'f', -1, 64), style)
 	return nil
 }
@@ -233,13 +243,22 @@ func dateCell(w *bufio.Writer, ref string, t time.Time, style int) error {
 // textCell writes s as an inline string: Excel reads no shared strings
 // table less well, and evidence text is mostly unique.
 func textCell(w *bufio.Writer, ref, s string, style int) error {
-	if n := utf8.RuneCountInString(s); n > maxText {
+	if n := utf16Len(s); n > maxText {
 		return fmt.Errorf("its value of %d characters is longer than the %d an Excel cell holds", n, maxText)
 	}
 	w.WriteString(`<c r="` + ref + `" t="inlineStr"` + styleAttr(style) + `><is><t xml:space="preserve">`)
 	w.WriteString(escapeText(s))
 	w.WriteString(`</t></is></c>`)
 	return nil
+}
+
+// utf16Len is s's length as Excel counts a cell's text, in UTF-16 units.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
 }
 
 func styleAttr(style int) string {
@@ -264,7 +283,7 @@ func escape(s string) string { return markup.Replace(s) }
 var markup = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")
 
 // escapeText escapes s for a cell: markup characters, the characters XML
-// cannot hold (controls but tab, line feed and carriage return) as Excel
+// cannot hold or would change (controls but tab and line feed) as Excel
 // writes them, _xHHHH_, and an underscore that would read as the start of
 // such an escape.
 func escapeText(s string) string {
@@ -276,7 +295,8 @@ func escapeText(s string) string {
 		switch {
 		case r == '_' && isEscape(s[i:]):
 			b.WriteString("_x005F_")
-		case r < 0x20 && r != '\t' && r != '\n' && r != '\r', r == 0xFFFE, r == 0xFFFF:
+		case r < 0x20 && r != '\t' && r != '\n', r == 0xFFFE, r == 0xFFFF:
+			// A carriage return too: XML reads a raw one as a line feed.
 			fmt.Fprintf(&b, "_x%04X_", r)
 		case r == utf8.RuneError && !validAt(s, i):
 			b.WriteString("\uFFFD")
@@ -292,7 +312,7 @@ func escapeText(s string) string {
 func plain(s string) bool {
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
-		case c < 0x20 && c != '\t' && c != '\n' && c != '\r', c == '_', c == '&', c == '<', c == '>', c == '"', c == 0xEF:
+		case c < 0x20 && c != '\t' && c != '\n', c == '_', c == '&', c == '<', c == '>', c == '"', c == 0xEF:
 			return false // 0xEF begins U+FFFE and U+FFFF among others
 		}
 	}

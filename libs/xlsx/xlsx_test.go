@@ -170,3 +170,47 @@ func TestFromParquetRefuses(t *testing.T) {
 		t.Errorf("a workbook left behind: %v", err)
 	}
 }
+
+// TestFromParquetEdges: dates far from today, decimals of a wide scale,
+// carriage returns, and text as long as Excel counts it.
+func TestFromParquetEdges(t *testing.T) {
+	t.Parallel()
+	cols := []column{
+		{arrow.Field{Name: "until", Type: arrow.FixedWidthTypes.Date32, Nullable: true}, []any{day(9999, 12, 31), day(2300, 1, 1), day(2192, 4, 10)}},
+		{arrow.Field{Name: "at", Type: &arrow.TimestampType{Unit: arrow.Microsecond}, Nullable: true},
+			[]any{time.Date(2300, 6, 1, 12, 0, 0, 0, time.UTC), time.Date(2024, 2, 29, 23, 59, 59, 0, time.UTC), nil}},
+		{arrow.Field{Name: "rate", Type: &arrow.Decimal128Type{Precision: 38, Scale: 18}, Nullable: true},
+			[]any{"1.500000000000000000", "12345.678901234567890000", nil}},
+		{arrow.Field{Name: "memo", Type: arrow.BinaryTypes.String, Nullable: true}, []any{"a\r\nb", "c\rd", nil}},
+	}
+	src := parquetFile(t, cols, 3)
+	dst := filepath.Join(t.TempDir(), "edges.xlsx")
+	if err := xlsx.FromParquet(t.Context(), src, dst, "edges"); err != nil {
+		t.Fatal(err)
+	}
+	s, err := source.CSVSchema(dst, source.CSVOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if _, _, err := source.RewriteCSV(dst, s.CSV, &out); err != nil {
+		t.Fatal(err)
+	}
+	// 1.5 at scale 18 is a number; 12345.67890123456789 needs 19 digits:
+	// text, exactly.
+	want := "until,at,rate,memo\n" +
+		"9999-12-31,2300-06-01 12:00:00,1.5,\"a\r\nb\"\n" +
+		"2300-01-01,2024-02-29 23:59:59,12345.678901234567890000,\"c\rd\"\n" +
+		"2192-04-10,,,\n"
+	if got := out.String(); got != want {
+		t.Errorf("read back:\n%q\nwant\n%q", got, want)
+	}
+	if sheet := part(t, dst, "xl/worksheets/sheet1.xml"); strings.Contains(sheet, "\r") {
+		t.Error("a raw carriage return in the sheet: XML reads it as a line feed")
+	}
+	emoji := parquetFile(t, []column{{arrow.Field{Name: "memo", Type: arrow.BinaryTypes.String}, []any{strings.Repeat("😀", 16384)}}}, 1)
+	var tooLarge *xlsx.TooLargeError
+	if err := xlsx.FromParquet(t.Context(), emoji, filepath.Join(t.TempDir(), "e.xlsx"), "e"); !errors.As(err, &tooLarge) {
+		t.Errorf("16,384 emoji (32,768 UTF-16 units): err = %v, want a TooLargeError", err)
+	}
+}

@@ -84,7 +84,7 @@ func describeInput(w io.Writer, side string, in plan.Input) {
 			if reconcile.SheetOf(in) == "" {
 				sheet = "each of those listed below" // a sheet pattern's
 			}
-			fmt.Fprintf(w, "  sheet: %s, its cells' values (numbers to 15 digits, dates and times by their format), written as CSV for the engine\n", sheet)
+			fmt.Fprintf(w, "  sheet: %s, its cells' values (whole numbers as saved, others to 15 digits; dates and times by their format), written as CSV for the engine\n", sheet)
 		}
 		if layout.Headerless() {
 			before = "its records"

@@ -110,7 +110,7 @@ func TestExplain(t *testing.T) {
 		t.Parallel()
 		dir := filepath.Dir(copyExample(t, "bank", "recipe-workbook.json", "payments.csv", "statement.xlsx"))
 		r := kalla(t, "explain", "--recipe", filepath.Join(dir, "recipe-workbook.json"), "--sql")
-		for _, want := range []string{"statement.xlsx\n  sheet: \"Transactions\", its cells' values (numbers to 15 digits, dates and times by their format), written as CSV for the engine\n  skips: the first 3 rows of each file, before its header\n",
+		for _, want := range []string{"statement.xlsx\n  sheet: \"Transactions\", its cells' values (whole numbers as saved, others to 15 digits; dates and times by their format), written as CSV for the engine\n  skips: the first 3 rows of each file, before its header\n",
 			"date date, memo text, paid_in decimal(4,2)", `statement.xlsx sheet "Transactions" written as CSV from its header on>', header = true`} {
 			if r.code != exitOK || !strings.Contains(r.stdout, want) {
 				t.Errorf("exit %d, stdout lacks %q:\n%s%s", r.code, want, r.stdout, r.stderr)

@@ -432,9 +432,9 @@ type Source struct {
 	// table. The sheet is read as a CSV file is: its
 	// first row with a value (after skip_lines rows) is the header, unless
 	// columns names them, and every other row with a value is a record.
-	// Cells read as their values: numbers to 15 significant digits whatever
-	// their format shows, dates and times as their number format says,
-	// formulas by their saved value.
+	// Cells read as their values, whatever their format shows: whole numbers
+	// as saved, others to 15 significant digits; dates and times as their
+	// number format says; formulas by their saved value.
 	Sheet string `protobuf:"bytes,15,opt,name=sheet,proto3" json:"sheet,omitempty"`
 	// reverse_sign names numeric columns whose sign this source writes the
 	// other way round (a bank statement's -500.00 for the ledger's 500.00):

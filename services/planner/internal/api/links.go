@@ -182,6 +182,8 @@ func (s *Server) serveEvidence(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, objstore.ErrNotFound):
 		http.Error(w, "not found: the evidence file is gone", http.StatusNotFound)
 		return
+	case err != nil && r.Context().Err() != nil:
+		return // the client went away while a workbook was written
 	case err != nil:
 		s.log.Error("evidence download: open failed", "run_id", runID, "uri", source.Redact(uri), "file", name, "error", err)
 		http.Error(w, "the evidence file cannot be read now; try again", http.StatusBadGateway)
