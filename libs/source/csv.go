@@ -126,7 +126,7 @@ func (ci *csvInference) readFile(in csvInput) (CSVPart, Stamp, error) {
 			// A half-written last line, not the file's fault.
 			return CSVPart{}, Stamp{}, fmt.Errorf("%s %w: run again once it is written", path, ErrChanged)
 		}
-		return CSVPart{}, Stamp{}, fmt.Errorf("read %s: %w", path, err)
+		return CSVPart{}, Stamp{}, fmt.Errorf("read %s: %w", in.name, err) // a sheet's: [book.xlsx]sheet
 	}
 	return CSVPart{Path: path, Layout: cr.Layout(), Rows: rows}, stamp(path, fi), nil
 }

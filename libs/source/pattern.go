@@ -72,6 +72,9 @@ func PatternMatches(pattern, path string) bool {
 	if strings.HasPrefix(name, ".") && !strings.HasPrefix(glob, ".") {
 		return false
 	}
+	if strings.HasPrefix(name, "~$") && !strings.HasPrefix(glob, "~") {
+		return false // the lock file Excel keeps beside a workbook it has open
+	}
 	return globMatches(glob, name)
 }
 

@@ -31,6 +31,8 @@ func TestPatternMatches(t *testing.T) {
 		{"x[1]*.csv", "x[1]2.csv", true}, // only * is special
 		{"x[1]*.csv", "x12.csv", false},
 		{"x?*.csv", "xy.csv", false},
+		{"*.xlsx", "~$ledger.xlsx", false}, // Excel's lock file of an open workbook
+		{"~*.xlsx", "~$ledger.xlsx", true},
 	} {
 		if got := source.PatternMatches("/d/"+tt.pattern, "/d/"+tt.name); got != tt.want {
 			t.Errorf("PatternMatches(%s, %s) = %t, want %t", tt.pattern, tt.name, got, tt.want)

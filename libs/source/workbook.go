@@ -60,9 +60,13 @@ type workbook struct {
 	sheets   []sheetPart
 }
 
-// sheetPart is a sheet: its name, its relationship's id, and the part
-// (a path in the zip) and kind of part that relationship names.
-type sheetPart struct{ name, id, part, kind string }
+// sheetPart is a sheet: its name, its relationship's id, the part (a path
+// in the zip) and kind of part that relationship names, and whether it is
+// hidden.
+type sheetPart struct {
+	name, id, part, kind string
+	hidden               bool
+}
 
 // cellKind is how a number cell's style shows it.
 type cellKind uint8
@@ -172,7 +176,8 @@ func (wb *workbook) readSheets(name string) error {
 			wb.date1904 = v == "1" || v == "true"
 		case "sheet":
 			// The relationship's id is r:id (sheetId is another).
-			wb.sheets = append(wb.sheets, sheetPart{name: string(x.attr("name")), id: string(x.attr("id"))})
+			state := string(x.attr("state")) // hidden, veryHidden or visible
+			wb.sheets = append(wb.sheets, sheetPart{name: string(x.attr("name")), id: string(x.attr("id")), hidden: state != "" && state != "visible"})
 		}
 	})
 }
@@ -344,7 +349,9 @@ func unescapeX(s string) string {
 func SheetPattern(sheet string) bool { return strings.Contains(sheet, "*") }
 
 // worksheets lists the worksheets of the workbook at path whose names the
-// pattern matches, ignoring case, in the workbook's order.
+// pattern matches, ignoring case, in the workbook's order. Hidden sheets
+// (an old copy, a lookup table) are left out: a pattern reads what the
+// workbook shows. A recipe may still name one.
 func worksheets(path, pattern string) ([]string, error) {
 	wb, err := openWorkbook(path)
 	if err != nil {
@@ -353,7 +360,7 @@ func worksheets(path, pattern string) ([]string, error) {
 	defer wb.Close()
 	var names []string
 	for _, s := range wb.sheets {
-		if strings.HasSuffix(s.kind, "/worksheet") && globMatches(strings.ToLower(pattern), strings.ToLower(s.name)) {
+		if strings.HasSuffix(s.kind, "/worksheet") && !s.hidden && globMatches(strings.ToLower(pattern), strings.ToLower(s.name)) {
 			names = append(names, s.name)
 		}
 	}
@@ -531,7 +538,7 @@ func (sr *sheetReader) read() ([][]byte, error) {
 			if sr.layout.SkipLines > 0 {
 				after = fmt.Sprintf(" after the %d that skip_lines passes over", sr.layout.SkipLines)
 			}
-			return nil, fmt.Errorf("sheet %q has no row with a value%s, where a header row naming the columns is required; the workbook's sheets are %s: name the one to read in the recipe's sheet",
+			return nil, fmt.Errorf("sheet %q has no row with a value%s, where a header row naming the columns is required; the workbook's sheets are %s: name the ones to read in the recipe's sheet",
 				sr.layout.Sheet, after, sr.wb.sheetNames())
 		case errors.Is(err, io.EOF) && sr.layout.FirstLine == 0:
 			sr.layout.FirstLine = sr.row + 1 // no record: nothing to read

@@ -29,8 +29,12 @@ type book struct {
 	date1904 bool
 }
 
-// sheet is a sheet's name and rows, or the whole of its part (xml).
-type sheet struct{ name, rows, xml string }
+// sheet is a sheet's name and rows, or the whole of its part (xml), and
+// whether the workbook hides it.
+type sheet struct {
+	name, rows, xml string
+	hidden          bool
+}
 
 // write saves the book as name in a test directory.
 func (b book) write(t *testing.T, name string) string {
@@ -52,7 +56,11 @@ func (b book) write(t *testing.T, name string) string {
 		`<Relationship Id="rId1" Type="`+rel+`officeDocument" Target="xl/workbook.xml"/></Relationships>`)
 	var sheets, rels strings.Builder
 	for i, s := range b.sheets {
-		fmt.Fprintf(&sheets, `<sheet name="%s" sheetId="%d" r:id="rId%d"/>`, s.name, i+1, i+1)
+		state := ""
+		if s.hidden {
+			state = ` state="hidden"`
+		}
+		fmt.Fprintf(&sheets, `<sheet name="%s" sheetId="%d"%s r:id="rId%d"/>`, s.name, i+1, state, i+1)
 		fmt.Fprintf(&rels, `<Relationship Id="rId%d" Type="%sworksheet" Target="worksheets/sheet%d.xml"/>`, i+1, rel, i+1)
 		part := `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n" + `<worksheet ` + ns + `><sheetData>` + s.rows + `</sheetData></worksheet>`
 		if s.xml != "" {
@@ -363,6 +371,7 @@ func TestSheetPattern(t *testing.T) {
 	path := book{strings: []string{"<t>day</t>", "<t>amount</t>"}, xfs: []int{0, 14}, sheets: []sheet{
 		{name: "Notes", rows: `<row r="1"><c r="A1" t="inlineStr"><is><t>one sheet a month</t></is></c></row>`},
 		{name: "2024-01", rows: month(45306, "1.5")}, {name: "2024-02", rows: month(45337, "2.25") + `<row r="3"><c r="B3"><v>3</v></c></row>`},
+		{name: "2024-old", rows: month(45306, "1.5"), hidden: true}, // a copy the workbook hides
 	}}.write(t, "ledger.xlsx")
 	s, err := source.CSVSchema(path, source.CSVOptions{Sheet: "2024-*"})
 	if err != nil {
@@ -384,6 +393,14 @@ func TestSheetPattern(t *testing.T) {
 	}
 	if s, err := source.CSVSchema(path, source.CSVOptions{Sheet: "NOTES*"}); err != nil || len(s.Files) != 1 || s.Rows != 0 {
 		t.Errorf("NOTES* (case aside): files %q, %d rows (%v), want Notes alone, without records", s.Files, s.Rows, err)
+	}
+	if s, err := source.CSVSchema(path, source.CSVOptions{Sheet: "2024-old"}); err != nil || s.Rows != 1 {
+		t.Errorf("the hidden sheet named: %d rows (%v), want 1", s.Rows, err)
+	}
+	// A value at fault is named with its sheet.
+	_, err = source.CSVSchema(path, source.CSVOptions{Sheet: "2024-*", Types: map[string]source.Setting{"amount": {Type: source.Integer}}})
+	if want := "[ledger.xlsx]2024-01: row 2, column amount: \"1.5\" is not an integer"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v, want one saying %s", err, want)
 	}
 }
 
