@@ -58,6 +58,9 @@ type workbook struct {
 	styles   []cellKind // by the cell's s attribute
 	date1904 bool
 	sheets   []sheetPart
+	// stringsPart and stylesPart are where the shared strings and the
+	// styles are, read only for a sheet's cells (see readCellParts).
+	stringsPart, stylesPart string
 }
 
 // sheetPart is a sheet: its name, its relationship's id, the part (a path
@@ -78,8 +81,8 @@ const (
 	showsTime
 )
 
-// openWorkbook reads the parts of the workbook at path that every sheet
-// needs; closing it is the caller's.
+// openWorkbook reads the workbook at path as far as its list of sheets;
+// closing it is the caller's.
 func openWorkbook(path string) (*workbook, error) {
 	z, err := zip.OpenReader(path)
 	if err != nil {
@@ -131,18 +134,30 @@ func (wb *workbook) load() error {
 	for _, r := range rels {
 		switch {
 		case strings.HasSuffix(r.kind, "/sharedStrings"):
-			err = wb.readStrings(r.target)
+			wb.stringsPart = r.target
 		case strings.HasSuffix(r.kind, "/styles"):
-			err = wb.readStyles(r.target)
-		}
-		if err != nil {
-			return err
+			wb.stylesPart = r.target
 		}
 		for i := range wb.sheets {
 			if wb.sheets[i].id == r.id {
 				wb.sheets[i].part, wb.sheets[i].kind = r.target, r.kind
 			}
 		}
+	}
+	return nil
+}
+
+// readCellParts reads what a sheet's cells need besides the sheet: the
+// strings they share, which may be as large as the sheet, and the styles
+// that show dates. Listing the sheets needs neither.
+func (wb *workbook) readCellParts() error {
+	if wb.stringsPart != "" {
+		if err := wb.readStrings(wb.stringsPart); err != nil {
+			return err
+		}
+	}
+	if wb.stylesPart != "" {
+		return wb.readStyles(wb.stylesPart)
 	}
 	return nil
 }
@@ -508,6 +523,9 @@ func openSheet(path string, l CSVLayout) (*sheetReader, error) {
 		return nil, err
 	}
 	s, err := wb.sheet(l.Sheet)
+	if err == nil {
+		err = wb.readCellParts()
+	}
 	if err == nil {
 		var rows io.ReadCloser
 		if rows, err = wb.open(s.part); err == nil {
