@@ -102,19 +102,7 @@ func TestFromParquet(t *testing.T) {
 		{arrow.Field{Name: "memo", Type: arrow.BinaryTypes.String, Nullable: true},
 			[]any{`ACME <b> & "Co"`, "two\nlines\ttab", "bell\a _x0041_ literal", "all else empty"}},
 	}
-	src := parquetFile(t, cols, 4)
-	dst := filepath.Join(t.TempDir(), "matched.xlsx")
-	if err := xlsx.FromParquet(t.Context(), src, dst, "matched"); err != nil {
-		t.Fatal(err)
-	}
-	s, err := source.CSVSchema(dst, source.CSVOptions{Sheet: "matched"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	if _, _, err := source.RewriteCSV(dst, s.CSV, &out); err != nil {
-		t.Fatal(err)
-	}
+	dst, got := workbookOf(t, parquetFile(t, cols, 4), "matched")
 	// Numbers as Excel shows them; those a double would round, dates
 	// before 1900-03-01 and NaN as text, exactly.
 	want := "id,amount,rate,booked,at,paid,memo\n" +
@@ -122,7 +110,7 @@ func TestFromParquet(t *testing.T) {
 		"-42,-0.5,NaN,1899-12-31,2024-01-01 00:00:00,FALSE,\"two\nlines\ttab\"\n" +
 		"1234567890123456789,1234567890123456.78,0.0000001,1900-03-01,1850-01-01 12:00:00,TRUE,bell\a _x0041_ literal\n" +
 		",,,,,,all else empty\n"
-	if got := out.String(); got != want {
+	if got != want {
 		t.Errorf("read back:\n%q\nwant\n%q", got, want)
 	}
 	styles := part(t, dst, "xl/styles.xml")
@@ -134,6 +122,26 @@ func TestFromParquet(t *testing.T) {
 	if sheet := part(t, dst, "xl/worksheets/sheet1.xml"); !strings.Contains(sheet, `state="frozen"`) {
 		t.Errorf("the header row is not frozen:\n%s", sheet[:min(len(sheet), 400)])
 	}
+}
+
+// workbookOf writes the Parquet file src as a workbook of one sheet named
+// sheet and returns its path and its rows as Kalla's own workbook reader
+// reads them, written as CSV.
+func workbookOf(t *testing.T, src, sheet string) (string, string) {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), sheet+".xlsx")
+	if err := xlsx.FromParquet(t.Context(), src, dst, sheet); err != nil {
+		t.Fatal(err)
+	}
+	s, err := source.CSVSchema(dst, source.CSVOptions{Sheet: sheet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if _, _, err := source.RewriteCSV(dst, s.CSV, &out); err != nil {
+		t.Fatal(err)
+	}
+	return dst, out.String()
 }
 
 // part is the text of the part name of the workbook at path.
@@ -183,26 +191,14 @@ func TestFromParquetEdges(t *testing.T) {
 			[]any{"1.500000000000000000", "12345.678901234567890000", nil}},
 		{arrow.Field{Name: "memo", Type: arrow.BinaryTypes.String, Nullable: true}, []any{"a\r\nb", "c\rd", nil}},
 	}
-	src := parquetFile(t, cols, 3)
-	dst := filepath.Join(t.TempDir(), "edges.xlsx")
-	if err := xlsx.FromParquet(t.Context(), src, dst, "edges"); err != nil {
-		t.Fatal(err)
-	}
-	s, err := source.CSVSchema(dst, source.CSVOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	if _, _, err := source.RewriteCSV(dst, s.CSV, &out); err != nil {
-		t.Fatal(err)
-	}
+	dst, got := workbookOf(t, parquetFile(t, cols, 3), "edges")
 	// 1.5 at scale 18 is a number; 12345.67890123456789 needs 19 digits:
 	// text, exactly.
 	want := "until,at,rate,memo\n" +
 		"9999-12-31,2300-06-01 12:00:00,1.5,\"a\r\nb\"\n" +
 		"2300-01-01,2024-02-29 23:59:59,12345.678901234567890000,\"c\rd\"\n" +
 		"2192-04-10,,,\n"
-	if got := out.String(); got != want {
+	if got != want {
 		t.Errorf("read back:\n%q\nwant\n%q", got, want)
 	}
 	if sheet := part(t, dst, "xl/worksheets/sheet1.xml"); strings.Contains(sheet, "\r") {

@@ -376,12 +376,9 @@ func TestBankExample(t *testing.T) {
 	if want := []string{"by_reference left 4 2959.50", "by_reference right 4 -2959.50", "by_amount left 1 89.99", "by_amount right 1 -89.99"}; !slices.Equal(byRule, want) {
 		t.Errorf("totals by rule = %q, want %q", byRule, want)
 	}
-	unmatched, err := os.ReadFile(filepath.Join(out, "unmatched_right.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	unmatched := csvEvidence(t, out)["unmatched_right"]
 	for _, want := range []string{"B-104,2024-03-05,INV-1004 UMBRELLA CORP,,5000.10,by_reference,PAY-04,\"-payments.amount differs from bank.amount by 0.10, tolerance 0.01\",1", "B-106,", "B-108,"} {
-		if !strings.Contains(string(unmatched), want) {
+		if !strings.Contains(unmatched, want) {
 			t.Errorf("unmatched bank lines lack %q:\n%s", want, unmatched)
 		}
 	}
@@ -416,12 +413,9 @@ func TestBankStatementsExample(t *testing.T) {
 	if got, want := sums(&s), []string{"left amount 8121.59 3049.49 5072.10", "right amount -8052.25 -3049.49 -5002.76"}; !slices.Equal(got, want) {
 		t.Errorf("totals = %q, want %q", got, want)
 	}
-	unmatched, err := os.ReadFile(filepath.Join(out, "unmatched_right.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	unmatched := csvEvidence(t, out)["unmatched_right"]
 	for _, want := range []string{"4,statement-2024-03-05.csv,2,2024-03-05,INV-1004 UMBRELLA CORP,,5000.10,by_reference,PAY-04,", "6,statement-2024-03-05.csv,4,2024-03-10,INTEREST,12.34,,", "8,statement-2024-03-11.csv,2,2024-03-13,GEBÜHR KONTOFÜHRUNG,,15.00,"} {
-		if !strings.Contains(string(unmatched), want) {
+		if !strings.Contains(unmatched, want) {
 			t.Errorf("unmatched bank lines lack %q:\n%s", want, unmatched)
 		}
 	}
@@ -434,7 +428,7 @@ func TestBankStatementsExample(t *testing.T) {
 func TestBankWorkbookExample(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Dir(copyExample(t, "bank", "recipe-workbook.json", "payments.csv", "statement.csv", "statement.xlsx"))
-	written := map[string]string{}
+	var written map[string]string
 	for _, recipe := range []string{"recipe.json", "recipe-workbook.json"} {
 		out := filepath.Join(t.TempDir(), "out")
 		r := kalla(t, "reconcile", "--recipe", filepath.Join(dir, recipe), "--out", out, "--format", "csv")
@@ -442,26 +436,20 @@ func TestBankWorkbookExample(t *testing.T) {
 			t.Fatalf("%s: exit %d: %s", recipe, r.code, r.stderr)
 		}
 		// The summary names the sheet read, in the table and in summary.json.
-		var s evidence.Summary
-		if b, err := os.ReadFile(filepath.Join(out, "summary.json")); err != nil || json.Unmarshal(b, &s) != nil {
-			t.Fatalf("summary.json: %v", err)
-		}
+		s := summaryIn(t, out)
 		if workbook := recipe == "recipe-workbook.json"; workbook != (s.Right.Sheet == "Transactions") || workbook != strings.Contains(r.stdout, `bank read from sheet "Transactions"`) || s.Left.Sheet != "" {
 			t.Errorf("%s: sheets %q and %q in summary.json, table:\n%s", recipe, s.Left.Sheet, s.Right.Sheet, r.stdout)
 		}
-		for _, name := range []string{"matched.csv", "unmatched_left.csv", "unmatched_right.csv"} {
-			b, err := os.ReadFile(filepath.Join(out, name))
-			if err != nil {
-				t.Fatal(err)
+		got := csvEvidence(t, out)
+		for name, text := range written {
+			if got[name] != text {
+				t.Errorf("%s from the workbook:\n%s\nfrom the CSV file:\n%s", name, got[name], text)
 			}
-			if prev, ok := written[name]; ok && prev != string(b) {
-				t.Errorf("%s from the workbook:\n%s\nfrom the CSV file:\n%s", name, b, prev)
-			}
-			written[name] = string(b)
 		}
+		written = got
 	}
-	if !strings.Contains(written["unmatched_right.csv"], "B-104,2024-03-05,INV-1004 UMBRELLA CORP,,5000.10,by_reference,PAY-04,") {
-		t.Errorf("unmatched bank records:\n%s", written["unmatched_right.csv"])
+	if !strings.Contains(written["unmatched_right"], "B-104,2024-03-05,INV-1004 UMBRELLA CORP,,5000.10,by_reference,PAY-04,") {
+		t.Errorf("unmatched bank records:\n%s", written["unmatched_right"])
 	}
 }
 
@@ -476,14 +464,7 @@ func TestEvidenceAsWorkbooks(t *testing.T) {
 	if r := kalla(t, "reconcile", "--recipe", recipe, "--out", out, "--format", "csv"); r.code != exitOK {
 		t.Fatalf("csv: exit %d: %s", r.code, r.stderr)
 	}
-	csvText := map[string]string{}
-	for _, name := range []string{"matched", "unmatched_left", "unmatched_right"} {
-		b, err := os.ReadFile(filepath.Join(out, name+".csv"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		csvText[name] = string(b)
-	}
+	csvText := csvEvidence(t, out)
 	if r := kalla(t, "reconcile", "--recipe", recipe, "--out", out, "--format", "xlsx"); r.code != exitOK {
 		t.Fatalf("xlsx: exit %d: %s", r.code, r.stderr)
 	}
@@ -517,6 +498,31 @@ func TestEvidenceAsWorkbooks(t *testing.T) {
 	if r := kalla(t, "reconcile", "--recipe", recipe, "--out", out, "--format", "xls"); r.code != exitBadInput || !strings.Contains(r.stderr, "allowed are parquet, csv and xlsx") {
 		t.Errorf("--format xls: exit %d, stderr %s", r.code, r.stderr)
 	}
+}
+
+// csvEvidence reads the CSV evidence files of the run that wrote out, by
+// name (matched, unmatched_left, unmatched_right).
+func csvEvidence(t *testing.T, out string) map[string]string {
+	t.Helper()
+	text := map[string]string{}
+	for _, name := range []string{"matched", "unmatched_left", "unmatched_right"} {
+		b, err := os.ReadFile(filepath.Join(out, name+".csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text[name] = string(b)
+	}
+	return text
+}
+
+// summaryIn reads out's summary.json.
+func summaryIn(t *testing.T, out string) evidence.Summary {
+	t.Helper()
+	var s evidence.Summary
+	if b, err := os.ReadFile(filepath.Join(out, "summary.json")); err != nil || json.Unmarshal(b, &s) != nil {
+		t.Fatalf("summary.json in %s: %v", out, err)
+	}
+	return s
 }
 
 func csvRecords(t *testing.T, text string) [][]string {
@@ -562,17 +568,13 @@ func TestWorkbookSheetPattern(t *testing.T) {
 			t.Fatalf("%s: exit %d: %s", r, res.code, res.stderr)
 		}
 	}
-	for _, name := range []string{"matched.csv", "unmatched_left.csv", "unmatched_right.csv"} {
-		a, errA := os.ReadFile(filepath.Join(outs[csvRecipe], name))
-		b, errB := os.ReadFile(filepath.Join(outs[recipe], name))
-		if errA != nil || errB != nil || !bytes.Equal(a, b) {
-			t.Errorf("%s from the sheets:\n%s\nfrom payments.csv:\n%s", name, b, a)
+	fromCSV, fromSheets := csvEvidence(t, outs[csvRecipe]), csvEvidence(t, outs[recipe])
+	for name, text := range fromCSV {
+		if fromSheets[name] != text {
+			t.Errorf("%s from the sheets:\n%s\nfrom payments.csv:\n%s", name, fromSheets[name], text)
 		}
 	}
-	var s evidence.Summary
-	if b, err := os.ReadFile(filepath.Join(outs[recipe], "summary.json")); err != nil || json.Unmarshal(b, &s) != nil {
-		t.Fatalf("summary.json: %v", err)
-	}
+	s := summaryIn(t, outs[recipe])
 	want := []evidence.FileSummary{{Name: "[payments-by-month.xlsx]2024-03 week 1", Rows: 3}, {Name: "[payments-by-month.xlsx]2024-03 week 2", Rows: 4}}
 	if !slices.Equal(s.Left.Files, want) || s.Left.Sheet != "" {
 		t.Errorf("files %v, sheet %q; want %v and no one sheet", s.Left.Files, s.Left.Sheet, want)
