@@ -14,7 +14,10 @@
 //	KALLA_API_TOKENS     comma-separated bearer tokens; unset: no auth
 //	KALLA_RUN_TIMEOUT    a run's total time limit, default 2h
 //	KALLA_EVIDENCE_CACHE_MB  local disk for evidence files that ListMatches
-//	                     and ListUnmatched page through, default 1024
+//	                     and ListUnmatched page through, and for the Excel
+//	                     workbooks of downloads, default 1024
+//	KALLA_WORKBOOK_CONVERSIONS  Excel workbooks written at once for
+//	                     downloads, default half the CPUs (at least 1)
 //	AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,
 //	KALLA_S3_PATH_STYLE  the S3 client that reads evidence for ListMatches,
 //	                     ListUnmatched and the /evidence/ downloads
@@ -48,17 +51,20 @@ type config struct {
 	Tokens     []string
 	RunTimeout time.Duration
 	CacheMB    int
-	ObjStore   objstore.Config
+	// Conversions is api.Config.WorkbookConversions; 0 takes its default.
+	Conversions int
+	ObjStore    objstore.Config
 }
 
 // loadConfig reads every setting and reports every problem at once.
 func loadConfig() (config, error) {
 	var r settings.Reader
 	c := config{
-		Settings:   service.ReadSettings(&r),
-		HTTPAddr:   r.String("KALLA_HTTP_ADDR", ":8080"),
-		RunTimeout: r.Duration("KALLA_RUN_TIMEOUT", 2*time.Hour),
-		CacheMB:    r.Int("KALLA_EVIDENCE_CACHE_MB", 1024),
+		Settings:    service.ReadSettings(&r),
+		HTTPAddr:    r.String("KALLA_HTTP_ADDR", ":8080"),
+		RunTimeout:  r.Duration("KALLA_RUN_TIMEOUT", 2*time.Hour),
+		CacheMB:     r.Int("KALLA_EVIDENCE_CACHE_MB", 1024),
+		Conversions: r.Int("KALLA_WORKBOOK_CONVERSIONS", 0),
 	}
 	service.CheckAddr(&r, "KALLA_HTTP_ADDR", c.HTTPAddr)
 	for _, t := range strings.Split(os.Getenv("KALLA_API_TOKENS"), ",") {
@@ -97,7 +103,7 @@ func run(ctx context.Context, cfg config) error {
 	srv := api.New(api.Config{
 		Pool: base.Pool, Publisher: queue.NewPublisher(base.JS), Log: log,
 		Tokens: cfg.Tokens, RunTimeout: cfg.RunTimeout, ObjStore: cfg.ObjStore,
-		EvidenceCacheBytes: int64(cfg.CacheMB) << 20,
+		EvidenceCacheBytes: int64(cfg.CacheMB) << 20, WorkbookConversions: cfg.Conversions,
 	})
 	defer srv.Close()
 	apiLn, err := net.Listen("tcp", cfg.HTTPAddr)

@@ -27,7 +27,7 @@ func TestLoadConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.HTTPAddr != ":8080" || c.MetricsAddr != ":9090" || c.RunTimeout != 2*time.Hour || strings.Join(c.Tokens, "|") != "a|b" {
+		if c.HTTPAddr != ":8080" || c.MetricsAddr != ":9090" || c.RunTimeout != 2*time.Hour || strings.Join(c.Tokens, "|") != "a|b" || c.Conversions != 0 {
 			t.Errorf("config = %+v", c)
 		}
 	})
@@ -36,11 +36,12 @@ func TestLoadConfig(t *testing.T) {
 		t.Setenv("KALLA_NATS_URL", "")
 		t.Setenv("KALLA_RUN_TIMEOUT", "soon")
 		t.Setenv("KALLA_HTTP_ADDR", "8080")
+		t.Setenv("KALLA_WORKBOOK_CONVERSIONS", "0")
 		_, err := loadConfig()
 		if err == nil {
 			t.Fatal("no error")
 		}
-		for _, name := range []string{"KALLA_DATABASE_URL", "KALLA_NATS_URL", "KALLA_RUN_TIMEOUT", "KALLA_HTTP_ADDR"} {
+		for _, name := range []string{"KALLA_DATABASE_URL", "KALLA_NATS_URL", "KALLA_RUN_TIMEOUT", "KALLA_HTTP_ADDR", "KALLA_WORKBOOK_CONVERSIONS"} {
 			if !strings.Contains(err.Error(), name) {
 				t.Errorf("error does not name %s: %v", name, err)
 			}

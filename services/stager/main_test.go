@@ -152,7 +152,7 @@ func TestServiceStagesRun(t *testing.T) {
 		"AWS_REGION="+s3.Region,
 		"KALLA_S3_PATH_STYLE=true",
 	)
-	var logs lockedBuffer // written by exec's copying goroutine while the test reads it
+	var logs testenv.Buffer // written by exec's copying goroutine while the test reads it
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -263,22 +263,4 @@ func publish(t *testing.T, store *jobs.Store, natsURL string) {
 	if _, err := pipeline.Dispatch(context.Background(), store, queue.NewPublisher(js)); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for one writer and one reader at once.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

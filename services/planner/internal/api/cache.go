@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -61,7 +62,7 @@ func (c *evidenceCache) get(ctx context.Context, uri string, fetch func(ctx cont
 	f, ok := c.files[uri]
 	if !ok {
 		c.next++
-		f = &cachedFile{path: filepath.Join(c.dir.Path, fmt.Sprintf("%d.parquet", c.next)), ready: make(chan struct{})}
+		f = &cachedFile{path: filepath.Join(c.dir.Path, strconv.Itoa(c.next)), ready: make(chan struct{})}
 		c.files[uri] = f
 		go c.download(ctx, uri, f, fetch)
 	}

@@ -10,3 +10,16 @@ func EvidenceURL(tokens []string, runID, name string, expires time.Time) string 
 
 // LinkKey is the evidence link signing key of tokens.
 func LinkKey(tokens []string) []byte { return linkKey(tokens) }
+
+// HoldConversions takes every slot for writing workbooks until free is
+// called.
+func HoldConversions(s *Server) (free func()) {
+	for range cap(s.converting) {
+		s.converting <- struct{}{}
+	}
+	return func() {
+		for range cap(s.converting) {
+			<-s.converting
+		}
+	}
+}

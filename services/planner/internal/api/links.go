@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"path"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,7 +23,6 @@ import (
 	"github.com/kallahq/kalla/libs/evidence"
 	"github.com/kallahq/kalla/libs/jobs"
 	"github.com/kallahq/kalla/libs/objstore"
-	"github.com/kallahq/kalla/libs/scratch"
 	"github.com/kallahq/kalla/libs/source"
 	"github.com/kallahq/kalla/libs/xlsx"
 )
@@ -225,31 +223,38 @@ func (s *Server) openEvidence(ctx context.Context, uri string) (io.ReadCloser, e
 	return store.Open(ctx, key)
 }
 
-// workbook writes the Parquet evidence object at uri as an Excel workbook
-// of one sheet, named sheet, in scratch space, and opens it: the file is
-// gone once closed.
+// workbook opens the Parquet evidence object at uri written as an Excel
+// workbook of one sheet, named sheet. Workbooks are kept in the evidence
+// cache, like the Parquet files they are written from, so a second
+// download of one is a read; at most cap(s.converting) are written at once.
 func (s *Server) workbook(ctx context.Context, uri, sheet string) (io.ReadCloser, error) {
-	held, err := scratch.Mkdir("", workbookPrefix)
+	local, release, err := s.cache.get(ctx, uri+"#sheet="+sheet, func(ctx context.Context, local string) error {
+		select {
+		case s.converting <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		defer func() { <-s.converting }()
+		from, releaseFrom, err := s.cache.get(ctx, uri, func(ctx context.Context, local string) error {
+			return s.download(ctx, uri, local)
+		})
+		if err != nil {
+			return err
+		}
+		defer releaseFrom()
+		start := time.Now()
+		if err := xlsx.FromParquet(ctx, from, local, sheet); err != nil {
+			return err
+		}
+		s.log.Info("evidence workbook written", "uri", source.Redact(uri), "sheet", sheet, "took", time.Since(start).Round(time.Millisecond))
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer held.RemoveAll() // an open file outlives its name
-	store, key, err := objstore.OpenObject(uri, s.cfg.ObjStore)
-	if err != nil {
-		return nil, err
-	}
-	from, to := filepath.Join(held.Path, "evidence.parquet"), filepath.Join(held.Path, sheet+".xlsx")
-	if err := store.GetFile(ctx, key, from); err != nil {
-		return nil, err
-	}
-	if err := xlsx.FromParquet(ctx, from, to, sheet); err != nil {
-		return nil, err
-	}
-	return os.Open(to)
+	defer release()
+	return os.Open(local) // an open file outlives its eviction
 }
-
-// workbookPrefix names the scratch directories of workbook downloads.
-const workbookPrefix = "kalla-workbook-"
 
 func contentType(name string) string {
 	switch strings.ToLower(path.Ext(name)) {

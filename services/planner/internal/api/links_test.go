@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -339,6 +340,56 @@ func TestEvidenceLinks(t *testing.T) {
 		_, err := kallav1connect.NewRunServiceClient(authClient("", false), e.url).GetEvidenceLinks(e.ctx, connect.NewRequest(&kallav1.GetEvidenceLinksRequest{RunId: fileRun}))
 		wantCode(t, err, connect.CodeUnauthenticated)
 	})
+}
+
+// TestWorkbookDownloads: workbooks are written one at a time here, and
+// once: a second download is read from the planner's cache.
+func TestWorkbookDownloads(t *testing.T) {
+	t.Parallel()
+	var log testenv.Buffer
+	e := setup(t, func(c *api.Config) {
+		c.WorkbookConversions = 1
+		c.Log = slog.New(slog.NewTextHandler(&log, nil))
+	})
+	e.writeCSVs(t)
+	runID := e.createRun(t)
+	dir := filepath.Join(t.TempDir(), runID)
+	data := writeEvidence(t, dir)
+	e.complete(t, runID, "file://"+dir+"/")
+	links := e.links(t, runID)
+	matched, workbook := links[0], links[4]
+	if matched.GetName() != "matched.parquet" || workbook.GetName() != "matched.xlsx" {
+		t.Fatalf("links = %v", links)
+	}
+
+	free := api.HoldConversions(e.srv)
+	impatient := &http.Client{Timeout: 500 * time.Millisecond}
+	if resp, err := impatient.Get(e.url + workbook.GetUrl()); err == nil {
+		resp.Body.Close()
+		t.Errorf("GET matched.xlsx while every slot is taken: %d, want it to wait", resp.StatusCode)
+	}
+	if resp, body := e.get(t, http.MethodGet, matched.GetUrl()); resp.StatusCode != http.StatusOK || !bytes.Equal(body, data["matched.parquet"]) {
+		t.Errorf("GET matched.parquet while every slot is taken: %d, %d bytes", resp.StatusCode, len(body))
+	}
+	free()
+	resp, first := e.get(t, http.MethodGet, workbook.GetUrl())
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET matched.xlsx once a slot is free: %d %q", resp.StatusCode, first)
+	}
+	e.checkWorkbooks(t, links[4:5])
+
+	if n := strings.Count(log.String(), "evidence workbook written"); n != 1 {
+		t.Errorf("%d workbooks written for three downloads and a HEAD, want 1:\n%s", n, log.String())
+	}
+	if err := os.Remove(filepath.Join(dir, "matched.parquet")); err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := e.get(t, http.MethodGet, workbook.GetUrl()); resp.StatusCode != http.StatusOK || !bytes.Equal(body, first) {
+		t.Errorf("GET matched.xlsx after its Parquet file is gone: %d, %d bytes, want the %d bytes written before", resp.StatusCode, len(body), len(first))
+	}
+	if resp, _ := e.get(t, http.MethodGet, matched.GetUrl()); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET matched.parquet once gone: %d, want 404", resp.StatusCode)
+	}
 }
 
 // TestEvidenceLinksWithoutTokens: with auth open, links are still signed,

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"sync"
 	"time"
 
@@ -41,6 +42,10 @@ type Config struct {
 	// EvidenceCacheBytes bounds the local copies of evidence files that
 	// ListMatches and ListUnmatched page through; default 1 GiB.
 	EvidenceCacheBytes int64
+	// WorkbookConversions bounds the Excel workbooks written at once for
+	// downloads (one of a million rows takes seconds of CPU); default half
+	// the CPUs, at least 1. Later downloads wait their turn.
+	WorkbookConversions int
 }
 
 // Server implements kallav1connect.RunServiceHandler and
@@ -59,8 +64,9 @@ type Server struct {
 	kick         chan struct{}
 	watch        *hub
 
-	linkKey []byte // signs evidence links; see linkKey
-	cache   *evidenceCache
+	linkKey    []byte // signs evidence links; see linkKey
+	cache      *evidenceCache
+	converting chan struct{} // a slot per workbook being written
 }
 
 // New returns a Server. Close stops its background work.
@@ -74,12 +80,16 @@ func New(cfg Config) *Server {
 	if cfg.EvidenceCacheBytes <= 0 {
 		cfg.EvidenceCacheBytes = 1 << 30
 	}
+	if cfg.WorkbookConversions <= 0 {
+		cfg.WorkbookConversions = max(1, runtime.GOMAXPROCS(0)/2)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		store: jobs.New(cfg.Pool), pub: cfg.Publisher, log: cfg.Log, cfg: cfg,
 		ctx: ctx, cancel: cancel, kick: make(chan struct{}, 1),
-		linkKey: linkKey(cfg.Tokens),
-		cache:   newEvidenceCache(cfg.EvidenceCacheBytes),
+		linkKey:    linkKey(cfg.Tokens),
+		cache:      newEvidenceCache(cfg.EvidenceCacheBytes),
+		converting: make(chan struct{}, cfg.WorkbookConversions),
 	}
 	s.watch = newHub(ctx, cfg.Pool, cfg.Log, &s.wg)
 	return s

@@ -41,6 +41,7 @@ type env struct {
 	runs    kallav1connect.RunServiceClient
 	recipes kallav1connect.RecipeServiceClient
 	dir     string // holds the test's CSV files
+	srv     *api.Server
 }
 
 // setup starts an API; opts adjust its configuration.
@@ -77,7 +78,7 @@ func setup(t *testing.T, opts ...func(*api.Config)) *env {
 		srv.Close()
 		hs.Close()
 	})
-	e := &env{ctx: ctx, url: "http://" + ln.Addr().String(), dbURL: dbURL, pool: pool, store: jobs.New(pool), js: js, dir: t.TempDir()}
+	e := &env{ctx: ctx, url: "http://" + ln.Addr().String(), dbURL: dbURL, pool: pool, store: jobs.New(pool), js: js, dir: t.TempDir(), srv: srv}
 	hc := authClient(token, false)
 	e.runs = kallav1connect.NewRunServiceClient(hc, e.url)
 	e.recipes = kallav1connect.NewRecipeServiceClient(hc, e.url)
