@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"connectrpc.com/connect"
@@ -111,7 +112,9 @@ func (s *Server) fetch(ctx context.Context, uri, dir string) (string, error) {
 	if source.Pattern(uri) {
 		return pipeline.FetchPattern(ctx, uri, dir, s.cfg.ObjStore)
 	}
-	path := filepath.Join(dir, "source"+source.FileExt(uri))
+	// The copy keeps the object's name, which messages and the parts of a
+	// sheet pattern are named by.
+	path := filepath.Join(dir, uri[strings.LastIndex(uri, "/")+1:])
 	return path, s.download(ctx, uri, path)
 }
 

@@ -98,6 +98,25 @@ func TestObjectSources(t *testing.T) {
 	if err != nil || !strings.Contains(x.Msg.GetSql(), "read_csv("+in+"payments.tsv.gz', ") || !strings.Contains(x.Msg.GetSql(), "compression = 'gzip'") {
 		t.Errorf("explained: %v\n%s", err, x.Msg.GetSql())
 	}
+	// One workbook's sheets named by a pattern: each part is named by the
+	// object's name, not by the planner's copy's.
+	if err := store.PutFile(e.ctx, "statement.xlsx", "../../../../examples/bank/statement.xlsx"); err != nil {
+		t.Fatal(err)
+	}
+	book, err := os.ReadFile("../../../../examples/bank/recipe-workbook.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	payments, err := filepath.Abs("../../../../examples/bank/payments.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.NewReplacer(`"file://statement.xlsx"`, `"s3://`+s3.Bucket+`/in/statement.xlsx"`, `"file://payments.csv"`, `"file://`+payments+`"`,
+		`"sheet": "Transactions"`, `"sheet": "Trans*"`).Replace(string(book))
+	x, err = e.recipes.ExplainRecipe(e.ctx, connect.NewRequest(&kallav1.ExplainRecipeRequest{Recipe: text}))
+	if want := "<download of s3://" + s3.Bucket + `/in>/statement.xlsx sheet "Transactions" written as CSV`; err != nil || !strings.Contains(x.Msg.GetSql(), want) {
+		t.Errorf("explained a workbook's sheets named by a pattern: %v, want %s in\n%s", err, want, x.Msg.GetSql())
+	}
 	_, err = e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: e.recipe("", "s3://"+s3.Bucket+"/in/paid-*.csv", "")}))
 	if cerr := wantCode(t, err, connect.CodeInvalidArgument); !strings.Contains(cerr.Message(), "no object in s3://"+s3.Bucket+"/in/ matches paid-*.csv") {
 		t.Errorf("a pattern naming no object: message = %s", cerr.Message())
