@@ -12,6 +12,52 @@ import (
 	"github.com/kallahq/kalla/libs/source"
 )
 
+// Fetch points a source at a local copy: an s3:// object, the objects a
+// pattern names, or every part under a prefix ending in "/" (a stager's
+// chunks) is downloaded into dir, keeping its name, and the copy's file://
+// URI returned; a file:// URI is returned as it is.
+func Fetch(ctx context.Context, uri, dir string, cfg objstore.Config) (string, error) {
+	switch {
+	case strings.HasPrefix(uri, "file://"):
+		return uri, nil
+	case strings.HasSuffix(uri, "/"):
+		return fetchParts(ctx, uri, dir, cfg)
+	case source.Pattern(uri):
+		local, err := FetchPattern(ctx, uri, dir, cfg)
+		return "file://" + local, err
+	}
+	store, name, err := objstore.OpenObject(uri, cfg)
+	if err != nil {
+		return "", err
+	}
+	local := filepath.Join(dir, name)
+	if err := store.GetFile(ctx, name, local); err != nil {
+		return "", err
+	}
+	return "file://" + local, nil
+}
+
+// fetchParts downloads every part under a prefix.
+func fetchParts(ctx context.Context, uri, dir string, cfg objstore.Config) (string, error) {
+	store, err := objstore.Open(strings.TrimSuffix(uri, "/"), cfg)
+	if err != nil {
+		return "", err
+	}
+	parts, err := store.List(ctx, "")
+	if err != nil {
+		return "", err
+	}
+	if len(parts) == 0 {
+		return "", fmt.Errorf("no parts under %s", uri)
+	}
+	for _, p := range parts {
+		if err := store.GetFile(ctx, p.Key, filepath.Join(dir, filepath.FromSlash(p.Key))); err != nil {
+			return "", err
+		}
+	}
+	return "file://" + dir, nil
+}
+
 // FetchPattern downloads the objects that an s3:// pattern names (the
 // objects of its folder whose names match, as source.PatternMatches has
 // it) into dir, keeping their names, and returns the pattern naming the

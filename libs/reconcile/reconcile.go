@@ -329,7 +329,7 @@ func input(ctx context.Context, s *kallav1.Source) (plan.Input, error) {
 	}
 	in := plan.Input{Alias: s.GetAlias(), Ref: ref}
 	if ref.Object {
-		return plan.Input{}, engine.BadInput("source %s: %s is an object; kalla reconcile reads local files (the pipeline's executor downloads objects first)", s.GetAlias(), ref)
+		return plan.Input{}, engine.BadInput("source %s: %s is an object; a run reads local files (download it first: pipeline.Fetch)", s.GetAlias(), ref)
 	}
 	if in.Schema, err = source.ReadSchema(ctx, ref, ref.Path, recipe.CSVOptions(s)); err != nil {
 		if source.Unavailable(err) {

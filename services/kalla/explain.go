@@ -44,10 +44,16 @@ func explainCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return fail(stderr, err)
 	}
+	objs, err := fetchObjects(ctx, r, nil)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	defer objs.remove()
 	p, err := reconcile.Plan(ctx, r)
 	if err != nil {
 		return fail(stderr, err)
 	}
+	objs.shown(p)
 	var text bytes.Buffer
 	describe(&text, p)
 	if *withSQL {

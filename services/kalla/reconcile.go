@@ -68,7 +68,12 @@ func reconcileCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	if !*asJSON && isTerminal(stderr) {
 		opts.Progress = progressPrinter(stderr)
 	}
-	sum, err := reconcile.Run(ctx, r, opts)
+	var sum *evidence.Summary
+	objs, err := fetchObjects(ctx, r, opts.Progress)
+	if err == nil {
+		defer objs.remove()
+		sum, err = reconcile.Run(ctx, r, opts)
+	}
 	if err != nil {
 		if opts.Progress != nil {
 			fmt.Fprint(stderr, "\r\033[K") // the progress line, not the error's

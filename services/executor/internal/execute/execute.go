@@ -24,7 +24,6 @@ import (
 	"github.com/kallahq/kalla/libs/queue"
 	"github.com/kallahq/kalla/libs/reconcile"
 	"github.com/kallahq/kalla/libs/scratch"
-	"github.com/kallahq/kalla/libs/source"
 )
 
 // Executor holds what every Exec job needs.
@@ -130,49 +129,10 @@ func (e *Executor) fetchSources(ctx context.Context, r *kallav1.Recipe, exec *ka
 }
 
 func (e *Executor) fetch(ctx context.Context, uri, dir string) (string, error) {
-	if strings.HasPrefix(uri, "file://") {
-		return uri, nil
-	}
-	if !strings.HasPrefix(uri, "s3://") {
+	if !strings.HasPrefix(uri, "file://") && !strings.HasPrefix(uri, "s3://") {
 		return "", queue.Poison(fmt.Errorf("the executor cannot read %q: only file:// and s3:// sources reach it", uri))
 	}
-	if strings.HasSuffix(uri, "/") {
-		return e.fetchParts(ctx, uri, dir)
-	}
-	if source.Pattern(uri) {
-		local, err := pipeline.FetchPattern(ctx, uri, dir, e.S3)
-		return "file://" + local, err
-	}
-	store, name, err := objstore.OpenObject(uri, e.S3)
-	if err != nil {
-		return "", err
-	}
-	local := filepath.Join(dir, name)
-	if err := store.GetFile(ctx, name, local); err != nil {
-		return "", err
-	}
-	return "file://" + local, nil
-}
-
-// fetchParts downloads every Parquet part under a staging prefix.
-func (e *Executor) fetchParts(ctx context.Context, uri, dir string) (string, error) {
-	store, err := objstore.Open(strings.TrimSuffix(uri, "/"), e.S3)
-	if err != nil {
-		return "", err
-	}
-	parts, err := store.List(ctx, "")
-	if err != nil {
-		return "", err
-	}
-	if len(parts) == 0 {
-		return "", fmt.Errorf("no staged parts under %s", uri)
-	}
-	for _, p := range parts {
-		if err := store.GetFile(ctx, p.Key, filepath.Join(dir, filepath.FromSlash(p.Key))); err != nil {
-			return "", err
-		}
-	}
-	return "file://" + dir, nil
+	return pipeline.Fetch(ctx, uri, dir, e.S3)
 }
 
 // watchCancel cancels ctx once the run is cancelled or failed elsewhere,

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
+	"github.com/kallahq/kalla/libs/engine"
+	"github.com/kallahq/kalla/libs/objstore"
+	"github.com/kallahq/kalla/libs/pipeline"
+	"github.com/kallahq/kalla/libs/plan"
+	"github.com/kallahq/kalla/libs/scratch"
+	"github.com/kallahq/kalla/libs/source"
+)
+
+// fetchPrefix names the scratch folders of downloaded sources; those of
+// killed runs are swept by the next run.
+const fetchPrefix = "kalla-fetch-"
+
+// objects are the s3:// sources of a recipe, downloaded for a run on this
+// machine: each side's source points at its local copy, and the copies
+// are removed by remove.
+type objects struct {
+	held *scratch.Held
+	// refs are the downloaded sources as the recipe gives them, by side
+	// ("left", "right"), for saying what was read.
+	refs map[string]source.Ref
+}
+
+// fetchObjects downloads every s3:// source of r (one object, or the
+// objects a pattern names) into a scratch folder, as the pipeline's
+// executor does, and points the source at the copy. The object store is
+// configured by AWS_* variables (see objstore.ConfigFromEnv). A source
+// that names no object is bad input; a store that does not answer is not.
+func fetchObjects(ctx context.Context, r *kallav1.Recipe, progress func(engine.Progress)) (*objects, error) {
+	o := &objects{refs: map[string]source.Ref{}}
+	var cfg objstore.Config
+	for _, side := range []struct {
+		name string
+		src  *kallav1.Source
+	}{{"left", r.GetSources().GetLeft()}, {"right", r.GetSources().GetRight()}} {
+		ref, err := source.Parse(side.src.GetUri())
+		if err != nil || !ref.Object {
+			continue // refused, or read in place, by the run
+		}
+		if o.held == nil {
+			if cfg, err = objstore.ConfigFromEnv(); err != nil {
+				return nil, engine.BadInput("source %s: %v", side.src.GetAlias(), err)
+			}
+			if o.held, err = scratch.Mkdir("", fetchPrefix); err != nil {
+				return nil, err
+			}
+		}
+		if progress != nil {
+			progress(engine.Progress{Phase: engine.PhaseRead, Detail: "downloading " + ref.String()})
+		}
+		local, err := pipeline.Fetch(ctx, side.src.GetUri(), filepath.Join(o.held.Path, side.name), cfg)
+		if err != nil {
+			o.remove()
+			if source.Unavailable(err) || ctx.Err() != nil {
+				return nil, fmt.Errorf("source %s: %s cannot be read now: %w", side.src.GetAlias(), ref, err)
+			}
+			if errors.Is(err, objstore.ErrNotFound) {
+				return nil, engine.BadInput("source %s: there is no object %s", side.src.GetAlias(), ref)
+			}
+			return nil, engine.BadInput("source %s: %s cannot be read: %v", side.src.GetAlias(), ref, err)
+		}
+		o.refs[side.name] = ref
+		side.src.Uri = local
+	}
+	return o, nil
+}
+
+// shown points the plan's sides back at the objects they were read from,
+// for explaining the plan: its SQL then names the downloads as the
+// planner's does. The plan is not run after.
+func (o *objects) shown(p *plan.Plan) {
+	for side, in := range map[string]*plan.Input{"left": &p.Left, "right": &p.Right} {
+		if ref, ok := o.refs[side]; ok {
+			in.Ref = ref
+		}
+	}
+}
+
+// remove removes the downloaded copies.
+func (o *objects) remove() {
+	if o.held != nil {
+		o.held.RemoveAll()
+	}
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kallahq/kalla/libs/objstore"
+	"github.com/kallahq/kalla/libs/testenv"
+)
+
+// TestObjectSourcesOnThisMachine: kalla reconcile and kalla explain read
+// s3:// sources by downloading them, configured by AWS_* variables as the
+// services are, and leave no copy behind. Not parallel: it sets the
+// process's environment.
+func TestObjectSourcesOnThisMachine(t *testing.T) {
+	s3 := testenv.S3(t)
+	t.Setenv("AWS_ENDPOINT_URL", s3.Endpoint)
+	t.Setenv("AWS_ACCESS_KEY_ID", s3.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", s3.SecretKey)
+	t.Setenv("AWS_REGION", s3.Region)
+	t.Setenv("KALLA_S3_PATH_STYLE", "true")
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // where the copies go, to see them gone
+
+	csv := copyExample(t, "bank", "recipe-workbook.json", "payments.csv", "statement.csv", "statement.xlsx")
+	dir := filepath.Dir(csv)
+	store, err := objstore.Open("s3://"+s3.Bucket+"/bank", s3.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"payments.csv", "statement.xlsx"} {
+		if err := store.PutFile(context.Background(), name, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bucket := "s3://" + s3.Bucket + "/bank/"
+	recipe := filepath.Join(dir, "recipe-workbook.json")
+	replaceInFile(t, recipe, "file://payments.csv", bucket+"payments.csv", "file://statement.xlsx", bucket+"statement.xlsx")
+
+	local := filepath.Join(t.TempDir(), "local")
+	if r := kalla(t, "reconcile", "--recipe", csv, "--out", local, "--format", "csv"); r.code != exitOK {
+		t.Fatalf("the local files: exit %d: %s", r.code, r.stderr)
+	}
+	noCopies := func(t *testing.T) {
+		t.Helper()
+		if left, _ := filepath.Glob(filepath.Join(tmp, fetchPrefix+"*")); len(left) > 0 {
+			t.Errorf("copies left behind: %v", left)
+		}
+	}
+
+	t.Run("reconciled_like_the_local_files", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "out")
+		r := kalla(t, "reconcile", "--recipe", recipe, "--out", out, "--format", "csv")
+		if r.code != exitOK {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		want, got := csvEvidence(t, local), csvEvidence(t, out)
+		for name := range want {
+			if got[name] != want[name] {
+				t.Errorf("%s from the objects:\n%s\nfrom the local files:\n%s", name, got[name], want[name])
+			}
+		}
+		if s := summaryIn(t, out); s.Right.Sheet != "Transactions" || s.Left.Rows != summaryIn(t, local).Left.Rows {
+			t.Errorf("summary: %+v", s)
+		}
+		noCopies(t)
+	})
+	t.Run("explained_as_downloads", func(t *testing.T) {
+		r := kalla(t, "explain", "--recipe", recipe, "--sql")
+		for _, want := range []string{"right bank: " + bucket + "statement.xlsx\n", "<download of " + strings.TrimSuffix(bucket, "/") + ">/payments.csv"} {
+			if r.code != exitOK || !strings.Contains(r.stdout, want) {
+				t.Errorf("exit %d, want %q in:\n%s%s", r.code, want, r.stdout, r.stderr)
+			}
+		}
+		noCopies(t)
+	})
+	t.Run("missing_objects_are_bad_input", func(t *testing.T) {
+		for uri, want := range map[string]string{
+			bucket + "nope.xlsx":   "source bank: there is no object " + bucket + "nope.xlsx\n",
+			bucket + "nope-*.xlsx": "no object in " + bucket + " matches nope-*.xlsx",
+		} {
+			bad := copyExample(t, "bank", "recipe-workbook.json")
+			bad = filepath.Join(filepath.Dir(bad), "recipe-workbook.json")
+			replaceInFile(t, bad, "file://payments.csv", bucket+"payments.csv", "file://statement.xlsx", uri)
+			out := filepath.Join(t.TempDir(), "out")
+			r := kalla(t, "reconcile", "--recipe", bad, "--out", out)
+			if _, err := os.Stat(out); r.code != exitBadInput || !strings.Contains(r.stderr, want) || err == nil {
+				t.Errorf("%s: exit %d, %s (output folder: %v); want exit 2 saying %s and no output", uri, r.code, r.stderr, err, want)
+			}
+		}
+		noCopies(t)
+	})
+	t.Run("credentials_refused_are_bad_input_and_stay_secret", func(t *testing.T) {
+		t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong-secret-1234")
+		out := filepath.Join(t.TempDir(), "out")
+		r := kalla(t, "reconcile", "--recipe", recipe, "--out", out)
+		if r.code != exitBadInput || !strings.Contains(r.stderr, "source payments: "+bucket+"payments.csv cannot be read: ") || strings.Contains(r.stderr, "wrong-secret") {
+			t.Errorf("a wrong secret: exit %d, %s", r.code, r.stderr)
+		}
+		t.Setenv("AWS_ACCESS_KEY_ID", "")
+		t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+		r = kalla(t, "reconcile", "--recipe", recipe, "--out", out)
+		if r.code != exitBadInput || !strings.Contains(r.stderr, "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY") {
+			t.Errorf("no credentials: exit %d, %s", r.code, r.stderr)
+		}
+		noCopies(t)
+	})
+}
