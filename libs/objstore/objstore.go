@@ -49,6 +49,17 @@ type Object struct {
 	Size int64  // bytes
 }
 
+// Refused reports whether the store refused a request for a reason its
+// caller can mend (credentials, permissions, a bucket that does not
+// exist): an S3 answer of 4xx, or a file the process may not write.
+func Refused(err error) bool {
+	var re interface{ HTTPStatusCode() int }
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode() >= 400 && re.HTTPStatusCode() < 500
+	}
+	return errors.Is(err, fs.ErrPermission)
+}
+
 // ErrNotFound is returned (wrapped) by Open and GetFile for a missing key.
 var ErrNotFound = errors.New("object not found")
 

@@ -364,6 +364,7 @@ func TestParseErrors(t *testing.T) {
 		{"filter_value_and_values", "primary_key: [payment_id]}", "primary_key: [payment_id], filter: [{column: status, op: in, value: x, values: [y]}]}", "sources.right.filter[0].values", "and value are both set", 6},
 		{"filter_null_value", "primary_key: [payment_id]}", "primary_key: [payment_id], filter: [{column: status, op: eq, value: null}]}", "sources.right.filter[0].value", "must be a string", 6},
 		{"priority_out_of_range", "priority: 1", "priority: 2147483648", "match_rules[0].priority", "must be a whole number from -2147483648 to 2147483647", 10},
+		{"output_a_uri", "recipe_id: ar", "recipe_id: ar\noutput: {matched: out/matched.csv, unmatched_left: \"s3://b/left.csv\", unmatched_right: out/right.csv}", "output.unmatched_left", `"s3://b/left.csv" is a URI: give a file's path, relative to the recipe or absolute`, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

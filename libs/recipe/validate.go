@@ -66,6 +66,14 @@ func validate(r *kallav1.Recipe) Errors {
 		}
 		errs = append(errs, validateRule(rule, path)...)
 	}
+	o := r.GetOutput()
+	for _, out := range []struct{ field, path string }{
+		{"output.matched", o.GetMatched()}, {"output.unmatched_left", o.GetUnmatchedLeft()}, {"output.unmatched_right", o.GetUnmatchedRight()},
+	} {
+		if strings.Contains(out.path, "://") {
+			fail(out.field, "%q is a URI: give a file's path, relative to the recipe or absolute (`kalla reconcile --out s3://bucket/prefix` writes the evidence to an object store)", out.path)
+		}
+	}
 	return errs
 }
 

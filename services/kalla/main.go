@@ -1,7 +1,8 @@
 // Command kalla reconciles two data sources by the rules of a recipe.
 //
-//	kalla reconcile --recipe FILE [--out DIR] [--format parquet|csv] [--json]
+//	kalla reconcile --recipe FILE [--out DIR|s3://bucket/prefix] [--format parquet|csv|xlsx] [--json]
 //	kalla explain --recipe FILE [--sql]
+//	kalla submit --server URL (--recipe FILE | --recipe-id ID) [--wait] [--json]
 package main
 
 import (

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/term"
 
+	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/engine"
 	"github.com/kallahq/kalla/libs/engine/duckdb"
 	"github.com/kallahq/kalla/libs/evidence"
@@ -32,7 +33,7 @@ func reconcileCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs := flag.NewFlagSet("kalla reconcile", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	recipePath := fs.String("recipe", "", "recipe file, JSON or YAML (required)")
-	out := fs.String("out", "", "directory for matched, unmatched_left, unmatched_right and summary.json (default: the recipe's output paths)")
+	out := fs.String("out", "", "directory, or s3://bucket/prefix, for matched, unmatched_left, unmatched_right and summary.json (default: the recipe's output paths)")
 	format := fs.String("format", "parquet", "evidence format: parquet, csv or xlsx (Excel workbooks, a sheet each)")
 	asJSON := fs.Bool("json", false, "print only the summary JSON on stdout")
 	threads := fs.Int("threads", 0, "engine threads (default: one per core)")
@@ -68,12 +69,7 @@ func reconcileCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	if !*asJSON && isTerminal(stderr) {
 		opts.Progress = progressPrinter(stderr)
 	}
-	var sum *evidence.Summary
-	objs, err := fetchObjects(ctx, r, opts.Progress)
-	if err == nil {
-		defer objs.remove()
-		sum, err = reconcile.Run(ctx, r, opts)
-	}
+	sum, err := reconcileObjects(ctx, r, opts)
 	if err != nil {
 		if opts.Progress != nil {
 			fmt.Fprint(stderr, "\r\033[K") // the progress line, not the error's
@@ -91,6 +87,37 @@ func reconcileCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	var text bytes.Buffer
 	printSummary(&text, sum)
 	return show(stdout, stderr, "kalla", text.Bytes(), done)
+}
+
+// reconcileObjects is reconcile.Run with the sources of an object store
+// downloaded first, and with the evidence uploaded after when the output
+// folder is one (--out s3://bucket/prefix).
+func reconcileObjects(ctx context.Context, r *kallav1.Recipe, opts reconcile.Options) (*evidence.Summary, error) {
+	var up *upload
+	if strings.Contains(opts.OutDir, "://") {
+		if !strings.HasPrefix(opts.OutDir, "s3://") {
+			return nil, engine.BadInput("--out %s: give a folder, or s3://bucket/prefix", opts.OutDir)
+		}
+		var err error
+		if up, err = newUpload(opts.OutDir); err != nil {
+			return nil, err
+		}
+		defer up.remove()
+		opts.OutDir = up.dir
+	}
+	objs, err := fetchObjects(ctx, r, opts.Progress)
+	if err != nil {
+		return nil, err
+	}
+	defer objs.remove()
+	sum, err := reconcile.Run(ctx, r, opts)
+	if err != nil || up == nil {
+		return sum, err
+	}
+	if opts.Progress != nil {
+		opts.Progress(engine.Progress{Phase: engine.PhaseWrite, Detail: "uploading to " + up.store.URI("")})
+	}
+	return sum, up.publish(ctx, opts.Format)
 }
 
 // show writes the answer of a command that has done its work to stdout. A

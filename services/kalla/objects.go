@@ -8,6 +8,7 @@ import (
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/engine"
+	"github.com/kallahq/kalla/libs/evidence"
 	"github.com/kallahq/kalla/libs/objstore"
 	"github.com/kallahq/kalla/libs/pipeline"
 	"github.com/kallahq/kalla/libs/plan"
@@ -90,3 +91,75 @@ func (o *objects) remove() {
 		o.held.RemoveAll()
 	}
 }
+
+// outPrefix names the scratch folders of evidence bound for an object
+// store.
+const outPrefix = "kalla-out-"
+
+// upload is --out given as s3://bucket/prefix: the run writes its evidence
+// into a scratch folder, and publish uploads it there.
+type upload struct {
+	store objstore.Store
+	held  *scratch.Held
+	// dir, in the held folder, is the run's output folder: a run locks
+	// its output folder, which the held folder's own lock would block.
+	dir string
+}
+
+// newUpload checks the store's settings before the run, which may be long,
+// and makes the folder the evidence is written into.
+func newUpload(uri string) (*upload, error) {
+	cfg, err := objstore.ConfigFromEnv()
+	if err != nil {
+		return nil, engine.BadInput("--out %s: %v", uri, err)
+	}
+	store, err := objstore.Open(uri, cfg)
+	if err != nil {
+		return nil, engine.BadInput("--out %s: %v", uri, err)
+	}
+	held, err := scratch.Mkdir("", outPrefix)
+	if err != nil {
+		return nil, err
+	}
+	return &upload{store: store, held: held, dir: filepath.Join(held.Path, "evidence")}, nil
+}
+
+// publish uploads the evidence of format from the scratch folder, and
+// removes the evidence of the other formats an earlier run left there, as
+// a run does in a folder. An earlier summary goes first and the new one
+// is uploaded last, so a summary only ever stands beside the evidence it
+// describes: an upload cut short leaves files without one.
+func (u *upload) publish(ctx context.Context, format engine.Format) error {
+	if err := u.store.Delete(ctx, evidence.SummaryFile); err != nil {
+		return u.failed(err)
+	}
+	for _, name := range []string{engine.MatchedFile, engine.UnmatchedLeftFile, engine.UnmatchedRightFile} {
+		for _, f := range engine.Formats {
+			key := name + "." + string(f)
+			err := u.store.Delete(ctx, key)
+			if f == format && err == nil {
+				err = u.store.PutFile(ctx, key, filepath.Join(u.dir, key))
+			}
+			if err != nil {
+				return u.failed(err)
+			}
+		}
+	}
+	if err := u.store.PutFile(ctx, evidence.SummaryFile, filepath.Join(u.dir, evidence.SummaryFile)); err != nil {
+		return u.failed(err)
+	}
+	return nil
+}
+
+// failed is the error of an upload that did not finish: refused
+// credentials or permissions are the user's to mend.
+func (u *upload) failed(err error) error {
+	err = fmt.Errorf("--out %s: the evidence could not be uploaded, so it has no %s: %w", u.store.URI(""), evidence.SummaryFile, err)
+	if objstore.Refused(err) {
+		return engine.MarkBadInput(err)
+	}
+	return err
+}
+
+// remove removes the scratch folder.
+func (u *upload) remove() { u.held.RemoveAll() }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,12 +94,64 @@ func TestObjectSourcesOnThisMachine(t *testing.T) {
 		}
 		noCopies(t)
 	})
+	t.Run("evidence_uploaded", func(t *testing.T) {
+		runs, err := objstore.Open("s3://"+s3.Bucket+"/runs/march", s3.Config())
+		if err != nil {
+			t.Fatal(err)
+		}
+		read := func(key string) string {
+			t.Helper()
+			rc, err := runs.Open(context.Background(), key)
+			if err != nil {
+				return ""
+			}
+			defer rc.Close()
+			b, _ := io.ReadAll(rc)
+			return string(b)
+		}
+		out := "s3://" + s3.Bucket + "/runs/march"
+		if r := kalla(t, "reconcile", "--recipe", recipe, "--out", out, "--format", "csv"); r.code != exitOK {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		for name, text := range csvEvidence(t, local) {
+			if got := read(name + ".csv"); got != text {
+				t.Errorf("%s.csv uploaded:\n%s\nwritten locally:\n%s", name, got, text)
+			}
+		}
+		if !strings.Contains(read("summary.json"), `"sheet": "Transactions"`) {
+			t.Errorf("summary.json uploaded: %s", read("summary.json"))
+		}
+		// A second run there in another format replaces the first's files.
+		if r := kalla(t, "reconcile", "--recipe", recipe, "--out", out+"/"); r.code != exitOK {
+			t.Fatalf("parquet: exit %d: %s", r.code, r.stderr)
+		}
+		objects, err := runs.List(context.Background(), "")
+		var keys []string
+		for _, o := range objects {
+			keys = append(keys, o.Key)
+		}
+		if want := "matched.parquet summary.json unmatched_left.parquet unmatched_right.parquet"; err != nil || strings.Join(keys, " ") != want {
+			t.Errorf("objects after a Parquet run: %v (%v), want %s", keys, err, want)
+		}
+		if r := kalla(t, "reconcile", "--recipe", recipe, "--out", "file:///tmp/runs"); r.code != exitBadInput || !strings.Contains(r.stderr, "--out file:///tmp/runs: give a folder, or s3://bucket/prefix") {
+			t.Errorf("--out file://: exit %d, %s", r.code, r.stderr)
+		}
+		noCopies(t)
+		if left, _ := filepath.Glob(filepath.Join(tmp, outPrefix+"*")); len(left) > 0 {
+			t.Errorf("evidence left behind: %v", left)
+		}
+	})
 	t.Run("credentials_refused_are_bad_input_and_stay_secret", func(t *testing.T) {
 		t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong-secret-1234")
 		out := filepath.Join(t.TempDir(), "out")
 		r := kalla(t, "reconcile", "--recipe", recipe, "--out", out)
 		if r.code != exitBadInput || !strings.Contains(r.stderr, "source payments: "+bucket+"payments.csv cannot be read: ") || strings.Contains(r.stderr, "wrong-secret") {
 			t.Errorf("a wrong secret: exit %d, %s", r.code, r.stderr)
+		}
+		// Sources on this machine, the evidence refused by the store.
+		r = kalla(t, "reconcile", "--recipe", csv, "--out", "s3://"+s3.Bucket+"/runs/april")
+		if r.code != exitBadInput || !strings.Contains(r.stderr, "--out s3://"+s3.Bucket+"/runs/april: the evidence could not be uploaded, so it has no summary.json: ") || strings.Contains(r.stderr, "wrong-secret") {
+			t.Errorf("an upload refused: exit %d, %s", r.code, r.stderr)
 		}
 		t.Setenv("AWS_ACCESS_KEY_ID", "")
 		t.Setenv("AWS_SECRET_ACCESS_KEY", "")
