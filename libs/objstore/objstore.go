@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"net/url"
 	"os"
 	"path"
@@ -51,14 +52,26 @@ type Object struct {
 
 // Refused reports whether the store refused a request for a reason its
 // caller can mend (credentials, permissions, a bucket that does not
-// exist): an S3 answer of 4xx, or a file the process may not write.
+// exist): an S3 answer of 4xx other than a timeout (408) or throttling
+// (429), which pass; settings that cannot reach it (no credentials); or a
+// file the process may not write.
 func Refused(err error) bool {
+	var se settingsError
+	if errors.As(err, &se) {
+		return true
+	}
 	var re interface{ HTTPStatusCode() int }
 	if errors.As(err, &re) {
-		return re.HTTPStatusCode() >= 400 && re.HTTPStatusCode() < 500
+		code := re.HTTPStatusCode()
+		return code >= 400 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests
 	}
 	return errors.Is(err, fs.ErrPermission)
 }
+
+// settingsError is a store that its settings cannot reach.
+type settingsError string
+
+func (e settingsError) Error() string { return string(e) }
 
 // ErrNotFound is returned (wrapped) by Open and GetFile for a missing key.
 var ErrNotFound = errors.New("object not found")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -472,7 +473,40 @@ func TestWrongSecretFailsWithoutShowingIt(t *testing.T) {
 	if strings.Contains(fmt.Sprintf("%v %+v %#v", s, s, cfg), cfg.SecretAccessKey) {
 		t.Fatal("formatting the store or config shows the secret")
 	}
+	if !objstore.Refused(err) {
+		t.Errorf("a wrong secret is not Refused: %v", err)
+	}
 	t.Logf("rejected as expected: %v", err)
+}
+
+// statusError is an answer of an HTTP status, as the S3 client's errors
+// carry one.
+type statusError int
+
+func (e statusError) Error() string       { return fmt.Sprintf("status %d", int(e)) }
+func (e statusError) HTTPStatusCode() int { return int(e) }
+
+func TestRefused(t *testing.T) {
+	t.Parallel()
+	srv := testenv.S3(t)
+	_, err := mustOpen(t, "s3://no-such-bucket-kalla/runs", s3Config(srv)).Open(t.Context(), "x.csv")
+	if err == nil || !objstore.Refused(err) {
+		t.Errorf("a bucket that does not exist: Refused(%v) = false", err)
+	}
+	for status, want := range map[int]bool{403: true, 404: true, 400: true, 408: false, 429: false, 500: false, 503: false} {
+		if got := objstore.Refused(fmt.Errorf("put: %w", statusError(status))); got != want {
+			t.Errorf("status %d: Refused = %v, want %v", status, got, want)
+		}
+	}
+	if _, err := objstore.Open("s3://"+srv.Bucket+"/runs", objstore.Config{Endpoint: srv.Endpoint}); !objstore.Refused(err) {
+		t.Errorf("no credentials: Refused(%v) = false", err)
+	}
+	if objstore.Refused(errors.New("connection reset")) {
+		t.Error("an error without a status is Refused")
+	}
+	if !objstore.Refused(&fs.PathError{Op: "open", Path: "/x", Err: fs.ErrPermission}) {
+		t.Error("a file the process may not write is not Refused")
+	}
 }
 
 func put(t *testing.T, s objstore.Store, key string, data []byte) {

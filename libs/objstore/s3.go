@@ -45,11 +45,11 @@ func newS3Store(bucket, prefix string, cfg Config) (*s3Store, error) {
 	root := (&s3Store{bucket: bucket, prefix: prefix}).URI("")
 	switch {
 	case cfg.AccessKeyID == "" && cfg.SecretAccessKey == "":
-		return nil, fmt.Errorf("objstore: open %s: no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", root)
+		return nil, settingsError(fmt.Sprintf("objstore: open %s: no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", root))
 	case cfg.AccessKeyID == "":
-		return nil, fmt.Errorf("objstore: open %s: S3 secret key given without an access key id (AWS_ACCESS_KEY_ID)", root)
+		return nil, settingsError(fmt.Sprintf("objstore: open %s: S3 secret key given without an access key id (AWS_ACCESS_KEY_ID)", root))
 	case cfg.SecretAccessKey == "":
-		return nil, fmt.Errorf("objstore: open %s: S3 access key id given without a secret key (AWS_SECRET_ACCESS_KEY)", root)
+		return nil, settingsError(fmt.Sprintf("objstore: open %s: S3 access key id given without a secret key (AWS_SECRET_ACCESS_KEY)", root))
 	}
 	opts := s3.Options{
 		HTTPClient:   httpClient,

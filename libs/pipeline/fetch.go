@@ -86,10 +86,20 @@ func FetchPattern(ctx context.Context, uri, dir string, cfg objstore.Config) (st
 		return "", err
 	}
 	if fetched == 0 {
-		return "", fmt.Errorf("no object in %s/ matches %s", store.URI(""), glob)
+		return "", &NoMatchError{Folder: store.URI(""), Pattern: glob}
 	}
 	return local, nil
 }
+
+// NoMatchError is a pattern that names no object of its folder. It is an
+// objstore.ErrNotFound (errors.Is).
+type NoMatchError struct{ Folder, Pattern string }
+
+func (e *NoMatchError) Error() string {
+	return fmt.Sprintf("no object in %s/ matches %s", e.Folder, e.Pattern)
+}
+
+func (e *NoMatchError) Unwrap() error { return objstore.ErrNotFound }
 
 // fetchers is how many objects FetchPattern downloads at once: a folder of
 // small daily files is bound by each request's round trip, not by the

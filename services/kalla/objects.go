@@ -60,18 +60,29 @@ func fetchObjects(ctx context.Context, r *kallav1.Recipe, progress func(engine.P
 		local, err := pipeline.Fetch(ctx, side.src.GetUri(), filepath.Join(o.held.Path, side.name), cfg)
 		if err != nil {
 			o.remove()
-			if source.Unavailable(err) || ctx.Err() != nil {
-				return nil, fmt.Errorf("source %s: %s cannot be read now: %w", side.src.GetAlias(), ref, err)
-			}
-			if errors.Is(err, objstore.ErrNotFound) {
-				return nil, engine.BadInput("source %s: there is no object %s", side.src.GetAlias(), ref)
-			}
-			return nil, engine.BadInput("source %s: %s cannot be read: %v", side.src.GetAlias(), ref, err)
+			return nil, fetchError(side.src.GetAlias(), ref, err)
 		}
 		o.refs[side.name] = ref
 		side.src.Uri = local
 	}
 	return o, nil
+}
+
+// fetchError says why a source could not be downloaded: no such object,
+// a pattern naming none, or the store refusing the credentials are the
+// user's to mend (bad input); anything else (a store that does not answer
+// or fails, a full disk) is not.
+func fetchError(alias string, ref source.Ref, err error) error {
+	var none *pipeline.NoMatchError
+	switch {
+	case errors.As(err, &none):
+		return engine.BadInput("source %s: %v", alias, err)
+	case errors.Is(err, objstore.ErrNotFound):
+		return engine.BadInput("source %s: there is no object %s", alias, ref)
+	case objstore.Refused(err):
+		return engine.BadInput("source %s: %s cannot be read: %v", alias, ref, err)
+	}
+	return fmt.Errorf("source %s: %s cannot be read now: %w", alias, ref, err)
 }
 
 // shown points the plan's sides back at the objects they were read from,
@@ -154,11 +165,40 @@ func (u *upload) publish(ctx context.Context, format engine.Format) error {
 // failed is the error of an upload that did not finish: refused
 // credentials or permissions are the user's to mend.
 func (u *upload) failed(err error) error {
-	err = fmt.Errorf("--out %s: the evidence could not be uploaded, so it has no %s: %w", u.store.URI(""), evidence.SummaryFile, err)
+	err = &uploadError{fmt.Errorf("--out %s: the evidence could not be uploaded, so it has no %s: %w", u.store.URI(""), evidence.SummaryFile, err)}
 	if objstore.Refused(err) {
 		return engine.MarkBadInput(err)
 	}
 	return err
+}
+
+// uploadError is an upload that did not finish: the output prefix may hold
+// part of the evidence, and no summary.
+type uploadError struct{ error }
+
+func (e *uploadError) Unwrap() error { return e.error }
+
+// checkPlaces refuses, before any work, an upload that would replace a
+// source object or put evidence where a source's pattern would read it
+// in a later run, as a run refuses such a folder on this machine.
+func (u *upload) checkPlaces(r *kallav1.Recipe) error {
+	var keys []string
+	for _, name := range []string{engine.MatchedFile, engine.UnmatchedLeftFile, engine.UnmatchedRightFile} {
+		for _, f := range engine.Formats {
+			keys = append(keys, name+"."+string(f))
+		}
+	}
+	keys = append(keys, evidence.SummaryFile)
+	for _, src := range []*kallav1.Source{r.GetSources().GetLeft(), r.GetSources().GetRight()} {
+		uri := src.GetUri()
+		for _, key := range keys {
+			out := u.store.URI(key)
+			if out == uri || source.Pattern(uri) && source.PatternMatches(uri, out) {
+				return engine.BadInput("--out: %s would replace or be read by source %s (%s); write the evidence elsewhere", out, src.GetAlias(), uri)
+			}
+		}
+	}
+	return nil
 }
 
 // remove removes the scratch folder.

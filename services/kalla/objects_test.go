@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,6 +134,22 @@ func TestObjectSourcesOnThisMachine(t *testing.T) {
 		if want := "matched.parquet summary.json unmatched_left.parquet unmatched_right.parquet"; err != nil || strings.Join(keys, " ") != want {
 			t.Errorf("objects after a Parquet run: %v (%v), want %s", keys, err, want)
 		}
+		// Evidence a source would read back, or a source replaced.
+		withPayments := func(uri string) string {
+			path := filepath.Join(t.TempDir(), "recipe.json")
+			if err := os.WriteFile(path, []byte(strings.Replace(string(readFile(t, recipe)), bucket+"payments.csv", uri, 1)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return path
+		}
+		for _, c := range []struct{ recipe, out, want string }{
+			{withPayments(bucket + "*.csv"), bucket, "--out: " + bucket + "matched.csv would replace or be read by source payments (" + bucket + "*.csv)"},
+			{withPayments(bucket + "old/matched.parquet"), bucket + "old", "--out: " + bucket + "old/matched.parquet would replace or be read by source payments"},
+		} {
+			if r := kalla(t, "reconcile", "--recipe", c.recipe, "--out", c.out); r.code != exitBadInput || !strings.Contains(r.stderr, c.want) {
+				t.Errorf("--out %s: exit %d, %s; want 2 saying %s", c.out, r.code, r.stderr, c.want)
+			}
+		}
 		if r := kalla(t, "reconcile", "--recipe", recipe, "--out", "file:///tmp/runs"); r.code != exitBadInput || !strings.Contains(r.stderr, "--out file:///tmp/runs: give a folder, or s3://bucket/prefix") {
 			t.Errorf("--out file://: exit %d, %s", r.code, r.stderr)
 		}
@@ -140,6 +157,19 @@ func TestObjectSourcesOnThisMachine(t *testing.T) {
 		if left, _ := filepath.Glob(filepath.Join(tmp, outPrefix+"*")); len(left) > 0 {
 			t.Errorf("evidence left behind: %v", left)
 		}
+	})
+	t.Run("a_store_away_is_no_bad_input", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("AWS_ENDPOINT_URL", "http://"+l.Addr().String())
+		l.Close()
+		r := kalla(t, "reconcile", "--recipe", recipe, "--out", filepath.Join(t.TempDir(), "out"))
+		if r.code != exitFailure || !strings.Contains(r.stderr, "source payments: "+bucket+"payments.csv cannot be read now: ") {
+			t.Errorf("exit %d, %s; want 1", r.code, r.stderr)
+		}
+		noCopies(t)
 	})
 	t.Run("credentials_refused_are_bad_input_and_stay_secret", func(t *testing.T) {
 		t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong-secret-1234")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -74,7 +75,12 @@ func reconcileCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 		if opts.Progress != nil {
 			fmt.Fprint(stderr, "\r\033[K") // the progress line, not the error's
 		}
-		if ctx.Err() != nil {
+		var upErr *uploadError
+		switch {
+		case ctx.Err() != nil && errors.As(err, &upErr):
+			fmt.Fprintf(stderr, "kalla: stopped while uploading: %v\n", err)
+			return exitFailure
+		case ctx.Err() != nil:
 			fmt.Fprintln(stderr, "kalla: stopped before the end; no output was published")
 			return exitFailure
 		}
@@ -103,6 +109,9 @@ func reconcileObjects(ctx context.Context, r *kallav1.Recipe, opts reconcile.Opt
 			return nil, err
 		}
 		defer up.remove()
+		if err := up.checkPlaces(r); err != nil {
+			return nil, err
+		}
 		opts.OutDir = up.dir
 	}
 	objs, err := fetchObjects(ctx, r, opts.Progress)

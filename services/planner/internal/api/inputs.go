@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -107,15 +106,11 @@ func (s *Server) readInput(ctx context.Context, src *kallav1.Source) (plan.Input
 }
 
 // fetch downloads an object source, or the objects its pattern names,
-// into dir and returns the local path the schema is read from.
+// into dir, keeping their names, and returns the local path the schema is
+// read from.
 func (s *Server) fetch(ctx context.Context, uri, dir string) (string, error) {
-	if source.Pattern(uri) {
-		return pipeline.FetchPattern(ctx, uri, dir, s.cfg.ObjStore)
-	}
-	// The copy keeps the object's name, which messages and the parts of a
-	// sheet pattern are named by.
-	path := filepath.Join(dir, uri[strings.LastIndex(uri, "/")+1:])
-	return path, s.download(ctx, uri, path)
+	local, err := pipeline.Fetch(ctx, uri, dir, s.cfg.ObjStore)
+	return strings.TrimPrefix(local, "file://"), err
 }
 
 // unreadable is the error of a source that could not be read: Unavailable

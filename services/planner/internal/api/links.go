@@ -229,12 +229,6 @@ func (s *Server) openEvidence(ctx context.Context, uri string) (io.ReadCloser, e
 // download of one is a read; at most cap(s.converting) are written at once.
 func (s *Server) workbook(ctx context.Context, uri, sheet string) (io.ReadCloser, error) {
 	local, release, err := s.cache.get(ctx, uri+"#sheet="+sheet, func(ctx context.Context, local string) error {
-		select {
-		case s.converting <- struct{}{}:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		defer func() { <-s.converting }()
 		from, releaseFrom, err := s.cache.get(ctx, uri, func(ctx context.Context, local string) error {
 			return s.download(ctx, uri, local)
 		})
@@ -242,6 +236,13 @@ func (s *Server) workbook(ctx context.Context, uri, sheet string) (io.ReadCloser
 			return err
 		}
 		defer releaseFrom()
+		// The slot is taken for the writing alone, which is CPU's work.
+		select {
+		case s.converting <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		defer func() { <-s.converting }()
 		start := time.Now()
 		if err := xlsx.FromParquet(ctx, from, local, sheet); err != nil {
 			return err
