@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/engine"
@@ -25,20 +26,24 @@ const fetchPrefix = "kalla-fetch-"
 // are removed by remove.
 type objects struct {
 	held *scratch.Held
+	cfg  objstore.Config
 	// refs are the downloaded sources as the recipe gives them, by side
 	// ("left", "right"), for saying what was read.
 	refs map[string]source.Ref
 }
 
 // fetchObjects downloads every s3:// source of r (one object, or the
-// objects a pattern names) into a scratch folder, as the pipeline's
-// executor does, and points the source at the copy. The object store is
-// configured by AWS_* variables (see objstore.ConfigFromEnv). A source
-// that names no object is bad input; a store that does not answer is not.
+// objects a pattern names) into a scratch folder, both sides at once, as
+// the pipeline's executor does, and points the source at the copy. The
+// object store is configured by AWS_* variables (see
+// objstore.ConfigFromEnv).
 func fetchObjects(ctx context.Context, r *kallav1.Recipe, progress func(engine.Progress)) (*objects, error) {
 	o := &objects{refs: map[string]source.Ref{}}
-	var cfg objstore.Config
-	for _, side := range []struct {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, side := range []struct {
 		name string
 		src  *kallav1.Source
 	}{{"left", r.GetSources().GetLeft()}, {"right", r.GetSources().GetRight()}} {
@@ -47,23 +52,40 @@ func fetchObjects(ctx context.Context, r *kallav1.Recipe, progress func(engine.P
 			continue // refused, or read in place, by the run
 		}
 		if o.held == nil {
-			if cfg, err = objstore.ConfigFromEnv(); err != nil {
+			cfg, err := objstore.ConfigFromEnv()
+			if err != nil {
 				return nil, engine.BadInput("source %s: %v", side.src.GetAlias(), err)
 			}
 			if o.held, err = scratch.Mkdir("", fetchPrefix); err != nil {
 				return nil, err
 			}
+			o.cfg = cfg
 		}
 		if progress != nil {
 			progress(engine.Progress{Phase: engine.PhaseRead, Detail: "downloading " + ref.String()})
 		}
-		local, err := pipeline.Fetch(ctx, side.src.GetUri(), filepath.Join(o.held.Path, side.name), cfg)
-		if err != nil {
-			o.remove()
-			return nil, fetchError(side.src.GetAlias(), ref, err)
-		}
 		o.refs[side.name] = ref
-		side.src.Uri = local
+		wg.Go(func() {
+			local, err := pipeline.Fetch(ctx, side.src.GetUri(), filepath.Join(o.held.Path, side.name), o.cfg)
+			if err != nil {
+				errs[i] = fetchError(side.src.GetAlias(), ref, err)
+				cancel() // the other side's download is of no use now
+				return
+			}
+			side.src.Uri = local
+		})
+	}
+	wg.Wait()
+	// A side's own error, not the other's download that it stopped.
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			o.remove()
+			return nil, err
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		o.remove()
+		return nil, err
 	}
 	return o, nil
 }
