@@ -39,8 +39,6 @@ type objects struct {
 // objstore.ConfigFromEnv).
 func fetchObjects(ctx context.Context, r *kallav1.Recipe, progress func(engine.Progress)) (*objects, error) {
 	o := &objects{refs: map[string]source.Ref{}}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for i, side := range []struct {
@@ -69,23 +67,19 @@ func fetchObjects(ctx context.Context, r *kallav1.Recipe, progress func(engine.P
 			local, err := pipeline.Fetch(ctx, side.src.GetUri(), filepath.Join(o.held.Path, side.name), o.cfg)
 			if err != nil {
 				errs[i] = fetchError(side.src.GetAlias(), ref, err)
-				cancel() // the other side's download is of no use now
 				return
 			}
 			side.src.Uri = local
 		})
 	}
+	// Both downloads end, so that the error is the left side's whenever it
+	// has one, whichever failed first.
 	wg.Wait()
-	// A side's own error, not the other's download that it stopped.
 	for _, err := range errs {
-		if err != nil && !errors.Is(err, context.Canceled) {
+		if err != nil {
 			o.remove()
 			return nil, err
 		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		o.remove()
-		return nil, err
 	}
 	return o, nil
 }
