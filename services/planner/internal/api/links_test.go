@@ -99,6 +99,18 @@ func (e *env) get(t *testing.T, method, path string) (*http.Response, []byte) {
 	return resp, body
 }
 
+// completedRun records a run completed with evidence in a folder of its
+// own, and returns the run, the folder and each file's bytes by name.
+func (e *env) completedRun(t *testing.T) (runID, dir string, data map[string][]byte) {
+	t.Helper()
+	e.writeCSVs(t)
+	runID = e.createRun(t)
+	dir = filepath.Join(t.TempDir(), runID)
+	data = writeEvidence(t, dir)
+	e.complete(t, runID, "file://"+dir+"/")
+	return runID, dir, data
+}
+
 func (e *env) links(t *testing.T, runID string) []*kallav1.EvidenceLink {
 	t.Helper()
 	resp, err := e.runs.GetEvidenceLinks(e.ctx, connect.NewRequest(&kallav1.GetEvidenceLinksRequest{RunId: runID}))
@@ -351,11 +363,7 @@ func TestWorkbookDownloads(t *testing.T) {
 		c.WorkbookConversions = 1
 		c.Log = slog.New(slog.NewTextHandler(&log, nil))
 	})
-	e.writeCSVs(t)
-	runID := e.createRun(t)
-	dir := filepath.Join(t.TempDir(), runID)
-	data := writeEvidence(t, dir)
-	e.complete(t, runID, "file://"+dir+"/")
+	runID, dir, data := e.completedRun(t)
 	links := e.links(t, runID)
 	matched, workbook := links[0], links[4]
 	if matched.GetName() != "matched.parquet" || workbook.GetName() != "matched.xlsx" {
@@ -397,11 +405,7 @@ func TestWorkbookDownloads(t *testing.T) {
 func TestEvidenceLinksWithoutTokens(t *testing.T) {
 	t.Parallel()
 	e := setup(t, func(c *api.Config) { c.Tokens = nil })
-	e.writeCSVs(t)
-	runID := e.createRun(t)
-	dir := filepath.Join(t.TempDir(), runID)
-	data := writeEvidence(t, dir)
-	e.complete(t, runID, "file://"+dir+"/")
+	runID, _, data := e.completedRun(t)
 	links := e.links(t, runID)
 	if len(links) != 7 {
 		t.Fatalf("links = %v", links)
