@@ -96,7 +96,7 @@ func (s *Server) readInput(ctx context.Context, src *kallav1.Source) (plan.Input
 		}
 		defer held.RemoveAll()
 		if path, err = s.fetch(ctx, src.GetUri(), held.Path); err != nil {
-			return plan.Input{}, unreadable(src, uri, err)
+			return plan.Input{}, unfetched(src, uri, err)
 		}
 	}
 	if in.Schema, err = source.ReadSchema(ctx, ref, path, recipe.CSVOptions(src)); err != nil {
@@ -111,6 +111,17 @@ func (s *Server) readInput(ctx context.Context, src *kallav1.Source) (plan.Input
 func (s *Server) fetch(ctx context.Context, uri, dir string) (string, error) {
 	local, err := pipeline.Fetch(ctx, uri, dir, s.cfg.ObjStore)
 	return strings.TrimPrefix(local, "file://"), err
+}
+
+// unfetched is the error of an object source that could not be
+// downloaded: the recipe's to mend when the object or a pattern's objects
+// do not exist or the store refuses them; else Unavailable (a store that
+// does not answer, or fails), to be tried again.
+func unfetched(src *kallav1.Source, uri string, err error) error {
+	if errors.Is(err, objstore.ErrNotFound) || objstore.Refused(err) {
+		return unreadable(src, uri, err)
+	}
+	return connect.NewError(connect.CodeUnavailable, fmt.Errorf("source %s (%s) cannot be read now: %w", src.GetAlias(), uri, err))
 }
 
 // unreadable is the error of a source that could not be read: Unavailable

@@ -3,7 +3,10 @@ package api_test
 import (
 	"bytes"
 	"compress/gzip"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -128,24 +131,39 @@ func TestObjectSources(t *testing.T) {
 	}
 }
 
-// TestObjectStoreAway: an object store the planner cannot reach is no
-// mistake in the recipe; the answer is Unavailable, to be tried again.
+// TestObjectStoreAway: an object store the planner cannot reach, or one
+// that fails (5xx), is no mistake in the recipe; the answer is
+// Unavailable, to be tried again.
 func TestObjectStoreAway(t *testing.T) {
 	t.Parallel()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	away := objstore.Config{Endpoint: "http://" + l.Addr().String(), AccessKeyID: "kalla", SecretAccessKey: "kalla", PathStyle: true}
+	away := "http://" + l.Addr().String()
 	l.Close()
-	e := setup(t, func(c *api.Config) { c.ObjStore = away })
-	e.writeCSVs(t)
-	text := e.recipe("", "s3://bucket/in/payments.csv", "")
-	_, err = e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: text}))
-	wantCode(t, err, connect.CodeUnavailable)
-	_, err = e.recipes.ValidateRecipe(e.ctx, connect.NewRequest(&kallav1.ValidateRecipeRequest{Recipe: text, CheckSources: true}))
-	wantCode(t, err, connect.CodeUnavailable)
-	if n := e.count(t, "runs"); n != 0 {
-		t.Errorf("%d runs recorded", n)
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>`)
+	}))
+	t.Cleanup(failing.Close)
+	for name, endpoint := range map[string]string{"away": away, "failing": failing.URL} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			cfg := objstore.Config{Endpoint: endpoint, AccessKeyID: "kalla", SecretAccessKey: "kalla", PathStyle: true}
+			e := setup(t, func(c *api.Config) { c.ObjStore = cfg })
+			e.writeCSVs(t)
+			for _, uri := range []string{"s3://bucket/in/payments.csv", "s3://bucket/in/pay-*.csv"} {
+				text := e.recipe("", uri, "")
+				_, err := e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: text}))
+				wantCode(t, err, connect.CodeUnavailable)
+				_, err = e.recipes.ValidateRecipe(e.ctx, connect.NewRequest(&kallav1.ValidateRecipeRequest{Recipe: text, CheckSources: true}))
+				wantCode(t, err, connect.CodeUnavailable)
+			}
+			if n := e.count(t, "runs"); n != 0 {
+				t.Errorf("%d runs recorded", n)
+			}
+		})
 	}
 }
