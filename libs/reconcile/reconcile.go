@@ -39,6 +39,9 @@ type Options struct {
 	// source held before its filter, where the files read hold fewer (see
 	// plan.Input.Read).
 	LeftRead, RightRead int64
+	// TempDir holds the CSV copies of workbook sheets during the run;
+	// empty means the system's temp directory.
+	TempDir string
 }
 
 // IsBadInput reports whether err was caused by the user's input: the
@@ -52,6 +55,9 @@ func IsBadInput(err error) bool {
 // outputs; those of killed runs are swept by the next run there.
 const stagingPrefix = ".kalla-run-"
 
+// copiesPrefix names a run's folder of CSV copies of workbook sheets.
+const copiesPrefix = "kalla-sheets-"
+
 // Run reconciles r, whose file URIs are absolute (recipe.Load makes them
 // so), and publishes the evidence. Nothing is published unless the whole
 // run succeeded.
@@ -64,7 +70,14 @@ func Run(ctx context.Context, r *kallav1.Recipe, opts Options) (_ *evidence.Summ
 	if opts.Progress != nil {
 		opts.Progress(engine.Progress{Phase: engine.PhaseRead, Detail: "the sources' columns and types"})
 	}
-	p, err := Plan(ctx, r)
+	// A workbook's sheet is written as CSV while it is read for its types,
+	// for the engine to read: each is read once.
+	copies, err := scratch.Mkdir(opts.TempDir, copiesPrefix)
+	if err != nil {
+		return nil, err
+	}
+	defer copies.RemoveAll()
+	p, err := planWith(ctx, r, copies.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -304,14 +317,20 @@ func checkExtensions(paths []string, format engine.Format) error {
 // sources, before anything runs. Mistakes in the recipe or the sources are
 // bad input (IsBadInput).
 func Plan(ctx context.Context, r *kallav1.Recipe) (*plan.Plan, error) {
+	return planWith(ctx, r, "")
+}
+
+// planWith is Plan, writing the CSV copies of workbook sheets into copyDir
+// when it is set (see source.CSVOptions.CopyDir).
+func planWith(ctx context.Context, r *kallav1.Recipe, copyDir string) (*plan.Plan, error) {
 	var right plan.Input
 	var rightErr error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		right, rightErr = input(ctx, r.GetSources().GetRight())
+		right, rightErr = input(ctx, r.GetSources().GetRight(), copyDir)
 	}()
-	left, err := input(ctx, r.GetSources().GetLeft())
+	left, err := input(ctx, r.GetSources().GetLeft(), copyDir)
 	<-done
 	if err != nil {
 		return nil, err
@@ -322,7 +341,7 @@ func Plan(ctx context.Context, r *kallav1.Recipe) (*plan.Plan, error) {
 	return plan.Build(r, left, right)
 }
 
-func input(ctx context.Context, s *kallav1.Source) (plan.Input, error) {
+func input(ctx context.Context, s *kallav1.Source, copyDir string) (plan.Input, error) {
 	ref, err := source.Parse(s.GetUri())
 	if err != nil {
 		return plan.Input{}, engine.BadInput("%s: %v", s.GetAlias(), err)
@@ -331,7 +350,9 @@ func input(ctx context.Context, s *kallav1.Source) (plan.Input, error) {
 	if ref.Object {
 		return plan.Input{}, engine.BadInput("source %s: %s is an object; a run reads local files (download it first: pipeline.Fetch)", s.GetAlias(), ref)
 	}
-	if in.Schema, err = source.ReadSchema(ctx, ref, ref.Path, recipe.CSVOptions(s)); err != nil {
+	opts := recipe.CSVOptions(s)
+	opts.CopyDir = copyDir
+	if in.Schema, err = source.ReadSchema(ctx, ref, ref.Path, opts); err != nil {
 		if source.Unavailable(err) {
 			// A database away or busy for now: no fault of the recipe's.
 			return plan.Input{}, fmt.Errorf("source %s: %w", s.GetAlias(), err)

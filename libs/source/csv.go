@@ -44,7 +44,10 @@ func CSVSchema(path string, opts CSVOptions) (Schema, error) {
 		if err != nil {
 			return Schema{}, err
 		}
-		s.Parts, s.Stamps = append(s.Parts, part), append(s.Stamps, st)
+		s.Parts = append(s.Parts, part)
+		if st.Path != "" {
+			s.Stamps = append(s.Stamps, st)
+		}
 		s.Files = append(s.Files, in.name)
 	}
 	s.Columns, s.Rows = ci.columns(), ci.rows
@@ -120,7 +123,22 @@ func (ci *csvInference) readFile(in csvInput) (CSVPart, Stamp, error) {
 		return CSVPart{}, Stamp{}, err // names the path
 	}
 	defer cr.Close()
+	var copying *copyingReader
+	if ci.opts.CopyDir != "" && Workbook(path) {
+		if copying, err = newCopyingReader(cr, ci.opts.CopyDir); err != nil {
+			return CSVPart{}, Stamp{}, err
+		}
+		cr = copying
+	}
 	rows, err := ci.infer(cr, in)
+	if copying != nil {
+		if cerr := copying.close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(copying.f.Name())
+		}
+	}
 	if err != nil {
 		if !stamp(path, fi).holds() {
 			// A half-written last line, not the file's fault.
@@ -128,7 +146,13 @@ func (ci *csvInference) readFile(in csvInput) (CSVPart, Stamp, error) {
 		}
 		return CSVPart{}, Stamp{}, fmt.Errorf("read %s: %w", in.name, err) // a sheet's: [book.xlsx]sheet
 	}
-	return CSVPart{Path: path, Layout: cr.Layout(), Rows: rows}, stamp(path, fi), nil
+	part := CSVPart{Path: path, Layout: cr.Layout(), Rows: rows}
+	if copying != nil {
+		// The engine reads the copy: the workbook may change from now on.
+		part.Layout.Copy = &CSVCopy{Path: copying.f.Name(), LongestRecord: copying.longest}
+		return part, Stamp{}, nil
+	}
+	return part, stamp(path, fi), nil
 }
 
 // recordReader reads a file's records, as csvReader reads a text file's

@@ -73,6 +73,16 @@ type CSVLayout struct {
 	// Sheet is the sheet read of a workbook (see Workbook): the recipe's,
 	// or the workbook's first. Lines are then the sheet's rows.
 	Sheet string `json:",omitempty"`
+	// Copy is the sheet as RewriteCSV writes it, written while it was
+	// read for its types (see CSVOptions.CopyDir); nil when none was.
+	Copy *CSVCopy `json:"-"`
+}
+
+// CSVCopy is a CSV file written of a source's file as RewriteCSV writes
+// it, laid out as its layout's Rewritten.
+type CSVCopy struct {
+	Path          string
+	LongestRecord int
 }
 
 // Headerless says that the file has no header row: every record is data.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 )
 
 // RewriteCSV writes the CSV file at path as Kalla's reader reads it, for a
@@ -77,4 +78,45 @@ func writeRecord(w *bufio.Writer, rec [][]byte) (int, error) {
 		n += len(field) + 2
 	}
 	return n + 1, w.WriteByte('\n')
+}
+
+// copyingReader is a recordReader that writes each record it reads as
+// RewriteCSV does, so that one reading both infers a sheet's types and
+// writes the engine's copy of it.
+type copyingReader struct {
+	recordReader
+	f       *os.File
+	w       *bufio.Writer
+	longest int
+	err     error // the first write's error
+}
+
+// newCopyingReader copies cr's records into a new file in dir.
+func newCopyingReader(cr recordReader, dir string) (*copyingReader, error) {
+	f, err := os.CreateTemp(dir, "sheet-*.csv")
+	if err != nil {
+		return nil, err
+	}
+	return &copyingReader{recordReader: cr, f: f, w: bufio.NewWriterSize(f, 1<<20)}, nil
+}
+
+// close ends the copy, returning the first error writing it.
+func (c *copyingReader) close() error {
+	if c.err == nil {
+		c.err = c.w.Flush()
+	}
+	if err := c.f.Close(); c.err == nil {
+		c.err = err
+	}
+	return c.err
+}
+
+func (c *copyingReader) read() ([][]byte, error) {
+	rec, err := c.recordReader.read()
+	if err == nil && c.err == nil {
+		var n int
+		n, c.err = writeRecord(c.w, rec)
+		c.longest = max(c.longest, n)
+	}
+	return rec, err
 }

@@ -303,6 +303,11 @@ type CSVOptions struct {
 	Encoding string
 	// Sheet is the sheet read of every workbook; empty for its first.
 	Sheet string
+	// CopyDir, when set, receives the CSV file of each workbook sheet
+	// read, written as RewriteCSV writes it while the sheet is read for
+	// its types (see CSVLayout.Copy): the engine reads it in place of a
+	// second reading of the workbook. The caller removes the folder.
+	CopyDir string
 }
 
 // ReadSchema reads the schema of ref: a CSV or Parquet source from the local

@@ -111,14 +111,36 @@ func headerRow(n int) string {
 }
 
 // sheetCSV is the CSV the engine reads for the workbook at path, read as
-// opts say.
+// opts say; the copy written while its types are read must be that CSV.
 func sheetCSV(t *testing.T, path string, opts source.CSVOptions) string {
 	t.Helper()
+	opts.CopyDir = t.TempDir()
 	s, err := source.CSVSchema(path, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rewritten(t, path, s.CSV)
+	if len(s.Stamps) != 0 {
+		t.Errorf("stamps %v: the engine reads the copy, not the workbook", s.Stamps)
+	}
+	return checkCopy(t, path, s.CSV)
+}
+
+// checkCopy checks that the copy of the sheet that l's Copy names holds
+// what RewriteCSV writes of it, and returns that.
+func checkCopy(t *testing.T, path string, l source.CSVLayout) string {
+	t.Helper()
+	var out bytes.Buffer
+	written, _, err := source.RewriteCSV(path, l, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Copy == nil {
+		t.Fatalf("no copy of %s", path)
+	}
+	if b, err := os.ReadFile(l.Copy.Path); err != nil || string(b) != out.String() || l.Copy.LongestRecord != written.LongestRecord {
+		t.Errorf("copy %q (%v), longest record %d; want %q, %d", b, err, l.Copy.LongestRecord, out.String(), written.LongestRecord)
+	}
+	return out.String()
 }
 
 // rewritten is the CSV the engine reads for the workbook at path.
@@ -352,9 +374,13 @@ func TestWorkbookErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			tt.opts.CopyDir = t.TempDir()
 			_, err = source.ReadSchema(t.Context(), ref, path, tt.opts)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want one saying %s", err, tt.want)
+			}
+			if left, _ := os.ReadDir(tt.opts.CopyDir); len(left) > 0 {
+				t.Errorf("a copy left behind: %v", left)
 			}
 		})
 	}
@@ -511,10 +537,11 @@ func TestWorkbookAgainstCSV(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := source.CSVSchema(xlsx, source.CSVOptions{})
+			got, err := source.CSVSchema(xlsx, source.CSVOptions{CopyDir: t.TempDir()})
 			if err != nil {
 				t.Fatal(err)
 			}
+			checkCopy(t, xlsx, got.CSV)
 			for i, c := range got.Columns {
 				if w := want.Columns[i]; c.Name != w.Name || c.Type != w.Type || c.Scale != w.Scale {
 					t.Errorf("column %s: %v scale %d from the workbook, %v scale %d from CSV", c.Name, c.Type, c.Scale, w.Type, w.Scale)

@@ -400,9 +400,16 @@ func readCSV(s *session, table string, in plan.Input) (string, error) {
 
 // rewrite writes a side's CSV file into the session's scratch directory,
 // named name, as Kalla's reader reads it (source.RewriteCSV), for the
-// engine to read in its stead. The rewrite must hold the records the
+// engine to read in its stead; or gives the copy written when its types
+// were read (source.CSVLayout.Copy). The rewrite must hold the records the
 // schema's reading counted, the file being as it was.
 func rewrite(s *session, name string, in plan.Input, part source.CSVPart) (source.CSVPart, error) {
+	if c := part.Layout.Copy; c != nil {
+		// Written while the sheet was read for its types.
+		layout := part.Layout.Rewritten()
+		layout.LongestRecord = c.LongestRecord
+		return source.CSVPart{Path: c.Path, Layout: layout, Rows: part.Rows}, nil
+	}
 	var records int64
 	rewritten := source.CSVPart{Rows: part.Rows}
 	path, err := s.scratchFile(name, func(w io.Writer) (err error) {

@@ -78,7 +78,7 @@ func (e *Executor) Handle(ctx context.Context, job jobs.Job, env *kallav1.JobEnv
 	ctx, stop := e.watchCancel(ctx, run.ID)
 	defer stop()
 	out := filepath.Join(work, "out")
-	sum, err := reconcile.Run(ctx, r, reconcile.Options{Engine: e.Engine, Format: engine.Parquet, OutDir: out,
+	sum, err := reconcile.Run(ctx, r, reconcile.Options{Engine: e.Engine, Format: engine.Parquet, OutDir: out, TempDir: e.TempDir,
 		LeftRead: read[pipeline.SideName(kallav1.Side_SIDE_LEFT)], RightRead: read[pipeline.SideName(kallav1.Side_SIDE_RIGHT)]})
 	reconciled := time.Now()
 	if err := pipeline.Watch(context.WithoutCancel(ctx), e.Store, run.ID)(); err != nil {
