@@ -1,10 +1,16 @@
 package reconcile
 
 import (
+	"context"
+	"errors"
 	"io/fs"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/kallahq/kalla/libs/recipe"
+	"github.com/kallahq/kalla/libs/source"
 )
 
 // TestOutputError: an output folder the user may not write in is bad input
@@ -34,5 +40,20 @@ func TestOutputError(t *testing.T) {
 				t.Errorf("err = %v (bad input: %v), want bad input %v saying %q", err, IsBadInput(err), tt.bad, tt.want)
 			}
 		})
+	}
+}
+
+// TestCopyFailure: a workbook's CSV copy that cannot be written (a full
+// disk, a temp folder gone) is the machine's failure, not the recipe's.
+func TestCopyFailure(t *testing.T) {
+	t.Parallel()
+	r, err := recipe.Load("../../examples/bank/recipe-workbook.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = planWith(context.Background(), r, filepath.Join(t.TempDir(), "gone"))
+	var copyErr *source.CopyError
+	if !errors.As(err, &copyErr) || IsBadInput(err) {
+		t.Errorf("err = %v (bad input: %v), want a CopyError that is no bad input", err, IsBadInput(err))
 	}
 }

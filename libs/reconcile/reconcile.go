@@ -353,8 +353,10 @@ func input(ctx context.Context, s *kallav1.Source, copyDir string) (plan.Input, 
 	opts := recipe.CSVOptions(s)
 	opts.CopyDir = copyDir
 	if in.Schema, err = source.ReadSchema(ctx, ref, ref.Path, opts); err != nil {
-		if source.Unavailable(err) {
-			// A database away or busy for now: no fault of the recipe's.
+		var copyErr *source.CopyError
+		if source.Unavailable(err) || errors.As(err, &copyErr) {
+			// A database away or busy for now, or a full disk: no fault of
+			// the recipe's.
 			return plan.Input{}, fmt.Errorf("source %s: %w", s.GetAlias(), err)
 		}
 		return plan.Input{}, engine.BadInput("source %s: %v", s.GetAlias(), err)

@@ -42,6 +42,11 @@ func CSVSchema(path string, opts CSVOptions) (Schema, error) {
 	for _, in := range inputs {
 		part, st, err := ci.readFile(in)
 		if err != nil {
+			for _, p := range s.Parts {
+				if p.Layout.Copy != nil {
+					os.Remove(p.Layout.Copy.Path)
+				}
+			}
 			return Schema{}, err
 		}
 		s.Parts = append(s.Parts, part)
@@ -116,7 +121,7 @@ func (ci *csvInference) readFile(in csvInput) (CSVPart, Stamp, error) {
 	}
 	if !fi.Mode().IsRegular() {
 		// Opening a pipe would wait for its writer.
-		return CSVPart{}, Stamp{}, fmt.Errorf("%s is not a regular file (%s): Kalla reads a CSV file twice, for its types and to reconcile it, so save it to a file first", path, fi.Mode().Type())
+		return CSVPart{}, Stamp{}, fmt.Errorf("%s is not a regular file (%s): Kalla reads a CSV file twice, for its types and to reconcile it, and a workbook from a file, so save it to a file first", path, fi.Mode().Type())
 	}
 	cr, err := openRecords(path, CSVLayout{SkipLines: ci.opts.SkipLines, Columns: len(ci.opts.Columns), Separator: ci.opts.Separator, Encoding: ci.opts.Encoding, Sheet: in.sheet})
 	if err != nil {
@@ -126,17 +131,18 @@ func (ci *csvInference) readFile(in csvInput) (CSVPart, Stamp, error) {
 	var copying *copyingReader
 	if ci.opts.CopyDir != "" && Workbook(path) {
 		if copying, err = newCopyingReader(cr, ci.opts.CopyDir); err != nil {
-			return CSVPart{}, Stamp{}, err
+			return CSVPart{}, Stamp{}, &CopyError{err}
 		}
 		cr = copying
 	}
 	rows, err := ci.infer(cr, in)
 	if copying != nil {
-		if cerr := copying.close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		cerr := copying.close()
+		if err != nil || cerr != nil {
 			os.Remove(copying.f.Name())
+		}
+		if err == nil && cerr != nil {
+			return CSVPart{}, Stamp{}, &CopyError{cerr}
 		}
 	}
 	if err != nil {
@@ -149,7 +155,7 @@ func (ci *csvInference) readFile(in csvInput) (CSVPart, Stamp, error) {
 	part := CSVPart{Path: path, Layout: cr.Layout(), Rows: rows}
 	if copying != nil {
 		// The engine reads the copy: the workbook may change from now on.
-		part.Layout.Copy = &CSVCopy{Path: copying.f.Name(), LongestRecord: copying.longest}
+		part.Layout.Copy = &CSVCopy{Path: copying.f.Name(), LongestRecord: copying.longest, Stamp: stamp(path, fi)}
 		return part, Stamp{}, nil
 	}
 	return part, stamp(path, fi), nil
@@ -259,6 +265,10 @@ func (g gzipFile) Close() error {
 // line ends, and blank lines are skipped, so a record's line is not its
 // number plus one.
 func CSVLines(path string, layout CSVLayout, records []int64) (map[int64]int, error) {
+	if c := layout.Copy; c != nil && !c.Stamp.holds() {
+		// The engine read the copy: the file now may not be the one copied.
+		return nil, fmt.Errorf("%s %w", path, ErrChanged)
+	}
 	cr, err := openRecords(path, layout)
 	if err != nil {
 		return nil, err // names the path
@@ -281,6 +291,9 @@ func CSVLines(path string, layout CSVLayout, records []int64) (map[int64]int, er
 		if want[n] {
 			lines[n] = cr.recordStart()
 		}
+	}
+	if c := layout.Copy; c != nil && !c.Stamp.holds() {
+		return nil, fmt.Errorf("%s %w", path, ErrChanged)
 	}
 	return lines, nil
 }

@@ -79,11 +79,20 @@ type CSVLayout struct {
 }
 
 // CSVCopy is a CSV file written of a source's file as RewriteCSV writes
-// it, laid out as its layout's Rewritten.
+// it, laid out as its layout's Rewritten; Stamp is the source's file as it
+// was when copied, which a later reading of it must find (see CSVLines).
 type CSVCopy struct {
 	Path          string
 	LongestRecord int
+	Stamp         Stamp
 }
+
+// CopyError is a failure to write a CSVCopy: the machine's (its disk),
+// not the source's.
+type CopyError struct{ Err error }
+
+func (e *CopyError) Error() string { return "write a CSV copy of a workbook's sheet: " + e.Err.Error() }
+func (e *CopyError) Unwrap() error { return e.Err }
 
 // Headerless says that the file has no header row: every record is data.
 func (l CSVLayout) Headerless() bool { return l.Columns > 0 }

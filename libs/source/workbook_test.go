@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"math/big"
 	"math/rand/v2"
@@ -413,8 +414,12 @@ func TestSheetPattern(t *testing.T) {
 		{"2023-*", `it has no sheet matching "2023-*"; its sheets are "Notes", "2024-01", "2024-02"`},
 		{"*", `its header names the columns day, amount, and [ledger.xlsx]Notes's names one sheet a month`},
 	} {
-		if _, err := source.CSVSchema(path, source.CSVOptions{Sheet: tt.sheet}); err == nil || !strings.Contains(err.Error(), tt.want) {
+		copies := t.TempDir()
+		if _, err := source.CSVSchema(path, source.CSVOptions{Sheet: tt.sheet, CopyDir: copies}); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("sheet %q: err = %v, want one saying %s", tt.sheet, err, tt.want)
+		}
+		if left, _ := os.ReadDir(copies); len(left) > 0 {
+			t.Errorf("sheet %q: copies of the sheets read before the one at fault left behind: %v", tt.sheet, left)
 		}
 	}
 	if s, err := source.CSVSchema(path, source.CSVOptions{Sheet: "NOTES*"}); err != nil || len(s.Files) != 1 || s.Rows != 0 {
@@ -427,6 +432,45 @@ func TestSheetPattern(t *testing.T) {
 	_, err = source.CSVSchema(path, source.CSVOptions{Sheet: "2024-*", Types: map[string]source.Setting{"amount": {Type: source.Integer}}})
 	if want := "[ledger.xlsx]2024-01: row 2, column amount: \"1.5\" is not an integer"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("err = %v, want one saying %s", err, want)
+	}
+}
+
+// TestWorkbookCopy: the CSV copy of a sheet stands for the workbook as it
+// was read; a workbook saved again since gives no row numbers, and a copy
+// that cannot be written is the machine's failure.
+func TestWorkbookCopy(t *testing.T) {
+	t.Parallel()
+	rows := func(ids ...int) string {
+		var b strings.Builder
+		for i, id := range ids {
+			fmt.Fprintf(&b, `<row r="%d"><c r="A%d"><v>%d</v></c></row>`, i+3, i+3, id)
+		}
+		return `<row r="1"><c r="A1" t="s"><v>0</v></c></row>` + b.String() // row 2 is blank
+	}
+	path := book{strings: []string{"<t>id</t>"}, sheets: []sheet{{name: "S", rows: rows(7, 8)}}}.write(t, "ids.xlsx")
+	s, err := source.CSVSchema(path, source.CSVOptions{CopyDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines, err := source.CSVLines(path, s.CSV, []int64{2}); err != nil || lines[2] != 4 {
+		t.Errorf("record 2 on row %v (%v), want 4", lines, err)
+	}
+	// Saved again with a record inserted before: record 2 is now on row 4
+	// of a workbook that is not the one copied.
+	again, err := os.ReadFile(book{strings: []string{"<t>id</t>"}, sheets: []sheet{{name: "S", rows: rows(6, 7, 8)}}}.write(t, "ids.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, again, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if lines, err := source.CSVLines(path, s.CSV, []int64{2}); !errors.Is(err, source.ErrChanged) {
+		t.Errorf("saved again: record 2 on row %v (%v), want ErrChanged", lines, err)
+	}
+	_, err = source.CSVSchema(path, source.CSVOptions{CopyDir: filepath.Join(t.TempDir(), "gone")})
+	var copyErr *source.CopyError
+	if !errors.As(err, &copyErr) {
+		t.Errorf("a copy that cannot be written: %v, want a CopyError", err)
 	}
 }
 
