@@ -138,11 +138,17 @@ func (ci *csvInference) readFile(in csvInput) (CSVPart, Stamp, error) {
 	rows, err := ci.infer(cr, in)
 	if copying != nil {
 		cerr := copying.close()
-		if err != nil || cerr != nil {
+		// The copy stands for the workbook as it was: it must not have
+		// changed while read, as no later check looks at it.
+		changed := !stamp(path, fi).holds()
+		if err != nil || cerr != nil || changed {
 			os.Remove(copying.f.Name())
 		}
-		if err == nil && cerr != nil {
+		switch {
+		case err == nil && cerr != nil:
 			return CSVPart{}, Stamp{}, &CopyError{cerr}
+		case err == nil && changed:
+			return CSVPart{}, Stamp{}, fmt.Errorf("%s %w: run again once it is saved", path, ErrChanged)
 		}
 	}
 	if err != nil {
