@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -108,22 +109,35 @@ func (e *Executor) log() *slog.Logger {
 
 // fetchSources points each side of the recipe at a local copy: staged
 // Parquet parts and s3:// objects (or the objects a pattern names) are
-// downloaded, file:// used in place.
+// downloaded, the sides at once, file:// used in place.
 func (e *Executor) fetchSources(ctx context.Context, r *kallav1.Recipe, exec *kallav1.Exec, work string) error {
 	bySide := map[kallav1.Side]*kallav1.Source{}
 	for _, s := range pipeline.Sides(r) {
 		bySide[s.Side] = s.Source
 	}
-	for _, staged := range exec.GetSources() {
-		src := bySide[staged.GetSide()]
-		if src == nil {
-			return queue.Poison(fmt.Errorf("exec job names side %v, which the recipe lacks", staged.GetSide()))
+	staged := exec.GetSources()
+	for _, st := range staged {
+		if bySide[st.GetSide()] == nil {
+			return queue.Poison(fmt.Errorf("exec job names side %v, which the recipe lacks", st.GetSide()))
 		}
-		uri, err := e.fetch(ctx, staged.GetUri(), filepath.Join(work, pipeline.SideName(staged.GetSide())))
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(staged))
+	for i, st := range staged {
+		wg.Go(func() {
+			uri, err := e.fetch(ctx, st.GetUri(), filepath.Join(work, pipeline.SideName(st.GetSide())))
+			if err != nil {
+				errs[i] = fmt.Errorf("source %s: %w", st.GetAlias(), err)
+				return
+			}
+			bySide[st.GetSide()].Uri = uri
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
-			return fmt.Errorf("source %s: %w", staged.GetAlias(), err)
+			return err // the left side's first, whichever failed first
 		}
-		src.Uri = uri
 	}
 	return nil
 }
