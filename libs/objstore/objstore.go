@@ -56,8 +56,7 @@ type Object struct {
 // (429), which pass; settings that cannot reach it (no credentials); or a
 // file the process may not write.
 func Refused(err error) bool {
-	var se settingsError
-	if errors.As(err, &se) {
+	if Misconfigured(err) {
 		return true
 	}
 	var re interface{ HTTPStatusCode() int }
@@ -66,6 +65,14 @@ func Refused(err error) bool {
 		return code >= 400 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests
 	}
 	return errors.Is(err, fs.ErrPermission)
+}
+
+// Misconfigured reports whether the process's own settings cannot reach
+// the store (no credentials, or half of them): its operator's to mend,
+// whoever asked for the object.
+func Misconfigured(err error) bool {
+	var se settingsError
+	return errors.As(err, &se)
 }
 
 // settingsError is a store that its settings cannot reach.

@@ -114,10 +114,15 @@ func (s *Server) fetch(ctx context.Context, uri, dir string) (string, error) {
 }
 
 // unfetched is the error of an object source that could not be
-// downloaded: the recipe's to mend when the object or a pattern's objects
-// do not exist or the store refuses them; else Unavailable (a store that
-// does not answer, or fails), to be tried again.
+// downloaded: FailedPrecondition when the planner has no S3 credentials;
+// the recipe's to mend when the object or a pattern's objects do not
+// exist or the store refuses them; else Unavailable (a store that does not
+// answer, or fails), to be tried again.
 func unfetched(src *kallav1.Source, uri string, err error) error {
+	if objstore.Misconfigured(err) {
+		// The planner's settings, not the recipe, lack what S3 needs.
+		return connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("source %s (%s) cannot be read: the planner's S3 settings: %w", src.GetAlias(), uri, err))
+	}
 	if errors.Is(err, objstore.ErrNotFound) || objstore.Refused(err) {
 		return unreadable(src, uri, err)
 	}

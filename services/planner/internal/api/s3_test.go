@@ -131,6 +131,20 @@ func TestObjectSources(t *testing.T) {
 	}
 }
 
+// TestPlannerWithoutS3Credentials: a planner set up without S3
+// credentials cannot read an object source, which is no mistake in the
+// recipe.
+func TestPlannerWithoutS3Credentials(t *testing.T) {
+	t.Parallel()
+	s3 := testenv.S3(t)
+	e := setup(t, func(c *api.Config) { c.ObjStore = objstore.Config{Endpoint: s3.Endpoint, PathStyle: true} })
+	e.writeCSVs(t)
+	_, err := e.runs.CreateRun(e.ctx, connect.NewRequest(&kallav1.CreateRunRequest{Recipe: e.recipe("", "s3://"+s3.Bucket+"/in/payments.csv", "")}))
+	if cerr := wantCode(t, err, connect.CodeFailedPrecondition); !strings.Contains(cerr.Message(), "the planner's S3 settings: objstore: open s3://"+s3.Bucket+"/in: no S3 credentials") {
+		t.Errorf("message = %s", cerr.Message())
+	}
+}
+
 // TestObjectStoreAway: an object store the planner cannot reach, or one
 // that fails (5xx), is no mistake in the recipe; the answer is
 // Unavailable, to be tried again.
