@@ -198,8 +198,10 @@ func TestCreateRun(t *testing.T) {
 			"relative_path":          {e.recipe("file://data/invoices.csv", "", ""), connect.CodeInvalidArgument},
 			"missing_file":           {e.recipe("file:///nonexistent/invoices.csv", "", ""), connect.CodeInvalidArgument},
 			"pattern_naming_no_file": {e.recipe("file://"+filepath.Join(e.dir, "invoices-*.csv"), "", ""), connect.CodeInvalidArgument},
-			"object_pattern":         {e.recipe("s3://bucket/invoices-*.csv", "", ""), connect.CodeInvalidArgument},
-			"wrong_password":         {e.recipe(wrongPassword.String()+"&table=public.x", "", ""), connect.CodeInvalidArgument},
+			// A planner without S3 credentials cannot read objects: its
+			// settings, not the recipe, are wrong.
+			"object_pattern": {e.recipe("s3://bucket/invoices-*.csv", "", ""), connect.CodeFailedPrecondition},
+			"wrong_password": {e.recipe(wrongPassword.String()+"&table=public.x", "", ""), connect.CodeInvalidArgument},
 			// A database that does not answer is away, not wrong.
 			"unreachable_database": {e.recipe("postgres://kalla:s3cret@127.0.0.1:1/db?table=public.x", "", ""), connect.CodeUnavailable},
 			"password_param":       {e.recipe("postgres://kalla@127.0.0.1:1/db?table=public.x&password=s3cret", "", ""), connect.CodeUnavailable},
