@@ -56,6 +56,14 @@ const (
 	UnmatchedRightFile = "unmatched_right"
 )
 
+// EvidenceFiles are the evidence file names in their order: matched,
+// unmatched left, unmatched right.
+var EvidenceFiles = []string{MatchedFile, UnmatchedLeftFile, UnmatchedRightFile}
+
+// File is the name of the evidence file name written in format f:
+// matched.parquet.
+func (f Format) File(name string) string { return name + "." + string(f) }
+
 // Output says where an engine writes evidence: a local directory that the
 // caller then publishes.
 type Output struct {

@@ -131,9 +131,9 @@ func Run(ctx context.Context, r *kallav1.Recipe, opts Options) (_ *evidence.Summ
 // workbooks writes each evidence file of the staging directory as an
 // Excel workbook from its Parquet file, on a sheet of its name.
 func workbooks(ctx context.Context, staging string) error {
-	for _, name := range []string{engine.MatchedFile, engine.UnmatchedLeftFile, engine.UnmatchedRightFile} {
-		from := filepath.Join(staging, name+"."+string(engine.Parquet))
-		err := xlsx.FromParquet(ctx, from, filepath.Join(staging, name+"."+string(engine.XLSX)), name)
+	for _, name := range engine.EvidenceFiles {
+		from := filepath.Join(staging, engine.Parquet.File(name))
+		err := xlsx.FromParquet(ctx, from, filepath.Join(staging, engine.XLSX.File(name)), name)
 		var tooLarge *xlsx.TooLargeError
 		if errors.As(err, &tooLarge) {
 			return engine.BadInput("%v: write the evidence as csv or parquet", err)
@@ -149,10 +149,9 @@ func workbooks(ctx context.Context, staging string) error {
 // earlier outputs a run replaces though it does not write them: in an --out
 // directory, the evidence of the other format.
 func targetsOf(r *kallav1.Recipe, opts Options) (moves []evidence.Move, stale []string, err error) {
-	files := []string{engine.MatchedFile, engine.UnmatchedLeftFile, engine.UnmatchedRightFile}
 	var names []string
-	for _, f := range files {
-		names = append(names, f+"."+string(opts.Format))
+	for _, f := range engine.EvidenceFiles {
+		names = append(names, opts.Format.File(f))
 	}
 	names = append(names, evidence.SummaryFile)
 	var to []string
@@ -161,9 +160,9 @@ func targetsOf(r *kallav1.Recipe, opts Options) (moves []evidence.Move, stale []
 			to = append(to, filepath.Join(opts.OutDir, n))
 		}
 		for _, other := range engine.Formats {
-			for _, f := range files {
+			for _, f := range engine.EvidenceFiles {
 				if other != opts.Format {
-					stale = append(stale, filepath.Join(opts.OutDir, f+"."+string(other)))
+					stale = append(stale, filepath.Join(opts.OutDir, other.File(f)))
 				}
 			}
 		}

@@ -42,7 +42,7 @@ func TestWorkbookReadOnce(t *testing.T) {
 			t.Errorf("%s: left in the temp folder: %v", name, left)
 		}
 		evidence := map[string]string{}
-		for _, f := range []string{engine.MatchedFile, engine.UnmatchedLeftFile, engine.UnmatchedRightFile} {
+		for _, f := range engine.EvidenceFiles {
 			b, err := os.ReadFile(filepath.Join(out, f+".csv"))
 			if err != nil {
 				t.Fatal(err)

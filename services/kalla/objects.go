@@ -160,9 +160,9 @@ func (u *upload) publish(ctx context.Context, format engine.Format) error {
 	if err := u.store.Delete(ctx, evidence.SummaryFile); err != nil {
 		return u.failed(err)
 	}
-	for _, name := range []string{engine.MatchedFile, engine.UnmatchedLeftFile, engine.UnmatchedRightFile} {
+	for _, name := range engine.EvidenceFiles {
 		for _, f := range engine.Formats {
-			key := name + "." + string(f)
+			key := f.File(name)
 			err := u.store.Delete(ctx, key)
 			if f == format && err == nil {
 				err = u.store.PutFile(ctx, key, filepath.Join(u.dir, key))
@@ -199,9 +199,9 @@ func (e *uploadError) Unwrap() error { return e.error }
 // in a later run, as a run refuses such a folder on this machine.
 func (u *upload) checkPlaces(r *kallav1.Recipe) error {
 	var keys []string
-	for _, name := range []string{engine.MatchedFile, engine.UnmatchedLeftFile, engine.UnmatchedRightFile} {
+	for _, name := range engine.EvidenceFiles {
 		for _, f := range engine.Formats {
-			keys = append(keys, name+"."+string(f))
+			keys = append(keys, f.File(name))
 		}
 	}
 	keys = append(keys, evidence.SummaryFile)

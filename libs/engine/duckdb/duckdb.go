@@ -1303,7 +1303,7 @@ func write(ctx context.Context, s *session, p *plan.Plan, out engine.Output) err
 		options = "FORMAT csv, HEADER true"
 	}
 	for name, q := range files {
-		path := fmt.Sprintf("%s/%s.%s", out.Dir, name, out.Format)
+		path := filepath.Join(out.Dir, out.Format.File(name))
 		if err := s.exec(ctx, fmt.Sprintf("COPY (%s) TO %s (%s)", q, sqlplan.String(path), options)); err != nil {
 			return fmt.Errorf("write %s: %w", name, err)
 		}

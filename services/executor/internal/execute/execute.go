@@ -175,9 +175,9 @@ func (e *Executor) watchCancel(ctx context.Context, runID string) (context.Conte
 // publish uploads the evidence under <run>/ in the evidence store, the
 // summary last, so a summary only ever stands beside complete evidence.
 func (e *Executor) publish(ctx context.Context, runID, dir string) (evidence.URIs, error) {
-	names := []string{engine.MatchedFile, engine.UnmatchedLeftFile, engine.UnmatchedRightFile}
-	for i, n := range names {
-		names[i] = n + "." + string(engine.Parquet)
+	var names []string
+	for _, n := range engine.EvidenceFiles {
+		names = append(names, engine.Parquet.File(n))
 	}
 	names = append(names, evidence.SummaryFile)
 	keys := make([]string, len(names))
