@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -35,6 +36,19 @@ func Fetch(ctx context.Context, uri, dir string, cfg objstore.Config) (string, e
 		return "", err
 	}
 	return "file://" + local, nil
+}
+
+// FetchEach is Fetch for each of uris into the folder of the same index
+// in dirs, all at once (a recipe's two sides, say): the copies' URIs and
+// each one's error, by index.
+func FetchEach(ctx context.Context, uris, dirs []string, cfg objstore.Config) ([]string, []error) {
+	locals, errs := make([]string, len(uris)), make([]error, len(uris))
+	var wg sync.WaitGroup
+	for i, uri := range uris {
+		wg.Go(func() { locals[i], errs[i] = Fetch(ctx, uri, dirs[i], cfg) })
+	}
+	wg.Wait()
+	return locals, errs
 }
 
 // fetchParts downloads every part under a prefix.

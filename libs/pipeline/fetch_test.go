@@ -74,6 +74,14 @@ func TestFetch(t *testing.T) {
 			t.Errorf("Fetch = %q, %v", got, err)
 		}
 	})
+	t.Run("each_at_once", func(t *testing.T) {
+		t.Parallel()
+		dirs := []string{t.TempDir(), t.TempDir()}
+		locals, errs := pipeline.FetchEach(ctx, []string{in + "a.csv", in + "z.csv"}, dirs, cfg)
+		if locals[0] != "file://"+filepath.Join(dirs[0], "a.csv") || errs[0] != nil || !errors.Is(errs[1], objstore.ErrNotFound) {
+			t.Errorf("FetchEach = %q, %v; want a.csv copied and z.csv not found", locals, errs)
+		}
+	})
 	t.Run("nothing_to_fetch", func(t *testing.T) {
 		t.Parallel()
 		_, err := pipeline.Fetch(ctx, in+"z-*.csv", t.TempDir(), cfg)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"sync"
 
 	kallav1 "github.com/kallahq/kalla/gen/kalla/v1"
 	"github.com/kallahq/kalla/libs/engine"
@@ -26,7 +25,6 @@ const fetchPrefix = "kalla-fetch-"
 // are removed by remove.
 type objects struct {
 	held *scratch.Held
-	cfg  objstore.Config
 	// refs are the downloaded sources as the recipe gives them, by side
 	// ("left", "right"), for saying what was read.
 	refs map[string]source.Ref
@@ -39,47 +37,45 @@ type objects struct {
 // objstore.ConfigFromEnv).
 func fetchObjects(ctx context.Context, r *kallav1.Recipe, progress func(engine.Progress)) (*objects, error) {
 	o := &objects{refs: map[string]source.Ref{}}
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for i, side := range []struct {
+	type object struct {
+		side string
+		src  *kallav1.Source
+		ref  source.Ref
+	}
+	var objs []object
+	for _, side := range []struct {
 		name string
 		src  *kallav1.Source
 	}{{"left", r.GetSources().GetLeft()}, {"right", r.GetSources().GetRight()}} {
-		ref, err := source.Parse(side.src.GetUri())
-		if err != nil || !ref.Object {
-			continue // refused, or read in place, by the run
-		}
-		if o.held == nil {
-			cfg, err := objstore.ConfigFromEnv()
-			if err != nil {
-				return nil, engine.BadInput("source %s: %v", side.src.GetAlias(), err)
-			}
-			if o.held, err = scratch.Mkdir("", fetchPrefix); err != nil {
-				return nil, err
-			}
-			o.cfg = cfg
-		}
-		if progress != nil {
-			progress(engine.Progress{Phase: engine.PhaseRead, Detail: "downloading " + ref.String()})
-		}
-		o.refs[side.name] = ref
-		wg.Go(func() {
-			local, err := pipeline.Fetch(ctx, side.src.GetUri(), filepath.Join(o.held.Path, side.name), o.cfg)
-			if err != nil {
-				errs[i] = fetchError(side.src.GetAlias(), ref, err)
-				return
-			}
-			side.src.Uri = local
-		})
+		if ref, err := source.Parse(side.src.GetUri()); err == nil && ref.Object {
+			objs = append(objs, object{side.name, side.src, ref})
+		} // else refused, or read in place, by the run
 	}
-	// Both downloads end, so that the error is the left side's whenever it
-	// has one, whichever failed first.
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			o.remove()
-			return nil, err
+	if len(objs) == 0 {
+		return o, nil
+	}
+	cfg, err := objstore.ConfigFromEnv()
+	if err != nil {
+		return nil, engine.BadInput("source %s: %v", objs[0].src.GetAlias(), err)
+	}
+	if o.held, err = scratch.Mkdir("", fetchPrefix); err != nil {
+		return nil, err
+	}
+	var uris, dirs []string
+	for _, ob := range objs {
+		if progress != nil {
+			progress(engine.Progress{Phase: engine.PhaseRead, Detail: "downloading " + ob.ref.String()})
 		}
+		uris, dirs = append(uris, ob.src.GetUri()), append(dirs, filepath.Join(o.held.Path, ob.side))
+	}
+	locals, errs := pipeline.FetchEach(ctx, uris, dirs, cfg)
+	for i, ob := range objs {
+		if errs[i] != nil {
+			o.remove()
+			return nil, fetchError(ob.src.GetAlias(), ob.ref, errs[i]) // the left side's first
+		}
+		o.refs[ob.side] = ob.ref
+		ob.src.Uri = locals[i]
 	}
 	return o, nil
 }

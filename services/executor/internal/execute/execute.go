@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -116,37 +115,24 @@ func (e *Executor) fetchSources(ctx context.Context, r *kallav1.Recipe, exec *ka
 		bySide[s.Side] = s.Source
 	}
 	staged := exec.GetSources()
+	var uris, dirs []string
 	for _, st := range staged {
 		if bySide[st.GetSide()] == nil {
 			return queue.Poison(fmt.Errorf("exec job names side %v, which the recipe lacks", st.GetSide()))
 		}
-	}
-	var wg sync.WaitGroup
-	errs := make([]error, len(staged))
-	for i, st := range staged {
-		wg.Go(func() {
-			uri, err := e.fetch(ctx, st.GetUri(), filepath.Join(work, pipeline.SideName(st.GetSide())))
-			if err != nil {
-				errs[i] = fmt.Errorf("source %s: %w", st.GetAlias(), err)
-				return
-			}
-			bySide[st.GetSide()].Uri = uri
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err // the left side's first, whichever failed first
+		if uri := st.GetUri(); !strings.HasPrefix(uri, "file://") && !strings.HasPrefix(uri, "s3://") {
+			return queue.Poison(fmt.Errorf("source %s: the executor cannot read %q: only file:// and s3:// sources reach it", st.GetAlias(), uri))
 		}
+		uris, dirs = append(uris, st.GetUri()), append(dirs, filepath.Join(work, pipeline.SideName(st.GetSide())))
+	}
+	locals, errs := pipeline.FetchEach(ctx, uris, dirs, e.S3)
+	for i, st := range staged {
+		if errs[i] != nil {
+			return fmt.Errorf("source %s: %w", st.GetAlias(), errs[i]) // the left side's first
+		}
+		bySide[st.GetSide()].Uri = locals[i]
 	}
 	return nil
-}
-
-func (e *Executor) fetch(ctx context.Context, uri, dir string) (string, error) {
-	if !strings.HasPrefix(uri, "file://") && !strings.HasPrefix(uri, "s3://") {
-		return "", queue.Poison(fmt.Errorf("the executor cannot read %q: only file:// and s3:// sources reach it", uri))
-	}
-	return pipeline.Fetch(ctx, uri, dir, e.S3)
 }
 
 // watchCancel cancels ctx once the run is cancelled or failed elsewhere,
