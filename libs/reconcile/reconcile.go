@@ -72,12 +72,16 @@ func Run(ctx context.Context, r *kallav1.Recipe, opts Options) (_ *evidence.Summ
 	}
 	// A workbook's sheet is written as CSV while it is read for its types,
 	// for the engine to read: each is read once.
-	copies, err := scratch.Mkdir(opts.TempDir, copiesPrefix)
-	if err != nil {
-		return nil, err
+	copyDir := ""
+	if readsWorkbook(r) {
+		copies, err := scratch.Mkdir(opts.TempDir, copiesPrefix)
+		if err != nil {
+			return nil, err
+		}
+		defer copies.RemoveAll()
+		copyDir = copies.Path
 	}
-	defer copies.RemoveAll()
-	p, err := planWith(ctx, r, copies.Path)
+	p, err := planWith(ctx, r, copyDir)
 	if err != nil {
 		return nil, err
 	}
@@ -126,6 +130,17 @@ func Run(ctx context.Context, r *kallav1.Recipe, opts Options) (_ *evidence.Summ
 		return nil, err
 	}
 	return sum, nil
+}
+
+// readsWorkbook says whether a source of r is an Excel workbook (or
+// workbooks a pattern names).
+func readsWorkbook(r *kallav1.Recipe) bool {
+	for _, s := range []*kallav1.Source{r.GetSources().GetLeft(), r.GetSources().GetRight()} {
+		if ref, err := source.Parse(s.GetUri()); err == nil && source.Workbook(ref.Path) {
+			return true
+		}
+	}
+	return false
 }
 
 // workbooks writes each evidence file of the staging directory as an
