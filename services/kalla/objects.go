@@ -159,9 +159,11 @@ func (u *upload) publish(ctx context.Context, format engine.Format) error {
 	for _, name := range engine.EvidenceFiles {
 		for _, f := range engine.Formats {
 			key := f.File(name)
-			err := u.store.Delete(ctx, key)
-			if f == format && err == nil {
-				err = u.store.PutFile(ctx, key, filepath.Join(u.dir, key))
+			var err error
+			if f == format {
+				err = u.store.PutFile(ctx, key, filepath.Join(u.dir, key)) // replaces an earlier one whole
+			} else {
+				err = u.store.Delete(ctx, key)
 			}
 			if err != nil {
 				return u.failed(err)
