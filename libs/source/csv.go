@@ -136,20 +136,9 @@ func (ci *csvInference) readFile(in csvInput) (CSVPart, Stamp, error) {
 		cr = copying
 	}
 	rows, err := ci.infer(cr, in)
+	var copied *CSVCopy
 	if copying != nil {
-		cerr := copying.close()
-		// The copy stands for the workbook as it was: it must not have
-		// changed while read, as no later check looks at it.
-		changed := !stamp(path, fi).holds()
-		if err != nil || cerr != nil || changed {
-			os.Remove(copying.f.Name())
-		}
-		switch {
-		case err == nil && cerr != nil:
-			return CSVPart{}, Stamp{}, &CopyError{cerr}
-		case err == nil && changed:
-			return CSVPart{}, Stamp{}, fmt.Errorf("%s %w: run again once it is saved", path, ErrChanged)
-		}
+		copied, err = copying.finish(err, stamp(path, fi))
 	}
 	if err != nil {
 		if !stamp(path, fi).holds() {
@@ -159,9 +148,9 @@ func (ci *csvInference) readFile(in csvInput) (CSVPart, Stamp, error) {
 		return CSVPart{}, Stamp{}, fmt.Errorf("read %s: %w", in.name, err) // a sheet's: [book.xlsx]sheet
 	}
 	part := CSVPart{Path: path, Layout: cr.Layout(), Rows: rows}
-	if copying != nil {
+	if copied != nil {
 		// The engine reads the copy: the workbook may change from now on.
-		part.Layout.Copy = &CSVCopy{Path: copying.f.Name(), LongestRecord: copying.longest, Stamp: stamp(path, fi)}
+		part.Layout.Copy = copied
 		return part, Stamp{}, nil
 	}
 	return part, stamp(path, fi), nil

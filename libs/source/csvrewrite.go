@@ -100,15 +100,29 @@ func newCopyingReader(cr recordReader, dir string) (*copyingReader, error) {
 	return &copyingReader{recordReader: cr, f: f, w: bufio.NewWriterSize(f, 1<<20)}, nil
 }
 
-// close ends the copy, returning the first error writing it.
-func (c *copyingReader) close() error {
+// finish ends the copy of a reading that ended with readErr, of the file
+// stamped st as the reading began: the copy; or, removing it, readErr, a
+// CopyError, or ErrChanged when the file changed while read, as no later
+// check looks at a file read through its copy.
+func (c *copyingReader) finish(readErr error, st Stamp) (*CSVCopy, error) {
 	if c.err == nil {
 		c.err = c.w.Flush()
 	}
 	if err := c.f.Close(); c.err == nil {
 		c.err = err
 	}
-	return c.err
+	err := readErr
+	switch {
+	case err == nil && c.err != nil:
+		err = &CopyError{c.err}
+	case err == nil && !st.holds():
+		err = ErrChanged
+	}
+	if err != nil {
+		os.Remove(c.f.Name())
+		return nil, err
+	}
+	return &CSVCopy{Path: c.f.Name(), LongestRecord: c.longest, Stamp: st}, nil
 }
 
 func (c *copyingReader) read() ([][]byte, error) {
